@@ -1,0 +1,262 @@
+"""Turn canonical tables into the analysis frames every view reads.
+
+prepare(dataset) -> Prepared with
+- lines: one row per order line, enriched with the order's intent, basket, customer type, the units
+  returned from that line (clipped to the units sold), returned value, resolution split, the dominant
+  reason category, and whether the order's return window has matured;
+- orders: one row per order;
+- returns: the matched returns with reason category, resolution category, days to return and the
+  attributes of the line they came from.
+
+Return-window maturity: an order placed less than `window_days` before the last order date in the
+data may still be returned, so it is excluded from rates. The window is the 95th percentile of
+observed days-to-return (rounded up, bounded to [14, 120]) unless the caller sets it.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from data.model import Dataset
+from data.reasons import classify, normalize_resolution
+
+DEFAULT_WINDOW_DAYS = 30
+MIN_WINDOW, MAX_WINDOW = 14, 120
+
+# Dimensions that are attributes of a line vs of an order (analysed with orders as the unit).
+LINE_DIMENSIONS = ("collection", "category", "product", "size")
+ORDER_DIMENSIONS = ("intent", "journey", "channel", "customer_type")
+DIMENSION_LABELS = {
+    "collection": "Collection",
+    "category": "Category",
+    "product": "Product",
+    "size": "Size",
+    "intent": "Customer intent",
+    "combination": "Items bought together",
+    "journey": "Journey",
+    "channel": "Channel",
+    "customer_type": "Customer type",
+}
+INTENT_LABELS = {
+    "single_item": "Single item",
+    "bracketing": "Bracketing (several sizes)",
+    "multi_item": "Multi-item",
+    "full_refresh": "Full refresh (3+ collections)",
+}
+
+
+@dataclass(frozen=True)
+class Prepared:
+    lines: pd.DataFrame
+    orders: pd.DataFrame
+    returns: pd.DataFrame
+    window_days: int
+    window_source: str  # "estimated" | "user" | "default"
+    cutoff_date: pd.Timestamp | None
+    immature_orders_excluded: int
+    immature_lines_excluded: int
+    available: frozenset = field(default_factory=frozenset)  # columns with any data
+    notes: tuple[str, ...] = ()
+
+    @property
+    def mature_lines(self) -> pd.DataFrame:
+        return self.lines[self.lines["mature"]]
+
+    @property
+    def mature_orders(self) -> pd.DataFrame:
+        return self.orders[self.orders["mature"]]
+
+    def has(self, column: str) -> bool:
+        return column in self.available
+
+
+def _has_data(s: pd.Series) -> bool:
+    return bool(s.notna().any())
+
+
+def estimate_window(days_to_return: pd.Series) -> tuple[int, str]:
+    """95th percentile of days-to-return, rounded up and bounded to [14, 120] days."""
+    d = pd.to_numeric(days_to_return, errors="coerce").dropna()
+    d = d[d >= 0]
+    if len(d) < 20:
+        return DEFAULT_WINDOW_DAYS, "default"
+    w = int(math.ceil(float(np.percentile(d, 95))))
+    return int(min(max(w, MIN_WINDOW), MAX_WINDOW)), "estimated"
+
+
+def _derive_intent(lines: pd.DataFrame, has_size: bool, has_collection: bool, has_category: bool) -> pd.Series:
+    """Per-order intent: bracketing > single_item > full_refresh > multi_item (see module doc)."""
+    g = lines.groupby("order_id", sort=False)
+    units = g["quantity"].sum()
+    product_key = lines["product_name"].fillna(lines["sku"]) if _has_data(lines["product_name"]) else lines["sku"]
+    variant = lines["size"].fillna(lines["sku"]) if has_size else lines["sku"]
+    pv = pd.DataFrame({"order_id": lines["order_id"], "p": product_key, "v": variant})
+    nvar = pv.drop_duplicates().groupby(["order_id", "p"], sort=False).size()
+    bracket_orders = set(nvar[nvar >= 2].index.get_level_values(0)) if has_size or _has_data(lines["product_name"]) else set()
+    if has_collection:
+        ncoll = g["collection"].nunique()
+    elif has_category:
+        ncoll = g["category"].nunique()
+    else:
+        ncoll = pd.Series(0, index=units.index)
+    intent = pd.Series("multi_item", index=units.index, dtype="object")
+    intent[ncoll.reindex(units.index).fillna(0) >= 3] = "full_refresh"
+    intent[units <= 1] = "single_item"
+    if bracket_orders:
+        intent[intent.index.isin(list(bracket_orders))] = "bracketing"
+    return intent.astype("string")
+
+
+def prepare(dataset: Dataset, window_days: int | None = None) -> Prepared:
+    """Build the analysis frames from a loaded Dataset.
+
+    >>> from data.demo import generate_dataset
+    >>> p = prepare(generate_dataset(seed=1, n_orders=2000))
+    >>> bool((p.lines["returned_units"] <= p.lines["quantity"]).all())
+    True
+    """
+    notes: list[str] = []
+    lines = dataset.orders.copy()
+    rets = dataset.returns.copy()
+    lines = lines[lines["quantity"] > 0].reset_index(drop=True)
+    lines["line_no"] = np.arange(len(lines))
+    lines["line_value"] = lines["quantity"] * lines["unit_price"]
+
+    available = {c for c in lines.columns if _has_data(lines[c])}
+    available |= {f"returns.{c}" for c in rets.columns if _has_data(rets[c])}
+
+    # ---- returns: categorise once
+    if len(rets):
+        cls = classify(rets["reason"], rets["comment"])
+        rets["reason_category"] = cls["category"]
+        rets["reason_group"] = cls["group"]
+        rets["reason_rule"] = cls["rule"]
+        rets["resolution_category"] = normalize_resolution(rets["resolution"])
+    else:
+        for c in ("reason_category", "reason_group", "reason_rule", "resolution_category"):
+            rets[c] = pd.Series(dtype="string")
+
+    # ---- allocate returned units to lines (same order, same sku), clipped to units sold
+    ret_units = rets.groupby(["order_id", "sku"], sort=False)["quantity"].sum().rename("ret_q")
+    lines = lines.merge(ret_units, how="left", left_on=["order_id", "sku"], right_index=True)
+    lines["ret_q"] = lines["ret_q"].fillna(0).astype("int64")
+    before = lines.groupby(["order_id", "sku"], sort=False)["quantity"].cumsum() - lines["quantity"]
+    lines["returned_units"] = (lines["ret_q"] - before).clip(lower=0)
+    lines["returned_units"] = np.minimum(lines["returned_units"], lines["quantity"]).astype("int64")
+    lines = lines.drop(columns="ret_q")
+
+    # ---- per (order, sku) return attributes: refund value, resolution split, dominant reason
+    if len(rets):
+        r = rets.assign(
+            refund_units=np.where(rets["resolution_category"] == "refund", rets["quantity"], 0),
+            exchange_units=np.where(rets["resolution_category"] == "exchange", rets["quantity"], 0),
+            store_credit_units=np.where(rets["resolution_category"] == "store_credit", rets["quantity"], 0),
+        )
+        agg = r.groupby(["order_id", "sku"], sort=False).agg(
+            refund_amount=("refund_amount", lambda s: s.sum(min_count=1)),
+            refund_units=("refund_units", "sum"),
+            exchange_units=("exchange_units", "sum"),
+            store_credit_units=("store_credit_units", "sum"),
+            all_units=("quantity", "sum"),
+        )
+        dom = (r.groupby(["order_id", "sku", "reason_category"], sort=False)["quantity"].sum()
+               .reset_index().sort_values("quantity", ascending=False)
+               .drop_duplicates(["order_id", "sku"]).set_index(["order_id", "sku"])["reason_category"])
+        agg["reason_category"] = dom
+        lines = lines.merge(agg, how="left", left_on=["order_id", "sku"], right_index=True)
+        share = (lines["returned_units"] / lines["all_units"]).where(lines["all_units"] > 0, 0.0).fillna(0.0)
+        for c in ("refund_units", "exchange_units", "store_credit_units"):
+            lines[c] = (lines[c].fillna(0) * share).astype("float64")
+        price_value = lines["returned_units"] * lines["unit_price"]
+        lines["returned_value"] = (lines["refund_amount"] * share).where(lines["refund_amount"].notna(), price_value)
+        lines = lines.drop(columns=["refund_amount", "all_units"])
+    else:
+        for c in ("refund_units", "exchange_units", "store_credit_units"):
+            lines[c] = 0.0
+        lines["returned_value"] = np.where(lines["unit_price"].notna(), 0.0, np.nan)
+        lines["reason_category"] = pd.Series(pd.NA, index=lines.index, dtype="string")
+    lines["reason_category"] = lines["reason_category"].astype("string")
+
+    # ---- order-level attributes
+    has_size = "size" in available
+    lines["intent_derived"] = lines["order_id"].map(
+        _derive_intent(lines, has_size, "collection" in available, "category" in available))
+    if "intent" in available:
+        lines["intent"] = lines["intent"].fillna(lines["intent_derived"])
+    else:
+        lines["intent"] = lines["intent_derived"]
+    lines = lines.drop(columns="intent_derived")
+    g = lines.groupby("order_id", sort=False)
+    lines["basket_units"] = lines["order_id"].map(g["quantity"].sum()).astype("int64")
+    lines["basket_lines"] = lines["order_id"].map(g.size()).astype("int64")
+    lines["product"] = lines["product_name"].fillna(lines["sku"]).astype("string")
+
+    if "customer_id" in available:
+        first = lines.groupby("customer_id")["order_date"].transform("min")
+        ctype = np.where(lines["customer_id"].isna(), "unknown", np.where(lines["order_date"] <= first, "first", "repeat"))
+        lines["customer_type"] = pd.Series(ctype, index=lines.index, dtype="string")
+        available.add("customer_type")
+    else:
+        lines["customer_type"] = pd.Series(pd.NA, index=lines.index, dtype="string")
+    available.add("intent")
+    available.add("product")
+
+    # ---- maturity
+    rets_m = rets.merge(
+        lines.drop_duplicates(["order_id", "sku"])[["order_id", "sku", "order_date", "collection", "category", "product",
+                                                    "size", "channel", "journey", "intent", "customer_type", "unit_price"]],
+        how="inner", on=["order_id", "sku"])
+    rets_m["days_to_return"] = (rets_m["return_date"] - rets_m["order_date"]).dt.days
+    if window_days is not None:
+        window, source = int(window_days), "user"
+    else:
+        window, source = estimate_window(rets_m["days_to_return"])
+    if lines.empty:
+        cutoff = None
+        lines["mature"] = pd.Series(dtype=bool)
+    else:
+        cutoff = lines["order_date"].max() - pd.Timedelta(days=window)
+        lines["mature"] = lines["order_date"] <= cutoff
+        if not lines["mature"].any():
+            # too short a history to wait for the window: keep everything, and say so
+            lines["mature"] = True
+            notes.append(f"The data spans less than the {window}-day return window, so no orders were "
+                         "excluded as too recent; recent rates may still rise.")
+            cutoff = lines["order_date"].max()
+    lines["month"] = lines["order_date"].dt.to_period("M").dt.start_time
+
+    o = lines.groupby("order_id", sort=False).agg(
+        order_date=("order_date", "first"),
+        customer_id=("customer_id", "first"),
+        channel=("channel", "first"),
+        journey=("journey", "first"),
+        intent=("intent", "first"),
+        customer_type=("customer_type", "first"),
+        units=("quantity", "sum"),
+        lines=("sku", "size"),
+        n_collections=("collection", "nunique"),
+        returned_units=("returned_units", "sum"),
+        order_value=("line_value", lambda s: s.sum(min_count=1)),
+        returned_value=("returned_value", lambda s: s.sum(min_count=1)),
+        mature=("mature", "first"),
+        month=("month", "first"),
+    ).reset_index()
+    o["any_return"] = o["returned_units"] > 0
+    immature_orders = int((~o["mature"]).sum())
+    immature_lines = int((~lines["mature"]).sum())
+
+    return Prepared(
+        lines=lines,
+        orders=o,
+        returns=rets_m,
+        window_days=window,
+        window_source=source,
+        cutoff_date=cutoff,
+        immature_orders_excluded=immature_orders,
+        immature_lines_excluded=immature_lines,
+        available=frozenset(available),
+        notes=tuple(notes) + tuple(dataset.notes),
+    )
