@@ -23,7 +23,7 @@ install-dev: $(VENV)/.dev
 
 ## Start the dashboard on the bundled demo data (PORT=8501 by default).
 run: install
-	$(BIN)/streamlit run dashboard/app.py --server.port $(PORT) --server.headless true
+	PYTHONPATH=. $(BIN)/streamlit run dashboard/app.py --server.port $(PORT) --server.headless true
 
 ## Install everything and run the whole suite: unit, AppTest and real-browser tests.
 test: install-dev
