@@ -260,3 +260,61 @@ def prepare(dataset: Dataset, window_days: int | None = None) -> Prepared:
         available=frozenset(available),
         notes=tuple(notes) + tuple(dataset.notes),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Global dashboard filters; empty tuples mean 'all'."""
+
+    date_from: pd.Timestamp | None = None
+    date_to: pd.Timestamp | None = None
+    channels: tuple[str, ...] = ()
+    journeys: tuple[str, ...] = ()
+    collections: tuple[str, ...] = ()
+
+    @property
+    def active(self) -> bool:
+        return bool(self.date_from is not None or self.date_to is not None or self.channels or self.journeys
+                    or self.collections)
+
+
+def filter_prepared(prepared: Prepared, filters: Filters) -> Prepared:
+    """Restrict every frame to the orders (and, for collections, the lines) that pass the filters.
+
+    Date, channel and journey filters select whole orders; a collection filter selects the lines of
+    those collections (and the orders that contain them), so rates describe those collections' units.
+    Maturity flags and the window are kept from the unfiltered data.
+    """
+    if not filters.active:
+        return prepared
+    lines = prepared.lines
+    keep = pd.Series(True, index=lines.index)
+    if filters.date_from is not None:
+        keep &= lines["order_date"] >= pd.Timestamp(filters.date_from)
+    if filters.date_to is not None:
+        keep &= lines["order_date"] <= pd.Timestamp(filters.date_to)
+    if filters.channels:
+        keep &= lines["channel"].isin(list(filters.channels)).fillna(False).astype(bool)
+    if filters.journeys:
+        keep &= lines["journey"].isin(list(filters.journeys)).fillna(False).astype(bool)
+    if filters.collections:
+        keep &= lines["collection"].isin(list(filters.collections)).fillna(False).astype(bool)
+    new_lines = lines[keep]
+    order_ids = pd.unique(new_lines["order_id"])
+    orders = prepared.orders[prepared.orders["order_id"].isin(order_ids)]
+    rets = prepared.returns
+    rkeep = rets["order_id"].isin(order_ids)
+    if filters.collections:
+        rkeep &= rets["collection"].isin(list(filters.collections)).fillna(False).astype(bool)
+    return Prepared(
+        lines=new_lines,
+        orders=orders,
+        returns=rets[rkeep],
+        window_days=prepared.window_days,
+        window_source=prepared.window_source,
+        cutoff_date=prepared.cutoff_date,
+        immature_orders_excluded=int((~orders["mature"]).sum()),
+        immature_lines_excluded=int((~new_lines["mature"]).sum()),
+        available=prepared.available,
+        notes=prepared.notes,
+    )
