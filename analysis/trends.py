@@ -1,0 +1,509 @@
+"""Return rates over time: ship-month/week cohorts, control charts, trend tests and "what changed".
+
+Methods (see METHOD.md sections 1, 3, 5, 8):
+
+* cohorts by ORDER date (not return date); a cohort whose orders are younger than the return window
+  (orders after ``prepared.cutoff_date``) is marked provisional, and its expected final rate is
+  estimated from how returns historically arrive (empirical CDF of days-to-return);
+* Wilson intervals for each period's rate (Wilson 1927; Brown, Cai & DasGupta 2001);
+* Shewhart p-chart with variable n (Montgomery, ch. 7) and the Laney p' chart for large n
+  (Laney 2002, Quality Engineering 14:531); ``control_chart`` picks one and says why;
+* Cochran-Armitage test for a monotone trend (R ``prop.trend.test`` definition);
+* ``what_changed``: per segment, period A vs period B with a Newcombe hybrid-score CI for the
+  difference (Newcombe 1998b), a two-sided test (pooled z, or Fisher when an expected cell < 5:
+  Cochran 1954) on Rao-Scott effective counts (lines of one order are correlated: Rao & Scott 1992),
+  and Benjamini-Hochberg q-values per dimension family (Benjamini & Hochberg 1995).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+from statsmodels.stats.multitest import multipletests
+
+Z95 = float(sps.norm.ppf(0.975))
+
+# Dimensions the trend views understand; order dimensions are attributes of the whole order.
+LINE_DIMENSIONS = ("collection", "category", "product", "size")
+ORDER_DIMENSIONS = ("intent", "journey", "channel", "customer_type")
+DIMENSIONS = LINE_DIMENSIONS + ORDER_DIMENSIONS
+
+# control_chart rule: the p-chart assumes pure binomial variation. With large periods (mean
+# n >= LANEY_MIN_MEAN_N units) or when the p-chart flags more than LANEY_FLAG_SHARE of the points,
+# real period-to-period variation dominates and the Laney p' chart is used - but only if the
+# moving-range estimate confirms over-dispersion (sigma_z > 1); otherwise the p-chart is kept.
+LANEY_MIN_MEAN_N = 1000
+LANEY_FLAG_SHARE = 0.25
+
+
+# ----------------------------------------------------------------------------------------------
+# small vectorised building blocks
+
+
+def wilson_interval(x, n, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for x/n (vectorised; NaN where n == 0).
+
+    centre = (p + z^2/2n)/(1 + z^2/n), half-width = z sqrt(p(1-p)/n + z^2/4n^2)/(1 + z^2/n)
+    (Wilson 1927). Non-integer x, n (effective counts) are allowed.
+
+    >>> lo, hi = wilson_interval(81, 263)   # Newcombe (1998a) Table II: 0.2553-0.3662
+    >>> round(float(lo), 4), round(float(hi), 4)
+    (0.2553, 0.3662)
+    """
+    x = np.asarray(x, dtype="float64")
+    n = np.asarray(n, dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(n > 0, x / n, np.nan)
+        denom = 1 + z * z / n
+        centre = (p + z * z / (2 * n)) / denom
+        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+
+
+def newcombe_interval(x1, n1, x2, n2, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
+    """Newcombe hybrid-score CI for p1 - p2 (Newcombe 1998b, method 10), vectorised.
+
+    L = d - sqrt((p1-l1)^2 + (u2-p2)^2), U = d + sqrt((u1-p1)^2 + (p2-l2)^2), (l, u) Wilson limits;
+    equals statsmodels ``confint_proportions_2indep(..., method='newcomb')``.
+    """
+    x1, n1, x2, n2 = (np.asarray(a, dtype="float64") for a in (x1, n1, x2, n2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p1, p2 = x1 / n1, x2 / n2
+    l1, u1 = wilson_interval(x1, n1, z)
+    l2, u2 = wilson_interval(x2, n2, z)
+    d = p1 - p2
+    return d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+
+
+def two_sided_p(x1: float, n1: float, x2: float, n2: float) -> tuple[float, str]:
+    """Two-sided p for x1/n1 vs x2/n2 and the test used (METHOD 2.2 switching rule).
+
+    Pooled z (= Pearson chi2 without Yates) when every expected cell is >= 5, else Fisher's exact
+    test (Irwin's two-sided rule) on counts rounded to integers.
+    """
+    N = n1 + n2
+    if n1 <= 0 or n2 <= 0:
+        return float("nan"), "none"
+    xs = x1 + x2
+    e_min = min(n1 * xs / N, n1 * (N - xs) / N, n2 * xs / N, n2 * (N - xs) / N)
+    if e_min >= 5:
+        p = xs / N
+        se = np.sqrt(p * (1 - p) * (1 / n1 + 1 / n2))
+        if se == 0:
+            return 1.0, "z"
+        z = (x1 / n1 - x2 / n2) / se
+        return float(2 * sps.norm.sf(abs(z))), "z"
+    a, b = round(x1), round(n1) - round(x1)
+    c, d = round(x2), round(n2) - round(x2)
+    if min(a, b, c, d) < 0:
+        return float("nan"), "none"
+    return float(sps.fisher_exact([[a, b], [c, d]]).pvalue), "fisher"
+
+
+def _design_effect(frame: pd.DataFrame, x_col: str, n_col: str) -> float:
+    """Rao-Scott design effect of a ratio x/n over orders (METHOD 4.2), floored at 1.
+
+    v = g/(g-1) * sum_o (y_o - p m_o)^2 / M^2, deff = v / (p(1-p)/M); g = number of orders.
+    """
+    per = frame.groupby("order_id", sort=False)[[x_col, n_col]].sum()
+    g = len(per)
+    M = float(per[n_col].sum())
+    if g < 2 or M <= 0:
+        return 1.0
+    p = float(per[x_col].sum()) / M
+    if p <= 0 or p >= 1:
+        return 1.0
+    v = g / (g - 1) * float(((per[x_col] - p * per[n_col]) ** 2).sum()) / M**2
+    return max(1.0, v / (p * (1 - p) / M))
+
+
+# ----------------------------------------------------------------------------------------------
+# cohort series
+
+
+def _period_start(dates: pd.Series, freq: str) -> pd.Series:
+    if freq == "M":
+        return dates.dt.to_period("M").dt.start_time
+    return dates.dt.to_period("W").dt.start_time  # ISO weeks, Monday start
+
+
+def _check_dimension(prepared, dimension: str | None, segment) -> None:
+    if dimension is None:
+        if segment is not None:
+            raise ValueError("A segment was given without its dimension; pass dimension= as well.")
+        return
+    if dimension not in prepared.lines.columns:
+        raise ValueError(f"Unknown dimension '{dimension}'; use one of {', '.join(DIMENSIONS)}.")
+    if segment is None:
+        raise ValueError(f"dimension='{dimension}' needs a segment= to select.")
+
+
+def return_arrival_cdf(prepared) -> tuple[np.ndarray, np.ndarray]:
+    """Empirical CDF of days from order to return: (sorted days, cumulative unit share)."""
+    r = prepared.returns
+    if r is None or len(r) == 0 or "days_to_return" not in r.columns:
+        return np.array([]), np.array([])
+    d = pd.to_numeric(r["days_to_return"], errors="coerce")
+    q = pd.to_numeric(r["quantity"], errors="coerce").fillna(1) if "quantity" in r.columns else pd.Series(1.0, index=r.index)
+    ok = d.notna() & (d >= 0)
+    d, q = d[ok].to_numpy(dtype="float64"), q[ok].to_numpy(dtype="float64")
+    if len(d) == 0:
+        return np.array([]), np.array([])
+    order = np.argsort(d, kind="stable")
+    d, q = d[order], q[order]
+    return d, np.cumsum(q) / q.sum()
+
+
+def _share_arrived(age_days: np.ndarray, days: np.ndarray, cdf: np.ndarray) -> np.ndarray:
+    """Share of a cohort's eventual returns that have arrived by each age (step ECDF)."""
+    if len(days) == 0:
+        return np.ones_like(age_days, dtype="float64")
+    idx = np.searchsorted(days, age_days, side="right") - 1
+    return np.where(idx >= 0, cdf[np.clip(idx, 0, None)], 0.0)
+
+
+def cohort_series(prepared, freq: str = "M", dimension: str | None = None, segment=None) -> pd.DataFrame:
+    """Unit return rate per order-date cohort (month "M" or week "W"), optionally for one segment.
+
+    Columns: period, units, returned, rate, ci_low, ci_high (95 % Wilson), orders, provisional
+    (the cohort holds orders placed after ``prepared.cutoff_date``, so returns may still arrive),
+    coverage (share of the cohort's eventual returns expected to have arrived already, from the
+    empirical CDF of days-to-return in ``prepared.returns``, unit-weighted over the cohort's lines
+    by their age at the data's end), expected_final_rate (returned / sum(units x coverage_line), a
+    chain-ladder style completion; only for provisional cohorts with coverage >= 5 %, else NaN),
+    rate_same_period_last_year (the same month 12 months earlier, or week 52 weeks earlier, where
+    the data covers it) and change_vs_last_year.
+
+    Every cohort is listed (matured or not); rates for provisional cohorts are lower bounds.
+    """
+    if freq not in ("M", "W"):
+        raise ValueError(f"freq must be 'M' (months) or 'W' (weeks), not {freq!r}.")
+    _check_dimension(prepared, dimension, segment)
+    lines = prepared.lines
+    if dimension is not None:
+        lines = lines[lines[dimension] == segment]
+    cols = ["period", "units", "returned", "rate", "ci_low", "ci_high", "orders", "provisional",
+            "coverage", "expected_final_rate", "rate_same_period_last_year", "change_vs_last_year"]
+    if lines.empty:
+        return pd.DataFrame({c: pd.Series(dtype="float64") for c in cols})
+
+    as_of = prepared.lines["order_date"].max()
+    if len(prepared.returns) and "return_date" in prepared.returns.columns:
+        rmax = prepared.returns["return_date"].max()
+        if pd.notna(rmax) and rmax > as_of:
+            as_of = rmax
+    days, cdf = return_arrival_cdf(prepared)
+    age = (as_of - lines["order_date"]).dt.days.to_numpy(dtype="float64")
+    share = _share_arrived(age, days, cdf)
+    work = pd.DataFrame({
+        "period": _period_start(lines["order_date"], freq),
+        "order_id": lines["order_id"],
+        "units": lines["quantity"].astype("float64"),
+        "returned": lines["returned_units"].astype("float64"),
+        "immature": ~lines["mature"].astype(bool),
+        "units_arrived": lines["quantity"].to_numpy(dtype="float64") * share,
+    })
+    g = work.groupby("period", sort=True)
+    out = pd.DataFrame({
+        "units": g["units"].sum(),
+        "returned": g["returned"].sum(),
+        "orders": g["order_id"].nunique(),
+        "provisional": g["immature"].any(),
+        "units_arrived": g["units_arrived"].sum(),
+    }).reset_index()
+    out["rate"] = out["returned"] / out["units"]
+    out["ci_low"], out["ci_high"] = wilson_interval(out["returned"], out["units"])
+    out["coverage"] = (out["units_arrived"] / out["units"]).clip(upper=1.0)
+    est = out["returned"] / out["units_arrived"]
+    out["expected_final_rate"] = est.where(out["provisional"] & (out["coverage"] >= 0.05)).clip(upper=1.0)
+    lag = pd.DateOffset(months=12) if freq == "M" else pd.Timedelta(weeks=52)
+    by_period = out.set_index("period")["rate"]
+    prev = by_period.reindex(out["period"] - lag)
+    out["rate_same_period_last_year"] = prev.to_numpy()
+    out["change_vs_last_year"] = out["rate"] - out["rate_same_period_last_year"]
+    for c in ("units", "returned"):
+        out[c] = out[c].astype("int64")
+    out["orders"] = out["orders"].astype("int64")
+    return out[cols]
+
+
+# ----------------------------------------------------------------------------------------------
+# control charts
+
+
+def _chart_inputs(x, n) -> tuple[np.ndarray, np.ndarray]:
+    x = np.asarray(x, dtype="float64")
+    n = np.asarray(n, dtype="float64")
+    if n.ndim == 0:
+        n = np.full_like(x, float(n))
+    if x.shape != n.shape or x.ndim != 1:
+        raise ValueError("x and n must be one-dimensional and of the same length (n may be one number).")
+    if len(x) < 2:
+        raise ValueError("A control chart needs at least 2 periods.")
+    if (n <= 0).any() or (x < 0).any() or (x > n).any():
+        raise ValueError("Each period needs n > 0 and 0 <= x <= n.")
+    return x, n
+
+
+def p_chart(x, n, k: float = 3.0) -> pd.DataFrame:
+    """Shewhart p-chart with variable subgroup size (Montgomery, ch. 7; METHOD 8).
+
+    centre = sum(x)/sum(n); sigma_i = sqrt(centre(1-centre)/n_i); limits centre +/- k sigma_i, LCL
+    floored at 0 (UCL capped at 1); a point is flagged when p_i > UCL or p_i < LCL.
+    Columns: x, n, p, centre, sigma, z, lcl, ucl, flagged.
+
+    >>> t = p_chart([40, 44, 22, 34, 24, 32, 28, 32, 34, 30], 200)   # textbook: 0.16 / 0.2378 / 0.0822
+    >>> [round(float(t[c][0]), 4) for c in ("centre", "ucl", "lcl")], bool(t["flagged"].any())
+    ([0.16, 0.2378, 0.0822], False)
+    """
+    x, n = _chart_inputs(x, n)
+    pbar = x.sum() / n.sum()
+    p = x / n
+    sigma = np.sqrt(pbar * (1 - pbar) / n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(sigma > 0, (p - pbar) / sigma, 0.0)
+    lcl = np.maximum(pbar - k * sigma, 0.0)
+    ucl = np.minimum(pbar + k * sigma, 1.0)
+    return pd.DataFrame({"x": x, "n": n, "p": p, "centre": pbar, "sigma": sigma, "z": z,
+                         "lcl": lcl, "ucl": ucl, "flagged": (p > ucl) | (p < lcl)})
+
+
+def laney_p_prime(x, n, k: float = 3.0) -> pd.DataFrame:
+    """Laney p' chart (Laney 2002; Minitab "Methods and formulas for Laney P' chart"; METHOD 8).
+
+    z_i = (p_i - centre)/sigma_i; sigma_z = mean(|z_i - z_{i-1}|)/1.128 (average moving range,
+    d2 = 1.128); limits centre +/- k sigma_i sigma_z, LCL floored at 0. Same columns as p_chart
+    plus sigma_z and mean_moving_range (constant columns, also in ``.attrs``).
+    """
+    t = p_chart(x, n, k)
+    mr = float(np.mean(np.abs(np.diff(t["z"].to_numpy()))))
+    sigma_z = mr / 1.128
+    pbar = float(t["centre"].iloc[0])
+    sig = t["sigma"].to_numpy() * sigma_z
+    lcl = np.maximum(pbar - k * sig, 0.0)
+    ucl = np.minimum(pbar + k * sig, 1.0)
+    p = t["p"].to_numpy()
+    t = t.assign(sigma_z=sigma_z, mean_moving_range=mr, lcl=lcl, ucl=ucl, flagged=(p > ucl) | (p < lcl))
+    t.attrs["sigma_z"] = sigma_z
+    t.attrs["mean_moving_range"] = mr
+    return t
+
+
+@dataclass(frozen=True, slots=True)
+class ControlChart:
+    """Which chart was used, why, and its table (period, x, n, p, centre, lcl, ucl, flagged ...)."""
+
+    chart: str  # "p" | "laney"
+    reason: str
+    table: pd.DataFrame
+    sigma_z: float
+    n_flagged: int
+
+
+def control_chart(series: pd.DataFrame, k: float = 3.0, include_provisional: bool = False) -> ControlChart:
+    """Control chart of a cohort series (output of cohort_series), choosing p-chart or Laney p'.
+
+    Rule (documented in LANEY_MIN_MEAN_N / LANEY_FLAG_SHARE): use Laney p' when the mean n per
+    period is >= 1000 units or the p-chart flags more than 25 % of the points, AND the Laney
+    sigma_z exceeds 1 (real over-dispersion). Otherwise the plain p-chart. Provisional (not yet
+    matured) cohorts are left out unless ``include_provisional`` - their rates are still rising.
+    """
+    need = {"returned", "units"}
+    if not need.issubset(series.columns):
+        raise ValueError("series needs 'returned' and 'units' columns (use cohort_series()).")
+    s = series
+    if not include_provisional and "provisional" in s.columns:
+        s = s[~s["provisional"].astype(bool)]
+    s = s[s["units"] > 0]
+    if len(s) < 2:
+        raise ValueError("A control chart needs at least 2 matured periods with units.")
+    x, n = s["returned"].to_numpy(), s["units"].to_numpy()
+    pc = p_chart(x, n, k)
+    lc = laney_p_prime(x, n, k)
+    sigma_z = float(lc.attrs["sigma_z"])
+    mean_n = float(np.mean(n))
+    share = float(pc["flagged"].mean())
+    large = mean_n >= LANEY_MIN_MEAN_N or share > LANEY_FLAG_SHARE
+    if large and sigma_z > 1:
+        why = (f"Laney p' chart: {'periods are large (mean ' + format(mean_n, ',.0f') + ' units)' if mean_n >= LANEY_MIN_MEAN_N else 'the p-chart flagged ' + format(share, '.0%') + ' of periods'}"
+               f" and the rate varies {sigma_z:.1f}x more from period to period than chance alone, so the "
+               "plain p-chart's limits would be too tight.")
+        table, chart = lc, "laney"
+    else:
+        why = ("p-chart: " + ("period-to-period variation is no larger than chance (sigma_z "
+                              f"{sigma_z:.2f} <= 1)." if large else
+                              f"periods are small (mean {mean_n:,.0f} units) and few points are flagged."))
+        table, chart = pc.assign(sigma_z=sigma_z), "p"
+    if "period" in s.columns:
+        table = table.assign(period=s["period"].to_numpy())
+        table = table[["period"] + [c for c in table.columns if c != "period"]]
+    return ControlChart(chart, why, table.reset_index(drop=True), sigma_z, int(table["flagged"].sum()))
+
+
+# ----------------------------------------------------------------------------------------------
+# trend test
+
+
+@dataclass(frozen=True, slots=True)
+class TrendTest:
+    """Cochran-Armitage test for a linear trend in proportions (R prop.trend.test)."""
+
+    chi2: float
+    p_value: float
+    statistic_a: float  # Rosner's A = sum s_i (x_i - n_i pbar)
+    slope_sign: int  # +1 rising, -1 falling, 0 flat
+
+
+def cochran_armitage(x, n, scores=None) -> TrendTest:
+    """Cochran-Armitage trend test across ordered periods (score = period index by default).
+
+    X2 = [sum s_i (x_i - n_i pbar)]^2 / [pbar(1-pbar) sum n_i (s_i - sbar_w)^2], sbar_w = sum n_i
+    s_i / N, df = 1, no N/(N-1) factor - the definition of R ``prop.trend.test`` (METHOD 2.5).
+
+    >>> round(cochran_armitage([83, 90, 129, 70], [86, 93, 136, 82]).chi2, 4)   # R docs: 8.2249
+    8.2249
+    """
+    x = np.asarray(x, dtype="float64")
+    n = np.asarray(n, dtype="float64")
+    s = np.arange(1, len(x) + 1, dtype="float64") if scores is None else np.asarray(scores, dtype="float64")
+    if not (len(x) == len(n) == len(s)) or len(x) < 2:
+        raise ValueError("x, n and scores need the same length, at least 2.")
+    N = n.sum()
+    pbar = x.sum() / N
+    sbar = (n * s).sum() / N
+    a = float((s * (x - n * pbar)).sum())
+    denom = pbar * (1 - pbar) * float((n * (s - sbar) ** 2).sum())
+    if denom <= 0:
+        return TrendTest(0.0, 1.0, a, 0)
+    chi2 = a * a / denom
+    return TrendTest(float(chi2), float(sps.chi2.sf(chi2, 1)), a, int(np.sign(a)))
+
+
+def series_trend(series: pd.DataFrame, include_provisional: bool = False) -> TrendTest:
+    """Cochran-Armitage trend test on a cohort series (matured periods; score = period index)."""
+    s = series if include_provisional else series[~series["provisional"].astype(bool)]
+    s = s[s["units"] > 0]
+    try:  # the shared statistics module, when present, owns the canonical implementation
+        from analysis.stats import cochran_armitage as shared  # type: ignore
+    except ImportError:
+        shared = None
+    if shared is not None:
+        try:
+            r = shared(s["returned"].to_numpy(), s["units"].to_numpy())
+            chi2 = float(getattr(r, "chi2", getattr(r, "statistic", np.nan)))
+            p = float(getattr(r, "p_value", getattr(r, "pvalue", np.nan)))
+            if np.isfinite(chi2) and np.isfinite(p):
+                mine = cochran_armitage(s["returned"], s["units"])
+                return TrendTest(chi2, p, mine.statistic_a, mine.slope_sign)
+        except (TypeError, ValueError):
+            pass
+    return cochran_armitage(s["returned"], s["units"])
+
+
+# ----------------------------------------------------------------------------------------------
+# what changed between two periods
+
+
+def _as_range(r, name: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    try:
+        a, b = r
+        a, b = pd.Timestamp(a), pd.Timestamp(b)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{name} must be a (start, end) pair of dates, e.g. ('2024-01-01', '2024-03-31').") from e
+    if b < a:
+        raise ValueError(f"{name} ends before it starts ({a.date()} > {b.date()}); swap the dates.")
+    return a, b
+
+
+def what_changed(prepared, period_a, period_b, dimensions=("collection", "category", "channel", "intent"),
+                 *, q_threshold: float = 0.10, matured_only: bool = True, min_units: int = 1) -> pd.DataFrame:
+    """Which segments' return rates changed between period A and period B (both (start, end), inclusive).
+
+    For each dimension (one BH family each) and each segment present in either period: unit rate in
+    A and B (orders with >= 1 return / orders for order-level dimensions such as intent or channel),
+    change = rate_b - rate_a with a 95 % Newcombe CI, a two-sided p-value (pooled z or Fisher,
+    METHOD 2.2), BH q-value within the dimension, significant = q <= q_threshold (0.10, the METHOD 5
+    screening level). Tests and intervals use Rao-Scott effective counts (n / deff, deff from
+    per-order sums, floored at 1) so lines of one order are not counted as independent.
+    Sorted by |change| x units in B (the number of returns the change represents), largest first.
+    Only matured orders are used unless ``matured_only=False``.
+    """
+    a0, a1 = _as_range(period_a, "period_a")
+    b0, b1 = _as_range(period_b, "period_b")
+    if not 0 < q_threshold < 1:
+        raise ValueError("q_threshold must be between 0 and 1, e.g. 0.10.")
+    lines = prepared.mature_lines if matured_only else prepared.lines
+    day = lines["order_date"]
+    one_day = pd.Timedelta(days=1)  # end dates are inclusive
+    in_a = (day >= a0) & (day < a1.normalize() + one_day)
+    in_b = (day >= b0) & (day < b1.normalize() + one_day)
+    rows = []
+    for dim in dimensions:
+        if dim not in lines.columns:
+            raise ValueError(f"Unknown dimension '{dim}'; use one of {', '.join(DIMENSIONS)}.")
+        if not lines[dim].notna().any():
+            continue
+        order_level = dim in ORDER_DIMENSIONS
+        fam = []
+        for label, mask in (("a", in_a), ("b", in_b)):
+            sub = lines.loc[mask & lines[dim].notna(), ["order_id", dim, "quantity", "returned_units"]]
+            if order_level:
+                sub = (sub.groupby(["order_id", dim], sort=False, observed=True)["returned_units"].sum() > 0)
+                sub = sub.rename("x").reset_index().assign(n=1.0)
+                sub["x"] = sub["x"].astype("float64")
+            else:
+                sub = sub.rename(columns={"quantity": "n", "returned_units": "x"})
+            for seg, grp in sub.groupby(dim, sort=False, observed=True):
+                fam.append((label, seg, float(grp["x"].sum()), float(grp["n"].sum()), _design_effect(grp, "x", "n")))
+        if not fam:
+            continue
+        f = pd.DataFrame(fam, columns=["period", "segment", "x", "n", "deff"])
+        w = f.pivot_table(index="segment", columns="period", values=["x", "n", "deff"], aggfunc="first")
+        w.columns = [f"{a}_{b}" for a, b in w.columns]
+        for c in ("x_a", "n_a", "x_b", "n_b"):
+            if c not in w.columns:
+                w[c] = 0.0
+            w[c] = w[c].fillna(0.0)
+        for c in ("deff_a", "deff_b"):
+            if c not in w.columns:
+                w[c] = 1.0
+            w[c] = w[c].fillna(1.0)
+        w = w[(w["n_a"] >= min_units) & (w["n_b"] >= min_units)]
+        if w.empty:
+            continue
+        ea_x, ea_n = w["x_a"] / w["deff_a"], w["n_a"] / w["deff_a"]
+        eb_x, eb_n = w["x_b"] / w["deff_b"], w["n_b"] / w["deff_b"]
+        lo, hi = newcombe_interval(eb_x, eb_n, ea_x, ea_n)
+        tests = [two_sided_p(*v) for v in zip(eb_x, eb_n, ea_x, ea_n)]
+        p = np.array([t[0] for t in tests], dtype="float64")
+        q = np.full_like(p, np.nan)
+        ok = np.isfinite(p)
+        if ok.any():
+            q[ok] = multipletests(p[ok], method="fdr_bh")[1]
+        res = pd.DataFrame({
+            "dimension": dim,
+            "segment": w.index.astype("string"),
+            "unit": "orders" if order_level else "units",
+            "n_a": w["n_a"].to_numpy(), "returned_a": w["x_a"].to_numpy(),
+            "rate_a": (w["x_a"] / w["n_a"]).to_numpy(),
+            "n_b": w["n_b"].to_numpy(), "returned_b": w["x_b"].to_numpy(),
+            "rate_b": (w["x_b"] / w["n_b"]).to_numpy(),
+        })
+        res["change"] = res["rate_b"] - res["rate_a"]
+        res["ci_low"], res["ci_high"] = np.asarray(lo), np.asarray(hi)
+        res["p_value"] = p
+        res["test"] = [t[1] for t in tests]
+        res["q_value"] = q
+        res["significant"] = np.nan_to_num(q, nan=1.0) <= q_threshold
+        res["deff"] = np.maximum(w["deff_a"].to_numpy(), w["deff_b"].to_numpy())
+        res["returns_represented"] = res["change"] * res["n_b"]
+        rows.append(res)
+    cols = ["dimension", "segment", "unit", "n_a", "returned_a", "rate_a", "n_b", "returned_b", "rate_b", "change",
+            "ci_low", "ci_high", "p_value", "test", "q_value", "significant", "deff", "returns_represented"]
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype="float64") for c in cols})
+    out = pd.concat(rows, ignore_index=True)
+    out = out.iloc[np.argsort(-out["returns_represented"].abs().to_numpy(), kind="stable")].reset_index(drop=True)
+    return out[cols]
