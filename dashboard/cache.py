@@ -1,0 +1,64 @@
+"""The dashboard's only cache. Keys are content: the dataset spec (content hashes + mapping), the
+filters and the settings; big objects are passed with a leading underscore so they are not hashed.
+
+Cached objects are shared read-only between reruns (cache_resource); nothing mutates them. A session
+can only reach a dataset whose spec (hashes of bytes it uploaded itself) sits in its own session state.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+
+import streamlit as st
+
+from analysis.engine import Analysis, Settings, analyse
+from analysis.prepare import Filters, Prepared, filter_prepared, prepare
+from data.demo import generate_dataset
+from data.ingest import SourceFile, inspect_file, load_dataset
+from data.mapping import Mapping
+from data.model import Dataset
+from dashboard.session import DatasetSpec
+
+log = logging.getLogger("returns_intelligence")
+
+
+def sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def dataset_for(spec: DatasetSpec, _contents: dict | None = None, _progress=None) -> Dataset:
+    """Load the dataset named by `spec`. `_contents` maps sha256 -> bytes for uploads."""
+    if spec.kind == "demo":
+        return generate_dataset(seed=spec.seed)
+    files = [SourceFile(name=f.name, content=_contents[f.sha256], role=f.role, sheet=f.sheet) for f in spec.files]
+    mapping = Mapping.from_json(spec.mapping_json) if spec.mapping_json else None
+    return load_dataset(files, mapping, name=spec.name or "Uploaded data", progress=_progress)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def prepared_for(spec: DatasetSpec, window_days: int | None, _dataset: Dataset) -> Prepared:
+    return prepare(_dataset, window_days=window_days)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def filtered_for(spec: DatasetSpec, window_days: int | None, filters: Filters, _prepared: Prepared) -> Prepared:
+    return filter_prepared(_prepared, filters)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def analysis_for(spec: DatasetSpec, window_days: int | None, filters: Filters, settings: Settings,
+                 _prepared: Prepared, _dataset: Dataset) -> Analysis:
+    unmatched = int(len(_dataset.unmatched_returns))
+    return analyse(_prepared, settings, unmatched_returns=unmatched, rejected_rows=int(_dataset.rows_rejected))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def inspect_for(name: str, digest: str, sheet: str | None, _content: bytes):
+    return inspect_file(name, _content, sheet=sheet)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def computed(name: str, spec: DatasetSpec, window_days: int | None, filters: Filters, args: tuple, _fn, _prepared):
+    """Cache any pure analysis call on (name, dataset spec, filters, args)."""
+    return _fn(_prepared, *args)

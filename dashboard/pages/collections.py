@@ -1,0 +1,46 @@
+"""Collections: which collections return more than the rest, and why; drill down to products, sizes and reasons."""
+import streamlit as st
+
+from analysis.reasons import reason_mix
+from analysis.segments import segment_table
+from dashboard import ui
+
+
+
+def _drill(prepared, dimension, collection, cost):
+    return segment_table(prepared, dimension, within=("collection", collection), cost_per_return=cost)
+
+
+ctx = ui.require_data()
+st.title("Collections")
+if not ctx.prepared.has("collection"):
+    ui.missing("A view by collection", "a collection column in the orders file (or upload a catalog with sku and collection)")
+    st.stop()
+
+d = ui.dimension_view(ctx, "collection", key="col")
+
+st.subheader("Drill down")
+names = list(d["segment"]) if d is not None else []
+choice = st.selectbox("Collection", names, key="col_drill")
+if choice:
+    cost = ctx.analysis.cost_per_return
+    c1, c2 = st.columns(2)
+    with c1:
+        prods = ctx.cached("seg_products_in", _drill, "product", choice, cost)
+        st.markdown(f"**Products in {ui.md(choice)}** (compared with the rest of the collection)")
+        if prods is None or prods.empty:
+            st.info("No products to compare.")
+        else:
+            ui.segment_table(prods, "product", key="col_prod_table")
+    with c2:
+        if ctx.prepared.has("size"):
+            sizes = ctx.cached("seg_sizes_in", _drill, "size", choice, cost)
+            st.markdown(f"**Sizes in {ui.md(choice)}**")
+            if sizes is None or sizes.empty:
+                st.info("No sizes to compare.")
+            else:
+                ui.segment_table(sizes, "size", key="col_size_table")
+        else:
+            ui.missing("A view by size", "a size or variant column")
+    mix = ctx.cached("reason_mix_coll", lambda p, c: reason_mix(p, "collection", c), choice)
+    ui.reason_mix_chart(mix, title=f"Why {choice} is returned", key="col_reasons")

@@ -1,0 +1,65 @@
+"""Overview: headline tiles, the monthly trend, the top of the fix list and a summary to read aloud."""
+import plotly.graph_objects as go
+import streamlit as st
+
+from analysis.overview import headline, monthly, plain_summary
+from dashboard import ui
+
+ctx = ui.require_data()
+st.title("Overview")
+an = ctx.analysis
+h = ctx.cached("headline", headline)
+t = an.totals
+
+c = st.columns(5)
+c[0].metric("Unit return rate", ui.pct(h.unit_rate),
+            delta=ui.pp(h.unit_rate - h.unit_rate_prev) if h.unit_rate_prev is not None else None,
+            delta_color="inverse", help=f"Returned units / units sold, {h.period_label}. Orders too recent to be "
+                                        "returned are excluded.")
+c[1].metric("Order return rate", ui.pct(h.order_rate),
+            delta=ui.pp(h.order_rate - h.order_rate_prev) if h.order_rate_prev is not None else None,
+            delta_color="inverse", help=f"Orders with at least one return / orders, {h.period_label}.")
+c[2].metric("Returned value", ui.money(t.get("returned_value")), help="Refunded value of returned units "
+            "(or their price where no refund amount is recorded), matured orders.")
+c[3].metric("Exchange share", ui.pct(t.get("exchange_share")), help="Share of returned units resolved by exchange.")
+c[4].metric("Saved through exchange & credit", ui.money(t.get("saved_revenue")),
+            help="Value of returned units kept in the business as an exchange or store credit.")
+st.caption(f"Tiles compare {h.period_label}. All rates: matured orders only "
+           f"({ui.num(ctx.prepared.immature_orders_excluded)} recent orders excluded).")
+
+st.subheader("What to say in the meeting")
+for s in plain_summary(ctx.prepared, t, an.fix_list, an.segments):
+    st.markdown(f"- {ui.md(s)}")
+
+left, right = st.columns([3, 2])
+with left:
+    m = ctx.cached("monthly", monthly)
+    fig = go.Figure()
+    mat = m[~m["provisional"]]
+    prov = m[m["provisional"]]
+    fig.add_trace(go.Scatter(x=mat["month"], y=mat["rate"], mode="lines+markers", name="Unit return rate",
+                             line=dict(color=ui.COLORS["primary"]),
+                             hovertemplate="%{x|%b %Y}: %{y:.1%}<extra></extra>"))
+    if len(prov):
+        fig.add_trace(go.Scatter(x=prov["month"], y=prov["rate"], mode="markers", name="Provisional (window open)",
+                                 marker=dict(color=ui.COLORS["neutral"], symbol="circle-open"),
+                                 hovertemplate="%{x|%b %Y}: %{y:.1%} so far<extra></extra>"))
+    if t.get("unit_return_rate") is not None:
+        fig.add_hline(y=t["unit_return_rate"], line_dash="dash", line_color=ui.COLORS["base"],
+                      annotation_text=f"Average {t['unit_return_rate']:.1%}")
+    fig.update_layout(title="Monthly unit return rate by order month", yaxis_tickformat=".0%",
+                      yaxis_title="Returned units / units sold", xaxis_title="Order month", height=380,
+                      legend=dict(orientation="h", y=-0.25), margin=dict(l=10, r=10, t=50, b=40))
+    st.plotly_chart(fig, key="ov_trend")
+with right:
+    st.markdown("**Top of the fix list**")
+    fl = an.fix_list.head(5)
+    if fl.empty:
+        st.info("No segment returns significantly more than the rest.")
+    for _, r in fl.iterrows():
+        with st.container(border=True):
+            st.markdown(f"**{int(r['rank'])}. {ui.md(ui.seg_label(r['dimension'], r['segment']))}** "
+                        f"· {ui.md(r['dimension'])}  \n"
+                        f"{ui.pct(r['return_rate'])} vs {ui.pct(r['baseline_rate'])} · "
+                        f"excess cost {ui.money(r['excess_cost'])}  \n{ui.md(r['suggested_action'])}")
+    st.page_link("pages/fixlist.py", label="Open the full fix list", icon=":material/checklist:")

@@ -1,0 +1,187 @@
+"""Upload & map: drop exports, check the detected layout and mapping, load, and see what was rejected."""
+import streamlit as st
+
+from data.errors import InputError, RIError
+from data.mapping import Mapping
+from data.schema import TABLES
+from dashboard import cache, ui
+from dashboard import session as S
+from dashboard.downloads import csv_bytes
+from dashboard.presets import preset_store
+from dashboard.report import render_load_report
+
+ROLES = ["orders", "returns", "transactions", "catalog", "interventions"]
+ROLE_LABELS = {"orders": "Order lines", "returns": "Returns", "transactions": "Signed transactions (sales + credit notes)",
+               "catalog": "Catalog", "interventions": "Interventions log"}
+
+st.title("Upload & map")
+st.caption("Drop your exports (Shopify orders, Amazon FBA returns, ERP/POS transactions, any CSV or Excel). "
+           "Files are read on this machine only; nothing leaves it.")
+
+spec = ui.current_spec()
+c1, c2 = st.columns([3, 1])
+with c2:
+    if st.button("Use demo data", key="up_demo", icon=":material/science:", width="stretch"):
+        st.session_state[S.DATASET_SPEC] = S.DatasetSpec(kind="demo", seed=7, name="Demo: Northwind Living (generated)")
+        st.rerun()
+with c1:
+    st.markdown(f"Currently loaded: **{ui.md(spec.name or spec.kind)}**")
+
+files = st.file_uploader("Drop files here", accept_multiple_files=True, key=S.U_FILES,
+                         type=["csv", "tsv", "txt", "xlsx", "xlsm", "gz"],
+                         help="CSV/TSV/TXT (any encoding and delimiter), Excel XLSX/XLSM, or gzipped CSV.")
+
+# ------------------------------------------------------------------ presets
+store = preset_store()
+with st.expander("Mapping presets (reuse next week's export in one click)", expanded=False):
+    presets = store.list_presets()
+    pc1, pc2 = st.columns(2)
+    with pc1:
+        chosen = st.selectbox("Saved presets", [""] + presets, key=S.U_PRESET,
+                              index=(presets.index(store.last_preset()) + 1) if store.last_preset() in presets else 0)
+        up = st.file_uploader("…or upload a mapping JSON", type=["json"], key=S.U_PRESET_FILE)
+    preset_json = ""
+    try:
+        if up is not None:
+            preset_json = Mapping.from_json(up.getvalue().decode("utf-8-sig")).to_json()
+        elif chosen:
+            preset_json = Mapping.from_json(store.load_preset(chosen)).to_json()
+    except RIError as e:
+        ui.show_error(e)
+    with pc2:
+        st.caption("A preset stores the column mapping per file role and settings such as the credit-note prefix. "
+                   "Saved presets survive a browser refresh and a server restart.")
+
+preset = Mapping.from_json(preset_json) if preset_json else None
+
+if not files:
+    st.info("Drop one or more files to start, or keep exploring the demo data.")
+    if spec.kind == "upload":
+        st.divider()
+        st.subheader("Validation of the loaded files")
+        try:
+            ds = cache.dataset_for(spec, st.session_state.get(S.UPLOAD_BYTES, {}))
+                render_load_report(ds)
+        except (RIError, KeyError):
+            pass
+    st.stop()
+
+# ------------------------------------------------------------------ per-file detection and mapping
+contents = st.session_state.setdefault(S.UPLOAD_BYTES, {})
+refs: list[S.UploadedRef] = []
+tables: dict[str, dict[str, str]] = {}
+for i, f in enumerate(files):
+    data = f.getvalue()
+    digest = cache.sha256(data)
+    contents[digest] = data
+    key = digest[:10]
+    with st.container(border=True):
+        sheet = None
+        try:
+            info = cache.inspect_for(f.name, digest, None, data)
+            if len(info.sheets) > 1:
+                sheet = st.selectbox(f"Sheet of {f.name}", list(info.sheets),
+                                     index=list(info.sheets).index(info.sheet) if info.sheet in info.sheets else 0,
+                                     key=f"up_sheet_{key}")
+                if sheet != info.sheet:
+                    info = cache.inspect_for(f.name, digest, sheet, data)
+        except RIError as e:
+            ui.show_error(e)
+            continue
+        except Exception as e:  # noqa: BLE001 - never a stack trace in the page
+            ui.show_unexpected(e, f"reading {f.name}")
+            continue
+        h1, h2 = st.columns([2, 1])
+        h1.markdown(f"**{ui.md(f.name)}** · detected layout: **{ui.md(info.layout_label)}**")
+        role = h2.selectbox("Use as", ROLES, index=ROLES.index(info.role) if info.role in ROLES else 0,
+                            format_func=ROLE_LABELS.get, key=f"up_role_{key}")
+        for note in info.notes:
+            st.caption(note)
+        with st.expander("Preview (first rows as read)", expanded=False):
+            st.dataframe(info.preview, hide_index=True, key=f"up_prev_{key}")
+        table = TABLES[role]
+        suggested = dict(info.suggested) if role == info.role else {}
+        if preset and role in preset.tables:
+            suggested.update({k: v for k, v in preset.tables[role].items() if v in info.columns})
+        st.markdown("Column mapping (suggested; correct anything that is wrong). * = required")
+        cols = st.columns(3)
+        options = [""] + list(info.columns)
+        mapping: dict[str, str] = {}
+        for j, col in enumerate(table.columns):
+            default = suggested.get(col.name, "")
+            sel = cols[j % 3].selectbox(
+                f"{col.name}{' *' if col.required else ''}", options,
+                index=options.index(default) if default in options else 0,
+                key=f"up_map_{key}_{role}_{col.name}", help=col.description)
+            if sel:
+                mapping[col.name] = sel
+        missing = [c for c in table.required if c not in mapping]
+        if missing:
+            st.warning(f"Map the required column(s) {', '.join(missing)} for this file.")
+        tables.setdefault(role, {}).update(mapping)
+        refs.append(S.UploadedRef(name=f.name, sha256=digest, role=role, sheet=sheet or info.sheet))
+
+settings = dict(preset.settings) if preset else {}
+with st.expander("Settings for signed-transaction exports", expanded=False):
+    settings["credit_note_prefix"] = st.text_input("Credit-note prefix", value=settings.get("credit_note_prefix", "C"),
+                                                   key="up_cn_prefix")
+    extra = st.text_input("Extra non-merchandise SKUs (comma separated)",
+                          value=", ".join(settings.get("non_merchandise_skus", [])), key="up_nonmerch")
+    settings["non_merchandise_skus"] = [s.strip() for s in extra.split(",") if s.strip()]
+    fmt = ["auto", "dmy", "mdy", "ymd"]
+    settings["date_format"] = st.selectbox("Date format", fmt, index=fmt.index(settings.get("date_format", "auto")),
+                                           key="up_datefmt", help="auto decides day-first vs month-first from the values")
+
+mapping_obj = Mapping(tables=tables, settings=settings,
+                      reason_overrides=dict(preset.reason_overrides) if preset else {})
+mapping_json = mapping_obj.to_json()
+
+b1, b2, b3 = st.columns([1, 1, 2])
+load = b1.button("Load data", type="primary", key="up_load", icon=":material/play_arrow:", width="stretch")
+b2.download_button("Download mapping JSON", mapping_json.encode("utf-8"), file_name="returns-mapping.json",
+                   mime="application/json", key="up_dl_mapping", width="stretch")
+with b3:
+    pn1, pn2 = st.columns([2, 1])
+    preset_name = pn1.text_input("Preset name", key="up_preset_name", label_visibility="collapsed",
+                                 placeholder="Preset name, e.g. Shopify weekly")
+    if pn2.button("Save preset", key="up_save_preset", width="stretch"):
+        try:
+            store.save_preset(preset_name, mapping_json)
+            st.toast(f"Preset saved: {preset_name}")
+        except RIError as e:
+            ui.show_error(e)
+
+if load:
+    name = ", ".join(r.name for r in refs)[:80] or "Uploaded data"
+    new_spec = S.DatasetSpec(kind="upload", files=tuple(refs), mapping_json=mapping_json, name=name)
+    bar = st.progress(0.0, text="Reading files…")
+
+    def progress(frac: float, text: str) -> None:
+        bar.progress(min(max(float(frac), 0.0), 1.0), text=text)
+
+    try:
+        ds = cache.dataset_for(new_spec, contents, progress)
+    except RIError as e:
+        bar.empty()
+        ui.show_error(e)
+        st.stop()
+    except Exception as e:  # noqa: BLE001
+        bar.empty()
+        ui.show_unexpected(e, "loading the files")
+        st.stop()
+    bar.empty()
+    st.session_state[S.DATASET_SPEC] = new_spec
+    if preset_name:
+        store.set_last_preset(preset_name)
+    st.success(f"Loaded {ds.rows_read - ds.rows_rejected:,} of {ds.rows_read:,} rows. "
+               "Open Overview or Collections to see the results.")
+
+cur = ui.current_spec()
+if cur.kind == "upload":
+    st.divider()
+    st.subheader("Validation")
+    try:
+        ds = cache.dataset_for(cur, contents)
+        render_load_report(ds)
+    except RIError as e:
+        ui.show_error(e)

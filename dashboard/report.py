@@ -1,0 +1,43 @@
+"""The load report: rows read / loaded / rejected per file, problems, and downloadable rejected rows."""
+import pandas as pd
+import streamlit as st
+
+from data.model import REJECT_KINDS, Dataset
+from dashboard import ui
+from dashboard.downloads import csv_bytes
+
+
+def render_load_report(ds: Dataset) -> None:
+    rows = []
+    for f in ds.files:
+        rows.append({"File": f.file + (f" [{f.sheet}]" if f.sheet else ""), "Layout": f.layout_label, "Used as": f.role,
+                     "Rows read": f.rows_read, "Loaded": f.rows_loaded, "Rejected": f.rows_rejected,
+                     "Reconciles": "yes" if f.reconciles else "NO"})
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="rep_files")
+    total_read = ds.rows_read
+    total_rej = ds.rows_rejected
+    st.caption(f"{total_read:,} rows read = {total_read - total_rej:,} loaded + {total_rej:,} rejected or excluded.")
+    for note in ds.notes:
+        st.info(ui.md(note), icon=":material/info:")
+    problems = list(ds.problems) + [p for f in ds.files for p in f.problems if p not in ds.problems]
+    if problems:
+        with st.expander(f"{len(problems)} issue(s) found while reading", expanded=True):
+            for p in problems:
+                where = ui.md(p.file) + (f", column '{ui.md(p.column)}'" if p.column else "")
+                ex = f"  \nExamples: {ui.md('; '.join(p.examples))}" if p.examples else ""
+                st.markdown(f"- **{ui.md(p.title)}** ({where}): {ui.md(p.message)}{ex}  \n  *Fix:* {ui.md(p.fix)}")
+    rej = ds.rejected
+    if len(rej):
+        by_kind = rej.groupby("kind").size().rename("rows").reset_index()
+        by_kind["what"] = by_kind["kind"].map(REJECT_KINDS).fillna(by_kind["kind"])
+        st.markdown("**Rows not used in return rates**")
+        st.dataframe(by_kind[["what", "rows"]], hide_index=True, key="rep_kinds")
+        st.download_button("Download rejected rows (CSV)", csv_bytes(rej), file_name="rejected-rows.csv",
+                           mime="text/csv", key="rep_dl_rejected")
+    if len(ds.unmatched_returns):
+        um = ds.unmatched_returns
+        units = int(pd.to_numeric(um.get("quantity", pd.Series(dtype=float)), errors="coerce").abs().sum())
+        st.warning(f"{len(um):,} returned lines ({units:,} units) match no purchase in the data; they are not "
+                   "counted in return rates. Download them to check.")
+        st.download_button("Download unmatched returns (CSV)", csv_bytes(um), file_name="unmatched-returns.csv",
+                           mime="text/csv", key="rep_dl_unmatched")

@@ -1,0 +1,55 @@
+"""Every session-state key the dashboard uses, in one place. Values are plain and serialisable."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+# The loaded dataset: a DatasetSpec (small, hashable) plus the uploaded bytes kept in this session only.
+DATASET_SPEC = "ri_dataset_spec"
+UPLOAD_BYTES = "ri_upload_bytes"  # {sha256: bytes}
+LOAD_MESSAGE = "ri_load_message"
+
+# Global filters (sidebar widgets)
+F_DATES = "flt_dates"
+F_CHANNELS = "flt_channels"
+F_JOURNEYS = "flt_journeys"
+F_COLLECTIONS = "flt_collections"
+F_BASIS = "flt_basis"
+
+# Settings
+S_COST = "set_cost_per_return"
+S_WINDOW = "set_window_days"
+S_HANDLING = "set_handling_cost"
+
+# Upload page
+U_FILES = "up_files"
+U_MAPPING_JSON = "up_mapping_json"
+U_PRESET = "up_preset"
+U_PRESET_FILE = "up_preset_file"
+
+
+@dataclass(frozen=True, slots=True)
+class UploadedRef:
+    name: str
+    sha256: str
+    role: str | None
+    sheet: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetSpec:
+    """What identifies a dataset's content: demo seed, or the uploaded files' hashes plus the mapping."""
+
+    kind: str  # "demo" | "upload"
+    files: tuple[UploadedRef, ...] = ()
+    mapping_json: str = ""
+    seed: int = 7
+    name: str = ""
+
+    @property
+    def workspace(self) -> str:
+        """Key under which user-entered state (interventions) is stored for this dataset."""
+        if self.kind == "demo":
+            return "demo"
+        h = hashlib.sha256("|".join(sorted(f.sha256 for f in self.files)).encode()).hexdigest()
+        return h[:16]

@@ -1,0 +1,328 @@
+"""Shared UI helpers: the data context every page reads, the sidebar, formatting, errors and charts.
+
+User-provided text is only ever shown through Streamlit's escaped text/markdown paths (never
+unsafe_allow_html); markdown control characters are escaped by `md()`.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from analysis.engine import Analysis, Settings
+from analysis.prepare import DIMENSION_LABELS, INTENT_LABELS, Filters, Prepared
+from data.errors import RIError
+from data.model import Dataset
+from dashboard import cache
+from dashboard import session as S
+
+log = logging.getLogger("returns_intelligence")
+
+COLORS = {"primary": "#2F6F8F", "bad": "#C0504D", "good": "#4F8F5F", "neutral": "#8A99A6", "base": "#1F2A33"}
+UPLOAD_PAGE = "pages/upload.py"
+
+
+@dataclass(frozen=True)
+class Context:
+    spec: S.DatasetSpec
+    dataset: Dataset
+    full: Prepared  # unfiltered
+    prepared: Prepared  # filtered
+    filters: Filters
+    settings: Settings
+
+    @property
+    def analysis(self) -> Analysis:
+        return cache.analysis_for(self.spec, self.settings.window_days, self.filters, self.settings,
+                                  self.prepared, self.dataset)
+
+    def cached(self, name: str, fn, *args):
+        """Run a pure analysis function of the filtered data, cached on content + filters + args."""
+        return cache.computed(name, self.spec, self.settings.window_days, self.filters, args, fn, self.prepared)
+
+
+# ---------------------------------------------------------------- text & numbers
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
+
+
+def md(text: object) -> str:
+    """Escape user text for st.markdown so it is shown literally."""
+    return _MD_SPECIAL.sub(r"\\\1", "" if text is None else str(text))
+
+
+def pct(x: float | None, digits: int = 1) -> str:
+    if x is None or (isinstance(x, float) and (math.isnan(x) or math.isinf(x))):
+        return "–"
+    return f"{100 * x:.{digits}f}%"
+
+
+def pp(x: float | None, digits: int = 1) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return f"{100 * x:+.{digits}f} pp"
+
+
+def money(x: float | None, symbol: str = "") -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return f"{symbol}{x:,.0f}"
+
+
+def num(x) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return f"{x:,.0f}"
+
+
+def seg_label(dimension: str, segment: str) -> str:
+    if dimension == "intent":
+        return INTENT_LABELS.get(segment, segment)
+    return str(segment)
+
+
+# ---------------------------------------------------------------- errors
+def show_error(err: RIError) -> None:
+    """Render one of the project's errors: a short title, a sentence, and each problem with its fix."""
+    st.error(f"**{md(err.title)}**  \n{md(err.message)}")
+    if err.problems:
+        with st.expander(f"{len(err.problems)} problem(s) found", expanded=True):
+            for p in err.problems:
+                where = md(p.file) + (f", column '{md(p.column)}'" if p.column else "")
+                ex = f"  \nExamples: {md('; '.join(p.examples))}" if p.examples else ""
+                st.markdown(f"- **{md(p.title)}** ({where}): {md(p.message)}{ex}  \n  *Fix:* {md(p.fix)}")
+
+
+def show_unexpected(exc: Exception, what: str) -> None:
+    log.exception("Unexpected error while %s", what)
+    st.error(f"**Something went wrong while {what}.**  \nThe details were written to the server log. "
+             "Try again, or reload the data; if it keeps happening, report it with the log.")
+
+
+def missing(what: str, columns: str) -> None:
+    st.info(f"**{what} is not available for this dataset.** To see it, map {columns} on the Upload & map page.",
+            icon=":material/info:")
+
+
+# ---------------------------------------------------------------- data context & sidebar
+def _default_spec() -> S.DatasetSpec:
+    return S.DatasetSpec(kind="demo", seed=7, name="Demo: Northwind Living (generated)")
+
+
+def current_spec() -> S.DatasetSpec:
+    if S.DATASET_SPEC not in st.session_state:
+        st.session_state[S.DATASET_SPEC] = _default_spec()
+    return st.session_state[S.DATASET_SPEC]
+
+
+def load_context() -> Context | None:
+    """The dataset of this session (demo by default), prepared and filtered by the sidebar."""
+    spec = current_spec()
+    try:
+        with st.spinner("Loading data…"):
+            dataset = cache.dataset_for(spec, st.session_state.get(S.UPLOAD_BYTES, {}))
+            window = st.session_state.get(S.S_WINDOW) or None
+            full = cache.prepared_for(spec, window, dataset)
+    except RIError as e:
+        show_error(e)
+        return None
+    except KeyError:
+        # the uploaded bytes of this spec are gone (new session after a refresh): fall back to the demo
+        st.session_state[S.DATASET_SPEC] = _default_spec()
+        st.warning("The uploaded files are no longer in this browser session; showing the demo data. "
+                   "Upload them again (your saved mapping preset loads them in one click).")
+        return load_context()
+    filters = sidebar(dataset, full)
+    cost = st.session_state.get(S.S_COST) or None
+    handling = float(st.session_state.get(S.S_HANDLING, 8.0) or 0.0)
+    settings = Settings(cost_per_return=cost, handling_cost=handling, window_days=window)
+    prepared = cache.filtered_for(spec, window, filters, full)
+    return Context(spec, dataset, full, prepared, filters, settings)
+
+
+def require_data() -> Context:
+    """Page guard: returns the context, or explains what to do and stops the page."""
+    ctx = load_context()
+    if ctx is None:
+        st.page_link(UPLOAD_PAGE, label="Go to Upload & map", icon=":material/upload:")
+        st.stop()
+    if ctx.prepared.lines.empty:
+        st.info("No order lines match the current filters. Widen the date range or clear the filters in the sidebar.")
+        st.stop()
+    return ctx
+
+
+def _options(full: Prepared, column: str) -> list[str]:
+    if not full.has(column):
+        return []
+    return sorted(str(v) for v in full.lines[column].dropna().unique())
+
+
+def sidebar(dataset: Dataset, full: Prepared) -> Filters:
+    sb = st.sidebar
+    lines = full.lines
+    with sb.container(border=True):
+        st.markdown(f"**{md(dataset.name)}**")
+        if len(lines):
+            d0, d1 = lines["order_date"].min().date(), lines["order_date"].max().date()
+            st.caption(f"{num(len(lines))} order lines · {num(lines['order_id'].nunique())} orders  \n"
+                       f"{d0:%d %b %Y} – {d1:%d %b %Y}  \n"
+                       f"Return window {full.window_days} days ({full.window_source}); orders after "
+                       f"{full.cutoff_date:%d %b %Y} are too recent and excluded from rates "
+                       f"({num(full.immature_orders_excluded)} orders).")
+    sb.markdown("**Filters**")
+    if len(lines):
+        d0, d1 = lines["order_date"].min().date(), lines["order_date"].max().date()
+        dates = sb.date_input("Order date", value=(d0, d1), min_value=d0, max_value=d1, key=S.F_DATES)
+    else:
+        dates = ()
+    date_from = pd.Timestamp(dates[0]) if isinstance(dates, (tuple, list)) and len(dates) >= 1 else None
+    date_to = pd.Timestamp(dates[1]) if isinstance(dates, (tuple, list)) and len(dates) == 2 else None
+    if len(lines) and date_from is not None and date_from <= lines["order_date"].min():
+        date_from = None
+    if len(lines) and date_to is not None and date_to >= lines["order_date"].max():
+        date_to = None
+    chans = sb.multiselect("Channel", _options(full, "channel"), key=S.F_CHANNELS,
+                           placeholder="All channels", disabled=not full.has("channel"))
+    journeys = sb.multiselect("Journey", _options(full, "journey"), key=S.F_JOURNEYS,
+                              placeholder="All journeys", disabled=not full.has("journey"))
+    colls = sb.multiselect("Collection", _options(full, "collection"), key=S.F_COLLECTIONS,
+                           placeholder="All collections", disabled=not full.has("collection"))
+    with sb.expander("Settings"):
+        st.number_input("Cost per return (blank = refund value + handling)", min_value=0.0, value=None,
+                        step=1.0, key=S.S_COST)
+        st.number_input("Handling cost per return", min_value=0.0, value=8.0, step=1.0, key=S.S_HANDLING)
+        st.number_input("Return window in days (blank = estimated)", min_value=1, max_value=365, value=None,
+                        step=1, key=S.S_WINDOW)
+    return Filters(date_from=date_from, date_to=date_to, channels=tuple(chans), journeys=tuple(journeys),
+                   collections=tuple(colls))
+
+
+# ---------------------------------------------------------------- segment tables & charts
+VERDICT_COLORS = {"clearly higher": COLORS["bad"], "higher (borderline)": "#D99A3D", "within noise": COLORS["neutral"],
+                  "clearly lower": COLORS["good"]}
+
+
+def segment_frame(seg: pd.DataFrame, dimension: str) -> pd.DataFrame:
+    """Rows for display: plain words and intervals."""
+    d = seg.copy()
+    d["Segment"] = [seg_label(dimension, s) for s in d["segment"]]
+    return d
+
+
+def rate_chart(seg: pd.DataFrame, dimension: str, *, title: str, baseline: float, basis_label: str,
+               max_rows: int = 25) -> go.Figure:
+    """Horizontal bars of rate with Wilson intervals, coloured by verdict, baseline drawn."""
+    d = segment_frame(seg, dimension).head(max_rows).iloc[::-1]
+    colors = [VERDICT_COLORS.get(v, COLORS["neutral"]) for v in d.get("verdict", ["within noise"] * len(d))]
+    fig = go.Figure(go.Bar(
+        x=d["return_rate"], y=d["Segment"], orientation="h", marker_color=colors,
+        error_x=dict(type="data", symmetric=False, array=d["ci_high"] - d["return_rate"],
+                     arrayminus=d["return_rate"] - d["ci_low"], color="#555", thickness=1.2),
+        customdata=np.stack([d["ci_low"], d["ci_high"], d["n"], d["returned"], d.get("verdict", "")], axis=-1),
+        hovertemplate="<b>%{y}</b><br>Return rate %{x:.1%} (95% CI %{customdata[0]:.1%}–%{customdata[1]:.1%})"
+                      "<br>%{customdata[3]:,} returned of %{customdata[2]:,}<br>%{customdata[4]}<extra></extra>",
+    ))
+    fig.add_vline(x=baseline, line_dash="dash", line_color=COLORS["base"],
+                  annotation_text=f"All: {baseline:.1%}", annotation_position="top")
+    fig.update_layout(title=title, xaxis_title=f"Return rate ({basis_label}), with 95% interval", yaxis_title=None,
+                      xaxis_tickformat=".0%", height=max(320, 28 * len(d) + 120), margin=dict(l=10, r=20, t=60, b=40))
+    return fig
+
+
+def funnel_chart(seg: pd.DataFrame, dimension: str, *, baseline: float, basis_label: str, title: str) -> go.Figure:
+    """Rate vs volume with 95% and 99.8% control limits around the baseline (exact binomial)."""
+    from analysis.stats import funnel_limits
+
+    d = segment_frame(seg, dimension)
+    nmax = max(float(d["n"].max()), 10.0)
+    grid = np.unique(np.geomspace(max(1.0, float(d["n"].min()) * 0.8), nmax * 1.1, 120).round())
+    lim = funnel_limits(grid, baseline)
+    fig = go.Figure()
+    for lo, hi, name, dash in (("lower_95", "upper_95", "95% limits", "dot"), ("lower_998", "upper_998", "99.8% limits", "dash")):
+        if lo in lim and hi in lim:
+            fig.add_trace(go.Scatter(x=lim["n"], y=lim[hi], mode="lines", line=dict(color="#999", dash=dash), name=name))
+            fig.add_trace(go.Scatter(x=lim["n"], y=lim[lo], mode="lines", line=dict(color="#999", dash=dash),
+                                     showlegend=False, name=name))
+    colors = [VERDICT_COLORS.get(v, COLORS["neutral"]) for v in d.get("verdict", ["within noise"] * len(d))]
+    fig.add_trace(go.Scatter(
+        x=d["n"], y=d["return_rate"], mode="markers+text", text=d["Segment"], textposition="top center",
+        textfont=dict(size=10), marker=dict(size=10, color=colors, line=dict(width=1, color="white")), name="Segments",
+        customdata=np.stack([d["returned"], d.get("verdict", "")], axis=-1),
+        hovertemplate="<b>%{text}</b><br>%{y:.1%} of %{x:,} (%{customdata[0]:,} returned)<br>%{customdata[1]}<extra></extra>"))
+    fig.add_hline(y=baseline, line_color=COLORS["base"], line_dash="dash", annotation_text=f"All: {baseline:.1%}")
+    fig.update_layout(title=title, xaxis_title=f"Volume ({basis_label}, log scale)", yaxis_title="Return rate",
+                      xaxis_type="log", yaxis_tickformat=".0%", height=460, margin=dict(l=10, r=20, t=60, b=40),
+                      legend=dict(orientation="h", y=-0.2))
+    return fig
+
+
+SEGMENT_COLUMNS = {
+    "Segment": st.column_config.TextColumn("Segment"),
+    "n": st.column_config.NumberColumn("Volume", format="localized"),
+    "returned": st.column_config.NumberColumn("Returned", format="localized"),
+    "return_rate": st.column_config.NumberColumn("Return rate", format="percent"),
+    "ci_low": st.column_config.NumberColumn("95% CI low", format="percent"),
+    "ci_high": st.column_config.NumberColumn("95% CI high", format="percent"),
+    "baseline_rate": st.column_config.NumberColumn("Rest", format="percent"),
+    "shrunk_rate": st.column_config.NumberColumn("Shrunk rate", format="percent",
+                                                 help="Empirical-Bayes estimate: small segments pulled toward the average"),
+    "verdict": st.column_config.TextColumn("Verdict"),
+    "q_value": st.column_config.NumberColumn("q (FDR)", format="%.3f"),
+    "excess_returns": st.column_config.NumberColumn("Excess returns", format="%.0f"),
+    "excess_cost": st.column_config.NumberColumn("Excess cost", format="localized"),
+    "top_reason": st.column_config.TextColumn("Top reason"),
+}
+
+
+def segment_table(seg: pd.DataFrame, dimension: str, key: str) -> None:
+    d = segment_frame(seg, dimension)
+    cols = [c for c in SEGMENT_COLUMNS if c in d.columns]
+    st.dataframe(d[cols], hide_index=True, column_config=SEGMENT_COLUMNS, key=key, width="stretch")
+
+
+def explain_significance() -> None:
+    st.caption("Verdicts: each segment is compared with the rest of the business (one-sided test for higher, "
+               "two-sided view for lower), clustered by order, with false-discovery control at 10% per view. "
+               "'Within noise' means the difference could well be chance at this volume.")
+
+
+def dimension_segments(ctx: Context, dimension: str) -> pd.DataFrame:
+    seg = ctx.analysis.segments
+    d = seg[seg["dimension"] == dimension]
+    if "excess_cost" in d and d["excess_cost"].notna().any():
+        d = d.sort_values("excess_cost", ascending=False, na_position="last")
+    else:
+        d = d.sort_values("excess_returns", ascending=False)
+    return d
+
+
+def dimension_view(ctx: Context, dimension: str, *, key: str) -> pd.DataFrame | None:
+    """Bar chart with intervals, funnel plot and table for one dimension. Returns the segments shown."""
+    d = dimension_segments(ctx, dimension)
+    if d.empty:
+        return None
+    basis = str(d["basis"].iloc[0]) if "basis" in d else "units"
+    basis_label = "share of units returned" if basis == "units" else "share of units returned, orders as the unit"
+    n_all, x_all = float(d["n"].sum()), float(d["returned"].sum())
+    baseline = x_all / n_all if n_all else float("nan")
+    label = DIMENSION_LABELS.get(dimension, dimension)
+    t1, t2, t3 = st.tabs(["Rates", "Funnel plot", "Table"])
+    with t1:
+        st.plotly_chart(rate_chart(d, dimension, title=f"Return rate by {label.lower()}, sorted by excess cost",
+                                   baseline=baseline, basis_label=basis_label), key=f"{key}_bars")
+    with t2:
+        st.plotly_chart(funnel_chart(d, dimension, baseline=baseline, basis_label="units" if basis == "units" else "orders",
+                                     title=f"{label}: rate vs volume with control limits"), key=f"{key}_funnel")
+        st.caption("Points outside the dashed lines are unusual for their volume; small segments inside the funnel are "
+                   "noise, however high their raw rate.")
+    with t3:
+        segment_table(d, dimension, key=f"{key}_table")
+    explain_significance()
+    return d
