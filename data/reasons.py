@@ -236,10 +236,10 @@ _KEYWORDS: list[tuple[str, str]] = [
                          r"no coincide con|distinto (a|de) la (foto|imagen|descripcion)|diferente (a|de) la (foto|imagen|descripcion)"),
     ("colour_style", r"colou?r|\bstyle\b|didn'?t like the (look|design)|don'?t like the (look|design)|shade|"
                      r"farbe|\bstil\b|couleur|\bcolor\b"),
-    ("quality", r"quality|cheap|\bthin\b|flimsy|see-?through|pilling|poorly made|badly made|"
-                r"qualitat|billig|\bdunn\b|"
+    ("quality", r"quality|\bcheap(ly)?\b|\bthin\b|flimsy|see-?through|pilling|poorly made|badly made|"
+                r"qualitat|\bbillig\b|\bdunn\b|"
                 r"qualite|bas de gamme|\bfin\b|"
-                r"calidad|barato|endeble"),
+                r"calidad|(parece|se ve|muy) barat|endeble"),
     ("fit_other", r"\bfit\b|\bfits\b|fitting|doesn'?t suit|passt nicht|passform|sitzt nicht|"
                   r"ne (me )?va pas|\bcoupe\b|no me queda|\btalla\b|\bhorma\b"),
     ("late_or_not_delivered", r"\blate\b|too long to (arrive|deliver)|never (arrived|came|received)|"
@@ -252,7 +252,7 @@ _KEYWORDS: list[tuple[str, str]] = [
                            r"par erreur|commande en double|"
                            r"por error|me equivoque|pedido duplicado"),
     ("changed_mind", r"changed? (my |their )?mind|no longer (need|want)|unwanted|don'?t (need|want)|didn'?t (need|want)|"
-                     r"better price|cheaper|found (it )?(elsewhere|cheaper)|not needed|"
+                     r"better price|cheaper|\bbilliger\b|found (it )?(elsewhere|cheaper)|not needed|"
                      r"nicht mehr (benotigt|gebraucht|gewollt)|brauche .*nicht mehr|anders entschieden|gefallt mir nicht|"
                      r"change d'?avis|plus besoin|moins cher|ne me plait pas|"
                      r"cambie de opinion|ya no (lo |la )?(necesito|quiero)|mas barato|no me gusta"),
