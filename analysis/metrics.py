@@ -1,0 +1,135 @@
+"""Headline metrics, each declared once with its label, definition, format and basis.
+
+Pages, the CLI and the exports refer to a metric by name and take its label and format from
+METRICS, so the same number is never described two ways. Rates use **mature orders only**
+(orders whose return window has closed, see analysis.prepare), because open orders can still be
+returned and would bias recent rates downwards (METHOD 1.1 rule 2).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis.prepare import Prepared
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    name: str
+    label: str
+    definition: str
+    format: str  # "percent" | "currency" | "count" | "number" | "text"
+    basis: str  # "units" | "orders" | "value" | "rows" | "days"
+
+
+METRICS: dict[str, Metric] = {m.name: m for m in (
+    Metric("orders", "Orders (mature)", "Orders whose return window has closed.", "count", "orders"),
+    Metric("order_lines", "Order lines (mature)", "Order lines of mature orders.", "count", "rows"),
+    Metric("units_sold", "Units sold (mature orders)", "Units bought in mature orders.", "count", "units"),
+    Metric("units_returned", "Units returned (mature orders)",
+           "Units of mature orders that came back (clipped to the units bought on the line).", "count", "units"),
+    Metric("unit_return_rate", "Unit return rate (mature orders)",
+           "Returned units / units sold, mature orders only.", "percent", "units"),
+    Metric("order_return_rate", "Order return rate (mature orders)",
+           "Share of mature orders with at least one returned unit.", "percent", "orders"),
+    Metric("value_return_rate", "Value return rate (mature orders)",
+           "Returned value (refund amount, else units x price) / sold value, mature orders with prices.",
+           "percent", "value"),
+    Metric("refund_share", "Refunded share of returns",
+           "Returned units resolved by a refund / returned units.", "percent", "units"),
+    Metric("exchange_share", "Exchanged share of returns",
+           "Returned units resolved by an exchange / returned units.", "percent", "units"),
+    Metric("store_credit_share", "Store-credit share of returns",
+           "Returned units resolved by store credit or a gift card / returned units.", "percent", "units"),
+    Metric("returned_value", "Returned value (mature orders)",
+           "Money refunded, or units x price where no refund amount is known.", "currency", "value"),
+    Metric("saved_revenue", "Revenue kept through exchanges and store credit",
+           "Units x price of returns resolved by an exchange or store credit instead of a refund.",
+           "currency", "value"),
+    Metric("unmatched_returns", "Returns matching no purchase",
+           "Return rows whose order and product were not found among the purchases (not in any rate).",
+           "count", "rows"),
+    Metric("rejected_rows", "Rows not used",
+           "Rows read but not used in rates (invalid, duplicate, non-merchandise, unmatched, ...).", "count", "rows"),
+    Metric("immature_orders_excluded", "Recent orders excluded",
+           "Orders too recent for their return window to have closed; left out of every rate.", "count", "orders"),
+    Metric("window_days", "Return window (days)", "Days after the order within which returns are counted.",
+           "number", "days"),
+    Metric("cost_per_return", "Cost per returned unit",
+           "Average returned value per returned unit plus a handling cost, unless set by the user.",
+           "currency", "units"),
+)}
+
+
+def _ratio(a: float, b: float) -> float:
+    return float(a) / float(b) if b else float("nan")
+
+
+def totals(prepared: Prepared, cost_per_return: float | None = None, *, unmatched_returns: int = 0,
+           rejected_rows: int = 0) -> dict:
+    """Headline numbers of a prepared dataset (see METRICS for each key's definition).
+
+    Rates are computed on mature orders only. unmatched_returns / rejected_rows come from the
+    Dataset (Prepared keeps no reference to it), so the caller passes them in.
+    Returns a plain dict with the keys of METRICS (cost_per_return only if given) plus
+    date_from / date_to (ISO dates of the mature orders).
+
+    >>> from data.demo import generate_dataset
+    >>> from analysis.prepare import prepare
+    >>> t = totals(prepare(generate_dataset(seed=1, n_orders=2000)))
+    >>> 0 < t["unit_return_rate"] < 1
+    True
+    """
+    if cost_per_return is not None and not (cost_per_return >= 0):
+        raise ValueError("cost_per_return must be a non-negative number of currency units.")
+    lines = prepared.mature_lines
+    orders = prepared.mature_orders
+    units = float(lines["quantity"].sum())
+    ret = float(lines["returned_units"].sum())
+    priced = lines["unit_price"].notna()
+    sold_value = float(lines.loc[priced, "line_value"].sum())
+    returned_value = float(lines.loc[priced, "returned_value"].sum()) if priced.any() else float("nan")
+    kept_units = lines["exchange_units"] + lines["store_credit_units"]
+    saved = float((kept_units * lines["unit_price"]).sum()) if priced.any() else float("nan")
+    dates = orders["order_date"]
+    out = {
+        "orders": int(len(orders)),
+        "order_lines": int(len(lines)),
+        "units_sold": int(units),
+        "units_returned": int(ret),
+        "unit_return_rate": _ratio(ret, units),
+        "order_return_rate": _ratio(orders["any_return"].sum(), len(orders)),
+        "value_return_rate": _ratio(returned_value, sold_value) if priced.any() else float("nan"),
+        "returned_value": returned_value,
+        "refund_share": _ratio(lines["refund_units"].sum(), ret),
+        "exchange_share": _ratio(lines["exchange_units"].sum(), ret),
+        "store_credit_share": _ratio(lines["store_credit_units"].sum(), ret),
+        "saved_revenue": saved,
+        "unmatched_returns": int(unmatched_returns),
+        "rejected_rows": int(rejected_rows),
+        "immature_orders_excluded": int(prepared.immature_orders_excluded),
+        "window_days": int(prepared.window_days),
+        "date_from": dates.min().date().isoformat() if len(dates) else None,
+        "date_to": dates.max().date().isoformat() if len(dates) else None,
+    }
+    if cost_per_return is not None:
+        out["cost_per_return"] = float(cost_per_return)
+    return out
+
+
+def format_value(name: str, value: object, currency: str = "") -> str:
+    """Render a metric value with its declared format ("n/a" for missing)."""
+    fmt = METRICS[name].format if name in METRICS else "number"
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return "n/a"
+    if fmt == "percent":
+        return f"{float(value):.1%}"
+    if fmt == "currency":
+        return f"{currency}{float(value):,.0f}"
+    if fmt == "count":
+        return f"{int(value):,}"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return str(value)
