@@ -1,0 +1,926 @@
+"""Statistics for return rates: intervals, segment-vs-rest tests, multiple testing, clustering,
+empirical-Bayes shrinkage, priority scores, funnel limits, stratification, pairs and trends.
+
+Everything here is a pure function of counts. Functions that run over thousands of segments at once
+take numpy arrays (or anything array-like) and compute closed forms vectorised in numpy; scalars work
+too and give 0-d arrays. The methods and their defaults follow the project's methodology spec
+(``/work/shared/METHOD.md``); each function names the section and the reference it implements, and
+``tests/unit/test_stats_oracles.py`` checks them against the independent oracle cases.
+
+Conventions
+- Rates are ``x / n`` (returned / shipped units, or orders with a return / orders).
+- Counts may be non-integer "effective counts" (Rao-Scott ``x / deff``); only exact tests round them.
+- ``alternative`` follows statsmodels: ``"larger"`` (segment rate above the rest - the fix-list
+  screen), ``"smaller"``, ``"two-sided"``; scipy's ``"greater"`` / ``"less"`` are accepted as aliases.
+- Undefined results (``n = 0``, rate of an empty segment) are ``nan``, never an exception; arguments
+  that can never be valid (negative counts, ``x > n``, ``alpha`` outside (0, 1)) raise ``ValueError``.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import optimize
+from scipy import stats as sps
+
+__all__ = [
+    "wilson_interval",
+    "wilson_lower_one_sided",
+    "jeffreys_interval",
+    "newcombe_diff_interval",
+    "risk_ratio",
+    "TwoPropResult",
+    "segment_vs_rest",
+    "two_proportion",
+    "fisher_exact_p",
+    "bh_adjust",
+    "holm_adjust",
+    "design_effect",
+    "rao_scott_deff",
+    "anova_icc_components",
+    "icc_anova",
+    "kish_deff",
+    "glm_cluster_robust",
+    "BetaPrior",
+    "fit_beta_prior",
+    "shrink",
+    "binomial_test_vs_baseline",
+    "excess_returns",
+    "priority_order",
+    "funnel_limits",
+    "overdispersion",
+    "cmh_test",
+    "direct_standardise",
+    "pair_interaction",
+    "co_purchase_lift",
+    "k_sample_chi2",
+    "cochran_armitage",
+    "power_two_proportions",
+]
+
+FISHER_SWITCH_MIN_EXPECTED = 5.0  # METHOD 2.2 / Cochran (1954): z-test only when every expected cell >= 5
+_ALTERNATIVES = {
+    "larger": "larger",
+    "greater": "larger",
+    "smaller": "smaller",
+    "less": "smaller",
+    "two-sided": "two-sided",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------------
+def _arr(a: Any, name: str) -> np.ndarray:
+    try:
+        out = np.asarray(a, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"'{name}' must be numbers (got {type(a).__name__}).") from exc
+    return out
+
+
+def _counts(x: Any, n: Any, xname: str = "x", nname: str = "n") -> tuple[np.ndarray, np.ndarray]:
+    """Validate a pair of count arrays: non-negative, x <= n (nan allowed and propagated)."""
+    xa, na = _arr(x, xname), _arr(n, nname)
+    with np.errstate(invalid="ignore"):
+        if np.any(xa < 0) or np.any(na < 0):
+            raise ValueError(f"Counts '{xname}' and '{nname}' must be non-negative.")
+        # a tiny tolerance keeps effective counts (x/deff, n/deff) from failing on rounding
+        if np.any(xa > na * (1 + 1e-12) + 1e-9):
+            raise ValueError(f"'{xname}' (returned) cannot exceed '{nname}' (shipped) in any row.")
+    xa, na = np.broadcast_arrays(xa, na)
+    return xa.astype(float), na.astype(float)
+
+
+def _check_alpha(alpha: float) -> float:
+    alpha = float(alpha)
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha must lie strictly between 0 and 1 (got {alpha}).")
+    return alpha
+
+
+def _alt(alternative: str) -> str:
+    try:
+        return _ALTERNATIVES[alternative]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"alternative must be 'larger', 'smaller' or 'two-sided' (got {alternative!r})."
+        ) from None
+
+
+def _rate(x: np.ndarray, n: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, x / np.where(n > 0, n, 1.0), np.nan)
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. intervals (METHOD 3, 2.4)
+# ---------------------------------------------------------------------------------------------
+def _wilson(x: np.ndarray, n: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
+    p = _rate(x, n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z2n = z * z / n
+        denom = 1.0 + z2n
+        centre = (p + z2n / 2.0) / denom
+        half = z * np.sqrt(np.maximum(p * (1.0 - p) / n + z2n / (4.0 * n), 0.0)) / denom
+        lo = centre - half
+        hi = centre + half
+    # exact boundary values (the closed form gives them only up to rounding)
+    lo = np.where(x <= 0, 0.0, np.clip(lo, 0.0, 1.0))
+    hi = np.where(x >= n, 1.0, np.clip(hi, 0.0, 1.0))
+    bad = ~(n > 0)
+    return np.where(bad, np.nan, lo), np.where(bad, np.nan, hi)
+
+
+def wilson_interval(x: Any, n: Any, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """Two-sided Wilson score interval for a rate x/n, vectorised.
+
+    Centre (p + z^2/2n)/(1 + z^2/n), half-width z sqrt(p(1-p)/n + z^2/4n^2)/(1 + z^2/n) with
+    z = Phi^-1(1 - alpha/2) (Wilson 1927; recommended by Brown, Cai & DasGupta 2001 and Newcombe 1998a).
+    x = 0 gives lower 0 exactly, x = n gives upper 1; n = 0 gives nan. Same as statsmodels
+    ``proportion_confint(x, n, method='wilson')``.
+
+    >>> lo, hi = wilson_interval(81, 263)
+    >>> round(float(lo), 4), round(float(hi), 4)
+    (0.2553, 0.3662)
+    """
+    alpha = _check_alpha(alpha)
+    xa, na = _counts(x, n)
+    return _wilson(xa, na, float(sps.norm.ppf(1.0 - alpha / 2.0)))
+
+
+def wilson_lower_one_sided(x: Any, n: Any, alpha: float = 0.05) -> np.ndarray:
+    """One-sided (1 - alpha) Wilson lower bound, z = Phi^-1(1 - alpha) = 1.644854 for alpha = 0.05.
+
+    Used for the conservative "at least" excess (METHOD 3, 6.4). nan where n = 0.
+
+    >>> round(float(wilson_lower_one_sided(81, 263)), 6)
+    0.263314
+    """
+    alpha = _check_alpha(alpha)
+    xa, na = _counts(x, n)
+    return _wilson(xa, na, float(sps.norm.ppf(1.0 - alpha)))[0]
+
+
+def jeffreys_interval(x: Any, n: Any, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """Equal-tailed Jeffreys interval: Beta(x + 1/2, n - x + 1/2) quantiles, vectorised.
+
+    Uses the Brown-Cai-DasGupta (2001) boundary convention: lower = 0 when x = 0 and upper = 1 when
+    x = n (statsmodels' ``method='jeffreys'`` does not apply it). nan where n = 0.
+
+    >>> lo, hi = jeffreys_interval(0, 20)
+    >>> float(lo), round(float(hi), 4)
+    (0.0, 0.1166)
+    """
+    alpha = _check_alpha(alpha)
+    xa, na = _counts(x, n)
+    with np.errstate(invalid="ignore"):
+        lo = sps.beta.ppf(alpha / 2.0, xa + 0.5, na - xa + 0.5)
+        hi = sps.beta.ppf(1.0 - alpha / 2.0, xa + 0.5, na - xa + 0.5)
+    lo = np.where(xa <= 0, 0.0, lo)
+    hi = np.where(xa >= na, 1.0, hi)
+    bad = ~(na > 0)
+    return np.where(bad, np.nan, lo), np.where(bad, np.nan, hi)
+
+
+def newcombe_diff_interval(
+    x1: Any, n1: Any, x2: Any, n2: Any, alpha: float = 0.05
+) -> tuple[np.ndarray, np.ndarray]:
+    """Newcombe hybrid-score interval (1998b, method 10) for p1 - p2, vectorised.
+
+    L = d - sqrt((p1 - l1)^2 + (u2 - p2)^2), U = d + sqrt((u1 - p1)^2 + (p2 - l2)^2), where (l, u) are
+    the Wilson limits of each rate (METHOD 2.4). Same as statsmodels
+    ``confint_proportions_2indep(x1, n1, x2, n2, method='newcomb')``.
+
+    >>> lo, hi = newcombe_diff_interval(58, 310, 1460, 9690)
+    >>> round(float(lo), 6), round(float(hi), 6)
+    (-0.003722, 0.084087)
+    """
+    alpha = _check_alpha(alpha)
+    x1a, n1a = _counts(x1, n1, "x1", "n1")
+    x2a, n2a = _counts(x2, n2, "x2", "n2")
+    z = float(sps.norm.ppf(1.0 - alpha / 2.0))
+    p1, p2 = _rate(x1a, n1a), _rate(x2a, n2a)
+    l1, u1 = _wilson(x1a, n1a, z)
+    l2, u2 = _wilson(x2a, n2a, z)
+    d = p1 - p2
+    lo = d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    hi = d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    return lo, hi
+
+
+def risk_ratio(
+    x1: Any, n1: Any, x2: Any, n2: Any, alpha: float = 0.05
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Risk ratio p1/p2 with the Katz log interval, vectorised.
+
+    exp(ln RR +/- z sqrt(1/x1 - 1/n1 + 1/x2 - 1/n2)) (Katz et al. 1978; METHOD 2.4). A zero count
+    makes the log interval undefined: the limits are nan there (RR itself may be 0 or inf).
+
+    >>> rr, lo, hi = risk_ratio(58, 310, 1460, 9690)
+    >>> round(float(rr), 6), round(float(lo), 6), round(float(hi), 6)
+    (1.241759, 0.979931, 1.573544)
+    """
+    alpha = _check_alpha(alpha)
+    x1a, n1a = _counts(x1, n1, "x1", "n1")
+    x2a, n2a = _counts(x2, n2, "x2", "n2")
+    z = float(sps.norm.ppf(1.0 - alpha / 2.0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rr = _rate(x1a, n1a) / _rate(x2a, n2a)
+        ok = (x1a > 0) & (x2a > 0) & (n1a > 0) & (n2a > 0)
+        se = np.sqrt(np.where(ok, 1 / x1a - 1 / n1a + 1 / x2a - 1 / n2a, np.nan))
+        lo = np.exp(np.log(rr) - z * se)
+        hi = np.exp(np.log(rr) + z * se)
+    return rr, np.where(ok, lo, np.nan), np.where(ok, hi, np.nan)
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. segment vs rest (METHOD 2)
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class TwoPropResult:
+    """One segment-vs-rest comparison (see :func:`segment_vs_rest` for the fields' meaning)."""
+
+    p1: float
+    p2: float
+    diff: float
+    pooled_p: float
+    se_pooled: float
+    z: float
+    p_value: float
+    test: str  # "z" | "fisher"
+    min_expected: float
+    alternative: str
+    p_z: float
+    p_fisher: float
+    ci_low: float
+    ci_high: float
+    diff_low: float
+    diff_high: float
+    risk_ratio: float
+    rr_low: float
+    rr_high: float
+
+
+def _fisher_two_sided_row(a: int, n1: int, c1: int, N: int) -> float:
+    """Irwin's rule: sum of hypergeometric probabilities <= P(observed) (relative tolerance 1e-7, as R)."""
+    lo_k, hi_k = max(0, c1 - (N - n1)), min(n1, c1)
+    k = np.arange(lo_k, hi_k + 1)
+    pmf = sps.hypergeom.pmf(k, N, n1, c1)
+    p_obs = sps.hypergeom.pmf(a, N, n1, c1)
+    return float(min(1.0, pmf[pmf <= p_obs * (1 + 1e-7)].sum()))
+
+
+def fisher_exact_p(x1: Any, n1: Any, x2: Any, n2: Any, alternative: str = "two-sided") -> np.ndarray:
+    """Fisher exact p-values for the tables [[x1, n1-x1], [x2, n2-x2]], vectorised over rows.
+
+    Conditional on the margins, x1 ~ Hypergeometric(N = n1+n2, K = n1, draws = x1+x2).
+    "larger": P(X >= x1); "smaller": P(X <= x1); "two-sided": sum of P(X = k) <= P(X = x1) (Irwin's
+    rule, the scipy and R definition; Campbell 2007). Non-integer (effective) counts are rounded first.
+    Same p-values as ``scipy.stats.fisher_exact`` (alternative 'greater'/'less'/'two-sided').
+
+    >>> round(float(fisher_exact_p(3, 4, 1, 4, "larger")), 6)   # tea tasting: 17/70
+    0.242857
+    """
+    alt = _alt(alternative)
+    x1a, n1a = _counts(x1, n1, "x1", "n1")
+    x2a, n2a = _counts(x2, n2, "x2", "n2")
+    a, r1 = np.rint(x1a), np.rint(n1a)
+    b, r2 = np.rint(x2a), np.rint(n2a)
+    N, c1 = r1 + r2, a + b
+    out = np.full(a.shape, np.nan)
+    valid = np.isfinite(a) & np.isfinite(b) & np.isfinite(r1) & np.isfinite(r2)
+    # a table with an empty row or column carries no evidence: p = 1 (scipy convention)
+    degenerate = valid & ((r1 == 0) | (r2 == 0) | (c1 == 0) | (c1 == N))
+    out[degenerate] = 1.0
+    live = valid & ~degenerate
+    if alt == "larger":
+        out[live] = sps.hypergeom.sf(a[live] - 1, N[live], r1[live], c1[live])
+    elif alt == "smaller":
+        out[live] = sps.hypergeom.cdf(a[live], N[live], r1[live], c1[live])
+    else:
+        flat_out = out.reshape(-1)
+        for i in np.flatnonzero(live.reshape(-1)):
+            flat_out[i] = _fisher_two_sided_row(
+                int(a.flat[i]), int(r1.flat[i]), int(c1.flat[i]), int(N.flat[i])
+            )
+        out = flat_out.reshape(a.shape)
+    return np.minimum(out, 1.0)
+
+
+def segment_vs_rest(
+    x1: Any,
+    n1: Any,
+    x2: Any,
+    n2: Any,
+    alternative: str = "larger",
+    alpha: float = 0.05,
+    min_expected_for_z: float = FISHER_SWITCH_MIN_EXPECTED,
+) -> dict[str, np.ndarray]:
+    """Compare each segment's rate x1/n1 with the rest of the population x2/n2, vectorised over rows.
+
+    Test per row by the deterministic switching rule of METHOD 2.2: the pooled two-proportion z-test
+    (z = (p1 - p2)/sqrt(p(1-p)(1/n1 + 1/n2)), p pooled; z^2 = Pearson chi2 without Yates) when the
+    smallest expected cell of [[x1, n1-x1], [x2, n2-x2]] is >= 5 (Cochran 1954), otherwise Fisher's
+    exact test (Campbell 2007). Pass the rest, not the whole population, as (x2, n2) (METHOD 1.1 rule 4).
+    The z-test equals statsmodels ``proportions_ztest([x1, x2], [n1, n2], alternative=...)``.
+    Counts may be Rao-Scott effective counts (x/deff, n/deff); Fisher rounds them.
+
+    Returns a dict of equal-shape arrays:
+    p1, p2, diff (p1 - p2), pooled_p, se_pooled (the z-test's null SE), z, p_z (z-test p, always
+    computed), p_fisher (nan where the z-test was used), p_value (the selected one), test ("z" /
+    "fisher"), min_expected, ci_low / ci_high (Wilson for p1), diff_low / diff_high (Newcombe hybrid
+    score), risk_ratio, rr_low / rr_high (Katz log).
+
+    >>> r = segment_vs_rest([58, 4], [310, 11], [1460, 150], [9690, 2400])
+    >>> r["test"].tolist(), [round(float(p), 6) for p in r["p_value"]]
+    (['z', 'fisher'], [0.039253, 0.003709])
+    """
+    alt = _alt(alternative)
+    alpha = _check_alpha(alpha)
+    x1a, n1a = _counts(x1, n1, "x1", "n1")
+    x2a, n2a = _counts(x2, n2, "x2", "n2")
+    x1a, n1a, x2a, n2a = np.broadcast_arrays(x1a, n1a, x2a, n2a)
+    p1, p2 = _rate(x1a, n1a), _rate(x2a, n2a)
+    N = n1a + n2a
+    c1 = x1a + x2a
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pooled = c1 / N
+        se = np.sqrt(pooled * (1 - pooled) * (1 / n1a + 1 / n2a))
+        z = np.where(se > 0, (p1 - p2) / np.where(se > 0, se, 1.0), np.nan)
+        min_exp = np.minimum(n1a, n2a) * np.minimum(c1, N - c1) / N
+    if alt == "larger":
+        p_z = sps.norm.sf(z)
+    elif alt == "smaller":
+        p_z = sps.norm.cdf(z)
+    else:
+        p_z = 2.0 * sps.norm.sf(np.abs(z))
+    defined = (n1a > 0) & (n2a > 0)
+    use_fisher = defined & ~(min_exp >= min_expected_for_z)  # nan min_exp (no returns at all) -> Fisher
+    p_fisher = np.full(p1.shape, np.nan)
+    if np.any(use_fisher):
+        p_fisher[use_fisher] = fisher_exact_p(
+            x1a[use_fisher], n1a[use_fisher], x2a[use_fisher], n2a[use_fisher], alt
+        )
+    p_value = np.where(use_fisher, p_fisher, np.where(defined, p_z, np.nan))
+    test = np.where(use_fisher, "fisher", "z")
+    ci_low, ci_high = wilson_interval(x1a, n1a, alpha)
+    diff_low, diff_high = newcombe_diff_interval(x1a, n1a, x2a, n2a, alpha)
+    rr, rr_lo, rr_hi = risk_ratio(x1a, n1a, x2a, n2a, alpha)
+    return {
+        "p1": p1,
+        "p2": p2,
+        "diff": p1 - p2,
+        "pooled_p": pooled,
+        "se_pooled": se,
+        "z": z,
+        "p_z": np.where(defined, p_z, np.nan),
+        "p_fisher": p_fisher,
+        "p_value": p_value,
+        "test": test,
+        "min_expected": min_exp,
+        "ci_low": ci_low,
+        "ci_high": ci_high,
+        "diff_low": diff_low,
+        "diff_high": diff_high,
+        "risk_ratio": rr,
+        "rr_low": rr_lo,
+        "rr_high": rr_hi,
+    }
+
+
+def two_proportion(
+    x1: float, n1: float, x2: float, n2: float, alternative: str = "two-sided", alpha: float = 0.05
+) -> TwoPropResult:
+    """Scalar convenience wrapper of :func:`segment_vs_rest` returning a frozen :class:`TwoPropResult`.
+
+    >>> r = two_proportion(4, 11, 150, 2400, alternative="larger")
+    >>> r.test, round(r.p_value, 6), round(r.z, 4)
+    ('fisher', 0.003709, 4.0751)
+    """
+    for name, v in (("x1", x1), ("n1", n1), ("x2", x2), ("n2", n2)):
+        if np.ndim(v) != 0:
+            raise ValueError(f"two_proportion takes scalars; use segment_vs_rest for arrays ('{name}').")
+    r = segment_vs_rest(x1, n1, x2, n2, alternative=alternative, alpha=alpha)
+    fields = {k: float(v) for k, v in r.items() if k != "test"}
+    return TwoPropResult(test=str(r["test"]), alternative=_alt(alternative), **fields)
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. multiple testing (METHOD 5)
+# ---------------------------------------------------------------------------------------------
+def _pvals(p: Any) -> tuple[np.ndarray, np.ndarray]:
+    pa = _arr(p, "p")
+    if pa.ndim != 1:
+        pa = pa.reshape(-1) if pa.ndim == 0 else pa
+        if pa.ndim != 1:
+            raise ValueError("p-values must be a one-dimensional array.")
+    with np.errstate(invalid="ignore"):
+        if np.any((pa < 0) | (pa > 1)):
+            raise ValueError("p-values must lie in [0, 1] (nan allowed for untested segments).")
+    return pa, np.isfinite(pa)
+
+
+def bh_adjust(p: Any) -> np.ndarray:
+    """Benjamini-Hochberg (1995) adjusted p-values (q-values), in input order.
+
+    q_(i) = min_{j >= i} min(1, m p_(j) / j). nan entries stay nan and are not counted in m (an
+    untested segment is not part of the family). Same as statsmodels
+    ``multipletests(p, method='fdr_bh')[1]`` on the non-nan values.
+
+    >>> [round(float(q), 4) for q in bh_adjust([0.008, 0.03, 0.123, 0.6, 0.2])]
+    [0.04, 0.075, 0.205, 0.6, 0.25]
+    """
+    pa, ok = _pvals(p)
+    out = np.full(pa.shape, np.nan)
+    v = pa[ok]
+    m = v.size
+    if m == 0:
+        return out
+    order = np.argsort(v, kind="mergesort")
+    ranked = v[order] * m / np.arange(1, m + 1)
+    ranked = np.minimum.accumulate(ranked[::-1])[::-1]
+    adj = np.empty(m)
+    adj[order] = np.minimum(ranked, 1.0)
+    out[ok] = adj
+    return out
+
+
+def holm_adjust(p: Any) -> np.ndarray:
+    """Holm (1979) step-down adjusted p-values, in input order (nan-aware like :func:`bh_adjust`).
+
+    a_(i) = max_{j <= i} min(1, (m - j + 1) p_(j)). Same as ``multipletests(p, method='holm')[1]``.
+
+    >>> [round(float(a), 3) for a in holm_adjust([0.319, 0.201, 0.4, 0.374, 0.113])]
+    [0.957, 0.804, 0.957, 0.957, 0.565]
+    """
+    pa, ok = _pvals(p)
+    out = np.full(pa.shape, np.nan)
+    v = pa[ok]
+    m = v.size
+    if m == 0:
+        return out
+    order = np.argsort(v, kind="mergesort")
+    ranked = np.minimum(v[order] * (m - np.arange(m)), 1.0)
+    ranked = np.maximum.accumulate(ranked)
+    adj = np.empty(m)
+    adj[order] = ranked
+    out[ok] = adj
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. clustering (METHOD 4)
+# ---------------------------------------------------------------------------------------------
+def _rao_scott_core(y: np.ndarray, m: np.ndarray, codes: np.ndarray, k: int) -> dict[str, np.ndarray]:
+    """Per-group Rao-Scott quantities from per-cluster sums y (returned) and m (units)."""
+    X = np.bincount(codes, weights=y, minlength=k)
+    M = np.bincount(codes, weights=m, minlength=k)
+    g = np.bincount(codes, minlength=k).astype(float)
+    p = _rate(X, M)
+    resid2 = (y - p[codes] * m) ** 2
+    S = np.bincount(codes, weights=resid2, minlength=k)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        v = np.where(g > 1, g / (g - 1) * S / M**2, np.nan)
+        v_srs = p * (1 - p) / M
+        deff_raw = np.where(v_srs > 0, v / v_srs, np.nan)
+        # One cluster: no within-segment variance estimate. Fall back to the worst case, all units of
+        # the cluster moving together (Kish deff with rho = 1, i.e. mean cluster size).
+        worst = M / g
+    deff = np.where(np.isfinite(deff_raw), deff_raw, np.where(g == 1, worst, 1.0))
+    deff = np.where(M > 0, np.maximum(deff, 1.0), np.nan)
+    return {
+        "x": X,
+        "n": M,
+        "clusters": g,
+        "p": p,
+        "var_cluster": v,
+        "var_srs": v_srs,
+        "deff_raw": deff_raw,
+        "deff": deff,
+        "x_eff": X / deff,
+        "n_eff": M / deff,
+    }
+
+
+def design_effect(order_returned: Any, order_units: Any, group: Any) -> pd.DataFrame:
+    """Rao-Scott design effect per group from per-(order, group) sums, vectorised.
+
+    Each row is one order's contribution to one group (segment): units returned y_o and units m_o.
+    Per group, with p = sum y / sum m = X/M and g orders:
+    v = g/(g-1) * sum_o (y_o - p m_o)^2 / M^2 (ratio-estimator variance), deff = v / (p(1-p)/M),
+    floored at 1 (METHOD 4.2-4.3; Rao & Scott 1992). Effective counts x_eff = X/deff, n_eff = M/deff
+    feed the ordinary z/chi2/CI formulas. A group with a single order falls back to deff = its units
+    (perfect within-order correlation); a group with p = 0 or 1 gets deff = 1 (``deff_raw`` nan).
+
+    Returns a DataFrame indexed by group with columns x, n, clusters, p, var_cluster, var_srs,
+    deff_raw, deff, x_eff, n_eff.
+    """
+    y = _arr(order_returned, "order_returned").reshape(-1)
+    m = _arr(order_units, "order_units").reshape(-1)
+    grp = pd.Series(np.asarray(group).reshape(-1) if not isinstance(group, pd.Series) else group.to_numpy())
+    if not (y.size == m.size == grp.size):
+        raise ValueError("order_returned, order_units and group must have the same length.")
+    if np.any(y < 0) or np.any(m < 0) or np.any(y > m):
+        raise ValueError("Per-order returned units must lie between 0 and the order's units.")
+    codes, uniques = pd.factorize(grp, sort=True)
+    if np.any(codes < 0):
+        raise ValueError("group contains missing labels; drop or label those orders first.")
+    res = _rao_scott_core(y, m, codes, len(uniques))
+    return pd.DataFrame(res, index=pd.Index(uniques, name="group"))
+
+
+def rao_scott_deff(
+    frame: pd.DataFrame, segment_col: str, cluster_col: str, x_col: str, n_col: str
+) -> pd.DataFrame:
+    """Rao-Scott design effect per segment from a line- (or unit-) level frame.
+
+    Sums x_col and n_col per (segment, cluster), then applies :func:`design_effect`. Clusters are
+    usually orders (or customers, METHOD 4.3). Returns a DataFrame indexed by segment with columns
+    x, n, clusters, p, var_cluster, var_srs, deff_raw, deff (>= 1), x_eff, n_eff.
+
+    >>> f = pd.DataFrame({"seg": ["a"] * 4 + ["b"] * 2, "order": [1, 1, 2, 3, 4, 5],
+    ...                   "ret": [1, 1, 0, 0, 1, 0], "units": [1, 1, 1, 1, 1, 1]})
+    >>> rao_scott_deff(f, "seg", "order", "ret", "units")["clusters"].tolist()
+    [3.0, 2.0]
+    """
+    missing = [c for c in (segment_col, cluster_col, x_col, n_col) if c not in frame.columns]
+    if missing:
+        raise ValueError(f"rao_scott_deff: the frame has no column(s) {missing}.")
+    sums = (
+        frame.groupby([segment_col, cluster_col], observed=True, sort=False, dropna=True)[[x_col, n_col]]
+        .sum()
+        .reset_index()
+    )
+    out = design_effect(sums[x_col].to_numpy(float), sums[n_col].to_numpy(float), sums[segment_col])
+    out.index.name = segment_col
+    return out
+
+
+def anova_icc_components(x_per_cluster: Any, m_per_cluster: Any) -> dict[str, float]:
+    """ANOVA estimator of the intra-cluster correlation for binary data, with its pieces.
+
+    MSB = sum m_i (p_i - p)^2/(k-1), MSW = sum m_i p_i(1-p_i)/(N-k), n0 = (N - sum m_i^2/N)/(k-1),
+    rho = (MSB - MSW)/(MSB + (n0-1) MSW) (Ridout, Demetrio & Firth 1999; METHOD 4.2).
+    Returns pbar, MSB, MSW, n0, icc, mean_cluster_size, deff_kish, n_effective.
+    """
+    x, m = _counts(x_per_cluster, m_per_cluster, "x_per_cluster", "m_per_cluster")
+    x, m = x.reshape(-1), m.reshape(-1)
+    keep = m > 0
+    x, m = x[keep], m[keep]
+    k, N = x.size, m.sum()
+    if k < 2 or N <= k:
+        raise ValueError("The ANOVA ICC needs at least two clusters and more units than clusters.")
+    p_i, pbar = x / m, x.sum() / N
+    msb = float(np.sum(m * (p_i - pbar) ** 2) / (k - 1))
+    msw = float(np.sum(m * p_i * (1 - p_i)) / (N - k))
+    n0 = float((N - np.sum(m**2) / N) / (k - 1))
+    denom = msb + (n0 - 1) * msw
+    icc = float((msb - msw) / denom) if denom > 0 else float("nan")
+    mbar = float(N / k)
+    deff = kish_deff(mbar, icc)
+    return {
+        "pbar": float(pbar),
+        "MSB": msb,
+        "MSW": msw,
+        "n0": n0,
+        "icc": icc,
+        "mean_cluster_size": mbar,
+        "deff_kish": deff,
+        "n_effective": float(N / deff),
+    }
+
+
+def icc_anova(x_per_cluster: Any, m_per_cluster: Any) -> float:
+    """ANOVA intra-cluster correlation of a binary outcome (see :func:`anova_icc_components`).
+
+    >>> round(icc_anova([2, 0, 1, 1], [2, 2, 2, 2]), 4)   # MSB = 1/3, MSW = 1/4, n0 = 2 -> 1/7
+    0.1429
+    """
+    return anova_icc_components(x_per_cluster, m_per_cluster)["icc"]
+
+
+def kish_deff(m_bar: float, rho: float) -> float:
+    """Kish (1965) design effect 1 + (m_bar - 1) rho for mean cluster size m_bar and ICC rho.
+
+    >>> kish_deff(3.0, 0.25)
+    1.5
+    """
+    if not m_bar >= 1:
+        raise ValueError(f"mean cluster size must be at least 1 (got {m_bar}).")
+    return float(1.0 + (m_bar - 1.0) * rho)
+
+
+def glm_cluster_robust(y: Any, X: Any, groups: Any, use_correction: bool = True) -> Any:
+    """Binomial GLM (logit) with cluster-robust SEs: CR1 by default, CR0 with use_correction=False.
+
+    Thin wrapper of ``statsmodels GLM(y, X, family=Binomial()).fit(cov_type='cluster',
+    cov_kwds={'groups': groups, 'use_correction': ...})`` (METHOD 4.1 option B; Cameron & Miller
+    2015). p-values are normal-based. X must already contain the constant column. Returns the
+    statsmodels results object (params, bse, pvalues, ...).
+    """
+    import statsmodels.api as sm
+
+    g = np.asarray(groups)
+    if len(g) != len(np.asarray(y)):
+        raise ValueError("groups must have one label per observation.")
+    model = sm.GLM(y, X, family=sm.families.Binomial())
+    return model.fit(cov_type="cluster", cov_kwds={"groups": g, "use_correction": use_correction})
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. empirical Bayes (METHOD 6.2)
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class BetaPrior:
+    """Beta(alpha, beta) prior for segment rates; rho = 1/(alpha + beta + 1) is the extra-binomial ICC.
+
+    alpha = beta = inf means "no over-dispersion detected": every segment shrinks fully to ``mean``.
+    ``mean`` defaults to alpha/(alpha+beta). ``neg_loglik`` is filled by the MLE fit.
+    """
+
+    alpha: float
+    beta: float
+    rho: float
+    method: str
+    mean: float = float("nan")
+    neg_loglik: float = float("nan")
+
+    def __post_init__(self) -> None:
+        if not (self.alpha > 0 and self.beta > 0):
+            raise ValueError("Beta prior parameters must be positive.")
+        if math.isnan(self.mean):
+            if math.isinf(self.alpha) or math.isinf(self.beta):
+                raise ValueError("An infinite (no-shrinkage-spread) prior needs its mean.")
+            object.__setattr__(self, "mean", self.alpha / (self.alpha + self.beta))
+
+    @property
+    def strength(self) -> float:
+        """alpha + beta, the prior's weight in pseudo-units."""
+        return self.alpha + self.beta
+
+    @property
+    def pooled(self) -> bool:
+        """True when the prior is degenerate (no extra-binomial variation): shrink to the mean."""
+        return math.isinf(self.alpha) or math.isinf(self.beta)
+
+    @classmethod
+    def from_mean_strength(cls, mean: float, strength: float, method: str = "given") -> "BetaPrior":
+        if not (0 < mean < 1 and strength > 0):
+            raise ValueError("mean must be in (0, 1) and strength positive.")
+        return cls(mean * strength, (1 - mean) * strength, 1 / (strength + 1), method)
+
+
+def _degenerate_prior(m: float, method: str) -> BetaPrior:
+    return BetaPrior(math.inf, math.inf, 0.0, method, mean=float(m))
+
+
+def fit_beta_prior(x: Any, n: Any, method: str = "moments") -> BetaPrior:
+    """Fit the Beta prior of the beta-binomial model x_s ~ Bin(n_s, theta_s), theta_s ~ Beta(a, b).
+
+    method="moments" (recommended, METHOD 6.2; Kleinman 1973): m = sum x / sum n,
+    S = sum n_i (x_i/n_i - m)^2, rho = (S/(m(1-m)) - (k-1)) / (N - sum n_i^2/N - (k-1)),
+    a + b = (1 - rho)/rho, a = m(a+b). rho <= 0 (no extra-binomial variation) returns a degenerate prior
+    (alpha = beta = inf) so that :func:`shrink` gives the pooled mean m.
+    method="naive": mean and sample variance (ddof=1) of the raw rates - shrinks too little; contrast only.
+    method="mle": maximises sum log BetaBinom(x_i; n_i, a, b) (scipy.stats.betabinom, Nelder-Mead on
+    logit-mean / log-strength); good when k >= ~20.
+    Segments with n = 0 are ignored. Needs at least two segments.
+
+    >>> pr = fit_beta_prior([3, 40, 95, 6, 210, 1, 58, 12], [12, 180, 600, 25, 1500, 3, 420, 60])
+    >>> round(pr.alpha, 3), round(pr.beta, 3)
+    (40.723, 227.571)
+    """
+    xa, na = _counts(x, n)
+    xa, na = xa.reshape(-1), na.reshape(-1)
+    keep = na > 0
+    xa, na = xa[keep], na[keep]
+    k = xa.size
+    if k < 2:
+        raise ValueError("A prior needs at least two segments with units.")
+    N = na.sum()
+    m = float(xa.sum() / N)
+    if method == "moments":
+        if m <= 0 or m >= 1:
+            return _degenerate_prior(m, method)
+        S = float(np.sum(na * (xa / na - m) ** 2))
+        denom = N - np.sum(na**2) / N - (k - 1)
+        if denom <= 0:
+            return _degenerate_prior(m, method)
+        rho = float((S / (m * (1 - m)) - (k - 1)) / denom)
+        if rho <= 0:
+            return _degenerate_prior(m, method)
+        if rho >= 1:
+            raise ValueError("Estimated intra-class correlation >= 1: segment rates are all 0 or 1.")
+        ab = (1 - rho) / rho
+        return BetaPrior(m * ab, (1 - m) * ab, rho, method)
+    if method == "naive":
+        r = xa / na
+        mu, var = float(r.mean()), float(r.var(ddof=1))
+        if var <= 0 or not 0 < mu < 1 or var >= mu * (1 - mu):
+            return _degenerate_prior(mu, method)
+        ab = mu * (1 - mu) / var - 1
+        return BetaPrior(mu * ab, (1 - mu) * ab, 1 / (ab + 1), method)
+    if method == "mle":
+        if m <= 0 or m >= 1:
+            return _degenerate_prior(m, method)
+        xi, ni = np.rint(xa), np.rint(na)
+
+        def nll(t: np.ndarray) -> float:
+            mu = 1 / (1 + math.exp(-t[0]))
+            ab = math.exp(t[1])
+            return float(-np.sum(sps.betabinom.logpmf(xi, ni, mu * ab, (1 - mu) * ab)))
+
+        start = fit_beta_prior(xa, na, "moments")
+        ab0 = start.strength if not start.pooled else 1e3
+        t0 = np.array([math.log(m / (1 - m)), math.log(ab0)])
+        res = optimize.minimize(
+            nll, t0, method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20000}
+        )
+        mu_hat = 1 / (1 + math.exp(-res.x[0]))
+        ab_hat = math.exp(res.x[1])
+        if ab_hat > 1e8:  # likelihood flat toward the binomial: no over-dispersion
+            return BetaPrior(math.inf, math.inf, 0.0, method, mean=mu_hat, neg_loglik=float(res.fun))
+        return BetaPrior(mu_hat * ab_hat, (1 - mu_hat) * ab_hat, 1 / (ab_hat + 1), method,
+                         neg_loglik=float(res.fun))
+    raise ValueError(f"method must be 'moments', 'naive' or 'mle' (got {method!r}).")
+
+
+def shrink(x: Any, n: Any, prior: BetaPrior, alpha: float = 0.05) -> dict[str, np.ndarray]:
+    """Empirical-Bayes posterior of each segment rate under ``prior``, vectorised (METHOD 6.2).
+
+    posterior_mean = (x + a)/(n + a + b); shrinkage_weight B = (a + b)/(n + a + b) (1 = fully shrunk to
+    the prior mean); ci_low / ci_high = equal-tailed (1 - alpha) Beta(x + a, n - x + b) quantiles
+    (Efron & Morris 1975). A degenerate prior (no over-dispersion) gives the pooled mean, B = 1 and a
+    zero-width interval. The posterior mean always lies between the raw rate and the prior mean.
+
+    >>> pr = BetaPrior(30.0, 170.0, 1 / 201, "given")
+    >>> float(shrink(540, 3000, pr)["posterior_mean"])
+    0.178125
+    """
+    alpha = _check_alpha(alpha)
+    xa, na = _counts(x, n)
+    if prior.pooled:
+        mean = np.full(xa.shape, prior.mean)
+        return {
+            "posterior_mean": mean,
+            "shrinkage_weight": np.ones(xa.shape),
+            "ci_low": mean.copy(),
+            "ci_high": mean.copy(),
+            "raw_rate": _rate(xa, na),
+        }
+    a, b = prior.alpha, prior.beta
+    post_a, post_b = xa + a, na - xa + b
+    return {
+        "posterior_mean": post_a / (post_a + post_b),
+        "shrinkage_weight": (a + b) / (na + a + b),
+        "ci_low": sps.beta.ppf(alpha / 2, post_a, post_b),
+        "ci_high": sps.beta.ppf(1 - alpha / 2, post_a, post_b),
+        "raw_rate": _rate(xa, na),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. excess returns and priority (METHOD 6.4)
+# ---------------------------------------------------------------------------------------------
+def binomial_test_vs_baseline(x: Any, n: Any, p0: Any, alternative: str = "larger") -> np.ndarray:
+    """Exact binomial test of x ~ Bin(n, p0) per row, vectorised (the gate's test with a fixed p0).
+
+    "larger": P(X >= x); "smaller": P(X <= x); "two-sided": sum of P(X = k) <= P(X = x) (as
+    ``scipy.stats.binomtest``). Non-integer counts are rounded. nan where n = 0.
+
+    >>> round(float(binomial_test_vs_baseline(3, 6, 0.15)), 6)
+    0.047339
+    """
+    alt = _alt(alternative)
+    xa, na = _counts(x, n)
+    p0a = _arr(p0, "p0")
+    if np.any((p0a <= 0) | (p0a >= 1)):
+        raise ValueError("p0 must lie strictly between 0 and 1.")
+    xa, na, p0a = np.broadcast_arrays(np.rint(xa), np.rint(na), p0a)
+    out = np.full(xa.shape, np.nan)
+    ok = na > 0
+    if alt == "larger":
+        out[ok] = sps.binom.sf(xa[ok] - 1, na[ok], p0a[ok])
+    elif alt == "smaller":
+        out[ok] = sps.binom.cdf(xa[ok], na[ok], p0a[ok])
+    else:
+        flat = out.reshape(-1)
+        for i in np.flatnonzero(ok.reshape(-1)):
+            flat[i] = sps.binomtest(int(xa.flat[i]), int(na.flat[i]), float(p0a.flat[i])).pvalue
+        out = flat.reshape(xa.shape)
+    return np.minimum(out, 1.0)
+
+
+def excess_returns(
+    x: Any,
+    n: Any,
+    p0: Any,
+    shrunk_rate: Any,
+    cost: Any,
+    q: Any,
+    q_threshold: float = 0.10,
+    alpha: float = 0.05,
+) -> dict[str, np.ndarray]:
+    """Excess returns, their cost, and the gated priority score per segment, vectorised (METHOD 6.4).
+
+    expected = n p0; excess = x - expected; excess_cost = excess * cost;
+    shrunk_excess = n (shrunk_rate - p0) with the EB posterior mean; shrunk_excess_cost;
+    wilson_lower = one-sided (1 - alpha) Wilson lower bound; conservative_excess = n max(0, L - p0) and
+    conservative_excess_cost (the "at least" figure); gate = q <= q_threshold (BH q of the one-sided
+    test; nan q never passes); priority_score = shrunk_excess_cost where gated, else 0.
+    Significance gates, shrunk impact ranks - they are not multiplied into one opaque number.
+
+    >>> r = excess_returns([540], [3000], 0.15, [0.178125], [18.0], [1e-5])
+    >>> round(float(r["priority_score"][0]), 6)
+    1518.75
+    """
+    xa, na = _counts(x, n)
+    p0a = _arr(p0, "p0")
+    if np.any((p0a < 0) | (p0a > 1)):
+        raise ValueError("p0 must be a rate in [0, 1].")
+    rate = _arr(shrunk_rate, "shrunk_rate")
+    c = _arr(cost, "cost")
+    qa = _arr(q, "q")
+    if not 0 < q_threshold <= 1:
+        raise ValueError(f"q_threshold must be in (0, 1] (got {q_threshold}).")
+    xa, na, p0a, rate, c, qa = np.broadcast_arrays(xa, na, p0a, rate, c, qa)
+    expected = na * p0a
+    excess = xa - expected
+    shrunk_excess = na * (rate - p0a)
+    lower = wilson_lower_one_sided(xa, na, alpha)
+    conservative = na * np.maximum(0.0, np.nan_to_num(lower, nan=0.0) - p0a)
+    with np.errstate(invalid="ignore"):
+        gate = qa <= q_threshold
+    shrunk_cost = shrunk_excess * c
+    return {
+        "expected": expected,
+        "excess": excess,
+        "excess_cost": excess * c,
+        "shrunk_excess": shrunk_excess,
+        "shrunk_excess_cost": shrunk_cost,
+        "wilson_lower": lower,
+        "conservative_excess": conservative,
+        "conservative_excess_cost": conservative * c,
+        "gate": gate,
+        "priority_score": np.where(gate, shrunk_cost, 0.0),
+    }
+
+
+def priority_order(priority_score: Any, gate: Any) -> np.ndarray:
+    """Indices of gated segments sorted by priority score, highest first (the fix list, METHOD 6.4).
+
+    Ties keep input order.
+
+    >>> priority_order([5.0, 9.0, 1.0], [True, True, False]).tolist()
+    [1, 0]
+    """
+    s = _arr(priority_score, "priority_score").reshape(-1)
+    g = np.asarray(gate, dtype=bool).reshape(-1)
+    if s.size != g.size:
+        raise ValueError("priority_score and gate must have the same length.")
+    idx = np.flatnonzero(g)
+    return idx[np.argsort(-s[idx], kind="mergesort")]
+
+
+# ---------------------------------------------------------------------------------------------
+# 10. omnibus and trend (METHOD 2.5)
+# ---------------------------------------------------------------------------------------------
+def k_sample_chi2(x: Any, n: Any) -> dict[str, Any]:
+    """Pearson chi-square test that k rates x_i/n_i are equal (R ``prop.test`` with k groups).
+
+    chi2 = sum (O - E)^2 / E over the k x 2 table [[x_i, n_i - x_i]], df = k - 1, no continuity
+    correction (METHOD 2.1: Yates is not used; for k = 2 this is z^2 of the pooled z-test). Same as
+    ``scipy.stats.chi2_contingency(table, correction=False)``. Groups with n = 0 are dropped.
+    Returns chi2, df, p_value, props, expected (k x 2 expected counts, in the kept groups' order).
+
+    >>> r = k_sample_chi2([83, 90, 129, 70], [86, 93, 136, 82])
+    >>> round(r["chi2"], 4), r["df"], round(r["p_value"], 6)
+    (12.6004, 3, 0.005585)
+    """
+    xa, na = _counts(x, n)
+    xa, na = xa.reshape(-1), na.reshape(-1)
+    keep = na > 0
+    xa, na = xa[keep], na[keep]
+    k = xa.size
+    if k < 2:
+        raise ValueError("The k-sample test needs at least two groups with units.")
+    obs = np.column_stack([xa, na - xa])
+    N = na.sum()
+    col = obs.sum(axis=0)
+    expected = np.outer(na, col) / N
+    with np.errstate(invalid="ignore", divide="ignore"):
+        chi2 = float(np.sum(np.where(expected > 0, (obs - expected) ** 2 / expected, 0.0)))
+    if np.any(col == 0):
+        chi2 = float("nan")
+    df = k - 1
+    return {
+        "chi2": chi2,
+        "df": df,
+        "p_value": float(sps.chi2.sf(chi2, df)),
+        "props": xa / na,
+        "expected": expected,
+    }
