@@ -18,10 +18,13 @@ from data.schema import CATALOG, INTERVENTIONS, ORDERS, RETURNS
 _DTYPES = {"str": "string", "int": "int64", "float": "float64", "date": "datetime64[ns]"}
 
 
-def _frame(table, rows: list[dict]) -> pd.DataFrame:
+def _frame(table, rows: list[dict] | pd.DataFrame) -> pd.DataFrame:
     data = {}
     for c in table.columns:
-        vals = [r.get(c.name, c.default) for r in rows]
+        if isinstance(rows, pd.DataFrame):
+            vals = list(rows[c.name]) if c.name in rows.columns else [c.default] * len(rows)
+        else:
+            vals = [r.get(c.name, c.default) for r in rows]
         if c.dtype == "date":
             data[c.name] = pd.to_datetime(pd.Series(vals, dtype=object)).astype("datetime64[ns]")
         elif c.dtype == "int":
@@ -33,7 +36,8 @@ def _frame(table, rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(data)
 
 
-def make_dataset(order_rows: list[dict], return_rows: list[dict], name: str = "test") -> Dataset:
+def make_dataset(order_rows: list[dict] | pd.DataFrame, return_rows: list[dict] | pd.DataFrame,
+                 name: str = "test") -> Dataset:
     """A canonical Dataset from plain dicts (missing optional columns are entirely missing)."""
     empty_rej = pd.DataFrame({c: pd.Series(dtype="string") for c in ("file", "row", "kind", "reason", "data")})
     return Dataset(
