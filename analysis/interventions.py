@@ -1,0 +1,770 @@
+"""Did a guidance change reduce returns? Before/after, difference-in-differences and interrupted time series.
+
+Design (METHOD.md section 9): orders are attributed by ORDER date (an order placed before the launch and
+returned after it belongs to "before"); only MATURED orders (return window closed, ``prepared.cutoff_date``)
+are used on both sides; an optional washout drops the first days after launch.
+
+* Before/after on the treated segment (two-proportion test, Newcombe CI): descriptive only - it credits
+  the change with every seasonal or site-wide movement (oracle case 15).
+* Difference-in-differences against untreated segments of the same dimension, chosen automatically by
+  pre-period similarity (level and trend) or given by the user: collapsed 2x2 risk-difference DiD with a
+  normal SE (Bertrand, Duflo & Mullainathan 2004) and the log-odds DiD from a GLM Binomial interaction
+  (Angrist & Pischke 2009, ch. 5; oracle case 16). Parallel pre-trends are tested (treated x time in
+  the pre-period).
+* Segmented regression ITS on the treated monthly series when there are >= 6 months on each side:
+  logit p_t = b0 + b1 time + b2 post + b3 time_since (+ b4 january), Wagner et al. (2002) coding, with
+  quasi-binomial dispersion phi = Pearson X2/(T - p) computed with ``endog = x/n, var_weights = n``
+  (the two-column endog + ``scale='X2'`` statsmodels pitfall, METHOD 9.3) and Newey-West HAC SEs
+  (Lopez Bernal, Cummins & Gasparrini 2017; oracle case 17).
+
+Lines of one order are correlated, so every test and interval on real data uses Rao-Scott effective
+counts (units / design effect, METHOD 4); the oracle-level functions take plain counts.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import stats as sps
+from statsmodels.stats.power import NormalIndPower
+from statsmodels.tools.sm_exceptions import PerfectSeparationWarning, SpecificationWarning
+from statsmodels.stats.proportion import proportion_effectsize
+
+from analysis.trends import DIMENSIONS, Z95, _design_effect, newcombe_interval, two_sided_p
+from data.errors import AnalysisError
+
+MIN_ITS_MONTHS = 6  # months of matured data needed on EACH side for the segmented regression
+MIN_COMPARISONS, MAX_COMPARISONS = 2, 5
+MIN_COMPARISON_UNITS = 30  # per side, for a segment to be a candidate comparison
+RESULT_KEYS = ("dimension", "segment", "start_date", "rate_before", "rate_after", "diff", "diff_ci_low",
+               "diff_ci_high", "p_value", "did_estimate", "did_ci_low", "did_ci_high", "did_p_value",
+               "comparison_segments", "returns_avoided", "verdict")
+
+
+@dataclass(frozen=True, slots=True)
+class Intervention:
+    """A guidance change for one segment of one dimension, live from ``start_date``."""
+
+    dimension: str
+    segment: str
+    start_date: pd.Timestamp
+    description: str = ""
+    id: str = ""
+
+    def __post_init__(self):
+        try:
+            ts = pd.Timestamp(self.start_date)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"start_date {self.start_date!r} is not a date; use YYYY-MM-DD.") from e
+        if pd.isna(ts):
+            raise ValueError("start_date is missing; use YYYY-MM-DD.")
+        object.__setattr__(self, "start_date", ts.normalize())
+        object.__setattr__(self, "segment", str(self.segment))
+        object.__setattr__(self, "description", "" if self.description is None or
+                           (isinstance(self.description, float) and math.isnan(self.description)) else str(self.description))
+
+
+# ----------------------------------------------------------------------------------------------
+# oracle-level building blocks (plain counts)
+
+
+@dataclass(frozen=True, slots=True)
+class BeforeAfter:
+    """Before/after comparison of one segment; descriptive (no control for trends or seasonality).
+
+    change = rate_after - rate_before (negative = fewer returns); z = change / se_pooled;
+    p_reduction is one-sided for H1: rate_after < rate_before; risk_ratio = rate_after / rate_before.
+    p_value follows METHOD 2.2 (z when every expected cell >= 5, else Fisher); test names it.
+    """
+
+    rate_before: float
+    rate_after: float
+    change: float
+    ci_low: float
+    ci_high: float
+    pooled_p: float
+    se_pooled: float
+    z: float
+    p_two_sided: float
+    p_reduction: float
+    chi2: float
+    fisher_p_two_sided: float
+    fisher_p_reduction: float
+    risk_ratio: float
+    risk_ratio_ci_low: float
+    risk_ratio_ci_high: float
+    relative_reduction: float
+    p_value: float
+    test: str
+
+
+def before_after(x_before: float, n_before: float, x_after: float, n_after: float) -> BeforeAfter:
+    """Two-proportion comparison before vs after a launch (METHOD 9.1; oracle case 15).
+
+    Pooled z-test (statsmodels ``proportions_ztest``), Pearson chi2 = z^2, Fisher exact (scipy, on
+    counts rounded to integers), Newcombe hybrid-score CI for the change, Katz log CI for the risk
+    ratio, relative reduction 1 - after/before.
+
+    >>> r = before_after(180, 1200, 130, 1100)
+    >>> round(r.change, 4), round(r.p_two_sided, 4)
+    (-0.0318, 0.0256)
+    """
+    if min(n_before, n_after) <= 0:
+        raise ValueError("Both periods need units (n_before and n_after > 0).")
+    if not (0 <= x_before <= n_before and 0 <= x_after <= n_after):
+        raise ValueError("Returned units must be between 0 and the units sold in each period.")
+    p0, p1 = x_before / n_before, x_after / n_after
+    pooled = (x_before + x_after) / (n_before + n_after)
+    se = math.sqrt(pooled * (1 - pooled) * (1 / n_before + 1 / n_after))
+    z = (p1 - p0) / se if se > 0 else 0.0
+    lo, hi = newcombe_interval(x_after, n_after, x_before, n_before)
+    a, b, c, d = (round(x_before), round(n_before - x_before), round(x_after), round(n_after - x_after))
+    fisher2 = float(sps.fisher_exact([[a, b], [c, d]]).pvalue)
+    fisher1 = float(sps.fisher_exact([[a, b], [c, d]], alternative="greater").pvalue)
+    if x_before > 0 and x_after > 0:
+        rr = p1 / p0
+        se_log = math.sqrt(1 / x_after - 1 / n_after + 1 / x_before - 1 / n_before)
+        rr_lo, rr_hi = rr * math.exp(-Z95 * se_log), rr * math.exp(Z95 * se_log)
+    else:
+        rr, rr_lo, rr_hi = (p1 / p0 if p0 > 0 else float("nan")), float("nan"), float("nan")
+    p_val, test = two_sided_p(x_after, n_after, x_before, n_before)
+    return BeforeAfter(p0, p1, p1 - p0, float(lo), float(hi), pooled, se, z, float(2 * sps.norm.sf(abs(z))),
+                       float(sps.norm.cdf(z)), z * z, fisher2, fisher1, rr, rr_lo, rr_hi,
+                       1 - p1 / p0 if p0 > 0 else float("nan"), p_val, test)
+
+
+@dataclass(frozen=True, slots=True)
+class DidResult:
+    """Collapsed 2x2 difference-in-differences on three scales (METHOD 9.2; oracle case 16)."""
+
+    treated_pre: float
+    treated_post: float
+    control_pre: float
+    control_post: float
+    did: float  # risk difference: (pT1 - pT0) - (pC1 - pC0)
+    se: float
+    z: float
+    p_value: float
+    ci_low: float
+    ci_high: float
+    did_log_or: float  # GLM Binomial interaction coefficient
+    ratio_of_odds_ratios: float
+    se_log_or: float
+    z_log_or: float
+    p_log_or: float
+    glm_params: dict = field(default_factory=dict)
+    glm_bse: dict = field(default_factory=dict)
+    did_log_rr: float = float("nan")
+    ratio_of_risk_ratios: float = float("nan")
+    se_log_rr: float = float("nan")
+    p_log_rr: float = float("nan")
+    counterfactual_post_rate: float = float("nan")  # pT0 + (pC1 - pC0)
+    returns_avoided: float = float("nan")  # (counterfactual - pT1) * nT1
+
+
+def did_2x2(xt0: float, nt0: float, xt1: float, nt1: float,
+            xc0: float, nc0: float, xc1: float, nc1: float) -> DidResult:
+    """Difference-in-differences of return rates, treated vs control, pre (0) vs post (1).
+
+    Risk difference: DiD = (pT1-pT0)-(pC1-pC0), SE = sqrt(sum p(1-p)/n) over the 4 cells, normal p
+    and 95 % CI. Log-odds: interaction of ``GLM(x/n, [const, treated, post, treated_x_post],
+    Binomial(), var_weights=n)`` (= ratio of odds ratios). Log risk ratio: closed form, SE =
+    sqrt(sum 1/x - 1/n). Counts may be non-integer (Rao-Scott effective counts).
+
+    >>> r = did_2x2(180, 1200, 130, 1100, 400, 4000, 380, 3900)
+    >>> round(r.did, 5), round(r.p_value, 4)
+    (-0.02925, 0.0622)
+    """
+    cells = np.array([[xc0, nc0], [xc1, nc1], [xt0, nt0], [xt1, nt1]], dtype="float64")
+    if (cells[:, 1] <= 0).any():
+        raise ValueError("Every cell (treated/control x pre/post) needs units.")
+    if ((cells[:, 0] < 0) | (cells[:, 0] > cells[:, 1])).any():
+        raise ValueError("Returned units must be between 0 and the units sold in each cell.")
+    p = cells[:, 0] / cells[:, 1]
+    pc0, pc1, pt0, pt1 = p
+    did = (pt1 - pt0) - (pc1 - pc0)
+    se = float(np.sqrt((p * (1 - p) / cells[:, 1]).sum()))
+    z = did / se if se > 0 else 0.0
+    X = pd.DataFrame({"const": 1.0, "treated": [0.0, 0.0, 1.0, 1.0], "post": [0.0, 1.0, 0.0, 1.0]})
+    X["treated_x_post"] = X["treated"] * X["post"]
+    if ((cells[:, 0] > 0) & (cells[:, 0] < cells[:, 1])).all():
+        with warnings.catch_warnings():
+            # the 2x2 model is saturated (df_resid = 0): statsmodels warns about a zero-df scale and
+            # "perfect prediction"; the coefficients and their binomial SEs are still exact
+            warnings.simplefilter("ignore", PerfectSeparationWarning)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            fit = sm.GLM(p, X, family=sm.families.Binomial(), var_weights=cells[:, 1]).fit(tol=1e-12)
+        params = {k: float(v) for k, v in fit.params.items()}
+        bse = {k: float(v) for k, v in fit.bse.items()}
+        lor, se_lor = params["treated_x_post"], bse["treated_x_post"]
+        lrr = math.log(pt1 / pt0) - math.log(pc1 / pc0)
+        se_lrr = math.sqrt(float((1 / cells[:, 0] - 1 / cells[:, 1]).sum()))
+    else:  # a zero cell: the log scales are undefined
+        params, bse = {}, {}
+        lor = se_lor = lrr = se_lrr = float("nan")
+    z_lor = lor / se_lor if se_lor and np.isfinite(se_lor) else float("nan")
+    cf = pt0 + (pc1 - pc0)
+    return DidResult(
+        treated_pre=float(pt0), treated_post=float(pt1), control_pre=float(pc0), control_post=float(pc1),
+        did=float(did), se=se, z=float(z), p_value=float(2 * sps.norm.sf(abs(z))),
+        ci_low=float(did - Z95 * se), ci_high=float(did + Z95 * se),
+        did_log_or=lor, ratio_of_odds_ratios=float(np.exp(lor)), se_log_or=se_lor, z_log_or=z_lor,
+        p_log_or=float(2 * sps.norm.sf(abs(z_lor))), glm_params=params, glm_bse=bse,
+        did_log_rr=lrr, ratio_of_risk_ratios=float(np.exp(lrr)), se_log_rr=se_lrr,
+        p_log_rr=float(2 * sps.norm.sf(abs(lrr / se_lrr))) if np.isfinite(se_lrr) and se_lrr > 0 else float("nan"),
+        counterfactual_post_rate=float(cf), returns_avoided=float((cf - pt1) * nt1),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ItsResult:
+    """Segmented regression (interrupted time series) on a binomial monthly series (oracle case 17).
+
+    params/bse_*/pvalues_* are dicts keyed by design column; level_change_odds_ratio = exp(b_post),
+    slope_change_odds_ratio = exp(b_time_since) per period; fitted and counterfactual are rates per
+    period (counterfactual = same fit with post and time_since set to 0); returns_avoided = sum over
+    post periods of n_t (counterfactual_t - fitted_t). level_p / slope_p use the quasi-binomial SEs
+    when phi > 1 (over-dispersion), else the binomial ones; HAC (Newey-West) SEs are reported beside.
+    """
+
+    columns: tuple[str, ...]
+    params: dict
+    bse_binomial: dict
+    pvalues_binomial: dict
+    pearson_chi2: float
+    df_resid: float
+    scale_x2: float
+    bse_quasibinomial: dict
+    pvalues_quasibinomial: dict
+    bse_hac: dict
+    pvalues_hac: dict
+    level_change_odds_ratio: float
+    slope_change_odds_ratio: float
+    level_p: float
+    slope_p: float
+    fitted: np.ndarray
+    counterfactual: np.ndarray
+    post: np.ndarray
+    returns_avoided: float
+    relative_change_last: float
+    pearson_residual_lag1_autocorr: float
+
+
+def _design(time: np.ndarray, first_post_time: float, jan: np.ndarray | None) -> pd.DataFrame:
+    post = (time >= first_post_time).astype("float64")
+    X = pd.DataFrame({"const": 1.0, "time": time, "post": post,
+                      "time_since": np.where(post > 0, time - first_post_time + 1, 0.0)})
+    if jan is not None:
+        X["jan"] = np.asarray(jan, dtype="float64")
+    return X
+
+
+def segmented_regression(x, n, first_post_time: float, *, time=None, jan=None, maxlags: int = 2) -> ItsResult:
+    """Segmented GLM Binomial(logit) ITS, Wagner et al. (2002) coding (METHOD 9.3).
+
+    Columns: const, time (1..T unless given), post = 1{time >= first_post_time}, time_since = 0 before
+    and 1, 2, ... from the first post period, optional jan dummy. Fitted with endog = x/n and
+    var_weights = n; quasi-binomial phi = Pearson X2 / df_resid (correct with var_weights, unlike
+    the two-column endog + ``fit(scale='X2')`` pitfall); HAC = ``fit(cov_type='HAC',
+    cov_kwds={'maxlags': maxlags})`` (Bartlett weights, no small-sample factor).
+    """
+    x = np.asarray(x, dtype="float64")
+    n = np.asarray(n, dtype="float64")
+    t = np.arange(1, len(x) + 1, dtype="float64") if time is None else np.asarray(time, dtype="float64")
+    if not (len(x) == len(n) == len(t)):
+        raise ValueError("x, n and time must have the same length.")
+    if (n <= 0).any() or (x < 0).any() or (x > n).any():
+        raise ValueError("Each period needs n > 0 and 0 <= x <= n.")
+    X = _design(t, first_post_time, jan)
+    post = X["post"].to_numpy() > 0
+    if post.sum() < 2 or (~post).sum() < 2:
+        raise ValueError("The series needs at least 2 periods before and 2 after the launch.")
+    if len(x) <= X.shape[1]:
+        raise ValueError("Too few periods for the segmented regression's parameters.")
+    y = x / n
+    model = sm.GLM(y, X, family=sm.families.Binomial(), var_weights=n)
+    res = model.fit(tol=1e-13)
+    chi2 = float(res.pearson_chi2)
+    df = float(res.df_resid)
+    phi = chi2 / df
+    q = model.fit(tol=1e-13, scale=phi)  # float scale: see the X2 pitfall in METHOD 9.3
+    with warnings.catch_warnings():
+        # statsmodels warns that HAC is "not fully supported with var_weights"; for the binomial
+        # family the scores are the same as with a two-column endog (checked against oracle case 17)
+        warnings.simplefilter("ignore", SpecificationWarning)
+        hac = model.fit(tol=1e-13, cov_type="HAC", cov_kwds={"maxlags": maxlags})
+    d = lambda s: {k: float(v) for k, v in s.items()}  # noqa: E731
+    fitted = res.predict(X).to_numpy()
+    Xc = X.assign(post=0.0, time_since=0.0)
+    cf = res.predict(Xc).to_numpy()
+    avoided = float((n[post] * (cf[post] - fitted[post])).sum())
+    r = np.asarray(res.resid_pearson)
+    lag1 = float(np.corrcoef(r[1:], r[:-1])[0, 1]) if len(r) > 2 and np.std(r) > 0 else float("nan")
+    use = q if phi > 1 else res
+    return ItsResult(
+        columns=tuple(X.columns), params=d(res.params), bse_binomial=d(res.bse), pvalues_binomial=d(res.pvalues),
+        pearson_chi2=chi2, df_resid=df, scale_x2=phi, bse_quasibinomial=d(q.bse), pvalues_quasibinomial=d(q.pvalues),
+        bse_hac=d(hac.bse), pvalues_hac=d(hac.pvalues),
+        level_change_odds_ratio=float(np.exp(res.params["post"])),
+        slope_change_odds_ratio=float(np.exp(res.params["time_since"])),
+        level_p=float(use.pvalues["post"]), slope_p=float(use.pvalues["time_since"]),
+        fitted=fitted, counterfactual=cf, post=post, returns_avoided=avoided,
+        relative_change_last=float(fitted[-1] / cf[-1] - 1), pearson_residual_lag1_autocorr=lag1,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PowerPlan:
+    """How many orders after launch are needed to detect a given relative reduction, and how many there are."""
+
+    baseline_rate: float
+    target_rate: float
+    target_reduction: float
+    alpha: float
+    power: float
+    units_per_arm_srs: float  # NormalIndPower, independent units
+    design_effect: float
+    units_needed: float  # x design effect
+    units_per_order: float
+    orders_needed: int
+    orders_matured: int
+    units_matured: float
+
+
+def units_needed(p0: float, p1: float, *, alpha: float = 0.05, power: float = 0.8, deff: float = 1.0) -> float:
+    """Units per arm to detect p0 -> p1 (two-sided), times the design effect.
+
+    ``NormalIndPower().solve_power(proportion_effectsize(p0, p1), alpha=alpha, power=power, ratio=1)``
+    (Cohen's h; METHOD 9.4: 15 % -> 12 % needs about 2,031 units per arm before inflation).
+    """
+    if not (0 < p0 < 1 and 0 < p1 < 1) or p0 == p1:
+        raise ValueError("p0 and p1 must be different rates strictly between 0 and 1.")
+    if deff < 1:
+        raise ValueError("The design effect must be >= 1.")
+    n = NormalIndPower().solve_power(effect_size=proportion_effectsize(p0, p1), alpha=alpha, power=power,
+                                     ratio=1.0, alternative="two-sided")
+    return float(n) * deff
+
+
+# ----------------------------------------------------------------------------------------------
+# evaluation on prepared data
+
+
+@dataclass(frozen=True, slots=True)
+class InterventionResult:
+    """Everything the intervention page shows for one intervention (see ``evaluate``)."""
+
+    intervention: Intervention
+    method: str  # "did" | "its" | "before_after": which design the verdict rests on
+    rate_before: float
+    rate_after: float
+    units_before: int
+    units_after: int
+    returned_before: int
+    returned_after: int
+    orders_before: int
+    orders_after: int
+    before_after: BeforeAfter
+    comparison_segments: tuple[str, ...]
+    comparison_auto: bool
+    comparison_rate_before: float
+    comparison_rate_after: float
+    did: DidResult | None
+    pre_trend_p: float
+    its: ItsResult | None
+    returns_avoided: float
+    significant: bool
+    verdict: str
+    caveats: tuple[str, ...]
+    power: PowerPlan | None
+    chart: pd.DataFrame
+    launch_date: pd.Timestamp
+    first_post_date: pd.Timestamp
+    immature_orders_excluded: int
+    design_effect: float
+
+
+def _cell(frame: pd.DataFrame) -> tuple[float, float, int, float]:
+    """(returned units, units, orders, Rao-Scott deff) of a set of lines."""
+    if frame.empty:
+        return 0.0, 0.0, 0, 1.0
+    x, n = float(frame["returned_units"].sum()), float(frame["quantity"].sum())
+    return x, n, int(frame["order_id"].nunique()), _design_effect(frame, "returned_units", "quantity")
+
+
+def _monthly(frame: pd.DataFrame) -> pd.DataFrame:
+    g = frame.groupby("month", sort=True)
+    return pd.DataFrame({"units": g["quantity"].sum().astype("float64"),
+                         "returned": g["returned_units"].sum().astype("float64")})
+
+
+def _wls_slope(m: pd.DataFrame, origin: pd.Timestamp) -> float:
+    """Unit-weighted least-squares slope of the monthly rate per month (pre-trend)."""
+    if len(m) < 2:
+        return 0.0
+    t = ((m.index.year - origin.year) * 12 + (m.index.month - origin.month)).to_numpy(dtype="float64")
+    w = m["units"].to_numpy()
+    r = (m["returned"] / m["units"]).to_numpy()
+    tb = (w * t).sum() / w.sum()
+    rb = (w * r).sum() / w.sum()
+    den = (w * (t - tb) ** 2).sum()
+    return float((w * (t - tb) * (r - rb)).sum() / den) if den > 0 else 0.0
+
+
+def _month_index(months: pd.Index, origin: pd.Timestamp) -> np.ndarray:
+    return ((months.year - origin.year) * 12 + (months.month - origin.month) + 1).to_numpy(dtype="float64")
+
+
+def _pct(a: float, b: float | None = None) -> str:
+    digits = 0 if b is None or abs(round(a * 100) - round(b * 100)) >= 1 else 1
+    return f"{a * 100:.{digits}f}%"
+
+
+def _chance(p: float) -> str:
+    if not np.isfinite(p):
+        return "its reliability cannot be judged"
+    if p < 0.001:
+        return "is very unlikely to be chance (p < 0.001)"
+    if p < 0.05:
+        return f"is unlikely to be chance (p = {p:.3f})"
+    return f"could well be chance (p = {p:.2f})"
+
+
+def _pre_trend_test(treated_m: pd.DataFrame, control_m: pd.DataFrame, origin: pd.Timestamp) -> float:
+    """p-value of treated x time in the pre-period (GLM Binomial on monthly counts, quasi scale if phi > 1)."""
+    tm, cm = treated_m[treated_m["units"] > 0], control_m[control_m["units"] > 0]
+    if len(tm) < 3 or len(cm) < 3:
+        return float("nan")
+    frames = []
+    for flag, m in ((1.0, tm), (0.0, cm)):
+        frames.append(pd.DataFrame({"x": m["returned"].to_numpy(), "n": m["units"].to_numpy(),
+                                    "treated": flag, "time": _month_index(m.index, origin)}))
+    d = pd.concat(frames, ignore_index=True)
+    X = pd.DataFrame({"const": 1.0, "treated": d["treated"], "time": d["time"], "treated_x_time": d["treated"] * d["time"]})
+    y = d["x"] / d["n"]
+    if ((y <= 0) | (y >= 1)).all():
+        return float("nan")
+    try:
+        model = sm.GLM(y, X, family=sm.families.Binomial(), var_weights=d["n"])
+        res = model.fit()
+        phi = float(res.pearson_chi2 / res.df_resid) if res.df_resid > 0 else 1.0
+        if phi > 1:
+            res = model.fit(scale=phi)
+        return float(res.pvalues["treated_x_time"])
+    except (ValueError, np.linalg.LinAlgError):
+        return float("nan")
+
+
+def _choose_comparisons(lines_pre: pd.DataFrame, lines_post: pd.DataFrame, dimension: str, segment: str,
+                        origin: pd.Timestamp, max_n: int) -> list[str]:
+    """Untreated segments closest to the treated one in pre-period rate and pre-trend.
+
+    score = |rate_c - rate_T| + |slope_c - slope_T| x (pre-period months): the second term is the
+    rate gap a differing trend opens over the pre-period. Candidates need >= 30 units on each side.
+    """
+    pre_units = lines_pre.groupby(dimension, observed=True)["quantity"].sum()
+    post_units = lines_post.groupby(dimension, observed=True)["quantity"].sum()
+    cands = [s for s in pre_units.index if str(s) != segment and pre_units.get(s, 0) >= MIN_COMPARISON_UNITS
+             and post_units.get(s, 0) >= MIN_COMPARISON_UNITS]
+    if not cands:
+        return []
+    tm = _monthly(lines_pre[lines_pre[dimension] == segment])
+    r_t = tm["returned"].sum() / tm["units"].sum()
+    s_t = _wls_slope(tm, origin)
+    span = max(1, len(tm))
+    scores = []
+    for s in cands:
+        cm = _monthly(lines_pre[lines_pre[dimension] == s])
+        r_c = cm["returned"].sum() / cm["units"].sum()
+        scores.append((abs(r_c - r_t) + abs(_wls_slope(cm, origin) - s_t) * span, str(s)))
+    scores.sort()
+    return [s for _, s in scores[:max_n]]
+
+
+def evaluate(prepared, intervention: Intervention, *, comparison=None, washout_days: int = 0,
+             min_orders: int = 100, target_reduction: float = 0.2, alpha: float = 0.05, power: float = 0.8,
+             seasonal: bool = True) -> InterventionResult:
+    """Evaluate one intervention on matured orders: before/after, DiD vs comparable segments, ITS.
+
+    Parameters: ``comparison`` = list of untreated segments of the same dimension (None: the 2-5 most
+    similar by pre-period rate and trend); ``washout_days`` = days after launch left out of "after";
+    ``min_orders`` = matured orders after launch below which the verdict says "too early";
+    ``target_reduction`` = relative reduction the planning aid sizes for (0.2 = a fifth fewer returns);
+    ``seasonal`` = add a January term to the ITS when the series holds >= 2 Januaries.
+
+    The verdict rests on the strongest design available: DiD (>= 2 comparison segments), else ITS
+    (>= 6 matured months each side), else the before/after comparison, labelled descriptive.
+    Raises AnalysisError when the segment is unknown or has no matured orders before or after.
+    """
+    iv = intervention
+    if iv.dimension not in DIMENSIONS or iv.dimension not in prepared.lines.columns:
+        raise AnalysisError("Unknown dimension",
+                            f"'{iv.dimension}' is not a dimension; use one of {', '.join(DIMENSIONS)}.")
+    if washout_days < 0:
+        raise ValueError("washout_days must be 0 or more.")
+    if not 0 < target_reduction < 1:
+        raise ValueError("target_reduction is relative, between 0 and 1 (e.g. 0.2 for a fifth fewer returns).")
+    dim, seg = iv.dimension, iv.segment
+    all_lines = prepared.lines
+    seg_all = all_lines[all_lines[dim] == seg]
+    if seg_all.empty:
+        known = all_lines[dim].dropna().astype(str).value_counts().index[:8].tolist()
+        raise AnalysisError("Unknown segment", f"'{seg}' does not occur in {dim}; known values include "
+                            f"{', '.join(known) if known else 'none'}. Check the spelling in the interventions log.")
+    start = iv.start_date
+    post_start = start + pd.Timedelta(days=washout_days)
+    lines = prepared.mature_lines
+    lines = lines[lines[dim].notna()]
+    pre_mask = lines["order_date"] < start
+    post_mask = lines["order_date"] >= post_start
+    lines_pre, lines_post = lines[pre_mask], lines[post_mask]
+    t_pre, t_post = lines_pre[lines_pre[dim] == seg], lines_post[lines_post[dim] == seg]
+    immature = int(seg_all.loc[(seg_all["order_date"] >= post_start) & ~seg_all["mature"].astype(bool), "order_id"].nunique())
+    cutoff = prepared.cutoff_date
+    if t_pre.empty:
+        raise AnalysisError("No orders before the change",
+                            f"{seg} has no matured orders before {start.date()}, so there is nothing to compare with.")
+    if t_post.empty:
+        msg = f"{seg} has no matured orders on or after {post_start.date()} yet"
+        if immature:
+            msg += (f" ({immature} orders are still inside the {prepared.window_days}-day return window; "
+                    f"come back after {(post_start + pd.Timedelta(days=prepared.window_days)).date()})")
+        raise AnalysisError("No matured orders after the change", msg + ".")
+
+    caveats: list[str] = []
+    xt0, nt0, ot0, dt0 = _cell(t_pre)
+    xt1, nt1, ot1, dt1 = _cell(t_post)
+    deff_t = max(dt0, dt1)
+    ba = before_after(xt0 / dt0, nt0 / dt0, xt1 / dt1, nt1 / dt1)
+    origin = lines["month"].min()
+
+    # ---- comparison segments
+    if comparison is not None:
+        comp = [str(c) for c in comparison]
+        present = set(lines[dim].astype(str).unique())
+        bad = [c for c in comp if c not in present or c == seg]
+        if bad:
+            raise ValueError(f"Comparison segments {', '.join(bad)} are not untreated values of {dim} with matured orders.")
+        auto = False
+    else:
+        comp = _choose_comparisons(lines_pre, lines_post, dim, seg, origin, MAX_COMPARISONS)
+        auto = True
+    did = None
+    pre_trend_p = float("nan")
+    c_pre = lines_pre[lines_pre[dim].isin(comp)] if comp else lines_pre.iloc[0:0]
+    c_post = lines_post[lines_post[dim].isin(comp)] if comp else lines_post.iloc[0:0]
+    xc0, nc0, _, dc0 = _cell(c_pre)
+    xc1, nc1, _, dc1 = _cell(c_post)
+    rc0 = xc0 / nc0 if nc0 else float("nan")
+    rc1 = xc1 / nc1 if nc1 else float("nan")
+    if len(comp) >= MIN_COMPARISONS and nc0 > 0 and nc1 > 0:
+        did = did_2x2(xt0 / dt0, nt0 / dt0, xt1 / dt1, nt1 / dt1, xc0 / dc0, nc0 / dc0, xc1 / dc1, nc1 / dc1)
+        pre_trend_p = _pre_trend_test(_monthly(t_pre), _monthly(c_pre), origin)
+        if np.isfinite(pre_trend_p) and pre_trend_p < 0.05:
+            caveats.append(f"Pre-trends are not parallel: before the change {seg} was moving differently from the "
+                           f"comparison {dim} values (treated x time p = {pre_trend_p:.3f}), so the DiD may be biased.")
+    else:
+        caveats.append(f"Fewer than {MIN_COMPARISONS} comparable untreated {dim} values with enough orders on both "
+                       "sides, so there is no difference-in-differences; seasonality and site-wide changes are not "
+                       "controlled.")
+
+    # ---- interrupted time series on the treated monthly series
+    its = None
+    tm_all = _monthly(lines[lines[dim] == seg])
+    first_post_month = post_start if post_start.day == 1 else (post_start + pd.offsets.MonthBegin(1))
+    start_month = start.to_period("M").start_time
+    pre_m = tm_all[tm_all.index < start_month]
+    post_m = tm_all[tm_all.index >= first_post_month]
+    if len(pre_m) >= MIN_ITS_MONTHS and len(post_m) >= MIN_ITS_MONTHS:
+        ser = pd.concat([pre_m, post_m])
+        ser = ser[ser["units"] > 0]
+        t = _month_index(ser.index, origin)
+        jan = (ser.index.month == 1).astype("float64")
+        use_jan = seasonal and jan.sum() >= 2 and jan.sum() < len(jan)
+        try:
+            its = segmented_regression(ser["returned"], ser["units"], _month_index(pd.DatetimeIndex([first_post_month]), origin)[0],
+                                       time=t, jan=jan if use_jan else None)
+        except (ValueError, np.linalg.LinAlgError) as e:
+            caveats.append(f"The time-series model could not be fitted ({e}).")
+        if its is not None and its.scale_x2 > 1:
+            caveats.append(f"Monthly rates vary more than chance alone (dispersion {its.scale_x2:.1f}); the time-series "
+                           "p-values use quasi-binomial standard errors.")
+    else:
+        caveats.append(f"Too few months for a time series: {len(pre_m)} matured months before and {len(post_m)} after "
+                       f"(needs {MIN_ITS_MONTHS} on each side).")
+
+    # ---- planning aid
+    plan = None
+    p0 = xt0 / nt0
+    if 0 < p0 < 1:
+        p1 = p0 * (1 - target_reduction)
+        srs = units_needed(p0, p1, alpha=alpha, power=power)
+        upo = float(seg_all["quantity"].sum()) / max(1, seg_all["order_id"].nunique())
+        need = srs * deff_t
+        plan = PowerPlan(p0, p1, target_reduction, alpha, power, srs, deff_t, need, upo,
+                         int(math.ceil(need / upo)), ot1, nt1)
+        if ot1 < plan.orders_needed:
+            caveats.append(f"Too few orders yet: {ot1:,} matured orders since the change; about {plan.orders_needed:,} "
+                           f"are needed to detect a {target_reduction:.0%} reduction with {power:.0%} power.")
+    if ot1 < min_orders and (plan is None or ot1 >= plan.orders_needed):
+        caveats.append(f"Only {ot1:,} matured orders since the change (fewer than {min_orders}).")
+    if immature:
+        caveats.append(f"{immature:,} recent orders of {seg} are excluded because their return window "
+                       f"({prepared.window_days} days) has not closed (placed after {cutoff.date() if cutoff is not None else 'the cutoff'}).")
+    if washout_days:
+        caveats.append(f"Orders in the {washout_days}-day washout after launch are left out.")
+
+    # ---- verdict
+    if did is not None:
+        method, p_main = "did", did.p_value
+        effect = did.did
+        # did_2x2 ran on effective counts; returns avoided are counted on the real units
+        avoided = (did.counterfactual_post_rate - did.treated_post) * nt1
+    elif its is not None:
+        method, p_main, effect = "its", its.level_p, its.level_change_odds_ratio - 1
+        avoided = its.returns_avoided
+    else:
+        method, p_main, effect, avoided = "before_after", ba.p_value, ba.change, (xt0 / nt0 - xt1 / nt1) * nt1
+        caveats.append("This is a plain before/after comparison: it is descriptive and credits the change with any "
+                       "seasonal or site-wide movement.")
+    significant = bool(np.isfinite(p_main) and p_main < alpha)
+    r0, r1 = xt0 / nt0, xt1 / nt1
+    moved = "fell" if r1 < r0 else "rose" if r1 > r0 else "stayed"
+    what = iv.description.strip() or "the change"
+    parts = [f"Returns in {seg} {moved} from {_pct(r0, r1)} to {_pct(r1, r0)} after {what} ({start:%d %b %Y})"]
+    if did is not None:
+        comp_p, _ = two_sided_p(xc1 / dc1, nc1 / dc1, xc0 / dc0, nc0 / dc0)
+        if np.isfinite(comp_p) and comp_p < alpha:
+            cmove = "also fell" if rc1 < rc0 else "rose"  # significant movement of the comparison
+            parts.append(f"comparable {dim} values ({', '.join(comp)}) {cmove} from {_pct(rc0, rc1)} to {_pct(rc1, rc0)}")
+        else:
+            parts.append(f"comparable {dim} values ({', '.join(comp)}) did not change much ({_pct(rc0, rc1)} to {_pct(rc1, rc0)})")
+        parts.append(f"the difference-in-differences of {did.did * 100:+.1f} points (95% CI {did.ci_low * 100:+.1f} to "
+                     f"{did.ci_high * 100:+.1f}) {_chance(did.p_value)}")
+    elif its is not None:
+        parts.append(f"against its own earlier trend the level changed by {effect * 100:+.0f}% in odds, which {_chance(p_main)}")
+    else:
+        parts.append(f"the before/after difference {_chance(p_main)} (descriptive only)")
+    verdict = "; ".join(parts) + "."
+    if significant and np.isfinite(avoided) and avoided > 0 and effect < 0:
+        verdict += f" About {avoided:,.0f} returns avoided so far."
+    elif significant and effect > 0:
+        verdict += f" Returns went up relative to the comparison: about {-avoided:,.0f} more than expected."
+    else:
+        verdict += " No reliable change yet."
+    if ot1 < min_orders or (plan is not None and ot1 < plan.orders_needed):
+        verdict += " It is early: see the caveats on how many orders are needed."
+
+    # ---- chart data (matured orders)
+    cm_all = _monthly(lines[lines[dim].isin(comp)]) if comp else pd.DataFrame(columns=["units", "returned"])
+    chart = pd.DataFrame({"month": tm_all.index, "treated_units": tm_all["units"].to_numpy(),
+                          "treated_rate": (tm_all["returned"] / tm_all["units"]).to_numpy()})
+    cmr = (cm_all["returned"] / cm_all["units"]) if len(cm_all) else pd.Series(dtype="float64")
+    chart["comparison_units"] = chart["month"].map(cm_all["units"]) if len(cm_all) else np.nan
+    chart["comparison_rate"] = chart["month"].map(cmr) if len(cm_all) else np.nan
+    chart["phase"] = np.where(chart["month"] < start_month, "before",
+                              np.where(chart["month"] >= first_post_month, "after", "transition"))
+    chart["its_fitted"] = np.nan
+    chart["counterfactual_rate"] = np.nan
+    if its is not None:
+        pos = chart["month"].isin(ser.index).to_numpy()
+        chart.loc[pos, "its_fitted"] = its.fitted
+        cf = np.where(its.post, its.counterfactual, np.nan)
+        chart.loc[pos, "counterfactual_rate"] = cf
+
+    return InterventionResult(
+        intervention=iv, method=method, rate_before=r0, rate_after=r1, units_before=int(nt0), units_after=int(nt1),
+        returned_before=int(xt0), returned_after=int(xt1), orders_before=ot0, orders_after=ot1, before_after=ba,
+        comparison_segments=tuple(comp), comparison_auto=auto, comparison_rate_before=rc0, comparison_rate_after=rc1,
+        did=did, pre_trend_p=pre_trend_p, its=its, returns_avoided=float(avoided), significant=significant,
+        verdict=verdict, caveats=tuple(caveats), power=plan, chart=chart, launch_date=start,
+        first_post_date=post_start, immature_orders_excluded=immature, design_effect=deff_t,
+    )
+
+
+def _row(iv_fields: dict, res: InterventionResult | None, reason: str | None) -> dict:
+    nan = float("nan")
+    row = {k: nan for k in RESULT_KEYS}
+    row.update(dimension=iv_fields.get("dimension"), segment=iv_fields.get("segment"),
+               start_date=iv_fields.get("start_date"), comparison_segments=(), verdict=reason or "",
+               caveats=(), id=iv_fields.get("id", ""), description=iv_fields.get("description", ""),
+               method=None, significant=False, its_level_change=nan, its_slope_change=nan, its_p_value=nan,
+               orders_after=0, orders_needed=None, pre_trend_p=nan)
+    if res is None:
+        return row
+    d = res.did
+    row.update(
+        start_date=res.launch_date, rate_before=res.rate_before, rate_after=res.rate_after,
+        diff=res.rate_after - res.rate_before, diff_ci_low=res.before_after.ci_low,
+        diff_ci_high=res.before_after.ci_high, p_value=res.before_after.p_value,
+        did_estimate=d.did if d else nan, did_ci_low=d.ci_low if d else nan, did_ci_high=d.ci_high if d else nan,
+        did_p_value=d.p_value if d else nan, comparison_segments=res.comparison_segments,
+        returns_avoided=res.returns_avoided, verdict=res.verdict, caveats=res.caveats, method=res.method,
+        significant=res.significant, pre_trend_p=res.pre_trend_p, orders_after=res.orders_after,
+        orders_needed=res.power.orders_needed if res.power else None,
+        its_level_change=res.its.level_change_odds_ratio if res.its else nan,
+        its_slope_change=res.its.slope_change_odds_ratio if res.its else nan,
+        its_p_value=res.its.level_p if res.its else nan,
+    )
+    return row
+
+
+def evaluate_all(prepared, interventions_df: pd.DataFrame, **options) -> list[dict]:
+    """Evaluate every row of an interventions table (dimension, segment, start_date[, description, id]).
+
+    Returns one dict per row with the RESULT_KEYS (dimension, segment, start_date, rate_before, rate_after,
+    diff, diff_ci_low, diff_ci_high, p_value, did_estimate, did_ci_low, did_ci_high, did_p_value,
+    comparison_segments, returns_avoided, verdict) plus caveats, method, significant, its_level_change,
+    its_slope_change, its_p_value, orders_after, orders_needed, id, description. Never raises for one bad
+    row: its verdict says why it cannot be evaluated. Other treated segments of the same dimension
+    that launched before this row's evaluation ends are not used as its automatic comparisons.
+    """
+    if interventions_df is None or len(interventions_df) == 0:
+        return []
+    missing = {"dimension", "segment", "start_date"} - set(interventions_df.columns)
+    if missing:
+        raise ValueError(f"The interventions table needs columns {', '.join(sorted(missing))}.")
+    rows = []
+    recs = interventions_df.to_dict("records")
+    for rec in recs:
+        f = {k: (None if (not isinstance(v, (list, tuple)) and pd.isna(v)) else v) for k, v in rec.items()}
+        try:
+            iv = Intervention(str(f["dimension"]) if f["dimension"] is not None else "",
+                              "" if f["segment"] is None else str(f["segment"]),
+                              f["start_date"], f.get("description") or "", str(f.get("id") or ""))
+        except ValueError as e:
+            rows.append(_row(f, None, f"Cannot be evaluated: {e}"))
+            continue
+        opts = dict(options)
+        if "comparison" not in opts:
+            # keep other treated segments of the same dimension out of the automatic comparison pool
+            others = {str(r["segment"]) for r in recs if str(r.get("dimension")) == iv.dimension
+                      and str(r.get("segment")) != iv.segment}
+            if others:
+                opts["_exclude"] = others
+        try:
+            res = _evaluate_excluding(prepared, iv, **opts)
+        except (AnalysisError, ValueError) as e:
+            text = e.message if isinstance(e, AnalysisError) else str(e)
+            title = e.title if isinstance(e, AnalysisError) else "Cannot be evaluated"
+            rows.append(_row(f, None, f"{title}: {text}"))
+            continue
+        rows.append(_row(f, res, None))
+    return rows
+
+
+def _evaluate_excluding(prepared, iv: Intervention, _exclude=None, **opts) -> InterventionResult:
+    """evaluate() with some segments of the dimension removed from the automatic comparison pool."""
+    if not _exclude or iv.dimension not in prepared.lines.columns:
+        return evaluate(prepared, iv, **opts)
+    lines = prepared.lines
+    keep = ~lines[iv.dimension].astype("string").isin(list(_exclude)).fillna(False)
+    if keep.all():
+        return evaluate(prepared, iv, **opts)
+    import dataclasses
+    trimmed = dataclasses.replace(prepared, lines=lines[keep])
+    return evaluate(trimmed, iv, **opts)
