@@ -1,0 +1,385 @@
+"""Uploaded export files -> the canonical Dataset, with a full account of every row.
+
+inspect_file() reads one file and says what it is (layout, role, sheets, encoding, delimiter,
+suggested mapping, preview). load_dataset() reads every file, maps, converts and validates it,
+splits signed transactions, matches returns to orders, fills attributes from a catalog, and returns
+a Dataset whose FileReports reconcile (rows_read == rows_loaded + rows_rejected). It raises one
+InputError listing every problem when nothing usable can be built.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from data.errors import InputError, Problem
+from data.layouts import LAYOUT_LABELS, Layout, detect_layout, family_from_description, prepare_frame
+from data.mapping import ROLES, Mapping
+from data.model import Dataset, FileReport
+from data.readers import DELIMITER_NAMES, RawTable, read_table
+from data.schema import TABLES
+from data.transactions import split_transactions
+from data.validate import convert, examples, mark_future, missing_columns, negative_price_problem
+
+PREVIEW_ROWS = 20
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    name: str
+    content: bytes
+    role: str | None = None  # orders | returns | catalog | transactions | interventions | None = auto-detect
+    sheet: str | None = None
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    name: str
+    sheets: tuple[str, ...]
+    sheet: str | None
+    encoding: str | None
+    delimiter: str | None
+    header_row: int
+    layout: str
+    layout_label: str
+    role: str
+    columns: tuple[str, ...]
+    preview: pd.DataFrame
+    suggested: dict[str, str]
+    notes: tuple[str, ...] = ()
+
+
+def _read(name: str, content: bytes, sheet: str | None, role: str | None) -> tuple[RawTable, Layout, pd.DataFrame, tuple]:
+    raw = read_table(name, content, sheet)
+    layout = detect_layout(list(raw.frame.columns), raw.frame[~raw.footer], role)
+    if role is not None and role != layout.role:
+        layout = Layout(layout.key, layout.label, role, detect_layout(list(raw.frame.columns), None, role).suggested)
+    frame, notes = prepare_frame(layout, raw.frame)
+    return raw, layout, frame, notes
+
+
+def inspect_file(name: str, content: bytes, sheet: str | None = None) -> FileInfo:
+    """Read one upload and describe it for the mapping step (no validation, nothing rejected).
+
+    >>> info = inspect_file("o.csv", b"Order ID,Order Date,SKU,Qty\\n1,2024-01-02,A,1\\n")
+    >>> (info.role, info.suggested["quantity"])
+    ('orders', 'Qty')
+    """
+    if role_error := _check_role(None):
+        raise role_error
+    raw, layout, frame, notes = _read(name, content, sheet, None)
+    notes = raw.notes + notes
+    if raw.delimiter:
+        notes += (f"Delimiter: {DELIMITER_NAMES[raw.delimiter]}.",)
+    return FileInfo(name=name, sheets=raw.sheets, sheet=raw.sheet, encoding=raw.encoding, delimiter=raw.delimiter,
+                    header_row=raw.header_row, layout=layout.key, layout_label=layout.label, role=layout.role,
+                    columns=tuple(frame.columns), preview=frame.head(PREVIEW_ROWS).copy(), suggested=dict(layout.suggested),
+                    notes=notes)
+
+
+def _check_role(role: str | None) -> InputError | None:
+    if role is None or role in ROLES:
+        return None
+    msg = f"Role '{role}' is not one of {', '.join(ROLES)}."
+    return InputError("Unknown file role", msg, [Problem("", "Unknown file role", msg, f"Use one of: {', '.join(ROLES)}.")])
+
+
+@dataclass
+class _Work:
+    """One file (or sheet) on its way through loading."""
+
+    name: str
+    sheet: str | None
+    role: str
+    layout: Layout
+    raw: pd.DataFrame
+    frame: pd.DataFrame  # canonical columns
+    kind: pd.Series
+    reason: pd.Series
+    mapping: dict
+    problems: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    loaded: pd.Series | None = None  # bool per row, set at the end
+
+
+def _empty(table: str) -> pd.DataFrame:
+    cols = {}
+    for c in TABLES[table].columns:
+        cols[c.name] = pd.Series(dtype="datetime64[ns]" if c.dtype == "date" else "int64" if c.dtype == "int"
+                                 else "float64" if c.dtype == "float" else "string")
+    return pd.DataFrame(cols)
+
+
+def _canonical(table: str, df: pd.DataFrame) -> pd.DataFrame:
+    """Columns of `table` in schema order with canonical dtypes; dates normalised to midnight."""
+    out = {}
+    for c in TABLES[table].columns:
+        s = df[c.name] if c.name in df else pd.Series(np.nan if c.dtype != "str" else pd.NA, index=df.index)
+        if c.dtype == "date":
+            s = pd.to_datetime(s).astype("datetime64[ns]").dt.normalize()
+        elif c.dtype == "int":
+            s = s.fillna(c.default if c.default is not None else 0).astype("int64")
+        elif c.dtype == "float":
+            s = s.astype("float64")
+        else:
+            s = s.astype("string")
+        out[c.name] = s
+    return pd.DataFrame(out).reset_index(drop=True)
+
+
+def _raw_text(raw: pd.DataFrame, rows: np.ndarray) -> pd.Series:
+    """'col=value; col=value' for the given rows, vectorised over columns."""
+    sub = raw.iloc[rows]
+    if sub.empty:
+        return pd.Series([], dtype="string")
+    parts = [(f"{c}=" + sub[c].astype("string").fillna("")) for c in raw.columns]
+    text = parts[0]
+    for p in parts[1:]:
+        text = text + "; " + p
+    return text.reset_index(drop=True)
+
+
+def load_dataset(files: Sequence[SourceFile], mapping: Mapping | None = None, *, name: str = "Uploaded data",
+                 progress: Callable[[float, str], None] | None = None, today: date | None = None) -> Dataset:
+    """Read, map, validate and combine uploaded files into a Dataset (see module docstring).
+
+    Raises InputError (title, message, every Problem) when a file cannot be read or mapped, or when
+    no orders or transactions file is given.
+    """
+    mapping = mapping or Mapping()
+    settings = {**Mapping().settings, **mapping.settings}
+    today_ts = pd.Timestamp(today or date.today())
+    report = progress or (lambda f, m: None)
+    problems: list[Problem] = []
+    works: list[_Work] = []
+    digest = hashlib.sha256(mapping.to_json().encode())
+
+    for i, sf in enumerate(files):
+        report(0.6 * i / max(len(files), 1), f"Reading {sf.name}")
+        digest.update(sf.name.encode() + b"\0" + hashlib.sha256(sf.content).digest() + str(sf.role).encode()
+                      + str(sf.sheet).encode())
+        if err := _check_role(sf.role):
+            problems.extend(Problem(sf.name, p.title, p.message, p.fix) for p in err.problems)
+            continue
+        try:
+            raw, layout, frame, lnotes = _read(sf.name, sf.content, sf.sheet, sf.role)
+        except InputError as exc:
+            problems.extend(Problem(sf.name, p.title, p.message, p.fix, p.column, p.examples, p.severity)
+                            for p in exc.problems)
+            continue
+        except Exception as exc:  # unreadable bytes of any kind: report, don't crash
+            problems.append(Problem(sf.name, "File cannot be read", f"{type(exc).__name__}: {exc}",
+                                    "Export the file again as CSV (UTF-8) or XLSX."))
+            continue
+        label = sf.name if raw.sheet is None or len(raw.sheets) <= 1 else f"{sf.name} [{raw.sheet}]"
+        role = layout.role
+        eff = dict(layout.suggested)
+        for canon, src in mapping.tables.get(role, {}).items():
+            if src:
+                eff[canon] = src
+            else:
+                eff.pop(canon, None)
+        if frame.empty and not len(frame.columns):
+            problems.append(Problem(label, "Empty file", "The file has no header and no rows.", "Upload the export again."))
+            continue
+        missing = missing_columns(label, role, eff, list(frame.columns))
+        if missing:
+            problems.extend(missing)
+            continue
+        conv = convert(label, role, frame, eff, raw.footer, settings, raw.decimal_hint)
+        w = _Work(label, raw.sheet, role, layout, frame, conv.frame, conv.kind, conv.reason, eff,
+                  list(conv.problems), list(raw.notes) + list(lnotes) + list(conv.notes))
+        for col in ("order_date", "return_date"):
+            if col in w.frame and role in ("orders", "returns", "transactions"):
+                w.problems += mark_future(label, w.frame, col, w.kind, w.reason, today_ts)
+        works.append(w)
+
+    if not any(w.role in ("orders", "transactions") for w in works) and not any(p.severity == "error" for p in problems):
+        problems.append(Problem("(all files)", "No orders file",
+                                "Return rates need the orders (or a signed transactions export with sales and credit notes); "
+                                f"the files given are: {', '.join(w.name + ' (' + w.role + ')' for w in works) or 'none'}.",
+                                "Add the orders export, or set the role of the orders file in the upload step."))
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        first = errors[0]
+        raise InputError(first.title if len(errors) == 1 else "The files cannot be loaded as they are",
+                         first.message if len(errors) == 1 else f"{len(errors)} problems stop loading; each is listed with its fix.",
+                         problems)
+
+    report(0.65, "Splitting transactions and matching returns")
+    notes: list[str] = []
+    # ---- signed transactions: all files together (sales in one file may be returned in another)
+    tx = [w for w in works if w.role == "transactions"]
+    order_parts, return_parts, partials = [], [], []
+    derived_collection = False
+    if tx:
+        cat = pd.concat([w.frame[w.kind.isna().to_numpy()].assign(_w=k, _row=np.flatnonzero(w.kind.isna().to_numpy()))
+                         for k, w in enumerate(tx)], ignore_index=True)
+        split = split_transactions(cat, credit_prefix=str(settings.get("credit_note_prefix") or "C"),
+                                   extra_non_merch=settings.get("non_merchandise_skus") or ())
+        notes.extend(split.notes)
+        for k, w in enumerate(tx):
+            sel = (cat["_w"] == k).to_numpy()
+            rows = cat.loc[sel, "_row"].to_numpy()
+            kk, rr = split.kind[sel].to_numpy(), split.reason[sel].to_numpy()
+            has = ~pd.isna(kk)
+            w.kind.iloc[rows[has]] = kk[has]
+            w.reason.iloc[rows[has]] = rr[has]
+        o = split.orders.copy()
+        o["_file"] = [tx[k].name for k in o["_w"]]
+        order_parts.append(o)
+        rr = split.returns.copy()
+        rr["_file"] = [tx[k].name for k in cat.loc[rr.index, "_w"]]
+        rr["_row"] = cat.loc[rr.index, "_row"].to_numpy()
+        return_parts.append(rr)
+        if len(split.partial):
+            p = split.partial.copy()
+            p["file"] = [tx[k].name for k in cat.loc[p.index, "_w"]]
+            p["row"] = cat.loc[p.index, "_row"].to_numpy() + 1
+            partials.append(p)
+        derived_collection = not any("collection" in w.mapping for w in tx)
+    for w in works:
+        if w.role == "orders":
+            ok = w.kind.isna().to_numpy()
+            order_parts.append(w.frame[ok].assign(_file=w.name, _row=np.flatnonzero(ok)))
+    orders_all = pd.concat(order_parts, ignore_index=True) if order_parts else _empty("orders")
+
+    # ---- catalog: fill missing attributes by SKU
+    cat_frames = []
+    for w in works:
+        if w.role != "catalog":
+            continue
+        ok = w.kind.isna().to_numpy()
+        dup_sku = w.frame["sku"].duplicated().to_numpy() & ok
+        w.kind[dup_sku] = "duplicate"
+        w.reason[dup_sku] = "SKU already listed earlier in the catalog."
+        cat_frames.append(w.frame[w.kind.isna().to_numpy()])
+    catalog = _canonical("catalog", pd.concat(cat_frames, ignore_index=True).drop_duplicates("sku")) if cat_frames \
+        else _empty("catalog")
+    if len(catalog) and len(orders_all):
+        c = catalog.set_index("sku")
+        for col in ("collection", "category", "size", "unit_price", "product_name"):
+            fill = orders_all["sku"].map(c[col])
+            orders_all[col] = orders_all[col].fillna(fill) if col in orders_all else fill
+        notes.append(f"Catalog filled product attributes for {int(orders_all['sku'].isin(c.index).sum())} order line(s).")
+    if derived_collection and len(orders_all):
+        missing = orders_all["collection"].isna()
+        if missing.any():
+            orders_all.loc[missing, "collection"] = family_from_description(
+                orders_all.loc[missing, "product_name"].fillna(orders_all.loc[missing, "sku"]))
+            notes.append("The transactions file has no collection column: collection is derived from the product "
+                         "description with a keyword table of product families (bags, candles, mugs, Christmas, ...; "
+                         "else Other). Upload a catalog file to use your own collections.")
+
+    # ---- returns files: match to order lines
+    report(0.8, "Matching returns to orders")
+    sold = orders_all.groupby(["order_id", "sku"], sort=False)["quantity"].sum() if len(orders_all) else pd.Series(dtype="int64")
+    known_orders = set(orders_all["order_id"].dropna().unique()) if len(orders_all) else set()
+    for w in works:
+        if w.role != "returns":
+            continue
+        ok = w.kind.isna().to_numpy()
+        f = w.frame
+        key = pd.MultiIndex.from_arrays([f["order_id"].astype("string"), f["sku"].astype("string")])
+        has_line = key.isin(sold.index)
+        has_order = f["order_id"].isin(known_orders).to_numpy()
+        um_order = ok & ~has_order
+        um_sku = ok & has_order & ~has_line
+        w.kind[um_order] = "unmatched_return"
+        w.reason[um_order] = "Order not found in the orders data."
+        w.kind[um_sku] = "unmatched_return"
+        w.reason[um_sku] = "The order exists but has no line with this SKU."
+        for m, title, why in ((um_order, "Returns for unknown orders", "their order number is not in the orders data"),
+                              (um_sku, "Returned SKU not in its order", "the order exists but never had this SKU")):
+            if m.any():
+                idx = np.flatnonzero(m)
+                w.problems.append(Problem(w.name, title, f"{len(idx)} return line(s) cannot be matched: {why}. "
+                                          "They are listed as unmatched returns.",
+                                          "Check that the orders file covers the same period and that order numbers "
+                                          "are written the same way in both files.", column="order_id",
+                                          examples=examples(idx, f["order_id"].astype("string")), severity="warning"))
+        ok = w.kind.isna().to_numpy()
+        return_parts.append(f[ok].assign(_file=w.name, _row=np.flatnonzero(ok)))
+    returns_all = pd.concat(return_parts, ignore_index=True) if return_parts else _empty("returns")
+    if len(returns_all) and len(sold):
+        ret_q = returns_all.groupby(["order_id", "sku"], sort=False)["quantity"].sum()
+        over = ret_q[ret_q > sold.reindex(ret_q.index).fillna(0)]
+        if len(over):
+            ex = tuple(f"order {o} SKU {s}: {int(q)} returned, {int(sold.get((o, s), 0))} sold" for (o, s), q in over.head(5).items())
+            problems.append(Problem("(returns)", "More units returned than sold",
+                                    f"{len(over)} order line(s) have more returned than sold units; analysis counts at "
+                                    "most the units sold.", "Check for duplicated return lines.", column="quantity",
+                                    examples=ex, severity="warning"))
+
+    # ---- interventions
+    iv = [w.frame[w.kind.isna().to_numpy()] for w in works if w.role == "interventions"]
+    interventions = _canonical("interventions", pd.concat(iv, ignore_index=True)) if iv else _empty("interventions")
+
+    # ---- warnings on loaded order lines
+    for w in works:
+        if w.role == "orders":
+            w.problems += negative_price_problem(w.name, w.frame, w.kind.isna().to_numpy())
+        if w.layout.key == "shopify_orders" and not any(x.role == "returns" for x in works):
+            if any("Refunded Amount" in n for n in w.notes):
+                notes.append(next(n for n in w.notes if "Refunded Amount" in n))
+        elif w.layout.key == "shopify_orders":
+            w.notes = [n for n in w.notes if "Refunded Amount" not in n]
+
+    report(0.9, "Building the report")
+    reports, rejected_parts, excluded_parts, unmatched_parts = [], [], [], []
+    for w in works:
+        rej = w.kind.notna().to_numpy()
+        rows = np.flatnonzero(rej)
+        by_kind = w.kind[rej].value_counts().to_dict()
+        reports.append(FileReport(file=w.name, role=w.role, layout=w.layout.key, layout_label=w.layout.label,
+                                  rows_read=len(w.raw), rows_loaded=int((~rej).sum()), rows_rejected=int(rej.sum()),
+                                  sheet=w.sheet, mapping=dict(w.mapping),
+                                  rejected_by_kind={str(k): int(v) for k, v in by_kind.items()},
+                                  notes=tuple(dict.fromkeys(w.notes)), problems=tuple(w.problems)))
+        if len(rows):
+            rejected_parts.append(pd.DataFrame({"file": w.name, "row": rows + 1, "kind": w.kind.iloc[rows].to_numpy(),
+                                                "reason": w.reason.iloc[rows].to_numpy(), "data": _raw_text(w.raw, rows)}))
+            canon = w.frame.iloc[rows].reset_index(drop=True).assign(file=w.name, row=rows + 1,
+                                                                     kind=w.kind.iloc[rows].to_numpy(),
+                                                                     reason=w.reason.iloc[rows].to_numpy())
+            if "quantity" in canon:
+                canon["quantity"] = canon["quantity"].abs()
+            excluded_parts.append(canon[canon["kind"].isin(["non_merchandise", "write_off"])])
+            unmatched_parts.append(canon[canon["kind"].eq("unmatched_return")])
+        problems.extend(w.problems)
+    rejected = (pd.concat(rejected_parts, ignore_index=True) if rejected_parts else
+                pd.DataFrame({"file": pd.Series(dtype="string"), "row": pd.Series(dtype="int64"),
+                              "kind": pd.Series(dtype="string"), "reason": pd.Series(dtype="string"),
+                              "data": pd.Series(dtype="string")}))
+    rejected = rejected.astype({"file": "string", "kind": "string", "reason": "string", "data": "string", "row": "int64"})
+    for p in partials:
+        unmatched_parts.append(p.rename(columns={"return_id": "order_id"}).assign(
+            kind="unmatched_return", reason="Units beyond what the matched purchase sold (rest of the line was matched).",
+            partial=True))
+    unmatched = _display(unmatched_parts)
+    excluded = _display(excluded_parts)
+
+    orders = _canonical("orders", orders_all) if len(orders_all) else _empty("orders")
+    returns = _canonical("returns", returns_all) if len(returns_all) else _empty("returns")
+    report(1.0, "Done")
+    return Dataset(name=name, orders=orders, returns=returns, catalog=catalog, interventions=interventions,
+                   files=tuple(reports), rejected=rejected, unmatched_returns=unmatched, excluded=excluded,
+                   notes=tuple(dict.fromkeys(notes)), problems=tuple(p for p in problems if p.severity != "error"),
+                   content_hash=digest.hexdigest())
+
+
+def _display(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype="string") for c in ("file", "order_id", "sku", "kind", "reason")}
+                            ).assign(row=pd.Series(dtype="int64"), quantity=pd.Series(dtype="int64"))
+    df = pd.concat(parts, ignore_index=True)
+    first = ["file", "row", "kind", "reason"]
+    return df[first + [c for c in df.columns if c not in first]]
+
+
+__all__ = ["SourceFile", "FileInfo", "inspect_file", "load_dataset", "LAYOUT_LABELS"]

@@ -1,0 +1,212 @@
+"""Known export layouts, recognised by their headers and mapped with no user effort.
+
+1. shopify_orders - Shopify "Export orders" CSV: one row per line item, order-level fields only on an
+   order's first row (forward-filled here), `Name` is the order number, size after " - " in the line name.
+2. amazon_fba_returns - Amazon FBA customer returns report (tab-separated).
+3. signed_transactions - ERP/POS exports with signed quantities and credit notes (e.g. the UCI
+   Online Retail II file: Invoice, StockCode, Description, Quantity, InvoiceDate, Price, Customer ID,
+   Country); split by data.transactions.
+4. generic - anything else, mapped through data.mapping.suggest_mapping, role guessed from headers.
+
+prepare_frame() adds derived source columns (e.g. "Lineitem name (size)") so that every mapping,
+including a layout's, still names source columns the user can see and change.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from data.mapping import normalize_header, suggest_mapping
+
+LAYOUT_LABELS = {
+    "shopify_orders": "Shopify orders export",
+    "amazon_fba_returns": "Amazon FBA customer returns report",
+    "signed_transactions": "Signed transactions (sales and credit notes)",
+    "generic": "Generic table",
+}
+
+SHOPIFY_ORDER_LEVEL = ("Email", "Financial Status", "Paid at", "Fulfillment Status", "Fulfilled at", "Currency",
+                       "Subtotal", "Shipping", "Taxes", "Total", "Discount Code", "Discount Amount", "Created at",
+                       "Refunded Amount", "Source", "Referring Site", "Landing Site", "Tags", "Cancelled at",
+                       "Payment Method", "Billing Country", "Shipping Country", "Id", "Customer ID")
+SIZE_COL = "Lineitem name (size)"
+PRODUCT_COL = "Lineitem name (product)"
+JOURNEY_COL = "Landing Site (journey)"
+SKU_COL = "Lineitem sku (or name)"
+_SIZE_MAX_LEN = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    key: str
+    label: str
+    role: str
+    suggested: dict  # canonical -> source column (after prepare_frame)
+    notes: tuple[str, ...] = ()
+
+
+def _has(norm: set[str], *names: str) -> bool:
+    return all(normalize_header(n) in norm for n in names)
+
+
+def detect_layout(columns: Sequence[str], frame: pd.DataFrame | None = None, role: str | None = None) -> Layout:
+    """Recognise a known layout from the headers; otherwise guess the role and suggest a generic mapping.
+
+    `frame` (text) lets the generic path tell signed transactions (negative quantities) from orders.
+    An explicit `role` wins over the guess but a recognised layout still supplies its mapping.
+    """
+    cols = list(columns)
+    norm = {normalize_header(c) for c in cols}
+    if _has(norm, "Name", "Lineitem sku", "Lineitem quantity", "Created at") and (role in (None, "orders")):
+        sug = {"order_id": "Name", "order_date": "Created at", "sku": SKU_COL, "quantity": "Lineitem quantity",
+               "unit_price": "Lineitem price", "product_name": PRODUCT_COL, "size": SIZE_COL}
+        if "Email" in cols:
+            sug["customer_id"] = "Email"
+        if "Source" in cols:
+            sug["channel"] = "Source"
+        if {"Landing Site", "Referring Site"} & set(cols):
+            sug["journey"] = JOURNEY_COL
+        return Layout("shopify_orders", LAYOUT_LABELS["shopify_orders"], "orders", sug)
+    if (_has(norm, "sku", "return-date", "quantity", "reason") and ({"order id", "amazon order id"} & norm)
+            and role in (None, "returns")):
+        oid = next(c for c in cols if normalize_header(c) in ("order id", "amazon order id"))
+        sug = {"order_id": oid, "sku": _col(cols, "sku"), "quantity": _col(cols, "quantity"),
+               "return_date": _col(cols, "return-date"), "reason": _col(cols, "reason")}
+        for canon, src in (("return_id", "license-plate-number"), ("comment", "customer-comments"),
+                           ("resolution", "detailed-disposition")):
+            if _col(cols, src):
+                sug[canon] = _col(cols, src)
+        return Layout("amazon_fba_returns", LAYOUT_LABELS["amazon_fba_returns"], "returns", sug)
+    guessed = role or guess_role(cols, frame)
+    sug = suggest_mapping(cols, guessed)
+    if guessed == "transactions" and _has(norm, "Invoice", "StockCode", "Quantity") and ({"invoicedate", "invoice date"} & norm):
+        return Layout("signed_transactions", LAYOUT_LABELS["signed_transactions"], "transactions", sug)
+    if guessed == "transactions":
+        return Layout("signed_transactions", LAYOUT_LABELS["signed_transactions"], "transactions", sug)
+    return Layout("generic", LAYOUT_LABELS["generic"], guessed, sug)
+
+
+def _col(cols: Sequence[str], name: str) -> str | None:
+    n = normalize_header(name)
+    return next((c for c in cols if normalize_header(c) == n), None)
+
+
+_RETURNISH = ("return", "retour", "rücksend", "rucksend", "retoure", "devoluc", "reso", "rma", "refund", "reason",
+              "grund", "motif", "motivo", "reden")
+
+
+def guess_role(columns: Sequence[str], frame: pd.DataFrame | None = None) -> str:
+    """Role of a generic table from its headers (and, for signed quantities, its values)."""
+    norm = [normalize_header(c) for c in columns]
+    joined = " | ".join(norm)
+    if any(n in ("dimension", "segment") for n in norm) and any("start" in n or "date" in n for n in norm):
+        return "interventions"
+    if any(w in joined for w in _RETURNISH):
+        return "returns"
+    orders = suggest_mapping(columns, "orders")
+    if "order_id" not in orders and "order_date" not in orders and "sku" in orders:
+        return "catalog"
+    if frame is not None and "quantity" in orders and len(frame):
+        q = pd.to_numeric(frame[orders["quantity"]].str.strip().str.replace(",", ".", regex=False),
+                          errors="coerce").astype("float64")
+        if (q < 0).mean() > 0.001:
+            return "transactions"
+    return "orders"
+
+
+def prepare_frame(layout: Layout, frame: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Layout-specific fixes on the raw text frame; returns (frame, notes). Row count never changes."""
+    if layout.key != "shopify_orders":
+        return frame, ()
+    notes: list[str] = []
+    f = frame.copy()
+    order = f["Name"].where(f["Name"].str.strip() != "")
+    order = order.ffill()  # continuation rows of an order sometimes leave Name blank too
+    f["Name"] = order.fillna("")
+    level = [c for c in SHOPIFY_ORDER_LEVEL if c in f.columns]
+    if level:
+        vals = f[level].where(f[level].apply(lambda s: s.str.strip() != ""))
+        f[level] = vals.groupby(order.fillna("").to_numpy(), sort=False).ffill().fillna("")
+    name = f["Lineitem name"].str.strip() if "Lineitem name" in f.columns else pd.Series("", index=f.index, dtype="string")
+    parts = name.str.rsplit(" - ", n=1, expand=True)
+    if parts.shape[1] == 2:
+        variant = parts[1].fillna("").str.strip()
+        is_size = parts[1].notna() & (variant.str.len() <= _SIZE_MAX_LEN)
+        f[SIZE_COL] = variant.where(is_size, "")
+        f[PRODUCT_COL] = parts[0].where(is_size, name).fillna(name)
+    else:
+        f[SIZE_COL] = ""
+        f[PRODUCT_COL] = name
+    sku = f["Lineitem sku"].str.strip() if "Lineitem sku" in f.columns else pd.Series("", index=f.index, dtype="string")
+    no_sku = sku.eq("")
+    f[SKU_COL] = sku.where(~no_sku, name)
+    if bool(no_sku.any()):
+        notes.append(f"{int(no_sku.sum())} line item(s) have no SKU; their line item name is used as the SKU.")
+    if {"Landing Site", "Referring Site"} & set(f.columns):
+        landing = f["Landing Site"] if "Landing Site" in f.columns else pd.Series("", index=f.index, dtype="string")
+        referring = f["Referring Site"] if "Referring Site" in f.columns else pd.Series("", index=f.index, dtype="string")
+        utm = landing.str.extract(r"[?&]utm_campaign=([^&#]+)", expand=False)
+        path = landing.str.extract(r"^(?:https?://[^/]+)?(/[^?#]*)", expand=False).str.rstrip("/")
+        ref = referring.str.extract(r"^(?:https?://)?(?:www\.)?([^/?#]+)", expand=False)
+        journey = utm.fillna(path.where(path.fillna("").str.len() > 0)).fillna(ref)
+        f[JOURNEY_COL] = journey.fillna("")
+    if "Refunded Amount" in f.columns:
+        first = ~f["Name"].duplicated()
+        refunded = pd.to_numeric(f.loc[first, "Refunded Amount"].str.replace(",", "", regex=False),
+                                 errors="coerce").astype("float64")
+        n_ref = int((refunded > 0).sum())
+        if n_ref:
+            notes.append(f"{n_ref} order(s) show a Refunded Amount, but Shopify refunds are order-level in this export: "
+                         "no line-level returns were invented. Add a returns file (or map one) for line-level return rates.")
+    return f, tuple(notes)
+
+
+def shopify_refund_note_needed(notes: Sequence[str]) -> bool:
+    return any("Refunded Amount" in n for n in notes)
+
+
+# Product families for files without a collection (e.g. Online Retail II). Order matters: the first
+# keyword found in the description wins, so specific families come before generic words.
+FAMILY_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Christmas", ("CHRISTMAS", "XMAS", "ADVENT", "SNOWFLAKE", "REINDEER", "SANTA", "BAUBLE")),
+    ("Candles & T-lights", ("CANDLE", "T-LIGHT", "TLIGHT", "TEA LIGHT")),
+    ("Lights", ("LIGHTS", "LIGHT", "LAMP", "LANTERN")),
+    ("Bags", ("BAG", "PURSE", "TOTE", "SHOPPER")),
+    ("Mugs & cups", ("MUG", "CUP", "BEAKER", "TEACUP")),
+    ("Kitchen & baking", ("CAKE", "BAKING", "CAKESTAND", "PLATE", "BOWL", "JUG", "TEAPOT", "NAPKIN", "APRON",
+                          "TEA TOWEL", "LUNCH BOX", "JAR", "CUTLERY", "SPOON", "TIN")),
+    ("Cards & wrap", ("CARD", "WRAP", "GIFT TAG", "ENVELOPE", "PAPER", "TISSUE")),
+    ("Boxes & storage", ("BOX", "BASKET", "STORAGE", "DRAWER", "CRATE", "HOLDER")),
+    ("Signs & plaques", ("SIGN", "PLAQUE")),
+    ("Cushions & textiles", ("CUSHION", "THROW", "BLANKET", "QUILT")),
+    ("Clocks", ("CLOCK",)),
+    ("Frames", ("FRAME",)),
+    ("Hearts", ("HEART",)),
+    ("Stationery", ("NOTEBOOK", "PENCIL", "PEN ", "STICKER", "CALENDAR", "DIARY", "ERASER", "RUBBER", "CHALK")),
+    ("Jewellery & accessories", ("NECKLACE", "EARRINGS", "BRACELET", "RING", "HAIR", "BROOCH", "UMBRELLA")),
+    ("Toys & games", ("TOY", "GAME", "DOLL", "PUZZLE", "DOMINO", "SKIPPING", "SPACEBOY", "DOLLY")),
+    ("Garden", ("GARDEN", "PLANT", "FLOWER POT", "BIRD", "WATERING")),
+    ("Decorations", ("DECORATION", "HANGING", "GARLAND", "BUNTING", "ORNAMENT", "WREATH")),
+)
+
+
+def family_from_description(descriptions: pd.Series) -> pd.Series:
+    """Product family from a free-text description (FAMILY_KEYWORDS; else "Other").
+
+    Computed on the distinct descriptions only, then mapped back, so 500k lines cost ~5k regex checks.
+    """
+    uniq = pd.Series(descriptions.dropna().unique(), dtype="string")
+    up = uniq.str.upper()
+    fam = pd.Series(pd.NA, index=uniq.index, dtype="string")
+    for family, words in FAMILY_KEYWORDS:
+        pattern = "|".join(rf"\b{w.strip()}S?\b" if w.endswith(" ") else rf"\b{w}(?:S|ES)?\b" for w in words)
+        hit = fam.isna() & up.str.contains(pattern, regex=True).fillna(False)
+        fam = fam.mask(hit, family)
+    lookup = dict(zip(uniq.tolist(), fam.fillna("Other").tolist()))
+    return descriptions.map(lookup).astype("string").fillna("Other")
+
+
+__all__ = ["Layout", "LAYOUT_LABELS", "detect_layout", "guess_role", "prepare_frame", "family_from_description",
+           "FAMILY_KEYWORDS"]
