@@ -183,7 +183,10 @@ def _code_rule(raw: str) -> tuple[str, str] | None:
 # so specific phrases (wrong item, damaged in transit, setup) come before generic ones (damaged, fit).
 
 _KEYWORDS: list[tuple[str, str]] = [
+    ("unknown", r"^(no reason( given)?|none|n/?a|-+)$"),
+    ("ordered_by_mistake", r"(clicked|picked|chose|selected|ordered) the wrong (size|colou?r|item|one|product)"),
     ("wrong_item", r"wrong (item|product|colou?r|size) (was )?(sent|shipped|delivered|received)|"
+                   r"(got|received|sent) (me )?a different (product|item)|different (product|item) (than|from) (what )?i ordered|"
                    r"(sent|shipped|received|delivered|got) (me )?(the |a )?wrong (item|product|size|colou?r|one)|"
                    r"\bwrong item\b|incorrect item|not what i ordered|not the item i ordered|"
                    r"falsche[rn]? (artikel|ware|produkt)|falsch geliefert|falsche grosse geliefert|"
@@ -191,12 +194,14 @@ _KEYWORDS: list[tuple[str, str]] = [
                    r"articulo (equivocado|incorrecto|erroneo)|producto (equivocado|incorrecto)|no es lo que pedi"),
     ("size_too_small", r"too (small|tight|short|narrow)|runs? (small|tight|short)|size up|sized? small|"
                        r"smaller than (expected|usual|normal)|fits? small|"
+                       r"\btight\b|"
                        r"zu (klein|eng|kurz)|fallt (zu )?(klein|eng)|kleiner als|"
                        r"trop (petit|serre|court|etroit)|taille (petit|trop petit)|"
                        r"(demasiado|muy) (pequen|chic|ajustad|estrech|cort)|me queda (pequen|chic|ajustad|estrech|cort)|"
                        r"talla pequen"),
     ("size_too_large", r"too (large|big|loose|long|wide|baggy)|runs? (large|big|long)|size down|sized? (large|big)|"
-                       r"bigger than (expected|usual|normal)|larger than (expected|usual|normal)|fits? large|"
+                       r"bigger than (expected|usual|normal)|larger than (expected|usual|normal)|fits? large|swamp|\broomy\b|"
+                       r"oversized|\bbaggy\b|"
                        r"zu (gross|gros|weit|lang)\b|fallt (zu )?(gross|weit)|grosser als|"
                        r"trop (grand|large|long)|taille grand|"
                        r"(demasiado|muy) (grande|holgad|anch|larg)|me queda (grande|holgad|anch|larg)|talla grande"),
@@ -204,6 +209,7 @@ _KEYWORDS: list[tuple[str, str]] = [
                            r"shattered|dented|in pieces)|"
                            r"damaged (in|during|by) (transit|shipping|delivery|the courier|the carrier|post)|"
                            r"(box|package|parcel|packaging) (was |arrived )?(crushed|damaged|smashed|torn|open)|"
+                           r"(chipped|cracked|broken|damaged|dented|scratched) (on|upon) (arrival|delivery)|"
                            r"shipping damage|transit damage|\bcarrier\b|courier|"
                            r"transportschaden|beschadigt (angekommen|geliefert)|kaputt (angekommen|geliefert)|"
                            r"paket (war )?beschadigt|"
@@ -221,26 +227,30 @@ _KEYWORDS: list[tuple[str, str]] = [
                         r"instalac|instrucciones|montar|complicad|dificil de (usar|instalar|montar)|"
                         r"no (pude|puedo|supe) (montar|instalar|configurar|conectar)"),
     ("defective", r"defect|broken|faulty|damaged|doesn'?t work|does not work|not working|stopped working|"
-                  r"won'?t turn on|dead on arrival|\bdoa\b|malfunction|\btorn\b|ripped|hole in|"
+                  r"won'?t turn on|dead on arrival|\bdoa\b|malfunction|\btorn\b|ripped|hole in|\bcrack|flicker|"
+                  r"seams? (coming apart|split|came apart|undone)|fell apart|falling apart|"
                   r"kaputt|defekt|funktioniert nicht|beschadigt|"
                   r"casse|defectueux|ne fonctionne pas|en panne|abime|endommage|"
                   r"\broto\b|\brota\b|defectuos|no funciona|danad|averiad"),
     ("not_as_described", r"not as (described|pictured|shown|advertised|expected)|"
                          r"(different|differs) (from|than|to) (the )?(photo|picture|image|description|website|listing|ad)|"
                          r"(looks?|looked) (nothing like|different)|misleading|not like (the )?(photo|picture)|"
-                         r"not what (was|it was) (described|advertised)|"
+                         r"not what (was|it was) (described|advertised)|not the (material|fabric|size|colou?r|item) described|"
+                         r"than (in |on )?the (pictures?|photos?|images?|video|website)|(looked|looks) better online|"
                          r"nicht wie (beschrieben|abgebildet)|sieht anders aus|anders als (auf dem )?(bild|foto|beschrieben)|"
                          r"entspricht nicht (der )?(beschreibung|abbildung)|"
                          r"pas conforme|ne correspond pas|different de (la )?(photo|description)|"
                          r"no (es )?como (se )?(describe|en la foto|en la imagen|aparece)|"
                          r"no coincide con|distinto (a|de) la (foto|imagen|descripcion)|diferente (a|de) la (foto|imagen|descripcion)"),
     ("colour_style", r"colou?r|\bstyle\b|didn'?t like the (look|design)|don'?t like the (look|design)|shade|"
+                     r"didn'?t (go|match) with|doesn'?t (go|match) with|"
                      r"farbe|\bstil\b|couleur|\bcolor\b"),
-    ("quality", r"quality|\bcheap(ly)?\b|\bthin\b|flimsy|see-?through|pilling|poorly made|badly made|"
+    ("quality", r"quality|\bcheap(ly)?\b|\bthin\b|thinner|flimsy|see-?through|\bpill(ed|ing|s)?\b|poorly made|badly made|"
                 r"qualitat|\bbillig\b|\bdunn\b|"
                 r"qualite|bas de gamme|\bfin\b|"
                 r"calidad|(parece|se ve|muy) barat|endeble"),
-    ("fit_other", r"\bfit\b|\bfits\b|fitting|doesn'?t suit|passt nicht|passform|sitzt nicht|"
+    ("fit_other", r"\bfit\b|\bfits\b|fitting|doesn'?t suit|\blength\b|sit right|sits (wrong|strangely|oddly)|"
+                  r"\bcut is\b|passt nicht|passform|sitzt nicht|"
                   r"ne (me )?va pas|\bcoupe\b|no me queda|\btalla\b|\bhorma\b"),
     ("late_or_not_delivered", r"\blate\b|too long to (arrive|deliver)|never (arrived|came|received)|"
                               r"not (delivered|received)|didn'?t arrive|missed (estimated )?delivery|delayed|"
@@ -252,6 +262,7 @@ _KEYWORDS: list[tuple[str, str]] = [
                            r"par erreur|commande en double|"
                            r"por error|me equivoque|pedido duplicado"),
     ("changed_mind", r"changed? (my |their )?mind|no longer (need|want)|unwanted|don'?t (need|want)|didn'?t (need|want)|"
+                     r"bought something else|not for me|gift.{0,12}not (wanted|needed|liked)|"
                      r"better price|cheaper|\bbilliger\b|found (it )?(elsewhere|cheaper)|not needed|"
                      r"nicht mehr (benotigt|gebraucht|gewollt)|brauche .*nicht mehr|anders entschieden|gefallt mir nicht|"
                      r"change d'?avis|plus besoin|moins cher|ne me plait pas|"

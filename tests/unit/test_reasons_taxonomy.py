@@ -125,6 +125,11 @@ KEYWORDS = [
     ("Never arrived in time for the wedding", "late_or_not_delivered", "never arrived"),
     ("Ordered by mistake", "ordered_by_mistake", "by mistake"),
     ("Found it cheaper elsewhere", "changed_mind", "cheaper"),
+    ("Chipped on arrival", "damaged_in_transit", "chipped on arrival"),
+    ("Swamped me", "size_too_large", "swamp"),
+    ("Clicked the wrong size", "ordered_by_mistake", "clicked the wrong size"),
+    ("Got a different product", "wrong_item", "different product"),
+    ("Pilled after one wear", "quality", "pilled"),
     # German
     ("Das Hemd ist zu klein", "size_too_small", "zu klein"),
     ("Fällt klein aus", "size_too_small", "fallt klein"),
