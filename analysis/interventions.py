@@ -40,6 +40,8 @@ from data.errors import AnalysisError
 MIN_ITS_MONTHS = 6  # months of matured data needed on EACH side for the segmented regression
 MIN_COMPARISONS, MAX_COMPARISONS = 2, 5
 MIN_COMPARISON_UNITS = 30  # per side, for a segment to be a candidate comparison
+_PLURAL = {"collection": "collections", "category": "categories", "product": "products", "size": "sizes",
+           "journey": "journeys", "channel": "channels", "intent": "intents", "customer_type": "customer types"}
 RESULT_KEYS = ("dimension", "segment", "start_date", "rate_before", "rate_after", "diff", "diff_ci_low",
                "diff_ci_high", "p_value", "did_estimate", "did_ci_low", "did_ci_high", "did_p_value",
                "comparison_segments", "returns_avoided", "verdict")
@@ -482,6 +484,14 @@ def _choose_comparisons(lines_pre: pd.DataFrame, lines_post: pd.DataFrame, dimen
         r_c = cm["returned"].sum() / cm["units"].sum()
         scores.append((abs(r_c - r_t) + abs(_wls_slope(cm, origin) - s_t) * span, str(s)))
     scores.sort()
+    # prefer segments of the same category (similar seasonality and customers; METHOD 9) when >= 2 exist
+    if dimension in ("collection", "product", "size") and "category" in lines_pre.columns:
+        cat_of = lines_pre.dropna(subset=["category"]).groupby(dimension, observed=True)["category"].agg(
+            lambda c: c.mode().iloc[0] if len(c.mode()) else None)
+        mine = cat_of.get(segment)
+        same = [(sc, s) for sc, s in scores if mine is not None and cat_of.get(s) == mine]
+        if len(same) >= MIN_COMPARISONS:
+            scores = same
     return [s for _, s in scores[:max_n]]
 
 
@@ -566,9 +576,9 @@ def evaluate(prepared, intervention: Intervention, *, comparison=None, washout_d
         pre_trend_p = _pre_trend_test(_monthly(t_pre), _monthly(c_pre), origin)
         if np.isfinite(pre_trend_p) and pre_trend_p < 0.05:
             caveats.append(f"Pre-trends are not parallel: before the change {seg} was moving differently from the "
-                           f"comparison {dim} values (treated x time p = {pre_trend_p:.3f}), so the DiD may be biased.")
+                           f"comparison {_PLURAL.get(dim, dim)} (treated x time p = {pre_trend_p:.3f}), so the DiD may be biased.")
     else:
-        caveats.append(f"Fewer than {MIN_COMPARISONS} comparable untreated {dim} values with enough orders on both "
+        caveats.append(f"Fewer than {MIN_COMPARISONS} comparable untreated {_PLURAL.get(dim, dim)} with enough orders on both "
                        "sides, so there is no difference-in-differences; seasonality and site-wide changes are not "
                        "controlled.")
 
@@ -635,14 +645,16 @@ def evaluate(prepared, intervention: Intervention, *, comparison=None, washout_d
     r0, r1 = xt0 / nt0, xt1 / nt1
     moved = "fell" if r1 < r0 else "rose" if r1 > r0 else "stayed"
     what = iv.description.strip() or "the change"
+    if len(what) > 1 and what[0].isupper() and what[1].islower():
+        what = "the " + what[0].lower() + what[1:]
     parts = [f"Returns in {seg} {moved} from {_pct(r0, r1)} to {_pct(r1, r0)} after {what} ({start:%d %b %Y})"]
     if did is not None:
         comp_p, _ = two_sided_p(xc1 / dc1, nc1 / dc1, xc0 / dc0, nc0 / dc0)
         if np.isfinite(comp_p) and comp_p < alpha:
             cmove = "also fell" if rc1 < rc0 else "rose"  # significant movement of the comparison
-            parts.append(f"comparable {dim} values ({', '.join(comp)}) {cmove} from {_pct(rc0, rc1)} to {_pct(rc1, rc0)}")
+            parts.append(f"comparable {_PLURAL.get(dim, dim)} ({', '.join(comp)}) {cmove} from {_pct(rc0, rc1)} to {_pct(rc1, rc0)}")
         else:
-            parts.append(f"comparable {dim} values ({', '.join(comp)}) did not change much ({_pct(rc0, rc1)} to {_pct(rc1, rc0)})")
+            parts.append(f"comparable {_PLURAL.get(dim, dim)} ({', '.join(comp)}) did not change much ({_pct(rc0, rc1)} to {_pct(rc1, rc0)})")
         parts.append(f"the difference-in-differences of {did.did * 100:+.1f} points (95% CI {did.ci_low * 100:+.1f} to "
                      f"{did.ci_high * 100:+.1f}) {_chance(did.p_value)}")
     elif its is not None:
@@ -656,7 +668,7 @@ def evaluate(prepared, intervention: Intervention, *, comparison=None, washout_d
         verdict += f" Returns went up relative to the comparison: about {-avoided:,.0f} more than expected."
     else:
         verdict += " No reliable change yet."
-    if ot1 < min_orders or (plan is not None and ot1 < plan.orders_needed):
+    if not significant and (ot1 < min_orders or (plan is not None and ot1 < plan.orders_needed)):
         verdict += " It is early: see the caveats on how many orders are needed."
 
     # ---- chart data (matured orders)
