@@ -329,6 +329,8 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis=None) -> st
             out.append(f"- Offer **{md_escape(best)}** as the alternative in the returns flow.")
         offered = True
     res = R.resolution_by_segment(prepared, dim)
+    if res.empty and res.attrs.get("message"):
+        out.append(f"- {md_escape(res.attrs['message'])}")
     if len(res):
         r = res[res["segment"] == str(seg)]
         if len(r):
@@ -352,8 +354,8 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis=None) -> st
                      for i, a, b in zip(good["item"].head(3), good["rate_with"], good["rate_without"])]
             out.append(f"- Pairs well with: {'; '.join(parts)}. Suggest these as 'complete the set'.")
             offered = True
-    if not offered:
-        out.append("- No exchange or resolution data: map 'resolution' and 'exchange_sku' to see what saves the sale.")
+    if not offered and not res.attrs.get("message"):
+        out.append("- No exchanges, resolutions or helpful pairings were found for this segment.")
     out.append("")
 
     # ---- monitor
