@@ -265,13 +265,46 @@ class TwoPropResult:
     rr_high: float
 
 
-def _fisher_two_sided_row(a: int, n1: int, c1: int, N: int) -> float:
-    """Irwin's rule: sum of hypergeometric probabilities <= P(observed) (relative tolerance 1e-7, as R)."""
-    lo_k, hi_k = max(0, c1 - (N - n1)), min(n1, c1)
-    k = np.arange(lo_k, hi_k + 1)
-    pmf = sps.hypergeom.pmf(k, N, n1, c1)
-    p_obs = sps.hypergeom.pmf(a, N, n1, c1)
-    return float(min(1.0, pmf[pmf <= p_obs * (1 + 1e-7)].sum()))
+def _fisher_two_sided(a: np.ndarray, r1: np.ndarray, c1: np.ndarray, N: np.ndarray) -> np.ndarray:
+    """Irwin's rule, vectorised: sum of hypergeometric probabilities <= P(observed).
+
+    The pmf is unimodal, so the p-value is the observed tail plus the opposite tail beyond the first
+    value (searched by a vectorised bisection on the far side of the mode) whose probability is
+    <= P(observed) * (1 + 1e-7) (the relative tolerance R uses for ties).
+    """
+    gamma = 1.0 + 1e-7
+    lo_k = np.maximum(0.0, c1 - (N - r1))
+    hi_k = np.minimum(r1, c1)
+    mode = np.floor((c1 + 1) * (r1 + 1) / (N + 2))
+    p_obs = sps.hypergeom.pmf(a, N, r1, c1)
+    thresh = p_obs * gamma
+    out = np.ones(a.shape)
+    below = a < mode
+    above = a > mode
+    if np.any(below):
+        # far side [mode, hi_k], pmf decreasing: smallest k with pmf(k) <= thresh
+        aa, rr, cc, nn, th = a[below], r1[below], c1[below], N[below], thresh[below]
+        left, right = mode[below], hi_k[below] + 1  # answer in [left, right]; right = none found
+        while np.any(left < right):
+            mid = np.floor((left + right) / 2)
+            ok = sps.hypergeom.pmf(mid, nn, rr, cc) <= th
+            active = left < right
+            right = np.where(active & ok, mid, right)
+            left = np.where(active & ~ok, mid + 1, left)
+        out[below] = sps.hypergeom.cdf(aa, nn, rr, cc) + sps.hypergeom.sf(left - 1, nn, rr, cc)
+    if np.any(above):
+        # far side [lo_k, mode], pmf increasing: largest k with pmf(k) <= thresh
+        aa, rr, cc, nn, th = a[above], r1[above], c1[above], N[above], thresh[above]
+        left, right = lo_k[above] - 1, mode[above]  # answer in [left, right]; left = none found
+        while np.any(left < right):
+            mid = np.ceil((left + right) / 2)
+            ok = sps.hypergeom.pmf(mid, nn, rr, cc) <= th
+            active = left < right
+            left = np.where(active & ok, mid, left)
+            right = np.where(active & ~ok, mid - 1, right)
+        far = np.where(left >= lo_k[above], sps.hypergeom.cdf(left, nn, rr, cc), 0.0)
+        out[above] = sps.hypergeom.sf(aa - 1, nn, rr, cc) + far
+    return np.minimum(out, 1.0)
 
 
 def fisher_exact_p(x1: Any, n1: Any, x2: Any, n2: Any, alternative: str = "two-sided") -> np.ndarray:
@@ -302,12 +335,7 @@ def fisher_exact_p(x1: Any, n1: Any, x2: Any, n2: Any, alternative: str = "two-s
     elif alt == "smaller":
         out[live] = sps.hypergeom.cdf(a[live], N[live], r1[live], c1[live])
     else:
-        flat_out = out.reshape(-1)
-        for i in np.flatnonzero(live.reshape(-1)):
-            flat_out[i] = _fisher_two_sided_row(
-                int(a.flat[i]), int(r1.flat[i]), int(c1.flat[i]), int(N.flat[i])
-            )
-        out = flat_out.reshape(a.shape)
+        out[live] = _fisher_two_sided(a[live], r1[live], c1[live], N[live])
     return np.minimum(out, 1.0)
 
 

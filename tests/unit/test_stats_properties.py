@@ -78,6 +78,21 @@ def test_fisher_two_sided_ties_and_symmetric_tables_match_scipy():
         assert got == pytest.approx(sps.fisher_exact([[a, b], [c, d]]).pvalue, rel=1e-9), (a, b, c, d)
 
 
+@pytest.mark.parametrize("alternative", ["larger", "smaller", "two-sided"])
+def test_fisher_vectorised_matches_scipy_on_sparse_and_balanced_tables(alternative):
+    rng = np.random.default_rng(17)
+    size = 300
+    n1 = rng.integers(0, 60, size)
+    n2 = np.where(rng.random(size) < 0.5, rng.integers(0, 60, size), rng.integers(1000, 300000, size))
+    x1 = rng.binomial(n1, rng.uniform(0, 0.6, size))
+    x2 = rng.binomial(n2, rng.uniform(0, 0.3, size))
+    got = st.fisher_exact_p(x1, n1, x2, n2, alternative)
+    for i in range(size):
+        # scipy.stats.fisher_exact, one table at a time
+        ref = sps.fisher_exact([[x1[i], n1[i] - x1[i]], [x2[i], n2[i] - x2[i]]], SCIPY_ALT[alternative]).pvalue
+        assert got[i] == pytest.approx(ref, rel=1e-8, abs=1e-14), (x1[i], n1[i], x2[i], n2[i])
+
+
 def test_effective_counts_are_rounded_for_fisher_only():
     x1, n1, x2, n2 = 2.6, 9.4, 30.2, 410.7
     r = st.segment_vs_rest(x1, n1, x2, n2, alternative="larger")
