@@ -184,8 +184,9 @@ def test_tiktok_journey_returns_more(mature):
 
 
 def test_dresses_with_sandals_interaction(mature):
-    has = mature.groupby("order_id")["collection"].agg(
-        dress=lambda s: (s == "Summer Dresses").any(), sandal=lambda s: (s == "Sandals").any())
+    flags = pd.DataFrame({"order_id": mature["order_id"], "dress": mature["collection"] == "Summer Dresses",
+                          "sandal": mature["collection"] == "Sandals"})
+    has = flags.groupby("order_id")[["dress", "sandal"]].any()
     cells = mature.join(has, on="order_id").groupby(["dress", "sandal"])[["ret", "quantity"]].sum()
     p = cells["ret"] / cells["quantity"]
     n_pair_orders = int((has["dress"] & has["sandal"]).sum())
