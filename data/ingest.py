@@ -69,8 +69,6 @@ def inspect_file(name: str, content: bytes, sheet: str | None = None) -> FileInf
     >>> (info.role, info.suggested["quantity"])
     ('orders', 'Qty')
     """
-    if role_error := _check_role(None):
-        raise role_error
     raw, layout, frame, notes = _read(name, content, sheet, None)
     notes = raw.notes + notes
     if raw.delimiter:
@@ -230,15 +228,16 @@ def load_dataset(files: Sequence[SourceFile], mapping: Mapping | None = None, *,
             w.kind.iloc[rows[has]] = kk[has]
             w.reason.iloc[rows[has]] = rr[has]
         o = split.orders.copy()
-        o["_file"] = [tx[k].name for k in o["_w"]]
+        names = np.array([w.name for w in tx], dtype=object)
+        o["_file"] = names[o["_w"].to_numpy()]
         order_parts.append(o)
         rr = split.returns.copy()
-        rr["_file"] = [tx[k].name for k in cat.loc[rr.index, "_w"]]
+        rr["_file"] = names[cat.loc[rr.index, "_w"].to_numpy()]
         rr["_row"] = cat.loc[rr.index, "_row"].to_numpy()
         return_parts.append(rr)
         if len(split.partial):
             p = split.partial.copy()
-            p["file"] = [tx[k].name for k in cat.loc[p.index, "_w"]]
+            p["file"] = names[cat.loc[p.index, "_w"].to_numpy()]
             p["row"] = cat.loc[p.index, "_row"].to_numpy() + 1
             partials.append(p)
         derived_collection = not any("collection" in w.mapping for w in tx)

@@ -29,8 +29,7 @@ EXCEL_EXTENSIONS = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _SAMPLE_BYTES = 256 * 1024
-_FOOTER_RX = re.compile(r"^\s*(?:grand\s+)?(?:sub)?totals?\b|^\s*(?:summe|gesamt|total g[ée]n[ée]ral|totaal|totale)\b",
-                        re.IGNORECASE)
+_FOOTER_RX = r"(?i)^\s*(?:grand\s+)?(?:sub)?totals?\b|^\s*(?:summe|gesamt|total g[ée]n[ée]ral|totaal|totale)\b"
 
 
 @dataclass(frozen=True)
@@ -147,12 +146,12 @@ def footer_mask(frame: pd.DataFrame) -> np.ndarray:
     """
     if frame.empty:
         return np.zeros(0, dtype=bool)
-    filled = frame.fillna("").astype(str).apply(lambda s: s.str.strip())
-    nonempty = filled.ne("")
-    blank = ~nonempty.any(axis=1).to_numpy()
-    # first non-empty cell of each row, vectorised: back-fill along columns and take column 0
-    first = filled.where(nonempty).bfill(axis=1).iloc[:, 0].fillna("")
-    total = first.str.contains(_FOOTER_RX).to_numpy()
+    first = pd.Series("", index=frame.index, dtype="string")
+    for c in frame.columns:  # first non-empty cell of each row, one vectorised pass per column
+        cell = frame[c].astype("string").fillna("").str.strip()
+        first = first.where(first != "", cell)
+    blank = (first == "").to_numpy()
+    total = first.str.contains(_FOOTER_RX, regex=True).fillna(False).to_numpy(dtype=bool)
     return blank | total
 
 
@@ -295,7 +294,30 @@ _CURRENCY_RX = r"[£$€¥₹₽]|\b(?:GBP|USD|EUR|CHF|SEK|NOK|DKK|PLN|CZK|JPY|A
 _SPACES_RX = r"[\s\u00a0\u202f']"
 
 
+def _on_uniques(func, text: pd.Series, *args):
+    """Run a text parser on the distinct values only and spread the result back (exports repeat
+    prices and timestamps a lot: 500k lines hold ~25k distinct timestamps)."""
+    codes, uniques = pd.factorize(text.astype("string"), use_na_sentinel=True)
+    if len(uniques) > len(text) // 2:
+        return func(text, *args)
+    u = pd.Series(uniques, dtype="string")
+    values, bad, used = func(u, *args)
+    v = values.to_numpy()
+    take = np.where(codes >= 0, codes, 0)
+    missing = codes < 0
+    out_v = v[take] if len(v) else np.full(len(codes), np.nan, dtype=v.dtype)
+    if len(v):
+        out_v = out_v.copy()
+        out_v[missing] = np.datetime64("NaT") if out_v.dtype.kind == "M" else np.nan
+    out_b = np.where(missing, False, bad.to_numpy()[take] if len(v) else False)
+    return (pd.Series(out_v, index=text.index, dtype=values.dtype), pd.Series(out_b.astype(bool), index=text.index), used)
+
+
 def parse_numbers(text: pd.Series, decimal: str = "auto", hint: str | None = None) -> tuple[pd.Series, pd.Series, str]:
+    return _on_uniques(_parse_numbers, text, decimal, hint)
+
+
+def _parse_numbers(text: pd.Series, decimal: str = "auto", hint: str | None = None) -> tuple[pd.Series, pd.Series, str]:
     """Text -> float64. Returns (values, bad mask, decimal used).
 
     Handles currency symbols and codes (£ $ € GBP ...), thousands separators (, . space ' ),
@@ -352,6 +374,10 @@ def _from_parts(y, m, d, hh=None, mm=None, ss=None) -> pd.Series:
 
 
 def parse_dates(text: pd.Series, date_format: str = "auto") -> tuple[pd.Series, pd.Series, str]:
+    return _on_uniques(_parse_dates, text, date_format)
+
+
+def _parse_dates(text: pd.Series, date_format: str = "auto") -> tuple[pd.Series, pd.Series, str]:
     """Text -> datetime64[ns] (time kept). Returns (values, bad mask, order used: "ymd"|"dmy"|"mdy").
 
     Accepts ISO (2010-12-01 07:45:00, with T or timezone suffix - the local time is kept),

@@ -49,12 +49,18 @@ class Split:
 
 def non_merchandise_mask(sku: pd.Series, description: pd.Series | None, extra_codes=()) -> pd.Series:
     """Lines that are not merchandise, by code list, code pattern and description."""
-    code = sku.astype("string").str.strip().str.upper()
     codes = NON_MERCH_CODES | {str(c).strip().upper() for c in extra_codes}
-    mask = code.isin(codes) | code.str.match(NON_MERCH_CODE_RX).fillna(False)
+    # evaluated on distinct codes/descriptions only (a few thousand), then mapped back to lines
+    k, u = pd.factorize(sku.astype("string"))
+    code = pd.Series(u, dtype="string").str.strip().str.upper()
+    hit = (code.isin(codes) | code.str.match(NON_MERCH_CODE_RX).fillna(False)).to_numpy(dtype=bool)
+    mask = np.where(k >= 0, hit[np.maximum(k, 0)] if len(hit) else False, False)
     if description is not None:
-        mask |= description.astype("string").str.contains(NON_MERCH_DESC_RX, flags=re.IGNORECASE, regex=True).fillna(False)
-    return mask.fillna(False).astype(bool)
+        k, u = pd.factorize(description.astype("string"))
+        d = pd.Series(u, dtype="string").str.contains(NON_MERCH_DESC_RX, flags=re.IGNORECASE, regex=True)
+        hit = d.fillna(False).to_numpy(dtype=bool)
+        mask |= np.where(k >= 0, hit[np.maximum(k, 0)] if len(hit) else False, False)
+    return pd.Series(mask.astype(bool), index=sku.index)
 
 
 def split_transactions(t: pd.DataFrame, *, credit_prefix: str = "C", extra_non_merch=()) -> Split:
