@@ -119,6 +119,24 @@ def _design_effect(frame: pd.DataFrame, x_col: str, n_col: str) -> float:
     return max(1.0, v / (p * (1 - p) / M))
 
 
+def _segment_deffs(frame: pd.DataFrame, dim: str) -> pd.DataFrame:
+    """Per segment: x, n and the Rao-Scott deff of _design_effect, vectorised over segments.
+
+    sum_o (x_o - p n_o)^2 = sum x_o^2 - 2 p sum x_o n_o + p^2 sum n_o^2 over the segment's orders.
+    """
+    per = frame.groupby([dim, "order_id"], sort=False, observed=True)[["x", "n"]].sum()
+    per = per.assign(xx=per["x"] ** 2, xn=per["x"] * per["n"], nn=per["n"] ** 2, g=1.0)
+    s = per.groupby(level=0, sort=False, observed=True).sum()
+    p = s["x"] / s["n"]
+    ss = (s["xx"] - 2 * p * s["xn"] + p**2 * s["nn"]).clip(lower=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v = s["g"] / (s["g"] - 1) * ss / s["n"] ** 2
+        deff = v / (p * (1 - p) / s["n"])
+    ok = (s["g"] >= 2) & (p > 0) & (p < 1) & (s["n"] > 0)
+    deff = deff.where(ok, 1.0).clip(lower=1.0).fillna(1.0)
+    return pd.DataFrame({"segment": s.index, "x": s["x"].to_numpy(), "n": s["n"].to_numpy(), "deff": deff.to_numpy()})
+
+
 # ----------------------------------------------------------------------------------------------
 # cohort series
 
@@ -455,11 +473,11 @@ def what_changed(prepared, period_a, period_b, dimensions=("collection", "catego
                 sub["x"] = sub["x"].astype("float64")
             else:
                 sub = sub.rename(columns={"quantity": "n", "returned_units": "x"})
-            for seg, grp in sub.groupby(dim, sort=False, observed=True):
-                fam.append((label, seg, float(grp["x"].sum()), float(grp["n"].sum()), _design_effect(grp, "x", "n")))
+            if not sub.empty:
+                fam.append(_segment_deffs(sub, dim).assign(period=label))
         if not fam:
             continue
-        f = pd.DataFrame(fam, columns=["period", "segment", "x", "n", "deff"])
+        f = pd.concat(fam, ignore_index=True)
         w = f.pivot_table(index="segment", columns="period", values=["x", "n", "deff"], aggfunc="first")
         w.columns = [f"{a}_{b}" for a, b in w.columns]
         for c in ("x_a", "n_a", "x_b", "n_b"):

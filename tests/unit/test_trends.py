@@ -243,3 +243,20 @@ def test_what_changed_controls_fdr_on_null_data():
     # complete null: BH at q = 0.10 keeps the chance of any false discovery per family <= 0.10
     assert families == 24
     assert hits <= 4, hits
+
+
+@pytest.mark.slow
+def test_real_export_trends():
+    from tests.conftest import REAL_DATA
+    if not REAL_DATA.exists():
+        pytest.skip(f"real export {REAL_DATA} is absent")
+    from data.ingest import SourceFile, load_dataset
+    p = prepare(load_dataset([SourceFile(REAL_DATA.name, REAL_DATA.read_bytes())]))
+    s = cohort_series(p)
+    assert s["units"].sum() == p.lines["quantity"].sum()  # every line lands in one month
+    assert s["provisional"].iloc[-1] and not s["provisional"].iloc[0]
+    cc = control_chart(s)
+    # ~400k units a month with rates moving 1% -> 19%: far more than binomial noise -> Laney
+    assert cc.chart == "laney" and cc.sigma_z > 1
+    wc = what_changed(p, ("2009-12-01", "2010-05-31"), ("2010-06-01", "2010-09-30"), dimensions=("channel",))
+    assert len(wc) > 5 and wc["q_value"].between(0, 1).all()
