@@ -410,8 +410,9 @@ def series_trend(series: pd.DataFrame, include_provisional: bool = False) -> Tre
     if shared is not None:
         try:
             r = shared(s["returned"].to_numpy(), s["units"].to_numpy())
-            chi2 = float(getattr(r, "chi2", getattr(r, "statistic", np.nan)))
-            p = float(getattr(r, "p_value", getattr(r, "pvalue", np.nan)))
+            get = r.get if isinstance(r, dict) else (lambda k, d=np.nan: getattr(r, k, d))
+            chi2 = float(get("chi2", np.nan))
+            p = float(get("p_value", np.nan))
             if np.isfinite(chi2) and np.isfinite(p):
                 mine = cochran_armitage(s["returned"], s["units"])
                 return TrendTest(chi2, p, mine.statistic_a, mine.slope_sign)
