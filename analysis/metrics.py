@@ -84,8 +84,9 @@ def totals(prepared: Prepared, cost_per_return: float | None = None, *, unmatche
     """
     if cost_per_return is not None and not (cost_per_return >= 0):
         raise ValueError("cost_per_return must be a non-negative number of currency units.")
-    lines = prepared.mature_lines
-    orders = prepared.mature_orders
+    from analysis.segments import mature_frames  # shared per-Prepared cache of the mature frames
+
+    lines, orders, _ = mature_frames(prepared)
     units = float(lines["quantity"].sum())
     ret = float(lines["returned_units"].sum())
     priced = lines["unit_price"].notna()

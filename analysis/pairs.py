@@ -31,7 +31,7 @@ from scipy import stats as sps
 
 from analysis import stats
 from analysis.prepare import Prepared
-from analysis.segments import VERDICTS, BORDERLINE_P, _keys, top_reasons_by
+from analysis.segments import BORDERLINE_P, VERDICTS, _keys, mature_frames, top_reasons_by
 
 MIN_PAIR_ORDERS = 30
 MIN_EXPECTED_RETURNS = 5.0
@@ -86,8 +86,7 @@ def pair_table(prepared: Prepared, level: str = "collection", *, q: float = 0.10
     empty = pd.DataFrame({c: pd.Series(dtype=object) for c in PAIR_COLUMNS})
     if not prepared.has(level):
         return empty
-    lines = prepared.mature_lines
-    orders = prepared.mature_orders
+    lines, orders, mrets = mature_frames(prepared)
     if lines.empty:
         return empty
     item = lines[level].astype("string")
@@ -247,19 +246,29 @@ def pair_table(prepared: Prepared, level: str = "collection", *, q: float = 0.10
             "top_reason": None, "test": "interaction (basket-size stratified)",
         })
     out["direction"] = out["direction"].where(out["significant"], None)
-    rets = returns
-    if rets is None:
-        from analysis.segments import mature_returns
-        rets = mature_returns(prepared)
+    rets = mrets if returns is None else returns
     if len(rets) and gate.any():
-        out.loc[gate, "top_reason"] = _pair_top_reasons(prepared, out[gate], rets, level).to_numpy()
+        # dominant reason among returned A/B items of the orders holding both (vectorised)
+        g_rows = frame[gate[frame["p"].to_numpy()]]
+        r_o = omap.reindex(rets["order_id"].to_numpy()).to_numpy()
+        r_i = pd.Index(iuniq).get_indexer(rets[level].astype("string").fillna("").to_numpy())
+        ok = ~np.isnan(r_o) & (r_i >= 0)
+        rc = pd.DataFrame({"o": r_o[ok].astype("int64"), "i": r_i[ok], "quantity": rets["quantity"].to_numpy()[ok],
+                           "reason_category": rets["reason_category"].to_numpy()[ok]})
+        m = g_rows[["p", "o"]].merge(rc, on="o")
+        pa, pb_ = ia[m["p"].to_numpy()], ibb[m["p"].to_numpy()]
+        m = m[(m["i"].to_numpy() == pa) | (m["i"].to_numpy() == pb_)]
+        if len(m):
+            top = top_reasons_by(m.assign(k=m["p"].astype("string")), "k")
+            out["top_reason"] = pd.Series(np.arange(P).astype(str)).map(top).to_numpy()
+            out["top_reason"] = out["top_reason"].where(out["top_reason"].notna(), None)
     out = out.sort_values(["priority_score", "excess_returns"], ascending=[False, False], kind="stable")
     return out[PAIR_COLUMNS].reset_index(drop=True)
 
 
 def pair_order_ids(prepared: Prepared, level: str, a: str, b: str) -> set:
     """Mature orders that contain both item a and item b of `level`."""
-    lines = prepared.mature_lines
+    lines = mature_frames(prepared)[0]
     key = _keys(lines[level])
     return set(lines.loc[key == a, "order_id"]) & set(lines.loc[key == b, "order_id"])
 
@@ -268,13 +277,3 @@ def pair_returns(prepared: Prepared, rets: pd.DataFrame, level: str, a: str, b: 
     """Returns of A or B items from mature orders that contained both A and B."""
     ids = pair_order_ids(prepared, level, a, b)
     return rets[_keys(rets[level]).isin([a, b]) & rets["order_id"].isin(ids)]
-
-
-def _pair_top_reasons(prepared: Prepared, rows: pd.DataFrame, rets: pd.DataFrame, level: str) -> pd.Series:
-    """Dominant reason among returned A/B items of orders containing both."""
-    out = []
-    for a, b in zip(rows["item_a"], rows["item_b"]):
-        r = pair_returns(prepared, rets, level, a, b)
-        top = top_reasons_by(r.assign(_k="x"), "_k") if len(r) else pd.Series(dtype=object)
-        out.append(top.iloc[0] if len(top) else None)
-    return pd.Series(out, index=rows.index, dtype=object)

@@ -22,11 +22,16 @@ segment_table() compares every segment with the rest of the population (METHOD 1
 * shrunk_rate: empirical-Bayes posterior mean with a beta prior fitted within the dimension by the
   weighted moment estimator (METHOD 6.2). Departure: the prior is fitted on effective counts, so
   within-order correlation is not mistaken for between-segment variation.
-* excess and priority (METHOD 6.4): expected = n * p0 with p0 the whole-population rate (of the
-  parent segment in a drill-down); the conservative "at least" excess uses the one-sided Wilson lower
+* comparable items: collections, products and sizes are compared with the rest of their category
+  when categories are known (see segment_table's `reference`), so structural category differences
+  do not flood the fix list; other dimensions with the whole population.
+* excess and priority (METHOD 6.4): expected = n * p0 with p0 the rate of the comparison population
+  (whole population, the segment's category, or the parent segment in a drill-down); the conservative "at least" excess uses the one-sided Wilson lower
   bound on effective counts; priority = gate(q <= q_threshold) * shrunk excess * cost per return.
 """
 from __future__ import annotations
+
+import weakref
 
 import numpy as np
 import pandas as pd
@@ -46,8 +51,46 @@ SEGMENT_COLUMNS = [
     "p_lower", "q_lower", "significant", "direction", "verdict", "shrunk_rate", "expected_returns",
     "excess_returns", "excess_cost", "shrunk_excess", "conservative_excess", "conservative_excess_cost",
     "priority_score", "top_reason", "test", "deff", "rest_deff", "n_eff", "returned_eff", "orders",
-    "orders_returned", "order_return_rate", "population_rate",
+    "orders_returned", "order_return_rate", "population_rate", "reference", "reference_rate",
 ]
+REFERENCE_DIMENSIONS = ("collection", "product", "size")
+
+
+def _reference_column(prepared: Prepared, dimension: str, within, reference: str | None) -> str | None:
+    if reference not in ("auto", None):
+        raise ValueError("reference must be 'auto' (compare with the rest of the category) or None.")
+    if reference is None or within is not None or dimension not in REFERENCE_DIMENSIONS:
+        return None
+    return "category" if prepared.has("category") else None
+
+
+def _counts_with_reference(lines: pd.DataFrame, keys: pd.Series, ref_col: str | None) -> pd.DataFrame:
+    """cluster_counts against the whole population, or within reference groups (the dominant
+    `ref_col` value of each segment); groups holding a single segment fall back to the population.
+    Adds columns p0 (rate of the comparison population) and reference (its description)."""
+    def whole():
+        c = cluster_counts(keys, lines["order_id"], lines["returned_units"], lines["quantity"])
+        return c.assign(p0=float(c["x"].sum() / c["n"].sum()), reference="all")
+
+    if ref_col is None:
+        return whole()
+    ref = _keys(lines[ref_col])
+    mode = (pd.DataFrame({"k": keys, "r": ref, "q": lines["quantity"]}).groupby(["k", "r"], sort=False)["q"].sum()
+            .reset_index().sort_values("q", ascending=False).drop_duplicates("k").set_index("k")["r"])
+    group = keys.map(mode)
+    nseg = mode.groupby(mode).size()
+    multi = group.map(nseg).to_numpy() > 1
+    parts = []
+    for g in pd.unique(group[multi]):
+        m = (group == g).to_numpy()
+        c = cluster_counts(keys[m], lines["order_id"][m], lines["returned_units"][m], lines["quantity"][m])
+        parts.append(c.assign(p0=float(c["x"].sum() / c["n"].sum()), reference=f"{ref_col}: {g}"))
+    if (~multi).any():
+        c = whole()
+        single = set(keys[~multi])
+        parts.append(c[c.index.isin(single)])
+    return pd.concat(parts)
+
 
 
 def dimension_column(dimension: str) -> str:
@@ -67,8 +110,31 @@ def _keys(s: pd.Series) -> pd.Series:
     return s.astype("string").fillna(NOT_SET).astype(object)
 
 
+_MATURE_CACHE: dict[int, tuple] = {}
+
+
+def mature_frames(prepared: Prepared) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(mature lines, mature orders, mature returns) of a Prepared, computed once per object.
+
+    Prepared.mature_lines filters on every access; the engine reads it many times, so the frames are
+    cached per Prepared (weakly: an entry dies with its Prepared). Treat them as read-only.
+    """
+    key = id(prepared)
+    hit = _MATURE_CACHE.get(key)
+    if hit is not None and hit[0]() is prepared:
+        return hit[1]
+    lines, orders = prepared.mature_lines, prepared.mature_orders
+    rets = prepared.returns
+    if len(rets):
+        rets = rets[rets["order_id"].isin(orders["order_id"])]
+    frames = (lines, orders, rets)
+    _MATURE_CACHE[key] = (weakref.ref(prepared), frames)
+    weakref.finalize(prepared, _MATURE_CACHE.pop, key, None)
+    return frames
+
+
 def _scope(prepared: Prepared, within: tuple[str, str] | None) -> pd.DataFrame:
-    lines = prepared.mature_lines
+    lines = mature_frames(prepared)[0]
     if within is not None:
         if len(within) != 2:
             raise ValueError("within must be a (dimension, value) pair, e.g. ('collection', 'Linen Shirts').")
@@ -98,11 +164,7 @@ def dominant_reason(mix: dict[str, float]) -> str | None:
 
 def mature_returns(prepared: Prepared) -> pd.DataFrame:
     """Matched returns of mature orders (the returns behind every rate)."""
-    rets = prepared.returns
-    if not len(rets):
-        return rets
-    mature_ids = prepared.mature_orders["order_id"]
-    return rets[rets["order_id"].isin(mature_ids)]
+    return mature_frames(prepared)[2]
 
 
 def top_reasons_by(rets: pd.DataFrame, column: str) -> pd.Series:
@@ -248,7 +310,7 @@ def verdicts(p_value, q_value, q_lower, q: float) -> tuple[np.ndarray, np.ndarra
     return verdict.astype(object), direction
 
 
-def score_segments(cmp: pd.DataFrame, *, p0: float, cost_per_return: float, q: float) -> pd.DataFrame:
+def score_segments(cmp: pd.DataFrame, *, p0, cost_per_return: float, q: float) -> pd.DataFrame:
     """BH within the family, EB shrinkage, excess returns and priority (METHOD 5, 6.2, 6.4)."""
     out = cmp.copy()
     out["q_value"] = stats.bh_adjust(out["p_value"].to_numpy(dtype="float64"))
@@ -285,7 +347,7 @@ def score_segments(cmp: pd.DataFrame, *, p0: float, cost_per_return: float, q: f
 
 def segment_table(prepared: Prepared, dimension: str, *, alternative: str = "larger", q: float = 0.10,
                   cost_per_return: float, within: tuple[str, str] | None = None,
-                  returns: pd.DataFrame | None = None) -> pd.DataFrame:
+                  returns: pd.DataFrame | None = None, reference: str | None = "auto") -> pd.DataFrame:
     """Every segment of `dimension` against the rest (see module docstring for the method).
 
     Parameters: dimension - one of DIMENSIONS; alternative - "larger" (fix-list question, default) or
@@ -293,7 +355,13 @@ def segment_table(prepared: Prepared, dimension: str, *, alternative: str = "lar
     q - FDR level for `significant` and the priority gate; cost_per_return - currency per returned
     unit; within - (dimension, value) restricting to a parent segment for drill-downs (children are
     compared with the rest of the parent, p0 is the parent's rate); returns - the mature returns
-    (computed when omitted; pass it to save time when calling for many dimensions).
+    (computed when omitted; pass it to save time when calling for many dimensions); reference -
+    "auto" (default): collections, products and sizes are compared with comparable items, i.e. the rest
+    of their reference group = the dominant category of the segment (indirect standardisation by
+    category, METHOD 6.2/6.4: "apparel returns more than home goods" is structure, not a finding);
+    None compares with the whole population (also used for a group with a single segment, and for
+    order-level dimensions and drill-downs). The `reference` column says which was used and
+    expected_returns uses the reference group's rate.
 
     Returns one row per segment, columns SEGMENT_COLUMNS, sorted by priority then excess; empty
     frame when the dimension has no data (prepared.has).
@@ -318,13 +386,14 @@ def segment_table(prepared: Prepared, dimension: str, *, alternative: str = "lar
     if lines.empty or lines["quantity"].sum() <= 0:
         return empty
     keys = _keys(lines[col])
-    c = cluster_counts(keys, lines["order_id"], lines["returned_units"], lines["quantity"])
-    p0 = float(c["x"].sum() / c["n"].sum())
+    ref_col = _reference_column(prepared, dimension, within, reference)
+    c = _counts_with_reference(lines, keys, ref_col)
+    p0_all = float(c["x"].sum() / c["n"].sum())
     cmp = compare_segments(c)
     if alternative == "smaller":
         cmp["p_value"], cmp["p_lower"] = cmp["p_lower"].copy(), cmp["p_value"].copy()
-    out = score_segments(cmp, p0=p0, cost_per_return=float(cost_per_return), q=q)
-    out = out.reset_index().rename(columns={"x": "returned", "rest_x": "rest_returned"})
+    out = score_segments(cmp, p0=cmp["p0"].to_numpy(dtype="float64"), cost_per_return=float(cost_per_return), q=q)
+    out = out.reset_index().rename(columns={"x": "returned", "rest_x": "rest_returned", "p0": "reference_rate"})
     out["dimension"] = dimension
     out["label"] = [segment_label(dimension, s) for s in out["segment"]]
     out["basis"] = "units" if dimension in LINE_DIMENSIONS else "orders"
@@ -332,7 +401,7 @@ def segment_table(prepared: Prepared, dimension: str, *, alternative: str = "lar
         out["return_rate"] = out["returned"] / out["n"]
         out["baseline_rate"] = out["rest_returned"] / out["rest_n"]
         out["order_return_rate"] = out["orders_returned"] / out["orders"]
-    out["population_rate"] = p0
+    out["population_rate"] = p0_all
     rets = mature_returns(prepared) if returns is None else returns
     if within is not None and len(rets):
         rets = rets[_keys(rets[within[0]]) == str(within[1])]
@@ -361,3 +430,107 @@ def reason_label(category: str | None) -> str:
     if category is None:
         return "no reason recorded"
     return CATEGORIES.get(category, (category, ""))[0]
+
+
+SIMPSON_COLUMNS = [
+    "dimension", "segment", "stratifier", "crude_rate", "baseline_rate", "crude_odds_ratio", "crude_p",
+    "crude_verdict", "mh_odds_ratio", "mh_ci_low", "mh_ci_high", "cmh_p", "adjusted_verdict",
+    "breslow_day_p", "strata", "disagree", "explanation",
+]
+
+
+def _verdict_word(p: float, effect_up: bool, alpha: float) -> str:
+    if not np.isfinite(p) or p >= alpha:
+        return "no clear difference"
+    return "higher" if effect_up else "lower"
+
+
+def simpson_check(prepared: Prepared, dimension: str = "collection", stratifiers: tuple[str, ...] = ("intent", "channel"),
+                  *, alpha: float = 0.05, min_units: int = 30) -> pd.DataFrame:
+    """Does a segment's crude verdict survive stratification? (Simpson's paradox, METHOD 10)
+
+    For each segment of `dimension` and each stratifier (an order-level attribute such as intent or
+    channel) the segment-vs-rest 2x2 table is built per stratum and tested with the
+    Cochran-Mantel-Haenszel test (stats.cmh_test, continuity-corrected as R's mantelhaen.test), giving
+    the Mantel-Haenszel common odds ratio. The crude verdict comes from the collapsed table (two-sided
+    pooled z / Fisher, stats.segment_vs_rest). Verdicts are "higher" / "lower" / "no clear difference"
+    at two-sided level `alpha`; rows where crude and adjusted verdicts disagree are flagged with an
+    explanation naming the mix difference.
+
+    Clustering: CMH assumes independent units, so every cell is divided by the segment's (or the
+    rest's) overall Rao-Scott design effect, the same effective counts used in segment_table.
+    Departure from METHOD 10 (which suggests order-level tables): this keeps the crude and the stratified
+    comparisons on the unit rate the rest of the product reports.
+    """
+    col = dimension_column(dimension)
+    empty = pd.DataFrame({c: pd.Series(dtype=object) for c in SIMPSON_COLUMNS})
+    if not prepared.has(col):
+        return empty
+    lines = mature_frames(prepared)[0]
+    if lines.empty:
+        return empty
+    keys = _keys(lines[col])
+    c = cluster_counts(keys, lines["order_id"], lines["returned_units"], lines["quantity"])
+    rows = []
+    for strat in stratifiers:
+        if strat == dimension or not prepared.has(strat):
+            continue
+        skey = _keys(lines[strat])
+        levels = sorted(skey.unique())
+        if len(levels) < 2:
+            continue
+        g = pd.DataFrame({"k": keys, "s": skey, "x": lines["returned_units"].astype("float64"),
+                          "n": lines["quantity"].astype("float64")}).groupby(["k", "s"], sort=False)[["x", "n"]].sum()
+        tot = g.groupby(level="s").sum().reindex(levels, fill_value=0.0)
+        for seg in c.index:
+            if seg == NOT_SET or c.loc[seg, "n"] < min_units or c.loc[seg, "rest_n"] < min_units:
+                continue
+            sg = g.xs(seg, level="k").reindex(levels, fill_value=0.0)
+            rs = tot - sg
+            d1, d2 = float(c.loc[seg, "deff"]), float(c.loc[seg, "rest_deff"])
+            t = np.stack([
+                np.stack([sg["x"] / d1, (sg["n"] - sg["x"]) / d1], axis=1),
+                np.stack([rs["x"] / d2, (rs["n"] - rs["x"]) / d2], axis=1),
+            ], axis=1)  # (K, 2, 2)
+            keep = (sg["n"].to_numpy() > 0) & (rs["n"].to_numpy() > 0)
+            if keep.sum() < 2:
+                continue
+            try:
+                cm = stats.cmh_test(t[keep])
+            except ValueError:
+                continue
+            x1, n1 = sg["x"].sum() / d1, sg["n"].sum() / d1
+            x2, n2 = rs["x"].sum() / d2, rs["n"].sum() / d2
+            crude = stats.segment_vs_rest(x1, n1, x2, n2, alternative="two-sided")
+            crude_p = float(np.asarray(crude["p_value"]))
+            cr_rate, base = float(sg["x"].sum() / sg["n"].sum()), float(rs["x"].sum() / rs["n"].sum())
+            crude_v = _verdict_word(crude_p, cr_rate > base, alpha)
+            mh = float(cm["mh_odds_ratio"])
+            adj_v = _verdict_word(float(cm["p_value"]), mh > 1, alpha)
+            share_s = sg["n"] / sg["n"].sum()
+            share_r = rs["n"] / rs["n"].sum()
+            rate_s = (sg["x"] + rs["x"]) / (sg["n"] + rs["n"])
+            gap = (share_s - share_r)
+            top = gap.idxmax() if crude_v == "higher" or (crude_v != "lower" and adj_v == "lower") else gap.idxmin()
+            slabel = segment_label(strat, top) if strat == "intent" else top
+            explanation = ""
+            if crude_v != adj_v:
+                explanation = (
+                    f"{segment_label(dimension, seg)}: overall {cr_rate:.1%} vs {base:.1%} for the rest looks "
+                    f"'{crude_v}', but within each {DIMENSION_LABELS.get(strat, strat).lower()} it is '{adj_v}' "
+                    f"(Mantel-Haenszel odds ratio {mh:.2f}, CMH p = {float(cm['p_value']):.2g}). Its mix differs: "
+                    f"{share_s[top]:.0%} of its units are {slabel} (rate {rate_s[top]:.1%}) vs {share_r[top]:.0%} for the rest."
+                )
+            lo, hi = cm["mh_or_ci"]
+            rows.append({
+                "dimension": dimension, "segment": seg, "stratifier": strat, "crude_rate": cr_rate,
+                "baseline_rate": base, "crude_odds_ratio": float(cm["crude_odds_ratio"]), "crude_p": crude_p,
+                "crude_verdict": crude_v, "mh_odds_ratio": mh, "mh_ci_low": float(lo), "mh_ci_high": float(hi),
+                "cmh_p": float(cm["p_value"]), "adjusted_verdict": adj_v,
+                "breslow_day_p": float(cm.get("breslow_day_p", np.nan)), "strata": int(keep.sum()),
+                "disagree": crude_v != adj_v, "explanation": explanation,
+            })
+    if not rows:
+        return empty
+    out = pd.DataFrame(rows)
+    return out.sort_values(["disagree", "cmh_p"], ascending=[False, True], kind="stable").reset_index(drop=True)[SIMPSON_COLUMNS]

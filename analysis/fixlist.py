@@ -1,0 +1,248 @@
+"""The prioritised fix list: which segments to work on first, why, and what to do.
+
+Rows are the gated segments of every dimension (BH q <= q on the one-sided "higher" test) and the
+gated item pairs, ranked by priority score = shrunk excess returns x cost per return (METHOD 6.4).
+
+No double counting: a segment is dropped when it is only a slice of a higher-ranked listed segment,
+detected from the data rather than from names. Only nested overlaps count (>= 90% of the smaller
+segment's units inside the other). For a candidate S with excess E = x_S - n_S p0_S, the
+residual excess after the listed segments is x_S - sum over S's lines of units x r(line), where r is
+the return rate of the highest-ranked listed segment containing the line (p0_S for lines in none).
+If S overlaps a listed segment and the residual is below half of E, S is "mostly explained by" that
+segment and dropped (e.g. a product of a listed collection whose rate is about the collection's, a
+size within a listed product, a category whose excess is its listed collection). Pairs are measured
+against their parts already, so they are not dropped against single segments.
+
+Category rows are left out of the fix list when collections/products/sizes were compared within their
+category (segment_table's reference): category differences (apparel returns more than home goods)
+are structure, not something a guidance change fixes; they stay in the Segments table.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from analysis.pairs import pair_returns
+from analysis.prepare import Prepared
+from analysis.segments import NOT_SET, _keys, mature_frames, dominant_reason, reason_label, reason_mix
+from data.reasons import CATEGORIES
+
+MAX_ROWS = 25
+EXPLAINED_SHARE = 0.5
+NESTED = 0.9
+
+FIX_COLUMNS = [
+    "rank", "dimension", "segment", "label", "n", "returned", "return_rate", "baseline_rate", "ci_low", "ci_high",
+    "shrunk_rate", "excess_returns", "excess_cost", "conservative_excess_cost", "priority_score", "q_value",
+    "why", "suggested_action", "top_reason", "top_reasons", "reason_mix", "refund_share", "exchange_share",
+    "example_comments", "reference",
+]
+
+ACTIONS = {
+    "size": "Add fit advice and a size recommendation on the product page (e.g. 'runs small - order one size up'), "
+            "with a size chart measured on the garment.",
+    "size_exchange": "Offer an exchange for another size before the refund in the returns flow.",
+    "setup": "Add setup guidance: a short setup video and a clearer quick-start guide (and check the app pairing).",
+    "expectation": "Set expectations in imagery and copy: true-colour photos, detail and scale shots, accurate descriptions.",
+    "quality": "Follow up on quality with the supplier: inspect returned units and recent batches.",
+    "transit": "Review packaging and carrier handling for these items.",
+    "wrong_item": "Check picking and labelling accuracy in the warehouse for these items.",
+    "delivery": "Review delivery promises and carrier performance.",
+    "choice": "Mostly change-of-mind returns: review the returns policy, pricing and campaign targeting.",
+    "bracketing": "Reduce bracketing with a size recommendation and fit reviews so customers order one size.",
+    "unknown": "Collect a return reason for these returns, then review the product page and content.",
+}
+_REASON_ACTION = {
+    "size_too_small": "size", "size_too_large": "size", "fit_other": "size", "setup_confusion": "setup",
+    "not_as_described": "expectation", "colour_style": "expectation", "quality": "quality", "defective": "quality",
+    "damaged_in_transit": "transit", "wrong_item": "wrong_item", "late_or_not_delivered": "delivery",
+    "changed_mind": "choice", "ordered_by_mistake": "choice",
+}
+
+
+def suggested_action(mix: dict[str, float], refund_share: float, dimension: str = "", segment: str = "") -> str:
+    """Action mapped from the dominant preventable reason (see ACTIONS); size reasons with mostly
+    refunds add the exchange offer."""
+    if dimension == "intent" and segment == "bracketing":
+        return ACTIONS["bracketing"]
+    preventable = [k for k in mix if CATEGORIES.get(k, ("", ""))[1] in ("preventable", "operational")]
+    top = preventable[0] if preventable else dominant_reason(mix)
+    kind = _REASON_ACTION.get(top or "", "unknown")
+    text = ACTIONS[kind]
+    if kind == "size" and np.isfinite(refund_share) and refund_share >= 0.6:
+        text = f"{text} {ACTIONS['size_exchange']}"
+    return text
+
+
+def _plain(text: object, limit: int = 160) -> str:
+    s = re.sub(r"[\x00-\x1f\x7f]+", " ", str(text))
+    s = re.sub(r"\s+", " ", s).strip()
+    return s if len(s) <= limit else s[: limit - 1].rstrip() + "…"
+
+
+def example_comments(rets: pd.DataFrame, prefer: str | None, k: int = 3) -> list[str]:
+    """Up to k distinct non-empty comments (plain text), those with the dominant reason first."""
+    if not len(rets) or "comment" not in rets.columns:
+        return []
+    c = rets[["comment", "reason_category"]].dropna(subset=["comment"])
+    c = c[c["comment"].astype("string").str.strip().str.len() > 0]
+    if not len(c):
+        return []
+    first = c["reason_category"].astype("string").fillna("") == (prefer or "")
+    ordered = pd.concat([c[first.to_numpy()], c[~first.to_numpy()]])["comment"]
+    out: list[str] = []
+    for v in ordered:
+        t = _plain(v)
+        if t and t not in out:
+            out.append(t)
+        if len(out) == k:
+            break
+    return out
+
+
+def _resolution_shares(rets: pd.DataFrame) -> tuple[float, float]:
+    if not len(rets):
+        return float("nan"), float("nan")
+    q = rets["quantity"].astype("float64")
+    tot = float(q.sum())
+    res = rets["resolution_category"].astype("string").fillna("unknown")
+    return float(q[res == "refund"].sum()) / tot, float(q[res == "exchange"].sum()) / tot
+
+
+def why_sentence(row: pd.Series, mix: dict[str, float], refund: float, comments: list[str]) -> str:
+    """E.g. "returns 24% vs 14% for the rest of Tops; mostly size too small (62%); refunds 80%; e.g. 'runs small'"."""
+    ref = str(row.get("reference") or "all")
+    if row["dimension"] == "combination":
+        versus = "expected from each item bought without the other"
+    elif ref.startswith("category: "):
+        versus = f"the rest of {ref.split(': ', 1)[1]}"
+    elif ref.startswith("within "):
+        versus = f"the rest of {ref[7:]}"
+    else:
+        versus = "the rest"
+    parts = [f"returns {row['return_rate']:.0%} vs {row['baseline_rate']:.0%} for {versus}"]
+    top = dominant_reason(mix)
+    if top is not None and top not in ("unknown",):
+        parts.append(f"mostly {reason_label(top).lower()} ({mix[top]:.0%})")
+    elif mix:
+        parts.append("no return reason recorded for most returns")
+    if np.isfinite(refund):
+        parts.append(f"refunds {refund:.0%}")
+    if comments:
+        parts.append(f"e.g. '{comments[0]}'")
+    return "; ".join(parts)
+
+
+def _returns_for(prepared: Prepared, rets: pd.DataFrame, row: pd.Series) -> pd.DataFrame:
+    if not len(rets):
+        return rets
+    if row["dimension"] == "combination":
+        level = row.get("level") or "collection"
+        a, b = row["segment"].split(" + ", 1) if pd.isna(row.get("item_a")) else (row["item_a"], row["item_b"])
+        return pair_returns(prepared, rets, level, a, b)
+    return rets[_keys(rets[row["dimension"]]) == row["segment"]]
+
+
+def _explained_by(row: pd.Series, mask: np.ndarray, kept: list, masks: list, units: np.ndarray,
+                  returned: np.ndarray) -> tuple[str, float] | None:
+    """(listed segment, residual share) when `row` is mostly a slice of (or a container of) listed
+    segments; None otherwise. Only NESTED overlaps count (>= 90% of the smaller side's units inside the
+    other), so cross-cutting segments (a journey and a collection) never explain each other away."""
+    n_s = units[mask].sum()
+    if n_s <= 0:
+        return None
+    p0 = float(row.get("reference_rate", np.nan))
+    if not np.isfinite(p0):
+        p0 = float(row["expected_returns"]) / float(row["n"]) if row["n"] else 0.0
+    rate = np.full(int(mask.sum()), np.nan)
+    first = None
+    for k, m in zip(kept, masks):
+        if m is None:
+            continue
+        inter = units[mask & m].sum()
+        if inter <= 0 or inter < NESTED * min(n_s, units[m].sum()):
+            continue
+        sub = m[mask]
+        fill = sub & np.isnan(rate)
+        rate[fill] = float(k["return_rate"])
+        first = first or f"{k['dimension']}: {k['segment']}"
+    if first is None:
+        return None
+    r = np.where(np.isnan(rate), p0, rate)
+    residual = returned[mask].sum() - (units[mask] * r).sum()
+    excess = float(row["excess_returns"])
+    share = residual / excess if excess > 0 else 0.0
+    return (first, float(share)) if share < EXPLAINED_SHARE else None
+
+
+def build_fix_list(prepared: Prepared, segments: pd.DataFrame, pairs: pd.DataFrame | None = None, *,
+                   returns: pd.DataFrame, q: float = 0.10, max_rows: int = MAX_ROWS) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rank gated segments and pairs into the fix list (see module docstring).
+
+    Returns (fix_list, dropped): fix_list with FIX_COLUMNS; dropped = candidates left out as slices of a
+    listed segment, with columns dimension, segment, explained_by, residual_share.
+    """
+    if max_rows < 1:
+        raise ValueError("max_rows must be at least 1.")
+    frames = [segments]
+    if pairs is not None and len(pairs):
+        frames.append(pairs)
+    cand = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else segments.copy()
+    empty = pd.DataFrame({c: pd.Series(dtype=object) for c in FIX_COLUMNS})
+    dropped_cols = ["dimension", "segment", "explained_by", "residual_share"]
+    if cand.empty:
+        return empty, pd.DataFrame(columns=dropped_cols)
+    gated = (cand["q_value"].astype("float64") <= q) & (cand["priority_score"].astype("float64") > 0)
+    gated &= cand["segment"] != NOT_SET
+    if "reference" in cand.columns and cand["reference"].astype("string").str.startswith("category:").fillna(False).any():
+        gated &= cand["dimension"] != "category"
+    cand = cand[gated.to_numpy()].sort_values("priority_score", ascending=False, kind="stable")
+
+    lines = mature_frames(prepared)[0]
+    units = lines["quantity"].to_numpy(dtype="float64")
+    returned = lines["returned_units"].to_numpy(dtype="float64")
+    codes: dict[str, tuple[np.ndarray, pd.Index]] = {}
+    kept, dropped, masks = [], [], []
+    for _, row in cand.iterrows():
+        if len(kept) >= max_rows:
+            break
+        dim = row["dimension"]
+        mask = None
+        if dim != "combination":
+            if dim not in codes:
+                codes[dim] = pd.factorize(_keys(lines[dim]), sort=False)
+            c, uniq = codes[dim]
+            mask = c == uniq.get_indexer([row["segment"]])[0]
+            explained = _explained_by(row, mask, kept, masks, units, returned)
+            if explained is not None:
+                dropped.append({"dimension": dim, "segment": row["segment"], "explained_by": explained[0],
+                                "residual_share": explained[1]})
+                continue
+        kept.append(row)
+        masks.append(mask)
+    if not kept:
+        return empty, pd.DataFrame(dropped, columns=dropped_cols)
+    out_rows = []
+    for rank, row in enumerate(kept, start=1):
+        rr = _returns_for(prepared, returns, row)
+        mix = reason_mix(rr)
+        refund, exchange = _resolution_shares(rr)
+        top = dominant_reason(mix)
+        comments = example_comments(rr, top)
+        top3 = [f"{reason_label(k)} ({v:.0%})" for k, v in list(mix.items())[:3]]
+        out_rows.append({
+            "rank": rank, "dimension": row["dimension"], "segment": row["segment"], "label": row.get("label", row["segment"]),
+            "n": int(row["n"]), "returned": int(row["returned"]), "return_rate": float(row["return_rate"]),
+            "baseline_rate": float(row["baseline_rate"]), "ci_low": float(row["ci_low"]), "ci_high": float(row["ci_high"]),
+            "shrunk_rate": float(row["shrunk_rate"]), "excess_returns": float(row["excess_returns"]),
+            "excess_cost": float(row["excess_cost"]), "conservative_excess_cost": float(row["conservative_excess_cost"]),
+            "priority_score": float(row["priority_score"]), "q_value": float(row["q_value"]),
+            "why": why_sentence(row, mix, refund, comments),
+            "suggested_action": suggested_action(mix, refund, row["dimension"], row["segment"]),
+            "top_reason": top, "top_reasons": top3, "reason_mix": mix, "refund_share": refund,
+            "exchange_share": exchange, "example_comments": comments,
+            "reference": row.get("reference") if row["dimension"] != "combination" else "parts",
+        })
+    return pd.DataFrame(out_rows, columns=FIX_COLUMNS), pd.DataFrame(dropped, columns=dropped_cols)
