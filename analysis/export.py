@@ -1,0 +1,232 @@
+"""Excel, CSV and JSON exports of an Analysis.
+
+Every text cell of every spreadsheet export goes through escape_cell(): a value starting with
+= + - @ TAB or CR gets a leading apostrophe, so a spreadsheet never runs it as a formula (OWASP,
+"CSV Injection"). Text is written with xlsxwriter's write_string (never write(), which would turn
+"=..." into a formula). JSON is data for programs, not a spreadsheet, so it is not escaped.
+"""
+from __future__ import annotations
+
+import io
+import json
+import math
+
+import numpy as np
+import pandas as pd
+
+from analysis.engine import Analysis
+from analysis.metrics import METRICS
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+FIX_SHEET_COLUMNS = [
+    ("rank", "Rank", "int"), ("dimension", "Dimension", "text"), ("label", "Segment", "text"),
+    ("return_rate", "Return rate", "pct"), ("baseline_rate", "Compared with", "pct"),
+    ("ci_low", "Rate CI low", "pct"), ("ci_high", "Rate CI high", "pct"),
+    ("excess_returns", "Excess returns", "num"), ("excess_cost", "Excess cost", "money"),
+    ("conservative_excess_cost", "Excess cost (at least)", "money"), ("q_value", "q-value", "p"),
+    ("why", "Why", "text"), ("suggested_action", "Suggested action", "text"), ("top_reasons", "Top reasons", "text"),
+    ("refund_share", "Refunded", "pct"), ("exchange_share", "Exchanged", "pct"),
+    ("example_comments", "Example comments", "text"), ("brief", "Guidance brief", "text"),
+]
+SEGMENT_SHEET_COLUMNS = [
+    ("dimension", "Dimension", "text"), ("label", "Segment", "text"), ("basis", "Basis", "text"), ("n", "Units", "int"),
+    ("returned", "Returned", "int"), ("return_rate", "Return rate", "pct"), ("baseline_rate", "Rest rate", "pct"),
+    ("reference", "Compared with", "text"), ("ci_low", "CI low", "pct"), ("ci_high", "CI high", "pct"),
+    ("diff", "Difference", "pct"), ("diff_low", "Diff. CI low", "pct"), ("diff_high", "Diff. CI high", "pct"),
+    ("p_value", "p (higher)", "p"), ("q_value", "q (higher)", "p"), ("p_lower", "p (lower)", "p"),
+    ("q_lower", "q (lower)", "p"), ("verdict", "Verdict", "text"), ("shrunk_rate", "Shrunk rate", "pct"),
+    ("expected_returns", "Expected returns", "num"), ("excess_returns", "Excess returns", "num"),
+    ("excess_cost", "Excess cost", "money"), ("conservative_excess", "Excess (at least)", "num"),
+    ("priority_score", "Priority score", "money"), ("top_reason", "Top reason", "text"), ("test", "Test", "text"),
+    ("deff", "Design effect", "num"), ("order_return_rate", "Order return rate", "pct"),
+]
+METHOD_ROWS = [
+    ("Return rate", "Returned units / units sold, counting only orders whose return window has closed (mature orders)."),
+    ("Compared with", "The rest of the population (all other units), or for collections/products/sizes the rest of "
+                      "their category, or for item pairs what the two items return when bought without each other."),
+    ("Design effect", "Units of one order tend to be returned together, so counts are divided by the Rao-Scott "
+                      "design effect (from per-order sums) before testing: the evidence is worth fewer independent units."),
+    ("p (higher) / test", "One-sided test that the segment returns more than the rest: pooled two-proportion z-test on the "
+                          "effective counts; for small segments (an expected cell below 5) Fisher's exact test on orders."),
+    ("q-value", "Benjamini-Hochberg false discovery rate within a dimension (pairs are their own family). A segment "
+                "is 'clearly higher' when q <= 0.10: at most about 1 in 10 such findings is expected to be noise."),
+    ("Verdict", "clearly higher (q <= 0.10); higher (borderline) (p < 0.05 but not after the q correction); within "
+                "noise; clearly lower (the one-sided 'lower' test has q <= 0.10)."),
+    ("CI low / high", "95% Wilson interval of the return rate on the effective counts."),
+    ("Diff. CI", "95% Newcombe hybrid-score interval of the difference segment minus rest."),
+    ("Shrunk rate", "Empirical-Bayes estimate: the rate pulled towards the typical rate of the dimension, more so for "
+                    "small segments (beta-binomial prior fitted by weighted moments)."),
+    ("Expected / excess returns", "Expected = units x rate of the comparison population; excess = returned - expected."),
+    ("Excess cost", "Excess returns x cost per returned unit. 'At least' uses the one-sided 95% lower bound of the rate."),
+    ("Priority score", "Shrunk excess returns x cost per return, counted only for segments that pass the q-value gate; "
+                       "the fix list is sorted by it."),
+    ("Fix list de-duplication", "A segment that sits inside a listed one (a product of a listed collection) and whose "
+                                "extra returns are mostly explained by it is left out."),
+    ("Item pairs", "Orders holding both items; tested with a logistic interaction on the four basket cells (neither / "
+                   "A only / B only / both), stratified by basket size (2, 3, 4-5, 6+ units)."),
+    ("Simpson check", "Collections compared within each customer intent / channel (Cochran-Mantel-Haenszel); flags "
+                      "where the overall verdict and the within-group verdict disagree."),
+    ("Cost per return", "Your figure, or the average returned value per returned unit plus a handling cost."),
+]
+
+
+def escape_cell(value: object) -> object:
+    """Neutralise spreadsheet formula injection in one cell value (OWASP CSV Injection guidance).
+
+    Strings starting with = + - @ TAB or CR get a leading apostrophe; other values are returned as is.
+
+    >>> escape_cell("=HYPERLINK(\\"http://x\\")")
+    '\\'=HYPERLINK("http://x")'
+    >>> escape_cell("Linen Shirts"), escape_cell(3)
+    ('Linen Shirts', 3)
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def _text(v: object) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
+        return ""
+    if isinstance(v, dict):
+        return "; ".join(f"{k}: {float(x):.0%}" for k, x in v.items())
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return " | ".join(str(x) for x in v)
+    return str(v)
+
+
+def _num(v: object) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def _write_table(wb, ws, df: pd.DataFrame, spec: list[tuple[str, str, str]], formats: dict, *, freeze: bool = True) -> None:
+    cols = [(c, h, k) for c, h, k in spec if c in df.columns]
+    for j, (_, header, _) in enumerate(cols):
+        ws.write_string(0, j, escape_cell(header), formats["header"])
+    widths = [len(h) + 2 for _, h, _ in cols]
+    for i, row in enumerate(df[[c for c, _, _ in cols]].itertuples(index=False, name=None), start=1):
+        for j, ((_, _, kind), v) in enumerate(zip(cols, row)):
+            if kind == "text":
+                t = escape_cell(_text(v))
+                ws.write_string(i, j, t, formats["wrap"] if len(t) > 60 else formats["text"])
+                widths[j] = max(widths[j], min(len(t), 60))
+            else:
+                f = _num(v)
+                if f is None:
+                    ws.write_blank(i, j, None)
+                else:
+                    ws.write_number(i, j, f, formats[kind])
+                widths[j] = max(widths[j], 12)
+    for j, w in enumerate(widths):
+        ws.set_column(j, j, min(max(w, 8), 60))
+    if freeze:
+        ws.freeze_panes(1, 0)
+    if len(df) and cols:
+        ws.autofilter(0, 0, len(df), len(cols) - 1)
+
+
+def _generic_spec(df: pd.DataFrame) -> list[tuple[str, str, str]]:
+    spec = []
+    for c in df.columns:
+        kind = "num" if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]) else "text"
+        if kind == "num" and any(t in str(c) for t in ("rate", "share")):
+            kind = "pct"
+        spec.append((c, str(c), kind))
+    return spec
+
+
+def fixlist_xlsx(analysis: Analysis, extra_sheets: dict[str, pd.DataFrame] | None = None, currency: str = "") -> bytes:
+    """The fix list workbook: "Fix list", "Summary", "Segments", "Method", plus extra_sheets
+    (name -> DataFrame, e.g. Interventions, Reasons, Exchanges), all text formula-escaped.
+    """
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "nan_inf_to_errors": False})
+    money = f'"{currency}"#,##0' if currency else "#,##0"
+    formats = {
+        "header": wb.add_format({"bold": True, "bg_color": "#E8EEF4", "text_wrap": True, "valign": "top", "border": 1}),
+        "text": wb.add_format({"valign": "top"}),
+        "wrap": wb.add_format({"text_wrap": True, "valign": "top"}),
+        "pct": wb.add_format({"num_format": "0.0%", "valign": "top"}),
+        "money": wb.add_format({"num_format": money, "valign": "top"}),
+        "num": wb.add_format({"num_format": "#,##0.0", "valign": "top"}),
+        "int": wb.add_format({"num_format": "#,##0", "valign": "top"}),
+        "p": wb.add_format({"num_format": "0.0000", "valign": "top"}),
+    }
+    _write_table(wb, wb.add_worksheet("Fix list"), analysis.fix_list, FIX_SHEET_COLUMNS, formats)
+
+    ws = wb.add_worksheet("Summary")
+    ws.write_string(0, 0, "Metric", formats["header"])
+    ws.write_string(0, 1, "Value", formats["header"])
+    ws.write_string(0, 2, "Definition", formats["header"])
+    r = 1
+    for key, value in analysis.totals.items():
+        m = METRICS.get(key)
+        ws.write_string(r, 0, escape_cell(m.label if m else key), formats["text"])
+        f = _num(value) if not isinstance(value, str) else None
+        kind = {"percent": "pct", "currency": "money", "count": "int"}.get(m.format if m else "", "num")
+        if f is not None:
+            ws.write_number(r, 1, f, formats[kind])
+        else:
+            ws.write_string(r, 1, escape_cell(_text(value)), formats["text"])
+        ws.write_string(r, 2, escape_cell(m.definition if m else ""), formats["wrap"])
+        r += 1
+    ws.write_string(r, 0, "Cost per returned unit", formats["text"])
+    ws.write_number(r, 1, float(analysis.cost_per_return), formats["money"])
+    for note in analysis.notes:
+        r += 1
+        ws.write_string(r, 0, "Note", formats["text"])
+        ws.write_string(r, 2, escape_cell(_text(note)), formats["wrap"])
+    ws.set_column(0, 0, 38)
+    ws.set_column(1, 1, 16)
+    ws.set_column(2, 2, 90)
+    ws.freeze_panes(1, 0)
+
+    _write_table(wb, wb.add_worksheet("Segments"), analysis.segments, SEGMENT_SHEET_COLUMNS, formats)
+
+    ws = wb.add_worksheet("Method")
+    ws.write_string(0, 0, "Column / test", formats["header"])
+    ws.write_string(0, 1, "What it means", formats["header"])
+    for i, (k, v) in enumerate(METHOD_ROWS, start=1):
+        ws.write_string(i, 0, escape_cell(k), formats["text"])
+        ws.write_string(i, 1, escape_cell(v), formats["wrap"])
+    ws.set_column(0, 0, 28)
+    ws.set_column(1, 1, 110)
+
+    used = {"Fix list", "Summary", "Segments", "Method"}
+    for name, df in (extra_sheets or {}).items():
+        sheet = _sheet_name(str(name), used)
+        _write_table(wb, wb.add_worksheet(sheet), df, _generic_spec(df), formats)
+    wb.close()
+    return buf.getvalue()
+
+
+def _sheet_name(name: str, used: set) -> str:
+    clean = "".join("_" if ch in "[]:*?/\\" else ch for ch in name).strip("'")[:31] or "Sheet"
+    base, k = clean, 2
+    while clean.lower() in {u.lower() for u in used}:
+        suffix = f" ({k})"
+        clean = base[: 31 - len(suffix)] + suffix
+        k += 1
+    used.add(clean)
+    return clean
+
+
+def fixlist_csv(analysis: Analysis) -> bytes:
+    """The fix list as UTF-8 CSV (with BOM so spreadsheet apps detect the encoding); text escaped."""
+    fl = analysis.fix_list
+    cols = [(c, h, k) for c, h, k in FIX_SHEET_COLUMNS if c in fl.columns]
+    out = pd.DataFrame({h: ([escape_cell(_text(v)) for v in fl[c]] if k == "text" else [_num(v) for v in fl[c]])
+                        for c, h, k in cols})
+    return out.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+
+
+def to_json(analysis: Analysis) -> str:
+    """Analysis.to_json_dict() as JSON text (NaN -> null; strict JSON, no NaN literals)."""
+    return json.dumps(analysis.to_json_dict(), allow_nan=False, ensure_ascii=False, indent=1, default=str)
