@@ -156,7 +156,6 @@ def prepare(dataset: Dataset, window_days: int | None = None) -> Prepared:
             store_credit_units=np.where(rets["resolution_category"] == "store_credit", rets["quantity"], 0),
         )
         agg = r.groupby(["order_id", "sku"], sort=False).agg(
-            refund_amount=("refund_amount", lambda s: s.sum(min_count=1)),
             refund_units=("refund_units", "sum"),
             exchange_units=("exchange_units", "sum"),
             store_credit_units=("store_credit_units", "sum"),
@@ -165,6 +164,7 @@ def prepare(dataset: Dataset, window_days: int | None = None) -> Prepared:
         dom = (r.groupby(["order_id", "sku", "reason_category"], sort=False)["quantity"].sum()
                .reset_index().sort_values("quantity", ascending=False)
                .drop_duplicates(["order_id", "sku"]).set_index(["order_id", "sku"])["reason_category"])
+        agg["refund_amount"] = r.groupby(["order_id", "sku"], sort=False)["refund_amount"].sum(min_count=1)
         agg["reason_category"] = dom
         lines = lines.merge(agg, how="left", left_on=["order_id", "sku"], right_index=True)
         share = (lines["returned_units"] / lines["all_units"]).where(lines["all_units"] > 0, 0.0).fillna(0.0)
@@ -228,7 +228,8 @@ def prepare(dataset: Dataset, window_days: int | None = None) -> Prepared:
             cutoff = lines["order_date"].max()
     lines["month"] = lines["order_date"].dt.to_period("M").dt.start_time
 
-    o = lines.groupby("order_id", sort=False).agg(
+    g = lines.groupby("order_id", sort=False)
+    o = g.agg(
         order_date=("order_date", "first"),
         customer_id=("customer_id", "first"),
         channel=("channel", "first"),
@@ -239,11 +240,13 @@ def prepare(dataset: Dataset, window_days: int | None = None) -> Prepared:
         lines=("sku", "size"),
         n_collections=("collection", "nunique"),
         returned_units=("returned_units", "sum"),
-        order_value=("line_value", lambda s: s.sum(min_count=1)),
-        returned_value=("returned_value", lambda s: s.sum(min_count=1)),
         mature=("mature", "first"),
         month=("month", "first"),
-    ).reset_index()
+    )
+    # min_count=1 keeps "no prices at all" as missing rather than 0
+    o["order_value"] = g["line_value"].sum(min_count=1)
+    o["returned_value"] = g["returned_value"].sum(min_count=1)
+    o = o.reset_index()
     o["any_return"] = o["returned_units"] > 0
     immature_orders = int((~o["mature"]).sum())
     immature_lines = int((~lines["mature"]).sum())

@@ -1,0 +1,85 @@
+"""Combinations: pairs bought together that return more than their parts would suggest."""
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from analysis.fixlist import suggested_action
+from analysis.pairs import pair_table
+from dashboard import ui
+
+ctx = ui.require_data()
+st.title("Items bought together")
+st.caption("A pair is judged on the orders that contain both: does the pair return more than its two parts would on "
+           "their own (interaction on the order level, adjusted for basket size)? Pairs need at least 30 orders "
+           "together and 5 expected returns before they are tested; tests control the false-discovery rate at 10%.")
+
+levels = [lv for lv in ("collection", "product") if ctx.prepared.has(lv)]
+level = st.segmented_control("Pairs of", levels, default=levels[0] if levels else None, key="cb_level",
+                             format_func=lambda s: {"collection": "Collections", "product": "Products"}[s])
+if not level:
+    ui.missing("Pairs", "a collection column (or a catalog file)")
+    st.stop()
+an = ctx.analysis
+pairs = an.pairs
+if "level" in pairs.columns and (pairs["level"] == level).any():
+    pairs = pairs[pairs["level"] == level]
+else:
+    pairs = ctx.cached("pairs_level", lambda p, lv, cost: pair_table(p, lv, cost_per_return=cost), level,
+                       an.cost_per_return)
+if pairs.empty:
+    st.info("No pairs were bought together often enough to compare.")
+    st.stop()
+
+gated = pairs[pairs["gate_support"].astype(bool)] if "gate_support" in pairs else pairs
+c = st.columns(3)
+c[0].metric("Pairs seen together", ui.num(len(pairs)))
+c[1].metric("With enough volume to test", ui.num(len(gated)))
+worse = gated[gated["direction"] == "higher"] if "direction" in gated else gated.iloc[0:0]
+c[2].metric("Return more than their parts", ui.num(len(worse)))
+
+# ---- heatmap of collection pairs: order return rate of orders containing both (gated pairs bold)
+if level == "collection":
+    items = sorted(set(pairs["item_a"]) | set(pairs["item_b"]))
+    if len(items) <= 40:
+        m = pd.DataFrame(np.nan, index=items, columns=items)
+        txt = pd.DataFrame("", index=items, columns=items)
+        for _, r in pairs.iterrows():
+            val = r["return_rate"]
+            m.loc[r["item_a"], r["item_b"]] = m.loc[r["item_b"], r["item_a"]] = val
+            t = f"{val:.0%}" + ("*" if r.get("direction") == "higher" else "")
+            txt.loc[r["item_a"], r["item_b"]] = txt.loc[r["item_b"], r["item_a"]] = t
+        fig = go.Figure(go.Heatmap(z=m.values, x=items, y=items, text=txt.values, texttemplate="%{text}",
+                                   colorscale="OrRd", colorbar=dict(title="Units returned", tickformat=".0%"),
+                                   hovertemplate="%{y} + %{x}<br>%{z:.1%} of units returned<extra></extra>"))
+        fig.update_layout(title="Share of units returned in orders containing both collections (* = returns more than "
+                                "its parts)", height=max(420, 26 * len(items) + 160), margin=dict(l=10, r=10, t=60, b=10))
+        st.plotly_chart(fig, key="cb_heatmap")
+
+st.subheader("Pairs that return more than their parts")
+if worse.empty:
+    st.success("No pair returns significantly more than its parts once basket size and chance are allowed for.")
+else:
+    show = worse.copy()
+    show["What to do"] = [suggested_action({str(r): 1.0} if isinstance(r, str) else {}, float("nan"), "combination", s)
+                          for r, s in zip(show.get("top_reason", [None] * len(show)), show["segment"])]
+    cols = [c for c in ["segment", "orders", "support", "lift", "return_rate", "expected_order_rate",
+                        "order_return_rate", "interaction_log_or", "q_value", "excess_cost", "top_reason",
+                        "What to do"] if c in show.columns]
+    st.dataframe(show[cols], hide_index=True, key="cb_worse", column_config={
+        "segment": "Pair", "orders": st.column_config.NumberColumn("Orders together", format="localized"),
+        "support": st.column_config.NumberColumn("Support", format="percent", help="Share of all orders with both"),
+        "lift": st.column_config.NumberColumn("Co-purchase lift", format="%.2f",
+                                              help=">1: bought together more often than chance"),
+        "return_rate": st.column_config.NumberColumn("Units returned", format="percent"),
+        "order_return_rate": st.column_config.NumberColumn("Orders with a return", format="percent"),
+        "expected_order_rate": st.column_config.NumberColumn("Expected from parts", format="percent"),
+        "interaction_log_or": st.column_config.NumberColumn("Interaction (log OR)", format="%.2f"),
+        "q_value": st.column_config.NumberColumn("q (FDR)", format="%.4f"),
+        "excess_cost": st.column_config.NumberColumn("Excess cost", format="localized"),
+        "top_reason": "Top reason"})
+
+with st.expander("All tested pairs"):
+    cols = [c for c in ["segment", "orders", "support", "lift", "return_rate", "verdict", "p_value", "q_value"]
+            if c in gated.columns]
+    st.dataframe(gated[cols], hide_index=True, key="cb_all")

@@ -1,0 +1,44 @@
+"""Intents: order-level return rates for single item, bracketing, multi-item and full-refresh orders."""
+import plotly.express as px
+import streamlit as st
+
+from analysis.intents import bracketing_story, intent_mix
+from analysis.prepare import INTENT_LABELS
+from dashboard import ui
+
+ctx = ui.require_data()
+st.title("Customer intents")
+st.caption("Intent is a property of the whole order, so orders are the unit of analysis here: single item (one unit), "
+           "bracketing (the same product in two or more sizes), full refresh (items from three or more collections), "
+           "multi-item (the rest). Rates are the share of units returned.")
+ui.dimension_view(ctx, "intent", key="int")
+
+st.subheader("Intent mix by collection")
+mix = ctx.cached("intent_mix", intent_mix)
+if mix.empty:
+    ui.missing("Intent mix by collection", "a collection column")
+else:
+    show = mix.rename(columns=INTENT_LABELS)
+    fig = px.imshow(show, text_auto=".0%", color_continuous_scale="Blues", aspect="auto",
+                    labels=dict(x="Intent", y="Collection", color="Share of units"))
+    fig.update_layout(title="Share of each collection's units bought under each intent", height=max(320, 30 * len(show) + 120),
+                      coloraxis_colorbar_tickformat=".0%", margin=dict(l=10, r=10, t=50, b=40))
+    st.plotly_chart(fig, key="int_mix")
+
+st.subheader("The bracketing story")
+bs = ctx.cached("bracketing", bracketing_story)
+if not ctx.prepared.has("size") and not ctx.prepared.has("product_name"):
+    ui.missing("Bracketing", "a size/variant column or product names")
+else:
+    c = st.columns(4)
+    c[0].metric("Bracketing orders", ui.num(bs.bracketing_orders), help="Orders with one product in several sizes")
+    c[1].metric("Share of orders", ui.pct(bs.share_of_orders))
+    c[2].metric("Sizes ordered (average)", "–" if bs.avg_variants != bs.avg_variants else f"{bs.avg_variants:.1f}")
+    c[3].metric("Units kept", ui.pct(bs.kept_share), help="Share of units in bracketing orders that were not returned")
+    if len(bs.top_products):
+        st.dataframe(bs.top_products, hide_index=True, key="int_top_bracketed",
+                     column_config={"product": "Product", "orders": st.column_config.NumberColumn("Bracketing orders"),
+                                    "units": "Units", "returned": "Returned",
+                                    "kept_share": st.column_config.NumberColumn("Kept", format="percent")})
+        st.caption("Products most often ordered in several sizes: clearer size advice on these pages lets customers "
+                   "order one size instead of two.")

@@ -1,0 +1,48 @@
+"""AppTest helpers: run a page of the real app with a chosen dataset in session state."""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import session as S
+
+APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+
+PAGES = ["pages/overview.py", "pages/collections.py", "pages/intents.py", "pages/combinations.py",
+         "pages/journeys.py", "pages/reasons.py", "pages/trends.py", "pages/fixlist.py", "pages/interventions.py",
+         "pages/upload.py"]
+
+
+@pytest.fixture(autouse=True)
+def _state_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("RI_STATE_DIR", str(tmp_path / "state"))
+
+
+def upload_spec(files: dict[str, tuple[bytes, str]], mapping_json: str = "", name: str = "test upload"):
+    """files: name -> (bytes, role). Returns (spec, contents) to put in session state."""
+    refs, contents = [], {}
+    for fname, (data, role) in files.items():
+        h = hashlib.sha256(data).hexdigest()
+        contents[h] = data
+        refs.append(S.UploadedRef(name=fname, sha256=h, role=role, sheet=None))
+    return S.DatasetSpec(kind="upload", files=tuple(refs), mapping_json=mapping_json, name=name), contents
+
+
+def run_page(page: str, spec=None, contents=None, timeout: float = 120) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=timeout)
+    if spec is not None:
+        at.session_state[S.DATASET_SPEC] = spec
+        at.session_state[S.UPLOAD_BYTES] = contents or {}
+    at.switch_page(page)
+    at.run()
+    return at
+
+
+def assert_clean(at: AppTest, page: str) -> None:
+    assert not at.exception, f"{page}: exception element {[e.value for e in at.exception]}"
+    errors = [e.value for e in at.error]
+    assert not errors, f"{page}: error elements {errors}"
