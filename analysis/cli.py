@@ -1,0 +1,203 @@
+"""Command line: `python -m analysis report ...` and `python -m analysis demo --out DIR`.
+
+report reads files exactly as the dashboard does (data.ingest.load_dataset with SourceFile(name,
+bytes, role)), runs analysis.engine.analyse, prints a short plain summary (totals and the top 5 of the
+fix list) and optionally writes the fix list (.xlsx or .csv) and a JSON summary.
+Bad input exits with status 2 and one readable paragraph (title, then every problem with its file,
+column, examples and fix) - never a traceback. Unexpected errors exit with status 1 and one line
+(add --debug to see the traceback).
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from data.errors import InputError, RIError
+
+ROLES = ("orders", "returns", "transactions", "catalog", "interventions")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m analysis", description="Returns Intelligence: returns analysis from the command line.")
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("report", help="Analyse order and return exports and write the fix list.")
+    r.add_argument("--orders", action="append", default=[], metavar="F", help="Orders export (CSV/XLSX); repeatable.")
+    r.add_argument("--returns", action="append", default=[], metavar="F", help="Returns export (CSV/TSV/XLSX); repeatable.")
+    r.add_argument("--transactions", action="append", default=[], metavar="F",
+                   help="Signed transactions export (sales and returns in one table, e.g. ERP/POS).")
+    r.add_argument("--catalog", action="append", default=[], metavar="F", help="Product catalog (optional).")
+    r.add_argument("--mapping", metavar="F.json", help="Column mapping saved from the dashboard (optional).")
+    r.add_argument("--interventions", metavar="F", help="Log of guidance changes to evaluate (optional).")
+    r.add_argument("--cost-per-return", type=float, default=None, metavar="X",
+                   help="Cost of one returned unit (default: average returned value per unit + 8 handling).")
+    r.add_argument("--window-days", type=int, default=None, metavar="N",
+                   help="Return window in days (default: estimated from the data).")
+    r.add_argument("--out", metavar="fixlist.xlsx|fixlist.csv", help="Write the fix list (Excel workbook or CSV).")
+    r.add_argument("--json", metavar="summary.json", help="Write totals, segments and fix list as JSON.")
+    r.add_argument("--debug", action="store_true", help="Show tracebacks of unexpected errors.")
+    d = sub.add_parser("demo", help="Write the demo exports (orders, returns, catalog, interventions) to a folder.")
+    d.add_argument("--out", required=True, metavar="DIR")
+    d.add_argument("--seed", type=int, default=7)
+    d.add_argument("--orders", type=int, default=3000, dest="n_orders", metavar="N")
+    return p
+
+
+def _input_error(title: str, message: str, problems=()) -> InputError:
+    from data.errors import Problem
+
+    return InputError(title, message, [Problem(**p) if isinstance(p, dict) else p for p in problems])
+
+
+def _read_sources(args) -> list:
+    from data.ingest import SourceFile
+
+    files, missing = [], []
+    for role in ROLES:
+        values = getattr(args, role)
+        for path in ([values] if isinstance(values, str) else values or []):
+            f = Path(path)
+            if not f.is_file():
+                missing.append({"file": str(path), "title": "File not found", "message": f"No file at '{path}'.",
+                                "fix": "Check the path and the spelling."})
+                continue
+            files.append(SourceFile(f.name, f.read_bytes(), role))
+    if missing:
+        raise _input_error("File not found", "Some files given on the command line do not exist.", missing)
+    if not any(sf.role in ("orders", "transactions") for sf in files):
+        raise _input_error("No orders", "Give an orders export (--orders) or a transactions export (--transactions).",
+                           [{"file": "(command line)", "title": "No orders",
+                             "message": "Return rates need the orders (or signed transactions) the returns came from.",
+                             "fix": "Add --orders orders.csv or --transactions transactions.csv."}])
+    return files
+
+
+def _print_error(exc: RIError) -> None:
+    lines = [f"Error: {exc.title}. {exc.message}"]
+    for p in exc.problems:
+        lines.append("  - " + p.text())
+    print("\n".join(lines), file=sys.stderr)
+
+
+def _pct(v) -> str:
+    return "n/a" if v is None or pd.isna(v) else f"{float(v):.1%}"
+
+
+def _summary_text(analysis, dataset_name: str) -> str:
+    t = analysis.totals
+    out = [
+        f"Returns Intelligence report - {dataset_name}",
+        f"Period {t.get('date_from')} to {t.get('date_to')} (mature orders; return window {t['window_days']} days; "
+        f"{t['immature_orders_excluded']:,} recent orders excluded)",
+        f"Orders {t['orders']:,} | units sold {t['units_sold']:,} | units returned {t['units_returned']:,}",
+        f"Unit return rate {_pct(t['unit_return_rate'])} | order return rate {_pct(t['order_return_rate'])} | "
+        f"refunded {_pct(t['refund_share'])} | exchanged {_pct(t['exchange_share'])}",
+        f"Rows not used {t['rejected_rows']:,} (of which unmatched returns {t['unmatched_returns']:,}); "
+        f"cost per returned unit {analysis.cost_per_return:,.2f}",
+        "",
+    ]
+    fl = analysis.fix_list
+    if fl.empty:
+        out.append("Fix list: no segment returns clearly more than comparable items (q <= "
+                   f"{analysis.settings.q:g}).")
+    else:
+        out.append(f"Fix list (top {min(5, len(fl))} of {len(fl)}):")
+        for _, r in fl.head(5).iterrows():
+            out.append(f" {int(r['rank'])}. [{r['dimension']}] {r['label']}: {r['why']}")
+            out.append(f"    excess returns {r['excess_returns']:,.0f}, excess cost {r['excess_cost']:,.0f} "
+                       f"(at least {r['conservative_excess_cost']:,.0f}); action: {r['suggested_action']}")
+    return "\n".join(out)
+
+
+def _interventions(prepared, dataset, args) -> tuple[str | None, list[dict]]:
+    if not args.interventions:
+        return None, []
+    unavailable = "Interventions: evaluation is not available in this version."
+    if importlib.util.find_spec("analysis.interventions") is None:
+        return unavailable, []
+    fn = getattr(importlib.import_module("analysis.interventions"), "evaluate_all", None)
+    if fn is None:
+        return unavailable, []
+    results = fn(prepared, dataset.interventions)
+    if not results:
+        return "Interventions: the file holds no usable interventions.", []
+    lines = ["Interventions:"]
+    for r in results:
+        start = r.get("start_date")
+        start = pd.Timestamp(start).date().isoformat() if start is not None and not pd.isna(start) else "?"
+        lines.append(f" - [{r.get('dimension')}] {r.get('segment')} from {start}: "
+                     f"{_pct(r.get('rate_before'))} before, {_pct(r.get('rate_after'))} after; {r.get('verdict')}")
+    return "\n".join(lines), results
+
+
+def cmd_report(args) -> int:
+    from analysis.engine import Settings, analyse
+    from analysis.export import fixlist_csv, fixlist_xlsx, to_json
+    from analysis.prepare import prepare
+    from data.ingest import load_dataset
+
+    if args.out and Path(args.out).suffix.lower() not in (".xlsx", ".csv"):
+        raise _input_error("Unknown output type", f"--out must end in .xlsx or .csv (got '{args.out}').")
+    try:
+        settings = Settings(cost_per_return=args.cost_per_return, window_days=args.window_days)
+    except ValueError as exc:
+        raise _input_error("Bad setting", str(exc)) from None
+    mapping = None
+    if args.mapping:
+        from data.mapping import Mapping
+
+        mp = Path(args.mapping)
+        if not mp.is_file():
+            raise _input_error("File not found", f"No mapping file at '{args.mapping}'.")
+        mapping = Mapping.from_json(mp.read_text(encoding="utf-8"))
+    files = _read_sources(args)
+    dataset = load_dataset(files, mapping, name=", ".join(sf.name for sf in files))
+    prepared = prepare(dataset, window_days=args.window_days)
+    unmatched = len(dataset.unmatched_returns) if dataset.unmatched_returns is not None else 0
+    analysis = analyse(prepared, settings, unmatched_returns=unmatched, rejected_rows=dataset.rows_rejected)
+    print(_summary_text(analysis, dataset.name))
+    extra = {}
+    text, results = _interventions(prepared, dataset, args)
+    if text:
+        print()
+        print(text)
+    if results:
+        extra["Interventions"] = pd.DataFrame(results)
+    if args.out:
+        out = Path(args.out)
+        data = fixlist_xlsx(analysis, extra_sheets=extra or None) if out.suffix.lower() == ".xlsx" else fixlist_csv(analysis)
+        out.write_bytes(data)
+        print(f"\nFix list written to {out}")
+    if args.json:
+        Path(args.json).write_text(to_json(analysis), encoding="utf-8")
+        print(f"JSON summary written to {args.json}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from data.demo import write_demo_files
+
+    paths = write_demo_files(Path(args.out), seed=args.seed, n_orders=args.n_orders)
+    for key, path in paths.items():
+        print(f"{key}: {path}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "report":
+            return cmd_report(args)
+        return cmd_demo(args)
+    except RIError as exc:
+        _print_error(exc)
+        return 2
+    except Exception as exc:  # never a traceback for users; --debug shows it
+        if getattr(args, "debug", False):
+            raise
+        print(f"Unexpected error ({type(exc).__name__}): {exc}. Run again with --debug for details.", file=sys.stderr)
+        return 1
