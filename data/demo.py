@@ -163,7 +163,8 @@ PLANTED: tuple[PlantedEffect, ...] = (
                   "products look different from the videos.", _JOURNEY_EFFECT, "not_as_described"),
     PlantedEffect("combination", " + ".join(sorted((_DRESSES, _SANDALS))), "interaction",
                   "Orders holding both a Summer Dress and Sandals return more than either alone suggests "
-                  "(+10 pp on every unit of those orders; the outfit does not go together).", _PAIR_EFFECT, "colour_style"),
+                  "(+10 pp on every unit of those orders; the outfit does not go together).",
+                  _PAIR_EFFECT, "colour_style"),
     PlantedEffect("intent", "bracketing", "intent",
                   "Bracketing orders (one product in 2-3 sizes) keep one size and send the rest back: about half "
                   "of their bracketed units return (size too small / too large). size = bracketed units' rate "
@@ -231,28 +232,34 @@ _EFFECT_MIX: dict[str, dict[str, float]] = {
 
 # Raw texts on web/app/Instagram returns: Shopify codes, Shopify admin labels, free text, DE/FR.
 _REASON_TEXTS: dict[str, tuple[tuple[str, float], ...]] = {
-    "size_too_small": (("SIZE_TOO_SMALL", 2.0), ("Size too small", 2.0), ("Size was too small", 1.0), ("runs small", 1.5),
+    "size_too_small": (("SIZE_TOO_SMALL", 2.0), ("Size too small", 2.0), ("Size was too small", 1.0),
+                       ("runs small", 1.5),
                        ("Too tight", 1.0), ("Came up small, needed a size up", 0.6), ("Zu klein", 0.3),
                        ("Trop petit", 0.3)),
-    "size_too_large": (("SIZE_TOO_LARGE", 2.0), ("Size too large", 2.0), ("Size was too large", 1.0), ("runs large", 1.0),
+    "size_too_large": (("SIZE_TOO_LARGE", 2.0), ("Size too large", 2.0), ("Size was too large", 1.0),
+                       ("runs large", 1.0),
                        ("Too big", 1.0), ("Zu groß", 0.3), ("Trop grand", 0.3)),
     "fit_other": (("Didn't fit", 2.0), ("Poor fit", 1.0), ("Length not right", 0.7), ("Passform passt nicht", 0.2)),
     "not_as_described": (("NOT_AS_DESCRIBED", 1.5), ("Item not as described", 1.5), ("Not as described", 1.0),
                          ("colour looks different from the photo", 2.0), ("Looks different from the pictures", 1.0),
                          ("Nicht wie beschrieben", 0.3), ("Pas conforme à la description", 0.3)),
     "colour_style": (("COLOR", 1.0), ("STYLE", 1.0), ("Color", 0.5), ("Didn't like the colour", 2.0),
-                     ("Not my style", 1.0), ("Farbe gefällt mir nicht", 0.3), ("Couleur différente de la photo", 0.3)),
-    "quality": (("Poor quality", 2.0), ("Fabric feels cheap", 1.0), ("Material too thin", 1.0), ("Qualität enttäuschend", 0.2)),
+                     ("Not my style", 1.0), ("Farbe gefällt mir nicht", 0.3),
+                     ("Couleur différente de la photo", 0.3)),
+    "quality": (("Poor quality", 2.0), ("Fabric feels cheap", 1.0), ("Material too thin", 1.0),
+                ("Qualität enttäuschend", 0.2)),
     "defective": (("DEFECTIVE", 1.5), ("Damaged or defective", 1.0), ("arrived broken", 2.0),
                   ("Not working out of the box", 1.0), ("Defekt", 0.3)),
     "damaged_in_transit": (("Arrived damaged", 2.0), ("Damaged in transit", 1.5), ("Box crushed by the carrier", 1.0),
                            ("Transportschaden", 0.2)),
     "wrong_item": (("WRONG_ITEM", 1.0), ("Received the wrong item", 1.5), ("Wrong item sent", 1.5)),
-    "setup_confusion": (("couldn't connect to the app", 2.0), ("instructions unclear", 2.0), ("Couldn't set it up", 1.5),
+    "setup_confusion": (("couldn't connect to the app", 2.0), ("instructions unclear", 2.0),
+                        ("Couldn't set it up", 1.5),
                         ("couldn't work out how to assemble it", 0.7), ("Too complicated to install", 1.0),
                         ("Montage trop compliqué", 0.2)),
     "late_or_not_delivered": (("Arrived too late", 1.0), ("Missed delivery date", 1.0)),
-    "changed_mind": (("UNWANTED", 1.5), ("Changed my mind", 2.0), ("No longer needed", 1.0), ("Found a better price", 0.5),
+    "changed_mind": (("UNWANTED", 1.5), ("Changed my mind", 2.0), ("No longer needed", 1.0),
+                     ("Found a better price", 0.5),
                      ("Nicht mehr benötigt", 0.2)),
     "ordered_by_mistake": (("Ordered by mistake", 2.0), ("Commandé par erreur", 0.2)),
     "other": (("OTHER", 1.0), ("Other", 1.0), ("Gift, not for me", 0.5)),
@@ -359,7 +366,11 @@ def _choice_rows(rng: np.random.Generator, prob: np.ndarray) -> np.ndarray:
 def _gumbel_top(rng: np.random.Generator, logw: np.ndarray, k: int) -> np.ndarray:
     """Indices of k draws without replacement per row, weights exp(logw) (Gumbel-top-k trick)."""
     keys = logw + rng.gumbel(size=logw.shape)
-    return np.argsort(-keys, axis=1, kind="stable")[:, :k]
+    if k == 1:
+        return keys.argmax(axis=1)[:, None]
+    top = np.argpartition(-keys, k - 1, axis=1)[:, :k]
+    order = np.argsort(-np.take_along_axis(keys, top, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(top, order, axis=1)
 
 
 def _sample_sizes(rng: np.random.Generator, products: np.ndarray) -> np.ndarray:
@@ -596,8 +607,10 @@ def generate_frames(seed: int = 7, n_orders: int = 45_000, end_date: date = date
     l_coll = _CAT.prod_coll[lp]
     l_cat = _CAT.coll_cat[l_coll]
     l_mult = cust_mult[cust[lo]]
-    order_has = lambda ci: np.bincount(lo[l_coll == ci], minlength=n) > 0  # noqa: E731
-    pair_order = order_has(_coll_index(_DRESSES)) & order_has(_coll_index(_SANDALS))
+    def order_has(collection: str) -> np.ndarray:
+        return np.bincount(lo[l_coll == _coll_index(collection)], minlength=n) > 0
+
+    pair_order = order_has(_DRESSES) & order_has(_SANDALS)
     sources = ["base", _LINEN, _SMART, _HIKING, _TIKTOK, "pair"]
     comp = np.zeros((len(lo), len(sources)))
     if null:
@@ -694,7 +707,8 @@ def generate_frames(seed: int = 7, n_orders: int = 45_000, end_date: date = date
     step = np.where(r_cat == "size_too_small", 1, np.where(r_cat == "size_too_large", -1, 0))
     target = r_size + step
     sized = nsz > 1
-    p_exch = np.where(sized & (step != 0), 0.45, np.where(np.isin(r_cat, ["defective", "damaged_in_transit"]), 0.3, 0.06))
+    replace = np.isin(r_cat, ["defective", "damaged_in_transit"])  # same SKU sent again
+    p_exch = np.where(sized & (step != 0), 0.45, np.where(replace, 0.3, 0.06))
     p_exch = np.where((lb[rl] >= 0) | r_amazon, 0.0, p_exch)  # bracketing returns and FBA returns are refunds
     exch = (rng.random(len(rl)) < p_exch) & (target >= 0) & (target < nsz)
     exch_sku = np.where(exch, skus["sku"].to_numpy()[_CAT.sku_of[r_prod, np.clip(target, 0, nsz - 1)]], None)
@@ -908,7 +922,8 @@ def write_demo_files(directory: Path, seed: int = 7, n_orders: int = 3_000) -> d
         "Shipping Country": order_level("GB"),
         "Notes": "",
         "Cancelled at": "",
-        "Payment Method": order_level(np.where(rng.random(len(shop)) < 0.7, "Shopify Payments", "PayPal Express Checkout")),
+        "Payment Method": order_level(np.where(rng.random(len(shop)) < 0.7, "Shopify Payments",
+                                               "PayPal Express Checkout")),
         "Refunded Amount": order_level(_money(refunded_o)),
         "Vendor": RETAILER,
         "Id": order_level(shop["order_id"].str.slice(2).astype("int64") + 5_210_000_000_000),
