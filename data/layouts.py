@@ -74,8 +74,8 @@ def detect_layout(columns: Sequence[str], frame: pd.DataFrame | None = None, rol
         oid = next(c for c in cols if normalize_header(c) in ("order id", "amazon order id"))
         sug = {"order_id": oid, "sku": _col(cols, "sku"), "quantity": _col(cols, "quantity"),
                "return_date": _col(cols, "return-date"), "reason": _col(cols, "reason")}
-        for canon, src in (("return_id", "license-plate-number"), ("comment", "customer-comments"),
-                           ("resolution", "detailed-disposition")):
+        # detailed-disposition (SELLABLE, CUSTOMER_DAMAGED ...) is the unit's condition, not refund/exchange: unmapped
+        for canon, src in (("return_id", "license-plate-number"), ("comment", "customer-comments")):
             if _col(cols, src):
                 sug[canon] = _col(cols, src)
         return Layout("amazon_fba_returns", LAYOUT_LABELS["amazon_fba_returns"], "returns", sug)
