@@ -6,6 +6,7 @@ because the page renders sentences with st.markdown.
 """
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Mapping
 
@@ -124,7 +125,7 @@ def vs_rest_chart(rows: pd.DataFrame, *, segment_name: str, rest_name: str, titl
     fig.update_layout(barmode="group", bargap=0.25, bargroupgap=0.05)
     fig.update_yaxes(categoryorder="array", categoryarray=order)
     return _layout(fig, title=title, xaxis_title="Share of returned units (▲ over-represented, q ≤ 0.10)",
-                   n_rows=2 * len(d) // 1.3 if len(d) else 1)
+                   n_rows=int(1.6 * len(d)) or 1)
 
 
 def resolution_chart(res: pd.DataFrame, dimension: str, *, title: str, max_rows: int = 20) -> go.Figure:
@@ -133,7 +134,7 @@ def resolution_chart(res: pd.DataFrame, dimension: str, *, title: str, max_rows:
     d = res.head(max_rows).copy()
     known = (d["units"] - d["unknown"]).where(lambda s: s > 0)
     d["other_share"] = d["other"] / known
-    d["Segment"] = [ui.seg_label(dimension, s) for s in d["segment"]]
+    d["Segment"] = [plot_text(ui.seg_label(dimension, s)) for s in d["segment"]]
     order = list(d["Segment"])[::-1]
     fig = go.Figure()
     for col, share, name in (("refund", "refund_share", "Refund"), ("exchange", "exchange_share", "Exchange"),
@@ -172,7 +173,7 @@ def pairs_chart(t: pd.DataFrame, *, title: str, max_rows: int = 15) -> go.Figure
     d = t.sort_values("diff").head(max_rows).iloc[::-1]
     colors = [ui.COLORS["good"] if p else ui.COLORS["neutral"] for p in d["pairs_well"]]
     fig = go.Figure(go.Bar(
-        x=d["diff"], y=d["item"], orientation="h", marker_color=colors,
+        x=d["diff"], y=[plot_text(i) for i in d["item"]], orientation="h", marker_color=colors,
         error_x=dict(type="data", symmetric=False, array=d["diff_high"] - d["diff"],
                      arrayminus=d["diff"] - d["diff_low"], color="#555", thickness=1.2),
         customdata=list(zip(d["rate_with"], d["rate_without"], d["orders_with"], d["q_value"])),
@@ -240,9 +241,13 @@ def current_overrides() -> dict[str, str]:
 
 def valid_overrides(overrides: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
     """Split overrides into usable ones (category is a CATEGORIES key) and the raw reasons that are not."""
-    good, bad = {}, []
+    good: dict[str, str] = {}
+    bad: list[str] = []
     for raw, cat in overrides.items():
-        (good.__setitem__(raw, cat) if cat in CATEGORIES else bad.append(raw))
+        if cat in CATEGORIES:
+            good[raw] = cat
+        else:
+            bad.append(raw)
     return good, bad
 
 
@@ -291,14 +296,51 @@ def editor_frame(table: pd.DataFrame) -> pd.DataFrame:
 
 
 EDITOR_COLUMNS = {
-    "_index": st.column_config.TextColumn("Raw reason", help="Exactly as it appears in your returns file"),
-    "count": st.column_config.NumberColumn("Return rows", format="localized"),
-    "units": st.column_config.NumberColumn("Units", format="localized"),
+    "_index": st.column_config.TextColumn("Raw reason", help="Exactly as it appears in your returns file",
+                                          disabled=True),
+    "count": st.column_config.NumberColumn("Return rows", format="localized", disabled=True),
+    "units": st.column_config.NumberColumn("Units", format="localized", disabled=True),
     "category": st.column_config.SelectboxColumn("Category", options=list(CATEGORIES), required=True,
                                                  format_func=category_label,
                                                  help="Pick a category to correct the automatic mapping"),
-    "group": st.column_config.TextColumn("Who can act"),
-    "rule": st.column_config.TextColumn("Rule that matched"),
-    "comment_rows": st.column_config.NumberColumn("Rows classified by comment", format="localized",
+    "group": st.column_config.TextColumn("Who can act", disabled=True),
+    "rule": st.column_config.TextColumn("Rule that matched", disabled=True),
+    "comment_rows": st.column_config.NumberColumn("Rows classified by comment", format="localized", disabled=True,
                                                   help="Rows where the reason said nothing and the comment was used"),
 }
+
+
+def kind_summary(targets: pd.DataFrame) -> pd.DataFrame:
+    """Exchanged units by kind with shares, from exchange_targets(..., top=None) rows (any subset of products);
+    the same aggregation as analysis.reasons.exchange_kind_summary, for a set of products."""
+    if targets.empty:
+        return pd.DataFrame({"kind": [], "kind_label": [], "exchanges": [], "share": []})
+    s = targets.groupby("kind")["exchanges"].sum().sort_values(ascending=False, kind="stable")
+    out = pd.DataFrame({"kind": s.index.astype(str), "exchanges": s.to_numpy(float)})
+    out["kind_label"] = out["kind"].map(EXCHANGE_KINDS)
+    out["share"] = out["exchanges"] / out["exchanges"].sum()
+    return out[["kind", "kind_label", "exchanges", "share"]]
+
+
+def plot_text(text: object) -> str:
+    """User text for a plotly label or title: plotly renders a subset of HTML there, so escape it."""
+    return html.escape("" if text is None else str(text), quote=False)
+
+
+# ---------------------------------------------------------------- robustness
+class guarded:
+    """Context manager for one page section: an unexpected exception is logged and shown as a short
+    message, and the rest of the page still renders. Streamlit's stop/rerun signals are BaseExceptions
+    and pass through."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def __enter__(self) -> "guarded":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc is not None and isinstance(exc, Exception):
+            ui.show_unexpected(exc, self.what)
+            return True
+        return False

@@ -38,7 +38,7 @@ with st.expander("Mapping presets (reuse next week's export in one click)", expa
     pc1, pc2 = st.columns(2)
     with pc1:
         chosen = st.selectbox("Saved presets", [""] + presets, key=S.U_PRESET,
-                              index=(presets.index(store.last_preset()) + 1) if store.last_preset() in presets else 0)
+                              index=(presets.index(store.get_last_preset()) + 1) if store.get_last_preset() in presets else 0)
         up = st.file_uploader("…or upload a mapping JSON", type=["json"], key=S.U_PRESET_FILE)
     preset_json = ""
     try:
@@ -61,7 +61,7 @@ if not files:
         st.subheader("Validation of the loaded files")
         try:
             ds = cache.dataset_for(spec, st.session_state.get(S.UPLOAD_BYTES, {}))
-                render_load_report(ds)
+            render_load_report(ds)
         except (RIError, KeyError):
             pass
     st.stop()

@@ -1,0 +1,271 @@
+"""Reasons & outcomes: why customers return, which returns were saved, what they exchange into, what pairs
+well, customers' own words, and the editor that corrects how raw reasons were classified."""
+import streamlit as st
+
+from analysis.reasons import (RETURN_DIMENSIONS, complete_the_set, example_comments, exchange_targets,
+                              missing_message, reason_mix, reasons_vs_rest, resolution_by_segment)
+from data.reasons import GROUP_LABELS, category_label
+from dashboard import reasons_ui as R
+from dashboard import ui
+
+
+def _pairs(prepared, dimension, segment, by):
+    return complete_the_set(prepared, dimension, segment, by=by)
+
+
+def _all_targets(prepared):
+    return exchange_targets(prepared, None, top=None)
+
+
+def _clear_overrides():
+    st.session_state[R.OVERRIDES_KEY] = {}
+    st.session_state.pop("rs_map_editor", None)
+
+
+ctx = ui.require_data()
+p = ctx.prepared
+st.title("Reasons & outcomes")
+st.caption("Why customers send things back, which returns were kept as an exchange or store credit, and what to "
+           "offer earlier. Shares are of returned units of returns matched to an order, whatever the order's age: "
+           "they describe why things come back, not how often.")
+
+# ---------------------------------------------------------------- scope
+dims = [d for d in RETURN_DIMENSIONS if p.has(d) and d in p.returns.columns]
+c1, c2 = st.columns(2)
+dimension = c1.selectbox("Break down by", dims, index=dims.index("collection") if "collection" in dims else 0,
+                         format_func=R.dim_label, key="rs_dim")
+segments = R.segment_options(p.returns, dimension)
+segment = c2.selectbox(R.dim_label(dimension), [None, *segments], key="rs_seg",
+                       format_func=lambda v: "All returns" if v is None else ui.seg_label(dimension, v),
+                       help="Segments with at least one return, most returned units first.")
+scope = R.scope_name(dimension, segment)
+scope_dim = dimension if segment is not None else None
+dim_lower = R.dim_label(dimension).lower()
+
+# ---------------------------------------------------------------- why customers return
+st.subheader("Why customers return")
+reason_msg = missing_message(p, "reason")
+mix = None
+if reason_msg:
+    st.info(reason_msg, icon=":material/info:")
+else:
+    with R.guarded("breaking returns down by reason"):
+        mix = ctx.cached("rs_mix", reason_mix, scope_dim, segment)
+        if mix.message:
+            st.info(ui.md(mix.message), icon=":material/info:")
+            mix = None
+    if mix is not None:
+        with R.guarded("showing the reason mix"):
+            m = st.columns(4)
+            m[0].metric("Returned units", ui.num(mix.units), help=f"Returned units of {scope}, with any reason.")
+            m[1].metric("Preventable share of returns", ui.pct(mix.preventable_share),
+                        help="Share of returned units whose reason guidance could prevent (size, fit, photos and "
+                             f"copy, setup). Among units with a usable reason: {ui.pct(mix.preventable_share_known)}.")
+            m[2].metric("Preventable share of returned value", ui.pct(R.preventable_value_share(mix)),
+                        help="Refunded value (or price where no refund is recorded) of those units, "
+                             "as a share of all returned value.")
+            m[3].metric("Top reason", category_label(mix.dominant) if mix.dominant else "–",
+                        help="Largest reason other than 'other' / 'unknown'.")
+            vs = ctx.cached("rs_vs_rest", reasons_vs_rest, dimension)
+            seg_rows = vs[vs["segment"] == str(segment)] if segment is not None and not vs.empty else vs.iloc[0:0]
+            if segment is not None and not seg_rows.empty:
+                fig = R.vs_rest_chart(seg_rows, segment_name=R.plot_text(scope), rest_name=f"Rest (other {dim_lower} segments)",
+                                      title=f"Why {R.plot_text(scope)} is returned, against the rest: "
+                                            f"share of returned units by reason")
+            else:
+                fig = R.mix_chart(mix, title=f"Why returns come back ({R.plot_text(scope)}): share of "
+                                             f"{ui.num(mix.units)} returned units by reason")
+            st.plotly_chart(fig, key="rs_mix_chart")
+            st.caption("Colours say who can act: " + " · ".join(GROUP_LABELS.values()) + ". "
+                       "Preventable reasons are the ones better sizing advice, truthful photos and copy, or setup "
+                       "help can reduce.")
+
+            st.markdown("**Which reasons stand out against the rest**")
+            if vs.empty:
+                st.info(ui.md(vs.attrs.get("message", "Not enough segments to compare.")), icon=":material/info:")
+            else:
+                sentences = R.over_represented_sentences(vs, dimension, segment)
+                if sentences:
+                    for s in sentences:
+                        st.markdown(f"- {s}")
+                elif segment is not None:
+                    st.markdown(f"No reason is over-represented in {ui.md(scope)} beyond chance: its returns come "
+                                "back for the same reasons as the rest.")
+                else:
+                    st.markdown(f"No {ui.md(dim_lower)} segment has a reason that is over-represented beyond chance.")
+                st.caption(f"Each {ui.md(dim_lower)} segment's share of returned units with a reason is compared with "
+                           "the same share among all other returns (one-sided two-proportion test, Fisher exact for "
+                           "small counts), with false-discovery control at 10% across every segment and reason of "
+                           "this breakdown (q ≤ 0.10). Units of one order are treated as independent, so use q to rank.")
+                sig = vs[(vs["q_value"] <= R.Q_LEVEL) & (vs["share"] > vs["rest_share"])]
+                with st.expander(f"All over-represented reasons by {ui.md(dim_lower)} ({len(sig)})"):
+                    t = sig.assign(Segment=[ui.seg_label(dimension, s) for s in sig["segment"]])
+                    st.dataframe(
+                        t[["Segment", "label", "returned", "segment_returned", "share", "rest_share", "q_value"]],
+                        hide_index=True, key="rs_vs_table", width="stretch",
+                        column_config={"label": st.column_config.TextColumn("Reason"),
+                                       "returned": st.column_config.NumberColumn("Units with reason", format="localized"),
+                                       "segment_returned": st.column_config.NumberColumn("Segment's returned units",
+                                                                                         format="localized"),
+                                       "share": st.column_config.NumberColumn("Share in segment", format="percent"),
+                                       "rest_share": st.column_config.NumberColumn("Share in rest", format="percent"),
+                                       "q_value": st.column_config.NumberColumn("q (FDR)", format="%.4f")})
+
+# ---------------------------------------------------------------- resolutions
+st.subheader("Refund, exchange or store credit")
+res_msg = missing_message(p, "resolution")
+if res_msg:
+    st.info(res_msg, icon=":material/info:")
+else:
+    with R.guarded("breaking returns down by outcome"):
+        res = ctx.cached("rs_resolution", resolution_by_segment, dimension)
+        if res.empty:
+            st.info(ui.md(res.attrs.get("message", "No returns to break down.")), icon=":material/info:")
+        else:
+            row = res[res["segment"] == str(segment)] if segment is not None else res
+            known = float((row["units"] - row["unknown"]).sum())
+            m = st.columns(4)
+            m[0].metric("Refunded", ui.pct(row["refund"].sum() / known if known else None),
+                        help=f"Share of returned units of {scope} with a known outcome that were refunded.")
+            m[1].metric("Exchanged", ui.pct(row["exchange"].sum() / known if known else None))
+            m[2].metric("Store credit", ui.pct(row["store_credit"].sum() / known if known else None))
+            m[3].metric("Saved revenue", ui.money(float(row["saved_revenue"].sum())),
+                        help="Value of returned units resolved as an exchange or store credit: the sale stayed "
+                             f"with the shop. Refunded value: {ui.money(float(row['refunded_value'].sum()))}.")
+            st.plotly_chart(R.resolution_chart(res, dimension, title=f"How returns were resolved, by {dim_lower} "
+                                                                     "(largest 20 by returned units)"),
+                            key="rs_resolution_chart")
+            st.markdown("**Refunds dominate although an exchange was plausible**")
+            if reason_msg:
+                st.caption("Needs return reasons (size and fit) to be mapped.")
+            else:
+                plaus = R.plausible_exchange_sentences(res, dimension)
+                if plaus:
+                    for s in plaus:
+                        st.markdown(f"- {s}")
+                    st.caption("A size exchange would plausibly have kept these sales: offer the other size first in "
+                               "the returns portal. Shown where at least 5 units came back for size or fit and at "
+                               "least half of them were refunded.")
+                else:
+                    st.markdown(f"No {ui.md(dim_lower)} segment refunds most of its size-related returns.")
+
+# ---------------------------------------------------------------- exchange targets
+st.subheader("What customers exchange into")
+ex_msg = missing_message(p, "exchange")
+if ex_msg:
+    st.info(ex_msg, icon=":material/info:")
+else:
+    with R.guarded("finding exchange targets"):
+        targets = ctx.cached("rs_ex_targets", _all_targets)
+        if targets.empty:
+            st.info(ui.md(targets.attrs.get("message", "No returns were exchanged.")), icon=":material/info:")
+        else:
+            if segment is not None:
+                r = p.returns[p.returns[dimension].astype("string") == str(segment)]
+                in_scope = set(r["product"].dropna().astype(str))
+                targets = targets[targets["product"].isin(in_scope)]
+            if targets.empty:
+                st.info(f"No returns of {ui.md(scope)} were exchanged.", icon=":material/info:")
+            else:
+                left, right = st.columns([2, 3])
+                with left:
+                    st.plotly_chart(R.exchange_kind_chart(R.kind_summary(targets),
+                                                          title=f"Exchanges of {R.plot_text(scope)}, by kind"),
+                                    key="rs_ex_kinds")
+                with right:
+                    by_product = targets.groupby("product")["exchanges"].sum().sort_values(ascending=False,
+                                                                                           kind="stable")
+                    product = st.selectbox("Product", list(by_product.index.astype(str)), key="rs_ex_product",
+                                           help="Products with exchanges, most exchanged units first.")
+                    pt = targets[targets["product"] == product]
+                    sentence = R.exchange_sentence(product, R.kind_summary(pt), pt)
+                    if sentence:
+                        st.markdown(sentence)
+                    st.dataframe(
+                        pt.head(10)[["size", "exchange_sku", "target_product", "target_size", "kind_label",
+                                     "exchanges", "share"]],
+                        hide_index=True, key="rs_ex_table", width="stretch",
+                        column_config={"size": st.column_config.TextColumn("Returned size"),
+                                       "exchange_sku": st.column_config.TextColumn("Exchanged into (SKU)"),
+                                       "target_product": st.column_config.TextColumn("Target product"),
+                                       "target_size": st.column_config.TextColumn("Target size"),
+                                       "kind_label": st.column_config.TextColumn("Kind"),
+                                       "exchanges": st.column_config.NumberColumn("Units", format="localized"),
+                                       "share": st.column_config.NumberColumn("Share of product's exchanges",
+                                                                              format="percent")})
+                st.caption("Size up / down compares orderable sizes (XS < S < M …, or numbers) of the same product; "
+                           "same size in another SKU of the product counts as another colour or variant.")
+
+# ---------------------------------------------------------------- complete the set
+st.subheader("Pairs well with")
+by_options = [b for b in ("collection", "category", "product") if p.has(b)]
+if segment is None:
+    st.info(f"Pick a {ui.md(dim_lower)} segment above to see which items, bought in the same order as its items, go "
+            "with fewer returns of them (candidates for \"pairs well with\" suggestions).", icon=":material/info:")
+elif not by_options:
+    ui.missing("Pairs well with", "a collection, category or product name column in the orders file")
+else:
+    with R.guarded("looking for items that pair well"):
+        by = st.selectbox("Companions by", by_options, format_func=R.dim_label, key="rs_set_by")
+        pairs = ctx.cached("rs_pairs", _pairs, dimension, str(segment), by)
+        if pairs.empty:
+            st.info(ui.md(pairs.attrs.get("message", "No companion items with enough support.")),
+                    icon=":material/info:")
+        else:
+            sentences = R.pairs_sentences(pairs, scope)
+            for s in sentences:
+                st.markdown(f"- {s}")
+            if not sentences:
+                st.markdown(f"No {ui.md(R.dim_label(by).lower())} bought with {ui.md(scope)} goes with clearly fewer "
+                            "returns of its items (q ≤ 0.10).")
+            st.plotly_chart(R.pairs_chart(pairs, title=f"Return rate of {R.plot_text(scope)} items with vs without "
+                                                       f"each {R.dim_label(by).lower()} in the same order"),
+                            key="rs_pairs_chart")
+            st.caption("Matured orders only. Candidates need at least 30 orders together and 5 expected returns; "
+                       "one-sided two-proportion test with false-discovery control at 10%. Green bars pair well. "
+                       "Buying together is a correlation: test a suggestion before relying on it.")
+
+# ---------------------------------------------------------------- comments
+st.subheader("In customers' own words")
+com_msg = missing_message(p, "comment")
+if com_msg:
+    st.info(com_msg, icon=":material/info:")
+else:
+    with R.guarded("picking example comments"):
+        cats = [] if mix is None else [c for c in mix.table["reason_category"] if c not in ("other", "unknown")]
+        cat = st.selectbox("Reason", [None, *cats], key="rs_comment_reason",
+                           format_func=lambda c: "All reasons" if c is None else category_label(c))
+        comments = ctx.cached("rs_comments", example_comments, scope_dim, segment, cat, 6)
+        if not comments:
+            st.info("No comments for this choice.", icon=":material/info:")
+        for c in comments:
+            with st.container(border=True):
+                st.text(c)
+        st.caption(f"Up to six distinct comments from returns of {ui.md(scope)}, most recent first, shown as "
+                   "plain text.")
+
+# ---------------------------------------------------------------- reason mapping
+with st.expander("Reason mapping: how each raw reason was classified"):
+    full = ctx.full
+    if not full.has("returns.reason"):
+        ui.missing("The reason mapping", "the 'reason' column of your returns file")
+    else:
+        with R.guarded("building the reason mapping"):
+            overrides, bad = R.valid_overrides(R.current_overrides())
+            if bad:
+                st.warning(f"{len(bad)} saved correction(s) name an unknown category and were removed: "
+                           f"{ui.md('; '.join(bad[:5]))}.")
+            base = R.mapping_table(ctx.spec, full.window_days, (), full.returns)
+            shown = R.mapping_table(ctx.spec, full.window_days, tuple(sorted(overrides.items())), full.returns)
+            st.markdown(f"{ui.num(len(base))} distinct raw reasons in {ui.num(int(base['count'].sum()))} matched "
+                        "returns (all dates and filters). Change a **Category** to correct the automatic mapping.")
+            edited = st.data_editor(R.editor_frame(shown), key="rs_map_editor", num_rows="fixed",
+                                    column_config=R.EDITOR_COLUMNS, width="stretch", height=420)
+            new = R.derive_overrides(base, edited.reset_index(drop=True), overrides)
+            if new != overrides or bad:
+                st.session_state[R.OVERRIDES_KEY] = new
+            n_ov = sum(1 for k in new if k in set(base["reason"].dropna()))
+            st.caption(f"{n_ov} correction(s) in this dataset. Corrections are kept in this browser session and are "
+                       "saved with the mapping preset on the Upload & map page. Empty reasons cannot be corrected "
+                       "(there is no text to match); their rows show how many were classified by the comment instead.")
+            st.button("Clear all corrections", key="rs_map_clear", on_click=_clear_overrides, disabled=not new)
