@@ -1,0 +1,256 @@
+"""Trends: return rate by order-date cohort with intervals, a control chart, last year's same month,
+the trend test in words, and what changed between two periods."""
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from analysis.trends import DIMENSIONS, cohort_series, control_chart, series_trend, what_changed
+from dashboard import ui
+
+ALL = "__all__"
+WC_DEFAULT_DIMS = ("collection", "category", "channel", "intent")
+
+
+def _segments(prepared, dimension: str) -> list[str]:
+    """Segments of a dimension, most units first (the ones people ask about come first)."""
+    units = prepared.lines.groupby(dimension, observed=True)["quantity"].sum().sort_values(ascending=False)
+    return [str(s) for s in units.index]
+
+
+def _default_periods(series: pd.DataFrame):
+    """Last 3 matured months vs the 3 before (fewer when the data is short): ((a0, a1), (b0, b1)) as dates."""
+    months = list(series.loc[~series["provisional"].astype(bool), "period"])
+    if len(months) < 2:
+        months = list(series["period"])
+    k = min(3, max(1, len(months) // 2))
+    b, a = months[-k:], months[-2 * k:-k]
+    end = lambda m: (m + pd.offsets.MonthEnd(0)).date()  # noqa: E731
+    return (a[0].date(), end(a[-1])), (b[0].date(), end(b[-1]))
+
+
+ctx = ui.require_data()
+st.title("Trends")
+lines = ctx.prepared.lines
+dims = [d for d in DIMENSIONS if ctx.prepared.has(d) and lines[d].notna().any()]
+
+c1, c2, c3 = st.columns([2, 3, 1])
+dim = c1.selectbox("Dimension", [ALL] + dims, key="tr_dim",
+                   format_func=lambda d: "Whole business" if d == ALL else ui.DIMENSION_LABELS.get(d, d))
+seg = None
+if dim != ALL:
+    seg = c2.selectbox("Segment", _segments(ctx.prepared, dim), key=f"tr_seg_{dim}",
+                       format_func=lambda s: ui.seg_label(dim, s))
+else:
+    c2.selectbox("Segment", ["Whole business"], key="tr_seg_all", disabled=True)
+weekly = c3.toggle("Weekly", value=False, key="tr_weekly", help="Weekly cohorts (ISO weeks) instead of months")
+freq = "W" if weekly else "M"
+unit_word = "week" if weekly else "month"
+who = "the whole business" if seg is None else f"{ui.seg_label(dim, seg)} ({ui.DIMENSION_LABELS.get(dim, dim).lower()})"
+who_title = "whole business" if seg is None else ui.seg_label(dim, seg)
+
+series = ctx.cached("tr_cohorts", cohort_series, freq, None if dim == ALL else dim, seg)
+if series.empty:
+    st.info(f"No order lines for {ui.md(who)} under the current filters.")
+    st.stop()
+mat = series[~series["provisional"].astype(bool)]
+prov = series[series["provisional"].astype(bool)]
+overall = float(mat["returned"].sum() / mat["units"].sum()) if len(mat) and mat["units"].sum() else None
+
+# ---------------------------------------------------------------- rate over time
+st.subheader(f"Return rate by order {unit_word}: {ui.md(who_title)}")
+fig = go.Figure()
+fig.add_trace(go.Scatter(x=list(mat["period"]) + list(mat["period"])[::-1],
+                         y=list(mat["ci_high"]) + list(mat["ci_low"])[::-1], fill="toself",
+                         fillcolor="rgba(47,111,143,0.18)", line=dict(width=0), hoverinfo="skip",
+                         name="95% interval (Wilson)"))
+fig.add_trace(go.Scatter(
+    x=mat["period"], y=mat["rate"], mode="lines+markers", name="Return rate (matured)",
+    line=dict(color=ui.COLORS["primary"]), customdata=mat[["ci_low", "ci_high", "returned", "units"]].to_numpy(),
+    hovertemplate="%{x|%d %b %Y}: %{y:.1%} (95% CI %{customdata[0]:.1%}–%{customdata[1]:.1%})<br>"
+                  "%{customdata[2]:,} of %{customdata[3]:,} units returned<extra></extra>"))
+if len(prov):
+    fig.add_trace(go.Scatter(
+        x=prov["period"], y=prov["rate"], mode="markers", name="Provisional: returned so far",
+        marker=dict(color=ui.COLORS["neutral"], symbol="circle-open", size=9),
+        customdata=prov[["coverage"]].to_numpy(),
+        hovertemplate="%{x|%d %b %Y}: %{y:.1%} so far (about %{customdata[0]:.0%} of returns have arrived)<extra></extra>"))
+    exp = prov[prov["expected_final_rate"].notna()]
+    if len(exp):
+        fig.add_trace(go.Scatter(x=exp["period"], y=exp["expected_final_rate"], mode="markers",
+                                 name="Provisional: expected final rate",
+                                 marker=dict(color=ui.COLORS["primary"], symbol="diamond-open", size=10),
+                                 hovertemplate="%{x|%d %b %Y}: expected to end near %{y:.1%}<extra></extra>"))
+if overall is not None:
+    fig.add_hline(y=overall, line_dash="dash", line_color=ui.COLORS["base"],
+                  annotation_text=f"Average {overall:.1%}", annotation_position="top left")
+fig.update_layout(title=f"Unit return rate by order {unit_word}, {who_title}", yaxis_tickformat=".0%",
+                  yaxis_title="Returned units / units sold (%)", xaxis_title=f"Order {unit_word}", height=420,
+                  legend=dict(orientation="h", y=-0.22), margin=dict(l=10, r=10, t=60, b=40))
+st.plotly_chart(fig, key="tr_rate_chart")
+st.caption(f"Cohorts by order date. The band is the 95% Wilson interval. {ui.num(len(prov))} recent "
+           f"{unit_word}(s) are provisional: they hold orders younger than the {ctx.prepared.window_days}-day return "
+           "window, so their rate so far (hollow circle) will still rise; the diamond is the expected final rate, "
+           "estimated from how quickly returns have arrived in the past.")
+
+# ---------------------------------------------------------------- trend verdict
+if len(mat) >= 3:
+    tt = series_trend(series)
+    pfmt = "%b %Y" if freq == "M" else "%d %b %Y"
+    span = f"{mat['period'].iloc[0]:{pfmt}} to {mat['period'].iloc[-1]:{pfmt}}"
+    if tt.p_value < 0.05 and tt.slope_sign != 0:
+        direction = "rising" if tt.slope_sign > 0 else "falling"
+        text = (f"**Trend: {direction}.** Across the {len(mat)} matured {unit_word}s from {span}, the return rate of "
+                f"{ui.md(who)} shows a steady {direction} trend that is unlikely to be chance "
+                f"(Cochran-Armitage test, p = {tt.p_value:.3g}).")
+    else:
+        text = (f"**Trend: none detected.** Across the {len(mat)} matured {unit_word}s from {span}, the return rate "
+                f"of {ui.md(who)} shows no steady rise or fall beyond chance (Cochran-Armitage test, "
+                f"p = {tt.p_value:.2f}); the ups and downs look like noise around {ui.pct(overall)}.")
+    st.markdown(text)
+else:
+    st.info(f"Fewer than 3 matured {unit_word}s for {ui.md(who)}: too few to test for a trend.")
+
+# ---------------------------------------------------------------- control chart
+st.subheader("Unusual periods (control chart)")
+try:
+    cc = control_chart(series)
+except ValueError:
+    cc = None
+    st.info(f"A control chart needs at least 2 matured {unit_word}s with sales; there are {len(mat)}.")
+if cc is not None:
+    t = cc.table
+    name = "Laney p′ chart" if cc.chart == "laney" else "p-chart"
+    cfig = go.Figure()
+    cfig.add_trace(go.Scatter(x=t["period"], y=t["ucl"], mode="lines", line=dict(color="#999", dash="dash", shape="hvh"),
+                              name="Control limits (3σ)"))
+    cfig.add_trace(go.Scatter(x=t["period"], y=t["lcl"], mode="lines", line=dict(color="#999", dash="dash", shape="hvh"),
+                              showlegend=False, name="Lower limit"))
+    cfig.add_trace(go.Scatter(x=t["period"], y=t["p"], mode="lines+markers", name="Return rate",
+                              line=dict(color=ui.COLORS["primary"]),
+                              hovertemplate="%{x|%d %b %Y}: %{y:.1%}<extra></extra>"))
+    flagged = t[t["flagged"]]
+    if len(flagged):
+        cfig.add_trace(go.Scatter(x=flagged["period"], y=flagged["p"], mode="markers", name="Unusual period",
+                                  marker=dict(color=ui.COLORS["bad"], size=12, symbol="circle-open", line=dict(width=2)),
+                                  hovertemplate="%{x|%d %b %Y}: %{y:.1%} outside the limits<extra></extra>"))
+    cfig.add_hline(y=float(t["centre"].iloc[0]), line_color=ui.COLORS["base"], line_dash="dot",
+                   annotation_text=f"Centre {float(t['centre'].iloc[0]):.1%}", annotation_position="top left")
+    cfig.update_layout(title=f"{name} of the matured {unit_word}s, {who_title}", yaxis_tickformat=".0%",
+                       yaxis_title="Returned units / units sold (%)", xaxis_title=f"Order {unit_word}", height=380,
+                       legend=dict(orientation="h", y=-0.25), margin=dict(l=10, r=10, t=60, b=40))
+    st.plotly_chart(cfig, key="tr_control_chart")
+    st.caption(f"Chart used: {ui.md(cc.reason)} Provisional {unit_word}s are left out.")
+    if len(flagged):
+        words = "; ".join(f"{r.period:%d %b %Y} ({r.p:.1%}, {'above the upper' if r.p > r.ucl else 'below the lower'} limit)"
+                          for r in flagged.itertuples())
+        st.markdown(f"**{len(flagged)} unusual {unit_word}(s):** {ui.md(words)}. Look for a cause (a product launch, "
+                    "a promotion, a site change) in these periods.")
+    else:
+        st.markdown(f"**No unusual {unit_word}s:** every matured {unit_word} is within the control limits, so the "
+                    "variation is what this process normally produces.")
+
+# ---------------------------------------------------------------- seasonal comparison
+st.subheader("Same period last year")
+yoy = series[series["rate_same_period_last_year"].notna()]
+lag_word = "month 12 months earlier" if freq == "M" else "week 52 weeks earlier"
+if yoy.empty:
+    st.info(f"The data does not cover the same {unit_word} of the previous year yet (needs more than a year of "
+            "orders), so there is no seasonal comparison.")
+else:
+    fmt = "%b %Y" if freq == "M" else "%d %b %Y"
+    labels = [f"{p:{fmt}}" + (" (provisional)" if pv else "") for p, pv in zip(yoy["period"], yoy["provisional"])]
+    sfig = go.Figure()
+    sfig.add_trace(go.Bar(x=labels, y=yoy["rate_same_period_last_year"], name="Same period last year",
+                          marker_color=ui.COLORS["neutral"], hovertemplate="%{x}, a year earlier: %{y:.1%}<extra></extra>"))
+    sfig.add_trace(go.Bar(x=labels, y=yoy["rate"], name="This period", marker_color=ui.COLORS["primary"],
+                          hovertemplate="%{x}: %{y:.1%}<extra></extra>"))
+    if overall is not None:
+        sfig.add_hline(y=overall, line_dash="dash", line_color=ui.COLORS["base"], annotation_text=f"Average {overall:.1%}")
+    sfig.update_layout(title=f"Return rate vs the same {lag_word}, {who_title}", barmode="group",
+                       yaxis_tickformat=".0%", yaxis_title="Returned units / units sold (%)",
+                       xaxis_title=f"Order {unit_word}", height=360, legend=dict(orientation="h", y=-0.3),
+                       margin=dict(l=10, r=10, t=60, b=40))
+    st.plotly_chart(sfig, key="tr_yoy_chart")
+    ym = yoy[~yoy["provisional"].astype(bool)]
+    if len(ym):
+        up = int((ym["change_vs_last_year"] > 0).sum())
+        st.caption(f"{len(ym)} matured {unit_word}(s) can be compared with a year earlier: {up} higher, "
+                   f"{len(ym) - up} lower; the average change is {ui.pp(float(ym['change_vs_last_year'].mean()))}. "
+                   "Provisional periods are still rising and are not a fair comparison yet.")
+
+with st.expander(f"Table: every {unit_word}"):
+    st.dataframe(series, hide_index=True, key="tr_series_table", column_config={
+        "period": st.column_config.DateColumn(f"Order {unit_word}", format="YYYY-MM-DD"),
+        "units": st.column_config.NumberColumn("Units", format="localized"),
+        "returned": st.column_config.NumberColumn("Returned", format="localized"),
+        "rate": st.column_config.NumberColumn("Return rate", format="percent"),
+        "ci_low": st.column_config.NumberColumn("95% CI low", format="percent"),
+        "ci_high": st.column_config.NumberColumn("95% CI high", format="percent"),
+        "orders": st.column_config.NumberColumn("Orders", format="localized"),
+        "provisional": st.column_config.CheckboxColumn("Provisional"),
+        "coverage": st.column_config.NumberColumn("Returns arrived", format="percent"),
+        "expected_final_rate": st.column_config.NumberColumn("Expected final rate", format="percent"),
+        "rate_same_period_last_year": st.column_config.NumberColumn("A year earlier", format="percent"),
+        "change_vs_last_year": st.column_config.NumberColumn("Change vs a year earlier", format="percent"),
+    })
+
+# ---------------------------------------------------------------- what changed
+st.subheader("What changed")
+st.caption("Compare two periods of order dates: which segments' return rates moved most. Matured orders only.")
+base = ctx.cached("tr_cohorts", cohort_series, "M", None, None)
+(a_def, b_def) = _default_periods(base)
+d_min, d_max = lines["order_date"].min().date(), lines["order_date"].max().date()
+w1, w2, w3 = st.columns([1, 1, 2])
+pa = w1.date_input("Period A (before)", value=a_def, min_value=d_min, max_value=d_max, key="tr_wc_a")
+pb = w2.date_input("Period B (after)", value=b_def, min_value=d_min, max_value=d_max, key="tr_wc_b")
+wc_dims = w3.multiselect("Dimensions", dims, default=[d for d in WC_DEFAULT_DIMS if d in dims], key="tr_wc_dims",
+                         format_func=lambda d: ui.DIMENSION_LABELS.get(d, d))
+if not (isinstance(pa, (tuple, list)) and len(pa) == 2 and isinstance(pb, (tuple, list)) and len(pb) == 2):
+    st.info("Pick a start and an end date for both periods.")
+elif not wc_dims:
+    st.info("Choose at least one dimension to compare.")
+else:
+    wc = ctx.cached("tr_what_changed", what_changed, (pa[0], pa[1]), (pb[0], pb[1]), tuple(wc_dims))
+    if wc.empty:
+        st.info("No segment has matured orders in both periods. Move the periods earlier or widen them.")
+    else:
+        sig = wc[wc["significant"]]
+        pname = f"{pa[0]:%d %b %Y}–{pa[1]:%d %b %Y} vs {pb[0]:%d %b %Y}–{pb[1]:%d %b %Y}"
+        if len(sig):
+            st.markdown(f"**{len(sig)} segment(s) changed by more than chance allows** ({pname}; false-discovery "
+                        "rate 10% per dimension), largest in returns first:")
+            for r in sig.head(8).itertuples():
+                more = "more" if r.change > 0 else "fewer"
+                st.markdown(
+                    f"- **{ui.md(ui.seg_label(r.dimension, r.segment))}** ({ui.md(ui.DIMENSION_LABELS.get(r.dimension, r.dimension).lower())}): "
+                    f"{ui.pct(r.rate_a)} → {ui.pct(r.rate_b)} ({ui.pp(r.change)}, 95% CI {ui.pp(r.ci_low)} to "
+                    f"{ui.pp(r.ci_high)}; q = {r.q_value:.3f}), about {abs(r.returns_represented):,.0f} {more} "
+                    f"returns in period B.")
+        else:
+            top = wc.head(3)
+            moves = "; ".join(f"{ui.seg_label(r.dimension, r.segment)} {ui.pct(r.rate_a)} → {ui.pct(r.rate_b)} "
+                              f"(q = {r.q_value:.2f})" for r in top.itertuples())
+            st.markdown(f"**No segment changed by more than chance allows** ({ui.md(pname)}; false-discovery rate 10% "
+                        f"per dimension). The largest moves were {ui.md(moves)}: all within noise at these volumes.")
+        view = wc.head(40).copy()
+        view["Dimension"] = view["dimension"].map(lambda d: ui.DIMENSION_LABELS.get(d, d))
+        view["Segment"] = [ui.seg_label(d, s) for d, s in zip(view["dimension"], view["segment"])]
+        st.dataframe(view[["Dimension", "Segment", "unit", "n_a", "rate_a", "n_b", "rate_b", "change", "ci_low",
+                           "ci_high", "q_value", "significant", "returns_represented"]],
+                     hide_index=True, key="tr_wc_table", column_config={
+                         "unit": st.column_config.TextColumn("Counted in"),
+                         "n_a": st.column_config.NumberColumn("Volume A", format="localized"),
+                         "rate_a": st.column_config.NumberColumn("Rate A", format="percent"),
+                         "n_b": st.column_config.NumberColumn("Volume B", format="localized"),
+                         "rate_b": st.column_config.NumberColumn("Rate B", format="percent"),
+                         "change": st.column_config.NumberColumn("Change", format="percent"),
+                         "ci_low": st.column_config.NumberColumn("95% CI low", format="percent"),
+                         "ci_high": st.column_config.NumberColumn("95% CI high", format="percent"),
+                         "q_value": st.column_config.NumberColumn("q (FDR)", format="%.3f"),
+                         "significant": st.column_config.CheckboxColumn("Beyond chance"),
+                         "returns_represented": st.column_config.NumberColumn("Returns represented", format="%+.0f",
+                                                                              help="Change × volume in B"),
+                     })
+        st.caption("Rates are units returned / units sold for product dimensions and orders with a return / orders "
+                   "for order dimensions (channel, intent, journey). Tests allow for several lines of one order being "
+                   "related (Rao-Scott), and q-values control false discoveries within each dimension.")
