@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
+from collections import OrderedDict
 
 import streamlit as st
 
@@ -26,14 +28,32 @@ def sha256(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
-def dataset_for(spec: DatasetSpec, _contents: dict | None = None, _progress=None) -> Dataset:
-    """Load the dataset named by `spec`. `_contents` maps sha256 -> bytes for uploads."""
+_DATASETS: "OrderedDict[DatasetSpec, Dataset]" = OrderedDict()
+_DATASETS_LOCK = threading.Lock()
+MAX_DATASETS = 6
+
+
+def dataset_for(spec: DatasetSpec, contents: dict | None = None, progress=None) -> Dataset:
+    """Load the dataset named by `spec` (bounded LRU keyed on the content spec).
+
+    `contents` maps sha256 -> bytes for uploads. Not an st.cache_* function because loading reports
+    progress into the page, which Streamlit's caches would try to replay.
+    """
+    with _DATASETS_LOCK:
+        if spec in _DATASETS:
+            _DATASETS.move_to_end(spec)
+            return _DATASETS[spec]
     if spec.kind == "demo":
-        return generate_dataset(seed=spec.seed)
-    files = [SourceFile(name=f.name, content=_contents[f.sha256], role=f.role, sheet=f.sheet) for f in spec.files]
-    mapping = Mapping.from_json(spec.mapping_json) if spec.mapping_json else None
-    return load_dataset(files, mapping, name=spec.name or "Uploaded data", progress=_progress)
+        ds = generate_dataset(seed=spec.seed)
+    else:
+        files = [SourceFile(name=f.name, content=contents[f.sha256], role=f.role, sheet=f.sheet) for f in spec.files]
+        mapping = Mapping.from_json(spec.mapping_json) if spec.mapping_json else None
+        ds = load_dataset(files, mapping, name=spec.name or "Uploaded data", progress=progress)
+    with _DATASETS_LOCK:
+        _DATASETS[spec] = ds
+        while len(_DATASETS) > MAX_DATASETS:
+            _DATASETS.popitem(last=False)
+    return ds
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)

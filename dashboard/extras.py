@@ -57,3 +57,41 @@ def brief_for(ctx, row: pd.Series) -> tuple[str, str]:
     except Exception:  # noqa: BLE001
         log.exception("brief for %s", row.get("segment"))
         return "", ""
+
+
+def import_interventions_csv(workspace: str, name: str, content: bytes) -> int:
+    """Add the rows of an interventions CSV (dimension, segment, start_date[, description]) to a workspace log.
+
+    Returns the number of rows added (rows already in the log are skipped). Raises InputError with a
+    readable title when the file is empty, not text, not a table, or has bad rows (all listed at once
+    by StateStore.import_interventions; nothing is saved then).
+    """
+    import csv
+    import io
+
+    from data.errors import InputError, Problem
+
+    def fail(title: str, message: str, fix: str) -> InputError:
+        return InputError(title, f"{message} {fix}", [Problem(name, title, message, fix)])
+
+    if not content or not content.strip():
+        raise fail("Empty file", f"'{name}' is empty.",
+                   "Upload a CSV with the columns dimension, segment, start_date and description.")
+    for enc in ("utf-8-sig", "cp1252"):
+        try:
+            text = content.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - cp1252 decodes almost anything
+        raise fail("Not a text file", f"'{name}' is not a text (CSV) file.", "Save the log as CSV (UTF-8) and upload it again.")
+    if "\x00" in text:
+        raise fail("Not a text file", f"'{name}' is not a text (CSV) file.", "Save the log as CSV (UTF-8) and upload it again.")
+    try:
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=None, engine="python")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as e:
+        raise fail("Not a readable CSV", f"'{name}' could not be read as a table ({str(e).splitlines()[0][:120]}).",
+                   "Save it as CSV with one header row: dimension, segment, start_date, description.") from e
+    if df.empty:
+        raise fail("No rows", f"'{name}' has a header but no interventions.", "Add one row per guidance change.")
+    return preset_store().import_interventions(workspace, df)

@@ -310,6 +310,9 @@ EDITOR_COLUMNS = {
 }
 
 
+EDITOR_ORDER = ("category", "count", "units", "rule", "group", "comment_rows")
+
+
 def kind_summary(targets: pd.DataFrame) -> pd.DataFrame:
     """Exchanged units by kind with shares, from exchange_targets(..., top=None) rows (any subset of products);
     the same aggregation as analysis.reasons.exchange_kind_summary, for a set of products."""

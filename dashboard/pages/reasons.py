@@ -56,16 +56,22 @@ else:
             mix = None
     if mix is not None:
         with R.guarded("showing the reason mix"):
-            m = st.columns(4)
+            m = st.columns(3)
             m[0].metric("Returned units", ui.num(mix.units), help=f"Returned units of {scope}, with any reason.")
-            m[1].metric("Preventable share of returns", ui.pct(mix.preventable_share),
+            m[1].metric("Preventable: units", ui.pct(mix.preventable_share),
                         help="Share of returned units whose reason guidance could prevent (size, fit, photos and "
                              f"copy, setup). Among units with a usable reason: {ui.pct(mix.preventable_share_known)}.")
-            m[2].metric("Preventable share of returned value", ui.pct(R.preventable_value_share(mix)),
+            m[2].metric("Preventable: value", ui.pct(R.preventable_value_share(mix)),
                         help="Refunded value (or price where no refund is recorded) of those units, "
                              "as a share of all returned value.")
-            m[3].metric("Top reason", category_label(mix.dominant) if mix.dominant else "–",
-                        help="Largest reason other than 'other' / 'unknown'.")
+            top = mix.table.set_index("reason_category")["share"]
+            if mix.dominant:
+                line = (f"Top reason: **{category_label(mix.dominant)}** "
+                        f"({ui.pct(top.get(mix.dominant))} of returned units)")
+                if mix.dominant_preventable and mix.dominant_preventable != mix.dominant:
+                    line += (f"; top preventable reason: **{category_label(mix.dominant_preventable)}** "
+                             f"({ui.pct(top.get(mix.dominant_preventable))})")
+                st.markdown(line + ".")
             vs = ctx.cached("rs_vs_rest", reasons_vs_rest, dimension)
             seg_rows = vs[vs["segment"] == str(segment)] if segment is not None and not vs.empty else vs.iloc[0:0]
             if segment is not None and not seg_rows.empty:
@@ -167,32 +173,29 @@ else:
             if targets.empty:
                 st.info(f"No returns of {ui.md(scope)} were exchanged.", icon=":material/info:")
             else:
-                left, right = st.columns([2, 3])
-                with left:
-                    st.plotly_chart(R.exchange_kind_chart(R.kind_summary(targets),
-                                                          title=f"Exchanges of {R.plot_text(scope)}, by kind"),
-                                    key="rs_ex_kinds")
-                with right:
-                    by_product = targets.groupby("product")["exchanges"].sum().sort_values(ascending=False,
-                                                                                           kind="stable")
-                    product = st.selectbox("Product", list(by_product.index.astype(str)), key="rs_ex_product",
-                                           help="Products with exchanges, most exchanged units first.")
-                    pt = targets[targets["product"] == product]
-                    sentence = R.exchange_sentence(product, R.kind_summary(pt), pt)
-                    if sentence:
-                        st.markdown(sentence)
-                    st.dataframe(
-                        pt.head(10)[["size", "exchange_sku", "target_product", "target_size", "kind_label",
-                                     "exchanges", "share"]],
-                        hide_index=True, key="rs_ex_table", width="stretch",
-                        column_config={"size": st.column_config.TextColumn("Returned size"),
-                                       "exchange_sku": st.column_config.TextColumn("Exchanged into (SKU)"),
-                                       "target_product": st.column_config.TextColumn("Target product"),
-                                       "target_size": st.column_config.TextColumn("Target size"),
-                                       "kind_label": st.column_config.TextColumn("Kind"),
-                                       "exchanges": st.column_config.NumberColumn("Units", format="localized"),
-                                       "share": st.column_config.NumberColumn("Share of product's exchanges",
-                                                                              format="percent")})
+                st.plotly_chart(R.exchange_kind_chart(R.kind_summary(targets),
+                                                      title=f"Exchanges of {R.plot_text(scope)}, by kind "
+                                                            f"({ui.num(targets['exchanges'].sum())} exchanged units)"),
+                                key="rs_ex_kinds")
+                by_product = targets.groupby("product")["exchanges"].sum().sort_values(ascending=False, kind="stable")
+                product = st.selectbox("Product", list(by_product.index.astype(str)), key="rs_ex_product",
+                                       help="Products with exchanges, most exchanged units first.")
+                pt = targets[targets["product"] == product]
+                sentence = R.exchange_sentence(product, R.kind_summary(pt), pt)
+                if sentence:
+                    st.markdown(sentence)
+                st.dataframe(
+                    pt.head(10)[["size", "exchange_sku", "target_product", "target_size", "kind_label",
+                                 "exchanges", "share"]],
+                    hide_index=True, key="rs_ex_table", width="stretch",
+                    column_config={"size": st.column_config.TextColumn("Returned size"),
+                                   "exchange_sku": st.column_config.TextColumn("Exchanged into (SKU)"),
+                                   "target_product": st.column_config.TextColumn("Target product"),
+                                   "target_size": st.column_config.TextColumn("Target size"),
+                                   "kind_label": st.column_config.TextColumn("Kind"),
+                                   "exchanges": st.column_config.NumberColumn("Units", format="localized"),
+                                   "share": st.column_config.NumberColumn("Share of product's exchanges",
+                                                                          format="percent")})
                 st.caption("Size up / down compares orderable sizes (XS < S < M …, or numbers) of the same product; "
                            "same size in another SKU of the product counts as another colour or variant.")
 
@@ -238,9 +241,10 @@ else:
         comments = ctx.cached("rs_comments", example_comments, scope_dim, segment, cat, 6)
         if not comments:
             st.info("No comments for this choice.", icon=":material/info:")
-        for c in comments:
+        if comments:
             with st.container(border=True):
-                st.text(c)
+                for c in comments:
+                    st.text(f"“{c}”")
         st.caption(f"Up to six distinct comments from returns of {ui.md(scope)}, most recent first, shown as "
                    "plain text.")
 
@@ -260,7 +264,8 @@ with st.expander("Reason mapping: how each raw reason was classified"):
             st.markdown(f"{ui.num(len(base))} distinct raw reasons in {ui.num(int(base['count'].sum()))} matched "
                         "returns (all dates and filters). Change a **Category** to correct the automatic mapping.")
             edited = st.data_editor(R.editor_frame(shown), key="rs_map_editor", num_rows="fixed",
-                                    column_config=R.EDITOR_COLUMNS, width="stretch", height=420)
+                                    column_config=R.EDITOR_COLUMNS, width="stretch", height=420,
+                                    column_order=R.EDITOR_ORDER)
             new = R.derive_overrides(base, edited.reset_index(drop=True), overrides)
             if new != overrides or bad:
                 st.session_state[R.OVERRIDES_KEY] = new

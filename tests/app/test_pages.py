@@ -1,0 +1,140 @@
+"""Every page renders without exception on the demo data, on a minimal dataset and on one that lacks the
+optional columns; the upload page is driven through its file uploader; filters change what pages show."""
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import pytest
+
+from data.demo import generate_frames, write_demo_files
+from dashboard import session as S
+from tests.app.conftest import PAGES, assert_clean, run_page, upload_spec
+
+
+def _csv(df: pd.DataFrame) -> bytes:
+    return df.to_csv(index=False).encode("utf-8")
+
+
+@pytest.fixture(scope="module")
+def frames():
+    return generate_frames(seed=5, n_orders=4000)
+
+
+@pytest.fixture(scope="module")
+def minimal(frames):
+    orders, returns, _, _ = frames
+    o = orders[["order_id", "order_date", "sku"]].assign(order_date=orders["order_date"].dt.strftime("%Y-%m-%d"))
+    r = returns[["order_id", "sku"]]
+    return upload_spec({"orders.csv": (_csv(o), "orders"), "returns.csv": (_csv(r), "returns")}, name="minimal")
+
+
+@pytest.fixture(scope="module")
+def no_optional(frames):
+    orders, returns, _, _ = frames
+    o = orders[["order_id", "order_date", "sku", "quantity", "collection", "size", "product_name", "customer_id"]]
+    o = o.assign(order_date=orders["order_date"].dt.strftime("%d.%m.%Y"))
+    r = returns[["order_id", "sku", "quantity", "return_date"]].assign(
+        return_date=returns["return_date"].dt.strftime("%d.%m.%Y"))
+    return upload_spec({"orders.csv": (_csv(o), "orders"), "returns.csv": (_csv(r), "returns")},
+                       name="no journey, reasons or prices")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_on_demo_data(page):
+    at = run_page(page)
+    assert_clean(at, page)
+    assert at.title, f"{page}: no title rendered"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_on_minimal_dataset(page, minimal):
+    spec, contents = minimal
+    at = run_page(page, spec, contents)
+    assert_clean(at, page)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_without_optional_columns(page, no_optional):
+    spec, contents = no_optional
+    at = run_page(page, spec, contents)
+    assert_clean(at, page)
+    if page == "pages/journeys.py":
+        infos = " ".join(i.value for i in at.info)
+        assert "journey" in infos.lower() and "map" in infos.lower(), infos
+
+
+def test_overview_says_what_the_data_holds():
+    at = run_page("pages/overview.py")
+    labels = {m.label: m.value for m in at.metric}
+    assert "Unit return rate" in labels and labels["Unit return rate"].endswith("%")
+    summary = " ".join(m.value for m in at.markdown)
+    assert "Returns are" in summary
+
+
+def test_collection_filter_changes_overview():
+    at = run_page("pages/overview.py")
+    before = {m.label: m.value for m in at.metric}["Returned value"]
+    at.multiselect(key=S.F_COLLECTIONS).set_value(["Linen Shirts"]).run()
+    assert_clean(at, "overview filtered")
+    after = {m.label: m.value for m in at.metric}["Returned value"]
+    assert before != after
+
+
+def _upload(at, files):
+    at.file_uploader(key=S.U_FILES).set_value(files).run()
+    assert_clean(at, "upload (mapped)")
+    at.button(key="up_load").click().run()
+    assert_clean(at, "upload (loaded)")
+    return at
+
+
+@pytest.fixture(scope="module")
+def demo_files(tmp_path_factory):
+    return write_demo_files(tmp_path_factory.mktemp("demo"), seed=3, n_orders=1500)
+
+
+def test_upload_shopify_csv(demo_files):
+    at = run_page("pages/upload.py")
+    p = demo_files["orders_shopify_csv"]
+    at = _upload(at, [(p.name, p.read_bytes(), "text/csv")])
+    text = " ".join(m.value for m in at.markdown)
+    assert "Shopify" in text
+    assert any("Loaded" in s.value for s in at.success)
+    spec = at.session_state[S.DATASET_SPEC]
+    assert spec.kind == "upload" and spec.files[0].role == "orders"
+
+
+def test_upload_orders_xlsx_and_fba_returns(demo_files):
+    at = run_page("pages/upload.py")
+    o, r = demo_files["orders_xlsx"], demo_files["returns_fba_tsv"]
+    at = _upload(at, [(o.name, o.read_bytes(), "application/octet-stream"), (r.name, r.read_bytes(), "text/plain")])
+    text = " ".join(m.value for m in at.markdown)
+    assert "Amazon" in text or "FBA" in text
+    assert any("Loaded" in s.value for s in at.success)
+    roles = sorted(f.role for f in at.session_state[S.DATASET_SPEC].files)
+    assert roles == ["orders", "returns"]
+
+
+def test_upload_signed_transactions_xlsx(tmp_path):
+    # a small ERP export: invoices and a credit note (prefix C) that returns one unit of an earlier purchase
+    rows = [
+        ("536365", "85123A", "WHITE HANGING HEART T-LIGHT HOLDER", 6, "2010-12-01 08:26", 2.55, "17850", "United Kingdom"),
+        ("536365", "71053", "WHITE METAL LANTERN", 6, "2010-12-01 08:26", 3.39, "17850", "United Kingdom"),
+        ("536366", "22633", "HAND WARMER UNION JACK", 6, "2010-12-02 08:28", 1.85, "17851", "France"),
+        ("C536379", "85123A", "WHITE HANGING HEART T-LIGHT HOLDER", -1, "2010-12-09 09:41", 2.55, "17850", "United Kingdom"),
+        ("536380", "POST", "POSTAGE", 1, "2010-12-09 09:41", 18.0, "17851", "France"),
+    ]
+    df = pd.DataFrame(rows, columns=["Invoice", "StockCode", "Description", "Quantity", "InvoiceDate", "Price",
+                                     "Customer ID", "Country"])
+    buf = io.BytesIO()
+    df.to_excel(buf, index=False, engine="xlsxwriter")
+    at = run_page("pages/upload.py")
+    at = _upload(at, [("erp.xlsx", buf.getvalue(), "application/octet-stream")])
+    assert any("Loaded" in s.value for s in at.success)
+    assert at.session_state[S.DATASET_SPEC].files[0].role == "transactions"
+    # the validation report reconciles: 5 rows read, the postage line reported as not merchandise
+    frames = [d.value for d in at.dataframe]
+    files_table = next(f for f in frames if "Rows read" in f.columns)
+    assert int(files_table["Rows read"].iloc[0]) == 5
+    assert int(files_table["Loaded"].iloc[0]) + int(files_table["Rejected"].iloc[0]) == 5

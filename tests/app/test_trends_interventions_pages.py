@@ -1,0 +1,145 @@
+"""AppTest: the Trends and Interventions pages on the demo data.
+
+Checks that both pages render cleanly, that the trends page follows the dimension/segment selection
+(against an independent plain-pandas rate), and that the interventions log is added to through the form,
+survives a new session (a browser refresh), can be deleted, and rejects a bad CSV with a readable error.
+"""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from data.state import StateStore
+from tests.app.conftest import assert_clean, run_page
+
+TRENDS, IVS = "pages/trends.py", "pages/interventions.py"
+
+
+def _chart_titles(at) -> list[str]:
+    out = []
+    for el in at.get("plotly_chart"):
+        spec = json.loads(el.proto.spec)
+        title = spec.get("layout", {}).get("title", {})
+        out.append(title.get("text", "") if isinstance(title, dict) else str(title))
+    return out
+
+
+def _log_table(at) -> pd.DataFrame:
+    for df in at.dataframe:
+        if "Source" in df.value.columns:
+            return df.value
+    return pd.DataFrame(columns=["Source", "Segment", "Description"])
+
+
+@pytest.fixture(scope="module")
+def demo_lines():
+    from data.demo import generate_dataset
+    from analysis.prepare import prepare
+
+    return prepare(generate_dataset(seed=7)).lines
+
+
+def _matured_month_rate(lines: pd.DataFrame) -> float:
+    # independent plain-pandas rate: units returned / units sold over order months whose orders are all matured
+    month = lines["order_date"].dt.to_period("M")
+    immature_months = set(month[~lines["mature"]])
+    keep = ~month.isin(immature_months)
+    return float(lines.loc[keep, "returned_units"].sum() / lines.loc[keep, "quantity"].sum())
+
+
+def test_trends_renders_and_follows_the_segment(demo_lines):
+    at = run_page(TRENDS)
+    assert_clean(at, TRENDS)
+    titles = _chart_titles(at)
+    assert any("whole business" in t for t in titles), titles
+    assert any(t.startswith("Laney p′ chart") or t.startswith("p-chart") for t in titles), titles
+    assert any("same month 12 months earlier" in t for t in titles), titles  # demo covers 18 months
+    whole = f"{100 * _matured_month_rate(demo_lines):.1f}%"
+    trend = [m.value for m in at.markdown if m.value.startswith("**Trend")]
+    assert trend and whole in trend[0] and "Cochran-Armitage" in trend[0]
+    assert any(c.value.startswith("Chart used:") for c in at.caption)
+    # "What changed" defaults: the last 3 matured months (Jul-Sep 2026) vs the 3 before (Apr-Jun 2026)
+    assert [str(d) for d in at.date_input(key="tr_wc_b").value] == ["2026-07-01", "2026-09-30"]
+    assert [str(d) for d in at.date_input(key="tr_wc_a").value] == ["2026-04-01", "2026-06-30"]
+
+    at.selectbox(key="tr_dim").set_value("collection").run()
+    at.selectbox(key="tr_seg_collection").set_value("Linen Shirts").run()
+    assert_clean(at, TRENDS)
+    titles = _chart_titles(at)
+    assert any("Linen Shirts" in t for t in titles) and not any("whole business" in t for t in titles), titles
+    linen = f"{100 * _matured_month_rate(demo_lines[demo_lines['collection'] == 'Linen Shirts']):.1f}%"
+    trend = [m.value for m in at.markdown if m.value.startswith("**Trend")]
+    assert linen != whole and linen in trend[0] and "Linen Shirts" in trend[0]
+
+    at.toggle(key="tr_weekly").set_value(True).run()
+    assert_clean(at, TRENDS)
+    assert any("by order week" in t for t in _chart_titles(at))
+
+
+def test_interventions_page_renders_the_demo_log():
+    at = run_page(IVS)
+    assert_clean(at, IVS)
+    log = _log_table(at)
+    assert list(log["Segment"]) == ["Hiking Jackets"] and list(log["Source"]) == ["from file"]
+    verdict = [m.value for m in at.markdown if m.value.startswith("**Verdict**")]
+    assert verdict and "Hiking Jackets" in verdict[0] and "difference-in-differences" in verdict[0]
+    seg = [s for s in at.selectbox if s.label == "Segment"]
+    assert seg and "Linen Shirts" in seg[0].options
+    assert any(t.label == "Description" for t in at.text_input)
+    assert any(b.label == "Add intervention" for b in at.button)
+    assert [m.label for m in at.metric][:2] == ["Before (descriptive)", "After (descriptive)"]
+    comp = at.multiselect(key=at.selectbox(key="iv_pick").value and f"iv_comp_{at.selectbox(key='iv_pick').value}")
+    assert len(comp.value) >= 2  # automatic comparison collections for the DiD
+
+
+def test_add_survives_a_refresh_and_delete_removes_it():
+    at = run_page(IVS)
+    at.selectbox(key="iv_add_dim").set_value("collection").run()
+    at.selectbox(key="iv_add_seg_collection").set_value("Linen Shirts")
+    at.date_input(key="iv_add_start").set_value(pd.Timestamp("2026-03-01").date())
+    at.text_input(key="iv_add_desc").input("Size chart *v2*")
+    at.button(key="iv_add_submit").click().run()
+    assert_clean(at, IVS)
+    assert any("Linen Shirts" in s.value for s in at.success)
+    saved = StateStore().list_interventions("demo")  # RI_STATE_DIR is this test's tmp dir
+    assert list(saved["segment"]) == ["Linen Shirts"] and str(saved["start_date"][0].date()) == "2026-03-01"
+
+    fresh = run_page(IVS)  # a new session, as after a browser refresh
+    assert_clean(fresh, IVS)
+    log = _log_table(fresh)
+    row = log[log["Segment"] == "Linen Shirts"]
+    assert len(row) == 1 and row["Source"].iloc[0] == "saved" and row["Description"].iloc[0] == "Size chart *v2*"
+
+    fresh.button(key="iv_delete_btn").click().run()
+    assert_clean(fresh, IVS)
+    assert "Linen Shirts" not in list(_log_table(fresh)["Segment"])
+    assert StateStore().list_interventions("demo").empty
+    assert list(_log_table(run_page(IVS))["Segment"]) == ["Hiking Jackets"]
+
+
+@pytest.mark.parametrize("content, words", [
+    (b"foo,bar\n1,2\n", ["Interventions not imported", "dimension, segment, start_date"]),
+    (b"dimension,segment,start_date\ncollection,Linen Shirts,next tuesday\n", ["Start date not understood"]),
+    (b"dimension,segment,start_date\nshoe_size,Linen Shirts,2026-03-01\n", ["Unknown dimension"]),
+    (b"", ["Empty file"]),
+])
+def test_importing_a_bad_csv_shows_a_clear_error(content, words):
+    at = run_page(IVS)
+    at.file_uploader(key="iv_import_file").set_value(("log.csv", content, "text/csv")).run()
+    at.button(key="iv_import_btn").click().run()
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert all(w in errors for w in words), errors
+    assert StateStore().list_interventions("demo").empty
+
+
+def test_importing_a_good_csv_adds_its_rows():
+    at = run_page(IVS)
+    csv = b"dimension,segment,start_date,description\ncollection,Linen Shirts,2026-03-01,size chart\n"
+    at.file_uploader(key="iv_import_file").set_value(("log.csv", csv, "text/csv")).run()
+    at.button(key="iv_import_btn").click().run()
+    assert_clean(at, IVS)
+    assert any("Imported 1" in s.value for s in at.success)
+    assert "Linen Shirts" in list(_log_table(at)["Segment"])
