@@ -93,7 +93,7 @@ def pair_table(prepared: Prepared, level: str = "collection", *, q: float = 0.10
     keep = item.notna().to_numpy()
     if level == "product":
         top = lines[keep].groupby(item[keep], sort=False)["quantity"].sum().nlargest(max_items).index
-        keep &= item.isin(top).to_numpy()
+        keep = keep & item.isin(top).to_numpy()
     ocode_all, ouniq = pd.factorize(orders["order_id"], sort=False)
     o_units = orders["units"].to_numpy(dtype="float64")
     o_ret = orders["returned_units"].to_numpy(dtype="float64")
@@ -208,8 +208,11 @@ def pair_table(prepared: Prepared, level: str = "collection", *, q: float = 0.10
         base_rate = np.where(units > 0, expected / units, np.nan)
     shrunk = np.where(ne > 0, xe / np.where(ne > 0, ne, 1.0), np.nan)
     if gate.sum() >= 3:
-        prior = stats.fit_beta_prior(xe[gate], ne[gate])
-        shrunk = np.asarray(stats.shrink(xe, ne, prior)["posterior_mean"], dtype="float64")
+        try:
+            prior = stats.fit_beta_prior(xe[gate], ne[gate])
+            shrunk = np.asarray(stats.shrink(xe, ne, prior)["posterior_mean"], dtype="float64")
+        except ValueError:  # prior not estimable (all rates 0/1): keep raw rates
+            pass
     qg = np.where(np.isnan(q_value), 1.0, q_value)
     ex = stats.excess_returns(returned, units, np.nan_to_num(base_rate), np.nan_to_num(shrunk), float(cost_per_return),
                               qg, q_threshold=q)

@@ -310,6 +310,22 @@ def verdicts(p_value, q_value, q_lower, q: float) -> tuple[np.ndarray, np.ndarra
     return verdict.astype(object), direction
 
 
+def eb_shrink(x: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """EB posterior means with a beta prior fitted by weighted moments (stats.fit_beta_prior).
+
+    With fewer than 2 segments, or when the prior cannot be estimated (every rate 0 or 1: estimated
+    ICC >= 1, i.e. no pooling is justified), the raw rates are returned unshrunk.
+    """
+    raw = x / n
+    if len(x) < 2:
+        return raw
+    try:
+        prior = stats.fit_beta_prior(x, n)
+    except ValueError:
+        return raw
+    return np.asarray(stats.shrink(x, n, prior)["posterior_mean"], dtype="float64")
+
+
 def score_segments(cmp: pd.DataFrame, *, p0, cost_per_return: float, q: float) -> pd.DataFrame:
     """BH within the family, EB shrinkage, excess returns and priority (METHOD 5, 6.2, 6.4)."""
     out = cmp.copy()
@@ -318,12 +334,8 @@ def score_segments(cmp: pd.DataFrame, *, p0, cost_per_return: float, q: float) -
     xe, ne = out["returned_eff"].to_numpy(dtype="float64"), out["n_eff"].to_numpy(dtype="float64")
     good = ne > 0
     shrunk = np.full(len(out), np.nan)
-    if good.sum() >= 2:
-        prior = stats.fit_beta_prior(xe[good], ne[good])
-        sh = stats.shrink(xe[good], ne[good], prior)
-        shrunk[good] = np.asarray(sh["posterior_mean"], dtype="float64")
-    elif good.any():
-        shrunk[good] = xe[good] / ne[good]
+    if good.any():
+        shrunk[good] = eb_shrink(xe[good], ne[good])
     out["shrunk_rate"] = shrunk
     x, n = out["x"].to_numpy(dtype="float64"), out["n"].to_numpy(dtype="float64")
     q_for_gate = np.where(np.isnan(out["q_value"].to_numpy(dtype="float64")), 1.0, out["q_value"].to_numpy(dtype="float64"))

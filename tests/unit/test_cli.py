@@ -1,0 +1,78 @@
+"""CLI via subprocess on the demo exports in each layout, on bad input, and on the real export (slow)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import openpyxl
+import pytest
+
+from tests.conftest import REAL_DATA, ROOT
+
+
+def run(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "analysis", *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, timeout=300, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    d = tmp_path_factory.mktemp("demo")
+    res = run("demo", "--out", d, "--orders", 2500)
+    assert res.returncode == 0, res.stderr
+    return d
+
+
+def test_report_generic_layout_with_exports(demo, tmp_path):
+    out, js = tmp_path / "fix.xlsx", tmp_path / "s.json"
+    res = run("report", "--orders", demo / "orders.xlsx", "--returns", demo / "returns.csv",
+              "--returns", demo / "fba_customer_returns.tsv", "--catalog", demo / "catalog.csv",
+              "--interventions", demo / "interventions.csv", "--cost-per-return", 30, "--out", out, "--json", js)
+    assert res.returncode == 0, res.stderr
+    assert "Unit return rate" in res.stdout and "Fix list" in res.stdout and "Interventions" in res.stdout
+    d = json.loads(js.read_text())
+    assert d["totals"]["units_sold"] > 0 and d["settings"]["cost_per_return"] == 30
+    assert d["fix_list"] and d["fix_list"][0]["rank"] == 1
+    wb = openpyxl.load_workbook(out)
+    assert "Fix list" in wb.sheetnames and "Interventions" in wb.sheetnames
+    # the printed top rows are the JSON's top rows
+    assert d["fix_list"][0]["why"].split(";")[0] in res.stdout
+
+
+def test_report_shopify_layout_csv_out(demo, tmp_path):
+    out = tmp_path / "fix.csv"
+    res = run("report", "--orders", demo / "shopify_orders_export.csv", "--returns", demo / "returns.csv",
+              "--window-days", 30, "--out", out)
+    assert res.returncode == 0, res.stderr
+    assert "return window 30 days" in res.stdout
+    assert out.read_bytes().startswith(b"\xef\xbb\xbfRank,")
+
+
+def test_bad_input_exits_2_with_a_readable_message(tmp_path):
+    bad = tmp_path / "orders.csv"
+    bad.write_text("foo,bar\n1,2\n")
+    res = run("report", "--orders", bad)
+    assert res.returncode == 2
+    assert "Traceback" not in res.stderr and res.stderr.startswith("Error: ")
+    assert "orders.csv" in res.stderr and "Fix:" in res.stderr
+    res = run("report", "--orders", tmp_path / "missing.csv")
+    assert res.returncode == 2 and "File not found" in res.stderr and "Traceback" not in res.stderr
+    res = run("report", "--returns", bad)
+    assert res.returncode == 2 and "--orders" in res.stderr
+    res = run("report", "--orders", bad, "--out", tmp_path / "x.pdf")
+    assert res.returncode == 2 and ".xlsx or .csv" in res.stderr
+
+
+@pytest.mark.slow
+def test_report_on_real_transactions_export(tmp_path):
+    if not REAL_DATA.exists():
+        pytest.skip(f"real export not found at {REAL_DATA}")
+    js = tmp_path / "s.json"
+    res = run("report", "--transactions", REAL_DATA, "--json", js)
+    assert res.returncode == 0, res.stderr
+    d = json.loads(js.read_text())
+    t = d["totals"]
+    assert t["orders"] > 10_000 and 0 < t["unit_return_rate"] < 0.2
+    assert t["rejected_rows"] > 0  # non-merchandise, unmatched credit notes, ... are accounted for
+    assert {s["dimension"] for s in d["segments"]} >= {"product", "intent"}
