@@ -122,7 +122,7 @@ def vs_rest_chart(rows: pd.DataFrame, *, segment_name: str, rest_name: str, titl
         customdata=list(zip(d["returned"], d["q_value"].fillna(float("nan")))),
         hovertemplate="<b>%{y}</b><br>Segment: %{x:.1%} of returned units (%{customdata[0]:,.0f})"
                       "<br>q = %{customdata[1]:.3g}<extra></extra>"))
-    fig.update_layout(barmode="group", bargap=0.25, bargroupgap=0.05)
+    fig.update_layout(barmode="group", bargap=0.25, bargroupgap=0.05, legend_traceorder="reversed")
     fig.update_yaxes(categoryorder="array", categoryarray=order)
     return _layout(fig, title=title, xaxis_title="Share of returned units (▲ over-represented, q ≤ 0.10)",
                    n_rows=int(1.6 * len(d)) or 1)
@@ -226,7 +226,7 @@ def exchange_sentence(product: str, kinds: pd.DataFrame, targets: pd.DataFrame) 
     return s
 
 
-def pairs_sentences(t: pd.DataFrame, segment_name: str, *, k: int = 5) -> list[str]:
+def pairs_sentences(t: pd.DataFrame, segment_name: str, *, k: int = 8) -> list[str]:
     d = t[t["pairs_well"]].head(k)
     return [f"With **{ui.md(r.item)}** in the same order, {ui.md(segment_name)} items are returned at "
             f"{ui.pct(r.rate_with)} vs {ui.pct(r.rate_without)} without it ({ui.num(r.orders_with)} orders, "

@@ -75,7 +75,8 @@ else:
             vs = ctx.cached("rs_vs_rest", reasons_vs_rest, dimension)
             seg_rows = vs[vs["segment"] == str(segment)] if segment is not None and not vs.empty else vs.iloc[0:0]
             if segment is not None and not seg_rows.empty:
-                fig = R.vs_rest_chart(seg_rows, segment_name=R.plot_text(scope), rest_name=f"Rest (other {dim_lower} segments)",
+                fig = R.vs_rest_chart(seg_rows, segment_name=R.plot_text(scope),
+                                      rest_name=f"Rest (other {dim_lower} segments)",
                                       title=f"Why {R.plot_text(scope)} is returned, against the rest: "
                                             f"share of returned units by reason")
             else:
@@ -102,7 +103,8 @@ else:
                 st.caption(f"Each {ui.md(dim_lower)} segment's share of returned units with a reason is compared with "
                            "the same share among all other returns (one-sided two-proportion test, Fisher exact for "
                            "small counts), with false-discovery control at 10% across every segment and reason of "
-                           "this breakdown (q ≤ 0.10). Units of one order are treated as independent, so use q to rank.")
+                           "this breakdown (q ≤ 0.10). Units of one order are treated as independent, so use q to "
+                           "rank.")
                 sig = vs[(vs["q_value"] <= R.Q_LEVEL) & (vs["share"] > vs["rest_share"])]
                 with st.expander(f"All over-represented reasons by {ui.md(dim_lower)} ({len(sig)})"):
                     t = sig.assign(Segment=[ui.seg_label(dimension, s) for s in sig["segment"]])
@@ -110,7 +112,8 @@ else:
                         t[["Segment", "label", "returned", "segment_returned", "share", "rest_share", "q_value"]],
                         hide_index=True, key="rs_vs_table", width="stretch",
                         column_config={"label": st.column_config.TextColumn("Reason"),
-                                       "returned": st.column_config.NumberColumn("Units with reason", format="localized"),
+                                       "returned": st.column_config.NumberColumn("Units with reason",
+                                                                                 format="localized"),
                                        "segment_returned": st.column_config.NumberColumn("Segment's returned units",
                                                                                          format="localized"),
                                        "share": st.column_config.NumberColumn("Share in segment", format="percent"),
@@ -184,9 +187,11 @@ else:
                 sentence = R.exchange_sentence(product, R.kind_summary(pt), pt)
                 if sentence:
                     st.markdown(sentence)
+                cols = ["size", "exchange_sku", "target_product", "target_size", "kind_label", "exchanges", "share"]
+                if (pt["target_product"].astype("string") == product).all():
+                    cols.remove("target_product")  # every exchange stays within the product: the column says nothing
                 st.dataframe(
-                    pt.head(10)[["size", "exchange_sku", "target_product", "target_size", "kind_label",
-                                 "exchanges", "share"]],
+                    pt.head(10)[cols],
                     hide_index=True, key="rs_ex_table", width="stretch",
                     column_config={"size": st.column_config.TextColumn("Returned size"),
                                    "exchange_sku": st.column_config.TextColumn("Exchanged into (SKU)"),
