@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -61,11 +62,12 @@ class Prepared:
     available: frozenset = field(default_factory=frozenset)  # columns with any data
     notes: tuple[str, ...] = ()
 
-    @property
+    @cached_property
     def mature_lines(self) -> pd.DataFrame:
+        """Lines of orders whose return window has closed (computed once; never mutate)."""
         return self.lines[self.lines["mature"]]
 
-    @property
+    @cached_property
     def mature_orders(self) -> pd.DataFrame:
         return self.orders[self.orders["mature"]]
 

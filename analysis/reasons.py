@@ -473,13 +473,19 @@ def complete_the_set(prepared: Prepared, dimension: str, segment: object, *, by:
     f_q = focal["quantity"].to_numpy(float)
     f_r = focal["returned_units"].to_numpy(float)
     rows = []
+    f_code, f_uniq = pd.factorize(pd.Series(f_ord), sort=False)
+    all_true = np.ones(len(f_ord), bool)
     for item, orders in comp.groupby(by, sort=False)["order_id"]:
         orders_with = orders.nunique()
         if orders_with < min_orders:
             continue
-        keep = np.array([b != item for b in f_by]) if order_level else np.ones(len(f_ord), bool)
-        with_x = np.isin(f_ord, orders.to_numpy()) & keep
-        without = ~np.isin(f_ord, orders.to_numpy()) & keep
+        keep = (f_by != item) if order_level else all_true
+        has_x = np.zeros(len(f_uniq), bool)
+        pos = f_uniq.get_indexer(pd.unique(orders))
+        has_x[pos[pos >= 0]] = True
+        line_has_x = has_x[f_code]
+        with_x = line_has_x & keep
+        without = ~line_has_x & keep
         n1, x1 = f_q[with_x].sum(), f_r[with_x].sum()
         n2, x2 = f_q[without].sum(), f_r[without].sum()
         if n1 <= 0 or n2 <= 0:
