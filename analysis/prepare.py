@@ -112,8 +112,12 @@ def _derive_intent(lines: pd.DataFrame, has_size: bool, has_collection: bool, ha
     return intent.astype("string")
 
 
-def prepare(dataset: Dataset, window_days: int | None = None) -> Prepared:
+def prepare(dataset: Dataset, window_days: int | None = None,
+            reason_overrides: dict[str, str] | None = None) -> Prepared:
     """Build the analysis frames from a loaded Dataset.
+
+    reason_overrides: the user's corrections of the reason taxonomy (raw reason -> category), which
+    win over the built-in rules (see data.reasons.classify).
 
     >>> from data.demo import generate_dataset
     >>> p = prepare(generate_dataset(seed=1, n_orders=2000))
@@ -132,7 +136,7 @@ def prepare(dataset: Dataset, window_days: int | None = None) -> Prepared:
 
     # ---- returns: categorise once
     if len(rets):
-        cls = classify(rets["reason"], rets["comment"])
+        cls = classify(rets["reason"], rets["comment"], overrides=reason_overrides or None)
         rets["reason_category"] = cls["category"]
         rets["reason_group"] = cls["group"]
         rets["reason_rule"] = cls["rule"]

@@ -57,8 +57,9 @@ def dataset_for(spec: DatasetSpec, contents: dict | None = None, progress=None) 
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def prepared_for(spec: DatasetSpec, window_days: int | None, _dataset: Dataset) -> Prepared:
-    return prepare(_dataset, window_days=window_days)
+def prepared_for(spec: DatasetSpec, window_days: int | None, overrides: tuple, _dataset: Dataset) -> Prepared:
+    """overrides: the user's reason corrections as sorted (raw, category) pairs (part of the key)."""
+    return prepare(_dataset, window_days=window_days, reason_overrides=dict(overrides) or None)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 DATASET_SPEC = "ri_dataset_spec"
 UPLOAD_BYTES = "ri_upload_bytes"  # {sha256: bytes}
 LOAD_MESSAGE = "ri_load_message"
+REASON_OVERRIDES = "ri_reason_overrides"  # {raw reason: taxonomy category}, edited on Reasons & outcomes
 
 # Global filters (sidebar widgets)
 F_DATES = "flt_dates"

@@ -19,6 +19,7 @@ import streamlit as st
 from analysis.engine import Analysis, Settings
 from analysis.prepare import DIMENSION_LABELS, INTENT_LABELS, Filters, Prepared
 from data.errors import RIError
+from data.reasons import CATEGORIES
 from data.model import Dataset
 from dashboard import cache
 from dashboard import session as S
@@ -115,6 +116,13 @@ def _default_spec() -> S.DatasetSpec:
     return S.DatasetSpec(kind="demo", seed=7, name="Demo: Northwind Living (generated)")
 
 
+def reason_overrides() -> tuple:
+    """This session's reason corrections as a hashable, sorted tuple of (raw reason, category)."""
+    raw = st.session_state.get(S.REASON_OVERRIDES) or {}
+    # only valid categories reach the analysis; the Reasons page reports and drops the others
+    return tuple(sorted((str(k), str(v)) for k, v in raw.items() if str(v) in CATEGORIES))
+
+
 def current_spec() -> S.DatasetSpec:
     if S.DATASET_SPEC not in st.session_state:
         st.session_state[S.DATASET_SPEC] = _default_spec()
@@ -128,7 +136,7 @@ def load_context() -> Context | None:
         with st.spinner("Loading data…"):
             dataset = cache.dataset_for(spec, st.session_state.get(S.UPLOAD_BYTES, {}))
             window = st.session_state.get(S.S_WINDOW) or None
-            full = cache.prepared_for(spec, window, dataset)
+            full = cache.prepared_for(spec, window, reason_overrides(), dataset)
     except RIError as e:
         show_error(e)
         return None

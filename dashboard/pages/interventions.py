@@ -185,7 +185,8 @@ dim, seg = str(r["dimension"]), str(r["segment"])
 desc = "" if pd.isna(r["description"]) else str(r["description"])
 start = r["start_date"]
 if pd.isna(start) or dim not in ctx.prepared.lines.columns:
-    st.warning(f"This intervention cannot be evaluated: {ui.md(rows[ix].get('verdict') or 'its start date or dimension is not usable.')}")
+    why = rows[ix].get("verdict") or "its start date or dimension is not usable."
+    st.warning(f"This intervention cannot be evaluated: {ui.md(why)}")
     st.stop()
 
 comp_opts = [s for s in _segments(ctx.prepared, dim) if s != seg]
@@ -227,15 +228,28 @@ m[3].metric("Returns avoided so far", ui.num(res.returns_avoided) if res.signifi
 
 # chart: the segment's monthly rate, the comparison, the launch and the counterfactual
 ch = res.chart
+# the month holding the maturity cutoff has only a few days of matured orders: shown apart, not joined to the line
+cut = ctx.prepared.cutoff_date
+partial = (ch["month"] + pd.offsets.MonthEnd(0) > cut) if cut is not None else pd.Series(False, index=ch.index)
+full, part = ch[~partial], ch[partial]
 fig = go.Figure()
-fig.add_trace(go.Scatter(x=ch["month"], y=ch["treated_rate"], mode="lines+markers", name=ui.seg_label(dim, seg),
-                         line=dict(color=ui.COLORS["primary"], width=3), customdata=ch[["treated_units"]].to_numpy(),
-                         hovertemplate="%{x|%b %Y}: %{y:.1%} of %{customdata[0]:,.0f} units<extra></extra>"))
-if ch["comparison_rate"].notna().any():
-    fig.add_trace(go.Scatter(x=ch["month"], y=ch["comparison_rate"], mode="lines+markers",
-                             name=f"Comparison ({', '.join(res.comparison_segments)})",
-                             line=dict(color=ui.COLORS["neutral"], dash="dash"),
-                             hovertemplate="%{x|%b %Y}: %{y:.1%}<extra>comparison</extra>"))
+for frame, whole in ((full, True), (part, False)):
+    if frame.empty:
+        continue
+    fig.add_trace(go.Scatter(
+        x=frame["month"], y=frame["treated_rate"], mode="lines+markers" if whole else "markers",
+        name=ui.seg_label(dim, seg) if whole else f"{ui.seg_label(dim, seg)}: partial month (few matured orders)",
+        line=dict(color=ui.COLORS["primary"], width=3),
+        marker=dict(color=ui.COLORS["primary"], symbol="circle" if whole else "circle-open", size=8 if whole else 10),
+        customdata=frame[["treated_units"]].to_numpy(),
+        hovertemplate="%{x|%b %Y}: %{y:.1%} of %{customdata[0]:,.0f} units<extra></extra>"))
+    if frame["comparison_rate"].notna().any():
+        fig.add_trace(go.Scatter(
+            x=frame["month"], y=frame["comparison_rate"], mode="lines+markers" if whole else "markers",
+            name=f"Comparison ({', '.join(res.comparison_segments)})", showlegend=whole,
+            line=dict(color=ui.COLORS["neutral"], dash="dash"),
+            marker=dict(color=ui.COLORS["neutral"], symbol="circle" if whole else "circle-open"),
+            hovertemplate="%{x|%b %Y}: %{y:.1%}<extra>comparison</extra>"))
 if ch["counterfactual_rate"].notna().any():
     fig.add_trace(go.Scatter(x=ch["month"], y=ch["counterfactual_rate"], mode="lines",
                              name="Counterfactual: own earlier trend continued",
@@ -276,7 +290,7 @@ with d2:
         st.markdown(
             f"Comparison: {ui.md(', '.join(res.comparison_segments))}, {ui.pct(res.comparison_rate_before)} → "
             f"{ui.pct(res.comparison_rate_after)}.  \nDiD {ui.pp(d.did)} (95% CI {ui.pp(d.ci_low)} to {ui.pp(d.ci_high)}), "
-            f"p = {d.p_value:.3g}; odds ratio ratio {d.ratio_of_odds_ratios:.2f}.  \nPre-launch trends: {trend}"
+            f"p = {d.p_value:.3g}; ratio of odds ratios {d.ratio_of_odds_ratios:.2f}.  \nPre-launch trends: {trend}"
             + (f" (p = {res.pre_trend_p:.2f})." if pd.notna(res.pre_trend_p) else "."))
     else:
         st.markdown(f"Not available: fewer than 2 comparison {PLURAL.get(dim, dim)} with enough orders on both sides.")

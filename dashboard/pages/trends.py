@@ -82,7 +82,7 @@ if len(prov):
                                  hovertemplate="%{x|%d %b %Y}: expected to end near %{y:.1%}<extra></extra>"))
 if overall is not None:
     fig.add_hline(y=overall, line_dash="dash", line_color=ui.COLORS["base"],
-                  annotation_text=f"Average {overall:.1%}", annotation_position="top left")
+                  annotation_text=f"Average {overall:.1%}", annotation_position="top right")
 fig.update_layout(title=f"Unit return rate by order {unit_word}, {who_title}", yaxis_tickformat=".0%",
                   yaxis_title="Returned units / units sold (%)", xaxis_title=f"Order {unit_word}", height=420,
                   legend=dict(orientation="h", y=-0.22), margin=dict(l=10, r=10, t=60, b=40))
@@ -160,13 +160,19 @@ else:
     fmt = "%b %Y" if freq == "M" else "%d %b %Y"
     labels = [f"{p:{fmt}}" + (" (provisional)" if pv else "") for p, pv in zip(yoy["period"], yoy["provisional"])]
     sfig = go.Figure()
-    sfig.add_trace(go.Bar(x=labels, y=yoy["rate_same_period_last_year"], name="Same period last year",
+    sfig.add_trace(go.Bar(x=labels, y=yoy["rate_same_period_last_year"], name="Same period last year", offsetgroup="last",
                           marker_color=ui.COLORS["neutral"], hovertemplate="%{x}, a year earlier: %{y:.1%}<extra></extra>"))
-    sfig.add_trace(go.Bar(x=labels, y=yoy["rate"], name="This period", marker_color=ui.COLORS["primary"],
+    sfig.add_trace(go.Bar(x=labels, y=yoy["rate"], name="This period", offsetgroup="this", marker_color=ui.COLORS["primary"],
                           hovertemplate="%{x}: %{y:.1%}<extra></extra>"))
+    yp = yoy["provisional"].astype(bool) & yoy["expected_final_rate"].notna()
+    if yp.any():
+        sfig.add_trace(go.Scatter(x=[lb for lb, k in zip(labels, yp) if k], y=yoy.loc[yp, "expected_final_rate"],
+                                  mode="markers", name="This period: expected final rate (provisional)", offsetgroup="this",
+                                  marker=dict(color=ui.COLORS["primary"], symbol="diamond-open", size=12),
+                                  hovertemplate="%{x}: expected to end near %{y:.1%}<extra></extra>"))
     if overall is not None:
         sfig.add_hline(y=overall, line_dash="dash", line_color=ui.COLORS["base"], annotation_text=f"Average {overall:.1%}")
-    sfig.update_layout(title=f"Return rate vs the same {lag_word}, {who_title}", barmode="group",
+    sfig.update_layout(title=f"Return rate vs the same {lag_word}, {who_title}", barmode="group", scattermode="group",
                        yaxis_tickformat=".0%", yaxis_title="Returned units / units sold (%)",
                        xaxis_title=f"Order {unit_word}", height=360, legend=dict(orientation="h", y=-0.3),
                        margin=dict(l=10, r=10, t=60, b=40))
@@ -221,8 +227,9 @@ else:
                         "rate 10% per dimension), largest in returns first:")
             for r in sig.head(8).itertuples():
                 more = "more" if r.change > 0 else "fewer"
+                dl = ui.DIMENSION_LABELS.get(r.dimension, r.dimension).lower()
                 st.markdown(
-                    f"- **{ui.md(ui.seg_label(r.dimension, r.segment))}** ({ui.md(ui.DIMENSION_LABELS.get(r.dimension, r.dimension).lower())}): "
+                    f"- **{ui.md(ui.seg_label(r.dimension, r.segment))}** ({ui.md(dl)}): "
                     f"{ui.pct(r.rate_a)} → {ui.pct(r.rate_b)} ({ui.pp(r.change)}, 95% CI {ui.pp(r.ci_low)} to "
                     f"{ui.pp(r.ci_high)}; q = {r.q_value:.3f}), about {abs(r.returns_represented):,.0f} {more} "
                     f"returns in period B.")
@@ -235,6 +242,8 @@ else:
         view = wc.head(40).copy()
         view["Dimension"] = view["dimension"].map(lambda d: ui.DIMENSION_LABELS.get(d, d))
         view["Segment"] = [ui.seg_label(d, s) for d, s in zip(view["dimension"], view["segment"])]
+        for c in ("change", "ci_low", "ci_high"):  # shown in percentage points
+            view[c] = 100 * view[c]
         st.dataframe(view[["Dimension", "Segment", "unit", "n_a", "rate_a", "n_b", "rate_b", "change", "ci_low",
                            "ci_high", "q_value", "significant", "returns_represented"]],
                      hide_index=True, key="tr_wc_table", column_config={
@@ -243,9 +252,9 @@ else:
                          "rate_a": st.column_config.NumberColumn("Rate A", format="percent"),
                          "n_b": st.column_config.NumberColumn("Volume B", format="localized"),
                          "rate_b": st.column_config.NumberColumn("Rate B", format="percent"),
-                         "change": st.column_config.NumberColumn("Change", format="percent"),
-                         "ci_low": st.column_config.NumberColumn("95% CI low", format="percent"),
-                         "ci_high": st.column_config.NumberColumn("95% CI high", format="percent"),
+                         "change": st.column_config.NumberColumn("Change", format="%+.1f pp"),
+                         "ci_low": st.column_config.NumberColumn("95% CI low", format="%+.1f pp"),
+                         "ci_high": st.column_config.NumberColumn("95% CI high", format="%+.1f pp"),
                          "q_value": st.column_config.NumberColumn("q (FDR)", format="%.3f"),
                          "significant": st.column_config.CheckboxColumn("Beyond chance"),
                          "returns_represented": st.column_config.NumberColumn("Returns represented", format="%+.0f",

@@ -53,6 +53,10 @@ with st.expander("Mapping presets (reuse next week's export in one click)", expa
                    "Saved presets survive a browser refresh and a server restart.")
 
 preset = Mapping.from_json(preset_json) if preset_json else None
+if preset is not None and preset.reason_overrides and preset_json != st.session_state.get("up_applied_preset"):
+    # a preset carries the user's reason corrections: apply them once when it is chosen
+    st.session_state[S.REASON_OVERRIDES] = dict(preset.reason_overrides)
+    st.session_state["up_applied_preset"] = preset_json
 
 if not files:
     st.info("Drop one or more files to start, or keep exploring the demo data.")
@@ -133,7 +137,7 @@ with st.expander("Settings for signed-transaction exports", expanded=False):
                                            key="up_datefmt", help="auto decides day-first vs month-first from the values")
 
 mapping_obj = Mapping(tables=tables, settings=settings,
-                      reason_overrides=dict(preset.reason_overrides) if preset else {})
+                      reason_overrides=dict(st.session_state.get(S.REASON_OVERRIDES) or {}))
 mapping_json = mapping_obj.to_json()
 
 b1, b2, b3 = st.columns([1, 1, 2])
