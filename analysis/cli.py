@@ -39,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="Return window in days (default: estimated from the data).")
     r.add_argument("--out", metavar="fixlist.xlsx|fixlist.csv", help="Write the fix list (Excel workbook or CSV).")
     r.add_argument("--json", metavar="summary.json", help="Write totals, segments and fix list as JSON.")
+    r.add_argument("--briefs", action="store_true",
+                   help="Also write a guidance brief per fix-list row into the workbook (slower on large data).")
     r.add_argument("--debug", action="store_true", help="Show tracebacks of unexpected errors.")
     d = sub.add_parser("demo", help="Write the demo exports (orders, returns, catalog, interventions) to a folder.")
     d.add_argument("--out", required=True, metavar="DIR")
@@ -158,7 +160,8 @@ def cmd_report(args) -> int:
     dataset = load_dataset(files, mapping, name=", ".join(sf.name for sf in files))
     prepared = prepare(dataset, window_days=args.window_days)
     unmatched = len(dataset.unmatched_returns) if dataset.unmatched_returns is not None else 0
-    analysis = analyse(prepared, settings, unmatched_returns=unmatched, rejected_rows=dataset.rows_rejected)
+    analysis = analyse(prepared, settings, unmatched_returns=unmatched, rejected_rows=dataset.rows_rejected,
+                       briefs=args.briefs)
     print(_summary_text(analysis, dataset.name))
     extra = {}
     text, results = _interventions(prepared, dataset, args)

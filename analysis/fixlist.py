@@ -15,7 +15,9 @@ against their parts already, so they are not dropped against single segments.
 
 Category rows are left out of the fix list when collections/products/sizes were compared within their
 category (segment_table's reference): category differences (apparel returns more than home goods)
-are structure, not something a guidance change fixes; they stay in the Segments table.
+are structure, not something a guidance change fixes; they stay in the Segments table. For the same
+reason a collection/product/size that is alone in its category (so it could only be compared with
+everything else) is left out of the fix list then; the pair and order-level rows still cover it.
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ import pandas as pd
 
 from analysis.pairs import pair_returns
 from analysis.prepare import Prepared
-from analysis.segments import NOT_SET, _keys, mature_frames, dominant_reason, reason_label, reason_mix
+from analysis.segments import NOT_SET, REFERENCE_DIMENSIONS, _keys, mature_frames, dominant_reason, reason_label, reason_mix
 from data.reasons import CATEGORIES
 
 MAX_ROWS = 25
@@ -196,8 +198,11 @@ def build_fix_list(prepared: Prepared, segments: pd.DataFrame, pairs: pd.DataFra
         return empty, pd.DataFrame(columns=dropped_cols)
     gated = (cand["q_value"].astype("float64") <= q) & (cand["priority_score"].astype("float64") > 0)
     gated &= cand["segment"] != NOT_SET
-    if "reference" in cand.columns and cand["reference"].astype("string").str.startswith("category:").fillna(False).any():
+    ref = cand["reference"].astype("string").fillna("") if "reference" in cand.columns else pd.Series("", index=cand.index)
+    if ref.str.startswith("category:").any():
+        # structure, not a finding: categories, and segments alone in their category (compared with everything)
         gated &= cand["dimension"] != "category"
+        gated &= ~(cand["dimension"].isin(REFERENCE_DIMENSIONS) & (ref == "all")).to_numpy()
     cand = cand[gated.to_numpy()].sort_values("priority_score", ascending=False, kind="stable")
 
     lines = mature_frames(prepared)[0]

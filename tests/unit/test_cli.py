@@ -26,7 +26,7 @@ def demo(tmp_path_factory):
 
 def test_report_generic_layout_with_exports(demo, tmp_path):
     out, js = tmp_path / "fix.xlsx", tmp_path / "s.json"
-    res = run("report", "--orders", demo / "orders.xlsx", "--returns", demo / "returns.csv",
+    res = run("report", "--briefs", "--orders", demo / "orders.xlsx", "--returns", demo / "returns.csv",
               "--returns", demo / "fba_customer_returns.tsv", "--catalog", demo / "catalog.csv",
               "--interventions", demo / "interventions.csv", "--cost-per-return", 30, "--out", out, "--json", js)
     assert res.returncode == 0, res.stderr
