@@ -178,7 +178,10 @@ idents = [hashlib.sha1(f"{d}|{s}|{t}|{x}".encode()).hexdigest()[:10]
           for d, s, t, x in zip(log_df["dimension"], log_df["segment"], log_df["start_date"], log_df["description"])]
 labels = {k: _describe(r) + (" (from file)" if r.source == "from file" else "")
           for k, r in zip(idents, log_df.itertuples())}
-ident = st.selectbox("Intervention to evaluate", idents, key="iv_pick", format_func=lambda k: labels.get(k, k))
+# open the first one that can be evaluated (a change launched last week has no matured orders after it yet)
+first_ok = next((i for i, row in enumerate(rows) if row.get("method")), 0)
+ident = st.selectbox("Intervention to evaluate", idents, index=first_ok, key="iv_pick",
+                     format_func=lambda k: labels.get(k, k))
 ix = idents.index(ident)
 r = log_df.loc[ix]
 dim, seg = str(r["dimension"]), str(r["segment"])

@@ -131,8 +131,10 @@ def test_add_survives_a_refresh_and_delete_removes_it():
 
 @pytest.mark.parametrize("content, words", [
     (b"foo,bar\n1,2\n", ["Interventions not imported", "dimension, segment, start_date"]),
-    (b"dimension,segment,start_date\ncollection,Linen Shirts,next tuesday\n", ["Interventions not imported", "'next tuesday' is not a date (row 1)"]),
-    (b"dimension,segment,start_date\nshoe_size,Linen Shirts,2026-03-01\n", ["'shoe_size' is not one we can evaluate (row 1)", "Use one of: collection"]),
+    (b"dimension,segment,start_date\ncollection,Linen Shirts,next tuesday\n",
+     ["Interventions not imported", "'next tuesday' is not a date (row 1)"]),
+    (b"dimension,segment,start_date\nshoe_size,Linen Shirts,2026-03-01\n",
+     ["'shoe_size' is not one we can evaluate (row 1)", "Use one of: collection"]),
     (b"", ["Empty file"]),
 ])
 def test_importing_a_bad_csv_shows_a_clear_error(content, words):
@@ -153,3 +155,24 @@ def test_importing_a_good_csv_adds_its_rows():
     assert_clean(at, IVS)
     assert any("Imported 1" in s.value for s in at.success)
     assert "Linen Shirts" in list(_log_table(at)["Segment"])
+
+
+def test_edit_and_a_too_recent_change_is_explained_not_an_error():
+    store = StateStore()
+    new_id = store.add_intervention("demo", "collection", "Linen Shirts", "2026-11-20", "new size chart")
+    at = run_page(IVS)
+    assert_clean(at, IVS)
+    pick = at.selectbox(key="iv_pick")
+    assert "Hiking Jackets" in pick.format_func(pick.value)  # opens the one that can be evaluated
+    early = next(k for k in pick.options if "Linen Shirts" in k)
+    pick.select(early).run()
+    assert_clean(at, IVS)
+    warn = " ".join(w.value for w in at.warning).replace("\\", "")
+    assert "No matured orders after the change" in warn
+
+    at.text_input(key=f"iv_edit_desc_{new_id}").input("size chart v2")
+    at.date_input(key=f"iv_edit_start_{new_id}").set_value(pd.Timestamp("2026-02-01").date())
+    at.button(key="iv_edit_save").click().run()
+    assert_clean(at, IVS)
+    saved = StateStore().list_interventions("demo")
+    assert list(saved["description"]) == ["size chart v2"] and str(saved["start_date"][0].date()) == "2026-02-01"
