@@ -27,7 +27,7 @@ from dashboard import session as S
 log = logging.getLogger("returns_intelligence")
 
 COLORS = {"primary": "#2F6F8F", "bad": "#C0504D", "good": "#4F8F5F", "neutral": "#8A99A6", "base": "#1F2A33"}
-UPLOAD_PAGE = "pages/upload.py"
+UPLOAD_PAGE = "views/upload.py"
 
 
 @dataclass(frozen=True)

@@ -62,4 +62,4 @@ with right:
                         f"· {ui.md(r['dimension'])}  \n"
                         f"{ui.pct(r['return_rate'])} vs {ui.pct(r['baseline_rate'])} · "
                         f"excess cost {ui.money(r['excess_cost'])}  \n{ui.md(r['suggested_action'])}")
-    st.page_link("pages/fixlist.py", label="Open the full fix list", icon=":material/checklist:")
+    st.page_link("views/fixlist.py", label="Open the full fix list", icon=":material/checklist:")

@@ -12,14 +12,20 @@ from dashboard import session as S
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 
-PAGES = ["pages/overview.py", "pages/collections.py", "pages/intents.py", "pages/combinations.py",
-         "pages/journeys.py", "pages/reasons.py", "pages/trends.py", "pages/fixlist.py", "pages/interventions.py",
-         "pages/upload.py"]
+PAGES = ["views/overview.py", "views/collections.py", "views/intents.py", "views/combinations.py",
+         "views/journeys.py", "views/reasons.py", "views/trends.py", "views/fixlist.py", "views/interventions.py",
+         "views/upload.py"]
 
 
 @pytest.fixture(autouse=True)
 def _state_dir(tmp_path, monkeypatch):
+    """Each test gets its own state folder (presets, interventions); the store is rebuilt for it."""
+    from dashboard.presets import preset_store
+
     monkeypatch.setenv("RI_STATE_DIR", str(tmp_path / "state"))
+    preset_store.clear()
+    yield
+    preset_store.clear()
 
 
 def upload_spec(files: dict[str, tuple[bytes, str]], mapping_json: str = "", name: str = "test upload"):

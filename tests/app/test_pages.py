@@ -59,13 +59,13 @@ def test_page_without_optional_columns(page, no_optional):
     spec, contents = no_optional
     at = run_page(page, spec, contents)
     assert_clean(at, page)
-    if page == "pages/journeys.py":
+    if page == "views/journeys.py":
         infos = " ".join(i.value for i in at.info)
         assert "journey" in infos.lower() and "map" in infos.lower(), infos
 
 
 def test_overview_says_what_the_data_holds():
-    at = run_page("pages/overview.py")
+    at = run_page("views/overview.py")
     labels = {m.label: m.value for m in at.metric}
     assert "Unit return rate" in labels and labels["Unit return rate"].endswith("%")
     summary = " ".join(m.value for m in at.markdown)
@@ -73,7 +73,7 @@ def test_overview_says_what_the_data_holds():
 
 
 def test_collection_filter_changes_overview():
-    at = run_page("pages/overview.py")
+    at = run_page("views/overview.py")
     before = {m.label: m.value for m in at.metric}["Returned value"]
     at.multiselect(key=S.F_COLLECTIONS).set_value(["Linen Shirts"]).run()
     assert_clean(at, "overview filtered")
@@ -95,7 +95,7 @@ def demo_files(tmp_path_factory):
 
 
 def test_upload_shopify_csv(demo_files):
-    at = run_page("pages/upload.py")
+    at = run_page("views/upload.py")
     p = demo_files["orders_shopify_csv"]
     at = _upload(at, [(p.name, p.read_bytes(), "text/csv")])
     text = " ".join(m.value for m in at.markdown)
@@ -106,7 +106,7 @@ def test_upload_shopify_csv(demo_files):
 
 
 def test_upload_orders_xlsx_and_fba_returns(demo_files):
-    at = run_page("pages/upload.py")
+    at = run_page("views/upload.py")
     o, r = demo_files["orders_xlsx"], demo_files["returns_fba_tsv"]
     at = _upload(at, [(o.name, o.read_bytes(), "application/octet-stream"), (r.name, r.read_bytes(), "text/plain")])
     text = " ".join(m.value for m in at.markdown)
@@ -129,7 +129,7 @@ def test_upload_signed_transactions_xlsx(tmp_path):
                                      "Customer ID", "Country"])
     buf = io.BytesIO()
     df.to_excel(buf, index=False, engine="xlsxwriter")
-    at = run_page("pages/upload.py")
+    at = run_page("views/upload.py")
     at = _upload(at, [("erp.xlsx", buf.getvalue(), "application/octet-stream")])
     assert any("Loaded" in s.value for s in at.success)
     assert at.session_state[S.DATASET_SPEC].files[0].role == "transactions"

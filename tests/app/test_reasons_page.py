@@ -11,7 +11,7 @@ from dashboard import reasons_ui as R
 from tests.app.conftest import assert_clean, run_page, upload_spec
 from tests.conftest import ROOT
 
-PAGE = "pages/reasons.py"
+PAGE = "views/reasons.py"
 
 
 def _chart_titles(at) -> list[str]:

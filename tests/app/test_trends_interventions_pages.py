@@ -14,7 +14,7 @@ import pytest
 from data.state import StateStore
 from tests.app.conftest import assert_clean, run_page
 
-TRENDS, IVS = "pages/trends.py", "pages/interventions.py"
+TRENDS, IVS = "views/trends.py", "views/interventions.py"
 
 
 @pytest.fixture(autouse=True)
