@@ -99,8 +99,9 @@ def plain_summary(prepared: Prepared, totals: dict, fix_list: pd.DataFrame, segm
         top = fix_list.iloc[0]
         name = INTENT_LABELS.get(str(top["segment"]), str(top["segment"]))
         dim = DIMENSION_LABELS.get(str(top["dimension"]), str(top["dimension"])).lower()
-        reason = top.get("top_reasons") or ""
-        reason_txt = f", mostly {str(reason).split(';')[0].split('(')[0].strip().lower()}" if reason else ""
+        reasons = top.get("top_reasons")
+        first = reasons[0] if isinstance(reasons, (list, tuple)) and len(reasons) else (reasons or "")
+        reason_txt = f", mostly {str(first).split('(')[0].strip().lower()}" if first else ""
         out.append(f"The biggest avoidable cost is {name} ({dim}): it returns {top['return_rate']:.0%} against "
                    f"{top['baseline_rate']:.0%} for the rest (significant){reason_txt}, about "
                    f"{top['excess_returns']:,.0f} more returns than expected.")
