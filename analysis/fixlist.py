@@ -28,7 +28,7 @@ import pandas as pd
 
 from analysis.pairs import pair_returns
 from analysis.prepare import Prepared
-from analysis.segments import NOT_SET, REFERENCE_DIMENSIONS, _keys, mature_frames, dominant_reason, reason_label, reason_mix
+from analysis.segments import NOT_SET, REFERENCE_DIMENSIONS, codes_of, line_codes, mature_frames, dominant_reason, reason_label, reason_mix
 from data.reasons import CATEGORIES
 
 MAX_ROWS = 25
@@ -137,14 +137,19 @@ def why_sentence(row: pd.Series, mix: dict[str, float], refund: float, comments:
     return "; ".join(parts)
 
 
-def _returns_for(prepared: Prepared, rets: pd.DataFrame, row: pd.Series) -> pd.DataFrame:
+def _returns_for(prepared: Prepared, rets: pd.DataFrame, row: pd.Series, cache: dict) -> pd.DataFrame:
     if not len(rets):
         return rets
     if row["dimension"] == "combination":
         level = row.get("level") or "collection"
         a, b = row["segment"].split(" + ", 1) if pd.isna(row.get("item_a")) else (row["item_a"], row["item_b"])
         return pair_returns(prepared, rets, level, a, b)
-    return rets[_keys(rets[row["dimension"]]) == row["segment"]]
+    dim = row["dimension"]
+    if dim not in cache:
+        cache[dim] = codes_of(rets[dim])
+    c, labels = cache[dim]
+    hit = np.flatnonzero(labels == row["segment"])
+    return rets[c == (hit[0] if len(hit) else -1)]
 
 
 def _explained_by(row: pd.Series, mask: np.ndarray, kept: list, masks: list, units: np.ndarray,
@@ -217,9 +222,10 @@ def build_fix_list(prepared: Prepared, segments: pd.DataFrame, pairs: pd.DataFra
         mask = None
         if dim != "combination":
             if dim not in codes:
-                codes[dim] = pd.factorize(_keys(lines[dim]), sort=False)
-            c, uniq = codes[dim]
-            mask = c == uniq.get_indexer([row["segment"]])[0]
+                codes[dim] = line_codes(prepared, dim)
+            c, labels = codes[dim]
+            hit = np.flatnonzero(labels == row["segment"])
+            mask = c == (hit[0] if len(hit) else -1)
             explained = _explained_by(row, mask, kept, masks, units, returned)
             if explained is not None:
                 dropped.append({"dimension": dim, "segment": row["segment"], "explained_by": explained[0],
@@ -229,9 +235,9 @@ def build_fix_list(prepared: Prepared, segments: pd.DataFrame, pairs: pd.DataFra
         masks.append(mask)
     if not kept:
         return empty, pd.DataFrame(dropped, columns=dropped_cols)
-    out_rows = []
+    out_rows, rcache = [], {}
     for rank, row in enumerate(kept, start=1):
-        rr = _returns_for(prepared, returns, row)
+        rr = _returns_for(prepared, returns, row, rcache)
         mix = reason_mix(rr)
         refund, exchange = _resolution_shares(rr)
         top = dominant_reason(mix)

@@ -31,7 +31,7 @@ from scipy import stats as sps
 
 from analysis import stats
 from analysis.prepare import Prepared
-from analysis.segments import BORDERLINE_P, VERDICTS, _keys, mature_frames, top_reasons_by
+from analysis.segments import BORDERLINE_P, NOT_SET, VERDICTS, line_codes, mature_frames, top_reasons_by
 
 MIN_PAIR_ORDERS = 30
 MIN_EXPECTED_RETURNS = 5.0
@@ -86,25 +86,33 @@ def pair_table(prepared: Prepared, level: str = "collection", *, q: float = 0.10
     empty = pd.DataFrame({c: pd.Series(dtype=object) for c in PAIR_COLUMNS})
     if not prepared.has(level):
         return empty
-    lines, orders, mrets = mature_frames(prepared)
+    lines, _, mrets = mature_frames(prepared)
     if lines.empty:
         return empty
-    item = lines[level].astype("string")
-    keep = item.notna().to_numpy()
-    if level == "product":
-        top = lines[keep].groupby(item[keep], sort=False)["quantity"].sum().nlargest(max_items).index
-        keep = keep & item.isin(top).to_numpy()
-    ocode_all, ouniq = pd.factorize(orders["order_id"], sort=False)
-    o_units = orders["units"].to_numpy(dtype="float64")
-    o_ret = orders["returned_units"].to_numpy(dtype="float64")
-    o_any = orders["any_return"].to_numpy(dtype=bool)
-    N_all = len(orders)
+    lc, ll = line_codes(prepared, level)
+    li_all, ouniq = line_codes(prepared, "order_id")
+    qty = lines["quantity"].to_numpy(dtype="float64")
+    # per-order arrays from the lines (same orders as Prepared.orders' mature rows)
+    N_all = len(ouniq)
+    o_units = np.bincount(li_all, weights=qty, minlength=N_all)
+    o_ret = np.bincount(li_all, weights=lines["returned_units"].to_numpy(dtype="float64"), minlength=N_all)
+    o_any = o_ret > 0
     p0 = float(o_any.mean()) if N_all else float("nan")
-    omap = pd.Series(np.arange(len(ouniq)), index=ouniq)
-    li_o = omap.reindex(lines["order_id"][keep].to_numpy()).to_numpy()
-    icode, iuniq = pd.factorize(item[keep], sort=True)
-    oi = pd.DataFrame({"o": li_o, "i": icode}).drop_duplicates()
+    valid = ll != NOT_SET
+    if level == "product":
+        vol = np.bincount(lc, weights=qty, minlength=len(ll)) * valid
+        valid = np.zeros(len(ll), dtype=bool)
+        valid[np.argsort(-vol, kind="stable")[:max_items]] = True
+        valid &= vol > 0
+    kept_codes = np.flatnonzero(valid)
+    iuniq = np.asarray(sorted(ll[kept_codes]), dtype=object)  # alphabetical: "A + B" with A < B
+    rank = np.full(len(ll), -1)
+    rank[kept_codes] = pd.Index(iuniq).get_indexer(ll[kept_codes])
+    icode_line = rank[lc]
+    keep = icode_line >= 0
+    oi = pd.DataFrame({"o": li_all[keep], "i": icode_line[keep]}).drop_duplicates()
     n_i_all = np.bincount(oi["i"], minlength=len(iuniq)).astype("float64")  # orders containing item (all sizes)
+    omap = pd.Series(np.arange(N_all), index=pd.Index(ouniq))
 
     band = _band(o_units)
     multi = band >= 0
@@ -269,14 +277,18 @@ def pair_table(prepared: Prepared, level: str = "collection", *, q: float = 0.10
     return out[PAIR_COLUMNS].reset_index(drop=True)
 
 
-def pair_order_ids(prepared: Prepared, level: str, a: str, b: str) -> set:
-    """Mature orders that contain both item a and item b of `level`."""
-    lines = mature_frames(prepared)[0]
-    key = _keys(lines[level])
-    return set(lines.loc[key == a, "order_id"]) & set(lines.loc[key == b, "order_id"])
+def pair_order_ids(prepared: Prepared, level: str, a: str, b: str) -> np.ndarray:
+    """Mature orders (ids) that contain both item a and item b of `level`."""
+    lc, ll = line_codes(prepared, level)
+    oc, ou = line_codes(prepared, "order_id")
+    ia, ib = np.flatnonzero(ll == a), np.flatnonzero(ll == b)
+    if not len(ia) or not len(ib):
+        return np.asarray([], dtype=object)
+    both = np.intersect1d(oc[lc == ia[0]], oc[lc == ib[0]])
+    return ou[both]
 
 
 def pair_returns(prepared: Prepared, rets: pd.DataFrame, level: str, a: str, b: str) -> pd.DataFrame:
     """Returns of A or B items from mature orders that contained both A and B."""
     ids = pair_order_ids(prepared, level, a, b)
-    return rets[_keys(rets[level]).isin([a, b]) & rets["order_id"].isin(ids)]
+    return rets[rets[level].isin([a, b]).fillna(False).to_numpy() & rets["order_id"].isin(ids).to_numpy()]

@@ -64,33 +64,34 @@ def _reference_column(prepared: Prepared, dimension: str, within, reference: str
     return "category" if prepared.has("category") else None
 
 
-def _counts_with_reference(lines: pd.DataFrame, keys: pd.Series, ref_col: str | None) -> pd.DataFrame:
+def _counts_with_reference(codes: np.ndarray, labels: np.ndarray, ocodes: np.ndarray, x: np.ndarray, n: np.ndarray,
+                          ref: tuple[np.ndarray, np.ndarray] | None, ref_col: str | None) -> pd.DataFrame:
     """cluster_counts against the whole population, or within reference groups (the dominant
     `ref_col` value of each segment); groups holding a single segment fall back to the population.
     Adds columns p0 (rate of the comparison population) and reference (its description)."""
     def whole():
-        c = cluster_counts(keys, lines["order_id"], lines["returned_units"], lines["quantity"])
+        c = cluster_counts((codes, labels), ocodes, x, n)
         return c.assign(p0=float(c["x"].sum() / c["n"].sum()), reference="all")
 
-    if ref_col is None:
+    if ref is None:
         return whole()
-    ref = _keys(lines[ref_col])
-    mode = (pd.DataFrame({"k": keys, "r": ref, "q": lines["quantity"]}).groupby(["k", "r"], sort=False)["q"].sum()
-            .reset_index().sort_values("q", ascending=False).drop_duplicates("k").set_index("k")["r"])
-    group = keys.map(mode)
-    nseg = mode.groupby(mode).size()
-    multi = group.map(nseg).to_numpy() > 1
+    rc, rl = ref
+    w = np.bincount(codes * len(rl) + rc, weights=n, minlength=len(labels) * len(rl)).reshape(len(labels), len(rl))
+    present = w.sum(axis=1) > 0
+    mode = w.argmax(axis=1)
+    nseg = np.bincount(mode[present], minlength=len(rl))
+    group = mode[codes]
+    multi = nseg[group] > 1
     parts = []
-    for g in pd.unique(group[multi]):
-        m = (group == g).to_numpy()
-        c = cluster_counts(keys[m], lines["order_id"][m], lines["returned_units"][m], lines["quantity"][m])
-        parts.append(c.assign(p0=float(c["x"].sum() / c["n"].sum()), reference=f"{ref_col}: {g}"))
+    for g in np.unique(group[multi]):
+        msk = group == g
+        c = cluster_counts((codes[msk], labels), ocodes[msk], x[msk], n[msk])
+        parts.append(c.assign(p0=float(c["x"].sum() / c["n"].sum()), reference=f"{ref_col}: {rl[g]}"))
     if (~multi).any():
         c = whole()
-        single = set(keys[~multi])
+        single = set(labels[np.unique(codes[~multi])])
         parts.append(c[c.index.isin(single)])
     return pd.concat(parts)
-
 
 
 def dimension_column(dimension: str) -> str:
@@ -133,14 +134,46 @@ def mature_frames(prepared: Prepared) -> tuple[pd.DataFrame, pd.DataFrame, pd.Da
     return frames
 
 
-def _scope(prepared: Prepared, within: tuple[str, str] | None) -> pd.DataFrame:
+_CODES_CACHE: dict[tuple[int, str], tuple] = {}
+
+
+def codes_of(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(integer codes, labels) of a column; missing values get the label NOT_SET. Fast on Arrow strings."""
+    codes, uniq = pd.factorize(values, sort=False, use_na_sentinel=True)
+    labels = np.asarray([str(u) for u in uniq] + [NOT_SET], dtype=object)
+    codes = np.where(codes < 0, len(uniq), codes).astype("int64")
+    if NOT_SET in set(labels[:-1]):  # a literal "(not set)" value: merge it with the missing ones
+        first = int(np.flatnonzero(labels == NOT_SET)[0])
+        codes = np.where(codes == len(uniq), first, codes)
+        labels = labels[:-1]
+    return codes, labels
+
+
+def line_codes(prepared: Prepared, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """codes_of(mature lines[column]), computed once per Prepared ("order_id": the order codes)."""
+    key = (id(prepared), column)
+    hit = _CODES_CACHE.get(key)
+    if hit is not None and hit[0]() is prepared:
+        return hit[1]
     lines = mature_frames(prepared)[0]
-    if within is not None:
-        if len(within) != 2:
-            raise ValueError("within must be a (dimension, value) pair, e.g. ('collection', 'Linen Shirts').")
-        col = dimension_column(within[0])
-        lines = lines[_keys(lines[col]) == str(within[1])]
-    return lines
+    if column == "order_id":
+        c, u = pd.factorize(lines["order_id"], sort=False)
+        res = (c.astype("int64"), np.asarray(u, dtype=object))
+    else:
+        res = codes_of(lines[column])
+    _CODES_CACHE[key] = (weakref.ref(prepared), res)
+    weakref.finalize(prepared, _CODES_CACHE.pop, key, None)
+    return res
+
+
+def _scope_mask(prepared: Prepared, within: tuple[str, str] | None) -> np.ndarray | None:
+    if within is None:
+        return None
+    if len(within) != 2:
+        raise ValueError("within must be a (dimension, value) pair, e.g. ('collection', 'Linen Shirts').")
+    codes, labels = line_codes(prepared, dimension_column(within[0]))
+    hit = np.flatnonzero(labels == str(within[1]))
+    return codes == (hit[0] if len(hit) else -1)
 
 
 def reason_mix(returns: pd.DataFrame) -> dict[str, float]:
@@ -168,17 +201,20 @@ def mature_returns(prepared: Prepared) -> pd.DataFrame:
 
 
 def top_reasons_by(rets: pd.DataFrame, column: str) -> pd.Series:
-    """Dominant reason category per segment of `column` (index = segment key)."""
+    """Dominant reason category per segment of `column` (index = segment label), weighted by units;
+    unknown/other only where a segment has no other reason recorded."""
     if not len(rets):
         return pd.Series(dtype=object)
-    key = _keys(rets[column])
-    cat = rets["reason_category"].astype("string").fillna("unknown").astype(object)
-    known = ~cat.isin(["unknown", "other"])
-    frame = pd.DataFrame({"k": key, "c": cat, "q": rets["quantity"].astype("float64"), "known": known})
-    # known reasons first; unknown/other only where a segment has nothing else
-    agg = frame.groupby(["k", "known", "c"], sort=False)["q"].sum().reset_index()
-    agg = agg.sort_values(["known", "q"], ascending=[False, False]).drop_duplicates("k")
-    return agg.set_index("k")["c"]
+    kc, kl = codes_of(rets[column])
+    cc, cl = codes_of(rets["reason_category"])
+    cl = np.where(cl == NOT_SET, "unknown", cl)
+    q = rets["quantity"].to_numpy(dtype="float64")
+    W = np.bincount(kc * len(cl) + cc, weights=q, minlength=len(kl) * len(cl)).reshape(len(kl), len(cl))
+    known = ~np.isin(cl, ["unknown", "other"])
+    Wk = W * known
+    best = np.where(Wk.max(axis=1) > 0, Wk.argmax(axis=1), W.argmax(axis=1))
+    has = W.sum(axis=1) > 0
+    return pd.Series(cl[best][has], index=pd.Index(kl[has]), dtype=object)
 
 
 def cluster_counts(keys: pd.Series, order_id: pd.Series, x: pd.Series, n: pd.Series) -> pd.DataFrame:
@@ -193,15 +229,26 @@ def cluster_counts(keys: pd.Series, order_id: pd.Series, x: pd.Series, n: pd.Ser
     ((Y_o - y_os) - p_r (M_o - m_os))^2, expanded as order-total sums minus per-segment cross sums,
     so it needs no loop over segments.
     """
-    ocode, _ = pd.factorize(order_id, sort=False)
-    scode, suniq = pd.factorize(keys, sort=False)
+    if isinstance(keys, tuple):
+        scode, suniq = keys
+    else:
+        scode, suniq = pd.factorize(keys, sort=False)
+    if isinstance(order_id, np.ndarray) and order_id.dtype.kind in "iu":
+        ocode, _ = pd.factorize(order_id, sort=False)  # compact to the orders present
+    else:
+        ocode, _ = pd.factorize(order_id, sort=False)
     xv = np.asarray(x, dtype="float64")
     nv = np.asarray(n, dtype="float64")
     G = int(ocode.max()) + 1 if len(ocode) else 0
     Y = np.bincount(ocode, weights=xv, minlength=G)
     M = np.bincount(ocode, weights=nv, minlength=G)
-    so = pd.DataFrame({"s": scode, "o": ocode, "y": xv, "m": nv}).groupby(["s", "o"], sort=False).sum().reset_index()
-    s, o, y, m = so["s"].to_numpy(), so["o"].to_numpy(), so["y"].to_numpy(), so["m"].to_numpy()
+    # per-(segment, order) sums through one integer key (faster than a two-column groupby)
+    combo, cu = pd.factorize(np.asarray(scode, dtype="int64") * max(G, 1) + ocode, sort=False)
+    y = np.bincount(combo, weights=xv, minlength=len(cu))
+    m = np.bincount(combo, weights=nv, minlength=len(cu))
+    used, s = np.unique(cu // max(G, 1), return_inverse=True)  # segments present, compacted
+    o = cu % max(G, 1)
+    suniq = np.asarray(suniq, dtype=object)[used]
     Yo, Mo = Y[o], M[o]
     S = len(suniq)
 
@@ -223,8 +270,7 @@ def cluster_counts(keys: pd.Series, order_id: pd.Series, x: pd.Series, n: pd.Ser
         base = pr * (1 - pr) / nr
         rest_deff = np.where((base > 0) & np.isfinite(v), np.maximum(v / base, 1.0), 1.0)
 
-    seg_frame = pd.DataFrame({"s": s, "o": o, "y": y, "m": m})
-    rs = stats.rao_scott_deff(seg_frame, "s", "o", "y", "m")
+    rs = stats.design_effect(y, m, s)  # Rao-Scott deff per segment from per-(segment, order) sums
     deff = rs["deff"].reindex(np.arange(S)).to_numpy(dtype="float64")
     deff = np.where(np.isfinite(deff), np.maximum(deff, 1.0), 1.0)
 
@@ -394,12 +440,20 @@ def segment_table(prepared: Prepared, dimension: str, *, alternative: str = "lar
     empty = pd.DataFrame({c: pd.Series(dtype=object) for c in SEGMENT_COLUMNS})
     if not prepared.has(col):
         return empty
-    lines = _scope(prepared, within)
-    if lines.empty or lines["quantity"].sum() <= 0:
-        return empty
-    keys = _keys(lines[col])
+    mask = _scope_mask(prepared, within)
+    lines = mature_frames(prepared)[0]
+    codes, labels = line_codes(prepared, col)
+    ocodes = line_codes(prepared, "order_id")[0]
+    x = lines["returned_units"].to_numpy(dtype="float64")
+    n = lines["quantity"].to_numpy(dtype="float64")
     ref_col = _reference_column(prepared, dimension, within, reference)
-    c = _counts_with_reference(lines, keys, ref_col)
+    ref = line_codes(prepared, ref_col) if ref_col else None
+    if mask is not None:
+        codes, ocodes, x, n = codes[mask], ocodes[mask], x[mask], n[mask]
+        ref = (ref[0][mask], ref[1]) if ref else None
+    if not len(codes) or n.sum() <= 0:
+        return empty
+    c = _counts_with_reference(codes, labels, ocodes, x, n, ref, ref_col)
     p0_all = float(c["x"].sum() / c["n"].sum())
     cmp = compare_segments(c)
     if alternative == "smaller":
@@ -481,24 +535,29 @@ def simpson_check(prepared: Prepared, dimension: str = "collection", stratifiers
     lines = mature_frames(prepared)[0]
     if lines.empty:
         return empty
-    keys = _keys(lines[col])
-    c = cluster_counts(keys, lines["order_id"], lines["returned_units"], lines["quantity"])
+    codes, labels = line_codes(prepared, col)
+    ocodes = line_codes(prepared, "order_id")[0]
+    xv = lines["returned_units"].to_numpy(dtype="float64")
+    nv = lines["quantity"].to_numpy(dtype="float64")
+    c = cluster_counts((codes, labels), ocodes, xv, nv)
     rows = []
     for strat in stratifiers:
         if strat == dimension or not prepared.has(strat):
             continue
-        skey = _keys(lines[strat])
-        levels = sorted(skey.unique())
-        if len(levels) < 2:
+        sc, sl = line_codes(prepared, strat)
+        if len(sl) < 2:
             continue
-        g = pd.DataFrame({"k": keys, "s": skey, "x": lines["returned_units"].astype("float64"),
-                          "n": lines["quantity"].astype("float64")}).groupby(["k", "s"], sort=False)[["x", "n"]].sum()
-        tot = g.groupby(level="s").sum().reindex(levels, fill_value=0.0)
+        K, S = len(labels), len(sl)
+        X = np.bincount(codes * S + sc, weights=xv, minlength=K * S).reshape(K, S)
+        Nn = np.bincount(codes * S + sc, weights=nv, minlength=K * S).reshape(K, S)
+        tx, tn = X.sum(axis=0), Nn.sum(axis=0)
+        pos = {lab: i for i, lab in enumerate(labels)}
         for seg in c.index:
             if seg == NOT_SET or c.loc[seg, "n"] < min_units or c.loc[seg, "rest_n"] < min_units:
                 continue
-            sg = g.xs(seg, level="k").reindex(levels, fill_value=0.0)
-            rs = tot - sg
+            k = pos[seg]
+            sg = pd.DataFrame({"x": X[k], "n": Nn[k]}, index=sl)
+            rs = pd.DataFrame({"x": tx - X[k], "n": tn - Nn[k]}, index=sl)
             d1, d2 = float(c.loc[seg, "deff"]), float(c.loc[seg, "rest_deff"])
             t = np.stack([
                 np.stack([sg["x"] / d1, (sg["n"] - sg["x"]) / d1], axis=1),
