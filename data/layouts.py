@@ -69,10 +69,13 @@ def detect_layout(columns: Sequence[str], frame: pd.DataFrame | None = None, rol
         if {"Landing Site", "Referring Site"} & set(cols):
             sug["journey"] = JOURNEY_COL
         return Layout("shopify_orders", LAYOUT_LABELS["shopify_orders"], "orders", sug)
+    fba_specific = {normalize_header(c) for c in ("asin", "fnsku", "fulfillment-center-id", "detailed-disposition",
+                                                  "license-plate-number")}
     if (_has(norm, "sku", "return-date", "quantity", "reason") and ({"order id", "amazon order id"} & norm)
-            and role in (None, "returns")):
+            and len(fba_specific & norm) >= 2 and role in (None, "returns")):
         oid = next(c for c in cols if normalize_header(c) in ("order id", "amazon order id"))
-        sug = {"order_id": oid, "sku": _col(cols, "sku"), "quantity": _col(cols, "quantity"),
+        sug = {**suggest_mapping(cols, "returns"),
+               "order_id": oid, "sku": _col(cols, "sku"), "quantity": _col(cols, "quantity"),
                "return_date": _col(cols, "return-date"), "reason": _col(cols, "reason")}
         # detailed-disposition (SELLABLE, CUSTOMER_DAMAGED ...) is the unit's condition, not refund/exchange: unmapped
         for canon, src in (("return_id", "license-plate-number"), ("comment", "customer-comments")):
