@@ -41,10 +41,11 @@ c[2].metric("Return more than their parts", ui.num(len(worse)))
 # ---- heatmap of collection pairs: order return rate of orders containing both (gated pairs bold)
 if level == "collection":
     items = sorted(set(pairs["item_a"]) | set(pairs["item_b"]))
-    if len(items) <= 40:
+    if len(items) <= 40 and (pairs["gate_support"].astype(bool).any() if "gate_support" in pairs else True):
         m = pd.DataFrame(np.nan, index=items, columns=items)
         txt = pd.DataFrame("", index=items, columns=items)
-        for _, r in pairs.iterrows():
+        tested = pairs[pairs["gate_support"].astype(bool)] if "gate_support" in pairs else pairs
+        for _, r in tested.iterrows():
             val = r["return_rate"]
             m.loc[r["item_a"], r["item_b"]] = m.loc[r["item_b"], r["item_a"]] = val
             t = f"{val:.0%}" + ("*" if r.get("direction") == "higher" else "")
@@ -52,8 +53,8 @@ if level == "collection":
         fig = go.Figure(go.Heatmap(z=m.values, x=items, y=items, text=txt.values, texttemplate="%{text}",
                                    colorscale="OrRd", colorbar=dict(title="Units returned", tickformat=".0%"),
                                    hovertemplate="%{y} + %{x}<br>%{z:.1%} of units returned<extra></extra>"))
-        fig.update_layout(title="Share of units returned in orders containing both collections (* = returns more than "
-                                "its parts)", height=max(420, 26 * len(items) + 160), margin=dict(l=10, r=10, t=60, b=10))
+        fig.update_layout(title="Share of units returned in orders containing both collections<br><sup>Only pairs with "
+                                "enough orders to test are coloured; * = returns more than its parts</sup>", height=max(420, 26 * len(items) + 160), margin=dict(l=10, r=10, t=60, b=10))
         st.plotly_chart(fig, key="cb_heatmap")
 
 st.subheader("Pairs that return more than their parts")
