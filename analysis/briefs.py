@@ -24,6 +24,7 @@ import pandas as pd
 
 from analysis import reasons as R
 from analysis import stats
+from analysis.pairs import with_pair_scope
 from analysis.prepare import DIMENSION_LABELS, LINE_DIMENSIONS, Prepared
 from data.reasons import category_label
 
@@ -163,6 +164,8 @@ def monitoring_plan(fix_row: Mapping, prepared: Prepared, *, alpha: float = 0.05
     if not 0 < reduction <= 1:
         raise ValueError(f"reduction must be in (0, 1] (got {reduction}).")
     dim, seg = str(fix_row.get("dimension", "")), fix_row.get("segment")
+    if dim == "combination":
+        prepared = with_pair_scope(prepared, str(seg))
     seg_lines = _segment_lines(prepared, dim, seg)
     units = float(seg_lines["quantity"].sum()) if len(seg_lines) else math.nan
     p_now = _num(fix_row.get("return_rate"))
@@ -211,6 +214,8 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis=None) -> st
     if "dimension" not in fix_row or "segment" not in fix_row:
         raise ValueError("fix_row needs at least 'dimension' and 'segment'.")
     dim, seg = str(fix_row["dimension"]), fix_row["segment"]
+    if dim == "combination":
+        prepared = with_pair_scope(prepared, str(seg))
     dim_label = DIMENSION_LABELS.get(dim, dim)
     label = fix_row.get("label") or seg
     rank = fix_row.get("rank")

@@ -32,6 +32,9 @@ from analysis.segments import NOT_SET, REFERENCE_DIMENSIONS, codes_of, line_code
 from data.reasons import CATEGORIES
 
 MAX_ROWS = 25
+# A segment whose excess comes from fewer returning orders than this is a handful of incidents (e.g. one
+# cancelled wholesale order of 5,000 units), not a pattern guidance can fix; it stays in Segments.
+MIN_RETURNING_ORDERS = 5
 EXPLAINED_SHARE = 0.5
 NESTED = 0.9
 
@@ -203,6 +206,8 @@ def build_fix_list(prepared: Prepared, segments: pd.DataFrame, pairs: pd.DataFra
         return empty, pd.DataFrame(columns=dropped_cols)
     gated = (cand["q_value"].astype("float64") <= q) & (cand["priority_score"].astype("float64") > 0)
     gated &= cand["segment"] != NOT_SET
+    if "orders_returned" in cand.columns:
+        gated &= cand["orders_returned"].astype("float64").fillna(MIN_RETURNING_ORDERS) >= MIN_RETURNING_ORDERS
     ref = cand["reference"].astype("string").fillna("") if "reference" in cand.columns else pd.Series("", index=cand.index)
     if ref.str.startswith("category:").any():
         # structure, not a finding: categories, and segments alone in their category (compared with everything)

@@ -25,8 +25,11 @@ of distinct (order, item) rows; fast on 1M lines).
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
+
 from scipy import stats as sps
 
 from analysis import stats
@@ -292,3 +295,27 @@ def pair_returns(prepared: Prepared, rets: pd.DataFrame, level: str, a: str, b: 
     """Returns of A or B items from mature orders that contained both A and B."""
     ids = pair_order_ids(prepared, level, a, b)
     return rets[rets[level].isin([a, b]).fillna(False).to_numpy() & rets["order_id"].isin(ids).to_numpy()]
+
+
+def with_pair_scope(prepared: Prepared, segment: str, level: str | None = None) -> Prepared:
+    """A view of `prepared` in which the lines and returns of a pair carry a "combination" column.
+
+    The A and B lines of mature orders that contain both items get `segment` ("A + B"); everything
+    else is missing. Any per-segment analysis (reason mix, comments, briefs) then works for a pair
+    exactly as for a collection.
+    """
+    if " + " not in str(segment):
+        raise ValueError(f"A combination segment is 'A + B', got {segment!r}.")
+    if "combination" in prepared.lines.columns:
+        return prepared
+    level = level or ("collection" if prepared.has("collection") else "product")
+    a, b = (s.strip() for s in str(segment).split(" + ", 1))
+    ids = pair_order_ids(prepared, level, a, b)
+
+    def tag(df: pd.DataFrame) -> pd.DataFrame:
+        hit = (df["order_id"].isin(ids) & df[level].isin([a, b])).fillna(False).to_numpy(dtype=bool)
+        col = pd.Series(pd.NA, index=df.index, dtype="string")
+        col[hit] = str(segment)
+        return df.assign(combination=col)
+
+    return replace(prepared, lines=tag(prepared.lines), returns=tag(prepared.returns))

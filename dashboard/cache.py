@@ -71,7 +71,8 @@ def filtered_for(spec: DatasetSpec, window_days: int | None, filters: Filters, _
 def analysis_for(spec: DatasetSpec, window_days: int | None, filters: Filters, settings: Settings,
                  _prepared: Prepared, _dataset: Dataset) -> Analysis:
     unmatched = int(len(_dataset.unmatched_returns))
-    return analyse(_prepared, settings, unmatched_returns=unmatched, rejected_rows=int(_dataset.rows_rejected))
+    return analyse(_prepared, settings, unmatched_returns=unmatched, rejected_rows=int(_dataset.rows_rejected),
+                   briefs=False)  # briefs are built on demand, one at a time, on the Fix list page
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

@@ -159,3 +159,24 @@ def test_demo_fix_list_briefs(demo):
         target = p_now - (p_now - base) / 2
         n = NormalIndPower().solve_power(proportion_effectsize(p_now, target), alpha=0.05, power=0.8) * max(deff, 1.0)
         assert f"**{math.ceil(n):,} units**" in md
+
+
+def test_brief_for_a_pair_describes_the_orders_with_both():
+    # Engine fix lists contain pairs ("A + B"); a brief for one must describe the A/B lines of orders with both.
+    from analysis.engine import analyse
+    from analysis.pairs import pair_order_ids, with_pair_scope
+    from analysis.prepare import prepare
+    from data.demo import generate_dataset
+
+    p = prepare(generate_dataset(seed=3, n_orders=12000))
+    a = analyse(p, briefs=False)
+    pairs = a.fix_list[a.fix_list["dimension"] == "combination"]
+    assert len(pairs), "the planted Sandals + Summer Dresses pair should be on the fix list"
+    row = pairs.iloc[0]
+    text = B.brief_markdown(row.to_dict(), p, analysis=a)
+    assert "Sandals" in text and "What to monitor" in text
+    scoped = with_pair_scope(p, row["segment"])
+    ids = set(pair_order_ids(p, "collection", *row["segment"].split(" + ")))
+    tagged = scoped.lines[scoped.lines["combination"].notna()]
+    assert set(tagged["order_id"]) == ids  # independent: orders containing both collections
+    assert set(tagged["collection"]) == set(row["segment"].split(" + "))
