@@ -9,6 +9,8 @@ column, examples and fix) - never a traceback. Unexpected errors exit with statu
 """
 from __future__ import annotations
 
+import json
+
 import argparse
 import importlib
 import importlib.util
@@ -136,6 +138,26 @@ def _interventions(prepared, dataset, args) -> tuple[str | None, list[dict]]:
     return "\n".join(lines), results
 
 
+def _reason_sheets(prepared) -> dict:
+    """Reasons and Exchanges sheets for the workbook (each says why it is empty when data is missing)."""
+    from analysis.reasons import export_frames
+
+    return export_frames(prepared)
+
+
+def _reason_records(prepared) -> list[dict]:
+    """Over-represented reasons per segment of every dimension with data (JSON "reasons")."""
+    from analysis.reasons import RETURN_DIMENSIONS, missing_message, reasons_vs_rest, vs_rest_records
+
+    if missing_message(prepared, "reason"):
+        return []
+    out: list[dict] = []
+    for dim in RETURN_DIMENSIONS:
+        if prepared.has(dim) and dim in prepared.returns.columns:
+            out.extend(vs_rest_records(reasons_vs_rest(prepared, dim)))
+    return out
+
+
 def cmd_report(args) -> int:
     from analysis.engine import Settings, analyse
     from analysis.export import fixlist_csv, fixlist_xlsx, to_json
@@ -158,7 +180,8 @@ def cmd_report(args) -> int:
         mapping = Mapping.from_json(mp.read_text(encoding="utf-8"))
     files = _read_sources(args)
     dataset = load_dataset(files, mapping, name=", ".join(sf.name for sf in files))
-    prepared = prepare(dataset, window_days=args.window_days)
+    prepared = prepare(dataset, window_days=args.window_days,
+                       reason_overrides=(mapping.reason_overrides or None) if mapping else None)
     unmatched = len(dataset.unmatched_returns) if dataset.unmatched_returns is not None else 0
     analysis = analyse(prepared, settings, unmatched_returns=unmatched, rejected_rows=dataset.rows_rejected,
                        briefs=args.briefs)
@@ -170,13 +193,18 @@ def cmd_report(args) -> int:
         print(text)
     if results:
         extra["Interventions"] = pd.DataFrame(results)
+    extra.update(_reason_sheets(prepared))
     if args.out:
         out = Path(args.out)
         data = fixlist_xlsx(analysis, extra_sheets=extra or None) if out.suffix.lower() == ".xlsx" else fixlist_csv(analysis)
         out.write_bytes(data)
         print(f"\nFix list written to {out}")
     if args.json:
-        Path(args.json).write_text(to_json(analysis), encoding="utf-8")
+        payload = json.loads(to_json(analysis))
+        payload["reasons"] = _reason_records(prepared)
+        payload["interventions"] = json.loads(json.dumps(results, default=str, allow_nan=True).replace("NaN", "null"))
+        Path(args.json).write_text(json.dumps(payload, allow_nan=False, ensure_ascii=False, indent=1, default=str),
+                                   encoding="utf-8")
         print(f"JSON summary written to {args.json}")
     return 0
 

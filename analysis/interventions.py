@@ -654,7 +654,8 @@ def evaluate(prepared, intervention: Intervention, *, comparison=None, washout_d
             cmove = "also fell" if rc1 < rc0 else "rose"  # significant movement of the comparison
             parts.append(f"comparable {_PLURAL.get(dim, dim)} ({', '.join(comp)}) {cmove} from {_pct(rc0, rc1)} to {_pct(rc1, rc0)}")
         else:
-            parts.append(f"comparable {_PLURAL.get(dim, dim)} ({', '.join(comp)}) did not change much ({_pct(rc0, rc1)} to {_pct(rc1, rc0)})")
+            still = "did not change" if abs(rc1 - rc0) < 0.01 else "moved within noise"
+            parts.append(f"comparable {_PLURAL.get(dim, dim)} ({', '.join(comp)}) {still} ({_pct(rc0, rc1)} to {_pct(rc1, rc0)})")
         parts.append(f"the difference-in-differences of {did.did * 100:+.1f} points (95% CI {did.ci_low * 100:+.1f} to "
                      f"{did.ci_high * 100:+.1f}) {_chance(did.p_value)}")
     elif its is not None:

@@ -38,6 +38,30 @@ def test_report_generic_layout_with_exports(demo, tmp_path):
     assert "Fix list" in wb.sheetnames and "Interventions" in wb.sheetnames
     # the printed top rows are the JSON's top rows
     assert d["fix_list"][0]["why"].split(";")[0] in res.stdout
+    # issue 5/6 additions: interventions evaluated, reasons vs rest, briefs and reason mix per fix-list row
+    iv = d["interventions"][0]
+    assert iv["segment"] == "Hiking Jackets" and iv["verdict"] and "comparison_segments" in iv
+    smart = [r for r in d["reasons"] if r["segment"] == "Smart Lighting" and r["dimension"] == "collection"]
+    top = max(smart, key=lambda r: r["share"])
+    assert top["reason_category"] == "setup_confusion" and top["share"] > top["rest_share"]
+    assert d["fix_list"][0]["brief"].startswith("# Brief 1") and isinstance(d["fix_list"][0]["reason_mix"], dict)
+    assert {"Reasons", "Exchanges"} <= set(wb.sheetnames)
+
+
+def test_mapping_reason_overrides_reach_the_analysis(demo, tmp_path):
+    mapping = tmp_path / "m.json"
+    mapping.write_text(json.dumps({"reason_overrides": {"runs small": "quality", "SIZE_TOO_SMALL": "quality", "Size too small": "quality"}}))
+    js = tmp_path / "s.json"
+    res = run("report", "--orders", demo / "orders.xlsx", "--returns", demo / "returns.csv", "--mapping", mapping,
+              "--json", js)
+    assert res.returncode == 0, res.stderr
+    d = json.loads(js.read_text())
+    linen = {r["reason_category"]: r for r in d["reasons"] if r["segment"] == "Linen Shirts"}
+    base = tmp_path / "b.json"
+    assert run("report", "--orders", demo / "orders.xlsx", "--returns", demo / "returns.csv", "--json", base).returncode == 0
+    linen0 = {r["reason_category"]: r for r in json.loads(base.read_text())["reasons"] if r["segment"] == "Linen Shirts"}
+    # the corrected reasons move returns from size_too_small to quality
+    assert linen["quality"]["returned"] > linen0.get("quality", {"returned": 0})["returned"]
 
 
 def test_report_shopify_layout_csv_out(demo, tmp_path):
