@@ -3,7 +3,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analysis.overview import headline, monthly, plain_summary
+from analysis.summary import leadership_summary
 from dashboard import ui
+from dashboard.extras import intervention_rows
 
 ctx = ui.require_data()
 st.title("Overview")
@@ -63,3 +65,18 @@ with right:
                         f"{ui.pct(r['return_rate'])} vs {ui.pct(r['baseline_rate'])} · "
                         f"excess cost {ui.money(r['excess_cost'])}  \n{ui.md(r['suggested_action'])}")
     st.page_link("views/fixlist.py", label="Open the full fix list", icon=":material/checklist:")
+
+st.subheader("Leadership summary")
+st.caption("A printable one-page summary: headline figures, the trend, the top fixes with a one-line brief each, "
+           "and the logged interventions with their verdicts.")
+if st.button("Prepare the leadership summary", key="ov_summary", icon=":material/description:"):
+    with st.spinner("Writing the summary…"):
+        doc = leadership_summary(an, ctx.prepared, intervention_rows(ctx))
+    s1, s2 = st.columns(2)
+    s1.download_button("Summary (printable HTML)", doc.html.encode("utf-8"), file_name="returns-summary.html",
+                       mime="text/html", key="ov_dl_summary_html")
+    if doc.pdf:
+        s2.download_button("Summary (PDF)", doc.pdf, file_name="returns-summary.pdf", mime="application/pdf",
+                           key="ov_dl_summary_pdf")
+    else:
+        s2.caption(doc.pdf_message or "PDF is not available on this machine; print the HTML page instead.")

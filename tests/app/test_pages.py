@@ -138,3 +138,24 @@ def test_upload_signed_transactions_xlsx(tmp_path):
     files_table = next(f for f in frames if "Rows read" in f.columns)
     assert int(files_table["Rows read"].iloc[0]) == 5
     assert int(files_table["Loaded"].iloc[0]) + int(files_table["Rejected"].iloc[0]) == 5
+
+
+def test_leadership_summary_download():
+    at = run_page("views/overview.py")
+    at.button(key="ov_summary").click().run()
+    assert_clean(at, "overview summary")
+    labels = [b.label for b in at.get("download_button")]
+    assert "Summary (printable HTML)" in labels
+
+
+def test_sessions_do_not_share_uploads(demo_files):
+    # session A uploads and loads its own file; a second browser session still sees only the demo data
+    a = run_page("views/upload.py")
+    p = demo_files["orders_shopify_csv"]
+    a = _upload(a, [(p.name, p.read_bytes(), "text/csv")])
+    assert a.session_state[S.DATASET_SPEC].kind == "upload"
+    b = run_page("views/overview.py")
+    assert b.session_state[S.DATASET_SPEC].kind == "demo"
+    assert S.UPLOAD_BYTES not in b.session_state or not b.session_state[S.UPLOAD_BYTES]
+    caption = " ".join(c.value for c in b.caption)
+    assert p.name not in caption
