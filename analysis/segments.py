@@ -356,9 +356,14 @@ def verdicts(p_value, q_value, q_lower, q: float) -> tuple[np.ndarray, np.ndarra
     return verdict.astype(object), direction
 
 
-def eb_shrink(x: np.ndarray, n: np.ndarray) -> np.ndarray:
+def eb_shrink(x: np.ndarray, n: np.ndarray, center: np.ndarray | None = None) -> np.ndarray:
     """EB posterior means with a beta prior fitted by weighted moments (stats.fit_beta_prior).
 
+    center: per-segment prior means (the segment's reference rate, e.g. its category's). METHOD 6.2
+    warns that one prior mean for the whole dimension shrinks a structurally low-return category
+    toward the wrong value; so the prior is centred on the reference rate, with the prior strength
+    (alpha + beta) estimated from the whole dimension - which includes between-category spread, so it
+    shrinks somewhat less than a within-category fit would (the conservative side).
     With fewer than 2 segments, or when the prior cannot be estimated (every rate 0 or 1: estimated
     ICC >= 1, i.e. no pooling is justified), the raw rates are returned unshrunk.
     """
@@ -369,7 +374,13 @@ def eb_shrink(x: np.ndarray, n: np.ndarray) -> np.ndarray:
         prior = stats.fit_beta_prior(x, n)
     except ValueError:
         return raw
-    return np.asarray(stats.shrink(x, n, prior)["posterior_mean"], dtype="float64")
+    if center is None:
+        return np.asarray(stats.shrink(x, n, prior)["posterior_mean"], dtype="float64")
+    strength = prior.alpha + prior.beta
+    center = np.where(np.isfinite(center), center, prior.alpha / strength if np.isfinite(strength) else raw)
+    if not np.isfinite(strength):  # no extra-binomial variation: every segment is its reference
+        return np.asarray(center, dtype="float64")
+    return (x + strength * center) / (n + strength)
 
 
 def score_segments(cmp: pd.DataFrame, *, p0, cost_per_return: float, q: float) -> pd.DataFrame:
@@ -381,7 +392,8 @@ def score_segments(cmp: pd.DataFrame, *, p0, cost_per_return: float, q: float) -
     good = ne > 0
     shrunk = np.full(len(out), np.nan)
     if good.any():
-        shrunk[good] = eb_shrink(xe[good], ne[good])
+        center = np.broadcast_to(np.asarray(p0, dtype="float64"), xe.shape)
+        shrunk[good] = eb_shrink(xe[good], ne[good], center[good])
     out["shrunk_rate"] = shrunk
     x, n = out["x"].to_numpy(dtype="float64"), out["n"].to_numpy(dtype="float64")
     q_for_gate = np.where(np.isnan(out["q_value"].to_numpy(dtype="float64")), 1.0, out["q_value"].to_numpy(dtype="float64"))

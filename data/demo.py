@@ -149,7 +149,7 @@ _JOURNEY_EFFECT = 0.08
 _PAIR_EFFECT = 0.10
 _HIKING_PRE_EFFECT = 0.08  # ~24% observed before the fit guide, ~16% after (Outerwear's observed rate)
 _CERAMICS_UNITS = 60  # at the default 45,000 orders (scaled with n_orders)
-_CERAMICS_UNLUCKY = 2.2  # the kept draw has at least this many times the expected returns
+_CERAMICS_UNLUCKY = 1.45 # the kept draw has at least this many times the expected returns
 
 PLANTED: tuple[PlantedEffect, ...] = (
     PlantedEffect("collection", _LINEN, "elevated_rate",
@@ -175,7 +175,7 @@ PLANTED: tuple[PlantedEffect, ...] = (
                   -_HIKING_PRE_EFFECT, "size_too_small"),
     PlantedEffect("collection", _CERAMICS, "noise_only",
                   "Limited Edition Ceramics: about 60 units sold in a short drop 8-11 months back; true rate = "
-                  "Tableware's baseline (9%), but the demo keeps an unlucky draw (at least 2.2x the expected "
+                  "Tableware's baseline (9%), but the demo keeps an unlucky draw (at least 1.45x the expected "
                   "returns, a deliberately selected ~1% tail draw) so the raw rate looks high - shrinkage should pull "
                   "it back.", 0.0, None),
 )
@@ -650,7 +650,7 @@ def generate_frames(seed: int = 7, n_orders: int = 45_000, end_date: date = date
         reason_cat[bl] = np.where(pos < ref, "size_too_small", np.where(pos > ref, "size_too_large", "fit_other"))
 
     # limited-edition ceramics: true rate = Tableware's baseline, but keep an unlucky draw (at least
-    # 2.2x the expected returns) so the small collection's raw rate looks high and shrinkage has work to do
+    # 1.45x the expected returns) so the small collection's raw rate looks high and shrinkage has work to do
     if len(lec_lines) and not null:
         p0 = CATEGORY_BASE_RATE["Tableware"]
         kmin = min(len(lec_lines), max(1, math.ceil(_CERAMICS_UNLUCKY * len(lec_lines) * p0)))
