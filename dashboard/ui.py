@@ -20,6 +20,7 @@ from analysis.engine import Analysis, Settings
 from analysis.prepare import DIMENSION_LABELS, INTENT_LABELS, Filters, Prepared
 from data.errors import RIError
 from data.reasons import CATEGORIES
+from data.store import Store
 from data.model import Dataset
 from dashboard import cache
 from dashboard import session as S
@@ -146,7 +147,12 @@ def load_context() -> Context | None:
         st.warning("The uploaded files are no longer in this browser session; showing the demo data. "
                    "Upload them again (your saved mapping preset loads them in one click).")
         return load_context()
-    filters = sidebar(dataset, full)
+    try:
+        store = session_store((spec, window), full)
+    except RIError as e:
+        show_error(e)
+        return None
+    filters = sidebar(dataset, full, store)
     cost = st.session_state.get(S.S_COST) or None
     handling = float(st.session_state.get(S.S_HANDLING, 8.0) or 0.0)
     settings = Settings(cost_per_return=cost, handling_cost=handling, window_days=window)
@@ -166,20 +172,40 @@ def require_data() -> Context:
     return ctx
 
 
-def _options(full: Prepared, column: str) -> list[str]:
+STORE_COLUMNS = ("order_id", "order_date", "quantity", "returned_units", "channel", "journey", "collection")
+
+
+def session_store(key: tuple, full: Prepared) -> Store:
+    """This session's own DuckDB database with the lines the sidebar needs (rebuilt when the data changes).
+
+    One Store per browser session: another session never sees its tables.
+    """
+    held = st.session_state.get(S.STORE)
+    if held is not None and held[0] == key:
+        return held[1]
+    if held is not None:
+        held[1].close()
+    store = Store()
+    store.load("lines", full.lines[list(STORE_COLUMNS)])
+    st.session_state[S.STORE] = (key, store)
+    return store
+
+
+def _options(store: Store, full: Prepared, column: str) -> list[str]:
     if not full.has(column):
         return []
-    return sorted(str(v) for v in full.lines[column].dropna().unique())
+    return [str(v) for v in store.query("distinct_values", table="lines", column=column)["value"]]
 
 
-def sidebar(dataset: Dataset, full: Prepared) -> Filters:
+def sidebar(dataset: Dataset, full: Prepared, store: Store) -> Filters:
     sb = st.sidebar
     lines = full.lines
+    summary = store.query("summary", table="lines").iloc[0]
     with sb.container(border=True):
         st.markdown(f"**{md(dataset.name)}**")
         if len(lines):
-            d0, d1 = lines["order_date"].min().date(), lines["order_date"].max().date()
-            st.caption(f"{num(len(lines))} order lines · {num(lines['order_id'].nunique())} orders  \n"
+            d0, d1 = pd.Timestamp(summary["first_date"]).date(), pd.Timestamp(summary["last_date"]).date()
+            st.caption(f"{num(int(summary['rows']))} order lines · {num(int(summary['orders']))} orders  \n"
                        f"{d0:%d %b %Y} – {d1:%d %b %Y}  \n"
                        f"Return window {full.window_days} days ({full.window_source}); orders after "
                        f"{full.cutoff_date:%d %b %Y} are too recent and excluded from rates "
@@ -196,11 +222,11 @@ def sidebar(dataset: Dataset, full: Prepared) -> Filters:
         date_from = None
     if len(lines) and date_to is not None and date_to >= lines["order_date"].max():
         date_to = None
-    chans = sb.multiselect("Channel", _options(full, "channel"), key=S.F_CHANNELS,
+    chans = sb.multiselect("Channel", _options(store, full, "channel"), key=S.F_CHANNELS,
                            placeholder="All channels", disabled=not full.has("channel"))
-    journeys = sb.multiselect("Journey", _options(full, "journey"), key=S.F_JOURNEYS,
+    journeys = sb.multiselect("Journey", _options(store, full, "journey"), key=S.F_JOURNEYS,
                               placeholder="All journeys", disabled=not full.has("journey"))
-    colls = sb.multiselect("Collection", _options(full, "collection"), key=S.F_COLLECTIONS,
+    colls = sb.multiselect("Collection", _options(store, full, "collection"), key=S.F_COLLECTIONS,
                            placeholder="All collections", disabled=not full.has("collection"))
     with sb.expander("Settings"):
         st.number_input("Cost per return (blank = refund value + handling)", min_value=0.0, value=None,

@@ -53,10 +53,10 @@ with st.expander("Mapping presets (reuse next week's export in one click)", expa
                    "Saved presets survive a browser refresh and a server restart.")
 
 preset = Mapping.from_json(preset_json) if preset_json else None
-if preset is not None and preset.reason_overrides and preset_json != st.session_state.get("up_applied_preset"):
+if preset is not None and preset.reason_overrides and preset_json != st.session_state.get(S.APPLIED_PRESET):
     # a preset carries the user's reason corrections: apply them once when it is chosen
     st.session_state[S.REASON_OVERRIDES] = dict(preset.reason_overrides)
-    st.session_state["up_applied_preset"] = preset_json
+    st.session_state[S.APPLIED_PRESET] = preset_json
 
 if not files:
     st.info("Drop one or more files to start, or keep exploring the demo data.")
