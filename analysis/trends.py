@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
+
+from analysis import stats
 from statsmodels.stats.multitest import multipletests
 
 Z95 = float(sps.norm.ppf(0.975))
@@ -43,63 +45,31 @@ LANEY_FLAG_SHARE = 0.25
 
 
 def wilson_interval(x, n, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval for x/n (vectorised; NaN where n == 0).
-
-    centre = (p + z^2/2n)/(1 + z^2/n), half-width = z sqrt(p(1-p)/n + z^2/4n^2)/(1 + z^2/n)
-    (Wilson 1927). Non-integer x, n (effective counts) are allowed.
+    """Wilson score interval for x/n at 95% (analysis.stats.wilson_interval; NaN where n == 0).
 
     >>> lo, hi = wilson_interval(81, 263)   # Newcombe (1998a) Table II: 0.2553-0.3662
     >>> round(float(lo), 4), round(float(hi), 4)
     (0.2553, 0.3662)
     """
-    x = np.asarray(x, dtype="float64")
-    n = np.asarray(n, dtype="float64")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = np.where(n > 0, x / n, np.nan)
-        denom = 1 + z * z / n
-        centre = (p + z * z / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+    if z != Z95:
+        raise ValueError("Only the 95% interval is used here; call analysis.stats.wilson_interval(alpha=...).")
+    return stats.wilson_interval(x, n)
 
 
 def newcombe_interval(x1, n1, x2, n2, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
-    """Newcombe hybrid-score CI for p1 - p2 (Newcombe 1998b, method 10), vectorised.
-
-    L = d - sqrt((p1-l1)^2 + (u2-p2)^2), U = d + sqrt((u1-p1)^2 + (p2-l2)^2), (l, u) Wilson limits;
-    equals statsmodels ``confint_proportions_2indep(..., method='newcomb')``.
-    """
-    x1, n1, x2, n2 = (np.asarray(a, dtype="float64") for a in (x1, n1, x2, n2))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p1, p2 = x1 / n1, x2 / n2
-    l1, u1 = wilson_interval(x1, n1, z)
-    l2, u2 = wilson_interval(x2, n2, z)
-    d = p1 - p2
-    return d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    """Newcombe hybrid-score 95% CI for p1 - p2 (analysis.stats.newcombe_diff_interval, method 10)."""
+    if z != Z95:
+        raise ValueError("Only the 95% interval is used here; call analysis.stats.newcombe_diff_interval(alpha=...).")
+    return stats.newcombe_diff_interval(x1, n1, x2, n2)
 
 
 def two_sided_p(x1: float, n1: float, x2: float, n2: float) -> tuple[float, str]:
-    """Two-sided p for x1/n1 vs x2/n2 and the test used (METHOD 2.2 switching rule).
-
-    Pooled z (= Pearson chi2 without Yates) when every expected cell is >= 5, else Fisher's exact
-    test (Irwin's two-sided rule) on counts rounded to integers.
-    """
-    N = n1 + n2
-    if n1 <= 0 or n2 <= 0:
+    """Two-sided p for x1/n1 vs x2/n2 and the test used (METHOD 2.2 switching rule: pooled z when
+    every expected cell is >= 5, else Fisher's exact test), via analysis.stats.segment_vs_rest."""
+    if not (n1 > 0 and n2 > 0) or min(x1, x2) < 0 or x1 > n1 or x2 > n2:
         return float("nan"), "none"
-    xs = x1 + x2
-    e_min = min(n1 * xs / N, n1 * (N - xs) / N, n2 * xs / N, n2 * (N - xs) / N)
-    if e_min >= 5:
-        p = xs / N
-        se = np.sqrt(p * (1 - p) * (1 / n1 + 1 / n2))
-        if se == 0:
-            return 1.0, "z"
-        z = (x1 / n1 - x2 / n2) / se
-        return float(2 * sps.norm.sf(abs(z))), "z"
-    a, b = round(x1), round(n1) - round(x1)
-    c, d = round(x2), round(n2) - round(x2)
-    if min(a, b, c, d) < 0:
-        return float("nan"), "none"
-    return float(sps.fisher_exact([[a, b], [c, d]]).pvalue), "fisher"
+    r = stats.segment_vs_rest(x1, n1, x2, n2, alternative="two-sided")
+    return float(r["p_value"]), str(np.asarray(r["test"]).item())
 
 
 def _design_effect(frame: pd.DataFrame, x_col: str, n_col: str) -> float:
