@@ -7,7 +7,7 @@ import importlib
 import json
 import sys
 
-BENCHES = {"load": "bench.bench_load", "analysis": "bench.bench_analysis"}
+BENCHES = {"load": "bench.bench_load", "analysis": "bench.bench_analysis", "dashboard": "bench.bench_dashboard"}
 
 
 def main(argv: list[str]) -> int:
