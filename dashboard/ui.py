@@ -39,6 +39,7 @@ class Context:
     prepared: Prepared  # filtered
     filters: Filters
     settings: Settings
+    basis: str = "units"  # "units" (returned units / units sold) or "orders" (orders with a return / orders)
 
     @property
     def analysis(self) -> Analysis:
@@ -157,7 +158,8 @@ def load_context() -> Context | None:
     handling = float(st.session_state.get(S.S_HANDLING, 8.0) or 0.0)
     settings = Settings(cost_per_return=cost, handling_cost=handling, window_days=window)
     prepared = cache.filtered_for(spec, window, filters, full)
-    return Context(spec, dataset, full, prepared, filters, settings)
+    basis = "orders" if st.session_state.get(S.F_BASIS) == BASIS_OPTIONS[1] else "units"
+    return Context(spec, dataset, full, prepared, filters, settings, basis)
 
 
 def require_data() -> Context:
@@ -172,6 +174,7 @@ def require_data() -> Context:
     return ctx
 
 
+BASIS_OPTIONS = ("Units", "Orders")
 STORE_COLUMNS = ("order_id", "order_date", "quantity", "returned_units", "channel", "journey", "collection")
 
 
@@ -228,6 +231,9 @@ def sidebar(dataset: Dataset, full: Prepared, store: Store) -> Filters:
                               placeholder="All journeys", disabled=not full.has("journey"))
     colls = sb.multiselect("Collection", _options(store, full, "collection"), key=S.F_COLLECTIONS,
                            placeholder="All collections", disabled=not full.has("collection"))
+    sb.radio("Rate basis", BASIS_OPTIONS, key=S.F_BASIS, horizontal=True,
+             help="Units: returned units / units sold. Orders: orders with a return of the segment's items / "
+                  "orders containing them. Significance always comes from the unit-level test, clustered by order.")
     with sb.expander("Settings"):
         st.number_input("Cost per return (blank = refund value + handling)", min_value=0.0, value=None,
                         step=1.0, key=S.S_COST)
@@ -337,13 +343,31 @@ def dimension_segments(ctx: Context, dimension: str) -> pd.DataFrame:
     return d
 
 
+def order_basis(d: pd.DataFrame) -> pd.DataFrame:
+    """Segments re-expressed as orders with a return / orders (Wilson intervals on orders); the
+    verdicts stay those of the unit-level, order-clustered test."""
+    from analysis.stats import wilson_interval
+
+    out = d.copy()
+    out["n"] = out["orders"].astype("float64")
+    out["returned"] = out["orders_returned"].astype("float64")
+    out["return_rate"] = out["returned"] / out["n"]
+    lo, hi = wilson_interval(out["returned"].to_numpy(), out["n"].to_numpy())
+    out["ci_low"], out["ci_high"] = lo, hi
+    return out
+
+
 def dimension_view(ctx: Context, dimension: str, *, key: str) -> pd.DataFrame | None:
     """Bar chart with intervals, funnel plot and table for one dimension. Returns the segments shown."""
     d = dimension_segments(ctx, dimension)
     if d.empty:
         return None
-    basis = str(d["basis"].iloc[0]) if "basis" in d else "units"
-    basis_label = "share of units returned" if basis == "units" else "share of units returned, orders as the unit"
+    if ctx.basis == "orders":
+        d = order_basis(d)
+        basis_label = "share of orders with a return"
+    else:
+        basis = str(d["basis"].iloc[0]) if "basis" in d else "units"
+        basis_label = "share of units returned" if basis == "units" else "share of units returned, orders as the unit"
     n_all, x_all = float(d["n"].sum()), float(d["returned"].sum())
     baseline = x_all / n_all if n_all else float("nan")
     label = DIMENSION_LABELS.get(dimension, dimension)
@@ -352,7 +376,8 @@ def dimension_view(ctx: Context, dimension: str, *, key: str) -> pd.DataFrame | 
         st.plotly_chart(rate_chart(d, dimension, title=f"Return rate by {label.lower()}, sorted by excess cost",
                                    baseline=baseline, basis_label=basis_label), key=f"{key}_bars")
     with t2:
-        st.plotly_chart(funnel_chart(d, dimension, baseline=baseline, basis_label="units" if basis == "units" else "orders",
+        st.plotly_chart(funnel_chart(d, dimension, baseline=baseline,
+                                     basis_label="orders" if ctx.basis == "orders" or d["basis"].iloc[0] == "orders" else "units",
                                      title=f"{label}: rate vs volume with control limits"), key=f"{key}_funnel")
         st.caption("Points outside the dashed lines are unusual for their volume; small segments inside the funnel are "
                    "noise, however high their raw rate.")

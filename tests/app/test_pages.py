@@ -159,3 +159,20 @@ def test_sessions_do_not_share_uploads(demo_files):
     assert S.UPLOAD_BYTES not in b.session_state or not b.session_state[S.UPLOAD_BYTES]
     caption = " ".join(c.value for c in b.caption)
     assert p.name not in caption
+
+
+def test_rate_basis_switches_collections_to_orders():
+    at = run_page("views/collections.py")
+    units = at.dataframe[0].value.set_index("Segment")["return_rate"]
+    at.radio(key=S.F_BASIS).set_value("Orders").run()
+    assert_clean(at, "collections by orders")
+    orders = at.dataframe[0].value.set_index("Segment")
+    seg = at.session_state[S.DATASET_SPEC]
+    # independent: share of orders containing Linen Shirts with a Linen Shirts return (matured orders)
+    from dashboard import cache
+    from analysis.prepare import prepare
+    p = prepare(cache.dataset_for(seg))
+    lines = p.lines[p.lines["mature"] & (p.lines["collection"] == "Linen Shirts")]
+    per_order = lines.groupby("order_id")["returned_units"].sum()
+    assert orders.loc["Linen Shirts", "return_rate"] == pytest.approx((per_order > 0).mean())
+    assert orders.loc["Linen Shirts", "return_rate"] != pytest.approx(units.loc["Linen Shirts"])
