@@ -330,7 +330,8 @@ def segment_table(seg: pd.DataFrame, dimension: str, key: str) -> None:
 def explain_significance() -> None:
     st.caption("Verdicts: each segment is compared with the rest of the business (one-sided test for higher, "
                "two-sided view for lower), clustered by order, with false-discovery control at 10% per view. "
-               "'Within noise' means the difference could well be chance at this volume.")
+               "'Within noise' means the difference could well be chance at this volume. Colours: red clearly higher, "
+               "amber higher (borderline), grey within noise, green clearly lower.")
 
 
 def dimension_segments(ctx: Context, dimension: str) -> pd.DataFrame:
