@@ -15,9 +15,6 @@ class Headline:
     unit_rate_prev: float | None
     order_rate: float
     order_rate_prev: float | None
-    returned_value: float
-    exchange_share: float
-    saved_revenue: float
     period_label: str
     units: int
     returned: int
@@ -33,45 +30,30 @@ def _rates(lines: pd.DataFrame, orders: pd.DataFrame) -> tuple[float, float]:
 
 
 def headline(prepared: Prepared, period_days: int = 90) -> Headline:
-    """Matured rates overall, and the latest `period_days` of matured orders vs the `period_days` before.
+    """Matured unit and order return rates: the latest `period_days` of matured orders vs the
+    `period_days` before when the data covers both, else over all matured orders (no change shown).
 
     Only orders whose return window has closed count, so the comparison is not biased by open windows.
-    Returned value is the refunded (or, without refunds, priced) value of returned units; saved revenue
-    is the value of returned units resolved by exchange or store credit (kept in the business).
     """
     lines = prepared.mature_lines
     orders = prepared.mature_orders
-    unit_rate, order_rate = _rates(lines, orders)
-    prev_u = prev_o = None
-    label = "no earlier period"
     if len(lines):
         end = lines["order_date"].max()
         start = end - pd.Timedelta(days=period_days)
         pstart = start - pd.Timedelta(days=period_days)
-        cur_l = lines[lines["order_date"] > start]
-        cur_o = orders[orders["order_date"] > start]
         prev_l = lines[(lines["order_date"] > pstart) & (lines["order_date"] <= start)]
-        prev_o = orders[(orders["order_date"] > pstart) & (orders["order_date"] <= start)]
         if len(prev_l) and lines["order_date"].min() <= pstart + pd.Timedelta(days=7):
-            cu, co = _rates(cur_l, cur_o)
-            prev_u, prev_o_rate = _rates(prev_l, prev_o)
-            unit_rate_cur, order_rate_cur = cu, co
-            label = f"last {period_days} matured days vs the {period_days} before"
-            return Headline(unit_rate_cur, prev_u, order_rate_cur, prev_o_rate, *_value_parts(lines), label,
+            cur_l = lines[lines["order_date"] > start]
+            cur_o = orders[orders["order_date"] > start]
+            prev_orders = orders[(orders["order_date"] > pstart) & (orders["order_date"] <= start)]
+            unit_now, order_now = _rates(cur_l, cur_o)
+            unit_prev, order_prev = _rates(prev_l, prev_orders)
+            return Headline(unit_now, unit_prev, order_now, order_prev,
+                            f"last {period_days} matured days vs the {period_days} before",
                             int(cur_l["quantity"].sum()), int(cur_l["returned_units"].sum()), len(cur_o))
-    return Headline(unit_rate, prev_u, order_rate, prev_o, *_value_parts(lines), label,
+    unit_rate, order_rate = _rates(lines, orders)
+    return Headline(unit_rate, None, order_rate, None, "all matured orders (too short a history to compare periods)",
                     int(lines["quantity"].sum()), int(lines["returned_units"].sum()), len(orders))
-
-
-def _value_parts(lines: pd.DataFrame) -> tuple[float, float, float]:
-    returned_value = float(lines["returned_value"].sum()) if "returned_value" in lines else float("nan")
-    ret_units = float(lines["returned_units"].sum())
-    exch = float(lines["exchange_units"].sum())
-    credit = float(lines["store_credit_units"].sum())
-    exchange_share = exch / ret_units if ret_units else float("nan")
-    price = lines["unit_price"]
-    saved = float(((lines["exchange_units"] + lines["store_credit_units"]) * price).sum()) if price.notna().any() else float("nan")
-    return returned_value, exchange_share, saved
 
 
 def monthly(prepared: Prepared) -> pd.DataFrame:

@@ -21,7 +21,7 @@ pages = {
         st.Page("views/trends.py", title="Trends", icon=":material/trending_up:", url_path="trends"),
     ],
     "Actions": [
-        st.Page("views/fixlist.py", title="Fix list", icon=":material/checklist:", url_path="fix-list"),
+        st.Page("views/fixlist.py", title="Fix list", icon=":material/checklist:", url_path="fixlist"),
         st.Page("views/interventions.py", title="Interventions", icon=":material/science:", url_path="interventions"),
     ],
 }

@@ -33,6 +33,10 @@ _DATASETS_LOCK = threading.Lock()
 MAX_DATASETS = 6
 
 
+class UploadGone(KeyError):
+    """The bytes of an uploaded file are not in this session any more (e.g. a new browser session)."""
+
+
 def dataset_for(spec: DatasetSpec, contents: dict | None = None, progress=None) -> Dataset:
     """Load the dataset named by `spec` (bounded LRU keyed on the content spec).
 
@@ -46,6 +50,8 @@ def dataset_for(spec: DatasetSpec, contents: dict | None = None, progress=None) 
     if spec.kind == "demo":
         ds = generate_dataset(seed=spec.seed)
     else:
+        if any(f.sha256 not in (contents or {}) for f in spec.files):
+            raise UploadGone(spec.name)
         files = [SourceFile(name=f.name, content=contents[f.sha256], role=f.role, sheet=f.sheet) for f in spec.files]
         mapping = Mapping.from_json(spec.mapping_json) if spec.mapping_json else None
         ds = load_dataset(files, mapping, name=spec.name or "Uploaded data", progress=progress)
@@ -63,13 +69,13 @@ def prepared_for(spec: DatasetSpec, window_days: int | None, overrides: tuple, _
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def filtered_for(spec: DatasetSpec, window_days: int | None, filters: Filters, _prepared: Prepared) -> Prepared:
+def filtered_for(key: tuple, filters: Filters, _prepared: Prepared) -> Prepared:
+    """key = (dataset spec, window, reason overrides): everything the prepared data depends on."""
     return filter_prepared(_prepared, filters)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def analysis_for(spec: DatasetSpec, window_days: int | None, filters: Filters, settings: Settings,
-                 _prepared: Prepared, _dataset: Dataset) -> Analysis:
+def analysis_for(key: tuple, filters: Filters, settings: Settings, _prepared: Prepared, _dataset: Dataset) -> Analysis:
     unmatched = int(len(_dataset.unmatched_returns))
     return analyse(_prepared, settings, unmatched_returns=unmatched, rejected_rows=int(_dataset.rows_rejected),
                    briefs=False)  # briefs are built on demand, one at a time, on the Fix list page
@@ -81,6 +87,6 @@ def inspect_for(name: str, digest: str, sheet: str | None, _content: bytes):
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def computed(name: str, spec: DatasetSpec, window_days: int | None, filters: Filters, args: tuple, _fn, _prepared):
-    """Cache any pure analysis call on (name, dataset spec, filters, args)."""
+def computed(name: str, key: tuple, filters: Filters, args: tuple, _fn, _prepared):
+    """Cache any pure analysis call on (name, data key, filters, args); args must identify the result."""
     return _fn(_prepared, *args)

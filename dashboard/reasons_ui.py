@@ -17,9 +17,10 @@ import streamlit as st
 from analysis.prepare import DIMENSION_LABELS
 from analysis.reasons import EXCHANGE_KINDS, ReasonMix
 from data.reasons import CATEGORIES, GROUP_LABELS, category_label, reason_mapping_table
+from dashboard import session as S
 from dashboard import ui
 
-OVERRIDES_KEY = "ri_reason_overrides"  # raw reason -> category key, saved with the mapping preset
+OVERRIDES_KEY = S.REASON_OVERRIDES  # raw reason -> category key, saved with the mapping preset
 Q_LEVEL = 0.10  # false-discovery level used for the words "over-represented" (METHOD: BH at 10% per view)
 
 GROUP_COLORS = {"preventable": ui.COLORS["primary"], "operational": "#D99A3D",
@@ -325,9 +326,7 @@ def kind_summary(targets: pd.DataFrame) -> pd.DataFrame:
     return out[["kind", "kind_label", "exchanges", "share"]]
 
 
-def plot_text(text: object) -> str:
-    """User text for a plotly label or title: plotly renders a subset of HTML there, so escape it."""
-    return html.escape("" if text is None else str(text), quote=False)
+plot_text = ui.plot_text
 
 
 # ---------------------------------------------------------------- robustness

@@ -5,6 +5,7 @@ unsafe_allow_html); markdown control characters are escaped by `md()`.
 """
 from __future__ import annotations
 
+import html
 import logging
 import math
 import re
@@ -39,16 +40,16 @@ class Context:
     prepared: Prepared  # filtered
     filters: Filters
     settings: Settings
+    key: tuple  # (spec, window, reason overrides): what the prepared data depends on
     basis: str = "units"  # "units" (returned units / units sold) or "orders" (orders with a return / orders)
 
     @property
     def analysis(self) -> Analysis:
-        return cache.analysis_for(self.spec, self.settings.window_days, self.filters, self.settings,
-                                  self.prepared, self.dataset)
+        return cache.analysis_for(self.key, self.filters, self.settings, self.prepared, self.dataset)
 
     def cached(self, name: str, fn, *args):
         """Run a pure analysis function of the filtered data, cached on content + filters + args."""
-        return cache.computed(name, self.spec, self.settings.window_days, self.filters, args, fn, self.prepared)
+        return cache.computed(name, self.key, self.filters, args, fn, self.prepared)
 
 
 # ---------------------------------------------------------------- text & numbers
@@ -82,6 +83,11 @@ def num(x) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
     return f"{x:,.0f}"
+
+
+def plot_text(text: object) -> str:
+    """User text for a plotly label or title: plotly renders a subset of HTML there, so escape it."""
+    return html.escape("" if text is None else str(text), quote=False)
 
 
 def seg_label(dimension: str, segment: str) -> str:
@@ -138,11 +144,12 @@ def load_context() -> Context | None:
         with st.spinner("Loading data…"):
             dataset = cache.dataset_for(spec, st.session_state.get(S.UPLOAD_BYTES, {}))
             window = st.session_state.get(S.S_WINDOW) or None
-            full = cache.prepared_for(spec, window, reason_overrides(), dataset)
+            overrides = reason_overrides()
+            full = cache.prepared_for(spec, window, overrides, dataset)
     except RIError as e:
         show_error(e)
         return None
-    except KeyError:
+    except cache.UploadGone:
         # the uploaded bytes of this spec are gone (new session after a refresh): fall back to the demo
         st.session_state[S.DATASET_SPEC] = _default_spec()
         st.warning("The uploaded files are no longer in this browser session; showing the demo data. "
@@ -157,9 +164,10 @@ def load_context() -> Context | None:
     cost = st.session_state.get(S.S_COST) or None
     handling = float(st.session_state.get(S.S_HANDLING, 8.0) or 0.0)
     settings = Settings(cost_per_return=cost, handling_cost=handling, window_days=window)
-    prepared = cache.filtered_for(spec, window, filters, full)
+    key = (spec, window, overrides)
+    prepared = cache.filtered_for(key, filters, full)
     basis = "orders" if st.session_state.get(S.F_BASIS) == BASIS_OPTIONS[1] else "units"
-    return Context(spec, dataset, full, prepared, filters, settings, basis)
+    return Context(spec, dataset, full, prepared, filters, settings, key, basis)
 
 
 def require_data() -> Context:
@@ -253,6 +261,7 @@ def segment_frame(seg: pd.DataFrame, dimension: str) -> pd.DataFrame:
     """Rows for display: plain words and intervals."""
     d = seg.copy()
     d["Segment"] = [seg_label(dimension, s) for s in d["segment"]]
+    d["Segment (chart)"] = [plot_text(v) for v in d["Segment"]]
     return d
 
 
@@ -262,7 +271,7 @@ def rate_chart(seg: pd.DataFrame, dimension: str, *, title: str, baseline: float
     d = segment_frame(seg, dimension).head(max_rows).iloc[::-1]
     colors = [VERDICT_COLORS.get(v, COLORS["neutral"]) for v in d.get("verdict", ["within noise"] * len(d))]
     fig = go.Figure(go.Bar(
-        x=d["return_rate"], y=d["Segment"], orientation="h", marker_color=colors,
+        x=d["return_rate"], y=d["Segment (chart)"], orientation="h", marker_color=colors, name="Segment rate",
         error_x=dict(type="data", symmetric=False, array=d["ci_high"] - d["return_rate"],
                      arrayminus=d["return_rate"] - d["ci_low"], color="#555", thickness=1.2),
         customdata=np.stack([d["ci_low"], d["ci_high"], d["n"], d["returned"], d.get("verdict", "")], axis=-1),
@@ -281,6 +290,10 @@ def funnel_chart(seg: pd.DataFrame, dimension: str, *, baseline: float, basis_la
     from analysis.stats import funnel_limits
 
     d = segment_frame(seg, dimension)
+    if not (0 < baseline < 1):
+        fig = go.Figure()
+        fig.update_layout(title=f"{title}: no funnel - every unit has the same outcome (rate {baseline:.0%})", height=200)
+        return fig
     nmax = max(float(d["n"].max()), 10.0)
     grid = np.unique(np.geomspace(max(1.0, float(d["n"].min()) * 0.8), nmax * 1.1, 120).round())
     lim = funnel_limits(grid, baseline)
@@ -292,7 +305,7 @@ def funnel_chart(seg: pd.DataFrame, dimension: str, *, baseline: float, basis_la
                                      showlegend=False, name=name))
     colors = [VERDICT_COLORS.get(v, COLORS["neutral"]) for v in d.get("verdict", ["within noise"] * len(d))]
     fig.add_trace(go.Scatter(
-        x=d["n"], y=d["return_rate"], mode="markers+text", text=d["Segment"], textposition="top center",
+        x=d["n"], y=d["return_rate"], mode="markers+text", text=d["Segment (chart)"], textposition="top center",
         textfont=dict(size=10), marker=dict(size=10, color=colors, line=dict(width=1, color="white")), name="Segments",
         customdata=np.stack([d["returned"], d.get("verdict", "")], axis=-1),
         hovertemplate="<b>%{text}</b><br>%{y:.1%} of %{x:,} (%{customdata[0]:,} returned)<br>%{customdata[1]}<extra></extra>"))

@@ -43,4 +43,4 @@ if choice:
         else:
             ui.missing("A view by size", "a size or variant column")
     mix = ctx.cached("reason_mix_coll", lambda p, c: reason_mix(p, "collection", c), choice)
-    ui.reason_mix_chart(mix, title=f"Why {choice} is returned", key="col_reasons")
+    ui.reason_mix_chart(mix, title=f"Why {ui.plot_text(choice)} is returned", key="col_reasons")

@@ -50,7 +50,8 @@ if level == "collection":
             m.loc[r["item_a"], r["item_b"]] = m.loc[r["item_b"], r["item_a"]] = val
             t = f"{val:.0%}" + ("*" if r.get("direction") == "higher" else "")
             txt.loc[r["item_a"], r["item_b"]] = txt.loc[r["item_b"], r["item_a"]] = t
-        fig = go.Figure(go.Heatmap(z=m.values, x=items, y=items, text=txt.values, texttemplate="%{text}",
+        shown = [ui.plot_text(i) for i in items]
+        fig = go.Figure(go.Heatmap(z=m.values, x=shown, y=shown, text=txt.values, texttemplate="%{text}",
                                    colorscale="OrRd", colorbar=dict(title="Units returned", tickformat=".0%"),
                                    hovertemplate="%{y} + %{x}<br>%{z:.1%} of units returned<extra></extra>"))
         fig.update_layout(title="Share of units returned in orders containing both collections<br><sup>Only pairs with "

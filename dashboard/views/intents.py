@@ -19,6 +19,7 @@ if mix.empty:
     ui.missing("Intent mix by collection", "a collection column")
 else:
     show = mix.rename(columns=INTENT_LABELS)
+    show.index = [ui.plot_text(i) for i in show.index]
     fig = px.imshow(show, text_auto=".0%", color_continuous_scale="Blues", aspect="auto",
                     labels=dict(x="Intent", y="Collection", color="Share of units"))
     fig.update_layout(title="Share of each collection's units bought under each intent", height=max(320, 30 * len(show) + 120),

@@ -241,7 +241,8 @@ for frame, whole in ((full, True), (part, False)):
         continue
     fig.add_trace(go.Scatter(
         x=frame["month"], y=frame["treated_rate"], mode="lines+markers" if whole else "markers",
-        name=ui.seg_label(dim, seg) if whole else f"{ui.seg_label(dim, seg)}: partial month (few matured orders)",
+        name=ui.plot_text(ui.seg_label(dim, seg)) if whole
+        else f"{ui.plot_text(ui.seg_label(dim, seg))}: partial month (few matured orders)",
         line=dict(color=ui.COLORS["primary"], width=3),
         marker=dict(color=ui.COLORS["primary"], symbol="circle" if whole else "circle-open", size=8 if whole else 10),
         customdata=frame[["treated_units"]].to_numpy(),
@@ -249,7 +250,7 @@ for frame, whole in ((full, True), (part, False)):
     if frame["comparison_rate"].notna().any():
         fig.add_trace(go.Scatter(
             x=frame["month"], y=frame["comparison_rate"], mode="lines+markers" if whole else "markers",
-            name=f"Comparison ({', '.join(res.comparison_segments)})", showlegend=whole,
+            name=ui.plot_text(f"Comparison ({', '.join(res.comparison_segments)})"), showlegend=whole,
             line=dict(color=ui.COLORS["neutral"], dash="dash"),
             marker=dict(color=ui.COLORS["neutral"], symbol="circle" if whole else "circle-open"),
             hovertemplate="%{x|%b %Y}: %{y:.1%}<extra>comparison</extra>"))
@@ -270,7 +271,7 @@ fig.add_shape(type="line", x0=res.launch_date, x1=res.launch_date, y0=0, y1=1, y
               line=dict(color=ui.COLORS["base"], width=2))
 fig.add_annotation(x=res.launch_date, y=1, yref="paper", text=f"Launch {res.launch_date:%d %b %Y}", showarrow=False,
                    xanchor="left", yanchor="bottom")
-fig.update_layout(title=f"Monthly return rate: {ui.seg_label(dim, seg)} vs comparison {PLURAL.get(dim, dim)}",
+fig.update_layout(title=f"Monthly return rate: {ui.plot_text(ui.seg_label(dim, seg))} vs comparison {PLURAL.get(dim, dim)}",
                   yaxis_tickformat=".0%", yaxis_title="Returned units / units sold (%)",
                   xaxis_title="Order month (matured orders)", height=420, legend=dict(orientation="h", y=-0.22),
                   margin=dict(l=10, r=10, t=70, b=40))

@@ -26,8 +26,9 @@ c[2].metric("Returned value", ui.money(t.get("returned_value")), help="Refunded 
 c[3].metric("Exchange share", ui.pct(t.get("exchange_share")), help="Share of returned units resolved by exchange.")
 c[4].metric("Saved through exchange & credit", ui.money(t.get("saved_revenue")),
             help="Value of returned units kept in the business as an exchange or store credit.")
-st.caption(f"Tiles compare {h.period_label}. All rates: matured orders only "
-           f"({ui.num(ctx.prepared.immature_orders_excluded)} recent orders excluded).")
+st.caption(f"Return rates: {h.period_label}. Returned value, exchange share and saved revenue: all matured "
+           f"orders in the selection. Recent orders whose return window is still open are excluded "
+           f"({ui.num(ctx.prepared.immature_orders_excluded)} orders).")
 
 st.subheader("What to say in the meeting")
 for s in plain_summary(ctx.prepared, t, an.fix_list, an.segments):

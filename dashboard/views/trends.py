@@ -46,7 +46,7 @@ weekly = c3.toggle("Weekly", value=False, key="tr_weekly", help="Weekly cohorts 
 freq = "W" if weekly else "M"
 unit_word = "week" if weekly else "month"
 who = "the whole business" if seg is None else f"{ui.seg_label(dim, seg)} ({ui.DIMENSION_LABELS.get(dim, dim).lower()})"
-who_title = "whole business" if seg is None else ui.seg_label(dim, seg)
+who_title = "whole business" if seg is None else ui.plot_text(ui.seg_label(dim, seg))
 
 series = ctx.cached("tr_cohorts", cohort_series, freq, None if dim == ALL else dim, seg)
 if series.empty:

@@ -38,6 +38,12 @@ def upload_spec(files: dict[str, tuple[bytes, str]], mapping_json: str = "", nam
     return S.DatasetSpec(kind="upload", files=tuple(refs), mapping_json=mapping_json, name=name), contents
 
 
+TITLES = {"views/overview.py": "Overview", "views/collections.py": "Collections", "views/intents.py": "Customer intents",
+          "views/combinations.py": "Items bought together", "views/journeys.py": "Journeys and channels",
+          "views/reasons.py": "Reasons & outcomes", "views/trends.py": "Trends", "views/fixlist.py": "Fix list",
+          "views/interventions.py": "Interventions", "views/upload.py": "Upload & map"}
+
+
 def run_page(page: str, spec=None, contents=None, timeout: float = 120) -> AppTest:
     at = AppTest.from_file(str(APP), default_timeout=timeout)
     if spec is not None:
@@ -45,6 +51,9 @@ def run_page(page: str, spec=None, contents=None, timeout: float = 120) -> AppTe
         at.session_state[S.UPLOAD_BYTES] = contents or {}
     at.switch_page(page)
     at.run()
+    # the router really ran this page (AppTest falls back to the default page on a path it cannot match)
+    if page in TITLES and not at.exception and at.title:
+        assert at.title[0].value == TITLES[page], f"{page}: ran '{at.title[0].value}' instead"
     return at
 
 

@@ -176,3 +176,18 @@ def test_rate_basis_switches_collections_to_orders():
     per_order = lines.groupby("order_id")["returned_units"].sum()
     assert orders.loc["Linen Shirts", "return_rate"] == pytest.approx((per_order > 0).mean())
     assert orders.loc["Linen Shirts", "return_rate"] != pytest.approx(units.loc["Linen Shirts"])
+
+
+def test_segment_names_are_escaped_in_charts(frames):
+    # a collection named with HTML must reach plotly as text, not markup (plotly renders some tags)
+    orders, returns, _, _ = frames
+    evil = "<a href='https://example.invalid'>Click</a>"
+    o = orders[["order_id", "order_date", "sku", "quantity", "collection"]].assign(
+        order_date=orders["order_date"].dt.strftime("%Y-%m-%d"),
+        collection=orders["collection"].where(orders["collection"] != "Linen Shirts", evil))
+    spec, contents = upload_spec({"orders.csv": (_csv(o), "orders"),
+                                  "returns.csv": (_csv(returns[["order_id", "sku", "quantity"]]), "returns")})
+    at = run_page("views/collections.py", spec, contents)
+    assert_clean(at, "collections with an HTML-named collection")
+    specs = " ".join(c.proto.spec for c in at.get("plotly_chart"))
+    assert "&lt;a href=" in specs and "<a href=" not in specs

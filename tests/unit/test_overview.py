@@ -24,8 +24,18 @@ def test_headline_compares_last_90_matured_days_with_the_90_before(prepared):
     orders = prepared.orders[prepared.orders["mature"]]
     cur_o = orders[orders["order_date"] > end - pd.Timedelta(days=90)]
     assert h.order_rate == pytest.approx((cur_o["returned_units"] > 0).mean())
-    # exchange share over all matured returned units
-    assert h.exchange_share == pytest.approx(lines["exchange_units"].sum() / lines["returned_units"].sum())
+
+
+def test_headline_on_a_short_history_has_no_change():
+    from analysis.prepare import filter_prepared, Filters
+
+    p = prepare(generate_dataset(seed=2, n_orders=6000))
+    last = p.lines["order_date"].max()
+    short = filter_prepared(p, Filters(date_from=last - pd.Timedelta(days=120)))
+    h = headline(short)
+    assert h.unit_rate_prev is None and h.order_rate_prev is None
+    lines = short.lines[short.lines["mature"]]
+    assert h.unit_rate == pytest.approx(lines["returned_units"].sum() / lines["quantity"].sum())
 
 
 def test_monthly_series(prepared):
