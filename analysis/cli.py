@@ -159,11 +159,15 @@ def _reason_records(prepared) -> list[dict]:
 
 
 def cmd_report(args) -> int:
-    from analysis.engine import Settings, analyse
+    from analysis.engine import Settings, _jsonable, analyse
     from analysis.export import fixlist_csv, fixlist_xlsx, to_json
     from analysis.prepare import prepare
     from data.ingest import load_dataset
 
+    for target in (args.out, args.json):
+        if target and not Path(target).resolve().parent.is_dir():
+            raise _input_error("Output folder not found", f"The folder of '{target}' does not exist; create it or "
+                                                          "choose another path.")
     if args.out and Path(args.out).suffix.lower() not in (".xlsx", ".csv"):
         raise _input_error("Unknown output type", f"--out must end in .xlsx or .csv (got '{args.out}').")
     try:
@@ -202,7 +206,7 @@ def cmd_report(args) -> int:
     if args.json:
         payload = json.loads(to_json(analysis))
         payload["reasons"] = _reason_records(prepared)
-        payload["interventions"] = json.loads(json.dumps(results, default=str, allow_nan=True).replace("NaN", "null"))
+        payload["interventions"] = _jsonable(results)
         Path(args.json).write_text(json.dumps(payload, allow_nan=False, ensure_ascii=False, indent=1, default=str),
                                    encoding="utf-8")
         print(f"JSON summary written to {args.json}")

@@ -291,7 +291,8 @@ def filter_prepared(prepared: Prepared, filters: Filters) -> Prepared:
     """Restrict every frame to the orders (and, for collections, the lines) that pass the filters.
 
     Date, channel and journey filters select whole orders; a collection filter selects the lines of
-    those collections (and the orders that contain them), so rates describe those collections' units.
+    those collections (and the orders that contain them, whose units and returns are then those of the
+    selected lines), so unit and order rates both describe those collections.
     Maturity flags and the window are kept from the unfiltered data.
     """
     if not filters.active:
@@ -311,6 +312,16 @@ def filter_prepared(prepared: Prepared, filters: Filters) -> Prepared:
     new_lines = lines[keep]
     order_ids = pd.unique(new_lines["order_id"])
     orders = prepared.orders[prepared.orders["order_id"].isin(order_ids)]
+    if filters.collections:
+        # the orders' outcomes are those of the selected collections' lines only
+        g = new_lines.groupby("order_id", sort=False)
+        o = orders.set_index("order_id")
+        o = o.assign(units=g["quantity"].sum().reindex(o.index), lines=g.size().reindex(o.index),
+                     returned_units=g["returned_units"].sum().reindex(o.index),
+                     order_value=g["line_value"].sum(min_count=1).reindex(o.index),
+                     returned_value=g["returned_value"].sum(min_count=1).reindex(o.index))
+        o["any_return"] = o["returned_units"] > 0
+        orders = o.reset_index()
     rets = prepared.returns
     rkeep = rets["order_id"].isin(order_ids)
     if filters.collections:

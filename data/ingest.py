@@ -364,6 +364,13 @@ def load_dataset(files: Sequence[SourceFile], mapping: Mapping | None = None, *,
 
     orders = _canonical("orders", orders_all) if len(orders_all) else _empty("orders")
     returns = _canonical("returns", returns_all) if len(returns_all) else _empty("returns")
+    if orders.empty:
+        # every row was rejected: say so instead of showing empty pages
+        warn = [p for p in problems if p.severity != "error"]
+        top = warn[0] if warn else None
+        raise InputError("No usable order lines",
+                         "None of the order lines could be used" + (f": {top.title.lower()} ({top.message})" if top else "")
+                         + ". Fix the problems listed, or check the column mapping and the date format.", warn)
     report(1.0, "Done")
     return Dataset(name=name, orders=orders, returns=returns, catalog=catalog, interventions=interventions,
                    files=tuple(reports), rejected=rejected, unmatched_returns=unmatched, excluded=excluded,

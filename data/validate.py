@@ -19,6 +19,9 @@ MAX_EXAMPLES = 5
 FOOTER_REASON = "footer/total row"
 
 
+MAX_QUANTITY = 1_000_000_000  # units on one line; beyond this a value is a typo or an overflow
+
+
 @dataclass(frozen=True)
 class Converted:
     """Canonical columns for one file; `kind`/`reason` hold the reject outcome per row (<NA> = usable)."""
@@ -94,8 +97,9 @@ def convert(file: str, role: str, raw: pd.DataFrame, mapping: dict[str, str], fo
             if used == "," and decimal == "auto":
                 notes.append(f"'{src}' read with a decimal comma.")
             what, fix = "number", "Use plain numbers (currency symbols and thousands separators are fine), or set decimal in the mapping settings."
-            if col.dtype == "int":  # a fractional quantity is as unusable as an unreadable one
+            if col.dtype == "int":  # a fractional, non-finite or absurd quantity is as unusable as an unreadable one
                 bad = bad | (values.notna() & (values != np.round(values))).fillna(False).astype(bool)
+                bad = bad | (values.notna() & ~(values.abs() <= MAX_QUANTITY)).fillna(False).astype(bool)
         else:
             values, bad = text.astype("string"), pd.Series(False, index=raw.index)
         bad_rows = (bad.to_numpy() & live)
@@ -124,6 +128,25 @@ def convert(file: str, role: str, raw: pd.DataFrame, mapping: dict[str, str], fo
     frame = pd.DataFrame(out, index=raw.index)
     if "quantity" in frame and not table.column("quantity").required:
         frame["quantity"] = frame["quantity"].fillna(table.column("quantity").default or 1)
+    if "quantity" in frame and role in ("orders", "returns"):
+        q = frame["quantity"]
+        if role == "returns":
+            neg = (q < 0).fillna(False).to_numpy() & live
+            if neg.any():  # many returns systems write returned units as negative numbers
+                frame.loc[neg, "quantity"] = -q[neg]
+                notes.append(f"Negative quantities in '{mapping.get('quantity', 'quantity')}' were read as units returned.")
+        nonpos = (frame["quantity"] <= 0).fillna(False).to_numpy() & live & kind.isna().to_numpy()
+        if nonpos.any():
+            idx = np.flatnonzero(nonpos)
+            src = mapping.get("quantity", "quantity")
+            fix = ("Sales and returns in one file with signed quantities: load it as signed transactions. "
+                   "Otherwise remove the zero lines." if role == "orders" else "Remove the lines that return nothing.")
+            problems.append(Problem(file, f"Zero or negative quantity in '{src}'",
+                                    f"{len(idx)} line(s) have a quantity of zero or less; they are rejected as invalid.",
+                                    fix, column=src, examples=examples(idx, raw[src] if src in raw else None),
+                                    severity="warning"))
+            kind[nonpos] = "invalid"
+            reason[nonpos] = "Quantity is zero or negative."
     # exact duplicates of an earlier line (raw text, all columns)
     if n and role != "interventions":
         dup = raw.duplicated(keep="first").to_numpy() & live & kind.isna().to_numpy()

@@ -100,3 +100,16 @@ def test_report_on_real_transactions_export(tmp_path):
     assert t["orders"] > 10_000 and 0 < t["unit_return_rate"] < 0.2
     assert t["rejected_rows"] > 0  # non-merchandise, unmatched credit notes, ... are accounted for
     assert {s["dimension"] for s in d["segments"]} >= {"product", "intent"}
+
+
+def test_text_with_nan_survives_and_missing_output_folder_is_a_clean_error(demo, tmp_path):
+    iv = tmp_path / "iv.csv"
+    iv.write_text("dimension,segment,start_date,description\ncollection,Hiking Jackets,2026-04-01,NaNo fit guide\n")
+    js = tmp_path / "s.json"
+    res = run("report", "--orders", demo / "orders.xlsx", "--returns", demo / "returns.csv", "--interventions", iv,
+              "--json", js)
+    assert res.returncode == 0, res.stderr
+    assert "NaNo fit guide" in js.read_text() and "nullo" not in js.read_text()
+    res = run("report", "--orders", demo / "orders.xlsx", "--out", tmp_path / "nope" / "fix.xlsx")
+    assert res.returncode == 2 and "Output folder not found" in (res.stdout + res.stderr)
+    assert "Traceback" not in res.stderr

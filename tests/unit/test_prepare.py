@@ -90,7 +90,14 @@ def test_user_window_and_reason_override():
 def test_filters_select_orders_and_lines(prepared):
     f = filter_prepared(prepared, Filters(channels=("App",)))
     assert set(f.orders["order_id"]) == {"O2", "O5"}
+    f = filter_prepared(prepared, Filters(collections=("Shirts",)))
+    # O1's returned shirt counts; by hand: order O1 holds 2 shirt units, 1 returned
+    o1 = f.orders.set_index("order_id").loc["O1"]
+    assert (o1["units"], o1["returned_units"], bool(o1["any_return"])) == (2, 1, True)
     f = filter_prepared(prepared, Filters(collections=("Kitchen",)))
     assert set(f.lines["sku"]) == {"B", "C"}
+    # O3 holds a Kitchen cup (not returned) next to items of other collections: only the cup counts
+    o3 = f.orders.set_index("order_id").loc["O3"]
+    assert (o3["units"], o3["returned_units"]) == (1, 0)
     assert set(f.returns["sku"]) == {"B"}
     assert filter_prepared(prepared, Filters()) is prepared
