@@ -262,7 +262,21 @@ def segment_frame(seg: pd.DataFrame, dimension: str) -> pd.DataFrame:
     d = seg.copy()
     d["Segment"] = [seg_label(dimension, s) for s in d["segment"]]
     d["Segment (chart)"] = [plot_text(v) for v in d["Segment"]]
+    if "reference" in d.columns:
+        d["Compared with"] = [compared_with(r) for r in d["reference"]]
     return d
+
+
+def compared_with(reference: object) -> str:
+    """Plain words for a segment's comparison group (analysis.segments 'reference')."""
+    r = "" if reference is None or (isinstance(reference, float) and math.isnan(reference)) else str(reference)
+    if r.startswith("category:"):
+        return f"rest of {r.split(':', 1)[1].strip()}"
+    if r == "parts":
+        return "its two parts bought apart"
+    if r.startswith("within"):
+        return r
+    return "rest of the business"
 
 
 def rate_chart(seg: pd.DataFrame, dimension: str, *, title: str, baseline: float, basis_label: str,
@@ -278,7 +292,14 @@ def rate_chart(seg: pd.DataFrame, dimension: str, *, title: str, baseline: float
         hovertemplate="<b>%{y}</b><br>Return rate %{x:.1%} (95% CI %{customdata[0]:.1%}–%{customdata[1]:.1%})"
                       "<br>%{customdata[3]:,} returned of %{customdata[2]:,}<br>%{customdata[4]}<extra></extra>",
     ))
-    fig.add_vline(x=baseline, line_dash="dash", line_color=COLORS["base"],
+    if "baseline_rate" in d and "Compared with" in d and (d["Compared with"] != "rest of the business").any():
+        fig.add_trace(go.Scatter(
+            x=d["baseline_rate"], y=d["Segment (chart)"], mode="markers", name="Its comparison group",
+            marker=dict(symbol="line-ns", size=18, line=dict(width=3, color=COLORS["base"])),
+            customdata=np.stack([d["Compared with"].map(plot_text)], axis=-1),
+            hovertemplate="%{customdata[0]}: %{x:.1%}<extra></extra>"))
+        fig.update_layout(legend=dict(orientation="h", y=-0.12))
+    fig.add_vline(x=baseline, line_dash="dash", line_color=COLORS["neutral"],
                   annotation_text=f"All: {baseline:.1%}", annotation_position="top")
     fig.update_layout(title=title, xaxis_title=f"Return rate ({basis_label}), with 95% interval", yaxis_title=None,
                       xaxis_tickformat=".0%", height=max(320, 28 * len(d) + 120), margin=dict(l=10, r=20, t=60, b=40))
@@ -323,7 +344,9 @@ SEGMENT_COLUMNS = {
     "return_rate": st.column_config.NumberColumn("Return rate", format="percent"),
     "ci_low": st.column_config.NumberColumn("95% CI low", format="percent"),
     "ci_high": st.column_config.NumberColumn("95% CI high", format="percent"),
-    "baseline_rate": st.column_config.NumberColumn("Rest", format="percent"),
+    "baseline_rate": st.column_config.NumberColumn("Comparison rate", format="percent",
+                                                   help="Return rate of the segment's comparison group"),
+    "Compared with": st.column_config.TextColumn("Compared with"),
     "shrunk_rate": st.column_config.NumberColumn("Shrunk rate", format="percent",
                                                  help="Empirical-Bayes estimate: small segments pulled toward the average"),
     "verdict": st.column_config.TextColumn("Verdict"),
@@ -341,8 +364,10 @@ def segment_table(seg: pd.DataFrame, dimension: str, key: str) -> None:
 
 
 def explain_significance() -> None:
-    st.caption("Verdicts: each segment is compared with the rest of the business (one-sided test for higher, "
-               "two-sided view for lower), clustered by order, with false-discovery control at 10% per view. "
+    st.caption("Verdicts: each segment is compared with its comparison group - the rest of its category for "
+               "collections, products and sizes when categories are known (the black tick on each bar), otherwise the "
+               "rest of the business - with a one-sided test for higher and a test for lower, clustered by order, "
+               "and false-discovery control at 10% per view. "
                "'Within noise' means the difference could well be chance at this volume. Colours: red clearly higher, "
                "amber higher (borderline), grey within noise, green clearly lower.")
 
