@@ -9,6 +9,7 @@ InputError listing every problem when nothing usable can be built.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,6 +27,8 @@ from data.transactions import split_transactions
 from data.validate import convert, examples, mark_future, missing_columns, negative_price_problem
 
 PREVIEW_ROWS = 20
+
+log = logging.getLogger("returns_intelligence")
 
 
 @dataclass(frozen=True)
@@ -169,8 +172,11 @@ def load_dataset(files: Sequence[SourceFile], mapping: Mapping | None = None, *,
             problems.extend(Problem(sf.name, p.title, p.message, p.fix, p.column, p.examples, p.severity)
                             for p in exc.problems)
             continue
-        except Exception as exc:  # unreadable bytes of any kind: report, don't crash
-            problems.append(Problem(sf.name, "File cannot be read", f"{type(exc).__name__}: {exc}",
+        except Exception:  # unreadable bytes of any kind: report, don't crash (details go to the log)
+            log.exception("Reading %s failed", sf.name)
+            problems.append(Problem(sf.name, "File cannot be read",
+                                    "The file is not a readable CSV, TSV or Excel workbook (it may be damaged, "
+                                    "password-protected or in another format).",
                                     "Export the file again as CSV (UTF-8) or XLSX."))
             continue
         label = sf.name if raw.sheet is None or len(raw.sheets) <= 1 else f"{sf.name} [{raw.sheet}]"
