@@ -191,3 +191,15 @@ def test_segment_names_are_escaped_in_charts(frames):
     assert_clean(at, "collections with an HTML-named collection")
     specs = " ".join(c.proto.spec for c in at.get("plotly_chart"))
     assert "&lt;a href=" in specs and "<a href=" not in specs
+
+
+def test_collections_page_shows_the_mix_check():
+    from analysis.engine import analyse
+    from analysis.prepare import prepare
+    from dashboard import cache
+
+    at = run_page("views/collections.py")
+    a = analyse(prepare(cache.dataset_for(at.session_state[S.DATASET_SPEC])), briefs=False)
+    flips = a.simpson[(a.simpson["dimension"] == "collection") & a.simpson["disagree"].astype(bool)]
+    labels = [e.label for e in at.expander]
+    assert any(f"{len(flips)} collection verdict(s) change" in lab for lab in labels), labels
