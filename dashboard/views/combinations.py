@@ -65,8 +65,8 @@ else:
     show = worse.copy()
     show["What to do"] = [suggested_action({str(r): 1.0} if isinstance(r, str) else {}, float("nan"), "combination", s)
                           for r, s in zip(show.get("top_reason", [None] * len(show)), show["segment"])]
-    cols = [c for c in ["segment", "orders", "support", "lift", "return_rate", "expected_order_rate",
-                        "order_return_rate", "interaction_log_or", "q_value", "excess_cost", "top_reason",
+    cols = [c for c in ["segment", "orders", "support", "lift", "order_return_rate", "expected_order_rate",
+                        "return_rate", "interaction_log_or", "q_value", "excess_cost", "top_reason",
                         "What to do"] if c in show.columns]
     st.dataframe(show[cols], hide_index=True, key="cb_worse", column_config={
         "segment": "Pair", "orders": st.column_config.NumberColumn("Orders together", format="localized"),
@@ -75,7 +75,9 @@ else:
                                               help=">1: bought together more often than chance"),
         "return_rate": st.column_config.NumberColumn("Units returned", format="percent"),
         "order_return_rate": st.column_config.NumberColumn("Orders with a return", format="percent"),
-        "expected_order_rate": st.column_config.NumberColumn("Expected from parts", format="percent"),
+        "expected_order_rate": st.column_config.NumberColumn(
+            "Expected from parts", format="percent",
+            help="Orders with a return expected if the two items returned as they do when bought apart (same basket sizes)"),
         "interaction_log_or": st.column_config.NumberColumn("Interaction (log OR)", format="%.2f"),
         "q_value": st.column_config.NumberColumn("q (FDR)", format="%.4f"),
         "excess_cost": st.column_config.NumberColumn("Excess cost", format="localized"),
