@@ -1,7 +1,14 @@
 """Bytes for download buttons. Every text cell is escaped against spreadsheet formula injection."""
+import io
+import tempfile
+import zipfile
+from pathlib import Path
+
 import pandas as pd
+import streamlit as st
 
 from analysis.export import escape_cell
+from data.demo import write_demo_files
 
 
 def csv_bytes(df: pd.DataFrame) -> bytes:
@@ -11,3 +18,13 @@ def csv_bytes(df: pd.DataFrame) -> bytes:
             safe[c] = safe[c].map(escape_cell)
     safe.columns = [escape_cell(str(c)) for c in safe.columns]
     return safe.to_csv(index=False).encode("utf-8-sig")
+
+
+@st.cache_data(show_spinner=False, max_entries=1)
+def sample_exports_zip() -> bytes:
+    """The demo retailer's exports in real-world layouts (orders.xlsx, Shopify CSV, returns CSV, FBA TSV, ...)."""
+    buf = io.BytesIO()
+    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in write_demo_files(Path(tmp), seed=11, n_orders=3000).values():
+            zf.write(path, arcname=Path(path).name)
+    return buf.getvalue()

@@ -6,9 +6,11 @@ from data.mapping import Mapping
 from data.schema import TABLES
 from dashboard import cache, ui
 from dashboard import session as S
-from dashboard.downloads import csv_bytes
+from dashboard.downloads import csv_bytes, sample_exports_zip
 from dashboard.presets import preset_store
 from dashboard.report import render_load_report
+
+
 
 ROLES = ["orders", "returns", "transactions", "catalog", "interventions"]
 ROLE_LABELS = {"orders": "Order lines", "returns": "Returns", "transactions": "Signed transactions (sales + credit notes)",
@@ -60,6 +62,12 @@ if preset is not None and preset.reason_overrides and preset_json != st.session_
 
 if not files:
     st.info("Drop one or more files to start, or keep exploring the demo data.")
+    st.markdown("**Recognised without any mapping:** Shopify orders export (CSV) · Amazon FBA customer returns "
+                "report (TSV) · ERP/POS transactions with credit notes (sales and returns in one table). "
+                "**Anything else:** pick which column is which below the preview; save it as a preset for next week.")
+    st.download_button("Download sample exports (zip) to try the upload", sample_exports_zip(), file_name=
+                       "returns-intelligence-samples.zip", mime="application/zip", key="up_samples",
+                       icon=":material/folder_zip:")
     if spec.kind == "upload":
         st.divider()
         st.subheader("Validation of the loaded files")
