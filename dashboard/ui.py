@@ -179,6 +179,13 @@ def require_data() -> Context:
     if ctx.prepared.lines.empty:
         st.info("No order lines match the current filters. Widen the date range or clear the filters in the sidebar.")
         st.stop()
+    if ctx.full.returns.empty:
+        shopify = any(f.layout == "shopify_orders" for f in ctx.dataset.files)
+        st.warning("**No returns are loaded, so every return rate below is 0%.** Add the returns export (a returns "
+                   "file, an Amazon FBA returns report, or a transactions export with credit notes) on Upload & map."
+                   + (" Shopify's orders export only holds refunds per order, not which items came back, so it "
+                      "cannot give line-level return rates on its own." if shopify else ""),
+                   icon=":material/warning:")
     return ctx
 
 

@@ -217,3 +217,12 @@ def test_sample_exports_zip_holds_every_layout():
 
     names = set(zipfile.ZipFile(io.BytesIO(sample_exports_zip())).namelist())
     assert {"orders.xlsx", "returns.csv", "shopify_orders_export.csv", "fba_customer_returns.tsv"} <= names
+
+
+def test_orders_without_returns_say_so(demo_files):
+    p = demo_files["orders_shopify_csv"]
+    spec, contents = upload_spec({p.name: (p.read_bytes(), "orders")})
+    at = run_page("views/overview.py", spec, contents)
+    assert not at.exception
+    text = " ".join(w.value for w in at.warning)
+    assert "No returns are loaded" in text and "Shopify" in text
