@@ -431,23 +431,3 @@ def dimension_view(ctx: Context, dimension: str, *, key: str) -> pd.DataFrame | 
         segment_table(d, dimension, key=f"{key}_table")
     explain_significance()
     return d
-
-
-def reason_mix_chart(mix, *, title: str, key: str) -> None:
-    """Bar chart of the reason mix (share of returned units), preventable reasons highlighted."""
-    if mix is None or mix.table is None or mix.table.empty:
-        st.info(mix.message if mix is not None and mix.message else "No return reasons to show.",
-                icon=":material/info:")
-        return
-    t = mix.table.sort_values("share")
-    group_color = {"preventable": COLORS["bad"], "operational": "#D99A3D", "customer_choice": COLORS["neutral"]}
-    fig = go.Figure(go.Bar(
-        x=t["share"], y=t["label"], orientation="h",
-        marker_color=[group_color.get(g, "#B8C2CC") for g in t["group"]],
-        customdata=np.stack([t["units"], t["group"].astype(str)], axis=-1),
-        hovertemplate="<b>%{y}</b><br>%{x:.1%} of returned units (%{customdata[0]:,.0f})<br>%{customdata[1]}<extra></extra>"))
-    fig.update_layout(title=title, xaxis_title="Share of returned units", xaxis_tickformat=".0%", yaxis_title=None,
-                      height=max(280, 26 * len(t) + 120), margin=dict(l=10, r=20, t=50, b=40))
-    st.plotly_chart(fig, key=key)
-    st.caption(f"Preventable by guidance (red): {pct(mix.preventable_share)} of returned units. "
-               "Amber: operational (warehouse, carrier). Grey: customer choice.")

@@ -3,6 +3,7 @@ import streamlit as st
 
 from analysis.reasons import reason_mix
 from analysis.segments import segment_table
+from dashboard import reasons_ui as R
 from dashboard import ui
 
 
@@ -56,4 +57,9 @@ if choice:
         else:
             ui.missing("A view by size", "a size or variant column")
     mix = ctx.cached("reason_mix_coll", lambda p, c: reason_mix(p, "collection", c), choice)
-    ui.reason_mix_chart(mix, title=f"Why {ui.plot_text(choice)} is returned", key="col_reasons")
+    if mix.message or mix.table.empty:
+        st.info(mix.message or "No return reasons to show.", icon=":material/info:")
+    else:
+        st.plotly_chart(R.mix_chart(mix, title=f"Why {ui.plot_text(choice)} is returned: share of returned units by "
+                                               "reason"), key="col_reasons")
+        st.caption(f"Preventable by guidance: {ui.pct(mix.preventable_share)} of its returned units.")
