@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import reasons as R
-from analysis.briefs import PRINT_CSS, html_page, one_line
+from analysis.briefs import PRINT_CSS, _money, _pct, html_page, one_line
 from analysis.prepare import DIMENSION_LABELS, Prepared
 
 SUMMARY_CSS = PRINT_CSS + """
@@ -40,20 +40,6 @@ def _e(x: object) -> str:
     return html.escape("" if x is None or x is pd.NA else str(x), quote=True)
 
 
-def _pct(x: object, digits: int = 1) -> str:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return "n/a"
-    return "n/a" if not math.isfinite(v) else f"{100 * v:.{digits}f}%"
-
-
-def _money(x: object) -> str:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return "n/a"
-    return "n/a" if not math.isfinite(v) else f"{v:,.0f}"
 
 
 def headline_figures(prepared: Prepared) -> dict[str, object]:

@@ -16,16 +16,11 @@ import json
 import statistics
 import time
 
+from bench.timing import median_time
+
 N_ORDERS = 510_000  # ~1.0M order lines with the demo's basket sizes
 
 
-def _median(fn, k: int = 3) -> float:
-    times = []
-    for _ in range(k):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def main() -> dict:
@@ -69,7 +64,7 @@ def main() -> dict:
     s = seg().set_index("segment")["return_rate"]
     max_abs_diff = float((s.reindex(d.index) - d).abs().max())
 
-    t_duck, t_pd, t_seg, t_full = (_median(f) for f in (duck, pandas_groupby, seg, full))
+    t_duck, t_pd, t_seg, t_full = (median_time(f) for f in (duck, pandas_groupby, seg, full))
     a = full()
     res = {
         "order_lines": int(len(p.lines)),

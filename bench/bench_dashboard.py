@@ -14,18 +14,13 @@ from __future__ import annotations
 import statistics
 import time
 
+from bench.timing import median_time
+
 N_ORDERS = 450_000  # ~880k order lines
 PAGES = ["views/overview.py", "views/collections.py", "views/intents.py", "views/combinations.py",
          "views/journeys.py", "views/reasons.py", "views/trends.py", "views/fixlist.py", "views/interventions.py"]
 
 
-def _timed(fn, repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def main() -> dict:
@@ -62,14 +57,14 @@ def main() -> dict:
     t = time.perf_counter()
     session("views/overview.py")
     first_load = time.perf_counter() - t
-    per_page = {p.split("/")[-1][:-3]: _timed(lambda p=p: session(p)) for p in PAGES}
+    per_page = {p.split("/")[-1][:-3]: median_time(lambda p=p: session(p)) for p in PAGES}
     t = time.perf_counter()
     session("views/overview.py", ("Linen Shirts", "Smart Lighting"))
     new_filter = time.perf_counter() - t
-    same_filter = _timed(lambda: session("views/overview.py", ("Linen Shirts", "Smart Lighting")))
+    same_filter = median_time(lambda: session("views/overview.py", ("Linen Shirts", "Smart Lighting")))
 
     o = ds.orders
-    baseline = _timed(lambda: o.groupby("collection")["quantity"].sum())
+    baseline = median_time(lambda: o.groupby("collection")["quantity"].sum())
     result = {
         "order_lines": lines,
         "generate_s": round(gen_s, 2),

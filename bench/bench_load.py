@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bench.timing import median_time
+
 CSV_LINES = 1_000_000
 XLSX_LINES = 200_000
 
@@ -38,13 +40,6 @@ def _frame(n: int, seed: int = 1) -> pd.DataFrame:
     })
 
 
-def _median(fn, repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def main() -> dict:
@@ -60,8 +55,8 @@ def main() -> dict:
         content = csv_path.read_bytes()
         ds = load_dataset([SourceFile("orders_1m.csv", content)])
         assert ds.files[0].rows_loaded == CSV_LINES, ds.files[0]
-        t_load = _median(lambda: load_dataset([SourceFile("orders_1m.csv", content)]))
-        t_raw = _median(lambda: read_csv_duckdb(str(csv_path)))
+        t_load = median_time(lambda: load_dataset([SourceFile("orders_1m.csv", content)]))
+        t_raw = median_time(lambda: read_csv_duckdb(str(csv_path)))
         out["csv"] = {"lines": CSV_LINES, "load_dataset_s": round(t_load, 2), "duckdb_read_csv_s": round(t_raw, 2),
                       "ratio": round(t_load / t_raw, 1)}
 
@@ -74,8 +69,8 @@ def main() -> dict:
             for _ in wb.get_sheet_by_index(0).iter_rows():
                 pass
 
-        t_xload = _median(lambda: load_dataset([SourceFile("orders_200k.xlsx", xcontent)]))
-        t_xraw = _median(calamine_iter)
+        t_xload = median_time(lambda: load_dataset([SourceFile("orders_200k.xlsx", xcontent)]))
+        t_xraw = median_time(calamine_iter)
         out["xlsx"] = {"lines": XLSX_LINES, "load_dataset_s": round(t_xload, 2), "calamine_iter_s": round(t_xraw, 2),
                        "ratio": round(t_xload / t_xraw, 1)}
     print(json.dumps(out, indent=2))
