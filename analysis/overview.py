@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.prepare import DIMENSION_LABELS, INTENT_LABELS, Prepared
+from analysis.stats import wilson_interval
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,13 +58,15 @@ def headline(prepared: Prepared, period_days: int = 90) -> Headline:
 
 
 def monthly(prepared: Prepared) -> pd.DataFrame:
-    """Monthly unit return rate by order month: units, returned, rate, and whether the month is provisional."""
+    """Monthly unit return rate by order month: units, returned, rate with its 95% Wilson interval
+    (units treated as independent: a display band, not a test), and whether the month is provisional."""
     lines = prepared.lines
     if lines.empty:
-        return pd.DataFrame(columns=["month", "units", "returned", "rate", "provisional"])
+        return pd.DataFrame(columns=["month", "units", "returned", "rate", "ci_low", "ci_high", "provisional"])
     g = lines.groupby("month").agg(units=("quantity", "sum"), returned=("returned_units", "sum"),
                                    mature=("mature", "all")).reset_index()
     g["rate"] = g["returned"] / g["units"]
+    g["ci_low"], g["ci_high"] = wilson_interval(g["returned"].to_numpy(float), g["units"].to_numpy(float))
     g["provisional"] = ~g["mature"]
     return g.drop(columns="mature")
 

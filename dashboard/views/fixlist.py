@@ -26,13 +26,16 @@ else:
     view = fl[fl["dimension"].isin(chosen)].head(int(top_n)).copy()
     view["Segment"] = [ui.seg_label(d, s) for d, s in zip(view["dimension"], view["segment"])]
     view["Dimension"] = view["dimension"].map(lambda d: DIMENSION_LABELS.get(d, d))
-    cols = ["rank", "Dimension", "Segment", "return_rate", "baseline_rate", "excess_returns", "excess_cost",
+    view["95% interval"] = [f"{lo:.1%} – {hi:.1%}" for lo, hi in zip(view["ci_low"], view["ci_high"])]
+    cols = ["rank", "Dimension", "Segment", "return_rate", "95% interval", "baseline_rate", "excess_returns", "excess_cost",
             "conservative_excess_cost", "q_value", "why", "suggested_action"]
     cols = [c for c in cols if c in view.columns]
     st.dataframe(view[cols], hide_index=True, key="fx_table", column_config={
         "rank": st.column_config.NumberColumn("#", width="small"),
         "return_rate": st.column_config.NumberColumn("Return rate", format="percent"),
-        "baseline_rate": st.column_config.NumberColumn("Rest", format="percent"),
+        "baseline_rate": st.column_config.NumberColumn("Comparison rate", format="percent",
+                                                       help="Rate of the comparison group (rest of its category, "
+                                                            "rest of the business, or the pair's parts bought apart)"),
         "excess_returns": st.column_config.NumberColumn("Excess returns", format="%.0f"),
         "excess_cost": st.column_config.NumberColumn("Excess cost", format="localized"),
         "conservative_excess_cost": st.column_config.NumberColumn("At least", format="localized",

@@ -40,6 +40,10 @@ with left:
     fig = go.Figure()
     mat = m[~m["provisional"]]
     prov = m[m["provisional"]]
+    fig.add_trace(go.Scatter(x=list(mat["month"]) + list(mat["month"][::-1]),
+                             y=list(mat["ci_high"]) + list(mat["ci_low"][::-1]), fill="toself",
+                             fillcolor="rgba(47,111,143,0.15)", line=dict(width=0), name="95% interval",
+                             hoverinfo="skip"))
     fig.add_trace(go.Scatter(x=mat["month"], y=mat["rate"], mode="lines+markers", name="Unit return rate",
                              line=dict(color=ui.COLORS["primary"]),
                              hovertemplate="%{x|%b %Y}: %{y:.1%}<extra></extra>"))
