@@ -87,7 +87,7 @@ def plain_summary(prepared: Prepared, totals: dict, fix_list: pd.DataFrame, segm
         reasons = top.get("top_reasons")
         first = reasons[0] if isinstance(reasons, (list, tuple)) and len(reasons) else (reasons or "")
         reason_txt = f", mostly {str(first).split('(')[0].strip().lower()}" if first else ""
-        out.append(f"The biggest avoidable cost is {name} ({dim}): it returns {top['return_rate']:.0%} against "
+        out.append(f"The biggest avoidable cost is the {dim} '{name}': it returns {top['return_rate']:.0%} against "
                    f"{top['baseline_rate']:.0%} for the rest (significant){reason_txt}, about "
                    f"{top['excess_returns']:,.0f} more returns than expected.")
         if len(fix_list) > 1:
