@@ -244,7 +244,9 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis=None) -> st
                    + (f", costing about **{_money(cost)}**." if math.isfinite(cost) else "."))
     q = _num(fix_row.get("q_value"))
     if math.isfinite(q):
-        out.append(f"- False-discovery-adjusted q = {q:.2g}.")
+        q_text = "q < 0.0001" if q < 0.0001 else f"q = {q:.2g}"
+        out.append(f"- False-discovery-adjusted {q_text}: very unlikely to be chance." if q < 0.01
+                   else f"- False-discovery-adjusted {q_text}.")
     why = fix_row.get("why")
     if isinstance(why, str) and why.strip():
         out.append(f"- {md_escape(why)}")

@@ -26,6 +26,9 @@ else:
     view = fl[fl["dimension"].isin(chosen)].head(int(top_n)).copy()
     view["Segment"] = [ui.seg_label(d, s) for d, s in zip(view["dimension"], view["segment"])]
     view["Dimension"] = view["dimension"].map(lambda d: DIMENSION_LABELS.get(d, d))
+    for c in ("excess_cost", "conservative_excess_cost", "excess_returns"):
+        if c in view:
+            view[c] = view[c].astype("float64").round(0)
     view["95% interval"] = [f"{lo:.1%} – {hi:.1%}" for lo, hi in zip(view["ci_low"], view["ci_high"])]
     cols = ["rank", "Dimension", "Segment", "return_rate", "95% interval", "baseline_rate", "excess_returns", "excess_cost",
             "conservative_excess_cost", "q_value", "why", "suggested_action"]
