@@ -15,8 +15,13 @@ PAGES = ["Overview", "Collections", "Intents", "Combinations", "Journeys", "Reas
          "Fix list", "Interventions", "Upload & map"]
 
 
+HEADINGS = {"Intents": "Customer intents", "Combinations": "Items bought together", "Journeys": "Journeys and channels"}
+
+
 def _nav(page, title: str) -> None:
     page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
+    # the new page has really rendered: its own heading is on screen
+    page.get_by_role("heading", name=HEADINGS.get(title, title), exact=True).first.wait_for()
     wait_idle(page)
 
 
@@ -36,9 +41,9 @@ def test_upload_map_browse_download(server, page, tmp_path):
     shot(page, "01-upload-mapped")
     page.get_by_role("button", name="Load data").click()
     wait_idle(page)
-    page.get_by_text("Loaded", exact=False).first.wait_for()
+    page.get_by_text("to see the results", exact=False).first.wait_for()  # the success message after loading
+    page.get_by_text("rows read =", exact=False).first.wait_for()  # the reconciliation line of the report
     _no_exception(page, "upload")
-    assert "rows read" in page.content()
     shot(page, "02-upload-validated")
 
     _nav(page, "Collections")
