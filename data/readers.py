@@ -340,10 +340,14 @@ def _parse_numbers(text: pd.Series, decimal: str = "auto", hint: str | None = No
         dot_dec = sample.str.contains(r",\d*\.\d+$|\.(?:\d{1,2}|\d{4,})$", regex=True).fillna(False)
         nc, nd = int(comma_dec.sum()), int(dot_dec.sum())
         decimal = "," if nc > nd else "." if nd > nc or hint is None else hint
+    # a mark repeated as in 1,000,000 or 1.000.000 can only be a thousands separator, whatever the column's decimal
+    multi_comma = t.str.fullmatch(r"-?\d{1,3}(?:,\d{3}){2,}").fillna(False).astype(bool)
+    multi_dot = t.str.fullmatch(r"-?\d{1,3}(?:\.\d{3}){2,}").fillna(False).astype(bool)
     if decimal == ",":
-        t = t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        t = t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False).where(
+            ~multi_comma, t.str.replace(",", "", regex=False))
     else:
-        t = t.str.replace(",", "", regex=False)
+        t = t.str.replace(",", "", regex=False).where(~multi_dot, t.str.replace(".", "", regex=False))
     values = _num(t.where(~empty))
     bad = (~empty & values.isna()).fillna(False).astype(bool)
     return values, bad, decimal

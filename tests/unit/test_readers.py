@@ -110,3 +110,11 @@ def test_number_bad_values_flagged_empty_not():
     values, bad, _ = parse_numbers(pd.Series(["1", "", "abc"] * 400, dtype="string"))  # > uniques path
     assert bad.tolist() == [False, False, True] * 400
     assert np.isnan(values.iloc[1]) and values.iloc[0] == 1.0
+
+
+def test_repeated_marks_are_thousands_separators_in_any_decimal_convention():
+    # 1,000,000,000 in a decimal-comma column and 1.000.000 in a decimal-dot column (found in review)
+    v, bad, used = parse_numbers(pd.Series(["1,000,000,000", "12,5", "1.234,50"]), "auto")
+    assert used == "," and v.tolist() == [1_000_000_000.0, 12.5, 1234.5] and not bad.any()
+    v, bad, used = parse_numbers(pd.Series(["1.000.000", "2.5", "1,234.5"]), "auto")
+    assert used == "." and v.tolist() == [1_000_000.0, 2.5, 1234.5] and not bad.any()
