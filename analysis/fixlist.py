@@ -28,13 +28,12 @@ import pandas as pd
 
 from analysis.pairs import pair_returns
 from analysis.prepare import Prepared
-from analysis.segments import NOT_SET, REFERENCE_DIMENSIONS, codes_of, line_codes, mature_frames, dominant_reason, reason_label, reason_mix
+from analysis.segments import MIN_RETURNING_ORDERS, NOT_SET, REFERENCE_DIMENSIONS, codes_of, line_codes, mature_frames, dominant_reason, reason_label, reason_mix
 from data.reasons import CATEGORIES
 
 MAX_ROWS = 25
-# A segment whose excess comes from fewer returning orders than this is a handful of incidents (e.g. one
-# cancelled wholesale order of 5,000 units), not a pattern guidance can fix; it stays in Segments.
-MIN_RETURNING_ORDERS = 5
+# A segment whose excess comes from fewer returning orders than analysis.segments.MIN_RETURNING_ORDERS is a
+# handful of incidents (e.g. one cancelled wholesale order of 5,000 units), not a pattern guidance can fix.
 EXPLAINED_SHARE = 0.5
 NESTED = 0.9
 

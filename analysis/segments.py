@@ -43,6 +43,7 @@ from data.reasons import CATEGORIES
 NOT_SET = "(not set)"
 DIMENSIONS = LINE_DIMENSIONS + ORDER_DIMENSIONS
 VERDICTS = ("clearly higher", "higher (borderline)", "within noise", "clearly lower")
+MIN_RETURNING_ORDERS = 5  # below this a "returns more" claim rests on a handful of incidents
 BORDERLINE_P = 0.05  # one-sided unadjusted p below this but q above the threshold -> "borderline"
 
 SEGMENT_COLUMNS = [
@@ -333,6 +334,22 @@ def compare_segments(c: pd.DataFrame) -> pd.DataFrame:
             p_hi[idx] = np.asarray(ohi["p_value"], dtype="float64")
             p_lo[idx] = np.asarray(olo["p_value"], dtype="float64")
             test[idx] = np.asarray(ohi["test"], dtype=object)
+            # The order-level table answers "are orders with these items more often returned?"; when its
+            # direction contradicts the unit rates shown (a few very large orders dominate the units, as in
+            # wholesale data), neither direction is claimed: the segment is reported as within noise.
+            unit_diff = np.asarray(hi["diff"], dtype="float64")[idx]
+            order_diff = np.asarray(ohi["diff"], dtype="float64")
+            clash = np.sign(unit_diff) * np.sign(order_diff) < 0
+            if clash.any():
+                p_hi[idx[clash]] = 1.0
+                p_lo[idx[clash]] = 1.0
+                test[idx[clash]] = "orders vs units disagree"
+    few = np.asarray(out["orders_returned"], dtype="float64")[ok] < MIN_RETURNING_ORDERS
+    if few.any():
+        # a handful of returning orders (e.g. one cancelled bulk order) cannot show a pattern, however many
+        # units they hold: the clustered variance is unreliable with one dominant cluster, so no "higher"
+        p_hi[few] = 1.0
+        test[few] = np.where(test[few] == "orders vs units disagree", test[few], "fewer than 5 returning orders")
     out.loc[ok, "ci_low"] = np.asarray(hi["ci_low"], dtype="float64")
     out.loc[ok, "ci_high"] = np.asarray(hi["ci_high"], dtype="float64")
     out.loc[ok, "diff"] = np.asarray(hi["diff"], dtype="float64")

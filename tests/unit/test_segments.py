@@ -106,21 +106,35 @@ def test_complement_design_effect_equals_direct_rao_scott_on_relabelled_frame():
 
 def test_small_segment_uses_order_level_fisher():
     o, r = synth(3, 3000, {"A": 0.1, "B": 0.1}, max_lines=2, max_qty=2)
-    # a tiny collection: 3 orders, each with one 2-unit line; two of them returned
-    extra = pd.DataFrame({"order_id": ["T1", "T2", "T3"], "order_date": "2025-03-01", "sku": ["t", "t", "t"],
-                          "quantity": [2, 2, 2], "unit_price": 10.0, "collection": "Tiny"})
+    # a small collection: 8 orders, each with one 2-unit line; five of them returned
+    ids = [f"T{i}" for i in range(1, 9)]
+    extra = pd.DataFrame({"order_id": ids, "order_date": "2025-03-01", "sku": "t", "quantity": 2,
+                          "unit_price": 10.0, "collection": "Tiny"})
     o2 = pd.concat([o, extra], ignore_index=True)
-    r2 = pd.concat([r, pd.DataFrame({"order_id": ["T1", "T2"], "sku": ["t", "t"], "quantity": [2, 1],
+    r2 = pd.concat([r, pd.DataFrame({"order_id": ids[:5], "sku": "t", "quantity": [2, 1, 1, 2, 1],
                                      "reason": "too small", "resolution": "Refund"})], ignore_index=True)
     t = segment_table(prep(o2, r2), "collection", cost_per_return=10.0).set_index("segment")
     row = t.loc["Tiny"]
     assert row["test"] == "fisher"
-    # order-level table: 2 of 3 Tiny orders had a Tiny return; rest = orders with other items
+    # order-level table: 5 of 8 Tiny orders had a Tiny return; rest = orders with other items
     ret_orders = set(r["order_id"])
     rest_orders = set(o["order_id"])
-    table = [[2, 1], [len(ret_orders), len(rest_orders) - len(ret_orders)]]
+    table = [[5, 3], [len(ret_orders), len(rest_orders) - len(ret_orders)]]
     assert row["p_value"] == pytest.approx(fisher_exact(table, alternative="greater").pvalue, rel=1e-9)
-    assert row["return_rate"] == pytest.approx(3 / 6)
+    assert row["return_rate"] == pytest.approx(7 / 16)
+
+
+def test_fewer_than_five_returning_orders_make_no_higher_claim():
+    o, r = synth(3, 3000, {"A": 0.1, "B": 0.1}, max_lines=2, max_qty=2)
+    extra = pd.DataFrame({"order_id": ["T1", "T2", "T3"], "order_date": "2025-03-01", "sku": ["t", "t", "t"],
+                          "quantity": [2, 2, 2], "unit_price": 10.0, "collection": "Tiny"})
+    r2 = pd.concat([r, pd.DataFrame({"order_id": ["T1", "T2"], "sku": ["t", "t"], "quantity": [2, 1],
+                                     "reason": "too small", "resolution": "Refund"})], ignore_index=True)
+    t = segment_table(prep(pd.concat([o, extra], ignore_index=True), r2), "collection",
+                      cost_per_return=10.0).set_index("segment")
+    row = t.loc["Tiny"]  # 3 of 6 units returned, but from 2 orders only
+    assert row["p_value"] == 1.0 and row["test"] == "fewer than 5 returning orders"
+    assert row["verdict"] == "within noise"
 
 
 def test_not_set_missing_dimension_and_top_reason():
