@@ -3,6 +3,8 @@ import logging
 
 import streamlit as st
 
+from dashboard import ui
+
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 st.set_page_config(page_title="Returns Intelligence", page_icon=":material/assignment_return:", layout="wide")
@@ -25,4 +27,6 @@ pages = {
         st.Page("views/interventions.py", title="Interventions", icon=":material/science:", url_path="interventions"),
     ],
 }
-st.navigation(pages, expanded=True).run()
+page = st.navigation(pages, expanded=True)
+ui.shell()  # data and sidebar filters are drawn here, so they persist across pages
+page.run()

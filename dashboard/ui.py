@@ -170,9 +170,17 @@ def load_context() -> Context | None:
     return Context(spec, dataset, full, prepared, filters, settings, key, basis)
 
 
+def shell() -> None:
+    """Run by the router before every page: load this session's data and draw the sidebar.
+
+    The sidebar's filter widgets live in the entrypoint run, so their values survive page changes.
+    """
+    st.session_state[S.CONTEXT] = load_context()
+
+
 def require_data() -> Context:
     """Page guard: returns the context, or explains what to do and stops the page."""
-    ctx = load_context()
+    ctx = st.session_state.get(S.CONTEXT) if S.CONTEXT in st.session_state else load_context()
     if ctx is None:
         st.page_link(UPLOAD_PAGE, label="Go to Upload & map", icon=":material/upload:")
         st.stop()

@@ -21,6 +21,8 @@ st.caption("Drop your exports (Shopify orders, Amazon FBA returns, ERP/POS trans
            "Files are read on this machine only; nothing leaves it.")
 
 spec = ui.current_spec()
+if S.LOAD_MESSAGE in st.session_state:
+    st.success(st.session_state.pop(S.LOAD_MESSAGE))
 c1, c2 = st.columns([3, 1])
 with c2:
     if st.button("Use demo data", key="up_demo", icon=":material/science:", width="stretch"):
@@ -185,8 +187,9 @@ if load:
     st.session_state[S.DATASET_SPEC] = new_spec
     if preset_name:
         store.set_last_preset(preset_name)
-    st.success(f"Loaded {ds.rows_read - ds.rows_rejected:,} of {ds.rows_read:,} rows. "
-               "Open Overview or Collections to see the results.")
+    st.session_state[S.LOAD_MESSAGE] = (f"Loaded {ds.rows_read - ds.rows_rejected:,} of {ds.rows_read:,} rows. "
+                                        "Open Overview or Collections to see the results.")
+    st.rerun()  # the sidebar and every page now show the new dataset
 
 cur = ui.current_spec()
 if cur.kind == "upload":

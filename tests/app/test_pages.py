@@ -226,3 +226,16 @@ def test_orders_without_returns_say_so(demo_files):
     assert not at.exception
     text = " ".join(w.value for w in at.warning)
     assert "No returns are loaded" in text and "Shopify" in text
+
+
+def test_filters_and_basis_survive_a_page_change():
+    at = run_page("views/overview.py")
+    at.multiselect(key=S.F_COLLECTIONS).set_value(["Linen Shirts", "Smart Lighting"]).run()
+    at.radio(key=S.F_BASIS).set_value("Orders").run()
+    at.switch_page("views/collections.py").run()
+    assert_clean(at, "collections after a page change")
+    assert at.title[0].value == "Collections"
+    assert at.multiselect(key=S.F_COLLECTIONS).value == ["Linen Shirts", "Smart Lighting"]
+    assert at.radio(key=S.F_BASIS).value == "Orders"
+    shown = set(at.dataframe[0].value["Segment"])
+    assert shown == {"Linen Shirts", "Smart Lighting"}
