@@ -28,6 +28,14 @@ from analysis.pairs import with_pair_scope
 from analysis.prepare import DIMENSION_LABELS, LINE_DIMENSIONS, Prepared
 from data.reasons import category_label
 
+# When returns split evenly between too small and too large, a direction would be wrong half the time.
+SIZES_BOTH_WAYS = (
+    "Fit advice and size recommendation",
+    "Returns go both ways (too small and too large), so a 'runs small/large' note would mislead: show garment "
+    "measurements, a size recommender and fit reviews so customers pick one size.",
+    "Offer a free exchange for another size before a refund.",
+)
+
 # Guidance themes per preventable reason: (theme, before purchase, after purchase).
 GUIDANCE: dict[str, tuple[str, str, str]] = {
     "size_too_small": (
@@ -179,7 +187,9 @@ def monitoring_plan(fix_row: Mapping, prepared: Prepared, *, alpha: float = 0.05
     deff = _num(fix_row.get("deff", 1.0))
     deff = deff if math.isfinite(deff) and deff >= 1 else 1.0
     order_level = dim not in LINE_DIMENSIONS
-    metric = ("order return rate (orders with any return / orders)" if order_level
+    # the fix list's rate is the share of units returned for every dimension (orders are the unit of
+    # analysis for order-level dimensions, not the metric), so the plan counts units for all of them
+    metric = ("unit return rate of these orders (returned units / units sold)" if order_level
               else "unit return rate (returned units / units sold)")
     if math.isfinite(baseline) and math.isfinite(p_now) and p_now > baseline:
         p_target = p_now - reduction * (p_now - baseline)
@@ -192,9 +202,9 @@ def monitoring_plan(fix_row: Mapping, prepared: Prepared, *, alpha: float = 0.05
     months = math.nan
     if len(seg_lines):
         n_orders = seg_lines["order_id"].nunique()
-        per_order = 1.0 if order_level else units / n_orders
+        per_order = units / n_orders
         n_months = max(seg_lines["month"].nunique(), 1)
-        per_month = (n_orders if order_level else units) / n_months
+        per_month = units / n_months
         months = n / per_month if per_month > 0 else math.nan
     orders = n / per_order if per_order and math.isfinite(per_order) else math.nan
     return MonitorPlan(metric, p_now, baseline, p_target, n, orders, months, deff, alpha, power)
@@ -289,12 +299,17 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis=None) -> st
     # ---- what to tell customers
     out.append("## What to tell customers")
     prev = mix.table[mix.table["group"] == "preventable"] if len(mix.table) else mix.table
+    share_of = dict(zip(mix.table["reason_category"], mix.table["share"])) if len(mix.table) else {}
+    small, large = share_of.get("size_too_small", 0.0), share_of.get("size_too_large", 0.0)
+    sizes_both_ways = min(small, large) >= 0.10 and max(small, large) < 1.5 * min(small, large)
     themes_done = set()
     shown = 0
     for row in prev.itertuples(index=False):
         if row.share < 0.10 and shown:
             break
         g = GUIDANCE.get(row.reason_category)
+        if sizes_both_ways and row.reason_category in ("size_too_small", "size_too_large"):
+            g = SIZES_BOTH_WAYS
         if g is None or g[0] in themes_done:
             continue
         themes_done.add(g[0])
@@ -323,9 +338,13 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis=None) -> st
         kinds = ex.groupby("kind")["exchanges"].sum().sort_values(ascending=False)
         total = kinds.sum()
         desc = ", ".join(f"{R.EXCHANGE_KINDS[k].lower()} {_pct(v / total, 0)}" for k, v in kinds.head(3).items())
-        out.append(f"- Customers who exchanged chose: {desc}.")
+        out.append(f"- When customers exchanged these products (in any order), they chose: {desc}.")
         top = kinds.index[0]
-        if top == "size_up":
+        up, down = float(kinds.get("size_up", 0)), float(kinds.get("size_down", 0))
+        if top in ("size_up", "size_down") and max(up, down) < 1.5 * min(up, down):
+            out.append("- Offer a one-click exchange **for another size** in the returns flow (exchanges go both "
+                       "ways).")
+        elif top == "size_up":
             out.append("- Offer a one-click exchange **one size up** in the returns flow.")
         elif top == "size_down":
             out.append("- Offer a one-click exchange **one size down** in the returns flow.")

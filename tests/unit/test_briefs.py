@@ -180,3 +180,20 @@ def test_brief_for_a_pair_describes_the_orders_with_both():
     tagged = scoped.lines[scoped.lines["combination"].notna()]
     assert set(tagged["order_id"]) == ids  # independent: orders containing both collections
     assert set(tagged["collection"]) == set(row["segment"].split(" + "))
+
+
+def test_bracketing_brief_gives_no_one_way_size_advice():
+    # demo bracketing returns split about evenly between too small and too large (planted both ways)
+    from analysis.engine import analyse
+    from data.demo import generate_dataset
+
+    p = prepare(generate_dataset(seed=7, n_orders=12000))
+    a = analyse(p, briefs=False)
+    row = a.fix_list[a.fix_list["segment"] == "bracketing"].iloc[0].to_dict()
+    mix = row["reason_mix"]
+    small, large = mix.get("size_too_small", 0), mix.get("size_too_large", 0)
+    assert max(small, large) < 1.5 * min(small, large)  # the premise, from the engine's own reason mix
+    text = B.brief_markdown(row, p, analysis=a)
+    assert "Returns go both ways" in text
+    assert "runs large" not in text and "runs small" not in text
+    assert "unit return rate of these orders" in text
