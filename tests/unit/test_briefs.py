@@ -195,5 +195,5 @@ def test_bracketing_brief_gives_no_one_way_size_advice():
     assert max(small, large) < 1.5 * min(small, large)  # the premise, from the engine's own reason mix
     text = B.brief_markdown(row, p, analysis=a)
     assert "Returns go both ways" in text
-    assert "runs large" not in text and "runs small" not in text
+    assert "recommend one size up" not in text and "recommend one size down" not in text
     assert "unit return rate of these orders" in text
