@@ -24,6 +24,7 @@ F_BASIS = "flt_basis"
 S_COST = "set_cost_per_return"
 S_WINDOW = "set_window_days"
 S_HANDLING = "set_handling_cost"
+S_CURRENCY = "set_currency"
 
 # Upload page
 U_FILES = "up_files"

@@ -73,9 +73,12 @@ def pp(x: float | None, digits: int = 1) -> str:
     return f"{100 * x:+.{digits}f} pp"
 
 
-def money(x: float | None, symbol: str = "") -> str:
+def money(x: float | None, symbol: str | None = None) -> str:
+    """Whole money amount with the currency symbol set in the sidebar (none by default)."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
+    if symbol is None:
+        symbol = str(st.session_state.get(S.S_CURRENCY) or "")
     return f"{symbol}{x:,.0f}"
 
 
@@ -90,9 +93,14 @@ def plot_text(text: object) -> str:
     return html.escape("" if text is None else str(text), quote=False)
 
 
+CUSTOMER_TYPE_LABELS = {"first": "First-time customers", "repeat": "Repeat customers", "unknown": "Unknown customer"}
+
+
 def seg_label(dimension: str, segment: str) -> str:
     if dimension == "intent":
         return INTENT_LABELS.get(segment, segment)
+    if dimension == "customer_type":
+        return CUSTOMER_TYPE_LABELS.get(str(segment), str(segment))
     return str(segment)
 
 
@@ -263,6 +271,7 @@ def sidebar(dataset: Dataset, full: Prepared, store: Store) -> Filters:
         st.number_input("Handling cost per return", min_value=0.0, value=8.0, step=1.0, key=S.S_HANDLING)
         st.number_input("Return window in days (blank = estimated)", min_value=1, max_value=365, value=None,
                         step=1, key=S.S_WINDOW)
+        st.text_input("Currency symbol", value="", max_chars=3, key=S.S_CURRENCY, placeholder="e.g. £, €, $")
     return Filters(date_from=date_from, date_to=date_to, channels=tuple(chans), journeys=tuple(journeys),
                    collections=tuple(colls))
 
@@ -295,7 +304,7 @@ def compared_with(reference: object) -> str:
 
 
 def rate_chart(seg: pd.DataFrame, dimension: str, *, title: str, baseline: float, basis_label: str,
-               max_rows: int = 25) -> go.Figure:
+               max_rows: int = 25, show_ticks: bool = True) -> go.Figure:
     """Horizontal bars of rate with Wilson intervals, coloured by verdict, baseline drawn."""
     d = segment_frame(seg, dimension).head(max_rows).iloc[::-1]
     colors = [VERDICT_COLORS.get(v, COLORS["neutral"]) for v in d.get("verdict", ["within noise"] * len(d))]
@@ -307,7 +316,7 @@ def rate_chart(seg: pd.DataFrame, dimension: str, *, title: str, baseline: float
         hovertemplate="<b>%{y}</b><br>Return rate %{x:.1%} (95% CI %{customdata[0]:.1%}–%{customdata[1]:.1%})"
                       "<br>%{customdata[3]:,} returned of %{customdata[2]:,}<br>%{customdata[4]}<extra></extra>",
     ))
-    if "baseline_rate" in d and "Compared with" in d and (d["Compared with"] != "rest of the business").any():
+    if show_ticks and "baseline_rate" in d and "Compared with" in d and (d["Compared with"] != "rest of the business").any():
         fig.add_trace(go.Scatter(
             x=d["baseline_rate"], y=d["Segment (chart)"], mode="markers", name="Its comparison group",
             marker=dict(symbol="line-ns", size=18, line=dict(width=3, color=COLORS["base"])),
@@ -340,11 +349,14 @@ def funnel_chart(seg: pd.DataFrame, dimension: str, *, baseline: float, basis_la
             fig.add_trace(go.Scatter(x=lim["n"], y=lim[lo], mode="lines", line=dict(color="#999", dash=dash),
                                      showlegend=False, name=name))
     colors = [VERDICT_COLORS.get(v, COLORS["neutral"]) for v in d.get("verdict", ["within noise"] * len(d))]
+    label = [t if v not in ("within noise",) else "" for t, v in
+             zip(d["Segment (chart)"], d.get("verdict", pd.Series(["within noise"] * len(d))))]
     fig.add_trace(go.Scatter(
-        x=d["n"], y=d["return_rate"], mode="markers+text", text=d["Segment (chart)"], textposition="top center",
+        x=d["n"], y=d["return_rate"], mode="markers+text", text=label, textposition="top center",
+        hovertext=d["Segment (chart)"],
         textfont=dict(size=10), marker=dict(size=10, color=colors, line=dict(width=1, color="white")), name="Segments",
         customdata=np.stack([d["returned"], d.get("verdict", "")], axis=-1),
-        hovertemplate="<b>%{text}</b><br>%{y:.1%} of %{x:,} (%{customdata[0]:,} returned)<br>%{customdata[1]}<extra></extra>"))
+        hovertemplate="<b>%{hovertext}</b><br>%{y:.1%} of %{x:,} (%{customdata[0]:,} returned)<br>%{customdata[1]}<extra></extra>"))
     fig.add_hline(y=baseline, line_color=COLORS["base"], line_dash="dash", annotation_text=f"All: {baseline:.1%}")
     fig.update_layout(title=title, xaxis_title=f"Volume ({basis_label}, log scale)", yaxis_title="Return rate",
                       xaxis_type="log", yaxis_tickformat=".0%", height=460, margin=dict(l=10, r=20, t=60, b=40),
@@ -354,6 +366,7 @@ def funnel_chart(seg: pd.DataFrame, dimension: str, *, baseline: float, basis_la
 
 SEGMENT_COLUMNS = {
     "Segment": st.column_config.TextColumn("Segment"),
+    "verdict": st.column_config.TextColumn("Verdict"),
     "n": st.column_config.NumberColumn("Volume", format="localized"),
     "returned": st.column_config.NumberColumn("Returned", format="localized"),
     "return_rate": st.column_config.NumberColumn("Return rate", format="percent"),
@@ -364,7 +377,6 @@ SEGMENT_COLUMNS = {
     "Compared with": st.column_config.TextColumn("Compared with"),
     "shrunk_rate": st.column_config.NumberColumn("Shrunk rate", format="percent",
                                                  help="Empirical-Bayes estimate: small segments pulled toward the average"),
-    "verdict": st.column_config.TextColumn("Verdict"),
     "q_value": st.column_config.NumberColumn("q (FDR)", format="%.3f"),
     "excess_returns": st.column_config.NumberColumn("Excess returns", format="%.0f"),
     "excess_cost": st.column_config.NumberColumn("Excess cost", format="localized"),
@@ -375,7 +387,8 @@ SEGMENT_COLUMNS = {
 def segment_table(seg: pd.DataFrame, dimension: str, key: str) -> None:
     d = segment_frame(seg, dimension)
     cols = [c for c in SEGMENT_COLUMNS if c in d.columns]
-    st.dataframe(d[cols], hide_index=True, column_config=SEGMENT_COLUMNS, key=key, width="stretch")
+    st.dataframe(d[cols], hide_index=True, column_config=SEGMENT_COLUMNS, key=key, width="stretch",
+                 height=min(38 + 35 * len(d), 640))
 
 
 def explain_significance() -> None:
@@ -428,7 +441,10 @@ def dimension_view(ctx: Context, dimension: str, *, key: str) -> pd.DataFrame | 
     t1, t2, t3 = st.tabs(["Rates", "Funnel plot", "Table"])
     with t1:
         st.plotly_chart(rate_chart(d, dimension, title=f"Return rate by {label.lower()}, sorted by excess cost",
-                                   baseline=baseline, basis_label=basis_label), key=f"{key}_bars")
+                                   baseline=baseline, basis_label=basis_label, show_ticks=ctx.basis == "units"),
+                        key=f"{key}_bars")
+        if ctx.basis == "orders":
+            st.caption("Shown as orders with a return; the colours (verdicts) come from the unit-level test.")
     with t2:
         st.plotly_chart(funnel_chart(d, dimension, baseline=baseline,
                                      basis_label="orders" if ctx.basis == "orders" or d["basis"].iloc[0] == "orders" else "units",

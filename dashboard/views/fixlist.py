@@ -5,7 +5,7 @@ import streamlit as st
 from analysis.export import fixlist_csv, fixlist_xlsx
 from analysis.prepare import DIMENSION_LABELS
 from dashboard import ui
-from dashboard.extras import export_extra_sheets, brief_for
+from dashboard.extras import brief_for, export_extra_sheets, interventions_frame
 
 ctx = ui.require_data()
 st.title("Fix list")
@@ -29,9 +29,15 @@ else:
     for c in ("excess_cost", "conservative_excess_cost", "excess_returns"):
         if c in view:
             view[c] = view[c].astype("float64").round(0)
+    logged = interventions_frame(ctx)
+    since = {(str(d), str(sg)): pd.Timestamp(t) for d, sg, t in
+             zip(logged["dimension"], logged["segment"], pd.to_datetime(logged["start_date"], errors="coerce"))
+             if pd.notna(t)}
+    view["Change logged"] = [f"since {since[(d, sg)]:%d %b %Y}" if (d, sg) in since else ""
+                             for d, sg in zip(view["dimension"].astype(str), view["segment"].astype(str))]
     view["95% interval"] = [f"{lo:.1%} – {hi:.1%}" for lo, hi in zip(view["ci_low"], view["ci_high"])]
     cols = ["rank", "Dimension", "Segment", "return_rate", "95% interval", "baseline_rate", "excess_returns", "excess_cost",
-            "conservative_excess_cost", "q_value", "why", "suggested_action"]
+            "conservative_excess_cost", "q_value", "Change logged", "why", "suggested_action"]
     cols = [c for c in cols if c in view.columns]
     st.dataframe(view[cols], hide_index=True, key="fx_table", column_config={
         "rank": st.column_config.NumberColumn("#", width="small"),
@@ -44,6 +50,9 @@ else:
         "conservative_excess_cost": st.column_config.NumberColumn("At least", format="localized",
                                                                   help="Conservative excess cost (one-sided 95% lower bound)"),
         "q_value": st.column_config.NumberColumn("q (FDR)", format="%.4f"),
+        "Change logged": st.column_config.TextColumn(
+            "Change logged", help="A guidance change is logged for this segment: see Interventions for whether it "
+                                  "worked. The rates here include the orders before it."),
         "why": st.column_config.TextColumn("Why", width="large"),
         "suggested_action": st.column_config.TextColumn("Suggested action", width="medium"),
     })

@@ -106,7 +106,8 @@ with t_add:
             c1, c2 = st.columns([2, 1])
             add_seg = c1.selectbox("Segment", _segments(ctx.full, add_dim), key=f"iv_add_seg_{add_dim}",
                                    format_func=lambda s: ui.seg_label(add_dim, s))
-            add_start = c2.date_input("Start date", value=date.today(), key="iv_add_start",
+            add_start = c2.date_input("Start date", value=min(date.today(), ctx.full.lines["order_date"].max().date()),
+                                      key="iv_add_start",
                                       help="The day the change went live")
             add_desc = st.text_input("Description", key="iv_add_desc", max_chars=300,
                                      placeholder="e.g. Fit guide video and size advice on product pages")

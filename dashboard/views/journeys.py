@@ -7,10 +7,12 @@ ctx = ui.require_data()
 st.title("Journeys and channels")
 st.caption("Journey and channel belong to the whole order, so orders are the unit of analysis; rates are the share "
            "of units returned.")
-tabs = st.tabs(["By journey", "By channel", "First vs repeat customers"])
-for tab, dim, what, cols in ((tabs[0], "journey", "A view by journey", "a journey, campaign or landing-page column"),
-                             (tabs[1], "channel", "A view by channel", "a channel or source column"),
-                             (tabs[2], "customer_type", "First vs repeat customers", "a customer id column")):
+VIEWS = [("By journey", "journey", "A view by journey", "a journey, campaign or landing-page column"),
+         ("By channel", "channel", "A view by channel", "a channel or source column"),
+         ("First vs repeat customers", "customer_type", "First vs repeat customers", "a customer id column")]
+VIEWS.sort(key=lambda v: not ctx.prepared.has(v[1]))  # views with data first, so the page opens on one
+tabs = st.tabs([v[0] for v in VIEWS])
+for tab, (_, dim, what, cols) in zip(tabs, VIEWS):
     with tab:
         if not ctx.prepared.has(dim):
             ui.missing(what, cols)

@@ -3,6 +3,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analysis.overview import headline, monthly, plain_summary
+from analysis.prepare import DIMENSION_LABELS
 from analysis.summary import leadership_summary
 from dashboard import ui
 from dashboard.extras import intervention_rows
@@ -14,17 +15,18 @@ h = ctx.cached("headline", headline)
 t = an.totals
 
 c = st.columns(5)
-c[0].metric("Unit return rate", ui.pct(h.unit_rate),
+recent = " · last 90 days" if h.unit_rate_prev is not None else ""
+c[0].metric("Unit return rate" + recent, ui.pct(h.unit_rate),
             delta=ui.pp(h.unit_rate - h.unit_rate_prev) if h.unit_rate_prev is not None else None,
             delta_color="inverse", help=f"Returned units / units sold, {h.period_label}. Orders too recent to be "
                                         "returned are excluded.")
-c[1].metric("Order return rate", ui.pct(h.order_rate),
+c[1].metric("Order return rate" + recent, ui.pct(h.order_rate),
             delta=ui.pp(h.order_rate - h.order_rate_prev) if h.order_rate_prev is not None else None,
             delta_color="inverse", help=f"Orders with at least one return / orders, {h.period_label}.")
 c[2].metric("Returned value", ui.money(t.get("returned_value")), help="Refunded value of returned units "
             "(or their price where no refund amount is recorded), matured orders.")
 c[3].metric("Exchange share", ui.pct(t.get("exchange_share")), help="Share of returned units resolved by exchange.")
-c[4].metric("Saved through exchange & credit", ui.money(t.get("saved_revenue")),
+c[4].metric("Saved by exchanges", ui.money(t.get("saved_revenue")),
             help="Value of returned units kept in the business as an exchange or store credit.")
 st.caption(f"Return rates: {h.period_label}. Returned value, exchange share and saved revenue: all matured "
            f"orders in the selection. Recent orders whose return window is still open are excluded "
@@ -66,7 +68,7 @@ with right:
     for _, r in fl.iterrows():
         with st.container(border=True):
             st.markdown(f"**{int(r['rank'])}. {ui.md(ui.seg_label(r['dimension'], r['segment']))}** "
-                        f"· {ui.md(r['dimension'])}  \n"
+                        f"· {ui.md(DIMENSION_LABELS.get(r['dimension'], r['dimension']).lower())}  \n"
                         f"{ui.pct(r['return_rate'])} vs {ui.pct(r['baseline_rate'])} · "
                         f"excess cost {ui.money(r['excess_cost'])}  \n{ui.md(r['suggested_action'])}")
     st.page_link("views/fixlist.py", label="Open the full fix list", icon=":material/checklist:")

@@ -67,7 +67,8 @@ def test_page_without_optional_columns(page, no_optional):
 def test_overview_says_what_the_data_holds():
     at = run_page("views/overview.py")
     labels = {m.label: m.value for m in at.metric}
-    assert "Unit return rate" in labels and labels["Unit return rate"].endswith("%")
+    unit = next(k for k in labels if k.startswith("Unit return rate"))
+    assert labels[unit].endswith("%") and "last 90 days" in unit
     summary = " ".join(m.value for m in at.markdown)
     assert "Returns are" in summary
 
@@ -239,3 +240,12 @@ def test_filters_and_basis_survive_a_page_change():
     assert at.radio(key=S.F_BASIS).value == "Orders"
     shown = set(at.dataframe[0].value["Segment"])
     assert shown == {"Linen Shirts", "Smart Lighting"}
+
+
+def test_fix_list_marks_segments_with_a_logged_change():
+    at = run_page("views/fixlist.py")
+    assert_clean(at, "fix list")
+    table = at.dataframe[0].value.set_index("Segment")
+    # the demo's interventions file logs the Hiking Jackets fit video from 2026-04-01
+    assert table.loc["Hiking Jackets", "Change logged"] == "since 01 Apr 2026"
+    assert table.loc["Linen Shirts", "Change logged"] == ""
