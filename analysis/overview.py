@@ -98,7 +98,8 @@ def plain_summary(prepared: Prepared, totals: dict, fix_list: pd.DataFrame, segm
     if segments is not None and len(segments) and "direction" in segments:
         n_sig = int((segments["direction"] == "higher").sum())
         n_noise = int(((segments["direction"].isna()) & (segments["dimension"] != "combination")).sum())
-        out.append(f"{n_sig} segments are clearly above the rest; {n_noise} differences are within noise and need no action.")
+        out.append(f"{n_sig:,} segments are clearly above their comparison group; {n_noise:,} differences are within "
+                   "noise and need no action.")
     es = totals.get("exchange_share")
     if es is not None and not np.isnan(es):
         out.append(f"{es:.0%} of returned units were exchanged rather than refunded.")

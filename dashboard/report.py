@@ -36,8 +36,13 @@ def render_load_report(ds: Dataset) -> None:
                            mime="text/csv", key="rep_dl_rejected")
     if len(ds.unmatched_returns):
         um = ds.unmatched_returns
-        units = int(pd.to_numeric(um.get("quantity", pd.Series(dtype=float)), errors="coerce").abs().sum())
-        st.warning(f"{len(um):,} returned lines ({units:,} units) match no purchase in the data; they are not "
-                   "counted in return rates. Download them to check.")
+        q = pd.to_numeric(um.get("quantity", pd.Series(0, index=um.index)), errors="coerce").abs().fillna(0)
+        partial = um["partial"].fillna(False).astype(bool) if "partial" in um.columns else pd.Series(False, index=um.index)
+        n_full, n_part = int((~partial).sum()), int(partial.sum())
+        text = f"{n_full:,} returned lines ({int(q[~partial].sum()):,} units) match no purchase in the data"
+        if n_part:
+            text += (f", and {n_part:,} more returned more units than the matched purchase sold "
+                     f"({int(q[partial].sum()):,} units beyond it; the matched part is counted)")
+        st.warning(text + ". Unmatched units are not counted in return rates. Download them to check.")
         st.download_button("Download unmatched returns (CSV)", csv_bytes(um), file_name="unmatched-returns.csv",
                            mime="text/csv", key="rep_dl_unmatched")
