@@ -389,7 +389,7 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis=None) -> st
     plan = monitoring_plan(fix_row, prepared)
     out.append(f"- Metric: {plan.metric}. Today: **{_pct(plan.p_now)}**; baseline {_pct(plan.baseline)}.")
     if math.isfinite(plan.units_needed):
-        unit_word = "orders" if dim not in LINE_DIMENSIONS else "units"
+        unit_word = "units"  # the plan counts units for every dimension (see monitoring_plan)
         aim = ("half the excess over baseline removed" if math.isfinite(plan.baseline) and plan.p_now > plan.baseline
                else "10% lower than today")
         out.append(f"- Aim for **{_pct(plan.p_target)}** ({aim}).")
@@ -398,8 +398,9 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis=None) -> st
                    + f") you need about **{math.ceil(plan.units_needed):,} {unit_word}** sold after the change"
                    + (f" (about {math.ceil(plan.orders_needed):,} orders)" if unit_word == "units"
                       and math.isfinite(plan.orders_needed) else "")
-                   + (f", roughly {plan.months_needed:.1f} months at today's volume." if math.isfinite(
-                       plan.months_needed) else "."))
+                   + ((", within a month at today's volume." if plan.months_needed < 1
+                       else f", roughly {plan.months_needed:.1f} months at today's volume.")
+                      if math.isfinite(plan.months_needed) else "."))
     else:
         out.append("- Too little data to size a test for this segment.")
     if dominant_prev:

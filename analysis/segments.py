@@ -102,9 +102,15 @@ def dimension_column(dimension: str) -> str:
     return dimension
 
 
+CUSTOMER_TYPE_LABELS = {"first": "First-time customers", "repeat": "Repeat customers", "unknown": "Unknown customer"}
+
+
 def segment_label(dimension: str, segment: str) -> str:
+    """Plain words for a segment key (intent and customer-type codes); other segments are their own names."""
     if dimension == "intent":
         return INTENT_LABELS.get(segment, segment)
+    if dimension == "customer_type":
+        return CUSTOMER_TYPE_LABELS.get(str(segment), str(segment))
     return str(segment)
 
 

@@ -18,7 +18,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analysis.engine import Analysis, Settings
-from analysis.prepare import DIMENSION_LABELS, INTENT_LABELS, Filters, Prepared
+from analysis.prepare import DIMENSION_LABELS, Filters, Prepared
+from analysis.segments import segment_label
 from data.errors import RIError
 from data.reasons import CATEGORIES
 from data.store import Store
@@ -93,15 +94,7 @@ def plot_text(text: object) -> str:
     return html.escape("" if text is None else str(text), quote=False)
 
 
-CUSTOMER_TYPE_LABELS = {"first": "First-time customers", "repeat": "Repeat customers", "unknown": "Unknown customer"}
-
-
-def seg_label(dimension: str, segment: str) -> str:
-    if dimension == "intent":
-        return INTENT_LABELS.get(segment, segment)
-    if dimension == "customer_type":
-        return CUSTOMER_TYPE_LABELS.get(str(segment), str(segment))
-    return str(segment)
+seg_label = segment_label  # one labelling rule for pages, exports and briefs
 
 
 # ---------------------------------------------------------------- errors
