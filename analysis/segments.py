@@ -43,6 +43,7 @@ from data.reasons import CATEGORIES
 NOT_SET = "(not set)"
 DIMENSIONS = LINE_DIMENSIONS + ORDER_DIMENSIONS
 VERDICTS = ("clearly higher", "higher (borderline)", "within noise", "clearly lower")
+MAX_GROUP_SHARE = 0.8  # a category whose largest segment holds more of its units is no comparison group
 MIN_RETURNING_ORDERS = 5  # below this a "returns more" claim rests on a handful of incidents
 BORDERLINE_P = 0.05  # one-sided unadjusted p below this but q above the threshold -> "borderline"
 
@@ -68,7 +69,8 @@ def _reference_column(prepared: Prepared, dimension: str, within, reference: str
 def _counts_with_reference(codes: np.ndarray, labels: np.ndarray, ocodes: np.ndarray, x: np.ndarray, n: np.ndarray,
                           ref: tuple[np.ndarray, np.ndarray] | None, ref_col: str | None) -> pd.DataFrame:
     """cluster_counts against the whole population, or within reference groups (the dominant
-    `ref_col` value of each segment); groups holding a single segment fall back to the population.
+    `ref_col` value of each segment); groups holding a single segment, or one segment with more than
+    MAX_GROUP_SHARE of the group's units, fall back to the population.
     Adds columns p0 (rate of the comparison population) and reference (its description)."""
     def whole():
         c = cluster_counts((codes, labels), ocodes, x, n)
@@ -81,8 +83,15 @@ def _counts_with_reference(codes: np.ndarray, labels: np.ndarray, ocodes: np.nda
     present = w.sum(axis=1) > 0
     mode = w.argmax(axis=1)
     nseg = np.bincount(mode[present], minlength=len(rl))
+    # a category is a fair comparison group only when its other segments are not a sliver of it
+    # (e.g. 7,175 units of dinnerware vs 60 units of a limited ceramics drop): otherwise use the population
+    seg_units = w.sum(axis=1)
+    grp_units = np.bincount(mode[present], weights=seg_units[present], minlength=len(rl))
+    grp_max = np.zeros(len(rl))
+    np.maximum.at(grp_max, mode[present], seg_units[present])
+    fair = (nseg > 1) & (grp_max <= MAX_GROUP_SHARE * grp_units)
     group = mode[codes]
-    multi = nseg[group] > 1
+    multi = fair[group]
     parts = []
     for g in np.unique(group[multi]):
         msk = group == g
@@ -92,7 +101,16 @@ def _counts_with_reference(codes: np.ndarray, labels: np.ndarray, ocodes: np.nda
         c = whole()
         single = set(labels[np.unique(codes[~multi])])
         parts.append(c[c.index.isin(single)])
-    return pd.concat(parts)
+    out = pd.concat(parts)
+    # shrinkage centre: the rate of the segment's own category, even where the test compares with the
+    # whole population (METHOD 6.2: shrink toward comparable segments, not toward everything)
+    cat_x = np.bincount(rc, weights=x, minlength=len(rl))
+    cat_n = np.bincount(rc, weights=n, minlength=len(rl))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        centre = np.where(cat_n[mode] > 0, cat_x[mode] / cat_n[mode], np.nan)
+    by_label = dict(zip(labels, centre))
+    out["shrink_centre"] = [by_label.get(k, np.nan) for k in out.index]
+    return out
 
 
 def dimension_column(dimension: str) -> str:
@@ -415,7 +433,10 @@ def score_segments(cmp: pd.DataFrame, *, p0, cost_per_return: float, q: float) -
     good = ne > 0
     shrunk = np.full(len(out), np.nan)
     if good.any():
-        center = np.broadcast_to(np.asarray(p0, dtype="float64"), xe.shape)
+        center = np.broadcast_to(np.asarray(p0, dtype="float64"), xe.shape).copy()
+        if "shrink_centre" in out.columns:
+            sc = out["shrink_centre"].to_numpy(dtype="float64")
+            center = np.where(np.isfinite(sc), sc, center)
         shrunk[good] = eb_shrink(xe[good], ne[good], center[good])
     out["shrunk_rate"] = shrunk
     x, n = out["x"].to_numpy(dtype="float64"), out["n"].to_numpy(dtype="float64")
