@@ -247,7 +247,10 @@ def to_pdf(html_text: str, *, timeout: float = 60.0) -> bytes | None:
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "page.html", Path(tmp) / "page.pdf"
         src.write_text(html_text, encoding="utf-8")
-        cmd = [chrome, "--headless", "--disable-gpu", "--no-sandbox", "--no-pdf-header-footer",
+        # no network, no profile of the user's: a throwaway profile and every background service off
+        cmd = [chrome, "--headless", "--disable-gpu", "--no-sandbox", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               f"--user-data-dir={Path(tmp) / 'profile'}", "--no-pdf-header-footer",
                f"--print-to-pdf={dst}", src.as_uri()]
         try:
             subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
