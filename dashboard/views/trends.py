@@ -162,7 +162,10 @@ else:
     sfig = go.Figure()
     sfig.add_trace(go.Bar(x=labels, y=yoy["rate_same_period_last_year"], name="Same period last year", offsetgroup="last",
                           marker_color=ui.COLORS["neutral"], hovertemplate="%{x}, a year earlier: %{y:.1%}<extra></extra>"))
+    prov = yoy["provisional"].astype(bool).to_numpy()
     sfig.add_trace(go.Bar(x=labels, y=yoy["rate"], name="This period", offsetgroup="this", marker_color=ui.COLORS["primary"],
+                          marker_opacity=[0.35 if pv else 1.0 for pv in prov],  # provisional: faded, still rising
+                          marker_pattern_shape=["/" if pv else "" for pv in prov],
                           hovertemplate="%{x}: %{y:.1%}<extra></extra>"))
     yp = yoy["provisional"].astype(bool) & yoy["expected_final_rate"].notna()
     if yp.any():
