@@ -25,9 +25,10 @@ if sim is not None and len(sim) and "disagree" in sim.columns:
     flips = sim[(sim["dimension"] == "collection") & sim["disagree"].astype(bool)]
     with st.expander(f"Mix check (Simpson's paradox): {len(flips)} collection verdict(s) change once intent or channel "
                      "mix is allowed for", expanded=bool(len(flips))):
-        st.caption("Each collection is compared with the rest within each customer intent and within each channel "
-                   "(Cochran-Mantel-Haenszel). Where the overall verdict and the within-group verdict disagree, the "
-                   "difference comes from what the collection is bought with, not from the collection itself.")
+        st.caption("Here each collection is compared with the rest of the business (not only its category), once "
+                   "overall and once within each customer intent and each channel (Cochran-Mantel-Haenszel). Where the "
+                   "two verdicts disagree, the difference comes from how the collection is bought (its intent or "
+                   "channel mix), not from the collection itself.")
         if flips.empty:
             st.success("No collection's verdict changes when intent and channel mix are allowed for.")
         for text in flips["explanation"]:
