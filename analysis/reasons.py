@@ -282,6 +282,8 @@ def resolution_by_segment(prepared: Prepared, dimension: str, *, plausible_share
     _check_dimension(dimension, r)
     res = r["resolution_category"].astype("string").fillna("unknown")
     f = pd.DataFrame({"segment": r[dimension].astype("string"), "res": res, "units": _units(r), "value": _value(r),
+                      # what an exchange or store credit keeps is the sale itself, not the (zero) refund
+                      "sale_value": _units(r) * pd.to_numeric(r["unit_price"], errors="coerce"),
                       "size": r["reason_category"].astype("string").isin(list(SIZE_CATEGORIES)).fillna(False)})
     f = f[f["segment"].notna()]
     piv = f.pivot_table(index="segment", columns="res", values="units", aggfunc="sum", fill_value=0.0)
@@ -295,7 +297,7 @@ def resolution_by_segment(prepared: Prepared, dimension: str, *, plausible_share
     out["refund_share"] = out["refund"] / safe
     out["exchange_share"] = out["exchange"] / safe
     out["store_credit_share"] = out["store_credit"] / safe
-    kept = f[f["res"].isin(["exchange", "store_credit"])].groupby("segment")["value"].sum()
+    kept = f[f["res"].isin(["exchange", "store_credit"])].groupby("segment")["sale_value"].sum()
     refunded = f[f["res"] == "refund"].groupby("segment")["value"].sum()
     out["saved_revenue"] = kept.reindex(out.index).fillna(0.0)
     out["refunded_value"] = refunded.reindex(out.index).fillna(0.0)
