@@ -238,7 +238,6 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis=None) -> st
     out.append("## What goes wrong")
     rate, base = _num(fix_row.get("return_rate")), _num(fix_row.get("baseline_rate"))
     lo, hi = _num(fix_row.get("ci_low")), _num(fix_row.get("ci_high"))
-    seg_lines = _segment_lines(prepared, dim, seg)
     if not (math.isfinite(rate) and math.isfinite(base)):
         x, n, xr, nr = segment_counts(prepared, dim, seg)
         if not math.isfinite(rate) and n > 0:
@@ -393,7 +392,7 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis=None) -> st
         aim = ("half the excess over baseline removed" if math.isfinite(plan.baseline) and plan.p_now > plan.baseline
                else "10% lower than today")
         out.append(f"- Aim for **{_pct(plan.p_target)}** ({aim}).")
-        out.append(f"- To detect that change (80% power, two-sided 5% level"
+        out.append("- To detect that change (80% power, two-sided 5% level"
                    + (f", design effect {plan.deff:.2f}" if plan.deff > 1 else "")
                    + f") you need about **{math.ceil(plan.units_needed):,} {unit_word}** sold after the change"
                    + (f" (about {math.ceil(plan.orders_needed):,} orders)" if unit_word == "units"

@@ -13,7 +13,6 @@ Run: .venv/bin/python -m bench analysis   (not part of the test suite).
 from __future__ import annotations
 
 import json
-import statistics
 import time
 
 from bench.timing import median_time

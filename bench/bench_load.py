@@ -8,9 +8,7 @@ Run: .venv/bin/python -m bench.bench_load   (not part of the test suite).
 from __future__ import annotations
 
 import json
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np

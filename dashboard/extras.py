@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 
 import pandas as pd
-import streamlit as st
 
 from analysis.briefs import brief_html, brief_markdown
 from analysis.interventions import evaluate_all

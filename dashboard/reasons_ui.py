@@ -6,7 +6,6 @@ because the page renders sentences with st.markdown.
 """
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Mapping
 

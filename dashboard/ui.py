@@ -10,7 +10,6 @@ import logging
 import math
 import re
 from dataclasses import dataclass
-from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -20,10 +19,11 @@ import streamlit as st
 from analysis.engine import Analysis, Settings
 from analysis.prepare import DIMENSION_LABELS, Filters, Prepared
 from analysis.segments import segment_label
+from analysis.stats import funnel_limits, wilson_interval
 from data.errors import RIError
 from data.reasons import CATEGORIES
-from data.store import Store
 from data.model import Dataset
+from data.store import Store
 from dashboard import cache
 from dashboard import session as S
 
@@ -325,8 +325,6 @@ def rate_chart(seg: pd.DataFrame, dimension: str, *, title: str, baseline: float
 
 def funnel_chart(seg: pd.DataFrame, dimension: str, *, baseline: float, basis_label: str, title: str) -> go.Figure:
     """Rate vs volume with 95% and 99.8% control limits around the baseline (exact binomial)."""
-    from analysis.stats import funnel_limits
-
     d = segment_frame(seg, dimension)
     if not (0 < baseline < 1):
         fig = go.Figure()
@@ -406,8 +404,6 @@ def dimension_segments(ctx: Context, dimension: str) -> pd.DataFrame:
 def order_basis(d: pd.DataFrame) -> pd.DataFrame:
     """Segments re-expressed as orders with a return / orders (Wilson intervals on orders); the
     verdicts stay those of the unit-level, order-clustered test."""
-    from analysis.stats import wilson_interval
-
     out = d.copy()
     out["n"] = out["orders"].astype("float64")
     out["returned"] = out["orders_returned"].astype("float64")

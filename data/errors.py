@@ -1,7 +1,7 @@
 """The project's small exception family: errors are data with a title a user can read."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,12 +1,12 @@
 """Upload & map: drop exports, check the detected layout and mapping, load, and see what was rejected."""
 import streamlit as st
 
-from data.errors import InputError, RIError
+from data.errors import RIError
 from data.mapping import Mapping
 from data.schema import TABLES
 from dashboard import cache, ui
 from dashboard import session as S
-from dashboard.downloads import csv_bytes, sample_exports_zip
+from dashboard.downloads import sample_exports_zip
 from dashboard.presets import preset_store
 from dashboard.report import render_load_report
 
