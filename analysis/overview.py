@@ -104,3 +104,34 @@ def plain_summary(prepared: Prepared, totals: dict, fix_list: pd.DataFrame, segm
     if es is not None and not np.isnan(es):
         out.append(f"{es:.0%} of returned units were exchanged rather than refunded.")
     return out[:5]
+
+
+ORDER_REFUND_DIMENSIONS = ("channel", "journey", "intent", "customer_type")
+
+
+def order_refunds(prepared: Prepared) -> pd.DataFrame:
+    """Order-level refunds (e.g. Shopify's Refunded Amount) where no line-level returns are known.
+
+    One row for all matured orders ("all") and one per segment of each order-level dimension with data:
+    orders, refunded_orders (refund > 0), rate with its 95% Wilson interval, refunded value. Orders are
+    independent units here, so the interval needs no clustering adjustment. Empty when the data has no
+    order-level refunds.
+    """
+    cols = ["dimension", "segment", "orders", "refunded_orders", "rate", "ci_low", "ci_high", "refunded_value"]
+    if not prepared.has("order_refunded"):
+        return pd.DataFrame(columns=cols)
+    o = prepared.mature_orders
+    refunded = o["order_refunded"].fillna(0.0).astype("float64")
+    frame = o.assign(_ref=(refunded > 0).astype("int64"), _val=refunded)
+    parts = [pd.DataFrame({"dimension": ["all"], "segment": ["All orders"], "orders": [len(frame)],
+                           "refunded_orders": [int(frame["_ref"].sum())], "refunded_value": [float(frame["_val"].sum())]})]
+    for dim in ORDER_REFUND_DIMENSIONS:
+        if not prepared.has(dim):
+            continue
+        g = frame.groupby(dim, observed=True).agg(orders=("_ref", "size"), refunded_orders=("_ref", "sum"),
+                                                   refunded_value=("_val", "sum")).reset_index()
+        parts.append(g.rename(columns={dim: "segment"}).assign(dimension=dim))
+    out = pd.concat(parts, ignore_index=True)
+    out["rate"] = out["refunded_orders"] / out["orders"]
+    out["ci_low"], out["ci_high"] = wilson_interval(out["refunded_orders"].to_numpy(float), out["orders"].to_numpy(float))
+    return out[cols]

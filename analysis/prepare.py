@@ -246,6 +246,7 @@ def prepare(dataset: Dataset, window_days: int | None = None,
         lines=("sku", "size"),
         n_collections=("collection", "nunique"),
         returned_units=("returned_units", "sum"),
+        order_refunded=("order_refunded", "first"),
         mature=("mature", "first"),
         month=("month", "first"),
     )

@@ -193,7 +193,8 @@ def require_data() -> Context:
         st.warning("**No returns are loaded, so every return rate below is 0%.** Add the returns export (a returns "
                    "file, an Amazon FBA returns report, or a transactions export with credit notes) on Upload & map."
                    + (" Shopify's orders export only holds refunds per order, not which items came back, so it "
-                      "cannot give line-level return rates on its own." if shopify else ""),
+                      "cannot give line-level return rates on its own; its order-level refunds are on the Overview."
+                      if shopify else ""),
                    icon=":material/warning:")
     return ctx
 

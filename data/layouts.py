@@ -68,6 +68,8 @@ def detect_layout(columns: Sequence[str], frame: pd.DataFrame | None = None, rol
             sug["channel"] = "Source"
         if {"Landing Site", "Referring Site"} & set(cols):
             sug["journey"] = JOURNEY_COL
+        if "Refunded Amount" in cols:  # order-level refunds: kept as what they are, never turned into line returns
+            sug["order_refunded"] = "Refunded Amount"
         return Layout("shopify_orders", LAYOUT_LABELS["shopify_orders"], "orders", sug)
     fba_specific = {normalize_header(c) for c in ("asin", "fnsku", "fulfillment-center-id", "detailed-disposition",
                                                   "license-plate-number")}

@@ -57,6 +57,8 @@ ORDERS = Table(
         Column("channel", "str", False, "Sales channel (web, app, marketplace, store)."),
         Column("journey", "str", False, "Campaign, landing collection or curated journey of the visit."),
         Column("intent", "str", False, "Customer intent override (single_item, bracketing, multi_item, full_refresh)."),
+        Column("order_refunded", "float", False, "Money refunded on the whole order, where the export records "
+                                                  "refunds per order only (e.g. Shopify's Refunded Amount)."),
     ),
 )
 

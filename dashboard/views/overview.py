@@ -2,7 +2,7 @@
 import plotly.graph_objects as go
 import streamlit as st
 
-from analysis.overview import headline, monthly, plain_summary
+from analysis.overview import headline, monthly, order_refunds, plain_summary
 from analysis.prepare import DIMENSION_LABELS
 from analysis.summary import leadership_summary
 from dashboard import ui
@@ -31,6 +31,31 @@ c[4].metric("Saved by exchanges", ui.money(t.get("saved_revenue")),
 st.caption(f"Return rates: {h.period_label}. Returned value, exchange share and saved revenue: all matured "
            f"orders in the selection. Recent orders whose return window is still open are excluded "
            f"({ui.num(ctx.prepared.immature_orders_excluded)} orders).")
+
+if ctx.full.returns.empty and ctx.prepared.has("order_refunded"):
+    refunds = ctx.cached("order_refunds", order_refunds)
+    if len(refunds):
+        st.subheader("Order-level refunds")
+        st.caption("This export records refunds per order only (e.g. Shopify's Refunded Amount), so these are orders "
+                   "with any refund, not which items came back. Add a returns file for item-level return rates.")
+        allr = refunds[refunds["dimension"] == "all"].iloc[0]
+        r1, r2 = st.columns(2)
+        r1.metric("Orders with a refund", ui.pct(allr["rate"]),
+                  help=f"{int(allr['refunded_orders']):,} of {int(allr['orders']):,} matured orders "
+                       f"(95% interval {ui.pct(allr['ci_low'])} – {ui.pct(allr['ci_high'])})")
+        r2.metric("Refunded value", ui.money(allr["refunded_value"]))
+        seg = refunds[refunds["dimension"] != "all"].copy()
+        if len(seg):
+            seg["Dimension"] = seg["dimension"].map(lambda d: DIMENSION_LABELS.get(d, d))
+            seg["Segment"] = [ui.seg_label(d, s) for d, s in zip(seg["dimension"], seg["segment"])]
+            st.dataframe(seg[["Dimension", "Segment", "orders", "refunded_orders", "rate", "ci_low", "ci_high",
+                              "refunded_value"]], hide_index=True, key="ov_order_refunds", column_config={
+                "orders": st.column_config.NumberColumn("Orders", format="localized"),
+                "refunded_orders": st.column_config.NumberColumn("Refunded", format="localized"),
+                "rate": st.column_config.NumberColumn("Refund rate", format="percent"),
+                "ci_low": st.column_config.NumberColumn("95% CI low", format="percent"),
+                "ci_high": st.column_config.NumberColumn("95% CI high", format="percent"),
+                "refunded_value": st.column_config.NumberColumn("Refunded value", format="localized")})
 
 st.subheader("What to say in the meeting")
 for s in plain_summary(ctx.prepared, t, an.fix_list, an.segments):

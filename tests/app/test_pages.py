@@ -227,6 +227,9 @@ def test_orders_without_returns_say_so(demo_files):
     assert not at.exception
     text = " ".join(w.value for w in at.warning)
     assert "No returns are loaded" in text and "Shopify" in text
+    # the order-level refunds are shown as what they are
+    labels = {m.label: m.value for m in at.metric}
+    assert "Orders with a refund" in labels and labels["Orders with a refund"].endswith("%")
 
 
 def test_filters_and_basis_survive_a_page_change():

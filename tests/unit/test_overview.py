@@ -73,3 +73,23 @@ def test_plain_summary_is_three_to_five_sentences(prepared):
     assert 3 <= len(s) <= 5
     assert s[0].startswith(f"Returns are {a.totals['unit_return_rate']:.1%} of units")
     assert "[" not in " ".join(s)  # no Python reprs leak into the text
+
+
+def test_order_level_refunds_from_a_shopify_export(tmp_path):
+    from analysis.overview import order_refunds
+    from data.demo import write_demo_files
+    from data.ingest import SourceFile, load_dataset
+
+    path = write_demo_files(tmp_path, seed=5, n_orders=1500)["orders_shopify_csv"]
+    p = prepare(load_dataset([SourceFile(path.name, path.read_bytes())]))
+    t = order_refunds(p).set_index(["dimension", "segment"])
+    # independent: the export's own Refunded Amount on each order's first row, matured orders only
+    raw = pd.read_csv(path)
+    first = raw.drop_duplicates("Name").set_index("Name")
+    refunded = pd.to_numeric(first["Refunded Amount"], errors="coerce").fillna(0)
+    mature = set(p.orders.loc[p.orders["mature"], "order_id"])
+    refunded = refunded[refunded.index.astype(str).isin(mature)]
+    assert t.loc[("all", "All orders"), "orders"] == len(refunded)
+    assert t.loc[("all", "All orders"), "refunded_orders"] == int((refunded > 0).sum())
+    assert t.loc[("all", "All orders"), "refunded_value"] == pytest.approx(float(refunded.sum()))
+    assert any(d == "channel" for d, _ in t.index)  # Shopify's Source column gives the channel
