@@ -15,7 +15,7 @@ h = ctx.cached("headline", headline)
 t = an.totals
 
 c = st.columns(5)
-recent = " · last 90 days" if h.unit_rate_prev is not None else ""
+recent = ", 90 days" if h.unit_rate_prev is not None else ""
 c[0].metric("Unit return rate" + recent, ui.pct(h.unit_rate),
             delta=ui.pp(h.unit_rate - h.unit_rate_prev) if h.unit_rate_prev is not None else None,
             delta_color="inverse", help=f"Returned units / units sold, {h.period_label}. Orders too recent to be "

@@ -68,7 +68,7 @@ def test_overview_says_what_the_data_holds():
     at = run_page("views/overview.py")
     labels = {m.label: m.value for m in at.metric}
     unit = next(k for k in labels if k.startswith("Unit return rate"))
-    assert labels[unit].endswith("%") and "last 90 days" in unit
+    assert labels[unit].endswith("%") and "90 days" in unit
     summary = " ".join(m.value for m in at.markdown)
     assert "Returns are" in summary
 
