@@ -462,19 +462,8 @@ def bh_adjust(p: Any) -> np.ndarray:
     >>> [round(float(q), 4) for q in bh_adjust([0.008, 0.03, 0.123, 0.6, 0.2])]
     [0.04, 0.075, 0.205, 0.6, 0.25]
     """
-    pa, ok = _pvals(p)
-    out = np.full(pa.shape, np.nan)
-    v = pa[ok]
-    m = v.size
-    if m == 0:
-        return out
-    order = np.argsort(v, kind="mergesort")
-    ranked = v[order] * m / np.arange(1, m + 1)
-    ranked = np.minimum.accumulate(ranked[::-1])[::-1]
-    adj = np.empty(m)
-    adj[order] = np.minimum(ranked, 1.0)
-    out[ok] = adj
-    return out
+    return _adjust_sorted(p, lambda v, m: np.minimum(
+        np.minimum.accumulate((v * m / np.arange(1, m + 1))[::-1])[::-1], 1.0))
 
 
 def holm_adjust(p: Any) -> np.ndarray:
@@ -485,6 +474,11 @@ def holm_adjust(p: Any) -> np.ndarray:
     >>> [round(float(a), 3) for a in holm_adjust([0.319, 0.201, 0.4, 0.374, 0.113])]
     [0.957, 0.804, 0.957, 0.957, 0.565]
     """
+    return _adjust_sorted(p, lambda v, m: np.maximum.accumulate(np.minimum(v * (m - np.arange(m)), 1.0)))
+
+
+def _adjust_sorted(p: Any, step) -> np.ndarray:
+    """Apply a step-wise adjustment `step(sorted non-nan p, m)` and return it in input order, nan kept."""
     pa, ok = _pvals(p)
     out = np.full(pa.shape, np.nan)
     v = pa[ok]
@@ -492,10 +486,8 @@ def holm_adjust(p: Any) -> np.ndarray:
     if m == 0:
         return out
     order = np.argsort(v, kind="mergesort")
-    ranked = np.minimum(v[order] * (m - np.arange(m)), 1.0)
-    ranked = np.maximum.accumulate(ranked)
     adj = np.empty(m)
-    adj[order] = ranked
+    adj[order] = step(v[order], m)
     out[ok] = adj
     return out
 

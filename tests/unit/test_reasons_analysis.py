@@ -17,32 +17,9 @@ from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
 from analysis import reasons as R
 from analysis.prepare import prepare
-from data.model import Dataset
-from data.schema import CATALOG, INTERVENTIONS, ORDERS, RETURNS
+from tests.builders import make_dataset
 
-_DTYPES = {"str": "string", "int": "int64", "float": "float64"}
-
-
-def _frame(table, rows: list[dict]) -> pd.DataFrame:
-    data = {}
-    for c in table.columns:
-        vals = [r.get(c.name, c.default) for r in rows]
-        if c.dtype == "date":
-            data[c.name] = pd.to_datetime(pd.Series(vals, dtype=object)).astype("datetime64[ns]")
-        elif c.dtype == "int":
-            data[c.name] = pd.Series([1 if v is None else v for v in vals], dtype="int64")
-        elif c.dtype == "float":
-            data[c.name] = pd.Series([np.nan if v is None else v for v in vals], dtype="float64")
-        else:
-            data[c.name] = pd.Series(vals, dtype="string")
-    return pd.DataFrame(data)
-
-
-def dataset_from_rows(order_rows: list[dict], return_rows: list[dict]) -> Dataset:
-    rej = pd.DataFrame({c: pd.Series(dtype="string") for c in ("file", "row", "kind", "reason", "data")})
-    return Dataset(name="constructed", orders=_frame(ORDERS, order_rows), returns=_frame(RETURNS, return_rows),
-                   catalog=_frame(CATALOG, []), interventions=_frame(INTERVENTIONS, []), files=(), rejected=rej,
-                   unmatched_returns=_frame(RETURNS, []), excluded=_frame(ORDERS, []))
+dataset_from_rows = make_dataset  # canonical Dataset from plain rows (tests/builders.py)
 
 
 SIZES = ["S", "M", "L"]
