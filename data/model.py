@@ -16,6 +16,7 @@ REJECT_KINDS = {
     "write_off": "Stock write-off (negative line with no customer and zero price)",
     "unmatched_return": "Return that matches no purchase in the data",
     "future_date": "Dated in the future",
+    "cancelled": "Cancelled or voided order (not a customer return; left out of every rate)",
 }
 
 
