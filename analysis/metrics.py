@@ -48,6 +48,19 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("saved_revenue", "Revenue kept through exchanges and store credit",
            "Units x price of returns resolved by an exchange or store credit instead of a refund.",
            "currency", "value"),
+    Metric("outcome", "Outcome analysed",
+           "line_return: returned units from a returns file or credit notes; order_refund: orders with a customer "
+           "refund, when the data records refunds per order only.", "text", "orders"),
+    Metric("order_refund_rate", "Order refund rate (mature orders)",
+           "Share of mature orders with a customer refund (cancelled and voided orders left out).", "percent", "orders"),
+    Metric("orders_refunded", "Orders with a customer refund (mature orders)",
+           "Mature orders whose refunded amount is above zero.", "count", "orders"),
+    Metric("refunded_value", "Refunded value (mature orders)", "Money refunded on mature orders.", "currency", "value"),
+    Metric("orders_cancelled", "Cancelled or voided orders",
+           "Orders cancelled or voided: not customer returns, left out of every rate.", "count", "orders"),
+    Metric("non_merchandise_lines", "Add-on lines set apart",
+           "Gift cards, package protection, return insurance, tips and other lines that are not merchandise.",
+           "count", "rows"),
     Metric("unmatched_returns", "Returns matching no purchase",
            "Return rows whose order and product were not found among the purchases (not in any rate).",
            "count", "rows"),
@@ -115,9 +128,47 @@ def totals(prepared: Prepared, cost_per_return: float | None = None, *, unmatche
         "date_from": dates.min().date().isoformat() if len(dates) else None,
         "date_to": dates.max().date().isoformat() if len(dates) else None,
     }
+    counts = prepared.counts or {}
+    out["outcome"] = prepared.outcome
+    out["orders_cancelled"] = int(counts.get("orders_cancelled", 0))
+    out["non_merchandise_lines"] = int(counts.get("non_merchandise_lines", 0))
+    out["orders_refunded"] = None
+    out["order_refund_rate"] = None
+    out["refunded_value"] = None
+    if prepared.outcome == "line_return" and not prepared.has("returns.resolution"):
+        # no resolution recorded: how returns were resolved is unknown, not "0% exchanged, 100% refunded"
+        out.update({"refund_share": None, "exchange_share": None, "store_credit_share": None, "saved_revenue": None})
+    if prepared.outcome == "order_refund":
+        refunded = int(orders["any_return"].sum())
+        out.update({
+            "orders_refunded": refunded,
+            "order_refund_rate": _ratio(refunded, len(orders)),
+            "refunded_value": float(lines["returned_value"].sum()),
+            # not known from order-level refunds alone: unknown, never 0
+            "units_returned": None, "unit_return_rate": None, "refund_share": None, "exchange_share": None,
+            "store_credit_share": None, "saved_revenue": None,
+        })
     if cost_per_return is not None:
         out["cost_per_return"] = float(cost_per_return)
     return out
+
+
+def unknown_reason(name: str, totals: dict) -> str | None:
+    """Why a headline metric is not known (None when it is): what the data lacks and what to add."""
+    if totals.get(name) is not None and not (isinstance(totals.get(name), float) and np.isnan(totals[name])):
+        return None
+    if totals.get("outcome") == "order_refund":
+        if name in ("unit_return_rate", "units_returned"):
+            return ("Not in your data: the orders export records refunds per order, not which units came back. "
+                    "Add a returns file (order number, SKU, quantity) for unit return rates.")
+        if name in ("exchange_share", "store_credit_share", "refund_share", "saved_revenue"):
+            return ("Not in your data: refunds vs exchanges vs store credit need a returns file with a "
+                    "resolution column (refund / exchange / store credit).")
+    if name in ("exchange_share", "store_credit_share", "refund_share", "saved_revenue"):
+        return "Not in your data: map a resolution column (refund / exchange / store credit) in the returns file."
+    if name in ("value_return_rate", "returned_value"):
+        return "Not in your data: map a price column (or the refund amount) to value returns."
+    return "Not in your data."
 
 
 def format_value(name: str, value: object, currency: str = "") -> str:

@@ -29,7 +29,11 @@ MIN_WINDOW, MAX_WINDOW = 14, 120
 
 # Dimensions that are attributes of a line vs of an order (analysed with orders as the unit).
 LINE_DIMENSIONS = ("collection", "category", "product", "size")
-ORDER_DIMENSIONS = ("intent", "journey", "channel", "customer_type")
+ORDER_DIMENSIONS = ("intent", "journey", "channel", "customer_type", "promotion", "country", "addon")
+OUTCOMES = {
+    "line_return": "returned units / units sold (line-level returns)",
+    "order_refund": "orders with a customer refund / orders (order-level refunds; no returns file loaded)",
+}
 DIMENSION_LABELS = {
     "collection": "Collection",
     "category": "Category",
@@ -40,6 +44,9 @@ DIMENSION_LABELS = {
     "journey": "Journey",
     "channel": "Channel",
     "customer_type": "Customer type",
+    "promotion": "Promotion (discount code)",
+    "country": "Shipping country",
+    "addon": "Add-ons bought",
 }
 INTENT_LABELS = {
     "single_item": "Single item",
@@ -61,6 +68,29 @@ class Prepared:
     immature_lines_excluded: int
     available: frozenset = field(default_factory=frozenset)  # columns with any data
     notes: tuple[str, ...] = ()
+    # "line_return": returns are known per line (a returns file, credit notes); "order_refund": only
+    # order-level refunds are known (e.g. a Shopify orders export alone), see OUTCOMES and rate_columns
+    outcome: str = "line_return"
+    counts: dict = field(default_factory=dict)  # Dataset.counts plus refunds_attributed / refunded_orders
+
+    def rate_columns(self, dimension: str | None = None) -> tuple[str, str]:
+        """(numerator, denominator) columns of `lines` behind the outcome's rate for a dimension (None =
+        the headline rate). The one place that says what a rate is:
+
+        - line_return: returned_units / quantity for every dimension (units; order-level dimensions
+          cluster by order);
+        - order_refund: order_x / order_n for the headline and order-level dimensions - each order weighs 1,
+          split over its lines by units, and counts as refunded or not - so the rate is refunded orders /
+          orders; line-level dimensions (collection, product, size) use returned_units / quantity, where
+          returned_units holds the refund attributed to the line (see prepare).
+        """
+        if self.outcome == "order_refund" and (dimension is None or dimension in ORDER_DIMENSIONS):
+            return "order_x", "order_n"
+        return "returned_units", "quantity"
+
+    @property
+    def outcome_label(self) -> str:
+        return "Order refund rate" if self.outcome == "order_refund" else "Return rate"
 
     @cached_property
     def mature_lines(self) -> pd.DataFrame:
@@ -210,10 +240,24 @@ def prepare(dataset: Dataset, window_days: int | None = None,
     available.add("intent")
     available.add("product")
 
+    # ---- the outcome: line-level returns, or order-level refunds when that is all the data holds
+    lines["units"] = lines["quantity"]
+    returns_known = len(rets) > 0 or any(f.role in ("returns", "transactions") for f in dataset.files)
+    outcome = "order_refund" if (not returns_known and "order_refunded" in available) else "line_return"
+    counts = dict(getattr(dataset, "counts", {}) or {})
+    if outcome == "order_refund":
+        lines, attrib_note, attrib = _order_refund_outcome(lines)
+        counts.update(attrib)
+        notes.append(attrib_note)
+    else:
+        lines["order_n"] = lines["quantity"].astype("float64")
+        lines["order_x"] = lines["returned_units"].astype("float64")
+
     # ---- maturity
     rets_m = rets.merge(
         lines.drop_duplicates(["order_id", "sku"])[["order_id", "sku", "order_date", "collection", "category", "product",
-                                                    "size", "channel", "journey", "intent", "customer_type", "unit_price"]],
+                                                    "size", "channel", "journey", "intent", "customer_type", "unit_price",
+                                                    "promotion", "country", "addon"]],
         how="inner", on=["order_id", "sku"])
     rets_m["days_to_return"] = (rets_m["return_date"] - rets_m["order_date"]).dt.days
     if window_days is not None:
@@ -242,7 +286,10 @@ def prepare(dataset: Dataset, window_days: int | None = None,
         journey=("journey", "first"),
         intent=("intent", "first"),
         customer_type=("customer_type", "first"),
-        units=("quantity", "sum"),
+        promotion=("promotion", "first"),
+        country=("country", "first"),
+        addon=("addon", "first"),
+        units=("units", "sum"),
         lines=("sku", "size"),
         n_collections=("collection", "nunique"),
         returned_units=("returned_units", "sum"),
@@ -254,7 +301,7 @@ def prepare(dataset: Dataset, window_days: int | None = None,
     o["order_value"] = g["line_value"].sum(min_count=1)
     o["returned_value"] = g["returned_value"].sum(min_count=1)
     o = o.reset_index()
-    o["any_return"] = o["returned_units"] > 0
+    o["any_return"] = (g["order_x"].sum().to_numpy() > 0) if len(o) else o["returned_units"] > 0
     immature_orders = int((~o["mature"]).sum())
     immature_lines = int((~lines["mature"]).sum())
 
@@ -269,7 +316,55 @@ def prepare(dataset: Dataset, window_days: int | None = None,
         immature_lines_excluded=immature_lines,
         available=frozenset(available),
         notes=tuple(notes) + tuple(dataset.notes),
+        outcome=outcome,
+        counts=counts,
     )
+
+
+def _order_refund_outcome(lines: pd.DataFrame) -> tuple[pd.DataFrame, str, dict]:
+    """The order-refund outcome on the lines (see Prepared.rate_columns).
+
+    order_n = the line's share of its order's units (each order weighs 1); order_x = order_n if the order
+    had a customer refund (order_refunded > 0; cancellations were set apart at loading). returned_units
+    holds the refund attributed to the line: where the export says which lines were refunded
+    (line_refunded, see data.shopify.attribute_refunds) those lines' units; otherwise the line's units
+    times the refunded share of the order's value (refunded amount / value sold, at most 1), so the
+    refund is spread over the order's lines in proportion. returned_value = the refunded amount spread
+    the same way. Resolution (exchange, store credit) is not known: those columns are missing.
+    """
+    lines = lines.copy()
+    q = lines["quantity"].astype("float64")
+    oid = lines["order_id"]
+    order_units = q.groupby(oid, sort=False).transform("sum")
+    refunded_amt = lines.groupby("order_id", sort=False)["order_refunded"].transform("first").fillna(0.0)
+    flag = (refunded_amt > 0).astype("float64")
+    lines["order_n"] = (q / order_units).where(order_units > 0, 0.0)
+    lines["order_x"] = lines["order_n"] * flag
+    known = lines["line_refunded"].astype("float64") if "line_refunded" in lines else pd.Series(np.nan, index=lines.index)
+    order_known = known.notna().groupby(oid, sort=False).transform("any") & (flag > 0)
+    known_hit = (known.fillna(0) > 0).groupby(oid, sort=False).transform("any")
+    value = lines["line_value"].astype("float64")
+    order_value = value.groupby(oid, sort=False).transform(lambda v: v.sum(min_count=1))
+    share = (refunded_amt / order_value).clip(upper=1.0).where(order_value > 0, 1.0).fillna(1.0)
+    use_known = order_known & known_hit  # an attribution that names at least one refunded line
+    ret = np.where(use_known, q * (known.fillna(0) > 0), q * share * flag)
+    lines["returned_units"] = ret.astype("float64")
+    w = lines["returned_units"] * lines["unit_price"].fillna(1.0)
+    wsum = w.groupby(oid, sort=False).transform("sum")
+    lines["returned_value"] = (refunded_amt * w / wsum).where(wsum > 0, 0.0)
+    lines["refund_units"] = lines["returned_units"]
+    lines["exchange_units"] = np.nan
+    lines["store_credit_units"] = np.nan
+    refunded_orders = int(flag[~oid.duplicated()].sum())
+    attributed = int((use_known & ~oid.duplicated()).sum())
+    pct = attributed / refunded_orders if refunded_orders else float("nan")
+    note = (f"Only order-level refunds are known (no returns file): rates are orders with a customer refund / orders. "
+            f"For products, sizes and collections the refund is attributed to lines where the export says which "
+            f"({attributed:,} of {refunded_orders:,} refunded orders, {pct:.0%}: single-line orders, restocked lines, "
+            "line amounts that add up to the refund); in the other refunded orders it is spread over the lines in "
+            "proportion to the share refunded. Add a returns file for line-level return rates.") if refunded_orders else (
+            "Only order-level refunds are known (no returns file), and no order has a refund.")
+    return lines, note, {"refunded_orders": refunded_orders, "refunds_attributed": attributed}
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,4 +433,6 @@ def filter_prepared(prepared: Prepared, filters: Filters) -> Prepared:
         immature_lines_excluded=int((~new_lines["mature"]).sum()),
         available=prepared.available,
         notes=prepared.notes,
+        outcome=prepared.outcome,
+        counts=prepared.counts,
     )

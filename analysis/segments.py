@@ -500,8 +500,9 @@ def segment_table(prepared: Prepared, dimension: str, *, alternative: str = "lar
     lines = mature_frames(prepared)[0]
     codes, labels = line_codes(prepared, col)
     ocodes = line_codes(prepared, "order_id")[0]
-    x = lines["returned_units"].to_numpy(dtype="float64")
-    n = lines["quantity"].to_numpy(dtype="float64")
+    xcol, ncol = prepared.rate_columns(dimension)
+    x = lines[xcol].to_numpy(dtype="float64")
+    n = lines[ncol].to_numpy(dtype="float64")
     ref_col = _reference_column(prepared, dimension, within, reference)
     ref = line_codes(prepared, ref_col) if ref_col else None
     if mask is not None:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from data.errors import InputError, Problem
-from data.layouts import LAYOUT_LABELS, Layout, detect_layout, family_from_description, prepare_frame
+from data.layouts import LAYOUT_LABELS, Layout, detect_layout, family_from_description, prepare_frame_with_kinds
 from data.mapping import ROLES, Mapping
 from data.model import Dataset, FileReport
 from data.readers import DELIMITER_NAMES, RawTable, read_table
@@ -56,13 +56,14 @@ class FileInfo:
     notes: tuple[str, ...] = ()
 
 
-def _read(name: str, content: bytes, sheet: str | None, role: str | None) -> tuple[RawTable, Layout, pd.DataFrame, tuple]:
+def _read(name: str, content: bytes, sheet: str | None, role: str | None
+          ) -> tuple[RawTable, Layout, pd.DataFrame, tuple, tuple | None]:
     raw = read_table(name, content, sheet)
     layout = detect_layout(list(raw.frame.columns), raw.frame[~raw.footer], role)
     if role is not None and role != layout.role:
         layout = Layout(layout.key, layout.label, role, detect_layout(list(raw.frame.columns), None, role).suggested)
-    frame, notes = prepare_frame(layout, raw.frame)
-    return raw, layout, frame, notes
+    frame, notes, kinds = prepare_frame_with_kinds(layout, raw.frame)
+    return raw, layout, frame, notes, kinds
 
 
 def inspect_file(name: str, content: bytes, sheet: str | None = None) -> FileInfo:
@@ -72,7 +73,7 @@ def inspect_file(name: str, content: bytes, sheet: str | None = None) -> FileInf
     >>> (info.role, info.suggested["quantity"])
     ('orders', 'Qty')
     """
-    raw, layout, frame, notes = _read(name, content, sheet, None)
+    raw, layout, frame, notes, _ = _read(name, content, sheet, None)
     notes = raw.notes + notes
     if raw.delimiter:
         notes += (f"Delimiter: {DELIMITER_NAMES[raw.delimiter]}.",)
@@ -167,7 +168,7 @@ def load_dataset(files: Sequence[SourceFile], mapping: Mapping | None = None, *,
             problems.extend(Problem(sf.name, p.title, p.message, p.fix) for p in err.problems)
             continue
         try:
-            raw, layout, frame, lnotes = _read(sf.name, sf.content, sf.sheet, sf.role)
+            raw, layout, frame, lnotes, kinds = _read(sf.name, sf.content, sf.sheet, sf.role)
         except InputError as exc:
             problems.extend(Problem(sf.name, p.title, p.message, p.fix, p.column, p.examples, p.severity)
                             for p in exc.problems)
@@ -195,6 +196,11 @@ def load_dataset(files: Sequence[SourceFile], mapping: Mapping | None = None, *,
             problems.extend(missing)
             continue
         conv = convert(label, role, frame, eff, raw.footer, settings, raw.decimal_hint)
+        if kinds is not None:  # rows the layout sets apart (cancelled orders, add-on lines): known reasons first
+            lk, lr = kinds
+            apart = lk.notna().to_numpy() & ~raw.footer
+            conv.kind[apart] = lk[apart].astype("string")
+            conv.reason[apart] = lr[apart].astype("string")
         w = _Work(label, raw.sheet, role, layout, frame, conv.frame, conv.kind, conv.reason, eff,
                   list(conv.problems), list(raw.notes) + list(lnotes) + list(conv.notes))
         for col in ("order_date", "return_date"):
@@ -247,8 +253,20 @@ def load_dataset(files: Sequence[SourceFile], mapping: Mapping | None = None, *,
             p["row"] = cat.loc[p.index, "_row"].to_numpy() + 1
             partials.append(p)
         derived_collection = not any("collection" in w.mapping for w in tx)
+    seen_orders: dict[str, str] = {}
     for w in works:
         if w.role == "orders":
+            # exports taken in pieces overlap: an order already loaded from an earlier file counts once
+            ids = w.frame["order_id"].astype("string")
+            dup = (w.kind.isna() & ids.isin(list(seen_orders))).fillna(False).to_numpy()
+            if dup.any():
+                first_file = ids[dup].map(seen_orders)
+                w.kind[dup] = "overlap"
+                w.reason[dup] = ("Order already loaded from " + first_file.astype(str)).to_numpy()
+                w.notes.append(f"{ids[dup].nunique():,} order(s) were already in an earlier file (exports that "
+                               "overlap); each is counted once.")
+            for oid in ids[w.kind.isna().to_numpy()].dropna().unique():
+                seen_orders.setdefault(str(oid), w.name)
             ok = w.kind.isna().to_numpy()
             order_parts.append(w.frame[ok].assign(_file=w.name, _row=np.flatnonzero(ok)))
     orders_all = pd.concat(order_parts, ignore_index=True) if order_parts else _empty("orders")
@@ -334,6 +352,16 @@ def load_dataset(files: Sequence[SourceFile], mapping: Mapping | None = None, *,
         elif w.layout.key == "shopify_orders":
             w.notes = [n for n in w.notes if "Refunded Amount" not in n]
 
+    counts = {"orders_cancelled": 0, "non_merchandise_lines": 0, "orders_overlapping": 0}
+    cancelled_ids: set = set()
+    for w in works:
+        if w.role in ("orders", "transactions") and "order_id" in w.frame:
+            k = w.kind.astype("string")
+            cancelled_ids |= set(w.frame.loc[k.eq("cancelled").fillna(False).to_numpy(), "order_id"].dropna().astype(str))
+            counts["non_merchandise_lines"] += int(k.eq("non_merchandise").fillna(False).sum())
+            counts["orders_overlapping"] += int(w.frame.loc[k.eq("overlap").fillna(False).to_numpy(), "order_id"].nunique())
+    counts["orders_cancelled"] = len(cancelled_ids)
+
     report(0.9, "Building the report")
     reports, rejected_parts, excluded_parts, unmatched_parts = [], [], [], []
     for w in works:
@@ -381,7 +409,7 @@ def load_dataset(files: Sequence[SourceFile], mapping: Mapping | None = None, *,
     return Dataset(name=name, orders=orders, returns=returns, catalog=catalog, interventions=interventions,
                    files=tuple(reports), rejected=rejected, unmatched_returns=unmatched, excluded=excluded,
                    notes=tuple(dict.fromkeys(notes)), problems=tuple(p for p in problems if p.severity != "error"),
-                   content_hash=digest.hexdigest())
+                   content_hash=digest.hexdigest(), counts=counts)
 
 
 def _display(parts: list[pd.DataFrame]) -> pd.DataFrame:

@@ -22,20 +22,14 @@ from data.mapping import normalize_header, suggest_mapping
 
 LAYOUT_LABELS = {
     "shopify_orders": "Shopify orders export",
+    "shopify_products": "Shopify products export (catalog)",
     "amazon_fba_returns": "Amazon FBA customer returns report",
     "signed_transactions": "Signed transactions (sales and credit notes)",
     "generic": "Generic table",
 }
 
-SHOPIFY_ORDER_LEVEL = ("Email", "Financial Status", "Paid at", "Fulfillment Status", "Fulfilled at", "Currency",
-                       "Subtotal", "Shipping", "Taxes", "Total", "Discount Code", "Discount Amount", "Created at",
-                       "Refunded Amount", "Source", "Referring Site", "Landing Site", "Tags", "Cancelled at",
-                       "Payment Method", "Billing Country", "Shipping Country", "Id", "Customer ID")
-SIZE_COL = "Lineitem name (size)"
-PRODUCT_COL = "Lineitem name (product)"
-JOURNEY_COL = "Landing Site (journey)"
-SKU_COL = "Lineitem sku (or name)"
-_SIZE_MAX_LEN = 20
+from data.shopify import (JOURNEY_COL, PRODUCT_COL, PRODUCTS_MAPPING, SHOPIFY_ORDER_LEVEL, SIZE_COL, SKU_COL,  # noqa: E402,F401
+                          is_shopify_products, orders_mapping, prepare_orders, prepare_products)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,17 +54,10 @@ def detect_layout(columns: Sequence[str], frame: pd.DataFrame | None = None, rol
     cols = list(columns)
     norm = {normalize_header(c) for c in cols}
     if _has(norm, "Name", "Lineitem sku", "Lineitem quantity", "Created at") and (role in (None, "orders")):
-        sug = {"order_id": "Name", "order_date": "Created at", "sku": SKU_COL, "quantity": "Lineitem quantity",
-               "unit_price": "Lineitem price", "product_name": PRODUCT_COL, "size": SIZE_COL}
-        if "Email" in cols:
-            sug["customer_id"] = "Email"
-        if "Source" in cols:
-            sug["channel"] = "Source"
-        if {"Landing Site", "Referring Site"} & set(cols):
-            sug["journey"] = JOURNEY_COL
-        if "Refunded Amount" in cols:  # order-level refunds: kept as what they are, never turned into line returns
-            sug["order_refunded"] = "Refunded Amount"
-        return Layout("shopify_orders", LAYOUT_LABELS["shopify_orders"], "orders", sug)
+        return Layout("shopify_orders", LAYOUT_LABELS["shopify_orders"], "orders", orders_mapping(cols))
+    if is_shopify_products(norm) and role in (None, "catalog"):
+        return Layout("shopify_products", LAYOUT_LABELS["shopify_products"], "catalog",
+                      {k: v for k, v in PRODUCTS_MAPPING.items() if v in cols or "(" in v})
     fba_specific = {normalize_header(c) for c in ("asin", "fnsku", "fulfillment-center-id", "detailed-disposition",
                                                   "license-plate-number")}
     if (_has(norm, "sku", "return-date", "quantity", "reason") and ({"order id", "amazon order id"} & norm)
@@ -123,49 +110,20 @@ def guess_role(columns: Sequence[str], frame: pd.DataFrame | None = None) -> str
 
 def prepare_frame(layout: Layout, frame: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """Layout-specific fixes on the raw text frame; returns (frame, notes). Row count never changes."""
-    if layout.key != "shopify_orders":
-        return frame, ()
-    notes: list[str] = []
-    f = frame.copy()
-    order = f["Name"].where(f["Name"].str.strip() != "")
-    order = order.ffill()  # continuation rows of an order sometimes leave Name blank too
-    f["Name"] = order.fillna("")
-    level = [c for c in SHOPIFY_ORDER_LEVEL if c in f.columns]
-    if level:
-        vals = f[level].where(f[level].apply(lambda s: s.str.strip() != ""))
-        f[level] = vals.groupby(order.fillna("").to_numpy(), sort=False).ffill().fillna("")
-    name = f["Lineitem name"].str.strip() if "Lineitem name" in f.columns else pd.Series("", index=f.index, dtype="string")
-    parts = name.str.rsplit(" - ", n=1, expand=True)
-    if parts.shape[1] == 2:
-        variant = parts[1].fillna("").str.strip()
-        is_size = parts[1].notna() & (variant.str.len() <= _SIZE_MAX_LEN)
-        f[SIZE_COL] = variant.where(is_size, "")
-        f[PRODUCT_COL] = parts[0].where(is_size, name).fillna(name)
-    else:
-        f[SIZE_COL] = ""
-        f[PRODUCT_COL] = name
-    sku = f["Lineitem sku"].str.strip() if "Lineitem sku" in f.columns else pd.Series("", index=f.index, dtype="string")
-    no_sku = sku.eq("")
-    f[SKU_COL] = sku.where(~no_sku, name)
-    if bool(no_sku.any()):
-        notes.append(f"{int(no_sku.sum())} line item(s) have no SKU; their line item name is used as the SKU.")
-    if {"Landing Site", "Referring Site"} & set(f.columns):
-        landing = f["Landing Site"] if "Landing Site" in f.columns else pd.Series("", index=f.index, dtype="string")
-        referring = f["Referring Site"] if "Referring Site" in f.columns else pd.Series("", index=f.index, dtype="string")
-        utm = landing.str.extract(r"[?&]utm_campaign=([^&#]+)", expand=False)
-        path = landing.str.extract(r"^(?:https?://[^/]+)?(/[^?#]*)", expand=False).str.rstrip("/")
-        ref = referring.str.extract(r"^(?:https?://)?(?:www\.)?([^/?#]+)", expand=False)
-        journey = utm.fillna(path.where(path.fillna("").str.len() > 0)).fillna(ref)
-        f[JOURNEY_COL] = journey.fillna("")
-    if "Refunded Amount" in f.columns:
-        first = ~f["Name"].duplicated()
-        refunded = pd.to_numeric(f.loc[first, "Refunded Amount"].str.replace(",", "", regex=False),
-                                 errors="coerce").astype("float64")
-        n_ref = int((refunded > 0).sum())
-        if n_ref:
-            notes.append(f"{n_ref} order(s) show a Refunded Amount, but Shopify refunds are order-level in this export: "
-                         "no line-level returns were invented. Add a returns file (or map one) for line-level return rates.")
-    return f, tuple(notes)
+    f, notes, _ = prepare_frame_with_kinds(layout, frame)
+    return f, notes
+
+
+def prepare_frame_with_kinds(layout: Layout, frame: pd.DataFrame
+                             ) -> tuple[pd.DataFrame, tuple[str, ...], tuple[pd.Series, pd.Series] | None]:
+    """prepare_frame plus the (kind, reason) of rows the layout sets apart before validation (Shopify
+    cancellations, add-on lines, exchange orders; kinds of data.model.REJECT_KINDS), or None."""
+    if layout.key == "shopify_orders":
+        f, notes, kind, reason = prepare_orders(frame)
+        return f, notes, (kind, reason)
+    if layout.key == "shopify_products":
+        return prepare_products(frame), (), None
+    return frame, (), None
 
 
 def shopify_refund_note_needed(notes: Sequence[str]) -> bool:

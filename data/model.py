@@ -17,6 +17,8 @@ REJECT_KINDS = {
     "unmatched_return": "Return that matches no purchase in the data",
     "future_date": "Dated in the future",
     "cancelled": "Cancelled or voided order (not a customer return; left out of every rate)",
+    "exchange_order": "Exchange order created by a returns app (a replacement, not a new sale)",
+    "overlap": "Order already loaded from an earlier file (exports that overlap)",
 }
 
 
@@ -69,6 +71,9 @@ class Dataset:
     notes: tuple[str, ...] = ()
     problems: tuple[Problem, ...] = ()  # warnings that did not stop loading
     content_hash: str = ""
+    # counts of things set apart that rows alone do not tell: orders_cancelled (distinct orders),
+    # non_merchandise_lines, orders_overlapping (orders found in more than one file)
+    counts: dict = field(default_factory=dict)
 
     @property
     def rows_read(self) -> int:

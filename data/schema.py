@@ -59,6 +59,11 @@ ORDERS = Table(
         Column("intent", "str", False, "Customer intent override (single_item, bracketing, multi_item, full_refresh)."),
         Column("order_refunded", "float", False, "Money refunded on the whole order, where the export records "
                                                   "refunds per order only (e.g. Shopify's Refunded Amount)."),
+        Column("line_refunded", "float", False, "Whether an order-level refund was for this line (1 / 0), where "
+                                                 "the export says so (e.g. restocked lines); empty = not known."),
+        Column("promotion", "str", False, "Discount code or promotion used on the order."),
+        Column("country", "str", False, "Country the order was shipped to."),
+        Column("addon", "str", False, "Add-ons bought with the order (package protection, return insurance)."),
     ),
 )
 

@@ -156,7 +156,7 @@ def split_transactions(t: pd.DataFrame, *, credit_prefix: str = "C", extra_non_m
         "return_date": ok["order_date"],
         "reason": ok["reason"].astype("string") if "reason" in ok else pd.Series(pd.NA, index=ok.index, dtype="string"),
         "comment": pd.Series(pd.NA, index=ok.index, dtype="string"),
-        "resolution": pd.Series("refund", index=ok.index, dtype="string"),
+        "resolution": pd.Series(pd.NA, index=ok.index, dtype="string"),  # a credit note does not say refund vs credit
         "refund_amount": (ok["alloc"] * ok["unit_price"].abs()).astype("float64") if "unit_price" in ok
         else pd.Series(np.nan, index=ok.index),
         "exchange_sku": pd.Series(pd.NA, index=ok.index, dtype="string"),

@@ -27,12 +27,14 @@ def test_shopify_orders_forward_fill_size_and_note():
     # order-level fields forward-filled onto the second line item of #1001
     assert o["customer_id"].tolist() == ["ann@example.com", "ann@example.com", "bob@example.com"]
     assert o["order_date"].tolist() == [pd.Timestamp("2024-03-01")] * 2 + [pd.Timestamp("2024-03-02")]
-    assert o["channel"].tolist() == ["web", "web", "pos"]
+    assert o["channel"].tolist() == ["Online Store", "Online Store", "Point of Sale"]  # Shopify's source codes in words
     assert o["size"].tolist()[:2] == ["M", "L"] and pd.isna(o["size"].iloc[2])
     assert o["product_name"].tolist() == ["Linen Shirt", "Linen Shirt", "Oak Lamp"]
     assert o["journey"].tolist()[:2] == ["spring", "spring"]
     assert len(ds.returns) == 0  # order-level refunds are not turned into line returns
-    assert any("order-level" in n for n in ds.notes)
+    from analysis.prepare import prepare
+    p = prepare(ds)
+    assert p.outcome == "order_refund" and any("order-level refunds" in n for n in p.notes)
     assert ds.files[0].reconciles and ds.files[0].rows_read == 3
 
 
