@@ -91,22 +91,42 @@ def _pct(v) -> str:
     return "n/a" if v is None or pd.isna(v) else f"{float(v):.1%}"
 
 
-def _summary_text(analysis, dataset_name: str) -> str:
+def _summary_text(analysis, dataset_name: str, prepared=None) -> str:
     t = analysis.totals
-    out = [
-        f"Returns Intelligence report - {dataset_name}",
-        f"Period {t.get('date_from')} to {t.get('date_to')} (mature orders; return window {t['window_days']} days; "
-        f"{t['immature_orders_excluded']:,} recent orders excluded)",
-        f"Orders {t['orders']:,} | units sold {t['units_sold']:,} | units returned {t['units_returned']:,}",
-        f"Unit return rate {_pct(t['unit_return_rate'])} | order return rate {_pct(t['order_return_rate'])} | "
-        f"refunded {_pct(t['refund_share'])} | exchanged {_pct(t['exchange_share'])}",
+    out = [f"Returns Intelligence report - {dataset_name}"]
+    if prepared is not None:
+        from analysis.overview import window_warning
+
+        warn = window_warning(prepared)
+        if warn:
+            out.append("WARNING: " + warn)
+    out.append(f"Period {t.get('date_from')} to {t.get('date_to')} (mature orders; return window {t['window_days']} days; "
+               f"{t['immature_orders_excluded']:,} recent orders excluded)")
+    if t.get("outcome") == "order_refund":
+        out += [
+            "Outcome: orders with a customer refund (the export records refunds per order only; add a returns file "
+            "for unit return rates)",
+            f"Orders {t['orders']:,} | refunded {t['orders_refunded']:,} | order refund rate {_pct(t['order_refund_rate'])} "
+            f"| refunded value {t['refunded_value']:,.2f}",
+            f"Unit return rate: not in the data | cancelled or voided orders set apart {t['orders_cancelled']:,} | "
+            f"add-on lines set apart {t['non_merchandise_lines']:,}",
+        ]
+    else:
+        units_ret = "n/a" if t.get("units_returned") is None else f"{t['units_returned']:,}"
+        out += [
+            f"Orders {t['orders']:,} | units sold {t['units_sold']:,} | units returned {units_ret}",
+            f"Unit return rate {_pct(t['unit_return_rate'])} | order return rate {_pct(t['order_return_rate'])} | "
+            f"refunded {_pct(t['refund_share'])} | exchanged {_pct(t['exchange_share'])}",
+        ]
+    out += [
         f"Rows not used {t['rejected_rows']:,} (of which unmatched returns {t['unmatched_returns']:,}); "
-        f"cost per returned unit {analysis.cost_per_return:,.2f}",
+        f"cost per {'refund' if t.get('outcome') == 'order_refund' else 'returned unit'} {analysis.cost_per_return:,.2f}",
         "",
     ]
     fl = analysis.fix_list
     if fl.empty:
-        out.append("Fix list: no segment returns clearly more than comparable items (q <= "
+        out.append("Fix list: no segment " + ("is refunded" if t.get("outcome") == "order_refund" else "returns")
+                   + " clearly more than comparable items (q <= "
                    f"{analysis.settings.q:g}).")
     else:
         out.append(f"Fix list (top {min(5, len(fl))} of {len(fl)}):")
@@ -189,7 +209,7 @@ def cmd_report(args) -> int:
     unmatched = len(dataset.unmatched_returns) if dataset.unmatched_returns is not None else 0
     analysis = analyse(prepared, settings, unmatched_returns=unmatched, rejected_rows=dataset.rows_rejected,
                        briefs=args.briefs)
-    print(_summary_text(analysis, dataset.name))
+    print(_summary_text(analysis, dataset.name, prepared))
     extra = {}
     text, results = _interventions(prepared, dataset, args)
     if text:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.engine import Analysis
-from analysis.metrics import METRICS
+from analysis.metrics import METRICS, unknown_reason
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -171,11 +171,12 @@ def fixlist_xlsx(analysis: Analysis, extra_sheets: dict[str, pd.DataFrame] | Non
         ws.write_string(r, 0, escape_cell(m.label if m else key), formats["text"])
         f = _num(value) if not isinstance(value, str) else None
         kind = {"percent": "pct", "currency": "money", "count": "int"}.get(m.format if m else "", "num")
+        why = unknown_reason(key, analysis.totals) if value is None and m and m.format != "text" else None
         if f is not None:
             ws.write_number(r, 1, f, formats[kind])
         else:
-            ws.write_string(r, 1, escape_cell(_text(value)), formats["text"])
-        ws.write_string(r, 2, escape_cell(m.definition if m else ""), formats["wrap"])
+            ws.write_string(r, 1, escape_cell("not in your data" if why else _text(value)), formats["text"])
+        ws.write_string(r, 2, escape_cell(why or (m.definition if m else "")), formats["wrap"])
         r += 1
     ws.write_string(r, 0, "Cost per returned unit", formats["text"])
     ws.write_number(r, 1, float(analysis.cost_per_return), formats["money"])

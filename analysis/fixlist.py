@@ -66,11 +66,31 @@ _REASON_ACTION = {
 }
 
 
-def suggested_action(mix: dict[str, float], refund_share: float, dimension: str = "", segment: str = "") -> str:
+# With order-level refunds only (no returns file) no reason is known: the action says what to look at for
+# the kind of segment, and how to learn the reasons.
+NO_REASON_ACTIONS = {
+    "channel": "Compare this channel's listings (size info, photos, copy) and returns terms with your own store, and "
+               "ask the channel for its return reasons.",
+    "promotion": "Check what this promotion sells and to whom: deep discounts attract try-and-return buying; "
+                 "consider excluding high-return items.",
+    "addon": "Customers who buy free-return insurance or protection plan to return more: make fit and product "
+             "information prominent for them, and review the add-on's terms.",
+    "country": "Check delivery times, duties and sizing conventions for this country.",
+    "customer_type": "Check what this customer group is shown first (landing pages, size guidance).",
+    "journey": "Check what this campaign or landing page promises against the products it sells.",
+}
+NO_REASON_TAIL = " Add a returns file (or a returns-app export) to learn why customers return."
+
+
+def suggested_action(mix: dict[str, float], refund_share: float, dimension: str = "", segment: str = "",
+                     outcome: str = "line_return") -> str:
     """Action mapped from the dominant preventable reason (see ACTIONS); size reasons with mostly
-    refunds add the exchange offer."""
+    refunds add the exchange offer. With order-level refunds only, a segment-type action (NO_REASON_ACTIONS)."""
     if dimension == "intent" and segment == "bracketing":
         return ACTIONS["bracketing"]
+    if outcome == "order_refund" and not mix:
+        return NO_REASON_ACTIONS.get(dimension, "Review the product page, size guidance and photos of these items.") \
+            + NO_REASON_TAIL
     preventable = [k for k in mix if CATEGORIES.get(k, ("", ""))[1] in ("preventable", "operational")]
     top = preventable[0] if preventable else dominant_reason(mix)
     kind = _REASON_ACTION.get(top or "", "unknown")
@@ -115,7 +135,8 @@ def _resolution_shares(rets: pd.DataFrame) -> tuple[float, float]:
     return float(q[res == "refund"].sum()) / tot, float(q[res == "exchange"].sum()) / tot
 
 
-def why_sentence(row: pd.Series, mix: dict[str, float], refund: float, comments: list[str]) -> str:
+def why_sentence(row: pd.Series, mix: dict[str, float], refund: float, comments: list[str],
+                 outcome: str = "line_return") -> str:
     """E.g. "returns 24% vs 14% for the rest of Tops; mostly size too small (62%); refunds 80%; e.g. 'runs small'"."""
     ref = str(row.get("reference") or "all")
     if row["dimension"] == "combination":
@@ -126,7 +147,11 @@ def why_sentence(row: pd.Series, mix: dict[str, float], refund: float, comments:
         versus = f"the rest of {ref[7:]}"
     else:
         versus = "the rest"
-    parts = [f"returns {row['return_rate']:.0%} vs {row['baseline_rate']:.0%} for {versus}"]
+    if outcome == "order_refund":
+        what = "orders refunded" if row.get("basis") == "orders" else "units refunded (refunds attributed to items)"
+        parts = [f"{row['return_rate']:.0%} of {what} vs {row['baseline_rate']:.0%} for {versus}"]
+    else:
+        parts = [f"returns {row['return_rate']:.0%} vs {row['baseline_rate']:.0%} for {versus}"]
     top = dominant_reason(mix)
     if top is not None and top not in ("unknown",):
         parts.append(f"mostly {reason_label(top).lower()} ({mix[top]:.0%})")
@@ -254,8 +279,8 @@ def build_fix_list(prepared: Prepared, segments: pd.DataFrame, pairs: pd.DataFra
             "shrunk_rate": float(row["shrunk_rate"]), "excess_returns": float(row["excess_returns"]),
             "excess_cost": float(row["excess_cost"]), "conservative_excess_cost": float(row["conservative_excess_cost"]),
             "priority_score": float(row["priority_score"]), "q_value": float(row["q_value"]),
-            "why": why_sentence(row, mix, refund, comments),
-            "suggested_action": suggested_action(mix, refund, row["dimension"], row["segment"]),
+            "why": why_sentence(row, mix, refund, comments, prepared.outcome),
+            "suggested_action": suggested_action(mix, refund, row["dimension"], row["segment"], prepared.outcome),
             "top_reason": top, "top_reasons": top3, "reason_mix": mix, "refund_share": refund,
             "exchange_share": exchange, "example_comments": comments,
             "reference": row.get("reference") if row["dimension"] != "combination" else "parts",

@@ -22,9 +22,11 @@ class Headline:
     orders: int
 
 
-def _rates(lines: pd.DataFrame, orders: pd.DataFrame) -> tuple[float, float]:
-    u = lines["quantity"].sum()
-    r = lines["returned_units"].sum()
+def _rates(lines: pd.DataFrame, orders: pd.DataFrame, cols: tuple[str, str] = ("returned_units", "quantity")
+           ) -> tuple[float, float]:
+    """(headline rate, order rate): cols = Prepared.rate_columns() (units, or orders for order refunds)."""
+    u = lines[cols[1]].sum()
+    r = lines[cols[0]].sum()
     o = len(orders)
     ro = int(orders["any_return"].sum()) if o else 0
     return (float(r / u) if u else float("nan"), float(ro / o) if o else float("nan"))
@@ -38,6 +40,7 @@ def headline(prepared: Prepared, period_days: int = 90) -> Headline:
     """
     lines = prepared.mature_lines
     orders = prepared.mature_orders
+    cols = prepared.rate_columns()
     if len(lines):
         end = lines["order_date"].max()
         start = end - pd.Timedelta(days=period_days)
@@ -47,12 +50,12 @@ def headline(prepared: Prepared, period_days: int = 90) -> Headline:
             cur_l = lines[lines["order_date"] > start]
             cur_o = orders[orders["order_date"] > start]
             prev_orders = orders[(orders["order_date"] > pstart) & (orders["order_date"] <= start)]
-            unit_now, order_now = _rates(cur_l, cur_o)
-            unit_prev, order_prev = _rates(prev_l, prev_orders)
+            unit_now, order_now = _rates(cur_l, cur_o, cols)
+            unit_prev, order_prev = _rates(prev_l, prev_orders, cols)
             return Headline(unit_now, unit_prev, order_now, order_prev,
                             f"last {period_days} matured days vs the {period_days} before",
                             int(cur_l["quantity"].sum()), int(cur_l["returned_units"].sum()), len(cur_o))
-    unit_rate, order_rate = _rates(lines, orders)
+    unit_rate, order_rate = _rates(lines, orders, cols)
     return Headline(unit_rate, None, order_rate, None, "all matured orders (too short a history to compare periods)",
                     int(lines["quantity"].sum()), int(lines["returned_units"].sum()), len(orders))
 
@@ -63,7 +66,8 @@ def monthly(prepared: Prepared) -> pd.DataFrame:
     lines = prepared.lines
     if lines.empty:
         return pd.DataFrame(columns=["month", "units", "returned", "rate", "ci_low", "ci_high", "provisional"])
-    g = lines.groupby("month").agg(units=("quantity", "sum"), returned=("returned_units", "sum"),
+    xcol, ncol = prepared.rate_columns()
+    g = lines.groupby("month").agg(units=(ncol, "sum"), returned=(xcol, "sum"),
                                    mature=("mature", "all")).reset_index()
     g["rate"] = g["returned"] / g["units"]
     g["ci_low"], g["ci_high"] = wilson_interval(g["returned"].to_numpy(float), g["units"].to_numpy(float))
@@ -71,11 +75,33 @@ def monthly(prepared: Prepared) -> pd.DataFrame:
     return g.drop(columns="mature")
 
 
+def window_warning(prepared: Prepared, share: float = 1 / 3) -> str | None:
+    """A sentence to show first when the return window leaves out more than `share` of the orders (a short
+    export), naming the setting that changes it; None otherwise."""
+    total = int(prepared.orders["order_id"].nunique()) if len(prepared.orders) else 0
+    out = int(prepared.immature_orders_excluded)
+    if not total or out / total <= share:
+        return None
+    what = "refunded" if prepared.outcome == "order_refund" else "returned"
+    return (f"{out:,} of {total:,} orders ({out / total:.0%}) are left out as too recent: they were placed in the last "
+            f"{prepared.window_days} days of the data, so they may still be {what} (return window "
+            f"{prepared.window_days} days, {prepared.window_source}). Rates describe the other "
+            f"{total - out:,} orders. If returns come back faster, set a shorter return window (sidebar: "
+            "'Return window in days'; CLI: --window-days).")
+
+
 def plain_summary(prepared: Prepared, totals: dict, fix_list: pd.DataFrame, segments: pd.DataFrame) -> list[str]:
     """Three to five sentences a leader could read aloud."""
     out: list[str] = []
     ur, orr = totals.get("unit_return_rate"), totals.get("order_return_rate")
-    if ur is not None and not np.isnan(ur):
+    warn = window_warning(prepared)
+    if warn:
+        out.append(warn)
+    if totals.get("outcome") == "order_refund" and totals.get("order_refund_rate") is not None:
+        out.append(f"{totals['order_refund_rate']:.1%} of orders had a customer refund ({totals.get('orders_refunded', 0):,} "
+                   f"of {totals.get('orders', 0):,} orders up to {prepared.cutoff_date:%d %b %Y}; "
+                   f"{totals.get('orders_cancelled', 0):,} cancelled or voided orders are not counted as refunds).")
+    elif ur is not None and not np.isnan(ur):
         s = (f"Returns are {ur:.1%} of units sold and {orr:.1%} of orders have at least one return "
              f"({totals.get('units_returned', 0):,.0f} of {totals.get('units_sold', 0):,.0f} units, orders up to "
              f"{prepared.cutoff_date:%d %b %Y} whose return window has closed).")
@@ -87,14 +113,16 @@ def plain_summary(prepared: Prepared, totals: dict, fix_list: pd.DataFrame, segm
         reasons = top.get("top_reasons")
         first = reasons[0] if isinstance(reasons, (list, tuple)) and len(reasons) else (reasons or "")
         reason_txt = f", mostly {str(first).split('(')[0].strip().lower()}" if first else ""
-        out.append(f"The biggest avoidable cost is the {dim} '{name}': it returns {top['return_rate']:.0%} against "
+        verb, noun = ("is refunded", "refunds") if totals.get("outcome") == "order_refund" else ("returns", "returns")
+        out.append(f"The biggest avoidable cost is the {dim} '{name}': it {verb} {top['return_rate']:.0%} against "
                    f"{top['baseline_rate']:.0%} for the rest (significant){reason_txt}, about "
-                   f"{top['excess_returns']:,.0f} more returns than expected.")
+                   f"{top['excess_returns']:,.0f} more {noun} than expected.")
         if len(fix_list) > 1:
             others = ", ".join(INTENT_LABELS.get(str(s), str(s)) for s in fix_list["segment"].iloc[1:4])
             out.append(f"Next on the fix list: {others}.")
     else:
-        out.append("No segment returns significantly more than the rest once chance is allowed for.")
+        out.append("No segment " + ("is refunded" if totals.get("outcome") == "order_refund" else "returns")
+                   + " significantly more than the rest once chance is allowed for.")
     if segments is not None and len(segments) and "direction" in segments:
         n_sig = int((segments["direction"] == "higher").sum())
         n_noise = int(((segments["direction"].isna()) & (segments["dimension"] != "combination")).sum())
@@ -106,7 +134,7 @@ def plain_summary(prepared: Prepared, totals: dict, fix_list: pd.DataFrame, segm
     return out[:5]
 
 
-ORDER_REFUND_DIMENSIONS = ("channel", "journey", "intent", "customer_type")
+ORDER_REFUND_DIMENSIONS = ("channel", "journey", "intent", "customer_type", "promotion", "country", "addon")
 
 
 def order_refunds(prepared: Prepared) -> pd.DataFrame:

@@ -31,7 +31,8 @@ from analysis import stats
 from analysis.prepare import DIMENSION_LABELS, Prepared
 from data.reasons import CATEGORIES, GROUP_LABELS, SIZE_CATEGORIES, category_label
 
-RETURN_DIMENSIONS = ("collection", "category", "product", "size", "channel", "journey", "intent", "customer_type")
+RETURN_DIMENSIONS = ("collection", "category", "product", "size", "channel", "journey", "intent", "customer_type",
+                     "promotion", "country", "addon")
 
 _NEEDS = {
     "reason": (("returns.reason", "returns.comment"),

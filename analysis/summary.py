@@ -63,6 +63,8 @@ def headline_figures(prepared: Prepared) -> dict[str, object]:
         "refund_share": None,
         "exchange_share": None,
     }
+    if prepared.outcome == "order_refund":  # refunds per order only: units returned are not known
+        out.update({"returned_units": None, "unit_return_rate": None})
     mix = R.reason_mix(prepared)
     if not mix.message:
         out["preventable_share"] = mix.preventable_share
@@ -81,7 +83,8 @@ def monthly_trend(prepared: Prepared) -> pd.DataFrame:
     L = prepared.mature_lines
     if L.empty:
         return pd.DataFrame(columns=["month", "units", "returned", "rate"])
-    g = L.groupby("month", sort=True).agg(units=("quantity", "sum"), returned=("returned_units", "sum")).reset_index()
+    xcol, ncol = prepared.rate_columns()
+    g = L.groupby("month", sort=True).agg(units=(ncol, "sum"), returned=(xcol, "sum")).reset_index()
     g["rate"] = g["returned"] / g["units"].where(g["units"] > 0)
     return g
 

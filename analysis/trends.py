@@ -28,8 +28,8 @@ from statsmodels.stats.multitest import multipletests
 Z95 = float(sps.norm.ppf(0.975))
 
 # Dimensions the trend views understand; order dimensions are attributes of the whole order.
-LINE_DIMENSIONS = ("collection", "category", "product", "size")
-ORDER_DIMENSIONS = ("intent", "journey", "channel", "customer_type")
+from analysis.prepare import LINE_DIMENSIONS, ORDER_DIMENSIONS  # noqa: E402  one list of dimensions
+
 DIMENSIONS = LINE_DIMENSIONS + ORDER_DIMENSIONS
 
 # control_chart rule: the p-chart assumes pure binomial variation. With large periods (mean
@@ -176,6 +176,7 @@ def cohort_series(prepared, freq: str = "M", dimension: str | None = None, segme
             "coverage", "expected_final_rate", "rate_same_period_last_year", "change_vs_last_year"]
     if lines.empty:
         return pd.DataFrame({c: pd.Series(dtype="float64") for c in cols})
+    xcol, ncol = prepared.rate_columns(dimension)
 
     as_of = prepared.lines["order_date"].max()
     if len(prepared.returns) and "return_date" in prepared.returns.columns:
@@ -188,10 +189,10 @@ def cohort_series(prepared, freq: str = "M", dimension: str | None = None, segme
     work = pd.DataFrame({
         "period": _period_start(lines["order_date"], freq),
         "order_id": lines["order_id"],
-        "units": lines["quantity"].astype("float64"),
-        "returned": lines["returned_units"].astype("float64"),
+        "units": lines[ncol].astype("float64"),
+        "returned": lines[xcol].astype("float64"),
         "immature": ~lines["mature"].astype(bool),
-        "units_arrived": lines["quantity"].to_numpy(dtype="float64") * share,
+        "units_arrived": lines[ncol].to_numpy(dtype="float64") * share,
     })
     g = work.groupby("period", sort=True)
     out = pd.DataFrame({

@@ -31,7 +31,8 @@ import pandas as pd
 from data.errors import InputError, Problem
 
 # Dimensions an intervention can target (the analysis dimensions of analysis.prepare).
-KNOWN_DIMENSIONS = ("collection", "category", "product", "size", "journey", "channel", "intent", "customer_type")
+KNOWN_DIMENSIONS = ("collection", "category", "product", "size", "journey", "channel", "intent", "customer_type",
+                    "promotion", "country", "addon")
 INTERVENTION_FIELDS = ("dimension", "segment", "start_date", "description")
 COLUMNS = ("id",) + INTERVENTION_FIELDS
 LOG_NAME = "interventions log"

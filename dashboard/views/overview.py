@@ -2,7 +2,8 @@
 import plotly.graph_objects as go
 import streamlit as st
 
-from analysis.overview import headline, monthly, order_refunds, plain_summary
+from analysis.metrics import unknown_reason
+from analysis.overview import headline, monthly, order_refunds, plain_summary, window_warning
 from analysis.prepare import DIMENSION_LABELS
 from analysis.summary import leadership_summary
 from dashboard import ui
@@ -14,38 +15,59 @@ an = ctx.analysis
 h = ctx.cached("headline", headline)
 t = an.totals
 
-c = st.columns(5)
+p = ctx.prepared
 recent = ", 90 days" if h.unit_rate_prev is not None else ""
-c[0].metric("Unit return rate" + recent, ui.pct(h.unit_rate),
-            delta=ui.pp(h.unit_rate - h.unit_rate_prev) if h.unit_rate_prev is not None else None,
-            delta_color="inverse", help=f"Returned units / units sold, {h.period_label}. Orders too recent to be "
-                                        "returned are excluded.")
-c[1].metric("Order return rate" + recent, ui.pct(h.order_rate),
-            delta=ui.pp(h.order_rate - h.order_rate_prev) if h.order_rate_prev is not None else None,
-            delta_color="inverse", help=f"Orders with at least one return / orders, {h.period_label}.")
-c[2].metric("Returned value", ui.money(t.get("returned_value")), help="Refunded value of returned units "
-            "(or their price where no refund amount is recorded), matured orders.")
-c[3].metric("Exchange share", ui.pct(t.get("exchange_share")), help="Share of returned units resolved by exchange.")
-c[4].metric("Saved by exchanges", ui.money(t.get("saved_revenue")),
-            help="Value of returned units kept in the business as an exchange or store credit.")
-st.caption(f"Return rates: {h.period_label}. Returned value, exchange share and saved revenue: all matured "
-           f"orders in the selection. Recent orders whose return window is still open are excluded "
-           f"({ui.num(ctx.prepared.immature_orders_excluded)} orders).")
+short = window_warning(p)
+if short:
+    st.warning(short, icon=":material/schedule:")
+c = st.columns(5)
+if p.outcome == "order_refund":
+    st.info("Outcome: **orders with a customer refund**. This export records refunds per order (Shopify's Refunded "
+            "Amount), so every page shows order refund rates; cancelled and voided orders are left out. Add a returns "
+            "file for line-level return rates, reasons and exchanges.", icon=":material/info:")
+    c[0].metric("Order refund rate" + recent, ui.pct(h.unit_rate),
+                delta=ui.pp(h.unit_rate - h.unit_rate_prev) if h.unit_rate_prev is not None else None,
+                delta_color="inverse", help=f"Orders with a customer refund / orders, {h.period_label}. Orders too "
+                                            "recent to be refunded, cancellations and voids are excluded.")
+    c[1].metric("Orders refunded", ui.num(t.get("orders_refunded")),
+                help=f"Of {ui.num(t.get('orders'))} matured orders, all of the selection's history.")
+    c[2].metric("Refunded value", ui.money(t.get("refunded_value")), help="Money refunded on matured orders.")
+    c[3].metric("Unit return rate", "Not in your data", help=unknown_reason("unit_return_rate", t))
+    c[4].metric("Cancelled or voided", ui.num(t.get("orders_cancelled")),
+                help="Orders cancelled or voided: not customer returns, left out of every rate (listed on the "
+                     "load report).")
+    st.caption(f"Refund rate: {h.period_label}. Refunded value: all matured orders in the selection. Recent orders "
+               f"whose refund window is still open are excluded ({ui.num(p.immature_orders_excluded)} orders).")
+else:
+    c[0].metric("Unit return rate" + recent, ui.pct(h.unit_rate),
+                delta=ui.pp(h.unit_rate - h.unit_rate_prev) if h.unit_rate_prev is not None else None,
+                delta_color="inverse", help=f"Returned units / units sold, {h.period_label}. Orders too recent to be "
+                                            "returned are excluded.")
+    c[1].metric("Order return rate" + recent, ui.pct(h.order_rate),
+                delta=ui.pp(h.order_rate - h.order_rate_prev) if h.order_rate_prev is not None else None,
+                delta_color="inverse", help=f"Orders with at least one return / orders, {h.period_label}.")
+    c[2].metric("Returned value", ui.money(t.get("returned_value")), help="Refunded value of returned units "
+                "(or their price where no refund amount is recorded), matured orders.")
+    for col, key, label, helptext in (
+            (c[3], "exchange_share", "Exchange share", "Share of returned units resolved by exchange."),
+            (c[4], "saved_revenue", "Saved by exchanges",
+             "Value of returned units kept in the business as an exchange or store credit.")):
+        why = unknown_reason(key, t)
+        if why:
+            col.metric(label, "Not in your data", help=why)
+        else:
+            col.metric(label, ui.pct(t[key]) if key.endswith("share") else ui.money(t[key]), help=helptext)
+    st.caption(f"Return rates: {h.period_label}. Returned value, exchange share and saved revenue: all matured "
+               f"orders in the selection. Recent orders whose return window is still open are excluded "
+               f"({ui.num(p.immature_orders_excluded)} orders).")
 
-if ctx.full.returns.empty and ctx.prepared.has("order_refunded"):
+if p.outcome == "order_refund":
     refunds = ctx.cached("order_refunds", order_refunds)
     if len(refunds):
-        st.subheader("Order-level refunds")
-        st.caption("This export records refunds per order only (e.g. Shopify's Refunded Amount), so these are orders "
-                   "with any refund, not which items came back. Add a returns file for item-level return rates.")
-        allr = refunds[refunds["dimension"] == "all"].iloc[0]
-        r1, r2 = st.columns(2)
-        r1.metric("Orders with a refund", ui.pct(allr["rate"]),
-                  help=f"{int(allr['refunded_orders']):,} of {int(allr['orders']):,} matured orders "
-                       f"(95% interval {ui.pct(allr['ci_low'])} – {ui.pct(allr['ci_high'])})")
-        r2.metric("Refunded value", ui.money(allr["refunded_value"]))
-        seg = refunds[refunds["dimension"] != "all"].copy()
-        if len(seg):
+        with st.expander("Order refund rates by channel, promotion, add-on and intent", expanded=False):
+            st.caption("Orders with any customer refund / orders, with 95% intervals (orders are independent units). "
+                       "The Intents, Journeys and Fix list pages test these differences.")
+            seg = refunds[refunds["dimension"] != "all"].copy()
             seg["Dimension"] = seg["dimension"].map(lambda d: DIMENSION_LABELS.get(d, d))
             seg["Segment"] = [ui.seg_label(d, s) for d, s in zip(seg["dimension"], seg["segment"])]
             st.dataframe(seg[["Dimension", "Segment", "orders", "refunded_orders", "rate", "ci_low", "ci_high",
@@ -71,18 +93,22 @@ with left:
                              y=list(mat["ci_high"]) + list(mat["ci_low"][::-1]), fill="toself",
                              fillcolor="rgba(47,111,143,0.15)", line=dict(width=0), name="95% interval",
                              hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=mat["month"], y=mat["rate"], mode="lines+markers", name="Unit return rate",
+    rate_name = "Order refund rate" if p.outcome == "order_refund" else "Unit return rate"
+    fig.add_trace(go.Scatter(x=mat["month"], y=mat["rate"], mode="lines+markers", name=rate_name,
                              line=dict(color=ui.COLORS["primary"]),
                              hovertemplate="%{x|%b %Y}: %{y:.1%}<extra></extra>"))
     if len(prov):
         fig.add_trace(go.Scatter(x=prov["month"], y=prov["rate"], mode="markers", name="Provisional (window open)",
                                  marker=dict(color=ui.COLORS["neutral"], symbol="circle-open"),
                                  hovertemplate="%{x|%b %Y}: %{y:.1%} so far<extra></extra>"))
-    if t.get("unit_return_rate") is not None:
-        fig.add_hline(y=t["unit_return_rate"], line_dash="dash", line_color=ui.COLORS["base"],
-                      annotation_text=f"Average {t['unit_return_rate']:.1%}")
-    fig.update_layout(title="Monthly unit return rate by order month", yaxis_tickformat=".0%",
-                      yaxis_title="Returned units / units sold", xaxis_title="Order month", height=380,
+    if len(mat) and mat["units"].sum() > 0:
+        # the average of what is drawn: pooled over the matured months shown (not a different period's figure)
+        avg = float(mat["returned"].sum() / mat["units"].sum())
+        fig.add_hline(y=avg, line_dash="dash", line_color=ui.COLORS["base"],
+                      annotation_text=f"Average of matured months {avg:.1%}")
+    fig.update_layout(title=f"Monthly {rate_name.lower()} by order month", yaxis_tickformat=".0%",
+                      yaxis_title="Refunded orders / orders" if p.outcome == "order_refund" else "Returned units / units sold",
+                      xaxis_title="Order month", height=380,
                       legend=dict(orientation="h", y=-0.25), margin=dict(l=10, r=10, t=50, b=40))
     st.plotly_chart(fig, key="ov_trend")
 with right:
