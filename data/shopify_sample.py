@@ -149,8 +149,8 @@ def generate_shopify_export(seed: int = 7, n_orders: int = 6000, start: date = d
                 items[0] = items[0][:4] + (2,) + items[0][5:]
             prods = [it[0] for it in items]
             if len(set(prods)) < len(prods):
-                intent = "bracketing" if any(
-                    len({it[2] for it in items if it[0] == p}) > 1 for p in set(prods)) else intent
+                intent = "bracketing" if any(  # the same product in two sizes (a second colour is not bracketing)
+                    len({(it[2] or "").split(" / ")[-1] for it in items if it[0] == p}) > 1 for p in set(prods)) else intent
         # ---- refunds (per merchandise line)
         mult = SOURCE_MULT.get(src, 1.0) * (NA40_MULT if discount == "NA40" else 1.0) * (
             INSURANCE_MULT if insurance else 1.0)
@@ -209,10 +209,10 @@ def generate_shopify_export(seed: int = 7, n_orders: int = 6000, start: date = d
         if exchange_order:
             tags.append(f"redo-exchange-{rng.integers(10**6, 10**7)}")
         if intent == "gift_card":
-            refunded, refund_amt, fin = [], 0.0, "paid" if not cancelled else fin
+            refunded, refund_amt, fin = [], 0.0, fin if (cancelled or voided) else "paid"
         in1 = i < n_orders // 2 + overlap
         in2 = i >= n_orders // 2
-        olist.append({"name": name, "source": src, "cancelled": cancelled, "voided": voided and not cancelled,
+        olist.append({"name": name, "order_date": t.normalize(), "source": src, "cancelled": cancelled, "voided": voided and not cancelled,
                       "refunded": bool(any(refunded)), "refund_amount": refund_amt, "intent": intent,
                       "discount": discount, "insurance": insurance, "exchange_order": exchange_order,
                       "in_file_1": in1, "in_file_2": in2, "n_items": len(items)})
@@ -255,7 +255,8 @@ def generate_shopify_export(seed: int = 7, n_orders: int = 6000, start: date = d
                 size = variant.split(" / ")[-1] if variant else None
                 lines_truth.append({"name": name, "sku": sku, "product": prod, "vendor": vendor, "size": size,
                                     "quantity": qty, "refunded": bool(r), "cancelled": cancelled,
-                                    "voided": voided and not cancelled, "source": src, "intent": intent})
+                                    "voided": voided and not cancelled, "source": src, "intent": intent,
+                                    "exchange_order": exchange_order, "order_date": t.normalize()})
             rows.append(row)
     df = pd.DataFrame(rows, columns=list(COLUMNS))
     odf = pd.DataFrame(olist)
