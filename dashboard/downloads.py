@@ -9,6 +9,7 @@ import streamlit as st
 
 from analysis.export import escape_cell
 from data.demo import write_demo_files
+from data.shopify_sample import generate_shopify_export
 
 
 def csv_bytes(df: pd.DataFrame) -> bytes:
@@ -27,4 +28,8 @@ def sample_exports_zip() -> bytes:
     with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for path in write_demo_files(Path(tmp), seed=11, n_orders=3000).values():
             zf.write(path, arcname=Path(path).name)
+        # a second store: a Shopify orders export in two overlapping pieces, with every quirk real stores show
+        # (cancellations, add-on lines, numeric sources, "Colour / Size" variants) and order-level refunds only
+        for name, content in generate_shopify_export(seed=11, n_orders=3000)[0].items():
+            zf.writestr("shopify_store/" + name, content)
     return buf.getvalue()

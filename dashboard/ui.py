@@ -188,13 +188,13 @@ def require_data() -> Context:
     if ctx.prepared.lines.empty:
         st.info("No order lines match the current filters. Widen the date range or clear the filters in the sidebar.")
         st.stop()
-    if ctx.full.returns.empty:
-        shopify = any(f.layout == "shopify_orders" for f in ctx.dataset.files)
-        st.warning("**No returns are loaded, so every return rate below is 0%.** Add the returns export (a returns "
-                   "file, an Amazon FBA returns report, or a transactions export with credit notes) on Upload & map."
-                   + (" Shopify's orders export only holds refunds per order, not which items came back, so it "
-                      "cannot give line-level return rates on its own; its order-level refunds are on the Overview."
-                      if shopify else ""),
+    if ctx.prepared.outcome == "order_refund":
+        st.caption("Outcome on every page: **orders with a customer refund** (the orders export records refunds per "
+                   "order; cancelled and voided orders left out). Add a returns file on Upload & map for line-level "
+                   "return rates, reasons and exchanges.")
+    elif ctx.full.returns.empty and not any(f.role == "transactions" for f in ctx.dataset.files):
+        st.warning("**No returns are loaded, so return rates are not known.** Add the returns export (a returns "
+                   "file, an Amazon FBA returns report, or a transactions export with credit notes) on Upload & map.",
                    icon=":material/warning:")
     return ctx
 
@@ -319,7 +319,8 @@ def rate_chart(seg: pd.DataFrame, dimension: str, *, title: str, baseline: float
         fig.update_layout(legend=dict(orientation="h", y=-0.12))
     fig.add_vline(x=baseline, line_dash="dash", line_color=COLORS["neutral"],
                   annotation_text=f"All: {baseline:.1%}", annotation_position="top")
-    fig.update_layout(title=title, xaxis_title=f"Return rate ({basis_label}), with 95% interval", yaxis_title=None,
+    fig.update_yaxes(type="category")  # segment names such as app ids "580111" are labels, not numbers
+    fig.update_layout(title=title, xaxis_title=f"Rate ({basis_label}), with 95% interval", yaxis_title=None,
                       xaxis_tickformat=".0%", height=max(320, 28 * len(d) + 120), margin=dict(l=10, r=20, t=60, b=40))
     return fig
 
@@ -419,25 +420,34 @@ def dimension_view(ctx: Context, dimension: str, *, key: str) -> pd.DataFrame | 
     d = dimension_segments(ctx, dimension)
     if d.empty:
         return None
-    if ctx.basis == "orders":
+    refunds = ctx.prepared.outcome == "order_refund"
+    basis = str(d["basis"].iloc[0]) if "basis" in d else "units"
+    if refunds:  # order-level refunds: orders for order attributes, attributed units for items (see prepare)
+        basis_label = ("share of orders with a customer refund" if basis == "orders"
+                       else "share of units refunded, refunds attributed to items")
+    elif ctx.basis == "orders":
         d = order_basis(d)
         basis_label = "share of orders with a return"
     else:
-        basis = str(d["basis"].iloc[0]) if "basis" in d else "units"
         basis_label = "share of units returned" if basis == "units" else "share of units returned, orders as the unit"
     n_all, x_all = float(d["n"].sum()), float(d["returned"].sum())
     baseline = x_all / n_all if n_all else float("nan")
     label = DIMENSION_LABELS.get(dimension, dimension)
     t1, t2, t3 = st.tabs(["Rates", "Funnel plot", "Table"])
     with t1:
-        st.plotly_chart(rate_chart(d, dimension, title=f"Return rate by {label.lower()}, sorted by excess cost",
-                                   baseline=baseline, basis_label=basis_label, show_ticks=ctx.basis == "units"),
+        word = "Refund rate" if refunds else "Return rate"
+        st.plotly_chart(rate_chart(d, dimension, title=f"{word} by {label.lower()}, sorted by excess cost",
+                                   baseline=baseline, basis_label=basis_label,
+                                   show_ticks=ctx.basis == "units" or refunds),
                         key=f"{key}_bars")
-        if ctx.basis == "orders":
+        if refunds:
+            st.caption(f"Outcome: {basis_label}. This export records refunds per order; cancelled and voided orders "
+                       "are left out.")
+        elif ctx.basis == "orders":
             st.caption("Shown as orders with a return; the colours (verdicts) come from the unit-level test.")
     with t2:
         st.plotly_chart(funnel_chart(d, dimension, baseline=baseline,
-                                     basis_label="orders" if ctx.basis == "orders" or d["basis"].iloc[0] == "orders" else "units",
+                                     basis_label="orders" if (ctx.basis == "orders" and not refunds) or basis == "orders" else "units",
                                      title=f"{label}: rate vs volume with control limits"), key=f"{key}_funnel")
         st.caption("Points outside the dashed lines are unusual for their volume; small segments inside the funnel are "
                    "noise, however high their raw rate.")

@@ -217,7 +217,8 @@ def test_sample_exports_zip_holds_every_layout():
     from dashboard.downloads import sample_exports_zip
 
     names = set(zipfile.ZipFile(io.BytesIO(sample_exports_zip())).namelist())
-    assert {"orders.xlsx", "returns.csv", "shopify_orders_export.csv", "fba_customer_returns.tsv"} <= names
+    assert {"orders.xlsx", "returns.csv", "shopify_orders_export.csv", "fba_customer_returns.tsv",
+            "shopify_store/orders_export_1.csv", "shopify_store/orders_export_2.csv"} <= names
 
 
 def test_orders_without_returns_say_so(demo_files):
@@ -225,11 +226,12 @@ def test_orders_without_returns_say_so(demo_files):
     spec, contents = upload_spec({p.name: (p.read_bytes(), "orders")})
     at = run_page("views/overview.py", spec, contents)
     assert not at.exception
-    text = " ".join(w.value for w in at.warning)
-    assert "No returns are loaded" in text and "Shopify" in text
-    # the order-level refunds are shown as what they are
-    labels = {m.label: m.value for m in at.metric}
-    assert "Orders with a refund" in labels and labels["Orders with a refund"].endswith("%")
+    text = " ".join(w.value for w in at.info)
+    assert "orders with a customer refund" in text and "Shopify" in text
+    # the order-level refunds are the outcome, and what cannot be known says so instead of 0%
+    labels = {m.label.split(",")[0]: m.value for m in at.metric}
+    assert labels["Order refund rate"].endswith("%") and labels["Order refund rate"] != "0.0%"
+    assert labels["Unit return rate"] == "Not in your data"
 
 
 def test_filters_and_basis_survive_a_page_change():
