@@ -130,8 +130,10 @@ def _resolution_shares(rets: pd.DataFrame) -> tuple[float, float]:
     if not len(rets):
         return float("nan"), float("nan")
     q = rets["quantity"].astype("float64")
-    tot = float(q.sum())
     res = rets["resolution_category"].astype("string").fillna("unknown")
+    tot = float(q[res != "unknown"].sum())  # shares of the returns whose resolution is known; none known = unknown
+    if tot <= 0:
+        return float("nan"), float("nan")
     return float(q[res == "refund"].sum()) / tot, float(q[res == "exchange"].sum()) / tot
 
 

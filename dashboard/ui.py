@@ -97,6 +97,15 @@ def plot_text(text: object) -> str:
 seg_label = segment_label  # one labelling rule for pages, exports and briefs
 
 
+def rate_words(prepared: Prepared, dimension: str | None = None) -> dict[str, str]:
+    """How pages name the outcome's rate (see Prepared.rate_columns): name, axis title and the unit counted."""
+    if prepared.outcome == "order_refund":
+        if dimension is None or prepared.rate_columns(dimension)[1] == "order_n":
+            return {"name": "Order refund rate", "axis": "Refunded orders / orders (%)", "unit": "orders"}
+        return {"name": "Refund rate (attributed units)", "axis": "Refunded units / units sold (%)", "unit": "units"}
+    return {"name": "Unit return rate", "axis": "Returned units / units sold (%)", "unit": "units"}
+
+
 # ---------------------------------------------------------------- errors
 def show_error(err: RIError) -> None:
     """Render one of the project's errors: a short title, a sentence, and each problem with its fix."""

@@ -10,7 +10,8 @@ ctx = ui.require_data()
 st.title("Customer intents")
 st.caption("Intent is a property of the whole order, so orders are the unit of analysis here: single item (one unit), "
            "bracketing (the same product in two or more sizes), full refresh (items from three or more collections), "
-           "multi-item (the rest). Rates are the share of units returned.")
+           "multi-item (the rest). " + ("Rates are the share of orders with a customer refund."
+                                         if ctx.prepared.outcome == "order_refund" else "Rates are the share of units returned."))
 ui.dimension_view(ctx, "intent", key="int")
 
 st.subheader("Intent mix by collection")

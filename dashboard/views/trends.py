@@ -56,8 +56,9 @@ mat = series[~series["provisional"].astype(bool)]
 prov = series[series["provisional"].astype(bool)]
 overall = float(mat["returned"].sum() / mat["units"].sum()) if len(mat) and mat["units"].sum() else None
 
+words = ui.rate_words(ctx.prepared, None if dim == ALL else dim)
 # ---------------------------------------------------------------- rate over time
-st.subheader(f"Return rate by order {unit_word}: {ui.md(who_title)}")
+st.subheader(f"{words['name']} by order {unit_word}: {ui.md(who_title)}")
 fig = go.Figure()
 fig.add_trace(go.Scatter(x=list(mat["period"]) + list(mat["period"])[::-1],
                          y=list(mat["ci_high"]) + list(mat["ci_low"])[::-1], fill="toself",
@@ -83,8 +84,8 @@ if len(prov):
 if overall is not None:
     fig.add_hline(y=overall, line_dash="dash", line_color=ui.COLORS["base"],
                   annotation_text=f"Average {overall:.1%}", annotation_position="top right")
-fig.update_layout(title=f"Unit return rate by order {unit_word}, {who_title}", yaxis_tickformat=".0%",
-                  yaxis_title="Returned units / units sold (%)", xaxis_title=f"Order {unit_word}", height=420,
+fig.update_layout(title=f"{words['name']} by order {unit_word}, {who_title}", yaxis_tickformat=".0%",
+                  yaxis_title=words["axis"], xaxis_title=f"Order {unit_word}", height=420,
                   legend=dict(orientation="h", y=-0.22), margin=dict(l=10, r=10, t=60, b=40))
 st.plotly_chart(fig, key="tr_rate_chart")
 st.caption(f"Cohorts by order date. The band is the 95% Wilson interval. {ui.num(len(prov))} recent "
@@ -136,7 +137,7 @@ if cc is not None:
     cfig.add_hline(y=float(t["centre"].iloc[0]), line_color=ui.COLORS["base"], line_dash="dot",
                    annotation_text=f"Centre {float(t['centre'].iloc[0]):.1%}", annotation_position="top left")
     cfig.update_layout(title=f"{name} of the matured {unit_word}s, {who_title}", yaxis_tickformat=".0%",
-                       yaxis_title="Returned units / units sold (%)", xaxis_title=f"Order {unit_word}", height=380,
+                       yaxis_title=words["axis"], xaxis_title=f"Order {unit_word}", height=380,
                        legend=dict(orientation="h", y=-0.25), margin=dict(l=10, r=10, t=60, b=40))
     st.plotly_chart(cfig, key="tr_control_chart")
     st.caption(f"Chart used: {ui.md(cc.reason)} Provisional {unit_word}s are left out.")
@@ -176,7 +177,7 @@ else:
     if overall is not None:
         sfig.add_hline(y=overall, line_dash="dash", line_color=ui.COLORS["base"], annotation_text=f"Average {overall:.1%}")
     sfig.update_layout(title=f"Return rate vs the same {lag_word}, {who_title}", barmode="group", scattermode="group",
-                       yaxis_tickformat=".0%", yaxis_title="Returned units / units sold (%)",
+                       yaxis_tickformat=".0%", yaxis_title=words["axis"],
                        xaxis_title=f"Order {unit_word}", height=360, legend=dict(orientation="h", y=-0.3),
                        margin=dict(l=10, r=10, t=60, b=40))
     st.plotly_chart(sfig, key="tr_yoy_chart")
