@@ -25,6 +25,7 @@ from data.model import Dataset
 from data.reasons import classify, normalize_resolution
 
 DEFAULT_WINDOW_DAYS = 30
+WHOLESALE_MEDIAN_UNITS = 12  # above this median basket, consumer intents make no sense (wholesale orders)
 MIN_WINDOW, MAX_WINDOW = 14, 120
 
 # Dimensions that are attributes of a line vs of an order (analysed with orders as the unit).
@@ -127,7 +128,9 @@ def _derive_intent(lines: pd.DataFrame, has_size: bool, has_collection: bool, ha
     variant = lines["size"].fillna(lines["sku"]) if has_size else lines["sku"]
     pv = pd.DataFrame({"order_id": lines["order_id"], "p": product_key, "v": variant})
     nvar = pv.drop_duplicates().groupby(["order_id", "p"], sort=False).size()
-    bracket_orders = set(nvar[nvar >= 2].index.get_level_values(0)) if has_size or _has_data(lines["product_name"]) else set()
+    # bracketing = one product in several sizes: without a size (or variant) column it cannot be told apart
+    # from buying two different items that share a description, so it is not claimed
+    bracket_orders = set(nvar[nvar >= 2].index.get_level_values(0)) if has_size else set()
     if has_collection:
         ncoll = g["collection"].nunique()
     elif has_category:
@@ -237,7 +240,12 @@ def prepare(dataset: Dataset, window_days: int | None = None,
         available.add("customer_type")
     else:
         lines["customer_type"] = pd.Series(pd.NA, index=lines.index, dtype="string")
-    available.add("intent")
+    median_units = float(lines.groupby("order_id", sort=False)["quantity"].sum().median()) if len(lines) else 0.0
+    if "intent" in available or median_units <= WHOLESALE_MEDIAN_UNITS:
+        available.add("intent")
+    else:
+        notes.append(f"Customer intents (single item, bracketing, multi-item, full refresh) describe a shopper's basket; "
+                     f"here the median order holds {median_units:,.0f} units, as in wholesale, so intents are not shown.")
     available.add("product")
 
     # ---- the outcome: line-level returns, or order-level refunds when that is all the data holds

@@ -12,6 +12,10 @@ st.caption("Intent is a property of the whole order, so orders are the unit of a
            "bracketing (the same product in two or more sizes), full refresh (items from three or more collections), "
            "multi-item (the rest). " + ("Rates are the share of orders with a customer refund."
                                          if ctx.prepared.outcome == "order_refund" else "Rates are the share of units returned."))
+if not ctx.prepared.has("intent"):
+    why = next((n for n in ctx.prepared.notes if n.startswith("Customer intents")), None)
+    st.info(why or "Customer intents cannot be derived from this data.", icon=":material/info:")
+    st.stop()
 ui.dimension_view(ctx, "intent", key="int")
 
 st.subheader("Intent mix by collection")

@@ -99,7 +99,10 @@ def test_report_on_real_transactions_export(tmp_path):
     t = d["totals"]
     assert t["orders"] > 10_000 and 0 < t["unit_return_rate"] < 0.2
     assert t["rejected_rows"] > 0  # non-merchandise, unmatched credit notes, ... are accounted for
-    assert {s["dimension"] for s in d["segments"]} >= {"product", "intent"}
+    assert {s["dimension"] for s in d["segments"]} >= {"product", "collection"}
+    # wholesale baskets (median order of many units): consumer intents are not claimed, and the notes say why
+    assert "intent" not in {s["dimension"] for s in d["segments"]}
+    assert any(n.startswith("Customer intents") and "wholesale" in n for n in d["notes"])
 
 
 def test_text_with_nan_survives_and_missing_output_folder_is_a_clean_error(demo, tmp_path):
