@@ -91,8 +91,9 @@ class ReadLimits:
 
 
 def _too_big(name: str, title: str, message: str, setting: str, fix: str) -> InputError:
-    return InputError(title, f"{name}: {message} Fix: {fix}",
-                      [Problem(name, title, message, f"{fix} (The limit is the setting {setting}.)")])
+    """A refusal naming the file, what was found, the fix and the setting that holds the limit."""
+    fix = f"{fix}. (The limit is the setting {setting}.)"
+    return InputError(title, f"{name}: {message} Fix: {fix}", [Problem(name, title, message, fix)])
 
 
 @dataclass(frozen=True)
