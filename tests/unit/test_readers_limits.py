@@ -237,3 +237,14 @@ def test_limits_are_settings():
     with pytest.raises(InputError, match="RI_MAX_CELLS"):
         ReadLimits.from_env({"RI_MAX_CELLS": "-5"})
 
+
+
+def test_every_limit_is_documented_in_the_readme_with_its_default():
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    defaults = ReadLimits()
+    for field, var in ReadLimits.ENV.items():
+        row = next((ln for ln in readme.splitlines() if ln.startswith(f"| `{var}`")), None)
+        assert row is not None, var
+        assert float(row.split("|")[2]) == getattr(defaults, field), var
