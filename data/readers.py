@@ -144,7 +144,8 @@ def maybe_gunzip(name: str, content: bytes, limits: ReadLimits | None = None) ->
     of gigabytes of zeros is refused after at most that much memory, not after inflating it whole.
     """
     for magic, suffix, opener, label in _COMPRESSED:
-        if not content.startswith(magic) or (label == "bzip2" and not content[3:4].isdigit()):
+        if not content.startswith(magic) or (label == "bzip2" and not (  # "BZh" + level + block or end magic
+                content[3:4].isdigit() and content[4:10] in (b"1AY&SY", b"\x17rE8P\x90"))):
             continue
         limits = limits or ReadLimits.from_env()
         cap = int(limits.max_inflated_mb * 1024 * 1024)

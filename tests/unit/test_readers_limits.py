@@ -81,6 +81,10 @@ def test_other_compressions_are_read_and_capped(compress, monkeypatch):
         read_table(f"x.csv.{compress}", pack(b"\0" * (3 * MB)))
 
 
+def test_text_that_merely_starts_like_bzip2_is_read_as_text():
+    assert read_table("x.csv", b"BZh1,b\n1,2\n").frame.columns.tolist() == ["BZh1", "b"]
+
+
 def test_damaged_gzip_says_so():
     with pytest.raises(InputError, match="Damaged compressed file"):
         read_table("x.csv.gz", gzip.compress(b"a,b\n1,2\n" * 1000)[:-30])
