@@ -192,13 +192,17 @@ class StateStore:
         dl = self._dirlock
         with dl.rlock:
             if dl.depth == 0 and fcntl is not None:
-                self.root.mkdir(parents=True, exist_ok=True)
-                fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
                 try:
-                    fcntl.flock(fd, fcntl.LOCK_EX)
-                except BaseException:
-                    os.close(fd)
-                    raise
+                    self.root.mkdir(parents=True, exist_ok=True)
+                    fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+                except OSError:  # a read-only folder: nothing can be written there, so reading needs no flock
+                    fd = None
+                if fd is not None:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX)
+                    except BaseException:
+                        os.close(fd)
+                        raise
                 dl.fd = fd
             dl.depth += 1
             try:

@@ -153,3 +153,22 @@ def test_orphaned_temporary_files_are_cleaned_at_start(tmp_path):
     assert not any(o.exists() for o in orphans)
     assert other.exists()
     assert store.list_interventions("ws")["segment"].tolist() == ["A"]
+
+
+def test_read_only_state_folder_still_reads(tmp_path, monkeypatch):
+    import data.state
+
+    store = StateStore(tmp_path / "state")
+    store.add_intervention("ws", "collection", "A", "2024-01-01")
+    store.save_preset("p", "{}")
+    real_open = data.state.os.open
+
+    def read_only(path, *a, **k):  # the lock file cannot be created, as in a read-only folder
+        if str(path).endswith(".lock"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *a, **k)
+
+    monkeypatch.setattr(data.state.os, "open", read_only)
+    again = StateStore(store.root)
+    assert again.list_interventions("ws")["segment"].tolist() == ["A"]
+    assert again.list_presets() == ["p"]
