@@ -1,9 +1,12 @@
 """Excel, CSV and JSON exports of an Analysis.
 
-Every text cell of every spreadsheet export goes through escape_cell(): a value starting with
-= + - @ TAB or CR gets a leading apostrophe, so a spreadsheet never runs it as a formula (OWASP,
-"CSV Injection"). Text is written with xlsxwriter's write_string (never write(), which would turn
-"=..." into a formula). JSON is data for programs, not a spreadsheet, so it is not escaped.
+Formula injection (OWASP, "CSV Injection"): a text value is dangerous when it starts with = + - @ TAB CR or
+LF, with their full-width forms (＝ ＋ － ＠, which spreadsheet apps normalise), or with any of these after
+leading whitespace (" =1+1"). In CSV, escape_cell() puts an apostrophe in front of such a value, and CSV is
+written per RFC 4180 (CRLF line ends, so a field holding a bare CR or LF is quoted and cannot start a row).
+In xlsx, text is written with xlsxwriter's write_string (a string cell, never a formula) and a dangerous value
+keeps its text as is, in a cell with Excel's "quote prefix" style: it stays text when edited, and shows no
+apostrophe. JSON is data for programs, not a spreadsheet, so it is not escaped.
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ import pandas as pd
 from analysis.engine import Analysis
 from analysis.metrics import METRICS, unknown_reason
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 FIX_SHEET_COLUMNS = [
     ("rank", "Rank", "int"), ("dimension", "Dimension", "text"), ("label", "Segment", "text"),
@@ -71,19 +74,32 @@ METHOD_ROWS = [
 ]
 
 
-def escape_cell(value: object) -> object:
-    """Neutralise spreadsheet formula injection in one cell value (OWASP CSV Injection guidance).
+def is_formula_like(value: object) -> bool:
+    """True for text a spreadsheet could run as a formula: starting with a FORMULA_TRIGGERS character, directly
+    or after leading whitespace (spaces, no-break and ideographic spaces).
 
-    Strings starting with = + - @ TAB or CR get a leading apostrophe; other values are returned as is.
+    >>> is_formula_like(" \u3000＝1+1"), is_formula_like("a=b"), is_formula_like(3)
+    (True, False, False)
+    """
+    return isinstance(value, str) and (value.startswith(FORMULA_TRIGGERS) or value.lstrip().startswith(FORMULA_TRIGGERS))
+
+
+def escape_cell(value: object) -> object:
+    """Neutralise spreadsheet formula injection in one CSV cell value (OWASP CSV Injection guidance).
+
+    Formula-like strings (is_formula_like) get a leading apostrophe; other values are returned as is.
 
     >>> escape_cell("=HYPERLINK(\\"http://x\\")")
     '\\'=HYPERLINK("http://x")'
-    >>> escape_cell("Linen Shirts"), escape_cell(3)
-    ('Linen Shirts', 3)
+    >>> escape_cell("＝1+1"), escape_cell("Linen Shirts"), escape_cell(3)
+    ("'＝1+1", 'Linen Shirts', 3)
     """
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
+    return "'" + value if is_formula_like(value) else value
+
+
+def _write_text(ws, row: int, col: int, text: str, formats: dict, kind: str) -> None:
+    """One xlsx text cell: a string cell; formula-like text in the quote-prefixed variant of the format."""
+    ws.write_string(row, col, text, formats[kind + "_q"] if is_formula_like(text) else formats[kind])
 
 
 def _text(v: object) -> str:
@@ -107,13 +123,13 @@ def _num(v: object) -> float | None:
 def _write_table(wb, ws, df: pd.DataFrame, spec: list[tuple[str, str, str]], formats: dict, *, freeze: bool = True) -> None:
     cols = [(c, h, k) for c, h, k in spec if c in df.columns]
     for j, (_, header, _) in enumerate(cols):
-        ws.write_string(0, j, escape_cell(header), formats["header"])
+        _write_text(ws, 0, j, header, formats, "header")
     widths = [len(h) + 2 for _, h, _ in cols]
     for i, row in enumerate(df[[c for c, _, _ in cols]].itertuples(index=False, name=None), start=1):
         for j, ((_, _, kind), v) in enumerate(zip(cols, row)):
             if kind == "text":
-                t = escape_cell(_text(v))
-                ws.write_string(i, j, t, formats["wrap"] if len(t) > 60 else formats["text"])
+                t = _text(v)
+                _write_text(ws, i, j, t, formats, "wrap" if len(t) > 60 else "text")
                 widths[j] = max(widths[j], min(len(t), 60))
             else:
                 f = _num(v)
@@ -159,6 +175,9 @@ def fixlist_xlsx(analysis: Analysis, extra_sheets: dict[str, pd.DataFrame] | Non
         "int": wb.add_format({"num_format": "#,##0", "valign": "top"}),
         "p": wb.add_format({"num_format": "0.0000", "valign": "top"}),
     }
+    for kind, props in (("header", {"bold": True, "bg_color": "#E8EEF4", "text_wrap": True, "valign": "top", "border": 1}),
+                        ("text", {"valign": "top"}), ("wrap", {"text_wrap": True, "valign": "top"})):
+        formats[kind + "_q"] = wb.add_format({**props, "quote_prefix": True})  # formula-like text stays text
     _write_table(wb, wb.add_worksheet("Fix list"), analysis.fix_list, FIX_SHEET_COLUMNS, formats)
 
     ws = wb.add_worksheet("Summary")
@@ -168,22 +187,22 @@ def fixlist_xlsx(analysis: Analysis, extra_sheets: dict[str, pd.DataFrame] | Non
     r = 1
     for key, value in analysis.totals.items():
         m = METRICS.get(key)
-        ws.write_string(r, 0, escape_cell(m.label if m else key), formats["text"])
+        _write_text(ws, r, 0, m.label if m else key, formats, "text")
         f = _num(value) if not isinstance(value, str) else None
         kind = {"percent": "pct", "currency": "money", "count": "int"}.get(m.format if m else "", "num")
         why = unknown_reason(key, analysis.totals) if value is None and m and m.format != "text" else None
         if f is not None:
             ws.write_number(r, 1, f, formats[kind])
         else:
-            ws.write_string(r, 1, escape_cell("not in your data" if why else _text(value)), formats["text"])
-        ws.write_string(r, 2, escape_cell(why or (m.definition if m else "")), formats["wrap"])
+            _write_text(ws, r, 1, "not in your data" if why else _text(value), formats, "text")
+        _write_text(ws, r, 2, why or (m.definition if m else ""), formats, "wrap")
         r += 1
     ws.write_string(r, 0, "Cost per returned unit", formats["text"])
     ws.write_number(r, 1, float(analysis.cost_per_return), formats["money"])
     for note in analysis.notes:
         r += 1
         ws.write_string(r, 0, "Note", formats["text"])
-        ws.write_string(r, 2, escape_cell(_text(note)), formats["wrap"])
+        _write_text(ws, r, 2, _text(note), formats, "wrap")
     ws.set_column(0, 0, 38)
     ws.set_column(1, 1, 16)
     ws.set_column(2, 2, 90)
@@ -195,8 +214,8 @@ def fixlist_xlsx(analysis: Analysis, extra_sheets: dict[str, pd.DataFrame] | Non
     ws.write_string(0, 0, "Column / test", formats["header"])
     ws.write_string(0, 1, "What it means", formats["header"])
     for i, (k, v) in enumerate(METHOD_ROWS, start=1):
-        ws.write_string(i, 0, escape_cell(k), formats["text"])
-        ws.write_string(i, 1, escape_cell(v), formats["wrap"])
+        _write_text(ws, i, 0, k, formats, "text")
+        _write_text(ws, i, 1, v, formats, "wrap")
     ws.set_column(0, 0, 28)
     ws.set_column(1, 1, 110)
 

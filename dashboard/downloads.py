@@ -13,12 +13,16 @@ from data.shopify_sample import generate_shopify_export
 
 
 def csv_bytes(df: pd.DataFrame) -> bytes:
+    """UTF-8 CSV (with BOM) per RFC 4180: CRLF line ends, so a value holding a bare CR or LF is quoted and can
+    never start a new row; every text cell (object, string or categorical columns) formula-escaped."""
     safe = df.copy()
     for c in safe.columns:
-        if safe[c].dtype == object or pd.api.types.is_string_dtype(safe[c]):
-            safe[c] = safe[c].map(escape_cell)
+        col = safe[c]
+        if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)
+                or pd.api.types.is_datetime64_any_dtype(col)):
+            safe[c] = col.astype(object).map(escape_cell)
     safe.columns = [escape_cell(str(c)) for c in safe.columns]
-    return safe.to_csv(index=False).encode("utf-8-sig")
+    return safe.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 @st.cache_data(show_spinner=False, max_entries=1)

@@ -6,6 +6,14 @@ file really says and conversion happens once, vectorised, on the canonical colum
 cp1252/latin-1, with , ; tab or | delimiters and preamble lines before the header; XLSX/XLSM/XLS/ODS
 through python-calamine (all sheets listed, default = first non-empty sheet).
 
+Limits (``ReadLimits``, each an environment setting): a compressed upload is inflated in a stream and refused as
+soon as it passes ``RI_MAX_INFLATED_MB``; a text file whose first line has no line break within
+``RI_MAX_LINE_KB``, whose header line is longer than ``RI_MAX_HEADER_KB`` or has more than ``RI_MAX_COLUMNS``
+columns is refused before any parsing or header matching; a workbook is checked from its zip directory
+(sheet XML above ``RI_MAX_XLSX_XML_MB`` in all, or expanding more than ``RI_MAX_RATIO`` times), from the
+sheet's declared dimension, and from the parsed sheet's size (``RI_MAX_CELLS``) before any cell becomes a
+Python object. Each refusal is an InputError naming the file, the limit and the setting.
+
 Speed: CSV goes through the pyarrow CSV engine with every column as string (about 0.3 s for the
 500k-line real export); parsing is done with vectorised pandas string methods, never a Python
 loop per row. Excel cells come out of calamine as Python objects, so they are turned to text
@@ -13,11 +21,15 @@ column by column.
 """
 from __future__ import annotations
 
+import bz2
 import csv
 import gzip
 import io
+import lzma
+import os
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +42,58 @@ DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _SAMPLE_BYTES = 256 * 1024
 _FOOTER_RX = r"(?i)^\s*(?:grand\s+)?(?:sub)?totals?\b|^\s*(?:summe|gesamt|total g[ée]n[ée]ral|totaal|totale)\b"
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """Bounds on what one upload may cost, so a hostile or broken file is refused before memory is spent.
+
+    Defaults fit the largest real exports (a 1,048,576-row x 40-column xlsx holds ~1.5 GB of sheet XML, about
+    10x its zipped size); a zip bomb expands hundreds of times. Every field is an environment setting.
+    """
+
+    max_inflated_mb: float = 400.0  # RI_MAX_INFLATED_MB: a .gz/.bz2/.xz upload may expand to this (= upload limit)
+    max_line_kb: float = 1024.0  # RI_MAX_LINE_KB: the first line must end within this
+    max_header_kb: float = 64.0  # RI_MAX_HEADER_KB: the header line
+    max_columns: int = 1000  # RI_MAX_COLUMNS
+    max_xlsx_xml_mb: float = 2048.0  # RI_MAX_XLSX_XML_MB: all XML inside a workbook, uncompressed
+    max_ratio: float = 100.0  # RI_MAX_RATIO: inflated / compressed size of anything inflating past 64 MB
+    max_cells: int = 50_000_000  # RI_MAX_CELLS: rows x columns of one sheet
+
+    ENV = {"max_inflated_mb": "RI_MAX_INFLATED_MB", "max_line_kb": "RI_MAX_LINE_KB",
+           "max_header_kb": "RI_MAX_HEADER_KB", "max_columns": "RI_MAX_COLUMNS",
+           "max_xlsx_xml_mb": "RI_MAX_XLSX_XML_MB", "max_ratio": "RI_MAX_RATIO", "max_cells": "RI_MAX_CELLS"}
+
+    @classmethod
+    def from_env(cls, environ=None) -> "ReadLimits":
+        """Defaults overridden by RI_MAX_* environment variables (a bad value is an InputError naming it).
+
+        >>> ReadLimits.from_env({"RI_MAX_COLUMNS": "200"}).max_columns
+        200
+        """
+        environ = os.environ if environ is None else environ
+        kw = {}
+        for f, var in cls.ENV.items():
+            raw = str(environ.get(var, "")).strip()
+            if not raw:
+                continue
+            kind = type(getattr(cls, f))
+            try:
+                value = kind(float(raw)) if kind is int else float(raw)
+            except ValueError:
+                value = -1
+            if not value > 0:
+                raise InputError("Bad setting", f"The setting {var}={raw!r} is not a positive number.",
+                                 [Problem(var, "Bad setting", f"{var} must be a positive number.",
+                                          f"Set {var} to a number such as {getattr(cls, f)}, or unset it.")])
+            kw[f] = value
+        return cls(**kw)
+
+
+def _too_big(name: str, title: str, message: str, setting: str, fix: str) -> InputError:
+    """A refusal naming the file, what was found, the fix and the setting that holds the limit."""
+    fix = f"{fix}. (The limit is the setting {setting}.)"
+    return InputError(title, f"{name}: {message} Fix: {fix}", [Problem(name, title, message, fix)])
 
 
 @dataclass(frozen=True)
@@ -64,18 +128,139 @@ def is_excel(name: str, content: bytes) -> bool:
     return content[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
-def maybe_gunzip(name: str, content: bytes) -> tuple[str, bytes]:
-    """Decompress .gz uploads (by magic bytes) and drop the .gz suffix from the name."""
-    if content[:2] == b"\x1f\x8b":
+_COMPRESSED = (  # magic bytes, suffix, opener of a file object, label
+    (b"\x1f\x8b", ".gz", lambda f: gzip.GzipFile(fileobj=f), "gzip"),
+    (b"BZh", ".bz2", lambda f: bz2.BZ2File(f), "bzip2"),
+    (b"\xfd7zXZ\x00", ".xz", lambda f: lzma.LZMAFile(f), "xz"),
+)
+_CHUNK = 1 << 20
+_RATIO_FLOOR = 64 * 1024 * 1024  # below this, how much a file expands does not matter
+
+
+def maybe_gunzip(name: str, content: bytes, limits: ReadLimits | None = None) -> tuple[str, bytes]:
+    """Decompress .gz/.bz2/.xz uploads (by magic bytes) and drop the suffix from the name.
+
+    Inflates in 1 MB steps and stops as soon as the output passes ``limits.max_inflated_mb``: a few-MB archive
+    of gigabytes of zeros is refused after at most that much memory, not after inflating it whole.
+    """
+    for magic, suffix, opener, label in _COMPRESSED:
+        if not content.startswith(magic) or (label == "bzip2" and not (  # "BZh" + level + block or end magic
+                content[3:4].isdigit() and content[4:10] in (b"1AY&SY", b"\x17rE8P\x90"))):
+            continue
+        limits = limits or ReadLimits.from_env()
+        cap = int(limits.max_inflated_mb * 1024 * 1024)
+        out = io.BytesIO()
         try:
-            content = gzip.decompress(content)
-        except (OSError, EOFError) as exc:
-            raise InputError("Damaged compressed file", f"{name} looks gzipped but cannot be decompressed ({exc}).",
-                             [Problem(name, "Damaged compressed file", "The .gz file cannot be decompressed.",
-                                      "Upload the uncompressed CSV or re-create the archive.")]) from exc
-        if name.lower().endswith(".gz"):
-            name = name[:-3]
+            with opener(io.BytesIO(content)) as f:
+                while chunk := f.read(_CHUNK):
+                    out.write(chunk)
+                    if out.tell() > _RATIO_FLOOR and out.tell() > limits.max_ratio * len(content):
+                        raise _too_big(name, "Compressed file expands too much",
+                                       f"{len(content) / 1e6:,.2f} MB compressed has already expanded to "
+                                       f"{out.tell() / 1e6:,.0f} MB (more than {limits.max_ratio:,.0f} times; real "
+                                       "exports compress about 5 to 15 times); reading stopped there.", "RI_MAX_RATIO",
+                                       "Check the file; upload the uncompressed CSV if it is genuine")
+                    if out.tell() > cap:
+                        raise _too_big(name, "Compressed file too large",
+                                       f"it expands to more than {limits.max_inflated_mb:,.0f} MB (it is "
+                                       f"{len(content) / 1e6:,.1f} MB compressed); reading stopped there.",
+                                       "RI_MAX_INFLATED_MB", "Upload a smaller export (a shorter date range), or raise "
+                                       "the limit if the server has the memory")
+        except (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError) as exc:
+            raise InputError("Damaged compressed file", f"{name} looks {label}-compressed but cannot be decompressed "
+                             f"({exc}).", [Problem(name, "Damaged compressed file",
+                                                   f"The {suffix} file cannot be decompressed.",
+                                                   "Upload the uncompressed CSV or re-create the archive.")]) from exc
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+        return name, out.getvalue()
     return name, content
+
+
+def check_text_shape(name: str, data: bytes, limits: ReadLimits | None = None) -> None:
+    """Refuse a text file whose first line does not end within max_line_kb (one giant line, e.g. millions of
+    columns or no line breaks at all), before the delimiter sniffing, the CSV engine or any header matching
+    sees it."""
+    limits = limits or ReadLimits.from_env()
+    cap = int(limits.max_line_kb * 1024)
+    if len(data) <= cap:
+        return
+    head = data[: cap + 1]
+    if b"\n" not in head and b"\r" not in head:
+        raise _too_big(name, "Line too long", f"the first {limits.max_line_kb:,.0f} KB hold no line break, so this "
+                       "is not a table of rows (a file of one giant line, or not a text file).", "RI_MAX_LINE_KB",
+                       "Export the data as CSV with one row per line")
+
+
+def check_header(name: str, header: list[str], limits: ReadLimits | None = None) -> None:
+    """Refuse a header line with more columns, or more text, than any real export has."""
+    limits = limits or ReadLimits.from_env()
+    if len(header) > limits.max_columns:
+        raise _too_big(name, "Too many columns", f"the header has {len(header):,} columns; at most "
+                       f"{limits.max_columns:,} are read.", "RI_MAX_COLUMNS",
+                       "Export only the columns you need (order, date, product, quantity, price ...)")
+    size = sum(len(str(h)) + 1 for h in header)
+    if size > limits.max_header_kb * 1024:
+        raise _too_big(name, "Header too long", f"the header line holds {size / 1024:,.0f} KB of text; at most "
+                       f"{limits.max_header_kb:,.0f} KB is read.", "RI_MAX_HEADER_KB",
+                       "Check that the first rows are column names, and export only the columns you need")
+
+
+_DIMENSION_RX = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]*\$?(\d*)(?::\$?([A-Z]+)\$?(\d+))?"')
+
+
+def _col_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def check_workbook(name: str, content: bytes, limits: ReadLimits | None = None) -> None:
+    """Check a zipped workbook (xlsx/xlsm/ods) from its zip directory before any sheet is parsed.
+
+    Refuses parts that expand to more than max_xlsx_xml_mb in all, a big part (over 64 MB) that expands more
+    than max_ratio times, and a sheet whose declared dimension exceeds max_cells. The declared sizes are
+    then confirmed by inflating each part in a stream (nothing kept): zipfile stops at the declared size and
+    a part that holds more fails its CRC, so a directory that lies cannot slip a bomb through.
+    """
+    if content[:4] != b"PK\x03\x04":
+        return
+    limits = limits or ReadLimits.from_env()
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(content))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # calamine reports it as unreadable
+    total = sum(i.file_size for i in infos)
+    if total > limits.max_xlsx_xml_mb * 1024 * 1024:
+        raise _too_big(name, "Workbook too large", f"its sheets expand to {total / 1e6:,.0f} MB of XML; at most "
+                       f"{limits.max_xlsx_xml_mb:,.0f} MB is read.", "RI_MAX_XLSX_XML_MB",
+                       "Split the workbook, or export the sheet as CSV")
+    for i in infos:
+        if i.file_size > _RATIO_FLOOR and i.file_size > limits.max_ratio * max(i.compress_size, 1):
+            raise _too_big(name, "Workbook expands too much", f"the part {i.filename} is {i.compress_size / 1e6:,.1f} "
+                           f"MB zipped but {i.file_size / 1e6:,.0f} MB inside ({i.file_size / max(i.compress_size, 1):,.0f}"
+                           f" times; real workbooks are about 10 times).", "RI_MAX_RATIO",
+                           "Open and save the workbook again in Excel, or export the sheet as CSV")
+    try:
+        for i in infos:
+            with zf.open(i) as f:
+                first = f.read(4096)
+                m = _DIMENSION_RX.search(first) if i.filename.startswith("xl/worksheets/") else None
+                if m and m.group(2):
+                    cells = int(m.group(3)) * _col_number(m.group(2).decode())
+                    if cells > limits.max_cells:
+                        raise _too_big(name, "Sheet too large", f"the sheet {i.filename} declares {cells:,} cells "
+                                       f"({int(m.group(3)):,} rows x {_col_number(m.group(2).decode()):,} columns); "
+                                       f"at most {limits.max_cells:,} are read.", "RI_MAX_CELLS",
+                                       "Delete unused rows and columns, or export the sheet as CSV")
+                while f.read(_CHUNK):
+                    pass
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+        raise InputError("Damaged workbook", f"{name}: a part of the workbook does not match its zip directory "
+                         f"({exc}).", [Problem(name, "Damaged workbook", f"The workbook is damaged ({exc}).",
+                                               "Open and save it again in Excel, or export the sheet as CSV.")]) from exc
 
 
 def detect_encoding(content: bytes) -> tuple[str, bytes]:
@@ -191,11 +376,17 @@ def _clean_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def read_text(content: bytes) -> RawTable:
+def read_text(content: bytes, name: str = "the file", limits: ReadLimits | None = None) -> RawTable:
     """Read CSV/TSV/TXT bytes (already decompressed) as an all-text frame."""
+    limits = limits or ReadLimits.from_env()
+    check_text_shape(name, content, limits)
     encoding, data = detect_encoding(content)
     lines = _sample_lines(data)
     delim, header_row = sniff_layout(lines)
+    if lines:
+        check_header(name, next(csv.reader(lines[header_row:header_row + 1] or [""], delimiter=delim), []), limits)
+    elif len(data) > _SAMPLE_BYTES:  # not one whole line in the sample: the first line alone is over 256 KB
+        check_header(name, ["x" * _SAMPLE_BYTES], limits)
     frame = _read_csv_bytes(data, delim, header_row) if data.strip() else pd.DataFrame()
     frame = _clean_columns(frame).astype("string").fillna("")
     notes = []
@@ -236,10 +427,13 @@ def list_sheets(content: bytes) -> tuple[str, ...]:
     return tuple(CalamineWorkbook.from_filelike(io.BytesIO(content)).sheet_names)
 
 
-def read_excel(content: bytes, sheet: str | None = None) -> RawTable:
+def read_excel(content: bytes, sheet: str | None = None, name: str = "the workbook",
+               limits: ReadLimits | None = None) -> RawTable:
     """Read one sheet with python-calamine (default: the first sheet with any data)."""
     from python_calamine import CalamineWorkbook
 
+    limits = limits or ReadLimits.from_env()
+    check_workbook(name, content, limits)
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(content))
     except Exception as exc:  # calamine raises its own error types
@@ -252,10 +446,21 @@ def read_excel(content: bytes, sheet: str | None = None) -> RawTable:
                          [Problem("", "Sheet not found", f"No sheet '{sheet}'.", f"Pick one of: {', '.join(sheets)}.")])
     rows: list[list] = []
     chosen = sheet
-    for name in ([sheet] if sheet else sheets):
-        rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=True)
+    for sheet_name in ([sheet] if sheet else sheets):
+        ws = wb.get_sheet_by_name(sheet_name)
+        if ws.height * ws.width > limits.max_cells:  # checked before any cell becomes a Python object
+            wb.close()
+            raise _too_big(name, "Sheet too large", f"the sheet '{sheet_name}' has {ws.height:,} rows x {ws.width:,} "
+                           f"columns; at most {limits.max_cells:,} cells are read.", "RI_MAX_CELLS",
+                           "Delete unused rows and columns, or export the sheet as CSV")
+        if ws.width > limits.max_columns:
+            wb.close()
+            raise _too_big(name, "Too many columns", f"the sheet '{sheet_name}' has {ws.width:,} columns; at most "
+                           f"{limits.max_columns:,} are read.", "RI_MAX_COLUMNS",
+                           "Delete unused columns, or export only the columns you need")
+        rows = ws.to_python(skip_empty_area=True)
         if any(any(v not in ("", None) for v in r) for r in rows):
-            chosen = name
+            chosen = sheet_name
             break
     else:
         chosen = sheet or (sheets[0] if sheets else None)
@@ -272,6 +477,7 @@ def read_excel(content: bytes, sheet: str | None = None) -> RawTable:
         frame = pd.DataFrame()
     else:
         header = list(rows[header_row]) + [""] * (width - len(rows[header_row]))
+        check_header(name, ["" if h is None else str(h) for h in header], limits)
         body = rows[header_row + 1:]
         cols = list(zip(*[r + [""] * (width - len(r)) for r in body])) if body else [()] * width
         frame = pd.DataFrame({i: _cells_to_text(list(c)) for i, c in enumerate(cols)})
@@ -281,12 +487,14 @@ def read_excel(content: bytes, sheet: str | None = None) -> RawTable:
     return RawTable(frame, footer_mask(frame), sheets=sheets, sheet=chosen, header_row=header_row, notes=notes)
 
 
-def read_table(name: str, content: bytes, sheet: str | None = None) -> RawTable:
-    """Read any supported upload (CSV/TSV/TXT, .gz of those, XLSX/XLSM/XLS/ODS) as text."""
-    name, content = maybe_gunzip(name, content)
+def read_table(name: str, content: bytes, sheet: str | None = None, limits: ReadLimits | None = None) -> RawTable:
+    """Read any supported upload (CSV/TSV/TXT, .gz/.bz2/.xz of those, XLSX/XLSM/XLS/ODS) as text, within limits."""
+    limits = limits or ReadLimits.from_env()
+    shown = name
+    name, content = maybe_gunzip(name, content, limits)
     if is_excel(name, content):
-        return read_excel(content, sheet)
-    return read_text(content)
+        return read_excel(content, sheet, name=shown, limits=limits)
+    return read_text(content, name=shown, limits=limits)
 
 
 # ---------------------------------------------------------------- conversion of text columns

@@ -8,11 +8,17 @@ Survives a browser refresh and a server restart because it lives in JSON files u
     <root>/settings.json                               the last preset used
 
 Writes are atomic (write a temporary file in the same directory, fsync, ``os.replace``), and every
-read-modify-write happens under a lock shared by all StateStore instances on the same directory, so
-concurrent Streamlit sessions (threads) do not lose each other's entries. Names become file names only
-after sanitising (letters, digits, ``.-_``; anything else replaced, plus a short hash so different
-names never collide). A file that is not valid JSON is moved aside (``*.corrupt-<time>``), never
-silently overwritten.
+read-modify-write happens under two locks: a thread lock shared by all StateStore instances on the same
+directory (Streamlit sessions are threads) and an ``fcntl.flock`` on ``<root>/.lock`` that holds across
+processes (two app instances, or the CLI, sharing one state folder). So concurrent writers never lose each
+other's entries. Names become file names only after sanitising (letters, digits, ``.-_``; anything else
+replaced, plus a short hash so different names never collide).
+
+A state file that cannot be read (not UTF-8, not JSON, nested too deeply, too large, or JSON of the wrong
+shape) is moved aside under a unique name (``*.corrupt-<time>-<random>``), never overwritten, and never
+breaks a page: the store carries on as if the file were absent and records a warning naming the copy,
+which the page shows (``take_warnings``). Temporary files orphaned by a killed writer are removed when a
+store opens its folder.
 """
 from __future__ import annotations
 
@@ -24,7 +30,13 @@ import tempfile
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
+
+try:  # POSIX; on other systems only the thread lock applies
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None
 
 import pandas as pd
 
@@ -37,7 +49,22 @@ INTERVENTION_FIELDS = ("dimension", "segment", "start_date", "description")
 COLUMNS = ("id",) + INTERVENTION_FIELDS
 LOG_NAME = "interventions log"
 
-_LOCKS: dict[str, threading.RLock] = {}
+# A state file larger than this is not something the app wrote (a log of 10,000 interventions is ~2 MB).
+MAX_STATE_FILE_BYTES = 32 * 1024 * 1024
+_TMP_GLOB = ".*.tmp"
+
+
+class _DirLock:
+    """Re-entrant lock for one state folder: a thread RLock plus, while held, an exclusive flock on
+    <root>/.lock (flock locks belong to the open file, so one open file per holder, not per process)."""
+
+    def __init__(self):
+        self.rlock = threading.RLock()
+        self.depth = 0
+        self.fd: int | None = None
+
+
+_LOCKS: dict[str, _DirLock] = {}
 _LOCKS_GUARD = threading.Lock()
 
 
@@ -126,6 +153,20 @@ def _raise(problems: list[Problem], title: str = "Intervention not saved") -> No
         raise InputError(title, msg, problems)
 
 
+def _entry_ok(e) -> bool:
+    """An intervention entry as this module writes it: an id and text fields (start_date ISO text)."""
+    return (isinstance(e, dict) and isinstance(e.get("id"), str) and bool(e["id"])
+            and all(isinstance(e.get(k, ""), str) for k in INTERVENTION_FIELDS))
+
+
+def _preset_ok(d) -> bool:
+    return isinstance(d, dict) and isinstance(d.get("name"), str) and isinstance(d.get("mapping"), str)
+
+
+def _settings_ok(d) -> bool:
+    return isinstance(d, dict) and (d.get("last_preset") is None or isinstance(d.get("last_preset"), str))
+
+
 class StateStore:
     """JSON-file store for interventions (per workspace) and mapping presets; safe across threads.
 
@@ -140,7 +181,66 @@ class StateStore:
         self.root = Path(root).expanduser() if root is not None else default_root()
         key = str(self.root.resolve()) if self.root.exists() else str(self.root.absolute())
         with _LOCKS_GUARD:
-            self._lock = _LOCKS.setdefault(key, threading.RLock())
+            self._dirlock = _LOCKS.setdefault(key, _DirLock())
+        self._local = threading.local()
+        if self.root.exists():
+            self._clean_temporary_files()
+
+    @property
+    @contextmanager
+    def _lock(self):
+        """Hold the folder: the thread lock, then (outermost holder only) the cross-process flock."""
+        dl = self._dirlock
+        with dl.rlock:
+            if dl.depth == 0 and fcntl is not None:
+                try:
+                    self.root.mkdir(parents=True, exist_ok=True)
+                    fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+                except OSError:  # a read-only folder: nothing can be written there, so reading needs no flock
+                    fd = None
+                if fd is not None:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX)
+                    except BaseException:
+                        os.close(fd)
+                        raise
+                dl.fd = fd
+            dl.depth += 1
+            try:
+                yield
+            finally:
+                dl.depth -= 1
+                if dl.depth == 0 and dl.fd is not None:
+                    fd, dl.fd = dl.fd, None
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                    os.close(fd)
+
+    def _clean_temporary_files(self) -> None:
+        """Remove temporary files left by a writer that was killed mid-write. Every write happens under the
+        folder lock, so while we hold it any temporary file is an orphan."""
+        with self._lock:
+            for folder in [self.root, self.root / "presets", *sorted((self.root / "workspaces").glob("*"))]:
+                if folder.is_dir():
+                    for tmp in folder.glob(_TMP_GLOB):
+                        try:
+                            tmp.unlink()
+                        except OSError:
+                            pass
+
+    # ---- warnings (per thread: each Streamlit session runs its script in its own thread)
+    def _warn(self, message: str) -> None:
+        if not hasattr(self._local, "warnings"):
+            self._local.warnings = []
+        self._local.warnings.append(message)
+
+    def take_warnings(self) -> list[str]:
+        """Warnings recorded by this thread's calls since the last take (damaged files moved aside), cleared.
+
+        A page calls this after using the store and shows each one (st.warning).
+        """
+        out = list(getattr(self._local, "warnings", []))
+        self._local.warnings = []
+        return out
 
     # ---- files
     def _ws_file(self, workspace: str) -> Path:
@@ -152,17 +252,46 @@ class StateStore:
     def _settings_file(self) -> Path:
         return self.root / "settings.json"
 
-    def _read(self, path: Path, default):
+    def _move_aside(self, path: Path, why: str) -> Path | None:
+        """Keep a damaged file for inspection under a name no other corruption can take; record a warning."""
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        aside = path.with_name(f"{path.name}.corrupt-{stamp}-{uuid.uuid4().hex[:8]}")
         try:
-            text = path.read_text(encoding="utf-8")
+            path.replace(aside)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:  # read-only folder: carry on without it, still say so
+            self._warn(f"The saved file {path} could not be read ({why}) and could not be moved aside ({exc}); "
+                       "it is ignored. Delete or repair it.")
+            return None
+        self._warn(f"A saved file could not be read ({why}), so it was set aside and is ignored: the damaged copy is "
+                   f"{aside}. Anything it held is not shown; restore it from a backup if you need it.")
+        return aside
+
+    def _read(self, path: Path, default, valid=None):
+        """JSON content of a state file, or ``default`` when it is absent. A file that cannot be read, or whose
+        content fails ``valid`` (a shape check), is moved aside and ``default`` returned."""
+        try:
+            size = path.stat().st_size
+            if size > MAX_STATE_FILE_BYTES:
+                raise ValueError(f"{size / 1e6:.0f} MB, larger than any state file this app writes")
+            data = json.loads(path.read_bytes().decode("utf-8"))
         except FileNotFoundError:
             return default
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError:
-            # keep the damaged file for inspection and start afresh rather than crash every page
-            path.replace(path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}"))
-            return default
+        except UnicodeDecodeError:
+            why = "not UTF-8 text"
+        except RecursionError:
+            why = "JSON nested too deeply"
+        except ValueError as exc:  # json.JSONDecodeError included
+            why = f"not valid JSON: {str(exc)[:80]}"
+        except OSError as exc:
+            why = f"{type(exc).__name__}: {exc.strerror or exc}"
+        else:
+            if valid is None or valid(data):
+                return data
+            why = "unexpected content"
+        self._move_aside(path, why)
+        return default
 
     def _write(self, path: Path, data) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -181,8 +310,17 @@ class StateStore:
             raise
 
     def _entries(self, workspace: str) -> list[dict]:
-        data = self._read(self._ws_file(workspace), {"interventions": []})
-        return list(data.get("interventions", [])) if isinstance(data, dict) else []
+        """The saved entries (call under the lock). Entries of the wrong shape are dropped: the file as it was is
+        moved aside (with a warning) and the readable entries are written back."""
+        path = self._ws_file(workspace)
+        data = self._read(path, {"interventions": []},
+                          lambda d: isinstance(d, dict) and isinstance(d.get("interventions"), list))
+        entries = list(data.get("interventions", []))
+        good = [e for e in entries if _entry_ok(e)]
+        if len(good) < len(entries) and self._move_aside(path, f"{len(entries) - len(good)} of {len(entries)} "
+                                                              "entries are not interventions"):
+            self._save_entries(workspace, good)
+        return good
 
     def _save_entries(self, workspace: str, entries: list[dict]) -> None:
         self._write(self._ws_file(workspace), {"workspace": workspace, "interventions": entries})
@@ -293,16 +431,16 @@ class StateStore:
         names = []
         with self._lock:
             for p in sorted(folder.glob("*.json")) if folder.exists() else []:
-                data = self._read(p, None)
-                if isinstance(data, dict) and "name" in data:
+                data = self._read(p, None, _preset_ok)
+                if data is not None:
                     names.append(str(data["name"]))
         return sorted(names, key=str.lower)
 
     def load_preset(self, name: str) -> str:
         """The mapping JSON saved under ``name``."""
         with self._lock:
-            data = self._read(self._preset_file(name), None)
-        if not isinstance(data, dict) or "mapping" not in data:
+            data = self._read(self._preset_file(name), None, _preset_ok)
+        if data is None:
             have = self.list_presets()
             raise InputError("Preset not found", f"There is no saved preset called '{name}'. "
                              + (f"Saved presets: {', '.join(have)}." if have else "No presets are saved yet."))
@@ -321,15 +459,14 @@ class StateStore:
     def get_last_preset(self) -> str | None:
         """Name of the preset used last, or None."""
         with self._lock:
-            data = self._read(self._settings_file(), {})
-        v = data.get("last_preset") if isinstance(data, dict) else None
+            data = self._read(self._settings_file(), {}, _settings_ok)
+        v = data.get("last_preset")
         return str(v) if v else None
 
     def set_last_preset(self, name: str | None) -> None:
         """Remember (or with None, forget) the preset used last."""
         with self._lock:
-            data = self._read(self._settings_file(), {})
-            data = data if isinstance(data, dict) else {}
+            data = self._read(self._settings_file(), {}, _settings_ok)
             data["last_preset"] = name.strip() if name else None
             self._write(self._settings_file(), data)
 

@@ -64,6 +64,8 @@ if FLASH in st.session_state:
     st.success(st.session_state.pop(FLASH), icon=":material/check_circle:")
 
 log_df = interventions_frame(ctx).reset_index(drop=True)
+for warning in store.take_warnings():  # a damaged log file was set aside
+    st.warning(ui.md(warning), icon=":material/warning:")
 has_id = "id" in log_df.columns
 log_df["source"] = ["saved" if has_id and pd.notna(i) and str(i) else "from file"
                     for i in (log_df["id"] if has_id else [None] * len(log_df))]

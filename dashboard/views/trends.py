@@ -17,15 +17,21 @@ def _segments(prepared, dimension: str) -> list[str]:
     return [str(s) for s in units.index]
 
 
-def _default_periods(series: pd.DataFrame):
-    """Last 3 matured months vs the 3 before (fewer when the data is short): ((a0, a1), (b0, b1)) as dates."""
+def _default_periods(series: pd.DataFrame, d_min, d_max):
+    """Last 3 matured months vs the 3 before (fewer when the data is short): ((a0, a1), (b0, b1)) as dates,
+    always inside [d_min, d_max] (the date inputs refuse anything else). Data within one month: its first
+    half vs its second half."""
     months = list(series.loc[~series["provisional"].astype(bool), "period"])
     if len(months) < 2:
         months = list(series["period"])
-    k = min(3, max(1, len(months) // 2))
+    if len(months) < 2:
+        mid = d_min + (d_max - d_min) / 2
+        return (d_min, mid), (min(mid + pd.Timedelta(days=1).to_pytimedelta(), d_max), d_max)
+    k = min(3, len(months) // 2)
     b, a = months[-k:], months[-2 * k:-k]
     end = lambda m: (m + pd.offsets.MonthEnd(0)).date()  # noqa: E731
-    return (a[0].date(), end(a[-1])), (b[0].date(), end(b[-1]))
+    inside = lambda d: min(max(d, d_min), d_max)  # noqa: E731  (an export may start or end mid-month)
+    return (inside(a[0].date()), inside(end(a[-1]))), (inside(b[0].date()), inside(end(b[-1])))
 
 
 ctx = ui.require_data()
@@ -208,8 +214,8 @@ with st.expander(f"Table: every {unit_word}"):
 st.subheader("What changed")
 st.caption("Compare two periods of order dates: which segments' return rates moved most. Matured orders only.")
 base = ctx.cached("tr_cohorts", cohort_series, "M", None, None)
-(a_def, b_def) = _default_periods(base)
 d_min, d_max = lines["order_date"].min().date(), lines["order_date"].max().date()
+(a_def, b_def) = _default_periods(base, d_min, d_max)
 w1, w2, w3 = st.columns([1, 1, 2])
 pa = w1.date_input("Period A (before)", value=a_def, min_value=d_min, max_value=d_max, key="tr_wc_a")
 pb = w2.date_input("Period B (after)", value=b_def, min_value=d_min, max_value=d_max, key="tr_wc_b")

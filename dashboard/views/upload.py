@@ -55,6 +55,8 @@ with st.expander("Mapping presets (reuse next week's export in one click)", expa
     with pc2:
         st.caption("A preset stores the column mapping per file role and settings such as the credit-note prefix. "
                    "Saved presets survive a browser refresh and a server restart.")
+for warning in store.take_warnings():  # a damaged preset file was set aside
+    st.warning(ui.md(warning), icon=":material/warning:")
 
 preset = Mapping.from_json(preset_json) if preset_json else None
 if preset is not None and preset.reason_overrides and preset_json != st.session_state.get(S.APPLIED_PRESET):

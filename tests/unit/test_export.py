@@ -28,6 +28,9 @@ def analysis():
 @pytest.mark.parametrize("value,expected", [
     ("=1+1", "'=1+1"), ("+1", "'+1"), ("-1", "'-1"), ("@x", "'@x"), ("\tx", "'\tx"), ("\rx", "'\rx"),
     ("safe", "safe"), ("a=b", "a=b"), (3.5, 3.5), (None, None),
+    # full-width forms (U+FF1D U+FF0B U+FF0D U+FF20) and leading whitespace: spreadsheet apps normalise them
+    ("\uff1d1+1", "'\uff1d1+1"), ("\uff0b1", "'\uff0b1"), ("\uff0d1", "'\uff0d1"), ("\uff20x", "'\uff20x"),
+    (" =1+1", "' =1+1"), ("\u00a0\u3000+1", "'\u00a0\u3000+1"), ("\nx", "'\nx"), ("  safe", "  safe"),
 ])
 def test_escape_cell_owasp_triggers(value, expected):
     assert escape_cell(value) == expected
@@ -35,7 +38,8 @@ def test_escape_cell_owasp_triggers(value, expected):
 
 def test_xlsx_round_trip_and_escaping(analysis):
     assert EVIL in set(analysis.fix_list["segment"])  # 35% vs ~10%: it must be on the fix list
-    data = fixlist_xlsx(analysis, extra_sheets={"Reasons": pd.DataFrame({"reason": [EVIL], "share": [0.5]})})
+    data = fixlist_xlsx(analysis, extra_sheets={"Reasons": pd.DataFrame({"reason": [EVIL, "\uff1dcmd", " +1"],
+                                                                         "share": [0.5, 0.2, 0.1]})})
     wb = openpyxl.load_workbook(io.BytesIO(data))
     assert wb.sheetnames[:4] == ["Fix list", "Summary", "Segments", "Method"] and "Reasons" in wb.sheetnames
     ws = wb["Fix list"]
@@ -53,8 +57,15 @@ def test_xlsx_round_trip_and_escaping(analysis):
                 assert c.data_type != "f", f"formula in {sheet.title}!{c.coordinate}"
                 if isinstance(c.value, str):
                     texts.append(c.value)
-    assert "'" + EVIL in texts and EVIL not in texts
-    assert not any(t.startswith(("=", "+", "-", "@")) for t in texts)
+    # text stays as typed (no visible apostrophe); formula-like text is a string cell with Excel's quote prefix
+    assert EVIL in texts and "'" + EVIL not in texts
+    for sheet in wb.worksheets:
+        for row in sheet.iter_rows():
+            for c in row:
+                if isinstance(c.value, str) and c.value.lstrip().startswith(("=", "+", "-", "@", "\uff1d")):
+                    assert c.data_type == "s" and c.quotePrefix, f"{sheet.title}!{c.coordinate} {c.value!r}"
+                elif isinstance(c.value, str) and c.value:
+                    assert not c.quotePrefix, f"{sheet.title}!{c.coordinate} {c.value!r}"
     seg_sheet = wb["Segments"]
     assert seg_sheet.max_row == len(analysis.segments) + 1
     summary = {r[0].value: r[1].value for r in wb["Summary"].iter_rows(min_row=2)}
