@@ -117,9 +117,8 @@ def totals(prepared: Prepared, cost_per_return: float | None = None, *, unmatche
         "order_return_rate": _ratio(orders["any_return"].sum(), len(orders)),
         "value_return_rate": _ratio(returned_value, sold_value) if priced.any() else float("nan"),
         "returned_value": returned_value,
-        "refund_share": _ratio(lines["refund_units"].sum(), ret),
-        "exchange_share": _ratio(lines["exchange_units"].sum(), ret),
-        "store_credit_share": _ratio(lines["store_credit_units"].sum(), ret),
+        # shares of the returned units whose resolution is known (one denominator, used by every page)
+        **resolution_shares(lines),
         "saved_revenue": saved,
         "unmatched_returns": int(unmatched_returns),
         "rejected_rows": int(rejected_rows),
@@ -151,6 +150,14 @@ def totals(prepared: Prepared, cost_per_return: float | None = None, *, unmatche
     if cost_per_return is not None:
         out["cost_per_return"] = float(cost_per_return)
     return out
+
+
+def resolution_shares(lines: pd.DataFrame) -> dict[str, float]:
+    """refund_share / exchange_share / store_credit_share of the returned units whose resolution is known
+    (refund + exchange + store credit); NaN when no resolution is known."""
+    r, e, c = (float(lines[k].sum()) for k in ("refund_units", "exchange_units", "store_credit_units"))
+    known = r + e + c
+    return {"refund_share": _ratio(r, known), "exchange_share": _ratio(e, known), "store_credit_share": _ratio(c, known)}
 
 
 def unknown_reason(name: str, totals: dict) -> str | None:

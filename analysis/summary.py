@@ -43,38 +43,28 @@ def _e(x: object) -> str:
 
 
 def headline_figures(prepared: Prepared) -> dict[str, object]:
-    """Headline numbers over matured orders: orders, units, unit_return_rate, order_return_rate,
-    returned_value, value_return_rate, preventable_share (of returned units, None without reasons),
-    refund_share / exchange_share (None without resolutions)."""
-    L, O = prepared.mature_lines, prepared.mature_orders
-    units = float(L["quantity"].sum())
-    ret = float(L["returned_units"].sum())
-    sold_value = float(L["line_value"].sum(min_count=1)) if "line_value" in L.columns else math.nan
-    ret_value = float(L["returned_value"].sum(min_count=1)) if "returned_value" in L.columns else math.nan
+    """Headline numbers over matured orders, read from analysis.metrics.totals (one definition for every
+    page and export): orders, units, returned_units, unit_return_rate, order_return_rate, returned_value,
+    value_return_rate, refund_share / exchange_share (None when unknown), preventable_share (of returned
+    units, None without reasons), outcome and, for order refunds, order_refund_rate / orders_refunded."""
+    from analysis.metrics import totals
+
+    t = totals(prepared)
+
+    def known(v):
+        return None if v is None or (isinstance(v, float) and math.isnan(v)) else v
+
     out: dict[str, object] = {
-        "orders": int(len(O)),
-        "units": units,
-        "returned_units": ret,
-        "unit_return_rate": ret / units if units else math.nan,
-        "order_return_rate": float(O["any_return"].mean()) if len(O) else math.nan,
-        "returned_value": ret_value,
-        "value_return_rate": ret_value / sold_value if sold_value else math.nan,
-        "preventable_share": None,
-        "refund_share": None,
-        "exchange_share": None,
+        "orders": t["orders"], "units": t["units_sold"], "returned_units": t["units_returned"],
+        "unit_return_rate": t["unit_return_rate"], "order_return_rate": t["order_return_rate"],
+        "returned_value": t["returned_value"], "value_return_rate": t["value_return_rate"],
+        "refund_share": known(t["refund_share"]), "exchange_share": known(t["exchange_share"]),
+        "preventable_share": None, "outcome": t["outcome"], "order_refund_rate": t["order_refund_rate"],
+        "orders_refunded": t["orders_refunded"],
     }
-    if prepared.outcome == "order_refund":  # refunds per order only: units returned are not known
-        out.update({"returned_units": None, "unit_return_rate": None})
     mix = R.reason_mix(prepared)
     if not mix.message:
         out["preventable_share"] = mix.preventable_share
-    if not R.missing_message(prepared, "resolution"):
-        res = prepared.returns["resolution_category"].astype("string").fillna("unknown")
-        q = pd.to_numeric(prepared.returns["quantity"], errors="coerce").fillna(1)
-        known = float(q[res != "unknown"].sum())
-        if known:
-            out["refund_share"] = float(q[res == "refund"].sum()) / known
-            out["exchange_share"] = float(q[res == "exchange"].sum()) / known
     return out
 
 
@@ -131,8 +121,13 @@ def leadership_summary_html(analysis, prepared: Prepared, interventions: list[di
         d = prepared.mature_orders["order_date"]
         period = f"Orders {d.min():%d %b %Y} to {d.max():%d %b %Y}, matured for the {prepared.window_days}-day return window."
     parts.append(f'<p class="small">{_e(period)}</p>')
-    kpis = [("Unit return rate", _pct(h["unit_return_rate"])), ("Orders with a return", _pct(h["order_return_rate"])),
-            ("Returned value", _money(h["returned_value"])), ("Orders", f"{h['orders']:,}")]
+    if h["outcome"] == "order_refund":
+        kpis = [("Order refund rate", _pct(h["order_refund_rate"])), ("Orders refunded", f"{h['orders_refunded']:,}"),
+                ("Refunded value", _money(h["returned_value"])), ("Orders", f"{h['orders']:,}"),
+                ("Unit return rate", "not in the data")]
+    else:
+        kpis = [("Unit return rate", _pct(h["unit_return_rate"])), ("Orders with a return", _pct(h["order_return_rate"])),
+                ("Returned value", _money(h["returned_value"])), ("Orders", f"{h['orders']:,}")]
     if h["preventable_share"] is not None:
         kpis.append(("Preventable by guidance", _pct(h["preventable_share"], 0)))
     if h["refund_share"] is not None:
@@ -152,7 +147,8 @@ def leadership_summary_html(analysis, prepared: Prepared, interventions: list[di
         parts.append(trend_svg(tr))
     if len(tr):
         last = tr.tail(6)
-        parts.append("<table><tr><th>Month</th><th>Units</th><th>Return rate</th></tr>" + "".join(
+        heads = ("Orders", "Refund rate") if prepared.outcome == "order_refund" else ("Units", "Return rate")
+        parts.append(f"<tr><th>Month</th><th>{heads[0]}</th><th>{heads[1]}</th></tr>".join(("<table>", "")) + "".join(
             f"<tr><td>{_e(pd.Timestamp(m).strftime('%b %Y'))}</td><td>{u:,.0f}</td><td>{_pct(r)}</td></tr>"
             for m, u, r in zip(last["month"], last["units"], last["rate"])) + "</table>")
 
