@@ -57,6 +57,9 @@ def missing_message(prepared: Prepared, need: str = "reason") -> str | None:
         raise ValueError(f"need must be one of {', '.join(_NEEDS)} (got {need!r}).")
     cols, msg = _NEEDS[need]
     if prepared.returns is None or prepared.returns.empty:
+        if getattr(prepared, "outcome", "line_return") == "order_refund":
+            return ("This export records refunds per order, without return reasons or resolutions: add a returns "
+                    "file (or a returns-app export) with a reason column to see why customers return.")
         return "No returns matched an order in the data, so there is nothing to break down by reason."
     if not any(prepared.has(c) for c in cols):
         return msg

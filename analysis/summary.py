@@ -74,6 +74,9 @@ def monthly_trend(prepared: Prepared) -> pd.DataFrame:
     if L.empty:
         return pd.DataFrame(columns=["month", "units", "returned", "rate"])
     xcol, ncol = prepared.rate_columns()
+    cut = prepared.cutoff_date
+    if cut is not None and (cut + pd.Timedelta(days=1)).month == cut.month:
+        L = L[L["month"] < cut.to_period("M").start_time]  # the month the cutoff falls in is only partly matured
     g = L.groupby("month", sort=True).agg(units=(ncol, "sum"), returned=(xcol, "sum")).reset_index()
     g["rate"] = g["returned"] / g["units"].where(g["units"] > 0)
     return g
