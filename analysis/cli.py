@@ -189,6 +189,10 @@ def cmd_report(args) -> int:
     unmatched = len(dataset.unmatched_returns) if dataset.unmatched_returns is not None else 0
     analysis = analyse(prepared, settings, unmatched_returns=unmatched, rejected_rows=dataset.rows_rejected,
                        briefs=args.briefs)
+    from analysis.concentration import concentration_sentences
+
+    for sentence in concentration_sentences(prepared):  # said first: a few orders can carry every rate
+        print(f"Note: {sentence}")
     print(_summary_text(analysis, dataset.name))
     extra = {}
     text, results = _interventions(prepared, dataset, args)

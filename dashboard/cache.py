@@ -13,6 +13,7 @@ from collections import OrderedDict
 
 import streamlit as st
 
+from analysis.concentration import concentration, drop_orders
 from analysis.engine import Analysis, Settings, analyse
 from analysis.prepare import Filters, Prepared, filter_prepared, prepare
 from data.demo import generate_dataset
@@ -66,6 +67,18 @@ def dataset_for(spec: DatasetSpec, contents: dict | None = None, progress=None) 
 def prepared_for(spec: DatasetSpec, window_days: int | None, overrides: tuple, _dataset: Dataset) -> Prepared:
     """overrides: the user's reason corrections as sorted (raw, category) pairs (part of the key)."""
     return prepare(_dataset, window_days=window_days, reason_overrides=dict(overrides) or None)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def concentration_for(key: tuple, _prepared: Prepared) -> tuple:
+    """The few orders that carry most returned (or sold) units of the prepared data (key: spec, window,
+    reason overrides), as a tuple of analysis.concentration.Concentration."""
+    return tuple(concentration(_prepared))
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def without_orders_for(key: tuple, orders: tuple, _prepared: Prepared) -> Prepared:
+    return drop_orders(_prepared, orders)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)

