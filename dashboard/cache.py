@@ -15,6 +15,7 @@ import streamlit as st
 
 from analysis.concentration import concentration, drop_orders
 from analysis.engine import Analysis, Settings, analyse
+from analysis.interventions import with_changes_judged
 from analysis.prepare import Filters, Prepared, filter_prepared, prepare
 from data.demo import generate_dataset
 from data.ingest import SourceFile, inspect_file, load_dataset
@@ -88,10 +89,16 @@ def filtered_for(key: tuple, filters: Filters, _prepared: Prepared) -> Prepared:
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def analysis_for(key: tuple, filters: Filters, settings: Settings, _prepared: Prepared, _dataset: Dataset) -> Analysis:
+def analysis_for(key: tuple, filters: Filters, settings: Settings, changes: tuple, _prepared: Prepared,
+                 _dataset: Dataset, _interventions=None) -> Analysis:
+    """changes: the logged interventions as tuples of text (part of the key): each fix-list segment with a
+    logged change is judged on the orders placed since it (analysis.interventions.with_changes_judged)."""
     unmatched = int(len(_dataset.unmatched_returns))
-    return analyse(_prepared, settings, unmatched_returns=unmatched, rejected_rows=int(_dataset.rows_rejected),
-                   briefs=False)  # briefs are built on demand, one at a time, on the Fix list page
+    an = analyse(_prepared, settings, unmatched_returns=unmatched, rejected_rows=int(_dataset.rows_rejected),
+                 briefs=False)  # briefs are built on demand, one at a time, on the Fix list page
+    if changes and _interventions is not None:
+        an = with_changes_judged(an, _prepared, _interventions)
+    return an
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

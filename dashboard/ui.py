@@ -49,7 +49,12 @@ class Context:
 
     @property
     def analysis(self) -> Analysis:
-        return cache.analysis_for(self.key, self.filters, self.settings, self.prepared, self.dataset)
+        from dashboard.extras import interventions_frame
+
+        iv = interventions_frame(self)
+        changes = tuple(map(tuple, iv[["dimension", "segment", "start_date", "description"]].astype(str).values)) \
+            if len(iv) else ()
+        return cache.analysis_for(self.key, self.filters, self.settings, changes, self.prepared, self.dataset, iv)
 
     def cached(self, name: str, fn, *args):
         """Run a pure analysis function of the filtered data, cached on content + filters + args."""

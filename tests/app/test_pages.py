@@ -248,7 +248,9 @@ def test_filters_and_basis_survive_a_page_change():
 def test_fix_list_marks_segments_with_a_logged_change():
     at = run_page("views/fixlist.py")
     assert_clean(at, "fix list")
-    table = at.dataframe[0].value.set_index("Segment")
-    # the demo's interventions file logs the Hiking Jackets fit video from 2026-04-01
-    assert table.loc["Hiking Jackets", "Change logged"] == "since 01 Apr 2026"
-    assert table.loc["Linen Shirts", "Change logged"] == ""
+    text = " ".join(m.value for m in at.markdown).replace("\\", "")
+    # the demo's interventions file logs the Hiking Jackets fit video from 2026-04-01; judged on the orders
+    # since then it no longer returns clearly more, so it is taken off the list and says why
+    assert "Hiking Jackets" not in set(at.dataframe[0].value["Segment"])
+    assert "Since 01 Apr 2026 (Fit guide video and size advice on product pages), Hiking Jackets returns" in text
+    assert "Linen Shirts" in set(at.dataframe[0].value["Segment"])
