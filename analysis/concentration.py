@@ -211,10 +211,14 @@ def noise_reason(row) -> str:
             return "no returns yet"
         units = f"these {x:,.0f} returned units" if x > 1 else "this returned unit"
         return f"{units} come{'s' if x <= 1 else ''} from {k:,.0f} order{'s' if k != 1 else ''}"
+    lo, hi, base = _f(get("ci_low")), _f(get("ci_high")), _f(get("baseline_rate"))
     if str(get("test", "")) == "orders vs units disagree":
+        rate = x / n if math.isfinite(x) and math.isfinite(n) and n > 0 else float("nan")
+        if math.isfinite(rate) and math.isfinite(base) and rate < base:
+            return ("by units it returns less, but its orders are returned more often than others: "
+                    "a few large orders carry the units")
         return ("by units it returns more, but its orders are not returned more often than others: "
                 "a few large orders carry the units")
-    lo, hi, base = _f(get("ci_low")), _f(get("ci_high")), _f(get("baseline_rate"))
     if math.isfinite(deff) and deff >= 4 and math.isfinite(n) and n > 0:
         return (f"its {n:,.0f} units come in large orders that return together, so they weigh like about "
                 f"{n / deff:,.0f} separate units")

@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analysis.concentration import outlier_orders
+from analysis.concentration import agree_with_interval, outlier_orders
 from analysis.engine import Analysis, Settings
 from analysis.prepare import DIMENSION_LABELS, Filters, Prepared
 from analysis.segments import segment_label
@@ -333,20 +333,32 @@ def compared_with(reference: object) -> str:
     return "rest of the business"
 
 
+def verdict_words(d: pd.DataFrame) -> list[str]:
+    """The verdict with its reason in words, e.g. "within noise: these 7,128 returned units come from 2 orders"."""
+    v = d["verdict"] if "verdict" in d else pd.Series(["within noise"] * len(d), index=d.index)
+    r = d["noise_reason"] if "noise_reason" in d else pd.Series([""] * len(d), index=d.index)
+    return [f"{a}: {b}" if isinstance(b, str) and b else str(a) for a, b in zip(v, r)]
+
+
 def rate_chart(seg: pd.DataFrame, dimension: str, *, title: str, baseline: float, basis_label: str,
                max_rows: int = 25, show_ticks: bool = True) -> go.Figure:
-    """Horizontal bars of rate with Wilson intervals, coloured by verdict, baseline drawn."""
+    """Horizontal bars of rate with the clustered 95% intervals the verdicts use, coloured by verdict; each
+    bar's comparison rate drawn (a tick), or the overall line when every bar is compared with it.
+
+    Pass segments through analysis.concentration.agree_with_interval first (dimension_view does), so no bar
+    is coloured as a difference its drawn interval does not show."""
     d = segment_frame(seg, dimension).head(max_rows).iloc[::-1]
     colors = [VERDICT_COLORS.get(v, COLORS["neutral"]) for v in d.get("verdict", ["within noise"] * len(d))]
     fig = go.Figure(go.Bar(
         x=d["return_rate"], y=d["Segment (chart)"], orientation="h", marker_color=colors, name="Segment rate",
         error_x=dict(type="data", symmetric=False, array=d["ci_high"] - d["return_rate"],
                      arrayminus=d["return_rate"] - d["ci_low"], color="#555", thickness=1.2),
-        customdata=np.stack([d["ci_low"], d["ci_high"], d["n"], d["returned"], d.get("verdict", "")], axis=-1),
-        hovertemplate="<b>%{y}</b><br>Return rate %{x:.1%} (95% CI %{customdata[0]:.1%}–%{customdata[1]:.1%})"
+        customdata=np.stack([d["ci_low"], d["ci_high"], d["n"], d["returned"],
+                             [plot_text(w) for w in verdict_words(d)]], axis=-1),
+        hovertemplate="<b>%{y}</b><br>Return rate %{x:.1%} (95% interval %{customdata[0]:.1%}–%{customdata[1]:.1%})"
                       "<br>%{customdata[3]:,} returned of %{customdata[2]:,}<br>%{customdata[4]}<extra></extra>",
     ))
-    if show_ticks and "baseline_rate" in d and "Compared with" in d and (d["Compared with"] != "rest of the business").any():
+    if show_ticks and "baseline_rate" in d and "Compared with" in d:
         fig.add_trace(go.Scatter(
             x=d["baseline_rate"], y=d["Segment (chart)"], mode="markers", name="Its comparison group",
             marker=dict(symbol="line-ns", size=18, line=dict(width=3, color=COLORS["base"])),
@@ -360,15 +372,39 @@ def rate_chart(seg: pd.DataFrame, dimension: str, *, title: str, baseline: float
     return fig
 
 
+FUNNEL_COLORS = {"above": COLORS["bad"], "below": COLORS["good"], "inside": COLORS["neutral"]}
+
+
+def effective_volume(d: pd.DataFrame) -> np.ndarray:
+    """Volume counted the way the tests count it: units / design effect (units of one order return
+    together), at least 1."""
+    n = d["n"].to_numpy(dtype="float64")
+    deff = d["deff"].to_numpy(dtype="float64") if "deff" in d else np.ones(len(d))
+    deff = np.where(np.isfinite(deff) & (deff >= 1), deff, 1.0)
+    return np.maximum(np.round(n / deff), 1.0)
+
+
+def funnel_position(d: pd.DataFrame, baseline: float) -> list[str]:
+    """"above" / "below" / "inside" the 95% funnel limits at each segment's plotted (effective) volume."""
+    if not len(d):
+        return []
+    lim = funnel_limits(d["n_plot"].to_numpy(dtype="float64"), baseline, levels=(0.95,))
+    r = d["return_rate"].to_numpy(dtype="float64")
+    return ["above" if x > hi else "below" if x < lo else "inside"
+            for x, lo, hi in zip(r, lim["lower_95"].to_numpy(), lim["upper_95"].to_numpy())]
+
+
 def funnel_chart(seg: pd.DataFrame, dimension: str, *, baseline: float, basis_label: str, title: str) -> go.Figure:
-    """Rate vs volume with 95% and 99.8% control limits around the baseline (exact binomial)."""
+    """Rate vs effective volume with 95% and 99.8% control limits around the baseline (exact binomial);
+    points coloured by where they fall against the limits drawn."""
     d = segment_frame(seg, dimension)
     if not (0 < baseline < 1):
         fig = go.Figure()
         fig.update_layout(title=f"{title}: no funnel - every unit has the same outcome (rate {baseline:.0%})", height=200)
         return fig
-    nmax = max(float(d["n"].max()), 10.0)
-    grid = np.unique(np.geomspace(max(1.0, float(d["n"].min()) * 0.8), nmax * 1.1, 120).round())
+    d["n_plot"] = effective_volume(d) if basis_label == "units" else d["n"].astype("float64")
+    nmax = max(float(d["n_plot"].max()), 10.0)
+    grid = np.unique(np.geomspace(max(1.0, float(d["n_plot"].min()) * 0.8), nmax * 1.1, 120).round())
     lim = funnel_limits(grid, baseline)
     fig = go.Figure()
     for lo, hi, name, dash in (("lower_95", "upper_95", "95% limits", "dot"), ("lower_998", "upper_998", "99.8% limits", "dash")):
@@ -376,17 +412,25 @@ def funnel_chart(seg: pd.DataFrame, dimension: str, *, baseline: float, basis_la
             fig.add_trace(go.Scatter(x=lim["n"], y=lim[hi], mode="lines", line=dict(color="#999", dash=dash), name=name))
             fig.add_trace(go.Scatter(x=lim["n"], y=lim[lo], mode="lines", line=dict(color="#999", dash=dash),
                                      showlegend=False, name=name))
-    colors = [VERDICT_COLORS.get(v, COLORS["neutral"]) for v in d.get("verdict", ["within noise"] * len(d))]
-    label = [t if v not in ("within noise",) else "" for t, v in
-             zip(d["Segment (chart)"], d.get("verdict", pd.Series(["within noise"] * len(d))))]
+    # colours from where each point falls against the limits drawn (the same calculation), not from the
+    # verdict on the Rates tab, which compares each segment with its own comparison group
+    pos = funnel_position(d, baseline)
+    colors = [FUNNEL_COLORS[p] for p in pos]
+    label = [t if p != "inside" else "" for t, p in zip(d["Segment (chart)"], pos)]
+    where = {"above": "above the funnel: returns more than the business for its volume",
+             "below": "below the funnel: returns less than the business for its volume",
+             "inside": "inside the funnel: within noise of the business average"}
     fig.add_trace(go.Scatter(
-        x=d["n"], y=d["return_rate"], mode="markers+text", text=label, textposition="top center",
+        x=d["n_plot"], y=d["return_rate"], mode="markers+text", text=label, textposition="top center",
         hovertext=d["Segment (chart)"],
         textfont=dict(size=10), marker=dict(size=10, color=colors, line=dict(width=1, color="white")), name="Segments",
-        customdata=np.stack([d["returned"], d.get("verdict", "")], axis=-1),
-        hovertemplate="<b>%{hovertext}</b><br>%{y:.1%} of %{x:,} (%{customdata[0]:,} returned)<br>%{customdata[1]}<extra></extra>"))
+        customdata=np.stack([d["returned"], [where[p] for p in pos], [plot_text(w) for w in verdict_words(d)]], axis=-1),
+        hovertemplate="<b>%{hovertext}</b><br>%{y:.1%} (%{customdata[0]:,} returned)<br>%{customdata[1]}"
+                      "<br>Against comparable items: %{customdata[2]}<extra></extra>"))
     fig.add_hline(y=baseline, line_color=COLORS["base"], line_dash="dash", annotation_text=f"All: {baseline:.1%}")
-    fig.update_layout(title=title, xaxis_title=f"Volume ({basis_label}, log scale)", yaxis_title="Return rate",
+    xlab = ("Volume (units counted as independent: units ÷ how much they return together; log scale)"
+            if basis_label == "units" else f"Volume ({basis_label}, log scale)")
+    fig.update_layout(title=title, xaxis_title=xlab, yaxis_title="Return rate",
                       xaxis_type="log", yaxis_tickformat=".0%", height=460, margin=dict(l=10, r=20, t=60, b=40),
                       legend=dict(orientation="h", y=-0.2))
     return fig
@@ -403,6 +447,7 @@ SEGMENT_COLUMNS = {
     "baseline_rate": st.column_config.NumberColumn("Comparison rate", format="percent",
                                                    help="Return rate of the segment's comparison group"),
     "Compared with": st.column_config.TextColumn("Compared with"),
+    "noise_reason": st.column_config.TextColumn("Why within noise", width="large"),
     "shrunk_rate": st.column_config.NumberColumn("Shrunk rate", format="percent",
                                                  help="Empirical-Bayes estimate: small segments pulled toward the average"),
     "q_value": st.column_config.NumberColumn("q (FDR)", format="%.3f"),
@@ -413,6 +458,8 @@ SEGMENT_COLUMNS = {
 
 
 def segment_table(seg: pd.DataFrame, dimension: str, key: str) -> None:
+    if "noise_reason" not in seg.columns and "verdict" in seg.columns:
+        seg = agree_with_interval(seg)
     d = segment_frame(seg, dimension)
     cols = [c for c in SEGMENT_COLUMNS if c in d.columns]
     st.dataframe(d[cols], hide_index=True, column_config=SEGMENT_COLUMNS, key=key, width="stretch",
@@ -424,8 +471,10 @@ def explain_significance() -> None:
                "collections, products and sizes when categories are known (the black tick on each bar), otherwise the "
                "rest of the business - with a one-sided test for higher and a test for lower, clustered by order, "
                "and false-discovery control at 10% per view. "
-               "'Within noise' means the difference could well be chance at this volume. Colours: red clearly higher, "
-               "amber higher (borderline), grey within noise, green clearly lower.")
+               "'Within noise' means the difference could well be chance at this volume; the table says why for each "
+               "(e.g. the returns come from a few orders). A bar is only coloured when its 95% interval clears its "
+               "comparison rate. Colours: red clearly higher, amber higher (borderline), grey within noise, green "
+               "clearly lower.")
 
 
 def dimension_segments(ctx: Context, dimension: str) -> pd.DataFrame:
@@ -463,6 +512,9 @@ def dimension_view(ctx: Context, dimension: str, *, key: str) -> pd.DataFrame | 
         basis_label = "share of units returned" if basis == "units" else "share of units returned, orders as the unit"
     n_all, x_all = float(d["n"].sum()), float(d["returned"].sum())
     baseline = x_all / n_all if n_all else float("nan")
+    # one calculation for colour and interval: a verdict the drawn interval does not show is "within noise",
+    # with its reason in words (orders basis: against the overall line drawn)
+    d = agree_with_interval(d, comparison=baseline if ctx.basis == "orders" else None)
     label = DIMENSION_LABELS.get(dimension, dimension)
     t1, t2, t3 = st.tabs(["Rates", "Funnel plot", "Table"])
     with t1:
@@ -473,10 +525,12 @@ def dimension_view(ctx: Context, dimension: str, *, key: str) -> pd.DataFrame | 
             st.caption("Shown as orders with a return; the colours (verdicts) come from the unit-level test.")
     with t2:
         st.plotly_chart(funnel_chart(d, dimension, baseline=baseline,
-                                     basis_label="orders" if ctx.basis == "orders" or d["basis"].iloc[0] == "orders" else "units",
+                                     basis_label="orders" if ctx.basis == "orders" else "units",
                                      title=f"{label}: rate vs volume with control limits"), key=f"{key}_funnel")
-        st.caption("Points outside the dashed lines are unusual for their volume; small segments inside the funnel are "
-                   "noise, however high their raw rate.")
+        st.caption("Here every point is compared with the whole business; points outside the dashed lines are "
+                   "unusual for their volume, and small segments inside the funnel are noise, however high their raw "
+                   "rate. Volume counts units of one order as one when they come back together, as the verdicts do. "
+                   "The Rates tab compares each segment with comparable items instead.")
     with t3:
         segment_table(d, dimension, key=f"{key}_table")
     explain_significance()

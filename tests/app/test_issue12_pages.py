@@ -45,3 +45,57 @@ def test_overview_says_first_that_one_order_carries_the_returns_and_can_leave_it
     assert_clean(at, "collections without the order")
     shown = at.dataframe[0].value
     assert int(shown["returned"].sum()) == 20
+
+
+def _arr(v):
+    """A plotly array from a chart spec (plotly may encode numbers as base64 'bdata')."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(v, dict) and "bdata" in v:
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"]).tolist()
+    return list(v)
+
+
+def _charts(at):
+    import json
+
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def test_collection_bar_colours_agree_with_the_intervals_drawn():
+    from dashboard.ui import COLORS, FUNNEL_COLORS, VERDICT_COLORS
+
+    at = run_page("views/collections.py")
+    assert_clean(at, "collections")
+    charts = _charts(at)
+    bars = charts[0]["data"][0]
+    ticks = charts[0]["data"][1]  # each bar's comparison rate is drawn
+    assert ticks["name"] == "Its comparison group"
+    x, up, down = _arr(bars["x"]), _arr(bars["error_x"]["array"]), _arr(bars["error_x"]["arrayminus"])
+    colours = bars["marker"]["color"]
+    assert len(colours) == len(x) == len(_arr(ticks["x"])) >= 5
+    for rate, u, dn, tick, col in zip(x, up, down, _arr(ticks["x"]), colours):
+        lo, hi = rate - dn, rate + u
+        if col == VERDICT_COLORS["clearly higher"]:
+            assert lo > tick
+        if col == VERDICT_COLORS["clearly lower"]:
+            assert hi < tick
+    # the funnel: a coloured point lies outside the 95% limits drawn at its volume
+    from analysis.stats import funnel_limits
+
+    funnel = charts[1]["data"]
+    pts = funnel[-1]
+    base = [s for s in charts[1]["layout"]["shapes"]][0]["y0"]
+    lim = funnel_limits(_arr(pts["x"]), base, levels=(0.95,))
+    for y, lo, hi, col in zip(_arr(pts["y"]), lim["lower_95"], lim["upper_95"], pts["marker"]["color"]):
+        assert (col == FUNNEL_COLORS["above"]) == (y > hi) and (col == FUNNEL_COLORS["below"]) == (y < lo)
+    assert COLORS["neutral"] in pts["marker"]["color"]
+
+
+def test_within_noise_says_why_in_the_table():
+    at = run_page("views/collections.py")
+    table = at.dataframe[0].value
+    noise = table[table["verdict"] == "within noise"]
+    assert len(noise) and (noise["noise_reason"].str.len() > 0).all()

@@ -107,3 +107,37 @@ def test_real_file_one_wholesale_order_is_60_percent_of_returns():
     assert c.share == pytest.approx(by.max() / by.sum())
     assert 0.55 < c.share < 0.65
     assert c.sentence.startswith(f"One order (#{top}, ")
+
+
+def test_orders_vs_units_reason_follows_the_direction():
+    more = noise_reason({"verdict": "within noise", "orders_returned": 50, "returned": 50, "n": 100,
+                         "baseline_rate": 0.1, "test": "orders vs units disagree"})
+    less = noise_reason({"verdict": "within noise", "orders_returned": 50, "returned": 5, "n": 1000,
+                         "baseline_rate": 0.1, "test": "orders vs units disagree"})
+    assert more.startswith("by units it returns more") and less.startswith("by units it returns less")
+
+
+@pytest.mark.slow
+def test_real_file_verdicts_say_why_and_agree_with_their_intervals():
+    if not REAL_DATA.exists():
+        pytest.skip(f"real export not found at {REAL_DATA} (it lives in ../shared/data)")
+    from analysis.segments import segment_table
+    from data.ingest import SourceFile, load_dataset
+
+    p = prepare(load_dataset([SourceFile(REAL_DATA.name, REAL_DATA.read_bytes())], name="Online Retail II"))
+    prod = agree_with_interval(segment_table(p, "product", cost_per_return=10.0)).set_index("segment")
+    cups = prod.loc["SET/6 FRUIT SALAD PAPER CUPS"]
+    assert (cups["returned"], cups["n"]) == (7128, 7804)  # the "7,128 of 7,804 units returned"
+    assert cups["verdict"] == "within noise"
+    assert cups["noise_reason"] == f"these 7,128 returned units come from {int(cups['orders_returned'])} order" + \
+        ("s" if cups["orders_returned"] != 1 else "")
+    for name in ("product", "intent"):
+        seg = agree_with_interval(segment_table(p, name, cost_per_return=10.0))
+        up = seg["verdict"].isin(["clearly higher", "higher (borderline)"])
+        down = seg["verdict"] == "clearly lower"
+        assert (seg.loc[up, "ci_low"] > seg.loc[up, "baseline_rate"]).all()
+        assert (seg.loc[down, "ci_high"] < seg.loc[down, "baseline_rate"]).all()
+        assert (seg.loc[seg["verdict"] == "within noise", "noise_reason"].str.len() > 0).all()
+    # "Full refresh red with an interval of 1.5-14%": no longer red
+    intent = agree_with_interval(segment_table(p, "intent", cost_per_return=10.0)).set_index("segment")
+    assert intent.loc["full_refresh", "verdict"] == "within noise"
