@@ -25,6 +25,7 @@ from data.errors import RIError
 from data.reasons import CATEGORIES
 from data.model import Dataset
 from data.store import Store
+from data.uploads import UploadStore, new_key, valid_key
 from dashboard import cache
 from dashboard import session as S
 
@@ -140,10 +141,104 @@ def reason_overrides() -> tuple:
     return tuple(sorted((str(k), str(v)) for k, v in raw.items() if str(v) in CATEGORIES))
 
 
+FILTER_KEYS = (S.F_DATES, S.F_CHANNELS, S.F_JOURNEYS, S.F_COLLECTIONS, S.F_BASIS)
+
+
+def _restore_from_url() -> bool:
+    """After a refresh or a server restart: load this browser's stored dataset (and filters) by the key in
+    the URL. False when there is no key or nothing usable is stored under it."""
+    key = st.query_params.get(S.URL_KEY)
+    if not valid_key(key):
+        return False
+    try:
+        stored = UploadStore().load(key)
+    except OSError:
+        log.exception("reading stored upload")
+        return False
+    if stored is None:
+        return False
+    spec = S.spec_from_dict(stored.dataset)
+    st.session_state[S.BROWSER_KEY] = key
+    st.session_state[S.UPLOAD_BYTES] = dict(stored.contents)
+    st.session_state[S.DATASET_SPEC] = spec
+    saved = stored.dataset.get("filters") or {}
+    for k in FILTER_KEYS:
+        if k in saved and k not in st.session_state:
+            v = saved[k]
+            if k == S.F_DATES and isinstance(v, list):
+                v = tuple(pd.Timestamp(x).date() for x in v)
+            st.session_state[k] = v
+    st.session_state[S.SAVED_FILTERS] = saved
+    if spec.kind == "upload":
+        st.session_state[S.RESTORED] = f"Your data ({spec.name or 'uploaded files'}) was restored from this server."
+    return True
+
+
 def current_spec() -> S.DatasetSpec:
-    if S.DATASET_SPEC not in st.session_state:
+    if S.DATASET_SPEC not in st.session_state and not _restore_from_url():
         st.session_state[S.DATASET_SPEC] = _default_spec()
     return st.session_state[S.DATASET_SPEC]
+
+
+def remember_dataset(spec: S.DatasetSpec, contents: dict | None = None) -> None:
+    """Keep the dataset just loaded on the server for this browser (a private random key in the URL), so a
+    refresh or a server restart finds it again. The demo is only remembered when the browser already has a
+    key (then its stored upload is replaced by 'demo')."""
+    key = st.session_state.get(S.BROWSER_KEY)
+    if spec.kind != "upload" and not key:
+        return
+    key = key or new_key()
+    try:
+        UploadStore().save(key, S.spec_to_dict(spec), contents or {})
+    except (OSError, KeyError, ValueError):
+        log.exception("storing the upload")
+        st.warning("Your data could not be kept on this server, so a browser refresh will lose it.")
+        return
+    st.session_state[S.BROWSER_KEY] = key
+    st.session_state[S.SAVED_FILTERS] = {}
+    st.query_params[S.URL_KEY] = key
+
+
+def forget_dataset() -> None:
+    """Remove this browser's stored data from the server and go back to the demo."""
+    key = st.session_state.pop(S.BROWSER_KEY, None)
+    if key:
+        UploadStore().remove(key)
+    if S.URL_KEY in st.query_params:
+        del st.query_params[S.URL_KEY]
+    st.session_state.pop(S.UPLOAD_BYTES, None)
+    st.session_state[S.DATASET_SPEC] = _default_spec()
+
+
+def stored_data_controls() -> None:
+    """On Upload & map: say that the upload is kept for this browser, and offer to remove it."""
+    if not st.session_state.get(S.BROWSER_KEY):
+        return
+    c1, c2 = st.columns([3, 1])
+    c1.caption("Your uploaded data is kept on this server for this browser, so a refresh or a restart keeps it. "
+               "The link in the address bar opens it: do not share that link.")
+    if c2.button("Remove my data from this server", key="up_forget", icon=":material/delete:", width="stretch"):
+        forget_dataset()
+        st.rerun()
+
+
+def _save_filters() -> None:
+    key = st.session_state.get(S.BROWSER_KEY)
+    if not key:
+        return
+    now = {}
+    for k in FILTER_KEYS:
+        if k in st.session_state:
+            v = st.session_state[k]
+            now[k] = [str(x) for x in v] if k == S.F_DATES and isinstance(v, (tuple, list)) else \
+                (list(v) if isinstance(v, (tuple, list)) else v)
+    if now != st.session_state.get(S.SAVED_FILTERS):
+        try:
+            UploadStore().update(key, filters=now)
+        except OSError:
+            log.exception("storing filters")
+            return
+        st.session_state[S.SAVED_FILTERS] = now
 
 
 def load_context() -> Context | None:
@@ -210,9 +305,21 @@ def concentration_note(ctx: Context) -> None:
 def shell() -> None:
     """Run by the router before every page: load this session's data and draw the sidebar.
 
-    The sidebar's filter widgets live in the entrypoint run, so their values survive page changes.
+    The sidebar's filter widgets live in the entrypoint run, so their values survive page changes. The
+    browser's key to its stored data is put back in the URL on every page (page changes drop it).
     """
+    pending = st.session_state.pop(S.LOAD_PENDING, None)
+    if pending:
+        st.warning(f"Loading {pending} was stopped before it finished (the page was left while reading). "
+                   "Load it again on Upload & map; the data shown is the dataset loaded before.",
+                   icon=":material/warning:")
     st.session_state[S.CONTEXT] = load_context()
+    key = st.session_state.get(S.BROWSER_KEY)
+    if key and st.query_params.get(S.URL_KEY) != key:
+        st.query_params[S.URL_KEY] = key
+    if S.RESTORED in st.session_state:
+        st.toast(st.session_state.pop(S.RESTORED), icon=":material/restore:")
+    _save_filters()
 
 
 def require_data() -> Context:

@@ -99,3 +99,71 @@ def test_within_noise_says_why_in_the_table():
     table = at.dataframe[0].value
     noise = table[table["verdict"] == "within noise"]
     assert len(noise) and (noise["noise_reason"].str.len() > 0).all()
+
+
+def test_upload_survives_a_refresh_and_a_server_restart_and_can_be_removed(tmp_path):
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard import cache
+    from data.demo import write_demo_files
+    from data.uploads import UploadStore
+    from tests.app.conftest import APP
+
+    p = write_demo_files(tmp_path / "demo", seed=3, n_orders=800)["orders_shopify_csv"]
+    at = run_page("views/upload.py")
+    at.file_uploader(key=S.U_FILES).set_value([(p.name, p.read_bytes(), "text/csv")]).run()
+    at.button(key="up_load").click().run()
+    assert_clean(at, "upload")
+    spec = at.session_state[S.DATASET_SPEC]
+    key = at.session_state[S.BROWSER_KEY]
+    assert spec.kind == "upload" and at.query_params[S.URL_KEY] == key
+    at.switch_page("views/overview.py").run()
+    chans = at.multiselect(key=S.F_CHANNELS).options
+    at.multiselect(key=S.F_CHANNELS).set_value(chans[:1]).run()
+    assert at.query_params[S.URL_KEY] == key  # kept in the URL on every page
+
+    # a refresh after a server restart: a new session, nothing in memory, only the key in the URL
+    with cache._DATASETS_LOCK:
+        cache._DATASETS.clear()
+    again = AppTest.from_file(str(APP), default_timeout=120)
+    again.query_params[S.URL_KEY] = key
+    again.switch_page("views/overview.py")
+    again.run()
+    assert_clean(again, "overview after a refresh")
+    assert again.session_state[S.DATASET_SPEC] == spec
+    assert again.multiselect(key=S.F_CHANNELS).value == chans[:1]  # filters come back too
+
+    # removing it: nothing left on the server, back to the demo
+    again.switch_page("views/upload.py").run()
+    again.button(key="up_forget").click().run()
+    assert_clean(again, "upload after removing")
+    assert again.session_state[S.DATASET_SPEC].kind == "demo"
+    assert UploadStore().load(key) is None and S.URL_KEY not in again.query_params
+
+
+def test_a_bad_or_unknown_key_in_the_url_shows_the_demo():
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import APP
+
+    for bad in ("../../etc/passwd", "A" * 30):
+        at = AppTest.from_file(str(APP), default_timeout=120)
+        at.query_params[S.URL_KEY] = bad
+        at.switch_page("views/overview.py")
+        at.run()
+        assert_clean(at, "overview with a bad key")
+        assert at.session_state[S.DATASET_SPEC].kind == "demo"
+
+
+def test_a_load_stopped_midway_says_so_on_the_next_page():
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import APP
+
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.session_state[S.LOAD_PENDING] = "orders.csv"  # what a run stopped mid-load leaves behind
+    at.switch_page("views/collections.py")
+    at.run()
+    assert any("Loading orders.csv was stopped before it finished" in w.value for w in at.warning)
+    at.run()
+    assert not any("was stopped" in w.value for w in at.warning)  # said once
