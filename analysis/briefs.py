@@ -278,9 +278,10 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis=None) -> st
                    + (f", costing about **{_money(cost)}**." if math.isfinite(cost) else "."))
     q = _num(fix_row.get("q_value"))
     if math.isfinite(q):
+        # plain words first; the method term (false-discovery-adjusted q) is in the Fix list's "How this was decided"
         q_text = "q < 0.0001" if q < 0.0001 else f"q = {q:.2g}"
-        out.append(f"- False-discovery-adjusted {q_text}: very unlikely to be chance." if q < 0.01
-                   else f"- False-discovery-adjusted {q_text}.")
+        out.append(f"- Very unlikely to be chance, even allowing for every segment compared ({q_text})." if q < 0.01
+                   else f"- Unlikely to be chance once every segment compared is allowed for ({q_text}).")
     why = fix_row.get("why")
     if isinstance(why, str) and why.strip():
         out.append(f"- {md_escape(why)}")
@@ -439,10 +440,11 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis=None) -> st
         aim = ("half the excess over baseline removed" if math.isfinite(plan.baseline) and plan.p_now > plan.baseline
                else "10% lower than today")
         out.append(f"- Aim for **{_pct(plan.p_target)}** ({aim}).")
-        out.append("- To detect that change (80% power, two-sided 5% level"
-                   + (f", design effect {plan.deff:.2f}" if plan.deff > 1 else "")
+        out.append("- To see that change reliably (8 times in 10, at the usual 5% level"
+                   + (", allowing for items of one order coming back together" if plan.deff > 1 else "")
                    + f") you need about **{math.ceil(plan.units_needed):,} {unit_word}** sold after the change"
-                   + (f" (about {math.ceil(plan.orders_needed):,} orders)" if unit_word == "units"
+                   + (f" (about {math.ceil(plan.orders_needed):,} order{'s' if math.ceil(plan.orders_needed) != 1 else ''})"
+                      if unit_word == "units"
                       and math.isfinite(plan.orders_needed) else "")
                    + ((", within a month at today's volume." if plan.months_needed < 1
                        else f", roughly {plan.months_needed:.1f} months at today's volume.")

@@ -16,8 +16,13 @@ an = ctx.analysis
 fl = an.fix_list
 currency = str(st.session_state.get(S.S_CURRENCY) or "")
 
+sheets = export_extra_sheets(ctx)
+if len(getattr(an, "addressed", ())):
+    sheets["Taken off by a change"] = an.addressed[["label", "change_start", "change_description", "sentence"]].rename(
+        columns={"label": "Segment", "change_start": "Change since", "change_description": "Change",
+                 "sentence": "Since the change"})
 d1, d2, _ = st.columns([1, 1, 2])
-d1.download_button("Fix list workbook (Excel)", fixlist_xlsx(an, export_extra_sheets(ctx), currency=currency),
+d1.download_button("Fix list workbook (Excel)", fixlist_xlsx(an, sheets, currency=currency),
                    file_name="fix-list.xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                    key="fx_dl_xlsx", type="primary", icon=":material/download:", width="stretch")
 d2.download_button("Fix list (CSV)", fixlist_csv(an), file_name="fix-list.csv", mime="text/csv", key="fx_dl_csv",
@@ -47,9 +52,11 @@ else:
     for _, r in view.iterrows():
         with st.container(border=True):
             at_least = float(r["conservative_excess_cost"])
+            cost = (f"at least **{ui.money(at_least)}** in extra returns" if at_least > 0 else
+                    f"about {ui.money(float(r['excess_cost']))} in extra returns, though it could be less")
             st.markdown(f"**{int(r['rank'])}. {ui.md(r['Segment'])}** · "
                         f"{ui.md(DIMENSION_LABELS.get(r['dimension'], r['dimension']).lower())} · "
-                        f"at least **{ui.money(at_least)}** in extra returns · returns clearly more")
+                        f"{cost} · returns clearly more than comparable items")
             st.markdown(f"**Why:** {ui.md(r['why'])}  \n**Suggested action:** {ui.md(r['suggested_action'])}")
             start = r.get("change_start")
             if start is not None and not (isinstance(start, float) and math.isnan(start)) and pd.notna(start):

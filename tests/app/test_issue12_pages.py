@@ -167,3 +167,23 @@ def test_a_load_stopped_midway_says_so_on_the_next_page():
     assert any("Loading orders.csv was stopped before it finished" in w.value for w in at.warning)
     at.run()
     assert not any("was stopped" in w.value for w in at.warning)  # said once
+
+
+def test_fix_list_reads_plain_words_first_with_downloads_on_top():
+    at = run_page("views/fixlist.py")
+    assert_clean(at, "fix list")
+    order = [(e.type, getattr(e, "value", None)) for e in at.main]
+    kinds = [k for k, _ in order]
+    first_card = next(i for i, (k, v) in enumerate(order) if k == "markdown" and str(v).startswith("**1. "))
+    assert kinds.index("download_button") < first_card  # downloads at the top
+    card = order[first_card][1]
+    assert "at least" in card and "returns clearly more" in card
+    assert str(order[first_card + 1][1]).startswith("**Why:**") and "**Suggested action:**" in order[first_card + 1][1]
+    # method terms only behind "How this was decided"
+    exp = [e for e in at.expander if e.label == "How this was decided"]
+    assert len(exp) == 1
+    outside = " ".join(str(v) for k, v in order if k in ("markdown", "caption")
+                       and not any(v == m.value for m in exp[0].markdown))
+    for term in ("q (fdr)", "false-discovery", "design effect", "shrunk", "power"):
+        assert term not in outside.replace("\\", "").lower(), term
+    assert "q_value" in exp[0].dataframe[0].value.columns
