@@ -440,6 +440,16 @@ def compared_with(reference: object) -> str:
     return "rest of the business"
 
 
+def pct_tickformat(*values) -> str:
+    """A percent tick format that never repeats a label: whole percents when the values span 5 points or more,
+    one decimal below that (so 0.5%-1.5% is not labelled "1%, 1%, 1%")."""
+    v = np.concatenate([np.asarray(x, dtype="float64").ravel() for x in values]) if values else np.array([])
+    v = v[np.isfinite(v)]
+    if not len(v):
+        return ".0%"
+    return ".0%" if float(v.max() - v.min()) >= 0.05 else ".1%"
+
+
 def verdict_words(d: pd.DataFrame) -> list[str]:
     """The verdict with its reason in words, e.g. "within noise: these 7,128 returned units come from 2 orders"."""
     v = d["verdict"] if "verdict" in d else pd.Series(["within noise"] * len(d), index=d.index)
@@ -475,7 +485,8 @@ def rate_chart(seg: pd.DataFrame, dimension: str, *, title: str, baseline: float
     fig.add_vline(x=baseline, line_dash="dash", line_color=COLORS["neutral"],
                   annotation_text=f"All: {baseline:.1%}", annotation_position="top")
     fig.update_layout(title=title, xaxis_title=f"Return rate ({basis_label}), with 95% interval", yaxis_title=None,
-                      xaxis_tickformat=".0%", height=max(320, 28 * len(d) + 120), margin=dict(l=10, r=20, t=60, b=40))
+                      xaxis_tickformat=pct_tickformat(d["ci_low"], d["ci_high"], [baseline]),
+                      height=max(320, 28 * len(d) + 120), margin=dict(l=10, r=20, t=60, b=40))
     return fig
 
 
@@ -538,7 +549,8 @@ def funnel_chart(seg: pd.DataFrame, dimension: str, *, baseline: float, basis_la
     xlab = ("Volume (units counted as independent: units ÷ how much they return together; log scale)"
             if basis_label == "units" else f"Volume ({basis_label}, log scale)")
     fig.update_layout(title=title, xaxis_title=xlab, yaxis_title="Return rate",
-                      xaxis_type="log", yaxis_tickformat=".0%", height=460, margin=dict(l=10, r=20, t=60, b=40),
+                      xaxis_type="log", yaxis_tickformat=pct_tickformat(d["return_rate"], [baseline]), height=460,
+                      margin=dict(l=10, r=20, t=60, b=40),
                       legend=dict(orientation="h", y=-0.2))
     return fig
 

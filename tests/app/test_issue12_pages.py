@@ -187,3 +187,11 @@ def test_fix_list_reads_plain_words_first_with_downloads_on_top():
     for term in ("q (fdr)", "false-discovery", "design effect", "shrunk", "power"):
         assert term not in outside.replace("\\", "").lower(), term
     assert "q_value" in exp[0].dataframe[0].value.columns
+
+
+def test_percent_ticks_never_repeat_a_label():
+    from dashboard.ui import pct_tickformat
+
+    assert pct_tickformat([0.005, 0.012], [0.015]) == ".1%"  # ".0%" would label 0.5%, 1.0%, 1.5% as 1%, 1%, 2%
+    assert pct_tickformat([0.02, 0.30]) == ".0%"
+    assert pct_tickformat([float("nan")]) == ".0%"
