@@ -274,8 +274,11 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis=None) -> st
                f"**{_pct(base)}** for the rest.")
     exc, cost = _num(fix_row.get("excess_returns")), _num(fix_row.get("excess_cost"))
     if math.isfinite(exc):
+        least = _num(fix_row.get("conservative_excess_cost"))
         out.append(f"- About **{exc:,.0f}** returns more than the baseline rate would give"
-                   + (f", costing about **{_money(cost)}**." if math.isfinite(cost) else "."))
+                   + (f", costing about **{_money(cost)}**" if math.isfinite(cost) else "")
+                   + (f" (at least {_money(least)}, as on the Fix list)." if math.isfinite(least) and least > 0
+                      and math.isfinite(cost) else "."))
     q = _num(fix_row.get("q_value"))
     if math.isfinite(q):
         # plain words first; the method term (false-discovery-adjusted q) is in the Fix list's "How this was decided"

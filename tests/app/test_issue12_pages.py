@@ -3,6 +3,7 @@ without them), the Fix list reads plain words first, and uploads survive a refre
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from dashboard import session as S
 from tests.app.conftest import assert_clean, run_page, upload_spec
@@ -195,3 +196,21 @@ def test_percent_ticks_never_repeat_a_label():
     assert pct_tickformat([0.005, 0.012], [0.015]) == ".1%"  # ".0%" would label 0.5%, 1.0%, 1.5% as 1%, 1%, 2%
     assert pct_tickformat([0.02, 0.30]) == ".0%"
     assert pct_tickformat([float("nan")]) == ".0%"
+
+
+@pytest.mark.slow
+def test_real_file_overview_says_the_wholesale_order_first():
+    import hashlib
+
+    from tests.conftest import REAL_DATA
+
+    if not REAL_DATA.exists():
+        pytest.skip(f"real export not found at {REAL_DATA}; it lives in ../shared/data and is never copied here")
+    data = REAL_DATA.read_bytes()
+    h = hashlib.sha256(data).hexdigest()
+    spec = S.DatasetSpec(kind="upload", files=(S.UploadedRef(REAL_DATA.name, h, None, None),), name="Online Retail II")
+    at = run_page("views/overview.py", spec, {h: data}, timeout=300)
+    assert_clean(at, "overview on the real file")
+    first = at.warning[0].value.replace("\\", "")
+    # independent count in the test of analysis.concentration; the "one order ... is 60% of returns"
+    assert first.startswith("One order (#518505, 87,167 units sold) is 60% of all returned units: 86,795 of")

@@ -102,3 +102,10 @@ def test_demo_fix_list_at_least_is_ordered(demo):
     pos = (an.fix_list["conservative_excess_cost"] > 0).to_list()
     assert pos == sorted(pos, reverse=True)  # every positive "at least" before any zero
     assert (an.fix_list["ci_low"] > an.fix_list["baseline_rate"]).all()  # intervals clear the comparison
+
+
+def test_brief_states_the_same_at_least_as_the_fix_list(demo):
+    _, p, an = demo
+    row = an.fix_list.iloc[0].to_dict()
+    md = B.brief_markdown(row, p)
+    assert f"(at least {row['conservative_excess_cost']:,.0f}, as on the Fix list)" in md
