@@ -141,7 +141,7 @@ def reason_overrides() -> tuple:
     return tuple(sorted((str(k), str(v)) for k, v in raw.items() if str(v) in CATEGORIES))
 
 
-FILTER_KEYS = (S.F_DATES, S.F_CHANNELS, S.F_JOURNEYS, S.F_COLLECTIONS, S.F_BASIS)
+FILTER_KEYS = (S.F_DATES, S.F_CHANNELS, S.F_JOURNEYS, S.F_COLLECTIONS, S.F_BASIS, S.LEAVE_OUT_OUTLIERS)
 
 
 def _restore_from_url() -> bool:
@@ -270,6 +270,9 @@ def load_context() -> Context | None:
         show_error(e)
         return None
     filters = sidebar(dataset, full, store)
+    if left_out:
+        st.sidebar.caption(f"Left out of every page at your request: order{'s' if len(left_out) > 1 else ''} "
+                           f"{', '.join('#' + md(o) for o in left_out)} (see Overview).")
     cost = st.session_state.get(S.S_COST) or None
     handling = float(st.session_state.get(S.S_HANDLING, 8.0) or 0.0)
     settings = Settings(cost_per_return=cost, handling_cost=handling, window_days=window)

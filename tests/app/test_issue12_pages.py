@@ -46,6 +46,8 @@ def test_overview_says_first_that_one_order_carries_the_returns_and_can_leave_it
     assert_clean(at, "collections without the order")
     shown = at.dataframe[0].value
     assert int(shown["returned"].sum()) == 20
+    assert any("Left out of every page at your request: order #W" in c.value.replace("\\", "")
+               for c in at.sidebar.caption)
 
 
 def _arr(v):
