@@ -82,6 +82,21 @@ GUIDANCE: dict[str, tuple[str, str, str]] = {
         "box; offer setup help before a return.",
     ),
 }
+# Customers who bracket (order the same item in several sizes) keep the size that fits: an exchange for another
+# size does not apply to them; the lever is ordering one size.
+BRACKETING = (
+    "One size per order",
+    "Recommend one size with a size recommender, garment measurements and fit reviews, and point out in the basket "
+    "when the same item is there in more than one size.",
+    "Ask which size fitted when the extra sizes come back, to sharpen the size recommendation for the next customer.",
+)
+# The theme of analysis.interventions.CHANGE_THEMES each guidance reason belongs to: a theme a logged change
+# already covers is not advised again.
+GUIDANCE_THEME = {"size_too_small": "fit", "size_too_large": "fit", "fit_other": "fit", "setup_confusion": "setup",
+                  "not_as_described": "expectation", "colour_style": "expectation", "quality": "care"}
+# Items that "pair well" are suggestions for products and collections, not for sizes or customer types.
+PAIRING_DIMENSIONS = ("collection", "category", "product")
+
 OPERATIONAL_NOTE = {
     "defective": "Defects: check the batch with quality control and the supplier.",
     "damaged_in_transit": "Transit damage: review packaging and the carrier.",
@@ -236,6 +251,16 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis=None) -> st
 
     # ---- what goes wrong
     out.append("## What goes wrong")
+    in_place = _themes_in_place(fix_row)
+    change_start = pd.to_datetime(fix_row.get("change_start"), errors="coerce") if "change_start" in fix_row else pd.NaT
+    if pd.notna(change_start):
+        # judged on the data after the change, like the fix list row (analysis.interventions.judge_fix_list)
+        from analysis.prepare import Filters, filter_prepared
+
+        prepared = filter_prepared(prepared, Filters(date_from=pd.Timestamp(change_start)))
+        desc = str(fix_row.get("change_description") or "a change")
+        out.append(f"- Already in place since {change_start:%d %b %Y}: {md_escape(desc)}. Everything in this brief "
+                   "is for the orders placed since then.")
     rate, base = _num(fix_row.get("return_rate")), _num(fix_row.get("baseline_rate"))
     lo, hi = _num(fix_row.get("ci_low")), _num(fix_row.get("ci_high"))
     if not (math.isfinite(rate) and math.isfinite(base)):
@@ -249,16 +274,21 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis=None) -> st
                f"**{_pct(base)}** for the rest.")
     exc, cost = _num(fix_row.get("excess_returns")), _num(fix_row.get("excess_cost"))
     if math.isfinite(exc):
+        least = _num(fix_row.get("conservative_excess_cost"))
         out.append(f"- About **{exc:,.0f}** returns more than the baseline rate would give"
-                   + (f", costing about **{_money(cost)}**." if math.isfinite(cost) else "."))
+                   + (f", costing about **{_money(cost)}**" if math.isfinite(cost) else "")
+                   + (f" (at least {_money(least)}, as on the Fix list)." if math.isfinite(least) and least > 0
+                      and math.isfinite(cost) else "."))
     q = _num(fix_row.get("q_value"))
     if math.isfinite(q):
+        # plain words first; the method term (false-discovery-adjusted q) is in the Fix list's "How this was decided"
         q_text = "q < 0.0001" if q < 0.0001 else f"q = {q:.2g}"
-        out.append(f"- False-discovery-adjusted {q_text}: very unlikely to be chance." if q < 0.01
-                   else f"- False-discovery-adjusted {q_text}.")
+        out.append(f"- Very unlikely to be chance, even allowing for every segment compared ({q_text})." if q < 0.01
+                   else f"- Unlikely to be chance once every segment compared is allowed for ({q_text}).")
     why = fix_row.get("why")
     if isinstance(why, str) and why.strip():
         out.append(f"- {md_escape(why)}")
+
     mix = R.reason_mix(prepared, dim, seg)
     dominant_prev = mix.dominant_preventable
     if mix.message:
@@ -297,6 +327,10 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis=None) -> st
 
     # ---- what to tell customers
     out.append("## What to tell customers")
+    action = fix_row.get("suggested_action")
+    if isinstance(action, str) and action.strip():
+        out.append(f"- **Fix list action:** {md_escape(action)}")
+    bracketing = dim == "intent" and str(seg) == "bracketing"
     prev = mix.table[mix.table["group"] == "preventable"] if len(mix.table) else mix.table
     share_of = dict(zip(mix.table["reason_category"], mix.table["share"])) if len(mix.table) else {}
     small, large = share_of.get("size_too_small", 0.0), share_of.get("size_too_large", 0.0)
@@ -309,6 +343,11 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis=None) -> st
         g = GUIDANCE.get(row.reason_category)
         if sizes_both_ways and row.reason_category in ("size_too_small", "size_too_large"):
             g = SIZES_BOTH_WAYS
+        if bracketing and GUIDANCE_THEME.get(row.reason_category) == "fit":
+            g = BRACKETING
+        if GUIDANCE_THEME.get(row.reason_category) in in_place:
+            themes_done.add(("in place", GUIDANCE_THEME[row.reason_category]))
+            continue
         if g is None or g[0] in themes_done:
             continue
         themes_done.add(g[0])
@@ -318,7 +357,14 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis=None) -> st
         out.append(f"- **After purchase:** {g[2]}")
         if shown >= 3:
             break
-    if not shown:
+    for theme in sorted(in_place):
+        if ("in place", theme) in themes_done:
+            out.append(f"- {THEME_WORDS.get(theme, theme).capitalize()} is already in place (see above): not advised "
+                       "again here.")
+    if not shown and mix.message:
+        out.append("- No return reason is recorded for these returns, so which guidance would prevent them cannot be "
+                   "told yet: ask for a reason in the returns form.")
+    elif not shown and not in_place:
         out.append("- No preventable reason dominates; guidance is unlikely to be the main lever here.")
     for cat, note in OPERATIONAL_NOTE.items():
         share = mix.table.loc[mix.table["reason_category"] == cat, "share"] if len(mix.table) else []
@@ -333,6 +379,11 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis=None) -> st
     ex = R.exchange_targets(prepared, top=None)
     if len(ex):
         ex = ex[ex["product"].isin(products)]
+    if bracketing:
+        out.append("- These customers already kept the size that fitted, so an exchange offer does not apply: "
+                   "the saving comes from ordering one size in the first place.")
+        ex = ex.iloc[0:0]
+        offered = True
     if len(ex):
         kinds = ex.groupby("kind")["exchanges"].sum().sort_values(ascending=False)
         total = kinds.sum()
@@ -363,11 +414,11 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis=None) -> st
             out.append(f"- Today {_pct(r['refund_share'], 0)} of these returns are refunded, "
                        f"{_pct(r['exchange_share'], 0)} exchanged and {_pct(r['store_credit_share'], 0)} "
                        f"kept as store credit (revenue kept: {_money(r['saved_revenue'])}).")
-            if bool(r["refund_though_exchange_plausible"]):
+            if bool(r["refund_though_exchange_plausible"]) and not bracketing:
                 out.append(f"- {r['size_refunds']:,.0f} size returns were refunded although an exchange was "
                            "plausible: prompt the exchange first.")
             offered = True
-    if dim in prepared.lines.columns:
+    if dim in PAIRING_DIMENSIONS and dim in prepared.lines.columns:
         by = "collection" if prepared.has("collection") else "product"
         try:
             cs = R.complete_the_set(prepared, dim, seg, by=by)
@@ -392,10 +443,11 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis=None) -> st
         aim = ("half the excess over baseline removed" if math.isfinite(plan.baseline) and plan.p_now > plan.baseline
                else "10% lower than today")
         out.append(f"- Aim for **{_pct(plan.p_target)}** ({aim}).")
-        out.append("- To detect that change (80% power, two-sided 5% level"
-                   + (f", design effect {plan.deff:.2f}" if plan.deff > 1 else "")
+        out.append("- To see that change reliably (8 times in 10, at the usual 5% level"
+                   + (", allowing for items of one order coming back together" if plan.deff > 1 else "")
                    + f") you need about **{math.ceil(plan.units_needed):,} {unit_word}** sold after the change"
-                   + (f" (about {math.ceil(plan.orders_needed):,} orders)" if unit_word == "units"
+                   + (f" (about {math.ceil(plan.orders_needed):,} order{'s' if math.ceil(plan.orders_needed) != 1 else ''})"
+                      if unit_word == "units"
                       and math.isfinite(plan.orders_needed) else "")
                    + ((", within a month at today's volume." if plan.months_needed < 1
                        else f", roughly {plan.months_needed:.1f} months at today's volume.")
@@ -406,6 +458,24 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis=None) -> st
         out.append(f"- Also watch the share of '{category_label(dominant_prev).lower()}' among its returns "
                    f"(today {_pct(float(mix.table.loc[mix.table['reason_category'] == dominant_prev, 'share'].iloc[0]), 0)}).")
     return "\n".join(out).rstrip() + "\n"
+
+
+THEME_WORDS = {"fit": "fit and size advice", "setup": "setup guidance", "expectation": "photos and copy",
+               "care": "care and quality information"}
+
+
+def _themes_in_place(fix_row: Mapping) -> frozenset[str]:
+    """Guidance themes a logged change for this segment already covers (columns change_themes or
+    change_description of the judged fix list, analysis.interventions.judge_fix_list)."""
+    themes = fix_row.get("change_themes") if hasattr(fix_row, "get") else None
+    if isinstance(themes, (tuple, list, frozenset, set)) and themes:
+        return frozenset(str(t) for t in themes)
+    desc = fix_row.get("change_description") if hasattr(fix_row, "get") else None
+    if isinstance(desc, str) and desc.strip():
+        from analysis.interventions import change_themes
+
+        return change_themes(desc)
+    return frozenset()
 
 
 def _products_of(prepared: Prepared, dimension: str, segment: object) -> list[str]:

@@ -134,6 +134,9 @@ def _summary_text(analysis, dataset_name: str, prepared=None) -> str:
             out.append(f" {int(r['rank'])}. [{r['dimension']}] {r['label']}: {r['why']}")
             out.append(f"    excess returns {r['excess_returns']:,.0f}, excess cost {r['excess_cost']:,.0f} "
                        f"(at least {r['conservative_excess_cost']:,.0f}); action: {r['suggested_action']}")
+    addressed = getattr(analysis, "addressed", None)
+    for sentence in (addressed["sentence"] if addressed is not None and len(addressed) else []):
+        out.append(f"Taken off the fix list by a logged change: {sentence}")
     return "\n".join(out)
 
 
@@ -209,6 +212,14 @@ def cmd_report(args) -> int:
     unmatched = len(dataset.unmatched_returns) if dataset.unmatched_returns is not None else 0
     analysis = analyse(prepared, settings, unmatched_returns=unmatched, rejected_rows=dataset.rows_rejected,
                        briefs=args.briefs)
+    if args.interventions and dataset.interventions is not None and len(dataset.interventions):
+        from analysis.interventions import with_changes_judged
+
+        analysis = with_changes_judged(analysis, prepared, dataset.interventions)  # judged after each change
+    from analysis.concentration import concentration_sentences
+
+    for sentence in concentration_sentences(prepared):  # said first: a few orders can carry every rate
+        print(f"Note: {sentence}")
     print(_summary_text(analysis, dataset.name, prepared))
     extra = {}
     text, results = _interventions(prepared, dataset, args)

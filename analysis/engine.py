@@ -102,6 +102,7 @@ class Analysis:
     settings: Settings
     dropped: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: tuple[str, ...] = ()
+    addressed: pd.DataFrame = field(default_factory=pd.DataFrame)  # segments a logged change took off the fix list
 
     def to_json_dict(self) -> dict:
         """Plain-JSON view: totals, segments, fix_list (the documented keys plus extras), pairs, simpson,

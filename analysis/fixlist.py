@@ -56,8 +56,15 @@ ACTIONS = {
     "delivery": "Review delivery promises and carrier performance.",
     "choice": "Mostly change-of-mind returns: review the returns policy, pricing and campaign targeting.",
     "bracketing": "Reduce bracketing with a size recommendation and fit reviews so customers order one size.",
-    "unknown": "Collect a return reason for these returns, then review the product page and content.",
+    "unknown": "Collect a return reason for these returns (a required reason in the returns form): without it, "
+               "which guidance would prevent them cannot be told.",
 }
+# The guidance theme each action gives (analysis.interventions.CHANGE_THEMES): an action whose theme a logged
+# change already covers is not advised again.
+ACTION_THEMES = {"size": "fit", "bracketing": "fit", "setup": "setup", "expectation": "expectation"}
+IN_PLACE_ACTION = ("A change covering this is already in place since {start} ({what}), and the segment still returns "
+                   "more than comparable items: check the change reaches every page and order of it, then look at the "
+                   "next reason in its brief.")
 _REASON_ACTION = {
     "size_too_small": "size", "size_too_large": "size", "fit_other": "size", "setup_confusion": "setup",
     "not_as_described": "expectation", "colour_style": "expectation", "quality": "quality", "defective": "quality",
@@ -98,6 +105,27 @@ def suggested_action(mix: dict[str, float], refund_share: float, dimension: str 
     if kind == "size" and np.isfinite(refund_share) and refund_share >= 0.6:
         text = f"{text} {ACTIONS['size_exchange']}"
     return text
+
+
+def action_theme(text: object) -> str | None:
+    """The guidance theme (fit, setup, expectation) of a suggested action from ACTIONS, or None."""
+    t = str(text or "")
+    for kind, theme in ACTION_THEMES.items():
+        if t.startswith(ACTIONS[kind]):
+            return theme
+    return None
+
+
+def order_rows(fix: pd.DataFrame) -> pd.DataFrame:
+    """Rank rows: those whose conservative "at least" excess cost is above 0 first, each group by priority
+    score (shrunk excess cost), so an item "at least 0" never ranks above one "at least 10,662"; ranks 1..n."""
+    if fix.empty:
+        return fix
+    pos = fix["conservative_excess_cost"].astype("float64").fillna(0.0) > 0
+    out = fix.assign(_pos=pos.to_numpy()).sort_values(["_pos", "priority_score"], ascending=[False, False],
+                                                       kind="stable").drop(columns="_pos")
+    out["rank"] = np.arange(1, len(out) + 1)
+    return out.reset_index(drop=True)
 
 
 def _plain(text: object, limit: int = 160) -> str:
@@ -234,6 +262,9 @@ def build_fix_list(prepared: Prepared, segments: pd.DataFrame, pairs: pd.DataFra
     gated &= cand["segment"] != NOT_SET
     if "orders_returned" in cand.columns:
         gated &= cand["orders_returned"].astype("float64").fillna(MIN_RETURNING_ORDERS) >= MIN_RETURNING_ORDERS
+    # the verdict agrees with the interval drawn: a listed segment's 95% interval lies above its comparison rate
+    lo, base = cand["ci_low"].astype("float64"), cand["baseline_rate"].astype("float64")
+    gated &= ~(lo.notna() & base.notna() & (lo <= base)).to_numpy()
     ref = cand["reference"].astype("string").fillna("") if "reference" in cand.columns else pd.Series("", index=cand.index)
     if ref.str.startswith("category:").any():
         # structure, not a finding: categories, and segments alone in their category (compared with everything)
@@ -287,4 +318,4 @@ def build_fix_list(prepared: Prepared, segments: pd.DataFrame, pairs: pd.DataFra
             "exchange_share": exchange, "example_comments": comments,
             "reference": row.get("reference") if row["dimension"] != "combination" else "parts",
         })
-    return pd.DataFrame(out_rows, columns=FIX_COLUMNS), pd.DataFrame(dropped, columns=dropped_cols)
+    return order_rows(pd.DataFrame(out_rows, columns=FIX_COLUMNS)), pd.DataFrame(dropped, columns=dropped_cols)

@@ -781,3 +781,145 @@ def _evaluate_excluding(prepared, iv: Intervention, _exclude=None, **opts) -> In
     import dataclasses
     trimmed = dataclasses.replace(prepared, lines=lines[keep])
     return evaluate(trimmed, iv, **opts)
+
+
+# ----------------------------------------------------------------------------------------------
+# the fix list judged on data after a logged change
+
+# Guidance themes of analysis.briefs, recognised in a change's free-text description.
+CHANGE_THEMES = {
+    "fit": ("fit", "size", "sizing", "measurement"),
+    "setup": ("setup", "set-up", "set up", "install", "quick-start", "quickstart", "quick start", "instruction", "manual"),
+    "expectation": ("photo", "image", "imagery", "picture", "colour", "color", "shade", "description", "copy", "swatch"),
+    "care": ("care", "fabric", "material"),
+}
+ADDRESSED_COLUMNS = ("dimension", "segment", "label", "change_description", "change_start", "after_units",
+                     "after_rate", "after_baseline_rate", "after_verdict", "intervention_verdict", "sentence")
+
+
+def change_themes(description: object) -> frozenset[str]:
+    """The guidance themes a logged change already covers, from its description.
+
+    >>> sorted(change_themes("Fit guide video and size advice on product pages"))
+    ['fit']
+    """
+    text = "" if description is None or (isinstance(description, float) and math.isnan(description)) else str(description).lower()
+    return frozenset(k for k, words in CHANGE_THEMES.items() if any(w in text for w in words))
+
+
+@dataclass(frozen=True, slots=True)
+class JudgedFixList:
+    """fix_list: the fix list with each segment that has a logged change judged on matured orders placed on
+    or after the change (numbers replaced by the after-change ones, columns change_description,
+    change_start, change_themes, intervention_verdict added; re-ranked); addressed: the segments that no
+    longer return clearly more than comparable items since their change (ADDRESSED_COLUMNS)."""
+
+    fix_list: pd.DataFrame
+    addressed: pd.DataFrame
+
+
+def _latest_changes(interventions: pd.DataFrame) -> dict[tuple[str, str], dict]:
+    out: dict[tuple[str, str], dict] = {}
+    if interventions is None or not len(interventions):
+        return out
+    for rec in interventions.to_dict("records"):
+        ts = pd.to_datetime(rec.get("start_date"), errors="coerce")
+        if pd.isna(ts):
+            continue
+        key = (str(rec.get("dimension")), str(rec.get("segment")))
+        if key not in out or ts > out[key]["start"]:
+            desc = rec.get("description")
+            out[key] = {"start": pd.Timestamp(ts).normalize(),
+                        "description": "" if desc is None or (isinstance(desc, float) and math.isnan(desc)) else str(desc)}
+    return out
+
+
+def judge_fix_list(prepared, fix_list: pd.DataFrame, interventions: pd.DataFrame | None, *, cost_per_return: float,
+                   q: float = 0.10, evaluations: list[dict] | None = None) -> JudgedFixList:
+    """Judge every fix-list segment that has a logged change on the matured orders placed since the change.
+
+    For a row (dimension, segment) with a logged change (the latest one when several), the segment is
+    compared again with its comparison group (analysis.segments.segment_table, same method and FDR
+    family) on the orders placed on or after the start date. Still gated (q <= q, positive excess):
+    the row stays with the after-change numbers, "why" saying so. Not gated: the row moves to
+    ``addressed`` with a sentence (e.g. "Since 01 Apr 2026 (fit guide video ...) Hiking Jackets returns
+    15.3% vs 15.8% for the rest of Outerwear: no longer clearly more."). ``evaluations`` (rows of
+    evaluate_all) add the Interventions page's verdict to both. Rows are then re-ranked with
+    analysis.fixlist.order_rows.
+    """
+    from analysis.fixlist import IN_PLACE_ACTION, action_theme, order_rows
+    from analysis.prepare import Filters, filter_prepared
+    from analysis.segments import segment_table
+
+    changes = _latest_changes(interventions)
+    fl = fix_list.copy()
+    for c in ("change_description", "change_start", "change_themes", "intervention_verdict"):
+        fl[c] = pd.Series([None] * len(fl), index=fl.index, dtype=object)
+    empty = pd.DataFrame({c: pd.Series(dtype=object) for c in ADDRESSED_COLUMNS})
+    if fl.empty or not changes:
+        return JudgedFixList(fl, empty)
+    ev = {}
+    for r in evaluations or []:
+        ev[(str(r.get("dimension")), str(r.get("segment")))] = str(r.get("verdict") or "")
+    addressed, drop = [], []
+    for idx, row in fl.iterrows():
+        key = (str(row["dimension"]), str(row["segment"]))
+        if key not in changes:
+            continue
+        ch = changes[key]
+        start, desc = ch["start"], ch["description"]
+        fl.at[idx, "change_description"] = desc
+        fl.at[idx, "change_start"] = start
+        fl.at[idx, "change_themes"] = tuple(sorted(change_themes(desc)))
+        fl.at[idx, "intervention_verdict"] = ev.get(key)
+        label = str(row.get("label") or row["segment"])
+        what = f"{start:%d %b %Y}" + (f" ({desc})" if desc else "")
+        after = filter_prepared(prepared, Filters(date_from=start))
+        seg = segment_table(after, key[0], cost_per_return=cost_per_return, q=q) if after.has(key[0]) else pd.DataFrame()
+        hit = seg[seg["segment"].astype(str) == key[1]] if len(seg) else seg
+        if not len(hit) or float(hit["n"].iloc[0]) <= 0:
+            fl.at[idx, "why"] = f"A change is logged since {what}, but no orders placed since then have matured yet. " \
+                                + str(row["why"])
+            continue
+        h = hit.iloc[0]
+        ref = str(h.get("reference") or "all")
+        versus = f"the rest of {ref.split(': ', 1)[1]}" if ref.startswith("category: ") else "the rest"
+        gated = bool(float(h["q_value"]) <= q and float(h["priority_score"]) > 0)
+        if gated:
+            for c in ("n", "returned", "return_rate", "baseline_rate", "ci_low", "ci_high", "shrunk_rate",
+                      "excess_returns", "excess_cost", "conservative_excess_cost", "priority_score", "q_value"):
+                if c in fl.columns and c in h.index:
+                    fl.at[idx, c] = h[c]
+            fl.at[idx, "why"] = (f"Since {what}: still returns {float(h['return_rate']):.0%} vs "
+                                 f"{float(h['baseline_rate']):.0%} for {versus}. " + str(row["why"]).split("; ", 1)[-1])
+            if action_theme(row["suggested_action"]) in change_themes(desc):
+                fl.at[idx, "suggested_action"] = IN_PLACE_ACTION.format(start=f"{start:%d %b %Y}",
+                                                                        what=desc or "logged change")
+            continue
+        words = ("no longer clearly more" if float(h["return_rate"]) <= float(h["baseline_rate"])
+                 else "no longer clearly more (within noise)")
+        sentence = (f"Since {what}, {label} returns {float(h['return_rate']):.1%} vs {float(h['baseline_rate']):.1%} "
+                    f"for {versus} ({int(h['n']):,} units sold since): {words}.")
+        addressed.append({"dimension": key[0], "segment": key[1], "label": label, "change_description": desc,
+                          "change_start": start, "after_units": int(h["n"]), "after_rate": float(h["return_rate"]),
+                          "after_baseline_rate": float(h["baseline_rate"]), "after_verdict": str(h["verdict"]),
+                          "intervention_verdict": ev.get(key), "sentence": sentence})
+        drop.append(idx)
+    fl = order_rows(fl.drop(index=drop))
+    return JudgedFixList(fl, pd.DataFrame(addressed, columns=list(ADDRESSED_COLUMNS)) if addressed else empty)
+
+
+def with_changes_judged(analysis, prepared, interventions: pd.DataFrame | None, *,
+                        evaluations: list[dict] | None = None):
+    """The Analysis with its fix list judged on data after each logged change (see judge_fix_list): the
+    re-ranked fix list, and the segments a change took off it in ``addressed`` (one note each)."""
+    import dataclasses
+
+    if interventions is None or not len(interventions) or analysis.fix_list.empty:
+        return analysis
+    if evaluations is None:
+        evaluations = evaluate_all(prepared, interventions)
+    j = judge_fix_list(prepared, analysis.fix_list, interventions, cost_per_return=analysis.cost_per_return,
+                       q=analysis.settings.q, evaluations=evaluations)
+    notes = tuple(analysis.notes) + tuple(j.addressed["sentence"]) if len(j.addressed) else tuple(analysis.notes)
+    return dataclasses.replace(analysis, fix_list=j.fix_list, addressed=j.addressed, notes=notes)

@@ -13,7 +13,9 @@ from collections import OrderedDict
 
 import streamlit as st
 
+from analysis.concentration import concentration, drop_orders
 from analysis.engine import Analysis, Settings, analyse
+from analysis.interventions import with_changes_judged
 from analysis.prepare import Filters, Prepared, filter_prepared, prepare
 from data.demo import generate_dataset
 from data.ingest import SourceFile, inspect_file, load_dataset
@@ -68,6 +70,18 @@ def prepared_for(spec: DatasetSpec, window_days: int | None, overrides: tuple, _
     return prepare(_dataset, window_days=window_days, reason_overrides=dict(overrides) or None)
 
 
+@st.cache_resource(max_entries=8, show_spinner=False)
+def concentration_for(key: tuple, _prepared: Prepared) -> tuple:
+    """The few orders that carry most returned (or sold) units of the prepared data (key: spec, window,
+    reason overrides), as a tuple of analysis.concentration.Concentration."""
+    return tuple(concentration(_prepared))
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def without_orders_for(key: tuple, orders: tuple, _prepared: Prepared) -> Prepared:
+    return drop_orders(_prepared, orders)
+
+
 @st.cache_resource(max_entries=32, show_spinner=False)
 def filtered_for(key: tuple, filters: Filters, _prepared: Prepared) -> Prepared:
     """key = (dataset spec, window, reason overrides): everything the prepared data depends on."""
@@ -75,10 +89,16 @@ def filtered_for(key: tuple, filters: Filters, _prepared: Prepared) -> Prepared:
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def analysis_for(key: tuple, filters: Filters, settings: Settings, _prepared: Prepared, _dataset: Dataset) -> Analysis:
+def analysis_for(key: tuple, filters: Filters, settings: Settings, changes: tuple, _prepared: Prepared,
+                 _dataset: Dataset, _interventions=None) -> Analysis:
+    """changes: the logged interventions as tuples of text (part of the key): each fix-list segment with a
+    logged change is judged on the orders placed since it (analysis.interventions.with_changes_judged)."""
     unmatched = int(len(_dataset.unmatched_returns))
-    return analyse(_prepared, settings, unmatched_returns=unmatched, rejected_rows=int(_dataset.rows_rejected),
-                   briefs=False)  # briefs are built on demand, one at a time, on the Fix list page
+    an = analyse(_prepared, settings, unmatched_returns=unmatched, rejected_rows=int(_dataset.rows_rejected),
+                 briefs=False)  # briefs are built on demand, one at a time, on the Fix list page
+    if changes and _interventions is not None:
+        an = with_changes_judged(an, _prepared, _interventions)
+    return an
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

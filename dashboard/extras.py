@@ -50,8 +50,9 @@ def export_extra_sheets(ctx) -> dict[str, pd.DataFrame]:
 
 def brief_for(ctx, row: pd.Series) -> tuple[str, str]:
     try:
-        md_text = ctx.cached("brief", lambda p, d, s, _r, _settings: brief_markdown(row, p, analysis=ctx.analysis),
-                             str(row["dimension"]), str(row["segment"]), int(row["rank"]), ctx.settings)
+        md_text = ctx.cached("brief", lambda p, d, s, _r, _settings, _why, _change: brief_markdown(row, p, analysis=ctx.analysis),
+                             str(row["dimension"]), str(row["segment"]), int(row["rank"]), ctx.settings,
+                             str(row.get("why")), str(row.get("change_start")))
         return md_text, brief_html(md_text)
     except Exception:  # noqa: BLE001
         log.exception("brief for %s", row.get("segment"))

@@ -12,6 +12,12 @@ CONTEXT = "ri_context"  # this run's data context, set by the router (dashboard.
 STORE = "ri_store"  # (key, data.store.Store): this session's own DuckDB database
 APPLIED_PRESET = "up_applied_preset"
 REASON_OVERRIDES = "ri_reason_overrides"  # {raw reason: taxonomy category}, edited on Reasons & outcomes
+BROWSER_KEY = "ri_browser_key"  # this browser's private key to its uploaded data stored on the server (data.uploads)
+URL_KEY = "data"  # query parameter that carries BROWSER_KEY in the page URL, so a refresh finds the data again
+RESTORED = "ri_restored"  # a message: the data was restored from the server after a refresh or restart
+LOAD_PENDING = "ri_load_pending"  # name of a load started and not finished (left the page while reading)
+SAVED_FILTERS = "ri_saved_filters"  # the filters last written to the server store (to write only on change)
+LEAVE_OUT_OUTLIERS = "ri_leave_out_outliers"  # bool: leave the few orders that dominate the units out of every page
 
 # Global filters (sidebar widgets)
 F_DATES = "flt_dates"
@@ -58,3 +64,17 @@ class DatasetSpec:
             return "demo"
         h = hashlib.sha256("|".join(sorted(f.sha256 for f in self.files)).encode()).hexdigest()
         return h[:16]
+
+
+def spec_to_dict(spec: DatasetSpec, filters: dict | None = None) -> dict:
+    """Plain JSON for data.uploads.UploadStore (what identifies the dataset, plus the browser's filters)."""
+    return {"kind": spec.kind, "seed": spec.seed, "name": spec.name, "mapping_json": spec.mapping_json,
+            "files": [{"name": f.name, "sha256": f.sha256, "role": f.role, "sheet": f.sheet} for f in spec.files],
+            "filters": dict(filters or {})}
+
+
+def spec_from_dict(d: dict) -> DatasetSpec:
+    files = tuple(UploadedRef(name=str(f.get("name", "")), sha256=str(f["sha256"]), role=f.get("role"),
+                              sheet=f.get("sheet")) for f in d.get("files", []))
+    return DatasetSpec(kind=str(d.get("kind", "demo")), files=files, mapping_json=str(d.get("mapping_json") or ""),
+                       seed=int(d.get("seed", 7)), name=str(d.get("name") or ""))

@@ -16,6 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from analysis.concentration import agree_with_interval, outlier_orders
 from analysis.engine import Analysis, Settings
 from analysis.prepare import DIMENSION_LABELS, Filters, Prepared
 from analysis.segments import segment_label
@@ -24,6 +25,7 @@ from data.errors import RIError
 from data.reasons import CATEGORIES
 from data.model import Dataset
 from data.store import Store
+from data.uploads import UploadStore, new_key, valid_key
 from dashboard import cache
 from dashboard import session as S
 
@@ -43,10 +45,17 @@ class Context:
     settings: Settings
     key: tuple  # (spec, window, reason overrides): what the prepared data depends on
     basis: str = "units"  # "units" (returned units / units sold) or "orders" (orders with a return / orders)
+    findings: tuple = ()  # analysis.concentration findings on the whole prepared data (a few orders dominate)
+    left_out: tuple[str, ...] = ()  # orders left out of every page at the user's request (the findings' orders)
 
     @property
     def analysis(self) -> Analysis:
-        return cache.analysis_for(self.key, self.filters, self.settings, self.prepared, self.dataset)
+        from dashboard.extras import interventions_frame
+
+        iv = interventions_frame(self)
+        changes = tuple(map(tuple, iv[["dimension", "segment", "start_date", "description"]].astype(str).values)) \
+            if len(iv) else ()
+        return cache.analysis_for(self.key, self.filters, self.settings, changes, self.prepared, self.dataset, iv)
 
     def cached(self, name: str, fn, *args):
         """Run a pure analysis function of the filtered data, cached on content + filters + args."""
@@ -141,10 +150,104 @@ def reason_overrides() -> tuple:
     return tuple(sorted((str(k), str(v)) for k, v in raw.items() if str(v) in CATEGORIES))
 
 
+FILTER_KEYS = (S.F_DATES, S.F_CHANNELS, S.F_JOURNEYS, S.F_COLLECTIONS, S.F_BASIS, S.LEAVE_OUT_OUTLIERS)
+
+
+def _restore_from_url() -> bool:
+    """After a refresh or a server restart: load this browser's stored dataset (and filters) by the key in
+    the URL. False when there is no key or nothing usable is stored under it."""
+    key = st.query_params.get(S.URL_KEY)
+    if not valid_key(key):
+        return False
+    try:
+        stored = UploadStore().load(key)
+    except OSError:
+        log.exception("reading stored upload")
+        return False
+    if stored is None:
+        return False
+    spec = S.spec_from_dict(stored.dataset)
+    st.session_state[S.BROWSER_KEY] = key
+    st.session_state[S.UPLOAD_BYTES] = dict(stored.contents)
+    st.session_state[S.DATASET_SPEC] = spec
+    saved = stored.dataset.get("filters") or {}
+    for k in FILTER_KEYS:
+        if k in saved and k not in st.session_state:
+            v = saved[k]
+            if k == S.F_DATES and isinstance(v, list):
+                v = tuple(pd.Timestamp(x).date() for x in v)
+            st.session_state[k] = v
+    st.session_state[S.SAVED_FILTERS] = saved
+    if spec.kind == "upload":
+        st.session_state[S.RESTORED] = f"Your data ({spec.name or 'uploaded files'}) was restored from this server."
+    return True
+
+
 def current_spec() -> S.DatasetSpec:
-    if S.DATASET_SPEC not in st.session_state:
+    if S.DATASET_SPEC not in st.session_state and not _restore_from_url():
         st.session_state[S.DATASET_SPEC] = _default_spec()
     return st.session_state[S.DATASET_SPEC]
+
+
+def remember_dataset(spec: S.DatasetSpec, contents: dict | None = None) -> None:
+    """Keep the dataset just loaded on the server for this browser (a private random key in the URL), so a
+    refresh or a server restart finds it again. The demo is only remembered when the browser already has a
+    key (then its stored upload is replaced by 'demo')."""
+    key = st.session_state.get(S.BROWSER_KEY)
+    if spec.kind != "upload" and not key:
+        return
+    key = key or new_key()
+    try:
+        UploadStore().save(key, S.spec_to_dict(spec), contents or {})
+    except (OSError, KeyError, ValueError):
+        log.exception("storing the upload")
+        st.warning("Your data could not be kept on this server, so a browser refresh will lose it.")
+        return
+    st.session_state[S.BROWSER_KEY] = key
+    st.session_state[S.SAVED_FILTERS] = {}
+    st.query_params[S.URL_KEY] = key
+
+
+def forget_dataset() -> None:
+    """Remove this browser's stored data from the server and go back to the demo."""
+    key = st.session_state.pop(S.BROWSER_KEY, None)
+    if key:
+        UploadStore().remove(key)
+    if S.URL_KEY in st.query_params:
+        del st.query_params[S.URL_KEY]
+    st.session_state.pop(S.UPLOAD_BYTES, None)
+    st.session_state[S.DATASET_SPEC] = _default_spec()
+
+
+def stored_data_controls() -> None:
+    """On Upload & map: say that the upload is kept for this browser, and offer to remove it."""
+    if not st.session_state.get(S.BROWSER_KEY):
+        return
+    c1, c2 = st.columns([3, 1])
+    c1.caption("Your uploaded data is kept on this server for this browser, so a refresh or a restart keeps it. "
+               "The link in the address bar opens it: do not share that link.")
+    if c2.button("Remove my data from this server", key="up_forget", icon=":material/delete:", width="stretch"):
+        forget_dataset()
+        st.rerun()
+
+
+def _save_filters() -> None:
+    key = st.session_state.get(S.BROWSER_KEY)
+    if not key:
+        return
+    now = {}
+    for k in FILTER_KEYS:
+        if k in st.session_state:
+            v = st.session_state[k]
+            now[k] = [str(x) for x in v] if k == S.F_DATES and isinstance(v, (tuple, list)) else \
+                (list(v) if isinstance(v, (tuple, list)) else v)
+    if now != st.session_state.get(S.SAVED_FILTERS):
+        try:
+            UploadStore().update(key, filters=now)
+        except OSError:
+            log.exception("storing filters")
+            return
+        st.session_state[S.SAVED_FILTERS] = now
 
 
 def load_context() -> Context | None:
@@ -165,27 +268,70 @@ def load_context() -> Context | None:
         st.warning("The uploaded files are no longer in this browser session; showing the demo data. "
                    "Upload them again (your saved mapping preset loads them in one click).")
         return load_context()
+    findings = cache.concentration_for((spec, window, overrides), full)
+    left_out: tuple[str, ...] = ()
+    if findings and st.session_state.get(S.LEAVE_OUT_OUTLIERS):
+        left_out = outlier_orders(list(findings))
+        full = cache.without_orders_for((spec, window, overrides), left_out, full)
     try:
-        store = session_store((spec, window), full)
+        store = session_store((spec, window, left_out), full)
     except RIError as e:
         show_error(e)
         return None
     filters = sidebar(dataset, full, store)
+    if left_out:
+        st.sidebar.caption(f"Left out of every page at your request: order{'s' if len(left_out) > 1 else ''} "
+                           f"{', '.join('#' + md(o) for o in left_out)} (see Overview).")
     cost = st.session_state.get(S.S_COST) or None
     handling = float(st.session_state.get(S.S_HANDLING, 8.0) or 0.0)
     settings = Settings(cost_per_return=cost, handling_cost=handling, window_days=window)
-    key = (spec, window, overrides)
+    key = (spec, window, overrides, left_out)
     prepared = cache.filtered_for(key, filters, full)
     basis = "orders" if st.session_state.get(S.F_BASIS) == BASIS_OPTIONS[1] else "units"
-    return Context(spec, dataset, full, prepared, filters, settings, key, basis)
+    return Context(spec, dataset, full, prepared, filters, settings, key, basis, findings, left_out)
+
+
+def _sync_leave_out() -> None:
+    st.session_state[S.LEAVE_OUT_OUTLIERS] = bool(st.session_state.get("ov_leave_out"))
+
+
+def concentration_note(ctx: Context) -> None:
+    """Said first on the Overview: a few orders carry most returned (or sold) units; offer the view without them.
+
+    The choice is kept in a plain session key (not only the widget's), so it holds on every page.
+    """
+    if not ctx.findings:
+        return
+    for c in ctx.findings:
+        st.warning(md(c.sentence), icon=":material/priority_high:")
+    ids = outlier_orders(list(ctx.findings))
+    what = f"order #{ids[0]}" if len(ids) == 1 else f"these {len(ids)} orders"
+    st.toggle(f"Leave {what} out of every page", value=bool(st.session_state.get(S.LEAVE_OUT_OUTLIERS)),
+              key="ov_leave_out", on_change=_sync_leave_out,
+              help="Every rate, chart, segment and the fix list are then computed without it. Switch off to put "
+                   "it back.")
+    if ctx.left_out:
+        st.caption(f"Left out of every page: {', '.join('#' + md(o) for o in ctx.left_out)}.")
 
 
 def shell() -> None:
     """Run by the router before every page: load this session's data and draw the sidebar.
 
-    The sidebar's filter widgets live in the entrypoint run, so their values survive page changes.
+    The sidebar's filter widgets live in the entrypoint run, so their values survive page changes. The
+    browser's key to its stored data is put back in the URL on every page (page changes drop it).
     """
+    pending = st.session_state.pop(S.LOAD_PENDING, None)
+    if pending:
+        st.warning(f"Loading {pending} was stopped before it finished (the page was left while reading). "
+                   "Load it again on Upload & map; the data shown is the dataset loaded before.",
+                   icon=":material/warning:")
     st.session_state[S.CONTEXT] = load_context()
+    key = st.session_state.get(S.BROWSER_KEY)
+    if key and st.query_params.get(S.URL_KEY) != key:
+        st.query_params[S.URL_KEY] = key
+    if S.RESTORED in st.session_state:
+        st.toast(st.session_state.pop(S.RESTORED), icon=":material/restore:")
+    _save_filters()
 
 
 def require_data() -> Context:
@@ -306,20 +452,42 @@ def compared_with(reference: object) -> str:
     return "rest of the business"
 
 
+def pct_tickformat(*values) -> str:
+    """A percent tick format that never repeats a label: whole percents when the values span 5 points or more,
+    one decimal below that (so 0.5%-1.5% is not labelled "1%, 1%, 1%")."""
+    v = np.concatenate([np.asarray(x, dtype="float64").ravel() for x in values]) if values else np.array([])
+    v = v[np.isfinite(v)]
+    if not len(v):
+        return ".0%"
+    return ".0%" if float(v.max() - v.min()) >= 0.05 else ".1%"
+
+
+def verdict_words(d: pd.DataFrame) -> list[str]:
+    """The verdict with its reason in words, e.g. "within noise: these 7,128 returned units come from 2 orders"."""
+    v = d["verdict"] if "verdict" in d else pd.Series(["within noise"] * len(d), index=d.index)
+    r = d["noise_reason"] if "noise_reason" in d else pd.Series([""] * len(d), index=d.index)
+    return [f"{a}: {b}" if isinstance(b, str) and b else str(a) for a, b in zip(v, r)]
+
+
 def rate_chart(seg: pd.DataFrame, dimension: str, *, title: str, baseline: float, basis_label: str,
                max_rows: int = 25, show_ticks: bool = True) -> go.Figure:
-    """Horizontal bars of rate with Wilson intervals, coloured by verdict, baseline drawn."""
+    """Horizontal bars of rate with the clustered 95% intervals the verdicts use, coloured by verdict; each
+    bar's comparison rate drawn (a tick), or the overall line when every bar is compared with it.
+
+    Pass segments through analysis.concentration.agree_with_interval first (dimension_view does), so no bar
+    is coloured as a difference its drawn interval does not show."""
     d = segment_frame(seg, dimension).head(max_rows).iloc[::-1]
     colors = [VERDICT_COLORS.get(v, COLORS["neutral"]) for v in d.get("verdict", ["within noise"] * len(d))]
     fig = go.Figure(go.Bar(
         x=d["return_rate"], y=d["Segment (chart)"], orientation="h", marker_color=colors, name="Segment rate",
         error_x=dict(type="data", symmetric=False, array=d["ci_high"] - d["return_rate"],
                      arrayminus=d["return_rate"] - d["ci_low"], color="#555", thickness=1.2),
-        customdata=np.stack([d["ci_low"], d["ci_high"], d["n"], d["returned"], d.get("verdict", "")], axis=-1),
-        hovertemplate="<b>%{y}</b><br>Return rate %{x:.1%} (95% CI %{customdata[0]:.1%}–%{customdata[1]:.1%})"
+        customdata=np.stack([d["ci_low"], d["ci_high"], d["n"], d["returned"],
+                             [plot_text(w) for w in verdict_words(d)]], axis=-1),
+        hovertemplate="<b>%{y}</b><br>Return rate %{x:.1%} (95% interval %{customdata[0]:.1%}–%{customdata[1]:.1%})"
                       "<br>%{customdata[3]:,} returned of %{customdata[2]:,}<br>%{customdata[4]}<extra></extra>",
     ))
-    if show_ticks and "baseline_rate" in d and "Compared with" in d and (d["Compared with"] != "rest of the business").any():
+    if show_ticks and "baseline_rate" in d and "Compared with" in d:
         fig.add_trace(go.Scatter(
             x=d["baseline_rate"], y=d["Segment (chart)"], mode="markers", name="Its comparison group",
             marker=dict(symbol="line-ns", size=18, line=dict(width=3, color=COLORS["base"])),
@@ -330,19 +498,44 @@ def rate_chart(seg: pd.DataFrame, dimension: str, *, title: str, baseline: float
                   annotation_text=f"All: {baseline:.1%}", annotation_position="top")
     fig.update_yaxes(type="category")  # segment names such as app ids "580111" are labels, not numbers
     fig.update_layout(title=title, xaxis_title=f"Rate ({basis_label}), with 95% interval", yaxis_title=None,
-                      xaxis_tickformat=".0%", height=max(320, 28 * len(d) + 120), margin=dict(l=10, r=20, t=60, b=40))
+                      xaxis_tickformat=pct_tickformat(d["ci_low"], d["ci_high"], [baseline]),
+                      height=max(320, 28 * len(d) + 120), margin=dict(l=10, r=20, t=60, b=40))
     return fig
 
 
+FUNNEL_COLORS = {"above": COLORS["bad"], "below": COLORS["good"], "inside": COLORS["neutral"]}
+
+
+def effective_volume(d: pd.DataFrame) -> np.ndarray:
+    """Volume counted the way the tests count it: units / design effect (units of one order return
+    together), at least 1."""
+    n = d["n"].to_numpy(dtype="float64")
+    deff = d["deff"].to_numpy(dtype="float64") if "deff" in d else np.ones(len(d))
+    deff = np.where(np.isfinite(deff) & (deff >= 1), deff, 1.0)
+    return np.maximum(np.round(n / deff), 1.0)
+
+
+def funnel_position(d: pd.DataFrame, baseline: float) -> list[str]:
+    """"above" / "below" / "inside" the 95% funnel limits at each segment's plotted (effective) volume."""
+    if not len(d):
+        return []
+    lim = funnel_limits(d["n_plot"].to_numpy(dtype="float64"), baseline, levels=(0.95,))
+    r = d["return_rate"].to_numpy(dtype="float64")
+    return ["above" if x > hi else "below" if x < lo else "inside"
+            for x, lo, hi in zip(r, lim["lower_95"].to_numpy(), lim["upper_95"].to_numpy())]
+
+
 def funnel_chart(seg: pd.DataFrame, dimension: str, *, baseline: float, basis_label: str, title: str) -> go.Figure:
-    """Rate vs volume with 95% and 99.8% control limits around the baseline (exact binomial)."""
+    """Rate vs effective volume with 95% and 99.8% control limits around the baseline (exact binomial);
+    points coloured by where they fall against the limits drawn."""
     d = segment_frame(seg, dimension)
     if not (0 < baseline < 1):
         fig = go.Figure()
         fig.update_layout(title=f"{title}: no funnel - every unit has the same outcome (rate {baseline:.0%})", height=200)
         return fig
-    nmax = max(float(d["n"].max()), 10.0)
-    grid = np.unique(np.geomspace(max(1.0, float(d["n"].min()) * 0.8), nmax * 1.1, 120).round())
+    d["n_plot"] = effective_volume(d) if basis_label == "units" else d["n"].astype("float64")
+    nmax = max(float(d["n_plot"].max()), 10.0)
+    grid = np.unique(np.geomspace(max(1.0, float(d["n_plot"].min()) * 0.8), nmax * 1.1, 120).round())
     lim = funnel_limits(grid, baseline)
     fig = go.Figure()
     for lo, hi, name, dash in (("lower_95", "upper_95", "95% limits", "dot"), ("lower_998", "upper_998", "99.8% limits", "dash")):
@@ -350,18 +543,27 @@ def funnel_chart(seg: pd.DataFrame, dimension: str, *, baseline: float, basis_la
             fig.add_trace(go.Scatter(x=lim["n"], y=lim[hi], mode="lines", line=dict(color="#999", dash=dash), name=name))
             fig.add_trace(go.Scatter(x=lim["n"], y=lim[lo], mode="lines", line=dict(color="#999", dash=dash),
                                      showlegend=False, name=name))
-    colors = [VERDICT_COLORS.get(v, COLORS["neutral"]) for v in d.get("verdict", ["within noise"] * len(d))]
-    label = [t if v not in ("within noise",) else "" for t, v in
-             zip(d["Segment (chart)"], d.get("verdict", pd.Series(["within noise"] * len(d))))]
+    # colours from where each point falls against the limits drawn (the same calculation), not from the
+    # verdict on the Rates tab, which compares each segment with its own comparison group
+    pos = funnel_position(d, baseline)
+    colors = [FUNNEL_COLORS[p] for p in pos]
+    label = [t if p != "inside" else "" for t, p in zip(d["Segment (chart)"], pos)]
+    where = {"above": "above the funnel: returns more than the business for its volume",
+             "below": "below the funnel: returns less than the business for its volume",
+             "inside": "inside the funnel: within noise of the business average"}
     fig.add_trace(go.Scatter(
-        x=d["n"], y=d["return_rate"], mode="markers+text", text=label, textposition="top center",
+        x=d["n_plot"], y=d["return_rate"], mode="markers+text", text=label, textposition="top center",
         hovertext=d["Segment (chart)"],
         textfont=dict(size=10), marker=dict(size=10, color=colors, line=dict(width=1, color="white")), name="Segments",
-        customdata=np.stack([d["returned"], d.get("verdict", "")], axis=-1),
-        hovertemplate="<b>%{hovertext}</b><br>%{y:.1%} of %{x:,} (%{customdata[0]:,} returned)<br>%{customdata[1]}<extra></extra>"))
+        customdata=np.stack([d["returned"], [where[p] for p in pos], [plot_text(w) for w in verdict_words(d)]], axis=-1),
+        hovertemplate="<b>%{hovertext}</b><br>%{y:.1%} (%{customdata[0]:,} returned)<br>%{customdata[1]}"
+                      "<br>Against comparable items: %{customdata[2]}<extra></extra>"))
     fig.add_hline(y=baseline, line_color=COLORS["base"], line_dash="dash", annotation_text=f"All: {baseline:.1%}")
-    fig.update_layout(title=title, xaxis_title=f"Volume ({basis_label}, log scale)", yaxis_title="Return rate",
-                      xaxis_type="log", yaxis_tickformat=".0%", height=460, margin=dict(l=10, r=20, t=60, b=40),
+    xlab = ("Volume (units counted as independent: units ÷ how much they return together; log scale)"
+            if basis_label == "units" else f"Volume ({basis_label}, log scale)")
+    fig.update_layout(title=title, xaxis_title=xlab, yaxis_title="Return rate",
+                      xaxis_type="log", yaxis_tickformat=pct_tickformat(d["return_rate"], [baseline]), height=460,
+                      margin=dict(l=10, r=20, t=60, b=40),
                       legend=dict(orientation="h", y=-0.2))
     return fig
 
@@ -377,6 +579,7 @@ SEGMENT_COLUMNS = {
     "baseline_rate": st.column_config.NumberColumn("Comparison rate", format="percent",
                                                    help="Return rate of the segment's comparison group"),
     "Compared with": st.column_config.TextColumn("Compared with"),
+    "noise_reason": st.column_config.TextColumn("Why within noise", width="large"),
     "shrunk_rate": st.column_config.NumberColumn("Shrunk rate", format="percent",
                                                  help="Empirical-Bayes estimate: small segments pulled toward the average"),
     "q_value": st.column_config.NumberColumn("q (FDR)", format="%.3f"),
@@ -387,6 +590,8 @@ SEGMENT_COLUMNS = {
 
 
 def segment_table(seg: pd.DataFrame, dimension: str, key: str) -> None:
+    if "noise_reason" not in seg.columns and "verdict" in seg.columns:
+        seg = agree_with_interval(seg)
     d = segment_frame(seg, dimension)
     cols = [c for c in SEGMENT_COLUMNS if c in d.columns]
     st.dataframe(d[cols], hide_index=True, column_config=SEGMENT_COLUMNS, key=key, width="stretch",
@@ -398,8 +603,10 @@ def explain_significance() -> None:
                "collections, products and sizes when categories are known (the black tick on each bar), otherwise the "
                "rest of the business - with a one-sided test for higher and a test for lower, clustered by order, "
                "and false-discovery control at 10% per view. "
-               "'Within noise' means the difference could well be chance at this volume. Colours: red clearly higher, "
-               "amber higher (borderline), grey within noise, green clearly lower.")
+               "'Within noise' means the difference could well be chance at this volume; the table says why for each "
+               "(e.g. the returns come from a few orders). A bar is only coloured when its 95% interval clears its "
+               "comparison rate. Colours: red clearly higher, amber higher (borderline), grey within noise, green "
+               "clearly lower.")
 
 
 def dimension_segments(ctx: Context, dimension: str) -> pd.DataFrame:
@@ -441,6 +648,9 @@ def dimension_view(ctx: Context, dimension: str, *, key: str) -> pd.DataFrame | 
         basis_label = "share of units returned" if basis == "units" else "share of units returned, orders as the unit"
     n_all, x_all = float(d["n"].sum()), float(d["returned"].sum())
     baseline = x_all / n_all if n_all else float("nan")
+    # one calculation for colour and interval: a verdict the drawn interval does not show is "within noise",
+    # with its reason in words (orders basis: against the overall line drawn)
+    d = agree_with_interval(d, comparison=baseline if ctx.basis == "orders" and not refunds else None)
     label = DIMENSION_LABELS.get(dimension, dimension)
     t1, t2, t3 = st.tabs(["Rates", "Funnel plot", "Table"])
     with t1:
@@ -458,8 +668,10 @@ def dimension_view(ctx: Context, dimension: str, *, key: str) -> pd.DataFrame | 
         st.plotly_chart(funnel_chart(d, dimension, baseline=baseline,
                                      basis_label="orders" if (ctx.basis == "orders" and not refunds) or basis == "orders" else "units",
                                      title=f"{label}: rate vs volume with control limits"), key=f"{key}_funnel")
-        st.caption("Points outside the dashed lines are unusual for their volume; small segments inside the funnel are "
-                   "noise, however high their raw rate.")
+        st.caption("Here every point is compared with the whole business; points outside the dashed lines are "
+                   "unusual for their volume, and small segments inside the funnel are noise, however high their raw "
+                   "rate. Volume counts units of one order as one when they come back together, as the verdicts do. "
+                   "The Rates tab compares each segment with comparable items instead.")
     with t3:
         segment_table(d, dimension, key=f"{key}_table")
     explain_significance()

@@ -1,4 +1,6 @@
 """Collections: which collections return more than the rest, and why; drill down to products, sizes and reasons."""
+import re
+
 import streamlit as st
 
 from analysis.reasons import reason_mix
@@ -23,16 +25,29 @@ d = ui.dimension_view(ctx, "collection", key="col")
 sim = ctx.analysis.simpson
 if sim is not None and len(sim) and "disagree" in sim.columns:
     flips = sim[(sim["dimension"] == "collection") & sim["disagree"].astype(bool)]
-    with st.expander(f"Mix check (Simpson's paradox): {len(flips)} collection verdict(s) change once intent or channel "
-                     "mix is allowed for", expanded=bool(len(flips))):
-        st.caption("Here each collection is compared with the rest of the business (not only its category), once "
-                   "overall and once within each customer intent and each channel (Cochran-Mantel-Haenszel). Where the "
-                   "two verdicts disagree, the difference comes from how the collection is bought (its intent or "
-                   "channel mix), not from the collection itself.")
+    k = len(flips)
+    title = ("Mix check: no collection looks different once how it is bought is allowed for" if not k else
+             f"Mix check: {k} collection{'s' if k != 1 else ''} look{'s' if k == 1 else ''} different once how "
+             f"{'it is' if k == 1 else 'they are'} bought is allowed for")
+    with st.expander(title, expanded=bool(k)):
+        st.caption("Each collection is compared with the rest of the business twice: overall, and within each kind "
+                   "of order (customer intent) and each channel. Where the two disagree, the difference comes from "
+                   "how the collection is bought, not from the collection itself.")
         if flips.empty:
             st.success("No collection's verdict changes when intent and channel mix are allowed for.")
         for text in flips["explanation"]:
-            st.markdown(f"- {ui.md(text)}")
+            # plain words here; the test statistics are listed under "How this was decided"
+            st.markdown(f"- {ui.md(re.sub(r' [(]Mantel-Haenszel odds ratio [^)]*[)]', '', str(text)))}")
+        if k:
+            st.markdown("**How this was decided**")
+            st.caption("Cochran-Mantel-Haenszel test within intents and channels (two-sided 5%), on counts adjusted "
+                       "for items of one order coming back together; the odds ratio and p-value of each:")
+            st.dataframe(flips[["segment", "stratifier", "crude_verdict", "adjusted_verdict", "mh_odds_ratio",
+                                "cmh_p"]], hide_index=True, key="col_mix_method", column_config={
+                "segment": "Collection", "stratifier": "Allowed for", "crude_verdict": "Overall",
+                "adjusted_verdict": "Within each", "mh_odds_ratio": st.column_config.NumberColumn("Odds ratio",
+                                                                                                 format="%.2f"),
+                "cmh_p": st.column_config.NumberColumn("p-value", format="%.2g")})
 
 st.subheader("Drill down")
 names = list(d["segment"]) if d is not None else []

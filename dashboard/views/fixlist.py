@@ -1,80 +1,120 @@
-"""Fix list: where avoidable returns cost the most, why, and what to do - downloadable for the meeting."""
+"""Fix list: where avoidable returns cost the most, why, and what to do - plain words first, method behind an expander."""
+import math
+
 import pandas as pd
 import streamlit as st
 
 from analysis.export import fixlist_csv, fixlist_xlsx
 from analysis.prepare import DIMENSION_LABELS
+from dashboard import session as S
 from dashboard import ui
-from dashboard.extras import brief_for, export_extra_sheets, interventions_frame
+from dashboard.extras import brief_for, export_extra_sheets
 
 ctx = ui.require_data()
 st.title("Fix list")
 an = ctx.analysis
 fl = an.fix_list
-st.caption(f"Segments that return significantly more than the rest (false-discovery rate 10%), ranked by shrunk excess "
-           f"cost at {ui.money(an.cost_per_return)} per return. A segment that is only a slice of one ranked above it "
-           "is not listed twice.")
+currency = str(st.session_state.get(S.S_CURRENCY) or "")
 
+sheets = export_extra_sheets(ctx)
+if len(getattr(an, "addressed", ())):
+    sheets["Taken off by a change"] = an.addressed[["label", "change_start", "change_description", "sentence"]].rename(
+        columns={"label": "Segment", "change_start": "Change since", "change_description": "Change",
+                 "sentence": "Since the change"})
+d1, d2, _ = st.columns([1, 1, 2])
+d1.download_button("Fix list workbook (Excel)", fixlist_xlsx(an, sheets, currency=currency),
+                   file_name="fix-list.xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                   key="fx_dl_xlsx", type="primary", icon=":material/download:", width="stretch")
+d2.download_button("Fix list (CSV)", fixlist_csv(an), file_name="fix-list.csv", mime="text/csv", key="fx_dl_csv",
+                   icon=":material/download:", width="stretch")
+
+st.caption("What to work on first: the segments that return clearly more than comparable items, ranked by what "
+           f"the extra returns cost at {ui.money(an.cost_per_return)} per return. \"At least\" is the cost we are "
+           "95% sure of.")
+
+
+def _when(v) -> str:
+    ts = pd.to_datetime(v, errors="coerce")
+    return "" if pd.isna(ts) else f"{ts:%d %b %Y}"
+
+
+addressed = getattr(an, "addressed", None)
 if fl.empty:
-    st.success("No segment returns significantly more than the rest once chance is allowed for. Nothing to fix yet.")
+    st.success("No segment returns clearly more than comparable items once chance is allowed for. Nothing to fix yet.")
 else:
     dims = sorted(fl["dimension"].unique())
     c1, c2 = st.columns([2, 1])
-    chosen = c1.multiselect("Dimensions", dims, default=dims, format_func=lambda d: DIMENSION_LABELS.get(d, d),
+    chosen = c1.multiselect("Show", dims, default=dims, format_func=lambda d: DIMENSION_LABELS.get(d, d),
                             key="fx_dims")
     top_n = c2.number_input("Show top", min_value=1, max_value=max(1, len(fl)), value=min(20, len(fl)), key="fx_top")
     view = fl[fl["dimension"].isin(chosen)].head(int(top_n)).copy()
     view["Segment"] = [ui.seg_label(d, s) for d, s in zip(view["dimension"], view["segment"])]
-    view["Dimension"] = view["dimension"].map(lambda d: DIMENSION_LABELS.get(d, d))
-    for c in ("excess_cost", "conservative_excess_cost", "excess_returns"):
-        if c in view:
-            view[c] = view[c].astype("float64").round(0)
-    logged = interventions_frame(ctx)
-    since = {(str(d), str(sg)): pd.Timestamp(t) for d, sg, t in
-             zip(logged["dimension"], logged["segment"], pd.to_datetime(logged["start_date"], errors="coerce"))
-             if pd.notna(t)}
-    view["Change logged"] = [f"since {since[(d, sg)]:%d %b %Y}" if (d, sg) in since else ""
-                             for d, sg in zip(view["dimension"].astype(str), view["segment"].astype(str))]
-    view["95% interval"] = [f"{lo:.1%} – {hi:.1%}" for lo, hi in zip(view["ci_low"], view["ci_high"])]
-    cols = ["rank", "Dimension", "Segment", "return_rate", "95% interval", "baseline_rate", "excess_returns", "excess_cost",
-            "conservative_excess_cost", "q_value", "Change logged", "why", "suggested_action"]
-    cols = [c for c in cols if c in view.columns]
-    st.dataframe(view[cols], hide_index=True, key="fx_table", column_config={
-        "rank": st.column_config.NumberColumn("#", width="small"),
-        "return_rate": st.column_config.NumberColumn("Return rate", format="percent"),
-        "baseline_rate": st.column_config.NumberColumn("Comparison rate", format="percent",
-                                                       help="Rate of the comparison group (rest of its category, "
-                                                            "rest of the business, or the pair's parts bought apart)"),
-        "excess_returns": st.column_config.NumberColumn("Excess returns", format="%.0f"),
-        "excess_cost": st.column_config.NumberColumn("Excess cost", format="localized"),
-        "conservative_excess_cost": st.column_config.NumberColumn("At least", format="localized",
-                                                                  help="Conservative excess cost (one-sided 95% lower bound)"),
-        "q_value": st.column_config.NumberColumn("q (FDR)", format="%.4f"),
-        "Change logged": st.column_config.TextColumn(
-            "Change logged", help="A guidance change is logged for this segment: see Interventions for whether it "
-                                  "worked. The rates here include the orders before it."),
-        "why": st.column_config.TextColumn("Why", width="large"),
-        "suggested_action": st.column_config.TextColumn("Suggested action", width="medium"),
-    })
+    for _, r in view.iterrows():
+        with st.container(border=True):
+            at_least = float(r["conservative_excess_cost"])
+            cost = (f"at least **{ui.money(at_least)}** in extra returns" if at_least > 0 else
+                    f"about {ui.money(float(r['excess_cost']))} in extra returns, though it could be less")
+            st.markdown(f"**{int(r['rank'])}. {ui.md(r['Segment'])}** · "
+                        f"{ui.md(DIMENSION_LABELS.get(r['dimension'], r['dimension']).lower())} · "
+                        f"{cost} · returns clearly more than comparable items")
+            st.markdown(f"**Why:** {ui.md(r['why'])}  \n**Suggested action:** {ui.md(r['suggested_action'])}")
+            start = r.get("change_start")
+            if start is not None and not (isinstance(start, float) and math.isnan(start)) and pd.notna(start):
+                desc = str(r.get("change_description") or "a change")
+                st.caption(f"Change logged since {_when(start)}: {ui.md(desc)}. Judged on the orders placed since "
+                           "then; see Interventions for its before/after.")
 
+if addressed is not None and len(addressed):
+    st.subheader("Taken off the list by a logged change")
+    for _, a in addressed.iterrows():
+        text = f"- {ui.md(a['sentence'])}"
+        if isinstance(a.get("intervention_verdict"), str) and a["intervention_verdict"]:
+            text += f"  \n  Interventions: {ui.md(a['intervention_verdict'])}"
+        st.markdown(text)
+
+if not fl.empty:
     st.subheader("Guidance brief")
     pick = st.selectbox("Open the brief for", list(view.index), key="fx_brief_pick",
                         format_func=lambda i: f"{int(view.loc[i, 'rank'])}. {view.loc[i, 'Segment']}")
     if pick is not None:
         md_text, html_text = brief_for(ctx, view.loc[pick])
         if md_text:
-            with st.container(border=True):
-                st.markdown(md_text)
-            b1, b2 = st.columns(2)
-            b1.download_button("Brief as Markdown", md_text.encode("utf-8"), file_name=f"brief-{int(view.loc[pick, 'rank'])}.md",
-                               mime="text/markdown", key="fx_brief_md")
+            b1, b2, _ = st.columns([1, 1, 2])
+            b1.download_button("Brief as Markdown", md_text.encode("utf-8"),
+                               file_name=f"brief-{int(view.loc[pick, 'rank'])}.md", mime="text/markdown",
+                               key="fx_brief_md", width="stretch")
             b2.download_button("Brief as printable HTML", html_text.encode("utf-8"),
-                               file_name=f"brief-{int(view.loc[pick, 'rank'])}.html", mime="text/html", key="fx_brief_html")
+                               file_name=f"brief-{int(view.loc[pick, 'rank'])}.html", mime="text/html",
+                               key="fx_brief_html", width="stretch")
+            with st.container(border=True):
+                # the brief's headings sit below the page's own (h1 -> h3 ...)
+                st.markdown("\n".join(("##" + ln) if ln.startswith("#") else ln for ln in md_text.splitlines()))
 
-st.subheader("Download")
-d1, d2 = st.columns(2)
-d1.download_button("Fix list workbook (Excel)", fixlist_xlsx(an, export_extra_sheets(ctx)), file_name="fix-list.xlsx",
-                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="fx_dl_xlsx",
-                   type="primary", icon=":material/download:")
-d2.download_button("Fix list (CSV)", fixlist_csv(an), file_name="fix-list.csv", mime="text/csv", key="fx_dl_csv",
-                   icon=":material/download:")
+    with st.expander("How this was decided"):
+        st.markdown(
+            "Each collection, product and size is compared with the rest of its category (or with the rest of the "
+            "business when categories are unknown); customer intents, journeys and channels with the rest of the "
+            "business; pairs of items with what each returns when bought without the other. Units of one order "
+            "are returned together, so each comparison counts orders, not only units (a design effect). A segment "
+            "is listed when the chance of a false alarm, allowing for every comparison made, is below 10% "
+            "(false-discovery rate, shown as q) and at least 5 orders returned its items. Excess cost uses a rate "
+            "pulled toward comparable items for small segments; \"at least\" uses the lower end of the 95% "
+            "interval. A segment that is only a slice of one ranked above it is not listed twice, and a segment "
+            "with a logged change is judged on the orders placed since the change.")
+        num = view[["rank", "Segment", "return_rate", "ci_low", "ci_high", "baseline_rate", "excess_returns",
+                    "excess_cost", "conservative_excess_cost", "q_value"]].copy()
+        num["95% interval"] = [f"{lo:.1%} – {hi:.1%}" for lo, hi in zip(num["ci_low"], num["ci_high"])]
+        num = num.drop(columns=["ci_low", "ci_high"])
+        for c in ("return_rate", "baseline_rate"):
+            num[c] = (100 * num[c].astype("float64")).round(1)
+        for c in ("excess_returns", "excess_cost", "conservative_excess_cost"):
+            num[c] = num[c].astype("float64").round(0)
+        st.dataframe(num, hide_index=True, key="fx_table", column_config={
+            "rank": st.column_config.NumberColumn("#", width="small", format="%d"),
+            "return_rate": st.column_config.NumberColumn("Return rate", format="%.1f%%"),
+            "baseline_rate": st.column_config.NumberColumn("Comparison rate", format="%.1f%%"),
+            "excess_returns": st.column_config.NumberColumn("Extra returns", format="localized"),
+            "excess_cost": st.column_config.NumberColumn(f"Extra cost {currency}".strip(), format="localized"),
+            "conservative_excess_cost": st.column_config.NumberColumn(f"At least {currency}".strip(), format="localized"),
+            "q_value": st.column_config.NumberColumn("q (false-discovery)", format="%.4f"),
+        })

@@ -11,6 +11,7 @@ from dashboard.extras import intervention_rows
 
 ctx = ui.require_data()
 st.title("Overview")
+ui.concentration_note(ctx)  # a few orders carrying most units is said before any number
 an = ctx.analysis
 h = ctx.cached("headline", headline)
 t = an.totals

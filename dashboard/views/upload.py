@@ -27,9 +27,11 @@ c1, c2 = st.columns([3, 1])
 with c2:
     if st.button("Use demo data", key="up_demo", icon=":material/science:", width="stretch"):
         st.session_state[S.DATASET_SPEC] = S.DatasetSpec(kind="demo", seed=7, name="Demo: Northwind Living (generated)")
+        ui.remember_dataset(st.session_state[S.DATASET_SPEC])
         st.rerun()
 with c1:
     st.markdown(f"Currently loaded: **{ui.md(spec.name or spec.kind)}**")
+ui.stored_data_controls()
 
 files = st.file_uploader("Drop files here", accept_multiple_files=True, key=S.U_FILES,
                          type=["csv", "tsv", "txt", "xlsx", "xlsm", "gz"],
@@ -171,6 +173,7 @@ if load:
     name = ", ".join(r.name for r in refs)[:80] or "Uploaded data"
     new_spec = S.DatasetSpec(kind="upload", files=tuple(refs), mapping_json=mapping_json, name=name)
     bar = st.progress(0.0, text="Reading files…")
+    st.session_state[S.LOAD_PENDING] = name  # still set on the next run if this one is stopped mid-load
 
     def progress(frac: float, text: str) -> None:
         bar.progress(min(max(float(frac), 0.0), 1.0), text=text)
@@ -178,15 +181,19 @@ if load:
     try:
         ds = cache.dataset_for(new_spec, contents, progress)
     except RIError as e:
+        st.session_state.pop(S.LOAD_PENDING, None)
         bar.empty()
         ui.show_error(e)
         st.stop()
     except Exception as e:  # noqa: BLE001
+        st.session_state.pop(S.LOAD_PENDING, None)
         bar.empty()
         ui.show_unexpected(e, "loading the files")
         st.stop()
+    st.session_state.pop(S.LOAD_PENDING, None)
     bar.empty()
     st.session_state[S.DATASET_SPEC] = new_spec
+    ui.remember_dataset(new_spec, contents)  # kept for this browser: a refresh or restart finds it again
     if preset_name:
         store.set_last_preset(preset_name)
     st.session_state[S.LOAD_MESSAGE] = (f"Loaded {ds.rows_read - ds.rows_rejected:,} of {ds.rows_read:,} rows. "
