@@ -190,7 +190,11 @@ def monitoring_plan(fix_row: Mapping, prepared: Prepared, *, alpha: float = 0.05
     if dim == "combination":
         prepared = with_pair_scope(prepared, str(seg))
     seg_lines = _segment_lines(prepared, dim, seg)
-    units = float(seg_lines["quantity"].sum()) if len(seg_lines) else math.nan
+    by_orders = prepared.rate_columns(dim)[1] == "order_n"  # order refunds: the rate counts orders
+    if by_orders:
+        units = float(seg_lines["order_id"].nunique()) if len(seg_lines) else math.nan
+    else:
+        units = float(seg_lines["quantity"].sum()) if len(seg_lines) else math.nan
     p_now = _num(fix_row.get("return_rate"))
     baseline = _num(fix_row.get("baseline_rate"))
     if not (math.isfinite(p_now) and math.isfinite(baseline)):
@@ -204,7 +208,10 @@ def monitoring_plan(fix_row: Mapping, prepared: Prepared, *, alpha: float = 0.05
     order_level = dim not in LINE_DIMENSIONS
     # the fix list's rate is the share of units returned for every dimension (orders are the unit of
     # analysis for order-level dimensions, not the metric), so the plan counts units for all of them
-    metric = ("unit return rate of these orders (returned units / units sold)" if order_level
+    metric = ("order refund rate (orders with a customer refund / orders)" if by_orders
+              else "refund rate of units, refunds attributed to items (refunded units / units sold)"
+              if prepared.outcome == "order_refund"
+              else "unit return rate of these orders (returned units / units sold)" if order_level
               else "unit return rate (returned units / units sold)")
     if math.isfinite(baseline) and math.isfinite(p_now) and p_now > baseline:
         p_target = p_now - reduction * (p_now - baseline)
@@ -270,12 +277,16 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis=None) -> st
             lo, hi = (float(v) for v in stats.wilson_interval(x, n))
         if not math.isfinite(base) and nr > 0:
             base = xr / nr
-    out.append(f"- Return rate **{_pct(rate)}** (95% interval {_pct(lo)} to {_pct(hi)}) against "
+    refunds = prepared.outcome == "order_refund"
+    by_orders = prepared.rate_columns(dim)[1] == "order_n"
+    rate_name = ("Order refund rate" if by_orders else "Refund rate of units (attributed)") if refunds else "Return rate"
+    out.append(f"- {rate_name} **{_pct(rate)}** (95% interval {_pct(lo)} to {_pct(hi)}) against "
                f"**{_pct(base)}** for the rest.")
     exc, cost = _num(fix_row.get("excess_returns")), _num(fix_row.get("excess_cost"))
     if math.isfinite(exc):
         least = _num(fix_row.get("conservative_excess_cost"))
-        out.append(f"- About **{exc:,.0f}** returns more than the baseline rate would give"
+        noun = ("refunded orders" if by_orders else "refunded units") if refunds else "returns"
+        out.append(f"- About **{exc:,.0f}** {noun} more than the baseline rate would give"
                    + (f", costing about **{_money(cost)}**" if math.isfinite(cost) else "")
                    + (f" (at least {_money(least)}, as on the Fix list)." if math.isfinite(least) and least > 0
                       and math.isfinite(cost) else "."))
@@ -286,7 +297,7 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis=None) -> st
         out.append(f"- Very unlikely to be chance, even allowing for every segment compared ({q_text})." if q < 0.01
                    else f"- Unlikely to be chance once every segment compared is allowed for ({q_text}).")
     why = fix_row.get("why")
-    if isinstance(why, str) and why.strip():
+    if isinstance(why, str) and why.strip() and not refunds:  # with order refunds the why only repeats the rates
         out.append(f"- {md_escape(why)}")
 
     mix = R.reason_mix(prepared, dim, seg)
@@ -439,13 +450,14 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis=None) -> st
     plan = monitoring_plan(fix_row, prepared)
     out.append(f"- Metric: {plan.metric}. Today: **{_pct(plan.p_now)}**; baseline {_pct(plan.baseline)}.")
     if math.isfinite(plan.units_needed):
-        unit_word = "units"  # the plan counts units for every dimension (see monitoring_plan)
+        # the plan counts units (orders where the outcome is the order refund; see monitoring_plan)
+        unit_word = "orders" if prepared.rate_columns(dim)[1] == "order_n" else "units"
         aim = ("half the excess over baseline removed" if math.isfinite(plan.baseline) and plan.p_now > plan.baseline
                else "10% lower than today")
         out.append(f"- Aim for **{_pct(plan.p_target)}** ({aim}).")
         out.append("- To see that change reliably (8 times in 10, at the usual 5% level"
                    + (", allowing for items of one order coming back together" if plan.deff > 1 else "")
-                   + f") you need about **{math.ceil(plan.units_needed):,} {unit_word}** sold after the change"
+                   + f") you need about **{math.ceil(plan.units_needed):,} {unit_word}** {'placed' if unit_word == 'orders' else 'sold'} after the change"
                    + (f" (about {math.ceil(plan.orders_needed):,} order{'s' if math.ceil(plan.orders_needed) != 1 else ''})"
                       if unit_word == "units"
                       and math.isfinite(plan.orders_needed) else "")
@@ -616,7 +628,9 @@ def one_line(fix_row: Mapping, prepared: Prepared) -> str:
         if g:
             reason += f"; lever: {g[0].lower()}"
     rate, base = _num(fix_row.get("return_rate")), _num(fix_row.get("baseline_rate"))
-    parts = [f"returns {_pct(rate)} vs {_pct(base)}"]
+    verb = ("refunded" if prepared.rate_columns(dim)[1] == "order_n" else "refunded (units)") \
+        if prepared.outcome == "order_refund" else "returns"
+    parts = [f"{verb} {_pct(rate)} vs {_pct(base)}"]
     if reason:
         parts.append(reason)
     return "; ".join(parts) + "."
