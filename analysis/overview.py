@@ -6,7 +6,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.prepare import DIMENSION_LABELS, INTENT_LABELS, Prepared
+from analysis.prepare import DIMENSION_LABELS, Prepared
+from analysis.segments import segment_label
 from analysis.stats import wilson_interval
 
 
@@ -97,6 +98,9 @@ def plain_summary(prepared: Prepared, totals: dict, fix_list: pd.DataFrame, segm
     warn = window_warning(prepared)
     if warn:
         out.append(warn)
+    from analysis.concentration import concentration_sentences  # a few orders carrying the rate are said first
+
+    out.extend(concentration_sentences(prepared)[:1])
     if totals.get("outcome") == "order_refund" and totals.get("order_refund_rate") is not None:
         out.append(f"{totals['order_refund_rate']:.1%} of orders had a customer refund ({totals.get('orders_refunded', 0):,} "
                    f"of {totals.get('orders', 0):,} orders up to {prepared.cutoff_date:%d %b %Y}; "
@@ -108,17 +112,19 @@ def plain_summary(prepared: Prepared, totals: dict, fix_list: pd.DataFrame, segm
         out.append(s)
     if fix_list is not None and len(fix_list):
         top = fix_list.iloc[0]
-        name = INTENT_LABELS.get(str(top["segment"]), str(top["segment"]))
+        name = segment_label(str(top["dimension"]), str(top["segment"]))
         dim = DIMENSION_LABELS.get(str(top["dimension"]), str(top["dimension"])).lower()
         reasons = top.get("top_reasons")
         first = reasons[0] if isinstance(reasons, (list, tuple)) and len(reasons) else (reasons or "")
-        reason_txt = f", mostly {str(first).split('(')[0].strip().lower()}" if first else ""
+        first_txt = str(first).split('(')[0].strip().lower()
+        reason_txt = f", mostly {first_txt}" if first and not any(w in first_txt for w in ("unknown", "no reason")) else ""
         verb, noun = ("is refunded", "refunds") if totals.get("outcome") == "order_refund" else ("returns", "returns")
         out.append(f"The biggest avoidable cost is the {dim} '{name}': it {verb} {top['return_rate']:.0%} against "
                    f"{top['baseline_rate']:.0%} for the rest (significant){reason_txt}, about "
                    f"{top['excess_returns']:,.0f} more {noun} than expected.")
         if len(fix_list) > 1:
-            others = ", ".join(INTENT_LABELS.get(str(s), str(s)) for s in fix_list["segment"].iloc[1:4])
+            others = ", ".join(segment_label(str(d), str(s)) for d, s in
+                               zip(fix_list["dimension"].iloc[1:4], fix_list["segment"].iloc[1:4]))
             out.append(f"Next on the fix list: {others}.")
     else:
         out.append("No segment " + ("is refunded" if totals.get("outcome") == "order_refund" else "returns")
@@ -131,7 +137,7 @@ def plain_summary(prepared: Prepared, totals: dict, fix_list: pd.DataFrame, segm
     es = totals.get("exchange_share")
     if es is not None and not np.isnan(es):
         out.append(f"{es:.0%} of returned units were exchanged rather than refunded.")
-    return out[:5]
+    return out[:6]
 
 
 ORDER_REFUND_DIMENSIONS = ("channel", "journey", "intent", "customer_type", "promotion", "country", "addon")

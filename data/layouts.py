@@ -28,8 +28,8 @@ LAYOUT_LABELS = {
     "generic": "Generic table",
 }
 
-from data.shopify import (JOURNEY_COL, PRODUCT_COL, PRODUCTS_MAPPING, SHOPIFY_ORDER_LEVEL, SIZE_COL, SKU_COL,  # noqa: E402,F401
-                          is_shopify_products, orders_mapping, prepare_orders, prepare_products)
+from data.shopify import (PRODUCTS_MAPPING, is_shopify_products, orders_mapping, prepare_orders,  # noqa: E402
+                          prepare_products)
 
 
 @dataclass(frozen=True, slots=True)

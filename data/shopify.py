@@ -197,7 +197,6 @@ def prepare_orders(frame: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...], 
     kind[nm] = "non_merchandise"
     reason[nm] = "Add-on line, not merchandise (" + addon[nm].astype(str).str.lower() + ")"
     tags = f["Tags"].astype("string").fillna("") if "Tags" in f else pd.Series("", index=f.index, dtype="string")
-    total = _num(f["Total"]) if "Total" in f else pd.Series(np.nan, index=f.index)
     exch = tags.str.contains(_EXCHANGE_TAG).fillna(False) & kind.isna()
     kind[exch] = "exchange_order"
     reason[exch] = ("Exchange order created by a returns app (tag " + tags[exch].astype(str).str.extract(

@@ -33,10 +33,11 @@ if p.outcome == "order_refund":
     c[1].metric("Orders refunded", ui.num(t.get("orders_refunded")),
                 help=f"Of {ui.num(t.get('orders'))} matured orders, all of the selection's history.")
     c[2].metric("Refunded value", ui.money(t.get("refunded_value")), help="Money refunded on matured orders.")
-    c[3].metric("Unit return rate", "Not in your data", help=unknown_reason("unit_return_rate", t))
+    c[3].metric("Unit return rate", "Unknown", help=unknown_reason("unit_return_rate", t))
     c[4].metric("Cancelled or voided", ui.num(t.get("orders_cancelled")),
                 help="Orders cancelled or voided: not customer returns, left out of every rate (listed on the "
                      "load report).")
+    st.caption(f"Not in your data: {unknown_reason('unit_return_rate', t)}")
     st.caption(f"Refund rate: {h.period_label}. Refunded value: all matured orders in the selection. Recent orders "
                f"whose refund window is still open are excluded ({ui.num(p.immature_orders_excluded)} orders).")
 else:
@@ -55,9 +56,13 @@ else:
              "Value of returned units kept in the business as an exchange or store credit.")):
         why = unknown_reason(key, t)
         if why:
-            col.metric(label, "Not in your data", help=why)
+            col.metric(label, "Unknown", help=why)
         else:
             col.metric(label, ui.pct(t[key]) if key.endswith("share") else ui.money(t[key]), help=helptext)
+    unknown = [lab for key, lab in (("exchange_share", "exchange share"), ("saved_revenue", "saved by exchanges"))
+               if unknown_reason(key, t)]
+    if unknown:
+        st.caption(f"{' and '.join(unknown).capitalize()}: {unknown_reason('exchange_share', t)}")
     st.caption(f"Return rates: {h.period_label}. Returned value, exchange share and saved revenue: all matured "
                f"orders in the selection. Recent orders whose return window is still open are excluded "
                f"({ui.num(p.immature_orders_excluded)} orders).")
