@@ -111,12 +111,21 @@ with left:
         # the average of what is drawn: pooled over the matured months shown (not a different period's figure)
         avg = float(mat["returned"].sum() / mat["units"].sum())
         fig.add_hline(y=avg, line_dash="dash", line_color=ui.COLORS["base"],
-                      annotation_text=f"Average of matured months {avg:.1%}")
+                      annotation_text=f"Average of the {len(mat)} complete months {avg:.1%}")
+        headline_rate = t.get("order_refund_rate") if p.outcome == "order_refund" else t.get("unit_return_rate")
+        if headline_rate is not None and abs(headline_rate - avg) >= 0.005:
+            chart_note = (f"The dashed line averages the {len(mat)} complete months drawn ({avg:.1%}); the meeting text's "
+                          f"{headline_rate:.1%} covers every matured order, including the part-matured last month "
+                          "(hollow points) — where a few large orders sit there, the two differ.")
+        else:
+            chart_note = None
     fig.update_layout(title=f"Monthly {rate_name.lower()} by order month", yaxis_tickformat=".0%",
                       yaxis_title="Refunded orders / orders" if p.outcome == "order_refund" else "Returned units / units sold",
                       xaxis_title="Order month", height=380,
                       legend=dict(orientation="h", y=-0.25), margin=dict(l=10, r=10, t=50, b=40))
     st.plotly_chart(fig, key="ov_trend")
+    if len(mat) and mat["units"].sum() > 0 and chart_note:
+        st.caption(chart_note)
 with right:
     st.markdown("**Top of the fix list**")
     fl = an.fix_list.head(5)
