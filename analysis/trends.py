@@ -212,8 +212,8 @@ def cohort_series(prepared, freq: str = "M", dimension: str | None = None, segme
     prev = by_period.reindex(out["period"] - lag)
     out["rate_same_period_last_year"] = prev.to_numpy()
     out["change_vs_last_year"] = out["rate"] - out["rate_same_period_last_year"]
-    for c in ("units", "returned"):
-        out[c] = out[c].astype("int64")
+    for c in ("units", "returned"):  # order-refund weights sum to whole orders up to float error: round, not floor
+        out[c] = out[c].round().astype("int64")
     out["orders"] = out["orders"].astype("int64")
     return out[cols]
 
