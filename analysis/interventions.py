@@ -529,6 +529,11 @@ def evaluate(prepared, intervention: Intervention, *, comparison=None, washout_d
     post_start = start + pd.Timedelta(days=washout_days)
     lines = prepared.mature_lines
     lines = lines[lines[dim].notna()]
+    xcol, ncol = prepared.rate_columns(dim)
+    if (xcol, ncol) != ("returned_units", "quantity"):
+        # order refunds on an order attribute: each order weighs 1 and counts as refunded or not (one rate
+        # definition, Prepared.rate_columns); the evaluation below reads returned_units / quantity
+        lines = lines.assign(returned_units=lines[xcol], quantity=lines[ncol])
     pre_mask = lines["order_date"] < start
     post_mask = lines["order_date"] >= post_start
     lines_pre, lines_post = lines[pre_mask], lines[post_mask]
