@@ -19,7 +19,9 @@ column must hold dates, a quantity or money column numbers, an id column not dat
 assigned greedily, best score first, each used once.
 
 Every Suggestion carries its confidence (0-1) and a reason a user can read. At or above APPLY_AT a
-suggestion is applied; below it the Upload page only asks ("did you mean ...?").
+suggestion is applied; below it the Upload page only asks ("did you mean ...?") - except a header that
+plainly names a column whose values disagree, when nothing else fits: it is applied (and shown as
+unsure) so that validation can list the unreadable values with examples.
 """
 from __future__ import annotations
 
@@ -33,14 +35,24 @@ import pandas as pd
 
 try:  # a fuzzy matcher in C; difflib keeps the module working where it is missing
     from rapidfuzz import fuzz as _fuzz
+    from rapidfuzz import process as _process
+    from rapidfuzz.distance import OSA as _OSA
 
     def _ratio(a: str, b: str) -> float:
         return _fuzz.ratio(a, b) / 100.0
+
+    def _nearest(word: str, vocab: Sequence[str], max_edits: int) -> str | None:
+        hit = _process.extractOne(word, vocab, scorer=_OSA.distance, score_cutoff=max_edits)
+        return hit[0] if hit else None
 except ImportError:  # pragma: no cover - rapidfuzz is pinned in requirements.txt
     import difflib
 
     def _ratio(a: str, b: str) -> float:
         return difflib.SequenceMatcher(None, a, b).ratio()
+
+    def _nearest(word: str, vocab: Sequence[str], max_edits: int) -> str | None:
+        hits = difflib.get_close_matches(word, vocab, n=1, cutoff=0.85)
+        return hits[0] if hits else None
 
 MAX_HEADER_CHARS = 120  # a header longer than this is looked at only up to here
 MAX_COLUMNS = 2000  # columns beyond this are not matched (the mapping editor still lists them)
@@ -87,7 +99,7 @@ CONCEPTS: dict[str, str] = {
     "prodotto": "product", "item": "item", "itm": "item", "article": "article", "art": "type", "type": "type",
     "artikel": "article", "articulo": "article", "artículo": "article", "articolo": "article",
     "sku": "sku", "skus": "sku", "msku": "sku", "stock": "stock", "code": "code", "cd": "code", "código": "code",
-    "codigo": "code", "codice": "code", "ref": "reference", "reference": "reference", "référence": "reference",
+    "codigo": "code", "codice": "code", "ref": "reference", "réf": "reference", "reference": "reference", "référence": "reference",
     "referencia": "reference", "referenz": "reference", "riferimento": "reference", "variant": "variant",
     "variante": "variant", "lineitem": "lineitem", "line": "line", "style": "style", "model": "style",
     "modell": "style", "modèle": "style", "modelo": "style", "modello": "style",
@@ -192,14 +204,40 @@ def header_words(header: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+@functools.lru_cache(maxsize=1)
+def _vocab() -> tuple[str, ...]:
+    return tuple(sorted(w for w in _known_words() if len(w) >= 5))
+
+
 @functools.lru_cache(maxsize=8192)
+def _typo_fix(word: str) -> str | None:
+    """The known word one edit away (two for long words) from an unknown word of 5+ letters: 'ordre' -> order."""
+    if len(word) < 5 or word in _known_words() or word in STOPWORDS or not word.isalpha():
+        return None
+    return _nearest(word, _vocab(), 2 if len(word) >= 9 else 1)
+
+
+@functools.lru_cache(maxsize=8192)
+def concepts_and_fixes(header: str) -> tuple[frozenset[str], tuple[tuple[str, str], ...]]:
+    """Concept tokens of a header (order ignored) and the typo corrections made to get them."""
+    out, fixes = set(), []
+    for w in header_words(header):
+        if w in STOPWORDS:
+            continue
+        if w not in CONCEPTS and (fix := _typo_fix(w)):
+            fixes.append((w, fix))
+            w = fix
+        out.add(CONCEPTS.get(w, w))
+    return frozenset(out), tuple(fixes)
+
+
 def concepts(header: str) -> frozenset[str]:
     """Concept tokens of a header, order ignored.
 
     >>> sorted(concepts("Numéro de commande")) == sorted(concepts("ORDER_NO")) == ["number", "order"]
     True
     """
-    return frozenset(CONCEPTS.get(w, w) for w in header_words(header) if w not in STOPWORDS)
+    return concepts_and_fixes(header)[0]
 
 
 # canonical -> synonyms, most typical first (earlier synonyms win ties). Written in any language:
@@ -224,7 +262,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                  "product group", "item category"),
     "size": ("size", "variant", "variant title", "option1 value", "size name", "variant size"),
     "customer_id": ("customer id", "customer", "customer number", "client id", "email", "customer email",
-                    "buyer email", "customer code", "account number", "member id"),
+                    "buyer email", "customer code", "customer reference", "account number", "member id"),
     "channel": ("channel", "sales channel", "source", "source name", "country", "marketplace", "store",
                 "vertriebskanal", "canal de venta", "shop", "sales channel name", "ship country", "order channel"),
     "journey": ("journey", "campaign", "utm campaign", "landing page", "landing site", "referring site", "referrer",
@@ -305,6 +343,7 @@ class Suggestion:
     column: str
     confidence: float
     reason: str
+    applied: bool = True  # False: only a question for the user ("did you mean ...?")
 
     @property
     def level(self) -> str:
@@ -318,7 +357,7 @@ def _role_synonyms(role: str, names: tuple[str, ...]) -> tuple[tuple[str, tuple[
         words = ROLE_SYNONYMS.get(role, {}).get(canon) or SYNONYMS.get(canon) or (canon.replace("_", " "),)
         seen: dict[frozenset[str], str] = {}
         for w in words:
-            c = concepts(w)
+            c = frozenset(CONCEPTS.get(x, x) for x in header_words(w) if x not in STOPWORDS)
             if c and c not in seen:
                 seen[c] = w
         out.append((canon, tuple(seen.items())))
@@ -417,10 +456,12 @@ def _value_factor(canon: str, text: pd.Series | None, role: str) -> tuple[float,
 
 
 def _id_uniqueness(frame: pd.DataFrame, col: str) -> float:
-    """Distinct values per non-empty row: an order id repeats only for lines of one order."""
-    t = frame[col].dropna().astype("string").str.strip()
-    t = t[t != ""]
-    return float(t.nunique() / len(t)) if len(t) else float("nan")
+    """Distinct values per row, times the share of rows filled: an order id is filled on every line and
+    near-unique per order; a half-empty alternative id (merchant order id) or a repeated code is not."""
+    t = frame[col].astype("string").str.strip()
+    filled = t.notna() & (t != "")
+    t = t[filled]
+    return float(t.nunique() / len(t) * filled.mean()) if len(t) else 0.0
 
 
 def suggest_columns(columns: Sequence[str], role: str, names: Sequence[str],
@@ -428,8 +469,9 @@ def suggest_columns(columns: Sequence[str], role: str, names: Sequence[str],
     """Every canonical column of `names` with its best source column, confidence and reason.
 
     Applied suggestions (confidence >= APPLY_AT) are assigned greedily, best first, each source
-    column at most once; a canonical column whose best free candidate is below APPLY_AT gets a
-    low-confidence Suggestion that the Upload page shows as a question.
+    column at most once; then an exact header match whose values disagree, if nothing else fits; a
+    canonical column whose best free candidate is below APPLY_AT gets an unapplied Suggestion that the
+    Upload page shows as a question.
 
     >>> [s.column for s in suggest_columns(["InvoiceNo", "InvoiceDate", "UnitPrice"], "transactions",
     ...                                     ("order_id", "order_date", "unit_price"))]
@@ -441,48 +483,58 @@ def suggest_columns(columns: Sequence[str], role: str, names: Sequence[str],
         sample = frame.head(SAMPLE_ROWS)
     syn = _role_synonyms(role, tuple(names))
     order = {c: i for i, c in enumerate(names)}
-    cand: list[tuple[float, int, str, str, str]] = []
+    cand: list[tuple[float, int, str, str, str, float]] = []
     for col in cols:
-        cs = concepts(col)
+        cs, fixes = concepts_and_fixes(col)
         if not cs:
             continue
         for canon, syns in syn:
             s, why = _name_score(cs, col, syns, canon)
             if s <= 0.3:
                 continue
+            name_s = s
+            if fixes:  # a typo corrected: probably right, but shown as less sure
+                s *= 0.75
+                why = f"{why}, reading " + ", ".join(f"'{a}' as '{b}'" for a, b in fixes)
             if sample is not None and col in sample.columns:
                 f, vwhy = _value_factor(canon, sample[col], role)
                 s *= f
                 if vwhy:
                     why = f"{why}; {vwhy}"
-            cand.append((s, order[canon], canon, col, why))
+            cand.append((s, order[canon], canon, col, why, name_s))
     cand.sort(key=lambda t: (-t[0], t[1]))
     out: dict[str, Suggestion] = {}
     used: set[str] = set()
-    for s, _, canon, col, why in cand:
+    for s, _, canon, col, why, _n in cand:
         if s < APPLY_AT or canon in out or col in used:
             continue
         out[canon] = Suggestion(canon, col, round(s, 3), why)
         used.add(col)
+    # a header that plainly names the column is still used when its values disagree and nothing else
+    # fits: validation then lists the unreadable values with examples, which says more than "missing"
+    for s, _, canon, col, why, name_s in sorted(cand, key=lambda t: (-t[5], t[1])):
+        if name_s >= HIGH_AT and canon not in out and col not in used:
+            out[canon] = Suggestion(canon, col, round(s, 3), why)
+            used.add(col)
     # order ids repeat only within an order: an 'order id' whose values are all distinct while a
     # quantity > 1 exists is still fine, so uniqueness only breaks ties between two id-like columns
     if sample is not None and "order_id" in out and role in ("orders", "transactions"):
-        alts = [c for s, _, canon, c, _ in cand if canon == "order_id" and c != out["order_id"].column
+        alts = [c for s, _, canon, c, _, _n in cand if canon == "order_id" and c != out["order_id"].column
                 and c not in used and abs(s - out["order_id"].confidence) < 0.05]
         if alts:
             cur = out["order_id"]
             u = {c: _id_uniqueness(sample, c) for c in [cur.column, *alts] if c in sample.columns}
             if u:
-                best = max(u, key=lambda c: (u[c] == u[c], u[c]))
+                best = max(u, key=lambda c: u[c])
                 if best != cur.column:
                     used.discard(cur.column)
                     used.add(best)
                     out["order_id"] = Suggestion("order_id", best, cur.confidence,
                                                  f"{cur.reason}; its values are the most order-like (near-unique)")
-    for s, _, canon, col, why in cand:
+    for s, _, canon, col, why, _n in cand:
         if canon in out or col in used or s < 0.35:
             continue
-        out[canon] = Suggestion(canon, col, round(s, 3), why)
+        out[canon] = Suggestion(canon, col, round(s, 3), why, applied=False)
     return tuple(out[c] for c in names if c in out)
 
 

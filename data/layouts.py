@@ -85,7 +85,7 @@ def detect_layout(columns: Sequence[str], frame: pd.DataFrame | None = None, rol
                 sug[canon] = _col(cols, src)
         return Layout("amazon_fba_returns", LAYOUT_LABELS["amazon_fba_returns"], "returns", sug)
     guessed = role or guess_role(cols, frame)
-    sug = suggest_mapping(cols, guessed)
+    sug = suggest_mapping(cols, guessed, frame)
     if guessed == "transactions" and _has(norm, "Invoice", "StockCode", "Quantity") and ({"invoicedate", "invoice date"} & norm):
         return Layout("signed_transactions", LAYOUT_LABELS["signed_transactions"], "transactions", sug)
     if guessed == "transactions":
@@ -110,7 +110,7 @@ def guess_role(columns: Sequence[str], frame: pd.DataFrame | None = None) -> str
         return "interventions"
     if any(w in joined for w in _RETURNISH):
         return "returns"
-    orders = suggest_mapping(columns, "orders")
+    orders = suggest_mapping(columns, "orders", frame)
     if "order_id" not in orders and "order_date" not in orders and "sku" in orders:
         return "catalog"
     if frame is not None and "quantity" in orders and len(frame):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from data.errors import InputError, Problem
-from data.header_match import APPLY_AT, MAX_HEADER_CHARS, Suggestion, suggest_columns
+from data.header_match import MAX_HEADER_CHARS, Suggestion, suggest_columns
 from data.schema import TABLES
 
 ROLES = ("orders", "returns", "catalog", "transactions", "interventions")
@@ -131,7 +131,7 @@ def suggest_mapping(columns: Sequence[str], role: str, frame: pd.DataFrame | Non
     >>> suggest_mapping(["InvoiceNo", "StockCode", "UnitPrice", "CustomerID"], "transactions")
     {'order_id': 'InvoiceNo', 'sku': 'StockCode', 'unit_price': 'UnitPrice', 'customer_id': 'CustomerID'}
     """
-    return {s.canonical: s.column for s in suggest_columns_for(columns, role, frame) if s.confidence >= APPLY_AT}
+    return {s.canonical: s.column for s in suggest_columns_for(columns, role, frame) if s.applied}
 
 
 def suggest_columns_for(columns: Sequence[str], role: str, frame: pd.DataFrame | None = None) -> tuple[Suggestion, ...]:
