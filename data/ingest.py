@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from data.errors import InputError, Problem
-from data.layouts import LAYOUT_LABELS, Layout, detect_layout, family_from_description, prepare_frame
+from data.layouts import LAYOUT_LABELS, Layout, detect_layout, family_from_description, layout_rejects, prepare_frame
 from data.mapping import ROLES, Mapping
 from data.model import Dataset, FileReport
 from data.readers import DELIMITER_NAMES, RawTable, read_table
@@ -194,7 +194,12 @@ def load_dataset(files: Sequence[SourceFile], mapping: Mapping | None = None, *,
         if missing:
             problems.extend(missing)
             continue
-        conv = convert(label, role, frame, eff, raw.footer, settings, raw.decimal_hint)
+        # cancelled orders, carrier returns: set apart before conversion, so their blanks raise no warnings
+        lk, lr, lnotes2 = layout_rejects(Layout(layout.key, layout.label, role, eff), frame, eff, settings)
+        hit = pd.notna(lk) & ~raw.footer
+        conv = convert(label, role, frame, eff, raw.footer | hit, settings, raw.decimal_hint)
+        conv.kind[hit], conv.reason[hit] = lk[hit], lr[hit]
+        lnotes = tuple(lnotes) + lnotes2
         w = _Work(label, raw.sheet, role, layout, frame, conv.frame, conv.kind, conv.reason, eff,
                   list(conv.problems), list(raw.notes) + list(lnotes) + list(conv.notes))
         for col in ("order_date", "return_date"):

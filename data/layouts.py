@@ -3,6 +3,8 @@
 1. shopify_orders - Shopify "Export orders" CSV: one row per line item, order-level fields only on an
    order's first row (forward-filled here), `Name` is the order number, size after " - " in the line name.
 2. amazon_fba_returns - Amazon FBA customer returns report (tab-separated).
+2b. amazon_all_orders - Amazon's All Orders report: item-price per line turned into a unit price, style
+   and size from per-size SKUs, Cancelled lines rejected as "cancelled" (data.amazon).
 3. signed_transactions - ERP/POS exports with signed quantities and credit notes (e.g. the UCI
    Online Retail II file: Invoice, StockCode, Description, Quantity, InvoiceDate, Price, Customer ID,
    Country); split by data.transactions.
@@ -16,13 +18,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
+from data.amazon import (all_orders_mapping, cancelled_rows, carrier_return_rows, is_all_orders,
+                         prepare_all_orders)
 from data.mapping import normalize_header, suggest_mapping
 
 LAYOUT_LABELS = {
     "shopify_orders": "Shopify orders export",
     "amazon_fba_returns": "Amazon FBA customer returns report",
+    "amazon_all_orders": "Amazon All Orders report",
     "signed_transactions": "Signed transactions (sales and credit notes)",
     "generic": "Generic table",
 }
@@ -84,6 +90,8 @@ def detect_layout(columns: Sequence[str], frame: pd.DataFrame | None = None, rol
             if _col(cols, src):
                 sug[canon] = _col(cols, src)
         return Layout("amazon_fba_returns", LAYOUT_LABELS["amazon_fba_returns"], "returns", sug)
+    if is_all_orders(cols) and role in (None, "orders"):
+        return Layout("amazon_all_orders", LAYOUT_LABELS["amazon_all_orders"], "orders", all_orders_mapping(cols))
     guessed = role or guess_role(cols, frame)
     sug = suggest_mapping(cols, guessed, frame)
     if guessed == "transactions" and _has(norm, "Invoice", "StockCode", "Quantity") and ({"invoicedate", "invoice date"} & norm):
@@ -123,6 +131,8 @@ def guess_role(columns: Sequence[str], frame: pd.DataFrame | None = None) -> str
 
 def prepare_frame(layout: Layout, frame: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """Layout-specific fixes on the raw text frame; returns (frame, notes). Row count never changes."""
+    if layout.key in _PREPARERS:
+        return _PREPARERS[layout.key](frame)
     if layout.key != "shopify_orders":
         return frame, ()
     notes: list[str] = []
@@ -166,6 +176,39 @@ def prepare_frame(layout: Layout, frame: pd.DataFrame) -> tuple[pd.DataFrame, tu
             notes.append(f"{n_ref} order(s) show a Refunded Amount, but Shopify refunds are order-level in this export: "
                          "no line-level returns were invented. Add a returns file (or map one) for line-level return rates.")
     return f, tuple(notes)
+
+
+_PREPARERS = {"amazon_all_orders": prepare_all_orders}
+
+
+def layout_rejects(layout: Layout, frame: pd.DataFrame, mapping: dict[str, str],
+                   settings: dict) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """Rows a layout knows are not sales, or not customer returns: (kind per row or None, reason per row, notes).
+
+    - Amazon All Orders: order-status Cancelled -> "cancelled" (never sold; counted, left out of every rate).
+    - Any returns file: a reason or status saying the carrier brought the parcel back (UNDELIVERABLE_*,
+      lost in transit, return to sender) -> "carrier_return", unless settings["count_carrier_returns"].
+    """
+    kind = np.full(len(frame), None, dtype=object)
+    reason = np.full(len(frame), None, dtype=object)
+    notes: list[str] = []
+    if layout.key == "amazon_all_orders":
+        m = cancelled_rows(frame)
+        kind[m] = "cancelled"
+        reason[m] = "Order status Cancelled: never sold, so neither a sale nor a return."
+        if m.any():
+            notes.append(f"{int(m.sum())} line(s) of cancelled orders are left out of every rate (listed as cancelled).")
+    if layout.role == "returns" and not settings.get("count_carrier_returns", False):
+        cols = [mapping.get("reason"), *[c for c in frame.columns if normalize_header(c) in
+                                          ("status", "detailed disposition", "return status", "disposition")]]
+        m = carrier_return_rows(frame, [c for c in cols if c]) & (kind == None)  # noqa: E711 - numpy object compare
+        kind[m] = "carrier_return"
+        reason[m] = "The carrier brought the parcel back (undeliverable, refused or lost in transit): not a customer return."
+        if m.any():
+            notes.append(f"{int(m.sum())} carrier return(s) (undeliverable, refused, lost in transit) are shown on the "
+                         "load report but left out of the customer return rate; set count_carrier_returns in the "
+                         "mapping settings to count them.")
+    return kind, reason, tuple(notes)
 
 
 def shopify_refund_note_needed(notes: Sequence[str]) -> bool:
@@ -213,5 +256,5 @@ def family_from_description(descriptions: pd.Series) -> pd.Series:
     return descriptions.map(lookup).astype("string").fillna("Other")
 
 
-__all__ = ["Layout", "LAYOUT_LABELS", "detect_layout", "guess_role", "prepare_frame", "family_from_description",
+__all__ = ["Layout", "LAYOUT_LABELS", "detect_layout", "guess_role", "prepare_frame", "layout_rejects", "family_from_description",
            "FAMILY_KEYWORDS"]

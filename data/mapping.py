@@ -26,6 +26,11 @@ def default_settings() -> dict:
     return {"credit_note_prefix": "C", "non_merchandise_skus": [], "date_format": "auto", "decimal": "auto"}
 
 
+# Settings written only when set (older mapping files stay as they were):
+# count_carrier_returns - count undeliverable / lost-in-transit returns as customer returns (default: set apart).
+OPTIONAL_SETTINGS = {"count_carrier_returns": False}
+
+
 @dataclass
 class Mapping:
     """tables: role -> {canonical column: source column}; settings: reading options; reason_overrides:
@@ -36,7 +41,7 @@ class Mapping:
     reason_overrides: dict[str, str] = field(default_factory=dict)
 
     def setting(self, key: str):
-        return self.settings.get(key, default_settings()[key])
+        return self.settings.get(key, {**default_settings(), **OPTIONAL_SETTINGS}[key])
 
     def to_json(self) -> str:
         doc = {role: dict(self.tables.get(role, {})) for role in ROLES}
@@ -90,15 +95,18 @@ class Mapping:
             problems.append(Problem("mapping JSON", "Settings must be an object", "settings is not an object.",
                                     "See the settings block of a downloaded mapping."))
         for k, v in raw_settings.items():
-            if k not in settings:
+            if k not in settings and k not in OPTIONAL_SETTINGS:
                 problems.append(Problem("mapping JSON", "Unknown setting", f"'{k}' is not a setting.",
-                                        f"Use one of: {', '.join(settings)}."))
+                                        f"Use one of: {', '.join([*settings, *OPTIONAL_SETTINGS])}."))
             elif k == "date_format" and v not in DATE_FORMATS:
                 problems.append(Problem("mapping JSON", "Unknown date format", f"date_format is {v!r}.",
                                         f"Use one of: {', '.join(DATE_FORMATS)}."))
             elif k == "decimal" and v not in DECIMALS:
                 problems.append(Problem("mapping JSON", "Unknown decimal mark", f"decimal is {v!r}.",
                                         f"Use one of: {', '.join(DECIMALS)}."))
+            elif k == "count_carrier_returns" and not isinstance(v, bool):
+                problems.append(Problem("mapping JSON", "count_carrier_returns must be true or false",
+                                        f"count_carrier_returns is {v!r}.", "Write true or false."))
             elif k == "non_merchandise_skus" and not (isinstance(v, list) and all(isinstance(x, str) for x in v)):
                 problems.append(Problem("mapping JSON", "non_merchandise_skus must be a list of codes",
                                         f"non_merchandise_skus is {v!r}.", 'Write e.g. ["POST", "GIFTWRAP"].'))

@@ -17,6 +17,8 @@ REJECT_KINDS = {
     "unmatched_return": "Return that matches no purchase in the data",
     "future_date": "Dated in the future",
     "cancelled": "Cancelled or voided order (not a customer return; left out of every rate)",
+    "carrier_return": "Carrier return: undeliverable, refused or lost in transit (not a customer return; "
+                      "left out of the return rate unless count_carrier_returns is set)",
 }
 
 
