@@ -84,21 +84,21 @@ def derive_style_size(sku: pd.Series, name: pd.Series | None = None) -> tuple[pd
     sku = sku.astype("string").fillna("")
     uniq = pd.unique(sku.to_numpy())
     parts = {s: split_sku(s) for s in uniq}
+    by_sku = [parts[s] for s in sku.to_numpy()]
     if name is not None:
         name = name.astype("string").fillna("")
         nparts = {n: split_name(n) for n in pd.unique(name.to_numpy())}
-        by_name = name.map(lambda n: nparts.get(n))
+        by_name = pd.Series([nparts[n] for n in name.to_numpy()], index=sku.index, dtype="object")
     else:
         by_name = pd.Series([None] * len(sku), index=sku.index, dtype="object")
-    by_sku = sku.map(lambda s: parts.get(s))
-    style = pd.Series([p[0] if p else None for p in by_sku], index=sku.index, dtype="object")
-    size = pd.Series([p[1] if p else None for p in by_sku], index=sku.index, dtype="object")
+    style = pd.Series([p[0] if p is not None else None for p in by_sku], index=sku.index, dtype="object")
+    size = pd.Series([p[1] if p is not None else None for p in by_sku], index=sku.index, dtype="object")
     # a SKU without a size suffix: the name's size (its style is then the name without the size)
     use_name = style.isna() & by_name.notna()
     if use_name.any():
         style[use_name] = [p[0] for p in by_name[use_name]]
         size[use_name] = [p[1] for p in by_name[use_name]]
-    key = pd.DataFrame({"style": style, "size": size.str.upper().str.replace(" ", "", regex=False)})
+    key = pd.DataFrame({"style": style, "size": size.astype("string").str.upper().str.replace(" ", "", regex=False)})
     n_sizes = key.dropna().drop_duplicates().groupby("style")["size"].size()
     keep = style.map(n_sizes).fillna(0).ge(2)
     out_style = style.where(keep, sku).astype("string")
@@ -110,7 +110,8 @@ def strip_name_size(name: pd.Series) -> pd.Series:
     """Product names with a trailing recognised size removed ("Trail Sock (M)" -> "Trail Sock")."""
     name = name.astype("string").fillna("")
     parts = {n: split_name(n) for n in pd.unique(name.to_numpy())}
-    return name.map(lambda n: parts[n][0] if parts.get(n) else n).astype("string")
+    return pd.Series([parts[n][0] if parts[n] is not None else n for n in name.to_numpy()], index=name.index,
+                     dtype="string")
 
 
 __all__ = ["is_size", "split_sku", "split_name", "derive_style_size", "strip_name_size", "SIZE_RX"]
