@@ -8,6 +8,7 @@ InputError listing every problem when nothing usable can be built.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from collections.abc import Callable, Sequence
@@ -62,6 +63,10 @@ def _read(name: str, content: bytes, sheet: str | None, role: str | None) -> tup
     if role is not None and role != layout.role:
         layout = Layout(layout.key, layout.label, role, detect_layout(list(raw.frame.columns), None, role).suggested)
     frame, notes = prepare_frame(layout, raw.frame)
+    if len(frame) != len(raw.frame):  # multi-product cells split into lines: each line keeps its row's footer flag
+        src = frame.index.to_numpy()
+        frame = frame.reset_index(drop=True)
+        raw = dataclasses.replace(raw, frame=frame, footer=raw.footer[src])
     return raw, layout, frame, notes
 
 

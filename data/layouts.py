@@ -5,6 +5,8 @@
 2. amazon_fba_returns - Amazon FBA customer returns report (tab-separated).
 2b. amazon_all_orders - Amazon's All Orders report: item-price per line turned into a unit price, style
    and size from per-size SKUs, Cancelled lines rejected as "cancelled" (data.amazon).
+2c. returns_app - returns-app exports (ParcelWILL and the like) with several products in one cell
+   ("x1 Men's Nuke Vest, x2 Trail Sock", SKUs in a parallel cell), split into lines (data.returns_apps).
 3. signed_transactions - ERP/POS exports with signed quantities and credit notes (e.g. the UCI
    Online Retail II file: Invoice, StockCode, Description, Quantity, InvoiceDate, Price, Customer ID,
    Country); split by data.transactions.
@@ -24,11 +26,15 @@ import pandas as pd
 from data.amazon import (all_orders_mapping, cancelled_rows, carrier_return_rows, is_all_orders,
                          prepare_all_orders)
 from data.mapping import normalize_header, suggest_mapping
+from data.returns_apps import QTY_COL as RA_QTY_COL
+from data.returns_apps import SKU_COL as RA_SKU_COL
+from data.returns_apps import find_product_cell, is_multi_product, split_lines
 
 LAYOUT_LABELS = {
     "shopify_orders": "Shopify orders export",
     "amazon_fba_returns": "Amazon FBA customer returns report",
     "amazon_all_orders": "Amazon All Orders report",
+    "returns_app": "Returns-app export (several products per return request)",
     "signed_transactions": "Signed transactions (sales and credit notes)",
     "generic": "Generic table",
 }
@@ -94,6 +100,11 @@ def detect_layout(columns: Sequence[str], frame: pd.DataFrame | None = None, rol
         return Layout("amazon_all_orders", LAYOUT_LABELS["amazon_all_orders"], "orders", all_orders_mapping(cols))
     guessed = role or guess_role(cols, frame)
     sug = suggest_mapping(cols, guessed, frame)
+    if guessed == "returns" and is_multi_product(frame, sug.get("sku")):
+        app = {**sug, "sku": RA_SKU_COL}
+        if find_product_cell(frame) is not None:
+            app["quantity"] = RA_QTY_COL
+        return Layout("returns_app", LAYOUT_LABELS["returns_app"], "returns", app)
     if guessed == "transactions" and _has(norm, "Invoice", "StockCode", "Quantity") and ({"invoicedate", "invoice date"} & norm):
         return Layout("signed_transactions", LAYOUT_LABELS["signed_transactions"], "transactions", sug)
     if guessed == "transactions":
@@ -130,7 +141,11 @@ def guess_role(columns: Sequence[str], frame: pd.DataFrame | None = None) -> str
 
 
 def prepare_frame(layout: Layout, frame: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    """Layout-specific fixes on the raw text frame; returns (frame, notes). Row count never changes."""
+    """Layout-specific fixes on the raw text frame; returns (frame, notes).
+
+    The row count changes only for returns_app (one line per product); the returned frame's index then
+    gives each line's row position in `frame`.
+    """
     if layout.key in _PREPARERS:
         return _PREPARERS[layout.key](frame)
     if layout.key != "shopify_orders":
@@ -178,7 +193,13 @@ def prepare_frame(layout: Layout, frame: pd.DataFrame) -> tuple[pd.DataFrame, tu
     return f, tuple(notes)
 
 
-_PREPARERS = {"amazon_all_orders": prepare_all_orders}
+def _prepare_returns_app(frame: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Split multi-product cells into lines (the row count grows; the index keeps each line's file row)."""
+    sug = suggest_mapping(list(frame.columns), "returns", frame)
+    return split_lines(frame, sug.get("sku"), tuple(c for c in (sug.get("refund_amount"),) if c))
+
+
+_PREPARERS = {"amazon_all_orders": prepare_all_orders, "returns_app": _prepare_returns_app}
 
 
 def layout_rejects(layout: Layout, frame: pd.DataFrame, mapping: dict[str, str],
