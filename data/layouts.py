@@ -196,7 +196,8 @@ def prepare_frame(layout: Layout, frame: pd.DataFrame) -> tuple[pd.DataFrame, tu
 def _prepare_returns_app(frame: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """Split multi-product cells into lines (the row count grows; the index keeps each line's file row)."""
     sug = suggest_mapping(list(frame.columns), "returns", frame)
-    return split_lines(frame, sug.get("sku"), tuple(c for c in (sug.get("refund_amount"),) if c))
+    return split_lines(frame, sug.get("sku"), tuple(c for c in (sug.get("refund_amount"),) if c),
+                       tuple(c for c in (sug.get("comment"),) if c))
 
 
 _PREPARERS = {"amazon_all_orders": prepare_all_orders, "returns_app": _prepare_returns_app}

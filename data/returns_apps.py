@@ -89,10 +89,11 @@ def is_multi_product(frame: pd.DataFrame | None, sku_col: str | None) -> bool:
     return False
 
 
-def split_lines(frame: pd.DataFrame, sku_col: str | None, money_cols: tuple[str, ...] = ()
-                ) -> tuple[pd.DataFrame, tuple[str, ...]]:
+def split_lines(frame: pd.DataFrame, sku_col: str | None, money_cols: tuple[str, ...] = (),
+                keep_whole: tuple[str, ...] = ()) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """One row per returned product. The index of the result is the source row position (repeated for
-    the lines of one request); SOURCE_ROW holds it 1-based, as shown to users."""
+    the lines of one request); SOURCE_ROW holds it 1-based, as shown to users. `money_cols` are shared
+    over a request's lines by units; `keep_whole` columns (comments) are never split."""
     prod_col = find_product_cell(frame)
     n = len(frame)
     prod = frame[prod_col].astype("string").fillna("").to_numpy() if prod_col else np.full(n, "", dtype=object)
@@ -123,18 +124,24 @@ def split_lines(frame: pd.DataFrame, sku_col: str | None, money_cols: tuple[str,
     f.index = pd.Index(src)
     counts = np.array([t[1] for t in k_of])
     pos = np.array([t[0] for t in k_of])
-    # other cells that hold a list as long as the request's lines are split alongside (per-item reasons)
+    split_rows: dict[str, np.ndarray] = {}
+    # other cells that hold a list as long as the request's lines are split alongside (per-item reasons);
+    # free text stays whole: a comment column, or parts that read as one sentence ("Lovely, but small")
     for c in frame.columns:
-        if c in (prod_col, sku_col):
+        if c in (prod_col, sku_col) or c in keep_whole:
             continue
         vals = f[c].astype("string").fillna("").to_numpy()
         parts = [list_of(v) for v in vals]
-        fits = np.array([len(p) == m for p, m in zip(parts, counts)]) & (counts > 1)
+        lens = np.array([len(p) for p in parts])
         multi = counts > 1
-        single = vals[~multi]
-        listy = np.mean([len(list_of(v)) > 1 for v in single]) if len(single) else 0.0
-        if multi.any() and fits[multi].mean() >= 0.9 and listy < 0.1:  # free text with commas stays whole
+        fits = multi & (lens == counts)
+        clash = multi & (lens > 1) & (lens != counts)
+        single = [p for p, m in zip(parts, multi) if not m]
+        listy = np.mean([len(p) > 1 for p in single]) if single else 0.0
+        labels = all(q[:1].isupper() or q[:1].isdigit() for p, ok in zip(parts, fits) if ok for q in p)
+        if fits.any() and not clash.any() and listy < 0.1 and labels:
             f[c] = [p[j] if ok else v for p, j, ok, v in zip(parts, pos, fits, vals)]
+            split_rows[c] = fits
     f[SKU_COL] = out_sku
     if prod_col:
         f[QTY_COL] = out_qty
@@ -148,7 +155,7 @@ def split_lines(frame: pd.DataFrame, sku_col: str | None, money_cols: tuple[str,
         req = pd.Series(src)
         total_units = pd.Series(units).groupby(req).transform("sum").to_numpy()
         v = pd.to_numeric(f[c].astype("string").str.replace(r"[^\d.\-]", "", regex=True), errors="coerce").to_numpy()
-        repeated = counts > 1
+        repeated = (counts > 1) & ~split_rows.get(c, np.zeros(len(f), dtype=bool))  # a per-item list is kept
         if repeated.any():
             share = np.where(repeated, v * units / total_units, v)
             f[c] = [("" if np.isnan(x) else f"{x:.4f}".rstrip("0").rstrip(".")) if r else orig
