@@ -147,3 +147,30 @@ def suggest_columns_for(columns: Sequence[str], role: str, frame: pd.DataFrame |
     if role not in TABLES:
         raise ValueError(f"role must be one of {', '.join(TABLES)}, not {role!r}.")
     return suggest_columns(columns, role, TABLES[role].names, frame)
+
+
+def explain_mapping(columns: Sequence[str], role: str, frame: pd.DataFrame | None, suggested: dict[str, str],
+                    layout_label: str | None = None) -> dict[str, Suggestion]:
+    """Why each suggested column was chosen and how sure it is, plus questions for unmapped columns.
+
+    A column the header matcher chose carries its own confidence and reason; one set by a recognised
+    layout (its headers are the export's own) is certain; a column neither explains (e.g. from a
+    preset) is left out. Unmapped canonical columns get the matcher's unapplied guess, if any, so the
+    Upload page can ask "did you mean ...?".
+
+    >>> e = explain_mapping(["Order ID", "Date", "Code X"], "orders", None, {"order_id": "Order ID"})
+    >>> e["order_id"].level, e["sku"].applied
+    ('high', False)
+    """
+    out: dict[str, Suggestion] = {}
+    matched = {s.canonical: s for s in suggest_columns_for(columns, role, frame)}
+    for canon, col in suggested.items():
+        s = matched.get(canon)
+        if s is not None and s.column == col:
+            out[canon] = s if s.applied else Suggestion(canon, col, s.confidence, s.reason, True)
+        elif layout_label:
+            out[canon] = Suggestion(canon, col, 1.0, f"column of the recognised {layout_label}")
+    for canon, s in matched.items():
+        if canon not in suggested and not s.applied and s.column not in suggested.values():
+            out[canon] = s
+    return out
