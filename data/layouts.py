@@ -10,6 +10,9 @@
 3. signed_transactions - ERP/POS exports with signed quantities and credit notes (e.g. the UCI
    Online Retail II file: Invoice, StockCode, Description, Quantity, InvoiceDate, Price, Customer ID,
    Country); split by data.transactions.
+Styles: a generic table with no size column whose SKUs (or names) end in a size ("TEE-BLK-M",
+"Jeans, 32W x 30L") gets style and size columns, so that two sizes of one style read as bracketing.
+
 4. generic - anything else, mapped through data.mapping.suggest_mapping, role guessed from headers.
 
 prepare_frame() adds derived source columns (e.g. "Lineitem name (size)") so that every mapping,
@@ -23,12 +26,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from data.amazon import SIZE_COL as STYLE_SIZE_COL
+from data.amazon import STYLE_COL, add_style_size
 from data.amazon import (all_orders_mapping, cancelled_rows, carrier_return_rows, is_all_orders,
                          prepare_all_orders)
+from data.header_match import MAX_COLUMNS, concepts, header_words
 from data.mapping import normalize_header, suggest_mapping
 from data.returns_apps import QTY_COL as RA_QTY_COL
 from data.returns_apps import SKU_COL as RA_SKU_COL
 from data.returns_apps import find_product_cell, is_multi_product, split_lines
+from data.sizes import derive_style_size
 
 LAYOUT_LABELS = {
     "shopify_orders": "Shopify orders export",
@@ -105,11 +112,36 @@ def detect_layout(columns: Sequence[str], frame: pd.DataFrame | None = None, rol
         if find_product_cell(frame) is not None:
             app["quantity"] = RA_QTY_COL
         return Layout("returns_app", LAYOUT_LABELS["returns_app"], "returns", app)
+    if _styles_in_skus(sug, frame, guessed):  # no size column, but SKUs (or names) end in sizes
+        sug = {**sug, "size": STYLE_SIZE_COL, "product_name": STYLE_COL}
     if guessed == "transactions" and _has(norm, "Invoice", "StockCode", "Quantity") and ({"invoicedate", "invoice date"} & norm):
         return Layout("signed_transactions", LAYOUT_LABELS["signed_transactions"], "transactions", sug)
     if guessed == "transactions":
         return Layout("signed_transactions", LAYOUT_LABELS["signed_transactions"], "transactions", sug)
     return Layout("generic", LAYOUT_LABELS["generic"], guessed, sug)
+
+
+STYLE_MIN_SHARE = 0.2  # share of distinct products that must come in sizes before a generic table gets styles
+
+
+def _styles_in_skus(sug: dict[str, str], frame: pd.DataFrame | None, role: str) -> bool:
+    """True when a table without a size column sells styles in several sizes, each size its own SKU."""
+    if role not in ("orders", "transactions") or frame is None or "size" in sug or sug.get("sku") not in frame.columns:
+        return False
+    name = sug.get("product_name")
+    pairs = frame[[sug["sku"]] + ([name] if name in frame.columns else [])].drop_duplicates()
+    _, size, n_styles = derive_style_size(pairs[sug["sku"]], pairs[name] if name in pairs.columns else None)
+    # a sized catalogue, not a few look-alikes: in a gift shop "DOOR SIGN, 5" or "gift_0001_10" end in
+    # numbers too (the Online Retail II file has 5 such series among ~5,000 products)
+    return n_styles > 0 and float((size != "").mean()) >= STYLE_MIN_SHARE
+
+
+def _prepare_styles(layout: Layout, frame: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Style and size columns for a generic table whose SKUs end in sizes (see _styles_in_skus)."""
+    sug = suggest_mapping(list(frame.columns), layout.role, frame)
+    if sug.get("sku") not in frame.columns:
+        return frame, ()
+    return add_style_size(frame, sug["sku"], sug.get("product_name"))
 
 
 def _col(cols: Sequence[str], name: str) -> str | None:
@@ -121,13 +153,24 @@ _RETURNISH = ("return", "retour", "rücksend", "rucksend", "retoure", "devoluc",
               "grund", "motif", "motivo", "reden")
 
 
+def _returnish_words(columns: Sequence[str]) -> bool:
+    """A header *word* about returns ('Return Reason', 'Retourengrund'), not a stray substring ('Format')."""
+    for c in list(columns)[:MAX_COLUMNS]:
+        cs = concepts(c)
+        if cs & {"return", "rma", "refund", "reason"}:
+            return True
+        if any(w.startswith(_RETURNISH[:6]) for w in header_words(c)):
+            return True
+    return False
+
+
 def guess_role(columns: Sequence[str], frame: pd.DataFrame | None = None) -> str:
     """Role of a generic table from its headers (and, for signed quantities, its values)."""
     norm = [normalize_header(c) for c in columns]
     joined = " | ".join(norm)
     if any(n in ("dimension", "segment") for n in norm) and any("start" in n or "date" in n for n in norm):
         return "interventions"
-    if any(w in joined for w in _RETURNISH):
+    if any(w in joined for w in _RETURNISH) and _returnish_words(columns):
         return "returns"
     orders = suggest_mapping(columns, "orders", frame)
     if "order_id" not in orders and "order_date" not in orders and "sku" in orders:
@@ -148,6 +191,8 @@ def prepare_frame(layout: Layout, frame: pd.DataFrame) -> tuple[pd.DataFrame, tu
     """
     if layout.key in _PREPARERS:
         return _PREPARERS[layout.key](frame)
+    if layout.key in ("generic", "signed_transactions") and layout.suggested.get("size") == STYLE_SIZE_COL:
+        return _prepare_styles(layout, frame)
     if layout.key != "shopify_orders":
         return frame, ()
     notes: list[str] = []

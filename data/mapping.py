@@ -170,6 +170,8 @@ def explain_mapping(columns: Sequence[str], role: str, frame: pd.DataFrame | Non
             out[canon] = s if s.applied else Suggestion(canon, col, s.confidence, s.reason, True)
         elif layout_label:
             out[canon] = Suggestion(canon, col, 1.0, f"column of the recognised {layout_label}")
+        elif s is None or s.column != col:  # a column the reader derived (e.g. style and size from SKUs)
+            out[canon] = Suggestion(canon, col, 0.9, "derived from the file's values (see the notes above)")
     for canon, s in matched.items():
         if canon not in suggested and not s.applied and s.column not in suggested.values():
             out[canon] = s

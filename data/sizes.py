@@ -79,30 +79,25 @@ def derive_style_size(sku: pd.Series, name: pd.Series | None = None) -> tuple[pd
     """Style and size per line from the SKU (else the name), kept only for styles seen in 2+ sizes.
 
     Returns (style, size, number of styles found); style falls back to the SKU and size to "" where no
-    split is kept. Work is done once per distinct SKU/name.
+    split is kept. Work is done once per distinct (SKU, name) pair, then spread back to the lines.
     """
     sku = sku.astype("string").fillna("")
-    uniq = pd.unique(sku.to_numpy())
-    parts = {s: split_sku(s) for s in uniq}
-    by_sku = [parts[s] for s in sku.to_numpy()]
-    if name is not None:
-        name = name.astype("string").fillna("")
-        nparts = {n: split_name(n) for n in pd.unique(name.to_numpy())}
-        by_name = pd.Series([nparts[n] for n in name.to_numpy()], index=sku.index, dtype="object")
-    else:
-        by_name = pd.Series([None] * len(sku), index=sku.index, dtype="object")
-    style = pd.Series([p[0] if p is not None else None for p in by_sku], index=sku.index, dtype="object")
-    size = pd.Series([p[1] if p is not None else None for p in by_sku], index=sku.index, dtype="object")
-    # a SKU without a size suffix: the name's size (its style is then the name without the size)
-    use_name = style.isna() & by_name.notna()
-    if use_name.any():
-        style[use_name] = [p[0] for p in by_name[use_name]]
-        size[use_name] = [p[1] for p in by_name[use_name]]
-    key = pd.DataFrame({"style": style, "size": size.astype("string").str.upper().str.replace(" ", "", regex=False)})
+    name = name.astype("string").fillna("") if name is not None else pd.Series("", index=sku.index, dtype="string")
+    codes, uniq = pd.MultiIndex.from_arrays([sku, name]).factorize()
+    u_sku = [str(t[0]) for t in uniq]
+    u_name = [str(t[1]) for t in uniq]
+    style, size = [], []
+    for sk, nm in zip(u_sku, u_name):
+        p = split_sku(sk) or split_name(nm)  # a SKU without a size suffix: the name's size, if any
+        style.append(p[0] if p else None)
+        size.append(p[1] if p else None)
+    key = pd.DataFrame({"style": style, "size": [x.upper().replace(" ", "") if x else None for x in size]})
     n_sizes = key.dropna().drop_duplicates().groupby("style")["size"].size()
-    keep = style.map(n_sizes).fillna(0).ge(2)
-    out_style = style.where(keep, sku).astype("string")
-    out_size = size.where(keep, "").astype("string")
+    keep = pd.Series(style, dtype="object").map(n_sizes).fillna(0).ge(2).to_numpy()
+    u_style = pd.array([st if k else sk for st, k, sk in zip(style, keep, u_sku)], dtype="string")
+    u_size = pd.array([sz if k else "" for sz, k in zip(size, keep)], dtype="string")
+    out_style = pd.Series(u_style.take(codes) if len(codes) else u_style[:0], index=sku.index, dtype="string")
+    out_size = pd.Series(u_size.take(codes) if len(codes) else u_size[:0], index=sku.index, dtype="string")
     return out_style, out_size, int((n_sizes >= 2).sum())
 
 

@@ -103,3 +103,28 @@ def test_cli_all_orders_and_fba_returns_with_no_mapping(tmp_path):
     t = json.loads(js.read_text())["totals"]
     # by hand: orders 111-01, 111-02, 111-04, 111-06 loaded; 2 cancelled + 2 carrier returns rejected
     assert t["orders"] == 4 and t["rejected_rows"] == 4
+
+
+def test_generic_orders_without_a_size_column_get_styles_from_skus():
+    orders = (b"Order ID,Order Date,SKU,Product,Qty,Price\n"
+              b"1,2024-03-01,TEE-BLK-M,Trail Tee - M,1,20\n1,2024-03-01,TEE-BLK-L,Trail Tee - L,1,20\n"
+              b"2,2024-03-02,TEE-BLK-L,Trail Tee - L,1,20\n3,2024-03-02,MUG-12,Mug,1,9\n")
+    info = inspect_file("o.csv", orders)
+    assert info.layout == "generic" and info.suggested["size"] == "sku (size)"
+    ds = load_dataset([SourceFile("o.csv", orders)], today=TODAY)
+    assert ds.orders["product_name"].tolist() == ["Trail Tee", "Trail Tee", "Trail Tee", "Mug"]
+    assert ds.orders["size"].fillna("").tolist() == ["M", "L", "L", ""]
+    intent = prepare(ds).lines.drop_duplicates("order_id").set_index("order_id")["intent"]
+    assert intent.to_dict() == {"1": "bracketing", "2": "single_item", "3": "single_item"}
+    # a file that has a size column is left as it is
+    with_size = b"Order ID,Order Date,SKU,Size,Qty\n1,2024-03-01,TEE-BLK-M,M,1\n1,2024-03-01,TEE-BLK-L,L,1\n"
+    assert inspect_file("s.csv", with_size).suggested["size"] == "Size"
+
+
+def test_a_few_numbered_series_in_a_gift_shop_are_not_sizes():
+    # like Online Retail II: "FRENCH BLUE METAL DOOR SIGN, 5" and "NUMBER TILE, 1" among many plain products
+    rows = [f"{i},2024-03-01,{20000 + i},PLAIN PRODUCT {i},1,2.5" for i in range(30)]
+    rows += [f"{100 + d},2024-03-02,{22676 + d},\"FRENCH BLUE METAL DOOR SIGN, {d}\",1,1.25" for d in range(3)]
+    content = ("Order ID,Order Date,SKU,Description,Qty,Price\n" + "\n".join(rows) + "\n").encode()
+    info = inspect_file("gifts.csv", content)
+    assert "size" not in info.suggested and info.suggested["product_name"] == "Description"

@@ -180,3 +180,63 @@ def test_cli_loads_uci_headers_with_no_mapping(tmp_path):
     assert res.returncode == 0, res.stderr
     t = json.loads(js.read_text())["totals"]
     assert t["orders"] == 3 and t["rejected_rows"] == 1
+
+
+# One small dataset written with the headers of several systems; each must load to the same tables as
+# with the canonical headers (i.e. as with a hand-written mapping).
+_ORDERS = pd.DataFrame({
+    "order_id": [f"SO{1000 + i // 2}" for i in range(24)],
+    "order_date": [f"2024-0{1 + i % 6}-{10 + i % 9:02d}" for i in range(24)],
+    "sku": [f"TEE-{['S', 'M', 'L'][i % 3]}" for i in range(24)],
+    "quantity": [1 + i % 2 for i in range(24)],
+    "unit_price": [f"{19.5 + i % 4:.2f}" for i in range(24)],
+    "product_name": ["Trail Tee"] * 24,
+    "size": [["S", "M", "L"][i % 3] for i in range(24)],
+    "customer_id": [f"C{i % 7}" for i in range(24)],
+})
+_RETURNS = pd.DataFrame({"order_id": ["SO1000", "SO1003", "SO1007"], "sku": ["TEE-S", "TEE-M", "TEE-L"],
+                         "quantity": [1, 1, 1], "return_date": ["2024-03-01", "2024-04-02", "2024-05-03"],
+                         "reason": ["Too small", "Too big", "Changed mind"], "refund_amount": ["19.50", "20.50", "21.50"]})
+HEADER_SETS = {
+    "camel": ({"order_id": "orderId", "order_date": "purchaseDate", "sku": "productCode", "quantity": "qty",
+               "unit_price": "unitPrice", "product_name": "productName", "size": "variantSize",
+               "customer_id": "customerId"},
+              {"order_id": "orderNumber", "sku": "productCode", "quantity": "returnQty", "return_date": "returnDate",
+               "reason": "returnReason", "refund_amount": "refundAmt"}),
+    "erp": ({"order_id": "DOC_NUM", "order_date": "DOC_DT", "sku": "ITEM_NO", "quantity": "QTY", "unit_price": "UNIT_PRC",
+             "product_name": "ITEM_DESC", "size": "SIZE_CD", "customer_id": "CUST_NO"},
+            {"order_id": "ORDER_NO", "sku": "ITEM_NO", "quantity": "RET_QTY", "return_date": "RET_DT",
+             "reason": "RET_RSN", "refund_amount": "REFUND_AMT"}),
+    "german": ({"order_id": "Bestellnummer", "order_date": "Bestelldatum", "sku": "Artikelnummer", "quantity": "Menge",
+                "unit_price": "Einzelpreis (EUR)", "product_name": "Artikelbezeichnung", "size": "Größe",
+                "customer_id": "Kundennummer"},
+               {"order_id": "Bestellnr.", "sku": "Artikelnr.", "quantity": "Retourenmenge", "return_date": "Rücksendedatum",
+                "reason": "Retourengrund", "refund_amount": "Erstattungsbetrag"}),
+    "french": ({"order_id": "N° de commande", "order_date": "Date de commande", "sku": "Réf. article", "quantity": "Qté",
+                "unit_price": "Prix unitaire", "product_name": "Désignation", "size": "Taille", "customer_id": "N° client"},
+               {"order_id": "N° commande", "sku": "Référence", "quantity": "Quantité retournée",
+                "return_date": "Date de retour", "reason": "Motif de retour", "refund_amount": "Montant remboursé"}),
+}
+
+
+def _files(orders_names: dict, returns_names: dict) -> list[SourceFile]:
+    o = _ORDERS.rename(columns=orders_names).to_csv(index=False).encode()
+    r = _RETURNS.rename(columns=returns_names).to_csv(index=False).encode()
+    return [SourceFile("orders.csv", o), SourceFile("returns.csv", r)]
+
+
+@pytest.mark.parametrize("style", sorted(HEADER_SETS))
+def test_header_styles_load_to_the_same_tables_as_canonical_headers(style):
+    ref = load_dataset(_files({}, {}), today=TODAY)
+    ds = load_dataset(_files(*HEADER_SETS[style]), today=TODAY)
+    assert [f.role for f in ds.files] == ["orders", "returns"]
+    for t in ("orders", "returns"):
+        pd.testing.assert_frame_equal(getattr(ds, t), getattr(ref, t))
+
+
+def test_role_guess_reads_words_not_substrings():
+    from data.layouts import guess_role
+
+    assert guess_role(["Order ID", "Date", "SKU", "Payment Format"]) == "orders"  # 'rma' inside 'Format'
+    assert guess_role(["Bestellnr", "Artikel", "Retourengrund"]) == "returns"
+    assert guess_role(["Ordine", "SKU", "Motivo reso"]) == "returns"
