@@ -25,3 +25,22 @@ def test_upload_shows_confidence_reason_and_asks_when_unsure():
     at.button(key="up_load").click().run()
     assert_clean(at, "upload (loaded)")
     assert any("Loaded 2 of 2 rows" in s.value for s in at.success)
+
+
+def test_upload_amazon_all_orders_and_returns_app_export_with_no_mapping():
+    from tests.unit.test_amazon import ALL_ORDERS, FBA
+    from tests.unit.test_returns_apps import ORDERS as ORDERS_CSV
+    from tests.unit.test_returns_apps import PARCELWILL
+
+    for files, label in (([("All Orders.txt", ALL_ORDERS, "text/plain"), ("fba.tsv", FBA, "text/plain")],
+                          "Amazon All Orders report"),
+                         ([("orders.csv", ORDERS_CSV, "text/csv"), ("returns.csv", PARCELWILL, "text/csv")],
+                          "Returns-app export")):
+        at = run_page("views/upload.py")
+        at.file_uploader(key=S.U_FILES).set_value(files).run()
+        assert_clean(at, "upload (mapped)")
+        assert label in " ".join(m.value for m in at.markdown).replace("\\", "")
+        assert not [w.value for w in at.warning if "Map the required" in w.value]
+        at.button(key="up_load").click().run()
+        assert_clean(at, "upload (loaded)")
+        assert any("Loaded" in s.value for s in at.success)
