@@ -33,6 +33,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from data.readers import parse_dates, parse_numbers
+
 try:  # a fuzzy matcher in C; difflib keeps the module working where it is missing
     from rapidfuzz import fuzz as _fuzz
     from rapidfuzz import process as _process
@@ -81,14 +83,14 @@ CONCEPTS: dict[str, str] = {
     "qty": "quantity", "quantity": "quantity", "quantities": "quantity", "menge": "quantity", "anzahl": "quantity",
     "stückzahl": "quantity", "quantité": "quantity", "qté": "quantity", "qte": "quantity", "cantidad": "quantity",
     "cant": "quantity", "aantal": "quantity", "quantità": "quantity", "qta": "quantity", "quantita": "quantity",
-    "pcs": "pieces", "pieces": "pieces", "stk": "pieces", "stück": "pieces", "units": "units", "unidades": "units",
+    "pcs": "pieces", "pieces": "pieces", "stk": "pieces", "units": "units", "unidades": "units",
     # money
     "price": "price", "prc": "price", "preis": "price", "prix": "price", "precio": "price", "prijs": "price",
     "prezzo": "price", "amt": "amount", "amount": "amount", "betrag": "amount", "montant": "amount",
     "importe": "amount", "bedrag": "amount", "importo": "amount", "value": "value", "val": "value",
     "wert": "value", "valeur": "value", "valor": "value", "waarde": "value", "valore": "value",
     "unit": "unit", "einzel": "unit", "stück": "unit", "unitaire": "unit", "unitario": "unit", "stuk": "unit",
-    "unitario": "unit", "net": "net", "netto": "net", "neto": "net", "netto ": "net", "total": "total",
+    "net": "net", "netto": "net", "neto": "net", "total": "total",
     "gesamt": "total", "totale": "total",
     # people
     "customer": "customer", "cust": "customer", "kunde": "customer", "kunden": "customer", "client": "customer",
@@ -364,7 +366,7 @@ def _role_synonyms(role: str, names: tuple[str, ...]) -> tuple[tuple[str, tuple[
     return tuple(out)
 
 
-def _name_score(cols: frozenset[str], text: str, syns: tuple[tuple[frozenset[str], str], ...],
+def _name_score(cols: frozenset[str], syns: tuple[tuple[frozenset[str], str], ...],
                 canon: str) -> tuple[float, str]:
     """Best name score of one header for one canonical column, with the reason."""
     if not cols or (cols & FORBIDDEN.get(canon, frozenset())):
@@ -405,8 +407,6 @@ def _looks_like_dates(text: pd.Series) -> float:
     t = t[t != ""]
     if t.empty:
         return float("nan")
-    from data.readers import parse_dates  # local: readers imports nothing from here, keep the graph simple
-
     written = t.str.contains(r"\d[-/.]\d|\d{4}-\d|[A-Za-z]{3}", regex=True).fillna(False).astype(bool)
     vals, bad, _ = parse_dates(t)
     return float((written & vals.notna() & ~bad).mean())
@@ -415,8 +415,6 @@ def _looks_like_dates(text: pd.Series) -> float:
 def _numbers(text: pd.Series) -> pd.Series:
     t = text.dropna().astype("string").str.strip()
     t = t[t != ""]
-    from data.readers import parse_numbers
-
     vals, bad, _ = parse_numbers(t)
     return vals.where(~bad)
 
@@ -489,7 +487,7 @@ def suggest_columns(columns: Sequence[str], role: str, names: Sequence[str],
         if not cs:
             continue
         for canon, syns in syn:
-            s, why = _name_score(cs, col, syns, canon)
+            s, why = _name_score(cs, syns, canon)
             if s <= 0.3:
                 continue
             name_s = s

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from data.errors import RIError
-from data.mapping import Mapping, explain_mapping
+from data.mapping import Mapping, explain_mapping, suggest_mapping
 from data.schema import TABLES
 from dashboard import cache, ui
 from dashboard import session as S
@@ -115,7 +115,7 @@ for i, f in enumerate(files):
         with st.expander("Preview (first rows as read)", expanded=False):
             st.dataframe(info.preview, hide_index=True, key=f"up_prev_{key}")
         table = TABLES[role]
-        suggested = dict(info.suggested) if role == info.role else {}
+        suggested = dict(info.suggested) if role == info.role else suggest_mapping(info.columns, role, info.preview)
         why = explain_mapping(info.columns, role, info.preview, suggested,
                               info.layout_label if info.layout not in ("generic", "signed_transactions") else None)
         if preset and role in preset.tables:
