@@ -267,7 +267,8 @@ def layout_rejects(layout: Layout, frame: pd.DataFrame, mapping: dict[str, str],
             notes.append(f"{int(m.sum())} line(s) of cancelled orders are left out of every rate (listed as cancelled).")
     if layout.role == "returns" and not settings.get("count_carrier_returns", False):
         cols = [mapping.get("reason"), *[c for c in frame.columns if normalize_header(c) in
-                                          ("status", "detailed disposition", "return status", "disposition")]]
+                                          ("status", "detailed disposition", "return status", "disposition",
+                                                                  "return type", "return request status")]]
         m = carrier_return_rows(frame, [c for c in cols if c]) & (kind == None)  # noqa: E711 - numpy object compare
         kind[m] = "carrier_return"
         reason[m] = "The carrier brought the parcel back (undeliverable, refused or lost in transit): not a customer return."
