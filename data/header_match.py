@@ -145,6 +145,13 @@ STOPWORDS = frozenset({"de", "du", "des", "la", "le", "les", "d", "l", "of", "th
                        "het", "per", "a", "an", "el", "en", "y", "und", "et", "for", "por", "pour", "zum", "zur",
                        "da", "dei", "della", "e", "at"})
 
+# Real header words one edit away from a vocabulary word: never "corrected".
+NOT_TYPOS = frozenset({"stars", "start", "state", "states", "stats", "option", "options", "sales", "seller", "sender",
+                       "season", "dates", "rates", "rated", "rater", "codes", "coded", "names", "named", "types",
+                       "typed", "lines", "lined", "items", "pricey", "prices", "priced", "value", "values", "total",
+                       "totals", "notes", "noted", "refer", "refers", "return", "orderly", "channels", "channeled",
+                       "source", "sources", "storey", "stores", "stored", "ranges", "ranged", "level", "levels",
+                       "stages", "staged", "shape", "shapes", "sizes", "sized", "title", "titles", "cases"})
 _BRACKETS = re.compile(r"[(\[{][^)\]}]*[)\]}]")
 _LOWER = "a-zà-öø-ÿß"
 _UPPER = "A-ZÀ-ÖØ-Þ"
@@ -214,9 +221,10 @@ def _vocab() -> tuple[str, ...]:
 @functools.lru_cache(maxsize=8192)
 def _typo_fix(word: str) -> str | None:
     """The known word one edit away (two for long words) from an unknown word of 5+ letters: 'ordre' -> order."""
-    if len(word) < 5 or word in _known_words() or word in STOPWORDS or not word.isalpha():
+    if len(word) < 5 or word in _known_words() or word in STOPWORDS or word in NOT_TYPOS or not word.isalpha():
         return None
-    return _nearest(word, _vocab(), 2 if len(word) >= 9 else 1)
+    fix = _nearest(word, _vocab(), 2 if len(word) >= 9 else 1)
+    return fix if fix and fix[0] == word[0] else None  # typos rarely change the first letter ('season' is no 'reason')
 
 
 @functools.lru_cache(maxsize=8192)

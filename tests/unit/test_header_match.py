@@ -247,3 +247,9 @@ def test_role_guess_reads_words_not_substrings():
     assert guess_role(["Order ID", "Date", "SKU", "Payment Format"]) == "orders"  # 'rma' inside 'Format'
     assert guess_role(["Bestellnr", "Artikel", "Retourengrund"]) == "returns"
     assert guess_role(["Ordine", "SKU", "Motivo reso"]) == "returns"
+
+
+def test_real_words_are_not_read_as_typos():
+    # 'Season' is one edit from 'reason', 'Stars' from 'start': neither is a typo
+    assert suggest_mapping(["Order ID", "SKU", "Season", "Stars"], "returns") == {"order_id": "Order ID", "sku": "SKU"}
+    assert concepts("Custmer") == {"customer"} and concepts("Discription") == {"description"}
