@@ -263,7 +263,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "quantity": ("quantity", "lineitem quantity", "units", "quantity returned", "returned quantity", "pieces",
                  "units sold", "unit count", "item count"),
     "unit_price": ("unit price", "price", "lineitem price", "item price", "sale price", "selling price", "price per unit",
-                   "unit value", "net price", "unit net price", "net amount", "line amount", "amount"),
+                   "unit value", "net price", "unit net price", "item cost", "unit cost", "net amount", "line amount",
+                   "amount"),
     "product_name": ("product name", "product", "lineitem name", "item name", "title", "product title", "description",
                      "item description", "article description", "product description", "article name", "name",
                      "designation"),
@@ -399,10 +400,10 @@ def _name_score(cols: frozenset[str], syns: tuple[tuple[frozenset[str], str], ..
             if s > best:
                 best, why = s, f"header contains '{word}'"
     joined = " ".join(sorted(cols))
-    if len(joined) >= 4:
+    if len(joined) >= 6:
         for rank, (syn, word) in enumerate(syns):
             r = _ratio(joined, " ".join(sorted(syn)))
-            if r >= 0.8:
+            if r >= 0.9:  # word-level typos are corrected before; this catches run-on spellings
                 s = 0.45 + 0.35 * (r - 0.8) / 0.2 - 0.002 * rank
                 if s > best:
                     best, why = s, f"header is spelled like '{word}' ({r:.0%} alike)"

@@ -153,11 +153,13 @@ _RETURNISH = ("return", "retour", "rücksend", "rucksend", "retoure", "devoluc",
               "grund", "motif", "motivo", "reden")
 
 
-def _returnish_words(columns: Sequence[str]) -> bool:
-    """A header *word* about returns ('Return Reason', 'Retourengrund'), not a stray substring ('Format')."""
+def _returnish_words(columns: Sequence[str], strong: bool = False) -> bool:
+    """A header *word* about returns ('Return Reason', 'Retourengrund'), not a stray substring ('Format');
+    strong: a return, RMA or reason word (a refund amount alone also appears in orders exports)."""
+    words = {"return", "rma", "reason"} if strong else {"return", "rma", "refund", "reason"}
     for c in list(columns)[:MAX_COLUMNS]:
         cs = concepts(c)
-        if cs & {"return", "rma", "refund", "reason"}:
+        if cs & words:
             return True
         if any(w.startswith(_RETURNISH[:6]) for w in header_words(c)):
             return True
@@ -170,9 +172,11 @@ def guess_role(columns: Sequence[str], frame: pd.DataFrame | None = None) -> str
     joined = " | ".join(norm)
     if any(n in ("dimension", "segment") for n in norm) and any("start" in n or "date" in n for n in norm):
         return "interventions"
-    if any(w in joined for w in _RETURNISH) and _returnish_words(columns):
-        return "returns"
     orders = suggest_mapping(columns, "orders", frame)
+    if any(w in joined for w in _RETURNISH) and _returnish_words(columns):
+        # an orders export with an order-level refund column (WooCommerce's "Order Refund Amount") is still orders
+        if _returnish_words(columns, strong=True) or not {"order_id", "order_date", "sku"} <= orders.keys():
+            return "returns"
     if "order_id" not in orders and "order_date" not in orders and "sku" in orders:
         return "catalog"
     if frame is not None and "quantity" in orders and len(frame):

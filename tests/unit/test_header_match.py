@@ -253,3 +253,16 @@ def test_real_words_are_not_read_as_typos():
     # 'Season' is one edit from 'reason', 'Stars' from 'start': neither is a typo
     assert suggest_mapping(["Order ID", "SKU", "Season", "Stars"], "returns") == {"order_id": "Order ID", "sku": "SKU"}
     assert concepts("Custmer") == {"customer"} and concepts("Discription") == {"description"}
+
+
+def test_orders_export_with_an_order_refund_column_is_still_orders():
+    from data.layouts import guess_role
+
+    woo = ["Order Number", "Order Status", "Order Date", "Customer Note", "Billing Email", "Order Refund Amount",
+           "Order Total Amount", "SKU", "Item #", "Item Name", "Quantity (- Refund)", "Item Cost", "Coupon Code"]
+    assert guess_role(woo) == "orders"
+    m = suggest_mapping(woo, "orders")
+    assert (m["order_id"], m["quantity"], m["unit_price"], m["order_refunded"]) == (
+        "Order Number", "Quantity (- Refund)", "Item Cost", "Order Refund Amount")
+    assert "intent" not in m
+    assert guess_role(["Order ID", "SKU", "Refund Amount"]) == "returns"
