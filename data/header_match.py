@@ -10,11 +10,14 @@ A header is reduced to a set of *concept tokens* before it is compared with anyt
    "Bestellnummer" -> bestell nummer, "Rechnungsdatum" -> rechnungs datum);
 4. abbreviations and words in German, French, Spanish, Dutch and Italian become one English concept
    (no/nr/num/#/nummer/numéro -> number, qty/menge/cantidad -> quantity, datum/fecha -> date ...), and
-   filler words (de, of, the ...) are dropped.
+   filler words (de, of, the ...) are dropped;
+5. an unknown word one edit from a known one, with the same first letter, is read as a typo ("Ordre",
+   "Qantity"; rapidfuzz's optimal string alignment distance), and the suggestion is marked less sure.
 
 Word order is ignored ("Numéro de commande" and "order number" are the same set). Each candidate
 (canonical column, source column) gets a name score - exact set match, the synonym contained in a
-longer header, or a fuzzy match for typos (rapidfuzz) - times a value check on sample rows: a date
+longer header (a lone generic word such as 'code' or 'name' only asks), or a near-identical spelling -
+times a value check on sample rows: a date
 column must hold dates, a quantity or money column numbers, an id column not dates. Columns are then
 assigned greedily, best score first, each used once.
 
@@ -523,8 +526,8 @@ def suggest_columns(columns: Sequence[str], role: str, names: Sequence[str],
         if name_s >= HIGH_AT and canon not in out and col not in used:
             out[canon] = Suggestion(canon, col, round(s, 3), why)
             used.add(col)
-    # order ids repeat only within an order: an 'order id' whose values are all distinct while a
-    # quantity > 1 exists is still fine, so uniqueness only breaks ties between two id-like columns
+    # two order-id-like columns scored alike (amazon-order-id, merchant-order-id): the one filled on every
+    # line and most distinct per row wins; values only break near-ties, they never overrule a clear name
     if sample is not None and "order_id" in out and role in ("orders", "transactions"):
         alts = [c for s, _, canon, c, _, _n in cand if canon == "order_id" and c != out["order_id"].column
                 and c not in used and abs(s - out["order_id"].confidence) < 0.05]
