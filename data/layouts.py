@@ -129,11 +129,11 @@ def _styles_in_skus(sug: dict[str, str], frame: pd.DataFrame | None, role: str) 
     if role not in ("orders", "transactions") or frame is None or "size" in sug or sug.get("sku") not in frame.columns:
         return False
     name = sug.get("product_name")
-    pairs = frame[[sug["sku"]] + ([name] if name in frame.columns else [])].drop_duplicates()
-    _, size, n_styles = derive_style_size(pairs[sug["sku"]], pairs[name] if name in pairs.columns else None)
+    _, size, n_styles = derive_style_size(frame[sug["sku"]], frame[name] if name in frame.columns else None)
     # a sized catalogue, not a few look-alikes: in a gift shop "DOOR SIGN, 5" or "gift_0001_10" end in
     # numbers too (the Online Retail II file has 5 such series among ~5,000 products)
-    return n_styles > 0 and float((size != "").mean()) >= STYLE_MIN_SHARE
+    share = float(pd.Series(size != "").groupby(frame[sug["sku"]].to_numpy()).first().mean()) if n_styles else 0.0
+    return n_styles > 0 and share >= STYLE_MIN_SHARE
 
 
 def _prepare_styles(layout: Layout, frame: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
