@@ -99,7 +99,7 @@ def cancelled_rows(frame: pd.DataFrame) -> np.ndarray:
     out = np.zeros(len(frame), dtype=bool)
     for c in (_col(frame.columns, (STATUS,)), _col(frame.columns, ("item-status",))):
         if c:
-            out |= frame[c].astype("string").str.strip().str.lower().eq("cancelled").fillna(False).to_numpy(bool)
+            out |= frame[c].astype("string").str.strip().str.lower().isin(["cancelled", "canceled"]).fillna(False).to_numpy(bool)
     return out
 
 

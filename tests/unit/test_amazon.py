@@ -19,7 +19,7 @@ ROWS = [  # order, date, status, name, sku, item status, qty, line price
     ("111-01", "2024-03-01T10:00:00+00:00", "Shipped", "505 Jeans, Rinse, 32W x 30L", "LEVI-505-RINSE-32Wx30L", "Shipped", "1", "59.50"),
     ("111-01", "2024-03-01T10:00:00+00:00", "Shipped", "505 Jeans, Rinse, 32W x 32L", "LEVI-505-RINSE-32Wx32L", "Shipped", "1", "59.50"),
     ("111-02", "2024-03-02T10:00:00+00:00", "Shipped", "Trail Tee - M", "TEE-BLK-M", "Shipped", "2", "40.00"),
-    ("111-03", "2024-03-02T11:00:00+00:00", "Cancelled", "Trail Tee - L", "TEE-BLK-L", "Cancelled", "0", ""),
+    ("111-03", "2024-03-02T11:00:00+00:00", "Canceled", "Trail Tee - L", "TEE-BLK-L", "Unshipped", "0", ""),
     ("111-04", "2024-03-03T09:00:00+00:00", "Shipped", "Trail Tee - L", "TEE-BLK-L", "Shipped", "1", "20.00"),
     ("111-05", "2024-03-03T09:30:00+00:00", "Cancelled", "505 Jeans, Rinse, 32W x 30L", "LEVI-505-RINSE-32Wx30L", "Cancelled", "1", "59.50"),
     ("111-06", "2024-03-04T09:30:00+00:00", "Pending", "Mug 12", "MUG-12", "Unshipped", "1", "9.00"),
