@@ -10,10 +10,12 @@
 3. signed_transactions - ERP/POS exports with signed quantities and credit notes (e.g. the UCI
    Online Retail II file: Invoice, StockCode, Description, Quantity, InvoiceDate, Price, Customer ID,
    Country); split by data.transactions.
+4. generic - anything else, mapped through data.mapping.suggest_mapping, role guessed from headers.
+
 Styles: a generic table with no size column whose SKUs (or names) end in a size ("TEE-BLK-M",
 "Jeans, 32W x 30L") gets style and size columns, so that two sizes of one style read as bracketing.
-
-4. generic - anything else, mapped through data.mapping.suggest_mapping, role guessed from headers.
+layout_rejects() sets apart rows that are not what they seem: Amazon's Cancelled lines, and carrier
+returns (undeliverable, lost in transit) in any returns file.
 
 prepare_frame() adds derived source columns (e.g. "Lineitem name (size)") so that every mapping,
 including a layout's, still names source columns the user can see and change.
