@@ -266,3 +266,10 @@ def test_orders_export_with_an_order_refund_column_is_still_orders():
         "Order Number", "Quantity (- Refund)", "Item Cost", "Order Refund Amount")
     assert "intent" not in m
     assert guess_role(["Order ID", "SKU", "Refund Amount"]) == "returns"
+
+
+def test_odd_headers_never_break_matching():
+    odd = ["", " ", "()", "(((", "#", "№", "１２３", "😀", None, 5, float("nan"), "ß", "\x00", "a" * 500, "Unnamed: 3",
+           "[ ]", "x (y (z))"]
+    for role in ("orders", "returns", "transactions", "catalog", "interventions"):
+        assert suggest_mapping(odd, role) == {}
