@@ -149,7 +149,7 @@ for i, f in enumerate(files):
         refs.append(S.UploadedRef(name=f.name, sha256=digest, role=role, sheet=sheet or info.sheet))
 
 settings = dict(preset.settings) if preset else {}
-with st.expander("Settings for signed-transaction exports", expanded=False):
+with st.expander("Reading settings (credit notes, dates, carrier returns)", expanded=False):
     settings["credit_note_prefix"] = st.text_input("Credit-note prefix", value=settings.get("credit_note_prefix", "C"),
                                                    key="up_cn_prefix")
     extra = st.text_input("Extra non-merchandise SKUs (comma separated)",
@@ -158,6 +158,12 @@ with st.expander("Settings for signed-transaction exports", expanded=False):
     fmt = ["auto", "dmy", "mdy", "ymd"]
     settings["date_format"] = st.selectbox("Date format", fmt, index=fmt.index(settings.get("date_format", "auto")),
                                            key="up_datefmt", help="auto decides day-first vs month-first from the values")
+    if st.checkbox("Count carrier returns as customer returns", value=bool(settings.get("count_carrier_returns")),
+                   key="up_carrier", help="Undeliverable, refused and lost-in-transit parcels are listed apart and "
+                                         "left out of the return rate unless this is ticked."):
+        settings["count_carrier_returns"] = True
+    else:
+        settings.pop("count_carrier_returns", None)
 
 mapping_obj = Mapping(tables=tables, settings=settings,
                       reason_overrides=dict(st.session_state.get(S.REASON_OVERRIDES) or {}))

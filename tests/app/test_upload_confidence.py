@@ -44,3 +44,17 @@ def test_upload_amazon_all_orders_and_returns_app_export_with_no_mapping():
         at.button(key="up_load").click().run()
         assert_clean(at, "upload (loaded)")
         assert any("Loaded" in s.value for s in at.success)
+
+
+def test_carrier_returns_setting_reaches_the_load():
+    from tests.unit.test_amazon import ALL_ORDERS, FBA
+
+    at = run_page("views/upload.py")
+    at.file_uploader(key=S.U_FILES).set_value([("All Orders.txt", ALL_ORDERS, "text/plain"),
+                                               ("fba.tsv", FBA, "text/plain")]).run()
+    at.checkbox(key="up_carrier").check().run()
+    at.button(key="up_load").click().run()
+    assert_clean(at, "upload (loaded)")
+    assert '"count_carrier_returns": true' in at.session_state[S.DATASET_SPEC].mapping_json
+    # by hand: 7 order lines (2 cancelled) + 3 FBA returns, the 2 carrier returns now counted
+    assert any("Loaded 8 of 10 rows" in s.value for s in at.success)
