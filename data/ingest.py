@@ -8,6 +8,7 @@ InputError listing every problem when nothing usable can be built.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from collections.abc import Callable, Sequence
@@ -18,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from data.errors import InputError, Problem
-from data.layouts import LAYOUT_LABELS, Layout, detect_layout, family_from_description, prepare_frame_with_kinds
+from data.amazon import STYLE_COL
+from data.layouts import LAYOUT_LABELS, Layout, detect_layout, family_from_description, layout_rejects, prepare_frame_with_kinds
 from data.mapping import ROLES, Mapping
 from data.model import Dataset, FileReport
 from data.readers import DELIMITER_NAMES, RawTable, read_table
@@ -63,6 +65,10 @@ def _read(name: str, content: bytes, sheet: str | None, role: str | None
     if role is not None and role != layout.role:
         layout = Layout(layout.key, layout.label, role, detect_layout(list(raw.frame.columns), None, role).suggested)
     frame, notes, kinds = prepare_frame_with_kinds(layout, raw.frame)
+    if len(frame) != len(raw.frame):  # multi-product cells split into lines: each line keeps its row's footer flag
+        src = frame.index.to_numpy()
+        frame = frame.reset_index(drop=True)
+        raw = dataclasses.replace(raw, frame=frame, footer=raw.footer[src])
     return raw, layout, frame, notes, kinds
 
 
@@ -195,12 +201,17 @@ def load_dataset(files: Sequence[SourceFile], mapping: Mapping | None = None, *,
         if missing:
             problems.extend(missing)
             continue
-        conv = convert(label, role, frame, eff, raw.footer, settings, raw.decimal_hint)
-        if kinds is not None:  # rows the layout sets apart (cancelled orders, add-on lines): known reasons first
-            lk, lr = kinds
-            apart = lk.notna().to_numpy() & ~raw.footer
-            conv.kind[apart] = lk[apart].astype("string")
-            conv.reason[apart] = lr[apart].astype("string")
+        # rows a layout sets apart (Shopify cancellations and add-on lines, Amazon cancelled orders, carrier
+        # returns): known reasons first, and before conversion so their blanks raise no warnings
+        lk, lr, lnotes2 = layout_rejects(Layout(layout.key, layout.label, role, eff), frame, eff, settings)
+        if kinds is not None:
+            sk, sr = (np.asarray(v.astype(object).where(v.notna(), None), dtype=object) for v in kinds)
+            lk = np.where(pd.isna(lk), sk, lk)
+            lr = np.where(pd.isna(lr), sr, lr)
+        hit = pd.notna(lk) & ~raw.footer
+        conv = convert(label, role, frame, eff, raw.footer | hit, settings, raw.decimal_hint)
+        conv.kind[hit], conv.reason[hit] = lk[hit], lr[hit]
+        lnotes = tuple(lnotes) + lnotes2
         w = _Work(label, raw.sheet, role, layout, frame, conv.frame, conv.kind, conv.reason, eff,
                   list(conv.problems), list(raw.notes) + list(lnotes) + list(conv.notes))
         for col in ("order_date", "return_date"):
@@ -268,7 +279,9 @@ def load_dataset(files: Sequence[SourceFile], mapping: Mapping | None = None, *,
             for oid in ids[w.kind.isna().to_numpy()].dropna().unique():
                 seen_orders.setdefault(str(oid), w.name)
             ok = w.kind.isna().to_numpy()
-            order_parts.append(w.frame[ok].assign(_file=w.name, _row=np.flatnonzero(ok)))
+            # product and size read off the SKU (no such columns in the file): a catalog's own values win
+            derived = w.mapping.get("product_name") == STYLE_COL
+            order_parts.append(w.frame[ok].assign(_file=w.name, _row=np.flatnonzero(ok), _derived=derived))
     orders_all = pd.concat(order_parts, ignore_index=True) if order_parts else _empty("orders")
 
     # ---- catalog: fill missing attributes by SKU
@@ -285,9 +298,16 @@ def load_dataset(files: Sequence[SourceFile], mapping: Mapping | None = None, *,
         else _empty("catalog")
     if len(catalog) and len(orders_all):
         c = catalog.set_index("sku")
+        derived = orders_all["_derived"].fillna(False).astype(bool) if "_derived" in orders_all else \
+            pd.Series(False, index=orders_all.index)
         for col in ("collection", "category", "size", "unit_price", "product_name"):
             fill = orders_all["sku"].map(c[col])
-            orders_all[col] = orders_all[col].fillna(fill) if col in orders_all else fill
+            if col not in orders_all:
+                orders_all[col] = fill
+                continue
+            orders_all[col] = orders_all[col].fillna(fill)
+            if col in ("product_name", "size"):
+                orders_all[col] = orders_all[col].mask(derived & fill.notna(), fill)
         notes.append(f"Catalog filled product attributes for {int(orders_all['sku'].isin(c.index).sum())} order line(s).")
     if derived_collection and len(orders_all):
         missing = orders_all["collection"].isna()

@@ -3,10 +3,19 @@
 1. shopify_orders - Shopify "Export orders" CSV: one row per line item, order-level fields only on an
    order's first row (forward-filled here), `Name` is the order number, size after " - " in the line name.
 2. amazon_fba_returns - Amazon FBA customer returns report (tab-separated).
+2b. amazon_all_orders - Amazon's All Orders report: item-price per line turned into a unit price, style
+   and size from per-size SKUs, Cancelled lines rejected as "cancelled" (data.amazon).
+2c. returns_app - returns-app exports (ParcelWILL and the like) with several products in one cell
+   ("x1 Men's Nuke Vest, x2 Trail Sock", SKUs in a parallel cell), split into lines (data.returns_apps).
 3. signed_transactions - ERP/POS exports with signed quantities and credit notes (e.g. the UCI
    Online Retail II file: Invoice, StockCode, Description, Quantity, InvoiceDate, Price, Customer ID,
    Country); split by data.transactions.
 4. generic - anything else, mapped through data.mapping.suggest_mapping, role guessed from headers.
+
+Styles: a generic table with no size column whose SKUs (or names) end in a size ("TEE-BLK-M",
+"Jeans, 32W x 30L") gets style and size columns, so that two sizes of one style read as bracketing.
+layout_rejects() sets apart rows that are not what they seem: Amazon's Cancelled lines, and carrier
+returns (undeliverable, lost in transit) in any returns file.
 
 prepare_frame() adds derived source columns (e.g. "Lineitem name (size)") so that every mapping,
 including a layout's, still names source columns the user can see and change.
@@ -16,14 +25,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
+from data.amazon import SIZE_COL as STYLE_SIZE_COL
+from data.amazon import STYLE_COL, add_style_size
+from data.amazon import (all_orders_mapping, cancelled_rows, carrier_return_rows, is_all_orders,
+                         prepare_all_orders)
+from data.header_match import MAX_COLUMNS, concepts, header_words
 from data.mapping import normalize_header, suggest_mapping
+from data.returns_apps import QTY_COL as RA_QTY_COL
+from data.returns_apps import SKU_COL as RA_SKU_COL
+from data.returns_apps import find_product_cell, is_multi_product, split_lines
+from data.sizes import derive_style_size
 
 LAYOUT_LABELS = {
     "shopify_orders": "Shopify orders export",
     "shopify_products": "Shopify products export (catalog)",
     "amazon_fba_returns": "Amazon FBA customer returns report",
+    "amazon_all_orders": "Amazon All Orders report",
+    "returns_app": "Returns-app export (several products per return request)",
     "signed_transactions": "Signed transactions (sales and credit notes)",
     "generic": "Generic table",
 }
@@ -71,13 +92,45 @@ def detect_layout(columns: Sequence[str], frame: pd.DataFrame | None = None, rol
             if _col(cols, src):
                 sug[canon] = _col(cols, src)
         return Layout("amazon_fba_returns", LAYOUT_LABELS["amazon_fba_returns"], "returns", sug)
+    if is_all_orders(cols) and role in (None, "orders"):
+        return Layout("amazon_all_orders", LAYOUT_LABELS["amazon_all_orders"], "orders", all_orders_mapping(cols))
     guessed = role or guess_role(cols, frame)
-    sug = suggest_mapping(cols, guessed)
+    sug = suggest_mapping(cols, guessed, frame)
+    if guessed == "returns" and is_multi_product(frame, sug.get("sku")):
+        app = {**sug, "sku": RA_SKU_COL}
+        if find_product_cell(frame) is not None:
+            app["quantity"] = RA_QTY_COL
+        return Layout("returns_app", LAYOUT_LABELS["returns_app"], "returns", app)
+    if _styles_in_skus(sug, frame, guessed):  # no size column, but SKUs (or names) end in sizes
+        sug = {**sug, "size": STYLE_SIZE_COL, "product_name": STYLE_COL}
     if guessed == "transactions" and _has(norm, "Invoice", "StockCode", "Quantity") and ({"invoicedate", "invoice date"} & norm):
         return Layout("signed_transactions", LAYOUT_LABELS["signed_transactions"], "transactions", sug)
     if guessed == "transactions":
         return Layout("signed_transactions", LAYOUT_LABELS["signed_transactions"], "transactions", sug)
     return Layout("generic", LAYOUT_LABELS["generic"], guessed, sug)
+
+
+STYLE_MIN_SHARE = 0.2  # share of distinct products that must come in sizes before a generic table gets styles
+
+
+def _styles_in_skus(sug: dict[str, str], frame: pd.DataFrame | None, role: str) -> bool:
+    """True when a table without a size column sells styles in several sizes, each size its own SKU."""
+    if role not in ("orders", "transactions") or frame is None or "size" in sug or sug.get("sku") not in frame.columns:
+        return False
+    name = sug.get("product_name")
+    _, size, n_styles = derive_style_size(frame[sug["sku"]], frame[name] if name in frame.columns else None)
+    # a sized catalogue, not a few look-alikes: in a gift shop "DOOR SIGN, 5" or "gift_0001_10" end in
+    # numbers too (the Online Retail II file has 5 such series among ~5,000 products)
+    share = float(pd.Series(size != "").groupby(frame[sug["sku"]].to_numpy()).first().mean()) if n_styles else 0.0
+    return n_styles > 0 and share >= STYLE_MIN_SHARE
+
+
+def _prepare_styles(layout: Layout, frame: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Style and size columns for a generic table whose SKUs end in sizes (see _styles_in_skus)."""
+    sug = suggest_mapping(list(frame.columns), layout.role, frame)
+    if sug.get("sku") not in frame.columns:
+        return frame, ()
+    return add_style_size(frame, sug["sku"], sug.get("product_name"))
 
 
 def _col(cols: Sequence[str], name: str) -> str | None:
@@ -89,15 +142,30 @@ _RETURNISH = ("return", "retour", "rücksend", "rucksend", "retoure", "devoluc",
               "grund", "motif", "motivo", "reden")
 
 
+def _returnish_words(columns: Sequence[str], strong: bool = False) -> bool:
+    """A header *word* about returns ('Return Reason', 'Retourengrund'), not a stray substring ('Format');
+    strong: a return, RMA or reason word (a refund amount alone also appears in orders exports)."""
+    words = {"return", "rma", "reason"} if strong else {"return", "rma", "refund", "reason"}
+    for c in list(columns)[:MAX_COLUMNS]:
+        cs = concepts(c)
+        if cs & words:
+            return True
+        if any(w.startswith(_RETURNISH[:6]) for w in header_words(c)):
+            return True
+    return False
+
+
 def guess_role(columns: Sequence[str], frame: pd.DataFrame | None = None) -> str:
     """Role of a generic table from its headers (and, for signed quantities, its values)."""
     norm = [normalize_header(c) for c in columns]
     joined = " | ".join(norm)
     if any(n in ("dimension", "segment") for n in norm) and any("start" in n or "date" in n for n in norm):
         return "interventions"
-    if any(w in joined for w in _RETURNISH):
-        return "returns"
-    orders = suggest_mapping(columns, "orders")
+    orders = suggest_mapping(columns, "orders", frame)
+    if any(w in joined for w in _RETURNISH) and _returnish_words(columns):
+        # an orders export with an order-level refund column (WooCommerce's "Order Refund Amount") is still orders
+        if _returnish_words(columns, strong=True) or not {"order_id", "order_date", "sku"} <= orders.keys():
+            return "returns"
     if "order_id" not in orders and "order_date" not in orders and "sku" in orders:
         return "catalog"
     if frame is not None and "quantity" in orders and len(frame):
@@ -109,7 +177,11 @@ def guess_role(columns: Sequence[str], frame: pd.DataFrame | None = None) -> str
 
 
 def prepare_frame(layout: Layout, frame: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    """Layout-specific fixes on the raw text frame; returns (frame, notes). Row count never changes."""
+    """Layout-specific fixes on the raw text frame; returns (frame, notes).
+
+    The row count changes only for returns_app (one line per product); the returned frame's index then
+    gives each line's row position in `frame`.
+    """
     f, notes, _ = prepare_frame_with_kinds(layout, frame)
     return f, notes
 
@@ -123,7 +195,54 @@ def prepare_frame_with_kinds(layout: Layout, frame: pd.DataFrame
         return f, notes, (kind, reason)
     if layout.key == "shopify_products":
         return prepare_products(frame), (), None
+    if layout.key in _PREPARERS:
+        f, notes = _PREPARERS[layout.key](frame)
+        return f, notes, None
+    if layout.key in ("generic", "signed_transactions") and layout.suggested.get("size") == STYLE_SIZE_COL:
+        f, notes = _prepare_styles(layout, frame)
+        return f, notes, None
     return frame, (), None
+
+
+def _prepare_returns_app(frame: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Split multi-product cells into lines (the row count grows; the index keeps each line's file row)."""
+    sug = suggest_mapping(list(frame.columns), "returns", frame)
+    return split_lines(frame, sug.get("sku"), tuple(c for c in (sug.get("refund_amount"),) if c),
+                       tuple(c for c in (sug.get("comment"),) if c))
+
+
+_PREPARERS = {"amazon_all_orders": prepare_all_orders, "returns_app": _prepare_returns_app}
+
+
+def layout_rejects(layout: Layout, frame: pd.DataFrame, mapping: dict[str, str],
+                   settings: dict) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """Rows a layout knows are not sales, or not customer returns: (kind per row or None, reason per row, notes).
+
+    - Amazon All Orders: order-status Cancelled -> "cancelled" (never sold; counted, left out of every rate).
+    - Any returns file: a reason or status saying the carrier brought the parcel back (UNDELIVERABLE_*,
+      lost in transit, return to sender) -> "carrier_return", unless settings["count_carrier_returns"].
+    """
+    kind = np.full(len(frame), None, dtype=object)
+    reason = np.full(len(frame), None, dtype=object)
+    notes: list[str] = []
+    if layout.key == "amazon_all_orders":
+        m = cancelled_rows(frame)
+        kind[m] = "cancelled"
+        reason[m] = "Order status Cancelled: never sold, so neither a sale nor a return."
+        if m.any():
+            notes.append(f"{int(m.sum())} line(s) of cancelled orders are left out of every rate (listed as cancelled).")
+    if layout.role == "returns" and not settings.get("count_carrier_returns", False):
+        cols = [mapping.get("reason"), *[c for c in frame.columns if normalize_header(c) in
+                                          ("status", "detailed disposition", "return status", "disposition",
+                                                                  "return type", "return request status")]]
+        m = carrier_return_rows(frame, [c for c in cols if c]) & (kind == None)  # noqa: E711 - numpy object compare
+        kind[m] = "carrier_return"
+        reason[m] = "The carrier brought the parcel back (undeliverable, refused or lost in transit): not a customer return."
+        if m.any():
+            notes.append(f"{int(m.sum())} carrier return(s) (undeliverable, refused, lost in transit) are shown on the "
+                         "load report but left out of the customer return rate; set count_carrier_returns in the "
+                         "mapping settings to count them.")
+    return kind, reason, tuple(notes)
 
 
 def shopify_refund_note_needed(notes: Sequence[str]) -> bool:
@@ -171,5 +290,5 @@ def family_from_description(descriptions: pd.Series) -> pd.Series:
     return descriptions.map(lookup).astype("string").fillna("Other")
 
 
-__all__ = ["Layout", "LAYOUT_LABELS", "detect_layout", "guess_role", "prepare_frame", "family_from_description",
+__all__ = ["Layout", "LAYOUT_LABELS", "detect_layout", "guess_role", "prepare_frame", "layout_rejects", "family_from_description",
            "FAMILY_KEYWORDS"]

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from data.errors import RIError
-from data.mapping import Mapping
+from data.mapping import Mapping, explain_mapping, suggest_mapping
 from data.schema import TABLES
 from dashboard import cache, ui
 from dashboard import session as S
@@ -69,7 +69,8 @@ if preset is not None and preset.reason_overrides and preset_json != st.session_
 if not files:
     st.info("Drop one or more files to start, or keep exploring the demo data.")
     st.markdown("**Recognised without any mapping:** Shopify orders export (CSV) · Amazon FBA customer returns "
-                "report (TSV) · ERP/POS transactions with credit notes (sales and returns in one table). "
+                "report and All Orders report (TSV) · returns-app exports (several products per request are split) · "
+                "ERP/POS transactions with credit notes (sales and returns in one table), whatever their headers. "
                 "**Anything else:** pick which column is which below the preview; save it as a preset for next week.")
     st.download_button("Download sample exports (zip) to try the upload", sample_exports_zip(), file_name=
                        "returns-intelligence-samples.zip", mime="application/zip", key="up_samples",
@@ -118,10 +119,16 @@ for i, f in enumerate(files):
         with st.expander("Preview (first rows as read)", expanded=False):
             st.dataframe(info.preview, hide_index=True, key=f"up_prev_{key}")
         table = TABLES[role]
-        suggested = dict(info.suggested) if role == info.role else {}
+        suggested = dict(info.suggested) if role == info.role else suggest_mapping(info.columns, role, info.preview)
+        why = explain_mapping(info.columns, role, info.preview, suggested,
+                              info.layout_label if info.layout not in ("generic", "signed_transactions") else None)
         if preset and role in preset.tables:
             suggested.update({k: v for k, v in preset.tables[role].items() if v in info.columns})
+            why = {k: w for k, w in why.items() if suggested.get(k) == w.column or (not w.applied and k not in suggested)}
+        unsure = [c for c, w in why.items() if c in suggested and w.level != "high"]
         st.markdown("Column mapping (suggested; correct anything that is wrong). * = required")
+        if unsure:
+            st.warning(f"Check {len(unsure)} column(s) matched with less confidence: {', '.join(unsure)}.")
         cols = st.columns(3)
         options = [""] + list(info.columns)
         mapping: dict[str, str] = {}
@@ -133,6 +140,12 @@ for i, f in enumerate(files):
                 key=f"up_map_{key}_{role}_{col.name}", help=col.description)
             if sel:
                 mapping[col.name] = sel
+            w = why.get(col.name)
+            if w is not None and w.applied and sel == w.column:
+                mark = "Sure" if w.level == "high" else "Check"
+                cols[j % 3].caption(f"{mark} ({w.confidence:.0%}): {ui.md(w.reason)}")
+            elif w is not None and not w.applied and not sel:
+                cols[j % 3].caption(f"Did you mean **{ui.md(w.column)}**? ({w.confidence:.0%}: {ui.md(w.reason)})")
         missing = [c for c in table.required if c not in mapping]
         if missing:
             st.warning(f"Map the required column(s) {', '.join(missing)} for this file.")
@@ -140,7 +153,7 @@ for i, f in enumerate(files):
         refs.append(S.UploadedRef(name=f.name, sha256=digest, role=role, sheet=sheet or info.sheet))
 
 settings = dict(preset.settings) if preset else {}
-with st.expander("Settings for signed-transaction exports", expanded=False):
+with st.expander("Reading settings (credit notes, dates, carrier returns)", expanded=False):
     settings["credit_note_prefix"] = st.text_input("Credit-note prefix", value=settings.get("credit_note_prefix", "C"),
                                                    key="up_cn_prefix")
     extra = st.text_input("Extra non-merchandise SKUs (comma separated)",
@@ -149,6 +162,12 @@ with st.expander("Settings for signed-transaction exports", expanded=False):
     fmt = ["auto", "dmy", "mdy", "ymd"]
     settings["date_format"] = st.selectbox("Date format", fmt, index=fmt.index(settings.get("date_format", "auto")),
                                            key="up_datefmt", help="auto decides day-first vs month-first from the values")
+    if st.checkbox("Count carrier returns as customer returns", value=bool(settings.get("count_carrier_returns")),
+                   key="up_carrier", help="Undeliverable, refused and lost-in-transit parcels are listed apart and "
+                                         "left out of the return rate unless this is ticked."):
+        settings["count_carrier_returns"] = True
+    else:
+        settings.pop("count_carrier_returns", None)
 
 mapping_obj = Mapping(tables=tables, settings=settings,
                       reason_overrides=dict(st.session_state.get(S.REASON_OVERRIDES) or {}))

@@ -1,0 +1,60 @@
+"""Upload page: each suggested column says how sure the matcher is and why; unsure ones ask."""
+from dashboard import session as S
+from tests.app.conftest import assert_clean, run_page
+
+ORDERS = (b"Ordre ID,OrderDate,Code X,Qty (pcs)\n"
+          b"A1,2024-03-01,SKU-1,1\nA2,2024-03-02,SKU-2,2\n")
+
+
+def test_upload_shows_confidence_reason_and_asks_when_unsure():
+    at = run_page("views/upload.py")
+    at.file_uploader(key=S.U_FILES).set_value([("orders.csv", ORDERS, "text/csv")]).run()
+    assert_clean(at, "upload (mapped)")
+    captions = [c.value for c in at.caption]
+    # exact matches load as they are, saying why
+    assert any(c.startswith("Sure (") and "order date" in c for c in captions)
+    # a typo is matched but marked for checking, with what was read
+    assert any(c.startswith("Check (") and "reading 'ordre' as 'order'" in c for c in captions)
+    assert any("order_id" in w.value for w in at.warning)
+    # a weak guess is asked, not applied
+    assert any(c.startswith("Did you mean **Code X**?") for c in captions)
+    boxes = {b.label: b for b in at.selectbox}
+    assert boxes["order_id *"].value == "Ordre ID" and boxes["quantity"].value == "Qty (pcs)"
+    assert boxes["sku *"].value == ""
+    boxes["sku *"].set_value("Code X").run()
+    at.button(key="up_load").click().run()
+    assert_clean(at, "upload (loaded)")
+    assert any("Loaded 2 of 2 rows" in s.value for s in at.success)
+
+
+def test_upload_amazon_all_orders_and_returns_app_export_with_no_mapping():
+    from tests.unit.test_amazon import ALL_ORDERS, FBA
+    from tests.unit.test_returns_apps import ORDERS as ORDERS_CSV
+    from tests.unit.test_returns_apps import PARCELWILL
+
+    for files, label in (([("All Orders.txt", ALL_ORDERS, "text/plain"), ("fba.tsv", FBA, "text/plain")],
+                          "Amazon All Orders report"),
+                         ([("orders.csv", ORDERS_CSV, "text/csv"), ("returns.csv", PARCELWILL, "text/csv")],
+                          "Returns-app export")):
+        at = run_page("views/upload.py")
+        at.file_uploader(key=S.U_FILES).set_value(files).run()
+        assert_clean(at, "upload (mapped)")
+        assert label in " ".join(m.value for m in at.markdown).replace("\\", "")
+        assert not [w.value for w in at.warning if "Map the required" in w.value]
+        at.button(key="up_load").click().run()
+        assert_clean(at, "upload (loaded)")
+        assert any("Loaded" in s.value for s in at.success)
+
+
+def test_carrier_returns_setting_reaches_the_load():
+    from tests.unit.test_amazon import ALL_ORDERS, FBA
+
+    at = run_page("views/upload.py")
+    at.file_uploader(key=S.U_FILES).set_value([("All Orders.txt", ALL_ORDERS, "text/plain"),
+                                               ("fba.tsv", FBA, "text/plain")]).run()
+    at.checkbox(key="up_carrier").check().run()
+    at.button(key="up_load").click().run()
+    assert_clean(at, "upload (loaded)")
+    assert '"count_carrier_returns": true' in at.session_state[S.DATASET_SPEC].mapping_json
+    # by hand: 7 order lines (2 cancelled) + 3 FBA returns, the 2 carrier returns now counted
+    assert any("Loaded 8 of 10 rows" in s.value for s in at.success)
