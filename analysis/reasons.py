@@ -130,9 +130,9 @@ class ReasonMix:
 def reason_mix(prepared: Prepared, dimension: str | None = None, segment: object | None = None) -> ReasonMix:
     """Share of returned units (and returned value) by reason category.
 
-    >>> # doctest: +SKIP
-    >>> reason_mix(prepared, "collection", "Linen Shirts").dominant
-    'size_too_small'
+    Example (on the demo data, where Linen Shirts are planted as running small)::
+
+        reason_mix(prepared, "collection", "Linen Shirts").dominant   # 'size_too_small'
     """
     msg = missing_message(prepared, "reason")
     if msg:
