@@ -1,7 +1,6 @@
 """A user's path through the real app in headless Chromium: upload, map, look, download, log a change."""
 from __future__ import annotations
 
-import io
 
 import openpyxl
 import pytest

@@ -16,7 +16,7 @@ from statsmodels.stats.proportion import proportion_effectsize
 from analysis import briefs as B
 from analysis import summary as S
 from analysis.prepare import prepare
-from tests.unit.test_reasons_analysis import SCRIPT_COMMENT, dataset_from_rows, shop_rows
+from tests.unit.test_reasons_analysis import dataset_from_rows, shop_rows
 
 
 @pytest.fixture(scope="module")

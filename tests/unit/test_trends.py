@@ -11,7 +11,7 @@ import pytest
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
 from analysis.prepare import prepare
-from analysis.trends import (cochran_armitage, cohort_series, control_chart, laney_p_prime, newcombe_interval, p_chart,
+from analysis.trends import (cohort_series, control_chart, laney_p_prime, newcombe_interval, p_chart,
                              series_trend, what_changed, wilson_interval)
 from data.model import Dataset
 from data.schema import ORDERS, RETURNS, CATALOG, INTERVENTIONS
