@@ -34,7 +34,7 @@ from statsmodels.stats.power import NormalIndPower
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning, SpecificationWarning
 from statsmodels.stats.proportion import proportion_effectsize
 
-from analysis.trends import DIMENSIONS, Z95, _design_effect, newcombe_interval, two_sided_p
+from analysis.trends import DIMENSIONS, Z95, newcombe_interval, order_design_effect, two_sided_p
 from data.errors import AnalysisError
 
 MIN_ITS_MONTHS = 6  # months of matured data needed on EACH side for the segmented regression
@@ -395,7 +395,7 @@ def _cell(frame: pd.DataFrame) -> tuple[float, float, int, float]:
     if frame.empty:
         return 0.0, 0.0, 0, 1.0
     x, n = float(frame["returned_units"].sum()), float(frame["quantity"].sum())
-    return x, n, int(frame["order_id"].nunique()), _design_effect(frame, "returned_units", "quantity")
+    return x, n, int(frame["order_id"].nunique()), order_design_effect(frame, "returned_units", "quantity")
 
 
 def _monthly(frame: pd.DataFrame) -> pd.DataFrame:
