@@ -266,6 +266,41 @@ RESOLUTION_COLUMNS = ["segment", "units", "refund", "exchange", "store_credit", 
                       "size_returns", "size_refunds", "size_refund_share", "refund_though_exchange_plausible"]
 
 
+def outcome_shares(resolution: pd.DataFrame, segment: object | None = None) -> dict[str, float]:
+    """Refunded / exchanged / store-credit shares for one segment of resolution_by_segment (all when None).
+
+    Shares are of returned units with a known resolution (NaN when none is known); saved_revenue and
+    refunded_value are summed over the rows.
+
+    >>> res = pd.DataFrame({"segment": ["a", "b"], "units": [10.0, 6.0], "unknown": [2.0, 0.0],
+    ...                     "refund": [4.0, 6.0], "exchange": [2.0, 0.0], "store_credit": [2.0, 0.0],
+    ...                     "saved_revenue": [50.0, 0.0], "refunded_value": [80.0, 90.0]})
+    >>> s = outcome_shares(res, "a"); s["refund"], s["exchange"], s["saved_revenue"]
+    (0.5, 0.25, 50.0)
+    >>> outcome_shares(res)["refund"]   # (4 + 6) / (8 + 6)
+    0.7142857142857143
+    """
+    rows = resolution if segment is None else resolution[resolution["segment"] == str(segment)]
+    known = float((rows["units"] - rows["unknown"]).sum())
+    share = {c: (float(rows[c].sum()) / known if known else math.nan) for c in ("refund", "exchange", "store_credit")}
+    return {**share, "known_units": known, "saved_revenue": float(rows["saved_revenue"].sum()),
+            "refunded_value": float(rows["refunded_value"].sum())}
+
+
+def segments_by_returned_units(returns: pd.DataFrame, dimension: str) -> list[str]:
+    """The dimension's segments that have returns, most returned units first (a missing quantity counts 1).
+
+    >>> r = pd.DataFrame({"collection": ["a", "b", "b", None], "quantity": [5, 1, 2, 9]})
+    >>> segments_by_returned_units(r, "collection")
+    ['a', 'b']
+    """
+    if dimension not in returns.columns or returns.empty:
+        return []
+    units = pd.to_numeric(returns["quantity"], errors="coerce").fillna(1)
+    s = units.groupby(returns[dimension].astype("string")).sum().sort_values(ascending=False, kind="stable")
+    return [str(v) for v in s.index if v is not pd.NA and str(v) != ""]
+
+
 def resolution_by_segment(prepared: Prepared, dimension: str, *, plausible_share: float = 0.5,
                           min_size_returns: int = 5) -> pd.DataFrame:
     """Refund / exchange / store-credit split of each segment's returned units and the revenue kept.

@@ -4,17 +4,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analysis.trends import DIMENSIONS, cohort_series, control_chart, series_trend, what_changed
+from analysis.trends import DIMENSIONS, cohort_series, control_chart, segments_by_volume, series_trend, what_changed
 from dashboard import ui
 
 ALL = "__all__"
 WC_DEFAULT_DIMS = ("collection", "category", "channel", "intent")
-
-
-def _segments(prepared, dimension: str) -> list[str]:
-    """Segments of a dimension, most units first (the ones people ask about come first)."""
-    units = prepared.lines.groupby(dimension, observed=True)["quantity"].sum().sort_values(ascending=False)
-    return [str(s) for s in units.index]
 
 
 def _default_periods(series: pd.DataFrame, d_min, d_max):
@@ -44,7 +38,7 @@ dim = c1.selectbox("Dimension", [ALL] + dims, key="tr_dim",
                    format_func=lambda d: "Whole business" if d == ALL else ui.DIMENSION_LABELS.get(d, d))
 seg = None
 if dim != ALL:
-    seg = c2.selectbox("Segment", _segments(ctx.prepared, dim), key=f"tr_seg_{dim}",
+    seg = c2.selectbox("Segment", segments_by_volume(ctx.prepared, dim), key=f"tr_seg_{dim}",
                        format_func=lambda s: ui.seg_label(dim, s))
 else:
     c2.selectbox("Segment", ["Whole business"], key="tr_seg_all", disabled=True)
