@@ -301,6 +301,30 @@ def segments_by_returned_units(returns: pd.DataFrame, dimension: str) -> list[st
     return [str(v) for v in s.index if v is not pd.NA and str(v) != ""]
 
 
+def targets_in_segment(targets: pd.DataFrame, returns: pd.DataFrame, dimension: str, segment: object | None) -> pd.DataFrame:
+    """Rows of exchange_targets for the products returned within one segment (all rows when segment is None).
+
+    >>> t = pd.DataFrame({"product": ["Tee", "Shirt", "Cap"], "exchanges": [3, 5, 1]})
+    >>> r = pd.DataFrame({"collection": ["Tops", "Tops", "Hats"], "product": ["Tee", "Shirt", "Cap"]})
+    >>> targets_in_segment(t, r, "collection", "Tops")["product"].tolist()
+    ['Tee', 'Shirt']
+    """
+    if segment is None:
+        return targets
+    r = returns[returns[dimension].astype("string") == str(segment)]
+    return targets[targets["product"].isin(set(r["product"].dropna().astype(str)))]
+
+
+def products_by_exchanges(targets: pd.DataFrame) -> list[str]:
+    """Products of exchange_targets, most exchanged units first (ties alphabetically).
+
+    >>> products_by_exchanges(pd.DataFrame({"product": ["Tee", "Cap", "Tee", "Shirt"], "exchanges": [1, 4, 2, 1]}))
+    ['Cap', 'Tee', 'Shirt']
+    """
+    by = targets.groupby("product")["exchanges"].sum().sort_values(ascending=False, kind="stable")
+    return [str(v) for v in by.index]
+
+
 def resolution_by_segment(prepared: Prepared, dimension: str, *, plausible_share: float = 0.5,
                           min_size_returns: int = 5) -> pd.DataFrame:
     """Refund / exchange / store-credit split of each segment's returned units and the revenue kept.

@@ -383,6 +383,60 @@ def cochran_armitage(x, n, scores=None) -> TrendTest:
     return TrendTest(float(r["chi2"]), float(r["p_value"]), a, int(np.sign(a)))
 
 
+def matured_rate(series: pd.DataFrame) -> float | None:
+    """Pooled rate of a cohort series over its matured periods (returned / units); None when nothing matured.
+
+    >>> s = pd.DataFrame({"returned": [10, 30, 5], "units": [100, 100, 10], "provisional": [False, False, True]})
+    >>> matured_rate(s)   # (10 + 30) / (100 + 100); the provisional period is left out
+    0.2
+    """
+    m = series[~series["provisional"].astype(bool)]
+    units = float(m["units"].sum())
+    return float(m["returned"].sum()) / units if len(m) and units else None
+
+
+def year_on_year_counts(yoy: pd.DataFrame) -> tuple[int, int, float] | None:
+    """Of the matured periods that have a period a year earlier: (how many, how many higher, mean change).
+
+    >>> y = pd.DataFrame({"change_vs_last_year": [0.02, -0.01, 0.0, 0.05], "provisional": [False, False, False, True]})
+    >>> n, higher, mean = year_on_year_counts(y); n, higher, round(mean, 4)
+    (3, 1, 0.0033)
+    """
+    m = yoy[~yoy["provisional"].astype(bool)]
+    if not len(m):
+        return None
+    return len(m), int((m["change_vs_last_year"] > 0).sum()), float(m["change_vs_last_year"].mean())
+
+
+def default_periods(series: pd.DataFrame, d_min, d_max):
+    """Two periods to compare by default: the last 3 matured months vs the 3 before (fewer when the data is
+    short), as ((a0, a1), (b0, b1)) dates always inside [d_min, d_max]. Data within one month: its first half
+    vs its second half.
+
+    >>> from datetime import date
+    >>> s = pd.DataFrame({"period": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01"]),
+    ...                   "provisional": [False, False, True]})
+    >>> default_periods(s, date(2024, 1, 5), date(2024, 3, 20))
+    ((datetime.date(2024, 1, 5), datetime.date(2024, 1, 31)), (datetime.date(2024, 2, 1), datetime.date(2024, 2, 29)))
+    """
+    months = list(series.loc[~series["provisional"].astype(bool), "period"])
+    if len(months) < 2:
+        months = list(series["period"])
+    if len(months) < 2:
+        mid = d_min + (d_max - d_min) / 2
+        return (d_min, mid), (min(mid + pd.Timedelta(days=1).to_pytimedelta(), d_max), d_max)
+    k = min(3, len(months) // 2)
+    b, a = months[-k:], months[-2 * k:-k]
+
+    def end(m):
+        return (m + pd.offsets.MonthEnd(0)).date()
+
+    def inside(d):  # an export may start or end mid-month
+        return min(max(d, d_min), d_max)
+
+    return (inside(a[0].date()), inside(end(a[-1]))), (inside(b[0].date()), inside(end(b[-1])))
+
+
 def series_trend(series: pd.DataFrame, include_provisional: bool = False) -> TrendTest:
     """Cochran-Armitage trend test on a cohort series (matured periods; score = period index)."""
     s = series if include_provisional else series[~series["provisional"].astype(bool)]

@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analysis.interventions import Intervention, evaluate
+from analysis.interventions import Intervention, evaluate, partial_month
 from analysis.trends import segments_by_volume
 from data.errors import AnalysisError, RIError
 from data.state import KNOWN_DIMENSIONS
@@ -228,8 +228,7 @@ m[3].metric("Returns avoided so far", ui.num(res.returns_avoided) if res.signifi
 # chart: the segment's monthly rate, the comparison, the launch and the counterfactual
 ch = res.chart
 # the month holding the maturity cutoff has only a few days of matured orders: shown apart, not joined to the line
-cut = ctx.prepared.cutoff_date
-partial = (ch["month"] + pd.offsets.MonthEnd(0) > cut) if cut is not None else pd.Series(False, index=ch.index)
+partial = partial_month(ch, ctx.prepared.cutoff_date)
 full, part = ch[~partial], ch[partial]
 fig = go.Figure()
 for frame, whole in ((full, True), (part, False)):
@@ -319,8 +318,7 @@ else:
         f"{plan.power:.0%} power at the {plan.alpha:.0%} significance level, about **{plan.orders_needed:,} matured "
         f"orders** after the launch are needed (≈{plan.units_needed:,.0f} units; design effect {plan.design_effect:.2f} "
         f"for several items per order). So far: {plan.orders_matured:,} matured orders.")
-    st.progress(min(1.0, plan.orders_matured / max(1, plan.orders_needed)),
-                text=f"{min(100, round(100 * plan.orders_matured / max(1, plan.orders_needed)))}% of the orders needed")
+    st.progress(plan.share_collected, text=f"{round(100 * plan.share_collected)}% of the orders needed")
 if any(v for v in (ctx.filters.channels, ctx.filters.journeys, ctx.filters.collections, ctx.filters.date_from,
                    ctx.filters.date_to)):
     st.caption("The evaluation uses the sidebar filters; filtering out the comparison segments removes the "

@@ -4,7 +4,7 @@ import streamlit as st
 
 from analysis.reasons import (RETURN_DIMENSIONS, complete_the_set, example_comments, exchange_targets,
                               missing_message, outcome_shares, reason_mix, reasons_vs_rest, resolution_by_segment,
-                              segments_by_returned_units)
+                              products_by_exchanges, segments_by_returned_units, targets_in_segment)
 from data.reasons import GROUP_LABELS, category_label
 from dashboard import reasons_ui as R
 from dashboard import ui
@@ -169,10 +169,7 @@ else:
         if targets.empty:
             st.info(ui.md(targets.attrs.get("message", "No returns were exchanged.")), icon=":material/info:")
         else:
-            if segment is not None:
-                r = p.returns[p.returns[dimension].astype("string") == str(segment)]
-                in_scope = set(r["product"].dropna().astype(str))
-                targets = targets[targets["product"].isin(in_scope)]
+            targets = targets_in_segment(targets, p.returns, dimension, segment)
             if targets.empty:
                 st.info(f"No returns of {ui.md(scope)} were exchanged.", icon=":material/info:")
             else:
@@ -180,8 +177,7 @@ else:
                                                       title=f"Exchanges of {R.plot_text(scope)}, by kind "
                                                             f"({ui.num(targets['exchanges'].sum())} exchanged units)"),
                                 key="rs_ex_kinds")
-                by_product = targets.groupby("product")["exchanges"].sum().sort_values(ascending=False, kind="stable")
-                product = st.selectbox("Product", list(by_product.index.astype(str)), key="rs_ex_product",
+                product = st.selectbox("Product", products_by_exchanges(targets), key="rs_ex_product",
                                        help="Products with exchanges, most exchanged units first.")
                 pt = targets[targets["product"] == product]
                 sentence = R.exchange_sentence(product, R.kind_summary(pt), pt)

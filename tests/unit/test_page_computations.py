@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from analysis.pair_grid import pair_grid
 from analysis.reasons import outcome_shares, segments_by_returned_units
@@ -61,3 +62,56 @@ def test_pair_grid_has_nothing_to_draw():
     many = pd.DataFrame({"item_a": [f"i{k}" for k in range(30)], "item_b": [f"j{k}" for k in range(30)],
                          "return_rate": 0.1, "gate_support": True})
     assert pair_grid(many) is None and pair_grid(many, max_items=60) is not None
+
+
+def test_matured_rate_and_year_on_year_counts_leave_provisional_periods_out():
+    from analysis.trends import matured_rate, year_on_year_counts
+
+    s = pd.DataFrame({"returned": [3, 7, 50], "units": [20, 30, 60], "provisional": [False, False, True]})
+    assert matured_rate(s) == 10 / 50
+    assert matured_rate(s.assign(provisional=True)) is None
+    y = pd.DataFrame({"change_vs_last_year": [0.01, 0.03, -0.02, 0.2], "provisional": [False, False, False, True]})
+    assert year_on_year_counts(y) == (3, 2, pytest.approx(0.02 / 3, abs=1e-12))
+    assert year_on_year_counts(y.assign(provisional=True)) is None
+
+
+def test_default_periods_compare_the_last_three_matured_months_with_the_three_before():
+    from datetime import date
+
+    from analysis.trends import default_periods
+
+    months = pd.date_range("2024-01-01", periods=8, freq="MS")
+    s = pd.DataFrame({"period": months, "provisional": [False] * 7 + [True]})
+    # matured Jan..Jul: B = May-Jul, A = Feb-Apr; the data ends 15 Aug, so nothing is clipped
+    a, b = default_periods(s, date(2024, 1, 1), date(2024, 8, 15))
+    assert a == (date(2024, 2, 1), date(2024, 4, 30)) and b == (date(2024, 5, 1), date(2024, 7, 31))
+    one = pd.DataFrame({"period": months[:1], "provisional": [False]})
+    a, b = default_periods(one, date(2024, 1, 3), date(2024, 1, 21))  # within one month: halves
+    assert a == (date(2024, 1, 3), date(2024, 1, 12)) and b == (date(2024, 1, 13), date(2024, 1, 21))
+
+
+def test_exchange_targets_of_a_segment_and_products_by_exchanged_units():
+    from analysis.reasons import products_by_exchanges, targets_in_segment
+
+    targets = pd.DataFrame({"product": ["Tee", "Shirt", "Cap", "Tee", "Scarf"], "exchanges": [2, 5, 9, 4, 6]})
+    returns = pd.DataFrame({"collection": ["Tops", "Tops", "Hats", None], "product": ["Tee", "Shirt", "Cap", "Scarf"]})
+    tops = targets_in_segment(targets, returns, "collection", "Tops")
+    assert tops["product"].tolist() == ["Tee", "Shirt", "Tee"]
+    assert targets_in_segment(targets, returns, "collection", None) is targets
+    assert products_by_exchanges(tops) == ["Tee", "Shirt"]  # 6 vs 5 units
+    assert products_by_exchanges(targets) == ["Cap", "Scarf", "Tee", "Shirt"]  # 9, 6, 6 (alphabetical tie), 5
+
+
+def test_partial_months_and_share_of_orders_collected():
+    from analysis.interventions import PowerPlan, partial_month
+
+    chart = pd.DataFrame({"month": pd.date_range("2024-01-01", periods=4, freq="MS")})
+    # the cutoff falls on 31 Mar: March is complete, April holds no matured day
+    assert partial_month(chart, pd.Timestamp("2024-03-31")).tolist() == [False, False, False, True]
+    assert partial_month(chart, pd.Timestamp("2024-03-30")).tolist() == [False, False, True, True]
+    assert not partial_month(chart, None).any()
+    plan = dict(baseline_rate=.2, target_rate=.16, target_reduction=.2, alpha=.05, power=.8, units_per_arm_srs=1.0,
+                design_effect=1.0, units_needed=1.0, units_per_order=1.0, units_matured=0.0)
+    assert PowerPlan(**plan, orders_needed=800, orders_matured=300).share_collected == 300 / 800
+    assert PowerPlan(**plan, orders_needed=800, orders_matured=900).share_collected == 1.0
+    assert PowerPlan(**plan, orders_needed=0, orders_matured=0).share_collected == 0.0
