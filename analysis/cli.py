@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 
 import argparse
-import importlib
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -143,13 +141,9 @@ def _summary_text(analysis, dataset_name: str, prepared=None) -> str:
 def _interventions(prepared, dataset, args) -> tuple[str | None, list[dict]]:
     if not args.interventions:
         return None, []
-    unavailable = "Interventions: evaluation is not available in this version."
-    if importlib.util.find_spec("analysis.interventions") is None:
-        return unavailable, []
-    fn = getattr(importlib.import_module("analysis.interventions"), "evaluate_all", None)
-    if fn is None:
-        return unavailable, []
-    results = fn(prepared, dataset.interventions)
+    from analysis.interventions import evaluate_all
+
+    results = evaluate_all(prepared, dataset.interventions)
     if not results:
         return "Interventions: the file holds no usable interventions.", []
     lines = ["Interventions:"]

@@ -8,14 +8,13 @@
 """
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import math
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
+from analysis.briefs import brief_markdown
 from analysis.fixlist import build_fix_list
 from analysis.metrics import totals as compute_totals
 from analysis.pairs import pair_table
@@ -157,17 +156,13 @@ def analyse(prepared: Prepared, settings: Settings = Settings(), *, unmatched_re
 
 
 def _add_briefs(analysis: Analysis, prepared: Prepared) -> Analysis:
-    """Add a "brief" column through analysis.briefs.brief_markdown(row, prepared, analysis=...) if that module exists."""
-    if analysis.fix_list.empty or importlib.util.find_spec("analysis.briefs") is None:
-        return analysis
-    mod = importlib.import_module("analysis.briefs")
-    fn = getattr(mod, "brief_markdown", None)
-    if fn is None:
+    """Add a "brief" column: analysis.briefs.brief_markdown(row, prepared, analysis=...) per fix-list row."""
+    if analysis.fix_list.empty:
         return analysis
     briefs, failed = [], []
     for _, row in analysis.fix_list.iterrows():
         try:
-            briefs.append(fn(row.to_dict(), prepared, analysis=analysis))
+            briefs.append(brief_markdown(row.to_dict(), prepared, analysis=analysis))
         except Exception as exc:  # one brief must never stop the fix list; say so instead
             briefs.append(None)
             failed.append(f"{row['dimension']}: {row['segment']} ({exc})")

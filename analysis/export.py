@@ -17,6 +17,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from analysis.columns import sheet_columns
 from analysis.engine import Analysis
 from analysis.metrics import METRICS, unknown_reason
 
@@ -32,18 +33,7 @@ FIX_SHEET_COLUMNS = [
     ("refund_share", "Refunded", "pct"), ("exchange_share", "Exchanged", "pct"),
     ("example_comments", "Example comments", "text"), ("brief", "Guidance brief", "text"),
 ]
-SEGMENT_SHEET_COLUMNS = [
-    ("dimension", "Dimension", "text"), ("label", "Segment", "text"), ("basis", "Basis", "text"), ("n", "Units", "int"),
-    ("returned", "Returned", "int"), ("return_rate", "Return rate", "pct"), ("baseline_rate", "Rest rate", "pct"),
-    ("reference", "Compared with", "text"), ("ci_low", "CI low", "pct"), ("ci_high", "CI high", "pct"),
-    ("diff", "Difference", "pct"), ("diff_low", "Diff. CI low", "pct"), ("diff_high", "Diff. CI high", "pct"),
-    ("p_value", "p (higher)", "p"), ("q_value", "q (higher)", "p"), ("p_lower", "p (lower)", "p"),
-    ("q_lower", "q (lower)", "p"), ("verdict", "Verdict", "text"), ("shrunk_rate", "Shrunk rate", "pct"),
-    ("expected_returns", "Expected returns", "num"), ("excess_returns", "Excess returns", "num"),
-    ("excess_cost", "Excess cost", "money"), ("conservative_excess", "Excess (at least)", "num"),
-    ("priority_score", "Priority score", "money"), ("top_reason", "Top reason", "text"), ("test", "Test", "text"),
-    ("deff", "Design effect", "num"), ("order_return_rate", "Order return rate", "pct"),
-]
+SEGMENT_SHEET_COLUMNS = sheet_columns()  # one spec with the pages: analysis.columns
 METHOD_ROWS = [
     ("Return rate", "Returned units / units sold, counting only orders whose return window has closed (mature orders)."),
     ("Compared with", "The rest of the population (all other units), or for collections/products/sizes the rest of "

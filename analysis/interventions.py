@@ -34,7 +34,7 @@ from statsmodels.stats.power import NormalIndPower
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning, SpecificationWarning
 from statsmodels.stats.proportion import proportion_effectsize
 
-from analysis.trends import DIMENSIONS, Z95, _design_effect, newcombe_interval, two_sided_p
+from analysis.trends import DIMENSIONS, Z95, newcombe_interval, order_design_effect, two_sided_p
 from data.errors import AnalysisError
 
 MIN_ITS_MONTHS = 6  # months of matured data needed on EACH side for the segmented regression
@@ -336,6 +336,16 @@ class PowerPlan:
     orders_matured: int
     units_matured: float
 
+    @property
+    def share_collected(self) -> float:
+        """Matured orders so far as a share of the orders needed, capped at 1.
+
+        >>> PowerPlan(.2, .16, .2, .05, .8, 1.0, 1.0, 1.0, 1.0, orders_needed=400, orders_matured=100,
+        ...           units_matured=0.0).share_collected
+        0.25
+        """
+        return min(1.0, self.orders_matured / max(1, self.orders_needed))
+
 
 def units_needed(p0: float, p1: float, *, alpha: float = 0.05, power: float = 0.8, deff: float = 1.0) -> float:
     """Units per arm to detect p0 -> p1 (two-sided), times the design effect.
@@ -354,6 +364,19 @@ def units_needed(p0: float, p1: float, *, alpha: float = 0.05, power: float = 0.
 
 # ----------------------------------------------------------------------------------------------
 # evaluation on prepared data
+
+
+def partial_month(chart: pd.DataFrame, cutoff) -> pd.Series:
+    """Which months of an evaluation chart are partial: the month holding the maturity cutoff (and any
+    after it) has only a few days of matured orders, so its rate is drawn apart, not joined to the line.
+
+    >>> c = pd.DataFrame({"month": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01"])})
+    >>> partial_month(c, pd.Timestamp("2024-02-10")).tolist()
+    [False, True, True]
+    """
+    if cutoff is None:
+        return pd.Series(False, index=chart.index)
+    return chart["month"] + pd.offsets.MonthEnd(0) > cutoff
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,7 +418,7 @@ def _cell(frame: pd.DataFrame) -> tuple[float, float, int, float]:
     if frame.empty:
         return 0.0, 0.0, 0, 1.0
     x, n = float(frame["returned_units"].sum()), float(frame["quantity"].sum())
-    return x, n, int(frame["order_id"].nunique()), _design_effect(frame, "returned_units", "quantity")
+    return x, n, int(frame["order_id"].nunique()), order_design_effect(frame, "returned_units", "quantity")
 
 
 def _monthly(frame: pd.DataFrame) -> pd.DataFrame:

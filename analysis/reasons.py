@@ -130,9 +130,9 @@ class ReasonMix:
 def reason_mix(prepared: Prepared, dimension: str | None = None, segment: object | None = None) -> ReasonMix:
     """Share of returned units (and returned value) by reason category.
 
-    >>> # doctest: +SKIP
-    >>> reason_mix(prepared, "collection", "Linen Shirts").dominant
-    'size_too_small'
+    Example (on the demo data, where Linen Shirts are planted as running small)::
+
+        reason_mix(prepared, "collection", "Linen Shirts").dominant   # 'size_too_small'
     """
     msg = missing_message(prepared, "reason")
     if msg:
@@ -264,6 +264,65 @@ def top_reasons(prepared: Prepared, dimension: str, segment: object, k: int = 3)
 RESOLUTION_COLUMNS = ["segment", "units", "refund", "exchange", "store_credit", "other", "unknown",
                       "refund_share", "exchange_share", "store_credit_share", "saved_revenue", "refunded_value",
                       "size_returns", "size_refunds", "size_refund_share", "refund_though_exchange_plausible"]
+
+
+def outcome_shares(resolution: pd.DataFrame, segment: object | None = None) -> dict[str, float]:
+    """Refunded / exchanged / store-credit shares for one segment of resolution_by_segment (all when None).
+
+    Shares are of returned units with a known resolution (NaN when none is known); saved_revenue and
+    refunded_value are summed over the rows.
+
+    >>> res = pd.DataFrame({"segment": ["a", "b"], "units": [10.0, 6.0], "unknown": [2.0, 0.0],
+    ...                     "refund": [4.0, 6.0], "exchange": [2.0, 0.0], "store_credit": [2.0, 0.0],
+    ...                     "saved_revenue": [50.0, 0.0], "refunded_value": [80.0, 90.0]})
+    >>> s = outcome_shares(res, "a"); s["refund"], s["exchange"], s["saved_revenue"]
+    (0.5, 0.25, 50.0)
+    >>> outcome_shares(res)["refund"]   # (4 + 6) / (8 + 6)
+    0.7142857142857143
+    """
+    rows = resolution if segment is None else resolution[resolution["segment"] == str(segment)]
+    known = float((rows["units"] - rows["unknown"]).sum())
+    share = {c: (float(rows[c].sum()) / known if known else math.nan) for c in ("refund", "exchange", "store_credit")}
+    return {**share, "known_units": known, "saved_revenue": float(rows["saved_revenue"].sum()),
+            "refunded_value": float(rows["refunded_value"].sum())}
+
+
+def segments_by_returned_units(returns: pd.DataFrame, dimension: str) -> list[str]:
+    """The dimension's segments that have returns, most returned units first (a missing quantity counts 1).
+
+    >>> r = pd.DataFrame({"collection": ["a", "b", "b", None], "quantity": [5, 1, 2, 9]})
+    >>> segments_by_returned_units(r, "collection")
+    ['a', 'b']
+    """
+    if dimension not in returns.columns or returns.empty:
+        return []
+    units = pd.to_numeric(returns["quantity"], errors="coerce").fillna(1)
+    s = units.groupby(returns[dimension].astype("string")).sum().sort_values(ascending=False, kind="stable")
+    return [str(v) for v in s.index if v is not pd.NA and str(v) != ""]
+
+
+def targets_in_segment(targets: pd.DataFrame, returns: pd.DataFrame, dimension: str, segment: object | None) -> pd.DataFrame:
+    """Rows of exchange_targets for the products returned within one segment (all rows when segment is None).
+
+    >>> t = pd.DataFrame({"product": ["Tee", "Shirt", "Cap"], "exchanges": [3, 5, 1]})
+    >>> r = pd.DataFrame({"collection": ["Tops", "Tops", "Hats"], "product": ["Tee", "Shirt", "Cap"]})
+    >>> targets_in_segment(t, r, "collection", "Tops")["product"].tolist()
+    ['Tee', 'Shirt']
+    """
+    if segment is None:
+        return targets
+    r = returns[returns[dimension].astype("string") == str(segment)]
+    return targets[targets["product"].isin(set(r["product"].dropna().astype(str)))]
+
+
+def products_by_exchanges(targets: pd.DataFrame) -> list[str]:
+    """Products of exchange_targets, most exchanged units first (ties alphabetically).
+
+    >>> products_by_exchanges(pd.DataFrame({"product": ["Tee", "Cap", "Tee", "Shirt"], "exchanges": [1, 4, 2, 1]}))
+    ['Cap', 'Tee', 'Shirt']
+    """
+    by = targets.groupby("product")["exchanges"].sum().sort_values(ascending=False, kind="stable")
+    return [str(v) for v in by.index]
 
 
 def resolution_by_segment(prepared: Prepared, dimension: str, *, plausible_share: float = 0.5,

@@ -72,10 +72,15 @@ def two_sided_p(x1: float, n1: float, x2: float, n2: float) -> tuple[float, str]
     return float(r["p_value"]), str(np.asarray(r["test"]).item())
 
 
-def _design_effect(frame: pd.DataFrame, x_col: str, n_col: str) -> float:
-    """Rao-Scott design effect of a ratio x/n over orders (METHOD 4.2), floored at 1.
+def order_design_effect(frame: pd.DataFrame, x_col: str, n_col: str) -> float:
+    """Rao-Scott design effect of one ratio x/n over the orders of ``frame`` (METHOD 4.2), floored at 1.
 
-    v = g/(g-1) * sum_o (y_o - p m_o)^2 / M^2, deff = v / (p(1-p)/M); g = number of orders.
+    v = g/(g-1) * sum_o (y_o - p m_o)^2 / M^2, deff = v / (p(1-p)/M); g = number of orders. One number
+    for one frame (a segment in one period); unlike analysis.stats.design_effect, a single order gives 1.
+
+    >>> f = pd.DataFrame({"order_id": [1, 1, 2, 3], "x": [1, 1, 0, 0], "n": [1, 1, 1, 1]})
+    >>> order_design_effect(f, "x", "n")   # by hand: p = 1/2, v = 3/2 * (1 + 1/4 + 1/4) / 4^2, deff = v / (1/16)
+    2.25
     """
     per = frame.groupby("order_id", sort=False)[[x_col, n_col]].sum()
     g = len(per)
@@ -90,7 +95,7 @@ def _design_effect(frame: pd.DataFrame, x_col: str, n_col: str) -> float:
 
 
 def _segment_deffs(frame: pd.DataFrame, dim: str) -> pd.DataFrame:
-    """Per segment: x, n and the Rao-Scott deff of _design_effect, vectorised over segments.
+    """Per segment: x, n and the Rao-Scott deff of order_design_effect, vectorised over segments.
 
     sum_o (x_o - p n_o)^2 = sum x_o^2 - 2 p sum x_o n_o + p^2 sum n_o^2 over the segment's orders.
     """
@@ -109,6 +114,22 @@ def _segment_deffs(frame: pd.DataFrame, dim: str) -> pd.DataFrame:
 
 # ----------------------------------------------------------------------------------------------
 # cohort series
+
+
+def segments_by_volume(prepared, dimension: str) -> list[str]:
+    """Segments of a dimension, most units sold first (the ones people ask about come first); [] when the
+    data has no such column. The segment pickers of the Trends and Interventions pages list these.
+
+    >>> from types import SimpleNamespace
+    >>> lines = pd.DataFrame({"collection": ["a", "b", "b", "c"], "quantity": [1, 2, 2, 3]})
+    >>> segments_by_volume(SimpleNamespace(lines=lines, has=lambda d: d in lines), "collection")
+    ['b', 'c', 'a']
+    """
+    if not prepared.has(dimension):
+        return []
+    units = prepared.lines.groupby(dimension, observed=True)["quantity"].sum().sort_values(ascending=False,
+                                                                                           kind="stable")
+    return [str(s) for s in units.index]
 
 
 def _period_start(dates: pd.Series, freq: str) -> pd.Series:
@@ -349,46 +370,77 @@ def cochran_armitage(x, n, scores=None) -> TrendTest:
     """Cochran-Armitage trend test across ordered periods (score = period index by default).
 
     X2 = [sum s_i (x_i - n_i pbar)]^2 / [pbar(1-pbar) sum n_i (s_i - sbar_w)^2], sbar_w = sum n_i
-    s_i / N, df = 1, no N/(N-1) factor - the definition of R ``prop.trend.test`` (METHOD 2.5).
+    s_i / N, df = 1, no N/(N-1) factor - the definition of R ``prop.trend.test`` (METHOD 2.5), computed
+    by analysis.stats.cochran_armitage; a flat series (denominator 0) gives chi2 0, p 1.
 
     >>> round(cochran_armitage([83, 90, 129, 70], [86, 93, 136, 82]).chi2, 4)   # R docs: 8.2249
     8.2249
     """
-    x = np.asarray(x, dtype="float64")
-    n = np.asarray(n, dtype="float64")
-    s = np.arange(1, len(x) + 1, dtype="float64") if scores is None else np.asarray(scores, dtype="float64")
-    if not (len(x) == len(n) == len(s)) or len(x) < 2:
-        raise ValueError("x, n and scores need the same length, at least 2.")
-    N = n.sum()
-    pbar = x.sum() / N
-    sbar = (n * s).sum() / N
-    a = float((s * (x - n * pbar)).sum())
-    denom = pbar * (1 - pbar) * float((n * (s - sbar) ** 2).sum())
-    if denom <= 0:
+    r = stats.cochran_armitage(x, n, scores)  # the one implementation; this wraps it in a TrendTest
+    a = float(r["A_statistic"])
+    if not np.isfinite(r["chi2"]):  # no variation in the rate or the scores: no trend to test
         return TrendTest(0.0, 1.0, a, 0)
-    chi2 = a * a / denom
-    return TrendTest(float(chi2), float(sps.chi2.sf(chi2, 1)), a, int(np.sign(a)))
+    return TrendTest(float(r["chi2"]), float(r["p_value"]), a, int(np.sign(a)))
+
+
+def matured_rate(series: pd.DataFrame) -> float | None:
+    """Pooled rate of a cohort series over its matured periods (returned / units); None when nothing matured.
+
+    >>> s = pd.DataFrame({"returned": [10, 30, 5], "units": [100, 100, 10], "provisional": [False, False, True]})
+    >>> matured_rate(s)   # (10 + 30) / (100 + 100); the provisional period is left out
+    0.2
+    """
+    m = series[~series["provisional"].astype(bool)]
+    units = float(m["units"].sum())
+    return float(m["returned"].sum()) / units if len(m) and units else None
+
+
+def year_on_year_counts(yoy: pd.DataFrame) -> tuple[int, int, float] | None:
+    """Of the matured periods that have a period a year earlier: (how many, how many higher, mean change).
+
+    >>> y = pd.DataFrame({"change_vs_last_year": [0.02, -0.01, 0.0, 0.05], "provisional": [False, False, False, True]})
+    >>> n, higher, mean = year_on_year_counts(y); n, higher, round(mean, 4)
+    (3, 1, 0.0033)
+    """
+    m = yoy[~yoy["provisional"].astype(bool)]
+    if not len(m):
+        return None
+    return len(m), int((m["change_vs_last_year"] > 0).sum()), float(m["change_vs_last_year"].mean())
+
+
+def default_periods(series: pd.DataFrame, d_min, d_max):
+    """Two periods to compare by default: the last 3 matured months vs the 3 before (fewer when the data is
+    short), as ((a0, a1), (b0, b1)) dates always inside [d_min, d_max]. Data within one month: its first half
+    vs its second half.
+
+    >>> from datetime import date
+    >>> s = pd.DataFrame({"period": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01"]),
+    ...                   "provisional": [False, False, True]})
+    >>> default_periods(s, date(2024, 1, 5), date(2024, 3, 20))
+    ((datetime.date(2024, 1, 5), datetime.date(2024, 1, 31)), (datetime.date(2024, 2, 1), datetime.date(2024, 2, 29)))
+    """
+    months = list(series.loc[~series["provisional"].astype(bool), "period"])
+    if len(months) < 2:
+        months = list(series["period"])
+    if len(months) < 2:
+        mid = d_min + (d_max - d_min) / 2
+        return (d_min, mid), (min(mid + pd.Timedelta(days=1).to_pytimedelta(), d_max), d_max)
+    k = min(3, len(months) // 2)
+    b, a = months[-k:], months[-2 * k:-k]
+
+    def end(m):
+        return (m + pd.offsets.MonthEnd(0)).date()
+
+    def inside(d):  # an export may start or end mid-month
+        return min(max(d, d_min), d_max)
+
+    return (inside(a[0].date()), inside(end(a[-1]))), (inside(b[0].date()), inside(end(b[-1])))
 
 
 def series_trend(series: pd.DataFrame, include_provisional: bool = False) -> TrendTest:
     """Cochran-Armitage trend test on a cohort series (matured periods; score = period index)."""
     s = series if include_provisional else series[~series["provisional"].astype(bool)]
     s = s[s["units"] > 0]
-    try:  # the shared statistics module, when present, owns the canonical implementation
-        from analysis.stats import cochran_armitage as shared  # type: ignore
-    except ImportError:
-        shared = None
-    if shared is not None:
-        try:
-            r = shared(s["returned"].to_numpy(), s["units"].to_numpy())
-            get = r.get if isinstance(r, dict) else (lambda k, d=np.nan: getattr(r, k, d))
-            chi2 = float(get("chi2", np.nan))
-            p = float(get("p_value", np.nan))
-            if np.isfinite(chi2) and np.isfinite(p):
-                mine = cochran_armitage(s["returned"], s["units"])
-                return TrendTest(chi2, p, mine.statistic_a, mine.slope_sign)
-        except (TypeError, ValueError):
-            pass
     return cochran_armitage(s["returned"], s["units"])
 
 

@@ -1,5 +1,6 @@
 """Bytes for download buttons. Every text cell is escaped against spreadsheet formula injection."""
 import io
+import logging
 import tempfile
 import zipfile
 from pathlib import Path
@@ -7,9 +8,14 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from analysis.briefs import brief_html, brief_markdown
 from analysis.export import escape_cell
+from analysis.reasons import export_frames
 from data.demo import write_demo_files
 from data.shopify_sample import generate_shopify_export
+from dashboard.presets import intervention_rows
+
+log = logging.getLogger("returns_intelligence")
 
 
 def csv_bytes(df: pd.DataFrame) -> bytes:
@@ -37,3 +43,31 @@ def sample_exports_zip() -> bytes:
         for name, content in generate_shopify_export(seed=11, n_orders=3000)[0].items():
             zf.writestr("shopify_store/" + name, content)
     return buf.getvalue()
+
+
+def export_extra_sheets(ctx) -> dict[str, pd.DataFrame]:
+    """Optional sheets of the fix-list workbook: the reason tables and the evaluated interventions."""
+    sheets: dict[str, pd.DataFrame] = {}
+    try:
+        sheets.update(ctx.cached("export_frames", export_frames))
+    except Exception:  # noqa: BLE001 - the workbook still downloads without the optional sheets
+        log.exception("reason sheets for export")
+    try:
+        rows = intervention_rows(ctx)
+        if rows:
+            sheets["Interventions"] = pd.DataFrame(rows)
+    except Exception:  # noqa: BLE001
+        log.exception("interventions sheet for export")
+    return sheets
+
+
+def brief_for(ctx, row: pd.Series) -> tuple[str, str]:
+    """A fix-list row's guidance brief as (markdown, printable HTML); ("", "") when it cannot be written."""
+    try:
+        md_text = ctx.cached("brief", lambda p, d, s, _r, _settings, _why, _change: brief_markdown(row, p, analysis=ctx.analysis),
+                             str(row["dimension"]), str(row["segment"]), int(row["rank"]), ctx.settings,
+                             str(row.get("why")), str(row.get("change_start")))
+        return md_text, brief_html(md_text)
+    except Exception:  # noqa: BLE001
+        log.exception("brief for %s", row.get("segment"))
+        return "", ""

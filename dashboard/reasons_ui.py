@@ -66,15 +66,6 @@ def preventable_value_share(mix: ReasonMix) -> float:
     return float(t.loc[t["group"] == "preventable", "value"].sum()) / float(mix.value)
 
 
-def segment_options(returns: pd.DataFrame, dimension: str) -> list[str]:
-    """The dimension's segments that have returns, most returned units first."""
-    if dimension not in returns.columns or returns.empty:
-        return []
-    units = pd.to_numeric(returns["quantity"], errors="coerce").fillna(1)
-    s = units.groupby(returns[dimension].astype("string")).sum().sort_values(ascending=False, kind="stable")
-    return [str(v) for v in s.index if v is not pd.NA and str(v) != ""]
-
-
 # ---------------------------------------------------------------- charts
 def _layout(fig: go.Figure, *, title: str, xaxis_title: str, n_rows: int, pct_axis: bool = True) -> go.Figure:
     fig.update_layout(title=title, xaxis_title=xaxis_title, yaxis_title=None,

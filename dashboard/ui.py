@@ -16,6 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from analysis.columns import Column, page_columns
 from analysis.concentration import agree_with_interval, outlier_orders
 from analysis.engine import Analysis, Settings
 from analysis.prepare import DIMENSION_LABELS, Filters, Prepared
@@ -50,7 +51,7 @@ class Context:
 
     @property
     def analysis(self) -> Analysis:
-        from dashboard.extras import interventions_frame
+        from dashboard.presets import interventions_frame
 
         iv = interventions_frame(self)
         changes = tuple(map(tuple, iv[["dimension", "segment", "start_date", "description"]].astype(str).values)) \
@@ -568,25 +569,17 @@ def funnel_chart(seg: pd.DataFrame, dimension: str, *, baseline: float, basis_la
     return fig
 
 
-SEGMENT_COLUMNS = {
-    "Segment": st.column_config.TextColumn("Segment"),
-    "verdict": st.column_config.TextColumn("Verdict"),
-    "n": st.column_config.NumberColumn("Volume", format="localized"),
-    "returned": st.column_config.NumberColumn("Returned", format="localized"),
-    "return_rate": st.column_config.NumberColumn("Return rate", format="percent"),
-    "ci_low": st.column_config.NumberColumn("95% CI low", format="percent"),
-    "ci_high": st.column_config.NumberColumn("95% CI high", format="percent"),
-    "baseline_rate": st.column_config.NumberColumn("Comparison rate", format="percent",
-                                                   help="Return rate of the segment's comparison group"),
-    "Compared with": st.column_config.TextColumn("Compared with"),
-    "noise_reason": st.column_config.TextColumn("Why within noise", width="large"),
-    "shrunk_rate": st.column_config.NumberColumn("Shrunk rate", format="percent",
-                                                 help="Empirical-Bayes estimate: small segments pulled toward the average"),
-    "q_value": st.column_config.NumberColumn("q (FDR)", format="%.3f"),
-    "excess_returns": st.column_config.NumberColumn("Excess returns", format="%.0f"),
-    "excess_cost": st.column_config.NumberColumn("Excess cost", format="localized"),
-    "top_reason": st.column_config.TextColumn("Top reason"),
-}
+_NUMBER_FORMATS = {"int": "localized", "num": "%.0f", "pct": "percent", "money": "localized", "p": "%.3f"}
+
+
+def _column_config(c: Column):
+    if c.kind == "text":
+        return st.column_config.TextColumn(c.header, help=c.help or None, width="large" if c.wide else None)
+    return st.column_config.NumberColumn(c.header, format=_NUMBER_FORMATS[c.kind], help=c.help or None)
+
+
+# page column -> Streamlit config, from the one spec the workbook uses too (analysis.columns)
+SEGMENT_COLUMNS = {(c.page_key or c.key): _column_config(c) for c in page_columns()}
 
 
 def segment_table(seg: pd.DataFrame, dimension: str, key: str) -> None:

@@ -41,6 +41,7 @@ except ImportError:  # pragma: no cover
 import pandas as pd
 
 from data.errors import InputError, Problem
+from data.readers import is_excel, read_table
 
 # Dimensions an intervention can target (the analysis dimensions of analysis.prepare).
 KNOWN_DIMENSIONS = ("collection", "category", "product", "size", "journey", "channel", "intent", "customer_type",
@@ -165,6 +166,29 @@ def _preset_ok(d) -> bool:
 
 def _settings_ok(d) -> bool:
     return isinstance(d, dict) and (d.get("last_preset") is None or isinstance(d.get("last_preset"), str))
+
+
+def read_interventions_file(name: str, content: bytes) -> pd.DataFrame:
+    """The rows of an uploaded interventions log (CSV/TSV or a workbook), read by data.readers like any upload.
+
+    Columns: dimension, segment, start_date[, description] (checked by StateStore.import_interventions).
+    Raises InputError naming the file when it is empty, not a table, or holds a header but no rows.
+    """
+    columns = "dimension, segment, start_date and description"
+
+    def fail(title: str, message: str, fix: str) -> InputError:
+        return InputError(title, f"{message} {fix}", [Problem(name, title, message, fix)])
+
+    if not content or not content.strip():
+        raise fail("Empty file", f"'{name}' is empty.", f"Upload a CSV with the columns {columns}.")
+    compressed = name.lower().endswith((".gz", ".bz2", ".xz"))
+    if b"\x00" in content[:8192] and not compressed and not is_excel(name, content):
+        raise fail("Not a text file", f"'{name}' is not a text (CSV) file.", "Save the log as CSV (UTF-8) and upload it again.")
+    raw = read_table(name, content)  # InputError for oversized or unreadable files
+    frame = raw.frame[~raw.footer] if len(raw.frame) else raw.frame
+    if frame.empty:
+        raise fail("No rows", f"'{name}' has a header but no interventions.", "Add one row per guidance change.")
+    return frame.reset_index(drop=True)
 
 
 class StateStore:

@@ -1,10 +1,9 @@
 """Combinations: pairs bought together that return more than their parts would suggest."""
-import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from analysis.fixlist import suggested_action
+from analysis.pair_grid import pair_grid
 from analysis.pairs import pair_table
 from dashboard import ui
 
@@ -39,24 +38,15 @@ worse = gated[gated["direction"] == "higher"] if "direction" in gated else gated
 c[2].metric("Return more than their parts", ui.num(len(worse)))
 
 # ---- heatmap of collection pairs: order return rate of orders containing both (gated pairs bold)
-if level == "collection":
-    items = sorted(set(pairs["item_a"]) | set(pairs["item_b"]))
-    if len(items) <= 40 and (pairs["gate_support"].astype(bool).any() if "gate_support" in pairs else True):
-        m = pd.DataFrame(np.nan, index=items, columns=items)
-        txt = pd.DataFrame("", index=items, columns=items)
-        tested = pairs[pairs["gate_support"].astype(bool)] if "gate_support" in pairs else pairs
-        for _, r in tested.iterrows():
-            val = r["return_rate"]
-            m.loc[r["item_a"], r["item_b"]] = m.loc[r["item_b"], r["item_a"]] = val
-            t = f"{val:.0%}" + ("*" if r.get("direction") == "higher" else "")
-            txt.loc[r["item_a"], r["item_b"]] = txt.loc[r["item_b"], r["item_a"]] = t
-        shown = [ui.plot_text(i) for i in items]
-        fig = go.Figure(go.Heatmap(z=m.values, x=shown, y=shown, text=txt.values, texttemplate="%{text}",
-                                   colorscale="OrRd", colorbar=dict(title="Units returned", tickformat=".0%"),
-                                   hovertemplate="%{y} + %{x}<br>%{z:.1%} of units returned<extra></extra>"))
-        fig.update_layout(title="Share of units returned in orders containing both collections<br><sup>Only pairs with "
-                                "enough orders to test are coloured; * = returns more than its parts</sup>", height=max(420, 26 * len(items) + 160), margin=dict(l=10, r=10, t=60, b=10))
-        st.plotly_chart(fig, key="cb_heatmap")
+grid = pair_grid(pairs) if level == "collection" else None
+if grid is not None:
+    shown = [ui.plot_text(i) for i in grid.items]
+    fig = go.Figure(go.Heatmap(z=grid.rate.values, x=shown, y=shown, text=grid.text.values, texttemplate="%{text}",
+                               colorscale="OrRd", colorbar=dict(title="Units returned", tickformat=".0%"),
+                               hovertemplate="%{y} + %{x}<br>%{z:.1%} of units returned<extra></extra>"))
+    fig.update_layout(title="Share of units returned in orders containing both collections<br><sup>Only pairs with "
+                            "enough orders to test are coloured; * = returns more than its parts</sup>", height=max(420, 26 * len(grid.items) + 160), margin=dict(l=10, r=10, t=60, b=10))
+    st.plotly_chart(fig, key="cb_heatmap")
 
 st.subheader("Pairs that return more than their parts")
 if worse.empty:

@@ -8,7 +8,7 @@ from analysis.export import fixlist_csv, fixlist_xlsx
 from analysis.prepare import DIMENSION_LABELS
 from dashboard import session as S
 from dashboard import ui
-from dashboard.extras import brief_for, export_extra_sheets
+from dashboard.downloads import brief_for, export_extra_sheets
 
 ctx = ui.require_data()
 st.title("Fix list")

@@ -6,12 +6,12 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analysis.interventions import Intervention, evaluate
+from analysis.interventions import Intervention, evaluate, partial_month
+from analysis.trends import segments_by_volume
 from data.errors import AnalysisError, RIError
 from data.state import KNOWN_DIMENSIONS
 from dashboard import ui
-from dashboard.extras import import_interventions_csv, intervention_rows, interventions_frame
-from dashboard.presets import preset_store
+from dashboard.presets import import_interventions_csv, intervention_rows, interventions_frame, preset_store
 
 FLASH = "iv_flash"
 METHOD_WORDS = {"did": "difference-in-differences against comparison segments",
@@ -19,13 +19,6 @@ METHOD_WORDS = {"did": "difference-in-differences against comparison segments",
                 "before_after": "before/after only (descriptive)"}
 PLURAL = {"collection": "collections", "category": "categories", "product": "products", "size": "sizes",
           "journey": "journeys", "channel": "channels", "intent": "intents", "customer_type": "customer types"}
-
-
-def _segments(prepared, dimension: str) -> list[str]:
-    if not prepared.has(dimension):
-        return []
-    units = prepared.lines.groupby(dimension, observed=True)["quantity"].sum().sort_values(ascending=False)
-    return [str(s) for s in units.index]
 
 
 def _evaluate(prepared, dimension, segment, start, description, comparison, reduction):
@@ -106,7 +99,7 @@ with t_add:
                                key="iv_add_dim", format_func=_label)
         with st.form("iv_add_form", clear_on_submit=True):
             c1, c2 = st.columns([2, 1])
-            add_seg = c1.selectbox("Segment", _segments(ctx.full, add_dim), key=f"iv_add_seg_{add_dim}",
+            add_seg = c1.selectbox("Segment", segments_by_volume(ctx.full, add_dim), key=f"iv_add_seg_{add_dim}",
                                    format_func=lambda s: ui.seg_label(add_dim, s))
             add_start = c2.date_input("Start date", value=min(date.today(), ctx.full.lines["order_date"].max().date()),
                                       key="iv_add_start",
@@ -149,7 +142,7 @@ with t_edit:
                              key=f"iv_edit_dim_{pick}", format_func=_label)
         with st.form("iv_edit_form"):
             c1, c2 = st.columns([2, 1])
-            opts = _segments(ctx.full, e_dim)
+            opts = segments_by_volume(ctx.full, e_dim)
             if e_dim == cur["dimension"] and str(cur["segment"]) not in opts:
                 opts = [str(cur["segment"])] + opts
             e_seg = c1.selectbox("Segment", opts, index=opts.index(str(cur["segment"])) if str(cur["segment"]) in opts else 0,
@@ -195,7 +188,7 @@ if pd.isna(start) or dim not in ctx.prepared.lines.columns:
     st.warning(f"This intervention cannot be evaluated: {ui.md(why)}")
     st.stop()
 
-comp_opts = [s for s in _segments(ctx.prepared, dim) if s != seg]
+comp_opts = [s for s in segments_by_volume(ctx.prepared, dim) if s != seg]
 auto = [c for c in (rows[ix].get("comparison_segments") or ()) if c in comp_opts]
 c1, c2 = st.columns([3, 2])
 comp = c1.multiselect(f"Comparison {PLURAL.get(dim, dim)}", comp_opts, default=auto, key=f"iv_comp_{ident}",
@@ -235,8 +228,7 @@ m[3].metric("Returns avoided so far", ui.num(res.returns_avoided) if res.signifi
 # chart: the segment's monthly rate, the comparison, the launch and the counterfactual
 ch = res.chart
 # the month holding the maturity cutoff has only a few days of matured orders: shown apart, not joined to the line
-cut = ctx.prepared.cutoff_date
-partial = (ch["month"] + pd.offsets.MonthEnd(0) > cut) if cut is not None else pd.Series(False, index=ch.index)
+partial = partial_month(ch, ctx.prepared.cutoff_date)
 full, part = ch[~partial], ch[partial]
 fig = go.Figure()
 for frame, whole in ((full, True), (part, False)):
@@ -326,8 +318,7 @@ else:
         f"{plan.power:.0%} power at the {plan.alpha:.0%} significance level, about **{plan.orders_needed:,} matured "
         f"orders** after the launch are needed (≈{plan.units_needed:,.0f} units; design effect {plan.design_effect:.2f} "
         f"for several items per order). So far: {plan.orders_matured:,} matured orders.")
-    st.progress(min(1.0, plan.orders_matured / max(1, plan.orders_needed)),
-                text=f"{min(100, round(100 * plan.orders_matured / max(1, plan.orders_needed)))}% of the orders needed")
+    st.progress(plan.share_collected, text=f"{round(100 * plan.share_collected)}% of the orders needed")
 if any(v for v in (ctx.filters.channels, ctx.filters.journeys, ctx.filters.collections, ctx.filters.date_from,
                    ctx.filters.date_to)):
     st.caption("The evaluation uses the sidebar filters; filtering out the comparison segments removes the "

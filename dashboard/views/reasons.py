@@ -3,7 +3,8 @@ well, customers' own words, and the editor that corrects how raw reasons were cl
 import streamlit as st
 
 from analysis.reasons import (RETURN_DIMENSIONS, complete_the_set, example_comments, exchange_targets,
-                              missing_message, reason_mix, reasons_vs_rest, resolution_by_segment)
+                              missing_message, outcome_shares, reason_mix, reasons_vs_rest, resolution_by_segment,
+                              products_by_exchanges, segments_by_returned_units, targets_in_segment)
 from data.reasons import GROUP_LABELS, category_label
 from dashboard import reasons_ui as R
 from dashboard import ui
@@ -34,7 +35,7 @@ dims = [d for d in RETURN_DIMENSIONS if p.has(d) and d in p.returns.columns]
 c1, c2 = st.columns(2)
 dimension = c1.selectbox("Break down by", dims, index=dims.index("collection") if "collection" in dims else 0,
                          format_func=R.dim_label, key="rs_dim")
-segments = R.segment_options(p.returns, dimension)
+segments = segments_by_returned_units(p.returns, dimension)
 segment = c2.selectbox(R.dim_label(dimension), [None, *segments], key="rs_seg",
                        format_func=lambda v: "All returns" if v is None else ui.seg_label(dimension, v),
                        help="Segments with at least one return, most returned units first.")
@@ -131,16 +132,15 @@ else:
         if res.empty:
             st.info(ui.md(res.attrs.get("message", "No returns to break down.")), icon=":material/info:")
         else:
-            row = res[res["segment"] == str(segment)] if segment is not None else res
-            known = float((row["units"] - row["unknown"]).sum())
+            shares = outcome_shares(res, segment)
             m = st.columns(4)
-            m[0].metric("Refunded", ui.pct(row["refund"].sum() / known if known else None),
+            m[0].metric("Refunded", ui.pct(shares["refund"]),
                         help=f"Share of returned units of {scope} with a known outcome that were refunded.")
-            m[1].metric("Exchanged", ui.pct(row["exchange"].sum() / known if known else None))
-            m[2].metric("Store credit", ui.pct(row["store_credit"].sum() / known if known else None))
-            m[3].metric("Saved revenue", ui.money(float(row["saved_revenue"].sum())),
+            m[1].metric("Exchanged", ui.pct(shares["exchange"]))
+            m[2].metric("Store credit", ui.pct(shares["store_credit"]))
+            m[3].metric("Saved revenue", ui.money(shares["saved_revenue"]),
                         help="Value of returned units resolved as an exchange or store credit: the sale stayed "
-                             f"with the shop. Refunded value: {ui.money(float(row['refunded_value'].sum()))}.")
+                             f"with the shop. Refunded value: {ui.money(shares['refunded_value'])}.")
             st.plotly_chart(R.resolution_chart(res, dimension, title=f"How returns were resolved, by {dim_lower} "
                                                                      "(largest 20 by returned units)"),
                             key="rs_resolution_chart")
@@ -169,10 +169,7 @@ else:
         if targets.empty:
             st.info(ui.md(targets.attrs.get("message", "No returns were exchanged.")), icon=":material/info:")
         else:
-            if segment is not None:
-                r = p.returns[p.returns[dimension].astype("string") == str(segment)]
-                in_scope = set(r["product"].dropna().astype(str))
-                targets = targets[targets["product"].isin(in_scope)]
+            targets = targets_in_segment(targets, p.returns, dimension, segment)
             if targets.empty:
                 st.info(f"No returns of {ui.md(scope)} were exchanged.", icon=":material/info:")
             else:
@@ -180,8 +177,7 @@ else:
                                                       title=f"Exchanges of {R.plot_text(scope)}, by kind "
                                                             f"({ui.num(targets['exchanges'].sum())} exchanged units)"),
                                 key="rs_ex_kinds")
-                by_product = targets.groupby("product")["exchanges"].sum().sort_values(ascending=False, kind="stable")
-                product = st.selectbox("Product", list(by_product.index.astype(str)), key="rs_ex_product",
+                product = st.selectbox("Product", products_by_exchanges(targets), key="rs_ex_product",
                                        help="Products with exchanges, most exchanged units first.")
                 pt = targets[targets["product"] == product]
                 sentence = R.exchange_sentence(product, R.kind_summary(pt), pt)

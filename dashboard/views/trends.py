@@ -1,37 +1,14 @@
 """Trends: return rate by order-date cohort with intervals, a control chart, last year's same month,
 the trend test in words, and what changed between two periods."""
-import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analysis.trends import DIMENSIONS, cohort_series, control_chart, series_trend, what_changed
+from analysis.trends import (DIMENSIONS, cohort_series, control_chart, default_periods, matured_rate,
+                             segments_by_volume, series_trend, what_changed, year_on_year_counts)
 from dashboard import ui
 
 ALL = "__all__"
 WC_DEFAULT_DIMS = ("collection", "category", "channel", "intent")
-
-
-def _segments(prepared, dimension: str) -> list[str]:
-    """Segments of a dimension, most units first (the ones people ask about come first)."""
-    units = prepared.lines.groupby(dimension, observed=True)["quantity"].sum().sort_values(ascending=False)
-    return [str(s) for s in units.index]
-
-
-def _default_periods(series: pd.DataFrame, d_min, d_max):
-    """Last 3 matured months vs the 3 before (fewer when the data is short): ((a0, a1), (b0, b1)) as dates,
-    always inside [d_min, d_max] (the date inputs refuse anything else). Data within one month: its first
-    half vs its second half."""
-    months = list(series.loc[~series["provisional"].astype(bool), "period"])
-    if len(months) < 2:
-        months = list(series["period"])
-    if len(months) < 2:
-        mid = d_min + (d_max - d_min) / 2
-        return (d_min, mid), (min(mid + pd.Timedelta(days=1).to_pytimedelta(), d_max), d_max)
-    k = min(3, len(months) // 2)
-    b, a = months[-k:], months[-2 * k:-k]
-    end = lambda m: (m + pd.offsets.MonthEnd(0)).date()  # noqa: E731
-    inside = lambda d: min(max(d, d_min), d_max)  # noqa: E731  (an export may start or end mid-month)
-    return (inside(a[0].date()), inside(end(a[-1]))), (inside(b[0].date()), inside(end(b[-1])))
 
 
 ctx = ui.require_data()
@@ -44,7 +21,7 @@ dim = c1.selectbox("Dimension", [ALL] + dims, key="tr_dim",
                    format_func=lambda d: "Whole business" if d == ALL else ui.DIMENSION_LABELS.get(d, d))
 seg = None
 if dim != ALL:
-    seg = c2.selectbox("Segment", _segments(ctx.prepared, dim), key=f"tr_seg_{dim}",
+    seg = c2.selectbox("Segment", segments_by_volume(ctx.prepared, dim), key=f"tr_seg_{dim}",
                        format_func=lambda s: ui.seg_label(dim, s))
 else:
     c2.selectbox("Segment", ["Whole business"], key="tr_seg_all", disabled=True)
@@ -60,7 +37,7 @@ if series.empty:
     st.stop()
 mat = series[~series["provisional"].astype(bool)]
 prov = series[series["provisional"].astype(bool)]
-overall = float(mat["returned"].sum() / mat["units"].sum()) if len(mat) and mat["units"].sum() else None
+overall = matured_rate(series)
 
 words = ui.rate_words(ctx.prepared, None if dim == ALL else dim)
 # ---------------------------------------------------------------- rate over time
@@ -187,11 +164,11 @@ else:
                        xaxis_title=f"Order {unit_word}", height=360, legend=dict(orientation="h", y=-0.3),
                        margin=dict(l=10, r=10, t=60, b=40))
     st.plotly_chart(sfig, key="tr_yoy_chart")
-    ym = yoy[~yoy["provisional"].astype(bool)]
-    if len(ym):
-        up = int((ym["change_vs_last_year"] > 0).sum())
-        st.caption(f"{len(ym)} matured {unit_word}(s) can be compared with a year earlier: {up} higher, "
-                   f"{len(ym) - up} lower; the average change is {ui.pp(float(ym['change_vs_last_year'].mean()))}. "
+    counts = year_on_year_counts(yoy)
+    if counts is not None:
+        n_cmp, up, mean_change = counts
+        st.caption(f"{n_cmp} matured {unit_word}(s) can be compared with a year earlier: {up} higher, "
+                   f"{n_cmp - up} lower; the average change is {ui.pp(mean_change)}. "
                    "Provisional periods are still rising and are not a fair comparison yet.")
 
 with st.expander(f"Table: every {unit_word}"):
@@ -215,7 +192,7 @@ st.subheader("What changed")
 st.caption("Compare two periods of order dates: which segments' return rates moved most. Matured orders only.")
 base = ctx.cached("tr_cohorts", cohort_series, "M", None, None)
 d_min, d_max = lines["order_date"].min().date(), lines["order_date"].max().date()
-(a_def, b_def) = _default_periods(base, d_min, d_max)
+(a_def, b_def) = default_periods(base, d_min, d_max)
 w1, w2, w3 = st.columns([1, 1, 2])
 pa = w1.date_input("Period A (before)", value=a_def, min_value=d_min, max_value=d_max, key="tr_wc_a")
 pb = w2.date_input("Period B (after)", value=b_def, min_value=d_min, max_value=d_max, key="tr_wc_b")

@@ -1,11 +1,11 @@
 """A user's path through the real app in headless Chromium: upload, map, look, download, log a change."""
 from __future__ import annotations
 
-import io
 
 import openpyxl
 import pytest
 
+from data import demo
 from data.demo import write_demo_files
 from tests.e2e.conftest import shot, wait_idle
 
@@ -49,7 +49,9 @@ def test_upload_map_browse_download(server, page, tmp_path):
     _nav(page, "Collections")
     page.locator(".js-plotly-plot").first.wait_for(state="visible")
     _no_exception(page, "Collections")
-    assert "test upload" not in page.content()  # sanity: our own dataset, loaded through the UI
+    # our own dataset, loaded through the UI: the sidebar names the uploaded file, not the demo
+    page.get_by_text(files["orders_xlsx"].name, exact=False).first.wait_for()
+    assert demo.DATASET_NAME not in page.content()
     shot(page, "03-collections")
 
     for title in PAGES:

@@ -216,6 +216,8 @@ def test_hiking_jackets_fall_after_the_fit_guide(frames, mature):
     rate = r["ret"] / r["quantity"]
     assert rate[("Hiking Jackets", False)] == pytest.approx(0.24, abs=0.03)
     assert rate[("Hiking Jackets", True)] == pytest.approx(0.16, abs=0.03)
+    observed = rate[("Hiking Jackets", True)] - rate[("Hiking Jackets", False)]
+    assert observed == pytest.approx(demo.INTERVENTION["true_effect"], abs=0.03)  # the declared effect is the data's
     for control in ("Rain Coats", "Wool Coats"):
         assert abs(rate[(control, True)] - rate[(control, False)]) < 0.04
 
@@ -229,14 +231,22 @@ def test_small_noisy_ceramics(frames, mature):
     assert unit_rate(table[is_lec]) > 1.3 * unit_rate(table[~is_lec])  # raw rate looks high
 
 
-def test_planted_declarations_match_the_brief():
+def test_planted_declarations_agree_with_the_generated_data(mature):
+    """PLANTED's declared sizes are what the generated lines show (bracketed lines, which follow their own
+    mechanism, left out); observed by hand from the frames, so a declaration that drifts from the generator fails."""
     segs = {(p.dimension, p.segment): p for p in demo.PLANTED}
-    assert segs[("collection", "Linen Shirts")].size == pytest.approx(0.09)
-    assert segs[("collection", "Smart Lighting")].size == pytest.approx(0.07)
-    assert segs[("journey", "TikTok campaign")].size == pytest.approx(0.08)
-    assert segs[("combination", "Sandals + Summer Dresses")].kind == "interaction"  # "A + B" alphabetical
-    assert segs[("collection", "Limited Edition Ceramics")].size == 0.0
-    assert demo.INTERVENTION["true_effect"] == pytest.approx(-0.08)
+    sizes = mature.groupby(["order_id", "product_name"])["size"].nunique()
+    bracketed = mature.set_index(["order_id", "product_name"]).index.isin(sizes[sizes >= 2].index)
+    lines = mature[~bracketed]
+    for name in ("Linen Shirts", "Smart Lighting"):  # elevated against the rest of their category
+        seg = lines[lines["collection"] == name]
+        rest = lines[(lines["category"] == seg["category"].iloc[0]) & (lines["collection"] != name)]
+        assert unit_rate(seg) - unit_rate(rest) == pytest.approx(segs[("collection", name)].size, abs=0.02), name
+    tik = lines["journey"] == "TikTok campaign"
+    assert unit_rate(lines[tik]) - unit_rate(lines[~tik]) == pytest.approx(segs[("journey", "TikTok campaign")].size,
+                                                                          abs=0.02)
+    # the pair is named as the fix list names pairs: the two collections in alphabetical order
+    assert ("combination", " + ".join(sorted(("Summer Dresses", "Sandals")))) in segs
 
 
 def test_null_variant_has_no_planted_effects():

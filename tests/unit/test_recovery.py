@@ -1,7 +1,6 @@
 """Recovery of the planted effects of data.demo (ground truth in data.demo.PLANTED) and FDR control on nulls."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from analysis.engine import Settings, analyse
