@@ -6,7 +6,6 @@ complete, matured order months), not taken from any of the functions under test.
 """
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
 from analysis.engine import analyse
