@@ -7,7 +7,7 @@ from analysis.overview import headline, monthly, order_refunds, plain_summary, w
 from analysis.prepare import DIMENSION_LABELS
 from analysis.summary import leadership_summary
 from dashboard import ui
-from dashboard.extras import intervention_rows
+from dashboard.presets import intervention_rows
 
 ctx = ui.require_data()
 st.title("Overview")
