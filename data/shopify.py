@@ -174,8 +174,6 @@ def prepare_orders(frame: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...], 
         else pd.Series("", index=f.index, dtype="string")
     no_sku = sku.eq("")
     f[SKU_COL] = sku.where(~no_sku, name)
-    if bool(no_sku.any()):
-        notes.append(f"{int(no_sku.sum()):,} line item(s) have no SKU; their line item name is used as the SKU.")
 
     # ---- rows set apart: cancelled / voided orders, add-on lines, exchange orders
     kind = pd.Series(pd.NA, index=f.index, dtype="object")
@@ -202,6 +200,9 @@ def prepare_orders(frame: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...], 
     reason[exch] = ("Exchange order created by a returns app (tag " + tags[exch].astype(str).str.extract(
         r"((?:redo|loop|aftership)-exchange[^,]*|exchange order)", flags=re.IGNORECASE)[0].fillna("exchange")
         + "): a replacement for a returned item, not a new sale.")
+    if bool((no_sku & kind.isna()).any()):  # add-on lines set apart often have no SKU: not worth a note
+        notes.append(f"{int((no_sku & kind.isna()).sum()):,} merchandise line item(s) have no SKU; their line item "
+                     "name is used as the SKU.")
     # ---- order attributes
     bought = addon.isin(["Return insurance", "Package protection"])
     per_order = pd.DataFrame({"o": order, "ins": bought & addon.eq("Return insurance"),
