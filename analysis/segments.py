@@ -67,13 +67,16 @@ def _reference_column(prepared: Prepared, dimension: str, within, reference: str
 
 
 def _counts_with_reference(codes: np.ndarray, labels: np.ndarray, ocodes: np.ndarray, x: np.ndarray, n: np.ndarray,
-                          ref: tuple[np.ndarray, np.ndarray] | None, ref_col: str | None) -> pd.DataFrame:
+                          ref: tuple[np.ndarray, np.ndarray] | None, ref_col: str | None,
+                          clusters: np.ndarray | None = None) -> pd.DataFrame:
     """cluster_counts against the whole population, or within reference groups (the dominant
     `ref_col` value of each segment); groups holding a single segment, or one segment with more than
     MAX_GROUP_SHARE of the group's units, fall back to the population.
-    Adds columns p0 (rate of the comparison population) and reference (its description)."""
+    Adds columns p0 (rate of the reference population, segment included) and reference (its
+    description). The test, the excess and the shrinkage centre all use the rest (rest_x / rest_n:
+    the reference population without the segment), see segment_table. clusters: see cluster_counts."""
     def whole():
-        c = cluster_counts((codes, labels), ocodes, x, n)
+        c = cluster_counts((codes, labels), ocodes, x, n, clusters)
         return c.assign(p0=float(c["x"].sum() / c["n"].sum()), reference="all")
 
     if ref is None:
@@ -95,21 +98,27 @@ def _counts_with_reference(codes: np.ndarray, labels: np.ndarray, ocodes: np.nda
     parts = []
     for g in np.unique(group[multi]):
         msk = group == g
-        c = cluster_counts((codes[msk], labels), ocodes[msk], x[msk], n[msk])
+        c = cluster_counts((codes[msk], labels), ocodes[msk], x[msk], n[msk],
+                           None if clusters is None else clusters[msk])
         parts.append(c.assign(p0=float(c["x"].sum() / c["n"].sum()), reference=f"{ref_col}: {rl[g]}"))
     if (~multi).any():
         c = whole()
         single = set(labels[np.unique(codes[~multi])])
         parts.append(c[c.index.isin(single)])
     out = pd.concat(parts)
-    # shrinkage centre: the rate of the segment's own category, even where the test compares with the
-    # whole population (METHOD 6.2: shrink toward comparable segments, not toward everything)
+    # segments compared with the whole population (alone in their category) are shrunk toward the rest of
+    # their own category, without themselves (METHOD 6.2: toward comparable segments, not everything);
+    # the others toward the rest of their reference group, i.e. their test's comparison group (p0 below)
     cat_x = np.bincount(rc, weights=x, minlength=len(rl))
     cat_n = np.bincount(rc, weights=n, minlength=len(rl))
+    seg_x = np.bincount(codes, weights=x, minlength=len(labels))
+    seg_n = np.bincount(codes, weights=n, minlength=len(labels))
     with np.errstate(divide="ignore", invalid="ignore"):
-        centre = np.where(cat_n[mode] > 0, cat_x[mode] / cat_n[mode], np.nan)
+        rest_n = cat_n[mode] - seg_n
+        centre = np.where(rest_n > 0, (cat_x[mode] - seg_x) / rest_n,
+                          np.where(cat_n[mode] > 0, cat_x[mode] / cat_n[mode], np.nan))
     by_label = dict(zip(labels, centre))
-    out["shrink_centre"] = [by_label.get(k, np.nan) for k in out.index]
+    out["shrink_centre"] = [by_label.get(k, np.nan) if r == "all" else np.nan for k, r in zip(out.index, out["reference"])]
     return out
 
 
@@ -191,6 +200,29 @@ def line_codes(prepared: Prepared, column: str) -> tuple[np.ndarray, np.ndarray]
     return res
 
 
+def cluster_codes(prepared: Prepared) -> np.ndarray:
+    """Per mature line, the cluster its returns correlate within: the customer where a customer id is
+    known (a repeat customer's orders share their return propensity, METHOD 4.3), else the order.
+    Customers are nested clusters of orders, so this is the coarser of the two; when no customer
+    repeats it is the order itself. Computed once per Prepared."""
+    key = (id(prepared), "__cluster__")
+    hit = _CODES_CACHE.get(key)
+    if hit is not None and hit[0]() is prepared:
+        return hit[1]
+    ocodes, _ = line_codes(prepared, "order_id")
+    res = ocodes
+    if prepared.has("customer_id"):
+        cust = mature_frames(prepared)[0]["customer_id"]
+        ccodes, _ = pd.factorize(cust, sort=False, use_na_sentinel=True)
+        known = ccodes >= 0
+        if known.any() and len(np.unique(ocodes[known])) > len(np.unique(ccodes[known])):
+            # customers first, then orders without a customer id as clusters of their own
+            res = np.where(known, ccodes, int(ccodes.max()) + 1 + ocodes).astype("int64")
+    _CODES_CACHE[key] = (weakref.ref(prepared), res)
+    weakref.finalize(prepared, _CODES_CACHE.pop, key, None)
+    return res
+
+
 def _scope_mask(prepared: Prepared, within: tuple[str, str] | None) -> np.ndarray | None:
     if within is None:
         return None
@@ -242,7 +274,8 @@ def top_reasons_by(rets: pd.DataFrame, column: str) -> pd.Series:
     return pd.Series(cl[best][has], index=pd.Index(kl[has]), dtype=object)
 
 
-def cluster_counts(keys: pd.Series, order_id: pd.Series, x: pd.Series, n: pd.Series) -> pd.DataFrame:
+def cluster_counts(keys: pd.Series, order_id: pd.Series, x: pd.Series, n: pd.Series,
+                   clusters: np.ndarray | None = None) -> pd.DataFrame:
     """Per-segment counts, Rao-Scott design effects of the segment and of its complement, and the
     order-level table, from per-order sums (vectorised; METHOD 4.2).
 
@@ -253,7 +286,17 @@ def cluster_counts(keys: pd.Series, order_id: pd.Series, x: pd.Series, n: pd.Ser
     The complement's ratio-estimator variance is sum over ALL orders of
     ((Y_o - y_os) - p_r (M_o - m_os))^2, expanded as order-total sums minus per-segment cross sums,
     so it needs no loop over segments.
+
+    clusters: per-line cluster codes for the design effects when the correlation reaches beyond the
+    order (customers who repeat carry their own return propensity, METHOD 4.3: cluster at the
+    coarsest level at which residuals correlate); see cluster_codes. The order-level counts still
+    count orders.
     """
+    if clusters is not None:
+        c = cluster_counts(keys, order_id, x, n)
+        cc = cluster_counts(keys, clusters, x, n)
+        return c.assign(deff=cc["deff"].reindex(c.index).to_numpy(),
+                        rest_deff=cc["rest_deff"].reindex(c.index).to_numpy())
     if isinstance(keys, tuple):
         scode, suniq = keys
     else:
@@ -509,12 +552,21 @@ def segment_table(prepared: Prepared, dimension: str, *, alternative: str = "lar
         ref = (ref[0][mask], ref[1]) if ref else None
     if not len(codes) or n.sum() <= 0:
         return empty
-    c = _counts_with_reference(codes, labels, ocodes, x, n, ref, ref_col)
+    clusters = cluster_codes(prepared)
+    if mask is not None:
+        clusters = clusters[mask]
+    c = _counts_with_reference(codes, labels, ocodes, x, n, ref, ref_col, clusters)
     p0_all = float(c["x"].sum() / c["n"].sum())
     cmp = compare_segments(c)
     if alternative == "smaller":
         cmp["p_value"], cmp["p_lower"] = cmp["p_lower"].copy(), cmp["p_value"].copy()
-    out = score_segments(cmp, p0=cmp["p0"].to_numpy(dtype="float64"), cost_per_return=float(cost_per_return), q=q)
+    # excess and shrinkage are measured against what the test compares with: the rest of the reference
+    # population WITHOUT the segment (a large segment inflates its own category's rate and would
+    # understate its excess: 900 of 3,000 vs a rest at 10% is 600 extra returns, not 240)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rest_rate = (cmp["rest_x"] / cmp["rest_n"]).to_numpy(dtype="float64")
+    p0 = np.where(np.isfinite(rest_rate), rest_rate, cmp["p0"].to_numpy(dtype="float64"))
+    out = score_segments(cmp, p0=p0, cost_per_return=float(cost_per_return), q=q)
     out = out.reset_index().rename(columns={"x": "returned", "rest_x": "rest_returned", "p0": "reference_rate"})
     out["dimension"] = dimension
     out["label"] = [segment_label(dimension, s) for s in out["segment"]]
