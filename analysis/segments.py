@@ -7,26 +7,34 @@ segment_table() compares every segment with the rest of the population (METHOD 1
   side's counts are divided by its Rao-Scott design effect computed from per-order sums
   (stats.rao_scott_deff for the segment; the complement's deff uses the same ratio-estimator
   formula, METHOD 4.2, evaluated from order totals minus the segment's part). The effective counts
-  feed the pooled z-test, Wilson and Newcombe intervals (METHOD 4.3, option D).
+  feed the tests, Wilson and Newcombe intervals (METHOD 4.3, option D). Where METHOD 2.2's switching
+  rule picks the pooled z-test, the one-sided p-values are the exact conditional mid-p on the same
+  (rounded) effective counts (stats.fisher_midp, test "exact mid-p"): they enter the fix list's
+  list-wide BH family, whose thresholds lie where the z-test's upper tail is too optimistic.
 * line-level dimensions (collection, category, product, size) have basis "units"; order-level
   dimensions (intent, journey, channel, customer_type) have basis "orders": every unit of an order
   shares the segment, so the design effect takes the whole order as the cluster, and the order
   return rate (orders with any return / orders) is reported alongside.
-* small segments (min expected cell < 5 on the effective counts) are analysed at ORDER level -
-  orders containing segment items, outcome "a segment item came back" vs orders containing other
-  items, outcome "another item came back" - where lines-in-order clustering disappears, and the
-  switching rule of METHOD 2.2 (Fisher when E_min < 5) is applied to that table. The displayed rate
-  and intervals stay the unit rate; the p-value and `test` come from the order table.
+* small segments (min expected cell < 5 on the effective counts) keep the unit table but use the
+  larger of their own and the rest's design effect (an own estimate from a few orders is unreliable)
+  and Fisher's exact test (METHOD 2.2 switching rule). Departure from METHOD 2.2's order-level table:
+  "a segment item came back" vs "another item came back" compares unlike outcomes and was biased
+  toward "lower" (issue 11).
+* design effects cluster by CUSTOMER where customers repeat (their orders share a return
+  propensity, METHOD 4.3), else by order (cluster_codes).
 * p_value: one-sided "segment higher" (the fix-list question, METHOD 2.3); p_lower: one-sided
-  "segment lower", reported separately. Both are BH-adjusted within the dimension (METHOD 5).
+  "segment lower", reported separately. Both are BH-adjusted within the dimension here (METHOD 5);
+  analysis.engine.analyse replaces them by one list-wide family (analysis.fixlist.list_wide_fdr).
 * shrunk_rate: empirical-Bayes posterior mean with a beta prior fitted within the dimension by the
   weighted moment estimator (METHOD 6.2). Departure: the prior is fitted on effective counts, so
   within-order correlation is not mistaken for between-segment variation.
 * comparable items: collections, products and sizes are compared with the rest of their category
   when categories are known (see segment_table's `reference`), so structural category differences
   do not flood the fix list; other dimensions with the whole population.
-* excess and priority (METHOD 6.4): expected = n * p0 with p0 the rate of the comparison population
-  (whole population, the segment's category, or the parent segment in a drill-down); the conservative "at least" excess uses the one-sided Wilson lower
+* excess and priority (METHOD 6.4): expected = n * p0 with p0 the rate of the comparison group
+  WITHOUT the segment (the rest of the population, of the segment's category, or of the parent
+  segment in a drill-down) - the test's own comparison, so a large segment does not lower its excess
+  by raising its baseline (issue 11); the shrinkage centre is the same p0; the conservative "at least" excess uses the one-sided Wilson lower
   bound on effective counts; priority = gate(q <= q_threshold) * shrunk excess * cost per return.
 """
 from __future__ import annotations
@@ -389,34 +397,45 @@ def compare_segments(c: pd.DataFrame) -> pd.DataFrame:
     test = np.asarray(hi["test"], dtype=object).copy()
     small = _min_expected(*a) < 5
     if small.any():
-        # METHOD 2.2: small segment -> order-level table (clustering disappears), Fisher if E_min < 5
-        ob = [np.asarray(out[k], dtype="float64")[ok][small]
-              for k in ("orders_returned", "orders", "rest_orders_returned", "rest_orders")]
-        valid = (ob[1] > 0) & (ob[3] > 0)
-        idx = np.flatnonzero(small)[valid]
-        if valid.any():
-            ob = [v[valid] for v in ob]
-            ohi = stats.segment_vs_rest(*ob, alternative="larger")
-            olo = stats.segment_vs_rest(*ob, alternative="smaller")
-            p_hi[idx] = np.asarray(ohi["p_value"], dtype="float64")
-            p_lo[idx] = np.asarray(olo["p_value"], dtype="float64")
-            test[idx] = np.asarray(ohi["test"], dtype=object)
-            # The order-level table answers "are orders with these items more often returned?"; when its
-            # direction contradicts the unit rates shown (a few very large orders dominate the units, as in
-            # wholesale data), neither direction is claimed: the segment is reported as within noise.
-            unit_diff = np.asarray(hi["diff"], dtype="float64")[idx]
-            order_diff = np.asarray(ohi["diff"], dtype="float64")
-            clash = np.sign(unit_diff) * np.sign(order_diff) < 0
-            if clash.any():
-                p_hi[idx[clash]] = 1.0
-                p_lo[idx[clash]] = 1.0
-                test[idx[clash]] = "orders vs units disagree"
+        # METHOD 2.2 small segment (E_min < 5). The order-level table it suggests compares unlike outcomes
+        # ("a segment item came back" vs "any other item came back", and the rest's orders hold more items):
+        # under an all-independent null it said "lower" for half of 30-order segments (issue 11). Instead: the
+        # unit table with the LARGER of the segment's and the rest's design effects (a few clusters give an
+        # unreliable own estimate), tested by the same switching rule (Fisher when E_min < 5).
+        idx = np.flatnonzero(small)
+        d_s = np.asarray(out["deff"], dtype="float64")[ok][idx]
+        d_r = np.asarray(out["rest_deff"], dtype="float64")[ok][idx]
+        d = np.maximum(d_s, d_r)
+        sm = [np.asarray(out[k], dtype="float64")[ok][idx] for k in ("x", "n")]
+        sm = [sm[0] / d, sm[1] / d, a[2][idx], a[3][idx]]
+        shi = stats.segment_vs_rest(*sm, alternative="larger")
+        slo = stats.segment_vs_rest(*sm, alternative="smaller")
+        p_hi[idx] = np.asarray(shi["p_value"], dtype="float64")
+        p_lo[idx] = np.asarray(slo["p_value"], dtype="float64")
+        test[idx] = np.asarray(shi["test"], dtype=object)
+        for k in ("ci_low", "ci_high", "diff", "diff_low", "diff_high"):
+            v = np.asarray(hi[k], dtype="float64").copy()
+            v[idx] = np.asarray(shi[k], dtype="float64")
+            hi[k] = v
+        rows = out.index[ok][idx]
+        out.loc[rows, "deff"] = d
+        out.loc[rows, "returned_eff"], out.loc[rows, "n_eff"] = sm[0], sm[1]
+    zrows = test == "z"
+    if zrows.any():
+        # the one-sided p-values feed a list-wide BH family, whose thresholds (p ~ 1e-4) lie where the
+        # z-test's upper tail is 1.5-3x too optimistic for segments of a few hundred units (binomial
+        # skewness); the exact conditional mid-p on the same effective counts stays at or below nominal
+        # and agrees with z for large counts (stats.fisher_midp; issue 11)
+        zc = [v[zrows] for v in a]
+        p_hi[zrows] = stats.fisher_midp(*zc, alternative="larger")
+        p_lo[zrows] = stats.fisher_midp(*zc, alternative="smaller")
+        test[zrows] = "exact mid-p"
     few = np.asarray(out["orders_returned"], dtype="float64")[ok] < MIN_RETURNING_ORDERS
     if few.any():
         # a handful of returning orders (e.g. one cancelled bulk order) cannot show a pattern, however many
         # units they hold: the clustered variance is unreliable with one dominant cluster, so no "higher"
         p_hi[few] = 1.0
-        test[few] = np.where(test[few] == "orders vs units disagree", test[few], "fewer than 5 returning orders")
+        test[few] = "fewer than 5 returning orders"
     out.loc[ok, "ci_low"] = np.asarray(hi["ci_low"], dtype="float64")
     out.loc[ok, "ci_high"] = np.asarray(hi["ci_high"], dtype="float64")
     out.loc[ok, "diff"] = np.asarray(hi["diff"], dtype="float64")
