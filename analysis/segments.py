@@ -223,7 +223,8 @@ def cluster_codes(prepared: Prepared) -> np.ndarray:
         cust = mature_frames(prepared)[0]["customer_id"]
         ccodes, _ = pd.factorize(cust, sort=False, use_na_sentinel=True)
         known = ccodes >= 0
-        if known.any() and len(np.unique(ocodes[known])) > len(np.unique(ccodes[known])):
+        # a customer repeats when known customers hold more orders than there are customers (O(n) counts)
+        if known.any() and np.count_nonzero(np.bincount(ocodes[known])) > np.count_nonzero(np.bincount(ccodes[known])):
             # customers first, then orders without a customer id as clusters of their own
             res = np.where(known, ccodes, int(ccodes.max()) + 1 + ocodes).astype("int64")
     _CODES_CACHE[key] = (weakref.ref(prepared), res)
