@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.briefs import brief_markdown
-from analysis.fixlist import build_fix_list
+from analysis.fixlist import build_fix_list, list_wide_fdr
 from analysis.metrics import totals as compute_totals
 from analysis.pairs import pair_table
 from analysis.prepare import Prepared
@@ -122,9 +122,11 @@ def analyse(prepared: Prepared, settings: Settings = Settings(), *, unmatched_re
             rejected_rows: int = 0, briefs: bool = True) -> Analysis:
     """Run the full analysis on a prepared dataset.
 
-    Segments: every dimension with data (analysis.segments, one BH family each); pairs: collections
-    bought together, or the top products when there are no collections (analysis.pairs; own BH
-    family); Simpson check of collections within intent and channel; fix list (analysis.fixlist).
+    Segments: every dimension with data (analysis.segments); pairs: collections bought together, or
+    the top products when there are no collections (analysis.pairs); the "higher" tests of all of
+    them form ONE Benjamini-Hochberg family (analysis.fixlist.list_wide_fdr), so the fix list's
+    false-discovery rate holds for the list as a whole and every view's verdict agrees with it;
+    Simpson check of collections within intent and channel; fix list (analysis.fixlist).
     settings.window_days is applied by prepare(); it is recorded here only. briefs=False skips the
     guidance briefs (analysis.briefs), which are the slowest part.
     """
@@ -141,6 +143,8 @@ def analyse(prepared: Prepared, settings: Settings = Settings(), *, unmatched_re
     segs = all_segments(prepared, q=settings.q, cost_per_return=cost)
     level = "collection" if prepared.has("collection") else "product"
     pairs = pair_table(prepared, level, q=settings.q, cost_per_return=cost, returns=rets)
+    # one false-discovery family for everything that can reach the fix list (METHOD 5)
+    segs, pairs = list_wide_fdr(segs, pairs, q=settings.q, cost_per_return=float(cost))
     simpson = simpson_check(prepared, "collection" if prepared.has("collection") else "category")
     pair_rows = pairs[pairs["gate_support"].astype(bool)] if len(pairs) else pairs
     if len(pair_rows):

@@ -26,9 +26,11 @@ import re
 import numpy as np
 import pandas as pd
 
+from analysis import stats
 from analysis.pairs import pair_returns
 from analysis.prepare import Prepared
-from analysis.segments import MIN_RETURNING_ORDERS, NOT_SET, REFERENCE_DIMENSIONS, codes_of, line_codes, mature_frames, dominant_reason, reason_label, reason_mix
+from analysis.segments import (BORDERLINE_P, MIN_RETURNING_ORDERS, NOT_SET, REFERENCE_DIMENSIONS, VERDICTS, codes_of,
+                               dominant_reason, line_codes, mature_frames, reason_label, reason_mix, verdicts)
 from data.reasons import CATEGORIES
 
 MAX_ROWS = 25
@@ -217,7 +219,7 @@ def _explained_by(row: pd.Series, mask: np.ndarray, kept: list, masks: list, uni
     n_s = units[mask].sum()
     if n_s <= 0:
         return None
-    p0 = float(row.get("reference_rate", np.nan))
+    p0 = float(row.get("baseline_rate", np.nan))  # the rest without the segment: the excess's own baseline
     if not np.isfinite(p0):
         p0 = float(row["expected_returns"]) / float(row["n"]) if row["n"] else 0.0
     rate = np.full(int(mask.sum()), np.nan)
@@ -239,6 +241,61 @@ def _explained_by(row: pd.Series, mask: np.ndarray, kept: list, masks: list, uni
     excess = float(row["excess_returns"])
     share = residual / excess if excess > 0 else 0.0
     return (first, float(share)) if share < EXPLAINED_SHARE else None
+
+
+def list_wide_fdr(segments: pd.DataFrame, pairs: pd.DataFrame | None, *, q: float,
+                  cost_per_return: float) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """One Benjamini-Hochberg family over every test that can put a row on the fix list (METHOD 5).
+
+    The fix list is read as one list, so its false-discovery rate must hold for the list: the union of
+    rows passing separate per-dimension (and pairs) BH families does not control it (with about nine
+    families, about half of pure-null datasets put a false row on the list; bench/calibration.py).
+    The family: every segment row of every dimension with a real one-sided test (rows whose "higher"
+    p-value was set to 1 by a rule - fewer than MIN_RETURNING_ORDERS returning orders, orders and units
+    disagreeing - are not tests and get q = 1) plus every pair that passed the support gate. q_value
+    (higher) and q_lower (lower, same family) are replaced by the list-wide values, and the verdict,
+    direction, significant flag and gated priority score of every view are recomputed from them, so
+    each view's verdicts agree with the list.
+
+    Returns (segments, pairs) with the updated columns; inputs are not modified.
+    """
+    if not (0 < q < 1):
+        raise ValueError("q must be a false discovery rate between 0 and 1, e.g. 0.10.")
+    segs = segments.copy()
+    prs = pairs.copy() if pairs is not None else None
+    ps = segs["p_value"].to_numpy(dtype="float64") if len(segs) else np.array([])
+    pl = segs["p_lower"].to_numpy(dtype="float64") if len(segs) else np.array([])
+    ruled = segs["test"].astype("string").fillna("").isin(["fewer than 5 returning orders", "orders vs units disagree"]).to_numpy() \
+        if len(segs) and "test" in segs.columns else np.zeros(len(segs), dtype=bool)
+    seg_in = np.isfinite(ps) & ~ruled
+    pp = np.array([])
+    pair_in = np.array([], dtype=bool)
+    if prs is not None and len(prs):
+        pp = prs["p_value"].to_numpy(dtype="float64")
+        pair_in = np.isfinite(pp) & prs["gate_support"].astype(bool).to_numpy()
+    fam = np.concatenate([np.where(seg_in, ps, np.nan), np.where(pair_in, pp, np.nan)])
+    q_hi = stats.bh_adjust(fam) if len(fam) else fam
+    # the "lower" verdicts use their own one-sided family over the same segment tests
+    q_lo = stats.bh_adjust(np.where(seg_in, pl, np.nan)) if len(segs) else np.array([])
+    if len(segs):
+        qs = np.where(seg_in, q_hi[: len(segs)], np.where(np.isfinite(ps), 1.0, np.nan))
+        ql = np.where(seg_in, q_lo, np.where(np.isfinite(pl), 1.0, np.nan))
+        segs["q_value"], segs["q_lower"] = qs, ql
+        gate = np.nan_to_num(qs, nan=1.0) <= q
+        segs["priority_score"] = np.where(gate, segs["shrunk_excess"].to_numpy(dtype="float64") * cost_per_return, 0.0)
+        verdict, direction = verdicts(ps, qs, ql, q)
+        segs["verdict"], segs["direction"] = verdict, direction
+        segs["significant"] = pd.Series(direction, index=segs.index).notna().to_numpy()
+    if prs is not None and len(prs):
+        qp = np.where(pair_in, q_hi[len(segs):], np.nan)
+        prs["q_value"] = qp
+        higher = np.nan_to_num(qp, nan=1.0) <= q
+        border = ~higher & (np.nan_to_num(pp, nan=1.0) < BORDERLINE_P)
+        prs["significant"] = higher
+        prs["direction"] = np.where(higher, "higher", None).astype(object)
+        prs["verdict"] = np.where(higher, VERDICTS[0], np.where(border, VERDICTS[1], VERDICTS[2])).astype(object)
+        prs["priority_score"] = np.where(higher, prs["shrunk_excess"].to_numpy(dtype="float64") * cost_per_return, 0.0)
+    return segs, prs
 
 
 def build_fix_list(prepared: Prepared, segments: pd.DataFrame, pairs: pd.DataFrame | None = None, *,

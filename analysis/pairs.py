@@ -4,21 +4,25 @@ For every pair A + B (names in alphabetical order) bought in the same order:
 
 1. support gate: n_AB (orders with both) >= 30 and n_AB * p0 >= 5, p0 = order return rate of mature
    orders; support = n_AB / N, co-purchase lift = n_AB N / (n_A n_B) (association-rule lift);
-2. the order-level interaction of METHOD 7.2 on the four basket cells (neither / A only / B only /
-   both; outcome = order had any return): log of the ratio of odds ratios and its SE
-   (stats.pair_interaction), ADJUSTED FOR BASKET SIZE by stratifying the cells by basket-size band
-   (2, 3, 4-5, 6+ units; single-unit orders cannot hold a pair) and combining the per-band log ratios
-   with inverse-variance (Woolf) weights, the fixed-effect analogue of Mantel-Haenszel for an
-   interaction term (Woolf 1955; METHOD 7.5). Chosen over a per-pair GLM with a basket-size covariate
-   because it is closed-form and vectorised over hundreds of pairs (a GLM per pair would take seconds).
-   Bands where a cell is 0 or all-returned get 0.5 added to each outcome count (Haldane). p_value is
-   one-sided "pair worse than its parts" (z > 0); BH within the pairs family (gated pairs only).
-3. rates are unit rates of the orders containing both: return_rate = returned units / units of those
-   orders; baseline_rate = what the parts predict on the additive scale, band by band
-   (r_A-only + r_B-only - r_neither, unit rates of each cell in the same basket-size band, METHOD 7.2:
-   "more returns than expected" is an additive cost statement). excess_returns = returned - expected;
-   the EB prior (METHOD 7.4) is fitted over the gated pairs on Rao-Scott effective counts (cluster =
-   order); shrunk_excess = units * (shrunk_rate - baseline_rate); priority = gate * shrunk excess * cost.
+2. the test (p_value, one-sided "the pair's units return more than its parts predict"): the A and B
+   units of the orders holding both, against each item's OWN unit rate in orders of the same
+   basket-size band (2, 3, 4-5, 6+ units) that do not hold the other item - indirect standardisation
+   within band (METHOD 7.3 "does B raise A's returns?", both ways at once; METHOD 7.5 basket size).
+   An item's own effect (a collection that returns a lot everywhere) is in its expectation, so pairs
+   do not inherit their parts' effects (issue 11: the order-level odds-ratio interaction flagged
+   0.2-0.4 spurious pairs per dataset with one truly high collection, bench/calibration.py).
+   z = (O - E) / sqrt(V_O + V_E): V_O is the cluster-robust variance of the observed returns around
+   the null expectation (cluster = order, g/(g-1) factor), floored at the binomial variance; V_E the
+   cluster-robust variance of the parts' rates. The order-level interaction of METHOD 7.2 on the
+   four basket cells (log ratio of odds ratios, band-stratified, Woolf weights; stats.pair_interaction)
+   is still reported (interaction_log_or / _se / _z) as a description, not as the test.
+   The pair p-values join the fix list's one false-discovery family (analysis.fixlist.list_wide_fdr);
+   q_value here is BH within the pairs (the Combinations view on its own).
+3. rates are unit rates of the A and B units of the orders containing both: return_rate = returned /
+   units; baseline_rate = expected / units (the parts' own rates as above); excess_returns =
+   returned - expected. EB shrinkage (METHOD 7.4) pulls each pair toward ITS expected rate from its
+   parts (prior strength from the gated pairs on effective counts, deff = robust / binomial variance
+   of O); shrunk_excess = units * (shrunk_rate - baseline_rate); priority = gate * shrunk excess * cost.
 
 Product pairs are analysed only for the `max_items` products with most units (vectorised self-merge
 of distinct (order, item) rows; fast on 1M lines).
@@ -113,7 +117,13 @@ def pair_table(prepared: Prepared, level: str = "collection", *, q: float = 0.10
     rank[kept_codes] = pd.Index(iuniq).get_indexer(ll[kept_codes])
     icode_line = rank[lc]
     keep = icode_line >= 0
-    oi = pd.DataFrame({"o": li_all[keep], "i": icode_line[keep]}).drop_duplicates()
+    # distinct (order, item) rows with the item's units and returned units in that order
+    l_ret = lines["returned_units"].to_numpy(dtype="float64")
+    oik, oiu = pd.factorize(li_all[keep].astype("int64") * len(iuniq) + icode_line[keep], sort=False)
+    oiu = np.asarray(oiu, dtype="int64")
+    oi = pd.DataFrame({"o": oiu // max(len(iuniq), 1), "i": oiu % max(len(iuniq), 1),
+                       "m": np.bincount(oik, weights=qty[keep], minlength=len(oiu)),
+                       "y": np.bincount(oik, weights=l_ret[keep], minlength=len(oiu))})
     n_i_all = np.bincount(oi["i"], minlength=len(iuniq)).astype("float64")  # orders containing item (all sizes)
     omap = pd.Series(np.arange(N_all), index=pd.Index(ouniq))
 
@@ -138,7 +148,13 @@ def pair_table(prepared: Prepared, level: str = "collection", *, q: float = 0.10
     uI = np.bincount(ib, weights=o_units[o_idx], minlength=K)
     rI = np.bincount(ib, weights=o_ret[o_idx], minlength=K)
     # per (pair, band): self-merge of distinct (order, item)
-    pr = oi.merge(oi[["o", "i"]], on="o", suffixes=("a", "b"))
+    # per (item, band): units, returns and the sums behind a cluster-robust variance of the item's unit rate
+    mI = np.bincount(ib, weights=oi["m"].to_numpy(), minlength=K)
+    yI = np.bincount(ib, weights=oi["y"].to_numpy(), minlength=K)
+    syyI = np.bincount(ib, weights=oi["y"].to_numpy() ** 2, minlength=K)
+    symI = np.bincount(ib, weights=(oi["y"] * oi["m"]).to_numpy(), minlength=K)
+    smmI = np.bincount(ib, weights=oi["m"].to_numpy() ** 2, minlength=K)
+    pr = oi.merge(oi[["o", "i", "m", "y"]], on="o", suffixes=("a", "b"))
     pr = pr[pr["ia"] < pr["ib"]]
     if pr.empty:
         return empty
@@ -151,9 +167,52 @@ def pair_table(prepared: Prepared, level: str = "collection", *, q: float = 0.10
     xAB = np.bincount(pb, weights=o_any[po].astype("float64"), minlength=P * nb).reshape(P, nb)
     uAB = np.bincount(pb, weights=o_units[po], minlength=P * nb).reshape(P, nb)
     rAB = np.bincount(pb, weights=o_ret[po], minlength=P * nb).reshape(P, nb)
-    ia, ibb = puniq // len(iuniq), puniq % len(iuniq)
+    # ---- does buying the two together raise the A and B units' returns beyond each item's own rate?
+    # Indirect standardisation within basket-size band: expected = A units x A's unit rate in orders of the
+    # band WITHOUT B + B units x B's rate in orders without A. An item's own effect (a hot collection) is in
+    # its expectation, so sub-pairs of one hot collection are not flagged (issue 11; METHOD 7.3).
+    ia0, ib0 = puniq // len(iuniq), puniq % len(iuniq)
+    ma, ya, mb, yb = (pr[c].to_numpy(dtype="float64") for c in ("ma", "ya", "mb", "yb"))
+
+    def pbsum(w):
+        return np.bincount(pb, weights=w, minlength=P * nb).reshape(P, nb)
+
+    def own(arr, codes):
+        return arr.reshape(len(iuniq), nb)[codes]
+
+    side = {}
+    for key, codes, m_, y_ in (("A", ia0, ma, ya), ("B", ib0, mb, yb)):
+        u_ab, y_ab = pbsum(m_), pbsum(y_)
+        m_out, y_out = own(mI, codes) - u_ab, own(yI, codes) - y_ab  # the item's units in orders without the other
+        g_out = own(nI, codes) - nAB
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r_all = np.where(own(mI, codes) > 0, own(yI, codes) / own(mI, codes), 0.0)
+            r = np.clip(np.where(m_out > 0, y_out / m_out, r_all), 0.0, 1.0)
+            ss = (own(syyI, codes) - pbsum(y_ * y_)) - 2 * r * (own(symI, codes) - pbsum(y_ * m_)) \
+                + r * r * (own(smmI, codes) - pbsum(m_ * m_))
+            v_bin = np.where(m_out > 0, r * (1 - r) / m_out, 0.0)
+            v_rob = np.where((g_out > 1) & (m_out > 0), g_out / (g_out - 1) * np.clip(ss, 0, None) / m_out ** 2, v_bin)
+        side[key] = (u_ab, y_ab, r, np.maximum(v_rob, v_bin))
+    (uA_ab, yA_ab, rA_out, vA), (uB_ab, yB_ab, rB_out, vB) = side["A"], side["B"]
+    obs_u = (yA_ab + yB_ab).sum(axis=1)
+    units_u = (uA_ab + uB_ab).sum(axis=1)
+    exp_u = (uA_ab * rA_out + uB_ab * rB_out).sum(axis=1)
+    var_exp = (uA_ab ** 2 * vA + uB_ab ** 2 * vB).sum(axis=1)
+    # observed: cluster-robust variance around the null expectation (cluster = order), floored at binomial
+    bcol = pr["b"].to_numpy()
+    resid = ya + yb - ma * rA_out[pcode, bcol] - mb * rB_out[pcode, bcol]
+    g_ab = nAB.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v_obs_rob = np.where(g_ab > 1, g_ab / (g_ab - 1) * np.bincount(pcode, weights=resid ** 2, minlength=P), np.nan)
+        v_obs_bin = (uA_ab * rA_out * (1 - rA_out) + uB_ab * rB_out * (1 - rB_out)).sum(axis=1)
+        v_obs = np.fmax(v_obs_rob, v_obs_bin)
+        z_u = np.where(v_obs + var_exp > 0, (obs_u - exp_u) / np.sqrt(v_obs + var_exp), np.nan)
+        deff_u = np.where(v_obs_bin > 0, np.maximum(v_obs / v_obs_bin, 1.0), 1.0)
+
+    ia, ibb = ia0, ib0
     nAB_tot = nAB.sum(axis=1)
     sel = nAB_tot >= 2
+    obs_u, units_u, exp_u, z_u, deff_u = obs_u[sel], units_u[sel], exp_u[sel], z_u[sel], deff_u[sel]
     ia, ibb, puniq = ia[sel], ibb[sel], puniq[sel]
     nAB, xAB, uAB, rAB = nAB[sel], xAB[sel], uAB[sel], rAB[sel]
     keep_codes = np.flatnonzero(sel)
@@ -173,16 +232,11 @@ def pair_table(prepared: Prepared, level: str = "collection", *, q: float = 0.10
     u00 = Ub - uA - uB + uAB
     r00 = Rb - rA - rB + rAB
 
-    # additive expectation of the unit rate, band by band (fall back to the band rate if a cell is empty)
+    # additive expectation of the order return rate, band by band (shown beside the order rate)
     with np.errstate(divide="ignore", invalid="ignore"):
-        band_rate = np.where(Ub > 0, Rb / Ub, 0.0)
-        rate = [np.where(u > 0, r / u, band_rate) for r, u in ((r10, u10), (r01, u01), (r00, u00))]
-        e_unit = np.clip(rate[0] + rate[1] - rate[2], 0.0, 1.0)
         o_rate = [np.where(n > 0, x / n, np.where(Nb > 0, Xb / Nb, 0.0)) for x, n in ((x10, n10), (x01, n01), (x00, n00))]
         e_order = np.clip(o_rate[0] + o_rate[1] - o_rate[2], 0.0, 1.0)
-    units = uAB.sum(axis=1)
-    returned = rAB.sum(axis=1)
-    expected = (uAB * e_unit).sum(axis=1)
+    units, returned, expected = units_u, obs_u, exp_u  # the A and B units of the orders holding both
     orders_ab = nAB.sum(axis=1)
     orders_ret = xAB.sum(axis=1)
 
@@ -200,28 +254,32 @@ def pair_table(prepared: Prepared, level: str = "collection", *, q: float = 0.10
     Lc, _ = _interaction(*(np.where(ok_crude, v, 1.0) for v in crude_cells))
     Lc = np.where(ok_crude, Lc, np.nan)
 
-    gate = (orders_ab >= min_orders) & (orders_ab * p0 >= MIN_EXPECTED_RETURNS) & np.isfinite(z)
-    p_value = np.where(gate, sps.norm.sf(z), np.nan)
+    gate = (orders_ab >= min_orders) & (orders_ab * p0 >= MIN_EXPECTED_RETURNS) & np.isfinite(z_u)
+    p_value = np.where(gate, sps.norm.sf(z_u), np.nan)
     q_value = stats.bh_adjust(p_value)
 
-    # Rao-Scott deff per pair (cluster = order; every unit of the order belongs to the pair's basket)
+    # the pair's (order, pair) rows, for the reasons below; design effect = robust / binomial variance of
+    # the A and B units' returns (cluster = order), floored at 1
     pair_idx = pd.Series(np.arange(P), index=keep_codes)
     pr_rows = pr.assign(code=pcode)
     pr_rows = pr_rows[sel[pr_rows["code"].to_numpy()]]
     frame = pd.DataFrame({"p": pair_idx.reindex(pr_rows["code"].to_numpy()).to_numpy(), "o": pr_rows["o"].to_numpy()})
-    frame["y"], frame["m"] = o_ret[frame["o"].to_numpy()], o_units[frame["o"].to_numpy()]
-    rs = stats.rao_scott_deff(frame, "p", "o", "y", "m")
-    deff = np.maximum(rs["deff"].reindex(np.arange(P)).to_numpy(dtype="float64"), 1.0)
-    deff = np.where(np.isfinite(deff), deff, 1.0)
+    deff = deff_u
     xe, ne = returned / deff, units / deff
     ci_low, ci_high = stats.wilson_interval(xe, ne)
     with np.errstate(divide="ignore", invalid="ignore"):
         base_rate = np.where(units > 0, expected / units, np.nan)
     shrunk = np.where(ne > 0, xe / np.where(ne > 0, ne, 1.0), np.nan)
     if gate.sum() >= 3:
+        # EB shrinkage toward the pair's OWN expected rate from its parts (not toward the mean of all pairs,
+        # which sits below a pair of high-return parts and turned significant pairs' priority negative);
+        # prior strength from the gated pairs (METHOD 7.4), as segments.eb_shrink does for segments
         try:
             prior = stats.fit_beta_prior(xe[gate], ne[gate])
-            shrunk = np.asarray(stats.shrink(xe, ne, prior)["posterior_mean"], dtype="float64")
+            strength = prior.alpha + prior.beta
+            centre = np.nan_to_num(base_rate)
+            shrunk = centre if not np.isfinite(strength) else (xe + strength * centre) / (ne + strength)
+            shrunk = np.where(ne > 0, shrunk, np.nan)
         except ValueError:  # prior not estimable (all rates 0/1): keep raw rates
             pass
     qg = np.where(np.isnan(q_value), 1.0, q_value)

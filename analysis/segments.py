@@ -7,26 +7,34 @@ segment_table() compares every segment with the rest of the population (METHOD 1
   side's counts are divided by its Rao-Scott design effect computed from per-order sums
   (stats.rao_scott_deff for the segment; the complement's deff uses the same ratio-estimator
   formula, METHOD 4.2, evaluated from order totals minus the segment's part). The effective counts
-  feed the pooled z-test, Wilson and Newcombe intervals (METHOD 4.3, option D).
+  feed the tests, Wilson and Newcombe intervals (METHOD 4.3, option D). Where METHOD 2.2's switching
+  rule picks the pooled z-test, the one-sided p-values are the exact conditional mid-p on the same
+  (rounded) effective counts (stats.fisher_midp, test "exact mid-p"): they enter the fix list's
+  list-wide BH family, whose thresholds lie where the z-test's upper tail is too optimistic.
 * line-level dimensions (collection, category, product, size) have basis "units"; order-level
   dimensions (intent, journey, channel, customer_type) have basis "orders": every unit of an order
   shares the segment, so the design effect takes the whole order as the cluster, and the order
   return rate (orders with any return / orders) is reported alongside.
-* small segments (min expected cell < 5 on the effective counts) are analysed at ORDER level -
-  orders containing segment items, outcome "a segment item came back" vs orders containing other
-  items, outcome "another item came back" - where lines-in-order clustering disappears, and the
-  switching rule of METHOD 2.2 (Fisher when E_min < 5) is applied to that table. The displayed rate
-  and intervals stay the unit rate; the p-value and `test` come from the order table.
+* small segments (min expected cell < 5 on the effective counts) keep the unit table but use the
+  larger of their own and the rest's design effect (an own estimate from a few orders is unreliable)
+  and Fisher's exact test (METHOD 2.2 switching rule). Departure from METHOD 2.2's order-level table:
+  "a segment item came back" vs "another item came back" compares unlike outcomes and was biased
+  toward "lower" (issue 11).
+* design effects cluster by CUSTOMER where customers repeat (their orders share a return
+  propensity, METHOD 4.3), else by order (cluster_codes).
 * p_value: one-sided "segment higher" (the fix-list question, METHOD 2.3); p_lower: one-sided
-  "segment lower", reported separately. Both are BH-adjusted within the dimension (METHOD 5).
+  "segment lower", reported separately. Both are BH-adjusted within the dimension here (METHOD 5);
+  analysis.engine.analyse replaces them by one list-wide family (analysis.fixlist.list_wide_fdr).
 * shrunk_rate: empirical-Bayes posterior mean with a beta prior fitted within the dimension by the
   weighted moment estimator (METHOD 6.2). Departure: the prior is fitted on effective counts, so
   within-order correlation is not mistaken for between-segment variation.
 * comparable items: collections, products and sizes are compared with the rest of their category
   when categories are known (see segment_table's `reference`), so structural category differences
   do not flood the fix list; other dimensions with the whole population.
-* excess and priority (METHOD 6.4): expected = n * p0 with p0 the rate of the comparison population
-  (whole population, the segment's category, or the parent segment in a drill-down); the conservative "at least" excess uses the one-sided Wilson lower
+* excess and priority (METHOD 6.4): expected = n * p0 with p0 the rate of the comparison group
+  WITHOUT the segment (the rest of the population, of the segment's category, or of the parent
+  segment in a drill-down) - the test's own comparison, so a large segment does not lower its excess
+  by raising its baseline (issue 11); the shrinkage centre is the same p0; the conservative "at least" excess uses the one-sided Wilson lower
   bound on effective counts; priority = gate(q <= q_threshold) * shrunk excess * cost per return.
 """
 from __future__ import annotations
@@ -67,13 +75,16 @@ def _reference_column(prepared: Prepared, dimension: str, within, reference: str
 
 
 def _counts_with_reference(codes: np.ndarray, labels: np.ndarray, ocodes: np.ndarray, x: np.ndarray, n: np.ndarray,
-                          ref: tuple[np.ndarray, np.ndarray] | None, ref_col: str | None) -> pd.DataFrame:
+                          ref: tuple[np.ndarray, np.ndarray] | None, ref_col: str | None,
+                          clusters: np.ndarray | None = None) -> pd.DataFrame:
     """cluster_counts against the whole population, or within reference groups (the dominant
     `ref_col` value of each segment); groups holding a single segment, or one segment with more than
     MAX_GROUP_SHARE of the group's units, fall back to the population.
-    Adds columns p0 (rate of the comparison population) and reference (its description)."""
+    Adds columns p0 (rate of the reference population, segment included) and reference (its
+    description). The test, the excess and the shrinkage centre all use the rest (rest_x / rest_n:
+    the reference population without the segment), see segment_table. clusters: see cluster_counts."""
     def whole():
-        c = cluster_counts((codes, labels), ocodes, x, n)
+        c = cluster_counts((codes, labels), ocodes, x, n, clusters)
         return c.assign(p0=float(c["x"].sum() / c["n"].sum()), reference="all")
 
     if ref is None:
@@ -95,21 +106,27 @@ def _counts_with_reference(codes: np.ndarray, labels: np.ndarray, ocodes: np.nda
     parts = []
     for g in np.unique(group[multi]):
         msk = group == g
-        c = cluster_counts((codes[msk], labels), ocodes[msk], x[msk], n[msk])
+        c = cluster_counts((codes[msk], labels), ocodes[msk], x[msk], n[msk],
+                           None if clusters is None else clusters[msk])
         parts.append(c.assign(p0=float(c["x"].sum() / c["n"].sum()), reference=f"{ref_col}: {rl[g]}"))
     if (~multi).any():
         c = whole()
         single = set(labels[np.unique(codes[~multi])])
         parts.append(c[c.index.isin(single)])
     out = pd.concat(parts)
-    # shrinkage centre: the rate of the segment's own category, even where the test compares with the
-    # whole population (METHOD 6.2: shrink toward comparable segments, not toward everything)
+    # segments compared with the whole population (alone in their category) are shrunk toward the rest of
+    # their own category, without themselves (METHOD 6.2: toward comparable segments, not everything);
+    # the others toward the rest of their reference group, i.e. their test's comparison group (p0 below)
     cat_x = np.bincount(rc, weights=x, minlength=len(rl))
     cat_n = np.bincount(rc, weights=n, minlength=len(rl))
+    seg_x = np.bincount(codes, weights=x, minlength=len(labels))
+    seg_n = np.bincount(codes, weights=n, minlength=len(labels))
     with np.errstate(divide="ignore", invalid="ignore"):
-        centre = np.where(cat_n[mode] > 0, cat_x[mode] / cat_n[mode], np.nan)
+        rest_n = cat_n[mode] - seg_n
+        centre = np.where(rest_n > 0, (cat_x[mode] - seg_x) / rest_n,
+                          np.where(cat_n[mode] > 0, cat_x[mode] / cat_n[mode], np.nan))
     by_label = dict(zip(labels, centre))
-    out["shrink_centre"] = [by_label.get(k, np.nan) for k in out.index]
+    out["shrink_centre"] = [by_label.get(k, np.nan) if r == "all" else np.nan for k, r in zip(out.index, out["reference"])]
     return out
 
 
@@ -191,6 +208,30 @@ def line_codes(prepared: Prepared, column: str) -> tuple[np.ndarray, np.ndarray]
     return res
 
 
+def cluster_codes(prepared: Prepared) -> np.ndarray:
+    """Per mature line, the cluster its returns correlate within: the customer where a customer id is
+    known (a repeat customer's orders share their return propensity, METHOD 4.3), else the order.
+    Customers are nested clusters of orders, so this is the coarser of the two; when no customer
+    repeats it is the order itself. Computed once per Prepared."""
+    key = (id(prepared), "__cluster__")
+    hit = _CODES_CACHE.get(key)
+    if hit is not None and hit[0]() is prepared:
+        return hit[1]
+    ocodes, _ = line_codes(prepared, "order_id")
+    res = ocodes
+    if prepared.has("customer_id"):
+        cust = mature_frames(prepared)[0]["customer_id"]
+        ccodes, _ = pd.factorize(cust, sort=False, use_na_sentinel=True)
+        known = ccodes >= 0
+        # a customer repeats when known customers hold more orders than there are customers (O(n) counts)
+        if known.any() and np.count_nonzero(np.bincount(ocodes[known])) > np.count_nonzero(np.bincount(ccodes[known])):
+            # customers first, then orders without a customer id as clusters of their own
+            res = np.where(known, ccodes, int(ccodes.max()) + 1 + ocodes).astype("int64")
+    _CODES_CACHE[key] = (weakref.ref(prepared), res)
+    weakref.finalize(prepared, _CODES_CACHE.pop, key, None)
+    return res
+
+
 def _scope_mask(prepared: Prepared, within: tuple[str, str] | None) -> np.ndarray | None:
     if within is None:
         return None
@@ -242,7 +283,8 @@ def top_reasons_by(rets: pd.DataFrame, column: str) -> pd.Series:
     return pd.Series(cl[best][has], index=pd.Index(kl[has]), dtype=object)
 
 
-def cluster_counts(keys: pd.Series, order_id: pd.Series, x: pd.Series, n: pd.Series) -> pd.DataFrame:
+def cluster_counts(keys: pd.Series, order_id: pd.Series, x: pd.Series, n: pd.Series,
+                   clusters: np.ndarray | None = None) -> pd.DataFrame:
     """Per-segment counts, Rao-Scott design effects of the segment and of its complement, and the
     order-level table, from per-order sums (vectorised; METHOD 4.2).
 
@@ -253,7 +295,17 @@ def cluster_counts(keys: pd.Series, order_id: pd.Series, x: pd.Series, n: pd.Ser
     The complement's ratio-estimator variance is sum over ALL orders of
     ((Y_o - y_os) - p_r (M_o - m_os))^2, expanded as order-total sums minus per-segment cross sums,
     so it needs no loop over segments.
+
+    clusters: per-line cluster codes for the design effects when the correlation reaches beyond the
+    order (customers who repeat carry their own return propensity, METHOD 4.3: cluster at the
+    coarsest level at which residuals correlate); see cluster_codes. The order-level counts still
+    count orders.
     """
+    if clusters is not None:
+        c = cluster_counts(keys, order_id, x, n)
+        cc = cluster_counts(keys, clusters, x, n)
+        return c.assign(deff=cc["deff"].reindex(c.index).to_numpy(),
+                        rest_deff=cc["rest_deff"].reindex(c.index).to_numpy())
     if isinstance(keys, tuple):
         scode, suniq = keys
     else:
@@ -346,34 +398,45 @@ def compare_segments(c: pd.DataFrame) -> pd.DataFrame:
     test = np.asarray(hi["test"], dtype=object).copy()
     small = _min_expected(*a) < 5
     if small.any():
-        # METHOD 2.2: small segment -> order-level table (clustering disappears), Fisher if E_min < 5
-        ob = [np.asarray(out[k], dtype="float64")[ok][small]
-              for k in ("orders_returned", "orders", "rest_orders_returned", "rest_orders")]
-        valid = (ob[1] > 0) & (ob[3] > 0)
-        idx = np.flatnonzero(small)[valid]
-        if valid.any():
-            ob = [v[valid] for v in ob]
-            ohi = stats.segment_vs_rest(*ob, alternative="larger")
-            olo = stats.segment_vs_rest(*ob, alternative="smaller")
-            p_hi[idx] = np.asarray(ohi["p_value"], dtype="float64")
-            p_lo[idx] = np.asarray(olo["p_value"], dtype="float64")
-            test[idx] = np.asarray(ohi["test"], dtype=object)
-            # The order-level table answers "are orders with these items more often returned?"; when its
-            # direction contradicts the unit rates shown (a few very large orders dominate the units, as in
-            # wholesale data), neither direction is claimed: the segment is reported as within noise.
-            unit_diff = np.asarray(hi["diff"], dtype="float64")[idx]
-            order_diff = np.asarray(ohi["diff"], dtype="float64")
-            clash = np.sign(unit_diff) * np.sign(order_diff) < 0
-            if clash.any():
-                p_hi[idx[clash]] = 1.0
-                p_lo[idx[clash]] = 1.0
-                test[idx[clash]] = "orders vs units disagree"
+        # METHOD 2.2 small segment (E_min < 5). The order-level table it suggests compares unlike outcomes
+        # ("a segment item came back" vs "any other item came back", and the rest's orders hold more items):
+        # under an all-independent null it said "lower" for half of 30-order segments (issue 11). Instead: the
+        # unit table with the LARGER of the segment's and the rest's design effects (a few clusters give an
+        # unreliable own estimate), tested by the same switching rule (Fisher when E_min < 5).
+        idx = np.flatnonzero(small)
+        d_s = np.asarray(out["deff"], dtype="float64")[ok][idx]
+        d_r = np.asarray(out["rest_deff"], dtype="float64")[ok][idx]
+        d = np.maximum(d_s, d_r)
+        sm = [np.asarray(out[k], dtype="float64")[ok][idx] for k in ("x", "n")]
+        sm = [sm[0] / d, sm[1] / d, a[2][idx], a[3][idx]]
+        shi = stats.segment_vs_rest(*sm, alternative="larger")
+        slo = stats.segment_vs_rest(*sm, alternative="smaller")
+        p_hi[idx] = np.asarray(shi["p_value"], dtype="float64")
+        p_lo[idx] = np.asarray(slo["p_value"], dtype="float64")
+        test[idx] = np.asarray(shi["test"], dtype=object)
+        for k in ("ci_low", "ci_high", "diff", "diff_low", "diff_high"):
+            v = np.asarray(hi[k], dtype="float64").copy()
+            v[idx] = np.asarray(shi[k], dtype="float64")
+            hi[k] = v
+        rows = out.index[ok][idx]
+        out.loc[rows, "deff"] = d
+        out.loc[rows, "returned_eff"], out.loc[rows, "n_eff"] = sm[0], sm[1]
+    zrows = test == "z"
+    if zrows.any():
+        # the one-sided p-values feed a list-wide BH family, whose thresholds (p ~ 1e-4) lie where the
+        # z-test's upper tail is 1.5-3x too optimistic for segments of a few hundred units (binomial
+        # skewness); the exact conditional mid-p on the same effective counts stays at or below nominal
+        # and agrees with z for large counts (stats.fisher_midp; issue 11)
+        zc = [v[zrows] for v in a]
+        p_hi[zrows] = stats.fisher_midp(*zc, alternative="larger")
+        p_lo[zrows] = stats.fisher_midp(*zc, alternative="smaller")
+        test[zrows] = "exact mid-p"
     few = np.asarray(out["orders_returned"], dtype="float64")[ok] < MIN_RETURNING_ORDERS
     if few.any():
         # a handful of returning orders (e.g. one cancelled bulk order) cannot show a pattern, however many
         # units they hold: the clustered variance is unreliable with one dominant cluster, so no "higher"
         p_hi[few] = 1.0
-        test[few] = np.where(test[few] == "orders vs units disagree", test[few], "fewer than 5 returning orders")
+        test[few] = "fewer than 5 returning orders"
     out.loc[ok, "ci_low"] = np.asarray(hi["ci_low"], dtype="float64")
     out.loc[ok, "ci_high"] = np.asarray(hi["ci_high"], dtype="float64")
     out.loc[ok, "diff"] = np.asarray(hi["diff"], dtype="float64")
@@ -510,12 +573,21 @@ def segment_table(prepared: Prepared, dimension: str, *, alternative: str = "lar
         ref = (ref[0][mask], ref[1]) if ref else None
     if not len(codes) or n.sum() <= 0:
         return empty
-    c = _counts_with_reference(codes, labels, ocodes, x, n, ref, ref_col)
+    clusters = cluster_codes(prepared)
+    if mask is not None:
+        clusters = clusters[mask]
+    c = _counts_with_reference(codes, labels, ocodes, x, n, ref, ref_col, clusters)
     p0_all = float(c["x"].sum() / c["n"].sum())
     cmp = compare_segments(c)
     if alternative == "smaller":
         cmp["p_value"], cmp["p_lower"] = cmp["p_lower"].copy(), cmp["p_value"].copy()
-    out = score_segments(cmp, p0=cmp["p0"].to_numpy(dtype="float64"), cost_per_return=float(cost_per_return), q=q)
+    # excess and shrinkage are measured against what the test compares with: the rest of the reference
+    # population WITHOUT the segment (a large segment inflates its own category's rate and would
+    # understate its excess: 900 of 3,000 vs a rest at 10% is 600 extra returns, not 240)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rest_rate = (cmp["rest_x"] / cmp["rest_n"]).to_numpy(dtype="float64")
+    p0 = np.where(np.isfinite(rest_rate), rest_rate, cmp["p0"].to_numpy(dtype="float64"))
+    out = score_segments(cmp, p0=p0, cost_per_return=float(cost_per_return), q=q)
     out = out.reset_index().rename(columns={"x": "returned", "rest_x": "rest_returned", "p0": "reference_rate"})
     out["dimension"] = dimension
     out["label"] = [segment_label(dimension, s) for s in out["segment"]]

@@ -52,10 +52,11 @@ def test_fix_row_content(analysis):
     assert row["refund_share"] == pytest.approx(1.0) and row["exchange_share"] == pytest.approx(0.0)
     assert row["example_comments"] == ["runs small"]  # control characters removed, de-duplicated
     assert "exchange" in row["suggested_action"].lower() and "size" in row["suggested_action"].lower()
-    # excess = returned - n * (category rate), by plain arithmetic on the segment table
+    # excess = returned - n * (rate of the rest of the category, WITHOUT the segment), by plain arithmetic
     seg = analysis.segments
     s = seg[(seg["dimension"] == "collection") & (seg["segment"] == "Hot")].iloc[0]
-    assert row["excess_returns"] == pytest.approx(s["returned"] - s["n"] * s["reference_rate"])
+    assert row["excess_returns"] == pytest.approx(s["returned"] - s["n"] * s["rest_returned"] / s["rest_n"])
+    assert row["excess_returns"] > s["returned"] - s["n"] * s["reference_rate"]  # the category incl. Hot is higher
 
 
 def test_why_sentence_matches_the_documented_form():

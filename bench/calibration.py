@@ -1,0 +1,233 @@
+"""Calibration of the fix list by simulation: false rows on null data, power on planted effects.
+
+Run on demand (minutes on 2 cores; not part of the test suite):
+
+    .venv/bin/python -m bench.calibration            # 40 demo nulls + 40 frailty nulls + planted runs
+    .venv/bin/python -m bench.calibration --quick    # 10 + 10 + 10, about a minute
+
+Two null generators, every dataset through the full pipeline (prepare -> analyse, briefs off):
+
+* demo nulls: data.demo.generate_dataset(null=True): one true rate for every unit times a customer
+  propensity (gamma, variance 0.25; customers repeat with a heavy-tailed number of orders);
+* frailty nulls (this module, `frailty_dataset`): an independent generator - one true rate (10%),
+  returns correlated within orders through a gamma frailty of variance 0.5, and optionally within
+  customers (customer frailty variance `customer_var`); 4 categories x 4 collections x 6 products,
+  sizes, 5 journeys, 3 channels, 1-4 lines per order.
+
+Planted runs use the frailty generator with one collection at `collection_mult` x the rate (1.3x and
+2x), or one pair of collections whose units return at `pair_mult` x the rate when bought together.
+
+Printed per setting: share of datasets with >= 1 false fix-list row, mean false rows, per-view
+false "clearly higher" rates (share of datasets with one in that dimension), and, for planted runs,
+the power (the planted segment is on the fix list) and the mean false rows besides it.
+The latest figures are recorded in README.md ("Calibration (simulation)").
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+CATEGORIES = ("Tops", "Dresses", "Lighting", "Bedding")
+COLLECTIONS_PER_CATEGORY = 4
+PRODUCTS_PER_COLLECTION = 6
+SIZES = ("S", "M", "L")
+JOURNEYS = ("Search", "Newsletter", "Social", "Summer Sale", "Direct")
+CHANNELS = ("web", "app", "marketplace")
+
+
+@dataclass(frozen=True)
+class Plant:
+    """What a planted dataset contains: a collection with a multiplied rate, or a pair of collections whose
+    units return at a multiplied rate in orders holding both. None = null dataset."""
+
+    collection: str | None = None
+    collection_mult: float = 1.0
+    pair: tuple[str, str] | None = None
+    pair_mult: float = 1.0
+
+
+def _catalog():
+    rows = []
+    for ci, cat in enumerate(CATEGORIES):
+        for k in range(COLLECTIONS_PER_CATEGORY):
+            coll = f"{cat} {chr(65 + k)}"
+            for j in range(PRODUCTS_PER_COLLECTION):
+                rows.append((cat, coll, f"{coll} product {j + 1}"))
+    return pd.DataFrame(rows, columns=["category", "collection", "product_name"])
+
+
+def frailty_dataset(seed: int, n_orders: int = 30_000, *, rate: float = 0.10, order_var: float = 0.5,
+                    customer_var: float = 0.0, plant: Plant | None = None):
+    """A canonical Dataset in which every unit returns at `rate` x order frailty (x customer frailty),
+    frailties ~ Gamma(mean 1, variance order_var / customer_var); `plant` adds one true effect."""
+    from data.demo import _empty_rejected, canonical_frame
+    from data.model import Dataset
+    from data.schema import CATALOG, INTERVENTIONS, ORDERS, RETURNS
+
+    rng = np.random.default_rng(seed)
+    cat = _catalog()
+    n_prod = len(cat)
+    pop = rng.gamma(1.0, size=n_prod)
+    pop /= pop.sum()
+    n = int(n_orders)
+    n_cust = max(1, int(n * 0.6))
+    cust_w = rng.gamma(0.6, size=n_cust)
+    cust = rng.choice(n_cust, size=n, p=cust_w / cust_w.sum())
+    c_frail = rng.gamma(1 / customer_var, customer_var, size=n_cust) if customer_var > 0 else np.ones(n_cust)
+    o_frail = rng.gamma(1 / order_var, order_var, size=n) if order_var > 0 else np.ones(n)
+    k = rng.choice([1, 2, 3, 4], size=n, p=[0.45, 0.3, 0.15, 0.1])
+    lo = np.repeat(np.arange(n), k)
+    lp = rng.choice(n_prod, size=len(lo), p=pop)
+    qty = np.where(rng.random(len(lo)) < 0.9, 1, 2)
+    days = rng.integers(0, 365, size=n)
+    order_date = pd.Timestamp("2025-01-01") + pd.to_timedelta(days, unit="D")
+    journey = rng.choice(len(JOURNEYS), size=n, p=[0.35, 0.2, 0.2, 0.1, 0.15])
+    channel = rng.choice(len(CHANNELS), size=n, p=[0.6, 0.3, 0.1])
+    coll = cat["collection"].to_numpy()[lp]
+    p = rate * o_frail[lo] * c_frail[cust[lo]]
+    if plant is not None and plant.collection is not None:
+        p = np.where(coll == plant.collection, p * plant.collection_mult, p)
+    if plant is not None and plant.pair is not None:
+        a, b = plant.pair
+        has_a = np.bincount(lo[coll == a], minlength=n) > 0
+        has_b = np.bincount(lo[coll == b], minlength=n) > 0
+        both = (has_a & has_b)[lo] & np.isin(coll, [a, b])
+        p = np.where(both, p * plant.pair_mult, p)
+    ret = rng.binomial(qty, np.minimum(p, 0.95))
+    order_ids = np.array([f"O{i:06d}" for i in range(n)], dtype=object)
+    sku = np.array([f"P{j:03d}-{SIZES[s]}" for j, s in zip(lp, rng.integers(0, len(SIZES), size=len(lo)))], dtype=object)
+    orders = pd.DataFrame({
+        "order_id": order_ids[lo], "order_date": order_date[lo], "sku": sku, "quantity": qty,
+        "unit_price": 40.0, "product_name": cat["product_name"].to_numpy()[lp], "collection": coll,
+        "category": cat["category"].to_numpy()[lp], "size": [s.rsplit("-", 1)[1] for s in sku],
+        "customer_id": np.array([f"C{c:06d}" for c in cust], dtype=object)[lo],
+        "channel": np.array(CHANNELS, dtype=object)[channel][lo],
+        "journey": np.array(JOURNEYS, dtype=object)[journey][lo],
+    })
+    rl = np.flatnonzero(ret > 0)
+    returns = pd.DataFrame({
+        "order_id": order_ids[lo[rl]], "sku": sku[rl], "quantity": ret[rl],
+        "return_date": order_date[lo[rl]] + pd.Timedelta(days=10), "reason": "Too small", "resolution": "Refund",
+    })
+    empty = _empty_rejected()
+    return Dataset(name=f"frailty dataset {seed}", orders=canonical_frame(orders, ORDERS),
+                   returns=canonical_frame(returns, RETURNS), catalog=canonical_frame(pd.DataFrame(), CATALOG),
+                   interventions=canonical_frame(pd.DataFrame(), INTERVENTIONS), files=(), rejected=empty,
+                   unmatched_returns=empty, excluded=empty)
+
+
+def _run(ds, plant: Plant | None = None) -> dict:
+    from analysis.engine import Settings, analyse
+    from analysis.prepare import prepare
+
+    a = analyse(prepare(ds), Settings(cost_per_return=40.0), briefs=False)
+    fix = a.fix_list
+    true_keys, also_true = set(), set()
+    if plant is not None and plant.collection is not None:
+        true_keys.add(("collection", plant.collection))
+        # the planted collection's products and its category are truly higher too (nested in / containing it)
+        cat = _catalog()
+        mine = cat[cat["collection"] == plant.collection]
+        also_true |= {("product", p) for p in mine["product_name"]} | {("category", c) for c in mine["category"]}
+    if plant is not None and plant.pair is not None:
+        true_keys.add(("combination", " + ".join(sorted(plant.pair))))
+        # the pair's units are part of its collections (and their products and categories), which are truly higher
+        cat = _catalog()
+        mine = cat[cat["collection"].isin(plant.pair)]
+        also_true |= ({("collection", c) for c in plant.pair} | {("product", p) for p in mine["product_name"]}
+                      | {("category", c) for c in mine["category"]})
+    keys = list(zip(fix["dimension"], fix["segment"])) if len(fix) else []
+    false_rows = [k for k in keys if k not in true_keys | also_true]
+    segs = a.segments
+    higher = segs[segs["direction"].astype("string").fillna("") == "higher"]
+    lower = segs[segs["direction"].astype("string").fillna("") == "lower"]
+    false_higher = {d for d, s in zip(higher["dimension"], higher["segment"]) if (d, s) not in true_keys | also_true}
+    false_lower = set(lower["dimension"])
+    return {"false_rows": len(false_rows), "rows": len(keys), "found": bool(true_keys) and true_keys <= set(keys),
+            "false_higher": false_higher, "false_lower": false_lower, "false_keys": false_rows}
+
+
+def summarise(name: str, results: list[dict], planted: bool = False) -> dict:
+    k = len(results)
+    any_false = sum(r["false_rows"] > 0 for r in results)
+    mean_false = float(np.mean([r["false_rows"] for r in results])) if k else float("nan")
+    per_view = Counter(d for r in results for d in r["false_higher"])
+    per_view_lower = Counter(d for r in results for d in r["false_lower"])
+    # the false-discovery proportion of each dataset's list (0 for an empty list), averaged: the list's FDR
+    fdr = float(np.mean([r["false_rows"] / r["rows"] if r.get("rows") else 0.0 for r in results])) if k else float("nan")
+    out = {"setting": name, "datasets": k, "any_false_row": any_false / k, "mean_false_rows": mean_false, "fdr": fdr,
+           "false_higher_by_view": {d: c / k for d, c in sorted(per_view.items())},
+           "false_lower_by_view": {d: c / k for d, c in sorted(per_view_lower.items())}}
+    if planted:
+        out["power"] = float(np.mean([r["found"] for r in results]))
+    return out
+
+
+def _print(s: dict) -> None:
+    line = (f"{s['setting']:<34} n={s['datasets']:>3}  datasets with a false fix-list row: {s['any_false_row']:.3f}"
+            f"  mean false rows: {s['mean_false_rows']:.3f}  list FDR: {s['fdr']:.3f}")
+    if "power" in s:
+        line += f"  power: {s['power']:.3f}"
+    print(line)
+    if s["false_higher_by_view"]:
+        print("    false 'higher' by view: " + ", ".join(f"{d} {v:.3f}" for d, v in s["false_higher_by_view"].items()))
+    if s["false_lower_by_view"]:
+        print("    'lower' by view (null: all false): " + ", ".join(f"{d} {v:.3f}" for d, v in s["false_lower_by_view"].items()))
+    sys.stdout.flush()
+
+
+def calibrate(n_demo: int = 40, n_frailty: int = 40, n_planted: int = 40, *, demo_orders: int = 30_000,
+              frailty_orders: int = 30_000, seed0: int = 1000) -> list[dict]:
+    """Run every setting and return its summary (see module docstring)."""
+    from data.demo import generate_dataset
+
+    settings = [
+        ("demo null (customer frailty)", n_demo, lambda s: (generate_dataset(seed=s, n_orders=demo_orders, null=True), None)),
+        ("frailty null (order var 0.5)", n_frailty, lambda s: (frailty_dataset(s, frailty_orders), None)),
+        ("frailty null (+ customer var 0.3)", n_frailty // 2,
+         lambda s: (frailty_dataset(s, frailty_orders, customer_var=0.3), None)),
+    ]
+    plants = [
+        ("planted collection 1.3x", Plant(collection="Tops B", collection_mult=1.3)),
+        ("planted collection 2x", Plant(collection="Lighting C", collection_mult=2.0)),
+        ("planted pair 2x (Tops A + Dresses A)", Plant(pair=("Dresses A", "Tops A"), pair_mult=2.0)),
+    ]
+    out = []
+    for name, k, make in settings:
+        t = time.perf_counter()
+        res = []
+        for i in range(k):
+            ds, plant = make(seed0 + i)
+            res.append(_run(ds, plant))
+        s = summarise(name, res)
+        s["seconds"] = time.perf_counter() - t
+        _print(s)
+        out.append(s)
+    for name, plant in plants:
+        t = time.perf_counter()
+        res = [_run(frailty_dataset(seed0 + 500 + i, frailty_orders, plant=plant), plant) for i in range(n_planted)]
+        s = summarise(name, res, planted=True)
+        s["seconds"] = time.perf_counter() - t
+        _print(s)
+        out.append(s)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="10 datasets per setting instead of 40")
+    ap.add_argument("--datasets", type=int, default=None, help="datasets per setting")
+    args = ap.parse_args(argv)
+    k = args.datasets or (10 if args.quick else 40)
+    calibrate(k, k, k)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
