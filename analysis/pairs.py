@@ -137,8 +137,6 @@ def pair_table(prepared: Prepared, level: str = "collection", *, q: float = 0.10
     # band totals over multi-unit orders
     Nb = np.bincount(band[multi], minlength=nb).astype("float64")
     Xb = np.bincount(band[multi], weights=o_any[multi].astype("float64"), minlength=nb)
-    Ub = np.bincount(band[multi], weights=o_units[multi], minlength=nb)
-    Rb = np.bincount(band[multi], weights=o_ret[multi], minlength=nb)
     # per (item, band)
     ib = oi["i"].to_numpy() * nb + oi["b"].to_numpy()
     K = len(iuniq) * nb
@@ -225,12 +223,10 @@ def pair_table(prepared: Prepared, level: str = "collection", *, q: float = 0.10
 
     nA, xA, uA, rA = (item_band(a, ia) for a in (nI, xI, uI, rI))
     nB, xB, uB, rB = (item_band(a, ibb) for a in (nI, xI, uI, rI))
-    n10, x10, u10, r10 = nA - nAB, xA - xAB, uA - uAB, rA - rAB
-    n01, x01, u01, r01 = nB - nAB, xB - xAB, uB - uAB, rB - rAB
+    n10, x10 = nA - nAB, xA - xAB
+    n01, x01 = nB - nAB, xB - xAB
     n00 = Nb - nA - nB + nAB
     x00 = Xb - xA - xB + xAB
-    u00 = Ub - uA - uB + uAB
-    r00 = Rb - rA - rB + rAB
 
     # additive expectation of the order return rate, band by band (shown beside the order rate)
     with np.errstate(divide="ignore", invalid="ignore"):
