@@ -130,7 +130,7 @@ def _summary_text(analysis, dataset_name: str, prepared=None) -> str:
         out.append(f"Fix list (top {min(5, len(fl))} of {len(fl)}):")
         for _, r in fl.head(5).iterrows():
             out.append(f" {int(r['rank'])}. [{r['dimension']}] {r['label']}: {r['why']}")
-            out.append(f"    excess returns {r['excess_returns']:,.0f}, excess cost {r['excess_cost']:,.0f} "
+            out.append(f"    excess {'refunds' if t.get('outcome') == 'order_refund' else 'returns'} {r['excess_returns']:,.0f}, excess cost {r['excess_cost']:,.0f} "
                        f"(at least {r['conservative_excess_cost']:,.0f}); action: {r['suggested_action']}")
     addressed = getattr(analysis, "addressed", None)
     for sentence in (addressed["sentence"] if addressed is not None and len(addressed) else []):
