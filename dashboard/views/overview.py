@@ -23,9 +23,6 @@ if short:
     st.warning(short, icon=":material/schedule:")
 c = st.columns(5)
 if p.outcome == "order_refund":
-    st.info("Outcome: **orders with a customer refund**. This export records refunds per order (Shopify's Refunded "
-            "Amount), so every page shows order refund rates; cancelled and voided orders are left out. Add a returns "
-            "file for line-level return rates, reasons and exchanges.", icon=":material/info:")
     c[0].metric("Order refund rate" + recent, ui.pct(h.unit_rate),
                 delta=ui.pp(h.unit_rate - h.unit_rate_prev) if h.unit_rate_prev is not None else None,
                 delta_color="inverse", help=f"Orders with a customer refund / orders, {h.period_label}. Orders too "
@@ -37,7 +34,7 @@ if p.outcome == "order_refund":
     c[4].metric("Cancelled or voided", ui.num(t.get("orders_cancelled")),
                 help="Orders cancelled or voided: not customer returns, left out of every rate (listed on the "
                      "load report).")
-    st.caption(f"Not in your data: {unknown_reason('unit_return_rate', t)}")
+    st.caption(unknown_reason("unit_return_rate", t))
     st.caption(f"Refund rate: {h.period_label}. Refunded value: all matured orders in the selection. Recent orders "
                f"whose refund window is still open are excluded ({ui.num(p.immature_orders_excluded)} orders).")
 else:

@@ -272,8 +272,8 @@ def test_orders_without_returns_say_so(demo_files):
     spec, contents = upload_spec({p.name: (p.read_bytes(), "orders")})
     at = run_page("views/overview.py", spec, contents)
     assert not at.exception
-    text = " ".join(w.value for w in at.info)
-    assert "orders with a customer refund" in text and "Shopify" in text
+    text = " ".join(c.value for c in at.caption)
+    assert "orders with a customer refund" in text and "orders export records refunds per order" in text
     # the order-level refunds are the outcome, and what cannot be known says so instead of 0%
     labels = {m.label.split(",")[0]: m.value for m in at.metric}
     assert labels["Order refund rate"].endswith("%") and labels["Order refund rate"] != "0.0%"
