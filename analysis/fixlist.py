@@ -298,6 +298,34 @@ def list_wide_fdr(segments: pd.DataFrame, pairs: pd.DataFrame | None, *, q: floa
     return segs, prs
 
 
+def _one_order_explains(prepared: Prepared, row: pd.Series, mask: np.ndarray, units: np.ndarray,
+                        returned: np.ndarray, share_limit: float = 0.5) -> tuple[str, float] | None:
+    """(why, residual share) when one order carries more than `share_limit` of a segment's returned units
+    and, without that order, the segment returns no more than its comparison rate: the row describes
+    that order (e.g. one wholesale credit note), not the segment; None otherwise."""
+    if mask is None or not mask.any():
+        return None
+    ocodes, olabels = line_codes(prepared, "order_id")
+    oc = ocodes[mask]
+    by_order = np.bincount(oc, weights=returned[mask])
+    total = float(by_order.sum())
+    if total <= 0:
+        return None
+    top = int(by_order.argmax())
+    share = float(by_order[top]) / total
+    if share <= share_limit:
+        return None
+    rest_x = total - float(by_order[top])
+    rest_n = float(units[mask].sum()) - float(np.bincount(oc, weights=units[mask])[top])
+    base = float(row.get("baseline_rate", np.nan))
+    rate_without = rest_x / rest_n if rest_n > 0 else 0.0
+    low = float(np.asarray(stats.wilson_interval(rest_x, rest_n)[0])) if rest_n > 0 else 0.0
+    if np.isfinite(base) and low > base:  # still clearly above its comparison without that order: keep it
+        return None
+    return (f"one order ({olabels[top]}) carries {share:.0%} of these returns; without it the rate is "
+            f"{rate_without:.1%} against {base:.1%}, not clearly higher", 1.0 - share)
+
+
 def build_fix_list(prepared: Prepared, segments: pd.DataFrame, pairs: pd.DataFrame | None = None, *,
                    returns: pd.DataFrame, q: float = 0.10, max_rows: int = MAX_ROWS) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rank gated segments and pairs into the fix list (see module docstring).
@@ -346,6 +374,8 @@ def build_fix_list(prepared: Prepared, segments: pd.DataFrame, pairs: pd.DataFra
             hit = np.flatnonzero(labels == row["segment"])
             mask = c == (hit[0] if len(hit) else -1)
             explained = _explained_by(row, mask, kept, masks, units, returned)
+            if explained is None:
+                explained = _one_order_explains(prepared, row, mask, units, returned)
             if explained is not None:
                 dropped.append({"dimension": dim, "segment": row["segment"], "explained_by": explained[0],
                                 "residual_share": explained[1]})
