@@ -410,8 +410,26 @@ def read_text(content: bytes, name: str = "the file", limits: ReadLimits | None 
                     decimal_hint="," if delim == ";" else None, notes=tuple(notes))
 
 
-def _cells_to_text(values: list) -> pd.Series:
-    """Calamine cell values of one column -> text: integral floats without '.0', datetimes as ISO."""
+def _cells_to_text(values) -> pd.Series:
+    """Calamine cell values of one column -> text: integral floats without '.0', datetimes as ISO.
+
+    Text cells (most cells of an export) are kept as they are; only the other cells go through the
+    conversions below, and a float's text is worked out once per distinct value.
+    """
+    vals = np.asarray(values, dtype=object) if not isinstance(values, np.ndarray) else values
+    if not len(vals):
+        return pd.Series(vals, dtype="string")
+    is_str = np.fromiter(map(type, vals), dtype=object, count=len(vals)) == str
+    if is_str.all():
+        return pd.Series(vals, dtype="string")
+    out = vals.copy()
+    rest = ~is_str
+    out[rest] = _other_cells_to_text(vals[rest]).to_numpy(dtype=object)
+    return pd.Series(out, dtype="string")
+
+
+def _other_cells_to_text(values) -> pd.Series:
+    """Non-text calamine cells -> text (numbers, dates, booleans, empty cells)."""
     s = pd.Series(values, dtype=object)
     if s.empty:
         return s.astype("string")
@@ -421,7 +439,8 @@ def _cells_to_text(values: list) -> pd.Series:
     if is_float.any():
         f = s[is_float].astype("float64")
         integral = np.isfinite(f) & (f == np.round(f)) & (f.abs() < 1e15)
-        txt = f.map(repr)
+        uniq = pd.unique(f.to_numpy())
+        txt = f.map(dict(zip(uniq.tolist(), map(repr, uniq.tolist()))))  # = f.map(repr), once per distinct value
         txt[integral] = f[integral].astype("int64").astype(str)
         out[is_float] = txt
     import datetime as _dt
@@ -491,8 +510,14 @@ def read_excel(content: bytes, sheet: str | None = None, name: str = "the workbo
         header = list(rows[header_row]) + [""] * (width - len(rows[header_row]))
         check_header(name, ["" if h is None else str(h) for h in header], limits)
         body = rows[header_row + 1:]
-        cols = list(zip(*[r + [""] * (width - len(r)) for r in body])) if body else [()] * width
-        frame = pd.DataFrame({i: _cells_to_text(list(c)) for i, c in enumerate(cols)})
+        if body and all(len(r) == width for r in body):  # calamine's used range: every row has the full width
+            grid = np.empty((len(body), width), dtype=object)
+            grid[:] = body
+            cols = [grid[:, i] for i in range(width)]
+        else:
+            cols = list(zip(*[r + [""] * (width - len(r)) for r in body])) if body else [()] * width
+        frame = pd.DataFrame({i: _cells_to_text(np.asarray(c, dtype=object) if not isinstance(c, np.ndarray) else c)
+                              for i, c in enumerate(cols)})
         frame.columns = [("" if h is None else str(h)) for h in header]
         frame = _clean_columns(frame)
     notes = (f"Skipped {header_row} row(s) above the header row.",) if header_row else ()
