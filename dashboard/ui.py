@@ -166,7 +166,7 @@ def load_context() -> Context | None:
                    "Upload them again (your saved mapping preset loads them in one click).")
         return load_context()
     try:
-        store = session_store((spec, window), full)
+        store = session_store((spec, window), full, dataset)
     except RIError as e:
         show_error(e)
         return None
@@ -212,8 +212,9 @@ BASIS_OPTIONS = ("Units", "Orders")
 STORE_COLUMNS = ("order_id", "order_date", "quantity", "returned_units", "channel", "journey", "collection")
 
 
-def session_store(key: tuple, full: Prepared) -> Store:
-    """This session's own DuckDB database with the lines the sidebar needs (rebuilt when the data changes).
+def session_store(key: tuple, full: Prepared, dataset: Dataset | None = None) -> Store:
+    """This session's own DuckDB database (rebuilt when the data changes): the dataset's canonical tables,
+    ids encoded once, whose ``lines`` view the sidebar reads (data.store.Store.load_dataset).
 
     One Store per browser session: another session never sees its tables.
     """
@@ -223,7 +224,10 @@ def session_store(key: tuple, full: Prepared) -> Store:
     if held is not None:
         held[1].close()
     store = Store()
-    store.load("lines", full.lines[list(STORE_COLUMNS)])
+    if dataset is not None:
+        store.load_dataset(dataset)
+    else:
+        store.load("lines", full.lines[list(STORE_COLUMNS)])
     st.session_state[S.STORE] = (key, store)
     return store
 
