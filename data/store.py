@@ -7,9 +7,10 @@ only through quote_ident(). duckdb.Error becomes data.errors.StoreError with a r
 
 Canonical tables (Store.load_dataset): a loaded Dataset's orders and returns go in once per session,
 with order numbers and SKUs encoded once as integer keys (dictionary tables ``order_ids`` and
-``skus``), so every join and GROUP BY works on integers rather than re-hashing text. The view
-``lines`` decodes them again for the sidebar (dates, distinct channels / journeys / collections)
-and carries each line's returned units, allocated in SQL exactly as analysis.prepare does.
+``skus``), so every join and GROUP BY works on integers rather than re-hashing text. The table
+``lines`` is derived from them once per load, in SQL: the lines with their keys and decoded ids and
+each line's returned units, allocated exactly as analysis.prepare does. The sidebar reads it on every
+rerun (dates, distinct channels / journeys / collections), so it is materialised, not a view.
 ``headline_by_month`` counts orders, units, returned units and orders with a return per month from
 these tables (tests/unit/test_store_canonical.py holds it equal to the pandas engine on the demo).
 """
@@ -25,8 +26,8 @@ from data.errors import StoreError
 
 # Returned units of each order line: the returns of an (order, sku) summed, then handed to that
 # order's lines of the sku in file order, each taking at most its own quantity (= analysis.prepare).
-_LINES_VIEW = """
-    CREATE OR REPLACE VIEW lines AS
+_LINES_TABLE = """
+    CREATE OR REPLACE TABLE lines AS
     WITH ret AS (
         SELECT order_key, sku_key, sum(quantity) AS ret_q FROM returns GROUP BY order_key, sku_key
     ), alloc AS (
@@ -39,6 +40,7 @@ _LINES_VIEW = """
     SELECT i.order_id, s.sku, a.* EXCLUDE (ret_q, before_q),
            CAST(least(greatest(a.ret_q - a.before_q, 0), a.quantity) AS BIGINT) AS returned_units
     FROM alloc a JOIN order_ids i ON a.order_key = i.order_key JOIN skus s ON a.sku_key = s.sku_key
+    ORDER BY a.line_no
 """
 
 # name -> SQL. {placeholders} are identifiers (quoted by quote_ident); $names are values (parameters).
@@ -56,7 +58,7 @@ QUERIES: dict[str, str] = {
     "rows_between": """
         SELECT * FROM {table} WHERE order_date >= $start AND order_date < $end""",
     "tables": """
-        SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' ORDER BY 1""",
+        SELECT table_name FROM information_schema.tables ORDER BY 1""",
     # Headline counts per order month, on the basis of analysis.metrics.totals: mature orders only (ordered
     # on or before the last order date minus the return window; every order when none is that old).
     # An order's month and maturity are those of its first line; "orders with a return" have at least one
@@ -105,8 +107,6 @@ class Store:
         """Create (or replace) table `name` from a DataFrame."""
         cur = self._conn.cursor()
         try:
-            if name == "lines":  # a frame of lines replaces the canonical view of that name
-                cur.execute("DROP VIEW IF EXISTS lines")
             cur.register("__incoming", df)
             cur.execute(f"CREATE OR REPLACE TABLE {quote_ident(name)} AS SELECT * FROM __incoming")
             cur.unregister("__incoming")
@@ -120,7 +120,8 @@ class Store:
 
         Tables: ``order_ids(order_key, order_id)``, ``skus(sku_key, sku)``, ``orders`` (line_no = row of
         dataset.orders, order_key, sku_key, every other canonical order column), ``returns`` (order_key,
-        sku_key, every other canonical return column); view ``lines`` (decoded, with returned_units).
+        sku_key, every other canonical return column); ``lines`` (order lines with quantity > 0, keys and
+        decoded ids, returned_units).
         """
         orders, returns = dataset.orders, dataset.returns
         # one dictionary per id over both tables: a return's order number gets the same key as the sale's
@@ -150,13 +151,12 @@ class Store:
         }
         cur = self._conn.cursor()
         try:
-            cur.execute("DROP VIEW IF EXISTS lines")
             cur.execute("DROP TABLE IF EXISTS lines")
             for name, df in frames.items():
                 cur.register("__incoming", df)
                 cur.execute(f"CREATE OR REPLACE TABLE {quote_ident(name)} AS SELECT * FROM __incoming")
                 cur.unregister("__incoming")
-            cur.execute(_LINES_VIEW)
+            cur.execute(_LINES_TABLE)
         except duckdb.Error as exc:
             raise StoreError("Data could not be stored", f"Loading the canonical tables failed ({exc}).") from exc
         finally:

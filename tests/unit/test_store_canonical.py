@@ -64,7 +64,7 @@ def test_headline_by_month_equals_pandas_on_the_demo(demo):
     assert len(got) >= 12 and (got["returned_units"] > 0).all()
 
 
-def test_sidebar_queries_on_the_canonical_view_equal_the_prepared_lines(demo):
+def test_sidebar_queries_on_the_canonical_lines_equal_the_prepared_lines(demo):
     ds, p = demo
     canon, old = Store(), Store()
     canon.load_dataset(ds)
@@ -74,7 +74,7 @@ def test_sidebar_queries_on_the_canonical_view_equal_the_prepared_lines(demo):
     for col in ("channel", "journey", "collection"):
         pd.testing.assert_frame_equal(canon.query("distinct_values", table="lines", column=col),
                                       old.query("distinct_values", table="lines", column=col))
-    # the view's returned units per line are prepare's, line by line
+    # the SQL's returned units per line are prepare's, line by line
     got = canon._conn.cursor().execute("SELECT line_no, returned_units FROM lines ORDER BY line_no").fetch_df()
     assert got["returned_units"].tolist() == p.lines["returned_units"].tolist()
 
@@ -84,7 +84,7 @@ def test_ids_are_encoded_once_and_shared_by_orders_and_returns():
                    ("B2", "2024-01-02", "x", 2, "d")], [("B2", "x", 1, "2024-01-05")])
     s = Store()
     s.load_dataset(ds)
-    assert s.tables() == ["order_ids", "orders", "returns", "skus"]
+    assert s.tables() == ["lines", "order_ids", "orders", "returns", "skus"]
     cur = s._conn.cursor()
     types = dict(cur.execute("SELECT column_name, data_type FROM information_schema.columns "
                              "WHERE table_name = 'orders'").fetchall())
