@@ -39,7 +39,7 @@ _LINES_TABLE = """
     )
     SELECT i.order_id, s.sku, a.* EXCLUDE (ret_q, before_q),
            CAST(least(greatest(a.ret_q - a.before_q, 0), a.quantity) AS BIGINT) AS returned_units
-    FROM alloc a JOIN order_ids i ON a.order_key = i.order_key JOIN skus s ON a.sku_key = s.sku_key
+    FROM alloc a LEFT JOIN order_ids i ON a.order_key = i.order_key LEFT JOIN skus s ON a.sku_key = s.sku_key
     ORDER BY a.line_no
 """
 

@@ -150,3 +150,12 @@ def test_a_cursor_per_call_lets_session_threads_query_at_once():
     assert not errors and len(results) == 20
     assert all(r.equals(expected) for r in results)
     assert int(expected["units"].sum()) <= int(np.sum(ds.orders["quantity"]))
+
+
+def test_a_line_without_sku_is_kept():
+    ds = _dataset([("1", "2024-01-01", None, 2, "c"), ("2", "2024-01-02", "x", 1, "c")], [])
+    s = Store()
+    s.load_dataset(ds)
+    rows = s._conn.cursor().execute("SELECT order_id, sku, quantity FROM lines ORDER BY line_no").fetchall()
+    assert rows == [("1", None, 2), ("2", "x", 1)]
+    assert s.query("summary", table="lines")["units"].iloc[0] == 3
