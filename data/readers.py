@@ -429,27 +429,39 @@ def _cells_to_text(values) -> pd.Series:
 
 
 def _other_cells_to_text(values) -> pd.Series:
-    """Non-text calamine cells -> text (numbers, dates, booleans, empty cells)."""
-    s = pd.Series(values, dtype=object)
-    if s.empty:
-        return s.astype("string")
-    kinds = s.map(type)
-    out = s.astype(str)
-    is_float = kinds.eq(float).to_numpy()
-    if is_float.any():
-        f = s[is_float].astype("float64")
-        integral = np.isfinite(f) & (f == np.round(f)) & (f.abs() < 1e15)
-        uniq = pd.unique(f.to_numpy())
-        txt = f.map(dict(zip(uniq.tolist(), map(repr, uniq.tolist()))))  # = f.map(repr), once per distinct value
-        txt[integral] = f[integral].astype("int64").astype(str)
-        out[is_float] = txt
+    """Non-text calamine cells -> text (numbers, dates, booleans, empty cells).
+
+    Floats: integral ones below 1e15 as integers ("12", not "12.0"), others as repr, worked out once per
+    distinct value; datetimes and dates as "YYYY-MM-DD HH:MM:SS"; empty cells ""; booleans TRUE/FALSE;
+    anything else (int, time, duration) as str().
+    """
     import datetime as _dt
-    is_dt = kinds.isin([_dt.datetime, _dt.date]).to_numpy()
+
+    vals = np.asarray(values, dtype=object) if not isinstance(values, np.ndarray) else values
+    if not len(vals):
+        return pd.Series(vals, dtype="string")
+    kinds = np.fromiter(map(type, vals), dtype=object, count=len(vals))
+    out = np.empty(len(vals), dtype=object)
+    is_float = kinds == float
+    is_dt = (kinds == _dt.datetime) | (kinds == _dt.date)
+    is_none = kinds == type(None)
+    is_bool = kinds == bool
+    if is_float.any():
+        f = pd.Series(vals[is_float]).astype("float64")
+        integral = (np.isfinite(f) & (f == np.round(f)) & (f.abs() < 1e15)).to_numpy()
+        uniq = pd.unique(f.to_numpy())
+        txt = f.map(dict(zip(uniq.tolist(), map(repr, uniq.tolist())))).to_numpy(dtype=object)  # = f.map(repr)
+        txt[integral] = f[integral].astype("int64").astype(str).to_numpy(dtype=object)
+        out[is_float] = txt
     if is_dt.any():
-        out[is_dt] = pd.to_datetime(s[is_dt]).dt.strftime("%Y-%m-%d %H:%M:%S")
-    out[kinds.eq(type(None)).to_numpy()] = ""
-    out[kinds.eq(bool).to_numpy()] = s[kinds.eq(bool).to_numpy()].map({True: "TRUE", False: "FALSE"})
-    return out.astype("string")
+        out[is_dt] = pd.to_datetime(pd.Series(vals[is_dt])).dt.strftime("%Y-%m-%d %H:%M:%S").to_numpy(dtype=object)
+    out[is_none] = ""
+    if is_bool.any():
+        out[is_bool] = np.where(vals[is_bool].astype(bool), "TRUE", "FALSE")
+    rest = ~(is_float | is_dt | is_none | is_bool)
+    if rest.any():
+        out[rest] = [str(v) for v in vals[rest]]
+    return pd.Series(out, dtype="string")
 
 
 def list_sheets(content: bytes) -> tuple[str, ...]:

@@ -354,7 +354,7 @@ def test_cells_to_text_edge_cases_identical():
         ["x", 1.0, None, True, False, dt.datetime(2024, 1, 2, 3, 4, 5), dt.date(2024, 5, 6), 7, dt.time(8, 9),
          dt.timedelta(hours=1), "", 2.25],
         [None, None],
-        [True, 1.0, 1],
+        [True, 1.0, 1, -5, 2 ** 70, False, None, dt.datetime(1999, 12, 31, 23, 59, 59, 999)],
         [],
     ]
     for col in cols:
