@@ -9,15 +9,15 @@ column, examples and fix) - never a traceback. Unexpected errors exit with statu
 """
 from __future__ import annotations
 
-import json
-
 import argparse
+import json
 import sys
 from pathlib import Path
 
-import pandas as pd
-
 from data.errors import InputError, RIError
+
+# pandas, the engine and the statistics are imported inside the commands that use them, so
+# `python -m analysis --help` and argument errors answer without loading them.
 
 ROLES = ("orders", "returns", "transactions", "catalog", "interventions")
 
@@ -86,6 +86,8 @@ def _print_error(exc: RIError) -> None:
 
 
 def _pct(v) -> str:
+    import pandas as pd
+
     return "n/a" if v is None or pd.isna(v) else f"{float(v):.1%}"
 
 
@@ -146,6 +148,8 @@ def _interventions(prepared, dataset, args) -> tuple[str | None, list[dict]]:
     results = evaluate_all(prepared, dataset.interventions)
     if not results:
         return "Interventions: the file holds no usable interventions.", []
+    import pandas as pd
+
     lines = ["Interventions:"]
     for r in results:
         start = r.get("start_date")
@@ -176,6 +180,8 @@ def _reason_records(prepared) -> list[dict]:
 
 
 def cmd_report(args) -> int:
+    import pandas as pd
+
     from analysis.engine import Settings, _jsonable, analyse
     from analysis.export import fixlist_csv, fixlist_xlsx, to_json
     from analysis.prepare import prepare

@@ -21,10 +21,30 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import importlib
+
 import numpy as np
 import pandas as pd
-from scipy import optimize
-from scipy import stats as sps
+
+
+class _LazyModule:
+    """A module imported on first attribute access: scipy.stats alone costs about a second, and a
+    command such as ``python -m analysis --help`` or a plain data load never needs it."""
+
+    __slots__ = ("_name", "_module")
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._module = None
+
+    def __getattr__(self, attr: str) -> Any:
+        if self._module is None:
+            self._module = importlib.import_module(self._name)
+        return getattr(self._module, attr)
+
+
+sps = _LazyModule("scipy.stats")
+optimize = _LazyModule("scipy.optimize")
 
 __all__ = [
     "wilson_interval",

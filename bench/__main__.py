@@ -1,4 +1,4 @@
-"""Run the benchmarks on demand: `make bench` (or `python -m bench [load|analysis]`).
+"""Run the benchmarks on demand: `make bench` (or `python -m bench [load|browser|analysis|apptest]`).
 
 Each benchmark runs its baseline in the same process run and reports ratios of medians, so the
 numbers compare like with like on whatever machine runs them. Results are recorded in README.md.
@@ -7,7 +7,8 @@ import importlib
 import json
 import sys
 
-BENCHES = {"load": "bench.bench_load", "analysis": "bench.bench_analysis", "dashboard": "bench.bench_dashboard"}
+BENCHES = {"load": "bench.bench_load", "browser": "bench.bench_browser", "analysis": "bench.bench_analysis",
+           "apptest": "bench.bench_dashboard"}
 
 
 def main(argv: list[str]) -> int:

@@ -7,7 +7,9 @@ network) on a generated dataset of about 1M order lines, and times, in the same 
 - a filter change seen for the first time (prepare filter + analyse) and the same filter again;
 - as the baseline, a plain pandas groupby of collection return rates on the same lines: the cheapest
   possible recomputation of one number, which a cache hit must beat.
-Run: .venv/bin/python -m bench dashboard   (not part of the test suite).
+Script-run time only: AppTest draws nothing, so this is not what a user waits for on a page switch;
+bench/bench_browser.py measures that in a real browser.
+Run: .venv/bin/python -m bench apptest   (not part of the test suite).
 """
 from __future__ import annotations
 

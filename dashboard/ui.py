@@ -275,7 +275,7 @@ def load_context() -> Context | None:
         left_out = outlier_orders(list(findings))
         full = cache.without_orders_for((spec, window, overrides), left_out, full)
     try:
-        store = session_store((spec, window, left_out), full)
+        store = session_store((spec, window, left_out), full, dataset)
     except RIError as e:
         show_error(e)
         return None
@@ -359,8 +359,9 @@ BASIS_OPTIONS = ("Units", "Orders")
 STORE_COLUMNS = ("order_id", "order_date", "quantity", "returned_units", "channel", "journey", "collection")
 
 
-def session_store(key: tuple, full: Prepared) -> Store:
-    """This session's own DuckDB database with the lines the sidebar needs (rebuilt when the data changes).
+def session_store(key: tuple, full: Prepared, dataset: Dataset | None = None) -> Store:
+    """This session's own DuckDB database (rebuilt when the data changes): the dataset's canonical tables,
+    ids encoded once, whose ``lines`` view the sidebar reads (data.store.Store.load_dataset).
 
     One Store per browser session: another session never sees its tables.
     """
@@ -370,7 +371,10 @@ def session_store(key: tuple, full: Prepared) -> Store:
     if held is not None:
         held[1].close()
     store = Store()
-    store.load("lines", full.lines[list(STORE_COLUMNS)])
+    if dataset is not None:
+        store.load_dataset(dataset)
+    else:
+        store.load("lines", full.lines[list(STORE_COLUMNS)])
     st.session_state[S.STORE] = (key, store)
     return store
 

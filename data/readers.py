@@ -42,6 +42,7 @@ DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _SAMPLE_BYTES = 256 * 1024
 _FOOTER_RX = r"(?i)^\s*(?:grand\s+)?(?:sub)?totals?\b|^\s*(?:summe|gesamt|total g[ée]n[ée]ral|totaal|totale)\b"
+_FOOTER_PATTERN = re.compile(_FOOTER_RX)
 
 
 @dataclass(frozen=True)
@@ -326,18 +327,29 @@ def sniff_layout(lines: list[str]) -> tuple[str, int]:
 def footer_mask(frame: pd.DataFrame) -> np.ndarray:
     """Rows that are blank, or whose first non-empty cell starts with Total / Grand total / Summe ...
 
-    Only trailing rows count as footer when blank; a 'Total' row counts wherever it is (exports put
-    subtotals between groups).
+    Blank rows count wherever they are; a 'Total' row counts wherever it is too (exports put subtotals
+    between groups).
+
+    Speed: the first column is stripped once; later columns are looked at only for the rows still
+    empty (usually none), and the footer pattern runs on the distinct first cells only (500k lines of a
+    real export hold ~25k distinct invoice numbers), never row by row.
     """
     if frame.empty:
         return np.zeros(0, dtype=bool)
-    first = pd.Series("", index=frame.index, dtype="string")
-    for c in frame.columns:  # first non-empty cell of each row, one vectorised pass per column
-        cell = frame[c].astype("string").fillna("").str.strip()
-        first = first.where(first != "", cell)
-    blank = (first == "").to_numpy()
-    total = first.str.contains(_FOOTER_RX, regex=True).fillna(False).to_numpy(dtype=bool)
-    return blank | total
+    n = len(frame)
+    first = frame.iloc[:, 0].astype("string").fillna("").str.strip().to_numpy(dtype=object)
+    todo = np.flatnonzero(first == "")
+    for j in range(1, frame.shape[1]):
+        if not len(todo):
+            break
+        cell = frame.iloc[todo, j].astype("string").fillna("").str.strip().to_numpy(dtype=object)
+        first[todo] = cell
+        todo = todo[cell == ""]
+    blank = np.zeros(n, dtype=bool)
+    blank[todo] = True
+    codes, uniques = pd.factorize(first)
+    hit = np.fromiter((_FOOTER_PATTERN.search(u) is not None for u in uniques), dtype=bool, count=len(uniques))
+    return blank | hit[codes]
 
 
 def _read_csv_bytes(data: bytes, delim: str, header_row: int) -> pd.DataFrame:
@@ -398,27 +410,58 @@ def read_text(content: bytes, name: str = "the file", limits: ReadLimits | None 
                     decimal_hint="," if delim == ";" else None, notes=tuple(notes))
 
 
-def _cells_to_text(values: list) -> pd.Series:
-    """Calamine cell values of one column -> text: integral floats without '.0', datetimes as ISO."""
-    s = pd.Series(values, dtype=object)
-    if s.empty:
-        return s.astype("string")
-    kinds = s.map(type)
-    out = s.astype(str)
-    is_float = kinds.eq(float).to_numpy()
-    if is_float.any():
-        f = s[is_float].astype("float64")
-        integral = np.isfinite(f) & (f == np.round(f)) & (f.abs() < 1e15)
-        txt = f.map(repr)
-        txt[integral] = f[integral].astype("int64").astype(str)
-        out[is_float] = txt
+def _cells_to_text(values) -> pd.Series:
+    """Calamine cell values of one column -> text: integral floats without '.0', datetimes as ISO.
+
+    Text cells (most cells of an export) are kept as they are; only the other cells go through the
+    conversions below, and a float's text is worked out once per distinct value.
+    """
+    vals = np.asarray(values, dtype=object) if not isinstance(values, np.ndarray) else values
+    if not len(vals):
+        return pd.Series(vals, dtype="string")
+    is_str = np.fromiter(map(type, vals), dtype=object, count=len(vals)) == str  # noqa: E721 - elementwise numpy comparison of types
+    if is_str.all():
+        return pd.Series(vals, dtype="string")
+    out = vals.copy()
+    rest = ~is_str
+    out[rest] = _other_cells_to_text(vals[rest]).to_numpy(dtype=object)
+    return pd.Series(out, dtype="string")
+
+
+def _other_cells_to_text(values) -> pd.Series:
+    """Non-text calamine cells -> text (numbers, dates, booleans, empty cells).
+
+    Floats: integral ones below 1e15 as integers ("12", not "12.0"), others as repr, worked out once per
+    distinct value; datetimes and dates as "YYYY-MM-DD HH:MM:SS"; empty cells ""; booleans TRUE/FALSE;
+    anything else (int, time, duration) as str().
+    """
     import datetime as _dt
-    is_dt = kinds.isin([_dt.datetime, _dt.date]).to_numpy()
+
+    vals = np.asarray(values, dtype=object) if not isinstance(values, np.ndarray) else values
+    if not len(vals):
+        return pd.Series(vals, dtype="string")
+    kinds = np.fromiter(map(type, vals), dtype=object, count=len(vals))
+    out = np.empty(len(vals), dtype=object)
+    is_float = kinds == float  # noqa: E721 - elementwise numpy comparison of types
+    is_dt = (kinds == _dt.datetime) | (kinds == _dt.date)  # noqa: E721 - elementwise numpy comparison of types
+    is_none = kinds == type(None)  # noqa: E721 - elementwise numpy comparison of types
+    is_bool = kinds == bool  # noqa: E721 - elementwise numpy comparison of types
+    if is_float.any():
+        f = pd.Series(vals[is_float]).astype("float64")
+        integral = (np.isfinite(f) & (f == np.round(f)) & (f.abs() < 1e15)).to_numpy()
+        uniq = pd.unique(f.to_numpy())
+        txt = f.map(dict(zip(uniq.tolist(), map(repr, uniq.tolist())))).to_numpy(dtype=object)  # = f.map(repr)
+        txt[integral] = f[integral].astype("int64").astype(str).to_numpy(dtype=object)
+        out[is_float] = txt
     if is_dt.any():
-        out[is_dt] = pd.to_datetime(s[is_dt]).dt.strftime("%Y-%m-%d %H:%M:%S")
-    out[kinds.eq(type(None)).to_numpy()] = ""
-    out[kinds.eq(bool).to_numpy()] = s[kinds.eq(bool).to_numpy()].map({True: "TRUE", False: "FALSE"})
-    return out.astype("string")
+        out[is_dt] = pd.to_datetime(pd.Series(vals[is_dt])).dt.strftime("%Y-%m-%d %H:%M:%S").to_numpy(dtype=object)
+    out[is_none] = ""
+    if is_bool.any():
+        out[is_bool] = np.where(vals[is_bool].astype(bool), "TRUE", "FALSE")
+    rest = ~(is_float | is_dt | is_none | is_bool)
+    if rest.any():
+        out[rest] = [str(v) for v in vals[rest]]
+    return pd.Series(out, dtype="string")
 
 
 def list_sheets(content: bytes) -> tuple[str, ...]:
@@ -479,8 +522,14 @@ def read_excel(content: bytes, sheet: str | None = None, name: str = "the workbo
         header = list(rows[header_row]) + [""] * (width - len(rows[header_row]))
         check_header(name, ["" if h is None else str(h) for h in header], limits)
         body = rows[header_row + 1:]
-        cols = list(zip(*[r + [""] * (width - len(r)) for r in body])) if body else [()] * width
-        frame = pd.DataFrame({i: _cells_to_text(list(c)) for i, c in enumerate(cols)})
+        if body and all(len(r) == width for r in body):  # calamine's used range: every row has the full width
+            grid = np.empty((len(body), width), dtype=object)
+            grid[:] = body
+            cols = [grid[:, i] for i in range(width)]
+        else:
+            cols = list(zip(*[r + [""] * (width - len(r)) for r in body])) if body else [()] * width
+        frame = pd.DataFrame({i: _cells_to_text(np.asarray(c, dtype=object) if not isinstance(c, np.ndarray) else c)
+                              for i, c in enumerate(cols)})
         frame.columns = [("" if h is None else str(h)) for h in header]
         frame = _clean_columns(frame)
     notes = (f"Skipped {header_row} row(s) above the header row.",) if header_row else ()

@@ -63,6 +63,19 @@ def non_merchandise_mask(sku: pd.Series, description: pd.Series | None, extra_co
     return pd.Series(mask.astype(bool), index=sku.index)
 
 
+def _is_none(a: np.ndarray) -> np.ndarray:
+    return np.equal(a, None)
+
+
+def _pair_codes(c1: pd.Series, s1: pd.Series, c2: pd.Series, s2: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of (customer, sku) pairs on two frames, equal codes exactly for equal text pairs."""
+    n1 = len(c1)
+    cust, _ = pd.factorize(pd.concat([c1.astype(str), c2.astype(str)], ignore_index=True))
+    sku, sku_u = pd.factorize(pd.concat([s1.astype(str), s2.astype(str)], ignore_index=True))
+    key = cust.astype("int64") * max(len(sku_u), 1) + sku.astype("int64")
+    return key[:n1], key[n1:]
+
+
 def split_transactions(t: pd.DataFrame, *, credit_prefix: str = "C", extra_non_merch=()) -> Split:
     """Classify each line and build order lines and matched returns (see module docstring).
 
@@ -79,13 +92,15 @@ def split_transactions(t: pd.DataFrame, *, credit_prefix: str = "C", extra_non_m
         pd.Series(pd.NA, index=idx, dtype="string")
     desc = t["product_name"] if "product_name" in t else None
 
-    kind = pd.Series(pd.NA, index=idx, dtype="string")
-    reason = pd.Series(pd.NA, index=idx, dtype="string")
+    # outcomes are kept in plain object arrays while rules are applied (setting masked values on Arrow-backed
+    # string Series copies the whole column each time) and become string Series once at the end
+    kind_a = np.full(len(idx), None, dtype=object)
+    reason_a = np.full(len(idx), None, dtype=object)
 
     def assign(mask, k, why):
-        m = (mask & kind.isna()).to_numpy()
-        kind[m] = k
-        reason[m] = why
+        m = np.asarray(mask, dtype=bool) & _is_none(kind_a)
+        kind_a[m] = k
+        reason_a[m] = why
 
     nm = non_merchandise_mask(t["sku"], desc, extra_non_merch)
     assign(nm, "non_merchandise", "Service, fee, postage or adjustment code, not merchandise.")
@@ -99,16 +114,17 @@ def split_transactions(t: pd.DataFrame, *, credit_prefix: str = "C", extra_non_m
     assign(~credit & (qty > 0) & no_price & cust.isna(), "write_off",
            "Zero-price line with no customer (stock adjustment, not a sale).")
 
-    sale = kind.isna() & ~credit & (qty > 0)
-    ret = kind.isna() & credit & (qty < 0)
+    free = _is_none(kind_a)
+    sale = free & (~credit & (qty > 0)).to_numpy()
+    ret = free & (credit & (qty < 0)).to_numpy()
 
-    orders = t.loc[sale.to_numpy()].copy()
-    orders["customer_id"] = cust[sale.to_numpy()]
+    orders = t.loc[sale].copy()
+    orders["customer_id"] = cust[sale]
 
     # ---- match returns to purchases
-    r = t.loc[ret.to_numpy()].copy()
-    r["customer_id"] = cust[ret.to_numpy()]
-    r["units"] = -qty[ret.to_numpy()]
+    r = t.loc[ret].copy()
+    r["customer_id"] = cust[ret]
+    r["units"] = -qty[ret]
     r["_pos"] = np.arange(len(r))
     has_cust = r["customer_id"].notna()
     s = orders.loc[orders["customer_id"].notna(), ["order_id", "order_date", "sku", "customer_id", "quantity"]].copy()
@@ -119,10 +135,11 @@ def split_transactions(t: pd.DataFrame, *, credit_prefix: str = "C", extra_non_m
     if len(rc) and len(s):
         left = rc[["order_date", "sku", "customer_id", "units", "_pos"]].sort_values("order_date", kind="stable")
         right = s.sort_values("m_date", kind="stable")
-        key_l = left["customer_id"].astype(str) + "\x1f" + left["sku"].astype(str)
-        key_r = right["customer_id"].astype(str) + "\x1f" + right["sku"].astype(str)
-        left = left.assign(_k=key_l.to_numpy())
-        right = right.assign(_k=key_r.to_numpy()).drop(columns=["customer_id", "sku"])
+        # the (customer, sku) key as one integer: both sides factorized together, so equal pairs get
+        # equal codes (merging on a concatenated text key spent most of this function re-hashing strings)
+        key_l, key_r = _pair_codes(left["customer_id"], left["sku"], right["customer_id"], right["sku"])
+        left = left.assign(_k=key_l)
+        right = right.assign(_k=key_r).drop(columns=["customer_id", "sku"])
         mm = pd.merge_asof(left.reset_index(names="_src"), right, left_on="order_date", right_on="m_date", by="_k",
                            direction="backward", allow_exact_matches=True)
         matched = mm.set_index("_src")
@@ -144,8 +161,11 @@ def split_transactions(t: pd.DataFrame, *, credit_prefix: str = "C", extra_non_m
                                 np.where(none_fit, "The matched purchase's units were already returned by earlier credit notes.",
                                          "No earlier purchase of this SKU by this customer in the data."))
     um = (r["alloc"] == 0).to_numpy()
-    kind[r.index[um]] = "unmatched_return"
-    reason[r.index[um]] = unmatched_reason[um]
+    pos = np.flatnonzero(ret)[um]  # r holds the credit lines in source order
+    kind_a[pos] = "unmatched_return"
+    reason_a[pos] = unmatched_reason[um]
+    kind = pd.Series(kind_a, index=idx, dtype="string")
+    reason = pd.Series(reason_a, index=idx, dtype="string")
 
     ok = r[~um]
     returns = pd.DataFrame({
