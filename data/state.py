@@ -55,6 +55,25 @@ MAX_STATE_FILE_BYTES = 32 * 1024 * 1024
 _TMP_GLOB = ".*.tmp"
 
 
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write bytes so that readers see the old file or the new one, never half of it (temp file in the
+    same folder, fsync, os.replace); the temp file is removed when anything fails."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
 class _DirLock:
     """Re-entrant lock for one state folder: a thread RLock plus, while held, an exclusive flock on
     <root>/.lock (flock locks belong to the open file, so one open file per holder, not per process)."""
@@ -318,20 +337,7 @@ class StateStore:
         return default
 
     def _write(self, path: Path, data) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(data, f, ensure_ascii=False, indent=1, default=str)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-            raise
+        atomic_write(path, json.dumps(data, ensure_ascii=False, indent=1, default=str).encode("utf-8"))
 
     def _entries(self, workspace: str) -> list[dict]:
         """The saved entries (call under the lock). Entries of the wrong shape are dropped: the file as it was is

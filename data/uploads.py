@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import secrets
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from data.state import default_root
+from data.state import atomic_write, default_root
 
 _KEY = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
 _SHA = re.compile(r"^[0-9a-f]{64}$")
@@ -70,20 +68,7 @@ class UploadStore:
 
     @staticmethod
     def _atomic(path: Path, data: bytes) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-            raise
+        atomic_write(path, data)
 
     def save(self, key: str, dataset: dict, contents: dict[str, bytes] | None = None) -> None:
         """Store the dataset description and the bytes of every file it names (others are removed)."""
