@@ -352,7 +352,7 @@ def _order_refund_outcome(lines: pd.DataFrame) -> tuple[pd.DataFrame, str, dict]
     order_known = known.notna().groupby(oid, sort=False).transform("any") & (flag > 0)
     known_hit = (known.fillna(0) > 0).groupby(oid, sort=False).transform("any")
     value = lines["line_value"].astype("float64")
-    order_value = value.groupby(oid, sort=False).transform(lambda v: v.sum(min_count=1))
+    order_value = value.fillna(0.0).groupby(oid, sort=False).transform("sum")
     share = (refunded_amt / order_value).clip(upper=1.0).where(order_value > 0, 1.0).fillna(1.0)
     use_known = order_known & known_hit  # an attribution that names at least one refunded line
     ret = np.where(use_known, q * (known.fillna(0) > 0), q * share * flag)

@@ -166,7 +166,9 @@ def prepare_orders(frame: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...], 
         f[level] = vals.groupby(order.to_numpy(), sort=False).ffill().fillna("")
     name = f["Lineitem name"].astype("string").fillna("").str.strip() if "Lineitem name" in f.columns \
         else pd.Series("", index=f.index, dtype="string")
-    parts = split_variant(name)
+    uniq = pd.Series(name.unique(), dtype="string")  # line names repeat: split each distinct name once
+    parts = split_variant(uniq).set_index(uniq.to_numpy()).reindex(name.to_numpy())
+    parts.index = f.index
     f[PRODUCT_COL] = parts["product"].fillna("")
     f[SIZE_COL] = parts["size"].fillna("")
     f[COLOUR_COL] = parts["colour"].fillna("")
@@ -262,43 +264,48 @@ def attribute_refunds(f: pd.DataFrame, merch: pd.Series, max_lines: int = 12) ->
     if not cand.any():
         return out
     idx = np.flatnonzero(cand)
-    sub = pd.DataFrame({"o": order.to_numpy()[idx], "net": net.to_numpy()[idx], "st": status.to_numpy()[idx],
-                        "R": refunded.to_numpy()[idx], "tax": taxes.to_numpy()[idx], "ship": shipping.to_numpy()[idx]},
-                       index=idx)
-    for _, g in sub.groupby("o", sort=False):
-        ix = g.index.to_numpy()
+    # per refunded order, in plain arrays (a pandas groupby per order costs ~0.5 ms each)
+    okey = pd.factorize(order.to_numpy()[idx])[0]
+    sort = np.argsort(okey, kind="stable")
+    idx, okey = idx[sort], okey[sort]
+    bounds = np.flatnonzero(np.diff(okey)) + 1
+    net_a, st_a = net.to_numpy(dtype="float64"), status.to_numpy(dtype=object)
+    R_a, tax_a, ship_a = refunded.to_numpy(dtype="float64"), taxes.to_numpy(dtype="float64"), shipping.to_numpy(dtype="float64")
+    res = out.to_numpy(dtype="float64").copy()
+    for ix in np.split(idx, bounds):
         if len(ix) == 1:
-            out.iloc[ix] = 1.0
+            res[ix] = 1.0
             continue
-        rest = g["st"].eq("restocked").to_numpy()
+        rest = st_a[ix] == "restocked"
         if rest.any():
-            out.iloc[ix] = rest.astype("float64")
+            res[ix] = rest.astype("float64")
             continue
-        if len(ix) > max_lines or g["net"].isna().any():
+        nets = net_a[ix]
+        if len(ix) > max_lines or np.isnan(nets).any():
             continue
-        nets = g["net"].to_numpy(dtype="float64")
         base = nets.sum()
-        rate = g["tax"].iloc[0] / base if base > 0 else 0.0
-        R, ship = float(g["R"].iloc[0]), float(g["ship"].iloc[0])
+        rate = tax_a[ix[0]] / base if base > 0 else 0.0
+        R, ship = float(R_a[ix[0]]), float(ship_a[ix[0]])
         tol = max(0.02, 0.01 * R)
-        hits = set()
+        hits = []
         for k in range(1, len(ix) + 1):
             for combo in itertools.combinations(range(len(ix)), k):
-                s = nets[list(combo)].sum() * (1 + rate)
-                if abs(s - R) <= tol or (ship > 0 and abs(s + ship - R) <= tol):
-                    hits.add(combo)
+                tot = nets[list(combo)].sum() * (1 + rate)
+                if abs(tot - R) <= tol or (ship > 0 and abs(tot + ship - R) <= tol):
+                    hits.append(set(combo))
         if len(hits) == 1:
             pick = np.zeros(len(ix))
-            pick[list(next(iter(hits)))] = 1.0
-            out.iloc[ix] = pick
+            pick[list(hits[0])] = 1.0
+            res[ix] = pick
         elif hits:
             # several subsets fit (e.g. two lines of the same price): the lines common to every fit are known
-            common = set.intersection(*(set(h) for h in hits))
-            never = set(range(len(ix))) - set().union(*(set(h) for h in hits))
+            common = set.intersection(*hits)
+            never = set(range(len(ix))) - set().union(*hits)
             for j in common:
-                out.iloc[ix[j]] = 1.0
+                res[ix[j]] = 1.0
             for j in never:
-                out.iloc[ix[j]] = 0.0
+                res[ix[j]] = 0.0
+    out = pd.Series(res, index=f.index, dtype="float64")
     return out
 
 
