@@ -325,7 +325,7 @@ def _build_catalog() -> _Catalog:
             prod_rows.append((ci, pname, price, _WITHIN_PRODUCT[pi], kind, f"{code}{pi + 1:02d}"))
     max_sizes = max(len(v[0]) for v in _SIZE_KINDS.values())
     sku_of = np.full((len(prod_rows), max_sizes), -1, dtype=np.int64)
-    sku_rows = []
+    sku_rows: list = []
     for p, (ci, pname, price, _, kind, pcode) in enumerate(prod_rows):
         sizes = _SIZE_KINDS[kind][0]
         for si, size in enumerate(sizes):
