@@ -739,3 +739,15 @@ def simpson_check(prepared: Prepared, dimension: str = "collection", stratifiers
         return empty
     out = pd.DataFrame(rows)
     return out.sort_values(["disagree", "cmh_p"], ascending=[False, True], kind="stable").reset_index(drop=True)[SIMPSON_COLUMNS]
+
+
+def order_basis(d: pd.DataFrame) -> pd.DataFrame:
+    """Segments re-expressed as orders with a return / orders (Wilson intervals on orders); the
+    verdicts stay those of the unit-level, order-clustered test."""
+    out = d.copy()
+    out["n"] = out["orders"].astype("float64")
+    out["returned"] = out["orders_returned"].astype("float64")
+    out["return_rate"] = out["returned"] / out["n"]
+    lo, hi = stats.wilson_interval(out["returned"].to_numpy(), out["n"].to_numpy())
+    out["ci_low"], out["ci_high"] = lo, hi
+    return out

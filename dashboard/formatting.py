@@ -10,6 +10,7 @@ import re
 
 import pandas as pd
 
+from analysis.prepare import Prepared
 from analysis.segments import segment_label
 
 def md(text: object) -> str:
@@ -66,3 +67,12 @@ def compared_with(reference: object) -> str:
     if r.startswith("within"):
         return r
     return "rest of the business"
+
+
+def rate_words(prepared: Prepared, dimension: str | None = None) -> dict[str, str]:
+    """How pages name the outcome's rate (see Prepared.rate_columns): name, axis title and the unit counted."""
+    if prepared.outcome == "order_refund":
+        if dimension is None or prepared.rate_columns(dimension)[1] == "order_n":
+            return {"name": "Order refund rate", "axis": "Refunded orders / orders (%)", "unit": "orders"}
+        return {"name": "Refund rate (attributed units)", "axis": "Refunded units / units sold (%)", "unit": "units"}
+    return {"name": "Unit return rate", "axis": "Returned units / units sold (%)", "unit": "units"}

@@ -19,7 +19,7 @@ from analysis.columns import Column, page_columns
 from analysis.concentration import agree_with_interval, outlier_orders
 from analysis.engine import Analysis, Settings
 from analysis.prepare import DIMENSION_LABELS, Filters, Prepared
-from analysis.stats import wilson_interval
+from analysis.segments import order_basis
 from data.errors import RIError
 from data.reasons import CATEGORIES
 from data.model import Dataset
@@ -36,11 +36,15 @@ from dashboard.charts import funnel_position as funnel_position
 from dashboard.charts import pct_tickformat as pct_tickformat
 from dashboard.charts import rate_chart as rate_chart
 from dashboard.charts import verdict_words as verdict_words
+from dashboard.errors import missing as missing
+from dashboard.errors import show_error as show_error
+from dashboard.errors import show_unexpected as show_unexpected
 from dashboard.formatting import compared_with as compared_with
 from dashboard.formatting import md as md
 from dashboard.formatting import num as num
 from dashboard.formatting import pct as pct
 from dashboard.formatting import plot_text as plot_text
+from dashboard.formatting import rate_words as rate_words
 from dashboard.formatting import pp as pp
 from dashboard.formatting import seg_label as seg_label
 from dashboard.formatting import segment_frame as segment_frame
@@ -89,36 +93,6 @@ def money(x: float | None, symbol: str | None = None) -> str:
 
 
 
-def rate_words(prepared: Prepared, dimension: str | None = None) -> dict[str, str]:
-    """How pages name the outcome's rate (see Prepared.rate_columns): name, axis title and the unit counted."""
-    if prepared.outcome == "order_refund":
-        if dimension is None or prepared.rate_columns(dimension)[1] == "order_n":
-            return {"name": "Order refund rate", "axis": "Refunded orders / orders (%)", "unit": "orders"}
-        return {"name": "Refund rate (attributed units)", "axis": "Refunded units / units sold (%)", "unit": "units"}
-    return {"name": "Unit return rate", "axis": "Returned units / units sold (%)", "unit": "units"}
-
-
-# ---------------------------------------------------------------- errors
-def show_error(err: RIError) -> None:
-    """Render one of the project's errors: a short title, a sentence, and each problem with its fix."""
-    st.error(f"**{md(err.title)}**  \n{md(err.message)}")
-    if err.problems:
-        with st.expander(f"{len(err.problems)} problem(s) found", expanded=True):
-            for p in err.problems:
-                where = md(p.file) + (f", column '{md(p.column)}'" if p.column else "")
-                ex = f"  \nExamples: {md('; '.join(p.examples))}" if p.examples else ""
-                st.markdown(f"- **{md(p.title)}** ({where}): {md(p.message)}{ex}  \n  *Fix:* {md(p.fix)}")
-
-
-def show_unexpected(exc: Exception, what: str) -> None:
-    log.exception("Unexpected error while %s", what)
-    st.error(f"**Something went wrong while {what}.**  \nThe details were written to the server log. "
-             "Try again, or reload the data; if it keeps happening, report it with the log.")
-
-
-def missing(what: str, columns: str) -> None:
-    st.info(f"**{what} is not available for this dataset.** To see it, map {columns} on the Upload & map page.",
-            icon=":material/info:")
 
 
 # ---------------------------------------------------------------- data context & sidebar
@@ -456,17 +430,6 @@ def dimension_segments(ctx: Context, dimension: str) -> pd.DataFrame:
         d = d.sort_values("excess_returns", ascending=False)
     return d
 
-
-def order_basis(d: pd.DataFrame) -> pd.DataFrame:
-    """Segments re-expressed as orders with a return / orders (Wilson intervals on orders); the
-    verdicts stay those of the unit-level, order-clustered test."""
-    out = d.copy()
-    out["n"] = out["orders"].astype("float64")
-    out["returned"] = out["orders_returned"].astype("float64")
-    out["return_rate"] = out["returned"] / out["n"]
-    lo, hi = wilson_interval(out["returned"].to_numpy(), out["n"].to_numpy())
-    out["ci_low"], out["ci_high"] = lo, hi
-    return out
 
 
 def dimension_view(ctx: Context, dimension: str, *, key: str) -> pd.DataFrame | None:

@@ -45,3 +45,18 @@ def test_same_period_chart_marks_provisional_periods():
     assert list(fig.data[1].x) == ["Jan 2024", "Feb 2024 (provisional)"]
     assert list(fig.data[1].marker.opacity) == [1.0, 0.35]
     assert list(fig.data[2].x) == ["Feb 2024 (provisional)"] and list(fig.data[2].y) == [0.09]
+
+
+def test_order_basis_reexpresses_segments_as_orders_with_wilson_intervals():
+    from statsmodels.stats.proportion import proportion_confint
+
+    from analysis.segments import order_basis
+
+    d = pd.DataFrame({"segment": ["a"], "n": [40.0], "returned": [9.0], "return_rate": [0.225],
+                      "orders": [20], "orders_returned": [5], "verdict": ["clearly higher"]})
+    out = order_basis(d)
+    lo, hi = proportion_confint(5, 20, alpha=0.05, method="wilson")  # statsmodels' Wilson interval
+    assert out["return_rate"].iloc[0] == 0.25 and out["n"].iloc[0] == 20 and out["returned"].iloc[0] == 5
+    assert abs(out["ci_low"].iloc[0] - lo) < 1e-9 and abs(out["ci_high"].iloc[0] - hi) < 1e-9
+    assert out["verdict"].iloc[0] == "clearly higher"  # the unit-level verdict is kept
+    assert d["n"].iloc[0] == 40.0  # the input is not changed
