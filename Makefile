@@ -1,10 +1,10 @@
-# Two commands do everything: `make run` and `make test`.
+# Two commands do everything: `make run` and `make test` (`make test-fast` for unit tests only).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
 
-.PHONY: run test install install-dev bench clean
+.PHONY: run test test-fast install install-dev bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ run: install
 ## Install everything and run the whole suite: unit, AppTest and real-browser tests.
 test: install-dev
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q -rs --timeout 600
+
+## Unit tests only (doctests, linters, type check, import contracts included): the edit loop, about a minute.
+test-fast: install-dev
+	$(BIN)/python -m pytest tests/unit -n 2 -q -x --timeout 600
 
 ## Benchmarks (on demand; results in README).
 bench: install-dev

@@ -346,7 +346,7 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis=None) -> st
     share_of = dict(zip(mix.table["reason_category"], mix.table["share"])) if len(mix.table) else {}
     small, large = share_of.get("size_too_small", 0.0), share_of.get("size_too_large", 0.0)
     sizes_both_ways = min(small, large) >= 0.10 and max(small, large) < 1.5 * min(small, large)
-    themes_done = set()
+    themes_done: set[str | tuple[str, str]] = set()
     shown = 0
     for row in prev.itertuples(index=False):
         if row.share < 0.10 and shown:

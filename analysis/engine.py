@@ -163,7 +163,8 @@ def _add_briefs(analysis: Analysis, prepared: Prepared) -> Analysis:
     """Add a "brief" column: analysis.briefs.brief_markdown(row, prepared, analysis=...) per fix-list row."""
     if analysis.fix_list.empty:
         return analysis
-    briefs, failed = [], []
+    briefs: list[str | None] = []
+    failed: list[str] = []
     for _, row in analysis.fix_list.iterrows():
         try:
             briefs.append(brief_markdown(row.to_dict(), prepared, analysis=analysis))

@@ -361,7 +361,9 @@ def build_fix_list(prepared: Prepared, segments: pd.DataFrame, pairs: pd.DataFra
     units = lines["quantity"].to_numpy(dtype="float64")
     returned = lines["returned_units"].to_numpy(dtype="float64")
     codes: dict[str, tuple[np.ndarray, pd.Index]] = {}
-    kept, dropped, masks = [], [], []
+    kept: list = []
+    dropped: list = []
+    masks: list = []
     for _, row in cand.iterrows():
         if len(kept) >= max_rows:
             break
@@ -384,7 +386,8 @@ def build_fix_list(prepared: Prepared, segments: pd.DataFrame, pairs: pd.DataFra
         masks.append(mask)
     if not kept:
         return empty, pd.DataFrame(dropped, columns=dropped_cols)
-    out_rows, rcache = [], {}
+    out_rows: list = []
+    rcache: dict = {}
     for rank, row in enumerate(kept, start=1):
         rr = _returns_for(prepared, returns, row, rcache)
         mix = reason_mix(rr)

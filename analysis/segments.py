@@ -391,8 +391,8 @@ def compare_segments(c: pd.DataFrame) -> pd.DataFrame:
     if not ok.any():
         return out
     a = [np.asarray(v, dtype="float64")[ok] for v in (x1, n1, x2, n2)]
-    hi = stats.segment_vs_rest(*a, alternative="larger")
-    lo = stats.segment_vs_rest(*a, alternative="smaller")
+    hi = stats.segment_vs_rest(a[0], a[1], a[2], a[3], alternative="larger")
+    lo = stats.segment_vs_rest(a[0], a[1], a[2], a[3], alternative="smaller")
     p_hi = np.asarray(hi["p_value"], dtype="float64").copy()
     p_lo = np.asarray(lo["p_value"], dtype="float64").copy()
     test = np.asarray(hi["test"], dtype=object).copy()
@@ -409,8 +409,8 @@ def compare_segments(c: pd.DataFrame) -> pd.DataFrame:
         d = np.maximum(d_s, d_r)
         sm = [np.asarray(out[k], dtype="float64")[ok][idx] for k in ("x", "n")]
         sm = [sm[0] / d, sm[1] / d, a[2][idx], a[3][idx]]
-        shi = stats.segment_vs_rest(*sm, alternative="larger")
-        slo = stats.segment_vs_rest(*sm, alternative="smaller")
+        shi = stats.segment_vs_rest(sm[0], sm[1], sm[2], sm[3], alternative="larger")
+        slo = stats.segment_vs_rest(sm[0], sm[1], sm[2], sm[3], alternative="smaller")
         p_hi[idx] = np.asarray(shi["p_value"], dtype="float64")
         p_lo[idx] = np.asarray(slo["p_value"], dtype="float64")
         test[idx] = np.asarray(shi["test"], dtype=object)
@@ -428,8 +428,8 @@ def compare_segments(c: pd.DataFrame) -> pd.DataFrame:
         # skewness); the exact conditional mid-p on the same effective counts stays at or below nominal
         # and agrees with z for large counts (stats.fisher_midp; issue 11)
         zc = [v[zrows] for v in a]
-        p_hi[zrows] = stats.fisher_midp(*zc, alternative="larger")
-        p_lo[zrows] = stats.fisher_midp(*zc, alternative="smaller")
+        p_hi[zrows] = stats.fisher_midp(zc[0], zc[1], zc[2], zc[3], alternative="larger")
+        p_lo[zrows] = stats.fisher_midp(zc[0], zc[1], zc[2], zc[3], alternative="smaller")
         test[zrows] = "exact mid-p"
     few = np.asarray(out["orders_returned"], dtype="float64")[ok] < MIN_RETURNING_ORDERS
     if few.any():
@@ -739,3 +739,15 @@ def simpson_check(prepared: Prepared, dimension: str = "collection", stratifiers
         return empty
     out = pd.DataFrame(rows)
     return out.sort_values(["disagree", "cmh_p"], ascending=[False, True], kind="stable").reset_index(drop=True)[SIMPSON_COLUMNS]
+
+
+def order_basis(d: pd.DataFrame) -> pd.DataFrame:
+    """Segments re-expressed as orders with a return / orders (Wilson intervals on orders); the
+    verdicts stay those of the unit-level, order-clustered test."""
+    out = d.copy()
+    out["n"] = out["orders"].astype("float64")
+    out["returned"] = out["orders_returned"].astype("float64")
+    out["return_rate"] = out["returned"] / out["n"]
+    lo, hi = stats.wilson_interval(out["returned"].to_numpy(), out["n"].to_numpy())
+    out["ci_low"], out["ci_high"] = lo, hi
+    return out

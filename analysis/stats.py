@@ -35,7 +35,7 @@ class _LazyModule:
 
     def __init__(self, name: str) -> None:
         self._name = name
-        self._module = None
+        self._module: Any = None
 
     def __getattr__(self, attr: str) -> Any:
         if self._module is None:

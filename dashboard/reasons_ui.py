@@ -10,7 +10,6 @@ import math
 from collections.abc import Mapping
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from analysis.prepare import DIMENSION_LABELS
@@ -18,15 +17,18 @@ from analysis.reasons import EXCHANGE_KINDS, ReasonMix
 from data.reasons import CATEGORIES, GROUP_LABELS, category_label, reason_mapping_table
 from dashboard import session as S
 from dashboard import ui
+from dashboard.charts import GROUP_COLORS as GROUP_COLORS
+from dashboard.charts import Q_LEVEL as Q_LEVEL
+from dashboard.charts import RESOLUTION_COLORS as RESOLUTION_COLORS
+from dashboard.charts import REST_COLOR as REST_COLOR
+from dashboard.charts import exchange_kind_chart as exchange_kind_chart
+from dashboard.charts import mix_chart as mix_chart
+from dashboard.charts import pairs_chart as pairs_chart
+from dashboard.charts import resolution_chart as resolution_chart
+from dashboard.charts import vs_rest_chart as vs_rest_chart
+from dashboard.formatting import plot_text as plot_text
 
 OVERRIDES_KEY = S.REASON_OVERRIDES  # raw reason -> category key, saved with the mapping preset
-Q_LEVEL = 0.10  # false-discovery level used for the words "over-represented" (METHOD: BH at 10% per view)
-
-GROUP_COLORS = {"preventable": ui.COLORS["primary"], "operational": "#D99A3D",
-                "customer_choice": ui.COLORS["neutral"], "unknown": "#C9D1D8"}
-RESOLUTION_COLORS = {"refund": ui.COLORS["bad"], "exchange": ui.COLORS["good"], "store_credit": "#7FB3C8",
-                     "other": "#C9D1D8"}
-REST_COLOR = "#B8C2CA"
 
 EXCHANGE_ADVICE = {
     "size_up": "most exchanges go one size up: say that it runs small, and suggest sizing up on the product page",
@@ -67,117 +69,6 @@ def preventable_value_share(mix: ReasonMix) -> float:
 
 
 # ---------------------------------------------------------------- charts
-def _layout(fig: go.Figure, *, title: str, xaxis_title: str, n_rows: int, pct_axis: bool = True) -> go.Figure:
-    fig.update_layout(title=title, xaxis_title=xaxis_title, yaxis_title=None,
-                      height=max(320, 30 * n_rows + 150), margin=dict(l=10, r=30, t=60, b=40),
-                      legend=dict(orientation="h", y=-0.12, yanchor="top", x=0))
-    if pct_axis:
-        fig.update_xaxes(tickformat=".0%", rangemode="tozero")
-    return fig
-
-
-def mix_chart(mix: ReasonMix, *, title: str) -> go.Figure:
-    """Horizontal bars: share of returned units by reason, coloured by who can act on it (group)."""
-    t = mix.table
-    order = list(t["label"])[::-1]  # largest on top
-    fig = go.Figure()
-    for group, label in GROUP_LABELS.items():
-        d = t[t["group"] == group]
-        if d.empty:
-            continue
-        fig.add_trace(go.Bar(
-            x=d["share"], y=d["label"], orientation="h", name=label, marker_color=GROUP_COLORS[group],
-            text=[ui.pct(s, 0) for s in d["share"]], textposition="outside", cliponaxis=False,
-            customdata=list(zip(d["units"], d["value_share"].fillna(float("nan")))),
-            hovertemplate="<b>%{y}</b><br>%{x:.1%} of returned units (%{customdata[0]:,.0f})"
-                          "<br>%{customdata[1]:.1%} of returned value<extra></extra>"))
-    fig.update_yaxes(categoryorder="array", categoryarray=order)
-    return _layout(fig, title=title, xaxis_title="Share of returned units", n_rows=len(t))
-
-
-def vs_rest_chart(rows: pd.DataFrame, *, segment_name: str, rest_name: str, title: str) -> go.Figure:
-    """Paired bars per reason: the segment's share of returned units next to the rest's share.
-    Significantly over-represented reasons (q <= Q_LEVEL) are marked with a triangle."""
-    d = rows[(rows["share"] > 0) | (rows["rest_share"] > 0)].sort_values("share", ascending=False)
-    order = list(d["label"])[::-1]
-    sig = (d["q_value"] <= Q_LEVEL) & (d["share"] > d["rest_share"])
-    fig = go.Figure()
-    fig.add_trace(go.Bar(
-        x=d["rest_share"], y=d["label"], orientation="h", name=rest_name, marker_color=REST_COLOR,
-        hovertemplate="<b>%{y}</b><br>Rest: %{x:.1%} of returned units<extra></extra>"))
-    fig.add_trace(go.Bar(
-        x=d["share"], y=d["label"], orientation="h", name=segment_name,
-        marker_color=[GROUP_COLORS.get(g, ui.COLORS["neutral"]) for g in d["group"]],
-        text=[f"{ui.pct(s, 0)} ▲" if k else ui.pct(s, 0) for s, k in zip(d["share"], sig)],
-        textposition="outside", cliponaxis=False,
-        customdata=list(zip(d["returned"], d["q_value"].fillna(float("nan")))),
-        hovertemplate="<b>%{y}</b><br>Segment: %{x:.1%} of returned units (%{customdata[0]:,.0f})"
-                      "<br>q = %{customdata[1]:.3g}<extra></extra>"))
-    fig.update_layout(barmode="group", bargap=0.25, bargroupgap=0.05, legend_traceorder="reversed")
-    fig.update_yaxes(categoryorder="array", categoryarray=order)
-    return _layout(fig, title=title, xaxis_title="Share of returned units (▲ over-represented, q ≤ 0.10)",
-                   n_rows=int(1.6 * len(d)) or 1)
-
-
-def resolution_chart(res: pd.DataFrame, dimension: str, *, title: str, max_rows: int = 20) -> go.Figure:
-    """Stacked 100% bars per segment: refund / exchange / store credit / other share of returned units with a
-    known outcome, with the overall refund share drawn as the baseline."""
-    d = res.head(max_rows).copy()
-    known = (d["units"] - d["unknown"]).where(lambda s: s > 0)
-    d["other_share"] = d["other"] / known
-    d["Segment"] = [plot_text(ui.seg_label(dimension, s)) for s in d["segment"]]
-    order = list(d["Segment"])[::-1]
-    fig = go.Figure()
-    for col, share, name in (("refund", "refund_share", "Refund"), ("exchange", "exchange_share", "Exchange"),
-                             ("store_credit", "store_credit_share", "Store credit"), ("other", "other_share", "Other")):
-        if not d[col].sum():
-            continue
-        fig.add_trace(go.Bar(
-            x=d[share], y=d["Segment"], orientation="h", name=name, marker_color=RESOLUTION_COLORS[col],
-            customdata=d[col], hovertemplate="<b>%{y}</b><br>" + name + ": %{x:.1%} (%{customdata:,.0f} units)"
-                                             "<extra></extra>"))
-    all_known = float((res["units"] - res["unknown"]).sum())
-    if all_known:
-        base = float(res["refund"].sum()) / all_known
-        fig.add_vline(x=base, line_dash="dash", line_color=ui.COLORS["base"],
-                      annotation_text=f"All: {base:.0%} refunded", annotation_position="top")
-    fig.update_layout(barmode="stack")
-    fig.update_yaxes(categoryorder="array", categoryarray=order)
-    fig = _layout(fig, title=title, xaxis_title="Share of returned units with a known outcome", n_rows=len(d))
-    fig.update_xaxes(range=[0, 1])
-    return fig
-
-
-def exchange_kind_chart(kinds: pd.DataFrame, *, title: str) -> go.Figure:
-    d = kinds.sort_values("exchanges", ascending=True)
-    fig = go.Figure(go.Bar(
-        x=d["share"], y=d["kind_label"], orientation="h", marker_color=ui.COLORS["primary"],
-        text=[f"{ui.pct(s, 0)} ({ui.num(n)})" for s, n in zip(d["share"], d["exchanges"])],
-        textposition="outside", cliponaxis=False,
-        hovertemplate="<b>%{y}</b><br>%{x:.1%} of exchanged units<extra></extra>"))
-    return _layout(fig, title=title, xaxis_title="Share of exchanged units", n_rows=len(d))
-
-
-def pairs_chart(t: pd.DataFrame, *, title: str, max_rows: int = 15) -> go.Figure:
-    """Difference in the segment's unit return rate when bought with each companion vs without it,
-    with the Newcombe 95% interval; zero is the baseline (no difference)."""
-    d = t.sort_values("diff").head(max_rows).iloc[::-1]
-    colors = [ui.COLORS["good"] if p else ui.COLORS["neutral"] for p in d["pairs_well"]]
-    fig = go.Figure(go.Bar(
-        x=d["diff"], y=[plot_text(i) for i in d["item"]], orientation="h", marker_color=colors,
-        error_x=dict(type="data", symmetric=False, array=d["diff_high"] - d["diff"],
-                     arrayminus=d["diff"] - d["diff_low"], color="#555", thickness=1.2),
-        customdata=list(zip(d["rate_with"], d["rate_without"], d["orders_with"], d["q_value"])),
-        hovertemplate="<b>%{y}</b><br>Return rate with it %{customdata[0]:.1%} vs without %{customdata[1]:.1%}"
-                      "<br>%{customdata[2]:,} orders together · q = %{customdata[3]:.3g}<extra></extra>"))
-    fig.add_vline(x=0, line_color=ui.COLORS["base"], line_dash="dash", annotation_text="No difference",
-                  annotation_position="top")
-    fig.update_layout(showlegend=False)
-    fig = _layout(fig, title=title, xaxis_title="Return rate with the companion minus without it (percentage points, "
-                                                "95% interval)", n_rows=len(d), pct_axis=False)
-    fig.update_xaxes(tickformat="+.0%")
-    return fig
-
 
 # ---------------------------------------------------------------- sentences (markdown-safe)
 def over_represented_sentences(vs: pd.DataFrame, dimension: str, segment: object | None, *, k: int = 6) -> list[str]:
@@ -315,8 +206,6 @@ def kind_summary(targets: pd.DataFrame) -> pd.DataFrame:
     out["share"] = out["exchanges"] / out["exchanges"].sum()
     return out[["kind", "kind_label", "exchanges", "share"]]
 
-
-plot_text = ui.plot_text
 
 
 # ---------------------------------------------------------------- robustness

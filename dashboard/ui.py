@@ -1,27 +1,25 @@
-"""Shared UI helpers: the data context every page reads, the sidebar, formatting, errors and charts.
+"""Shared UI helpers: the data context every page reads, the sidebar, errors, segment tables and views.
+
+Charts live in dashboard.charts and formatting in dashboard.formatting (both free of Streamlit calls); the
+names pages use from them are re-exported here so a page needs only `ui`.
 
 User-provided text is only ever shown through Streamlit's escaped text/markdown paths (never
 unsafe_allow_html); markdown control characters are escaped by `md()`.
 """
 from __future__ import annotations
 
-import html
 import logging
 import math
-import re
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from analysis.columns import Column, page_columns
 from analysis.concentration import agree_with_interval, outlier_orders
 from analysis.engine import Analysis, Settings
 from analysis.prepare import DIMENSION_LABELS, Filters, Prepared
-from analysis.segments import segment_label
-from analysis.stats import funnel_limits, wilson_interval
+from analysis.segments import order_basis
 from data.errors import RIError
 from data.reasons import CATEGORIES
 from data.model import Dataset
@@ -29,10 +27,30 @@ from data.store import Store
 from data.uploads import UploadStore, new_key, valid_key
 from dashboard import cache
 from dashboard import session as S
+from dashboard.charts import COLORS as COLORS
+from dashboard.charts import FUNNEL_COLORS as FUNNEL_COLORS
+from dashboard.charts import VERDICT_COLORS as VERDICT_COLORS
+from dashboard.charts import effective_volume as effective_volume
+from dashboard.charts import funnel_chart as funnel_chart
+from dashboard.charts import funnel_position as funnel_position
+from dashboard.charts import pct_tickformat as pct_tickformat
+from dashboard.charts import rate_chart as rate_chart
+from dashboard.charts import verdict_words as verdict_words
+from dashboard.errors import missing as missing
+from dashboard.errors import show_error as show_error
+from dashboard.errors import show_unexpected as show_unexpected
+from dashboard.formatting import compared_with as compared_with
+from dashboard.formatting import md as md
+from dashboard.formatting import num as num
+from dashboard.formatting import pct as pct
+from dashboard.formatting import plot_text as plot_text
+from dashboard.formatting import rate_words as rate_words
+from dashboard.formatting import pp as pp
+from dashboard.formatting import seg_label as seg_label
+from dashboard.formatting import segment_frame as segment_frame
 
 log = logging.getLogger("returns_intelligence")
 
-COLORS = {"primary": "#2F6F8F", "bad": "#C0504D", "good": "#4F8F5F", "neutral": "#8A99A6", "base": "#1F2A33"}
 UPLOAD_PAGE = "views/upload.py"
 
 
@@ -64,25 +82,6 @@ class Context:
 
 
 # ---------------------------------------------------------------- text & numbers
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
-
-
-def md(text: object) -> str:
-    """Escape user text for st.markdown so it is shown literally."""
-    return _MD_SPECIAL.sub(r"\\\1", "" if text is None else str(text))
-
-
-def pct(x: float | None, digits: int = 1) -> str:
-    if x is None or (isinstance(x, float) and (math.isnan(x) or math.isinf(x))):
-        return "–"
-    return f"{100 * x:.{digits}f}%"
-
-
-def pp(x: float | None, digits: int = 1) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    return f"{100 * x:+.{digits}f} pp"
-
 
 def money(x: float | None, symbol: str | None = None) -> str:
     """Whole money amount with the currency symbol set in the sidebar (none by default)."""
@@ -93,50 +92,7 @@ def money(x: float | None, symbol: str | None = None) -> str:
     return f"{symbol}{x:,.0f}"
 
 
-def num(x) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    return f"{x:,.0f}"
 
-
-def plot_text(text: object) -> str:
-    """User text for a plotly label or title: plotly renders a subset of HTML there, so escape it."""
-    return html.escape("" if text is None else str(text), quote=False)
-
-
-seg_label = segment_label  # one labelling rule for pages, exports and briefs
-
-
-def rate_words(prepared: Prepared, dimension: str | None = None) -> dict[str, str]:
-    """How pages name the outcome's rate (see Prepared.rate_columns): name, axis title and the unit counted."""
-    if prepared.outcome == "order_refund":
-        if dimension is None or prepared.rate_columns(dimension)[1] == "order_n":
-            return {"name": "Order refund rate", "axis": "Refunded orders / orders (%)", "unit": "orders"}
-        return {"name": "Refund rate (attributed units)", "axis": "Refunded units / units sold (%)", "unit": "units"}
-    return {"name": "Unit return rate", "axis": "Returned units / units sold (%)", "unit": "units"}
-
-
-# ---------------------------------------------------------------- errors
-def show_error(err: RIError) -> None:
-    """Render one of the project's errors: a short title, a sentence, and each problem with its fix."""
-    st.error(f"**{md(err.title)}**  \n{md(err.message)}")
-    if err.problems:
-        with st.expander(f"{len(err.problems)} problem(s) found", expanded=True):
-            for p in err.problems:
-                where = md(p.file) + (f", column '{md(p.column)}'" if p.column else "")
-                ex = f"  \nExamples: {md('; '.join(p.examples))}" if p.examples else ""
-                st.markdown(f"- **{md(p.title)}** ({where}): {md(p.message)}{ex}  \n  *Fix:* {md(p.fix)}")
-
-
-def show_unexpected(exc: Exception, what: str) -> None:
-    log.exception("Unexpected error while %s", what)
-    st.error(f"**Something went wrong while {what}.**  \nThe details were written to the server log. "
-             "Try again, or reload the data; if it keeps happening, report it with the log.")
-
-
-def missing(what: str, columns: str) -> None:
-    st.info(f"**{what} is not available for this dataset.** To see it, map {columns} on the Upload & map page.",
-            icon=":material/info:")
 
 
 # ---------------------------------------------------------------- data context & sidebar
@@ -431,147 +387,6 @@ def sidebar(dataset: Dataset, full: Prepared, store: Store) -> Filters:
 
 
 # ---------------------------------------------------------------- segment tables & charts
-VERDICT_COLORS = {"clearly higher": COLORS["bad"], "higher (borderline)": "#D99A3D", "within noise": COLORS["neutral"],
-                  "clearly lower": COLORS["good"]}
-
-
-def segment_frame(seg: pd.DataFrame, dimension: str) -> pd.DataFrame:
-    """Rows for display: plain words and intervals."""
-    d = seg.copy()
-    d["Segment"] = [seg_label(dimension, s) for s in d["segment"]]
-    d["Segment (chart)"] = [plot_text(v) for v in d["Segment"]]
-    if "reference" in d.columns:
-        d["Compared with"] = [compared_with(r) for r in d["reference"]]
-    return d
-
-
-def compared_with(reference: object) -> str:
-    """Plain words for a segment's comparison group (analysis.segments 'reference')."""
-    r = "" if reference is None or (isinstance(reference, float) and math.isnan(reference)) else str(reference)
-    if r.startswith("category:"):
-        return f"rest of {r.split(':', 1)[1].strip()}"
-    if r == "parts":
-        return "its two parts bought apart"
-    if r.startswith("within"):
-        return r
-    return "rest of the business"
-
-
-def pct_tickformat(*values) -> str:
-    """A percent tick format that never repeats a label: whole percents when the values span 5 points or more,
-    one decimal below that (so 0.5%-1.5% is not labelled "1%, 1%, 1%")."""
-    v = np.concatenate([np.asarray(x, dtype="float64").ravel() for x in values]) if values else np.array([])
-    v = v[np.isfinite(v)]
-    if not len(v):
-        return ".0%"
-    return ".0%" if float(v.max() - v.min()) >= 0.05 else ".1%"
-
-
-def verdict_words(d: pd.DataFrame) -> list[str]:
-    """The verdict with its reason in words, e.g. "within noise: these 7,128 returned units come from 2 orders"."""
-    v = d["verdict"] if "verdict" in d else pd.Series(["within noise"] * len(d), index=d.index)
-    r = d["noise_reason"] if "noise_reason" in d else pd.Series([""] * len(d), index=d.index)
-    return [f"{a}: {b}" if isinstance(b, str) and b else str(a) for a, b in zip(v, r)]
-
-
-def rate_chart(seg: pd.DataFrame, dimension: str, *, title: str, baseline: float, basis_label: str,
-               max_rows: int = 25, show_ticks: bool = True) -> go.Figure:
-    """Horizontal bars of rate with the clustered 95% intervals the verdicts use, coloured by verdict; each
-    bar's comparison rate drawn (a tick), or the overall line when every bar is compared with it.
-
-    Pass segments through analysis.concentration.agree_with_interval first (dimension_view does), so no bar
-    is coloured as a difference its drawn interval does not show."""
-    d = segment_frame(seg, dimension).head(max_rows).iloc[::-1]
-    colors = [VERDICT_COLORS.get(v, COLORS["neutral"]) for v in d.get("verdict", ["within noise"] * len(d))]
-    fig = go.Figure(go.Bar(
-        x=d["return_rate"], y=d["Segment (chart)"], orientation="h", marker_color=colors, name="Segment rate",
-        error_x=dict(type="data", symmetric=False, array=d["ci_high"] - d["return_rate"],
-                     arrayminus=d["return_rate"] - d["ci_low"], color="#555", thickness=1.2),
-        customdata=np.stack([d["ci_low"], d["ci_high"], d["n"], d["returned"],
-                             [plot_text(w) for w in verdict_words(d)]], axis=-1),
-        hovertemplate="<b>%{y}</b><br>Return rate %{x:.1%} (95% interval %{customdata[0]:.1%}–%{customdata[1]:.1%})"
-                      "<br>%{customdata[3]:,} returned of %{customdata[2]:,}<br>%{customdata[4]}<extra></extra>",
-    ))
-    if show_ticks and "baseline_rate" in d and "Compared with" in d:
-        fig.add_trace(go.Scatter(
-            x=d["baseline_rate"], y=d["Segment (chart)"], mode="markers", name="Its comparison group",
-            marker=dict(symbol="line-ns", size=18, line=dict(width=3, color=COLORS["base"])),
-            customdata=np.stack([d["Compared with"].map(plot_text)], axis=-1),
-            hovertemplate="%{customdata[0]}: %{x:.1%}<extra></extra>"))
-        fig.update_layout(legend=dict(orientation="h", y=-0.12))
-    fig.add_vline(x=baseline, line_dash="dash", line_color=COLORS["neutral"],
-                  annotation_text=f"All: {baseline:.1%}", annotation_position="top")
-    fig.update_yaxes(type="category")  # segment names such as app ids "580111" are labels, not numbers
-    fig.update_layout(title=title, xaxis_title=f"Rate ({basis_label}), with 95% interval", yaxis_title=None,
-                      xaxis_tickformat=pct_tickformat(d["ci_low"], d["ci_high"], [baseline]),
-                      height=max(320, 28 * len(d) + 120), margin=dict(l=10, r=20, t=60, b=40))
-    return fig
-
-
-FUNNEL_COLORS = {"above": COLORS["bad"], "below": COLORS["good"], "inside": COLORS["neutral"]}
-
-
-def effective_volume(d: pd.DataFrame) -> np.ndarray:
-    """Volume counted the way the tests count it: units / design effect (units of one order return
-    together), at least 1."""
-    n = d["n"].to_numpy(dtype="float64")
-    deff = d["deff"].to_numpy(dtype="float64") if "deff" in d else np.ones(len(d))
-    deff = np.where(np.isfinite(deff) & (deff >= 1), deff, 1.0)
-    return np.maximum(np.round(n / deff), 1.0)
-
-
-def funnel_position(d: pd.DataFrame, baseline: float) -> list[str]:
-    """"above" / "below" / "inside" the 95% funnel limits at each segment's plotted (effective) volume."""
-    if not len(d):
-        return []
-    lim = funnel_limits(d["n_plot"].to_numpy(dtype="float64"), baseline, levels=(0.95,))
-    r = d["return_rate"].to_numpy(dtype="float64")
-    return ["above" if x > hi else "below" if x < lo else "inside"
-            for x, lo, hi in zip(r, lim["lower_95"].to_numpy(), lim["upper_95"].to_numpy())]
-
-
-def funnel_chart(seg: pd.DataFrame, dimension: str, *, baseline: float, basis_label: str, title: str) -> go.Figure:
-    """Rate vs effective volume with 95% and 99.8% control limits around the baseline (exact binomial);
-    points coloured by where they fall against the limits drawn."""
-    d = segment_frame(seg, dimension)
-    if not (0 < baseline < 1):
-        fig = go.Figure()
-        fig.update_layout(title=f"{title}: no funnel - every unit has the same outcome (rate {baseline:.0%})", height=200)
-        return fig
-    d["n_plot"] = effective_volume(d) if basis_label == "units" else d["n"].astype("float64")
-    nmax = max(float(d["n_plot"].max()), 10.0)
-    grid = np.unique(np.geomspace(max(1.0, float(d["n_plot"].min()) * 0.8), nmax * 1.1, 120).round())
-    lim = funnel_limits(grid, baseline)
-    fig = go.Figure()
-    for lo, hi, name, dash in (("lower_95", "upper_95", "95% limits", "dot"), ("lower_998", "upper_998", "99.8% limits", "dash")):
-        if lo in lim and hi in lim:
-            fig.add_trace(go.Scatter(x=lim["n"], y=lim[hi], mode="lines", line=dict(color="#999", dash=dash), name=name))
-            fig.add_trace(go.Scatter(x=lim["n"], y=lim[lo], mode="lines", line=dict(color="#999", dash=dash),
-                                     showlegend=False, name=name))
-    # colours from where each point falls against the limits drawn (the same calculation), not from the
-    # verdict on the Rates tab, which compares each segment with its own comparison group
-    pos = funnel_position(d, baseline)
-    colors = [FUNNEL_COLORS[p] for p in pos]
-    label = [t if p != "inside" else "" for t, p in zip(d["Segment (chart)"], pos)]
-    where = {"above": "above the funnel: returns more than the business for its volume",
-             "below": "below the funnel: returns less than the business for its volume",
-             "inside": "inside the funnel: within noise of the business average"}
-    fig.add_trace(go.Scatter(
-        x=d["n_plot"], y=d["return_rate"], mode="markers+text", text=label, textposition="top center",
-        hovertext=d["Segment (chart)"],
-        textfont=dict(size=10), marker=dict(size=10, color=colors, line=dict(width=1, color="white")), name="Segments",
-        customdata=np.stack([d["returned"], [where[p] for p in pos], [plot_text(w) for w in verdict_words(d)]], axis=-1),
-        hovertemplate="<b>%{hovertext}</b><br>%{y:.1%} (%{customdata[0]:,} returned)<br>%{customdata[1]}"
-                      "<br>Against comparable items: %{customdata[2]}<extra></extra>"))
-    fig.add_hline(y=baseline, line_color=COLORS["base"], line_dash="dash", annotation_text=f"All: {baseline:.1%}")
-    xlab = ("Volume (units counted as independent: units ÷ how much they return together; log scale)"
-            if basis_label == "units" else f"Volume ({basis_label}, log scale)")
-    fig.update_layout(title=title, xaxis_title=xlab, yaxis_title="Return rate",
-                      xaxis_type="log", yaxis_tickformat=pct_tickformat(d["return_rate"], [baseline]), height=460,
-                      margin=dict(l=10, r=20, t=60, b=40),
-                      legend=dict(orientation="h", y=-0.2))
-    return fig
-
 
 _NUMBER_FORMATS = {"int": "localized", "num": "%.0f", "pct": "percent", "money": "localized", "p": "%.3f"}
 
@@ -615,17 +430,6 @@ def dimension_segments(ctx: Context, dimension: str) -> pd.DataFrame:
         d = d.sort_values("excess_returns", ascending=False)
     return d
 
-
-def order_basis(d: pd.DataFrame) -> pd.DataFrame:
-    """Segments re-expressed as orders with a return / orders (Wilson intervals on orders); the
-    verdicts stay those of the unit-level, order-clustered test."""
-    out = d.copy()
-    out["n"] = out["orders"].astype("float64")
-    out["returned"] = out["orders_returned"].astype("float64")
-    out["return_rate"] = out["returned"] / out["n"]
-    lo, hi = wilson_interval(out["returned"].to_numpy(), out["n"].to_numpy())
-    out["ci_low"], out["ci_high"] = lo, hi
-    return out
 
 
 def dimension_view(ctx: Context, dimension: str, *, key: str) -> pd.DataFrame | None:

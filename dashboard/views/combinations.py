@@ -1,11 +1,10 @@
 """Combinations: pairs bought together that return more than their parts would suggest."""
-import plotly.graph_objects as go
 import streamlit as st
 
 from analysis.fixlist import suggested_action
 from analysis.pair_grid import pair_grid
 from analysis.pairs import pair_table
-from dashboard import ui
+from dashboard import charts, ui
 
 ctx = ui.require_data()
 st.title("Items bought together")
@@ -40,13 +39,7 @@ c[2].metric("Return more than their parts", ui.num(len(worse)))
 # ---- heatmap of collection pairs: order return rate of orders containing both (gated pairs bold)
 grid = pair_grid(pairs) if level == "collection" else None
 if grid is not None:
-    shown = [ui.plot_text(i) for i in grid.items]
-    fig = go.Figure(go.Heatmap(z=grid.rate.values, x=shown, y=shown, text=grid.text.values, texttemplate="%{text}",
-                               colorscale="OrRd", colorbar=dict(title="Units returned", tickformat=".0%"),
-                               hovertemplate="%{y} + %{x}<br>%{z:.1%} of units returned<extra></extra>"))
-    fig.update_layout(title="Share of units returned in orders containing both collections<br><sup>Only pairs with "
-                            "enough orders to test are coloured; * = returns more than its parts</sup>", height=max(420, 26 * len(grid.items) + 160), margin=dict(l=10, r=10, t=60, b=10))
-    st.plotly_chart(fig, key="cb_heatmap")
+    st.plotly_chart(charts.pair_heatmap(grid), key="cb_heatmap")
 
 st.subheader("Pairs that return more than their parts")
 if worse.empty:

@@ -1,10 +1,9 @@
 """Intents: order-level return rates for single item, bracketing, multi-item and full-refresh orders."""
-import plotly.express as px
 import streamlit as st
 
 from analysis.intents import bracketing_story, intent_mix
 from analysis.prepare import INTENT_LABELS
-from dashboard import ui
+from dashboard import charts, ui
 
 ctx = ui.require_data()
 st.title("Customer intents")
@@ -23,13 +22,7 @@ mix = ctx.cached("intent_mix", intent_mix)
 if mix.empty:
     ui.missing("Intent mix by collection", "a collection column")
 else:
-    show = mix.rename(columns=INTENT_LABELS)
-    show.index = [ui.plot_text(i) for i in show.index]
-    fig = px.imshow(show, text_auto=".0%", color_continuous_scale="Blues", aspect="auto",
-                    labels=dict(x="Intent", y="Collection", color="Share of units"))
-    fig.update_layout(title="Share of each collection's units bought under each intent", height=max(320, 30 * len(show) + 120),
-                      coloraxis_colorbar_tickformat=".0%", margin=dict(l=10, r=10, t=50, b=40))
-    st.plotly_chart(fig, key="int_mix")
+    st.plotly_chart(charts.intent_mix_chart(mix, INTENT_LABELS), key="int_mix")
 
 st.subheader("The bracketing story")
 bs = ctx.cached("bracketing", bracketing_story)

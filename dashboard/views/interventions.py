@@ -3,14 +3,13 @@ import hashlib
 from datetime import date
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from analysis.interventions import Intervention, evaluate, partial_month
 from analysis.trends import segments_by_volume
 from data.errors import AnalysisError, RIError
 from data.state import KNOWN_DIMENSIONS
-from dashboard import ui
+from dashboard import charts, ui
 from dashboard.presets import import_interventions_csv, intervention_rows, interventions_frame, preset_store
 
 FLASH = "iv_flash"
@@ -226,51 +225,10 @@ m[3].metric("Returns avoided so far", ui.num(res.returns_avoided) if res.signifi
             help="From the design the verdict rests on; shown only when the change is unlikely to be chance.")
 
 # chart: the segment's monthly rate, the comparison, the launch and the counterfactual
-ch = res.chart
 # the month holding the maturity cutoff has only a few days of matured orders: shown apart, not joined to the line
-partial = partial_month(ch, ctx.prepared.cutoff_date)
-full, part = ch[~partial], ch[partial]
-fig = go.Figure()
-for frame, whole in ((full, True), (part, False)):
-    if frame.empty:
-        continue
-    fig.add_trace(go.Scatter(
-        x=frame["month"], y=frame["treated_rate"], mode="lines+markers" if whole else "markers",
-        name=ui.plot_text(ui.seg_label(dim, seg)) if whole
-        else f"{ui.plot_text(ui.seg_label(dim, seg))}: partial month (few matured orders)",
-        line=dict(color=ui.COLORS["primary"], width=3),
-        marker=dict(color=ui.COLORS["primary"], symbol="circle" if whole else "circle-open", size=8 if whole else 10),
-        customdata=frame[["treated_units"]].to_numpy(),
-        hovertemplate="%{x|%b %Y}: %{y:.1%} of %{customdata[0]:,.0f} units<extra></extra>"))
-    if frame["comparison_rate"].notna().any():
-        fig.add_trace(go.Scatter(
-            x=frame["month"], y=frame["comparison_rate"], mode="lines+markers" if whole else "markers",
-            name=ui.plot_text(f"Comparison ({', '.join(res.comparison_segments)})"), showlegend=whole,
-            line=dict(color=ui.COLORS["neutral"], dash="dash"),
-            marker=dict(color=ui.COLORS["neutral"], symbol="circle" if whole else "circle-open"),
-            hovertemplate="%{x|%b %Y}: %{y:.1%}<extra>comparison</extra>"))
-if ch["counterfactual_rate"].notna().any():
-    fig.add_trace(go.Scatter(x=ch["month"], y=ch["counterfactual_rate"], mode="lines",
-                             name="Counterfactual: own earlier trend continued",
-                             line=dict(color=ui.COLORS["bad"], dash="dot"),
-                             hovertemplate="%{x|%b %Y}: %{y:.1%} expected without the change<extra></extra>"))
-if res.did is not None:
-    post = ch[ch["phase"] == "after"]
-    if len(post):
-        cf = res.did.counterfactual_post_rate
-        fig.add_trace(go.Scatter(x=[post["month"].iloc[0], post["month"].iloc[-1]], y=[cf, cf], mode="lines",
-                                 name="Counterfactual: before level + comparison's change",
-                                 line=dict(color=ui.COLORS["bad"], dash="dash"),
-                                 hovertemplate="%{y:.1%} expected without the change (DiD)<extra></extra>"))
-fig.add_shape(type="line", x0=res.launch_date, x1=res.launch_date, y0=0, y1=1, yref="paper",
-              line=dict(color=ui.COLORS["base"], width=2))
-fig.add_annotation(x=res.launch_date, y=1, yref="paper", text=f"Launch {res.launch_date:%d %b %Y}", showarrow=False,
-                   xanchor="left", yanchor="bottom")
-fig.update_layout(title=f"Monthly return rate: {ui.plot_text(ui.seg_label(dim, seg))} vs comparison {PLURAL.get(dim, dim)}",
-                  yaxis_tickformat=".0%", yaxis_title="Returned units / units sold (%)",
-                  xaxis_title="Order month (matured orders)", height=420, legend=dict(orientation="h", y=-0.22),
-                  margin=dict(l=10, r=10, t=70, b=40))
-st.plotly_chart(fig, key="iv_chart")
+partial = partial_month(res.chart, ctx.prepared.cutoff_date)
+st.plotly_chart(charts.intervention_chart(res, partial, segment_name=ui.seg_label(dim, seg),
+                                          comparison_plural=PLURAL.get(dim, dim)), key="iv_chart")
 st.caption("Orders count by order date: an order placed before the launch and returned after it counts as 'before'. "
            "Only orders whose return window has closed are used.")
 

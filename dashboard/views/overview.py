@@ -1,12 +1,11 @@
 """Overview: headline tiles, the monthly trend, the top of the fix list and a summary to read aloud."""
-import plotly.graph_objects as go
 import streamlit as st
 
 from analysis.metrics import unknown_reason
 from analysis.overview import headline, monthly, order_refunds, plain_summary, window_warning
 from analysis.prepare import DIMENSION_LABELS
 from analysis.summary import leadership_summary
-from dashboard import ui
+from dashboard import charts, ui
 from dashboard.presets import intervention_rows
 
 ctx = ui.require_data()
@@ -89,37 +88,19 @@ for s in plain_summary(ctx.prepared, t, an.fix_list, an.segments):
 left, right = st.columns([3, 2])
 with left:
     m = ctx.cached("monthly", monthly)
-    fig = go.Figure()
     mat = m[~m["provisional"]]
-    prov = m[m["provisional"]]
-    fig.add_trace(go.Scatter(x=list(mat["month"]) + list(mat["month"][::-1]),
-                             y=list(mat["ci_high"]) + list(mat["ci_low"][::-1]), fill="toself",
-                             fillcolor="rgba(47,111,143,0.15)", line=dict(width=0), name="95% interval",
-                             hoverinfo="skip"))
     rate_name = "Order refund rate" if p.outcome == "order_refund" else "Unit return rate"
-    fig.add_trace(go.Scatter(x=mat["month"], y=mat["rate"], mode="lines+markers", name=rate_name,
-                             line=dict(color=ui.COLORS["primary"]),
-                             hovertemplate="%{x|%b %Y}: %{y:.1%}<extra></extra>"))
-    if len(prov):
-        fig.add_trace(go.Scatter(x=prov["month"], y=prov["rate"], mode="markers", name="Provisional (window open)",
-                                 marker=dict(color=ui.COLORS["neutral"], symbol="circle-open"),
-                                 hovertemplate="%{x|%b %Y}: %{y:.1%} so far<extra></extra>"))
-    if len(mat) and mat["units"].sum() > 0:
-        # the average of what is drawn: pooled over the matured months shown (not a different period's figure)
-        avg = float(mat["returned"].sum() / mat["units"].sum())
-        fig.add_hline(y=avg, line_dash="dash", line_color=ui.COLORS["base"],
-                      annotation_text=f"Average of the {len(mat)} complete months {avg:.1%}")
+    avg = charts.drawn_average(mat)
+    chart_note = None
+    if avg is not None:
         headline_rate = t.get("order_refund_rate") if p.outcome == "order_refund" else t.get("unit_return_rate")
         if headline_rate is not None and abs(headline_rate - avg) >= 0.005:
             chart_note = (f"The dashed line averages the {len(mat)} complete months drawn ({avg:.1%}); the meeting text's "
                           f"{headline_rate:.1%} covers every matured order, including the part-matured last month "
                           "(hollow points) — where a few large orders sit there, the two differ.")
-        else:
-            chart_note = None
-    fig.update_layout(title=f"Monthly {rate_name.lower()} by order month", yaxis_tickformat=".0%",
-                      yaxis_title="Refunded orders / orders" if p.outcome == "order_refund" else "Returned units / units sold",
-                      xaxis_title="Order month", height=380,
-                      legend=dict(orientation="h", y=-0.25), margin=dict(l=10, r=10, t=50, b=40))
+    fig = charts.monthly_trend_chart(
+        m, rate_name=rate_name,
+        yaxis_title="Refunded orders / orders" if p.outcome == "order_refund" else "Returned units / units sold")
     st.plotly_chart(fig, key="ov_trend")
     if len(mat) and mat["units"].sum() > 0 and chart_note:
         st.caption(chart_note)

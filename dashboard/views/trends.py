@@ -1,11 +1,10 @@
 """Trends: return rate by order-date cohort with intervals, a control chart, last year's same month,
 the trend test in words, and what changed between two periods."""
-import plotly.graph_objects as go
 import streamlit as st
 
 from analysis.trends import (DIMENSIONS, cohort_series, control_chart, default_periods, matured_rate,
                              segments_by_volume, series_trend, what_changed, year_on_year_counts)
-from dashboard import ui
+from dashboard import charts, ui
 
 ALL = "__all__"
 WC_DEFAULT_DIMS = ("collection", "category", "channel", "intent")
@@ -42,35 +41,8 @@ overall = matured_rate(series)
 words = ui.rate_words(ctx.prepared, None if dim == ALL else dim)
 # ---------------------------------------------------------------- rate over time
 st.subheader(f"{words['name']} by order {unit_word}: {ui.md(who_title)}")
-fig = go.Figure()
-fig.add_trace(go.Scatter(x=list(mat["period"]) + list(mat["period"])[::-1],
-                         y=list(mat["ci_high"]) + list(mat["ci_low"])[::-1], fill="toself",
-                         fillcolor="rgba(47,111,143,0.18)", line=dict(width=0), hoverinfo="skip",
-                         name="95% interval (Wilson)"))
-fig.add_trace(go.Scatter(
-    x=mat["period"], y=mat["rate"], mode="lines+markers", name="Return rate (matured)",
-    line=dict(color=ui.COLORS["primary"]), customdata=mat[["ci_low", "ci_high", "returned", "units"]].to_numpy(),
-    hovertemplate="%{x|%d %b %Y}: %{y:.1%} (95% CI %{customdata[0]:.1%}–%{customdata[1]:.1%})<br>"
-                  "%{customdata[2]:,} of %{customdata[3]:,} units returned<extra></extra>"))
-if len(prov):
-    fig.add_trace(go.Scatter(
-        x=prov["period"], y=prov["rate"], mode="markers", name="Provisional: returned so far",
-        marker=dict(color=ui.COLORS["neutral"], symbol="circle-open", size=9),
-        customdata=prov[["coverage"]].to_numpy(),
-        hovertemplate="%{x|%d %b %Y}: %{y:.1%} so far (about %{customdata[0]:.0%} of returns have arrived)<extra></extra>"))
-    exp = prov[prov["expected_final_rate"].notna()]
-    if len(exp):
-        fig.add_trace(go.Scatter(x=exp["period"], y=exp["expected_final_rate"], mode="markers",
-                                 name="Provisional: expected final rate",
-                                 marker=dict(color=ui.COLORS["primary"], symbol="diamond-open", size=10),
-                                 hovertemplate="%{x|%d %b %Y}: expected to end near %{y:.1%}<extra></extra>"))
-if overall is not None:
-    fig.add_hline(y=overall, line_dash="dash", line_color=ui.COLORS["base"],
-                  annotation_text=f"Average {overall:.1%}", annotation_position="top right")
-fig.update_layout(title=f"{words['name']} by order {unit_word}, {who_title}", yaxis_tickformat=".0%",
-                  yaxis_title=words["axis"], xaxis_title=f"Order {unit_word}", height=420,
-                  legend=dict(orientation="h", y=-0.22), margin=dict(l=10, r=10, t=60, b=40))
-st.plotly_chart(fig, key="tr_rate_chart")
+st.plotly_chart(charts.cohort_rate_chart(mat, prov, overall, title=f"{words['name']} by order {unit_word}, {who_title}",
+                                         axis=words["axis"], unit_word=unit_word), key="tr_rate_chart")
 st.caption(f"Cohorts by order date. The band is the 95% Wilson interval. {ui.num(len(prov))} recent "
            f"{unit_word}(s) are provisional: they hold orders younger than the {ctx.prepared.window_days}-day return "
            "window, so their rate so far (hollow circle) will still rise; the diamond is the expected final rate, "
@@ -104,30 +76,14 @@ except ValueError:
 if cc is not None:
     t = cc.table
     name = "Laney p′ chart" if cc.chart == "laney" else "p-chart"
-    cfig = go.Figure()
-    cfig.add_trace(go.Scatter(x=t["period"], y=t["ucl"], mode="lines", line=dict(color="#999", dash="dash", shape="hvh"),
-                              name="Control limits (3σ)"))
-    cfig.add_trace(go.Scatter(x=t["period"], y=t["lcl"], mode="lines", line=dict(color="#999", dash="dash", shape="hvh"),
-                              showlegend=False, name="Lower limit"))
-    cfig.add_trace(go.Scatter(x=t["period"], y=t["p"], mode="lines+markers", name="Return rate",
-                              line=dict(color=ui.COLORS["primary"]),
-                              hovertemplate="%{x|%d %b %Y}: %{y:.1%}<extra></extra>"))
     flagged = t[t["flagged"]]
-    if len(flagged):
-        cfig.add_trace(go.Scatter(x=flagged["period"], y=flagged["p"], mode="markers", name="Unusual period",
-                                  marker=dict(color=ui.COLORS["bad"], size=12, symbol="circle-open", line=dict(width=2)),
-                                  hovertemplate="%{x|%d %b %Y}: %{y:.1%} outside the limits<extra></extra>"))
-    cfig.add_hline(y=float(t["centre"].iloc[0]), line_color=ui.COLORS["base"], line_dash="dot",
-                   annotation_text=f"Centre {float(t['centre'].iloc[0]):.1%}", annotation_position="top left")
-    cfig.update_layout(title=f"{name} of the matured {unit_word}s, {who_title}", yaxis_tickformat=".0%",
-                       yaxis_title=words["axis"], xaxis_title=f"Order {unit_word}", height=380,
-                       legend=dict(orientation="h", y=-0.25), margin=dict(l=10, r=10, t=60, b=40))
-    st.plotly_chart(cfig, key="tr_control_chart")
+    st.plotly_chart(charts.control_limits_chart(t, title=f"{name} of the matured {unit_word}s, {who_title}",
+                                                axis=words["axis"], unit_word=unit_word), key="tr_control_chart")
     st.caption(f"Chart used: {ui.md(cc.reason)} Provisional {unit_word}s are left out.")
     if len(flagged):
-        words = "; ".join(f"{r.period:%d %b %Y} ({r.p:.1%}, {'above the upper' if r.p > r.ucl else 'below the lower'} limit)"
+        unusual = "; ".join(f"{r.period:%d %b %Y} ({r.p:.1%}, {'above the upper' if r.p > r.ucl else 'below the lower'} limit)"
                           for r in flagged.itertuples())
-        st.markdown(f"**{len(flagged)} unusual {unit_word}(s):** {ui.md(words)}. Look for a cause (a product launch, "
+        st.markdown(f"**{len(flagged)} unusual {unit_word}(s):** {ui.md(unusual)}. Look for a cause (a product launch, "
                     "a promotion, a site change) in these periods.")
     else:
         st.markdown(f"**No unusual {unit_word}s:** every matured {unit_word} is within the control limits, so the "
@@ -142,28 +98,9 @@ if yoy.empty:
             "orders), so there is no seasonal comparison.")
 else:
     fmt = "%b %Y" if freq == "M" else "%d %b %Y"
-    labels = [f"{p:{fmt}}" + (" (provisional)" if pv else "") for p, pv in zip(yoy["period"], yoy["provisional"])]
-    sfig = go.Figure()
-    sfig.add_trace(go.Bar(x=labels, y=yoy["rate_same_period_last_year"], name="Same period last year", offsetgroup="last",
-                          marker_color=ui.COLORS["neutral"], hovertemplate="%{x}, a year earlier: %{y:.1%}<extra></extra>"))
-    prov = yoy["provisional"].astype(bool).to_numpy()
-    sfig.add_trace(go.Bar(x=labels, y=yoy["rate"], name="This period", offsetgroup="this", marker_color=ui.COLORS["primary"],
-                          marker_opacity=[0.35 if pv else 1.0 for pv in prov],  # provisional: faded, still rising
-                          marker_pattern_shape=["/" if pv else "" for pv in prov],
-                          hovertemplate="%{x}: %{y:.1%}<extra></extra>"))
-    yp = yoy["provisional"].astype(bool) & yoy["expected_final_rate"].notna()
-    if yp.any():
-        sfig.add_trace(go.Scatter(x=[lb for lb, k in zip(labels, yp) if k], y=yoy.loc[yp, "expected_final_rate"],
-                                  mode="markers", name="This period: expected final rate (provisional)", offsetgroup="this",
-                                  marker=dict(color=ui.COLORS["primary"], symbol="diamond-open", size=12),
-                                  hovertemplate="%{x}: expected to end near %{y:.1%}<extra></extra>"))
-    if overall is not None:
-        sfig.add_hline(y=overall, line_dash="dash", line_color=ui.COLORS["base"], annotation_text=f"Average {overall:.1%}")
-    sfig.update_layout(title=f"Return rate vs the same {lag_word}, {who_title}", barmode="group", scattermode="group",
-                       yaxis_tickformat=".0%", yaxis_title=words["axis"],
-                       xaxis_title=f"Order {unit_word}", height=360, legend=dict(orientation="h", y=-0.3),
-                       margin=dict(l=10, r=10, t=60, b=40))
-    st.plotly_chart(sfig, key="tr_yoy_chart")
+    st.plotly_chart(charts.same_period_chart(yoy, overall, period_format=fmt,
+                                             title=f"Return rate vs the same {lag_word}, {who_title}",
+                                             axis=words["axis"], unit_word=unit_word), key="tr_yoy_chart")
     counts = year_on_year_counts(yoy)
     if counts is not None:
         n_cmp, up, mean_change = counts

@@ -176,3 +176,16 @@ def test_edit_and_a_too_recent_change_is_explained_not_an_error():
     assert_clean(at, IVS)
     saved = StateStore().list_interventions("demo")
     assert list(saved["description"]) == ["size chart v2"] and str(saved["start_date"][0].date()) == "2026-02-01"
+
+
+def test_trends_shows_unusual_periods_and_the_year_earlier_chart_together():
+    # Hiking Jackets by month on the demo (seed 7): the control chart flags 2 months and 6 months have a
+    # year-earlier match (analysis.trends.control_chart / cohort_series on the same data). The page once
+    # reused its axis-words variable for the unusual-period sentence and then failed drawing the seasonal chart.
+    at = run_page(TRENDS)
+    at.selectbox(key="tr_dim").set_value("collection").run()
+    at.selectbox(key="tr_seg_collection").set_value("Hiking Jackets").run()
+    assert_clean(at, TRENDS)
+    assert any(m.value.startswith("**2 unusual month(s):**") for m in at.markdown)
+    titles = _chart_titles(at)
+    assert any(t.startswith("Return rate vs the same month 12 months earlier, Hiking Jackets") for t in titles), titles

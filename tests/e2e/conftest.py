@@ -80,14 +80,23 @@ def page(browser):
     ctx.close()
 
 
+APP_IDLE = ('[data-testid="stApp"][data-test-connection-state="CONNECTED"]'
+            '[data-test-script-state="notRunning"]')
+APP_BUSY = '[data-testid="stApp"]:not([data-test-script-state="notRunning"])'
+
+
 def wait_idle(page, timeout: float = 90_000) -> None:
-    """Wait until Streamlit has finished running the script (no running indicator)."""
-    page.wait_for_timeout(400)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
-        timeout=timeout)
-    page.wait_for_timeout(300)
+    """Wait on Streamlit's own run state: the app root carries `data-test-script-state`
+    (initial / running / rerunRequested / notRunning) and `data-test-connection-state`.
+
+    An action that triggers a rerun may not have flipped the state yet when this is called, so it
+    first gives the run a brief chance to start (a run that already finished is fine: the wait just
+    ends), then waits until the script is no longer running on a live connection."""
+    try:
+        page.wait_for_selector(APP_BUSY, state="attached", timeout=1_000)
+    except Exception:  # noqa: BLE001 - the run was already over (or no rerun was triggered)
+        pass
+    page.wait_for_selector(APP_IDLE, state="attached", timeout=timeout)
 
 
 def shot(page, name: str) -> Path:
@@ -95,3 +104,14 @@ def shot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failing browser test prints the tail of the Streamlit server log in its report."""
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.failed and "server" in getattr(item, "funcargs", {}):
+        log = Path(item.funcargs["server"]["log"])
+        if log.exists():
+            rep.sections.append(("streamlit server log", log.read_text(errors="replace")[-8000:]))

@@ -1,0 +1,78 @@
+"""Formatting for pages, charts and sentences: pure functions of values (no Streamlit calls).
+
+User text shown through st.markdown goes through `md`; user text in a plotly label or title goes through
+`plot_text` (plotly renders a subset of HTML)."""
+from __future__ import annotations
+
+import html
+import math
+import re
+
+import pandas as pd
+
+from analysis.prepare import Prepared
+from analysis.segments import segment_label
+
+def md(text: object) -> str:
+    """Escape user text for st.markdown so it is shown literally."""
+    return _MD_SPECIAL.sub(r"\\\1", "" if text is None else str(text))
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
+
+
+def pct(x: float | None, digits: int = 1) -> str:
+    if x is None or (isinstance(x, float) and (math.isnan(x) or math.isinf(x))):
+        return "–"
+    return f"{100 * x:.{digits}f}%"
+
+
+def pp(x: float | None, digits: int = 1) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return f"{100 * x:+.{digits}f} pp"
+
+
+def num(x) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return f"{x:,.0f}"
+
+
+def plot_text(text: object) -> str:
+    """User text for a plotly label or title: plotly renders a subset of HTML there, so escape it."""
+    return html.escape("" if text is None else str(text), quote=False)
+
+
+seg_label = segment_label  # one labelling rule for pages, exports and briefs
+
+
+def segment_frame(seg: pd.DataFrame, dimension: str) -> pd.DataFrame:
+    """Rows for display: plain words and intervals."""
+    d = seg.copy()
+    d["Segment"] = [seg_label(dimension, s) for s in d["segment"]]
+    d["Segment (chart)"] = [plot_text(v) for v in d["Segment"]]
+    if "reference" in d.columns:
+        d["Compared with"] = [compared_with(r) for r in d["reference"]]
+    return d
+
+
+def compared_with(reference: object) -> str:
+    """Plain words for a segment's comparison group (analysis.segments 'reference')."""
+    r = "" if reference is None or (isinstance(reference, float) and math.isnan(reference)) else str(reference)
+    if r.startswith("category:"):
+        return f"rest of {r.split(':', 1)[1].strip()}"
+    if r == "parts":
+        return "its two parts bought apart"
+    if r.startswith("within"):
+        return r
+    return "rest of the business"
+
+
+def rate_words(prepared: Prepared, dimension: str | None = None) -> dict[str, str]:
+    """How pages name the outcome's rate (see Prepared.rate_columns): name, axis title and the unit counted."""
+    if prepared.outcome == "order_refund":
+        if dimension is None or prepared.rate_columns(dimension)[1] == "order_n":
+            return {"name": "Order refund rate", "axis": "Refunded orders / orders (%)", "unit": "orders"}
+        return {"name": "Refund rate (attributed units)", "axis": "Refunded units / units sold (%)", "unit": "units"}
+    return {"name": "Unit return rate", "axis": "Returned units / units sold (%)", "unit": "units"}
