@@ -441,7 +441,7 @@ def footer_mask(frame: pd.DataFrame) -> np.ndarray:
     return blank | hit[codes]
 
 
-def _read_csv_bytes(data: bytes, delim: str, header_row: int) -> pd.DataFrame:
+def _read_csv_bytes(data: bytes, delim: str, header_row: int, name: str = "the file") -> pd.DataFrame:
     opts = dict(sep=delim, dtype=str, keep_default_na=False, skiprows=header_row)
     try:
         return pd.read_csv(io.BytesIO(data), engine="pyarrow", **opts)
@@ -456,9 +456,20 @@ def _read_csv_bytes(data: bytes, delim: str, header_row: int) -> pd.DataFrame:
     def truncate(bad: list[str]) -> list[str]:
         return bad[: width[0]]
 
-    head = pd.read_csv(io.BytesIO(data), engine="python", nrows=0, **opts)
-    width.append(len(head.columns))
-    return pd.read_csv(io.BytesIO(data), engine="python", on_bad_lines=truncate, **opts)
+    try:
+        head = pd.read_csv(io.BytesIO(data), engine="python", nrows=0, **opts)
+        width.append(len(head.columns))
+        return pd.read_csv(io.BytesIO(data), engine="python", on_bad_lines=truncate, **opts)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError) as exc:
+        raise _unparsable(name, delim, exc) from exc
+
+
+def _unparsable(name: str, delim: str, exc: Exception) -> InputError:
+    msg = (f"{name} cannot be split into columns with the {DELIMITER_NAMES.get(delim, repr(delim))} delimiter its first "
+           f"lines suggest: the quotes do not match ({exc}).")
+    fix = "Open it in a spreadsheet and save it again as CSV (UTF-8), or check that quotes around cells are closed."
+    return InputError("File cannot be split into columns", msg, [Problem(name, "File cannot be split into columns",
+                                                                          msg, fix)])
 
 
 def _clean_columns(frame: pd.DataFrame) -> pd.DataFrame:
@@ -490,7 +501,7 @@ def read_text(content: bytes, name: str = "the file", limits: ReadLimits | None 
         check_header(name, next(csv.reader(lines[header_row:header_row + 1] or [""], delimiter=delim), []), limits)
     elif len(data) > _SAMPLE_BYTES:  # not one whole line in the sample: the first line alone is over 256 KB
         check_header(name, ["x" * _SAMPLE_BYTES], limits)
-    frame = _read_csv_bytes(data, delim, header_row) if data.strip() else pd.DataFrame()
+    frame = _read_csv_bytes(data, delim, header_row, name) if data.strip() else pd.DataFrame()
     frame = _clean_columns(frame).astype("string").fillna("")
     notes = []
     if header_row:
@@ -730,6 +741,13 @@ def parse_dates(text: pd.Series, date_format: str = "auto") -> tuple[pd.Series, 
     return _on_uniques(_parse_dates, text, date_format)
 
 
+def _ns_or_nat(value) -> pd.Timestamp:
+    try:
+        return pd.Timestamp(value).as_unit("ns")
+    except (pd.errors.OutOfBoundsDatetime, OverflowError, ValueError, TypeError):
+        return pd.NaT
+
+
 def _parse_dates(text: pd.Series, date_format: str = "auto") -> tuple[pd.Series, pd.Series, str]:
     """Text -> datetime64[ns] (time kept). Returns (values, bad mask, order used: "ymd"|"dmy"|"mdy").
 
@@ -796,6 +814,10 @@ def _parse_dates(text: pd.Series, date_format: str = "auto") -> tuple[pd.Series,
                 parsed = pd.Series(pd.NaT, index=rest.index)
             if getattr(parsed.dt, "tz", None) is not None:
                 parsed = parsed.dt.tz_localize(None)
-            out[rest.index] = parsed.astype("datetime64[ns]")
+            try:
+                parsed = parsed.astype("datetime64[ns]")
+            except (pd.errors.OutOfBoundsDatetime, OverflowError, ValueError, TypeError):  # e.g. year -8: not a date
+                parsed = pd.Series([_ns_or_nat(v) for v in parsed], index=rest.index, dtype="datetime64[ns]")
+            out[rest.index] = parsed
     bad = (~empty & out.isna()).fillna(False).astype(bool)
     return out, bad, order

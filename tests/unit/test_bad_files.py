@@ -209,3 +209,28 @@ def test_cli_subprocess_random_bytes_exit_2(tmp_path):
     f.write_bytes(RANDOM)
     res = _run("report", "--orders", f)
     assert res.returncode == 2 and "binary data" in res.stderr and "Traceback" not in res.stderr
+
+
+# ------------------------------------------------------------------ found by the fuzz tests (test_fuzz_ingest.py)
+def test_text_date_out_of_pandas_range_is_a_bad_date_not_a_crash():
+    import pandas as pd
+
+    from data.readers import parse_dates
+
+    # "Dec -8" parses (format="mixed") as year 1, outside datetime64[ns]: OutOfBoundsDatetime before
+    out, bad, _ = parse_dates(pd.Series(["2024-01-02", "Dec -8"], dtype="string"))
+    assert out.iloc[0] == pd.Timestamp("2024-01-02") and pd.isna(out.iloc[1]) and bad.tolist() == [False, True]
+
+
+def test_unclosed_quotes_under_a_misread_delimiter_is_a_plain_message():
+    content = b'"Price";"Order ID";"SKU";"Quantity"\n"0.00";"";"";"0"\n"0.00";"1";",";"0"\n"0.00"\n"0.00"\n'
+    with pytest.raises(InputError) as exc:  # pandas' python engine raised ParserError before
+        read_table("orders.csv", content)
+    assert exc.value.title == "File cannot be split into columns" and "orders.csv" in exc.value.message
+
+
+def test_header_only_orders_file_names_the_file():
+    with pytest.raises(InputError) as exc:  # an InputError with no problem (nothing naming the file) before
+        load_dataset([SourceFile("orders.csv", b"Order ID,Order Date,SKU,Quantity\n", "orders")])
+    assert [p.title for p in exc.value.problems] == ["No data rows"]
+    assert exc.value.problems[0].file == "orders.csv" and "0 rows read" in exc.value.problems[0].message
