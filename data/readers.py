@@ -288,7 +288,7 @@ def _not_a_table(name: str, what: str, fix: str) -> InputError:
 def check_readable_format(name: str, content: bytes) -> None:
     """Refuse, with a plain message, files that are no table at all or that cannot be read without help:
     password-protected workbooks, Apple Numbers, PDF, images, archives, and binary data."""
-    if content.startswith(_OLE_MAGIC) and _ENCRYPTED_OLE in content[:_SAMPLE_BYTES * 4]:
+    if content.startswith(_OLE_MAGIC) and _ENCRYPTED_OLE in content:  # the directory may sit anywhere in the file
         fix = ("Open it in Excel, choose File > Info > Protect Workbook > Encrypt with Password, delete the password, "
                "save, and upload it again (or save the sheet as CSV).")
         msg = f"{name} is a password-protected (encrypted) workbook, which cannot be read without the password."

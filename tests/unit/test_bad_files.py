@@ -36,7 +36,7 @@ def _encrypted_xlsx() -> bytes:
         return raw + b"\x00" * (64 - len(raw)) + len(raw).to_bytes(2, "little") + bytes([kind]) + b"\x00" * 61
 
     directory = entry("Root Entry", 5) + entry("EncryptionInfo", 2) + entry("EncryptedPackage", 2) + entry("", 0)
-    return header + directory + random.Random(1).randbytes(4096)
+    return header + random.Random(1).randbytes(2 * 1024 * 1024) + directory  # Excel often writes the directory last
 
 
 def _numbers() -> bytes:
