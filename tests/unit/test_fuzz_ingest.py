@@ -2,7 +2,7 @@
 
 Generated exports: random encodings (utf-8, utf-8 with BOM, cp1252, UTF-16 with and without BOM), delimiters,
 quoting styles, line ends, report-title lines above the header, blank and Total footer rows, mixed types and
-missing cells, optionally gzipped. Properties: read_table and load_dataset either work or raise InputError (a plain
+missing cells, optionally gzipped; and xlsx workbooks with typed cells. Properties: read_table and load_dataset either work or raise InputError (a plain
 message) - never another exception - and every loaded file reconciles: rows_read == rows_loaded + rows_rejected.
 
 `make test` runs a few hundred examples; RI_FUZZ_EXAMPLES=5000 runs a longer search (see README).
@@ -13,7 +13,7 @@ import csv
 import gzip
 import io
 import os
-from datetime import date
+from datetime import date, datetime
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -117,5 +117,47 @@ def test_load_dataset_never_crashes_and_reconciles(orders, returns):
         assert not [p for p in exc.problems if p.title == "File cannot be read"], exc
         return
     assert ds.files
+    for f in ds.files:
+        assert f.rows_read == f.rows_loaded + f.rows_rejected, f
+
+
+XLSX_CELL = st.one_of(TEXT, st.integers(-10**6, 10**6), st.floats(-1e6, 1e6, allow_nan=False), st.booleans(),
+                      st.datetimes(min_value=datetime(1995, 1, 1), max_value=datetime(2030, 12, 31)), st.none())
+
+
+@st.composite
+def workbook(draw) -> bytes:
+    """An xlsx with a title row or not, the orders header, typed cells (numbers, dates, booleans, blanks, text)."""
+    import xlsxwriter
+
+    cols = list(draw(st.permutations(ORDERS)))
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    ws = wb.add_worksheet(draw(st.sampled_from(["Sheet1", "Orders", "Export 2024"])))
+    fmt = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    r = 0
+    if draw(st.booleans()):
+        ws.write_string(0, 0, "Orders report")
+        r = 2
+    ws.write_row(r, 0, [name for name, _ in cols])
+    for i in range(draw(st.integers(0, 15))):
+        for j, (_, kind) in enumerate(cols):
+            v = draw(st.one_of(CELL[kind], XLSX_CELL))
+            if isinstance(v, datetime):
+                ws.write_datetime(r + 1 + i, j, v, fmt)
+            elif v is not None:
+                ws.write(r + 1 + i, j, v)
+    wb.close()
+    return buf.getvalue()
+
+
+@settings(FUZZ, max_examples=max(EXAMPLES // 4, 10))
+@given(workbook())
+def test_xlsx_never_crashes_and_reconciles(content):
+    try:
+        ds = load_dataset([SourceFile("orders.xlsx", content, "orders")], today=date(2026, 1, 1))
+    except InputError as exc:
+        assert exc.problems and not [p for p in exc.problems if p.title == "File cannot be read"], exc
+        return
     for f in ds.files:
         assert f.rows_read == f.rows_loaded + f.rows_rejected, f
