@@ -2,8 +2,9 @@
 
 Generated exports: random encodings (utf-8, utf-8 with BOM, cp1252, UTF-16 with and without BOM), delimiters,
 quoting styles, line ends, report-title lines above the header, blank and Total footer rows, mixed types and
-missing cells, optionally gzipped; and xlsx workbooks with typed cells. Properties: read_table and load_dataset either work or raise InputError (a plain
-message) - never another exception - and every loaded file reconciles: rows_read == rows_loaded + rows_rejected.
+missing cells, optionally gzipped; and xlsx workbooks with typed cells. Properties: read_table and load_dataset
+either work or raise InputError (a plain message) - never another exception - and every loaded file reconciles:
+rows_read == rows_loaded + rows_rejected.
 
 `make test` runs a few hundred examples; RI_FUZZ_EXAMPLES=5000 runs a longer search (see README).
 """
