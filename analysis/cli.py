@@ -199,12 +199,18 @@ def cmd_report(args) -> int:
         raise _input_error("Bad setting", str(exc)) from None
     mapping = None
     if args.mapping:
-        from data.mapping import Mapping
+        from data.mapping import MAX_MAPPING_BYTES, Mapping
 
         mp = Path(args.mapping)
         if not mp.is_file():
             raise _input_error("File not found", f"No mapping file at '{args.mapping}'.")
-        mapping = Mapping.from_json(mp.read_text(encoding="utf-8"))
+        if mp.stat().st_size > MAX_MAPPING_BYTES:  # refused before the file is read into memory
+            raise _input_error("Mapping file too large", f"{args.mapping} holds {mp.stat().st_size / 1e6:,.1f} MB; a "
+                               f"mapping is a few KB and at most {MAX_MAPPING_BYTES / 1e6:,.0f} MB is read.",
+                               [{"file": str(args.mapping), "title": "Mapping file too large",
+                                 "message": "This is not a mapping file saved from the dashboard.",
+                                 "fix": "Give the mapping JSON downloaded from the mapping editor."}])
+        mapping = Mapping.from_json(mp.read_bytes())
     files = _read_sources(args)
     dataset = load_dataset(files, mapping, name=", ".join(sf.name for sf in files))
     prepared = prepare(dataset, window_days=args.window_days,
@@ -255,6 +261,10 @@ def cmd_demo(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if not getattr(args, "debug", False):  # a failure the readers log and report must not print its traceback
+        import logging
+
+        logging.getLogger().addHandler(logging.NullHandler())
     try:
         if args.command == "report":
             return cmd_report(args)

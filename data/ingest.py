@@ -422,6 +422,12 @@ def load_dataset(files: Sequence[SourceFile], mapping: Mapping | None = None, *,
         # every row was rejected: say so instead of showing empty pages
         warn = [p for p in problems if p.severity != "error"]
         top = warn[0] if warn else None
+        if not warn:  # nothing was rejected: the order files hold no data rows at all
+            sources = [r for r in reports if r.role in ("orders", "transactions")]
+            warn = [Problem(", ".join(r.file for r in sources) or name, "No data rows",
+                            "The orders file holds a header but no data rows ("
+                            + ", ".join(f"{r.file}: {r.rows_read:,} rows read" for r in sources) + ").",
+                            "Export the orders again with a date range that holds orders.")]
         raise InputError("No usable order lines",
                          "None of the order lines could be used" + (f": {top.title.lower()} ({top.message})" if top else "")
                          + ". Fix the problems listed, or check the column mapping and the date format.", warn)

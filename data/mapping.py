@@ -20,6 +20,7 @@ from data.schema import TABLES
 ROLES = ("orders", "returns", "catalog", "transactions", "interventions")
 DATE_FORMATS = ("auto", "dmy", "mdy", "ymd")
 DECIMALS = ("auto", ".", ",")
+MAX_MAPPING_BYTES = 5 * 1024 * 1024  # a real mapping file is a few KB
 
 
 def default_settings() -> dict:
@@ -50,10 +51,29 @@ class Mapping:
         return json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=False)
 
     @classmethod
-    def from_json(cls, text: str) -> Mapping:
-        """Parse a mapping JSON file; every problem (bad JSON, unknown role/column/setting) is reported at once."""
+    def from_json(cls, text: str | bytes) -> Mapping:
+        """Parse a mapping JSON file; every problem (bad JSON, unknown role/column/setting) is reported at once.
+
+        Bytes are decoded as UTF-8 (with or without BOM). A file over MAX_MAPPING_BYTES, binary bytes or JSON
+        nested deeper than Python can parse is refused as an InputError, never a crash."""
+        fix = "Download the mapping again from the mapping editor, or fix the JSON syntax."
+        if len(text) > MAX_MAPPING_BYTES:
+            msg = (f"The mapping file holds {len(text) / 1e6:,.1f} MB; a mapping is a few KB and at most "
+                   f"{MAX_MAPPING_BYTES / 1e6:,.0f} MB is read.")
+            raise InputError("Mapping file too large", msg, [Problem("mapping JSON", "Mapping file too large", msg, fix)])
+        if isinstance(text, bytes):
+            try:
+                text = text.decode("utf-8-sig")
+            except UnicodeDecodeError as exc:
+                msg = f"The mapping file is not UTF-8 text (byte {exc.start} cannot be read); it may be a binary file."
+                raise InputError("Mapping file is not valid JSON", msg,
+                                 [Problem("mapping JSON", "Mapping file is not valid JSON", msg, fix)]) from exc
         try:
             doc = json.loads(text)
+        except RecursionError as exc:
+            msg = "The mapping file nests lists or objects too deeply to be a mapping."
+            raise InputError("Mapping file has the wrong shape", msg,
+                             [Problem("mapping JSON", "Mapping file has the wrong shape", msg, fix)]) from exc
         except (json.JSONDecodeError, TypeError) as exc:
             msg = f"The mapping file is not valid JSON ({exc})."
             raise InputError("Mapping file is not valid JSON", msg,

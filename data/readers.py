@@ -264,18 +264,107 @@ def check_workbook(name: str, content: bytes, limits: ReadLimits | None = None) 
                                                "Open and save it again in Excel, or export the sheet as CSV.")]) from exc
 
 
-def detect_encoding(content: bytes) -> tuple[str, bytes]:
+READABLE_FORMATS = "CSV, TSV or TXT (also .gz, .bz2 or .xz compressed), XLSX, XLSM, XLS or ODS"
+_ENCRYPTED_OLE = "EncryptedPackage".encode("utf-16-le")  # stream of a password-protected xlsx (an OLE2 file)
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_NOT_TABLES = (  # magic bytes, what the file is, how to get a table out of it
+    (b"%PDF-", "a PDF document", "Export the report from its source system as CSV or XLSX instead of PDF"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image", "Upload the export file itself, not a picture of it"),
+    (b"\xff\xd8\xff", "a JPEG image", "Upload the export file itself, not a picture of it"),
+    (b"GIF8", "a GIF image", "Upload the export file itself, not a picture of it"),
+    (b"BM", "a BMP image", "Upload the export file itself, not a picture of it"),
+    (b"II*\x00", "a TIFF image", "Upload the export file itself, not a picture of it"),
+    (b"MM\x00*", "a TIFF image", "Upload the export file itself, not a picture of it"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive", "Unpack it and upload the CSV or XLSX inside"),
+    (b"Rar!", "a RAR archive", "Unpack it and upload the CSV or XLSX inside"),
+)
+
+
+def _not_a_table(name: str, what: str, fix: str) -> InputError:
+    msg = f"{name} is {what}; it cannot be read as a table. Readable formats: {READABLE_FORMATS}."
+    return InputError("Not a readable table", msg, [Problem(name, "Not a readable table", msg, fix + ".")])
+
+
+def check_readable_format(name: str, content: bytes) -> None:
+    """Refuse, with a plain message, files that are no table at all or that cannot be read without help:
+    password-protected workbooks, Apple Numbers, PDF, images, archives, and binary data."""
+    if content.startswith(_OLE_MAGIC) and _ENCRYPTED_OLE in content:  # the directory may sit anywhere in the file
+        fix = ("Open it in Excel, choose File > Info > Protect Workbook > Encrypt with Password, delete the password, "
+               "save, and upload it again (or save the sheet as CSV).")
+        msg = f"{name} is a password-protected (encrypted) workbook, which cannot be read without the password."
+        raise InputError("Workbook is password-protected", f"{msg} {fix}",
+                         [Problem(name, "Workbook is password-protected", msg, fix)])
+    low = name.lower()
+    if content.startswith(b"PK\x03\x04") or low.endswith(".numbers"):
+        try:
+            names = zipfile.ZipFile(io.BytesIO(content)).namelist()
+        except zipfile.BadZipFile:
+            names = []
+        if low.endswith(".numbers") or any(n.startswith("Index/") and n.endswith(".iwa") for n in names):
+            raise _not_a_table(name, "an Apple Numbers file", "In Numbers choose File > Export To > CSV (or Excel), "
+                               "then upload that file")
+        if names and not any(n.startswith("xl/") for n in names) and "content.xml" not in names:
+            kind = "a Word document" if any(n.startswith("word/") for n in names) else (
+                "a PowerPoint file" if any(n.startswith("ppt/") for n in names) else "a zip archive with no sheet in it")
+            raise _not_a_table(name, kind, "Upload the CSV or XLSX export itself")
+    for magic, what, fix in _NOT_TABLES:
+        if content.startswith(magic):
+            raise _not_a_table(name, what, fix)
+
+
+def _utf16_without_bom(sample: bytes) -> str | None:
+    """'utf-16-le' / 'utf-16-be' when the bytes look like UTF-16 text without a byte-order mark: text of an
+    export is mostly ASCII, so every other byte is zero (the odd ones for little-endian)."""
+    n = len(sample) // 2 * 2
+    if n < 4:
+        return None
+    even, odd = sample[0:n:2], sample[1:n:2]
+    zeros_even, zeros_odd = even.count(0), odd.count(0)
+    if zeros_odd >= 0.6 * len(odd) and zeros_even <= 0.05 * len(even):
+        return "utf-16-le"
+    if zeros_even >= 0.6 * len(even) and zeros_odd <= 0.05 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13)) + b"\x7f"
+
+
+def _looks_binary(sample: bytes) -> bool:
+    """More than 1% control bytes (NUL, BEL, ESC ...) in the first part of the file: no text export holds them."""
+    if not sample:
+        return False
+    bad = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
+    return bad >= 4 and bad > 0.01 * len(sample)
+
+
+def _decode_utf16(content: bytes, encoding: str, name: str) -> bytes:
+    """UTF-16 bytes -> UTF-8; an odd trailing byte (a cut file) is dropped, broken pairs become U+FFFD."""
+    if len(content) % 2:
+        content = content[:-1]
+    return content.decode(encoding, errors="replace").encode("utf-8")
+
+
+def detect_encoding(content: bytes, name: str = "the file") -> tuple[str, bytes]:
     """Return (encoding label, UTF-8 bytes without BOM).
 
+    UTF-16 is recognised by its byte-order mark or, without one, by the zero bytes of its ASCII text.
     UTF-8 is tried strictly on the whole file; otherwise cp1252 (Excel on Windows), falling back to
     latin-1 for the five byte values cp1252 leaves undefined. The bytes are transcoded once so the
-    CSV engine always reads UTF-8.
+    CSV engine always reads UTF-8. Binary data (many control bytes) is refused as not a table.
     """
     if content.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig", content[3:]
-    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text = content.decode("utf-16")
-        return "utf-16", text.encode("utf-8")
+    if content.startswith(b"\xff\xfe"):
+        return "utf-16", _decode_utf16(content[2:], "utf-16-le", name)
+    if content.startswith(b"\xfe\xff"):
+        return "utf-16", _decode_utf16(content[2:], "utf-16-be", name)
+    sample = content[:65536]
+    if enc := _utf16_without_bom(sample):
+        return enc, _decode_utf16(content, enc, name)
+    if _looks_binary(sample):
+        raise _not_a_table(name, "binary data (it holds control bytes no text export has)",
+                           "Upload the CSV or XLSX export itself; if it is one, save it again as CSV (UTF-8)")
     try:
         content.decode("utf-8")
         return "utf-8", content
@@ -352,7 +441,7 @@ def footer_mask(frame: pd.DataFrame) -> np.ndarray:
     return blank | hit[codes]
 
 
-def _read_csv_bytes(data: bytes, delim: str, header_row: int) -> pd.DataFrame:
+def _read_csv_bytes(data: bytes, delim: str, header_row: int, name: str = "the file") -> pd.DataFrame:
     opts = dict(sep=delim, dtype=str, keep_default_na=False, skiprows=header_row)
     try:
         return pd.read_csv(io.BytesIO(data), engine="pyarrow", **opts)
@@ -367,9 +456,20 @@ def _read_csv_bytes(data: bytes, delim: str, header_row: int) -> pd.DataFrame:
     def truncate(bad: list[str]) -> list[str]:
         return bad[: width[0]]
 
-    head = pd.read_csv(io.BytesIO(data), engine="python", nrows=0, **opts)
-    width.append(len(head.columns))
-    return pd.read_csv(io.BytesIO(data), engine="python", on_bad_lines=truncate, **opts)
+    try:
+        head = pd.read_csv(io.BytesIO(data), engine="python", nrows=0, **opts)
+        width.append(len(head.columns))
+        return pd.read_csv(io.BytesIO(data), engine="python", on_bad_lines=truncate, **opts)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError) as exc:
+        raise _unparsable(name, delim, exc) from exc
+
+
+def _unparsable(name: str, delim: str, exc: Exception) -> InputError:
+    msg = (f"{name} cannot be split into columns with the {DELIMITER_NAMES.get(delim, repr(delim))} delimiter its first "
+           f"lines suggest: the quotes do not match ({exc}).")
+    fix = "Open it in a spreadsheet and save it again as CSV (UTF-8), or check that quotes around cells are closed."
+    return InputError("File cannot be split into columns", msg, [Problem(name, "File cannot be split into columns",
+                                                                          msg, fix)])
 
 
 def _clean_columns(frame: pd.DataFrame) -> pd.DataFrame:
@@ -392,14 +492,16 @@ def read_text(content: bytes, name: str = "the file", limits: ReadLimits | None 
     """Read CSV/TSV/TXT bytes (already decompressed) as an all-text frame."""
     limits = limits or ReadLimits.from_env()
     check_text_shape(name, content, limits)
-    encoding, data = detect_encoding(content)
+    encoding, data = detect_encoding(content, name)
+    if len(data) >= csv.field_size_limit():  # one cell may be as long as the file (the default limit is 128 KB)
+        csv.field_size_limit(len(data) + 1)
     lines = _sample_lines(data)
     delim, header_row = sniff_layout(lines)
     if lines:
         check_header(name, next(csv.reader(lines[header_row:header_row + 1] or [""], delimiter=delim), []), limits)
     elif len(data) > _SAMPLE_BYTES:  # not one whole line in the sample: the first line alone is over 256 KB
         check_header(name, ["x" * _SAMPLE_BYTES], limits)
-    frame = _read_csv_bytes(data, delim, header_row) if data.strip() else pd.DataFrame()
+    frame = _read_csv_bytes(data, delim, header_row, name) if data.strip() else pd.DataFrame()
     frame = _clean_columns(frame).astype("string").fillna("")
     notes = []
     if header_row:
@@ -541,6 +643,7 @@ def read_table(name: str, content: bytes, sheet: str | None = None, limits: Read
     limits = limits or ReadLimits.from_env()
     shown = name
     name, content = maybe_gunzip(name, content, limits)
+    check_readable_format(shown, content)
     if is_excel(name, content):
         return read_excel(content, sheet, name=shown, limits=limits)
     return read_text(content, name=shown, limits=limits)
@@ -638,6 +741,13 @@ def parse_dates(text: pd.Series, date_format: str = "auto") -> tuple[pd.Series, 
     return _on_uniques(_parse_dates, text, date_format)
 
 
+def _ns_or_nat(value) -> pd.Timestamp:
+    try:
+        return pd.Timestamp(value).as_unit("ns")
+    except (pd.errors.OutOfBoundsDatetime, OverflowError, ValueError, TypeError):
+        return pd.NaT
+
+
 def _parse_dates(text: pd.Series, date_format: str = "auto") -> tuple[pd.Series, pd.Series, str]:
     """Text -> datetime64[ns] (time kept). Returns (values, bad mask, order used: "ymd"|"dmy"|"mdy").
 
@@ -704,6 +814,10 @@ def _parse_dates(text: pd.Series, date_format: str = "auto") -> tuple[pd.Series,
                 parsed = pd.Series(pd.NaT, index=rest.index)
             if getattr(parsed.dt, "tz", None) is not None:
                 parsed = parsed.dt.tz_localize(None)
-            out[rest.index] = parsed.astype("datetime64[ns]")
+            try:
+                parsed = parsed.astype("datetime64[ns]")
+            except (pd.errors.OutOfBoundsDatetime, OverflowError, ValueError, TypeError):  # e.g. year -8: not a date
+                parsed = pd.Series([_ns_or_nat(v) for v in parsed], index=rest.index, dtype="datetime64[ns]")
+            out[rest.index] = parsed
     bad = (~empty & out.isna()).fillna(False).astype(bool)
     return out, bad, order

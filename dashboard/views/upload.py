@@ -49,7 +49,7 @@ with st.expander("Mapping presets (reuse next week's export in one click)", expa
     preset_json = ""
     try:
         if up is not None:
-            preset_json = Mapping.from_json(up.getvalue().decode("utf-8-sig")).to_json()
+            preset_json = Mapping.from_json(up.getvalue()).to_json()  # bytes: binary or oversized files get a plain error
         elif chosen:
             preset_json = Mapping.from_json(store.load_preset(chosen)).to_json()
     except RIError as e:

@@ -1,0 +1,182 @@
+"""Load test: N concurrent browser sessions upload the real 500k-line export and browse every page.
+
+One `streamlit run dashboard/app.py` server on a free port; N threads, each with its own headless Chromium
+(playwright, /usr/bin/chromium), start together: open Upload & map, upload the gzipped Online Retail II export
+(../shared/data), wait for the load report ("rows read ="), then visit every analysis page from the sidebar,
+each timed from the click until the server has finished the run and the page's heading is drawn with nothing
+stale (bench_browser's watcher). Errors: exceptions shown on a page, timeouts, failed uploads.
+The server's resident memory (VmRSS) is sampled every 0.5 s: before the sessions, peak during, right after they
+close, and after --settle seconds (sessions are dropped and caches may expire).
+
+Run: ``python -m bench.load_test [--sessions 10] [--settle 60] [--file PATH]``. Never part of `make test`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import urllib.request
+from pathlib import Path
+
+from bench.bench_browser import CHROMIUM, IDLE_JS, LAUNCH_ARGS, TIMEOUT_MS, RunWatcher, _free_port, _switch
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL = ROOT.parent / "shared" / "data" / "online_retail_II_2009-12_to_2010-11.csv.gz"
+PAGES = ("Overview", "Collections", "Intents", "Combinations", "Journeys", "Reasons & outcomes", "Trends",
+         "Fix list", "Interventions")
+UPLOAD_TIMEOUT_MS = 900_000
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+class Sampler(threading.Thread):
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.samples, self.stop = pid, [], threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            self.samples.append((time.time(), _rss_mb(self.pid)))
+            self.stop.wait(0.5)
+
+
+def start_server(root: Path):
+    port = _free_port()
+    state = tempfile.mkdtemp(prefix="ri-load-state-")
+    log = tempfile.NamedTemporaryFile("w+", prefix="ri-load-server-", suffix=".log", delete=False)
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port", str(port),
+                             "--server.headless", "true", "--server.address", "127.0.0.1",
+                             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+                            cwd=root, env=dict(os.environ, RI_STATE_DIR=state, PYTHONPATH=str(root)),
+                            stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return proc, url, state, log
+        except OSError:
+            if time.time() > deadline or proc.poll() is not None:
+                log.seek(0)
+                raise RuntimeError("streamlit did not start:\n" + log.read()[-3000:]) from None
+            time.sleep(0.3)
+
+
+def session(i: int, url: str, path: Path, barrier: threading.Barrier, out: dict) -> None:
+    from playwright.sync_api import sync_playwright
+
+    res = out[i] = {"errors": [], "pages": {}, "upload_s": None}
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
+            ctx = browser.new_context(viewport={"width": 1500, "height": 1400})
+            page = ctx.new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+            watcher = RunWatcher(page)
+            page.goto(url + "/upload")
+            watcher.wait_past(0)
+            page.wait_for_function(IDLE_JS, arg="\u0000", polling="raf", timeout=TIMEOUT_MS)
+            barrier.wait()
+            t = time.perf_counter()
+            page.get_by_test_id("stFileUploaderDropzoneInput").first.set_input_files(str(path))
+            page.get_by_role("button", name="Load data").wait_for(timeout=UPLOAD_TIMEOUT_MS)
+            page.get_by_role("button", name="Load data").click()
+            page.get_by_text("rows read =", exact=False).first.wait_for(timeout=UPLOAD_TIMEOUT_MS)
+            res["upload_s"] = time.perf_counter() - t
+            for title in PAGES:
+                try:
+                    res["pages"][title] = _switch(watcher, title, IDLE_JS)
+                    if page.get_by_test_id("stException").count():
+                        res["errors"].append(f"{title}: " + page.get_by_test_id("stException").first.inner_text()[:300])
+                except Exception as exc:  # a timeout or a broken page: count it and go on
+                    res["errors"].append(f"{title}: {type(exc).__name__}: {str(exc)[:300]}")
+            ctx.close()
+            browser.close()
+    except Exception as exc:
+        res["errors"].append(f"session: {type(exc).__name__}: {str(exc)[:300]}")
+        traceback.print_exc()
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, round(q * (len(s) - 1))))]
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(prog="python -m bench.load_test", description=__doc__.splitlines()[0])
+    ap.add_argument("--sessions", type=int, default=10)
+    ap.add_argument("--settle", type=float, default=60, help="seconds to wait after the sessions close")
+    ap.add_argument("--file", type=Path, default=REAL)
+    args = ap.parse_args(argv)
+    if not args.file.is_file():
+        raise SystemExit(f"No file at {args.file}")
+    proc, url, state, log = start_server(ROOT)
+    sampler = Sampler(proc.pid)
+    try:
+        time.sleep(3)
+        rss_before = _rss_mb(proc.pid)
+        sampler.start()
+        out: dict = {}
+        barrier = threading.Barrier(args.sessions)
+        t0 = time.time()
+        threads = [threading.Thread(target=session, args=(i, url, args.file, barrier, out)) for i in range(args.sessions)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        t1 = time.time()
+        rss_closed = _rss_mb(proc.pid)
+        time.sleep(args.settle)
+        rss_settled = _rss_mb(proc.pid)
+        sampler.stop.set()
+        during = [mb for t, mb in sampler.samples if t0 <= t <= t1]
+        page_times = [s for r in out.values() for s in r["pages"].values()]
+        uploads = [r["upload_s"] for r in out.values() if r["upload_s"] is not None]
+        errors = [e for r in out.values() for e in r["errors"]]
+        result = {
+            "sessions": args.sessions, "file": args.file.name, "wall_s": round(t1 - t0, 1),
+            "errors": len(errors), "error_list": errors[:20],
+            "uploads_done": len(uploads), "upload_p50_s": round(statistics.median(uploads), 1) if uploads else None,
+            "upload_max_s": round(max(uploads), 1) if uploads else None,
+            "page_switches": len(page_times), "page_p50_s": round(_pct(page_times, 0.5), 2),
+            "page_p95_s": round(_pct(page_times, 0.95), 2),
+            "rss_before_mb": round(rss_before), "rss_peak_mb": round(max(during)) if during else None,
+            "rss_median_during_mb": round(statistics.median(during)) if during else None,
+            "rss_after_close_mb": round(rss_closed), f"rss_after_{args.settle:g}s_mb": round(rss_settled),
+            "slowest_page": max(((t, r_i, title) for r_i, r in out.items() for title, t in r["pages"].items()),
+                                default=None),
+        }
+        print(json.dumps(result, indent=2))
+        return result
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        shutil.rmtree(state, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
