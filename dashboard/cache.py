@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import threading
+import time
 from collections import OrderedDict
 
 import streamlit as st
@@ -30,9 +32,17 @@ def sha256(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
-_DATASETS: "OrderedDict[DatasetSpec, Dataset]" = OrderedDict()
+_DATASETS: "OrderedDict[DatasetSpec, tuple[Dataset, float]]" = OrderedDict()
 _DATASETS_LOCK = threading.Lock()
 MAX_DATASETS = 6
+# Every cache entry expires after this many seconds unused (RI_CACHE_TTL; default one hour), so a server whose
+# sessions have closed gives the loaded data back instead of holding it until restart.
+CACHE_TTL = max(60, int(os.environ.get("RI_CACHE_TTL", "3600") or 3600))
+
+
+def _expire_datasets(now: float) -> None:
+    for key in [k for k, (_, used) in _DATASETS.items() if now - used > CACHE_TTL]:
+        del _DATASETS[key]
 
 
 class UploadGone(KeyError):
@@ -45,10 +55,14 @@ def dataset_for(spec: DatasetSpec, contents: dict | None = None, progress=None) 
     `contents` maps sha256 -> bytes for uploads. Not an st.cache_* function because loading reports
     progress into the page, which Streamlit's caches would try to replay.
     """
+    now = time.monotonic()
     with _DATASETS_LOCK:
+        _expire_datasets(now)
         if spec in _DATASETS:
             _DATASETS.move_to_end(spec)
-            return _DATASETS[spec]
+            ds = _DATASETS[spec][0]
+            _DATASETS[spec] = (ds, now)
+            return ds
     if spec.kind == "demo":
         ds = generate_dataset(seed=spec.seed)
     else:
@@ -58,37 +72,37 @@ def dataset_for(spec: DatasetSpec, contents: dict | None = None, progress=None) 
         mapping = Mapping.from_json(spec.mapping_json) if spec.mapping_json else None
         ds = load_dataset(files, mapping, name=spec.name or "Uploaded data", progress=progress)
     with _DATASETS_LOCK:
-        _DATASETS[spec] = ds
+        _DATASETS[spec] = (ds, time.monotonic())
         while len(_DATASETS) > MAX_DATASETS:
             _DATASETS.popitem(last=False)
     return ds
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
+@st.cache_resource(max_entries=8, ttl=CACHE_TTL, show_spinner=False)
 def prepared_for(spec: DatasetSpec, window_days: int | None, overrides: tuple, _dataset: Dataset) -> Prepared:
     """overrides: the user's reason corrections as sorted (raw, category) pairs (part of the key)."""
     return prepare(_dataset, window_days=window_days, reason_overrides=dict(overrides) or None)
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
+@st.cache_resource(max_entries=8, ttl=CACHE_TTL, show_spinner=False)
 def concentration_for(key: tuple, _prepared: Prepared) -> tuple:
     """The few orders that carry most returned (or sold) units of the prepared data (key: spec, window,
     reason overrides), as a tuple of analysis.concentration.Concentration."""
     return tuple(concentration(_prepared))
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
+@st.cache_resource(max_entries=8, ttl=CACHE_TTL, show_spinner=False)
 def without_orders_for(key: tuple, orders: tuple, _prepared: Prepared) -> Prepared:
     return drop_orders(_prepared, orders)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, ttl=CACHE_TTL, show_spinner=False)
 def filtered_for(key: tuple, filters: Filters, _prepared: Prepared) -> Prepared:
     """key = (dataset spec, window, reason overrides): everything the prepared data depends on."""
     return filter_prepared(_prepared, filters)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, ttl=CACHE_TTL, show_spinner=False)
 def analysis_for(key: tuple, filters: Filters, settings: Settings, changes: tuple, _prepared: Prepared,
                  _dataset: Dataset, _interventions=None) -> Analysis:
     """changes: the logged interventions as tuples of text (part of the key): each fix-list segment with a
@@ -101,12 +115,12 @@ def analysis_for(key: tuple, filters: Filters, settings: Settings, changes: tupl
     return an
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_data(max_entries=32, ttl=CACHE_TTL, show_spinner=False)
 def inspect_for(name: str, digest: str, sheet: str | None, _content: bytes):
     return inspect_file(name, _content, sheet=sheet)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
 def computed(name: str, key: tuple, filters: Filters, args: tuple, _fn, _prepared):
     """Cache any pure analysis call on (name, data key, filters, args); args must identify the result."""
     return _fn(_prepared, *args)
