@@ -6,6 +6,8 @@ can only reach a dataset whose spec (hashes of bytes it uploaded itself) sits in
 """
 from __future__ import annotations
 
+import ctypes
+import gc
 import hashlib
 import logging
 import os
@@ -40,9 +42,40 @@ MAX_DATASETS = 6
 CACHE_TTL = max(60, int(os.environ.get("RI_CACHE_TTL", "3600") or 3600))
 
 
+_LAST_USE = [time.monotonic()]
+
+
 def _expire_datasets(now: float) -> None:
     for key in [k for k, (_, used) in _DATASETS.items() if now - used > CACHE_TTL]:
         del _DATASETS[key]
+
+
+def _trim_heap() -> None:
+    """Hand freed heap pages back to the system (glibc keeps them otherwise); a no-op elsewhere."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _sweeper() -> None:
+    """Streamlit expires cache entries only when they are next looked up; a server nobody uses would keep
+    them. When no session has asked for data for CACHE_TTL seconds, every cache is emptied."""
+    while True:
+        time.sleep(min(60.0, CACHE_TTL / 2))
+        if time.monotonic() - _LAST_USE[0] > CACHE_TTL:
+            with _DATASETS_LOCK:
+                had = bool(_DATASETS)
+                _DATASETS.clear()
+            if had:
+                st.cache_resource.clear()
+                st.cache_data.clear()
+                gc.collect()
+                _trim_heap()
+                log.info("Caches emptied after %s s without use", CACHE_TTL)
+
+
+threading.Thread(target=_sweeper, name="ri-cache-sweeper", daemon=True).start()
 
 
 class UploadGone(KeyError):
@@ -56,6 +89,7 @@ def dataset_for(spec: DatasetSpec, contents: dict | None = None, progress=None) 
     progress into the page, which Streamlit's caches would try to replay.
     """
     now = time.monotonic()
+    _LAST_USE[0] = now
     with _DATASETS_LOCK:
         _expire_datasets(now)
         if spec in _DATASETS:
