@@ -55,12 +55,12 @@ if len(mat) >= 3:
     span = f"{mat['period'].iloc[0]:{pfmt}} to {mat['period'].iloc[-1]:{pfmt}}"
     if tt.p_value < 0.05 and tt.slope_sign != 0:
         direction = "rising" if tt.slope_sign > 0 else "falling"
-        text = (f"**Trend: {direction}.** Across the {len(mat)} matured {unit_word}s from {span}, the return rate of "
+        text = (f"**Trend: {direction}.** Across the {len(mat)} matured {unit_word}s from {span}, the {words['name'].lower()} of "
                 f"{ui.md(who)} shows a steady {direction} trend that is unlikely to be chance "
                 f"(Cochran-Armitage test, p = {tt.p_value:.3g}).")
     else:
-        text = (f"**Trend: none detected.** Across the {len(mat)} matured {unit_word}s from {span}, the return rate "
-                f"of {ui.md(who)} shows no steady rise or fall beyond chance (Cochran-Armitage test, "
+        text = (f"**Trend: none detected.** Across the {len(mat)} matured {unit_word}s from {span}, the "
+                f"{words['name'].lower()} of {ui.md(who)} shows no steady rise or fall beyond chance (Cochran-Armitage test, "
                 f"p = {tt.p_value:.2f}); the ups and downs look like noise around {ui.pct(overall)}.")
     st.markdown(text)
 else:
