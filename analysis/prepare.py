@@ -237,7 +237,14 @@ def prepare(dataset: Dataset, window_days: int | None = None,
         first = lines.groupby("customer_id")["order_date"].transform("min")
         ctype = np.where(lines["customer_id"].isna(), "unknown", np.where(lines["order_date"] <= first, "first", "repeat"))
         lines["customer_type"] = pd.Series(ctype, index=lines.index, dtype="string")
-        available.add("customer_type")
+        if any(f.role == "transactions" for f in dataset.files):
+            # credit notes are matched to a customer's earlier purchase, so guests' lines cannot have returns by
+            # construction: a first-vs-repeat difference would be made by the matching rule, not by customers
+            notes.append("First vs repeat customers is not tested on signed transactions: credit notes can only be "
+                         "matched to purchases of identified customers, so the difference would come from the "
+                         "matching rule rather than from customers.")
+        else:
+            available.add("customer_type")
     else:
         lines["customer_type"] = pd.Series(pd.NA, index=lines.index, dtype="string")
     median_units = float(lines.groupby("order_id", sort=False)["quantity"].sum().median()) if len(lines) else 0.0

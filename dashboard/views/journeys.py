@@ -20,7 +20,11 @@ tabs = st.tabs([v[0] for v in VIEWS])
 for tab, (_, dim, what, cols) in zip(tabs, VIEWS):
     with tab:
         if not ctx.prepared.has(dim):
-            ui.missing(what, cols)
+            why = next((n for n in ctx.prepared.notes if n.startswith(what)), None)  # not tested, and why
+            if why:
+                st.info(why, icon=":material/info:")
+            else:
+                ui.missing(what, cols)
             continue
         if ui.dimension_view(ctx, dim, key=f"jr_{dim}") is None:
             st.info("Nothing to compare for this view with the current filters.")
