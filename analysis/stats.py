@@ -376,22 +376,13 @@ def fisher_midp(x1: Any, n1: Any, x2: Any, n2: Any, alternative: str = "larger")
     alt = _alt(alternative)
     if alt == "two-sided":
         raise ValueError("fisher_midp is one-sided: alternative must be 'larger' or 'smaller'.")
-    x1a, n1a = _counts(x1, n1, "x1", "n1")
-    x2a, n2a = _counts(x2, n2, "x2", "n2")
-    x1a, n1a, x2a, n2a = np.broadcast_arrays(x1a, n1a, x2a, n2a)
-    a, r1, b, r2 = np.rint(x1a), np.rint(n1a), np.rint(x2a), np.rint(n2a)
+    x1a, n1a, x2a, n2a = np.broadcast_arrays(*(np.asarray(v, dtype="float64") for v in (x1, n1, x2, n2)))
+    p = np.array(fisher_exact_p(x1a, n1a, x2a, n2a, alt), dtype="float64", ndmin=1)  # validates, rounds
+    a, r1, b, r2 = (np.rint(v).reshape(p.shape) for v in (x1a, n1a, x2a, n2a))
     N, c1 = r1 + r2, a + b
-    out = np.full(a.shape, np.nan)
-    valid = np.isfinite(a) & np.isfinite(b) & np.isfinite(r1) & np.isfinite(r2)
-    degenerate = valid & ((r1 == 0) | (r2 == 0) | (c1 == 0) | (c1 == N))
-    out[degenerate] = 1.0
-    live = valid & ~degenerate
-    half = 0.5 * sps.hypergeom.pmf(a[live], N[live], r1[live], c1[live])
-    if alt == "larger":
-        out[live] = sps.hypergeom.sf(a[live], N[live], r1[live], c1[live]) + half
-    else:
-        out[live] = sps.hypergeom.cdf(a[live] - 1, N[live], r1[live], c1[live]) + half
-    return np.minimum(out, 1.0)
+    live = np.isfinite(p) & (r1 > 0) & (r2 > 0) & (c1 > 0) & (c1 < N)  # degenerate tables stay at p = 1
+    p[live] -= 0.5 * sps.hypergeom.pmf(a[live], N[live], r1[live], c1[live])
+    return p.reshape(np.shape(x1a))
 
 
 def segment_vs_rest(

@@ -67,6 +67,13 @@ def _free_port() -> int:
 @contextmanager
 def serve(root: Path, script: str):
     """`streamlit run script` (relative to root) on a free port; yields the URL, stops the server after."""
+    with serve_process(root, script) as (url, _proc):
+        yield url
+
+
+@contextmanager
+def serve_process(root: Path, script: str):
+    """As serve(), yielding (url, server process) for callers that watch the server (e.g. its memory)."""
     port = _free_port()
     state = tempfile.mkdtemp(prefix="ri-bench-state-")
     env = dict(os.environ, RI_STATE_DIR=state, PYTHONPATH=str(root))
@@ -88,7 +95,7 @@ def serve(root: Path, script: str):
                     log.seek(0)
                     raise RuntimeError(f"streamlit did not start ({script}):\n{log.read()[-3000:]}") from None
                 time.sleep(0.3)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         try:

@@ -14,19 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
 import statistics
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 import traceback
-import urllib.request
 from pathlib import Path
 
-from bench.bench_browser import CHROMIUM, IDLE_JS, LAUNCH_ARGS, TIMEOUT_MS, RunWatcher, _free_port, _switch
+from bench.bench_browser import CHROMIUM, IDLE_JS, LAUNCH_ARGS, TIMEOUT_MS, RunWatcher, _switch, serve_process
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT.parent / "shared" / "data" / "online_retail_II_2009-12_to_2010-11.csv.gz"
@@ -55,29 +49,6 @@ class Sampler(threading.Thread):
         while not self.stop.is_set():
             self.samples.append((time.time(), _rss_mb(self.pid)))
             self.stop.wait(0.5)
-
-
-def start_server(root: Path):
-    port = _free_port()
-    state = tempfile.mkdtemp(prefix="ri-load-state-")
-    log = tempfile.NamedTemporaryFile("w+", prefix="ri-load-server-", suffix=".log", delete=False)
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port", str(port),
-                             "--server.headless", "true", "--server.address", "127.0.0.1",
-                             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                            cwd=root, env=dict(os.environ, RI_STATE_DIR=state, PYTHONPATH=str(root)),
-                            stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc, url, state, log
-        except OSError:
-            if time.time() > deadline or proc.poll() is not None:
-                log.seek(0)
-                raise RuntimeError("streamlit did not start:\n" + log.read()[-3000:]) from None
-            time.sleep(0.3)
 
 
 def session(i: int, url: str, path: Path, barrier: threading.Barrier, out: dict) -> None:
@@ -130,7 +101,11 @@ def main(argv: list[str] | None = None) -> dict:
     args = ap.parse_args(argv)
     if not args.file.is_file():
         raise SystemExit(f"No file at {args.file}")
-    proc, url, state, log = start_server(ROOT)
+    with serve_process(ROOT, "dashboard/app.py") as (url, proc):
+        return _measure(args, url, proc)
+
+
+def _measure(args, url: str, proc) -> dict:
     sampler = Sampler(proc.pid)
     try:
         time.sleep(3)
@@ -169,13 +144,7 @@ def main(argv: list[str] | None = None) -> dict:
         print(json.dumps(result, indent=2))
         return result
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-        shutil.rmtree(state, ignore_errors=True)
+        sampler.stop.set()
 
 
 if __name__ == "__main__":
