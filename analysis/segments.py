@@ -599,7 +599,8 @@ def segment_table(prepared: Prepared, dimension: str, *, alternative: str = "lar
     out["basis"] = "units" if dimension in LINE_DIMENSIONS else "orders"
     with np.errstate(divide="ignore", invalid="ignore"):
         out["return_rate"] = out["returned"] / out["n"]
-        out["baseline_rate"] = out["rest_returned"] / out["rest_n"]
+        # no rest (a collection holding one product): no comparison rate, not -inf from float dust / 0
+        out["baseline_rate"] = (out["rest_returned"] / out["rest_n"]).where(out["rest_n"] > 0)
         out["order_return_rate"] = out["orders_returned"] / out["orders"]
     out["population_rate"] = p0_all
     rets = mature_returns(prepared) if returns is None else returns

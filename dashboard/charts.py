@@ -313,13 +313,14 @@ def intent_mix_chart(mix: pd.DataFrame, labels: dict[str, str]) -> go.Figure:
     return fig
 
 
-def pair_heatmap(grid) -> go.Figure:
-    """Heatmap of collection pairs (analysis.pair_grid): share of units returned in orders containing both."""
+def pair_heatmap(grid, verb: str = "returned") -> go.Figure:
+    """Heatmap of collection pairs (analysis.pair_grid): share of units returned (or, where refunds are known per
+    order only, refunded: verb="refunded") in orders containing both."""
     shown = [plot_text(i) for i in grid.items]
     fig = go.Figure(go.Heatmap(z=grid.rate.values, x=shown, y=shown, text=grid.text.values, texttemplate="%{text}",
-                               colorscale="OrRd", colorbar=dict(title="Units returned", tickformat=".0%"),
-                               hovertemplate="%{y} + %{x}<br>%{z:.1%} of units returned<extra></extra>"))
-    fig.update_layout(title="Share of units returned in orders containing both collections<br><sup>Only pairs with "
+                               colorscale="OrRd", colorbar=dict(title=f"Units {verb}", tickformat=".0%"),
+                               hovertemplate=f"%{{y}} + %{{x}}<br>%{{z:.1%}} of units {verb}<extra></extra>"))
+    fig.update_layout(title=f"Share of units {verb} in orders containing both collections<br><sup>Only pairs with "
                             "enough orders to test are coloured; * = returns more than its parts</sup>", height=max(420, 26 * len(grid.items) + 160), margin=dict(l=10, r=10, t=60, b=10))
     return fig
 

@@ -39,7 +39,8 @@ c[2].metric("Return more than their parts", ui.num(len(worse)))
 # ---- heatmap of collection pairs: order return rate of orders containing both (gated pairs bold)
 grid = pair_grid(pairs) if level == "collection" else None
 if grid is not None:
-    st.plotly_chart(charts.pair_heatmap(grid), key="cb_heatmap")
+    st.plotly_chart(charts.pair_heatmap(grid, "refunded" if ctx.prepared.outcome == "order_refund" else "returned"),
+                    key="cb_heatmap")
 
 st.subheader("Pairs that return more than their parts")
 if worse.empty:

@@ -190,3 +190,13 @@ def test_cli_report_on_two_overlapping_exports(sample, tmp_path):
     summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(min_row=2, values_only=True) if r[0]}
     assert summary["Order refund rate (mature orders)"] == pytest.approx(a.totals["order_refund_rate"])
     assert summary["Unit return rate (mature orders)"] == "not in your data"
+
+
+def test_a_drill_down_with_no_rest_has_no_comparison_rate(sample):
+    """SKINNY holds one product: the product has nothing to be compared with inside it (seen as '-Infinity')."""
+    from analysis.segments import segment_table
+
+    _, _, _, p, _ = sample
+    t = segment_table(p, "product", cost_per_return=10.0, within=("collection", "SKINNY"))
+    assert len(t) == 1 and int(t["rest_n"].iloc[0]) == 0
+    assert pd.isna(t["baseline_rate"].iloc[0]) and t["verdict"].iloc[0] == "within noise"
