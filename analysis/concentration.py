@@ -212,6 +212,10 @@ def noise_reason(row) -> str:
         units = f"these {x:,.0f} returned units" if x > 1 else "this returned unit"
         return f"{units} come{'s' if x <= 1 else ''} from {k:,.0f} order{'s' if k != 1 else ''}"
     lo, hi, base = _f(get("ci_low")), _f(get("ci_high")), _f(get("baseline_rate"))
+    if str(get("test", "")) == "one order carries most returns":
+        tx = _f(get("top_x"))
+        share = f"{tx / x:.0%} of " if math.isfinite(tx) and math.isfinite(x) and x > 0 else "most of "
+        return f"one order carries {share}these returns; without it the rest is not clearly higher"
     if str(get("test", "")) == "orders vs units disagree":
         rate = x / n if math.isfinite(x) and math.isfinite(n) and n > 0 else float("nan")
         if math.isfinite(rate) and math.isfinite(base) and rate < base:

@@ -29,7 +29,7 @@ import pandas as pd
 from analysis import stats
 from analysis.pairs import pair_returns
 from analysis.prepare import Prepared
-from analysis.segments import (BORDERLINE_P, MIN_RETURNING_ORDERS, NOT_SET, REFERENCE_DIMENSIONS, VERDICTS, codes_of,
+from analysis.segments import (BORDERLINE_P, MIN_RETURNING_ORDERS, NOT_SET, ONE_ORDER_TEST, REFERENCE_DIMENSIONS, VERDICTS, codes_of,
                                dominant_reason, line_codes, mature_frames, reason_label, reason_mix, verdicts)
 from data.reasons import CATEGORIES
 
@@ -265,7 +265,7 @@ def list_wide_fdr(segments: pd.DataFrame, pairs: pd.DataFrame | None, *, q: floa
     prs = pairs.copy() if pairs is not None else None
     ps = segs["p_value"].to_numpy(dtype="float64") if len(segs) else np.array([])
     pl = segs["p_lower"].to_numpy(dtype="float64") if len(segs) else np.array([])
-    ruled = segs["test"].astype("string").fillna("").isin(["fewer than 5 returning orders", "orders vs units disagree"]).to_numpy() \
+    ruled = segs["test"].astype("string").fillna("").isin(["fewer than 5 returning orders", "orders vs units disagree", ONE_ORDER_TEST]).to_numpy() \
         if len(segs) and "test" in segs.columns else np.zeros(len(segs), dtype=bool)
     seg_in = np.isfinite(ps) & ~ruled
     pp = np.array([])
@@ -296,34 +296,6 @@ def list_wide_fdr(segments: pd.DataFrame, pairs: pd.DataFrame | None, *, q: floa
         prs["verdict"] = np.where(higher, VERDICTS[0], np.where(border, VERDICTS[1], VERDICTS[2])).astype(object)
         prs["priority_score"] = np.where(higher, prs["shrunk_excess"].to_numpy(dtype="float64") * cost_per_return, 0.0)
     return segs, prs
-
-
-def _one_order_explains(prepared: Prepared, row: pd.Series, mask: np.ndarray, units: np.ndarray,
-                        returned: np.ndarray, share_limit: float = 0.5) -> tuple[str, float] | None:
-    """(why, residual share) when one order carries more than `share_limit` of a segment's returned units
-    and, without that order, the segment returns no more than its comparison rate: the row describes
-    that order (e.g. one wholesale credit note), not the segment; None otherwise."""
-    if mask is None or not mask.any():
-        return None
-    ocodes, olabels = line_codes(prepared, "order_id")
-    oc = ocodes[mask]
-    by_order = np.bincount(oc, weights=returned[mask])
-    total = float(by_order.sum())
-    if total <= 0:
-        return None
-    top = int(by_order.argmax())
-    share = float(by_order[top]) / total
-    if share <= share_limit:
-        return None
-    rest_x = total - float(by_order[top])
-    rest_n = float(units[mask].sum()) - float(np.bincount(oc, weights=units[mask])[top])
-    base = float(row.get("baseline_rate", np.nan))
-    rate_without = rest_x / rest_n if rest_n > 0 else 0.0
-    low = float(np.asarray(stats.wilson_interval(rest_x, rest_n)[0])) if rest_n > 0 else 0.0
-    if np.isfinite(base) and low > base:  # still clearly above its comparison without that order: keep it
-        return None
-    return (f"one order ({olabels[top]}) carries {share:.0%} of these returns; without it the rate is "
-            f"{rate_without:.1%} against {base:.1%}, not clearly higher", 1.0 - share)
 
 
 def build_fix_list(prepared: Prepared, segments: pd.DataFrame, pairs: pd.DataFrame | None = None, *,
@@ -376,8 +348,6 @@ def build_fix_list(prepared: Prepared, segments: pd.DataFrame, pairs: pd.DataFra
             hit = np.flatnonzero(labels == row["segment"])
             mask = c == (hit[0] if len(hit) else -1)
             explained = _explained_by(row, mask, kept, masks, units, returned)
-            if explained is None:
-                explained = _one_order_explains(prepared, row, mask, units, returned)
             if explained is not None:
                 dropped.append({"dimension": dim, "segment": row["segment"], "explained_by": explained[0],
                                 "residual_share": explained[1]})

@@ -52,6 +52,8 @@ NOT_SET = "(not set)"
 DIMENSIONS = LINE_DIMENSIONS + ORDER_DIMENSIONS
 VERDICTS = ("clearly higher", "higher (borderline)", "within noise", "clearly lower")
 MAX_GROUP_SHARE = 0.8  # a category whose largest segment holds more of its units is no comparison group
+ONE_ORDER_SHARE = 0.5  # above this share of a segment's returned units, one order speaks for the segment
+ONE_ORDER_TEST = "one order carries most returns"
 MIN_RETURNING_ORDERS = 5  # below this a "returns more" claim rests on a handful of incidents
 BORDERLINE_P = 0.05  # one-sided unadjusted p below this but q above the threshold -> "borderline"
 
@@ -61,7 +63,7 @@ SEGMENT_COLUMNS = [
     "p_lower", "q_lower", "significant", "direction", "verdict", "shrunk_rate", "expected_returns",
     "excess_returns", "excess_cost", "shrunk_excess", "conservative_excess", "conservative_excess_cost",
     "priority_score", "top_reason", "test", "deff", "rest_deff", "n_eff", "returned_eff", "orders",
-    "orders_returned", "order_return_rate", "population_rate", "reference", "reference_rate",
+    "orders_returned", "order_return_rate", "population_rate", "reference", "reference_rate", "top_x",
 ]
 REFERENCE_DIMENSIONS = ("collection", "product", "size")
 
@@ -357,10 +359,16 @@ def cluster_counts(keys: pd.Series, order_id: pd.Series, x: pd.Series, n: pd.Ser
     rest_left = ((Yo - y) <= 0) & (Yo > 0)  # orders whose only returned units are the segment's
     rest_orders = G - full
     rest_orders_ret = n_orders_with_return - ssum(rest_left.astype("float64"))
+    # the segment's single largest cluster by returned units (top_x) and its units (top_n)
+    top_x, top_n = np.zeros(S), np.zeros(S)
+    if len(s):
+        srt = np.lexsort((y, s))
+        last = srt[np.r_[np.flatnonzero(np.diff(s[srt])), len(srt) - 1]]
+        top_x[s[last]], top_n[s[last]] = y[last], m[last]
     return pd.DataFrame({
         "x": xs, "n": ns, "rest_x": xr, "rest_n": nr, "deff": deff, "rest_deff": rest_deff,
         "orders": orders_s, "orders_returned": orders_ret_s,
-        "rest_orders": rest_orders, "rest_orders_returned": rest_orders_ret,
+        "rest_orders": rest_orders, "rest_orders_returned": rest_orders_ret, "top_x": top_x, "top_n": top_n,
     }, index=pd.Index(suniq, name="segment"))
 
 
@@ -437,6 +445,21 @@ def compare_segments(c: pd.DataFrame) -> pd.DataFrame:
         # units they hold: the clustered variance is unreliable with one dominant cluster, so no "higher"
         p_hi[few] = 1.0
         test[few] = "fewer than 5 returning orders"
+    if "top_x" in out.columns:
+        # one order (or customer) carrying most of the segment's returned units - e.g. one wholesale credit
+        # note - describes that order, not the segment: no "higher" unless the rest alone is clearly higher
+        xs_, ns_, tx, tn = (np.asarray(out[k], dtype="float64")[ok] for k in ("x", "n", "top_x", "top_n"))
+        rx, rn = (np.asarray(out[k], dtype="float64")[ok] for k in ("rest_x", "rest_n"))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(xs_ > 0, tx / xs_, 0.0)
+            base = np.where(rn > 0, rx / rn, np.nan)
+            left_n = np.maximum(ns_ - tn, 0.0)
+            low = np.where(left_n > 0, np.asarray(stats.wilson_interval(np.maximum(xs_ - tx, 0.0),
+                                                                          np.where(left_n > 0, left_n, 1.0))[0]), 0.0)
+        one = (share > ONE_ORDER_SHARE) & ~(low > base) & (p_hi < 1.0)
+        if one.any():
+            p_hi[one] = 1.0
+            test[one] = ONE_ORDER_TEST
     out.loc[ok, "ci_low"] = np.asarray(hi["ci_low"], dtype="float64")
     out.loc[ok, "ci_high"] = np.asarray(hi["ci_high"], dtype="float64")
     out.loc[ok, "diff"] = np.asarray(hi["diff"], dtype="float64")
