@@ -13,6 +13,9 @@ bringing a parcel back, not a customer returning an item: they are rejected with
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -28,19 +31,19 @@ QUANTITY = ("quantity", "quantity-purchased")
 STATUS = "order-status"
 
 
-def _col(frame_cols, names) -> str | None:
+def _col(frame_cols: Iterable[Any], names: Iterable[str]) -> str | None:
     low = {str(c).strip().lower(): c for c in frame_cols}
     return next((low[n] for n in names if n in low), None)
 
 
-def is_all_orders(columns) -> bool:
+def is_all_orders(columns: Iterable[Any]) -> bool:
     """The All Orders report (or the older order report): Amazon's own hyphenated headers."""
     low = {str(c).strip().lower() for c in columns}
     return (bool(low & set(ORDER_ID)) and "purchase-date" in low and "sku" in low and bool(low & set(QUANTITY))
             and bool(low & {"order-status", "asin", "order-item-id", "item-status"}))
 
 
-def all_orders_mapping(columns) -> dict[str, str]:
+def all_orders_mapping(columns: Iterable[Any]) -> dict[str, str]:
     """The mapping after prepare_all_orders() (canonical -> source column)."""
     cols = list(columns)
     sug = {"order_id": _col(cols, ORDER_ID), "order_date": _col(cols, ("purchase-date",)), "sku": _col(cols, ("sku",)),
@@ -71,7 +74,7 @@ def add_style_size(frame: pd.DataFrame, sku_col: str, name_col: str | None) -> t
         label = style
     f[STYLE_COL] = label.astype("string").fillna("")
     f[SIZE_COL] = size.astype("string").fillna("")
-    notes = ()
+    notes: tuple[str, ...] = ()
     if n_styles:
         notes = (f"{n_styles} style(s) are sold in several sizes, each size its own SKU: the size is taken from the "
                  f"end of the SKU or name ('{SIZE_COL}') and the style from the rest ('{STYLE_COL}'), so two sizes "
@@ -82,9 +85,12 @@ def add_style_size(frame: pd.DataFrame, sku_col: str, name_col: str | None) -> t
 def prepare_all_orders(frame: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """Per-unit price, style and size columns for the All Orders report. Row count never changes."""
     cols = list(frame.columns)
-    f, notes = add_style_size(frame, _col(cols, ("sku",)), _col(cols, ("product-name",)))
+    sku = _col(cols, ("sku",))
+    if sku is None:  # is_all_orders() requires it; a direct call without one is a programming error
+        raise ValueError("prepare_all_orders needs the report's 'sku' column.")
+    f, notes = add_style_size(frame, sku, _col(cols, ("product-name",)))
     price, qty = _col(cols, ("item-price",)), _col(cols, QUANTITY)
-    if price:
+    if price and qty:
         p, _, _ = parse_numbers(f[price].astype("string").str.strip().replace("", pd.NA))
         q, _, _ = parse_numbers(f[qty].astype("string").str.strip().replace("", pd.NA))
         unit = (p / q.where(q > 0)).round(4)

@@ -116,7 +116,7 @@ def write_demo_files(directory: Path, seed: int = 7, n_orders: int = 3_000) -> d
     discounted = shop["unit_price"] < list_price - 0.005
     email = shop["customer_id"].str.lower() + "@example.com"
 
-    def order_level(values) -> pd.Series:
+    def order_level(values: object) -> pd.Series:
         s = pd.Series(values, index=shop.index).astype("object")
         return s.where(first, "")
 

@@ -30,6 +30,7 @@ import hashlib
 import math
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -497,7 +498,8 @@ def generate_frames(seed: int = 7, n_orders: int = 45_000, end_date: date = date
     line_qty: list[np.ndarray] = []
     line_bracket: list[np.ndarray] = []  # position in the bracket (0, 1, 2) or -1
 
-    def add(orders_idx, prods, sizes=None, qty=None, bracket=None):
+    def add(orders_idx: np.ndarray, prods: np.ndarray, sizes: np.ndarray | None = None, qty: np.ndarray | None = None,
+            bracket: np.ndarray | None = None) -> None:
         k = len(orders_idx)
         line_order.append(np.asarray(orders_idx, dtype=np.int64))
         line_prod.append(np.asarray(prods, dtype=np.int64))
@@ -565,10 +567,10 @@ def generate_frames(seed: int = 7, n_orders: int = 45_000, end_date: date = date
         for j in range(3):
             sel = j < m
             add(idx[sel], prod[sel], sizes=first_size[sel] + j, bracket=np.full(int(sel.sum()), j))
-        extra = rng.random(len(idx)) < 0.3
-        logw_x = prod_logw_m[o_moy[idx[extra]]].copy()
-        logw_x[_CAT.prod_coll[None, :] == _CAT.prod_coll[prod[extra]][:, None]] = -np.inf
-        add(idx[extra], _gumbel_top(rng, logw_x, 1)[:, 0])
+        has_extra = rng.random(len(idx)) < 0.3
+        logw_x = prod_logw_m[o_moy[idx[has_extra]]].copy()
+        logw_x[_CAT.prod_coll[None, :] == _CAT.prod_coll[prod[has_extra]][:, None]] = -np.inf
+        add(idx[has_extra], _gumbel_top(rng, logw_x, 1)[:, 0])
 
     lo = np.concatenate(line_order)
     lp = np.concatenate(line_prod)
@@ -655,9 +657,9 @@ def generate_frames(seed: int = 7, n_orders: int = 45_000, end_date: date = date
         kmin = min(len(lec_lines), max(1, math.ceil(_CERAMICS_UNLUCKY * len(lec_lines) * p0)))
         ks = np.arange(kmin, len(lec_lines) + 1)
         pmf = stats.binom.pmf(ks, len(lec_lines), p0)
-        k = int(rng.choice(ks, p=pmf / pmf.sum()))
+        n_returned = int(rng.choice(ks, p=pmf / pmf.sum()))
         ret_q[lec_lines] = 0
-        ret_q[rng.choice(lec_lines, size=k, replace=False)] = 1
+        ret_q[rng.choice(lec_lines, size=n_returned, replace=False)] = 1
 
     # ---- orders frame
     order_no = np.arange(100_001, 100_001 + n)
@@ -694,10 +696,12 @@ def generate_frames(seed: int = 7, n_orders: int = 45_000, end_date: date = date
     r_amazon = amazon[r_order]
     raw = _pick_texts(rng, r_cat, _REASON_TEXTS)
     raw = np.where(r_amazon, pd.Series(r_cat).map(_AMAZON_CODE).to_numpy(dtype=object), raw)
-    raw = np.where(rng.random(len(rl)) < _BLANK_REASON_RATE, None, raw)
+    raw = np.asarray(raw, dtype=object)  # a copy from np.where above: blanked in place
+    raw[rng.random(len(rl)) < _BLANK_REASON_RATE] = None
     comment_rate = np.where(pd.Series(r_cat).isin(["setup_confusion", "fit_other"]).to_numpy(), 0.5, _COMMENT_RATE)
-    comment = np.where(rng.random(len(rl)) < comment_rate,
-                       _pick_texts(rng, r_cat, {k: tuple((c, 1.0) for c in v) for k, v in _COMMENTS.items()}), None)
+    has_comment = rng.random(len(rl)) < comment_rate  # drawn before the texts, as the demo's seed fixes
+    comment = np.array(_pick_texts(rng, r_cat, {k: tuple((c, 1.0) for c in v) for k, v in _COMMENTS.items()}), dtype=object)
+    comment[~has_comment] = None
 
     # resolution: size returns of sized products are often exchanged for the neighbouring size
     r_prod = lp[rl]
@@ -752,7 +756,7 @@ def _empty_rejected() -> pd.DataFrame:
                          "data": pd.Series(dtype="string")})
 
 
-def generate_dataset(seed: int = 7, n_orders: int = 45_000, **kw) -> Dataset:
+def generate_dataset(seed: int = 7, n_orders: int = 45_000, **kw: Any) -> Dataset:
     """The demo as a loaded Dataset (as if its files had been ingested without a single rejected row).
 
     Keyword arguments go to generate_frames (end_date, months, null).

@@ -187,13 +187,14 @@ def _segment(word: str) -> tuple[str, ...]:
     best[0] = ()
     for i in range(1, n + 1):
         for j in range(max(0, i - 20), i - 1):
-            if best[j] is None:
+            head, cur = best[j], best[i]
+            if head is None:
                 continue
             piece = word[j:i]
             ok = piece in known or (len(piece) >= 5 and piece.endswith("s") and piece[:-1] in known)
-            if ok and (best[i] is None or len(best[j]) + 1 < len(best[i])):
-                best[i] = best[j] + (piece if piece in known else piece[:-1],)
-    return best[n] if best[n] else (word,)
+            if ok and (cur is None or len(head) + 1 < len(cur)):
+                best[i] = head + (piece if piece in known else piece[:-1],)
+    return best[n] or (word,)
 
 
 @functools.lru_cache(maxsize=8192)

@@ -84,13 +84,14 @@ def detect_layout(columns: Sequence[str], frame: pd.DataFrame | None = None, rol
     if (_has(norm, "sku", "return-date", "quantity", "reason") and ({"order id", "amazon order id"} & norm)
             and len(fba_specific & norm) >= 2 and role in (None, "returns")):
         oid = next(c for c in cols if normalize_header(c) in ("order id", "amazon order id"))
-        sug = {**suggest_mapping(cols, "returns"),
-               "order_id": oid, "sku": _col(cols, "sku"), "quantity": _col(cols, "quantity"),
-               "return_date": _col(cols, "return-date"), "reason": _col(cols, "reason")}
+        # _has() above found these four headers, so each _col() names a column
+        found = {canon: _col(cols, h) for canon, h in (("sku", "sku"), ("quantity", "quantity"),
+                                                       ("return_date", "return-date"), ("reason", "reason"))}
+        sug = {**suggest_mapping(cols, "returns"), "order_id": oid, **{k: v for k, v in found.items() if v}}
         # detailed-disposition (SELLABLE, CUSTOMER_DAMAGED ...) is the unit's condition, not refund/exchange: unmapped
         for canon, src in (("return_id", "license-plate-number"), ("comment", "customer-comments")):
-            if _col(cols, src):
-                sug[canon] = _col(cols, src)
+            if col := _col(cols, src):
+                sug[canon] = col
         return Layout("amazon_fba_returns", LAYOUT_LABELS["amazon_fba_returns"], "returns", sug)
     if is_all_orders(cols) and role in (None, "orders"):
         return Layout("amazon_all_orders", LAYOUT_LABELS["amazon_all_orders"], "orders", all_orders_mapping(cols))

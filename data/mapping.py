@@ -10,6 +10,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -41,7 +42,7 @@ class Mapping:
     settings: dict = field(default_factory=default_settings)
     reason_overrides: dict[str, str] = field(default_factory=dict)
 
-    def setting(self, key: str):
+    def setting(self, key: str) -> Any:
         return self.settings.get(key, {**default_settings(), **OPTIONAL_SETTINGS}[key])
 
     def to_json(self) -> str:
@@ -107,7 +108,7 @@ class Mapping:
                     problems.append(Problem("mapping JSON", "Source column must be text",
                                             f"{key}.{canon} is {source!r}.", "Write the header text of the source column.",
                                             column=canon))
-            tables[key] = {c: s for c, s in value.items() if c in names and (s is None or isinstance(s, str))}
+            tables[key] = {c: s for c, s in value.items() if c in names and isinstance(s, str)}  # null: unmapped
         settings = default_settings()
         raw_settings = doc.get("settings", {}) or {}
         if not isinstance(raw_settings, dict):

@@ -400,7 +400,7 @@ def reason_mapping_table(returns_df: pd.DataFrame, overrides: Mapping[str, str] 
     comment = returns_df["comment"] if "comment" in returns_df.columns else None
     full = classify(reason, comment, overrides) if n else None
     frame = pd.DataFrame({"reason": reason, "units": units.astype("float64")})
-    frame["by_comment"] = full["rule"].str.startswith("comment ").fillna(False) if n else False
+    frame["by_comment"] = full["rule"].str.startswith("comment ").fillna(False) if full is not None else False
     key = frame["reason"].fillna("\x00")
     g = frame.assign(key=key).groupby("key", sort=False, dropna=False)
     out = pd.DataFrame({

@@ -105,7 +105,7 @@ def split_lines(frame: pd.DataFrame, sku_col: str | None, money_cols: tuple[str,
         items = items_of(prod[i]) if prod_col else None
         sk = list_of(skus[i])
         if items and len(sk) == len(items):
-            lines = [(s, q, name) for s, (q, name) in zip(sk, items)]
+            lines: list[tuple[str, int | None, str]] = [(s, q, name) for s, (q, name) in zip(sk, items)]
         elif items and len(items) == 1:
             lines = [(skus[i].strip(), items[0][0], items[0][1])]
         elif not items and len(sk) > 1:

@@ -154,7 +154,7 @@ def generate_shopify_export(seed: int = 7, n_orders: int = 6000, start: date = d
         # ---- refunds (per merchandise line)
         mult = SOURCE_MULT.get(src, 1.0) * (NA40_MULT if discount == "NA40" else 1.0) * (
             INSURANCE_MULT if insurance else 1.0)
-        refunded = []
+        refunded: list[bool] = []
         seen_products: dict[str, int] = {}
         for it in items:
             p = BASE_P[it[5]] * mult * (SKINNY_MULT if it[1] == "SKINNY" else 1.0)
@@ -164,7 +164,7 @@ def generate_shopify_export(seed: int = 7, n_orders: int = 6000, start: date = d
             refunded.append(bool(rng.random() < min(p, 0.95)))
         disc_rate = 0.4 if discount == "NA40" else (0.1 if discount == "WELCOME10" else 0.0)
         nets = [it[3] * it[4] * (1 - disc_rate) for it in items]
-        addons = []
+        addons: list[tuple[str, str | None, float, str]] = []
         if intent == "gift_card":
             gift_lines += 1
             addons.append(("HOLIDAY GIFT CARD", "$100.00 USD", 100.0, "GIFTCARD-100"))
@@ -231,14 +231,14 @@ def generate_shopify_export(seed: int = 7, n_orders: int = 6000, start: date = d
             "Outstanding Balance": "0.00", "Id": str(5_210_000_000_000 + i), "Tags": ", ".join(tags),
             "Risk Level": "Low", "Source": src,
         }
-        all_lines = [(it, r) for it, r in zip(items, refunded)] + [(a, None) for a in addons]
-        for k, (it, r) in enumerate(all_lines):
+        all_lines: list[tuple[tuple, bool | None]] = [(it, r) for it, r in zip(items, refunded)] + [(a, None) for a in addons]
+        for k, (it, refd) in enumerate(all_lines):
             first = k == 0
             row = {c: "" for c in COLUMNS}
             row["Name"] = name
             if first:
                 row.update(order_fields)
-            if r is None:  # add-on or gift card
+            if refd is None:  # add-on or gift card
                 title, variant, price, sku = it
                 row.update({"Lineitem quantity": "1", "Lineitem name": title + (f" - {variant}" if variant else ""),
                             "Lineitem price": _money(price), "Lineitem sku": sku, "Lineitem requires shipping": "false",
@@ -247,14 +247,14 @@ def generate_shopify_export(seed: int = 7, n_orders: int = 6000, start: date = d
                             "Vendor": "re:do" if "Return" in title else ("Route" if "Route" in title else "Denim Co")})
             else:
                 prod, vendor, variant, price, qty, fam, sku = it
-                status = "restocked" if (restocked and r) else ("pending" if cancelled else "fulfilled")
+                status = "restocked" if (restocked and refd) else ("pending" if cancelled else "fulfilled")
                 row.update({"Lineitem quantity": str(qty), "Lineitem name": prod + (f" - {variant}" if variant else ""),
                             "Lineitem price": _money(price), "Lineitem sku": sku, "Lineitem requires shipping": "true",
                             "Lineitem taxable": "true", "Lineitem fulfillment status": status, "Vendor": vendor,
                             "Lineitem discount": _money(price * qty * disc_rate)})
                 size = variant.split(" / ")[-1] if variant else None
                 lines_truth.append({"name": name, "sku": sku, "product": prod, "vendor": vendor, "size": size,
-                                    "quantity": qty, "refunded": bool(r), "cancelled": cancelled,
+                                    "quantity": qty, "refunded": bool(refd), "cancelled": cancelled,
                                     "voided": voided and not cancelled, "source": src, "intent": intent,
                                     "exchange_order": exchange_order, "order_date": t.normalize()})
             rows.append(row)
@@ -278,21 +278,21 @@ def _sku(product: str, colour: str | None, size: str | None) -> str:
     return "-".join(x for x in (code, col, (size or "").replace(" ", "")) if x)
 
 
-def _jean(rng):
+def _jean(rng: np.random.Generator) -> tuple:
     prod, vendor, price = JEANS[int(rng.integers(0, len(JEANS)))]
     colour = JEAN_COLOURS[int(rng.integers(0, len(JEAN_COLOURS)))]
     w = WAISTS[int(rng.integers(1, len(WAISTS) - 1))]
     return (prod, vendor, f"{colour} / {w}", price, 1, "jean", _sku(prod, colour, w))
 
 
-def _tee(rng):
+def _tee(rng: np.random.Generator) -> tuple:
     prod, vendor, price = TEES[int(rng.integers(0, len(TEES)))]
     colour = TEE_COLOURS[int(rng.integers(0, len(TEE_COLOURS)))]
     s = TEE_SIZES[int(rng.integers(0, len(TEE_SIZES)))]
     return (prod, vendor, f"{colour} / {s}", price, 1, "tee", _sku(prod, colour, s))
 
 
-def _carpenter(rng):
+def _carpenter(rng: np.random.Generator) -> tuple:
     s = CARPENTER_SIZES[int(rng.integers(0, len(CARPENTER_SIZES)))]
     return (CARPENTER[0], CARPENTER[1], f"Khaki / {s}", CARPENTER[2], 1, "carpenter", _sku(CARPENTER[0], "Khaki", s))
 

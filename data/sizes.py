@@ -111,7 +111,7 @@ def strip_name_size(name: pd.Series) -> pd.Series:
     """Product names with a trailing recognised size removed ("Trail Sock (M)" -> "Trail Sock")."""
     name = name.astype("string").fillna("")
     parts = {n: split_name(n) for n in pd.unique(name.to_numpy())}
-    return pd.Series([parts[n][0] if parts[n] is not None else n for n in name.to_numpy()], index=name.index,
+    return pd.Series([p[0] if (p := parts[n]) is not None else n for n in name.to_numpy()], index=name.index,
                      dtype="string")
 
 

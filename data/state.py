@@ -28,11 +28,15 @@ import os
 import re
 import tempfile
 import threading
+import types
 import time
 import uuid
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+fcntl: types.ModuleType | None
 try:  # POSIX; on other systems only the thread lock applies
     import fcntl
 except ImportError:  # pragma: no cover
@@ -78,7 +82,7 @@ class _DirLock:
     """Re-entrant lock for one state folder: a thread RLock plus, while held, an exclusive flock on
     <root>/.lock (flock locks belong to the open file, so one open file per holder, not per process)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.rlock = threading.RLock()
         self.depth = 0
         self.fd: int | None = None
@@ -115,11 +119,11 @@ def safe_name(name: str, what: str = "name") -> str:
     return cleaned
 
 
-def _problem(title: str, message: str, fix: str, column: str | None = None, examples=()) -> Problem:
+def _problem(title: str, message: str, fix: str, column: str | None = None, examples: Iterable[object] = ()) -> Problem:
     return Problem(LOG_NAME, title, message, fix, column=column, examples=tuple(str(e) for e in examples))
 
 
-def _parse_date(value, row: str = "") -> tuple[str | None, Problem | None]:
+def _parse_date(value: object, row: str = "") -> tuple[str | None, Problem | None]:
     where = f" (row {row})" if row else ""
     if value is None or (not isinstance(value, str) and pd.isna(value)) or (isinstance(value, str) and not value.strip()):
         return None, _problem("Missing start date", f"The start_date is empty{where}.",
@@ -173,17 +177,17 @@ def _raise(problems: list[Problem], title: str = "Intervention not saved") -> No
         raise InputError(title, msg, problems)
 
 
-def _entry_ok(e) -> bool:
+def _entry_ok(e: object) -> bool:
     """An intervention entry as this module writes it: an id and text fields (start_date ISO text)."""
     return (isinstance(e, dict) and isinstance(e.get("id"), str) and bool(e["id"])
             and all(isinstance(e.get(k, ""), str) for k in INTERVENTION_FIELDS))
 
 
-def _preset_ok(d) -> bool:
+def _preset_ok(d: object) -> bool:
     return isinstance(d, dict) and isinstance(d.get("name"), str) and isinstance(d.get("mapping"), str)
 
 
-def _settings_ok(d) -> bool:
+def _settings_ok(d: object) -> bool:
     return isinstance(d, dict) and (d.get("last_preset") is None or isinstance(d.get("last_preset"), str))
 
 
@@ -220,7 +224,7 @@ class StateStore:
     ['Hiking Jackets']
     """
 
-    def __init__(self, root: Path | str | None = None):
+    def __init__(self, root: Path | str | None = None) -> None:
         self.root = Path(root).expanduser() if root is not None else default_root()
         key = str(self.root.resolve()) if self.root.exists() else str(self.root.absolute())
         with _LOCKS_GUARD:
@@ -231,7 +235,7 @@ class StateStore:
 
     @property
     @contextmanager
-    def _lock(self):
+    def _lock(self) -> Iterator[None]:
         """Hold the folder: the thread lock, then (outermost holder only) the cross-process flock."""
         dl = self._dirlock
         with dl.rlock:
@@ -255,7 +259,8 @@ class StateStore:
                 dl.depth -= 1
                 if dl.depth == 0 and dl.fd is not None:
                     fd, dl.fd = dl.fd, None
-                    fcntl.flock(fd, fcntl.LOCK_UN)
+                    if fcntl is not None:  # always: dl.fd is only set when fcntl is available
+                        fcntl.flock(fd, fcntl.LOCK_UN)
                     os.close(fd)
 
     def _clean_temporary_files(self) -> None:
@@ -311,7 +316,7 @@ class StateStore:
                    f"{aside}. Anything it held is not shown; restore it from a backup if you need it.")
         return aside
 
-    def _read(self, path: Path, default, valid=None):
+    def _read(self, path: Path, default: Any, valid: Callable[[Any], bool] | None = None) -> Any:
         """JSON content of a state file, or ``default`` when it is absent. A file that cannot be read, or whose
         content fails ``valid`` (a shape check), is moved aside and ``default`` returned."""
         try:
@@ -336,7 +341,7 @@ class StateStore:
         self._move_aside(path, why)
         return default
 
-    def _write(self, path: Path, data) -> None:
+    def _write(self, path: Path, data: object) -> None:
         atomic_write(path, json.dumps(data, ensure_ascii=False, indent=1, default=str).encode("utf-8"))
 
     def _entries(self, workspace: str) -> list[dict]:
@@ -366,7 +371,7 @@ class StateStore:
         df["start_date"] = pd.to_datetime(df["start_date"], errors="coerce").astype("datetime64[ns]")
         return df.sort_values(["start_date", "id"], kind="stable").reset_index(drop=True)
 
-    def add_intervention(self, workspace: str, dimension: str, segment: str, start_date, description: str = "") -> str:
+    def add_intervention(self, workspace: str, dimension: str, segment: str, start_date: object, description: str = "") -> str:
         """Validate and append one intervention; returns its new id."""
         clean, problems = _validate({"dimension": dimension, "segment": segment, "start_date": start_date,
                                      "description": description})
@@ -378,7 +383,7 @@ class StateStore:
             self._save_entries(workspace, entries)
         return entry["id"]
 
-    def update_intervention(self, workspace: str, id: str, **fields) -> None:
+    def update_intervention(self, workspace: str, id: str, **fields: object) -> None:
         """Change some of dimension, segment, start_date, description of one intervention."""
         unknown = set(fields) - set(INTERVENTION_FIELDS)
         if unknown:

@@ -22,6 +22,7 @@ remainder is listed in unmatched units.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,7 +48,7 @@ class Split:
     notes: tuple[str, ...] = ()
 
 
-def non_merchandise_mask(sku: pd.Series, description: pd.Series | None, extra_codes=()) -> pd.Series:
+def non_merchandise_mask(sku: pd.Series, description: pd.Series | None, extra_codes: Iterable[object] = ()) -> pd.Series:
     """Lines that are not merchandise, by code list, code pattern and description."""
     codes = NON_MERCH_CODES | {str(c).strip().upper() for c in extra_codes}
     # evaluated on distinct codes/descriptions only (a few thousand), then mapped back to lines
@@ -64,7 +65,7 @@ def non_merchandise_mask(sku: pd.Series, description: pd.Series | None, extra_co
 
 
 def _is_none(a: np.ndarray) -> np.ndarray:
-    return np.equal(a, None)
+    return np.asarray(np.equal(a, np.array(None)), dtype=bool)
 
 
 def _pair_codes(c1: pd.Series, s1: pd.Series, c2: pd.Series, s2: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -76,7 +77,7 @@ def _pair_codes(c1: pd.Series, s1: pd.Series, c2: pd.Series, s2: pd.Series) -> t
     return key[:n1], key[n1:]
 
 
-def split_transactions(t: pd.DataFrame, *, credit_prefix: str = "C", extra_non_merch=()) -> Split:
+def split_transactions(t: pd.DataFrame, *, credit_prefix: str = "C", extra_non_merch: Iterable[object] = ()) -> Split:
     """Classify each line and build order lines and matched returns (see module docstring).
 
     t: canonical transactions columns (order_id, order_date with time, sku, quantity int, unit_price,
@@ -97,7 +98,7 @@ def split_transactions(t: pd.DataFrame, *, credit_prefix: str = "C", extra_non_m
     kind_a = np.full(len(idx), None, dtype=object)
     reason_a = np.full(len(idx), None, dtype=object)
 
-    def assign(mask, k, why):
+    def assign(mask: pd.Series | np.ndarray, k: str, why: str) -> None:
         m = np.asarray(mask, dtype=bool) & _is_none(kind_a)
         kind_a[m] = k
         reason_a[m] = why

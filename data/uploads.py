@@ -116,7 +116,7 @@ class UploadStore:
             contents[sha] = data
         return StoredUpload(dataset, contents)
 
-    def update(self, key: str, **fields) -> None:
+    def update(self, key: str, **fields: object) -> None:
         """Change top-level fields of a stored dataset description (e.g. filters); no-op when none is stored."""
         if not valid_key(key):
             return
