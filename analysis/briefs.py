@@ -17,8 +17,9 @@ from __future__ import annotations
 import html
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, SupportsFloat
 
 import pandas as pd
 
@@ -27,6 +28,9 @@ from analysis import stats
 from analysis.pairs import with_pair_scope
 from analysis.prepare import DIMENSION_LABELS, LINE_DIMENSIONS, Prepared
 from data.reasons import category_label
+
+if TYPE_CHECKING:  # engine imports this module
+    from analysis.engine import Analysis
 
 # When returns split evenly between too small and too large, a direction would be wrong half the time.
 SIZES_BOTH_WAYS = (
@@ -113,7 +117,9 @@ def md_escape(text: object) -> str:
     return _MD_SPECIAL.sub(r"\\\1", s)
 
 
-def _pct(x: object, digits: int = 1) -> str:
+def _pct(x: SupportsFloat | str | None, digits: int = 1) -> str:
+    if x is None:
+        return "n/a"
     try:
         v = float(x)
     except (TypeError, ValueError):
@@ -121,7 +127,9 @@ def _pct(x: object, digits: int = 1) -> str:
     return "n/a" if not math.isfinite(v) else f"{100 * v:.{digits}f}%"
 
 
-def _num(x: object) -> float:
+def _num(x: SupportsFloat | str | None) -> float:
+    if x is None:
+        return math.nan
     try:
         v = float(x)
     except (TypeError, ValueError):
@@ -129,7 +137,7 @@ def _num(x: object) -> float:
     return v
 
 
-def _money(x: object) -> str:
+def _money(x: SupportsFloat | str | None) -> str:
     v = _num(x)
     return "n/a" if not math.isfinite(v) else f"{v:,.0f}"
 
@@ -232,11 +240,11 @@ def monitoring_plan(fix_row: Mapping, prepared: Prepared, *, alpha: float = 0.05
     return MonitorPlan(metric, p_now, baseline, p_target, n, orders, months, deff, alpha, power)
 
 
-def _lines(items) -> str:
+def _lines(items: Iterable[str]) -> str:
     return "\n".join(items)
 
 
-def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis=None) -> str:
+def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis: Analysis | None = None) -> str:
     """One-page Markdown brief for one fix-list row (columns of analysis.engine's fix_list; only
     dimension and segment are required, the rest is recomputed when absent).
 
@@ -378,7 +386,7 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis=None) -> st
     elif not shown and not in_place:
         out.append("- No preventable reason dominates; guidance is unlikely to be the main lever here.")
     for cat, note in OPERATIONAL_NOTE.items():
-        share = mix.table.loc[mix.table["reason_category"] == cat, "share"] if len(mix.table) else []
+        share = mix.table.loc[mix.table["reason_category"] == cat, "share"] if len(mix.table) else pd.Series(dtype=float)
         if len(share) and float(share.iloc[0]) >= 0.15:
             out.append(f"- {note} ({_pct(float(share.iloc[0]), 0)} of returns)")
     out.append("")
@@ -537,7 +545,7 @@ def markdown_to_html(md: str) -> str:
     in_list = False
     table: list[list[str]] = []
 
-    def flush_table():
+    def flush_table() -> None:
         nonlocal table
         if table:
             rows = [r for r in table if not all(re.fullmatch(r"-{3,}", c.strip()) for c in r)]
@@ -587,7 +595,7 @@ def html_page(title: str, body_html: str, css: str = PRINT_CSS) -> str:
             f"<title>{html.escape(title)}</title><style>{css}</style></head>\n<body>\n{body_html}\n</body></html>\n")
 
 
-def brief_html(brief: str | Mapping, prepared: Prepared | None = None, *, analysis=None,
+def brief_html(brief: str | Mapping, prepared: Prepared | None = None, *, analysis: Analysis | None = None,
                title: str | None = None) -> str:
     """Printable standalone HTML page of a brief: pass the Markdown from :func:`brief_markdown`, or a
     fix-list row plus ``prepared``. All user text is html-escaped."""
@@ -602,7 +610,7 @@ def brief_html(brief: str | Mapping, prepared: Prepared | None = None, *, analys
     return html_page(ttl, markdown_to_html(md))
 
 
-def briefs_for(analysis, prepared: Prepared, *, top: int | None = None) -> dict[int, str]:
+def briefs_for(analysis: Analysis, prepared: Prepared, *, top: int | None = None) -> dict[int, str]:
     """rank -> Markdown brief for every row of ``analysis.fix_list`` (the first ``top`` rows if given)."""
     fl = getattr(analysis, "fix_list", None)
     if fl is None or len(fl) == 0:

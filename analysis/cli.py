@@ -12,9 +12,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from data.errors import InputError, RIError
+from data.errors import InputError, Problem, RIError
+
+if TYPE_CHECKING:  # for annotations only (see below: the commands import lazily)
+    import pandas as pd
+
+    from analysis.engine import Analysis
+    from analysis.prepare import Prepared
+    from data.ingest import SourceFile
+    from data.model import Dataset
 
 # pandas, the engine and the statistics are imported inside the commands that use them, so
 # `python -m analysis --help` and argument errors answer without loading them.
@@ -49,16 +59,15 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _input_error(title: str, message: str, problems=()) -> InputError:
-    from data.errors import Problem
-
+def _input_error(title: str, message: str, problems: Iterable[dict[str, Any] | Problem] = ()) -> InputError:
     return InputError(title, message, [Problem(**p) if isinstance(p, dict) else p for p in problems])
 
 
-def _read_sources(args) -> list:
+def _read_sources(args: argparse.Namespace) -> list[SourceFile]:
     from data.ingest import SourceFile
 
-    files, missing = [], []
+    files: list[SourceFile] = []
+    missing: list[dict[str, Any]] = []
     for role in ROLES:
         values = getattr(args, role)
         for path in ([values] if isinstance(values, str) else values or []):
@@ -85,13 +94,13 @@ def _print_error(exc: RIError) -> None:
     print("\n".join(lines), file=sys.stderr)
 
 
-def _pct(v) -> str:
+def _pct(v: float | None) -> str:
     import pandas as pd
 
     return "n/a" if v is None or pd.isna(v) else f"{float(v):.1%}"
 
 
-def _summary_text(analysis, dataset_name: str, prepared=None) -> str:
+def _summary_text(analysis: Analysis, dataset_name: str, prepared: Prepared | None = None) -> str:
     t = analysis.totals
     out = [f"Returns Intelligence report - {dataset_name}"]
     if prepared is not None:
@@ -140,7 +149,7 @@ def _summary_text(analysis, dataset_name: str, prepared=None) -> str:
     return "\n".join(out)
 
 
-def _interventions(prepared, dataset, args) -> tuple[str | None, list[dict]]:
+def _interventions(prepared: Prepared, dataset: Dataset, args: argparse.Namespace) -> tuple[str | None, list[dict]]:
     if not args.interventions:
         return None, []
     from analysis.interventions import evaluate_all
@@ -159,14 +168,14 @@ def _interventions(prepared, dataset, args) -> tuple[str | None, list[dict]]:
     return "\n".join(lines), results
 
 
-def _reason_sheets(prepared) -> dict:
+def _reason_sheets(prepared: Prepared) -> dict[str, pd.DataFrame]:
     """Reasons and Exchanges sheets for the workbook (each says why it is empty when data is missing)."""
     from analysis.reasons import export_frames
 
     return export_frames(prepared)
 
 
-def _reason_records(prepared) -> list[dict]:
+def _reason_records(prepared: Prepared) -> list[dict]:
     """Over-represented reasons per segment of every dimension with data (JSON "reasons")."""
     from analysis.reasons import RETURN_DIMENSIONS, missing_message, reasons_vs_rest, vs_rest_records
 
@@ -179,7 +188,7 @@ def _reason_records(prepared) -> list[dict]:
     return out
 
 
-def cmd_report(args) -> int:
+def cmd_report(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from analysis.engine import Settings, _jsonable, analyse
@@ -250,7 +259,7 @@ def cmd_report(args) -> int:
     return 0
 
 
-def cmd_demo(args) -> int:
+def cmd_demo(args: argparse.Namespace) -> int:
     from data.demo import write_demo_files
 
     paths = write_demo_files(Path(args.out), seed=args.seed, n_orders=args.n_orders)

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any, SupportsFloat
 
 import numpy as np
 import pandas as pd
@@ -149,9 +151,10 @@ def concentration(prepared: Prepared, *, min_share: float = MIN_SHARE,
     return out
 
 
-def concentration_sentences(prepared: Prepared, **options) -> list[str]:
+def concentration_sentences(prepared: Prepared, *, min_share: float = MIN_SHARE,
+                            max_orders: int = MAX_ORDERS) -> list[str]:
     """The plain sentences of :func:`concentration` (empty when no few orders dominate)."""
-    return [c.sentence for c in concentration(prepared, **options)]
+    return [c.sentence for c in concentration(prepared, min_share=min_share, max_orders=max_orders)]
 
 
 def outlier_orders(findings: list[Concentration]) -> tuple[str, ...]:
@@ -162,7 +165,7 @@ def outlier_orders(findings: list[Concentration]) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def drop_orders(prepared: Prepared, orders) -> Prepared:
+def drop_orders(prepared: Prepared, orders: Iterable[object]) -> Prepared:
     """The same Prepared without the given orders (their lines, order rows and returns).
 
     The return window, cutoff and maturity flags are kept (they describe the whole file); the
@@ -183,7 +186,9 @@ def drop_orders(prepared: Prepared, orders) -> Prepared:
 
 # ---------------------------------------------------------------- verdicts in words
 
-def _f(v) -> float:
+def _f(v: SupportsFloat | str | None) -> float:
+    if v is None:
+        return float("nan")
     try:
         x = float(v)
     except (TypeError, ValueError):
@@ -191,7 +196,7 @@ def _f(v) -> float:
     return x
 
 
-def noise_reason(row) -> str:
+def noise_reason(row: Mapping[str, Any]) -> str:
     """Why a segment is "within noise", in words; "" for other verdicts.
 
     Uses the columns of analysis.segments.segment_table: orders_returned (orders with a returned unit

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -41,7 +42,7 @@ class Settings:
     q: float = 0.10
     window_days: int | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.cost_per_return is not None and not (self.cost_per_return >= 0):
             raise ValueError("cost_per_return must be a non-negative amount per returned unit.")
         if not (self.handling_cost >= 0):
@@ -62,7 +63,7 @@ def default_cost_per_return(prepared: Prepared, handling_cost: float = 8.0) -> f
     return float(avg + handling_cost)
 
 
-def _jsonable(v):
+def _jsonable(v: object) -> Any:
     if v is None or v is pd.NA or v is pd.NaT:
         return None
     if isinstance(v, dict):
@@ -144,7 +145,8 @@ def analyse(prepared: Prepared, settings: Settings = Settings(), *, unmatched_re
     level = "collection" if prepared.has("collection") else "product"
     pairs = pair_table(prepared, level, q=settings.q, cost_per_return=cost, returns=rets)
     # one false-discovery family for everything that can reach the fix list (METHOD 5)
-    segs, pairs = list_wide_fdr(segs, pairs, q=settings.q, cost_per_return=float(cost))
+    segs, fdr_pairs = list_wide_fdr(segs, pairs, q=settings.q, cost_per_return=float(cost))
+    pairs = pairs if fdr_pairs is None else fdr_pairs  # given a table, list_wide_fdr returns it (None only for None)
     simpson = simpson_check(prepared, "collection" if prepared.has("collection") else "category")
     pair_rows = pairs[pairs["gate_support"].astype(bool)] if len(pairs) else pairs
     if len(pair_rows):

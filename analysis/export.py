@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import math
+from typing import TYPE_CHECKING, SupportsFloat, TypeGuard
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,10 @@ import pandas as pd
 from analysis.columns import sheet_columns
 from analysis.engine import Analysis
 from analysis.metrics import METRICS, unknown_reason
+
+if TYPE_CHECKING:
+    from xlsxwriter.workbook import Workbook
+    from xlsxwriter.worksheet import Worksheet
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
@@ -64,7 +69,7 @@ METHOD_ROWS = [
 ]
 
 
-def is_formula_like(value: object) -> bool:
+def is_formula_like(value: object) -> TypeGuard[str]:
     """True for text a spreadsheet could run as a formula: starting with a FORMULA_TRIGGERS character, directly
     or after leading whitespace (spaces, no-break and ideographic spaces).
 
@@ -87,7 +92,7 @@ def escape_cell(value: object) -> object:
     return "'" + value if is_formula_like(value) else value
 
 
-def _write_text(ws, row: int, col: int, text: str, formats: dict, kind: str) -> None:
+def _write_text(ws: Worksheet, row: int, col: int, text: str, formats: dict, kind: str) -> None:
     """One xlsx text cell: a string cell; formula-like text in the quote-prefixed variant of the format."""
     ws.write_string(row, col, text, formats[kind + "_q"] if is_formula_like(text) else formats[kind])
 
@@ -102,7 +107,9 @@ def _text(v: object) -> str:
     return str(v)
 
 
-def _num(v: object) -> float | None:
+def _num(v: SupportsFloat | str | None) -> float | None:
+    if v is None:
+        return None
     try:
         f = float(v)
     except (TypeError, ValueError):
@@ -110,7 +117,7 @@ def _num(v: object) -> float | None:
     return f if math.isfinite(f) else None
 
 
-def _write_table(wb, ws, df: pd.DataFrame, spec: list[tuple[str, str, str]], formats: dict, *, freeze: bool = True) -> None:
+def _write_table(wb: Workbook, ws: Worksheet, df: pd.DataFrame, spec: list[tuple[str, str, str]], formats: dict, *, freeze: bool = True) -> None:
     cols = [(c, h, k) for c, h, k in spec if c in df.columns]
     for j, (_, header, _) in enumerate(cols):
         _write_text(ws, 0, j, header, formats, "header")

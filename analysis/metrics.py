@@ -178,7 +178,7 @@ def unknown_reason(name: str, totals: dict) -> str | None:
     return "Not in your data."
 
 
-def format_value(name: str, value: object, currency: str = "") -> str:
+def format_value(name: str, value: float | str | None, currency: str = "") -> str:
     """Render a metric value with its declared format ("n/a" for missing)."""
     fmt = METRICS[name].format if name in METRICS else "number"
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -457,7 +458,7 @@ def exchange_targets(prepared: Prepared, product: object | None = None, *, top: 
     g = f.groupby(["product", "size", "sku", "exchange_sku", "target_product", "target_size"], dropna=False,
                   sort=False)["units"].sum().rename("exchanges").reset_index()
 
-    def kind(row) -> str:
+    def kind(row: Any) -> str:  # a row of g (itertuples)
         if row.exchange_sku == row.sku:
             return "same_item"
         if row.target_product is pd.NA or pd.isna(row.target_product):

@@ -22,12 +22,16 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from analysis import reasons as R
 from analysis.briefs import PRINT_CSS, _money, _pct, html_page, one_line
 from analysis.prepare import DIMENSION_LABELS, Prepared
+
+if TYPE_CHECKING:
+    from analysis.engine import Analysis
 
 SUMMARY_CSS = PRINT_CSS + """
 .kpis{display:flex;flex-wrap:wrap;gap:.6rem;margin:.5rem 0}.kpi{border:1px solid #ccc;border-radius:4px;
@@ -42,7 +46,7 @@ def _e(x: object) -> str:
 
 
 
-def headline_figures(prepared: Prepared) -> dict[str, object]:
+def headline_figures(prepared: Prepared) -> dict[str, Any]:
     """Headline numbers over matured orders, read from analysis.metrics.totals (one definition for every
     page and export): orders, units, returned_units, unit_return_rate, order_return_rate, returned_value,
     value_return_rate, refund_share / exchange_share (None when unknown), preventable_share (of returned
@@ -51,10 +55,10 @@ def headline_figures(prepared: Prepared) -> dict[str, object]:
 
     t = totals(prepared)
 
-    def known(v):
+    def known(v: object) -> object:
         return None if v is None or (isinstance(v, float) and math.isnan(v)) else v
 
-    out: dict[str, object] = {
+    out: dict[str, Any] = {
         "orders": t["orders"], "units": t["units_sold"], "returned_units": t["units_returned"],
         "unit_return_rate": t["unit_return_rate"], "order_return_rate": t["order_return_rate"],
         "returned_value": t["returned_value"], "value_return_rate": t["value_return_rate"],
@@ -104,14 +108,14 @@ def trend_svg(trend: pd.DataFrame, width: int = 560, height: int = 140) -> str:
             f'<text x="2" y="{height - pad + 4}" font-size="10">{_pct(lo)}</text></svg>')
 
 
-def _fix_rows(analysis, top: int) -> list[Mapping]:
+def _fix_rows(analysis: Analysis, top: int) -> list[Mapping]:
     fl = getattr(analysis, "fix_list", None)
     if fl is None or len(fl) == 0:
         return []
     return fl.head(top).to_dict("records")
 
 
-def leadership_summary_html(analysis, prepared: Prepared, interventions: list[dict] | None = None,
+def leadership_summary_html(analysis: Analysis, prepared: Prepared, interventions: list[dict] | None = None,
                             trend_png: bytes | None = None, *, top: int = 5,
                             title: str = "Returns: leadership summary") -> str:
     """Printable one-page HTML summary; all user text escaped (see module docstring)."""
@@ -200,7 +204,7 @@ def leadership_summary_html(analysis, prepared: Prepared, interventions: list[di
 _CHROME_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome", "headless_shell")
 
 
-def _weasyprint():
+def _weasyprint() -> Any:  # the weasyprint module, or None
     try:
         import weasyprint  # type: ignore[import-not-found]
     except Exception:  # not installed, or its system libraries are missing
@@ -272,7 +276,7 @@ class SummaryDocument:
     pdf_message: str | None
 
 
-def leadership_summary(analysis, prepared: Prepared, interventions: list[dict] | None = None,
+def leadership_summary(analysis: Analysis, prepared: Prepared, interventions: list[dict] | None = None,
                        trend_png: bytes | None = None, *, make_pdf: bool = True, top: int = 5) -> SummaryDocument:
     """HTML summary plus, when possible, its PDF; pdf_message explains a missing PDF."""
     page = leadership_summary_html(analysis, prepared, interventions, trend_png, top=top)
