@@ -1,7 +1,7 @@
 """The one description of the segment table's columns: header, kind and help, for the pages and the workbook.
 
 analysis.segments.segment_table produces the columns; the dashboard's segment tables
-(dashboard.ui.segment_table) and the "Segments" sheet of the Excel export (analysis.export) both show a
+(dashboard.segment_views.segment_table) and the "Segments" sheet of the Excel export (analysis.export) both show a
 subset of SEGMENT_COLUMNS in this order, under these headers. A new column is added here once.
 
 kind: "text", "int", "num" (rounded count), "pct" (a rate), "money", "p" (a p- or q-value).
@@ -21,7 +21,7 @@ class Column:
     help: str = ""
     page: bool = True  # shown in the dashboard's segment tables
     export: bool = True  # written to the workbook's Segments sheet
-    page_key: str = ""  # the page's display column when it differs (dashboard.ui.segment_frame adds it)
+    page_key: str = ""  # the page's display column when it differs (dashboard.formatting.segment_frame adds it)
     wide: bool = False  # long text on the page
 
 

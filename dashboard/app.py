@@ -3,7 +3,7 @@ import logging
 
 import streamlit as st
 
-from dashboard import ui
+from dashboard import context
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -28,5 +28,5 @@ pages = {
     ],
 }
 page = st.navigation(pages, expanded=True)
-ui.shell()  # data and sidebar filters are drawn here, so they persist across pages
+context.shell()  # data and sidebar filters are drawn here, so they persist across pages
 page.run()

@@ -1,7 +1,7 @@
 """Helpers of the "Reasons & outcomes" page: charts, sentences and the reason-mapping editor's logic.
 
 Charts and sentences are built from the frames of analysis.reasons; nothing here computes statistics.
-Every sentence that contains user text (segment names, raw reasons, products) escapes it with ui.md,
+Every sentence that contains user text (segment names, raw reasons, products) escapes it with fmt.md,
 because the page renders sentences with st.markdown.
 """
 from __future__ import annotations
@@ -16,7 +16,8 @@ from analysis.prepare import DIMENSION_LABELS
 from analysis.reasons import EXCHANGE_KINDS, ReasonMix
 from data.reasons import CATEGORIES, GROUP_LABELS, category_label, reason_mapping_table
 from dashboard import session as S
-from dashboard import ui
+from dashboard import errors
+from dashboard import formatting as fmt
 from dashboard.charts import GROUP_COLORS as GROUP_COLORS
 from dashboard.charts import Q_LEVEL as Q_LEVEL
 from dashboard.charts import RESOLUTION_COLORS as RESOLUTION_COLORS
@@ -57,7 +58,7 @@ def scope_name(dimension: str | None, segment: object | None) -> str:
     """'all returns' or the segment's display name (unescaped)."""
     if dimension is None or segment is None:
         return "all returns"
-    return ui.seg_label(dimension, str(segment))
+    return fmt.seg_label(dimension, str(segment))
 
 
 def preventable_value_share(mix: ReasonMix) -> float:
@@ -80,16 +81,16 @@ def over_represented_sentences(vs: pd.DataFrame, dimension: str, segment: object
     d = d[(d["q_value"] <= Q_LEVEL) & (d["share"] > d["rest_share"])]
     out = []
     for r in d.head(k).itertuples(index=False):
-        who = "" if segment is not None else f"**{ui.md(ui.seg_label(dimension, r.segment))}**: "
-        out.append(f"{who}**{ui.md(r.label)}** is {ui.pct(r.share)} of returned units vs {ui.pct(r.rest_share)} "
-                   f"in the rest ({ui.num(r.returned)} units, {q_text(r.q_value)}).")
+        who = "" if segment is not None else f"**{fmt.md(fmt.seg_label(dimension, r.segment))}**: "
+        out.append(f"{who}**{fmt.md(r.label)}** is {fmt.pct(r.share)} of returned units vs {fmt.pct(r.rest_share)} "
+                   f"in the rest ({fmt.num(r.returned)} units, {q_text(r.q_value)}).")
     return out
 
 
 def plausible_exchange_sentences(res: pd.DataFrame, dimension: str, *, k: int = 6) -> list[str]:
     d = res[res["refund_though_exchange_plausible"]].sort_values("size_refunds", ascending=False)
-    return [f"**{ui.md(ui.seg_label(dimension, r.segment))}**: {ui.num(r.size_refunds)} of {ui.num(r.size_returns)} "
-            f"units returned for size or fit were refunded ({ui.pct(r.size_refund_share, 0)})."
+    return [f"**{fmt.md(fmt.seg_label(dimension, r.segment))}**: {fmt.num(r.size_refunds)} of {fmt.num(r.size_returns)} "
+            f"units returned for size or fit were refunded ({fmt.pct(r.size_refund_share, 0)})."
             for r in d.head(k).itertuples(index=False)]
 
 
@@ -99,19 +100,19 @@ def exchange_sentence(product: str, kinds: pd.DataFrame, targets: pd.DataFrame) 
         return None
     top = kinds.iloc[0]
     advice = EXCHANGE_ADVICE.get(str(top["kind"]), "")
-    s = (f"**{ui.md(product)}**: {ui.pct(top['share'], 0)} of {ui.num(kinds['exchanges'].sum())} exchanged units are "
-         f"*{ui.md(EXCHANGE_KINDS.get(str(top['kind']), top['kind']))}*, so {advice}.")
+    s = (f"**{fmt.md(product)}**: {fmt.pct(top['share'], 0)} of {fmt.num(kinds['exchanges'].sum())} exchanged units are "
+         f"*{fmt.md(EXCHANGE_KINDS.get(str(top['kind']), top['kind']))}*, so {advice}.")
     if str(top["kind"]) == "other_product" and not targets.empty:
         t = targets[targets["kind"] == "other_product"]
         if len(t):
-            s += f" The most common switch is to **{ui.md(t.iloc[0]['target_product'])}**."
+            s += f" The most common switch is to **{fmt.md(t.iloc[0]['target_product'])}**."
     return s
 
 
 def pairs_sentences(t: pd.DataFrame, segment_name: str, *, k: int = 8) -> list[str]:
     d = t[t["pairs_well"]].head(k)
-    return [f"With **{ui.md(r.item)}** in the same order, {ui.md(segment_name)} items are returned at "
-            f"{ui.pct(r.rate_with)} vs {ui.pct(r.rate_without)} without it ({ui.num(r.orders_with)} orders, "
+    return [f"With **{fmt.md(r.item)}** in the same order, {fmt.md(segment_name)} items are returned at "
+            f"{fmt.pct(r.rate_with)} vs {fmt.pct(r.rate_without)} without it ({fmt.num(r.orders_with)} orders, "
             f"{q_text(r.q_value)})." for r in d.itertuples(index=False)]
 
 
@@ -222,6 +223,6 @@ class guarded:
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         if exc is not None and isinstance(exc, Exception):
-            ui.show_unexpected(exc, self.what)
+            errors.show_unexpected(exc, self.what)
             return True
         return False

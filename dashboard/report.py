@@ -3,7 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from data.model import REJECT_KINDS, Dataset
-from dashboard import ui
+from dashboard import formatting as fmt
 from dashboard.downloads import csv_bytes
 
 
@@ -18,14 +18,14 @@ def render_load_report(ds: Dataset) -> None:
     total_rej = ds.rows_rejected
     st.caption(f"{total_read:,} rows read = {total_read - total_rej:,} loaded + {total_rej:,} rejected or excluded.")
     for note in ds.notes:
-        st.info(ui.md(note), icon=":material/info:")
+        st.info(fmt.md(note), icon=":material/info:")
     problems = list(ds.problems) + [p for f in ds.files for p in f.problems if p not in ds.problems]
     if problems:
         with st.expander(f"{len(problems)} issue(s) found while reading", expanded=True):
             for p in problems:
-                where = ui.md(p.file) + (f", column '{ui.md(p.column)}'" if p.column else "")
-                ex = f"  \nExamples: {ui.md('; '.join(p.examples))}" if p.examples else ""
-                st.markdown(f"- **{ui.md(p.title)}** ({where}): {ui.md(p.message)}{ex}  \n  *Fix:* {ui.md(p.fix)}")
+                where = fmt.md(p.file) + (f", column '{fmt.md(p.column)}'" if p.column else "")
+                ex = f"  \nExamples: {fmt.md('; '.join(p.examples))}" if p.examples else ""
+                st.markdown(f"- **{fmt.md(p.title)}** ({where}): {fmt.md(p.message)}{ex}  \n  *Fix:* {fmt.md(p.fix)}")
     rej = ds.rejected
     if len(rej):
         by_kind = rej.groupby("kind").size().rename("rows").reset_index()

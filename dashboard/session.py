@@ -8,7 +8,7 @@ from dataclasses import dataclass
 DATASET_SPEC = "ri_dataset_spec"
 UPLOAD_BYTES = "ri_upload_bytes"  # {sha256: bytes}
 LOAD_MESSAGE = "ri_load_message"
-CONTEXT = "ri_context"  # this run's data context, set by the router (dashboard.ui.shell)
+CONTEXT = "ri_context"  # this run's data context, set by the router (dashboard.context.shell)
 STORE = "ri_store"  # (key, data.store.Store): this session's own DuckDB database
 APPLIED_PRESET = "up_applied_preset"
 REASON_OVERRIDES = "ri_reason_overrides"  # {raw reason: taxonomy category}, edited on Reasons & outcomes

@@ -36,16 +36,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from data.errors import InputError, Problem
+from data.readers import is_excel, read_table
+
 fcntl: types.ModuleType | None
 try:  # POSIX; on other systems only the thread lock applies
     import fcntl
 except ImportError:  # pragma: no cover
     fcntl = None
-
-import pandas as pd
-
-from data.errors import InputError, Problem
-from data.readers import is_excel, read_table
 
 # Dimensions an intervention can target (the analysis dimensions of analysis.prepare).
 KNOWN_DIMENSIONS = ("collection", "category", "product", "size", "journey", "channel", "intent", "customer_type",

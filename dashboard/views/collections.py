@@ -6,7 +6,10 @@ import streamlit as st
 from analysis.reasons import reason_mix
 from analysis.segments import segment_table
 from dashboard import reasons_ui as R
-from dashboard import ui
+from dashboard import context
+from dashboard import errors
+from dashboard import formatting as fmt
+from dashboard import segment_views
 
 
 
@@ -14,13 +17,13 @@ def _drill(prepared, dimension, collection, cost):
     return segment_table(prepared, dimension, within=("collection", collection), cost_per_return=cost)
 
 
-ctx = ui.require_data()
+ctx = context.require_data()
 st.title("Collections")
 if not ctx.prepared.has("collection"):
-    ui.missing("A view by collection", "a collection column in the orders file (or upload a catalog with sku and collection)")
+    errors.missing("A view by collection", "a collection column in the orders file (or upload a catalog with sku and collection)")
     st.stop()
 
-d = ui.dimension_view(ctx, "collection", key="col")
+d = segment_views.dimension_view(ctx, "collection", key="col")
 
 sim = ctx.analysis.simpson
 if sim is not None and len(sim) and "disagree" in sim.columns:
@@ -37,7 +40,7 @@ if sim is not None and len(sim) and "disagree" in sim.columns:
             st.success("No collection's verdict changes when intent and channel mix are allowed for.")
         for text in flips["explanation"]:
             # plain words here; the test statistics are listed under "How this was decided"
-            st.markdown(f"- {ui.md(re.sub(r' [(]Mantel-Haenszel odds ratio [^)]*[)]', '', str(text)))}")
+            st.markdown(f"- {fmt.md(re.sub(r' [(]Mantel-Haenszel odds ratio [^)]*[)]', '', str(text)))}")
         if k:
             st.markdown("**How this was decided**")
             st.caption("Cochran-Mantel-Haenszel test within intents and channels (two-sided 5%), on counts adjusted "
@@ -57,25 +60,25 @@ if choice:
     c1, c2 = st.columns(2)
     with c1:
         prods = ctx.cached("seg_products_in", _drill, "product", choice, cost)
-        st.markdown(f"**Products in {ui.md(choice)}** (compared with the rest of the collection)")
+        st.markdown(f"**Products in {fmt.md(choice)}** (compared with the rest of the collection)")
         if prods is None or prods.empty:
             st.info("No products to compare.")
         else:
-            ui.segment_table(prods, "product", key="col_prod_table")
+            segment_views.segment_table(prods, "product", key="col_prod_table")
     with c2:
         if ctx.prepared.has("size"):
             sizes = ctx.cached("seg_sizes_in", _drill, "size", choice, cost)
-            st.markdown(f"**Sizes in {ui.md(choice)}**")
+            st.markdown(f"**Sizes in {fmt.md(choice)}**")
             if sizes is None or sizes.empty:
                 st.info("No sizes to compare.")
             else:
-                ui.segment_table(sizes, "size", key="col_size_table")
+                segment_views.segment_table(sizes, "size", key="col_size_table")
         else:
-            ui.missing("A view by size", "a size or variant column")
+            errors.missing("A view by size", "a size or variant column")
     mix = ctx.cached("reason_mix_coll", lambda p, c: reason_mix(p, "collection", c), choice)
     if mix.message or mix.table.empty:
         st.info(mix.message or "No return reasons to show.", icon=":material/info:")
     else:
-        st.plotly_chart(R.mix_chart(mix, title=f"Why {ui.plot_text(choice)} is returned: share of returned units by "
+        st.plotly_chart(R.mix_chart(mix, title=f"Why {fmt.plot_text(choice)} is returned: share of returned units by "
                                                "reason"), key="col_reasons")
-        st.caption(f"Preventable by guidance: {ui.pct(mix.preventable_share)} of its returned units.")
+        st.caption(f"Preventable by guidance: {fmt.pct(mix.preventable_share)} of its returned units.")

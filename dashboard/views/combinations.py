@@ -4,9 +4,12 @@ import streamlit as st
 from analysis.fixlist import suggested_action
 from analysis.pair_grid import pair_grid
 from analysis.pairs import pair_table
-from dashboard import charts, ui
+from dashboard import charts
+from dashboard import context
+from dashboard import errors
+from dashboard import formatting as fmt
 
-ctx = ui.require_data()
+ctx = context.require_data()
 st.title("Items bought together")
 st.caption("A pair is judged on the orders that contain both: does the pair return more than its two parts would on "
            "their own (interaction on the order level, adjusted for basket size)? Pairs need at least 30 orders "
@@ -16,7 +19,7 @@ levels = [lv for lv in ("collection", "product") if ctx.prepared.has(lv)]
 level = st.segmented_control("Pairs of", levels, default=levels[0] if levels else None, key="cb_level",
                              format_func=lambda s: {"collection": "Collections", "product": "Products"}[s])
 if not level:
-    ui.missing("Pairs", "a collection column (or a catalog file)")
+    errors.missing("Pairs", "a collection column (or a catalog file)")
     st.stop()
 an = ctx.analysis
 pairs = an.pairs
@@ -31,10 +34,10 @@ if pairs.empty:
 
 gated = pairs[pairs["gate_support"].astype(bool)] if "gate_support" in pairs else pairs
 c = st.columns(3)
-c[0].metric("Pairs seen together", ui.num(len(pairs)))
-c[1].metric("With enough volume to test", ui.num(len(gated)))
+c[0].metric("Pairs seen together", fmt.num(len(pairs)))
+c[1].metric("With enough volume to test", fmt.num(len(gated)))
 worse = gated[gated["direction"] == "higher"] if "direction" in gated else gated.iloc[0:0]
-c[2].metric("Return more than their parts", ui.num(len(worse)))
+c[2].metric("Return more than their parts", fmt.num(len(worse)))
 
 # ---- heatmap of collection pairs: order return rate of orders containing both (gated pairs bold)
 grid = pair_grid(pairs) if level == "collection" else None

@@ -7,10 +7,12 @@ import streamlit as st
 from analysis.export import fixlist_csv, fixlist_xlsx
 from analysis.prepare import DIMENSION_LABELS
 from dashboard import session as S
-from dashboard import ui
+from dashboard import context
+from dashboard import formatting as fmt
+from dashboard import sidebar
 from dashboard.downloads import brief_for, export_extra_sheets
 
-ctx = ui.require_data()
+ctx = context.require_data()
 st.title("Fix list")
 an = ctx.analysis
 fl = an.fix_list
@@ -29,7 +31,7 @@ d2.download_button("Fix list (CSV)", fixlist_csv(an), file_name="fix-list.csv", 
                    icon=":material/download:", width="stretch")
 
 st.caption("What to work on first: the segments that return clearly more than comparable items, ranked by what "
-           f"the extra returns cost at {ui.money(an.cost_per_return)} per return. \"At least\" is the cost we are "
+           f"the extra returns cost at {sidebar.money(an.cost_per_return)} per return. \"At least\" is the cost we are "
            "95% sure of.")
 
 
@@ -48,28 +50,28 @@ else:
                             key="fx_dims")
     top_n = c2.number_input("Show top", min_value=1, max_value=max(1, len(fl)), value=min(20, len(fl)), key="fx_top")
     view = fl[fl["dimension"].isin(chosen)].head(int(top_n)).copy()
-    view["Segment"] = [ui.seg_label(d, s) for d, s in zip(view["dimension"], view["segment"])]
+    view["Segment"] = [fmt.seg_label(d, s) for d, s in zip(view["dimension"], view["segment"])]
     for _, r in view.iterrows():
         with st.container(border=True):
             at_least = float(r["conservative_excess_cost"])
-            cost = (f"at least **{ui.money(at_least)}** in extra returns" if at_least > 0 else
-                    f"about {ui.money(float(r['excess_cost']))} in extra returns, though it could be less")
-            st.markdown(f"**{int(r['rank'])}. {ui.md(r['Segment'])}** · "
-                        f"{ui.md(DIMENSION_LABELS.get(r['dimension'], r['dimension']).lower())} · "
+            cost = (f"at least **{sidebar.money(at_least)}** in extra returns" if at_least > 0 else
+                    f"about {sidebar.money(float(r['excess_cost']))} in extra returns, though it could be less")
+            st.markdown(f"**{int(r['rank'])}. {fmt.md(r['Segment'])}** · "
+                        f"{fmt.md(DIMENSION_LABELS.get(r['dimension'], r['dimension']).lower())} · "
                         f"{cost} · returns clearly more than comparable items")
-            st.markdown(f"**Why:** {ui.md(r['why'])}  \n**Suggested action:** {ui.md(r['suggested_action'])}")
+            st.markdown(f"**Why:** {fmt.md(r['why'])}  \n**Suggested action:** {fmt.md(r['suggested_action'])}")
             start = r.get("change_start")
             if start is not None and not (isinstance(start, float) and math.isnan(start)) and pd.notna(start):
                 desc = str(r.get("change_description") or "a change")
-                st.caption(f"Change logged since {_when(start)}: {ui.md(desc)}. Judged on the orders placed since "
+                st.caption(f"Change logged since {_when(start)}: {fmt.md(desc)}. Judged on the orders placed since "
                            "then; see Interventions for its before/after.")
 
 if addressed is not None and len(addressed):
     st.subheader("Taken off the list by a logged change")
     for _, a in addressed.iterrows():
-        text = f"- {ui.md(a['sentence'])}"
+        text = f"- {fmt.md(a['sentence'])}"
         if isinstance(a.get("intervention_verdict"), str) and a["intervention_verdict"]:
-            text += f"  \n  Interventions: {ui.md(a['intervention_verdict'])}"
+            text += f"  \n  Interventions: {fmt.md(a['intervention_verdict'])}"
         st.markdown(text)
 
 if not fl.empty:

@@ -9,7 +9,11 @@ from analysis.interventions import Intervention, evaluate, partial_month
 from analysis.trends import segments_by_volume
 from data.errors import AnalysisError, RIError
 from data.state import KNOWN_DIMENSIONS
-from dashboard import charts, ui
+from dashboard import charts
+from analysis.prepare import DIMENSION_LABELS
+from dashboard import context
+from dashboard import errors
+from dashboard import formatting as fmt
 from dashboard.presets import import_interventions_csv, intervention_rows, interventions_frame, preset_store
 
 FLASH = "iv_flash"
@@ -32,7 +36,7 @@ def _done(message: str) -> None:
 
 
 def _label(dim: str) -> str:
-    return ui.DIMENSION_LABELS.get(dim, dim)
+    return DIMENSION_LABELS.get(dim, dim)
 
 
 def _day(ts) -> str:
@@ -42,11 +46,11 @@ def _day(ts) -> str:
 def _describe(r) -> str:
     """One line naming an intervention (a row of the log)."""
     text = "" if pd.isna(r.description) else str(r.description)
-    return (f"{ui.seg_label(r.dimension, r.segment)} ({_label(r.dimension).lower()}) from {_day(r.start_date)}"
+    return (f"{fmt.seg_label(r.dimension, r.segment)} ({_label(r.dimension).lower()}) from {_day(r.start_date)}"
             + (f" – {text}" if text else ""))
 
 
-ctx = ui.require_data()
+ctx = context.require_data()
 store = preset_store()
 ws = ctx.spec.workspace
 st.title("Interventions")
@@ -57,7 +61,7 @@ if FLASH in st.session_state:
 
 log_df = interventions_frame(ctx).reset_index(drop=True)
 for warning in store.take_warnings():  # a damaged log file was set aside
-    st.warning(ui.md(warning), icon=":material/warning:")
+    st.warning(fmt.md(warning), icon=":material/warning:")
 has_id = "id" in log_df.columns
 log_df["source"] = ["saved" if has_id and pd.notna(i) and str(i) else "from file"
                     for i in (log_df["id"] if has_id else [None] * len(log_df))]
@@ -73,7 +77,7 @@ else:
     view = pd.DataFrame({
         "Source": log_df["source"],
         "Dimension": log_df["dimension"].map(_label),
-        "Segment": [ui.seg_label(d, s) for d, s in zip(log_df["dimension"], log_df["segment"])],
+        "Segment": [fmt.seg_label(d, s) for d, s in zip(log_df["dimension"], log_df["segment"])],
         "Start date": log_df["start_date"],
         "Description": log_df["description"],
         "Before": [r.get("rate_before") for r in rows],
@@ -92,14 +96,14 @@ else:
 t_add, t_import, t_edit = st.tabs(["Add a change", "Import from CSV", "Edit or delete"])
 with t_add:
     if not dims:
-        ui.missing("Logging an intervention", "a collection, category, product, size, channel or journey column")
+        errors.missing("Logging an intervention", "a collection, category, product, size, channel or journey column")
     else:
         add_dim = st.selectbox("Dimension", dims, index=dims.index("collection") if "collection" in dims else 0,
                                key="iv_add_dim", format_func=_label)
         with st.form("iv_add_form", clear_on_submit=True):
             c1, c2 = st.columns([2, 1])
             add_seg = c1.selectbox("Segment", segments_by_volume(ctx.full, add_dim), key=f"iv_add_seg_{add_dim}",
-                                   format_func=lambda s: ui.seg_label(add_dim, s))
+                                   format_func=lambda s: fmt.seg_label(add_dim, s))
             add_start = c2.date_input("Start date", value=min(date.today(), ctx.full.lines["order_date"].max().date()),
                                       key="iv_add_start",
                                       help="The day the change went live")
@@ -110,7 +114,7 @@ with t_add:
             try:
                 store.add_intervention(ws, add_dim, add_seg, add_start, add_desc)
             except RIError as e:
-                ui.show_error(e)
+                errors.show_error(e)
             else:
                 _done(f"Added: {add_seg} from {add_start:%d %b %Y}.")
 
@@ -123,7 +127,7 @@ with t_import:
         try:
             added = import_interventions_csv(ws, up.name, up.getvalue())
         except RIError as e:
-            ui.show_error(e)
+            errors.show_error(e)
         else:
             _done(f"Imported {added} intervention(s) from {up.name}." if added else
                   f"Nothing new in {up.name}: every row is already in the log.")
@@ -145,7 +149,7 @@ with t_edit:
             if e_dim == cur["dimension"] and str(cur["segment"]) not in opts:
                 opts = [str(cur["segment"])] + opts
             e_seg = c1.selectbox("Segment", opts, index=opts.index(str(cur["segment"])) if str(cur["segment"]) in opts else 0,
-                                 key=f"iv_edit_seg_{pick}_{e_dim}", format_func=lambda s: ui.seg_label(e_dim, s))
+                                 key=f"iv_edit_seg_{pick}_{e_dim}", format_func=lambda s: fmt.seg_label(e_dim, s))
             e_start = c2.date_input("Start date", value=cur["start_date"].date(), key=f"iv_edit_start_{pick}")
             old_desc = "" if pd.isna(cur["description"]) else str(cur["description"])
             e_desc = st.text_input("Description", value=old_desc, key=f"iv_edit_desc_{pick}", max_chars=300)
@@ -154,14 +158,14 @@ with t_edit:
             try:
                 store.update_intervention(ws, pick, dimension=e_dim, segment=e_seg, start_date=e_start, description=e_desc)
             except RIError as e:
-                ui.show_error(e)
+                errors.show_error(e)
             else:
                 _done(f"Saved changes to {e_seg}.")
         if st.button("Delete this intervention", key="iv_delete_btn", icon=":material/delete:"):
             try:
                 store.delete_intervention(ws, pick)
             except RIError as e:
-                ui.show_error(e)
+                errors.show_error(e)
             else:
                 _done(f"Deleted: {names[pick]}.")
 
@@ -184,14 +188,14 @@ desc = "" if pd.isna(r["description"]) else str(r["description"])
 start = r["start_date"]
 if pd.isna(start) or dim not in ctx.prepared.lines.columns:
     why = rows[ix].get("verdict") or "its start date or dimension is not usable."
-    st.warning(f"This intervention cannot be evaluated: {ui.md(why)}")
+    st.warning(f"This intervention cannot be evaluated: {fmt.md(why)}")
     st.stop()
 
 comp_opts = [s for s in segments_by_volume(ctx.prepared, dim) if s != seg]
 auto = [c for c in (rows[ix].get("comparison_segments") or ()) if c in comp_opts]
 c1, c2 = st.columns([3, 2])
 comp = c1.multiselect(f"Comparison {PLURAL.get(dim, dim)}", comp_opts, default=auto, key=f"iv_comp_{ident}",
-                      format_func=lambda s: ui.seg_label(dim, s),
+                      format_func=lambda s: fmt.seg_label(dim, s),
                       help="Chosen automatically: the untreated segments most like this one before the change "
                            "(rate and trend). Change them to override; fewer than 2 means no difference-in-differences.")
 reduction = c2.slider("Planning: reduction to detect", min_value=5, max_value=50, value=20, step=5, format="%d%%",
@@ -199,35 +203,35 @@ reduction = c2.slider("Planning: reduction to detect", min_value=5, max_value=50
 try:
     res = ctx.cached("iv_evaluate", _evaluate, dim, seg, start.strftime("%Y-%m-%d"), desc, tuple(comp), reduction / 100)
 except AnalysisError as e:
-    st.warning(f"**{ui.md(e.title)}**  \n{ui.md(e.message)}")
+    st.warning(f"**{fmt.md(e.title)}**  \n{fmt.md(e.message)}")
     st.stop()
 except ValueError as e:
-    st.warning(f"**Cannot be evaluated**  \n{ui.md(e)}")
+    st.warning(f"**Cannot be evaluated**  \n{fmt.md(e)}")
     st.stop()
 
 c1.caption(("Chosen automatically" if list(comp) == auto else "Chosen by you") + ": "
-           + (ui.md(", ".join(ui.seg_label(dim, s) for s in res.comparison_segments)) or "none"))
+           + (fmt.md(", ".join(fmt.seg_label(dim, s) for s in res.comparison_segments)) or "none"))
 with st.container(border=True):
-    st.markdown(f"**Verdict** (rests on {METHOD_WORDS.get(res.method, res.method)})  \n{ui.md(res.verdict)}")
+    st.markdown(f"**Verdict** (rests on {METHOD_WORDS.get(res.method, res.method)})  \n{fmt.md(res.verdict)}")
 
 m = st.columns(4)
-m[0].metric("Before (descriptive)", ui.pct(res.rate_before),
+m[0].metric("Before (descriptive)", fmt.pct(res.rate_before),
             help=f"{res.returned_before:,} of {res.units_before:,} units returned, {res.orders_before:,} matured orders")
-m[1].metric("After (descriptive)", ui.pct(res.rate_after), delta=ui.pp(res.rate_after - res.rate_before),
+m[1].metric("After (descriptive)", fmt.pct(res.rate_after), delta=fmt.pp(res.rate_after - res.rate_before),
             delta_color="inverse",
             help=f"{res.returned_after:,} of {res.units_after:,} units returned, {res.orders_after:,} matured orders")
 if res.did is not None:
-    m[2].metric("Difference-in-differences", ui.pp(res.did.did), help=f"95% CI {ui.pp(res.did.ci_low)} to "
-                f"{ui.pp(res.did.ci_high)}, p = {res.did.p_value:.3g}")
+    m[2].metric("Difference-in-differences", fmt.pp(res.did.did), help=f"95% CI {fmt.pp(res.did.ci_low)} to "
+                f"{fmt.pp(res.did.ci_high)}, p = {res.did.p_value:.3g}")
 else:
     m[2].metric("Difference-in-differences", "–", help="Needs at least 2 comparison segments")
-m[3].metric("Returns avoided so far", ui.num(res.returns_avoided) if res.significant and res.returns_avoided > 0 else "–",
+m[3].metric("Returns avoided so far", fmt.num(res.returns_avoided) if res.significant and res.returns_avoided > 0 else "–",
             help="From the design the verdict rests on; shown only when the change is unlikely to be chance.")
 
 # chart: the segment's monthly rate, the comparison, the launch and the counterfactual
 # the month holding the maturity cutoff has only a few days of matured orders: shown apart, not joined to the line
 partial = partial_month(res.chart, ctx.prepared.cutoff_date)
-st.plotly_chart(charts.intervention_chart(res, partial, segment_name=ui.seg_label(dim, seg),
+st.plotly_chart(charts.intervention_chart(res, partial, segment_name=fmt.seg_label(dim, seg),
                                           comparison_plural=PLURAL.get(dim, dim)), key="iv_chart")
 st.caption("Orders count by order date: an order placed before the launch and returned after it counts as 'before'. "
            "Only orders whose return window has closed are used.")
@@ -236,8 +240,8 @@ d1, d2, d3 = st.columns(3)
 with d1:
     ba = res.before_after
     st.markdown("**Before/after (descriptive)**")
-    st.markdown(f"{ui.pct(ba.rate_before)} → {ui.pct(ba.rate_after)}: {ui.pp(ba.change)} (95% CI {ui.pp(ba.ci_low)} to "
-                f"{ui.pp(ba.ci_high)}), p = {ba.p_value:.3g}.  \nThis credits the change with any seasonal or "
+    st.markdown(f"{fmt.pct(ba.rate_before)} → {fmt.pct(ba.rate_after)}: {fmt.pp(ba.change)} (95% CI {fmt.pp(ba.ci_low)} to "
+                f"{fmt.pp(ba.ci_high)}), p = {ba.p_value:.3g}.  \nThis credits the change with any seasonal or "
                 "site-wide movement, so on its own it proves nothing.")
 with d2:
     st.markdown("**Difference-in-differences**")
@@ -245,8 +249,8 @@ with d2:
         d = res.did
         trend = ("parallel enough" if not pd.notna(res.pre_trend_p) or res.pre_trend_p >= 0.05 else "NOT parallel")
         st.markdown(
-            f"Comparison: {ui.md(', '.join(res.comparison_segments))}, {ui.pct(res.comparison_rate_before)} → "
-            f"{ui.pct(res.comparison_rate_after)}.  \nDiD {ui.pp(d.did)} (95% CI {ui.pp(d.ci_low)} to {ui.pp(d.ci_high)}), "
+            f"Comparison: {fmt.md(', '.join(res.comparison_segments))}, {fmt.pct(res.comparison_rate_before)} → "
+            f"{fmt.pct(res.comparison_rate_after)}.  \nDiD {fmt.pp(d.did)} (95% CI {fmt.pp(d.ci_low)} to {fmt.pp(d.ci_high)}), "
             f"p = {d.p_value:.3g}; ratio of odds ratios {d.ratio_of_odds_ratios:.2f}.  \nPre-launch trends: {trend}"
             + (f" (p = {res.pre_trend_p:.2f})." if pd.notna(res.pre_trend_p) else "."))
     else:
@@ -264,7 +268,7 @@ with d3:
 if res.caveats:
     st.markdown("**Caveats**")
     for c in res.caveats:
-        st.markdown(f"- {ui.md(c)}")
+        st.markdown(f"- {fmt.md(c)}")
 
 st.markdown("**Planning: how many orders are needed**")
 plan = res.power
@@ -272,7 +276,7 @@ if plan is None:
     st.info("No planning estimate: the return rate before the launch is 0% or 100%.")
 else:
     st.markdown(
-        f"To detect a {reduction}% reduction ({ui.pct(plan.baseline_rate)} → {ui.pct(plan.target_rate)}) with "
+        f"To detect a {reduction}% reduction ({fmt.pct(plan.baseline_rate)} → {fmt.pct(plan.target_rate)}) with "
         f"{plan.power:.0%} power at the {plan.alpha:.0%} significance level, about **{plan.orders_needed:,} matured "
         f"orders** after the launch are needed (≈{plan.units_needed:,.0f} units; design effect {plan.design_effect:.2f} "
         f"for several items per order). So far: {plan.orders_matured:,} matured orders.")

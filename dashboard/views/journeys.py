@@ -1,9 +1,11 @@
 """Journeys: the same view by journey (campaign, landing collection) and by channel."""
 import streamlit as st
 
-from dashboard import ui
+from dashboard import context
+from dashboard import errors
+from dashboard import segment_views
 
-ctx = ui.require_data()
+ctx = context.require_data()
 st.title("Journeys and channels")
 st.caption("Journey, channel, promotion, add-ons and country belong to the whole order, so orders are the unit of "
            "analysis" + ("; rates are the share of orders with a customer refund." if ctx.prepared.outcome == "order_refund"
@@ -24,7 +26,7 @@ for tab, (_, dim, what, cols) in zip(tabs, VIEWS):
             if why:
                 st.info(why, icon=":material/info:")
             else:
-                ui.missing(what, cols)
+                errors.missing(what, cols)
             continue
-        if ui.dimension_view(ctx, dim, key=f"jr_{dim}") is None:
+        if segment_views.dimension_view(ctx, dim, key=f"jr_{dim}") is None:
             st.info("Nothing to compare for this view with the current filters.")

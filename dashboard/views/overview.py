@@ -5,12 +5,15 @@ from analysis.metrics import unknown_reason
 from analysis.overview import headline, monthly, order_refunds, plain_summary, window_warning
 from analysis.prepare import DIMENSION_LABELS
 from analysis.summary import leadership_summary
-from dashboard import charts, ui
+from dashboard import charts
+from dashboard import context
+from dashboard import formatting as fmt
+from dashboard import sidebar
 from dashboard.presets import intervention_rows
 
-ctx = ui.require_data()
+ctx = context.require_data()
 st.title("Overview")
-ui.concentration_note(ctx)  # a few orders carrying most units is said before any number
+sidebar.concentration_note(ctx)  # a few orders carrying most units is said before any number
 an = ctx.analysis
 h = ctx.cached("headline", headline)
 t = an.totals
@@ -22,29 +25,29 @@ if short:
     st.warning(short, icon=":material/schedule:")
 c = st.columns(5)
 if p.outcome == "order_refund":
-    c[0].metric("Order refund rate" + recent, ui.pct(h.unit_rate),
-                delta=ui.pp(h.unit_rate - h.unit_rate_prev) if h.unit_rate_prev is not None else None,
+    c[0].metric("Order refund rate" + recent, fmt.pct(h.unit_rate),
+                delta=fmt.pp(h.unit_rate - h.unit_rate_prev) if h.unit_rate_prev is not None else None,
                 delta_color="inverse", help=f"Orders with a customer refund / orders, {h.period_label}. Orders too "
                                             "recent to be refunded, cancellations and voids are excluded.")
-    c[1].metric("Orders refunded", ui.num(t.get("orders_refunded")),
-                help=f"Of {ui.num(t.get('orders'))} matured orders, all of the selection's history.")
-    c[2].metric("Refunded value", ui.money(t.get("refunded_value")), help="Money refunded on matured orders.")
+    c[1].metric("Orders refunded", fmt.num(t.get("orders_refunded")),
+                help=f"Of {fmt.num(t.get('orders'))} matured orders, all of the selection's history.")
+    c[2].metric("Refunded value", sidebar.money(t.get("refunded_value")), help="Money refunded on matured orders.")
     c[3].metric("Unit return rate", "Unknown", help=unknown_reason("unit_return_rate", t))
-    c[4].metric("Cancelled or voided", ui.num(t.get("orders_cancelled")),
+    c[4].metric("Cancelled or voided", fmt.num(t.get("orders_cancelled")),
                 help="Orders cancelled or voided: not customer returns, left out of every rate (listed on the "
                      "load report).")
     st.caption(unknown_reason("unit_return_rate", t))
     st.caption(f"Refund rate: {h.period_label}. Refunded value: all matured orders in the selection. Recent orders "
-               f"whose refund window is still open are excluded ({ui.num(p.immature_orders_excluded)} orders).")
+               f"whose refund window is still open are excluded ({fmt.num(p.immature_orders_excluded)} orders).")
 else:
-    c[0].metric("Unit return rate" + recent, ui.pct(h.unit_rate),
-                delta=ui.pp(h.unit_rate - h.unit_rate_prev) if h.unit_rate_prev is not None else None,
+    c[0].metric("Unit return rate" + recent, fmt.pct(h.unit_rate),
+                delta=fmt.pp(h.unit_rate - h.unit_rate_prev) if h.unit_rate_prev is not None else None,
                 delta_color="inverse", help=f"Returned units / units sold, {h.period_label}. Orders too recent to be "
                                             "returned are excluded.")
-    c[1].metric("Order return rate" + recent, ui.pct(h.order_rate),
-                delta=ui.pp(h.order_rate - h.order_rate_prev) if h.order_rate_prev is not None else None,
+    c[1].metric("Order return rate" + recent, fmt.pct(h.order_rate),
+                delta=fmt.pp(h.order_rate - h.order_rate_prev) if h.order_rate_prev is not None else None,
                 delta_color="inverse", help=f"Orders with at least one return / orders, {h.period_label}.")
-    c[2].metric("Returned value", ui.money(t.get("returned_value")), help="Refunded value of returned units "
+    c[2].metric("Returned value", sidebar.money(t.get("returned_value")), help="Refunded value of returned units "
                 "(or their price where no refund amount is recorded), matured orders.")
     for col, key, label, helptext in (
             (c[3], "exchange_share", "Exchange share", "Share of returned units resolved by exchange."),
@@ -54,14 +57,14 @@ else:
         if why:
             col.metric(label, "Unknown", help=why)
         else:
-            col.metric(label, ui.pct(t[key]) if key.endswith("share") else ui.money(t[key]), help=helptext)
+            col.metric(label, fmt.pct(t[key]) if key.endswith("share") else sidebar.money(t[key]), help=helptext)
     unknown = [lab for key, lab in (("exchange_share", "exchange share"), ("saved_revenue", "saved by exchanges"))
                if unknown_reason(key, t)]
     if unknown:
         st.caption(f"{' and '.join(unknown).capitalize()}: {unknown_reason('exchange_share', t)}")
     st.caption(f"Return rates: {h.period_label}. Returned value, exchange share and saved revenue: all matured "
                f"orders in the selection. Recent orders whose return window is still open are excluded "
-               f"({ui.num(p.immature_orders_excluded)} orders).")
+               f"({fmt.num(p.immature_orders_excluded)} orders).")
 
 if p.outcome == "order_refund":
     refunds = ctx.cached("order_refunds", order_refunds)
@@ -71,7 +74,7 @@ if p.outcome == "order_refund":
                        "The Intents, Journeys and Fix list pages test these differences.")
             seg = refunds[refunds["dimension"] != "all"].copy()
             seg["Dimension"] = seg["dimension"].map(lambda d: DIMENSION_LABELS.get(d, d))
-            seg["Segment"] = [ui.seg_label(d, s) for d, s in zip(seg["dimension"], seg["segment"])]
+            seg["Segment"] = [fmt.seg_label(d, s) for d, s in zip(seg["dimension"], seg["segment"])]
             st.dataframe(seg[["Dimension", "Segment", "orders", "refunded_orders", "rate", "ci_low", "ci_high",
                               "refunded_value"]], hide_index=True, key="ov_order_refunds", column_config={
                 "orders": st.column_config.NumberColumn("Orders", format="localized"),
@@ -83,7 +86,7 @@ if p.outcome == "order_refund":
 
 st.subheader("What to say in the meeting")
 for s in plain_summary(ctx.prepared, t, an.fix_list, an.segments):
-    st.markdown(f"- {ui.md(s)}")
+    st.markdown(f"- {fmt.md(s)}")
 
 left, right = st.columns([3, 2])
 with left:
@@ -111,10 +114,10 @@ with right:
         st.info("No segment returns significantly more than the rest.")
     for _, r in fl.iterrows():
         with st.container(border=True):
-            st.markdown(f"**{int(r['rank'])}. {ui.md(ui.seg_label(r['dimension'], r['segment']))}** "
-                        f"· {ui.md(DIMENSION_LABELS.get(r['dimension'], r['dimension']).lower())}  \n"
-                        f"{ui.pct(r['return_rate'])} vs {ui.pct(r['baseline_rate'])} · "
-                        f"excess cost {ui.money(r['excess_cost'])}  \n{ui.md(r['suggested_action'])}")
+            st.markdown(f"**{int(r['rank'])}. {fmt.md(fmt.seg_label(r['dimension'], r['segment']))}** "
+                        f"· {fmt.md(DIMENSION_LABELS.get(r['dimension'], r['dimension']).lower())}  \n"
+                        f"{fmt.pct(r['return_rate'])} vs {fmt.pct(r['baseline_rate'])} · "
+                        f"excess cost {sidebar.money(r['excess_cost'])}  \n{fmt.md(r['suggested_action'])}")
     st.page_link("views/fixlist.py", label="Open the full fix list", icon=":material/checklist:")
 
 st.subheader("Leadership summary")

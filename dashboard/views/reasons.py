@@ -7,7 +7,10 @@ from analysis.reasons import (RETURN_DIMENSIONS, complete_the_set, example_comme
                               products_by_exchanges, segments_by_returned_units, targets_in_segment)
 from data.reasons import GROUP_LABELS, category_label
 from dashboard import reasons_ui as R
-from dashboard import ui
+from dashboard import context
+from dashboard import errors
+from dashboard import formatting as fmt
+from dashboard import sidebar
 
 
 def _pairs(prepared, dimension, segment, by):
@@ -23,7 +26,7 @@ def _clear_overrides():
     st.session_state.pop("rs_map_editor", None)
 
 
-ctx = ui.require_data()
+ctx = context.require_data()
 p = ctx.prepared
 st.title("Reasons & outcomes")
 st.caption("Why customers send things back, which returns were kept as an exchange or store credit, and what to "
@@ -37,7 +40,7 @@ dimension = c1.selectbox("Break down by", dims, index=dims.index("collection") i
                          format_func=R.dim_label, key="rs_dim")
 segments = segments_by_returned_units(p.returns, dimension)
 segment = c2.selectbox(R.dim_label(dimension), [None, *segments], key="rs_seg",
-                       format_func=lambda v: "All returns" if v is None else ui.seg_label(dimension, v),
+                       format_func=lambda v: "All returns" if v is None else fmt.seg_label(dimension, v),
                        help="Segments with at least one return, most returned units first.")
 scope = R.scope_name(dimension, segment)
 scope_dim = dimension if segment is not None else None
@@ -53,25 +56,25 @@ else:
     with R.guarded("breaking returns down by reason"):
         mix = ctx.cached("rs_mix", reason_mix, scope_dim, segment)
         if mix.message:
-            st.info(ui.md(mix.message), icon=":material/info:")
+            st.info(fmt.md(mix.message), icon=":material/info:")
             mix = None
     if mix is not None:
         with R.guarded("showing the reason mix"):
             m = st.columns(3)
-            m[0].metric("Returned units", ui.num(mix.units), help=f"Returned units of {scope}, with any reason.")
-            m[1].metric("Preventable: units", ui.pct(mix.preventable_share),
+            m[0].metric("Returned units", fmt.num(mix.units), help=f"Returned units of {scope}, with any reason.")
+            m[1].metric("Preventable: units", fmt.pct(mix.preventable_share),
                         help="Share of returned units whose reason guidance could prevent (size, fit, photos and "
-                             f"copy, setup). Among units with a usable reason: {ui.pct(mix.preventable_share_known)}.")
-            m[2].metric("Preventable: value", ui.pct(R.preventable_value_share(mix)),
+                             f"copy, setup). Among units with a usable reason: {fmt.pct(mix.preventable_share_known)}.")
+            m[2].metric("Preventable: value", fmt.pct(R.preventable_value_share(mix)),
                         help="Refunded value (or price where no refund is recorded) of those units, "
                              "as a share of all returned value.")
             top = mix.table.set_index("reason_category")["share"]
             if mix.dominant:
                 line = (f"Top reason: **{category_label(mix.dominant)}** "
-                        f"({ui.pct(top.get(mix.dominant))} of returned units)")
+                        f"({fmt.pct(top.get(mix.dominant))} of returned units)")
                 if mix.dominant_preventable and mix.dominant_preventable != mix.dominant:
                     line += (f"; top preventable reason: **{category_label(mix.dominant_preventable)}** "
-                             f"({ui.pct(top.get(mix.dominant_preventable))})")
+                             f"({fmt.pct(top.get(mix.dominant_preventable))})")
                 st.markdown(line + ".")
             vs = ctx.cached("rs_vs_rest", reasons_vs_rest, dimension)
             seg_rows = vs[vs["segment"] == str(segment)] if segment is not None and not vs.empty else vs.iloc[0:0]
@@ -82,7 +85,7 @@ else:
                                             f"share of returned units by reason")
             else:
                 fig = R.mix_chart(mix, title=f"Why returns come back ({R.plot_text(scope)}): share of "
-                                             f"{ui.num(mix.units)} returned units by reason")
+                                             f"{fmt.num(mix.units)} returned units by reason")
             st.plotly_chart(fig, key="rs_mix_chart")
             st.caption("Colours say who can act: " + " · ".join(GROUP_LABELS.values()) + ". "
                        "Preventable reasons are the ones better sizing advice, truthful photos and copy, or setup "
@@ -90,25 +93,25 @@ else:
 
             st.markdown("**Which reasons stand out against the rest**")
             if vs.empty:
-                st.info(ui.md(vs.attrs.get("message", "Not enough segments to compare.")), icon=":material/info:")
+                st.info(fmt.md(vs.attrs.get("message", "Not enough segments to compare.")), icon=":material/info:")
             else:
                 sentences = R.over_represented_sentences(vs, dimension, segment)
                 if sentences:
                     for s in sentences:
                         st.markdown(f"- {s}")
                 elif segment is not None:
-                    st.markdown(f"No reason is over-represented in {ui.md(scope)} beyond chance: its returns come "
+                    st.markdown(f"No reason is over-represented in {fmt.md(scope)} beyond chance: its returns come "
                                 "back for the same reasons as the rest.")
                 else:
-                    st.markdown(f"No {ui.md(dim_lower)} segment has a reason that is over-represented beyond chance.")
-                st.caption(f"Each {ui.md(dim_lower)} segment's share of returned units with a reason is compared with "
+                    st.markdown(f"No {fmt.md(dim_lower)} segment has a reason that is over-represented beyond chance.")
+                st.caption(f"Each {fmt.md(dim_lower)} segment's share of returned units with a reason is compared with "
                            "the same share among all other returns (one-sided two-proportion test, Fisher exact for "
                            "small counts), with false-discovery control at 10% across every segment and reason of "
                            "this breakdown (q ≤ 0.10). Units of one order are treated as independent, so use q to "
                            "rank.")
                 sig = vs[(vs["q_value"] <= R.Q_LEVEL) & (vs["share"] > vs["rest_share"])]
-                with st.expander(f"All over-represented reasons by {ui.md(dim_lower)} ({len(sig)})"):
-                    t = sig.assign(Segment=[ui.seg_label(dimension, s) for s in sig["segment"]])
+                with st.expander(f"All over-represented reasons by {fmt.md(dim_lower)} ({len(sig)})"):
+                    t = sig.assign(Segment=[fmt.seg_label(dimension, s) for s in sig["segment"]])
                     st.dataframe(
                         t[["Segment", "label", "returned", "segment_returned", "share", "rest_share", "q_value"]],
                         hide_index=True, key="rs_vs_table", width="stretch",
@@ -130,17 +133,17 @@ else:
     with R.guarded("breaking returns down by outcome"):
         res = ctx.cached("rs_resolution", resolution_by_segment, dimension)
         if res.empty:
-            st.info(ui.md(res.attrs.get("message", "No returns to break down.")), icon=":material/info:")
+            st.info(fmt.md(res.attrs.get("message", "No returns to break down.")), icon=":material/info:")
         else:
             shares = outcome_shares(res, segment)
             m = st.columns(4)
-            m[0].metric("Refunded", ui.pct(shares["refund"]),
+            m[0].metric("Refunded", fmt.pct(shares["refund"]),
                         help=f"Share of returned units of {scope} with a known outcome that were refunded.")
-            m[1].metric("Exchanged", ui.pct(shares["exchange"]))
-            m[2].metric("Store credit", ui.pct(shares["store_credit"]))
-            m[3].metric("Saved revenue", ui.money(shares["saved_revenue"]),
+            m[1].metric("Exchanged", fmt.pct(shares["exchange"]))
+            m[2].metric("Store credit", fmt.pct(shares["store_credit"]))
+            m[3].metric("Saved revenue", sidebar.money(shares["saved_revenue"]),
                         help="Value of returned units resolved as an exchange or store credit: the sale stayed "
-                             f"with the shop. Refunded value: {ui.money(shares['refunded_value'])}.")
+                             f"with the shop. Refunded value: {sidebar.money(shares['refunded_value'])}.")
             st.plotly_chart(R.resolution_chart(res, dimension, title=f"How returns were resolved, by {dim_lower} "
                                                                      "(largest 20 by returned units)"),
                             key="rs_resolution_chart")
@@ -156,7 +159,7 @@ else:
                                "the returns portal. Shown where at least 5 units came back for size or fit and at "
                                "least half of them were refunded.")
                 else:
-                    st.markdown(f"No {ui.md(dim_lower)} segment refunds most of its size-related returns.")
+                    st.markdown(f"No {fmt.md(dim_lower)} segment refunds most of its size-related returns.")
 
 # ---------------------------------------------------------------- exchange targets
 st.subheader("What customers exchange into")
@@ -167,15 +170,15 @@ else:
     with R.guarded("finding exchange targets"):
         targets = ctx.cached("rs_ex_targets", _all_targets)
         if targets.empty:
-            st.info(ui.md(targets.attrs.get("message", "No returns were exchanged.")), icon=":material/info:")
+            st.info(fmt.md(targets.attrs.get("message", "No returns were exchanged.")), icon=":material/info:")
         else:
             targets = targets_in_segment(targets, p.returns, dimension, segment)
             if targets.empty:
-                st.info(f"No returns of {ui.md(scope)} were exchanged.", icon=":material/info:")
+                st.info(f"No returns of {fmt.md(scope)} were exchanged.", icon=":material/info:")
             else:
                 st.plotly_chart(R.exchange_kind_chart(R.kind_summary(targets),
                                                       title=f"Exchanges of {R.plot_text(scope)}, by kind "
-                                                            f"({ui.num(targets['exchanges'].sum())} exchanged units)"),
+                                                            f"({fmt.num(targets['exchanges'].sum())} exchanged units)"),
                                 key="rs_ex_kinds")
                 product = st.selectbox("Product", products_by_exchanges(targets), key="rs_ex_product",
                                        help="Products with exchanges, most exchanged units first.")
@@ -204,23 +207,23 @@ else:
 st.subheader("Pairs well with")
 by_options = [b for b in ("collection", "category", "product") if p.has(b)]
 if segment is None:
-    st.info(f"Pick a {ui.md(dim_lower)} segment above to see which items, bought in the same order as its items, go "
+    st.info(f"Pick a {fmt.md(dim_lower)} segment above to see which items, bought in the same order as its items, go "
             "with fewer returns of them (candidates for \"pairs well with\" suggestions).", icon=":material/info:")
 elif not by_options:
-    ui.missing("Pairs well with", "a collection, category or product name column in the orders file")
+    errors.missing("Pairs well with", "a collection, category or product name column in the orders file")
 else:
     with R.guarded("looking for items that pair well"):
         by = st.selectbox("Companions by", by_options, format_func=R.dim_label, key="rs_set_by")
         pairs = ctx.cached("rs_pairs", _pairs, dimension, str(segment), by)
         if pairs.empty:
-            st.info(ui.md(pairs.attrs.get("message", "No companion items with enough support.")),
+            st.info(fmt.md(pairs.attrs.get("message", "No companion items with enough support.")),
                     icon=":material/info:")
         else:
             sentences = R.pairs_sentences(pairs, scope)
             for s in sentences:
                 st.markdown(f"- {s}")
             if not sentences:
-                st.markdown(f"No {ui.md(R.dim_label(by).lower())} bought with {ui.md(scope)} goes with clearly fewer "
+                st.markdown(f"No {fmt.md(R.dim_label(by).lower())} bought with {fmt.md(scope)} goes with clearly fewer "
                             "returns of its items (q ≤ 0.10).")
             st.plotly_chart(R.pairs_chart(pairs, title=f"Return rate of {R.plot_text(scope)} items with vs without "
                                                        f"each {R.dim_label(by).lower()} in the same order"),
@@ -246,23 +249,23 @@ else:
             with st.container(border=True):
                 for c in comments:
                     st.text(f"“{c}”")
-        st.caption(f"Up to six distinct comments from returns of {ui.md(scope)}, most recent first, shown as "
+        st.caption(f"Up to six distinct comments from returns of {fmt.md(scope)}, most recent first, shown as "
                    "plain text.")
 
 # ---------------------------------------------------------------- reason mapping
 with st.expander("Reason mapping: how each raw reason was classified"):
     full = ctx.full
     if not full.has("returns.reason"):
-        ui.missing("The reason mapping", "the 'reason' column of your returns file")
+        errors.missing("The reason mapping", "the 'reason' column of your returns file")
     else:
         with R.guarded("building the reason mapping"):
             overrides, bad = R.valid_overrides(R.current_overrides())
             if bad:
                 st.warning(f"{len(bad)} saved correction(s) name an unknown category and were removed: "
-                           f"{ui.md('; '.join(bad[:5]))}.")
+                           f"{fmt.md('; '.join(bad[:5]))}.")
             base = R.mapping_table(ctx.spec, full.window_days, (), full.returns)
             shown = R.mapping_table(ctx.spec, full.window_days, tuple(sorted(overrides.items())), full.returns)
-            st.markdown(f"{ui.num(len(base))} distinct raw reasons in {ui.num(int(base['count'].sum()))} matched "
+            st.markdown(f"{fmt.num(len(base))} distinct raw reasons in {fmt.num(int(base['count'].sum()))} matched "
                         "returns (all dates and filters). Change a **Category** to correct the automatic mapping.")
             edited = st.data_editor(R.editor_frame(shown), key="rs_map_editor", num_rows="fixed",
                                     column_config=R.EDITOR_COLUMNS, width="stretch", height=420,

@@ -4,46 +4,49 @@ import streamlit as st
 
 from analysis.trends import (DIMENSIONS, cohort_series, control_chart, default_periods, matured_rate,
                              segments_by_volume, series_trend, what_changed, year_on_year_counts)
-from dashboard import charts, ui
+from dashboard import charts
+from analysis.prepare import DIMENSION_LABELS
+from dashboard import context
+from dashboard import formatting as fmt
 
 ALL = "__all__"
 WC_DEFAULT_DIMS = ("collection", "category", "channel", "intent")
 
 
-ctx = ui.require_data()
+ctx = context.require_data()
 st.title("Trends")
 lines = ctx.prepared.lines
 dims = [d for d in DIMENSIONS if ctx.prepared.has(d) and lines[d].notna().any()]
 
 c1, c2, c3 = st.columns([2, 3, 1])
 dim = c1.selectbox("Dimension", [ALL] + dims, key="tr_dim",
-                   format_func=lambda d: "Whole business" if d == ALL else ui.DIMENSION_LABELS.get(d, d))
+                   format_func=lambda d: "Whole business" if d == ALL else DIMENSION_LABELS.get(d, d))
 seg = None
 if dim != ALL:
     seg = c2.selectbox("Segment", segments_by_volume(ctx.prepared, dim), key=f"tr_seg_{dim}",
-                       format_func=lambda s: ui.seg_label(dim, s))
+                       format_func=lambda s: fmt.seg_label(dim, s))
 else:
     c2.selectbox("Segment", ["Whole business"], key="tr_seg_all", disabled=True)
 weekly = c3.toggle("Weekly", value=False, key="tr_weekly", help="Weekly cohorts (ISO weeks) instead of months")
 freq = "W" if weekly else "M"
 unit_word = "week" if weekly else "month"
-who = "the whole business" if seg is None else f"{ui.seg_label(dim, seg)} ({ui.DIMENSION_LABELS.get(dim, dim).lower()})"
-who_title = "whole business" if seg is None else ui.plot_text(ui.seg_label(dim, seg))
+who = "the whole business" if seg is None else f"{fmt.seg_label(dim, seg)} ({DIMENSION_LABELS.get(dim, dim).lower()})"
+who_title = "whole business" if seg is None else fmt.plot_text(fmt.seg_label(dim, seg))
 
 series = ctx.cached("tr_cohorts", cohort_series, freq, None if dim == ALL else dim, seg)
 if series.empty:
-    st.info(f"No order lines for {ui.md(who)} under the current filters.")
+    st.info(f"No order lines for {fmt.md(who)} under the current filters.")
     st.stop()
 mat = series[~series["provisional"].astype(bool)]
 prov = series[series["provisional"].astype(bool)]
 overall = matured_rate(series)
 
-words = ui.rate_words(ctx.prepared, None if dim == ALL else dim)
+words = fmt.rate_words(ctx.prepared, None if dim == ALL else dim)
 # ---------------------------------------------------------------- rate over time
-st.subheader(f"{words['name']} by order {unit_word}: {ui.md(who_title)}")
+st.subheader(f"{words['name']} by order {unit_word}: {fmt.md(who_title)}")
 st.plotly_chart(charts.cohort_rate_chart(mat, prov, overall, title=f"{words['name']} by order {unit_word}, {who_title}",
                                          axis=words["axis"], unit_word=unit_word), key="tr_rate_chart")
-st.caption(f"Cohorts by order date. The band is the 95% Wilson interval. {ui.num(len(prov))} recent "
+st.caption(f"Cohorts by order date. The band is the 95% Wilson interval. {fmt.num(len(prov))} recent "
            f"{unit_word}(s) are provisional: they hold orders younger than the {ctx.prepared.window_days}-day return "
            "window, so their rate so far (hollow circle) will still rise; the diamond is the expected final rate, "
            "estimated from how quickly returns have arrived in the past.")
@@ -56,15 +59,15 @@ if len(mat) >= 3:
     if tt.p_value < 0.05 and tt.slope_sign != 0:
         direction = "rising" if tt.slope_sign > 0 else "falling"
         text = (f"**Trend: {direction}.** Across the {len(mat)} matured {unit_word}s from {span}, the {words['name'].lower()} of "
-                f"{ui.md(who)} shows a steady {direction} trend that is unlikely to be chance "
+                f"{fmt.md(who)} shows a steady {direction} trend that is unlikely to be chance "
                 f"(Cochran-Armitage test, p = {tt.p_value:.3g}).")
     else:
         text = (f"**Trend: none detected.** Across the {len(mat)} matured {unit_word}s from {span}, the "
-                f"{words['name'].lower()} of {ui.md(who)} shows no steady rise or fall beyond chance (Cochran-Armitage test, "
-                f"p = {tt.p_value:.2f}); the ups and downs look like noise around {ui.pct(overall)}.")
+                f"{words['name'].lower()} of {fmt.md(who)} shows no steady rise or fall beyond chance (Cochran-Armitage test, "
+                f"p = {tt.p_value:.2f}); the ups and downs look like noise around {fmt.pct(overall)}.")
     st.markdown(text)
 else:
-    st.info(f"Fewer than 3 matured {unit_word}s for {ui.md(who)}: too few to test for a trend.")
+    st.info(f"Fewer than 3 matured {unit_word}s for {fmt.md(who)}: too few to test for a trend.")
 
 # ---------------------------------------------------------------- control chart
 st.subheader("Unusual periods (control chart)")
@@ -79,11 +82,11 @@ if cc is not None:
     flagged = t[t["flagged"]]
     st.plotly_chart(charts.control_limits_chart(t, title=f"{name} of the matured {unit_word}s, {who_title}",
                                                 axis=words["axis"], unit_word=unit_word), key="tr_control_chart")
-    st.caption(f"Chart used: {ui.md(cc.reason)} Provisional {unit_word}s are left out.")
+    st.caption(f"Chart used: {fmt.md(cc.reason)} Provisional {unit_word}s are left out.")
     if len(flagged):
         unusual = "; ".join(f"{r.period:%d %b %Y} ({r.p:.1%}, {'above the upper' if r.p > r.ucl else 'below the lower'} limit)"
                           for r in flagged.itertuples())
-        st.markdown(f"**{len(flagged)} unusual {unit_word}(s):** {ui.md(unusual)}. Look for a cause (a product launch, "
+        st.markdown(f"**{len(flagged)} unusual {unit_word}(s):** {fmt.md(unusual)}. Look for a cause (a product launch, "
                     "a promotion, a site change) in these periods.")
     else:
         st.markdown(f"**No unusual {unit_word}s:** every matured {unit_word} is within the control limits, so the "
@@ -97,15 +100,15 @@ if yoy.empty:
     st.info(f"The data does not cover the same {unit_word} of the previous year yet (needs more than a year of "
             "orders), so there is no seasonal comparison.")
 else:
-    fmt = "%b %Y" if freq == "M" else "%d %b %Y"
-    st.plotly_chart(charts.same_period_chart(yoy, overall, period_format=fmt,
+    period_fmt = "%b %Y" if freq == "M" else "%d %b %Y"
+    st.plotly_chart(charts.same_period_chart(yoy, overall, period_format=period_fmt,
                                              title=f"Return rate vs the same {lag_word}, {who_title}",
                                              axis=words["axis"], unit_word=unit_word), key="tr_yoy_chart")
     counts = year_on_year_counts(yoy)
     if counts is not None:
         n_cmp, up, mean_change = counts
         st.caption(f"{n_cmp} matured {unit_word}(s) can be compared with a year earlier: {up} higher, "
-                   f"{n_cmp - up} lower; the average change is {ui.pp(mean_change)}. "
+                   f"{n_cmp - up} lower; the average change is {fmt.pp(mean_change)}. "
                    "Provisional periods are still rising and are not a fair comparison yet.")
 
 with st.expander(f"Table: every {unit_word}"):
@@ -134,7 +137,7 @@ w1, w2, w3 = st.columns([1, 1, 2])
 pa = w1.date_input("Period A (before)", value=a_def, min_value=d_min, max_value=d_max, key="tr_wc_a")
 pb = w2.date_input("Period B (after)", value=b_def, min_value=d_min, max_value=d_max, key="tr_wc_b")
 wc_dims = w3.multiselect("Dimensions", dims, default=[d for d in WC_DEFAULT_DIMS if d in dims], key="tr_wc_dims",
-                         format_func=lambda d: ui.DIMENSION_LABELS.get(d, d))
+                         format_func=lambda d: DIMENSION_LABELS.get(d, d))
 if not (isinstance(pa, (tuple, list)) and len(pa) == 2 and isinstance(pb, (tuple, list)) and len(pb) == 2):
     st.info("Pick a start and an end date for both periods.")
 elif not wc_dims:
@@ -151,21 +154,21 @@ else:
                         "rate 10% per dimension), largest in returns first:")
             for r in sig.head(8).itertuples():
                 more = "more" if r.change > 0 else "fewer"
-                dl = ui.DIMENSION_LABELS.get(r.dimension, r.dimension).lower()
+                dl = DIMENSION_LABELS.get(r.dimension, r.dimension).lower()
                 st.markdown(
-                    f"- **{ui.md(ui.seg_label(r.dimension, r.segment))}** ({ui.md(dl)}): "
-                    f"{ui.pct(r.rate_a)} → {ui.pct(r.rate_b)} ({ui.pp(r.change)}, 95% CI {ui.pp(r.ci_low)} to "
-                    f"{ui.pp(r.ci_high)}; q = {r.q_value:.3f}), about {abs(r.returns_represented):,.0f} {more} "
+                    f"- **{fmt.md(fmt.seg_label(r.dimension, r.segment))}** ({fmt.md(dl)}): "
+                    f"{fmt.pct(r.rate_a)} → {fmt.pct(r.rate_b)} ({fmt.pp(r.change)}, 95% CI {fmt.pp(r.ci_low)} to "
+                    f"{fmt.pp(r.ci_high)}; q = {r.q_value:.3f}), about {abs(r.returns_represented):,.0f} {more} "
                     f"returns in period B.")
         else:
             top = wc.head(3)
-            moves = "; ".join(f"{ui.seg_label(r.dimension, r.segment)} {ui.pct(r.rate_a)} → {ui.pct(r.rate_b)} "
+            moves = "; ".join(f"{fmt.seg_label(r.dimension, r.segment)} {fmt.pct(r.rate_a)} → {fmt.pct(r.rate_b)} "
                               f"(q = {r.q_value:.2f})" for r in top.itertuples())
-            st.markdown(f"**No segment changed by more than chance allows** ({ui.md(pname)}; false-discovery rate 10% "
-                        f"per dimension). The largest moves were {ui.md(moves)}: all within noise at these volumes.")
+            st.markdown(f"**No segment changed by more than chance allows** ({fmt.md(pname)}; false-discovery rate 10% "
+                        f"per dimension). The largest moves were {fmt.md(moves)}: all within noise at these volumes.")
         view = wc.head(40).copy()
-        view["Dimension"] = view["dimension"].map(lambda d: ui.DIMENSION_LABELS.get(d, d))
-        view["Segment"] = [ui.seg_label(d, s) for d, s in zip(view["dimension"], view["segment"])]
+        view["Dimension"] = view["dimension"].map(lambda d: DIMENSION_LABELS.get(d, d))
+        view["Segment"] = [fmt.seg_label(d, s) for d, s in zip(view["dimension"], view["segment"])]
         for c in ("change", "ci_low", "ci_high"):  # shown in percentage points
             view[c] = 100 * view[c]
         st.dataframe(view[["Dimension", "Segment", "unit", "n_a", "rate_a", "n_b", "rate_b", "change", "ci_low",

@@ -4,7 +4,10 @@ import streamlit as st
 from data.errors import RIError
 from data.mapping import Mapping, explain_mapping, suggest_mapping
 from data.schema import TABLES
-from dashboard import cache, ui
+from dashboard import cache
+from dashboard import context
+from dashboard import errors
+from dashboard import formatting as fmt
 from dashboard import session as S
 from dashboard.downloads import sample_exports_zip
 from dashboard.presets import preset_store
@@ -20,18 +23,18 @@ st.title("Upload & map")
 st.caption("Drop your exports (Shopify orders, Amazon FBA returns, ERP/POS transactions, any CSV or Excel). "
            "Files are read on this machine only; nothing leaves it.")
 
-spec = ui.current_spec()
+spec = context.current_spec()
 if S.LOAD_MESSAGE in st.session_state:
     st.success(st.session_state.pop(S.LOAD_MESSAGE))
 c1, c2 = st.columns([3, 1])
 with c2:
     if st.button("Use demo data", key="up_demo", icon=":material/science:", width="stretch"):
         st.session_state[S.DATASET_SPEC] = S.DatasetSpec(kind="demo", seed=7, name="Demo: Northwind Living (generated)")
-        ui.remember_dataset(st.session_state[S.DATASET_SPEC])
+        context.remember_dataset(st.session_state[S.DATASET_SPEC])
         st.rerun()
 with c1:
-    st.markdown(f"Currently loaded: **{ui.md(spec.name or spec.kind)}**")
-ui.stored_data_controls()
+    st.markdown(f"Currently loaded: **{fmt.md(spec.name or spec.kind)}**")
+context.stored_data_controls()
 
 files = st.file_uploader("Drop files here", accept_multiple_files=True, key=S.U_FILES,
                          type=["csv", "tsv", "txt", "xlsx", "xlsm", "gz"],
@@ -53,12 +56,12 @@ with st.expander("Mapping presets (reuse next week's export in one click)", expa
         elif chosen:
             preset_json = Mapping.from_json(store.load_preset(chosen)).to_json()
     except RIError as e:
-        ui.show_error(e)
+        errors.show_error(e)
     with pc2:
         st.caption("A preset stores the column mapping per file role and settings such as the credit-note prefix. "
                    "Saved presets survive a browser refresh and a server restart.")
 for warning in store.take_warnings():  # a damaged preset file was set aside
-    st.warning(ui.md(warning), icon=":material/warning:")
+    st.warning(fmt.md(warning), icon=":material/warning:")
 
 preset = Mapping.from_json(preset_json) if preset_json else None
 if preset is not None and preset.reason_overrides and preset_json != st.session_state.get(S.APPLIED_PRESET):
@@ -105,13 +108,13 @@ for i, f in enumerate(files):
                 if sheet != info.sheet:
                     info = cache.inspect_for(f.name, digest, sheet, data)
         except RIError as e:
-            ui.show_error(e)
+            errors.show_error(e)
             continue
         except Exception as e:  # noqa: BLE001 - never a stack trace in the page
-            ui.show_unexpected(e, f"reading {f.name}")
+            errors.show_unexpected(e, f"reading {f.name}")
             continue
         h1, h2 = st.columns([2, 1])
-        h1.markdown(f"**{ui.md(f.name)}** · detected layout: **{ui.md(info.layout_label)}**")
+        h1.markdown(f"**{fmt.md(f.name)}** · detected layout: **{fmt.md(info.layout_label)}**")
         role = h2.selectbox("Use as", ROLES, index=ROLES.index(info.role) if info.role in ROLES else 0,
                             format_func=ROLE_LABELS.get, key=f"up_role_{key}")
         for note in info.notes:
@@ -143,9 +146,9 @@ for i, f in enumerate(files):
             w = why.get(col.name)
             if w is not None and w.applied and sel == w.column:
                 mark = "Sure" if w.level == "high" else "Check"
-                cols[j % 3].caption(f"{mark} ({w.confidence:.0%}): {ui.md(w.reason)}")
+                cols[j % 3].caption(f"{mark} ({w.confidence:.0%}): {fmt.md(w.reason)}")
             elif w is not None and not w.applied and not sel:
-                cols[j % 3].caption(f"Did you mean **{ui.md(w.column)}**? ({w.confidence:.0%}: {ui.md(w.reason)})")
+                cols[j % 3].caption(f"Did you mean **{fmt.md(w.column)}**? ({w.confidence:.0%}: {fmt.md(w.reason)})")
         missing = [c for c in table.required if c not in mapping]
         if missing:
             st.warning(f"Map the required column(s) {', '.join(missing)} for this file.")
@@ -159,8 +162,8 @@ with st.expander("Reading settings (credit notes, dates, carrier returns)", expa
     extra = st.text_input("Extra non-merchandise SKUs (comma separated)",
                           value=", ".join(settings.get("non_merchandise_skus", [])), key="up_nonmerch")
     settings["non_merchandise_skus"] = [s.strip() for s in extra.split(",") if s.strip()]
-    fmt = ["auto", "dmy", "mdy", "ymd"]
-    settings["date_format"] = st.selectbox("Date format", fmt, index=fmt.index(settings.get("date_format", "auto")),
+    date_formats = ["auto", "dmy", "mdy", "ymd"]
+    settings["date_format"] = st.selectbox("Date format", date_formats, index=date_formats.index(settings.get("date_format", "auto")),
                                            key="up_datefmt", help="auto decides day-first vs month-first from the values")
     if st.checkbox("Count carrier returns as customer returns", value=bool(settings.get("count_carrier_returns")),
                    key="up_carrier", help="Undeliverable, refused and lost-in-transit parcels are listed apart and "
@@ -186,7 +189,7 @@ with b3:
             store.save_preset(preset_name, mapping_json)
             st.toast(f"Preset saved: {preset_name}")
         except RIError as e:
-            ui.show_error(e)
+            errors.show_error(e)
 
 if load:
     name = ", ".join(r.name for r in refs)[:80] or "Uploaded data"
@@ -202,24 +205,24 @@ if load:
     except RIError as e:
         st.session_state.pop(S.LOAD_PENDING, None)
         bar.empty()
-        ui.show_error(e)
+        errors.show_error(e)
         st.stop()
     except Exception as e:  # noqa: BLE001
         st.session_state.pop(S.LOAD_PENDING, None)
         bar.empty()
-        ui.show_unexpected(e, "loading the files")
+        errors.show_unexpected(e, "loading the files")
         st.stop()
     st.session_state.pop(S.LOAD_PENDING, None)
     bar.empty()
     st.session_state[S.DATASET_SPEC] = new_spec
-    ui.remember_dataset(new_spec, contents)  # kept for this browser: a refresh or restart finds it again
+    context.remember_dataset(new_spec, contents)  # kept for this browser: a refresh or restart finds it again
     if preset_name:
         store.set_last_preset(preset_name)
     st.session_state[S.LOAD_MESSAGE] = (f"Loaded {ds.rows_read - ds.rows_rejected:,} of {ds.rows_read:,} rows. "
                                         "Open Overview or Collections to see the results.")
     st.rerun()  # the sidebar and every page now show the new dataset
 
-cur = ui.current_spec()
+cur = context.current_spec()
 if cur.kind == "upload":
     st.divider()
     st.subheader("Validation")
@@ -227,4 +230,4 @@ if cur.kind == "upload":
         ds = cache.dataset_for(cur, contents)
         render_load_report(ds)
     except RIError as e:
-        ui.show_error(e)
+        errors.show_error(e)

@@ -68,7 +68,7 @@ def _charts(at):
 
 
 def test_collection_bar_colours_agree_with_the_intervals_drawn():
-    from dashboard.ui import COLORS, FUNNEL_COLORS, VERDICT_COLORS
+    from dashboard.charts import COLORS, FUNNEL_COLORS, VERDICT_COLORS
 
     at = run_page("views/collections.py")
     assert_clean(at, "collections")
@@ -193,7 +193,7 @@ def test_fix_list_reads_plain_words_first_with_downloads_on_top():
 
 
 def test_percent_ticks_never_repeat_a_label():
-    from dashboard.ui import pct_tickformat
+    from dashboard.charts import pct_tickformat
 
     assert pct_tickformat([0.005, 0.012], [0.015]) == ".1%"  # ".0%" would label 0.5%, 1.0%, 1.5% as 1%, 1%, 2%
     assert pct_tickformat([0.02, 0.30]) == ".0%"

@@ -37,7 +37,7 @@ def test_workbook_headers_come_from_the_spec(analysis):
 
 
 def test_page_config_comes_from_the_spec():
-    from dashboard.ui import SEGMENT_COLUMNS as PAGE
+    from dashboard.segment_views import SEGMENT_COLUMNS as PAGE
 
     assert list(PAGE) == [c.page_key or c.key for c in page_columns()]
     assert [PAGE[c.page_key or c.key]["label"] for c in page_columns()] == [c.header for c in page_columns()]
