@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,6 +127,22 @@ class ReasonMix:
     dominant: str | None
     dominant_preventable: str | None
     message: str | None = None
+
+    @property
+    def preventable_value_share(self) -> float:
+        """Share of returned value whose reason guidance could prevent (value of the preventable group / all)."""
+        t = self.table
+        if t.empty or not self.value:
+            return math.nan
+        return float(t.loc[t["group"] == "preventable", "value"].sum()) / float(self.value)
+
+    def shares(self) -> pd.Series:
+        """Share of returned units by reason category (index: category)."""
+        return self.table.set_index("reason_category")["share"]
+
+    def comment_categories(self) -> list[str]:
+        """Categories with returns that a comment can illustrate (not "other" or "unknown")."""
+        return [str(c) for c in self.table["reason_category"] if c not in ("other", "unknown")]
 
 
 def reason_mix(prepared: Prepared, dimension: str | None = None, segment: object | None = None) -> ReasonMix:
@@ -484,8 +501,21 @@ def exchange_kind_summary(prepared: Prepared, product: object | None = None) -> 
     t = exchange_targets(prepared, product, top=None)
     if t.empty:
         return _empty(["kind", "kind_label", "exchanges", "share"], t.attrs.get("message", "No exchanges."))
-    s = t.groupby("kind")["exchanges"].sum().sort_values(ascending=False)
-    out = pd.DataFrame({"kind": s.index, "exchanges": s.to_numpy()})
+    return kind_summary(t)
+
+
+def kind_summary(targets: pd.DataFrame) -> pd.DataFrame:
+    """Exchanged units by kind with shares, largest first, from exchange_targets(..., top=None) rows (any subset
+    of products, e.g. one product's or one segment's).
+
+    >>> k = kind_summary(pd.DataFrame({"kind": ["size_up", "same_item", "size_up"], "exchanges": [2, 1, 1]}))
+    >>> k["kind"].tolist(), k["exchanges"].tolist(), k["share"].tolist()  # 3 of 4 units sized up
+    (['size_up', 'same_item'], [3.0, 1.0], [0.75, 0.25])
+    """
+    if targets.empty:
+        return pd.DataFrame({"kind": [], "kind_label": [], "exchanges": [], "share": []})
+    s = targets.groupby("kind")["exchanges"].sum().sort_values(ascending=False, kind="stable")
+    out = pd.DataFrame({"kind": s.index.astype(str), "exchanges": s.to_numpy(float)})
     out["kind_label"] = out["kind"].map(EXCHANGE_KINDS)
     out["share"] = out["exchanges"] / out["exchanges"].sum()
     return out[["kind", "kind_label", "exchanges", "share"]]
@@ -659,7 +689,7 @@ def export_frames(prepared: Prepared, dimension: str = "collection") -> dict[str
         overall = mix.table.assign(scope="All returns", segment="")
         if dimension in prepared.returns.columns:
             vs = reasons_vs_rest(prepared, dimension)
-            vs = vs[vs["q_value"] <= 0.10] if len(vs) else vs
+            vs = vs[vs["q_value"] <= Q_LEVEL] if len(vs) else vs
             seg = vs.rename(columns={"returned": "units"}).assign(scope=DIMENSION_LABELS.get(dimension, dimension))
             seg = seg[["scope", "segment", "reason_category", "label", "group", "units", "share", "rest_share", "q_value"]]
         else:
@@ -670,3 +700,63 @@ def export_frames(prepared: Prepared, dimension: str = "collection") -> dict[str
     ex = exchange_targets(prepared, top=None)
     exchanges = pd.DataFrame({"message": [ex.attrs["message"]]}) if ex.empty and "message" in ex.attrs else ex
     return {"Reasons": reasons, "Exchanges": exchanges}
+
+
+# ---------------------------------------------------------------------------------------------------
+# what the "Reasons & outcomes" page shows (selections and totals, so the page only lays out)
+# ---------------------------------------------------------------------------------------------------
+
+Q_LEVEL = 0.10  # false-discovery level behind the words "over-represented" (METHOD: BH at 10% per view)
+
+
+def return_dimensions(prepared: Prepared) -> list[str]:
+    """The RETURN_DIMENSIONS this data has on its returns."""
+    return [d for d in RETURN_DIMENSIONS if prepared.has(d) and d in prepared.returns.columns]
+
+
+def segment_vs_rest(vs: pd.DataFrame, segment: object | None) -> pd.DataFrame:
+    """The rows of reasons_vs_rest for one segment (none when segment is None or vs is empty)."""
+    if segment is None or vs.empty:
+        return vs.iloc[0:0]
+    return vs[vs["segment"] == str(segment)]
+
+
+def over_represented(vs: pd.DataFrame, segment: object | None = None, *, q: float = Q_LEVEL) -> pd.DataFrame:
+    """Reasons significantly over-represented (q-value <= q and a larger share than the rest), in the order of
+    ``vs`` (largest evidence first); for one segment when ``segment`` is given.
+
+    >>> vs = pd.DataFrame({"segment": ["A", "A", "B"], "q_value": [0.01, 0.5, 0.05],
+    ...                    "share": [0.4, 0.3, 0.1], "rest_share": [0.2, 0.1, 0.3]})
+    >>> over_represented(vs)["segment"].tolist(), over_represented(vs, "A")["q_value"].tolist()
+    (['A'], [0.01])
+    """
+    if vs.empty:
+        return vs
+    d = vs if segment is None else vs[vs["segment"] == str(segment)]
+    return d[(d["q_value"] <= q) & (d["share"] > d["rest_share"])]
+
+
+def exchanged_units(targets: pd.DataFrame) -> float:
+    """Exchanged units in rows of exchange_targets."""
+    return float(targets["exchanges"].sum()) if len(targets) else 0.0
+
+
+def product_targets(targets: pd.DataFrame, product: object) -> pd.DataFrame:
+    """The exchange_targets rows of one product."""
+    return targets[targets["product"] == product]
+
+
+def stays_within_product(targets: pd.DataFrame, product: object) -> bool:
+    """True when every exchange of ``product`` in ``targets`` is into the same product (another size or colour)."""
+    return bool((targets["target_product"].astype("string") == str(product)).all())
+
+
+def mapping_counts(mapping: pd.DataFrame, overrides: Mapping[str, str]) -> tuple[int, int, int]:
+    """(distinct raw reasons, matched returns, corrections that apply to this data) of a reason_mapping_table.
+
+    >>> m = pd.DataFrame({"reason": ["too small", "broke", None], "count": [5, 2, 3]})
+    >>> mapping_counts(m, {"broke": "faulty", "lost": "other"})
+    (3, 10, 1)
+    """
+    present = set(mapping["reason"].dropna())
+    return len(mapping), int(mapping["count"].sum()), sum(1 for k in overrides if k in present)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from analysis.reasons import ReasonMix
+from analysis.reasons import Q_LEVEL, ReasonMix
 from analysis.stats import funnel_limits
 from data.reasons import GROUP_LABELS
 from dashboard.formatting import num, pct, plot_text, seg_label, segment_frame
@@ -138,9 +138,6 @@ def funnel_chart(seg: pd.DataFrame, dimension: str, *, baseline: float, basis_la
 
 
 # ---------------------------------------------------------------- reasons & outcomes
-
-Q_LEVEL = 0.10  # false-discovery level used for the words "over-represented" (METHOD: BH at 10% per view)
-
 
 GROUP_COLORS = {"preventable": COLORS["primary"], "operational": "#D99A3D",
                 "customer_choice": COLORS["neutral"], "unknown": "#C9D1D8"}

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis.prepare import DIMENSION_LABELS
-from analysis.reasons import EXCHANGE_KINDS, ReasonMix
+from analysis.reasons import EXCHANGE_KINDS, exchanged_units, over_represented
 from data.reasons import CATEGORIES, GROUP_LABELS, category_label, reason_mapping_table
 from dashboard import session as S
 from dashboard import errors
@@ -61,24 +61,13 @@ def scope_name(dimension: str | None, segment: object | None) -> str:
     return fmt.seg_label(dimension, str(segment))
 
 
-def preventable_value_share(mix: ReasonMix) -> float:
-    """Share of returned value whose reason guidance could prevent (value of the preventable group / all)."""
-    t = mix.table
-    if t.empty or not mix.value:
-        return math.nan
-    return float(t.loc[t["group"] == "preventable", "value"].sum()) / float(mix.value)
-
-
 # ---------------------------------------------------------------- charts
 
 # ---------------------------------------------------------------- sentences (markdown-safe)
 def over_represented_sentences(vs: pd.DataFrame, dimension: str, segment: object | None, *, k: int = 6) -> list[str]:
     """Plain sentences for the reasons that are significantly over-represented (q <= Q_LEVEL), largest
     evidence first; for one segment when ``segment`` is given, else across the dimension."""
-    if vs.empty:
-        return []
-    d = vs if segment is None else vs[vs["segment"] == str(segment)]
-    d = d[(d["q_value"] <= Q_LEVEL) & (d["share"] > d["rest_share"])]
+    d = over_represented(vs, segment, q=Q_LEVEL)
     out = []
     for r in d.head(k).itertuples(index=False):
         who = "" if segment is not None else f"**{fmt.md(fmt.seg_label(dimension, r.segment))}**: "
@@ -100,7 +89,7 @@ def exchange_sentence(product: str, kinds: pd.DataFrame, targets: pd.DataFrame) 
         return None
     top = kinds.iloc[0]
     advice = EXCHANGE_ADVICE.get(str(top["kind"]), "")
-    s = (f"**{fmt.md(product)}**: {fmt.pct(top['share'], 0)} of {fmt.num(kinds['exchanges'].sum())} exchanged units are "
+    s = (f"**{fmt.md(product)}**: {fmt.pct(top['share'], 0)} of {fmt.num(exchanged_units(kinds))} exchanged units are "
          f"*{fmt.md(EXCHANGE_KINDS.get(str(top['kind']), top['kind']))}*, so {advice}.")
     if str(top["kind"]) == "other_product" and not targets.empty:
         t = targets[targets["kind"] == "other_product"]
@@ -194,19 +183,6 @@ EDITOR_COLUMNS = {
 
 
 EDITOR_ORDER = ("category", "count", "units", "rule", "group", "comment_rows")
-
-
-def kind_summary(targets: pd.DataFrame) -> pd.DataFrame:
-    """Exchanged units by kind with shares, from exchange_targets(..., top=None) rows (any subset of products);
-    the same aggregation as analysis.reasons.exchange_kind_summary, for a set of products."""
-    if targets.empty:
-        return pd.DataFrame({"kind": [], "kind_label": [], "exchanges": [], "share": []})
-    s = targets.groupby("kind")["exchanges"].sum().sort_values(ascending=False, kind="stable")
-    out = pd.DataFrame({"kind": s.index.astype(str), "exchanges": s.to_numpy(float)})
-    out["kind_label"] = out["kind"].map(EXCHANGE_KINDS)
-    out["share"] = out["exchanges"] / out["exchanges"].sum()
-    return out[["kind", "kind_label", "exchanges", "share"]]
-
 
 
 # ---------------------------------------------------------------- robustness

@@ -6,13 +6,11 @@ import pandas as pd
 import streamlit as st
 
 from analysis.interventions import Intervention, evaluate, partial_month
+from analysis.prepare import DIMENSION_LABELS
 from analysis.trends import segments_by_volume
 from data.errors import AnalysisError, RIError
 from data.state import KNOWN_DIMENSIONS
-from dashboard import charts
-from analysis.prepare import DIMENSION_LABELS
-from dashboard import context
-from dashboard import errors
+from dashboard import charts, context, errors
 from dashboard import formatting as fmt
 from dashboard.presets import import_interventions_csv, intervention_rows, interventions_frame, preset_store
 

@@ -2,15 +2,15 @@
 well, customers' own words, and the editor that corrects how raw reasons were classified."""
 import streamlit as st
 
-from analysis.reasons import (RETURN_DIMENSIONS, complete_the_set, example_comments, exchange_targets,
-                              missing_message, outcome_shares, reason_mix, reasons_vs_rest, resolution_by_segment,
-                              products_by_exchanges, segments_by_returned_units, targets_in_segment)
+from analysis.reasons import (complete_the_set, example_comments, exchange_targets, exchanged_units, kind_summary,
+                              mapping_counts, missing_message, outcome_shares, over_represented, product_targets,
+                              products_by_exchanges, reason_mix, reasons_vs_rest, resolution_by_segment,
+                              return_dimensions, segment_vs_rest, segments_by_returned_units, stays_within_product,
+                              targets_in_segment)
 from data.reasons import GROUP_LABELS, category_label
-from dashboard import reasons_ui as R
-from dashboard import context
-from dashboard import errors
+from dashboard import charts, context, errors, sidebar
 from dashboard import formatting as fmt
-from dashboard import sidebar
+from dashboard import reasons_ui as R
 
 
 def _pairs(prepared, dimension, segment, by):
@@ -34,7 +34,7 @@ st.caption("Why customers send things back, which returns were kept as an exchan
            "they describe why things come back, not how often.")
 
 # ---------------------------------------------------------------- scope
-dims = [d for d in RETURN_DIMENSIONS if p.has(d) and d in p.returns.columns]
+dims = return_dimensions(p)
 c1, c2 = st.columns(2)
 dimension = c1.selectbox("Break down by", dims, index=dims.index("collection") if "collection" in dims else 0,
                          format_func=R.dim_label, key="rs_dim")
@@ -65,10 +65,10 @@ else:
             m[1].metric("Preventable: units", fmt.pct(mix.preventable_share),
                         help="Share of returned units whose reason guidance could prevent (size, fit, photos and "
                              f"copy, setup). Among units with a usable reason: {fmt.pct(mix.preventable_share_known)}.")
-            m[2].metric("Preventable: value", fmt.pct(R.preventable_value_share(mix)),
+            m[2].metric("Preventable: value", fmt.pct(mix.preventable_value_share),
                         help="Refunded value (or price where no refund is recorded) of those units, "
                              "as a share of all returned value.")
-            top = mix.table.set_index("reason_category")["share"]
+            top = mix.shares()
             if mix.dominant:
                 line = (f"Top reason: **{category_label(mix.dominant)}** "
                         f"({fmt.pct(top.get(mix.dominant))} of returned units)")
@@ -77,14 +77,14 @@ else:
                              f"({fmt.pct(top.get(mix.dominant_preventable))})")
                 st.markdown(line + ".")
             vs = ctx.cached("rs_vs_rest", reasons_vs_rest, dimension)
-            seg_rows = vs[vs["segment"] == str(segment)] if segment is not None and not vs.empty else vs.iloc[0:0]
-            if segment is not None and not seg_rows.empty:
-                fig = R.vs_rest_chart(seg_rows, segment_name=R.plot_text(scope),
+            seg_rows = segment_vs_rest(vs, segment)
+            if not seg_rows.empty:
+                fig = charts.vs_rest_chart(seg_rows, segment_name=fmt.plot_text(scope),
                                       rest_name=f"Rest (other {dim_lower} segments)",
-                                      title=f"Why {R.plot_text(scope)} is returned, against the rest: "
+                                      title=f"Why {fmt.plot_text(scope)} is returned, against the rest: "
                                             f"share of returned units by reason")
             else:
-                fig = R.mix_chart(mix, title=f"Why returns come back ({R.plot_text(scope)}): share of "
+                fig = charts.mix_chart(mix, title=f"Why returns come back ({fmt.plot_text(scope)}): share of "
                                              f"{fmt.num(mix.units)} returned units by reason")
             st.plotly_chart(fig, key="rs_mix_chart")
             st.caption("Colours say who can act: " + " · ".join(GROUP_LABELS.values()) + ". "
@@ -109,7 +109,7 @@ else:
                            "small counts), with false-discovery control at 10% across every segment and reason of "
                            "this breakdown (q ≤ 0.10). Units of one order are treated as independent, so use q to "
                            "rank.")
-                sig = vs[(vs["q_value"] <= R.Q_LEVEL) & (vs["share"] > vs["rest_share"])]
+                sig = over_represented(vs, q=charts.Q_LEVEL)
                 with st.expander(f"All over-represented reasons by {fmt.md(dim_lower)} ({len(sig)})"):
                     t = sig.assign(Segment=[fmt.seg_label(dimension, s) for s in sig["segment"]])
                     st.dataframe(
@@ -144,7 +144,7 @@ else:
             m[3].metric("Saved revenue", sidebar.money(shares["saved_revenue"]),
                         help="Value of returned units resolved as an exchange or store credit: the sale stayed "
                              f"with the shop. Refunded value: {sidebar.money(shares['refunded_value'])}.")
-            st.plotly_chart(R.resolution_chart(res, dimension, title=f"How returns were resolved, by {dim_lower} "
+            st.plotly_chart(charts.resolution_chart(res, dimension, title=f"How returns were resolved, by {dim_lower} "
                                                                      "(largest 20 by returned units)"),
                             key="rs_resolution_chart")
             st.markdown("**Refunds dominate although an exchange was plausible**")
@@ -176,18 +176,18 @@ else:
             if targets.empty:
                 st.info(f"No returns of {fmt.md(scope)} were exchanged.", icon=":material/info:")
             else:
-                st.plotly_chart(R.exchange_kind_chart(R.kind_summary(targets),
-                                                      title=f"Exchanges of {R.plot_text(scope)}, by kind "
-                                                            f"({fmt.num(targets['exchanges'].sum())} exchanged units)"),
+                st.plotly_chart(charts.exchange_kind_chart(kind_summary(targets),
+                                                           title=f"Exchanges of {fmt.plot_text(scope)}, by kind "
+                                                                 f"({fmt.num(exchanged_units(targets))} exchanged units)"),
                                 key="rs_ex_kinds")
                 product = st.selectbox("Product", products_by_exchanges(targets), key="rs_ex_product",
                                        help="Products with exchanges, most exchanged units first.")
-                pt = targets[targets["product"] == product]
-                sentence = R.exchange_sentence(product, R.kind_summary(pt), pt)
+                pt = product_targets(targets, product)
+                sentence = R.exchange_sentence(product, kind_summary(pt), pt)
                 if sentence:
                     st.markdown(sentence)
                 cols = ["size", "exchange_sku", "target_product", "target_size", "kind_label", "exchanges", "share"]
-                if (pt["target_product"].astype("string") == product).all():
+                if stays_within_product(pt, product):
                     cols.remove("target_product")  # every exchange stays within the product: the column says nothing
                 st.dataframe(
                     pt.head(10)[cols],
@@ -225,7 +225,7 @@ else:
             if not sentences:
                 st.markdown(f"No {fmt.md(R.dim_label(by).lower())} bought with {fmt.md(scope)} goes with clearly fewer "
                             "returns of its items (q ≤ 0.10).")
-            st.plotly_chart(R.pairs_chart(pairs, title=f"Return rate of {R.plot_text(scope)} items with vs without "
+            st.plotly_chart(charts.pairs_chart(pairs, title=f"Return rate of {fmt.plot_text(scope)} items with vs without "
                                                        f"each {R.dim_label(by).lower()} in the same order"),
                             key="rs_pairs_chart")
             st.caption("Matured orders only. Candidates need at least 30 orders together and 5 expected returns; "
@@ -239,7 +239,7 @@ if com_msg:
     st.info(com_msg, icon=":material/info:")
 else:
     with R.guarded("picking example comments"):
-        cats = [] if mix is None else [c for c in mix.table["reason_category"] if c not in ("other", "unknown")]
+        cats = [] if mix is None else mix.comment_categories()
         cat = st.selectbox("Reason", [None, *cats], key="rs_comment_reason",
                            format_func=lambda c: "All reasons" if c is None else category_label(c))
         comments = ctx.cached("rs_comments", example_comments, scope_dim, segment, cat, 6)
@@ -265,7 +265,8 @@ with st.expander("Reason mapping: how each raw reason was classified"):
                            f"{fmt.md('; '.join(bad[:5]))}.")
             base = R.mapping_table(ctx.spec, full.window_days, (), full.returns)
             shown = R.mapping_table(ctx.spec, full.window_days, tuple(sorted(overrides.items())), full.returns)
-            st.markdown(f"{fmt.num(len(base))} distinct raw reasons in {fmt.num(int(base['count'].sum()))} matched "
+            n_reasons, n_matched, _ = mapping_counts(base, overrides)
+            st.markdown(f"{fmt.num(n_reasons)} distinct raw reasons in {fmt.num(n_matched)} matched "
                         "returns (all dates and filters). Change a **Category** to correct the automatic mapping.")
             edited = st.data_editor(R.editor_frame(shown), key="rs_map_editor", num_rows="fixed",
                                     column_config=R.EDITOR_COLUMNS, width="stretch", height=420,
@@ -273,7 +274,7 @@ with st.expander("Reason mapping: how each raw reason was classified"):
             new = R.derive_overrides(base, edited.reset_index(drop=True), overrides)
             if new != overrides or bad:
                 st.session_state[R.OVERRIDES_KEY] = new
-            n_ov = sum(1 for k in new if k in set(base["reason"].dropna()))
+            n_ov = mapping_counts(base, new)[2]
             st.caption(f"{n_ov} correction(s) in this dataset. Corrections are kept in this browser session and are "
                        "saved with the mapping preset on the Upload & map page. Empty reasons cannot be corrected "
                        "(there is no text to match); their rows show how many were classified by the comment instead.")

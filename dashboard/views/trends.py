@@ -2,11 +2,12 @@
 the trend test in words, and what changed between two periods."""
 import streamlit as st
 
-from analysis.trends import (DIMENSIONS, cohort_series, control_chart, default_periods, matured_rate,
-                             segments_by_volume, series_trend, what_changed, year_on_year_counts)
-from dashboard import charts
 from analysis.prepare import DIMENSION_LABELS
-from dashboard import context
+from analysis.trends import (cohort_series, control_chart, default_periods, matured_rate,
+                             segments_by_volume, series_trend, what_changed)
+from analysis.trends_view import (changes_in_points, matured_and_provisional, order_date_span, same_period_rows,
+                                  significant_changes, trend_dimensions, unusual_periods, year_on_year)
+from dashboard import charts, context
 from dashboard import formatting as fmt
 
 ALL = "__all__"
@@ -15,8 +16,7 @@ WC_DEFAULT_DIMS = ("collection", "category", "channel", "intent")
 
 ctx = context.require_data()
 st.title("Trends")
-lines = ctx.prepared.lines
-dims = [d for d in DIMENSIONS if ctx.prepared.has(d) and lines[d].notna().any()]
+dims = trend_dimensions(ctx.prepared)
 
 c1, c2, c3 = st.columns([2, 3, 1])
 dim = c1.selectbox("Dimension", [ALL] + dims, key="tr_dim",
@@ -37,8 +37,7 @@ series = ctx.cached("tr_cohorts", cohort_series, freq, None if dim == ALL else d
 if series.empty:
     st.info(f"No order lines for {fmt.md(who)} under the current filters.")
     st.stop()
-mat = series[~series["provisional"].astype(bool)]
-prov = series[series["provisional"].astype(bool)]
+mat, prov = matured_and_provisional(series)
 overall = matured_rate(series)
 
 words = fmt.rate_words(ctx.prepared, None if dim == ALL else dim)
@@ -79,12 +78,12 @@ except ValueError:
 if cc is not None:
     t = cc.table
     name = "Laney p′ chart" if cc.chart == "laney" else "p-chart"
-    flagged = t[t["flagged"]]
+    flagged = unusual_periods(t)
     st.plotly_chart(charts.control_limits_chart(t, title=f"{name} of the matured {unit_word}s, {who_title}",
                                                 axis=words["axis"], unit_word=unit_word), key="tr_control_chart")
     st.caption(f"Chart used: {fmt.md(cc.reason)} Provisional {unit_word}s are left out.")
     if len(flagged):
-        unusual = "; ".join(f"{r.period:%d %b %Y} ({r.p:.1%}, {'above the upper' if r.p > r.ucl else 'below the lower'} limit)"
+        unusual = "; ".join(f"{r.period:%d %b %Y} ({r.p:.1%}, {r.side} limit)"
                           for r in flagged.itertuples())
         st.markdown(f"**{len(flagged)} unusual {unit_word}(s):** {fmt.md(unusual)}. Look for a cause (a product launch, "
                     "a promotion, a site change) in these periods.")
@@ -94,7 +93,7 @@ if cc is not None:
 
 # ---------------------------------------------------------------- seasonal comparison
 st.subheader("Same period last year")
-yoy = series[series["rate_same_period_last_year"].notna()]
+yoy = same_period_rows(series)
 lag_word = "month 12 months earlier" if freq == "M" else "week 52 weeks earlier"
 if yoy.empty:
     st.info(f"The data does not cover the same {unit_word} of the previous year yet (needs more than a year of "
@@ -104,11 +103,11 @@ else:
     st.plotly_chart(charts.same_period_chart(yoy, overall, period_format=period_fmt,
                                              title=f"Return rate vs the same {lag_word}, {who_title}",
                                              axis=words["axis"], unit_word=unit_word), key="tr_yoy_chart")
-    counts = year_on_year_counts(yoy)
+    counts = year_on_year(yoy)
     if counts is not None:
-        n_cmp, up, mean_change = counts
-        st.caption(f"{n_cmp} matured {unit_word}(s) can be compared with a year earlier: {up} higher, "
-                   f"{n_cmp - up} lower; the average change is {fmt.pp(mean_change)}. "
+        same = f", {counts.unchanged} unchanged" if counts.unchanged else ""
+        st.caption(f"{counts.periods} matured {unit_word}(s) can be compared with a year earlier: {counts.higher} higher, "
+                   f"{counts.lower} lower{same}; the average change is {fmt.pp(counts.mean_change)}. "
                    "Provisional periods are still rising and are not a fair comparison yet.")
 
 with st.expander(f"Table: every {unit_word}"):
@@ -131,7 +130,7 @@ with st.expander(f"Table: every {unit_word}"):
 st.subheader("What changed")
 st.caption("Compare two periods of order dates: which segments' return rates moved most. Matured orders only.")
 base = ctx.cached("tr_cohorts", cohort_series, "M", None, None)
-d_min, d_max = lines["order_date"].min().date(), lines["order_date"].max().date()
+d_min, d_max = order_date_span(ctx.prepared)
 (a_def, b_def) = default_periods(base, d_min, d_max)
 w1, w2, w3 = st.columns([1, 1, 2])
 pa = w1.date_input("Period A (before)", value=a_def, min_value=d_min, max_value=d_max, key="tr_wc_a")
@@ -147,7 +146,7 @@ else:
     if wc.empty:
         st.info("No segment has matured orders in both periods. Move the periods earlier or widen them.")
     else:
-        sig = wc[wc["significant"]]
+        sig = significant_changes(wc)
         pname = f"{pa[0]:%d %b %Y}–{pa[1]:%d %b %Y} vs {pb[0]:%d %b %Y}–{pb[1]:%d %b %Y}"
         if len(sig):
             st.markdown(f"**{len(sig)} segment(s) changed by more than chance allows** ({pname}; false-discovery "
@@ -166,11 +165,9 @@ else:
                               f"(q = {r.q_value:.2f})" for r in top.itertuples())
             st.markdown(f"**No segment changed by more than chance allows** ({fmt.md(pname)}; false-discovery rate 10% "
                         f"per dimension). The largest moves were {fmt.md(moves)}: all within noise at these volumes.")
-        view = wc.head(40).copy()
+        view = changes_in_points(wc, 40)
         view["Dimension"] = view["dimension"].map(lambda d: DIMENSION_LABELS.get(d, d))
         view["Segment"] = [fmt.seg_label(d, s) for d, s in zip(view["dimension"], view["segment"])]
-        for c in ("change", "ci_low", "ci_high"):  # shown in percentage points
-            view[c] = 100 * view[c]
         st.dataframe(view[["Dimension", "Segment", "unit", "n_a", "rate_a", "n_b", "rate_b", "change", "ci_low",
                            "ci_high", "q_value", "significant", "returns_represented"]],
                      hide_index=True, key="tr_wc_table", column_config={

@@ -131,7 +131,9 @@ def test_derive_overrides_rejects_mismatched_rows():
 def test_kind_summary_matches_plain_pandas():
     t = pd.DataFrame({"product": ["a", "a", "b", "b"], "kind": ["size_up", "size_down", "size_up", "other_product"],
                       "exchanges": [3.0, 1.0, 2.0, 4.0]})
-    out = R.kind_summary(t).set_index("kind")
+    from analysis.reasons import kind_summary
+
+    out = kind_summary(t).set_index("kind")
     # independent: totals by kind 5 / 1 / 4 of 10
     assert out.loc["size_up", "share"] == pytest.approx(0.5)
     assert out.loc["other_product", "share"] == pytest.approx(0.4)

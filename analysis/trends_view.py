@@ -1,0 +1,90 @@
+"""What the Trends page shows, beyond the statistics of analysis.trends: which dimensions can be chosen, the
+matured and provisional periods of a cohort series, the control chart's unusual periods, the year-on-year
+comparison in counts, and the "what changed" table in percentage points. The page only lays these out."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from analysis.prepare import Prepared
+from analysis.trends import DIMENSIONS, year_on_year_counts
+
+
+def trend_dimensions(prepared: Prepared) -> list[str]:
+    """The dimensions of analysis.trends this data has values for."""
+    lines = prepared.lines
+    return [d for d in DIMENSIONS if prepared.has(d) and bool(lines[d].notna().any())]
+
+
+def order_date_span(prepared: Prepared) -> tuple[date, date]:
+    """First and last order date of the (filtered) lines."""
+    d = prepared.lines["order_date"]
+    return d.min().date(), d.max().date()
+
+
+def matured_and_provisional(series: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The periods of a cohort_series split into matured ones and provisional ones (orders still inside the
+    return window)."""
+    prov = series["provisional"].astype(bool)
+    return series[~prov], series[prov]
+
+
+def same_period_rows(series: pd.DataFrame) -> pd.DataFrame:
+    """The periods of a cohort_series that have the same period a year earlier."""
+    return series[series["rate_same_period_last_year"].notna()]
+
+
+def unusual_periods(table: pd.DataFrame) -> pd.DataFrame:
+    """The control chart's flagged periods with ``side``: "above the upper" or "below the lower" (limit).
+
+    >>> t = pd.DataFrame({"period": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01"]),
+    ...                   "p": [0.30, 0.10, 0.02], "ucl": [0.2, 0.2, 0.2], "flagged": [True, False, True]})
+    >>> unusual_periods(t)["side"].tolist()
+    ['above the upper', 'below the lower']
+    """
+    f = table[table["flagged"].astype(bool)]
+    return f.assign(side=["above the upper" if p > u else "below the lower" for p, u in zip(f["p"], f["ucl"])])
+
+
+@dataclass(frozen=True)
+class YearOnYear:
+    periods: int  # matured periods with the same period a year earlier
+    higher: int
+    lower: int
+    unchanged: int
+    mean_change: float  # average change of the rate, as a proportion (0.01 = 1 percentage point)
+
+
+def year_on_year(yoy: pd.DataFrame) -> YearOnYear | None:
+    """Counts of matured periods higher / lower / unchanged than a year earlier (None when none is matured).
+
+    >>> y = pd.DataFrame({"change_vs_last_year": [0.02, -0.01, 0.0, 0.05], "provisional": [False, False, False, True]})
+    >>> year_on_year(y)   # the 0.0 change is neither higher nor lower; the provisional period is left out
+    YearOnYear(periods=3, higher=1, lower=1, unchanged=1, mean_change=0.0033333333333333335)
+    """
+    counts = year_on_year_counts(yoy)
+    if counts is None:
+        return None
+    n, higher, mean_change = counts
+    matured = yoy[~yoy["provisional"].astype(bool)]
+    lower = int((matured["change_vs_last_year"] < 0).sum())
+    return YearOnYear(n, higher, lower, n - higher - lower, mean_change)
+
+
+def significant_changes(changes: pd.DataFrame) -> pd.DataFrame:
+    """The rows of analysis.trends.what_changed whose change is beyond chance."""
+    return changes[changes["significant"].astype(bool)]
+
+
+def changes_in_points(changes: pd.DataFrame, top: int = 40) -> pd.DataFrame:
+    """The first ``top`` rows of what_changed with change and its interval in percentage points (x 100).
+
+    >>> changes_in_points(pd.DataFrame({"change": [0.012], "ci_low": [-0.005], "ci_high": [0.03]}))["change"].tolist()
+    [1.2]
+    """
+    view = changes.head(top).copy()
+    for c in ("change", "ci_low", "ci_high"):
+        view[c] = 100 * view[c]
+    return view
