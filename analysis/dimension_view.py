@@ -62,3 +62,17 @@ def dimension_view(segments: pd.DataFrame, dimension: str, *, orders_basis: bool
     d = agree_with_interval(d, comparison=baseline if orders_basis and not refunds else None)
     funnel_basis = "orders" if (orders_basis and not refunds) or basis == "orders" else "units"
     return DimensionView(d, baseline, basis, basis_label, funnel_basis)
+
+
+def simpson_flips(simpson: pd.DataFrame | None, dimension: str) -> pd.DataFrame | None:
+    """The rows of the Simpson check (analysis.segments.simpson_check) for ``dimension`` whose verdict changes
+    once intent and channel mix are allowed for; None when the check did not run.
+
+    >>> sim = pd.DataFrame({"dimension": ["collection", "collection", "category"], "segment": ["A", "B", "C"],
+    ...                     "disagree": [True, False, True]})
+    >>> simpson_flips(sim, "collection")["segment"].tolist()
+    ['A']
+    """
+    if simpson is None or not len(simpson) or "disagree" not in simpson.columns:
+        return None
+    return simpson[(simpson["dimension"] == dimension) & simpson["disagree"].astype(bool)]

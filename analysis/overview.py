@@ -169,3 +169,35 @@ def order_refunds(prepared: Prepared) -> pd.DataFrame:
     out["rate"] = out["refunded_orders"] / out["orders"]
     out["ci_low"], out["ci_high"] = wilson_interval(out["refunded_orders"].to_numpy(float), out["orders"].to_numpy(float))
     return out[cols]
+
+
+def refund_segments(refunds: pd.DataFrame) -> pd.DataFrame:
+    """The per-segment rows of order_refunds (without the "all orders" row)."""
+    return refunds[refunds["dimension"] != "all"]
+
+
+def matured_months(months: pd.DataFrame) -> pd.DataFrame:
+    """The matured months of :func:`monthly` (their return window has closed)."""
+    return months[~months["provisional"].astype(bool)]
+
+
+def drawn_average(mat: pd.DataFrame) -> float | None:
+    """The average of what the monthly chart draws: pooled over the matured months shown (returned / units);
+    None when they hold no units.
+
+    >>> drawn_average(pd.DataFrame({"returned": [10, 30], "units": [100, 100]}))  # 40 / 200
+    0.2
+    """
+    if not len(mat) or not mat["units"].sum() > 0:
+        return None
+    return float(mat["returned"].sum() / mat["units"].sum())
+
+
+def averages_differ(headline_rate: float | None, drawn: float | None, tolerance: float = 0.005) -> bool:
+    """True when the headline rate and the chart's drawn average differ by at least ``tolerance`` (half a
+    percentage point by default), so the page says why.
+
+    >>> averages_differ(0.101, 0.1), averages_differ(0.11, 0.1), averages_differ(None, 0.1)
+    (False, True, False)
+    """
+    return headline_rate is not None and drawn is not None and abs(headline_rate - drawn) >= tolerance

@@ -43,3 +43,21 @@ def pair_grid(pairs: pd.DataFrame, max_items: int = MAX_ITEMS) -> PairGrid | Non
         rate.loc[a, b] = rate.loc[b, a] = val
         text.loc[a, b] = text.loc[b, a] = f"{val:.0%}" + ("*" if getattr(r, "direction", None) == "higher" else "")
     return PairGrid(items, rate, text)
+
+
+def pairs_at_level(pairs: pd.DataFrame, level: str) -> pd.DataFrame | None:
+    """The rows of a pair table for ``level`` ("collection" or "product"); None when it holds none (the page
+    then computes the pairs of that level)."""
+    if "level" in pairs.columns and bool((pairs["level"] == level).any()):
+        return pairs[pairs["level"] == level]
+    return None
+
+
+def pairs_past_gate(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Pairs past the support gate (bought together often enough to be tested)."""
+    return pairs[pairs["gate_support"].astype(bool)] if "gate_support" in pairs else pairs
+
+
+def pairs_returning_more(tested: pd.DataFrame) -> pd.DataFrame:
+    """Tested pairs that return significantly more than their parts."""
+    return tested[tested["direction"] == "higher"] if "direction" in tested else tested.iloc[0:0]

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from analysis.overview import drawn_average
 from analysis.reasons import Q_LEVEL, ReasonMix
 from analysis.stats import funnel_limits
 from data.reasons import GROUP_LABELS
@@ -263,13 +264,6 @@ def pairs_chart(t: pd.DataFrame, *, title: str, max_rows: int = 15) -> go.Figure
 
 
 # ---------------------------------------------------------------- overview
-def drawn_average(mat: pd.DataFrame) -> float | None:
-    """The average of what the monthly chart draws: pooled over the matured months shown."""
-    if not len(mat) or not mat["units"].sum() > 0:
-        return None
-    return float(mat["returned"].sum() / mat["units"].sum())
-
-
 def monthly_trend_chart(m: pd.DataFrame, *, rate_name: str, yaxis_title: str) -> go.Figure:
     """Monthly rate of matured months with its 95% band, provisional months apart, and the drawn average."""
     fig = go.Figure()

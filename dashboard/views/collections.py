@@ -3,6 +3,7 @@ import re
 
 import streamlit as st
 
+from analysis.dimension_view import simpson_flips
 from analysis.reasons import reason_mix
 from analysis.segments import segment_table
 from dashboard import reasons_ui as R
@@ -25,9 +26,8 @@ if not ctx.prepared.has("collection"):
 
 d = segment_views.dimension_view(ctx, "collection", key="col")
 
-sim = ctx.analysis.simpson
-if sim is not None and len(sim) and "disagree" in sim.columns:
-    flips = sim[(sim["dimension"] == "collection") & sim["disagree"].astype(bool)]
+flips = simpson_flips(ctx.analysis.simpson, "collection")
+if flips is not None:
     k = len(flips)
     title = ("Mix check: no collection looks different once how it is bought is allowed for" if not k else
              f"Mix check: {k} collection{'s' if k != 1 else ''} look{'s' if k == 1 else ''} different once how "

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from analysis.fixlist import suggested_action
-from analysis.pair_grid import pair_grid
+from analysis.pair_grid import pair_grid, pairs_at_level, pairs_returning_more, pairs_past_gate
 from analysis.pairs import pair_table
 from dashboard import charts
 from dashboard import context
@@ -22,21 +22,19 @@ if not level:
     errors.missing("Pairs", "a collection column (or a catalog file)")
     st.stop()
 an = ctx.analysis
-pairs = an.pairs
-if "level" in pairs.columns and (pairs["level"] == level).any():
-    pairs = pairs[pairs["level"] == level]
-else:
+pairs = pairs_at_level(an.pairs, level)
+if pairs is None:
     pairs = ctx.cached("pairs_level", lambda p, lv, cost: pair_table(p, lv, cost_per_return=cost), level,
                        an.cost_per_return)
 if pairs.empty:
     st.info("No pairs were bought together often enough to compare.")
     st.stop()
 
-gated = pairs[pairs["gate_support"].astype(bool)] if "gate_support" in pairs else pairs
+gated = pairs_past_gate(pairs)
 c = st.columns(3)
 c[0].metric("Pairs seen together", fmt.num(len(pairs)))
 c[1].metric("With enough volume to test", fmt.num(len(gated)))
-worse = gated[gated["direction"] == "higher"] if "direction" in gated else gated.iloc[0:0]
+worse = pairs_returning_more(gated)
 c[2].metric("Return more than their parts", fmt.num(len(worse)))
 
 # ---- heatmap of collection pairs: order return rate of orders containing both (gated pairs bold)

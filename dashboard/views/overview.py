@@ -2,7 +2,8 @@
 import streamlit as st
 
 from analysis.metrics import unknown_reason
-from analysis.overview import headline, monthly, order_refunds, plain_summary, window_warning
+from analysis.overview import (averages_differ, drawn_average, headline, matured_months, monthly, order_refunds,
+                               plain_summary, refund_segments, window_warning)
 from analysis.prepare import DIMENSION_LABELS
 from analysis.summary import leadership_summary
 from dashboard import charts
@@ -72,7 +73,7 @@ if p.outcome == "order_refund":
         with st.expander("Order refund rates by channel, promotion, add-on and intent", expanded=False):
             st.caption("Orders with any customer refund / orders, with 95% intervals (orders are independent units). "
                        "The Intents, Journeys and Fix list pages test these differences.")
-            seg = refunds[refunds["dimension"] != "all"].copy()
+            seg = refund_segments(refunds).copy()
             seg["Dimension"] = seg["dimension"].map(lambda d: DIMENSION_LABELS.get(d, d))
             seg["Segment"] = [fmt.seg_label(d, s) for d, s in zip(seg["dimension"], seg["segment"])]
             st.dataframe(seg[["Dimension", "Segment", "orders", "refunded_orders", "rate", "ci_low", "ci_high",
@@ -91,13 +92,13 @@ for s in plain_summary(ctx.prepared, t, an.fix_list, an.segments):
 left, right = st.columns([3, 2])
 with left:
     m = ctx.cached("monthly", monthly)
-    mat = m[~m["provisional"]]
+    mat = matured_months(m)
     rate_name = "Order refund rate" if p.outcome == "order_refund" else "Unit return rate"
-    avg = charts.drawn_average(mat)
+    avg = drawn_average(mat)
     chart_note = None
     if avg is not None:
         headline_rate = t.get("order_refund_rate") if p.outcome == "order_refund" else t.get("unit_return_rate")
-        if headline_rate is not None and abs(headline_rate - avg) >= 0.005:
+        if averages_differ(headline_rate, avg):
             chart_note = (f"The dashed line averages the {len(mat)} complete months drawn ({avg:.1%}); the meeting text's "
                           f"{headline_rate:.1%} covers every matured order, including the part-matured last month "
                           "(hollow points) — where a few large orders sit there, the two differ.")
@@ -105,7 +106,7 @@ with left:
         m, rate_name=rate_name,
         yaxis_title="Refunded orders / orders" if p.outcome == "order_refund" else "Returned units / units sold")
     st.plotly_chart(fig, key="ov_trend")
-    if len(mat) and mat["units"].sum() > 0 and chart_note:
+    if chart_note:  # set only when the drawn months hold units (drawn_average is not None)
         st.caption(chart_note)
 with right:
     st.markdown("**Top of the fix list**")
