@@ -292,7 +292,7 @@ def list_wide_fdr(segments: pd.DataFrame, pairs: pd.DataFrame | None, *, q: floa
         higher = np.nan_to_num(qp, nan=1.0) <= q
         border = ~higher & (np.nan_to_num(pp, nan=1.0) < BORDERLINE_P)
         prs["significant"] = higher
-        prs["direction"] = np.where(higher, "higher", None).astype(object)
+        prs["direction"] = np.where(higher, "higher", np.array(None)).astype(object)
         prs["verdict"] = np.where(higher, VERDICTS[0], np.where(border, VERDICTS[1], VERDICTS[2])).astype(object)
         prs["priority_score"] = np.where(higher, prs["shrunk_excess"].to_numpy(dtype="float64") * cost_per_return, 0.0)
     return segs, prs

@@ -24,11 +24,14 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from numpy.typing import ArrayLike
 from scipy import stats as sps
 from statsmodels.stats.power import NormalIndPower
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning, SpecificationWarning
@@ -36,6 +39,10 @@ from statsmodels.stats.proportion import proportion_effectsize
 
 from analysis.trends import DIMENSIONS, Z95, newcombe_interval, order_design_effect, two_sided_p
 from data.errors import AnalysisError
+
+if TYPE_CHECKING:  # annotations only (engine imports this module)
+    from analysis.engine import Analysis
+    from analysis.prepare import Prepared
 
 MIN_ITS_MONTHS = 6  # months of matured data needed on EACH side for the segmented regression
 MIN_COMPARISONS, MAX_COMPARISONS = 2, 5
@@ -57,7 +64,7 @@ class Intervention:
     description: str = ""
     id: str = ""
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         try:
             ts = pd.Timestamp(self.start_date)
         except (TypeError, ValueError) as e:
@@ -265,7 +272,7 @@ def _design(time: np.ndarray, first_post_time: float, jan: np.ndarray | None) ->
     return X
 
 
-def segmented_regression(x, n, first_post_time: float, *, time=None, jan=None, maxlags: int = 2) -> ItsResult:
+def segmented_regression(x: ArrayLike, n: ArrayLike, first_post_time: float, *, time: ArrayLike | None = None, jan: np.ndarray | None = None, maxlags: int = 2) -> ItsResult:
     """Segmented GLM Binomial(logit) ITS, Wagner et al. (2002) coding (METHOD 9.3).
 
     Columns: const, time (1..T unless given), post = 1{time >= first_post_time}, time_since = 0 before
@@ -366,7 +373,7 @@ def units_needed(p0: float, p1: float, *, alpha: float = 0.05, power: float = 0.
 # evaluation on prepared data
 
 
-def partial_month(chart: pd.DataFrame, cutoff) -> pd.Series:
+def partial_month(chart: pd.DataFrame, cutoff: object) -> pd.Series:
     """Which months of an evaluation chart are partial: the month holding the maturity cutoff (and any
     after it) has only a few days of matured orders, so its rate is drawn apart, not joined to the line.
 
@@ -518,7 +525,7 @@ def _choose_comparisons(lines_pre: pd.DataFrame, lines_post: pd.DataFrame, dimen
     return [s for _, s in scores[:max_n]]
 
 
-def evaluate(prepared, intervention: Intervention, *, comparison=None, washout_days: int = 0,
+def evaluate(prepared: Prepared, intervention: Intervention, *, comparison: Sequence[str] | None = None, washout_days: int = 0,
              min_orders: int = 100, target_reduction: float = 0.2, alpha: float = 0.05, power: float = 0.8,
              seasonal: bool = True) -> InterventionResult:
     """Evaluate one intervention on matured orders: before/after, DiD vs comparable segments, ITS.
@@ -729,7 +736,7 @@ def evaluate(prepared, intervention: Intervention, *, comparison=None, washout_d
 
 def _row(iv_fields: dict, res: InterventionResult | None, reason: str | None) -> dict:
     nan = float("nan")
-    row = {k: nan for k in RESULT_KEYS}
+    row: dict[str, Any] = {k: nan for k in RESULT_KEYS}
     row.update(dimension=iv_fields.get("dimension"), segment=iv_fields.get("segment"),
                start_date=iv_fields.get("start_date"), comparison_segments=(), verdict=reason or "",
                caveats=(), id=iv_fields.get("id", ""), description=iv_fields.get("description", ""),
@@ -754,7 +761,7 @@ def _row(iv_fields: dict, res: InterventionResult | None, reason: str | None) ->
     return row
 
 
-def evaluate_all(prepared, interventions_df: pd.DataFrame, **options) -> list[dict]:
+def evaluate_all(prepared: Prepared, interventions_df: pd.DataFrame, **options: Any) -> list[dict]:
     """Evaluate every row of an interventions table (dimension, segment, start_date[, description, id]).
 
     Returns one dict per row with the RESULT_KEYS (dimension, segment, start_date, rate_before, rate_after,
@@ -798,7 +805,7 @@ def evaluate_all(prepared, interventions_df: pd.DataFrame, **options) -> list[di
     return rows
 
 
-def _evaluate_excluding(prepared, iv: Intervention, _exclude=None, **opts) -> InterventionResult:
+def _evaluate_excluding(prepared: Prepared, iv: Intervention, _exclude: Collection[str] | None = None, **opts: Any) -> InterventionResult:
     """evaluate() with some segments of the dimension removed from the automatic comparison pool."""
     if not _exclude or iv.dimension not in prepared.lines.columns:
         return evaluate(prepared, iv, **opts)
@@ -862,7 +869,7 @@ def _latest_changes(interventions: pd.DataFrame) -> dict[tuple[str, str], dict]:
     return out
 
 
-def judge_fix_list(prepared, fix_list: pd.DataFrame, interventions: pd.DataFrame | None, *, cost_per_return: float,
+def judge_fix_list(prepared: Prepared, fix_list: pd.DataFrame, interventions: pd.DataFrame | None, *, cost_per_return: float,
                    q: float = 0.10, evaluations: list[dict] | None = None) -> JudgedFixList:
     """Judge every fix-list segment that has a logged change on the matured orders placed since the change.
 
@@ -937,8 +944,8 @@ def judge_fix_list(prepared, fix_list: pd.DataFrame, interventions: pd.DataFrame
     return JudgedFixList(fl, pd.DataFrame(addressed, columns=list(ADDRESSED_COLUMNS)) if addressed else empty)
 
 
-def with_changes_judged(analysis, prepared, interventions: pd.DataFrame | None, *,
-                        evaluations: list[dict] | None = None):
+def with_changes_judged(analysis: Analysis, prepared: Prepared, interventions: pd.DataFrame | None, *,
+                        evaluations: list[dict] | None = None) -> Analysis:
     """The Analysis with its fix list judged on data after each logged change (see judge_fix_list): the
     re-ranked fix list, and the segments a change took off it in ``addressed`` (one note each)."""
     import dataclasses

@@ -59,14 +59,14 @@ def _band(units: np.ndarray) -> np.ndarray:
     return np.select([units <= 1, units == 2, units == 3, units <= 5], [-1, 0, 1, 2], 3)
 
 
-def _pick(d: dict, *names):
+def _pick(d: dict, *names: str) -> np.ndarray:
     for k in names:
         if k in d:
             return np.asarray(d[k], dtype="float64")
     raise KeyError(f"stats.pair_interaction returned none of {names}")
 
 
-def _interaction(x00, n00, x10, n10, x01, n01, x11, n11) -> tuple[np.ndarray, np.ndarray]:
+def _interaction(x00: np.ndarray, n00: np.ndarray, x10: np.ndarray, n10: np.ndarray, x01: np.ndarray, n01: np.ndarray, x11: np.ndarray, n11: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Log ratio of odds ratios and SE per row, with Haldane's 0.5 where a cell is degenerate."""
     xs = [np.asarray(v, dtype="float64") for v in (x00, x10, x01, x11)]
     ns = [np.asarray(v, dtype="float64") for v in (n00, n10, n01, n11)]
@@ -172,10 +172,10 @@ def pair_table(prepared: Prepared, level: str = "collection", *, q: float = 0.10
     ia0, ib0 = puniq // len(iuniq), puniq % len(iuniq)
     ma, ya, mb, yb = (pr[c].to_numpy(dtype="float64") for c in ("ma", "ya", "mb", "yb"))
 
-    def pbsum(w):
+    def pbsum(w: np.ndarray) -> np.ndarray:
         return np.bincount(pb, weights=w, minlength=P * nb).reshape(P, nb)
 
-    def own(arr, codes):
+    def own(arr: np.ndarray, codes: np.ndarray) -> np.ndarray:
         return arr.reshape(len(iuniq), nb)[codes]
 
     side = {}
@@ -218,7 +218,7 @@ def pair_table(prepared: Prepared, level: str = "collection", *, q: float = 0.10
     if P == 0:
         return empty
 
-    def item_band(arr, codes):
+    def item_band(arr: np.ndarray, codes: np.ndarray) -> np.ndarray:
         return arr.reshape(len(iuniq), nb)[codes]
 
     nA, xA, uA, rA = (item_band(a, ia) for a in (nI, xI, uI, rI))
@@ -304,7 +304,7 @@ def pair_table(prepared: Prepared, level: str = "collection", *, q: float = 0.10
             "support": orders_ab / N_all, "lift": lift, "gate_support": gate,
             "interaction_log_or": L_adj, "interaction_se": se_adj, "interaction_z": z,
             "crude_interaction_log_or": Lc, "p_value": p_value, "q_value": q_value,
-            "significant": higher, "direction": np.where(higher, "higher", None).astype(object),
+            "significant": higher, "direction": np.where(higher, "higher", np.array(None)).astype(object),
             "verdict": verdict, "deff": deff, "ci_low": ci_low, "ci_high": ci_high, "shrunk_rate": shrunk,
             "expected_returns": expected, "excess_returns": returned - expected,
             "excess_cost": (returned - expected) * float(cost_per_return),

@@ -43,6 +43,7 @@ import weakref
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from analysis import stats
 from analysis.prepare import DIMENSION_LABELS, INTENT_LABELS, LINE_DIMENSIONS, ORDER_DIMENSIONS, Prepared
@@ -68,7 +69,7 @@ SEGMENT_COLUMNS = [
 REFERENCE_DIMENSIONS = ("collection", "product", "size")
 
 
-def _reference_column(prepared: Prepared, dimension: str, within, reference: str | None) -> str | None:
+def _reference_column(prepared: Prepared, dimension: str, within: object, reference: str | None) -> str | None:
     if reference not in ("auto", None):
         raise ValueError("reference must be 'auto' (compare with the rest of the category) or None.")
     if reference is None or within is not None or dimension not in REFERENCE_DIMENSIONS:
@@ -85,7 +86,7 @@ def _counts_with_reference(codes: np.ndarray, labels: np.ndarray, ocodes: np.nda
     Adds columns p0 (rate of the reference population, segment included) and reference (its
     description). The test, the excess and the shrinkage centre all use the rest (rest_x / rest_n:
     the reference population without the segment), see segment_table. clusters: see cluster_counts."""
-    def whole():
+    def whole() -> pd.DataFrame:
         c = cluster_counts((codes, labels), ocodes, x, n, clusters)
         return c.assign(p0=float(c["x"].sum() / c["n"].sum()), reference="all")
 
@@ -331,7 +332,7 @@ def cluster_counts(keys: pd.Series, order_id: pd.Series, x: pd.Series, n: pd.Ser
     Yo, Mo = Y[o], M[o]
     S = len(suniq)
 
-    def ssum(v):
+    def ssum(v: np.ndarray) -> np.ndarray:
         return np.bincount(s, weights=v, minlength=S)
 
     xs, ns = ssum(y), ssum(m)
@@ -372,7 +373,7 @@ def cluster_counts(keys: pd.Series, order_id: pd.Series, x: pd.Series, n: pd.Ser
     }, index=pd.Index(suniq, name="segment"))
 
 
-def _min_expected(x1, n1, x2, n2):
+def _min_expected(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray) -> np.ndarray:
     n = n1 + n2
     col1 = x1 + x2
     col0 = n - col1
@@ -471,14 +472,14 @@ def compare_segments(c: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def verdicts(p_value, q_value, q_lower, q: float) -> tuple[np.ndarray, np.ndarray]:
+def verdicts(p_value: ArrayLike, q_value: ArrayLike, q_lower: ArrayLike, q: float) -> tuple[np.ndarray, np.ndarray]:
     """(verdict words, direction) from one-sided p/q values."""
     p_value, q_value, q_lower = (np.asarray(v, dtype="float64") for v in (p_value, q_value, q_lower))
     higher = q_value <= q
     lower = (q_lower <= q) & ~higher
     border = ~higher & ~lower & (p_value < BORDERLINE_P)
     verdict = np.where(higher, VERDICTS[0], np.where(border, VERDICTS[1], np.where(lower, VERDICTS[3], VERDICTS[2])))
-    direction = np.where(higher, "higher", np.where(lower, "lower", None)).astype(object)
+    direction = np.where(higher, "higher", np.where(lower, "lower", np.array(None))).astype(object)
     direction[~(higher | lower)] = None
     return verdict.astype(object), direction
 
@@ -515,7 +516,7 @@ def eb_shrink(x: np.ndarray, n: np.ndarray, center: np.ndarray | None = None) ->
     return (x + strength * center) / (n + strength)
 
 
-def score_segments(cmp: pd.DataFrame, *, p0, cost_per_return: float, q: float) -> pd.DataFrame:
+def score_segments(cmp: pd.DataFrame, *, p0: ArrayLike, cost_per_return: float, q: float) -> pd.DataFrame:
     """BH within the family, EB shrinkage, excess returns and priority (METHOD 5, 6.2, 6.4)."""
     out = cmp.copy()
     out["q_value"] = stats.bh_adjust(out["p_value"].to_numpy(dtype="float64"))

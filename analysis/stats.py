@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 import importlib
@@ -523,7 +524,7 @@ def holm_adjust(p: Any) -> np.ndarray:
     return _adjust_sorted(p, lambda v, m: np.maximum.accumulate(np.minimum(v * (m - np.arange(m)), 1.0)))
 
 
-def _adjust_sorted(p: Any, step) -> np.ndarray:
+def _adjust_sorted(p: Any, step: Callable[[np.ndarray, int], np.ndarray]) -> np.ndarray:
     """Apply a step-wise adjustment `step(sorted non-nan p, m)` and return it in input order, nan kept."""
     pa, ok = _pvals(p)
     out = np.full(pa.shape, np.nan)

@@ -206,7 +206,7 @@ _CHROME_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome
 
 def _weasyprint() -> Any:  # the weasyprint module, or None
     try:
-        import weasyprint  # type: ignore[import-not-found]
+        import weasyprint
     except Exception:  # not installed, or its system libraries are missing
         return None
     return weasyprint

@@ -17,9 +17,11 @@ Methods (see METHOD.md sections 1, 3, 5, 8):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import stats as sps
 
 from analysis import stats
@@ -28,7 +30,7 @@ from statsmodels.stats.multitest import multipletests
 Z95 = float(sps.norm.ppf(0.975))
 
 # Dimensions the trend views understand; order dimensions are attributes of the whole order.
-from analysis.prepare import LINE_DIMENSIONS, ORDER_DIMENSIONS  # noqa: E402  one list of dimensions
+from analysis.prepare import LINE_DIMENSIONS, ORDER_DIMENSIONS, Prepared  # noqa: E402  one list of dimensions
 
 DIMENSIONS = LINE_DIMENSIONS + ORDER_DIMENSIONS
 
@@ -44,7 +46,7 @@ LANEY_FLAG_SHARE = 0.25
 # small vectorised building blocks
 
 
-def wilson_interval(x, n, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
+def wilson_interval(x: ArrayLike, n: ArrayLike, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval for x/n at 95% (analysis.stats.wilson_interval; NaN where n == 0).
 
     >>> lo, hi = wilson_interval(81, 263)   # Newcombe (1998a) Table II: 0.2553-0.3662
@@ -56,7 +58,7 @@ def wilson_interval(x, n, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
     return stats.wilson_interval(x, n)
 
 
-def newcombe_interval(x1, n1, x2, n2, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
+def newcombe_interval(x1: ArrayLike, n1: ArrayLike, x2: ArrayLike, n2: ArrayLike, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
     """Newcombe hybrid-score 95% CI for p1 - p2 (analysis.stats.newcombe_diff_interval, method 10)."""
     if z != Z95:
         raise ValueError("Only the 95% interval is used here; call analysis.stats.newcombe_diff_interval(alpha=...).")
@@ -116,7 +118,7 @@ def _segment_deffs(frame: pd.DataFrame, dim: str) -> pd.DataFrame:
 # cohort series
 
 
-def segments_by_volume(prepared, dimension: str) -> list[str]:
+def segments_by_volume(prepared: Prepared, dimension: str) -> list[str]:
     """Segments of a dimension, most units sold first (the ones people ask about come first); [] when the
     data has no such column. The segment pickers of the Trends and Interventions pages list these.
 
@@ -138,7 +140,7 @@ def _period_start(dates: pd.Series, freq: str) -> pd.Series:
     return dates.dt.to_period("W").dt.start_time  # ISO weeks, Monday start
 
 
-def _check_dimension(prepared, dimension: str | None, segment) -> None:
+def _check_dimension(prepared: Prepared, dimension: str | None, segment: object) -> None:
     if dimension is None:
         if segment is not None:
             raise ValueError("A segment was given without its dimension; pass dimension= as well.")
@@ -149,7 +151,7 @@ def _check_dimension(prepared, dimension: str | None, segment) -> None:
         raise ValueError(f"dimension='{dimension}' needs a segment= to select.")
 
 
-def return_arrival_cdf(prepared) -> tuple[np.ndarray, np.ndarray]:
+def return_arrival_cdf(prepared: Prepared) -> tuple[np.ndarray, np.ndarray]:
     """Empirical CDF of days from order to return: (sorted days, cumulative unit share)."""
     r = prepared.returns
     if r is None or len(r) == 0 or "days_to_return" not in r.columns:
@@ -173,7 +175,7 @@ def _share_arrived(age_days: np.ndarray, days: np.ndarray, cdf: np.ndarray) -> n
     return np.where(idx >= 0, cdf[np.clip(idx, 0, None)], 0.0)
 
 
-def cohort_series(prepared, freq: str = "M", dimension: str | None = None, segment=None) -> pd.DataFrame:
+def cohort_series(prepared: Prepared, freq: str = "M", dimension: str | None = None, segment: object = None) -> pd.DataFrame:
     """Unit return rate per order-date cohort (month "M" or week "W"), optionally for one segment.
 
     Columns: period, units, returned, rate, ci_low, ci_high (95 % Wilson), orders, provisional
@@ -243,7 +245,7 @@ def cohort_series(prepared, freq: str = "M", dimension: str | None = None, segme
 # control charts
 
 
-def _chart_inputs(x, n) -> tuple[np.ndarray, np.ndarray]:
+def _chart_inputs(x: ArrayLike, n: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     x = np.asarray(x, dtype="float64")
     n = np.asarray(n, dtype="float64")
     if n.ndim == 0:
@@ -257,7 +259,7 @@ def _chart_inputs(x, n) -> tuple[np.ndarray, np.ndarray]:
     return x, n
 
 
-def p_chart(x, n, k: float = 3.0) -> pd.DataFrame:
+def p_chart(x: ArrayLike, n: ArrayLike, k: float = 3.0) -> pd.DataFrame:
     """Shewhart p-chart with variable subgroup size (Montgomery, ch. 7; METHOD 8).
 
     centre = sum(x)/sum(n); sigma_i = sqrt(centre(1-centre)/n_i); limits centre +/- k sigma_i, LCL
@@ -280,7 +282,7 @@ def p_chart(x, n, k: float = 3.0) -> pd.DataFrame:
                          "lcl": lcl, "ucl": ucl, "flagged": (p > ucl) | (p < lcl)})
 
 
-def laney_p_prime(x, n, k: float = 3.0) -> pd.DataFrame:
+def laney_p_prime(x: ArrayLike, n: ArrayLike, k: float = 3.0) -> pd.DataFrame:
     """Laney p' chart (Laney 2002; Minitab "Methods and formulas for Laney P' chart"; METHOD 8).
 
     z_i = (p_i - centre)/sigma_i; sigma_z = mean(|z_i - z_{i-1}|)/1.128 (average moving range,
@@ -366,7 +368,7 @@ class TrendTest:
     slope_sign: int  # +1 rising, -1 falling, 0 flat
 
 
-def cochran_armitage(x, n, scores=None) -> TrendTest:
+def cochran_armitage(x: ArrayLike, n: ArrayLike, scores: ArrayLike | None = None) -> TrendTest:
     """Cochran-Armitage trend test across ordered periods (score = period index by default).
 
     X2 = [sum s_i (x_i - n_i pbar)]^2 / [pbar(1-pbar) sum n_i (s_i - sbar_w)^2], sbar_w = sum n_i
@@ -408,7 +410,7 @@ def year_on_year_counts(yoy: pd.DataFrame) -> tuple[int, int, float] | None:
     return len(m), int((m["change_vs_last_year"] > 0).sum()), float(m["change_vs_last_year"].mean())
 
 
-def default_periods(series: pd.DataFrame, d_min, d_max):
+def default_periods(series: pd.DataFrame, d_min: date, d_max: date) -> tuple[tuple[date, date], tuple[date, date]]:
     """Two periods to compare by default: the last 3 matured months vs the 3 before (fewer when the data is
     short), as ((a0, a1), (b0, b1)) dates always inside [d_min, d_max]. Data within one month: its first half
     vs its second half.
@@ -428,10 +430,10 @@ def default_periods(series: pd.DataFrame, d_min, d_max):
     k = min(3, len(months) // 2)
     b, a = months[-k:], months[-2 * k:-k]
 
-    def end(m):
+    def end(m: pd.Timestamp) -> date:
         return (m + pd.offsets.MonthEnd(0)).date()
 
-    def inside(d):  # an export may start or end mid-month
+    def inside(d: date) -> date:  # an export may start or end mid-month
         return min(max(d, d_min), d_max)
 
     return (inside(a[0].date()), inside(end(a[-1]))), (inside(b[0].date()), inside(end(b[-1])))
@@ -448,7 +450,7 @@ def series_trend(series: pd.DataFrame, include_provisional: bool = False) -> Tre
 # what changed between two periods
 
 
-def _as_range(r, name: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+def _as_range(r: tuple[object, object], name: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     try:
         a, b = r
         a, b = pd.Timestamp(a), pd.Timestamp(b)
@@ -459,7 +461,7 @@ def _as_range(r, name: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     return a, b
 
 
-def what_changed(prepared, period_a, period_b, dimensions=("collection", "category", "channel", "intent"),
+def what_changed(prepared: Prepared, period_a: tuple[object, object], period_b: tuple[object, object], dimensions: tuple[str, ...] = ("collection", "category", "channel", "intent"),
                  *, q_threshold: float = 0.10, matured_only: bool = True, min_units: int = 1) -> pd.DataFrame:
     """Which segments' return rates changed between period A and period B (both (start, end), inclusive).
 

@@ -30,7 +30,9 @@ import os
 import re
 import zipfile
 import zlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -66,14 +68,14 @@ class ReadLimits:
            "max_xlsx_xml_mb": "RI_MAX_XLSX_XML_MB", "max_ratio": "RI_MAX_RATIO", "max_cells": "RI_MAX_CELLS"}
 
     @classmethod
-    def from_env(cls, environ=None) -> "ReadLimits":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "ReadLimits":
         """Defaults overridden by RI_MAX_* environment variables (a bad value is an InputError naming it).
 
         >>> ReadLimits.from_env({"RI_MAX_COLUMNS": "200"}).max_columns
         200
         """
         environ = os.environ if environ is None else environ
-        kw = {}
+        kw: dict[str, Any] = {}
         for f, var in cls.ENV.items():
             raw = str(environ.get(var, "")).strip()
             if not raw:
@@ -473,7 +475,8 @@ def _unparsable(name: str, delim: str, exc: Exception) -> InputError:
 
 
 def _clean_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    cols, seen = [], {}
+    cols: list[str] = []
+    seen: dict[str, int] = {}
     for i, c in enumerate(frame.columns):
         name = str(c).strip().lstrip("\ufeff") or f"Column {i + 1}"
         if name.startswith("Unnamed: "):
@@ -512,7 +515,7 @@ def read_text(content: bytes, name: str = "the file", limits: ReadLimits | None 
                     decimal_hint="," if delim == ";" else None, notes=tuple(notes))
 
 
-def _cells_to_text(values) -> pd.Series:
+def _cells_to_text(values: np.ndarray) -> pd.Series:
     """Calamine cell values of one column -> text: integral floats without '.0', datetimes as ISO.
 
     Text cells (most cells of an export) are kept as they are; only the other cells go through the
@@ -530,7 +533,7 @@ def _cells_to_text(values) -> pd.Series:
     return pd.Series(out, dtype="string")
 
 
-def _other_cells_to_text(values) -> pd.Series:
+def _other_cells_to_text(values: np.ndarray) -> pd.Series:
     """Non-text calamine cells -> text (numbers, dates, booleans, empty cells).
 
     Floats: integral ones below 1e15 as integers ("12", not "12.0"), others as repr, worked out once per
@@ -627,7 +630,7 @@ def read_excel(content: bytes, sheet: str | None = None, name: str = "the workbo
         if body and all(len(r) == width for r in body):  # calamine's used range: every row has the full width
             grid = np.empty((len(body), width), dtype=object)
             grid[:] = body
-            cols = [grid[:, i] for i in range(width)]
+            cols: list[Any] = [grid[:, i] for i in range(width)]
         else:
             cols = list(zip(*[r + [""] * (width - len(r)) for r in body])) if body else [()] * width
         frame = pd.DataFrame({i: _cells_to_text(np.asarray(c, dtype=object) if not isinstance(c, np.ndarray) else c)
@@ -654,7 +657,7 @@ _CURRENCY_RX = r"[£$€¥₹₽]|\b(?:GBP|USD|EUR|CHF|SEK|NOK|DKK|PLN|CZK|JPY|A
 _SPACES_RX = r"[\s\u00a0\u202f']"
 
 
-def _on_uniques(func, text: pd.Series, *args):
+def _on_uniques(func: Callable[..., Any], text: pd.Series, *args: object) -> Any:
     """Run a text parser on the distinct values only and spread the result back (exports repeat
     prices and timestamps a lot: 500k lines hold ~25k distinct timestamps)."""
     codes, uniques = pd.factorize(text.astype("string"), use_na_sentinel=True)
@@ -720,12 +723,12 @@ _TZ_RX = r"(?<=:\d\d)(?:\.\d+)?\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})$"
 _SERIAL_MIN, _SERIAL_MAX = 20_000, 80_000  # 1954 .. 2119 as Excel serial days
 
 
-def _num(x) -> pd.Series:
+def _num(x: pd.Series) -> pd.Series:
     """Text -> float64 with NaN for missing/bad (never a nullable dtype, so masks stay plain bool)."""
     return pd.to_numeric(x, errors="coerce").astype("float64")
 
 
-def _from_parts(y, m, d, hh=None, mm=None, ss=None) -> pd.Series:
+def _from_parts(y: pd.Series, m: pd.Series, d: pd.Series, hh: pd.Series | None = None, mm: pd.Series | None = None, ss: pd.Series | None = None) -> pd.Series:
     parts = pd.DataFrame({"year": y, "month": m, "day": d})
     if hh is not None:
         parts["hour"], parts["minute"], parts["second"] = hh, mm, ss
@@ -741,7 +744,7 @@ def parse_dates(text: pd.Series, date_format: str = "auto") -> tuple[pd.Series, 
     return _on_uniques(_parse_dates, text, date_format)
 
 
-def _ns_or_nat(value) -> pd.Timestamp:
+def _ns_or_nat(value: Any) -> pd.Timestamp:
     try:
         return pd.Timestamp(value).as_unit("ns")
     except (pd.errors.OutOfBoundsDatetime, OverflowError, ValueError, TypeError):

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from data.errors import StoreError
+from data.model import Dataset
 
 # Returned units of each order line: the returns of an (order, sku) summed, then handed to that
 # order's lines of the sku in file order, each taking at most its own quantity (= analysis.prepare).
@@ -115,7 +116,7 @@ class Store:
         finally:
             cur.close()
 
-    def load_dataset(self, dataset) -> None:
+    def load_dataset(self, dataset: Dataset) -> None:
         """Load a Dataset's orders and returns as the canonical tables, ids encoded once (module docstring).
 
         Tables: ``order_ids(order_key, order_id)``, ``skus(sku_key, sku)``, ``orders`` (line_no = row of
@@ -179,7 +180,7 @@ class Store:
     def tables(self) -> list[str]:
         return self.query("tables")["table_name"].tolist()
 
-    def query(self, name: str, **params) -> pd.DataFrame:
+    def query(self, name: str, **params: object) -> pd.DataFrame:
         """Run the named query. Keyword arguments naming {identifiers} in the SQL are quoted into it;
         the rest are bound as $parameters."""
         if name not in QUERIES:
