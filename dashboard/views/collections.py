@@ -7,8 +7,7 @@ from analysis.dimension_view import simpson_flips
 from analysis.reasons import reason_mix
 from analysis.segments import segment_table
 from dashboard import reasons_ui as R
-from dashboard import context
-from dashboard import errors
+from dashboard import context, errors
 from dashboard import formatting as fmt
 from dashboard import segment_views
 

@@ -4,9 +4,7 @@ import streamlit as st
 from analysis.fixlist import suggested_action
 from analysis.pair_grid import pair_grid, pairs_at_level, pairs_returning_more, pairs_past_gate
 from analysis.pairs import pair_table
-from dashboard import charts
-from dashboard import context
-from dashboard import errors
+from dashboard import charts, context, errors
 from dashboard import formatting as fmt
 
 ctx = context.require_data()

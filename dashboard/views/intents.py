@@ -3,9 +3,7 @@ import streamlit as st
 
 from analysis.intents import bracketing_story, intent_mix
 from analysis.prepare import INTENT_LABELS
-from dashboard import charts
-from dashboard import context
-from dashboard import errors
+from dashboard import charts, context, errors
 from dashboard import formatting as fmt
 from dashboard import segment_views
 

@@ -1,9 +1,7 @@
 """Journeys: the same view by journey (campaign, landing collection) and by channel."""
 import streamlit as st
 
-from dashboard import context
-from dashboard import errors
-from dashboard import segment_views
+from dashboard import context, errors, segment_views
 
 ctx = context.require_data()
 st.title("Journeys and channels")

@@ -6,8 +6,7 @@ from analysis.overview import (averages_differ, drawn_average, headline, matured
                                plain_summary, refund_segments, window_warning)
 from analysis.prepare import DIMENSION_LABELS
 from analysis.summary import leadership_summary
-from dashboard import charts
-from dashboard import context
+from dashboard import charts, context
 from dashboard import formatting as fmt
 from dashboard import sidebar
 from dashboard.presets import intervention_rows

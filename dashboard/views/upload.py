@@ -4,9 +4,7 @@ import streamlit as st
 from data.errors import RIError
 from data.mapping import Mapping, explain_mapping, suggest_mapping
 from data.schema import TABLES
-from dashboard import cache
-from dashboard import context
-from dashboard import errors
+from dashboard import cache, context, errors
 from dashboard import formatting as fmt
 from dashboard import session as S
 from dashboard.downloads import sample_exports_zip
