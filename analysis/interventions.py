@@ -12,7 +12,8 @@ are used on both sides; an optional washout drops the first days after launch.
   multiplicative season moves both groups alike whatever their base rates (the risk difference does not:
   it leaned toward "reduced" by 1.7 points on placebos); points are the ratio translated onto the
   treated rate. Diagnostics: parallel pre-trends (``parallel_trends``), a placebo date inside the
-  pre-period (the same estimator), and the comparison's own change at the date (``own_change``): when
+  pre-period (the same estimator), and the comparison's change at the date against the dimension's other
+  segments (``change_against_reference``): when
   only the comparison moved, the verdict does not credit the treated segment. The collapsed 2x2
   ``did_2x2`` (risk difference, log odds; Angrist & Pischke 2009, ch. 5; oracle case 16) stays as a
   building block.
@@ -368,17 +369,17 @@ def parallel_trends(cells: pd.DataFrame) -> ParallelTrends:
     return ParallelTrends(math.exp(b), math.exp(b - q * se), math.exp(b + q * se), p, df, k)
 
 
-def own_change(cells: pd.DataFrame) -> tuple[float, float, float]:
-    """(ratio after/before, p, df) of one group's own level change at the date: log p_m = a + b post on its
-    monthly cells, dispersion max(1, X2/df) (month-to-month noise and seasonality count as noise), t on df."""
-    c = cells[cells["n"] > 0].reset_index(drop=True)
-    if c["post"].nunique() < 2:
+def change_against_reference(group: pd.DataFrame, reference: pd.DataFrame) -> tuple[float, float, float]:
+    """(ratio, p, df) of one group's change at the date measured against a reference group of untouched
+    segments: ``ratio_did`` with the group as "treated" (month fixed effects, so season and site-wide drift
+    are not a change). A group's change against its own past alone cannot be told from the season: the
+    trend-adjusted before/after flagged 95% of seasonal placebos. NaNs when it cannot be fitted."""
+    cells = pd.concat([group.assign(treated=1), reference.assign(treated=0)], ignore_index=True)
+    try:
+        r = ratio_did(cells)
+    except (ValueError, np.linalg.LinAlgError):
         return float("nan"), float("nan"), float("nan")
-    X = pd.DataFrame({"const": 1.0, "post": c["post"].astype("float64")})
-    fit = _log_binomial((c["x"] / c["n"]).to_numpy(dtype="float64"), X, c["n"].to_numpy(dtype="float64"))
-    b, _, df, p, _ = _quasi(fit, "post")
-    return math.exp(b), p, df
-
+    return r.ratio, r.p_value, r.df
 
 @dataclass(frozen=True, slots=True)
 class ItsResult:
@@ -570,11 +571,11 @@ class InterventionResult:
     first_post_date: pd.Timestamp
     immature_orders_excluded: int
     design_effect: float
-    direction: str = "no clear change"  # "reduced" | "no clear change" | "increased"
+    direction: str = "no clear change"  # "reduced" | "no clear change" | "increased" | "not judged" (no DiD)
     parallel: ParallelTrends | None = None
     placebo: RatioDid | None = None
     placebo_date: pd.Timestamp | None = None
-    treated_change_ratio: float = float("nan")  # own before/after level change (quasi-binomial, t)
+    treated_change_ratio: float = float("nan")  # change at the date against the other segments (ratio_did)
     treated_change_p: float = float("nan")
     comparison_change_ratio: float = float("nan")
     comparison_change_p: float = float("nan")
@@ -683,21 +684,23 @@ def _ratio_words(ratio: float) -> str:
     return f"{(1 - ratio):.0%} lower" if ratio < 1 else f"{(ratio - 1):.0%} higher"
 
 
-def _did_diagnostics(cells, seg, plural, words, t_change, c_change) -> list[Diagnostic]:
+def _did_diagnostics(seg, plural, words, t_change, c_change) -> list[Diagnostic]:
     rc, pc, _ = c_change
     if not np.isfinite(pc):
-        return [Diagnostic("Comparison at the date", "not run", "The comparison's own change could not be measured.")]
+        return [Diagnostic("Comparison at the date", "not run",
+                           f"Not checked: it needs other {plural} (neither {seg} nor the comparison) with orders on both "
+                           "sides, to tell whether the comparison itself moved at the date.")]
     if pc < 0.05:
         tail = (f"{seg} changed too (p = {t_change[1]:.3f}), so the difference-in-differences separates the two."
                 if np.isfinite(t_change[1]) and t_change[1] < 0.05 else
                 f"{seg} itself did not change clearly (p = {t_change[1]:.2f}), so the verdict does not credit "
                 f"{seg} with a change: the difference comes from the comparison.")
         return [Diagnostic("Comparison at the date", "warning",
-                           f"The comparison {plural} changed at the date themselves: their {words['rate']} after is "
-                           f"{_ratio_words(rc)} than before (p = {pc:.3f}). " + tail)]
+                           f"The comparison {plural} changed at the date themselves: against the other {plural} their "
+                           f"{words['rate']} is {_ratio_words(rc)} than expected after it (p = {pc:.3f}). " + tail)]
     return [Diagnostic("Comparison at the date", "ok",
-                       f"The comparison {plural} did not change clearly at the date (after/before x {rc:.2f}, "
-                       f"p = {pc:.2f}), as a comparison should.")]
+                       f"The comparison {plural} did not change clearly at the date against the other {plural} "
+                       f"(x {rc:.2f}, p = {pc:.2f}), as a comparison should.")]
 
 
 def _pre_diagnostics(parallel, placebo, fake, seg, plural, words) -> list[Diagnostic]:
@@ -729,7 +732,8 @@ def _pre_diagnostics(parallel, placebo, fake, seg, plural, words) -> list[Diagno
     return out
 
 
-VERDICT_WORDS = {"reduced": "reduced", "increased": "increased", "no clear change": "no clear change"}
+VERDICT_WORDS = {"reduced": "reduced", "increased": "increased", "no clear change": "no clear change",
+                 "not judged": "not judged"}
 
 
 def _verdict_text(iv, words, r0, r1, rc0, rc1, comp, plural, did, its, ba, method, direction,
@@ -748,10 +752,13 @@ def _verdict_text(iv, words, r0, r1, rc0, rc1, comp, plural, did, its, ba, metho
                      f"{did.points_ci_high * 100:+.1f}), which {_chance(did.p_value)}")
     elif its is not None:
         parts.append(f"against its own earlier trend the level changed by x {its.level_change_odds_ratio:.2f} in odds "
-                     f"(95% CI {its.level_ci_low:.2f} to {its.level_ci_high:.2f}), which {_chance(its.level_p)}")
+                     "(descriptive)")
     else:
-        parts.append(f"the before/after difference {_chance(ba.p_value)} (descriptive only)")
+        parts.append("before/after only (descriptive)")
     text = "; ".join(parts) + f". Verdict: {VERDICT_WORDS[direction]}."
+    if direction == "not judged":
+        text += (f" Without at least {MIN_COMPARISONS} comparable untreated {plural} the change cannot be told apart "
+                 "from seasonal and site-wide movement.")
     if did is not None and did.direction != "no clear change" and direction == "no clear change":
         text += (f" Only the comparison {plural} changed clearly at the date; {seg}'s own change could well be chance, "
                  "so the difference is not credited to the change.")
@@ -882,8 +889,12 @@ def evaluate(prepared, intervention: Intervention, *, comparison=None, washout_d
     did = parallel = placebo = None
     placebo_date = None
     t_cells = _group_cells(pd.concat([t_pre, t_post]), post_start, origin, treated=1)
-    t_change = own_change(t_cells)
-    c_change = (float("nan"), float("nan"), float("nan"))
+    nan3 = (float("nan"), float("nan"), float("nan"))
+    t_change = c_change = nan3
+    # the reference that tells who moved at the date: the dimension's other segments, neither treated nor comparison
+    r_pre = lines_pre[~lines_pre[dim].isin(comp + [seg])]
+    r_post = lines_post[~lines_post[dim].isin(comp + [seg])]
+    has_reference = min(float(r_pre["quantity"].sum()), float(r_post["quantity"].sum())) >= MIN_COMPARISON_UNITS
     diagnostics: list[Diagnostic] = []
     if len(comp) >= MIN_COMPARISONS and nc0 > 0 and nc1 > 0:
         c_cells = _group_cells(pd.concat([c_pre, c_post]), post_start, origin, treated=0)
@@ -892,8 +903,11 @@ def evaluate(prepared, intervention: Intervention, *, comparison=None, washout_d
             did = ratio_did(cells)
         except (ValueError, np.linalg.LinAlgError) as e:
             caveats.append(f"The difference-in-differences could not be fitted ({e}).")
-        c_change = own_change(c_cells)
-        diagnostics += _did_diagnostics(cells, seg, plural, words, t_change, c_change)
+        if has_reference:
+            ref_cells = _group_cells(pd.concat([r_pre, r_post]), post_start, origin, treated=0)
+            c_change = change_against_reference(c_cells, ref_cells)
+            t_change = change_against_reference(t_cells, ref_cells)
+        diagnostics += _did_diagnostics(seg, plural, words, t_change, c_change)
         parallel, placebo, placebo_date = _pre_checks(cells)
         diagnostics += _pre_diagnostics(parallel, placebo, placebo_date, seg, plural, words)
     else:
@@ -957,17 +971,16 @@ def evaluate(prepared, intervention: Intervention, *, comparison=None, washout_d
         if direction != "no clear change" and comparison_moved and not treated_moved:
             direction = "no clear change"  # only the comparison moved: nothing to credit to the treated segment
         avoided = (did.counterfactual_rate - r1) * nt1
-    elif its is not None:
-        method = "its"
-        direction = ("reduced" if its.level_ci_high < 1 else "increased" if its.level_ci_low > 1 else "no clear change")
-        avoided = its.returns_avoided
     else:
-        method = "before_after"
-        direction = ("reduced" if ba.ci_high < 0 else "increased" if ba.ci_low > 0 else "no clear change")
-        avoided = (r0 - r1) * nt1
-        caveats.append("This is a plain before/after comparison: it is descriptive and credits the change with any "
-                       "seasonal or site-wide movement.")
-    significant = direction != "no clear change"
+        # no comparison: neither the segmented regression (its placebo p-values fall below 0.05 in most
+        # seasonal simulations) nor a before/after can tell a change from the season, so no verdict
+        method = "its" if its is not None else "before_after"
+        direction = "not judged"
+        avoided = its.returns_avoided if its is not None else (r0 - r1) * nt1
+        if its is None:
+            caveats.append("This is a plain before/after comparison: it is descriptive and credits the change with any "
+                           "seasonal or site-wide movement.")
+    significant = direction in ("reduced", "increased")
     verdict = _verdict_text(iv, words, r0, r1, rc0, rc1, comp, plural, did, its, ba, method, direction,
                             comparison_moved, treated_moved, avoided)
     if not significant and (ot1 < min_orders or (plan is not None and ot1 < plan.orders_needed)):
