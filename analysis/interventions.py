@@ -1027,7 +1027,8 @@ def _row(iv_fields: dict, res: InterventionResult | None, reason: str | None) ->
                start_date=iv_fields.get("start_date"), comparison_segments=(), verdict=reason or "",
                caveats=(), id=iv_fields.get("id", ""), description=iv_fields.get("description", ""),
                method=None, significant=False, its_level_change=nan, its_slope_change=nan, its_p_value=nan,
-               orders_after=0, orders_needed=None, pre_trend_p=nan)
+               orders_after=0, orders_needed=None, pre_trend_p=nan, did_ratio=nan, did_ratio_ci_low=nan,
+               did_ratio_ci_high=nan, direction="not judged")
     if res is None:
         return row
     d = res.did
@@ -1035,8 +1036,10 @@ def _row(iv_fields: dict, res: InterventionResult | None, reason: str | None) ->
         start_date=res.launch_date, rate_before=res.rate_before, rate_after=res.rate_after,
         diff=res.rate_after - res.rate_before, diff_ci_low=res.before_after.ci_low,
         diff_ci_high=res.before_after.ci_high, p_value=res.before_after.p_value,
-        did_estimate=d.did if d else nan, did_ci_low=d.ci_low if d else nan, did_ci_high=d.ci_high if d else nan,
-        did_p_value=d.p_value if d else nan, comparison_segments=res.comparison_segments,
+        did_estimate=d.points if d else nan, did_ci_low=d.points_ci_low if d else nan,
+        did_ci_high=d.points_ci_high if d else nan, did_p_value=d.p_value if d else nan,
+        did_ratio=d.ratio if d else nan, did_ratio_ci_low=d.ci_low if d else nan,
+        did_ratio_ci_high=d.ci_high if d else nan, direction=res.direction, comparison_segments=res.comparison_segments,
         returns_avoided=res.returns_avoided, verdict=res.verdict, caveats=res.caveats, method=res.method,
         significant=res.significant, pre_trend_p=res.pre_trend_p, orders_after=res.orders_after,
         orders_needed=res.power.orders_needed if res.power else None,
@@ -1052,7 +1055,8 @@ def evaluate_all(prepared, interventions_df: pd.DataFrame, **options) -> list[di
 
     Returns one dict per row with the RESULT_KEYS (dimension, segment, start_date, rate_before, rate_after,
     diff, diff_ci_low, diff_ci_high, p_value, did_estimate, did_ci_low, did_ci_high, did_p_value,
-    comparison_segments, returns_avoided, verdict) plus caveats, method, significant, its_level_change,
+    comparison_segments, returns_avoided, verdict; did_* are the ratio-scale DiD translated into points) plus
+    did_ratio, did_ratio_ci_low, did_ratio_ci_high, direction, caveats, method, significant, its_level_change,
     its_slope_change, its_p_value, orders_after, orders_needed, id, description. Never raises for one bad
     row: its verdict says why it cannot be evaluated. Other treated segments of the same dimension
     that launched before this row's evaluation ends are not used as its automatic comparisons.
