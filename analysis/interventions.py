@@ -29,6 +29,7 @@ counts (units / design effect, METHOD 4); the oracle-level functions take plain 
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -1107,6 +1108,102 @@ def _evaluate_excluding(prepared, iv: Intervention, _exclude=None, **opts) -> In
     trimmed = dataclasses.replace(prepared, lines=lines[keep])
     return evaluate(trimmed, iv, **opts)
 
+
+# ----------------------------------------------------------------------------------------------
+# what the Interventions page shows (the page lays these out; it computes nothing)
+
+METHOD_WORDS = {"did": "difference-in-differences against comparison segments (ratio of return rates)",
+                "its": "no comparison: the segment's own monthly trend, descriptive",
+                "before_after": "no comparison: before/after only, descriptive"}
+
+
+def plural(dimension: str) -> str:
+    """The plural a sentence uses for segments of a dimension.
+
+    >>> plural("category"), plural("colour")
+    ('categories', 'colour')
+    """
+    return _PLURAL.get(dimension, dimension)
+
+
+def log_table(log: pd.DataFrame, rows: list[dict]) -> pd.DataFrame:
+    """The interventions log as the page lists it: one row per entry with ``key`` (a stable id for pickers),
+    ``source`` ('saved' when it has an id, else 'from file', read-only), dimension, segment, ``start_date``
+    (a Timestamp, NaT when unreadable), description ('' when none), and from ``rows`` (evaluate_all, same
+    order) rate_before, rate_after, verdict and ``evaluable`` (it has a method).
+
+    >>> t = log_table(pd.DataFrame({"dimension": ["collection"], "segment": ["A"], "start_date": ["2024-03-01"],
+    ...                             "description": [None]}), [{"rate_before": .2, "rate_after": .1, "verdict": "v",
+    ...                                                        "method": "did"}])
+    >>> t[["source", "description", "rate_after", "evaluable"]].values.tolist()
+    [['from file', '', 0.1, True]]
+    """
+    log = log.reset_index(drop=True)
+    ids = log["id"] if "id" in log.columns else pd.Series([None] * len(log))
+    start = pd.to_datetime(log["start_date"], errors="coerce")
+    desc = log["description"].map(lambda d: "" if d is None or (isinstance(d, float) and math.isnan(d)) else str(d)) \
+        if "description" in log.columns else pd.Series([""] * len(log))
+    keys = [hashlib.sha1(f"{d}|{s}|{t}|{x}".encode()).hexdigest()[:10]
+            for d, s, t, x in zip(log["dimension"], log["segment"], start, desc)]
+    rows = list(rows) + [{}] * (len(log) - len(rows))
+    return pd.DataFrame({
+        "key": keys, "source": ["saved" if pd.notna(i) and str(i) else "from file" for i in ids],
+        "id": ids.astype(object).to_numpy(), "dimension": log["dimension"].astype(str).to_numpy(),
+        "segment": log["segment"].astype(str).to_numpy(), "start_date": start.to_numpy(), "description": desc.to_numpy(),
+        "rate_before": [r.get("rate_before", float("nan")) for r in rows],
+        "rate_after": [r.get("rate_after", float("nan")) for r in rows],
+        "verdict": [r.get("verdict") for r in rows], "evaluable": [bool(r.get("method")) for r in rows],
+        "comparison_segments": [tuple(r.get("comparison_segments") or ()) for r in rows],
+    })
+
+
+def comparison_options(prepared, dimension: str, segment: str, chosen=()) -> tuple[list[str], list[str]]:
+    """(options, default) of the comparison picker: the dimension's other segments by volume, and the
+    automatically chosen ones among them."""
+    from analysis.trends import segments_by_volume
+
+    opts = [s for s in segments_by_volume(prepared, dimension) if s != segment]
+    return opts, [c for c in chosen if c in opts]
+
+
+def detail_sentences(res: InterventionResult) -> dict[str, str]:
+    """The page's three design panels and the planning line, in words: keys before_after, did, its, planning."""
+    ba, d, its, plan = res.before_after, res.did, res.its, res.power
+    pl = plural(res.intervention.dimension)
+    out = {"before_after": (f"{ba.rate_before:.1%} → {ba.rate_after:.1%}: {ba.change * 100:+.1f} points (95% CI "
+                            f"{ba.ci_low * 100:+.1f} to {ba.ci_high * 100:+.1f}). This credits the change with any "
+                            "seasonal or site-wide movement, so on its own it proves nothing; no p-value is given.")}
+    if d is not None:
+        out["did"] = (f"Comparison: {', '.join(res.comparison_segments)}, {res.comparison_rate_before:.1%} → "
+                      f"{res.comparison_rate_after:.1%}. Against them the {res.rate_name} after the change is x "
+                      f"{d.ratio:.2f} of what they predict (95% CI {d.ci_low:.2f} to {d.ci_high:.2f}, p = "
+                      f"{d.p_value:.3g}), i.e. {d.points * 100:+.1f} points (95% CI {d.points_ci_low * 100:+.1f} to "
+                      f"{d.points_ci_high * 100:+.1f}) on {res.intervention.segment}'s {d.treated_post_rate:.1%}. "
+                      f"Monthly cells with month effects; several items per order and month-to-month noise allowed "
+                      f"for (dispersion {d.dispersion:.2f}, t on {d.df:.0f} df).")
+    else:
+        out["did"] = f"Not available: fewer than {MIN_COMPARISONS} comparison {pl} with enough orders on both sides."
+    if its is not None:
+        out["its"] = (f"Level change at launch: odds x {its.level_change_odds_ratio:.2f}; slope change: odds x "
+                      f"{its.slope_change_odds_ratio:.3f} per month; {its.returns_avoided:,.0f} avoided per the model. "
+                      "Descriptive: with this few months a time series alone cannot tell a change from the season "
+                      "(its p-values fell below 0.05 in half of seasonal placebos), so no p-value is shown.")
+    else:
+        out["its"] = f"Not fitted: it needs at least {MIN_ITS_MONTHS} matured months on each side of the launch."
+    if plan is None:
+        out["planning"] = f"No planning estimate: the {res.rate_name} before the launch is 0% or 100%."
+    else:
+        out["planning"] = (f"To detect a {plan.target_reduction:.0%} reduction ({plan.baseline_rate:.1%} → "
+                           f"{plan.target_rate:.1%}) with {plan.power:.0%} power at the {plan.alpha:.0%} significance "
+                           f"level, about **{plan.orders_needed:,} matured orders** after the launch are needed "
+                           f"(≈{plan.units_needed:,.0f} units; design effect {plan.design_effect:.2f} for several "
+                           f"items per order). So far: {plan.orders_matured:,} matured orders.")
+    return out
+
+
+def avoided_shown(res: InterventionResult) -> float | None:
+    """Returns avoided as the page's headline shows it: only when the verdict is 'reduced' (else None)."""
+    return res.returns_avoided if res.direction == "reduced" and res.returns_avoided > 0 else None
 
 # ----------------------------------------------------------------------------------------------
 # the fix list judged on data after a logged change
