@@ -186,3 +186,37 @@ def test_only_the_comparison_moved_is_not_credited():
     # ... the verdict credits the treated segment only when it also moved against the other collections
     # (a 5% chance on a placebo; seed 9003 is one)
     assert sum(r["direction"] != "no clear change" for r in runs) <= 1
+
+
+def test_page_sentences_and_headline(result):
+    from analysis.interventions import avoided_shown, comparison_options, detail_sentences
+
+    text = detail_sentences(result)
+    d = result.did
+    assert f"x {d.ratio:.2f} of what they predict (95% CI {d.ci_low:.2f} to {d.ci_high:.2f}" in text["did"]
+    assert "p =" not in text["its"] and "p =" not in text["before_after"]  # no uncalibrated p-value shown
+    assert "matured orders** after the launch" in text["planning"]
+    # shown only when the verdict is "reduced": the avoided count is (counterfactual - observed) x units after
+    assert avoided_shown(result) == pytest.approx((d.counterfactual_rate - result.rate_after) * result.units_after)
+    assert avoided_shown(dataclasses.replace(result, direction="no clear change")) is None
+    assert comparison_options(_Prep(), "collection", "b", ("c", "b", "z")) == (["c", "a"], ["c"])
+
+
+class _Prep:
+    """A stand-in with three collections by volume c > a > b."""
+
+    lines = pd.DataFrame({"collection": ["a", "b", "c", "c"], "quantity": [2, 1, 2, 2]})
+
+    def has(self, d):
+        return d in self.lines
+
+
+def test_its_level_p_is_calibrated_or_not_shown():
+    # the ITS is descriptive when there is no comparison: no verdict rests on it (its seasonal placebos fall
+    # below 0.05 about half the time: bench/calibration.py did_calibration)
+    from bench.calibration import intervention_dataset
+
+    ds, launch = intervention_dataset(4242, 8000, rates={"Treated": 0.1, "Other": 0.2})
+    r = evaluate(prepare(ds), Intervention("collection", "Treated", launch))
+    assert r.did is None and r.direction == "not judged" and not r.significant
+    assert "Verdict: not judged." in r.verdict and "p =" not in r.verdict and "p <" not in r.verdict
