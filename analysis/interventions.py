@@ -33,6 +33,7 @@ import hashlib
 import math
 import warnings
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -1165,6 +1166,27 @@ def comparison_options(prepared, dimension: str, segment: str, chosen=()) -> tup
     opts = [s for s in segments_by_volume(prepared, dimension) if s != segment]
     return opts, [c for c in chosen if c in opts]
 
+
+def loggable_dimensions(prepared) -> list[str]:
+    """Dimensions a change can be logged for: the known ones (data.state.KNOWN_DIMENSIONS) the data holds."""
+    from data.state import KNOWN_DIMENSIONS
+
+    return [d for d in KNOWN_DIMENSIONS if prepared.has(d) and prepared.lines[d].notna().any()]
+
+
+def default_start(prepared, today: date | None = None) -> date:
+    """The form's default start date: today, or the last order date when the data ends earlier."""
+    today = today or date.today()
+    last = prepared.lines["order_date"].max()
+    return min(today, last.date()) if pd.notna(last) else today
+
+
+def segment_choices(prepared, dimension: str, current: str | None = None) -> list[str]:
+    """Segments of a dimension by volume, with ``current`` (an entry being edited) first when the data lacks it."""
+    from analysis.trends import segments_by_volume
+
+    opts = segments_by_volume(prepared, dimension)
+    return ([current] + opts) if current is not None and current not in opts else opts
 
 def detail_sentences(res: InterventionResult) -> dict[str, str]:
     """The page's three design panels and the planning line, in words: keys before_after, did, its, planning."""

@@ -1,14 +1,11 @@
 """Interventions: log guidance changes (form, CSV import, edit, delete) and see whether each one reduced returns."""
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
-from analysis.interventions import (METHOD_WORDS, Intervention, avoided_shown, comparison_options, detail_sentences,
-                                    evaluate, log_table, partial_month, plural)
-from analysis.trends import segments_by_volume
+from analysis.interventions import (METHOD_WORDS, Intervention, avoided_shown, comparison_options, default_start,
+                                    detail_sentences, evaluate, log_table, loggable_dimensions, partial_month, plural,
+                                    segment_choices)
 from data.errors import AnalysisError, RIError
-from data.state import KNOWN_DIMENSIONS
 from dashboard import charts, ui
 from dashboard.presets import import_interventions_csv, intervention_rows, interventions_frame, preset_store
 
@@ -54,7 +51,7 @@ raw_log = interventions_frame(ctx)
 for warning in store.take_warnings():  # a damaged log file was set aside
     st.warning(ui.md(warning), icon=":material/warning:")
 log_df = log_table(raw_log, intervention_rows(ctx) if len(raw_log) else [])
-dims = [d for d in KNOWN_DIMENSIONS if ctx.full.has(d) and ctx.full.lines[d].notna().any()]
+dims = loggable_dimensions(ctx.full)
 
 # ---------------------------------------------------------------- the log
 st.subheader("Intervention log")
@@ -89,9 +86,9 @@ with t_add:
                                key="iv_add_dim", format_func=_label)
         with st.form("iv_add_form", clear_on_submit=True):
             c1, c2 = st.columns([2, 1])
-            add_seg = c1.selectbox("Segment", segments_by_volume(ctx.full, add_dim), key=f"iv_add_seg_{add_dim}",
+            add_seg = c1.selectbox("Segment", segment_choices(ctx.full, add_dim), key=f"iv_add_seg_{add_dim}",
                                    format_func=lambda s: ui.seg_label(add_dim, s))
-            add_start = c2.date_input("Start date", value=min(date.today(), ctx.full.lines["order_date"].max().date()),
+            add_start = c2.date_input("Start date", value=default_start(ctx.full),
                                       key="iv_add_start",
                                       help="The day the change went live")
             add_desc = st.text_input("Description", key="iv_add_desc", max_chars=300,
@@ -132,10 +129,8 @@ with t_edit:
                              key=f"iv_edit_dim_{pick}", format_func=_label)
         with st.form("iv_edit_form"):
             c1, c2 = st.columns([2, 1])
-            opts = segments_by_volume(ctx.full, e_dim)
-            if e_dim == cur["dimension"] and str(cur["segment"]) not in opts:
-                opts = [str(cur["segment"])] + opts
-            e_seg = c1.selectbox("Segment", opts, index=opts.index(str(cur["segment"])) if str(cur["segment"]) in opts else 0,
+            opts = segment_choices(ctx.full, e_dim, cur["segment"] if e_dim == cur["dimension"] else None)
+            e_seg = c1.selectbox("Segment", opts, index=opts.index(cur["segment"]) if cur["segment"] in opts else 0,
                                  key=f"iv_edit_seg_{pick}_{e_dim}", format_func=lambda s: ui.seg_label(e_dim, s))
             e_start = c2.date_input("Start date", value=cur["start_date"].date(), key=f"iv_edit_start_{pick}")
             e_desc = st.text_input("Description", value=cur["description"], key=f"iv_edit_desc_{pick}", max_chars=300)

@@ -220,3 +220,16 @@ def test_its_level_p_is_calibrated_or_not_shown():
     r = evaluate(prepare(ds), Intervention("collection", "Treated", launch))
     assert r.did is None and r.direction == "not judged" and not r.significant
     assert "Verdict: not judged." in r.verdict and "p =" not in r.verdict and "p <" not in r.verdict
+
+
+def test_form_choices():
+    from datetime import date
+
+    from analysis.interventions import default_start, segment_choices
+
+    p = _Prep()
+    p.lines = p.lines.assign(order_date=pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-05", "2024-03-05"]))
+    assert default_start(p, today=date(2030, 1, 1)) == date(2024, 3, 5)  # the data ends before today
+    assert default_start(p, today=date(2024, 2, 1)) == date(2024, 2, 1)
+    assert segment_choices(p, "collection", "gone") == ["gone", "c", "a", "b"]
+    assert segment_choices(p, "collection", "a") == ["c", "a", "b"]
