@@ -36,11 +36,14 @@ def result(prepared):
 
 
 def _deff(frame: pd.DataFrame) -> float:
-    """Rao-Scott design effect by hand (METHOD 4.2): v = g/(g-1) sum (x_o - p m_o)^2 / M^2 over orders."""
-    per = frame.groupby("order_id")[["returned_units", "quantity"]].sum()
-    g, M = len(per), per["quantity"].sum()
-    p = per["returned_units"].sum() / M
-    v = g / (g - 1) * ((per["returned_units"] - p * per["quantity"]) ** 2).sum() / M**2
+    """Rao-Scott design effect by hand (METHOD 4.2) of the lines' residuals from their cell's rate
+    (collection x month x period): v = g/(g-1) sum_o (sum_l e_l)^2 / M^2, deff = v / (p(1-p)/M)."""
+    tot = frame.groupby(["collection", "month", "post"])[["returned_units", "quantity"]].transform("sum")
+    e = frame["returned_units"] - tot["returned_units"] / tot["quantity"] * frame["quantity"]
+    per = pd.DataFrame({"e": e, "m": frame["quantity"], "o": frame["order_id"]}).groupby("o")[["e", "m"]].sum()
+    g, M = len(per), per["m"].sum()
+    p = frame["returned_units"].sum() / M
+    v = g / (g - 1) * (per["e"] ** 2).sum() / M**2
     return max(1.0, v / (p * (1 - p) / M))
 
 
@@ -61,8 +64,9 @@ def _sm_fit(cells: pd.DataFrame, term: str, X: pd.DataFrame):
 def _cells_by_hand(prepared, segs, treated, start=START):
     L = prepared.mature_lines
     g = L[L["collection"].isin(segs)]
+    g = g.assign(post=(g["order_date"] >= start).astype(int), collection=g["collection"].astype(str))
     deff = _deff(g)
-    post = (g["order_date"] >= start).astype(int)
+    post = g["post"].rename("order_date")
     c = g.groupby([g["month"], post])[["returned_units", "quantity"]].sum().reset_index()
     return pd.DataFrame({"month": c["month"], "post": c["order_date"], "treated": treated,
                          "x": c["returned_units"] / deff, "n": c["quantity"] / deff})
