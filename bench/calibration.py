@@ -309,7 +309,8 @@ def did_run(seed: int, *, effect: float = 1.0, comparison_shift: float = 1.0, n_
                  comparison=list(IV_COMPARISON) if comparison_shift != 1.0 else None)
     d = r.did
     rd = (r.rate_after - r.rate_before) - (r.comparison_rate_after - r.comparison_rate_before)
-    return {"direction": r.direction, "ratio": d.ratio if d else np.nan,
+    return {"direction": r.direction, "ratio": d.ratio if d else np.nan, "se": d.se if d else np.nan,
+            "dispersion": d.dispersion if d else np.nan, "df": d.df if d else np.nan,
             "covered": bool(d is not None and d.ci_low <= effect <= d.ci_high),
             "log_ratio_error": (d.log_ratio - np.log(effect)) if d else np.nan, "points": d.points if d else np.nan,
             "risk_difference": rd, "did_reduced": bool(d is not None and d.direction == "reduced"),
