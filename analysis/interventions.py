@@ -584,6 +584,8 @@ class InterventionResult:
     comparison_moved: bool = False
     diagnostics: tuple = ()  # Diagnostic, in page order
     rate_name: str = "return rate"
+    unit: str = "units"  # what the rate counts (orders for an order refund rate)
+    noun: str = "returns"  # or "refunds"
 
 
 def _cell(frame: pd.DataFrame) -> tuple[float, float, int, float]:
@@ -1032,7 +1034,7 @@ def evaluate(prepared, intervention: Intervention, *, comparison=None, washout_d
         design_effect=deff_t, direction=direction, parallel=parallel, placebo=placebo, placebo_date=placebo_date,
         treated_change_ratio=t_change[0], treated_change_p=t_change[1], comparison_change_ratio=c_change[0],
         comparison_change_p=c_change[1], comparison_moved=comparison_moved, diagnostics=tuple(diagnostics),
-        rate_name=words["rate"],
+        rate_name=words["rate"], unit=words["unit"], noun=words["noun"],
     )
 
 
@@ -1203,10 +1205,16 @@ def segment_choices(prepared, dimension: str, current: str | None = None) -> lis
     return ([current] + opts) if current is not None and current not in opts else opts
 
 def detail_sentences(res: InterventionResult) -> dict[str, str]:
-    """The page's three design panels and the planning line, in words: keys before_after, did, its, planning."""
+    """The page's three design panels, the planning line and the headline's help, in words: keys before_after,
+    did, its, planning, before_help, after_help."""
     ba, d, its, plan = res.before_after, res.did, res.its, res.power
     pl = plural(res.intervention.dimension)
-    out = {"before_after": (f"{ba.rate_before:.1%} → {ba.rate_after:.1%}: {ba.change * 100:+.1f} points (95% CI "
+    verb = "returned" if res.noun == "returns" else "refunded"
+    out = {"before_help": f"{res.returned_before:,} of {res.units_before:,} {res.unit} {verb}, {res.orders_before:,} "
+                          "matured orders",
+           "after_help": f"{res.returned_after:,} of {res.units_after:,} {res.unit} {verb}, {res.orders_after:,} "
+                         "matured orders",
+           "before_after": (f"{ba.rate_before:.1%} → {ba.rate_after:.1%}: {ba.change * 100:+.1f} points (95% CI "
                             f"{ba.ci_low * 100:+.1f} to {ba.ci_high * 100:+.1f}). This credits the change with any "
                             "seasonal or site-wide movement, so on its own it proves nothing; no p-value is given.")}
     if d is not None:

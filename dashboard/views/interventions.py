@@ -52,6 +52,7 @@ for warning in store.take_warnings():  # a damaged log file was set aside
     st.warning(ui.md(warning), icon=":material/warning:")
 log_df = log_table(raw_log, intervention_rows(ctx) if len(raw_log) else [])
 dims = loggable_dimensions(ctx.full)
+rate_name = ui.rate_words(ctx.prepared)["name"]
 
 # ---------------------------------------------------------------- the log
 st.subheader("Intervention log")
@@ -70,8 +71,8 @@ else:
     })
     st.dataframe(view, hide_index=True, key="iv_log_table", column_config={
         "Start date": st.column_config.DateColumn("Start date", format="YYYY-MM-DD"),
-        "Before": st.column_config.NumberColumn("Before", format="percent", help="Return rate before (descriptive)"),
-        "After": st.column_config.NumberColumn("After", format="percent", help="Return rate after (descriptive)"),
+        "Before": st.column_config.NumberColumn("Before", format="percent", help=f"{rate_name} before (descriptive)"),
+        "After": st.column_config.NumberColumn("After", format="percent", help=f"{rate_name} after (descriptive)"),
         "Verdict": st.column_config.TextColumn("Verdict", width="large"),
     })
     st.caption("'from file' entries come from the interventions file loaded with the data; they are read-only here.")
@@ -171,7 +172,7 @@ comp = c1.multiselect(f"Comparison {plural(dim)}", comp_opts, default=auto, key=
                       help="Chosen automatically: the untreated segments most like this one before the change "
                            "(rate and trend). Change them to override; fewer than 2 means no difference-in-differences.")
 reduction = c2.slider("Planning: reduction to detect", min_value=5, max_value=50, value=20, step=5, format="%d%%",
-                      key=f"iv_red_{ident}", help="Relative reduction in the return rate, e.g. 20% = a fifth fewer returns")
+                      key=f"iv_red_{ident}", help=f"Relative reduction in the {ui.rate_words(ctx.prepared, dim)['name'].lower()}, e.g. 20% = a fifth fewer")
 try:
     res = ctx.cached("iv_evaluate", _evaluate, dim, seg, start.strftime("%Y-%m-%d"), desc, tuple(comp), reduction / 100)
 except AnalysisError as e:
@@ -190,10 +191,10 @@ text = detail_sentences(res)
 avoided = avoided_shown(res)
 m = st.columns(4)
 m[0].metric("Before (descriptive)", ui.pct(res.rate_before),
-            help=f"{res.returned_before:,} of {res.units_before:,} units, {res.orders_before:,} matured orders")
+            help=text["before_help"])
 m[1].metric("After (descriptive)", ui.pct(res.rate_after), delta=ui.pp(res.rate_after - res.rate_before),
             delta_color="inverse",
-            help=f"{res.returned_after:,} of {res.units_after:,} units, {res.orders_after:,} matured orders")
+            help=text["after_help"])
 if res.did is not None:
     m[2].metric("Difference-in-differences", f"× {res.did.ratio:.2f}", delta=ui.pp(res.did.points), delta_color="inverse",
                 help=f"Ratio of the {res.rate_name} to what the comparison predicts, 95% CI {res.did.ci_low:.2f} to "
