@@ -7,25 +7,34 @@ are used on both sides; an optional washout drops the first days after launch.
 * Before/after on the treated segment (two-proportion test, Newcombe CI): descriptive only - it credits
   the change with every seasonal or site-wide movement (oracle case 15).
 * Difference-in-differences against untreated segments of the same dimension, chosen automatically by
-  pre-period similarity (level and trend) or given by the user: collapsed 2x2 risk-difference DiD with a
-  normal SE (Bertrand, Duflo & Mullainathan 2004) and the log-odds DiD from a GLM Binomial interaction
-  (Angrist & Pischke 2009, ch. 5; oracle case 16). Parallel pre-trends are tested (treated x time in
-  the pre-period).
+  pre-period similarity (level and trend) or given by the user. The verdict rests on the RATIO scale
+  (``ratio_did``): a binomial GLM with a log link on group x month cells with month fixed effects, so a
+  multiplicative season moves both groups alike whatever their base rates (the risk difference does not:
+  it leaned toward "reduced" by 1.7 points on placebos); points are the ratio translated onto the
+  treated rate. Diagnostics: parallel pre-trends (``parallel_trends``), a placebo date inside the
+  pre-period (the same estimator), and the comparison's change at the date against the dimension's other
+  segments (``change_against_reference``): when
+  only the comparison moved, the verdict does not credit the treated segment. The collapsed 2x2
+  ``did_2x2`` (risk difference, log odds; Angrist & Pischke 2009, ch. 5; oracle case 16) stays as a
+  building block.
 * Segmented regression ITS on the treated monthly series when there are >= 6 months on each side:
   logit p_t = b0 + b1 time + b2 post + b3 time_since (+ b4 january), Wagner et al. (2002) coding, with
   quasi-binomial dispersion phi = Pearson X2/(T - p) computed with ``endog = x/n, var_weights = n``
-  (the two-column endog + ``scale='X2'`` statsmodels pitfall, METHOD 9.3) and Newey-West HAC SEs
-  (Lopez Bernal, Cummins & Gasparrini 2017; oracle case 17).
+  (the two-column endog + ``scale='X2'`` statsmodels pitfall, METHOD 9.3), p-values from Student t on
+  T - p df (Lopez Bernal, Cummins & Gasparrini 2017; oracle case 17). No Newey-West HAC p-value: with
+  about 20 months it is anti-conservative.
 
 Lines of one order are correlated, so every test and interval on real data uses Rao-Scott effective
 counts (units / design effect, METHOD 4); the oracle-level functions take plain counts.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import warnings
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -34,7 +43,7 @@ import statsmodels.api as sm
 from numpy.typing import ArrayLike
 from scipy import stats as sps
 from statsmodels.stats.power import NormalIndPower
-from statsmodels.tools.sm_exceptions import PerfectSeparationWarning, SpecificationWarning
+from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 from statsmodels.stats.proportion import proportion_effectsize
 
 from analysis.trends import DIMENSIONS, Z95, newcombe_interval, order_design_effect, two_sided_p
@@ -229,6 +238,158 @@ def did_2x2(xt0: float, nt0: float, xt1: float, nt1: float,
     )
 
 
+# ----------------------------------------------------------------------------------------------
+# the verdict's estimator: ratio of return rates from monthly cells (group x month x period)
+
+
+@dataclass(frozen=True, slots=True)
+class RatioDid:
+    """Difference-in-differences on the ratio scale from a binomial GLM with a log link on monthly cells.
+
+    log p_{g,m,k} = month_m + treated_g + log(ratio) * treated_g * post_k, one cell per group (treated /
+    comparison), order month and period (the launch month splits into a before and an after cell).
+    Counts are Rao-Scott effective counts (units / the group's order design effect), so a cell's
+    binomial variance already allows for several items per order; dispersion = max(1, Pearson X2 /
+    df_resid) allows for month-to-month noise, and the interval and p-value use Student t on df_resid
+    (the quasi-likelihood small-sample reference; normal when df_resid = 0). ``ratio`` < 1 = fewer
+    returns than the comparison's movement predicts. The points are the ratio translated onto the
+    treated post-period rate: ``points = rate_post - rate_post / ratio`` (and the same for the interval
+    ends); ``counterfactual_rate = rate_post / ratio``.
+    """
+
+    ratio: float
+    ci_low: float
+    ci_high: float
+    log_ratio: float
+    se: float
+    df: float
+    p_value: float
+    dispersion: float
+    n_cells: int
+    treated_post_rate: float
+    counterfactual_rate: float
+    points: float
+    points_ci_low: float
+    points_ci_high: float
+
+    @property
+    def direction(self) -> str:
+        """'reduced', 'increased' or 'no clear change' from the 95% interval of the ratio.
+
+        >>> RatioDid(0.8, 0.7, 0.9, -0.2, 0.05, 20, 0.001, 1.0, 40, .1, .125, -.025, -.04, -.01).direction
+        'reduced'
+        """
+        if not (np.isfinite(self.ci_low) and np.isfinite(self.ci_high)):
+            return "no clear change"
+        return "reduced" if self.ci_high < 1 else "increased" if self.ci_low > 1 else "no clear change"
+
+
+def _t_quantile(df: float) -> float:
+    return float(sps.t.ppf(0.975, df)) if np.isfinite(df) and df > 0 else Z95
+
+
+def _t_p(t: float, df: float) -> float:
+    if not np.isfinite(t):
+        return float("nan")
+    return float(2 * (sps.t.sf(abs(t), df) if np.isfinite(df) and df > 0 else sps.norm.sf(abs(t))))
+
+
+def _log_binomial(y: np.ndarray, X: pd.DataFrame, w: np.ndarray) -> Any:
+    """GLM Binomial(log link), endog = rate, var_weights = units; started from a Poisson fit (the log-binomial
+    IRLS start from the default mu = (y + 1/2)/2 can step outside (0, 1))."""
+    fam = sm.families.Binomial(link=sm.families.links.Log())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", PerfectSeparationWarning)
+        warnings.simplefilter("ignore", sm.tools.sm_exceptions.DomainWarning)
+        start = sm.GLM(y, X, family=sm.families.Poisson(), var_weights=w).fit(tol=1e-10).params
+        return sm.GLM(y, X, family=fam, var_weights=w).fit(start_params=start, tol=1e-12, maxiter=200)
+
+
+def _quasi(fit: Any, name: str) -> tuple[float, float, float, float, float]:
+    """(estimate, se, df, p, dispersion) of one coefficient with dispersion max(1, X2/df) and a t reference."""
+    df = float(fit.df_resid)
+    phi = max(1.0, float(fit.pearson_chi2) / df) if df > 0 else 1.0
+    b = float(fit.params[name])
+    se = float(fit.bse[name]) * math.sqrt(phi)
+    return b, se, df, _t_p(b / se if se > 0 else float("nan"), df), phi
+
+
+def ratio_did(cells: pd.DataFrame) -> RatioDid:
+    """Ratio-scale DiD from cells with columns x, n (effective counts), treated (0/1), post (0/1), month.
+
+    >>> c = pd.DataFrame({"month": [1, 1, 2, 2, 3, 3, 4, 4], "treated": [0, 1] * 4, "post": [0, 0, 0, 0, 1, 1, 1, 1],
+    ...                   "x": [100, 200, 120, 240, 100, 160, 120, 192], "n": [1000] * 8})
+    >>> round(ratio_did(c).ratio, 6)   # treated 20% and 24% before, 16% and 19.2% after: x 0.8
+    0.8
+    """
+    c = cells[cells["n"] > 0].reset_index(drop=True)
+    if c.empty or not ((c["treated"] == 1) & (c["post"] == 1)).any() or not ((c["treated"] == 0) & (c["post"] == 1)).any() \
+            or not ((c["treated"] == 1) & (c["post"] == 0)).any() or not ((c["treated"] == 0) & (c["post"] == 0)).any():
+        raise ValueError("The ratio DiD needs treated and comparison units both before and after.")
+    months = pd.get_dummies(c["month"].astype(str), prefix="m", dtype="float64")
+    X = pd.concat([months, pd.DataFrame({"treated": c["treated"].astype("float64"),
+                                         "treated_x_post": (c["treated"] * c["post"]).astype("float64")})], axis=1)
+    y = (c["x"] / c["n"]).to_numpy(dtype="float64")
+    w = c["n"].to_numpy(dtype="float64")
+    fit = _log_binomial(y, X, w)
+    b, se, df, p, phi = _quasi(fit, "treated_x_post")
+    q = _t_quantile(df)
+    tp = (c["treated"] == 1) & (c["post"] == 1)
+    r1 = float(c.loc[tp, "x"].sum() / c.loc[tp, "n"].sum())
+    lo, hi = math.exp(b - q * se), math.exp(b + q * se)
+    ratio = math.exp(b)
+    return RatioDid(ratio=ratio, ci_low=lo, ci_high=hi, log_ratio=b, se=se, df=df, p_value=p, dispersion=phi,
+                    n_cells=len(c), treated_post_rate=r1, counterfactual_rate=r1 / ratio,
+                    points=r1 - r1 / ratio, points_ci_low=r1 - r1 / lo, points_ci_high=r1 - r1 / hi)
+
+
+@dataclass(frozen=True, slots=True)
+class ParallelTrends:
+    """Pre-period check: the treated-minus-comparison slope of the log rate per month, with its test.
+
+    ratio_per_month = exp(slope) (1.00 = parallel); p from the same quasi-binomial t reference as the DiD."""
+
+    ratio_per_month: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    df: float
+    months: int
+
+    @property
+    def parallel(self) -> bool:
+        return not (np.isfinite(self.p_value) and self.p_value < 0.05)
+
+
+def parallel_trends(cells: pd.DataFrame) -> ParallelTrends:
+    """log p_{g,m} = month_m + treated_g + slope * treated_g * t_m on the pre-period cells (t = month number)."""
+    c = cells[(cells["n"] > 0) & (cells["post"] == 0)].reset_index(drop=True)
+    t = c["t"].astype("float64")
+    k = int(t[c["treated"] == 1].nunique())
+    if k < 3 or t[c["treated"] == 0].nunique() < 3:
+        raise ValueError("The parallel-trends check needs 3 or more months before the change in both groups.")
+    months = pd.get_dummies(c["month"].astype(str), prefix="m", dtype="float64")
+    X = pd.concat([months, pd.DataFrame({"treated": c["treated"].astype("float64"),
+                                         "treated_x_time": c["treated"] * (t - t.mean())})], axis=1)
+    fit = _log_binomial((c["x"] / c["n"]).to_numpy(dtype="float64"), X, c["n"].to_numpy(dtype="float64"))
+    b, se, df, p, _ = _quasi(fit, "treated_x_time")
+    q = _t_quantile(df)
+    return ParallelTrends(math.exp(b), math.exp(b - q * se), math.exp(b + q * se), p, df, k)
+
+
+def change_against_reference(group: pd.DataFrame, reference: pd.DataFrame) -> tuple[float, float, float]:
+    """(ratio, p, df) of one group's change at the date measured against a reference group of untouched
+    segments: ``ratio_did`` with the group as "treated" (month fixed effects, so season and site-wide drift
+    are not a change). A group's change against its own past alone cannot be told from the season: the
+    trend-adjusted before/after flagged 95% of seasonal placebos. NaNs when it cannot be fitted."""
+    cells = pd.concat([group.assign(treated=1), reference.assign(treated=0)], ignore_index=True)
+    try:
+        r = ratio_did(cells)
+    except (ValueError, np.linalg.LinAlgError):
+        return float("nan"), float("nan"), float("nan")
+    return r.ratio, r.p_value, r.df
+
 @dataclass(frozen=True, slots=True)
 class ItsResult:
     """Segmented regression (interrupted time series) on a binomial monthly series (oracle case 17).
@@ -236,8 +397,9 @@ class ItsResult:
     params/bse_*/pvalues_* are dicts keyed by design column; level_change_odds_ratio = exp(b_post),
     slope_change_odds_ratio = exp(b_time_since) per period; fitted and counterfactual are rates per
     period (counterfactual = same fit with post and time_since set to 0); returns_avoided = sum over
-    post periods of n_t (counterfactual_t - fitted_t). level_p / slope_p use the quasi-binomial SEs
-    when phi > 1 (over-dispersion), else the binomial ones; HAC (Newey-West) SEs are reported beside.
+    post periods of n_t (counterfactual_t - fitted_t). level_p / slope_p and the level interval use the
+    binomial SEs times sqrt(max(1, phi)) with Student t on df_resid; no Newey-West HAC p-value (anti-
+    conservative at this series length: bench/calibration.py measures the placebo rate).
     """
 
     columns: tuple[str, ...]
@@ -249,8 +411,6 @@ class ItsResult:
     scale_x2: float
     bse_quasibinomial: dict
     pvalues_quasibinomial: dict
-    bse_hac: dict
-    pvalues_hac: dict
     level_change_odds_ratio: float
     slope_change_odds_ratio: float
     level_p: float
@@ -261,6 +421,8 @@ class ItsResult:
     returns_avoided: float
     relative_change_last: float
     pearson_residual_lag1_autocorr: float
+    level_ci_low: float = float("nan")
+    level_ci_high: float = float("nan")
 
 
 def _design(time: np.ndarray, first_post_time: float, jan: np.ndarray | None) -> pd.DataFrame:
@@ -272,14 +434,13 @@ def _design(time: np.ndarray, first_post_time: float, jan: np.ndarray | None) ->
     return X
 
 
-def segmented_regression(x: ArrayLike, n: ArrayLike, first_post_time: float, *, time: ArrayLike | None = None, jan: np.ndarray | None = None, maxlags: int = 2) -> ItsResult:
+def segmented_regression(x: ArrayLike, n: ArrayLike, first_post_time: float, *, time: ArrayLike | None = None, jan: np.ndarray | None = None) -> ItsResult:
     """Segmented GLM Binomial(logit) ITS, Wagner et al. (2002) coding (METHOD 9.3).
 
     Columns: const, time (1..T unless given), post = 1{time >= first_post_time}, time_since = 0 before
     and 1, 2, ... from the first post period, optional jan dummy. Fitted with endog = x/n and
     var_weights = n; quasi-binomial phi = Pearson X2 / df_resid (correct with var_weights, unlike
-    the two-column endog + ``fit(scale='X2')`` pitfall); HAC = ``fit(cov_type='HAC',
-    cov_kwds={'maxlags': maxlags})`` (Bartlett weights, no small-sample factor).
+    the two-column endog + ``fit(scale='X2')`` pitfall).
     """
     x = np.asarray(x, dtype="float64")
     n = np.asarray(n, dtype="float64")
@@ -301,11 +462,6 @@ def segmented_regression(x: ArrayLike, n: ArrayLike, first_post_time: float, *, 
     df = float(res.df_resid)
     phi = chi2 / df
     q = model.fit(tol=1e-13, scale=phi)  # float scale: see the X2 pitfall in METHOD 9.3
-    with warnings.catch_warnings():
-        # statsmodels warns that HAC is "not fully supported with var_weights"; for the binomial
-        # family the scores are the same as with a two-column endog (checked against oracle case 17)
-        warnings.simplefilter("ignore", SpecificationWarning)
-        hac = model.fit(tol=1e-13, cov_type="HAC", cov_kwds={"maxlags": maxlags})
     d = lambda s: {k: float(v) for k, v in s.items()}  # noqa: E731
     fitted = res.predict(X).to_numpy()
     Xc = X.assign(post=0.0, time_since=0.0)
@@ -313,14 +469,20 @@ def segmented_regression(x: ArrayLike, n: ArrayLike, first_post_time: float, *, 
     avoided = float((n[post] * (cf[post] - fitted[post])).sum())
     r = np.asarray(res.resid_pearson)
     lag1 = float(np.corrcoef(r[1:], r[:-1])[0, 1]) if len(r) > 2 and np.std(r) > 0 else float("nan")
-    use = q if phi > 1 else res
+    # level/slope: dispersion max(1, phi) and Student t on df_resid (calibrated at ~20 months, unlike
+    # Newey-West HAC with maxlags 2, whose p-values fell below 0.05 in 9 of 30 placebos)
+    phi_eff = max(1.0, phi)
+    se_level = float(res.bse["post"]) * math.sqrt(phi_eff)
+    se_slope = float(res.bse["time_since"]) * math.sqrt(phi_eff)
+    tq = _t_quantile(df)
+    b_level = float(res.params["post"])
     return ItsResult(
         columns=tuple(X.columns), params=d(res.params), bse_binomial=d(res.bse), pvalues_binomial=d(res.pvalues),
         pearson_chi2=chi2, df_resid=df, scale_x2=phi, bse_quasibinomial=d(q.bse), pvalues_quasibinomial=d(q.pvalues),
-        bse_hac=d(hac.bse), pvalues_hac=d(hac.pvalues),
         level_change_odds_ratio=float(np.exp(res.params["post"])),
         slope_change_odds_ratio=float(np.exp(res.params["time_since"])),
-        level_p=float(use.pvalues["post"]), slope_p=float(use.pvalues["time_since"]),
+        level_p=_t_p(b_level / se_level, df), slope_p=_t_p(float(res.params["time_since"]) / se_slope, df),
+        level_ci_low=math.exp(b_level - tq * se_level), level_ci_high=math.exp(b_level + tq * se_level),
         fitted=fitted, counterfactual=cf, post=post, returns_avoided=avoided,
         relative_change_last=float(fitted[-1] / cf[-1] - 1), pearson_residual_lag1_autocorr=lag1,
     )
@@ -405,8 +567,8 @@ class InterventionResult:
     comparison_auto: bool
     comparison_rate_before: float
     comparison_rate_after: float
-    did: DidResult | None
-    pre_trend_p: float
+    did: RatioDid | None  # the verdict's estimator (ratio scale, points as its translation)
+    pre_trend_p: float  # parallel-trends p (parallel.p_value), NaN when not run
     its: ItsResult | None
     returns_avoided: float
     significant: bool
@@ -418,6 +580,19 @@ class InterventionResult:
     first_post_date: pd.Timestamp
     immature_orders_excluded: int
     design_effect: float
+    direction: str = "no clear change"  # "reduced" | "no clear change" | "increased" | "not judged" (no DiD)
+    parallel: ParallelTrends | None = None
+    placebo: RatioDid | None = None
+    placebo_date: pd.Timestamp | None = None
+    treated_change_ratio: float = float("nan")  # change at the date against the other segments (ratio_did)
+    treated_change_p: float = float("nan")
+    comparison_change_ratio: float = float("nan")
+    comparison_change_p: float = float("nan")
+    comparison_moved: bool = False
+    diagnostics: tuple = ()  # Diagnostic, in page order
+    rate_name: str = "return rate"
+    unit: str = "units"  # what the rate counts (orders for an order refund rate)
+    noun: str = "returns"  # or "refunds"
 
 
 def _cell(frame: pd.DataFrame) -> tuple[float, float, int, float]:
@@ -466,29 +641,160 @@ def _chance(p: float) -> str:
     return f"could well be chance (p = {p:.2f})"
 
 
-def _pre_trend_test(treated_m: pd.DataFrame, control_m: pd.DataFrame, origin: pd.Timestamp) -> float:
-    """p-value of treated x time in the pre-period (GLM Binomial on monthly counts, quasi scale if phi > 1)."""
-    tm, cm = treated_m[treated_m["units"] > 0], control_m[control_m["units"] > 0]
-    if len(tm) < 3 or len(cm) < 3:
-        return float("nan")
-    frames = []
-    for flag, m in ((1.0, tm), (0.0, cm)):
-        frames.append(pd.DataFrame({"x": m["returned"].to_numpy(), "n": m["units"].to_numpy(),
-                                    "treated": flag, "time": _month_index(m.index, origin)}))
-    d = pd.concat(frames, ignore_index=True)
-    X = pd.DataFrame({"const": 1.0, "treated": d["treated"], "time": d["time"], "treated_x_time": d["treated"] * d["time"]})
-    y = d["x"] / d["n"]
-    if ((y <= 0) | (y >= 1)).all():
-        return float("nan")
+def outcome_words(prepared: Prepared, dimension: str | None) -> dict[str, str]:
+    """How the verdict names the outcome (Prepared.rate_columns says what the rate is): 'return rate' and
+    'returns', or the refund rate and 'refunds' when only order-level refunds are known."""
+    if getattr(prepared, "outcome", "line_return") == "order_refund":
+        per_order = dimension is None or prepared.rate_columns(dimension)[1] == "order_n"
+        return {"rate": "order refund rate" if per_order else "refund rate", "noun": "refunds",
+                "unit": "orders" if per_order else "units"}
+    return {"rate": "return rate", "noun": "returns", "unit": "units"}
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One check of the evaluation, in plain language: status 'ok', 'warning' or 'not run'."""
+
+    name: str
+    status: str
+    sentence: str
+
+
+def _group_cells(frame: pd.DataFrame, post_start: pd.Timestamp, origin: pd.Timestamp, *, treated: int,
+                 dimension: str | None = None) -> pd.DataFrame:
+    """Monthly cells (month x period) of one group in Rao-Scott effective counts: units and returned units
+    divided by the group's order design effect.
+
+    The design effect is analysis.trends.order_design_effect on the lines' residuals from their own cell's
+    rate (segment x month x period; shifted back onto the group rate): the month and segment differences
+    the model fits are not counted again as clustering (on the raw counts they were, and the interval
+    covered a placebo's true ratio 98.5% of the time instead of 95%)."""
+    post = (frame["order_date"] >= post_start).astype("int64").rename("post")
+    keys = [frame["month"], post] + ([frame[dimension].astype(str)] if dimension else [])
+    if len(frame):
+        tot = frame.groupby(keys, sort=False)[["returned_units", "quantity"]].transform("sum")
+        cell_rate = (tot["returned_units"] / tot["quantity"]).where(tot["quantity"] > 0, 0.0)
+        group_rate = float(frame["returned_units"].sum()) / max(float(frame["quantity"].sum()), 1e-12)
+        resid = frame.assign(_x=frame["returned_units"] - (cell_rate - group_rate) * frame["quantity"])
+        deff = order_design_effect(resid, "_x", "quantity")
+    else:
+        deff = 1.0
+    g = frame.groupby([frame["month"], post], sort=True)[["returned_units", "quantity"]].sum().reset_index()
+    return pd.DataFrame({"month": g["month"], "post": g["post"], "treated": treated,
+                         "t": _month_index(pd.DatetimeIndex(g["month"]), origin),
+                         "x": g["returned_units"].to_numpy(dtype="float64") / deff,
+                         "n": g["quantity"].to_numpy(dtype="float64") / deff})
+
+
+def _pre_checks(cells: pd.DataFrame) -> tuple[ParallelTrends | None, RatioDid | None, pd.Timestamp | None]:
+    """The parallel-trends check and the placebo date (the DiD estimator at the middle month of the
+    pre-period, on pre-period cells only; needs 4+ months before the change)."""
     try:
-        model = sm.GLM(y, X, family=sm.families.Binomial(), var_weights=d["n"])
-        res = model.fit()
-        phi = float(res.pearson_chi2 / res.df_resid) if res.df_resid > 0 else 1.0
-        if phi > 1:
-            res = model.fit(scale=phi)
-        return float(res.pvalues["treated_x_time"])
+        parallel = parallel_trends(cells)
     except (ValueError, np.linalg.LinAlgError):
-        return float("nan")
+        parallel = None
+    pre = cells[cells["post"] == 0]
+    months = sorted(pre.loc[pre["treated"] == 1, "month"].unique())
+    placebo = fake = None
+    if len(months) >= 4:
+        fake = pd.Timestamp(months[len(months) // 2])
+        try:
+            placebo = ratio_did(pre.assign(post=(pre["month"] >= fake).astype("int64")))
+        except (ValueError, np.linalg.LinAlgError):
+            placebo = fake = None
+    return parallel, placebo, fake
+
+
+def _ratio_words(ratio: float) -> str:
+    return f"{(1 - ratio):.0%} lower" if ratio < 1 else f"{(ratio - 1):.0%} higher"
+
+
+def _did_diagnostics(seg: str, plural: str, words: dict[str, str], t_change: Any, c_change: Any) -> list[Diagnostic]:
+    rc, pc, _ = c_change
+    if not np.isfinite(pc):
+        return [Diagnostic("Comparison at the date", "not run",
+                           f"Not checked: it needs other {plural} (neither {seg} nor the comparison) with orders on both "
+                           "sides, to tell whether the comparison itself moved at the date.")]
+    if pc < 0.05:
+        tail = (f"{seg} changed too (p = {t_change[1]:.3f}), so the difference-in-differences separates the two."
+                if np.isfinite(t_change[1]) and t_change[1] < 0.05 else
+                f"{seg} itself did not change clearly (p = {t_change[1]:.2f}), so the verdict does not credit "
+                f"{seg} with a change: the difference comes from the comparison.")
+        return [Diagnostic("Comparison at the date", "warning",
+                           f"The comparison {plural} changed at the date themselves: against the other {plural} their "
+                           f"{words['rate']} is {_ratio_words(rc)} than expected after it (p = {pc:.3f}). " + tail)]
+    return [Diagnostic("Comparison at the date", "ok",
+                       f"The comparison {plural} did not change clearly at the date against the other {plural} "
+                       f"(x {rc:.2f}, p = {pc:.2f}), as a comparison should.")]
+
+
+def _pre_diagnostics(parallel: Any, placebo: Any, fake: Any, seg: str, plural: str, words: dict[str, str]) -> list[Diagnostic]:
+    out = []
+    if parallel is None:
+        out.append(Diagnostic("Parallel trends before", "not run",
+                              "Not checked: it needs 3 or more months before the change in both groups."))
+    elif parallel.parallel:
+        out.append(Diagnostic("Parallel trends before", "ok",
+                              f"Before the change, {seg} and the comparison {plural} moved in parallel (their ratio "
+                              f"drifted by {parallel.ratio_per_month - 1:+.1%} a month, p = {parallel.p_value:.2f})."))
+    else:
+        out.append(Diagnostic("Parallel trends before", "warning",
+                              f"Before the change, {seg} was drifting away from the comparison {plural} by "
+                              f"{parallel.ratio_per_month - 1:+.1%} a month (p = {parallel.p_value:.3f}): the comparison "
+                              "may not show what would have happened, so the verdict may be biased."))
+    if placebo is None:
+        out.append(Diagnostic("Placebo date", "not run",
+                              "Not checked: a fake launch date needs 4 or more months before the change."))
+    elif placebo.direction == "no clear change":
+        out.append(Diagnostic("Placebo date", "ok",
+                              f"A fake launch on {fake:%d %b %Y}, before anything changed, shows no effect (x "
+                              f"{placebo.ratio:.2f}, 95% CI {placebo.ci_low:.2f} to {placebo.ci_high:.2f}), as it should."))
+    else:
+        out.append(Diagnostic("Placebo date", "warning",
+                              f"A fake launch on {fake:%d %b %Y}, before anything changed, shows an 'effect' (x "
+                              f"{placebo.ratio:.2f}, 95% CI {placebo.ci_low:.2f} to {placebo.ci_high:.2f}): the method "
+                              f"finds changes in this {words['rate']} where there were none, so read the verdict with caution."))
+    return out
+
+
+VERDICT_WORDS = {"reduced": "reduced", "increased": "increased", "no clear change": "no clear change",
+                 "not judged": "not judged"}
+
+
+def _verdict_text(iv: Intervention, words: dict[str, str], r0: float, r1: float, rc0: Any, rc1: Any, comp: Any,
+                  plural: str, did: Any, its: Any, ba: Any, method: str | None, direction: Any,
+                  comparison_moved: Any, treated_moved: Any, avoided: Any) -> str:
+    seg = iv.segment
+    moved = "fell" if r1 < r0 else "rose" if r1 > r0 else "stayed"
+    what = iv.description.strip() or "the change"
+    if len(what) > 1 and what[0].isupper() and what[1].islower():
+        what = "the " + what[0].lower() + what[1:]
+    rate = words["rate"]
+    parts = [f"The {rate} of {seg} {moved} from {_pct(r0, r1)} to {_pct(r1, r0)} after {what} ({iv.start_date:%d %b %Y})"]
+    if did is not None:
+        parts.append(f"comparable {plural} ({', '.join(comp)}) went from {_pct(rc0, rc1)} to {_pct(rc1, rc0)}")
+        parts.append(f"against them, {seg} is at x {did.ratio:.2f} of its expected {rate} (95% CI {did.ci_low:.2f} to "
+                     f"{did.ci_high:.2f}), {did.points * 100:+.1f} points (95% CI {did.points_ci_low * 100:+.1f} to "
+                     f"{did.points_ci_high * 100:+.1f}), which {_chance(did.p_value)}")
+    elif its is not None:
+        parts.append(f"against its own earlier trend the level changed by x {its.level_change_odds_ratio:.2f} in odds "
+                     "(descriptive)")
+    else:
+        parts.append("before/after only (descriptive)")
+    text = "; ".join(parts) + f". Verdict: {VERDICT_WORDS[direction]}."
+    if direction == "not judged":
+        text += (f" Without at least {MIN_COMPARISONS} comparable untreated {plural} the change cannot be told apart "
+                 "from seasonal and site-wide movement.")
+    if did is not None and did.direction != "no clear change" and direction == "no clear change":
+        text += (f" Only the comparison {plural} changed clearly at the date; {seg}'s own change could well be chance, "
+                 "so the difference is not credited to the change.")
+    if direction == "reduced" and np.isfinite(avoided) and avoided > 0:
+        text += f" About {avoided:,.0f} {words['noun']} avoided so far."
+    elif direction == "increased" and np.isfinite(avoided):
+        text += f" About {-avoided:,.0f} more {words['noun']} than expected."
+    elif direction == "no clear change":
+        text += " No reliable change yet."
+    return text
 
 
 def _choose_comparisons(lines_pre: pd.DataFrame, lines_post: pd.DataFrame, dimension: str, segment: str,
@@ -598,24 +904,44 @@ def evaluate(prepared: Prepared, intervention: Intervention, *, comparison: Sequ
     else:
         comp = _choose_comparisons(lines_pre, lines_post, dim, seg, origin, MAX_COMPARISONS)
         auto = True
-    did = None
-    pre_trend_p = float("nan")
+    plural = _PLURAL.get(dim, dim)
+    words = outcome_words(prepared, dim)
     c_pre = lines_pre[lines_pre[dim].isin(comp)] if comp else lines_pre.iloc[0:0]
     c_post = lines_post[lines_post[dim].isin(comp)] if comp else lines_post.iloc[0:0]
-    xc0, nc0, _, dc0 = _cell(c_pre)
-    xc1, nc1, _, dc1 = _cell(c_post)
+    xc0, nc0, _, _ = _cell(c_pre)
+    xc1, nc1, _, _ = _cell(c_post)
     rc0 = xc0 / nc0 if nc0 else float("nan")
     rc1 = xc1 / nc1 if nc1 else float("nan")
+    did = parallel = placebo = None
+    placebo_date = None
+    t_cells = _group_cells(pd.concat([t_pre, t_post]), post_start, origin, treated=1, dimension=dim)
+    nan3 = (float("nan"), float("nan"), float("nan"))
+    t_change = c_change = nan3
+    # the reference that tells who moved at the date: the dimension's other segments, neither treated nor comparison
+    r_pre = lines_pre[~lines_pre[dim].isin(comp + [seg])]
+    r_post = lines_post[~lines_post[dim].isin(comp + [seg])]
+    has_reference = min(float(r_pre["quantity"].sum()), float(r_post["quantity"].sum())) >= MIN_COMPARISON_UNITS
+    diagnostics: list[Diagnostic] = []
     if len(comp) >= MIN_COMPARISONS and nc0 > 0 and nc1 > 0:
-        did = did_2x2(xt0 / dt0, nt0 / dt0, xt1 / dt1, nt1 / dt1, xc0 / dc0, nc0 / dc0, xc1 / dc1, nc1 / dc1)
-        pre_trend_p = _pre_trend_test(_monthly(t_pre), _monthly(c_pre), origin)
-        if np.isfinite(pre_trend_p) and pre_trend_p < 0.05:
-            caveats.append(f"Pre-trends are not parallel: before the change {seg} was moving differently from the "
-                           f"comparison {_PLURAL.get(dim, dim)} (treated x time p = {pre_trend_p:.3f}), so the DiD may be biased.")
+        c_cells = _group_cells(pd.concat([c_pre, c_post]), post_start, origin, treated=0, dimension=dim)
+        cells = pd.concat([t_cells, c_cells], ignore_index=True)
+        try:
+            did = ratio_did(cells)
+        except (ValueError, np.linalg.LinAlgError) as e:
+            caveats.append(f"The difference-in-differences could not be fitted ({e}).")
+        if has_reference:
+            ref_cells = _group_cells(pd.concat([r_pre, r_post]), post_start, origin, treated=0, dimension=dim)
+            c_change = change_against_reference(c_cells, ref_cells)
+            t_change = change_against_reference(t_cells, ref_cells)
+        diagnostics += _did_diagnostics(seg, plural, words, t_change, c_change)
+        parallel, placebo, placebo_date = _pre_checks(cells)
+        diagnostics += _pre_diagnostics(parallel, placebo, placebo_date, seg, plural, words)
     else:
-        caveats.append(f"Fewer than {MIN_COMPARISONS} comparable untreated {_PLURAL.get(dim, dim)} with enough orders on both "
+        caveats.append(f"Fewer than {MIN_COMPARISONS} comparable untreated {plural} with enough orders on both "
                        "sides, so there is no difference-in-differences; seasonality and site-wide changes are not "
                        "controlled.")
+    comparison_moved = bool(np.isfinite(c_change[1]) and c_change[1] < alpha)
+    treated_moved = bool(np.isfinite(t_change[1]) and t_change[1] < alpha)
 
     # ---- interrupted time series on the treated monthly series
     its = None
@@ -637,7 +963,7 @@ def evaluate(prepared: Prepared, intervention: Intervention, *, comparison: Sequ
             caveats.append(f"The time-series model could not be fitted ({e}).")
         if its is not None and its.scale_x2 > 1:
             caveats.append(f"Monthly rates vary more than chance alone (dispersion {its.scale_x2:.1f}); the time-series "
-                           "p-values use quasi-binomial standard errors.")
+                           "p-values allow for it.")
     else:
         caveats.append(f"Too few months for a time series: {len(pre_m)} matured months before and {len(post_m)} after "
                        f"(needs {MIN_ITS_MONTHS} on each side).")
@@ -663,47 +989,26 @@ def evaluate(prepared: Prepared, intervention: Intervention, *, comparison: Sequ
     if washout_days:
         caveats.append(f"Orders in the {washout_days}-day washout after launch are left out.")
 
-    # ---- verdict
-    if did is not None:
-        method, p_main = "did", did.p_value
-        effect = did.did
-        # did_2x2 ran on effective counts; returns avoided are counted on the real units
-        avoided = (did.counterfactual_post_rate - did.treated_post) * nt1
-    elif its is not None:
-        method, p_main, effect = "its", its.level_p, its.level_change_odds_ratio - 1
-        avoided = its.returns_avoided
-    else:
-        method, p_main, effect, avoided = "before_after", ba.p_value, ba.change, (xt0 / nt0 - xt1 / nt1) * nt1
-        caveats.append("This is a plain before/after comparison: it is descriptive and credits the change with any "
-                       "seasonal or site-wide movement.")
-    significant = bool(np.isfinite(p_main) and p_main < alpha)
+    # ---- verdict: from the ratio scale; points are its translation
     r0, r1 = xt0 / nt0, xt1 / nt1
-    moved = "fell" if r1 < r0 else "rose" if r1 > r0 else "stayed"
-    what = iv.description.strip() or "the change"
-    if len(what) > 1 and what[0].isupper() and what[1].islower():
-        what = "the " + what[0].lower() + what[1:]
-    parts = [f"Returns in {seg} {moved} from {_pct(r0, r1)} to {_pct(r1, r0)} after {what} ({start:%d %b %Y})"]
     if did is not None:
-        comp_p, _ = two_sided_p(xc1 / dc1, nc1 / dc1, xc0 / dc0, nc0 / dc0)
-        if np.isfinite(comp_p) and comp_p < alpha:
-            cmove = "also fell" if rc1 < rc0 else "rose"  # significant movement of the comparison
-            parts.append(f"comparable {_PLURAL.get(dim, dim)} ({', '.join(comp)}) {cmove} from {_pct(rc0, rc1)} to {_pct(rc1, rc0)}")
-        else:
-            still = "did not change" if abs(rc1 - rc0) < 0.01 else "moved within noise"
-            parts.append(f"comparable {_PLURAL.get(dim, dim)} ({', '.join(comp)}) {still} ({_pct(rc0, rc1)} to {_pct(rc1, rc0)})")
-        parts.append(f"the difference-in-differences of {did.did * 100:+.1f} points (95% CI {did.ci_low * 100:+.1f} to "
-                     f"{did.ci_high * 100:+.1f}) {_chance(did.p_value)}")
-    elif its is not None:
-        parts.append(f"against its own earlier trend the level changed by {effect * 100:+.0f}% in odds, which {_chance(p_main)}")
+        method = "did"
+        direction = did.direction
+        if direction != "no clear change" and comparison_moved and not treated_moved:
+            direction = "no clear change"  # only the comparison moved: nothing to credit to the treated segment
+        avoided = (did.counterfactual_rate - r1) * nt1
     else:
-        parts.append(f"the before/after difference {_chance(p_main)} (descriptive only)")
-    verdict = "; ".join(parts) + "."
-    if significant and np.isfinite(avoided) and avoided > 0 and effect < 0:
-        verdict += f" About {avoided:,.0f} returns avoided so far."
-    elif significant and effect > 0:
-        verdict += f" Returns went up relative to the comparison: about {-avoided:,.0f} more than expected."
-    else:
-        verdict += " No reliable change yet."
+        # no comparison: neither the segmented regression (its placebo p-values fall below 0.05 in most
+        # seasonal simulations) nor a before/after can tell a change from the season, so no verdict
+        method = "its" if its is not None else "before_after"
+        direction = "not judged"
+        avoided = its.returns_avoided if its is not None else (r0 - r1) * nt1
+        if its is None:
+            caveats.append("This is a plain before/after comparison: it is descriptive and credits the change with any "
+                           "seasonal or site-wide movement.")
+    significant = direction in ("reduced", "increased")
+    verdict = _verdict_text(iv, words, r0, r1, rc0, rc1, comp, plural, did, its, ba, method, direction,
+                            comparison_moved, treated_moved, avoided)
     if not significant and (ot1 < min_orders or (plan is not None and ot1 < plan.orders_needed)):
         verdict += " It is early: see the caveats on how many orders are needed."
 
@@ -723,14 +1028,21 @@ def evaluate(prepared: Prepared, intervention: Intervention, *, comparison: Sequ
         chart.loc[pos, "its_fitted"] = its.fitted
         cf = np.where(its.post, its.counterfactual, np.nan)
         chart.loc[pos, "counterfactual_rate"] = cf
+    # DiD counterfactual per month: the treated rate without the change, by the ratio (after months only)
+    chart["did_counterfactual"] = np.where(chart["phase"] == "after", chart["treated_rate"] / did.ratio, np.nan) \
+        if did is not None and did.ratio > 0 else np.nan
 
     return InterventionResult(
         intervention=iv, method=method, rate_before=r0, rate_after=r1, units_before=int(nt0), units_after=int(nt1),
         returned_before=int(xt0), returned_after=int(xt1), orders_before=ot0, orders_after=ot1, before_after=ba,
         comparison_segments=tuple(comp), comparison_auto=auto, comparison_rate_before=rc0, comparison_rate_after=rc1,
-        did=did, pre_trend_p=pre_trend_p, its=its, returns_avoided=float(avoided), significant=significant,
-        verdict=verdict, caveats=tuple(caveats), power=plan, chart=chart, launch_date=start,
-        first_post_date=post_start, immature_orders_excluded=immature, design_effect=deff_t,
+        did=did, pre_trend_p=parallel.p_value if parallel is not None else float("nan"), its=its,
+        returns_avoided=float(avoided), significant=significant, verdict=verdict, caveats=tuple(caveats), power=plan,
+        chart=chart, launch_date=start, first_post_date=post_start, immature_orders_excluded=immature,
+        design_effect=deff_t, direction=direction, parallel=parallel, placebo=placebo, placebo_date=placebo_date,
+        treated_change_ratio=t_change[0], treated_change_p=t_change[1], comparison_change_ratio=c_change[0],
+        comparison_change_p=c_change[1], comparison_moved=comparison_moved, diagnostics=tuple(diagnostics),
+        rate_name=words["rate"], unit=words["unit"], noun=words["noun"],
     )
 
 
@@ -741,7 +1053,8 @@ def _row(iv_fields: dict, res: InterventionResult | None, reason: str | None) ->
                start_date=iv_fields.get("start_date"), comparison_segments=(), verdict=reason or "",
                caveats=(), id=iv_fields.get("id", ""), description=iv_fields.get("description", ""),
                method=None, significant=False, its_level_change=nan, its_slope_change=nan, its_p_value=nan,
-               orders_after=0, orders_needed=None, pre_trend_p=nan)
+               orders_after=0, orders_needed=None, pre_trend_p=nan, did_ratio=nan, did_ratio_ci_low=nan,
+               did_ratio_ci_high=nan, direction="not judged")
     if res is None:
         return row
     d = res.did
@@ -749,8 +1062,10 @@ def _row(iv_fields: dict, res: InterventionResult | None, reason: str | None) ->
         start_date=res.launch_date, rate_before=res.rate_before, rate_after=res.rate_after,
         diff=res.rate_after - res.rate_before, diff_ci_low=res.before_after.ci_low,
         diff_ci_high=res.before_after.ci_high, p_value=res.before_after.p_value,
-        did_estimate=d.did if d else nan, did_ci_low=d.ci_low if d else nan, did_ci_high=d.ci_high if d else nan,
-        did_p_value=d.p_value if d else nan, comparison_segments=res.comparison_segments,
+        did_estimate=d.points if d else nan, did_ci_low=d.points_ci_low if d else nan,
+        did_ci_high=d.points_ci_high if d else nan, did_p_value=d.p_value if d else nan,
+        did_ratio=d.ratio if d else nan, did_ratio_ci_low=d.ci_low if d else nan,
+        did_ratio_ci_high=d.ci_high if d else nan, direction=res.direction, comparison_segments=res.comparison_segments,
         returns_avoided=res.returns_avoided, verdict=res.verdict, caveats=res.caveats, method=res.method,
         significant=res.significant, pre_trend_p=res.pre_trend_p, orders_after=res.orders_after,
         orders_needed=res.power.orders_needed if res.power else None,
@@ -766,7 +1081,8 @@ def evaluate_all(prepared: Prepared, interventions_df: pd.DataFrame, **options: 
 
     Returns one dict per row with the RESULT_KEYS (dimension, segment, start_date, rate_before, rate_after,
     diff, diff_ci_low, diff_ci_high, p_value, did_estimate, did_ci_low, did_ci_high, did_p_value,
-    comparison_segments, returns_avoided, verdict) plus caveats, method, significant, its_level_change,
+    comparison_segments, returns_avoided, verdict; did_* are the ratio-scale DiD translated into points) plus
+    did_ratio, did_ratio_ci_low, did_ratio_ci_high, direction, caveats, method, significant, its_level_change,
     its_slope_change, its_p_value, orders_after, orders_needed, id, description. Never raises for one bad
     row: its verdict says why it cannot be evaluated. Other treated segments of the same dimension
     that launched before this row's evaluation ends are not used as its automatic comparisons.
@@ -817,6 +1133,129 @@ def _evaluate_excluding(prepared: Prepared, iv: Intervention, _exclude: Collecti
     trimmed = dataclasses.replace(prepared, lines=lines[keep])
     return evaluate(trimmed, iv, **opts)
 
+
+# ----------------------------------------------------------------------------------------------
+# what the Interventions page shows (the page lays these out; it computes nothing)
+
+METHOD_WORDS = {"did": "difference-in-differences against comparison segments (ratio of return rates)",
+                "its": "no comparison: the segment's own monthly trend, descriptive",
+                "before_after": "no comparison: before/after only, descriptive"}
+
+
+def plural(dimension: str) -> str:
+    """The plural a sentence uses for segments of a dimension.
+
+    >>> plural("category"), plural("colour")
+    ('categories', 'colour')
+    """
+    return _PLURAL.get(dimension, dimension)
+
+
+def log_table(log: pd.DataFrame, rows: list[dict]) -> pd.DataFrame:
+    """The interventions log as the page lists it: one row per entry with ``key`` (a stable id for pickers),
+    ``source`` ('saved' when it has an id, else 'from file', read-only), dimension, segment, ``start_date``
+    (a Timestamp, NaT when unreadable), description ('' when none), and from ``rows`` (evaluate_all, same
+    order) rate_before, rate_after, verdict and ``evaluable`` (it has a method).
+
+    >>> t = log_table(pd.DataFrame({"dimension": ["collection"], "segment": ["A"], "start_date": ["2024-03-01"],
+    ...                             "description": [None]}), [{"rate_before": .2, "rate_after": .1, "verdict": "v",
+    ...                                                        "method": "did"}])
+    >>> t[["source", "description", "rate_after", "evaluable"]].values.tolist()
+    [['from file', '', 0.1, True]]
+    """
+    log = log.reset_index(drop=True)
+    ids = log["id"] if "id" in log.columns else pd.Series([None] * len(log))
+    start = pd.to_datetime(log["start_date"], errors="coerce")
+    desc = log["description"].map(lambda d: "" if d is None or (isinstance(d, float) and math.isnan(d)) else str(d)) \
+        if "description" in log.columns else pd.Series([""] * len(log))
+    keys = [hashlib.sha1(f"{d}|{s}|{t}|{x}".encode()).hexdigest()[:10]
+            for d, s, t, x in zip(log["dimension"], log["segment"], start, desc)]
+    rows = list(rows) + [{}] * (len(log) - len(rows))
+    return pd.DataFrame({
+        "key": keys, "source": ["saved" if pd.notna(i) and str(i) else "from file" for i in ids],
+        "id": ids.astype(object).to_numpy(), "dimension": log["dimension"].astype(str).to_numpy(),
+        "segment": log["segment"].astype(str).to_numpy(), "start_date": start.to_numpy(), "description": desc.to_numpy(),
+        "rate_before": [r.get("rate_before", float("nan")) for r in rows],
+        "rate_after": [r.get("rate_after", float("nan")) for r in rows],
+        "verdict": [r.get("verdict") for r in rows], "evaluable": [bool(r.get("method")) for r in rows],
+        "comparison_segments": [tuple(r.get("comparison_segments") or ()) for r in rows],
+    })
+
+
+def comparison_options(prepared: Prepared, dimension: str, segment: str, chosen: Sequence[str] = ()) -> tuple[list[str], list[str]]:
+    """(options, default) of the comparison picker: the dimension's other segments by volume, and the
+    automatically chosen ones among them."""
+    from analysis.trends import segments_by_volume
+
+    opts = [s for s in segments_by_volume(prepared, dimension) if s != segment]
+    return opts, [c for c in chosen if c in opts]
+
+
+def loggable_dimensions(prepared: Prepared) -> list[str]:
+    """Dimensions a change can be logged for: the known ones (data.state.KNOWN_DIMENSIONS) the data holds."""
+    from data.state import KNOWN_DIMENSIONS
+
+    return [d for d in KNOWN_DIMENSIONS if prepared.has(d) and prepared.lines[d].notna().any()]
+
+
+def default_start(prepared: Prepared, today: date | None = None) -> date:
+    """The form's default start date: today, or the last order date when the data ends earlier."""
+    today = today or date.today()
+    last = prepared.lines["order_date"].max()
+    return min(today, last.date()) if pd.notna(last) else today
+
+
+def segment_choices(prepared: Prepared, dimension: str, current: str | None = None) -> list[str]:
+    """Segments of a dimension by volume, with ``current`` (an entry being edited) first when the data lacks it."""
+    from analysis.trends import segments_by_volume
+
+    opts = segments_by_volume(prepared, dimension)
+    return ([current] + opts) if current is not None and current not in opts else opts
+
+def detail_sentences(res: InterventionResult) -> dict[str, str]:
+    """The page's three design panels, the planning line and the headline's help, in words: keys before_after,
+    did, its, planning, before_help, after_help."""
+    ba, d, its, plan = res.before_after, res.did, res.its, res.power
+    pl = plural(res.intervention.dimension)
+    verb = "returned" if res.noun == "returns" else "refunded"
+    out = {"before_help": f"{res.returned_before:,} of {res.units_before:,} {res.unit} {verb}, {res.orders_before:,} "
+                          "matured orders",
+           "after_help": f"{res.returned_after:,} of {res.units_after:,} {res.unit} {verb}, {res.orders_after:,} "
+                         "matured orders",
+           "before_after": (f"{ba.rate_before:.1%} → {ba.rate_after:.1%}: {ba.change * 100:+.1f} points (95% CI "
+                            f"{ba.ci_low * 100:+.1f} to {ba.ci_high * 100:+.1f}). This credits the change with any "
+                            "seasonal or site-wide movement, so on its own it proves nothing; no p-value is given.")}
+    if d is not None:
+        out["did"] = (f"Comparison: {', '.join(res.comparison_segments)}, {res.comparison_rate_before:.1%} → "
+                      f"{res.comparison_rate_after:.1%}. Against them the {res.rate_name} after the change is x "
+                      f"{d.ratio:.2f} of what they predict (95% CI {d.ci_low:.2f} to {d.ci_high:.2f}, p = "
+                      f"{d.p_value:.3g}), i.e. {d.points * 100:+.1f} points (95% CI {d.points_ci_low * 100:+.1f} to "
+                      f"{d.points_ci_high * 100:+.1f}) on {res.intervention.segment}'s {d.treated_post_rate:.1%}. "
+                      f"Monthly cells with month effects; several items per order and month-to-month noise allowed "
+                      f"for (dispersion {d.dispersion:.2f}, t on {d.df:.0f} df).")
+    else:
+        out["did"] = f"Not available: fewer than {MIN_COMPARISONS} comparison {pl} with enough orders on both sides."
+    if its is not None:
+        out["its"] = (f"Level change at launch: odds x {its.level_change_odds_ratio:.2f}; slope change: odds x "
+                      f"{its.slope_change_odds_ratio:.3f} per month; {its.returns_avoided:,.0f} avoided per the model. "
+                      "Descriptive: with this few months a time series alone cannot tell a change from the season "
+                      "(its p-values fell below 0.05 in half of seasonal placebos), so no p-value is shown.")
+    else:
+        out["its"] = f"Not fitted: it needs at least {MIN_ITS_MONTHS} matured months on each side of the launch."
+    if plan is None:
+        out["planning"] = f"No planning estimate: the {res.rate_name} before the launch is 0% or 100%."
+    else:
+        out["planning"] = (f"To detect a {plan.target_reduction:.0%} reduction ({plan.baseline_rate:.1%} → "
+                           f"{plan.target_rate:.1%}) with {plan.power:.0%} power at the {plan.alpha:.0%} significance "
+                           f"level, about **{plan.orders_needed:,} matured orders** after the launch are needed "
+                           f"(≈{plan.units_needed:,.0f} units; design effect {plan.design_effect:.2f} for several "
+                           f"items per order). So far: {plan.orders_matured:,} matured orders.")
+    return out
+
+
+def avoided_shown(res: InterventionResult) -> float | None:
+    """Returns avoided as the page's headline shows it: only when the verdict is 'reduced' (else None)."""
+    return res.returns_avoided if res.direction == "reduced" and res.returns_avoided > 0 else None
 
 # ----------------------------------------------------------------------------------------------
 # the fix list judged on data after a logged change
@@ -958,3 +1397,21 @@ def with_changes_judged(analysis: Analysis, prepared: Prepared, interventions: p
                        q=analysis.settings.q, evaluations=evaluations)
     notes = tuple(analysis.notes) + tuple(j.addressed["sentence"]) if len(j.addressed) else tuple(analysis.notes)
     return dataclasses.replace(analysis, fix_list=j.fix_list, addressed=j.addressed, notes=notes)
+
+
+def saved_entries(table: pd.DataFrame) -> pd.DataFrame:
+    """The entries of a ``log_table`` that were saved here (editable), not read from the dataset's file.
+
+    >>> saved_entries(pd.DataFrame({"source": ["saved", "from file"], "id": ["a", None]}))["id"].tolist()
+    ['a']
+    """
+    return table[table["source"] == "saved"]
+
+
+def log_entry(table: pd.DataFrame, column: str, value: object) -> pd.Series:
+    """The one row of a ``log_table`` whose ``column`` (compared as text) equals ``value``.
+
+    >>> log_entry(pd.DataFrame({"id": [1, 2], "segment": ["A", "B"]}), "id", "2")["segment"]
+    'B'
+    """
+    return table[table[column].astype(str) == str(value)].iloc[0]

@@ -20,6 +20,12 @@ Planted runs use the frailty generator with one collection at `collection_mult` 
 Printed per setting: share of datasets with >= 1 false fix-list row, mean false rows, per-view
 false "clearly higher" rates (share of datasets with one in that dimension), and, for planted runs,
 the power (the planted segment is on the fix list) and the mean false rows besides it.
+
+DiD coverage and placebo rates (`did_calibration`, 5 x the datasets per setting): one logged change evaluated
+by analysis.interventions.evaluate on `intervention_dataset` (different base rates, multiplicative season and
+drift, collection-month noise, order frailty): the share of "reduced"/"increased" verdicts on placebos and
+where only the comparison moves, the coverage of the true ratio by the 95% interval on planted effects, the
+bias, and the ITS level p-values' placebo rate.
 The latest figures are recorded in README.md ("Calibration (simulation)").
 """
 from __future__ import annotations
@@ -219,6 +225,149 @@ def calibrate(n_demo: int = 40, n_frailty: int = 40, n_planted: int = 40, *, dem
     return out
 
 
+# ---------------------------------------------------------------- DiD coverage and placebo rates (issue 11 item 7)
+# Separate from the fix-list settings above: its own generator, runner and printout, one call line in main().
+
+# "Treated" and the five collections nearest its rate (the automatic comparison), then three far ones: the
+# reference that tells whether the comparison itself moved at the date
+IV_RATES = {"Treated": 0.05, "Alpine": 0.09, "Birch": 0.11, "Coastal": 0.13, "Delta": 0.15, "Estuary": 0.17,
+            "Fjord": 0.26, "Glacier": 0.30, "Heath": 0.34}
+IV_COMPARISON = ("Alpine", "Birch", "Coastal", "Delta", "Estuary")
+IV_START = pd.Timestamp("2024-01-01")
+
+
+def intervention_dataset(seed: int, n_orders: int = 20_000, *, months: int = 24, launch_month: int | None = None,
+                         rates: dict[str, float] | None = None, season_amp: float = 0.3, drift: float = 0.015,
+                         month_noise: float = 0.03, order_var: float = 0.5, effect: float = 1.0,
+                         comparison_shift: float = 1.0):
+    """A Dataset for one logged change to collection "Treated" (launch at `launch_month`, default a random
+    month 8..16 of `months`). Every unit returns at base rate (different per collection, `rates`) x a
+    multiplicative season (1 + season_amp sin) x a site-wide multiplicative drift (1 + drift)^month x
+    collection-month noise (lognormal, sd `month_noise`) x an order frailty (gamma, mean 1, variance
+    `order_var`); after the launch "Treated" is multiplied by `effect` (the true ratio; 1 = placebo) and the
+    five collections nearest its rate (IV_COMPARISON, the automatic comparison) by `comparison_shift` (1 = the
+    comparison does not move). Returns (Dataset, launch date)."""
+    from data.demo import _empty_rejected, canonical_frame
+    from data.model import Dataset
+    from data.schema import CATALOG, INTERVENTIONS, ORDERS, RETURNS
+
+    rng = np.random.default_rng(seed)
+    rates = dict(IV_RATES if rates is None else rates)
+    colls = np.array(list(rates), dtype=object)
+    base = np.array(list(rates.values()))
+    lm = int(rng.integers(8, 17)) if launch_month is None else int(launch_month)
+    t0 = IV_START - pd.DateOffset(months=lm)
+    launch = IV_START
+    t1 = t0 + pd.DateOffset(months=months)
+    n = int(n_orders)
+    day = rng.integers(0, (t1 - t0).days, n)
+    od = t0 + pd.to_timedelta(day, unit="D")
+    mi = ((od.year - t0.year) * 12 + (od.month - t0.month)).to_numpy()
+    season = 1 + season_amp * np.sin(2 * np.pi * (od.month.to_numpy() - 1) / 12)
+    trend = (1 + drift) ** mi
+    noise = np.exp(rng.normal(0, month_noise, size=(len(colls), months + 1)))
+    frail = rng.gamma(1 / order_var, order_var, size=n) if order_var > 0 else np.ones(n)
+    k = rng.choice([1, 2, 3], size=n, p=[0.55, 0.3, 0.15])
+    lo = np.repeat(np.arange(n), k)
+    w = np.array([2.0] + [1.0] * (len(colls) - 1))
+    ci = rng.choice(len(colls), size=len(lo), p=w / w.sum())
+    shifted = np.isin(colls, IV_COMPARISON)
+    qty = np.where(rng.random(len(lo)) < 0.9, 1, 2)
+    after = np.asarray(od >= launch)[lo]
+    p = base[ci] * season[lo] * trend[lo] * noise[ci, mi[lo]] * frail[lo]
+    p = np.where(after & (ci == 0), p * effect, p)
+    p = np.where(after & shifted[ci], p * comparison_shift, p)
+    ret = rng.binomial(qty, np.minimum(p, 0.95))
+    oid = np.array([f"O{i:06d}" for i in range(n)], dtype=object)
+    sku = np.array([f"{colls[c][:3].upper()}-{j}" for j, c in enumerate(ci)], dtype=object)
+    orders = pd.DataFrame({
+        "order_id": oid[lo], "order_date": od[lo], "sku": sku, "quantity": qty, "unit_price": 40.0,
+        "product_name": colls[ci], "collection": colls[ci], "category": "Outerwear",
+        "customer_id": np.array([f"C{c:06d}" for c in rng.integers(0, n // 2, n)], dtype=object)[lo],
+        "channel": "web",
+    })
+    rl = np.flatnonzero(ret > 0)
+    returns = pd.DataFrame({"order_id": oid[lo[rl]], "sku": sku[rl], "quantity": ret[rl],
+                            "return_date": od[lo[rl]] + pd.Timedelta(days=10), "reason": "Too small",
+                            "resolution": "Refund"})
+    empty = _empty_rejected()
+    ds = Dataset(name=f"intervention dataset {seed}", orders=canonical_frame(orders, ORDERS),
+                 returns=canonical_frame(returns, RETURNS), catalog=canonical_frame(pd.DataFrame(), CATALOG),
+                 interventions=canonical_frame(pd.DataFrame(), INTERVENTIONS), files=(), rejected=empty,
+                 unmatched_returns=empty, excluded=empty)
+    return ds, launch
+
+
+def did_run(seed: int, *, effect: float = 1.0, comparison_shift: float = 1.0, n_orders: int = 20_000, **kw) -> dict:
+    """One dataset through prepare() and analysis.interventions.evaluate(); what the verdict and diagnostics say."""
+    from analysis.interventions import Intervention, evaluate
+    from analysis.prepare import prepare
+
+    ds, launch = intervention_dataset(seed, n_orders, effect=effect, comparison_shift=comparison_shift, **kw)
+    # the automatic comparison, except where the shifted collections must be the comparison
+    r = evaluate(prepare(ds), Intervention("collection", "Treated", launch),
+                 comparison=list(IV_COMPARISON) if comparison_shift != 1.0 else None)
+    d = r.did
+    rd = (r.rate_after - r.rate_before) - (r.comparison_rate_after - r.comparison_rate_before)
+    return {"direction": r.direction, "ratio": d.ratio if d else np.nan, "se": d.se if d else np.nan,
+            "dispersion": d.dispersion if d else np.nan, "df": d.df if d else np.nan,
+            "covered": bool(d is not None and d.ci_low <= effect <= d.ci_high),
+            "log_ratio_error": (d.log_ratio - np.log(effect)) if d else np.nan, "points": d.points if d else np.nan,
+            "risk_difference": rd, "did_reduced": bool(d is not None and d.direction == "reduced"),
+            "did_increased": bool(d is not None and d.direction == "increased"),
+            "its_p": r.its.level_p if r.its is not None else np.nan,
+            "parallel_warn": bool(r.parallel is not None and not r.parallel.parallel),
+            "placebo_warn": bool(r.placebo is not None and r.placebo.direction != "no clear change"),
+            "comparison_moved": r.comparison_moved}
+
+
+def did_summary(name: str, runs: list[dict], effect: float) -> dict:
+    f = pd.DataFrame(runs)
+    k = len(f)
+    se = lambda p: float(np.sqrt(max(p * (1 - p), 1e-9) / k))  # noqa: E731 - binomial simulation error
+    out = {"setting": name, "runs": k, "true_ratio": effect,
+           "reduced": float((f["direction"] == "reduced").mean()),
+           "increased": float((f["direction"] == "increased").mean()),
+           "did_alone_changed": float((f["did_reduced"] | f["did_increased"]).mean()),
+           "coverage": float(f["covered"].mean()), "mean_log_ratio_error": float(f["log_ratio_error"].mean()),
+           "mean_points": float(f["points"].mean()), "mean_risk_difference": float(f["risk_difference"].mean()),
+           "its_p_below_05": float((f["its_p"].dropna() < 0.05).mean()) if f["its_p"].notna().any() else np.nan,
+           "its_runs": int(f["its_p"].notna().sum()),
+           "parallel_warn": float(f["parallel_warn"].mean()), "placebo_warn": float(f["placebo_warn"].mean()),
+           "comparison_moved": float(f["comparison_moved"].mean())}
+    out["se_at_05"] = se(0.05)
+    return out
+
+
+def _print_did(s: dict) -> None:
+    print(f"{s['setting']:<44} n={s['runs']:>3}  verdict reduced {s['reduced']:.3f} / increased {s['increased']:.3f}"
+          f" (DiD alone changed {s['did_alone_changed']:.3f})  CI coverage of true ratio {s['true_ratio']:.2f}: "
+          f"{s['coverage']:.3f}  mean log-ratio error {s['mean_log_ratio_error']:+.4f}")
+    print(f"    points (ratio translated) mean {s['mean_points'] * 100:+.2f}, risk-difference DiD mean "
+          f"{s['mean_risk_difference'] * 100:+.2f}; ITS level p < 0.05: {s['its_p_below_05']:.3f} of {s['its_runs']};"
+          f" diagnostics warn: parallel trends {s['parallel_warn']:.3f}, placebo date {s['placebo_warn']:.3f}, "
+          f"comparison moved {s['comparison_moved']:.3f}  (simulation s.e. at 0.05: {s['se_at_05']:.3f})")
+    sys.stdout.flush()
+
+
+def did_calibration(n: int = 200, *, seed0: int = 5000, n_orders: int = 20_000) -> list[dict]:
+    """Placebos (no effect) under multiplicative seasonality, drift, different base rates and order frailty;
+    placebos where only the comparison moves at the date (x 1.25); planted effects (x 0.8, x 1.25):
+    verdict rates, interval coverage of the true ratio, bias, ITS placebo p-values, diagnostic warning rates."""
+    settings = [("DiD placebo (season, drift, frailty)", 1.0, 1.0),
+                ("DiD placebo, only the comparison moves x1.25", 1.0, 1.25),
+                ("DiD planted x0.80", 0.8, 1.0),
+                ("DiD planted x1.25", 1.25, 1.0)]
+    out = []
+    for j, (name, effect, shift) in enumerate(settings):
+        t = time.perf_counter()
+        runs = [did_run(seed0 + 1000 * j + i, effect=effect, comparison_shift=shift, n_orders=n_orders) for i in range(n)]
+        s = did_summary(name, runs, effect)
+        s["seconds"] = time.perf_counter() - t
+        _print_did(s)
+        out.append(s)
+    return out
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="10 datasets per setting instead of 40")
@@ -226,6 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     k = args.datasets or (10 if args.quick else 40)
     calibrate(k, k, k)
+    did_calibration(5 * k)
     return 0
 
 

@@ -402,7 +402,8 @@ def same_period_chart(yoy: pd.DataFrame, overall: float | None, *, period_format
 
 
 # ---------------------------------------------------------------- interventions
-def intervention_chart(res, partial: pd.Series, *, segment_name: str, comparison_plural: str) -> go.Figure:
+def intervention_chart(res, partial: pd.Series, *, segment_name: str, comparison_plural: str,
+                       axis: str = "Returned units / units sold (%)") -> go.Figure:
     """The segment's monthly rate, the comparison, the launch and the counterfactuals (analysis.interventions
     result); `partial` marks the month holding the maturity cutoff, shown apart and not joined to the line.
     `segment_name` is the segment's display name (unescaped)."""
@@ -432,20 +433,17 @@ def intervention_chart(res, partial: pd.Series, *, segment_name: str, comparison
                                  name="Counterfactual: own earlier trend continued",
                                  line=dict(color=COLORS["bad"], dash="dot"),
                                  hovertemplate="%{x|%b %Y}: %{y:.1%} expected without the change<extra></extra>"))
-    if res.did is not None:
-        post = ch[ch["phase"] == "after"]
-        if len(post):
-            cf = res.did.counterfactual_post_rate
-            fig.add_trace(go.Scatter(x=[post["month"].iloc[0], post["month"].iloc[-1]], y=[cf, cf], mode="lines",
-                                     name="Counterfactual: before level + comparison's change",
-                                     line=dict(color=COLORS["bad"], dash="dash"),
-                                     hovertemplate="%{y:.1%} expected without the change (DiD)<extra></extra>"))
+    if "did_counterfactual" in ch.columns and ch["did_counterfactual"].notna().any():
+        fig.add_trace(go.Scatter(x=ch["month"], y=ch["did_counterfactual"], mode="lines",
+                                 name="Counterfactual: without the change, per the comparison",
+                                 line=dict(color=COLORS["bad"], dash="dash"),
+                                 hovertemplate="%{x|%b %Y}: %{y:.1%} expected without the change (DiD)<extra></extra>"))
     fig.add_shape(type="line", x0=res.launch_date, x1=res.launch_date, y0=0, y1=1, yref="paper",
                   line=dict(color=COLORS["base"], width=2))
     fig.add_annotation(x=res.launch_date, y=1, yref="paper", text=f"Launch {res.launch_date:%d %b %Y}", showarrow=False,
                        xanchor="left", yanchor="bottom")
-    fig.update_layout(title=f"Monthly return rate: {name} vs comparison {comparison_plural}",
-                      yaxis_tickformat=".0%", yaxis_title="Returned units / units sold (%)",
+    fig.update_layout(title=f"Monthly {res.rate_name}: {name} vs comparison {comparison_plural}",
+                      yaxis_tickformat=".0%", yaxis_title=axis,
                       xaxis_title="Order month (matured orders)", height=420, legend=dict(orientation="h", y=-0.22),
                       margin=dict(l=10, r=10, t=70, b=40))
     return fig

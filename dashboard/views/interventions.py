@@ -1,25 +1,18 @@
 """Interventions: log guidance changes (form, CSV import, edit, delete) and see whether each one reduced returns."""
-import hashlib
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
-from analysis.interventions import Intervention, evaluate, partial_month
-from analysis.prepare import DIMENSION_LABELS
-from analysis.trends import segments_by_volume
+from analysis.interventions import (METHOD_WORDS, Intervention, avoided_shown, comparison_options, default_start,
+                                    detail_sentences, evaluate, log_entry, log_table, loggable_dimensions, partial_month, plural,
+                                    saved_entries, segment_choices)
 from data.errors import AnalysisError, RIError
-from data.state import KNOWN_DIMENSIONS
 from dashboard import charts, context, errors
 from dashboard import formatting as fmt
+from analysis.prepare import DIMENSION_LABELS
 from dashboard.presets import import_interventions_csv, intervention_rows, interventions_frame, preset_store
 
 FLASH = "iv_flash"
-METHOD_WORDS = {"did": "difference-in-differences against comparison segments",
-                "its": "segmented regression on the segment's own monthly trend",
-                "before_after": "before/after only (descriptive)"}
-PLURAL = {"collection": "collections", "category": "categories", "product": "products", "size": "sizes",
-          "journey": "journeys", "channel": "channels", "intent": "intents", "customer_type": "customer types"}
+STATUS_ICON = {"ok": ":material/check_circle:", "warning": ":material/warning:", "not run": ":material/remove:"}
 
 
 def _evaluate(prepared, dimension, segment, start, description, comparison, reduction):
@@ -42,10 +35,9 @@ def _day(ts) -> str:
 
 
 def _describe(r) -> str:
-    """One line naming an intervention (a row of the log)."""
-    text = "" if pd.isna(r.description) else str(r.description)
+    """One line naming an intervention (a row of analysis.interventions.log_table)."""
     return (f"{fmt.seg_label(r.dimension, r.segment)} ({_label(r.dimension).lower()}) from {_day(r.start_date)}"
-            + (f" – {text}" if text else ""))
+            + (f" – {r.description}" if r.description else ""))
 
 
 ctx = context.require_data()
@@ -57,15 +49,12 @@ st.caption("Log the guidance changes you make (a fit video, a size chart, new ph
 if FLASH in st.session_state:
     st.success(st.session_state.pop(FLASH), icon=":material/check_circle:")
 
-log_df = interventions_frame(ctx).reset_index(drop=True)
+raw_log = interventions_frame(ctx)
 for warning in store.take_warnings():  # a damaged log file was set aside
     st.warning(fmt.md(warning), icon=":material/warning:")
-has_id = "id" in log_df.columns
-log_df["source"] = ["saved" if has_id and pd.notna(i) and str(i) else "from file"
-                    for i in (log_df["id"] if has_id else [None] * len(log_df))]
-log_df["start_date"] = pd.to_datetime(log_df["start_date"], errors="coerce")
-rows = intervention_rows(ctx) if len(log_df) else []
-dims = [d for d in KNOWN_DIMENSIONS if ctx.full.has(d) and ctx.full.lines[d].notna().any()]
+log_df = log_table(raw_log, intervention_rows(ctx) if len(raw_log) else [])
+dims = loggable_dimensions(ctx.full)
+rate_name = fmt.rate_words(ctx.prepared)["name"]
 
 # ---------------------------------------------------------------- the log
 st.subheader("Intervention log")
@@ -78,14 +67,14 @@ else:
         "Segment": [fmt.seg_label(d, s) for d, s in zip(log_df["dimension"], log_df["segment"])],
         "Start date": log_df["start_date"],
         "Description": log_df["description"],
-        "Before": [r.get("rate_before") for r in rows],
-        "After": [r.get("rate_after") for r in rows],
-        "Verdict": [r.get("verdict") for r in rows],
+        "Before": log_df["rate_before"],
+        "After": log_df["rate_after"],
+        "Verdict": log_df["verdict"],
     })
     st.dataframe(view, hide_index=True, key="iv_log_table", column_config={
         "Start date": st.column_config.DateColumn("Start date", format="YYYY-MM-DD"),
-        "Before": st.column_config.NumberColumn("Before", format="percent", help="Return rate before (descriptive)"),
-        "After": st.column_config.NumberColumn("After", format="percent", help="Return rate after (descriptive)"),
+        "Before": st.column_config.NumberColumn("Before", format="percent", help=f"{rate_name} before (descriptive)"),
+        "After": st.column_config.NumberColumn("After", format="percent", help=f"{rate_name} after (descriptive)"),
         "Verdict": st.column_config.TextColumn("Verdict", width="large"),
     })
     st.caption("'from file' entries come from the interventions file loaded with the data; they are read-only here.")
@@ -100,9 +89,9 @@ with t_add:
                                key="iv_add_dim", format_func=_label)
         with st.form("iv_add_form", clear_on_submit=True):
             c1, c2 = st.columns([2, 1])
-            add_seg = c1.selectbox("Segment", segments_by_volume(ctx.full, add_dim), key=f"iv_add_seg_{add_dim}",
+            add_seg = c1.selectbox("Segment", segment_choices(ctx.full, add_dim), key=f"iv_add_seg_{add_dim}",
                                    format_func=lambda s: fmt.seg_label(add_dim, s))
-            add_start = c2.date_input("Start date", value=min(date.today(), ctx.full.lines["order_date"].max().date()),
+            add_start = c2.date_input("Start date", value=default_start(ctx.full),
                                       key="iv_add_start",
                                       help="The day the change went live")
             add_desc = st.text_input("Description", key="iv_add_desc", max_chars=300,
@@ -131,26 +120,23 @@ with t_import:
                   f"Nothing new in {up.name}: every row is already in the log.")
 
 with t_edit:
-    saved = log_df[log_df["source"] == "saved"]
+    saved = saved_entries(log_df)
     if saved.empty:
         st.info("No saved interventions to edit. Entries from the dataset's file are read-only: change the file, "
                 "or add a corrected entry here.")
     else:
         names = {str(r.id): _describe(r) for r in saved.itertuples()}
         pick = st.selectbox("Intervention", list(names), format_func=lambda k: names.get(k, k), key="iv_edit_pick")
-        cur = saved[saved["id"].astype(str) == pick].iloc[0]
+        cur = log_entry(saved, "id", pick)
         e_dim = st.selectbox("Dimension", dims, index=dims.index(cur["dimension"]) if cur["dimension"] in dims else 0,
                              key=f"iv_edit_dim_{pick}", format_func=_label)
         with st.form("iv_edit_form"):
             c1, c2 = st.columns([2, 1])
-            opts = segments_by_volume(ctx.full, e_dim)
-            if e_dim == cur["dimension"] and str(cur["segment"]) not in opts:
-                opts = [str(cur["segment"])] + opts
-            e_seg = c1.selectbox("Segment", opts, index=opts.index(str(cur["segment"])) if str(cur["segment"]) in opts else 0,
+            opts = segment_choices(ctx.full, e_dim, cur["segment"] if e_dim == cur["dimension"] else None)
+            e_seg = c1.selectbox("Segment", opts, index=opts.index(cur["segment"]) if cur["segment"] in opts else 0,
                                  key=f"iv_edit_seg_{pick}_{e_dim}", format_func=lambda s: fmt.seg_label(e_dim, s))
             e_start = c2.date_input("Start date", value=cur["start_date"].date(), key=f"iv_edit_start_{pick}")
-            old_desc = "" if pd.isna(cur["description"]) else str(cur["description"])
-            e_desc = st.text_input("Description", value=old_desc, key=f"iv_edit_desc_{pick}", max_chars=300)
+            e_desc = st.text_input("Description", value=cur["description"], key=f"iv_edit_desc_{pick}", max_chars=300)
             save = st.form_submit_button("Save changes", key="iv_edit_save", type="primary")
         if save:
             try:
@@ -171,33 +157,24 @@ with t_edit:
 st.subheader("Did it work?")
 if log_df.empty:
     st.stop()
-idents = [hashlib.sha1(f"{d}|{s}|{t}|{x}".encode()).hexdigest()[:10]
-          for d, s, t, x in zip(log_df["dimension"], log_df["segment"], log_df["start_date"], log_df["description"])]
-labels = {k: _describe(r) + (" (from file)" if r.source == "from file" else "")
-          for k, r in zip(idents, log_df.itertuples())}
+labels = {r.key: _describe(r) + (" (from file)" if r.source == "from file" else "") for r in log_df.itertuples()}
 # open the first one that can be evaluated (a change launched last week has no matured orders after it yet)
-first_ok = next((i for i, row in enumerate(rows) if row.get("method")), 0)
-ident = st.selectbox("Intervention to evaluate", idents, index=first_ok, key="iv_pick",
-                     format_func=lambda k: labels.get(k, k))
-ix = idents.index(ident)
-r = log_df.loc[ix]
-dim, seg = str(r["dimension"]), str(r["segment"])
-desc = "" if pd.isna(r["description"]) else str(r["description"])
-start = r["start_date"]
+ident = st.selectbox("Intervention to evaluate", list(log_df["key"]), index=int(log_df["evaluable"].to_numpy().argmax()),
+                     key="iv_pick", format_func=lambda k: labels.get(k, k))
+r = log_entry(log_df, "key", ident)
+dim, seg, desc, start = r["dimension"], r["segment"], r["description"], r["start_date"]
 if pd.isna(start) or dim not in ctx.prepared.lines.columns:
-    why = rows[ix].get("verdict") or "its start date or dimension is not usable."
-    st.warning(f"This intervention cannot be evaluated: {fmt.md(why)}")
+    st.warning(f"This intervention cannot be evaluated: {fmt.md(r['verdict'] or 'its start date or dimension is not usable.')}")
     st.stop()
 
-comp_opts = [s for s in segments_by_volume(ctx.prepared, dim) if s != seg]
-auto = [c for c in (rows[ix].get("comparison_segments") or ()) if c in comp_opts]
+comp_opts, auto = comparison_options(ctx.prepared, dim, seg, r["comparison_segments"])
 c1, c2 = st.columns([3, 2])
-comp = c1.multiselect(f"Comparison {PLURAL.get(dim, dim)}", comp_opts, default=auto, key=f"iv_comp_{ident}",
+comp = c1.multiselect(f"Comparison {plural(dim)}", comp_opts, default=auto, key=f"iv_comp_{ident}",
                       format_func=lambda s: fmt.seg_label(dim, s),
                       help="Chosen automatically: the untreated segments most like this one before the change "
                            "(rate and trend). Change them to override; fewer than 2 means no difference-in-differences.")
 reduction = c2.slider("Planning: reduction to detect", min_value=5, max_value=50, value=20, step=5, format="%d%%",
-                      key=f"iv_red_{ident}", help="Relative reduction in the return rate, e.g. 20% = a fifth fewer returns")
+                      key=f"iv_red_{ident}", help=f"Relative reduction in the {fmt.rate_words(ctx.prepared, dim)['name'].lower()}, e.g. 20% = a fifth fewer")
 try:
     res = ctx.cached("iv_evaluate", _evaluate, dim, seg, start.strftime("%Y-%m-%d"), desc, tuple(comp), reduction / 100)
 except AnalysisError as e:
@@ -212,56 +189,42 @@ c1.caption(("Chosen automatically" if list(comp) == auto else "Chosen by you") +
 with st.container(border=True):
     st.markdown(f"**Verdict** (rests on {METHOD_WORDS.get(res.method, res.method)})  \n{fmt.md(res.verdict)}")
 
+text = detail_sentences(res)
+avoided = avoided_shown(res)
 m = st.columns(4)
 m[0].metric("Before (descriptive)", fmt.pct(res.rate_before),
-            help=f"{res.returned_before:,} of {res.units_before:,} units returned, {res.orders_before:,} matured orders")
+            help=text["before_help"])
 m[1].metric("After (descriptive)", fmt.pct(res.rate_after), delta=fmt.pp(res.rate_after - res.rate_before),
             delta_color="inverse",
-            help=f"{res.returned_after:,} of {res.units_after:,} units returned, {res.orders_after:,} matured orders")
+            help=text["after_help"])
 if res.did is not None:
-    m[2].metric("Difference-in-differences", fmt.pp(res.did.did), help=f"95% CI {fmt.pp(res.did.ci_low)} to "
-                f"{fmt.pp(res.did.ci_high)}, p = {res.did.p_value:.3g}")
+    m[2].metric("Difference-in-differences", f"× {res.did.ratio:.2f}", delta=fmt.pp(res.did.points), delta_color="inverse",
+                help=f"Ratio of the {res.rate_name} to what the comparison predicts, 95% CI {res.did.ci_low:.2f} to "
+                     f"{res.did.ci_high:.2f}, p = {res.did.p_value:.3g}; the delta is the same in points")
 else:
     m[2].metric("Difference-in-differences", "–", help="Needs at least 2 comparison segments")
-m[3].metric("Returns avoided so far", fmt.num(res.returns_avoided) if res.significant and res.returns_avoided > 0 else "–",
-            help="From the design the verdict rests on; shown only when the change is unlikely to be chance.")
+m[3].metric("Avoided so far", fmt.num(avoided) if avoided is not None else "–",
+            help="From the difference-in-differences; shown only when the verdict is 'reduced'.")
 
 # chart: the segment's monthly rate, the comparison, the launch and the counterfactual
 # the month holding the maturity cutoff has only a few days of matured orders: shown apart, not joined to the line
 partial = partial_month(res.chart, ctx.prepared.cutoff_date)
 st.plotly_chart(charts.intervention_chart(res, partial, segment_name=fmt.seg_label(dim, seg),
-                                          comparison_plural=PLURAL.get(dim, dim)), key="iv_chart")
+                                          comparison_plural=plural(dim), axis=fmt.rate_words(ctx.prepared, dim)["axis"]),
+                key="iv_chart")
 st.caption("Orders count by order date: an order placed before the launch and returned after it counts as 'before'. "
            "Only orders whose return window has closed are used.")
 
+st.markdown("**Checks of the difference-in-differences**")
+for dg in res.diagnostics:
+    st.markdown(f"{STATUS_ICON.get(dg.status, '')} **{dg.name}**: {fmt.md(dg.sentence)}")
+if not res.diagnostics:
+    st.markdown("No checks: there is no difference-in-differences.")
+
 d1, d2, d3 = st.columns(3)
-with d1:
-    ba = res.before_after
-    st.markdown("**Before/after (descriptive)**")
-    st.markdown(f"{fmt.pct(ba.rate_before)} → {fmt.pct(ba.rate_after)}: {fmt.pp(ba.change)} (95% CI {fmt.pp(ba.ci_low)} to "
-                f"{fmt.pp(ba.ci_high)}), p = {ba.p_value:.3g}.  \nThis credits the change with any seasonal or "
-                "site-wide movement, so on its own it proves nothing.")
-with d2:
-    st.markdown("**Difference-in-differences**")
-    if res.did is not None:
-        d = res.did
-        trend = ("parallel enough" if not pd.notna(res.pre_trend_p) or res.pre_trend_p >= 0.05 else "NOT parallel")
-        st.markdown(
-            f"Comparison: {fmt.md(', '.join(res.comparison_segments))}, {fmt.pct(res.comparison_rate_before)} → "
-            f"{fmt.pct(res.comparison_rate_after)}.  \nDiD {fmt.pp(d.did)} (95% CI {fmt.pp(d.ci_low)} to {fmt.pp(d.ci_high)}), "
-            f"p = {d.p_value:.3g}; ratio of odds ratios {d.ratio_of_odds_ratios:.2f}.  \nPre-launch trends: {trend}"
-            + (f" (p = {res.pre_trend_p:.2f})." if pd.notna(res.pre_trend_p) else "."))
-    else:
-        st.markdown(f"Not available: fewer than 2 comparison {PLURAL.get(dim, dim)} with enough orders on both sides.")
-with d3:
-    st.markdown("**Segmented regression (time series)**")
-    if res.its is not None:
-        its = res.its
-        st.markdown(f"Level change at launch: odds × {its.level_change_odds_ratio:.2f} (p = {its.level_p:.3g}).  \n"
-                    f"Slope change: odds × {its.slope_change_odds_ratio:.3f} per month (p = {its.slope_p:.3g}).  \n"
-                    f"Returns avoided per the model: {its.returns_avoided:,.0f}.")
-    else:
-        st.markdown("Not fitted: it needs at least 6 matured months on each side of the launch.")
+d1.markdown(f"**Before/after (descriptive)**  \n{fmt.md(text['before_after'])}")
+d2.markdown(f"**Difference-in-differences**  \n{fmt.md(text['did'])}")
+d3.markdown(f"**Segmented regression (time series)**  \n{fmt.md(text['its'])}")
 
 if res.caveats:
     st.markdown("**Caveats**")
@@ -269,16 +232,9 @@ if res.caveats:
         st.markdown(f"- {fmt.md(c)}")
 
 st.markdown("**Planning: how many orders are needed**")
-plan = res.power
-if plan is None:
-    st.info("No planning estimate: the return rate before the launch is 0% or 100%.")
-else:
-    st.markdown(
-        f"To detect a {reduction}% reduction ({fmt.pct(plan.baseline_rate)} → {fmt.pct(plan.target_rate)}) with "
-        f"{plan.power:.0%} power at the {plan.alpha:.0%} significance level, about **{plan.orders_needed:,} matured "
-        f"orders** after the launch are needed (≈{plan.units_needed:,.0f} units; design effect {plan.design_effect:.2f} "
-        f"for several items per order). So far: {plan.orders_matured:,} matured orders.")
-    st.progress(plan.share_collected, text=f"{round(100 * plan.share_collected)}% of the orders needed")
+st.markdown(text["planning"])
+if res.power is not None:
+    st.progress(res.power.share_collected, text=f"{round(100 * res.power.share_collected)}% of the orders needed")
 if any(v for v in (ctx.filters.channels, ctx.filters.journeys, ctx.filters.collections, ctx.filters.date_from,
                    ctx.filters.date_to)):
     st.caption("The evaluation uses the sidebar filters; filtering out the comparison segments removes the "

@@ -189,3 +189,47 @@ def test_trends_shows_unusual_periods_and_the_year_earlier_chart_together():
     assert any(m.value.startswith("**2 unusual month(s):**") for m in at.markdown)
     titles = _chart_titles(at)
     assert any(t.startswith("Return rate vs the same month 12 months earlier, Hiking Jackets") for t in titles), titles
+
+
+def test_interventions_page_says_what_statsmodels_computes():
+    """The verdict, the ratio metric and the diagnostics the page shows, against statsmodels fitted here on
+    cells rebuilt with plain pandas (tests.unit.test_interventions_did oracles), never from evaluate()."""
+    import numpy as np
+
+    from analysis.prepare import prepare
+    from data.demo import INTERVENTION, generate_dataset
+    from tests.unit.test_interventions_did import _cells_by_hand, _sm_fit
+
+    at = run_page(IVS)
+    assert_clean(at, IVS)
+    comp = list(at.multiselect(key=f"iv_comp_{at.selectbox(key='iv_pick').value}").value)
+    start = pd.Timestamp(INTERVENTION["start_date"])
+    p = prepare(generate_dataset(seed=7))
+    seg = INTERVENTION["segment"]
+    cells = pd.concat([_cells_by_hand(p, [seg], 1, start), _cells_by_hand(p, comp, 0, start)], ignore_index=True)
+    X = pd.get_dummies(cells["month"].astype(str), dtype=float)
+    X["treated"] = cells["treated"].astype(float)
+    X["treated_x_post"] = (cells["treated"] * cells["post"]).astype(float)
+    b, _, _, _, (lo, hi) = _sm_fit(cells, "treated_x_post", X)
+    expected = "reduced" if hi < 1 else "increased" if lo > 1 else "no clear change"
+
+    metric = next(m for m in at.metric if m.label == "Difference-in-differences")
+    assert metric.value == f"× {np.exp(b):.2f}"
+    verdict = next(m.value for m in at.markdown if m.value.startswith("**Verdict**")).replace("\\", "")
+    assert f"x {np.exp(b):.2f} of its expected return rate (95% CI {lo:.2f} to {hi:.2f})" in verdict
+    assert f"Verdict: {expected}." in verdict and expected == "reduced"  # the demo plants 24% -> 16%
+
+    # parallel trends: treated x month slope in the pre-period, statsmodels on the same cells
+    m = pd.DatetimeIndex(cells["month"])
+    cells["t"] = m.year * 12 + m.month
+    pre = cells[cells["post"] == 0].reset_index(drop=True)
+    Xp = pd.get_dummies(pre["month"].astype(str), dtype=float)
+    Xp["treated"] = pre["treated"].astype(float)
+    Xp["treated_x_time"] = pre["treated"] * (pre["t"] - pre["t"].mean())
+    _, _, _, p_par, _ = _sm_fit(pre, "treated_x_time", Xp)
+    lines = {x.value.split("**")[1]: x.value.replace("\\", "") for x in at.markdown
+             if x.value.count("**") >= 2 and ("Parallel trends" in x.value or "Placebo date" in x.value)}
+    assert f"p = {p_par:.{2 if p_par >= 0.05 else 3}f}" in lines["Parallel trends before"]
+    # the placebo date is the middle month of the treated segment's pre-period months
+    months = sorted(pre.loc[pre["treated"] == 1, "month"].unique())
+    assert f"fake launch on {pd.Timestamp(months[len(months) // 2]):%d %b %Y}" in lines["Placebo date"]

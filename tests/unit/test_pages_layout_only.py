@@ -37,12 +37,7 @@ NOT_DATA = frozenset({"re", "math", "st", "datetime", "json", "os"})  # modules 
 ARITHMETIC = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow)
 
 # (page file name, the flagged expression as ast.unparse writes it) -> why it is allowed
-_PARALLEL = "views/interventions.py is being reworked in its own branch (computations move to analysis there)"
-ALLOWED: dict[tuple[str, str], str] = {
-    ("interventions.py", "ctx.full.lines['order_date'].max()"): _PARALLEL,
-    ("interventions.py", "log_df[log_df['source'] == 'saved']"): _PARALLEL,
-    ("interventions.py", "saved[saved['id'].astype(str) == pick]"): _PARALLEL,
-}
+ALLOWED: dict[tuple[str, str], str] = {}
 
 
 def _is_column(node: ast.AST) -> bool:

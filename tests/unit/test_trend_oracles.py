@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy import stats as sps
 
 from analysis.interventions import before_after, did_2x2, segmented_regression
 from analysis.trends import cochran_armitage, laney_p_prime, p_chart
@@ -171,8 +172,9 @@ def test_case17_segmented_regression_its():
     r = segmented_regression(i["units_returned"], i["units_sold"], i["intervention_first_month"], time=months, jan=jan)
     assert r.columns == tuple(i["design_columns"])
     for group, mine in (("params", r.params), ("bse_binomial", r.bse_binomial), ("pvalues_binomial", r.pvalues_binomial),
-                        ("bse_quasibinomial", r.bse_quasibinomial), ("pvalues_quasibinomial", r.pvalues_quasibinomial),
-                        ("bse_hac_maxlags2", r.bse_hac), ("pvalues_hac_maxlags2", r.pvalues_hac)):
+                        ("bse_quasibinomial", r.bse_quasibinomial), ("pvalues_quasibinomial", r.pvalues_quasibinomial)):
+        # (the case's HAC maxlags-2 values are not checked: the HAC p-value was dropped, anti-conservative
+        # at this series length - issue 11 item 7, bench/calibration.py did_calibration)
         for name in i["design_columns"]:
             check(c, f"{group}.{name}", mine[name])
     check(c, "pearson_chi2", r.pearson_chi2)
@@ -187,6 +189,9 @@ def test_case17_segmented_regression_its():
     check(c, "relative_change_month24", r.relative_change_last)
     check(c, "returns_avoided_post_period", r.returns_avoided)
     check(c, "pearson_residual_lag1_autocorr", r.pearson_residual_lag1_autocorr)
-    # phi < 1 here, so the level/slope p-values are the binomial ones
-    check(c, "pvalues_binomial.post", r.level_p)
-    check(c, "pvalues_binomial.time_since", r.slope_p)
+    # phi < 1 here, so the level/slope p-values use the binomial SEs, referred to Student t on df_resid
+    # (scipy on the case's own params, SEs and df; the normal reference is anti-conservative at 24 months)
+    e = c["expected"]
+    for name, got in (("post", r.level_p), ("time_since", r.slope_p)):
+        z = e["params"][name] / e["bse_binomial"][name]
+        check(c, f"params.{name}", got, float(2 * sps.t.sf(abs(z), e["df_resid"])))
