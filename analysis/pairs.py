@@ -59,13 +59,6 @@ def _band(units: np.ndarray) -> np.ndarray:
     return np.select([units <= 1, units == 2, units == 3, units <= 5], [-1, 0, 1, 2], 3)
 
 
-def _pick(d: dict, *names):
-    for k in names:
-        if k in d:
-            return np.asarray(d[k], dtype="float64")
-    raise KeyError(f"stats.pair_interaction returned none of {names}")
-
-
 def _interaction(x00, n00, x10, n10, x01, n01, x11, n11) -> tuple[np.ndarray, np.ndarray]:
     """Log ratio of odds ratios and SE per row, with Haldane's 0.5 where a cell is degenerate."""
     xs = [np.asarray(v, dtype="float64") for v in (x00, x10, x01, x11)]
@@ -76,7 +69,7 @@ def _interaction(x00, n00, x10, n10, x01, n01, x11, n11) -> tuple[np.ndarray, np
     xs = [np.where(bad, x + 0.5, x) for x in xs]
     ns = [np.where(bad, n + 1.0, n) for n in ns]
     r = stats.pair_interaction(xs[0], ns[0], xs[1], ns[1], xs[2], ns[2], xs[3], ns[3])
-    return _pick(r, "interaction_log_or", "log_ratio_or", "log_ror", "estimate"), _pick(r, "interaction_se", "se")
+    return np.asarray(r["interaction_log_or"], dtype="float64"), np.asarray(r["interaction_se"], dtype="float64")
 
 
 def pair_table(prepared: Prepared, level: str = "collection", *, q: float = 0.10, cost_per_return: float,
