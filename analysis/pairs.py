@@ -17,7 +17,7 @@ For every pair A + B (names in alphabetical order) bought in the same order:
    four basket cells (log ratio of odds ratios, band-stratified, Woolf weights; stats.pair_interaction)
    is still reported (interaction_log_or / _se / _z) as a description, not as the test.
    The pair p-values join the fix list's one false-discovery family (analysis.fixlist.list_wide_fdr);
-   q_value here is BH within the pairs (the Combinations view on its own).
+   q_value here is BH within the pairs, which analyse() replaces by the list-wide q that every page shows.
 3. rates are unit rates of the A and B units of the orders containing both: return_rate = returned /
    units; baseline_rate = expected / units (the parts' own rates as above); excess_returns =
    returned - expected. EB shrinkage (METHOD 7.4) pulls each pair toward ITS expected rate from its
@@ -38,7 +38,7 @@ from scipy import stats as sps
 
 from analysis import stats
 from analysis.prepare import Prepared
-from analysis.segments import BORDERLINE_P, NOT_SET, VERDICTS, line_codes, mature_frames, top_reasons_by
+from analysis.segments import BORDERLINE_P, NOT_SET, VERDICTS, eb_shrink, line_codes, mature_frames, top_reasons_by
 
 MIN_PAIR_ORDERS = 30
 MIN_EXPECTED_RETURNS = 5.0
@@ -262,15 +262,12 @@ def pair_table(prepared: Prepared, level: str = "collection", *, q: float = 0.10
     if gate.sum() >= 3:
         # EB shrinkage toward the pair's OWN expected rate from its parts (not toward the mean of all pairs,
         # which sits below a pair of high-return parts and turned significant pairs' priority negative);
-        # prior strength from the gated pairs (METHOD 7.4), as segments.eb_shrink does for segments
-        try:
-            prior = stats.fit_beta_prior(xe[gate], ne[gate])
-            strength = prior.alpha + prior.beta
-            centre = np.nan_to_num(base_rate)
-            shrunk = centre if not np.isfinite(strength) else (xe + strength * centre) / (ne + strength)
-            shrunk = np.where(ne > 0, shrunk, np.nan)
-        except ValueError:  # prior not estimable (all rates 0/1): keep raw rates
-            pass
+        # prior strength from the gated pairs (METHOD 7.4) by the segments' own eb_shrink - including its
+        # fallback when the moment estimate finds no spread beyond chance (mostly null pairs): full pooling
+        # set every pair to its expectation, so no pair could ever reach the fix list (bench/calibration.py)
+        ok = ne > 0
+        shrunk = np.full(len(xe), np.nan)
+        shrunk[ok] = eb_shrink(xe[ok], ne[ok], np.nan_to_num(base_rate)[ok], fit=gate[ok])
     qg = np.where(np.isnan(q_value), 1.0, q_value)
     ex = stats.excess_returns(returned, units, np.nan_to_num(base_rate), np.nan_to_num(shrunk), float(cost_per_return),
                               qg, q_threshold=q)
