@@ -336,6 +336,19 @@ def list_wide_fdr(segments: pd.DataFrame, pairs: pd.DataFrame | None, *, q: floa
     return segs, prs
 
 
+def pairs_in_list_family(segments: pd.DataFrame, pairs: pd.DataFrame, *, q: float,
+                         cost_per_return: float) -> pd.DataFrame:
+    """Pairs of another level than the fix list's (e.g. product pairs when the list's pairs are collections),
+    with q-values, verdicts and priority from the same list-wide procedure (list_wide_fdr) - these pairs
+    taking the place of the list's pair family - so the Combinations page shows one kind of q at every level.
+
+    segments: the analysed segments (Analysis.segments; any pair rows in it are ignored).
+    """
+    single = segments[segments["dimension"] != "combination"] if len(segments) else segments
+    out = list_wide_fdr(single, pairs, q=q, cost_per_return=cost_per_return)[1]
+    return out if out is not None else pairs
+
+
 def build_fix_list(prepared: Prepared, segments: pd.DataFrame, pairs: pd.DataFrame | None = None, *,
                    returns: pd.DataFrame, q: float = 0.10, max_rows: int = MAX_ROWS) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rank gated segments and pairs into the fix list (see module docstring).

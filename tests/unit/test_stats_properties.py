@@ -196,6 +196,26 @@ def test_bh_matches_multipletests_and_ignores_nans():
     assert np.all(q[ok] >= p[ok]) and np.all(np.diff(q[ok][order]) >= -1e-15)
 
 
+def test_weighted_bh_matches_the_step_up_definition_and_equal_weights_give_bh():
+    rng = np.random.default_rng(22)
+    p = np.concatenate([rng.uniform(0, 1, 200), rng.uniform(0, 0.002, 15)])
+    w = rng.choice([0.2, 1.0, 4.0], p.size)
+    p[:5] = np.nan
+    ok = np.isfinite(p)
+    q = st.weighted_bh_adjust(p, w)
+    # Genovese, Roeder & Wasserman (2006): reject p_i <= w_i q k / m for the largest k with #{p_j <= w_j q k / m} >= k,
+    # weights rescaled to mean 1 over the tested hypotheses; brute force over k at several levels
+    wn, m = w[ok] / w[ok].mean(), ok.sum()
+    for level in (0.01, 0.05, 0.10, 0.2):
+        k = max([k for k in range(1, m + 1) if np.sum(p[ok] <= wn * level * k / m) >= k], default=0)
+        expected = p[ok] <= wn * level * k / m if k else np.zeros(m, dtype=bool)
+        np.testing.assert_array_equal(q[ok] <= level, expected)
+    assert np.all(np.isnan(q[~ok]))
+    # equal weights: plain BH (statsmodels multipletests fdr_bh)
+    np.testing.assert_allclose(st.weighted_bh_adjust(p, np.ones(p.size))[ok], multipletests(p[ok], method="fdr_bh")[1],
+                               rtol=1e-12)
+
+
 def test_bh_empty_and_all_nan():
     assert st.bh_adjust([]).size == 0
     assert np.all(np.isnan(st.bh_adjust([np.nan, np.nan])))
