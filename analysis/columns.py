@@ -42,7 +42,7 @@ SEGMENT_COLUMNS: tuple[Column, ...] = (
     Column("diff_high", "Diff. CI high", "pct", page=False),
     Column("noise_reason", "Why within noise", "text", export=False, wide=True),
     Column("p_value", "p (higher)", "p", page=False),
-    Column("q_value", "q (higher)", "p", "Benjamini-Hochberg q-value of the test for higher, within the dimension"),
+    Column("q_value", "q (higher)", "p", "List-wide q-value of the test for higher: one weighted Benjamini-Hochberg family over every segment and pair (the fix list's)"),
     Column("p_lower", "p (lower)", "p", page=False),
     Column("q_lower", "q (lower)", "p", page=False),
     Column("shrunk_rate", "Shrunk rate", "pct", "Empirical-Bayes estimate: small segments pulled toward the average"),

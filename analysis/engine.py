@@ -125,7 +125,7 @@ def analyse(prepared: Prepared, settings: Settings = Settings(), *, unmatched_re
 
     Segments: every dimension with data (analysis.segments); pairs: collections bought together, or
     the top products when there are no collections (analysis.pairs); the "higher" tests of all of
-    them form ONE Benjamini-Hochberg family (analysis.fixlist.list_wide_fdr), so the fix list's
+    them form ONE weighted Benjamini-Hochberg family (analysis.fixlist.list_wide_fdr), so the fix list's
     false-discovery rate holds for the list as a whole and every view's verdict agrees with it;
     Simpson check of collections within intent and channel; fix list (analysis.fixlist).
     settings.window_days is applied by prepare(); it is recorded here only. briefs=False skips the

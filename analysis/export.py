@@ -47,8 +47,12 @@ METHOD_ROWS = [
                       "design effect (from per-order sums) before testing: the evidence is worth fewer independent units."),
     ("p (higher) / test", "One-sided test that the segment returns more than the rest: pooled two-proportion z-test on the "
                           "effective counts; for small segments (an expected cell below 5) Fisher's exact test on orders."),
-    ("q-value", "Benjamini-Hochberg false discovery rate within a dimension (pairs are their own family). A segment "
-                "is 'clearly higher' when q <= 0.10: at most about 1 in 10 such findings is expected to be noise."),
+    ("q-value", "List-wide false discovery rate: one weighted Benjamini-Hochberg family (Genovese, Roeder & Wasserman "
+                "2006) over every segment of every dimension and every tested pair, so the fix list as a whole holds "
+                "at most about 1 false row in 10. Weights are fixed by the data's structure before any test: each "
+                "headline segment (collection, size, journey, channel, ...) 1 unit, each drill-down family (products "
+                "when collections exist; pairs) 1 + ln(number of tests) units shared among its tests. The same q is "
+                "shown on every page. A segment is 'clearly higher' when q <= 0.10."),
     ("Verdict", "clearly higher (q <= 0.10); higher (borderline) (p < 0.05 but not after the q correction); within "
                 "noise; clearly lower (the one-sided 'lower' test has q <= 0.10)."),
     ("CI low / high", "95% Wilson interval of the return rate on the effective counts."),

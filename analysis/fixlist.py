@@ -243,19 +243,54 @@ def _explained_by(row: pd.Series, mask: np.ndarray, kept: list, masks: list, uni
     return (first, float(share)) if share < EXPLAINED_SHARE else None
 
 
+def family_weights(dimensions: np.ndarray, tested: np.ndarray) -> np.ndarray:
+    """Weights of the fix list's weighted BH family (list_wide_fdr), from the dimensions alone.
+
+    Headline segments weigh 1 each. A drill-down family - the pairs, and the products when the data
+    also has collections (products are then slices of a collection) - shares 1 + ln(m) units among
+    its m tested rows, so a few hundred products or pairs count like a handful of headline segments
+    rather than drowning them, while each keeps a share. Untested rows weigh 0. The weights depend on
+    which dimensions were tested and how many rows, never on a p-value (Genovese et al. 2006).
+
+    >>> w = family_weights(np.array(["collection"] * 2 + ["product"] * 4 + ["combination"]), np.ones(7, bool))
+    >>> [round(float(v), 3) for v in w]
+    [1.0, 1.0, 0.597, 0.597, 0.597, 0.597, 1.0]
+    """
+    dims = np.asarray(dimensions, dtype=object)
+    tested = np.asarray(tested, dtype=bool)
+    drill = {"combination"} | ({"product"} if bool(np.any(tested & (dims == "collection"))) else set())
+    w = np.where(tested, 1.0, 0.0)
+    for d in drill:
+        m = int(np.sum(tested & (dims == d)))
+        if m:
+            w[tested & (dims == d)] = (1.0 + np.log(m)) / m
+    return w
+
+
 def list_wide_fdr(segments: pd.DataFrame, pairs: pd.DataFrame | None, *, q: float,
                   cost_per_return: float) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """One Benjamini-Hochberg family over every test that can put a row on the fix list (METHOD 5).
+    """One weighted Benjamini-Hochberg family over every test that can put a row on the fix list (METHOD 5).
 
     The fix list is read as one list, so its false-discovery rate must hold for the list: the union of
     rows passing separate per-dimension (and pairs) BH families does not control it (with about nine
     families, about half of pure-null datasets put a false row on the list; bench/calibration.py).
     The family: every segment row of every dimension with a real one-sided test (rows whose "higher"
     p-value was set to 1 by a rule - fewer than MIN_RETURNING_ORDERS returning orders, orders and units
-    disagreeing - are not tests and get q = 1) plus every pair that passed the support gate. q_value
-    (higher) and q_lower (lower, same family) are replaced by the list-wide values, and the verdict,
-    direction, significant flag and gated priority score of every view are recomputed from them, so
-    each view's verdicts agree with the list.
+    disagreeing, one order - are not tests and get q = 1) plus every pair that passed the support gate.
+
+    One plain BH family spent most of its error budget on the hundreds of drill-down tests (96 products
+    and 120 collection pairs against 16 collections in bench/calibration.py), so a collection returning
+    1.3x was missed in 1 dataset of 5. The family is therefore a weighted BH (Genovese, Roeder &
+    Wasserman 2006; stats.weighted_bh_adjust) with weights fixed by the structure of the data before
+    any test, see family_weights: each headline segment (a collection, size, journey, channel, ...)
+    carries one unit of the budget, and each drill-down family (products when collections exist; pairs)
+    carries 1 + ln(m) units shared by its m tests. The false-discovery rate of the whole list stays at
+    or below q whatever the weights; they only move power toward the headline segments.
+
+    q_value (higher) is replaced by the list-wide value - one q per segment, shown on every page and in
+    the export - and q_lower (lower; a BH family of its own over the same segment tests) likewise; the
+    verdict, direction, significant flag and gated priority score of every view are recomputed from
+    them, so each view's verdicts agree with the list.
 
     Returns (segments, pairs) with the updated columns; inputs are not modified.
     """
@@ -274,7 +309,10 @@ def list_wide_fdr(segments: pd.DataFrame, pairs: pd.DataFrame | None, *, q: floa
         pp = prs["p_value"].to_numpy(dtype="float64")
         pair_in = np.isfinite(pp) & prs["gate_support"].astype(bool).to_numpy()
     fam = np.concatenate([np.where(seg_in, ps, np.nan), np.where(pair_in, pp, np.nan)])
-    q_hi = stats.bh_adjust(fam) if len(fam) else fam
+    dims = np.concatenate([segs["dimension"].astype(str).to_numpy() if len(segs) else np.array([], dtype=object),
+                           np.full(len(pp), "combination", dtype=object)])
+    q_hi = stats.weighted_bh_adjust(fam, family_weights(dims, np.isfinite(fam))) if np.isfinite(fam).any() \
+        else np.full(len(fam), np.nan)
     # the "lower" verdicts use their own one-sided family over the same segment tests
     q_lo = stats.bh_adjust(np.where(seg_in, pl, np.nan)) if len(segs) else np.array([])
     if len(segs):
@@ -296,6 +334,19 @@ def list_wide_fdr(segments: pd.DataFrame, pairs: pd.DataFrame | None, *, q: floa
         prs["verdict"] = np.where(higher, VERDICTS[0], np.where(border, VERDICTS[1], VERDICTS[2])).astype(object)
         prs["priority_score"] = np.where(higher, prs["shrunk_excess"].to_numpy(dtype="float64") * cost_per_return, 0.0)
     return segs, prs
+
+
+def pairs_in_list_family(segments: pd.DataFrame, pairs: pd.DataFrame, *, q: float,
+                         cost_per_return: float) -> pd.DataFrame:
+    """Pairs of another level than the fix list's (e.g. product pairs when the list's pairs are collections),
+    with q-values, verdicts and priority from the same list-wide procedure (list_wide_fdr) - these pairs
+    taking the place of the list's pair family - so the Combinations page shows one kind of q at every level.
+
+    segments: the analysed segments (Analysis.segments; any pair rows in it are ignored).
+    """
+    single = segments[segments["dimension"] != "combination"] if len(segments) else segments
+    out = list_wide_fdr(single, pairs, q=q, cost_per_return=cost_per_return)[1]
+    return out if out is not None else pairs
 
 
 def build_fix_list(prepared: Prepared, segments: pd.DataFrame, pairs: pd.DataFrame | None = None, *,

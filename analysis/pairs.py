@@ -17,7 +17,7 @@ For every pair A + B (names in alphabetical order) bought in the same order:
    four basket cells (log ratio of odds ratios, band-stratified, Woolf weights; stats.pair_interaction)
    is still reported (interaction_log_or / _se / _z) as a description, not as the test.
    The pair p-values join the fix list's one false-discovery family (analysis.fixlist.list_wide_fdr);
-   q_value here is BH within the pairs (the Combinations view on its own).
+   q_value here is BH within the pairs, which analyse() replaces by the list-wide q that every page shows.
 3. rates are unit rates of the A and B units of the orders containing both: return_rate = returned /
    units; baseline_rate = expected / units (the parts' own rates as above); excess_returns =
    returned - expected. EB shrinkage (METHOD 7.4) pulls each pair toward ITS expected rate from its
@@ -38,7 +38,7 @@ from scipy import stats as sps
 
 from analysis import stats
 from analysis.prepare import Prepared
-from analysis.segments import BORDERLINE_P, NOT_SET, VERDICTS, line_codes, mature_frames, top_reasons_by
+from analysis.segments import BORDERLINE_P, NOT_SET, VERDICTS, eb_shrink, line_codes, mature_frames, top_reasons_by
 
 MIN_PAIR_ORDERS = 30
 MIN_EXPECTED_RETURNS = 5.0
@@ -59,13 +59,6 @@ def _band(units: np.ndarray) -> np.ndarray:
     return np.select([units <= 1, units == 2, units == 3, units <= 5], [-1, 0, 1, 2], 3)
 
 
-def _pick(d: dict, *names: str) -> np.ndarray:
-    for k in names:
-        if k in d:
-            return np.asarray(d[k], dtype="float64")
-    raise KeyError(f"stats.pair_interaction returned none of {names}")
-
-
 def _interaction(x00: np.ndarray, n00: np.ndarray, x10: np.ndarray, n10: np.ndarray, x01: np.ndarray, n01: np.ndarray, x11: np.ndarray, n11: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Log ratio of odds ratios and SE per row, with Haldane's 0.5 where a cell is degenerate."""
     xs = [np.asarray(v, dtype="float64") for v in (x00, x10, x01, x11)]
@@ -76,7 +69,7 @@ def _interaction(x00: np.ndarray, n00: np.ndarray, x10: np.ndarray, n10: np.ndar
     xs = [np.where(bad, x + 0.5, x) for x in xs]
     ns = [np.where(bad, n + 1.0, n) for n in ns]
     r = stats.pair_interaction(xs[0], ns[0], xs[1], ns[1], xs[2], ns[2], xs[3], ns[3])
-    return _pick(r, "interaction_log_or", "log_ratio_or", "log_ror", "estimate"), _pick(r, "interaction_se", "se")
+    return np.asarray(r["interaction_log_or"], dtype="float64"), np.asarray(r["interaction_se"], dtype="float64")
 
 
 def pair_table(prepared: Prepared, level: str = "collection", *, q: float = 0.10, cost_per_return: float,
@@ -269,15 +262,12 @@ def pair_table(prepared: Prepared, level: str = "collection", *, q: float = 0.10
     if gate.sum() >= 3:
         # EB shrinkage toward the pair's OWN expected rate from its parts (not toward the mean of all pairs,
         # which sits below a pair of high-return parts and turned significant pairs' priority negative);
-        # prior strength from the gated pairs (METHOD 7.4), as segments.eb_shrink does for segments
-        try:
-            prior = stats.fit_beta_prior(xe[gate], ne[gate])
-            strength = prior.alpha + prior.beta
-            centre = np.nan_to_num(base_rate)
-            shrunk = centre if not np.isfinite(strength) else (xe + strength * centre) / (ne + strength)
-            shrunk = np.where(ne > 0, shrunk, np.nan)
-        except ValueError:  # prior not estimable (all rates 0/1): keep raw rates
-            pass
+        # prior strength from the gated pairs (METHOD 7.4) by the segments' own eb_shrink - including its
+        # fallback when the moment estimate finds no spread beyond chance (mostly null pairs): full pooling
+        # set every pair to its expectation, so no pair could ever reach the fix list (bench/calibration.py)
+        ok = ne > 0
+        shrunk = np.full(len(xe), np.nan)
+        shrunk[ok] = eb_shrink(xe[ok], ne[ok], np.nan_to_num(base_rate)[ok], fit=gate[ok])
     qg = np.where(np.isnan(q_value), 1.0, q_value)
     ex = stats.excess_returns(returned, units, np.nan_to_num(base_rate), np.nan_to_num(shrunk), float(cost_per_return),
                               qg, q_threshold=q)

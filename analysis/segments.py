@@ -484,7 +484,7 @@ def verdicts(p_value: ArrayLike, q_value: ArrayLike, q_lower: ArrayLike, q: floa
     return verdict.astype(object), direction
 
 
-def eb_shrink(x: np.ndarray, n: np.ndarray, center: np.ndarray | None = None) -> np.ndarray:
+def eb_shrink(x: np.ndarray, n: np.ndarray, center: np.ndarray | None = None, fit: np.ndarray | None = None) -> np.ndarray:
     """EB posterior means with a beta prior fitted by weighted moments (stats.fit_beta_prior).
 
     center: per-segment prior means (the segment's reference rate, e.g. its category's). METHOD 6.2
@@ -494,12 +494,14 @@ def eb_shrink(x: np.ndarray, n: np.ndarray, center: np.ndarray | None = None) ->
     shrinks somewhat less than a within-category fit would (the conservative side).
     With fewer than 2 segments, or when the prior cannot be estimated (every rate 0 or 1: estimated
     ICC >= 1, i.e. no pooling is justified), the raw rates are returned unshrunk.
+    fit: which rows the prior is estimated from (default all; the pairs use the tested pairs only).
     """
     raw = x / n
-    if len(x) < 2:
+    fit = np.ones(len(x), dtype=bool) if fit is None else np.asarray(fit, dtype=bool)
+    if fit.sum() < 2:
         return raw
     try:
-        prior = stats.fit_beta_prior(x, n)
+        prior = stats.fit_beta_prior(x[fit], n[fit])
     except ValueError:
         return raw
     if center is None:
@@ -512,7 +514,8 @@ def eb_shrink(x: np.ndarray, n: np.ndarray, center: np.ndarray | None = None) ->
         # segment to its reference - erasing the few that a test singles out (on the real Online Retail
         # file every significant product got priority 0 and the fix list was empty). A prior worth one
         # typical segment (the median effective size) keeps shrinkage strong without erasing them.
-        strength = float(np.median(n[n > 0])) if (n > 0).any() else 1.0
+        nf = n[fit]
+        strength = float(np.median(nf[nf > 0])) if (nf > 0).any() else 1.0
     return (x + strength * center) / (n + strength)
 
 

@@ -50,34 +50,22 @@ optimize = _LazyModule("scipy.optimize")
 __all__ = [
     "wilson_interval",
     "wilson_lower_one_sided",
-    "jeffreys_interval",
     "newcombe_diff_interval",
     "risk_ratio",
-    "TwoPropResult",
     "segment_vs_rest",
-    "two_proportion",
     "fisher_exact_p",
     "bh_adjust",
-    "holm_adjust",
+    "weighted_bh_adjust",
     "design_effect",
     "rao_scott_deff",
-    "anova_icc_components",
-    "icc_anova",
-    "kish_deff",
-    "glm_cluster_robust",
     "BetaPrior",
     "fit_beta_prior",
     "shrink",
-    "binomial_test_vs_baseline",
     "excess_returns",
-    "priority_order",
     "funnel_limits",
-    "overdispersion",
     "cmh_test",
-    "direct_standardise",
     "pair_interaction",
     "co_purchase_lift",
-    "k_sample_chi2",
     "cochran_armitage",
     "power_two_proportions",
 ]
@@ -186,27 +174,6 @@ def wilson_lower_one_sided(x: Any, n: Any, alpha: float = 0.05) -> np.ndarray:
     return _wilson(xa, na, float(sps.norm.ppf(1.0 - alpha)))[0]
 
 
-def jeffreys_interval(x: Any, n: Any, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
-    """Equal-tailed Jeffreys interval: Beta(x + 1/2, n - x + 1/2) quantiles, vectorised.
-
-    Uses the Brown-Cai-DasGupta (2001) boundary convention: lower = 0 when x = 0 and upper = 1 when
-    x = n (statsmodels' ``method='jeffreys'`` does not apply it). nan where n = 0.
-
-    >>> lo, hi = jeffreys_interval(0, 20)
-    >>> float(lo), round(float(hi), 4)
-    (0.0, 0.1166)
-    """
-    alpha = _check_alpha(alpha)
-    xa, na = _counts(x, n)
-    with np.errstate(invalid="ignore"):
-        lo = sps.beta.ppf(alpha / 2.0, xa + 0.5, na - xa + 0.5)
-        hi = sps.beta.ppf(1.0 - alpha / 2.0, xa + 0.5, na - xa + 0.5)
-    lo = np.where(xa <= 0, 0.0, lo)
-    hi = np.where(xa >= na, 1.0, hi)
-    bad = ~(na > 0)
-    return np.where(bad, np.nan, lo), np.where(bad, np.nan, hi)
-
-
 def newcombe_diff_interval(
     x1: Any, n1: Any, x2: Any, n2: Any, alpha: float = 0.05
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -261,31 +228,6 @@ def risk_ratio(
 # ---------------------------------------------------------------------------------------------
 # 2. segment vs rest (METHOD 2)
 # ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class TwoPropResult:
-    """One segment-vs-rest comparison (see :func:`segment_vs_rest` for the fields' meaning)."""
-
-    p1: float
-    p2: float
-    diff: float
-    pooled_p: float
-    se_pooled: float
-    z: float
-    p_value: float
-    test: str  # "z" | "fisher"
-    min_expected: float
-    alternative: str
-    p_z: float
-    p_fisher: float
-    ci_low: float
-    ci_high: float
-    diff_low: float
-    diff_high: float
-    risk_ratio: float
-    rr_low: float
-    rr_high: float
-
-
 def _fisher_two_sided(a: np.ndarray, r1: np.ndarray, c1: np.ndarray, N: np.ndarray) -> np.ndarray:
     """Irwin's rule, vectorised: sum of hypergeometric probabilities <= P(observed).
 
@@ -467,23 +409,6 @@ def segment_vs_rest(
     }
 
 
-def two_proportion(
-    x1: float, n1: float, x2: float, n2: float, alternative: str = "two-sided", alpha: float = 0.05
-) -> TwoPropResult:
-    """Scalar convenience wrapper of :func:`segment_vs_rest` returning a frozen :class:`TwoPropResult`.
-
-    >>> r = two_proportion(4, 11, 150, 2400, alternative="larger")
-    >>> r.test, round(r.p_value, 6), round(r.z, 4)
-    ('fisher', 0.003709, 4.0751)
-    """
-    for name, v in (("x1", x1), ("n1", n1), ("x2", x2), ("n2", n2)):
-        if np.ndim(v) != 0:
-            raise ValueError(f"two_proportion takes scalars; use segment_vs_rest for arrays ('{name}').")
-    r = segment_vs_rest(x1, n1, x2, n2, alternative=alternative, alpha=alpha)
-    fields = {k: float(v) for k, v in r.items() if k != "test"}
-    return TwoPropResult(test=str(r["test"]), alternative=_alt(alternative), **fields)
-
-
 # ---------------------------------------------------------------------------------------------
 # 3. multiple testing (METHOD 5)
 # ---------------------------------------------------------------------------------------------
@@ -513,15 +438,32 @@ def bh_adjust(p: Any) -> np.ndarray:
         np.minimum.accumulate((v * m / np.arange(1, m + 1))[::-1])[::-1], 1.0))
 
 
-def holm_adjust(p: Any) -> np.ndarray:
-    """Holm (1979) step-down adjusted p-values, in input order (nan-aware like :func:`bh_adjust`).
+def weighted_bh_adjust(p: Any, weights: Any) -> np.ndarray:
+    """Weighted Benjamini-Hochberg q-values (Genovese, Roeder & Wasserman 2006), in input order.
 
-    a_(i) = max_{j <= i} min(1, (m - j + 1) p_(j)). Same as ``multipletests(p, method='holm')[1]``.
+    The weights are fixed before the data are seen and rescaled to average 1 over the tested (non-nan)
+    p-values; hypothesis i is rejected at level q when p_i <= w_i q k / m for the largest such k, i.e.
+    when bh_adjust(p_i / w_i) <= q. With equal weights this is bh_adjust. The false-discovery rate stays
+    at or below q (independent or positively dependent tests; Genovese et al. 2006, Blanchard & Roquain
+    2008); the weights only move power between hypotheses. A weight of 0 never rejects (q = 1).
 
-    >>> [round(float(a), 3) for a in holm_adjust([0.319, 0.201, 0.4, 0.374, 0.113])]
-    [0.957, 0.804, 0.957, 0.957, 0.565]
+    >>> [round(float(q), 4) for q in weighted_bh_adjust([0.004, 0.01, 0.02, 0.5], [2, 1, 0.5, 0.5])]
+    [0.008, 0.02, 0.0533, 1.0]
     """
-    return _adjust_sorted(p, lambda v, m: np.maximum.accumulate(np.minimum(v * (m - np.arange(m)), 1.0)))
+    pa, ok = _pvals(p)
+    w = np.broadcast_to(_arr(weights, "weights"), pa.shape).astype("float64")
+    if np.any(~np.isfinite(w[ok]) | (w[ok] < 0)):
+        raise ValueError("weights must be finite and non-negative.")
+    out = np.full(pa.shape, np.nan)
+    if not ok.any():
+        return out
+    if w[ok].sum() <= 0:
+        raise ValueError("at least one tested hypothesis needs a positive weight.")
+    wn = w[ok] / w[ok].mean()
+    with np.errstate(divide="ignore"):
+        ratio = np.where(wn > 0, np.minimum(pa[ok] / np.where(wn > 0, wn, 1.0), 1.0), 1.0)
+    out[ok] = bh_adjust(ratio)
+    return out
 
 
 def _adjust_sorted(p: Any, step: Callable[[np.ndarray, int], np.ndarray]) -> np.ndarray:
@@ -625,77 +567,6 @@ def rao_scott_deff(
     out = design_effect(sums[x_col].to_numpy(float), sums[n_col].to_numpy(float), sums[segment_col])
     out.index.name = segment_col
     return out
-
-
-def anova_icc_components(x_per_cluster: Any, m_per_cluster: Any) -> dict[str, float]:
-    """ANOVA estimator of the intra-cluster correlation for binary data, with its pieces.
-
-    MSB = sum m_i (p_i - p)^2/(k-1), MSW = sum m_i p_i(1-p_i)/(N-k), n0 = (N - sum m_i^2/N)/(k-1),
-    rho = (MSB - MSW)/(MSB + (n0-1) MSW) (Ridout, Demetrio & Firth 1999; METHOD 4.2).
-    Returns pbar, MSB, MSW, n0, icc, mean_cluster_size, deff_kish, n_effective.
-    """
-    x, m = _counts(x_per_cluster, m_per_cluster, "x_per_cluster", "m_per_cluster")
-    x, m = x.reshape(-1), m.reshape(-1)
-    keep = m > 0
-    x, m = x[keep], m[keep]
-    k, N = x.size, m.sum()
-    if k < 2 or N <= k:
-        raise ValueError("The ANOVA ICC needs at least two clusters and more units than clusters.")
-    p_i, pbar = x / m, x.sum() / N
-    msb = float(np.sum(m * (p_i - pbar) ** 2) / (k - 1))
-    msw = float(np.sum(m * p_i * (1 - p_i)) / (N - k))
-    n0 = float((N - np.sum(m**2) / N) / (k - 1))
-    denom = msb + (n0 - 1) * msw
-    icc = float((msb - msw) / denom) if denom > 0 else float("nan")
-    mbar = float(N / k)
-    deff = kish_deff(mbar, icc)
-    return {
-        "pbar": float(pbar),
-        "MSB": msb,
-        "MSW": msw,
-        "n0": n0,
-        "icc": icc,
-        "mean_cluster_size": mbar,
-        "deff_kish": deff,
-        "n_effective": float(N / deff),
-    }
-
-
-def icc_anova(x_per_cluster: Any, m_per_cluster: Any) -> float:
-    """ANOVA intra-cluster correlation of a binary outcome (see :func:`anova_icc_components`).
-
-    >>> round(icc_anova([2, 0, 1, 1], [2, 2, 2, 2]), 4)   # MSB = 1/3, MSW = 1/4, n0 = 2 -> 1/7
-    0.1429
-    """
-    return anova_icc_components(x_per_cluster, m_per_cluster)["icc"]
-
-
-def kish_deff(m_bar: float, rho: float) -> float:
-    """Kish (1965) design effect 1 + (m_bar - 1) rho for mean cluster size m_bar and ICC rho.
-
-    >>> kish_deff(3.0, 0.25)
-    1.5
-    """
-    if not m_bar >= 1:
-        raise ValueError(f"mean cluster size must be at least 1 (got {m_bar}).")
-    return float(1.0 + (m_bar - 1.0) * rho)
-
-
-def glm_cluster_robust(y: Any, X: Any, groups: Any, use_correction: bool = True) -> Any:
-    """Binomial GLM (logit) with cluster-robust SEs: CR1 by default, CR0 with use_correction=False.
-
-    Thin wrapper of ``statsmodels GLM(y, X, family=Binomial()).fit(cov_type='cluster',
-    cov_kwds={'groups': groups, 'use_correction': ...})`` (METHOD 4.1 option B; Cameron & Miller
-    2015). p-values are normal-based. X must already contain the constant column. Returns the
-    statsmodels results object (params, bse, pvalues, ...).
-    """
-    import statsmodels.api as sm
-
-    g = np.asarray(groups)
-    if len(g) != len(np.asarray(y)):
-        raise ValueError("groups must have one label per observation.")
-    model = sm.GLM(y, X, family=sm.families.Binomial())
-    return model.fit(cov_type="cluster", cov_kwds={"groups": g, "use_correction": use_correction})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -853,35 +724,6 @@ def shrink(x: Any, n: Any, prior: BetaPrior, alpha: float = 0.05) -> dict[str, n
 # ---------------------------------------------------------------------------------------------
 # 6. excess returns and priority (METHOD 6.4)
 # ---------------------------------------------------------------------------------------------
-def binomial_test_vs_baseline(x: Any, n: Any, p0: Any, alternative: str = "larger") -> np.ndarray:
-    """Exact binomial test of x ~ Bin(n, p0) per row, vectorised (the gate's test with a fixed p0).
-
-    "larger": P(X >= x); "smaller": P(X <= x); "two-sided": sum of P(X = k) <= P(X = x) (as
-    ``scipy.stats.binomtest``). Non-integer counts are rounded. nan where n = 0.
-
-    >>> round(float(binomial_test_vs_baseline(3, 6, 0.15)), 6)
-    0.047339
-    """
-    alt = _alt(alternative)
-    xa, na = _counts(x, n)
-    p0a = _arr(p0, "p0")
-    if np.any((p0a <= 0) | (p0a >= 1)):
-        raise ValueError("p0 must lie strictly between 0 and 1.")
-    xa, na, p0a = np.broadcast_arrays(np.rint(xa), np.rint(na), p0a)
-    out = np.full(xa.shape, np.nan)
-    ok = na > 0
-    if alt == "larger":
-        out[ok] = sps.binom.sf(xa[ok] - 1, na[ok], p0a[ok])
-    elif alt == "smaller":
-        out[ok] = sps.binom.cdf(xa[ok], na[ok], p0a[ok])
-    else:
-        flat = out.reshape(-1)
-        for i in np.flatnonzero(ok.reshape(-1)):
-            flat[i] = sps.binomtest(int(xa.flat[i]), int(na.flat[i]), float(p0a.flat[i])).pvalue
-        out = flat.reshape(xa.shape)
-    return np.minimum(out, 1.0)
-
-
 def excess_returns(
     x: Any,
     n: Any,
@@ -937,22 +779,6 @@ def excess_returns(
     }
 
 
-def priority_order(priority_score: Any, gate: Any) -> np.ndarray:
-    """Indices of gated segments sorted by priority score, highest first (the fix list, METHOD 6.4).
-
-    Ties keep input order.
-
-    >>> priority_order([5.0, 9.0, 1.0], [True, True, False]).tolist()
-    [1, 0]
-    """
-    s = _arr(priority_score, "priority_score").reshape(-1)
-    g = np.asarray(gate, dtype=bool).reshape(-1)
-    if s.size != g.size:
-        raise ValueError("priority_score and gate must have the same length.")
-    idx = np.flatnonzero(g)
-    return idx[np.argsort(-s[idx], kind="mergesort")]
-
-
 # ---------------------------------------------------------------------------------------------
 # 7. funnel plot (METHOD 6.3)
 # ---------------------------------------------------------------------------------------------
@@ -975,7 +801,7 @@ def funnel_limits(
     a = (F(r_p) - p)/(F(r_p) - F(r_p - 1)), limit = (r_p - a)/n.
     method="normal": theta0 +/- z sqrt(phi theta0(1-theta0)/n + tau2), z = Phi^-1(1 - (1-level)/2);
     ``phi`` (multiplicative) or ``tau2`` (additive random effects) widen the limits for
-    over-dispersion (see :func:`overdispersion`); they apply to the normal method only.
+    over-dispersion (Spiegelhalter 2005, section 3); they apply to the normal method only.
 
     Returns one row per n with columns n and, per level label L ("95", "99.8"):
     lower_L / upper_L (clipped to [0, 1] for display), lower_L_raw / upper_L_raw (unclipped; the
@@ -1026,60 +852,6 @@ def funnel_limits(
         out[f"lower_{label}_raw"] = bounds["lower"]
         out[f"upper_{label}_raw"] = bounds["upper"]
     return pd.DataFrame(out)
-
-
-def overdispersion(
-    x: Any, n: Any, theta0: float | None = None, winsorize: float | None = 0.1
-) -> dict[str, Any]:
-    """Over-dispersion of segment rates around theta0 for the funnel plot (Spiegelhalter 2005).
-
-    z_i = (p_i - theta0)/sqrt(theta0(1-theta0)/n_i); phi = mean(z_i^2), after winsorising z at the
-    ``winsorize`` and 1-``winsorize`` quantiles (numpy linear quantiles; None = no winsorising);
-    additive random-effects tau2 = max(0, (I phi - (I-1)) / (sum w - sum w^2/sum w)), w_i = n_i/(theta0(1-theta0)).
-    theta0=None uses the pooled rate sum x / sum n. Segments with n = 0 are ignored (nan z).
-    Returns theta0, z, phi, tau2, z_multiplicative (z/sqrt(phi)), z_additive
-    ((p_i - theta0)/sqrt(theta0(1-theta0)/n_i + tau2)), and p_overdispersion, the chi2(I-1) tail of
-    I phi (approximate; a small p means the plain binomial funnel flags ordinary heterogeneity).
-
-    >>> r = overdispersion([10, 20, 30, 45], [100, 100, 100, 100], winsorize=None)
-    >>> round(r["phi"], 3), r["tau2"] > 0   # z = -3.69, -1.42, 0.85, 4.26 around theta0 = 0.2625
-    (8.636, True)
-    """
-    xa, na = _counts(x, n)
-    xa, na = xa.reshape(-1), na.reshape(-1)
-    ok = na > 0
-    if ok.sum() < 2:
-        raise ValueError("Over-dispersion needs at least two segments with units.")
-    if theta0 is None:
-        theta0 = float(xa[ok].sum() / na[ok].sum())
-    theta0 = float(theta0)
-    if not 0.0 < theta0 < 1.0:
-        raise ValueError(f"theta0 must lie strictly between 0 and 1 (got {theta0}).")
-    if winsorize is not None and not 0.0 <= winsorize < 0.5:
-        raise ValueError("winsorize must be a fraction in [0, 0.5) or None.")
-    var1 = theta0 * (1 - theta0)
-    p = _rate(xa, na)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z = np.where(ok, (p - theta0) / np.sqrt(var1 / np.where(ok, na, 1.0)), np.nan)
-    zk = z[ok]
-    if winsorize:
-        lo, hi = np.quantile(zk, [winsorize, 1 - winsorize])
-        zk = np.clip(zk, lo, hi)
-    k = zk.size
-    phi = float(np.mean(zk**2))
-    w = na[ok] / var1
-    tau2 = float(max(0.0, (k * phi - (k - 1)) / (w.sum() - np.sum(w**2) / w.sum())))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z_add = np.where(ok, (p - theta0) / np.sqrt(var1 / np.where(ok, na, 1.0) + tau2), np.nan)
-    return {
-        "theta0": theta0,
-        "z": z,
-        "phi": phi,
-        "tau2": tau2,
-        "z_multiplicative": z / math.sqrt(phi) if phi > 0 else z,
-        "z_additive": z_add,
-        "p_overdispersion": float(sps.chi2.sf(k * phi, k - 1)),
-    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1162,27 +934,6 @@ def cmh_test(tables: Any, correction: bool = True, alpha: float = 0.05) -> dict[
     return out
 
 
-def direct_standardise(rates_by_stratum: Any, weights: Any) -> Any:
-    """Directly standardised rate: sum_k w_k r_k / sum_k w_k (METHOD 10; Rothman et al. ch. 3).
-
-    ``rates_by_stratum`` is one segment's stratum rates (length K) or a (segments, K) array; ``weights``
-    is the standard mix (e.g. the pooled intent shares), length K. Returns a float, or an array of one
-    standardised rate per segment. A stratum rate that is nan (segment absent from the stratum) makes the
-    result nan: standardisation needs every stratum.
-
-    >>> direct_standardise([0.06, 0.35], [0.5, 0.5])
-    0.205
-    """
-    r = _arr(rates_by_stratum, "rates_by_stratum")
-    w = _arr(weights, "weights").reshape(-1)
-    if r.shape[-1] != w.size:
-        raise ValueError(f"rates have {r.shape[-1]} strata but weights have {w.size}.")
-    if np.any(w < 0) or not w.sum() > 0:
-        raise ValueError("Standard weights must be non-negative and not all zero.")
-    res = r @ w / w.sum()
-    return float(res) if np.ndim(res) == 0 else res
-
-
 # ---------------------------------------------------------------------------------------------
 # 9. pairs bought together (METHOD 7)
 # ---------------------------------------------------------------------------------------------
@@ -1263,44 +1014,6 @@ def co_purchase_lift(n_ab: Any, n_a: Any, n_b: Any, n_total: Any) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 # 10. omnibus and trend (METHOD 2.5)
 # ---------------------------------------------------------------------------------------------
-def k_sample_chi2(x: Any, n: Any) -> dict[str, Any]:
-    """Pearson chi-square test that k rates x_i/n_i are equal (R ``prop.test`` with k groups).
-
-    chi2 = sum (O - E)^2 / E over the k x 2 table [[x_i, n_i - x_i]], df = k - 1, no continuity
-    correction (METHOD 2.1: Yates is not used; for k = 2 this is z^2 of the pooled z-test). Same as
-    ``scipy.stats.chi2_contingency(table, correction=False)``. Groups with n = 0 are dropped.
-    Returns chi2, df, p_value, props, expected (k x 2 expected counts, in the kept groups' order).
-
-    >>> r = k_sample_chi2([83, 90, 129, 70], [86, 93, 136, 82])
-    >>> round(r["chi2"], 4), r["df"], round(r["p_value"], 6)
-    (12.6004, 3, 0.005585)
-    """
-    xa, na = _counts(x, n)
-    xa, na = xa.reshape(-1), na.reshape(-1)
-    keep = na > 0
-    xa, na = xa[keep], na[keep]
-    k = xa.size
-    if k < 2:
-        raise ValueError("The k-sample test needs at least two groups with units.")
-    obs = np.column_stack([xa, na - xa])
-    N = na.sum()
-    col = obs.sum(axis=0)
-    expected = np.outer(na, col) / N
-    with np.errstate(invalid="ignore", divide="ignore"):
-        chi2 = float(np.sum(np.where(expected > 0, (obs - expected) ** 2 / expected, 0.0)))
-    if np.any(col == 0):
-        chi2 = float("nan")
-    df = k - 1
-    return {
-        "chi2": chi2,
-        "df": df,
-        "p_value": float(sps.chi2.sf(chi2, df)),
-        "props": xa / na,
-        "expected": expected,
-    }
-
-
-
 def cochran_armitage(x: Any, n: Any, scores: Any | None = None) -> dict[str, float]:
     """Cochran-Armitage chi-square test for a linear trend in rates over ordered groups (months).
 

@@ -59,7 +59,8 @@ if choice:
     c1, c2 = st.columns(2)
     with c1:
         prods = ctx.cached("seg_products_in", _drill, "product", choice, cost)
-        st.markdown(f"**Products in {fmt.md(choice)}** (compared with the rest of the collection)")
+        st.markdown(f"**Products in {fmt.md(choice)}** (compared with the rest of the collection; verdicts and q "
+                    "within this drill-down - the fix list compares products with the rest of their category)")
         if prods is None or prods.empty:
             st.info("No products to compare.")
         else:

@@ -1,7 +1,7 @@
 """Combinations: pairs bought together that return more than their parts would suggest."""
 import streamlit as st
 
-from analysis.fixlist import suggested_action
+from analysis.fixlist import pairs_in_list_family, suggested_action
 from analysis.pair_grid import pair_grid, pairs_at_level, pairs_returning_more, pairs_past_gate
 from analysis.pairs import pair_table
 from dashboard import charts, context, errors
@@ -11,7 +11,8 @@ ctx = context.require_data()
 st.title("Items bought together")
 st.caption("A pair is judged on the orders that contain both: does the pair return more than its two parts would on "
            "their own (interaction on the order level, adjusted for basket size)? Pairs need at least 30 orders "
-           "together and 5 expected returns before they are tested; tests control the false-discovery rate at 10%.")
+           "together and 5 expected returns before they are tested; their q-values are the fix list's: one "
+           "false-discovery family over every segment and pair (10%).")
 
 levels = [lv for lv in ("collection", "product") if ctx.prepared.has(lv)]
 level = st.segmented_control("Pairs of", levels, default=levels[0] if levels else None, key="cb_level",
@@ -22,8 +23,10 @@ if not level:
 an = ctx.analysis
 pairs = pairs_at_level(an.pairs, level)
 if pairs is None:
-    pairs = ctx.cached("pairs_level", lambda p, lv, cost: pair_table(p, lv, cost_per_return=cost), level,
-                       an.cost_per_return)
+    # the same list-wide q as the fix list's pairs (one q per segment, every page)
+    pairs = ctx.cached("pairs_level", lambda p, lv, cost, q: pairs_in_list_family(
+        an.segments, pair_table(p, lv, cost_per_return=cost), q=q, cost_per_return=cost),
+        level, an.cost_per_return, an.settings.q)
 if pairs.empty:
     st.info("No pairs were bought together often enough to compare.")
     st.stop()

@@ -86,3 +86,18 @@ def test_example_comments_prefer_dominant_reason_and_cap_at_three():
                          "reason_category": ["quality", "size_too_small", "size_too_small", "quality", "quality", "quality"]})
     assert example_comments(rets, "quality") == ["a", "c", "d"]
     assert example_comments(rets, "size_too_small")[0] == "b"
+
+
+def test_list_wide_family_weights_headline_segments_over_drill_down_families():
+    from analysis.fixlist import family_weights
+
+    dims = np.array(["collection"] * 16 + ["product"] * 96 + ["combination"] * 120 + ["journey"] * 5)
+    w = family_weights(dims, np.ones(dims.size, dtype=bool))
+    # by hand: headline rows 1 each; 96 products share 1 + ln 96 = 5.564; 120 pairs share 1 + ln 120 = 5.787
+    assert np.all(w[dims == "collection"] == 1.0) and np.all(w[dims == "journey"] == 1.0)
+    assert w[dims == "product"].sum() == pytest.approx(1 + np.log(96))
+    assert w[dims == "combination"].sum() == pytest.approx(1 + np.log(120))
+    # without collections products are the headline catalog level; untested rows weigh nothing
+    tested = dims != "journey"
+    w2 = family_weights(np.where(dims == "collection", "size", dims), tested)
+    assert np.all(w2[dims == "product"] == 1.0) and np.all(w2[~tested] == 0.0)
