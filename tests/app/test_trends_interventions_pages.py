@@ -68,7 +68,7 @@ def test_trends_renders_and_follows_the_segment(demo_lines):
     assert any("same month 12 months earlier" in t for t in titles), titles  # demo covers 18 months
     whole = f"{100 * _matured_month_rate(demo_lines):.1f}%"
     trend = [m.value for m in at.markdown if m.value.startswith("**Trend")]
-    assert trend and whole in trend[0] and "Cochran-Armitage" in trend[0]
+    assert trend and whole in trend[0] and "quasi-binomial trend test" in trend[0]
     assert any(c.value.startswith("Chart used:") for c in at.caption)
     # "What changed" defaults: the last 3 matured months (Jul-Sep 2026) vs the 3 before (Apr-Jun 2026)
     assert [str(d) for d in at.date_input(key="tr_wc_b").value] == ["2026-07-01", "2026-09-30"]
