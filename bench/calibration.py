@@ -251,9 +251,9 @@ def trend_false_positive_rate(reps: int = 1_000, seed: int = 7, *, alpha: float 
     for _ in range(reps):
         s = simulate_monthly_series(rng, **kw)
         t = series_trend(s)
-        page += t.p_value < alpha
+        page += int(t.p_value < alpha)
         z = t.slope / (t.se / np.sqrt(t.dispersion))  # the same fit with the binomial variance (dispersion 1)
-        naive += 2 * sps.norm.sf(abs(z)) < alpha
+        naive += int(2 * sps.norm.sf(abs(z)) < alpha)
     return {"reps": reps, "page_test": page / reps, "units_independent": naive / reps,
             "mc_se": float(np.sqrt(alpha * (1 - alpha) / reps))}
 

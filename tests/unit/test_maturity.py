@@ -119,3 +119,28 @@ def test_completion_factor_gives_the_final_rate_of_recent_cohorts(simulated):
     naive_bias = float((simulated["naive_final"] - simulated["rate"]).mean())
     assert abs(km_bias) < 0.003  # within 0.3 points on average (1,600 lines per cohort: s.d. about 1 point)
     assert naive_bias < km_bias - 0.002  # the observed-delay CDF arrives too early: projections too low
+
+
+@pytest.mark.slow
+def test_real_file_window_allows_for_late_credit_notes():
+    from tests.conftest import REAL_DATA
+
+    if not REAL_DATA.exists():
+        pytest.skip(f"real export not found at {REAL_DATA} (it lives in ../shared/data, never in the repo)")
+    from analysis.prepare import prepare
+    from data.ingest import SourceFile, load_dataset
+
+    p = prepare(load_dataset([SourceFile(REAL_DATA.name, REAL_DATA.read_bytes())], name="Online Retail II"))
+    follow, delay = line_delays(p.lines, p.returns)
+    observed = delay[np.isfinite(delay)]
+    # the observed delays' 95th percentile is 108 days; with censoring allowed for, 95% of the returns take
+    # about 158 days, so the window is at its 120-day cap, after which about 8% of returns still arrive
+    assert np.percentile(observed, 95) < p.arrival.quantile(0.95)
+    assert (p.window_days, p.window_source) == (120, "estimated")
+    # statsmodels' product-limit estimate on the same lines agrees at the window
+    ok = np.isfinite(follow)
+    sf = SurvfuncRight(np.where(np.isfinite(delay), delay, follow)[ok], np.isfinite(delay)[ok].astype(int))
+    F = 1 - sf.surv_prob
+    at_window = F[np.searchsorted(sf.surv_times, 120, side="right") - 1] / F[-1]
+    assert float(p.arrival.at(120)) == pytest.approx(at_window, rel=1e-9)
+    assert 0.05 < 1 - at_window < 0.12
