@@ -4,19 +4,20 @@ window and the completion factor of recent cohorts (METHOD 1 and 8).
 Observed days-to-return are right-censored: an order placed 20 days before the end of the data can only
 show returns that took at most 20 days, so the plain distribution of observed delays has too few long
 delays, and a window taken as its 95th percentile is too short (on the demo 4.6% of returns arrived after
-the old window). Here every sold unit is followed from its order date to the end of the data (the
-follow-up): a returned unit is an event at its delay, an unreturned unit is censored at its follow-up.
-The product-limit (Kaplan-Meier) estimator then gives F(t), the share of units returned by day t, using
-at each day only the units that could have been seen returning that late (Kaplan & Meier 1958; Klein &
-Moeschberger 2003, ch. 4). Most units are never returned, so F levels off at the eventual return rate;
-the arrival curve G(t) = F(t) / F(t_max) is the share of the eventual returns that arrived by day t,
-assuming returns arrive within the longest follow-up in the data (t_max: a year of orders covers delays
+the old window). Here every sold line is followed from its order date to the end of the data (the
+follow-up): a returned line is an event at the delay of its first return, an unreturned line is censored
+at its follow-up. The product-limit (Kaplan-Meier) estimator then gives F(t), the share of lines returned
+by day t, using at each day only the lines that could have been seen returning that late (Kaplan & Meier
+1958; Klein & Moeschberger 2003, ch. 4). Lines, not units, are the cases, so one credit note of thousands
+of units does not make the curve. Most lines are never returned, so F levels off at the eventual return
+share; the arrival curve G(t) = F(t) / F(t_max) is the share of the eventual returns that arrived by day
+t, assuming returns arrive within the longest follow-up in the data (t_max: a year of orders covers delays
 up to a year).
 
 * ``return_window``: the day by which a share ``WINDOW_QUANTILE`` (98%) of the eventual returns have
   arrived, G^-1(0.98), bounded to [MIN_WINDOW, MAX_WINDOW];
-* ``completion``: G(age) for a cohort's lines, so a recent cohort's expected final rate is
-  observed returns / sum(units x G(age)) (a chain-ladder completion factor).
+* ``ArrivalCurve.at``: G(age), the completion factor of a cohort's lines, so a recent cohort's expected
+  final rate is observed returns / sum(units x G(age)) (chain-ladder style; analysis.trends.cohort_series).
 """
 from __future__ import annotations
 
@@ -151,10 +152,9 @@ def line_delays(lines: pd.DataFrame, returns: pd.DataFrame) -> tuple[np.ndarray,
     """
     follow = (data_end(lines, returns) - lines["order_date"]).dt.days.to_numpy(dtype="float64")
     first = (returns.assign(_d=(returns["return_date"] - returns["order_date"]).dt.days)
-             .groupby(["order_id", "sku"], sort=False)["_d"].min())
-    delay = pd.MultiIndex.from_frame(lines[["order_id", "sku"]]).map(first.to_dict().get) if len(first) else None
-    d = np.full(len(lines), np.nan) if delay is None else pd.to_numeric(pd.Series(delay), errors="coerce").to_numpy(
-        dtype="float64")
+             .groupby(["order_id", "sku"], sort=False, observed=True)["_d"].min().rename("_first"))
+    d = (lines[["order_id", "sku"]].merge(first, how="left", left_on=["order_id", "sku"], right_index=True)["_first"]
+         .to_numpy(dtype="float64"))
     returned = lines["returned_units"].to_numpy() > 0
     d = np.where(returned, d, np.nan)
     follow = np.where(returned & np.isnan(d), np.nan, follow)
