@@ -9,24 +9,24 @@ prepare(dataset) -> Prepared with
   attributes of the line they came from.
 
 Return-window maturity: an order placed less than `window_days` before the last order date in the
-data may still be returned, so it is excluded from rates. The window is the 95th percentile of
-observed days-to-return (rounded up, bounded to [14, 120]) unless the caller sets it.
+data may still be returned, so it is excluded from rates. The window is the day by which 98% of the
+eventual returns have arrived, from a Kaplan-Meier estimate of days-to-return that allows for recent
+orders not having had time to show late returns (analysis.maturity; rounded up, bounded to [14, 120]),
+unless the caller sets it.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
+from analysis.maturity import EMPTY_CURVE, ArrivalCurve, prepared_arrival_curve, return_window
 from data.model import Dataset
 from data.reasons import classify, normalize_resolution
 
-DEFAULT_WINDOW_DAYS = 30
 WHOLESALE_MEDIAN_UNITS = 12  # above this median basket, consumer intents make no sense (wholesale orders)
-MIN_WINDOW, MAX_WINDOW = 14, 120
 
 # Dimensions that are attributes of a line vs of an order (analysed with orders as the unit).
 LINE_DIMENSIONS = ("collection", "category", "product", "size")
@@ -73,6 +73,9 @@ class Prepared:
     # order-level refunds are known (e.g. a Shopify orders export alone), see OUTCOMES and rate_columns
     outcome: str = "line_return"
     counts: dict = field(default_factory=dict)  # Dataset.counts plus refunds_attributed / refunded_orders
+    # Kaplan-Meier arrival curve of returns (analysis.maturity), from the unfiltered data: the window and
+    # the completion factor of recent cohorts both come from it
+    arrival: ArrivalCurve = EMPTY_CURVE
 
     def rate_columns(self, dimension: str | None = None) -> tuple[str, str]:
         """(numerator, denominator) columns of `lines` behind the outcome's rate for a dimension (None =
@@ -108,16 +111,6 @@ class Prepared:
 
 def _has_data(s: pd.Series) -> bool:
     return bool(s.notna().any())
-
-
-def estimate_window(days_to_return: pd.Series) -> tuple[int, str]:
-    """95th percentile of days-to-return, rounded up and bounded to [14, 120] days."""
-    d = pd.to_numeric(days_to_return, errors="coerce").dropna()
-    d = d[d >= 0]
-    if len(d) < 20:
-        return DEFAULT_WINDOW_DAYS, "default"
-    w = int(math.ceil(float(np.percentile(d, 95))))
-    return int(min(max(w, MIN_WINDOW), MAX_WINDOW)), "estimated"
 
 
 def _derive_intent(lines: pd.DataFrame, has_size: bool, has_collection: bool, has_category: bool) -> pd.Series:
@@ -275,10 +268,12 @@ def prepare(dataset: Dataset, window_days: int | None = None,
                                                     "promotion", "country", "addon"]],
         how="inner", on=["order_id", "sku"])
     rets_m["days_to_return"] = (rets_m["return_date"] - rets_m["order_date"]).dt.days
+    arrival = prepared_arrival_curve(lines, rets_m) if not lines.empty else EMPTY_CURVE
     if window_days is not None:
         window, source = int(window_days), "user"
     else:
-        window, source = estimate_window(rets_m["days_to_return"])
+        n_dated = int((pd.to_numeric(rets_m["days_to_return"], errors="coerce") >= 0).sum())
+        window, source = return_window(arrival, n_dated)
     if lines.empty:
         cutoff = None
         lines["mature"] = pd.Series(dtype=bool)
@@ -333,6 +328,7 @@ def prepare(dataset: Dataset, window_days: int | None = None,
         notes=tuple(notes) + tuple(dataset.notes),
         outcome=outcome,
         counts=counts,
+        arrival=arrival,
     )
 
 
@@ -450,4 +446,5 @@ def filter_prepared(prepared: Prepared, filters: Filters) -> Prepared:
         notes=prepared.notes,
         outcome=prepared.outcome,
         counts=prepared.counts,
+        arrival=prepared.arrival,
     )

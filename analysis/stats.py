@@ -66,7 +66,6 @@ __all__ = [
     "cmh_test",
     "pair_interaction",
     "co_purchase_lift",
-    "cochran_armitage",
     "power_two_proportions",
 ]
 
@@ -1014,42 +1013,6 @@ def co_purchase_lift(n_ab: Any, n_a: Any, n_b: Any, n_total: Any) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 # 10. omnibus and trend (METHOD 2.5)
 # ---------------------------------------------------------------------------------------------
-def cochran_armitage(x: Any, n: Any, scores: Any | None = None) -> dict[str, float]:
-    """Cochran-Armitage chi-square test for a linear trend in rates over ordered groups (months).
-
-    As R ``prop.trend.test``: A = sum s_i (x_i - n_i pbar), chi2 = A^2 / (pbar(1-pbar) sum n_i (s_i -
-    sbar)^2) with sbar = sum n_i s_i / N, df = 1 (no N/(N-1) factor; Armitage 1955). scores default to
-    1..k (period index). Also z = signed sqrt(chi2) and one-sided p_increasing / p_decreasing.
-
-    >>> r = cochran_armitage([83, 90, 129, 70], [86, 93, 136, 82])
-    >>> round(r["chi2"], 4), round(r["p_value"], 6)
-    (8.2249, 0.004132)
-    """
-    xa, na = _counts(x, n)
-    xa, na = xa.reshape(-1), na.reshape(-1)
-    s = np.arange(1.0, xa.size + 1) if scores is None else _arr(scores, "scores").reshape(-1)
-    if s.size != xa.size:
-        raise ValueError("scores must have one value per group.")
-    if xa.size < 2:
-        raise ValueError("A trend test needs at least two groups.")
-    N = na.sum()
-    pbar = xa.sum() / N
-    sbar = np.sum(na * s) / N
-    A = float(np.sum(s * (xa - na * pbar)))
-    denom = pbar * (1 - pbar) * np.sum(na * (s - sbar) ** 2)
-    chi2 = A**2 / denom if denom > 0 else float("nan")
-    z = math.copysign(math.sqrt(chi2), A) if denom > 0 else float("nan")
-    return {
-        "chi2": float(chi2),
-        "df": 1,
-        "p_value": float(sps.chi2.sf(chi2, 1)),
-        "A_statistic": A,
-        "z": z,
-        "p_increasing": float(sps.norm.sf(z)),
-        "p_decreasing": float(sps.norm.cdf(z)),
-    }
-
-
 def power_two_proportions(
     p1: float,
     p2: float,

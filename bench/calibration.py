@@ -26,6 +26,10 @@ by analysis.interventions.evaluate on `intervention_dataset` (different base rat
 drift, collection-month noise, order frailty): the share of "reduced"/"increased" verdicts on placebos and
 where only the comparison moves, the coverage of the true ratio by the 95% interval on planted effects, the
 bias, and the ITS level p-values' placebo rate.
+Trend test (issue 11 item 6, `trend_false_positive_rate`): monthly cohort series simulated directly at the
+order level (one true rate, order frailty variance 0.5, each month's rate times 1 + 0.05 Z), passed to
+analysis.trends.series_trend - the function behind the Trends page's "steady rising/falling trend" - and the
+share with p < 0.05 printed, beside that of a binomial test that treats units as independent.
 The latest figures are recorded in README.md ("Calibration (simulation)").
 """
 from __future__ import annotations
@@ -424,12 +428,62 @@ def ranking_accuracy(n_datasets: int = 40, *, n_orders: int = 30_000, seed0: int
     return out
 
 
+def simulate_monthly_series(rng: np.random.Generator, *, months: int = 12, orders_per_month: int = 2_500,
+                            rate: float = 0.10, order_var: float = 0.5, month_sd: float = 0.05,
+                            slope: float = 0.0) -> pd.DataFrame:
+    """One matured monthly cohort series (period, units, returned, coverage, provisional) on a null (slope 0)
+    or a trend: month m's rate is rate x (1 + slope)^m x (1 + month_sd Z_m); each order holds 1 + Poisson(1)
+    units returned independently at its month's rate x a Gamma(mean 1, variance order_var) order frailty."""
+    units = 1 + rng.poisson(1.0, size=(months, orders_per_month))
+    frail = rng.gamma(1.0 / order_var, order_var, size=(months, orders_per_month))
+    month_rate = rate * (1.0 + slope) ** np.arange(months) * np.clip(1.0 + month_sd * rng.standard_normal(months), 0.0, None)
+    returned = rng.binomial(units, np.clip(month_rate[:, None] * frail, 0.0, 1.0))
+    return pd.DataFrame({"period": pd.date_range("2025-01-01", periods=months, freq="MS"),
+                         "units": units.sum(axis=1), "returned": returned.sum(axis=1),
+                         "coverage": 1.0, "provisional": False})
+
+
+def trend_false_positive_rate(reps: int = 1_000, seed: int = 7, *, alpha: float = 0.05, **kw) -> dict:
+    """Share of simulated series (simulate_monthly_series, keyword arguments passed on) on which the Trends
+    page's test (analysis.trends.series_trend) says "steady trend" (p < alpha); and, for contrast, the share
+    for a binomial logistic slope test that treats every unit as independent (what Cochran-Armitage did)."""
+    from scipy import stats as sps
+
+    from analysis.trends import series_trend
+
+    rng = np.random.default_rng(seed)
+    page, naive = 0, 0
+    for _ in range(reps):
+        s = simulate_monthly_series(rng, **kw)
+        t = series_trend(s)
+        page += int(t.p_value < alpha)
+        z = t.slope / (t.se / np.sqrt(t.dispersion))  # the same fit with the binomial variance (dispersion 1)
+        naive += int(2 * sps.norm.sf(abs(z)) < alpha)
+    return {"reps": reps, "page_test": page / reps, "units_independent": naive / reps,
+            "mc_se": float(np.sqrt(alpha * (1 - alpha) / reps))}
+
+
+def print_trend_calibration(reps: int) -> None:
+    """The trend test's false-positive rate at alpha 0.05, with and without month noise, and its power."""
+    t0 = time.perf_counter()
+    for name, kw in (("order frailty 0.5 + 5% month noise", {}),
+                     ("order frailty 0.5, no month noise", {"month_sd": 0.0})):
+        r = trend_false_positive_rate(reps, **kw)
+        print(f"trend test, null ({name}): false 'steady trend' {r['page_test']:.3f} "
+              f"(MC s.e. {r['mc_se']:.3f}; units treated as independent: {r['units_independent']:.3f}), n={reps}")
+    pw = trend_false_positive_rate(reps, seed=8, slope=0.02)
+    print(f"trend test, rate +2%/month (relative) with the same noise: power {pw['page_test']:.3f}, n={reps}"
+          f"  [{time.perf_counter() - t0:.0f} s]")
+    sys.stdout.flush()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="10 datasets per setting instead of 40")
     ap.add_argument("--datasets", type=int, default=None, help="datasets per setting")
     args = ap.parse_args(argv)
     k = args.datasets or (10 if args.quick else 40)
+    print_trend_calibration(200 if args.quick else 1_000)
     calibrate(k, k, k)
     did_calibration(5 * k)
     ranking_accuracy(k)

@@ -47,8 +47,9 @@ st.plotly_chart(charts.cohort_rate_chart(mat, prov, overall, title=f"{words['nam
                                          axis=words["axis"], unit_word=unit_word), key="tr_rate_chart")
 st.caption(f"Cohorts by order date. The band is the 95% Wilson interval. {fmt.num(len(prov))} recent "
            f"{unit_word}(s) are provisional: they hold orders younger than the {ctx.prepared.window_days}-day return "
-           "window, so their rate so far (hollow circle) will still rise; the diamond is the expected final rate, "
-           "estimated from how quickly returns have arrived in the past.")
+           "window, so their rate so far (hollow circle) will still rise; the diamond is the expected final rate: "
+           "the rate so far divided by the share of returns expected to have arrived at the orders' age "
+           "(Kaplan-Meier estimate of days-to-return, which allows for recent orders' late returns not yet seen).")
 
 # ---------------------------------------------------------------- trend verdict
 if len(mat) >= 3:
@@ -58,12 +59,13 @@ if len(mat) >= 3:
     if tt.p_value < 0.05 and tt.slope_sign != 0:
         direction = "rising" if tt.slope_sign > 0 else "falling"
         text = (f"**Trend: {direction}.** Across the {len(mat)} matured {unit_word}s from {span}, the {words['name'].lower()} of "
-                f"{fmt.md(who)} shows a steady {direction} trend that is unlikely to be chance "
-                f"(Cochran-Armitage test, p = {tt.p_value:.3g}).")
+                f"{fmt.md(who)} shows a steady {direction} trend that is unlikely to be chance or ordinary "
+                f"{unit_word}-to-{unit_word} swings (quasi-binomial trend test, p = {tt.p_value:.3g}).")
     else:
         text = (f"**Trend: none detected.** Across the {len(mat)} matured {unit_word}s from {span}, the "
-                f"{words['name'].lower()} of {fmt.md(who)} shows no steady rise or fall beyond chance (Cochran-Armitage test, "
-                f"p = {tt.p_value:.2f}); the ups and downs look like noise around {fmt.pct(overall)}.")
+                f"{words['name'].lower()} of {fmt.md(who)} shows no steady rise or fall beyond chance and ordinary "
+                f"{unit_word}-to-{unit_word} swings (quasi-binomial trend test, p = {tt.p_value:.2f}); the ups and "
+                f"downs look like noise around {fmt.pct(overall)}.")
     st.markdown(text)
 else:
     st.info(f"Fewer than 3 matured {unit_word}s for {fmt.md(who)}: too few to test for a trend.")

@@ -68,11 +68,12 @@ def test_trends_renders_and_follows_the_segment(demo_lines):
     assert any("same month 12 months earlier" in t for t in titles), titles  # demo covers 18 months
     whole = f"{100 * _matured_month_rate(demo_lines):.1f}%"
     trend = [m.value for m in at.markdown if m.value.startswith("**Trend")]
-    assert trend and whole in trend[0] and "Cochran-Armitage" in trend[0]
+    assert trend and whole in trend[0] and "quasi-binomial trend test" in trend[0]
     assert any(c.value.startswith("Chart used:") for c in at.caption)
-    # "What changed" defaults: the last 3 matured months (Jul-Sep 2026) vs the 3 before (Apr-Jun 2026)
-    assert [str(d) for d in at.date_input(key="tr_wc_b").value] == ["2026-07-01", "2026-09-30"]
-    assert [str(d) for d in at.date_input(key="tr_wc_a").value] == ["2026-04-01", "2026-06-30"]
+    # "What changed" defaults: the last 3 matured months (Jun-Aug 2026: the 36-day Kaplan-Meier window ends on
+    # 25 Sep, so September is provisional) vs the 3 before (Mar-May 2026)
+    assert [str(d) for d in at.date_input(key="tr_wc_b").value] == ["2026-06-01", "2026-08-31"]
+    assert [str(d) for d in at.date_input(key="tr_wc_a").value] == ["2026-03-01", "2026-05-31"]
 
     at.selectbox(key="tr_dim").set_value("collection").run()
     at.selectbox(key="tr_seg_collection").set_value("Linen Shirts").run()
@@ -179,14 +180,15 @@ def test_edit_and_a_too_recent_change_is_explained_not_an_error():
 
 
 def test_trends_shows_unusual_periods_and_the_year_earlier_chart_together():
-    # Hiking Jackets by month on the demo (seed 7): the control chart flags 2 months and 6 months have a
+    # Hiking Jackets by month on the demo (seed 7): the control chart flags 1 month (Dec 2025; September 2026,
+    # flagged too before the window became the 36-day Kaplan-Meier quantile, is now provisional) and 6 months have a
     # year-earlier match (analysis.trends.control_chart / cohort_series on the same data). The page once
     # reused its axis-words variable for the unusual-period sentence and then failed drawing the seasonal chart.
     at = run_page(TRENDS)
     at.selectbox(key="tr_dim").set_value("collection").run()
     at.selectbox(key="tr_seg_collection").set_value("Hiking Jackets").run()
     assert_clean(at, TRENDS)
-    assert any(m.value.startswith("**2 unusual month(s):**") for m in at.markdown)
+    assert any(m.value.startswith("**1 unusual month(s):** 01 Dec 2025") for m in at.markdown)
     titles = _chart_titles(at)
     assert any(t.startswith("Return rate vs the same month 12 months earlier, Hiking Jackets") for t in titles), titles
 

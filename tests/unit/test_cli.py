@@ -93,7 +93,9 @@ def test_report_on_real_transactions_export(tmp_path):
     if not REAL_DATA.exists():
         pytest.skip(f"real export not found at {REAL_DATA}")
     js = tmp_path / "s.json"
-    res = run("report", "--transactions", REAL_DATA, "--json", js)
+    # the estimated window is 120 days here (Kaplan-Meier: credit notes come late; see test_maturity), which
+    # leaves order #518505 among the recent orders; 108 days (the old estimate) keeps it in the rates
+    res = run("report", "--transactions", REAL_DATA, "--json", js, "--window-days", "108")
     assert res.returncode == 0, res.stderr
     # one wholesale order is ~60% of returned units: said before anything else
     assert res.stdout.startswith("Note: One order (#518505, 87,167 units sold) is 60% of all returned units")

@@ -407,15 +407,6 @@ def test_pair_interaction_matches_statsmodels_glm():
         assert float(r["p_two_sided"]) == pytest.approx(fit.pvalues[3], rel=1e-5)
 
 
-def test_cochran_armitage_equals_logistic_score_test_form():
-    # With scores = period index the CA chi2 is N * corr(score, outcome)^2 at unit level (Armitage 1955)
-    x, n = np.array([12, 15, 22, 30]), np.array([100, 110, 120, 130])
-    r = st.cochran_armitage(x, n)
-    s = np.repeat(np.arange(1, 5), n)
-    y = np.concatenate([np.r_[np.ones(xi), np.zeros(ni - xi)] for xi, ni in zip(x, n)])
-    rho = np.corrcoef(s, y)[0, 1]
-    assert r["chi2"] == pytest.approx(n.sum() * rho**2, rel=1e-10)
-    assert r["p_increasing"] < 0.5 < r["p_decreasing"]
 
 
 def test_power_matches_closed_form_and_scales_with_deff():

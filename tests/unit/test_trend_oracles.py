@@ -15,7 +15,7 @@ import pytest
 from scipy import stats as sps
 
 from analysis.interventions import before_after, did_2x2, segmented_regression
-from analysis.trends import cochran_armitage, laney_p_prime, p_chart
+from analysis.trends import laney_p_prime, p_chart
 from tests.conftest import ORACLES
 
 pytestmark = pytest.mark.skipif(not ORACLES.exists(), reason=f"oracle file {ORACLES} is absent")
@@ -94,18 +94,6 @@ def test_case11_p_chart_variable_n_and_laney():
     check(c, "laney_LCL", lc["lcl"])
     check(c, "laney_signal", lc["flagged"])
     assert int(pc["flagged"].sum()) == 9 and int(lc["flagged"].sum()) == 1
-
-
-def test_case4_cochran_armitage_fallback():
-    # our fallback trend test against R prop.trend.test (oracle case 4, owned by stats.py, checked here too)
-    c = _case("trend_in_proportions_cochran_armitage")
-    for key, inp in c["inputs"].items():
-        r = cochran_armitage(inp["x"], inp["n"], inp["score"])
-        check(c, f"{key}.chi2", r.chi2)
-        check(c, f"{key}.p_value", r.p_value)
-        check(c, f"{key}.A_statistic", r.statistic_a)
-    check(c, "C_rosner.published_A", cochran_armitage(**{"x": c["inputs"]["C_rosner"]["x"],
-                                                          "n": c["inputs"]["C_rosner"]["n"]}).statistic_a)
 
 
 def test_case15_before_after():
