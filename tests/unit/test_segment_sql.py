@@ -1,0 +1,81 @@
+"""Segment counts from SQL (analysis/sql/segment_sums.sql on DuckDB) equal the in-process numpy counts.
+
+The oracle is analysis.segments.segment_counts_numpy: per-line codes and bincounts over the mature
+lines (cluster_counts, stats.design_effect), an implementation that shares no code with the SQL path.
+Counts (units, returned units, orders) must be identical; the design effects agree to rounding (the
+SQL side expands sum (y - p m)^2 into sums of squares, METHOD 4.2).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.prepare import prepare
+from analysis.segments import DIMENSIONS, cluster_codes, line_codes, segment_counts, segment_counts_numpy
+from bench.calibration import Plant, frailty_dataset
+from data.demo import generate_dataset
+
+EXACT = ("x", "n", "rest_x", "rest_n", "orders", "orders_returned", "rest_orders", "rest_orders_returned",
+         "top_x", "top_n")
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return prepare(generate_dataset(seed=3, n_orders=4000))
+
+
+@pytest.fixture(scope="module")
+def frailty():  # repeat customers: the design effects cluster by customer (METHOD 4.3)
+    return prepare(frailty_dataset(2, 6000, customer_var=0.4, plant=Plant(collection="Tops B", collection_mult=1.5)))
+
+
+def _same(a: pd.DataFrame | None, b: pd.DataFrame | None):
+    assert (a is None) == (b is None)
+    if a is None:
+        return
+    assert list(a.index) == list(b.index)  # same segments, same order (the order ties are broken in)
+    for k in EXACT:
+        assert a[k].to_numpy(float).tolist() == b[k].to_numpy(float).tolist(), k
+    for k in ("deff", "rest_deff", "p0"):
+        np.testing.assert_allclose(a[k].to_numpy(float), b[k].to_numpy(float), rtol=1e-10, err_msg=k)
+    assert a["reference"].tolist() == b["reference"].tolist()
+    if "shrink_centre" in b.columns:
+        np.testing.assert_allclose(a["shrink_centre"].to_numpy(float), b["shrink_centre"].to_numpy(float),
+                                   rtol=1e-12, equal_nan=True)
+
+
+@pytest.mark.parametrize("data", ["demo", "frailty"])
+def test_every_dimension_counts_like_numpy(data, request):
+    p = request.getfixturevalue(data)
+    dims = [d for d in DIMENSIONS if p.has(d)]
+    if data == "frailty":
+        assert cluster_codes(p) is not line_codes(p, "order_id")[0]  # customers repeat: a second cluster level
+    assert "collection" in dims and "intent" in dims
+    for d in dims:
+        _same(segment_counts(p, d), segment_counts_numpy(p, d))
+
+
+def test_reference_groups_are_used_and_match(demo):
+    sql = segment_counts(demo, "product")
+    assert sql["reference"].str.startswith("category: ").any()  # compared within categories
+    _same(sql, segment_counts_numpy(demo, "product"))
+    _same(segment_counts(demo, "product", reference=None), segment_counts_numpy(demo, "product", reference=None))
+
+
+def test_drill_down_is_a_where_clause(demo):
+    coll = str(segment_counts(demo, "collection").index[0])
+    for d in ("product", "size", "intent"):
+        _same(segment_counts(demo, d, within=("collection", coll)),
+              segment_counts_numpy(demo, d, within=("collection", coll)))
+    assert segment_counts(demo, "product", within=("collection", "no such collection")) is None
+
+
+def test_queries_transpile_to_spark():
+    from analysis.segment_sql import _expand
+    from data.engine_sql import to_spark_sql
+
+    sql = _expand("segment_sums", ["collection", "intent"], sets="(s_collection, ord), (s_intent, ord)",
+                  cluster="ord", where="", order_dims="1")
+    spark = to_spark_sql(sql)
+    assert "GROUPING SETS" in spark and "ROW_NUMBER() OVER" in spark.upper()
