@@ -246,7 +246,8 @@ def sql_counts(prepared: Prepared, dimension: str, *, reference: bool, within: t
         dims = tuple(segment_dimensions(prepared))
         if dimension not in dims:
             dims = dims + (dimension,)
-        ref_dims = tuple(d for d in dims if d in REFERENCE_DIMENSIONS and prepared.has("category")) if reference else ()
+        # the reference groups do not depend on which dimension asks: one cached query serves them all
+        ref_dims = tuple(d for d in dims if d in REFERENCE_DIMENSIONS) if prepared.has("category") else ()
         if not reference and dimension in REFERENCE_DIMENSIONS:
             dims, ref_dims = (dimension,), ()
         return _all_counts(prepared, dims, ref_dims, None)[dimension]

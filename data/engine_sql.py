@@ -90,18 +90,33 @@ def spark_session():
         return active
     if os.environ.get("SPARK_REMOTE"):
         return SparkSession.builder.remote(os.environ["SPARK_REMOTE"]).getOrCreate()
-    return (SparkSession.builder.master(os.environ.get("SPARK_MASTER", "local[2]"))
+    spark = (SparkSession.builder.master(os.environ.get("SPARK_MASTER", "local[2]"))
             .appName("returns-intelligence")
-            .config("spark.sql.shuffle.partitions", os.environ.get("RI_SPARK_PARTITIONS", "4"))
+            .config("spark.sql.shuffle.partitions", os.environ.get("RI_SPARK_PARTITIONS", "2"))
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
             .getOrCreate())
+    spark.sparkContext.setLogLevel(os.environ.get("RI_SPARK_LOG_LEVEL", "ERROR"))
+    return spark
+
+
+def _spark_type(dtype) -> str:
+    if pd.api.types.is_bool_dtype(dtype):
+        return "BOOLEAN"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "BIGINT"
+    if pd.api.types.is_float_dtype(dtype):
+        return "DOUBLE"
+    return "STRING"
 
 
 def _run_spark(sql: str, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     spark = spark_session()
     for name, frame in tables.items():
-        spark.createDataFrame(frame).createOrReplaceTempView(name)
+        # an explicit schema: Spark cannot infer one from an empty frame, and the types must not vary
+        schema = ", ".join(f"`{c}` {_spark_type(t)}" for c, t in frame.dtypes.items())
+        spark.createDataFrame(frame, schema=schema).createOrReplaceTempView(name)
     return spark.sql(sql).toPandas()
 
 
