@@ -143,7 +143,10 @@ def _scopes(prepared: Prepared, table: pd.DataFrame, dims: list[str]) -> tuple[p
 
 def segment_sums(prepared: Prepared, dims: list[str], *, cluster: str = "ord", where: str = "",
                  scope_table: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Run analysis/sql/segment_sums.sql for `dims` (their index in the list is the `dim` column)."""
+    """Run analysis/sql/segment_sums.sql for `dims` (their index in the list is the `dim` column):
+    one row per (dim, scope, seg), with its scope's totals (g_all, x_all, n_all, a_all, b_all, c_all,
+    ret_all) attached from the query's total rows, ordered as the numpy implementation orders segments
+    (reference groups by code, then the segments compared with the whole population, by code)."""
     from data.engine_sql import run_sql
 
     table = lines_table(prepared)
@@ -153,7 +156,23 @@ def segment_sums(prepared: Prepared, dims: list[str], *, cluster: str = "ord", w
     order_dims = ", ".join(str(i) for i, d in enumerate(dims) if d in ORDER_DIMENSIONS) or "-1"
     sets = ", ".join(f"(s_{d}, {cluster})" for d in dims)
     sql = _expand("segment_sums", dims, sets=sets, cluster=cluster, where=where, order_dims=order_dims)
-    return run_sql(sql, {"seg_lines": table, "seg_scope": scope_table})
+    r = run_sql(sql, {"seg_lines": table, "seg_scope": scope_table})
+    seg_rows = r[r["seg"].notna()].copy()
+    whole = r[r["seg"].isna() & r["scope"].isna()].set_index("dim")
+    groups = r[r["seg"].isna() & r["scope"].notna()]
+    groups = groups[groups["scope"] >= 0].set_index(["dim", "scope"])
+    for k in ("dim", "scope", "seg"):
+        seg_rows[k] = seg_rows[k].astype("int64")
+    dim, scope = seg_rows["dim"].to_numpy(), seg_rows["scope"].to_numpy()
+    in_group = scope >= 0
+    gidx = pd.MultiIndex.from_arrays([dim, scope])
+    for k in ("g", "x", "n", "a", "b", "c", "ret"):
+        wv = whole[f"w_{k}"].reindex(dim).to_numpy(dtype="float64")
+        gv = groups[f"g_{k}"].reindex(gidx).to_numpy(dtype="float64") if len(groups) else np.full(len(dim), np.nan)
+        seg_rows[f"{k}_all"] = np.where(in_group, gv, wv)
+    seg_rows["_whole"] = ~in_group
+    seg_rows = seg_rows.sort_values(["dim", "_whole", "scope", "seg"], kind="stable")
+    return seg_rows.drop(columns=["_whole"]).reset_index(drop=True)
 
 
 def counts_from_sums(s: pd.DataFrame) -> pd.DataFrame:

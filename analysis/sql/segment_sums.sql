@@ -13,8 +13,11 @@
 --   yt_y = sum Y y, yt_m = sum Y m, mt_y = sum M y, mt_m = sum M m, full_cells = clusters wholly inside,
 --   ret_cells = clusters with a returned unit, rest_left = clusters whose returns are all the segment's,
 --   top_x / top_n: the cluster holding most returned units (ties: the later first line),
--- and the scope's totals: g_all clusters, x_all, n_all, a_all = sum Y^2, b_all = sum Y M,
--- c_all = sum M^2, ret_all = clusters with a return.
+-- and, on the rows where seg is NULL (GROUPING SETS (dim) for the whole population, (dim, scope) for
+-- a reference group), the scope's totals over its clusters: g_ = clusters, x_, n_, a_ = sum Y^2,
+-- b_ = sum Y M, c_ = sum M^2, ret_ = clusters with a return (w_ for the whole population, g_ for groups).
+-- The cells are read once: the cluster totals are window sums over them (no self-join), so an engine
+-- that does not materialise common table expressions (Spark) does not recount them.
 -- Placeholders in braces are expanded by analysis.segment_sql (identifiers and integers only); DuckDB dialect,
 -- transpiled by SQLGlot for Spark.
 WITH cells AS (
@@ -28,32 +31,36 @@ WITH cells AS (
            CASE WHEN cells.dim IN ({order_dims}) THEN cells.yo ELSE cells.yu END AS y,
            CASE WHEN cells.dim IN ({order_dims}) THEN cells.mo ELSE cells.mu END AS m
     FROM cells LEFT JOIN seg_scope sc ON sc.dim = cells.dim AND sc.seg = cells.seg
-), tot AS (
-    SELECT dim, -1 AS scope, clu, sum(y) AS yt, sum(m) AS mt FROM c GROUP BY dim, clu
-    UNION ALL
-    SELECT dim, scope, clu, sum(y) AS yt, sum(m) AS mt FROM c WHERE scope >= 0 GROUP BY dim, scope, clu
-), scope_tot AS (
-    SELECT dim, scope, count(*) AS g_all, sum(yt) AS x_all, sum(mt) AS n_all, sum(yt * yt) AS a_all,
-           sum(yt * mt) AS b_all, sum(mt * mt) AS c_all, sum(CASE WHEN yt > 0 THEN 1 ELSE 0 END) AS ret_all
-    FROM tot GROUP BY dim, scope
-), top AS (
-    SELECT dim, seg, y AS top_x, m AS top_n FROM (
-        SELECT dim, seg, y, m, row_number() OVER (PARTITION BY dim, seg ORDER BY y DESC, first_row DESC) AS r
-        FROM c
-    ) ranked WHERE r = 1
-), sums AS (
-    SELECT c.dim, c.seg, c.scope, sum(c.y) AS x, sum(c.m) AS n, count(*) AS cells,
-           sum(c.y * c.y) AS syy, sum(c.y * c.m) AS sym, sum(c.m * c.m) AS smm,
-           sum(t.yt * c.y) AS yt_y, sum(t.yt * c.m) AS yt_m, sum(t.mt * c.y) AS mt_y, sum(t.mt * c.m) AS mt_m,
-           sum(CASE WHEN c.m >= t.mt THEN 1 ELSE 0 END) AS full_cells,
-           sum(CASE WHEN c.m > 0 THEN 1 ELSE 0 END) AS seg_cells,
-           sum(CASE WHEN c.y > 0 THEN 1 ELSE 0 END) AS ret_cells,
-           sum(CASE WHEN t.yt - c.y <= 0 AND t.yt > 0 THEN 1 ELSE 0 END) AS rest_left
-    FROM c JOIN tot t ON t.dim = c.dim AND t.scope = c.scope AND t.clu = c.clu
-    GROUP BY c.dim, c.seg, c.scope
+), w AS (
+    SELECT dim, seg, clu, first_row, scope, y, m,
+           sum(y) OVER (PARTITION BY dim, clu) AS yw, sum(m) OVER (PARTITION BY dim, clu) AS mw,
+           row_number() OVER (PARTITION BY dim, clu ORDER BY seg) AS rep_w,
+           sum(y) OVER (PARTITION BY dim, scope, clu) AS yg, sum(m) OVER (PARTITION BY dim, scope, clu) AS mg,
+           row_number() OVER (PARTITION BY dim, scope, clu ORDER BY seg) AS rep_g,
+           row_number() OVER (PARTITION BY dim, seg ORDER BY y DESC, first_row DESC) AS rank_y
+    FROM c
+), t AS (
+    SELECT dim, seg, scope, y, m, yw, mw, yg, mg, rank_y,
+           CASE WHEN rep_w = 1 THEN 1 ELSE 0 END AS one_w,
+           CASE WHEN rep_g = 1 AND scope >= 0 THEN 1 ELSE 0 END AS one_g,
+           CASE WHEN scope >= 0 THEN yg ELSE yw END AS yt,
+           CASE WHEN scope >= 0 THEN mg ELSE mw END AS mt
+    FROM w
 )
-SELECT s.*, top.top_x, top.top_n, st.g_all, st.x_all, st.n_all, st.a_all, st.b_all, st.c_all, st.ret_all
-FROM sums s
-JOIN top ON top.dim = s.dim AND top.seg = s.seg
-JOIN scope_tot st ON st.dim = s.dim AND st.scope = s.scope
-ORDER BY s.dim, CASE WHEN s.scope < 0 THEN 1 ELSE 0 END, s.scope, s.seg
+SELECT dim, scope, seg,
+       sum(y) AS x, sum(m) AS n, count(*) AS cells,
+       sum(y * y) AS syy, sum(y * m) AS sym, sum(m * m) AS smm,
+       sum(yt * y) AS yt_y, sum(yt * m) AS yt_m, sum(mt * y) AS mt_y, sum(mt * m) AS mt_m,
+       sum(CASE WHEN m >= mt THEN 1 ELSE 0 END) AS full_cells,
+       sum(CASE WHEN m > 0 THEN 1 ELSE 0 END) AS seg_cells,
+       sum(CASE WHEN y > 0 THEN 1 ELSE 0 END) AS ret_cells,
+       sum(CASE WHEN yt - y <= 0 AND yt > 0 THEN 1 ELSE 0 END) AS rest_left,
+       max(CASE WHEN rank_y = 1 THEN y END) AS top_x, max(CASE WHEN rank_y = 1 THEN m END) AS top_n,
+       sum(one_w) AS w_g, sum(one_w * yw) AS w_x, sum(one_w * mw) AS w_n, sum(one_w * yw * yw) AS w_a,
+       sum(one_w * yw * mw) AS w_b, sum(one_w * mw * mw) AS w_c,
+       sum(CASE WHEN one_w = 1 AND yw > 0 THEN 1 ELSE 0 END) AS w_ret,
+       sum(one_g) AS g_g, sum(one_g * yg) AS g_x, sum(one_g * mg) AS g_n, sum(one_g * yg * yg) AS g_a,
+       sum(one_g * yg * mg) AS g_b, sum(one_g * mg * mg) AS g_c,
+       sum(CASE WHEN one_g = 1 AND yg > 0 THEN 1 ELSE 0 END) AS g_ret
+FROM t
+GROUP BY GROUPING SETS ((dim, scope, seg), (dim, scope), (dim))

@@ -53,7 +53,7 @@ def _report(paths, engine, out, capsys):
 
 @pytest.mark.parametrize("name,seed,plant", [("planted", 11, PLANT), ("null", 12, None)])
 def test_duckdb_and_spark_agree(spark, tmp_path, capsys, name, seed, plant):
-    paths = _tables(frailty_dataset(seed, 6000, plant=plant), tmp_path / name)
+    paths = _tables(frailty_dataset(seed, 5000, plant=plant), tmp_path / name)
     duck = _report(paths, "duckdb", tmp_path / "duck.json", capsys)
     spk = _report(paths, "spark", tmp_path / "spark.json", capsys)
     key = ("dimension", "segment", "n", "returned", "test", "verdict", "reference")
