@@ -155,21 +155,25 @@ def segment_sums(prepared: Prepared, dims: list[str], *, cluster: str = "ord", w
                                     "scope": pd.Series(dtype="int64")})
     order_dims = ", ".join(str(i) for i, d in enumerate(dims) if d in ORDER_DIMENSIONS) or "-1"
     sets = ", ".join(f"(s_{d}, {cluster})" for d in dims)
-    sql = _expand("segment_sums", dims, sets=sets, cluster=cluster, where=where, order_dims=order_dims)
+    sql = _expand("segment_sums", dims, sets=sets, cluster=cluster, where=where, order_dims=order_dims,
+                  row_scale=len(table) + 1)
     r = run_sql(sql, {"seg_lines": table, "seg_scope": scope_table})
-    seg_rows = r[r["seg"].notna()].copy()
-    whole = r[r["seg"].isna() & r["scope"].isna()].set_index("dim")
-    groups = r[r["seg"].isna() & r["scope"].notna()]
-    groups = groups[groups["scope"] >= 0].set_index(["dim", "scope"])
+    kind = r["kind"].to_numpy()
+    seg_rows = r[kind == 0].copy()
+    groups = r[kind == 1]
     for k in ("dim", "scope", "seg"):
         seg_rows[k] = seg_rows[k].astype("int64")
     dim, scope = seg_rows["dim"].to_numpy(), seg_rows["scope"].to_numpy()
     in_group = scope >= 0
+    is_order = np.isin(dim, [i for i, d in enumerate(dims) if d in ORDER_DIMENSIONS])
     gidx = pd.MultiIndex.from_arrays([dim, scope])
-    for k in ("g", "x", "n", "a", "b", "c", "ret"):
-        wv = whole[f"w_{k}"].reindex(dim).to_numpy(dtype="float64")
-        gv = groups[f"g_{k}"].reindex(gidx).to_numpy(dtype="float64") if len(groups) else np.full(len(dim), np.nan)
-        seg_rows[f"{k}_all"] = np.where(in_group, gv, wv)
+    if len(groups):
+        groups = groups.set_index([groups["dim"].astype("int64"), groups["scope"].astype("int64")])
+    for k, col in (("g", "cells"), ("x", "x"), ("n", "n"), ("a", "syy"), ("b", "sym"), ("c", "smm"), ("ret", "ret_cells")):
+        wu = float(r.loc[kind == 2, col].iloc[0]) if (kind == 2).any() else np.nan
+        wo = float(r.loc[kind == 3, col].iloc[0]) if (kind == 3).any() else np.nan
+        gv = groups[col].reindex(gidx).to_numpy(dtype="float64") if len(groups) else np.full(len(dim), np.nan)
+        seg_rows[f"{k}_all"] = np.where(in_group, gv, np.where(is_order, wo, wu))
     seg_rows["_whole"] = ~in_group
     seg_rows = seg_rows.sort_values(["dim", "_whole", "scope", "seg"], kind="stable")
     return seg_rows.drop(columns=["_whole"]).reset_index(drop=True)

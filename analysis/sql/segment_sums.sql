@@ -13,41 +13,41 @@
 --   yt_y = sum Y y, yt_m = sum Y m, mt_y = sum M y, mt_m = sum M m, full_cells = clusters wholly inside,
 --   ret_cells = clusters with a returned unit, rest_left = clusters whose returns are all the segment's,
 --   top_x / top_n: the cluster holding most returned units (ties: the later first line),
--- and, on the rows where seg is NULL (GROUPING SETS (dim) for the whole population, (dim, scope) for
--- a reference group), the scope's totals over its clusters: g_ = clusters, x_, n_, a_ = sum Y^2,
--- b_ = sum Y M, c_ = sum M^2, ret_ = clusters with a return (w_ for the whole population, g_ for groups).
--- The cells are read once: the cluster totals are window sums over them (no self-join), so an engine
--- that does not materialise common table expressions (Spark) does not recount them.
--- Placeholders in braces are expanded by analysis.segment_sql (identifiers and integers only); DuckDB dialect,
--- transpiled by SQLGlot for Spark.
+-- The totals each scope needs (clusters, x, n, sum Y^2, sum Y M, sum M^2, clusters with a return) come
+-- as extra rows in the same columns (cells, x, n, syy, sym, smm, ret_cells): kind 1 = a reference group
+-- (dim, scope), kind 2 / 3 = the whole population on the unit / order basis. Cluster totals are hash
+-- aggregates joined back (no window sorts); top_n is the m of the cell with the largest (y, first_row)
+-- (row_scale, the number of lines + 1, makes that one exact number).
+-- Placeholders in braces are expanded by analysis.segment_sql (identifiers and integers only); DuckDB
+-- dialect, transpiled by SQLGlot for Spark.
 WITH cells AS (
     SELECT {dim_case} AS dim, coalesce({seg_coalesce}) AS seg, {cluster} AS clu,
            sum(x_u) AS yu, sum(n_u) AS mu, sum(x_o) AS yo, sum(n_o) AS mo, min(row_no) AS first_row
     FROM seg_lines
     {where}
     GROUP BY GROUPING SETS ({sets})
+), ctot AS (
+    SELECT {cluster} AS clu, sum(x_u) AS yu, sum(n_u) AS mu, sum(x_o) AS yo, sum(n_o) AS mo
+    FROM seg_lines
+    {where}
+    GROUP BY {cluster}
 ), c AS (
     SELECT cells.dim, cells.seg, cells.clu, cells.first_row, coalesce(sc.scope, -1) AS scope,
            CASE WHEN cells.dim IN ({order_dims}) THEN cells.yo ELSE cells.yu END AS y,
-           CASE WHEN cells.dim IN ({order_dims}) THEN cells.mo ELSE cells.mu END AS m
-    FROM cells LEFT JOIN seg_scope sc ON sc.dim = cells.dim AND sc.seg = cells.seg
-), w AS (
-    SELECT dim, seg, clu, first_row, scope, y, m,
-           sum(y) OVER (PARTITION BY dim, clu) AS yw, sum(m) OVER (PARTITION BY dim, clu) AS mw,
-           row_number() OVER (PARTITION BY dim, clu ORDER BY seg) AS rep_w,
-           sum(y) OVER (PARTITION BY dim, scope, clu) AS yg, sum(m) OVER (PARTITION BY dim, scope, clu) AS mg,
-           row_number() OVER (PARTITION BY dim, scope, clu ORDER BY seg) AS rep_g,
-           row_number() OVER (PARTITION BY dim, seg ORDER BY y DESC, first_row DESC) AS rank_y
-    FROM c
+           CASE WHEN cells.dim IN ({order_dims}) THEN cells.mo ELSE cells.mu END AS m,
+           CASE WHEN cells.dim IN ({order_dims}) THEN ctot.yo ELSE ctot.yu END AS yw,
+           CASE WHEN cells.dim IN ({order_dims}) THEN ctot.mo ELSE ctot.mu END AS mw
+    FROM cells
+    JOIN ctot ON ctot.clu = cells.clu
+    LEFT JOIN seg_scope sc ON sc.dim = cells.dim AND sc.seg = cells.seg
+), gtot AS (
+    SELECT dim, scope, clu, sum(y) AS yg, sum(m) AS mg FROM c WHERE scope >= 0 GROUP BY dim, scope, clu
 ), t AS (
-    SELECT dim, seg, scope, y, m, yw, mw, yg, mg, rank_y,
-           CASE WHEN rep_w = 1 THEN 1 ELSE 0 END AS one_w,
-           CASE WHEN rep_g = 1 AND scope >= 0 THEN 1 ELSE 0 END AS one_g,
-           CASE WHEN scope >= 0 THEN yg ELSE yw END AS yt,
-           CASE WHEN scope >= 0 THEN mg ELSE mw END AS mt
-    FROM w
+    SELECT c.dim, c.seg, c.scope, c.y, c.m, c.first_row,
+           coalesce(g.yg, c.yw) AS yt, coalesce(g.mg, c.mw) AS mt
+    FROM c LEFT JOIN gtot g ON g.dim = c.dim AND g.scope = c.scope AND g.clu = c.clu
 )
-SELECT dim, scope, seg,
+SELECT 0 AS kind, dim, scope, seg,
        sum(y) AS x, sum(m) AS n, count(*) AS cells,
        sum(y * y) AS syy, sum(y * m) AS sym, sum(m * m) AS smm,
        sum(yt * y) AS yt_y, sum(yt * m) AS yt_m, sum(mt * y) AS mt_y, sum(mt * m) AS mt_m,
@@ -55,12 +55,23 @@ SELECT dim, scope, seg,
        sum(CASE WHEN m > 0 THEN 1 ELSE 0 END) AS seg_cells,
        sum(CASE WHEN y > 0 THEN 1 ELSE 0 END) AS ret_cells,
        sum(CASE WHEN yt - y <= 0 AND yt > 0 THEN 1 ELSE 0 END) AS rest_left,
-       max(CASE WHEN rank_y = 1 THEN y END) AS top_x, max(CASE WHEN rank_y = 1 THEN m END) AS top_n,
-       sum(one_w) AS w_g, sum(one_w * yw) AS w_x, sum(one_w * mw) AS w_n, sum(one_w * yw * yw) AS w_a,
-       sum(one_w * yw * mw) AS w_b, sum(one_w * mw * mw) AS w_c,
-       sum(CASE WHEN one_w = 1 AND yw > 0 THEN 1 ELSE 0 END) AS w_ret,
-       sum(one_g) AS g_g, sum(one_g * yg) AS g_x, sum(one_g * mg) AS g_n, sum(one_g * yg * yg) AS g_a,
-       sum(one_g * yg * mg) AS g_b, sum(one_g * mg * mg) AS g_c,
-       sum(CASE WHEN one_g = 1 AND yg > 0 THEN 1 ELSE 0 END) AS g_ret
-FROM t
-GROUP BY GROUPING SETS ((dim, scope, seg), (dim, scope), (dim))
+       max(y) AS top_x, arg_max(m, y * {row_scale} + first_row) AS top_n
+FROM t GROUP BY dim, scope, seg
+UNION ALL
+SELECT 1 AS kind, dim, scope, NULL AS seg, sum(yg) AS x, sum(mg) AS n, count(*) AS cells,
+       sum(yg * yg) AS syy, sum(yg * mg) AS sym, sum(mg * mg) AS smm, NULL AS yt_y, NULL AS yt_m, NULL AS mt_y,
+       NULL AS mt_m, NULL AS full_cells, NULL AS seg_cells, sum(CASE WHEN yg > 0 THEN 1 ELSE 0 END) AS ret_cells,
+       NULL AS rest_left, NULL AS top_x, NULL AS top_n
+FROM gtot GROUP BY dim, scope
+UNION ALL
+SELECT 2 AS kind, NULL AS dim, NULL AS scope, NULL AS seg, sum(yu) AS x, sum(mu) AS n, count(*) AS cells,
+       sum(yu * yu) AS syy, sum(yu * mu) AS sym, sum(mu * mu) AS smm, NULL AS yt_y, NULL AS yt_m, NULL AS mt_y,
+       NULL AS mt_m, NULL AS full_cells, NULL AS seg_cells, sum(CASE WHEN yu > 0 THEN 1 ELSE 0 END) AS ret_cells,
+       NULL AS rest_left, NULL AS top_x, NULL AS top_n
+FROM ctot
+UNION ALL
+SELECT 3 AS kind, NULL AS dim, NULL AS scope, NULL AS seg, sum(yo) AS x, sum(mo) AS n, count(*) AS cells,
+       sum(yo * yo) AS syy, sum(yo * mo) AS sym, sum(mo * mo) AS smm, NULL AS yt_y, NULL AS yt_m, NULL AS mt_y,
+       NULL AS mt_m, NULL AS full_cells, NULL AS seg_cells, sum(CASE WHEN yo > 0 THEN 1 ELSE 0 END) AS ret_cells,
+       NULL AS rest_left, NULL AS top_x, NULL AS top_n
+FROM ctot
