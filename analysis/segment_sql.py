@@ -279,3 +279,20 @@ def sql_counts(prepared: Prepared, dimension: str, *, reference: bool, within: t
     if not len(hit):
         return None
     return _all_counts(prepared, (dimension,), (), (within[0], int(hit[0])))[dimension]
+
+
+def pair_counts(prepared: Prepared, item_codes: np.ndarray) -> pd.DataFrame:
+    """analysis/sql/pair_counts.sql: per (item_a < item_b, band) counts of orders holding both items.
+    item_codes: per mature line, the item's code (alphabetical rank, -1 = not analysed), as
+    analysis.pairs.pair_table builds it. (The pair statistics still count in numpy; this query is held
+    equal to them in tests/unit/test_segment_sql.py and is the Spark/DuckDB path for pairs to move to.)"""
+    from data.engine_sql import run_sql
+
+    from analysis.segments import line_codes, mature_frames
+
+    lines = mature_frames(prepared)[0]
+    table = pd.DataFrame({
+        "ord": line_codes(prepared, "order_id")[0], "item": np.asarray(item_codes, dtype="int64"),
+        "x_u": lines["returned_units"].to_numpy(dtype="float64"), "n_u": lines["quantity"].to_numpy(dtype="float64"),
+    })
+    return run_sql(sql_text("pair_counts"), {"pair_lines": table})

@@ -79,3 +79,50 @@ def test_queries_transpile_to_spark():
                   cluster="ord", where="", order_dims="1", row_scale=1001)
     spark = to_spark_sql(sql)
     assert "GROUPING SETS" in spark and "MAX_BY(" in spark.upper()  # DuckDB's arg_max in Spark's words
+
+
+def test_pair_counts_sql_equals_the_pair_table(demo):
+    """analysis/sql/pair_counts.sql (self-join in SQL) against analysis.pairs.pair_table (numpy bincounts
+    over a pandas self-merge): orders with both items, of those with a return, and the pair's units and
+    returned units, summed over basket-size bands."""
+    from analysis.pairs import pair_table
+    from analysis.segment_sql import pair_counts
+    from analysis.segments import NOT_SET
+
+    lc, ll = line_codes(demo, "collection")
+    items = np.asarray(sorted(ll[ll != NOT_SET]), dtype=object)
+    rank = np.full(len(ll), -1)
+    rank[ll != NOT_SET] = pd.Index(items).get_indexer(ll[ll != NOT_SET])
+    sql = pair_counts(demo, rank[lc]).groupby(["item_a", "item_b"]).sum()
+    sql.index = [f"{items[a]} + {items[b]}" for a, b in sql.index]
+    t = pair_table(demo, "collection", cost_per_return=40.0)
+    t = t.set_index(t["item_a"] + " + " + t["item_b"])
+    assert len(t) > 10 and set(t.index) <= set(sql.index)
+    got = sql.loc[t.index]
+    assert got["n_ab"].tolist() == t["orders"].astype(float).tolist()
+    assert got["x_ab"].tolist() == t["orders_returned"].astype(float).tolist()
+    assert (got["m_a"] + got["m_b"]).tolist() == t["n"].astype(float).tolist()
+    assert (got["y_a"] + got["y_b"]).tolist() == t["returned"].astype(float).tolist()
+
+
+def test_cli_reads_canonical_parquet_tables(tmp_path, capsys):
+    """`report --orders-table/--returns-table` on Parquet gives the JSON of the same Dataset analysed directly."""
+    import json
+
+    from analysis import cli
+    from analysis.engine import Settings, analyse
+
+    ds = frailty_dataset(4, 3000, plant=Plant(collection="Lighting C", collection_mult=2.0))
+    ds.orders.to_parquet(tmp_path / "orders.parquet", index=False)
+    ds.returns.to_parquet(tmp_path / "returns.parquet", index=False)
+    code = cli.main(["report", "--orders-table", str(tmp_path / "orders.parquet"), "--returns-table",
+                     str(tmp_path / "returns.parquet"), "--cost-per-return", "40", "--json", str(tmp_path / "s.json")])
+    capsys.readouterr()
+    assert code == 0
+    out = json.loads((tmp_path / "s.json").read_text())
+    direct = analyse(prepare(ds), Settings(cost_per_return=40.0), briefs=False)
+    assert [(r["dimension"], r["segment"], r["n"], r["returned"]) for r in out["segments"]] == \
+        list(direct.segments[["dimension", "segment", "n", "returned"]].itertuples(index=False, name=None))
+    assert [(r["dimension"], r["segment"]) for r in out["fix_list"]] == \
+        list(direct.fix_list[["dimension", "segment"]].itertuples(index=False, name=None))
+    assert cli.main(["report", "--orders-table", str(tmp_path / "nope.parquet")]) == 2
