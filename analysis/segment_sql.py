@@ -296,3 +296,24 @@ def pair_counts(prepared: Prepared, item_codes: np.ndarray) -> pd.DataFrame:
         "x_u": lines["returned_units"].to_numpy(dtype="float64"), "n_u": lines["quantity"].to_numpy(dtype="float64"),
     })
     return run_sql(sql_text("pair_counts"), {"pair_lines": table})
+
+
+def monthly_cohorts(prepared: Prepared, n_arrived: np.ndarray | None = None) -> pd.DataFrame:
+    """analysis/sql/monthly_cohorts.sql over every line: per order month, units, returned, orders,
+    provisional (holds immature orders) and units_arrived (sum of `n_arrived`, per line; 0 when omitted).
+    Held equal to analysis.trends.cohort_series's counts in tests/unit/test_segment_sql.py; the trend page
+    still counts in pandas."""
+    from data.engine_sql import run_sql
+
+    lines = prepared.lines
+    xcol, ncol = prepared.rate_columns()
+    table = pd.DataFrame({
+        "order_date": lines["order_date"].to_numpy(), "ord": pd.factorize(lines["order_id"])[0].astype("int64"),
+        "x": lines[xcol].to_numpy(dtype="float64"), "n": lines[ncol].to_numpy(dtype="float64"),
+        "immature": (~lines["mature"].astype(bool)).to_numpy().astype("int64"),
+        "n_arrived": np.zeros(len(lines)) if n_arrived is None else np.asarray(n_arrived, dtype="float64"),
+    })
+    out = run_sql(sql_text("monthly_cohorts"), {"cohort_lines": table})
+    out["period"] = pd.to_datetime(out["period"])
+    out["provisional"] = out["provisional"].astype(bool)
+    return out

@@ -79,6 +79,10 @@ def test_queries_transpile_to_spark():
                   cluster="ord", where="", order_dims="1", row_scale=1001)
     spark = to_spark_sql(sql)
     assert "GROUPING SETS" in spark and "MAX_BY(" in spark.upper()  # DuckDB's arg_max in Spark's words
+    from analysis.segment_sql import sql_text
+
+    assert "DATE_TRUNC('MONTH'" in to_spark_sql(sql_text("monthly_cohorts")).upper()
+    assert " JOIN " in to_spark_sql(sql_text("pair_counts")).upper()
 
 
 def test_pair_counts_sql_equals_the_pair_table(demo):
@@ -126,3 +130,18 @@ def test_cli_reads_canonical_parquet_tables(tmp_path, capsys):
     assert [(r["dimension"], r["segment"]) for r in out["fix_list"]] == \
         list(direct.fix_list[["dimension", "segment"]].itertuples(index=False, name=None))
     assert cli.main(["report", "--orders-table", str(tmp_path / "nope.parquet")]) == 2
+
+
+def test_monthly_cohorts_sql_equals_cohort_series(demo):
+    """analysis/sql/monthly_cohorts.sql against analysis.trends.cohort_series (pandas groupby)."""
+    from analysis.segment_sql import monthly_cohorts
+    from analysis.trends import cohort_series
+
+    sql = monthly_cohorts(demo)
+    ref = cohort_series(demo, "M")
+    assert len(ref) >= 12
+    assert sql["period"].dt.strftime("%Y-%m").tolist() == pd.to_datetime(ref["period"]).dt.strftime("%Y-%m").tolist()
+    assert sql["units"].round().tolist() == ref["units"].astype(float).tolist()
+    assert sql["returned"].round().tolist() == ref["returned"].astype(float).tolist()
+    assert sql["orders"].tolist() == ref["orders"].tolist()
+    assert sql["provisional"].tolist() == ref["provisional"].astype(bool).tolist()
