@@ -111,9 +111,16 @@ def _spark_type(dtype) -> str:
     return "STRING"
 
 
+_SPARK_VIEWS: dict[str, tuple] = {}  # view name -> (session, frame) last registered: the same frame is not sent twice
+
+
 def _run_spark(sql: str, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     spark = spark_session()
     for name, frame in tables.items():
+        last = _SPARK_VIEWS.get(name)
+        if last is not None and last[0] is spark and last[1] is frame:
+            continue
+        _SPARK_VIEWS[name] = (spark, frame)
         # an explicit schema: Spark cannot infer one from an empty frame, and the types must not vary
         schema = ", ".join(f"`{c}` {_spark_type(t)}" for c, t in frame.dtypes.items())
         spark.createDataFrame(frame, schema=schema).createOrReplaceTempView(name)
