@@ -29,8 +29,6 @@ import pandas as pd
 from analysis.prepare import ORDER_DIMENSIONS, Prepared
 
 SQL_DIR = Path(__file__).with_name("sql")
-MAX_GROUP_SHARE = 0.8  # = analysis.segments.MAX_GROUP_SHARE (a category dominated by one segment is no group)
-REFERENCE_DIMENSIONS = ("collection", "product", "size")
 
 
 @lru_cache(maxsize=None)
@@ -101,7 +99,7 @@ def _scopes(prepared: Prepared, table: pd.DataFrame, dims: list[str]) -> tuple[p
     Returns the seg_scope table and, per dimension, (scope per segment code, shrinkage centre per code)."""
     from data.engine_sql import run_sql
 
-    from analysis.segments import line_codes
+    from analysis.segments import MAX_GROUP_SHARE, line_codes
 
     if not dims:
         return pd.DataFrame({"dim": pd.Series(dtype="int64"), "seg": pd.Series(dtype="int64"),
@@ -263,7 +261,7 @@ def _all_counts(prepared: Prepared, dims: tuple[str, ...], ref_dims: tuple[str, 
 def sql_counts(prepared: Prepared, dimension: str, *, reference: bool, within: tuple[str, str] | None = None) -> pd.DataFrame | None:
     """analysis.segments._counts_with_reference's frame for one dimension, counted in SQL (None when the
     drill-down names no existing segment). All dimensions are counted together and cached per Prepared."""
-    from analysis.segments import line_codes
+    from analysis.segments import REFERENCE_DIMENSIONS, line_codes
 
     if within is None:
         dims = tuple(segment_dimensions(prepared))
