@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # for annotations only (see below: the commands import lazily
 # `python -m analysis --help` and argument errors answer without loading them.
 
 ROLES = ("orders", "returns", "transactions", "catalog", "interventions")
+TABLE_ROLES = ("orders", "returns", "catalog")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,6 +52,13 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--json", metavar="summary.json", help="Write totals, segments and fix list as JSON.")
     r.add_argument("--briefs", action="store_true",
                    help="Also write a guidance brief per fix-list row into the workbook (slower on large data).")
+    r.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
+                   help="Where the counting queries run: duckdb (default, in process) or spark (the same SQL, "
+                        "transpiled; local[2], SPARK_MASTER or SPARK_REMOTE).")
+    for role in TABLE_ROLES:
+        r.add_argument(f"--{role}-table", metavar="SRC", dest=f"{role}_table",
+                       help=f"Canonical {role} table (data.schema columns): a Parquet file or folder, or with "
+                            f"--engine spark a table name in the Spark catalog.")
     r.add_argument("--debug", action="store_true", help="Show tracebacks of unexpected errors.")
     d = sub.add_parser("demo", help="Write the demo exports (orders, returns, catalog, interventions) to a folder.")
     d.add_argument("--out", required=True, metavar="DIR")
@@ -189,11 +197,7 @@ def _reason_records(prepared: Prepared) -> list[dict]:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    import pandas as pd
-
-    from analysis.engine import Settings, _jsonable, analyse
-    from analysis.export import fixlist_csv, fixlist_xlsx, to_json
-    from analysis.prepare import prepare
+    from analysis.engine import Settings
     from data.ingest import load_dataset
 
     for target in (args.out, args.json):
@@ -220,8 +224,62 @@ def cmd_report(args: argparse.Namespace) -> int:
                                  "message": "This is not a mapping file saved from the dashboard.",
                                  "fix": "Give the mapping JSON downloaded from the mapping editor."}])
         mapping = Mapping.from_json(mp.read_bytes())
-    files = _read_sources(args)
-    dataset = load_dataset(files, mapping, name=", ".join(sf.name for sf in files))
+    if any(getattr(args, f"{role}_table", None) for role in TABLE_ROLES):
+        dataset = _table_dataset(args)
+    else:
+        files = _read_sources(args)
+        dataset = load_dataset(files, mapping, name=", ".join(sf.name for sf in files))
+    from data.engine_sql import use_engine
+
+    with use_engine(args.engine):
+        return _report(args, dataset, mapping, settings)
+
+
+def _table_dataset(args: argparse.Namespace) -> Dataset:
+    """A Dataset from canonical tables (Parquet, or Spark tables with --engine spark): the tables a
+    lake or warehouse already holds, with data.schema's columns; no file is parsed."""
+    import pandas as pd
+
+    from data.demo import _empty_rejected, canonical_frame
+    from data.model import Dataset
+    from data.schema import CATALOG, INTERVENTIONS, ORDERS, RETURNS
+
+    if not args.orders_table:
+        raise _input_error("No orders", "Give the orders table (--orders-table) with the returns table.")
+    frames = {}
+    for role, table in (("orders", ORDERS), ("returns", RETURNS), ("catalog", CATALOG)):
+        src = getattr(args, f"{role}_table")
+        if not src:
+            frames[role] = canonical_frame(pd.DataFrame(), table)
+            continue
+        if args.engine == "spark":
+            from data.engine_sql import read_spark_table
+
+            df = read_spark_table(src)
+        else:
+            if not Path(src).exists():
+                raise _input_error("File not found", f"No Parquet file or folder at '{src}' (a Spark table name "
+                                                     "needs --engine spark).")
+            df = pd.read_parquet(src)
+        need = [c.name for c in table.columns if c.required and c.name not in df.columns]
+        if need:
+            raise _input_error("Missing columns", f"The {role} table '{src}' has no column(s) {', '.join(need)}; "
+                                                  "canonical tables carry data.schema's column names.")
+        frames[role] = canonical_frame(df, table)
+    empty = _empty_rejected()
+    name = ", ".join(str(getattr(args, f"{r}_table")) for r in TABLE_ROLES if getattr(args, f"{r}_table"))
+    return Dataset(name=name, orders=frames["orders"], returns=frames["returns"], catalog=frames["catalog"],
+                   interventions=canonical_frame(pd.DataFrame(), INTERVENTIONS), files=(), rejected=empty,
+                   unmatched_returns=empty, excluded=empty)
+
+
+def _report(args: argparse.Namespace, dataset: Dataset, mapping: Any, settings: Any) -> int:
+    import pandas as pd
+
+    from analysis.engine import _jsonable, analyse
+    from analysis.export import fixlist_csv, fixlist_xlsx, to_json
+    from analysis.prepare import prepare
+
     prepared = prepare(dataset, window_days=args.window_days,
                        reason_overrides=(mapping.reason_overrides or None) if mapping else None)
     unmatched = len(dataset.unmatched_returns) if dataset.unmatched_returns is not None else 0

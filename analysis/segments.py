@@ -554,6 +554,49 @@ def score_segments(cmp: pd.DataFrame, *, p0: ArrayLike, cost_per_return: float, 
     return out
 
 
+def segment_counts_numpy(prepared: Prepared, dimension: str, *, within: tuple[str, str] | None = None,
+                         reference: str | None = "auto") -> pd.DataFrame | None:
+    """segment_counts computed in numpy from the mature lines (per-line codes and bincounts): the
+    in-process implementation the SQL counts are held equal to (tests/unit/test_segment_sql.py)."""
+    mask = _scope_mask(prepared, within)
+    lines = mature_frames(prepared)[0]
+    codes, labels = line_codes(prepared, dimension)
+    ocodes = line_codes(prepared, "order_id")[0]
+    xcol, ncol = prepared.rate_columns(dimension)
+    x = lines[xcol].to_numpy(dtype="float64")
+    n = lines[ncol].to_numpy(dtype="float64")
+    ref_col = _reference_column(prepared, dimension, within, reference)
+    ref = line_codes(prepared, ref_col) if ref_col else None
+    if mask is not None:
+        codes, ocodes, x, n = codes[mask], ocodes[mask], x[mask], n[mask]
+        ref = (ref[0][mask], ref[1]) if ref else None
+    if not len(codes) or n.sum() <= 0:
+        return None
+    clusters = cluster_codes(prepared)
+    if mask is not None:
+        clusters = clusters[mask]
+    return _counts_with_reference(codes, labels, ocodes, x, n, ref, ref_col, clusters)
+
+
+def segment_counts(prepared: Prepared, dimension: str, *, within: tuple[str, str] | None = None,
+                   reference: str | None = "auto") -> pd.DataFrame | None:
+    """Per-segment counts, design effects and reference groups of one dimension (the frame
+    compare_segments reads; None when there is nothing to compare), counted in SQL on the current
+    engine (analysis.segment_sql: DuckDB by default, Spark on request) and computed once per Prepared
+    for all dimensions together."""
+    from analysis.segment_sql import sql_counts
+
+    if within is not None and len(within) != 2:
+        raise ValueError("within must be a (dimension, value) pair, e.g. ('collection', 'Linen Shirts').")
+    if within is not None:
+        dimension_column(within[0])
+    ref_col = _reference_column(prepared, dimension, within, reference)
+    c = sql_counts(prepared, dimension, reference=ref_col is not None, within=within)
+    if c is None or not len(c) or not (float(c["n"].sum()) > 0):
+        return None
+    return c
+
+
 def segment_table(prepared: Prepared, dimension: str, *, alternative: str = "larger", q: float = 0.10,
                   cost_per_return: float, within: tuple[str, str] | None = None,
                   returns: pd.DataFrame | None = None, reference: str | None = "auto") -> pd.DataFrame:
@@ -591,24 +634,9 @@ def segment_table(prepared: Prepared, dimension: str, *, alternative: str = "lar
     empty = pd.DataFrame({c: pd.Series(dtype=object) for c in SEGMENT_COLUMNS})
     if not prepared.has(col):
         return empty
-    mask = _scope_mask(prepared, within)
-    lines = mature_frames(prepared)[0]
-    codes, labels = line_codes(prepared, col)
-    ocodes = line_codes(prepared, "order_id")[0]
-    xcol, ncol = prepared.rate_columns(dimension)
-    x = lines[xcol].to_numpy(dtype="float64")
-    n = lines[ncol].to_numpy(dtype="float64")
-    ref_col = _reference_column(prepared, dimension, within, reference)
-    ref = line_codes(prepared, ref_col) if ref_col else None
-    if mask is not None:
-        codes, ocodes, x, n = codes[mask], ocodes[mask], x[mask], n[mask]
-        ref = (ref[0][mask], ref[1]) if ref else None
-    if not len(codes) or n.sum() <= 0:
+    c = segment_counts(prepared, dimension, within=within, reference=reference)
+    if c is None:
         return empty
-    clusters = cluster_codes(prepared)
-    if mask is not None:
-        clusters = clusters[mask]
-    c = _counts_with_reference(codes, labels, ocodes, x, n, ref, ref_col, clusters)
     p0_all = float(c["x"].sum() / c["n"].sum())
     cmp = compare_segments(c)
     if alternative == "smaller":

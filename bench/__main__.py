@@ -8,6 +8,7 @@ import json
 import sys
 
 BENCHES = {"load": "bench.bench_load", "browser": "bench.bench_browser", "analysis": "bench.bench_analysis",
+           "engine": "bench.bench_engine",
            "apptest": "bench.bench_dashboard"}
 
 

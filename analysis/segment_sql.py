@@ -1,0 +1,318 @@
+"""Segment counts from SQL: the per-segment sums of analysis/sql/segment_sums.sql turned into the
+columns analysis.segments.compare_segments reads (counts, Rao-Scott design effects of the segment and
+of its complement, order-level counts, the largest cluster), in numpy on the aggregated rows.
+
+The canonical lines table (`seg_lines`) is built once per Prepared from the mature lines with every
+id encoded once as an integer (analysis.segments.line_codes): the queries group integers, never text,
+and labels are attached here. The queries run on the engine data.engine_sql.current_engine() names:
+DuckDB by default, Spark with `python -m analysis report --engine spark` (the same SQL, transpiled
+by SQLGlot). Every dimension is counted in one GROUPING SETS pass per cluster level (orders; and
+customers where they repeat, METHOD 4.3) and cached per Prepared; a drill-down (`within`) is the same
+query with a WHERE clause.
+
+Formulas (the same as analysis.segments.cluster_counts and stats.design_effect, expanded into sums
+so that the engine only adds): for a segment with per-cluster sums y_c, m_c (p = x/n, g clusters)
+  S = sum (y_c - p m_c)^2 = syy - 2 p sym + p^2 smm,  v = g/(g-1) S / n^2,  deff = v / (p(1-p)/n);
+for the complement within the scope (totals Y_c, M_c; rest rate p_r)
+  SS = sum ((Y_c - y_c) - p_r (M_c - m_c))^2
+     = A - 2 p_r B + p_r^2 C - 2 (yt_y - p_r yt_m - p_r mt_y + p_r^2 mt_m) + (syy - 2 p_r sym + p_r^2 smm).
+"""
+from __future__ import annotations
+
+import weakref
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.prepare import ORDER_DIMENSIONS, Prepared
+
+SQL_DIR = Path(__file__).with_name("sql")
+
+
+@lru_cache(maxsize=None)
+def sql_text(name: str) -> str:
+    """The text of analysis/sql/<name>.sql."""
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def _expand(name: str, dims: list[str], **extra: Any) -> str:
+    ids = {d: i for i, d in enumerate(dims)}
+    dim_case = "CASE " + " ".join(f"WHEN s_{d} IS NOT NULL THEN {ids[d]}" for d in dims) + " END"
+    seg_coalesce = ", ".join(f"s_{d}" for d in dims)
+    return sql_text(name).format(dim_case=dim_case, seg_coalesce=seg_coalesce, **extra)
+
+
+_TABLE_CACHE: dict[int, tuple] = {}
+
+
+def _remember(cache: dict, key: Any, prepared: Prepared, value: Any) -> Any:
+    cache[key] = (weakref.ref(prepared), value)
+    weakref.finalize(prepared, cache.pop, key, None)
+    return value
+
+
+def _recall(cache: dict, key: Any, prepared: Prepared) -> Any:
+    hit = cache.get(key)
+    if hit is not None and hit[0]() is prepared:
+        return hit[1]
+    return None
+
+
+def segment_dimensions(prepared: Prepared) -> list[str]:
+    from analysis.segments import DIMENSIONS
+
+    return [d for d in DIMENSIONS if prepared.has(d)]
+
+
+def lines_table(prepared: Prepared) -> pd.DataFrame:
+    """seg_lines: one row per mature line with integer codes (order, cluster, each dimension and the
+    category) and the rate's numerator/denominator per basis. Built once per Prepared."""
+    hit = _recall(_TABLE_CACHE, id(prepared), prepared)
+    if hit is not None:
+        return hit
+    from analysis.segments import cluster_codes, line_codes, mature_frames
+
+    lines = mature_frames(prepared)[0]
+    ocodes = line_codes(prepared, "order_id")[0]
+    xu, nu = prepared.rate_columns("collection")
+    xo, no = prepared.rate_columns("intent")
+    cols: dict[str, np.ndarray] = {
+        "row_no": np.arange(len(lines), dtype="int64"),
+        "ord": ocodes,
+        "clu": cluster_codes(prepared),
+        "x_u": lines[xu].to_numpy(dtype="float64"),
+        "n_u": lines[nu].to_numpy(dtype="float64"),
+        "x_o": lines[xo].to_numpy(dtype="float64"),
+        "n_o": lines[no].to_numpy(dtype="float64"),
+    }
+    for d in segment_dimensions(prepared) + (["category"] if prepared.has("category") else []):
+        cols[f"s_{d}"] = line_codes(prepared, d)[0]
+    return _remember(_TABLE_CACHE, id(prepared), prepared, pd.DataFrame(cols))
+
+
+def _scopes(prepared: Prepared, table: pd.DataFrame, dims: list[str]) -> tuple[pd.DataFrame, dict]:
+    """Reference groups (analysis.segments._counts_with_reference): each segment of a reference
+    dimension is compared within its dominant category when that category is a fair group (more than one
+    segment, none holding more than MAX_GROUP_SHARE of its units), else with the whole population.
+    Returns the seg_scope table and, per dimension, (scope per segment code, shrinkage centre per code)."""
+    from data.engine_sql import run_sql
+
+    from analysis.segments import MAX_GROUP_SHARE, line_codes
+
+    if not dims:
+        return pd.DataFrame({"dim": pd.Series(dtype="int64"), "seg": pd.Series(dtype="int64"),
+                             "scope": pd.Series(dtype="int64")}), {}
+    sets = ", ".join(f"(s_{d}, s_category)" for d in dims)
+    w = run_sql(_expand("segment_reference", dims, sets=sets), {"seg_lines": table})
+    rl = line_codes(prepared, "category")[1]
+    frames, info = [], {}
+    for i, d in enumerate(dims):
+        labels = line_codes(prepared, d)[1]
+        part = w[w["dim"] == i]
+        seg, cat = part["seg"].to_numpy("int64"), part["cat"].to_numpy("int64")
+        W = np.zeros((len(labels), len(rl)))
+        X = np.zeros((len(labels), len(rl)))
+        np.add.at(W, (seg, cat), part["n"].to_numpy("float64"))
+        np.add.at(X, (seg, cat), part["x"].to_numpy("float64"))
+        seg_units = W.sum(axis=1)
+        present = np.zeros(len(labels), dtype=bool)
+        present[np.unique(seg)] = True  # segments with lines (the original's "present" also needs units)
+        has_units = seg_units > 0
+        mode = W.argmax(axis=1)
+        nseg = np.bincount(mode[has_units], minlength=len(rl))
+        grp_units = np.bincount(mode[has_units], weights=seg_units[has_units], minlength=len(rl))
+        grp_max = np.zeros(len(rl))
+        np.maximum.at(grp_max, mode[has_units], seg_units[has_units])
+        fair = (nseg > 1) & (grp_max <= MAX_GROUP_SHARE * grp_units)
+        scope = np.where(fair[mode], mode, -1)
+        cat_x, cat_n = X.sum(axis=0), W.sum(axis=0)
+        seg_x = X.sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rest_n = cat_n[mode] - seg_units
+            centre = np.where(rest_n > 0, (cat_x[mode] - seg_x) / rest_n,
+                              np.where(cat_n[mode] > 0, cat_x[mode] / cat_n[mode], np.nan))
+        codes = np.flatnonzero(present)
+        frames.append(pd.DataFrame({"dim": i, "seg": codes, "scope": scope[codes]}))
+        info[d] = (scope, centre, rl)
+    return pd.concat(frames, ignore_index=True), info
+
+
+def segment_sums(prepared: Prepared, dims: list[str], *, cluster: str = "ord", where: str = "",
+                 scope_table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Run analysis/sql/segment_sums.sql for `dims` (their index in the list is the `dim` column):
+    one row per (dim, scope, seg), with its scope's totals (g_all, x_all, n_all, a_all, b_all, c_all,
+    ret_all) attached from the query's total rows, ordered as the numpy implementation orders segments
+    (reference groups by code, then the segments compared with the whole population, by code)."""
+    from data.engine_sql import run_sql
+
+    table = lines_table(prepared)
+    if scope_table is None:
+        scope_table = pd.DataFrame({"dim": pd.Series(dtype="int64"), "seg": pd.Series(dtype="int64"),
+                                    "scope": pd.Series(dtype="int64")})
+    order_dims = ", ".join(str(i) for i, d in enumerate(dims) if d in ORDER_DIMENSIONS) or "-1"
+    sets = ", ".join(f"(s_{d}, {cluster})" for d in dims)
+    sql = _expand("segment_sums", dims, sets=sets, cluster=cluster, where=where, order_dims=order_dims,
+                  row_scale=len(table) + 1)
+    r = run_sql(sql, {"seg_lines": table, "seg_scope": scope_table})
+    kind = r["kind"].to_numpy()
+    seg_rows = r[kind == 0].copy()
+    groups = r[kind == 1]
+    for k in ("dim", "scope", "seg"):
+        seg_rows[k] = seg_rows[k].astype("int64")
+    dim, scope = seg_rows["dim"].to_numpy(), seg_rows["scope"].to_numpy()
+    in_group = scope >= 0
+    is_order = np.isin(dim, [i for i, d in enumerate(dims) if d in ORDER_DIMENSIONS])
+    gidx = pd.MultiIndex.from_arrays([dim, scope])
+    if len(groups):
+        groups = groups.set_index([groups["dim"].astype("int64"), groups["scope"].astype("int64")])
+    for k, col in (("g", "cells"), ("x", "x"), ("n", "n"), ("a", "syy"), ("b", "sym"), ("c", "smm"), ("ret", "ret_cells")):
+        wu = float(r.loc[kind == 2, col].iloc[0]) if (kind == 2).any() else np.nan
+        wo = float(r.loc[kind == 3, col].iloc[0]) if (kind == 3).any() else np.nan
+        gv = groups[col].reindex(gidx).to_numpy(dtype="float64") if len(groups) else np.full(len(dim), np.nan)
+        seg_rows[f"{k}_all"] = np.where(in_group, gv, np.where(is_order, wo, wu))
+    seg_rows["_whole"] = ~in_group
+    seg_rows = seg_rows.sort_values(["dim", "_whole", "scope", "seg"], kind="stable")
+    return seg_rows.drop(columns=["_whole"]).reset_index(drop=True)
+
+
+def counts_from_sums(s: pd.DataFrame) -> pd.DataFrame:
+    """The columns of analysis.segments.cluster_counts from segment_sums rows (one row per segment)."""
+    f = {k: s[k].to_numpy(dtype="float64") for k in (
+        "x", "n", "cells", "syy", "sym", "smm", "yt_y", "yt_m", "mt_y", "mt_m", "full_cells", "seg_cells",
+        "ret_cells", "rest_left", "top_x", "top_n", "g_all", "x_all", "n_all", "a_all", "b_all", "c_all", "ret_all")}
+    xs, ns, G = f["x"], f["n"], f["g_all"]
+    xr, nr = f["x_all"] - xs, f["n_all"] - ns
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pr = np.where(nr > 0, xr / nr, np.nan)
+        cross = f["yt_y"] - pr * f["yt_m"] - pr * f["mt_y"] + pr * pr * f["mt_m"]
+        own = f["syy"] - 2 * pr * f["sym"] + pr * pr * f["smm"]
+        ss = np.clip(f["a_all"] - 2 * pr * f["b_all"] + pr * pr * f["c_all"] - 2 * cross + own, 0, None)
+        g_r = G - f["full_cells"]
+        v = np.where(g_r > 1, g_r / (g_r - 1) * ss / (nr * nr), np.nan)
+        base = pr * (1 - pr) / nr
+        rest_deff = np.where((base > 0) & np.isfinite(v), np.maximum(v / base, 1.0), 1.0)
+        # stats.design_effect (Rao-Scott) of the segment from its per-cluster sums
+        g = f["cells"]
+        p = np.where(ns > 0, xs / np.where(ns > 0, ns, 1.0), np.nan)
+        S = np.clip(f["syy"] - 2 * p * f["sym"] + p * p * f["smm"], 0, None)
+        vs = np.where(g > 1, g / (g - 1) * S / ns**2, np.nan)
+        v_srs = p * (1 - p) / ns
+        deff_raw = np.where(v_srs > 0, vs / v_srs, np.nan)
+        deff = np.where(np.isfinite(deff_raw), deff_raw, np.where(g == 1, ns / g, 1.0))
+        deff = np.where(ns > 0, np.maximum(deff, 1.0), np.nan)
+    deff = np.where(np.isfinite(deff), np.maximum(deff, 1.0), 1.0)
+    return pd.DataFrame({
+        "x": xs, "n": ns, "rest_x": xr, "rest_n": nr, "deff": deff, "rest_deff": rest_deff,
+        "orders": f["seg_cells"], "orders_returned": f["ret_cells"], "rest_orders": G - f["full_cells"],
+        "rest_orders_returned": f["ret_all"] - f["rest_left"], "top_x": f["top_x"], "top_n": f["top_n"],
+    })
+
+
+_SUMS_CACHE: dict[tuple, tuple] = {}
+
+
+def _all_counts(prepared: Prepared, dims: tuple[str, ...], ref_dims: tuple[str, ...], within: tuple[str, int] | None) -> dict[str, pd.DataFrame]:
+    """{dimension: frame of cluster_counts columns + scope} for `dims`, one query per cluster level."""
+    key = (id(prepared), dims, ref_dims, within)
+    hit = _recall(_SUMS_CACHE, key, prepared)
+    if hit is not None:
+        return hit
+    from analysis.segments import cluster_codes, line_codes
+
+    dl = list(dims)
+    scope_table, info = _scopes(prepared, lines_table(prepared), list(ref_dims))
+    if len(scope_table):  # dim ids of the reference query are positions in ref_dims: map to positions in dims
+        scope_table = scope_table.assign(dim=np.asarray(ref_dims, dtype=object)[scope_table["dim"].to_numpy()])
+        scope_table["dim"] = [dl.index(d) for d in scope_table["dim"]]
+        scope_table["dim"] = scope_table["dim"].astype("int64")
+    where = "" if within is None else f"WHERE s_{within[0]} = {int(within[1])}"
+    sums = segment_sums(prepared, dl, where=where, scope_table=scope_table)
+    ocodes = line_codes(prepared, "order_id")[0]
+    by_customer = cluster_codes(prepared) is not ocodes
+    csums = segment_sums(prepared, dl, cluster="clu", where=where, scope_table=scope_table) if by_customer else None
+    out = {}
+    for i, d in enumerate(dl):
+        part = sums[sums["dim"] == i].reset_index(drop=True)
+        c = counts_from_sums(part)
+        if csums is not None:
+            cp = csums[csums["dim"] == i]
+            cc = counts_from_sums(cp.reset_index(drop=True))
+            cc.index = cp["seg"].to_numpy("int64")
+            seg = part["seg"].to_numpy("int64")
+            c["deff"] = cc["deff"].reindex(seg).to_numpy()
+            c["rest_deff"] = cc["rest_deff"].reindex(seg).to_numpy()
+        labels = line_codes(prepared, d)[1]
+        c.index = pd.Index(labels[part["seg"].to_numpy("int64")], name="segment")
+        c["scope"] = part["scope"].to_numpy("int64")
+        c["p0"] = part["x_all"].to_numpy("float64") / part["n_all"].to_numpy("float64")
+        if d in info:
+            scope, centre, rl = info[d]
+            seg = part["seg"].to_numpy("int64")
+            c["reference"] = np.where(c["scope"] >= 0, [f"category: {rl[g]}" if g >= 0 else "all" for g in c["scope"]], "all")
+            c["shrink_centre"] = np.where(c["scope"] < 0, centre[seg], np.nan)
+        else:
+            c["reference"] = "all"
+        out[d] = c.drop(columns=["scope"])
+    return _remember(_SUMS_CACHE, key, prepared, out)
+
+
+def sql_counts(prepared: Prepared, dimension: str, *, reference: bool, within: tuple[str, str] | None = None) -> pd.DataFrame | None:
+    """analysis.segments._counts_with_reference's frame for one dimension, counted in SQL (None when the
+    drill-down names no existing segment). All dimensions are counted together and cached per Prepared."""
+    from analysis.segments import REFERENCE_DIMENSIONS, line_codes
+
+    if within is None:
+        dims = tuple(segment_dimensions(prepared))
+        if dimension not in dims:
+            dims = dims + (dimension,)
+        # the reference groups do not depend on which dimension asks: one cached query serves them all
+        ref_dims = tuple(d for d in dims if d in REFERENCE_DIMENSIONS) if prepared.has("category") else ()
+        if not reference and dimension in REFERENCE_DIMENSIONS:
+            dims, ref_dims = (dimension,), ()
+        return _all_counts(prepared, dims, ref_dims, None)[dimension]
+    wcodes, wlabels = line_codes(prepared, within[0])
+    hit = np.flatnonzero(wlabels == str(within[1]))
+    if not len(hit):
+        return None
+    return _all_counts(prepared, (dimension,), (), (within[0], int(hit[0])))[dimension]
+
+
+def pair_counts(prepared: Prepared, item_codes: np.ndarray) -> pd.DataFrame:
+    """analysis/sql/pair_counts.sql: per (item_a < item_b, band) counts of orders holding both items.
+    item_codes: per mature line, the item's code (alphabetical rank, -1 = not analysed), as
+    analysis.pairs.pair_table builds it. (The pair statistics still count in numpy; this query is held
+    equal to them in tests/unit/test_segment_sql.py and is the Spark/DuckDB path for pairs to move to.)"""
+    from data.engine_sql import run_sql
+
+    from analysis.segments import line_codes, mature_frames
+
+    lines = mature_frames(prepared)[0]
+    table = pd.DataFrame({
+        "ord": line_codes(prepared, "order_id")[0], "item": np.asarray(item_codes, dtype="int64"),
+        "x_u": lines["returned_units"].to_numpy(dtype="float64"), "n_u": lines["quantity"].to_numpy(dtype="float64"),
+    })
+    return run_sql(sql_text("pair_counts"), {"pair_lines": table})
+
+
+def monthly_cohorts(prepared: Prepared, n_arrived: np.ndarray | None = None) -> pd.DataFrame:
+    """analysis/sql/monthly_cohorts.sql over every line: per order month, units, returned, orders,
+    provisional (holds immature orders) and units_arrived (sum of `n_arrived`, per line; 0 when omitted).
+    Held equal to analysis.trends.cohort_series's counts in tests/unit/test_segment_sql.py; the trend page
+    still counts in pandas."""
+    from data.engine_sql import run_sql
+
+    lines = prepared.lines
+    xcol, ncol = prepared.rate_columns()
+    table = pd.DataFrame({
+        "order_date": lines["order_date"].to_numpy(), "ord": pd.factorize(lines["order_id"])[0].astype("int64"),
+        "x": lines[xcol].to_numpy(dtype="float64"), "n": lines[ncol].to_numpy(dtype="float64"),
+        "immature": (~lines["mature"].astype(bool)).to_numpy().astype("int64"),
+        "n_arrived": np.zeros(len(lines)) if n_arrived is None else np.asarray(n_arrived, dtype="float64"),
+    })
+    out = run_sql(sql_text("monthly_cohorts"), {"cohort_lines": table})
+    out["period"] = pd.to_datetime(out["period"])
+    out["provisional"] = out["provisional"].astype(bool)
+    return out

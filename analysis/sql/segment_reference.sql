@@ -1,0 +1,9 @@
+-- Units (and returned units) of each segment within each category, for the dimensions compared with
+-- comparable items (collection, product, size): analysis.segment_sql picks each segment's dominant
+-- category (its reference group) from these small sums.
+-- Table seg_lines: one row per mature line; s_<dimension> integer segment codes, x_u / n_u the line's
+-- returned units / units. The braced placeholders (dimension CASE, COALESCE, sets) are expanded per dimension by segment_sql.
+SELECT {dim_case} AS dim, coalesce({seg_coalesce}) AS seg, s_category AS cat,
+       sum(x_u) AS x, sum(n_u) AS n
+FROM seg_lines
+GROUP BY GROUPING SETS ({sets})

@@ -1,0 +1,77 @@
+-- Per-segment sums behind every segment test, for every dimension in one GROUPING SETS pass.
+--
+-- Table seg_lines: one row per mature line (row_no = its position), integer codes ord (order) and
+-- clu (the cluster of the design effect: customer or order), s_<dimension> (segment codes), and the
+-- rate's numerator / denominator per line: x_u / n_u (returned units / units) and x_o / n_o (the
+-- order-level outcome where the rate is per order). Table seg_scope (dim, seg, scope): the reference
+-- group a segment is compared within (scope -1 = the whole population, the default).
+--
+-- For a cell = (segment s, cluster c) with sums y (returned) and m (units), and the cluster's totals
+-- Y, M within the scope, each output row holds the sums METHOD 4.2's Rao-Scott design effect of the
+-- segment and of its complement need (analysis.segment_sql turns them into the statistics):
+--   x = sum y, n = sum m, cells = clusters of the segment, syy = sum y^2, sym = sum y m, smm = sum m^2,
+--   yt_y = sum Y y, yt_m = sum Y m, mt_y = sum M y, mt_m = sum M m, full_cells = clusters wholly inside,
+--   ret_cells = clusters with a returned unit, rest_left = clusters whose returns are all the segment's,
+--   top_x / top_n: the cluster holding most returned units (ties: the later first line),
+-- The totals each scope needs (clusters, x, n, sum Y^2, sum Y M, sum M^2, clusters with a return) come
+-- as extra rows in the same columns (cells, x, n, syy, sym, smm, ret_cells): kind 1 = a reference group
+-- (dim, scope), kind 2 / 3 = the whole population on the unit / order basis. Cluster totals are hash
+-- aggregates joined back (no window sorts); top_n is the m of the cell with the largest (y, first_row)
+-- (row_scale, the number of lines + 1, makes that one exact number).
+-- Placeholders in braces are expanded by analysis.segment_sql (identifiers and integers only); DuckDB
+-- dialect, transpiled by SQLGlot for Spark.
+WITH cells AS (
+    SELECT {dim_case} AS dim, coalesce({seg_coalesce}) AS seg, {cluster} AS clu,
+           sum(x_u) AS yu, sum(n_u) AS mu, sum(x_o) AS yo, sum(n_o) AS mo, min(row_no) AS first_row
+    FROM seg_lines
+    {where}
+    GROUP BY GROUPING SETS ({sets})
+), ctot AS (
+    SELECT {cluster} AS clu, sum(x_u) AS yu, sum(n_u) AS mu, sum(x_o) AS yo, sum(n_o) AS mo
+    FROM seg_lines
+    {where}
+    GROUP BY {cluster}
+), c AS (
+    SELECT cells.dim, cells.seg, cells.clu, cells.first_row, coalesce(sc.scope, -1) AS scope,
+           CASE WHEN cells.dim IN ({order_dims}) THEN cells.yo ELSE cells.yu END AS y,
+           CASE WHEN cells.dim IN ({order_dims}) THEN cells.mo ELSE cells.mu END AS m,
+           CASE WHEN cells.dim IN ({order_dims}) THEN ctot.yo ELSE ctot.yu END AS yw,
+           CASE WHEN cells.dim IN ({order_dims}) THEN ctot.mo ELSE ctot.mu END AS mw
+    FROM cells
+    JOIN ctot ON ctot.clu = cells.clu
+    LEFT JOIN seg_scope sc ON sc.dim = cells.dim AND sc.seg = cells.seg
+), gtot AS (
+    SELECT dim, scope, clu, sum(y) AS yg, sum(m) AS mg FROM c WHERE scope >= 0 GROUP BY dim, scope, clu
+), t AS (
+    SELECT c.dim, c.seg, c.scope, c.y, c.m, c.first_row,
+           coalesce(g.yg, c.yw) AS yt, coalesce(g.mg, c.mw) AS mt
+    FROM c LEFT JOIN gtot g ON g.dim = c.dim AND g.scope = c.scope AND g.clu = c.clu
+)
+SELECT 0 AS kind, dim, scope, seg,
+       sum(y) AS x, sum(m) AS n, count(*) AS cells,
+       sum(y * y) AS syy, sum(y * m) AS sym, sum(m * m) AS smm,
+       sum(yt * y) AS yt_y, sum(yt * m) AS yt_m, sum(mt * y) AS mt_y, sum(mt * m) AS mt_m,
+       sum(CASE WHEN m >= mt THEN 1 ELSE 0 END) AS full_cells,
+       sum(CASE WHEN m > 0 THEN 1 ELSE 0 END) AS seg_cells,
+       sum(CASE WHEN y > 0 THEN 1 ELSE 0 END) AS ret_cells,
+       sum(CASE WHEN yt - y <= 0 AND yt > 0 THEN 1 ELSE 0 END) AS rest_left,
+       max(y) AS top_x, arg_max(m, y * {row_scale} + first_row) AS top_n
+FROM t GROUP BY dim, scope, seg
+UNION ALL
+SELECT 1 AS kind, dim, scope, NULL AS seg, sum(yg) AS x, sum(mg) AS n, count(*) AS cells,
+       sum(yg * yg) AS syy, sum(yg * mg) AS sym, sum(mg * mg) AS smm, NULL AS yt_y, NULL AS yt_m, NULL AS mt_y,
+       NULL AS mt_m, NULL AS full_cells, NULL AS seg_cells, sum(CASE WHEN yg > 0 THEN 1 ELSE 0 END) AS ret_cells,
+       NULL AS rest_left, NULL AS top_x, NULL AS top_n
+FROM gtot GROUP BY dim, scope
+UNION ALL
+SELECT 2 AS kind, NULL AS dim, NULL AS scope, NULL AS seg, sum(yu) AS x, sum(mu) AS n, count(*) AS cells,
+       sum(yu * yu) AS syy, sum(yu * mu) AS sym, sum(mu * mu) AS smm, NULL AS yt_y, NULL AS yt_m, NULL AS mt_y,
+       NULL AS mt_m, NULL AS full_cells, NULL AS seg_cells, sum(CASE WHEN yu > 0 THEN 1 ELSE 0 END) AS ret_cells,
+       NULL AS rest_left, NULL AS top_x, NULL AS top_n
+FROM ctot
+UNION ALL
+SELECT 3 AS kind, NULL AS dim, NULL AS scope, NULL AS seg, sum(yo) AS x, sum(mo) AS n, count(*) AS cells,
+       sum(yo * yo) AS syy, sum(yo * mo) AS sym, sum(mo * mo) AS smm, NULL AS yt_y, NULL AS yt_m, NULL AS mt_y,
+       NULL AS mt_m, NULL AS full_cells, NULL AS seg_cells, sum(CASE WHEN yo > 0 THEN 1 ELSE 0 END) AS ret_cells,
+       NULL AS rest_left, NULL AS top_x, NULL AS top_n
+FROM ctot

@@ -1,0 +1,139 @@
+"""Runs the analysis's counting queries (SQL kept in named files, DuckDB dialect) on an engine.
+
+Two engines, one definition: "duckdb" (default: an in-process DuckDB connection per call, the tables
+registered zero-copy from pandas) and "spark" (the query transpiled by SQLGlot to Spark SQL and run on
+the active SparkSession: local mode, a master URL from SPARK_MASTER, or Spark Connect from
+SPARK_REMOTE). The SQL text comes from the caller (analysis/sql/*.sql); this module only executes it,
+so analysis/ stays pure numpy on the aggregated rows and only data/ imports the engines
+(.importlinter: data.store and data.engine_sql may import duckdb).
+
+>>> import pandas as pd
+>>> run_sql("SELECT k, sum(v) AS s FROM t GROUP BY k ORDER BY k", {"t": pd.DataFrame({"k": [1, 1, 2], "v": [1., 2., 5.]})})
+   k    s
+0  1  3.0
+1  2  5.0
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import functools
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pandas as pd
+
+ENGINES = ("duckdb", "spark")
+_ENGINE: contextvars.ContextVar[str] = contextvars.ContextVar("ri_sql_engine", default="duckdb")
+
+
+def current_engine() -> str:
+    """The engine counting queries run on in this context ("duckdb" unless use_engine says otherwise)."""
+    return _ENGINE.get()
+
+
+@contextlib.contextmanager
+def use_engine(name: str) -> Iterator[None]:
+    """Run the counting queries inside the block on `name` ("duckdb" or "spark")."""
+    if name not in ENGINES:
+        raise ValueError(f"Unknown engine '{name}'; choose one of {', '.join(ENGINES)}.")
+    token = _ENGINE.set(name)
+    try:
+        yield
+    finally:
+        _ENGINE.reset(token)
+
+
+@functools.lru_cache(maxsize=64)
+def to_spark_sql(sql: str) -> str:
+    """The DuckDB-dialect query as Spark SQL (SQLGlot)."""
+    import sqlglot
+
+    out = sqlglot.transpile(sql, read="duckdb", write="spark")
+    if len(out) != 1:
+        raise ValueError("A counting query must be a single statement.")
+    return out[0]
+
+
+def run_sql(sql: str, tables: dict[str, pd.DataFrame], engine: str | None = None) -> pd.DataFrame:
+    """Run one query over `tables` (name -> frame) on `engine` (default: current_engine()); a pandas frame."""
+    engine = engine or current_engine()
+    if engine == "duckdb":
+        return _run_duckdb(sql, tables)
+    if engine == "spark":
+        return _run_spark(to_spark_sql(sql), tables)
+    raise ValueError(f"Unknown engine '{engine}'; choose one of {', '.join(ENGINES)}.")
+
+
+def _run_duckdb(sql: str, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    try:
+        threads = os.environ.get("RI_DUCKDB_THREADS")
+        if threads:
+            con.execute(f"SET threads = {int(threads)}")
+        for name, frame in tables.items():
+            con.register(name, frame)
+        return con.execute(sql).df()
+    finally:
+        con.close()
+
+
+def spark_session() -> Any:
+    """The active SparkSession, or a new one: Spark Connect when SPARK_REMOTE is set, else the master in
+    SPARK_MASTER (default local[2])."""
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    if os.environ.get("SPARK_REMOTE"):
+        return SparkSession.builder.remote(os.environ["SPARK_REMOTE"]).getOrCreate()
+    spark = (SparkSession.builder.master(os.environ.get("SPARK_MASTER", "local[2]"))
+            .appName("returns-intelligence")
+            .config("spark.sql.shuffle.partitions", os.environ.get("RI_SPARK_PARTITIONS", "2"))
+            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .getOrCreate())
+    spark.sparkContext.setLogLevel(os.environ.get("RI_SPARK_LOG_LEVEL", "ERROR"))
+    return spark
+
+
+def _spark_type(dtype: Any) -> str:
+    if pd.api.types.is_bool_dtype(dtype):
+        return "BOOLEAN"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "BIGINT"
+    if pd.api.types.is_float_dtype(dtype):
+        return "DOUBLE"
+    return "STRING"
+
+
+_SPARK_VIEWS: dict[str, tuple] = {}  # view name -> (session, frame) last registered: the same frame is not sent twice
+
+
+def _run_spark(sql: str, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    spark = spark_session()
+    for name, frame in tables.items():
+        last = _SPARK_VIEWS.get(name)
+        if last is not None and last[0] is spark and last[1] is frame:
+            continue
+        _SPARK_VIEWS[name] = (spark, frame)
+        # an explicit schema: Spark cannot infer one from an empty frame, and the types must not vary
+        schema = ", ".join(f"`{c}` {_spark_type(t)}" for c, t in frame.dtypes.items())
+        spark.createDataFrame(frame, schema=schema).createOrReplaceTempView(name)
+    return spark.sql(sql).toPandas()
+
+
+def read_spark_table(source: str) -> pd.DataFrame:
+    """A canonical table from Spark: a Parquet path (file or folder ending in .parquet, or any existing
+    path) or a table name in the session's catalog; collected to pandas."""
+    spark = spark_session()
+    if source.endswith(".parquet") or os.path.exists(source):
+        df = spark.read.parquet(source)
+    else:
+        df = spark.table(source)
+    return df.toPandas()

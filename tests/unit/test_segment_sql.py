@@ -1,0 +1,147 @@
+"""Segment counts from SQL (analysis/sql/segment_sums.sql on DuckDB) equal the in-process numpy counts.
+
+The oracle is analysis.segments.segment_counts_numpy: per-line codes and bincounts over the mature
+lines (cluster_counts, stats.design_effect), an implementation that shares no code with the SQL path.
+Counts (units, returned units, orders) must be identical; the design effects agree to rounding (the
+SQL side expands sum (y - p m)^2 into sums of squares, METHOD 4.2).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.prepare import prepare
+from analysis.segments import DIMENSIONS, cluster_codes, line_codes, segment_counts, segment_counts_numpy
+from bench.calibration import Plant, frailty_dataset
+from data.demo import generate_dataset
+
+EXACT = ("x", "n", "rest_x", "rest_n", "orders", "orders_returned", "rest_orders", "rest_orders_returned",
+         "top_x", "top_n")
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return prepare(generate_dataset(seed=3, n_orders=4000))
+
+
+@pytest.fixture(scope="module")
+def frailty():  # repeat customers: the design effects cluster by customer (METHOD 4.3)
+    return prepare(frailty_dataset(2, 6000, customer_var=0.4, plant=Plant(collection="Tops B", collection_mult=1.5)))
+
+
+def _same(a: pd.DataFrame | None, b: pd.DataFrame | None):
+    assert (a is None) == (b is None)
+    if a is None:
+        return
+    assert list(a.index) == list(b.index)  # same segments, same order (the order ties are broken in)
+    for k in EXACT:
+        assert a[k].to_numpy(float).tolist() == b[k].to_numpy(float).tolist(), k
+    for k in ("deff", "rest_deff", "p0"):
+        np.testing.assert_allclose(a[k].to_numpy(float), b[k].to_numpy(float), rtol=1e-10, err_msg=k)
+    assert a["reference"].tolist() == b["reference"].tolist()
+    if "shrink_centre" in b.columns:
+        np.testing.assert_allclose(a["shrink_centre"].to_numpy(float), b["shrink_centre"].to_numpy(float),
+                                   rtol=1e-12, equal_nan=True)
+
+
+@pytest.mark.parametrize("data", ["demo", "frailty"])
+def test_every_dimension_counts_like_numpy(data, request):
+    p = request.getfixturevalue(data)
+    dims = [d for d in DIMENSIONS if p.has(d)]
+    if data == "frailty":
+        assert cluster_codes(p) is not line_codes(p, "order_id")[0]  # customers repeat: a second cluster level
+    assert "collection" in dims and "intent" in dims
+    for d in dims:
+        _same(segment_counts(p, d), segment_counts_numpy(p, d))
+
+
+def test_reference_groups_are_used_and_match(demo):
+    sql = segment_counts(demo, "product")
+    assert sql["reference"].str.startswith("category: ").any()  # compared within categories
+    _same(sql, segment_counts_numpy(demo, "product"))
+    _same(segment_counts(demo, "product", reference=None), segment_counts_numpy(demo, "product", reference=None))
+
+
+def test_drill_down_is_a_where_clause(demo):
+    coll = str(segment_counts(demo, "collection").index[0])
+    for d in ("product", "size", "intent"):
+        _same(segment_counts(demo, d, within=("collection", coll)),
+              segment_counts_numpy(demo, d, within=("collection", coll)))
+    assert segment_counts(demo, "product", within=("collection", "no such collection")) is None
+
+
+def test_queries_transpile_to_spark():
+    from analysis.segment_sql import _expand
+    from data.engine_sql import to_spark_sql
+
+    sql = _expand("segment_sums", ["collection", "intent"], sets="(s_collection, ord), (s_intent, ord)",
+                  cluster="ord", where="", order_dims="1", row_scale=1001)
+    spark = to_spark_sql(sql)
+    assert "GROUPING SETS" in spark and "MAX_BY(" in spark.upper()  # DuckDB's arg_max in Spark's words
+    from analysis.segment_sql import sql_text
+
+    assert "DATE_TRUNC('MONTH'" in to_spark_sql(sql_text("monthly_cohorts")).upper()
+    assert " JOIN " in to_spark_sql(sql_text("pair_counts")).upper()
+
+
+def test_pair_counts_sql_equals_the_pair_table(demo):
+    """analysis/sql/pair_counts.sql (self-join in SQL) against analysis.pairs.pair_table (numpy bincounts
+    over a pandas self-merge): orders with both items, of those with a return, and the pair's units and
+    returned units, summed over basket-size bands."""
+    from analysis.pairs import pair_table
+    from analysis.segment_sql import pair_counts
+    from analysis.segments import NOT_SET
+
+    lc, ll = line_codes(demo, "collection")
+    items = np.asarray(sorted(ll[ll != NOT_SET]), dtype=object)
+    rank = np.full(len(ll), -1)
+    rank[ll != NOT_SET] = pd.Index(items).get_indexer(ll[ll != NOT_SET])
+    sql = pair_counts(demo, rank[lc]).groupby(["item_a", "item_b"]).sum()
+    sql.index = [f"{items[a]} + {items[b]}" for a, b in sql.index]
+    t = pair_table(demo, "collection", cost_per_return=40.0)
+    t = t.set_index(t["item_a"] + " + " + t["item_b"])
+    assert len(t) > 10 and set(t.index) <= set(sql.index)
+    got = sql.loc[t.index]
+    assert got["n_ab"].tolist() == t["orders"].astype(float).tolist()
+    assert got["x_ab"].tolist() == t["orders_returned"].astype(float).tolist()
+    assert (got["m_a"] + got["m_b"]).tolist() == t["n"].astype(float).tolist()
+    assert (got["y_a"] + got["y_b"]).tolist() == t["returned"].astype(float).tolist()
+
+
+def test_cli_reads_canonical_parquet_tables(tmp_path, capsys):
+    """`report --orders-table/--returns-table` on Parquet gives the JSON of the same Dataset analysed directly."""
+    import json
+
+    from analysis import cli
+    from analysis.engine import Settings, analyse
+
+    ds = frailty_dataset(4, 3000, plant=Plant(collection="Lighting C", collection_mult=2.0))
+    ds.orders.to_parquet(tmp_path / "orders.parquet", index=False)
+    ds.returns.to_parquet(tmp_path / "returns.parquet", index=False)
+    code = cli.main(["report", "--orders-table", str(tmp_path / "orders.parquet"), "--returns-table",
+                     str(tmp_path / "returns.parquet"), "--cost-per-return", "40", "--json", str(tmp_path / "s.json")])
+    capsys.readouterr()
+    assert code == 0
+    out = json.loads((tmp_path / "s.json").read_text())
+    direct = analyse(prepare(ds), Settings(cost_per_return=40.0), briefs=False)
+    assert [(r["dimension"], r["segment"], r["n"], r["returned"]) for r in out["segments"]] == \
+        list(direct.segments[["dimension", "segment", "n", "returned"]].itertuples(index=False, name=None))
+    assert [(r["dimension"], r["segment"]) for r in out["fix_list"]] == \
+        list(direct.fix_list[["dimension", "segment"]].itertuples(index=False, name=None))
+    assert cli.main(["report", "--orders-table", str(tmp_path / "nope.parquet")]) == 2
+
+
+def test_monthly_cohorts_sql_equals_cohort_series(demo):
+    """analysis/sql/monthly_cohorts.sql against analysis.trends.cohort_series (pandas groupby)."""
+    from analysis.segment_sql import monthly_cohorts
+    from analysis.trends import cohort_series
+
+    sql = monthly_cohorts(demo)
+    ref = cohort_series(demo, "M")
+    assert len(ref) >= 12
+    assert sql["period"].dt.strftime("%Y-%m").tolist() == pd.to_datetime(ref["period"]).dt.strftime("%Y-%m").tolist()
+    assert sql["units"].round().tolist() == ref["units"].astype(float).tolist()
+    assert sql["returned"].round().tolist() == ref["returned"].astype(float).tolist()
+    assert sql["orders"].tolist() == ref["orders"].tolist()
+    assert sql["provisional"].tolist() == ref["provisional"].astype(bool).tolist()
