@@ -4,6 +4,7 @@ Prepared, and a filtered, replaced, copied or unpickled Prepared starts with an 
 The oracle for "computed afresh" is the same computation on a Prepared built from scratch (a second
 prepare() of the same dataset, filtered the same way) that nothing has been asked of before.
 """
+
 from __future__ import annotations
 
 import copy
@@ -57,6 +58,7 @@ def test_memo_computes_once_per_key():
         def compute() -> list[str]:
             calls.append(tag)
             return [tag]
+
         return compute
 
     first = p.memo(("f", 1), make("a"))
