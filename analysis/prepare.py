@@ -16,8 +16,9 @@ unless the caller sets it.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from functools import cached_property
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -49,6 +50,8 @@ DIMENSION_LABELS = {
     "country": "Shipping country",
     "addon": "Add-ons bought",
 }
+T = TypeVar("T")
+
 INTENT_LABELS = {
     "single_item": "Single item",
     "bracketing": "Bracketing (several sizes)",
@@ -76,6 +79,38 @@ class Prepared:
     # Kaplan-Meier arrival curve of returns (analysis.maturity), from the unfiltered data: the window and
     # the completion factor of recent cohorts both come from it
     arrival: ArrivalCurve = EMPTY_CURVE
+    # derived values computed once per object (see memo); not an argument, not compared, not hashed, not
+    # pickled, and not carried over by dataclasses.replace (a replaced or filtered copy starts empty)
+    _memo: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """compute() the first time `key` is asked of this Prepared, the stored value afterwards.
+
+        The one cache below the dashboard (dashboard/cache.py describes the scheme): values live and die
+        with their Prepared. The key is the qualified name of the function that computes the value, in a
+        tuple with its arguments when it has any, e.g. ("analysis.segments.line_codes", column); compute
+        must depend only on this Prepared and the key. Values are shared: treat them as read-only. Two
+        threads asking at once may both compute; the first value stored is the one every caller gets.
+
+        >>> p = Prepared(pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), 30, "default", None, 0, 0)
+        >>> calls = []
+        >>> [p.memo(("doc", 1), lambda: calls.append(1) or len(calls)) for _ in range(2)], calls
+        ([1, 1], [1])
+        """
+        try:
+            return cast(T, self._memo[key])
+        except KeyError:
+            return cast(T, self._memo.setdefault(key, compute()))
+
+    def forget(self, name: str) -> None:
+        """Drop the memoized values of the function `name` (every argument), so the next call computes
+        afresh: for benchmarks that time one step on an otherwise warm Prepared."""
+        for key in [k for k in self._memo if k == name or (isinstance(k, tuple) and k[:1] == (name,))]:
+            self._memo.pop(key, None)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # a pickled (or copied) Prepared carries its data, not its memo: the copy recomputes what it needs
+        return {**self.__dict__, "_memo": {}}
 
     def rate_columns(self, dimension: str | None = None) -> tuple[str, str]:
         """(numerator, denominator) columns of `lines` behind the outcome's rate for a dimension (None =
@@ -96,14 +131,15 @@ class Prepared:
     def outcome_label(self) -> str:
         return "Order refund rate" if self.outcome == "order_refund" else "Return rate"
 
-    @cached_property
+    @property
     def mature_lines(self) -> pd.DataFrame:
-        """Lines of orders whose return window has closed (computed once; never mutate)."""
-        return self.lines[self.lines["mature"]]
+        """Lines of orders whose return window has closed (computed once per Prepared; never mutate)."""
+        return self.memo("analysis.prepare.Prepared.mature_lines", lambda: self.lines[self.lines["mature"]])
 
-    @cached_property
+    @property
     def mature_orders(self) -> pd.DataFrame:
-        return self.orders[self.orders["mature"]]
+        """Orders whose return window has closed (computed once per Prepared; never mutate)."""
+        return self.memo("analysis.prepare.Prepared.mature_orders", lambda: self.orders[self.orders["mature"]])
 
     def has(self, column: str) -> bool:
         return column in self.available

@@ -19,7 +19,6 @@ for the complement within the scope (totals Y_c, M_c; rest rate p_r)
 """
 from __future__ import annotations
 
-import weakref
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -45,22 +44,6 @@ def _expand(name: str, dims: list[str], **extra: Any) -> str:
     return sql_text(name).format(dim_case=dim_case, seg_coalesce=seg_coalesce, **extra)
 
 
-_TABLE_CACHE: dict[int, tuple] = {}
-
-
-def _remember(cache: dict, key: Any, prepared: Prepared, value: Any) -> Any:
-    cache[key] = (weakref.ref(prepared), value)
-    weakref.finalize(prepared, cache.pop, key, None)
-    return value
-
-
-def _recall(cache: dict, key: Any, prepared: Prepared) -> Any:
-    hit = cache.get(key)
-    if hit is not None and hit[0]() is prepared:
-        return hit[1]
-    return None
-
-
 def segment_dimensions(prepared: Prepared) -> list[str]:
     from analysis.segments import DIMENSIONS
 
@@ -69,10 +52,11 @@ def segment_dimensions(prepared: Prepared) -> list[str]:
 
 def lines_table(prepared: Prepared) -> pd.DataFrame:
     """seg_lines: one row per mature line with integer codes (order, cluster, each dimension and the
-    category) and the rate's numerator/denominator per basis. Built once per Prepared."""
-    hit = _recall(_TABLE_CACHE, id(prepared), prepared)
-    if hit is not None:
-        return hit
+    category) and the rate's numerator/denominator per basis. Built once per Prepared (Prepared.memo)."""
+    return prepared.memo("analysis.segment_sql.lines_table", lambda: _lines_table(prepared))
+
+
+def _lines_table(prepared: Prepared) -> pd.DataFrame:
     from analysis.segments import cluster_codes, line_codes, mature_frames
 
     lines = mature_frames(prepared)[0]
@@ -90,7 +74,7 @@ def lines_table(prepared: Prepared) -> pd.DataFrame:
     }
     for d in segment_dimensions(prepared) + (["category"] if prepared.has("category") else []):
         cols[f"s_{d}"] = line_codes(prepared, d)[0]
-    return _remember(_TABLE_CACHE, id(prepared), prepared, pd.DataFrame(cols))
+    return pd.DataFrame(cols)
 
 
 def _scopes(prepared: Prepared, table: pd.DataFrame, dims: list[str]) -> tuple[pd.DataFrame, dict]:
@@ -211,15 +195,14 @@ def counts_from_sums(s: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-_SUMS_CACHE: dict[tuple, tuple] = {}
-
-
 def _all_counts(prepared: Prepared, dims: tuple[str, ...], ref_dims: tuple[str, ...], within: tuple[str, int] | None) -> dict[str, pd.DataFrame]:
-    """{dimension: frame of cluster_counts columns + scope} for `dims`, one query per cluster level."""
-    key = (id(prepared), dims, ref_dims, within)
-    hit = _recall(_SUMS_CACHE, key, prepared)
-    if hit is not None:
-        return hit
+    """{dimension: frame of cluster_counts columns + scope} for `dims`, one query per cluster level; computed
+    once per Prepared and arguments (Prepared.memo)."""
+    return prepared.memo(("analysis.segment_sql._all_counts", dims, ref_dims, within),
+                         lambda: _count_all(prepared, dims, ref_dims, within))
+
+
+def _count_all(prepared: Prepared, dims: tuple[str, ...], ref_dims: tuple[str, ...], within: tuple[str, int] | None) -> dict[str, pd.DataFrame]:
     from analysis.segments import cluster_codes, line_codes
 
     dl = list(dims)
@@ -256,7 +239,7 @@ def _all_counts(prepared: Prepared, dims: tuple[str, ...], ref_dims: tuple[str, 
         else:
             c["reference"] = "all"
         out[d] = c.drop(columns=["scope"])
-    return _remember(_SUMS_CACHE, key, prepared, out)
+    return out
 
 
 def sql_counts(prepared: Prepared, dimension: str, *, reference: bool, within: tuple[str, str] | None = None) -> pd.DataFrame | None:

@@ -39,8 +39,6 @@ segment_table() compares every segment with the rest of the population (METHOD 1
 """
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
@@ -156,30 +154,18 @@ def _keys(s: pd.Series) -> pd.Series:
     return s.astype("string").fillna(NOT_SET).astype(object)
 
 
-_MATURE_CACHE: dict[int, tuple] = {}
-
-
 def mature_frames(prepared: Prepared) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(mature lines, mature orders, mature returns) of a Prepared, computed once per object.
+    """(mature lines, mature orders, mature returns) of a Prepared, computed once per object (Prepared.memo).
+    Treat them as read-only."""
 
-    Prepared.mature_lines filters on every access; the engine reads it many times, so the frames are
-    cached per Prepared (weakly: an entry dies with its Prepared). Treat them as read-only.
-    """
-    key = id(prepared)
-    hit = _MATURE_CACHE.get(key)
-    if hit is not None and hit[0]() is prepared:
-        return hit[1]
-    lines, orders = prepared.mature_lines, prepared.mature_orders
-    rets = prepared.returns
-    if len(rets):
-        rets = rets[rets["order_id"].isin(orders["order_id"])]
-    frames = (lines, orders, rets)
-    _MATURE_CACHE[key] = (weakref.ref(prepared), frames)
-    weakref.finalize(prepared, _MATURE_CACHE.pop, key, None)
-    return frames
+    def compute() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        lines, orders = prepared.mature_lines, prepared.mature_orders
+        rets = prepared.returns
+        if len(rets):
+            rets = rets[rets["order_id"].isin(orders["order_id"])]
+        return lines, orders, rets
 
-
-_CODES_CACHE: dict[tuple[int, str], tuple] = {}
+    return prepared.memo("analysis.segments.mature_frames", compute)
 
 
 def codes_of(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -196,43 +182,37 @@ def codes_of(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 def line_codes(prepared: Prepared, column: str) -> tuple[np.ndarray, np.ndarray]:
     """codes_of(mature lines[column]), computed once per Prepared ("order_id": the order codes)."""
-    key = (id(prepared), column)
-    hit = _CODES_CACHE.get(key)
-    if hit is not None and hit[0]() is prepared:
-        return hit[1]
-    lines = mature_frames(prepared)[0]
-    if column == "order_id":
-        c, u = pd.factorize(lines["order_id"], sort=False)
-        res = (c.astype("int64"), np.asarray(u, dtype=object))
-    else:
-        res = codes_of(lines[column])
-    _CODES_CACHE[key] = (weakref.ref(prepared), res)
-    weakref.finalize(prepared, _CODES_CACHE.pop, key, None)
-    return res
+
+    def compute() -> tuple[np.ndarray, np.ndarray]:
+        lines = mature_frames(prepared)[0]
+        if column == "order_id":
+            c, u = pd.factorize(lines["order_id"], sort=False)
+            return c.astype("int64"), np.asarray(u, dtype=object)
+        return codes_of(lines[column])
+
+    return prepared.memo(("analysis.segments.line_codes", column), compute)
 
 
 def cluster_codes(prepared: Prepared) -> np.ndarray:
     """Per mature line, the cluster its returns correlate within: the customer where a customer id is
     known (a repeat customer's orders share their return propensity, METHOD 4.3), else the order.
     Customers are nested clusters of orders, so this is the coarser of the two; when no customer
-    repeats it is the order itself. Computed once per Prepared."""
-    key = (id(prepared), "__cluster__")
-    hit = _CODES_CACHE.get(key)
-    if hit is not None and hit[0]() is prepared:
-        return hit[1]
-    ocodes, _ = line_codes(prepared, "order_id")
-    res = ocodes
-    if prepared.has("customer_id"):
-        cust = mature_frames(prepared)[0]["customer_id"]
-        ccodes, _ = pd.factorize(cust, sort=False, use_na_sentinel=True)
-        known = ccodes >= 0
-        # a customer repeats when known customers hold more orders than there are customers (O(n) counts)
-        if known.any() and np.count_nonzero(np.bincount(ocodes[known])) > np.count_nonzero(np.bincount(ccodes[known])):
-            # customers first, then orders without a customer id as clusters of their own
-            res = np.where(known, ccodes, int(ccodes.max()) + 1 + ocodes).astype("int64")
-    _CODES_CACHE[key] = (weakref.ref(prepared), res)
-    weakref.finalize(prepared, _CODES_CACHE.pop, key, None)
-    return res
+    repeats it is the order itself (the very array line_codes(prepared, "order_id") returns). Computed
+    once per Prepared."""
+
+    def compute() -> np.ndarray:
+        ocodes, _ = line_codes(prepared, "order_id")
+        if prepared.has("customer_id"):
+            cust = mature_frames(prepared)[0]["customer_id"]
+            ccodes, _ = pd.factorize(cust, sort=False, use_na_sentinel=True)
+            known = ccodes >= 0
+            # a customer repeats when known customers hold more orders than there are customers (O(n) counts)
+            if known.any() and np.count_nonzero(np.bincount(ocodes[known])) > np.count_nonzero(np.bincount(ccodes[known])):
+                # customers first, then orders without a customer id as clusters of their own
+                return np.where(known, ccodes, int(ccodes.max()) + 1 + ocodes).astype("int64")
+        return ocodes
+
+    return prepared.memo("analysis.segments.cluster_codes", compute)
 
 
 def _scope_mask(prepared: Prepared, within: tuple[str, str] | None) -> np.ndarray | None:

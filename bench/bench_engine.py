@@ -63,7 +63,7 @@ FROM cells GROUP BY ALL
 def run_size(n_lines: int) -> dict:
     import duckdb
 
-    from analysis import segment_sql, segments
+    from analysis import segments
     from analysis.engine import Settings, analyse
     from analysis.prepare import prepare
     from bench.calibration import frailty_dataset
@@ -78,7 +78,7 @@ def run_size(n_lines: int) -> dict:
     dims = [d for d in segments.DIMENSIONS if p.has(d)]
 
     def clear():
-        segment_sql._SUMS_CACHE.clear()
+        p.forget("analysis.segment_sql._all_counts")  # the counts afresh, the codes and lines table warm
 
     def counts_sql():
         clear()

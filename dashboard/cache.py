@@ -3,6 +3,12 @@ filters and the settings; big objects are passed with a leading underscore so th
 
 Cached objects are shared read-only between reruns (cache_resource); nothing mutates them. A session
 can only reach a dataset whose spec (hashes of bytes it uploaded itself) sits in its own session state.
+
+This is the project's one cache, keyed on content. Below the dashboard there are only two kinds of reuse, and
+no cache keyed by object identity (id(), weakref; tests/unit/test_no_identity_caches.py): a Prepared's own
+memo (analysis.prepare.Prepared.memo, keyed by (function's qualified name, arguments); its values live and die
+with that Prepared and a filtered or replaced copy starts empty), and functools.lru_cache on pure functions of
+constants and strings (data.header_match, analysis.segment_sql.sql_text, data.engine_sql.to_spark_sql).
 """
 from __future__ import annotations
 
