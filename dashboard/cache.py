@@ -241,8 +241,9 @@ def release_closed_sessions(connected: set[str] | None, now: float | None = None
 
 def _forget_streamlit_session(ids: list[str]) -> None:
     """Drop what Streamlit itself keeps for sessions gone longer than its own reconnect time: their uploaded
-    files and download buttons' data (Streamlit frees them only when it shuts a session down, which a session
-    kept for reconnection never is)."""
+    files, download buttons' data and the DataFrames behind their st.dataframe tables (Streamlit frees them only
+    when it shuts a session down, which a session kept for reconnection and then expired never is: the same
+    clean-up as streamlit.runtime.app_session.AppSession.shutdown)."""
     try:
         from streamlit.runtime import Runtime
 
@@ -250,6 +251,7 @@ def _forget_streamlit_session(ids: list[str]) -> None:
         for sid in ids:
             rt.uploaded_file_mgr.remove_session_files(sid)
             rt.media_file_mgr.clear_session_refs(sid)
+            rt.dataframe_source_mgr.clear_all_for_session(sid)  # every st.dataframe's frame, kept for paging
         rt.media_file_mgr.remove_orphaned_files()
     except Exception:  # pragma: no cover
         log.debug("closing released Streamlit sessions", exc_info=True)
@@ -260,15 +262,18 @@ def memory_report() -> dict:
     to Streamlit, cached datasets, live DataFrames and their memory, DuckDB connections."""
     import pandas as pd
 
-    frames, frame_mb, conns = 0, 0.0, 0
+    frames, frame_mb, conns, biggest, big_mb = 0, 0.0, 0, None, 0.0
     for o in gc.get_objects():
         t = type(o)
         if t is pd.DataFrame:
             frames += 1
             try:
-                frame_mb += o.memory_usage(deep=False).sum() / 2**20
+                mb = o.memory_usage(deep=False).sum() / 2**20
             except Exception:
-                pass
+                mb = 0.0
+            frame_mb += mb
+            if mb > big_mb:
+                biggest, big_mb = o, mb
         elif t.__name__ == "DuckDBPyConnection":
             conns += 1
     out = {"held_sessions": len(held_sessions()), "datasets": len(_DATASETS), "dataframes": frames,
@@ -276,12 +281,36 @@ def memory_report() -> dict:
     try:
         from streamlit.runtime import Runtime
 
-        mgr = Runtime.instance()._session_mgr
-        out["streamlit_active"] = len(mgr.list_active_sessions())
-        out["streamlit_all"] = len(mgr.list_sessions())
+        rt = Runtime.instance()
+        out["streamlit_active"] = len(rt._session_mgr.list_active_sessions())
+        out["streamlit_all"] = len(rt._session_mgr.list_sessions())
+        out["dataframe_sources"] = rt.dataframe_source_mgr.get_source_count()
     except Exception:
         pass
+    if biggest is not None:
+        out["biggest_frame_held_by"] = _referrer_chain(biggest)
     return out
+
+
+def _referrer_chain(obj, depth: int = 8) -> list[str]:
+    """Who keeps `obj` alive: one referrer per level (debug reports only)."""
+    import inspect
+
+    chain, seen = [], {id(obj)}
+    for _ in range(depth):
+        refs = [r for r in gc.get_referrers(obj) if id(r) not in seen and not inspect.isframe(r)
+                and r is not chain and type(r).__name__ != "list_iterator"]
+        if not refs:
+            break
+        obj = refs[0]
+        seen.add(id(obj))
+        text = type(obj).__name__
+        if isinstance(obj, dict):
+            text += f"(keys {list(obj)[:6]})"
+        elif hasattr(obj, "__qualname__"):
+            text += f" {obj.__qualname__}"
+        chain.append(text)
+    return chain
 
 
 def _sweeper() -> None:
