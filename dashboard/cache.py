@@ -14,6 +14,7 @@ import os
 import secrets
 import threading
 import time
+import weakref
 from collections import OrderedDict
 
 import streamlit as st
@@ -98,6 +99,7 @@ def _entry() -> dict:
     """This session's entry in the registry. The entry carries a token also kept in the session's state, so an
     entry left by another session under the same id (AppTest runs all share one) is never handed out."""
     sid = session_id()
+    _remember_state(sid)
     token = st.session_state.get(S.HELD_TOKEN)
     if token is None:
         token = st.session_state[S.HELD_TOKEN] = secrets.token_hex(8)
@@ -114,6 +116,38 @@ def _entry() -> dict:
 
 
 _TOKEN = "_token"
+_STATES: dict[str, weakref.ref] = {}  # session id -> its (Safe)SessionState, weakly: wiped on release
+
+
+def _remember_state(sid: str) -> None:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return
+    with _HELD_LOCK:
+        ref = _STATES.get(sid)
+        if ref is None or ref() is not ctx.session_state:
+            try:
+                _STATES[sid] = weakref.ref(ctx.session_state)
+            except TypeError:  # pragma: no cover - not weak-referenceable in another Streamlit
+                pass
+
+
+def _wipe_state(safe) -> None:
+    """Empty a released session's state. Its widgets' metadata holds their callbacks and format functions,
+    whose globals are the page scripts' namespaces, and with them every DataFrame a page assigned at top level
+    (the whole prepared data through `ctx`); Streamlit keeps a closed session's state until its AppSession object
+    goes, which for the last session is never (its runtime loop keeps a reference). A browser that returns later
+    starts from an empty state and gets its data and filters back from disk by the key in its URL."""
+    state, lock = getattr(safe, "_state", None), getattr(safe, "_lock", None)
+    if state is None or lock is None:
+        return
+    with lock:
+        widgets = getattr(state, "_new_widget_state", None)
+        if widgets is not None and hasattr(widgets, "widget_metadata"):
+            widgets.widget_metadata.clear()
+        state.clear()
 
 
 def held(name: str, default=None):
@@ -188,8 +222,15 @@ def release_session(sid: str) -> bool:
     with _HELD_LOCK:
         objs = _HELD.pop(sid, None)
         _GONE_SINCE.pop(sid, None)
+        ref = _STATES.pop(sid, None)
     for obj in (objs or {}).values():
         _close(obj)
+    safe = ref() if ref is not None else None
+    if safe is not None:
+        try:
+            _wipe_state(safe)
+        except Exception:  # pragma: no cover - Streamlit internals changed: the state is then left as it is
+            log.debug("wiping a released session's state", exc_info=True)
     return objs is not None
 
 
@@ -248,6 +289,14 @@ def _forget_streamlit_session(ids: list[str]) -> None:
         from streamlit.runtime import Runtime
 
         rt = Runtime.instance()
+        mgr = rt._session_mgr
+        storage = getattr(getattr(mgr, "_session_storage", None), "_cache", None)
+        lock = getattr(mgr, "_storage_lock", None)
+        if storage is not None and hasattr(storage, "expire") and lock is not None:
+            # Streamlit's session storage (a TTLCache) hides expired sessions but drops them only on its next
+            # write: until then each keeps its session state, widgets and page globals alive
+            with lock:
+                ids = list(ids) + [sid for sid, _ in storage.expire() if sid not in ids]
         for sid in ids:
             rt.uploaded_file_mgr.remove_session_files(sid)
             rt.media_file_mgr.clear_session_refs(sid)
@@ -292,21 +341,25 @@ def memory_report() -> dict:
     return out
 
 
-def _referrer_chain(obj, depth: int = 8) -> list[str]:
+def _referrer_chain(obj, depth: int = 12) -> list[str]:
     """Who keeps `obj` alive: one referrer per level (debug reports only)."""
     import inspect
 
-    chain, seen = [], {id(obj)}
+    chain: list[str] = []
+    seen = {id(obj), id(chain)}
     for _ in range(depth):
-        refs = [r for r in gc.get_referrers(obj) if id(r) not in seen and not inspect.isframe(r)
-                and r is not chain and type(r).__name__ != "list_iterator"]
+        found = gc.get_referrers(obj)
+        seen.add(id(found))
+        refs = [r for r in found if id(r) not in seen and not inspect.isframe(r)]
+        seen.add(id(refs))
         if not refs:
             break
         obj = refs[0]
         seen.add(id(obj))
+        del found, refs
         text = type(obj).__name__
         if isinstance(obj, dict):
-            text += f"(keys {list(obj)[:6]})"
+            text += f"(file {obj['__file__']})" if "__file__" in obj else f"(keys {list(obj)[:6]})"
         elif hasattr(obj, "__qualname__"):
             text += f" {obj.__qualname__}"
         chain.append(text)

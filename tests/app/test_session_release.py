@@ -69,15 +69,25 @@ def test_release_waits_for_streamlits_reconnect_time(uploaded):
 
 
 def test_a_browser_that_comes_back_after_release_gets_its_upload_from_disk(uploaded):
+    """Released means Streamlit's own reconnect time is over: the browser then gets a new session, with only
+    the key in its URL."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import APP
+
     at, content = uploaded
-    spec = at.session_state[S.DATASET_SPEC]
+    spec, key = at.session_state[S.DATASET_SPEC], at.session_state[S.BROWSER_KEY]
     cache.release_closed_sessions(set(), grace=0)
+    assert S.DATASET_SPEC not in at.session_state  # the released session's state was emptied too
     with cache._DATASETS_LOCK:  # and the caches expired
         cache._DATASETS.clear()
-    at.switch_page("views/collections.py").run()
-    assert_clean(at, "collections after release")
-    assert at.session_state[S.DATASET_SPEC] == spec  # not the demo
-    assert not any("no longer in this browser session" in w.value for w in at.warning)
+    again = AppTest.from_file(str(APP), default_timeout=120)
+    again.query_params[S.URL_KEY] = key
+    again.switch_page("views/collections.py")
+    again.run()
+    assert_clean(again, "collections after release")
+    assert again.session_state[S.DATASET_SPEC] == spec  # not the demo
+    assert not any("no longer in this browser session" in w.value for w in again.warning)
     assert cache.sha256(content) in _entry()[cache.UPLOADS]
 
 
