@@ -14,7 +14,6 @@ import os
 import secrets
 import threading
 import time
-import weakref
 from collections import OrderedDict
 
 import streamlit as st
@@ -116,22 +115,18 @@ def _entry() -> dict:
 
 
 _TOKEN = "_token"
-_STATES: dict[str, weakref.ref] = {}  # session id -> its (Safe)SessionState, weakly: wiped on release
+# session id -> its SafeSessionState (Streamlit makes one per script runner, so the latest is kept; SessionState
+# itself has slots and no weak references): wiped on release
+_STATES: dict[str, object] = {}
 
 
 def _remember_state(sid: str) -> None:
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
     ctx = get_script_run_ctx()
-    if ctx is None:
-        return
-    with _HELD_LOCK:
-        ref = _STATES.get(sid)
-        if ref is None or ref() is not ctx.session_state:
-            try:
-                _STATES[sid] = weakref.ref(ctx.session_state)
-            except TypeError:  # pragma: no cover - not weak-referenceable in another Streamlit
-                pass
+    if ctx is not None:
+        with _HELD_LOCK:
+            _STATES[sid] = ctx.session_state
 
 
 def _wipe_state(safe) -> None:
@@ -222,10 +217,9 @@ def release_session(sid: str) -> bool:
     with _HELD_LOCK:
         objs = _HELD.pop(sid, None)
         _GONE_SINCE.pop(sid, None)
-        ref = _STATES.pop(sid, None)
+        safe = _STATES.pop(sid, None)
     for obj in (objs or {}).values():
         _close(obj)
-    safe = ref() if ref is not None else None
     if safe is not None:
         try:
             _wipe_state(safe)
