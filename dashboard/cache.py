@@ -332,6 +332,49 @@ def memory_report() -> dict:
         pass
     if biggest is not None:
         out["biggest_frame_held_by"] = _referrer_chain(biggest)
+    out.update(_allocator_report())
+    return out
+
+
+def _allocator_report() -> dict:
+    """Where freed memory sits: glibc's heap (mallinfo2: in use, free but kept, mmapped) and CPython's small-object
+    arenas (sys._debugmallocstats: arenas held, bytes in live blocks)."""
+    import re
+    import sys
+    import tempfile
+
+    out: dict = {}
+    try:
+        class _MallInfo2(ctypes.Structure):
+            _fields_ = [(f, ctypes.c_size_t) for f in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+                                                       "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallinfo2.restype = _MallInfo2
+        mi = libc.mallinfo2()
+        out.update(glibc_heap_mb=round(mi.arena / 2**20), glibc_in_use_mb=round(mi.uordblks / 2**20),
+                   glibc_free_kept_mb=round(mi.fordblks / 2**20), glibc_mmapped_mb=round(mi.hblkhd / 2**20))
+    except (OSError, AttributeError):
+        pass
+    try:
+        with tempfile.TemporaryFile("w+") as tmp:
+            saved = os.dup(2)
+            os.dup2(tmp.fileno(), 2)
+            try:
+                sys._debugmallocstats()
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
+            tmp.seek(0)
+            text = tmp.read()
+        arenas = re.search(r"# arenas allocated current\s*=\s*([\d,]+)", text)
+        live = re.search(r"# bytes in allocated blocks\s*=\s*([\d,]+)", text)
+        if arenas:
+            out["pymalloc_arenas_mb"] = int(arenas.group(1).replace(",", "")) * (1 if sys.version_info >= (3, 10) else 0.25)
+        if live:
+            out["pymalloc_live_mb"] = round(int(live.group(1).replace(",", "")) / 2**20)
+    except Exception:
+        pass
     return out
 
 
