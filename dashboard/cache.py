@@ -305,6 +305,14 @@ def memory_report() -> dict:
     to Streamlit, cached datasets, live DataFrames and their memory, DuckDB connections."""
     import pandas as pd
 
+    out: dict = {"held_sessions": len(held_sessions()), "datasets": len(_DATASETS)}
+    if connected_sessions():
+        # walking the heap (gc.get_objects / get_referrers) while other threads build objects can hand out a
+        # tuple still being resized (pandas raised "SystemError: bad argument to internal function" once in a
+        # 10-session run): only the allocators' figures while a browser is connected
+        out["connected"] = len(connected_sessions() or ())
+        out.update(_allocator_report())
+        return out
     frames, frame_mb, conns, biggest, big_mb = 0, 0.0, 0, None, 0.0
     for o in gc.get_objects():
         t = type(o)
@@ -319,8 +327,7 @@ def memory_report() -> dict:
                 biggest, big_mb = o, mb
         elif t.__name__ == "DuckDBPyConnection":
             conns += 1
-    out = {"held_sessions": len(held_sessions()), "datasets": len(_DATASETS), "dataframes": frames,
-           "dataframes_mb": round(frame_mb), "duckdb_connections": conns}
+    out.update(dataframes=frames, dataframes_mb=round(frame_mb), duckdb_connections=conns)
     try:
         from streamlit.runtime import Runtime
 
