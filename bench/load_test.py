@@ -5,15 +5,19 @@ One `streamlit run dashboard/app.py` server on a free port; N threads, each with
 (../shared/data), wait for the load report ("rows read ="), then visit every analysis page from the sidebar,
 each timed from the click until the server has finished the run and the page's heading is drawn with nothing
 stale (bench_browser's watcher). Errors: exceptions shown on a page, timeouts, failed uploads.
-The server's resident memory (VmRSS) is sampled every 0.5 s: before the sessions, peak during, right after they
-close, and after --settle seconds (sessions are dropped and caches may expire).
+The server's resident memory (VmRSS) is sampled every 0.5 s: cold (the bare server), before the sessions (after one
+warm-up browser has opened the demo Overview, so the libraries every page imports are loaded, and closed again),
+peak during, right after they close, and after --settle seconds. The server runs with RI_CACHE_TTL=60 (unless set),
+so within the settle time its caches expire and, once Streamlit's server.disconnectedSessionTTL (120 s) has
+passed, the closed sessions' data is released (dashboard.cache.release_closed_sessions).
 
-Run: ``python -m bench.load_test [--sessions 10] [--settle 60] [--file PATH]``. Never part of `make test`.
+Run: ``python -m bench.load_test [--sessions 10] [--settle 240] [--file PATH]``. Never part of `make test`.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import threading
 import time
@@ -86,6 +90,21 @@ def session(i: int, url: str, path: Path, barrier: threading.Barrier, out: dict)
         traceback.print_exc()
 
 
+def warm_up(url: str) -> None:
+    """One browser opens the demo Overview (every page's libraries get imported) and closes."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1500, "height": 1400})
+        page.set_default_timeout(TIMEOUT_MS)
+        watcher = RunWatcher(page)
+        page.goto(url + "/overview")
+        watcher.wait_past(0)
+        page.wait_for_function(IDLE_JS, arg="\u0000", polling="raf", timeout=TIMEOUT_MS)
+        browser.close()
+
+
 def _pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -96,11 +115,12 @@ def _pct(values: list[float], q: float) -> float:
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(prog="python -m bench.load_test", description=__doc__.splitlines()[0])
     ap.add_argument("--sessions", type=int, default=10)
-    ap.add_argument("--settle", type=float, default=60, help="seconds to wait after the sessions close")
+    ap.add_argument("--settle", type=float, default=240, help="seconds to wait after the sessions close")
     ap.add_argument("--file", type=Path, default=REAL)
     args = ap.parse_args(argv)
     if not args.file.is_file():
         raise SystemExit(f"No file at {args.file}")
+    os.environ.setdefault("RI_CACHE_TTL", "60")  # the server inherits it: caches expire within the settle time
     with serve_process(ROOT, "dashboard/app.py") as (url, proc):
         return _measure(args, url, proc)
 
@@ -109,6 +129,9 @@ def _measure(args, url: str, proc) -> dict:
     sampler = Sampler(proc.pid)
     try:
         time.sleep(3)
+        rss_cold = _rss_mb(proc.pid)
+        warm_up(url)
+        time.sleep(5)
         rss_before = _rss_mb(proc.pid)
         sampler.start()
         out: dict = {}
@@ -124,6 +147,7 @@ def _measure(args, url: str, proc) -> dict:
         time.sleep(args.settle)
         rss_settled = _rss_mb(proc.pid)
         sampler.stop.set()
+        timeline = {f"{t - t1:.0f}s": round(mb) for t, mb in sampler.samples[::60] if t > t1}
         during = [mb for t, mb in sampler.samples if t0 <= t <= t1]
         page_times = [s for r in out.values() for s in r["pages"].values()]
         uploads = [r["upload_s"] for r in out.values() if r["upload_s"] is not None]
@@ -135,9 +159,10 @@ def _measure(args, url: str, proc) -> dict:
             "upload_max_s": round(max(uploads), 1) if uploads else None,
             "page_switches": len(page_times), "page_p50_s": round(_pct(page_times, 0.5), 2),
             "page_p95_s": round(_pct(page_times, 0.95), 2),
-            "rss_before_mb": round(rss_before), "rss_peak_mb": round(max(during)) if during else None,
+            "rss_cold_mb": round(rss_cold), "rss_before_mb": round(rss_before), "rss_peak_mb": round(max(during)) if during else None,
             "rss_median_during_mb": round(statistics.median(during)) if during else None,
             "rss_after_close_mb": round(rss_closed), f"rss_after_{args.settle:g}s_mb": round(rss_settled),
+            "rss_after_vs_before": round(rss_settled / rss_before - 1, 3), "rss_every_30s_after_close_mb": timeline,
             "slowest_page": max(((t, r_i, title) for r_i, r in out.items() for title, t in r["pages"].items()),
                                 default=None),
         }

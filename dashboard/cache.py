@@ -17,6 +17,7 @@ import gc
 import hashlib
 import logging
 import os
+import secrets
 import threading
 import time
 from collections import OrderedDict
@@ -31,6 +32,8 @@ from data.demo import generate_dataset
 from data.ingest import SourceFile, inspect_file, load_dataset
 from data.mapping import Mapping
 from data.model import Dataset
+from data.uploads import UploadStore, valid_key
+from dashboard import session as S
 from dashboard.session import DatasetSpec
 
 log = logging.getLogger("returns_intelligence")
@@ -64,21 +67,378 @@ def _trim_heap() -> None:
         pass
 
 
+def _release_pools() -> None:
+    """Hand freed memory back to the system: Python's cycles collected, Arrow's pool (Streamlit's dataframes)
+    and glibc's heap trimmed."""
+    gc.collect()
+    try:
+        import pyarrow
+
+        pyarrow.default_memory_pool().release_unused()
+    except Exception:  # pragma: no cover - pyarrow is optional for this
+        pass
+    _trim_heap()
+
+
+# ---------------------------------------------------------------- per-session objects, outside session state
+# A session's big objects (its uploaded bytes, its DuckDB store, its page context) are kept here, keyed by the
+# Streamlit session id, not in st.session_state: Streamlit keeps a closed browser's session (state included) in
+# memory until another session replaces it, so anything in session state outlives the browser. The sweeper
+# releases a session's entry once Streamlit has not listed it among its connected sessions for
+# server.disconnectedSessionTTL seconds (the time Streamlit gives a dropped connection to come back); a session
+# that does come back later finds its uploaded bytes again on disk (data.uploads, by the browser's key).
+_HELD: dict[str, dict[str, object]] = {}
+_HELD_LOCK = threading.Lock()
+_GONE_SINCE: dict[str, float] = {}
+
+
+def session_id() -> str:
+    """The running Streamlit session's id ("bare" outside a script run)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else "bare"
+
+
+def _entry() -> dict:
+    """This session's entry in the registry. The entry carries a token also kept in the session's state, so an
+    entry left by another session under the same id (AppTest runs all share one) is never handed out."""
+    sid = session_id()
+    _remember_state(sid)
+    token = st.session_state.get(S.HELD_TOKEN)
+    if token is None:
+        token = st.session_state[S.HELD_TOKEN] = secrets.token_hex(8)
+    stale = None
+    with _HELD_LOCK:
+        entry = _HELD.get(sid)
+        if entry is None or entry.get(_TOKEN) != token:
+            stale = entry
+            entry = _HELD[sid] = {_TOKEN: token}
+    if stale:
+        for obj in stale.values():
+            _close(obj)
+    return entry
+
+
+_TOKEN = "_token"
+# session id -> its SafeSessionState (Streamlit makes one per script runner, so the latest is kept; SessionState
+# itself has slots and no weak references): wiped on release
+_STATES: dict[str, object] = {}
+
+
+def _remember_state(sid: str) -> None:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is not None:
+        with _HELD_LOCK:
+            _STATES[sid] = ctx.session_state
+
+
+def _wipe_state(safe) -> None:
+    """Empty a released session's state. Its widgets' metadata holds their callbacks and format functions,
+    whose globals are the page scripts' namespaces, and with them every DataFrame a page assigned at top level
+    (the whole prepared data through `ctx`); Streamlit keeps a closed session's state until its AppSession object
+    goes, which for the last session is never (its runtime loop keeps a reference). A browser that returns later
+    starts from an empty state and gets its data and filters back from disk by the key in its URL."""
+    state, lock = getattr(safe, "_state", None), getattr(safe, "_lock", None)
+    if state is None or lock is None:
+        return
+    with lock:
+        widgets = getattr(state, "_new_widget_state", None)
+        if widgets is not None and hasattr(widgets, "widget_metadata"):
+            widgets.widget_metadata.clear()
+        state.clear()
+
+
+def held(name: str, default=None):
+    """This session's object `name` (see hold), or default."""
+    entry = _entry()
+    with _HELD_LOCK:
+        return entry.get(name, default)
+
+
+def hold(name: str, value) -> None:
+    """Keep `value` for this session on the server until the session closes (replacing, and closing, the
+    object held under `name` before, unless it is the same object)."""
+    entry = _entry()
+    with _HELD_LOCK:
+        before = entry.get(name)
+        entry[name] = value
+    if before is not None and before is not value:
+        _close(before)
+
+
+def let_go(name: str) -> None:
+    """Drop (and close) this session's object `name`."""
+    entry = _entry()
+    with _HELD_LOCK:
+        obj = entry.pop(name, None)
+    _close(obj)
+
+
+def session_uploads() -> dict:
+    """This session's uploaded bytes {sha256: bytes}, held on the server (not in session state). Bytes put in
+    session state under S.UPLOAD_BYTES move here; after the session was released (its browser gone longer than
+    Streamlit waits for it) they are read back from disk by the browser's key (data.uploads)."""
+    contents = held(UPLOADS)
+    if contents is None:
+        contents = dict(st.session_state.pop(S.UPLOAD_BYTES, None) or {})
+        key = st.session_state.get(S.BROWSER_KEY)
+        if not contents and valid_key(key):
+            try:
+                stored = UploadStore().load(key)
+            except OSError:
+                log.exception("reading stored upload")
+                stored = None
+            if stored is not None:
+                contents = dict(stored.contents)
+        hold(UPLOADS, contents)
+    return contents
+
+
+UPLOADS, CONTEXT, STORE = "upload_bytes", "context", "store"
+NOT_HELD = object()
+
+
+def held_sessions() -> set[str]:
+    with _HELD_LOCK:
+        return set(_HELD)
+
+
+def _close(obj) -> None:
+    """Close what holds memory outside Python's reach (a data.store.Store's DuckDB connection; also inside a
+    (key, store) pair)."""
+    for o in (obj if isinstance(obj, tuple) else (obj,)):
+        close = getattr(o, "close", None)
+        if callable(close) and not isinstance(o, (bytes, dict, str, list)):
+            try:
+                close()
+            except Exception:  # a store already closed, or one a stopping run still uses
+                log.debug("closing a released session object", exc_info=True)
+
+
+def release_session(sid: str) -> bool:
+    """Drop everything held for session `sid` (closing its DuckDB store). True when something was held."""
+    with _HELD_LOCK:
+        objs = _HELD.pop(sid, None)
+        _GONE_SINCE.pop(sid, None)
+        safe = _STATES.pop(sid, None)
+    for obj in (objs or {}).values():
+        _close(obj)
+    if safe is not None:
+        try:
+            _wipe_state(safe)
+        except Exception:  # pragma: no cover - Streamlit internals changed: the state is then left as it is
+            log.debug("wiping a released session's state", exc_info=True)
+    return objs is not None
+
+
+def connected_sessions() -> set[str] | None:
+    """Ids of the sessions Streamlit has a connected browser for; None when no Streamlit server runs here
+    (AppTest, bare scripts), where no session is ever released by the sweeper."""
+    try:
+        from streamlit.runtime import Runtime
+
+        if not Runtime.exists():
+            return None
+        mgr = Runtime.instance()._session_mgr  # no public accessor; list_active_sessions is public API
+        return {info.session.id for info in mgr.list_active_sessions()}
+    except Exception:  # pragma: no cover - a Streamlit without these internals: never release
+        log.debug("listing sessions", exc_info=True)
+        return None
+
+
+def _disconnected_ttl() -> float:
+    try:
+        from streamlit import config
+
+        return float(config.get_option("server.disconnectedSessionTTL"))
+    except Exception:  # pragma: no cover
+        return 120.0
+
+
+def release_closed_sessions(connected: set[str] | None, now: float | None = None,
+                            grace: float | None = None) -> list[str]:
+    """Release the held objects of sessions that have not been connected for `grace` seconds (default:
+    Streamlit's server.disconnectedSessionTTL). `connected`: ids of connected sessions (None: release
+    nothing). Returns the released ids."""
+    if connected is None:
+        return []
+    now = time.monotonic() if now is None else now
+    grace = _disconnected_ttl() if grace is None else grace
+    gone = []
+    with _HELD_LOCK:
+        for sid in list(_HELD):
+            if sid in connected:
+                _GONE_SINCE.pop(sid, None)
+            elif now - _GONE_SINCE.setdefault(sid, now) >= grace:
+                gone.append(sid)
+    released = [sid for sid in gone if release_session(sid)]
+    if released:
+        _forget_streamlit_session(released)
+    return released
+
+
+def _forget_streamlit_session(ids: list[str]) -> None:
+    """Drop what Streamlit itself keeps for sessions gone longer than its own reconnect time: their uploaded
+    files, download buttons' data and the DataFrames behind their st.dataframe tables (Streamlit frees them only
+    when it shuts a session down, which a session kept for reconnection and then expired never is: the same
+    clean-up as streamlit.runtime.app_session.AppSession.shutdown)."""
+    try:
+        from streamlit.runtime import Runtime
+
+        rt = Runtime.instance()
+        mgr = rt._session_mgr
+        storage = getattr(getattr(mgr, "_session_storage", None), "_cache", None)
+        lock = getattr(mgr, "_storage_lock", None)
+        if storage is not None and hasattr(storage, "expire") and lock is not None:
+            # Streamlit's session storage (a TTLCache) hides expired sessions but drops them only on its next
+            # write: until then each keeps its session state, widgets and page globals alive
+            with lock:
+                ids = list(ids) + [sid for sid, _ in storage.expire() if sid not in ids]
+        for sid in ids:
+            rt.uploaded_file_mgr.remove_session_files(sid)
+            rt.media_file_mgr.clear_session_refs(sid)
+            rt.dataframe_source_mgr.clear_all_for_session(sid)  # every st.dataframe's frame, kept for paging
+        rt.media_file_mgr.remove_orphaned_files()
+    except Exception:  # pragma: no cover
+        log.debug("closing released Streamlit sessions", exc_info=True)
+
+
+def memory_report() -> dict:
+    """What the server holds (for RI_MEMORY_DEBUG=1 runs of bench/load_test.py): sessions held here and known
+    to Streamlit, cached datasets, live DataFrames and their memory, DuckDB connections."""
+    import pandas as pd
+
+    out: dict = {"held_sessions": len(held_sessions()), "datasets": len(_DATASETS)}
+    if connected_sessions():
+        # walking the heap (gc.get_objects / get_referrers) while other threads build objects can hand out a
+        # tuple still being resized (pandas raised "SystemError: bad argument to internal function" once in a
+        # 10-session run): only the allocators' figures while a browser is connected
+        out["connected"] = len(connected_sessions() or ())
+        out.update(_allocator_report())
+        return out
+    frames, frame_mb, conns, biggest, big_mb = 0, 0.0, 0, None, 0.0
+    for o in gc.get_objects():
+        t = type(o)
+        if t is pd.DataFrame:
+            frames += 1
+            try:
+                mb = o.memory_usage(deep=False).sum() / 2**20
+            except Exception:
+                mb = 0.0
+            frame_mb += mb
+            if mb > big_mb:
+                biggest, big_mb = o, mb
+        elif t.__name__ == "DuckDBPyConnection":
+            conns += 1
+    out.update(dataframes=frames, dataframes_mb=round(frame_mb), duckdb_connections=conns)
+    try:
+        from streamlit.runtime import Runtime
+
+        rt = Runtime.instance()
+        out["streamlit_active"] = len(rt._session_mgr.list_active_sessions())
+        out["streamlit_all"] = len(rt._session_mgr.list_sessions())
+        out["dataframe_sources"] = rt.dataframe_source_mgr.get_source_count()
+    except Exception:
+        pass
+    if biggest is not None:
+        out["biggest_frame_held_by"] = _referrer_chain(biggest)
+    out.update(_allocator_report())
+    return out
+
+
+def _allocator_report() -> dict:
+    """Where freed memory sits: glibc's heap (mallinfo2: in use, free but kept, mmapped) and CPython's small-object
+    arenas (sys._debugmallocstats: arenas held, bytes in live blocks)."""
+    import re
+    import sys
+    import tempfile
+
+    out: dict = {}
+    try:
+        class _MallInfo2(ctypes.Structure):
+            _fields_ = [(f, ctypes.c_size_t) for f in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+                                                       "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallinfo2.restype = _MallInfo2
+        mi = libc.mallinfo2()
+        out.update(glibc_heap_mb=round(mi.arena / 2**20), glibc_in_use_mb=round(mi.uordblks / 2**20),
+                   glibc_free_kept_mb=round(mi.fordblks / 2**20), glibc_mmapped_mb=round(mi.hblkhd / 2**20))
+    except (OSError, AttributeError):
+        pass
+    try:
+        with tempfile.TemporaryFile("w+") as tmp:
+            saved = os.dup(2)
+            os.dup2(tmp.fileno(), 2)
+            try:
+                sys._debugmallocstats()
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
+            tmp.seek(0)
+            text = tmp.read()
+        arenas = re.search(r"# arenas allocated current\s*=\s*([\d,]+)", text)
+        live = re.search(r"# bytes in allocated blocks\s*=\s*([\d,]+)", text)
+        if arenas:
+            out["pymalloc_arenas_mb"] = int(arenas.group(1).replace(",", "")) * (1 if sys.version_info >= (3, 10) else 0.25)
+        if live:
+            out["pymalloc_live_mb"] = round(int(live.group(1).replace(",", "")) / 2**20)
+    except Exception:
+        pass
+    return out
+
+
+def _referrer_chain(obj, depth: int = 12) -> list[str]:
+    """Who keeps `obj` alive: one referrer per level (debug reports only)."""
+    import inspect
+
+    chain: list[str] = []
+    seen = {id(obj), id(chain)}
+    for _ in range(depth):
+        found = gc.get_referrers(obj)
+        seen.add(id(found))
+        refs = [r for r in found if id(r) not in seen and not inspect.isframe(r)]
+        seen.add(id(refs))
+        if not refs:
+            break
+        obj = refs[0]
+        seen.add(id(obj))
+        del found, refs
+        text = type(obj).__name__
+        if isinstance(obj, dict):
+            text += f"(file {obj['__file__']})" if "__file__" in obj else f"(keys {list(obj)[:6]})"
+        elif hasattr(obj, "__qualname__"):
+            text += f" {obj.__qualname__}"
+        chain.append(text)
+    return chain
+
+
 def _sweeper() -> None:
     """Streamlit expires cache entries only when they are next looked up; a server nobody uses would keep
-    them. When no session has asked for data for CACHE_TTL seconds, every cache is emptied."""
+    them. When no session has asked for data for CACHE_TTL seconds, every cache is emptied. Sessions whose
+    browser has gone are released (release_closed_sessions)."""
     while True:
-        time.sleep(min(60.0, CACHE_TTL / 2))
-        if time.monotonic() - _LAST_USE[0] > CACHE_TTL:
-            with _DATASETS_LOCK:
-                had = bool(_DATASETS)
-                _DATASETS.clear()
-            if had:
-                st.cache_resource.clear()
-                st.cache_data.clear()
-                gc.collect()
-                _trim_heap()
-                log.info("Caches emptied after %s s without use", CACHE_TTL)
+        time.sleep(min(30.0, CACHE_TTL / 2))
+        try:
+            freed = bool(release_closed_sessions(connected_sessions()))
+            if time.monotonic() - _LAST_USE[0] > CACHE_TTL:
+                with _DATASETS_LOCK:
+                    had = bool(_DATASETS)
+                    _DATASETS.clear()
+                if had:
+                    st.cache_resource.clear()
+                    st.cache_data.clear()
+                    freed = True
+                    log.info("Caches emptied after %s s without use", CACHE_TTL)
+            if freed:
+                _release_pools()
+            if os.environ.get("RI_MEMORY_DEBUG"):
+                log.info("memory: %s", memory_report())
+        except Exception:  # the sweeper must outlive any one failure
+            log.exception("cache sweeper")
 
 
 threading.Thread(target=_sweeper, name="ri-cache-sweeper", daemon=True).start()

@@ -91,7 +91,7 @@ def _restore_from_url() -> bool:
         return False
     spec = S.spec_from_dict(stored.dataset)
     st.session_state[S.BROWSER_KEY] = key
-    st.session_state[S.UPLOAD_BYTES] = dict(stored.contents)
+    cache.hold(cache.UPLOADS, dict(stored.contents))
     st.session_state[S.DATASET_SPEC] = spec
     saved = stored.dataset.get("filters") or {}
     for k in FILTER_KEYS:
@@ -138,6 +138,7 @@ def forget_dataset() -> None:
         UploadStore().remove(key)
     if S.URL_KEY in st.query_params:
         del st.query_params[S.URL_KEY]
+    cache.let_go(cache.UPLOADS)
     st.session_state.pop(S.UPLOAD_BYTES, None)
     st.session_state[S.DATASET_SPEC] = _default_spec()
 
@@ -178,7 +179,7 @@ def load_context() -> Context | None:
     spec = current_spec()
     try:
         with st.spinner("Loading data…"):
-            dataset = cache.dataset_for(spec, st.session_state.get(S.UPLOAD_BYTES, {}))
+            dataset = cache.dataset_for(spec, cache.session_uploads())
             window = st.session_state.get(S.S_WINDOW) or None
             overrides = reason_overrides()
             full = cache.prepared_for(spec, window, overrides, dataset)
@@ -225,7 +226,7 @@ def shell() -> None:
         st.warning(f"Loading {pending} was stopped before it finished (the page was left while reading). "
                    "Load it again on Upload & map; the data shown is the dataset loaded before.",
                    icon=":material/warning:")
-    st.session_state[S.CONTEXT] = load_context()
+    cache.hold(cache.CONTEXT, load_context())  # on the server, not in session state (dashboard.cache.hold)
     key = st.session_state.get(S.BROWSER_KEY)
     if key and st.query_params.get(S.URL_KEY) != key:
         st.query_params[S.URL_KEY] = key
@@ -236,7 +237,8 @@ def shell() -> None:
 
 def require_data() -> Context:
     """Page guard: returns the context, or explains what to do and stops the page."""
-    ctx = st.session_state.get(S.CONTEXT) if S.CONTEXT in st.session_state else load_context()
+    ctx = cache.held(cache.CONTEXT, cache.NOT_HELD)
+    ctx = load_context() if ctx is cache.NOT_HELD else ctx
     if ctx is None:
         st.page_link(UPLOAD_PAGE, label="Go to Upload & map", icon=":material/upload:")
         st.stop()
@@ -263,7 +265,7 @@ def session_store(key: tuple, full: Prepared, dataset: Dataset | None = None) ->
 
     One Store per browser session: another session never sees its tables.
     """
-    held = st.session_state.get(S.STORE)
+    held = cache.held(cache.STORE)
     if held is not None and held[0] == key:
         return held[1]
     if held is not None:
@@ -273,5 +275,5 @@ def session_store(key: tuple, full: Prepared, dataset: Dataset | None = None) ->
         store.load_dataset(dataset)
     else:
         store.load("lines", full.lines[list(STORE_COLUMNS)])
-    st.session_state[S.STORE] = (key, store)
+    cache.hold(cache.STORE, (key, store))
     return store

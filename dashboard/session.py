@@ -6,10 +6,9 @@ from dataclasses import dataclass
 
 # The loaded dataset: a DatasetSpec (small, hashable) plus the uploaded bytes kept in this session only.
 DATASET_SPEC = "ri_dataset_spec"
-UPLOAD_BYTES = "ri_upload_bytes"  # {sha256: bytes}
+UPLOAD_BYTES = "ri_upload_bytes"  # {sha256: bytes}: only handed in here; kept on the server (dashboard.cache.session_uploads)
+HELD_TOKEN = "ri_held_token"  # this session's token to its big objects held on the server (dashboard.cache.hold)
 LOAD_MESSAGE = "ri_load_message"
-CONTEXT = "ri_context"  # this run's data context, set by the router (dashboard.context.shell)
-STORE = "ri_store"  # (key, data.store.Store): this session's own DuckDB database
 APPLIED_PRESET = "up_applied_preset"
 REASON_OVERRIDES = "ri_reason_overrides"  # {raw reason: taxonomy category}, edited on Reasons & outcomes
 BROWSER_KEY = "ri_browser_key"  # this browser's private key to its uploaded data stored on the server (data.uploads)

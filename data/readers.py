@@ -287,10 +287,81 @@ def _not_a_table(name: str, what: str, fix: str) -> InputError:
     return InputError("Not a readable table", msg, [Problem(name, "Not a readable table", msg, fix + ".")])
 
 
+def _ole_streams(content: bytes, wanted: tuple[str, ...], limit: int = 1 << 16) -> dict[str, bytes]:
+    """The first `limit` bytes of the named streams of an OLE2 compound file (MS-CFB), by name (case as in
+    `wanted`); {} when the file is not a well-formed compound file. Reads only the directory and the FAT sectors
+    it needs: every index is checked, every chain bounded, so a hostile file costs at most its own length."""
+    import struct
+
+    try:
+        shift = struct.unpack_from("<H", content, 30)[0]
+        if shift not in (9, 12):
+            return {}
+        size = 1 << shift
+        n_sectors = (len(content) - 512 + size - 1) // size
+        difat = [x for x in struct.unpack_from("<109I", content, 76) if x < n_sectors]  # first 109 FAT sectors
+
+        def sector(i: int) -> bytes:
+            return content[512 + i * size: 512 + (i + 1) * size]
+
+        fat: list[int] = []
+        for i in difat:
+            fat.extend(struct.unpack(f"<{size // 4}I", sector(i).ljust(size, b"\0")))
+
+        def chain(start: int, max_bytes: int) -> bytes:
+            out, i, seen = [], start, 0
+            while 0 <= i < n_sectors and i < len(fat) and seen * size < max_bytes and seen <= n_sectors:
+                out.append(sector(i))
+                i, seen = fat[i], seen + 1
+            return b"".join(out)
+
+        directory = chain(struct.unpack_from("<I", content, 48)[0], 1 << 20)
+        cutoff = struct.unpack_from("<I", content, 56)[0]
+        low = {w.lower(): w for w in wanted}
+        found: dict[str, bytes] = {}
+        for off in range(0, len(directory) - 127, 128):
+            length = struct.unpack_from("<H", directory, off + 64)[0]
+            kind = directory[off + 66]
+            if kind != 2 or not 2 <= length <= 64:
+                continue
+            entry_name = directory[off:off + length - 2].decode("utf-16-le", "replace").lower()
+            start, stream_size = struct.unpack_from("<II", directory, off + 116)
+            if entry_name in low and stream_size >= cutoff:  # small streams sit in the mini stream: not read here
+                found[low[entry_name]] = chain(start, min(limit, stream_size))[:min(limit, stream_size)]
+        return found
+    except (struct.error, IndexError, ValueError):
+        return {}
+
+
+_BIFF_BOF = (0x0809, 0x0409, 0x0209, 0x0009)
+_BIFF_FILEPASS, _BIFF_EOF = 0x002F, 0x000A
+
+
+def _xls_encrypted(content: bytes) -> bool:
+    """A legacy .xls (BIFF5/8 in an OLE2 file) with a FILEPASS record in its workbook globals: the workbook is
+    encrypted with a password (MS-XLS 2.4.117; Excel writes the record right after the globals' BOF)."""
+    streams = _ole_streams(content, ("Workbook", "Book"), limit=1 << 16)
+    data = streams.get("Workbook") or streams.get("Book") or b""
+    pos, first = 0, True
+    while pos + 4 <= len(data):
+        rec = int.from_bytes(data[pos:pos + 2], "little")
+        length = int.from_bytes(data[pos + 2:pos + 4], "little")
+        if first and rec not in _BIFF_BOF:
+            return False
+        if rec == _BIFF_FILEPASS:
+            return True
+        if rec == _BIFF_EOF:  # end of the globals substream: no FILEPASS there
+            return False
+        pos, first = pos + 4 + length, False
+    return False
+
+
 def check_readable_format(name: str, content: bytes) -> None:
     """Refuse, with a plain message, files that are no table at all or that cannot be read without help:
-    password-protected workbooks, Apple Numbers, PDF, images, archives, and binary data."""
-    if content.startswith(_OLE_MAGIC) and _ENCRYPTED_OLE in content:  # the directory may sit anywhere in the file
+    password-protected workbooks (encrypted xlsx in an OLE2 file, or a legacy .xls with a password), Apple
+    Numbers, PDF, images, archives, and binary data."""
+    # an encrypted xlsx: its directory, which may sit anywhere in the file, names the stream EncryptedPackage
+    if content.startswith(_OLE_MAGIC) and (_ENCRYPTED_OLE in content or _xls_encrypted(content)):
         fix = ("Open it in Excel, choose File > Info > Protect Workbook > Encrypt with Password, delete the password, "
                "save, and upload it again (or save the sheet as CSV).")
         msg = f"{name} is a password-protected (encrypted) workbook, which cannot be read without the password."
@@ -578,6 +649,22 @@ def list_sheets(content: bytes) -> tuple[str, ...]:
 def read_excel(content: bytes, sheet: str | None = None, name: str = "the workbook",
                limits: ReadLimits | None = None) -> RawTable:
     """Read one sheet with python-calamine (default: the first sheet with any data)."""
+    try:
+        return _read_excel(content, sheet, name, limits)
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:
+        # calamine's Rust code panics on some malformed files (e.g. an OLE2 stream in a mini stream that is not
+        # there); pyo3 raises that as PanicException, a BaseException no `except Exception` sees
+        if type(exc).__name__ != "PanicException":
+            raise
+        fix = "Open and save it again in Excel, or export the sheet as CSV."
+        raise InputError("Unreadable spreadsheet", f"{name}: the workbook is damaged and cannot be opened.",
+                         [Problem(name, "Unreadable spreadsheet", "The workbook is damaged and cannot be opened.",
+                                  fix)]) from None
+
+
+def _read_excel(content: bytes, sheet: str | None, name: str, limits: ReadLimits | None) -> RawTable:
     from python_calamine import CalamineWorkbook
 
     limits = limits or ReadLimits.from_env()

@@ -104,9 +104,15 @@ class Store:
         except duckdb.Error as exc:
             raise StoreError("Database could not start", f"DuckDB could not open an in-memory database ({exc}).") from exc
 
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        try:
+            return self._conn.cursor()
+        except duckdb.Error as exc:  # closed: its session was released (dashboard.cache.release_session)
+            raise StoreError("Database closed", f"This session's database was closed ({exc}).") from exc
+
     def load(self, name: str, df: pd.DataFrame) -> None:
         """Create (or replace) table `name` from a DataFrame."""
-        cur = self._conn.cursor()
+        cur = self._cursor()
         try:
             cur.register("__incoming", df)
             cur.execute(f"CREATE OR REPLACE TABLE {quote_ident(name)} AS SELECT * FROM __incoming")
@@ -150,7 +156,7 @@ class Store:
             "orders": keyed(orders, o_codes[:n], s_codes[:n], True),
             "returns": keyed(returns, o_codes[n:], s_codes[n:], False),
         }
-        cur = self._conn.cursor()
+        cur = self._cursor()
         try:
             cur.execute("DROP TABLE IF EXISTS lines")
             for name, df in frames.items():
@@ -194,7 +200,7 @@ class Store:
         values = {k: v for k, v in params.items() if k not in idents}
         if name == "distinct_values":
             values.setdefault("limit", 10_000)
-        cur = self._conn.cursor()
+        cur = self._cursor()
         try:
             return cur.execute(text, values).fetch_df()
         except duckdb.Error as exc:

@@ -80,14 +80,14 @@ if not files:
         st.divider()
         st.subheader("Validation of the loaded files")
         try:
-            ds = cache.dataset_for(spec, st.session_state.get(S.UPLOAD_BYTES, {}))
+            ds = cache.dataset_for(spec, cache.session_uploads())
             render_load_report(ds)
         except (RIError, KeyError):
             pass
     st.stop()
 
 # ------------------------------------------------------------------ per-file detection and mapping
-contents = st.session_state.setdefault(S.UPLOAD_BYTES, {})
+contents = cache.session_uploads()
 refs: list[S.UploadedRef] = []
 tables: dict[str, dict[str, str]] = {}
 for i, f in enumerate(files):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 import random
+import struct
 import subprocess
 import sys
 import zipfile
@@ -39,6 +40,61 @@ def _encrypted_xlsx() -> bytes:
     return header + random.Random(1).randbytes(2 * 1024 * 1024) + directory  # Excel often writes the directory last
 
 
+def _cfb(streams: dict[str, bytes]) -> bytes:
+    """A minimal OLE2 compound file (MS-CFB version 3, 512-byte sectors) holding `streams`, written by hand from the
+    specification: header, one FAT sector, one directory sector, then each stream in consecutive sectors (each padded
+    to the 4,096-byte mini-stream cutoff, so every stream sits in regular sectors)."""
+    end, free, fatsect, nostream = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFD, 0xFFFFFFFF
+    assert len(streams) <= 3  # one directory sector: root + 3 entries
+    data, fat, starts, next_sector = [], [fatsect, end], [], 2
+    for content in streams.values():
+        content = content.ljust(max(4096, -(-len(content) // 512) * 512), b"\0")
+        n = len(content) // 512
+        starts.append(next_sector)
+        fat += [next_sector + k + 1 for k in range(n - 1)] + [end]
+        data.append(content)
+        next_sector += n
+    assert len(fat) <= 128
+    header = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 16 + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
+              + b"\0" * 6 + struct.pack("<IIIIIIIII", 0, 1, 1, 0, 4096, end, 0, end, 0)
+              + struct.pack("<109I", 0, *([free] * 108)))
+
+    def entry(name: str, kind: int, child: int, right: int, start: int, size: int) -> bytes:
+        raw = name.encode("utf-16-le") + b"\0\0" if name else b""
+        return (raw.ljust(64, b"\0") + struct.pack("<HBBIII", len(raw), kind, 1, nostream, right, child)
+                + b"\0" * 36 + struct.pack("<IQ", start, size))
+
+    names = list(streams)
+    dir_ = entry("Root Entry", 5, 1, nostream, end, 0)
+    for k, name in enumerate(names):  # a right-leaning chain of siblings under the root
+        dir_ += entry(name, 2, nostream, k + 2 if k + 1 < len(names) else nostream, starts[k], len(streams[name]))
+    dir_ = dir_.ljust(512, b"\0")
+    fat_sector = struct.pack(f"<{len(fat)}I", *fat) + struct.pack("<I", free) * (128 - len(fat))
+    return header + fat_sector + dir_ + b"".join(data)
+
+
+def _biff(rec: int, payload: bytes) -> bytes:
+    return struct.pack("<HH", rec, len(payload)) + payload
+
+
+def _xls_workbook_stream(password: bool) -> bytes:
+    """A BIFF8 workbook globals substream (MS-XLS): BOF (0x0809, workbook globals), with a password FILEPASS (0x002F,
+    RC4 encryption header of 54 bytes: type 1, version 1.1, salt, verifier, verifier hash) right after it, then
+    records (as Excel encrypts them they are noise here) and EOF (0x000A)."""
+    rng = random.Random(3)
+    out = _biff(0x0809, struct.pack("<HHHHII", 0x0600, 0x0005, 0x0DBB, 0x07CC, 0, 0x0206))
+    if password:
+        out += _biff(0x002F, struct.pack("<HHH", 1, 1, 1) + rng.randbytes(48))
+    out += _biff(0x00E1, b"\xb0\x04") + _biff(0x005C, rng.randbytes(112)) + _biff(0x0042, b"\xe4\x04")
+    out += _biff(0x000A, b"")
+    return out.ljust(4096, b"\0")  # Excel writes the Workbook stream at 4,096 bytes or more (never in the mini stream)
+
+
+def _encrypted_xls() -> bytes:
+    """A password-protected legacy .xls: the Workbook stream's globals carry a FILEPASS record."""
+    return _cfb({"Workbook": _xls_workbook_stream(True), "\x05SummaryInformation": random.Random(4).randbytes(4096)})
+
+
 def _numbers() -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:  # an Apple Numbers document is a zip of .iwa protobuf archives
@@ -50,6 +106,10 @@ def _numbers() -> bytes:
 RANDOM = random.Random(7).randbytes(20000)
 REFUSED = {  # file name, bytes, problem title, words the message must hold
     "encrypted": ("orders.xlsx", _encrypted_xlsx(), "Workbook is password-protected", "Encrypt with Password"),
+    "encrypted_xls": ("orders.xls", _encrypted_xls(), "Workbook is password-protected", "Encrypt with Password"),
+    "encrypted_xlsx_cfb": ("orders.xlsx", _cfb({"EncryptionInfo": random.Random(5).randbytes(4096),
+                                                "EncryptedPackage": random.Random(6).randbytes(5000)}),
+                           "Workbook is password-protected", "Encrypt with Password"),
     "numbers": ("orders.numbers", _numbers(), "Not a readable table", "Apple Numbers"),
     "numbers_renamed": ("orders.xlsx", _numbers(), "Not a readable table", "Apple Numbers"),
     "pdf": ("orders.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n" + RANDOM[:500],
@@ -88,6 +148,39 @@ def test_refused_with_plain_message_through_readers_and_ingest(key):
     assert all(p.file == name for p in exc.value.problems)
     if title == "Not a readable table":
         assert "XLSX" in exc.value.problems[0].message and "CSV" in exc.value.problems[0].message  # formats named
+
+
+def test_xls_without_password_is_not_called_password_protected():
+    """The same hand-written .xls without its FILEPASS record: the check reads the record, not the file type."""
+    from data.readers import _xls_encrypted, check_readable_format
+
+    plain = _cfb({"Workbook": _xls_workbook_stream(False)})
+    assert not _xls_encrypted(plain) and _xls_encrypted(_encrypted_xls())
+    check_readable_format("orders.xls", plain)  # passes on to the spreadsheet reader
+    read_table("orders.xls", plain)  # a workbook with no sheet: read as an empty table
+
+
+def test_workbook_that_makes_calamine_panic_is_a_plain_message():
+    """A Workbook stream under the mini-stream cutoff with no mini stream: calamine 0.37 panics (index out of bounds,
+    cfb.rs), which pyo3 raises as PanicException, a BaseException that escaped every `except Exception` before."""
+    small = _cfb({"Workbook": _xls_workbook_stream(False)[:200]})
+    with pytest.raises(InputError) as exc:
+        read_table("orders.xls", small)
+    assert exc.value.title == "Unreadable spreadsheet" and "orders.xls" in exc.value.message
+
+
+@pytest.mark.parametrize("cut", [0, 100, 512, 1024, 1536, 3000])
+def test_truncated_or_damaged_ole_files_never_crash_the_check(cut):
+    """The compound-file reader bounds every index and chain: a cut or scrambled file never raises. The Workbook
+    stream starts at byte 1,536 (header 512 + FAT + directory sectors), so only a file cut after it still shows the
+    FILEPASS record."""
+    from data.readers import _xls_encrypted
+
+    whole = _encrypted_xls()
+    assert _xls_encrypted(whole[:cut]) is (cut > 1536 + 100)
+    scrambled = bytearray(whole)
+    scrambled[512:1024] = random.Random(cut).randbytes(512)  # the FAT sector: chains point anywhere
+    assert _xls_encrypted(bytes(scrambled)) in (True, False)
 
 
 def test_gzipped_pdf_is_named_too():
