@@ -42,11 +42,10 @@ import pandas as pd
 import statsmodels.api as sm
 from numpy.typing import ArrayLike
 from scipy import stats as sps
-from statsmodels.stats.power import NormalIndPower
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
-from statsmodels.stats.proportion import proportion_effectsize
 
-from analysis.trends import DIMENSIONS, Z95, newcombe_interval, order_design_effect, two_sided_p
+from analysis import stats
+from analysis.trends import DIMENSIONS, Z95
 from data.errors import AnalysisError
 
 if TYPE_CHECKING:  # annotations only (engine imports this module)
@@ -123,9 +122,9 @@ class BeforeAfter:
 def before_after(x_before: float, n_before: float, x_after: float, n_after: float) -> BeforeAfter:
     """Two-proportion comparison before vs after a launch (METHOD 9.1; oracle case 15).
 
-    Pooled z-test (statsmodels ``proportions_ztest``), Pearson chi2 = z^2, Fisher exact (scipy, on
-    counts rounded to integers), Newcombe hybrid-score CI for the change, Katz log CI for the risk
-    ratio, relative reduction 1 - after/before.
+    Pooled z-test (statsmodels ``proportions_ztest``), Pearson chi2 = z^2, Fisher exact (on counts
+    rounded to integers), Newcombe hybrid-score CI for the change, Katz log CI for the risk ratio, all
+    from analysis.stats (segment_vs_rest, fisher_exact_p); relative reduction 1 - after/before.
 
     >>> r = before_after(180, 1200, 130, 1100)
     >>> round(r.change, 4), round(r.p_two_sided, 4)
@@ -136,21 +135,21 @@ def before_after(x_before: float, n_before: float, x_after: float, n_after: floa
     if not (0 <= x_before <= n_before and 0 <= x_after <= n_after):
         raise ValueError("Returned units must be between 0 and the units sold in each period.")
     p0, p1 = x_before / n_before, x_after / n_after
-    pooled = (x_before + x_after) / (n_before + n_after)
-    se = math.sqrt(pooled * (1 - pooled) * (1 / n_before + 1 / n_after))
-    z = (p1 - p0) / se if se > 0 else 0.0
-    lo, hi = newcombe_interval(x_after, n_after, x_before, n_before)
+    # pooled z, Newcombe CI, Katz RR and the METHOD 2.2 test choice: analysis.stats.segment_vs_rest (after vs before)
+    r = stats.segment_vs_rest(x_after, n_after, x_before, n_before, alternative="two-sided")
+    pooled, se = float(r["pooled_p"]), float(r["se_pooled"])
+    z = float(r["z"]) if se > 0 else 0.0
+    p_z = float(r["p_z"]) if se > 0 else 1.0
+    lo, hi = float(r["diff_low"]), float(r["diff_high"])
     a, b, c, d = (round(x_before), round(n_before - x_before), round(x_after), round(n_after - x_after))
-    fisher2 = float(sps.fisher_exact([[a, b], [c, d]]).pvalue)
-    fisher1 = float(sps.fisher_exact([[a, b], [c, d]], alternative="greater").pvalue)
+    fisher2 = float(stats.fisher_exact_p(a, a + b, c, c + d, "two-sided"))
+    fisher1 = float(stats.fisher_exact_p(a, a + b, c, c + d, "larger"))  # before row higher = a reduction
     if x_before > 0 and x_after > 0:
-        rr = p1 / p0
-        se_log = math.sqrt(1 / x_after - 1 / n_after + 1 / x_before - 1 / n_before)
-        rr_lo, rr_hi = rr * math.exp(-Z95 * se_log), rr * math.exp(Z95 * se_log)
+        rr, rr_lo, rr_hi = float(r["risk_ratio"]), float(r["rr_low"]), float(r["rr_high"])
     else:
         rr, rr_lo, rr_hi = (p1 / p0 if p0 > 0 else float("nan")), float("nan"), float("nan")
-    p_val, test = two_sided_p(x_after, n_after, x_before, n_before)
-    return BeforeAfter(p0, p1, p1 - p0, float(lo), float(hi), pooled, se, z, float(2 * sps.norm.sf(abs(z))),
+    p_val, test = float(r["p_value"]), str(np.asarray(r["test"]).item())
+    return BeforeAfter(p0, p1, p1 - p0, lo, hi, pooled, se, z, p_z,
                        float(sps.norm.cdf(z)), z * z, fisher2, fisher1, rr, rr_lo, rr_hi,
                        1 - p1 / p0 if p0 > 0 else float("nan"), p_val, test)
 
@@ -516,21 +515,6 @@ class PowerPlan:
         return min(1.0, self.orders_matured / max(1, self.orders_needed))
 
 
-def units_needed(p0: float, p1: float, *, alpha: float = 0.05, power: float = 0.8, deff: float = 1.0) -> float:
-    """Units per arm to detect p0 -> p1 (two-sided), times the design effect.
-
-    ``NormalIndPower().solve_power(proportion_effectsize(p0, p1), alpha=alpha, power=power, ratio=1)``
-    (Cohen's h; METHOD 9.4: 15 % -> 12 % needs about 2,031 units per arm before inflation).
-    """
-    if not (0 < p0 < 1 and 0 < p1 < 1) or p0 == p1:
-        raise ValueError("p0 and p1 must be different rates strictly between 0 and 1.")
-    if deff < 1:
-        raise ValueError("The design effect must be >= 1.")
-    n = NormalIndPower().solve_power(effect_size=proportion_effectsize(p0, p1), alpha=alpha, power=power,
-                                     ratio=1.0, alternative="two-sided")
-    return float(n) * deff
-
-
 # ----------------------------------------------------------------------------------------------
 # evaluation on prepared data
 
@@ -595,12 +579,24 @@ class InterventionResult:
     noun: str = "returns"  # or "refunds"
 
 
+def _order_deff(frame: pd.DataFrame, x_col: str, *, residuals: bool = False) -> float:
+    """Rao-Scott design effect of the ratio sum(x_col) / sum(quantity) over the orders of ``frame``
+    (analysis.stats.design_effect on per-order sums, one group; a single order gives 1)."""
+    per = frame.groupby("order_id", sort=False)[[x_col, "quantity"]].sum()
+    if per.empty:
+        return 1.0
+    d = stats.design_effect(per[x_col].to_numpy(float), per["quantity"].to_numpy(float), np.zeros(len(per)),
+                            single_cluster="one", residuals=residuals)
+    deff = float(d["deff"].iloc[0])
+    return deff if math.isfinite(deff) else 1.0
+
+
 def _cell(frame: pd.DataFrame) -> tuple[float, float, int, float]:
     """(returned units, units, orders, Rao-Scott deff) of a set of lines."""
     if frame.empty:
         return 0.0, 0.0, 0, 1.0
     x, n = float(frame["returned_units"].sum()), float(frame["quantity"].sum())
-    return x, n, int(frame["order_id"].nunique()), order_design_effect(frame, "returned_units", "quantity")
+    return x, n, int(frame["order_id"].nunique()), _order_deff(frame, "returned_units")
 
 
 def _monthly(frame: pd.DataFrame) -> pd.DataFrame:
@@ -665,7 +661,7 @@ def _group_cells(frame: pd.DataFrame, post_start: pd.Timestamp, origin: pd.Times
     """Monthly cells (month x period) of one group in Rao-Scott effective counts: units and returned units
     divided by the group's order design effect.
 
-    The design effect is analysis.trends.order_design_effect on the lines' residuals from their own cell's
+    The design effect is analysis.stats.design_effect (via _order_deff) on the lines' residuals from their own cell's
     rate (segment x month x period; shifted back onto the group rate): the month and segment differences
     the model fits are not counted again as clustering (on the raw counts they were, and the interval
     covered a placebo's true ratio 98.5% of the time instead of 95%)."""
@@ -676,7 +672,7 @@ def _group_cells(frame: pd.DataFrame, post_start: pd.Timestamp, origin: pd.Times
         cell_rate = (tot["returned_units"] / tot["quantity"]).where(tot["quantity"] > 0, 0.0)
         group_rate = float(frame["returned_units"].sum()) / max(float(frame["quantity"].sum()), 1e-12)
         resid = frame.assign(_x=frame["returned_units"] - (cell_rate - group_rate) * frame["quantity"])
-        deff = order_design_effect(resid, "_x", "quantity")
+        deff = _order_deff(resid, "_x", residuals=True)
     else:
         deff = 1.0
     g = frame.groupby([frame["month"], post], sort=True)[["returned_units", "quantity"]].sum().reset_index()
@@ -973,7 +969,7 @@ def evaluate(prepared: Prepared, intervention: Intervention, *, comparison: Sequ
     p0 = xt0 / nt0
     if 0 < p0 < 1:
         p1 = p0 * (1 - target_reduction)
-        srs = units_needed(p0, p1, alpha=alpha, power=power)
+        srs = stats.power_two_proportions(p0, p1, alpha=alpha, power=power)  # per arm, independent units
         upo = float(seg_all["quantity"].sum()) / max(1, seg_all["order_id"].nunique())
         need = srs * deff_t
         plan = PowerPlan(p0, p1, target_reduction, alpha, power, srs, deff_t, need, upo,

@@ -483,7 +483,9 @@ def _adjust_sorted(p: Any, step: Callable[[np.ndarray, int], np.ndarray]) -> np.
 # ---------------------------------------------------------------------------------------------
 # 4. clustering (METHOD 4)
 # ---------------------------------------------------------------------------------------------
-def _rao_scott_core(y: np.ndarray, m: np.ndarray, codes: np.ndarray, k: int) -> dict[str, np.ndarray]:
+def _rao_scott_core(
+    y: np.ndarray, m: np.ndarray, codes: np.ndarray, k: int, single_cluster: str = "units"
+) -> dict[str, np.ndarray]:
     """Per-group Rao-Scott quantities from per-cluster sums y (returned) and m (units)."""
     X = np.bincount(codes, weights=y, minlength=k)
     M = np.bincount(codes, weights=m, minlength=k)
@@ -498,6 +500,8 @@ def _rao_scott_core(y: np.ndarray, m: np.ndarray, codes: np.ndarray, k: int) -> 
         # One cluster: no within-segment variance estimate. Fall back to the worst case, all units of
         # the cluster moving together (Kish deff with rho = 1, i.e. mean cluster size).
         worst = M / g
+    if single_cluster == "one":
+        worst = np.ones_like(M)
     deff = np.where(np.isfinite(deff_raw), deff_raw, np.where(g == 1, worst, 1.0))
     deff = np.where(M > 0, np.maximum(deff, 1.0), np.nan)
     return {
@@ -514,40 +518,71 @@ def _rao_scott_core(y: np.ndarray, m: np.ndarray, codes: np.ndarray, k: int) -> 
     }
 
 
-def design_effect(order_returned: Any, order_units: Any, group: Any) -> pd.DataFrame:
+def design_effect(
+    order_returned: Any,
+    order_units: Any,
+    group: Any,
+    *,
+    single_cluster: str = "units",
+    residuals: bool = False,
+) -> pd.DataFrame:
     """Rao-Scott design effect per group from per-(order, group) sums, vectorised.
 
     Each row is one order's contribution to one group (segment): units returned y_o and units m_o.
     Per group, with p = sum y / sum m = X/M and g orders:
     v = g/(g-1) * sum_o (y_o - p m_o)^2 / M^2 (ratio-estimator variance), deff = v / (p(1-p)/M),
     floored at 1 (METHOD 4.2-4.3; Rao & Scott 1992). Effective counts x_eff = X/deff, n_eff = M/deff
-    feed the ordinary z/chi2/CI formulas. A group with a single order falls back to deff = its units
-    (perfect within-order correlation); a group with p = 0 or 1 gets deff = 1 (``deff_raw`` nan).
+    feed the ordinary z/chi2/CI formulas. A group with p = 0 or 1 gets deff = 1 (``deff_raw`` nan);
+    a group with no units gets nan.
+
+    A group with a single order has no within-group variance estimate. ``single_cluster="units"``
+    (the segment screen) falls back to deff = its units (perfect within-order correlation, the
+    conservative choice); ``single_cluster="one"`` gives deff = 1 (the trend and intervention
+    period cells, whose historic behaviour this keeps: a one-order cell is treated as independent
+    lines). ``residuals=True`` accepts per-order values y_o outside [0, m_o]: the interventions page
+    passes returned units shifted by each line's cell rate (residuals from the fitted month x segment
+    cells) so that the cell differences are not counted again as clustering; the formula is the same.
 
     Returns a DataFrame indexed by group with columns x, n, clusters, p, var_cluster, var_srs,
     deff_raw, deff, x_eff, n_eff.
+
+    >>> d = design_effect([2, 0, 0], [2, 1, 1], ["a", "a", "a"])  # by hand: p = 1/2, M = 4, g = 3
+    >>> float(d.loc["a", "deff"])   # v = 3/2 (1 + 1/4 + 1/4)/16 = 9/64; deff = v / (1/16)
+    2.25
+    >>> design_effect([1], [3], ["b"])["deff"].tolist(), design_effect([1], [3], ["b"], single_cluster="one")["deff"].tolist()
+    ([3.0], [1.0])
     """
+    if single_cluster not in ("units", "one"):
+        raise ValueError(f"single_cluster must be 'units' or 'one' (got {single_cluster!r}).")
     y = _arr(order_returned, "order_returned").reshape(-1)
     m = _arr(order_units, "order_units").reshape(-1)
     grp = pd.Series(np.asarray(group).reshape(-1) if not isinstance(group, pd.Series) else group.to_numpy())
     if not (y.size == m.size == grp.size):
         raise ValueError("order_returned, order_units and group must have the same length.")
-    if np.any(y < 0) or np.any(m < 0) or np.any(y > m):
+    if np.any(m < 0) or (not residuals and (np.any(y < 0) or np.any(y > m))):
         raise ValueError("Per-order returned units must lie between 0 and the order's units.")
     codes, uniques = pd.factorize(grp, sort=True)
     if np.any(codes < 0):
         raise ValueError("group contains missing labels; drop or label those orders first.")
-    res = _rao_scott_core(y, m, codes, len(uniques))
+    res = _rao_scott_core(y, m, codes, len(uniques), single_cluster)
     return pd.DataFrame(res, index=pd.Index(uniques, name="group"))
 
 
 def rao_scott_deff(
-    frame: pd.DataFrame, segment_col: str, cluster_col: str, x_col: str, n_col: str
+    frame: pd.DataFrame,
+    segment_col: str,
+    cluster_col: str,
+    x_col: str,
+    n_col: str,
+    *,
+    single_cluster: str = "units",
+    residuals: bool = False,
 ) -> pd.DataFrame:
     """Rao-Scott design effect per segment from a line- (or unit-) level frame.
 
     Sums x_col and n_col per (segment, cluster), then applies :func:`design_effect`. Clusters are
-    usually orders (or customers, METHOD 4.3). Returns a DataFrame indexed by segment with columns
+    usually orders (or customers, METHOD 4.3); ``single_cluster`` and ``residuals`` as in
+    :func:`design_effect`. Returns a DataFrame indexed by segment with columns
     x, n, clusters, p, var_cluster, var_srs, deff_raw, deff (>= 1), x_eff, n_eff.
 
     >>> f = pd.DataFrame({"seg": ["a"] * 4 + ["b"] * 2, "order": [1, 1, 2, 3, 4, 5],
@@ -563,7 +598,13 @@ def rao_scott_deff(
         .sum()
         .reset_index()
     )
-    out = design_effect(sums[x_col].to_numpy(float), sums[n_col].to_numpy(float), sums[segment_col])
+    out = design_effect(
+        sums[x_col].to_numpy(float),
+        sums[n_col].to_numpy(float),
+        sums[segment_col],
+        single_cluster=single_cluster,
+        residuals=residuals,
+    )
     out.index.name = segment_col
     return out
 

@@ -28,7 +28,6 @@ from numpy.typing import ArrayLike
 from scipy import stats as sps
 
 from analysis import stats
-from statsmodels.stats.multitest import multipletests
 
 Z95 = float(sps.norm.ppf(0.975))
 
@@ -49,25 +48,6 @@ LANEY_FLAG_SHARE = 0.25
 # small vectorised building blocks
 
 
-def wilson_interval(x: ArrayLike, n: ArrayLike, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval for x/n at 95% (analysis.stats.wilson_interval; NaN where n == 0).
-
-    >>> lo, hi = wilson_interval(81, 263)   # Newcombe (1998a) Table II: 0.2553-0.3662
-    >>> round(float(lo), 4), round(float(hi), 4)
-    (0.2553, 0.3662)
-    """
-    if z != Z95:
-        raise ValueError("Only the 95% interval is used here; call analysis.stats.wilson_interval(alpha=...).")
-    return stats.wilson_interval(x, n)
-
-
-def newcombe_interval(x1: ArrayLike, n1: ArrayLike, x2: ArrayLike, n2: ArrayLike, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
-    """Newcombe hybrid-score 95% CI for p1 - p2 (analysis.stats.newcombe_diff_interval, method 10)."""
-    if z != Z95:
-        raise ValueError("Only the 95% interval is used here; call analysis.stats.newcombe_diff_interval(alpha=...).")
-    return stats.newcombe_diff_interval(x1, n1, x2, n2)
-
-
 def two_sided_p(x1: float, n1: float, x2: float, n2: float) -> tuple[float, str]:
     """Two-sided p for x1/n1 vs x2/n2 and the test used (METHOD 2.2 switching rule: pooled z when
     every expected cell is >= 5, else Fisher's exact test), via analysis.stats.segment_vs_rest."""
@@ -77,44 +57,12 @@ def two_sided_p(x1: float, n1: float, x2: float, n2: float) -> tuple[float, str]
     return float(r["p_value"]), str(np.asarray(r["test"]).item())
 
 
-def order_design_effect(frame: pd.DataFrame, x_col: str, n_col: str) -> float:
-    """Rao-Scott design effect of one ratio x/n over the orders of ``frame`` (METHOD 4.2), floored at 1.
-
-    v = g/(g-1) * sum_o (y_o - p m_o)^2 / M^2, deff = v / (p(1-p)/M); g = number of orders. One number
-    for one frame (a segment in one period); unlike analysis.stats.design_effect, a single order gives 1.
-
-    >>> f = pd.DataFrame({"order_id": [1, 1, 2, 3], "x": [1, 1, 0, 0], "n": [1, 1, 1, 1]})
-    >>> order_design_effect(f, "x", "n")   # by hand: p = 1/2, v = 3/2 * (1 + 1/4 + 1/4) / 4^2, deff = v / (1/16)
-    2.25
-    """
-    per = frame.groupby("order_id", sort=False)[[x_col, n_col]].sum()
-    g = len(per)
-    M = float(per[n_col].sum())
-    if g < 2 or M <= 0:
-        return 1.0
-    p = float(per[x_col].sum()) / M
-    if p <= 0 or p >= 1:
-        return 1.0
-    v = g / (g - 1) * float(((per[x_col] - p * per[n_col]) ** 2).sum()) / M**2
-    return max(1.0, v / (p * (1 - p) / M))
-
-
 def _segment_deffs(frame: pd.DataFrame, dim: str) -> pd.DataFrame:
-    """Per segment: x, n and the Rao-Scott deff of order_design_effect, vectorised over segments.
-
-    sum_o (x_o - p n_o)^2 = sum x_o^2 - 2 p sum x_o n_o + p^2 sum n_o^2 over the segment's orders.
-    """
-    per = frame.groupby([dim, "order_id"], sort=False, observed=True)[["x", "n"]].sum()
-    per = per.assign(xx=per["x"] ** 2, xn=per["x"] * per["n"], nn=per["n"] ** 2, g=1.0)
-    s = per.groupby(level=0, sort=False, observed=True).sum()
-    p = s["x"] / s["n"]
-    ss = (s["xx"] - 2 * p * s["xn"] + p**2 * s["nn"]).clip(lower=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        v = s["g"] / (s["g"] - 1) * ss / s["n"] ** 2
-        deff = v / (p * (1 - p) / s["n"])
-    ok = (s["g"] >= 2) & (p > 0) & (p < 1) & (s["n"] > 0)
-    deff = deff.where(ok, 1.0).clip(lower=1.0).fillna(1.0)
-    return pd.DataFrame({"segment": s.index, "x": s["x"].to_numpy(), "n": s["n"].to_numpy(), "deff": deff.to_numpy()})
+    """Per segment: x, n and the Rao-Scott deff over its orders (analysis.stats.rao_scott_deff, floored at 1;
+    a one-order segment gets 1, ``single_cluster="one"``)."""
+    d = stats.rao_scott_deff(frame, dim, "order_id", "x", "n", single_cluster="one")
+    return pd.DataFrame({"segment": d.index, "x": d["x"].to_numpy(), "n": d["n"].to_numpy(),
+                         "deff": d["deff"].fillna(1.0).to_numpy()})
 
 
 # ----------------------------------------------------------------------------------------------
@@ -202,7 +150,7 @@ def cohort_series(prepared: Prepared, freq: str = "M", dimension: str | None = N
         "units_arrived": g["units_arrived"].sum(),
     }).reset_index()
     out["rate"] = out["returned"] / out["units"]
-    out["ci_low"], out["ci_high"] = wilson_interval(out["returned"], out["units"])
+    out["ci_low"], out["ci_high"] = stats.wilson_interval(out["returned"], out["units"])
     out["coverage"] = (out["units_arrived"] / out["units"]).clip(upper=1.0)
     est = out["returned"] / out["units_arrived"]
     out["expected_final_rate"] = est.where(out["provisional"] & (out["coverage"] >= 0.05)).clip(upper=1.0)
@@ -592,13 +540,10 @@ def what_changed(prepared: Prepared, period_a: tuple[object, object], period_b: 
             continue
         ea_x, ea_n = w["x_a"] / w["deff_a"], w["n_a"] / w["deff_a"]
         eb_x, eb_n = w["x_b"] / w["deff_b"], w["n_b"] / w["deff_b"]
-        lo, hi = newcombe_interval(eb_x, eb_n, ea_x, ea_n)
+        lo, hi = stats.newcombe_diff_interval(eb_x, eb_n, ea_x, ea_n)
         tests = [two_sided_p(*v) for v in zip(eb_x, eb_n, ea_x, ea_n)]
         p = np.array([t[0] for t in tests], dtype="float64")
-        q = np.full_like(p, np.nan)
-        ok = np.isfinite(p)
-        if ok.any():
-            q[ok] = multipletests(p[ok], method="fdr_bh")[1]
+        q = stats.bh_adjust(p)  # nan (untested) rows stay nan and are not counted in the family
         res = pd.DataFrame({
             "dimension": dim,
             "segment": w.index.astype("string"),

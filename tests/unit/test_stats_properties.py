@@ -274,6 +274,43 @@ def test_design_effect_floors_and_single_cluster_fallback():
     assert (res["deff"] >= 1).all()
 
 
+def test_design_effect_matches_statsmodels_cluster_robust_ratio_variance():
+    # Independent oracle: the ratio estimator p = sum y / sum m is WLS of the per-order sums y_o on m_o
+    # (no intercept, weights 1/m_o); its HC1 sandwich variance is g/(g-1) sum (y_o - p m_o)^2 / M^2, the
+    # Rao-Scott v. statsmodels WLS(...).fit(cov_type='HC1'), deff = v / (p(1-p)/M).
+    lines = _clustered_lines(seed=5)
+    per = lines.groupby(["segment", "order_id"])[["returned", "units"]].sum().reset_index()
+    got = st.design_effect(per["returned"], per["units"], per["segment"])
+    for seg, grp in per.groupby("segment"):
+        y, m = grp["returned"].to_numpy(float), grp["units"].to_numpy(float)
+        fit = sm.WLS(y, m, weights=1 / m).fit(cov_type="HC1")
+        p, M = y.sum() / m.sum(), m.sum()
+        assert fit.params[0] == pytest.approx(p, rel=1e-12)
+        assert got.at[seg, "var_cluster"] == pytest.approx(fit.bse[0] ** 2, rel=1e-9)
+        assert got.at[seg, "deff_raw"] == pytest.approx(fit.bse[0] ** 2 / (p * (1 - p) / M), rel=1e-9)
+
+
+def test_design_effect_single_cluster_one_and_residual_inputs():
+    # single_cluster="one": a one-order group gets 1 (trend / intervention cells); the default gives its units
+    y, m, g = [3, 1, 0, 2], [5, 2, 2, 4], ["single", "two", "two", "other"]
+    assert st.design_effect(y, m, g).loc[["single", "other"], "deff"].tolist() == [5.0, 4.0]
+    one = st.design_effect(y, m, g, single_cluster="one")
+    assert one.loc[["single", "other"], "deff"].tolist() == [1.0, 1.0]
+    assert one.at["two", "deff"] == st.design_effect(y, m, g).at["two", "deff"]  # g >= 2: the same formula
+    with pytest.raises(ValueError, match="single_cluster"):
+        st.design_effect(y, m, g, single_cluster="orders")
+    # residuals=True: values outside [0, m] are accepted and go through the same formula (plain numpy here)
+    yr, mr = np.array([1.5, -0.25, 0.4, 2.2]), np.array([2.0, 1.0, 1.0, 3.0])
+    with pytest.raises(ValueError):
+        st.design_effect(yr, mr, np.zeros(4))
+    res = st.design_effect(yr, mr, np.zeros(4), residuals=True, single_cluster="one")
+    p, M = yr.sum() / mr.sum(), mr.sum()
+    v = 4 / 3 * ((yr - p * mr) ** 2).sum() / M**2
+    assert res["deff"].iloc[0] == pytest.approx(max(1.0, v / (p * (1 - p) / M)), rel=1e-12)
+    # a residual total outside (0, 1) has no binomial reference variance: deff 1, as for p = 0 or 1
+    assert st.design_effect([-1.0, 0.5], [1.0, 1.0], [0, 0], residuals=True)["deff"].tolist() == [1.0]
+
+
 # ---------------------------------------------------------------------------------------------
 # empirical Bayes
 # ---------------------------------------------------------------------------------------------
@@ -420,3 +457,8 @@ def test_power_matches_closed_form_and_scales_with_deff():
     # statsmodels NormalIndPower with an explicit ratio
     ref = NormalIndPower().solve_power(proportion_effectsize(0.15, 0.12), alpha=0.05, power=0.8, ratio=2.0)
     assert st.power_two_proportions(0.15, 0.12, ratio=2.0) == pytest.approx(ref, rel=1e-9)
+    # statsmodels NormalIndPower at other alpha / power (the interventions planning aid passes both)
+    ref = NormalIndPower().solve_power(proportion_effectsize(0.24, 0.192), alpha=0.10, power=0.9, ratio=1.0)
+    assert st.power_two_proportions(0.24, 0.192, alpha=0.10, power=0.9) == pytest.approx(ref, rel=1e-9)
+    with pytest.raises(ValueError):
+        st.power_two_proportions(0.15, 0.15)

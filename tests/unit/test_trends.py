@@ -8,11 +8,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
+from statsmodels.stats.proportion import proportion_confint
 
 from analysis.prepare import prepare
-from analysis.trends import (cohort_series, control_chart, laney_p_prime, newcombe_interval, p_chart,
-                             series_trend, what_changed, wilson_interval)
+from analysis.trends import cohort_series, control_chart, laney_p_prime, p_chart, series_trend, what_changed
 from data.model import Dataset
 from data.schema import ORDERS, RETURNS, CATALOG, INTERVENTIONS
 
@@ -207,15 +206,6 @@ def test_trend_test_detects_planted_drop(prepared):
     assert fit.scale > 1 and t.reference == "t"  # over-dispersed: the quasi-binomial t test
     assert t.slope == pytest.approx(fit.params[1], rel=1e-8)
     assert t.p_value == pytest.approx(2 * sps.t.sf(abs(fit.tvalues[1]), len(x) - 2), rel=1e-6)
-
-
-def test_newcombe_matches_statsmodels():
-    lo, hi = newcombe_interval(130, 1100, 180, 1200)
-    # statsmodels confint_proportions_2indep(method='newcomb')
-    elo, ehi = confint_proportions_2indep(130, 1100, 180, 1200, method="newcomb")
-    assert (float(lo), float(hi)) == pytest.approx((elo, ehi), rel=1e-9)
-    wl, wh = wilson_interval([0, 81], [10, 263])
-    assert wl[0] == 0.0 and wh[1] == pytest.approx(proportion_confint(81, 263, method="wilson")[1], rel=1e-10)
 
 
 def test_what_changed_finds_planted_change(prepared):
