@@ -4,7 +4,8 @@ empirical-Bayes shrinkage, priority scores, funnel limits, stratification, pairs
 Everything here is a pure function of counts. Functions that run over thousands of segments at once
 take numpy arrays (or anything array-like) and compute closed forms vectorised in numpy; scalars work
 too and give 0-d arrays. The methods and their defaults follow the project's methodology spec
-(``/work/shared/METHOD.md``); each function names the section and the reference it implements, and
+(``docs/METHOD-REFERENCES.md`` says what each "METHOD x.y" section covers and where it is implemented); each
+function names the section and the reference it implements, and
 ``tests/unit/test_stats_oracles.py`` checks them against the independent oracle cases.
 
 Conventions
