@@ -12,6 +12,7 @@ effect when the fix row carries one; METHOD 9.4).
 All user text (segment names, comments, product and size names) is escaped for Markdown in
 brief_markdown and for HTML (html.escape) in brief_html.
 """
+
 from __future__ import annotations
 
 import html
@@ -96,8 +97,15 @@ BRACKETING = (
 )
 # The theme of analysis.interventions.CHANGE_THEMES each guidance reason belongs to: a theme a logged change
 # already covers is not advised again.
-GUIDANCE_THEME = {"size_too_small": "fit", "size_too_large": "fit", "fit_other": "fit", "setup_confusion": "setup",
-                  "not_as_described": "expectation", "colour_style": "expectation", "quality": "care"}
+GUIDANCE_THEME = {
+    "size_too_small": "fit",
+    "size_too_large": "fit",
+    "fit_other": "fit",
+    "setup_confusion": "setup",
+    "not_as_described": "expectation",
+    "colour_style": "expectation",
+    "quality": "care",
+}
 # Items that "pair well" are suggestions for products and collections, not for sizes or customer types.
 PAIRING_DIMENSIONS = ("collection", "category", "product")
 
@@ -188,8 +196,9 @@ class MonitorPlan:
     power: float = 0.8
 
 
-def monitoring_plan(fix_row: Mapping, prepared: Prepared, *, alpha: float = 0.05, power: float = 0.8,
-                    reduction: float = 0.5) -> MonitorPlan:
+def monitoring_plan(
+    fix_row: Mapping, prepared: Prepared, *, alpha: float = 0.05, power: float = 0.8, reduction: float = 0.5
+) -> MonitorPlan:
     """Target = halve the excess over baseline (``reduction`` of it); sample size from
     analysis.stats.power_two_proportions(p_now, p_target, alpha, power, deff=deff)."""
     if not 0 < reduction <= 1:
@@ -216,11 +225,15 @@ def monitoring_plan(fix_row: Mapping, prepared: Prepared, *, alpha: float = 0.05
     order_level = dim not in LINE_DIMENSIONS
     # the fix list's rate is the share of units returned for every dimension (orders are the unit of
     # analysis for order-level dimensions, not the metric), so the plan counts units for all of them
-    metric = ("order refund rate (orders with a customer refund / orders)" if by_orders
-              else "refund rate of units, refunds attributed to items (refunded units / units sold)"
-              if prepared.outcome == "order_refund"
-              else "unit return rate of these orders (returned units / units sold)" if order_level
-              else "unit return rate (returned units / units sold)")
+    metric = (
+        "order refund rate (orders with a customer refund / orders)"
+        if by_orders
+        else "refund rate of units, refunds attributed to items (refunded units / units sold)"
+        if prepared.outcome == "order_refund"
+        else "unit return rate of these orders (returned units / units sold)"
+        if order_level
+        else "unit return rate (returned units / units sold)"
+    )
     if math.isfinite(baseline) and math.isfinite(p_now) and p_now > baseline:
         p_target = p_now - reduction * (p_now - baseline)
     else:
@@ -274,8 +287,10 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis: Analysis |
 
         prepared = filter_prepared(prepared, Filters(date_from=pd.Timestamp(change_start)))
         desc = str(fix_row.get("change_description") or "a change")
-        out.append(f"- Already in place since {change_start:%d %b %Y}: {md_escape(desc)}. Everything in this brief "
-                   "is for the orders placed since then.")
+        out.append(
+            f"- Already in place since {change_start:%d %b %Y}: {md_escape(desc)}. Everything in this brief "
+            "is for the orders placed since then."
+        )
     rate, base = _num(fix_row.get("return_rate")), _num(fix_row.get("baseline_rate"))
     lo, hi = _num(fix_row.get("ci_low")), _num(fix_row.get("ci_high"))
     if not (math.isfinite(rate) and math.isfinite(base)):
@@ -287,23 +302,34 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis: Analysis |
             base = xr / nr
     refunds = prepared.outcome == "order_refund"
     by_orders = prepared.rate_columns(dim)[1] == "order_n"
-    rate_name = ("Order refund rate" if by_orders else "Refund rate of units (attributed)") if refunds else "Return rate"
-    out.append(f"- {rate_name} **{_pct(rate)}** (95% interval {_pct(lo)} to {_pct(hi)}) against "
-               f"**{_pct(base)}** for the rest.")
+    rate_name = (
+        ("Order refund rate" if by_orders else "Refund rate of units (attributed)") if refunds else "Return rate"
+    )
+    out.append(
+        f"- {rate_name} **{_pct(rate)}** (95% interval {_pct(lo)} to {_pct(hi)}) against **{_pct(base)}** for the rest."
+    )
     exc, cost = _num(fix_row.get("excess_returns")), _num(fix_row.get("excess_cost"))
     if math.isfinite(exc):
         least = _num(fix_row.get("conservative_excess_cost"))
         noun = ("refunded orders" if by_orders else "refunded units") if refunds else "returns"
-        out.append(f"- About **{exc:,.0f}** {noun} more than the baseline rate would give"
-                   + (f", costing about **{_money(cost)}**" if math.isfinite(cost) else "")
-                   + (f" (at least {_money(least)}, as on the Fix list)." if math.isfinite(least) and least > 0
-                      and math.isfinite(cost) else "."))
+        out.append(
+            f"- About **{exc:,.0f}** {noun} more than the baseline rate would give"
+            + (f", costing about **{_money(cost)}**" if math.isfinite(cost) else "")
+            + (
+                f" (at least {_money(least)}, as on the Fix list)."
+                if math.isfinite(least) and least > 0 and math.isfinite(cost)
+                else "."
+            )
+        )
     q = _num(fix_row.get("q_value"))
     if math.isfinite(q):
         # plain words first; the method term (false-discovery-adjusted q) is in the Fix list's "How this was decided"
         q_text = "q < 0.0001" if q < 0.0001 else f"q = {q:.2g}"
-        out.append(f"- Very unlikely to be chance, even allowing for every segment compared ({q_text})." if q < 0.01
-                   else f"- Unlikely to be chance once every segment compared is allowed for ({q_text}).")
+        out.append(
+            f"- Very unlikely to be chance, even allowing for every segment compared ({q_text})."
+            if q < 0.01
+            else f"- Unlikely to be chance once every segment compared is allowed for ({q_text})."
+        )
     why = fix_row.get("why")
     if isinstance(why, str) and why.strip() and not refunds:  # with order refunds the why only repeats the rates
         out.append(f"- {md_escape(why)}")
@@ -322,8 +348,12 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis: Analysis |
         out.append("| Reason | Share of returns | Share elsewhere | Who can act |")
         out.append("|---|---|---|---|")
         for row in mix.table.head(6).itertuples(index=False):
-            who = {"preventable": "guidance", "operational": "operations", "customer_choice": "customer",
-                   "unknown": "-"}.get(row.group, "-")
+            who = {
+                "preventable": "guidance",
+                "operational": "operations",
+                "customer_choice": "customer",
+                "unknown": "-",
+            }.get(row.group, "-")
             out.append(f"| {row.label} | {_pct(row.share)} | {_pct(rest.get(row.reason_category))} | {who} |")
         out.append("")
         out.append(f"- {_pct(mix.preventable_share, 0)} of these returns have a reason that guidance can prevent.")
@@ -339,8 +369,10 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis: Analysis |
             out.append("")
     sizes = R.sizes_involved(prepared, dim, seg, k=5) if dim != "size" else pd.DataFrame()
     if len(sizes):
-        parts = [f"{md_escape(s)} {_pct(sh, 0)} ({md_escape(category_label(str(t)))})"
-                 for s, sh, t in zip(sizes["size"], sizes["share"], sizes["top_reason"])]
+        parts = [
+            f"{md_escape(s)} {_pct(sh, 0)} ({md_escape(category_label(str(t)))})"
+            for s, sh, t in zip(sizes["size"], sizes["share"], sizes["top_reason"])
+        ]
         out.append(f"- Sizes returned: {', '.join(parts)}.")
     out.append("")
 
@@ -378,15 +410,21 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis: Analysis |
             break
     for theme in sorted(in_place):
         if ("in place", theme) in themes_done:
-            out.append(f"- {THEME_WORDS.get(theme, theme).capitalize()} is already in place (see above): not advised "
-                       "again here.")
+            out.append(
+                f"- {THEME_WORDS.get(theme, theme).capitalize()} is already in place (see above): not advised "
+                "again here."
+            )
     if not shown and mix.message:
-        out.append("- No return reason is recorded for these returns, so which guidance would prevent them cannot be "
-                   "told yet: ask for a reason in the returns form.")
+        out.append(
+            "- No return reason is recorded for these returns, so which guidance would prevent them cannot be "
+            "told yet: ask for a reason in the returns form."
+        )
     elif not shown and not in_place:
         out.append("- No preventable reason dominates; guidance is unlikely to be the main lever here.")
     for cat, note in OPERATIONAL_NOTE.items():
-        share = mix.table.loc[mix.table["reason_category"] == cat, "share"] if len(mix.table) else pd.Series(dtype=float)
+        share = (
+            mix.table.loc[mix.table["reason_category"] == cat, "share"] if len(mix.table) else pd.Series(dtype=float)
+        )
         if len(share) and float(share.iloc[0]) >= 0.15:
             out.append(f"- {note} ({_pct(float(share.iloc[0]), 0)} of returns)")
     out.append("")
@@ -399,8 +437,10 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis: Analysis |
     if len(ex):
         ex = ex[ex["product"].isin(products)]
     if bracketing:
-        out.append("- These customers already kept the size that fitted, so an exchange offer does not apply: "
-                   "the saving comes from ordering one size in the first place.")
+        out.append(
+            "- These customers already kept the size that fitted, so an exchange offer does not apply: "
+            "the saving comes from ordering one size in the first place."
+        )
         ex = ex.iloc[0:0]
         offered = True
     if len(ex):
@@ -411,8 +451,9 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis: Analysis |
         top = kinds.index[0]
         up, down = float(kinds.get("size_up", 0)), float(kinds.get("size_down", 0))
         if top in ("size_up", "size_down") and max(up, down) < 1.5 * min(up, down):
-            out.append("- Offer a one-click exchange **for another size** in the returns flow (exchanges go both "
-                       "ways).")
+            out.append(
+                "- Offer a one-click exchange **for another size** in the returns flow (exchanges go both ways)."
+            )
         elif top == "size_up":
             out.append("- Offer a one-click exchange **one size up** in the returns flow.")
         elif top == "size_down":
@@ -430,12 +471,16 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis: Analysis |
         r = res[res["segment"] == str(seg)]
         if len(r):
             r = r.iloc[0]
-            out.append(f"- Today {_pct(r['refund_share'], 0)} of these returns are refunded, "
-                       f"{_pct(r['exchange_share'], 0)} exchanged and {_pct(r['store_credit_share'], 0)} "
-                       f"kept as store credit (revenue kept: {_money(r['saved_revenue'])}).")
+            out.append(
+                f"- Today {_pct(r['refund_share'], 0)} of these returns are refunded, "
+                f"{_pct(r['exchange_share'], 0)} exchanged and {_pct(r['store_credit_share'], 0)} "
+                f"kept as store credit (revenue kept: {_money(r['saved_revenue'])})."
+            )
             if bool(r["refund_though_exchange_plausible"]) and not bracketing:
-                out.append(f"- {r['size_refunds']:,.0f} size returns were refunded although an exchange was "
-                           "plausible: prompt the exchange first.")
+                out.append(
+                    f"- {r['size_refunds']:,.0f} size returns were refunded although an exchange was "
+                    "plausible: prompt the exchange first."
+                )
             offered = True
     if dim in PAIRING_DIMENSIONS and dim in prepared.lines.columns:
         by = "collection" if prepared.has("collection") else "product"
@@ -445,8 +490,10 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis: Analysis |
             cs = pd.DataFrame()
         good = cs[cs["pairs_well"].astype(bool)] if len(cs) else cs
         if len(good):
-            parts = [f"{md_escape(i)} (returns {_pct(a, 0)} vs {_pct(b, 0)} without)"
-                     for i, a, b in zip(good["item"].head(3), good["rate_with"], good["rate_without"])]
+            parts = [
+                f"{md_escape(i)} (returns {_pct(a, 0)} vs {_pct(b, 0)} without)"
+                for i, a, b in zip(good["item"].head(3), good["rate_with"], good["rate_without"])
+            ]
             out.append(f"- Pairs well with: {'; '.join(parts)}. Suggest these as 'complete the set'.")
             offered = True
     if not offered and not res.attrs.get("message"):
@@ -460,28 +507,47 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis: Analysis |
     if math.isfinite(plan.units_needed):
         # the plan counts units (orders where the outcome is the order refund; see monitoring_plan)
         unit_word = "orders" if prepared.rate_columns(dim)[1] == "order_n" else "units"
-        aim = ("half the excess over baseline removed" if math.isfinite(plan.baseline) and plan.p_now > plan.baseline
-               else "10% lower than today")
+        aim = (
+            "half the excess over baseline removed"
+            if math.isfinite(plan.baseline) and plan.p_now > plan.baseline
+            else "10% lower than today"
+        )
         out.append(f"- Aim for **{_pct(plan.p_target)}** ({aim}).")
-        out.append("- To see that change reliably (8 times in 10, at the usual 5% level"
-                   + (", allowing for items of one order coming back together" if plan.deff > 1 else "")
-                   + f") you need about **{math.ceil(plan.units_needed):,} {unit_word}** {'placed' if unit_word == 'orders' else 'sold'} after the change"
-                   + (f" (about {math.ceil(plan.orders_needed):,} order{'s' if math.ceil(plan.orders_needed) != 1 else ''})"
-                      if unit_word == "units"
-                      and math.isfinite(plan.orders_needed) else "")
-                   + ((", within a month at today's volume." if plan.months_needed < 1
-                       else f", roughly {plan.months_needed:.1f} months at today's volume.")
-                      if math.isfinite(plan.months_needed) else "."))
+        out.append(
+            "- To see that change reliably (8 times in 10, at the usual 5% level"
+            + (", allowing for items of one order coming back together" if plan.deff > 1 else "")
+            + f") you need about **{math.ceil(plan.units_needed):,} {unit_word}** {'placed' if unit_word == 'orders' else 'sold'} after the change"
+            + (
+                f" (about {math.ceil(plan.orders_needed):,} order{'s' if math.ceil(plan.orders_needed) != 1 else ''})"
+                if unit_word == "units" and math.isfinite(plan.orders_needed)
+                else ""
+            )
+            + (
+                (
+                    ", within a month at today's volume."
+                    if plan.months_needed < 1
+                    else f", roughly {plan.months_needed:.1f} months at today's volume."
+                )
+                if math.isfinite(plan.months_needed)
+                else "."
+            )
+        )
     else:
         out.append("- Too little data to size a test for this segment.")
     if dominant_prev:
-        out.append(f"- Also watch the share of '{category_label(dominant_prev).lower()}' among its returns "
-                   f"(today {_pct(float(mix.table.loc[mix.table['reason_category'] == dominant_prev, 'share'].iloc[0]), 0)}).")
+        out.append(
+            f"- Also watch the share of '{category_label(dominant_prev).lower()}' among its returns "
+            f"(today {_pct(float(mix.table.loc[mix.table['reason_category'] == dominant_prev, 'share'].iloc[0]), 0)})."
+        )
     return "\n".join(out).rstrip() + "\n"
 
 
-THEME_WORDS = {"fit": "fit and size advice", "setup": "setup guidance", "expectation": "photos and copy",
-               "care": "care and quality information"}
+THEME_WORDS = {
+    "fit": "fit and size advice",
+    "setup": "setup guidance",
+    "expectation": "photos and copy",
+    "care": "care and quality information",
+}
 
 
 def _themes_in_place(fix_row: Mapping) -> frozenset[str]:
@@ -591,12 +657,19 @@ def markdown_to_html(md: str) -> str:
 
 def html_page(title: str, body_html: str, css: str = PRINT_CSS) -> str:
     """A standalone printable HTML page around already-safe body markup; the title is escaped."""
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{html.escape(title)}</title><style>{css}</style></head>\n<body>\n{body_html}\n</body></html>\n")
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title><style>{css}</style></head>\n<body>\n{body_html}\n</body></html>\n"
+    )
 
 
-def brief_html(brief: str | Mapping, prepared: Prepared | None = None, *, analysis: Analysis | None = None,
-               title: str | None = None) -> str:
+def brief_html(
+    brief: str | Mapping,
+    prepared: Prepared | None = None,
+    *,
+    analysis: Analysis | None = None,
+    title: str | None = None,
+) -> str:
     """Printable standalone HTML page of a brief: pass the Markdown from :func:`brief_markdown`, or a
     fix-list row plus ``prepared``. All user text is html-escaped."""
     if isinstance(brief, str):
@@ -636,13 +709,27 @@ def one_line(fix_row: Mapping, prepared: Prepared) -> str:
         if g:
             reason += f"; lever: {g[0].lower()}"
     rate, base = _num(fix_row.get("return_rate")), _num(fix_row.get("baseline_rate"))
-    verb = ("refunded" if prepared.rate_columns(dim)[1] == "order_n" else "refunded (units)") \
-        if prepared.outcome == "order_refund" else "returns"
+    verb = (
+        ("refunded" if prepared.rate_columns(dim)[1] == "order_n" else "refunded (units)")
+        if prepared.outcome == "order_refund"
+        else "returns"
+    )
     parts = [f"{verb} {_pct(rate)} vs {_pct(base)}"]
     if reason:
         parts.append(reason)
     return "; ".join(parts) + "."
 
 
-__all__ = ["GUIDANCE", "MonitorPlan", "monitoring_plan", "brief_markdown", "brief_html", "briefs_for",
-           "markdown_to_html", "html_page", "md_escape", "one_line", "PRINT_CSS"]
+__all__ = [
+    "GUIDANCE",
+    "MonitorPlan",
+    "monitoring_plan",
+    "brief_markdown",
+    "brief_html",
+    "briefs_for",
+    "markdown_to_html",
+    "html_page",
+    "md_escape",
+    "one_line",
+    "PRINT_CSS",
+]

@@ -7,6 +7,7 @@ Bad input exits with status 2 and one readable paragraph (title, then every prob
 column, examples and fix) - never a traceback. Unexpected errors exit with status 1 and one line
 (add --debug to see the traceback).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,31 +35,61 @@ TABLE_ROLES = ("orders", "returns", "catalog")
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m analysis", description="Returns Intelligence: returns analysis from the command line.")
+    p = argparse.ArgumentParser(
+        prog="python -m analysis", description="Returns Intelligence: returns analysis from the command line."
+    )
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("report", help="Analyse order and return exports and write the fix list.")
     r.add_argument("--orders", action="append", default=[], metavar="F", help="Orders export (CSV/XLSX); repeatable.")
-    r.add_argument("--returns", action="append", default=[], metavar="F", help="Returns export (CSV/TSV/XLSX); repeatable.")
-    r.add_argument("--transactions", action="append", default=[], metavar="F",
-                   help="Signed transactions export (sales and returns in one table, e.g. ERP/POS).")
+    r.add_argument(
+        "--returns", action="append", default=[], metavar="F", help="Returns export (CSV/TSV/XLSX); repeatable."
+    )
+    r.add_argument(
+        "--transactions",
+        action="append",
+        default=[],
+        metavar="F",
+        help="Signed transactions export (sales and returns in one table, e.g. ERP/POS).",
+    )
     r.add_argument("--catalog", action="append", default=[], metavar="F", help="Product catalog (optional).")
     r.add_argument("--mapping", metavar="F.json", help="Column mapping saved from the dashboard (optional).")
     r.add_argument("--interventions", metavar="F", help="Log of guidance changes to evaluate (optional).")
-    r.add_argument("--cost-per-return", type=float, default=None, metavar="X",
-                   help="Cost of one returned unit (default: average returned value per unit + 8 handling).")
-    r.add_argument("--window-days", type=int, default=None, metavar="N",
-                   help="Return window in days (default: estimated from the data).")
+    r.add_argument(
+        "--cost-per-return",
+        type=float,
+        default=None,
+        metavar="X",
+        help="Cost of one returned unit (default: average returned value per unit + 8 handling).",
+    )
+    r.add_argument(
+        "--window-days",
+        type=int,
+        default=None,
+        metavar="N",
+        help="Return window in days (default: estimated from the data).",
+    )
     r.add_argument("--out", metavar="fixlist.xlsx|fixlist.csv", help="Write the fix list (Excel workbook or CSV).")
     r.add_argument("--json", metavar="summary.json", help="Write totals, segments and fix list as JSON.")
-    r.add_argument("--briefs", action="store_true",
-                   help="Also write a guidance brief per fix-list row into the workbook (slower on large data).")
-    r.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
-                   help="Where the counting queries run: duckdb (default, in process) or spark (the same SQL, "
-                        "transpiled; local[2], SPARK_MASTER or SPARK_REMOTE).")
+    r.add_argument(
+        "--briefs",
+        action="store_true",
+        help="Also write a guidance brief per fix-list row into the workbook (slower on large data).",
+    )
+    r.add_argument(
+        "--engine",
+        choices=("duckdb", "spark"),
+        default="duckdb",
+        help="Where the counting queries run: duckdb (default, in process) or spark (the same SQL, "
+        "transpiled; local[2], SPARK_MASTER or SPARK_REMOTE).",
+    )
     for role in TABLE_ROLES:
-        r.add_argument(f"--{role}-table", metavar="SRC", dest=f"{role}_table",
-                       help=f"Canonical {role} table (data.schema columns): a Parquet file or folder, or with "
-                            f"--engine spark a table name in the Spark catalog.")
+        r.add_argument(
+            f"--{role}-table",
+            metavar="SRC",
+            dest=f"{role}_table",
+            help=f"Canonical {role} table (data.schema columns): a Parquet file or folder, or with "
+            f"--engine spark a table name in the Spark catalog.",
+        )
     r.add_argument("--debug", action="store_true", help="Show tracebacks of unexpected errors.")
     d = sub.add_parser("demo", help="Write the demo exports (orders, returns, catalog, interventions) to a folder.")
     d.add_argument("--out", required=True, metavar="DIR")
@@ -78,20 +109,34 @@ def _read_sources(args: argparse.Namespace) -> list[SourceFile]:
     missing: list[dict[str, Any]] = []
     for role in ROLES:
         values = getattr(args, role)
-        for path in ([values] if isinstance(values, str) else values or []):
+        for path in [values] if isinstance(values, str) else values or []:
             f = Path(path)
             if not f.is_file():
-                missing.append({"file": str(path), "title": "File not found", "message": f"No file at '{path}'.",
-                                "fix": "Check the path and the spelling."})
+                missing.append(
+                    {
+                        "file": str(path),
+                        "title": "File not found",
+                        "message": f"No file at '{path}'.",
+                        "fix": "Check the path and the spelling.",
+                    }
+                )
                 continue
             files.append(SourceFile(f.name, f.read_bytes(), role))
     if missing:
         raise _input_error("File not found", "Some files given on the command line do not exist.", missing)
     if not any(sf.role in ("orders", "transactions") for sf in files):
-        raise _input_error("No orders", "Give an orders export (--orders) or a transactions export (--transactions).",
-                           [{"file": "(command line)", "title": "No orders",
-                             "message": "Return rates need the orders (or signed transactions) the returns came from.",
-                             "fix": "Add --orders orders.csv or --transactions transactions.csv."}])
+        raise _input_error(
+            "No orders",
+            "Give an orders export (--orders) or a transactions export (--transactions).",
+            [
+                {
+                    "file": "(command line)",
+                    "title": "No orders",
+                    "message": "Return rates need the orders (or signed transactions) the returns came from.",
+                    "fix": "Add --orders orders.csv or --transactions transactions.csv.",
+                }
+            ],
+        )
     return files
 
 
@@ -117,8 +162,10 @@ def _summary_text(analysis: Analysis, dataset_name: str, prepared: Prepared | No
         warn = window_warning(prepared)
         if warn:
             out.append("WARNING: " + warn)
-    out.append(f"Period {t.get('date_from')} to {t.get('date_to')} (mature orders; return window {t['window_days']} days; "
-               f"{t['immature_orders_excluded']:,} recent orders excluded)")
+    out.append(
+        f"Period {t.get('date_from')} to {t.get('date_to')} (mature orders; return window {t['window_days']} days; "
+        f"{t['immature_orders_excluded']:,} recent orders excluded)"
+    )
     if t.get("outcome") == "order_refund":
         out += [
             "Outcome: orders with a customer refund (the export records refunds per order only; add a returns file "
@@ -142,17 +189,22 @@ def _summary_text(analysis: Analysis, dataset_name: str, prepared: Prepared | No
     ]
     fl = analysis.fix_list
     if fl.empty:
-        out.append("Fix list: no segment " + ("is refunded" if t.get("outcome") == "order_refund" else "returns")
-                   + " clearly more than comparable items (q <= "
-                   f"{analysis.settings.q:g}).")
+        out.append(
+            "Fix list: no segment "
+            + ("is refunded" if t.get("outcome") == "order_refund" else "returns")
+            + " clearly more than comparable items (q <= "
+            f"{analysis.settings.q:g})."
+        )
     else:
         out.append(f"Fix list (top {min(5, len(fl))} of {len(fl)}):")
         for _, r in fl.head(5).iterrows():
             out.append(f" {int(r['rank'])}. [{r['dimension']}] {r['label']}: {r['why']}")
-            out.append(f"    excess {'refunds' if t.get('outcome') == 'order_refund' else 'returns'} {r['excess_returns']:,.0f}, excess cost {r['excess_cost']:,.0f} "
-                       f"(at least {r['conservative_excess_cost']:,.0f}); action: {r['suggested_action']}")
+            out.append(
+                f"    excess {'refunds' if t.get('outcome') == 'order_refund' else 'returns'} {r['excess_returns']:,.0f}, excess cost {r['excess_cost']:,.0f} "
+                f"(at least {r['conservative_excess_cost']:,.0f}); action: {r['suggested_action']}"
+            )
     addressed = getattr(analysis, "addressed", None)
-    for sentence in (addressed["sentence"] if addressed is not None and len(addressed) else []):
+    for sentence in addressed["sentence"] if addressed is not None and len(addressed) else []:
         out.append(f"Taken off the fix list by a logged change: {sentence}")
     return "\n".join(out)
 
@@ -171,8 +223,10 @@ def _interventions(prepared: Prepared, dataset: Dataset, args: argparse.Namespac
     for r in results:
         start = r.get("start_date")
         start = pd.Timestamp(start).date().isoformat() if start is not None and not pd.isna(start) else "?"
-        lines.append(f" - [{r.get('dimension')}] {r.get('segment')} from {start}: "
-                     f"{_pct(r.get('rate_before'))} before, {_pct(r.get('rate_after'))} after; {r.get('verdict')}")
+        lines.append(
+            f" - [{r.get('dimension')}] {r.get('segment')} from {start}: "
+            f"{_pct(r.get('rate_before'))} before, {_pct(r.get('rate_after'))} after; {r.get('verdict')}"
+        )
     return "\n".join(lines), results
 
 
@@ -202,8 +256,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     for target in (args.out, args.json):
         if target and not Path(target).resolve().parent.is_dir():
-            raise _input_error("Output folder not found", f"The folder of '{target}' does not exist; create it or "
-                                                          "choose another path.")
+            raise _input_error(
+                "Output folder not found", f"The folder of '{target}' does not exist; create it or choose another path."
+            )
     if args.out and Path(args.out).suffix.lower() not in (".xlsx", ".csv"):
         raise _input_error("Unknown output type", f"--out must end in .xlsx or .csv (got '{args.out}').")
     try:
@@ -218,11 +273,19 @@ def cmd_report(args: argparse.Namespace) -> int:
         if not mp.is_file():
             raise _input_error("File not found", f"No mapping file at '{args.mapping}'.")
         if mp.stat().st_size > MAX_MAPPING_BYTES:  # refused before the file is read into memory
-            raise _input_error("Mapping file too large", f"{args.mapping} holds {mp.stat().st_size / 1e6:,.1f} MB; a "
-                               f"mapping is a few KB and at most {MAX_MAPPING_BYTES / 1e6:,.0f} MB is read.",
-                               [{"file": str(args.mapping), "title": "Mapping file too large",
-                                 "message": "This is not a mapping file saved from the dashboard.",
-                                 "fix": "Give the mapping JSON downloaded from the mapping editor."}])
+            raise _input_error(
+                "Mapping file too large",
+                f"{args.mapping} holds {mp.stat().st_size / 1e6:,.1f} MB; a "
+                f"mapping is a few KB and at most {MAX_MAPPING_BYTES / 1e6:,.0f} MB is read.",
+                [
+                    {
+                        "file": str(args.mapping),
+                        "title": "Mapping file too large",
+                        "message": "This is not a mapping file saved from the dashboard.",
+                        "fix": "Give the mapping JSON downloaded from the mapping editor.",
+                    }
+                ],
+            )
         mapping = Mapping.from_json(mp.read_bytes())
     if any(getattr(args, f"{role}_table", None) for role in TABLE_ROLES):
         dataset = _table_dataset(args)
@@ -258,19 +321,31 @@ def _table_dataset(args: argparse.Namespace) -> Dataset:
             df = read_spark_table(src)
         else:
             if not Path(src).exists():
-                raise _input_error("File not found", f"No Parquet file or folder at '{src}' (a Spark table name "
-                                                     "needs --engine spark).")
+                raise _input_error(
+                    "File not found", f"No Parquet file or folder at '{src}' (a Spark table name needs --engine spark)."
+                )
             df = pd.read_parquet(src)
         need = [c.name for c in table.columns if c.required and c.name not in df.columns]
         if need:
-            raise _input_error("Missing columns", f"The {role} table '{src}' has no column(s) {', '.join(need)}; "
-                                                  "canonical tables carry data.schema's column names.")
+            raise _input_error(
+                "Missing columns",
+                f"The {role} table '{src}' has no column(s) {', '.join(need)}; "
+                "canonical tables carry data.schema's column names.",
+            )
         frames[role] = canonical_frame(df, table)
     empty = _empty_rejected()
     name = ", ".join(str(getattr(args, f"{r}_table")) for r in TABLE_ROLES if getattr(args, f"{r}_table"))
-    return Dataset(name=name, orders=frames["orders"], returns=frames["returns"], catalog=frames["catalog"],
-                   interventions=canonical_frame(pd.DataFrame(), INTERVENTIONS), files=(), rejected=empty,
-                   unmatched_returns=empty, excluded=empty)
+    return Dataset(
+        name=name,
+        orders=frames["orders"],
+        returns=frames["returns"],
+        catalog=frames["catalog"],
+        interventions=canonical_frame(pd.DataFrame(), INTERVENTIONS),
+        files=(),
+        rejected=empty,
+        unmatched_returns=empty,
+        excluded=empty,
+    )
 
 
 def _report(args: argparse.Namespace, dataset: Dataset, mapping: Any, settings: Any) -> int:
@@ -280,11 +355,13 @@ def _report(args: argparse.Namespace, dataset: Dataset, mapping: Any, settings: 
     from analysis.export import fixlist_csv, fixlist_xlsx, to_json
     from analysis.prepare import prepare
 
-    prepared = prepare(dataset, window_days=args.window_days,
-                       reason_overrides=(mapping.reason_overrides or None) if mapping else None)
+    prepared = prepare(
+        dataset, window_days=args.window_days, reason_overrides=(mapping.reason_overrides or None) if mapping else None
+    )
     unmatched = len(dataset.unmatched_returns) if dataset.unmatched_returns is not None else 0
-    analysis = analyse(prepared, settings, unmatched_returns=unmatched, rejected_rows=dataset.rows_rejected,
-                       briefs=args.briefs)
+    analysis = analyse(
+        prepared, settings, unmatched_returns=unmatched, rejected_rows=dataset.rows_rejected, briefs=args.briefs
+    )
     if args.interventions and dataset.interventions is not None and len(dataset.interventions):
         from analysis.interventions import with_changes_judged
 
@@ -304,15 +381,20 @@ def _report(args: argparse.Namespace, dataset: Dataset, mapping: Any, settings: 
     extra.update(_reason_sheets(prepared))
     if args.out:
         out = Path(args.out)
-        data = fixlist_xlsx(analysis, extra_sheets=extra or None) if out.suffix.lower() == ".xlsx" else fixlist_csv(analysis)
+        data = (
+            fixlist_xlsx(analysis, extra_sheets=extra or None)
+            if out.suffix.lower() == ".xlsx"
+            else fixlist_csv(analysis)
+        )
         out.write_bytes(data)
         print(f"\nFix list written to {out}")
     if args.json:
         payload = json.loads(to_json(analysis))
         payload["reasons"] = _reason_records(prepared)
         payload["interventions"] = _jsonable(results)
-        Path(args.json).write_text(json.dumps(payload, allow_nan=False, ensure_ascii=False, indent=1, default=str),
-                                   encoding="utf-8")
+        Path(args.json).write_text(
+            json.dumps(payload, allow_nan=False, ensure_ascii=False, indent=1, default=str), encoding="utf-8"
+        )
         print(f"JSON summary written to {args.json}")
     return 0
 

@@ -6,6 +6,7 @@ subset of SEGMENT_COLUMNS in this order, under these headers. A new column is ad
 
 kind: "text", "int", "num" (rounded count), "pct" (a rate), "money", "p" (a p- or q-value).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,7 +43,12 @@ SEGMENT_COLUMNS: tuple[Column, ...] = (
     Column("diff_high", "Diff. CI high", "pct", page=False),
     Column("noise_reason", "Why within noise", "text", export=False, wide=True),
     Column("p_value", "p (higher)", "p", page=False),
-    Column("q_value", "q (higher)", "p", "List-wide q-value of the test for higher: one weighted Benjamini-Hochberg family over every segment and pair (the fix list's)"),
+    Column(
+        "q_value",
+        "q (higher)",
+        "p",
+        "List-wide q-value of the test for higher: one weighted Benjamini-Hochberg family over every segment and pair (the fix list's)",
+    ),
     Column("p_lower", "p (lower)", "p", page=False),
     Column("q_lower", "q (lower)", "p", page=False),
     Column("shrunk_rate", "Shrunk rate", "pct", "Empirical-Bayes estimate: small segments pulled toward the average"),

@@ -15,6 +15,7 @@ colour consistent with the 95% interval drawn for it.
 
 This module never imports streamlit.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -70,14 +71,22 @@ class Concentration:
         note = ""
         if self.basis == "returned units" and self.credit_notes:
             n = len(self.credit_notes)
-            note = (f", booked on one credit note ({self.credit_notes[0]})" if n == 1
-                    else f", booked on {n:,} credit notes or returns")
+            note = (
+                f", booked on one credit note ({self.credit_notes[0]})"
+                if n == 1
+                else f", booked on {n:,} credit notes or returns"
+            )
         of_what = "all returned units" if self.basis == "returned units" else "all units sold"
         text = f"{who} {verb} {self.share:.0%} of {of_what}: {self.part:,.0f} of {self.total:,.0f}{note}."
         if math.isfinite(self.rate_without) and math.isfinite(self.rate_with):
-            text += (f" Without {pron} the unit return rate is {self.rate_without:.1%}, not {self.rate_with:.1%}; "
-                     "rates and changes over time that include " + pron + " describe "
-                     + ("that order" if k == 1 else "those orders") + " more than the business.")
+            text += (
+                f" Without {pron} the unit return rate is {self.rate_without:.1%}, not {self.rate_with:.1%}; "
+                "rates and changes over time that include "
+                + pron
+                + " describe "
+                + ("that order" if k == 1 else "those orders")
+                + " more than the business."
+            )
         return text
 
 
@@ -86,8 +95,9 @@ def _per_order(prepared: Prepared) -> pd.DataFrame:
     if L.empty:
         return pd.DataFrame(columns=["sold", "returned"])
     g = L.groupby(L["order_id"].astype(str), sort=False)
-    return pd.DataFrame({"sold": g["quantity"].sum().astype("float64"),
-                         "returned": g["returned_units"].sum().astype("float64")})
+    return pd.DataFrame(
+        {"sold": g["quantity"].sum().astype("float64"), "returned": g["returned_units"].sum().astype("float64")}
+    )
 
 
 def _smallest_group(values: pd.Series, min_share: float, max_orders: int) -> list[str]:
@@ -100,8 +110,9 @@ def _smallest_group(values: pd.Series, min_share: float, max_orders: int) -> lis
     return [] if not len(hit) else [str(o) for o in top.index[: hit[0] + 1]]
 
 
-def concentration(prepared: Prepared, *, min_share: float = MIN_SHARE,
-                  max_orders: int = MAX_ORDERS) -> list[Concentration]:
+def concentration(
+    prepared: Prepared, *, min_share: float = MIN_SHARE, max_orders: int = MAX_ORDERS
+) -> list[Concentration]:
     """Findings (0, 1 or 2: returned units first, then units sold) of a few orders dominating the data.
 
     For each basis, the top ``max_orders`` orders by units are taken largest first and the smallest
@@ -143,16 +154,26 @@ def concentration(prepared: Prepared, *, min_share: float = MIN_SHARE,
         if len(rets) and "return_id" in rets.columns:
             mine = rets[rets["order_id"].astype(str).isin(ids)]
             notes = tuple(str(v) for v in pd.unique(mine["return_id"].dropna()))
-        out.append(Concentration(
-            basis=basis, orders=tuple(ids), units_sold=tuple(int(round(v)) for v in sub["sold"]),
-            units_returned=tuple(int(round(v)) for v in sub["returned"]), share=part / total if total else 0.0,
-            part=part, total=total, rate_with=rate_all, rate_without=r_wo / s_wo if s_wo > 0 else float("nan"),
-            credit_notes=notes))
+        out.append(
+            Concentration(
+                basis=basis,
+                orders=tuple(ids),
+                units_sold=tuple(int(round(v)) for v in sub["sold"]),
+                units_returned=tuple(int(round(v)) for v in sub["returned"]),
+                share=part / total if total else 0.0,
+                part=part,
+                total=total,
+                rate_with=rate_all,
+                rate_without=r_wo / s_wo if s_wo > 0 else float("nan"),
+                credit_notes=notes,
+            )
+        )
     return out
 
 
-def concentration_sentences(prepared: Prepared, *, min_share: float = MIN_SHARE,
-                            max_orders: int = MAX_ORDERS) -> list[str]:
+def concentration_sentences(
+    prepared: Prepared, *, min_share: float = MIN_SHARE, max_orders: int = MAX_ORDERS
+) -> list[str]:
     """The plain sentences of :func:`concentration` (empty when no few orders dominate)."""
     return [c.sentence for c in concentration(prepared, min_share=min_share, max_orders=max_orders)]
 
@@ -179,12 +200,16 @@ def drop_orders(prepared: Prepared, orders: Iterable[object]) -> Prepared:
     ok = ~ords["order_id"].astype(str).isin(ids)
     dropped_immature = int((~ords["mature"].astype(bool) & ~ok).sum()) if "mature" in ords.columns else 0
     return dataclasses.replace(
-        prepared, lines=lines[lk.to_numpy()], orders=ords[ok.to_numpy()],
+        prepared,
+        lines=lines[lk.to_numpy()],
+        orders=ords[ok.to_numpy()],
         returns=rets[~rets["order_id"].astype(str).isin(ids).to_numpy()] if len(rets) else rets,
-        immature_orders_excluded=max(0, int(prepared.immature_orders_excluded) - dropped_immature))
+        immature_orders_excluded=max(0, int(prepared.immature_orders_excluded) - dropped_immature),
+    )
 
 
 # ---------------------------------------------------------------- verdicts in words
+
 
 def _f(v: SupportsFloat | str | None) -> float:
     if v is None:
@@ -224,13 +249,19 @@ def noise_reason(row: Mapping[str, Any]) -> str:
     if str(get("test", "")) == "orders vs units disagree":
         rate = x / n if math.isfinite(x) and math.isfinite(n) and n > 0 else float("nan")
         if math.isfinite(rate) and math.isfinite(base) and rate < base:
-            return ("by units it returns less, but its orders are returned more often than others: "
-                    "a few large orders carry the units")
-        return ("by units it returns more, but its orders are not returned more often than others: "
-                "a few large orders carry the units")
+            return (
+                "by units it returns less, but its orders are returned more often than others: "
+                "a few large orders carry the units"
+            )
+        return (
+            "by units it returns more, but its orders are not returned more often than others: "
+            "a few large orders carry the units"
+        )
     if math.isfinite(deff) and deff >= 4 and math.isfinite(n) and n > 0:
-        return (f"its {n:,.0f} units come in large orders that return together, so they weigh like about "
-                f"{n / deff:,.0f} separate units")
+        return (
+            f"its {n:,.0f} units come in large orders that return together, so they weigh like about "
+            f"{n / deff:,.0f} separate units"
+        )
     if all(math.isfinite(v) for v in (lo, hi, base)) and lo <= base <= hi:
         return f"its 95% interval ({lo:.1%} to {hi:.1%}) includes the comparison rate {base:.1%}"
     if math.isfinite(n) and n < 100:
@@ -251,7 +282,9 @@ def agree_with_interval(seg: pd.DataFrame, comparison: pd.Series | float | None 
         out["noise_reason"] = pd.Series(dtype=object)
         return out
     comp = out["baseline_rate"] if comparison is None else comparison
-    comp = pd.Series(comp, index=out.index, dtype="float64") if not isinstance(comp, pd.Series) else comp.astype("float64")
+    comp = (
+        pd.Series(comp, index=out.index, dtype="float64") if not isinstance(comp, pd.Series) else comp.astype("float64")
+    )
     lo, hi = out["ci_low"].astype("float64"), out["ci_high"].astype("float64")
     v = out["verdict"].astype(object)
     up = v.isin(["clearly higher", "higher (borderline)"]) & (lo <= comp)
@@ -260,8 +293,10 @@ def agree_with_interval(seg: pd.DataFrame, comparison: pd.Series | float | None 
     out["noise_reason"] = ""
     if reach.any():
         out.loc[reach, "verdict"] = "within noise"
-        out.loc[reach, "noise_reason"] = [f"its 95% interval ({a:.1%} to {b:.1%}) reaches the comparison rate {c:.1%}"
-                                          for a, b, c in zip(lo[reach], hi[reach], comp[reach])]
+        out.loc[reach, "noise_reason"] = [
+            f"its 95% interval ({a:.1%} to {b:.1%}) reaches the comparison rate {c:.1%}"
+            for a, b, c in zip(lo[reach], hi[reach], comp[reach])
+        ]
     rest = (out["verdict"] == "within noise") & ~reach
     if rest.any():
         out.loc[rest, "noise_reason"] = [noise_reason(r) for r in out.loc[rest].to_dict("records")]

@@ -2,6 +2,7 @@
 dimension in the order shown, their rates on the chosen basis, the overall line they are drawn against,
 and verdicts that agree with the drawn interval. The dashboard only lays this out (dashboard.segment_views).
 """
+
 from __future__ import annotations
 
 import math
@@ -30,7 +31,9 @@ def dimension_segments(segments: pd.DataFrame, dimension: str) -> pd.DataFrame:
     return d.sort_values("excess_returns", ascending=False)
 
 
-def dimension_view(segments: pd.DataFrame, dimension: str, *, orders_basis: bool, refunds: bool) -> DimensionView | None:
+def dimension_view(
+    segments: pd.DataFrame, dimension: str, *, orders_basis: bool, refunds: bool
+) -> DimensionView | None:
     """The view of one dimension (None when it has no segments).
 
     orders_basis: the user chose orders with a return / orders (Wilson intervals on orders, verdicts still from
@@ -48,8 +51,11 @@ def dimension_view(segments: pd.DataFrame, dimension: str, *, orders_basis: bool
         return None
     basis = str(d["basis"].iloc[0]) if "basis" in d else "units"
     if refunds:
-        basis_label = ("share of orders with a customer refund" if basis == "orders"
-                       else "share of units refunded, refunds attributed to items")
+        basis_label = (
+            "share of orders with a customer refund"
+            if basis == "orders"
+            else "share of units refunded, refunds attributed to items"
+        )
     elif orders_basis:
         d = order_basis(d)
         basis_label = "share of orders with a return"

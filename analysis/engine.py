@@ -6,6 +6,7 @@
 >>> sorted(a.to_json_dict())[:3]
 ['cost_per_return', 'fix_list', 'notes']
 """
+
 from __future__ import annotations
 
 import math
@@ -22,13 +23,57 @@ from analysis.pairs import pair_table
 from analysis.prepare import Prepared
 from analysis.segments import all_segments, mature_frames, mature_returns, simpson_check
 
-SEGMENT_JSON_KEYS = ("dimension", "segment", "basis", "n", "returned", "return_rate", "baseline_rate", "ci_low",
-                     "ci_high", "p_value", "q_value", "significant", "direction", "shrunk_rate", "excess_returns",
-                     "excess_cost", "priority_score", "top_reason", "label", "verdict", "p_lower", "q_lower",
-                     "expected_returns", "conservative_excess", "test", "deff", "reference")
-FIX_JSON_KEYS = ("rank", "dimension", "segment", "return_rate", "baseline_rate", "excess_returns", "excess_cost",
-                 "q_value", "why", "suggested_action", "label", "ci_low", "ci_high", "conservative_excess_cost",
-                 "priority_score", "top_reasons", "reason_mix", "refund_share", "exchange_share", "example_comments")
+SEGMENT_JSON_KEYS = (
+    "dimension",
+    "segment",
+    "basis",
+    "n",
+    "returned",
+    "return_rate",
+    "baseline_rate",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "q_value",
+    "significant",
+    "direction",
+    "shrunk_rate",
+    "excess_returns",
+    "excess_cost",
+    "priority_score",
+    "top_reason",
+    "label",
+    "verdict",
+    "p_lower",
+    "q_lower",
+    "expected_returns",
+    "conservative_excess",
+    "test",
+    "deff",
+    "reference",
+)
+FIX_JSON_KEYS = (
+    "rank",
+    "dimension",
+    "segment",
+    "return_rate",
+    "baseline_rate",
+    "excess_returns",
+    "excess_cost",
+    "q_value",
+    "why",
+    "suggested_action",
+    "label",
+    "ci_low",
+    "ci_high",
+    "conservative_excess_cost",
+    "priority_score",
+    "top_reasons",
+    "reason_mix",
+    "refund_share",
+    "exchange_share",
+    "example_comments",
+)
 
 
 @dataclass(frozen=True)
@@ -110,7 +155,9 @@ class Analysis:
         return {
             "totals": _jsonable(self.totals),
             "segments": _records(self.segments, SEGMENT_JSON_KEYS),
-            "fix_list": _records(self.fix_list, FIX_JSON_KEYS + (("brief",) if "brief" in self.fix_list.columns else ())),
+            "fix_list": _records(
+                self.fix_list, FIX_JSON_KEYS + (("brief",) if "brief" in self.fix_list.columns else ())
+            ),
             "pairs": _records(self.pairs),
             "simpson": _records(self.simpson),
             "settings": _jsonable(asdict(self.settings)),
@@ -119,8 +166,14 @@ class Analysis:
         }
 
 
-def analyse(prepared: Prepared, settings: Settings = Settings(), *, unmatched_returns: int = 0,
-            rejected_rows: int = 0, briefs: bool = True) -> Analysis:
+def analyse(
+    prepared: Prepared,
+    settings: Settings = Settings(),
+    *,
+    unmatched_returns: int = 0,
+    rejected_rows: int = 0,
+    briefs: bool = True,
+) -> Analysis:
     """Run the full analysis on a prepared dataset.
 
     Segments: every dimension with data (analysis.segments); pairs: collections bought together, or
@@ -137,8 +190,10 @@ def analyse(prepared: Prepared, settings: Settings = Settings(), *, unmatched_re
     cost = settings.cost_per_return
     if cost is None:
         cost = default_cost_per_return(prepared, settings.handling_cost)
-        notes.append(f"Cost per return = average returned value per returned unit + {settings.handling_cost:g} "
-                     f"handling = {cost:,.2f}; set it to your own figure for accurate costs.")
+        notes.append(
+            f"Cost per return = average returned value per returned unit + {settings.handling_cost:g} "
+            f"handling = {cost:,.2f}; set it to your own figure for accurate costs."
+        )
     tot = compute_totals(prepared, cost, unmatched_returns=unmatched_returns, rejected_rows=rejected_rows)
     rets = mature_returns(prepared)
     segs = all_segments(prepared, q=settings.q, cost_per_return=cost)
@@ -150,14 +205,25 @@ def analyse(prepared: Prepared, settings: Settings = Settings(), *, unmatched_re
     simpson = simpson_check(prepared, "collection" if prepared.has("collection") else "category")
     pair_rows = pairs[pairs["gate_support"].astype(bool)] if len(pairs) else pairs
     if len(pair_rows):
-        extra = pair_rows.drop(columns=[c for c in pair_rows.columns if c not in segs.columns and c not in ("level", "item_a", "item_b")])
+        extra = pair_rows.drop(
+            columns=[c for c in pair_rows.columns if c not in segs.columns and c not in ("level", "item_a", "item_b")]
+        )
         seg_all = pd.concat([segs, extra.assign(reference="parts")], ignore_index=True)
     else:
         seg_all = segs
     fix, dropped = build_fix_list(prepared, segs, pair_rows, returns=rets, q=settings.q)
     seg_all = seg_all.drop(columns=[c for c in ("level", "item_a", "item_b") if c in seg_all.columns])
-    analysis = Analysis(totals=tot, segments=seg_all, pairs=pairs, fix_list=fix, simpson=simpson,
-                        cost_per_return=float(cost), settings=settings, dropped=dropped, notes=tuple(notes))
+    analysis = Analysis(
+        totals=tot,
+        segments=seg_all,
+        pairs=pairs,
+        fix_list=fix,
+        simpson=simpson,
+        cost_per_return=float(cost),
+        settings=settings,
+        dropped=dropped,
+        notes=tuple(notes),
+    )
     return _add_briefs(analysis, prepared) if briefs else analysis
 
 

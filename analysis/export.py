@@ -8,6 +8,7 @@ In xlsx, text is written with xlsxwriter's write_string (a string cell, never a 
 keeps its text as is, in a cell with Excel's "quote prefix" style: it stays text when edited, and shows no
 apostrophe. JSON is data for programs, not a spreadsheet, so it is not escaped.
 """
+
 from __future__ import annotations
 
 import io
@@ -29,46 +30,95 @@ if TYPE_CHECKING:
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 FIX_SHEET_COLUMNS = [
-    ("rank", "Rank", "int"), ("dimension", "Dimension", "text"), ("label", "Segment", "text"),
-    ("return_rate", "Return rate", "pct"), ("baseline_rate", "Compared with", "pct"),
-    ("ci_low", "Rate CI low", "pct"), ("ci_high", "Rate CI high", "pct"),
-    ("excess_returns", "Excess returns", "num"), ("excess_cost", "Excess cost", "money"),
-    ("conservative_excess_cost", "Excess cost (at least)", "money"), ("q_value", "q-value", "p"),
-    ("why", "Why", "text"), ("suggested_action", "Suggested action", "text"), ("top_reasons", "Top reasons", "text"),
-    ("refund_share", "Refunded", "pct"), ("exchange_share", "Exchanged", "pct"),
-    ("example_comments", "Example comments", "text"), ("brief", "Guidance brief", "text"),
+    ("rank", "Rank", "int"),
+    ("dimension", "Dimension", "text"),
+    ("label", "Segment", "text"),
+    ("return_rate", "Return rate", "pct"),
+    ("baseline_rate", "Compared with", "pct"),
+    ("ci_low", "Rate CI low", "pct"),
+    ("ci_high", "Rate CI high", "pct"),
+    ("excess_returns", "Excess returns", "num"),
+    ("excess_cost", "Excess cost", "money"),
+    ("conservative_excess_cost", "Excess cost (at least)", "money"),
+    ("q_value", "q-value", "p"),
+    ("why", "Why", "text"),
+    ("suggested_action", "Suggested action", "text"),
+    ("top_reasons", "Top reasons", "text"),
+    ("refund_share", "Refunded", "pct"),
+    ("exchange_share", "Exchanged", "pct"),
+    ("example_comments", "Example comments", "text"),
+    ("brief", "Guidance brief", "text"),
 ]
 SEGMENT_SHEET_COLUMNS = sheet_columns()  # one spec with the pages: analysis.columns
 METHOD_ROWS = [
-    ("Return rate", "Returned units / units sold, counting only orders whose return window has closed (mature orders)."),
-    ("Compared with", "The rest of the population (all other units), or for collections/products/sizes the rest of "
-                      "their category, or for item pairs what the two items return when bought without each other."),
-    ("Design effect", "Units of one order tend to be returned together, so counts are divided by the Rao-Scott "
-                      "design effect (from per-order sums) before testing: the evidence is worth fewer independent units."),
-    ("p (higher) / test", "One-sided test that the segment returns more than the rest: pooled two-proportion z-test on the "
-                          "effective counts; for small segments (an expected cell below 5) Fisher's exact test on orders."),
-    ("q-value", "List-wide false discovery rate: one weighted Benjamini-Hochberg family (Genovese, Roeder & Wasserman "
-                "2006) over every segment of every dimension and every tested pair, so the fix list as a whole holds "
-                "at most about 1 false row in 10. Weights are fixed by the data's structure before any test: each "
-                "headline segment (collection, size, journey, channel, ...) 1 unit, each drill-down family (products "
-                "when collections exist; pairs) 1 + ln(number of tests) units shared among its tests. The same q is "
-                "shown on every page. A segment is 'clearly higher' when q <= 0.10."),
-    ("Verdict", "clearly higher (q <= 0.10); higher (borderline) (p < 0.05 but not after the q correction); within "
-                "noise; clearly lower (the one-sided 'lower' test has q <= 0.10)."),
+    (
+        "Return rate",
+        "Returned units / units sold, counting only orders whose return window has closed (mature orders).",
+    ),
+    (
+        "Compared with",
+        "The rest of the population (all other units), or for collections/products/sizes the rest of "
+        "their category, or for item pairs what the two items return when bought without each other.",
+    ),
+    (
+        "Design effect",
+        "Units of one order tend to be returned together, so counts are divided by the Rao-Scott "
+        "design effect (from per-order sums) before testing: the evidence is worth fewer independent units.",
+    ),
+    (
+        "p (higher) / test",
+        "One-sided test that the segment returns more than the rest: pooled two-proportion z-test on the "
+        "effective counts; for small segments (an expected cell below 5) Fisher's exact test on orders.",
+    ),
+    (
+        "q-value",
+        "List-wide false discovery rate: one weighted Benjamini-Hochberg family (Genovese, Roeder & Wasserman "
+        "2006) over every segment of every dimension and every tested pair, so the fix list as a whole holds "
+        "at most about 1 false row in 10. Weights are fixed by the data's structure before any test: each "
+        "headline segment (collection, size, journey, channel, ...) 1 unit, each drill-down family (products "
+        "when collections exist; pairs) 1 + ln(number of tests) units shared among its tests. The same q is "
+        "shown on every page. A segment is 'clearly higher' when q <= 0.10.",
+    ),
+    (
+        "Verdict",
+        "clearly higher (q <= 0.10); higher (borderline) (p < 0.05 but not after the q correction); within "
+        "noise; clearly lower (the one-sided 'lower' test has q <= 0.10).",
+    ),
     ("CI low / high", "95% Wilson interval of the return rate on the effective counts."),
     ("Diff. CI", "95% Newcombe hybrid-score interval of the difference segment minus rest."),
-    ("Shrunk rate", "Empirical-Bayes estimate: the rate pulled towards the typical rate of the dimension, more so for "
-                    "small segments (beta-binomial prior fitted by weighted moments)."),
-    ("Expected / excess returns", "Expected = units x rate of the comparison population; excess = returned - expected."),
-    ("Excess cost", "Excess returns x cost per returned unit. 'At least' uses the one-sided 95% lower bound of the rate."),
-    ("Priority score", "Shrunk excess returns x cost per return, counted only for segments that pass the q-value gate; "
-                       "the fix list is sorted by it."),
-    ("Fix list de-duplication", "A segment that sits inside a listed one (a product of a listed collection) and whose "
-                                "extra returns are mostly explained by it is left out."),
-    ("Item pairs", "Orders holding both items; tested with a logistic interaction on the four basket cells (neither / "
-                   "A only / B only / both), stratified by basket size (2, 3, 4-5, 6+ units)."),
-    ("Simpson check", "Collections compared within each customer intent / channel (Cochran-Mantel-Haenszel); flags "
-                      "where the overall verdict and the within-group verdict disagree."),
+    (
+        "Shrunk rate",
+        "Empirical-Bayes estimate: the rate pulled towards the typical rate of the dimension, more so for "
+        "small segments (beta-binomial prior fitted by weighted moments).",
+    ),
+    (
+        "Expected / excess returns",
+        "Expected = units x rate of the comparison population; excess = returned - expected.",
+    ),
+    (
+        "Excess cost",
+        "Excess returns x cost per returned unit. 'At least' uses the one-sided 95% lower bound of the rate.",
+    ),
+    (
+        "Priority score",
+        "Shrunk excess returns x cost per return, counted only for segments that pass the q-value gate; "
+        "the fix list is sorted by it.",
+    ),
+    (
+        "Fix list de-duplication",
+        "A segment that sits inside a listed one (a product of a listed collection) and whose "
+        "extra returns are mostly explained by it is left out.",
+    ),
+    (
+        "Item pairs",
+        "Orders holding both items; tested with a logistic interaction on the four basket cells (neither / "
+        "A only / B only / both), stratified by basket size (2, 3, 4-5, 6+ units).",
+    ),
+    (
+        "Simpson check",
+        "Collections compared within each customer intent / channel (Cochran-Mantel-Haenszel); flags "
+        "where the overall verdict and the within-group verdict disagree.",
+    ),
     ("Cost per return", "Your figure, or the average returned value per returned unit plus a handling cost."),
 ]
 
@@ -80,7 +130,9 @@ def is_formula_like(value: object) -> TypeGuard[str]:
     >>> is_formula_like(" \u3000＝1+1"), is_formula_like("a=b"), is_formula_like(3)
     (True, False, False)
     """
-    return isinstance(value, str) and (value.startswith(FORMULA_TRIGGERS) or value.lstrip().startswith(FORMULA_TRIGGERS))
+    return isinstance(value, str) and (
+        value.startswith(FORMULA_TRIGGERS) or value.lstrip().startswith(FORMULA_TRIGGERS)
+    )
 
 
 def escape_cell(value: object) -> object:
@@ -121,7 +173,15 @@ def _num(v: SupportsFloat | str | None) -> float | None:
     return f if math.isfinite(f) else None
 
 
-def _write_table(wb: Workbook, ws: Worksheet, df: pd.DataFrame, spec: list[tuple[str, str, str]], formats: dict, *, freeze: bool = True) -> None:
+def _write_table(
+    wb: Workbook,
+    ws: Worksheet,
+    df: pd.DataFrame,
+    spec: list[tuple[str, str, str]],
+    formats: dict,
+    *,
+    freeze: bool = True,
+) -> None:
     cols = [(c, h, k) for c, h, k in spec if c in df.columns]
     for j, (_, header, _) in enumerate(cols):
         _write_text(ws, 0, j, header, formats, "header")
@@ -176,8 +236,11 @@ def fixlist_xlsx(analysis: Analysis, extra_sheets: dict[str, pd.DataFrame] | Non
         "int": wb.add_format({"num_format": "#,##0", "valign": "top"}),
         "p": wb.add_format({"num_format": "0.0000", "valign": "top"}),
     }
-    for kind, props in (("header", {"bold": True, "bg_color": "#E8EEF4", "text_wrap": True, "valign": "top", "border": 1}),
-                        ("text", {"valign": "top"}), ("wrap", {"text_wrap": True, "valign": "top"})):
+    for kind, props in (
+        ("header", {"bold": True, "bg_color": "#E8EEF4", "text_wrap": True, "valign": "top", "border": 1}),
+        ("text", {"valign": "top"}),
+        ("wrap", {"text_wrap": True, "valign": "top"}),
+    ):
         formats[kind + "_q"] = wb.add_format({**props, "quote_prefix": True})  # formula-like text stays text
     _write_table(wb, wb.add_worksheet("Fix list"), analysis.fix_list, FIX_SHEET_COLUMNS, formats)
 
@@ -243,8 +306,9 @@ def fixlist_csv(analysis: Analysis) -> bytes:
     """The fix list as UTF-8 CSV (with BOM so spreadsheet apps detect the encoding); text escaped."""
     fl = analysis.fix_list
     cols = [(c, h, k) for c, h, k in FIX_SHEET_COLUMNS if c in fl.columns]
-    out = pd.DataFrame({h: ([escape_cell(_text(v)) for v in fl[c]] if k == "text" else [_num(v) for v in fl[c]])
-                        for c, h, k in cols})
+    out = pd.DataFrame(
+        {h: ([escape_cell(_text(v)) for v in fl[c]] if k == "text" else [_num(v) for v in fl[c]]) for c, h, k in cols}
+    )
     return out.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 

@@ -19,6 +19,7 @@ are structure, not something a guidance change fixes; they stay in the Segments 
 reason a collection/product/size that is alone in its category (so it could only be compared with
 everything else) is left out of the fix list then; the pair and order-level rows still cover it.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,8 +30,21 @@ import pandas as pd
 from analysis import stats
 from analysis.pairs import pair_returns
 from analysis.prepare import Prepared
-from analysis.segments import (BORDERLINE_P, MIN_RETURNING_ORDERS, NOT_SET, ONE_ORDER_TEST, REFERENCE_DIMENSIONS, VERDICTS, codes_of,
-                               dominant_reason, line_codes, mature_frames, reason_label, reason_mix, verdicts)
+from analysis.segments import (
+    BORDERLINE_P,
+    MIN_RETURNING_ORDERS,
+    NOT_SET,
+    ONE_ORDER_TEST,
+    REFERENCE_DIMENSIONS,
+    VERDICTS,
+    codes_of,
+    dominant_reason,
+    line_codes,
+    mature_frames,
+    reason_label,
+    reason_mix,
+    verdicts,
+)
 from data.reasons import CATEGORIES
 
 MAX_ROWS = 25
@@ -40,15 +54,36 @@ EXPLAINED_SHARE = 0.5
 NESTED = 0.9
 
 FIX_COLUMNS = [
-    "rank", "dimension", "segment", "label", "n", "returned", "return_rate", "baseline_rate", "ci_low", "ci_high",
-    "shrunk_rate", "excess_returns", "excess_cost", "conservative_excess_cost", "priority_score", "q_value",
-    "why", "suggested_action", "top_reason", "top_reasons", "reason_mix", "refund_share", "exchange_share",
-    "example_comments", "reference",
+    "rank",
+    "dimension",
+    "segment",
+    "label",
+    "n",
+    "returned",
+    "return_rate",
+    "baseline_rate",
+    "ci_low",
+    "ci_high",
+    "shrunk_rate",
+    "excess_returns",
+    "excess_cost",
+    "conservative_excess_cost",
+    "priority_score",
+    "q_value",
+    "why",
+    "suggested_action",
+    "top_reason",
+    "top_reasons",
+    "reason_mix",
+    "refund_share",
+    "exchange_share",
+    "example_comments",
+    "reference",
 ]
 
 ACTIONS = {
     "size": "Add fit advice and a size recommendation on the product page (e.g. 'runs small - order one size up'), "
-            "with a size chart measured on the garment.",
+    "with a size chart measured on the garment.",
     "size_exchange": "Offer an exchange for another size before the refund in the returns flow.",
     "setup": "Add setup guidance: a short setup video and a clearer quick-start guide (and check the app pairing).",
     "expectation": "Set expectations in imagery and copy: true-colour photos, detail and scale shots, accurate descriptions.",
@@ -59,19 +94,30 @@ ACTIONS = {
     "choice": "Mostly change-of-mind returns: review the returns policy, pricing and campaign targeting.",
     "bracketing": "Reduce bracketing with a size recommendation and fit reviews so customers order one size.",
     "unknown": "Collect a return reason for these returns (a required reason in the returns form): without it, "
-               "which guidance would prevent them cannot be told.",
+    "which guidance would prevent them cannot be told.",
 }
 # The guidance theme each action gives (analysis.interventions.CHANGE_THEMES): an action whose theme a logged
 # change already covers is not advised again.
 ACTION_THEMES = {"size": "fit", "bracketing": "fit", "setup": "setup", "expectation": "expectation"}
-IN_PLACE_ACTION = ("A change covering this is already in place since {start} ({what}), and the segment still returns "
-                   "more than comparable items: check the change reaches every page and order of it, then look at the "
-                   "next reason in its brief.")
+IN_PLACE_ACTION = (
+    "A change covering this is already in place since {start} ({what}), and the segment still returns "
+    "more than comparable items: check the change reaches every page and order of it, then look at the "
+    "next reason in its brief."
+)
 _REASON_ACTION = {
-    "size_too_small": "size", "size_too_large": "size", "fit_other": "size", "setup_confusion": "setup",
-    "not_as_described": "expectation", "colour_style": "expectation", "quality": "quality", "defective": "quality",
-    "damaged_in_transit": "transit", "wrong_item": "wrong_item", "late_or_not_delivered": "delivery",
-    "changed_mind": "choice", "ordered_by_mistake": "choice",
+    "size_too_small": "size",
+    "size_too_large": "size",
+    "fit_other": "size",
+    "setup_confusion": "setup",
+    "not_as_described": "expectation",
+    "colour_style": "expectation",
+    "quality": "quality",
+    "defective": "quality",
+    "damaged_in_transit": "transit",
+    "wrong_item": "wrong_item",
+    "late_or_not_delivered": "delivery",
+    "changed_mind": "choice",
+    "ordered_by_mistake": "choice",
 }
 
 
@@ -79,11 +125,11 @@ _REASON_ACTION = {
 # the kind of segment, and how to learn the reasons.
 NO_REASON_ACTIONS = {
     "channel": "Compare this channel's listings (size info, photos, copy) and returns terms with your own store, and "
-               "ask the channel for its return reasons.",
+    "ask the channel for its return reasons.",
     "promotion": "Check what this promotion sells and to whom: deep discounts attract try-and-return buying; "
-                 "consider excluding high-return items.",
+    "consider excluding high-return items.",
     "addon": "Customers who buy free-return insurance or protection plan to return more: make fit and product "
-             "information prominent for them, and review the add-on's terms.",
+    "information prominent for them, and review the add-on's terms.",
     "country": "Check delivery times, duties and sizing conventions for this country.",
     "customer_type": "Check what this customer group is shown first (landing pages, size guidance).",
     "journey": "Check what this campaign or landing page promises against the products it sells.",
@@ -91,15 +137,18 @@ NO_REASON_ACTIONS = {
 NO_REASON_TAIL = " Add a returns file (or a returns-app export) to learn why customers return."
 
 
-def suggested_action(mix: dict[str, float], refund_share: float, dimension: str = "", segment: str = "",
-                     outcome: str = "line_return") -> str:
+def suggested_action(
+    mix: dict[str, float], refund_share: float, dimension: str = "", segment: str = "", outcome: str = "line_return"
+) -> str:
     """Action mapped from the dominant preventable reason (see ACTIONS); size reasons with mostly
     refunds add the exchange offer. With order-level refunds only, a segment-type action (NO_REASON_ACTIONS)."""
     if dimension == "intent" and segment == "bracketing":
         return ACTIONS["bracketing"]
     if outcome == "order_refund" and not mix:
-        return NO_REASON_ACTIONS.get(dimension, "Review the product page, size guidance and photos of these items.") \
+        return (
+            NO_REASON_ACTIONS.get(dimension, "Review the product page, size guidance and photos of these items.")
             + NO_REASON_TAIL
+        )
     preventable = [k for k in mix if CATEGORIES.get(k, ("", ""))[1] in ("preventable", "operational")]
     top = preventable[0] if preventable else dominant_reason(mix)
     kind = _REASON_ACTION.get(top or "", "unknown")
@@ -124,8 +173,11 @@ def order_rows(fix: pd.DataFrame) -> pd.DataFrame:
     if fix.empty:
         return fix
     pos = fix["conservative_excess_cost"].astype("float64").fillna(0.0) > 0
-    out = fix.assign(_pos=pos.to_numpy()).sort_values(["_pos", "priority_score"], ascending=[False, False],
-                                                       kind="stable").drop(columns="_pos")
+    out = (
+        fix.assign(_pos=pos.to_numpy())
+        .sort_values(["_pos", "priority_score"], ascending=[False, False], kind="stable")
+        .drop(columns="_pos")
+    )
     out["rank"] = np.arange(1, len(out) + 1)
     return out.reset_index(drop=True)
 
@@ -167,8 +219,9 @@ def _resolution_shares(rets: pd.DataFrame) -> tuple[float, float]:
     return float(q[res == "refund"].sum()) / tot, float(q[res == "exchange"].sum()) / tot
 
 
-def why_sentence(row: pd.Series, mix: dict[str, float], refund: float, comments: list[str],
-                 outcome: str = "line_return") -> str:
+def why_sentence(
+    row: pd.Series, mix: dict[str, float], refund: float, comments: list[str], outcome: str = "line_return"
+) -> str:
     """E.g. "returns 24% vs 14% for the rest of Tops; mostly size too small (62%); refunds 80%; e.g. 'runs small'"."""
     ref = str(row.get("reference") or "all")
     if row["dimension"] == "combination":
@@ -211,8 +264,9 @@ def _returns_for(prepared: Prepared, rets: pd.DataFrame, row: pd.Series, cache: 
     return rets[c == (hit[0] if len(hit) else -1)]
 
 
-def _explained_by(row: pd.Series, mask: np.ndarray, kept: list, masks: list, units: np.ndarray,
-                  returned: np.ndarray) -> tuple[str, float] | None:
+def _explained_by(
+    row: pd.Series, mask: np.ndarray, kept: list, masks: list, units: np.ndarray, returned: np.ndarray
+) -> tuple[str, float] | None:
     """(listed segment, residual share) when `row` is mostly a slice of (or a container of) listed
     segments; None otherwise. Only NESTED overlaps count (>= 90% of the smaller side's units inside the
     other), so cross-cutting segments (a journey and a collection) never explain each other away."""
@@ -267,8 +321,9 @@ def family_weights(dimensions: np.ndarray, tested: np.ndarray) -> np.ndarray:
     return w
 
 
-def list_wide_fdr(segments: pd.DataFrame, pairs: pd.DataFrame | None, *, q: float,
-                  cost_per_return: float) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+def list_wide_fdr(
+    segments: pd.DataFrame, pairs: pd.DataFrame | None, *, q: float, cost_per_return: float
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """One weighted Benjamini-Hochberg family over every test that can put a row on the fix list (METHOD 5).
 
     The fix list is read as one list, so its false-discovery rate must hold for the list: the union of
@@ -300,8 +355,15 @@ def list_wide_fdr(segments: pd.DataFrame, pairs: pd.DataFrame | None, *, q: floa
     prs = pairs.copy() if pairs is not None else None
     ps = segs["p_value"].to_numpy(dtype="float64") if len(segs) else np.array([])
     pl = segs["p_lower"].to_numpy(dtype="float64") if len(segs) else np.array([])
-    ruled = segs["test"].astype("string").fillna("").isin(["fewer than 5 returning orders", "orders vs units disagree", ONE_ORDER_TEST]).to_numpy() \
-        if len(segs) and "test" in segs.columns else np.zeros(len(segs), dtype=bool)
+    ruled = (
+        segs["test"]
+        .astype("string")
+        .fillna("")
+        .isin(["fewer than 5 returning orders", "orders vs units disagree", ONE_ORDER_TEST])
+        .to_numpy()
+        if len(segs) and "test" in segs.columns
+        else np.zeros(len(segs), dtype=bool)
+    )
     seg_in = np.isfinite(ps) & ~ruled
     pp = np.array([])
     pair_in = np.array([], dtype=bool)
@@ -309,10 +371,17 @@ def list_wide_fdr(segments: pd.DataFrame, pairs: pd.DataFrame | None, *, q: floa
         pp = prs["p_value"].to_numpy(dtype="float64")
         pair_in = np.isfinite(pp) & prs["gate_support"].astype(bool).to_numpy()
     fam = np.concatenate([np.where(seg_in, ps, np.nan), np.where(pair_in, pp, np.nan)])
-    dims = np.concatenate([segs["dimension"].astype(str).to_numpy() if len(segs) else np.array([], dtype=object),
-                           np.full(len(pp), "combination", dtype=object)])
-    q_hi = stats.weighted_bh_adjust(fam, family_weights(dims, np.isfinite(fam))) if np.isfinite(fam).any() \
+    dims = np.concatenate(
+        [
+            segs["dimension"].astype(str).to_numpy() if len(segs) else np.array([], dtype=object),
+            np.full(len(pp), "combination", dtype=object),
+        ]
+    )
+    q_hi = (
+        stats.weighted_bh_adjust(fam, family_weights(dims, np.isfinite(fam)))
+        if np.isfinite(fam).any()
         else np.full(len(fam), np.nan)
+    )
     # the "lower" verdicts use their own one-sided family over the same segment tests
     q_lo = stats.bh_adjust(np.where(seg_in, pl, np.nan)) if len(segs) else np.array([])
     if len(segs):
@@ -325,7 +394,7 @@ def list_wide_fdr(segments: pd.DataFrame, pairs: pd.DataFrame | None, *, q: floa
         segs["verdict"], segs["direction"] = verdict, direction
         segs["significant"] = pd.Series(direction, index=segs.index).notna().to_numpy()
     if prs is not None and len(prs):
-        qp = np.where(pair_in, q_hi[len(segs):], np.nan)
+        qp = np.where(pair_in, q_hi[len(segs) :], np.nan)
         prs["q_value"] = qp
         higher = np.nan_to_num(qp, nan=1.0) <= q
         border = ~higher & (np.nan_to_num(pp, nan=1.0) < BORDERLINE_P)
@@ -336,8 +405,9 @@ def list_wide_fdr(segments: pd.DataFrame, pairs: pd.DataFrame | None, *, q: floa
     return segs, prs
 
 
-def pairs_in_list_family(segments: pd.DataFrame, pairs: pd.DataFrame, *, q: float,
-                         cost_per_return: float) -> pd.DataFrame:
+def pairs_in_list_family(
+    segments: pd.DataFrame, pairs: pd.DataFrame, *, q: float, cost_per_return: float
+) -> pd.DataFrame:
     """Pairs of another level than the fix list's (e.g. product pairs when the list's pairs are collections),
     with q-values, verdicts and priority from the same list-wide procedure (list_wide_fdr) - these pairs
     taking the place of the list's pair family - so the Combinations page shows one kind of q at every level.
@@ -349,8 +419,15 @@ def pairs_in_list_family(segments: pd.DataFrame, pairs: pd.DataFrame, *, q: floa
     return out if out is not None else pairs
 
 
-def build_fix_list(prepared: Prepared, segments: pd.DataFrame, pairs: pd.DataFrame | None = None, *,
-                   returns: pd.DataFrame, q: float = 0.10, max_rows: int = MAX_ROWS) -> tuple[pd.DataFrame, pd.DataFrame]:
+def build_fix_list(
+    prepared: Prepared,
+    segments: pd.DataFrame,
+    pairs: pd.DataFrame | None = None,
+    *,
+    returns: pd.DataFrame,
+    q: float = 0.10,
+    max_rows: int = MAX_ROWS,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rank gated segments and pairs into the fix list (see module docstring).
 
     Returns (fix_list, dropped): fix_list with FIX_COLUMNS; dropped = candidates left out as slices of a
@@ -361,7 +438,9 @@ def build_fix_list(prepared: Prepared, segments: pd.DataFrame, pairs: pd.DataFra
     frames = [segments]
     if pairs is not None and len(pairs):
         frames.append(pairs)
-    cand = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else segments.copy()
+    cand = (
+        pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else segments.copy()
+    )
     empty = pd.DataFrame({c: pd.Series(dtype=object) for c in FIX_COLUMNS})
     dropped_cols = ["dimension", "segment", "explained_by", "residual_share"]
     if cand.empty:
@@ -373,7 +452,11 @@ def build_fix_list(prepared: Prepared, segments: pd.DataFrame, pairs: pd.DataFra
     # the verdict agrees with the interval drawn: a listed segment's 95% interval lies above its comparison rate
     lo, base = cand["ci_low"].astype("float64"), cand["baseline_rate"].astype("float64")
     gated &= ~(lo.notna() & base.notna() & (lo <= base)).to_numpy()
-    ref = cand["reference"].astype("string").fillna("") if "reference" in cand.columns else pd.Series("", index=cand.index)
+    ref = (
+        cand["reference"].astype("string").fillna("")
+        if "reference" in cand.columns
+        else pd.Series("", index=cand.index)
+    )
     if ref.str.startswith("category:").any():
         # structure, not a finding: categories, and segments alone in their category (compared with everything)
         gated &= cand["dimension"] != "category"
@@ -400,8 +483,14 @@ def build_fix_list(prepared: Prepared, segments: pd.DataFrame, pairs: pd.DataFra
             mask = c == (hit[0] if len(hit) else -1)
             explained = _explained_by(row, mask, kept, masks, units, returned)
             if explained is not None:
-                dropped.append({"dimension": dim, "segment": row["segment"], "explained_by": explained[0],
-                                "residual_share": explained[1]})
+                dropped.append(
+                    {
+                        "dimension": dim,
+                        "segment": row["segment"],
+                        "explained_by": explained[0],
+                        "residual_share": explained[1],
+                    }
+                )
                 continue
         kept.append(row)
         masks.append(mask)
@@ -416,17 +505,33 @@ def build_fix_list(prepared: Prepared, segments: pd.DataFrame, pairs: pd.DataFra
         top = dominant_reason(mix)
         comments = example_comments(rr, top)
         top3 = [f"{reason_label(k)} ({v:.0%})" for k, v in list(mix.items())[:3]]
-        out_rows.append({
-            "rank": rank, "dimension": row["dimension"], "segment": row["segment"], "label": row.get("label", row["segment"]),
-            "n": int(row["n"]), "returned": int(row["returned"]), "return_rate": float(row["return_rate"]),
-            "baseline_rate": float(row["baseline_rate"]), "ci_low": float(row["ci_low"]), "ci_high": float(row["ci_high"]),
-            "shrunk_rate": float(row["shrunk_rate"]), "excess_returns": float(row["excess_returns"]),
-            "excess_cost": float(row["excess_cost"]), "conservative_excess_cost": float(row["conservative_excess_cost"]),
-            "priority_score": float(row["priority_score"]), "q_value": float(row["q_value"]),
-            "why": why_sentence(row, mix, refund, comments, prepared.outcome),
-            "suggested_action": suggested_action(mix, refund, row["dimension"], row["segment"], prepared.outcome),
-            "top_reason": top, "top_reasons": top3, "reason_mix": mix, "refund_share": refund,
-            "exchange_share": exchange, "example_comments": comments,
-            "reference": row.get("reference") if row["dimension"] != "combination" else "parts",
-        })
+        out_rows.append(
+            {
+                "rank": rank,
+                "dimension": row["dimension"],
+                "segment": row["segment"],
+                "label": row.get("label", row["segment"]),
+                "n": int(row["n"]),
+                "returned": int(row["returned"]),
+                "return_rate": float(row["return_rate"]),
+                "baseline_rate": float(row["baseline_rate"]),
+                "ci_low": float(row["ci_low"]),
+                "ci_high": float(row["ci_high"]),
+                "shrunk_rate": float(row["shrunk_rate"]),
+                "excess_returns": float(row["excess_returns"]),
+                "excess_cost": float(row["excess_cost"]),
+                "conservative_excess_cost": float(row["conservative_excess_cost"]),
+                "priority_score": float(row["priority_score"]),
+                "q_value": float(row["q_value"]),
+                "why": why_sentence(row, mix, refund, comments, prepared.outcome),
+                "suggested_action": suggested_action(mix, refund, row["dimension"], row["segment"], prepared.outcome),
+                "top_reason": top,
+                "top_reasons": top3,
+                "reason_mix": mix,
+                "refund_share": refund,
+                "exchange_share": exchange,
+                "example_comments": comments,
+                "reference": row.get("reference") if row["dimension"] != "combination" else "parts",
+            }
+        )
     return order_rows(pd.DataFrame(out_rows, columns=FIX_COLUMNS)), pd.DataFrame(dropped, columns=dropped_cols)

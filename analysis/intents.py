@@ -1,4 +1,5 @@
 """Customer intent views: how intent mix differs by collection, and the bracketing story."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -46,18 +47,21 @@ def bracketing_story(prepared: Prepared) -> BracketingStory:
     units = int(b["quantity"].sum())
     kept = 1 - b["returned_units"].sum() / units if units else float("nan")
     variant = b["size"].fillna(b["sku"]) if prepared.has("size") else b["sku"]
-    per = (b.assign(variant=variant).groupby(["order_id", "product"], observed=True)["variant"].nunique())
+    per = b.assign(variant=variant).groupby(["order_id", "product"], observed=True)["variant"].nunique()
     per = per[per >= 2]
     avg_var = float(per.mean()) if len(per) else float("nan")
     if len(per):
         pb = per.reset_index()[["order_id", "product"]]
         bl = b.merge(pb, on=["order_id", "product"])
-        top = (bl.groupby("product", observed=True)
-               .agg(orders=("order_id", "nunique"), units=("quantity", "sum"), returned=("returned_units", "sum"))
-               .reset_index())
+        top = (
+            bl.groupby("product", observed=True)
+            .agg(orders=("order_id", "nunique"), units=("quantity", "sum"), returned=("returned_units", "sum"))
+            .reset_index()
+        )
         top["kept_share"] = 1 - top["returned"] / top["units"]
         top = top.sort_values("orders", ascending=False).head(10)
     else:
         top = pd.DataFrame(columns=["product", "orders", "units", "returned", "kept_share"])
-    return BracketingStory(n_orders, n_b, n_b / n_orders if n_orders else float("nan"), units, float(kept),
-                           avg_var, top)
+    return BracketingStory(
+        n_orders, n_b, n_b / n_orders if n_orders else float("nan"), units, float(kept), avg_var, top
+    )

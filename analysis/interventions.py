@@ -27,6 +27,7 @@ are used on both sides; an optional washout drops the first days after launch.
 Lines of one order are correlated, so every test and interval on real data uses Rao-Scott effective
 counts (units / design effect, METHOD 4); the oracle-level functions take plain counts.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -55,11 +56,34 @@ if TYPE_CHECKING:  # annotations only (engine imports this module)
 MIN_ITS_MONTHS = 6  # months of matured data needed on EACH side for the segmented regression
 MIN_COMPARISONS, MAX_COMPARISONS = 2, 5
 MIN_COMPARISON_UNITS = 30  # per side, for a segment to be a candidate comparison
-_PLURAL = {"collection": "collections", "category": "categories", "product": "products", "size": "sizes",
-           "journey": "journeys", "channel": "channels", "intent": "intents", "customer_type": "customer types"}
-RESULT_KEYS = ("dimension", "segment", "start_date", "rate_before", "rate_after", "diff", "diff_ci_low",
-               "diff_ci_high", "p_value", "did_estimate", "did_ci_low", "did_ci_high", "did_p_value",
-               "comparison_segments", "returns_avoided", "verdict")
+_PLURAL = {
+    "collection": "collections",
+    "category": "categories",
+    "product": "products",
+    "size": "sizes",
+    "journey": "journeys",
+    "channel": "channels",
+    "intent": "intents",
+    "customer_type": "customer types",
+}
+RESULT_KEYS = (
+    "dimension",
+    "segment",
+    "start_date",
+    "rate_before",
+    "rate_after",
+    "diff",
+    "diff_ci_low",
+    "diff_ci_high",
+    "p_value",
+    "did_estimate",
+    "did_ci_low",
+    "did_ci_high",
+    "did_p_value",
+    "comparison_segments",
+    "returns_avoided",
+    "verdict",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +105,13 @@ class Intervention:
             raise ValueError("start_date is missing; use YYYY-MM-DD.")
         object.__setattr__(self, "start_date", ts.normalize())
         object.__setattr__(self, "segment", str(self.segment))
-        object.__setattr__(self, "description", "" if self.description is None or
-                           (isinstance(self.description, float) and math.isnan(self.description)) else str(self.description))
+        object.__setattr__(
+            self,
+            "description",
+            ""
+            if self.description is None or (isinstance(self.description, float) and math.isnan(self.description))
+            else str(self.description),
+        )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -149,9 +178,27 @@ def before_after(x_before: float, n_before: float, x_after: float, n_after: floa
     else:
         rr, rr_lo, rr_hi = (p1 / p0 if p0 > 0 else float("nan")), float("nan"), float("nan")
     p_val, test = float(r["p_value"]), str(np.asarray(r["test"]).item())
-    return BeforeAfter(p0, p1, p1 - p0, lo, hi, pooled, se, z, p_z,
-                       float(sps.norm.cdf(z)), z * z, fisher2, fisher1, rr, rr_lo, rr_hi,
-                       1 - p1 / p0 if p0 > 0 else float("nan"), p_val, test)
+    return BeforeAfter(
+        p0,
+        p1,
+        p1 - p0,
+        lo,
+        hi,
+        pooled,
+        se,
+        z,
+        p_z,
+        float(sps.norm.cdf(z)),
+        z * z,
+        fisher2,
+        fisher1,
+        rr,
+        rr_lo,
+        rr_hi,
+        1 - p1 / p0 if p0 > 0 else float("nan"),
+        p_val,
+        test,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,8 +230,9 @@ class DidResult:
     returns_avoided: float = float("nan")  # (counterfactual - pT1) * nT1
 
 
-def did_2x2(xt0: float, nt0: float, xt1: float, nt1: float,
-            xc0: float, nc0: float, xc1: float, nc1: float) -> DidResult:
+def did_2x2(
+    xt0: float, nt0: float, xt1: float, nt1: float, xc0: float, nc0: float, xc1: float, nc1: float
+) -> DidResult:
     """Difference-in-differences of return rates, treated vs control, pre (0) vs post (1).
 
     Risk difference: DiD = (pT1-pT0)-(pC1-pC0), SE = sqrt(sum p(1-p)/n) over the 4 cells, normal p
@@ -226,14 +274,29 @@ def did_2x2(xt0: float, nt0: float, xt1: float, nt1: float,
     z_lor = lor / se_lor if se_lor and np.isfinite(se_lor) else float("nan")
     cf = pt0 + (pc1 - pc0)
     return DidResult(
-        treated_pre=float(pt0), treated_post=float(pt1), control_pre=float(pc0), control_post=float(pc1),
-        did=float(did), se=se, z=float(z), p_value=float(2 * sps.norm.sf(abs(z))),
-        ci_low=float(did - Z95 * se), ci_high=float(did + Z95 * se),
-        did_log_or=lor, ratio_of_odds_ratios=float(np.exp(lor)), se_log_or=se_lor, z_log_or=z_lor,
-        p_log_or=float(2 * sps.norm.sf(abs(z_lor))), glm_params=params, glm_bse=bse,
-        did_log_rr=lrr, ratio_of_risk_ratios=float(np.exp(lrr)), se_log_rr=se_lrr,
+        treated_pre=float(pt0),
+        treated_post=float(pt1),
+        control_pre=float(pc0),
+        control_post=float(pc1),
+        did=float(did),
+        se=se,
+        z=float(z),
+        p_value=float(2 * sps.norm.sf(abs(z))),
+        ci_low=float(did - Z95 * se),
+        ci_high=float(did + Z95 * se),
+        did_log_or=lor,
+        ratio_of_odds_ratios=float(np.exp(lor)),
+        se_log_or=se_lor,
+        z_log_or=z_lor,
+        p_log_or=float(2 * sps.norm.sf(abs(z_lor))),
+        glm_params=params,
+        glm_bse=bse,
+        did_log_rr=lrr,
+        ratio_of_risk_ratios=float(np.exp(lrr)),
+        se_log_rr=se_lrr,
         p_log_rr=float(2 * sps.norm.sf(abs(lrr / se_lrr))) if np.isfinite(se_lrr) and se_lrr > 0 else float("nan"),
-        counterfactual_post_rate=float(cf), returns_avoided=float((cf - pt1) * nt1),
+        counterfactual_post_rate=float(cf),
+        returns_avoided=float((cf - pt1) * nt1),
     )
 
 
@@ -323,12 +386,27 @@ def ratio_did(cells: pd.DataFrame) -> RatioDid:
     0.8
     """
     c = cells[cells["n"] > 0].reset_index(drop=True)
-    if c.empty or not ((c["treated"] == 1) & (c["post"] == 1)).any() or not ((c["treated"] == 0) & (c["post"] == 1)).any() \
-            or not ((c["treated"] == 1) & (c["post"] == 0)).any() or not ((c["treated"] == 0) & (c["post"] == 0)).any():
+    if (
+        c.empty
+        or not ((c["treated"] == 1) & (c["post"] == 1)).any()
+        or not ((c["treated"] == 0) & (c["post"] == 1)).any()
+        or not ((c["treated"] == 1) & (c["post"] == 0)).any()
+        or not ((c["treated"] == 0) & (c["post"] == 0)).any()
+    ):
         raise ValueError("The ratio DiD needs treated and comparison units both before and after.")
     months = pd.get_dummies(c["month"].astype(str), prefix="m", dtype="float64")
-    X = pd.concat([months, pd.DataFrame({"treated": c["treated"].astype("float64"),
-                                         "treated_x_post": (c["treated"] * c["post"]).astype("float64")})], axis=1)
+    X = pd.concat(
+        [
+            months,
+            pd.DataFrame(
+                {
+                    "treated": c["treated"].astype("float64"),
+                    "treated_x_post": (c["treated"] * c["post"]).astype("float64"),
+                }
+            ),
+        ],
+        axis=1,
+    )
     y = (c["x"] / c["n"]).to_numpy(dtype="float64")
     w = c["n"].to_numpy(dtype="float64")
     fit = _log_binomial(y, X, w)
@@ -338,9 +416,22 @@ def ratio_did(cells: pd.DataFrame) -> RatioDid:
     r1 = float(c.loc[tp, "x"].sum() / c.loc[tp, "n"].sum())
     lo, hi = math.exp(b - q * se), math.exp(b + q * se)
     ratio = math.exp(b)
-    return RatioDid(ratio=ratio, ci_low=lo, ci_high=hi, log_ratio=b, se=se, df=df, p_value=p, dispersion=phi,
-                    n_cells=len(c), treated_post_rate=r1, counterfactual_rate=r1 / ratio,
-                    points=r1 - r1 / ratio, points_ci_low=r1 - r1 / lo, points_ci_high=r1 - r1 / hi)
+    return RatioDid(
+        ratio=ratio,
+        ci_low=lo,
+        ci_high=hi,
+        log_ratio=b,
+        se=se,
+        df=df,
+        p_value=p,
+        dispersion=phi,
+        n_cells=len(c),
+        treated_post_rate=r1,
+        counterfactual_rate=r1 / ratio,
+        points=r1 - r1 / ratio,
+        points_ci_low=r1 - r1 / lo,
+        points_ci_high=r1 - r1 / hi,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,8 +460,13 @@ def parallel_trends(cells: pd.DataFrame) -> ParallelTrends:
     if k < 3 or t[c["treated"] == 0].nunique() < 3:
         raise ValueError("The parallel-trends check needs 3 or more months before the change in both groups.")
     months = pd.get_dummies(c["month"].astype(str), prefix="m", dtype="float64")
-    X = pd.concat([months, pd.DataFrame({"treated": c["treated"].astype("float64"),
-                                         "treated_x_time": c["treated"] * (t - t.mean())})], axis=1)
+    X = pd.concat(
+        [
+            months,
+            pd.DataFrame({"treated": c["treated"].astype("float64"), "treated_x_time": c["treated"] * (t - t.mean())}),
+        ],
+        axis=1,
+    )
     fit = _log_binomial((c["x"] / c["n"]).to_numpy(dtype="float64"), X, c["n"].to_numpy(dtype="float64"))
     b, se, df, p, _ = _quasi(fit, "treated_x_time")
     q = _t_quantile(df)
@@ -388,6 +484,7 @@ def change_against_reference(group: pd.DataFrame, reference: pd.DataFrame) -> tu
     except (ValueError, np.linalg.LinAlgError):
         return float("nan"), float("nan"), float("nan")
     return r.ratio, r.p_value, r.df
+
 
 @dataclass(frozen=True, slots=True)
 class ItsResult:
@@ -426,14 +523,17 @@ class ItsResult:
 
 def _design(time: np.ndarray, first_post_time: float, jan: np.ndarray | None) -> pd.DataFrame:
     post = (time >= first_post_time).astype("float64")
-    X = pd.DataFrame({"const": 1.0, "time": time, "post": post,
-                      "time_since": np.where(post > 0, time - first_post_time + 1, 0.0)})
+    X = pd.DataFrame(
+        {"const": 1.0, "time": time, "post": post, "time_since": np.where(post > 0, time - first_post_time + 1, 0.0)}
+    )
     if jan is not None:
         X["jan"] = np.asarray(jan, dtype="float64")
     return X
 
 
-def segmented_regression(x: ArrayLike, n: ArrayLike, first_post_time: float, *, time: ArrayLike | None = None, jan: np.ndarray | None = None) -> ItsResult:
+def segmented_regression(
+    x: ArrayLike, n: ArrayLike, first_post_time: float, *, time: ArrayLike | None = None, jan: np.ndarray | None = None
+) -> ItsResult:
     """Segmented GLM Binomial(logit) ITS, Wagner et al. (2002) coding (METHOD 9.3).
 
     Columns: const, time (1..T unless given), post = 1{time >= first_post_time}, time_since = 0 before
@@ -476,14 +576,27 @@ def segmented_regression(x: ArrayLike, n: ArrayLike, first_post_time: float, *, 
     tq = _t_quantile(df)
     b_level = float(res.params["post"])
     return ItsResult(
-        columns=tuple(X.columns), params=d(res.params), bse_binomial=d(res.bse), pvalues_binomial=d(res.pvalues),
-        pearson_chi2=chi2, df_resid=df, scale_x2=phi, bse_quasibinomial=d(q.bse), pvalues_quasibinomial=d(q.pvalues),
+        columns=tuple(X.columns),
+        params=d(res.params),
+        bse_binomial=d(res.bse),
+        pvalues_binomial=d(res.pvalues),
+        pearson_chi2=chi2,
+        df_resid=df,
+        scale_x2=phi,
+        bse_quasibinomial=d(q.bse),
+        pvalues_quasibinomial=d(q.pvalues),
         level_change_odds_ratio=float(np.exp(res.params["post"])),
         slope_change_odds_ratio=float(np.exp(res.params["time_since"])),
-        level_p=_t_p(b_level / se_level, df), slope_p=_t_p(float(res.params["time_since"]) / se_slope, df),
-        level_ci_low=math.exp(b_level - tq * se_level), level_ci_high=math.exp(b_level + tq * se_level),
-        fitted=fitted, counterfactual=cf, post=post, returns_avoided=avoided,
-        relative_change_last=float(fitted[-1] / cf[-1] - 1), pearson_residual_lag1_autocorr=lag1,
+        level_p=_t_p(b_level / se_level, df),
+        slope_p=_t_p(float(res.params["time_since"]) / se_slope, df),
+        level_ci_low=math.exp(b_level - tq * se_level),
+        level_ci_high=math.exp(b_level + tq * se_level),
+        fitted=fitted,
+        counterfactual=cf,
+        post=post,
+        returns_avoided=avoided,
+        relative_change_last=float(fitted[-1] / cf[-1] - 1),
+        pearson_residual_lag1_autocorr=lag1,
     )
 
 
@@ -585,8 +698,13 @@ def _order_deff(frame: pd.DataFrame, x_col: str, *, residuals: bool = False) -> 
     per = frame.groupby("order_id", sort=False)[[x_col, "quantity"]].sum()
     if per.empty:
         return 1.0
-    d = stats.design_effect(per[x_col].to_numpy(float), per["quantity"].to_numpy(float), np.zeros(len(per)),
-                            single_cluster="one", residuals=residuals)
+    d = stats.design_effect(
+        per[x_col].to_numpy(float),
+        per["quantity"].to_numpy(float),
+        np.zeros(len(per)),
+        single_cluster="one",
+        residuals=residuals,
+    )
     deff = float(d["deff"].iloc[0])
     return deff if math.isfinite(deff) else 1.0
 
@@ -601,8 +719,9 @@ def _cell(frame: pd.DataFrame) -> tuple[float, float, int, float]:
 
 def _monthly(frame: pd.DataFrame) -> pd.DataFrame:
     g = frame.groupby("month", sort=True)
-    return pd.DataFrame({"units": g["quantity"].sum().astype("float64"),
-                         "returned": g["returned_units"].sum().astype("float64")})
+    return pd.DataFrame(
+        {"units": g["quantity"].sum().astype("float64"), "returned": g["returned_units"].sum().astype("float64")}
+    )
 
 
 def _wls_slope(m: pd.DataFrame, origin: pd.Timestamp) -> float:
@@ -642,8 +761,11 @@ def outcome_words(prepared: Prepared, dimension: str | None) -> dict[str, str]:
     'returns', or the refund rate and 'refunds' when only order-level refunds are known."""
     if getattr(prepared, "outcome", "line_return") == "order_refund":
         per_order = dimension is None or prepared.rate_columns(dimension)[1] == "order_n"
-        return {"rate": "order refund rate" if per_order else "refund rate", "noun": "refunds",
-                "unit": "orders" if per_order else "units"}
+        return {
+            "rate": "order refund rate" if per_order else "refund rate",
+            "noun": "refunds",
+            "unit": "orders" if per_order else "units",
+        }
     return {"rate": "return rate", "noun": "returns", "unit": "units"}
 
 
@@ -656,8 +778,9 @@ class Diagnostic:
     sentence: str
 
 
-def _group_cells(frame: pd.DataFrame, post_start: pd.Timestamp, origin: pd.Timestamp, *, treated: int,
-                 dimension: str | None = None) -> pd.DataFrame:
+def _group_cells(
+    frame: pd.DataFrame, post_start: pd.Timestamp, origin: pd.Timestamp, *, treated: int, dimension: str | None = None
+) -> pd.DataFrame:
     """Monthly cells (month x period) of one group in Rao-Scott effective counts: units and returned units
     divided by the group's order design effect.
 
@@ -676,10 +799,16 @@ def _group_cells(frame: pd.DataFrame, post_start: pd.Timestamp, origin: pd.Times
     else:
         deff = 1.0
     g = frame.groupby([frame["month"], post], sort=True)[["returned_units", "quantity"]].sum().reset_index()
-    return pd.DataFrame({"month": g["month"], "post": g["post"], "treated": treated,
-                         "t": _month_index(pd.DatetimeIndex(g["month"]), origin),
-                         "x": g["returned_units"].to_numpy(dtype="float64") / deff,
-                         "n": g["quantity"].to_numpy(dtype="float64") / deff})
+    return pd.DataFrame(
+        {
+            "month": g["month"],
+            "post": g["post"],
+            "treated": treated,
+            "t": _month_index(pd.DatetimeIndex(g["month"]), origin),
+            "x": g["returned_units"].to_numpy(dtype="float64") / deff,
+            "n": g["quantity"].to_numpy(dtype="float64") / deff,
+        }
+    )
 
 
 def _pre_checks(cells: pd.DataFrame) -> tuple[ParallelTrends | None, RatioDid | None, pd.Timestamp | None]:
@@ -708,82 +837,158 @@ def _ratio_words(ratio: float) -> str:
 def _did_diagnostics(seg: str, plural: str, words: dict[str, str], t_change: Any, c_change: Any) -> list[Diagnostic]:
     rc, pc, _ = c_change
     if not np.isfinite(pc):
-        return [Diagnostic("Comparison at the date", "not run",
-                           f"Not checked: it needs other {plural} (neither {seg} nor the comparison) with orders on both "
-                           "sides, to tell whether the comparison itself moved at the date.")]
+        return [
+            Diagnostic(
+                "Comparison at the date",
+                "not run",
+                f"Not checked: it needs other {plural} (neither {seg} nor the comparison) with orders on both "
+                "sides, to tell whether the comparison itself moved at the date.",
+            )
+        ]
     if pc < 0.05:
-        tail = (f"{seg} changed too (p = {t_change[1]:.3f}), so the difference-in-differences separates the two."
-                if np.isfinite(t_change[1]) and t_change[1] < 0.05 else
-                f"{seg} itself did not change clearly (p = {t_change[1]:.2f}), so the verdict does not credit "
-                f"{seg} with a change: the difference comes from the comparison.")
-        return [Diagnostic("Comparison at the date", "warning",
-                           f"The comparison {plural} changed at the date themselves: against the other {plural} their "
-                           f"{words['rate']} is {_ratio_words(rc)} than expected after it (p = {pc:.3f}). " + tail)]
-    return [Diagnostic("Comparison at the date", "ok",
-                       f"The comparison {plural} did not change clearly at the date against the other {plural} "
-                       f"(x {rc:.2f}, p = {pc:.2f}), as a comparison should.")]
+        tail = (
+            f"{seg} changed too (p = {t_change[1]:.3f}), so the difference-in-differences separates the two."
+            if np.isfinite(t_change[1]) and t_change[1] < 0.05
+            else f"{seg} itself did not change clearly (p = {t_change[1]:.2f}), so the verdict does not credit "
+            f"{seg} with a change: the difference comes from the comparison."
+        )
+        return [
+            Diagnostic(
+                "Comparison at the date",
+                "warning",
+                f"The comparison {plural} changed at the date themselves: against the other {plural} their "
+                f"{words['rate']} is {_ratio_words(rc)} than expected after it (p = {pc:.3f}). " + tail,
+            )
+        ]
+    return [
+        Diagnostic(
+            "Comparison at the date",
+            "ok",
+            f"The comparison {plural} did not change clearly at the date against the other {plural} "
+            f"(x {rc:.2f}, p = {pc:.2f}), as a comparison should.",
+        )
+    ]
 
 
-def _pre_diagnostics(parallel: Any, placebo: Any, fake: Any, seg: str, plural: str, words: dict[str, str]) -> list[Diagnostic]:
+def _pre_diagnostics(
+    parallel: Any, placebo: Any, fake: Any, seg: str, plural: str, words: dict[str, str]
+) -> list[Diagnostic]:
     out = []
     if parallel is None:
-        out.append(Diagnostic("Parallel trends before", "not run",
-                              "Not checked: it needs 3 or more months before the change in both groups."))
+        out.append(
+            Diagnostic(
+                "Parallel trends before",
+                "not run",
+                "Not checked: it needs 3 or more months before the change in both groups.",
+            )
+        )
     elif parallel.parallel:
-        out.append(Diagnostic("Parallel trends before", "ok",
-                              f"Before the change, {seg} and the comparison {plural} moved in parallel (their ratio "
-                              f"drifted by {parallel.ratio_per_month - 1:+.1%} a month, p = {parallel.p_value:.2f})."))
+        out.append(
+            Diagnostic(
+                "Parallel trends before",
+                "ok",
+                f"Before the change, {seg} and the comparison {plural} moved in parallel (their ratio "
+                f"drifted by {parallel.ratio_per_month - 1:+.1%} a month, p = {parallel.p_value:.2f}).",
+            )
+        )
     else:
-        out.append(Diagnostic("Parallel trends before", "warning",
-                              f"Before the change, {seg} was drifting away from the comparison {plural} by "
-                              f"{parallel.ratio_per_month - 1:+.1%} a month (p = {parallel.p_value:.3f}): the comparison "
-                              "may not show what would have happened, so the verdict may be biased."))
+        out.append(
+            Diagnostic(
+                "Parallel trends before",
+                "warning",
+                f"Before the change, {seg} was drifting away from the comparison {plural} by "
+                f"{parallel.ratio_per_month - 1:+.1%} a month (p = {parallel.p_value:.3f}): the comparison "
+                "may not show what would have happened, so the verdict may be biased.",
+            )
+        )
     if placebo is None:
-        out.append(Diagnostic("Placebo date", "not run",
-                              "Not checked: a fake launch date needs 4 or more months before the change."))
+        out.append(
+            Diagnostic(
+                "Placebo date", "not run", "Not checked: a fake launch date needs 4 or more months before the change."
+            )
+        )
     elif placebo.direction == "no clear change":
-        out.append(Diagnostic("Placebo date", "ok",
-                              f"A fake launch on {fake:%d %b %Y}, before anything changed, shows no effect (x "
-                              f"{placebo.ratio:.2f}, 95% CI {placebo.ci_low:.2f} to {placebo.ci_high:.2f}), as it should."))
+        out.append(
+            Diagnostic(
+                "Placebo date",
+                "ok",
+                f"A fake launch on {fake:%d %b %Y}, before anything changed, shows no effect (x "
+                f"{placebo.ratio:.2f}, 95% CI {placebo.ci_low:.2f} to {placebo.ci_high:.2f}), as it should.",
+            )
+        )
     else:
-        out.append(Diagnostic("Placebo date", "warning",
-                              f"A fake launch on {fake:%d %b %Y}, before anything changed, shows an 'effect' (x "
-                              f"{placebo.ratio:.2f}, 95% CI {placebo.ci_low:.2f} to {placebo.ci_high:.2f}): the method "
-                              f"finds changes in this {words['rate']} where there were none, so read the verdict with caution."))
+        out.append(
+            Diagnostic(
+                "Placebo date",
+                "warning",
+                f"A fake launch on {fake:%d %b %Y}, before anything changed, shows an 'effect' (x "
+                f"{placebo.ratio:.2f}, 95% CI {placebo.ci_low:.2f} to {placebo.ci_high:.2f}): the method "
+                f"finds changes in this {words['rate']} where there were none, so read the verdict with caution.",
+            )
+        )
     return out
 
 
-VERDICT_WORDS = {"reduced": "reduced", "increased": "increased", "no clear change": "no clear change",
-                 "not judged": "not judged"}
+VERDICT_WORDS = {
+    "reduced": "reduced",
+    "increased": "increased",
+    "no clear change": "no clear change",
+    "not judged": "not judged",
+}
 
 
-def _verdict_text(iv: Intervention, words: dict[str, str], r0: float, r1: float, rc0: Any, rc1: Any, comp: Any,
-                  plural: str, did: Any, its: Any, ba: Any, method: str | None, direction: Any,
-                  comparison_moved: Any, treated_moved: Any, avoided: Any) -> str:
+def _verdict_text(
+    iv: Intervention,
+    words: dict[str, str],
+    r0: float,
+    r1: float,
+    rc0: Any,
+    rc1: Any,
+    comp: Any,
+    plural: str,
+    did: Any,
+    its: Any,
+    ba: Any,
+    method: str | None,
+    direction: Any,
+    comparison_moved: Any,
+    treated_moved: Any,
+    avoided: Any,
+) -> str:
     seg = iv.segment
     moved = "fell" if r1 < r0 else "rose" if r1 > r0 else "stayed"
     what = iv.description.strip() or "the change"
     if len(what) > 1 and what[0].isupper() and what[1].islower():
         what = "the " + what[0].lower() + what[1:]
     rate = words["rate"]
-    parts = [f"The {rate} of {seg} {moved} from {_pct(r0, r1)} to {_pct(r1, r0)} after {what} ({iv.start_date:%d %b %Y})"]
+    parts = [
+        f"The {rate} of {seg} {moved} from {_pct(r0, r1)} to {_pct(r1, r0)} after {what} ({iv.start_date:%d %b %Y})"
+    ]
     if did is not None:
         parts.append(f"comparable {plural} ({', '.join(comp)}) went from {_pct(rc0, rc1)} to {_pct(rc1, rc0)}")
-        parts.append(f"against them, {seg} is at x {did.ratio:.2f} of its expected {rate} (95% CI {did.ci_low:.2f} to "
-                     f"{did.ci_high:.2f}), {did.points * 100:+.1f} points (95% CI {did.points_ci_low * 100:+.1f} to "
-                     f"{did.points_ci_high * 100:+.1f}), which {_chance(did.p_value)}")
+        parts.append(
+            f"against them, {seg} is at x {did.ratio:.2f} of its expected {rate} (95% CI {did.ci_low:.2f} to "
+            f"{did.ci_high:.2f}), {did.points * 100:+.1f} points (95% CI {did.points_ci_low * 100:+.1f} to "
+            f"{did.points_ci_high * 100:+.1f}), which {_chance(did.p_value)}"
+        )
     elif its is not None:
-        parts.append(f"against its own earlier trend the level changed by x {its.level_change_odds_ratio:.2f} in odds "
-                     "(descriptive)")
+        parts.append(
+            f"against its own earlier trend the level changed by x {its.level_change_odds_ratio:.2f} in odds "
+            "(descriptive)"
+        )
     else:
         parts.append("before/after only (descriptive)")
     text = "; ".join(parts) + f". Verdict: {VERDICT_WORDS[direction]}."
     if direction == "not judged":
-        text += (f" Without at least {MIN_COMPARISONS} comparable untreated {plural} the change cannot be told apart "
-                 "from seasonal and site-wide movement.")
+        text += (
+            f" Without at least {MIN_COMPARISONS} comparable untreated {plural} the change cannot be told apart "
+            "from seasonal and site-wide movement."
+        )
     if did is not None and did.direction != "no clear change" and direction == "no clear change":
-        text += (f" Only the comparison {plural} changed clearly at the date; {seg}'s own change could well be chance, "
-                 "so the difference is not credited to the change.")
+        text += (
+            f" Only the comparison {plural} changed clearly at the date; {seg}'s own change could well be chance, "
+            "so the difference is not credited to the change."
+        )
     if direction == "reduced" and np.isfinite(avoided) and avoided > 0:
         text += f" About {avoided:,.0f} {words['noun']} avoided so far."
     elif direction == "increased" and np.isfinite(avoided):
@@ -793,8 +998,9 @@ def _verdict_text(iv: Intervention, words: dict[str, str], r0: float, r1: float,
     return text
 
 
-def _choose_comparisons(lines_pre: pd.DataFrame, lines_post: pd.DataFrame, dimension: str, segment: str,
-                        origin: pd.Timestamp, max_n: int) -> list[str]:
+def _choose_comparisons(
+    lines_pre: pd.DataFrame, lines_post: pd.DataFrame, dimension: str, segment: str, origin: pd.Timestamp, max_n: int
+) -> list[str]:
     """Untreated segments closest to the treated one in pre-period rate and pre-trend.
 
     score = |rate_c - rate_T| + |slope_c - slope_T| x (pre-period months): the second term is the
@@ -802,8 +1008,13 @@ def _choose_comparisons(lines_pre: pd.DataFrame, lines_post: pd.DataFrame, dimen
     """
     pre_units = lines_pre.groupby(dimension, observed=True)["quantity"].sum()
     post_units = lines_post.groupby(dimension, observed=True)["quantity"].sum()
-    cands = [s for s in pre_units.index if str(s) != segment and pre_units.get(s, 0) >= MIN_COMPARISON_UNITS
-             and post_units.get(s, 0) >= MIN_COMPARISON_UNITS]
+    cands = [
+        s
+        for s in pre_units.index
+        if str(s) != segment
+        and pre_units.get(s, 0) >= MIN_COMPARISON_UNITS
+        and post_units.get(s, 0) >= MIN_COMPARISON_UNITS
+    ]
     if not cands:
         return []
     tm = _monthly(lines_pre[lines_pre[dimension] == segment])
@@ -818,8 +1029,11 @@ def _choose_comparisons(lines_pre: pd.DataFrame, lines_post: pd.DataFrame, dimen
     scores.sort()
     # prefer segments of the same category (similar seasonality and customers; METHOD 9) when >= 2 exist
     if dimension in ("collection", "product", "size") and "category" in lines_pre.columns:
-        cat_of = lines_pre.dropna(subset=["category"]).groupby(dimension, observed=True)["category"].agg(
-            lambda c: c.mode().iloc[0] if len(c.mode()) else None)
+        cat_of = (
+            lines_pre.dropna(subset=["category"])
+            .groupby(dimension, observed=True)["category"]
+            .agg(lambda c: c.mode().iloc[0] if len(c.mode()) else None)
+        )
         mine = cat_of.get(segment)
         same = [(sc, s) for sc, s in scores if mine is not None and cat_of.get(s) == mine]
         if len(same) >= MIN_COMPARISONS:
@@ -827,9 +1041,18 @@ def _choose_comparisons(lines_pre: pd.DataFrame, lines_post: pd.DataFrame, dimen
     return [s for _, s in scores[:max_n]]
 
 
-def evaluate(prepared: Prepared, intervention: Intervention, *, comparison: Sequence[str] | None = None, washout_days: int = 0,
-             min_orders: int = 100, target_reduction: float = 0.2, alpha: float = 0.05, power: float = 0.8,
-             seasonal: bool = True) -> InterventionResult:
+def evaluate(
+    prepared: Prepared,
+    intervention: Intervention,
+    *,
+    comparison: Sequence[str] | None = None,
+    washout_days: int = 0,
+    min_orders: int = 100,
+    target_reduction: float = 0.2,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    seasonal: bool = True,
+) -> InterventionResult:
     """Evaluate one intervention on matured orders: before/after, DiD vs comparable segments, ITS.
 
     Parameters: ``comparison`` = list of untreated segments of the same dimension (None: the 2-5 most
@@ -844,8 +1067,9 @@ def evaluate(prepared: Prepared, intervention: Intervention, *, comparison: Sequ
     """
     iv = intervention
     if iv.dimension not in DIMENSIONS or iv.dimension not in prepared.lines.columns:
-        raise AnalysisError("Unknown dimension",
-                            f"'{iv.dimension}' is not a dimension; use one of {', '.join(DIMENSIONS)}.")
+        raise AnalysisError(
+            "Unknown dimension", f"'{iv.dimension}' is not a dimension; use one of {', '.join(DIMENSIONS)}."
+        )
     if washout_days < 0:
         raise ValueError("washout_days must be 0 or more.")
     if not 0 < target_reduction < 1:
@@ -855,8 +1079,11 @@ def evaluate(prepared: Prepared, intervention: Intervention, *, comparison: Sequ
     seg_all = all_lines[all_lines[dim] == seg]
     if seg_all.empty:
         known = all_lines[dim].dropna().astype(str).value_counts().index[:8].tolist()
-        raise AnalysisError("Unknown segment", f"'{seg}' does not occur in {dim}; known values include "
-                            f"{', '.join(known) if known else 'none'}. Check the spelling in the interventions log.")
+        raise AnalysisError(
+            "Unknown segment",
+            f"'{seg}' does not occur in {dim}; known values include "
+            f"{', '.join(known) if known else 'none'}. Check the spelling in the interventions log.",
+        )
     start = iv.start_date
     post_start = start + pd.Timedelta(days=washout_days)
     lines = prepared.mature_lines
@@ -870,16 +1097,22 @@ def evaluate(prepared: Prepared, intervention: Intervention, *, comparison: Sequ
     post_mask = lines["order_date"] >= post_start
     lines_pre, lines_post = lines[pre_mask], lines[post_mask]
     t_pre, t_post = lines_pre[lines_pre[dim] == seg], lines_post[lines_post[dim] == seg]
-    immature = int(seg_all.loc[(seg_all["order_date"] >= post_start) & ~seg_all["mature"].astype(bool), "order_id"].nunique())
+    immature = int(
+        seg_all.loc[(seg_all["order_date"] >= post_start) & ~seg_all["mature"].astype(bool), "order_id"].nunique()
+    )
     cutoff = prepared.cutoff_date
     if t_pre.empty:
-        raise AnalysisError("No orders before the change",
-                            f"{seg} has no matured orders before {start.date()}, so there is nothing to compare with.")
+        raise AnalysisError(
+            "No orders before the change",
+            f"{seg} has no matured orders before {start.date()}, so there is nothing to compare with.",
+        )
     if t_post.empty:
         msg = f"{seg} has no matured orders on or after {post_start.date()} yet"
         if immature:
-            msg += (f" ({immature} orders are still inside the {prepared.window_days}-day return window; "
-                    f"come back after {(post_start + pd.Timedelta(days=prepared.window_days)).date()})")
+            msg += (
+                f" ({immature} orders are still inside the {prepared.window_days}-day return window; "
+                f"come back after {(post_start + pd.Timedelta(days=prepared.window_days)).date()})"
+            )
         raise AnalysisError("No matured orders after the change", msg + ".")
 
     caveats: list[str] = []
@@ -895,7 +1128,9 @@ def evaluate(prepared: Prepared, intervention: Intervention, *, comparison: Sequ
         present = set(lines[dim].astype(str).unique())
         bad = [c for c in comp if c not in present or c == seg]
         if bad:
-            raise ValueError(f"Comparison segments {', '.join(bad)} are not untreated values of {dim} with matured orders.")
+            raise ValueError(
+                f"Comparison segments {', '.join(bad)} are not untreated values of {dim} with matured orders."
+            )
         auto = False
     else:
         comp = _choose_comparisons(lines_pre, lines_post, dim, seg, origin, MAX_COMPARISONS)
@@ -933,9 +1168,11 @@ def evaluate(prepared: Prepared, intervention: Intervention, *, comparison: Sequ
         parallel, placebo, placebo_date = _pre_checks(cells)
         diagnostics += _pre_diagnostics(parallel, placebo, placebo_date, seg, plural, words)
     else:
-        caveats.append(f"Fewer than {MIN_COMPARISONS} comparable untreated {plural} with enough orders on both "
-                       "sides, so there is no difference-in-differences; seasonality and site-wide changes are not "
-                       "controlled.")
+        caveats.append(
+            f"Fewer than {MIN_COMPARISONS} comparable untreated {plural} with enough orders on both "
+            "sides, so there is no difference-in-differences; seasonality and site-wide changes are not "
+            "controlled."
+        )
     comparison_moved = bool(np.isfinite(c_change[1]) and c_change[1] < alpha)
     treated_moved = bool(np.isfinite(t_change[1]) and t_change[1] < alpha)
 
@@ -953,16 +1190,25 @@ def evaluate(prepared: Prepared, intervention: Intervention, *, comparison: Sequ
         jan = (ser.index.month == 1).astype("float64")
         use_jan = seasonal and jan.sum() >= 2 and jan.sum() < len(jan)
         try:
-            its = segmented_regression(ser["returned"], ser["units"], _month_index(pd.DatetimeIndex([first_post_month]), origin)[0],
-                                       time=t, jan=jan if use_jan else None)
+            its = segmented_regression(
+                ser["returned"],
+                ser["units"],
+                _month_index(pd.DatetimeIndex([first_post_month]), origin)[0],
+                time=t,
+                jan=jan if use_jan else None,
+            )
         except (ValueError, np.linalg.LinAlgError) as e:
             caveats.append(f"The time-series model could not be fitted ({e}).")
         if its is not None and its.scale_x2 > 1:
-            caveats.append(f"Monthly rates vary more than chance alone (dispersion {its.scale_x2:.1f}); the time-series "
-                           "p-values allow for it.")
+            caveats.append(
+                f"Monthly rates vary more than chance alone (dispersion {its.scale_x2:.1f}); the time-series "
+                "p-values allow for it."
+            )
     else:
-        caveats.append(f"Too few months for a time series: {len(pre_m)} matured months before and {len(post_m)} after "
-                       f"(needs {MIN_ITS_MONTHS} on each side).")
+        caveats.append(
+            f"Too few months for a time series: {len(pre_m)} matured months before and {len(post_m)} after "
+            f"(needs {MIN_ITS_MONTHS} on each side)."
+        )
 
     # ---- planning aid
     plan = None
@@ -972,16 +1218,21 @@ def evaluate(prepared: Prepared, intervention: Intervention, *, comparison: Sequ
         srs = stats.power_two_proportions(p0, p1, alpha=alpha, power=power)  # per arm, independent units
         upo = float(seg_all["quantity"].sum()) / max(1, seg_all["order_id"].nunique())
         need = srs * deff_t
-        plan = PowerPlan(p0, p1, target_reduction, alpha, power, srs, deff_t, need, upo,
-                         int(math.ceil(need / upo)), ot1, nt1)
+        plan = PowerPlan(
+            p0, p1, target_reduction, alpha, power, srs, deff_t, need, upo, int(math.ceil(need / upo)), ot1, nt1
+        )
         if ot1 < plan.orders_needed:
-            caveats.append(f"Too few orders yet: {ot1:,} matured orders since the change; about {plan.orders_needed:,} "
-                           f"are needed to detect a {target_reduction:.0%} reduction with {power:.0%} power.")
+            caveats.append(
+                f"Too few orders yet: {ot1:,} matured orders since the change; about {plan.orders_needed:,} "
+                f"are needed to detect a {target_reduction:.0%} reduction with {power:.0%} power."
+            )
     if ot1 < min_orders and (plan is None or ot1 >= plan.orders_needed):
         caveats.append(f"Only {ot1:,} matured orders since the change (fewer than {min_orders}).")
     if immature:
-        caveats.append(f"{immature:,} recent orders of {seg} are excluded because their return window "
-                       f"({prepared.window_days} days) has not closed (placed after {cutoff.date() if cutoff is not None else 'the cutoff'}).")
+        caveats.append(
+            f"{immature:,} recent orders of {seg} are excluded because their return window "
+            f"({prepared.window_days} days) has not closed (placed after {cutoff.date() if cutoff is not None else 'the cutoff'})."
+        )
     if washout_days:
         caveats.append(f"Orders in the {washout_days}-day washout after launch are left out.")
 
@@ -1000,23 +1251,47 @@ def evaluate(prepared: Prepared, intervention: Intervention, *, comparison: Sequ
         direction = "not judged"
         avoided = its.returns_avoided if its is not None else (r0 - r1) * nt1
         if its is None:
-            caveats.append("This is a plain before/after comparison: it is descriptive and credits the change with any "
-                           "seasonal or site-wide movement.")
+            caveats.append(
+                "This is a plain before/after comparison: it is descriptive and credits the change with any "
+                "seasonal or site-wide movement."
+            )
     significant = direction in ("reduced", "increased")
-    verdict = _verdict_text(iv, words, r0, r1, rc0, rc1, comp, plural, did, its, ba, method, direction,
-                            comparison_moved, treated_moved, avoided)
+    verdict = _verdict_text(
+        iv,
+        words,
+        r0,
+        r1,
+        rc0,
+        rc1,
+        comp,
+        plural,
+        did,
+        its,
+        ba,
+        method,
+        direction,
+        comparison_moved,
+        treated_moved,
+        avoided,
+    )
     if not significant and (ot1 < min_orders or (plan is not None and ot1 < plan.orders_needed)):
         verdict += " It is early: see the caveats on how many orders are needed."
 
     # ---- chart data (matured orders)
     cm_all = _monthly(lines[lines[dim].isin(comp)]) if comp else pd.DataFrame(columns=["units", "returned"])
-    chart = pd.DataFrame({"month": tm_all.index, "treated_units": tm_all["units"].to_numpy(),
-                          "treated_rate": (tm_all["returned"] / tm_all["units"]).to_numpy()})
+    chart = pd.DataFrame(
+        {
+            "month": tm_all.index,
+            "treated_units": tm_all["units"].to_numpy(),
+            "treated_rate": (tm_all["returned"] / tm_all["units"]).to_numpy(),
+        }
+    )
     cmr = (cm_all["returned"] / cm_all["units"]) if len(cm_all) else pd.Series(dtype="float64")
     chart["comparison_units"] = chart["month"].map(cm_all["units"]) if len(cm_all) else np.nan
     chart["comparison_rate"] = chart["month"].map(cmr) if len(cm_all) else np.nan
-    chart["phase"] = np.where(chart["month"] < start_month, "before",
-                              np.where(chart["month"] >= first_post_month, "after", "transition"))
+    chart["phase"] = np.where(
+        chart["month"] < start_month, "before", np.where(chart["month"] >= first_post_month, "after", "transition")
+    )
     chart["its_fitted"] = np.nan
     chart["counterfactual_rate"] = np.nan
     if its is not None:
@@ -1025,45 +1300,109 @@ def evaluate(prepared: Prepared, intervention: Intervention, *, comparison: Sequ
         cf = np.where(its.post, its.counterfactual, np.nan)
         chart.loc[pos, "counterfactual_rate"] = cf
     # DiD counterfactual per month: the treated rate without the change, by the ratio (after months only)
-    chart["did_counterfactual"] = np.where(chart["phase"] == "after", chart["treated_rate"] / did.ratio, np.nan) \
-        if did is not None and did.ratio > 0 else np.nan
+    chart["did_counterfactual"] = (
+        np.where(chart["phase"] == "after", chart["treated_rate"] / did.ratio, np.nan)
+        if did is not None and did.ratio > 0
+        else np.nan
+    )
 
     return InterventionResult(
-        intervention=iv, method=method, rate_before=r0, rate_after=r1, units_before=int(nt0), units_after=int(nt1),
-        returned_before=int(xt0), returned_after=int(xt1), orders_before=ot0, orders_after=ot1, before_after=ba,
-        comparison_segments=tuple(comp), comparison_auto=auto, comparison_rate_before=rc0, comparison_rate_after=rc1,
-        did=did, pre_trend_p=parallel.p_value if parallel is not None else float("nan"), its=its,
-        returns_avoided=float(avoided), significant=significant, verdict=verdict, caveats=tuple(caveats), power=plan,
-        chart=chart, launch_date=start, first_post_date=post_start, immature_orders_excluded=immature,
-        design_effect=deff_t, direction=direction, parallel=parallel, placebo=placebo, placebo_date=placebo_date,
-        treated_change_ratio=t_change[0], treated_change_p=t_change[1], comparison_change_ratio=c_change[0],
-        comparison_change_p=c_change[1], comparison_moved=comparison_moved, diagnostics=tuple(diagnostics),
-        rate_name=words["rate"], unit=words["unit"], noun=words["noun"],
+        intervention=iv,
+        method=method,
+        rate_before=r0,
+        rate_after=r1,
+        units_before=int(nt0),
+        units_after=int(nt1),
+        returned_before=int(xt0),
+        returned_after=int(xt1),
+        orders_before=ot0,
+        orders_after=ot1,
+        before_after=ba,
+        comparison_segments=tuple(comp),
+        comparison_auto=auto,
+        comparison_rate_before=rc0,
+        comparison_rate_after=rc1,
+        did=did,
+        pre_trend_p=parallel.p_value if parallel is not None else float("nan"),
+        its=its,
+        returns_avoided=float(avoided),
+        significant=significant,
+        verdict=verdict,
+        caveats=tuple(caveats),
+        power=plan,
+        chart=chart,
+        launch_date=start,
+        first_post_date=post_start,
+        immature_orders_excluded=immature,
+        design_effect=deff_t,
+        direction=direction,
+        parallel=parallel,
+        placebo=placebo,
+        placebo_date=placebo_date,
+        treated_change_ratio=t_change[0],
+        treated_change_p=t_change[1],
+        comparison_change_ratio=c_change[0],
+        comparison_change_p=c_change[1],
+        comparison_moved=comparison_moved,
+        diagnostics=tuple(diagnostics),
+        rate_name=words["rate"],
+        unit=words["unit"],
+        noun=words["noun"],
     )
 
 
 def _row(iv_fields: dict, res: InterventionResult | None, reason: str | None) -> dict:
     nan = float("nan")
     row: dict[str, Any] = {k: nan for k in RESULT_KEYS}
-    row.update(dimension=iv_fields.get("dimension"), segment=iv_fields.get("segment"),
-               start_date=iv_fields.get("start_date"), comparison_segments=(), verdict=reason or "",
-               caveats=(), id=iv_fields.get("id", ""), description=iv_fields.get("description", ""),
-               method=None, significant=False, its_level_change=nan, its_slope_change=nan, its_p_value=nan,
-               orders_after=0, orders_needed=None, pre_trend_p=nan, did_ratio=nan, did_ratio_ci_low=nan,
-               did_ratio_ci_high=nan, direction="not judged")
+    row.update(
+        dimension=iv_fields.get("dimension"),
+        segment=iv_fields.get("segment"),
+        start_date=iv_fields.get("start_date"),
+        comparison_segments=(),
+        verdict=reason or "",
+        caveats=(),
+        id=iv_fields.get("id", ""),
+        description=iv_fields.get("description", ""),
+        method=None,
+        significant=False,
+        its_level_change=nan,
+        its_slope_change=nan,
+        its_p_value=nan,
+        orders_after=0,
+        orders_needed=None,
+        pre_trend_p=nan,
+        did_ratio=nan,
+        did_ratio_ci_low=nan,
+        did_ratio_ci_high=nan,
+        direction="not judged",
+    )
     if res is None:
         return row
     d = res.did
     row.update(
-        start_date=res.launch_date, rate_before=res.rate_before, rate_after=res.rate_after,
-        diff=res.rate_after - res.rate_before, diff_ci_low=res.before_after.ci_low,
-        diff_ci_high=res.before_after.ci_high, p_value=res.before_after.p_value,
-        did_estimate=d.points if d else nan, did_ci_low=d.points_ci_low if d else nan,
-        did_ci_high=d.points_ci_high if d else nan, did_p_value=d.p_value if d else nan,
-        did_ratio=d.ratio if d else nan, did_ratio_ci_low=d.ci_low if d else nan,
-        did_ratio_ci_high=d.ci_high if d else nan, direction=res.direction, comparison_segments=res.comparison_segments,
-        returns_avoided=res.returns_avoided, verdict=res.verdict, caveats=res.caveats, method=res.method,
-        significant=res.significant, pre_trend_p=res.pre_trend_p, orders_after=res.orders_after,
+        start_date=res.launch_date,
+        rate_before=res.rate_before,
+        rate_after=res.rate_after,
+        diff=res.rate_after - res.rate_before,
+        diff_ci_low=res.before_after.ci_low,
+        diff_ci_high=res.before_after.ci_high,
+        p_value=res.before_after.p_value,
+        did_estimate=d.points if d else nan,
+        did_ci_low=d.points_ci_low if d else nan,
+        did_ci_high=d.points_ci_high if d else nan,
+        did_p_value=d.p_value if d else nan,
+        did_ratio=d.ratio if d else nan,
+        did_ratio_ci_low=d.ci_low if d else nan,
+        did_ratio_ci_high=d.ci_high if d else nan,
+        direction=res.direction,
+        comparison_segments=res.comparison_segments,
+        returns_avoided=res.returns_avoided,
+        verdict=res.verdict,
+        caveats=res.caveats,
+        method=res.method,
+        significant=res.significant,
+        pre_trend_p=res.pre_trend_p,
+        orders_after=res.orders_after,
         orders_needed=res.power.orders_needed if res.power else None,
         its_level_change=res.its.level_change_odds_ratio if res.its else nan,
         its_slope_change=res.its.slope_change_odds_ratio if res.its else nan,
@@ -1093,17 +1432,24 @@ def evaluate_all(prepared: Prepared, interventions_df: pd.DataFrame, **options: 
     for rec in recs:
         f = {k: (None if (not isinstance(v, (list, tuple)) and pd.isna(v)) else v) for k, v in rec.items()}
         try:
-            iv = Intervention(str(f["dimension"]) if f["dimension"] is not None else "",
-                              "" if f["segment"] is None else str(f["segment"]),
-                              f["start_date"], f.get("description") or "", str(f.get("id") or ""))
+            iv = Intervention(
+                str(f["dimension"]) if f["dimension"] is not None else "",
+                "" if f["segment"] is None else str(f["segment"]),
+                f["start_date"],
+                f.get("description") or "",
+                str(f.get("id") or ""),
+            )
         except ValueError as e:
             rows.append(_row(f, None, f"Cannot be evaluated: {e}"))
             continue
         opts = dict(options)
         if "comparison" not in opts:
             # keep other treated segments of the same dimension out of the automatic comparison pool
-            others = {str(r["segment"]) for r in recs if str(r.get("dimension")) == iv.dimension
-                      and str(r.get("segment")) != iv.segment}
+            others = {
+                str(r["segment"])
+                for r in recs
+                if str(r.get("dimension")) == iv.dimension and str(r.get("segment")) != iv.segment
+            }
             if others:
                 opts["_exclude"] = others
         try:
@@ -1117,7 +1463,9 @@ def evaluate_all(prepared: Prepared, interventions_df: pd.DataFrame, **options: 
     return rows
 
 
-def _evaluate_excluding(prepared: Prepared, iv: Intervention, _exclude: Collection[str] | None = None, **opts: Any) -> InterventionResult:
+def _evaluate_excluding(
+    prepared: Prepared, iv: Intervention, _exclude: Collection[str] | None = None, **opts: Any
+) -> InterventionResult:
     """evaluate() with some segments of the dimension removed from the automatic comparison pool."""
     if not _exclude or iv.dimension not in prepared.lines.columns:
         return evaluate(prepared, iv, **opts)
@@ -1126,6 +1474,7 @@ def _evaluate_excluding(prepared: Prepared, iv: Intervention, _exclude: Collecti
     if keep.all():
         return evaluate(prepared, iv, **opts)
     import dataclasses
+
     trimmed = dataclasses.replace(prepared, lines=lines[keep])
     return evaluate(trimmed, iv, **opts)
 
@@ -1133,9 +1482,11 @@ def _evaluate_excluding(prepared: Prepared, iv: Intervention, _exclude: Collecti
 # ----------------------------------------------------------------------------------------------
 # what the Interventions page shows (the page lays these out; it computes nothing)
 
-METHOD_WORDS = {"did": "difference-in-differences against comparison segments (ratio of return rates)",
-                "its": "no comparison: the segment's own monthly trend, descriptive",
-                "before_after": "no comparison: before/after only, descriptive"}
+METHOD_WORDS = {
+    "did": "difference-in-differences against comparison segments (ratio of return rates)",
+    "its": "no comparison: the segment's own monthly trend, descriptive",
+    "before_after": "no comparison: before/after only, descriptive",
+}
 
 
 def plural(dimension: str) -> str:
@@ -1162,23 +1513,37 @@ def log_table(log: pd.DataFrame, rows: list[dict]) -> pd.DataFrame:
     log = log.reset_index(drop=True)
     ids = log["id"] if "id" in log.columns else pd.Series([None] * len(log))
     start = pd.to_datetime(log["start_date"], errors="coerce")
-    desc = log["description"].map(lambda d: "" if d is None or (isinstance(d, float) and math.isnan(d)) else str(d)) \
-        if "description" in log.columns else pd.Series([""] * len(log))
-    keys = [hashlib.sha1(f"{d}|{s}|{t}|{x}".encode()).hexdigest()[:10]
-            for d, s, t, x in zip(log["dimension"], log["segment"], start, desc)]
+    desc = (
+        log["description"].map(lambda d: "" if d is None or (isinstance(d, float) and math.isnan(d)) else str(d))
+        if "description" in log.columns
+        else pd.Series([""] * len(log))
+    )
+    keys = [
+        hashlib.sha1(f"{d}|{s}|{t}|{x}".encode()).hexdigest()[:10]
+        for d, s, t, x in zip(log["dimension"], log["segment"], start, desc)
+    ]
     rows = list(rows) + [{}] * (len(log) - len(rows))
-    return pd.DataFrame({
-        "key": keys, "source": ["saved" if pd.notna(i) and str(i) else "from file" for i in ids],
-        "id": ids.astype(object).to_numpy(), "dimension": log["dimension"].astype(str).to_numpy(),
-        "segment": log["segment"].astype(str).to_numpy(), "start_date": start.to_numpy(), "description": desc.to_numpy(),
-        "rate_before": [r.get("rate_before", float("nan")) for r in rows],
-        "rate_after": [r.get("rate_after", float("nan")) for r in rows],
-        "verdict": [r.get("verdict") for r in rows], "evaluable": [bool(r.get("method")) for r in rows],
-        "comparison_segments": [tuple(r.get("comparison_segments") or ()) for r in rows],
-    })
+    return pd.DataFrame(
+        {
+            "key": keys,
+            "source": ["saved" if pd.notna(i) and str(i) else "from file" for i in ids],
+            "id": ids.astype(object).to_numpy(),
+            "dimension": log["dimension"].astype(str).to_numpy(),
+            "segment": log["segment"].astype(str).to_numpy(),
+            "start_date": start.to_numpy(),
+            "description": desc.to_numpy(),
+            "rate_before": [r.get("rate_before", float("nan")) for r in rows],
+            "rate_after": [r.get("rate_after", float("nan")) for r in rows],
+            "verdict": [r.get("verdict") for r in rows],
+            "evaluable": [bool(r.get("method")) for r in rows],
+            "comparison_segments": [tuple(r.get("comparison_segments") or ()) for r in rows],
+        }
+    )
 
 
-def comparison_options(prepared: Prepared, dimension: str, segment: str, chosen: Sequence[str] = ()) -> tuple[list[str], list[str]]:
+def comparison_options(
+    prepared: Prepared, dimension: str, segment: str, chosen: Sequence[str] = ()
+) -> tuple[list[str], list[str]]:
     """(options, default) of the comparison picker: the dimension's other segments by volume, and the
     automatically chosen ones among them."""
     from analysis.trends import segments_by_volume
@@ -1208,44 +1573,55 @@ def segment_choices(prepared: Prepared, dimension: str, current: str | None = No
     opts = segments_by_volume(prepared, dimension)
     return ([current] + opts) if current is not None and current not in opts else opts
 
+
 def detail_sentences(res: InterventionResult) -> dict[str, str]:
     """The page's three design panels, the planning line and the headline's help, in words: keys before_after,
     did, its, planning, before_help, after_help."""
     ba, d, its, plan = res.before_after, res.did, res.its, res.power
     pl = plural(res.intervention.dimension)
     verb = "returned" if res.noun == "returns" else "refunded"
-    out = {"before_help": f"{res.returned_before:,} of {res.units_before:,} {res.unit} {verb}, {res.orders_before:,} "
-                          "matured orders",
-           "after_help": f"{res.returned_after:,} of {res.units_after:,} {res.unit} {verb}, {res.orders_after:,} "
-                         "matured orders",
-           "before_after": (f"{ba.rate_before:.1%} → {ba.rate_after:.1%}: {ba.change * 100:+.1f} points (95% CI "
-                            f"{ba.ci_low * 100:+.1f} to {ba.ci_high * 100:+.1f}). This credits the change with any "
-                            "seasonal or site-wide movement, so on its own it proves nothing; no p-value is given.")}
+    out = {
+        "before_help": f"{res.returned_before:,} of {res.units_before:,} {res.unit} {verb}, {res.orders_before:,} "
+        "matured orders",
+        "after_help": f"{res.returned_after:,} of {res.units_after:,} {res.unit} {verb}, {res.orders_after:,} "
+        "matured orders",
+        "before_after": (
+            f"{ba.rate_before:.1%} → {ba.rate_after:.1%}: {ba.change * 100:+.1f} points (95% CI "
+            f"{ba.ci_low * 100:+.1f} to {ba.ci_high * 100:+.1f}). This credits the change with any "
+            "seasonal or site-wide movement, so on its own it proves nothing; no p-value is given."
+        ),
+    }
     if d is not None:
-        out["did"] = (f"Comparison: {', '.join(res.comparison_segments)}, {res.comparison_rate_before:.1%} → "
-                      f"{res.comparison_rate_after:.1%}. Against them the {res.rate_name} after the change is x "
-                      f"{d.ratio:.2f} of what they predict (95% CI {d.ci_low:.2f} to {d.ci_high:.2f}, p = "
-                      f"{d.p_value:.3g}), i.e. {d.points * 100:+.1f} points (95% CI {d.points_ci_low * 100:+.1f} to "
-                      f"{d.points_ci_high * 100:+.1f}) on {res.intervention.segment}'s {d.treated_post_rate:.1%}. "
-                      f"Monthly cells with month effects; several items per order and month-to-month noise allowed "
-                      f"for (dispersion {d.dispersion:.2f}, t on {d.df:.0f} df).")
+        out["did"] = (
+            f"Comparison: {', '.join(res.comparison_segments)}, {res.comparison_rate_before:.1%} → "
+            f"{res.comparison_rate_after:.1%}. Against them the {res.rate_name} after the change is x "
+            f"{d.ratio:.2f} of what they predict (95% CI {d.ci_low:.2f} to {d.ci_high:.2f}, p = "
+            f"{d.p_value:.3g}), i.e. {d.points * 100:+.1f} points (95% CI {d.points_ci_low * 100:+.1f} to "
+            f"{d.points_ci_high * 100:+.1f}) on {res.intervention.segment}'s {d.treated_post_rate:.1%}. "
+            f"Monthly cells with month effects; several items per order and month-to-month noise allowed "
+            f"for (dispersion {d.dispersion:.2f}, t on {d.df:.0f} df)."
+        )
     else:
         out["did"] = f"Not available: fewer than {MIN_COMPARISONS} comparison {pl} with enough orders on both sides."
     if its is not None:
-        out["its"] = (f"Level change at launch: odds x {its.level_change_odds_ratio:.2f}; slope change: odds x "
-                      f"{its.slope_change_odds_ratio:.3f} per month; {its.returns_avoided:,.0f} avoided per the model. "
-                      "Descriptive: with this few months a time series alone cannot tell a change from the season "
-                      "(its p-values fell below 0.05 in half of seasonal placebos), so no p-value is shown.")
+        out["its"] = (
+            f"Level change at launch: odds x {its.level_change_odds_ratio:.2f}; slope change: odds x "
+            f"{its.slope_change_odds_ratio:.3f} per month; {its.returns_avoided:,.0f} avoided per the model. "
+            "Descriptive: with this few months a time series alone cannot tell a change from the season "
+            "(its p-values fell below 0.05 in half of seasonal placebos), so no p-value is shown."
+        )
     else:
         out["its"] = f"Not fitted: it needs at least {MIN_ITS_MONTHS} matured months on each side of the launch."
     if plan is None:
         out["planning"] = f"No planning estimate: the {res.rate_name} before the launch is 0% or 100%."
     else:
-        out["planning"] = (f"To detect a {plan.target_reduction:.0%} reduction ({plan.baseline_rate:.1%} → "
-                           f"{plan.target_rate:.1%}) with {plan.power:.0%} power at the {plan.alpha:.0%} significance "
-                           f"level, about **{plan.orders_needed:,} matured orders** after the launch are needed "
-                           f"(≈{plan.units_needed:,.0f} units; design effect {plan.design_effect:.2f} for several "
-                           f"items per order). So far: {plan.orders_matured:,} matured orders.")
+        out["planning"] = (
+            f"To detect a {plan.target_reduction:.0%} reduction ({plan.baseline_rate:.1%} → "
+            f"{plan.target_rate:.1%}) with {plan.power:.0%} power at the {plan.alpha:.0%} significance "
+            f"level, about **{plan.orders_needed:,} matured orders** after the launch are needed "
+            f"(≈{plan.units_needed:,.0f} units; design effect {plan.design_effect:.2f} for several "
+            f"items per order). So far: {plan.orders_matured:,} matured orders."
+        )
     return out
 
 
@@ -1253,18 +1629,51 @@ def avoided_shown(res: InterventionResult) -> float | None:
     """Returns avoided as the page's headline shows it: only when the verdict is 'reduced' (else None)."""
     return res.returns_avoided if res.direction == "reduced" and res.returns_avoided > 0 else None
 
+
 # ----------------------------------------------------------------------------------------------
 # the fix list judged on data after a logged change
 
 # Guidance themes of analysis.briefs, recognised in a change's free-text description.
 CHANGE_THEMES = {
     "fit": ("fit", "size", "sizing", "measurement"),
-    "setup": ("setup", "set-up", "set up", "install", "quick-start", "quickstart", "quick start", "instruction", "manual"),
-    "expectation": ("photo", "image", "imagery", "picture", "colour", "color", "shade", "description", "copy", "swatch"),
+    "setup": (
+        "setup",
+        "set-up",
+        "set up",
+        "install",
+        "quick-start",
+        "quickstart",
+        "quick start",
+        "instruction",
+        "manual",
+    ),
+    "expectation": (
+        "photo",
+        "image",
+        "imagery",
+        "picture",
+        "colour",
+        "color",
+        "shade",
+        "description",
+        "copy",
+        "swatch",
+    ),
     "care": ("care", "fabric", "material"),
 }
-ADDRESSED_COLUMNS = ("dimension", "segment", "label", "change_description", "change_start", "after_units",
-                     "after_rate", "after_baseline_rate", "after_verdict", "intervention_verdict", "sentence")
+ADDRESSED_COLUMNS = (
+    "dimension",
+    "segment",
+    "label",
+    "change_description",
+    "change_start",
+    "after_units",
+    "after_rate",
+    "after_baseline_rate",
+    "after_verdict",
+    "intervention_verdict",
+    "sentence",
+)
 
 
 def change_themes(description: object) -> frozenset[str]:
@@ -1273,7 +1682,11 @@ def change_themes(description: object) -> frozenset[str]:
     >>> sorted(change_themes("Fit guide video and size advice on product pages"))
     ['fit']
     """
-    text = "" if description is None or (isinstance(description, float) and math.isnan(description)) else str(description).lower()
+    text = (
+        ""
+        if description is None or (isinstance(description, float) and math.isnan(description))
+        else str(description).lower()
+    )
     return frozenset(k for k, words in CHANGE_THEMES.items() if any(w in text for w in words))
 
 
@@ -1299,13 +1712,22 @@ def _latest_changes(interventions: pd.DataFrame) -> dict[tuple[str, str], dict]:
         key = (str(rec.get("dimension")), str(rec.get("segment")))
         if key not in out or ts > out[key]["start"]:
             desc = rec.get("description")
-            out[key] = {"start": pd.Timestamp(ts).normalize(),
-                        "description": "" if desc is None or (isinstance(desc, float) and math.isnan(desc)) else str(desc)}
+            out[key] = {
+                "start": pd.Timestamp(ts).normalize(),
+                "description": "" if desc is None or (isinstance(desc, float) and math.isnan(desc)) else str(desc),
+            }
     return out
 
 
-def judge_fix_list(prepared: Prepared, fix_list: pd.DataFrame, interventions: pd.DataFrame | None, *, cost_per_return: float,
-                   q: float = 0.10, evaluations: list[dict] | None = None) -> JudgedFixList:
+def judge_fix_list(
+    prepared: Prepared,
+    fix_list: pd.DataFrame,
+    interventions: pd.DataFrame | None,
+    *,
+    cost_per_return: float,
+    q: float = 0.10,
+    evaluations: list[dict] | None = None,
+) -> JudgedFixList:
     """Judge every fix-list segment that has a logged change on the matured orders placed since the change.
 
     For a row (dimension, segment) with a logged change (the latest one when several), the segment is
@@ -1345,42 +1767,77 @@ def judge_fix_list(prepared: Prepared, fix_list: pd.DataFrame, interventions: pd
         label = str(row.get("label") or row["segment"])
         what = f"{start:%d %b %Y}" + (f" ({desc})" if desc else "")
         after = filter_prepared(prepared, Filters(date_from=start))
-        seg = segment_table(after, key[0], cost_per_return=cost_per_return, q=q) if after.has(key[0]) else pd.DataFrame()
+        seg = (
+            segment_table(after, key[0], cost_per_return=cost_per_return, q=q) if after.has(key[0]) else pd.DataFrame()
+        )
         hit = seg[seg["segment"].astype(str) == key[1]] if len(seg) else seg
         if not len(hit) or float(hit["n"].iloc[0]) <= 0:
-            fl.at[idx, "why"] = f"A change is logged since {what}, but no orders placed since then have matured yet. " \
-                                + str(row["why"])
+            fl.at[idx, "why"] = (
+                f"A change is logged since {what}, but no orders placed since then have matured yet. " + str(row["why"])
+            )
             continue
         h = hit.iloc[0]
         ref = str(h.get("reference") or "all")
         versus = f"the rest of {ref.split(': ', 1)[1]}" if ref.startswith("category: ") else "the rest"
         gated = bool(float(h["q_value"]) <= q and float(h["priority_score"]) > 0)
         if gated:
-            for c in ("n", "returned", "return_rate", "baseline_rate", "ci_low", "ci_high", "shrunk_rate",
-                      "excess_returns", "excess_cost", "conservative_excess_cost", "priority_score", "q_value"):
+            for c in (
+                "n",
+                "returned",
+                "return_rate",
+                "baseline_rate",
+                "ci_low",
+                "ci_high",
+                "shrunk_rate",
+                "excess_returns",
+                "excess_cost",
+                "conservative_excess_cost",
+                "priority_score",
+                "q_value",
+            ):
                 if c in fl.columns and c in h.index:
                     fl.at[idx, c] = h[c]
-            fl.at[idx, "why"] = (f"Since {what}: still returns {float(h['return_rate']):.0%} vs "
-                                 f"{float(h['baseline_rate']):.0%} for {versus}. " + str(row["why"]).split("; ", 1)[-1])
+            fl.at[idx, "why"] = (
+                f"Since {what}: still returns {float(h['return_rate']):.0%} vs "
+                f"{float(h['baseline_rate']):.0%} for {versus}. " + str(row["why"]).split("; ", 1)[-1]
+            )
             if action_theme(row["suggested_action"]) in change_themes(desc):
-                fl.at[idx, "suggested_action"] = IN_PLACE_ACTION.format(start=f"{start:%d %b %Y}",
-                                                                        what=desc or "logged change")
+                fl.at[idx, "suggested_action"] = IN_PLACE_ACTION.format(
+                    start=f"{start:%d %b %Y}", what=desc or "logged change"
+                )
             continue
-        words = ("no longer clearly more" if float(h["return_rate"]) <= float(h["baseline_rate"])
-                 else "no longer clearly more (within noise)")
-        sentence = (f"Since {what}, {label} returns {float(h['return_rate']):.1%} vs {float(h['baseline_rate']):.1%} "
-                    f"for {versus} ({int(h['n']):,} units sold since): {words}.")
-        addressed.append({"dimension": key[0], "segment": key[1], "label": label, "change_description": desc,
-                          "change_start": start, "after_units": int(h["n"]), "after_rate": float(h["return_rate"]),
-                          "after_baseline_rate": float(h["baseline_rate"]), "after_verdict": str(h["verdict"]),
-                          "intervention_verdict": ev.get(key), "sentence": sentence})
+        words = (
+            "no longer clearly more"
+            if float(h["return_rate"]) <= float(h["baseline_rate"])
+            else "no longer clearly more (within noise)"
+        )
+        sentence = (
+            f"Since {what}, {label} returns {float(h['return_rate']):.1%} vs {float(h['baseline_rate']):.1%} "
+            f"for {versus} ({int(h['n']):,} units sold since): {words}."
+        )
+        addressed.append(
+            {
+                "dimension": key[0],
+                "segment": key[1],
+                "label": label,
+                "change_description": desc,
+                "change_start": start,
+                "after_units": int(h["n"]),
+                "after_rate": float(h["return_rate"]),
+                "after_baseline_rate": float(h["baseline_rate"]),
+                "after_verdict": str(h["verdict"]),
+                "intervention_verdict": ev.get(key),
+                "sentence": sentence,
+            }
+        )
         drop.append(idx)
     fl = order_rows(fl.drop(index=drop))
     return JudgedFixList(fl, pd.DataFrame(addressed, columns=list(ADDRESSED_COLUMNS)) if addressed else empty)
 
 
-def with_changes_judged(analysis: Analysis, prepared: Prepared, interventions: pd.DataFrame | None, *,
-                        evaluations: list[dict] | None = None) -> Analysis:
+def with_changes_judged(
+    analysis: Analysis, prepared: Prepared, interventions: pd.DataFrame | None, *, evaluations: list[dict] | None = None
+) -> Analysis:
     """The Analysis with its fix list judged on data after each logged change (see judge_fix_list): the
     re-ranked fix list, and the segments a change took off it in ``addressed`` (one note each)."""
     import dataclasses
@@ -1389,8 +1846,14 @@ def with_changes_judged(analysis: Analysis, prepared: Prepared, interventions: p
         return analysis
     if evaluations is None:
         evaluations = evaluate_all(prepared, interventions)
-    j = judge_fix_list(prepared, analysis.fix_list, interventions, cost_per_return=analysis.cost_per_return,
-                       q=analysis.settings.q, evaluations=evaluations)
+    j = judge_fix_list(
+        prepared,
+        analysis.fix_list,
+        interventions,
+        cost_per_return=analysis.cost_per_return,
+        q=analysis.settings.q,
+        evaluations=evaluations,
+    )
     notes = tuple(analysis.notes) + tuple(j.addressed["sentence"]) if len(j.addressed) else tuple(analysis.notes)
     return dataclasses.replace(analysis, fix_list=j.fix_list, addressed=j.addressed, notes=notes)
 

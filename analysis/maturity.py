@@ -19,6 +19,7 @@ up to a year).
 * ``ArrivalCurve.at``: G(age), the completion factor of a cohort's lines, so a recent cohort's expected
   final rate is observed returns / sum(units x G(age)) (chain-ladder style; analysis.trends.cohort_series).
 """
+
 from __future__ import annotations
 
 import math
@@ -152,10 +153,17 @@ def line_delays(lines: pd.DataFrame, returns: pd.DataFrame) -> tuple[np.ndarray,
     dated return have an unknown delay and are left out (NaN follow-up).
     """
     follow = (data_end(lines, returns) - lines["order_date"]).dt.days.to_numpy(dtype="float64")
-    first = (returns.assign(_d=(returns["return_date"] - returns["order_date"]).dt.days)
-             .groupby(["order_id", "sku"], sort=False, observed=True)["_d"].min().rename("_first"))
-    d = (lines[["order_id", "sku"]].merge(first, how="left", left_on=["order_id", "sku"], right_index=True)["_first"]
-         .to_numpy(dtype="float64"))
+    first = (
+        returns.assign(_d=(returns["return_date"] - returns["order_date"]).dt.days)
+        .groupby(["order_id", "sku"], sort=False, observed=True)["_d"]
+        .min()
+        .rename("_first")
+    )
+    d = (
+        lines[["order_id", "sku"]]
+        .merge(first, how="left", left_on=["order_id", "sku"], right_index=True)["_first"]
+        .to_numpy(dtype="float64")
+    )
     returned = lines["returned_units"].to_numpy() > 0
     d = np.where(returned, d, np.nan)
     follow = np.where(returned & np.isnan(d), np.nan, follow)
@@ -167,8 +175,11 @@ def prepared_arrival_curve(lines: pd.DataFrame, returns: pd.DataFrame) -> Arriva
     if lines.empty or returns is None or returns.empty or "return_date" not in returns.columns:
         return EMPTY_CURVE
     c = arrival_curve(*line_delays(lines, returns))
-    return c if not len(c.days) else ArrivalCurve(c.days, c.share, c.eventual_rate, c.follow_up_days,
-                                                  data_end(lines, returns))
+    return (
+        c
+        if not len(c.days)
+        else ArrivalCurve(c.days, c.share, c.eventual_rate, c.follow_up_days, data_end(lines, returns))
+    )
 
 
 def return_window(curve: ArrivalCurve, n_returns: int, q: float = WINDOW_QUANTILE) -> tuple[int, str]:

@@ -5,6 +5,7 @@ METRICS, so the same number is never described two ways. Rates use **mature orde
 (orders whose return window has closed, see analysis.prepare), because open orders can still be
 returned and would bias recent rates downwards (METHOD 1.1 rule 2).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,64 +25,160 @@ class Metric:
     basis: str  # "units" | "orders" | "value" | "rows" | "days"
 
 
-METRICS: dict[str, Metric] = {m.name: m for m in (
-    Metric("orders", "Orders (mature)", "Orders whose return window has closed.", "count", "orders"),
-    Metric("order_lines", "Order lines (mature)", "Order lines of mature orders.", "count", "rows"),
-    Metric("units_sold", "Units sold (mature orders)", "Units bought in mature orders.", "count", "units"),
-    Metric("units_returned", "Units returned (mature orders)",
-           "Units of mature orders that came back (clipped to the units bought on the line).", "count", "units"),
-    Metric("unit_return_rate", "Unit return rate (mature orders)",
-           "Returned units / units sold, mature orders only.", "percent", "units"),
-    Metric("order_return_rate", "Order return rate (mature orders)",
-           "Share of mature orders with at least one returned unit.", "percent", "orders"),
-    Metric("value_return_rate", "Value return rate (mature orders)",
-           "Returned value (refund amount, else units x price) / sold value, mature orders with prices.",
-           "percent", "value"),
-    Metric("refund_share", "Refunded share of returns",
-           "Returned units resolved by a refund / returned units.", "percent", "units"),
-    Metric("exchange_share", "Exchanged share of returns",
-           "Returned units resolved by an exchange / returned units.", "percent", "units"),
-    Metric("store_credit_share", "Store-credit share of returns",
-           "Returned units resolved by store credit or a gift card / returned units.", "percent", "units"),
-    Metric("returned_value", "Returned value (mature orders)",
-           "Money refunded, or units x price where no refund amount is known.", "currency", "value"),
-    Metric("saved_revenue", "Revenue kept through exchanges and store credit",
-           "Units x price of returns resolved by an exchange or store credit instead of a refund.",
-           "currency", "value"),
-    Metric("outcome", "Outcome analysed",
-           "line_return: returned units from a returns file or credit notes; order_refund: orders with a customer "
-           "refund, when the data records refunds per order only.", "text", "orders"),
-    Metric("order_refund_rate", "Order refund rate (mature orders)",
-           "Share of mature orders with a customer refund (cancelled and voided orders left out).", "percent", "orders"),
-    Metric("orders_refunded", "Orders with a customer refund (mature orders)",
-           "Mature orders whose refunded amount is above zero.", "count", "orders"),
-    Metric("refunded_value", "Refunded value (mature orders)", "Money refunded on mature orders.", "currency", "value"),
-    Metric("orders_cancelled", "Cancelled or voided orders",
-           "Orders cancelled or voided: not customer returns, left out of every rate.", "count", "orders"),
-    Metric("non_merchandise_lines", "Add-on lines set apart",
-           "Gift cards, package protection, return insurance, tips and other lines that are not merchandise.",
-           "count", "rows"),
-    Metric("unmatched_returns", "Returns matching no purchase",
-           "Return rows whose order and product were not found among the purchases (not in any rate).",
-           "count", "rows"),
-    Metric("rejected_rows", "Rows not used",
-           "Rows read but not used in rates (invalid, duplicate, non-merchandise, unmatched, ...).", "count", "rows"),
-    Metric("immature_orders_excluded", "Recent orders excluded",
-           "Orders too recent for their return window to have closed; left out of every rate.", "count", "orders"),
-    Metric("window_days", "Return window (days)", "Days after the order within which returns are counted.",
-           "number", "days"),
-    Metric("cost_per_return", "Cost per returned unit",
-           "Average returned value per returned unit plus a handling cost, unless set by the user.",
-           "currency", "units"),
-)}
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        Metric("orders", "Orders (mature)", "Orders whose return window has closed.", "count", "orders"),
+        Metric("order_lines", "Order lines (mature)", "Order lines of mature orders.", "count", "rows"),
+        Metric("units_sold", "Units sold (mature orders)", "Units bought in mature orders.", "count", "units"),
+        Metric(
+            "units_returned",
+            "Units returned (mature orders)",
+            "Units of mature orders that came back (clipped to the units bought on the line).",
+            "count",
+            "units",
+        ),
+        Metric(
+            "unit_return_rate",
+            "Unit return rate (mature orders)",
+            "Returned units / units sold, mature orders only.",
+            "percent",
+            "units",
+        ),
+        Metric(
+            "order_return_rate",
+            "Order return rate (mature orders)",
+            "Share of mature orders with at least one returned unit.",
+            "percent",
+            "orders",
+        ),
+        Metric(
+            "value_return_rate",
+            "Value return rate (mature orders)",
+            "Returned value (refund amount, else units x price) / sold value, mature orders with prices.",
+            "percent",
+            "value",
+        ),
+        Metric(
+            "refund_share",
+            "Refunded share of returns",
+            "Returned units resolved by a refund / returned units.",
+            "percent",
+            "units",
+        ),
+        Metric(
+            "exchange_share",
+            "Exchanged share of returns",
+            "Returned units resolved by an exchange / returned units.",
+            "percent",
+            "units",
+        ),
+        Metric(
+            "store_credit_share",
+            "Store-credit share of returns",
+            "Returned units resolved by store credit or a gift card / returned units.",
+            "percent",
+            "units",
+        ),
+        Metric(
+            "returned_value",
+            "Returned value (mature orders)",
+            "Money refunded, or units x price where no refund amount is known.",
+            "currency",
+            "value",
+        ),
+        Metric(
+            "saved_revenue",
+            "Revenue kept through exchanges and store credit",
+            "Units x price of returns resolved by an exchange or store credit instead of a refund.",
+            "currency",
+            "value",
+        ),
+        Metric(
+            "outcome",
+            "Outcome analysed",
+            "line_return: returned units from a returns file or credit notes; order_refund: orders with a customer "
+            "refund, when the data records refunds per order only.",
+            "text",
+            "orders",
+        ),
+        Metric(
+            "order_refund_rate",
+            "Order refund rate (mature orders)",
+            "Share of mature orders with a customer refund (cancelled and voided orders left out).",
+            "percent",
+            "orders",
+        ),
+        Metric(
+            "orders_refunded",
+            "Orders with a customer refund (mature orders)",
+            "Mature orders whose refunded amount is above zero.",
+            "count",
+            "orders",
+        ),
+        Metric(
+            "refunded_value", "Refunded value (mature orders)", "Money refunded on mature orders.", "currency", "value"
+        ),
+        Metric(
+            "orders_cancelled",
+            "Cancelled or voided orders",
+            "Orders cancelled or voided: not customer returns, left out of every rate.",
+            "count",
+            "orders",
+        ),
+        Metric(
+            "non_merchandise_lines",
+            "Add-on lines set apart",
+            "Gift cards, package protection, return insurance, tips and other lines that are not merchandise.",
+            "count",
+            "rows",
+        ),
+        Metric(
+            "unmatched_returns",
+            "Returns matching no purchase",
+            "Return rows whose order and product were not found among the purchases (not in any rate).",
+            "count",
+            "rows",
+        ),
+        Metric(
+            "rejected_rows",
+            "Rows not used",
+            "Rows read but not used in rates (invalid, duplicate, non-merchandise, unmatched, ...).",
+            "count",
+            "rows",
+        ),
+        Metric(
+            "immature_orders_excluded",
+            "Recent orders excluded",
+            "Orders too recent for their return window to have closed; left out of every rate.",
+            "count",
+            "orders",
+        ),
+        Metric(
+            "window_days",
+            "Return window (days)",
+            "Days after the order within which returns are counted.",
+            "number",
+            "days",
+        ),
+        Metric(
+            "cost_per_return",
+            "Cost per returned unit",
+            "Average returned value per returned unit plus a handling cost, unless set by the user.",
+            "currency",
+            "units",
+        ),
+    )
+}
 
 
 def _ratio(a: float, b: float) -> float:
     return float(a) / float(b) if b else float("nan")
 
 
-def totals(prepared: Prepared, cost_per_return: float | None = None, *, unmatched_returns: int = 0,
-           rejected_rows: int = 0) -> dict:
+def totals(
+    prepared: Prepared, cost_per_return: float | None = None, *, unmatched_returns: int = 0, rejected_rows: int = 0
+) -> dict:
     """Headline numbers of a prepared dataset (see METRICS for each key's definition).
 
     Rates are computed on mature orders only. unmatched_returns / rejected_rows come from the
@@ -139,14 +236,20 @@ def totals(prepared: Prepared, cost_per_return: float | None = None, *, unmatche
         out.update({"refund_share": None, "exchange_share": None, "store_credit_share": None, "saved_revenue": None})
     if prepared.outcome == "order_refund":
         refunded = int(orders["any_return"].sum())
-        out.update({
-            "orders_refunded": refunded,
-            "order_refund_rate": _ratio(refunded, len(orders)),
-            "refunded_value": float(lines["returned_value"].sum()),
-            # not known from order-level refunds alone: unknown, never 0
-            "units_returned": None, "unit_return_rate": None, "refund_share": None, "exchange_share": None,
-            "store_credit_share": None, "saved_revenue": None,
-        })
+        out.update(
+            {
+                "orders_refunded": refunded,
+                "order_refund_rate": _ratio(refunded, len(orders)),
+                "refunded_value": float(lines["returned_value"].sum()),
+                # not known from order-level refunds alone: unknown, never 0
+                "units_returned": None,
+                "unit_return_rate": None,
+                "refund_share": None,
+                "exchange_share": None,
+                "store_credit_share": None,
+                "saved_revenue": None,
+            }
+        )
     if cost_per_return is not None:
         out["cost_per_return"] = float(cost_per_return)
     return out
@@ -157,7 +260,11 @@ def resolution_shares(lines: pd.DataFrame) -> dict[str, float]:
     (refund + exchange + store credit); NaN when no resolution is known."""
     r, e, c = (float(lines[k].sum()) for k in ("refund_units", "exchange_units", "store_credit_units"))
     known = r + e + c
-    return {"refund_share": _ratio(r, known), "exchange_share": _ratio(e, known), "store_credit_share": _ratio(c, known)}
+    return {
+        "refund_share": _ratio(r, known),
+        "exchange_share": _ratio(e, known),
+        "store_credit_share": _ratio(c, known),
+    }
 
 
 def unknown_reason(name: str, totals: dict) -> str | None:
@@ -166,11 +273,15 @@ def unknown_reason(name: str, totals: dict) -> str | None:
         return None
     if totals.get("outcome") == "order_refund":
         if name in ("unit_return_rate", "units_returned"):
-            return ("Not in your data: the orders export records refunds per order, not which units came back. "
-                    "Add a returns file (order number, SKU, quantity) for unit return rates.")
+            return (
+                "Not in your data: the orders export records refunds per order, not which units came back. "
+                "Add a returns file (order number, SKU, quantity) for unit return rates."
+            )
         if name in ("exchange_share", "store_credit_share", "refund_share", "saved_revenue"):
-            return ("Not in your data: refunds vs exchanges vs store credit need a returns file with a "
-                    "resolution column (refund / exchange / store credit).")
+            return (
+                "Not in your data: refunds vs exchanges vs store credit need a returns file with a "
+                "resolution column (refund / exchange / store credit)."
+            )
     if name in ("exchange_share", "store_credit_share", "refund_share", "saved_revenue"):
         return "Not in your data: map a resolution column (refund / exchange / store credit) in the returns file."
     if name in ("value_return_rate", "returned_value"):

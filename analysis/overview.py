@@ -1,4 +1,5 @@
 """Headline figures with change vs the previous period, the monthly trend, and a plain-language summary."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,8 +24,9 @@ class Headline:
     orders: int
 
 
-def _rates(lines: pd.DataFrame, orders: pd.DataFrame, cols: tuple[str, str] = ("returned_units", "quantity")
-           ) -> tuple[float, float]:
+def _rates(
+    lines: pd.DataFrame, orders: pd.DataFrame, cols: tuple[str, str] = ("returned_units", "quantity")
+) -> tuple[float, float]:
     """(headline rate, order rate): cols = Prepared.rate_columns() (units, or orders for order refunds)."""
     u = lines[cols[1]].sum()
     r = lines[cols[0]].sum()
@@ -53,12 +55,27 @@ def headline(prepared: Prepared, period_days: int = 90) -> Headline:
             prev_orders = orders[(orders["order_date"] > pstart) & (orders["order_date"] <= start)]
             unit_now, order_now = _rates(cur_l, cur_o, cols)
             unit_prev, order_prev = _rates(prev_l, prev_orders, cols)
-            return Headline(unit_now, unit_prev, order_now, order_prev,
-                            f"last {period_days} matured days vs the {period_days} before",
-                            int(cur_l["quantity"].sum()), int(cur_l["returned_units"].sum()), len(cur_o))
+            return Headline(
+                unit_now,
+                unit_prev,
+                order_now,
+                order_prev,
+                f"last {period_days} matured days vs the {period_days} before",
+                int(cur_l["quantity"].sum()),
+                int(cur_l["returned_units"].sum()),
+                len(cur_o),
+            )
     unit_rate, order_rate = _rates(lines, orders, cols)
-    return Headline(unit_rate, None, order_rate, None, "all matured orders (too short a history to compare periods)",
-                    int(lines["quantity"].sum()), int(lines["returned_units"].sum()), len(orders))
+    return Headline(
+        unit_rate,
+        None,
+        order_rate,
+        None,
+        "all matured orders (too short a history to compare periods)",
+        int(lines["quantity"].sum()),
+        int(lines["returned_units"].sum()),
+        len(orders),
+    )
 
 
 def monthly(prepared: Prepared) -> pd.DataFrame:
@@ -68,8 +85,7 @@ def monthly(prepared: Prepared) -> pd.DataFrame:
     if lines.empty:
         return pd.DataFrame(columns=["month", "units", "returned", "rate", "ci_low", "ci_high", "provisional"])
     xcol, ncol = prepared.rate_columns()
-    g = lines.groupby("month").agg(units=(ncol, "sum"), returned=(xcol, "sum"),
-                                   mature=("mature", "all")).reset_index()
+    g = lines.groupby("month").agg(units=(ncol, "sum"), returned=(xcol, "sum"), mature=("mature", "all")).reset_index()
     g["rate"] = g["returned"] / g["units"]
     g["ci_low"], g["ci_high"] = wilson_interval(g["returned"].to_numpy(float), g["units"].to_numpy(float))
     g["provisional"] = ~g["mature"]
@@ -84,11 +100,13 @@ def window_warning(prepared: Prepared, share: float = 1 / 3) -> str | None:
     if not total or out / total <= share:
         return None
     what = "refunded" if prepared.outcome == "order_refund" else "returned"
-    return (f"{out:,} of {total:,} orders ({out / total:.0%}) are left out as too recent: they were placed in the last "
-            f"{prepared.window_days} days of the data, so they may still be {what} (return window "
-            f"{prepared.window_days} days, {prepared.window_source}). Rates describe the other "
-            f"{total - out:,} orders. If returns come back faster, set a shorter return window (sidebar: "
-            "'Return window in days'; CLI: --window-days).")
+    return (
+        f"{out:,} of {total:,} orders ({out / total:.0%}) are left out as too recent: they were placed in the last "
+        f"{prepared.window_days} days of the data, so they may still be {what} (return window "
+        f"{prepared.window_days} days, {prepared.window_source}). Rates describe the other "
+        f"{total - out:,} orders. If returns come back faster, set a shorter return window (sidebar: "
+        "'Return window in days'; CLI: --window-days)."
+    )
 
 
 def plain_summary(prepared: Prepared, totals: dict, fix_list: pd.DataFrame, segments: pd.DataFrame) -> list[str]:
@@ -102,13 +120,17 @@ def plain_summary(prepared: Prepared, totals: dict, fix_list: pd.DataFrame, segm
 
     out.extend(concentration_sentences(prepared)[:1])
     if totals.get("outcome") == "order_refund" and totals.get("order_refund_rate") is not None:
-        out.append(f"{totals['order_refund_rate']:.1%} of orders had a customer refund ({totals.get('orders_refunded', 0):,} "
-                   f"of {totals.get('orders', 0):,} orders up to {prepared.cutoff_date:%d %b %Y}; "
-                   f"{totals.get('orders_cancelled', 0):,} cancelled or voided orders are not counted as refunds).")
+        out.append(
+            f"{totals['order_refund_rate']:.1%} of orders had a customer refund ({totals.get('orders_refunded', 0):,} "
+            f"of {totals.get('orders', 0):,} orders up to {prepared.cutoff_date:%d %b %Y}; "
+            f"{totals.get('orders_cancelled', 0):,} cancelled or voided orders are not counted as refunds)."
+        )
     elif ur is not None and not np.isnan(ur):
-        s = (f"Returns are {ur:.1%} of units sold and {orr:.1%} of orders have at least one return "
-             f"({totals.get('units_returned', 0):,.0f} of {totals.get('units_sold', 0):,.0f} units, orders up to "
-             f"{prepared.cutoff_date:%d %b %Y} whose return window has closed).")
+        s = (
+            f"Returns are {ur:.1%} of units sold and {orr:.1%} of orders have at least one return "
+            f"({totals.get('units_returned', 0):,.0f} of {totals.get('units_sold', 0):,.0f} units, orders up to "
+            f"{prepared.cutoff_date:%d %b %Y} whose return window has closed)."
+        )
         out.append(s)
     if fix_list is not None and len(fix_list):
         top = fix_list.iloc[0]
@@ -116,24 +138,35 @@ def plain_summary(prepared: Prepared, totals: dict, fix_list: pd.DataFrame, segm
         dim = DIMENSION_LABELS.get(str(top["dimension"]), str(top["dimension"])).lower()
         reasons = top.get("top_reasons")
         first = reasons[0] if isinstance(reasons, (list, tuple)) and len(reasons) else (reasons or "")
-        first_txt = str(first).split('(')[0].strip().lower()
-        reason_txt = f", mostly {first_txt}" if first and not any(w in first_txt for w in ("unknown", "no reason")) else ""
+        first_txt = str(first).split("(")[0].strip().lower()
+        reason_txt = (
+            f", mostly {first_txt}" if first and not any(w in first_txt for w in ("unknown", "no reason")) else ""
+        )
         verb, noun = ("is refunded", "refunds") if totals.get("outcome") == "order_refund" else ("returns", "returns")
-        out.append(f"The biggest avoidable cost is the {dim} '{name}': it {verb} {top['return_rate']:.0%} against "
-                   f"{top['baseline_rate']:.0%} for the rest (significant){reason_txt}, about "
-                   f"{top['excess_returns']:,.0f} more {noun} than expected.")
+        out.append(
+            f"The biggest avoidable cost is the {dim} '{name}': it {verb} {top['return_rate']:.0%} against "
+            f"{top['baseline_rate']:.0%} for the rest (significant){reason_txt}, about "
+            f"{top['excess_returns']:,.0f} more {noun} than expected."
+        )
         if len(fix_list) > 1:
-            others = ", ".join(segment_label(str(d), str(s)) for d, s in
-                               zip(fix_list["dimension"].iloc[1:4], fix_list["segment"].iloc[1:4]))
+            others = ", ".join(
+                segment_label(str(d), str(s))
+                for d, s in zip(fix_list["dimension"].iloc[1:4], fix_list["segment"].iloc[1:4])
+            )
             out.append(f"Next on the fix list: {others}.")
     else:
-        out.append("No segment " + ("is refunded" if totals.get("outcome") == "order_refund" else "returns")
-                   + " significantly more than the rest once chance is allowed for.")
+        out.append(
+            "No segment "
+            + ("is refunded" if totals.get("outcome") == "order_refund" else "returns")
+            + " significantly more than the rest once chance is allowed for."
+        )
     if segments is not None and len(segments) and "direction" in segments:
         n_sig = int((segments["direction"] == "higher").sum())
         n_noise = int(((segments["direction"].isna()) & (segments["dimension"] != "combination")).sum())
-        out.append(f"{n_sig:,} segments are clearly above their comparison group; {n_noise:,} differences are within "
-                   "noise and need no action.")
+        out.append(
+            f"{n_sig:,} segments are clearly above their comparison group; {n_noise:,} differences are within "
+            "noise and need no action."
+        )
     es = totals.get("exchange_share")
     if es is not None and not np.isnan(es):
         out.append(f"{es:.0%} of returned units were exchanged rather than refunded.")
@@ -157,17 +190,31 @@ def order_refunds(prepared: Prepared) -> pd.DataFrame:
     o = prepared.mature_orders
     refunded = o["order_refunded"].fillna(0.0).astype("float64")
     frame = o.assign(_ref=(refunded > 0).astype("int64"), _val=refunded)
-    parts = [pd.DataFrame({"dimension": ["all"], "segment": ["All orders"], "orders": [len(frame)],
-                           "refunded_orders": [int(frame["_ref"].sum())], "refunded_value": [float(frame["_val"].sum())]})]
+    parts = [
+        pd.DataFrame(
+            {
+                "dimension": ["all"],
+                "segment": ["All orders"],
+                "orders": [len(frame)],
+                "refunded_orders": [int(frame["_ref"].sum())],
+                "refunded_value": [float(frame["_val"].sum())],
+            }
+        )
+    ]
     for dim in ORDER_REFUND_DIMENSIONS:
         if not prepared.has(dim):
             continue
-        g = frame.groupby(dim, observed=True).agg(orders=("_ref", "size"), refunded_orders=("_ref", "sum"),
-                                                   refunded_value=("_val", "sum")).reset_index()
+        g = (
+            frame.groupby(dim, observed=True)
+            .agg(orders=("_ref", "size"), refunded_orders=("_ref", "sum"), refunded_value=("_val", "sum"))
+            .reset_index()
+        )
         parts.append(g.rename(columns={dim: "segment"}).assign(dimension=dim))
     out = pd.concat(parts, ignore_index=True)
     out["rate"] = out["refunded_orders"] / out["orders"]
-    out["ci_low"], out["ci_high"] = wilson_interval(out["refunded_orders"].to_numpy(float), out["orders"].to_numpy(float))
+    out["ci_low"], out["ci_high"] = wilson_interval(
+        out["refunded_orders"].to_numpy(float), out["orders"].to_numpy(float)
+    )
     return out[cols]
 
 

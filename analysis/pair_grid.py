@@ -4,6 +4,7 @@ analysis.pairs.pair_table gives one row per pair (item_a, item_b); this lays the
 the support gate) out as a symmetric matrix of their unit return rate, with a label per cell: the rate,
 and "*" when the pair returns more than its parts.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

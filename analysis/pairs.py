@@ -27,6 +27,7 @@ For every pair A + B (names in alphabetical order) bought in the same order:
 Product pairs are analysed only for the `max_items` products with most units (vectorised self-merge
 of distinct (order, item) rows; fast on 1M lines).
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -45,12 +46,48 @@ MIN_EXPECTED_RETURNS = 5.0
 BANDS = ("2", "3", "4-5", "6+")
 
 PAIR_COLUMNS = [
-    "dimension", "level", "segment", "label", "item_a", "item_b", "basis", "n", "returned", "return_rate",
-    "baseline_rate", "orders", "orders_returned", "order_return_rate", "expected_order_rate", "n_a", "n_b",
-    "support", "lift", "gate_support", "interaction_log_or", "interaction_se", "interaction_z",
-    "crude_interaction_log_or", "p_value", "q_value", "significant", "direction", "verdict", "deff",
-    "ci_low", "ci_high", "shrunk_rate", "expected_returns", "excess_returns", "excess_cost", "shrunk_excess",
-    "conservative_excess", "conservative_excess_cost", "priority_score", "top_reason", "test",
+    "dimension",
+    "level",
+    "segment",
+    "label",
+    "item_a",
+    "item_b",
+    "basis",
+    "n",
+    "returned",
+    "return_rate",
+    "baseline_rate",
+    "orders",
+    "orders_returned",
+    "order_return_rate",
+    "expected_order_rate",
+    "n_a",
+    "n_b",
+    "support",
+    "lift",
+    "gate_support",
+    "interaction_log_or",
+    "interaction_se",
+    "interaction_z",
+    "crude_interaction_log_or",
+    "p_value",
+    "q_value",
+    "significant",
+    "direction",
+    "verdict",
+    "deff",
+    "ci_low",
+    "ci_high",
+    "shrunk_rate",
+    "expected_returns",
+    "excess_returns",
+    "excess_cost",
+    "shrunk_excess",
+    "conservative_excess",
+    "conservative_excess_cost",
+    "priority_score",
+    "top_reason",
+    "test",
 ]
 
 
@@ -59,7 +96,16 @@ def _band(units: np.ndarray) -> np.ndarray:
     return np.select([units <= 1, units == 2, units == 3, units <= 5], [-1, 0, 1, 2], 3)
 
 
-def _interaction(x00: np.ndarray, n00: np.ndarray, x10: np.ndarray, n10: np.ndarray, x01: np.ndarray, n01: np.ndarray, x11: np.ndarray, n11: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _interaction(
+    x00: np.ndarray,
+    n00: np.ndarray,
+    x10: np.ndarray,
+    n10: np.ndarray,
+    x01: np.ndarray,
+    n01: np.ndarray,
+    x11: np.ndarray,
+    n11: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """Log ratio of odds ratios and SE per row, with Haldane's 0.5 where a cell is degenerate."""
     xs = [np.asarray(v, dtype="float64") for v in (x00, x10, x01, x11)]
     ns = [np.asarray(v, dtype="float64") for v in (n00, n10, n01, n11)]
@@ -72,8 +118,16 @@ def _interaction(x00: np.ndarray, n00: np.ndarray, x10: np.ndarray, n10: np.ndar
     return np.asarray(r["interaction_log_or"], dtype="float64"), np.asarray(r["interaction_se"], dtype="float64")
 
 
-def pair_table(prepared: Prepared, level: str = "collection", *, q: float = 0.10, cost_per_return: float,
-               max_items: int = 40, min_orders: int = MIN_PAIR_ORDERS, returns: pd.DataFrame | None = None) -> pd.DataFrame:
+def pair_table(
+    prepared: Prepared,
+    level: str = "collection",
+    *,
+    q: float = 0.10,
+    cost_per_return: float,
+    max_items: int = 40,
+    min_orders: int = MIN_PAIR_ORDERS,
+    returns: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Pairs of `level` items ("collection" or "product") bought together, tested and scored.
 
     Returns one row per pair seen in at least one multi-unit mature order with n_AB >= 2, columns
@@ -114,9 +168,14 @@ def pair_table(prepared: Prepared, level: str = "collection", *, q: float = 0.10
     l_ret = lines["returned_units"].to_numpy(dtype="float64")
     oik, oiu = pd.factorize(li_all[keep].astype("int64") * len(iuniq) + icode_line[keep], sort=False)
     oiu = np.asarray(oiu, dtype="int64")
-    oi = pd.DataFrame({"o": oiu // max(len(iuniq), 1), "i": oiu % max(len(iuniq), 1),
-                       "m": np.bincount(oik, weights=qty[keep], minlength=len(oiu)),
-                       "y": np.bincount(oik, weights=l_ret[keep], minlength=len(oiu))})
+    oi = pd.DataFrame(
+        {
+            "o": oiu // max(len(iuniq), 1),
+            "i": oiu % max(len(iuniq), 1),
+            "m": np.bincount(oik, weights=qty[keep], minlength=len(oiu)),
+            "y": np.bincount(oik, weights=l_ret[keep], minlength=len(oiu)),
+        }
+    )
     n_i_all = np.bincount(oi["i"], minlength=len(iuniq)).astype("float64")  # orders containing item (all sizes)
     omap = pd.Series(np.arange(N_all), index=pd.Index(ouniq))
 
@@ -179,22 +238,25 @@ def pair_table(prepared: Prepared, level: str = "collection", *, q: float = 0.10
         with np.errstate(divide="ignore", invalid="ignore"):
             r_all = np.where(own(mI, codes) > 0, own(yI, codes) / own(mI, codes), 0.0)
             r = np.clip(np.where(m_out > 0, y_out / m_out, r_all), 0.0, 1.0)
-            ss = (own(syyI, codes) - pbsum(y_ * y_)) - 2 * r * (own(symI, codes) - pbsum(y_ * m_)) \
+            ss = (
+                (own(syyI, codes) - pbsum(y_ * y_))
+                - 2 * r * (own(symI, codes) - pbsum(y_ * m_))
                 + r * r * (own(smmI, codes) - pbsum(m_ * m_))
+            )
             v_bin = np.where(m_out > 0, r * (1 - r) / m_out, 0.0)
-            v_rob = np.where((g_out > 1) & (m_out > 0), g_out / (g_out - 1) * np.clip(ss, 0, None) / m_out ** 2, v_bin)
+            v_rob = np.where((g_out > 1) & (m_out > 0), g_out / (g_out - 1) * np.clip(ss, 0, None) / m_out**2, v_bin)
         side[key] = (u_ab, y_ab, r, np.maximum(v_rob, v_bin))
     (uA_ab, yA_ab, rA_out, vA), (uB_ab, yB_ab, rB_out, vB) = side["A"], side["B"]
     obs_u = (yA_ab + yB_ab).sum(axis=1)
     units_u = (uA_ab + uB_ab).sum(axis=1)
     exp_u = (uA_ab * rA_out + uB_ab * rB_out).sum(axis=1)
-    var_exp = (uA_ab ** 2 * vA + uB_ab ** 2 * vB).sum(axis=1)
+    var_exp = (uA_ab**2 * vA + uB_ab**2 * vB).sum(axis=1)
     # observed: cluster-robust variance around the null expectation (cluster = order), floored at binomial
     bcol = pr["b"].to_numpy()
     resid = ya + yb - ma * rA_out[pcode, bcol] - mb * rB_out[pcode, bcol]
     g_ab = nAB.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        v_obs_rob = np.where(g_ab > 1, g_ab / (g_ab - 1) * np.bincount(pcode, weights=resid ** 2, minlength=P), np.nan)
+        v_obs_rob = np.where(g_ab > 1, g_ab / (g_ab - 1) * np.bincount(pcode, weights=resid**2, minlength=P), np.nan)
         v_obs_bin = (uA_ab * rA_out * (1 - rA_out) + uB_ab * rB_out * (1 - rB_out)).sum(axis=1)
         v_obs = np.fmax(v_obs_rob, v_obs_bin)
         z_u = np.where(v_obs + var_exp > 0, (obs_u - exp_u) / np.sqrt(v_obs + var_exp), np.nan)
@@ -223,7 +285,9 @@ def pair_table(prepared: Prepared, level: str = "collection", *, q: float = 0.10
 
     # additive expectation of the order return rate, band by band (shown beside the order rate)
     with np.errstate(divide="ignore", invalid="ignore"):
-        o_rate = [np.where(n > 0, x / n, np.where(Nb > 0, Xb / Nb, 0.0)) for x, n in ((x10, n10), (x01, n01), (x00, n00))]
+        o_rate = [
+            np.where(n > 0, x / n, np.where(Nb > 0, Xb / Nb, 0.0)) for x, n in ((x10, n10), (x01, n01), (x00, n00))
+        ]
         e_order = np.clip(o_rate[0] + o_rate[1] - o_rate[2], 0.0, 1.0)
     units, returned, expected = units_u, obs_u, exp_u  # the A and B units of the orders holding both
     orders_ab = nAB.sum(axis=1)
@@ -269,8 +333,9 @@ def pair_table(prepared: Prepared, level: str = "collection", *, q: float = 0.10
         shrunk = np.full(len(xe), np.nan)
         shrunk[ok] = eb_shrink(xe[ok], ne[ok], np.nan_to_num(base_rate)[ok], fit=gate[ok])
     qg = np.where(np.isnan(q_value), 1.0, q_value)
-    ex = stats.excess_returns(returned, units, np.nan_to_num(base_rate), np.nan_to_num(shrunk), float(cost_per_return),
-                              qg, q_threshold=q)
+    ex = stats.excess_returns(
+        returned, units, np.nan_to_num(base_rate), np.nan_to_num(shrunk), float(cost_per_return), qg, q_threshold=q
+    )
     lower = np.nan_to_num(np.asarray(stats.wilson_lower_one_sided(xe, ne), dtype="float64"))
     conservative = units * np.maximum(0.0, lower - np.nan_to_num(base_rate))
     lift = np.asarray(stats.co_purchase_lift(orders_ab, n_i_all[ia], n_i_all[ibb], N_all), dtype="float64")
@@ -282,27 +347,52 @@ def pair_table(prepared: Prepared, level: str = "collection", *, q: float = 0.10
     names_b = np.asarray(iuniq, dtype=object)[ibb]
     segs = [f"{a} + {b}" for a, b in zip(names_a, names_b)]
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = pd.DataFrame({
-            "dimension": "combination", "level": level, "segment": segs, "label": segs,
-            "item_a": names_a, "item_b": names_b, "basis": "units",
-            "n": units.round().astype("int64"), "returned": returned.round().astype("int64"),
-            "return_rate": returned / units, "baseline_rate": base_rate,
-            "orders": orders_ab.astype("int64"), "orders_returned": orders_ret.astype("int64"),
-            "order_return_rate": orders_ret / orders_ab,
-            "expected_order_rate": (nAB * e_order).sum(axis=1) / orders_ab,
-            "n_a": n_i_all[ia].astype("int64"), "n_b": n_i_all[ibb].astype("int64"),
-            "support": orders_ab / N_all, "lift": lift, "gate_support": gate,
-            "interaction_log_or": L_adj, "interaction_se": se_adj, "interaction_z": z,
-            "crude_interaction_log_or": Lc, "p_value": p_value, "q_value": q_value,
-            "significant": higher, "direction": np.where(higher, "higher", np.array(None)).astype(object),
-            "verdict": verdict, "deff": deff, "ci_low": ci_low, "ci_high": ci_high, "shrunk_rate": shrunk,
-            "expected_returns": expected, "excess_returns": returned - expected,
-            "excess_cost": (returned - expected) * float(cost_per_return),
-            "shrunk_excess": np.asarray(ex["shrunk_excess"], dtype="float64"),
-            "conservative_excess": conservative, "conservative_excess_cost": conservative * float(cost_per_return),
-            "priority_score": np.asarray(ex["priority_score"], dtype="float64"),
-            "top_reason": None, "test": "interaction (basket-size stratified)",
-        })
+        out = pd.DataFrame(
+            {
+                "dimension": "combination",
+                "level": level,
+                "segment": segs,
+                "label": segs,
+                "item_a": names_a,
+                "item_b": names_b,
+                "basis": "units",
+                "n": units.round().astype("int64"),
+                "returned": returned.round().astype("int64"),
+                "return_rate": returned / units,
+                "baseline_rate": base_rate,
+                "orders": orders_ab.astype("int64"),
+                "orders_returned": orders_ret.astype("int64"),
+                "order_return_rate": orders_ret / orders_ab,
+                "expected_order_rate": (nAB * e_order).sum(axis=1) / orders_ab,
+                "n_a": n_i_all[ia].astype("int64"),
+                "n_b": n_i_all[ibb].astype("int64"),
+                "support": orders_ab / N_all,
+                "lift": lift,
+                "gate_support": gate,
+                "interaction_log_or": L_adj,
+                "interaction_se": se_adj,
+                "interaction_z": z,
+                "crude_interaction_log_or": Lc,
+                "p_value": p_value,
+                "q_value": q_value,
+                "significant": higher,
+                "direction": np.where(higher, "higher", np.array(None)).astype(object),
+                "verdict": verdict,
+                "deff": deff,
+                "ci_low": ci_low,
+                "ci_high": ci_high,
+                "shrunk_rate": shrunk,
+                "expected_returns": expected,
+                "excess_returns": returned - expected,
+                "excess_cost": (returned - expected) * float(cost_per_return),
+                "shrunk_excess": np.asarray(ex["shrunk_excess"], dtype="float64"),
+                "conservative_excess": conservative,
+                "conservative_excess_cost": conservative * float(cost_per_return),
+                "priority_score": np.asarray(ex["priority_score"], dtype="float64"),
+                "top_reason": None,
+                "test": "interaction (basket-size stratified)",
+            }
+        )
     out["direction"] = out["direction"].where(out["significant"], None)
     rets = mrets if returns is None else returns
     if len(rets) and gate.any():
@@ -311,8 +401,14 @@ def pair_table(prepared: Prepared, level: str = "collection", *, q: float = 0.10
         r_o = omap.reindex(rets["order_id"].to_numpy()).to_numpy()
         r_i = pd.Index(iuniq).get_indexer(rets[level].astype("string").fillna("").to_numpy())
         ok = ~np.isnan(r_o) & (r_i >= 0)
-        rc = pd.DataFrame({"o": r_o[ok].astype("int64"), "i": r_i[ok], "quantity": rets["quantity"].to_numpy()[ok],
-                           "reason_category": rets["reason_category"].to_numpy()[ok]})
+        rc = pd.DataFrame(
+            {
+                "o": r_o[ok].astype("int64"),
+                "i": r_i[ok],
+                "quantity": rets["quantity"].to_numpy()[ok],
+                "reason_category": rets["reason_category"].to_numpy()[ok],
+            }
+        )
         m = g_rows[["p", "o"]].merge(rc, on="o")
         pa, pb_ = ia[m["p"].to_numpy()], ibb[m["p"].to_numpy()]
         m = m[(m["i"].to_numpy() == pa) | (m["i"].to_numpy() == pb_)]

@@ -14,6 +14,7 @@ eventual returns have arrived, from a Kaplan-Meier estimate of days-to-return th
 orders not having had time to show late returns (analysis.maturity; rounded up, bounded to [14, 120]),
 unless the caller sets it.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
@@ -174,8 +175,9 @@ def _derive_intent(lines: pd.DataFrame, has_size: bool, has_collection: bool, ha
     return intent.astype("string")
 
 
-def prepare(dataset: Dataset, window_days: int | None = None,
-            reason_overrides: dict[str, str] | None = None) -> Prepared:
+def prepare(
+    dataset: Dataset, window_days: int | None = None, reason_overrides: dict[str, str] | None = None
+) -> Prepared:
     """Build the analysis frames from a loaded Dataset.
 
     reason_overrides: the user's corrections of the reason taxonomy (raw reason -> category), which
@@ -229,9 +231,14 @@ def prepare(dataset: Dataset, window_days: int | None = None,
             store_credit_units=("store_credit_units", "sum"),
             all_units=("quantity", "sum"),
         )
-        dom = (r.groupby(["order_id", "sku", "reason_category"], sort=False)["quantity"].sum()
-               .reset_index().sort_values("quantity", ascending=False)
-               .drop_duplicates(["order_id", "sku"]).set_index(["order_id", "sku"])["reason_category"])
+        dom = (
+            r.groupby(["order_id", "sku", "reason_category"], sort=False)["quantity"]
+            .sum()
+            .reset_index()
+            .sort_values("quantity", ascending=False)
+            .drop_duplicates(["order_id", "sku"])
+            .set_index(["order_id", "sku"])["reason_category"]
+        )
         agg["refund_amount"] = r.groupby(["order_id", "sku"], sort=False)["refund_amount"].sum(min_count=1)
         agg["reason_category"] = dom
         lines = lines.merge(agg, how="left", left_on=["order_id", "sku"], right_index=True)
@@ -251,7 +258,8 @@ def prepare(dataset: Dataset, window_days: int | None = None,
     # ---- order-level attributes
     has_size = "size" in available
     lines["intent_derived"] = lines["order_id"].map(
-        _derive_intent(lines, has_size, "collection" in available, "category" in available))
+        _derive_intent(lines, has_size, "collection" in available, "category" in available)
+    )
     if "intent" in available:
         lines["intent"] = lines["intent"].fillna(lines["intent_derived"])
     else:
@@ -264,14 +272,18 @@ def prepare(dataset: Dataset, window_days: int | None = None,
 
     if "customer_id" in available:
         first = lines.groupby("customer_id")["order_date"].transform("min")
-        ctype = np.where(lines["customer_id"].isna(), "unknown", np.where(lines["order_date"] <= first, "first", "repeat"))
+        ctype = np.where(
+            lines["customer_id"].isna(), "unknown", np.where(lines["order_date"] <= first, "first", "repeat")
+        )
         lines["customer_type"] = pd.Series(ctype, index=lines.index, dtype="string")
         if any(f.role == "transactions" for f in dataset.files):
             # credit notes are matched to a customer's earlier purchase, so guests' lines cannot have returns by
             # construction: a first-vs-repeat difference would be made by the matching rule, not by customers
-            notes.append("First vs repeat customers is not tested on signed transactions: credit notes can only be "
-                         "matched to purchases of identified customers, so the difference would come from the "
-                         "matching rule rather than from customers.")
+            notes.append(
+                "First vs repeat customers is not tested on signed transactions: credit notes can only be "
+                "matched to purchases of identified customers, so the difference would come from the "
+                "matching rule rather than from customers."
+            )
         else:
             available.add("customer_type")
     else:
@@ -280,8 +292,10 @@ def prepare(dataset: Dataset, window_days: int | None = None,
     if "intent" in available or median_units <= WHOLESALE_MEDIAN_UNITS:
         available.add("intent")
     else:
-        notes.append(f"Customer intents (single item, bracketing, multi-item, full refresh) describe a shopper's basket; "
-                     f"here the median order holds {median_units:,.0f} units, as in wholesale, so intents are not shown.")
+        notes.append(
+            f"Customer intents (single item, bracketing, multi-item, full refresh) describe a shopper's basket; "
+            f"here the median order holds {median_units:,.0f} units, as in wholesale, so intents are not shown."
+        )
     available.add("product")
 
     # ---- the outcome: line-level returns, or order-level refunds when that is all the data holds
@@ -299,10 +313,28 @@ def prepare(dataset: Dataset, window_days: int | None = None,
 
     # ---- maturity
     rets_m = rets.merge(
-        lines.drop_duplicates(["order_id", "sku"])[["order_id", "sku", "order_date", "collection", "category", "product",
-                                                    "size", "channel", "journey", "intent", "customer_type", "unit_price",
-                                                    "promotion", "country", "addon"]],
-        how="inner", on=["order_id", "sku"])
+        lines.drop_duplicates(["order_id", "sku"])[
+            [
+                "order_id",
+                "sku",
+                "order_date",
+                "collection",
+                "category",
+                "product",
+                "size",
+                "channel",
+                "journey",
+                "intent",
+                "customer_type",
+                "unit_price",
+                "promotion",
+                "country",
+                "addon",
+            ]
+        ],
+        how="inner",
+        on=["order_id", "sku"],
+    )
     rets_m["days_to_return"] = (rets_m["return_date"] - rets_m["order_date"]).dt.days
     arrival = prepared_arrival_curve(lines, rets_m) if not lines.empty else EMPTY_CURVE
     if window_days is not None:
@@ -319,8 +351,10 @@ def prepare(dataset: Dataset, window_days: int | None = None,
         if not lines["mature"].any():
             # too short a history to wait for the window: keep everything, and say so
             lines["mature"] = True
-            notes.append(f"The data spans less than the {window}-day return window, so no orders were "
-                         "excluded as too recent; recent rates may still rise.")
+            notes.append(
+                f"The data spans less than the {window}-day return window, so no orders were "
+                "excluded as too recent; recent rates may still rise."
+            )
             cutoff = lines["order_date"].max()
     lines["month"] = lines["order_date"].dt.to_period("M").dt.start_time
 
@@ -387,7 +421,9 @@ def _order_refund_outcome(lines: pd.DataFrame) -> tuple[pd.DataFrame, str, dict]
     flag = (refunded_amt > 0).astype("float64")
     lines["order_n"] = (q / order_units).where(order_units > 0, 0.0)
     lines["order_x"] = lines["order_n"] * flag
-    known = lines["line_refunded"].astype("float64") if "line_refunded" in lines else pd.Series(np.nan, index=lines.index)
+    known = (
+        lines["line_refunded"].astype("float64") if "line_refunded" in lines else pd.Series(np.nan, index=lines.index)
+    )
     order_known = known.notna().groupby(oid, sort=False).transform("any") & (flag > 0)
     known_hit = (known.fillna(0) > 0).groupby(oid, sort=False).transform("any")
     value = lines["line_value"].astype("float64")
@@ -405,12 +441,17 @@ def _order_refund_outcome(lines: pd.DataFrame) -> tuple[pd.DataFrame, str, dict]
     refunded_orders = int(flag[~oid.duplicated()].sum())
     attributed = int((use_known & ~oid.duplicated()).sum())
     pct = attributed / refunded_orders if refunded_orders else float("nan")
-    note = (f"Only order-level refunds are known (no returns file): rates are orders with a customer refund / orders. "
+    note = (
+        (
+            f"Only order-level refunds are known (no returns file): rates are orders with a customer refund / orders. "
             f"For products, sizes and collections the refund is attributed to lines where the export says which "
             f"({attributed:,} of {refunded_orders:,} refunded orders, {pct:.0%}: single-line orders, restocked lines, "
             "line amounts that add up to the refund); in the other refunded orders it is spread over the lines in "
-            "proportion to the share refunded. Add a returns file for line-level return rates.") if refunded_orders else (
-            "Only order-level refunds are known (no returns file), and no order has a refund.")
+            "proportion to the share refunded. Add a returns file for line-level return rates."
+        )
+        if refunded_orders
+        else ("Only order-level refunds are known (no returns file), and no order has a refund.")
+    )
     return lines, note, {"refunded_orders": refunded_orders, "refunds_attributed": attributed}
 
 
@@ -426,8 +467,9 @@ class Filters:
 
     @property
     def active(self) -> bool:
-        return bool(self.date_from is not None or self.date_to is not None or self.channels or self.journeys
-                    or self.collections)
+        return bool(
+            self.date_from is not None or self.date_to is not None or self.channels or self.journeys or self.collections
+        )
 
 
 def filter_prepared(prepared: Prepared, filters: Filters) -> Prepared:
@@ -459,10 +501,13 @@ def filter_prepared(prepared: Prepared, filters: Filters) -> Prepared:
         # the orders' outcomes are those of the selected collections' lines only
         g = new_lines.groupby("order_id", sort=False)
         o = orders.set_index("order_id")
-        o = o.assign(units=g["quantity"].sum().reindex(o.index), lines=g.size().reindex(o.index),
-                     returned_units=g["returned_units"].sum().reindex(o.index),
-                     order_value=g["line_value"].sum(min_count=1).reindex(o.index),
-                     returned_value=g["returned_value"].sum(min_count=1).reindex(o.index))
+        o = o.assign(
+            units=g["quantity"].sum().reindex(o.index),
+            lines=g.size().reindex(o.index),
+            returned_units=g["returned_units"].sum().reindex(o.index),
+            order_value=g["line_value"].sum(min_count=1).reindex(o.index),
+            returned_value=g["returned_value"].sum(min_count=1).reindex(o.index),
+        )
         o["any_return"] = o["returned_units"] > 0
         orders = o.reset_index()
     rets = prepared.returns

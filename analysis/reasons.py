@@ -18,6 +18,7 @@ the mix describes why things came back, not how often. Every function degrades g
 reason (or resolution, exchange SKU, comment) column was not mapped it returns an empty frame whose
 ``attrs["message"]`` says which column to map (see :func:`missing_message`).
 """
+
 from __future__ import annotations
 
 import math
@@ -33,22 +34,41 @@ from analysis import stats
 from analysis.prepare import DIMENSION_LABELS, Prepared
 from data.reasons import CATEGORIES, GROUP_LABELS, SIZE_CATEGORIES, category_label
 
-RETURN_DIMENSIONS = ("collection", "category", "product", "size", "channel", "journey", "intent", "customer_type",
-                     "promotion", "country", "addon")
+RETURN_DIMENSIONS = (
+    "collection",
+    "category",
+    "product",
+    "size",
+    "channel",
+    "journey",
+    "intent",
+    "customer_type",
+    "promotion",
+    "country",
+    "addon",
+)
 
 _NEEDS = {
-    "reason": (("returns.reason", "returns.comment"),
-               "No return reasons were loaded. Map the 'reason' column of your returns file (or 'comment') "
-               "on the upload page to see why customers return."),
-    "resolution": (("returns.resolution",),
-                   "No return outcomes were loaded. Map the 'resolution' column of your returns file "
-                   "(refund / exchange / store credit) to see which sales were saved."),
-    "exchange": (("returns.exchange_sku",),
-                 "No exchange SKUs were loaded. Map the 'exchange_sku' column of your returns file to see "
-                 "what customers exchange into."),
-    "comment": (("returns.comment",),
-                "No customer comments were loaded. Map the 'comment' column of your returns file to see "
-                "examples in customers' own words."),
+    "reason": (
+        ("returns.reason", "returns.comment"),
+        "No return reasons were loaded. Map the 'reason' column of your returns file (or 'comment') "
+        "on the upload page to see why customers return.",
+    ),
+    "resolution": (
+        ("returns.resolution",),
+        "No return outcomes were loaded. Map the 'resolution' column of your returns file "
+        "(refund / exchange / store credit) to see which sales were saved.",
+    ),
+    "exchange": (
+        ("returns.exchange_sku",),
+        "No exchange SKUs were loaded. Map the 'exchange_sku' column of your returns file to see "
+        "what customers exchange into.",
+    ),
+    "comment": (
+        ("returns.comment",),
+        "No customer comments were loaded. Map the 'comment' column of your returns file to see "
+        "examples in customers' own words.",
+    ),
 }
 
 
@@ -60,8 +80,10 @@ def missing_message(prepared: Prepared, need: str = "reason") -> str | None:
     cols, msg = _NEEDS[need]
     if prepared.returns is None or prepared.returns.empty:
         if getattr(prepared, "outcome", "line_return") == "order_refund":
-            return ("This export records refunds per order, without return reasons or resolutions: add a returns "
-                    "file (or a returns-app export) with a reason column to see why customers return.")
+            return (
+                "This export records refunds per order, without return reasons or resolutions: add a returns "
+                "file (or a returns-app export) with a reason column to see why customers return."
+            )
         return "No returns matched an order in the data, so there is nothing to break down by reason."
     if not any(prepared.has(c) for c in cols):
         return msg
@@ -159,11 +181,17 @@ def reason_mix(prepared: Prepared, dimension: str | None = None, segment: object
     if r.empty:
         m = f"No returns in {dimension} '{segment}'."
         return ReasonMix(_empty(MIX_COLUMNS, m), 0.0, 0.0, math.nan, math.nan, None, None, m)
-    f = pd.DataFrame({"reason_category": r["reason_category"].astype("string").fillna("unknown"),
-                      "units": _units(r), "value": _value(r)})
+    f = pd.DataFrame(
+        {
+            "reason_category": r["reason_category"].astype("string").fillna("unknown"),
+            "units": _units(r),
+            "value": _value(r),
+        }
+    )
     g = f.groupby("reason_category", sort=False)
-    t = pd.DataFrame({"returns": g.size(), "units": g["units"].sum(),
-                      "value": g["value"].sum(min_count=1)}).reset_index()
+    t = pd.DataFrame(
+        {"returns": g.size(), "units": g["units"].sum(), "value": g["value"].sum(min_count=1)}
+    ).reset_index()
     tot_u = float(t["units"].sum())
     tot_v = float(t["value"].sum())
     t["share"] = t["units"] / tot_u if tot_u else np.nan
@@ -191,12 +219,20 @@ def reason_mix(prepared: Prepared, dimension: str | None = None, segment: object
 # ---------------------------------------------------------------------------------------------------
 
 VS_REST_JSON_KEYS = ("dimension", "segment", "reason_category", "returned", "share", "rest_share", "q_value")
-VS_REST_COLUMNS = list(VS_REST_JSON_KEYS) + ["label", "group", "segment_returned", "rest_returned",
-                                             "rest_category_returned", "p_value", "test"]
+VS_REST_COLUMNS = list(VS_REST_JSON_KEYS) + [
+    "label",
+    "group",
+    "segment_returned",
+    "rest_returned",
+    "rest_category_returned",
+    "p_value",
+    "test",
+]
 
 
-def reasons_vs_rest(prepared: Prepared, dimension: str, *, alternative: str = "larger",
-                    min_segment_returns: int = 1) -> pd.DataFrame:
+def reasons_vs_rest(
+    prepared: Prepared, dimension: str, *, alternative: str = "larger", min_segment_returns: int = 1
+) -> pd.DataFrame:
     """Per segment x reason category: is the reason's share of the segment's returned units different
     from its share among the rest of the returned units?
 
@@ -216,14 +252,19 @@ def reasons_vs_rest(prepared: Prepared, dimension: str, *, alternative: str = "l
         return _empty(VS_REST_COLUMNS, msg)
     r = prepared.returns
     _check_dimension(dimension, r)
-    f = pd.DataFrame({"segment": r[dimension].astype("string"),
-                      "reason_category": r["reason_category"].astype("string").fillna("unknown"),
-                      "units": _units(r)})
+    f = pd.DataFrame(
+        {
+            "segment": r[dimension].astype("string"),
+            "reason_category": r["reason_category"].astype("string").fillna("unknown"),
+            "units": _units(r),
+        }
+    )
     f = f[f["segment"].notna()]
     if f.empty:
         return _empty(VS_REST_COLUMNS, f"No returns have a {dimension} value.")
-    ct = f.pivot_table(index="segment", columns="reason_category", values="units", aggfunc="sum",
-                       fill_value=0.0, observed=True)
+    ct = f.pivot_table(
+        index="segment", columns="reason_category", values="units", aggfunc="sum", fill_value=0.0, observed=True
+    )
     seg_tot = ct.sum(axis=1)
     ct = ct[seg_tot >= min_segment_returns]
     if ct.empty or len(ct.index) < 2:
@@ -236,9 +277,13 @@ def reasons_vs_rest(prepared: Prepared, dimension: str, *, alternative: str = "l
     long["segment_returned"] = long["segment"].map(seg_tot).astype("float64")
     long["rest_returned"] = all_tot - long["segment_returned"]
     long["rest_category_returned"] = long["reason_category"].map(cat_tot).astype("float64") - long["returned"]
-    res = stats.segment_vs_rest(long["returned"].to_numpy(float), long["segment_returned"].to_numpy(float),
-                                long["rest_category_returned"].to_numpy(float), long["rest_returned"].to_numpy(float),
-                                alternative=alternative)
+    res = stats.segment_vs_rest(
+        long["returned"].to_numpy(float),
+        long["segment_returned"].to_numpy(float),
+        long["rest_category_returned"].to_numpy(float),
+        long["rest_returned"].to_numpy(float),
+        alternative=alternative,
+    )
     long["share"] = res["p1"]
     long["rest_share"] = res["p2"]
     long["p_value"] = res["p_value"]
@@ -279,9 +324,24 @@ def top_reasons(prepared: Prepared, dimension: str, segment: object, k: int = 3)
 # resolutions
 # ---------------------------------------------------------------------------------------------------
 
-RESOLUTION_COLUMNS = ["segment", "units", "refund", "exchange", "store_credit", "other", "unknown",
-                      "refund_share", "exchange_share", "store_credit_share", "saved_revenue", "refunded_value",
-                      "size_returns", "size_refunds", "size_refund_share", "refund_though_exchange_plausible"]
+RESOLUTION_COLUMNS = [
+    "segment",
+    "units",
+    "refund",
+    "exchange",
+    "store_credit",
+    "other",
+    "unknown",
+    "refund_share",
+    "exchange_share",
+    "store_credit_share",
+    "saved_revenue",
+    "refunded_value",
+    "size_returns",
+    "size_refunds",
+    "size_refund_share",
+    "refund_though_exchange_plausible",
+]
 
 
 def outcome_shares(resolution: pd.DataFrame, segment: object | None = None) -> dict[str, float]:
@@ -301,8 +361,12 @@ def outcome_shares(resolution: pd.DataFrame, segment: object | None = None) -> d
     rows = resolution if segment is None else resolution[resolution["segment"] == str(segment)]
     known = float((rows["units"] - rows["unknown"]).sum())
     share = {c: (float(rows[c].sum()) / known if known else math.nan) for c in ("refund", "exchange", "store_credit")}
-    return {**share, "known_units": known, "saved_revenue": float(rows["saved_revenue"].sum()),
-            "refunded_value": float(rows["refunded_value"].sum())}
+    return {
+        **share,
+        "known_units": known,
+        "saved_revenue": float(rows["saved_revenue"].sum()),
+        "refunded_value": float(rows["refunded_value"].sum()),
+    }
 
 
 def segments_by_returned_units(returns: pd.DataFrame, dimension: str) -> list[str]:
@@ -319,7 +383,9 @@ def segments_by_returned_units(returns: pd.DataFrame, dimension: str) -> list[st
     return [str(v) for v in s.index if v is not pd.NA and str(v) != ""]
 
 
-def targets_in_segment(targets: pd.DataFrame, returns: pd.DataFrame, dimension: str, segment: object | None) -> pd.DataFrame:
+def targets_in_segment(
+    targets: pd.DataFrame, returns: pd.DataFrame, dimension: str, segment: object | None
+) -> pd.DataFrame:
     """Rows of exchange_targets for the products returned within one segment (all rows when segment is None).
 
     >>> t = pd.DataFrame({"product": ["Tee", "Shirt", "Cap"], "exchanges": [3, 5, 1]})
@@ -343,8 +409,9 @@ def products_by_exchanges(targets: pd.DataFrame) -> list[str]:
     return [str(v) for v in by.index]
 
 
-def resolution_by_segment(prepared: Prepared, dimension: str, *, plausible_share: float = 0.5,
-                          min_size_returns: int = 5) -> pd.DataFrame:
+def resolution_by_segment(
+    prepared: Prepared, dimension: str, *, plausible_share: float = 0.5, min_size_returns: int = 5
+) -> pd.DataFrame:
     """Refund / exchange / store-credit split of each segment's returned units and the revenue kept.
 
     saved_revenue = value of units resolved as exchange or store credit (the sale stayed with the shop);
@@ -362,10 +429,17 @@ def resolution_by_segment(prepared: Prepared, dimension: str, *, plausible_share
     r = prepared.returns
     _check_dimension(dimension, r)
     res = r["resolution_category"].astype("string").fillna("unknown")
-    f = pd.DataFrame({"segment": r[dimension].astype("string"), "res": res, "units": _units(r), "value": _value(r),
-                      # what an exchange or store credit keeps is the sale itself, not the (zero) refund
-                      "sale_value": _units(r) * pd.to_numeric(r["unit_price"], errors="coerce"),
-                      "size": r["reason_category"].astype("string").isin(list(SIZE_CATEGORIES)).fillna(False)})
+    f = pd.DataFrame(
+        {
+            "segment": r[dimension].astype("string"),
+            "res": res,
+            "units": _units(r),
+            "value": _value(r),
+            # what an exchange or store credit keeps is the sale itself, not the (zero) refund
+            "sale_value": _units(r) * pd.to_numeric(r["unit_price"], errors="coerce"),
+            "size": r["reason_category"].astype("string").isin(list(SIZE_CATEGORIES)).fillna(False),
+        }
+    )
     f = f[f["segment"].notna()]
     piv = f.pivot_table(index="segment", columns="res", values="units", aggfunc="sum", fill_value=0.0)
     for c in ("refund", "exchange", "store_credit", "other", "unknown"):
@@ -386,8 +460,9 @@ def resolution_by_segment(prepared: Prepared, dimension: str, *, plausible_share
     out["size_returns"] = sz.groupby("segment")["units"].sum().reindex(out.index).fillna(0.0)
     out["size_refunds"] = sz[sz["res"] == "refund"].groupby("segment")["units"].sum().reindex(out.index).fillna(0.0)
     out["size_refund_share"] = out["size_refunds"] / out["size_returns"].where(out["size_returns"] > 0, np.nan)
-    out["refund_though_exchange_plausible"] = ((out["size_returns"] >= min_size_returns)
-                                               & (out["size_refund_share"] >= plausible_share)).astype(bool)
+    out["refund_though_exchange_plausible"] = (
+        (out["size_returns"] >= min_size_returns) & (out["size_refund_share"] >= plausible_share)
+    ).astype(bool)
     out = out.reset_index().rename(columns={"index": "segment"})
     out = out.sort_values(["units", "segment"], ascending=[False, True]).reset_index(drop=True)
     return out[RESOLUTION_COLUMNS]
@@ -398,9 +473,22 @@ def resolution_by_segment(prepared: Prepared, dimension: str, *, plausible_share
 # ---------------------------------------------------------------------------------------------------
 
 _LETTER_SIZES = ["XXXS", "XXS", "XS", "S", "M", "L", "XL", "XXL", "XXXL", "XXXXL"]
-_SIZE_ALIASES = {"3XS": "XXXS", "2XS": "XXS", "2XL": "XXL", "3XL": "XXXL", "4XL": "XXXXL", "SMALL": "S",
-                 "MEDIUM": "M", "LARGE": "L", "EXTRA SMALL": "XS", "EXTRA LARGE": "XL", "X-SMALL": "XS",
-                 "X-LARGE": "XL", "XX-LARGE": "XXL", "XXX-LARGE": "XXXL"}
+_SIZE_ALIASES = {
+    "3XS": "XXXS",
+    "2XS": "XXS",
+    "2XL": "XXL",
+    "3XL": "XXXL",
+    "4XL": "XXXXL",
+    "SMALL": "S",
+    "MEDIUM": "M",
+    "LARGE": "L",
+    "EXTRA SMALL": "XS",
+    "EXTRA LARGE": "XL",
+    "X-SMALL": "XS",
+    "X-LARGE": "XL",
+    "XX-LARGE": "XXL",
+    "XXX-LARGE": "XXXL",
+}
 _NUM = re.compile(r"-?\d+(?:[.,]\d+)?")
 
 
@@ -440,8 +528,17 @@ EXCHANGE_KINDS = {
     "same_item": "Same item (replacement)",
     "unknown_sku": "SKU not in the orders",
 }
-EXCHANGE_COLUMNS = ["product", "size", "exchange_sku", "target_product", "target_size", "kind", "kind_label",
-                    "exchanges", "share"]
+EXCHANGE_COLUMNS = [
+    "product",
+    "size",
+    "exchange_sku",
+    "target_product",
+    "target_size",
+    "kind",
+    "kind_label",
+    "exchanges",
+    "share",
+]
 
 
 def exchange_targets(prepared: Prepared, product: object | None = None, *, top: int | None = 10) -> pd.DataFrame:
@@ -465,15 +562,26 @@ def exchange_targets(prepared: Prepared, product: object | None = None, *, top: 
     if r.empty:
         where = f" for product '{product}'" if product is not None else ""
         return _empty(EXCHANGE_COLUMNS, f"No returns were exchanged{where}.")
-    lk = (prepared.lines[["sku", "product", "size"]].dropna(subset=["sku"])
-          .drop_duplicates("sku").set_index("sku"))
-    f = pd.DataFrame({"sku": r["sku"].astype("string"), "product": r["product"].astype("string"),
-                      "size": r["size"].astype("string"), "exchange_sku": r["exchange_sku"].astype("string").str.strip(),
-                      "units": _units(r)})
+    lk = prepared.lines[["sku", "product", "size"]].dropna(subset=["sku"]).drop_duplicates("sku").set_index("sku")
+    f = pd.DataFrame(
+        {
+            "sku": r["sku"].astype("string"),
+            "product": r["product"].astype("string"),
+            "size": r["size"].astype("string"),
+            "exchange_sku": r["exchange_sku"].astype("string").str.strip(),
+            "units": _units(r),
+        }
+    )
     f["target_product"] = f["exchange_sku"].map(lk["product"]).astype("string")
     f["target_size"] = f["exchange_sku"].map(lk["size"]).astype("string")
-    g = f.groupby(["product", "size", "sku", "exchange_sku", "target_product", "target_size"], dropna=False,
-                  sort=False)["units"].sum().rename("exchanges").reset_index()
+    g = (
+        f.groupby(
+            ["product", "size", "sku", "exchange_sku", "target_product", "target_size"], dropna=False, sort=False
+        )["units"]
+        .sum()
+        .rename("exchanges")
+        .reset_index()
+    )
 
     def kind(row: Any) -> str:  # a row of g (itertuples)
         if row.exchange_sku == row.sku:
@@ -486,8 +594,13 @@ def exchange_targets(prepared: Prepared, product: object | None = None, *, top: 
         return move if move else "other_colour"
 
     g["kind"] = [kind(row) for row in g.itertuples(index=False)]
-    out = g.groupby(["product", "size", "exchange_sku", "target_product", "target_size", "kind"], dropna=False,
-                    sort=False)["exchanges"].sum().reset_index()
+    out = (
+        g.groupby(
+            ["product", "size", "exchange_sku", "target_product", "target_size", "kind"], dropna=False, sort=False
+        )["exchanges"]
+        .sum()
+        .reset_index()
+    )
     out["kind_label"] = out["kind"].map(EXCHANGE_KINDS)
     out["share"] = out["exchanges"] / out.groupby("product")["exchanges"].transform("sum")
     out = out.sort_values(["product", "exchanges", "exchange_sku"], ascending=[True, False, True])
@@ -525,13 +638,38 @@ def kind_summary(targets: pd.DataFrame) -> pd.DataFrame:
 # complete the set
 # ---------------------------------------------------------------------------------------------------
 
-SET_COLUMNS = ["by", "item", "orders_with", "units_with", "returned_with", "rate_with", "ci_low", "ci_high",
-               "units_without", "returned_without", "rate_without", "diff", "diff_low", "diff_high",
-               "expected_returns_with", "p_value", "q_value", "pairs_well"]
+SET_COLUMNS = [
+    "by",
+    "item",
+    "orders_with",
+    "units_with",
+    "returned_with",
+    "rate_with",
+    "ci_low",
+    "ci_high",
+    "units_without",
+    "returned_without",
+    "rate_without",
+    "diff",
+    "diff_low",
+    "diff_high",
+    "expected_returns_with",
+    "p_value",
+    "q_value",
+    "pairs_well",
+]
 
 
-def complete_the_set(prepared: Prepared, dimension: str, segment: object, *, by: str = "collection",
-                     min_orders: int = 30, min_expected: float = 5.0, q_threshold: float = 0.10) -> pd.DataFrame:
+def complete_the_set(
+    prepared: Prepared,
+    dimension: str,
+    segment: object,
+    *,
+    by: str = "collection",
+    min_orders: int = 30,
+    min_expected: float = 5.0,
+    q_threshold: float = 0.10,
+) -> pd.DataFrame:
     """Items bought together with the segment's items whose orders return less ("pairs well with").
 
     Focal lines = mature lines of the segment. For each candidate X (a ``by`` value of the other lines in
@@ -591,13 +729,30 @@ def complete_the_set(prepared: Prepared, dimension: str, segment: object, *, by:
             continue
         rows.append((str(item), orders_with, n1, x1, n2, x2, expected))
     if not rows:
-        return _empty(SET_COLUMNS, f"No item is bought with {dimension} '{segment}' in at least {min_orders} "
-                                   f"orders with {min_expected:g} expected returns.")
-    t = pd.DataFrame(rows, columns=["item", "orders_with", "units_with", "returned_with", "units_without",
-                                    "returned_without", "expected_returns_with"])
-    res = stats.segment_vs_rest(t["returned_with"].to_numpy(float), t["units_with"].to_numpy(float),
-                                t["returned_without"].to_numpy(float), t["units_without"].to_numpy(float),
-                                alternative="smaller")
+        return _empty(
+            SET_COLUMNS,
+            f"No item is bought with {dimension} '{segment}' in at least {min_orders} "
+            f"orders with {min_expected:g} expected returns.",
+        )
+    t = pd.DataFrame(
+        rows,
+        columns=[
+            "item",
+            "orders_with",
+            "units_with",
+            "returned_with",
+            "units_without",
+            "returned_without",
+            "expected_returns_with",
+        ],
+    )
+    res = stats.segment_vs_rest(
+        t["returned_with"].to_numpy(float),
+        t["units_with"].to_numpy(float),
+        t["returned_without"].to_numpy(float),
+        t["units_without"].to_numpy(float),
+        alternative="smaller",
+    )
     t["rate_with"], t["rate_without"] = res["p1"], res["p2"]
     t["ci_low"], t["ci_high"] = res["ci_low"], res["ci_high"]
     t["diff"], t["diff_low"], t["diff_high"] = res["diff"], res["diff_low"], res["diff_high"]
@@ -627,8 +782,15 @@ def clean_comment(text: object, max_chars: int = 240) -> str:
     return s
 
 
-def example_comments(prepared: Prepared, dimension: str | None, segment: object | None,
-                     category: str | None = None, k: int = 5, *, max_chars: int = 240) -> list[str]:
+def example_comments(
+    prepared: Prepared,
+    dimension: str | None,
+    segment: object | None,
+    category: str | None = None,
+    k: int = 5,
+    *,
+    max_chars: int = 240,
+) -> list[str]:
     """Up to k distinct customer comments from the segment's returns (optionally one reason category),
     most recent first, as plain trimmed strings. [] when comments were not loaded."""
     if k < 0:
@@ -663,11 +825,22 @@ def sizes_involved(prepared: Prepared, dimension: str, segment: object, k: int =
     r = r[r["size"].notna()]
     if r.empty:
         return _empty(["size", "units", "share", "top_reason"], "No sizes recorded for these returns.")
-    f = pd.DataFrame({"size": r["size"].astype("string"), "units": _units(r),
-                      "cat": r["reason_category"].astype("string").fillna("unknown")})
+    f = pd.DataFrame(
+        {
+            "size": r["size"].astype("string"),
+            "units": _units(r),
+            "cat": r["reason_category"].astype("string").fillna("unknown"),
+        }
+    )
     s = f.groupby("size")["units"].sum().sort_values(ascending=False)
-    top = (f.groupby(["size", "cat"])["units"].sum().reset_index().sort_values("units", ascending=False)
-           .drop_duplicates("size").set_index("size")["cat"])
+    top = (
+        f.groupby(["size", "cat"])["units"]
+        .sum()
+        .reset_index()
+        .sort_values("units", ascending=False)
+        .drop_duplicates("size")
+        .set_index("size")["cat"]
+    )
     out = pd.DataFrame({"size": s.index, "units": s.to_numpy()})
     out["share"] = out["units"] / out["units"].sum()
     out["top_reason"] = out["size"].map(top)
@@ -677,6 +850,7 @@ def sizes_involved(prepared: Prepared, dimension: str, segment: object, k: int =
 # ---------------------------------------------------------------------------------------------------
 # export sheets
 # ---------------------------------------------------------------------------------------------------
+
 
 def export_frames(prepared: Prepared, dimension: str = "collection") -> dict[str, pd.DataFrame]:
     """Frames for analysis.export.fixlist_xlsx(extra_sheets=...): "Reasons" (overall mix and the
@@ -691,11 +865,20 @@ def export_frames(prepared: Prepared, dimension: str = "collection") -> dict[str
             vs = reasons_vs_rest(prepared, dimension)
             vs = vs[vs["q_value"] <= Q_LEVEL] if len(vs) else vs
             seg = vs.rename(columns={"returned": "units"}).assign(scope=DIMENSION_LABELS.get(dimension, dimension))
-            seg = seg[["scope", "segment", "reason_category", "label", "group", "units", "share", "rest_share", "q_value"]]
+            seg = seg[
+                ["scope", "segment", "reason_category", "label", "group", "units", "share", "rest_share", "q_value"]
+            ]
         else:
             seg = pd.DataFrame()
-        reasons = pd.concat([overall[["scope", "segment", "reason_category", "label", "group", "units", "share",
-                                      "value", "value_share"]], seg], ignore_index=True)
+        reasons = pd.concat(
+            [
+                overall[
+                    ["scope", "segment", "reason_category", "label", "group", "units", "share", "value", "value_share"]
+                ],
+                seg,
+            ],
+            ignore_index=True,
+        )
         reasons["group_label"] = reasons["group"].map(GROUP_LABELS)
     ex = exchange_targets(prepared, top=None)
     exchanges = pd.DataFrame({"message": [ex.attrs["message"]]}) if ex.empty and "message" in ex.attrs else ex

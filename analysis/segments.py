@@ -37,6 +37,7 @@ segment_table() compares every segment with the rest of the population (METHOD 1
   by raising its baseline (issue 11); the shrinkage centre is the same p0; the conservative "at least" excess uses the one-sided Wilson lower
   bound on effective counts; priority = gate(q <= q_threshold) * shrunk excess * cost per return.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -57,12 +58,49 @@ MIN_RETURNING_ORDERS = 5  # below this a "returns more" claim rests on a handful
 BORDERLINE_P = 0.05  # one-sided unadjusted p below this but q above the threshold -> "borderline"
 
 SEGMENT_COLUMNS = [
-    "dimension", "segment", "label", "basis", "n", "returned", "return_rate", "baseline_rate",
-    "rest_n", "rest_returned", "ci_low", "ci_high", "diff", "diff_low", "diff_high", "p_value", "q_value",
-    "p_lower", "q_lower", "significant", "direction", "verdict", "shrunk_rate", "expected_returns",
-    "excess_returns", "excess_cost", "shrunk_excess", "conservative_excess", "conservative_excess_cost",
-    "priority_score", "top_reason", "test", "deff", "rest_deff", "n_eff", "returned_eff", "orders",
-    "orders_returned", "order_return_rate", "population_rate", "reference", "reference_rate", "top_x",
+    "dimension",
+    "segment",
+    "label",
+    "basis",
+    "n",
+    "returned",
+    "return_rate",
+    "baseline_rate",
+    "rest_n",
+    "rest_returned",
+    "ci_low",
+    "ci_high",
+    "diff",
+    "diff_low",
+    "diff_high",
+    "p_value",
+    "q_value",
+    "p_lower",
+    "q_lower",
+    "significant",
+    "direction",
+    "verdict",
+    "shrunk_rate",
+    "expected_returns",
+    "excess_returns",
+    "excess_cost",
+    "shrunk_excess",
+    "conservative_excess",
+    "conservative_excess_cost",
+    "priority_score",
+    "top_reason",
+    "test",
+    "deff",
+    "rest_deff",
+    "n_eff",
+    "returned_eff",
+    "orders",
+    "orders_returned",
+    "order_return_rate",
+    "population_rate",
+    "reference",
+    "reference_rate",
+    "top_x",
 ]
 REFERENCE_DIMENSIONS = ("collection", "product", "size")
 
@@ -75,15 +113,23 @@ def _reference_column(prepared: Prepared, dimension: str, within: object, refere
     return "category" if prepared.has("category") else None
 
 
-def _counts_with_reference(codes: np.ndarray, labels: np.ndarray, ocodes: np.ndarray, x: np.ndarray, n: np.ndarray,
-                          ref: tuple[np.ndarray, np.ndarray] | None, ref_col: str | None,
-                          clusters: np.ndarray | None = None) -> pd.DataFrame:
+def _counts_with_reference(
+    codes: np.ndarray,
+    labels: np.ndarray,
+    ocodes: np.ndarray,
+    x: np.ndarray,
+    n: np.ndarray,
+    ref: tuple[np.ndarray, np.ndarray] | None,
+    ref_col: str | None,
+    clusters: np.ndarray | None = None,
+) -> pd.DataFrame:
     """cluster_counts against the whole population, or within reference groups (the dominant
     `ref_col` value of each segment); groups holding a single segment, or one segment with more than
     MAX_GROUP_SHARE of the group's units, fall back to the population.
     Adds columns p0 (rate of the reference population, segment included) and reference (its
     description). The test, the excess and the shrinkage centre all use the rest (rest_x / rest_n:
     the reference population without the segment), see segment_table. clusters: see cluster_counts."""
+
     def whole() -> pd.DataFrame:
         c = cluster_counts((codes, labels), ocodes, x, n, clusters)
         return c.assign(p0=float(c["x"].sum() / c["n"].sum()), reference="all")
@@ -107,8 +153,9 @@ def _counts_with_reference(codes: np.ndarray, labels: np.ndarray, ocodes: np.nda
     parts = []
     for g in np.unique(group[multi]):
         msk = group == g
-        c = cluster_counts((codes[msk], labels), ocodes[msk], x[msk], n[msk],
-                           None if clusters is None else clusters[msk])
+        c = cluster_counts(
+            (codes[msk], labels), ocodes[msk], x[msk], n[msk], None if clusters is None else clusters[msk]
+        )
         parts.append(c.assign(p0=float(c["x"].sum() / c["n"].sum()), reference=f"{ref_col}: {rl[g]}"))
     if (~multi).any():
         c = whole()
@@ -124,10 +171,13 @@ def _counts_with_reference(codes: np.ndarray, labels: np.ndarray, ocodes: np.nda
     seg_n = np.bincount(codes, weights=n, minlength=len(labels))
     with np.errstate(divide="ignore", invalid="ignore"):
         rest_n = cat_n[mode] - seg_n
-        centre = np.where(rest_n > 0, (cat_x[mode] - seg_x) / rest_n,
-                          np.where(cat_n[mode] > 0, cat_x[mode] / cat_n[mode], np.nan))
+        centre = np.where(
+            rest_n > 0, (cat_x[mode] - seg_x) / rest_n, np.where(cat_n[mode] > 0, cat_x[mode] / cat_n[mode], np.nan)
+        )
     by_label = dict(zip(labels, centre))
-    out["shrink_centre"] = [by_label.get(k, np.nan) if r == "all" else np.nan for k, r in zip(out.index, out["reference"])]
+    out["shrink_centre"] = [
+        by_label.get(k, np.nan) if r == "all" else np.nan for k, r in zip(out.index, out["reference"])
+    ]
     return out
 
 
@@ -207,7 +257,9 @@ def cluster_codes(prepared: Prepared) -> np.ndarray:
             ccodes, _ = pd.factorize(cust, sort=False, use_na_sentinel=True)
             known = ccodes >= 0
             # a customer repeats when known customers hold more orders than there are customers (O(n) counts)
-            if known.any() and np.count_nonzero(np.bincount(ocodes[known])) > np.count_nonzero(np.bincount(ccodes[known])):
+            if known.any() and np.count_nonzero(np.bincount(ocodes[known])) > np.count_nonzero(
+                np.bincount(ccodes[known])
+            ):
                 # customers first, then orders without a customer id as clusters of their own
                 return np.where(known, ccodes, int(ccodes.max()) + 1 + ocodes).astype("int64")
         return ocodes
@@ -266,8 +318,9 @@ def top_reasons_by(rets: pd.DataFrame, column: str) -> pd.Series:
     return pd.Series(cl[best][has], index=pd.Index(kl[has]), dtype=object)
 
 
-def cluster_counts(keys: pd.Series, order_id: pd.Series, x: pd.Series, n: pd.Series,
-                   clusters: np.ndarray | None = None) -> pd.DataFrame:
+def cluster_counts(
+    keys: pd.Series, order_id: pd.Series, x: pd.Series, n: pd.Series, clusters: np.ndarray | None = None
+) -> pd.DataFrame:
     """Per-segment counts, Rao-Scott design effects of the segment and of its complement, and the
     order-level table, from per-order sums (vectorised; METHOD 4.2).
 
@@ -287,8 +340,9 @@ def cluster_counts(keys: pd.Series, order_id: pd.Series, x: pd.Series, n: pd.Ser
     if clusters is not None:
         c = cluster_counts(keys, order_id, x, n)
         cc = cluster_counts(keys, clusters, x, n)
-        return c.assign(deff=cc["deff"].reindex(c.index).to_numpy(),
-                        rest_deff=cc["rest_deff"].reindex(c.index).to_numpy())
+        return c.assign(
+            deff=cc["deff"].reindex(c.index).to_numpy(), rest_deff=cc["rest_deff"].reindex(c.index).to_numpy()
+        )
     if isinstance(keys, tuple):
         scode, suniq = keys
     else:
@@ -346,11 +400,23 @@ def cluster_counts(keys: pd.Series, order_id: pd.Series, x: pd.Series, n: pd.Ser
         srt = np.lexsort((y, s))
         last = srt[np.r_[np.flatnonzero(np.diff(s[srt])), len(srt) - 1]]
         top_x[s[last]], top_n[s[last]] = y[last], m[last]
-    return pd.DataFrame({
-        "x": xs, "n": ns, "rest_x": xr, "rest_n": nr, "deff": deff, "rest_deff": rest_deff,
-        "orders": orders_s, "orders_returned": orders_ret_s,
-        "rest_orders": rest_orders, "rest_orders_returned": rest_orders_ret, "top_x": top_x, "top_n": top_n,
-    }, index=pd.Index(suniq, name="segment"))
+    return pd.DataFrame(
+        {
+            "x": xs,
+            "n": ns,
+            "rest_x": xr,
+            "rest_n": nr,
+            "deff": deff,
+            "rest_deff": rest_deff,
+            "orders": orders_s,
+            "orders_returned": orders_ret_s,
+            "rest_orders": rest_orders,
+            "rest_orders_returned": rest_orders_ret,
+            "top_x": top_x,
+            "top_n": top_n,
+        },
+        index=pd.Index(suniq, name="segment"),
+    )
 
 
 def _min_expected(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray) -> np.ndarray:
@@ -435,8 +501,11 @@ def compare_segments(c: pd.DataFrame) -> pd.DataFrame:
             share = np.where(xs_ > 0, tx / xs_, 0.0)
             base = np.where(rn > 0, rx / rn, np.nan)
             left_n = np.maximum(ns_ - tn, 0.0)
-            low = np.where(left_n > 0, np.asarray(stats.wilson_interval(np.maximum(xs_ - tx, 0.0),
-                                                                          np.where(left_n > 0, left_n, 1.0))[0]), 0.0)
+            low = np.where(
+                left_n > 0,
+                np.asarray(stats.wilson_interval(np.maximum(xs_ - tx, 0.0), np.where(left_n > 0, left_n, 1.0))[0]),
+                0.0,
+            )
         one = (share > ONE_ORDER_SHARE) & ~(low > base) & (p_hi < 1.0)
         if one.any():
             p_hi[one] = 1.0
@@ -464,7 +533,9 @@ def verdicts(p_value: ArrayLike, q_value: ArrayLike, q_lower: ArrayLike, q: floa
     return verdict.astype(object), direction
 
 
-def eb_shrink(x: np.ndarray, n: np.ndarray, center: np.ndarray | None = None, fit: np.ndarray | None = None) -> np.ndarray:
+def eb_shrink(
+    x: np.ndarray, n: np.ndarray, center: np.ndarray | None = None, fit: np.ndarray | None = None
+) -> np.ndarray:
     """EB posterior means with a beta prior fitted by weighted moments (stats.fit_beta_prior).
 
     center: per-segment prior means (the segment's reference rate, e.g. its category's). METHOD 6.2
@@ -515,8 +586,12 @@ def score_segments(cmp: pd.DataFrame, *, p0: ArrayLike, cost_per_return: float, 
         shrunk[good] = eb_shrink(xe[good], ne[good], center[good])
     out["shrunk_rate"] = shrunk
     x, n = out["x"].to_numpy(dtype="float64"), out["n"].to_numpy(dtype="float64")
-    q_for_gate = np.where(np.isnan(out["q_value"].to_numpy(dtype="float64")), 1.0, out["q_value"].to_numpy(dtype="float64"))
-    ex = stats.excess_returns(x, n, p0, np.where(np.isnan(shrunk), p0, shrunk), cost_per_return, q_for_gate, q_threshold=q)
+    q_for_gate = np.where(
+        np.isnan(out["q_value"].to_numpy(dtype="float64")), 1.0, out["q_value"].to_numpy(dtype="float64")
+    )
+    ex = stats.excess_returns(
+        x, n, p0, np.where(np.isnan(shrunk), p0, shrunk), cost_per_return, q_for_gate, q_threshold=q
+    )
     out["expected_returns"] = np.asarray(ex["expected"], dtype="float64")
     out["excess_returns"] = np.asarray(ex["excess"], dtype="float64")
     out["excess_cost"] = np.asarray(ex["excess_cost"], dtype="float64")
@@ -534,8 +609,9 @@ def score_segments(cmp: pd.DataFrame, *, p0: ArrayLike, cost_per_return: float, 
     return out
 
 
-def segment_counts_numpy(prepared: Prepared, dimension: str, *, within: tuple[str, str] | None = None,
-                         reference: str | None = "auto") -> pd.DataFrame | None:
+def segment_counts_numpy(
+    prepared: Prepared, dimension: str, *, within: tuple[str, str] | None = None, reference: str | None = "auto"
+) -> pd.DataFrame | None:
     """segment_counts computed in numpy from the mature lines (per-line codes and bincounts): the
     in-process implementation the SQL counts are held equal to (tests/unit/test_segment_sql.py)."""
     mask = _scope_mask(prepared, within)
@@ -558,8 +634,9 @@ def segment_counts_numpy(prepared: Prepared, dimension: str, *, within: tuple[st
     return _counts_with_reference(codes, labels, ocodes, x, n, ref, ref_col, clusters)
 
 
-def segment_counts(prepared: Prepared, dimension: str, *, within: tuple[str, str] | None = None,
-                   reference: str | None = "auto") -> pd.DataFrame | None:
+def segment_counts(
+    prepared: Prepared, dimension: str, *, within: tuple[str, str] | None = None, reference: str | None = "auto"
+) -> pd.DataFrame | None:
     """Per-segment counts, design effects and reference groups of one dimension (the frame
     compare_segments reads; None when there is nothing to compare), counted in SQL on the current
     engine (analysis.segment_sql: DuckDB by default, Spark on request) and computed once per Prepared
@@ -577,9 +654,17 @@ def segment_counts(prepared: Prepared, dimension: str, *, within: tuple[str, str
     return c
 
 
-def segment_table(prepared: Prepared, dimension: str, *, alternative: str = "larger", q: float = 0.10,
-                  cost_per_return: float, within: tuple[str, str] | None = None,
-                  returns: pd.DataFrame | None = None, reference: str | None = "auto") -> pd.DataFrame:
+def segment_table(
+    prepared: Prepared,
+    dimension: str,
+    *,
+    alternative: str = "larger",
+    q: float = 0.10,
+    cost_per_return: float,
+    within: tuple[str, str] | None = None,
+    returns: pd.DataFrame | None = None,
+    reference: str | None = "auto",
+) -> pd.DataFrame:
     """Every segment of `dimension` against the rest (see module docstring for the method).
 
     Parameters: dimension - one of DIMENSIONS; alternative - "larger" (fix-list question, default) or
@@ -650,12 +735,16 @@ def segment_table(prepared: Prepared, dimension: str, *, alternative: str = "lar
     return out[SEGMENT_COLUMNS].reset_index(drop=True)
 
 
-def all_segments(prepared: Prepared, *, q: float = 0.10, cost_per_return: float,
-                 dimensions: tuple[str, ...] = DIMENSIONS) -> pd.DataFrame:
+def all_segments(
+    prepared: Prepared, *, q: float = 0.10, cost_per_return: float, dimensions: tuple[str, ...] = DIMENSIONS
+) -> pd.DataFrame:
     """segment_table for every dimension with data, stacked (each dimension its own BH family)."""
     rets = mature_returns(prepared)
-    frames = [segment_table(prepared, d, q=q, cost_per_return=cost_per_return, returns=rets)
-              for d in dimensions if prepared.has(dimension_column(d))]
+    frames = [
+        segment_table(prepared, d, q=q, cost_per_return=cost_per_return, returns=rets)
+        for d in dimensions
+        if prepared.has(dimension_column(d))
+    ]
     frames = [f for f in frames if len(f)]
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in SEGMENT_COLUMNS})
@@ -669,9 +758,23 @@ def reason_label(category: str | None) -> str:
 
 
 SIMPSON_COLUMNS = [
-    "dimension", "segment", "stratifier", "crude_rate", "baseline_rate", "crude_odds_ratio", "crude_p",
-    "crude_verdict", "mh_odds_ratio", "mh_ci_low", "mh_ci_high", "cmh_p", "adjusted_verdict",
-    "breslow_day_p", "strata", "disagree", "explanation",
+    "dimension",
+    "segment",
+    "stratifier",
+    "crude_rate",
+    "baseline_rate",
+    "crude_odds_ratio",
+    "crude_p",
+    "crude_verdict",
+    "mh_odds_ratio",
+    "mh_ci_low",
+    "mh_ci_high",
+    "cmh_p",
+    "adjusted_verdict",
+    "breslow_day_p",
+    "strata",
+    "disagree",
+    "explanation",
 ]
 
 
@@ -681,8 +784,14 @@ def _verdict_word(p: float, effect_up: bool, alpha: float) -> str:
     return "higher" if effect_up else "lower"
 
 
-def simpson_check(prepared: Prepared, dimension: str = "collection", stratifiers: tuple[str, ...] = ("intent", "channel"),
-                  *, alpha: float = 0.05, min_units: int = 30) -> pd.DataFrame:
+def simpson_check(
+    prepared: Prepared,
+    dimension: str = "collection",
+    stratifiers: tuple[str, ...] = ("intent", "channel"),
+    *,
+    alpha: float = 0.05,
+    min_units: int = 30,
+) -> pd.DataFrame:
     """Does a segment's crude verdict survive stratification? (Simpson's paradox, METHOD 10)
 
     For each segment of `dimension` and each stratifier (an order-level attribute such as intent or
@@ -729,10 +838,13 @@ def simpson_check(prepared: Prepared, dimension: str = "collection", stratifiers
             sg = pd.DataFrame({"x": X[k], "n": Nn[k]}, index=sl)
             rs = pd.DataFrame({"x": tx - X[k], "n": tn - Nn[k]}, index=sl)
             d1, d2 = float(c.loc[seg, "deff"]), float(c.loc[seg, "rest_deff"])
-            t = np.stack([
-                np.stack([sg["x"] / d1, (sg["n"] - sg["x"]) / d1], axis=1),
-                np.stack([rs["x"] / d2, (rs["n"] - rs["x"]) / d2], axis=1),
-            ], axis=1)  # (K, 2, 2)
+            t = np.stack(
+                [
+                    np.stack([sg["x"] / d1, (sg["n"] - sg["x"]) / d1], axis=1),
+                    np.stack([rs["x"] / d2, (rs["n"] - rs["x"]) / d2], axis=1),
+                ],
+                axis=1,
+            )  # (K, 2, 2)
             keep = (sg["n"].to_numpy() > 0) & (rs["n"].to_numpy() > 0)
             if keep.sum() < 2:
                 continue
@@ -751,7 +863,7 @@ def simpson_check(prepared: Prepared, dimension: str = "collection", stratifiers
             share_s = sg["n"] / sg["n"].sum()
             share_r = rs["n"] / rs["n"].sum()
             rate_s = (sg["x"] + rs["x"]) / (sg["n"] + rs["n"])
-            gap = (share_s - share_r)
+            gap = share_s - share_r
             top = gap.idxmax() if crude_v == "higher" or (crude_v != "lower" and adj_v == "lower") else gap.idxmin()
             slabel = segment_label(strat, top) if strat == "intent" else top
             explanation = ""
@@ -763,18 +875,33 @@ def simpson_check(prepared: Prepared, dimension: str = "collection", stratifiers
                     f"{share_s[top]:.0%} of its units are {slabel} (rate {rate_s[top]:.1%}) vs {share_r[top]:.0%} for the rest."
                 )
             lo, hi = cm["mh_or_ci"]
-            rows.append({
-                "dimension": dimension, "segment": seg, "stratifier": strat, "crude_rate": cr_rate,
-                "baseline_rate": base, "crude_odds_ratio": float(cm["crude_odds_ratio"]), "crude_p": crude_p,
-                "crude_verdict": crude_v, "mh_odds_ratio": mh, "mh_ci_low": float(lo), "mh_ci_high": float(hi),
-                "cmh_p": float(cm["p_value"]), "adjusted_verdict": adj_v,
-                "breslow_day_p": float(cm.get("breslow_day_p", np.nan)), "strata": int(keep.sum()),
-                "disagree": crude_v != adj_v, "explanation": explanation,
-            })
+            rows.append(
+                {
+                    "dimension": dimension,
+                    "segment": seg,
+                    "stratifier": strat,
+                    "crude_rate": cr_rate,
+                    "baseline_rate": base,
+                    "crude_odds_ratio": float(cm["crude_odds_ratio"]),
+                    "crude_p": crude_p,
+                    "crude_verdict": crude_v,
+                    "mh_odds_ratio": mh,
+                    "mh_ci_low": float(lo),
+                    "mh_ci_high": float(hi),
+                    "cmh_p": float(cm["p_value"]),
+                    "adjusted_verdict": adj_v,
+                    "breslow_day_p": float(cm.get("breslow_day_p", np.nan)),
+                    "strata": int(keep.sum()),
+                    "disagree": crude_v != adj_v,
+                    "explanation": explanation,
+                }
+            )
     if not rows:
         return empty
     out = pd.DataFrame(rows)
-    return out.sort_values(["disagree", "cmh_p"], ascending=[False, True], kind="stable").reset_index(drop=True)[SIMPSON_COLUMNS]
+    return out.sort_values(["disagree", "cmh_p"], ascending=[False, True], kind="stable").reset_index(drop=True)[
+        SIMPSON_COLUMNS
+    ]
 
 
 def order_basis(d: pd.DataFrame) -> pd.DataFrame:

@@ -16,6 +16,7 @@ Conventions
 - Undefined results (``n = 0``, rate of an empty segment) are ``nan``, never an exception; arguments
   that can never be valid (negative counts, ``x > n``, ``alpha`` outside (0, 1)) raise ``ValueError``.
 """
+
 from __future__ import annotations
 
 import math
@@ -115,9 +116,7 @@ def _alt(alternative: str) -> str:
     try:
         return _ALTERNATIVES[alternative]
     except (KeyError, TypeError):
-        raise ValueError(
-            f"alternative must be 'larger', 'smaller' or 'two-sided' (got {alternative!r})."
-        ) from None
+        raise ValueError(f"alternative must be 'larger', 'smaller' or 'two-sided' (got {alternative!r}).") from None
 
 
 def _rate(x: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -174,9 +173,7 @@ def wilson_lower_one_sided(x: Any, n: Any, alpha: float = 0.05) -> np.ndarray:
     return _wilson(xa, na, float(sps.norm.ppf(1.0 - alpha)))[0]
 
 
-def newcombe_diff_interval(
-    x1: Any, n1: Any, x2: Any, n2: Any, alpha: float = 0.05
-) -> tuple[np.ndarray, np.ndarray]:
+def newcombe_diff_interval(x1: Any, n1: Any, x2: Any, n2: Any, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
     """Newcombe hybrid-score interval (1998b, method 10) for p1 - p2, vectorised.
 
     L = d - sqrt((p1 - l1)^2 + (u2 - p2)^2), U = d + sqrt((u1 - p1)^2 + (p2 - l2)^2), where (l, u) are
@@ -200,9 +197,7 @@ def newcombe_diff_interval(
     return lo, hi
 
 
-def risk_ratio(
-    x1: Any, n1: Any, x2: Any, n2: Any, alpha: float = 0.05
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def risk_ratio(x1: Any, n1: Any, x2: Any, n2: Any, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Risk ratio p1/p2 with the Katz log interval, vectorised.
 
     exp(ln RR +/- z sqrt(1/x1 - 1/n1 + 1/x2 - 1/n2)) (Katz et al. 1978; METHOD 2.4). A zero count
@@ -379,9 +374,7 @@ def segment_vs_rest(
     use_fisher = defined & ~(min_exp >= min_expected_for_z)  # nan min_exp (no returns at all) -> Fisher
     p_fisher = np.full(p1.shape, np.nan)
     if np.any(use_fisher):
-        p_fisher[use_fisher] = fisher_exact_p(
-            x1a[use_fisher], n1a[use_fisher], x2a[use_fisher], n2a[use_fisher], alt
-        )
+        p_fisher[use_fisher] = fisher_exact_p(x1a[use_fisher], n1a[use_fisher], x2a[use_fisher], n2a[use_fisher], alt)
     p_value = np.where(use_fisher, p_fisher, np.where(defined, p_z, np.nan))
     test = np.where(use_fisher, "fisher", "z")
     ci_low, ci_high = wilson_interval(x1a, n1a, alpha)
@@ -434,8 +427,9 @@ def bh_adjust(p: Any) -> np.ndarray:
     >>> [round(float(q), 4) for q in bh_adjust([0.008, 0.03, 0.123, 0.6, 0.2])]
     [0.04, 0.075, 0.205, 0.6, 0.25]
     """
-    return _adjust_sorted(p, lambda v, m: np.minimum(
-        np.minimum.accumulate((v * m / np.arange(1, m + 1))[::-1])[::-1], 1.0))
+    return _adjust_sorted(
+        p, lambda v, m: np.minimum(np.minimum.accumulate((v * m / np.arange(1, m + 1))[::-1])[::-1], 1.0)
+    )
 
 
 def weighted_bh_adjust(p: Any, weights: Any) -> np.ndarray:
@@ -723,8 +717,7 @@ def fit_beta_prior(x: Any, n: Any, method: str = "moments") -> BetaPrior:
         ab_hat = math.exp(res.x[1])
         if ab_hat > 1e8:  # likelihood flat toward the binomial: no over-dispersion
             return BetaPrior(math.inf, math.inf, 0.0, method, mean=mu_hat, neg_loglik=float(res.fun))
-        return BetaPrior(mu_hat * ab_hat, (1 - mu_hat) * ab_hat, 1 / (ab_hat + 1), method,
-                         neg_loglik=float(res.fun))
+        return BetaPrior(mu_hat * ab_hat, (1 - mu_hat) * ab_hat, 1 / (ab_hat + 1), method, neg_loglik=float(res.fun))
     raise ValueError(f"method must be 'moments', 'naive' or 'mle' (got {method!r}).")
 
 
@@ -963,15 +956,17 @@ def cmh_test(tables: Any, correction: bool = True, alpha: float = 0.05) -> dict[
         lo, hi = st_table.oddsratio_pooled_confint(alpha=alpha)
         bd = st_table.test_equal_odds(adjust=False)
         bdt = st_table.test_equal_odds(adjust=True)
-        out.update({
-            "mh_odds_ratio": float(st_table.oddsratio_pooled),
-            "mh_log_or_se": float(st_table.logodds_pooled_se),
-            "mh_or_ci": (float(lo), float(hi)),
-            "breslow_day_statistic": float(bd.statistic),
-            "breslow_day_p": float(bd.pvalue),
-            "breslow_day_tarone_statistic": float(bdt.statistic),
-            "breslow_day_tarone_p": float(bdt.pvalue),
-        })
+        out.update(
+            {
+                "mh_odds_ratio": float(st_table.oddsratio_pooled),
+                "mh_log_or_se": float(st_table.logodds_pooled_se),
+                "mh_or_ci": (float(lo), float(hi)),
+                "breslow_day_statistic": float(bd.statistic),
+                "breslow_day_p": float(bd.pvalue),
+                "breslow_day_tarone_statistic": float(bdt.statistic),
+                "breslow_day_tarone_p": float(bdt.pvalue),
+            }
+        )
     return out
 
 
@@ -999,19 +994,21 @@ def pair_interaction(
     >>> round(float(r["interaction_log_or"]), 6), round(float(r["reri"]), 6)
     (0.574026, 1.0)
     """
-    cells = [_counts(x, n, f"x{k}", f"n{k}") for k, (x, n) in
-             zip(("00", "10", "01", "11"), ((x00, n00), (x10, n10), (x01, n01), (x11, n11)))]
+    cells = [
+        _counts(x, n, f"x{k}", f"n{k}")
+        for k, (x, n) in zip(("00", "10", "01", "11"), ((x00, n00), (x10, n10), (x01, n01), (x11, n11)))
+    ]
     arrs = np.broadcast_arrays(*[a for pair in cells for a in pair])
     (x00a, n00a, x10a, n10a, x01a, n01a, x11a, n11a) = arrs
     p00, p10, p01, p11 = _rate(x00a, n00a), _rate(x10a, n10a), _rate(x01a, n01a), _rate(x11a, n11a)
     with np.errstate(invalid="ignore", divide="ignore"):
+
         def logit(p: np.ndarray) -> np.ndarray:
             return np.log(p / (1 - p))
 
         l00, l10, l01, l11 = logit(p00), logit(p10), logit(p01), logit(p11)
         inter = l11 - l10 - l01 + l00
-        var = sum(1 / xa + 1 / (na - xa) for xa, na in
-                  ((x00a, n00a), (x10a, n10a), (x01a, n01a), (x11a, n11a)))
+        var = sum(1 / xa + 1 / (na - xa) for xa, na in ((x00a, n00a), (x10a, n10a), (x01a, n01a), (x11a, n11a)))
         finite = np.isfinite(inter) & np.isfinite(var)
         se = np.where(finite, np.sqrt(var), np.nan)
         z = np.where(finite, inter / se, np.nan)
@@ -1020,7 +1017,10 @@ def pair_interaction(
         reri = (p11 - p10 - p01 + p00) / p00
         lift = p11 / exp_add
     return {
-        "p00": p00, "p10": p10, "p01": p01, "p11": p11,
+        "p00": p00,
+        "p10": p10,
+        "p01": p01,
+        "p11": p11,
         "logit_p00": l00,
         "log_or_a": l10 - l00,
         "log_or_b": l01 - l00,
@@ -1051,6 +1051,7 @@ def co_purchase_lift(n_ab: Any, n_a: Any, n_b: Any, n_total: Any) -> np.ndarray:
         raise ValueError("Need 0 <= n_ab <= min(n_a, n_b) and max(n_a, n_b) <= n_total.")
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where((a > 0) & (b > 0), ab * N / (a * b), np.nan)
+
 
 # ---------------------------------------------------------------------------------------------
 # 10. omnibus and trend (METHOD 2.5)

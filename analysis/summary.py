@@ -9,6 +9,7 @@ PDF: rendered by WeasyPrint when importable, else by a headless Chromium/Chrome 
 (``--headless --print-to-pdf``); :func:`pdf_available` says whether either exists and
 :func:`leadership_summary` reports it in its metadata.
 """
+
 from __future__ import annotations
 
 import base64
@@ -33,17 +34,18 @@ from analysis.prepare import DIMENSION_LABELS, Prepared
 if TYPE_CHECKING:
     from analysis.engine import Analysis
 
-SUMMARY_CSS = PRINT_CSS + """
+SUMMARY_CSS = (
+    PRINT_CSS
+    + """
 .kpis{display:flex;flex-wrap:wrap;gap:.6rem;margin:.5rem 0}.kpi{border:1px solid #ccc;border-radius:4px;
 padding:.3rem .6rem;min-width:8rem}.kpi b{display:block;font-size:1.3em}.small{color:#666;font-size:.9em}
 svg{display:block;margin:.4rem 0}@page{size:A4;margin:12mm}
 """
+)
 
 
 def _e(x: object) -> str:
     return html.escape("" if x is None or x is pd.NA else str(x), quote=True)
-
-
 
 
 def headline_figures(prepared: Prepared) -> dict[str, Any]:
@@ -59,11 +61,18 @@ def headline_figures(prepared: Prepared) -> dict[str, Any]:
         return None if v is None or (isinstance(v, float) and math.isnan(v)) else v
 
     out: dict[str, Any] = {
-        "orders": t["orders"], "units": t["units_sold"], "returned_units": t["units_returned"],
-        "unit_return_rate": t["unit_return_rate"], "order_return_rate": t["order_return_rate"],
-        "returned_value": t["returned_value"], "value_return_rate": t["value_return_rate"],
-        "refund_share": known(t["refund_share"]), "exchange_share": known(t["exchange_share"]),
-        "preventable_share": None, "outcome": t["outcome"], "order_refund_rate": t["order_refund_rate"],
+        "orders": t["orders"],
+        "units": t["units_sold"],
+        "returned_units": t["units_returned"],
+        "unit_return_rate": t["unit_return_rate"],
+        "order_return_rate": t["order_return_rate"],
+        "returned_value": t["returned_value"],
+        "value_return_rate": t["value_return_rate"],
+        "refund_share": known(t["refund_share"]),
+        "exchange_share": known(t["exchange_share"]),
+        "preventable_share": None,
+        "outcome": t["outcome"],
+        "order_refund_rate": t["order_refund_rate"],
         "orders_refunded": t["orders_refunded"],
     }
     mix = R.reason_mix(prepared)
@@ -98,14 +107,16 @@ def trend_svg(trend: pd.DataFrame, width: int = 560, height: int = 140) -> str:
     ys = [height - pad - (float(r) - lo) / span * (height - 2 * pad) for r in t["rate"]]
     pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys))
     first, last = t["month"].iloc[0], t["month"].iloc[-1]
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-            f'aria-label="Monthly unit return rate">'
-            f'<polyline fill="none" stroke="#1f77b4" stroke-width="2" points="{pts}"/>'
-            f'<text x="{pad}" y="{height - 4}" font-size="10">{_e(pd.Timestamp(first).strftime("%b %Y"))}</text>'
-            f'<text x="{width - pad}" y="{height - 4}" font-size="10" text-anchor="end">'
-            f'{_e(pd.Timestamp(last).strftime("%b %Y"))}</text>'
-            f'<text x="2" y="{pad - 8}" font-size="10">{_pct(hi)}</text>'
-            f'<text x="2" y="{height - pad + 4}" font-size="10">{_pct(lo)}</text></svg>')
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+        f'aria-label="Monthly unit return rate">'
+        f'<polyline fill="none" stroke="#1f77b4" stroke-width="2" points="{pts}"/>'
+        f'<text x="{pad}" y="{height - 4}" font-size="10">{_e(pd.Timestamp(first).strftime("%b %Y"))}</text>'
+        f'<text x="{width - pad}" y="{height - 4}" font-size="10" text-anchor="end">'
+        f"{_e(pd.Timestamp(last).strftime('%b %Y'))}</text>"
+        f'<text x="2" y="{pad - 8}" font-size="10">{_pct(hi)}</text>'
+        f'<text x="2" y="{height - pad + 4}" font-size="10">{_pct(lo)}</text></svg>'
+    )
 
 
 def _fix_rows(analysis: Analysis, top: int) -> list[Mapping]:
@@ -115,9 +126,15 @@ def _fix_rows(analysis: Analysis, top: int) -> list[Mapping]:
     return fl.head(top).to_dict("records")
 
 
-def leadership_summary_html(analysis: Analysis, prepared: Prepared, interventions: list[dict] | None = None,
-                            trend_png: bytes | None = None, *, top: int = 5,
-                            title: str = "Returns: leadership summary") -> str:
+def leadership_summary_html(
+    analysis: Analysis,
+    prepared: Prepared,
+    interventions: list[dict] | None = None,
+    trend_png: bytes | None = None,
+    *,
+    top: int = 5,
+    title: str = "Returns: leadership summary",
+) -> str:
     """Printable one-page HTML summary; all user text escaped (see module docstring)."""
     if top < 0:
         raise ValueError(f"top must be non-negative (got {top}).")
@@ -129,18 +146,27 @@ def leadership_summary_html(analysis: Analysis, prepared: Prepared, intervention
         period = f"Orders {d.min():%d %b %Y} to {d.max():%d %b %Y}, matured for the {prepared.window_days}-day return window."
     parts.append(f'<p class="small">{_e(period)}</p>')
     if h["outcome"] == "order_refund":
-        kpis = [("Order refund rate", _pct(h["order_refund_rate"])), ("Orders refunded", f"{h['orders_refunded']:,}"),
-                ("Refunded value", _money(h["returned_value"])), ("Orders", f"{h['orders']:,}"),
-                ("Unit return rate", "not in the data")]
+        kpis = [
+            ("Order refund rate", _pct(h["order_refund_rate"])),
+            ("Orders refunded", f"{h['orders_refunded']:,}"),
+            ("Refunded value", _money(h["returned_value"])),
+            ("Orders", f"{h['orders']:,}"),
+            ("Unit return rate", "not in the data"),
+        ]
     else:
-        kpis = [("Unit return rate", _pct(h["unit_return_rate"])), ("Orders with a return", _pct(h["order_return_rate"])),
-                ("Returned value", _money(h["returned_value"])), ("Orders", f"{h['orders']:,}")]
+        kpis = [
+            ("Unit return rate", _pct(h["unit_return_rate"])),
+            ("Orders with a return", _pct(h["order_return_rate"])),
+            ("Returned value", _money(h["returned_value"])),
+            ("Orders", f"{h['orders']:,}"),
+        ]
     if h["preventable_share"] is not None:
         kpis.append(("Preventable by guidance", _pct(h["preventable_share"], 0)))
     if h["refund_share"] is not None:
         kpis.append(("Refunded / exchanged", f"{_pct(h['refund_share'], 0)} / {_pct(h['exchange_share'], 0)}"))
-    parts.append('<div class="kpis">' + "".join(f'<div class="kpi">{_e(k)}<b>{_e(v)}</b></div>' for k, v in kpis)
-                 + "</div>")
+    parts.append(
+        '<div class="kpis">' + "".join(f'<div class="kpi">{_e(k)}<b>{_e(v)}</b></div>' for k, v in kpis) + "</div>"
+    )
     if h["preventable_share"] is None:
         parts.append(f'<p class="small">{_e(R.missing_message(prepared, "reason"))}</p>')
 
@@ -155,9 +181,14 @@ def leadership_summary_html(analysis: Analysis, prepared: Prepared, intervention
     if len(tr):
         last = tr.tail(6)
         heads = ("Orders", "Refund rate") if prepared.outcome == "order_refund" else ("Units", "Return rate")
-        parts.append(f"<tr><th>Month</th><th>{heads[0]}</th><th>{heads[1]}</th></tr>".join(("<table>", "")) + "".join(
-            f"<tr><td>{_e(pd.Timestamp(m).strftime('%b %Y'))}</td><td>{u:,.0f}</td><td>{_pct(r)}</td></tr>"
-            for m, u, r in zip(last["month"], last["units"], last["rate"])) + "</table>")
+        parts.append(
+            f"<tr><th>Month</th><th>{heads[0]}</th><th>{heads[1]}</th></tr>".join(("<table>", ""))
+            + "".join(
+                f"<tr><td>{_e(pd.Timestamp(m).strftime('%b %Y'))}</td><td>{u:,.0f}</td><td>{_pct(r)}</td></tr>"
+                for m, u, r in zip(last["month"], last["units"], last["rate"])
+            )
+            + "</table>"
+        )
 
     # fix list
     parts.append("<h2>Where to act first</h2>")
@@ -171,8 +202,10 @@ def leadership_summary_html(analysis: Analysis, prepared: Prepared, intervention
             cost_txt = f" Excess cost about {_money(cost)}." if cost is not None and _money(cost) != "n/a" else ""
             action = row.get("suggested_action")
             act = f" {_e(action)}" if isinstance(action, str) and action.strip() else ""
-            parts.append(f"<li><b>{_e(label)}</b> <span class=\"small\">({_e(dim)})</span>: "
-                         f"{_e(one_line(row, prepared))}{_e(cost_txt)}{act}</li>")
+            parts.append(
+                f'<li><b>{_e(label)}</b> <span class="small">({_e(dim)})</span>: '
+                f"{_e(one_line(row, prepared))}{_e(cost_txt)}{act}</li>"
+            )
         parts.append("</ol>")
     else:
         parts.append("<p>No segment returns significantly more than the rest.</p>")
@@ -188,9 +221,11 @@ def leadership_summary_html(analysis: Analysis, prepared: Prepared, intervention
             since_txt = pd.Timestamp(since).strftime("%d %b %Y") if since is not None and not pd.isna(since) else ""
             verdict = iv.get("verdict_label") or iv.get("verdict") or "n/a"
             detail = iv.get("summary") or iv.get("message") or ""
-            parts.append(f"<tr><td>{_e(what)}</td><td>{_e(where)}</td><td>{_e(since_txt)}</td>"
-                         f"<td><b>{_e(verdict)}</b>{'<br><span class=small>' + _e(detail) + '</span>' if detail else ''}"
-                         "</td></tr>")
+            parts.append(
+                f"<tr><td>{_e(what)}</td><td>{_e(where)}</td><td>{_e(since_txt)}</td>"
+                f"<td><b>{_e(verdict)}</b>{'<br><span class=small>' + _e(detail) + '</span>' if detail else ''}"
+                "</td></tr>"
+            )
         parts.append("</table>")
     else:
         parts.append("<p>No guidance changes were logged. Add them on the interventions page to evaluate them.</p>")
@@ -254,10 +289,21 @@ def to_pdf(html_text: str, *, timeout: float = 60.0) -> bytes | None:
         src, dst = Path(tmp) / "page.html", Path(tmp) / "page.pdf"
         src.write_text(html_text, encoding="utf-8")
         # no network, no profile of the user's: a throwaway profile and every background service off
-        cmd = [chrome, "--headless", "--disable-gpu", "--no-sandbox", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               f"--user-data-dir={Path(tmp) / 'profile'}", "--no-pdf-header-footer",
-               f"--print-to-pdf={dst}", src.as_uri()]
+        cmd = [
+            chrome,
+            "--headless",
+            "--disable-gpu",
+            "--no-sandbox",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={Path(tmp) / 'profile'}",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={dst}",
+            src.as_uri(),
+        ]
         try:
             subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
         except (OSError, subprocess.TimeoutExpired):
@@ -276,15 +322,27 @@ class SummaryDocument:
     pdf_message: str | None
 
 
-def leadership_summary(analysis: Analysis, prepared: Prepared, interventions: list[dict] | None = None,
-                       trend_png: bytes | None = None, *, make_pdf: bool = True, top: int = 5) -> SummaryDocument:
+def leadership_summary(
+    analysis: Analysis,
+    prepared: Prepared,
+    interventions: list[dict] | None = None,
+    trend_png: bytes | None = None,
+    *,
+    make_pdf: bool = True,
+    top: int = 5,
+) -> SummaryDocument:
     """HTML summary plus, when possible, its PDF; pdf_message explains a missing PDF."""
     page = leadership_summary_html(analysis, prepared, interventions, trend_png, top=top)
     if not make_pdf:
         return SummaryDocument(page, None, pdf_available(), "PDF not requested.")
     if not pdf_available():
-        return SummaryDocument(page, None, False, "PDF is not available on this machine (install WeasyPrint or "
-                                                  "Chromium); print the HTML page to PDF from the browser instead.")
+        return SummaryDocument(
+            page,
+            None,
+            False,
+            "PDF is not available on this machine (install WeasyPrint or "
+            "Chromium); print the HTML page to PDF from the browser instead.",
+        )
     pdf = to_pdf(page)
     if pdf is None:
         return SummaryDocument(page, None, True, "The PDF renderer failed; print the HTML page from the browser.")

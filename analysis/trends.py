@@ -17,6 +17,7 @@ Methods (see METHOD.md sections 1, 3, 5, 8):
   Cochran 1954) on Rao-Scott effective counts (lines of one order are correlated: Rao & Scott 1992),
   and Benjamini-Hochberg q-values per dimension family (Benjamini & Hochberg 1995).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -61,8 +62,9 @@ def _segment_deffs(frame: pd.DataFrame, dim: str) -> pd.DataFrame:
     """Per segment: x, n and the Rao-Scott deff over its orders (analysis.stats.rao_scott_deff, floored at 1;
     a one-order segment gets 1, ``single_cluster="one"``)."""
     d = stats.rao_scott_deff(frame, dim, "order_id", "x", "n", single_cluster="one")
-    return pd.DataFrame({"segment": d.index, "x": d["x"].to_numpy(), "n": d["n"].to_numpy(),
-                         "deff": d["deff"].fillna(1.0).to_numpy()})
+    return pd.DataFrame(
+        {"segment": d.index, "x": d["x"].to_numpy(), "n": d["n"].to_numpy(), "deff": d["deff"].fillna(1.0).to_numpy()}
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -80,8 +82,9 @@ def segments_by_volume(prepared: Prepared, dimension: str) -> list[str]:
     """
     if not prepared.has(dimension):
         return []
-    units = prepared.lines.groupby(dimension, observed=True)["quantity"].sum().sort_values(ascending=False,
-                                                                                           kind="stable")
+    units = (
+        prepared.lines.groupby(dimension, observed=True)["quantity"].sum().sort_values(ascending=False, kind="stable")
+    )
     return [str(s) for s in units.index]
 
 
@@ -102,7 +105,9 @@ def _check_dimension(prepared: Prepared, dimension: str | None, segment: object)
         raise ValueError(f"dimension='{dimension}' needs a segment= to select.")
 
 
-def cohort_series(prepared: Prepared, freq: str = "M", dimension: str | None = None, segment: object = None) -> pd.DataFrame:
+def cohort_series(
+    prepared: Prepared, freq: str = "M", dimension: str | None = None, segment: object = None
+) -> pd.DataFrame:
     """Unit return rate per order-date cohort (month "M" or week "W"), optionally for one segment.
 
     Columns: period, units, returned, rate, ci_low, ci_high (95 % Wilson), orders, provisional
@@ -122,8 +127,20 @@ def cohort_series(prepared: Prepared, freq: str = "M", dimension: str | None = N
     lines = prepared.lines
     if dimension is not None:
         lines = lines[lines[dimension] == segment]
-    cols = ["period", "units", "returned", "rate", "ci_low", "ci_high", "orders", "provisional",
-            "coverage", "expected_final_rate", "rate_same_period_last_year", "change_vs_last_year"]
+    cols = [
+        "period",
+        "units",
+        "returned",
+        "rate",
+        "ci_low",
+        "ci_high",
+        "orders",
+        "provisional",
+        "coverage",
+        "expected_final_rate",
+        "rate_same_period_last_year",
+        "change_vs_last_year",
+    ]
     if lines.empty:
         return pd.DataFrame({c: pd.Series(dtype="float64") for c in cols})
     xcol, ncol = prepared.rate_columns(dimension)
@@ -133,22 +150,26 @@ def cohort_series(prepared: Prepared, freq: str = "M", dimension: str | None = N
         as_of = prepared.lines["order_date"].max()
     age = (as_of - lines["order_date"]).dt.days.to_numpy(dtype="float64")
     share = prepared.arrival.at(age)
-    work = pd.DataFrame({
-        "period": _period_start(lines["order_date"], freq),
-        "order_id": lines["order_id"],
-        "units": lines[ncol].astype("float64"),
-        "returned": lines[xcol].astype("float64"),
-        "immature": ~lines["mature"].astype(bool),
-        "units_arrived": lines[ncol].to_numpy(dtype="float64") * share,
-    })
+    work = pd.DataFrame(
+        {
+            "period": _period_start(lines["order_date"], freq),
+            "order_id": lines["order_id"],
+            "units": lines[ncol].astype("float64"),
+            "returned": lines[xcol].astype("float64"),
+            "immature": ~lines["mature"].astype(bool),
+            "units_arrived": lines[ncol].to_numpy(dtype="float64") * share,
+        }
+    )
     g = work.groupby("period", sort=True)
-    out = pd.DataFrame({
-        "units": g["units"].sum(),
-        "returned": g["returned"].sum(),
-        "orders": g["order_id"].nunique(),
-        "provisional": g["immature"].any(),
-        "units_arrived": g["units_arrived"].sum(),
-    }).reset_index()
+    out = pd.DataFrame(
+        {
+            "units": g["units"].sum(),
+            "returned": g["returned"].sum(),
+            "orders": g["order_id"].nunique(),
+            "provisional": g["immature"].any(),
+            "units_arrived": g["units_arrived"].sum(),
+        }
+    ).reset_index()
     out["rate"] = out["returned"] / out["units"]
     out["ci_low"], out["ci_high"] = stats.wilson_interval(out["returned"], out["units"])
     out["coverage"] = (out["units_arrived"] / out["units"]).clip(upper=1.0)
@@ -202,8 +223,19 @@ def p_chart(x: ArrayLike, n: ArrayLike, k: float = 3.0) -> pd.DataFrame:
         z = np.where(sigma > 0, (p - pbar) / sigma, 0.0)
     lcl = np.maximum(pbar - k * sigma, 0.0)
     ucl = np.minimum(pbar + k * sigma, 1.0)
-    return pd.DataFrame({"x": x, "n": n, "p": p, "centre": pbar, "sigma": sigma, "z": z,
-                         "lcl": lcl, "ucl": ucl, "flagged": (p > ucl) | (p < lcl)})
+    return pd.DataFrame(
+        {
+            "x": x,
+            "n": n,
+            "p": p,
+            "centre": pbar,
+            "sigma": sigma,
+            "z": z,
+            "lcl": lcl,
+            "ucl": ucl,
+            "flagged": (p > ucl) | (p < lcl),
+        }
+    )
 
 
 def laney_p_prime(x: ArrayLike, n: ArrayLike, k: float = 3.0) -> pd.DataFrame:
@@ -263,14 +295,18 @@ def control_chart(series: pd.DataFrame, k: float = 3.0, include_provisional: boo
     share = float(pc["flagged"].mean())
     large = mean_n >= LANEY_MIN_MEAN_N or share > LANEY_FLAG_SHARE
     if large and sigma_z > 1:
-        why = (f"Laney p' chart: {'periods are large (mean ' + format(mean_n, ',.0f') + ' units)' if mean_n >= LANEY_MIN_MEAN_N else 'the p-chart flagged ' + format(share, '.0%') + ' of periods'}"
-               f" and the rate varies {sigma_z:.1f}x more from period to period than chance alone, so the "
-               "plain p-chart's limits would be too tight.")
+        why = (
+            f"Laney p' chart: {'periods are large (mean ' + format(mean_n, ',.0f') + ' units)' if mean_n >= LANEY_MIN_MEAN_N else 'the p-chart flagged ' + format(share, '.0%') + ' of periods'}"
+            f" and the rate varies {sigma_z:.1f}x more from period to period than chance alone, so the "
+            "plain p-chart's limits would be too tight."
+        )
         table, chart = lc, "laney"
     else:
-        why = ("p-chart: " + ("period-to-period variation is no larger than chance (sigma_z "
-                              f"{sigma_z:.2f} <= 1)." if large else
-                              f"periods are small (mean {mean_n:,.0f} units) and few points are flagged."))
+        why = "p-chart: " + (
+            f"period-to-period variation is no larger than chance (sigma_z {sigma_z:.2f} <= 1)."
+            if large
+            else f"periods are small (mean {mean_n:,.0f} units) and few points are flagged."
+        )
         table, chart = pc.assign(sigma_z=sigma_z), "p"
     if "period" in s.columns:
         table = table.assign(period=s["period"].to_numpy())
@@ -420,7 +456,7 @@ def default_periods(series: pd.DataFrame, d_min: date, d_max: date) -> tuple[tup
         mid = d_min + (d_max - d_min) / 2
         return (d_min, mid), (min(mid + pd.Timedelta(days=1).to_pytimedelta(), d_max), d_max)
     k = min(3, len(months) // 2)
-    b, a = months[-k:], months[-2 * k:-k]
+    b, a = months[-k:], months[-2 * k : -k]
 
     def end(m: pd.Timestamp) -> date:
         return (m + pd.offsets.MonthEnd(0)).date()
@@ -482,8 +518,16 @@ def _as_range(r: tuple[object, object], name: str) -> tuple[pd.Timestamp, pd.Tim
     return a, b
 
 
-def what_changed(prepared: Prepared, period_a: tuple[object, object], period_b: tuple[object, object], dimensions: tuple[str, ...] = ("collection", "category", "channel", "intent"),
-                 *, q_threshold: float = 0.10, matured_only: bool = True, min_units: int = 1) -> pd.DataFrame:
+def what_changed(
+    prepared: Prepared,
+    period_a: tuple[object, object],
+    period_b: tuple[object, object],
+    dimensions: tuple[str, ...] = ("collection", "category", "channel", "intent"),
+    *,
+    q_threshold: float = 0.10,
+    matured_only: bool = True,
+    min_units: int = 1,
+) -> pd.DataFrame:
     """Which segments' return rates changed between period A and period B (both (start, end), inclusive).
 
     For each dimension (one BH family each) and each segment present in either period: unit rate in
@@ -515,7 +559,7 @@ def what_changed(prepared: Prepared, period_a: tuple[object, object], period_b: 
         for label, mask in (("a", in_a), ("b", in_b)):
             sub = lines.loc[mask & lines[dim].notna(), ["order_id", dim, "quantity", "returned_units"]]
             if order_level:
-                sub = (sub.groupby(["order_id", dim], sort=False, observed=True)["returned_units"].sum() > 0)
+                sub = sub.groupby(["order_id", dim], sort=False, observed=True)["returned_units"].sum() > 0
                 sub = sub.rename("x").reset_index().assign(n=1.0)
                 sub["x"] = sub["x"].astype("float64")
             else:
@@ -544,15 +588,19 @@ def what_changed(prepared: Prepared, period_a: tuple[object, object], period_b: 
         tests = [two_sided_p(*v) for v in zip(eb_x, eb_n, ea_x, ea_n)]
         p = np.array([t[0] for t in tests], dtype="float64")
         q = stats.bh_adjust(p)  # nan (untested) rows stay nan and are not counted in the family
-        res = pd.DataFrame({
-            "dimension": dim,
-            "segment": w.index.astype("string"),
-            "unit": "orders" if order_level else "units",
-            "n_a": w["n_a"].to_numpy(), "returned_a": w["x_a"].to_numpy(),
-            "rate_a": (w["x_a"] / w["n_a"]).to_numpy(),
-            "n_b": w["n_b"].to_numpy(), "returned_b": w["x_b"].to_numpy(),
-            "rate_b": (w["x_b"] / w["n_b"]).to_numpy(),
-        })
+        res = pd.DataFrame(
+            {
+                "dimension": dim,
+                "segment": w.index.astype("string"),
+                "unit": "orders" if order_level else "units",
+                "n_a": w["n_a"].to_numpy(),
+                "returned_a": w["x_a"].to_numpy(),
+                "rate_a": (w["x_a"] / w["n_a"]).to_numpy(),
+                "n_b": w["n_b"].to_numpy(),
+                "returned_b": w["x_b"].to_numpy(),
+                "rate_b": (w["x_b"] / w["n_b"]).to_numpy(),
+            }
+        )
         res["change"] = res["rate_b"] - res["rate_a"]
         res["ci_low"], res["ci_high"] = np.asarray(lo), np.asarray(hi)
         res["p_value"] = p
@@ -562,8 +610,26 @@ def what_changed(prepared: Prepared, period_a: tuple[object, object], period_b: 
         res["deff"] = np.maximum(w["deff_a"].to_numpy(), w["deff_b"].to_numpy())
         res["returns_represented"] = res["change"] * res["n_b"]
         rows.append(res)
-    cols = ["dimension", "segment", "unit", "n_a", "returned_a", "rate_a", "n_b", "returned_b", "rate_b", "change",
-            "ci_low", "ci_high", "p_value", "test", "q_value", "significant", "deff", "returns_represented"]
+    cols = [
+        "dimension",
+        "segment",
+        "unit",
+        "n_a",
+        "returned_a",
+        "rate_a",
+        "n_b",
+        "returned_b",
+        "rate_b",
+        "change",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "test",
+        "q_value",
+        "significant",
+        "deff",
+        "returns_represented",
+    ]
     if not rows:
         return pd.DataFrame({c: pd.Series(dtype="float64") for c in cols})
     out = pd.concat(rows, ignore_index=True)

@@ -1,6 +1,7 @@
 """What the Trends page shows, beyond the statistics of analysis.trends: which dimensions can be chosen, the
 matured and provisional periods of a cohort series, the control chart's unusual periods, the year-on-year
 comparison in counts, and the "what changed" table in percentage points. The page only lays these out."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

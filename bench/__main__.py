@@ -3,13 +3,18 @@
 Each benchmark runs its baseline in the same process run and reports ratios of medians, so the
 numbers compare like with like on whatever machine runs them. Results are recorded in README.md.
 """
+
 import importlib
 import json
 import sys
 
-BENCHES = {"load": "bench.bench_load", "browser": "bench.bench_browser", "analysis": "bench.bench_analysis",
-           "engine": "bench.bench_engine",
-           "apptest": "bench.bench_dashboard"}
+BENCHES = {
+    "load": "bench.bench_load",
+    "browser": "bench.bench_browser",
+    "analysis": "bench.bench_analysis",
+    "engine": "bench.bench_engine",
+    "apptest": "bench.bench_dashboard",
+}
 
 
 def main(argv: list[str]) -> int:

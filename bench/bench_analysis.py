@@ -10,6 +10,7 @@ tests, BH, shrinkage and excess) and analyse() on everything (all dimensions, pa
 fix list; guidance briefs off - they belong to analysis.briefs).
 Run: .venv/bin/python -m bench analysis   (not part of the test suite).
 """
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,6 @@ import time
 from bench.timing import median_time
 
 N_ORDERS = 510_000  # ~1.0M order lines with the demo's basket sizes
-
-
 
 
 def main() -> dict:
@@ -41,8 +40,10 @@ def main() -> dict:
 
     con = duckdb.connect(":memory:")
     con.register("lines", lines)
-    sql = ("SELECT collection, sum(returned_units) AS returned, sum(quantity) AS units, "
-           "sum(returned_units) / sum(quantity) AS rate FROM lines WHERE mature GROUP BY collection")
+    sql = (
+        "SELECT collection, sum(returned_units) AS returned, sum(quantity) AS units, "
+        "sum(returned_units) / sum(quantity) AS rate FROM lines WHERE mature GROUP BY collection"
+    )
 
     def duck():
         return con.execute(sql).fetch_df()

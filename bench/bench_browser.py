@@ -14,6 +14,7 @@ the main area. The browser polls these conditions on every animation frame.
 Run: ``make bench`` or ``python -m bench browser`` (``--root DIR`` measures another checkout's dashboard
 with this same harness, e.g. the commit before a change). Not part of the tests.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,9 +33,17 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               "--disable-dev-shm-usage"]
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 ROUNDS = 3
 TIMEOUT_MS = 180_000
 
@@ -46,9 +55,13 @@ _IDLE = """
   const status = document.querySelector('[data-testid="stStatusWidget"]');
   if (status && /Running/i.test(status.innerText)) return false;
   if (main.querySelector('[data-stale="true"]')) return false;"""
-READY_JS = "(old) => {" + _IDLE + """
+READY_JS = (
+    "(old) => {"
+    + _IDLE
+    + """
   return [...main.querySelectorAll('.js-plotly-plot')].some(c => c.getBoundingClientRect().height > 0);
 }"""
+)
 IDLE_JS = "(old) => {" + _IDLE + " return true; }"
 HEADING_JS = """() => { const m = document.querySelector('[data-testid="stMain"]') || document.body;
                        const h = m.querySelector('h1'); return h ? h.innerText.trim() : ''; }"""
@@ -78,10 +91,29 @@ def serve_process(root: Path, script: str):
     state = tempfile.mkdtemp(prefix="ri-bench-state-")
     env = dict(os.environ, RI_STATE_DIR=state, PYTHONPATH=str(root))
     log = tempfile.NamedTemporaryFile("w+", prefix="ri-bench-server-", suffix=".log", delete=False)
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
-                             "--server.headless", "true", "--server.address", "127.0.0.1",
-                             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                            cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            script,
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=root,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 120
@@ -163,8 +195,10 @@ def _switch(watcher: RunWatcher, title: str, ready: str = READY_JS) -> float:
 
 
 def _has_chart(page) -> bool:
-    return page.evaluate("() => [...document.querySelectorAll('[data-testid=\"stMain\"] .js-plotly-plot')]"
-                         ".some(c => c.getBoundingClientRect().height > 0)")
+    return page.evaluate(
+        "() => [...document.querySelectorAll('[data-testid=\"stMain\"] .js-plotly-plot')]"
+        ".some(c => c.getBoundingClientRect().height > 0)"
+    )
 
 
 def _open(browser, url: str) -> RunWatcher:
@@ -199,9 +233,14 @@ def measure_app(browser, url: str) -> dict:
             _log(f"  switch to {title}: {per_page[title][-1]:.3f} s")
     page.context.close()
     times = [x for v in per_page.values() for x in v]
-    return {"first_load_s": round(first_load, 2), "pages": charted, "first_visit_s": cold,
-            "switches": len(times), "median_s": round(statistics.median(times), 3),
-            "per_page_median_s": {p: round(statistics.median(v), 3) for p, v in per_page.items()}}
+    return {
+        "first_load_s": round(first_load, 2),
+        "pages": charted,
+        "first_visit_s": cold,
+        "switches": len(times),
+        "median_s": round(statistics.median(times), 3),
+        "per_page_median_s": {p: round(statistics.median(v), 3) for p, v in per_page.items()},
+    }
 
 
 def measure_baseline(browser, url: str, switches: int) -> list[float]:
@@ -235,9 +274,12 @@ def main(argv: list[str] | None = None) -> dict:
                 base += measure_baseline(browser, url, 12)
         finally:
             browser.close()
-    result = {"dashboard_root": str(root), "dashboard": app,
-              "baseline": {"switches": len(base), "median_s": round(statistics.median(base), 3)},
-              "page_switch_vs_baseline": round(app["median_s"] / statistics.median(base), 2)}
+    result = {
+        "dashboard_root": str(root),
+        "dashboard": app,
+        "baseline": {"switches": len(base), "median_s": round(statistics.median(base), 3)},
+        "page_switch_vs_baseline": round(app["median_s"] / statistics.median(base), 2),
+    }
     print(json.dumps(result, indent=2))
     return result
 

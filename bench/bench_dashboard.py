@@ -11,6 +11,7 @@ Script-run time only: AppTest draws nothing, so this is not what a user waits fo
 bench/bench_browser.py measures that in a real browser.
 Run: .venv/bin/python -m bench apptest   (not part of the test suite).
 """
+
 from __future__ import annotations
 
 import statistics
@@ -19,10 +20,17 @@ import time
 from bench.timing import median_time
 
 N_ORDERS = 450_000  # ~880k order lines
-PAGES = ["views/overview.py", "views/collections.py", "views/intents.py", "views/combinations.py",
-         "views/journeys.py", "views/reasons.py", "views/trends.py", "views/fixlist.py", "views/interventions.py"]
-
-
+PAGES = [
+    "views/overview.py",
+    "views/collections.py",
+    "views/intents.py",
+    "views/combinations.py",
+    "views/journeys.py",
+    "views/reasons.py",
+    "views/trends.py",
+    "views/fixlist.py",
+    "views/interventions.py",
+]
 
 
 def main() -> dict:

@@ -17,6 +17,7 @@ included), because the machine is shared; each figure is the median of 3 runs.
 Data: bench.calibration.frailty_dataset (orders of 1-4 lines, repeat customers), prepared once (its CPU
 is reported apart). Run: .venv/bin/python -m bench engine   (not part of the test suite).
 """
+
 from __future__ import annotations
 
 import json
@@ -99,10 +100,19 @@ def run_size(n_lines: int) -> dict:
     def hand():
         return con.execute(HAND_SQL).fetch_df()
 
-    res = {"order_lines": int(len(p.lines)), "mature_lines": int(p.lines["mature"].sum()), "dimensions": dims,
-           "generate_cpu_s": round(gen, 2), "prepare_cpu_s": round(prep, 2)}
-    for name, fn in (("duckdb_hand", hand), ("counts_sql", counts_sql), ("counts_numpy", counts_numpy),
-                     ("analyse", full)):
+    res = {
+        "order_lines": int(len(p.lines)),
+        "mature_lines": int(p.lines["mature"].sum()),
+        "dimensions": dims,
+        "generate_cpu_s": round(gen, 2),
+        "prepare_cpu_s": round(prep, 2),
+    }
+    for name, fn in (
+        ("duckdb_hand", hand),
+        ("counts_sql", counts_sql),
+        ("counts_numpy", counts_numpy),
+        ("analyse", full),
+    ):
         res[f"{name}_cpu_s"] = round(_median_cpu(fn), 3)
     res["ratio_counts_sql_vs_hand"] = round(res["counts_sql_cpu_s"] / res["duckdb_hand_cpu_s"], 2)
     res["ratio_counts_numpy_vs_hand"] = round(res["counts_numpy_cpu_s"] / res["duckdb_hand_cpu_s"], 2)
@@ -115,8 +125,12 @@ def run_size(n_lines: int) -> dict:
 def main(sizes=SIZES) -> dict:
     out = {}
     for n in sizes:
-        r = subprocess.run([sys.executable, "-m", "bench.bench_engine", "--one", str(n)], capture_output=True,
-                           text=True, env={**os.environ, "PYTHONPATH": os.getcwd()})
+        r = subprocess.run(
+            [sys.executable, "-m", "bench.bench_engine", "--one", str(n)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": os.getcwd()},
+        )
         if r.returncode != 0:
             out[str(n)] = {"error": r.stderr[-2000:]}
         else:

@@ -15,6 +15,7 @@ The real file is read from ../shared/data (never copied into the repo); without 
 parts say so and are skipped. Run: ``make bench`` or ``python -m bench load``. Not part of the tests.
 To measure an older checkout with the same harness: ``cd OLD && PYTHONPATH=OLD python NEW/bench/bench_load.py``.
 """
+
 from __future__ import annotations
 
 import io
@@ -73,16 +74,26 @@ def bench_csv(content: bytes) -> dict:
         return con.execute("SELECT * FROM read_csv($p, all_varchar = true, header = true)", {"p": str(REAL)}).fetch_df()
 
     def duck_group():
-        return con.execute("SELECT date_trunc('month', CAST(InvoiceDate AS TIMESTAMP)) AS m, sum(Quantity) AS units "
-                           "FROM read_csv($p, header = true) GROUP BY 1", {"p": str(REAL)}).fetch_df()
+        return con.execute(
+            "SELECT date_trunc('month', CAST(InvoiceDate AS TIMESTAMP)) AS m, sum(Quantity) AS units "
+            "FROM read_csv($p, header = true) GROUP BY 1",
+            {"p": str(REAL)},
+        ).fetch_df()
 
     rows = len(duck_read())
     load = timed(lambda: load_dataset([SourceFile(REAL.name, content)]))
     read = timed(duck_read)
     group = timed(duck_group)
-    return {"lines": rows, "rows_loaded": f.rows_loaded, "rows_rejected": f.rows_rejected,
-            "load_dataset": load, "duckdb_read_csv": read, "duckdb_read_csv_group_by": group,
-            "load_vs_read_csv": _ratio(load, read), "load_vs_read_csv_group_by": _ratio(load, group)}
+    return {
+        "lines": rows,
+        "rows_loaded": f.rows_loaded,
+        "rows_rejected": f.rows_rejected,
+        "load_dataset": load,
+        "duckdb_read_csv": read,
+        "duckdb_read_csv_group_by": group,
+        "load_vs_read_csv": _ratio(load, read),
+        "load_vs_read_csv_group_by": _ratio(load, group),
+    }
 
 
 def bench_xlsx(content: bytes) -> dict:
@@ -92,8 +103,12 @@ def bench_xlsx(content: bytes) -> dict:
     from data.ingest import SourceFile, load_dataset
     from data.readers import read_table
 
-    df = pd.read_csv(io.BytesIO(content), compression="gzip", nrows=XLSX_LINES,
-                     dtype={"Invoice": str, "StockCode": str, "Customer ID": str})
+    df = pd.read_csv(
+        io.BytesIO(content),
+        compression="gzip",
+        nrows=XLSX_LINES,
+        dtype={"Invoice": str, "StockCode": str, "Customer ID": str},
+    )
     df["InvoiceDate"] = pd.to_datetime(df["InvoiceDate"])
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "real.xlsx"
@@ -107,8 +122,14 @@ def bench_xlsx(content: bytes) -> dict:
     read = timed(lambda: read_table("real.xlsx", data))
     load = timed(lambda: load_dataset([SourceFile("real.xlsx", data)]))
     bare = timed(calamine)
-    return {"lines": XLSX_LINES, "read_table": read, "load_dataset": load, "calamine_to_python": bare,
-            "read_table_vs_calamine": _ratio(read, bare), "load_vs_calamine": _ratio(load, bare)}
+    return {
+        "lines": XLSX_LINES,
+        "read_table": read,
+        "load_dataset": load,
+        "calamine_to_python": bare,
+        "read_table_vs_calamine": _ratio(read, bare),
+        "load_vs_calamine": _ratio(load, bare),
+    }
 
 
 def bench_cli() -> dict:
@@ -120,8 +141,13 @@ def bench_cli() -> dict:
     for _ in range(REPEAT):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "analysis", "report", "--transactions", str(REAL)], cwd=ROOT,
-                       env=env, capture_output=True, check=True)
+        subprocess.run(
+            [sys.executable, "-m", "analysis", "report", "--transactions", str(REAL)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            check=True,
+        )
         walls.append(time.perf_counter() - t)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpus.append((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))

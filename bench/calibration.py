@@ -32,6 +32,7 @@ analysis.trends.series_trend - the function behind the Trends page's "steady ris
 share with p < 0.05 printed, beside that of a binomial test that treats units as independent.
 The latest figures are recorded in README.md ("Calibration (simulation)").
 """
+
 from __future__ import annotations
 
 import argparse
@@ -74,8 +75,15 @@ def _catalog():
     return pd.DataFrame(rows, columns=["category", "collection", "product_name"])
 
 
-def frailty_dataset(seed: int, n_orders: int = 30_000, *, rate: float = 0.10, order_var: float = 0.5,
-                    customer_var: float = 0.0, plant: Plant | None = None):
+def frailty_dataset(
+    seed: int,
+    n_orders: int = 30_000,
+    *,
+    rate: float = 0.10,
+    order_var: float = 0.5,
+    customer_var: float = 0.0,
+    plant: Plant | None = None,
+):
     """A canonical Dataset in which every unit returns at `rate` x order frailty (x customer frailty),
     frailties ~ Gamma(mean 1, variance order_var / customer_var); `plant` adds one true effect."""
     from data.demo import _empty_rejected, canonical_frame
@@ -115,25 +123,48 @@ def frailty_dataset(seed: int, n_orders: int = 30_000, *, rate: float = 0.10, or
         p = np.where(both, p * plant.pair_mult, p)
     ret = rng.binomial(qty, np.minimum(p, 0.95))
     order_ids = np.array([f"O{i:06d}" for i in range(n)], dtype=object)
-    sku = np.array([f"P{j:03d}-{SIZES[s]}" for j, s in zip(lp, rng.integers(0, len(SIZES), size=len(lo)))], dtype=object)
-    orders = pd.DataFrame({
-        "order_id": order_ids[lo], "order_date": order_date[lo], "sku": sku, "quantity": qty,
-        "unit_price": 40.0, "product_name": cat["product_name"].to_numpy()[lp], "collection": coll,
-        "category": cat["category"].to_numpy()[lp], "size": [s.rsplit("-", 1)[1] for s in sku],
-        "customer_id": np.array([f"C{c:06d}" for c in cust], dtype=object)[lo],
-        "channel": np.array(CHANNELS, dtype=object)[channel][lo],
-        "journey": np.array(JOURNEYS, dtype=object)[journey][lo],
-    })
+    sku = np.array(
+        [f"P{j:03d}-{SIZES[s]}" for j, s in zip(lp, rng.integers(0, len(SIZES), size=len(lo)))], dtype=object
+    )
+    orders = pd.DataFrame(
+        {
+            "order_id": order_ids[lo],
+            "order_date": order_date[lo],
+            "sku": sku,
+            "quantity": qty,
+            "unit_price": 40.0,
+            "product_name": cat["product_name"].to_numpy()[lp],
+            "collection": coll,
+            "category": cat["category"].to_numpy()[lp],
+            "size": [s.rsplit("-", 1)[1] for s in sku],
+            "customer_id": np.array([f"C{c:06d}" for c in cust], dtype=object)[lo],
+            "channel": np.array(CHANNELS, dtype=object)[channel][lo],
+            "journey": np.array(JOURNEYS, dtype=object)[journey][lo],
+        }
+    )
     rl = np.flatnonzero(ret > 0)
-    returns = pd.DataFrame({
-        "order_id": order_ids[lo[rl]], "sku": sku[rl], "quantity": ret[rl],
-        "return_date": order_date[lo[rl]] + pd.Timedelta(days=10), "reason": "Too small", "resolution": "Refund",
-    })
+    returns = pd.DataFrame(
+        {
+            "order_id": order_ids[lo[rl]],
+            "sku": sku[rl],
+            "quantity": ret[rl],
+            "return_date": order_date[lo[rl]] + pd.Timedelta(days=10),
+            "reason": "Too small",
+            "resolution": "Refund",
+        }
+    )
     empty = _empty_rejected()
-    return Dataset(name=f"frailty dataset {seed}", orders=canonical_frame(orders, ORDERS),
-                   returns=canonical_frame(returns, RETURNS), catalog=canonical_frame(pd.DataFrame(), CATALOG),
-                   interventions=canonical_frame(pd.DataFrame(), INTERVENTIONS), files=(), rejected=empty,
-                   unmatched_returns=empty, excluded=empty)
+    return Dataset(
+        name=f"frailty dataset {seed}",
+        orders=canonical_frame(orders, ORDERS),
+        returns=canonical_frame(returns, RETURNS),
+        catalog=canonical_frame(pd.DataFrame(), CATALOG),
+        interventions=canonical_frame(pd.DataFrame(), INTERVENTIONS),
+        files=(),
+        rejected=empty,
+        unmatched_returns=empty,
+        excluded=empty,
+    )
 
 
 def _run(ds, plant: Plant | None = None) -> dict:
@@ -154,8 +185,11 @@ def _run(ds, plant: Plant | None = None) -> dict:
         # the pair's units are part of its collections (and their products and categories), which are truly higher
         cat = _catalog()
         mine = cat[cat["collection"].isin(plant.pair)]
-        also_true |= ({("collection", c) for c in plant.pair} | {("product", p) for p in mine["product_name"]}
-                      | {("category", c) for c in mine["category"]})
+        also_true |= (
+            {("collection", c) for c in plant.pair}
+            | {("product", p) for p in mine["product_name"]}
+            | {("category", c) for c in mine["category"]}
+        )
     keys = list(zip(fix["dimension"], fix["segment"])) if len(fix) else []
     false_rows = [k for k in keys if k not in true_keys | also_true]
     segs = a.segments
@@ -163,8 +197,14 @@ def _run(ds, plant: Plant | None = None) -> dict:
     lower = segs[segs["direction"].astype("string").fillna("") == "lower"]
     false_higher = {d for d, s in zip(higher["dimension"], higher["segment"]) if (d, s) not in true_keys | also_true}
     false_lower = set(lower["dimension"])
-    return {"false_rows": len(false_rows), "rows": len(keys), "found": bool(true_keys) and true_keys <= set(keys),
-            "false_higher": false_higher, "false_lower": false_lower, "false_keys": false_rows}
+    return {
+        "false_rows": len(false_rows),
+        "rows": len(keys),
+        "found": bool(true_keys) and true_keys <= set(keys),
+        "false_higher": false_higher,
+        "false_lower": false_lower,
+        "false_keys": false_rows,
+    }
 
 
 def summarise(name: str, results: list[dict], planted: bool = False) -> dict:
@@ -174,38 +214,65 @@ def summarise(name: str, results: list[dict], planted: bool = False) -> dict:
     per_view = Counter(d for r in results for d in r["false_higher"])
     per_view_lower = Counter(d for r in results for d in r["false_lower"])
     # the false-discovery proportion of each dataset's list (0 for an empty list), averaged: the list's FDR
-    fdr = float(np.mean([r["false_rows"] / r["rows"] if r.get("rows") else 0.0 for r in results])) if k else float("nan")
-    out = {"setting": name, "datasets": k, "any_false_row": any_false / k, "mean_false_rows": mean_false, "fdr": fdr,
-           "false_higher_by_view": {d: c / k for d, c in sorted(per_view.items())},
-           "false_lower_by_view": {d: c / k for d, c in sorted(per_view_lower.items())}}
+    fdr = (
+        float(np.mean([r["false_rows"] / r["rows"] if r.get("rows") else 0.0 for r in results])) if k else float("nan")
+    )
+    out = {
+        "setting": name,
+        "datasets": k,
+        "any_false_row": any_false / k,
+        "mean_false_rows": mean_false,
+        "fdr": fdr,
+        "false_higher_by_view": {d: c / k for d, c in sorted(per_view.items())},
+        "false_lower_by_view": {d: c / k for d, c in sorted(per_view_lower.items())},
+    }
     if planted:
         out["power"] = float(np.mean([r["found"] for r in results]))
     return out
 
 
 def _print(s: dict) -> None:
-    line = (f"{s['setting']:<34} n={s['datasets']:>3}  datasets with a false fix-list row: {s['any_false_row']:.3f}"
-            f"  mean false rows: {s['mean_false_rows']:.3f}  list FDR: {s['fdr']:.3f}")
+    line = (
+        f"{s['setting']:<34} n={s['datasets']:>3}  datasets with a false fix-list row: {s['any_false_row']:.3f}"
+        f"  mean false rows: {s['mean_false_rows']:.3f}  list FDR: {s['fdr']:.3f}"
+    )
     if "power" in s:
         line += f"  power: {s['power']:.3f}"
     print(line)
     if s["false_higher_by_view"]:
         print("    false 'higher' by view: " + ", ".join(f"{d} {v:.3f}" for d, v in s["false_higher_by_view"].items()))
     if s["false_lower_by_view"]:
-        print("    'lower' by view (null: all false): " + ", ".join(f"{d} {v:.3f}" for d, v in s["false_lower_by_view"].items()))
+        print(
+            "    'lower' by view (null: all false): "
+            + ", ".join(f"{d} {v:.3f}" for d, v in s["false_lower_by_view"].items())
+        )
     sys.stdout.flush()
 
 
-def calibrate(n_demo: int = 40, n_frailty: int = 40, n_planted: int = 40, *, demo_orders: int = 30_000,
-              frailty_orders: int = 30_000, seed0: int = 1000) -> list[dict]:
+def calibrate(
+    n_demo: int = 40,
+    n_frailty: int = 40,
+    n_planted: int = 40,
+    *,
+    demo_orders: int = 30_000,
+    frailty_orders: int = 30_000,
+    seed0: int = 1000,
+) -> list[dict]:
     """Run every setting and return its summary (see module docstring)."""
     from data.demo import generate_dataset
 
     settings = [
-        ("demo null (customer frailty)", n_demo, lambda s: (generate_dataset(seed=s, n_orders=demo_orders, null=True), None)),
+        (
+            "demo null (customer frailty)",
+            n_demo,
+            lambda s: (generate_dataset(seed=s, n_orders=demo_orders, null=True), None),
+        ),
         ("frailty null (order var 0.5)", n_frailty, lambda s: (frailty_dataset(s, frailty_orders), None)),
-        ("frailty null (+ customer var 0.3)", n_frailty // 2,
-         lambda s: (frailty_dataset(s, frailty_orders, customer_var=0.3), None)),
+        (
+            "frailty null (+ customer var 0.3)",
+            n_frailty // 2,
+            lambda s: (frailty_dataset(s, frailty_orders, customer_var=0.3), None),
+        ),
     ]
     plants = [
         ("planted collection 1.3x", Plant(collection="Tops B", collection_mult=1.3)),
@@ -238,16 +305,35 @@ def calibrate(n_demo: int = 40, n_frailty: int = 40, n_planted: int = 40, *, dem
 
 # "Treated" and the five collections nearest its rate (the automatic comparison), then three far ones: the
 # reference that tells whether the comparison itself moved at the date
-IV_RATES = {"Treated": 0.05, "Alpine": 0.09, "Birch": 0.11, "Coastal": 0.13, "Delta": 0.15, "Estuary": 0.17,
-            "Fjord": 0.26, "Glacier": 0.30, "Heath": 0.34}
+IV_RATES = {
+    "Treated": 0.05,
+    "Alpine": 0.09,
+    "Birch": 0.11,
+    "Coastal": 0.13,
+    "Delta": 0.15,
+    "Estuary": 0.17,
+    "Fjord": 0.26,
+    "Glacier": 0.30,
+    "Heath": 0.34,
+}
 IV_COMPARISON = ("Alpine", "Birch", "Coastal", "Delta", "Estuary")
 IV_START = pd.Timestamp("2024-01-01")
 
 
-def intervention_dataset(seed: int, n_orders: int = 20_000, *, months: int = 24, launch_month: int | None = None,
-                         rates: dict[str, float] | None = None, season_amp: float = 0.3, drift: float = 0.015,
-                         month_noise: float = 0.03, order_var: float = 0.5, effect: float = 1.0,
-                         comparison_shift: float = 1.0):
+def intervention_dataset(
+    seed: int,
+    n_orders: int = 20_000,
+    *,
+    months: int = 24,
+    launch_month: int | None = None,
+    rates: dict[str, float] | None = None,
+    season_amp: float = 0.3,
+    drift: float = 0.015,
+    month_noise: float = 0.03,
+    order_var: float = 0.5,
+    effect: float = 1.0,
+    comparison_shift: float = 1.0,
+):
     """A Dataset for one logged change to collection "Treated" (launch at `launch_month`, default a random
     month 8..16 of `months`). Every unit returns at base rate (different per collection, `rates`) x a
     multiplicative season (1 + season_amp sin) x a site-wide multiplicative drift (1 + drift)^month x
@@ -288,21 +374,43 @@ def intervention_dataset(seed: int, n_orders: int = 20_000, *, months: int = 24,
     ret = rng.binomial(qty, np.minimum(p, 0.95))
     oid = np.array([f"O{i:06d}" for i in range(n)], dtype=object)
     sku = np.array([f"{colls[c][:3].upper()}-{j}" for j, c in enumerate(ci)], dtype=object)
-    orders = pd.DataFrame({
-        "order_id": oid[lo], "order_date": od[lo], "sku": sku, "quantity": qty, "unit_price": 40.0,
-        "product_name": colls[ci], "collection": colls[ci], "category": "Outerwear",
-        "customer_id": np.array([f"C{c:06d}" for c in rng.integers(0, n // 2, n)], dtype=object)[lo],
-        "channel": "web",
-    })
+    orders = pd.DataFrame(
+        {
+            "order_id": oid[lo],
+            "order_date": od[lo],
+            "sku": sku,
+            "quantity": qty,
+            "unit_price": 40.0,
+            "product_name": colls[ci],
+            "collection": colls[ci],
+            "category": "Outerwear",
+            "customer_id": np.array([f"C{c:06d}" for c in rng.integers(0, n // 2, n)], dtype=object)[lo],
+            "channel": "web",
+        }
+    )
     rl = np.flatnonzero(ret > 0)
-    returns = pd.DataFrame({"order_id": oid[lo[rl]], "sku": sku[rl], "quantity": ret[rl],
-                            "return_date": od[lo[rl]] + pd.Timedelta(days=10), "reason": "Too small",
-                            "resolution": "Refund"})
+    returns = pd.DataFrame(
+        {
+            "order_id": oid[lo[rl]],
+            "sku": sku[rl],
+            "quantity": ret[rl],
+            "return_date": od[lo[rl]] + pd.Timedelta(days=10),
+            "reason": "Too small",
+            "resolution": "Refund",
+        }
+    )
     empty = _empty_rejected()
-    ds = Dataset(name=f"intervention dataset {seed}", orders=canonical_frame(orders, ORDERS),
-                 returns=canonical_frame(returns, RETURNS), catalog=canonical_frame(pd.DataFrame(), CATALOG),
-                 interventions=canonical_frame(pd.DataFrame(), INTERVENTIONS), files=(), rejected=empty,
-                 unmatched_returns=empty, excluded=empty)
+    ds = Dataset(
+        name=f"intervention dataset {seed}",
+        orders=canonical_frame(orders, ORDERS),
+        returns=canonical_frame(returns, RETURNS),
+        catalog=canonical_frame(pd.DataFrame(), CATALOG),
+        interventions=canonical_frame(pd.DataFrame(), INTERVENTIONS),
+        files=(),
+        rejected=empty,
+        unmatched_returns=empty,
+        excluded=empty,
+    )
     return ds, launch
 
 
@@ -313,48 +421,69 @@ def did_run(seed: int, *, effect: float = 1.0, comparison_shift: float = 1.0, n_
 
     ds, launch = intervention_dataset(seed, n_orders, effect=effect, comparison_shift=comparison_shift, **kw)
     # the automatic comparison, except where the shifted collections must be the comparison
-    r = evaluate(prepare(ds), Intervention("collection", "Treated", launch),
-                 comparison=list(IV_COMPARISON) if comparison_shift != 1.0 else None)
+    r = evaluate(
+        prepare(ds),
+        Intervention("collection", "Treated", launch),
+        comparison=list(IV_COMPARISON) if comparison_shift != 1.0 else None,
+    )
     d = r.did
     rd = (r.rate_after - r.rate_before) - (r.comparison_rate_after - r.comparison_rate_before)
-    return {"direction": r.direction, "ratio": d.ratio if d else np.nan, "se": d.se if d else np.nan,
-            "dispersion": d.dispersion if d else np.nan, "df": d.df if d else np.nan,
-            "covered": bool(d is not None and d.ci_low <= effect <= d.ci_high),
-            "log_ratio_error": (d.log_ratio - np.log(effect)) if d else np.nan, "points": d.points if d else np.nan,
-            "risk_difference": rd, "did_reduced": bool(d is not None and d.direction == "reduced"),
-            "did_increased": bool(d is not None and d.direction == "increased"),
-            "its_p": r.its.level_p if r.its is not None else np.nan,
-            "parallel_warn": bool(r.parallel is not None and not r.parallel.parallel),
-            "placebo_warn": bool(r.placebo is not None and r.placebo.direction != "no clear change"),
-            "comparison_moved": r.comparison_moved}
+    return {
+        "direction": r.direction,
+        "ratio": d.ratio if d else np.nan,
+        "se": d.se if d else np.nan,
+        "dispersion": d.dispersion if d else np.nan,
+        "df": d.df if d else np.nan,
+        "covered": bool(d is not None and d.ci_low <= effect <= d.ci_high),
+        "log_ratio_error": (d.log_ratio - np.log(effect)) if d else np.nan,
+        "points": d.points if d else np.nan,
+        "risk_difference": rd,
+        "did_reduced": bool(d is not None and d.direction == "reduced"),
+        "did_increased": bool(d is not None and d.direction == "increased"),
+        "its_p": r.its.level_p if r.its is not None else np.nan,
+        "parallel_warn": bool(r.parallel is not None and not r.parallel.parallel),
+        "placebo_warn": bool(r.placebo is not None and r.placebo.direction != "no clear change"),
+        "comparison_moved": r.comparison_moved,
+    }
 
 
 def did_summary(name: str, runs: list[dict], effect: float) -> dict:
     f = pd.DataFrame(runs)
     k = len(f)
     se = lambda p: float(np.sqrt(max(p * (1 - p), 1e-9) / k))  # noqa: E731 - binomial simulation error
-    out = {"setting": name, "runs": k, "true_ratio": effect,
-           "reduced": float((f["direction"] == "reduced").mean()),
-           "increased": float((f["direction"] == "increased").mean()),
-           "did_alone_changed": float((f["did_reduced"] | f["did_increased"]).mean()),
-           "coverage": float(f["covered"].mean()), "mean_log_ratio_error": float(f["log_ratio_error"].mean()),
-           "mean_points": float(f["points"].mean()), "mean_risk_difference": float(f["risk_difference"].mean()),
-           "its_p_below_05": float((f["its_p"].dropna() < 0.05).mean()) if f["its_p"].notna().any() else np.nan,
-           "its_runs": int(f["its_p"].notna().sum()),
-           "parallel_warn": float(f["parallel_warn"].mean()), "placebo_warn": float(f["placebo_warn"].mean()),
-           "comparison_moved": float(f["comparison_moved"].mean())}
+    out = {
+        "setting": name,
+        "runs": k,
+        "true_ratio": effect,
+        "reduced": float((f["direction"] == "reduced").mean()),
+        "increased": float((f["direction"] == "increased").mean()),
+        "did_alone_changed": float((f["did_reduced"] | f["did_increased"]).mean()),
+        "coverage": float(f["covered"].mean()),
+        "mean_log_ratio_error": float(f["log_ratio_error"].mean()),
+        "mean_points": float(f["points"].mean()),
+        "mean_risk_difference": float(f["risk_difference"].mean()),
+        "its_p_below_05": float((f["its_p"].dropna() < 0.05).mean()) if f["its_p"].notna().any() else np.nan,
+        "its_runs": int(f["its_p"].notna().sum()),
+        "parallel_warn": float(f["parallel_warn"].mean()),
+        "placebo_warn": float(f["placebo_warn"].mean()),
+        "comparison_moved": float(f["comparison_moved"].mean()),
+    }
     out["se_at_05"] = se(0.05)
     return out
 
 
 def _print_did(s: dict) -> None:
-    print(f"{s['setting']:<44} n={s['runs']:>3}  verdict reduced {s['reduced']:.3f} / increased {s['increased']:.3f}"
-          f" (DiD alone changed {s['did_alone_changed']:.3f})  CI coverage of true ratio {s['true_ratio']:.2f}: "
-          f"{s['coverage']:.3f}  mean log-ratio error {s['mean_log_ratio_error']:+.4f}")
-    print(f"    points (ratio translated) mean {s['mean_points'] * 100:+.2f}, risk-difference DiD mean "
-          f"{s['mean_risk_difference'] * 100:+.2f}; ITS level p < 0.05: {s['its_p_below_05']:.3f} of {s['its_runs']};"
-          f" diagnostics warn: parallel trends {s['parallel_warn']:.3f}, placebo date {s['placebo_warn']:.3f}, "
-          f"comparison moved {s['comparison_moved']:.3f}  (simulation s.e. at 0.05: {s['se_at_05']:.3f})")
+    print(
+        f"{s['setting']:<44} n={s['runs']:>3}  verdict reduced {s['reduced']:.3f} / increased {s['increased']:.3f}"
+        f" (DiD alone changed {s['did_alone_changed']:.3f})  CI coverage of true ratio {s['true_ratio']:.2f}: "
+        f"{s['coverage']:.3f}  mean log-ratio error {s['mean_log_ratio_error']:+.4f}"
+    )
+    print(
+        f"    points (ratio translated) mean {s['mean_points'] * 100:+.2f}, risk-difference DiD mean "
+        f"{s['mean_risk_difference'] * 100:+.2f}; ITS level p < 0.05: {s['its_p_below_05']:.3f} of {s['its_runs']};"
+        f" diagnostics warn: parallel trends {s['parallel_warn']:.3f}, placebo date {s['placebo_warn']:.3f}, "
+        f"comparison moved {s['comparison_moved']:.3f}  (simulation s.e. at 0.05: {s['se_at_05']:.3f})"
+    )
     sys.stdout.flush()
 
 
@@ -362,14 +491,18 @@ def did_calibration(n: int = 200, *, seed0: int = 5000, n_orders: int = 20_000) 
     """Placebos (no effect) under multiplicative seasonality, drift, different base rates and order frailty;
     placebos where only the comparison moves at the date (x 1.25); planted effects (x 0.8, x 1.25):
     verdict rates, interval coverage of the true ratio, bias, ITS placebo p-values, diagnostic warning rates."""
-    settings = [("DiD placebo (season, drift, frailty)", 1.0, 1.0),
-                ("DiD placebo, only the comparison moves x1.25", 1.0, 1.25),
-                ("DiD planted x0.80", 0.8, 1.0),
-                ("DiD planted x1.25", 1.25, 1.0)]
+    settings = [
+        ("DiD placebo (season, drift, frailty)", 1.0, 1.0),
+        ("DiD placebo, only the comparison moves x1.25", 1.0, 1.25),
+        ("DiD planted x0.80", 0.8, 1.0),
+        ("DiD planted x1.25", 1.25, 1.0),
+    ]
     out = []
     for j, (name, effect, shift) in enumerate(settings):
         t = time.perf_counter()
-        runs = [did_run(seed0 + 1000 * j + i, effect=effect, comparison_shift=shift, n_orders=n_orders) for i in range(n)]
+        runs = [
+            did_run(seed0 + 1000 * j + i, effect=effect, comparison_shift=shift, n_orders=n_orders) for i in range(n)
+        ]
         s = did_summary(name, runs, effect)
         s["seconds"] = time.perf_counter() - t
         _print_did(s)
@@ -417,30 +550,52 @@ def ranking_accuracy(n_datasets: int = 40, *, n_orders: int = 30_000, seed0: int
     t = time.perf_counter()
     res = [ranking_run(seed0 + i, n_orders) for i in range(n_datasets)]
     rhos = np.array([r["spearman"] for r in res], dtype="float64")
-    out = {"setting": f"ranking ({len(RANKING_PLANTS.collections)} planted collections)", "datasets": n_datasets,
-           "spearman_mean": float(np.nanmean(rhos)), "spearman_median": float(np.nanmedian(rhos)),
-           "top1": float(np.mean([r["top1"] for r in res])), "listed_mean": float(np.mean([r["listed"] for r in res])),
-           "seconds": time.perf_counter() - t}
-    print(f"{out['setting']:<34} n={n_datasets:>3}  Spearman(list order, true excess) mean {out['spearman_mean']:.3f}"
-          f" median {out['spearman_median']:.3f}  top-1 accuracy {out['top1']:.3f}"
-          f"  planted collections listed {out['listed_mean']:.2f} of {len(RANKING_PLANTS.collections)}")
+    out = {
+        "setting": f"ranking ({len(RANKING_PLANTS.collections)} planted collections)",
+        "datasets": n_datasets,
+        "spearman_mean": float(np.nanmean(rhos)),
+        "spearman_median": float(np.nanmedian(rhos)),
+        "top1": float(np.mean([r["top1"] for r in res])),
+        "listed_mean": float(np.mean([r["listed"] for r in res])),
+        "seconds": time.perf_counter() - t,
+    }
+    print(
+        f"{out['setting']:<34} n={n_datasets:>3}  Spearman(list order, true excess) mean {out['spearman_mean']:.3f}"
+        f" median {out['spearman_median']:.3f}  top-1 accuracy {out['top1']:.3f}"
+        f"  planted collections listed {out['listed_mean']:.2f} of {len(RANKING_PLANTS.collections)}"
+    )
     sys.stdout.flush()
     return out
 
 
-def simulate_monthly_series(rng: np.random.Generator, *, months: int = 12, orders_per_month: int = 2_500,
-                            rate: float = 0.10, order_var: float = 0.5, month_sd: float = 0.05,
-                            slope: float = 0.0) -> pd.DataFrame:
+def simulate_monthly_series(
+    rng: np.random.Generator,
+    *,
+    months: int = 12,
+    orders_per_month: int = 2_500,
+    rate: float = 0.10,
+    order_var: float = 0.5,
+    month_sd: float = 0.05,
+    slope: float = 0.0,
+) -> pd.DataFrame:
     """One matured monthly cohort series (period, units, returned, coverage, provisional) on a null (slope 0)
     or a trend: month m's rate is rate x (1 + slope)^m x (1 + month_sd Z_m); each order holds 1 + Poisson(1)
     units returned independently at its month's rate x a Gamma(mean 1, variance order_var) order frailty."""
     units = 1 + rng.poisson(1.0, size=(months, orders_per_month))
     frail = rng.gamma(1.0 / order_var, order_var, size=(months, orders_per_month))
-    month_rate = rate * (1.0 + slope) ** np.arange(months) * np.clip(1.0 + month_sd * rng.standard_normal(months), 0.0, None)
+    month_rate = (
+        rate * (1.0 + slope) ** np.arange(months) * np.clip(1.0 + month_sd * rng.standard_normal(months), 0.0, None)
+    )
     returned = rng.binomial(units, np.clip(month_rate[:, None] * frail, 0.0, 1.0))
-    return pd.DataFrame({"period": pd.date_range("2025-01-01", periods=months, freq="MS"),
-                         "units": units.sum(axis=1), "returned": returned.sum(axis=1),
-                         "coverage": 1.0, "provisional": False})
+    return pd.DataFrame(
+        {
+            "period": pd.date_range("2025-01-01", periods=months, freq="MS"),
+            "units": units.sum(axis=1),
+            "returned": returned.sum(axis=1),
+            "coverage": 1.0,
+            "provisional": False,
+        }
+    )
 
 
 def trend_false_positive_rate(reps: int = 1_000, seed: int = 7, *, alpha: float = 0.05, **kw) -> dict:
@@ -459,21 +614,31 @@ def trend_false_positive_rate(reps: int = 1_000, seed: int = 7, *, alpha: float 
         page += int(t.p_value < alpha)
         z = t.slope / (t.se / np.sqrt(t.dispersion))  # the same fit with the binomial variance (dispersion 1)
         naive += int(2 * sps.norm.sf(abs(z)) < alpha)
-    return {"reps": reps, "page_test": page / reps, "units_independent": naive / reps,
-            "mc_se": float(np.sqrt(alpha * (1 - alpha) / reps))}
+    return {
+        "reps": reps,
+        "page_test": page / reps,
+        "units_independent": naive / reps,
+        "mc_se": float(np.sqrt(alpha * (1 - alpha) / reps)),
+    }
 
 
 def print_trend_calibration(reps: int) -> None:
     """The trend test's false-positive rate at alpha 0.05, with and without month noise, and its power."""
     t0 = time.perf_counter()
-    for name, kw in (("order frailty 0.5 + 5% month noise", {}),
-                     ("order frailty 0.5, no month noise", {"month_sd": 0.0})):
+    for name, kw in (
+        ("order frailty 0.5 + 5% month noise", {}),
+        ("order frailty 0.5, no month noise", {"month_sd": 0.0}),
+    ):
         r = trend_false_positive_rate(reps, **kw)
-        print(f"trend test, null ({name}): false 'steady trend' {r['page_test']:.3f} "
-              f"(MC s.e. {r['mc_se']:.3f}; units treated as independent: {r['units_independent']:.3f}), n={reps}")
+        print(
+            f"trend test, null ({name}): false 'steady trend' {r['page_test']:.3f} "
+            f"(MC s.e. {r['mc_se']:.3f}; units treated as independent: {r['units_independent']:.3f}), n={reps}"
+        )
     pw = trend_false_positive_rate(reps, seed=8, slope=0.02)
-    print(f"trend test, rate +2%/month (relative) with the same noise: power {pw['page_test']:.3f}, n={reps}"
-          f"  [{time.perf_counter() - t0:.0f} s]")
+    print(
+        f"trend test, rate +2%/month (relative) with the same noise: power {pw['page_test']:.3f}, n={reps}"
+        f"  [{time.perf_counter() - t0:.0f} s]"
+    )
     sys.stdout.flush()
 
 

@@ -13,6 +13,7 @@ passed, the closed sessions' data is released (dashboard.cache.release_closed_se
 
 Run: ``python -m bench.load_test [--sessions 10] [--settle 240] [--file PATH]``. Never part of `make test`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,8 +29,17 @@ from bench.bench_browser import CHROMIUM, IDLE_JS, LAUNCH_ARGS, TIMEOUT_MS, RunW
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT.parent / "shared" / "data" / "online_retail_II_2009-12_to_2010-11.csv.gz"
-PAGES = ("Overview", "Collections", "Intents", "Combinations", "Journeys", "Reasons & outcomes", "Trends",
-         "Fix list", "Interventions")
+PAGES = (
+    "Overview",
+    "Collections",
+    "Intents",
+    "Combinations",
+    "Journeys",
+    "Reasons & outcomes",
+    "Trends",
+    "Fix list",
+    "Interventions",
+)
 UPLOAD_TIMEOUT_MS = 900_000
 
 
@@ -137,7 +147,9 @@ def _measure(args, url: str, proc) -> dict:
         out: dict = {}
         barrier = threading.Barrier(args.sessions)
         t0 = time.time()
-        threads = [threading.Thread(target=session, args=(i, url, args.file, barrier, out)) for i in range(args.sessions)]
+        threads = [
+            threading.Thread(target=session, args=(i, url, args.file, barrier, out)) for i in range(args.sessions)
+        ]
         for th in threads:
             th.start()
         for th in threads:
@@ -153,18 +165,28 @@ def _measure(args, url: str, proc) -> dict:
         uploads = [r["upload_s"] for r in out.values() if r["upload_s"] is not None]
         errors = [e for r in out.values() for e in r["errors"]]
         result = {
-            "sessions": args.sessions, "file": args.file.name, "wall_s": round(t1 - t0, 1),
-            "errors": len(errors), "error_list": errors[:20],
-            "uploads_done": len(uploads), "upload_p50_s": round(statistics.median(uploads), 1) if uploads else None,
+            "sessions": args.sessions,
+            "file": args.file.name,
+            "wall_s": round(t1 - t0, 1),
+            "errors": len(errors),
+            "error_list": errors[:20],
+            "uploads_done": len(uploads),
+            "upload_p50_s": round(statistics.median(uploads), 1) if uploads else None,
             "upload_max_s": round(max(uploads), 1) if uploads else None,
-            "page_switches": len(page_times), "page_p50_s": round(_pct(page_times, 0.5), 2),
+            "page_switches": len(page_times),
+            "page_p50_s": round(_pct(page_times, 0.5), 2),
             "page_p95_s": round(_pct(page_times, 0.95), 2),
-            "rss_cold_mb": round(rss_cold), "rss_before_mb": round(rss_before), "rss_peak_mb": round(max(during)) if during else None,
+            "rss_cold_mb": round(rss_cold),
+            "rss_before_mb": round(rss_before),
+            "rss_peak_mb": round(max(during)) if during else None,
             "rss_median_during_mb": round(statistics.median(during)) if during else None,
-            "rss_after_close_mb": round(rss_closed), f"rss_after_{args.settle:g}s_mb": round(rss_settled),
-            "rss_after_vs_before": round(rss_settled / rss_before - 1, 3), "rss_every_30s_after_close_mb": timeline,
-            "slowest_page": max(((t, r_i, title) for r_i, r in out.items() for title, t in r["pages"].items()),
-                                default=None),
+            "rss_after_close_mb": round(rss_closed),
+            f"rss_after_{args.settle:g}s_mb": round(rss_settled),
+            "rss_after_vs_before": round(rss_settled / rss_before - 1, 3),
+            "rss_every_30s_after_close_mb": timeline,
+            "slowest_page": max(
+                ((t, r_i, title) for r_i, r in out.items() for title, t in r["pages"].items()), default=None
+            ),
         }
         print(json.dumps(result, indent=2))
         return result

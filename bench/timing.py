@@ -1,4 +1,5 @@
 """Timing helper shared by the benchmarks: median wall time of repeated runs."""
+
 import statistics
 import time
 

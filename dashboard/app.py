@@ -1,4 +1,5 @@
 """Returns Intelligence: the router. Page config and navigation only."""
+
 import logging
 
 import streamlit as st

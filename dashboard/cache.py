@@ -10,6 +10,7 @@ memo (analysis.prepare.Prepared.memo, keyed by (function's qualified name, argum
 with that Prepared and a filtered or replaced copy starts empty), and functools.lru_cache on pure functions of
 constants and strings (data.header_match, analysis.segment_sql.sql_text, data.engine_sql.to_spark_sql).
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -209,7 +210,7 @@ def held_sessions() -> set[str]:
 def _close(obj) -> None:
     """Close what holds memory outside Python's reach (a data.store.Store's DuckDB connection; also inside a
     (key, store) pair)."""
-    for o in (obj if isinstance(obj, tuple) else (obj,)):
+    for o in obj if isinstance(obj, tuple) else (obj,):
         close = getattr(o, "close", None)
         if callable(close) and not isinstance(o, (bytes, dict, str, list)):
             try:
@@ -258,8 +259,9 @@ def _disconnected_ttl() -> float:
         return 120.0
 
 
-def release_closed_sessions(connected: set[str] | None, now: float | None = None,
-                            grace: float | None = None) -> list[str]:
+def release_closed_sessions(
+    connected: set[str] | None, now: float | None = None, grace: float | None = None
+) -> list[str]:
     """Release the held objects of sessions that have not been connected for `grace` seconds (default:
     Streamlit's server.disconnectedSessionTTL). `connected`: ids of connected sessions (None: release
     nothing). Returns the released ids."""
@@ -358,15 +360,33 @@ def _allocator_report() -> dict:
 
     out: dict = {}
     try:
+
         class _MallInfo2(ctypes.Structure):
-            _fields_ = [(f, ctypes.c_size_t) for f in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
-                                                       "fsmblks", "uordblks", "fordblks", "keepcost")]
+            _fields_ = [
+                (f, ctypes.c_size_t)
+                for f in (
+                    "arena",
+                    "ordblks",
+                    "smblks",
+                    "hblks",
+                    "hblkhd",
+                    "usmblks",
+                    "fsmblks",
+                    "uordblks",
+                    "fordblks",
+                    "keepcost",
+                )
+            ]
 
         libc = ctypes.CDLL("libc.so.6")
         libc.mallinfo2.restype = _MallInfo2
         mi = libc.mallinfo2()
-        out.update(glibc_heap_mb=round(mi.arena / 2**20), glibc_in_use_mb=round(mi.uordblks / 2**20),
-                   glibc_free_kept_mb=round(mi.fordblks / 2**20), glibc_mmapped_mb=round(mi.hblkhd / 2**20))
+        out.update(
+            glibc_heap_mb=round(mi.arena / 2**20),
+            glibc_in_use_mb=round(mi.uordblks / 2**20),
+            glibc_free_kept_mb=round(mi.fordblks / 2**20),
+            glibc_mmapped_mb=round(mi.hblkhd / 2**20),
+        )
     except (OSError, AttributeError):
         pass
     try:
@@ -383,7 +403,9 @@ def _allocator_report() -> dict:
         arenas = re.search(r"# arenas allocated current\s*=\s*([\d,]+)", text)
         live = re.search(r"# bytes in allocated blocks\s*=\s*([\d,]+)", text)
         if arenas:
-            out["pymalloc_arenas_mb"] = int(arenas.group(1).replace(",", "")) * (1 if sys.version_info >= (3, 10) else 0.25)
+            out["pymalloc_arenas_mb"] = int(arenas.group(1).replace(",", "")) * (
+                1 if sys.version_info >= (3, 10) else 0.25
+            )
         if live:
             out["pymalloc_live_mb"] = round(int(live.group(1).replace(",", "")) / 2**20)
     except Exception:
@@ -503,13 +525,21 @@ def filtered_for(key: tuple, filters: Filters, _prepared: Prepared) -> Prepared:
 
 
 @st.cache_resource(max_entries=32, ttl=CACHE_TTL, show_spinner=False)
-def analysis_for(key: tuple, filters: Filters, settings: Settings, changes: tuple, _prepared: Prepared,
-                 _dataset: Dataset, _interventions=None) -> Analysis:
+def analysis_for(
+    key: tuple,
+    filters: Filters,
+    settings: Settings,
+    changes: tuple,
+    _prepared: Prepared,
+    _dataset: Dataset,
+    _interventions=None,
+) -> Analysis:
     """changes: the logged interventions as tuples of text (part of the key): each fix-list segment with a
     logged change is judged on the orders placed since it (analysis.interventions.with_changes_judged)."""
     unmatched = int(len(_dataset.unmatched_returns))
-    an = analyse(_prepared, settings, unmatched_returns=unmatched, rejected_rows=int(_dataset.rows_rejected),
-                 briefs=False)  # briefs are built on demand, one at a time, on the Fix list page
+    an = analyse(
+        _prepared, settings, unmatched_returns=unmatched, rejected_rows=int(_dataset.rows_rejected), briefs=False
+    )  # briefs are built on demand, one at a time, on the Fix list page
     if changes and _interventions is not None:
         an = with_changes_judged(an, _prepared, _interventions)
     return an

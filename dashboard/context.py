@@ -5,6 +5,7 @@ A page starts with ``ctx = require_data()`` and reads numbers from ``ctx.analysi
 analysis.engine.analyse result) or ``ctx.cached(name, fn)`` (a cached pure analysis function).
 The sidebar is drawn by dashboard.sidebar, segment views by dashboard.segment_views.
 """
+
 from __future__ import annotations
 
 import logging
@@ -52,8 +53,11 @@ class Context:
         from dashboard.presets import interventions_frame
 
         iv = interventions_frame(self)
-        changes = tuple(map(tuple, iv[["dimension", "segment", "start_date", "description"]].astype(str).values)) \
-            if len(iv) else ()
+        changes = (
+            tuple(map(tuple, iv[["dimension", "segment", "start_date", "description"]].astype(str).values))
+            if len(iv)
+            else ()
+        )
         return cache.analysis_for(self.key, self.filters, self.settings, changes, self.prepared, self.dataset, iv)
 
     def cached(self, name: str, fn: Callable[..., Any], *args: Any) -> Any:
@@ -148,8 +152,10 @@ def stored_data_controls() -> None:
     if not st.session_state.get(S.BROWSER_KEY):
         return
     c1, c2 = st.columns([3, 1])
-    c1.caption("Your uploaded data is kept on this server for this browser, so a refresh or a restart keeps it. "
-               "The link in the address bar opens it: do not share that link.")
+    c1.caption(
+        "Your uploaded data is kept on this server for this browser, so a refresh or a restart keeps it. "
+        "The link in the address bar opens it: do not share that link."
+    )
     if c2.button("Remove my data from this server", key="up_forget", icon=":material/delete:", width="stretch"):
         forget_dataset()
         st.rerun()
@@ -163,8 +169,11 @@ def _save_filters() -> None:
     for k in FILTER_KEYS:
         if k in st.session_state:
             v = st.session_state[k]
-            now[k] = [str(x) for x in v] if k == S.F_DATES and isinstance(v, (tuple, list)) else \
-                (list(v) if isinstance(v, (tuple, list)) else v)
+            now[k] = (
+                [str(x) for x in v]
+                if k == S.F_DATES and isinstance(v, (tuple, list))
+                else (list(v) if isinstance(v, (tuple, list)) else v)
+            )
     if now != st.session_state.get(S.SAVED_FILTERS):
         try:
             UploadStore().update(key, filters=now)
@@ -189,8 +198,10 @@ def load_context() -> Context | None:
     except cache.UploadGone:
         # the uploaded bytes of this spec are gone (new session after a refresh): fall back to the demo
         st.session_state[S.DATASET_SPEC] = _default_spec()
-        st.warning("The uploaded files are no longer in this browser session; showing the demo data. "
-                   "Upload them again (your saved mapping preset loads them in one click).")
+        st.warning(
+            "The uploaded files are no longer in this browser session; showing the demo data. "
+            "Upload them again (your saved mapping preset loads them in one click)."
+        )
         return load_context()
     findings = cache.concentration_for((spec, window, overrides), full)
     left_out: tuple[str, ...] = ()
@@ -204,8 +215,10 @@ def load_context() -> Context | None:
         return None
     filters = sidebar(dataset, full, store)
     if left_out:
-        st.sidebar.caption(f"Left out of every page at your request: order{'s' if len(left_out) > 1 else ''} "
-                           f"{', '.join('#' + md(o) for o in left_out)} (see Overview).")
+        st.sidebar.caption(
+            f"Left out of every page at your request: order{'s' if len(left_out) > 1 else ''} "
+            f"{', '.join('#' + md(o) for o in left_out)} (see Overview)."
+        )
     cost = st.session_state.get(S.S_COST) or None
     handling = float(st.session_state.get(S.S_HANDLING, 8.0) or 0.0)
     settings = Settings(cost_per_return=cost, handling_cost=handling, window_days=window)
@@ -223,9 +236,11 @@ def shell() -> None:
     """
     pending = st.session_state.pop(S.LOAD_PENDING, None)
     if pending:
-        st.warning(f"Loading {pending} was stopped before it finished (the page was left while reading). "
-                   "Load it again on Upload & map; the data shown is the dataset loaded before.",
-                   icon=":material/warning:")
+        st.warning(
+            f"Loading {pending} was stopped before it finished (the page was left while reading). "
+            "Load it again on Upload & map; the data shown is the dataset loaded before.",
+            icon=":material/warning:",
+        )
     cache.hold(cache.CONTEXT, load_context())  # on the server, not in session state (dashboard.cache.hold)
     key = st.session_state.get(S.BROWSER_KEY)
     if key and st.query_params.get(S.URL_KEY) != key:
@@ -246,13 +261,17 @@ def require_data() -> Context:
         st.info("No order lines match the current filters. Widen the date range or clear the filters in the sidebar.")
         st.stop()
     if ctx.prepared.outcome == "order_refund":
-        st.caption("Outcome on every page: **orders with a customer refund** (the orders export records refunds per "
-                   "order; cancelled and voided orders left out). Add a returns file on Upload & map for line-level "
-                   "return rates, reasons and exchanges.")
+        st.caption(
+            "Outcome on every page: **orders with a customer refund** (the orders export records refunds per "
+            "order; cancelled and voided orders left out). Add a returns file on Upload & map for line-level "
+            "return rates, reasons and exchanges."
+        )
     elif ctx.full.returns.empty and not any(f.role == "transactions" for f in ctx.dataset.files):
-        st.warning("**No returns are loaded, so return rates are not known.** Add the returns export (a returns "
-                   "file, an Amazon FBA returns report, or a transactions export with credit notes) on Upload & map.",
-                   icon=":material/warning:")
+        st.warning(
+            "**No returns are loaded, so return rates are not known.** Add the returns export (a returns "
+            "file, an Amazon FBA returns report, or a transactions export with credit notes) on Upload & map.",
+            icon=":material/warning:",
+        )
     return ctx
 
 

@@ -1,4 +1,5 @@
 """Bytes for download buttons. Every text cell is escaped against spreadsheet formula injection."""
+
 import io
 import logging
 import tempfile
@@ -24,8 +25,11 @@ def csv_bytes(df: pd.DataFrame) -> bytes:
     safe = df.copy()
     for c in safe.columns:
         col = safe[c]
-        if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)
-                or pd.api.types.is_datetime64_any_dtype(col)):
+        if not (
+            pd.api.types.is_numeric_dtype(col)
+            or pd.api.types.is_bool_dtype(col)
+            or pd.api.types.is_datetime64_any_dtype(col)
+        ):
             safe[c] = col.astype(object).map(escape_cell)
     safe.columns = [escape_cell(str(c)) for c in safe.columns]
     return safe.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
@@ -64,9 +68,16 @@ def export_extra_sheets(ctx) -> dict[str, pd.DataFrame]:
 def brief_for(ctx, row: pd.Series) -> tuple[str, str]:
     """A fix-list row's guidance brief as (markdown, printable HTML); ("", "") when it cannot be written."""
     try:
-        md_text = ctx.cached("brief", lambda p, d, s, _r, _settings, _why, _change: brief_markdown(row, p, analysis=ctx.analysis),
-                             str(row["dimension"]), str(row["segment"]), int(row["rank"]), ctx.settings,
-                             str(row.get("why")), str(row.get("change_start")))
+        md_text = ctx.cached(
+            "brief",
+            lambda p, d, s, _r, _settings, _why, _change: brief_markdown(row, p, analysis=ctx.analysis),
+            str(row["dimension"]),
+            str(row["segment"]),
+            int(row["rank"]),
+            ctx.settings,
+            str(row.get("why")),
+            str(row.get("change_start")),
+        )
         return md_text, brief_html(md_text)
     except Exception:  # noqa: BLE001
         log.exception("brief for %s", row.get("segment"))

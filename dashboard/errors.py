@@ -2,6 +2,7 @@
 exception (logged, a short message), and a view that needs columns the data does not have.
 
 User text goes through formatting.md, never unsafe_allow_html."""
+
 from __future__ import annotations
 
 import logging
@@ -27,10 +28,14 @@ def show_error(err: RIError) -> None:
 
 def show_unexpected(exc: Exception, what: str) -> None:
     log.exception("Unexpected error while %s", what)
-    st.error(f"**Something went wrong while {what}.**  \nThe details were written to the server log. "
-             "Try again, or reload the data; if it keeps happening, report it with the log.")
+    st.error(
+        f"**Something went wrong while {what}.**  \nThe details were written to the server log. "
+        "Try again, or reload the data; if it keeps happening, report it with the log."
+    )
 
 
 def missing(what: str, columns: str) -> None:
-    st.info(f"**{what} is not available for this dataset.** To see it, map {columns} on the Upload & map page.",
-            icon=":material/info:")
+    st.info(
+        f"**{what} is not available for this dataset.** To see it, map {columns} on the Upload & map page.",
+        icon=":material/info:",
+    )

@@ -2,6 +2,7 @@
 
 User text shown through st.markdown goes through `md`; user text in a plotly label or title goes through
 `plot_text` (plotly renders a subset of HTML)."""
+
 from __future__ import annotations
 
 import html
@@ -12,6 +13,7 @@ import pandas as pd
 
 from analysis.prepare import Prepared
 from analysis.segments import segment_label
+
 
 def md(text: object) -> str:
     """Escape user text for st.markdown so it is shown literally."""

@@ -1,5 +1,6 @@
 """Access to the persistent store of user-entered state (mapping presets, interventions), and the
 dataset's intervention log (saved entries plus the dataset's interventions file) with its evaluation."""
+
 import pandas as pd
 import streamlit as st
 

@@ -4,6 +4,7 @@ Charts and sentences are built from the frames of analysis.reasons; nothing here
 Every sentence that contains user text (segment names, raw reasons, products) escapes it with fmt.md,
 because the page renders sentences with st.markdown.
 """
+
 from __future__ import annotations
 
 import math
@@ -35,10 +36,10 @@ EXCHANGE_ADVICE = {
     "size_up": "most exchanges go one size up: say that it runs small, and suggest sizing up on the product page",
     "size_down": "most exchanges go one size down: say that it runs large, and suggest sizing down on the product page",
     "other_colour": "most exchanges keep the size but change colour or variant: show the colours truthfully and "
-                    "offer the other variants next to the photos",
+    "offer the other variants next to the photos",
     "other_product": "most exchanges switch to another product: offer that product as an alternative on the page",
     "same_item": "most exchanges are for the same item (a replacement): that is a damage or quality problem, "
-                 "not a choice the page could steer",
+    "not a choice the page could steer",
     "unknown_sku": "most exchange SKUs do not appear in the orders, so the target cannot be named",
 }
 
@@ -63,6 +64,7 @@ def scope_name(dimension: str | None, segment: object | None) -> str:
 
 # ---------------------------------------------------------------- charts
 
+
 # ---------------------------------------------------------------- sentences (markdown-safe)
 def over_represented_sentences(vs: pd.DataFrame, dimension: str, segment: object | None, *, k: int = 6) -> list[str]:
     """Plain sentences for the reasons that are significantly over-represented (q <= Q_LEVEL), largest
@@ -71,16 +73,20 @@ def over_represented_sentences(vs: pd.DataFrame, dimension: str, segment: object
     out = []
     for r in d.head(k).itertuples(index=False):
         who = "" if segment is not None else f"**{fmt.md(fmt.seg_label(dimension, r.segment))}**: "
-        out.append(f"{who}**{fmt.md(r.label)}** is {fmt.pct(r.share)} of returned units vs {fmt.pct(r.rest_share)} "
-                   f"in the rest ({fmt.num(r.returned)} units, {q_text(r.q_value)}).")
+        out.append(
+            f"{who}**{fmt.md(r.label)}** is {fmt.pct(r.share)} of returned units vs {fmt.pct(r.rest_share)} "
+            f"in the rest ({fmt.num(r.returned)} units, {q_text(r.q_value)})."
+        )
     return out
 
 
 def plausible_exchange_sentences(res: pd.DataFrame, dimension: str, *, k: int = 6) -> list[str]:
     d = res[res["refund_though_exchange_plausible"]].sort_values("size_refunds", ascending=False)
-    return [f"**{fmt.md(fmt.seg_label(dimension, r.segment))}**: {fmt.num(r.size_refunds)} of {fmt.num(r.size_returns)} "
-            f"units returned for size or fit were refunded ({fmt.pct(r.size_refund_share, 0)})."
-            for r in d.head(k).itertuples(index=False)]
+    return [
+        f"**{fmt.md(fmt.seg_label(dimension, r.segment))}**: {fmt.num(r.size_refunds)} of {fmt.num(r.size_returns)} "
+        f"units returned for size or fit were refunded ({fmt.pct(r.size_refund_share, 0)})."
+        for r in d.head(k).itertuples(index=False)
+    ]
 
 
 def exchange_sentence(product: str, kinds: pd.DataFrame, targets: pd.DataFrame) -> str | None:
@@ -89,8 +95,10 @@ def exchange_sentence(product: str, kinds: pd.DataFrame, targets: pd.DataFrame) 
         return None
     top = kinds.iloc[0]
     advice = EXCHANGE_ADVICE.get(str(top["kind"]), "")
-    s = (f"**{fmt.md(product)}**: {fmt.pct(top['share'], 0)} of {fmt.num(exchanged_units(kinds))} exchanged units are "
-         f"*{fmt.md(EXCHANGE_KINDS.get(str(top['kind']), top['kind']))}*, so {advice}.")
+    s = (
+        f"**{fmt.md(product)}**: {fmt.pct(top['share'], 0)} of {fmt.num(exchanged_units(kinds))} exchanged units are "
+        f"*{fmt.md(EXCHANGE_KINDS.get(str(top['kind']), top['kind']))}*, so {advice}."
+    )
     if str(top["kind"]) == "other_product" and not targets.empty:
         t = targets[targets["kind"] == "other_product"]
         if len(t):
@@ -100,9 +108,12 @@ def exchange_sentence(product: str, kinds: pd.DataFrame, targets: pd.DataFrame) 
 
 def pairs_sentences(t: pd.DataFrame, segment_name: str, *, k: int = 8) -> list[str]:
     d = t[t["pairs_well"]].head(k)
-    return [f"With **{fmt.md(r.item)}** in the same order, {fmt.md(segment_name)} items are returned at "
-            f"{fmt.pct(r.rate_with)} vs {fmt.pct(r.rate_without)} without it ({fmt.num(r.orders_with)} orders, "
-            f"{q_text(r.q_value)})." for r in d.itertuples(index=False)]
+    return [
+        f"With **{fmt.md(r.item)}** in the same order, {fmt.md(segment_name)} items are returned at "
+        f"{fmt.pct(r.rate_with)} vs {fmt.pct(r.rate_without)} without it ({fmt.num(r.orders_with)} orders, "
+        f"{q_text(r.q_value)})."
+        for r in d.itertuples(index=False)
+    ]
 
 
 # ---------------------------------------------------------------- reason mapping editor
@@ -124,8 +135,9 @@ def valid_overrides(overrides: Mapping[str, str]) -> tuple[dict[str, str], list[
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def mapping_table(spec_key: str, window: int | None, overrides: tuple[tuple[str, str], ...],
-                  _returns: pd.DataFrame) -> pd.DataFrame:
+def mapping_table(
+    spec_key: str, window: int | None, overrides: tuple[tuple[str, str], ...], _returns: pd.DataFrame
+) -> pd.DataFrame:
     """reason_mapping_table of the unfiltered returns, cached on the dataset and the overrides."""
     return reason_mapping_table(_returns, dict(overrides) or None)
 
@@ -168,17 +180,26 @@ def editor_frame(table: pd.DataFrame) -> pd.DataFrame:
 
 
 EDITOR_COLUMNS = {
-    "_index": st.column_config.TextColumn("Raw reason", help="Exactly as it appears in your returns file",
-                                          disabled=True),
+    "_index": st.column_config.TextColumn(
+        "Raw reason", help="Exactly as it appears in your returns file", disabled=True
+    ),
     "count": st.column_config.NumberColumn("Return rows", format="localized", disabled=True),
     "units": st.column_config.NumberColumn("Units", format="localized", disabled=True),
-    "category": st.column_config.SelectboxColumn("Category", options=list(CATEGORIES), required=True,
-                                                 format_func=category_label,
-                                                 help="Pick a category to correct the automatic mapping"),
+    "category": st.column_config.SelectboxColumn(
+        "Category",
+        options=list(CATEGORIES),
+        required=True,
+        format_func=category_label,
+        help="Pick a category to correct the automatic mapping",
+    ),
     "group": st.column_config.TextColumn("Who can act", disabled=True),
     "rule": st.column_config.TextColumn("Rule that matched", disabled=True),
-    "comment_rows": st.column_config.NumberColumn("Rows classified by comment", format="localized", disabled=True,
-                                                  help="Rows where the reason said nothing and the comment was used"),
+    "comment_rows": st.column_config.NumberColumn(
+        "Rows classified by comment",
+        format="localized",
+        disabled=True,
+        help="Rows where the reason said nothing and the comment was used",
+    ),
 }
 
 

@@ -1,4 +1,5 @@
 """The load report: rows read / loaded / rejected per file, problems, and downloadable rejected rows."""
+
 import pandas as pd
 import streamlit as st
 
@@ -10,9 +11,17 @@ from dashboard.downloads import csv_bytes
 def render_load_report(ds: Dataset) -> None:
     rows = []
     for f in ds.files:
-        rows.append({"File": f.file + (f" [{f.sheet}]" if f.sheet else ""), "Layout": f.layout_label, "Used as": f.role,
-                     "Rows read": f.rows_read, "Loaded": f.rows_loaded, "Rejected": f.rows_rejected,
-                     "Reconciles": "yes" if f.reconciles else "NO"})
+        rows.append(
+            {
+                "File": f.file + (f" [{f.sheet}]" if f.sheet else ""),
+                "Layout": f.layout_label,
+                "Used as": f.role,
+                "Rows read": f.rows_read,
+                "Loaded": f.rows_loaded,
+                "Rejected": f.rows_rejected,
+                "Reconciles": "yes" if f.reconciles else "NO",
+            }
+        )
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="rep_files")
     total_read = ds.rows_read
     total_rej = ds.rows_rejected
@@ -32,17 +41,31 @@ def render_load_report(ds: Dataset) -> None:
         by_kind["what"] = by_kind["kind"].map(REJECT_KINDS).fillna(by_kind["kind"])
         st.markdown("**Rows not used in return rates**")
         st.dataframe(by_kind[["what", "rows"]], hide_index=True, key="rep_kinds")
-        st.download_button("Download rejected rows (CSV)", csv_bytes(rej), file_name="rejected-rows.csv",
-                           mime="text/csv", key="rep_dl_rejected")
+        st.download_button(
+            "Download rejected rows (CSV)",
+            csv_bytes(rej),
+            file_name="rejected-rows.csv",
+            mime="text/csv",
+            key="rep_dl_rejected",
+        )
     if len(ds.unmatched_returns):
         um = ds.unmatched_returns
         q = pd.to_numeric(um.get("quantity", pd.Series(0, index=um.index)), errors="coerce").abs().fillna(0)
-        partial = um["partial"].fillna(False).astype(bool) if "partial" in um.columns else pd.Series(False, index=um.index)
+        partial = (
+            um["partial"].fillna(False).astype(bool) if "partial" in um.columns else pd.Series(False, index=um.index)
+        )
         n_full, n_part = int((~partial).sum()), int(partial.sum())
         text = f"{n_full:,} returned lines ({int(q[~partial].sum()):,} units) match no purchase in the data"
         if n_part:
-            text += (f", and {n_part:,} more returned more units than the matched purchase sold "
-                     f"({int(q[partial].sum()):,} units beyond it; the matched part is counted)")
+            text += (
+                f", and {n_part:,} more returned more units than the matched purchase sold "
+                f"({int(q[partial].sum()):,} units beyond it; the matched part is counted)"
+            )
         st.warning(text + ". Unmatched units are not counted in return rates. Download them to check.")
-        st.download_button("Download unmatched returns (CSV)", csv_bytes(um), file_name="unmatched-returns.csv",
-                           mime="text/csv", key="rep_dl_unmatched")
+        st.download_button(
+            "Download unmatched returns (CSV)",
+            csv_bytes(um),
+            file_name="unmatched-returns.csv",
+            mime="text/csv",
+            key="rep_dl_unmatched",
+        )

@@ -1,6 +1,7 @@
 """Segment tables and the per-dimension view (rates with intervals, funnel plot, table) that the Collections,
 Intents and Journeys pages show. What is shown is computed in analysis.dimension_view; charts come from
 dashboard.charts; the table's columns from analysis.columns (the same spec the Excel export uses)."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -36,19 +37,27 @@ def segment_table(seg: pd.DataFrame, dimension: str, key: str) -> None:
         seg = agree_with_interval(seg)
     d = segment_frame(seg, dimension)
     cols = [c for c in SEGMENT_COLUMNS if c in d.columns]
-    st.dataframe(d[cols], hide_index=True, column_config=SEGMENT_COLUMNS, key=key, width="stretch",
-                 height=min(38 + 35 * len(d), 640))
+    st.dataframe(
+        d[cols],
+        hide_index=True,
+        column_config=SEGMENT_COLUMNS,
+        key=key,
+        width="stretch",
+        height=min(38 + 35 * len(d), 640),
+    )
 
 
 def explain_significance() -> None:
-    st.caption("Verdicts: each segment is compared with its comparison group - the rest of its category for "
-               "collections, products and sizes when categories are known (the black tick on each bar), otherwise the "
-               "rest of the business - with a one-sided test for higher and a test for lower, clustered by order, "
-               "and false-discovery control at 10% per view. "
-               "'Within noise' means the difference could well be chance at this volume; the table says why for each "
-               "(e.g. the returns come from a few orders). A bar is only coloured when its 95% interval clears its "
-               "comparison rate. Colours: red clearly higher, amber higher (borderline), grey within noise, green "
-               "clearly lower.")
+    st.caption(
+        "Verdicts: each segment is compared with its comparison group - the rest of its category for "
+        "collections, products and sizes when categories are known (the black tick on each bar), otherwise the "
+        "rest of the business - with a one-sided test for higher and a test for lower, clustered by order, "
+        "and false-discovery control at 10% per view. "
+        "'Within noise' means the difference could well be chance at this volume; the table says why for each "
+        "(e.g. the returns come from a few orders). A bar is only coloured when its 95% interval clears its "
+        "comparison rate. Colours: red clearly higher, amber higher (borderline), grey within noise, green "
+        "clearly lower."
+    )
 
 
 def dimension_view(ctx: Context, dimension: str, *, key: str) -> pd.DataFrame | None:
@@ -62,22 +71,41 @@ def dimension_view(ctx: Context, dimension: str, *, key: str) -> pd.DataFrame | 
     t1, t2, t3 = st.tabs(["Rates", "Funnel plot", "Table"])
     with t1:
         word = "Refund rate" if refunds else "Return rate"
-        st.plotly_chart(rate_chart(d, dimension, title=f"{word} by {label.lower()}, sorted by excess cost",
-                                   baseline=view.baseline, basis_label=view.basis_label,
-                                   show_ticks=ctx.basis == "units" or refunds),
-                        key=f"{key}_bars")
+        st.plotly_chart(
+            rate_chart(
+                d,
+                dimension,
+                title=f"{word} by {label.lower()}, sorted by excess cost",
+                baseline=view.baseline,
+                basis_label=view.basis_label,
+                show_ticks=ctx.basis == "units" or refunds,
+            ),
+            key=f"{key}_bars",
+        )
         if refunds:
-            st.caption(f"Outcome: {view.basis_label}. This export records refunds per order; cancelled and voided "
-                       "orders are left out.")
+            st.caption(
+                f"Outcome: {view.basis_label}. This export records refunds per order; cancelled and voided "
+                "orders are left out."
+            )
         elif ctx.basis == "orders":
             st.caption("Shown as orders with a return; the colours (verdicts) come from the unit-level test.")
     with t2:
-        st.plotly_chart(funnel_chart(d, dimension, baseline=view.baseline, basis_label=view.funnel_basis,
-                                     title=f"{label}: rate vs volume with control limits"), key=f"{key}_funnel")
-        st.caption("Here every point is compared with the whole business; points outside the dashed lines are "
-                   "unusual for their volume, and small segments inside the funnel are noise, however high their raw "
-                   "rate. Volume counts units of one order as one when they come back together, as the verdicts do. "
-                   "The Rates tab compares each segment with comparable items instead.")
+        st.plotly_chart(
+            funnel_chart(
+                d,
+                dimension,
+                baseline=view.baseline,
+                basis_label=view.funnel_basis,
+                title=f"{label}: rate vs volume with control limits",
+            ),
+            key=f"{key}_funnel",
+        )
+        st.caption(
+            "Here every point is compared with the whole business; points outside the dashed lines are "
+            "unusual for their volume, and small segments inside the funnel are noise, however high their raw "
+            "rate. Volume counts units of one order as one when they come back together, as the verdicts do. "
+            "The Rates tab compares each segment with comparable items instead."
+        )
     with t3:
         segment_table(d, dimension, key=f"{key}_table")
     explain_significance()

@@ -1,4 +1,5 @@
 """Every session-state key the dashboard uses, in one place. Values are plain and serialisable."""
+
 from __future__ import annotations
 
 import hashlib
@@ -6,7 +7,9 @@ from dataclasses import dataclass
 
 # The loaded dataset: a DatasetSpec (small, hashable) plus the uploaded bytes kept in this session only.
 DATASET_SPEC = "ri_dataset_spec"
-UPLOAD_BYTES = "ri_upload_bytes"  # {sha256: bytes}: only handed in here; kept on the server (dashboard.cache.session_uploads)
+UPLOAD_BYTES = (
+    "ri_upload_bytes"  # {sha256: bytes}: only handed in here; kept on the server (dashboard.cache.session_uploads)
+)
 HELD_TOKEN = "ri_held_token"  # this session's token to its big objects held on the server (dashboard.cache.hold)
 LOAD_MESSAGE = "ri_load_message"
 APPLIED_PRESET = "up_applied_preset"
@@ -67,13 +70,25 @@ class DatasetSpec:
 
 def spec_to_dict(spec: DatasetSpec, filters: dict | None = None) -> dict:
     """Plain JSON for data.uploads.UploadStore (what identifies the dataset, plus the browser's filters)."""
-    return {"kind": spec.kind, "seed": spec.seed, "name": spec.name, "mapping_json": spec.mapping_json,
-            "files": [{"name": f.name, "sha256": f.sha256, "role": f.role, "sheet": f.sheet} for f in spec.files],
-            "filters": dict(filters or {})}
+    return {
+        "kind": spec.kind,
+        "seed": spec.seed,
+        "name": spec.name,
+        "mapping_json": spec.mapping_json,
+        "files": [{"name": f.name, "sha256": f.sha256, "role": f.role, "sheet": f.sheet} for f in spec.files],
+        "filters": dict(filters or {}),
+    }
 
 
 def spec_from_dict(d: dict) -> DatasetSpec:
-    files = tuple(UploadedRef(name=str(f.get("name", "")), sha256=str(f["sha256"]), role=f.get("role"),
-                              sheet=f.get("sheet")) for f in d.get("files", []))
-    return DatasetSpec(kind=str(d.get("kind", "demo")), files=files, mapping_json=str(d.get("mapping_json") or ""),
-                       seed=int(d.get("seed", 7)), name=str(d.get("name") or ""))
+    files = tuple(
+        UploadedRef(name=str(f.get("name", "")), sha256=str(f["sha256"]), role=f.get("role"), sheet=f.get("sheet"))
+        for f in d.get("files", [])
+    )
+    return DatasetSpec(
+        kind=str(d.get("kind", "demo")),
+        files=files,
+        mapping_json=str(d.get("mapping_json") or ""),
+        seed=int(d.get("seed", 7)),
+        name=str(d.get("name") or ""),
+    )

@@ -4,6 +4,7 @@ settings (cost per return, handling cost, return window, currency), and the cont
 
 Filter widgets keep their values in session_state (dashboard.session keys), so they survive page changes.
 """
+
 from __future__ import annotations
 
 import math
@@ -48,11 +49,13 @@ def sidebar(dataset: Dataset, full: Prepared, store: Store) -> Filters:
         st.markdown(f"**{md(dataset.name)}**")
         if len(lines):
             d0, d1 = pd.Timestamp(summary["first_date"]).date(), pd.Timestamp(summary["last_date"]).date()
-            st.caption(f"{num(int(summary['rows']))} order lines · {num(int(summary['orders']))} orders  \n"
-                       f"{d0:%d %b %Y} – {d1:%d %b %Y}  \n"
-                       f"Return window {full.window_days} days ({full.window_source}); orders after "
-                       f"{full.cutoff_date:%d %b %Y} are too recent and excluded from rates "
-                       f"({num(full.immature_orders_excluded)} orders).")
+            st.caption(
+                f"{num(int(summary['rows']))} order lines · {num(int(summary['orders']))} orders  \n"
+                f"{d0:%d %b %Y} – {d1:%d %b %Y}  \n"
+                f"Return window {full.window_days} days ({full.window_source}); orders after "
+                f"{full.cutoff_date:%d %b %Y} are too recent and excluded from rates "
+                f"({num(full.immature_orders_excluded)} orders)."
+            )
     sb.markdown("**Filters**")
     if len(lines):
         d0, d1 = lines["order_date"].min().date(), lines["order_date"].max().date()
@@ -65,24 +68,47 @@ def sidebar(dataset: Dataset, full: Prepared, store: Store) -> Filters:
         date_from = None
     if len(lines) and date_to is not None and date_to >= lines["order_date"].max():
         date_to = None
-    chans = sb.multiselect("Channel", _options(store, full, "channel"), key=S.F_CHANNELS,
-                           placeholder="All channels", disabled=not full.has("channel"))
-    journeys = sb.multiselect("Journey", _options(store, full, "journey"), key=S.F_JOURNEYS,
-                              placeholder="All journeys", disabled=not full.has("journey"))
-    colls = sb.multiselect("Collection", _options(store, full, "collection"), key=S.F_COLLECTIONS,
-                           placeholder="All collections", disabled=not full.has("collection"))
-    sb.radio("Rate basis", BASIS_OPTIONS, key=S.F_BASIS, horizontal=True,
-             help="Units: returned units / units sold. Orders: orders with a return of the segment's items / "
-                  "orders containing them. Significance always comes from the unit-level test, clustered by order.")
+    chans = sb.multiselect(
+        "Channel",
+        _options(store, full, "channel"),
+        key=S.F_CHANNELS,
+        placeholder="All channels",
+        disabled=not full.has("channel"),
+    )
+    journeys = sb.multiselect(
+        "Journey",
+        _options(store, full, "journey"),
+        key=S.F_JOURNEYS,
+        placeholder="All journeys",
+        disabled=not full.has("journey"),
+    )
+    colls = sb.multiselect(
+        "Collection",
+        _options(store, full, "collection"),
+        key=S.F_COLLECTIONS,
+        placeholder="All collections",
+        disabled=not full.has("collection"),
+    )
+    sb.radio(
+        "Rate basis",
+        BASIS_OPTIONS,
+        key=S.F_BASIS,
+        horizontal=True,
+        help="Units: returned units / units sold. Orders: orders with a return of the segment's items / "
+        "orders containing them. Significance always comes from the unit-level test, clustered by order.",
+    )
     with sb.expander("Settings"):
-        st.number_input("Cost per return (blank = refund value + handling)", min_value=0.0, value=None,
-                        step=1.0, key=S.S_COST)
+        st.number_input(
+            "Cost per return (blank = refund value + handling)", min_value=0.0, value=None, step=1.0, key=S.S_COST
+        )
         st.number_input("Handling cost per return", min_value=0.0, value=8.0, step=1.0, key=S.S_HANDLING)
-        st.number_input("Return window in days (blank = estimated)", min_value=1, max_value=365, value=None,
-                        step=1, key=S.S_WINDOW)
+        st.number_input(
+            "Return window in days (blank = estimated)", min_value=1, max_value=365, value=None, step=1, key=S.S_WINDOW
+        )
         st.text_input("Currency symbol", value="", max_chars=3, key=S.S_CURRENCY, placeholder="e.g. £, €, $")
-    return Filters(date_from=date_from, date_to=date_to, channels=tuple(chans), journeys=tuple(journeys),
-                   collections=tuple(colls))
+    return Filters(
+        date_from=date_from, date_to=date_to, channels=tuple(chans), journeys=tuple(journeys), collections=tuple(colls)
+    )
 
 
 def _sync_leave_out() -> None:
@@ -100,9 +126,12 @@ def concentration_note(ctx: Context) -> None:
         st.warning(md(c.sentence), icon=":material/priority_high:")
     ids = outlier_orders(list(ctx.findings))
     what = f"order #{ids[0]}" if len(ids) == 1 else f"these {len(ids)} orders"
-    st.toggle(f"Leave {what} out of every page", value=bool(st.session_state.get(S.LEAVE_OUT_OUTLIERS)),
-              key="ov_leave_out", on_change=_sync_leave_out,
-              help="Every rate, chart, segment and the fix list are then computed without it. Switch off to put "
-                   "it back.")
+    st.toggle(
+        f"Leave {what} out of every page",
+        value=bool(st.session_state.get(S.LEAVE_OUT_OUTLIERS)),
+        key="ov_leave_out",
+        on_change=_sync_leave_out,
+        help="Every rate, chart, segment and the fix list are then computed without it. Switch off to put it back.",
+    )
     if ctx.left_out:
         st.caption(f"Left out of every page: {', '.join('#' + md(o) for o in ctx.left_out)}.")

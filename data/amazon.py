@@ -11,6 +11,7 @@ FBA customer returns report: reasons UNDELIVERABLE_* (and returns lost in transi
 bringing a parcel back, not a customer returning an item: they are rejected with kind
 "carrier_return" and left out of the return rate unless the setting count_carrier_returns is on.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -39,15 +40,26 @@ def _col(frame_cols: Iterable[Any], names: Iterable[str]) -> str | None:
 def is_all_orders(columns: Iterable[Any]) -> bool:
     """The All Orders report (or the older order report): Amazon's own hyphenated headers."""
     low = {str(c).strip().lower() for c in columns}
-    return (bool(low & set(ORDER_ID)) and "purchase-date" in low and "sku" in low and bool(low & set(QUANTITY))
-            and bool(low & {"order-status", "asin", "order-item-id", "item-status"}))
+    return (
+        bool(low & set(ORDER_ID))
+        and "purchase-date" in low
+        and "sku" in low
+        and bool(low & set(QUANTITY))
+        and bool(low & {"order-status", "asin", "order-item-id", "item-status"})
+    )
 
 
 def all_orders_mapping(columns: Iterable[Any]) -> dict[str, str]:
     """The mapping after prepare_all_orders() (canonical -> source column)."""
     cols = list(columns)
-    sug = {"order_id": _col(cols, ORDER_ID), "order_date": _col(cols, ("purchase-date",)), "sku": _col(cols, ("sku",)),
-           "quantity": _col(cols, QUANTITY), "product_name": STYLE_COL, "size": SIZE_COL}
+    sug = {
+        "order_id": _col(cols, ORDER_ID),
+        "order_date": _col(cols, ("purchase-date",)),
+        "sku": _col(cols, ("sku",)),
+        "quantity": _col(cols, QUANTITY),
+        "product_name": STYLE_COL,
+        "size": SIZE_COL,
+    }
     if _col(cols, ("item-price",)):
         sug["unit_price"] = UNIT_PRICE_COL
     ch = _col(cols, ("sales-channel", "marketplace"))
@@ -76,9 +88,11 @@ def add_style_size(frame: pd.DataFrame, sku_col: str, name_col: str | None) -> t
     f[SIZE_COL] = size.astype("string").fillna("")
     notes: tuple[str, ...] = ()
     if n_styles:
-        notes = (f"{n_styles} style(s) are sold in several sizes, each size its own SKU: the size is taken from the "
-                 f"end of the SKU or name ('{SIZE_COL}') and the style from the rest ('{STYLE_COL}'), so two sizes "
-                 "of one style in an order count as bracketing.",)
+        notes = (
+            f"{n_styles} style(s) are sold in several sizes, each size its own SKU: the size is taken from the "
+            f"end of the SKU or name ('{SIZE_COL}') and the style from the rest ('{STYLE_COL}'), so two sizes "
+            "of one style in an order count as bracketing.",
+        )
     return f, notes
 
 
@@ -94,9 +108,12 @@ def prepare_all_orders(frame: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ..
         p, _, _ = parse_numbers(f[price].astype("string").str.strip().replace("", pd.NA))
         q, _, _ = parse_numbers(f[qty].astype("string").str.strip().replace("", pd.NA))
         unit = (p / q.where(q > 0)).round(4)
-        f[UNIT_PRICE_COL] = unit.map(lambda x: "" if pd.isna(x) else f"{x:.4f}".rstrip("0").rstrip(".")).astype("string")
-        notes += ("item-price is the price of the whole line in Amazon's report: the unit price is item-price / "
-                  "quantity.",)
+        f[UNIT_PRICE_COL] = unit.map(lambda x: "" if pd.isna(x) else f"{x:.4f}".rstrip("0").rstrip(".")).astype(
+            "string"
+        )
+        notes += (
+            "item-price is the price of the whole line in Amazon's report: the unit price is item-price / quantity.",
+        )
     return f, notes
 
 
@@ -105,13 +122,23 @@ def cancelled_rows(frame: pd.DataFrame) -> np.ndarray:
     out = np.zeros(len(frame), dtype=bool)
     for c in (_col(frame.columns, (STATUS,)), _col(frame.columns, ("item-status",))):
         if c:
-            out |= frame[c].astype("string").str.strip().str.lower().isin(["cancelled", "canceled"]).fillna(False).to_numpy(bool)
+            out |= (
+                frame[c]
+                .astype("string")
+                .str.strip()
+                .str.lower()
+                .isin(["cancelled", "canceled"])
+                .fillna(False)
+                .to_numpy(bool)
+            )
     return out
 
 
-CARRIER_RX = (r"(?i)^\s*UNDELIVERABLE|LOST[ _-]?IN[ _-]?TRANSIT|\bundeliverable\b|return(?:ed)? to sender|"
-              r"\bRTS\b|refused (?:by|at) (?:the )?(?:customer|recipient|delivery)|delivery refused|"
-              r"address (?:not found|unknown|insufficient)|unzustellbar|non distribuable|no entregable|onbestelbaar")
+CARRIER_RX = (
+    r"(?i)^\s*UNDELIVERABLE|LOST[ _-]?IN[ _-]?TRANSIT|\bundeliverable\b|return(?:ed)? to sender|"
+    r"\bRTS\b|refused (?:by|at) (?:the )?(?:customer|recipient|delivery)|delivery refused|"
+    r"address (?:not found|unknown|insufficient)|unzustellbar|non distribuable|no entregable|onbestelbaar"
+)
 
 
 def carrier_return_rows(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
@@ -124,5 +151,14 @@ def carrier_return_rows(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     return out
 
 
-__all__ = ["is_all_orders", "all_orders_mapping", "prepare_all_orders", "add_style_size", "cancelled_rows",
-           "carrier_return_rows", "STYLE_COL", "SIZE_COL", "UNIT_PRICE_COL"]
+__all__ = [
+    "is_all_orders",
+    "all_orders_mapping",
+    "prepare_all_orders",
+    "add_style_size",
+    "cancelled_rows",
+    "carrier_return_rows",
+    "STYLE_COL",
+    "SIZE_COL",
+    "UNIT_PRICE_COL",
+]

@@ -6,6 +6,7 @@ Two modules, re-exported here so `from data.demo import ...` keeps working:
   PLANTED, INTERVENTION) - the ground truth of the recovery tests;
 - data.demo_files: the same lines written as raw exports in real-world layouts (write_demo_files).
 """
+
 from __future__ import annotations
 
 from data.demo_generator import CATEGORY_BASE_RATE as CATEGORY_BASE_RATE

@@ -1,6 +1,7 @@
 """The demo as raw export files in real-world layouts (Excel orders, returns CSV, Amazon FBA report, Shopify
 orders export, catalog CSV), written from data.demo_generator's frames for upload tests and for trying the app.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -18,28 +19,99 @@ _SHOPIFY_SOURCE = {"Web": "web", "App": "northwind-app", "Instagram Shop": "inst
 _LANDING = {
     "Homepage": ("/", "https://www.northwind-living.example/"),
     "Direct": ("/", ""),
-    "Google Shopping": ("/products/item?utm_source=google&utm_medium=cpc&utm_campaign=google_shopping",
-                        "https://www.google.com/"),
+    "Google Shopping": (
+        "/products/item?utm_source=google&utm_medium=cpc&utm_campaign=google_shopping",
+        "https://www.google.com/",
+    ),
     "Summer Sale email": ("/collections/sale?utm_source=newsletter&utm_medium=email&utm_campaign=summer_sale", ""),
-    "TikTok campaign": ("/collections/new-in?utm_source=tiktok&utm_medium=social&utm_campaign=tiktok_campaign",
-                        "https://www.tiktok.com/"),
-    "Gift guide": ("/pages/gift-guide?utm_source=instagram&utm_medium=social&utm_campaign=gift_guide",
-                   "https://l.instagram.com/"),
+    "TikTok campaign": (
+        "/collections/new-in?utm_source=tiktok&utm_medium=social&utm_campaign=tiktok_campaign",
+        "https://www.tiktok.com/",
+    ),
+    "Gift guide": (
+        "/pages/gift-guide?utm_source=instagram&utm_medium=social&utm_campaign=gift_guide",
+        "https://l.instagram.com/",
+    ),
 }
 _SHOPIFY_COLUMNS = (
-    "Name", "Email", "Financial Status", "Paid at", "Fulfillment Status", "Fulfilled at", "Accepts Marketing",
-    "Currency", "Subtotal", "Shipping", "Taxes", "Total", "Discount Code", "Discount Amount", "Shipping Method",
-    "Created at", "Lineitem quantity", "Lineitem name", "Lineitem price", "Lineitem compare at price", "Lineitem sku",
-    "Lineitem requires shipping", "Lineitem taxable", "Lineitem fulfillment status", "Billing Country",
-    "Shipping Country", "Notes", "Cancelled at", "Payment Method", "Refunded Amount", "Vendor", "Id", "Tags",
-    "Source", "Landing Site", "Referring Site",
+    "Name",
+    "Email",
+    "Financial Status",
+    "Paid at",
+    "Fulfillment Status",
+    "Fulfilled at",
+    "Accepts Marketing",
+    "Currency",
+    "Subtotal",
+    "Shipping",
+    "Taxes",
+    "Total",
+    "Discount Code",
+    "Discount Amount",
+    "Shipping Method",
+    "Created at",
+    "Lineitem quantity",
+    "Lineitem name",
+    "Lineitem price",
+    "Lineitem compare at price",
+    "Lineitem sku",
+    "Lineitem requires shipping",
+    "Lineitem taxable",
+    "Lineitem fulfillment status",
+    "Billing Country",
+    "Shipping Country",
+    "Notes",
+    "Cancelled at",
+    "Payment Method",
+    "Refunded Amount",
+    "Vendor",
+    "Id",
+    "Tags",
+    "Source",
+    "Landing Site",
+    "Referring Site",
 )
-ORDERS_XLSX_COLUMNS = ("Order Number", "Order Date", "SKU", "Qty", "Unit Price", "Product", "Collection", "Category",
-                       "Size", "Customer", "Channel", "Campaign")
-RETURNS_CSV_COLUMNS = ("Order Number", "SKU", "Qty", "RMA", "Return Date", "Reason", "Customer Comment", "Outcome",
-                       "Refund", "Exchange SKU")
-FBA_COLUMNS = ("return-date", "order-id", "sku", "asin", "fnsku", "product-name", "quantity", "fulfillment-center-id",
-               "detailed-disposition", "reason", "status", "license-plate-number", "customer-comments")
+ORDERS_XLSX_COLUMNS = (
+    "Order Number",
+    "Order Date",
+    "SKU",
+    "Qty",
+    "Unit Price",
+    "Product",
+    "Collection",
+    "Category",
+    "Size",
+    "Customer",
+    "Channel",
+    "Campaign",
+)
+RETURNS_CSV_COLUMNS = (
+    "Order Number",
+    "SKU",
+    "Qty",
+    "RMA",
+    "Return Date",
+    "Reason",
+    "Customer Comment",
+    "Outcome",
+    "Refund",
+    "Exchange SKU",
+)
+FBA_COLUMNS = (
+    "return-date",
+    "order-id",
+    "sku",
+    "asin",
+    "fnsku",
+    "product-name",
+    "quantity",
+    "fulfillment-center-id",
+    "detailed-disposition",
+    "reason",
+    "status",
+    "license-plate-number",
+    "customer-comments",
+)
 CATALOG_CSV_COLUMNS = ("SKU", "Product", "Collection", "Category", "Size", "Price")
 
 
@@ -83,12 +155,30 @@ def write_demo_files(directory: Path, seed: int = 7, n_orders: int = 3_000) -> d
     }
 
     # ---- orders.xlsx (all lines)
-    xl = pd.DataFrame(dict(zip(ORDERS_XLSX_COLUMNS, (
-        orders["order_id"], orders["order_date"], orders["sku"], orders["quantity"], orders["unit_price"],
-        orders["product_name"], orders["collection"], orders["category"], orders["size"], orders["customer_id"],
-        orders["channel"], orders["journey"]))))
-    with pd.ExcelWriter(paths["orders_xlsx"], engine="xlsxwriter", date_format="yyyy-mm-dd",
-                        datetime_format="yyyy-mm-dd") as writer:
+    xl = pd.DataFrame(
+        dict(
+            zip(
+                ORDERS_XLSX_COLUMNS,
+                (
+                    orders["order_id"],
+                    orders["order_date"],
+                    orders["sku"],
+                    orders["quantity"],
+                    orders["unit_price"],
+                    orders["product_name"],
+                    orders["collection"],
+                    orders["category"],
+                    orders["size"],
+                    orders["customer_id"],
+                    orders["channel"],
+                    orders["journey"],
+                ),
+            )
+        )
+    )
+    with pd.ExcelWriter(
+        paths["orders_xlsx"], engine="xlsxwriter", date_format="yyyy-mm-dd", datetime_format="yyyy-mm-dd"
+    ) as writer:
         xl.to_excel(writer, sheet_name="Orders", index=False)
 
     # ---- Shopify orders export (non-marketplace orders)
@@ -120,46 +210,51 @@ def write_demo_files(directory: Path, seed: int = 7, n_orders: int = 3_000) -> d
         s = pd.Series(values, index=shop.index).astype("object")
         return s.where(first, "")
 
-    sh = pd.DataFrame({
-        "Name": shop["order_id"],
-        "Email": order_level(email),
-        "Financial Status": order_level(status),
-        "Paid at": order_level(created_txt),
-        "Fulfillment Status": order_level("fulfilled"),
-        "Fulfilled at": order_level(fulfilled_txt),
-        "Accepts Marketing": order_level(np.where(rng.random(len(shop)) < 0.4, "yes", "no")),
-        "Currency": order_level("GBP"),
-        "Subtotal": order_level(_money(subtotal)),
-        "Shipping": order_level(_money(shipping)),
-        "Taxes": order_level(_money(total - total / 1.2)),
-        "Total": order_level(_money(total)),
-        "Discount Code": order_level(np.where(shop["journey"] == "Summer Sale email", "SUMMER20", "")),
-        "Discount Amount": order_level(_money((list_price * shop["quantity"] - line_total)
-                                              .groupby(shop["order_id"]).transform("sum"))),
-        "Shipping Method": order_level(np.where(shipping > 0, "Standard", "Free Standard")),
-        "Created at": order_level(created_txt),
-        "Lineitem quantity": shop["quantity"],
-        "Lineitem name": name,
-        "Lineitem price": _money(shop["unit_price"]),
-        "Lineitem compare at price": _money(list_price.where(discounted)),
-        "Lineitem sku": shop["sku"],
-        "Lineitem requires shipping": "true",
-        "Lineitem taxable": "true",
-        "Lineitem fulfillment status": "fulfilled",
-        "Billing Country": order_level("GB"),
-        "Shipping Country": order_level("GB"),
-        "Notes": "",
-        "Cancelled at": "",
-        "Payment Method": order_level(np.where(rng.random(len(shop)) < 0.7, "Shopify Payments",
-                                               "PayPal Express Checkout")),
-        "Refunded Amount": order_level(_money(refunded_o)),
-        "Vendor": RETAILER,
-        "Id": order_level(shop["order_id"].str.slice(2).astype("int64") + 5_210_000_000_000),
-        "Tags": "",
-        "Source": order_level(shop["channel"].map(_SHOPIFY_SOURCE)),
-        "Landing Site": order_level(landing),
-        "Referring Site": order_level(referring),
-    }, columns=list(_SHOPIFY_COLUMNS))
+    sh = pd.DataFrame(
+        {
+            "Name": shop["order_id"],
+            "Email": order_level(email),
+            "Financial Status": order_level(status),
+            "Paid at": order_level(created_txt),
+            "Fulfillment Status": order_level("fulfilled"),
+            "Fulfilled at": order_level(fulfilled_txt),
+            "Accepts Marketing": order_level(np.where(rng.random(len(shop)) < 0.4, "yes", "no")),
+            "Currency": order_level("GBP"),
+            "Subtotal": order_level(_money(subtotal)),
+            "Shipping": order_level(_money(shipping)),
+            "Taxes": order_level(_money(total - total / 1.2)),
+            "Total": order_level(_money(total)),
+            "Discount Code": order_level(np.where(shop["journey"] == "Summer Sale email", "SUMMER20", "")),
+            "Discount Amount": order_level(
+                _money((list_price * shop["quantity"] - line_total).groupby(shop["order_id"]).transform("sum"))
+            ),
+            "Shipping Method": order_level(np.where(shipping > 0, "Standard", "Free Standard")),
+            "Created at": order_level(created_txt),
+            "Lineitem quantity": shop["quantity"],
+            "Lineitem name": name,
+            "Lineitem price": _money(shop["unit_price"]),
+            "Lineitem compare at price": _money(list_price.where(discounted)),
+            "Lineitem sku": shop["sku"],
+            "Lineitem requires shipping": "true",
+            "Lineitem taxable": "true",
+            "Lineitem fulfillment status": "fulfilled",
+            "Billing Country": order_level("GB"),
+            "Shipping Country": order_level("GB"),
+            "Notes": "",
+            "Cancelled at": "",
+            "Payment Method": order_level(
+                np.where(rng.random(len(shop)) < 0.7, "Shopify Payments", "PayPal Express Checkout")
+            ),
+            "Refunded Amount": order_level(_money(refunded_o)),
+            "Vendor": RETAILER,
+            "Id": order_level(shop["order_id"].str.slice(2).astype("int64") + 5_210_000_000_000),
+            "Tags": "",
+            "Source": order_level(shop["channel"].map(_SHOPIFY_SOURCE)),
+            "Landing Site": order_level(landing),
+            "Referring Site": order_level(referring),
+        },
+        columns=list(_SHOPIFY_COLUMNS),
+    )
     sh.to_csv(paths["orders_shopify_csv"], index=False)
 
     # ---- returns of web/app/Instagram orders (generic returns CSV) and of marketplace orders (FBA report)
@@ -168,33 +263,85 @@ def write_demo_files(directory: Path, seed: int = 7, n_orders: int = 3_000) -> d
     gen = returns[~is_mkt].reset_index(drop=True)
     with_time = rng.random(len(gen)) < 0.2
     times = pd.to_timedelta(rng.integers(8 * 60, 18 * 60, len(gen)), unit="min")
-    date_txt = gen["return_date"].dt.strftime("%Y-%m-%d").where(
-        ~with_time, (gen["return_date"] + times).dt.strftime("%Y-%m-%d %H:%M"))
-    rc = pd.DataFrame(dict(zip(RETURNS_CSV_COLUMNS, (
-        gen["order_id"], gen["sku"], gen["quantity"], gen["return_id"], date_txt, gen["reason"], gen["comment"],
-        gen["resolution"], _money(gen["refund_amount"]), gen["exchange_sku"]))))
+    date_txt = (
+        gen["return_date"]
+        .dt.strftime("%Y-%m-%d")
+        .where(~with_time, (gen["return_date"] + times).dt.strftime("%Y-%m-%d %H:%M"))
+    )
+    rc = pd.DataFrame(
+        dict(
+            zip(
+                RETURNS_CSV_COLUMNS,
+                (
+                    gen["order_id"],
+                    gen["sku"],
+                    gen["quantity"],
+                    gen["return_id"],
+                    date_txt,
+                    gen["reason"],
+                    gen["comment"],
+                    gen["resolution"],
+                    _money(gen["refund_amount"]),
+                    gen["exchange_sku"],
+                ),
+            )
+        )
+    )
     rc.to_csv(paths["returns_csv"], index=False, encoding="utf-8-sig")
 
     fba = returns[is_mkt].reset_index(drop=True)
     reason = fba["reason"].astype("object")
-    disp = np.where(reason == "DEFECTIVE", "DEFECTIVE",
-                    np.where(reason == "DAMAGED_BY_CARRIER", "CARRIER_DAMAGED",
-                             np.where(rng.random(len(fba)) < 0.85, "SELLABLE", "CUSTOMER_DAMAGED")))
+    disp = np.where(
+        reason == "DEFECTIVE",
+        "DEFECTIVE",
+        np.where(
+            reason == "DAMAGED_BY_CARRIER",
+            "CARRIER_DAMAGED",
+            np.where(rng.random(len(fba)) < 0.85, "SELLABLE", "CUSTOMER_DAMAGED"),
+        ),
+    )
     secs = pd.to_timedelta(rng.integers(6 * 3600, 22 * 3600, len(fba)), unit="s")
     lpn = pd.Series(rng.integers(10**9, 10**10 - 1, len(fba))).astype(str)
-    ft = pd.DataFrame(dict(zip(FBA_COLUMNS, (
-        (fba["return_date"] + secs).dt.strftime("%Y-%m-%dT%H:%M:%S+00:00"), fba["order_id"], fba["sku"],
-        _code(fba["sku"], "B0", 10), _code(fba["sku"], "X00", 10),
-        fba["sku"].map(catalog.set_index("sku")["product_name"]), fba["quantity"],
-        rng.choice(np.array(["LTN4", "BHX4", "MAN1", "EUK5"]), len(fba)), disp, reason.fillna("NO_REASON_GIVEN"),
-        np.where(disp == "SELLABLE", "Unit returned to inventory", "Reimbursed"), "LPN" + lpn,
-        fba["comment"]))))
+    ft = pd.DataFrame(
+        dict(
+            zip(
+                FBA_COLUMNS,
+                (
+                    (fba["return_date"] + secs).dt.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+                    fba["order_id"],
+                    fba["sku"],
+                    _code(fba["sku"], "B0", 10),
+                    _code(fba["sku"], "X00", 10),
+                    fba["sku"].map(catalog.set_index("sku")["product_name"]),
+                    fba["quantity"],
+                    rng.choice(np.array(["LTN4", "BHX4", "MAN1", "EUK5"]), len(fba)),
+                    disp,
+                    reason.fillna("NO_REASON_GIVEN"),
+                    np.where(disp == "SELLABLE", "Unit returned to inventory", "Reimbursed"),
+                    "LPN" + lpn,
+                    fba["comment"],
+                ),
+            )
+        )
+    )
     ft.to_csv(paths["returns_fba_tsv"], index=False, sep="\t")
 
     # ---- catalog and interventions
-    pd.DataFrame(dict(zip(CATALOG_CSV_COLUMNS, (
-        catalog["sku"], catalog["product_name"], catalog["collection"], catalog["category"], catalog["size"],
-        _money(catalog["unit_price"]))))).to_csv(paths["catalog_csv"], index=False)
+    pd.DataFrame(
+        dict(
+            zip(
+                CATALOG_CSV_COLUMNS,
+                (
+                    catalog["sku"],
+                    catalog["product_name"],
+                    catalog["collection"],
+                    catalog["category"],
+                    catalog["size"],
+                    _money(catalog["unit_price"]),
+                ),
+            )
+        )
+    ).to_csv(paths["catalog_csv"], index=False)
     iv = interventions.assign(start_date=interventions["start_date"].dt.strftime("%Y-%m-%d"))
     iv.to_csv(paths["interventions_csv"], index=False)
     return paths

@@ -24,6 +24,7 @@ some blanks.
 The canonical Dataset is clean (it stands for data after ingestion). Raw exports with real-world
 headers and formats come from data.demo_files.write_demo_files().
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -68,59 +69,185 @@ class PlantedEffect:
 _SIZE_KINDS: dict[str, tuple[tuple[str, ...], tuple[float, ...]]] = {
     "apparel": (("XS", "S", "M", "L", "XL"), (0.09, 0.23, 0.32, 0.24, 0.12)),
     "sandal": (("36", "37", "38", "39", "40", "41", "42"), (0.06, 0.13, 0.21, 0.23, 0.19, 0.12, 0.06)),
-    "trainer": (("37", "38", "39", "40", "41", "42", "43", "44", "45"),
-                (0.05, 0.09, 0.12, 0.14, 0.15, 0.15, 0.13, 0.1, 0.07)),
+    "trainer": (
+        ("37", "38", "39", "40", "41", "42", "43", "44", "45"),
+        (0.05, 0.09, 0.12, 0.14, 0.15, 0.15, 0.13, 0.1, 0.07),
+    ),
     "bed": (("Single", "Double", "King"), (0.2, 0.5, 0.3)),
     "one": (("One size",), (1.0,)),
 }
 _BED_PRICE = {"Single": 0.8, "Double": 1.0, "King": 1.25}
 
 _COLLECTIONS: tuple[tuple[str, str, str, str, tuple[tuple[str, float], ...], float], ...] = (
-    ("Linen Shirts", "Tops", "LIN", "apparel",
-     (("Relaxed Linen Shirt", 59.0), ("Linen Camp Collar Shirt", 55.0), ("Linen Overshirt", 69.0),
-      ("Cropped Linen Shirt", 49.0)), 8.0),
-    ("Cotton Tees", "Tops", "TEE", "apparel",
-     (("Organic Crew Tee", 19.0), ("Boxy Pocket Tee", 22.0), ("Long Sleeve Tee", 25.0), ("Striped Breton Tee", 29.0),
-      ("Ribbed Tank", 15.0)), 13.0),
-    ("Knitwear", "Tops", "KNT", "apparel",
-     (("Merino Crew Jumper", 79.0), ("Cable Knit Cardigan", 89.0), ("Cotton Rib Sweater", 65.0)), 7.0),
-    ("Summer Dresses", "Dresses", "SDR", "apparel",
-     (("Tiered Midi Dress", 69.0), ("Linen Slip Dress", 59.0), ("Floral Wrap Dress", 75.0), ("Smocked Sundress", 55.0),
-      ("Broderie Maxi Dress", 85.0)), 9.0),
-    ("Hiking Jackets", "Outerwear", "HIK", "apparel",
-     (("Trail Shell Jacket", 149.0), ("Insulated Hiking Jacket", 179.0), ("Packable Windbreaker", 89.0),
-      ("3-in-1 Mountain Jacket", 199.0)), 6.0),
-    ("Rain Coats", "Outerwear", "RNC", "apparel",
-     (("Waxed Rain Jacket", 129.0), ("Hooded Raincoat", 109.0), ("Classic Trench", 159.0)), 5.0),
-    ("Wool Coats", "Outerwear", "WOL", "apparel",
-     (("Wool Blend Overcoat", 189.0), ("Double-Breasted Coat", 219.0), ("Boucle Jacket", 149.0)), 4.5),
-    ("Sandals", "Footwear", "SAN", "sandal",
-     (("Leather Slide Sandal", 49.0), ("Woven Strap Sandal", 59.0), ("Espadrille Wedge", 65.0),
-      ("Sport Sandal", 55.0)), 7.0),
-    ("Trainers", "Footwear", "TRN", "trainer",
-     (("Canvas Low Trainer", 55.0), ("Leather Court Trainer", 89.0), ("Runner Trainer", 79.0)), 7.0),
-    ("Smart Lighting", "Lighting", "SML", "one",
-     (("Smart Bulb E27 2-pack", 29.0), ("Smart Light Strip 2m", 45.0), ("Smart Table Lamp", 79.0),
-      ("Motion Sensor Night Light", 25.0), ("Smart Lighting Starter Kit", 99.0)), 6.0),
-    ("Table Lamps", "Lighting", "LMP", "one",
-     (("Ceramic Base Table Lamp", 69.0), ("Rattan Pendant Shade", 49.0), ("Brass Reading Lamp", 89.0)), 5.0),
-    ("Bed Linen", "Bedding", "BED", "bed",
-     (("Washed Linen Duvet Cover", 119.0), ("Percale Sheet Set", 79.0), ("Waffle Blanket", 69.0),
-      ("Linen Pillowcase Pair", 35.0)), 8.0),
-    ("Stoneware Dinnerware", "Tableware", "STN", "one",
-     (("Stoneware Dinner Plates (4)", 49.0), ("Speckled Bowl Set", 39.0), ("Mug Set of 4", 32.0),
-      ("Serving Platter", 35.0)), 8.5),
+    (
+        "Linen Shirts",
+        "Tops",
+        "LIN",
+        "apparel",
+        (
+            ("Relaxed Linen Shirt", 59.0),
+            ("Linen Camp Collar Shirt", 55.0),
+            ("Linen Overshirt", 69.0),
+            ("Cropped Linen Shirt", 49.0),
+        ),
+        8.0,
+    ),
+    (
+        "Cotton Tees",
+        "Tops",
+        "TEE",
+        "apparel",
+        (
+            ("Organic Crew Tee", 19.0),
+            ("Boxy Pocket Tee", 22.0),
+            ("Long Sleeve Tee", 25.0),
+            ("Striped Breton Tee", 29.0),
+            ("Ribbed Tank", 15.0),
+        ),
+        13.0,
+    ),
+    (
+        "Knitwear",
+        "Tops",
+        "KNT",
+        "apparel",
+        (("Merino Crew Jumper", 79.0), ("Cable Knit Cardigan", 89.0), ("Cotton Rib Sweater", 65.0)),
+        7.0,
+    ),
+    (
+        "Summer Dresses",
+        "Dresses",
+        "SDR",
+        "apparel",
+        (
+            ("Tiered Midi Dress", 69.0),
+            ("Linen Slip Dress", 59.0),
+            ("Floral Wrap Dress", 75.0),
+            ("Smocked Sundress", 55.0),
+            ("Broderie Maxi Dress", 85.0),
+        ),
+        9.0,
+    ),
+    (
+        "Hiking Jackets",
+        "Outerwear",
+        "HIK",
+        "apparel",
+        (
+            ("Trail Shell Jacket", 149.0),
+            ("Insulated Hiking Jacket", 179.0),
+            ("Packable Windbreaker", 89.0),
+            ("3-in-1 Mountain Jacket", 199.0),
+        ),
+        6.0,
+    ),
+    (
+        "Rain Coats",
+        "Outerwear",
+        "RNC",
+        "apparel",
+        (("Waxed Rain Jacket", 129.0), ("Hooded Raincoat", 109.0), ("Classic Trench", 159.0)),
+        5.0,
+    ),
+    (
+        "Wool Coats",
+        "Outerwear",
+        "WOL",
+        "apparel",
+        (("Wool Blend Overcoat", 189.0), ("Double-Breasted Coat", 219.0), ("Boucle Jacket", 149.0)),
+        4.5,
+    ),
+    (
+        "Sandals",
+        "Footwear",
+        "SAN",
+        "sandal",
+        (
+            ("Leather Slide Sandal", 49.0),
+            ("Woven Strap Sandal", 59.0),
+            ("Espadrille Wedge", 65.0),
+            ("Sport Sandal", 55.0),
+        ),
+        7.0,
+    ),
+    (
+        "Trainers",
+        "Footwear",
+        "TRN",
+        "trainer",
+        (("Canvas Low Trainer", 55.0), ("Leather Court Trainer", 89.0), ("Runner Trainer", 79.0)),
+        7.0,
+    ),
+    (
+        "Smart Lighting",
+        "Lighting",
+        "SML",
+        "one",
+        (
+            ("Smart Bulb E27 2-pack", 29.0),
+            ("Smart Light Strip 2m", 45.0),
+            ("Smart Table Lamp", 79.0),
+            ("Motion Sensor Night Light", 25.0),
+            ("Smart Lighting Starter Kit", 99.0),
+        ),
+        6.0,
+    ),
+    (
+        "Table Lamps",
+        "Lighting",
+        "LMP",
+        "one",
+        (("Ceramic Base Table Lamp", 69.0), ("Rattan Pendant Shade", 49.0), ("Brass Reading Lamp", 89.0)),
+        5.0,
+    ),
+    (
+        "Bed Linen",
+        "Bedding",
+        "BED",
+        "bed",
+        (
+            ("Washed Linen Duvet Cover", 119.0),
+            ("Percale Sheet Set", 79.0),
+            ("Waffle Blanket", 69.0),
+            ("Linen Pillowcase Pair", 35.0),
+        ),
+        8.0,
+    ),
+    (
+        "Stoneware Dinnerware",
+        "Tableware",
+        "STN",
+        "one",
+        (
+            ("Stoneware Dinner Plates (4)", 49.0),
+            ("Speckled Bowl Set", 39.0),
+            ("Mug Set of 4", 32.0),
+            ("Serving Platter", 35.0),
+        ),
+        8.5,
+    ),
     # a small limited drop: sold only in a few months, never by the popularity weights (see _inject_limited)
-    ("Limited Edition Ceramics", "Tableware", "LEC", "one",
-     (("Hand-thrown Vase", 95.0), ("Artist Series Bowl", 65.0), ("Glazed Jug", 75.0)), 0.0),
+    (
+        "Limited Edition Ceramics",
+        "Tableware",
+        "LEC",
+        "one",
+        (("Hand-thrown Vase", 95.0), ("Artist Series Bowl", 65.0), ("Glazed Jug", 75.0)),
+        0.0,
+    ),
 )
 _WITHIN_PRODUCT = (1.4, 1.0, 0.8, 0.65, 0.5)  # relative popularity of a collection's 1st, 2nd, ... product
 
 # Baseline unit return rate of each category (apparel higher than home); every collection without a
 # planted effect returns at its category's rate.
 CATEGORY_BASE_RATE: dict[str, float] = {
-    "Tops": 0.105, "Dresses": 0.12, "Outerwear": 0.12, "Footwear": 0.115,
-    "Lighting": 0.10, "Bedding": 0.085, "Tableware": 0.09,
+    "Tops": 0.105,
+    "Dresses": 0.12,
+    "Outerwear": 0.12,
+    "Footwear": 0.115,
+    "Lighting": 0.10,
+    "Bedding": 0.085,
+    "Tableware": 0.09,
 }
 NULL_RATE = 0.13  # the one rate of every unit when generate_frames(null=True)
 
@@ -149,35 +276,74 @@ _JOURNEY_EFFECT = 0.08
 _PAIR_EFFECT = 0.10
 _HIKING_PRE_EFFECT = 0.08  # ~24% observed before the fit guide, ~16% after (Outerwear's observed rate)
 _CERAMICS_UNITS = 60  # at the default 45,000 orders (scaled with n_orders)
-_CERAMICS_UNLUCKY = 1.45 # the kept draw has at least this many times the expected returns
+_CERAMICS_UNLUCKY = 1.45  # the kept draw has at least this many times the expected returns
 
 PLANTED: tuple[PlantedEffect, ...] = (
-    PlantedEffect("collection", _LINEN, "elevated_rate",
-                  "Linen Shirts run small: unit return rate +9 pp above Tops, mostly 'size too small'; "
-                  "exchanges mostly one size up.", _COLLECTION_EFFECT[_LINEN], "size_too_small"),
-    PlantedEffect("collection", _SMART, "elevated_rate",
-                  "Smart Lighting confuses at setup (app connection, unclear instructions): +7 pp above Lighting.",
-                  _COLLECTION_EFFECT[_SMART], "setup_confusion"),
-    PlantedEffect("journey", _TIKTOK, "elevated_rate",
-                  "Orders from the TikTok campaign return more (+8 pp on every unit of the order): "
-                  "products look different from the videos.", _JOURNEY_EFFECT, "not_as_described"),
-    PlantedEffect("combination", " + ".join(sorted((_DRESSES, _SANDALS))), "interaction",
-                  "Orders holding both a Summer Dress and Sandals return more than either alone suggests "
-                  "(+10 pp on every unit of those orders; the outfit does not go together).",
-                  _PAIR_EFFECT, "colour_style"),
-    PlantedEffect("intent", "bracketing", "intent",
-                  "Bracketing orders (one product in 2-3 sizes) keep one size and send the rest back: about half "
-                  "of their bracketed units return (size too small / too large). size = bracketed units' rate "
-                  "(0.5) minus the overall baseline (~0.14).", 0.36, "size_too_large"),
-    PlantedEffect("collection", _HIKING, "intervention",
-                  "Hiking Jackets returned at ~24% until the fit-guide video launched (INTERVENTION), ~16% after "
-                  "(Outerwear's baseline); the other Outerwear collections did not change.",
-                  -_HIKING_PRE_EFFECT, "size_too_small"),
-    PlantedEffect("collection", _CERAMICS, "noise_only",
-                  "Limited Edition Ceramics: about 60 units sold in a short drop 8-11 months back; true rate = "
-                  "Tableware's baseline (9%), but the demo keeps an unlucky draw (at least 1.45x the expected "
-                  "returns, a deliberately selected ~1% tail draw) so the raw rate looks high - shrinkage should pull "
-                  "it back.", 0.0, None),
+    PlantedEffect(
+        "collection",
+        _LINEN,
+        "elevated_rate",
+        "Linen Shirts run small: unit return rate +9 pp above Tops, mostly 'size too small'; "
+        "exchanges mostly one size up.",
+        _COLLECTION_EFFECT[_LINEN],
+        "size_too_small",
+    ),
+    PlantedEffect(
+        "collection",
+        _SMART,
+        "elevated_rate",
+        "Smart Lighting confuses at setup (app connection, unclear instructions): +7 pp above Lighting.",
+        _COLLECTION_EFFECT[_SMART],
+        "setup_confusion",
+    ),
+    PlantedEffect(
+        "journey",
+        _TIKTOK,
+        "elevated_rate",
+        "Orders from the TikTok campaign return more (+8 pp on every unit of the order): "
+        "products look different from the videos.",
+        _JOURNEY_EFFECT,
+        "not_as_described",
+    ),
+    PlantedEffect(
+        "combination",
+        " + ".join(sorted((_DRESSES, _SANDALS))),
+        "interaction",
+        "Orders holding both a Summer Dress and Sandals return more than either alone suggests "
+        "(+10 pp on every unit of those orders; the outfit does not go together).",
+        _PAIR_EFFECT,
+        "colour_style",
+    ),
+    PlantedEffect(
+        "intent",
+        "bracketing",
+        "intent",
+        "Bracketing orders (one product in 2-3 sizes) keep one size and send the rest back: about half "
+        "of their bracketed units return (size too small / too large). size = bracketed units' rate "
+        "(0.5) minus the overall baseline (~0.14).",
+        0.36,
+        "size_too_large",
+    ),
+    PlantedEffect(
+        "collection",
+        _HIKING,
+        "intervention",
+        "Hiking Jackets returned at ~24% until the fit-guide video launched (INTERVENTION), ~16% after "
+        "(Outerwear's baseline); the other Outerwear collections did not change.",
+        -_HIKING_PRE_EFFECT,
+        "size_too_small",
+    ),
+    PlantedEffect(
+        "collection",
+        _CERAMICS,
+        "noise_only",
+        "Limited Edition Ceramics: about 60 units sold in a short drop 8-11 months back; true rate = "
+        "Tableware's baseline (9%), but the demo keeps an unlucky draw (at least 1.45x the expected "
+        "returns, a deliberately selected ~1% tail draw) so the raw rate looks high - shrinkage should pull "
+        "it back.",
+        0.0,
+        None,
+    ),
 )
 
 
@@ -205,23 +371,79 @@ INTERVENTION: dict = _intervention(date(2026, 10, 31))
 # Reasons: the mix of each mechanism, and the raw texts each category is written as
 # ---------------------------------------------------------------------------------------------
 _BASE_MIX: dict[str, dict[str, float]] = {
-    "apparel": {"size_too_small": 0.19, "size_too_large": 0.21, "fit_other": 0.10, "not_as_described": 0.08,
-                "colour_style": 0.12, "quality": 0.08, "changed_mind": 0.12, "defective": 0.03, "wrong_item": 0.02,
-                "ordered_by_mistake": 0.02, "late_or_not_delivered": 0.01, "other": 0.02},
-    "footwear": {"size_too_small": 0.24, "size_too_large": 0.2, "fit_other": 0.14, "not_as_described": 0.05,
-                 "colour_style": 0.08, "quality": 0.08, "changed_mind": 0.12, "defective": 0.04, "wrong_item": 0.02,
-                 "ordered_by_mistake": 0.02, "other": 0.01},
-    "lighting": {"defective": 0.25, "damaged_in_transit": 0.15, "not_as_described": 0.12, "colour_style": 0.12,
-                 "quality": 0.08, "changed_mind": 0.14, "setup_confusion": 0.05, "wrong_item": 0.04,
-                 "ordered_by_mistake": 0.04, "other": 0.01},
-    "bedding": {"size_too_small": 0.06, "size_too_large": 0.05, "not_as_described": 0.12, "colour_style": 0.2,
-                "quality": 0.15, "defective": 0.1, "damaged_in_transit": 0.05, "changed_mind": 0.17, "wrong_item": 0.04,
-                "ordered_by_mistake": 0.05, "other": 0.01},
-    "tableware": {"damaged_in_transit": 0.38, "defective": 0.12, "not_as_described": 0.1, "colour_style": 0.12,
-                  "quality": 0.08, "changed_mind": 0.12, "wrong_item": 0.03, "ordered_by_mistake": 0.04, "other": 0.01},
+    "apparel": {
+        "size_too_small": 0.19,
+        "size_too_large": 0.21,
+        "fit_other": 0.10,
+        "not_as_described": 0.08,
+        "colour_style": 0.12,
+        "quality": 0.08,
+        "changed_mind": 0.12,
+        "defective": 0.03,
+        "wrong_item": 0.02,
+        "ordered_by_mistake": 0.02,
+        "late_or_not_delivered": 0.01,
+        "other": 0.02,
+    },
+    "footwear": {
+        "size_too_small": 0.24,
+        "size_too_large": 0.2,
+        "fit_other": 0.14,
+        "not_as_described": 0.05,
+        "colour_style": 0.08,
+        "quality": 0.08,
+        "changed_mind": 0.12,
+        "defective": 0.04,
+        "wrong_item": 0.02,
+        "ordered_by_mistake": 0.02,
+        "other": 0.01,
+    },
+    "lighting": {
+        "defective": 0.25,
+        "damaged_in_transit": 0.15,
+        "not_as_described": 0.12,
+        "colour_style": 0.12,
+        "quality": 0.08,
+        "changed_mind": 0.14,
+        "setup_confusion": 0.05,
+        "wrong_item": 0.04,
+        "ordered_by_mistake": 0.04,
+        "other": 0.01,
+    },
+    "bedding": {
+        "size_too_small": 0.06,
+        "size_too_large": 0.05,
+        "not_as_described": 0.12,
+        "colour_style": 0.2,
+        "quality": 0.15,
+        "defective": 0.1,
+        "damaged_in_transit": 0.05,
+        "changed_mind": 0.17,
+        "wrong_item": 0.04,
+        "ordered_by_mistake": 0.05,
+        "other": 0.01,
+    },
+    "tableware": {
+        "damaged_in_transit": 0.38,
+        "defective": 0.12,
+        "not_as_described": 0.1,
+        "colour_style": 0.12,
+        "quality": 0.08,
+        "changed_mind": 0.12,
+        "wrong_item": 0.03,
+        "ordered_by_mistake": 0.04,
+        "other": 0.01,
+    },
 }
-_CATEGORY_GROUP = {"Tops": "apparel", "Dresses": "apparel", "Outerwear": "apparel", "Footwear": "footwear",
-                   "Lighting": "lighting", "Bedding": "bedding", "Tableware": "tableware"}
+_CATEGORY_GROUP = {
+    "Tops": "apparel",
+    "Dresses": "apparel",
+    "Outerwear": "apparel",
+    "Footwear": "footwear",
+    "Lighting": "lighting",
+    "Bedding": "bedding",
+    "Tableware": "tableware",
+}
 _EFFECT_MIX: dict[str, dict[str, float]] = {
     _LINEN: {"size_too_small": 0.85, "fit_other": 0.15},
     _SMART: {"setup_confusion": 1.0},
@@ -232,61 +454,131 @@ _EFFECT_MIX: dict[str, dict[str, float]] = {
 
 # Raw texts on web/app/Instagram returns: Shopify codes, Shopify admin labels, free text, DE/FR.
 _REASON_TEXTS: dict[str, tuple[tuple[str, float], ...]] = {
-    "size_too_small": (("SIZE_TOO_SMALL", 2.0), ("Size too small", 2.0), ("Size was too small", 1.0),
-                       ("runs small", 1.5),
-                       ("Too tight", 1.0), ("Came up small, needed a size up", 0.6), ("Zu klein", 0.3),
-                       ("Trop petit", 0.3)),
-    "size_too_large": (("SIZE_TOO_LARGE", 2.0), ("Size too large", 2.0), ("Size was too large", 1.0),
-                       ("runs large", 1.0),
-                       ("Too big", 1.0), ("Zu groß", 0.3), ("Trop grand", 0.3)),
+    "size_too_small": (
+        ("SIZE_TOO_SMALL", 2.0),
+        ("Size too small", 2.0),
+        ("Size was too small", 1.0),
+        ("runs small", 1.5),
+        ("Too tight", 1.0),
+        ("Came up small, needed a size up", 0.6),
+        ("Zu klein", 0.3),
+        ("Trop petit", 0.3),
+    ),
+    "size_too_large": (
+        ("SIZE_TOO_LARGE", 2.0),
+        ("Size too large", 2.0),
+        ("Size was too large", 1.0),
+        ("runs large", 1.0),
+        ("Too big", 1.0),
+        ("Zu groß", 0.3),
+        ("Trop grand", 0.3),
+    ),
     "fit_other": (("Didn't fit", 2.0), ("Poor fit", 1.0), ("Length not right", 0.7), ("Passform passt nicht", 0.2)),
-    "not_as_described": (("NOT_AS_DESCRIBED", 1.5), ("Item not as described", 1.5), ("Not as described", 1.0),
-                         ("colour looks different from the photo", 2.0), ("Looks different from the pictures", 1.0),
-                         ("Nicht wie beschrieben", 0.3), ("Pas conforme à la description", 0.3)),
-    "colour_style": (("COLOR", 1.0), ("STYLE", 1.0), ("Color", 0.5), ("Didn't like the colour", 2.0),
-                     ("Not my style", 1.0), ("Farbe gefällt mir nicht", 0.3),
-                     ("Couleur différente de la photo", 0.3)),
-    "quality": (("Poor quality", 2.0), ("Fabric feels cheap", 1.0), ("Material too thin", 1.0),
-                ("Qualität enttäuschend", 0.2)),
-    "defective": (("DEFECTIVE", 1.5), ("Damaged or defective", 1.0), ("arrived broken", 2.0),
-                  ("Not working out of the box", 1.0), ("Defekt", 0.3)),
-    "damaged_in_transit": (("Arrived damaged", 2.0), ("Damaged in transit", 1.5), ("Box crushed by the carrier", 1.0),
-                           ("Transportschaden", 0.2)),
+    "not_as_described": (
+        ("NOT_AS_DESCRIBED", 1.5),
+        ("Item not as described", 1.5),
+        ("Not as described", 1.0),
+        ("colour looks different from the photo", 2.0),
+        ("Looks different from the pictures", 1.0),
+        ("Nicht wie beschrieben", 0.3),
+        ("Pas conforme à la description", 0.3),
+    ),
+    "colour_style": (
+        ("COLOR", 1.0),
+        ("STYLE", 1.0),
+        ("Color", 0.5),
+        ("Didn't like the colour", 2.0),
+        ("Not my style", 1.0),
+        ("Farbe gefällt mir nicht", 0.3),
+        ("Couleur différente de la photo", 0.3),
+    ),
+    "quality": (
+        ("Poor quality", 2.0),
+        ("Fabric feels cheap", 1.0),
+        ("Material too thin", 1.0),
+        ("Qualität enttäuschend", 0.2),
+    ),
+    "defective": (
+        ("DEFECTIVE", 1.5),
+        ("Damaged or defective", 1.0),
+        ("arrived broken", 2.0),
+        ("Not working out of the box", 1.0),
+        ("Defekt", 0.3),
+    ),
+    "damaged_in_transit": (
+        ("Arrived damaged", 2.0),
+        ("Damaged in transit", 1.5),
+        ("Box crushed by the carrier", 1.0),
+        ("Transportschaden", 0.2),
+    ),
     "wrong_item": (("WRONG_ITEM", 1.0), ("Received the wrong item", 1.5), ("Wrong item sent", 1.5)),
-    "setup_confusion": (("couldn't connect to the app", 2.0), ("instructions unclear", 2.0),
-                        ("Couldn't set it up", 1.5),
-                        ("couldn't work out how to assemble it", 0.7), ("Too complicated to install", 1.0),
-                        ("Montage trop compliqué", 0.2)),
+    "setup_confusion": (
+        ("couldn't connect to the app", 2.0),
+        ("instructions unclear", 2.0),
+        ("Couldn't set it up", 1.5),
+        ("couldn't work out how to assemble it", 0.7),
+        ("Too complicated to install", 1.0),
+        ("Montage trop compliqué", 0.2),
+    ),
     "late_or_not_delivered": (("Arrived too late", 1.0), ("Missed delivery date", 1.0)),
-    "changed_mind": (("UNWANTED", 1.5), ("Changed my mind", 2.0), ("No longer needed", 1.0),
-                     ("Found a better price", 0.5),
-                     ("Nicht mehr benötigt", 0.2)),
+    "changed_mind": (
+        ("UNWANTED", 1.5),
+        ("Changed my mind", 2.0),
+        ("No longer needed", 1.0),
+        ("Found a better price", 0.5),
+        ("Nicht mehr benötigt", 0.2),
+    ),
     "ordered_by_mistake": (("Ordered by mistake", 2.0), ("Commandé par erreur", 0.2)),
     "other": (("OTHER", 1.0), ("Other", 1.0), ("Gift, not for me", 0.5)),
 }
 # Marketplace (Amazon FBA) returns carry Amazon reason codes.
 _AMAZON_CODE = {
-    "size_too_small": "APPAREL_TOO_SMALL", "size_too_large": "APPAREL_TOO_LARGE", "fit_other": "APPAREL_STYLE",
-    "not_as_described": "NOT_AS_DESCRIBED", "colour_style": "APPAREL_STYLE", "quality": "QUALITY_UNACCEPTABLE",
-    "defective": "DEFECTIVE", "damaged_in_transit": "DAMAGED_BY_CARRIER", "wrong_item": "SWITCHEROO",
-    "setup_confusion": "EXCESSIVE_INSTALLATION", "late_or_not_delivered": "MISSED_ESTIMATED_DELIVERY",
-    "changed_mind": "UNWANTED_ITEM", "ordered_by_mistake": "ORDERED_WRONG_ITEM", "other": "NO_REASON_GIVEN",
+    "size_too_small": "APPAREL_TOO_SMALL",
+    "size_too_large": "APPAREL_TOO_LARGE",
+    "fit_other": "APPAREL_STYLE",
+    "not_as_described": "NOT_AS_DESCRIBED",
+    "colour_style": "APPAREL_STYLE",
+    "quality": "QUALITY_UNACCEPTABLE",
+    "defective": "DEFECTIVE",
+    "damaged_in_transit": "DAMAGED_BY_CARRIER",
+    "wrong_item": "SWITCHEROO",
+    "setup_confusion": "EXCESSIVE_INSTALLATION",
+    "late_or_not_delivered": "MISSED_ESTIMATED_DELIVERY",
+    "changed_mind": "UNWANTED_ITEM",
+    "ordered_by_mistake": "ORDERED_WRONG_ITEM",
+    "other": "NO_REASON_GIVEN",
 }
 _COMMENTS: dict[str, tuple[str, ...]] = {
-    "size_too_small": ("Usually a M but this was tight across the shoulders", "Had to size up",
-                       "Sleeves too short for me", "Runs at least one size small"),
+    "size_too_small": (
+        "Usually a M but this was tight across the shoulders",
+        "Had to size up",
+        "Sleeves too short for me",
+        "Runs at least one size small",
+    ),
     "size_too_large": ("Very roomy, size down", "Swamped me", "Too long in the body", "Generous fit, go one size down"),
     "fit_other": ("Odd fit around the waist", "Cut is strange on me", "Didn't sit right"),
-    "not_as_described": ("Colour looks different from the photo", "Much shinier than in the pictures",
-                         "Not the material described", "Looked nothing like the video"),
-    "colour_style": ("Not the shade I expected", "Didn't go with the dress", "Colours clash with the outfit",
-                     "Looked better online"),
+    "not_as_described": (
+        "Colour looks different from the photo",
+        "Much shinier than in the pictures",
+        "Not the material described",
+        "Looked nothing like the video",
+    ),
+    "colour_style": (
+        "Not the shade I expected",
+        "Didn't go with the dress",
+        "Colours clash with the outfit",
+        "Looked better online",
+    ),
     "quality": ("Seams coming apart", "Pilled after one wear", "Thinner than expected"),
     "defective": ("Flickers constantly", "Zip broken", "Crack in the glaze", "Stopped working after two days"),
     "damaged_in_transit": ("Box was crushed", "Arrived in pieces", "Chipped on arrival"),
     "wrong_item": ("Sent the wrong colour", "Got a different product"),
-    "setup_confusion": ("The app would not find the bulb", "Setup instructions were confusing",
-                        "Couldn't pair it with my phone", "Could not work out the hub setup"),
+    "setup_confusion": (
+        "The app would not find the bulb",
+        "Setup instructions were confusing",
+        "Couldn't pair it with my phone",
+        "Could not work out the hub setup",
+    ),
     "late_or_not_delivered": ("Needed it for an event, came too late",),
     "changed_mind": ("Don't need it any more", "Bought something else", "Gift not wanted"),
     "ordered_by_mistake": ("Clicked the wrong size", "Ordered twice by accident"),
@@ -333,16 +625,22 @@ def _build_catalog() -> _Catalog:
             sku_price = round(price * _BED_PRICE.get(size, 1.0), 2) if kind == "bed" else price
             sku_of[p, si] = len(sku_rows)
             sku_rows.append((f"{pcode}-{suffix}", pname, coll_name[ci], coll_cat[ci], size, si, sku_price, p))
-    skus = pd.DataFrame(sku_rows, columns=["sku", "product_name", "collection", "category", "size", "size_rank",
-                                           "unit_price", "product"])
+    skus = pd.DataFrame(
+        sku_rows,
+        columns=["sku", "product_name", "collection", "category", "size", "size_rank", "unit_price", "product"],
+    )
     return _Catalog(
-        coll_name=np.array(coll_name, dtype=object), coll_cat=np.array(coll_cat, dtype=object),
+        coll_name=np.array(coll_name, dtype=object),
+        coll_cat=np.array(coll_cat, dtype=object),
         coll_pop=np.array(coll_pop, dtype=float),
-        prod_coll=np.array([r[0] for r in prod_rows]), prod_name=np.array([r[1] for r in prod_rows], dtype=object),
-        prod_price=np.array([r[2] for r in prod_rows]), prod_within=np.array([r[3] for r in prod_rows]),
+        prod_coll=np.array([r[0] for r in prod_rows]),
+        prod_name=np.array([r[1] for r in prod_rows], dtype=object),
+        prod_price=np.array([r[2] for r in prod_rows]),
+        prod_within=np.array([r[3] for r in prod_rows]),
         prod_kind=np.array([r[4] for r in prod_rows], dtype=object),
         prod_nsizes=np.array([len(_SIZE_KINDS[r[4]][0]) for r in prod_rows]),
-        sku_of=sku_of, skus=skus,
+        sku_of=sku_of,
+        skus=skus,
     )
 
 
@@ -428,8 +726,9 @@ def canonical_frame(df: pd.DataFrame, table: Table) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------
 # The generator
 # ---------------------------------------------------------------------------------------------
-def generate_frames(seed: int = 7, n_orders: int = 45_000, end_date: date = date(2026, 10, 31), months: int = 18,
-                    *, null: bool = False) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def generate_frames(
+    seed: int = 7, n_orders: int = 45_000, end_date: date = date(2026, 10, 31), months: int = 18, *, null: bool = False
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Generate the canonical (orders, returns, catalog, interventions) frames of the demo retailer.
 
     Orders span `months` months ending at end_date; returns are dated 2-45 days after their order
@@ -488,8 +787,9 @@ def generate_frames(seed: int = 7, n_orders: int = 45_000, end_date: date = date
     for name, curve in _SEASONAL.items():
         coll_season[:, _coll_index(name)] = curve
     with np.errstate(divide="ignore"):
-        prod_logw_m = np.log(_CAT.coll_pop[_CAT.prod_coll][None, :] * _CAT.prod_within[None, :]
-                             * coll_season[:, _CAT.prod_coll])  # (12, products); -inf = never drawn
+        prod_logw_m = np.log(
+            _CAT.coll_pop[_CAT.prod_coll][None, :] * _CAT.prod_within[None, :] * coll_season[:, _CAT.prod_coll]
+        )  # (12, products); -inf = never drawn
     prod_cat = _CAT.coll_cat[_CAT.prod_coll]
 
     line_order: list[np.ndarray] = []
@@ -498,8 +798,13 @@ def generate_frames(seed: int = 7, n_orders: int = 45_000, end_date: date = date
     line_qty: list[np.ndarray] = []
     line_bracket: list[np.ndarray] = []  # position in the bracket (0, 1, 2) or -1
 
-    def add(orders_idx: np.ndarray, prods: np.ndarray, sizes: np.ndarray | None = None, qty: np.ndarray | None = None,
-            bracket: np.ndarray | None = None) -> None:
+    def add(
+        orders_idx: np.ndarray,
+        prods: np.ndarray,
+        sizes: np.ndarray | None = None,
+        qty: np.ndarray | None = None,
+        bracket: np.ndarray | None = None,
+    ) -> None:
         k = len(orders_idx)
         line_order.append(np.asarray(orders_idx, dtype=np.int64))
         line_prod.append(np.asarray(prods, dtype=np.int64))
@@ -517,8 +822,11 @@ def generate_frames(seed: int = 7, n_orders: int = 45_000, end_date: date = date
         k = rng.choice([1, 2, 3, 4, 5], size=len(idx), p=[0.06, 0.55, 0.26, 0.1, 0.03])
         logw = prod_logw_m[o_moy[idx]]
         first = _gumbel_top(rng, logw, 1)[:, 0]
-        logw2 = (logw + np.log(3.0) * (prod_cat[None, :] == prod_cat[first][:, None])
-                 + np.log(5.0) * (_CAT.prod_coll[None, :] == _CAT.prod_coll[first][:, None]))
+        logw2 = (
+            logw
+            + np.log(3.0) * (prod_cat[None, :] == prod_cat[first][:, None])
+            + np.log(5.0) * (_CAT.prod_coll[None, :] == _CAT.prod_coll[first][:, None])
+        )
         logw2[np.arange(len(idx)), first] = -np.inf
         rest = _gumbel_top(rng, logw2, 4)
         prods = np.column_stack([first, rest])
@@ -608,6 +916,7 @@ def generate_frames(seed: int = 7, n_orders: int = 45_000, end_date: date = date
     l_coll = _CAT.prod_coll[lp]
     l_cat = _CAT.coll_cat[l_coll]
     l_mult = cust_mult[cust[lo]]
+
     def order_has(collection: str) -> np.ndarray:
         return np.bincount(lo[l_coll == _coll_index(collection)], minlength=n) > 0
 
@@ -630,8 +939,11 @@ def generate_frames(seed: int = 7, n_orders: int = 45_000, end_date: date = date
     # reasons of ordinary returns: the mix of the mechanism that caused them
     group_names = list(_BASE_MIX)
     mixes = [_BASE_MIX[g] for g in group_names] + [_EFFECT_MIX[s] for s in sources[1:]]
-    which = np.where(source == 0, pd.Series(l_cat).map(_CATEGORY_GROUP).map(group_names.index).to_numpy(),
-                     len(group_names) + source - 1)
+    which = np.where(
+        source == 0,
+        pd.Series(l_cat).map(_CATEGORY_GROUP).map(group_names.index).to_numpy(),
+        len(group_names) + source - 1,
+    )
     reason_cat = _draw_from_mix(rng, mixes, which)
 
     # bracketing lines: keep one size (85%), send all back (10%) or keep all (5%)
@@ -664,25 +976,31 @@ def generate_frames(seed: int = 7, n_orders: int = 45_000, end_date: date = date
     # ---- orders frame
     order_no = np.arange(100_001, 100_001 + n)
     amazon = channel == CHANNELS.index("Marketplace")
-    amz_id = (pd.Series(rng.integers(202, 207, n)).astype(str) + "-"
-              + pd.Series(rng.integers(1_000_000, 9_999_999, n)).astype(str) + "-"
-              + pd.Series(rng.integers(1_000_000, 9_999_999, n)).astype(str)).to_numpy(dtype=object)
+    amz_id = (
+        pd.Series(rng.integers(202, 207, n)).astype(str)
+        + "-"
+        + pd.Series(rng.integers(1_000_000, 9_999_999, n)).astype(str)
+        + "-"
+        + pd.Series(rng.integers(1_000_000, 9_999_999, n)).astype(str)
+    ).to_numpy(dtype=object)
     order_ids = np.where(amazon, amz_id, np.char.add("NW", order_no.astype(str)).astype(object))
     cust_ids = np.char.add("C", np.char.zfill((cust + 10_001).astype(str), 6)).astype(object)
-    orders = pd.DataFrame({
-        "order_id": order_ids[lo],
-        "order_date": l_date,
-        "sku": skus["sku"].to_numpy()[sku_idx],
-        "quantity": lq,
-        "unit_price": price,
-        "product_name": skus["product_name"].to_numpy()[sku_idx],
-        "collection": skus["collection"].to_numpy()[sku_idx],
-        "category": skus["category"].to_numpy()[sku_idx],
-        "size": skus["size"].to_numpy()[sku_idx],
-        "customer_id": cust_ids[lo],
-        "channel": np.array(CHANNELS, dtype=object)[channel[lo]],
-        "journey": np.array(JOURNEYS, dtype=object)[journey[lo]],
-    })
+    orders = pd.DataFrame(
+        {
+            "order_id": order_ids[lo],
+            "order_date": l_date,
+            "sku": skus["sku"].to_numpy()[sku_idx],
+            "quantity": lq,
+            "unit_price": price,
+            "product_name": skus["product_name"].to_numpy()[sku_idx],
+            "collection": skus["collection"].to_numpy()[sku_idx],
+            "category": skus["category"].to_numpy()[sku_idx],
+            "size": skus["size"].to_numpy()[sku_idx],
+            "customer_id": cust_ids[lo],
+            "channel": np.array(CHANNELS, dtype=object)[channel[lo]],
+            "journey": np.array(JOURNEYS, dtype=object)[journey[lo]],
+        }
+    )
 
     # ---- returns frame: one row per returned line
     rl = np.flatnonzero(ret_q > 0)
@@ -700,7 +1018,9 @@ def generate_frames(seed: int = 7, n_orders: int = 45_000, end_date: date = date
     raw[rng.random(len(rl)) < _BLANK_REASON_RATE] = None
     comment_rate = np.where(pd.Series(r_cat).isin(["setup_confusion", "fit_other"]).to_numpy(), 0.5, _COMMENT_RATE)
     has_comment = rng.random(len(rl)) < comment_rate  # drawn before the texts, as the demo's seed fixes
-    comment = np.array(_pick_texts(rng, r_cat, {k: tuple((c, 1.0) for c in v) for k, v in _COMMENTS.items()}), dtype=object)
+    comment = np.array(
+        _pick_texts(rng, r_cat, {k: tuple((c, 1.0) for c in v) for k, v in _COMMENTS.items()}), dtype=object
+    )
     comment[~has_comment] = None
 
     # resolution: size returns of sized products are often exchanged for the neighbouring size
@@ -715,8 +1035,11 @@ def generate_frames(seed: int = 7, n_orders: int = 45_000, end_date: date = date
     p_exch = np.where((lb[rl] >= 0) | r_amazon, 0.0, p_exch)  # bracketing returns and FBA returns are refunds
     exch = (rng.random(len(rl)) < p_exch) & (target >= 0) & (target < nsz)
     exch_sku = np.where(exch, skus["sku"].to_numpy()[_CAT.sku_of[r_prod, np.clip(target, 0, nsz - 1)]], None)
-    other_res = _pick_texts(rng, np.full(len(rl), "x", dtype=object),
-                            {"x": (("Refund", 0.62), ("refund", 0.18), ("Store credit", 0.13), ("Gift card", 0.07))})
+    other_res = _pick_texts(
+        rng,
+        np.full(len(rl), "x", dtype=object),
+        {"x": (("Refund", 0.62), ("refund", 0.18), ("Store credit", 0.13), ("Gift card", 0.07))},
+    )
     other_res = np.where(r_amazon, "Refund", other_res)
     exch_text = np.where(rng.random(len(rl)) < 0.85, "Exchange", "exchange")
     resolution = np.where(exch, exch_text, other_res)
@@ -726,34 +1049,51 @@ def generate_frames(seed: int = 7, n_orders: int = 45_000, end_date: date = date
     refund = np.where(fee, np.maximum(refund - 3.95, 0.0), refund)
     refund = np.where(exch, 0.0, np.round(refund, 2))
 
-    returns = pd.DataFrame({
-        "order_id": order_ids[r_order],
-        "sku": skus["sku"].to_numpy()[sku_idx[rl]],
-        "quantity": r_qty,
-        "return_date": r_date,
-        "reason": raw,
-        "comment": comment,
-        "resolution": resolution,
-        "refund_amount": refund,
-        "exchange_sku": exch_sku,
-    })
+    returns = pd.DataFrame(
+        {
+            "order_id": order_ids[r_order],
+            "sku": skus["sku"].to_numpy()[sku_idx[rl]],
+            "quantity": r_qty,
+            "return_date": r_date,
+            "reason": raw,
+            "comment": comment,
+            "resolution": resolution,
+            "refund_amount": refund,
+            "exchange_sku": exch_sku,
+        }
+    )
     returns = returns[returns["return_date"] <= end].sort_values(["return_date", "order_id"], kind="stable")
     rma_key = returns["order_id"] + "|" + returns["return_date"].dt.strftime("%Y%m%d")
     returns["return_id"] = "RMA-" + (pd.factorize(rma_key)[0] + 500_001).astype(str)
     returns = returns.reset_index(drop=True)
 
     catalog = skus[["sku", "product_name", "collection", "category", "size", "unit_price"]]
-    interventions = pd.DataFrame({"dimension": [intervention["dimension"]], "segment": [intervention["segment"]],
-                                  "start_date": [pd.Timestamp(intervention["start_date"])],
-                                  "description": [intervention["description"]]})
-    return (canonical_frame(orders, ORDERS), canonical_frame(returns, RETURNS), canonical_frame(catalog, CATALOG),
-            canonical_frame(interventions, INTERVENTIONS))
+    interventions = pd.DataFrame(
+        {
+            "dimension": [intervention["dimension"]],
+            "segment": [intervention["segment"]],
+            "start_date": [pd.Timestamp(intervention["start_date"])],
+            "description": [intervention["description"]],
+        }
+    )
+    return (
+        canonical_frame(orders, ORDERS),
+        canonical_frame(returns, RETURNS),
+        canonical_frame(catalog, CATALOG),
+        canonical_frame(interventions, INTERVENTIONS),
+    )
 
 
 def _empty_rejected() -> pd.DataFrame:
-    return pd.DataFrame({"file": pd.Series(dtype="string"), "row": pd.Series(dtype="int64"),
-                         "kind": pd.Series(dtype="string"), "reason": pd.Series(dtype="string"),
-                         "data": pd.Series(dtype="string")})
+    return pd.DataFrame(
+        {
+            "file": pd.Series(dtype="string"),
+            "row": pd.Series(dtype="int64"),
+            "kind": pd.Series(dtype="string"),
+            "reason": pd.Series(dtype="string"),
+            "data": pd.Series(dtype="string"),
+        }
+    )
 
 
 def generate_dataset(seed: int = 7, n_orders: int = 45_000, **kw: Any) -> Dataset:
@@ -768,19 +1108,43 @@ def generate_dataset(seed: int = 7, n_orders: int = 45_000, **kw: Any) -> Datase
     orders, returns, catalog, interventions = generate_frames(seed=seed, n_orders=n_orders, **kw)
     files = []
     for role, df in (("orders", orders), ("returns", returns), ("catalog", catalog), ("interventions", interventions)):
-        files.append(FileReport(
-            file=f"demo_{role} (generated)", role=role, layout="demo", layout_label="Generated demo data",
-            rows_read=len(df), rows_loaded=len(df), rows_rejected=0, mapping={c: c for c in df.columns},
-            notes=("Generated by data.demo; no rows were rejected.",)))
+        files.append(
+            FileReport(
+                file=f"demo_{role} (generated)",
+                role=role,
+                layout="demo",
+                layout_label="Generated demo data",
+                rows_read=len(df),
+                rows_loaded=len(df),
+                rows_rejected=0,
+                mapping={c: c for c in df.columns},
+                notes=("Generated by data.demo; no rows were rejected.",),
+            )
+        )
     settings = ", ".join(f"{k}={v}" for k, v in sorted(kw.items()))
     key = f"demo|seed={seed}|n_orders={n_orders}|{settings}"
-    null_note = (" This is the NULL variant: every segment shares one return rate." if kw.get("null") else
-                 " Known effects were planted on purpose (data.demo.PLANTED) so the analysis has true stories to find.")
-    notes = (f"Generated demo data for a fictional retailer, {RETAILER} (seed {seed}, {n_orders:,} orders"
-             + (f", {settings}" if settings else "") + ")." + null_note,
-             "Upload your own orders and returns exports to analyse your store.")
+    null_note = (
+        " This is the NULL variant: every segment shares one return rate."
+        if kw.get("null")
+        else " Known effects were planted on purpose (data.demo.PLANTED) so the analysis has true stories to find."
+    )
+    notes = (
+        f"Generated demo data for a fictional retailer, {RETAILER} (seed {seed}, {n_orders:,} orders"
+        + (f", {settings}" if settings else "")
+        + ")."
+        + null_note,
+        "Upload your own orders and returns exports to analyse your store.",
+    )
     return Dataset(
-        name=DATASET_NAME, orders=orders, returns=returns, catalog=catalog, interventions=interventions,
-        files=tuple(files), rejected=_empty_rejected(), unmatched_returns=_empty_rejected(),
-        excluded=_empty_rejected(), notes=notes, content_hash=hashlib.sha256(key.encode()).hexdigest(),
+        name=DATASET_NAME,
+        orders=orders,
+        returns=returns,
+        catalog=catalog,
+        interventions=interventions,
+        files=tuple(files),
+        rejected=_empty_rejected(),
+        unmatched_returns=_empty_rejected(),
+        excluded=_empty_rejected(),
+        notes=notes,
+        content_hash=hashlib.sha256(key.encode()).hexdigest(),
     )

@@ -1,4 +1,5 @@
 """The project's small exception family: errors are data with a title a user can read."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -6,6 +6,7 @@ splits signed transactions, matches returns to orders, fills attributes from a c
 a Dataset whose FileReports reconcile (rows_read == rows_loaded + rows_rejected). It raises one
 InputError listing every problem when nothing usable can be built.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -20,7 +21,14 @@ import pandas as pd
 
 from data.errors import InputError, Problem
 from data.amazon import STYLE_COL
-from data.layouts import LAYOUT_LABELS, Layout, detect_layout, family_from_description, layout_rejects, prepare_frame_with_kinds
+from data.layouts import (
+    LAYOUT_LABELS,
+    Layout,
+    detect_layout,
+    family_from_description,
+    layout_rejects,
+    prepare_frame_with_kinds,
+)
 from data.mapping import ROLES, Mapping
 from data.model import Dataset, FileReport
 from data.readers import DELIMITER_NAMES, RawTable, read_table
@@ -58,8 +66,9 @@ class FileInfo:
     notes: tuple[str, ...] = ()
 
 
-def _read(name: str, content: bytes, sheet: str | None, role: str | None
-          ) -> tuple[RawTable, Layout, pd.DataFrame, tuple, tuple | None]:
+def _read(
+    name: str, content: bytes, sheet: str | None, role: str | None
+) -> tuple[RawTable, Layout, pd.DataFrame, tuple, tuple | None]:
     raw = read_table(name, content, sheet)
     layout = detect_layout(list(raw.frame.columns), raw.frame[~raw.footer], role)
     if role is not None and role != layout.role:
@@ -83,17 +92,30 @@ def inspect_file(name: str, content: bytes, sheet: str | None = None) -> FileInf
     notes = raw.notes + notes
     if raw.delimiter:
         notes += (f"Delimiter: {DELIMITER_NAMES[raw.delimiter]}.",)
-    return FileInfo(name=name, sheets=raw.sheets, sheet=raw.sheet, encoding=raw.encoding, delimiter=raw.delimiter,
-                    header_row=raw.header_row, layout=layout.key, layout_label=layout.label, role=layout.role,
-                    columns=tuple(frame.columns), preview=frame.head(PREVIEW_ROWS).copy(), suggested=dict(layout.suggested),
-                    notes=notes)
+    return FileInfo(
+        name=name,
+        sheets=raw.sheets,
+        sheet=raw.sheet,
+        encoding=raw.encoding,
+        delimiter=raw.delimiter,
+        header_row=raw.header_row,
+        layout=layout.key,
+        layout_label=layout.label,
+        role=layout.role,
+        columns=tuple(frame.columns),
+        preview=frame.head(PREVIEW_ROWS).copy(),
+        suggested=dict(layout.suggested),
+        notes=notes,
+    )
 
 
 def _check_role(role: str | None) -> InputError | None:
     if role is None or role in ROLES:
         return None
     msg = f"Role '{role}' is not one of {', '.join(ROLES)}."
-    return InputError("Unknown file role", msg, [Problem("", "Unknown file role", msg, f"Use one of: {', '.join(ROLES)}.")])
+    return InputError(
+        "Unknown file role", msg, [Problem("", "Unknown file role", msg, f"Use one of: {', '.join(ROLES)}.")]
+    )
 
 
 @dataclass
@@ -117,8 +139,15 @@ class _Work:
 def _empty(table: str) -> pd.DataFrame:
     cols = {}
     for c in TABLES[table].columns:
-        cols[c.name] = pd.Series(dtype="datetime64[ns]" if c.dtype == "date" else "int64" if c.dtype == "int"
-                                 else "float64" if c.dtype == "float" else "string")
+        cols[c.name] = pd.Series(
+            dtype="datetime64[ns]"
+            if c.dtype == "date"
+            else "int64"
+            if c.dtype == "int"
+            else "float64"
+            if c.dtype == "float"
+            else "string"
+        )
     return pd.DataFrame(cols)
 
 
@@ -151,8 +180,14 @@ def _raw_text(raw: pd.DataFrame, rows: np.ndarray) -> pd.Series:
     return text.reset_index(drop=True)
 
 
-def load_dataset(files: Sequence[SourceFile], mapping: Mapping | None = None, *, name: str = "Uploaded data",
-                 progress: Callable[[float, str], None] | None = None, today: date | None = None) -> Dataset:
+def load_dataset(
+    files: Sequence[SourceFile],
+    mapping: Mapping | None = None,
+    *,
+    name: str = "Uploaded data",
+    progress: Callable[[float, str], None] | None = None,
+    today: date | None = None,
+) -> Dataset:
     """Read, map, validate and combine uploaded files into a Dataset (see module docstring).
 
     Raises InputError (title, message, every Problem) when a file cannot be read or mapped, or when
@@ -168,23 +203,34 @@ def load_dataset(files: Sequence[SourceFile], mapping: Mapping | None = None, *,
 
     for i, sf in enumerate(files):
         report(0.6 * i / max(len(files), 1), f"Reading {sf.name}")
-        digest.update(sf.name.encode() + b"\0" + hashlib.sha256(sf.content).digest() + str(sf.role).encode()
-                      + str(sf.sheet).encode())
+        digest.update(
+            sf.name.encode()
+            + b"\0"
+            + hashlib.sha256(sf.content).digest()
+            + str(sf.role).encode()
+            + str(sf.sheet).encode()
+        )
         if err := _check_role(sf.role):
             problems.extend(Problem(sf.name, p.title, p.message, p.fix) for p in err.problems)
             continue
         try:
             raw, layout, frame, lnotes, kinds = _read(sf.name, sf.content, sf.sheet, sf.role)
         except InputError as exc:
-            problems.extend(Problem(sf.name, p.title, p.message, p.fix, p.column, p.examples, p.severity)
-                            for p in exc.problems)
+            problems.extend(
+                Problem(sf.name, p.title, p.message, p.fix, p.column, p.examples, p.severity) for p in exc.problems
+            )
             continue
         except Exception:  # unreadable bytes of any kind: report, don't crash (details go to the log)
             log.exception("Reading %s failed", sf.name)
-            problems.append(Problem(sf.name, "File cannot be read",
-                                    "The file is not a readable CSV, TSV or Excel workbook (it may be damaged, "
-                                    "password-protected or in another format).",
-                                    "Export the file again as CSV (UTF-8) or XLSX."))
+            problems.append(
+                Problem(
+                    sf.name,
+                    "File cannot be read",
+                    "The file is not a readable CSV, TSV or Excel workbook (it may be damaged, "
+                    "password-protected or in another format).",
+                    "Export the file again as CSV (UTF-8) or XLSX.",
+                )
+            )
             continue
         label = sf.name if raw.sheet is None or len(raw.sheets) <= 1 else f"{sf.name} [{raw.sheet}]"
         role = layout.role
@@ -195,7 +241,9 @@ def load_dataset(files: Sequence[SourceFile], mapping: Mapping | None = None, *,
             else:
                 eff.pop(canon, None)
         if frame.empty and not len(frame.columns):
-            problems.append(Problem(label, "Empty file", "The file has no header and no rows.", "Upload the export again."))
+            problems.append(
+                Problem(label, "Empty file", "The file has no header and no rows.", "Upload the export again.")
+            )
             continue
         missing = missing_columns(label, role, eff, list(frame.columns))
         if missing:
@@ -212,24 +260,44 @@ def load_dataset(files: Sequence[SourceFile], mapping: Mapping | None = None, *,
         conv = convert(label, role, frame, eff, raw.footer | hit, settings, raw.decimal_hint)
         conv.kind[hit], conv.reason[hit] = lk[hit], lr[hit]
         lnotes = tuple(lnotes) + lnotes2
-        w = _Work(label, raw.sheet, role, layout, frame, conv.frame, conv.kind, conv.reason, eff,
-                  list(conv.problems), list(raw.notes) + list(lnotes) + list(conv.notes))
+        w = _Work(
+            label,
+            raw.sheet,
+            role,
+            layout,
+            frame,
+            conv.frame,
+            conv.kind,
+            conv.reason,
+            eff,
+            list(conv.problems),
+            list(raw.notes) + list(lnotes) + list(conv.notes),
+        )
         for col in ("order_date", "return_date"):
             if col in w.frame and role in ("orders", "returns", "transactions"):
                 w.problems += mark_future(label, w.frame, col, w.kind, w.reason, today_ts)
         works.append(w)
 
-    if not any(w.role in ("orders", "transactions") for w in works) and not any(p.severity == "error" for p in problems):
-        problems.append(Problem("(all files)", "No orders file",
-                                "Return rates need the orders (or a signed transactions export with sales and credit notes); "
-                                f"the files given are: {', '.join(w.name + ' (' + w.role + ')' for w in works) or 'none'}.",
-                                "Add the orders export, or set the role of the orders file in the upload step."))
+    if not any(w.role in ("orders", "transactions") for w in works) and not any(
+        p.severity == "error" for p in problems
+    ):
+        problems.append(
+            Problem(
+                "(all files)",
+                "No orders file",
+                "Return rates need the orders (or a signed transactions export with sales and credit notes); "
+                f"the files given are: {', '.join(w.name + ' (' + w.role + ')' for w in works) or 'none'}.",
+                "Add the orders export, or set the role of the orders file in the upload step.",
+            )
+        )
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         first = errors[0]
-        raise InputError(first.title if len(errors) == 1 else "The files cannot be loaded as they are",
-                         first.message if len(errors) == 1 else f"{len(errors)} problems stop loading; each is listed with its fix.",
-                         problems)
+        raise InputError(
+            first.title if len(errors) == 1 else "The files cannot be loaded as they are",
+            first.message if len(errors) == 1 else f"{len(errors)} problems stop loading; each is listed with its fix.",
+            problems,
+        )
 
     report(0.65, "Splitting transactions and matching returns")
     notes: list[str] = []
@@ -238,10 +306,18 @@ def load_dataset(files: Sequence[SourceFile], mapping: Mapping | None = None, *,
     order_parts, return_parts, partials = [], [], []
     derived_collection = False
     if tx:
-        cat = pd.concat([w.frame[w.kind.isna().to_numpy()].assign(_w=k, _row=np.flatnonzero(w.kind.isna().to_numpy()))
-                         for k, w in enumerate(tx)], ignore_index=True)
-        split = split_transactions(cat, credit_prefix=str(settings.get("credit_note_prefix") or "C"),
-                                   extra_non_merch=settings.get("non_merchandise_skus") or ())
+        cat = pd.concat(
+            [
+                w.frame[w.kind.isna().to_numpy()].assign(_w=k, _row=np.flatnonzero(w.kind.isna().to_numpy()))
+                for k, w in enumerate(tx)
+            ],
+            ignore_index=True,
+        )
+        split = split_transactions(
+            cat,
+            credit_prefix=str(settings.get("credit_note_prefix") or "C"),
+            extra_non_merch=settings.get("non_merchandise_skus") or (),
+        )
         notes.extend(split.notes)
         for k, w in enumerate(tx):
             sel = (cat["_w"] == k).to_numpy()
@@ -274,8 +350,10 @@ def load_dataset(files: Sequence[SourceFile], mapping: Mapping | None = None, *,
                 first_file = ids[dup].map(seen_orders)
                 w.kind[dup] = "overlap"
                 w.reason[dup] = ("Order already loaded from " + first_file.astype(str)).to_numpy()
-                w.notes.append(f"{ids[dup].nunique():,} order(s) were already in an earlier file (exports that "
-                               "overlap); each is counted once.")
+                w.notes.append(
+                    f"{ids[dup].nunique():,} order(s) were already in an earlier file (exports that "
+                    "overlap); each is counted once."
+                )
             for oid in ids[w.kind.isna().to_numpy()].dropna().unique():
                 seen_orders.setdefault(str(oid), w.name)
             ok = w.kind.isna().to_numpy()
@@ -294,12 +372,18 @@ def load_dataset(files: Sequence[SourceFile], mapping: Mapping | None = None, *,
         w.kind[dup_sku] = "duplicate"
         w.reason[dup_sku] = "SKU already listed earlier in the catalog."
         cat_frames.append(w.frame[w.kind.isna().to_numpy()])
-    catalog = _canonical("catalog", pd.concat(cat_frames, ignore_index=True).drop_duplicates("sku")) if cat_frames \
+    catalog = (
+        _canonical("catalog", pd.concat(cat_frames, ignore_index=True).drop_duplicates("sku"))
+        if cat_frames
         else _empty("catalog")
+    )
     if len(catalog) and len(orders_all):
         c = catalog.set_index("sku")
-        derived = orders_all["_derived"].fillna(False).astype(bool) if "_derived" in orders_all else \
-            pd.Series(False, index=orders_all.index)
+        derived = (
+            orders_all["_derived"].fillna(False).astype(bool)
+            if "_derived" in orders_all
+            else pd.Series(False, index=orders_all.index)
+        )
         for col in ("collection", "category", "size", "unit_price", "product_name"):
             fill = orders_all["sku"].map(c[col])
             if col not in orders_all:
@@ -308,19 +392,28 @@ def load_dataset(files: Sequence[SourceFile], mapping: Mapping | None = None, *,
             orders_all[col] = orders_all[col].fillna(fill)
             if col in ("product_name", "size"):
                 orders_all[col] = orders_all[col].mask(derived & fill.notna(), fill)
-        notes.append(f"Catalog filled product attributes for {int(orders_all['sku'].isin(c.index).sum())} order line(s).")
+        notes.append(
+            f"Catalog filled product attributes for {int(orders_all['sku'].isin(c.index).sum())} order line(s)."
+        )
     if derived_collection and len(orders_all):
         missing = orders_all["collection"].isna()
         if missing.any():
             orders_all.loc[missing, "collection"] = family_from_description(
-                orders_all.loc[missing, "product_name"].fillna(orders_all.loc[missing, "sku"]))
-            notes.append("The transactions file has no collection column: collection is derived from the product "
-                         "description with a keyword table of product families (bags, candles, mugs, Christmas, ...; "
-                         "else Other). Upload a catalog file to use your own collections.")
+                orders_all.loc[missing, "product_name"].fillna(orders_all.loc[missing, "sku"])
+            )
+            notes.append(
+                "The transactions file has no collection column: collection is derived from the product "
+                "description with a keyword table of product families (bags, candles, mugs, Christmas, ...; "
+                "else Other). Upload a catalog file to use your own collections."
+            )
 
     # ---- returns files: match to order lines
     report(0.8, "Matching returns to orders")
-    sold = orders_all.groupby(["order_id", "sku"], sort=False)["quantity"].sum() if len(orders_all) else pd.Series(dtype="int64")
+    sold = (
+        orders_all.groupby(["order_id", "sku"], sort=False)["quantity"].sum()
+        if len(orders_all)
+        else pd.Series(dtype="int64")
+    )
     known_orders = set(orders_all["order_id"].dropna().unique()) if len(orders_all) else set()
     for w in works:
         if w.role != "returns":
@@ -336,15 +429,24 @@ def load_dataset(files: Sequence[SourceFile], mapping: Mapping | None = None, *,
         w.reason[um_order] = "Order not found in the orders data."
         w.kind[um_sku] = "unmatched_return"
         w.reason[um_sku] = "The order exists but has no line with this SKU."
-        for m, title, why in ((um_order, "Returns for unknown orders", "their order number is not in the orders data"),
-                              (um_sku, "Returned SKU not in its order", "the order exists but never had this SKU")):
+        for m, title, why in (
+            (um_order, "Returns for unknown orders", "their order number is not in the orders data"),
+            (um_sku, "Returned SKU not in its order", "the order exists but never had this SKU"),
+        ):
             if m.any():
                 idx = np.flatnonzero(m)
-                w.problems.append(Problem(w.name, title, f"{len(idx)} return line(s) cannot be matched: {why}. "
-                                          "They are listed as unmatched returns.",
-                                          "Check that the orders file covers the same period and that order numbers "
-                                          "are written the same way in both files.", column="order_id",
-                                          examples=examples(idx, f["order_id"].astype("string")), severity="warning"))
+                w.problems.append(
+                    Problem(
+                        w.name,
+                        title,
+                        f"{len(idx)} return line(s) cannot be matched: {why}. They are listed as unmatched returns.",
+                        "Check that the orders file covers the same period and that order numbers "
+                        "are written the same way in both files.",
+                        column="order_id",
+                        examples=examples(idx, f["order_id"].astype("string")),
+                        severity="warning",
+                    )
+                )
         ok = w.kind.isna().to_numpy()
         return_parts.append(f[ok].assign(_file=w.name, _row=np.flatnonzero(ok)))
     returns_all = pd.concat(return_parts, ignore_index=True) if return_parts else _empty("returns")
@@ -352,11 +454,22 @@ def load_dataset(files: Sequence[SourceFile], mapping: Mapping | None = None, *,
         ret_q = returns_all.groupby(["order_id", "sku"], sort=False)["quantity"].sum()
         over = ret_q[ret_q > sold.reindex(ret_q.index).fillna(0)]
         if len(over):
-            ex = tuple(f"order {o} SKU {s}: {int(q)} returned, {int(sold.get((o, s), 0))} sold" for (o, s), q in over.head(5).items())
-            problems.append(Problem("(returns)", "More units returned than sold",
-                                    f"{len(over)} order line(s) have more returned than sold units; analysis counts at "
-                                    "most the units sold.", "Check for duplicated return lines.", column="quantity",
-                                    examples=ex, severity="warning"))
+            ex = tuple(
+                f"order {o} SKU {s}: {int(q)} returned, {int(sold.get((o, s), 0))} sold"
+                for (o, s), q in over.head(5).items()
+            )
+            problems.append(
+                Problem(
+                    "(returns)",
+                    "More units returned than sold",
+                    f"{len(over)} order line(s) have more returned than sold units; analysis counts at "
+                    "most the units sold.",
+                    "Check for duplicated return lines.",
+                    column="quantity",
+                    examples=ex,
+                    severity="warning",
+                )
+            )
 
     # ---- interventions
     iv = [w.frame[w.kind.isna().to_numpy()] for w in works if w.role == "interventions"]
@@ -377,9 +490,13 @@ def load_dataset(files: Sequence[SourceFile], mapping: Mapping | None = None, *,
     for w in works:
         if w.role in ("orders", "transactions") and "order_id" in w.frame:
             k = w.kind.astype("string")
-            cancelled_ids |= set(w.frame.loc[k.eq("cancelled").fillna(False).to_numpy(), "order_id"].dropna().astype(str))
+            cancelled_ids |= set(
+                w.frame.loc[k.eq("cancelled").fillna(False).to_numpy(), "order_id"].dropna().astype(str)
+            )
             counts["non_merchandise_lines"] += int(k.eq("non_merchandise").fillna(False).sum())
-            counts["orders_overlapping"] += int(w.frame.loc[k.eq("overlap").fillna(False).to_numpy(), "order_id"].nunique())
+            counts["orders_overlapping"] += int(
+                w.frame.loc[k.eq("overlap").fillna(False).to_numpy(), "order_id"].nunique()
+            )
     counts["orders_cancelled"] = len(cancelled_ids)
 
     report(0.9, "Building the report")
@@ -388,31 +505,70 @@ def load_dataset(files: Sequence[SourceFile], mapping: Mapping | None = None, *,
         rej = w.kind.notna().to_numpy()
         rows = np.flatnonzero(rej)
         by_kind = w.kind[rej].value_counts().to_dict()
-        reports.append(FileReport(file=w.name, role=w.role, layout=w.layout.key, layout_label=w.layout.label,
-                                  rows_read=len(w.raw), rows_loaded=int((~rej).sum()), rows_rejected=int(rej.sum()),
-                                  sheet=w.sheet, mapping=dict(w.mapping),
-                                  rejected_by_kind={str(k): int(v) for k, v in by_kind.items()},
-                                  notes=tuple(dict.fromkeys(w.notes)), problems=tuple(w.problems)))
+        reports.append(
+            FileReport(
+                file=w.name,
+                role=w.role,
+                layout=w.layout.key,
+                layout_label=w.layout.label,
+                rows_read=len(w.raw),
+                rows_loaded=int((~rej).sum()),
+                rows_rejected=int(rej.sum()),
+                sheet=w.sheet,
+                mapping=dict(w.mapping),
+                rejected_by_kind={str(k): int(v) for k, v in by_kind.items()},
+                notes=tuple(dict.fromkeys(w.notes)),
+                problems=tuple(w.problems),
+            )
+        )
         if len(rows):
-            rejected_parts.append(pd.DataFrame({"file": w.name, "row": rows + 1, "kind": w.kind.iloc[rows].to_numpy(),
-                                                "reason": w.reason.iloc[rows].to_numpy(), "data": _raw_text(w.raw, rows)}))
-            canon = w.frame.iloc[rows].reset_index(drop=True).assign(file=w.name, row=rows + 1,
-                                                                     kind=w.kind.iloc[rows].to_numpy(),
-                                                                     reason=w.reason.iloc[rows].to_numpy())
+            rejected_parts.append(
+                pd.DataFrame(
+                    {
+                        "file": w.name,
+                        "row": rows + 1,
+                        "kind": w.kind.iloc[rows].to_numpy(),
+                        "reason": w.reason.iloc[rows].to_numpy(),
+                        "data": _raw_text(w.raw, rows),
+                    }
+                )
+            )
+            canon = (
+                w.frame.iloc[rows]
+                .reset_index(drop=True)
+                .assign(
+                    file=w.name, row=rows + 1, kind=w.kind.iloc[rows].to_numpy(), reason=w.reason.iloc[rows].to_numpy()
+                )
+            )
             if "quantity" in canon:
                 canon["quantity"] = canon["quantity"].abs()
             excluded_parts.append(canon[canon["kind"].isin(["non_merchandise", "write_off"])])
             unmatched_parts.append(canon[canon["kind"].eq("unmatched_return")])
         problems.extend(w.problems)
-    rejected = (pd.concat(rejected_parts, ignore_index=True) if rejected_parts else
-                pd.DataFrame({"file": pd.Series(dtype="string"), "row": pd.Series(dtype="int64"),
-                              "kind": pd.Series(dtype="string"), "reason": pd.Series(dtype="string"),
-                              "data": pd.Series(dtype="string")}))
-    rejected = rejected.astype({"file": "string", "kind": "string", "reason": "string", "data": "string", "row": "int64"})
+    rejected = (
+        pd.concat(rejected_parts, ignore_index=True)
+        if rejected_parts
+        else pd.DataFrame(
+            {
+                "file": pd.Series(dtype="string"),
+                "row": pd.Series(dtype="int64"),
+                "kind": pd.Series(dtype="string"),
+                "reason": pd.Series(dtype="string"),
+                "data": pd.Series(dtype="string"),
+            }
+        )
+    )
+    rejected = rejected.astype(
+        {"file": "string", "kind": "string", "reason": "string", "data": "string", "row": "int64"}
+    )
     for p in partials:
-        unmatched_parts.append(p.rename(columns={"return_id": "order_id"}).assign(
-            kind="unmatched_return", reason="Units beyond what the matched purchase sold (rest of the line was matched).",
-            partial=True))
+        unmatched_parts.append(
+            p.rename(columns={"return_id": "order_id"}).assign(
+                kind="unmatched_return",
+                reason="Units beyond what the matched purchase sold (rest of the line was matched).",
+                partial=True,
+            )
+        )
     unmatched = _display(unmatched_parts)
     excluded = _display(excluded_parts)
 
@@ -424,25 +580,47 @@ def load_dataset(files: Sequence[SourceFile], mapping: Mapping | None = None, *,
         top = warn[0] if warn else None
         if not warn:  # nothing was rejected: the order files hold no data rows at all
             sources = [r for r in reports if r.role in ("orders", "transactions")]
-            warn = [Problem(", ".join(r.file for r in sources) or name, "No data rows",
-                            "The orders file holds a header but no data rows ("
-                            + ", ".join(f"{r.file}: {r.rows_read:,} rows read" for r in sources) + ").",
-                            "Export the orders again with a date range that holds orders.")]
-        raise InputError("No usable order lines",
-                         "None of the order lines could be used" + (f": {top.title.lower()} ({top.message})" if top else "")
-                         + ". Fix the problems listed, or check the column mapping and the date format.", warn)
+            warn = [
+                Problem(
+                    ", ".join(r.file for r in sources) or name,
+                    "No data rows",
+                    "The orders file holds a header but no data rows ("
+                    + ", ".join(f"{r.file}: {r.rows_read:,} rows read" for r in sources)
+                    + ").",
+                    "Export the orders again with a date range that holds orders.",
+                )
+            ]
+        raise InputError(
+            "No usable order lines",
+            "None of the order lines could be used"
+            + (f": {top.title.lower()} ({top.message})" if top else "")
+            + ". Fix the problems listed, or check the column mapping and the date format.",
+            warn,
+        )
     report(1.0, "Done")
-    return Dataset(name=name, orders=orders, returns=returns, catalog=catalog, interventions=interventions,
-                   files=tuple(reports), rejected=rejected, unmatched_returns=unmatched, excluded=excluded,
-                   notes=tuple(dict.fromkeys(notes)), problems=tuple(p for p in problems if p.severity != "error"),
-                   content_hash=digest.hexdigest(), counts=counts)
+    return Dataset(
+        name=name,
+        orders=orders,
+        returns=returns,
+        catalog=catalog,
+        interventions=interventions,
+        files=tuple(reports),
+        rejected=rejected,
+        unmatched_returns=unmatched,
+        excluded=excluded,
+        notes=tuple(dict.fromkeys(notes)),
+        problems=tuple(p for p in problems if p.severity != "error"),
+        content_hash=digest.hexdigest(),
+        counts=counts,
+    )
 
 
 def _display(parts: list[pd.DataFrame]) -> pd.DataFrame:
     parts = [p for p in parts if len(p)]
     if not parts:
-        return pd.DataFrame({c: pd.Series(dtype="string") for c in ("file", "order_id", "sku", "kind", "reason")}
-                            ).assign(row=pd.Series(dtype="int64"), quantity=pd.Series(dtype="int64"))
+        return pd.DataFrame(
+            {c: pd.Series(dtype="string") for c in ("file", "order_id", "sku", "kind", "reason")}
+        ).assign(row=pd.Series(dtype="int64"), quantity=pd.Series(dtype="int64"))
     df = pd.concat(parts, ignore_index=True)
     first = ["file", "row", "kind", "reason"]
     return df[first + [c for c in df.columns if c not in first]]

@@ -20,6 +20,7 @@ returns (undeliverable, lost in transit) in any returns file.
 prepare_frame() adds derived source columns (e.g. "Lineitem name (size)") so that every mapping,
 including a layout's, still names source columns the user can see and change.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -30,8 +31,7 @@ import pandas as pd
 
 from data.amazon import SIZE_COL as STYLE_SIZE_COL
 from data.amazon import STYLE_COL, add_style_size
-from data.amazon import (all_orders_mapping, cancelled_rows, carrier_return_rows, is_all_orders,
-                         prepare_all_orders)
+from data.amazon import all_orders_mapping, cancelled_rows, carrier_return_rows, is_all_orders, prepare_all_orders
 from data.header_match import MAX_COLUMNS, concepts, header_words
 from data.mapping import normalize_header, suggest_mapping
 from data.returns_apps import QTY_COL as RA_QTY_COL
@@ -49,8 +49,13 @@ LAYOUT_LABELS = {
     "generic": "Generic table",
 }
 
-from data.shopify import (PRODUCTS_MAPPING, is_shopify_products, orders_mapping, prepare_orders,  # noqa: E402
-                          prepare_products)
+from data.shopify import (  # noqa: E402
+    PRODUCTS_MAPPING,
+    is_shopify_products,
+    orders_mapping,
+    prepare_orders,
+    prepare_products,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,16 +82,33 @@ def detect_layout(columns: Sequence[str], frame: pd.DataFrame | None = None, rol
     if _has(norm, "Name", "Lineitem sku", "Lineitem quantity", "Created at") and (role in (None, "orders")):
         return Layout("shopify_orders", LAYOUT_LABELS["shopify_orders"], "orders", orders_mapping(cols))
     if is_shopify_products(norm) and role in (None, "catalog"):
-        return Layout("shopify_products", LAYOUT_LABELS["shopify_products"], "catalog",
-                      {k: v for k, v in PRODUCTS_MAPPING.items() if v in cols or "(" in v})
-    fba_specific = {normalize_header(c) for c in ("asin", "fnsku", "fulfillment-center-id", "detailed-disposition",
-                                                  "license-plate-number")}
-    if (_has(norm, "sku", "return-date", "quantity", "reason") and ({"order id", "amazon order id"} & norm)
-            and len(fba_specific & norm) >= 2 and role in (None, "returns")):
+        return Layout(
+            "shopify_products",
+            LAYOUT_LABELS["shopify_products"],
+            "catalog",
+            {k: v for k, v in PRODUCTS_MAPPING.items() if v in cols or "(" in v},
+        )
+    fba_specific = {
+        normalize_header(c)
+        for c in ("asin", "fnsku", "fulfillment-center-id", "detailed-disposition", "license-plate-number")
+    }
+    if (
+        _has(norm, "sku", "return-date", "quantity", "reason")
+        and ({"order id", "amazon order id"} & norm)
+        and len(fba_specific & norm) >= 2
+        and role in (None, "returns")
+    ):
         oid = next(c for c in cols if normalize_header(c) in ("order id", "amazon order id"))
         # _has() above found these four headers, so each _col() names a column
-        found = {canon: _col(cols, h) for canon, h in (("sku", "sku"), ("quantity", "quantity"),
-                                                       ("return_date", "return-date"), ("reason", "reason"))}
+        found = {
+            canon: _col(cols, h)
+            for canon, h in (
+                ("sku", "sku"),
+                ("quantity", "quantity"),
+                ("return_date", "return-date"),
+                ("reason", "reason"),
+            )
+        }
         sug = {**suggest_mapping(cols, "returns"), "order_id": oid, **{k: v for k, v in found.items() if v}}
         # detailed-disposition (SELLABLE, CUSTOMER_DAMAGED ...) is the unit's condition, not refund/exchange: unmapped
         for canon, src in (("return_id", "license-plate-number"), ("comment", "customer-comments")):
@@ -104,7 +126,11 @@ def detect_layout(columns: Sequence[str], frame: pd.DataFrame | None = None, rol
         return Layout("returns_app", LAYOUT_LABELS["returns_app"], "returns", app)
     if _styles_in_skus(sug, frame, guessed):  # no size column, but SKUs (or names) end in sizes
         sug = {**sug, "size": STYLE_SIZE_COL, "product_name": STYLE_COL}
-    if guessed == "transactions" and _has(norm, "Invoice", "StockCode", "Quantity") and ({"invoicedate", "invoice date"} & norm):
+    if (
+        guessed == "transactions"
+        and _has(norm, "Invoice", "StockCode", "Quantity")
+        and ({"invoicedate", "invoice date"} & norm)
+    ):
         return Layout("signed_transactions", LAYOUT_LABELS["signed_transactions"], "transactions", sug)
     if guessed == "transactions":
         return Layout("signed_transactions", LAYOUT_LABELS["signed_transactions"], "transactions", sug)
@@ -139,8 +165,22 @@ def _col(cols: Sequence[str], name: str) -> str | None:
     return next((c for c in cols if normalize_header(c) == n), None)
 
 
-_RETURNISH = ("return", "retour", "rücksend", "rucksend", "retoure", "devoluc", "reso", "rma", "refund", "reason",
-              "grund", "motif", "motivo", "reden")
+_RETURNISH = (
+    "return",
+    "retour",
+    "rücksend",
+    "rucksend",
+    "retoure",
+    "devoluc",
+    "reso",
+    "rma",
+    "refund",
+    "reason",
+    "grund",
+    "motif",
+    "motivo",
+    "reden",
+)
 
 
 def _returnish_words(columns: Sequence[str], strong: bool = False) -> bool:
@@ -170,8 +210,9 @@ def guess_role(columns: Sequence[str], frame: pd.DataFrame | None = None) -> str
     if "order_id" not in orders and "order_date" not in orders and "sku" in orders:
         return "catalog"
     if frame is not None and "quantity" in orders and len(frame):
-        q = pd.to_numeric(frame[orders["quantity"]].str.strip().str.replace(",", ".", regex=False),
-                          errors="coerce").astype("float64")
+        q = pd.to_numeric(
+            frame[orders["quantity"]].str.strip().str.replace(",", ".", regex=False), errors="coerce"
+        ).astype("float64")
         if (q < 0).mean() > 0.001:
             return "transactions"
     return "orders"
@@ -187,8 +228,9 @@ def prepare_frame(layout: Layout, frame: pd.DataFrame) -> tuple[pd.DataFrame, tu
     return f, notes
 
 
-def prepare_frame_with_kinds(layout: Layout, frame: pd.DataFrame
-                             ) -> tuple[pd.DataFrame, tuple[str, ...], tuple[pd.Series, pd.Series] | None]:
+def prepare_frame_with_kinds(
+    layout: Layout, frame: pd.DataFrame
+) -> tuple[pd.DataFrame, tuple[str, ...], tuple[pd.Series, pd.Series] | None]:
     """prepare_frame plus the (kind, reason) of rows the layout sets apart before validation (Shopify
     cancellations, add-on lines, exchange orders; kinds of data.model.REJECT_KINDS), or None."""
     if layout.key == "shopify_orders":
@@ -208,15 +250,20 @@ def prepare_frame_with_kinds(layout: Layout, frame: pd.DataFrame
 def _prepare_returns_app(frame: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """Split multi-product cells into lines (the row count grows; the index keeps each line's file row)."""
     sug = suggest_mapping(list(frame.columns), "returns", frame)
-    return split_lines(frame, sug.get("sku"), tuple(c for c in (sug.get("refund_amount"),) if c),
-                       tuple(c for c in (sug.get("comment"),) if c))
+    return split_lines(
+        frame,
+        sug.get("sku"),
+        tuple(c for c in (sug.get("refund_amount"),) if c),
+        tuple(c for c in (sug.get("comment"),) if c),
+    )
 
 
 _PREPARERS = {"amazon_all_orders": prepare_all_orders, "returns_app": _prepare_returns_app}
 
 
-def layout_rejects(layout: Layout, frame: pd.DataFrame, mapping: dict[str, str],
-                   settings: dict) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+def layout_rejects(
+    layout: Layout, frame: pd.DataFrame, mapping: dict[str, str], settings: dict
+) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     """Rows a layout knows are not sales, or not customer returns: (kind per row or None, reason per row, notes).
 
     - Amazon All Orders: order-status Cancelled -> "cancelled" (never sold; counted, left out of every rate).
@@ -231,18 +278,37 @@ def layout_rejects(layout: Layout, frame: pd.DataFrame, mapping: dict[str, str],
         kind[m] = "cancelled"
         reason[m] = "Order status Cancelled: never sold, so neither a sale nor a return."
         if m.any():
-            notes.append(f"{int(m.sum())} line(s) of cancelled orders are left out of every rate (listed as cancelled).")
+            notes.append(
+                f"{int(m.sum())} line(s) of cancelled orders are left out of every rate (listed as cancelled)."
+            )
     if layout.role == "returns" and not settings.get("count_carrier_returns", False):
-        cols = [mapping.get("reason"), *[c for c in frame.columns if normalize_header(c) in
-                                          ("status", "detailed disposition", "return status", "disposition",
-                                                                  "return type", "return request status")]]
+        cols = [
+            mapping.get("reason"),
+            *[
+                c
+                for c in frame.columns
+                if normalize_header(c)
+                in (
+                    "status",
+                    "detailed disposition",
+                    "return status",
+                    "disposition",
+                    "return type",
+                    "return request status",
+                )
+            ],
+        ]
         m = carrier_return_rows(frame, [c for c in cols if c]) & (kind == None)  # noqa: E711 - numpy object compare
         kind[m] = "carrier_return"
-        reason[m] = "The carrier brought the parcel back (undeliverable, refused or lost in transit): not a customer return."
+        reason[m] = (
+            "The carrier brought the parcel back (undeliverable, refused or lost in transit): not a customer return."
+        )
         if m.any():
-            notes.append(f"{int(m.sum())} carrier return(s) (undeliverable, refused, lost in transit) are shown on the "
-                         "load report but left out of the customer return rate; set count_carrier_returns in the "
-                         "mapping settings to count them.")
+            notes.append(
+                f"{int(m.sum())} carrier return(s) (undeliverable, refused, lost in transit) are shown on the "
+                "load report but left out of the customer return rate; set count_carrier_returns in the "
+                "mapping settings to count them."
+            )
     return kind, reason, tuple(notes)
 
 
@@ -258,8 +324,26 @@ FAMILY_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Lights", ("LIGHTS", "LIGHT", "LAMP", "LANTERN")),
     ("Bags", ("BAG", "PURSE", "TOTE", "SHOPPER")),
     ("Mugs & cups", ("MUG", "CUP", "BEAKER", "TEACUP")),
-    ("Kitchen & baking", ("CAKE", "BAKING", "CAKESTAND", "PLATE", "BOWL", "JUG", "TEAPOT", "NAPKIN", "APRON",
-                          "TEA TOWEL", "LUNCH BOX", "JAR", "CUTLERY", "SPOON", "TIN")),
+    (
+        "Kitchen & baking",
+        (
+            "CAKE",
+            "BAKING",
+            "CAKESTAND",
+            "PLATE",
+            "BOWL",
+            "JUG",
+            "TEAPOT",
+            "NAPKIN",
+            "APRON",
+            "TEA TOWEL",
+            "LUNCH BOX",
+            "JAR",
+            "CUTLERY",
+            "SPOON",
+            "TIN",
+        ),
+    ),
     ("Cards & wrap", ("CARD", "WRAP", "GIFT TAG", "ENVELOPE", "PAPER", "TISSUE")),
     ("Boxes & storage", ("BOX", "BASKET", "STORAGE", "DRAWER", "CRATE", "HOLDER")),
     ("Signs & plaques", ("SIGN", "PLAQUE")),
@@ -291,5 +375,13 @@ def family_from_description(descriptions: pd.Series) -> pd.Series:
     return descriptions.map(lookup).astype("string").fillna("Other")
 
 
-__all__ = ["Layout", "LAYOUT_LABELS", "detect_layout", "guess_role", "prepare_frame", "layout_rejects", "family_from_description",
-           "FAMILY_KEYWORDS"]
+__all__ = [
+    "Layout",
+    "LAYOUT_LABELS",
+    "detect_layout",
+    "guess_role",
+    "prepare_frame",
+    "layout_rejects",
+    "family_from_description",
+    "FAMILY_KEYWORDS",
+]

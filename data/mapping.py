@@ -4,6 +4,7 @@ The mapping step is the only place raw headers become canonical names (STYLE.md 
 suggest_mapping() proposes a mapping from headers in English, German, French, Spanish, Dutch and
 Italian, however they are spelled (see data.header_match); a user-edited Mapping (from the mapping editor or a saved JSON file) overrides it.
 """
+
 from __future__ import annotations
 
 import json
@@ -59,84 +60,171 @@ class Mapping:
         nested deeper than Python can parse is refused as an InputError, never a crash."""
         fix = "Download the mapping again from the mapping editor, or fix the JSON syntax."
         if len(text) > MAX_MAPPING_BYTES:
-            msg = (f"The mapping file holds {len(text) / 1e6:,.1f} MB; a mapping is a few KB and at most "
-                   f"{MAX_MAPPING_BYTES / 1e6:,.0f} MB is read.")
-            raise InputError("Mapping file too large", msg, [Problem("mapping JSON", "Mapping file too large", msg, fix)])
+            msg = (
+                f"The mapping file holds {len(text) / 1e6:,.1f} MB; a mapping is a few KB and at most "
+                f"{MAX_MAPPING_BYTES / 1e6:,.0f} MB is read."
+            )
+            raise InputError(
+                "Mapping file too large", msg, [Problem("mapping JSON", "Mapping file too large", msg, fix)]
+            )
         if isinstance(text, bytes):
             try:
                 text = text.decode("utf-8-sig")
             except UnicodeDecodeError as exc:
                 msg = f"The mapping file is not UTF-8 text (byte {exc.start} cannot be read); it may be a binary file."
-                raise InputError("Mapping file is not valid JSON", msg,
-                                 [Problem("mapping JSON", "Mapping file is not valid JSON", msg, fix)]) from exc
+                raise InputError(
+                    "Mapping file is not valid JSON",
+                    msg,
+                    [Problem("mapping JSON", "Mapping file is not valid JSON", msg, fix)],
+                ) from exc
         try:
             doc = json.loads(text)
         except RecursionError as exc:
             msg = "The mapping file nests lists or objects too deeply to be a mapping."
-            raise InputError("Mapping file has the wrong shape", msg,
-                             [Problem("mapping JSON", "Mapping file has the wrong shape", msg, fix)]) from exc
+            raise InputError(
+                "Mapping file has the wrong shape",
+                msg,
+                [Problem("mapping JSON", "Mapping file has the wrong shape", msg, fix)],
+            ) from exc
         except (json.JSONDecodeError, TypeError) as exc:
             msg = f"The mapping file is not valid JSON ({exc})."
-            raise InputError("Mapping file is not valid JSON", msg,
-                             [Problem("mapping JSON", "Mapping file is not valid JSON", msg,
-                                      "Download the mapping again from the mapping editor, or fix the JSON syntax.")]
-                             ) from exc
+            raise InputError(
+                "Mapping file is not valid JSON",
+                msg,
+                [
+                    Problem(
+                        "mapping JSON",
+                        "Mapping file is not valid JSON",
+                        msg,
+                        "Download the mapping again from the mapping editor, or fix the JSON syntax.",
+                    )
+                ],
+            ) from exc
         if not isinstance(doc, dict):
             msg = "The mapping file must hold one JSON object with keys orders, returns, catalog, transactions, interventions, settings."
-            raise InputError("Mapping file has the wrong shape", msg,
-                             [Problem("mapping JSON", "Mapping file has the wrong shape", msg, "Start from a downloaded mapping.")])
+            raise InputError(
+                "Mapping file has the wrong shape",
+                msg,
+                [Problem("mapping JSON", "Mapping file has the wrong shape", msg, "Start from a downloaded mapping.")],
+            )
         problems: list[Problem] = []
         tables: dict[str, dict[str, str]] = {}
         for key, value in doc.items():
             if key in ("settings", "reason_overrides"):
                 continue
             if key not in ROLES:
-                problems.append(Problem("mapping JSON", "Unknown table in mapping", f"'{key}' is not a table.",
-                                        f"Use one of: {', '.join(ROLES)}."))
+                problems.append(
+                    Problem(
+                        "mapping JSON",
+                        "Unknown table in mapping",
+                        f"'{key}' is not a table.",
+                        f"Use one of: {', '.join(ROLES)}.",
+                    )
+                )
                 continue
             if not isinstance(value, dict):
-                problems.append(Problem("mapping JSON", "Table mapping must be an object", f"'{key}' is not an object.",
-                                        'Write it as {"canonical": "source column"}.'))
+                problems.append(
+                    Problem(
+                        "mapping JSON",
+                        "Table mapping must be an object",
+                        f"'{key}' is not an object.",
+                        'Write it as {"canonical": "source column"}.',
+                    )
+                )
                 continue
             names = TABLES[key].names
             for canon, source in value.items():
                 if canon not in names:
-                    problems.append(Problem("mapping JSON", "Unknown canonical column",
-                                            f"'{canon}' is not a column of {key}.", f"Use one of: {', '.join(names)}.",
-                                            column=canon))
+                    problems.append(
+                        Problem(
+                            "mapping JSON",
+                            "Unknown canonical column",
+                            f"'{canon}' is not a column of {key}.",
+                            f"Use one of: {', '.join(names)}.",
+                            column=canon,
+                        )
+                    )
                 elif source is not None and not isinstance(source, str):
-                    problems.append(Problem("mapping JSON", "Source column must be text",
-                                            f"{key}.{canon} is {source!r}.", "Write the header text of the source column.",
-                                            column=canon))
+                    problems.append(
+                        Problem(
+                            "mapping JSON",
+                            "Source column must be text",
+                            f"{key}.{canon} is {source!r}.",
+                            "Write the header text of the source column.",
+                            column=canon,
+                        )
+                    )
             tables[key] = {c: s for c, s in value.items() if c in names and isinstance(s, str)}  # null: unmapped
         settings = default_settings()
         raw_settings = doc.get("settings", {}) or {}
         if not isinstance(raw_settings, dict):
             raw_settings = {}
-            problems.append(Problem("mapping JSON", "Settings must be an object", "settings is not an object.",
-                                    "See the settings block of a downloaded mapping."))
+            problems.append(
+                Problem(
+                    "mapping JSON",
+                    "Settings must be an object",
+                    "settings is not an object.",
+                    "See the settings block of a downloaded mapping.",
+                )
+            )
         for k, v in raw_settings.items():
             if k not in settings and k not in OPTIONAL_SETTINGS:
-                problems.append(Problem("mapping JSON", "Unknown setting", f"'{k}' is not a setting.",
-                                        f"Use one of: {', '.join([*settings, *OPTIONAL_SETTINGS])}."))
+                problems.append(
+                    Problem(
+                        "mapping JSON",
+                        "Unknown setting",
+                        f"'{k}' is not a setting.",
+                        f"Use one of: {', '.join([*settings, *OPTIONAL_SETTINGS])}.",
+                    )
+                )
             elif k == "date_format" and v not in DATE_FORMATS:
-                problems.append(Problem("mapping JSON", "Unknown date format", f"date_format is {v!r}.",
-                                        f"Use one of: {', '.join(DATE_FORMATS)}."))
+                problems.append(
+                    Problem(
+                        "mapping JSON",
+                        "Unknown date format",
+                        f"date_format is {v!r}.",
+                        f"Use one of: {', '.join(DATE_FORMATS)}.",
+                    )
+                )
             elif k == "decimal" and v not in DECIMALS:
-                problems.append(Problem("mapping JSON", "Unknown decimal mark", f"decimal is {v!r}.",
-                                        f"Use one of: {', '.join(DECIMALS)}."))
+                problems.append(
+                    Problem(
+                        "mapping JSON",
+                        "Unknown decimal mark",
+                        f"decimal is {v!r}.",
+                        f"Use one of: {', '.join(DECIMALS)}.",
+                    )
+                )
             elif k == "count_carrier_returns" and not isinstance(v, bool):
-                problems.append(Problem("mapping JSON", "count_carrier_returns must be true or false",
-                                        f"count_carrier_returns is {v!r}.", "Write true or false."))
+                problems.append(
+                    Problem(
+                        "mapping JSON",
+                        "count_carrier_returns must be true or false",
+                        f"count_carrier_returns is {v!r}.",
+                        "Write true or false.",
+                    )
+                )
             elif k == "non_merchandise_skus" and not (isinstance(v, list) and all(isinstance(x, str) for x in v)):
-                problems.append(Problem("mapping JSON", "non_merchandise_skus must be a list of codes",
-                                        f"non_merchandise_skus is {v!r}.", 'Write e.g. ["POST", "GIFTWRAP"].'))
+                problems.append(
+                    Problem(
+                        "mapping JSON",
+                        "non_merchandise_skus must be a list of codes",
+                        f"non_merchandise_skus is {v!r}.",
+                        'Write e.g. ["POST", "GIFTWRAP"].',
+                    )
+                )
             else:
                 settings[k] = v
         overrides = doc.get("reason_overrides", {}) or {}
         if not isinstance(overrides, dict):
-            problems.append(Problem("mapping JSON", "reason_overrides must be an object", "reason_overrides is not an object.",
-                                    'Write it as {"raw reason": "category"}.'))
+            problems.append(
+                Problem(
+                    "mapping JSON",
+                    "reason_overrides must be an object",
+                    "reason_overrides is not an object.",
+                    'Write it as {"raw reason": "category"}.',
+                )
+            )
             overrides = {}
         if problems:
             raise InputError("Mapping file has problems", f"{len(problems)} problem(s) in the mapping file.", problems)
@@ -170,8 +258,13 @@ def suggest_columns_for(columns: Sequence[str], role: str, frame: pd.DataFrame |
     return suggest_columns(columns, role, TABLES[role].names, frame)
 
 
-def explain_mapping(columns: Sequence[str], role: str, frame: pd.DataFrame | None, suggested: dict[str, str],
-                    layout_label: str | None = None) -> dict[str, Suggestion]:
+def explain_mapping(
+    columns: Sequence[str],
+    role: str,
+    frame: pd.DataFrame | None,
+    suggested: dict[str, str],
+    layout_label: str | None = None,
+) -> dict[str, Suggestion]:
     """Why each suggested column was chosen and how sure it is, plus questions for unmapped columns.
 
     A column the header matcher chose carries its own confidence and reason; one set by a recognised

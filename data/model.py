@@ -1,4 +1,5 @@
 """What ingestion hands to the rest of the product: canonical tables plus a full account of every row."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ REJECT_KINDS = {
     "exchange_order": "Exchange order created by a returns app (a replacement, not a new sale)",
     "overlap": "Order already loaded from an earlier file (exports that overlap)",
     "carrier_return": "Carrier return: undeliverable, refused or lost in transit (not a customer return; "
-                      "left out of the return rate unless count_carrier_returns is set)",
+    "left out of the return rate unless count_carrier_returns is set)",
 }
 
 

@@ -19,6 +19,7 @@ Speed: CSV goes through the pyarrow CSV engine with every column as string (abou
 loop per row. Excel cells come out of calamine as Python objects, so they are turned to text
 column by column.
 """
+
 from __future__ import annotations
 
 import bz2
@@ -63,9 +64,15 @@ class ReadLimits:
     max_ratio: float = 100.0  # RI_MAX_RATIO: inflated / compressed size of anything inflating past 64 MB
     max_cells: int = 50_000_000  # RI_MAX_CELLS: rows x columns of one sheet
 
-    ENV = {"max_inflated_mb": "RI_MAX_INFLATED_MB", "max_line_kb": "RI_MAX_LINE_KB",
-           "max_header_kb": "RI_MAX_HEADER_KB", "max_columns": "RI_MAX_COLUMNS",
-           "max_xlsx_xml_mb": "RI_MAX_XLSX_XML_MB", "max_ratio": "RI_MAX_RATIO", "max_cells": "RI_MAX_CELLS"}
+    ENV = {
+        "max_inflated_mb": "RI_MAX_INFLATED_MB",
+        "max_line_kb": "RI_MAX_LINE_KB",
+        "max_header_kb": "RI_MAX_HEADER_KB",
+        "max_columns": "RI_MAX_COLUMNS",
+        "max_xlsx_xml_mb": "RI_MAX_XLSX_XML_MB",
+        "max_ratio": "RI_MAX_RATIO",
+        "max_cells": "RI_MAX_CELLS",
+    }
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "ReadLimits":
@@ -86,9 +93,18 @@ class ReadLimits:
             except ValueError:
                 value = -1
             if not value > 0:
-                raise InputError("Bad setting", f"The setting {var}={raw!r} is not a positive number.",
-                                 [Problem(var, "Bad setting", f"{var} must be a positive number.",
-                                          f"Set {var} to a number such as {getattr(cls, f)}, or unset it.")])
+                raise InputError(
+                    "Bad setting",
+                    f"The setting {var}={raw!r} is not a positive number.",
+                    [
+                        Problem(
+                            var,
+                            "Bad setting",
+                            f"{var} must be a positive number.",
+                            f"Set {var} to a number such as {getattr(cls, f)}, or unset it.",
+                        )
+                    ],
+                )
             kw[f] = value
         return cls(**kw)
 
@@ -147,8 +163,15 @@ def maybe_gunzip(name: str, content: bytes, limits: ReadLimits | None = None) ->
     of gigabytes of zeros is refused after at most that much memory, not after inflating it whole.
     """
     for magic, suffix, opener, label in _COMPRESSED:
-        if not content.startswith(magic) or (label == "bzip2" and not (  # "BZh" + level + block or end magic
-                content[3:4].isdigit() and content[4:10] in (b"1AY&SY", b"\x17rE8P\x90"))):
+        if (
+            not content.startswith(magic)
+            or (
+                label == "bzip2"
+                and not (  # "BZh" + level + block or end magic
+                    content[3:4].isdigit() and content[4:10] in (b"1AY&SY", b"\x17rE8P\x90")
+                )
+            )
+        ):
             continue
         limits = limits or ReadLimits.from_env()
         cap = int(limits.max_inflated_mb * 1024 * 1024)
@@ -158,22 +181,38 @@ def maybe_gunzip(name: str, content: bytes, limits: ReadLimits | None = None) ->
                 while chunk := f.read(_CHUNK):
                     out.write(chunk)
                     if out.tell() > _RATIO_FLOOR and out.tell() > limits.max_ratio * len(content):
-                        raise _too_big(name, "Compressed file expands too much",
-                                       f"{len(content) / 1e6:,.2f} MB compressed has already expanded to "
-                                       f"{out.tell() / 1e6:,.0f} MB (more than {limits.max_ratio:,.0f} times; real "
-                                       "exports compress about 5 to 15 times); reading stopped there.", "RI_MAX_RATIO",
-                                       "Check the file; upload the uncompressed CSV if it is genuine")
+                        raise _too_big(
+                            name,
+                            "Compressed file expands too much",
+                            f"{len(content) / 1e6:,.2f} MB compressed has already expanded to "
+                            f"{out.tell() / 1e6:,.0f} MB (more than {limits.max_ratio:,.0f} times; real "
+                            "exports compress about 5 to 15 times); reading stopped there.",
+                            "RI_MAX_RATIO",
+                            "Check the file; upload the uncompressed CSV if it is genuine",
+                        )
                     if out.tell() > cap:
-                        raise _too_big(name, "Compressed file too large",
-                                       f"it expands to more than {limits.max_inflated_mb:,.0f} MB (it is "
-                                       f"{len(content) / 1e6:,.1f} MB compressed); reading stopped there.",
-                                       "RI_MAX_INFLATED_MB", "Upload a smaller export (a shorter date range), or raise "
-                                       "the limit if the server has the memory")
+                        raise _too_big(
+                            name,
+                            "Compressed file too large",
+                            f"it expands to more than {limits.max_inflated_mb:,.0f} MB (it is "
+                            f"{len(content) / 1e6:,.1f} MB compressed); reading stopped there.",
+                            "RI_MAX_INFLATED_MB",
+                            "Upload a smaller export (a shorter date range), or raise "
+                            "the limit if the server has the memory",
+                        )
         except (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError) as exc:
-            raise InputError("Damaged compressed file", f"{name} looks {label}-compressed but cannot be decompressed "
-                             f"({exc}).", [Problem(name, "Damaged compressed file",
-                                                   f"The {suffix} file cannot be decompressed.",
-                                                   "Upload the uncompressed CSV or re-create the archive.")]) from exc
+            raise InputError(
+                "Damaged compressed file",
+                f"{name} looks {label}-compressed but cannot be decompressed ({exc}).",
+                [
+                    Problem(
+                        name,
+                        "Damaged compressed file",
+                        f"The {suffix} file cannot be decompressed.",
+                        "Upload the uncompressed CSV or re-create the archive.",
+                    )
+                ],
+            ) from exc
         if name.lower().endswith(suffix):
             name = name[: -len(suffix)]
         return name, out.getvalue()
@@ -190,23 +229,36 @@ def check_text_shape(name: str, data: bytes, limits: ReadLimits | None = None) -
         return
     head = data[: cap + 1]
     if b"\n" not in head and b"\r" not in head:
-        raise _too_big(name, "Line too long", f"the first {limits.max_line_kb:,.0f} KB hold no line break, so this "
-                       "is not a table of rows (a file of one giant line, or not a text file).", "RI_MAX_LINE_KB",
-                       "Export the data as CSV with one row per line")
+        raise _too_big(
+            name,
+            "Line too long",
+            f"the first {limits.max_line_kb:,.0f} KB hold no line break, so this "
+            "is not a table of rows (a file of one giant line, or not a text file).",
+            "RI_MAX_LINE_KB",
+            "Export the data as CSV with one row per line",
+        )
 
 
 def check_header(name: str, header: list[str], limits: ReadLimits | None = None) -> None:
     """Refuse a header line with more columns, or more text, than any real export has."""
     limits = limits or ReadLimits.from_env()
     if len(header) > limits.max_columns:
-        raise _too_big(name, "Too many columns", f"the header has {len(header):,} columns; at most "
-                       f"{limits.max_columns:,} are read.", "RI_MAX_COLUMNS",
-                       "Export only the columns you need (order, date, product, quantity, price ...)")
+        raise _too_big(
+            name,
+            "Too many columns",
+            f"the header has {len(header):,} columns; at most {limits.max_columns:,} are read.",
+            "RI_MAX_COLUMNS",
+            "Export only the columns you need (order, date, product, quantity, price ...)",
+        )
     size = sum(len(str(h)) + 1 for h in header)
     if size > limits.max_header_kb * 1024:
-        raise _too_big(name, "Header too long", f"the header line holds {size / 1024:,.0f} KB of text; at most "
-                       f"{limits.max_header_kb:,.0f} KB is read.", "RI_MAX_HEADER_KB",
-                       "Check that the first rows are column names, and export only the columns you need")
+        raise _too_big(
+            name,
+            "Header too long",
+            f"the header line holds {size / 1024:,.0f} KB of text; at most {limits.max_header_kb:,.0f} KB is read.",
+            "RI_MAX_HEADER_KB",
+            "Check that the first rows are column names, and export only the columns you need",
+        )
 
 
 _DIMENSION_RX = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]*\$?(\d*)(?::\$?([A-Z]+)\$?(\d+))?"')
@@ -237,15 +289,24 @@ def check_workbook(name: str, content: bytes, limits: ReadLimits | None = None) 
         return  # calamine reports it as unreadable
     total = sum(i.file_size for i in infos)
     if total > limits.max_xlsx_xml_mb * 1024 * 1024:
-        raise _too_big(name, "Workbook too large", f"its sheets expand to {total / 1e6:,.0f} MB of XML; at most "
-                       f"{limits.max_xlsx_xml_mb:,.0f} MB is read.", "RI_MAX_XLSX_XML_MB",
-                       "Split the workbook, or export the sheet as CSV")
+        raise _too_big(
+            name,
+            "Workbook too large",
+            f"its sheets expand to {total / 1e6:,.0f} MB of XML; at most {limits.max_xlsx_xml_mb:,.0f} MB is read.",
+            "RI_MAX_XLSX_XML_MB",
+            "Split the workbook, or export the sheet as CSV",
+        )
     for i in infos:
         if i.file_size > _RATIO_FLOOR and i.file_size > limits.max_ratio * max(i.compress_size, 1):
-            raise _too_big(name, "Workbook expands too much", f"the part {i.filename} is {i.compress_size / 1e6:,.1f} "
-                           f"MB zipped but {i.file_size / 1e6:,.0f} MB inside ({i.file_size / max(i.compress_size, 1):,.0f}"
-                           f" times; real workbooks are about 10 times).", "RI_MAX_RATIO",
-                           "Open and save the workbook again in Excel, or export the sheet as CSV")
+            raise _too_big(
+                name,
+                "Workbook expands too much",
+                f"the part {i.filename} is {i.compress_size / 1e6:,.1f} "
+                f"MB zipped but {i.file_size / 1e6:,.0f} MB inside ({i.file_size / max(i.compress_size, 1):,.0f}"
+                f" times; real workbooks are about 10 times).",
+                "RI_MAX_RATIO",
+                "Open and save the workbook again in Excel, or export the sheet as CSV",
+            )
     try:
         for i in infos:
             with zf.open(i) as f:
@@ -254,16 +315,30 @@ def check_workbook(name: str, content: bytes, limits: ReadLimits | None = None) 
                 if m and m.group(2):
                     cells = int(m.group(3)) * _col_number(m.group(2).decode())
                     if cells > limits.max_cells:
-                        raise _too_big(name, "Sheet too large", f"the sheet {i.filename} declares {cells:,} cells "
-                                       f"({int(m.group(3)):,} rows x {_col_number(m.group(2).decode()):,} columns); "
-                                       f"at most {limits.max_cells:,} are read.", "RI_MAX_CELLS",
-                                       "Delete unused rows and columns, or export the sheet as CSV")
+                        raise _too_big(
+                            name,
+                            "Sheet too large",
+                            f"the sheet {i.filename} declares {cells:,} cells "
+                            f"({int(m.group(3)):,} rows x {_col_number(m.group(2).decode()):,} columns); "
+                            f"at most {limits.max_cells:,} are read.",
+                            "RI_MAX_CELLS",
+                            "Delete unused rows and columns, or export the sheet as CSV",
+                        )
                 while f.read(_CHUNK):
                     pass
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-        raise InputError("Damaged workbook", f"{name}: a part of the workbook does not match its zip directory "
-                         f"({exc}).", [Problem(name, "Damaged workbook", f"The workbook is damaged ({exc}).",
-                                               "Open and save it again in Excel, or export the sheet as CSV.")]) from exc
+        raise InputError(
+            "Damaged workbook",
+            f"{name}: a part of the workbook does not match its zip directory ({exc}).",
+            [
+                Problem(
+                    name,
+                    "Damaged workbook",
+                    f"The workbook is damaged ({exc}).",
+                    "Open and save it again in Excel, or export the sheet as CSV.",
+                )
+            ],
+        ) from exc
 
 
 READABLE_FORMATS = "CSV, TSV or TXT (also .gz, .bz2 or .xz compressed), XLSX, XLSM, XLS or ODS"
@@ -302,7 +377,7 @@ def _ole_streams(content: bytes, wanted: tuple[str, ...], limit: int = 1 << 16) 
         difat = [x for x in struct.unpack_from("<109I", content, 76) if x < n_sectors]  # first 109 FAT sectors
 
         def sector(i: int) -> bytes:
-            return content[512 + i * size: 512 + (i + 1) * size]
+            return content[512 + i * size : 512 + (i + 1) * size]
 
         fat: list[int] = []
         for i in difat:
@@ -324,10 +399,10 @@ def _ole_streams(content: bytes, wanted: tuple[str, ...], limit: int = 1 << 16) 
             kind = directory[off + 66]
             if kind != 2 or not 2 <= length <= 64:
                 continue
-            entry_name = directory[off:off + length - 2].decode("utf-16-le", "replace").lower()
+            entry_name = directory[off : off + length - 2].decode("utf-16-le", "replace").lower()
             start, stream_size = struct.unpack_from("<II", directory, off + 116)
             if entry_name in low and stream_size >= cutoff:  # small streams sit in the mini stream: not read here
-                found[low[entry_name]] = chain(start, min(limit, stream_size))[:min(limit, stream_size)]
+                found[low[entry_name]] = chain(start, min(limit, stream_size))[: min(limit, stream_size)]
         return found
     except (struct.error, IndexError, ValueError):
         return {}
@@ -344,8 +419,8 @@ def _xls_encrypted(content: bytes) -> bool:
     data = streams.get("Workbook") or streams.get("Book") or b""
     pos, first = 0, True
     while pos + 4 <= len(data):
-        rec = int.from_bytes(data[pos:pos + 2], "little")
-        length = int.from_bytes(data[pos + 2:pos + 4], "little")
+        rec = int.from_bytes(data[pos : pos + 2], "little")
+        length = int.from_bytes(data[pos + 2 : pos + 4], "little")
         if first and rec not in _BIFF_BOF:
             return False
         if rec == _BIFF_FILEPASS:
@@ -362,11 +437,16 @@ def check_readable_format(name: str, content: bytes) -> None:
     Numbers, PDF, images, archives, and binary data."""
     # an encrypted xlsx: its directory, which may sit anywhere in the file, names the stream EncryptedPackage
     if content.startswith(_OLE_MAGIC) and (_ENCRYPTED_OLE in content or _xls_encrypted(content)):
-        fix = ("Open it in Excel, choose File > Info > Protect Workbook > Encrypt with Password, delete the password, "
-               "save, and upload it again (or save the sheet as CSV).")
+        fix = (
+            "Open it in Excel, choose File > Info > Protect Workbook > Encrypt with Password, delete the password, "
+            "save, and upload it again (or save the sheet as CSV)."
+        )
         msg = f"{name} is a password-protected (encrypted) workbook, which cannot be read without the password."
-        raise InputError("Workbook is password-protected", f"{msg} {fix}",
-                         [Problem(name, "Workbook is password-protected", msg, fix)])
+        raise InputError(
+            "Workbook is password-protected",
+            f"{msg} {fix}",
+            [Problem(name, "Workbook is password-protected", msg, fix)],
+        )
     low = name.lower()
     if content.startswith(b"PK\x03\x04") or low.endswith(".numbers"):
         try:
@@ -374,11 +454,21 @@ def check_readable_format(name: str, content: bytes) -> None:
         except zipfile.BadZipFile:
             names = []
         if low.endswith(".numbers") or any(n.startswith("Index/") and n.endswith(".iwa") for n in names):
-            raise _not_a_table(name, "an Apple Numbers file", "In Numbers choose File > Export To > CSV (or Excel), "
-                               "then upload that file")
+            raise _not_a_table(
+                name,
+                "an Apple Numbers file",
+                "In Numbers choose File > Export To > CSV (or Excel), then upload that file",
+            )
         if names and not any(n.startswith("xl/") for n in names) and "content.xml" not in names:
-            kind = "a Word document" if any(n.startswith("word/") for n in names) else (
-                "a PowerPoint file" if any(n.startswith("ppt/") for n in names) else "a zip archive with no sheet in it")
+            kind = (
+                "a Word document"
+                if any(n.startswith("word/") for n in names)
+                else (
+                    "a PowerPoint file"
+                    if any(n.startswith("ppt/") for n in names)
+                    else "a zip archive with no sheet in it"
+                )
+            )
             raise _not_a_table(name, kind, "Upload the CSV or XLSX export itself")
     for magic, what, fix in _NOT_TABLES:
         if content.startswith(magic):
@@ -436,8 +526,11 @@ def detect_encoding(content: bytes, name: str = "the file") -> tuple[str, bytes]
     if enc := _utf16_without_bom(sample):
         return enc, _decode_utf16(content, enc, name)
     if _looks_binary(sample):
-        raise _not_a_table(name, "binary data (it holds control bytes no text export has)",
-                           "Upload the CSV or XLSX export itself; if it is one, save it again as CSV (UTF-8)")
+        raise _not_a_table(
+            name,
+            "binary data (it holds control bytes no text export has)",
+            "Upload the CSV or XLSX export itself; if it is one, save it again as CSV (UTF-8)",
+        )
     try:
         content.decode("utf-8")
         return "utf-8", content
@@ -470,7 +563,7 @@ def sniff_layout(lines: list[str]) -> tuple[str, int]:
     best = (",", 1, -1.0)
     for d in DELIMITERS:
         counts = [len(r) for r in csv.reader(nonblank, delimiter=d)]
-        tail = counts[len(counts) // 3:] or counts
+        tail = counts[len(counts) // 3 :] or counts
         mode = max(set(tail), key=tail.count)
         score = tail.count(mode) / len(tail) * (mode > 1) + (mode > 1) * min(mode, 50) / 1000
         if score > best[2]:
@@ -538,11 +631,14 @@ def _read_csv_bytes(data: bytes, delim: str, header_row: int, name: str = "the f
 
 
 def _unparsable(name: str, delim: str, exc: Exception) -> InputError:
-    msg = (f"{name} cannot be split into columns with the {DELIMITER_NAMES.get(delim, repr(delim))} delimiter its first "
-           f"lines suggest: the quotes do not match ({exc}).")
+    msg = (
+        f"{name} cannot be split into columns with the {DELIMITER_NAMES.get(delim, repr(delim))} delimiter its first "
+        f"lines suggest: the quotes do not match ({exc})."
+    )
     fix = "Open it in a spreadsheet and save it again as CSV (UTF-8), or check that quotes around cells are closed."
-    return InputError("File cannot be split into columns", msg, [Problem(name, "File cannot be split into columns",
-                                                                          msg, fix)])
+    return InputError(
+        "File cannot be split into columns", msg, [Problem(name, "File cannot be split into columns", msg, fix)]
+    )
 
 
 def _clean_columns(frame: pd.DataFrame) -> pd.DataFrame:
@@ -572,7 +668,7 @@ def read_text(content: bytes, name: str = "the file", limits: ReadLimits | None 
     lines = _sample_lines(data)
     delim, header_row = sniff_layout(lines)
     if lines:
-        check_header(name, next(csv.reader(lines[header_row:header_row + 1] or [""], delimiter=delim), []), limits)
+        check_header(name, next(csv.reader(lines[header_row : header_row + 1] or [""], delimiter=delim), []), limits)
     elif len(data) > _SAMPLE_BYTES:  # not one whole line in the sample: the first line alone is over 256 KB
         check_header(name, ["x" * _SAMPLE_BYTES], limits)
     frame = _read_csv_bytes(data, delim, header_row, name) if data.strip() else pd.DataFrame()
@@ -582,8 +678,15 @@ def read_text(content: bytes, name: str = "the file", limits: ReadLimits | None 
         notes.append(f"Skipped {header_row} line(s) above the header row.")
     if encoding not in ("utf-8", "utf-8-sig"):
         notes.append(f"Read as {encoding} (not UTF-8).")
-    return RawTable(frame, footer_mask(frame), encoding=encoding, delimiter=delim, header_row=header_row,
-                    decimal_hint="," if delim == ";" else None, notes=tuple(notes))
+    return RawTable(
+        frame,
+        footer_mask(frame),
+        encoding=encoding,
+        delimiter=delim,
+        header_row=header_row,
+        decimal_hint="," if delim == ";" else None,
+        notes=tuple(notes),
+    )
 
 
 def _cells_to_text(values: np.ndarray) -> pd.Series:
@@ -646,8 +749,9 @@ def list_sheets(content: bytes) -> tuple[str, ...]:
     return tuple(CalamineWorkbook.from_filelike(io.BytesIO(content)).sheet_names)
 
 
-def read_excel(content: bytes, sheet: str | None = None, name: str = "the workbook",
-               limits: ReadLimits | None = None) -> RawTable:
+def read_excel(
+    content: bytes, sheet: str | None = None, name: str = "the workbook", limits: ReadLimits | None = None
+) -> RawTable:
     """Read one sheet with python-calamine (default: the first sheet with any data)."""
     try:
         return _read_excel(content, sheet, name, limits)
@@ -659,9 +763,11 @@ def read_excel(content: bytes, sheet: str | None = None, name: str = "the workbo
         if type(exc).__name__ != "PanicException":
             raise
         fix = "Open and save it again in Excel, or export the sheet as CSV."
-        raise InputError("Unreadable spreadsheet", f"{name}: the workbook is damaged and cannot be opened.",
-                         [Problem(name, "Unreadable spreadsheet", "The workbook is damaged and cannot be opened.",
-                                  fix)]) from None
+        raise InputError(
+            "Unreadable spreadsheet",
+            f"{name}: the workbook is damaged and cannot be opened.",
+            [Problem(name, "Unreadable spreadsheet", "The workbook is damaged and cannot be opened.", fix)],
+        ) from None
 
 
 def _read_excel(content: bytes, sheet: str | None, name: str, limits: ReadLimits | None) -> RawTable:
@@ -672,27 +778,41 @@ def _read_excel(content: bytes, sheet: str | None, name: str, limits: ReadLimits
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(content))
     except Exception as exc:  # calamine raises its own error types
-        raise InputError("Unreadable spreadsheet", f"The workbook cannot be opened ({exc}).",
-                         [Problem("", "Unreadable spreadsheet", str(exc), "Save it again as .xlsx or export a CSV.")]
-                         ) from exc
+        raise InputError(
+            "Unreadable spreadsheet",
+            f"The workbook cannot be opened ({exc}).",
+            [Problem("", "Unreadable spreadsheet", str(exc), "Save it again as .xlsx or export a CSV.")],
+        ) from exc
     sheets = tuple(wb.sheet_names)
     if sheet is not None and sheet not in sheets:
-        raise InputError("Sheet not found", f"The workbook has no sheet '{sheet}'; it has {', '.join(sheets)}.",
-                         [Problem("", "Sheet not found", f"No sheet '{sheet}'.", f"Pick one of: {', '.join(sheets)}.")])
+        raise InputError(
+            "Sheet not found",
+            f"The workbook has no sheet '{sheet}'; it has {', '.join(sheets)}.",
+            [Problem("", "Sheet not found", f"No sheet '{sheet}'.", f"Pick one of: {', '.join(sheets)}.")],
+        )
     rows: list[list] = []
     chosen = sheet
-    for sheet_name in ([sheet] if sheet else sheets):
+    for sheet_name in [sheet] if sheet else sheets:
         ws = wb.get_sheet_by_name(sheet_name)
         if ws.height * ws.width > limits.max_cells:  # checked before any cell becomes a Python object
             wb.close()
-            raise _too_big(name, "Sheet too large", f"the sheet '{sheet_name}' has {ws.height:,} rows x {ws.width:,} "
-                           f"columns; at most {limits.max_cells:,} cells are read.", "RI_MAX_CELLS",
-                           "Delete unused rows and columns, or export the sheet as CSV")
+            raise _too_big(
+                name,
+                "Sheet too large",
+                f"the sheet '{sheet_name}' has {ws.height:,} rows x {ws.width:,} "
+                f"columns; at most {limits.max_cells:,} cells are read.",
+                "RI_MAX_CELLS",
+                "Delete unused rows and columns, or export the sheet as CSV",
+            )
         if ws.width > limits.max_columns:
             wb.close()
-            raise _too_big(name, "Too many columns", f"the sheet '{sheet_name}' has {ws.width:,} columns; at most "
-                           f"{limits.max_columns:,} are read.", "RI_MAX_COLUMNS",
-                           "Delete unused columns, or export only the columns you need")
+            raise _too_big(
+                name,
+                "Too many columns",
+                f"the sheet '{sheet_name}' has {ws.width:,} columns; at most {limits.max_columns:,} are read.",
+                "RI_MAX_COLUMNS",
+                "Delete unused columns, or export only the columns you need",
+            )
         rows = ws.to_python(skip_empty_area=True)
         if any(any(v not in ("", None) for v in r) for r in rows):
             chosen = sheet_name
@@ -713,15 +833,19 @@ def _read_excel(content: bytes, sheet: str | None, name: str, limits: ReadLimits
     else:
         header = list(rows[header_row]) + [""] * (width - len(rows[header_row]))
         check_header(name, ["" if h is None else str(h) for h in header], limits)
-        body = rows[header_row + 1:]
+        body = rows[header_row + 1 :]
         if body and all(len(r) == width for r in body):  # calamine's used range: every row has the full width
             grid = np.empty((len(body), width), dtype=object)
             grid[:] = body
             cols: list[Any] = [grid[:, i] for i in range(width)]
         else:
             cols = list(zip(*[r + [""] * (width - len(r)) for r in body])) if body else [()] * width
-        frame = pd.DataFrame({i: _cells_to_text(np.asarray(c, dtype=object) if not isinstance(c, np.ndarray) else c)
-                              for i, c in enumerate(cols)})
+        frame = pd.DataFrame(
+            {
+                i: _cells_to_text(np.asarray(c, dtype=object) if not isinstance(c, np.ndarray) else c)
+                for i, c in enumerate(cols)
+            }
+        )
         frame.columns = [("" if h is None else str(h)) for h in header]
         frame = _clean_columns(frame)
     notes = (f"Skipped {header_row} row(s) above the header row.",) if header_row else ()
@@ -760,7 +884,11 @@ def _on_uniques(func: Callable[..., Any], text: pd.Series, *args: object) -> Any
         out_v = out_v.copy()
         out_v[missing] = np.datetime64("NaT") if out_v.dtype.kind == "M" else np.nan
     out_b = np.where(missing, False, bad.to_numpy()[take] if len(v) else False)
-    return (pd.Series(out_v, index=text.index, dtype=values.dtype), pd.Series(out_b.astype(bool), index=text.index), used)
+    return (
+        pd.Series(out_v, index=text.index, dtype=values.dtype),
+        pd.Series(out_b.astype(bool), index=text.index),
+        used,
+    )
 
 
 def parse_numbers(text: pd.Series, decimal: str = "auto", hint: str | None = None) -> tuple[pd.Series, pd.Series, str]:
@@ -794,8 +922,11 @@ def _parse_numbers(text: pd.Series, decimal: str = "auto", hint: str | None = No
     multi_comma = t.str.fullmatch(r"-?\d{1,3}(?:,\d{3}){2,}").fillna(False).astype(bool)
     multi_dot = t.str.fullmatch(r"-?\d{1,3}(?:\.\d{3}){2,}").fillna(False).astype(bool)
     if decimal == ",":
-        t = t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False).where(
-            ~multi_comma, t.str.replace(",", "", regex=False))
+        t = (
+            t.str.replace(".", "", regex=False)
+            .str.replace(",", ".", regex=False)
+            .where(~multi_comma, t.str.replace(",", "", regex=False))
+        )
     else:
         t = t.str.replace(",", "", regex=False).where(~multi_dot, t.str.replace(".", "", regex=False))
     values = _num(t.where(~empty))
@@ -803,8 +934,10 @@ def _parse_numbers(text: pd.Series, decimal: str = "auto", hint: str | None = No
     return values, bad, decimal
 
 
-_DMY_RX = (r"^(?P<a>\d{1,2})(?P<sep>[./\-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{2}|\d{4})"
-           r"(?:[ T,]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.\d+)?)?\s*(?P<ampm>[AaPp][Mm])?)?$")
+_DMY_RX = (
+    r"^(?P<a>\d{1,2})(?P<sep>[./\-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{2}|\d{4})"
+    r"(?:[ T,]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.\d+)?)?\s*(?P<ampm>[AaPp][Mm])?)?$"
+)
 _ISO_RX = r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
 _TZ_RX = r"(?<=:\d\d)(?:\.\d+)?\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})$"
 _SERIAL_MIN, _SERIAL_MAX = 20_000, 80_000  # 1954 .. 2119 as Excel serial days
@@ -815,7 +948,14 @@ def _num(x: pd.Series) -> pd.Series:
     return pd.to_numeric(x, errors="coerce").astype("float64")
 
 
-def _from_parts(y: pd.Series, m: pd.Series, d: pd.Series, hh: pd.Series | None = None, mm: pd.Series | None = None, ss: pd.Series | None = None) -> pd.Series:
+def _from_parts(
+    y: pd.Series,
+    m: pd.Series,
+    d: pd.Series,
+    hh: pd.Series | None = None,
+    mm: pd.Series | None = None,
+    ss: pd.Series | None = None,
+) -> pd.Series:
     parts = pd.DataFrame({"year": y, "month": m, "day": d})
     if hh is not None:
         parts["hour"], parts["minute"], parts["second"] = hh, mm, ss

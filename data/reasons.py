@@ -25,6 +25,7 @@ Sources for the code tables: Shopify GraphQL Admin ``ReturnReason`` enum (shopif
 >>> classify_text("Das Hemd ist zu klein")
 ('size_too_small', "keyword 'zu klein'")
 """
+
 from __future__ import annotations
 
 import re
@@ -185,88 +186,127 @@ def _code_rule(raw: str) -> tuple[str, str] | None:
 _KEYWORDS: list[tuple[str, str]] = [
     ("unknown", r"^(no reason( given)?|none|n/?a|-+)$"),
     ("ordered_by_mistake", r"(clicked|picked|chose|selected|ordered) the wrong (size|colou?r|item|one|product)"),
-    ("wrong_item", r"wrong (item|product|colou?r|size) (was )?(sent|shipped|delivered|received)|"
-                   r"(got|received|sent) (me )?a different (product|item)|different (product|item) (than|from) (what )?i ordered|"
-                   r"(sent|shipped|received|delivered|got) (me )?(the |a )?wrong (item|product|size|colou?r|one)|"
-                   r"\bwrong item\b|incorrect item|not what i ordered|not the item i ordered|"
-                   r"falsche[rn]? (artikel|ware|produkt)|falsch geliefert|falsche grosse geliefert|"
-                   r"mauvais (article|produit)|article (errone|incorrect)|pas le bon article|"
-                   r"articulo (equivocado|incorrecto|erroneo)|producto (equivocado|incorrecto)|no es lo que pedi"),
-    ("size_too_small", r"too (small|tight|short|narrow)|runs? (small|tight|short)|size up|sized? small|"
-                       r"smaller than (expected|usual|normal)|fits? small|"
-                       r"\btight\b|"
-                       r"zu (klein|eng|kurz)|fallt (zu )?(klein|eng)|kleiner als|"
-                       r"trop (petit|serre|court|etroit)|taille (petit|trop petit)|"
-                       r"(demasiado|muy) (pequen|chic|ajustad|estrech|cort)|me queda (pequen|chic|ajustad|estrech|cort)|"
-                       r"talla pequen"),
-    ("size_too_large", r"too (large|big|loose|long|wide|baggy)|runs? (large|big|long)|size down|sized? (large|big)|"
-                       r"bigger than (expected|usual|normal)|larger than (expected|usual|normal)|fits? large|swamp|\broomy\b|"
-                       r"oversized|\bbaggy\b|"
-                       r"zu (gross|gros|weit|lang)\b|fallt (zu )?(gross|weit)|grosser als|"
-                       r"trop (grand|large|long)|taille grand|"
-                       r"(demasiado|muy) (grande|holgad|anch|larg)|me queda (grande|holgad|anch|larg)|talla grande"),
-    ("damaged_in_transit", r"(arrived|came|delivered|received)( [a-z]+)? (damaged|broken|smashed|crushed|cracked|"
-                           r"shattered|dented|in pieces)|"
-                           r"damaged (in|during|by) (transit|shipping|delivery|the courier|the carrier|post)|"
-                           r"(box|package|parcel|packaging) (was |arrived )?(crushed|damaged|smashed|torn|open)|"
-                           r"(chipped|cracked|broken|damaged|dented|scratched) (on|upon) (arrival|delivery)|"
-                           r"shipping damage|transit damage|\bcarrier\b|courier|"
-                           r"transportschaden|beschadigt (angekommen|geliefert)|kaputt (angekommen|geliefert)|"
-                           r"paket (war )?beschadigt|"
-                           r"arrive (casse|endommage|abime|brise)|(abime|endommage|casse) (pendant|lors de) (le |la )?"
-                           r"(transport|livraison)|colis (abime|endommage)|"
-                           r"llego (roto|danado|rota|danada|golpeado)|danado (en|durante) el (envio|transporte)|"
-                           r"(paquete|caja) (llego )?(danad|rot|aplastad)"),
-    ("setup_confusion", r"assembl|\binstall|set ?up|instructions?|manual (is |was )?(unclear|confusing)|confus|"
-                        r"(hard|difficult|too complicated|complicated) to (use|set|connect|assemble|install|understand)|"
-                        r"too complicated|(couldn'?t|could not|can'?t|cannot|unable to) (get it to work|figure|"
-                        r"work out|connect|pair|assemble|install|set)|won'?t (connect|pair)|\bapp\b|wi-?fi|bluetooth|"
-                        r"aufbau|montage|anleitung|bedienung|kompliziert|verbindet nicht|"
-                        r"mode d'?emploi|notice|difficile a (monter|installer|utiliser)|impossible a (monter|installer)|"
-                        r"complique|"
-                        r"instalac|instrucciones|montar|complicad|dificil de (usar|instalar|montar)|"
-                        r"no (pude|puedo|supe) (montar|instalar|configurar|conectar)"),
-    ("defective", r"defect|broken|faulty|damaged|doesn'?t work|does not work|not working|stopped working|"
-                  r"won'?t turn on|dead on arrival|\bdoa\b|malfunction|\btorn\b|ripped|hole in|\bcrack|flicker|"
-                  r"seams? (coming apart|split|came apart|undone)|fell apart|falling apart|"
-                  r"kaputt|defekt|funktioniert nicht|beschadigt|"
-                  r"casse|defectueux|ne fonctionne pas|en panne|abime|endommage|"
-                  r"\broto\b|\brota\b|defectuos|no funciona|danad|averiad"),
-    ("not_as_described", r"not as (described|pictured|shown|advertised|expected)|"
-                         r"(different|differs) (from|than|to) (the )?(photo|picture|image|description|website|listing|ad)|"
-                         r"(looks?|looked) (nothing like|different)|misleading|not like (the )?(photo|picture)|"
-                         r"not what (was|it was) (described|advertised)|not the (material|fabric|size|colou?r|item) described|"
-                         r"than (in |on )?the (pictures?|photos?|images?|video|website)|(looked|looks) better online|"
-                         r"nicht wie (beschrieben|abgebildet)|sieht anders aus|anders als (auf dem )?(bild|foto|beschrieben)|"
-                         r"entspricht nicht (der )?(beschreibung|abbildung)|"
-                         r"pas conforme|ne correspond pas|different de (la )?(photo|description)|"
-                         r"no (es )?como (se )?(describe|en la foto|en la imagen|aparece)|"
-                         r"no coincide con|distinto (a|de) la (foto|imagen|descripcion)|diferente (a|de) la (foto|imagen|descripcion)"),
-    ("colour_style", r"colou?r|\bstyle\b|didn'?t like the (look|design)|don'?t like the (look|design)|shade|"
-                     r"didn'?t (go|match) with|doesn'?t (go|match) with|"
-                     r"farbe|\bstil\b|couleur|\bcolor\b"),
-    ("quality", r"quality|\bcheap(ly)?\b|\bthin\b|thinner|flimsy|see-?through|\bpill(ed|ing|s)?\b|poorly made|badly made|"
-                r"qualitat|\bbillig\b|\bdunn\b|"
-                r"qualite|bas de gamme|\bfin\b|"
-                r"calidad|(parece|se ve|muy) barat|endeble"),
-    ("fit_other", r"\bfit\b|\bfits\b|fitting|doesn'?t suit|\blength\b|sit right|sits (wrong|strangely|oddly)|"
-                  r"\bcut is\b|passt nicht|passform|sitzt nicht|"
-                  r"ne (me )?va pas|\bcoupe\b|no me queda|\btalla\b|\bhorma\b"),
-    ("late_or_not_delivered", r"\blate\b|too long to (arrive|deliver)|never (arrived|came|received)|"
-                              r"not (delivered|received)|didn'?t arrive|missed (estimated )?delivery|delayed|"
-                              r"zu spat|nie angekommen|nicht (angekommen|geliefert)|verspatet|"
-                              r"en retard|jamais (recu|arrive)|non (livre|recu)|"
-                              r"llego tarde|nunca llego|no (me )?llego|retrasad"),
-    ("ordered_by_mistake", r"by mistake|mistaken(ly)?|ordered (the )?wrong|wrong order|accident|ordered twice|duplicate order|"
-                           r"aus versehen|versehentlich|falsch bestellt|doppelt bestellt|"
-                           r"par erreur|commande en double|"
-                           r"por error|me equivoque|pedido duplicado"),
-    ("changed_mind", r"changed? (my |their )?mind|no longer (need|want)|unwanted|don'?t (need|want)|didn'?t (need|want)|"
-                     r"bought something else|not for me|gift.{0,12}not (wanted|needed|liked)|"
-                     r"better price|cheaper|\bbilliger\b|found (it )?(elsewhere|cheaper)|not needed|"
-                     r"nicht mehr (benotigt|gebraucht|gewollt)|brauche .*nicht mehr|anders entschieden|gefallt mir nicht|"
-                     r"change d'?avis|plus besoin|moins cher|ne me plait pas|"
-                     r"cambie de opinion|ya no (lo |la )?(necesito|quiero)|mas barato|no me gusta"),
+    (
+        "wrong_item",
+        r"wrong (item|product|colou?r|size) (was )?(sent|shipped|delivered|received)|"
+        r"(got|received|sent) (me )?a different (product|item)|different (product|item) (than|from) (what )?i ordered|"
+        r"(sent|shipped|received|delivered|got) (me )?(the |a )?wrong (item|product|size|colou?r|one)|"
+        r"\bwrong item\b|incorrect item|not what i ordered|not the item i ordered|"
+        r"falsche[rn]? (artikel|ware|produkt)|falsch geliefert|falsche grosse geliefert|"
+        r"mauvais (article|produit)|article (errone|incorrect)|pas le bon article|"
+        r"articulo (equivocado|incorrecto|erroneo)|producto (equivocado|incorrecto)|no es lo que pedi",
+    ),
+    (
+        "size_too_small",
+        r"too (small|tight|short|narrow)|runs? (small|tight|short)|size up|sized? small|"
+        r"smaller than (expected|usual|normal)|fits? small|"
+        r"\btight\b|"
+        r"zu (klein|eng|kurz)|fallt (zu )?(klein|eng)|kleiner als|"
+        r"trop (petit|serre|court|etroit)|taille (petit|trop petit)|"
+        r"(demasiado|muy) (pequen|chic|ajustad|estrech|cort)|me queda (pequen|chic|ajustad|estrech|cort)|"
+        r"talla pequen",
+    ),
+    (
+        "size_too_large",
+        r"too (large|big|loose|long|wide|baggy)|runs? (large|big|long)|size down|sized? (large|big)|"
+        r"bigger than (expected|usual|normal)|larger than (expected|usual|normal)|fits? large|swamp|\broomy\b|"
+        r"oversized|\bbaggy\b|"
+        r"zu (gross|gros|weit|lang)\b|fallt (zu )?(gross|weit)|grosser als|"
+        r"trop (grand|large|long)|taille grand|"
+        r"(demasiado|muy) (grande|holgad|anch|larg)|me queda (grande|holgad|anch|larg)|talla grande",
+    ),
+    (
+        "damaged_in_transit",
+        r"(arrived|came|delivered|received)( [a-z]+)? (damaged|broken|smashed|crushed|cracked|"
+        r"shattered|dented|in pieces)|"
+        r"damaged (in|during|by) (transit|shipping|delivery|the courier|the carrier|post)|"
+        r"(box|package|parcel|packaging) (was |arrived )?(crushed|damaged|smashed|torn|open)|"
+        r"(chipped|cracked|broken|damaged|dented|scratched) (on|upon) (arrival|delivery)|"
+        r"shipping damage|transit damage|\bcarrier\b|courier|"
+        r"transportschaden|beschadigt (angekommen|geliefert)|kaputt (angekommen|geliefert)|"
+        r"paket (war )?beschadigt|"
+        r"arrive (casse|endommage|abime|brise)|(abime|endommage|casse) (pendant|lors de) (le |la )?"
+        r"(transport|livraison)|colis (abime|endommage)|"
+        r"llego (roto|danado|rota|danada|golpeado)|danado (en|durante) el (envio|transporte)|"
+        r"(paquete|caja) (llego )?(danad|rot|aplastad)",
+    ),
+    (
+        "setup_confusion",
+        r"assembl|\binstall|set ?up|instructions?|manual (is |was )?(unclear|confusing)|confus|"
+        r"(hard|difficult|too complicated|complicated) to (use|set|connect|assemble|install|understand)|"
+        r"too complicated|(couldn'?t|could not|can'?t|cannot|unable to) (get it to work|figure|"
+        r"work out|connect|pair|assemble|install|set)|won'?t (connect|pair)|\bapp\b|wi-?fi|bluetooth|"
+        r"aufbau|montage|anleitung|bedienung|kompliziert|verbindet nicht|"
+        r"mode d'?emploi|notice|difficile a (monter|installer|utiliser)|impossible a (monter|installer)|"
+        r"complique|"
+        r"instalac|instrucciones|montar|complicad|dificil de (usar|instalar|montar)|"
+        r"no (pude|puedo|supe) (montar|instalar|configurar|conectar)",
+    ),
+    (
+        "defective",
+        r"defect|broken|faulty|damaged|doesn'?t work|does not work|not working|stopped working|"
+        r"won'?t turn on|dead on arrival|\bdoa\b|malfunction|\btorn\b|ripped|hole in|\bcrack|flicker|"
+        r"seams? (coming apart|split|came apart|undone)|fell apart|falling apart|"
+        r"kaputt|defekt|funktioniert nicht|beschadigt|"
+        r"casse|defectueux|ne fonctionne pas|en panne|abime|endommage|"
+        r"\broto\b|\brota\b|defectuos|no funciona|danad|averiad",
+    ),
+    (
+        "not_as_described",
+        r"not as (described|pictured|shown|advertised|expected)|"
+        r"(different|differs) (from|than|to) (the )?(photo|picture|image|description|website|listing|ad)|"
+        r"(looks?|looked) (nothing like|different)|misleading|not like (the )?(photo|picture)|"
+        r"not what (was|it was) (described|advertised)|not the (material|fabric|size|colou?r|item) described|"
+        r"than (in |on )?the (pictures?|photos?|images?|video|website)|(looked|looks) better online|"
+        r"nicht wie (beschrieben|abgebildet)|sieht anders aus|anders als (auf dem )?(bild|foto|beschrieben)|"
+        r"entspricht nicht (der )?(beschreibung|abbildung)|"
+        r"pas conforme|ne correspond pas|different de (la )?(photo|description)|"
+        r"no (es )?como (se )?(describe|en la foto|en la imagen|aparece)|"
+        r"no coincide con|distinto (a|de) la (foto|imagen|descripcion)|diferente (a|de) la (foto|imagen|descripcion)",
+    ),
+    (
+        "colour_style",
+        r"colou?r|\bstyle\b|didn'?t like the (look|design)|don'?t like the (look|design)|shade|"
+        r"didn'?t (go|match) with|doesn'?t (go|match) with|"
+        r"farbe|\bstil\b|couleur|\bcolor\b",
+    ),
+    (
+        "quality",
+        r"quality|\bcheap(ly)?\b|\bthin\b|thinner|flimsy|see-?through|\bpill(ed|ing|s)?\b|poorly made|badly made|"
+        r"qualitat|\bbillig\b|\bdunn\b|"
+        r"qualite|bas de gamme|\bfin\b|"
+        r"calidad|(parece|se ve|muy) barat|endeble",
+    ),
+    (
+        "fit_other",
+        r"\bfit\b|\bfits\b|fitting|doesn'?t suit|\blength\b|sit right|sits (wrong|strangely|oddly)|"
+        r"\bcut is\b|passt nicht|passform|sitzt nicht|"
+        r"ne (me )?va pas|\bcoupe\b|no me queda|\btalla\b|\bhorma\b",
+    ),
+    (
+        "late_or_not_delivered",
+        r"\blate\b|too long to (arrive|deliver)|never (arrived|came|received)|"
+        r"not (delivered|received)|didn'?t arrive|missed (estimated )?delivery|delayed|"
+        r"zu spat|nie angekommen|nicht (angekommen|geliefert)|verspatet|"
+        r"en retard|jamais (recu|arrive)|non (livre|recu)|"
+        r"llego tarde|nunca llego|no (me )?llego|retrasad",
+    ),
+    (
+        "ordered_by_mistake",
+        r"by mistake|mistaken(ly)?|ordered (the )?wrong|wrong order|accident|ordered twice|duplicate order|"
+        r"aus versehen|versehentlich|falsch bestellt|doppelt bestellt|"
+        r"par erreur|commande en double|"
+        r"por error|me equivoque|pedido duplicado",
+    ),
+    (
+        "changed_mind",
+        r"changed? (my |their )?mind|no longer (need|want)|unwanted|don'?t (need|want)|didn'?t (need|want)|"
+        r"bought something else|not for me|gift.{0,12}not (wanted|needed|liked)|"
+        r"better price|cheaper|\bbilliger\b|found (it )?(elsewhere|cheaper)|not needed|"
+        r"nicht mehr (benotigt|gebraucht|gewollt)|brauche .*nicht mehr|anders entschieden|gefallt mir nicht|"
+        r"change d'?avis|plus besoin|moins cher|ne me plait pas|"
+        r"cambie de opinion|ya no (lo |la )?(necesito|quiero)|mas barato|no me gusta",
+    ),
 ]
 _COMPILED = [(cat, re.compile(rx)) for cat, rx in _KEYWORDS]
 
@@ -324,8 +364,9 @@ def _normalise_overrides(overrides: Mapping[str, str] | None) -> dict[str, str]:
         if c not in CATEGORIES:
             c = by_label.get(_normalise(c), "")
         if not c:
-            raise ValueError(f"Override for reason {raw!r} names category {cat!r}, which is not one of "
-                             f"{', '.join(CATEGORIES)}.")
+            raise ValueError(
+                f"Override for reason {raw!r} names category {cat!r}, which is not one of {', '.join(CATEGORIES)}."
+            )
         out[_normalise(str(raw))] = c
     return out
 
@@ -341,8 +382,9 @@ def _classify_pair(reason: str, comment: str, ov: dict[str, str]) -> tuple[str, 
     return cat, rule
 
 
-def classify(reasons: pd.Series, comments: pd.Series | None = None,
-             overrides: Mapping[str, str] | None = None) -> pd.DataFrame:
+def classify(
+    reasons: pd.Series, comments: pd.Series | None = None, overrides: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """Classify a Series of raw reasons (falling back to comments where the reason says nothing).
 
     Parameters: ``reasons`` raw reason codes or texts; ``comments`` optional free text aligned to
@@ -375,9 +417,11 @@ def classify(reasons: pd.Series, comments: pd.Series | None = None,
     if len(codes) and (codes < 0).any():  # cannot happen after fillna, kept as a guard
         raise ValueError("Reasons could not be factorised.")
     return pd.DataFrame(
-        {"category": cat_arr.take(codes) if len(uniq) else pd.array([], dtype="string"),
-         "group": grp_arr.take(codes) if len(uniq) else pd.array([], dtype="string"),
-         "rule": rule_arr.take(codes) if len(uniq) else pd.array([], dtype="string")},
+        {
+            "category": cat_arr.take(codes) if len(uniq) else pd.array([], dtype="string"),
+            "group": grp_arr.take(codes) if len(uniq) else pd.array([], dtype="string"),
+            "rule": rule_arr.take(codes) if len(uniq) else pd.array([], dtype="string"),
+        },
         index=reasons.index,
     )
 
@@ -395,19 +439,24 @@ def reason_mapping_table(returns_df: pd.DataFrame, overrides: Mapping[str, str] 
         raise ValueError("returns_df has no 'reason' column; map the return reason column first.")
     n = len(returns_df)
     reason = returns_df["reason"].astype("string")
-    units = (pd.to_numeric(returns_df["quantity"], errors="coerce").fillna(1)
-             if "quantity" in returns_df.columns else pd.Series(1, index=returns_df.index))
+    units = (
+        pd.to_numeric(returns_df["quantity"], errors="coerce").fillna(1)
+        if "quantity" in returns_df.columns
+        else pd.Series(1, index=returns_df.index)
+    )
     comment = returns_df["comment"] if "comment" in returns_df.columns else None
     full = classify(reason, comment, overrides) if n else None
     frame = pd.DataFrame({"reason": reason, "units": units.astype("float64")})
     frame["by_comment"] = full["rule"].str.startswith("comment ").fillna(False) if full is not None else False
     key = frame["reason"].fillna("\x00")
     g = frame.assign(key=key).groupby("key", sort=False, dropna=False)
-    out = pd.DataFrame({
-        "count": g.size(),
-        "units": g["units"].sum(),
-        "comment_rows": g["by_comment"].sum().astype("int64"),
-    }).reset_index()
+    out = pd.DataFrame(
+        {
+            "count": g.size(),
+            "units": g["units"].sum(),
+            "comment_rows": g["by_comment"].sum().astype("int64"),
+        }
+    ).reset_index()
     out["reason"] = out["key"].where(out["key"] != "\x00", pd.NA).astype("string")
     own = classify(out["reason"], None, overrides)
     out["category"] = own["category"]
@@ -429,12 +478,23 @@ RESOLUTION_LABELS: dict[str, str] = {
 }
 
 _RESOLUTION_RULES = [
-    ("store_credit", re.compile(r"store[ -]?credit|shop credit|account credit|credit to (account|wallet)|voucher|"
-                                r"gift ?card|gutschein|guthaben|\bavoir\b|bon d'?achat|\bvale\b|credito (en|de) tienda",
-                                re.I)),
+    (
+        "store_credit",
+        re.compile(
+            r"store[ -]?credit|shop credit|account credit|credit to (account|wallet)|voucher|"
+            r"gift ?card|gutschein|guthaben|\bavoir\b|bon d'?achat|\bvale\b|credito (en|de) tienda",
+            re.I,
+        ),
+    ),
     ("exchange", re.compile(r"exchang|swap|replace|umtausch|\btausch|[ée]change|cambio|reemplazo", re.I)),
-    ("refund", re.compile(r"refund|money back|reimburs|erstattung|erstattet|rembours|reembolso|devolucion del dinero|"
-                          r"\bcredit\b|returned", re.I)),
+    (
+        "refund",
+        re.compile(
+            r"refund|money back|reimburs|erstattung|erstattet|rembours|reembolso|devolucion del dinero|"
+            r"\bcredit\b|returned",
+            re.I,
+        ),
+    ),
 ]
 
 

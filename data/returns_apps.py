@@ -13,6 +13,7 @@ Row accounting: rows read counts return lines after the split, and SOURCE_ROW na
 each line came from, so rows read = loaded + rejected still holds and every line can be traced.
 A cell whose products and SKUs do not pair up is left whole and said so.
 """
+
 from __future__ import annotations
 
 import re
@@ -25,7 +26,9 @@ SKU_COL = "SKU (one per line)"
 QTY_COL = "Quantity (one per line)"
 NAME_COL = "Product (one per line)"
 
-_ITEM = re.compile(r"^\s*(?:[x×]\s*(?P<q1>\d{1,4})\s+(?P<n1>.+?)|(?P<q2>\d{1,4})\s*[x×]\s+(?P<n2>.+?))\s*$", re.IGNORECASE)
+_ITEM = re.compile(
+    r"^\s*(?:[x×]\s*(?P<q1>\d{1,4})\s+(?P<n1>.+?)|(?P<q2>\d{1,4})\s*[x×]\s+(?P<n2>.+?))\s*$", re.IGNORECASE
+)
 _ITEM_START = r"(?:[x×]\s*\d{1,4}\s|\d{1,4}\s*[x×]\s)"
 _ITEMS_SPLIT = re.compile(rf"\s*(?:[,;\n|]\s*(?={_ITEM_START})|\n)\s*", re.IGNORECASE)
 _LIST_SPLIT = re.compile(r"\s*[,;\n|]\s*")
@@ -89,16 +92,20 @@ def is_multi_product(frame: pd.DataFrame | None, sku_col: str | None) -> bool:
     return False
 
 
-def split_lines(frame: pd.DataFrame, sku_col: str | None, money_cols: tuple[str, ...] = (),
-                keep_whole: tuple[str, ...] = ()) -> tuple[pd.DataFrame, tuple[str, ...]]:
+def split_lines(
+    frame: pd.DataFrame, sku_col: str | None, money_cols: tuple[str, ...] = (), keep_whole: tuple[str, ...] = ()
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """One row per returned product. The index of the result is the source row position (repeated for
     the lines of one request); SOURCE_ROW holds it 1-based, as shown to users. `money_cols` are shared
     over a request's lines by units; `keep_whole` columns (comments) are never split."""
     prod_col = find_product_cell(frame)
     n = len(frame)
     prod = frame[prod_col].astype("string").fillna("").to_numpy() if prod_col else np.full(n, "", dtype=object)
-    skus = frame[sku_col].astype("string").fillna("").to_numpy() if sku_col and sku_col in frame.columns \
+    skus = (
+        frame[sku_col].astype("string").fillna("").to_numpy()
+        if sku_col and sku_col in frame.columns
         else np.full(n, "", dtype=object)
+    )
     src, out_sku, out_qty, out_name, k_of = [], [], [], [], []
     mismatched = 0
     for i in range(n):
@@ -158,21 +165,36 @@ def split_lines(frame: pd.DataFrame, sku_col: str | None, money_cols: tuple[str,
         repeated = (counts > 1) & ~split_rows.get(c, np.zeros(len(f), dtype=bool))  # a per-item list is kept
         if repeated.any():
             share = np.where(repeated, v * units / total_units, v)
-            f[c] = [("" if np.isnan(x) else f"{x:.4f}".rstrip("0").rstrip(".")) if r else orig
-                    for x, r, orig in zip(share, repeated, f[c].astype("string").fillna("").to_numpy())]
+            f[c] = [
+                ("" if np.isnan(x) else f"{x:.4f}".rstrip("0").rstrip(".")) if r else orig
+                for x, r, orig in zip(share, repeated, f[c].astype("string").fillna("").to_numpy())
+            ]
             shared.append(c)
     f[SOURCE_ROW] = [str(i + 1) for i in src]
     n_multi = int(len(set(i for i, (k, m) in zip(src, k_of) if m > 1)))
     if n_multi:
-        notes.append(f"{n_multi} return request(s) list several products in one cell: split into one line per "
-                     f"product ({len(f)} lines from {n} rows; rows read counts lines, '{SOURCE_ROW}' gives the file row).")
+        notes.append(
+            f"{n_multi} return request(s) list several products in one cell: split into one line per "
+            f"product ({len(f)} lines from {n} rows; rows read counts lines, '{SOURCE_ROW}' gives the file row)."
+        )
     if shared:
         notes.append(f"{', '.join(shared)}: one amount per request, shared over its lines by units.")
     if mismatched:
-        notes.append(f"{mismatched} request(s) list a different number of products and SKUs: left whole (check "
-                     f"'{prod_col}' and '{sku_col}').")
+        notes.append(
+            f"{mismatched} request(s) list a different number of products and SKUs: left whole (check "
+            f"'{prod_col}' and '{sku_col}')."
+        )
     return f, tuple(notes)
 
 
-__all__ = ["items_of", "list_of", "find_product_cell", "is_multi_product", "split_lines", "SOURCE_ROW", "SKU_COL",
-           "QTY_COL", "NAME_COL"]
+__all__ = [
+    "items_of",
+    "list_of",
+    "find_product_cell",
+    "is_multi_product",
+    "split_lines",
+    "SOURCE_ROW",
+    "SKU_COL",
+    "QTY_COL",
+    "NAME_COL",
+]

@@ -3,6 +3,7 @@
 Every reader and layout maps raw headers onto these names; everything downstream
 (analysis, dashboard, CLI) speaks only canonical names.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -57,10 +58,20 @@ ORDERS = Table(
         Column("channel", "str", False, "Sales channel (web, app, marketplace, store)."),
         Column("journey", "str", False, "Campaign, landing collection or curated journey of the visit."),
         Column("intent", "str", False, "Customer intent override (single_item, bracketing, multi_item, full_refresh)."),
-        Column("order_refunded", "float", False, "Money refunded on the whole order, where the export records "
-                                                  "refunds per order only (e.g. Shopify's Refunded Amount)."),
-        Column("line_refunded", "float", False, "Whether an order-level refund was for this line (1 / 0), where "
-                                                 "the export says so (e.g. restocked lines); empty = not known."),
+        Column(
+            "order_refunded",
+            "float",
+            False,
+            "Money refunded on the whole order, where the export records "
+            "refunds per order only (e.g. Shopify's Refunded Amount).",
+        ),
+        Column(
+            "line_refunded",
+            "float",
+            False,
+            "Whether an order-level refund was for this line (1 / 0), where "
+            "the export says so (e.g. restocked lines); empty = not known.",
+        ),
         Column("promotion", "str", False, "Discount code or promotion used on the order."),
         Column("country", "str", False, "Country the order was shipped to."),
         Column("addon", "str", False, "Add-ons bought with the order (package protection, return insurance)."),
@@ -104,7 +115,12 @@ INTERVENTIONS = Table(
     "Interventions",
     "Optional log of guidance changes (fit advice, setup video, new photos) to evaluate.",
     (
-        Column("dimension", "str", True, "Dimension of the treated segment (collection, category, product, journey, channel)."),
+        Column(
+            "dimension",
+            "str",
+            True,
+            "Dimension of the treated segment (collection, category, product, journey, channel).",
+        ),
         Column("segment", "str", True, "Treated segment (e.g. the collection name)."),
         Column("start_date", "date", True, "Date the change went live."),
         Column("description", "str", False, "What changed."),

@@ -17,6 +17,7 @@ Orders export (one row per line item; see ../shared/formats/shopify_orders_expor
 Products export (Handle, Title, Vendor, Type, Option1 Name/Value..., Variant SKU): recognised as the
 catalog, giving product, collection (Type, else Product Category), category and size by SKU.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -25,10 +26,32 @@ import re
 import numpy as np
 import pandas as pd
 
-SHOPIFY_ORDER_LEVEL = ("Email", "Financial Status", "Paid at", "Fulfillment Status", "Fulfilled at", "Currency",
-                       "Subtotal", "Shipping", "Taxes", "Total", "Discount Code", "Discount Amount", "Created at",
-                       "Refunded Amount", "Source", "Referring Site", "Landing Site", "Tags", "Cancelled at",
-                       "Payment Method", "Billing Country", "Shipping Country", "Id", "Customer ID")
+SHOPIFY_ORDER_LEVEL = (
+    "Email",
+    "Financial Status",
+    "Paid at",
+    "Fulfillment Status",
+    "Fulfilled at",
+    "Currency",
+    "Subtotal",
+    "Shipping",
+    "Taxes",
+    "Total",
+    "Discount Code",
+    "Discount Amount",
+    "Created at",
+    "Refunded Amount",
+    "Source",
+    "Referring Site",
+    "Landing Site",
+    "Tags",
+    "Cancelled at",
+    "Payment Method",
+    "Billing Country",
+    "Shipping Country",
+    "Id",
+    "Customer ID",
+)
 SIZE_COL = "Lineitem name (size)"
 COLOUR_COL = "Lineitem name (colour)"
 PRODUCT_COL = "Lineitem name (product)"
@@ -41,9 +64,16 @@ COUNTRY_COL = "Shipping Country"
 COLLECTION_COL = "Vendor (collection)"
 LINE_REFUND_COL = "Refund attributed to line"
 
-SOURCE_NAMES = {"web": "Online Store", "pos": "Point of Sale", "shopify_draft_order": "Draft orders",
-                "subscription_contract": "Subscriptions", "tiktok": "TikTok Shop", "iphone": "Shopify app",
-                "android": "Shopify app", "buy_button": "Buy Button"}
+SOURCE_NAMES = {
+    "web": "Online Store",
+    "pos": "Point of Sale",
+    "shopify_draft_order": "Draft orders",
+    "subscription_contract": "Subscriptions",
+    "tiktok": "TikTok Shop",
+    "iphone": "Shopify app",
+    "android": "Shopify app",
+    "buy_button": "Buy Button",
+}
 
 _ADDON_PATTERNS = (
     ("Gift card", r"\bgift\s*card\b|\be-?gift\b"),
@@ -62,10 +92,12 @@ _SIZE_RE = re.compile(
     r"|ONE\s*SIZE|OS|O/S|ONESIZE|FREE\s*SIZE"
     r"|\d{1,2}\s*-\s*\d{1,2}\s*(?:Y|YRS|YEARS|M|MONTHS)?"
     r"|\d{1,2}(?:[.,]5)?\s*(?:US|UK|EU))$",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _PRICE_RE = re.compile(r"^[$€£¥]\s?\d|^\d+[.,]\d{2}\s?(?:USD|EUR|GBP|CAD|AUD)?$", re.IGNORECASE)
-_EXCHANGE_TAG = re.compile(r"(?:^|,)\s*(?:redo-exchange|loop-exchange|exchange order|aftership-exchange)[^,]*",
-                           re.IGNORECASE)
+_EXCHANGE_TAG = re.compile(
+    r"(?:^|,)\s*(?:redo-exchange|loop-exchange|exchange order|aftership-exchange)[^,]*", re.IGNORECASE
+)
 _RETURN_TAG = re.compile(r"(?:^|,)\s*(?:return requested|returned|return|order returned[^,]*)\s*(?:,|$)", re.IGNORECASE)
 
 
@@ -119,11 +151,16 @@ def split_variant(names: pd.Series) -> pd.DataFrame:
             o = opts[k]
             rest.append(o.where((o.notna() & (o != size.fillna("\0"))).fillna(False).astype(bool)))
         others = pd.concat(rest, axis=1)
-        colour = others.apply(lambda r: " / ".join(str(v) for v in r if isinstance(v, str) and v), axis=1) \
-            if len(others) else colour
+        colour = (
+            others.apply(lambda r: " / ".join(str(v) for v in r if isinstance(v, str) and v), axis=1)
+            if len(others)
+            else colour
+        )
         colour = colour.astype("string").replace("", pd.NA)
         # a variant that is neither a size nor anything else known ("$4.98", "Default Title") is no colour
-        junk = colour.fillna("").str.contains(_PRICE_RE).fillna(False).astype(bool) | colour.fillna("").eq("Default Title")
+        junk = colour.fillna("").str.contains(_PRICE_RE).fillna(False).astype(bool) | colour.fillna("").eq(
+            "Default Title"
+        )
     colour = colour.mask(junk.to_numpy(dtype=bool), pd.NA)
     no_variant = variant.isna()
     product = product.where(~no_variant, name)
@@ -164,26 +201,38 @@ def prepare_orders(frame: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...], 
     if level:
         vals = f[level].where(f[level].apply(lambda s: s.str.strip() != ""))
         f[level] = vals.groupby(order.to_numpy(), sort=False).ffill().fillna("")
-    name = f["Lineitem name"].astype("string").fillna("").str.strip() if "Lineitem name" in f.columns \
+    name = (
+        f["Lineitem name"].astype("string").fillna("").str.strip()
+        if "Lineitem name" in f.columns
         else pd.Series("", index=f.index, dtype="string")
+    )
     uniq = pd.Series(name.unique(), dtype="string")  # line names repeat: split each distinct name once
     parts = split_variant(uniq).set_index(uniq.to_numpy()).reindex(name.to_numpy())
     parts.index = f.index
     f[PRODUCT_COL] = parts["product"].fillna("")
     f[SIZE_COL] = parts["size"].fillna("")
     f[COLOUR_COL] = parts["colour"].fillna("")
-    sku = f["Lineitem sku"].astype("string").fillna("").str.strip() if "Lineitem sku" in f.columns \
+    sku = (
+        f["Lineitem sku"].astype("string").fillna("").str.strip()
+        if "Lineitem sku" in f.columns
         else pd.Series("", index=f.index, dtype="string")
+    )
     no_sku = sku.eq("")
     f[SKU_COL] = sku.where(~no_sku, name)
 
     # ---- rows set apart: cancelled / voided orders, add-on lines, exchange orders
     kind = pd.Series(pd.NA, index=f.index, dtype="object")
     reason = pd.Series(pd.NA, index=f.index, dtype="object")
-    fin = f["Financial Status"].astype("string").fillna("").str.strip().str.lower() if "Financial Status" in f \
+    fin = (
+        f["Financial Status"].astype("string").fillna("").str.strip().str.lower()
+        if "Financial Status" in f
         else pd.Series("", index=f.index, dtype="string")
-    cancelled_at = f["Cancelled at"].astype("string").fillna("").str.strip() if "Cancelled at" in f \
+    )
+    cancelled_at = (
+        f["Cancelled at"].astype("string").fillna("").str.strip()
+        if "Cancelled at" in f
         else pd.Series("", index=f.index, dtype="string")
+    )
     is_cancel = cancelled_at.ne("")
     is_void = fin.eq("voided") & ~is_cancel
     kind[is_cancel] = "cancelled"
@@ -191,7 +240,9 @@ def prepare_orders(frame: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...], 
     kind[is_void] = "cancelled"
     reason[is_void] = "Order voided (Financial Status voided): the payment was never taken."
     addon = addon_kind(name)
-    no_ship = _true(f["Lineitem requires shipping"]) if "Lineitem requires shipping" in f else pd.Series(False, index=f.index)
+    no_ship = (
+        _true(f["Lineitem requires shipping"]) if "Lineitem requires shipping" in f else pd.Series(False, index=f.index)
+    )
     addon = addon.mask(addon.isna() & no_ship, "Other item that does not ship")
     nm = addon.notna() & kind.isna()
     kind[nm] = "non_merchandise"
@@ -199,18 +250,33 @@ def prepare_orders(frame: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...], 
     tags = f["Tags"].astype("string").fillna("") if "Tags" in f else pd.Series("", index=f.index, dtype="string")
     exch = tags.str.contains(_EXCHANGE_TAG).fillna(False) & kind.isna()
     kind[exch] = "exchange_order"
-    reason[exch] = ("Exchange order created by a returns app (tag " + tags[exch].astype(str).str.extract(
-        r"((?:redo|loop|aftership)-exchange[^,]*|exchange order)", flags=re.IGNORECASE)[0].fillna("exchange")
-        + "): a replacement for a returned item, not a new sale.")
+    reason[exch] = (
+        "Exchange order created by a returns app (tag "
+        + tags[exch]
+        .astype(str)
+        .str.extract(r"((?:redo|loop|aftership)-exchange[^,]*|exchange order)", flags=re.IGNORECASE)[0]
+        .fillna("exchange")
+        + "): a replacement for a returned item, not a new sale."
+    )
     if bool((no_sku & kind.isna()).any()):  # add-on lines set apart often have no SKU: not worth a note
-        notes.append(f"{int((no_sku & kind.isna()).sum()):,} merchandise line item(s) have no SKU; their line item "
-                     "name is used as the SKU.")
+        notes.append(
+            f"{int((no_sku & kind.isna()).sum()):,} merchandise line item(s) have no SKU; their line item "
+            "name is used as the SKU."
+        )
     # ---- order attributes
     bought = addon.isin(["Return insurance", "Package protection"])
-    per_order = pd.DataFrame({"o": order, "ins": bought & addon.eq("Return insurance"),
-                              "prot": bought & addon.eq("Package protection")}).groupby("o", sort=False)[["ins", "prot"]].any()
-    lab = np.where(per_order["ins"] & per_order["prot"], "Protection and return insurance",
-                   np.where(per_order["ins"], "Return insurance", np.where(per_order["prot"], "Package protection", "No add-on")))
+    per_order = (
+        pd.DataFrame(
+            {"o": order, "ins": bought & addon.eq("Return insurance"), "prot": bought & addon.eq("Package protection")}
+        )
+        .groupby("o", sort=False)[["ins", "prot"]]
+        .any()
+    )
+    lab = np.where(
+        per_order["ins"] & per_order["prot"],
+        "Protection and return insurance",
+        np.where(per_order["ins"], "Return insurance", np.where(per_order["prot"], "Package protection", "No add-on")),
+    )
     f[ADDON_COL] = order.map(dict(zip(per_order.index, lab))).fillna("No add-on")
     if "Source" in f:
         f[CHANNEL_COL] = channel_names(f["Source"]).fillna("")
@@ -223,18 +289,23 @@ def prepare_orders(frame: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...], 
         f[COLLECTION_COL] = v if len(merch_vendors) >= 2 else ""
     if {"Landing Site", "Referring Site"} & set(f.columns):
         landing = f["Landing Site"] if "Landing Site" in f.columns else pd.Series("", index=f.index, dtype="string")
-        referring = f["Referring Site"] if "Referring Site" in f.columns else pd.Series("", index=f.index, dtype="string")
+        referring = (
+            f["Referring Site"] if "Referring Site" in f.columns else pd.Series("", index=f.index, dtype="string")
+        )
         utm = landing.str.extract(r"[?&]utm_campaign=([^&#]+)", expand=False)
         path = landing.str.extract(r"^(?:https?://[^/]+)?(/[^?#]*)", expand=False).str.rstrip("/")
         ref = referring.str.extract(r"^(?:https?://)?(?:www\.)?([^/?#]+)", expand=False)
         f[JOURNEY_COL] = utm.fillna(path.where(path.fillna("").str.len() > 0)).fillna(ref).fillna("")
     if "Refunded Amount" in f:
-        f[LINE_REFUND_COL] = attribute_refunds(f, kind.isna()).map(
-            lambda v: "" if pd.isna(v) else ("1" if v else "0")).astype("string")
+        f[LINE_REFUND_COL] = (
+            attribute_refunds(f, kind.isna()).map(lambda v: "" if pd.isna(v) else ("1" if v else "0")).astype("string")
+        )
     rtag = tags.str.contains(_RETURN_TAG).fillna(False) & kind.isna()
     if rtag.any():
-        notes.append(f"{order[rtag].nunique():,} order(s) are tagged as returned or return requested; the refund "
-                     "outcome counts an order when money was refunded.")
+        notes.append(
+            f"{order[rtag].nunique():,} order(s) are tagged as returned or return requested; the refund "
+            "outcome counts an order when money was refunded."
+        )
     return f, tuple(notes), kind, reason
 
 
@@ -256,8 +327,11 @@ def attribute_refunds(f: pd.DataFrame, merch: pd.Series, max_lines: int = 12) ->
     net = price * qty - disc
     taxes = _num(f["Taxes"]).fillna(0.0) if "Taxes" in f else pd.Series(0.0, index=f.index)
     shipping = _num(f["Shipping"]).fillna(0.0) if "Shipping" in f else pd.Series(0.0, index=f.index)
-    status = f["Lineitem fulfillment status"].astype("string").fillna("").str.lower() \
-        if "Lineitem fulfillment status" in f else pd.Series("", index=f.index, dtype="string")
+    status = (
+        f["Lineitem fulfillment status"].astype("string").fillna("").str.lower()
+        if "Lineitem fulfillment status" in f
+        else pd.Series("", index=f.index, dtype="string")
+    )
     m = merch.to_numpy()
     out[m & (refunded <= 0).to_numpy()] = 0.0
     cand = m & (refunded > 0).to_numpy()
@@ -270,7 +344,11 @@ def attribute_refunds(f: pd.DataFrame, merch: pd.Series, max_lines: int = 12) ->
     idx, okey = idx[sort], okey[sort]
     bounds = np.flatnonzero(np.diff(okey)) + 1
     net_a, st_a = net.to_numpy(dtype="float64"), status.to_numpy(dtype=object)
-    R_a, tax_a, ship_a = refunded.to_numpy(dtype="float64"), taxes.to_numpy(dtype="float64"), shipping.to_numpy(dtype="float64")
+    R_a, tax_a, ship_a = (
+        refunded.to_numpy(dtype="float64"),
+        taxes.to_numpy(dtype="float64"),
+        shipping.to_numpy(dtype="float64"),
+    )
     res = out.to_numpy(dtype="float64").copy()
     for ix in np.split(idx, bounds):
         if len(ix) == 1:
@@ -322,7 +400,13 @@ def prepare_products(frame: pd.DataFrame) -> pd.DataFrame:
     for k in (1, 2, 3):
         n, v = f"Option{k} Name", f"Option{k} Value"
         if n in f and v in f:
-            pick = f[n].astype("string").str.strip().str.lower().isin(["size", "taille", "größe", "grosse", "talla", "waist"])
+            pick = (
+                f[n]
+                .astype("string")
+                .str.strip()
+                .str.lower()
+                .isin(["size", "taille", "größe", "grosse", "talla", "waist"])
+            )
             size = size.mask((size == "") & pick, f[v].astype("string").fillna(""))
     f["Size (option)"] = size
     typ = f["Type"].astype("string").fillna("") if "Type" in f else pd.Series("", index=f.index, dtype="string")
@@ -332,14 +416,27 @@ def prepare_products(frame: pd.DataFrame) -> pd.DataFrame:
     return f
 
 
-PRODUCTS_MAPPING = {"sku": "Variant SKU", "product_name": "Title", "collection": "Collection (type)",
-                    "category": "Category (product category)", "size": "Size (option)", "unit_price": "Variant Price"}
+PRODUCTS_MAPPING = {
+    "sku": "Variant SKU",
+    "product_name": "Title",
+    "collection": "Collection (type)",
+    "category": "Category (product category)",
+    "size": "Size (option)",
+    "unit_price": "Variant Price",
+}
 
 
 def orders_mapping(cols: list[str]) -> dict:
     """The no-effort mapping of a Shopify orders export (source columns after prepare_orders)."""
-    sug = {"order_id": "Name", "order_date": "Created at", "sku": SKU_COL, "quantity": "Lineitem quantity",
-           "unit_price": "Lineitem price", "product_name": PRODUCT_COL, "size": SIZE_COL}
+    sug = {
+        "order_id": "Name",
+        "order_date": "Created at",
+        "sku": SKU_COL,
+        "quantity": "Lineitem quantity",
+        "unit_price": "Lineitem price",
+        "product_name": PRODUCT_COL,
+        "size": SIZE_COL,
+    }
     present = set(cols)
     if "Email" in present:
         sug["customer_id"] = "Email"
@@ -363,5 +460,15 @@ def orders_mapping(cols: list[str]) -> dict:
     return sug
 
 
-__all__ = ["prepare_orders", "prepare_products", "attribute_refunds", "split_variant", "channel_names", "addon_kind",
-           "is_size", "orders_mapping", "is_shopify_products", "PRODUCTS_MAPPING"]
+__all__ = [
+    "prepare_orders",
+    "prepare_products",
+    "attribute_refunds",
+    "split_variant",
+    "channel_names",
+    "addon_kind",
+    "is_size",
+    "orders_mapping",
+    "is_shopify_products",
+    "PRODUCTS_MAPPING",
+]

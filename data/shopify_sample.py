@@ -21,6 +21,7 @@ Planted effects (the truth tests look for), on the per-line refund probability:
 >>> bool(truth.orders["cancelled"].sum() > 0)
 True
 """
+
 from __future__ import annotations
 
 import io
@@ -31,21 +32,81 @@ import numpy as np
 import pandas as pd
 
 COLUMNS = (
-    "Name", "Email", "Financial Status", "Paid at", "Fulfillment Status", "Fulfilled at", "Accepts Marketing",
-    "Currency", "Subtotal", "Shipping", "Taxes", "Total", "Discount Code", "Discount Amount", "Shipping Method",
-    "Created at", "Lineitem quantity", "Lineitem name", "Lineitem price", "Lineitem compare at price", "Lineitem sku",
-    "Lineitem requires shipping", "Lineitem taxable", "Lineitem fulfillment status", "Billing Country",
-    "Shipping Country", "Notes", "Note Attributes", "Cancelled at", "Payment Method", "Refunded Amount", "Vendor",
-    "Outstanding Balance", "Id", "Tags", "Risk Level", "Source", "Lineitem discount",
+    "Name",
+    "Email",
+    "Financial Status",
+    "Paid at",
+    "Fulfillment Status",
+    "Fulfilled at",
+    "Accepts Marketing",
+    "Currency",
+    "Subtotal",
+    "Shipping",
+    "Taxes",
+    "Total",
+    "Discount Code",
+    "Discount Amount",
+    "Shipping Method",
+    "Created at",
+    "Lineitem quantity",
+    "Lineitem name",
+    "Lineitem price",
+    "Lineitem compare at price",
+    "Lineitem sku",
+    "Lineitem requires shipping",
+    "Lineitem taxable",
+    "Lineitem fulfillment status",
+    "Billing Country",
+    "Shipping Country",
+    "Notes",
+    "Note Attributes",
+    "Cancelled at",
+    "Payment Method",
+    "Refunded Amount",
+    "Vendor",
+    "Outstanding Balance",
+    "Id",
+    "Tags",
+    "Risk Level",
+    "Source",
+    "Lineitem discount",
 )
-ORDER_LEVEL = ("Email", "Financial Status", "Paid at", "Fulfillment Status", "Fulfilled at", "Accepts Marketing",
-               "Currency", "Subtotal", "Shipping", "Taxes", "Total", "Discount Code", "Discount Amount",
-               "Shipping Method", "Created at", "Billing Country", "Shipping Country", "Notes", "Note Attributes",
-               "Cancelled at", "Payment Method", "Refunded Amount", "Outstanding Balance", "Id", "Tags", "Risk Level",
-               "Source")
+ORDER_LEVEL = (
+    "Email",
+    "Financial Status",
+    "Paid at",
+    "Fulfillment Status",
+    "Fulfilled at",
+    "Accepts Marketing",
+    "Currency",
+    "Subtotal",
+    "Shipping",
+    "Taxes",
+    "Total",
+    "Discount Code",
+    "Discount Amount",
+    "Shipping Method",
+    "Created at",
+    "Billing Country",
+    "Shipping Country",
+    "Notes",
+    "Note Attributes",
+    "Cancelled at",
+    "Payment Method",
+    "Refunded Amount",
+    "Outstanding Balance",
+    "Id",
+    "Tags",
+    "Risk Level",
+    "Source",
+)
 
-JEANS = (("Greyson Jean", "GREYSON", 128.0), ("Brando Jean", "BRANDO", 138.0), ("Skinny Jean", "SKINNY", 118.0),
-         ("Slim Jean", "SLIM", 124.0))
+JEANS = (
+    ("Greyson Jean", "GREYSON", 128.0),
+    ("Brando Jean", "BRANDO", 138.0),
+    ("Skinny Jean", "SKINNY", 118.0),
+    ("Slim Jean", "SLIM", 124.0),
+)
 JEAN_COLOURS = ("Noir", "Distressed Acid Noir", "Indigo Rinse", "Light Wash")
 WAISTS = tuple(str(w) for w in range(28, 37))
 TEES = (("Pocket Tee", "BASICS", 38.0), ("Heavyweight Tee", "BASICS", 44.0))
@@ -54,8 +115,15 @@ TEE_SIZES = ("S", "M", "L", "XL", "XXL")
 CARPENTER = ("Carpenter Pant", "WORKWEAR", 148.0)
 CARPENTER_SIZES = ("30W x 30L", "30W x 32L", "32W x 30L", "32W x 32L", "34W x 32L", "36W x 34L")
 BELT = ("Leather Belt", "ACCESSORIES", 58.0)
-SOURCES = (("web", 0.66), ("pos", 0.04), ("shopify_draft_order", 0.02), ("580111", 0.08), ("Nordstrom", 0.10),
-           ("tiktok", 0.06), ("24986320897", 0.04))
+SOURCES = (
+    ("web", 0.66),
+    ("pos", 0.04),
+    ("shopify_draft_order", 0.02),
+    ("580111", 0.08),
+    ("Nordstrom", 0.10),
+    ("tiktok", 0.06),
+    ("24986320897", 0.04),
+)
 SOURCE_MULT = {"Nordstrom": 3.0}
 BASE_P = {"jean": 0.085, "tee": 0.05, "carpenter": 0.09, "belt": 0.03}
 SKINNY_MULT, NA40_MULT, INSURANCE_MULT = 2.2, 2.0, 1.6
@@ -99,8 +167,13 @@ def _money(x: float) -> str:
     return f"{x:.2f}"
 
 
-def generate_shopify_export(seed: int = 7, n_orders: int = 6000, start: date = date(2024, 1, 1),
-                            end: date = date(2025, 12, 31), overlap: int = 25) -> tuple[dict[str, bytes], ShopifyTruth]:
+def generate_shopify_export(
+    seed: int = 7,
+    n_orders: int = 6000,
+    start: date = date(2024, 1, 1),
+    end: date = date(2025, 12, 31),
+    overlap: int = 25,
+) -> tuple[dict[str, bytes], ShopifyTruth]:
     """Two overlapping Shopify orders-export CSV files (name -> bytes) and the truth behind them."""
     rng = np.random.default_rng(seed)
     span = (pd.Timestamp(end) - pd.Timestamp(start)).days
@@ -141,19 +214,34 @@ def generate_shopify_export(seed: int = 7, n_orders: int = 6000, start: date = d
             k = int(rng.integers(2, 4))
             for _ in range(k):
                 r = rng.random()
-                items.append(_jean(rng) if r < 0.35 else _tee(rng) if r < 0.7 else _carpenter(rng) if r < 0.88
-                             else (BELT[0], BELT[1], None, BELT[2], 1, "belt", "BELT-OS"))
+                items.append(
+                    _jean(rng)
+                    if r < 0.35
+                    else _tee(rng)
+                    if r < 0.7
+                    else _carpenter(rng)
+                    if r < 0.88
+                    else (BELT[0], BELT[1], None, BELT[2], 1, "belt", "BELT-OS")
+                )
             names = {(it[0], it[2]) for it in items}
             if len(names) < len(items):  # a repeated variant: one line, two units
                 items = list({(it[0], it[2]): it for it in items}.values())
                 items[0] = items[0][:4] + (2,) + items[0][5:]
             prods = [it[0] for it in items]
             if len(set(prods)) < len(prods):
-                intent = "bracketing" if any(  # the same product in two sizes (a second colour is not bracketing)
-                    len({(it[2] or "").split(" / ")[-1] for it in items if it[0] == p}) > 1 for p in set(prods)) else intent
+                intent = (
+                    "bracketing"
+                    if any(  # the same product in two sizes (a second colour is not bracketing)
+                        len({(it[2] or "").split(" / ")[-1] for it in items if it[0] == p}) > 1 for p in set(prods)
+                    )
+                    else intent
+                )
         # ---- refunds (per merchandise line)
-        mult = SOURCE_MULT.get(src, 1.0) * (NA40_MULT if discount == "NA40" else 1.0) * (
-            INSURANCE_MULT if insurance else 1.0)
+        mult = (
+            SOURCE_MULT.get(src, 1.0)
+            * (NA40_MULT if discount == "NA40" else 1.0)
+            * (INSURANCE_MULT if insurance else 1.0)
+        )
         refunded: list[bool] = []
         seen_products: dict[str, int] = {}
         for it in items:
@@ -212,26 +300,59 @@ def generate_shopify_export(seed: int = 7, n_orders: int = 6000, start: date = d
             refunded, refund_amt, fin = [], 0.0, fin if (cancelled or voided) else "paid"
         in1 = i < n_orders // 2 + overlap
         in2 = i >= n_orders // 2
-        olist.append({"name": name, "order_date": t.normalize(), "source": src, "cancelled": cancelled, "voided": voided and not cancelled,
-                      "refunded": bool(any(refunded)), "refund_amount": refund_amt, "intent": intent,
-                      "discount": discount, "insurance": insurance, "exchange_order": exchange_order,
-                      "in_file_1": in1, "in_file_2": in2, "n_items": len(items)})
+        olist.append(
+            {
+                "name": name,
+                "order_date": t.normalize(),
+                "source": src,
+                "cancelled": cancelled,
+                "voided": voided and not cancelled,
+                "refunded": bool(any(refunded)),
+                "refund_amount": refund_amt,
+                "intent": intent,
+                "discount": discount,
+                "insurance": insurance,
+                "exchange_order": exchange_order,
+                "in_file_1": in1,
+                "in_file_2": in2,
+                "n_items": len(items),
+            }
+        )
         email = customers[int(rng.integers(0, len(customers)))]
         order_fields = {
-            "Email": email, "Financial Status": fin, "Paid at": _ts(t), "Fulfillment Status":
-                "unfulfilled" if cancelled else ("restocked" if restocked and all(refunded) else "fulfilled"),
-            "Fulfilled at": "" if cancelled else _ts(t + pd.Timedelta(days=1)), "Accepts Marketing": "no",
-            "Currency": "USD", "Subtotal": _money(subtotal), "Shipping": _money(shipping), "Taxes": _money(taxes),
-            "Total": _money(total), "Discount Code": discount,
+            "Email": email,
+            "Financial Status": fin,
+            "Paid at": _ts(t),
+            "Fulfillment Status": "unfulfilled"
+            if cancelled
+            else ("restocked" if restocked and all(refunded) else "fulfilled"),
+            "Fulfilled at": "" if cancelled else _ts(t + pd.Timedelta(days=1)),
+            "Accepts Marketing": "no",
+            "Currency": "USD",
+            "Subtotal": _money(subtotal),
+            "Shipping": _money(shipping),
+            "Taxes": _money(taxes),
+            "Total": _money(total),
+            "Discount Code": discount,
             "Discount Amount": _money(sum(it[3] * it[4] for it in items) * disc_rate),
-            "Shipping Method": "Standard" if shipping else "Free Shipping", "Created at": _ts(t),
-            "Billing Country": "US", "Shipping Country": "US" if rng.random() < 0.9 else "CA", "Notes": "",
-            "Note Attributes": "", "Cancelled at": _ts(t + pd.Timedelta(hours=3)) if cancelled else "",
-            "Payment Method": "Shopify Payments", "Refunded Amount": _money(refund_amt) if refund_amt or fin != "paid" else "0.00",
-            "Outstanding Balance": "0.00", "Id": str(5_210_000_000_000 + i), "Tags": ", ".join(tags),
-            "Risk Level": "Low", "Source": src,
+            "Shipping Method": "Standard" if shipping else "Free Shipping",
+            "Created at": _ts(t),
+            "Billing Country": "US",
+            "Shipping Country": "US" if rng.random() < 0.9 else "CA",
+            "Notes": "",
+            "Note Attributes": "",
+            "Cancelled at": _ts(t + pd.Timedelta(hours=3)) if cancelled else "",
+            "Payment Method": "Shopify Payments",
+            "Refunded Amount": _money(refund_amt) if refund_amt or fin != "paid" else "0.00",
+            "Outstanding Balance": "0.00",
+            "Id": str(5_210_000_000_000 + i),
+            "Tags": ", ".join(tags),
+            "Risk Level": "Low",
+            "Source": src,
         }
-        all_lines: list[tuple[tuple, bool | None]] = [(it, r) for it, r in zip(items, refunded)] + [(a, None) for a in addons]
+        all_lines: list[tuple[tuple, bool | None]] = [(it, r) for it, r in zip(items, refunded)] + [
+            (a, None) for a in addons
+        ]
         for k, (it, refd) in enumerate(all_lines):
             first = k == 0
             row = {c: "" for c in COLUMNS}
@@ -240,23 +361,52 @@ def generate_shopify_export(seed: int = 7, n_orders: int = 6000, start: date = d
                 row.update(order_fields)
             if refd is None:  # add-on or gift card
                 title, variant, price, sku = it
-                row.update({"Lineitem quantity": "1", "Lineitem name": title + (f" - {variant}" if variant else ""),
-                            "Lineitem price": _money(price), "Lineitem sku": sku, "Lineitem requires shipping": "false",
-                            "Lineitem taxable": "false", "Lineitem fulfillment status":
-                                "fulfilled" if not cancelled else "pending",
-                            "Vendor": "re:do" if "Return" in title else ("Route" if "Route" in title else "Denim Co")})
+                row.update(
+                    {
+                        "Lineitem quantity": "1",
+                        "Lineitem name": title + (f" - {variant}" if variant else ""),
+                        "Lineitem price": _money(price),
+                        "Lineitem sku": sku,
+                        "Lineitem requires shipping": "false",
+                        "Lineitem taxable": "false",
+                        "Lineitem fulfillment status": "fulfilled" if not cancelled else "pending",
+                        "Vendor": "re:do" if "Return" in title else ("Route" if "Route" in title else "Denim Co"),
+                    }
+                )
             else:
                 prod, vendor, variant, price, qty, fam, sku = it
                 status = "restocked" if (restocked and refd) else ("pending" if cancelled else "fulfilled")
-                row.update({"Lineitem quantity": str(qty), "Lineitem name": prod + (f" - {variant}" if variant else ""),
-                            "Lineitem price": _money(price), "Lineitem sku": sku, "Lineitem requires shipping": "true",
-                            "Lineitem taxable": "true", "Lineitem fulfillment status": status, "Vendor": vendor,
-                            "Lineitem discount": _money(price * qty * disc_rate)})
+                row.update(
+                    {
+                        "Lineitem quantity": str(qty),
+                        "Lineitem name": prod + (f" - {variant}" if variant else ""),
+                        "Lineitem price": _money(price),
+                        "Lineitem sku": sku,
+                        "Lineitem requires shipping": "true",
+                        "Lineitem taxable": "true",
+                        "Lineitem fulfillment status": status,
+                        "Vendor": vendor,
+                        "Lineitem discount": _money(price * qty * disc_rate),
+                    }
+                )
                 size = variant.split(" / ")[-1] if variant else None
-                lines_truth.append({"name": name, "sku": sku, "product": prod, "vendor": vendor, "size": size,
-                                    "quantity": qty, "refunded": bool(refd), "cancelled": cancelled,
-                                    "voided": voided and not cancelled, "source": src, "intent": intent,
-                                    "exchange_order": exchange_order, "order_date": t.normalize()})
+                lines_truth.append(
+                    {
+                        "name": name,
+                        "sku": sku,
+                        "product": prod,
+                        "vendor": vendor,
+                        "size": size,
+                        "quantity": qty,
+                        "refunded": bool(refd),
+                        "cancelled": cancelled,
+                        "voided": voided and not cancelled,
+                        "source": src,
+                        "intent": intent,
+                        "exchange_order": exchange_order,
+                        "order_date": t.normalize(),
+                    }
+                )
             rows.append(row)
     df = pd.DataFrame(rows, columns=list(COLUMNS))
     odf = pd.DataFrame(olist)
@@ -268,8 +418,9 @@ def generate_shopify_export(seed: int = 7, n_orders: int = 6000, start: date = d
         buf = io.StringIO()
         part.to_csv(buf, index=False)
         files[fname] = buf.getvalue().encode("utf-8")
-    return files, ShopifyTruth(orders=odf, lines=pd.DataFrame(lines_truth), addon_lines=addon_lines,
-                               gift_card_lines=gift_lines)
+    return files, ShopifyTruth(
+        orders=odf, lines=pd.DataFrame(lines_truth), addon_lines=addon_lines, gift_card_lines=gift_lines
+    )
 
 
 def _sku(product: str, colour: str | None, size: str | None) -> str:

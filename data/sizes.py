@@ -9,6 +9,7 @@ Size vocabulary: letter sizes (XXS..5XL, 2X, XL-T, Small/Medium/X-Large), numeri
 ("30W x 32L", "30x32", "32/34", "W30L32"), EU/UK/US/FR/IT shoe and clothing sizes ("EU 42", "UK8"),
 kids' ages ("4Y", "6-7Y") and one-size words ("One Size", "OS", "OSFA", "TU", "Einheitsgröße").
 """
+
 from __future__ import annotations
 
 import re
@@ -18,8 +19,10 @@ import pandas as pd
 
 _LETTER = r"(?:[2-6]?X{0,3}[SL]|XXS|XS|M|[2-6]XL|[1-6]X|XXXL|XXL|XL)(?:[-/ ]?(?:T|TALL|P|PETITE|R|REG|LONG|SHORT))?"
 _NUM = r"\d{1,2}(?:[.,]5)?"
-_WAIST_LEN = (r"W?\s?\d{2}\s?W?\s?(?:X|/|-)\s?L?\s?\d{2}\s?L?"  # 30W x 32L, 30x32, 32/34, W30-L32
-              r"|W\s?\d{2}\s?L\s?\d{2}")  # W30L32
+_WAIST_LEN = (
+    r"W?\s?\d{2}\s?W?\s?(?:X|/|-)\s?L?\s?\d{2}\s?L?"  # 30W x 32L, 30x32, 32/34, W30-L32
+    r"|W\s?\d{2}\s?L\s?\d{2}"
+)  # W30L32
 _REGION = r"(?:EU|UK|US|FR|IT|DE|JP|AU)\s?" + _NUM
 _KIDS = r"\d{1,2}(?:-\d{1,2})?\s?(?:Y|YR|YRS|YEARS|M|MO|MONTHS)"
 _WORDS = r"(?:X{1,3}-?)?(?:SMALL|LARGE)|MEDIUM|PETITE|PLUS"
@@ -29,9 +32,11 @@ SIZE_RX = re.compile(rf"^(?:{_WAIST_LEN}|{_REGION}|{_KIDS}|{_ONE}|{_WORDS}|{_LET
 _SKU_SPLIT = re.compile(r"^(?P<stem>.+?)[-_/. ]+(?P<size>[^-_/. ][^-_/.]*?)$")
 _SKU_WAIST = re.compile(rf"^(?P<stem>.+?)[-_/. ]+(?P<size>{_WAIST_LEN})$", re.IGNORECASE)
 # Names: ", 32W x 30L" / " - M" / " (XL)" / " Size M" / " | Größe 42" at the end
-_NAME_SIZE = re.compile(r"^(?P<stem>.+?)\s*(?:[,|]\s*|\s-\s|\s+(?:size|größe|taille|talla|maat|taglia)[:\s]+|\s*\()"
-                        r"(?:(?:size|größe|taille|talla|maat|taglia)[:\s]+)?(?P<size>[^,()|]{1,15}?)\)?\s*$",
-                        re.IGNORECASE)
+_NAME_SIZE = re.compile(
+    r"^(?P<stem>.+?)\s*(?:[,|]\s*|\s-\s|\s+(?:size|größe|taille|talla|maat|taglia)[:\s]+|\s*\()"
+    r"(?:(?:size|größe|taille|talla|maat|taglia)[:\s]+)?(?P<size>[^,()|]{1,15}?)\)?\s*$",
+    re.IGNORECASE,
+)
 MAX_LEN = 200  # longer SKUs or names are left alone (bounded regex work per value)
 
 
@@ -111,8 +116,9 @@ def strip_name_size(name: pd.Series) -> pd.Series:
     """Product names with a trailing recognised size removed ("Trail Sock (M)" -> "Trail Sock")."""
     name = name.astype("string").fillna("")
     parts = {n: split_name(n) for n in pd.unique(name.to_numpy())}
-    return pd.Series([p[0] if (p := parts[n]) is not None else n for n in name.to_numpy()], index=name.index,
-                     dtype="string")
+    return pd.Series(
+        [p[0] if (p := parts[n]) is not None else n for n in name.to_numpy()], index=name.index, dtype="string"
+    )
 
 
 __all__ = ["is_size", "split_sku", "split_name", "derive_style_size", "strip_name_size", "SIZE_RX"]

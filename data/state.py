@@ -20,6 +20,7 @@ breaks a page: the store carries on as if the file were absent and records a war
 which the page shows (``take_warnings``). Temporary files orphaned by a killed writer are removed when a
 store opens its folder.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -48,8 +49,19 @@ except ImportError:  # pragma: no cover
     fcntl = None
 
 # Dimensions an intervention can target (the analysis dimensions of analysis.prepare).
-KNOWN_DIMENSIONS = ("collection", "category", "product", "size", "journey", "channel", "intent", "customer_type",
-                    "promotion", "country", "addon")
+KNOWN_DIMENSIONS = (
+    "collection",
+    "category",
+    "product",
+    "size",
+    "journey",
+    "channel",
+    "intent",
+    "customer_type",
+    "promotion",
+    "country",
+    "addon",
+)
 INTERVENTION_FIELDS = ("dimension", "segment", "start_date", "description")
 COLUMNS = ("id",) + INTERVENTION_FIELDS
 LOG_NAME = "interventions log"
@@ -57,7 +69,6 @@ LOG_NAME = "interventions log"
 # A state file larger than this is not something the app wrote (a log of 10,000 interventions is ~2 MB).
 MAX_STATE_FILE_BYTES = 32 * 1024 * 1024
 _TMP_GLOB = ".*.tmp"
-
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -77,6 +88,7 @@ def atomic_write(path: Path, data: bytes) -> None:
         except FileNotFoundError:
             pass
         raise
+
 
 class _DirLock:
     """Re-entrant lock for one state folder: a thread RLock plus, while held, an exclusive flock on
@@ -110,8 +122,11 @@ def safe_name(name: str, what: str = "name") -> str:
     'default'
     """
     if not isinstance(name, str) or not name.strip():
-        raise InputError(f"Empty {what}", f"The {what} is empty; type a name such as 'Shopify export'.",
-                         [Problem(LOG_NAME, f"Empty {what}", f"The {what} is empty.", f"Give the {what} a name.")])
+        raise InputError(
+            f"Empty {what}",
+            f"The {what} is empty; type a name such as 'Shopify export'.",
+            [Problem(LOG_NAME, f"Empty {what}", f"The {what} is empty.", f"Give the {what} a name.")],
+        )
     raw = name.strip()
     cleaned = re.sub(r"[^A-Za-z0-9._-]", "_", raw).lstrip(".")[:80] or "_"
     if cleaned != raw:
@@ -125,16 +140,29 @@ def _problem(title: str, message: str, fix: str, column: str | None = None, exam
 
 def _parse_date(value: object, row: str = "") -> tuple[str | None, Problem | None]:
     where = f" (row {row})" if row else ""
-    if value is None or (not isinstance(value, str) and pd.isna(value)) or (isinstance(value, str) and not value.strip()):
-        return None, _problem("Missing start date", f"The start_date is empty{where}.",
-                              "Enter the date the change went live as YYYY-MM-DD, e.g. 2024-03-01.", "start_date")
+    if (
+        value is None
+        or (not isinstance(value, str) and pd.isna(value))
+        or (isinstance(value, str) and not value.strip())
+    ):
+        return None, _problem(
+            "Missing start date",
+            f"The start_date is empty{where}.",
+            "Enter the date the change went live as YYYY-MM-DD, e.g. 2024-03-01.",
+            "start_date",
+        )
     try:
         ts = pd.Timestamp(value)
     except (TypeError, ValueError):
         ts = pd.NaT
     if pd.isna(ts):
-        return None, _problem("Start date not understood", f"The start_date '{value}' is not a date{where}.",
-                              "Write the date as YYYY-MM-DD, e.g. 2024-03-01.", "start_date", [value])
+        return None, _problem(
+            "Start date not understood",
+            f"The start_date '{value}' is not a date{where}.",
+            "Write the date as YYYY-MM-DD, e.g. 2024-03-01.",
+            "start_date",
+            [value],
+        )
     return ts.normalize().strftime("%Y-%m-%d"), None
 
 
@@ -147,16 +175,28 @@ def _validate(fields: dict, row: str = "") -> tuple[dict, list[Problem]]:
         d = fields["dimension"]
         d = "" if d is None or (not isinstance(d, str) and pd.isna(d)) else str(d).strip().lower().replace(" ", "_")
         if d not in KNOWN_DIMENSIONS:
-            problems.append(_problem("Unknown dimension", f"The dimension '{fields['dimension']}' is not one we can "
-                                     f"evaluate{where}.", f"Use one of: {', '.join(KNOWN_DIMENSIONS)}.", "dimension",
-                                     [fields["dimension"]]))
+            problems.append(
+                _problem(
+                    "Unknown dimension",
+                    f"The dimension '{fields['dimension']}' is not one we can evaluate{where}.",
+                    f"Use one of: {', '.join(KNOWN_DIMENSIONS)}.",
+                    "dimension",
+                    [fields["dimension"]],
+                )
+            )
         clean["dimension"] = d
     if "segment" in fields:
         s = fields["segment"]
         s = "" if s is None or (not isinstance(s, str) and pd.isna(s)) else str(s).strip()
         if not s:
-            problems.append(_problem("Missing segment", f"The segment is empty{where}.",
-                                     "Enter the treated segment, e.g. the collection name 'Hiking Jackets'.", "segment"))
+            problems.append(
+                _problem(
+                    "Missing segment",
+                    f"The segment is empty{where}.",
+                    "Enter the treated segment, e.g. the collection name 'Hiking Jackets'.",
+                    "segment",
+                )
+            )
         clean["segment"] = s
     if "start_date" in fields:
         iso, p = _parse_date(fields["start_date"], row)
@@ -179,8 +219,12 @@ def _raise(problems: list[Problem], title: str = "Intervention not saved") -> No
 
 def _entry_ok(e: object) -> bool:
     """An intervention entry as this module writes it: an id and text fields (start_date ISO text)."""
-    return (isinstance(e, dict) and isinstance(e.get("id"), str) and bool(e["id"])
-            and all(isinstance(e.get(k, ""), str) for k in INTERVENTION_FIELDS))
+    return (
+        isinstance(e, dict)
+        and isinstance(e.get("id"), str)
+        and bool(e["id"])
+        and all(isinstance(e.get(k, ""), str) for k in INTERVENTION_FIELDS)
+    )
 
 
 def _preset_ok(d: object) -> bool:
@@ -206,7 +250,9 @@ def read_interventions_file(name: str, content: bytes) -> pd.DataFrame:
         raise fail("Empty file", f"'{name}' is empty.", f"Upload a CSV with the columns {columns}.")
     compressed = name.lower().endswith((".gz", ".bz2", ".xz"))
     if b"\x00" in content[:8192] and not compressed and not is_excel(name, content):
-        raise fail("Not a text file", f"'{name}' is not a text (CSV) file.", "Save the log as CSV (UTF-8) and upload it again.")
+        raise fail(
+            "Not a text file", f"'{name}' is not a text (CSV) file.", "Save the log as CSV (UTF-8) and upload it again."
+        )
     raw = read_table(name, content)  # InputError for oversized or unreadable files
     frame = raw.frame[~raw.footer] if len(raw.frame) else raw.frame
     if frame.empty:
@@ -309,11 +355,15 @@ class StateStore:
         except FileNotFoundError:
             return None
         except OSError as exc:  # read-only folder: carry on without it, still say so
-            self._warn(f"The saved file {path} could not be read ({why}) and could not be moved aside ({exc}); "
-                       "it is ignored. Delete or repair it.")
+            self._warn(
+                f"The saved file {path} could not be read ({why}) and could not be moved aside ({exc}); "
+                "it is ignored. Delete or repair it."
+            )
             return None
-        self._warn(f"A saved file could not be read ({why}), so it was set aside and is ignored: the damaged copy is "
-                   f"{aside}. Anything it held is not shown; restore it from a backup if you need it.")
+        self._warn(
+            f"A saved file could not be read ({why}), so it was set aside and is ignored: the damaged copy is "
+            f"{aside}. Anything it held is not shown; restore it from a backup if you need it."
+        )
         return aside
 
     def _read(self, path: Path, default: Any, valid: Callable[[Any], bool] | None = None) -> Any:
@@ -348,12 +398,14 @@ class StateStore:
         """The saved entries (call under the lock). Entries of the wrong shape are dropped: the file as it was is
         moved aside (with a warning) and the readable entries are written back."""
         path = self._ws_file(workspace)
-        data = self._read(path, {"interventions": []},
-                          lambda d: isinstance(d, dict) and isinstance(d.get("interventions"), list))
+        data = self._read(
+            path, {"interventions": []}, lambda d: isinstance(d, dict) and isinstance(d.get("interventions"), list)
+        )
         entries = list(data.get("interventions", []))
         good = [e for e in entries if _entry_ok(e)]
-        if len(good) < len(entries) and self._move_aside(path, f"{len(entries) - len(good)} of {len(entries)} "
-                                                              "entries are not interventions"):
+        if len(good) < len(entries) and self._move_aside(
+            path, f"{len(entries) - len(good)} of {len(entries)} entries are not interventions"
+        ):
             self._save_entries(workspace, good)
         return good
 
@@ -371,10 +423,13 @@ class StateStore:
         df["start_date"] = pd.to_datetime(df["start_date"], errors="coerce").astype("datetime64[ns]")
         return df.sort_values(["start_date", "id"], kind="stable").reset_index(drop=True)
 
-    def add_intervention(self, workspace: str, dimension: str, segment: str, start_date: object, description: str = "") -> str:
+    def add_intervention(
+        self, workspace: str, dimension: str, segment: str, start_date: object, description: str = ""
+    ) -> str:
         """Validate and append one intervention; returns its new id."""
-        clean, problems = _validate({"dimension": dimension, "segment": segment, "start_date": start_date,
-                                     "description": description})
+        clean, problems = _validate(
+            {"dimension": dimension, "segment": segment, "start_date": start_date, "description": description}
+        )
         _raise(problems)
         entry = {"id": uuid.uuid4().hex[:12], **clean}
         with self._lock:
@@ -387,8 +442,15 @@ class StateStore:
         """Change some of dimension, segment, start_date, description of one intervention."""
         unknown = set(fields) - set(INTERVENTION_FIELDS)
         if unknown:
-            _raise([_problem("Unknown field", f"Cannot update {', '.join(sorted(unknown))}.",
-                             f"Update only {', '.join(INTERVENTION_FIELDS)}.")])
+            _raise(
+                [
+                    _problem(
+                        "Unknown field",
+                        f"Cannot update {', '.join(sorted(unknown))}.",
+                        f"Update only {', '.join(INTERVENTION_FIELDS)}.",
+                    )
+                ]
+            )
         clean, problems = _validate(fields)
         _raise(problems)
         with self._lock:
@@ -398,8 +460,16 @@ class StateStore:
                     e.update(clean)
                     break
             else:
-                _raise([_problem("Intervention not found", f"No intervention with id '{id}' in this workspace.",
-                                 "Reload the page: it may have been deleted in another tab.")], "Intervention not found")
+                _raise(
+                    [
+                        _problem(
+                            "Intervention not found",
+                            f"No intervention with id '{id}' in this workspace.",
+                            "Reload the page: it may have been deleted in another tab.",
+                        )
+                    ],
+                    "Intervention not found",
+                )
             self._save_entries(workspace, entries)
 
     def delete_intervention(self, workspace: str, id: str) -> None:
@@ -408,8 +478,16 @@ class StateStore:
             entries = self._entries(workspace)
             kept = [e for e in entries if e.get("id") != id]
             if len(kept) == len(entries):
-                _raise([_problem("Intervention not found", f"No intervention with id '{id}' in this workspace.",
-                                 "Reload the page: it may have been deleted in another tab.")], "Intervention not found")
+                _raise(
+                    [
+                        _problem(
+                            "Intervention not found",
+                            f"No intervention with id '{id}' in this workspace.",
+                            "Reload the page: it may have been deleted in another tab.",
+                        )
+                    ],
+                    "Intervention not found",
+                )
             self._save_entries(workspace, kept)
 
     def import_interventions(self, workspace: str, df: pd.DataFrame) -> int:
@@ -423,9 +501,17 @@ class StateStore:
         cols = {str(c).strip().lower().replace(" ", "_"): c for c in df.columns}
         missing = [c for c in ("dimension", "segment", "start_date") if c not in cols]
         if missing:
-            _raise([_problem("Missing columns", f"The interventions table has no {', '.join(missing)} column.",
-                             "Use the columns dimension, segment, start_date and (optionally) description.",
-                             examples=list(df.columns)[:5])], "Interventions not imported")
+            _raise(
+                [
+                    _problem(
+                        "Missing columns",
+                        f"The interventions table has no {', '.join(missing)} column.",
+                        "Use the columns dimension, segment, start_date and (optionally) description.",
+                        examples=list(df.columns)[:5],
+                    )
+                ],
+                "Interventions not imported",
+            )
         new, problems = [], []
         for i, rec in enumerate(df.to_dict("records"), start=1):
             fields = {k: rec[cols[k]] for k in INTERVENTION_FIELDS if k in cols}
@@ -455,8 +541,11 @@ class StateStore:
         try:
             json.loads(mapping_json)
         except (TypeError, json.JSONDecodeError) as e:
-            raise InputError("Preset not saved", f"The mapping for preset '{name}' is not valid JSON ({e}). "
-                             "Save the mapping from the upload page again.") from e
+            raise InputError(
+                "Preset not saved",
+                f"The mapping for preset '{name}' is not valid JSON ({e}). "
+                "Save the mapping from the upload page again.",
+            ) from e
         with self._lock:
             self._write(self._preset_file(name), {"name": name.strip(), "mapping": mapping_json})
 
@@ -477,8 +566,11 @@ class StateStore:
             data = self._read(self._preset_file(name), None, _preset_ok)
         if data is None:
             have = self.list_presets()
-            raise InputError("Preset not found", f"There is no saved preset called '{name}'. "
-                             + (f"Saved presets: {', '.join(have)}." if have else "No presets are saved yet."))
+            raise InputError(
+                "Preset not found",
+                f"There is no saved preset called '{name}'. "
+                + (f"Saved presets: {', '.join(have)}." if have else "No presets are saved yet."),
+            )
         return str(data["mapping"])
 
     def delete_preset(self, name: str) -> None:

@@ -14,6 +14,7 @@ rerun (dates, distinct channels / journeys / collections), so it is materialised
 ``headline_by_month`` counts orders, units, returned units and orders with a return per month from
 these tables (tests/unit/test_store_canonical.py holds it equal to the pandas engine on the demo).
 """
+
 from __future__ import annotations
 
 import string
@@ -102,7 +103,9 @@ class Store:
         try:
             self._conn = duckdb.connect(":memory:")
         except duckdb.Error as exc:
-            raise StoreError("Database could not start", f"DuckDB could not open an in-memory database ({exc}).") from exc
+            raise StoreError(
+                "Database could not start", f"DuckDB could not open an in-memory database ({exc})."
+            ) from exc
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         try:
@@ -132,10 +135,13 @@ class Store:
         """
         orders, returns = dataset.orders, dataset.returns
         # one dictionary per id over both tables: a return's order number gets the same key as the sale's
-        o_codes, o_uniq = pd.factorize(pd.concat([orders["order_id"], returns["order_id"]], ignore_index=True)
-                                       .astype("string"), use_na_sentinel=True)
-        s_codes, s_uniq = pd.factorize(pd.concat([orders["sku"], returns["sku"]], ignore_index=True)
-                                       .astype("string"), use_na_sentinel=True)
+        o_codes, o_uniq = pd.factorize(
+            pd.concat([orders["order_id"], returns["order_id"]], ignore_index=True).astype("string"),
+            use_na_sentinel=True,
+        )
+        s_codes, s_uniq = pd.factorize(
+            pd.concat([orders["sku"], returns["sku"]], ignore_index=True).astype("string"), use_na_sentinel=True
+        )
         n = len(orders)
 
         def keyed(frame: pd.DataFrame, oc: np.ndarray, sc: np.ndarray, line_no: bool) -> pd.DataFrame:
@@ -149,10 +155,12 @@ class Store:
             return pd.concat([out, rest], axis=1)
 
         frames = {
-            "order_ids": pd.DataFrame({"order_key": np.arange(len(o_uniq), dtype="int32"),
-                                       "order_id": pd.Series(o_uniq, dtype="string")}),
-            "skus": pd.DataFrame({"sku_key": np.arange(len(s_uniq), dtype="int32"),
-                                  "sku": pd.Series(s_uniq, dtype="string")}),
+            "order_ids": pd.DataFrame(
+                {"order_key": np.arange(len(o_uniq), dtype="int32"), "order_id": pd.Series(o_uniq, dtype="string")}
+            ),
+            "skus": pd.DataFrame(
+                {"sku_key": np.arange(len(s_uniq), dtype="int32"), "sku": pd.Series(s_uniq, dtype="string")}
+            ),
             "orders": keyed(orders, o_codes[:n], s_codes[:n], True),
             "returns": keyed(returns, o_codes[n:], s_codes[n:], False),
         }

@@ -19,6 +19,7 @@ units that do not fit, and returns with no customer or no earlier purchase, are 
 (reported, never dropped silently). A partly matched line is loaded (its matched units) and its
 remainder is listed in unmatched units.
 """
+
 from __future__ import annotations
 
 import re
@@ -28,11 +29,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-NON_MERCH_CODES = frozenset({"POST", "DOT", "M", "C2", "D", "S", "BANK CHARGES", "AMAZONFEE", "ADJUST", "TEST001",
-                             "CRUK", "PADS", "B"})
+NON_MERCH_CODES = frozenset(
+    {"POST", "DOT", "M", "C2", "D", "S", "BANK CHARGES", "AMAZONFEE", "ADJUST", "TEST001", "CRUK", "PADS", "B"}
+)
 NON_MERCH_CODE_RX = r"^(?:GIFT_0001_.*|ADJUST\d*|TEST\d+)$"
-NON_MERCH_DESC_RX = (r"^\s*(?:manual|discount|postage|dotcom postage|carriage|bank charges|samples?|adjust bad debt)\s*$"
-                     r"|\bpostage\b|\bcarriage\b|\bfees?\b|\bbank charges?\b")
+NON_MERCH_DESC_RX = (
+    r"^\s*(?:manual|discount|postage|dotcom postage|carriage|bank charges|samples?|adjust bad debt)\s*$"
+    r"|\bpostage\b|\bcarriage\b|\bfees?\b|\bbank charges?\b"
+)
 BAD_DEBT_PREFIX = "A"
 
 
@@ -48,7 +52,9 @@ class Split:
     notes: tuple[str, ...] = ()
 
 
-def non_merchandise_mask(sku: pd.Series, description: pd.Series | None, extra_codes: Iterable[object] = ()) -> pd.Series:
+def non_merchandise_mask(
+    sku: pd.Series, description: pd.Series | None, extra_codes: Iterable[object] = ()
+) -> pd.Series:
     """Lines that are not merchandise, by code list, code pattern and description."""
     codes = NON_MERCH_CODES | {str(c).strip().upper() for c in extra_codes}
     # evaluated on distinct codes/descriptions only (a few thousand), then mapped back to lines
@@ -89,8 +95,11 @@ def split_transactions(t: pd.DataFrame, *, credit_prefix: str = "C", extra_non_m
     doc = t["order_id"].astype("string").str.strip()
     qty = t["quantity"].astype("int64")
     price = t["unit_price"].astype("float64") if "unit_price" in t else pd.Series(np.nan, index=idx)
-    cust = t["customer_id"].astype("string").str.strip().replace("", pd.NA) if "customer_id" in t else \
-        pd.Series(pd.NA, index=idx, dtype="string")
+    cust = (
+        t["customer_id"].astype("string").str.strip().replace("", pd.NA)
+        if "customer_id" in t
+        else pd.Series(pd.NA, index=idx, dtype="string")
+    )
     desc = t["product_name"] if "product_name" in t else None
 
     # outcomes are kept in plain object arrays while rules are applied (setting masked values on Arrow-backed
@@ -110,10 +119,17 @@ def split_transactions(t: pd.DataFrame, *, credit_prefix: str = "C", extra_non_m
     credit = doc.str.upper().str.startswith(credit_prefix.upper()).fillna(False)
     assign(credit & (qty > 0), "invalid", "Positive quantity on a credit note.")
     assign(qty == 0, "invalid", "Quantity is zero.")
-    assign(~credit & (qty < 0), "write_off", "Negative quantity on a document that is not a credit note (stock adjustment).")
+    assign(
+        ~credit & (qty < 0),
+        "write_off",
+        "Negative quantity on a document that is not a credit note (stock adjustment).",
+    )
     no_price = price.fillna(0).eq(0)
-    assign(~credit & (qty > 0) & no_price & cust.isna(), "write_off",
-           "Zero-price line with no customer (stock adjustment, not a sale).")
+    assign(
+        ~credit & (qty > 0) & no_price & cust.isna(),
+        "write_off",
+        "Zero-price line with no customer (stock adjustment, not a sale).",
+    )
 
     free = _is_none(kind_a)
     sale = free & (~credit & (qty > 0)).to_numpy()
@@ -141,8 +157,15 @@ def split_transactions(t: pd.DataFrame, *, credit_prefix: str = "C", extra_non_m
         key_l, key_r = _pair_codes(left["customer_id"], left["sku"], right["customer_id"], right["sku"])
         left = left.assign(_k=key_l)
         right = right.assign(_k=key_r).drop(columns=["customer_id", "sku"])
-        mm = pd.merge_asof(left.reset_index(names="_src"), right, left_on="order_date", right_on="m_date", by="_k",
-                           direction="backward", allow_exact_matches=True)
+        mm = pd.merge_asof(
+            left.reset_index(names="_src"),
+            right,
+            left_on="order_date",
+            right_on="m_date",
+            by="_k",
+            direction="backward",
+            allow_exact_matches=True,
+        )
         matched = mm.set_index("_src")
     r["m_order"] = matched["m_order"].reindex(r.index) if "m_order" in matched else pd.NA
     r["m_line"] = matched["m_line"].reindex(r.index) if "m_line" in matched else np.nan
@@ -158,9 +181,15 @@ def split_transactions(t: pd.DataFrame, *, credit_prefix: str = "C", extra_non_m
     r["alloc"] = r["alloc"].astype("int64")
     no_cust = r["customer_id"].isna()
     none_fit = found & r["alloc"].eq(0)
-    unmatched_reason = np.where(no_cust, "Credit note line has no customer, so it cannot be matched to a purchase.",
-                                np.where(none_fit, "The matched purchase's units were already returned by earlier credit notes.",
-                                         "No earlier purchase of this SKU by this customer in the data."))
+    unmatched_reason = np.where(
+        no_cust,
+        "Credit note line has no customer, so it cannot be matched to a purchase.",
+        np.where(
+            none_fit,
+            "The matched purchase's units were already returned by earlier credit notes.",
+            "No earlier purchase of this SKU by this customer in the data.",
+        ),
+    )
     um = (r["alloc"] == 0).to_numpy()
     pos = np.flatnonzero(ret)[um]  # r holds the credit lines in source order
     kind_a[pos] = "unmatched_return"
@@ -169,27 +198,43 @@ def split_transactions(t: pd.DataFrame, *, credit_prefix: str = "C", extra_non_m
     reason = pd.Series(reason_a, index=idx, dtype="string")
 
     ok = r[~um]
-    returns = pd.DataFrame({
-        "order_id": ok["m_order"].astype("string"),
-        "sku": ok["sku"].astype("string"),
-        "quantity": ok["alloc"].astype("int64"),
-        "return_id": ok["order_id"].astype("string"),
-        "return_date": ok["order_date"],
-        "reason": ok["reason"].astype("string") if "reason" in ok else pd.Series(pd.NA, index=ok.index, dtype="string"),
-        "comment": pd.Series(pd.NA, index=ok.index, dtype="string"),
-        "resolution": pd.Series(pd.NA, index=ok.index, dtype="string"),  # a credit note does not say refund vs credit
-        "refund_amount": (ok["alloc"] * ok["unit_price"].abs()).astype("float64") if "unit_price" in ok
-        else pd.Series(np.nan, index=ok.index),
-        "exchange_sku": pd.Series(pd.NA, index=ok.index, dtype="string"),
-    }, index=ok.index)
+    returns = pd.DataFrame(
+        {
+            "order_id": ok["m_order"].astype("string"),
+            "sku": ok["sku"].astype("string"),
+            "quantity": ok["alloc"].astype("int64"),
+            "return_id": ok["order_id"].astype("string"),
+            "return_date": ok["order_date"],
+            "reason": ok["reason"].astype("string")
+            if "reason" in ok
+            else pd.Series(pd.NA, index=ok.index, dtype="string"),
+            "comment": pd.Series(pd.NA, index=ok.index, dtype="string"),
+            "resolution": pd.Series(
+                pd.NA, index=ok.index, dtype="string"
+            ),  # a credit note does not say refund vs credit
+            "refund_amount": (ok["alloc"] * ok["unit_price"].abs()).astype("float64")
+            if "unit_price" in ok
+            else pd.Series(np.nan, index=ok.index),
+            "exchange_sku": pd.Series(pd.NA, index=ok.index, dtype="string"),
+        },
+        index=ok.index,
+    )
     part = ok[ok["alloc"] < ok["units"]]
-    partial = pd.DataFrame({
-        "return_id": part["order_id"].astype("string"), "sku": part["sku"].astype("string"),
-        "customer_id": part["customer_id"].astype("string"), "return_date": part["order_date"],
-        "quantity": (part["units"] - part["alloc"]).astype("int64"), "matched_order_id": part["m_order"].astype("string"),
-    }, index=part.index)
+    partial = pd.DataFrame(
+        {
+            "return_id": part["order_id"].astype("string"),
+            "sku": part["sku"].astype("string"),
+            "customer_id": part["customer_id"].astype("string"),
+            "return_date": part["order_date"],
+            "quantity": (part["units"] - part["alloc"]).astype("int64"),
+            "matched_order_id": part["m_order"].astype("string"),
+        },
+        index=part.index,
+    )
     notes = []
     if len(partial):
-        notes.append(f"{len(partial)} credit-note line(s) returned more units than the matched purchase sold; "
-                     f"{int(partial['quantity'].sum())} unit(s) could not be matched and are listed as unmatched.")
+        notes.append(
+            f"{len(partial)} credit-note line(s) returned more units than the matched purchase sold; "
+            f"{int(partial['quantity'].sum())} unit(s) could not be matched and are listed as unmatched."
+        )
     return Split(orders=orders, returns=returns, kind=kind, reason=reason, partial=partial, notes=tuple(notes))

@@ -11,6 +11,7 @@ Only keys made by new_key() (URL-safe, 22-64 characters) are accepted, so a key 
 outside the folder. Bytes are checked against their hash when read back. Writes are atomic
 (temporary file + os.replace). remove() deletes everything stored for a key.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -4,6 +4,7 @@ Nothing here raises on bad rows: unusable rows get a reject kind and reason, and
 becomes one Problem with the file, the column, example rows (1-based data row numbers with the raw
 value) and the fix. data.ingest raises one InputError when any Problem has severity "error".
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -51,22 +52,38 @@ def missing_columns(file: str, role: str, mapping: dict[str, str], columns: list
     for canon in TABLES[role].required:
         src = mapping.get(canon)
         if not src:
-            problems.append(Problem(
-                file, f"Missing required column '{canon}'",
-                f"The {role} file has no column for '{canon}' ({TABLES[role].column(canon).description}). Columns found: {found}.",
-                f"Map column X to '{canon}' in the mapping editor or mapping JSON (\"{role}\": {{\"{canon}\": \"X\"}}).",
-                column=canon))
+            problems.append(
+                Problem(
+                    file,
+                    f"Missing required column '{canon}'",
+                    f"The {role} file has no column for '{canon}' ({TABLES[role].column(canon).description}). Columns found: {found}.",
+                    f'Map column X to \'{canon}\' in the mapping editor or mapping JSON ("{role}": {{"{canon}": "X"}}).',
+                    column=canon,
+                )
+            )
     for canon, src in mapping.items():
         if src and src not in columns:
-            problems.append(Problem(
-                file, f"Mapped column '{src}' not found",
-                f"The mapping sends '{src}' to '{canon}', but the file has no such column. Columns found: {found}.",
-                f"Pick one of the file's columns for '{canon}' in the mapping editor or mapping JSON.", column=canon))
+            problems.append(
+                Problem(
+                    file,
+                    f"Mapped column '{src}' not found",
+                    f"The mapping sends '{src}' to '{canon}', but the file has no such column. Columns found: {found}.",
+                    f"Pick one of the file's columns for '{canon}' in the mapping editor or mapping JSON.",
+                    column=canon,
+                )
+            )
     return problems
 
 
-def convert(file: str, role: str, raw: pd.DataFrame, mapping: dict[str, str], footer: np.ndarray,
-            settings: dict, decimal_hint: str | None = None) -> Converted:
+def convert(
+    file: str,
+    role: str,
+    raw: pd.DataFrame,
+    mapping: dict[str, str],
+    footer: np.ndarray,
+    settings: dict,
+    decimal_hint: str | None = None,
+) -> Converted:
     """Build canonical columns of `role` from `raw` (text) using `mapping`; mark footer, invalid and duplicate rows."""
     table = TABLES[role]
     n = len(raw)
@@ -91,34 +108,55 @@ def convert(file: str, role: str, raw: pd.DataFrame, mapping: dict[str, str], fo
             values, bad, order = parse_dates(text.where(live), date_format)
             if order in ("dmy", "mdy") and date_format == "auto":
                 notes.append(f"'{src}' read as {'day/month/year' if order == 'dmy' else 'month/day/year'} dates.")
-            what, fix = "date", "Use dates like 2024-03-31, 31/03/2024 or 03/31/2024, or set date_format in the mapping settings."
+            what, fix = (
+                "date",
+                "Use dates like 2024-03-31, 31/03/2024 or 03/31/2024, or set date_format in the mapping settings.",
+            )
         elif col.dtype in ("int", "float"):
             values, bad, used = parse_numbers(text.where(live), decimal, hint=decimal_hint)
             if used == "," and decimal == "auto":
                 notes.append(f"'{src}' read with a decimal comma.")
-            what, fix = "number", "Use plain numbers (currency symbols and thousands separators are fine), or set decimal in the mapping settings."
+            what, fix = (
+                "number",
+                "Use plain numbers (currency symbols and thousands separators are fine), or set decimal in the mapping settings.",
+            )
             if col.dtype == "int":  # a fractional, non-finite or absurd quantity is as unusable as an unreadable one
                 bad = bad | (values.notna() & (values != np.round(values))).fillna(False).astype(bool)
                 bad = bad | (values.notna() & ~(values.abs() <= MAX_QUANTITY)).fillna(False).astype(bool)
         else:
             values, bad = text.astype("string"), pd.Series(False, index=raw.index)
-        bad_rows = (bad.to_numpy() & live)
+        bad_rows = bad.to_numpy() & live
         if bad_rows.any():
             idx = np.flatnonzero(bad_rows)
-            problems.append(Problem(file, f"Unreadable {what} in '{src}'",
-                                    f"{len(idx)} row(s) have a {what} that cannot be read; they are rejected as invalid.",
-                                    fix, column=src, examples=examples(idx, raw[src]), severity="warning"))
+            problems.append(
+                Problem(
+                    file,
+                    f"Unreadable {what} in '{src}'",
+                    f"{len(idx)} row(s) have a {what} that cannot be read; they are rejected as invalid.",
+                    fix,
+                    column=src,
+                    examples=examples(idx, raw[src]),
+                    severity="warning",
+                )
+            )
             m = bad_rows & kind.isna().to_numpy()
             kind[m] = "invalid"
             reason[m] = f"Unreadable {what} in '{src}'."
         if col.required:
-            empty = (values.isna().to_numpy() & ~bad.to_numpy() & live)
+            empty = values.isna().to_numpy() & ~bad.to_numpy() & live
             if empty.any():
                 idx = np.flatnonzero(empty)
-                problems.append(Problem(file, f"Missing values in '{src}'",
-                                        f"{len(idx)} row(s) have no {col.name}; they are rejected as invalid.",
-                                        f"Fill in '{src}' or map another column to '{col.name}'.", column=src,
-                                        examples=examples(idx), severity="warning"))
+                problems.append(
+                    Problem(
+                        file,
+                        f"Missing values in '{src}'",
+                        f"{len(idx)} row(s) have no {col.name}; they are rejected as invalid.",
+                        f"Fill in '{src}' or map another column to '{col.name}'.",
+                        column=src,
+                        examples=examples(idx),
+                        severity="warning",
+                    )
+                )
                 m = empty & kind.isna().to_numpy()
                 kind[m] = "invalid"
                 reason[m] = f"Missing {col.name}."
@@ -134,17 +172,30 @@ def convert(file: str, role: str, raw: pd.DataFrame, mapping: dict[str, str], fo
             neg = (q < 0).fillna(False).to_numpy() & live
             if neg.any():  # many returns systems write returned units as negative numbers
                 frame.loc[neg, "quantity"] = -q[neg]
-                notes.append(f"Negative quantities in '{mapping.get('quantity', 'quantity')}' were read as units returned.")
+                notes.append(
+                    f"Negative quantities in '{mapping.get('quantity', 'quantity')}' were read as units returned."
+                )
         nonpos = (frame["quantity"] <= 0).fillna(False).to_numpy() & live & kind.isna().to_numpy()
         if nonpos.any():
             idx = np.flatnonzero(nonpos)
             src = mapping.get("quantity", "quantity")
-            fix = ("Sales and returns in one file with signed quantities: load it as signed transactions. "
-                   "Otherwise remove the zero lines." if role == "orders" else "Remove the lines that return nothing.")
-            problems.append(Problem(file, f"Zero or negative quantity in '{src}'",
-                                    f"{len(idx)} line(s) have a quantity of zero or less; they are rejected as invalid.",
-                                    fix, column=src, examples=examples(idx, raw[src] if src in raw else None),
-                                    severity="warning"))
+            fix = (
+                "Sales and returns in one file with signed quantities: load it as signed transactions. "
+                "Otherwise remove the zero lines."
+                if role == "orders"
+                else "Remove the lines that return nothing."
+            )
+            problems.append(
+                Problem(
+                    file,
+                    f"Zero or negative quantity in '{src}'",
+                    f"{len(idx)} line(s) have a quantity of zero or less; they are rejected as invalid.",
+                    fix,
+                    column=src,
+                    examples=examples(idx, raw[src] if src in raw else None),
+                    severity="warning",
+                )
+            )
             kind[nonpos] = "invalid"
             reason[nonpos] = "Quantity is zero or negative."
     # exact duplicates of an earlier line (raw text, all columns)
@@ -154,10 +205,17 @@ def convert(file: str, role: str, raw: pd.DataFrame, mapping: dict[str, str], fo
             kind[dup] = "duplicate"
             reason[dup] = "Exact duplicate of an earlier line."
             idx = np.flatnonzero(dup)
-            problems.append(Problem(file, "Duplicate lines", f"{len(idx)} line(s) repeat an earlier line exactly; "
-                                    "only the first copy is used.", "Remove the repeated lines if they are real "
-                                    "separate sales (then they must differ, e.g. by line number).",
-                                    examples=examples(idx), severity="warning"))
+            problems.append(
+                Problem(
+                    file,
+                    "Duplicate lines",
+                    f"{len(idx)} line(s) repeat an earlier line exactly; only the first copy is used.",
+                    "Remove the repeated lines if they are real "
+                    "separate sales (then they must differ, e.g. by line number).",
+                    examples=examples(idx),
+                    severity="warning",
+                )
+            )
     return Converted(frame, kind, reason, tuple(problems), tuple(dict.fromkeys(notes)))
 
 
@@ -169,22 +227,32 @@ def _missing(dtype: str, index: pd.Index) -> pd.Series:
     return pd.Series(pd.NA, index=index, dtype="string")
 
 
-def mark_future(file: str, frame: pd.DataFrame, column: str, kind: pd.Series, reason: pd.Series,
-                today: pd.Timestamp) -> list[Problem]:
+def mark_future(
+    file: str, frame: pd.DataFrame, column: str, kind: pd.Series, reason: pd.Series, today: pd.Timestamp
+) -> list[Problem]:
     """Rows dated after `today` -> future_date (a typo or a wrong date format, not a real sale)."""
     if column not in frame:
         return []
-    fut = (frame[column] > today + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)).fillna(False).to_numpy() \
-        & kind.isna().to_numpy()
+    fut = (frame[column] > today + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)).fillna(
+        False
+    ).to_numpy() & kind.isna().to_numpy()
     if not fut.any():
         return []
     kind[fut] = "future_date"
     reason[fut] = f"{column} is after {today.date()}."
     idx = np.flatnonzero(fut)
     vals = frame[column].dt.strftime("%Y-%m-%d")
-    return [Problem(file, "Dates in the future", f"{len(idx)} row(s) have a {column} after {today.date()}; "
-                    "they are rejected.", "Check the date format setting (day/month vs month/day) or fix the dates.",
-                    column=column, examples=examples(idx, vals), severity="warning")]
+    return [
+        Problem(
+            file,
+            "Dates in the future",
+            f"{len(idx)} row(s) have a {column} after {today.date()}; they are rejected.",
+            "Check the date format setting (day/month vs month/day) or fix the dates.",
+            column=column,
+            examples=examples(idx, vals),
+            severity="warning",
+        )
+    ]
 
 
 def negative_price_problem(file: str, frame: pd.DataFrame, usable: np.ndarray) -> list[Problem]:
@@ -195,7 +263,14 @@ def negative_price_problem(file: str, frame: pd.DataFrame, usable: np.ndarray) -
         return []
     idx = np.flatnonzero(neg)
     vals = frame["unit_price"].astype("string")
-    return [Problem(file, "Negative prices", f"{len(idx)} line(s) have a negative unit price; they are kept, "
-                    "but values computed from them will be off.", "Check whether these are discounts or refunds "
-                    "that belong in the returns file.", column="unit_price", examples=examples(idx, vals),
-                    severity="warning")]
+    return [
+        Problem(
+            file,
+            "Negative prices",
+            f"{len(idx)} line(s) have a negative unit price; they are kept, but values computed from them will be off.",
+            "Check whether these are discounts or refunds that belong in the returns file.",
+            column="unit_price",
+            examples=examples(idx, vals),
+            severity="warning",
+        )
+    ]

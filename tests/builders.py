@@ -1,4 +1,5 @@
 """Small canonical Datasets built in tests from plain rows (shared by the engine and reasons tests)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,8 +27,9 @@ def _frame(table, rows: list[dict] | pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(data)
 
 
-def make_dataset(order_rows: list[dict] | pd.DataFrame, return_rows: list[dict] | pd.DataFrame,
-                 name: str = "test") -> Dataset:
+def make_dataset(
+    order_rows: list[dict] | pd.DataFrame, return_rows: list[dict] | pd.DataFrame, name: str = "test"
+) -> Dataset:
     """A canonical Dataset from plain dicts (missing optional columns are entirely missing)."""
     empty_rej = pd.DataFrame({c: pd.Series(dtype="string") for c in ("file", "row", "kind", "reason", "data")})
     return Dataset(

@@ -4,6 +4,7 @@ Tests that need ../shared skip when it is absent (a developer's checkout may not
 RI_REQUIRE_SHARED=1 (set by .ci/run: the CI machine has ../shared) such a skip is a failure, so the
 statistics oracles and the real-data tests cannot silently stop running.
 """
+
 import os
 from pathlib import Path
 
@@ -34,8 +35,10 @@ def _fail_shared_skip(report) -> None:
         reason = _skip_reason(report)
         if str(SHARED) in reason:
             report.outcome = "failed"
-            report.longrepr = (f"{REQUIRE_SHARED_ENV}=1 but a test skipped for want of ../shared: {reason}. "
-                               f"CI must have {SHARED} (the oracles and the real export).")
+            report.longrepr = (
+                f"{REQUIRE_SHARED_ENV}=1 but a test skipped for want of ../shared: {reason}. "
+                f"CI must have {SHARED} (the oracles and the real export)."
+            )
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -1,4 +1,5 @@
 """Collections: which collections return more than the rest, and why; drill down to products, sizes and reasons."""
+
 import re
 
 import streamlit as st
@@ -12,7 +13,6 @@ from dashboard import formatting as fmt
 from dashboard import segment_views
 
 
-
 def _drill(prepared, dimension, collection, cost):
     return segment_table(prepared, dimension, within=("collection", collection), cost_per_return=cost)
 
@@ -20,7 +20,9 @@ def _drill(prepared, dimension, collection, cost):
 ctx = context.require_data()
 st.title("Collections")
 if not ctx.prepared.has("collection"):
-    errors.missing("A view by collection", "a collection column in the orders file (or upload a catalog with sku and collection)")
+    errors.missing(
+        "A view by collection", "a collection column in the orders file (or upload a catalog with sku and collection)"
+    )
     st.stop()
 
 d = segment_views.dimension_view(ctx, "collection", key="col")
@@ -28,13 +30,18 @@ d = segment_views.dimension_view(ctx, "collection", key="col")
 flips = simpson_flips(ctx.analysis.simpson, "collection")
 if flips is not None:
     k = len(flips)
-    title = ("Mix check: no collection looks different once how it is bought is allowed for" if not k else
-             f"Mix check: {k} collection{'s' if k != 1 else ''} look{'s' if k == 1 else ''} different once how "
-             f"{'it is' if k == 1 else 'they are'} bought is allowed for")
+    title = (
+        "Mix check: no collection looks different once how it is bought is allowed for"
+        if not k
+        else f"Mix check: {k} collection{'s' if k != 1 else ''} look{'s' if k == 1 else ''} different once how "
+        f"{'it is' if k == 1 else 'they are'} bought is allowed for"
+    )
     with st.expander(title, expanded=bool(k)):
-        st.caption("Each collection is compared with the rest of the business twice: overall, and within each kind "
-                   "of order (customer intent) and each channel. Where the two disagree, the difference comes from "
-                   "how the collection is bought, not from the collection itself.")
+        st.caption(
+            "Each collection is compared with the rest of the business twice: overall, and within each kind "
+            "of order (customer intent) and each channel. Where the two disagree, the difference comes from "
+            "how the collection is bought, not from the collection itself."
+        )
         if flips.empty:
             st.success("No collection's verdict changes when intent and channel mix are allowed for.")
         for text in flips["explanation"]:
@@ -42,14 +49,23 @@ if flips is not None:
             st.markdown(f"- {fmt.md(re.sub(r' [(]Mantel-Haenszel odds ratio [^)]*[)]', '', str(text)))}")
         if k:
             st.markdown("**How this was decided**")
-            st.caption("Cochran-Mantel-Haenszel test within intents and channels (two-sided 5%), on counts adjusted "
-                       "for items of one order coming back together; the odds ratio and p-value of each:")
-            st.dataframe(flips[["segment", "stratifier", "crude_verdict", "adjusted_verdict", "mh_odds_ratio",
-                                "cmh_p"]], hide_index=True, key="col_mix_method", column_config={
-                "segment": "Collection", "stratifier": "Allowed for", "crude_verdict": "Overall",
-                "adjusted_verdict": "Within each", "mh_odds_ratio": st.column_config.NumberColumn("Odds ratio",
-                                                                                                 format="%.2f"),
-                "cmh_p": st.column_config.NumberColumn("p-value", format="%.2g")})
+            st.caption(
+                "Cochran-Mantel-Haenszel test within intents and channels (two-sided 5%), on counts adjusted "
+                "for items of one order coming back together; the odds ratio and p-value of each:"
+            )
+            st.dataframe(
+                flips[["segment", "stratifier", "crude_verdict", "adjusted_verdict", "mh_odds_ratio", "cmh_p"]],
+                hide_index=True,
+                key="col_mix_method",
+                column_config={
+                    "segment": "Collection",
+                    "stratifier": "Allowed for",
+                    "crude_verdict": "Overall",
+                    "adjusted_verdict": "Within each",
+                    "mh_odds_ratio": st.column_config.NumberColumn("Odds ratio", format="%.2f"),
+                    "cmh_p": st.column_config.NumberColumn("p-value", format="%.2g"),
+                },
+            )
 
 st.subheader("Drill down")
 names = list(d["segment"]) if d is not None else []
@@ -59,8 +75,10 @@ if choice:
     c1, c2 = st.columns(2)
     with c1:
         prods = ctx.cached("seg_products_in", _drill, "product", choice, cost)
-        st.markdown(f"**Products in {fmt.md(choice)}** (compared with the rest of the collection; verdicts and q "
-                    "within this drill-down - the fix list compares products with the rest of their category)")
+        st.markdown(
+            f"**Products in {fmt.md(choice)}** (compared with the rest of the collection; verdicts and q "
+            "within this drill-down - the fix list compares products with the rest of their category)"
+        )
         if prods is None or prods.empty:
             st.info("No products to compare.")
         else:
@@ -79,6 +97,8 @@ if choice:
     if mix.message or mix.table.empty:
         st.info(mix.message or "No return reasons to show.", icon=":material/info:")
     else:
-        st.plotly_chart(R.mix_chart(mix, title=f"Why {fmt.plot_text(choice)} is returned: share of returned units by "
-                                               "reason"), key="col_reasons")
+        st.plotly_chart(
+            R.mix_chart(mix, title=f"Why {fmt.plot_text(choice)} is returned: share of returned units by reason"),
+            key="col_reasons",
+        )
         st.caption(f"Preventable by guidance: {fmt.pct(mix.preventable_share)} of its returned units.")

@@ -1,4 +1,5 @@
 """Intents: order-level return rates for single item, bracketing, multi-item and full-refresh orders."""
+
 import streamlit as st
 
 from analysis.intents import bracketing_story, intent_mix
@@ -9,10 +10,16 @@ from dashboard import segment_views
 
 ctx = context.require_data()
 st.title("Customer intents")
-st.caption("Intent is a property of the whole order, so orders are the unit of analysis here: single item (one unit), "
-           "bracketing (the same product in two or more sizes), full refresh (items from three or more collections), "
-           "multi-item (the rest). " + ("Rates are the share of orders with a customer refund."
-                                         if ctx.prepared.outcome == "order_refund" else "Rates are the share of units returned."))
+st.caption(
+    "Intent is a property of the whole order, so orders are the unit of analysis here: single item (one unit), "
+    "bracketing (the same product in two or more sizes), full refresh (items from three or more collections), "
+    "multi-item (the rest). "
+    + (
+        "Rates are the share of orders with a customer refund."
+        if ctx.prepared.outcome == "order_refund"
+        else "Rates are the share of units returned."
+    )
+)
 if not ctx.prepared.has("intent"):
     why = next((n for n in ctx.prepared.notes if n.startswith("Customer intents")), None)
     st.info(why or "Customer intents cannot be derived from this data.", icon=":material/info:")
@@ -37,9 +44,19 @@ else:
     c[2].metric("Sizes ordered (average)", "–" if bs.avg_variants != bs.avg_variants else f"{bs.avg_variants:.1f}")
     c[3].metric("Units kept", fmt.pct(bs.kept_share), help="Share of units in bracketing orders that were not returned")
     if len(bs.top_products):
-        st.dataframe(bs.top_products, hide_index=True, key="int_top_bracketed",
-                     column_config={"product": "Product", "orders": st.column_config.NumberColumn("Bracketing orders"),
-                                    "units": "Units", "returned": "Returned",
-                                    "kept_share": st.column_config.NumberColumn("Kept", format="percent")})
-        st.caption("Products most often ordered in several sizes: clearer size advice on these pages lets customers "
-                   "order one size instead of two.")
+        st.dataframe(
+            bs.top_products,
+            hide_index=True,
+            key="int_top_bracketed",
+            column_config={
+                "product": "Product",
+                "orders": st.column_config.NumberColumn("Bracketing orders"),
+                "units": "Units",
+                "returned": "Returned",
+                "kept_share": st.column_config.NumberColumn("Kept", format="percent"),
+            },
+        )
+        st.caption(
+            "Products most often ordered in several sizes: clearer size advice on these pages lets customers "
+            "order one size instead of two."
+        )

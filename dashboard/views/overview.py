@@ -1,9 +1,19 @@
 """Overview: headline tiles, the monthly trend, the top of the fix list and a summary to read aloud."""
+
 import streamlit as st
 
 from analysis.metrics import unknown_reason
-from analysis.overview import (averages_differ, drawn_average, headline, matured_months, monthly, order_refunds,
-                               plain_summary, refund_segments, window_warning)
+from analysis.overview import (
+    averages_differ,
+    drawn_average,
+    headline,
+    matured_months,
+    monthly,
+    order_refunds,
+    plain_summary,
+    refund_segments,
+    window_warning,
+)
 from analysis.prepare import DIMENSION_LABELS
 from analysis.summary import leadership_summary
 from dashboard import charts, context
@@ -25,64 +35,104 @@ if short:
     st.warning(short, icon=":material/schedule:")
 c = st.columns(5)
 if p.outcome == "order_refund":
-    c[0].metric("Order refund rate" + recent, fmt.pct(h.unit_rate),
-                delta=fmt.pp(h.unit_rate - h.unit_rate_prev) if h.unit_rate_prev is not None else None,
-                delta_color="inverse", help=f"Orders with a customer refund / orders, {h.period_label}. Orders too "
-                                            "recent to be refunded, cancellations and voids are excluded.")
-    c[1].metric("Orders refunded", fmt.num(t.get("orders_refunded")),
-                help=f"Of {fmt.num(t.get('orders'))} matured orders, all of the selection's history.")
+    c[0].metric(
+        "Order refund rate" + recent,
+        fmt.pct(h.unit_rate),
+        delta=fmt.pp(h.unit_rate - h.unit_rate_prev) if h.unit_rate_prev is not None else None,
+        delta_color="inverse",
+        help=f"Orders with a customer refund / orders, {h.period_label}. Orders too "
+        "recent to be refunded, cancellations and voids are excluded.",
+    )
+    c[1].metric(
+        "Orders refunded",
+        fmt.num(t.get("orders_refunded")),
+        help=f"Of {fmt.num(t.get('orders'))} matured orders, all of the selection's history.",
+    )
     c[2].metric("Refunded value", sidebar.money(t.get("refunded_value")), help="Money refunded on matured orders.")
     c[3].metric("Unit return rate", "Unknown", help=unknown_reason("unit_return_rate", t))
-    c[4].metric("Cancelled or voided", fmt.num(t.get("orders_cancelled")),
-                help="Orders cancelled or voided: not customer returns, left out of every rate (listed on the "
-                     "load report).")
+    c[4].metric(
+        "Cancelled or voided",
+        fmt.num(t.get("orders_cancelled")),
+        help="Orders cancelled or voided: not customer returns, left out of every rate (listed on the load report).",
+    )
     st.caption(unknown_reason("unit_return_rate", t))
-    st.caption(f"Refund rate: {h.period_label}. Refunded value: all matured orders in the selection. Recent orders "
-               f"whose refund window is still open are excluded ({fmt.num(p.immature_orders_excluded)} orders).")
+    st.caption(
+        f"Refund rate: {h.period_label}. Refunded value: all matured orders in the selection. Recent orders "
+        f"whose refund window is still open are excluded ({fmt.num(p.immature_orders_excluded)} orders)."
+    )
 else:
-    c[0].metric("Unit return rate" + recent, fmt.pct(h.unit_rate),
-                delta=fmt.pp(h.unit_rate - h.unit_rate_prev) if h.unit_rate_prev is not None else None,
-                delta_color="inverse", help=f"Returned units / units sold, {h.period_label}. Orders too recent to be "
-                                            "returned are excluded.")
-    c[1].metric("Order return rate" + recent, fmt.pct(h.order_rate),
-                delta=fmt.pp(h.order_rate - h.order_rate_prev) if h.order_rate_prev is not None else None,
-                delta_color="inverse", help=f"Orders with at least one return / orders, {h.period_label}.")
-    c[2].metric("Returned value", sidebar.money(t.get("returned_value")), help="Refunded value of returned units "
-                "(or their price where no refund amount is recorded), matured orders.")
+    c[0].metric(
+        "Unit return rate" + recent,
+        fmt.pct(h.unit_rate),
+        delta=fmt.pp(h.unit_rate - h.unit_rate_prev) if h.unit_rate_prev is not None else None,
+        delta_color="inverse",
+        help=f"Returned units / units sold, {h.period_label}. Orders too recent to be returned are excluded.",
+    )
+    c[1].metric(
+        "Order return rate" + recent,
+        fmt.pct(h.order_rate),
+        delta=fmt.pp(h.order_rate - h.order_rate_prev) if h.order_rate_prev is not None else None,
+        delta_color="inverse",
+        help=f"Orders with at least one return / orders, {h.period_label}.",
+    )
+    c[2].metric(
+        "Returned value",
+        sidebar.money(t.get("returned_value")),
+        help="Refunded value of returned units (or their price where no refund amount is recorded), matured orders.",
+    )
     for col, key, label, helptext in (
-            (c[3], "exchange_share", "Exchange share", "Share of returned units resolved by exchange."),
-            (c[4], "saved_revenue", "Saved by exchanges",
-             "Value of returned units kept in the business as an exchange or store credit.")):
+        (c[3], "exchange_share", "Exchange share", "Share of returned units resolved by exchange."),
+        (
+            c[4],
+            "saved_revenue",
+            "Saved by exchanges",
+            "Value of returned units kept in the business as an exchange or store credit.",
+        ),
+    ):
         why = unknown_reason(key, t)
         if why:
             col.metric(label, "Unknown", help=why)
         else:
             col.metric(label, fmt.pct(t[key]) if key.endswith("share") else sidebar.money(t[key]), help=helptext)
-    unknown = [lab for key, lab in (("exchange_share", "exchange share"), ("saved_revenue", "saved by exchanges"))
-               if unknown_reason(key, t)]
+    unknown = [
+        lab
+        for key, lab in (("exchange_share", "exchange share"), ("saved_revenue", "saved by exchanges"))
+        if unknown_reason(key, t)
+    ]
     if unknown:
         st.caption(f"{' and '.join(unknown).capitalize()}: {unknown_reason('exchange_share', t)}")
-    st.caption(f"Return rates: {h.period_label}. Returned value, exchange share and saved revenue: all matured "
-               f"orders in the selection. Recent orders whose return window is still open are excluded "
-               f"({fmt.num(p.immature_orders_excluded)} orders).")
+    st.caption(
+        f"Return rates: {h.period_label}. Returned value, exchange share and saved revenue: all matured "
+        f"orders in the selection. Recent orders whose return window is still open are excluded "
+        f"({fmt.num(p.immature_orders_excluded)} orders)."
+    )
 
 if p.outcome == "order_refund":
     refunds = ctx.cached("order_refunds", order_refunds)
     if len(refunds):
         with st.expander("Order refund rates by channel, promotion, add-on and intent", expanded=False):
-            st.caption("Orders with any customer refund / orders, with 95% intervals (orders are independent units). "
-                       "The Intents, Journeys and Fix list pages test these differences.")
+            st.caption(
+                "Orders with any customer refund / orders, with 95% intervals (orders are independent units). "
+                "The Intents, Journeys and Fix list pages test these differences."
+            )
             seg = refund_segments(refunds).copy()
             seg["Dimension"] = seg["dimension"].map(lambda d: DIMENSION_LABELS.get(d, d))
             seg["Segment"] = [fmt.seg_label(d, s) for d, s in zip(seg["dimension"], seg["segment"])]
-            st.dataframe(seg[["Dimension", "Segment", "orders", "refunded_orders", "rate", "ci_low", "ci_high",
-                              "refunded_value"]], hide_index=True, key="ov_order_refunds", column_config={
-                "orders": st.column_config.NumberColumn("Orders", format="localized"),
-                "refunded_orders": st.column_config.NumberColumn("Refunded", format="localized"),
-                "rate": st.column_config.NumberColumn("Refund rate", format="percent"),
-                "ci_low": st.column_config.NumberColumn("95% CI low", format="percent"),
-                "ci_high": st.column_config.NumberColumn("95% CI high", format="percent"),
-                "refunded_value": st.column_config.NumberColumn("Refunded value", format="localized")})
+            st.dataframe(
+                seg[
+                    ["Dimension", "Segment", "orders", "refunded_orders", "rate", "ci_low", "ci_high", "refunded_value"]
+                ],
+                hide_index=True,
+                key="ov_order_refunds",
+                column_config={
+                    "orders": st.column_config.NumberColumn("Orders", format="localized"),
+                    "refunded_orders": st.column_config.NumberColumn("Refunded", format="localized"),
+                    "rate": st.column_config.NumberColumn("Refund rate", format="percent"),
+                    "ci_low": st.column_config.NumberColumn("95% CI low", format="percent"),
+                    "ci_high": st.column_config.NumberColumn("95% CI high", format="percent"),
+                    "refunded_value": st.column_config.NumberColumn("Refunded value", format="localized"),
+                },
+            )
 
 st.subheader("What to say in the meeting")
 for s in plain_summary(ctx.prepared, t, an.fix_list, an.segments):
@@ -98,12 +148,16 @@ with left:
     if avg is not None:
         headline_rate = t.get("order_refund_rate") if p.outcome == "order_refund" else t.get("unit_return_rate")
         if averages_differ(headline_rate, avg):
-            chart_note = (f"The dashed line averages the {len(mat)} complete months drawn ({avg:.1%}); the meeting text's "
-                          f"{headline_rate:.1%} covers every matured order, including the part-matured last month "
-                          "(hollow points) — where a few large orders sit there, the two differ.")
+            chart_note = (
+                f"The dashed line averages the {len(mat)} complete months drawn ({avg:.1%}); the meeting text's "
+                f"{headline_rate:.1%} covers every matured order, including the part-matured last month "
+                "(hollow points) — where a few large orders sit there, the two differ."
+            )
     fig = charts.monthly_trend_chart(
-        m, rate_name=rate_name,
-        yaxis_title="Refunded orders / orders" if p.outcome == "order_refund" else "Returned units / units sold")
+        m,
+        rate_name=rate_name,
+        yaxis_title="Refunded orders / orders" if p.outcome == "order_refund" else "Returned units / units sold",
+    )
     st.plotly_chart(fig, key="ov_trend")
     if chart_note:  # set only when the drawn months hold units (drawn_average is not None)
         st.caption(chart_note)
@@ -114,23 +168,33 @@ with right:
         st.info("No segment returns significantly more than the rest.")
     for _, r in fl.iterrows():
         with st.container(border=True):
-            st.markdown(f"**{int(r['rank'])}. {fmt.md(fmt.seg_label(r['dimension'], r['segment']))}** "
-                        f"· {fmt.md(DIMENSION_LABELS.get(r['dimension'], r['dimension']).lower())}  \n"
-                        f"{fmt.pct(r['return_rate'])} vs {fmt.pct(r['baseline_rate'])} · "
-                        f"excess cost {sidebar.money(r['excess_cost'])}  \n{fmt.md(r['suggested_action'])}")
+            st.markdown(
+                f"**{int(r['rank'])}. {fmt.md(fmt.seg_label(r['dimension'], r['segment']))}** "
+                f"· {fmt.md(DIMENSION_LABELS.get(r['dimension'], r['dimension']).lower())}  \n"
+                f"{fmt.pct(r['return_rate'])} vs {fmt.pct(r['baseline_rate'])} · "
+                f"excess cost {sidebar.money(r['excess_cost'])}  \n{fmt.md(r['suggested_action'])}"
+            )
     st.page_link("views/fixlist.py", label="Open the full fix list", icon=":material/checklist:")
 
 st.subheader("Leadership summary")
-st.caption("A printable one-page summary: headline figures, the trend, the top fixes with a one-line brief each, "
-           "and the logged interventions with their verdicts.")
+st.caption(
+    "A printable one-page summary: headline figures, the trend, the top fixes with a one-line brief each, "
+    "and the logged interventions with their verdicts."
+)
 if st.button("Prepare the leadership summary", key="ov_summary", icon=":material/description:"):
     with st.spinner("Writing the summary…"):
         doc = leadership_summary(an, ctx.prepared, intervention_rows(ctx))
     s1, s2 = st.columns(2)
-    s1.download_button("Summary (printable HTML)", doc.html.encode("utf-8"), file_name="returns-summary.html",
-                       mime="text/html", key="ov_dl_summary_html")
+    s1.download_button(
+        "Summary (printable HTML)",
+        doc.html.encode("utf-8"),
+        file_name="returns-summary.html",
+        mime="text/html",
+        key="ov_dl_summary_html",
+    )
     if doc.pdf:
-        s2.download_button("Summary (PDF)", doc.pdf, file_name="returns-summary.pdf", mime="application/pdf",
-                           key="ov_dl_summary_pdf")
+        s2.download_button(
+            "Summary (PDF)", doc.pdf, file_name="returns-summary.pdf", mime="application/pdf", key="ov_dl_summary_pdf"
+        )
     else:
         s2.caption(doc.pdf_message or "PDF is not available on this machine; print the HTML page instead.")

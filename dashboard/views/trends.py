@@ -1,12 +1,28 @@
 """Trends: return rate by order-date cohort with intervals, a control chart, last year's same month,
 the trend test in words, and what changed between two periods."""
+
 import streamlit as st
 
 from analysis.prepare import DIMENSION_LABELS
-from analysis.trends import (cohort_series, control_chart, default_periods, matured_rate,
-                             segments_by_volume, series_trend, what_changed)
-from analysis.trends_view import (changes_in_points, matured_and_provisional, order_date_span, same_period_rows,
-                                  significant_changes, trend_dimensions, unusual_periods, year_on_year)
+from analysis.trends import (
+    cohort_series,
+    control_chart,
+    default_periods,
+    matured_rate,
+    segments_by_volume,
+    series_trend,
+    what_changed,
+)
+from analysis.trends_view import (
+    changes_in_points,
+    matured_and_provisional,
+    order_date_span,
+    same_period_rows,
+    significant_changes,
+    trend_dimensions,
+    unusual_periods,
+    year_on_year,
+)
 from dashboard import charts, context
 from dashboard import formatting as fmt
 
@@ -19,12 +35,20 @@ st.title("Trends")
 dims = trend_dimensions(ctx.prepared)
 
 c1, c2, c3 = st.columns([2, 3, 1])
-dim = c1.selectbox("Dimension", [ALL] + dims, key="tr_dim",
-                   format_func=lambda d: "Whole business" if d == ALL else DIMENSION_LABELS.get(d, d))
+dim = c1.selectbox(
+    "Dimension",
+    [ALL] + dims,
+    key="tr_dim",
+    format_func=lambda d: "Whole business" if d == ALL else DIMENSION_LABELS.get(d, d),
+)
 seg = None
 if dim != ALL:
-    seg = c2.selectbox("Segment", segments_by_volume(ctx.prepared, dim), key=f"tr_seg_{dim}",
-                       format_func=lambda s: fmt.seg_label(dim, s))
+    seg = c2.selectbox(
+        "Segment",
+        segments_by_volume(ctx.prepared, dim),
+        key=f"tr_seg_{dim}",
+        format_func=lambda s: fmt.seg_label(dim, s),
+    )
 else:
     c2.selectbox("Segment", ["Whole business"], key="tr_seg_all", disabled=True)
 weekly = c3.toggle("Weekly", value=False, key="tr_weekly", help="Weekly cohorts (ISO weeks) instead of months")
@@ -43,13 +67,24 @@ overall = matured_rate(series)
 words = fmt.rate_words(ctx.prepared, None if dim == ALL else dim)
 # ---------------------------------------------------------------- rate over time
 st.subheader(f"{words['name']} by order {unit_word}: {fmt.md(who_title)}")
-st.plotly_chart(charts.cohort_rate_chart(mat, prov, overall, title=f"{words['name']} by order {unit_word}, {who_title}",
-                                         axis=words["axis"], unit_word=unit_word), key="tr_rate_chart")
-st.caption(f"Cohorts by order date. The band is the 95% Wilson interval. {fmt.num(len(prov))} recent "
-           f"{unit_word}(s) are provisional: they hold orders younger than the {ctx.prepared.window_days}-day return "
-           "window, so their rate so far (hollow circle) will still rise; the diamond is the expected final rate: "
-           "the rate so far divided by the share of returns expected to have arrived at the orders' age "
-           "(Kaplan-Meier estimate of days-to-return, which allows for recent orders' late returns not yet seen).")
+st.plotly_chart(
+    charts.cohort_rate_chart(
+        mat,
+        prov,
+        overall,
+        title=f"{words['name']} by order {unit_word}, {who_title}",
+        axis=words["axis"],
+        unit_word=unit_word,
+    ),
+    key="tr_rate_chart",
+)
+st.caption(
+    f"Cohorts by order date. The band is the 95% Wilson interval. {fmt.num(len(prov))} recent "
+    f"{unit_word}(s) are provisional: they hold orders younger than the {ctx.prepared.window_days}-day return "
+    "window, so their rate so far (hollow circle) will still rise; the diamond is the expected final rate: "
+    "the rate so far divided by the share of returns expected to have arrived at the orders' age "
+    "(Kaplan-Meier estimate of days-to-return, which allows for recent orders' late returns not yet seen)."
+)
 
 # ---------------------------------------------------------------- trend verdict
 if len(mat) >= 3:
@@ -58,14 +93,18 @@ if len(mat) >= 3:
     span = f"{mat['period'].iloc[0]:{pfmt}} to {mat['period'].iloc[-1]:{pfmt}}"
     if tt.p_value < 0.05 and tt.slope_sign != 0:
         direction = "rising" if tt.slope_sign > 0 else "falling"
-        text = (f"**Trend: {direction}.** Across the {len(mat)} matured {unit_word}s from {span}, the {words['name'].lower()} of "
-                f"{fmt.md(who)} shows a steady {direction} trend that is unlikely to be chance or ordinary "
-                f"{unit_word}-to-{unit_word} swings (quasi-binomial trend test, p = {tt.p_value:.3g}).")
+        text = (
+            f"**Trend: {direction}.** Across the {len(mat)} matured {unit_word}s from {span}, the {words['name'].lower()} of "
+            f"{fmt.md(who)} shows a steady {direction} trend that is unlikely to be chance or ordinary "
+            f"{unit_word}-to-{unit_word} swings (quasi-binomial trend test, p = {tt.p_value:.3g})."
+        )
     else:
-        text = (f"**Trend: none detected.** Across the {len(mat)} matured {unit_word}s from {span}, the "
-                f"{words['name'].lower()} of {fmt.md(who)} shows no steady rise or fall beyond chance and ordinary "
-                f"{unit_word}-to-{unit_word} swings (quasi-binomial trend test, p = {tt.p_value:.2f}); the ups and "
-                f"downs look like noise around {fmt.pct(overall)}.")
+        text = (
+            f"**Trend: none detected.** Across the {len(mat)} matured {unit_word}s from {span}, the "
+            f"{words['name'].lower()} of {fmt.md(who)} shows no steady rise or fall beyond chance and ordinary "
+            f"{unit_word}-to-{unit_word} swings (quasi-binomial trend test, p = {tt.p_value:.2f}); the ups and "
+            f"downs look like noise around {fmt.pct(overall)}."
+        )
     st.markdown(text)
 else:
     st.info(f"Fewer than 3 matured {unit_word}s for {fmt.md(who)}: too few to test for a trend.")
@@ -81,52 +120,76 @@ if cc is not None:
     t = cc.table
     name = "Laney p′ chart" if cc.chart == "laney" else "p-chart"
     flagged = unusual_periods(t)
-    st.plotly_chart(charts.control_limits_chart(t, title=f"{name} of the matured {unit_word}s, {who_title}",
-                                                axis=words["axis"], unit_word=unit_word), key="tr_control_chart")
+    st.plotly_chart(
+        charts.control_limits_chart(
+            t, title=f"{name} of the matured {unit_word}s, {who_title}", axis=words["axis"], unit_word=unit_word
+        ),
+        key="tr_control_chart",
+    )
     st.caption(f"Chart used: {fmt.md(cc.reason)} Provisional {unit_word}s are left out.")
     if len(flagged):
-        unusual = "; ".join(f"{r.period:%d %b %Y} ({r.p:.1%}, {r.side} limit)"
-                          for r in flagged.itertuples())
-        st.markdown(f"**{len(flagged)} unusual {unit_word}(s):** {fmt.md(unusual)}. Look for a cause (a product launch, "
-                    "a promotion, a site change) in these periods.")
+        unusual = "; ".join(f"{r.period:%d %b %Y} ({r.p:.1%}, {r.side} limit)" for r in flagged.itertuples())
+        st.markdown(
+            f"**{len(flagged)} unusual {unit_word}(s):** {fmt.md(unusual)}. Look for a cause (a product launch, "
+            "a promotion, a site change) in these periods."
+        )
     else:
-        st.markdown(f"**No unusual {unit_word}s:** every matured {unit_word} is within the control limits, so the "
-                    "variation is what this process normally produces.")
+        st.markdown(
+            f"**No unusual {unit_word}s:** every matured {unit_word} is within the control limits, so the "
+            "variation is what this process normally produces."
+        )
 
 # ---------------------------------------------------------------- seasonal comparison
 st.subheader("Same period last year")
 yoy = same_period_rows(series)
 lag_word = "month 12 months earlier" if freq == "M" else "week 52 weeks earlier"
 if yoy.empty:
-    st.info(f"The data does not cover the same {unit_word} of the previous year yet (needs more than a year of "
-            "orders), so there is no seasonal comparison.")
+    st.info(
+        f"The data does not cover the same {unit_word} of the previous year yet (needs more than a year of "
+        "orders), so there is no seasonal comparison."
+    )
 else:
     period_fmt = "%b %Y" if freq == "M" else "%d %b %Y"
-    st.plotly_chart(charts.same_period_chart(yoy, overall, period_format=period_fmt,
-                                             title=f"Return rate vs the same {lag_word}, {who_title}",
-                                             axis=words["axis"], unit_word=unit_word), key="tr_yoy_chart")
+    st.plotly_chart(
+        charts.same_period_chart(
+            yoy,
+            overall,
+            period_format=period_fmt,
+            title=f"Return rate vs the same {lag_word}, {who_title}",
+            axis=words["axis"],
+            unit_word=unit_word,
+        ),
+        key="tr_yoy_chart",
+    )
     counts = year_on_year(yoy)
     if counts is not None:
         same = f", {counts.unchanged} unchanged" if counts.unchanged else ""
-        st.caption(f"{counts.periods} matured {unit_word}(s) can be compared with a year earlier: {counts.higher} higher, "
-                   f"{counts.lower} lower{same}; the average change is {fmt.pp(counts.mean_change)}. "
-                   "Provisional periods are still rising and are not a fair comparison yet.")
+        st.caption(
+            f"{counts.periods} matured {unit_word}(s) can be compared with a year earlier: {counts.higher} higher, "
+            f"{counts.lower} lower{same}; the average change is {fmt.pp(counts.mean_change)}. "
+            "Provisional periods are still rising and are not a fair comparison yet."
+        )
 
 with st.expander(f"Table: every {unit_word}"):
-    st.dataframe(series, hide_index=True, key="tr_series_table", column_config={
-        "period": st.column_config.DateColumn(f"Order {unit_word}", format="YYYY-MM-DD"),
-        "units": st.column_config.NumberColumn("Units", format="localized"),
-        "returned": st.column_config.NumberColumn("Returned", format="localized"),
-        "rate": st.column_config.NumberColumn("Return rate", format="percent"),
-        "ci_low": st.column_config.NumberColumn("95% CI low", format="percent"),
-        "ci_high": st.column_config.NumberColumn("95% CI high", format="percent"),
-        "orders": st.column_config.NumberColumn("Orders", format="localized"),
-        "provisional": st.column_config.CheckboxColumn("Provisional"),
-        "coverage": st.column_config.NumberColumn("Returns arrived", format="percent"),
-        "expected_final_rate": st.column_config.NumberColumn("Expected final rate", format="percent"),
-        "rate_same_period_last_year": st.column_config.NumberColumn("A year earlier", format="percent"),
-        "change_vs_last_year": st.column_config.NumberColumn("Change vs a year earlier", format="percent"),
-    })
+    st.dataframe(
+        series,
+        hide_index=True,
+        key="tr_series_table",
+        column_config={
+            "period": st.column_config.DateColumn(f"Order {unit_word}", format="YYYY-MM-DD"),
+            "units": st.column_config.NumberColumn("Units", format="localized"),
+            "returned": st.column_config.NumberColumn("Returned", format="localized"),
+            "rate": st.column_config.NumberColumn("Return rate", format="percent"),
+            "ci_low": st.column_config.NumberColumn("95% CI low", format="percent"),
+            "ci_high": st.column_config.NumberColumn("95% CI high", format="percent"),
+            "orders": st.column_config.NumberColumn("Orders", format="localized"),
+            "provisional": st.column_config.CheckboxColumn("Provisional"),
+            "coverage": st.column_config.NumberColumn("Returns arrived", format="percent"),
+            "expected_final_rate": st.column_config.NumberColumn("Expected final rate", format="percent"),
+            "rate_same_period_last_year": st.column_config.NumberColumn("A year earlier", format="percent"),
+            "change_vs_last_year": st.column_config.NumberColumn("Change vs a year earlier", format="percent"),
+        },
+    )
 
 # ---------------------------------------------------------------- what changed
 st.subheader("What changed")
@@ -137,8 +200,13 @@ d_min, d_max = order_date_span(ctx.prepared)
 w1, w2, w3 = st.columns([1, 1, 2])
 pa = w1.date_input("Period A (before)", value=a_def, min_value=d_min, max_value=d_max, key="tr_wc_a")
 pb = w2.date_input("Period B (after)", value=b_def, min_value=d_min, max_value=d_max, key="tr_wc_b")
-wc_dims = w3.multiselect("Dimensions", dims, default=[d for d in WC_DEFAULT_DIMS if d in dims], key="tr_wc_dims",
-                         format_func=lambda d: DIMENSION_LABELS.get(d, d))
+wc_dims = w3.multiselect(
+    "Dimensions",
+    dims,
+    default=[d for d in WC_DEFAULT_DIMS if d in dims],
+    key="tr_wc_dims",
+    format_func=lambda d: DIMENSION_LABELS.get(d, d),
+)
 if not (isinstance(pa, (tuple, list)) and len(pa) == 2 and isinstance(pb, (tuple, list)) and len(pb) == 2):
     st.info("Pick a start and an end date for both periods.")
 elif not wc_dims:
@@ -151,8 +219,10 @@ else:
         sig = significant_changes(wc)
         pname = f"{pa[0]:%d %b %Y}–{pa[1]:%d %b %Y} vs {pb[0]:%d %b %Y}–{pb[1]:%d %b %Y}"
         if len(sig):
-            st.markdown(f"**{len(sig)} segment(s) changed by more than chance allows** ({pname}; false-discovery "
-                        "rate 10% per dimension), largest in returns first:")
+            st.markdown(
+                f"**{len(sig)} segment(s) changed by more than chance allows** ({pname}; false-discovery "
+                "rate 10% per dimension), largest in returns first:"
+            )
             for r in sig.head(8).itertuples():
                 more = "more" if r.change > 0 else "fewer"
                 dl = DIMENSION_LABELS.get(r.dimension, r.dimension).lower()
@@ -160,32 +230,60 @@ else:
                     f"- **{fmt.md(fmt.seg_label(r.dimension, r.segment))}** ({fmt.md(dl)}): "
                     f"{fmt.pct(r.rate_a)} → {fmt.pct(r.rate_b)} ({fmt.pp(r.change)}, 95% CI {fmt.pp(r.ci_low)} to "
                     f"{fmt.pp(r.ci_high)}; q = {r.q_value:.3f}), about {abs(r.returns_represented):,.0f} {more} "
-                    f"returns in period B.")
+                    f"returns in period B."
+                )
         else:
             top = wc.head(3)
-            moves = "; ".join(f"{fmt.seg_label(r.dimension, r.segment)} {fmt.pct(r.rate_a)} → {fmt.pct(r.rate_b)} "
-                              f"(q = {r.q_value:.2f})" for r in top.itertuples())
-            st.markdown(f"**No segment changed by more than chance allows** ({fmt.md(pname)}; false-discovery rate 10% "
-                        f"per dimension). The largest moves were {fmt.md(moves)}: all within noise at these volumes.")
+            moves = "; ".join(
+                f"{fmt.seg_label(r.dimension, r.segment)} {fmt.pct(r.rate_a)} → {fmt.pct(r.rate_b)} "
+                f"(q = {r.q_value:.2f})"
+                for r in top.itertuples()
+            )
+            st.markdown(
+                f"**No segment changed by more than chance allows** ({fmt.md(pname)}; false-discovery rate 10% "
+                f"per dimension). The largest moves were {fmt.md(moves)}: all within noise at these volumes."
+            )
         view = changes_in_points(wc, 40)
         view["Dimension"] = view["dimension"].map(lambda d: DIMENSION_LABELS.get(d, d))
         view["Segment"] = [fmt.seg_label(d, s) for d, s in zip(view["dimension"], view["segment"])]
-        st.dataframe(view[["Dimension", "Segment", "unit", "n_a", "rate_a", "n_b", "rate_b", "change", "ci_low",
-                           "ci_high", "q_value", "significant", "returns_represented"]],
-                     hide_index=True, key="tr_wc_table", column_config={
-                         "unit": st.column_config.TextColumn("Counted in"),
-                         "n_a": st.column_config.NumberColumn("Volume A", format="localized"),
-                         "rate_a": st.column_config.NumberColumn("Rate A", format="percent"),
-                         "n_b": st.column_config.NumberColumn("Volume B", format="localized"),
-                         "rate_b": st.column_config.NumberColumn("Rate B", format="percent"),
-                         "change": st.column_config.NumberColumn("Change", format="%+.1f pp"),
-                         "ci_low": st.column_config.NumberColumn("95% CI low", format="%+.1f pp"),
-                         "ci_high": st.column_config.NumberColumn("95% CI high", format="%+.1f pp"),
-                         "q_value": st.column_config.NumberColumn("q (FDR)", format="%.3f"),
-                         "significant": st.column_config.CheckboxColumn("Beyond chance"),
-                         "returns_represented": st.column_config.NumberColumn("Returns represented", format="%+.0f",
-                                                                              help="Change × volume in B"),
-                     })
-        st.caption("Rates are units returned / units sold for product dimensions and orders with a return / orders "
-                   "for order dimensions (channel, intent, journey). Tests allow for several lines of one order being "
-                   "related (Rao-Scott), and q-values control false discoveries within each dimension.")
+        st.dataframe(
+            view[
+                [
+                    "Dimension",
+                    "Segment",
+                    "unit",
+                    "n_a",
+                    "rate_a",
+                    "n_b",
+                    "rate_b",
+                    "change",
+                    "ci_low",
+                    "ci_high",
+                    "q_value",
+                    "significant",
+                    "returns_represented",
+                ]
+            ],
+            hide_index=True,
+            key="tr_wc_table",
+            column_config={
+                "unit": st.column_config.TextColumn("Counted in"),
+                "n_a": st.column_config.NumberColumn("Volume A", format="localized"),
+                "rate_a": st.column_config.NumberColumn("Rate A", format="percent"),
+                "n_b": st.column_config.NumberColumn("Volume B", format="localized"),
+                "rate_b": st.column_config.NumberColumn("Rate B", format="percent"),
+                "change": st.column_config.NumberColumn("Change", format="%+.1f pp"),
+                "ci_low": st.column_config.NumberColumn("95% CI low", format="%+.1f pp"),
+                "ci_high": st.column_config.NumberColumn("95% CI high", format="%+.1f pp"),
+                "q_value": st.column_config.NumberColumn("q (FDR)", format="%.3f"),
+                "significant": st.column_config.CheckboxColumn("Beyond chance"),
+                "returns_represented": st.column_config.NumberColumn(
+                    "Returns represented", format="%+.0f", help="Change × volume in B"
+                ),
+            },
+        )
+        st.caption(
+            "Rates are units returned / units sold for product dimensions and orders with a return / orders "
+            "for order dimensions (channel, intent, journey). Tests allow for several lines of one order being "
+            "related (Rao-Scott), and q-values control false discoveries within each dimension."
+        )

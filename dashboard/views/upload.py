@@ -1,4 +1,5 @@
 """Upload & map: drop exports, check the detected layout and mapping, load, and see what was rejected."""
+
 import streamlit as st
 
 from data.errors import RIError
@@ -12,14 +13,20 @@ from dashboard.presets import preset_store
 from dashboard.report import render_load_report
 
 
-
 ROLES = ["orders", "returns", "transactions", "catalog", "interventions"]
-ROLE_LABELS = {"orders": "Order lines", "returns": "Returns", "transactions": "Signed transactions (sales + credit notes)",
-               "catalog": "Catalog", "interventions": "Interventions log"}
+ROLE_LABELS = {
+    "orders": "Order lines",
+    "returns": "Returns",
+    "transactions": "Signed transactions (sales + credit notes)",
+    "catalog": "Catalog",
+    "interventions": "Interventions log",
+}
 
 st.title("Upload & map")
-st.caption("Drop your exports (Shopify orders, Amazon FBA returns, ERP/POS transactions, any CSV or Excel). "
-           "Files are read on this machine only; nothing leaves it.")
+st.caption(
+    "Drop your exports (Shopify orders, Amazon FBA returns, ERP/POS transactions, any CSV or Excel). "
+    "Files are read on this machine only; nothing leaves it."
+)
 
 spec = context.current_spec()
 if S.LOAD_MESSAGE in st.session_state:
@@ -34,9 +41,13 @@ with c1:
     st.markdown(f"Currently loaded: **{fmt.md(spec.name or spec.kind)}**")
 context.stored_data_controls()
 
-files = st.file_uploader("Drop files here", accept_multiple_files=True, key=S.U_FILES,
-                         type=["csv", "tsv", "txt", "xlsx", "xlsm", "gz"],
-                         help="CSV/TSV/TXT (any encoding and delimiter), Excel XLSX/XLSM, or gzipped CSV.")
+files = st.file_uploader(
+    "Drop files here",
+    accept_multiple_files=True,
+    key=S.U_FILES,
+    type=["csv", "tsv", "txt", "xlsx", "xlsm", "gz"],
+    help="CSV/TSV/TXT (any encoding and delimiter), Excel XLSX/XLSM, or gzipped CSV.",
+)
 
 # ------------------------------------------------------------------ presets
 store = preset_store()
@@ -44,20 +55,28 @@ with st.expander("Mapping presets (reuse next week's export in one click)", expa
     presets = store.list_presets()
     pc1, pc2 = st.columns(2)
     with pc1:
-        chosen = st.selectbox("Saved presets", [""] + presets, key=S.U_PRESET,
-                              index=(presets.index(store.get_last_preset()) + 1) if store.get_last_preset() in presets else 0)
+        chosen = st.selectbox(
+            "Saved presets",
+            [""] + presets,
+            key=S.U_PRESET,
+            index=(presets.index(store.get_last_preset()) + 1) if store.get_last_preset() in presets else 0,
+        )
         up = st.file_uploader("…or upload a mapping JSON", type=["json"], key=S.U_PRESET_FILE)
     preset_json = ""
     try:
         if up is not None:
-            preset_json = Mapping.from_json(up.getvalue()).to_json()  # bytes: binary or oversized files get a plain error
+            preset_json = Mapping.from_json(
+                up.getvalue()
+            ).to_json()  # bytes: binary or oversized files get a plain error
         elif chosen:
             preset_json = Mapping.from_json(store.load_preset(chosen)).to_json()
     except RIError as e:
         errors.show_error(e)
     with pc2:
-        st.caption("A preset stores the column mapping per file role and settings such as the credit-note prefix. "
-                   "Saved presets survive a browser refresh and a server restart.")
+        st.caption(
+            "A preset stores the column mapping per file role and settings such as the credit-note prefix. "
+            "Saved presets survive a browser refresh and a server restart."
+        )
 for warning in store.take_warnings():  # a damaged preset file was set aside
     st.warning(fmt.md(warning), icon=":material/warning:")
 
@@ -69,13 +88,20 @@ if preset is not None and preset.reason_overrides and preset_json != st.session_
 
 if not files:
     st.info("Drop one or more files to start, or keep exploring the demo data.")
-    st.markdown("**Recognised without any mapping:** Shopify orders export (CSV) · Amazon FBA customer returns "
-                "report and All Orders report (TSV) · returns-app exports (several products per request are split) · "
-                "ERP/POS transactions with credit notes (sales and returns in one table), whatever their headers. "
-                "**Anything else:** pick which column is which below the preview; save it as a preset for next week.")
-    st.download_button("Download sample exports (zip) to try the upload", sample_exports_zip(), file_name=
-                       "returns-intelligence-samples.zip", mime="application/zip", key="up_samples",
-                       icon=":material/folder_zip:")
+    st.markdown(
+        "**Recognised without any mapping:** Shopify orders export (CSV) · Amazon FBA customer returns "
+        "report and All Orders report (TSV) · returns-app exports (several products per request are split) · "
+        "ERP/POS transactions with credit notes (sales and returns in one table), whatever their headers. "
+        "**Anything else:** pick which column is which below the preview; save it as a preset for next week."
+    )
+    st.download_button(
+        "Download sample exports (zip) to try the upload",
+        sample_exports_zip(),
+        file_name="returns-intelligence-samples.zip",
+        mime="application/zip",
+        key="up_samples",
+        icon=":material/folder_zip:",
+    )
     if spec.kind == "upload":
         st.divider()
         st.subheader("Validation of the loaded files")
@@ -100,9 +126,12 @@ for i, f in enumerate(files):
         try:
             info = cache.inspect_for(f.name, digest, None, data)
             if len(info.sheets) > 1:
-                sheet = st.selectbox(f"Sheet of {f.name}", list(info.sheets),
-                                     index=list(info.sheets).index(info.sheet) if info.sheet in info.sheets else 0,
-                                     key=f"up_sheet_{key}")
+                sheet = st.selectbox(
+                    f"Sheet of {f.name}",
+                    list(info.sheets),
+                    index=list(info.sheets).index(info.sheet) if info.sheet in info.sheets else 0,
+                    key=f"up_sheet_{key}",
+                )
                 if sheet != info.sheet:
                     info = cache.inspect_for(f.name, digest, sheet, data)
         except RIError as e:
@@ -113,19 +142,31 @@ for i, f in enumerate(files):
             continue
         h1, h2 = st.columns([2, 1])
         h1.markdown(f"**{fmt.md(f.name)}** · detected layout: **{fmt.md(info.layout_label)}**")
-        role = h2.selectbox("Use as", ROLES, index=ROLES.index(info.role) if info.role in ROLES else 0,
-                            format_func=ROLE_LABELS.get, key=f"up_role_{key}")
+        role = h2.selectbox(
+            "Use as",
+            ROLES,
+            index=ROLES.index(info.role) if info.role in ROLES else 0,
+            format_func=ROLE_LABELS.get,
+            key=f"up_role_{key}",
+        )
         for note in info.notes:
             st.caption(note)
         with st.expander("Preview (first rows as read)", expanded=False):
             st.dataframe(info.preview, hide_index=True, key=f"up_prev_{key}")
         table = TABLES[role]
         suggested = dict(info.suggested) if role == info.role else suggest_mapping(info.columns, role, info.preview)
-        why = explain_mapping(info.columns, role, info.preview, suggested,
-                              info.layout_label if info.layout not in ("generic", "signed_transactions") else None)
+        why = explain_mapping(
+            info.columns,
+            role,
+            info.preview,
+            suggested,
+            info.layout_label if info.layout not in ("generic", "signed_transactions") else None,
+        )
         if preset and role in preset.tables:
             suggested.update({k: v for k, v in preset.tables[role].items() if v in info.columns})
-            why = {k: w for k, w in why.items() if suggested.get(k) == w.column or (not w.applied and k not in suggested)}
+            why = {
+                k: w for k, w in why.items() if suggested.get(k) == w.column or (not w.applied and k not in suggested)
+            }
         unsure = [c for c, w in why.items() if c in suggested and w.level != "high"]
         st.markdown("Column mapping (suggested; correct anything that is wrong). * = required")
         if unsure:
@@ -136,9 +177,12 @@ for i, f in enumerate(files):
         for j, col in enumerate(table.columns):
             default = suggested.get(col.name, "")
             sel = cols[j % 3].selectbox(
-                f"{col.name}{' *' if col.required else ''}", options,
+                f"{col.name}{' *' if col.required else ''}",
+                options,
                 index=options.index(default) if default in options else 0,
-                key=f"up_map_{key}_{role}_{col.name}", help=col.description)
+                key=f"up_map_{key}_{role}_{col.name}",
+                help=col.description,
+            )
             if sel:
                 mapping[col.name] = sel
             w = why.get(col.name)
@@ -155,33 +199,57 @@ for i, f in enumerate(files):
 
 settings = dict(preset.settings) if preset else {}
 with st.expander("Reading settings (credit notes, dates, carrier returns)", expanded=False):
-    settings["credit_note_prefix"] = st.text_input("Credit-note prefix", value=settings.get("credit_note_prefix", "C"),
-                                                   key="up_cn_prefix")
-    extra = st.text_input("Extra non-merchandise SKUs (comma separated)",
-                          value=", ".join(settings.get("non_merchandise_skus", [])), key="up_nonmerch")
+    settings["credit_note_prefix"] = st.text_input(
+        "Credit-note prefix", value=settings.get("credit_note_prefix", "C"), key="up_cn_prefix"
+    )
+    extra = st.text_input(
+        "Extra non-merchandise SKUs (comma separated)",
+        value=", ".join(settings.get("non_merchandise_skus", [])),
+        key="up_nonmerch",
+    )
     settings["non_merchandise_skus"] = [s.strip() for s in extra.split(",") if s.strip()]
     date_formats = ["auto", "dmy", "mdy", "ymd"]
-    settings["date_format"] = st.selectbox("Date format", date_formats, index=date_formats.index(settings.get("date_format", "auto")),
-                                           key="up_datefmt", help="auto decides day-first vs month-first from the values")
-    if st.checkbox("Count carrier returns as customer returns", value=bool(settings.get("count_carrier_returns")),
-                   key="up_carrier", help="Undeliverable, refused and lost-in-transit parcels are listed apart and "
-                                         "left out of the return rate unless this is ticked."):
+    settings["date_format"] = st.selectbox(
+        "Date format",
+        date_formats,
+        index=date_formats.index(settings.get("date_format", "auto")),
+        key="up_datefmt",
+        help="auto decides day-first vs month-first from the values",
+    )
+    if st.checkbox(
+        "Count carrier returns as customer returns",
+        value=bool(settings.get("count_carrier_returns")),
+        key="up_carrier",
+        help="Undeliverable, refused and lost-in-transit parcels are listed apart and "
+        "left out of the return rate unless this is ticked.",
+    ):
         settings["count_carrier_returns"] = True
     else:
         settings.pop("count_carrier_returns", None)
 
-mapping_obj = Mapping(tables=tables, settings=settings,
-                      reason_overrides=dict(st.session_state.get(S.REASON_OVERRIDES) or {}))
+mapping_obj = Mapping(
+    tables=tables, settings=settings, reason_overrides=dict(st.session_state.get(S.REASON_OVERRIDES) or {})
+)
 mapping_json = mapping_obj.to_json()
 
 b1, b2, b3 = st.columns([1, 1, 2])
 load = b1.button("Load data", type="primary", key="up_load", icon=":material/play_arrow:", width="stretch")
-b2.download_button("Download mapping JSON", mapping_json.encode("utf-8"), file_name="returns-mapping.json",
-                   mime="application/json", key="up_dl_mapping", width="stretch")
+b2.download_button(
+    "Download mapping JSON",
+    mapping_json.encode("utf-8"),
+    file_name="returns-mapping.json",
+    mime="application/json",
+    key="up_dl_mapping",
+    width="stretch",
+)
 with b3:
     pn1, pn2 = st.columns([2, 1])
-    preset_name = pn1.text_input("Preset name", key="up_preset_name", label_visibility="collapsed",
-                                 placeholder="Preset name, e.g. Shopify weekly")
+    preset_name = pn1.text_input(
+        "Preset name",
+        key="up_preset_name",
+        label_visibility="collapsed",
+        placeholder="Preset name, e.g. Shopify weekly",
+    )
     if pn2.button("Save preset", key="up_save_preset", width="stretch"):
         try:
             store.save_preset(preset_name, mapping_json)
@@ -216,8 +284,10 @@ if load:
     context.remember_dataset(new_spec, contents)  # kept for this browser: a refresh or restart finds it again
     if preset_name:
         store.set_last_preset(preset_name)
-    st.session_state[S.LOAD_MESSAGE] = (f"Loaded {ds.rows_read - ds.rows_rejected:,} of {ds.rows_read:,} rows. "
-                                        "Open Overview or Collections to see the results.")
+    st.session_state[S.LOAD_MESSAGE] = (
+        f"Loaded {ds.rows_read - ds.rows_rejected:,} of {ds.rows_read:,} rows. "
+        "Open Overview or Collections to see the results."
+    )
     st.rerun()  # the sidebar and every page now show the new dataset
 
 cur = context.current_spec()

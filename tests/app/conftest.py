@@ -1,4 +1,5 @@
 """AppTest helpers: run a page of the real app with a chosen dataset in session state."""
+
 from __future__ import annotations
 
 import hashlib
@@ -11,9 +12,18 @@ from dashboard import session as S
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 
-PAGES = ["views/overview.py", "views/collections.py", "views/intents.py", "views/combinations.py",
-         "views/journeys.py", "views/reasons.py", "views/trends.py", "views/fixlist.py", "views/interventions.py",
-         "views/upload.py"]
+PAGES = [
+    "views/overview.py",
+    "views/collections.py",
+    "views/intents.py",
+    "views/combinations.py",
+    "views/journeys.py",
+    "views/reasons.py",
+    "views/trends.py",
+    "views/fixlist.py",
+    "views/interventions.py",
+    "views/upload.py",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -37,10 +47,18 @@ def upload_spec(files: dict[str, tuple[bytes, str]], mapping_json: str = "", nam
     return S.DatasetSpec(kind="upload", files=tuple(refs), mapping_json=mapping_json, name=name), contents
 
 
-TITLES = {"views/overview.py": "Overview", "views/collections.py": "Collections", "views/intents.py": "Customer intents",
-          "views/combinations.py": "Items bought together", "views/journeys.py": "Journeys and channels",
-          "views/reasons.py": "Reasons & outcomes", "views/trends.py": "Trends", "views/fixlist.py": "Fix list",
-          "views/interventions.py": "Interventions", "views/upload.py": "Upload & map"}
+TITLES = {
+    "views/overview.py": "Overview",
+    "views/collections.py": "Collections",
+    "views/intents.py": "Customer intents",
+    "views/combinations.py": "Items bought together",
+    "views/journeys.py": "Journeys and channels",
+    "views/reasons.py": "Reasons & outcomes",
+    "views/trends.py": "Trends",
+    "views/fixlist.py": "Fix list",
+    "views/interventions.py": "Interventions",
+    "views/upload.py": "Upload & map",
+}
 
 
 def run_page(page: str, spec=None, contents=None, timeout: float = 120) -> AppTest:

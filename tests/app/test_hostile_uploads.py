@@ -1,5 +1,6 @@
 """AppTest: hostile files dropped on Upload & map give a plain message naming the file and the limit, never an
 exception (issue 13, findings 2 and 3). The bombs are built in memory from a few hundred KB."""
+
 from __future__ import annotations
 
 import gzip
@@ -23,8 +24,10 @@ def _messages(at) -> str:
 
 def test_gzip_bomb_and_giant_line_get_plain_messages():
     at = run_page("views/upload.py")
-    files = [("bomb.csv.gz", _gzip_of_zeros(100), "application/gzip"),
-             ("oneline.csv", b"x" * (3 * 1024 * 1024), "text/csv")]
+    files = [
+        ("bomb.csv.gz", _gzip_of_zeros(100), "application/gzip"),
+        ("oneline.csv", b"x" * (3 * 1024 * 1024), "text/csv"),
+    ]
     at.file_uploader(key=S.U_FILES).set_value(files).run()
     assert not at.exception, [e.value for e in at.exception]
     text = _messages(at)

@@ -1,5 +1,6 @@
 """Issue 12 page checks: a few orders carrying most units are said first on the Overview (with the view
 without them), the Fix list reads plain words first, and uploads survive a refresh."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -18,15 +19,24 @@ def wholesale_upload():
     with 1,500 returned: W is 1,500 / 1,520 = 99% of returned units; without it the rate is 20/300 = 6.7%."""
     rows, rets = [], []
     for i in range(60):
-        rows.append(dict(order_id=f"O{i}", order_date=f"2025-0{1 + i % 3}-{1 + i % 27:02d}", sku=f"s{i % 4}",
-                         quantity=5, collection=f"C{i % 2}"))
+        rows.append(
+            dict(
+                order_id=f"O{i}",
+                order_date=f"2025-0{1 + i % 3}-{1 + i % 27:02d}",
+                sku=f"s{i % 4}",
+                quantity=5,
+                collection=f"C{i % 2}",
+            )
+        )
         if i % 3 == 0:
             rets.append(dict(order_id=f"O{i}", sku=f"s{i % 4}", quantity=1))
     rows.append(dict(order_id="W", order_date="2025-02-10", sku="s1", quantity=2000, collection="C1"))
     rets.append(dict(order_id="W", sku="s1", quantity=1500))
     rows.append(dict(order_id="late", order_date="2025-09-30", sku="s0", quantity=1, collection="C0"))
-    return upload_spec({"orders.csv": (_csv(pd.DataFrame(rows)), "orders"),
-                        "returns.csv": (_csv(pd.DataFrame(rets)), "returns")}, name="wholesale")
+    return upload_spec(
+        {"orders.csv": (_csv(pd.DataFrame(rows)), "orders"), "returns.csv": (_csv(pd.DataFrame(rets)), "returns")},
+        name="wholesale",
+    )
 
 
 def test_overview_says_first_that_one_order_carries_the_returns_and_can_leave_it_out():
@@ -46,8 +56,9 @@ def test_overview_says_first_that_one_order_carries_the_returns_and_can_leave_it
     assert_clean(at, "collections without the order")
     shown = at.dataframe[0].value
     assert int(shown["returned"].sum()) == 20
-    assert any("Left out of every page at your request: order #W" in c.value.replace("\\", "")
-               for c in at.sidebar.caption)
+    assert any(
+        "Left out of every page at your request: order #W" in c.value.replace("\\", "") for c in at.sidebar.caption
+    )
 
 
 def _arr(v):
@@ -185,8 +196,9 @@ def test_fix_list_reads_plain_words_first_with_downloads_on_top():
     # method terms only behind "How this was decided"
     exp = [e for e in at.expander if e.label == "How this was decided"]
     assert len(exp) == 1
-    outside = " ".join(str(v) for k, v in order if k in ("markdown", "caption")
-                       and not any(v == m.value for m in exp[0].markdown))
+    outside = " ".join(
+        str(v) for k, v in order if k in ("markdown", "caption") and not any(v == m.value for m in exp[0].markdown)
+    )
     for term in ("q (fdr)", "false-discovery", "design effect", "shrunk", "power"):
         assert term not in outside.replace("\\", "").lower(), term
     assert "q_value" in exp[0].dataframe[0].value.columns

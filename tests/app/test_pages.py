@@ -1,5 +1,6 @@
 """Every page renders without exception on the demo data, on a minimal dataset and on one that lacks the
 optional columns; the upload page is driven through its file uploader; filters change what pages show."""
+
 from __future__ import annotations
 
 import io
@@ -35,16 +36,20 @@ def no_optional(frames):
     o = orders[["order_id", "order_date", "sku", "quantity", "collection", "size", "product_name", "customer_id"]]
     o = o.assign(order_date=orders["order_date"].dt.strftime("%d.%m.%Y"))
     r = returns[["order_id", "sku", "quantity", "return_date"]].assign(
-        return_date=returns["return_date"].dt.strftime("%d.%m.%Y"))
-    return upload_spec({"orders.csv": (_csv(o), "orders"), "returns.csv": (_csv(r), "returns")},
-                       name="no journey, reasons or prices")
+        return_date=returns["return_date"].dt.strftime("%d.%m.%Y")
+    )
+    return upload_spec(
+        {"orders.csv": (_csv(o), "orders"), "returns.csv": (_csv(r), "returns")}, name="no journey, reasons or prices"
+    )
 
 
 def _expected_sidebar(orders: pd.DataFrame) -> str:
     """What the sidebar says about the data, counted by hand from the order lines that went in."""
     d = pd.to_datetime(orders["order_date"])
-    return (f"{len(orders):,} order lines · {orders['order_id'].nunique():,} orders  \n"
-            f"{d.min():%d %b %Y} – {d.max():%d %b %Y}")
+    return (
+        f"{len(orders):,} order lines · {orders['order_id'].nunique():,} orders  \n"
+        f"{d.min():%d %b %Y} – {d.max():%d %b %Y}"
+    )
 
 
 def assert_shows_the_data(at, page: str, orders: pd.DataFrame) -> None:
@@ -143,14 +148,34 @@ def test_upload_orders_xlsx_and_fba_returns(demo_files):
 def test_upload_signed_transactions_xlsx(tmp_path):
     # a small ERP export: invoices and a credit note (prefix C) that returns one unit of an earlier purchase
     rows = [
-        ("536365", "85123A", "WHITE HANGING HEART T-LIGHT HOLDER", 6, "2010-12-01 08:26", 2.55, "17850", "United Kingdom"),
+        (
+            "536365",
+            "85123A",
+            "WHITE HANGING HEART T-LIGHT HOLDER",
+            6,
+            "2010-12-01 08:26",
+            2.55,
+            "17850",
+            "United Kingdom",
+        ),
         ("536365", "71053", "WHITE METAL LANTERN", 6, "2010-12-01 08:26", 3.39, "17850", "United Kingdom"),
         ("536366", "22633", "HAND WARMER UNION JACK", 6, "2010-12-02 08:28", 1.85, "17851", "France"),
-        ("C536379", "85123A", "WHITE HANGING HEART T-LIGHT HOLDER", -1, "2010-12-09 09:41", 2.55, "17850", "United Kingdom"),
+        (
+            "C536379",
+            "85123A",
+            "WHITE HANGING HEART T-LIGHT HOLDER",
+            -1,
+            "2010-12-09 09:41",
+            2.55,
+            "17850",
+            "United Kingdom",
+        ),
         ("536380", "POST", "POSTAGE", 1, "2010-12-09 09:41", 18.0, "17851", "France"),
     ]
-    df = pd.DataFrame(rows, columns=["Invoice", "StockCode", "Description", "Quantity", "InvoiceDate", "Price",
-                                     "Customer ID", "Country"])
+    df = pd.DataFrame(
+        rows,
+        columns=["Invoice", "StockCode", "Description", "Quantity", "InvoiceDate", "Price", "Customer ID", "Country"],
+    )
     buf = io.BytesIO()
     df.to_excel(buf, index=False, engine="xlsxwriter")
     at = run_page("views/upload.py")
@@ -195,6 +220,7 @@ def test_rate_basis_switches_collections_to_orders():
     # independent: share of orders containing Linen Shirts with a Linen Shirts return (matured orders)
     from dashboard import cache
     from analysis.prepare import prepare
+
     p = prepare(cache.dataset_for(seg))
     lines = p.lines[p.lines["mature"] & (p.lines["collection"] == "Linen Shirts")]
     per_order = lines.groupby("order_id")["returned_units"].sum()
@@ -208,9 +234,11 @@ def test_segment_names_are_escaped_in_charts(frames):
     evil = "<a href='https://example.invalid'>Click</a>"
     o = orders[["order_id", "order_date", "sku", "quantity", "collection"]].assign(
         order_date=orders["order_date"].dt.strftime("%Y-%m-%d"),
-        collection=orders["collection"].where(orders["collection"] != "Linen Shirts", evil))
-    spec, contents = upload_spec({"orders.csv": (_csv(o), "orders"),
-                                  "returns.csv": (_csv(returns[["order_id", "sku", "quantity"]]), "returns")})
+        collection=orders["collection"].where(orders["collection"] != "Linen Shirts", evil),
+    )
+    spec, contents = upload_spec(
+        {"orders.csv": (_csv(o), "orders"), "returns.csv": (_csv(returns[["order_id", "sku", "quantity"]]), "returns")}
+    )
     at = run_page("views/collections.py", spec, contents)
     assert_clean(at, "collections with an HTML-named collection")
     specs = " ".join(c.proto.spec for c in at.get("plotly_chart"))
@@ -225,8 +253,12 @@ def _simpson_upload():
     more (0.9*0.35 + 0.1*0.03 = 31.8% vs 0.1*0.45 + 0.9*0.07 = 10.8%). Each is the other's comparison group, so
     both verdicts flip once channel is allowed for. One unit per order (a single intent: nothing to stratify).
     """
-    cells = [("Tiles", "marketplace", 2700, 0.35), ("Tiles", "web", 300, 0.03),
-             ("Vases", "marketplace", 300, 0.45), ("Vases", "web", 2700, 0.07)]
+    cells = [
+        ("Tiles", "marketplace", 2700, 0.35),
+        ("Tiles", "web", 300, 0.03),
+        ("Vases", "marketplace", 300, 0.45),
+        ("Vases", "web", 2700, 0.07),
+    ]
     orders, returns, i = [], [], 0
     for coll, channel, n, rate in cells:
         for j in range(n):
@@ -263,8 +295,14 @@ def test_sample_exports_zip_holds_every_layout():
     from dashboard.downloads import sample_exports_zip
 
     names = set(zipfile.ZipFile(io.BytesIO(sample_exports_zip())).namelist())
-    assert {"orders.xlsx", "returns.csv", "shopify_orders_export.csv", "fba_customer_returns.tsv",
-            "shopify_store/orders_export_1.csv", "shopify_store/orders_export_2.csv"} <= names
+    assert {
+        "orders.xlsx",
+        "returns.csv",
+        "shopify_orders_export.csv",
+        "fba_customer_returns.tsv",
+        "shopify_store/orders_export_1.csv",
+        "shopify_store/orders_export_2.csv",
+    } <= names
 
 
 def test_orders_without_returns_say_so(demo_files):

@@ -1,5 +1,6 @@
 """Every page on the real 500k-line export (../shared/data), uploaded as a user would: no exception, no error,
 and the Overview's unit return rate equals an independent computation from the loaded tables."""
+
 import hashlib
 
 import pytest

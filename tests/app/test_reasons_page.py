@@ -1,5 +1,6 @@
 """The Reasons & outcomes page: demo data end to end, a dataset without reasons/resolutions, and the
 reason-mapping editor's override logic."""
+
 from __future__ import annotations
 
 import json
@@ -39,9 +40,13 @@ def test_demo_page_renders_every_section(demo_page):
     assert any(t.startswith("Why returns come back") for t in titles), titles
     assert any(t.startswith("How returns were resolved") for t in titles), titles
     assert any("by kind" in t for t in titles), titles
-    assert [s.value for s in at.subheader] == ["Why customers return", "Refund, exchange or store credit",
-                                               "What customers exchange into", "Pairs well with",
-                                               "In customers' own words"]
+    assert [s.value for s in at.subheader] == [
+        "Why customers return",
+        "Refund, exchange or store credit",
+        "What customers exchange into",
+        "Pairs well with",
+        "In customers' own words",
+    ]
     assert len(at.text) >= 1  # example comments, shown as plain text
 
 
@@ -85,13 +90,15 @@ def _csv(df: pd.DataFrame) -> bytes:
 
 
 def test_page_without_reasons_or_resolutions():
-    orders = pd.DataFrame({
-        "order_id": [f"O{i}" for i in range(60) for _ in range(2)],
-        "order_date": [f"2024-0{1 + i % 6}-{10 + i % 15}" for i in range(60) for _ in range(2)],
-        "sku": [f"SKU{(i + j) % 5}" for i in range(60) for j in range(2)],
-        "quantity": 1,
-        "unit_price": 20.0,
-    })
+    orders = pd.DataFrame(
+        {
+            "order_id": [f"O{i}" for i in range(60) for _ in range(2)],
+            "order_date": [f"2024-0{1 + i % 6}-{10 + i % 15}" for i in range(60) for _ in range(2)],
+            "sku": [f"SKU{(i + j) % 5}" for i in range(60) for j in range(2)],
+            "quantity": 1,
+            "unit_price": 20.0,
+        }
+    )
     returns = orders.iloc[::7][["order_id", "sku", "quantity"]]
     spec, contents = upload_spec({"orders.csv": (_csv(orders), "orders"), "returns.csv": (_csv(returns), "returns")})
     at = run_page(PAGE, spec, contents)
@@ -105,8 +112,12 @@ def test_page_without_reasons_or_resolutions():
 
 
 # ---------------------------------------------------------------- override logic (pure)
-BASE = pd.DataFrame({"reason": pd.array(["runs small", "meh", None], dtype="string"),
-                     "category": pd.array(["size_too_small", "other", "unknown"], dtype="string")})
+BASE = pd.DataFrame(
+    {
+        "reason": pd.array(["runs small", "meh", None], dtype="string"),
+        "category": pd.array(["size_too_small", "other", "unknown"], dtype="string"),
+    }
+)
 
 
 def test_derive_overrides_records_changes_only():
@@ -129,8 +140,13 @@ def test_derive_overrides_rejects_mismatched_rows():
 
 
 def test_kind_summary_matches_plain_pandas():
-    t = pd.DataFrame({"product": ["a", "a", "b", "b"], "kind": ["size_up", "size_down", "size_up", "other_product"],
-                      "exchanges": [3.0, 1.0, 2.0, 4.0]})
+    t = pd.DataFrame(
+        {
+            "product": ["a", "a", "b", "b"],
+            "kind": ["size_up", "size_down", "size_up", "other_product"],
+            "exchanges": [3.0, 1.0, 2.0, 4.0],
+        }
+    )
     from analysis.reasons import kind_summary
 
     out = kind_summary(t).set_index("kind")

@@ -6,6 +6,7 @@ replaces it. These tests check what the registry holds, not memory figures (thos
 README): after release nothing is held for the session, its DuckDB connection is closed, and a browser that comes
 back still gets its upload (read again from disk by its key).
 """
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """AppTest: a damaged state file never breaks a page; the page says it was set aside and where the copy is."""
+
 from __future__ import annotations
 
 from tests.app.conftest import run_page

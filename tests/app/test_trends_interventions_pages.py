@@ -4,6 +4,7 @@ Checks that both pages render cleanly, that the trends page follows the dimensio
 (against an independent plain-pandas rate), and that the interventions log is added to through the form,
 survives a new session (a browser refresh), can be deleted, and rejects a bad CSV with a readable error.
 """
+
 from __future__ import annotations
 
 import json
@@ -130,14 +131,21 @@ def test_add_survives_a_refresh_and_delete_removes_it():
     assert list(_log_table(run_page(IVS))["Segment"]) == ["Hiking Jackets"]
 
 
-@pytest.mark.parametrize("content, words", [
-    (b"foo,bar\n1,2\n", ["Interventions not imported", "dimension, segment, start_date"]),
-    (b"dimension,segment,start_date\ncollection,Linen Shirts,next tuesday\n",
-     ["Interventions not imported", "'next tuesday' is not a date (row 1)"]),
-    (b"dimension,segment,start_date\nshoe_size,Linen Shirts,2026-03-01\n",
-     ["'shoe_size' is not one we can evaluate (row 1)", "Use one of: collection"]),
-    (b"", ["Empty file"]),
-])
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        (b"foo,bar\n1,2\n", ["Interventions not imported", "dimension, segment, start_date"]),
+        (
+            b"dimension,segment,start_date\ncollection,Linen Shirts,next tuesday\n",
+            ["Interventions not imported", "'next tuesday' is not a date (row 1)"],
+        ),
+        (
+            b"dimension,segment,start_date\nshoe_size,Linen Shirts,2026-03-01\n",
+            ["'shoe_size' is not one we can evaluate (row 1)", "Use one of: collection"],
+        ),
+        (b"", ["Empty file"]),
+    ],
+)
 def test_importing_a_bad_csv_shows_a_clear_error(content, words):
     at = run_page(IVS)
     at.file_uploader(key="iv_import_file").set_value(("log.csv", content, "text/csv")).run()
@@ -229,8 +237,11 @@ def test_interventions_page_says_what_statsmodels_computes():
     Xp["treated"] = pre["treated"].astype(float)
     Xp["treated_x_time"] = pre["treated"] * (pre["t"] - pre["t"].mean())
     _, _, _, p_par, _ = _sm_fit(pre, "treated_x_time", Xp)
-    lines = {x.value.split("**")[1]: x.value.replace("\\", "") for x in at.markdown
-             if x.value.count("**") >= 2 and ("Parallel trends" in x.value or "Placebo date" in x.value)}
+    lines = {
+        x.value.split("**")[1]: x.value.replace("\\", "")
+        for x in at.markdown
+        if x.value.count("**") >= 2 and ("Parallel trends" in x.value or "Placebo date" in x.value)
+    }
     assert f"p = {p_par:.{2 if p_par >= 0.05 else 3}f}" in lines["Parallel trends before"]
     # the placebo date is the middle month of the treated segment's pre-period months
     months = sorted(pre.loc[pre["treated"] == 1, "month"].unique())

@@ -1,9 +1,9 @@
 """Upload page: each suggested column says how sure the matcher is and why; unsure ones ask."""
+
 from dashboard import session as S
 from tests.app.conftest import assert_clean, run_page
 
-ORDERS = (b"Ordre ID,OrderDate,Code X,Qty (pcs)\n"
-          b"A1,2024-03-01,SKU-1,1\nA2,2024-03-02,SKU-2,2\n")
+ORDERS = b"Ordre ID,OrderDate,Code X,Qty (pcs)\nA1,2024-03-01,SKU-1,1\nA2,2024-03-02,SKU-2,2\n"
 
 
 def test_upload_shows_confidence_reason_and_asks_when_unsure():
@@ -32,10 +32,10 @@ def test_upload_amazon_all_orders_and_returns_app_export_with_no_mapping():
     from tests.unit.test_returns_apps import ORDERS as ORDERS_CSV
     from tests.unit.test_returns_apps import PARCELWILL
 
-    for files, label in (([("All Orders.txt", ALL_ORDERS, "text/plain"), ("fba.tsv", FBA, "text/plain")],
-                          "Amazon All Orders report"),
-                         ([("orders.csv", ORDERS_CSV, "text/csv"), ("returns.csv", PARCELWILL, "text/csv")],
-                          "Returns-app export")):
+    for files, label in (
+        ([("All Orders.txt", ALL_ORDERS, "text/plain"), ("fba.tsv", FBA, "text/plain")], "Amazon All Orders report"),
+        ([("orders.csv", ORDERS_CSV, "text/csv"), ("returns.csv", PARCELWILL, "text/csv")], "Returns-app export"),
+    ):
         at = run_page("views/upload.py")
         at.file_uploader(key=S.U_FILES).set_value(files).run()
         assert_clean(at, "upload (mapped)")
@@ -50,8 +50,9 @@ def test_carrier_returns_setting_reaches_the_load():
     from tests.unit.test_amazon import ALL_ORDERS, FBA
 
     at = run_page("views/upload.py")
-    at.file_uploader(key=S.U_FILES).set_value([("All Orders.txt", ALL_ORDERS, "text/plain"),
-                                               ("fba.tsv", FBA, "text/plain")]).run()
+    at.file_uploader(key=S.U_FILES).set_value(
+        [("All Orders.txt", ALL_ORDERS, "text/plain"), ("fba.tsv", FBA, "text/plain")]
+    ).run()
     at.checkbox(key="up_carrier").check().run()
     at.button(key="up_load").click().run()
     assert_clean(at, "upload (loaded)")

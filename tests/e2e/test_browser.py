@@ -1,4 +1,5 @@
 """A user's path through the real app in headless Chromium: upload, map, look, download, log a change."""
+
 from __future__ import annotations
 
 
@@ -11,8 +12,18 @@ from tests.e2e.conftest import shot, wait_idle
 
 pytestmark = pytest.mark.e2e
 
-PAGES = ["Overview", "Collections", "Intents", "Combinations", "Journeys", "Reasons & outcomes", "Trends",
-         "Fix list", "Interventions", "Upload & map"]
+PAGES = [
+    "Overview",
+    "Collections",
+    "Intents",
+    "Combinations",
+    "Journeys",
+    "Reasons & outcomes",
+    "Trends",
+    "Fix list",
+    "Interventions",
+    "Upload & map",
+]
 
 
 HEADINGS = {"Intents": "Customer intents", "Combinations": "Items bought together", "Journeys": "Journeys and channels"}
@@ -35,7 +46,8 @@ def test_upload_map_browse_download(server, page, tmp_path):
     page.goto(server["url"] + "/upload")
     wait_idle(page)
     page.get_by_test_id("stFileUploaderDropzoneInput").first.set_input_files(
-        [str(files["orders_xlsx"]), str(files["returns_csv"])])
+        [str(files["orders_xlsx"]), str(files["returns_csv"])]
+    )
     wait_idle(page)
     page.get_by_text("detected layout", exact=False).first.wait_for()
     shot(page, "01-upload-mapped")
@@ -70,7 +82,7 @@ def test_upload_map_browse_download(server, page, tmp_path):
     header = [str(h).lower() for h in rows[0]]
     assert any("segment" in h for h in header)
     assert len(rows) >= 2, "the planted collections should produce at least one fix-list row"
-    segments = {str(r[header.index(next(h for h in header if 'segment' in h))]) for r in rows[1:]}
+    segments = {str(r[header.index(next(h for h in header if "segment" in h))]) for r in rows[1:]}
     assert segments & {"Linen Shirts", "Smart Lighting", "bracketing", "Bracketing (several sizes)"}, segments
 
 

@@ -1,4 +1,5 @@
 """A Shopify store's two overlapping orders exports through the real app: every page tells the refund story."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,6 +1,7 @@
 """Amazon exports with no mapping: the All Orders report (Cancelled lines set apart and counted, unit price
 from the line price), styles and sizes from per-size SKUs (so bracketing is seen), and carrier returns
 kept out of the customer return rate. Expected values by hand from the small files below."""
+
 import json
 
 import pandas as pd
@@ -13,31 +14,87 @@ from data.sizes import derive_style_size, is_size, split_name, split_sku
 from tests.unit.test_cli import run
 
 TODAY = pd.Timestamp("2024-06-01").date()
-HEAD = ("amazon-order-id\tmerchant-order-id\tpurchase-date\tlast-updated-date\torder-status\tfulfillment-channel\t"
-        "sales-channel\tproduct-name\tsku\tasin\titem-status\tquantity\tcurrency\titem-price\titem-tax\tship-country\n")
+HEAD = (
+    "amazon-order-id\tmerchant-order-id\tpurchase-date\tlast-updated-date\torder-status\tfulfillment-channel\t"
+    "sales-channel\tproduct-name\tsku\tasin\titem-status\tquantity\tcurrency\titem-price\titem-tax\tship-country\n"
+)
 ROWS = [  # order, date, status, name, sku, item status, qty, line price
-    ("111-01", "2024-03-01T10:00:00+00:00", "Shipped", "505 Jeans, Rinse, 32W x 30L", "LEVI-505-RINSE-32Wx30L", "Shipped", "1", "59.50"),
-    ("111-01", "2024-03-01T10:00:00+00:00", "Shipped", "505 Jeans, Rinse, 32W x 32L", "LEVI-505-RINSE-32Wx32L", "Shipped", "1", "59.50"),
+    (
+        "111-01",
+        "2024-03-01T10:00:00+00:00",
+        "Shipped",
+        "505 Jeans, Rinse, 32W x 30L",
+        "LEVI-505-RINSE-32Wx30L",
+        "Shipped",
+        "1",
+        "59.50",
+    ),
+    (
+        "111-01",
+        "2024-03-01T10:00:00+00:00",
+        "Shipped",
+        "505 Jeans, Rinse, 32W x 32L",
+        "LEVI-505-RINSE-32Wx32L",
+        "Shipped",
+        "1",
+        "59.50",
+    ),
     ("111-02", "2024-03-02T10:00:00+00:00", "Shipped", "Trail Tee - M", "TEE-BLK-M", "Shipped", "2", "40.00"),
     ("111-03", "2024-03-02T11:00:00+00:00", "Canceled", "Trail Tee - L", "TEE-BLK-L", "Unshipped", "0", ""),
     ("111-04", "2024-03-03T09:00:00+00:00", "Shipped", "Trail Tee - L", "TEE-BLK-L", "Shipped", "1", "20.00"),
-    ("111-05", "2024-03-03T09:30:00+00:00", "Cancelled", "505 Jeans, Rinse, 32W x 30L", "LEVI-505-RINSE-32Wx30L", "Cancelled", "1", "59.50"),
+    (
+        "111-05",
+        "2024-03-03T09:30:00+00:00",
+        "Cancelled",
+        "505 Jeans, Rinse, 32W x 30L",
+        "LEVI-505-RINSE-32Wx30L",
+        "Cancelled",
+        "1",
+        "59.50",
+    ),
     ("111-06", "2024-03-04T09:30:00+00:00", "Pending", "Mug 12", "MUG-12", "Unshipped", "1", "9.00"),
 ]
-ALL_ORDERS = (HEAD + "".join(f"{o}\t\t{d}\t{d}\t{st}\tAmazon\tAmazon.com\t{n}\t{s}\tB0\t{ist}\t{q}\tUSD\t{p}\t0\tUS\n"
-                             for o, d, st, n, s, ist, q, p in ROWS)).encode()
-FBA = ("return-date\torder-id\tsku\tasin\tfnsku\tproduct-name\tquantity\tfulfillment-center-id\tdetailed-disposition\t"
-       "reason\tstatus\tlicense-plate-number\tcustomer-comments\n"
-       "2024-03-10T12:00:00+00:00\t111-01\tLEVI-505-RINSE-32Wx30L\tB0\tX0\tJeans\t1\tLTN1\tSELLABLE\tAPPAREL_TOO_SMALL\t"
-       "Unit returned to inventory\tLPN1\t\n"
-       "2024-03-11T12:00:00+00:00\t111-02\tTEE-BLK-M\tB0\tX0\tTee\t1\tLTN1\tSELLABLE\tUNDELIVERABLE_REFUSED\t"
-       "Unit returned to inventory\tLPN2\t\n"
-       "2024-03-12T12:00:00+00:00\t111-04\tTEE-BLK-L\tB0\tX0\tTee\t1\tLTN1\tCARRIER_DAMAGED\tUNDELIVERABLE_UNKNOWN\t"
-       "Unit returned to inventory\tLPN3\t\n").encode()
+ALL_ORDERS = (
+    HEAD
+    + "".join(
+        f"{o}\t\t{d}\t{d}\t{st}\tAmazon\tAmazon.com\t{n}\t{s}\tB0\t{ist}\t{q}\tUSD\t{p}\t0\tUS\n"
+        for o, d, st, n, s, ist, q, p in ROWS
+    )
+).encode()
+FBA = (
+    "return-date\torder-id\tsku\tasin\tfnsku\tproduct-name\tquantity\tfulfillment-center-id\tdetailed-disposition\t"
+    "reason\tstatus\tlicense-plate-number\tcustomer-comments\n"
+    "2024-03-10T12:00:00+00:00\t111-01\tLEVI-505-RINSE-32Wx30L\tB0\tX0\tJeans\t1\tLTN1\tSELLABLE\tAPPAREL_TOO_SMALL\t"
+    "Unit returned to inventory\tLPN1\t\n"
+    "2024-03-11T12:00:00+00:00\t111-02\tTEE-BLK-M\tB0\tX0\tTee\t1\tLTN1\tSELLABLE\tUNDELIVERABLE_REFUSED\t"
+    "Unit returned to inventory\tLPN2\t\n"
+    "2024-03-12T12:00:00+00:00\t111-04\tTEE-BLK-L\tB0\tX0\tTee\t1\tLTN1\tCARRIER_DAMAGED\tUNDELIVERABLE_UNKNOWN\t"
+    "Unit returned to inventory\tLPN3\t\n"
+).encode()
 
 
-@pytest.mark.parametrize("text", ["XS", "M", "XXL", "3XL", "X-Large", "30W x 32L", "30x32", "32/34", "W30L32", "EU 42",
-                                  "UK8", "US 10.5", "One Size", "OSFA", "6-7Y", "42", "8.5"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "XS",
+        "M",
+        "XXL",
+        "3XL",
+        "X-Large",
+        "30W x 32L",
+        "30x32",
+        "32/34",
+        "W30L32",
+        "EU 42",
+        "UK8",
+        "US 10.5",
+        "One Size",
+        "OSFA",
+        "6-7Y",
+        "42",
+        "8.5",
+    ],
+)
 def test_sizes_recognised(text):
     assert is_size(text)
 
@@ -55,7 +112,9 @@ def test_style_and_size_from_sku_and_name():
     sku = pd.Series(["TEE-BLK-M", "TEE-BLK-L", "MUG-12", "NOSIZE"])
     style, size, n = derive_style_size(sku)
     # MUG-12 is the only 'size' of its style: left whole, so an accident changes nothing
-    assert style.tolist() == ["TEE-BLK", "TEE-BLK", "MUG-12", "NOSIZE"] and size.tolist() == ["M", "L", "", ""] and n == 1
+    assert (
+        style.tolist() == ["TEE-BLK", "TEE-BLK", "MUG-12", "NOSIZE"] and size.tolist() == ["M", "L", "", ""] and n == 1
+    )
 
 
 def test_all_orders_report_recognised_with_no_mapping():
@@ -106,9 +165,11 @@ def test_cli_all_orders_and_fba_returns_with_no_mapping(tmp_path):
 
 
 def test_generic_orders_without_a_size_column_get_styles_from_skus():
-    orders = (b"Order ID,Order Date,SKU,Product,Qty,Price\n"
-              b"1,2024-03-01,TEE-BLK-M,Trail Tee - M,1,20\n1,2024-03-01,TEE-BLK-L,Trail Tee - L,1,20\n"
-              b"2,2024-03-02,TEE-BLK-L,Trail Tee - L,1,20\n3,2024-03-02,MUG-12,Mug,1,9\n")
+    orders = (
+        b"Order ID,Order Date,SKU,Product,Qty,Price\n"
+        b"1,2024-03-01,TEE-BLK-M,Trail Tee - M,1,20\n1,2024-03-01,TEE-BLK-L,Trail Tee - L,1,20\n"
+        b"2,2024-03-02,TEE-BLK-L,Trail Tee - L,1,20\n3,2024-03-02,MUG-12,Mug,1,9\n"
+    )
     info = inspect_file("o.csv", orders)
     assert info.layout == "generic" and info.suggested["size"] == "sku (size)"
     ds = load_dataset([SourceFile("o.csv", orders)], today=TODAY)
@@ -124,7 +185,7 @@ def test_generic_orders_without_a_size_column_get_styles_from_skus():
 def test_a_few_numbered_series_in_a_gift_shop_are_not_sizes():
     # like Online Retail II: "FRENCH BLUE METAL DOOR SIGN, 5" and "NUMBER TILE, 1" among many plain products
     rows = [f"{i},2024-03-01,{20000 + i},PLAIN PRODUCT {i},1,2.5" for i in range(30)]
-    rows += [f"{100 + d},2024-03-02,{22676 + d},\"FRENCH BLUE METAL DOOR SIGN, {d}\",1,1.25" for d in range(3)]
+    rows += [f'{100 + d},2024-03-02,{22676 + d},"FRENCH BLUE METAL DOOR SIGN, {d}",1,1.25' for d in range(3)]
     content = ("Order ID,Order Date,SKU,Description,Qty,Price\n" + "\n".join(rows) + "\n").encode()
     info = inspect_file("gifts.csv", content)
     assert "size" not in info.suggested and info.suggested["product_name"] == "Description"

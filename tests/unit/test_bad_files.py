@@ -4,6 +4,7 @@ Before this change: UTF-16 without BOM, random bytes, Numbers, PDF and images al
 with garbage header text; a password-protected xlsx said "Cannot detect file format"; an odd-length UTF-16 file and a
 200 KB field printed a traceback; a deep, binary or huge mapping JSON exited 1 with "Unexpected error".
 """
+
 from __future__ import annotations
 
 import io
@@ -55,14 +56,23 @@ def _cfb(streams: dict[str, bytes]) -> bytes:
         data.append(content)
         next_sector += n
     assert len(fat) <= 128
-    header = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 16 + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
-              + b"\0" * 6 + struct.pack("<IIIIIIIII", 0, 1, 1, 0, 4096, end, 0, end, 0)
-              + struct.pack("<109I", 0, *([free] * 108)))
+    header = (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+        + b"\0" * 16
+        + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
+        + b"\0" * 6
+        + struct.pack("<IIIIIIIII", 0, 1, 1, 0, 4096, end, 0, end, 0)
+        + struct.pack("<109I", 0, *([free] * 108))
+    )
 
     def entry(name: str, kind: int, child: int, right: int, start: int, size: int) -> bytes:
         raw = name.encode("utf-16-le") + b"\0\0" if name else b""
-        return (raw.ljust(64, b"\0") + struct.pack("<HBBIII", len(raw), kind, 1, nostream, right, child)
-                + b"\0" * 36 + struct.pack("<IQ", start, size))
+        return (
+            raw.ljust(64, b"\0")
+            + struct.pack("<HBBIII", len(raw), kind, 1, nostream, right, child)
+            + b"\0" * 36
+            + struct.pack("<IQ", start, size)
+        )
 
     names = list(streams)
     dir_ = entry("Root Entry", 5, 1, nostream, end, 0)
@@ -107,13 +117,22 @@ RANDOM = random.Random(7).randbytes(20000)
 REFUSED = {  # file name, bytes, problem title, words the message must hold
     "encrypted": ("orders.xlsx", _encrypted_xlsx(), "Workbook is password-protected", "Encrypt with Password"),
     "encrypted_xls": ("orders.xls", _encrypted_xls(), "Workbook is password-protected", "Encrypt with Password"),
-    "encrypted_xlsx_cfb": ("orders.xlsx", _cfb({"EncryptionInfo": random.Random(5).randbytes(4096),
-                                                "EncryptedPackage": random.Random(6).randbytes(5000)}),
-                           "Workbook is password-protected", "Encrypt with Password"),
+    "encrypted_xlsx_cfb": (
+        "orders.xlsx",
+        _cfb(
+            {"EncryptionInfo": random.Random(5).randbytes(4096), "EncryptedPackage": random.Random(6).randbytes(5000)}
+        ),
+        "Workbook is password-protected",
+        "Encrypt with Password",
+    ),
     "numbers": ("orders.numbers", _numbers(), "Not a readable table", "Apple Numbers"),
     "numbers_renamed": ("orders.xlsx", _numbers(), "Not a readable table", "Apple Numbers"),
-    "pdf": ("orders.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n" + RANDOM[:500],
-            "Not a readable table", "PDF"),
+    "pdf": (
+        "orders.pdf",
+        b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n" + RANDOM[:500],
+        "Not a readable table",
+        "PDF",
+    ),
     "png": ("orders.png", b"\x89PNG\r\n\x1a\n" + RANDOM[:500], "Not a readable table", "PNG image"),
     "jpeg": ("orders.jpg", b"\xff\xd8\xff\xe0" + RANDOM[:500], "Not a readable table", "JPEG image"),
     "random_bytes": ("orders.csv", RANDOM, "Not a readable table", "binary data"),
@@ -235,12 +254,15 @@ def test_big_field_in_the_header_sample_with_multiline_quotes():
 
 
 # ------------------------------------------------------------------ mapping JSON
-@pytest.mark.parametrize("text, title", [
-    ("[" * 100_000 + "]" * 100_000, "Mapping file has the wrong shape"),
-    ('{"orders": ' * 50_000 + "{}" + "}" * 50_000, "Mapping file has the wrong shape"),
-    (RANDOM[:3000], "Mapping file is not valid JSON"),
-    (b" " * (MAX_MAPPING_BYTES + 1) + b"{}", "Mapping file too large"),
-])
+@pytest.mark.parametrize(
+    "text, title",
+    [
+        ("[" * 100_000 + "]" * 100_000, "Mapping file has the wrong shape"),
+        ('{"orders": ' * 50_000 + "{}" + "}" * 50_000, "Mapping file has the wrong shape"),
+        (RANDOM[:3000], "Mapping file is not valid JSON"),
+        (b" " * (MAX_MAPPING_BYTES + 1) + b"{}", "Mapping file too large"),
+    ],
+)
 def test_mapping_from_json_refuses_deep_binary_and_huge(text, title):
     with pytest.raises(InputError) as exc:
         Mapping.from_json(text)
@@ -268,11 +290,15 @@ def test_cli_refuses_bad_file_with_exit_2(key, tmp_path, capsys):
     assert "Traceback" not in err and "Unexpected error" not in err
 
 
-@pytest.mark.parametrize("content", [
-    b"[" * 100_000 + b"]" * 100_000,  # RecursionError before
-    RANDOM[:3000],  # UnicodeDecodeError before
-    b" " * (MAX_MAPPING_BYTES + 10) + b"{}",  # accepted before
-], ids=["deep", "binary", "huge"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"[" * 100_000 + b"]" * 100_000,  # RecursionError before
+        RANDOM[:3000],  # UnicodeDecodeError before
+        b" " * (MAX_MAPPING_BYTES + 10) + b"{}",  # accepted before
+    ],
+    ids=["deep", "binary", "huge"],
+)
 def test_cli_bad_mapping_exits_2(content, tmp_path, capsys):
     orders, mapping = tmp_path / "orders.csv", tmp_path / "mapping.json"
     orders.write_text(CSV)
@@ -282,8 +308,14 @@ def test_cli_bad_mapping_exits_2(content, tmp_path, capsys):
 
 
 def _run(*args):
-    return subprocess.run([sys.executable, "-m", "analysis", *map(str, args)], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return subprocess.run(
+        [sys.executable, "-m", "analysis", *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
 
 
 def test_cli_subprocess_odd_utf16_and_big_field_print_no_traceback(tmp_path):

@@ -1,5 +1,6 @@
 """The benchmark harness itself (not its timings): every benchmark module imports, and the browser
 benchmark's baseline app draws what it claims - a heading, a chart and a table on each of its two pages."""
+
 import importlib
 
 import pytest

@@ -5,6 +5,7 @@ kept below, verbatim apart from their names, as the oracle: every new result mus
 to the value, on the first 50k lines of the real Online Retail II export (skipped when absent) and on
 synthetic edge cases. Their speed is measured in bench/bench_load.py, never here.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -39,7 +40,6 @@ def old_footer_mask(frame: pd.DataFrame) -> np.ndarray:
     return blank | total
 
 
-
 def old_cells_to_text(values: list) -> pd.Series:
     """Calamine cell values of one column -> text: integral floats without '.0', datetimes as ISO."""
     s = pd.Series(values, dtype=object)
@@ -55,13 +55,13 @@ def old_cells_to_text(values: list) -> pd.Series:
         txt[integral] = f[integral].astype("int64").astype(str)
         out[is_float] = txt
     import datetime as _dt
+
     is_dt = kinds.isin([_dt.datetime, _dt.date]).to_numpy()
     if is_dt.any():
         out[is_dt] = pd.to_datetime(s[is_dt]).dt.strftime("%Y-%m-%d %H:%M:%S")
     out[kinds.eq(type(None)).to_numpy()] = ""
     out[kinds.eq(bool).to_numpy()] = s[kinds.eq(bool).to_numpy()].map({True: "TRUE", False: "FALSE"})
     return out.astype("string")
-
 
 
 def old_split_transactions(t: pd.DataFrame, *, credit_prefix: str = "C", extra_non_merch=()) -> T.Split:
@@ -76,8 +76,11 @@ def old_split_transactions(t: pd.DataFrame, *, credit_prefix: str = "C", extra_n
     doc = t["order_id"].astype("string").str.strip()
     qty = t["quantity"].astype("int64")
     price = t["unit_price"].astype("float64") if "unit_price" in t else pd.Series(np.nan, index=idx)
-    cust = t["customer_id"].astype("string").str.strip().replace("", pd.NA) if "customer_id" in t else \
-        pd.Series(pd.NA, index=idx, dtype="string")
+    cust = (
+        t["customer_id"].astype("string").str.strip().replace("", pd.NA)
+        if "customer_id" in t
+        else pd.Series(pd.NA, index=idx, dtype="string")
+    )
     desc = t["product_name"] if "product_name" in t else None
 
     kind = pd.Series(pd.NA, index=idx, dtype="string")
@@ -95,10 +98,17 @@ def old_split_transactions(t: pd.DataFrame, *, credit_prefix: str = "C", extra_n
     credit = doc.str.upper().str.startswith(credit_prefix.upper()).fillna(False)
     assign(credit & (qty > 0), "invalid", "Positive quantity on a credit note.")
     assign(qty == 0, "invalid", "Quantity is zero.")
-    assign(~credit & (qty < 0), "write_off", "Negative quantity on a document that is not a credit note (stock adjustment).")
+    assign(
+        ~credit & (qty < 0),
+        "write_off",
+        "Negative quantity on a document that is not a credit note (stock adjustment).",
+    )
     no_price = price.fillna(0).eq(0)
-    assign(~credit & (qty > 0) & no_price & cust.isna(), "write_off",
-           "Zero-price line with no customer (stock adjustment, not a sale).")
+    assign(
+        ~credit & (qty > 0) & no_price & cust.isna(),
+        "write_off",
+        "Zero-price line with no customer (stock adjustment, not a sale).",
+    )
 
     sale = kind.isna() & ~credit & (qty > 0)
     ret = kind.isna() & credit & (qty < 0)
@@ -124,8 +134,15 @@ def old_split_transactions(t: pd.DataFrame, *, credit_prefix: str = "C", extra_n
         key_r = right["customer_id"].astype(str) + "\x1f" + right["sku"].astype(str)
         left = left.assign(_k=key_l.to_numpy())
         right = right.assign(_k=key_r.to_numpy()).drop(columns=["customer_id", "sku"])
-        mm = pd.merge_asof(left.reset_index(names="_src"), right, left_on="order_date", right_on="m_date", by="_k",
-                           direction="backward", allow_exact_matches=True)
+        mm = pd.merge_asof(
+            left.reset_index(names="_src"),
+            right,
+            left_on="order_date",
+            right_on="m_date",
+            by="_k",
+            direction="backward",
+            allow_exact_matches=True,
+        )
         matched = mm.set_index("_src")
     r["m_order"] = matched["m_order"].reindex(r.index) if "m_order" in matched else pd.NA
     r["m_line"] = matched["m_line"].reindex(r.index) if "m_line" in matched else np.nan
@@ -141,37 +158,59 @@ def old_split_transactions(t: pd.DataFrame, *, credit_prefix: str = "C", extra_n
     r["alloc"] = r["alloc"].astype("int64")
     no_cust = r["customer_id"].isna()
     none_fit = found & r["alloc"].eq(0)
-    unmatched_reason = np.where(no_cust, "Credit note line has no customer, so it cannot be matched to a purchase.",
-                                np.where(none_fit, "The matched purchase's units were already returned by earlier credit notes.",
-                                         "No earlier purchase of this SKU by this customer in the data."))
+    unmatched_reason = np.where(
+        no_cust,
+        "Credit note line has no customer, so it cannot be matched to a purchase.",
+        np.where(
+            none_fit,
+            "The matched purchase's units were already returned by earlier credit notes.",
+            "No earlier purchase of this SKU by this customer in the data.",
+        ),
+    )
     um = (r["alloc"] == 0).to_numpy()
     kind[r.index[um]] = "unmatched_return"
     reason[r.index[um]] = unmatched_reason[um]
 
     ok = r[~um]
-    returns = pd.DataFrame({
-        "order_id": ok["m_order"].astype("string"),
-        "sku": ok["sku"].astype("string"),
-        "quantity": ok["alloc"].astype("int64"),
-        "return_id": ok["order_id"].astype("string"),
-        "return_date": ok["order_date"],
-        "reason": ok["reason"].astype("string") if "reason" in ok else pd.Series(pd.NA, index=ok.index, dtype="string"),
-        "comment": pd.Series(pd.NA, index=ok.index, dtype="string"),
-        "resolution": pd.Series(pd.NA, index=ok.index, dtype="string"),  # a credit note does not say refund vs credit
-        "refund_amount": (ok["alloc"] * ok["unit_price"].abs()).astype("float64") if "unit_price" in ok
-        else pd.Series(np.nan, index=ok.index),
-        "exchange_sku": pd.Series(pd.NA, index=ok.index, dtype="string"),
-    }, index=ok.index)
+    returns = pd.DataFrame(
+        {
+            "order_id": ok["m_order"].astype("string"),
+            "sku": ok["sku"].astype("string"),
+            "quantity": ok["alloc"].astype("int64"),
+            "return_id": ok["order_id"].astype("string"),
+            "return_date": ok["order_date"],
+            "reason": ok["reason"].astype("string")
+            if "reason" in ok
+            else pd.Series(pd.NA, index=ok.index, dtype="string"),
+            "comment": pd.Series(pd.NA, index=ok.index, dtype="string"),
+            "resolution": pd.Series(
+                pd.NA, index=ok.index, dtype="string"
+            ),  # a credit note does not say refund vs credit
+            "refund_amount": (ok["alloc"] * ok["unit_price"].abs()).astype("float64")
+            if "unit_price" in ok
+            else pd.Series(np.nan, index=ok.index),
+            "exchange_sku": pd.Series(pd.NA, index=ok.index, dtype="string"),
+        },
+        index=ok.index,
+    )
     part = ok[ok["alloc"] < ok["units"]]
-    partial = pd.DataFrame({
-        "return_id": part["order_id"].astype("string"), "sku": part["sku"].astype("string"),
-        "customer_id": part["customer_id"].astype("string"), "return_date": part["order_date"],
-        "quantity": (part["units"] - part["alloc"]).astype("int64"), "matched_order_id": part["m_order"].astype("string"),
-    }, index=part.index)
+    partial = pd.DataFrame(
+        {
+            "return_id": part["order_id"].astype("string"),
+            "sku": part["sku"].astype("string"),
+            "customer_id": part["customer_id"].astype("string"),
+            "return_date": part["order_date"],
+            "quantity": (part["units"] - part["alloc"]).astype("int64"),
+            "matched_order_id": part["m_order"].astype("string"),
+        },
+        index=part.index,
+    )
     notes = []
     if len(partial):
-        notes.append(f"{len(partial)} credit-note line(s) returned more units than the matched purchase sold; "
-                     f"{int(partial['quantity'].sum())} unit(s) could not be matched and are listed as unmatched.")
+        notes.append(
+            f"{len(partial)} credit-note line(s) returned more units than the matched purchase sold; "
+            f"{int(partial['quantity'].sum())} unit(s) could not be matched and are listed as unmatched."
+        )
     return T.Split(orders=orders, returns=returns, kind=kind, reason=reason, partial=partial, notes=tuple(notes))
 
 
@@ -191,8 +230,9 @@ def _canonical_transactions(raw: R.RawTable) -> pd.DataFrame:
     from data.validate import convert
 
     layout = detect_layout(list(raw.frame.columns), raw.frame[~raw.footer], "transactions")
-    conv = convert("real.csv", "transactions", raw.frame, dict(layout.suggested), raw.footer, Mapping().settings,
-                   raw.decimal_hint)
+    conv = convert(
+        "real.csv", "transactions", raw.frame, dict(layout.suggested), raw.footer, Mapping().settings, raw.decimal_hint
+    )
     return conv.frame[conv.kind.isna().to_numpy()]
 
 
@@ -211,9 +251,16 @@ def test_real_slice_footer_mask_identical(real_slice):
     assert np.array_equal(R.footer_mask(raw.frame), old_footer_mask(raw.frame))
     # the same rows with totals and blank lines spliced in between and at the end
     f = raw.frame.iloc[:2000].copy()
-    extra = pd.DataFrame([["Total", "", "", "99", "", "", "", ""], ["", "", "", "", "", "", "", ""],
-                          ["", " Grand total", "", "", "", "", "", ""], ["", "", "", "", "", "", "", "  "]],
-                         columns=f.columns, dtype="string")
+    extra = pd.DataFrame(
+        [
+            ["Total", "", "", "99", "", "", "", ""],
+            ["", "", "", "", "", "", "", ""],
+            ["", " Grand total", "", "", "", "", "", ""],
+            ["", "", "", "", "", "", "", "  "],
+        ],
+        columns=f.columns,
+        dtype="string",
+    )
     g = pd.concat([f.iloc[:700], extra, f.iloc[700:], extra], ignore_index=True)
     new = R.footer_mask(g)
     assert np.array_equal(new, old_footer_mask(g))
@@ -242,14 +289,17 @@ def test_real_slice_xlsx_cells_identical(real_slice):
 
 
 # ---------------------------------------------------------------- synthetic edge cases
-@pytest.mark.parametrize("rows", [
-    [["a", "b"], ["Total", "3"], ["", "total:"], ["", ""], ["x", "y"]],
-    [["", "Subtotals"], ["  ", "  "], [" Summe", "1"], ["gesamt", ""], ["Total général", "2"]],
-    [["Totalé", "1"], ["Totals", "2"], ["TOTAL", "3"], ["grand   total", "4"], ["totaal", ""], ["totale x", ""]],
-    [["1", "Total"], ["not total", "x"], ["subtotal", ""], ["Total-", ""], ["\u00a0Total", ""]],
-    [["only"], [""], ["Total"]],
-    [["", "", ""], ["", "", "Total"], ["", "", ""]],
-])
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [["a", "b"], ["Total", "3"], ["", "total:"], ["", ""], ["x", "y"]],
+        [["", "Subtotals"], ["  ", "  "], [" Summe", "1"], ["gesamt", ""], ["Total général", "2"]],
+        [["Totalé", "1"], ["Totals", "2"], ["TOTAL", "3"], ["grand   total", "4"], ["totaal", ""], ["totale x", ""]],
+        [["1", "Total"], ["not total", "x"], ["subtotal", ""], ["Total-", ""], ["\u00a0Total", ""]],
+        [["only"], [""], ["Total"]],
+        [["", "", ""], ["", "", "Total"], ["", "", ""]],
+    ],
+)
 def test_footer_mask_edge_cases_identical(rows):
     width = len(rows[0])
     frame = pd.DataFrame(rows, columns=[f"c{i}" for i in range(width)], dtype="string")
@@ -257,16 +307,24 @@ def test_footer_mask_edge_cases_identical(rows):
 
 
 def test_footer_mask_missing_values_and_index_identical():
-    frame = pd.DataFrame({"a": pd.array([None, "Total", None, "x"], dtype="string"),
-                          "b": pd.array([None, None, "Grand Total", None], dtype="string")}, index=[10, 3, 7, 1])
+    frame = pd.DataFrame(
+        {
+            "a": pd.array([None, "Total", None, "x"], dtype="string"),
+            "b": pd.array([None, None, "Grand Total", None], dtype="string"),
+        },
+        index=[10, 3, 7, 1],
+    )
     assert np.array_equal(R.footer_mask(frame), old_footer_mask(frame))
     assert R.footer_mask(frame).tolist() == [True, True, True, False]  # blank, Total, Grand Total, data
     assert R.footer_mask(pd.DataFrame()).shape == (0,)
 
 
 def _tx(rows: list[tuple], index=None) -> pd.DataFrame:
-    df = pd.DataFrame(rows, columns=["order_id", "order_date", "sku", "quantity", "unit_price", "customer_id",
-                                     "product_name"], index=index)
+    df = pd.DataFrame(
+        rows,
+        columns=["order_id", "order_date", "sku", "quantity", "unit_price", "customer_id", "product_name"],
+        index=index,
+    )
     df["order_date"] = pd.to_datetime(df["order_date"])
     for c in ("order_id", "sku", "customer_id", "product_name"):
         df[c] = df[c].astype("string")
@@ -325,8 +383,12 @@ def test_split_transactions_key_collision_fixed():
     are stripped (\\x1f counts as whitespace), so customer "c\\x1f" -> "c" buying "B\\x1fx" and customer "c\\x1fB"
     returning "x" both became "c\\x1fB\\x1fx": a return matched to another customer's purchase. The pair codes
     keep the two ids apart."""
-    t = _tx([("9", "2024-01-07 10:00", "B\x1fx", 1, 3.0, "c\x1f", "Plate"),
-             ("C7", "2024-01-08 10:00", "x", -1, 3.0, "c\x1fB", "Plate")])
+    t = _tx(
+        [
+            ("9", "2024-01-07 10:00", "B\x1fx", 1, 3.0, "c\x1f", "Plate"),
+            ("C7", "2024-01-08 10:00", "x", -1, 3.0, "c\x1fB", "Plate"),
+        ]
+    )
     assert old_split_transactions(t).kind.isna().all()  # the old code loaded the return against order 9
     new = T.split_transactions(t)
     assert new.kind.tolist() == [pd.NA, "unmatched_return"] and new.returns.empty
@@ -342,18 +404,32 @@ def test_split_transactions_degenerate_identical(keep):
     else:
         t = t[t["quantity"].eq(0)]
     _same_split(T.split_transactions(t), old_split_transactions(t))
-    _same_split(T.split_transactions(t, credit_prefix="c", extra_non_merch=["z"]),
-                old_split_transactions(t, credit_prefix="c", extra_non_merch=["z"]))
+    _same_split(
+        T.split_transactions(t, credit_prefix="c", extra_non_merch=["z"]),
+        old_split_transactions(t, credit_prefix="c", extra_non_merch=["z"]),
+    )
 
 
 def test_cells_to_text_edge_cases_identical():
     cols = [
         ["a", "b", ""],
         [1.0, 2.5, float("nan"), float("inf"), -0.0, 1e15, 1e16, 12.0, 2.5, -3.0, 0.1 + 0.2],
-        ["x", 1.0, None, True, False, dt.datetime(2024, 1, 2, 3, 4, 5), dt.date(2024, 5, 6), 7, dt.time(8, 9),
-         dt.timedelta(hours=1), "", 2.25],
+        [
+            "x",
+            1.0,
+            None,
+            True,
+            False,
+            dt.datetime(2024, 1, 2, 3, 4, 5),
+            dt.date(2024, 5, 6),
+            7,
+            dt.time(8, 9),
+            dt.timedelta(hours=1),
+            "",
+            2.25,
+        ],
         [None, None],
-        [True, 1.0, 1, -5, 2 ** 70, False, None, dt.datetime(1999, 12, 31, 23, 59, 59, 999)],
+        [True, 1.0, 1, -5, 2**70, False, None, dt.datetime(1999, 12, 31, 23, 59, 59, 999)],
         [],
     ]
     for col in cols:

@@ -3,6 +3,7 @@
 Checked in a fresh interpreter (what `python -m analysis --help` pays); the time itself is measured in
 bench/, never here.
 """
+
 import subprocess
 import sys
 
@@ -10,8 +11,13 @@ from tests.conftest import ROOT
 
 
 def _modules_after(code: str) -> set[str]:
-    out = subprocess.run([sys.executable, "-c", code + "\nimport sys; print(' '.join(sys.modules))"],
-                         cwd=ROOT, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys; print(' '.join(sys.modules))"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return set(out.stdout.split())
 
 

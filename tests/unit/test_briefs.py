@@ -3,6 +3,7 @@
 Power figures are compared with statsmodels' own NormalIndPower on Cohen's h (METHOD 9.4); escaping
 is checked with a hostile comment; the demo data's planted reasons must come out as dominant.
 """
+
 from __future__ import annotations
 
 import math
@@ -31,9 +32,19 @@ def bare():
     return prepare(dataset_from_rows(o, r))
 
 
-ROW = {"rank": 1, "dimension": "collection", "segment": "Linen Shirts", "label": "Linen Shirts",
-       "return_rate": 0.40, "baseline_rate": 0.20, "ci_low": 0.36, "ci_high": 0.44, "excess_returns": 120.0,
-       "excess_cost": 4800.0, "q_value": 1e-9}
+ROW = {
+    "rank": 1,
+    "dimension": "collection",
+    "segment": "Linen Shirts",
+    "label": "Linen Shirts",
+    "return_rate": 0.40,
+    "baseline_rate": 0.20,
+    "ci_low": 0.36,
+    "ci_high": 0.44,
+    "excess_returns": 120.0,
+    "excess_cost": 4800.0,
+    "q_value": 1e-9,
+}
 
 
 def test_monitoring_plan_matches_statsmodels(shop):
@@ -51,8 +62,12 @@ def test_monitoring_plan_matches_statsmodels(shop):
 
 def test_brief_sections_and_planted_content(shop):
     md = B.brief_markdown(ROW, shop)
-    for h in ("## What goes wrong", "## What to tell customers", "## What to offer instead of a refund",
-              "## What to monitor"):
+    for h in (
+        "## What goes wrong",
+        "## What to tell customers",
+        "## What to offer instead of a refund",
+        "## What to monitor",
+    ):
         assert h in md
     assert "| Size too small |" in md
     assert "Fit advice and size recommendation" in md
@@ -83,8 +98,19 @@ def test_brief_without_reasons_or_resolutions_says_what_to_map(bare):
 
 
 def test_briefs_for_uses_fix_list(shop):
-    fl = pd.DataFrame([ROW, {**ROW, "rank": 2, "segment": "Smart Lighting", "label": "Smart Lighting",
-                              "return_rate": 0.3, "baseline_rate": 0.25}])
+    fl = pd.DataFrame(
+        [
+            ROW,
+            {
+                **ROW,
+                "rank": 2,
+                "segment": "Smart Lighting",
+                "label": "Smart Lighting",
+                "return_rate": 0.3,
+                "baseline_rate": 0.25,
+            },
+        ]
+    )
     out = B.briefs_for(SimpleNamespace(fix_list=fl), shop)
     assert set(out) == {1, 2}
     assert "Setup steps" in out[2]
@@ -93,8 +119,15 @@ def test_briefs_for_uses_fix_list(shop):
 
 def test_leadership_summary_escapes_and_reports_pdf(shop):
     fl = pd.DataFrame([{**ROW, "label": "<b>Linen</b>", "suggested_action": "Add <fit> advice"}])
-    ivs = [{"dimension": "collection", "segment": "Linen Shirts", "start_date": pd.Timestamp("2024-03-01"),
-            "description": "New fit guide <script>x</script>", "verdict": "reduced returns"}]
+    ivs = [
+        {
+            "dimension": "collection",
+            "segment": "Linen Shirts",
+            "start_date": pd.Timestamp("2024-03-01"),
+            "description": "New fit guide <script>x</script>",
+            "verdict": "reduced returns",
+        }
+    ]
     page = S.leadership_summary_html(SimpleNamespace(fix_list=fl, totals={}), shop, ivs)
     assert "<script>" not in page and "<b>Linen</b>" not in page and "<fit>" not in page
     assert "&lt;b&gt;Linen&lt;/b&gt;" in page and "reduced returns" in page
@@ -126,10 +159,13 @@ def demo():
     return prepare(demo_mod.generate_dataset(seed=3, n_orders=6000))
 
 
-@pytest.mark.parametrize("dimension,segment,theme,reason", [
-    ("collection", "Linen Shirts", "Fit advice and size recommendation", "| Size too small |"),
-    ("collection", "Smart Lighting", "Setup steps", "| Setup or usage confusion |"),
-])
+@pytest.mark.parametrize(
+    "dimension,segment,theme,reason",
+    [
+        ("collection", "Linen Shirts", "Fit advice and size recommendation", "| Size too small |"),
+        ("collection", "Smart Lighting", "Setup steps", "| Setup or usage confusion |"),
+    ],
+)
 def test_demo_briefs_name_planted_reason(demo, dimension, segment, theme, reason):
     md = B.brief_markdown({"dimension": dimension, "segment": segment}, demo)
     table = md.split("| Reason |")[1]
@@ -169,7 +205,9 @@ def test_brief_for_a_pair_describes_the_orders_with_both():
     from analysis.prepare import prepare
     from data.demo import generate_dataset
 
-    p = prepare(generate_dataset(seed=3, n_orders=20000))  # pairs are judged against their parts (issue 11): 12,000 orders are too few
+    p = prepare(
+        generate_dataset(seed=3, n_orders=20000)
+    )  # pairs are judged against their parts (issue 11): 12,000 orders are too few
     a = analyse(p, briefs=False)
     pairs = a.fix_list[a.fix_list["dimension"] == "combination"]
     assert len(pairs), "the planted Sandals + Summer Dresses pair should be on the fix list"

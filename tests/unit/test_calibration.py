@@ -6,6 +6,7 @@ one for pairs) about half of such datasets put a false row on the fix list; with
 nominal share is at most q = 0.10 (BH on a complete null controls the chance of any false row at q).
 The bounds are loose (about twice nominal) so the check is about calibration, not luck.
 """
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """dashboard.charts builds every figure from small frames, without Streamlit: the data drawn is the data given."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -8,9 +9,17 @@ from dashboard import charts
 
 def _months(rates, provisional):
     n = len(rates)
-    return pd.DataFrame({"month": pd.date_range("2024-01-01", periods=n, freq="MS"), "rate": rates,
-                         "ci_low": [r - 0.01 for r in rates], "ci_high": [r + 0.01 for r in rates],
-                         "returned": [10, 30, 5][:n], "units": [100, 100, 50][:n], "provisional": provisional})
+    return pd.DataFrame(
+        {
+            "month": pd.date_range("2024-01-01", periods=n, freq="MS"),
+            "rate": rates,
+            "ci_low": [r - 0.01 for r in rates],
+            "ci_high": [r + 0.01 for r in rates],
+            "returned": [10, 30, 5][:n],
+            "units": [100, 100, 50][:n],
+            "provisional": provisional,
+        }
+    )
 
 
 def test_monthly_trend_draws_the_pooled_average_of_the_matured_months_only():
@@ -38,9 +47,15 @@ def test_chart_labels_escape_user_text():
 
 
 def test_same_period_chart_marks_provisional_periods():
-    yoy = pd.DataFrame({"period": pd.to_datetime(["2024-01-01", "2024-02-01"]), "provisional": [False, True],
-                        "rate": [0.1, 0.05], "rate_same_period_last_year": [0.12, 0.11],
-                        "expected_final_rate": [float("nan"), 0.09]})
+    yoy = pd.DataFrame(
+        {
+            "period": pd.to_datetime(["2024-01-01", "2024-02-01"]),
+            "provisional": [False, True],
+            "rate": [0.1, 0.05],
+            "rate_same_period_last_year": [0.12, 0.11],
+            "expected_final_rate": [float("nan"), 0.09],
+        }
+    )
     fig = charts.same_period_chart(yoy, 0.1, period_format="%b %Y", title="t", axis="a", unit_word="month")
     assert list(fig.data[1].x) == ["Jan 2024", "Feb 2024 (provisional)"]
     assert list(fig.data[1].marker.opacity) == [1.0, 0.35]
@@ -52,8 +67,17 @@ def test_order_basis_reexpresses_segments_as_orders_with_wilson_intervals():
 
     from analysis.segments import order_basis
 
-    d = pd.DataFrame({"segment": ["a"], "n": [40.0], "returned": [9.0], "return_rate": [0.225],
-                      "orders": [20], "orders_returned": [5], "verdict": ["clearly higher"]})
+    d = pd.DataFrame(
+        {
+            "segment": ["a"],
+            "n": [40.0],
+            "returned": [9.0],
+            "return_rate": [0.225],
+            "orders": [20],
+            "orders_returned": [5],
+            "verdict": ["clearly higher"],
+        }
+    )
     out = order_basis(d)
     lo, hi = proportion_confint(5, 20, alpha=0.05, method="wilson")  # statsmodels' Wilson interval
     assert out["return_rate"].iloc[0] == 0.25 and out["n"].iloc[0] == 20 and out["returned"].iloc[0] == 5

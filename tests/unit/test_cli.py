@@ -1,4 +1,5 @@
 """CLI via subprocess on the demo exports in each layout, on bad input, and on the real export (slow)."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,14 @@ from tests.conftest import REAL_DATA, ROOT
 
 
 def run(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "analysis", *map(str, args)], cwd=cwd, capture_output=True,
-                          text=True, timeout=300, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    return subprocess.run(
+        [sys.executable, "-m", "analysis", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -26,9 +33,26 @@ def demo(tmp_path_factory):
 
 def test_report_generic_layout_with_exports(demo, tmp_path):
     out, js = tmp_path / "fix.xlsx", tmp_path / "s.json"
-    res = run("report", "--briefs", "--orders", demo / "orders.xlsx", "--returns", demo / "returns.csv",
-              "--returns", demo / "fba_customer_returns.tsv", "--catalog", demo / "catalog.csv",
-              "--interventions", demo / "interventions.csv", "--cost-per-return", 30, "--out", out, "--json", js)
+    res = run(
+        "report",
+        "--briefs",
+        "--orders",
+        demo / "orders.xlsx",
+        "--returns",
+        demo / "returns.csv",
+        "--returns",
+        demo / "fba_customer_returns.tsv",
+        "--catalog",
+        demo / "catalog.csv",
+        "--interventions",
+        demo / "interventions.csv",
+        "--cost-per-return",
+        30,
+        "--out",
+        out,
+        "--json",
+        js,
+    )
     assert res.returncode == 0, res.stderr
     assert "Unit return rate" in res.stdout and "Fix list" in res.stdout and "Interventions" in res.stdout
     d = json.loads(js.read_text())
@@ -50,24 +74,51 @@ def test_report_generic_layout_with_exports(demo, tmp_path):
 
 def test_mapping_reason_overrides_reach_the_analysis(demo, tmp_path):
     mapping = tmp_path / "m.json"
-    mapping.write_text(json.dumps({"reason_overrides": {"runs small": "quality", "SIZE_TOO_SMALL": "quality", "Size too small": "quality"}}))
+    mapping.write_text(
+        json.dumps(
+            {"reason_overrides": {"runs small": "quality", "SIZE_TOO_SMALL": "quality", "Size too small": "quality"}}
+        )
+    )
     js = tmp_path / "s.json"
-    res = run("report", "--orders", demo / "orders.xlsx", "--returns", demo / "returns.csv", "--mapping", mapping,
-              "--json", js)
+    res = run(
+        "report",
+        "--orders",
+        demo / "orders.xlsx",
+        "--returns",
+        demo / "returns.csv",
+        "--mapping",
+        mapping,
+        "--json",
+        js,
+    )
     assert res.returncode == 0, res.stderr
     d = json.loads(js.read_text())
     linen = {r["reason_category"]: r for r in d["reasons"] if r["segment"] == "Linen Shirts"}
     base = tmp_path / "b.json"
-    assert run("report", "--orders", demo / "orders.xlsx", "--returns", demo / "returns.csv", "--json", base).returncode == 0
-    linen0 = {r["reason_category"]: r for r in json.loads(base.read_text())["reasons"] if r["segment"] == "Linen Shirts"}
+    assert (
+        run("report", "--orders", demo / "orders.xlsx", "--returns", demo / "returns.csv", "--json", base).returncode
+        == 0
+    )
+    linen0 = {
+        r["reason_category"]: r for r in json.loads(base.read_text())["reasons"] if r["segment"] == "Linen Shirts"
+    }
     # the corrected reasons move returns from size_too_small to quality
     assert linen["quality"]["returned"] > linen0.get("quality", {"returned": 0})["returned"]
 
 
 def test_report_shopify_layout_csv_out(demo, tmp_path):
     out = tmp_path / "fix.csv"
-    res = run("report", "--orders", demo / "shopify_orders_export.csv", "--returns", demo / "returns.csv",
-              "--window-days", 30, "--out", out)
+    res = run(
+        "report",
+        "--orders",
+        demo / "shopify_orders_export.csv",
+        "--returns",
+        demo / "returns.csv",
+        "--window-days",
+        30,
+        "--out",
+        out,
+    )
     assert res.returncode == 0, res.stderr
     assert "return window 30 days" in res.stdout
     assert out.read_bytes().startswith(b"\xef\xbb\xbfRank,")
@@ -116,8 +167,17 @@ def test_text_with_nan_survives_and_missing_output_folder_is_a_clean_error(demo,
     iv = tmp_path / "iv.csv"
     iv.write_text("dimension,segment,start_date,description\ncollection,Hiking Jackets,2026-04-01,NaNo fit guide\n")
     js = tmp_path / "s.json"
-    res = run("report", "--orders", demo / "orders.xlsx", "--returns", demo / "returns.csv", "--interventions", iv,
-              "--json", js)
+    res = run(
+        "report",
+        "--orders",
+        demo / "orders.xlsx",
+        "--returns",
+        demo / "returns.csv",
+        "--interventions",
+        iv,
+        "--json",
+        js,
+    )
     assert res.returncode == 0, res.stderr
     assert "NaNo fit guide" in js.read_text() and "nullo" not in js.read_text()
     res = run("report", "--orders", demo / "orders.xlsx", "--out", tmp_path / "nope" / "fix.xlsx")

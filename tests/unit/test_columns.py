@@ -1,4 +1,5 @@
 """One segment-column spec (analysis.columns) for the dashboard tables and the workbook's Segments sheet."""
+
 from __future__ import annotations
 
 import io

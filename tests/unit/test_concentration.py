@@ -1,13 +1,20 @@
 """Concentration and outliers (analysis.concentration): a few orders carrying most returned units are said
 first, in words, with the view without them; "within noise" carries its reason; verdicts agree with intervals.
 Expected numbers are worked out by hand in the comments."""
+
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from analysis.concentration import (agree_with_interval, concentration, concentration_sentences, drop_orders,
-                                    noise_reason, outlier_orders)
+from analysis.concentration import (
+    agree_with_interval,
+    concentration,
+    concentration_sentences,
+    drop_orders,
+    noise_reason,
+    outlier_orders,
+)
 from analysis.prepare import prepare
 from tests.builders import make_dataset
 from tests.conftest import REAL_DATA
@@ -69,21 +76,41 @@ def test_bad_options_are_refused():
 
 
 def test_within_noise_reason_in_words():
-    assert noise_reason({"verdict": "within noise", "orders_returned": 2, "returned": 7128, "n": 7804}) == \
-        "these 7,128 returned units come from 2 orders"
+    assert (
+        noise_reason({"verdict": "within noise", "orders_returned": 2, "returned": 7128, "n": 7804})
+        == "these 7,128 returned units come from 2 orders"
+    )
     assert noise_reason({"verdict": "clearly higher", "orders_returned": 2}) == ""
     r = noise_reason({"verdict": "within noise", "orders_returned": 40, "returned": 300, "n": 10_000, "deff": 25.0})
     assert "about 400 separate units" in r  # 10,000 / 25
-    r = noise_reason({"verdict": "within noise", "orders_returned": 40, "returned": 30, "n": 300, "deff": 1.2,
-                      "ci_low": 0.07, "ci_high": 0.14, "baseline_rate": 0.09})
+    r = noise_reason(
+        {
+            "verdict": "within noise",
+            "orders_returned": 40,
+            "returned": 30,
+            "n": 300,
+            "deff": 1.2,
+            "ci_low": 0.07,
+            "ci_high": 0.14,
+            "baseline_rate": 0.09,
+        }
+    )
     assert r == "its 95% interval (7.0% to 14.0%) includes the comparison rate 9.0%"
 
 
 def test_verdict_colour_agrees_with_the_interval_drawn():
-    seg = pd.DataFrame({"verdict": ["clearly higher", "clearly lower", "clearly higher", "within noise"],
-                        "ci_low": [0.015, 0.02, 0.20, 0.05], "ci_high": [0.14, 0.09, 0.30, 0.12],
-                        "baseline_rate": [0.08, 0.08, 0.10, 0.08], "orders_returned": [30, 30, 30, 1],
-                        "returned": [10, 10, 50, 9], "n": [100, 100, 200, 40], "deff": [1.0] * 4})
+    seg = pd.DataFrame(
+        {
+            "verdict": ["clearly higher", "clearly lower", "clearly higher", "within noise"],
+            "ci_low": [0.015, 0.02, 0.20, 0.05],
+            "ci_high": [0.14, 0.09, 0.30, 0.12],
+            "baseline_rate": [0.08, 0.08, 0.10, 0.08],
+            "orders_returned": [30, 30, 30, 1],
+            "returned": [10, 10, 50, 9],
+            "n": [100, 100, 200, 40],
+            "deff": [1.0] * 4,
+        }
+    )
     out = agree_with_interval(seg)
     # "Full refresh red with an interval of 1.5-14%" around 8%: not a claim the drawing supports
     assert list(out["verdict"]) == ["within noise", "within noise", "clearly higher", "within noise"]
@@ -99,8 +126,9 @@ def test_real_file_one_wholesale_order_is_60_percent_of_returns():
     from data.ingest import SourceFile, load_dataset
 
     # window 108 days (the pre-Kaplan-Meier estimate): the estimated 120 days leaves order #518505 among the recent
-    p = prepare(load_dataset([SourceFile(REAL_DATA.name, REAL_DATA.read_bytes())], name="Online Retail II"),
-                window_days=108)
+    p = prepare(
+        load_dataset([SourceFile(REAL_DATA.name, REAL_DATA.read_bytes())], name="Online Retail II"), window_days=108
+    )
     L = p.mature_lines
     by = L.groupby("order_id")["returned_units"].sum()  # independent plain-pandas count
     top = by.idxmax()
@@ -112,10 +140,26 @@ def test_real_file_one_wholesale_order_is_60_percent_of_returns():
 
 
 def test_orders_vs_units_reason_follows_the_direction():
-    more = noise_reason({"verdict": "within noise", "orders_returned": 50, "returned": 50, "n": 100,
-                         "baseline_rate": 0.1, "test": "orders vs units disagree"})
-    less = noise_reason({"verdict": "within noise", "orders_returned": 50, "returned": 5, "n": 1000,
-                         "baseline_rate": 0.1, "test": "orders vs units disagree"})
+    more = noise_reason(
+        {
+            "verdict": "within noise",
+            "orders_returned": 50,
+            "returned": 50,
+            "n": 100,
+            "baseline_rate": 0.1,
+            "test": "orders vs units disagree",
+        }
+    )
+    less = noise_reason(
+        {
+            "verdict": "within noise",
+            "orders_returned": 50,
+            "returned": 5,
+            "n": 1000,
+            "baseline_rate": 0.1,
+            "test": "orders vs units disagree",
+        }
+    )
     assert more.startswith("by units it returns more") and less.startswith("by units it returns less")
 
 
@@ -127,14 +171,16 @@ def test_real_file_verdicts_say_why_and_agree_with_their_intervals():
     from data.ingest import SourceFile, load_dataset
 
     # window 108 days (the pre-Kaplan-Meier estimate): the estimated 120 days leaves order #518505 among the recent
-    p = prepare(load_dataset([SourceFile(REAL_DATA.name, REAL_DATA.read_bytes())], name="Online Retail II"),
-                window_days=108)
+    p = prepare(
+        load_dataset([SourceFile(REAL_DATA.name, REAL_DATA.read_bytes())], name="Online Retail II"), window_days=108
+    )
     prod = agree_with_interval(segment_table(p, "product", cost_per_return=10.0)).set_index("segment")
     cups = prod.loc["SET/6 FRUIT SALAD PAPER CUPS"]
     assert (cups["returned"], cups["n"]) == (7128, 7804)  # the issue's "7,128 of 7,804 units returned"
     assert cups["verdict"] == "within noise"
-    assert cups["noise_reason"] == f"these 7,128 returned units come from {int(cups['orders_returned'])} order" + \
-        ("s" if cups["orders_returned"] != 1 else "")
+    assert cups["noise_reason"] == f"these 7,128 returned units come from {int(cups['orders_returned'])} order" + (
+        "s" if cups["orders_returned"] != 1 else ""
+    )
     for name in ("product", "collection"):
         seg = agree_with_interval(segment_table(p, name, cost_per_return=10.0))
         up = seg["verdict"].isin(["clearly higher", "higher (borderline)"])

@@ -5,6 +5,7 @@ analysis/), on orders old enough that all their returns have happened (order_dat
 Thresholds sit well inside the planted sizes declared in data.demo.PLANTED and well outside the
 sampling noise at 45,000 orders (e.g. Linen Shirts ~7,000 units: SE of a rate difference ~0.006).
 """
+
 from __future__ import annotations
 
 import csv
@@ -159,7 +160,8 @@ def test_linen_shirts_run_small(mature, frames):
     returns, catalog = frames[1], frames[2]
     lr = returns[returns["sku"].isin(catalog.loc[catalog["collection"] == "Linen Shirts", "sku"])]
     small = lr["reason"].str.contains("small|tight|klein|petit", case=False, na=False) | (
-        lr["reason"].isna() & lr["comment"].str.contains("small|size up", case=False, na=False))
+        lr["reason"].isna() & lr["comment"].str.contains("small|size up", case=False, na=False)
+    )
     assert small.mean() > 0.35
     rank = catalog.set_index("sku")["size"].map({s: i for i, s in enumerate(("XS", "S", "M", "L", "XL"))})
     ex = lr[lr["exchange_sku"].notna()]
@@ -173,8 +175,9 @@ def test_smart_lighting_confuses_at_setup(mature, frames):
     assert unit_rate(lighting[smart]) - unit_rate(lighting[~smart]) > 0.04  # planted +0.07
     returns, catalog = frames[1], frames[2]
     sr = returns[returns["sku"].isin(catalog.loc[catalog["collection"] == "Smart Lighting", "sku"])]
-    setup = sr["reason"].str.contains("app|instruction|set it up|install|assembl|montage|INSTALLATION",
-                                      case=False, na=False)
+    setup = sr["reason"].str.contains(
+        "app|instruction|set it up|install|assembl|montage|INSTALLATION", case=False, na=False
+    )
     assert setup.mean() > 0.4
 
 
@@ -184,8 +187,13 @@ def test_tiktok_journey_returns_more(mature):
 
 
 def test_dresses_with_sandals_interaction(mature):
-    flags = pd.DataFrame({"order_id": mature["order_id"], "dress": mature["collection"] == "Summer Dresses",
-                          "sandal": mature["collection"] == "Sandals"})
+    flags = pd.DataFrame(
+        {
+            "order_id": mature["order_id"],
+            "dress": mature["collection"] == "Summer Dresses",
+            "sandal": mature["collection"] == "Sandals",
+        }
+    )
     has = flags.groupby("order_id")[["dress", "sandal"]].any()
     cells = mature.join(has, on="order_id").groupby(["dress", "sandal"])[["ret", "quantity"]].sum()
     p = cells["ret"] / cells["quantity"]
@@ -243,8 +251,9 @@ def test_planted_declarations_agree_with_the_generated_data(mature):
         rest = lines[(lines["category"] == seg["category"].iloc[0]) & (lines["collection"] != name)]
         assert unit_rate(seg) - unit_rate(rest) == pytest.approx(segs[("collection", name)].size, abs=0.02), name
     tik = lines["journey"] == "TikTok campaign"
-    assert unit_rate(lines[tik]) - unit_rate(lines[~tik]) == pytest.approx(segs[("journey", "TikTok campaign")].size,
-                                                                          abs=0.02)
+    assert unit_rate(lines[tik]) - unit_rate(lines[~tik]) == pytest.approx(
+        segs[("journey", "TikTok campaign")].size, abs=0.02
+    )
     # the pair is named as the fix list names pairs: the two collections in alphabetical order
     assert ("combination", " + ".join(sorted(("Summer Dresses", "Sandals")))) in segs
 
@@ -269,8 +278,14 @@ def files(tmp_path_factory):
 
 
 def test_write_demo_files_layouts(files):
-    assert set(files) == {"orders_xlsx", "orders_shopify_csv", "returns_csv", "returns_fba_tsv", "catalog_csv",
-                          "interventions_csv"}
+    assert set(files) == {
+        "orders_xlsx",
+        "orders_shopify_csv",
+        "returns_csv",
+        "returns_fba_tsv",
+        "catalog_csv",
+        "interventions_csv",
+    }
     orders, returns, catalog, _ = demo.generate_frames(seed=11, n_orders=1_200)
 
     wb = openpyxl.load_workbook(files["orders_xlsx"], read_only=True)
@@ -280,8 +295,18 @@ def test_write_demo_files_layouts(files):
     assert hasattr(rows[1][1], "year")  # a real Excel date, not text
 
     shop = pd.read_csv(files["orders_shopify_csv"], dtype=str, keep_default_na=False)
-    for col in ("Name", "Email", "Financial Status", "Created at", "Lineitem quantity", "Lineitem name",
-                "Lineitem price", "Lineitem sku", "Refunded Amount", "Source"):
+    for col in (
+        "Name",
+        "Email",
+        "Financial Status",
+        "Created at",
+        "Lineitem quantity",
+        "Lineitem name",
+        "Lineitem price",
+        "Lineitem sku",
+        "Refunded Amount",
+        "Source",
+    ):
         assert col in shop.columns
     first = ~shop["Name"].duplicated()
     assert (shop.loc[first, "Created at"] != "").all() and (shop.loc[~first, "Created at"] == "").all()

@@ -1,4 +1,5 @@
 """analysis.dimension_view: what the Collections / Intents / Journeys views draw, checked by hand."""
+
 from __future__ import annotations
 
 import math
@@ -10,15 +11,23 @@ from analysis.dimension_view import dimension_view, simpson_flips
 
 
 def _segments() -> pd.DataFrame:
-    return pd.DataFrame({
-        "dimension": ["channel", "channel", "channel", "collection"], "segment": ["Web", "Store", "App", "Tops"],
-        "n": [300.0, 100.0, 0.0, 50.0], "returned": [30.0, 20.0, 0.0, 5.0],
-        "orders": [200, 80, 0, 40], "orders_returned": [20, 16, 0, 4],
-        "excess_cost": [10.0, 250.0, None, 1.0], "excess_returns": [0.0, 7.5, 0.0, 0.1], "basis": ["units"] * 4,
-        "verdict": ["within noise", "clearly higher", "within noise", "within noise"],
-        "ci_low": [0.07, 0.13, math.nan, 0.03], "ci_high": [0.14, 0.29, math.nan, 0.2],
-        "baseline_rate": [0.1, 0.1, 0.1, 0.1],
-    })
+    return pd.DataFrame(
+        {
+            "dimension": ["channel", "channel", "channel", "collection"],
+            "segment": ["Web", "Store", "App", "Tops"],
+            "n": [300.0, 100.0, 0.0, 50.0],
+            "returned": [30.0, 20.0, 0.0, 5.0],
+            "orders": [200, 80, 0, 40],
+            "orders_returned": [20, 16, 0, 4],
+            "excess_cost": [10.0, 250.0, None, 1.0],
+            "excess_returns": [0.0, 7.5, 0.0, 0.1],
+            "basis": ["units"] * 4,
+            "verdict": ["within noise", "clearly higher", "within noise", "within noise"],
+            "ci_low": [0.07, 0.13, math.nan, 0.03],
+            "ci_high": [0.14, 0.29, math.nan, 0.2],
+            "baseline_rate": [0.1, 0.1, 0.1, 0.1],
+        }
+    )
 
 
 def test_units_basis_sorts_by_excess_cost_and_draws_the_pooled_rate():

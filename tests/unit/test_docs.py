@@ -1,4 +1,5 @@
 """The README's promises checked against the files that keep them (STYLE habit 14)."""
+
 import json
 import re
 import tomllib

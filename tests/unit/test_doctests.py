@@ -3,6 +3,7 @@
 Modules are discovered, so a new module's examples run without being listed here. A module whose
 import fails is a failure, never a skip.
 """
+
 from __future__ import annotations
 
 import doctest
@@ -24,7 +25,9 @@ MODULES = sorted(
 
 def test_every_module_is_discovered():
     # guards the discovery itself: these modules carry examples today
-    assert {"analysis.stats", "analysis.trends", "analysis.prepare", "data.readers", "data.shopify_sample"} <= set(MODULES)
+    assert {"analysis.stats", "analysis.trends", "analysis.prepare", "data.readers", "data.shopify_sample"} <= set(
+        MODULES
+    )
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -7,6 +7,7 @@ every segment and the identical fix list; the planted collection must be on it (
 the null dataset's list empty. One SparkSession serves the module (pyspark from requirements-spark.txt,
 Java 17 from Debian's openjdk-17-jre-headless).
 """
+
 from __future__ import annotations
 
 import json
@@ -44,8 +45,21 @@ def _tables(ds, folder):
 
 
 def _report(paths, engine, out, capsys):
-    code = cli.main(["report", "--engine", engine, "--orders-table", paths["orders"], "--returns-table",
-                     paths["returns"], "--cost-per-return", "40", "--json", str(out)])
+    code = cli.main(
+        [
+            "report",
+            "--engine",
+            engine,
+            "--orders-table",
+            paths["orders"],
+            "--returns-table",
+            paths["returns"],
+            "--cost-per-return",
+            "40",
+            "--json",
+            str(out),
+        ]
+    )
     capsys.readouterr()
     assert code == 0
     return json.loads(out.read_text())

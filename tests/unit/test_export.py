@@ -1,4 +1,5 @@
 """Exports: xlsx read back with openpyxl, CSV with the csv module, JSON with json; formula injection escaped."""
+
 from __future__ import annotations
 
 import csv
@@ -25,21 +26,40 @@ def analysis():
     return analyse(prepare(make_dataset(o, r), window_days=30), Settings(cost_per_return=20.0), briefs=False)
 
 
-@pytest.mark.parametrize("value,expected", [
-    ("=1+1", "'=1+1"), ("+1", "'+1"), ("-1", "'-1"), ("@x", "'@x"), ("\tx", "'\tx"), ("\rx", "'\rx"),
-    ("safe", "safe"), ("a=b", "a=b"), (3.5, 3.5), (None, None),
-    # full-width forms (U+FF1D U+FF0B U+FF0D U+FF20) and leading whitespace: spreadsheet apps normalise them
-    ("\uff1d1+1", "'\uff1d1+1"), ("\uff0b1", "'\uff0b1"), ("\uff0d1", "'\uff0d1"), ("\uff20x", "'\uff20x"),
-    (" =1+1", "' =1+1"), ("\u00a0\u3000+1", "'\u00a0\u3000+1"), ("\nx", "'\nx"), ("  safe", "  safe"),
-])
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        ("=1+1", "'=1+1"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@x", "'@x"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("safe", "safe"),
+        ("a=b", "a=b"),
+        (3.5, 3.5),
+        (None, None),
+        # full-width forms (U+FF1D U+FF0B U+FF0D U+FF20) and leading whitespace: spreadsheet apps normalise them
+        ("\uff1d1+1", "'\uff1d1+1"),
+        ("\uff0b1", "'\uff0b1"),
+        ("\uff0d1", "'\uff0d1"),
+        ("\uff20x", "'\uff20x"),
+        (" =1+1", "' =1+1"),
+        ("\u00a0\u3000+1", "'\u00a0\u3000+1"),
+        ("\nx", "'\nx"),
+        ("  safe", "  safe"),
+    ],
+)
 def test_escape_cell_owasp_triggers(value, expected):
     assert escape_cell(value) == expected
 
 
 def test_xlsx_round_trip_and_escaping(analysis):
     assert EVIL in set(analysis.fix_list["segment"])  # 35% vs ~10%: it must be on the fix list
-    data = fixlist_xlsx(analysis, extra_sheets={"Reasons": pd.DataFrame({"reason": [EVIL, "\uff1dcmd", " +1"],
-                                                                         "share": [0.5, 0.2, 0.1]})})
+    data = fixlist_xlsx(
+        analysis,
+        extra_sheets={"Reasons": pd.DataFrame({"reason": [EVIL, "\uff1dcmd", " +1"], "share": [0.5, 0.2, 0.1]})},
+    )
     wb = openpyxl.load_workbook(io.BytesIO(data))
     assert wb.sheetnames[:4] == ["Fix list", "Summary", "Segments", "Method"] and "Reasons" in wb.sheetnames
     ws = wb["Fix list"]
@@ -86,18 +106,56 @@ def test_csv_escaped_and_complete(analysis):
 
 def test_json_matches_spec(analysis):
     d = json.loads(to_json(analysis))
-    for k in ("orders", "order_lines", "units_sold", "units_returned", "unit_return_rate", "order_return_rate",
-              "returned_value", "refund_share", "exchange_share", "unmatched_returns", "rejected_rows",
-              "immature_orders_excluded"):
+    for k in (
+        "orders",
+        "order_lines",
+        "units_sold",
+        "units_returned",
+        "unit_return_rate",
+        "order_return_rate",
+        "returned_value",
+        "refund_share",
+        "exchange_share",
+        "unmatched_returns",
+        "rejected_rows",
+        "immature_orders_excluded",
+    ):
         assert k in d["totals"], k
-    seg_keys = {"dimension", "segment", "basis", "n", "returned", "return_rate", "baseline_rate", "ci_low", "ci_high",
-                "p_value", "q_value", "significant", "direction", "shrunk_rate", "excess_returns", "excess_cost",
-                "priority_score", "top_reason"}
+    seg_keys = {
+        "dimension",
+        "segment",
+        "basis",
+        "n",
+        "returned",
+        "return_rate",
+        "baseline_rate",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "q_value",
+        "significant",
+        "direction",
+        "shrunk_rate",
+        "excess_returns",
+        "excess_cost",
+        "priority_score",
+        "top_reason",
+    }
     assert d["segments"] and all(seg_keys <= set(s) for s in d["segments"])
     assert {s["basis"] for s in d["segments"]} <= {"units", "orders"}
     assert {s["direction"] for s in d["segments"]} <= {"higher", "lower", None}
-    fix_keys = {"rank", "dimension", "segment", "return_rate", "baseline_rate", "excess_returns", "excess_cost",
-                "q_value", "why", "suggested_action"}
+    fix_keys = {
+        "rank",
+        "dimension",
+        "segment",
+        "return_rate",
+        "baseline_rate",
+        "excess_returns",
+        "excess_cost",
+        "q_value",
+        "why",
+        "suggested_action",
+    }
     assert d["fix_list"] and all(fix_keys <= set(f) for f in d["fix_list"])
     assert d["fix_list"][0]["segment"] == EVIL  # JSON is data, not a spreadsheet: not escaped
     assert "NaN" not in to_json(analysis)

@@ -2,6 +2,7 @@
 cannot start a new row whose first cell is a live formula; full-width and whitespace-led formulas are escaped.
 
 Read back with Python's csv module (an RFC 4180 reader) and with pandas."""
+
 from __future__ import annotations
 
 import csv
@@ -31,9 +32,15 @@ def test_bare_carriage_return_cannot_start_a_row():
 
 
 def test_formula_variants_escaped_in_every_text_column():
-    evil = ["=1+1", "\uff1dHYPERLINK(\"http://x\")", " +1", "\uff20SUM(A1)", "\uff0d2", "plain"]
-    df = pd.DataFrame({"obj": pd.Series(evil, dtype=object), "str": pd.Series(evil, dtype="string"),
-                       "cat": pd.Series(evil, dtype="category"), "n": range(6)})
+    evil = ["=1+1", '\uff1dHYPERLINK("http://x")', " +1", "\uff20SUM(A1)", "\uff0d2", "plain"]
+    df = pd.DataFrame(
+        {
+            "obj": pd.Series(evil, dtype=object),
+            "str": pd.Series(evil, dtype="string"),
+            "cat": pd.Series(evil, dtype="category"),
+            "n": range(6),
+        }
+    )
     rows = _rows(csv_bytes(df))[1:]
     for col in range(3):
         got = [r[col] for r in rows]

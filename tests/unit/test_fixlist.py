@@ -1,4 +1,5 @@
 """Fix list: ranking, no double counting, exclusions, the 'why' sentence and the action mapping."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,9 +19,19 @@ def hot_cold(seed=3, n=6000):
     prod = rng.choice(["H1", "H2", "C1", "C2"], n)
     coll = np.where(np.char.startswith(prod.astype(str), "H"), "Hot", "Cold")
     ret = rng.random(n) < np.where(coll == "Hot", 0.35, 0.10)
-    o = pd.DataFrame({"order_id": [f"O{i}" for i in range(n)], "order_date": "2025-03-01", "sku": prod,
-                      "quantity": 1, "unit_price": 20.0, "product_name": prod, "collection": coll, "category": "Cat",
-                      "journey": np.where(rng.random(n) < 0.5, "J1", "J2")})
+    o = pd.DataFrame(
+        {
+            "order_id": [f"O{i}" for i in range(n)],
+            "order_date": "2025-03-01",
+            "sku": prod,
+            "quantity": 1,
+            "unit_price": 20.0,
+            "product_name": prod,
+            "collection": coll,
+            "category": "Cat",
+            "journey": np.where(rng.random(n) < 0.5, "J1", "J2"),
+        }
+    )
     o.loc[o.index[:40], "collection"] = None
     r = o[ret].assign(reason="Too small", comment="runs\tsmall\x00 ", resolution="Refund")
     return o, r[["order_id", "sku", "quantity", "reason", "comment", "resolution"]]
@@ -60,30 +71,38 @@ def test_fix_row_content(analysis):
 
 
 def test_why_sentence_matches_the_documented_form():
-    row = pd.Series({"dimension": "collection", "segment": "X", "return_rate": 0.24, "baseline_rate": 0.14,
-                     "reference": "all"})
+    row = pd.Series(
+        {"dimension": "collection", "segment": "X", "return_rate": 0.24, "baseline_rate": 0.14, "reference": "all"}
+    )
     text = why_sentence(row, {"size_too_small": 0.62, "changed_mind": 0.38}, 0.8, ["runs small"])
     assert text == "returns 24% vs 14% for the rest; mostly size too small (62%); refunds 80%; e.g. 'runs small'"
 
 
-@pytest.mark.parametrize("mix,refund,word", [
-    ({"size_too_small": 0.6, "changed_mind": 0.4}, 0.8, "exchange"),
-    ({"size_too_large": 0.6}, 0.2, "size recommendation"),
-    ({"setup_confusion": 0.7}, 0.9, "setup video"),
-    ({"not_as_described": 0.5, "colour_style": 0.5}, 0.5, "imagery"),
-    ({"colour_style": 0.9}, 0.5, "imagery"),
-    ({"defective": 0.9}, 0.5, "quality"),
-    ({"quality": 0.9}, 0.5, "supplier"),
-    ({"unknown": 1.0}, 0.5, "Collect a return reason"),
-    ({}, float("nan"), "Collect a return reason"),
-])
+@pytest.mark.parametrize(
+    "mix,refund,word",
+    [
+        ({"size_too_small": 0.6, "changed_mind": 0.4}, 0.8, "exchange"),
+        ({"size_too_large": 0.6}, 0.2, "size recommendation"),
+        ({"setup_confusion": 0.7}, 0.9, "setup video"),
+        ({"not_as_described": 0.5, "colour_style": 0.5}, 0.5, "imagery"),
+        ({"colour_style": 0.9}, 0.5, "imagery"),
+        ({"defective": 0.9}, 0.5, "quality"),
+        ({"quality": 0.9}, 0.5, "supplier"),
+        ({"unknown": 1.0}, 0.5, "Collect a return reason"),
+        ({}, float("nan"), "Collect a return reason"),
+    ],
+)
 def test_suggested_action_mapping(mix, refund, word):
     assert word in suggested_action(mix, refund)
 
 
 def test_example_comments_prefer_dominant_reason_and_cap_at_three():
-    rets = pd.DataFrame({"comment": ["a", "b", None, "c", "d", "  "],
-                         "reason_category": ["quality", "size_too_small", "size_too_small", "quality", "quality", "quality"]})
+    rets = pd.DataFrame(
+        {
+            "comment": ["a", "b", None, "c", "d", "  "],
+            "reason_category": ["quality", "size_too_small", "size_too_small", "quality", "quality", "quality"],
+        }
+    )
     assert example_comments(rets, "quality") == ["a", "c", "d"]
     assert example_comments(rets, "size_too_small")[0] == "b"
 

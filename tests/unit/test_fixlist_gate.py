@@ -1,4 +1,5 @@
 """The fix list ignores segments whose returns come from a handful of orders (one cancelled bulk order)."""
+
 from dataclasses import replace
 
 import pandas as pd
@@ -14,11 +15,25 @@ def test_one_bulk_order_returned_is_not_a_fix_list_item():
     o, r = ds.orders, ds.returns
     base = o.iloc[0]
     day = o["order_date"].min() + pd.Timedelta(days=30)
-    bulk = pd.DataFrame([base.to_dict() | {"order_id": f"BULK{i}", "sku": "VASE-1", "product_name": "Bulk Vase",
-                                           "quantity": 2000 if i == 0 else 1, "order_date": day + pd.Timedelta(days=i)}
-                         for i in range(12)]).astype(o.dtypes.to_dict())
-    ret = pd.DataFrame([r.iloc[0].to_dict() | {"order_id": "BULK0", "sku": "VASE-1", "quantity": 2000,
-                                               "return_date": day + pd.Timedelta(days=2)}]).astype(r.dtypes.to_dict())
+    bulk = pd.DataFrame(
+        [
+            base.to_dict()
+            | {
+                "order_id": f"BULK{i}",
+                "sku": "VASE-1",
+                "product_name": "Bulk Vase",
+                "quantity": 2000 if i == 0 else 1,
+                "order_date": day + pd.Timedelta(days=i),
+            }
+            for i in range(12)
+        ]
+    ).astype(o.dtypes.to_dict())
+    ret = pd.DataFrame(
+        [
+            r.iloc[0].to_dict()
+            | {"order_id": "BULK0", "sku": "VASE-1", "quantity": 2000, "return_date": day + pd.Timedelta(days=2)}
+        ]
+    ).astype(r.dtypes.to_dict())
     ds2 = replace(ds, orders=pd.concat([o, bulk], ignore_index=True), returns=pd.concat([r, ret], ignore_index=True))
     a = analyse(prepare(ds2), briefs=False)
     seg = a.segments[(a.segments["dimension"] == "product") & (a.segments["segment"] == "Bulk Vase")].iloc[0]

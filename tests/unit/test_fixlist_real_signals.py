@@ -7,6 +7,7 @@
   comparison group without that order, describes that order (a wholesale credit note), not the segment:
   its verdict says so on every page and it stays off the fix list.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -34,20 +35,49 @@ def test_no_spread_across_many_segments_does_not_erase_an_outlier():
 
 
 def _orders(n, channel, start, qty=1):
-    return [{"order_id": f"{channel}{start + i}", "order_date": "2024-01-05", "sku": f"S{i % 7}", "quantity": qty,
-             "unit_price": 10.0, "channel": channel, "customer_id": f"c{channel}{start + i}"} for i in range(n)]
+    return [
+        {
+            "order_id": f"{channel}{start + i}",
+            "order_date": "2024-01-05",
+            "sku": f"S{i % 7}",
+            "quantity": qty,
+            "unit_price": 10.0,
+            "channel": channel,
+            "customer_id": f"c{channel}{start + i}",
+        }
+        for i in range(n)
+    ]
 
 
 def test_a_segment_one_order_explains_is_not_listed():
     rows = _orders(2000, "Web", 0) + _orders(400, "Fair", 0)
-    rows.append({"order_id": "BIG", "order_date": "2024-01-05", "sku": "S1", "quantity": 5000, "unit_price": 10.0,
-                 "channel": "Fair", "customer_id": "wholesaler"})
+    rows.append(
+        {
+            "order_id": "BIG",
+            "order_date": "2024-01-05",
+            "sku": "S1",
+            "quantity": 5000,
+            "unit_price": 10.0,
+            "channel": "Fair",
+            "customer_id": "wholesaler",
+        }
+    )
     rng = np.random.default_rng(1)
     rets = [{"order_id": r["order_id"], "sku": r["sku"], "quantity": 1} for r in rows[:-1] if rng.random() < 0.08]
     rets.append({"order_id": "BIG", "sku": "S1", "quantity": 4800})
     # Fair's 400 ordinary orders return like Web's (8%, about 32 returning orders: past the 5-order rule)
-    rows += [{"order_id": f"Late{i}", "order_date": "2024-06-30", "sku": "S1", "quantity": 1, "unit_price": 10.0,
-              "channel": "Web", "customer_id": f"late{i}"} for i in range(5)]
+    rows += [
+        {
+            "order_id": f"Late{i}",
+            "order_date": "2024-06-30",
+            "sku": "S1",
+            "quantity": 1,
+            "unit_price": 10.0,
+            "channel": "Web",
+            "customer_id": f"late{i}",
+        }
+        for i in range(5)
+    ]
     a = analyse(prepare(make_dataset(rows, pd.DataFrame(rets)), window_days=30), briefs=False)
     listed = set(zip(a.fix_list["dimension"], a.fix_list["segment"]))
     assert ("channel", "Fair") not in listed

@@ -8,6 +8,7 @@ rows_read == rows_loaded + rows_rejected.
 
 `make test` runs a few hundred examples; RI_FUZZ_EXAMPLES=5000 runs a longer search (see README).
 """
+
 from __future__ import annotations
 
 import csv
@@ -25,8 +26,13 @@ from data.readers import read_table
 
 EXAMPLES = int(os.environ.get("RI_FUZZ_EXAMPLES", "150"))
 # the default run is the same every time (no flaky CI); a longer run (RI_FUZZ_EXAMPLES) explores new examples
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize="RI_FUZZ_EXAMPLES" not in os.environ,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    derandomize="RI_FUZZ_EXAMPLES" not in os.environ,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 # characters every generated encoding can hold (cp1252 is the narrowest), incl. the delimiters, quotes and € ü ß
 ALPHABET = st.characters(codec="cp1252", exclude_categories=("Cc", "Cs"))
@@ -35,8 +41,13 @@ DATES = st.dates(min_value=date(2019, 1, 1), max_value=date(2025, 12, 31))
 
 
 def _date_text(d: date, style: int) -> str:
-    return [d.isoformat(), d.strftime("%d/%m/%Y"), d.strftime("%m/%d/%Y %H:%M"), d.strftime("%d.%m.%Y"),
-            d.strftime("%Y%m%d")][style]
+    return [
+        d.isoformat(),
+        d.strftime("%d/%m/%Y"),
+        d.strftime("%m/%d/%Y %H:%M"),
+        d.strftime("%d.%m.%Y"),
+        d.strftime("%Y%m%d"),
+    ][style]
 
 
 CELL = {  # per column kind: mostly plausible values, sometimes missing, junk or of the wrong type
@@ -44,13 +55,21 @@ CELL = {  # per column kind: mostly plausible values, sometimes missing, junk or
     "date": st.builds(_date_text, DATES, st.integers(0, 4)),
     "sku": st.from_regex(r"[A-Z0-9]{1,6}(-[A-Z0-9]{1,3})?", fullmatch=True),
     "qty": st.one_of(st.integers(-5, 50).map(str), st.just("1.0"), st.just("2,5")),
-    "price": st.one_of(st.floats(-100, 1000, allow_nan=False).map(lambda x: f"{x:.2f}"),
-                       st.floats(0, 1000, allow_nan=False).map(lambda x: f"€{x:,.2f}"),
-                       st.floats(0, 1000, allow_nan=False).map(lambda x: f"{x:.2f}".replace(".", ","))),
+    "price": st.one_of(
+        st.floats(-100, 1000, allow_nan=False).map(lambda x: f"{x:.2f}"),
+        st.floats(0, 1000, allow_nan=False).map(lambda x: f"€{x:,.2f}"),
+        st.floats(0, 1000, allow_nan=False).map(lambda x: f"{x:.2f}".replace(".", ",")),
+    ),
     "text": TEXT,
 }
-ORDERS = (("Order ID", "id"), ("Order Date", "date"), ("SKU", "sku"), ("Quantity", "qty"), ("Price", "price"),
-          ("Note", "text"))
+ORDERS = (
+    ("Order ID", "id"),
+    ("Order Date", "date"),
+    ("SKU", "sku"),
+    ("Quantity", "qty"),
+    ("Price", "price"),
+    ("Note", "text"),
+)
 RETURNS = (("Order ID", "id"), ("Return Date", "date"), ("SKU", "sku"), ("Quantity", "qty"), ("Reason", "text"))
 
 
@@ -69,14 +88,15 @@ def export(draw, columns) -> tuple[str, bytes]:
     for _ in range(draw(st.integers(0, 2))):  # missing trailing cells (ragged rows)
         if rows:
             r = rows[draw(st.integers(0, len(rows) - 1))]
-            del r[draw(st.integers(0, len(r))):]
+            del r[draw(st.integers(0, len(r))) :]
     delim = draw(st.sampled_from([",", ";", "\t", "|"]))
     quoting = draw(st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL, csv.QUOTE_NONNUMERIC]))
     eol = draw(st.sampled_from(["\n", "\r\n"]))
     buf = io.StringIO()
     for _ in range(draw(st.integers(0, 3))):  # report titles above the header
-        buf.write(draw(st.sampled_from(["Sales report", "Generated on 2024-05-01", "", "Shop: Demo; all channels"]))
-                  + eol)
+        buf.write(
+            draw(st.sampled_from(["Sales report", "Generated on 2024-05-01", "", "Shop: Demo; all channels"])) + eol
+        )
     w = csv.writer(buf, delimiter=delim, quoting=quoting, lineterminator=eol)
     w.writerow([name for name, _ in cols])
     w.writerows(rows)
@@ -122,8 +142,14 @@ def test_load_dataset_never_crashes_and_reconciles(orders, returns):
         assert f.rows_read == f.rows_loaded + f.rows_rejected, f
 
 
-XLSX_CELL = st.one_of(TEXT, st.integers(-10**6, 10**6), st.floats(-1e6, 1e6, allow_nan=False), st.booleans(),
-                      st.datetimes(min_value=datetime(1995, 1, 1), max_value=datetime(2030, 12, 31)), st.none())
+XLSX_CELL = st.one_of(
+    TEXT,
+    st.integers(-(10**6), 10**6),
+    st.floats(-1e6, 1e6, allow_nan=False),
+    st.booleans(),
+    st.datetimes(min_value=datetime(1995, 1, 1), max_value=datetime(2030, 12, 31)),
+    st.none(),
+)
 
 
 @st.composite

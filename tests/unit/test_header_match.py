@@ -1,6 +1,7 @@
 """Header matching: headers as other systems write them load with no mapping; each suggestion has a
 confidence and a reason; values settle ambiguous names; giant headers cost a bounded amount.
 Expected mappings are written by hand from the header texts."""
+
 import gzip
 import json
 
@@ -15,68 +16,224 @@ from tests.conftest import REAL_DATA
 TODAY = pd.Timestamp("2026-01-01").date()
 
 
-@pytest.mark.parametrize("header, words", [
-    ("InvoiceNo", ("invoice", "no")), ("CustomerID", ("customer", "id")), ("UnitPrice", ("unit", "price")),
-    ("StockCode", ("stock", "code")), ("OrderDate", ("order", "date")), ("stockcode", ("stock", "code")),
-    ("Qty (pcs)", ("qty",)), ("DOC_NUM", ("doc", "num")), ("option1Value", ("option", "1", "value")),
-    ("Bestellnummer", ("bestell", "nummer")), ("Rechnungsdatum", ("rechnungs", "datum")), ("Order #", ("order", "number")),
-])
+@pytest.mark.parametrize(
+    "header, words",
+    [
+        ("InvoiceNo", ("invoice", "no")),
+        ("CustomerID", ("customer", "id")),
+        ("UnitPrice", ("unit", "price")),
+        ("StockCode", ("stock", "code")),
+        ("OrderDate", ("order", "date")),
+        ("stockcode", ("stock", "code")),
+        ("Qty (pcs)", ("qty",)),
+        ("DOC_NUM", ("doc", "num")),
+        ("option1Value", ("option", "1", "value")),
+        ("Bestellnummer", ("bestell", "nummer")),
+        ("Rechnungsdatum", ("rechnungs", "datum")),
+        ("Order #", ("order", "number")),
+    ],
+)
 def test_header_words_split_camel_digits_compounds_and_brackets(header, words):
     assert header_words(header) == words
 
 
 def test_concepts_ignore_order_language_and_abbreviation():
-    same = ["order number", "Order No.", "ORDER_NUM", "Order #", "orderNr", "Numéro de commande", "Bestellnummer",
-            "Número de pedido", "Bestelnummer", "Numero ordine"]
+    same = [
+        "order number",
+        "Order No.",
+        "ORDER_NUM",
+        "Order #",
+        "orderNr",
+        "Numéro de commande",
+        "Bestellnummer",
+        "Número de pedido",
+        "Bestelnummer",
+        "Numero ordine",
+    ]
     assert {concepts(h) for h in same} == {frozenset({"order", "number"})}
 
 
 HEADER_STYLES = {
-    "uci_pascal": (["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country"],
-                   "transactions",
-                   {"order_id": "InvoiceNo", "sku": "StockCode", "product_name": "Description", "quantity": "Quantity",
-                    "order_date": "InvoiceDate", "unit_price": "UnitPrice", "customer_id": "CustomerID",
-                    "channel": "Country"}),
-    "camel": (["orderId", "purchaseDate", "productCode", "productName", "qty", "unitPrice", "customerEmail", "variantSize"],
-              "orders",
-              {"order_id": "orderId", "order_date": "purchaseDate", "sku": "productCode", "product_name": "productName",
-               "quantity": "qty", "unit_price": "unitPrice", "customer_id": "customerEmail", "size": "variantSize"}),
-    "erp_caps": (["DOC_NUM", "DOC_DT", "ITEM_NO", "ITEM_DESC", "QTY (pcs)", "CUST_NO", "CHANNEL"], "orders",
-                 {"order_id": "DOC_NUM", "order_date": "DOC_DT", "sku": "ITEM_NO", "product_name": "ITEM_DESC",
-                  "quantity": "QTY (pcs)", "customer_id": "CUST_NO", "channel": "CHANNEL"}),
-    "german_orders": (["Bestellnummer", "Bestelldatum", "Artikelnummer", "Artikelbezeichnung", "Menge", "Einzelpreis",
-                       "Größe", "Kundennummer"], "orders",
-                      {"order_id": "Bestellnummer", "order_date": "Bestelldatum", "sku": "Artikelnummer",
-                       "product_name": "Artikelbezeichnung", "quantity": "Menge", "unit_price": "Einzelpreis",
-                       "size": "Größe", "customer_id": "Kundennummer"}),
-    "german_returns": (["Retourennummer", "Bestellnummer", "Artikelnr.", "Rücksendedatum", "Retourengrund",
-                        "Erstattungsbetrag", "Erstattungsart", "Kommentar", "Menge"], "returns",
-                       {"return_id": "Retourennummer", "order_id": "Bestellnummer", "sku": "Artikelnr.",
-                        "return_date": "Rücksendedatum", "reason": "Retourengrund", "refund_amount": "Erstattungsbetrag",
-                        "resolution": "Erstattungsart", "comment": "Kommentar", "quantity": "Menge"}),
-    "french": (["N° de commande", "Date", "Réf. article", "Qté", "Prix unitaire (€)", "Taille", "Pays"], "orders",
-               {"order_id": "N° de commande", "order_date": "Date", "sku": "Réf. article", "quantity": "Qté",
-                "unit_price": "Prix unitaire (€)", "size": "Taille", "channel": "Pays"}),
-    "spanish_returns": (["Nº pedido", "Código artículo", "Cant. devuelta", "Motivo de devolución", "Fecha devolución"],
-                        "returns",
-                        {"order_id": "Nº pedido", "sku": "Código artículo", "quantity": "Cant. devuelta",
-                         "reason": "Motivo de devolución", "return_date": "Fecha devolución"}),
-    "dutch": (["Ordernummer", "Besteldatum", "Artikelcode", "Aantal", "Stukprijs", "Maat"], "orders",
-              {"order_id": "Ordernummer", "order_date": "Besteldatum", "sku": "Artikelcode", "quantity": "Aantal",
-               "unit_price": "Stukprijs", "size": "Maat"}),
-    "italian": (["Numero ordine", "Data ordine", "Codice articolo", "Quantità", "Prezzo unitario", "Taglia"], "orders",
-                {"order_id": "Numero ordine", "order_date": "Data ordine", "sku": "Codice articolo",
-                 "quantity": "Quantità", "unit_price": "Prezzo unitario", "size": "Taglia"}),
-    "amazon_mfn_returns": (["Order ID", "Order date", "Return request date", "Amazon RMA ID", "Merchant RMA ID",
-                            "Label cost", "ASIN", "Merchant SKU", "Item Name", "Return quantity", "Return reason",
-                            "Return type", "Resolution", "Return delivery date", "Order Amount", "Order quantity"],
-                           "returns",
-                           {"order_id": "Order ID", "return_date": "Return request date", "return_id": "Amazon RMA ID",
-                            "sku": "Merchant SKU", "quantity": "Return quantity", "reason": "Return reason",
-                            "resolution": "Resolution"}),
-    "abbreviations": (["Order Ref", "Ord Dt", "SKU Code", "Qty", "Desc", "Cust Ref", "Amt"], "transactions",
-                      {"order_id": "Order Ref", "order_date": "Ord Dt", "sku": "SKU Code", "quantity": "Qty",
-                       "product_name": "Desc", "customer_id": "Cust Ref", "unit_price": "Amt"}),
+    "uci_pascal": (
+        ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country"],
+        "transactions",
+        {
+            "order_id": "InvoiceNo",
+            "sku": "StockCode",
+            "product_name": "Description",
+            "quantity": "Quantity",
+            "order_date": "InvoiceDate",
+            "unit_price": "UnitPrice",
+            "customer_id": "CustomerID",
+            "channel": "Country",
+        },
+    ),
+    "camel": (
+        ["orderId", "purchaseDate", "productCode", "productName", "qty", "unitPrice", "customerEmail", "variantSize"],
+        "orders",
+        {
+            "order_id": "orderId",
+            "order_date": "purchaseDate",
+            "sku": "productCode",
+            "product_name": "productName",
+            "quantity": "qty",
+            "unit_price": "unitPrice",
+            "customer_id": "customerEmail",
+            "size": "variantSize",
+        },
+    ),
+    "erp_caps": (
+        ["DOC_NUM", "DOC_DT", "ITEM_NO", "ITEM_DESC", "QTY (pcs)", "CUST_NO", "CHANNEL"],
+        "orders",
+        {
+            "order_id": "DOC_NUM",
+            "order_date": "DOC_DT",
+            "sku": "ITEM_NO",
+            "product_name": "ITEM_DESC",
+            "quantity": "QTY (pcs)",
+            "customer_id": "CUST_NO",
+            "channel": "CHANNEL",
+        },
+    ),
+    "german_orders": (
+        [
+            "Bestellnummer",
+            "Bestelldatum",
+            "Artikelnummer",
+            "Artikelbezeichnung",
+            "Menge",
+            "Einzelpreis",
+            "Größe",
+            "Kundennummer",
+        ],
+        "orders",
+        {
+            "order_id": "Bestellnummer",
+            "order_date": "Bestelldatum",
+            "sku": "Artikelnummer",
+            "product_name": "Artikelbezeichnung",
+            "quantity": "Menge",
+            "unit_price": "Einzelpreis",
+            "size": "Größe",
+            "customer_id": "Kundennummer",
+        },
+    ),
+    "german_returns": (
+        [
+            "Retourennummer",
+            "Bestellnummer",
+            "Artikelnr.",
+            "Rücksendedatum",
+            "Retourengrund",
+            "Erstattungsbetrag",
+            "Erstattungsart",
+            "Kommentar",
+            "Menge",
+        ],
+        "returns",
+        {
+            "return_id": "Retourennummer",
+            "order_id": "Bestellnummer",
+            "sku": "Artikelnr.",
+            "return_date": "Rücksendedatum",
+            "reason": "Retourengrund",
+            "refund_amount": "Erstattungsbetrag",
+            "resolution": "Erstattungsart",
+            "comment": "Kommentar",
+            "quantity": "Menge",
+        },
+    ),
+    "french": (
+        ["N° de commande", "Date", "Réf. article", "Qté", "Prix unitaire (€)", "Taille", "Pays"],
+        "orders",
+        {
+            "order_id": "N° de commande",
+            "order_date": "Date",
+            "sku": "Réf. article",
+            "quantity": "Qté",
+            "unit_price": "Prix unitaire (€)",
+            "size": "Taille",
+            "channel": "Pays",
+        },
+    ),
+    "spanish_returns": (
+        ["Nº pedido", "Código artículo", "Cant. devuelta", "Motivo de devolución", "Fecha devolución"],
+        "returns",
+        {
+            "order_id": "Nº pedido",
+            "sku": "Código artículo",
+            "quantity": "Cant. devuelta",
+            "reason": "Motivo de devolución",
+            "return_date": "Fecha devolución",
+        },
+    ),
+    "dutch": (
+        ["Ordernummer", "Besteldatum", "Artikelcode", "Aantal", "Stukprijs", "Maat"],
+        "orders",
+        {
+            "order_id": "Ordernummer",
+            "order_date": "Besteldatum",
+            "sku": "Artikelcode",
+            "quantity": "Aantal",
+            "unit_price": "Stukprijs",
+            "size": "Maat",
+        },
+    ),
+    "italian": (
+        ["Numero ordine", "Data ordine", "Codice articolo", "Quantità", "Prezzo unitario", "Taglia"],
+        "orders",
+        {
+            "order_id": "Numero ordine",
+            "order_date": "Data ordine",
+            "sku": "Codice articolo",
+            "quantity": "Quantità",
+            "unit_price": "Prezzo unitario",
+            "size": "Taglia",
+        },
+    ),
+    "amazon_mfn_returns": (
+        [
+            "Order ID",
+            "Order date",
+            "Return request date",
+            "Amazon RMA ID",
+            "Merchant RMA ID",
+            "Label cost",
+            "ASIN",
+            "Merchant SKU",
+            "Item Name",
+            "Return quantity",
+            "Return reason",
+            "Return type",
+            "Resolution",
+            "Return delivery date",
+            "Order Amount",
+            "Order quantity",
+        ],
+        "returns",
+        {
+            "order_id": "Order ID",
+            "return_date": "Return request date",
+            "return_id": "Amazon RMA ID",
+            "sku": "Merchant SKU",
+            "quantity": "Return quantity",
+            "reason": "Return reason",
+            "resolution": "Resolution",
+        },
+    ),
+    "abbreviations": (
+        ["Order Ref", "Ord Dt", "SKU Code", "Qty", "Desc", "Cust Ref", "Amt"],
+        "transactions",
+        {
+            "order_id": "Order Ref",
+            "order_date": "Ord Dt",
+            "sku": "SKU Code",
+            "quantity": "Qty",
+            "product_name": "Desc",
+            "customer_id": "Cust Ref",
+            "unit_price": "Amt",
+        },
+    ),
 }
 
 
@@ -103,8 +260,16 @@ def test_generic_word_alone_is_a_question_not_an_answer():
 
 
 def test_values_decide_when_names_are_ambiguous():
-    frame = pd.DataFrame({"Order": ["A1", "A1", "A2"], "Date": ["ann", "bob", "cy"], "Created": ["2024-01-02"] * 3,
-                          "Code": ["X", "Y", "X"], "Qty": ["one", "two", "x"], "Units": ["1", "2", "1"]})
+    frame = pd.DataFrame(
+        {
+            "Order": ["A1", "A1", "A2"],
+            "Date": ["ann", "bob", "cy"],
+            "Created": ["2024-01-02"] * 3,
+            "Code": ["X", "Y", "X"],
+            "Qty": ["one", "two", "x"],
+            "Units": ["1", "2", "1"],
+        }
+    )
     m = suggest_mapping(list(frame.columns), "orders", frame)
     # 'Date' holds names, so the dated 'Created' column is the order date; 'Qty' holds words, so 'Units'
     assert m["order_date"] == "Created" and m["quantity"] == "Units"
@@ -112,9 +277,14 @@ def test_values_decide_when_names_are_ambiguous():
 
 
 def test_id_column_filled_and_near_unique_per_order_wins_a_tie():
-    frame = pd.DataFrame({"amazon-order-id": ["111-1", "111-2", "111-3", "111-4"],
-                          "merchant-order-id": ["", "", "M9", ""], "purchase-date": ["2024-01-01"] * 4,
-                          "sku": list("ABCD")})
+    frame = pd.DataFrame(
+        {
+            "amazon-order-id": ["111-1", "111-2", "111-3", "111-4"],
+            "merchant-order-id": ["", "", "M9", ""],
+            "purchase-date": ["2024-01-01"] * 4,
+            "sku": list("ABCD"),
+        }
+    )
     assert suggest_mapping(list(frame.columns), "orders", frame)["order_id"] == "amazon-order-id"
     swapped = frame[["merchant-order-id", "amazon-order-id", "purchase-date", "sku"]]
     assert suggest_mapping(list(swapped.columns), "orders", swapped)["order_id"] == "amazon-order-id"
@@ -127,19 +297,22 @@ def test_giant_header_is_cut_before_matching():
 
 
 def _uci(lines: list[str]) -> bytes:
-    return ("InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n" + "\n".join(lines)
-            + "\n").encode()
+    return (
+        "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n" + "\n".join(lines) + "\n"
+    ).encode()
 
 
-UCI_SYNTHETIC = _uci([
-    "536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,12/1/2010 8:26,2.55,17850,United Kingdom",
-    "536365,71053,WHITE METAL LANTERN,6,12/1/2010 8:26,3.39,17850,United Kingdom",
-    "536366,22633,HAND WARMER UNION JACK,6,12/1/2010 8:28,1.85,17850,United Kingdom",
-    "536367,84879,ASSORTED COLOUR BIRD ORNAMENT,32,12/1/2010 8:34,1.69,13047,United Kingdom",
-    "536367,POST,POSTAGE,1,12/1/2010 8:34,18.00,13047,United Kingdom",
-    "C536379,85123A,WHITE HANGING HEART T-LIGHT HOLDER,-2,12/13/2010 9:41,2.55,17850,United Kingdom",
-    "C536380,84879,ASSORTED COLOUR BIRD ORNAMENT,-4,12/14/2010 9:41,1.69,13047,United Kingdom",
-])
+UCI_SYNTHETIC = _uci(
+    [
+        "536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,12/1/2010 8:26,2.55,17850,United Kingdom",
+        "536365,71053,WHITE METAL LANTERN,6,12/1/2010 8:26,3.39,17850,United Kingdom",
+        "536366,22633,HAND WARMER UNION JACK,6,12/1/2010 8:28,1.85,17850,United Kingdom",
+        "536367,84879,ASSORTED COLOUR BIRD ORNAMENT,32,12/1/2010 8:34,1.69,13047,United Kingdom",
+        "536367,POST,POSTAGE,1,12/1/2010 8:34,18.00,13047,United Kingdom",
+        "C536379,85123A,WHITE HANGING HEART T-LIGHT HOLDER,-2,12/13/2010 9:41,2.55,17850,United Kingdom",
+        "C536380,84879,ASSORTED COLOUR BIRD ORNAMENT,-4,12/14/2010 9:41,1.69,13047,United Kingdom",
+    ]
+)
 
 
 def test_uci_original_headers_load_as_signed_transactions_with_no_mapping():
@@ -152,7 +325,9 @@ def test_uci_original_headers_load_as_signed_transactions_with_no_mapping():
     r = ds.returns.sort_values("return_id")
     # by hand: C536379 returns 2 of 536365's 85123A; C536380 returns 4 of 536367's 84879
     assert r[["order_id", "sku", "quantity", "return_id"]].values.tolist() == [
-        ["536365", "85123A", 2, "C536379"], ["536367", "84879", 4, "C536380"]]
+        ["536365", "85123A", 2, "C536379"],
+        ["536367", "84879", 4, "C536380"],
+    ]
     assert ds.orders["customer_id"].tolist()[:1] == ["17850"]
 
 
@@ -174,7 +349,8 @@ def test_real_export_renamed_to_original_release_headers_loads_to_the_same_total
         assert len(x) == len(y) > 0
         assert int(x["quantity"].sum()) == int(y["quantity"].sum())
     assert b.orders["unit_price"].mul(b.orders["quantity"]).sum() == pytest.approx(
-        a.orders["unit_price"].mul(a.orders["quantity"]).sum())
+        a.orders["unit_price"].mul(a.orders["quantity"]).sum()
+    )
 
 
 def test_cli_loads_uci_headers_with_no_mapping(tmp_path):
@@ -191,38 +367,109 @@ def test_cli_loads_uci_headers_with_no_mapping(tmp_path):
 
 # One small dataset written with the headers of several systems; each must load to the same tables as
 # with the canonical headers (i.e. as with a hand-written mapping).
-_ORDERS = pd.DataFrame({
-    "order_id": [f"SO{1000 + i // 2}" for i in range(24)],
-    "order_date": [f"2024-0{1 + i % 6}-{10 + i % 9:02d}" for i in range(24)],
-    "sku": [f"TEE-{['S', 'M', 'L'][i % 3]}" for i in range(24)],
-    "quantity": [1 + i % 2 for i in range(24)],
-    "unit_price": [f"{19.5 + i % 4:.2f}" for i in range(24)],
-    "product_name": ["Trail Tee"] * 24,
-    "size": [["S", "M", "L"][i % 3] for i in range(24)],
-    "customer_id": [f"C{i % 7}" for i in range(24)],
-})
-_RETURNS = pd.DataFrame({"order_id": ["SO1000", "SO1003", "SO1007"], "sku": ["TEE-S", "TEE-M", "TEE-L"],
-                         "quantity": [1, 1, 1], "return_date": ["2024-03-01", "2024-04-02", "2024-05-03"],
-                         "reason": ["Too small", "Too big", "Changed mind"], "refund_amount": ["19.50", "20.50", "21.50"]})
+_ORDERS = pd.DataFrame(
+    {
+        "order_id": [f"SO{1000 + i // 2}" for i in range(24)],
+        "order_date": [f"2024-0{1 + i % 6}-{10 + i % 9:02d}" for i in range(24)],
+        "sku": [f"TEE-{['S', 'M', 'L'][i % 3]}" for i in range(24)],
+        "quantity": [1 + i % 2 for i in range(24)],
+        "unit_price": [f"{19.5 + i % 4:.2f}" for i in range(24)],
+        "product_name": ["Trail Tee"] * 24,
+        "size": [["S", "M", "L"][i % 3] for i in range(24)],
+        "customer_id": [f"C{i % 7}" for i in range(24)],
+    }
+)
+_RETURNS = pd.DataFrame(
+    {
+        "order_id": ["SO1000", "SO1003", "SO1007"],
+        "sku": ["TEE-S", "TEE-M", "TEE-L"],
+        "quantity": [1, 1, 1],
+        "return_date": ["2024-03-01", "2024-04-02", "2024-05-03"],
+        "reason": ["Too small", "Too big", "Changed mind"],
+        "refund_amount": ["19.50", "20.50", "21.50"],
+    }
+)
 HEADER_SETS = {
-    "camel": ({"order_id": "orderId", "order_date": "purchaseDate", "sku": "productCode", "quantity": "qty",
-               "unit_price": "unitPrice", "product_name": "productName", "size": "variantSize",
-               "customer_id": "customerId"},
-              {"order_id": "orderNumber", "sku": "productCode", "quantity": "returnQty", "return_date": "returnDate",
-               "reason": "returnReason", "refund_amount": "refundAmt"}),
-    "erp": ({"order_id": "DOC_NUM", "order_date": "DOC_DT", "sku": "ITEM_NO", "quantity": "QTY", "unit_price": "UNIT_PRC",
-             "product_name": "ITEM_DESC", "size": "SIZE_CD", "customer_id": "CUST_NO"},
-            {"order_id": "ORDER_NO", "sku": "ITEM_NO", "quantity": "RET_QTY", "return_date": "RET_DT",
-             "reason": "RET_RSN", "refund_amount": "REFUND_AMT"}),
-    "german": ({"order_id": "Bestellnummer", "order_date": "Bestelldatum", "sku": "Artikelnummer", "quantity": "Menge",
-                "unit_price": "Einzelpreis (EUR)", "product_name": "Artikelbezeichnung", "size": "Größe",
-                "customer_id": "Kundennummer"},
-               {"order_id": "Bestellnr.", "sku": "Artikelnr.", "quantity": "Retourenmenge", "return_date": "Rücksendedatum",
-                "reason": "Retourengrund", "refund_amount": "Erstattungsbetrag"}),
-    "french": ({"order_id": "N° de commande", "order_date": "Date de commande", "sku": "Réf. article", "quantity": "Qté",
-                "unit_price": "Prix unitaire", "product_name": "Désignation", "size": "Taille", "customer_id": "N° client"},
-               {"order_id": "N° commande", "sku": "Référence", "quantity": "Quantité retournée",
-                "return_date": "Date de retour", "reason": "Motif de retour", "refund_amount": "Montant remboursé"}),
+    "camel": (
+        {
+            "order_id": "orderId",
+            "order_date": "purchaseDate",
+            "sku": "productCode",
+            "quantity": "qty",
+            "unit_price": "unitPrice",
+            "product_name": "productName",
+            "size": "variantSize",
+            "customer_id": "customerId",
+        },
+        {
+            "order_id": "orderNumber",
+            "sku": "productCode",
+            "quantity": "returnQty",
+            "return_date": "returnDate",
+            "reason": "returnReason",
+            "refund_amount": "refundAmt",
+        },
+    ),
+    "erp": (
+        {
+            "order_id": "DOC_NUM",
+            "order_date": "DOC_DT",
+            "sku": "ITEM_NO",
+            "quantity": "QTY",
+            "unit_price": "UNIT_PRC",
+            "product_name": "ITEM_DESC",
+            "size": "SIZE_CD",
+            "customer_id": "CUST_NO",
+        },
+        {
+            "order_id": "ORDER_NO",
+            "sku": "ITEM_NO",
+            "quantity": "RET_QTY",
+            "return_date": "RET_DT",
+            "reason": "RET_RSN",
+            "refund_amount": "REFUND_AMT",
+        },
+    ),
+    "german": (
+        {
+            "order_id": "Bestellnummer",
+            "order_date": "Bestelldatum",
+            "sku": "Artikelnummer",
+            "quantity": "Menge",
+            "unit_price": "Einzelpreis (EUR)",
+            "product_name": "Artikelbezeichnung",
+            "size": "Größe",
+            "customer_id": "Kundennummer",
+        },
+        {
+            "order_id": "Bestellnr.",
+            "sku": "Artikelnr.",
+            "quantity": "Retourenmenge",
+            "return_date": "Rücksendedatum",
+            "reason": "Retourengrund",
+            "refund_amount": "Erstattungsbetrag",
+        },
+    ),
+    "french": (
+        {
+            "order_id": "N° de commande",
+            "order_date": "Date de commande",
+            "sku": "Réf. article",
+            "quantity": "Qté",
+            "unit_price": "Prix unitaire",
+            "product_name": "Désignation",
+            "size": "Taille",
+            "customer_id": "N° client",
+        },
+        {
+            "order_id": "N° commande",
+            "sku": "Référence",
+            "quantity": "Quantité retournée",
+            "return_date": "Date de retour",
+            "reason": "Motif de retour",
+            "refund_amount": "Montant remboursé",
+        },
+    ),
 }
 
 
@@ -258,18 +505,52 @@ def test_real_words_are_not_read_as_typos():
 def test_orders_export_with_an_order_refund_column_is_still_orders():
     from data.layouts import guess_role
 
-    woo = ["Order Number", "Order Status", "Order Date", "Customer Note", "Billing Email", "Order Refund Amount",
-           "Order Total Amount", "SKU", "Item #", "Item Name", "Quantity (- Refund)", "Item Cost", "Coupon Code"]
+    woo = [
+        "Order Number",
+        "Order Status",
+        "Order Date",
+        "Customer Note",
+        "Billing Email",
+        "Order Refund Amount",
+        "Order Total Amount",
+        "SKU",
+        "Item #",
+        "Item Name",
+        "Quantity (- Refund)",
+        "Item Cost",
+        "Coupon Code",
+    ]
     assert guess_role(woo) == "orders"
     m = suggest_mapping(woo, "orders")
     assert (m["order_id"], m["quantity"], m["unit_price"], m["order_refunded"]) == (
-        "Order Number", "Quantity (- Refund)", "Item Cost", "Order Refund Amount")
+        "Order Number",
+        "Quantity (- Refund)",
+        "Item Cost",
+        "Order Refund Amount",
+    )
     assert "intent" not in m
     assert guess_role(["Order ID", "SKU", "Refund Amount"]) == "returns"
 
 
 def test_odd_headers_never_break_matching():
-    odd = ["", " ", "()", "(((", "#", "№", "１２３", "😀", None, 5, float("nan"), "ß", "\x00", "a" * 500, "Unnamed: 3",
-           "[ ]", "x (y (z))"]
+    odd = [
+        "",
+        " ",
+        "()",
+        "(((",
+        "#",
+        "№",
+        "１２３",
+        "😀",
+        None,
+        5,
+        float("nan"),
+        "ß",
+        "\x00",
+        "a" * 500,
+        "Unnamed: 3",
+        "[ ]",
+        "x (y (z))",
+    ]
     for role in ("orders", "returns", "transactions", "catalog", "interventions"):
         assert suggest_mapping(odd, role) == {}

@@ -1,6 +1,7 @@
 """Edge cases found in review: signs and sizes of quantities, and files where nothing is usable.
 
 Expected counts are read off the small files written here."""
+
 import pytest
 
 from data.errors import InputError

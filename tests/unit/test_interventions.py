@@ -3,6 +3,7 @@
 Ground truth: tests.unit.test_trends.synthetic_dataset plants Hiking Jackets 24% -> 16% from
 2023-01-01 (all other collections constant); data.demo plants the same drop at INTERVENTION.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -53,7 +54,10 @@ def test_before_after_uses_matured_orders_by_order_date(prepared, result):
     assert result.rate_before == pytest.approx(pre["returned_units"].sum() / pre["quantity"].sum(), rel=1e-12)
     assert result.rate_after == pytest.approx(post["returned_units"].sum() / post["quantity"].sum(), rel=1e-12)
     assert result.orders_after == post["order_id"].nunique()
-    assert result.immature_orders_excluded == L.loc[~L["mature"] & (L["collection"] == "Hiking Jackets"), "order_id"].nunique()
+    assert (
+        result.immature_orders_excluded
+        == L.loc[~L["mature"] & (L["collection"] == "Hiking Jackets"), "order_id"].nunique()
+    )
     assert any("return window" in c for c in result.caveats)
 
 
@@ -61,7 +65,10 @@ def test_chart_data(result):
     ch = result.chart
     assert {"month", "treated_rate", "comparison_rate", "counterfactual_rate", "phase"} <= set(ch.columns)
     after = ch[ch["phase"] == "after"]
-    assert after["counterfactual_rate"].notna().all() and ch.loc[ch["phase"] == "before", "counterfactual_rate"].isna().all()
+    assert (
+        after["counterfactual_rate"].notna().all()
+        and ch.loc[ch["phase"] == "before", "counterfactual_rate"].isna().all()
+    )
     assert (after["counterfactual_rate"] > after["its_fitted"]).all()
     assert result.launch_date == pd.Timestamp(START)
 
@@ -84,8 +91,13 @@ def test_placebo_in_null_collection_not_significant():
     false_alarms = runs = 0
     for seed in range(10):
         p = prepare(synthetic_dataset(seed=200 + seed, n_orders=6000))
-        log = pd.DataFrame({"dimension": ["collection"] * 2, "segment": ["Hiking Jackets", ["Fleece", "Trousers"][seed % 2]],
-                            "start_date": [START, "2022-08-01"]})
+        log = pd.DataFrame(
+            {
+                "dimension": ["collection"] * 2,
+                "segment": ["Hiking Jackets", ["Fleece", "Trousers"][seed % 2]],
+                "start_date": [START, "2022-08-01"],
+            }
+        )
         row = evaluate_all(p, log)[1]
         assert "Hiking Jackets" not in row["comparison_segments"]
         runs += 1
@@ -94,12 +106,14 @@ def test_placebo_in_null_collection_not_significant():
 
 
 def test_evaluate_all_rows_and_bad_rows(prepared):
-    log = pd.DataFrame({
-        "dimension": ["collection", "collection", "colour", "collection", "collection"],
-        "segment": ["Hiking Jackets", "Nope", "Red", "Fleece", "Socks"],
-        "start_date": [START, START, START, "2030-01-01", "not a date"],
-        "description": ["Fit video", None, None, None, None],
-    })
+    log = pd.DataFrame(
+        {
+            "dimension": ["collection", "collection", "colour", "collection", "collection"],
+            "segment": ["Hiking Jackets", "Nope", "Red", "Fleece", "Socks"],
+            "start_date": [START, START, START, "2030-01-01", "not a date"],
+            "description": ["Fit video", None, None, None, None],
+        }
+    )
     rows = evaluate_all(prepared, log)
     assert len(rows) == 5
     for r in rows:

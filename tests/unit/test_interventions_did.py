@@ -6,6 +6,7 @@ parametrisation from the module's rate + var_weights), the quasi scale computed 
 Student t quantiles from scipy; cells and the Rao-Scott design effect rebuilt with plain pandas.
 Simulation truth: bench.calibration.intervention_dataset plants a known ratio (1 = placebo).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -68,14 +69,26 @@ def _cells_by_hand(prepared, segs, treated, start=START):
     deff = _deff(g)
     post = g["post"].rename("order_date")
     c = g.groupby([g["month"], post])[["returned_units", "quantity"]].sum().reset_index()
-    return pd.DataFrame({"month": c["month"], "post": c["order_date"], "treated": treated,
-                         "x": c["returned_units"] / deff, "n": c["quantity"] / deff})
+    return pd.DataFrame(
+        {
+            "month": c["month"],
+            "post": c["order_date"],
+            "treated": treated,
+            "x": c["returned_units"] / deff,
+            "n": c["quantity"] / deff,
+        }
+    )
 
 
 def test_ratio_did_in_evaluate_equals_statsmodels(prepared, result):
     d = result.did
-    cells = pd.concat([_cells_by_hand(prepared, ["Hiking Jackets"], 1),
-                       _cells_by_hand(prepared, list(result.comparison_segments), 0)], ignore_index=True)
+    cells = pd.concat(
+        [
+            _cells_by_hand(prepared, ["Hiking Jackets"], 1),
+            _cells_by_hand(prepared, list(result.comparison_segments), 0),
+        ],
+        ignore_index=True,
+    )
     X = pd.get_dummies(cells["month"].astype(str), dtype=float)
     X["treated"] = cells["treated"].astype(float)
     X["treated_x_post"] = (cells["treated"] * cells["post"]).astype(float)
@@ -102,8 +115,10 @@ def test_ratio_did_recovers_a_ratio_exactly():
     rows = []
     for m, s in enumerate(season):
         for post in (0, 1) if m == 2 else ((0,) if m < 2 else (1,)):
-            rows += [{"month": m, "post": post, "treated": 0, "x": 2000 * 0.2 * s, "n": 2000.0},
-                     {"month": m, "post": post, "treated": 1, "x": 1000 * 0.05 * s * (0.8 if post else 1), "n": 1000.0}]
+            rows += [
+                {"month": m, "post": post, "treated": 0, "x": 2000 * 0.2 * s, "n": 2000.0},
+                {"month": m, "post": post, "treated": 1, "x": 1000 * 0.05 * s * (0.8 if post else 1), "n": 1000.0},
+            ]
     r = ratio_did(pd.DataFrame(rows))
     assert r.ratio == pytest.approx(0.8, rel=1e-8)  # exact: log p = month + group + log(0.8) post x treated
     with pytest.raises(ValueError):
@@ -112,8 +127,9 @@ def test_ratio_did_recovers_a_ratio_exactly():
 
 def test_parallel_trends_equals_statsmodels(prepared):
     comp = ["Fleece", "Trousers", "Socks"]
-    cells = pd.concat([_cells_by_hand(prepared, ["Hiking Jackets"], 1), _cells_by_hand(prepared, comp, 0)],
-                      ignore_index=True)
+    cells = pd.concat(
+        [_cells_by_hand(prepared, ["Hiking Jackets"], 1), _cells_by_hand(prepared, comp, 0)], ignore_index=True
+    )
     m = pd.DatetimeIndex(cells["month"])
     cells["t"] = (m.year - 2022) * 12 + m.month
     pre = cells[cells["post"] == 0].reset_index(drop=True)
@@ -163,6 +179,7 @@ def test_order_refunds_are_named_refunds():
 
 
 # ---- fast calibration with fixed seeds through the real function (larger runs: bench/calibration.py)
+
 
 def test_placebos_multiplicative_season_different_base_rates():
     runs = [did_run(7000 + i, n_orders=10_000) for i in range(8)]

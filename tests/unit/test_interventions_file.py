@@ -1,4 +1,5 @@
 """An uploaded interventions log is read by data.readers like any upload (data.state.read_interventions_file)."""
+
 from __future__ import annotations
 
 import io
@@ -16,7 +17,8 @@ def test_semicolon_csv_and_workbook_read_alike(tmp_path):
     csv = b"dimension;segment;start_date;description\r\n" + ";".join(ROW).encode("cp1252") + b"\r\n"
     buf = io.BytesIO()
     pd.DataFrame([ROW], columns=["dimension", "segment", "start_date", "description"]).to_excel(
-        buf, index=False, engine="xlsxwriter")
+        buf, index=False, engine="xlsxwriter"
+    )
     for name, content in (("log.csv", csv), ("log.xlsx", buf.getvalue())):
         df = read_interventions_file(name, content)
         assert list(df.columns) == ["dimension", "segment", "start_date", "description"], name
@@ -25,12 +27,15 @@ def test_semicolon_csv_and_workbook_read_alike(tmp_path):
     assert added == 1
 
 
-@pytest.mark.parametrize("content,title", [
-    (b"", "Empty file"),
-    (b"  \n", "Empty file"),
-    (b"dimension,segment,start_date\n", "No rows"),
-    (b"\x00\x01\x02garbage" * 40, "Not a text file"),
-])
+@pytest.mark.parametrize(
+    "content,title",
+    [
+        (b"", "Empty file"),
+        (b"  \n", "Empty file"),
+        (b"dimension,segment,start_date\n", "No rows"),
+        (b"\x00\x01\x02garbage" * 40, "Not a text file"),
+    ],
+)
 def test_bad_files_name_the_file_and_the_fix(content, title):
     with pytest.raises(InputError) as e:
         read_interventions_file("changes.csv", content)

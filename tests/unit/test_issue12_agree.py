@@ -1,6 +1,7 @@
 """Fix list, briefs and interventions agree (issue 12): a segment with a logged change is judged on the orders
 placed since it, briefs never advise what is already in place or what does not fit the segment type, and the
 "at least" ordering is consistent."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -30,11 +31,20 @@ def test_hiking_jackets_is_judged_after_its_fit_guide_and_taken_off(demo):
     assert list(judged.fix_list["rank"]) == list(range(1, len(judged.fix_list) + 1))
     a = judged.addressed.set_index("segment").loc["Hiking Jackets"]
     # independent: the same comparison on the orders placed since 01 Apr 2026
-    after = segment_table(filter_prepared(p, Filters(date_from=pd.Timestamp("2026-04-01"))), "collection",
-                          cost_per_return=an.cost_per_return).set_index("segment").loc["Hiking Jackets"]
+    after = (
+        segment_table(
+            filter_prepared(p, Filters(date_from=pd.Timestamp("2026-04-01"))),
+            "collection",
+            cost_per_return=an.cost_per_return,
+        )
+        .set_index("segment")
+        .loc["Hiking Jackets"]
+    )
     assert a["after_rate"] == pytest.approx(after["return_rate"]) and a["after_verdict"] == after["verdict"]
-    assert a["sentence"].startswith("Since 01 Apr 2026 (Fit guide video and size advice on product pages), "
-                                    f"Hiking Jackets returns {after['return_rate']:.1%} vs {after['baseline_rate']:.1%}")
+    assert a["sentence"].startswith(
+        "Since 01 Apr 2026 (Fit guide video and size advice on product pages), "
+        f"Hiking Jackets returns {after['return_rate']:.1%} vs {after['baseline_rate']:.1%}"
+    )
     # the Interventions page's own verdict travels with it
     ev = [r for r in evaluate_all(p, ds.interventions) if r["segment"] == "Hiking Jackets"][0]
     assert a["intervention_verdict"] == ev["verdict"] and "fell" in ev["verdict"]
@@ -44,8 +54,14 @@ def test_hiking_jackets_is_judged_after_its_fit_guide_and_taken_off(demo):
 def test_a_change_already_in_place_is_not_advised_again(demo):
     ds, p, an = demo
     # a size-advice change for Linen Shirts early in the data: Linen Shirts still runs small after it
-    iv = pd.DataFrame({"dimension": ["collection"], "segment": ["Linen Shirts"], "start_date": ["2025-07-01"],
-                       "description": ["Size advice on the product page"]})
+    iv = pd.DataFrame(
+        {
+            "dimension": ["collection"],
+            "segment": ["Linen Shirts"],
+            "start_date": ["2025-07-01"],
+            "description": ["Size advice on the product page"],
+        }
+    )
     j = judge_fix_list(p, an.fix_list, iv, cost_per_return=an.cost_per_return)
     row = j.fix_list.set_index("segment").loc["Linen Shirts"]
     assert row["why"].startswith("Since 01 Jul 2025 (Size advice on the product page): still returns")
@@ -91,8 +107,14 @@ def test_brief_and_action_agree_when_no_reason_is_recorded():
 
 
 def test_at_least_zero_never_ranks_above_a_positive_at_least():
-    fl = pd.DataFrame({"rank": [1, 2, 3], "segment": ["a", "b", "c"], "priority_score": [900.0, 500.0, 100.0],
-                       "conservative_excess_cost": [0.0, 10_662.0, 50.0]})
+    fl = pd.DataFrame(
+        {
+            "rank": [1, 2, 3],
+            "segment": ["a", "b", "c"],
+            "priority_score": [900.0, 500.0, 100.0],
+            "conservative_excess_cost": [0.0, 10_662.0, 50.0],
+        }
+    )
     out = order_rows(fl)
     assert list(out["segment"]) == ["b", "c", "a"] and list(out["rank"]) == [1, 2, 3]
 

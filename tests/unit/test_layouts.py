@@ -1,4 +1,5 @@
 """Each known layout with a small realistic fixture, plus header synonyms. Expected values by hand from the fixture."""
+
 import io
 
 import pandas as pd
@@ -13,9 +14,11 @@ SHOPIFY = """Name,Email,Financial Status,Created at,Lineitem quantity,Lineitem n
 #1002,bob@example.com,partially_refunded,2024-03-02 09:00:00 +0100,2,Oak Lamp,120.00,OAK-1,120.00,pos,
 """
 
-FBA = ("return-date\tamazon-order-id\tsku\tasin\tfnsku\tproduct-name\tquantity\tfulfillment-center-id\t"
-       "detailed-disposition\treason\tstatus\tlicense-plate-number\tcustomer-comments\n"
-       "2024-03-10T12:00:00+00:00\t111-1\tLS-M\tB0\tX0\tLinen Shirt\t1\tLTN1\tSELLABLE\tTOO_SMALL\tUnit returned to inventory\tLPN1\truns small\n")
+FBA = (
+    "return-date\tamazon-order-id\tsku\tasin\tfnsku\tproduct-name\tquantity\tfulfillment-center-id\t"
+    "detailed-disposition\treason\tstatus\tlicense-plate-number\tcustomer-comments\n"
+    "2024-03-10T12:00:00+00:00\t111-1\tLS-M\tB0\tX0\tLinen Shirt\t1\tLTN1\tSELLABLE\tTOO_SMALL\tUnit returned to inventory\tLPN1\truns small\n"
+)
 
 
 def test_shopify_orders_forward_fill_size_and_note():
@@ -33,6 +36,7 @@ def test_shopify_orders_forward_fill_size_and_note():
     assert o["journey"].tolist()[:2] == ["spring", "spring"]
     assert len(ds.returns) == 0  # order-level refunds are not turned into line returns
     from analysis.prepare import prepare
+
     p = prepare(ds)
     assert p.outcome == "order_refund" and any("order-level refunds" in n for n in p.notes)
     assert ds.files[0].reconciles and ds.files[0].rows_read == 3
@@ -43,10 +47,18 @@ def test_amazon_fba_returns_with_amazon_order_id():
     assert (info.layout, info.role, info.delimiter) == ("amazon_fba_returns", "returns", "\t")
     assert info.suggested["order_id"] == "amazon-order-id" and info.suggested["return_id"] == "license-plate-number"
     orders = "Order ID,Order Date,SKU,Quantity\n111-1,2024-03-01,LS-M,1\n"
-    ds = load_dataset([SourceFile("o.csv", orders.encode()), SourceFile("fba.tsv", FBA.encode())],
-                      today=pd.Timestamp("2024-06-01").date())
+    ds = load_dataset(
+        [SourceFile("o.csv", orders.encode()), SourceFile("fba.tsv", FBA.encode())],
+        today=pd.Timestamp("2024-06-01").date(),
+    )
     r = ds.returns
-    assert r[["order_id", "sku", "quantity", "reason", "comment"]].iloc[0].tolist() == ["111-1", "LS-M", 1, "TOO_SMALL", "runs small"]
+    assert r[["order_id", "sku", "quantity", "reason", "comment"]].iloc[0].tolist() == [
+        "111-1",
+        "LS-M",
+        1,
+        "TOO_SMALL",
+        "runs small",
+    ]
     assert r["return_date"].iloc[0] == pd.Timestamp("2024-03-10")
 
 
@@ -54,10 +66,12 @@ def test_signed_transactions_xlsx():
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True})
     ws = wb.add_worksheet("Sheet1")
-    rows = [["Invoice", "StockCode", "Description", "Quantity", "InvoiceDate", "Price", "Customer ID", "Country"],
-            ["489434", "85048", "GLASS BALL LIGHTS", 12, "2009-12-01 07:45:00", 6.95, 13085.0, "United Kingdom"],
-            ["489435", "POST", "POSTAGE", 1, "2009-12-01 08:00:00", 18.0, 13085.0, "United Kingdom"],
-            ["C489449", "85048", "GLASS BALL LIGHTS", -2, "2009-12-03 10:00:00", 6.95, 13085.0, "United Kingdom"]]
+    rows = [
+        ["Invoice", "StockCode", "Description", "Quantity", "InvoiceDate", "Price", "Customer ID", "Country"],
+        ["489434", "85048", "GLASS BALL LIGHTS", 12, "2009-12-01 07:45:00", 6.95, 13085.0, "United Kingdom"],
+        ["489435", "POST", "POSTAGE", 1, "2009-12-01 08:00:00", 18.0, 13085.0, "United Kingdom"],
+        ["C489449", "85048", "GLASS BALL LIGHTS", -2, "2009-12-03 10:00:00", 6.95, 13085.0, "United Kingdom"],
+    ]
     for r, row in enumerate(rows):
         ws.write_row(r, 0, row)
     wb.close()
@@ -74,11 +88,24 @@ def test_signed_transactions_xlsx():
 
 def test_suggest_mapping_languages():
     de = suggest_mapping(["Bestellnummer", "Bestelldatum", "Artikelnummer", "Menge", "Preis", "Größe"], "orders")
-    assert de == {"order_id": "Bestellnummer", "order_date": "Bestelldatum", "sku": "Artikelnummer",
-                  "quantity": "Menge", "unit_price": "Preis", "size": "Größe"}
-    fr = suggest_mapping(["Numéro de commande", "Référence", "Quantité", "Motif de retour", "Date de retour"], "returns")
-    assert fr == {"order_id": "Numéro de commande", "sku": "Référence", "quantity": "Quantité",
-                  "return_date": "Date de retour", "reason": "Motif de retour"}
+    assert de == {
+        "order_id": "Bestellnummer",
+        "order_date": "Bestelldatum",
+        "sku": "Artikelnummer",
+        "quantity": "Menge",
+        "unit_price": "Preis",
+        "size": "Größe",
+    }
+    fr = suggest_mapping(
+        ["Numéro de commande", "Référence", "Quantité", "Motif de retour", "Date de retour"], "returns"
+    )
+    assert fr == {
+        "order_id": "Numéro de commande",
+        "sku": "Référence",
+        "quantity": "Quantité",
+        "return_date": "Date de retour",
+        "reason": "Motif de retour",
+    }
     es = suggest_mapping(["Pedido", "Fecha", "Referencia", "Cantidad", "Talla"], "orders")
     assert es["order_id"] == "Pedido" and es["order_date"] == "Fecha" and es["size"] == "Talla"
     nl = suggest_mapping(["Bestelnummer", "Besteldatum", "Artikelcode", "Aantal", "Maat"], "orders")
@@ -90,5 +117,8 @@ def test_suggest_mapping_languages():
 def test_generic_role_guess():
     assert inspect_file("r.csv", b"Order ID,SKU,Return Reason\n1,A,too big\n").role == "returns"
     assert inspect_file("c.csv", b"SKU,Collection,Size\nA,Linen,M\n").role == "catalog"
-    assert inspect_file("i.csv", b"dimension,segment,start_date,description\ncollection,Linen,2024-01-01,fit guide\n").role == "interventions"
+    assert (
+        inspect_file("i.csv", b"dimension,segment,start_date,description\ncollection,Linen,2024-01-01,fit guide\n").role
+        == "interventions"
+    )
     assert inspect_file("o.csv", b"Order ID,Date,SKU,Qty\n1,2024-01-01,A,1\n").role == "orders"

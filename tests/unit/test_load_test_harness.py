@@ -1,4 +1,5 @@
 """bench/load_test.py helpers (the load test itself runs on demand, never in the suite)."""
+
 from __future__ import annotations
 
 import os

@@ -4,6 +4,7 @@ Oracles: statsmodels' SurvfuncRight (an independent product-limit implementation
 simulation with a known delay distribution (its CDF in closed form from scipy's gamma) for the window and
 for the expected final rate of recent cohorts, against the old rule (percentiles of observed delays).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -48,12 +49,22 @@ def test_return_window_rules():
 
 
 def test_line_delays_use_the_first_dated_return_and_the_data_end():
-    lines = pd.DataFrame({"order_id": ["a", "a", "b", "c"], "sku": ["x", "y", "x", "x"],
-                          "order_date": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-01-05", "2024-01-09"]),
-                          "returned_units": [1, 0, 2, 1]})
-    returns = pd.DataFrame({"order_id": ["a", "b", "b"], "sku": ["x", "x", "x"],
-                            "order_date": pd.to_datetime(["2024-01-01", "2024-01-05", "2024-01-05"]),
-                            "return_date": pd.to_datetime(["2024-01-04", "2024-01-20", "2024-01-12"])})
+    lines = pd.DataFrame(
+        {
+            "order_id": ["a", "a", "b", "c"],
+            "sku": ["x", "y", "x", "x"],
+            "order_date": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-01-05", "2024-01-09"]),
+            "returned_units": [1, 0, 2, 1],
+        }
+    )
+    returns = pd.DataFrame(
+        {
+            "order_id": ["a", "b", "b"],
+            "sku": ["x", "x", "x"],
+            "order_date": pd.to_datetime(["2024-01-01", "2024-01-05", "2024-01-05"]),
+            "return_date": pd.to_datetime(["2024-01-04", "2024-01-20", "2024-01-12"]),
+        }
+    )
     follow, delay = line_delays(lines, returns)
     # by hand: data end = the last return (20 Jan); line c has a returned unit but no dated return: left out
     np.testing.assert_array_equal(follow[:3], [19, 19, 15])
@@ -96,9 +107,15 @@ def simulated():
         last = day >= 365 - 60  # the last two months: provisional under any window above 60 days
         got = np.isfinite(delay[last]).sum()
         naive_share = np.searchsorted(observed, follow[last], side="right") / len(observed)
-        rows.append({"km_window": curve.quantile(0.98), "naive_p95": np.ceil(np.percentile(observed, 95)),
-                     "km_final": got / curve.at(follow[last]).sum(), "naive_final": got / naive_share.sum(),
-                     "rate": rate})
+        rows.append(
+            {
+                "km_window": curve.quantile(0.98),
+                "naive_p95": np.ceil(np.percentile(observed, 95)),
+                "km_final": got / curve.at(follow[last]).sum(),
+                "naive_final": got / naive_share.sum(),
+                "rate": rate,
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -1,5 +1,6 @@
 """The code's "METHOD x.y" references are explained in the repository (docs/METHOD-REFERENCES.md), and the
 README links that page; no source file points at an absolute path outside the checkout."""
+
 from __future__ import annotations
 
 import re
@@ -20,8 +21,11 @@ def _cited_sections() -> set[str]:
 
 
 def _documented_sections() -> set[str]:
-    rows = [line.split("|")[1].strip() for line in DOC.read_text(encoding="utf-8").splitlines()
-            if line.startswith("| ") and not line.startswith("| Section") and not line.startswith("| Habit")]
+    rows = [
+        line.split("|")[1].strip()
+        for line in DOC.read_text(encoding="utf-8").splitlines()
+        if line.startswith("| ") and not line.startswith("| Section") and not line.startswith("| Habit")
+    ]
     return {n.split(".")[0] for r in rows for n in re.findall(r"\d+(?:\.\d+)?", r)}
 
 
@@ -38,6 +42,9 @@ def test_readme_links_the_references():
 
 def test_no_absolute_paths_to_the_shared_folder_outside_stats():
     # analysis/stats.py:7 still cites /work/shared/METHOD.md; its owner is changing that file (reported)
-    offenders = [str(p.relative_to(ROOT)) for p in SOURCES
-                 if "/work/shared" in p.read_text(encoding="utf-8") and p.name != "stats.py"]
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in SOURCES
+        if "/work/shared" in p.read_text(encoding="utf-8") and p.name != "stats.py"
+    ]
     assert not offenders, offenders

@@ -2,6 +2,7 @@
 
 make_dataset() is also used by the other engine tests to build small canonical Datasets.
 """
+
 from __future__ import annotations
 
 import math
@@ -28,10 +29,24 @@ def tiny() -> Dataset:
         dict(order_id="Z", order_date="2025-03-03", sku="s1", quantity=1, unit_price=10.0, collection="C1"),
     ]
     returns = [
-        dict(order_id="A", sku="s1", quantity=2, return_date="2025-01-10", reason="Too small",
-             resolution="Refund", refund_amount=20.0),
-        dict(order_id="C", sku="s3", quantity=1, return_date="2025-01-12", reason="changed my mind",
-             resolution="Exchange", refund_amount=0.0),
+        dict(
+            order_id="A",
+            sku="s1",
+            quantity=2,
+            return_date="2025-01-10",
+            reason="Too small",
+            resolution="Refund",
+            refund_amount=20.0,
+        ),
+        dict(
+            order_id="C",
+            sku="s3",
+            quantity=1,
+            return_date="2025-01-12",
+            reason="changed my mind",
+            resolution="Exchange",
+            refund_amount=0.0,
+        ),
     ]
     return make_dataset(orders, returns)
 

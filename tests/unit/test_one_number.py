@@ -4,6 +4,7 @@ are the same figure, and the meeting text, the CLI JSON and the workbook read th
 The expected averages are recomputed here from the prepared lines directly (returned / sold over the
 complete, matured order months), not taken from any of the functions under test.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -35,8 +36,11 @@ def _check(p):
     c = cohort_series(p, "M", None, None)
     cm = c[~c["provisional"].astype(bool)]
     s = monthly_trend(p)
-    for got in (mat["returned"].sum() / mat["units"].sum(), cm["returned"].sum() / cm["units"].sum(),
-                s["returned"].sum() / s["units"].sum()):
+    for got in (
+        mat["returned"].sum() / mat["units"].sum(),
+        cm["returned"].sum() / cm["units"].sum(),
+        s["returned"].sum() / s["units"].sum(),
+    ):
         assert got == pytest.approx(expected, rel=1e-9)
     a = analyse(p, briefs=False)
     text = " ".join(plain_summary(p, a.totals, a.fix_list, a.segments))

@@ -1,4 +1,5 @@
 """Overview figures and intent views against independent plain-pandas computations on the demo data."""
+
 import pandas as pd
 import pytest
 
@@ -18,7 +19,9 @@ def test_headline_compares_last_90_matured_days_with_the_90_before(prepared):
     lines = prepared.lines[prepared.lines["mature"]]
     end = lines["order_date"].max()
     cur = lines[lines["order_date"] > end - pd.Timedelta(days=90)]
-    prev = lines[(lines["order_date"] > end - pd.Timedelta(days=180)) & (lines["order_date"] <= end - pd.Timedelta(days=90))]
+    prev = lines[
+        (lines["order_date"] > end - pd.Timedelta(days=180)) & (lines["order_date"] <= end - pd.Timedelta(days=90))
+    ]
     assert h.unit_rate == pytest.approx(cur["returned_units"].sum() / cur["quantity"].sum())
     assert h.unit_rate_prev == pytest.approx(prev["returned_units"].sum() / prev["quantity"].sum())
     orders = prepared.orders[prepared.orders["mature"]]

@@ -1,5 +1,6 @@
 """Computations moved out of the pages (Trends, Interventions, Reasons, Items bought together) into analysis/.
 Expected values by hand on small frames."""
+
 from __future__ import annotations
 
 import math
@@ -32,9 +33,18 @@ def test_segments_by_returned_units_counts_blank_quantity_as_one():
 
 
 def test_outcome_shares_of_a_segment_and_of_all():
-    res = pd.DataFrame({"segment": ["a", "b", "c"], "units": [10.0, 6.0, 3.0], "unknown": [2.0, 0.0, 3.0],
-                        "refund": [4.0, 3.0, 0.0], "exchange": [2.0, 3.0, 0.0], "store_credit": [2.0, 0.0, 0.0],
-                        "saved_revenue": [50.0, 30.0, 0.0], "refunded_value": [80.0, 45.0, 0.0]})
+    res = pd.DataFrame(
+        {
+            "segment": ["a", "b", "c"],
+            "units": [10.0, 6.0, 3.0],
+            "unknown": [2.0, 0.0, 3.0],
+            "refund": [4.0, 3.0, 0.0],
+            "exchange": [2.0, 3.0, 0.0],
+            "store_credit": [2.0, 0.0, 0.0],
+            "saved_revenue": [50.0, 30.0, 0.0],
+            "refunded_value": [80.0, 45.0, 0.0],
+        }
+    )
     b = outcome_shares(res, "b")
     assert (b["refund"], b["exchange"], b["store_credit"]) == (0.5, 0.5, 0.0)
     every = outcome_shares(res)
@@ -45,8 +55,15 @@ def test_outcome_shares_of_a_segment_and_of_all():
 
 
 def test_pair_grid_is_symmetric_and_marks_pairs_worse_than_their_parts():
-    pairs = pd.DataFrame({"item_a": ["A", "A", "B"], "item_b": ["B", "C", "C"], "return_rate": [0.25, 0.104, 0.3],
-                          "gate_support": [True, True, False], "direction": ["higher", "none", "higher"]})
+    pairs = pd.DataFrame(
+        {
+            "item_a": ["A", "A", "B"],
+            "item_b": ["B", "C", "C"],
+            "return_rate": [0.25, 0.104, 0.3],
+            "gate_support": [True, True, False],
+            "direction": ["higher", "none", "higher"],
+        }
+    )
     g = pair_grid(pairs)
     assert g.items == ["A", "B", "C"]
     assert g.rate.equals(g.rate.T) and g.text.equals(g.text.T)
@@ -59,8 +76,14 @@ def test_pair_grid_has_nothing_to_draw():
     assert pair_grid(pd.DataFrame(columns=["item_a", "item_b", "return_rate", "gate_support"])) is None
     untested = pd.DataFrame({"item_a": ["A"], "item_b": ["B"], "return_rate": [0.2], "gate_support": [False]})
     assert pair_grid(untested) is None
-    many = pd.DataFrame({"item_a": [f"i{k}" for k in range(30)], "item_b": [f"j{k}" for k in range(30)],
-                         "return_rate": 0.1, "gate_support": True})
+    many = pd.DataFrame(
+        {
+            "item_a": [f"i{k}" for k in range(30)],
+            "item_b": [f"j{k}" for k in range(30)],
+            "return_rate": 0.1,
+            "gate_support": True,
+        }
+    )
     assert pair_grid(many) is None and pair_grid(many, max_items=60) is not None
 
 
@@ -110,8 +133,18 @@ def test_partial_months_and_share_of_orders_collected():
     assert partial_month(chart, pd.Timestamp("2024-03-31")).tolist() == [False, False, False, True]
     assert partial_month(chart, pd.Timestamp("2024-03-30")).tolist() == [False, False, True, True]
     assert not partial_month(chart, None).any()
-    plan = dict(baseline_rate=.2, target_rate=.16, target_reduction=.2, alpha=.05, power=.8, units_per_arm_srs=1.0,
-                design_effect=1.0, units_needed=1.0, units_per_order=1.0, units_matured=0.0)
+    plan = dict(
+        baseline_rate=0.2,
+        target_rate=0.16,
+        target_reduction=0.2,
+        alpha=0.05,
+        power=0.8,
+        units_per_arm_srs=1.0,
+        design_effect=1.0,
+        units_needed=1.0,
+        units_per_order=1.0,
+        units_matured=0.0,
+    )
     assert PowerPlan(**plan, orders_needed=800, orders_matured=300).share_collected == 300 / 800
     assert PowerPlan(**plan, orders_needed=800, orders_matured=900).share_collected == 1.0
     assert PowerPlan(**plan, orders_needed=0, orders_matured=0).share_collected == 0.0

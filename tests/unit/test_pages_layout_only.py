@@ -13,6 +13,7 @@ flags what computes over data frames or series:
 A page that needs one of these calls a function in analysis/ instead. ALLOWED lists the few exceptions, each
 with its reason; keep it short.
 """
+
 from __future__ import annotations
 
 import ast
@@ -25,13 +26,60 @@ from tests.conftest import ROOT
 PAGES = sorted((ROOT / "dashboard" / "views").glob("*.py"))
 
 # methods that aggregate, reshape or do arithmetic over a frame or series
-DATA_METHODS = frozenset({
-    "groupby", "merge", "pivot", "pivot_table", "melt", "stack", "unstack", "crosstab", "resample", "rolling",
-    "expanding", "ewm", "agg", "aggregate", "transform", "sum", "mean", "median", "std", "var", "sem", "min", "max",
-    "cumsum", "cumprod", "cummax", "cummin", "prod", "quantile", "value_counts", "nunique", "describe", "corr",
-    "cov", "idxmax", "idxmin", "nlargest", "nsmallest", "div", "truediv", "floordiv", "mul", "sub", "pow", "mod",
-    "pct_change", "diff", "clip", "cut", "qcut",
-})
+DATA_METHODS = frozenset(
+    {
+        "groupby",
+        "merge",
+        "pivot",
+        "pivot_table",
+        "melt",
+        "stack",
+        "unstack",
+        "crosstab",
+        "resample",
+        "rolling",
+        "expanding",
+        "ewm",
+        "agg",
+        "aggregate",
+        "transform",
+        "sum",
+        "mean",
+        "median",
+        "std",
+        "var",
+        "sem",
+        "min",
+        "max",
+        "cumsum",
+        "cumprod",
+        "cummax",
+        "cummin",
+        "prod",
+        "quantile",
+        "value_counts",
+        "nunique",
+        "describe",
+        "corr",
+        "cov",
+        "idxmax",
+        "idxmin",
+        "nlargest",
+        "nsmallest",
+        "div",
+        "truediv",
+        "floordiv",
+        "mul",
+        "sub",
+        "pow",
+        "mod",
+        "pct_change",
+        "diff",
+        "clip",
+        "cut",
+        "qcut",
+    }
+)
 PANDAS_FUNCTIONS = frozenset({"crosstab", "pivot_table", "merge", "cut", "qcut", "concat", "eval"})
 NOT_DATA = frozenset({"re", "math", "st", "datetime", "json", "os"})  # modules whose .sub/.max/... are not data
 ARITHMETIC = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow)
@@ -42,9 +90,12 @@ ALLOWED: dict[tuple[str, str], str] = {}
 
 def _is_column(node: ast.AST) -> bool:
     """``frame["name"]`` or ``frame[name]`` on a name or attribute (a column of a frame), or a row of one."""
-    return (isinstance(node, ast.Subscript) and isinstance(node.value, (ast.Name, ast.Attribute))
-            and not isinstance(node.slice, ast.Slice)
-            and not (isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, int)))
+    return (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.value, (ast.Name, ast.Attribute))
+        and not isinstance(node.slice, ast.Slice)
+        and not (isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, int))
+    )
 
 
 def _has_column(node: ast.AST) -> bool:
@@ -52,8 +103,7 @@ def _has_column(node: ast.AST) -> bool:
 
 
 def _is_data_call(node: ast.AST) -> bool:
-    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-            and node.func.attr in DATA_METHODS)
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in DATA_METHODS
 
 
 def findings(source: str, filename: str = "<page>") -> list[str]:
@@ -62,7 +112,9 @@ def findings(source: str, filename: str = "<page>") -> list[str]:
     for node in ast.walk(ast.parse(source, filename)):
         why = None
         if isinstance(node, (ast.Import, ast.ImportFrom)):
-            names = [a.name for a in node.names] + ([node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+            names = [a.name for a in node.names] + (
+                [node.module] if isinstance(node, ast.ImportFrom) and node.module else []
+            )
             if any(n == "numpy" or n.startswith("numpy.") for n in names):
                 why = "imports numpy"
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
@@ -71,15 +123,20 @@ def findings(source: str, filename: str = "<page>") -> list[str]:
                 why = f"numpy call np.{node.func.attr}"
             elif isinstance(owner, ast.Name) and owner.id in ("pd", "pandas") and node.func.attr in PANDAS_FUNCTIONS:
                 why = f"pandas computation pd.{node.func.attr}"
-            elif node.func.attr in DATA_METHODS and not isinstance(owner, ast.Constant) and not (
-                    isinstance(owner, ast.Name) and owner.id in NOT_DATA):
+            elif (
+                node.func.attr in DATA_METHODS
+                and not isinstance(owner, ast.Constant)
+                and not (isinstance(owner, ast.Name) and owner.id in NOT_DATA)
+            ):
                 why = f".{node.func.attr}() over data"
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "sum":
             why = "builtin sum()"
         elif isinstance(node, ast.BinOp) and isinstance(node.op, ARITHMETIC):
             if any(_is_column(side) or _is_data_call(side) for side in (node.left, node.right)):
                 why = "arithmetic with a column"
-        elif isinstance(node, ast.Subscript) and isinstance(node.slice, (ast.Compare, ast.BoolOp, ast.BinOp, ast.UnaryOp)):
+        elif isinstance(node, ast.Subscript) and isinstance(
+            node.slice, (ast.Compare, ast.BoolOp, ast.BinOp, ast.UnaryOp)
+        ):
             if _has_column(node.slice):
                 why = "rows selected by a condition on a column"
         if why:
@@ -92,13 +149,15 @@ def findings(source: str, filename: str = "<page>") -> list[str]:
 @pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
 def test_page_module_holds_no_arithmetic_over_data(page: Path):
     found = findings(page.read_text(encoding="utf-8"), page.name)
-    assert not found, (f"dashboard/views/{page.name} computes over data; move it into a function of analysis/ "
-                       f"(or, if unavoidable, add it to ALLOWED with the reason):\n  " + "\n  ".join(found))
+    assert not found, (
+        f"dashboard/views/{page.name} computes over data; move it into a function of analysis/ "
+        f"(or, if unavoidable, add it to ALLOWED with the reason):\n  " + "\n  ".join(found)
+    )
 
 
 def test_the_check_flags_a_page_that_computes():
     # a page written the way the issue found them: shares, a heatmap matrix, a filter and a total in the page
-    computing = '''
+    computing = """
 import numpy as np
 import streamlit as st
 ctx = require_data()
@@ -110,16 +169,23 @@ per = seg.groupby("dimension")["n"].sum()
 shown = 100 * seg["change"]
 n_ok = sum(1 for r in seg.itertuples() if r.ok)
 z = np.log(seg["n"])
-'''
+"""
     whys = "\n".join(findings(computing))
-    for expected in ("imports numpy", "arithmetic with a column", ".sum() over data", ".pivot_table() over data",
-                     "rows selected by a condition on a column", ".groupby() over data", "builtin sum()",
-                     "numpy call np.log"):
+    for expected in (
+        "imports numpy",
+        "arithmetic with a column",
+        ".sum() over data",
+        ".pivot_table() over data",
+        "rows selected by a condition on a column",
+        ".groupby() over data",
+        "builtin sum()",
+        "numpy call np.log",
+    ):
         assert expected in whys, (expected, whys)
 
 
 def test_the_check_lets_layout_through():
-    layout = '''
+    layout = """
 import streamlit as st
 ctx = require_data()
 view = dimension_view(ctx.analysis.segments, "channel", orders_basis=False, refunds=False)
@@ -128,5 +194,5 @@ st.markdown(f"**{fmt.md(row['segment'])}**: " + fmt.pct(row["rate"]) + ", ".join
 st.dataframe(view.segments[["segment", "rate"]], key="t")
 first = rows.iloc[0]
 label = labels[d] if d in labels else d
-'''
+"""
     assert findings(layout) == []

@@ -1,4 +1,5 @@
 """Pairs bought together: counts by plain pandas, interaction by statsmodels GLM per basket-size band."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,10 +27,19 @@ def basket_data(seed: int, n_orders: int, pair_boost: float = 0.0, two_units_onl
     has_ab = df.groupby("oid")["coll"].agg(lambda s: {"A", "B"} <= set(s))
     p = np.array([base[c] for c in coll]) + pair_boost * has_ab.reindex(oid).to_numpy()
     ret = rng.random(len(oid)) < p
-    orders = pd.DataFrame({"order_id": [f"O{o}" for o in oid], "order_date": "2025-03-01",
-                           "sku": [f"{c}{i}" for c, i in zip(coll, j)], "quantity": 1, "unit_price": 10.0,
-                           "collection": coll})
-    r = orders[ret].assign(reason="too small", resolution="Refund")[["order_id", "sku", "quantity", "reason", "resolution"]]
+    orders = pd.DataFrame(
+        {
+            "order_id": [f"O{o}" for o in oid],
+            "order_date": "2025-03-01",
+            "sku": [f"{c}{i}" for c, i in zip(coll, j)],
+            "quantity": 1,
+            "unit_price": 10.0,
+            "collection": coll,
+        }
+    )
+    r = orders[ret].assign(reason="too small", resolution="Refund")[
+        ["order_id", "sku", "quantity", "reason", "resolution"]
+    ]
     return orders, r
 
 
@@ -42,9 +52,15 @@ def _glm_interaction(cells):
 
 
 def _cells(orders, returns, a, b, mask=None):
-    o = orders.assign(ret=orders.set_index(["order_id", "sku"]).index.isin(returns.set_index(["order_id", "sku"]).index))
-    per = o.groupby("order_id").agg(hasA=("collection", lambda s: a in set(s)), hasB=("collection", lambda s: b in set(s)),
-                                    anyret=("ret", "any"), units=("quantity", "sum"))
+    o = orders.assign(
+        ret=orders.set_index(["order_id", "sku"]).index.isin(returns.set_index(["order_id", "sku"]).index)
+    )
+    per = o.groupby("order_id").agg(
+        hasA=("collection", lambda s: a in set(s)),
+        hasB=("collection", lambda s: b in set(s)),
+        anyret=("ret", "any"),
+        units=("quantity", "sum"),
+    )
     if mask is not None:
         per = per[mask(per)]
     out = []
@@ -81,7 +97,7 @@ def test_basket_size_bands_combined_by_inverse_variance():
         cells = _cells(o, r, "A", "B", mask=lambda p, lo=lo, hi=hi: (p.units >= lo) & (p.units <= hi))
         e, se = _glm_interaction(cells)
         ests.append(e)
-        ws.append(1 / se ** 2)
+        ws.append(1 / se**2)
     combined = np.dot(ests, ws) / np.sum(ws)
     assert t.loc["A + B", "interaction_log_or"] == pytest.approx(combined, rel=1e-6)
     assert t.loc["A + B", "interaction_se"] == pytest.approx(1 / np.sqrt(np.sum(ws)), rel=1e-6)

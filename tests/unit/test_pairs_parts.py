@@ -1,5 +1,6 @@
 """Pairs are judged against their parts' own rates (issue 11): the unit-level test by hand, no inherited
 effects from one hot collection, and shrinkage toward the pair's expected rate from its parts."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -12,8 +13,14 @@ from analysis.prepare import prepare
 from tests.unit.test_metrics import make_dataset
 
 
-def baskets(seed: int, n_orders: int, rates: dict[str, float], pair_boost: float = 0.0, two_units_only=False,
-            order_var: float = 0.0):
+def baskets(
+    seed: int,
+    n_orders: int,
+    rates: dict[str, float],
+    pair_boost: float = 0.0,
+    two_units_only=False,
+    order_var: float = 0.0,
+):
     """Orders of 2 (or 2-4) one-unit lines from collections A-D at the given unit rates; A and B units of
     orders holding both return with pair_boost added; optional gamma order frailty (mean 1)."""
     rng = np.random.default_rng(seed)
@@ -27,10 +34,19 @@ def baskets(seed: int, n_orders: int, rates: dict[str, float], pair_boost: float
     frail = rng.gamma(1 / order_var, order_var, n_orders)[oid] if order_var > 0 else 1.0
     p = np.array([rates[c] for c in coll]) * frail + pair_boost * (has_ab & np.isin(coll, ["A", "B"]))
     ret = rng.random(len(oid)) < np.minimum(p, 0.95)
-    orders = pd.DataFrame({"order_id": [f"O{o}" for o in oid], "order_date": "2025-03-01",
-                           "sku": [f"{c}{i}" for c, i in zip(coll, j)], "quantity": 1, "unit_price": 10.0,
-                           "collection": coll})
-    r = orders[ret].assign(reason="too small", resolution="Refund")[["order_id", "sku", "quantity", "reason", "resolution"]]
+    orders = pd.DataFrame(
+        {
+            "order_id": [f"O{o}" for o in oid],
+            "order_date": "2025-03-01",
+            "sku": [f"{c}{i}" for c, i in zip(coll, j)],
+            "quantity": 1,
+            "unit_price": 10.0,
+            "collection": coll,
+        }
+    )
+    r = orders[ret].assign(reason="too small", resolution="Refund")[
+        ["order_id", "sku", "quantity", "reason", "resolution"]
+    ]
     return orders, r
 
 
@@ -57,8 +73,10 @@ def test_unit_level_pair_test_matches_a_hand_computation():
     observed = inside["y"].sum()
     expected = len(ab) * (rates["A"] + rates["B"])  # one A and one B unit per such order
     per_order = inside.groupby("order_id")["y"].sum() - (rates["A"] + rates["B"])
-    v_obs = max(len(ab) / (len(ab) - 1) * (per_order ** 2).sum(),
-                len(ab) * (rates["A"] * (1 - rates["A"]) + rates["B"] * (1 - rates["B"])))
+    v_obs = max(
+        len(ab) / (len(ab) - 1) * (per_order**2).sum(),
+        len(ab) * (rates["A"] * (1 - rates["A"]) + rates["B"] * (1 - rates["B"])),
+    )
     v_exp = len(ab) ** 2 * (var_rate["A"] + var_rate["B"])
     z = (observed - expected) / np.sqrt(v_obs + v_exp)
     assert row["n"] == 2 * len(ab) and row["returned"] == observed

@@ -1,6 +1,7 @@
 """prepare(): returns allocated to lines, intents, customer type and maturity on a hand-built example.
 
 Expected values are worked out by hand from the rows below (the comments say how)."""
+
 import pandas as pd
 import pytest
 
@@ -25,8 +26,9 @@ O4,B,3,2024-01-12,Changed my mind,Exchange,
 
 @pytest.fixture(scope="module")
 def prepared():
-    ds = load_dataset([SourceFile("orders.csv", ORDERS.encode(), "orders"),
-                       SourceFile("returns.csv", RETURNS.encode(), "returns")])
+    ds = load_dataset(
+        [SourceFile("orders.csv", ORDERS.encode(), "orders"), SourceFile("returns.csv", RETURNS.encode(), "returns")]
+    )
     return prepare(ds)
 
 
@@ -77,8 +79,9 @@ def test_maturity_excludes_recent_orders(prepared):
 
 
 def test_user_window_and_reason_override():
-    ds = load_dataset([SourceFile("orders.csv", ORDERS.encode(), "orders"),
-                       SourceFile("returns.csv", RETURNS.encode(), "returns")])
+    ds = load_dataset(
+        [SourceFile("orders.csv", ORDERS.encode(), "orders"), SourceFile("returns.csv", RETURNS.encode(), "returns")]
+    )
     p = prepare(ds, window_days=200, reason_overrides={"Too big": "fit_other"})
     # every order is within 200 days of the last one: nothing can be excluded, and the note says so
     assert p.window_source == "user" and p.immature_orders_excluded == 0

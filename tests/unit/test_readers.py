@@ -1,6 +1,7 @@
 """Reader paths: encodings, delimiters, decimal comma, preamble/footer, xlsx sheets, date and number formats.
 
 Expected values are written by hand from the fixture text (each fixture is built in the test)."""
+
 import gzip
 import io
 
@@ -28,10 +29,12 @@ def test_gzip_is_decompressed():
 
 
 def test_semicolon_decimal_comma_preamble_and_footer():
-    text = ("Report generated 2024-02-01 by ShopSystem\n\n"
-            "Bestellnummer;Datum;Artikel;Menge;Preis\n"
-            "1001;31.01.2024;A;1;1.234,50\n1002;01.02.2024;B;2;12,99\n"
-            "Gesamt;;;3;1.260,48\n;;;;\n")
+    text = (
+        "Report generated 2024-02-01 by ShopSystem\n\n"
+        "Bestellnummer;Datum;Artikel;Menge;Preis\n"
+        "1001;31.01.2024;A;1;1.234,50\n1002;01.02.2024;B;2;12,99\n"
+        "Gesamt;;;3;1.260,48\n;;;;\n"
+    )
     t = read_table("de.csv", text.encode("cp1252"))
     assert t.delimiter == ";" and t.header_row == 2
     assert len(t.frame) == 4
@@ -63,8 +66,13 @@ def _xlsx(sheets: dict) -> bytes:
 
 
 def test_xlsx_two_sheets_default_first_nonempty_and_pick():
-    content = _xlsx({"Empty": [], "Orders": [["Order", "Date", "Qty"], [1001, pd.Timestamp("2024-03-01"), 2.0]],
-                     "Returns": [["Order", "Reason"], [1001, "too small"]]})
+    content = _xlsx(
+        {
+            "Empty": [],
+            "Orders": [["Order", "Date", "Qty"], [1001, pd.Timestamp("2024-03-01"), 2.0]],
+            "Returns": [["Order", "Reason"], [1001, "too small"]],
+        }
+    )
     t = read_table("book.xlsx", content)
     assert t.sheets == ("Empty", "Orders", "Returns") and t.sheet == "Orders"
     # integral floats lose ".0" (order ids), datetimes become ISO text
@@ -73,16 +81,19 @@ def test_xlsx_two_sheets_default_first_nonempty_and_pick():
     assert r.frame["Reason"].tolist() == ["too small"]
 
 
-@pytest.mark.parametrize("values,fmt,expected,order", [
-    (["2024-03-31", "2024-04-01T10:15:00+02:00"], "auto", ["2024-03-31", "2024-04-01 10:15"], "ymd"),
-    (["03/31/2024", "04/01/2024 1:30 PM"], "auto", ["2024-03-31", "2024-04-01 13:30"], "mdy"),
-    (["31-03-2024", "01-04-2024"], "auto", ["2024-03-31", "2024-04-01"], "dmy"),
-    (["31.03.2024 08:00", "01.04.24"], "auto", ["2024-03-31 08:00", "2024-04-01"], "dmy"),
-    (["31/03/2024", "01/04/2024"], "auto", ["2024-03-31", "2024-04-01"], "dmy"),
-    (["01/04/2024"], "dmy", ["2024-04-01"], "dmy"),  # ambiguous: the setting decides
-    (["01/04/2024"], "auto", ["2024-01-04"], "mdy"),  # ambiguous with '/': month-first (US export)
-    (["45382", "45383.5"], "auto", ["2024-03-31", "2024-04-01 12:00"], "ymd"),  # Excel serials (1899-12-30 origin)
-])
+@pytest.mark.parametrize(
+    "values,fmt,expected,order",
+    [
+        (["2024-03-31", "2024-04-01T10:15:00+02:00"], "auto", ["2024-03-31", "2024-04-01 10:15"], "ymd"),
+        (["03/31/2024", "04/01/2024 1:30 PM"], "auto", ["2024-03-31", "2024-04-01 13:30"], "mdy"),
+        (["31-03-2024", "01-04-2024"], "auto", ["2024-03-31", "2024-04-01"], "dmy"),
+        (["31.03.2024 08:00", "01.04.24"], "auto", ["2024-03-31 08:00", "2024-04-01"], "dmy"),
+        (["31/03/2024", "01/04/2024"], "auto", ["2024-03-31", "2024-04-01"], "dmy"),
+        (["01/04/2024"], "dmy", ["2024-04-01"], "dmy"),  # ambiguous: the setting decides
+        (["01/04/2024"], "auto", ["2024-01-04"], "mdy"),  # ambiguous with '/': month-first (US export)
+        (["45382", "45383.5"], "auto", ["2024-03-31", "2024-04-01 12:00"], "ymd"),  # Excel serials (1899-12-30 origin)
+    ],
+)
 def test_date_formats(values, fmt, expected, order):
     got, bad, used = parse_dates(pd.Series(values, dtype="string"), fmt)
     assert not bad.any()
@@ -96,11 +107,14 @@ def test_bad_and_empty_dates():
     assert got.isna().tolist() == [True, True, True, False]
 
 
-@pytest.mark.parametrize("text,expected", [
-    (["$1,234.50", "(12.00)", "EUR 3", "7-"], [1234.5, -12.0, 3.0, -7.0]),
-    (["1.234,50 €", "12,5", "1 000,00"], [1234.5, 12.5, 1000.0]),
-    (["1'234.50", "GBP 2"], [1234.5, 2.0]),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        (["$1,234.50", "(12.00)", "EUR 3", "7-"], [1234.5, -12.0, 3.0, -7.0]),
+        (["1.234,50 €", "12,5", "1 000,00"], [1234.5, 12.5, 1000.0]),
+        (["1'234.50", "GBP 2"], [1234.5, 2.0]),
+    ],
+)
 def test_numbers(text, expected):
     values, bad, _ = parse_numbers(pd.Series(text, dtype="string"))
     assert values.tolist() == pytest.approx(expected) and not bad.any()

@@ -3,6 +3,7 @@
 The bombs are built in memory from a few hundred KB: a gzip of 100 MB of zeros, one giant line, a header of
 thousands of columns, an xlsx whose sheet XML expands hundreds of times, a sheet larger than the cell limit.
 Each refusal names the file, the limit and the RI_MAX_* setting that sets it."""
+
 from __future__ import annotations
 
 import gzip
@@ -163,13 +164,16 @@ def _replace_sheet(xlsx: bytes, write_sheet) -> bytes:
 
 def _huge_sheet(n_rows: int):
     def write(f):
-        f.write(b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet '
-                b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
+        f.write(
+            b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet '
+            b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        )
         row = b"<row>" + b"<c><v>1</v></c>" * 100 + b"</row>"
         block = row * 1000
         for _ in range(n_rows // 1000):
             f.write(block)
         f.write(b"</sheetData></worksheet>")
+
     return write
 
 
@@ -225,10 +229,10 @@ def test_zip_directory_that_lies_about_sizes_is_caught():
         pos = -1
         while (pos := data.find(sig, pos + 1)) >= 0:
             name_off = 30 if sig == b"PK\x03\x04" else 46
-            nlen = int.from_bytes(data[pos + (26 if sig == b"PK\x03\x04" else 28):][:2], "little")
-            if bytes(data[pos + name_off:pos + name_off + nlen]) == b"xl/worksheets/sheet1.xml":
-                assert int.from_bytes(data[pos + off:pos + off + 4], "little") == real
-                data[pos + off:pos + off + 4] = (1000).to_bytes(4, "little")
+            nlen = int.from_bytes(data[pos + (26 if sig == b"PK\x03\x04" else 28) :][:2], "little")
+            if bytes(data[pos + name_off : pos + name_off + nlen]) == b"xl/worksheets/sheet1.xml":
+                assert int.from_bytes(data[pos + off : pos + off + 4], "little") == real
+                data[pos + off : pos + off + 4] = (1000).to_bytes(4, "little")
     with pytest.raises(InputError, match="Damaged workbook"):
         check_workbook("liar.xlsx", bytes(data), ReadLimits())
 
@@ -240,7 +244,6 @@ def test_limits_are_settings():
         ReadLimits.from_env({"RI_MAX_COLUMNS": "lots"})
     with pytest.raises(InputError, match="RI_MAX_CELLS"):
         ReadLimits.from_env({"RI_MAX_CELLS": "-5"})
-
 
 
 def test_every_limit_is_documented_in_the_readme_with_its_default():

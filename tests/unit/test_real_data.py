@@ -1,5 +1,6 @@
 """Load the real Online Retail II export (500k lines) and check every count against an independent
 plain-pandas computation written here from the documented rules (not by calling data.transactions)."""
+
 import re
 
 import pandas as pd
@@ -10,8 +11,9 @@ from tests.conftest import REAL_DATA
 pytestmark = pytest.mark.slow
 
 if not REAL_DATA.exists():
-    pytest.skip(f"real export not found at {REAL_DATA} (it lives in ../shared/data, never in the repo)",
-                allow_module_level=True)
+    pytest.skip(
+        f"real export not found at {REAL_DATA} (it lives in ../shared/data, never in the repo)", allow_module_level=True
+    )
 
 
 @pytest.fixture(scope="module")
@@ -30,21 +32,35 @@ def expected():
     cust = df["Customer ID"].str.strip() != ""
     dup = df.duplicated()
     code = df["StockCode"].str.strip().str.upper()
-    nm = (code.isin({"POST", "DOT", "M", "C2", "D", "S", "BANK CHARGES", "AMAZONFEE", "ADJUST", "TEST001", "CRUK", "PADS", "B"})
-          | code.str.match(r"^(?:GIFT_0001_.*|ADJUST\d*|TEST\d+)$")
-          | df["Description"].str.contains(r"^\s*(?:manual|discount|postage|dotcom postage|carriage|bank charges|samples?|"
-                                           r"adjust bad debt)\s*$|\bpostage\b|\bcarriage\b|\bfees?\b|\bbank charges?\b",
-                                           flags=re.IGNORECASE, regex=True)
-          | df["Invoice"].str.upper().str.startswith("A"))
+    nm = (
+        code.isin(
+            {"POST", "DOT", "M", "C2", "D", "S", "BANK CHARGES", "AMAZONFEE", "ADJUST", "TEST001", "CRUK", "PADS", "B"}
+        )
+        | code.str.match(r"^(?:GIFT_0001_.*|ADJUST\d*|TEST\d+)$")
+        | df["Description"].str.contains(
+            r"^\s*(?:manual|discount|postage|dotcom postage|carriage|bank charges|samples?|"
+            r"adjust bad debt)\s*$|\bpostage\b|\bcarriage\b|\bfees?\b|\bbank charges?\b",
+            flags=re.IGNORECASE,
+            regex=True,
+        )
+        | df["Invoice"].str.upper().str.startswith("A")
+    )
     credit = df["Invoice"].str.upper().str.startswith("C")
     live = ~dup & ~nm
     write_off = live & ((~credit & (q < 0)) | (~credit & (q > 0) & (p == 0) & ~cust))
     invalid = live & ((credit & (q > 0)) | (q == 0))
     sales = live & ~credit & (q > 0) & ~write_off
     returns_lines = live & credit & (q < 0)
-    return {"rows": len(df), "duplicate": int(dup.sum()), "non_merchandise": int((~dup & nm).sum()),
-            "write_off": int(write_off.sum()), "invalid": int(invalid.sum()), "sales": int(sales.sum()),
-            "credit_lines": int(returns_lines.sum()), "credit_no_customer": int((returns_lines & ~cust).sum())}
+    return {
+        "rows": len(df),
+        "duplicate": int(dup.sum()),
+        "non_merchandise": int((~dup & nm).sum()),
+        "write_off": int(write_off.sum()),
+        "invalid": int(invalid.sum()),
+        "sales": int(sales.sum()),
+        "credit_lines": int(returns_lines.sum()),
+        "credit_no_customer": int((returns_lines & ~cust).sum()),
+    }
 
 
 def test_counts_reconcile_with_plain_pandas(loaded, expected):

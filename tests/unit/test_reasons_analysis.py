@@ -4,6 +4,7 @@ Planted: Linen Shirts come back mostly for SIZE_TOO_SMALL and are exchanged one 
 bought with a Belt returns far less (15 % vs 50 %); lamps come back for setup confusion.
 Expected numbers are recomputed here with plain pandas + statsmodels/scipy, not with analysis.stats.
 """
+
 from __future__ import annotations
 
 import math
@@ -49,23 +50,32 @@ def shop_rows(seed: int = 7, n_orders: int = 1200, *, with_reasons: bool = True)
         if rng.random() < 0.25:
             lines.append(("Smart Lighting", "Smart Lamp", None, "LAMP", 60.0))
         for coll, prod, size, sku, price in lines:
-            orders.append({**base, "sku": sku, "quantity": 1, "unit_price": price, "product_name": prod,
-                           "collection": coll, "size": size})
+            orders.append(
+                {
+                    **base,
+                    "sku": sku,
+                    "quantity": 1,
+                    "unit_price": price,
+                    "product_name": prod,
+                    "collection": coll,
+                    "size": size,
+                }
+            )
             ret = {"order_id": oid, "sku": sku, "quantity": 1, "return_date": date + pd.Timedelta(days=9)}
             u = rng.random()
             if prod == "Linen Shirt" and u < (0.15 if belt else 0.5):
                 small = rng.random() < 0.7
                 exch = small and rng.random() < 0.6
-                ret.update(reason="SIZE_TOO_SMALL" if small else "COLOR",
-                           comment="Runs small across the chest" if small else "Colour looked different",
-                           resolution="Exchange" if exch else "Refund",
-                           exchange_sku=f"LS-{UP[size]}" if exch else None)
+                ret.update(
+                    reason="SIZE_TOO_SMALL" if small else "COLOR",
+                    comment="Runs small across the chest" if small else "Colour looked different",
+                    resolution="Exchange" if exch else "Refund",
+                    exchange_sku=f"LS-{UP[size]}" if exch else None,
+                )
             elif prod == "Basic Tee" and u < 0.2:
-                ret.update(reason="UNWANTED" if rng.random() < 0.6 else "Too big",
-                           comment=None, resolution="Refund")
+                ret.update(reason="UNWANTED" if rng.random() < 0.6 else "Too big", comment=None, resolution="Refund")
             elif prod == "Smart Lamp" and u < 0.3:
-                ret.update(reason="OTHER", comment="Couldn't set it up with the app",
-                           resolution="Store credit")
+                ret.update(reason="OTHER", comment="Couldn't set it up with the app", resolution="Store credit")
             elif prod == "Leather Belt" and u < 0.05:
                 ret.update(reason="UNWANTED", resolution="Refund")
             else:
@@ -80,9 +90,21 @@ def shop_rows(seed: int = 7, n_orders: int = 1200, *, with_reasons: bool = True)
             r["comment"] = SCRIPT_COMMENT
             break
     # an XL line so that L -> XL exchanges resolve to a known SKU
-    orders.append({"order_id": "OXL", "order_date": start, "customer_id": "CXL", "channel": "web", "journey": "Search",
-                   "sku": "LS-XL", "quantity": 1, "unit_price": 40.0, "product_name": "Linen Shirt",
-                   "collection": "Linen Shirts", "size": "XL"})
+    orders.append(
+        {
+            "order_id": "OXL",
+            "order_date": start,
+            "customer_id": "CXL",
+            "channel": "web",
+            "journey": "Search",
+            "sku": "LS-XL",
+            "quantity": 1,
+            "unit_price": 40.0,
+            "product_name": "Linen Shirt",
+            "collection": "Linen Shirts",
+            "size": "XL",
+        }
+    )
     return orders, rets
 
 
@@ -139,8 +161,9 @@ def test_reasons_vs_rest_equals_statsmodels_and_scipy(shop):
             keys.append((seg, cat))
     q = multipletests(pvals, method="fdr_bh")[1]
     exp = dict(zip(keys, q))
-    got = {(s, c): (pv, qv) for s, c, pv, qv in zip(out["segment"], out["reason_category"], out["p_value"],
-                                                     out["q_value"])}
+    got = {
+        (s, c): (pv, qv) for s, c, pv, qv in zip(out["segment"], out["reason_category"], out["p_value"], out["q_value"])
+    }
     assert len(got) == len(exp)
     for key, pv, qv in zip(keys, pvals, q):
         assert got[key][0] == pytest.approx(pv, rel=1e-6, abs=1e-12)
@@ -221,8 +244,11 @@ def test_complete_the_set_finds_planted_belt(shop):
     assert belt["rate_without"] == pytest.approx(wo["returned_units"].sum() / wo["quantity"].sum())
     lo, hi = proportion_confint(w["returned_units"].sum(), w["quantity"].sum(), method="wilson")
     assert (belt["ci_low"], belt["ci_high"]) == pytest.approx((lo, hi))
-    _, pv = proportions_ztest([w["returned_units"].sum(), wo["returned_units"].sum()],
-                              [w["quantity"].sum(), wo["quantity"].sum()], alternative="smaller")
+    _, pv = proportions_ztest(
+        [w["returned_units"].sum(), wo["returned_units"].sum()],
+        [w["quantity"].sum(), wo["quantity"].sum()],
+        alternative="smaller",
+    )
     assert belt["p_value"] == pytest.approx(pv, rel=1e-9)
     # the lamp is bought with shirts too but does not change their return rate -> not a pairing
     lamp = out[out["item"] == "Smart Lighting"]

@@ -1,4 +1,5 @@
 """Saved revenue is the value of the sale kept by an exchange or store credit, not its (zero) refund."""
+
 import pytest
 
 from analysis.prepare import prepare
@@ -18,7 +19,9 @@ O3,A,1,Refund,30
 
 
 def test_saved_revenue_counts_the_kept_sale():
-    ds = load_dataset([SourceFile("o.csv", ORDERS.encode(), "orders"), SourceFile("r.csv", RETURNS.encode(), "returns")])
+    ds = load_dataset(
+        [SourceFile("o.csv", ORDERS.encode(), "orders"), SourceFile("r.csv", RETURNS.encode(), "returns")]
+    )
     res = resolution_by_segment(prepare(ds), "collection").set_index("segment")
     # by hand: exchange 2 x 30 + store credit 1 x 30 kept; the refund of 30 is refunded value
     assert res.loc["Shirts", "saved_revenue"] == pytest.approx(90.0)

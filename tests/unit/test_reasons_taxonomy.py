@@ -4,6 +4,7 @@ Expected categories are written here from the platforms' documented meaning of e
 (Shopify GraphQL Admin ``ReturnReason`` enum descriptions; Amazon FBA customer returns report
 reason descriptions), not copied from data.reasons' tables.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -207,11 +208,13 @@ def test_every_category_has_a_known_group():
 
 
 def test_mapping_table_reconciles_with_rows():
-    df = pd.DataFrame({
-        "reason": ["SIZE_TOO_SMALL"] * 5 + ["OTHER"] * 3 + [None] * 2 + ["zzz", "Too big", "Too big"],
-        "comment": [None] * 5 + ["too tight", None, None, "broken", None, None, None, None],
-        "quantity": [1, 2, 1, 1, 1, 1, 1, 3, 1, 1, 1, 2, 1],
-    })
+    df = pd.DataFrame(
+        {
+            "reason": ["SIZE_TOO_SMALL"] * 5 + ["OTHER"] * 3 + [None] * 2 + ["zzz", "Too big", "Too big"],
+            "comment": [None] * 5 + ["too tight", None, None, "broken", None, None, None, None],
+            "quantity": [1, 2, 1, 1, 1, 1, 1, 3, 1, 1, 1, 2, 1],
+        }
+    )
     t = reason_mapping_table(df, overrides={"zzz": "quality"})
     # plain pandas: rows per raw reason (missing kept as its own group)
     expected = df["reason"].fillna("<empty>").value_counts()
@@ -231,8 +234,11 @@ def test_classify_is_per_distinct_value_fast():
     # 200k rows of 4 distinct values: the result is broadcast back correctly (speed lives in bench/)
     reasons = pd.Series(["runs small", "COLOR", None, "zu klein"] * 50_000)
     out = classify(reasons, pd.Series([None] * len(reasons)))
-    assert out["category"].value_counts().to_dict() == {"size_too_small": 100_000, "colour_style": 50_000,
-                                                        "unknown": 50_000}
+    assert out["category"].value_counts().to_dict() == {
+        "size_too_small": 100_000,
+        "colour_style": 50_000,
+        "unknown": 50_000,
+    }
 
 
 RESOLUTIONS = [

@@ -1,4 +1,5 @@
 """Recovery of the planted effects of data.demo (ground truth in data.demo.PLANTED) and FDR control on nulls."""
+
 from __future__ import annotations
 
 import pytest
@@ -42,8 +43,11 @@ def test_planted_effects_found_significant(demo_analysis):
 def test_planted_segments_lead_the_fix_list(demo_analysis):
     demo_analysis, linen_products = demo_analysis
     fl = demo_analysis.fix_list
-    planted = {(p.dimension, " + ".join(sorted(p.segment.split(" + "))) if p.dimension == "combination" else p.segment)
-               for p in PLANTED if p.kind != "noise_only"}
+    planted = {
+        (p.dimension, " + ".join(sorted(p.segment.split(" + "))) if p.dimension == "combination" else p.segment)
+        for p in PLANTED
+        if p.kind != "noise_only"
+    }
     top = list(zip(fl["dimension"], fl["segment"]))
     # the top 5 rows are all planted stories (bracketing, TikTok, Linen Shirts, the pair, Smart Lighting / Hiking Jackets)
     assert set(top[:5]) <= planted, top[:5]

@@ -1,4 +1,5 @@
 """RI_REQUIRE_SHARED=1 (CI) turns a skip for want of ../shared into a failure; other skips stay skips."""
+
 from __future__ import annotations
 
 import os
@@ -7,7 +8,7 @@ import sys
 
 from tests.conftest import REQUIRE_SHARED_ENV, ROOT, SHARED
 
-BODY = f'''
+BODY = f"""
 import pytest
 
 def test_needs_shared():
@@ -15,24 +16,45 @@ def test_needs_shared():
 
 def test_needs_chromium():
     pytest.skip("Chromium not found")
-'''
+"""
 
-MODULE_LEVEL = f'''
+MODULE_LEVEL = f"""
 import pytest
 pytest.skip("real export not found at {SHARED}/data/x.csv.gz", allow_module_level=True)
 
 def test_never_runs():
     pass
-'''
+"""
 
 
 def _run(tmp_path, body: str, require: str) -> subprocess.CompletedProcess:
     f = tmp_path / "test_probe.py"
     f.write_text(body)
     env = {**os.environ, REQUIRE_SHARED_ENV: require}
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "tests.conftest", "-c", str(ROOT / "pytest.ini"),
-                           "--rootdir", str(ROOT), "-p", "no:xdist", "-p", "no:randomly", str(f)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "tests.conftest",
+            "-c",
+            str(ROOT / "pytest.ini"),
+            "--rootdir",
+            str(ROOT),
+            "-p",
+            "no:xdist",
+            "-p",
+            "no:randomly",
+            str(f),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_shared_skip_fails_only_when_required(tmp_path):

@@ -2,6 +2,7 @@
 every file still reconciles (rows read = loaded + rejected). Headers are modelled on each app's export
 (ParcelWILL's documented 'Product info' / 'Product SKU' cells; the others one row per item); expected
 values by hand from the files below."""
+
 import json
 
 import pandas as pd
@@ -20,30 +21,57 @@ ORDERS = b"""Order ID,Order Date,SKU,Product,Qty,Price
 1003,2024-03-03,CAP-OS,Cap,1,25
 1004,2024-03-03,CAP-OS,Cap,1,25
 """
-PARCELWILL = '''RMA,Order number,Customer email,Product info,Product SKU,Return reason,Customer note,Refund amount,Request date,Status
+PARCELWILL = """RMA,Order number,Customer email,Product info,Product SKU,Return reason,Customer note,Refund amount,Request date,Status
 R001,1001,a@x.com,"x1 Men's Nuke Vest, x2 Trail Sock","NUKE-VEST-M, TRAIL-SOCK-L","Too small, Changed mind","Lovely, but small",150.00,2024-03-10,Refunded
 R002,1002,b@x.com,x1 Men's Nuke Vest,NUKE-VEST-XL,Too large,,120.00,2024-03-11,Refunded
 R003,9999,c@x.com,"x1 Cap, x1 Men's Nuke Vest","CAP-OS, NUKE-VEST-M",Other,,145.00,2024-03-12,Refunded
 R004,1004,d@x.com,x1 Cap,CAP-OS,UNDELIVERABLE_REFUSED,,25.00,2024-03-12,Refunded
 Total,,,,,,,440.00,,
-'''.encode()
+""".encode()
 APPS = {
-    "loop": (b"Return ID,Order Name,Created At,Line Item SKU,Line Item Title,Return Reason,Parent Reason,Outcome,Refund Amount\n"
-             b"L1,1001,2024-03-10,NUKE-VEST-M,Men's Nuke Vest,Too small,Fit,refund,120\n"
-             b"L1,1001,2024-03-10,TRAIL-SOCK-L,Trail Sock,Changed mind,Other,exchange,0\n",
-             {"order_id": "Order Name", "return_id": "Return ID", "return_date": "Created At", "sku": "Line Item SKU",
-              "reason": "Return Reason", "resolution": "Outcome", "refund_amount": "Refund Amount"}),
-    "aftership": (b"RMA Number,Order Number,Return Created Date,Item SKU,Item Title,Return Quantity,Return Reason,"
-                  b"Resolution,Refund Amount\nA1,1001,2024-03-10,NUKE-VEST-M,Men's Nuke Vest,1,Too small,refund,120\n"
-                  b"A1,1001,2024-03-10,TRAIL-SOCK-L,Trail Sock,2,Changed mind,store credit,30\n",
-                  {"order_id": "Order Number", "return_id": "RMA Number", "return_date": "Return Created Date",
-                   "sku": "Item SKU", "quantity": "Return Quantity", "reason": "Return Reason",
-                   "resolution": "Resolution", "refund_amount": "Refund Amount"}),
-    "returngo": (b"RMA ID,Order Name,Product SKU,Product Name,Quantity,Return Reason,Resolution Type,Created Date\n"
-                 b"G1,1001,NUKE-VEST-M,Men's Nuke Vest,1,Too small,Refund,2024-03-10\n"
-                 b"G1,1001,TRAIL-SOCK-L,Trail Sock,2,Changed mind,Exchange,2024-03-10\n",
-                 {"order_id": "Order Name", "return_id": "RMA ID", "sku": "Product SKU", "quantity": "Quantity",
-                  "reason": "Return Reason", "resolution": "Resolution Type", "return_date": "Created Date"}),
+    "loop": (
+        b"Return ID,Order Name,Created At,Line Item SKU,Line Item Title,Return Reason,Parent Reason,Outcome,Refund Amount\n"
+        b"L1,1001,2024-03-10,NUKE-VEST-M,Men's Nuke Vest,Too small,Fit,refund,120\n"
+        b"L1,1001,2024-03-10,TRAIL-SOCK-L,Trail Sock,Changed mind,Other,exchange,0\n",
+        {
+            "order_id": "Order Name",
+            "return_id": "Return ID",
+            "return_date": "Created At",
+            "sku": "Line Item SKU",
+            "reason": "Return Reason",
+            "resolution": "Outcome",
+            "refund_amount": "Refund Amount",
+        },
+    ),
+    "aftership": (
+        b"RMA Number,Order Number,Return Created Date,Item SKU,Item Title,Return Quantity,Return Reason,"
+        b"Resolution,Refund Amount\nA1,1001,2024-03-10,NUKE-VEST-M,Men's Nuke Vest,1,Too small,refund,120\n"
+        b"A1,1001,2024-03-10,TRAIL-SOCK-L,Trail Sock,2,Changed mind,store credit,30\n",
+        {
+            "order_id": "Order Number",
+            "return_id": "RMA Number",
+            "return_date": "Return Created Date",
+            "sku": "Item SKU",
+            "quantity": "Return Quantity",
+            "reason": "Return Reason",
+            "resolution": "Resolution",
+            "refund_amount": "Refund Amount",
+        },
+    ),
+    "returngo": (
+        b"RMA ID,Order Name,Product SKU,Product Name,Quantity,Return Reason,Resolution Type,Created Date\n"
+        b"G1,1001,NUKE-VEST-M,Men's Nuke Vest,1,Too small,Refund,2024-03-10\n"
+        b"G1,1001,TRAIL-SOCK-L,Trail Sock,2,Changed mind,Exchange,2024-03-10\n",
+        {
+            "order_id": "Order Name",
+            "return_id": "RMA ID",
+            "sku": "Product SKU",
+            "quantity": "Quantity",
+            "reason": "Return Reason",
+            "resolution": "Resolution Type",
+            "return_date": "Created Date",
+        },
+    ),
 }
 
 
@@ -65,8 +93,10 @@ def test_parcelwill_like_export_split_into_lines_and_reconciled():
     assert f.rejected_by_kind == {"unmatched_return": 2, "carrier_return": 1, "invalid": 1}
     r = ds.returns.sort_values("sku")
     assert r[["order_id", "sku", "quantity", "reason"]].values.tolist() == [
-        ["1001", "NUKE-VEST-M", 1, "Too small"], ["1002", "NUKE-VEST-XL", 1, "Too large"],
-        ["1001", "TRAIL-SOCK-L", 2, "Changed mind"]]
+        ["1001", "NUKE-VEST-M", 1, "Too small"],
+        ["1002", "NUKE-VEST-XL", 1, "Too large"],
+        ["1001", "TRAIL-SOCK-L", 2, "Changed mind"],
+    ]
     # the request's 150.00 shared by units: 1 of 3 units -> 50, 2 of 3 -> 100; the comment is not split
     assert r["refund_amount"].tolist() == [50.0, 120.0, 100.0]
     assert r["comment"].tolist() == ["Lovely, but small", pd.NA, "Lovely, but small"]
@@ -97,8 +127,15 @@ def test_cli_orders_and_returns_app_export_with_no_mapping(tmp_path):
 def test_per_item_amounts_are_kept_not_shared_again():
     from data.returns_apps import split_lines
 
-    f = pd.DataFrame({"RMA": ["R1", "R2"], "Product info": ["x1 A, x2 B", "x1 C"], "Product SKU": ["A-1, B-1", "C-1"],
-                      "Refund": ["10.00, 20.00", "5"], "Reason": ["Too small, Other", "Fit"]})
+    f = pd.DataFrame(
+        {
+            "RMA": ["R1", "R2"],
+            "Product info": ["x1 A, x2 B", "x1 C"],
+            "Product SKU": ["A-1, B-1", "C-1"],
+            "Refund": ["10.00, 20.00", "5"],
+            "Reason": ["Too small, Other", "Fit"],
+        }
+    )
     out, notes = split_lines(f, "Product SKU", ("Refund",))
     assert out["Refund"].tolist() == ["10.00", "20.00", "5"] and out["Reason"].tolist() == ["Too small", "Other", "Fit"]
     assert out.index.tolist() == [0, 0, 1] and out["Source row"].tolist() == ["1", "1", "2"]

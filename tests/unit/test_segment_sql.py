@@ -5,6 +5,7 @@ lines (cluster_counts, stats.design_effect), an implementation that shares no co
 Counts (units, returned units, orders) must be identical; the design effects agree to rounding (the
 SQL side expands sum (y - p m)^2 into sums of squares, METHOD 4.2).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,8 +17,18 @@ from analysis.segments import DIMENSIONS, cluster_codes, line_codes, segment_cou
 from bench.calibration import Plant, frailty_dataset
 from data.demo import generate_dataset
 
-EXACT = ("x", "n", "rest_x", "rest_n", "orders", "orders_returned", "rest_orders", "rest_orders_returned",
-         "top_x", "top_n")
+EXACT = (
+    "x",
+    "n",
+    "rest_x",
+    "rest_n",
+    "orders",
+    "orders_returned",
+    "rest_orders",
+    "rest_orders_returned",
+    "top_x",
+    "top_n",
+)
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +52,9 @@ def _same(a: pd.DataFrame | None, b: pd.DataFrame | None):
         np.testing.assert_allclose(a[k].to_numpy(float), b[k].to_numpy(float), rtol=1e-10, err_msg=k)
     assert a["reference"].tolist() == b["reference"].tolist()
     if "shrink_centre" in b.columns:
-        np.testing.assert_allclose(a["shrink_centre"].to_numpy(float), b["shrink_centre"].to_numpy(float),
-                                   rtol=1e-12, equal_nan=True)
+        np.testing.assert_allclose(
+            a["shrink_centre"].to_numpy(float), b["shrink_centre"].to_numpy(float), rtol=1e-12, equal_nan=True
+        )
 
 
 @pytest.mark.parametrize("data", ["demo", "frailty"])
@@ -66,8 +78,10 @@ def test_reference_groups_are_used_and_match(demo):
 def test_drill_down_is_a_where_clause(demo):
     coll = str(segment_counts(demo, "collection").index[0])
     for d in ("product", "size", "intent"):
-        _same(segment_counts(demo, d, within=("collection", coll)),
-              segment_counts_numpy(demo, d, within=("collection", coll)))
+        _same(
+            segment_counts(demo, d, within=("collection", coll)),
+            segment_counts_numpy(demo, d, within=("collection", coll)),
+        )
     assert segment_counts(demo, "product", within=("collection", "no such collection")) is None
 
 
@@ -75,8 +89,15 @@ def test_queries_transpile_to_spark():
     from analysis.segment_sql import _expand
     from data.engine_sql import to_spark_sql
 
-    sql = _expand("segment_sums", ["collection", "intent"], sets="(s_collection, ord), (s_intent, ord)",
-                  cluster="ord", where="", order_dims="1", row_scale=1001)
+    sql = _expand(
+        "segment_sums",
+        ["collection", "intent"],
+        sets="(s_collection, ord), (s_intent, ord)",
+        cluster="ord",
+        where="",
+        order_dims="1",
+        row_scale=1001,
+    )
     spark = to_spark_sql(sql)
     assert "GROUPING SETS" in spark and "MAX_BY(" in spark.upper()  # DuckDB's arg_max in Spark's words
     from analysis.segment_sql import sql_text
@@ -119,16 +140,29 @@ def test_cli_reads_canonical_parquet_tables(tmp_path, capsys):
     ds = frailty_dataset(4, 3000, plant=Plant(collection="Lighting C", collection_mult=2.0))
     ds.orders.to_parquet(tmp_path / "orders.parquet", index=False)
     ds.returns.to_parquet(tmp_path / "returns.parquet", index=False)
-    code = cli.main(["report", "--orders-table", str(tmp_path / "orders.parquet"), "--returns-table",
-                     str(tmp_path / "returns.parquet"), "--cost-per-return", "40", "--json", str(tmp_path / "s.json")])
+    code = cli.main(
+        [
+            "report",
+            "--orders-table",
+            str(tmp_path / "orders.parquet"),
+            "--returns-table",
+            str(tmp_path / "returns.parquet"),
+            "--cost-per-return",
+            "40",
+            "--json",
+            str(tmp_path / "s.json"),
+        ]
+    )
     capsys.readouterr()
     assert code == 0
     out = json.loads((tmp_path / "s.json").read_text())
     direct = analyse(prepare(ds), Settings(cost_per_return=40.0), briefs=False)
-    assert [(r["dimension"], r["segment"], r["n"], r["returned"]) for r in out["segments"]] == \
-        list(direct.segments[["dimension", "segment", "n", "returned"]].itertuples(index=False, name=None))
-    assert [(r["dimension"], r["segment"]) for r in out["fix_list"]] == \
-        list(direct.fix_list[["dimension", "segment"]].itertuples(index=False, name=None))
+    assert [(r["dimension"], r["segment"], r["n"], r["returned"]) for r in out["segments"]] == list(
+        direct.segments[["dimension", "segment", "n", "returned"]].itertuples(index=False, name=None)
+    )
+    assert [(r["dimension"], r["segment"]) for r in out["fix_list"]] == list(
+        direct.fix_list[["dimension", "segment"]].itertuples(index=False, name=None)
+    )
     assert cli.main(["report", "--orders-table", str(tmp_path / "nope.parquet")]) == 2
 
 

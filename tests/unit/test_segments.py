@@ -1,4 +1,5 @@
 """Segment-vs-rest tables: each number checked against a direct statsmodels/scipy/pandas computation."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,8 +15,17 @@ from analysis.segments import NOT_SET, cluster_counts, compare_segments, segment
 from tests.unit.test_metrics import make_dataset
 
 
-def synth(seed: int, n_orders: int, rates: dict[str, float], *, max_lines: int = 1, max_qty: int = 1,
-          order_effect: float = 0.0, reasons: dict[str, str] | None = None, journeys=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def synth(
+    seed: int,
+    n_orders: int,
+    rates: dict[str, float],
+    *,
+    max_lines: int = 1,
+    max_qty: int = 1,
+    order_effect: float = 0.0,
+    reasons: dict[str, str] | None = None,
+    journeys=None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Orders with 1..max_lines lines of 1..max_qty units; unit returns ~ Bernoulli(rate of the collection,
     shifted by a shared per-order effect to create within-order correlation). All on one date."""
     rng = np.random.default_rng(seed)
@@ -28,11 +38,16 @@ def synth(seed: int, n_orders: int, rates: dict[str, float], *, max_lines: int =
     shift = rng.normal(0, order_effect, n_orders)[oid] if order_effect else 0.0
     p = np.clip(np.array([rates[n] for n in names])[coll] + shift, 0, 1)
     ret = rng.binomial(qty, p)
-    orders = pd.DataFrame({
-        "order_id": [f"O{o}" for o in oid], "order_date": "2025-03-01",
-        "sku": [f"{names[c]}-{i}" for c, i in zip(coll, j)], "quantity": qty, "unit_price": 10.0,
-        "collection": [names[c] for c in coll],
-    })
+    orders = pd.DataFrame(
+        {
+            "order_id": [f"O{o}" for o in oid],
+            "order_date": "2025-03-01",
+            "sku": [f"{names[c]}-{i}" for c, i in zip(coll, j)],
+            "quantity": qty,
+            "unit_price": 10.0,
+            "collection": [names[c] for c in coll],
+        }
+    )
     if journeys is not None:
         orders["journey"] = [journeys[o % len(journeys)] for o in oid]
     r = orders[ret > 0].copy()
@@ -93,10 +108,14 @@ def test_complement_design_effect_equals_direct_rao_scott_on_relabelled_frame():
     o, r = synth(2, 3000, {"A": 0.1, "B": 0.2, "C": 0.3, "D": 0.15}, max_lines=4, max_qty=3, order_effect=0.15)
     p = prep(o, r)
     lines = p.mature_lines
-    c = cluster_counts(lines["collection"].astype(object), lines["order_id"], lines["returned_units"], lines["quantity"])
+    c = cluster_counts(
+        lines["collection"].astype(object), lines["order_id"], lines["returned_units"], lines["quantity"]
+    )
     for s in "ABCD":
         lab = np.where(lines["collection"] == s, "seg", "rest")
-        f = pd.DataFrame({"g": lab, "o": lines["order_id"].to_numpy(), "x": lines["returned_units"], "n": lines["quantity"]})
+        f = pd.DataFrame(
+            {"g": lab, "o": lines["order_id"].to_numpy(), "x": lines["returned_units"], "n": lines["quantity"]}
+        )
         direct = stats.rao_scott_deff(f, "g", "o", "x", "n")
         assert c.loc[s, "deff"] == pytest.approx(direct.loc["seg", "deff"], rel=1e-9)
         assert c.loc[s, "rest_deff"] == pytest.approx(direct.loc["rest", "deff"], rel=1e-9)
@@ -112,11 +131,32 @@ def test_small_segment_uses_fisher_on_units_with_the_larger_design_effect():
     o, r = synth(3, 3000, {"A": 0.1, "B": 0.1}, max_lines=2, max_qty=2)
     # a small collection: 8 orders, each with one 2-unit line; five of them returned
     ids = [f"T{i}" for i in range(1, 9)]
-    extra = pd.DataFrame({"order_id": ids, "order_date": "2025-03-01", "sku": "t", "quantity": 2,
-                          "unit_price": 10.0, "collection": "Tiny"})
+    extra = pd.DataFrame(
+        {
+            "order_id": ids,
+            "order_date": "2025-03-01",
+            "sku": "t",
+            "quantity": 2,
+            "unit_price": 10.0,
+            "collection": "Tiny",
+        }
+    )
     o2 = pd.concat([o, extra], ignore_index=True)
-    r2 = pd.concat([r, pd.DataFrame({"order_id": ids[:5], "sku": "t", "quantity": [2, 1, 1, 2, 1],
-                                     "reason": "too small", "resolution": "Refund"})], ignore_index=True)
+    r2 = pd.concat(
+        [
+            r,
+            pd.DataFrame(
+                {
+                    "order_id": ids[:5],
+                    "sku": "t",
+                    "quantity": [2, 1, 1, 2, 1],
+                    "reason": "too small",
+                    "resolution": "Refund",
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
     p = prep(o2, r2)
     t = segment_table(p, "collection", cost_per_return=10.0).set_index("segment")
     row = t.loc["Tiny"]
@@ -128,9 +168,13 @@ def test_small_segment_uses_fisher_on_units_with_the_larger_design_effect():
     own = 8 / 7 * ((y - pr * m) ** 2).sum() / m.sum() ** 2 / (pr * (1 - pr) / m.sum())
     d = max(own, 1.0, row["rest_deff"])
     assert row["deff"] == pytest.approx(d, rel=1e-9)
-    table = [[round(7 / d), round(16 / d) - round(7 / d)],
-             [round(row["rest_returned"] / row["rest_deff"]),
-              round(row["rest_n"] / row["rest_deff"]) - round(row["rest_returned"] / row["rest_deff"])]]
+    table = [
+        [round(7 / d), round(16 / d) - round(7 / d)],
+        [
+            round(row["rest_returned"] / row["rest_deff"]),
+            round(row["rest_n"] / row["rest_deff"]) - round(row["rest_returned"] / row["rest_deff"]),
+        ],
+    ]
     assert row["p_value"] == pytest.approx(fisher_exact(table, alternative="greater").pvalue, rel=1e-9)
     assert row["p_lower"] == pytest.approx(fisher_exact(table, alternative="less").pvalue, rel=1e-9)
     assert row["return_rate"] == pytest.approx(7 / 16)
@@ -159,12 +203,34 @@ def test_small_segments_in_multi_item_orders_are_not_called_lower_on_null_data()
 
 def test_fewer_than_five_returning_orders_make_no_higher_claim():
     o, r = synth(3, 3000, {"A": 0.1, "B": 0.1}, max_lines=2, max_qty=2)
-    extra = pd.DataFrame({"order_id": ["T1", "T2", "T3"], "order_date": "2025-03-01", "sku": ["t", "t", "t"],
-                          "quantity": [2, 2, 2], "unit_price": 10.0, "collection": "Tiny"})
-    r2 = pd.concat([r, pd.DataFrame({"order_id": ["T1", "T2"], "sku": ["t", "t"], "quantity": [2, 1],
-                                     "reason": "too small", "resolution": "Refund"})], ignore_index=True)
-    t = segment_table(prep(pd.concat([o, extra], ignore_index=True), r2), "collection",
-                      cost_per_return=10.0).set_index("segment")
+    extra = pd.DataFrame(
+        {
+            "order_id": ["T1", "T2", "T3"],
+            "order_date": "2025-03-01",
+            "sku": ["t", "t", "t"],
+            "quantity": [2, 2, 2],
+            "unit_price": 10.0,
+            "collection": "Tiny",
+        }
+    )
+    r2 = pd.concat(
+        [
+            r,
+            pd.DataFrame(
+                {
+                    "order_id": ["T1", "T2"],
+                    "sku": ["t", "t"],
+                    "quantity": [2, 1],
+                    "reason": "too small",
+                    "resolution": "Refund",
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    t = segment_table(prep(pd.concat([o, extra], ignore_index=True), r2), "collection", cost_per_return=10.0).set_index(
+        "segment"
+    )
     row = t.loc["Tiny"]  # 3 of 6 units returned, but from 2 orders only
     assert row["p_value"] == 1.0 and row["test"] == "fewer than 5 returning orders"
     assert row["verdict"] == "within noise"

@@ -1,5 +1,6 @@
 """Issue 11: the excess and the shrinkage centre use the comparison group WITHOUT the segment, and design
 effects are clustered by customer where customers repeat (METHOD 4.3)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,7 +19,9 @@ def _orders(rows):
     o["order_id"] = [f"O{i}" for i in range(len(o))]
     o["sku"] = o["collection"] + "-" + (np.arange(len(o)) % 2).astype(str)
     o = o.assign(order_date="2025-03-01", quantity=1, unit_price=20.0, product_name=o["sku"], category="Cat")
-    r = o[o["returned"]].assign(reason="Too small", resolution="Refund")[["order_id", "sku", "quantity", "reason", "resolution"]]
+    r = o[o["returned"]].assign(reason="Too small", resolution="Refund")[
+        ["order_id", "sku", "quantity", "reason", "resolution"]
+    ]
     return o.drop(columns="returned"), r
 
 
@@ -29,7 +32,9 @@ def test_large_segment_excess_is_measured_against_the_rest_of_its_category():
     rows = [("Big", i < 900) for i in range(3000)]
     rows += [("Other A", i < 300) for i in range(3000)] + [("Other B", i < 300) for i in range(3000)]
     o, r = _orders(rows)
-    t = segment_table(prepare(make_dataset(o, r), window_days=30), "collection", cost_per_return=10.0).set_index("segment")
+    t = segment_table(prepare(make_dataset(o, r), window_days=30), "collection", cost_per_return=10.0).set_index(
+        "segment"
+    )
     big = t.loc["Big"]
     assert big["reference"] == "category: Cat"
     assert big["baseline_rate"] == pytest.approx(0.10)
@@ -62,9 +67,17 @@ def repeat_customers(seed=5, n_customers=400, orders_each=6):
     propensity = np.where(rng.random(n_customers) < 0.2, 0.5, 0.02)[cust]
     coll = np.where(rng.random(n_customers) < 0.3, "B", "A")[cust]
     ret = rng.random(len(cust)) < propensity
-    o = pd.DataFrame({"order_id": [f"O{i}" for i in range(len(cust))], "order_date": "2025-03-01",
-                      "sku": [f"{c}-1" for c in coll], "quantity": 1, "unit_price": 10.0, "collection": coll,
-                      "customer_id": [f"C{c}" for c in cust]})
+    o = pd.DataFrame(
+        {
+            "order_id": [f"O{i}" for i in range(len(cust))],
+            "order_date": "2025-03-01",
+            "sku": [f"{c}-1" for c in coll],
+            "quantity": 1,
+            "unit_price": 10.0,
+            "collection": coll,
+            "customer_id": [f"C{c}" for c in cust],
+        }
+    )
     r = o[ret].assign(reason="Too small", resolution="Refund")[["order_id", "sku", "quantity", "reason", "resolution"]]
     return o, r
 
@@ -73,7 +86,7 @@ def _rao_scott_by(frame: pd.DataFrame, cluster: str) -> float:
     """Ratio-estimator design effect with `cluster` as the cluster, by plain pandas (METHOD 4.2)."""
     g = frame.groupby(cluster).agg(y=("y", "sum"), m=("y", "size"))
     p, M, k = g["y"].sum() / g["m"].sum(), g["m"].sum(), len(g)
-    v = k / (k - 1) * ((g["y"] - p * g["m"]) ** 2).sum() / M ** 2
+    v = k / (k - 1) * ((g["y"] - p * g["m"]) ** 2).sum() / M**2
     return max(v / (p * (1 - p) / M), 1.0)
 
 
@@ -88,11 +101,15 @@ def test_design_effect_is_clustered_by_customer_when_customers_repeat():
     # one unit per order: clustering by order sees nothing (deff = g/(g-1) ~ 1); by customer it sees the propensity
     assert by_order == pytest.approx(1.0, abs=0.01) and by_customer > 2
     assert t.loc["B", "deff"] == pytest.approx(by_customer, rel=1e-9)
-    assert t.loc["B", "rest_deff"] == pytest.approx(_rao_scott_by(lines[lines["collection"] == "A"], "customer_id"), rel=1e-9)
+    assert t.loc["B", "rest_deff"] == pytest.approx(
+        _rao_scott_by(lines[lines["collection"] == "A"], "customer_id"), rel=1e-9
+    )
 
 
 def test_without_repeat_customers_the_order_is_the_cluster():
     o, r = repeat_customers(orders_each=1, n_customers=2000)
-    t = segment_table(prepare(make_dataset(o, r), window_days=30), "collection", cost_per_return=10.0).set_index("segment")
+    t = segment_table(prepare(make_dataset(o, r), window_days=30), "collection", cost_per_return=10.0).set_index(
+        "segment"
+    )
     n_b = int((o["collection"] == "B").sum())
     assert t.loc["B", "deff"] == pytest.approx(n_b / (n_b - 1), rel=1e-9)  # one unit per order: g/(g-1)

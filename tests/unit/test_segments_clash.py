@@ -1,4 +1,5 @@
 """A segment whose unit rate and order rate point opposite ways gets no verdict (wholesale-style data)."""
+
 import pandas as pd
 
 from analysis.prepare import prepare
@@ -22,8 +23,12 @@ def test_one_huge_returned_order_does_not_make_a_collection_clearly_lower_or_hig
     rows.append(("LAST", day + pd.Timedelta(days=200), "B-1", 1, "B"))  # makes every order above mature
     o = pd.DataFrame(rows, columns=["order_id", "order_date", "sku", "quantity", "collection"])
     r = pd.DataFrame(rets, columns=["order_id", "sku", "quantity"])
-    ds = load_dataset([SourceFile("o.csv", o.to_csv(index=False).encode(), "orders"),
-                       SourceFile("r.csv", r.to_csv(index=False).encode(), "returns")])
+    ds = load_dataset(
+        [
+            SourceFile("o.csv", o.to_csv(index=False).encode(), "orders"),
+            SourceFile("r.csv", r.to_csv(index=False).encode(), "returns"),
+        ]
+    )
     t = segment_table(prepare(ds), "collection", cost_per_return=10.0).set_index("segment")
     a = t.loc["A"]
     # by units A returns 1000/1040 = 96% vs 20%; by orders 1/41 = 2% vs 20%: the two views disagree

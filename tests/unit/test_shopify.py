@@ -4,6 +4,7 @@ overlapping exports once, variants split, refunds attributed to lines without bi
 Expected values come from the generator's own record of what it planted (data.shopify_sample.ShopifyTruth),
 counted independently of the loading and analysis code.
 """
+
 from __future__ import annotations
 
 import json
@@ -61,8 +62,13 @@ def test_add_on_lines_are_not_products(sample):
         expected += int(((raw["Lineitem requires shipping"] == "false") & live).sum())
     assert a.totals["non_merchandise_lines"] == expected > 0
     names = set(ds.orders["product_name"].dropna())
-    for addon in ("Package Protetion Valid in US.", "Free Unlimited Return Valid in US.", "Route Package Protection",
-                  "HOLIDAY GIFT CARD", "Tip"):
+    for addon in (
+        "Package Protetion Valid in US.",
+        "Free Unlimited Return Valid in US.",
+        "Route Package Protection",
+        "HOLIDAY GIFT CARD",
+        "Tip",
+    ):
         assert addon not in names
     assert not ds.orders["size"].dropna().str.startswith("$").any()
     segs = a.segments
@@ -98,7 +104,12 @@ def test_order_refund_rate_matches_an_independent_count(sample):
 def test_planted_effects_reach_the_fix_list(sample):
     *_, a = sample
     fl = set(zip(a.fix_list["dimension"], a.fix_list["segment"].astype(str)))
-    for planted in (("intent", "bracketing"), ("channel", "Nordstrom"), ("collection", "SKINNY"), ("promotion", "NA40")):
+    for planted in (
+        ("intent", "bracketing"),
+        ("channel", "Nordstrom"),
+        ("collection", "SKINNY"),
+        ("promotion", "NA40"),
+    ):
         assert planted in fl, planted
     seg = a.segments.set_index(["dimension", "segment"])
     assert seg.loc[("intent", "bracketing"), "basis"] == "orders"
@@ -121,9 +132,20 @@ def test_refunds_attributed_to_lines_are_not_biased(sample):
 
 
 def test_variants_split_into_colour_and_size():
-    v = split_variant(pd.Series(["Jean - Distressed Acid Noir / 31", "Pant - Khaki / 30W x 32L", "Tee - Cool Grey / M",
-                                 "Package Protection - $4.98", "Gift - $30.00 USD", "Belt - One Size", "Boot - EU 42",
-                                 "Plain Product"]))
+    v = split_variant(
+        pd.Series(
+            [
+                "Jean - Distressed Acid Noir / 31",
+                "Pant - Khaki / 30W x 32L",
+                "Tee - Cool Grey / M",
+                "Package Protection - $4.98",
+                "Gift - $30.00 USD",
+                "Belt - One Size",
+                "Boot - EU 42",
+                "Plain Product",
+            ]
+        )
+    )
     assert v["size"].tolist()[:3] == ["31", "30W x 32L", "M"]
     assert pd.isna(v["size"].iloc[3]) and pd.isna(v["size"].iloc[4])
     assert v["size"].tolist()[5:7] == ["One Size", "EU 42"]
@@ -140,12 +162,18 @@ def test_bracketing_sees_two_sizes_of_one_product(sample):
 
 def test_numeric_sources_get_readable_names():
     assert channel_names(pd.Series(["web", "580111", "24986320897", "pos", "Nordstrom", ""])).tolist()[:5] == [
-        "Online Store", "App 580111", "App 24986320897", "Point of Sale", "Nordstrom"]
+        "Online Store",
+        "App 580111",
+        "App 24986320897",
+        "Point of Sale",
+        "Nordstrom",
+    ]
 
 
 def test_short_export_warns_first():
-    files, _ = generate_shopify_export(seed=2, n_orders=600, start=pd.Timestamp("2025-08-03").date(),
-                                       end=pd.Timestamp("2025-09-04").date())
+    files, _ = generate_shopify_export(
+        seed=2, n_orders=600, start=pd.Timestamp("2025-08-03").date(), end=pd.Timestamp("2025-09-04").date()
+    )
     ds = load_dataset([SourceFile(n, c) for n, c in files.items()])
     p = prepare(ds)
     w = window_warning(p)
@@ -155,11 +183,13 @@ def test_short_export_warns_first():
 
 
 def test_shopify_products_export_is_the_catalog():
-    prod = ("Handle,Title,Vendor,Product Category,Type,Tags,Option1 Name,Option1 Value,Variant SKU,Variant Price\n"
-            "greyson-jean,Greyson Jean,Denim Co,Apparel > Jeans,Jeans,,Size,30,GJ-30,128.00\n"
-            "greyson-jean,,,,,,,32,GJ-32,128.00\n"
-            "pocket-tee,Pocket Tee,Denim Co,Apparel > Shirts,Tees,,Size,M,PT-M,38.00\n")
-    orders = ("Order,Date,SKU,Qty\nA1,2025-01-02,GJ-30,1\nA1,2025-01-02,GJ-32,1\nA2,2025-01-03,PT-M,1\n")
+    prod = (
+        "Handle,Title,Vendor,Product Category,Type,Tags,Option1 Name,Option1 Value,Variant SKU,Variant Price\n"
+        "greyson-jean,Greyson Jean,Denim Co,Apparel > Jeans,Jeans,,Size,30,GJ-30,128.00\n"
+        "greyson-jean,,,,,,,32,GJ-32,128.00\n"
+        "pocket-tee,Pocket Tee,Denim Co,Apparel > Shirts,Tees,,Size,M,PT-M,38.00\n"
+    )
+    orders = "Order,Date,SKU,Qty\nA1,2025-01-02,GJ-30,1\nA1,2025-01-02,GJ-32,1\nA2,2025-01-03,PT-M,1\n"
     ds = load_dataset([SourceFile("orders.csv", orders.encode()), SourceFile("products_export.csv", prod.encode())])
     cat = [f for f in ds.files if f.file == "products_export.csv"][0]
     assert (cat.role, cat.layout) == ("catalog", "shopify_products")
@@ -175,8 +205,23 @@ def test_cli_report_on_two_overlapping_exports(sample, tmp_path):
         (tmp_path / name).write_bytes(content)
         paths += ["--orders", str(tmp_path / name)]
     out_json = tmp_path / "s.json"
-    res = subprocess.run([sys.executable, "-m", "analysis", "report", *paths, "--json", str(out_json),
-                          "--out", str(tmp_path / "fix.xlsx")], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "analysis",
+            "report",
+            *paths,
+            "--json",
+            str(out_json),
+            "--out",
+            str(tmp_path / "fix.xlsx"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert res.returncode == 0, res.stderr
     assert "order refund rate" in res.stdout and "Unit return rate: not in the data" in res.stdout
     d = json.loads(out_json.read_text())
@@ -186,6 +231,7 @@ def test_cli_report_on_two_overlapping_exports(sample, tmp_path):
     assert ("intent", "bracketing") in fl and ("channel", "Nordstrom") in fl
     assert all(s["basis"] == "orders" for s in d["segments"] if s["dimension"] in ("intent", "channel"))
     from openpyxl import load_workbook
+
     wb = load_workbook(tmp_path / "fix.xlsx", read_only=True)
     summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(min_row=2, values_only=True) if r[0]}
     assert summary["Order refund rate (mature orders)"] == pytest.approx(a.totals["order_refund_rate"])

@@ -1,4 +1,5 @@
 """data.state: the persistent interventions log and mapping presets."""
+
 from __future__ import annotations
 
 import json
@@ -34,7 +35,13 @@ def test_workspaces_are_separate(store):
     assert store.list_interventions("hash-aaa")["segment"].tolist() == ["A"]
     assert store.list_interventions("hash-bbb")["segment"].tolist() == ["B"]
     assert store.list_interventions("never-used").empty
-    assert list(store.list_interventions("never-used").columns) == ["id", "dimension", "segment", "start_date", "description"]
+    assert list(store.list_interventions("never-used").columns) == [
+        "id",
+        "dimension",
+        "segment",
+        "start_date",
+        "description",
+    ]
 
 
 def test_update_and_delete(store):
@@ -50,12 +57,19 @@ def test_update_and_delete(store):
         store.update_intervention("default", "nope", segment="x")
 
 
-@pytest.mark.parametrize("kwargs, title, words", [
-    (dict(dimension="colour", segment="Red", start_date="2024-01-01"), "Unknown dimension", "collection"),
-    (dict(dimension="collection", segment="  ", start_date="2024-01-01"), "Missing segment", "segment"),
-    (dict(dimension="collection", segment="A", start_date="next tuesday"), "Start date not understood", "YYYY-MM-DD"),
-    (dict(dimension="collection", segment="A", start_date=""), "Missing start date", "YYYY-MM-DD"),
-])
+@pytest.mark.parametrize(
+    "kwargs, title, words",
+    [
+        (dict(dimension="colour", segment="Red", start_date="2024-01-01"), "Unknown dimension", "collection"),
+        (dict(dimension="collection", segment="  ", start_date="2024-01-01"), "Missing segment", "segment"),
+        (
+            dict(dimension="collection", segment="A", start_date="next tuesday"),
+            "Start date not understood",
+            "YYYY-MM-DD",
+        ),
+        (dict(dimension="collection", segment="A", start_date=""), "Missing start date", "YYYY-MM-DD"),
+    ],
+)
 def test_bad_input_messages_name_field_and_fix(store, kwargs, title, words):
     with pytest.raises(InputError) as e:
         store.add_intervention("default", **kwargs)
@@ -75,11 +89,19 @@ def test_update_rejects_unknown_fields(store):
 
 
 def test_import_validates_all_rows_and_skips_duplicates(store):
-    good = pd.DataFrame({"Dimension": ["collection", "Collection", "channel"], "Segment": ["A", "A", "web"],
-                         "Start Date": ["2024-01-01", "2024-01-01", "2024-02-01"], "description": [None, "dup", "x"]})
+    good = pd.DataFrame(
+        {
+            "Dimension": ["collection", "Collection", "channel"],
+            "Segment": ["A", "A", "web"],
+            "Start Date": ["2024-01-01", "2024-01-01", "2024-02-01"],
+            "description": [None, "dup", "x"],
+        }
+    )
     assert store.import_interventions("ws", good) == 2  # the second row duplicates the first
     assert store.import_interventions("ws", good) == 0
-    bad = pd.DataFrame({"dimension": ["collection", "planet"], "segment": ["B", "C"], "start_date": ["31/31/2024", "2024-01-01"]})
+    bad = pd.DataFrame(
+        {"dimension": ["collection", "planet"], "segment": ["B", "C"], "start_date": ["31/31/2024", "2024-01-01"]}
+    )
     with pytest.raises(InputError) as e:
         store.import_interventions("ws", bad)
     titles = {p.title for p in e.value.problems}

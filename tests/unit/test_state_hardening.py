@@ -1,6 +1,7 @@
 """data.state under a busy team and a hostile disk: several processes writing at once lose nothing, and a
 damaged state file (binary, UTF-16, deeply nested, wrong shape, truncated) never raises - it is moved aside
 under a unique name and a warning says where the copy is. Orphaned temporary files are cleaned at start."""
+
 from __future__ import annotations
 
 import json
@@ -143,8 +144,11 @@ def test_orphaned_temporary_files_are_cleaned_at_start(tmp_path):
     store.add_intervention("ws", "collection", "A", "2024-01-01")
     store.save_preset("p", "{}")
     ws_dir = next(store.root.rglob("interventions.json")).parent
-    orphans = [ws_dir / ".interventions.json.abc123.tmp", store.root / "presets" / ".p.json.x.tmp",
-               store.root / ".settings.json.y.tmp"]
+    orphans = [
+        ws_dir / ".interventions.json.abc123.tmp",
+        store.root / "presets" / ".p.json.x.tmp",
+        store.root / ".settings.json.y.tmp",
+    ]
     for o in orphans:
         o.write_text("half a write")
     other = store.root / "presets" / "notes.tmp"  # not one of ours (no leading dot): left alone

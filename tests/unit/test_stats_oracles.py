@@ -10,6 +10,7 @@ within the case's tolerance, or be listed in NOT_PRODUCED with the reason (value
 conventions that this API deliberately does not offer, or input echoes). A new oracle leaf that is
 neither produced nor listed fails the test, so coverage cannot silently shrink.
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -24,7 +25,21 @@ import scipy.stats as sps
 from analysis import stats as st
 from tests.conftest import ORACLES
 
-MY_CASES = (1, 2, 5, 6, 7, 8, 9, 12, 13, 14, 18, 19, 20)  # 10, 11, 15-17: trends/interventions; 3: k-sample chi2, not in the product
+MY_CASES = (
+    1,
+    2,
+    5,
+    6,
+    7,
+    8,
+    9,
+    12,
+    13,
+    14,
+    18,
+    19,
+    20,
+)  # 10, 11, 15-17: trends/interventions; 3: k-sample chi2, not in the product
 # case 4 (Cochran-Armitage) is not implemented since issue 11: the Trends page's test is the quasi-binomial
 # trend test (analysis.trends.trend_test, checked against statsmodels in tests/unit/test_trend_test.py)
 
@@ -163,8 +178,16 @@ def _two_prop_battery(inp: dict) -> dict:
 # Yates and Campbell's N-1 chi2 are reported by the oracle only to show they are NOT used (METHOD
 # 2.1); the sample odds ratio is scipy's fisher_exact statistic, not part of this API.
 # Pearson's chi2 (= z squared) and its expected counts are not computed separately by the product.
-_BATTERY_SKIP = {"chi2_yates", "p_chi2_yates", "chi2_n_minus_1", "p_chi2_n_minus_1", "odds_ratio_sample",
-                 "chi2_pearson", "p_chi2_pearson", "expected_counts"}
+_BATTERY_SKIP = {
+    "chi2_yates",
+    "p_chi2_yates",
+    "chi2_n_minus_1",
+    "p_chi2_n_minus_1",
+    "odds_ratio_sample",
+    "chi2_pearson",
+    "p_chi2_pearson",
+    "expected_counts",
+}
 
 
 def case_1(case):
@@ -244,11 +267,15 @@ def case_8(case):
     wm, nv, ml = (st.fit_beta_prior(x, n, m) for m in ("moments", "naive", "mle"))
     s_wm, s_nv, s_ml = st.shrink(x, n, wm), st.shrink(x, n, nv), st.shrink(x, n, ml)
     got = {
-        "weighted_moment_prior": {"m": wm.mean, "rho": wm.rho, "ab": wm.strength,
-                                  "alpha": wm.alpha, "beta": wm.beta},
+        "weighted_moment_prior": {"m": wm.mean, "rho": wm.rho, "ab": wm.strength, "alpha": wm.alpha, "beta": wm.beta},
         "naive_moment_prior": {"mu": nv.mean, "ab": nv.strength, "alpha": nv.alpha, "beta": nv.beta},
-        "mle_prior": {"alpha": ml.alpha, "beta": ml.beta, "ab": ml.strength, "mean": ml.mean,
-                      "neg_loglik": ml.neg_loglik},
+        "mle_prior": {
+            "alpha": ml.alpha,
+            "beta": ml.beta,
+            "ab": ml.strength,
+            "mean": ml.mean,
+            "neg_loglik": ml.neg_loglik,
+        },
         "raw_rate": _f(s_wm["raw_rate"]),
         "posterior_mean_weighted_moment": _f(s_wm["posterior_mean"]),
         "credible_95_lower_weighted_moment": _f(s_wm["ci_low"]),
@@ -341,14 +368,16 @@ def case_14(case):
     rate_b = tables[:, 1, 0] / tables[:, 1].sum(axis=1)
     weights = tables.sum(axis=(1, 2)) / tables.sum()
     crude = np.asarray(r["crude_table"])
-    got.update({
-        "aggregate_rate_A": crude[0, 0] / crude[0].sum(),
-        "aggregate_rate_B": crude[1, 0] / crude[1].sum(),
-        "stratum_rates": {
-            name: [float(rate_a[i]), float(rate_b[i])] for i, name in enumerate(case["inputs"]["strata"])
-        },
-        "intent_mix_weights": _f(weights),
-    })
+    got.update(
+        {
+            "aggregate_rate_A": crude[0, 0] / crude[0].sum(),
+            "aggregate_rate_B": crude[1, 0] / crude[1].sum(),
+            "stratum_rates": {
+                name: [float(rate_a[i]), float(rate_b[i])] for i, name in enumerate(case["inputs"]["strata"])
+            },
+            "intent_mix_weights": _f(weights),
+        }
+    )
     # The intent-adjusted logistic regression is a statsmodels GLM fit, not part of this API; direct
     # standardisation is not used by the product (the Simpson check uses CMH).
     return got, {"glm_adjusted_*", "direct_standardised_*"}
@@ -361,14 +390,27 @@ def case_18(case):
     lines["units"] = 1
     rs = st.rao_scott_deff(lines, "segment", "order_id", "returned", "units")
     groups = {
-        g: {"lines": rs.at[g, "n"], "returned": rs.at[g, "x"], "orders": rs.at[g, "clusters"],
-            "p": rs.at[g, "p"], "var_cluster": rs.at[g, "var_cluster"], "var_srs": rs.at[g, "var_srs"],
-            "deff": rs.at[g, "deff"], "n_effective": rs.at[g, "n_eff"], "x_effective": rs.at[g, "x_eff"]}
+        g: {
+            "lines": rs.at[g, "n"],
+            "returned": rs.at[g, "x"],
+            "orders": rs.at[g, "clusters"],
+            "p": rs.at[g, "p"],
+            "var_cluster": rs.at[g, "var_cluster"],
+            "var_srs": rs.at[g, "var_srs"],
+            "deff": rs.at[g, "deff"],
+            "n_effective": rs.at[g, "n_eff"],
+            "x_effective": rs.at[g, "x_eff"],
+        }
         for g in rs.index
     }
     naive = st.segment_vs_rest(8, 11, 4, 18, alternative="two-sided")
-    adj = st.segment_vs_rest(rs.at["coll_x", "x_eff"], rs.at["coll_x", "n_eff"],
-                             rs.at["other", "x_eff"], rs.at["other", "n_eff"], alternative="two-sided")
+    adj = st.segment_vs_rest(
+        rs.at["coll_x", "x_eff"],
+        rs.at["coll_x", "n_eff"],
+        rs.at["other", "x_eff"],
+        rs.at["other", "n_eff"],
+        alternative="two-sided",
+    )
     got = {
         "n_obs": len(lines),
         "n_clusters": int(lines["order_id"].nunique()),
@@ -403,8 +445,12 @@ def case_19(case):
     wb, wob = inp["A_line_returns_with_B"], inp["A_line_returns_without_B"]
     lift = st.segment_vs_rest(wb["returned"], wb["lines"], wob["returned"], wob["lines"], "two-sided")
     got = {
-        "glm_params": {"const": r["logit_p00"], "hasA": r["log_or_a"], "hasB": r["log_or_b"],
-                       "A_x_B": r["interaction_log_or"]},
+        "glm_params": {
+            "const": r["logit_p00"],
+            "hasA": r["log_or_a"],
+            "hasB": r["log_or_b"],
+            "A_x_B": r["interaction_log_or"],
+        },
         "glm_bse": {"A_x_B": r["interaction_se"]},
         "glm_pvalues": {"A_x_B": r["p_two_sided"]},
         "interaction_log_or": r["interaction_log_or"],
@@ -417,10 +463,12 @@ def case_19(case):
         "observed_minus_expected_returns_additive": r["excess_returns_additive"],
         "support_AB": n_ab / N,
         "lift_copurchase": float(st.co_purchase_lift(n_ab, n_a, n_b, N)),
-        "n_A": n_a, "n_B": n_b, "n_AB": n_ab, "N_orders": N,
+        "n_A": n_a,
+        "n_B": n_b,
+        "n_AB": n_ab,
+        "N_orders": N,
         "pooled_any_return_rate_p0": p0,
-        "passes_min_support": bool(n_ab >= inp["min_support_orders"]
-                                   and n_ab * p0 >= inp["min_expected_returns"]),
+        "passes_min_support": bool(n_ab >= inp["min_support_orders"] and n_ab * p0 >= inp["min_expected_returns"]),
         "A_return_lift_with_B": float(lift["risk_ratio"]),
         "A_return_lift_ci_katz": [float(lift["rr_low"]), float(lift["rr_high"])],
         "A_with_vs_without_z": float(lift["z"]),
@@ -431,16 +479,23 @@ def case_19(case):
     }
     # SEs/p-values of the main effects are GLM outputs of the saturated fit; the API reports the
     # interaction (the quantity the pair screen uses) and the closed-form main-effect log-ORs.
-    return got, {"glm_bse.const", "glm_bse.hasA", "glm_bse.hasB", "glm_pvalues.const",
-                 "glm_pvalues.hasA", "glm_pvalues.hasB"}
+    return got, {
+        "glm_bse.const",
+        "glm_bse.hasA",
+        "glm_bse.hasB",
+        "glm_pvalues.const",
+        "glm_pvalues.hasA",
+        "glm_pvalues.hasB",
+    }
 
 
 def case_20(case):
     inp = case["inputs"]
     x, n, c = (np.asarray(inp[k], dtype=float) for k in ("x_returned", "n_units", "cost_per_return"))
     p0 = inp["baseline_p0"]
-    prior = st.BetaPrior(inp["eb_prior_alpha"], inp["eb_prior_beta"],
-                         1 / (inp["eb_prior_alpha"] + inp["eb_prior_beta"] + 1), "given")
+    prior = st.BetaPrior(
+        inp["eb_prior_alpha"], inp["eb_prior_beta"], 1 / (inp["eb_prior_alpha"] + inp["eb_prior_beta"] + 1), "given"
+    )
     post = st.shrink(x, n, prior)
     # the exact binomial p-values are the input of bh_adjust here (scipy.stats.binomtest, one-sided)
     p = np.array([sps.binomtest(int(a), int(b), p0, alternative="greater").pvalue for a, b in zip(x, n)])

@@ -3,6 +3,7 @@
 Each expected value comes from an independent library call named in a comment (scipy 1.17,
 statsmodels 0.15) or from a plain-Python re-computation written out in the test.
 """
+
 from __future__ import annotations
 
 import math
@@ -70,8 +71,17 @@ def test_segment_vs_rest_matches_ztest_or_fisher_per_switching_rule(alternative)
 
 def test_fisher_two_sided_ties_and_symmetric_tables_match_scipy():
     # symmetric margins produce exactly tied probabilities; Irwin's rule must include the tie
-    tables = [((3, 1), (1, 3)), ((8, 2), (1, 5)), ((2, 2), (2, 2)), ((0, 5), (5, 0)), ((5, 0), (0, 5)),
-              ((1, 9), (9, 1)), ((0, 10), (3, 7)), ((10, 0), (7, 3)), ((1, 1), (1, 1))]
+    tables = [
+        ((3, 1), (1, 3)),
+        ((8, 2), (1, 5)),
+        ((2, 2), (2, 2)),
+        ((0, 5), (5, 0)),
+        ((5, 0), (0, 5)),
+        ((1, 9), (9, 1)),
+        ((0, 10), (3, 7)),
+        ((10, 0), (7, 3)),
+        ((1, 1), (1, 1)),
+    ]
     for (a, b), (c, d) in tables:
         got = float(st.fisher_exact_p(a, a + b, c, c + d, "two-sided"))
         # scipy.stats.fisher_exact two-sided
@@ -212,8 +222,9 @@ def test_weighted_bh_matches_the_step_up_definition_and_equal_weights_give_bh():
         np.testing.assert_array_equal(q[ok] <= level, expected)
     assert np.all(np.isnan(q[~ok]))
     # equal weights: plain BH (statsmodels multipletests fdr_bh)
-    np.testing.assert_allclose(st.weighted_bh_adjust(p, np.ones(p.size))[ok], multipletests(p[ok], method="fdr_bh")[1],
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        st.weighted_bh_adjust(p, np.ones(p.size))[ok], multipletests(p[ok], method="fdr_bh")[1], rtol=1e-12
+    )
 
 
 def test_bh_empty_and_all_nan():
@@ -329,9 +340,7 @@ def test_shrinkage_lies_between_raw_rate_and_prior_mean():
         s["posterior_mean"], s["shrinkage_weight"] * prior.mean + (1 - s["shrinkage_weight"]) * raw, rtol=1e-12
     )
     # scipy.stats.beta.ppf of the conjugate posterior
-    np.testing.assert_allclose(
-        s["ci_low"], sps.beta.ppf(0.025, x + prior.alpha, n - x + prior.beta), rtol=1e-10
-    )
+    np.testing.assert_allclose(s["ci_low"], sps.beta.ppf(0.025, x + prior.alpha, n - x + prior.beta), rtol=1e-10)
     # true rho = 1/(8 + 40 + 1); 400 segments give a moment estimate in the right range
     assert 0.5 / 49 < prior.rho < 2.0 / 49
 
@@ -404,7 +413,11 @@ def test_exact_funnel_limits_match_a_brute_force_search():
                 assert f[f"r_{side}_{label}"].iloc[i] == r
                 assert f[f"{side}_{label}_raw"].iloc[i] == pytest.approx((r - (F - p) / (F - Fm)) / n, rel=1e-12)
     assert (f["lower_99.8"] <= f["lower_95"]).all() and (f["upper_95"] <= f["upper_99.8"]).all()
-    assert ((f.filter(regex=r"^(lower|upper)_[\d.]+$") >= 0) & (f.filter(regex=r"^(lower|upper)_[\d.]+$") <= 1)).all().all()
+    assert (
+        ((f.filter(regex=r"^(lower|upper)_[\d.]+$") >= 0) & (f.filter(regex=r"^(lower|upper)_[\d.]+$") <= 1))
+        .all()
+        .all()
+    )
 
 
 def test_cmh_matches_statsmodels_stratified_table():
@@ -442,8 +455,6 @@ def test_pair_interaction_matches_statsmodels_glm():
         assert float(r["interaction_log_or"]) == pytest.approx(fit.params[3], rel=1e-7)
         assert float(r["interaction_se"]) == pytest.approx(fit.bse[3], rel=1e-6)
         assert float(r["p_two_sided"]) == pytest.approx(fit.pvalues[3], rel=1e-5)
-
-
 
 
 def test_power_matches_closed_form_and_scales_with_deff():

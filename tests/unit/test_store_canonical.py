@@ -3,6 +3,7 @@
 Expected numbers come from the pandas engine (analysis.prepare + analysis.metrics.totals, and a plain
 groupby of its mature frames), which shares no code with the SQL; the small cases are worked by hand.
 """
+
 from __future__ import annotations
 
 import threading
@@ -27,8 +28,17 @@ def _dataset(orders: list[tuple], returns: list[tuple]) -> Dataset:
         df["quantity"] = df["quantity"].astype("int64")
     o["collection"] = o["collection"].astype("string")
     empty = pd.DataFrame()
-    return Dataset(name="t", orders=o, returns=r, catalog=empty, interventions=empty, files=(), rejected=empty,
-                   unmatched_returns=empty, excluded=empty)
+    return Dataset(
+        name="t",
+        orders=o,
+        returns=r,
+        catalog=empty,
+        interventions=empty,
+        files=(),
+        rejected=empty,
+        unmatched_returns=empty,
+        excluded=empty,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -48,13 +58,19 @@ def test_headline_by_month_equals_pandas_on_the_demo(demo):
     store.load_dataset(ds)
     got = store.headline_by_month(p.window_days)
     lines, orders, _ = mature_frames(p)
-    exp = pd.DataFrame({
-        "orders": orders.groupby("month").size(),
-        "order_lines": lines.groupby("month").size(),
-        "units": lines.groupby("month")["quantity"].sum(),
-        "returned_units": lines.groupby("month")["returned_units"].sum(),
-        "orders_with_return": orders.groupby("month")["any_return"].sum(),
-    }).astype("int64").reset_index(names="month")
+    exp = (
+        pd.DataFrame(
+            {
+                "orders": orders.groupby("month").size(),
+                "order_lines": lines.groupby("month").size(),
+                "units": lines.groupby("month")["quantity"].sum(),
+                "returned_units": lines.groupby("month")["returned_units"].sum(),
+                "orders_with_return": orders.groupby("month")["any_return"].sum(),
+            }
+        )
+        .astype("int64")
+        .reset_index(names="month")
+    )
     exp["month"] = exp["month"].astype("datetime64[ns]")
     pd.testing.assert_frame_equal(got, exp)
     t = totals(p)  # the headline figures every page shows
@@ -68,32 +84,41 @@ def test_sidebar_queries_on_the_canonical_lines_equal_the_prepared_lines(demo):
     ds, p = demo
     canon, old = Store(), Store()
     canon.load_dataset(ds)
-    old.load("lines", p.lines[["order_id", "order_date", "quantity", "returned_units", "channel", "journey",
-                               "collection"]])  # what the sidebar used to load
+    old.load(
+        "lines", p.lines[["order_id", "order_date", "quantity", "returned_units", "channel", "journey", "collection"]]
+    )  # what the sidebar used to load
     pd.testing.assert_frame_equal(canon.query("summary", table="lines"), old.query("summary", table="lines"))
     for col in ("channel", "journey", "collection"):
-        pd.testing.assert_frame_equal(canon.query("distinct_values", table="lines", column=col),
-                                      old.query("distinct_values", table="lines", column=col))
+        pd.testing.assert_frame_equal(
+            canon.query("distinct_values", table="lines", column=col),
+            old.query("distinct_values", table="lines", column=col),
+        )
     # the SQL's returned units per line are prepare's, line by line
     got = canon._conn.cursor().execute("SELECT line_no, returned_units FROM lines ORDER BY line_no").fetch_df()
     assert got["returned_units"].tolist() == p.lines["returned_units"].tolist()
 
 
 def test_ids_are_encoded_once_and_shared_by_orders_and_returns():
-    ds = _dataset([("A1", "2024-01-01", "x", 1, "c"), ("A1", "2024-01-01", "y", 1, "c"),
-                   ("B2", "2024-01-02", "x", 2, "d")], [("B2", "x", 1, "2024-01-05")])
+    ds = _dataset(
+        [("A1", "2024-01-01", "x", 1, "c"), ("A1", "2024-01-01", "y", 1, "c"), ("B2", "2024-01-02", "x", 2, "d")],
+        [("B2", "x", 1, "2024-01-05")],
+    )
     s = Store()
     s.load_dataset(ds)
     assert s.tables() == ["lines", "order_ids", "orders", "returns", "skus"]
     cur = s._conn.cursor()
-    types = dict(cur.execute("SELECT column_name, data_type FROM information_schema.columns "
-                             "WHERE table_name = 'orders'").fetchall())
+    types = dict(
+        cur.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'orders'"
+        ).fetchall()
+    )
     assert types["order_key"] == "INTEGER" and types["sku_key"] == "INTEGER"
     assert "order_id" not in types and "sku" not in types  # text ids live only in the dictionaries
     assert cur.execute("SELECT count(*) FROM order_ids").fetchone()[0] == 2
     assert cur.execute("SELECT count(*) FROM skus").fetchone()[0] == 2
-    row = cur.execute("SELECT i.order_id, s.sku FROM returns r JOIN order_ids i USING (order_key) "
-                      "JOIN skus s USING (sku_key)").fetchone()
+    row = cur.execute(
+        "SELECT i.order_id, s.sku FROM returns r JOIN order_ids i USING (order_key) JOIN skus s USING (sku_key)"
+    ).fetchone()
     assert row == ("B2", "x")
 
 
@@ -101,10 +126,17 @@ def test_allocation_and_maturity_worked_by_hand():
     # order 1 holds sku x on two lines (2 then 3 units); 4 returned -> 2 on the first line, 2 on the second.
     # order 2: 5 returned of 1 sold -> 1 (clipped). order 3 is 5 days before the last order: immature at a
     # 7-day window, so it is left out; order 4 (the last) likewise.
-    ds = _dataset([("1", "2024-01-10", "x", 2, "c"), ("1", "2024-01-10", "y", 1, "c"),
-                   ("1", "2024-01-10", "x", 3, "c"), ("2", "2024-02-01", "x", 1, "c"),
-                   ("3", "2024-02-25", "x", 4, "c"), ("4", "2024-03-01", "z", 1, "c")],
-                  [("1", "x", 4, "2024-01-20"), ("2", "x", 5, "2024-02-03"), ("3", "x", 1, "2024-02-27")])
+    ds = _dataset(
+        [
+            ("1", "2024-01-10", "x", 2, "c"),
+            ("1", "2024-01-10", "y", 1, "c"),
+            ("1", "2024-01-10", "x", 3, "c"),
+            ("2", "2024-02-01", "x", 1, "c"),
+            ("3", "2024-02-25", "x", 4, "c"),
+            ("4", "2024-03-01", "z", 1, "c"),
+        ],
+        [("1", "x", 4, "2024-01-20"), ("2", "x", 5, "2024-02-03"), ("3", "x", 1, "2024-02-27")],
+    )
     s = Store()
     s.load_dataset(ds)
     lines = s._conn.cursor().execute("SELECT order_id, sku, returned_units FROM lines ORDER BY line_no").fetchall()
@@ -112,7 +144,9 @@ def test_allocation_and_maturity_worked_by_hand():
     h = s.headline_by_month(7)
     assert h["month"].dt.strftime("%Y-%m").tolist() == ["2024-01", "2024-02"]
     assert h[["orders", "order_lines", "units", "returned_units", "orders_with_return"]].values.tolist() == [
-        [1, 3, 6, 4, 1], [1, 1, 1, 1, 1]]
+        [1, 3, 6, 4, 1],
+        [1, 1, 1, 1, 1],
+    ]
     # a window longer than the history: nothing is mature, so every order counts (as analysis.prepare does)
     h = s.headline_by_month(365)
     assert h["orders"].tolist() == [1, 2, 1] and h["units"].tolist() == [6, 5, 1]  # Jan, Feb (orders 2, 3), Mar

@@ -1,4 +1,5 @@
 """The leadership summary renders to a real PDF where a renderer (headless Chromium) is installed."""
+
 import pytest
 
 from analysis.engine import analyse

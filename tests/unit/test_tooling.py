@@ -2,6 +2,7 @@
 
 Both tools are pinned in requirements-dev.txt; a missing tool is a failure (install-dev), never a skip.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,16 +19,27 @@ def _run(*args: str) -> subprocess.CompletedProcess:
 
 def test_import_contracts_are_kept():
     # dashboard -> analysis -> data, streamlit only in the dashboard, and not in dashboard.charts/formatting, duckdb only in data.store
-    r = _run("-c", "import sys; from importlinter.cli import lint_imports_command; "
-                   "sys.argv = ['lint-imports', '--no-cache']; lint_imports_command()")
-    assert r.returncode == 0, (f"import contracts broken (or import-linter missing: pip install -r "
-                               f"requirements-dev.txt):\n{r.stdout[-4000:]}\n{r.stderr[-2000:]}")
+    r = _run(
+        "-c",
+        "import sys; from importlinter.cli import lint_imports_command; "
+        "sys.argv = ['lint-imports', '--no-cache']; lint_imports_command()",
+    )
+    assert r.returncode == 0, (
+        f"import contracts broken (or import-linter missing: pip install -r "
+        f"requirements-dev.txt):\n{r.stdout[-4000:]}\n{r.stderr[-2000:]}"
+    )
     assert "4 kept, 0 broken" in r.stdout, r.stdout[-2000:]
 
 
 def test_ruff_passes():
     r = _run("-m", "ruff", "check", "--no-cache", ".")
     assert r.returncode == 0, f"ruff (or ruff missing: pip install -r requirements-dev.txt):\n{r.stdout}\n{r.stderr}"
+
+
+def test_ruff_format_is_kept():
+    # one formatting (ruff format, ruff.toml: 120 columns) so diffs show changes, not style
+    r = _run("-m", "ruff", "format", "--check", "--no-cache", ".")
+    assert r.returncode == 0, f"run `.venv/bin/ruff format .` (files below would be reformatted):\n{r.stdout}\n{r.stderr}"
 
 
 def test_mypy_config_is_strict_everywhere():
@@ -49,5 +61,7 @@ def test_mypy_config_is_strict_everywhere():
 def test_mypy_passes_on_analysis_and_data():
     # mypy.ini: analysis/ and data/, strict on every function; a new type error in either package fails here
     r = _run("-m", "mypy", "--config-file", "mypy.ini", "--cache-dir", os.devnull)
-    assert r.returncode == 0, f"mypy (or mypy missing: pip install -r requirements-dev.txt):\n{r.stdout[-4000:]}\n{r.stderr}"
+    assert r.returncode == 0, (
+        f"mypy (or mypy missing: pip install -r requirements-dev.txt):\n{r.stdout[-4000:]}\n{r.stderr}"
+    )
     assert "Success: no issues found" in r.stdout, r.stdout[-2000:]

@@ -4,6 +4,7 @@ Expected values come from the oracle file (statsmodels 0.15 / scipy / numpy / pu
 see each case's "source"); every numeric leaf our API produces is compared with the case tolerance
 |got - exp| <= max(abs, rel * |exp|), field_overrides and published_values_* as documented in its schema.
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -125,8 +126,16 @@ def test_case16_difference_in_differences():
     c = _case("intervention_difference_in_differences_2x2")
     i = c["inputs"]
     t, k = i["treated"], i["control"]
-    r = did_2x2(t["pre"]["x"], t["pre"]["n"], t["post"]["x"], t["post"]["n"],
-                k["pre"]["x"], k["pre"]["n"], k["post"]["x"], k["post"]["n"])
+    r = did_2x2(
+        t["pre"]["x"],
+        t["pre"]["n"],
+        t["post"]["x"],
+        t["post"]["n"],
+        k["pre"]["x"],
+        k["pre"]["n"],
+        k["post"]["x"],
+        k["post"]["n"],
+    )
     check(c, "rates.treated_pre", r.treated_pre)
     check(c, "rates.treated_post", r.treated_post)
     check(c, "rates.control_pre", r.control_pre)
@@ -159,8 +168,13 @@ def test_case17_segmented_regression_its():
     jan = ((months - 1) % 12 == 0).astype(float)  # month 1 and 13 are Januaries in the case's design
     r = segmented_regression(i["units_returned"], i["units_sold"], i["intervention_first_month"], time=months, jan=jan)
     assert r.columns == tuple(i["design_columns"])
-    for group, mine in (("params", r.params), ("bse_binomial", r.bse_binomial), ("pvalues_binomial", r.pvalues_binomial),
-                        ("bse_quasibinomial", r.bse_quasibinomial), ("pvalues_quasibinomial", r.pvalues_quasibinomial)):
+    for group, mine in (
+        ("params", r.params),
+        ("bse_binomial", r.bse_binomial),
+        ("pvalues_binomial", r.pvalues_binomial),
+        ("bse_quasibinomial", r.bse_quasibinomial),
+        ("pvalues_quasibinomial", r.pvalues_quasibinomial),
+    ):
         # (the case's HAC maxlags-2 values are not checked: the HAC p-value was dropped, anti-conservative
         # at this series length - issue 11 item 7, bench/calibration.py did_calibration)
         for name in i["design_columns"]:

@@ -6,6 +6,7 @@ same model. Calibration: monthly series simulated
 directly at the order level (bench/calibration.py's simulator: order frailty, month noise) through
 series_trend, the function the page calls; the binomial test on the same fits shows that the check can fail.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -34,8 +35,9 @@ def test_trend_test_matches_statsmodels_glm(seed):
     k = int(rng.integers(3, 25))
     n = rng.integers(20, 5000, k).astype(float)
     noise = 0.15 if seed % 4 else 0.0  # every fourth series binomial: its Pearson scale is often below 1
-    p = np.clip(rng.uniform(0.02, 0.3) * (1 + rng.normal(0, noise, k)) * np.exp(rng.normal(0, 0.05) * np.arange(k)),
-                0.001, 0.9)
+    p = np.clip(
+        rng.uniform(0.02, 0.3) * (1 + rng.normal(0, noise, k)) * np.exp(rng.normal(0, 0.05) * np.arange(k)), 0.001, 0.9
+    )
     x = rng.binomial(n.astype(int), p).astype(float)
     s = np.cumsum(rng.integers(1, 3, k)).astype(float) if seed % 2 else np.arange(k, dtype=float)  # gaps too
     r = trend_test(x, n, s)
@@ -55,8 +57,11 @@ def test_both_branches_are_exercised():
         k = int(rng.integers(3, 25))
         n = rng.integers(20, 5000, k).astype(float)
         noise = 0.15 if seed % 4 else 0.0
-        p = np.clip(rng.uniform(0.02, 0.3) * (1 + rng.normal(0, noise, k)) * np.exp(rng.normal(0, 0.05) * np.arange(k)),
-                    0.001, 0.9)
+        p = np.clip(
+            rng.uniform(0.02, 0.3) * (1 + rng.normal(0, noise, k)) * np.exp(rng.normal(0, 0.05) * np.arange(k)),
+            0.001,
+            0.9,
+        )
         refs.add(trend_test(rng.binomial(n.astype(int), p), n).reference)
     assert refs == {"t", "normal"}
 
@@ -75,15 +80,23 @@ def test_series_trend_completes_matured_months_before_testing():
     # observed counts fall, the completed counts do not - no "falling" verdict from incomplete months
     units = np.full(12, 20_000.0)
     cover = np.r_[np.ones(8), 0.97, 0.96, 0.95, 0.93]
-    s = pd.DataFrame({"period": pd.date_range("2025-01-01", periods=12, freq="MS"), "units": units,
-                      "returned": np.round(0.10 * units * cover), "coverage": cover, "provisional": False})
+    s = pd.DataFrame(
+        {
+            "period": pd.date_range("2025-01-01", periods=12, freq="MS"),
+            "units": units,
+            "returned": np.round(0.10 * units * cover),
+            "coverage": cover,
+            "provisional": False,
+        }
+    )
     assert trend_test(s["returned"], units).p_value < 0.01  # the raw counts would say "falling"
     assert series_trend(s).p_value > 0.5
     # a month without sales is a gap in the scores, not a skipped step: same fit as explicit month numbers
     gap = s.drop(index=5)
     x = (gap["returned"] / gap["coverage"]).to_numpy()
     assert series_trend(gap).p_value == pytest.approx(
-        trend_test(x, gap["units"], [0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11]).p_value, rel=1e-12)
+        trend_test(x, gap["units"], [0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11]).p_value, rel=1e-12
+    )
 
 
 def test_false_positive_rate_is_nominal_under_order_frailty_and_month_noise():

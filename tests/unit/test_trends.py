@@ -3,6 +3,7 @@
 Synthetic data (built below, one line = one binomial draw with a known rate) gives the ground truth;
 expected numbers are recomputed independently with plain pandas / statsmodels where named.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -15,8 +16,14 @@ from analysis.trends import cohort_series, control_chart, laney_p_prime, p_chart
 from data.model import Dataset
 from data.schema import ORDERS, RETURNS, CATALOG, INTERVENTIONS
 
-BASE_RATES = {"Hiking Jackets": 0.24, "Rain Shells": 0.21, "Fleece": 0.18, "Base Layers": 0.15,
-              "Trousers": 0.20, "Socks": 0.08}
+BASE_RATES = {
+    "Hiking Jackets": 0.24,
+    "Rain Shells": 0.21,
+    "Fleece": 0.18,
+    "Base Layers": 0.15,
+    "Trousers": 0.20,
+    "Socks": 0.08,
+}
 TREATED = "Hiking Jackets"
 
 
@@ -46,8 +53,17 @@ def _frame(table, data: dict) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def synthetic_dataset(seed=0, n_orders=20000, start="2022-01-01", months=24, drop_date="2023-01-01",
-                      treated_after=0.16, rates=None, treated=TREATED, max_days=35) -> Dataset:
+def synthetic_dataset(
+    seed=0,
+    n_orders=20000,
+    start="2022-01-01",
+    months=24,
+    drop_date="2023-01-01",
+    treated_after=0.16,
+    rates=None,
+    treated=TREATED,
+    max_days=35,
+) -> Dataset:
     rng = np.random.default_rng(seed)
     rates = dict(BASE_RATES if rates is None else rates)
     colls = list(rates)
@@ -66,17 +82,20 @@ def synthetic_dataset(seed=0, n_orders=20000, start="2022-01-01", months=24, dro
     if drop_date is not None and treated_after is not None:
         p = np.where((coll == treated) & (od >= np.datetime64(pd.Timestamp(drop_date))), treated_after, p)
     ret_units = rng.binomial(qty, p)
-    orders = _frame(ORDERS, {
-        "order_id": [f"O{i:06d}" for i in oid],
-        "order_date": od,
-        "sku": [f"{c[:4].upper()}-{i % 3}" for i, c in enumerate(coll)],
-        "quantity": qty,
-        "unit_price": np.full(len(oid), 50.0),
-        "collection": coll,
-        "category": np.where(np.isin(coll, ["Socks", "Base Layers"]), "Basics", "Outerwear"),
-        "customer_id": [f"C{i % (n_orders // 2):06d}" for i in oid],
-        "channel": rng.choice(["web", "app"], size=len(oid)),
-    })
+    orders = _frame(
+        ORDERS,
+        {
+            "order_id": [f"O{i:06d}" for i in oid],
+            "order_date": od,
+            "sku": [f"{c[:4].upper()}-{i % 3}" for i, c in enumerate(coll)],
+            "quantity": qty,
+            "unit_price": np.full(len(oid), 50.0),
+            "collection": coll,
+            "category": np.where(np.isin(coll, ["Socks", "Base Layers"]), "Basics", "Outerwear"),
+            "customer_id": [f"C{i % (n_orders // 2):06d}" for i in oid],
+            "channel": rng.choice(["web", "app"], size=len(oid)),
+        },
+    )
     # a line's sku must be unique within its order for return matching
     orders = orders.drop_duplicates(["order_id", "sku"]).reset_index(drop=True)
     keep = orders.index.to_numpy()
@@ -87,14 +106,29 @@ def synthetic_dataset(seed=0, n_orders=20000, start="2022-01-01", months=24, dro
     rdate = r["order_date"] + pd.to_timedelta(delay, unit="D")
     as_of = orders["order_date"].max()
     seen = (rdate <= as_of).to_numpy()
-    returns = _frame(RETURNS, {
-        "order_id": r["order_id"][seen], "sku": r["sku"][seen], "quantity": ret_units[has][seen],
-        "return_date": rdate[seen], "reason": pd.Series(["too small"] * int(seen.sum())),
-    })
+    returns = _frame(
+        RETURNS,
+        {
+            "order_id": r["order_id"][seen],
+            "sku": r["sku"][seen],
+            "quantity": ret_units[has][seen],
+            "return_date": rdate[seen],
+            "reason": pd.Series(["too small"] * int(seen.sum())),
+        },
+    )
     empty = pd.DataFrame()
-    return Dataset(name="synthetic", orders=orders, returns=returns, catalog=_frame(CATALOG, {}),
-                   interventions=_frame(INTERVENTIONS, {}), files=(), rejected=empty,
-                   unmatched_returns=empty, excluded=empty, content_hash=f"synthetic-{seed}")
+    return Dataset(
+        name="synthetic",
+        orders=orders,
+        returns=returns,
+        catalog=_frame(CATALOG, {}),
+        interventions=_frame(INTERVENTIONS, {}),
+        files=(),
+        rejected=empty,
+        unmatched_returns=empty,
+        excluded=empty,
+        content_hash=f"synthetic-{seed}",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +171,10 @@ def test_same_period_last_year(prepared):
     s = cohort_series(prepared, dimension="collection", segment="Fleece").set_index("period")
     jan23 = pd.Timestamp("2023-01-01")
     assert s.loc[jan23, "rate_same_period_last_year"] == pytest.approx(s.loc[pd.Timestamp("2022-01-01"), "rate"])
-    assert s.loc[pd.Timestamp("2022-06-01"), "rate_same_period_last_year"] != s.loc[pd.Timestamp("2022-06-01"), "rate_same_period_last_year"]  # NaN: no 2021
+    assert (
+        s.loc[pd.Timestamp("2022-06-01"), "rate_same_period_last_year"]
+        != s.loc[pd.Timestamp("2022-06-01"), "rate_same_period_last_year"]
+    )  # NaN: no 2021
 
 
 def test_weekly_series_and_bad_args(prepared):
@@ -209,8 +246,9 @@ def test_trend_test_detects_planted_drop(prepared):
 
 
 def test_what_changed_finds_planted_change(prepared):
-    wc = what_changed(prepared, ("2022-01-01", "2022-12-31"), ("2023-01-01", "2023-10-31"),
-                      dimensions=("collection", "channel"))
+    wc = what_changed(
+        prepared, ("2022-01-01", "2022-12-31"), ("2023-01-01", "2023-10-31"), dimensions=("collection", "channel")
+    )
     top = wc.iloc[0]
     assert (top["dimension"], top["segment"]) == ("collection", "Hiking Jackets")
     assert top["significant"] and top["change"] < 0
@@ -222,8 +260,11 @@ def test_what_changed_finds_planted_change(prepared):
     assert coll.loc["Hiking Jackets", "rate_a"] == pytest.approx(a["returned_units"].sum() / a["quantity"].sum())
     # BH within the collection family: statsmodels multipletests(fdr_bh)
     from statsmodels.stats.multitest import multipletests
-    assert np.allclose(coll["q_value"].sort_index(), pd.Series(multipletests(coll["p_value"], method="fdr_bh")[1],
-                                                               index=coll.index).sort_index())
+
+    assert np.allclose(
+        coll["q_value"].sort_index(),
+        pd.Series(multipletests(coll["p_value"], method="fdr_bh")[1], index=coll.index).sort_index(),
+    )
     # the other collections did not change
     assert coll.drop(index="Hiking Jackets")["significant"].sum() <= 1
     with pytest.raises(ValueError, match="ends before"):
@@ -234,8 +275,12 @@ def test_what_changed_controls_fdr_on_null_data():
     families = hits = 0
     for seed in range(8):
         p = prepare(synthetic_dataset(seed=100 + seed, n_orders=6000, treated_after=None))
-        wc = what_changed(p, ("2022-01-01", "2022-12-31"), ("2023-01-01", "2023-10-31"),
-                          dimensions=("collection", "channel", "category"))
+        wc = what_changed(
+            p,
+            ("2022-01-01", "2022-12-31"),
+            ("2023-01-01", "2023-10-31"),
+            dimensions=("collection", "channel", "category"),
+        )
         for _, fam in wc.groupby("dimension"):
             families += 1
             hits += bool(fam["significant"].any())
@@ -247,9 +292,11 @@ def test_what_changed_controls_fdr_on_null_data():
 @pytest.mark.slow
 def test_real_export_trends():
     from tests.conftest import REAL_DATA
+
     if not REAL_DATA.exists():
         pytest.skip(f"real export {REAL_DATA} is absent")
     from data.ingest import SourceFile, load_dataset
+
     p = prepare(load_dataset([SourceFile(REAL_DATA.name, REAL_DATA.read_bytes())]))
     s = cohort_series(p)
     assert s["units"].sum() == p.lines["quantity"].sum()  # every line lands in one month

@@ -1,4 +1,5 @@
 """data.uploads: a browser's uploaded data kept on the server under a private key."""
+
 from __future__ import annotations
 
 import hashlib
@@ -9,8 +10,10 @@ from data.uploads import UploadStore, new_key, valid_key
 
 
 def _ds(*blobs: bytes) -> tuple[dict, dict]:
-    files = [{"name": f"f{i}.csv", "sha256": hashlib.sha256(b).hexdigest(), "role": None, "sheet": None}
-             for i, b in enumerate(blobs)]
+    files = [
+        {"name": f"f{i}.csv", "sha256": hashlib.sha256(b).hexdigest(), "role": None, "sheet": None}
+        for i, b in enumerate(blobs)
+    ]
     return {"kind": "upload", "name": "x", "files": files}, {f["sha256"]: b for f, b in zip(files, blobs)}
 
 

@@ -1,5 +1,6 @@
 """One small bad file per failure mode (tests/data/), one parametrized test on the Problem's title and words,
 and the reconciliation rows_read == rows_loaded + rows_rejected for every fixture."""
+
 from datetime import date
 from pathlib import Path
 
@@ -24,18 +25,47 @@ def _load(files, mapping=None):
 
 # (files with roles, expected title, words in message/examples, raises InputError)
 CASES = [
-    ([("missing_required_column.csv", "orders")], "Missing required column 'order_date'",
-     ["Columns found: Order ID, SKU, Quantity", "mapping editor"], True),
+    (
+        [("missing_required_column.csv", "orders")],
+        "Missing required column 'order_date'",
+        ["Columns found: Order ID, SKU, Quantity", "mapping editor"],
+        True,
+    ),
     ([("empty.csv", "orders")], "Empty file", ["no header"], True),
     ([("returns_over_sold.csv", None)], "No orders file", ["returns_over_sold.csv (returns)"], True),
-    ([("bad_dates.csv", None)], "Unreadable date in 'Order Date'", ["2 row(s)", 'row 2: "not a date"', 'row 3: "2024-13-45"'], False),
-    ([("bad_numbers.csv", None)], "Unreadable number in 'Quantity'", ["2 row(s)", 'row 1: "one"', 'row 2: "1.5"'], False),
+    (
+        [("bad_dates.csv", None)],
+        "Unreadable date in 'Order Date'",
+        ["2 row(s)", 'row 2: "not a date"', 'row 3: "2024-13-45"'],
+        False,
+    ),
+    (
+        [("bad_numbers.csv", None)],
+        "Unreadable number in 'Quantity'",
+        ["2 row(s)", 'row 1: "one"', 'row 2: "1.5"'],
+        False,
+    ),
     ([("duplicates.csv", None)], "Duplicate lines", ["1 line(s)", "row 2"], False),
-    ([("future_dates.csv", None)], "Dates in the future", ["after 2025-01-01", "row 2: \"2031-01-06\""], False),
+    ([("future_dates.csv", None)], "Dates in the future", ["after 2025-01-01", 'row 2: "2031-01-06"'], False),
     ([("negative_prices.csv", None)], "Negative prices", ["1 line(s)", 'row 1: "-4.0"'], False),
-    ([(OK, None), ("returns_unknown_order.csv", None)], "Returns for unknown orders", ["1 return line(s)", 'row 2: "9999"'], False),
-    ([(OK, None), ("returns_unknown_order.csv", None)], "Returned SKU not in its order", ["1 return line(s)", 'row 3: "1002"'], False),
-    ([(OK, None), ("returns_over_sold.csv", None)], "More units returned than sold", ["order 1002 SKU B: 3 returned, 2 sold"], False),
+    (
+        [(OK, None), ("returns_unknown_order.csv", None)],
+        "Returns for unknown orders",
+        ["1 return line(s)", 'row 2: "9999"'],
+        False,
+    ),
+    (
+        [(OK, None), ("returns_unknown_order.csv", None)],
+        "Returned SKU not in its order",
+        ["1 return line(s)", 'row 3: "1002"'],
+        False,
+    ),
+    (
+        [(OK, None), ("returns_over_sold.csv", None)],
+        "More units returned than sold",
+        ["order 1002 SKU B: 3 returned, 2 sold"],
+        False,
+    ),
 ]
 
 
@@ -56,10 +86,17 @@ def test_each_failure_mode_reports_its_problem(files, title, words, raises):
     assert hit[0].fix
 
 
-@pytest.mark.parametrize("name,title,words", [
-    ("mapping_bad.json", "Mapping file has problems", ["'order_no' is not a column of orders", "date_format is 'yyyy'"]),
-    ("mapping_not_json.json", "Mapping file is not valid JSON", ["not valid JSON"]),
-])
+@pytest.mark.parametrize(
+    "name,title,words",
+    [
+        (
+            "mapping_bad.json",
+            "Mapping file has problems",
+            ["'order_no' is not a column of orders", "date_format is 'yyyy'"],
+        ),
+        ("mapping_not_json.json", "Mapping file is not valid JSON", ["not valid JSON"]),
+    ],
+)
 def test_bad_mapping_files(name, title, words):
     with pytest.raises(InputError) as err:
         Mapping.from_json((DATA / name).read_text())
@@ -70,9 +107,11 @@ def test_bad_mapping_files(name, title, words):
 
 
 def test_mapping_json_round_trip_and_override():
-    m = Mapping(tables={"orders": {"order_date": "Order Date", "quantity": "Quantity"}},
-                settings={"credit_note_prefix": "CN", "non_merchandise_skus": ["WRAP"], "date_format": "dmy", "decimal": ","},
-                reason_overrides={"TOO_SMALL": "size_too_small"})
+    m = Mapping(
+        tables={"orders": {"order_date": "Order Date", "quantity": "Quantity"}},
+        settings={"credit_note_prefix": "CN", "non_merchandise_skus": ["WRAP"], "date_format": "dmy", "decimal": ","},
+        reason_overrides={"TOO_SMALL": "size_too_small"},
+    )
     back = Mapping.from_json(m.to_json())
     assert back.tables["orders"] == m.tables["orders"] and back.settings == m.settings
     assert back.reason_overrides == m.reason_overrides
@@ -99,14 +138,22 @@ def test_footer_rows_are_rejected_with_reason():
     assert ds.rejected["row"].tolist() == [3, 4]
 
 
-LOADABLE = ["orders_ok.csv", "bad_dates.csv", "bad_numbers.csv", "duplicates.csv", "future_dates.csv",
-            "negative_prices.csv", "footer_total.csv"]
+LOADABLE = [
+    "orders_ok.csv",
+    "bad_dates.csv",
+    "bad_numbers.csv",
+    "duplicates.csv",
+    "future_dates.csv",
+    "negative_prices.csv",
+    "footer_total.csv",
+]
 
 
 @pytest.mark.parametrize("name", LOADABLE)
 def test_rows_reconcile_for_every_fixture(name):
-    files = [(name, None)] + ([(OK, None), ("returns_unknown_order.csv", None), ("returns_over_sold.csv", None)]
-                              if name == OK else [])
+    files = [(name, None)] + (
+        [(OK, None), ("returns_unknown_order.csv", None), ("returns_over_sold.csv", None)] if name == OK else []
+    )
     ds = _load(files)
     for f in ds.files:
         assert f.reconciles, f
