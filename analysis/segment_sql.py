@@ -140,6 +140,48 @@ def _scopes(prepared: Prepared, table: pd.DataFrame, dims: list[str]) -> tuple[p
     return pd.concat(frames, ignore_index=True), info
 
 
+def segment_sums_sql(dims: list[str], ref_dims: list[str], *, cluster: str = "ord", where: str = "",
+                     row_scale: int = 1) -> str:
+    """analysis/sql/segment_sums.sql expanded for `dims` (the `dim` column is the position in the list) with
+    reference groups for `ref_dims` (line dimensions listed in seg_scope): identifiers and integers only.
+    The line dimensions' cells are one GROUPING SETS pass over the lines, the order dimensions' one over
+    the lines pre-summed per (cluster, order-level segments) (table o: the same sums, about half the rows)."""
+    ids = {d: i for i, d in enumerate(dims)}
+    odims = [d for d in dims if d in ORDER_DIMENSIONS]
+    ldims = [d for d in dims if d not in ORDER_DIMENSIONS]
+    if any(d in ORDER_DIMENSIONS for d in ref_dims):
+        raise ValueError("Reference groups are defined for line dimensions only.")
+
+    def case(cols: list[str], i: list[int]) -> str:
+        return "CASE " + " ".join(f"WHEN {c} IS NOT NULL THEN {k}" for c, k in zip(cols, i)) + " END"
+
+    cells = []
+    for part, src, y, m, first in ((ldims, "base", "x_u", "n_u", "row_no"), (odims, "o", "yo", "mo", "first_row")):
+        if not part:
+            continue
+        cols = [f"s_{d}" for d in part]
+        key = cluster if src == "base" else "clu"
+        cells.append(
+            f"SELECT {case(cols, [ids[d] for d in part])} AS dim, coalesce({', '.join(cols)}) AS seg, {key} AS clu, "
+            f"sum({y}) AS y, sum({m}) AS m, min({first}) AS first_row\n    FROM {src} "
+            f"GROUP BY GROUPING SETS ({', '.join(f'({c}, {key})' for c in cols)})")
+    if ref_dims:
+        ks = [f"k_{ids[d]}" for d in ref_dims]
+        gtot = (f"SELECT dim, scope, clu, yg, mg FROM (\n        SELECT {case(ks, [ids[d] for d in ref_dims])} AS dim, "
+                f"coalesce({', '.join(ks)}) AS scope, clu, sum(x_u) AS yg, sum(n_u) AS mg\n        FROM kl "
+                f"GROUP BY GROUPING SETS ({', '.join(f'({k}, clu)' for k in ks)})) AS g WHERE scope >= 0")
+    else:
+        gtot = "SELECT clu AS dim, clu AS scope, clu, x_u AS yg, n_u AS mg FROM kl WHERE 1 = 0"
+    return sql_text("segment_sums").format(
+        where=where, cluster=cluster, order_cols="".join(f", s_{d}" for d in odims),
+        cells="\n    UNION ALL\n    ".join(cells),
+        order_dims=", ".join(str(ids[d]) for d in odims) or "-1",
+        scope_cols="".join(f", coalesce(k{ids[d]}.scope, -1) AS k_{ids[d]}" for d in ref_dims),
+        scope_joins="".join(f"\n    LEFT JOIN seg_scope k{ids[d]} ON k{ids[d]}.dim = {ids[d]} AND k{ids[d]}.seg = b.s_{d}"
+                            for d in ref_dims),
+        gtot=gtot, row_scale=int(row_scale))
+
+
 def segment_sums(prepared: Prepared, dims: list[str], *, cluster: str = "ord", where: str = "",
                  scope_table: pd.DataFrame | None = None) -> pd.DataFrame:
     """Run analysis/sql/segment_sums.sql for `dims` (their index in the list is the `dim` column):
@@ -152,10 +194,8 @@ def segment_sums(prepared: Prepared, dims: list[str], *, cluster: str = "ord", w
     if scope_table is None:
         scope_table = pd.DataFrame({"dim": pd.Series(dtype="int64"), "seg": pd.Series(dtype="int64"),
                                     "scope": pd.Series(dtype="int64")})
-    order_dims = ", ".join(str(i) for i, d in enumerate(dims) if d in ORDER_DIMENSIONS) or "-1"
-    sets = ", ".join(f"(s_{d}, {cluster})" for d in dims)
-    sql = _expand("segment_sums", dims, sets=sets, cluster=cluster, where=where, order_dims=order_dims,
-                  row_scale=len(table) + 1)
+    ref_ids = sorted({int(i) for i in scope_table["dim"]})
+    sql = segment_sums_sql(dims, [dims[i] for i in ref_ids], cluster=cluster, where=where, row_scale=len(table) + 1)
     r = run_sql(sql, {"seg_lines": table, "seg_scope": scope_table})
     kind = r["kind"].to_numpy()
     seg_rows = r[kind == 0].copy()
