@@ -141,9 +141,10 @@ def _scopes(prepared: Prepared, table: pd.DataFrame, dims: list[str]) -> tuple[p
 
 
 def segment_sums_sql(dims: list[str], ref_dims: list[str], *, cluster: str = "ord", where: str = "",
-                     row_scale: int = 1) -> str:
+                     row_scale: int = 1, scope_base: int = 1) -> str:
     """analysis/sql/segment_sums.sql expanded for `dims` (the `dim` column is the position in the list) with
-    reference groups for `ref_dims` (line dimensions listed in seg_scope): identifiers and integers only.
+    reference groups for `ref_dims` (line dimensions listed in seg_scope; scope_base: more than the largest
+    scope code, so that dim * scope_base + scope names a group in one integer): identifiers and integers only.
     The line dimensions' cells are one GROUPING SETS pass over the lines, the order dimensions' one over
     the lines pre-summed per (cluster, order-level segments) (table o: the same sums, about half the rows)."""
     ids = {d: i for i, d in enumerate(dims)}
@@ -179,7 +180,7 @@ def segment_sums_sql(dims: list[str], ref_dims: list[str], *, cluster: str = "or
         scope_cols="".join(f", coalesce(k{ids[d]}.scope, -1) AS k_{ids[d]}" for d in ref_dims),
         scope_joins="".join(f"\n    LEFT JOIN seg_scope k{ids[d]} ON k{ids[d]}.dim = {ids[d]} AND k{ids[d]}.seg = b.s_{d}"
                             for d in ref_dims),
-        gtot=gtot, row_scale=int(row_scale))
+        gtot=gtot, row_scale=int(row_scale), scope_base=int(scope_base))
 
 
 def segment_sums(prepared: Prepared, dims: list[str], *, cluster: str = "ord", where: str = "",
@@ -195,7 +196,9 @@ def segment_sums(prepared: Prepared, dims: list[str], *, cluster: str = "ord", w
         scope_table = pd.DataFrame({"dim": pd.Series(dtype="int64"), "seg": pd.Series(dtype="int64"),
                                     "scope": pd.Series(dtype="int64")})
     ref_ids = sorted({int(i) for i in scope_table["dim"]})
-    sql = segment_sums_sql(dims, [dims[i] for i in ref_ids], cluster=cluster, where=where, row_scale=len(table) + 1)
+    scope_base = int(scope_table["scope"].max()) + 1 if len(scope_table) else 1
+    sql = segment_sums_sql(dims, [dims[i] for i in ref_ids], cluster=cluster, where=where, row_scale=len(table) + 1,
+                           scope_base=max(scope_base, 1))
     r = run_sql(sql, {"seg_lines": table, "seg_scope": scope_table})
     kind = r["kind"].to_numpy()
     seg_rows = r[kind == 0].copy()

@@ -36,21 +36,25 @@ WITH base AS (
 ), cells AS (
     {cells}
 ), c AS (
-    SELECT cells.dim, cells.seg, cells.clu, cells.first_row, coalesce(sc.scope, -1) AS scope, cells.y, cells.m,
-           CASE WHEN cells.dim IN ({order_dims}) THEN ctot.yo ELSE ctot.yu END AS yw,
-           CASE WHEN cells.dim IN ({order_dims}) THEN ctot.mo ELSE ctot.mu END AS mw
-    FROM cells
-    JOIN ctot ON ctot.clu = cells.clu
-    LEFT JOIN seg_scope sc ON sc.dim = cells.dim AND sc.seg = cells.seg
+    SELECT cells.dim, cells.seg, cells.clu, cells.first_row, coalesce(sc.scope, -1) AS scope, cells.y, cells.m
+    FROM cells LEFT JOIN seg_scope sc ON sc.dim = cells.dim AND sc.seg = cells.seg
 ), kl AS (  -- each line with its segment's reference group (scope) per reference dimension
     SELECT b.{cluster} AS clu, b.x_u, b.n_u{scope_cols}
     FROM base b{scope_joins}
 ), gtot AS (  -- per reference dimension, group and cluster: the group's units within the cluster
     {gtot}
+), tot AS (  -- every cluster total a cell is compared within, keyed by tk: a reference group's (dim, scope),
+             -- or -1 / -2 = the whole population on the unit / order basis (one join per cell)
+    SELECT -1 AS tk, clu, yu AS yt, mu AS mt FROM ctot
+    UNION ALL
+    SELECT -2 AS tk, clu, yo AS yt, mo AS mt FROM ctot
+    UNION ALL
+    SELECT dim * {scope_base} + scope AS tk, clu, yg AS yt, mg AS mt FROM gtot
 ), t AS (
-    SELECT c.dim, c.seg, c.scope, c.y, c.m, c.first_row,
-           coalesce(g.yg, c.yw) AS yt, coalesce(g.mg, c.mw) AS mt
-    FROM c LEFT JOIN gtot g ON g.dim = c.dim AND g.scope = c.scope AND g.clu = c.clu
+    SELECT c.dim, c.seg, c.scope, c.y, c.m, c.first_row, tot.yt, tot.mt
+    FROM c JOIN tot ON tot.clu = c.clu
+        AND tot.tk = CASE WHEN c.scope >= 0 THEN c.dim * {scope_base} + c.scope
+                          WHEN c.dim IN ({order_dims}) THEN -2 ELSE -1 END
 )
 SELECT 0 AS kind, dim, scope, seg,
        sum(y) AS x, sum(m) AS n, count(*) AS cells,
