@@ -141,10 +141,12 @@ def _scopes(prepared: Prepared, table: pd.DataFrame, dims: list[str]) -> tuple[p
 
 
 def segment_sums_sql(dims: list[str], ref_dims: list[str], *, cluster: str = "ord", where: str = "",
-                     row_scale: int = 1, scope_base: int = 1) -> str:
+                     row_scale: int = 1, scope_base: int = 1, first_rows: bool = True) -> str:
     """analysis/sql/segment_sums.sql expanded for `dims` (the `dim` column is the position in the list) with
     reference groups for `ref_dims` (line dimensions listed in seg_scope; scope_base: more than the largest
-    scope code, so that dim * scope_base + scope names a group in one integer): identifiers and integers only.
+    scope code, so that dim * scope_base + scope names a group in one integer; first_rows=False: no first
+    line per cell, top_n is then meaningless, for a pass read only for its design effects): identifiers and
+    integers only.
     The line dimensions' cells are one GROUPING SETS pass over the lines, the order dimensions' one over
     the lines pre-summed per (cluster, order-level segments) (table o: the same sums, about half the rows)."""
     ids = {d: i for i, d in enumerate(dims)}
@@ -162,9 +164,10 @@ def segment_sums_sql(dims: list[str], ref_dims: list[str], *, cluster: str = "or
             continue
         cols = [f"s_{d}" for d in part]
         key = cluster if src == "base" else "clu"
+        first = f"min({first}) AS first_row" if first_rows else "CAST(0 AS BIGINT) AS first_row"
         cells.append(
             f"SELECT {case(cols, [ids[d] for d in part])} AS dim, coalesce({', '.join(cols)}) AS seg, {key} AS clu, "
-            f"sum({y}) AS y, sum({m}) AS m, min({first}) AS first_row\n    FROM {src} "
+            f"sum({y}) AS y, sum({m}) AS m, {first}\n    FROM {src} "
             f"GROUP BY GROUPING SETS ({', '.join(f'({c}, {key})' for c in cols)})")
     if ref_dims:
         ks = [f"k_{ids[d]}" for d in ref_dims]
@@ -180,11 +183,12 @@ def segment_sums_sql(dims: list[str], ref_dims: list[str], *, cluster: str = "or
         scope_cols="".join(f", coalesce(k{ids[d]}.scope, -1) AS k_{ids[d]}" for d in ref_dims),
         scope_joins="".join(f"\n    LEFT JOIN seg_scope k{ids[d]} ON k{ids[d]}.dim = {ids[d]} AND k{ids[d]}.seg = b.s_{d}"
                             for d in ref_dims),
-        gtot=gtot, row_scale=int(row_scale), scope_base=int(scope_base))
+        gtot=gtot, row_scale=int(row_scale), scope_base=int(scope_base),
+        first_row="min(row_no)" if first_rows else "CAST(0 AS BIGINT)")
 
 
 def segment_sums(prepared: Prepared, dims: list[str], *, cluster: str = "ord", where: str = "",
-                 scope_table: pd.DataFrame | None = None) -> pd.DataFrame:
+                 scope_table: pd.DataFrame | None = None, first_rows: bool = True) -> pd.DataFrame:
     """Run analysis/sql/segment_sums.sql for `dims` (their index in the list is the `dim` column):
     one row per (dim, scope, seg), with its scope's totals (g_all, x_all, n_all, a_all, b_all, c_all,
     ret_all) attached from the query's total rows, ordered as the numpy implementation orders segments
@@ -198,7 +202,7 @@ def segment_sums(prepared: Prepared, dims: list[str], *, cluster: str = "ord", w
     ref_ids = sorted({int(i) for i in scope_table["dim"]})
     scope_base = int(scope_table["scope"].max()) + 1 if len(scope_table) else 1
     sql = segment_sums_sql(dims, [dims[i] for i in ref_ids], cluster=cluster, where=where, row_scale=len(table) + 1,
-                           scope_base=max(scope_base, 1))
+                           scope_base=max(scope_base, 1), first_rows=first_rows)
     r = run_sql(sql, {"seg_lines": table, "seg_scope": scope_table})
     kind = r["kind"].to_numpy()
     seg_rows = r[kind == 0].copy()
@@ -275,7 +279,9 @@ def _all_counts(prepared: Prepared, dims: tuple[str, ...], ref_dims: tuple[str, 
     sums = segment_sums(prepared, dl, where=where, scope_table=scope_table)
     ocodes = line_codes(prepared, "order_id")[0]
     by_customer = cluster_codes(prepared) is not ocodes
-    csums = segment_sums(prepared, dl, cluster="clu", where=where, scope_table=scope_table) if by_customer else None
+    # the customer level only gives the design effects (deff, rest_deff): no first line, no largest cluster
+    csums = (segment_sums(prepared, dl, cluster="clu", where=where, scope_table=scope_table, first_rows=False)
+             if by_customer else None)
     out = {}
     for i, d in enumerate(dl):
         part = sums[sums["dim"] == i].reset_index(drop=True)

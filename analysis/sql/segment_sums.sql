@@ -22,6 +22,8 @@
 -- pre-summed per (cluster, order-level segments), about half the rows; the reference groups' cluster
 -- totals (gtot) are summed from the lines (each carrying its segment's scope), not from the cells,
 -- so the cells are read by one consumer only. Reference dimensions are line dimensions (unit basis).
+-- The customer-level pass only feeds design effects: it skips the first line ({first_row} = 0; its
+-- top_x / top_n are not read).
 -- Placeholders in braces are expanded by analysis.segment_sql (identifiers and integers only); DuckDB
 -- dialect, transpiled by SQLGlot for Spark.
 WITH base AS (
@@ -29,7 +31,7 @@ WITH base AS (
     {where}
 ), o AS (  -- lines summed per cluster and order-level segment: the order dimensions' cells read this
     SELECT {cluster} AS clu{order_cols}, sum(x_u) AS yu, sum(n_u) AS mu, sum(x_o) AS yo, sum(n_o) AS mo,
-           min(row_no) AS first_row
+           {first_row} AS first_row
     FROM base GROUP BY {cluster}{order_cols}
 ), ctot AS (
     SELECT clu, sum(yu) AS yu, sum(mu) AS mu, sum(yo) AS yo, sum(mo) AS mo FROM o GROUP BY clu
