@@ -17,6 +17,7 @@ for the complement within the scope (totals Y_c, M_c; rest rate p_r)
   SS = sum ((Y_c - y_c) - p_r (M_c - m_c))^2
      = A - 2 p_r B + p_r^2 C - 2 (yt_y - p_r yt_m - p_r mt_y + p_r^2 mt_m) + (syy - 2 p_r sym + p_r^2 smm).
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -87,8 +88,9 @@ def _scopes(prepared: Prepared, table: pd.DataFrame, dims: list[str]) -> tuple[p
     from analysis.segments import MAX_GROUP_SHARE, line_codes
 
     if not dims:
-        return pd.DataFrame({"dim": pd.Series(dtype="int64"), "seg": pd.Series(dtype="int64"),
-                             "scope": pd.Series(dtype="int64")}), {}
+        return pd.DataFrame(
+            {"dim": pd.Series(dtype="int64"), "seg": pd.Series(dtype="int64"), "scope": pd.Series(dtype="int64")}
+        ), {}
     sets = ", ".join(f"(s_{d}, s_category)" for d in dims)
     w = run_sql(_expand("segment_reference", dims, sets=sets), {"seg_lines": table})
     rl = line_codes(prepared, "category")[1]
@@ -116,16 +118,89 @@ def _scopes(prepared: Prepared, table: pd.DataFrame, dims: list[str]) -> tuple[p
         seg_x = X.sum(axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
             rest_n = cat_n[mode] - seg_units
-            centre = np.where(rest_n > 0, (cat_x[mode] - seg_x) / rest_n,
-                              np.where(cat_n[mode] > 0, cat_x[mode] / cat_n[mode], np.nan))
+            centre = np.where(
+                rest_n > 0, (cat_x[mode] - seg_x) / rest_n, np.where(cat_n[mode] > 0, cat_x[mode] / cat_n[mode], np.nan)
+            )
         codes = np.flatnonzero(present)
         frames.append(pd.DataFrame({"dim": i, "seg": codes, "scope": scope[codes]}))
         info[d] = (scope, centre, rl)
     return pd.concat(frames, ignore_index=True), info
 
 
-def segment_sums(prepared: Prepared, dims: list[str], *, cluster: str = "ord", where: str = "",
-                 scope_table: pd.DataFrame | None = None) -> pd.DataFrame:
+def segment_sums_sql(
+    dims: list[str],
+    ref_dims: list[str],
+    *,
+    cluster: str = "ord",
+    where: str = "",
+    row_scale: int = 1,
+    scope_base: int = 1,
+    first_rows: bool = True,
+) -> str:
+    """analysis/sql/segment_sums.sql expanded for `dims` (the `dim` column is the position in the list) with
+    reference groups for `ref_dims` (line dimensions listed in seg_scope; scope_base: more than the largest
+    scope code, so that dim * scope_base + scope names a group in one integer; first_rows=False: no first
+    line per cell, top_n is then meaningless, for a pass read only for its design effects): identifiers and
+    integers only.
+    The line dimensions' cells are one GROUPING SETS pass over the lines, the order dimensions' one over
+    the lines pre-summed per (cluster, order-level segments) (table o: the same sums, about half the rows)."""
+    ids = {d: i for i, d in enumerate(dims)}
+    odims = [d for d in dims if d in ORDER_DIMENSIONS]
+    ldims = [d for d in dims if d not in ORDER_DIMENSIONS]
+    if any(d in ORDER_DIMENSIONS for d in ref_dims):
+        raise ValueError("Reference groups are defined for line dimensions only.")
+
+    def case(cols: list[str], i: list[int]) -> str:
+        return "CASE " + " ".join(f"WHEN {c} IS NOT NULL THEN {k}" for c, k in zip(cols, i)) + " END"
+
+    cells = []
+    for part, src, y, m, first in ((ldims, "base", "x_u", "n_u", "row_no"), (odims, "o", "yo", "mo", "first_row")):
+        if not part:
+            continue
+        cols = [f"s_{d}" for d in part]
+        key = cluster if src == "base" else "clu"
+        first = f"min({first}) AS first_row" if first_rows else "CAST(0 AS BIGINT) AS first_row"
+        cells.append(
+            f"SELECT {case(cols, [ids[d] for d in part])} AS dim, coalesce({', '.join(cols)}) AS seg, {key} AS clu, "
+            f"sum({y}) AS y, sum({m}) AS m, {first}\n    FROM {src} "
+            f"GROUP BY GROUPING SETS ({', '.join(f'({c}, {key})' for c in cols)})"
+        )
+    if ref_dims:
+        ks = [f"k_{ids[d]}" for d in ref_dims]
+        gtot = (
+            f"SELECT dim, scope, clu, yg, mg FROM (\n        SELECT {case(ks, [ids[d] for d in ref_dims])} AS dim, "
+            f"coalesce({', '.join(ks)}) AS scope, clu, sum(x_u) AS yg, sum(n_u) AS mg\n        FROM kl "
+            f"GROUP BY GROUPING SETS ({', '.join(f'({k}, clu)' for k in ks)})) AS g WHERE scope >= 0"
+        )
+    else:
+        gtot = "SELECT clu AS dim, clu AS scope, clu, x_u AS yg, n_u AS mg FROM kl WHERE 1 = 0"
+    return sql_text("segment_sums").format(
+        where=where,
+        cluster=cluster,
+        order_cols="".join(f", s_{d}" for d in odims),
+        cells="\n    UNION ALL\n    ".join(cells),
+        order_dims=", ".join(str(ids[d]) for d in odims) or "-1",
+        scope_cols="".join(f", coalesce(k{ids[d]}.scope, -1) AS k_{ids[d]}" for d in ref_dims),
+        scope_joins="".join(
+            f"\n    LEFT JOIN seg_scope k{ids[d]} ON k{ids[d]}.dim = {ids[d]} AND k{ids[d]}.seg = b.s_{d}"
+            for d in ref_dims
+        ),
+        gtot=gtot,
+        row_scale=int(row_scale),
+        scope_base=int(scope_base),
+        first_row="min(row_no)" if first_rows else "CAST(0 AS BIGINT)",
+    )
+
+
+def segment_sums(
+    prepared: Prepared,
+    dims: list[str],
+    *,
+    cluster: str = "ord",
+    where: str = "",
+    scope_table: pd.DataFrame | None = None,
+    first_rows: bool = True,
+) -> pd.DataFrame:
     """Run analysis/sql/segment_sums.sql for `dims` (their index in the list is the `dim` column):
     one row per (dim, scope, seg), with its scope's totals (g_all, x_all, n_all, a_all, b_all, c_all,
     ret_all) attached from the query's total rows, ordered as the numpy implementation orders segments
@@ -134,12 +209,20 @@ def segment_sums(prepared: Prepared, dims: list[str], *, cluster: str = "ord", w
 
     table = lines_table(prepared)
     if scope_table is None:
-        scope_table = pd.DataFrame({"dim": pd.Series(dtype="int64"), "seg": pd.Series(dtype="int64"),
-                                    "scope": pd.Series(dtype="int64")})
-    order_dims = ", ".join(str(i) for i, d in enumerate(dims) if d in ORDER_DIMENSIONS) or "-1"
-    sets = ", ".join(f"(s_{d}, {cluster})" for d in dims)
-    sql = _expand("segment_sums", dims, sets=sets, cluster=cluster, where=where, order_dims=order_dims,
-                  row_scale=len(table) + 1)
+        scope_table = pd.DataFrame(
+            {"dim": pd.Series(dtype="int64"), "seg": pd.Series(dtype="int64"), "scope": pd.Series(dtype="int64")}
+        )
+    ref_ids = sorted({int(i) for i in scope_table["dim"]})
+    scope_base = int(scope_table["scope"].max()) + 1 if len(scope_table) else 1
+    sql = segment_sums_sql(
+        dims,
+        [dims[i] for i in ref_ids],
+        cluster=cluster,
+        where=where,
+        row_scale=len(table) + 1,
+        scope_base=max(scope_base, 1),
+        first_rows=first_rows,
+    )
     r = run_sql(sql, {"seg_lines": table, "seg_scope": scope_table})
     kind = r["kind"].to_numpy()
     seg_rows = r[kind == 0].copy()
@@ -152,7 +235,15 @@ def segment_sums(prepared: Prepared, dims: list[str], *, cluster: str = "ord", w
     gidx = pd.MultiIndex.from_arrays([dim, scope])
     if len(groups):
         groups = groups.set_index([groups["dim"].astype("int64"), groups["scope"].astype("int64")])
-    for k, col in (("g", "cells"), ("x", "x"), ("n", "n"), ("a", "syy"), ("b", "sym"), ("c", "smm"), ("ret", "ret_cells")):
+    for k, col in (
+        ("g", "cells"),
+        ("x", "x"),
+        ("n", "n"),
+        ("a", "syy"),
+        ("b", "sym"),
+        ("c", "smm"),
+        ("ret", "ret_cells"),
+    ):
         wu = float(r.loc[kind == 2, col].iloc[0]) if (kind == 2).any() else np.nan
         wo = float(r.loc[kind == 3, col].iloc[0]) if (kind == 3).any() else np.nan
         gv = groups[col].reindex(gidx).to_numpy(dtype="float64") if len(groups) else np.full(len(dim), np.nan)
@@ -164,9 +255,34 @@ def segment_sums(prepared: Prepared, dims: list[str], *, cluster: str = "ord", w
 
 def counts_from_sums(s: pd.DataFrame) -> pd.DataFrame:
     """The columns of analysis.segments.cluster_counts from segment_sums rows (one row per segment)."""
-    f = {k: s[k].to_numpy(dtype="float64") for k in (
-        "x", "n", "cells", "syy", "sym", "smm", "yt_y", "yt_m", "mt_y", "mt_m", "full_cells", "seg_cells",
-        "ret_cells", "rest_left", "top_x", "top_n", "g_all", "x_all", "n_all", "a_all", "b_all", "c_all", "ret_all")}
+    f = {
+        k: s[k].to_numpy(dtype="float64")
+        for k in (
+            "x",
+            "n",
+            "cells",
+            "syy",
+            "sym",
+            "smm",
+            "yt_y",
+            "yt_m",
+            "mt_y",
+            "mt_m",
+            "full_cells",
+            "seg_cells",
+            "ret_cells",
+            "rest_left",
+            "top_x",
+            "top_n",
+            "g_all",
+            "x_all",
+            "n_all",
+            "a_all",
+            "b_all",
+            "c_all",
+            "ret_all",
+        )
+    }
     xs, ns, G = f["x"], f["n"], f["g_all"]
     xr, nr = f["x_all"] - xs, f["n_all"] - ns
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -188,21 +304,38 @@ def counts_from_sums(s: pd.DataFrame) -> pd.DataFrame:
         deff = np.where(np.isfinite(deff_raw), deff_raw, np.where(g == 1, ns / g, 1.0))
         deff = np.where(ns > 0, np.maximum(deff, 1.0), np.nan)
     deff = np.where(np.isfinite(deff), np.maximum(deff, 1.0), 1.0)
-    return pd.DataFrame({
-        "x": xs, "n": ns, "rest_x": xr, "rest_n": nr, "deff": deff, "rest_deff": rest_deff,
-        "orders": f["seg_cells"], "orders_returned": f["ret_cells"], "rest_orders": G - f["full_cells"],
-        "rest_orders_returned": f["ret_all"] - f["rest_left"], "top_x": f["top_x"], "top_n": f["top_n"],
-    })
+    return pd.DataFrame(
+        {
+            "x": xs,
+            "n": ns,
+            "rest_x": xr,
+            "rest_n": nr,
+            "deff": deff,
+            "rest_deff": rest_deff,
+            "orders": f["seg_cells"],
+            "orders_returned": f["ret_cells"],
+            "rest_orders": G - f["full_cells"],
+            "rest_orders_returned": f["ret_all"] - f["rest_left"],
+            "top_x": f["top_x"],
+            "top_n": f["top_n"],
+        }
+    )
 
 
-def _all_counts(prepared: Prepared, dims: tuple[str, ...], ref_dims: tuple[str, ...], within: tuple[str, int] | None) -> dict[str, pd.DataFrame]:
+def _all_counts(
+    prepared: Prepared, dims: tuple[str, ...], ref_dims: tuple[str, ...], within: tuple[str, int] | None
+) -> dict[str, pd.DataFrame]:
     """{dimension: frame of cluster_counts columns + scope} for `dims`, one query per cluster level; computed
     once per Prepared and arguments (Prepared.memo)."""
-    return prepared.memo(("analysis.segment_sql._all_counts", dims, ref_dims, within),
-                         lambda: _count_all(prepared, dims, ref_dims, within))
+    return prepared.memo(
+        ("analysis.segment_sql._all_counts", dims, ref_dims, within),
+        lambda: _count_all(prepared, dims, ref_dims, within),
+    )
 
 
-def _count_all(prepared: Prepared, dims: tuple[str, ...], ref_dims: tuple[str, ...], within: tuple[str, int] | None) -> dict[str, pd.DataFrame]:
+def _count_all(
+    prepared: Prepared, dims: tuple[str, ...], ref_dims: tuple[str, ...], within: tuple[str, int] | None
+) -> dict[str, pd.DataFrame]:
     from analysis.segments import cluster_codes, line_codes
 
     dl = list(dims)
@@ -215,7 +348,12 @@ def _count_all(prepared: Prepared, dims: tuple[str, ...], ref_dims: tuple[str, .
     sums = segment_sums(prepared, dl, where=where, scope_table=scope_table)
     ocodes = line_codes(prepared, "order_id")[0]
     by_customer = cluster_codes(prepared) is not ocodes
-    csums = segment_sums(prepared, dl, cluster="clu", where=where, scope_table=scope_table) if by_customer else None
+    # the customer level only gives the design effects (deff, rest_deff): no first line, no largest cluster
+    csums = (
+        segment_sums(prepared, dl, cluster="clu", where=where, scope_table=scope_table, first_rows=False)
+        if by_customer
+        else None
+    )
     out = {}
     for i, d in enumerate(dl):
         part = sums[sums["dim"] == i].reset_index(drop=True)
@@ -234,7 +372,9 @@ def _count_all(prepared: Prepared, dims: tuple[str, ...], ref_dims: tuple[str, .
         if d in info:
             scope, centre, rl = info[d]
             seg = part["seg"].to_numpy("int64")
-            c["reference"] = np.where(c["scope"] >= 0, [f"category: {rl[g]}" if g >= 0 else "all" for g in c["scope"]], "all")
+            c["reference"] = np.where(
+                c["scope"] >= 0, [f"category: {rl[g]}" if g >= 0 else "all" for g in c["scope"]], "all"
+            )
             c["shrink_centre"] = np.where(c["scope"] < 0, centre[seg], np.nan)
         else:
             c["reference"] = "all"
@@ -242,7 +382,9 @@ def _count_all(prepared: Prepared, dims: tuple[str, ...], ref_dims: tuple[str, .
     return out
 
 
-def sql_counts(prepared: Prepared, dimension: str, *, reference: bool, within: tuple[str, str] | None = None) -> pd.DataFrame | None:
+def sql_counts(
+    prepared: Prepared, dimension: str, *, reference: bool, within: tuple[str, str] | None = None
+) -> pd.DataFrame | None:
     """analysis.segments._counts_with_reference's frame for one dimension, counted in SQL (None when the
     drill-down names no existing segment). All dimensions are counted together and cached per Prepared."""
     from analysis.segments import REFERENCE_DIMENSIONS, line_codes
@@ -273,10 +415,14 @@ def pair_counts(prepared: Prepared, item_codes: np.ndarray) -> pd.DataFrame:
     from analysis.segments import line_codes, mature_frames
 
     lines = mature_frames(prepared)[0]
-    table = pd.DataFrame({
-        "ord": line_codes(prepared, "order_id")[0], "item": np.asarray(item_codes, dtype="int64"),
-        "x_u": lines["returned_units"].to_numpy(dtype="float64"), "n_u": lines["quantity"].to_numpy(dtype="float64"),
-    })
+    table = pd.DataFrame(
+        {
+            "ord": line_codes(prepared, "order_id")[0],
+            "item": np.asarray(item_codes, dtype="int64"),
+            "x_u": lines["returned_units"].to_numpy(dtype="float64"),
+            "n_u": lines["quantity"].to_numpy(dtype="float64"),
+        }
+    )
     return run_sql(sql_text("pair_counts"), {"pair_lines": table})
 
 
@@ -289,12 +435,16 @@ def monthly_cohorts(prepared: Prepared, n_arrived: np.ndarray | None = None) -> 
 
     lines = prepared.lines
     xcol, ncol = prepared.rate_columns()
-    table = pd.DataFrame({
-        "order_date": lines["order_date"].to_numpy(), "ord": pd.factorize(lines["order_id"])[0].astype("int64"),
-        "x": lines[xcol].to_numpy(dtype="float64"), "n": lines[ncol].to_numpy(dtype="float64"),
-        "immature": (~lines["mature"].astype(bool)).to_numpy().astype("int64"),
-        "n_arrived": np.zeros(len(lines)) if n_arrived is None else np.asarray(n_arrived, dtype="float64"),
-    })
+    table = pd.DataFrame(
+        {
+            "order_date": lines["order_date"].to_numpy(),
+            "ord": pd.factorize(lines["order_id"])[0].astype("int64"),
+            "x": lines[xcol].to_numpy(dtype="float64"),
+            "n": lines[ncol].to_numpy(dtype="float64"),
+            "immature": (~lines["mature"].astype(bool)).to_numpy().astype("int64"),
+            "n_arrived": np.zeros(len(lines)) if n_arrived is None else np.asarray(n_arrived, dtype="float64"),
+        }
+    )
     out = run_sql(sql_text("monthly_cohorts"), {"cohort_lines": table})
     out["period"] = pd.to_datetime(out["period"])
     out["provisional"] = out["provisional"].astype(bool)

@@ -13,6 +13,7 @@ so analysis/ stays pure numpy on the aggregated rows and only data/ imports the 
 0  1  3.0
 1  2  5.0
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -71,6 +72,7 @@ def _run_duckdb(sql: str, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
     con = duckdb.connect(":memory:")
     try:
+        con.execute("SET enable_progress_bar = false")  # a long count would draw a bar into the server's output
         threads = os.environ.get("RI_DUCKDB_THREADS")
         if threads:
             con.execute(f"SET threads = {int(threads)}")
@@ -91,13 +93,15 @@ def spark_session() -> Any:
         return active
     if os.environ.get("SPARK_REMOTE"):
         return SparkSession.builder.remote(os.environ["SPARK_REMOTE"]).getOrCreate()
-    spark = (SparkSession.builder.master(os.environ.get("SPARK_MASTER", "local[2]"))
-            .appName("returns-intelligence")
-            .config("spark.sql.shuffle.partitions", os.environ.get("RI_SPARK_PARTITIONS", "2"))
-            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-            .config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
-            .getOrCreate())
+    spark = (
+        SparkSession.builder.master(os.environ.get("SPARK_MASTER", "local[2]"))
+        .appName("returns-intelligence")
+        .config("spark.sql.shuffle.partitions", os.environ.get("RI_SPARK_PARTITIONS", "2"))
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
     spark.sparkContext.setLogLevel(os.environ.get("RI_SPARK_LOG_LEVEL", "ERROR"))
     return spark
 

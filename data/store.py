@@ -102,6 +102,7 @@ class Store:
     def __init__(self) -> None:
         try:
             self._conn = duckdb.connect(":memory:")
+            self._conn.execute("SET enable_progress_bar = false")  # no bar drawn into the server output
         except duckdb.Error as exc:
             raise StoreError(
                 "Database could not start", f"DuckDB could not open an in-memory database ({exc})."

@@ -18,34 +18,45 @@
 -- (dim, scope), kind 2 / 3 = the whole population on the unit / order basis. Cluster totals are hash
 -- aggregates joined back (no window sorts); top_n is the m of the cell with the largest (y, first_row)
 -- (row_scale, the number of lines + 1, makes that one exact number).
+-- Cost (issue 14, bench/bench_engine.py): the order dimensions' cells are summed from the lines
+-- pre-summed per (cluster, order-level segments), about half the rows; the reference groups' cluster
+-- totals (gtot) are summed from the lines (each carrying its segment's scope), not from the cells,
+-- so the cells are read by one consumer only. Reference dimensions are line dimensions (unit basis).
+-- The customer-level pass only feeds design effects: it skips the first line ({first_row} = 0; its
+-- top_x / top_n are not read).
 -- Placeholders in braces are expanded by analysis.segment_sql (identifiers and integers only); DuckDB
 -- dialect, transpiled by SQLGlot for Spark.
-WITH cells AS (
-    SELECT {dim_case} AS dim, coalesce({seg_coalesce}) AS seg, {cluster} AS clu,
-           sum(x_u) AS yu, sum(n_u) AS mu, sum(x_o) AS yo, sum(n_o) AS mo, min(row_no) AS first_row
-    FROM seg_lines
+WITH base AS (
+    SELECT * FROM seg_lines
     {where}
-    GROUP BY GROUPING SETS ({sets})
+), o AS (  -- lines summed per cluster and order-level segment: the order dimensions' cells read this
+    SELECT {cluster} AS clu{order_cols}, sum(x_u) AS yu, sum(n_u) AS mu, sum(x_o) AS yo, sum(n_o) AS mo,
+           {first_row} AS first_row
+    FROM base GROUP BY {cluster}{order_cols}
 ), ctot AS (
-    SELECT {cluster} AS clu, sum(x_u) AS yu, sum(n_u) AS mu, sum(x_o) AS yo, sum(n_o) AS mo
-    FROM seg_lines
-    {where}
-    GROUP BY {cluster}
+    SELECT clu, sum(yu) AS yu, sum(mu) AS mu, sum(yo) AS yo, sum(mo) AS mo FROM o GROUP BY clu
+), cells AS (
+    {cells}
 ), c AS (
-    SELECT cells.dim, cells.seg, cells.clu, cells.first_row, coalesce(sc.scope, -1) AS scope,
-           CASE WHEN cells.dim IN ({order_dims}) THEN cells.yo ELSE cells.yu END AS y,
-           CASE WHEN cells.dim IN ({order_dims}) THEN cells.mo ELSE cells.mu END AS m,
-           CASE WHEN cells.dim IN ({order_dims}) THEN ctot.yo ELSE ctot.yu END AS yw,
-           CASE WHEN cells.dim IN ({order_dims}) THEN ctot.mo ELSE ctot.mu END AS mw
-    FROM cells
-    JOIN ctot ON ctot.clu = cells.clu
-    LEFT JOIN seg_scope sc ON sc.dim = cells.dim AND sc.seg = cells.seg
-), gtot AS (
-    SELECT dim, scope, clu, sum(y) AS yg, sum(m) AS mg FROM c WHERE scope >= 0 GROUP BY dim, scope, clu
+    SELECT cells.dim, cells.seg, cells.clu, cells.first_row, coalesce(sc.scope, -1) AS scope, cells.y, cells.m
+    FROM cells LEFT JOIN seg_scope sc ON sc.dim = cells.dim AND sc.seg = cells.seg
+), kl AS (  -- each line with its segment's reference group (scope) per reference dimension
+    SELECT b.{cluster} AS clu, b.x_u, b.n_u{scope_cols}
+    FROM base b{scope_joins}
+), gtot AS (  -- per reference dimension, group and cluster: the group's units within the cluster
+    {gtot}
+), tot AS (  -- every cluster total a cell is compared within, keyed by tk: a reference group's (dim, scope),
+             -- or -1 / -2 = the whole population on the unit / order basis (one join per cell)
+    SELECT -1 AS tk, clu, yu AS yt, mu AS mt FROM ctot
+    UNION ALL
+    SELECT -2 AS tk, clu, yo AS yt, mo AS mt FROM ctot
+    UNION ALL
+    SELECT dim * {scope_base} + scope AS tk, clu, yg AS yt, mg AS mt FROM gtot
 ), t AS (
-    SELECT c.dim, c.seg, c.scope, c.y, c.m, c.first_row,
-           coalesce(g.yg, c.yw) AS yt, coalesce(g.mg, c.mw) AS mt
-    FROM c LEFT JOIN gtot g ON g.dim = c.dim AND g.scope = c.scope AND g.clu = c.clu
+    SELECT c.dim, c.seg, c.scope, c.y, c.m, c.first_row, tot.yt, tot.mt
+    FROM c JOIN tot ON tot.clu = c.clu
+        AND tot.tk = CASE WHEN c.scope >= 0 THEN c.dim * {scope_base} + c.scope
+                          WHEN c.dim IN ({order_dims}) THEN -2 ELSE -1 END
 )
 SELECT 0 AS kind, dim, scope, seg,
        sum(y) AS x, sum(m) AS n, count(*) AS cells,

@@ -86,18 +86,10 @@ def test_drill_down_is_a_where_clause(demo):
 
 
 def test_queries_transpile_to_spark():
-    from analysis.segment_sql import _expand
+    from analysis.segment_sql import segment_sums_sql
     from data.engine_sql import to_spark_sql
 
-    sql = _expand(
-        "segment_sums",
-        ["collection", "intent"],
-        sets="(s_collection, ord), (s_intent, ord)",
-        cluster="ord",
-        where="",
-        order_dims="1",
-        row_scale=1001,
-    )
+    sql = segment_sums_sql(["collection", "intent"], ["collection"], cluster="ord", row_scale=1001)
     spark = to_spark_sql(sql)
     assert "GROUPING SETS" in spark and "MAX_BY(" in spark.upper()  # DuckDB's arg_max in Spark's words
     from analysis.segment_sql import sql_text

@@ -39,7 +39,9 @@ def test_ruff_passes():
 def test_ruff_format_is_kept():
     # one formatting (ruff format, ruff.toml: 120 columns) so diffs show changes, not style
     r = _run("-m", "ruff", "format", "--check", "--no-cache", ".")
-    assert r.returncode == 0, f"run `.venv/bin/ruff format .` (files below would be reformatted):\n{r.stdout}\n{r.stderr}"
+    assert r.returncode == 0, (
+        f"run `.venv/bin/ruff format .` (files below would be reformatted):\n{r.stdout}\n{r.stderr}"
+    )
 
 
 def test_mypy_config_is_strict_everywhere():
