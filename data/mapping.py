@@ -1,6 +1,6 @@
 """Column mapping: which source column feeds which canonical column, per role, plus reading settings.
 
-The mapping step is the only place raw headers become canonical names (STYLE.md habit 3).
+The mapping step is the only place raw headers become canonical names (convention 3, docs/METHOD-REFERENCES.md).
 suggest_mapping() proposes a mapping from headers in English, German, French, Spanish, Dutch and
 Italian, however they are spelled (see data.header_match); a user-edited Mapping (from the mapping editor or a saved JSON file) overrides it.
 """

@@ -1,4 +1,4 @@
-"""The DuckDB store: the ONLY module that imports duckdb (STYLE.md habit 5).
+"""The DuckDB store: the ONLY module that imports duckdb (convention 5, docs/METHOD-REFERENCES.md).
 
 One in-memory connection per Store (one per user session); every call runs on its own
 `conn.cursor()` so Streamlit's session threads never share a cursor. Queries are NAMED (QUERIES);

@@ -1,4 +1,4 @@
-"""Turn a mapped text frame into canonical typed columns, collecting every problem (STYLE.md habit 4).
+"""Turn a mapped text frame into canonical typed columns, collecting every problem (convention 4, docs/METHOD-REFERENCES.md).
 
 Nothing here raises on bad rows: unusable rows get a reject kind and reason, and each kind of problem
 becomes one Problem with the file, the column, example rows (1-based data row numbers with the raw
