@@ -218,6 +218,7 @@ with t_edit:
 # ---------------------------------------------------------------- evaluation of one intervention
 st.subheader("Did it work?")
 if log_df.empty:
+    st.caption("Log a change above (or import past changes) to see here whether it reduced the rate.")
     st.stop()
 labels = {r.key: _describe(r) + (" (from file)" if r.source == "from file" else "") for r in log_df.itertuples()}
 # open the first one that can be evaluated (a change launched last week has no matured orders after it yet)

@@ -155,7 +155,7 @@ else:
             yoy,
             overall,
             period_format=period_fmt,
-            title=f"Return rate vs the same {lag_word}, {who_title}",
+            title=f"{words['name']} vs the same {lag_word}, {who_title}",
             axis=words["axis"],
             unit_word=unit_word,
         ),

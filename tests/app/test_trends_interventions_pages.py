@@ -198,7 +198,9 @@ def test_trends_shows_unusual_periods_and_the_year_earlier_chart_together():
     assert_clean(at, TRENDS)
     assert any(m.value.startswith("**1 unusual month(s):** 01 Dec 2025") for m in at.markdown)
     titles = _chart_titles(at)
-    assert any(t.startswith("Return rate vs the same month 12 months earlier, Hiking Jackets") for t in titles), titles
+    assert any(t.startswith("Unit return rate vs the same month 12 months earlier, Hiking Jackets") for t in titles), (
+        titles
+    )
 
 
 def test_interventions_page_says_what_statsmodels_computes():
