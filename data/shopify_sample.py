@@ -71,35 +71,9 @@ COLUMNS = (
     "Source",
     "Lineitem discount",
 )
-ORDER_LEVEL = (
-    "Email",
-    "Financial Status",
-    "Paid at",
-    "Fulfillment Status",
-    "Fulfilled at",
-    "Accepts Marketing",
-    "Currency",
-    "Subtotal",
-    "Shipping",
-    "Taxes",
-    "Total",
-    "Discount Code",
-    "Discount Amount",
-    "Shipping Method",
-    "Created at",
-    "Billing Country",
-    "Shipping Country",
-    "Notes",
-    "Note Attributes",
-    "Cancelled at",
-    "Payment Method",
-    "Refunded Amount",
-    "Outstanding Balance",
-    "Id",
-    "Tags",
-    "Risk Level",
-    "Source",
-)
+# order-level fields: written on an order's first line only (the export's quirk); Name, Vendor and the
+# Lineitem columns are on every line
+ORDER_LEVEL = tuple(c for c in COLUMNS if c not in ("Name", "Vendor") and not c.startswith("Lineitem"))
 
 JEANS = (
     ("Greyson Jean", "GREYSON", 128.0),
