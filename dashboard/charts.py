@@ -5,6 +5,8 @@ to st.plotly_chart. User text in labels and titles is escaped with `plot_text` (
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -25,6 +27,22 @@ VERDICT_COLORS = {
     "within noise": COLORS["neutral"],
     "clearly lower": COLORS["good"],
 }
+
+
+def _rate_axes(
+    fig: go.Figure, title: str, axis: str, x_title: str, *, height: int, legend_y: float, top: int = 60, **layout: Any
+) -> None:
+    """The layout every rate-over-order-periods chart shares: percent y axis named by the outcome, legend below."""
+    fig.update_layout(
+        title=title,
+        yaxis_tickformat=".0%",
+        yaxis_title=axis,
+        xaxis_title=x_title,
+        height=height,
+        legend=dict(orientation="h", y=legend_y),
+        margin=dict(l=10, r=10, t=top, b=40),
+        **layout,
+    )
 
 
 def pct_tickformat(*values) -> str:
@@ -461,14 +479,14 @@ def monthly_trend_chart(m: pd.DataFrame, *, rate_name: str, yaxis_title: str) ->
             line_color=COLORS["base"],
             annotation_text=f"Average of the {len(mat)} complete months {avg:.1%}",
         )
-    fig.update_layout(
-        title=f"Monthly {rate_name.lower()} by order month",
-        yaxis_tickformat=".0%",
-        yaxis_title=yaxis_title,
-        xaxis_title="Order month",
+    _rate_axes(
+        fig,
+        f"Monthly {rate_name.lower()} by order month",
+        yaxis_title,
+        "Order month",
         height=380,
-        legend=dict(orientation="h", y=-0.25),
-        margin=dict(l=10, r=10, t=50, b=40),
+        legend_y=-0.25,
+        top=50,
     )
     return fig
 
@@ -582,15 +600,7 @@ def cohort_rate_chart(
             annotation_text=f"Average {overall:.1%}",
             annotation_position="top right",
         )
-    fig.update_layout(
-        title=title,
-        yaxis_tickformat=".0%",
-        yaxis_title=axis,
-        xaxis_title=f"Order {unit_word}",
-        height=420,
-        legend=dict(orientation="h", y=-0.22),
-        margin=dict(l=10, r=10, t=60, b=40),
-    )
+    _rate_axes(fig, title, axis, f"Order {unit_word}", height=420, legend_y=-0.22, top=60)
     return fig
 
 
@@ -645,15 +655,7 @@ def control_limits_chart(t: pd.DataFrame, *, title: str, axis: str, unit_word: s
         annotation_text=f"Centre {float(t['centre'].iloc[0]):.1%}",
         annotation_position="top left",
     )
-    cfig.update_layout(
-        title=title,
-        yaxis_tickformat=".0%",
-        yaxis_title=axis,
-        xaxis_title=f"Order {unit_word}",
-        height=380,
-        legend=dict(orientation="h", y=-0.25),
-        margin=dict(l=10, r=10, t=60, b=40),
-    )
+    _rate_axes(cfig, title, axis, f"Order {unit_word}", height=380, legend_y=-0.25, top=60)
     return cfig
 
 
@@ -703,16 +705,8 @@ def same_period_chart(
         )
     if overall is not None:
         sfig.add_hline(y=overall, line_dash="dash", line_color=COLORS["base"], annotation_text=f"Average {overall:.1%}")
-    sfig.update_layout(
-        title=title,
-        barmode="group",
-        scattermode="group",
-        yaxis_tickformat=".0%",
-        yaxis_title=axis,
-        xaxis_title=f"Order {unit_word}",
-        height=360,
-        legend=dict(orientation="h", y=-0.3),
-        margin=dict(l=10, r=10, t=60, b=40),
+    _rate_axes(
+        sfig, title, axis, f"Order {unit_word}", height=360, legend_y=-0.3, top=60, barmode="group", scattermode="group"
     )
     return sfig
 
@@ -798,13 +792,13 @@ def intervention_chart(
         xanchor="left",
         yanchor="bottom",
     )
-    fig.update_layout(
-        title=f"Monthly {res.rate_name}: {name} vs comparison {comparison_plural}",
-        yaxis_tickformat=".0%",
-        yaxis_title=axis,
-        xaxis_title="Order month (matured orders)",
+    _rate_axes(
+        fig,
+        f"Monthly {res.rate_name}: {name} vs comparison {comparison_plural}",
+        axis,
+        "Order month (matured orders)",
         height=420,
-        legend=dict(orientation="h", y=-0.22),
-        margin=dict(l=10, r=10, t=70, b=40),
+        legend_y=-0.22,
+        top=70,
     )
     return fig
