@@ -85,12 +85,18 @@ def serve(root: Path, script: str):
 
 
 @contextmanager
-def serve_process(root: Path, script: str):
-    """As serve(), yielding (url, server process) for callers that watch the server (e.g. its memory)."""
+def serve_process(root: Path, script: str, *, state_dir: Path | None = None, log_path: Path | None = None):
+    """As serve(), yielding (url, server process) for callers that watch the server (e.g. its memory).
+    state_dir / log_path: where the server keeps its state and writes its log (temporary ones by default;
+    given ones are left in place, so a test can read the log after a failure)."""
     port = _free_port()
-    state = tempfile.mkdtemp(prefix="ri-bench-state-")
+    state = str(state_dir) if state_dir is not None else tempfile.mkdtemp(prefix="ri-bench-state-")
     env = dict(os.environ, RI_STATE_DIR=state, PYTHONPATH=str(root))
-    log = tempfile.NamedTemporaryFile("w+", prefix="ri-bench-server-", suffix=".log", delete=False)
+    log = (
+        open(log_path, "w+")
+        if log_path is not None
+        else tempfile.NamedTemporaryFile("w+", prefix="ri-bench-server-", suffix=".log", delete=False)
+    )
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -135,7 +141,8 @@ def serve_process(root: Path, script: str):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
-        shutil.rmtree(state, ignore_errors=True)
+        if state_dir is None:
+            shutil.rmtree(state, ignore_errors=True)
 
 
 def _nav_links(page) -> list[str]:

@@ -2,87 +2,27 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from bench.bench_browser import CHROMIUM, LAUNCH_ARGS, serve_process
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    port = _free_port()
+    """`streamlit run dashboard/app.py` on a free port (bench.bench_browser.serve_process, the one way this
+    repository starts the app), with its state and log kept in the test's temporary folders."""
     state = tmp_path_factory.mktemp("state")
-    env = dict(os.environ, RI_STATE_DIR=str(state), PYTHONPATH=str(ROOT))
     log = tmp_path_factory.mktemp("log") / "server.log"
-    fh = open(log, "w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "dashboard/app.py",
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-            "--server.address",
-            "127.0.0.1",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=fh,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.terminate()
-        fh.close()
-        pytest.fail("streamlit did not start:\n" + log.read_text()[-4000:])
-    yield {"url": url, "state": state, "log": log}
-    proc.terminate()
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    fh.close()
+        with serve_process(ROOT, "dashboard/app.py", state_dir=state, log_path=log) as (url, _proc):
+            yield {"url": url, "state": state, "log": log}
+    except RuntimeError as exc:  # the server did not start: its log is in the message
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")
