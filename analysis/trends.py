@@ -530,8 +530,9 @@ def what_changed(
 ) -> pd.DataFrame:
     """Which segments' return rates changed between period A and period B (both (start, end), inclusive).
 
-    For each dimension (one BH family each) and each segment present in either period: unit rate in
-    A and B (orders with >= 1 return / orders for order-level dimensions such as intent or channel),
+    For each dimension (one BH family each) and each segment present in either period: the rate in A
+    and B as every page defines it for that dimension (``Prepared.rate_columns``: returned / sold units,
+    or refunded / all orders where refunds are per order),
     change = rate_b - rate_a with a 95 % Newcombe CI, a two-sided p-value (pooled z or Fisher,
     METHOD 2.2), BH q-value within the dimension, significant = q <= q_threshold (0.10, the METHOD 5
     screening level). Tests and intervals use Rao-Scott effective counts (n / deff, deff from
@@ -554,16 +555,12 @@ def what_changed(
             raise ValueError(f"Unknown dimension '{dim}'; use one of {', '.join(DIMENSIONS)}.")
         if not lines[dim].notna().any():
             continue
-        order_level = dim in ORDER_DIMENSIONS
+        x_col, n_col = prepared.rate_columns(dim)  # the rate every other page shows for this dimension
+        order_level = x_col != "returned_units"
         fam = []
         for label, mask in (("a", in_a), ("b", in_b)):
-            sub = lines.loc[mask & lines[dim].notna(), ["order_id", dim, "quantity", "returned_units"]]
-            if order_level:
-                sub = sub.groupby(["order_id", dim], sort=False, observed=True)["returned_units"].sum() > 0
-                sub = sub.rename("x").reset_index().assign(n=1.0)
-                sub["x"] = sub["x"].astype("float64")
-            else:
-                sub = sub.rename(columns={"quantity": "n", "returned_units": "x"})
+            sub = lines.loc[mask & lines[dim].notna(), ["order_id", dim, n_col, x_col]]
+            sub = sub.rename(columns={n_col: "n", x_col: "x"}).astype({"n": "float64", "x": "float64"})
             if not sub.empty:
                 fam.append(_segment_deffs(sub, dim).assign(period=label))
         if not fam:

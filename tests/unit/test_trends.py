@@ -258,6 +258,11 @@ def test_what_changed_finds_planted_change(prepared):
     L = prepared.mature_lines
     a = L[(L["order_date"] < "2023-01-01") & (L["collection"] == "Hiking Jackets")]
     assert coll.loc["Hiking Jackets", "rate_a"] == pytest.approx(a["returned_units"].sum() / a["quantity"].sum())
+    # a channel's rate is the one the Journeys page shows (returned / sold units), not orders with a return
+    ch = wc[wc["dimension"] == "channel"].set_index("segment")
+    web = L[(L["order_date"] < "2023-01-01") & (L["channel"] == ch.index[0])]
+    assert ch["unit"].eq("units").all()
+    assert ch.iloc[0]["rate_a"] == pytest.approx(web["returned_units"].sum() / web["quantity"].sum())
     # BH within the collection family: statsmodels multipletests(fdr_bh)
     from statsmodels.stats.multitest import multipletests
 
@@ -269,6 +274,25 @@ def test_what_changed_finds_planted_change(prepared):
     assert coll.drop(index="Hiking Jackets")["significant"].sum() <= 1
     with pytest.raises(ValueError, match="ends before"):
         what_changed(prepared, ("2023-01-01", "2022-01-01"), ("2023-01-01", "2023-02-01"))
+
+
+def test_what_changed_counts_refunded_orders_where_refunds_are_per_order():
+    from data.ingest import SourceFile, load_dataset
+    from data.shopify_sample import generate_shopify_export
+
+    files, _ = generate_shopify_export(seed=5, n_orders=3000)
+    p = prepare(load_dataset([SourceFile(n, c) for n, c in files.items()]))
+    assert p.outcome == "order_refund"
+    wc = what_changed(p, ("2024-01-01", "2024-12-31"), ("2025-01-01", "2025-10-31"), dimensions=("channel",))
+    # independent count: distinct matured orders of the channel in period A, and those the export marks refunded
+    L = p.mature_lines
+    a = L[(L["order_date"] <= "2024-12-31") & L["channel"].notna()]
+    per_order = a.groupby("order_id").agg(channel=("channel", "first"), refunded=("order_refunded", "max"))
+    expected = (per_order["refunded"] > 0).groupby(per_order["channel"]).mean()  # a refund amount above 0
+    got = wc.set_index("segment")
+    assert got["unit"].eq("orders").all()
+    for seg, rate in expected.items():
+        assert got.loc[seg, "rate_a"] == pytest.approx(float(rate)), seg
 
 
 def test_what_changed_controls_fdr_on_null_data():
