@@ -25,7 +25,7 @@ import time
 import traceback
 from pathlib import Path
 
-from bench.bench_browser import CHROMIUM, IDLE_JS, LAUNCH_ARGS, TIMEOUT_MS, RunWatcher, _switch, serve_process
+from bench.bench_browser import CHROMIUM, IDLE_JS, LAUNCH_ARGS, TIMEOUT_MS, RunWatcher, _open, _switch, serve_process
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT.parent / "shared" / "data" / "online_retail_II_2009-12_to_2010-11.csv.gz"
@@ -101,17 +101,15 @@ def session(i: int, url: str, path: Path, barrier: threading.Barrier, out: dict)
 
 
 def warm_up(url: str) -> None:
-    """One browser opens the demo Overview (every page's libraries get imported) and closes."""
+    """One browser opens every page on the demo (each page's libraries get imported, e.g. statsmodels by
+    Interventions, and the demo's caches filled) and closes: "before" is a server that has drawn every page."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1500, "height": 1400})
-        page.set_default_timeout(TIMEOUT_MS)
-        watcher = RunWatcher(page)
-        page.goto(url + "/overview")
-        watcher.wait_past(0)
-        page.wait_for_function(IDLE_JS, arg="\u0000", polling="raf", timeout=TIMEOUT_MS)
+        watcher = _open(browser, url)
+        for title in (*PAGES[1:], "Upload & map"):
+            _switch(watcher, title, IDLE_JS)
         browser.close()
 
 
