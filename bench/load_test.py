@@ -75,29 +75,40 @@ def session(i: int, url: str, path: Path, barrier: threading.Barrier, out: dict)
             ctx = browser.new_context(viewport={"width": 1500, "height": 1400})
             page = ctx.new_page()
             page.set_default_timeout(TIMEOUT_MS)
-            watcher = RunWatcher(page)
-            page.goto(url + "/upload")
-            watcher.wait_past(0)
-            page.wait_for_function(IDLE_JS, arg="\u0000", polling="raf", timeout=TIMEOUT_MS)
-            barrier.wait()
-            t = time.perf_counter()
-            page.get_by_test_id("stFileUploaderDropzoneInput").first.set_input_files(str(path))
-            page.get_by_role("button", name="Load data").wait_for(timeout=UPLOAD_TIMEOUT_MS)
-            page.get_by_role("button", name="Load data").click()
-            page.get_by_text("rows read =", exact=False).first.wait_for(timeout=UPLOAD_TIMEOUT_MS)
-            res["upload_s"] = time.perf_counter() - t
-            for title in PAGES:
-                try:
-                    res["pages"][title] = _switch(watcher, title, IDLE_JS)
-                    if page.get_by_test_id("stException").count():
-                        res["errors"].append(f"{title}: " + page.get_by_test_id("stException").first.inner_text()[:300])
-                except Exception as exc:  # a timeout or a broken page: count it and go on
-                    res["errors"].append(f"{title}: {type(exc).__name__}: {str(exc)[:300]}")
-            ctx.close()
-            browser.close()
+            try:
+                _browse(page, url, path, barrier, res)
+            except Exception:
+                shots = os.environ.get("RI_LOAD_TEST_SHOTS")
+                if shots:  # what the browser showed when the session failed
+                    page.screenshot(path=f"{shots}/session-{i}.png", full_page=True)
+                raise
+            finally:
+                ctx.close()
+                browser.close()
     except Exception as exc:
         res["errors"].append(f"session: {type(exc).__name__}: {str(exc)[:300]}")
         traceback.print_exc()
+
+
+def _browse(page, url: str, path: Path, barrier: threading.Barrier, res: dict) -> None:
+    watcher = RunWatcher(page)
+    page.goto(url + "/upload")
+    watcher.wait_past(0)
+    page.wait_for_function(IDLE_JS, arg="\u0000", polling="raf", timeout=TIMEOUT_MS)
+    barrier.wait()
+    t = time.perf_counter()
+    page.get_by_test_id("stFileUploaderDropzoneInput").first.set_input_files(str(path))
+    page.get_by_role("button", name="Load data").wait_for(timeout=UPLOAD_TIMEOUT_MS)
+    page.get_by_role("button", name="Load data").click()
+    page.get_by_text("rows read =", exact=False).first.wait_for(timeout=UPLOAD_TIMEOUT_MS)
+    res["upload_s"] = time.perf_counter() - t
+    for title in PAGES:
+        try:
+            res["pages"][title] = _switch(watcher, title, IDLE_JS)
+            if page.get_by_test_id("stException").count():
+                res["errors"].append(f"{title}: " + page.get_by_test_id("stException").first.inner_text()[:300])
+        except Exception as exc:  # a timeout or a broken page: count it and go on
+            res["errors"].append(f"{title}: {type(exc).__name__}: {str(exc)[:300]}")
 
 
 def warm_up(url: str) -> None:
@@ -111,6 +122,40 @@ def warm_up(url: str) -> None:
         for title in (*PAGES[1:], "Upload & map"):
             _switch(watcher, title, IDLE_JS)
         browser.close()
+
+
+def rss_by_mapping(pid: int) -> dict:
+    """Where the resident memory sits (/proc/PID/smaps): glibc's main heap, anonymous mappings by size (thread
+    arenas are 64 MB mappings; big arrays and other allocators' chunks are mmapped apart), and files (libraries)."""
+    out: dict[str, float] = {}
+    key = None
+    try:
+        with open(f"/proc/{pid}/smaps") as fh:
+            for line in fh:
+                head = line.split()
+                if "-" in head[0] and not head[0].endswith(":"):
+                    lo, hi = (int(x, 16) for x in head[0].split("-"))
+                    name = head[5] if len(head) > 5 else ""
+                    if name == "[heap]":
+                        key = "heap"
+                    elif name.startswith("/"):
+                        key = "files"
+                    elif name:
+                        key = "other"
+                    else:
+                        size = hi - lo
+                        key = (
+                            "anon >= 64 MB"
+                            if size >= 64 << 20
+                            else "anon 1-64 MB"
+                            if size >= 1 << 20
+                            else "anon < 1 MB"
+                        )
+                elif head[0] == "Rss:" and key:
+                    out[key] = out.get(key, 0.0) + int(head[1]) / 1024
+    except OSError:
+        return {}
+    return {k: round(v) for k, v in sorted(out.items())}
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -141,6 +186,7 @@ def _measure(args, url: str, proc) -> dict:
         warm_up(url)
         time.sleep(5)
         rss_before = _rss_mb(proc.pid)
+        map_before = rss_by_mapping(proc.pid)
         sampler.start()
         out: dict = {}
         barrier = threading.Barrier(args.sessions)
@@ -156,6 +202,7 @@ def _measure(args, url: str, proc) -> dict:
         rss_closed = _rss_mb(proc.pid)
         time.sleep(args.settle)
         rss_settled = _rss_mb(proc.pid)
+        map_settled = rss_by_mapping(proc.pid)
         sampler.stop.set()
         timeline = {f"{t - t1:.0f}s": round(mb) for t, mb in sampler.samples[::60] if t > t1}
         during = [mb for t, mb in sampler.samples if t0 <= t <= t1]
@@ -182,6 +229,8 @@ def _measure(args, url: str, proc) -> dict:
             f"rss_after_{args.settle:g}s_mb": round(rss_settled),
             "rss_after_vs_before": round(rss_settled / rss_before - 1, 3),
             "rss_every_30s_after_close_mb": timeline,
+            "rss_by_mapping_before_mb": map_before,
+            "rss_by_mapping_after_mb": map_settled,
             "slowest_page": max(
                 ((t, r_i, title) for r_i, r in out.items() for title, t in r["pages"].items()), default=None
             ),

@@ -84,6 +84,25 @@ def _limit_malloc_arenas() -> None:
 _limit_malloc_arenas()
 
 
+def _arrow_on_system_allocator() -> None:
+    """Arrow buffers (pandas' Arrow-backed strings, Streamlit's tables) on glibc malloc instead of pyarrow's default
+    mimalloc pool. mimalloc keeps the pages that script threads freed in its own 1 GiB reserved areas, which no
+    release call from the sweeper thread reaches: after ten 500k-line sessions closed, 590 MB stayed resident there
+    (bench/load_test.py, /proc smaps). On glibc, malloc_trim hands them back. ARROW_DEFAULT_MEMORY_POOL, when set,
+    is the user's choice and left alone."""
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        return
+    try:
+        import pyarrow
+
+        pyarrow.set_memory_pool(pyarrow.system_memory_pool())
+    except Exception:  # pragma: no cover - pyarrow missing or without a system pool
+        pass
+
+
+_arrow_on_system_allocator()
+
+
 def _trim_heap() -> None:
     """Hand freed heap pages back to the system (glibc keeps them otherwise); a no-op elsewhere."""
     try:
@@ -334,11 +353,12 @@ def _forget_streamlit_session(ids: list[str]) -> None:
 
 def memory_report() -> dict:
     """What the server holds (for RI_MEMORY_DEBUG=1 runs of bench/load_test.py): sessions held here and known
-    to Streamlit, cached datasets, live DataFrames and their memory, DuckDB connections."""
+    to Streamlit, cached datasets, live DataFrames and their memory, DuckDB connections. RI_MEMORY_DEBUG=allocators:
+    the sessions and the allocators' figures only, never a heap walk."""
     import pandas as pd
 
     out: dict = {"held_sessions": len(held_sessions()), "datasets": len(_DATASETS)}
-    if connected_sessions():
+    if os.environ.get("RI_MEMORY_DEBUG") == "allocators" or connected_sessions():
         # walking the heap (gc.get_objects / get_referrers) while other threads build objects can hand out a
         # tuple still being resized (pandas raised "SystemError: bad argument to internal function" once in a
         # 10-session run): only the allocators' figures while a browser is connected

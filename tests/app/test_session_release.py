@@ -101,3 +101,20 @@ def test_another_session_under_the_same_id_never_gets_the_held_objects(uploaded)
     assert other.session_state[S.DATASET_SPEC].kind == "demo"
     assert _entry()[cache.CONTEXT].spec.kind == "demo"
     assert cache.UPLOADS not in _entry() or _entry()[cache.UPLOADS] == {}
+
+
+def test_arrow_buffers_on_glibc_so_the_sweeper_can_return_them():
+    """Arrow's default pool is mimalloc, which kept 590 MB of a closed session's Arrow buffers in its own 1 GiB
+    areas after ten sessions closed (bench/load_test.py, /proc smaps); the dashboard moves Arrow to glibc malloc,
+    which the sweeper's malloc_trim empties, unless the user chose a pool with ARROW_DEFAULT_MEMORY_POOL."""
+    import os
+    import subprocess
+    import sys
+
+    import pyarrow
+
+    assert pyarrow.default_memory_pool().backend_name == "system"  # dashboard.cache is imported above
+    code = "import dashboard.cache, pyarrow; print(pyarrow.default_memory_pool().backend_name)"
+    env = dict(os.environ, ARROW_DEFAULT_MEMORY_POOL="jemalloc")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "jemalloc"
