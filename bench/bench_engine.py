@@ -131,7 +131,11 @@ def read_dataset(d: Path) -> Any:
 
     def frame(name: str, table: Any) -> pd.DataFrame:
         parts = sorted((d / name).glob("part-*.parquet"))
-        df = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True) if len(parts) > 1 else pd.read_parquet(parts[0])
+        df = (
+            pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+            if len(parts) > 1
+            else pd.read_parquet(parts[0])
+        )
         return canonical_frame(df, table)
 
     empty = pd.DataFrame({c: pd.Series(dtype="object") for c in ("file", "row", "kind", "reason", "data")})
@@ -314,7 +318,9 @@ def run_size(n_lines: int, workdir: Path | None = None) -> dict:
             res[name] = {**(out or {}), **info}
         pipe, hand = res["pipeline"], res["hand"]
         if "prepare_analyse_cpu_s" in pipe and "hand_full_cpu_s" in hand:
-            res["ratio_prepare_analyse_vs_hand_full"] = round(pipe["prepare_analyse_cpu_s"] / hand["hand_full_cpu_s"], 2)
+            res["ratio_prepare_analyse_vs_hand_full"] = round(
+                pipe["prepare_analyse_cpu_s"] / hand["hand_full_cpu_s"], 2
+            )
             res["ratio_analyse_vs_grouping_sets_only"] = round(
                 pipe["analyse_cpu_s"] / pipe["grouping_sets_only_cpu_s"], 2
             )
