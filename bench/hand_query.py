@@ -58,7 +58,9 @@ class HandResult:
     cutoff: pd.Timestamp
     dimensions: tuple[str, ...]
     level: str | None
-    segments: pd.DataFrame  # dimension, segment, n, returned, orders, orders_returned, syy, sym, smm
+    segments: pd.DataFrame  # dimension, segment, n, returned, cells, orders, orders_returned, syy, sym, smm
+    # the same per customer (cells = customers; orders = customers with units): None when no customer repeats
+    customer_segments: pd.DataFrame | None
     pairs: pd.DataFrame  # item_a, item_b, n, returned, orders, orders_returned, n_a, n_b, expected_returns
 
 
@@ -91,18 +93,30 @@ def run_hand_query(con: Any, *, window_days: int | None = None, customer_type: b
             has.add("intent")
     dims = tuple(d for d in DIMENSIONS if d in has)
     ids = {d: i for i, d in enumerate(dims)}
-    seg = con.execute(
-        sql["segments"].format(
-            dim_case="CASE " + " ".join(f"WHEN s_{d} IS NOT NULL THEN {ids[d]}" for d in dims) + " END",
-            seg_coalesce=", ".join(f"s_{d}" for d in dims),
-            seg_cols=", ".join(f"coalesce(CAST({d} AS VARCHAR), '{NOT_SET}') AS s_{d}" for d in dims),
-            cells_sets=", ".join(f"(s_{d}, ord)" for d in dims),
-        )
-    ).fetch_df()
-    seg["dimension"] = [dims[int(i)] for i in seg["dimension"]]
+
+    def segments(cluster: str) -> pd.DataFrame:
+        out = con.execute(
+            sql["segments"].format(
+                cluster=cluster,
+                dim_case="CASE " + " ".join(f"WHEN s_{d} IS NOT NULL THEN {ids[d]}" for d in dims) + " END",
+                seg_coalesce=", ".join(f"s_{d}" for d in dims),
+                seg_cols=", ".join(f"coalesce(CAST({d} AS VARCHAR), '{NOT_SET}') AS s_{d}" for d in dims),
+                cells_sets=", ".join(f"(s_{d}, {cluster})" for d in dims),
+            )
+        ).fetch_df()
+        out["dimension"] = [dims[int(i)] for i in out["dimension"]]
+        return out
+
+    seg = segments("ord")
+    # customers repeat when the known customers hold more orders than there are customers (as analysis does)
+    n_ord, n_cust = con.execute(
+        "SELECT count(DISTINCT ord), count(DISTINCT clu) FROM hq_lines l, hq_window w "
+        "WHERE l.order_date <= w.cutoff AND clu > 0"
+    ).fetchone()
+    cseg = segments("clu") if n_ord > n_cust else None
     level = "collection" if "collection" in has else ("product" if "product" in has else None)
     if level == "collection":
         pairs = con.execute(sql["pairs"].format(level=level)).fetch_df()
     else:  # the pipeline's product pairs keep the 40 products with most units: not written here
         pairs = pd.DataFrame()
-    return HandResult(int(w), pd.Timestamp(cutoff), dims, level, seg, pairs)
+    return HandResult(int(w), pd.Timestamp(cutoff), dims, level, seg, cseg, pairs)

@@ -23,6 +23,7 @@ FROM orders WHERE quantity > 0
 -- Intent per order: bracketing (one product in 2+ sizes, only when sizes are known) > single_item (1 unit)
 -- > full_refresh (3+ collections, else categories) > multi_item; a file's own intent wins where given.
 -- Customer type: unknown without a customer id, first on the customer's first order date, else repeat.
+-- ord: an integer per order; clu: an integer per customer (orders without a customer id: one of their own).
 CREATE OR REPLACE TEMP TABLE hq_lines AS
 WITH ol AS (
     SELECT rowid AS line_no, * FROM orders WHERE quantity > 0
@@ -46,9 +47,10 @@ WITH ol AS (
                 WHEN o.ncoll >= 3 THEN 'full_refresh' ELSE 'multi_item' END AS intent_derived
     FROM o LEFT JOIN br ON br.order_id = o.order_id
 ), cust AS (
-    SELECT customer_id, min(order_date) AS first_date FROM ol WHERE customer_id IS NOT NULL GROUP BY customer_id
+    SELECT customer_id, min(order_date) AS first_date, row_number() OVER () AS cid
+    FROM ol WHERE customer_id IS NOT NULL GROUP BY customer_id
 )
-SELECT ol.line_no, oi.ord, ol.order_id, ol.sku, ol.order_date, ol.quantity,
+SELECT ol.line_no, oi.ord, CASE WHEN cust.cid IS NULL THEN -oi.ord ELSE cust.cid END AS clu, ol.order_id, ol.sku, ol.order_date, ol.quantity,
        coalesce(alloc.returned_units, 0) AS returned_units,
        coalesce(ol.intent, oi.intent_derived) AS intent,
        CASE WHEN ol.customer_id IS NULL THEN 'unknown' WHEN ol.order_date <= cust.first_date THEN 'first'
@@ -118,18 +120,20 @@ FROM cut
 
 -- name: segments
 -- Per segment of every dimension, over the mature lines: units, returned units, orders, orders with a
--- returned unit of the segment, and the per-order sums of squares and cross-products of the Rao-Scott
--- design effect (y = the segment's returned units in the order, m = its units). Missing values form the
--- segment "(not set)". {cells_sets}: one grouping set (dimension, order) per dimension with data.
+-- returned unit of the segment, and the per-cluster sums of squares and cross-products of the Rao-Scott
+-- design effect (y = the segment's returned units in the cluster, m = its units; cells = its clusters).
+-- Run once with {cluster} = ord (orders) and, where customers repeat, once with clu (customers: the design
+-- effects cluster by customer then). Missing values form the segment "(not set)".
+-- {cells_sets}: one grouping set (dimension, cluster) per dimension with data.
 WITH m AS (
     SELECT l.* FROM hq_lines l, hq_window w WHERE l.order_date <= w.cutoff
 ), cells AS (
-    SELECT {dim_case} AS dimension, coalesce({seg_coalesce}) AS segment, ord,
+    SELECT {dim_case} AS dimension, coalesce({seg_coalesce}) AS segment, {cluster},
            sum(returned_units) AS y, sum(quantity) AS m
-    FROM (SELECT ord, returned_units, quantity, {seg_cols} FROM m)
+    FROM (SELECT {cluster}, returned_units, quantity, {seg_cols} FROM m)
     GROUP BY GROUPING SETS ({cells_sets})
 )
-SELECT dimension, segment, sum(m) AS n, sum(y) AS returned,
+SELECT dimension, segment, sum(m) AS n, sum(y) AS returned, count(*) AS cells,
        count(*) FILTER (WHERE m > 0) AS orders, count(*) FILTER (WHERE y > 0) AS orders_returned,
        sum(y * y) AS syy, sum(y * m) AS sym, sum(m * m) AS smm
 FROM cells GROUP BY dimension, segment

@@ -97,18 +97,29 @@ def test_split_lines_exercise_the_allocation(frailty):
     assert set(second) == {0, 1, 2}
 
 
-def test_sums_of_squares_equal_segment_sql(frailty):
+@pytest.mark.parametrize("cluster", ["ord", "clu"])
+def test_sums_of_squares_equal_segment_sql(frailty, cluster):
+    """The per-order and per-customer sums behind the design effects (customers repeat in this dataset)."""
     p, _, h = frailty
     dims = list(h.dimensions)
-    s = segment_sums(p, dims)
+    s = segment_sums(p, dims, cluster=cluster, first_rows=cluster == "ord")
     s = s.assign(
         dimension=[dims[i] for i in s["dim"]],
         segment=[line_codes(p, dims[i])[1][g] for i, g in zip(s["dim"], s["seg"])],
     )
-    m = s.merge(h.segments, on=["dimension", "segment"], suffixes=("_p", "_h"))
-    assert len(m) == len(h.segments)
-    for c in ("syy", "sym", "smm"):
+    hand = h.segments if cluster == "ord" else h.customer_segments
+    assert hand is not None
+    m = s.merge(hand, on=["dimension", "segment"], suffixes=("_p", "_h"))
+    assert len(m) == len(hand) == len(h.segments)
+    for c in ("cells", "syy", "sym", "smm"):
         assert np.array_equal(m[f"{c}_p"].to_numpy("float64"), m[f"{c}_h"].to_numpy("float64")), c
+    if cluster == "clu":  # fewer customers than orders: the customer pass is not the order pass again
+        assert (
+            m["cells_h"].to_numpy()
+            < h.segments.set_index(["dimension", "segment"])
+            .loc[list(zip(m["dimension"], m["segment"])), "cells"]
+            .to_numpy()
+        ).any()
 
 
 def test_pair_counts_equal_pipeline(frailty, demo):
