@@ -231,11 +231,13 @@ def run_hand(d: Path, repeat: int = REPEAT, memory_limit_gb: float | None = None
     load = _cpu() - t
     _stage("load parquet into duckdb")
     runs = []
+    steps: list[dict[str, float]] = []
     peak = 0.0
     r = None
     for i in range(repeat):
         t = _cpu()
-        r = run_hand_query(con)
+        steps.append({})
+        r = run_hand_query(con, cpu=steps[-1])
         runs.append(_cpu() - t)
         _stage(f"hand query {i + 1}")
         if i == 0:
@@ -248,6 +250,7 @@ def run_hand(d: Path, repeat: int = REPEAT, memory_limit_gb: float | None = None
         "duckdb_load_cpu_s": round(load, 2),
         "hand_full_cpu_s": round(statistics.median(runs), 2),
         "hand_full_runs_cpu_s": [round(v, 2) for v in runs],
+        "hand_steps_cpu_s": {k: round(statistics.median(s[k] for s in steps), 2) for k in steps[0]},
         "peak_rss_gb": round(peak, 2),
         "peak_rss_all_runs_gb": round(_rss_gb(), 2),
         "threads": int(con.execute("SELECT current_setting('threads')").fetchone()[0]),

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import resource
+
 import pandas as pd
 
 SQL_PATH = Path(__file__).with_name("hand_query.sql")
@@ -64,11 +66,28 @@ class HandResult:
     pairs: pd.DataFrame  # item_a, item_b, n, returned, orders, orders_returned, n_a, n_b, expected_returns
 
 
-def run_hand_query(con: Any, *, window_days: int | None = None, customer_type: bool = True) -> HandResult:
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def run_hand_query(
+    con: Any, *, window_days: int | None = None, customer_type: bool = True, cpu: dict[str, float] | None = None
+) -> HandResult:
     """Every statement of hand_query.sql on the tables load_tables made. window_days: the caller's window
     (None = the Kaplan-Meier window, computed in SQL); customer_type=False: a dataset of signed transactions
-    (prepare does not analyse first vs repeat customers there)."""
+    (prepare does not analyse first vs repeat customers there); cpu: a dict that receives the CPU seconds of
+    each step (lines, window, segments_orders, segments_customers, pairs)."""
     sql = statements()
+    cpu = {} if cpu is None else cpu
+    t = _cpu()
+
+    def lap(name: str) -> None:
+        nonlocal t
+        now = _cpu()
+        cpu[name] = cpu.get(name, 0.0) + now - t
+        t = now
+
     av = con.execute(sql["availability"]).fetch_df().iloc[0]
     has = {k for k in av.index if k != "n_lines" and int(av[k]) > 0}
     coll_col = "collection" if "collection" in has else ("category" if "category" in has else "NULL")
@@ -80,8 +99,10 @@ def run_hand_query(con: Any, *, window_days: int | None = None, customer_type: b
             variant_key="coalesce(size, sku)" if "size" in has else "sku",
         )
     )
+    lap("lines")
     con.execute(sql["window"].format(window_days=int(window_days or 0)))
     w, cutoff = con.execute("SELECT window_days, cutoff FROM hq_window").fetchone()
+    lap("window")
     has.add("product")
     if "customer_id" in has and customer_type:
         has.add("customer_type")
@@ -108,15 +129,18 @@ def run_hand_query(con: Any, *, window_days: int | None = None, customer_type: b
         return out
 
     seg = segments("ord")
+    lap("segments_orders")
     # customers repeat when the known customers hold more orders than there are customers (as analysis does)
     n_ord, n_cust = con.execute(
         "SELECT count(DISTINCT ord), count(DISTINCT clu) FROM hq_lines l, hq_window w "
         "WHERE l.order_date <= w.cutoff AND clu > 0"
     ).fetchone()
     cseg = segments("clu") if n_ord > n_cust else None
+    lap("segments_customers")
     level = "collection" if "collection" in has else ("product" if "product" in has else None)
     if level == "collection":
         pairs = con.execute(sql["pairs"].format(level=level)).fetch_df()
     else:  # the pipeline's product pairs keep the 40 products with most units: not written here
         pairs = pd.DataFrame()
+    lap("pairs")
     return HandResult(int(w), pd.Timestamp(cutoff), dims, level, seg, cseg, pairs)
