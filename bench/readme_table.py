@@ -69,7 +69,7 @@ def engine_table(results: dict[str, dict]) -> str:
         la = [r[k][0] for k in ("load_average_start", "load_average_end") if k in r]  # 1-minute averages
         load = "–".join(f"{v:.0f}" for v in la) or "–"
         failed = [
-            f"{name} failed at {step['failed']['last_stage']} ({step['failed']['error'][:80]})"
+            f"{name} failed after stage '{step['failed']['last_stage']}' ({step['failed']['error'][:80]})"
             for name, step in (("generate", r.get("generate", {})), ("pipeline", pipe), ("hand query", hand))
             if isinstance(step, dict) and "failed" in step
         ]

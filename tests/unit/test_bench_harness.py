@@ -67,4 +67,4 @@ def test_engine_readme_table_is_regenerated_between_its_markers(tmp_path):
         "| 1,000 | 2.00 s | 1.00 s | 2.00 s | 3.00 s | **1.50x** | 4.0x (0.50 s) | 1.50 GB / 0.50 GB | 0 of 10, 0 of 5 | 3–5 |"
         in new
     )
-    assert "pipeline failed at prepare 1 peak_rss_gb=15.9 (MemoryError)" in new
+    assert "pipeline failed after stage 'prepare 1 peak_rss_gb=15.9' (MemoryError)" in new
