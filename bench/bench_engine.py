@@ -1,51 +1,53 @@
-"""The counting engine at scale: segment counts in SQL (DuckDB) vs in numpy, analyse() vs a hand-written
-DuckDB query, and peak memory, at 1M and 5M order lines (20M with `python -m bench.bench_engine 20000000`).
+"""The counting engine at scale (issue 14): prepare() + analyse() against the hand-written DuckDB query that
+produces the same counts from the same canonical tables, at 1M and 5M order lines (20M with
+`python -m bench.bench_engine 20000000`).
 
-Each size runs in its own child process (peak RSS = that process's ru_maxrss). CPU time, not wall time,
-is what is compared (resource.getrusage: user + system of the process and all its threads, DuckDB's
-included), because the machine is shared; each figure is the median of 3 runs.
+Per size, each step in its own child process, so that every peak RSS is that step's alone:
 
-- counts_sql: analysis.segments.segment_counts for every dimension (analysis/sql/segment_sums.sql on
-  DuckDB: one GROUPING SETS pass per cluster level + the reference groups), the path analyse() uses;
-- counts_numpy: segment_counts_numpy, the in-process bincount implementation it replaced;
-- analyse: the whole analysis (all dimensions, pairs, Simpson check, fix list; briefs off), counts
-  recomputed each run (caches cleared);
-- duckdb_hand: one hand-written DuckDB query over the same mature lines that produces the per-segment
-  counts the segment table needs (units, returned units, orders, orders with a return, and the per-order
-  sums of squares and cross-products of the Rao-Scott design effect) for every dimension: the floor any
-  engine producing these counts pays.
-Data: bench.calibration.frailty_dataset (orders of 1-4 lines, repeat customers), prepared once (its CPU
-is reported apart). Run: .venv/bin/python -m bench engine   (not part of the test suite).
+1. generate: bench.calibration.frailty_dataset (orders of 1-4 lines, repeat customers), in chunks of at most
+   CHUNK_LINES lines (order and customer ids prefixed per chunk), written as Parquet part files
+   (<dir>/orders/part-NNN.parquet, <dir>/returns/...);
+2. pipeline: read the Parquet files into a Dataset (its CPU reported apart), then 3 x (prepare(); analyse(),
+   briefs off), each on a fresh Prepared; and, on the last Prepared, 3 x today's grouping-sets-only hand
+   query (GROUPING_SETS_SQL, on the already prepared lines) for the analyse/grouping-sets ratio;
+3. hand: load the Parquet files into DuckDB tables (CPU reported apart), then 3 x bench/hand_query.sql
+   (bench.hand_query.run_hand_query: allocation, Kaplan-Meier window, intents, GROUPING SETS, pair self-join).
+
+CPU time, not wall time, is compared (resource.getrusage: user + system of the process and all its threads,
+DuckDB's included), because the machine is shared; each figure is the median of 3 runs. Both sides start
+from canonical tables in memory (pandas frames / DuckDB tables); reading Parquet is reported apart. Peak RSS
+= ru_maxrss of the child after its first run (read + one prepare + analyse; load + one hand query). The
+children run under an address-space limit (RLIMIT_AS, min(16 GB, 90% of MemAvailable)) so that a size too
+large fails with MemoryError in the child, not by exhausting the shared machine; the last stage reached
+and its RSS are reported. The parent compares the two sides' segment and pair counts (differences must be 0).
+
+Run: python -m bench engine   (not part of the test suite); README table: python -m bench.readme_table.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
 
 SIZES = (1_000_000, 5_000_000)
 LINES_PER_ORDER = 1.9  # frailty_dataset's mean basket (1-4 lines, p = .45/.30/.15/.10)
+CHUNK_LINES = 5_000_000
+REPEAT = 3
+GB = 1024**3
 
-
-def _cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
-
-
-def _median_cpu(fn, repeat: int = 3) -> float:
-    out = []
-    for _ in range(repeat):
-        t = _cpu()
-        fn()
-        out.append(_cpu() - t)
-    return statistics.median(out)
-
-
-HAND_SQL = """
+# Today's figure (the bench before the full hand query): the per-segment counts by one GROUPING SETS pass
+# over the already prepared mature lines.
+GROUPING_SETS_SQL = """
 WITH cells AS (
     SELECT GROUPING(collection, category, product, size, intent, journey, channel, customer_type) AS g,
            collection, category, product, size, intent, journey, channel, customer_type, order_id,
@@ -59,88 +61,309 @@ SELECT g, collection, category, product, size, intent, journey, channel, custome
        sum(y * y) AS syy, sum(y * m) AS sym, sum(m * m) AS smm
 FROM cells GROUP BY ALL
 """
+SEG_KEYS = ["dimension", "segment", "n", "returned", "orders", "orders_returned"]
+PAIR_KEYS = ["item_a", "item_b", "n", "returned", "orders", "orders_returned", "n_a", "n_b"]
 
 
-def run_size(n_lines: int) -> dict:
-    import duckdb
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
-    from analysis import segments
-    from analysis.engine import Settings, analyse
-    from analysis.prepare import prepare
+
+def _rss_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / GB  # KiB on Linux
+
+
+def _stage(name: str) -> None:
+    """A progress line on stderr: the parent reports the last one reached when a child fails."""
+    print(f"STAGE {name} peak_rss_gb={_rss_gb():.2f}", file=sys.stderr, flush=True)
+
+
+def _mem_available() -> int:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1]) * 1024
+    return 16 * GB
+
+
+def address_space_limit() -> int:
+    return int(min(16 * GB, 0.9 * _mem_available()))
+
+
+def _limit(as_bytes: int) -> None:
+    if as_bytes > 0:
+        resource.setrlimit(resource.RLIMIT_AS, (as_bytes, as_bytes))
+
+
+# ---- child steps ------------------------------------------------------------------------------------------
+def generate(n_lines: int, out: Path) -> dict:
+    """frailty_dataset in chunks of at most CHUNK_LINES lines, written as Parquet part files."""
     from bench.calibration import frailty_dataset
 
+    n_orders = int(n_lines / LINES_PER_ORDER)
+    chunks = max(1, -(-n_lines // CHUNK_LINES))
     t = _cpu()
-    ds = frailty_dataset(1, int(n_lines / LINES_PER_ORDER), customer_var=0.3)
-    gen = _cpu() - t
+    lines = 0
+    for k in range(chunks):
+        ds = frailty_dataset(1 + k, n_orders // chunks + (1 if k < n_orders % chunks else 0), customer_var=0.3)
+        orders, rets = ds.orders, ds.returns
+        if chunks > 1:  # distinct orders and customers per chunk
+            orders = orders.assign(order_id=f"K{k}-" + orders["order_id"], customer_id=f"K{k}-" + orders["customer_id"])
+            rets = rets.assign(order_id=f"K{k}-" + rets["order_id"])
+        for name, df in (("orders", orders), ("returns", rets)):
+            (out / name).mkdir(parents=True, exist_ok=True)
+            df.to_parquet(out / name / f"part-{k:03d}.parquet", index=False)
+        lines += len(orders)
+        del ds, orders, rets
+        gc.collect()
+        _stage(f"generated chunk {k + 1}/{chunks}")
+    size = sum(f.stat().st_size for f in out.rglob("*.parquet"))
+    return {"order_lines": lines, "generate_cpu_s": round(_cpu() - t, 2), "parquet_mb": round(size / 1e6, 1)}
+
+
+def read_dataset(d: Path) -> Any:
+    """The canonical tables from Parquet part files, as the Dataset load_dataset would hand over."""
+    import pandas as pd
+
+    from data.demo_generator import canonical_frame
+    from data.model import Dataset
+    from data.schema import CATALOG, INTERVENTIONS, ORDERS, RETURNS
+
+    def frame(name: str, table: Any) -> pd.DataFrame:
+        parts = sorted((d / name).glob("part-*.parquet"))
+        df = (
+            pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+            if len(parts) > 1
+            else pd.read_parquet(parts[0])
+        )
+        return canonical_frame(df, table)
+
+    empty = pd.DataFrame({c: pd.Series(dtype="object") for c in ("file", "row", "kind", "reason", "data")})
+    return Dataset(
+        name=f"bench {d.name}",
+        orders=frame("orders", ORDERS),
+        returns=frame("returns", RETURNS),
+        catalog=canonical_frame(pd.DataFrame(), CATALOG),
+        interventions=canonical_frame(pd.DataFrame(), INTERVENTIONS),
+        files=(),
+        rejected=empty,
+        unmatched_returns=empty,
+        excluded=empty,
+    )
+
+
+def run_pipeline(d: Path, repeat: int = REPEAT) -> dict:
+    import duckdb
+
+    from analysis.engine import Settings, analyse
+    from analysis.prepare import prepare
+
+    _stage("start")
     t = _cpu()
-    p = prepare(ds)
-    prep = _cpu() - t
-    del ds
-    dims = [d for d in segments.DIMENSIONS if p.has(d)]
-
-    def clear():
-        p.forget("analysis.segment_sql._all_counts")  # the counts afresh, the codes and lines table warm
-
-    def counts_sql():
-        clear()
-        return [segments.segment_counts(p, d) for d in dims]
-
-    def counts_numpy():
-        return [segments.segment_counts_numpy(p, d) for d in dims]
-
-    def full():
-        clear()
-        return analyse(p, Settings(cost_per_return=40.0), briefs=False)
-
-    cols = ["order_id", "returned_units", "quantity", "mature"] + dims
-    lines = p.lines[cols]
-    con = duckdb.connect(":memory:")
-    con.register("lines", lines)
-
-    def hand():
-        return con.execute(HAND_SQL).fetch_df()
-
+    ds = read_dataset(d)
+    read = _cpu() - t
+    _stage("read parquet")
+    prep, anal, both = [], [], []
+    peak = 0.0
+    p = a = None
+    for i in range(repeat):
+        p = a = None
+        gc.collect()
+        t0 = _cpu()
+        p = prepare(ds)
+        t1 = _cpu()
+        _stage(f"prepare {i + 1}")
+        a = analyse(p, Settings(cost_per_return=40.0), briefs=False)
+        t2 = _cpu()
+        _stage(f"analyse {i + 1}")
+        prep.append(t1 - t0)
+        anal.append(t2 - t1)
+        both.append(t2 - t0)
+        if i == 0:
+            peak = _rss_gb()
+    assert p is not None and a is not None
+    segs = a.segments[a.segments["dimension"] != "combination"]
+    (d / "pipeline_segments.csv").write_text(segs[SEG_KEYS].to_csv(index=False))
+    (d / "pipeline_pairs.csv").write_text(a.pairs[PAIR_KEYS].to_csv(index=False))
     res = {
         "order_lines": int(len(p.lines)),
         "mature_lines": int(p.lines["mature"].sum()),
-        "dimensions": dims,
-        "generate_cpu_s": round(gen, 2),
-        "prepare_cpu_s": round(prep, 2),
+        "window_days": int(p.window_days),
+        "dimensions": sorted(set(segs["dimension"])),
+        "read_parquet_cpu_s": round(read, 2),
+        "prepare_cpu_s": round(statistics.median(prep), 2),
+        "analyse_cpu_s": round(statistics.median(anal), 2),
+        "prepare_analyse_cpu_s": round(statistics.median(both), 2),
+        "prepare_analyse_runs_cpu_s": [round(v, 2) for v in both],
+        "peak_rss_gb": round(peak, 2),
+        "peak_rss_all_runs_gb": round(_rss_gb(), 2),
+        "segments": int(len(segs)),
+        "pairs": int(len(a.pairs)),
+        "fix_list_rows": int(len(a.fix_list)),
     }
-    for name, fn in (
-        ("duckdb_hand", hand),
-        ("counts_sql", counts_sql),
-        ("counts_numpy", counts_numpy),
-        ("analyse", full),
-    ):
-        res[f"{name}_cpu_s"] = round(_median_cpu(fn), 3)
-    res["ratio_counts_sql_vs_hand"] = round(res["counts_sql_cpu_s"] / res["duckdb_hand_cpu_s"], 2)
-    res["ratio_counts_numpy_vs_hand"] = round(res["counts_numpy_cpu_s"] / res["duckdb_hand_cpu_s"], 2)
-    res["ratio_analyse_vs_hand"] = round(res["analyse_cpu_s"] / res["duckdb_hand_cpu_s"], 2)
-    res["peak_rss_gb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6, 2)  # KiB on Linux
-    res["fix_list_rows"] = int(len(full().fix_list))
+    del a, ds
+    gc.collect()
+    cols = ["order_id", "returned_units", "quantity", "mature"] + res["dimensions"]
+    con = duckdb.connect(":memory:")
+    con.register("lines", p.lines[cols])
+    gs = []
+    for _ in range(repeat):
+        t = _cpu()
+        con.execute(GROUPING_SETS_SQL).fetch_df()
+        gs.append(_cpu() - t)
+    res["grouping_sets_only_cpu_s"] = round(statistics.median(gs), 3)
+    _stage("grouping sets")
     return res
 
 
-def main(sizes=SIZES) -> dict:
+def run_hand(d: Path, repeat: int = REPEAT, memory_limit_gb: float | None = None) -> dict:
+    import duckdb
+
+    from bench.hand_query import load_tables, run_hand_query
+
+    _stage("start")
+    con = duckdb.connect(":memory:")
+    if memory_limit_gb:  # below the address-space limit, so that DuckDB spills to disk instead of failing
+        con.execute(f"SET memory_limit = '{memory_limit_gb:.1f}GB'")
+        con.execute(f"SET temp_directory = '{d / 'duckdb_tmp'}'")
+    t = _cpu()
+    load_tables(con, str(d / "orders" / "part-*.parquet"), str(d / "returns" / "part-*.parquet"))
+    load = _cpu() - t
+    _stage("load parquet into duckdb")
+    runs = []
+    steps: list[dict[str, float]] = []
+    peak = 0.0
+    r = None
+    for i in range(repeat):
+        t = _cpu()
+        steps.append({})
+        r = run_hand_query(con, cpu=steps[-1])
+        runs.append(_cpu() - t)
+        _stage(f"hand query {i + 1}")
+        if i == 0:
+            peak = _rss_gb()
+    assert r is not None
+    (d / "hand_segments.csv").write_text(r.segments[SEG_KEYS].to_csv(index=False))
+    (d / "hand_pairs.csv").write_text(r.pairs[PAIR_KEYS].to_csv(index=False))
+    return {
+        "window_days": r.window_days,
+        "duckdb_load_cpu_s": round(load, 2),
+        "hand_full_cpu_s": round(statistics.median(runs), 2),
+        "hand_full_runs_cpu_s": [round(v, 2) for v in runs],
+        "hand_steps_cpu_s": {k: round(statistics.median(s[k] for s in steps), 2) for k in steps[0]},
+        "peak_rss_gb": round(peak, 2),
+        "peak_rss_all_runs_gb": round(_rss_gb(), 2),
+        "threads": int(con.execute("SELECT current_setting('threads')").fetchone()[0]),
+    }
+
+
+# ---- the parent --------------------------------------------------------------------------------------------
+def _child(args: list[str], as_limit: int) -> tuple[dict | None, dict]:
+    """Run `python -m bench.bench_engine <args>` under the address-space limit: (its JSON or None, info)."""
+    t = time.perf_counter()
+    r = subprocess.run(
+        [sys.executable, "-m", "bench.bench_engine", *args, "--as-limit", str(as_limit)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
+    info: dict[str, Any] = {"wall_s": round(time.perf_counter() - t, 1)}
+    stages = [ln for ln in r.stderr.splitlines() if ln.startswith("STAGE ")]
+    if r.returncode != 0:
+        info["failed"] = {
+            "returncode": r.returncode,
+            "last_stage": stages[-1][6:] if stages else None,
+            "error": (r.stderr.strip().splitlines() or ["(no output)"])[-1][-500:],
+        }
+        return None, info
+    return json.loads(r.stdout.strip().splitlines()[-1]), info
+
+
+def _differences(d: Path) -> dict:
+    import pandas as pd
+
+    out = {}
+    for kind, keys, on in (
+        ("segments", SEG_KEYS, ["dimension", "segment"]),
+        ("pairs", PAIR_KEYS, ["item_a", "item_b"]),
+    ):
+        p = pd.read_csv(d / f"pipeline_{kind}.csv", keep_default_na=False)
+        h = pd.read_csv(d / f"hand_{kind}.csv", keep_default_na=False)
+        m = p.merge(h, on=on, how="outer", suffixes=("_p", "_h"), indicator=True)
+        diff = m["_merge"] != "both"
+        for c in keys:
+            if c not in on:
+                diff |= m[f"{c}_p"] != m[f"{c}_h"]
+        out[kind] = {"rows": int(len(p)), "differences": int(diff.sum())}
+    return out
+
+
+def run_size(n_lines: int, workdir: Path | None = None) -> dict:
+    base = Path(workdir or tempfile.mkdtemp(prefix=f"ri-bench-engine-{n_lines}-"))
+    as_limit = address_space_limit()
+    res: dict[str, Any] = {
+        "requested_lines": n_lines,
+        "address_space_limit_gb": round(as_limit / GB, 1),
+        "load_average_start": [round(v, 1) for v in os.getloadavg()],
+    }
+    try:
+        gen, info = _child(["--generate", str(n_lines), str(base)], as_limit)
+        res["generate"] = gen or info
+        if gen is None:
+            return res
+        for name in ("pipeline", "hand"):
+            args = [f"--{name}", str(base)]
+            if n_lines > 5_000_000:
+                args += ["--repeat", "1"]
+            if name == "hand":  # leave DuckDB room below the address-space limit to spill instead
+                args += ["--memory-limit-gb", f"{max(1.0, as_limit / GB * 0.5):.1f}"]
+            out, info = _child(args, as_limit)
+            res[name] = {**(out or {}), **info}
+        pipe, hand = res["pipeline"], res["hand"]
+        if "prepare_analyse_cpu_s" in pipe and "hand_full_cpu_s" in hand:
+            res["ratio_prepare_analyse_vs_hand_full"] = round(
+                pipe["prepare_analyse_cpu_s"] / hand["hand_full_cpu_s"], 2
+            )
+            res["ratio_analyse_vs_grouping_sets_only"] = round(
+                pipe["analyse_cpu_s"] / pipe["grouping_sets_only_cpu_s"], 2
+            )
+            res["counts"] = _differences(base)
+            res["same_window"] = pipe["window_days"] == hand["window_days"]
+    finally:
+        res["load_average_end"] = [round(v, 1) for v in os.getloadavg()]
+        if workdir is None:
+            shutil.rmtree(base, ignore_errors=True)
+    return res
+
+
+def main(sizes: tuple[int, ...] | list[int] = SIZES) -> dict:
     out = {}
     for n in sizes:
-        r = subprocess.run(
-            [sys.executable, "-m", "bench.bench_engine", "--one", str(n)],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "PYTHONPATH": os.getcwd()},
-        )
-        if r.returncode != 0:
-            out[str(n)] = {"error": r.stderr[-2000:]}
-        else:
-            out[str(n)] = json.loads(r.stdout.strip().splitlines()[-1])
+        out[str(n)] = run_size(n)
         print(json.dumps({str(n): out[str(n)]}), flush=True)
     return out
 
 
-if __name__ == "__main__":
-    if len(sys.argv) > 2 and sys.argv[1] == "--one":
-        print(json.dumps(run_size(int(sys.argv[2]))))
+def _cli(argv: list[str]) -> None:
+    opts = {"--repeat": str(REPEAT), "--as-limit": "0", "--memory-limit-gb": "0"}
+    rest = []
+    it = iter(argv)
+    for a in it:
+        if a in opts:
+            opts[a] = next(it)
+        else:
+            rest.append(a)
+    _limit(int(opts["--as-limit"]))
+    repeat = int(opts["--repeat"])
+    if rest and rest[0] == "--generate":
+        print(json.dumps(generate(int(rest[1]), Path(rest[2]))))
+    elif rest and rest[0] == "--pipeline":
+        print(json.dumps(run_pipeline(Path(rest[1]), repeat)))
+    elif rest and rest[0] == "--hand":
+        print(json.dumps(run_hand(Path(rest[1]), repeat, float(opts["--memory-limit-gb"]) or None)))
     else:
-        main([int(a) for a in sys.argv[1:]] or SIZES)
+        main([int(a) for a in rest] or SIZES)
+
+
+if __name__ == "__main__":
+    _cli(sys.argv[1:])
