@@ -366,9 +366,11 @@ def prepare(
         lines["order_x"] = lines["returned_units"].astype("float64")
 
     # ---- maturity
-    rets_m = _matched_returns(rets, lines, r_pair, _first_rows(l_pair, n_pairs)[r_pair])
+    line_at = _first_rows(l_pair, n_pairs)[r_pair]
+    rets_m = _matched_returns(rets, lines, line_at)
     rets_m["days_to_return"] = (rets_m["return_date"] - rets_m["order_date"]).dt.days
-    arrival = prepared_arrival_curve(lines, rets_m) if not lines.empty else EMPTY_CURVE
+    pairs = (l_pair, r_pair[line_at >= 0])  # the codes of rets_m's rows (the matched returns, in their order)
+    arrival = prepared_arrival_curve(lines, rets_m, pairs) if not lines.empty else EMPTY_CURVE
     if window_days is not None:
         window, source = int(window_days), "user"
     else:
@@ -429,7 +431,7 @@ RETURN_LINE_COLUMNS = (
 )
 
 
-def _matched_returns(rets: pd.DataFrame, lines: pd.DataFrame, r_pair: np.ndarray, line_at: np.ndarray) -> pd.DataFrame:
+def _matched_returns(rets: pd.DataFrame, lines: pd.DataFrame, line_at: np.ndarray) -> pd.DataFrame:
     """The returns whose (order, sku) was sold, in their own order, with the attributes of the first line of
     that (order, sku): what an inner merge with the lines' first rows per (order, sku) gives, by position.
     line_at: per return, the position of that first line (-1: not sold)."""
