@@ -233,7 +233,10 @@ def prepare(
     """
     notes: list[str] = []
     orders_in = dataset.orders
-    lines = orders_in[orders_in["quantity"] > 0].reset_index(drop=True)
+    sold = (orders_in["quantity"] > 0).to_numpy(dtype=bool)
+    # with every quantity positive the lines start as the dataset's own columns (copy-on-write: shared until
+    # written, and prepare only adds columns), not as a copy of them: one copy fewer of the widest frame
+    lines = (orders_in if sold.all() else orders_in[sold]).reset_index(drop=True)
     rets = dataset.returns.copy(deep=False)  # columns are added, never changed in place (copy-on-write)
     lines["line_no"] = np.arange(len(lines))
     lines["line_value"] = lines["quantity"] * lines["unit_price"]
