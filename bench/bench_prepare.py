@@ -1,6 +1,7 @@
 """prepare() and analyse() at scale, CPU and peak memory, for comparing two versions of the code side by side.
 
     PYTHONPATH=<checkout> .venv/bin/python bench/bench_prepare.py 1000000      # one size, one process
+    PYTHONPATH=<checkout> .venv/bin/python bench/bench_prepare.py 5000000 3 prepare   # prepare() only
 
 Data: bench.calibration.frailty_dataset(1, n_lines / 1.9, customer_var=0.3), generated once. CPU seconds
 (resource.getrusage: user + system of the process and its threads, DuckDB's included), medians of 3: prepare()
@@ -28,8 +29,8 @@ def _rss_gb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6, 2)  # KiB on Linux
 
 
-def run(n_lines: int, repeat: int = 3) -> dict:
-    """The figures of one size (see the module doc)."""
+def run(n_lines: int, repeat: int = 3, prepare_only: bool = False) -> dict:
+    """The figures of one size (see the module doc); prepare_only: prepare() alone (less memory)."""
     from analysis.engine import Settings, analyse
     from analysis.prepare import prepare
     from bench.bench_engine import HAND_SQL
@@ -43,6 +44,9 @@ def run(n_lines: int, repeat: int = 3) -> dict:
         t = _cpu()
         p = prepare(ds)
         prep.append(_cpu() - t)
+        if prepare_only:
+            del p
+            continue
         t = _cpu()
         a = analyse(p, Settings(cost_per_return=40.0), briefs=False)
         full.append(_cpu() - t)
@@ -52,6 +56,8 @@ def run(n_lines: int, repeat: int = 3) -> dict:
             del p
     out["peak_rss_gb"] = _rss_gb()
     out["prepare_cpu_s"] = round(statistics.median(prep), 2)
+    if prepare_only:
+        return out
     out["analyse_cpu_s"] = round(statistics.median(full), 2)
     import duckdb
 
@@ -74,4 +80,5 @@ def run(n_lines: int, repeat: int = 3) -> dict:
 
 if __name__ == "__main__":
     size = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-    print(json.dumps(run(size, int(sys.argv[2]) if len(sys.argv) > 2 else 3)), flush=True)
+    repeat = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    print(json.dumps(run(size, repeat, prepare_only=sys.argv[3:4] == ["prepare"])), flush=True)
