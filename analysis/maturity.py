@@ -161,8 +161,10 @@ def line_delays(
     if pairs is not None:
         l_pair, r_pair = pairs
         n = int(max(l_pair.max(initial=-1), r_pair.max(initial=-1))) + 1
-        first_d = days.groupby(np.asarray(r_pair), sort=False).min().reindex(pd.RangeIndex(n))
-        d = first_d.to_numpy(dtype="float64")[l_pair]
+        first_d = days.groupby(np.asarray(r_pair), sort=False).min()
+        d = np.full(n, np.nan)
+        d[first_d.index.to_numpy(dtype="int64")] = first_d.to_numpy(dtype="float64")
+        d = d[l_pair]
     else:
         first = returns.assign(_d=days).groupby(["order_id", "sku"], sort=False, observed=True)["_d"].min()
         d = (

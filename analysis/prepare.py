@@ -175,6 +175,14 @@ def isin_values(values: pd.Series, pool: pd.Series) -> np.ndarray:
     return seen[v]
 
 
+def per_code(sums: pd.Series, n_codes: int, fill: float = np.nan) -> np.ndarray:
+    """A per-code float array from a groupby result indexed by integer codes 0..n_codes-1 (codes without a
+    group get `fill`): what .reindex(range(n_codes)) gives, without hashing the index again."""
+    out = np.full(n_codes, fill, dtype="float64")
+    out[sums.index.to_numpy(dtype="int64")] = sums.to_numpy(dtype="float64")
+    return out
+
+
 def _first_rows(codes: np.ndarray, n_codes: int) -> np.ndarray:
     """Per code, the position of its first row (-1 where no row has it)."""
     first = np.full(n_codes, -1, dtype="int64")
@@ -266,8 +274,7 @@ def prepare(
             rets[c] = pd.Series(dtype="string")
 
     # ---- allocate returned units to lines (same order, same sku), clipped to units sold
-    ret_q = rets["quantity"].groupby(r_pair, sort=False).sum().reindex(range(n_pairs), fill_value=0)
-    ret_q = ret_q.to_numpy(dtype="int64")[l_pair]
+    ret_q = per_code(rets["quantity"].groupby(r_pair, sort=False).sum(), n_pairs, 0).astype("int64")[l_pair]
     quantity = lines["quantity"]
     before = quantity.groupby(l_pair, sort=False).cumsum() - quantity
     returned = (ret_q - before).clip(lower=0)
@@ -281,11 +288,10 @@ def prepare(
             store_credit_units=np.where(rets["resolution_category"] == "store_credit", rets["quantity"], 0),
         )
         by_pair = r.groupby(r_pair, sort=False)
-        pair_index = pd.RangeIndex(n_pairs)
-        all_units = by_pair["quantity"].sum().reindex(pair_index).to_numpy(dtype="float64")[l_pair]
+        all_units = per_code(by_pair["quantity"].sum(), n_pairs)[l_pair]
         share = np.where(all_units > 0, lines["returned_units"].to_numpy() / np.where(all_units > 0, all_units, 1), 0.0)
         for c in ("refund_units", "exchange_units", "store_credit_units"):
-            lines[c] = by_pair[c].sum().reindex(pair_index, fill_value=0).to_numpy(dtype="float64")[l_pair] * share
+            lines[c] = per_code(by_pair[c].sum(), n_pairs, 0.0)[l_pair] * share
         # dominant reason per pair: the category with the most units (ties: the order a quicksort of the
         # per-(pair, category) sums leaves them in, as before)
         dom = (
@@ -297,10 +303,12 @@ def prepare(
             .drop_duplicates("pair")
             .set_index("pair")["reason_category"]
         )
-        refund_amount = by_pair["refund_amount"].sum(min_count=1).reindex(pair_index).to_numpy(dtype="float64")
+        refund_amount = per_code(by_pair["refund_amount"].sum(min_count=1), n_pairs)
         refund_amount = refund_amount[l_pair]
         price_value = (lines["returned_units"] * lines["unit_price"]).to_numpy(dtype="float64")
-        lines["reason_category"] = dom.reindex(pair_index).astype("string").array.take(l_pair)
+        dom_at = np.full(n_pairs, -1, dtype="int64")
+        dom_at[dom.index.to_numpy(dtype="int64")] = np.arange(len(dom))
+        lines["reason_category"] = dom.astype("string").array.take(dom_at[l_pair], allow_fill=True)
         lines["returned_value"] = np.where(np.isnan(refund_amount), price_value, refund_amount * share)
     else:
         for c in ("refund_units", "exchange_units", "store_credit_units"):
