@@ -145,36 +145,46 @@ def data_end(lines: pd.DataFrame, returns: pd.DataFrame) -> pd.Timestamp:
     return rmax if pd.notna(rmax) and rmax > as_of else as_of
 
 
-def line_delays(lines: pd.DataFrame, returns: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def line_delays(
+    lines: pd.DataFrame, returns: pd.DataFrame, pairs: tuple[np.ndarray, np.ndarray] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(follow-up days, delay to the first dated return or NaN) per line of a prepared dataset.
 
     lines: order_id, sku, order_date, returned_units; returns: order_id, sku, order_date, return_date;
     follow-up = data_end - order date. Lines with returned units but no
     dated return have an unknown delay and are left out (NaN follow-up).
+    pairs: (per line, per return) integer codes of (order_id, sku) in one code space, when the caller has
+    them (analysis.prepare): the same result without matching the string keys again.
     """
     follow = (data_end(lines, returns) - lines["order_date"]).dt.days.to_numpy(dtype="float64")
-    first = (
-        returns.assign(_d=(returns["return_date"] - returns["order_date"]).dt.days)
-        .groupby(["order_id", "sku"], sort=False, observed=True)["_d"]
-        .min()
-        .rename("_first")
-    )
-    d = (
-        lines[["order_id", "sku"]]
-        .merge(first, how="left", left_on=["order_id", "sku"], right_index=True)["_first"]
-        .to_numpy(dtype="float64")
-    )
+    days = (returns["return_date"] - returns["order_date"]).dt.days
+    if pairs is not None:
+        l_pair, r_pair = pairs
+        n = int(max(l_pair.max(initial=-1), r_pair.max(initial=-1))) + 1
+        first_d = days.groupby(np.asarray(r_pair), sort=False).min()
+        d = np.full(n, np.nan)
+        d[first_d.index.to_numpy(dtype="int64")] = first_d.to_numpy(dtype="float64")
+        d = d[l_pair]
+    else:
+        first = returns.assign(_d=days).groupby(["order_id", "sku"], sort=False, observed=True)["_d"].min()
+        d = (
+            lines[["order_id", "sku"]]
+            .merge(first.rename("_first"), how="left", left_on=["order_id", "sku"], right_index=True)["_first"]
+            .to_numpy(dtype="float64")
+        )
     returned = lines["returned_units"].to_numpy() > 0
     d = np.where(returned, d, np.nan)
     follow = np.where(returned & np.isnan(d), np.nan, follow)
     return follow, d
 
 
-def prepared_arrival_curve(lines: pd.DataFrame, returns: pd.DataFrame) -> ArrivalCurve:
+def prepared_arrival_curve(
+    lines: pd.DataFrame, returns: pd.DataFrame, pairs: tuple[np.ndarray, np.ndarray] | None = None
+) -> ArrivalCurve:
     """The arrival curve of a prepared dataset's lines and matched returns (see line_delays)."""
     if lines.empty or returns is None or returns.empty or "return_date" not in returns.columns:
         return EMPTY_CURVE
-    c = arrival_curve(*line_delays(lines, returns))
+    c = arrival_curve(*line_delays(lines, returns, pairs))
     return (
         c
         if not len(c.days)

@@ -150,29 +150,76 @@ def _has_data(s: pd.Series) -> bool:
     return bool(s.notna().any())
 
 
-def _derive_intent(lines: pd.DataFrame, has_size: bool, has_collection: bool, has_category: bool) -> pd.Series:
-    """Per-order intent: bracketing > single_item > full_refresh > multi_item (see module doc)."""
-    g = lines.groupby("order_id", sort=False)
-    units = g["quantity"].sum()
-    product_key = lines["product_name"].fillna(lines["sku"]) if _has_data(lines["product_name"]) else lines["sku"]
-    variant = lines["size"].fillna(lines["sku"]) if has_size else lines["sku"]
-    pv = pd.DataFrame({"order_id": lines["order_id"], "p": product_key, "v": variant})
-    nvar = pv.drop_duplicates().groupby(["order_id", "p"], sort=False).size()
-    # bracketing = one product in several sizes: without a size (or variant) column it cannot be told apart
-    # from buying two different items that share a description, so it is not claimed
-    bracket_orders = set(nvar[nvar >= 2].index.get_level_values(0)) if has_size else set()
-    if has_collection:
-        ncoll = g["collection"].nunique()
-    elif has_category:
-        ncoll = g["category"].nunique()
-    else:
-        ncoll = pd.Series(0, index=units.index)
-    intent = pd.Series("multi_item", index=units.index, dtype="object")
-    intent[ncoll.reindex(units.index).fillna(0) >= 3] = "full_refresh"
+def shared_codes(*columns: pd.Series) -> list[np.ndarray]:
+    """Integer codes of several columns in one code space (one factorize of their concatenation), numbered in
+    order of first appearance: codes of equal values are equal across the columns; a missing value is a value
+    of its own (as in a merge). Encoding the string ids once and grouping on the codes is what makes prepare
+    cheap: pandas re-factorizes Arrow strings in every groupby and merge."""
+    sizes = np.cumsum([0] + [len(c) for c in columns])
+    joined = pd.concat(list(columns), ignore_index=True) if len(columns) > 1 else columns[0]
+    codes, _ = pd.factorize(joined, sort=False, use_na_sentinel=False)
+    codes = codes.astype("int64")
+    return [codes[sizes[i] : sizes[i + 1]] for i in range(len(columns))]
+
+
+def isin_values(values: pd.Series, pool: pd.Series) -> np.ndarray:
+    """values.isin(pool) as a numpy bool array (missing matches missing), through integer codes: pandas' isin on
+    Arrow strings builds a Python object per value of the pool (2.7 s of CPU for 500k order ids).
+
+    >>> isin_values(pd.Series(["a", "b", None], dtype="string"), pd.Series(["b", None], dtype="string")).tolist()
+    [False, True, True]
+    """
+    v, p = shared_codes(values, pool)
+    seen = np.zeros(int(max(v.max(initial=-1), p.max(initial=-1))) + 1, dtype=bool)
+    seen[p] = True
+    return seen[v]
+
+
+def per_code(sums: pd.Series, n_codes: int, fill: float = np.nan) -> np.ndarray:
+    """A per-code float array from a groupby result indexed by integer codes 0..n_codes-1 (codes without a
+    group get `fill`): what .reindex(range(n_codes)) gives, without hashing the index again."""
+    out = np.full(n_codes, fill, dtype="float64")
+    out[sums.index.to_numpy(dtype="int64")] = sums.to_numpy(dtype="float64")
+    return out
+
+
+def _first_rows(codes: np.ndarray, n_codes: int) -> np.ndarray:
+    """Per code, the position of its first row (-1 where no row has it)."""
+    first = np.full(n_codes, -1, dtype="int64")
+    pos = np.flatnonzero(~pd.Series(codes).duplicated().to_numpy())
+    first[codes[pos]] = pos
+    return first
+
+
+def _derive_intent(
+    lines: pd.DataFrame, order: np.ndarray, n_orders: int, has_size: bool, has_collection: bool, has_category: bool
+) -> np.ndarray:
+    """Per-order intent (order codes 0..n_orders-1): bracketing > single_item > full_refresh > multi_item
+    (see module doc)."""
+    units = np.bincount(order, weights=lines["quantity"].to_numpy(dtype="float64"), minlength=n_orders)
+    intent = np.full(n_orders, "multi_item", dtype=object)
+    if has_collection or has_category:
+        # distinct known collections (else categories) per order
+        c = pd.factorize(lines["collection" if has_collection else "category"], sort=False)[0]
+        known = c >= 0
+        pairs = pd.unique(order[known] * (int(c.max()) + 1) + c[known])
+        ncoll = np.bincount(pairs // (int(c.max()) + 1), minlength=n_orders)
+        intent[ncoll >= 3] = "full_refresh"
     intent[units <= 1] = "single_item"
-    if bracket_orders:
-        intent[intent.index.isin(list(bracket_orders))] = "bracketing"
-    return intent.astype("string")
+    if has_size:
+        # bracketing = one product in several sizes: without a size (or variant) column it cannot be told apart
+        # from buying two different items that share a description, so it is not claimed
+        product_key = lines["product_name"].fillna(lines["sku"]) if _has_data(lines["product_name"]) else lines["sku"]
+        p = pd.factorize(product_key, sort=False)[0]
+        v = pd.factorize(lines["size"].fillna(lines["sku"]), sort=False, use_na_sentinel=False)[0]
+        known = p >= 0
+        op = pd.factorize(order[known] * (int(p.max()) + 1) + p[known], sort=False)[0]
+        variants = pd.unique(op.astype("int64") * (int(v.max()) + 1) + v[known])
+        nvar = np.bincount(variants // (int(v.max()) + 1), minlength=int(op.max()) + 1 if len(op) else 0)
+        order_of_op = np.zeros(len(nvar), dtype="int64")
+        order_of_op[op] = order[known]
+        intent[np.unique(order_of_op[nvar >= 2])] = "bracketing"
+    return intent
 
 
 def prepare(
@@ -183,20 +230,37 @@ def prepare(
     reason_overrides: the user's corrections of the reason taxonomy (raw reason -> category), which
     win over the built-in rules (see data.reasons.classify).
 
+    Order ids and (order, sku) keys are encoded once as integers shared by lines and returns; every
+    per-order and per-(order, sku) step below groups on those codes, and attributes reach the lines by
+    position (no merge rebuilding the wide lines frame).
+
     >>> from data.demo import generate_dataset
     >>> p = prepare(generate_dataset(seed=1, n_orders=2000))
     >>> bool((p.lines["returned_units"] <= p.lines["quantity"]).all())
     True
     """
     notes: list[str] = []
-    lines = dataset.orders.copy()
-    rets = dataset.returns.copy()
-    lines = lines[lines["quantity"] > 0].reset_index(drop=True)
+    orders_in = dataset.orders
+    sold = (orders_in["quantity"] > 0).to_numpy(dtype=bool)
+    # with every quantity positive the lines start as the dataset's own columns (copy-on-write: shared until
+    # written, and prepare only adds columns), not as a copy of them: one copy fewer of the widest frame
+    lines = (orders_in if sold.all() else orders_in[sold]).reset_index(drop=True)
+    rets = dataset.returns.copy(deep=False)  # columns are added, never changed in place (copy-on-write)
     lines["line_no"] = np.arange(len(lines))
     lines["line_value"] = lines["quantity"] * lines["unit_price"]
 
     available = {c for c in lines.columns if _has_data(lines[c])}
     available |= {f"returns.{c}" for c in rets.columns if _has_data(rets[c])}
+
+    # ---- ids encoded once: orders (lines first, so codes 0..n_orders-1 are the lines' orders in order of
+    # first appearance) and (order, sku) pairs, shared by lines and returns
+    n_lines = len(lines)
+    l_order, r_order = shared_codes(lines["order_id"], rets["order_id"])
+    l_sku, r_sku = shared_codes(lines["sku"], rets["sku"])
+    n_orders = int(l_order.max()) + 1 if n_lines else 0
+    n_skus = int(max(l_sku.max(initial=-1), r_sku.max(initial=-1))) + 1
+    l_pair, r_pair = shared_codes(pd.Series(l_order * n_skus + l_sku), pd.Series(r_order * n_skus + r_sku))
+    n_pairs = int(max(l_pair.max(initial=-1), r_pair.max(initial=-1))) + 1
 
     # ---- returns: categorise once
     if len(rets):
@@ -210,13 +274,11 @@ def prepare(
             rets[c] = pd.Series(dtype="string")
 
     # ---- allocate returned units to lines (same order, same sku), clipped to units sold
-    ret_units = rets.groupby(["order_id", "sku"], sort=False)["quantity"].sum().rename("ret_q")
-    lines = lines.merge(ret_units, how="left", left_on=["order_id", "sku"], right_index=True)
-    lines["ret_q"] = lines["ret_q"].fillna(0).astype("int64")
-    before = lines.groupby(["order_id", "sku"], sort=False)["quantity"].cumsum() - lines["quantity"]
-    lines["returned_units"] = (lines["ret_q"] - before).clip(lower=0)
-    lines["returned_units"] = np.minimum(lines["returned_units"], lines["quantity"]).astype("int64")
-    lines = lines.drop(columns="ret_q")
+    ret_q = per_code(rets["quantity"].groupby(r_pair, sort=False).sum(), n_pairs, 0).astype("int64")[l_pair]
+    quantity = lines["quantity"]
+    before = quantity.groupby(l_pair, sort=False).cumsum() - quantity
+    returned = (ret_q - before).clip(lower=0)
+    lines["returned_units"] = np.minimum(returned, quantity).astype("int64")
 
     # ---- per (order, sku) return attributes: refund value, resolution split, dominant reason
     if len(rets):
@@ -225,29 +287,29 @@ def prepare(
             exchange_units=np.where(rets["resolution_category"] == "exchange", rets["quantity"], 0),
             store_credit_units=np.where(rets["resolution_category"] == "store_credit", rets["quantity"], 0),
         )
-        agg = r.groupby(["order_id", "sku"], sort=False).agg(
-            refund_units=("refund_units", "sum"),
-            exchange_units=("exchange_units", "sum"),
-            store_credit_units=("store_credit_units", "sum"),
-            all_units=("quantity", "sum"),
-        )
+        by_pair = r.groupby(r_pair, sort=False)
+        all_units = per_code(by_pair["quantity"].sum(), n_pairs)[l_pair]
+        share = np.where(all_units > 0, lines["returned_units"].to_numpy() / np.where(all_units > 0, all_units, 1), 0.0)
+        for c in ("refund_units", "exchange_units", "store_credit_units"):
+            lines[c] = per_code(by_pair[c].sum(), n_pairs, 0.0)[l_pair] * share
+        # dominant reason per pair: the category with the most units (ties: the order a quicksort of the
+        # per-(pair, category) sums leaves them in, as before)
         dom = (
-            r.groupby(["order_id", "sku", "reason_category"], sort=False)["quantity"]
+            r["quantity"]
+            .groupby([pd.Series(r_pair, index=r.index, name="pair"), r["reason_category"]], sort=False)
             .sum()
             .reset_index()
             .sort_values("quantity", ascending=False)
-            .drop_duplicates(["order_id", "sku"])
-            .set_index(["order_id", "sku"])["reason_category"]
+            .drop_duplicates("pair")
+            .set_index("pair")["reason_category"]
         )
-        agg["refund_amount"] = r.groupby(["order_id", "sku"], sort=False)["refund_amount"].sum(min_count=1)
-        agg["reason_category"] = dom
-        lines = lines.merge(agg, how="left", left_on=["order_id", "sku"], right_index=True)
-        share = (lines["returned_units"] / lines["all_units"]).where(lines["all_units"] > 0, 0.0).fillna(0.0)
-        for c in ("refund_units", "exchange_units", "store_credit_units"):
-            lines[c] = (lines[c].fillna(0) * share).astype("float64")
-        price_value = lines["returned_units"] * lines["unit_price"]
-        lines["returned_value"] = (lines["refund_amount"] * share).where(lines["refund_amount"].notna(), price_value)
-        lines = lines.drop(columns=["refund_amount", "all_units"])
+        refund_amount = per_code(by_pair["refund_amount"].sum(min_count=1), n_pairs)
+        refund_amount = refund_amount[l_pair]
+        price_value = (lines["returned_units"] * lines["unit_price"]).to_numpy(dtype="float64")
+        dom_at = np.full(n_pairs, -1, dtype="int64")
+        dom_at[dom.index.to_numpy(dtype="int64")] = np.arange(len(dom))
+        lines["reason_category"] = dom.astype("string").array.take(dom_at[l_pair], allow_fill=True)
+        lines["returned_value"] = np.where(np.isnan(refund_amount), price_value, refund_amount * share)
     else:
         for c in ("refund_units", "exchange_units", "store_credit_units"):
             lines[c] = 0.0
@@ -257,21 +319,24 @@ def prepare(
 
     # ---- order-level attributes
     has_size = "size" in available
-    lines["intent_derived"] = lines["order_id"].map(
-        _derive_intent(lines, has_size, "collection" in available, "category" in available)
+    derived = (
+        _derive_intent(lines, l_order, n_orders, has_size, "collection" in available, "category" in available)[l_order]
+        if n_lines
+        else np.array([], dtype=object)
     )
+    intent_derived = pd.Series(derived, index=lines.index, dtype="string")
     if "intent" in available:
-        lines["intent"] = lines["intent"].fillna(lines["intent_derived"])
+        lines["intent"] = lines["intent"].fillna(intent_derived)
     else:
-        lines["intent"] = lines["intent_derived"]
-    lines = lines.drop(columns="intent_derived")
-    g = lines.groupby("order_id", sort=False)
-    lines["basket_units"] = lines["order_id"].map(g["quantity"].sum()).astype("int64")
-    lines["basket_lines"] = lines["order_id"].map(g.size()).astype("int64")
+        lines["intent"] = intent_derived
+    order_units = np.bincount(l_order, weights=lines["quantity"].to_numpy(dtype="float64"), minlength=n_orders)
+    lines["basket_units"] = order_units[l_order].astype("int64")
+    lines["basket_lines"] = np.bincount(l_order, minlength=n_orders)[l_order].astype("int64")
     lines["product"] = lines["product_name"].fillna(lines["sku"]).astype("string")
 
     if "customer_id" in available:
-        first = lines.groupby("customer_id")["order_date"].transform("min")
+        (customer,) = shared_codes(lines["customer_id"])
+        first = lines["order_date"].groupby(customer, sort=False).transform("min")
         ctype = np.where(
             lines["customer_id"].isna(), "unknown", np.where(lines["order_date"] <= first, "first", "repeat")
         )
@@ -288,7 +353,7 @@ def prepare(
             available.add("customer_type")
     else:
         lines["customer_type"] = pd.Series(pd.NA, index=lines.index, dtype="string")
-    median_units = float(lines.groupby("order_id", sort=False)["quantity"].sum().median()) if len(lines) else 0.0
+    median_units = float(pd.Series(order_units).median()) if n_lines else 0.0
     if "intent" in available or median_units <= WHOLESALE_MEDIAN_UNITS:
         available.add("intent")
     else:
@@ -304,7 +369,7 @@ def prepare(
     outcome = "order_refund" if (not returns_known and "order_refunded" in available) else "line_return"
     counts = dict(getattr(dataset, "counts", {}) or {})
     if outcome == "order_refund":
-        lines, attrib_note, attrib = _order_refund_outcome(lines)
+        lines, attrib_note, attrib = _order_refund_outcome(lines, l_order)
         counts.update(attrib)
         notes.append(attrib_note)
     else:
@@ -312,31 +377,11 @@ def prepare(
         lines["order_x"] = lines["returned_units"].astype("float64")
 
     # ---- maturity
-    rets_m = rets.merge(
-        lines.drop_duplicates(["order_id", "sku"])[
-            [
-                "order_id",
-                "sku",
-                "order_date",
-                "collection",
-                "category",
-                "product",
-                "size",
-                "channel",
-                "journey",
-                "intent",
-                "customer_type",
-                "unit_price",
-                "promotion",
-                "country",
-                "addon",
-            ]
-        ],
-        how="inner",
-        on=["order_id", "sku"],
-    )
+    line_at = _first_rows(l_pair, n_pairs)[r_pair]
+    rets_m = _matched_returns(rets, lines, line_at)
     rets_m["days_to_return"] = (rets_m["return_date"] - rets_m["order_date"]).dt.days
-    arrival = prepared_arrival_curve(lines, rets_m) if not lines.empty else EMPTY_CURVE
+    pairs = (l_pair, r_pair[line_at >= 0])  # the codes of rets_m's rows (the matched returns, in their order)
+    arrival = prepared_arrival_curve(lines, rets_m, pairs) if not lines.empty else EMPTY_CURVE
     if window_days is not None:
         window, source = int(window_days), "user"
     else:
@@ -358,7 +403,63 @@ def prepare(
             cutoff = lines["order_date"].max()
     lines["month"] = lines["order_date"].dt.to_period("M").dt.start_time
 
-    g = lines.groupby("order_id", sort=False)
+    o = _orders_frame(lines, l_order, n_orders)
+    immature_orders = int((~o["mature"]).sum())
+    immature_lines = int((~lines["mature"]).sum())
+
+    return Prepared(
+        lines=lines,
+        orders=o,
+        returns=rets_m,
+        window_days=window,
+        window_source=source,
+        cutoff_date=cutoff,
+        immature_orders_excluded=immature_orders,
+        immature_lines_excluded=immature_lines,
+        available=frozenset(available),
+        notes=tuple(notes) + tuple(dataset.notes),
+        outcome=outcome,
+        counts=counts,
+        arrival=arrival,
+    )
+
+
+# the line attributes each matched return carries (Prepared.returns)
+RETURN_LINE_COLUMNS = (
+    "order_date",
+    "collection",
+    "category",
+    "product",
+    "size",
+    "channel",
+    "journey",
+    "intent",
+    "customer_type",
+    "unit_price",
+    "promotion",
+    "country",
+    "addon",
+)
+
+
+def _matched_returns(rets: pd.DataFrame, lines: pd.DataFrame, line_at: np.ndarray) -> pd.DataFrame:
+    """The returns whose (order, sku) was sold, in their own order, with the attributes of the first line of
+    that (order, sku): what an inner merge with the lines' first rows per (order, sku) gives, by position.
+    line_at: per return, the position of that first line (-1: not sold)."""
+    if set(RETURN_LINE_COLUMNS) & set(rets.columns):  # a returns column named like a line attribute: merge's suffixes
+        first = lines.drop_duplicates(["order_id", "sku"])[["order_id", "sku", *RETURN_LINE_COLUMNS]]
+        return rets.merge(first, how="inner", on=["order_id", "sku"])
+    hit = line_at >= 0
+    out = rets[hit].reset_index(drop=True) if not hit.all() else rets.reset_index(drop=True)
+    at = line_at[hit]
+    for c in RETURN_LINE_COLUMNS:
+        out[c] = lines[c].array.take(at)
+    return out
+
+
+def _orders_frame(lines: pd.DataFrame, order: np.ndarray, n_orders: int) -> pd.DataFrame:
+    """One row per order (in order of first appearance), grouped on the order codes."""
+    g = lines.groupby(order, sort=False)
     o = g.agg(
         order_date=("order_date", "first"),
         customer_id=("customer_id", "first"),
@@ -380,29 +481,14 @@ def prepare(
     # min_count=1 keeps "no prices at all" as missing rather than 0
     o["order_value"] = g["line_value"].sum(min_count=1)
     o["returned_value"] = g["returned_value"].sum(min_count=1)
+    any_return = g["order_x"].sum().to_numpy() > 0
+    o.index = pd.Index(lines["order_id"].array.take(_first_rows(order, n_orders)), name="order_id")
     o = o.reset_index()
-    o["any_return"] = (g["order_x"].sum().to_numpy() > 0) if len(o) else o["returned_units"] > 0
-    immature_orders = int((~o["mature"]).sum())
-    immature_lines = int((~lines["mature"]).sum())
-
-    return Prepared(
-        lines=lines,
-        orders=o,
-        returns=rets_m,
-        window_days=window,
-        window_source=source,
-        cutoff_date=cutoff,
-        immature_orders_excluded=immature_orders,
-        immature_lines_excluded=immature_lines,
-        available=frozenset(available),
-        notes=tuple(notes) + tuple(dataset.notes),
-        outcome=outcome,
-        counts=counts,
-        arrival=arrival,
-    )
+    o["any_return"] = any_return if len(o) else o["returned_units"] > 0
+    return o
 
 
-def _order_refund_outcome(lines: pd.DataFrame) -> tuple[pd.DataFrame, str, dict]:
+def _order_refund_outcome(lines: pd.DataFrame, order: np.ndarray) -> tuple[pd.DataFrame, str, dict]:
     """The order-refund outcome on the lines (see Prepared.rate_columns).
 
     order_n = the line's share of its order's units (each order weighs 1); order_x = order_n if the order
@@ -413,11 +499,10 @@ def _order_refund_outcome(lines: pd.DataFrame) -> tuple[pd.DataFrame, str, dict]
     refund is spread over the order's lines in proportion. returned_value = the refunded amount spread
     the same way. Resolution (exchange, store credit) is not known: those columns are missing.
     """
-    lines = lines.copy()
     q = lines["quantity"].astype("float64")
-    oid = lines["order_id"]
+    oid = pd.Series(order, index=lines.index)  # the order codes (see prepare)
     order_units = q.groupby(oid, sort=False).transform("sum")
-    refunded_amt = lines.groupby("order_id", sort=False)["order_refunded"].transform("first").fillna(0.0)
+    refunded_amt = lines["order_refunded"].groupby(oid, sort=False).transform("first").fillna(0.0)
     flag = (refunded_amt > 0).astype("float64")
     lines["order_n"] = (q / order_units).where(order_units > 0, 0.0)
     lines["order_x"] = lines["order_n"] * flag

@@ -75,7 +75,7 @@ def _lines_table(prepared: Prepared) -> pd.DataFrame:
     }
     for d in segment_dimensions(prepared) + (["category"] if prepared.has("category") else []):
         cols[f"s_{d}"] = line_codes(prepared, d)[0]
-    return pd.DataFrame(cols)
+    return pd.DataFrame(cols, copy=False)  # the codes are the memoized line_codes arrays: shared, not copied
 
 
 def _scopes(prepared: Prepared, table: pd.DataFrame, dims: list[str]) -> tuple[pd.DataFrame, dict]:

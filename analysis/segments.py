@@ -45,7 +45,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from analysis import stats
-from analysis.prepare import DIMENSION_LABELS, INTENT_LABELS, LINE_DIMENSIONS, ORDER_DIMENSIONS, Prepared
+from analysis.prepare import DIMENSION_LABELS, INTENT_LABELS, LINE_DIMENSIONS, ORDER_DIMENSIONS, Prepared, isin_values
 from data.reasons import CATEGORIES
 
 NOT_SET = "(not set)"
@@ -212,7 +212,7 @@ def mature_frames(prepared: Prepared) -> tuple[pd.DataFrame, pd.DataFrame, pd.Da
         lines, orders = prepared.mature_lines, prepared.mature_orders
         rets = prepared.returns
         if len(rets):
-            rets = rets[rets["order_id"].isin(orders["order_id"])]
+            rets = rets[isin_values(rets["order_id"], orders["order_id"])]
         return lines, orders, rets
 
     return prepared.memo("analysis.segments.mature_frames", compute)
