@@ -378,7 +378,8 @@ def _report(args: argparse.Namespace, dataset: Dataset, mapping: Any, settings: 
         print(text)
     if results:
         extra["Interventions"] = pd.DataFrame(results)
-    extra.update(_reason_sheets(prepared))
+    if args.out and Path(args.out).suffix.lower() == ".xlsx":  # the reason sheets exist only in the workbook
+        extra.update(_reason_sheets(prepared))
     if args.out:
         out = Path(args.out)
         data = (

@@ -214,10 +214,14 @@ def guess_role(columns: Sequence[str], frame: pd.DataFrame | None = None) -> str
     if "order_id" not in orders and "order_date" not in orders and "sku" in orders:
         return "catalog"
     if frame is not None and "quantity" in orders and len(frame):
+        # share of lines with a negative quantity, read off the distinct values (an export repeats a few
+        # hundred quantities over all its lines) weighted by how often each occurs
+        codes, uniq = pd.factorize(frame[orders["quantity"]])
         q = pd.to_numeric(
-            frame[orders["quantity"]].str.strip().str.replace(",", ".", regex=False), errors="coerce"
+            pd.Series(uniq, dtype="string").str.strip().str.replace(",", ".", regex=False), errors="coerce"
         ).astype("float64")
-        if (q < 0).mean() > 0.001:
+        lines = np.bincount(codes[codes >= 0], minlength=len(uniq))
+        if int(lines[(q < 0).to_numpy()].sum()) / len(frame) > 0.001:
             return "transactions"
     return "orders"
 
