@@ -327,16 +327,16 @@ def load_dataset(
             has = ~pd.isna(kk)
             w.kind.iloc[rows[has]] = kk[has]
             w.reason.iloc[rows[has]] = rr[has]
-        o = split.orders.copy()
+        o = split.orders.copy(deep=False)  # copy on write: new columns below never reach split.orders
         names = np.array([w.name for w in tx], dtype=object)
         o["_file"] = names[o["_w"].to_numpy()]
         order_parts.append(o)
-        rr = split.returns.copy()
+        rr = split.returns.copy(deep=False)
         rr["_file"] = names[cat.loc[rr.index, "_w"].to_numpy()]
         rr["_row"] = cat.loc[rr.index, "_row"].to_numpy()
         return_parts.append(rr)
         if len(split.partial):
-            p = split.partial.copy()
+            p = split.partial.copy(deep=False)
             p["file"] = names[cat.loc[p.index, "_w"].to_numpy()]
             p["row"] = cat.loc[p.index, "_row"].to_numpy() + 1
             partials.append(p)
