@@ -145,14 +145,15 @@ def _styles_in_skus(sug: dict[str, str], frame: pd.DataFrame | None, role: str) 
     if role not in ("orders", "transactions") or frame is None or "size" in sug or sug.get("sku") not in frame.columns:
         return False
     name = sug.get("product_name")
-    cols = [sug["sku"]] + ([name] if name in frame.columns and name != sug["sku"] else [])
+    has_name = name in frame.columns
+    cols = list(dict.fromkeys([sug["sku"], name] if has_name else [sug["sku"]]))
     # the answer depends on the distinct (SKU, name) pairs only, in order of first appearance: 500k lines
     # of the Online Retail II export hold ~7k, so the lines are not spread back and grouped again
     pairs = frame[cols].drop_duplicates()
-    _, size, n_styles = derive_style_size(pairs[cols[0]], pairs[cols[1]] if len(cols) > 1 else None)
+    _, size, n_styles = derive_style_size(pairs[sug["sku"]], pairs[name] if has_name else None)
     # a sized catalogue, not a few look-alikes: in a gift shop "DOOR SIGN, 5" or "gift_0001_10" end in
     # numbers too (the Online Retail II file has 5 such series among ~5,000 products)
-    share = float(pd.Series(size != "").groupby(pairs[cols[0]].to_numpy()).first().mean()) if n_styles else 0.0
+    share = float(pd.Series(size != "").groupby(pairs[sug["sku"]].to_numpy()).first().mean()) if n_styles else 0.0
     return n_styles > 0 and share >= STYLE_MIN_SHARE
 
 
@@ -382,7 +383,7 @@ def family_from_description(descriptions: pd.Series) -> pd.Series:
         fam = fam.mask(hit, family)
     out = pd.array(fam.fillna("Other").to_numpy(dtype=object), dtype="string")
     spread = out.take(codes, allow_fill=True) if len(codes) else out[:0]  # code -1 (missing) -> <NA>
-    return pd.Series(spread, index=descriptions.index, dtype="string").fillna("Other")
+    return pd.Series(spread, index=descriptions.index, dtype="string", name=descriptions.name).fillna("Other")
 
 
 __all__ = [

@@ -23,6 +23,7 @@ column by column.
 from __future__ import annotations
 
 import bz2
+import codecs
 import csv
 import gzip
 import io
@@ -531,15 +532,26 @@ def detect_encoding(content: bytes, name: str = "the file") -> tuple[str, bytes]
             "binary data (it holds control bytes no text export has)",
             "Upload the CSV or XLSX export itself; if it is one, save it again as CSV (UTF-8)",
         )
-    try:
-        content.decode("utf-8")
+    if _is_utf8(content):
         return "utf-8", content
-    except UnicodeDecodeError:
-        pass
     try:
         return "cp1252", content.decode("cp1252").encode("utf-8")
     except UnicodeDecodeError:
         return "latin-1", content.decode("latin-1").encode("utf-8")
+
+
+def _is_utf8(data: bytes, step: int = 1 << 20) -> bool:
+    """True when `data` decodes as strict UTF-8 (as data.decode("utf-8") would), checked 1 MB at a time so
+    a 45 MB file is not turned into a 45 MB string only to be thrown away."""
+    dec = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for i in range(0, len(view), step):
+            dec.decode(view[i : i + step])
+        dec.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _sample_lines(data: bytes, limit: int = 60) -> list[str]:
@@ -671,7 +683,8 @@ def read_text(content: bytes, name: str = "the file", limits: ReadLimits | None 
         check_header(name, next(csv.reader(lines[header_row : header_row + 1] or [""], delimiter=delim), []), limits)
     elif len(data) > _SAMPLE_BYTES:  # not one whole line in the sample: the first line alone is over 256 KB
         check_header(name, ["x" * _SAMPLE_BYTES], limits)
-    frame = _read_csv_bytes(data, delim, header_row, name) if data.strip() else pd.DataFrame()
+    # bytes.isspace() is bytes.strip()'s whitespace, without a stripped copy of the file
+    frame = _read_csv_bytes(data, delim, header_row, name) if data and not data.isspace() else pd.DataFrame()
     frame = _clean_columns(frame).astype("string").fillna("")
     notes = []
     if header_row:
