@@ -70,7 +70,8 @@ def _read(
     name: str, content: bytes, sheet: str | None, role: str | None
 ) -> tuple[RawTable, Layout, pd.DataFrame, tuple, tuple | None]:
     raw = read_table(name, content, sheet)
-    layout = detect_layout(list(raw.frame.columns), raw.frame[~raw.footer], role)
+    body = raw.frame[~raw.footer] if raw.footer.any() else raw.frame  # no copy of a file without footer rows
+    layout = detect_layout(list(raw.frame.columns), body, role)
     if role is not None and role != layout.role:
         layout = Layout(layout.key, layout.label, role, detect_layout(list(raw.frame.columns), None, role).suggested)
     frame, notes, kinds = prepare_frame_with_kinds(layout, raw.frame)
@@ -326,16 +327,16 @@ def load_dataset(
             has = ~pd.isna(kk)
             w.kind.iloc[rows[has]] = kk[has]
             w.reason.iloc[rows[has]] = rr[has]
-        o = split.orders.copy()
+        o = split.orders.copy(deep=False)  # copy on write: new columns below never reach split.orders
         names = np.array([w.name for w in tx], dtype=object)
         o["_file"] = names[o["_w"].to_numpy()]
         order_parts.append(o)
-        rr = split.returns.copy()
+        rr = split.returns.copy(deep=False)
         rr["_file"] = names[cat.loc[rr.index, "_w"].to_numpy()]
         rr["_row"] = cat.loc[rr.index, "_row"].to_numpy()
         return_parts.append(rr)
         if len(split.partial):
-            p = split.partial.copy()
+            p = split.partial.copy(deep=False)
             p["file"] = names[cat.loc[p.index, "_w"].to_numpy()]
             p["row"] = cat.loc[p.index, "_row"].to_numpy() + 1
             partials.append(p)
@@ -409,12 +410,15 @@ def load_dataset(
 
     # ---- returns files: match to order lines
     report(0.8, "Matching returns to orders")
+    # units sold per order line, for returns files only: returns split off signed transactions are
+    # allocated within the quantity of the sale line they matched, so they can neither miss nor exceed it
+    has_returns_files = any(w.role == "returns" for w in works)
     sold = (
         orders_all.groupby(["order_id", "sku"], sort=False)["quantity"].sum()
-        if len(orders_all)
+        if len(orders_all) and has_returns_files
         else pd.Series(dtype="int64")
     )
-    known_orders = set(orders_all["order_id"].dropna().unique()) if len(orders_all) else set()
+    known_orders = set(orders_all["order_id"].dropna().unique()) if len(orders_all) and has_returns_files else set()
     for w in works:
         if w.role != "returns":
             continue

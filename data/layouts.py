@@ -145,10 +145,15 @@ def _styles_in_skus(sug: dict[str, str], frame: pd.DataFrame | None, role: str) 
     if role not in ("orders", "transactions") or frame is None or "size" in sug or sug.get("sku") not in frame.columns:
         return False
     name = sug.get("product_name")
-    _, size, n_styles = derive_style_size(frame[sug["sku"]], frame[name] if name in frame.columns else None)
+    has_name = name in frame.columns
+    cols = list(dict.fromkeys([sug["sku"], name] if has_name else [sug["sku"]]))
+    # the answer depends on the distinct (SKU, name) pairs only, in order of first appearance: 500k lines
+    # of the Online Retail II export hold ~7k, so the lines are not spread back and grouped again
+    pairs = frame[cols].drop_duplicates()
+    _, size, n_styles = derive_style_size(pairs[sug["sku"]], pairs[name] if has_name else None)
     # a sized catalogue, not a few look-alikes: in a gift shop "DOOR SIGN, 5" or "gift_0001_10" end in
     # numbers too (the Online Retail II file has 5 such series among ~5,000 products)
-    share = float(pd.Series(size != "").groupby(frame[sug["sku"]].to_numpy()).first().mean()) if n_styles else 0.0
+    share = float(pd.Series(size != "").groupby(pairs[sug["sku"]].to_numpy()).first().mean()) if n_styles else 0.0
     return n_styles > 0 and share >= STYLE_MIN_SHARE
 
 
@@ -210,10 +215,14 @@ def guess_role(columns: Sequence[str], frame: pd.DataFrame | None = None) -> str
     if "order_id" not in orders and "order_date" not in orders and "sku" in orders:
         return "catalog"
     if frame is not None and "quantity" in orders and len(frame):
+        # share of lines with a negative quantity, read off the distinct values (an export repeats a few
+        # hundred quantities over all its lines) weighted by how often each occurs
+        codes, uniq = pd.factorize(frame[orders["quantity"]])
         q = pd.to_numeric(
-            frame[orders["quantity"]].str.strip().str.replace(",", ".", regex=False), errors="coerce"
+            pd.Series(uniq, dtype="string").str.strip().str.replace(",", ".", regex=False), errors="coerce"
         ).astype("float64")
-        if (q < 0).mean() > 0.001:
+        lines = np.bincount(codes[codes >= 0], minlength=len(uniq))
+        if int(lines[(q < 0).to_numpy()].sum()) / len(frame) > 0.001:
             return "transactions"
     return "orders"
 
@@ -364,15 +373,17 @@ def family_from_description(descriptions: pd.Series) -> pd.Series:
 
     Computed on the distinct descriptions only, then mapped back, so 500k lines cost ~5k regex checks.
     """
-    uniq = pd.Series(descriptions.dropna().unique(), dtype="string")
+    codes, values = pd.factorize(descriptions)
+    uniq = pd.Series(values, dtype="string")
     up = uniq.str.upper()
     fam = pd.Series(pd.NA, index=uniq.index, dtype="string")
     for family, words in FAMILY_KEYWORDS:
         pattern = "|".join(rf"\b{w.strip()}S?\b" if w.endswith(" ") else rf"\b{w}(?:S|ES)?\b" for w in words)
         hit = fam.isna() & up.str.contains(pattern, regex=True).fillna(False)
         fam = fam.mask(hit, family)
-    lookup = dict(zip(uniq.tolist(), fam.fillna("Other").tolist()))
-    return descriptions.map(lookup).astype("string").fillna("Other")
+    out = pd.array(fam.fillna("Other").to_numpy(dtype=object), dtype="string")
+    spread = out.take(codes, allow_fill=True) if len(codes) else out[:0]  # code -1 (missing) -> <NA>
+    return pd.Series(spread, index=descriptions.index, dtype="string", name=descriptions.name).fillna("Other")
 
 
 __all__ = [

@@ -23,6 +23,7 @@ column by column.
 from __future__ import annotations
 
 import bz2
+import codecs
 import csv
 import gzip
 import io
@@ -531,15 +532,26 @@ def detect_encoding(content: bytes, name: str = "the file") -> tuple[str, bytes]
             "binary data (it holds control bytes no text export has)",
             "Upload the CSV or XLSX export itself; if it is one, save it again as CSV (UTF-8)",
         )
-    try:
-        content.decode("utf-8")
+    if _is_utf8(content):
         return "utf-8", content
-    except UnicodeDecodeError:
-        pass
     try:
         return "cp1252", content.decode("cp1252").encode("utf-8")
     except UnicodeDecodeError:
         return "latin-1", content.decode("latin-1").encode("utf-8")
+
+
+def _is_utf8(data: bytes, step: int = 1 << 20) -> bool:
+    """True when `data` decodes as strict UTF-8 (as data.decode("utf-8") would), checked 1 MB at a time so
+    a 45 MB file is not turned into a 45 MB string only to be thrown away."""
+    dec = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for i in range(0, len(view), step):
+            dec.decode(view[i : i + step])
+        dec.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _sample_lines(data: bytes, limit: int = 60) -> list[str]:
@@ -671,7 +683,8 @@ def read_text(content: bytes, name: str = "the file", limits: ReadLimits | None 
         check_header(name, next(csv.reader(lines[header_row : header_row + 1] or [""], delimiter=delim), []), limits)
     elif len(data) > _SAMPLE_BYTES:  # not one whole line in the sample: the first line alone is over 256 KB
         check_header(name, ["x" * _SAMPLE_BYTES], limits)
-    frame = _read_csv_bytes(data, delim, header_row, name) if data.strip() else pd.DataFrame()
+    # bytes.isspace() is bytes.strip()'s whitespace, without a stripped copy of the file
+    frame = _read_csv_bytes(data, delim, header_row, name) if data and not data.isspace() else pd.DataFrame()
     frame = _clean_columns(frame).astype("string").fillna("")
     notes = []
     if header_row:
@@ -725,15 +738,16 @@ def _other_cells_to_text(values: np.ndarray) -> pd.Series:
     is_dt = (kinds == _dt.datetime) | (kinds == _dt.date)  # noqa: E721 - elementwise numpy comparison of types
     is_none = kinds == type(None)  # noqa: E721 - elementwise numpy comparison of types
     is_bool = kinds == bool  # noqa: E721 - elementwise numpy comparison of types
-    if is_float.any():
-        f = pd.Series(vals[is_float]).astype("float64")
-        integral = (np.isfinite(f) & (f == np.round(f)) & (f.abs() < 1e15)).to_numpy()
-        uniq = pd.unique(f.to_numpy())
-        txt = f.map(dict(zip(uniq.tolist(), map(repr, uniq.tolist())))).to_numpy(dtype=object)  # = f.map(repr)
-        txt[integral] = f[integral].astype("int64").astype(str).to_numpy(dtype=object)
-        out[is_float] = txt
-    if is_dt.any():
-        out[is_dt] = pd.to_datetime(pd.Series(vals[is_dt])).dt.strftime("%Y-%m-%d %H:%M:%S").to_numpy(dtype=object)
+    if is_float.any():  # each distinct value's text once, spread back by its code (NaN is a value here)
+        codes, uniq = pd.factorize(vals[is_float].astype("float64"), use_na_sentinel=False)
+        u = np.asarray(uniq, dtype="float64")
+        integral = (np.isfinite(u) & (u == np.round(u)) & (np.abs(u) < 1e15)).tolist()
+        txt = np.array([str(int(x)) if ok else repr(x) for x, ok in zip(u.tolist(), integral)], dtype=object)
+        out[is_float] = txt[codes]
+    if is_dt.any():  # exports repeat timestamps (~5k distinct in 100k lines): formatted once each
+        codes, uniq = pd.factorize(vals[is_dt], use_na_sentinel=False)
+        txt = pd.to_datetime(pd.Series(np.asarray(uniq, dtype=object))).dt.strftime("%Y-%m-%d %H:%M:%S")
+        out[is_dt] = txt.to_numpy(dtype=object)[codes]
     out[is_none] = ""
     if is_bool.any():
         out[is_bool] = np.where(vals[is_bool].astype(bool), "TRUE", "FALSE")

@@ -95,8 +95,9 @@ def derive_style_size(sku: pd.Series, name: pd.Series | None = None) -> tuple[pd
         c2, u2 = np.zeros(len(sku), dtype=np.int64), pd.Index([""])
     # (SKU, name) pairs as one integer code each: factorizing tuples of strings is ~10x slower
     codes, pair = pd.factorize(c1.astype(np.int64) * max(len(u2), 1) + c2)
-    u_sku = [str(u1[k // max(len(u2), 1)]) for k in pair]
-    u_name = [str(u2[k % max(len(u2), 1)]) for k in pair]
+    l1, l2 = u1.tolist(), u2.tolist()  # element access on an Index costs ~10x a list's
+    u_sku = [str(l1[k // max(len(u2), 1)]) for k in pair]
+    u_name = [str(l2[k % max(len(u2), 1)]) for k in pair]
     style, size = [], []
     for sk, nm in zip(u_sku, u_name):
         p = split_sku(sk) or split_name(nm)  # a SKU without a size suffix: the name's size, if any

@@ -135,16 +135,17 @@ def split_transactions(t: pd.DataFrame, *, credit_prefix: str = "C", extra_non_m
     sale = free & (~credit & (qty > 0)).to_numpy()
     ret = free & (credit & (qty < 0)).to_numpy()
 
-    orders = t.loc[sale].copy()
+    # pandas copies on write: a selection is already a frame of its own, so no .copy() of 500k lines
+    orders = t.loc[sale]
     orders["customer_id"] = cust[sale]
 
     # ---- match returns to purchases
-    r = t.loc[ret].copy()
+    r = t.loc[ret]
     r["customer_id"] = cust[ret]
     r["units"] = -qty[ret]
     r["_pos"] = np.arange(len(r))
     has_cust = r["customer_id"].notna()
-    s = orders.loc[orders["customer_id"].notna(), ["order_id", "order_date", "sku", "customer_id", "quantity"]].copy()
+    s = orders.loc[orders["customer_id"].notna(), ["order_id", "order_date", "sku", "customer_id", "quantity"]]
     s = s.rename(columns={"order_id": "m_order", "order_date": "m_date", "quantity": "m_qty"})
     s["m_line"] = s.index
     rc = r[has_cust.to_numpy()]

@@ -434,3 +434,99 @@ def test_cells_to_text_edge_cases_identical():
     ]
     for col in cols:
         assert_series_equal(R._cells_to_text(np.asarray(col, dtype=object)), old_cells_to_text(col))
+
+
+# ---------------------------------------------------------------- second round (d53d9b1 -> load-path)
+def old_family_from_description(descriptions: pd.Series) -> pd.Series:
+    from data.layouts import FAMILY_KEYWORDS
+
+    uniq = pd.Series(descriptions.dropna().unique(), dtype="string")
+    up = uniq.str.upper()
+    fam = pd.Series(pd.NA, index=uniq.index, dtype="string")
+    for family, words in FAMILY_KEYWORDS:
+        pattern = "|".join(rf"\b{w.strip()}S?\b" if w.endswith(" ") else rf"\b{w}(?:S|ES)?\b" for w in words)
+        hit = fam.isna() & up.str.contains(pattern, regex=True).fillna(False)
+        fam = fam.mask(hit, family)
+    lookup = dict(zip(uniq.tolist(), fam.fillna("Other").tolist()))
+    return descriptions.map(lookup).astype("string").fillna("Other")
+
+
+def old_styles_in_skus(sug: dict, frame: pd.DataFrame) -> bool:
+    from data.layouts import STYLE_MIN_SHARE
+    from data.sizes import derive_style_size
+
+    name = sug.get("product_name")
+    _, size, n_styles = derive_style_size(frame[sug["sku"]], frame[name] if name in frame.columns else None)
+    share = float(pd.Series(size != "").groupby(frame[sug["sku"]].to_numpy()).first().mean()) if n_styles else 0.0
+    return n_styles > 0 and share >= STYLE_MIN_SHARE
+
+
+def test_family_from_description_identical():
+    from data.layouts import family_from_description
+
+    s = pd.Series(
+        ["RED HEART MUG", None, "gift tag", "red heart mug", "", "JUMBO BAG PINK", None, "PEN SET", "CANDLES"],
+        index=[5, 3, 9, 1, 0, 2, 8, 7, 6],
+        dtype="string",
+    )
+    assert_series_equal(family_from_description(s), old_family_from_description(s))
+    assert_series_equal(family_from_description(s[:0]), old_family_from_description(s[:0]))
+
+
+@pytest.mark.parametrize(
+    "skus,names",
+    [
+        (
+            ["TEE-S", "TEE-M", "TEE-L", "MUG", "TEE-S", None, "CAP-XL", "CAP-XS"],
+            ["t", "t", "t", "m", "t2", "x", "c", "c"],
+        ),
+        (["A1", "A2", "A1", "B"], [None, "Sock (M)", "Sock (L)", "Sock (L)"]),
+        (["85123A", "DOOR SIGN, 5", "DOOR SIGN, 6", "22423"], ["HEART", "SIGN", "SIGN", "CAKESTAND"]),
+    ],
+)
+def test_styles_in_skus_identical(skus, names):
+    from data.layouts import _styles_in_skus
+
+    frame = pd.DataFrame({"SKU": skus, "Name": names}, dtype="string")
+    for sug in ({"sku": "SKU", "product_name": "Name"}, {"sku": "SKU"}, {"sku": "SKU", "product_name": "SKU"}):
+        assert _styles_in_skus(sug, frame, "orders") == old_styles_in_skus(sug, frame), sug
+
+
+def test_real_slice_detection_and_families_identical(real_slice):
+    from data.layouts import _styles_in_skus, family_from_description, guess_role
+
+    raw = R.read_text(real_slice, "real.csv")
+    sug = {"sku": "StockCode", "product_name": "Description"}
+    assert _styles_in_skus(sug, raw.frame, "transactions") == old_styles_in_skus(sug, raw.frame)
+    assert guess_role(list(raw.frame.columns), raw.frame) == "transactions"
+    desc = raw.frame["Description"].where(raw.frame["Description"] != "")
+    assert_series_equal(family_from_description(desc), old_family_from_description(desc))
+
+
+def test_is_utf8_is_strict_decode():
+    import random
+
+    def decodes(b: bytes) -> bool:
+        try:
+            b.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        return True
+
+    rng = random.Random(1)
+    alphabet = [0x41, 0xC3, 0xA9, 0xE2, 0x82, 0xAC, 0xF0, 0x9F, 0x98, 0x80, 0xFF, 0xED, 0xA0]
+    cases = [b"", b"abc", "é€😀".encode(), b"\xff", "é".encode()[:1], "\ud7ff".encode()]
+    cases += [bytes(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(3000)]
+    for b in cases:  # a character split across the 1 MB steps (here 1-3 bytes) still decodes
+        assert R._is_utf8(b) == decodes(b) and R._is_utf8(b, step=1) == decodes(b) == R._is_utf8(b, step=3), b
+
+
+def test_guess_role_negative_share_identical():
+    from data.layouts import guess_role
+
+    cols = ["Invoice", "StockCode", "Quantity", "InvoiceDate", "Price"]
+    for qty, role in ((["1"] * 999 + ["-1"], "orders"), (["1"] * 998 + ["-1", " -2,5 "], "transactions")):
+        f = pd.DataFrame({c: ["x"] * len(qty) for c in cols}, dtype="string").assign(
+            Quantity=pd.array(qty, dtype="string"), InvoiceDate="2024-01-01", Price="1"
+        )
+        assert guess_role(cols, f) == role
