@@ -53,6 +53,9 @@ CACHE_TTL = max(60, int(os.environ.get("RI_CACHE_TTL", "3600") or 3600))
 
 
 _LAST_USE = [time.monotonic()]
+# Orders in the generated demo (RI_DEMO_ORDERS; unset: data.demo's default of 45,000 orders, about 88k lines). The
+# browser benchmark serves the dashboard on about 1M lines with it (bench/bench_browser.py measure_filters).
+DEMO_ORDERS = int(os.environ.get("RI_DEMO_ORDERS", "0") or 0)
 
 
 def _expire_datasets(now: float) -> None:
@@ -510,7 +513,7 @@ def dataset_for(spec: DatasetSpec, contents: dict | None = None, progress=None) 
             _DATASETS[spec] = (ds, now)
             return ds
     if spec.kind == "demo":
-        ds = generate_dataset(seed=spec.seed)
+        ds = generate_dataset(seed=spec.seed, **({"n_orders": DEMO_ORDERS} if DEMO_ORDERS else {}))
     else:
         if any(f.sha256 not in (contents or {}) for f in spec.files):
             raise UploadGone(spec.name)
