@@ -353,10 +353,7 @@ FILTER_STEPS = (
     ("Overview", "Journey", "Direct"),
     ("Collections", "Journey", "Homepage"),
     ("Collections", "Channel", "Marketplace"),
-    ("Collections", "Journey", "Google Shopping"),
-    ("Journeys", "Channel", "Instagram Shop"),
-    ("Journeys", "Journey", "Gift guide"),
-    ("Journeys", "Journey", "Summer Sale email"),
+    ("Journeys", "Journey", "Google Shopping"),
 )
 
 

@@ -225,7 +225,7 @@ def session_uploads() -> dict:
     return contents
 
 
-UPLOADS, CONTEXT, STORE = "upload_bytes", "context", "store"
+UPLOADS, CONTEXT, STORE, STORE_QUERIES = "upload_bytes", "context", "store", "store_queries"
 NOT_HELD = object()
 
 

@@ -39,7 +39,8 @@ DEFAULT_PAGES: dict[str, dict] = {
     },
     "Combinations": {"charts": [_c(1, 1, height=498)], "tables": [_t(2, 12), _t(30, 8, "expander")]},
     "Journeys": {
-        "charts": [_c(12, 2, height=320)] + [_c(n, t, "tab") for n, t in ((246, 3), (8, 2), (244, 3), (4, 2), (242, 3))],
+        "charts": [_c(12, 2, height=320)]
+        + [_c(n, t, "tab") for n, t in ((246, 3), (8, 2), (244, 3), (4, 2), (242, 3))],
         "tables": [_t(30, 8, "tab")] * 3,
     },
     "Reasons & outcomes": {
