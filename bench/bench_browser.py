@@ -324,10 +324,10 @@ def measure(browser, root: Path, rounds: int = ROUNDS) -> dict:
     }
 
 
-def _pick(page, label: str, option: str) -> float:
+def _pick(watcher: RunWatcher, label: str, option: str) -> float:
     """Add `option` to the sidebar multiselect `label`; seconds until the server has finished the run and
     the page is redrawn (nothing stale, a chart shown where the page has one)."""
-    watcher = _WATCHERS[id(page)]
+    page = watcher.page
     box = page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").filter(has_text=label)
     field = box.locator("input")
     field.click()  # the text field, not the box (a click there could land on a chosen value's remove button)
@@ -345,7 +345,6 @@ def _pick(page, label: str, option: str) -> float:
     return took
 
 
-_WATCHERS: dict[int, RunWatcher] = {}
 # (page, sidebar filter, option added): each step a filter combination not seen before in the session
 FILTER_STEPS = (
     ("Overview", "Channel", "Web"),
@@ -368,7 +367,6 @@ def measure_filters(browser, root: Path, n_orders: int) -> dict:
         w = _open(browser, url)
         out["first_load_s"] = round(time.perf_counter() - t, 2)
         _log(f"  first load of {n_orders:,} orders: {out['first_load_s']} s")
-        _WATCHERS[id(w.page)] = w
         for title in ("Collections", "Journeys", "Overview"):  # warm: each page drawn once, no filter
             _log(f"  first visit {title}: {_switch(w, title, IDLE_JS):.2f} s")
         shown = "Overview"
@@ -379,7 +377,7 @@ def measure_filters(browser, root: Path, n_orders: int) -> dict:
                 out["page_after_filter_s"][title] = round(took, 3)
                 _log(f"  {title} after the filter change: {took:.2f} s")
                 shown = title
-            took = _pick(w.page, label, option)
+            took = _pick(w, label, option)
             out["steps"].append({"page": title, "added": f"{label}: {option}", "s": round(took, 3)})
             _log(f"  {title}, new filter {label} + {option}: {took:.2f} s")
         w.page.context.close()

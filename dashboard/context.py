@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 import pandas as pd
@@ -49,8 +49,11 @@ class Context:
     findings: tuple = ()  # analysis.concentration findings on the whole prepared data (a few orders dominate)
     left_out: tuple[str, ...] = ()  # orders left out of every page at the user's request (the findings' orders)
 
-    @property
+    @cached_property
     def analysis(self) -> Analysis:
+        """The cached analysis of this run's data and filters. Kept on the Context, which lives for one script
+        run: a page reads it several times, and the intervention log behind it is read from disk once per run
+        (every change to the log reruns the script, so a new Context reads it again)."""
         from dashboard.presets import interventions_frame
 
         iv = interventions_frame(self)
