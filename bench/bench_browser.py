@@ -1,18 +1,29 @@
-"""Page switches in a real browser: the dashboard against a bare two-page Streamlit app, in the same run.
+"""The dashboard in a real browser: page switches against a bare Streamlit app drawing as much, and a new filter
+combination on about 1M order lines.
 
 Each app runs under the real ``streamlit run`` on a free port and is driven by headless Chromium
 (playwright, /usr/bin/chromium). A page switch is timed from the click on a sidebar page link until
-(1) the new page's heading (its h1, different from the previous page's) is shown, (2) a plotly chart of
-the new page is visible, and (3) Streamlit is idle: no "Running" status and no stale element left in
-the main area. The browser polls these conditions on every animation frame.
+(1) the server reports the script run finished (RunWatcher), (2) the new page's heading (its h1, different
+from the previous page's) is shown, (3) a plotly chart of the new page is visible (on pages that show one),
+and (4) Streamlit is idle: no "Running" status and no stale element left in the main area. The browser polls
+these conditions on every animation frame.
 
-- Dashboard: the demo data (88k order lines, as ``make run`` shows), every page that draws a chart
-  visited once first (so each page's caches are warm), then ROUNDS rounds through those pages.
-- Baseline: bench/baseline_app (a heading, a 50-row table and a plotly chart per page), switched back and
-  forth as many times; it runs before and after the dashboard, and both runs make up its median.
+- Page switch (``measure``): the dashboard on the demo data (88k order lines, as ``make run`` shows); every
+  page is visited once (its caches fill) and its plotly charts and dataframes are counted in the browser
+  (``page_elements``: points, traces, height, and whether each is shown, in a tab or in a collapsed expander).
+  Then bench/baseline_app starts with one bare page per dashboard page drawing the same counts
+  (RI_BASELINE_PAGES), and ROUNDS rounds switch to each page on the dashboard and then on the bare app, so a
+  busy moment on the shared machine hits both alike. Reported: per-page medians and ratios, the ratio of the
+  medians over all switches, and the geometric mean of the per-page ratios.
+- New filter (``measure_filters``): the dashboard on a generated demo of FILTER_ORDERS orders (RI_DEMO_ORDERS,
+  about 1M order lines); after the first load and one visit of Collections, Journeys and Overview, each of
+  FILTER_STEPS adds a value never chosen before to a sidebar filter on the page named, timed from the click on
+  the option until the page is redrawn (run finished, nothing stale, a chart shown). The first visit of a page
+  after a filter change is reported too (it computes that page's numbers for the new combination).
 
-Run: ``make bench`` or ``python -m bench browser`` (``--root DIR`` measures another checkout's dashboard
-with this same harness, e.g. the commit before a change). Not part of the tests.
+Run: ``make bench`` or ``python -m bench browser [--root DIR] [--rounds N] [--orders N] [--no-switch]
+[--no-filters]`` (``--root DIR`` measures another checkout's dashboard with this same harness and baseline,
+e.g. the commit before a change). Not part of the tests.
 """
 
 from __future__ import annotations

@@ -552,6 +552,16 @@ def filtered_for(key: tuple, filters: Filters, _prepared: Prepared) -> Prepared:
 
 
 @st.cache_resource(max_entries=32, ttl=CACHE_TTL, show_spinner=False)
+def analysed_for(key: tuple, filters: Filters, settings: Settings, _prepared: Prepared, _dataset: Dataset) -> Analysis:
+    """analysis.engine.analyse of the filtered data, its fix list not yet judged on the logged changes: what the
+    pages that show no fix list read (segments, pairs, Simpson checks, cost per return are the same either way)."""
+    unmatched = int(len(_dataset.unmatched_returns))
+    return analyse(
+        _prepared, settings, unmatched_returns=unmatched, rejected_rows=int(_dataset.rows_rejected), briefs=False
+    )  # briefs are built on demand, one at a time, on the Fix list page
+
+
+@st.cache_resource(max_entries=32, ttl=CACHE_TTL, show_spinner=False)
 def analysis_for(
     key: tuple,
     filters: Filters,
@@ -563,10 +573,7 @@ def analysis_for(
 ) -> Analysis:
     """changes: the logged interventions as tuples of text (part of the key): each fix-list segment with a
     logged change is judged on the orders placed since it (analysis.interventions.with_changes_judged)."""
-    unmatched = int(len(_dataset.unmatched_returns))
-    an = analyse(
-        _prepared, settings, unmatched_returns=unmatched, rejected_rows=int(_dataset.rows_rejected), briefs=False
-    )  # briefs are built on demand, one at a time, on the Fix list page
+    an = analysed_for(key, filters, settings, _prepared, _dataset)
     if changes and _interventions is not None:
         an = with_changes_judged(an, _prepared, _interventions)
     return an
