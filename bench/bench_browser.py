@@ -14,12 +14,13 @@ these conditions on every animation frame.
   Then bench/baseline_app starts with one bare page per dashboard page drawing the same counts
   (RI_BASELINE_PAGES), and ROUNDS rounds switch to each page on the dashboard and then on the bare app, so a
   busy moment on the shared machine hits both alike. Reported: per-page medians and ratios, the ratio of the
-  medians over all switches, and the geometric mean of the per-page ratios.
+  medians over all switches, the geometric mean of the per-page ratios, and the CPU seconds each server
+  spent per switch (/proc/PID/stat: steadier than wall time when the machine is shared).
 - New filter (``measure_filters``): the dashboard on a generated demo of FILTER_ORDERS orders (RI_DEMO_ORDERS,
   about 1M order lines); after the first load and one visit of Collections, Journeys and Overview, each of
   FILTER_STEPS adds a value never chosen before to a sidebar filter on the page named, timed from the click on
-  the option until the page is redrawn (run finished, nothing stale, a chart shown). The first visit of a page
-  after a filter change is reported too (it computes that page's numbers for the new combination).
+  the option until the page is redrawn (run finished, nothing stale, a chart shown), with the server's CPU
+  seconds for it. The first visit of a page after a filter change is reported too.
 
 Run: ``make bench`` or ``python -m bench browser [--root DIR] [--rounds N] [--orders N] [--no-switch]
 [--no-filters]`` (``--root DIR`` measures another checkout's dashboard with this same harness and baseline,
@@ -77,6 +78,13 @@ READY_JS = (
 IDLE_JS = "(old) => {" + _IDLE + " return true; }"
 HEADING_JS = """() => { const m = document.querySelector('[data-testid="stMain"]') || document.body;
                        const h = m.querySelector('h1'); return h ? h.innerText.trim() : ''; }"""
+
+
+def server_cpu(pid: int) -> float:
+    """CPU seconds (user + system, all threads) the server process `pid` has used so far (/proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _log(msg: str) -> None:
@@ -263,7 +271,12 @@ def page_elements(page) -> dict:
         page.wait_for_function(DRAWN_JS, polling=100, timeout=5000)
     except Exception:  # a grid never drawn counts as UNKNOWN_TABLE
         pass
-    spec = page.evaluate(ELEMENTS_JS)
+    spec, before = page.evaluate(ELEMENTS_JS), None
+    for _ in range(20):  # elements can still arrive after the run is reported finished: count until it holds
+        if before is not None and _counts(spec) == _counts(before):
+            break
+        page.wait_for_timeout(250)
+        before, spec = spec, page.evaluate(ELEMENTS_JS)
     for t in spec["tables"]:
         if not t["rows"] or not t["cols"]:
             t["rows"], t["cols"] = UNKNOWN_TABLE
@@ -284,7 +297,7 @@ def measure(browser, root: Path, rounds: int = ROUNDS) -> dict:
 
     Both servers run at once; each round visits every page on the dashboard and then the same page on the
     baseline, so a busy moment on the shared machine hits both alike."""
-    with serve(root, "dashboard/app.py") as dash_url:
+    with serve_process(root, "dashboard/app.py") as (dash_url, dash_proc):
         t = time.perf_counter()
         dash = _open(browser, dash_url)
         first_load = time.perf_counter() - t
@@ -296,18 +309,29 @@ def measure(browser, root: Path, rounds: int = ROUNDS) -> dict:
             specs[title] = page_elements(dash.page)
             _log(f"  first visit {title}: {cold[title]} s ({_counts(specs[title])})")
         specs = {t: specs[t] for t in titles}  # in the dashboard's order: the same page opens first
-        with serve(HERE / "baseline_app", "app.py", env={"RI_BASELINE_PAGES": json.dumps(specs)}) as base_url:
+        base_env = {"RI_BASELINE_PAGES": json.dumps(specs)}
+        with serve_process(HERE / "baseline_app", "app.py", env=base_env) as (base_url, base_proc):
             base = _open(browser, base_url)
             for title in titles[1:] + titles[:1]:
                 _switch(base, title, _ready_for(specs[title]))
             d_times: dict[str, list[float]] = {p: [] for p in titles}
             b_times: dict[str, list[float]] = {p: [] for p in titles}
+            d_cpu: dict[str, list[float]] = {p: [] for p in titles}
+            b_cpu: dict[str, list[float]] = {p: [] for p in titles}
             for _ in range(rounds):
                 for title in titles[1:] + titles[:1]:  # both apps show the default page (titles[0]) now
                     ready = _ready_for(specs[title])
-                    d_times[title].append(_switch(dash, title, ready))
-                    b_times[title].append(_switch(base, title, ready))
-                    _log(f"  {title}: dashboard {d_times[title][-1]:.3f} s, bare {b_times[title][-1]:.3f} s")
+                    for watcher, proc, times, cpu in (
+                        (dash, dash_proc, d_times, d_cpu),
+                        (base, base_proc, b_times, b_cpu),
+                    ):
+                        c = server_cpu(proc.pid)
+                        times[title].append(_switch(watcher, title, ready))
+                        cpu[title].append(server_cpu(proc.pid) - c)
+                    _log(
+                        f"  {title}: dashboard {d_times[title][-1]:.3f} s ({d_cpu[title][-1]:.2f} s CPU), "
+                        f"bare {b_times[title][-1]:.3f} s ({b_cpu[title][-1]:.2f} s CPU)"
+                    )
             base.page.context.close()
         dash.page.context.close()
     per_page = {}
@@ -318,6 +342,8 @@ def measure(browser, root: Path, rounds: int = ROUNDS) -> dict:
             "dashboard_s": round(d, 3),
             "bare_s": round(b, 3),
             "ratio": round(d / b, 2),
+            "dashboard_server_cpu_s": round(statistics.median(d_cpu[title]), 3),
+            "bare_server_cpu_s": round(statistics.median(b_cpu[title]), 3),
         }
     all_d = [x for v in d_times.values() for x in v]
     all_b = [x for v in b_times.values() for x in v]
@@ -330,6 +356,10 @@ def measure(browser, root: Path, rounds: int = ROUNDS) -> dict:
         "bare_median_s": round(statistics.median(all_b), 3),
         "ratio_of_medians": round(statistics.median(all_d) / statistics.median(all_b), 2),
         "geomean_page_ratio": round(statistics.geometric_mean(ratios), 2),
+        # CPU the server spent per switch (script run, serialising, sending): steadier than wall time on a
+        # shared machine
+        "dashboard_server_cpu_median_s": round(statistics.median([x for v in d_cpu.values() for x in v]), 3),
+        "bare_server_cpu_median_s": round(statistics.median([x for v in b_cpu.values() for x in v]), 3),
         "per_page": per_page,
         "elements": specs,
     }
@@ -373,7 +403,7 @@ def measure_filters(browser, root: Path, n_orders: int) -> dict:
     The page is opened (with the filters so far, untimed when it was shown before), then a sidebar filter
     gets a value never chosen before and the time runs until the page is redrawn."""
     out: dict = {"orders": n_orders, "steps": [], "page_after_filter_s": {}}
-    with serve(root, "dashboard/app.py", env={"RI_DEMO_ORDERS": str(n_orders)}) as url:
+    with serve_process(root, "dashboard/app.py", env={"RI_DEMO_ORDERS": str(n_orders)}) as (url, proc):
         t = time.perf_counter()
         w = _open(browser, url)
         out["first_load_s"] = round(time.perf_counter() - t, 2)
@@ -384,17 +414,24 @@ def measure_filters(browser, root: Path, n_orders: int) -> dict:
         for title, label, option in FILTER_STEPS:
             if title != shown:
                 # the page shown first after a filter change computes everything for the new combination
+                c = server_cpu(proc.pid)
                 took = _switch(w, title, IDLE_JS)
-                out["page_after_filter_s"][title] = round(took, 3)
-                _log(f"  {title} after the filter change: {took:.2f} s")
+                cpu = server_cpu(proc.pid) - c
+                out["page_after_filter_s"][title] = {"s": round(took, 3), "server_cpu_s": round(cpu, 2)}
+                _log(f"  {title} after the filter change: {took:.2f} s ({cpu:.2f} s CPU)")
                 shown = title
+            c = server_cpu(proc.pid)
             took = _pick(w, label, option)
-            out["steps"].append({"page": title, "added": f"{label}: {option}", "s": round(took, 3)})
-            _log(f"  {title}, new filter {label} + {option}: {took:.2f} s")
+            cpu = server_cpu(proc.pid) - c
+            out["steps"].append(
+                {"page": title, "added": f"{label}: {option}", "s": round(took, 3), "server_cpu_s": round(cpu, 2)}
+            )
+            _log(f"  {title}, new filter {label} + {option}: {took:.2f} s ({cpu:.2f} s CPU)")
         w.page.context.close()
     times = [s["s"] for s in out["steps"]]
     out["new_filter_median_s"] = round(statistics.median(times), 3)
     out["new_filter_max_s"] = round(max(times), 3)
+    out["new_filter_server_cpu_median_s"] = round(statistics.median(s["server_cpu_s"] for s in out["steps"]), 2)
     return out
 
 
