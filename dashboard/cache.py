@@ -570,12 +570,16 @@ def analysis_for(
     _prepared: Prepared,
     _dataset: Dataset,
     _interventions=None,
+    _evaluations=None,
 ) -> Analysis:
     """changes: the logged interventions as tuples of text (part of the key): each fix-list segment with a
-    logged change is judged on the orders placed since it (analysis.interventions.with_changes_judged)."""
+    logged change is judged on the orders placed since it (analysis.interventions.with_changes_judged).
+    _evaluations: a callable giving analysis.interventions.evaluate_all of the same data and log (from the
+    cache the other pages read), so the log is evaluated once per filters; None evaluates it here."""
     an = analysed_for(key, filters, settings, _prepared, _dataset)
     if changes and _interventions is not None:
-        an = with_changes_judged(an, _prepared, _interventions)
+        evaluations = _evaluations() if _evaluations is not None else None
+        an = with_changes_judged(an, _prepared, _interventions, evaluations=evaluations or None)
     return an
 
 

@@ -54,7 +54,7 @@ class Context:
         """The cached analysis of this run's data and filters. Kept on the Context, which lives for one script
         run: a page reads it several times, and the intervention log behind it is read from disk once per run
         (every change to the log reruns the script, so a new Context reads it again)."""
-        from dashboard.presets import interventions_frame
+        from dashboard.presets import intervention_rows, interventions_frame
 
         iv = interventions_frame(self)
         changes = (
@@ -62,7 +62,18 @@ class Context:
             if len(iv)
             else ()
         )
-        return cache.analysis_for(self.key, self.filters, self.settings, changes, self.prepared, self.dataset, iv)
+        # the log's evaluations are the ones the Interventions page, the summary and the workbook show (cached
+        # once per filters and log), asked for only when the analysis is not cached yet
+        return cache.analysis_for(
+            self.key,
+            self.filters,
+            self.settings,
+            changes,
+            self.prepared,
+            self.dataset,
+            iv,
+            lambda: intervention_rows(self),
+        )
 
     @cached_property
     def segment_analysis(self) -> Analysis:
