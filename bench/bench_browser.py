@@ -22,8 +22,8 @@ these conditions on every animation frame.
   the option until the page is redrawn (run finished, nothing stale, a chart shown), with the server's CPU
   seconds for it. The first visit of a page after a filter change is reported too.
 
-Run: ``make bench`` or ``python -m bench browser [--root DIR] [--rounds N] [--orders N] [--no-switch]
-[--no-filters]`` (``--root DIR`` measures another checkout's dashboard with this same harness and baseline,
+Run: ``make bench`` or ``python -m bench browser`` (both parts, defaults), or ``python -m bench.bench_browser
+[--root DIR] [--rounds N] [--orders N] [--no-switch] [--no-filters]`` (``--root DIR`` measures another checkout's dashboard with this same harness and baseline,
 e.g. the commit before a change). Not part of the tests.
 """
 
@@ -436,7 +436,7 @@ def measure_filters(browser, root: Path, n_orders: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    """`python -m bench browser [--root DIR] [--rounds N] [--orders N | --no-filters]`."""
+    """`python -m bench.bench_browser [--root DIR] [--rounds N] [--orders N] [--no-switch] [--no-filters]`."""
     argv = list(sys.argv[1:] if argv is None else argv)
 
     def arg(name: str, default: str) -> str:
