@@ -53,6 +53,9 @@ CACHE_TTL = max(60, int(os.environ.get("RI_CACHE_TTL", "3600") or 3600))
 
 
 _LAST_USE = [time.monotonic()]
+# Orders in the generated demo (RI_DEMO_ORDERS; unset: data.demo's default of 45,000 orders, about 88k lines). The
+# browser benchmark serves the dashboard on about 1M lines with it (bench/bench_browser.py measure_filters).
+DEMO_ORDERS = int(os.environ.get("RI_DEMO_ORDERS", "0") or 0)
 
 
 def _expire_datasets(now: float) -> None:
@@ -241,7 +244,7 @@ def session_uploads() -> dict:
     return contents
 
 
-UPLOADS, CONTEXT, STORE = "upload_bytes", "context", "store"
+UPLOADS, CONTEXT, STORE, STORE_QUERIES = "upload_bytes", "context", "store", "store_queries"
 NOT_HELD = object()
 
 
@@ -530,7 +533,7 @@ def dataset_for(spec: DatasetSpec, contents: dict | None = None, progress=None) 
             _DATASETS[spec] = (ds, now)
             return ds
     if spec.kind == "demo":
-        ds = generate_dataset(seed=spec.seed)
+        ds = generate_dataset(seed=spec.seed, **({"n_orders": DEMO_ORDERS} if DEMO_ORDERS else {}))
     else:
         if any(f.sha256 not in (contents or {}) for f in spec.files):
             raise UploadGone(spec.name)
@@ -569,6 +572,16 @@ def filtered_for(key: tuple, filters: Filters, _prepared: Prepared) -> Prepared:
 
 
 @st.cache_resource(max_entries=32, ttl=CACHE_TTL, show_spinner=False)
+def analysed_for(key: tuple, filters: Filters, settings: Settings, _prepared: Prepared, _dataset: Dataset) -> Analysis:
+    """analysis.engine.analyse of the filtered data, its fix list not yet judged on the logged changes: what the
+    pages that show no fix list read (segments, pairs, Simpson checks, cost per return are the same either way)."""
+    unmatched = int(len(_dataset.unmatched_returns))
+    return analyse(
+        _prepared, settings, unmatched_returns=unmatched, rejected_rows=int(_dataset.rows_rejected), briefs=False
+    )  # briefs are built on demand, one at a time, on the Fix list page
+
+
+@st.cache_resource(max_entries=32, ttl=CACHE_TTL, show_spinner=False)
 def analysis_for(
     key: tuple,
     filters: Filters,
@@ -577,15 +590,16 @@ def analysis_for(
     _prepared: Prepared,
     _dataset: Dataset,
     _interventions=None,
+    _evaluations=None,
 ) -> Analysis:
     """changes: the logged interventions as tuples of text (part of the key): each fix-list segment with a
-    logged change is judged on the orders placed since it (analysis.interventions.with_changes_judged)."""
-    unmatched = int(len(_dataset.unmatched_returns))
-    an = analyse(
-        _prepared, settings, unmatched_returns=unmatched, rejected_rows=int(_dataset.rows_rejected), briefs=False
-    )  # briefs are built on demand, one at a time, on the Fix list page
+    logged change is judged on the orders placed since it (analysis.interventions.with_changes_judged).
+    _evaluations: a callable giving analysis.interventions.evaluate_all of the same data and log (from the
+    cache the other pages read), so the log is evaluated once per filters; None evaluates it here."""
+    an = analysed_for(key, filters, settings, _prepared, _dataset)
     if changes and _interventions is not None:
-        an = with_changes_judged(an, _prepared, _interventions)
+        evaluations = _evaluations() if _evaluations is not None else None
+        an = with_changes_judged(an, _prepared, _interventions, evaluations=evaluations or None)
     return an
 
 

@@ -63,7 +63,7 @@ def explain_significance() -> None:
 def dimension_view(ctx: Context, dimension: str, *, key: str) -> pd.DataFrame | None:
     """Bar chart with intervals, funnel plot and table for one dimension. Returns the segments shown."""
     refunds = ctx.prepared.outcome == "order_refund"
-    view = compute_view(ctx.analysis.segments, dimension, orders_basis=ctx.basis == "orders", refunds=refunds)
+    view = compute_view(ctx.segment_analysis.segments, dimension, orders_basis=ctx.basis == "orders", refunds=refunds)
     if view is None:
         return None
     d = view.segments

@@ -27,7 +27,7 @@ if not ctx.prepared.has("collection"):
 
 d = segment_views.dimension_view(ctx, "collection", key="col")
 
-flips = simpson_flips(ctx.analysis.simpson, "collection")
+flips = simpson_flips(ctx.segment_analysis.simpson, "collection")
 if flips is not None:
     k = len(flips)
     title = (
@@ -71,7 +71,7 @@ st.subheader("Drill down")
 names = list(d["segment"]) if d is not None else []
 choice = st.selectbox("Collection", names, key="col_drill")
 if choice:
-    cost = ctx.analysis.cost_per_return
+    cost = ctx.segment_analysis.cost_per_return
     c1, c2 = st.columns(2)
     with c1:
         prods = ctx.cached("seg_products_in", _drill, "product", choice, cost)

@@ -28,7 +28,7 @@ level = st.segmented_control(
 if not level:
     errors.missing("Pairs", "a collection column (or a catalog file)")
     st.stop()
-an = ctx.analysis
+an = ctx.segment_analysis  # no fix list here: the analysis before it is judged on logged changes
 pairs = pairs_at_level(an.pairs, level)
 if pairs is None:
     # the same list-wide q as the fix list's pairs (one q per segment, every page)

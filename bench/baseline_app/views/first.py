@@ -1,7 +1,0 @@
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parent))
-from page import draw  # noqa: E402
-
-draw("First page", 1)
