@@ -177,7 +177,6 @@ def pair_table(
         }
     )
     n_i_all = np.bincount(oi["i"], minlength=len(iuniq)).astype("float64")  # orders containing item (all sizes)
-    omap = pd.Series(np.arange(N_all), index=pd.Index(ouniq))
 
     band = _band(o_units)
     multi = band >= 0
@@ -204,8 +203,7 @@ def pair_table(
     syyI = np.bincount(ib, weights=oi["y"].to_numpy() ** 2, minlength=K)
     symI = np.bincount(ib, weights=(oi["y"] * oi["m"]).to_numpy(), minlength=K)
     smmI = np.bincount(ib, weights=oi["m"].to_numpy() ** 2, minlength=K)
-    pr = oi.merge(oi[["o", "i", "m", "y"]], on="o", suffixes=("a", "b"))
-    pr = pr[pr["ia"] < pr["ib"]]
+    pr = _self_join(oi)
     if pr.empty:
         return empty
     po = pr["o"].to_numpy()
@@ -313,10 +311,10 @@ def pair_table(
 
     # the pair's (order, pair) rows, for the reasons below; design effect = robust / binomial variance of
     # the A and B units' returns (cluster = order), floored at 1
-    pair_idx = pd.Series(np.arange(P), index=keep_codes)
-    pr_rows = pr.assign(code=pcode)
-    pr_rows = pr_rows[sel[pr_rows["code"].to_numpy()]]
-    frame = pd.DataFrame({"p": pair_idx.reindex(pr_rows["code"].to_numpy()).to_numpy(), "o": pr_rows["o"].to_numpy()})
+    pair_pos = np.full(len(sel), -1, dtype="int64")
+    pair_pos[keep_codes] = np.arange(P)
+    in_sel = sel[pcode]
+    frame = pd.DataFrame({"p": pair_pos[pcode[in_sel]], "o": po[in_sel]})
     deff = deff_u
     xe, ne = returned / deff, units / deff
     ci_low, ci_high = stats.wilson_interval(xe, ne)
@@ -398,7 +396,7 @@ def pair_table(
     if len(rets) and gate.any():
         # dominant reason among returned A/B items of the orders holding both (vectorised)
         g_rows = frame[gate[frame["p"].to_numpy()]]
-        r_o = omap.reindex(rets["order_id"].to_numpy()).to_numpy()
+        r_o = _positions(rets["order_id"], ouniq)
         r_i = pd.Index(iuniq).get_indexer(rets[level].astype("string").fillna("").to_numpy())
         ok = ~np.isnan(r_o) & (r_i >= 0)
         rc = pd.DataFrame(
@@ -418,6 +416,43 @@ def pair_table(
             out["top_reason"] = out["top_reason"].where(out["top_reason"].notna(), None)
     out = out.sort_values(["priority_score", "excess_returns"], ascending=[False, False], kind="stable")
     return out[PAIR_COLUMNS].reset_index(drop=True)
+
+
+def _self_join(oi: pd.DataFrame) -> pd.DataFrame:
+    """oi.merge(oi[["o", "i", "m", "y"]], on="o", suffixes=("a", "b")) restricted to ia < ib, in the merge's
+    row order (left rows in order, each with its order's rows in order), by positions instead of a hash join."""
+    o = oi["o"].to_numpy()
+    srt = np.argsort(o, kind="stable")  # rows grouped by order, each group in row order
+    uo, start, size = np.unique(o[srt], return_index=True, return_counts=True)
+    g = np.searchsorted(uo, o)  # each row's group
+    reps = size[g]
+    left = np.repeat(np.arange(len(o)), reps)
+    within = np.arange(len(left)) - np.repeat(np.cumsum(reps) - reps, reps)
+    right = srt[np.repeat(start[g], reps) + within]
+    i = oi["i"].to_numpy()
+    keep = i[left] < i[right]
+    left, right = left[keep], right[keep]
+    cols = {"o": o[left], "ia": i[left]}
+    for c in oi.columns:
+        if c not in ("o", "i"):
+            cols[c if c == "b" else f"{c}a"] = oi[c].to_numpy()[left]
+    cols.update({"ib": i[right], "mb": oi["m"].to_numpy()[right], "yb": oi["y"].to_numpy()[right]})
+    return pd.DataFrame(cols)
+
+
+def _positions(values: pd.Series, uniques: np.ndarray) -> np.ndarray:
+    """Position of each value in `uniques` (distinct strings), NaN where absent or missing: what
+    pd.Series(range, index=uniques).reindex(values) gives, hashed by Arrow instead of Python objects."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        arr = pa.array(values, type=pa.large_string())
+        pool = pa.array(uniques, type=pa.large_string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not strings: the pandas route
+        return pd.Series(np.arange(len(uniques)), index=pd.Index(uniques)).reindex(values.to_numpy()).to_numpy()
+    pos = pc.index_in(arr, value_set=pool).to_numpy(zero_copy_only=False)
+    return np.asarray(pos, dtype="float64")
 
 
 def pair_order_ids(prepared: Prepared, level: str, a: str, b: str) -> np.ndarray:
