@@ -168,49 +168,47 @@ def pair_table(
     l_ret = lines["returned_units"].to_numpy(dtype="float64")
     oik, oiu = pd.factorize(li_all[keep].astype("int64") * len(iuniq) + icode_line[keep], sort=False)
     oiu = np.asarray(oiu, dtype="int64")
-    oi = pd.DataFrame(
-        {
-            "o": oiu // max(len(iuniq), 1),
-            "i": oiu % max(len(iuniq), 1),
-            "m": np.bincount(oik, weights=qty[keep], minlength=len(oiu)),
-            "y": np.bincount(oik, weights=l_ret[keep], minlength=len(oiu)),
-        }
-    )
-    n_i_all = np.bincount(oi["i"], minlength=len(iuniq)).astype("float64")  # orders containing item (all sizes)
+    n_it = max(len(iuniq), 1)
+    oi_o, oi_i = oiu // n_it, oiu % n_it
+    oi_m = np.bincount(oik, weights=qty[keep], minlength=len(oiu))
+    oi_y = np.bincount(oik, weights=l_ret[keep], minlength=len(oiu))
+    n_i_all = np.bincount(oi_i, minlength=len(iuniq)).astype("float64")  # orders containing item (all sizes)
 
     band = _band(o_units)
     multi = band >= 0
-    oi = oi[multi[oi["o"].to_numpy()]]
-    if oi.empty:
+    in_multi = multi[oi_o]
+    if not in_multi.any():
         return empty
-    oi = oi.assign(b=band[oi["o"].to_numpy()])
+    oi_o, oi_i, oi_m, oi_y = oi_o[in_multi], oi_i[in_multi], oi_m[in_multi], oi_y[in_multi]
+    oi_b = band[oi_o]
     nb = len(BANDS)
     # band totals over multi-unit orders
     Nb = np.bincount(band[multi], minlength=nb).astype("float64")
     Xb = np.bincount(band[multi], weights=o_any[multi].astype("float64"), minlength=nb)
     # per (item, band)
-    ib = oi["i"].to_numpy() * nb + oi["b"].to_numpy()
+    ib = oi_i * nb + oi_b
     K = len(iuniq) * nb
-    o_idx = oi["o"].to_numpy()
+    o_idx = oi_o
     nI = np.bincount(ib, minlength=K).astype("float64")
     xI = np.bincount(ib, weights=o_any[o_idx].astype("float64"), minlength=K)
     uI = np.bincount(ib, weights=o_units[o_idx], minlength=K)
     rI = np.bincount(ib, weights=o_ret[o_idx], minlength=K)
-    # per (pair, band): self-merge of distinct (order, item)
     # per (item, band): units, returns and the sums behind a cluster-robust variance of the item's unit rate
-    mI = np.bincount(ib, weights=oi["m"].to_numpy(), minlength=K)
-    yI = np.bincount(ib, weights=oi["y"].to_numpy(), minlength=K)
-    syyI = np.bincount(ib, weights=oi["y"].to_numpy() ** 2, minlength=K)
-    symI = np.bincount(ib, weights=(oi["y"] * oi["m"]).to_numpy(), minlength=K)
-    smmI = np.bincount(ib, weights=oi["m"].to_numpy() ** 2, minlength=K)
-    pr = _self_join(oi)
-    if pr.empty:
+    mI = np.bincount(ib, weights=oi_m, minlength=K)
+    yI = np.bincount(ib, weights=oi_y, minlength=K)
+    syyI = np.bincount(ib, weights=oi_y**2, minlength=K)
+    symI = np.bincount(ib, weights=oi_y * oi_m, minlength=K)
+    smmI = np.bincount(ib, weights=oi_m**2, minlength=K)
+    # per (pair, band): self-join of the distinct (order, item) rows on the order, A < B
+    left, right = _self_join(oi_o, oi_i, N_all)
+    if not len(left):
         return empty
-    po = pr["o"].to_numpy()
-    pkey = pr["ia"].to_numpy().astype("int64") * len(iuniq) + pr["ib"].to_numpy()
+    po, pia, pib, pband = oi_o[left], oi_i[left], oi_i[right], oi_b[left]
+    ma, ya, mb, yb = oi_m[left], oi_y[left], oi_m[right], oi_y[right]
+    pkey = pia.astype("int64") * len(iuniq) + pib
     pcode, puniq = pd.factorize(pkey, sort=True)
     P = len(puniq)
-    pb = pcode * nb + pr["b"].to_numpy()
+    pb = pcode * nb + pband
     nAB = np.bincount(pb, minlength=P * nb).astype("float64").reshape(P, nb)
     xAB = np.bincount(pb, weights=o_any[po].astype("float64"), minlength=P * nb).reshape(P, nb)
     uAB = np.bincount(pb, weights=o_units[po], minlength=P * nb).reshape(P, nb)
@@ -220,7 +218,6 @@ def pair_table(
     # band WITHOUT B + B units x B's rate in orders without A. An item's own effect (a hot collection) is in
     # its expectation, so sub-pairs of one hot collection are not flagged (issue 11; METHOD 7.3).
     ia0, ib0 = puniq // len(iuniq), puniq % len(iuniq)
-    ma, ya, mb, yb = (pr[c].to_numpy(dtype="float64") for c in ("ma", "ya", "mb", "yb"))
 
     def pbsum(w: np.ndarray) -> np.ndarray:
         return np.bincount(pb, weights=w, minlength=P * nb).reshape(P, nb)
@@ -250,7 +247,7 @@ def pair_table(
     exp_u = (uA_ab * rA_out + uB_ab * rB_out).sum(axis=1)
     var_exp = (uA_ab**2 * vA + uB_ab**2 * vB).sum(axis=1)
     # observed: cluster-robust variance around the null expectation (cluster = order), floored at binomial
-    bcol = pr["b"].to_numpy()
+    bcol = pband
     resid = ya + yb - ma * rA_out[pcode, bcol] - mb * rB_out[pcode, bcol]
     g_ab = nAB.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -418,26 +415,19 @@ def pair_table(
     return out[PAIR_COLUMNS].reset_index(drop=True)
 
 
-def _self_join(oi: pd.DataFrame) -> pd.DataFrame:
-    """oi.merge(oi[["o", "i", "m", "y"]], on="o", suffixes=("a", "b")) restricted to ia < ib, in the merge's
-    row order (left rows in order, each with its order's rows in order), by positions instead of a hash join."""
-    o = oi["o"].to_numpy()
+def _self_join(o: np.ndarray, i: np.ndarray, n_orders: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions (left, right) of the pairs of distinct (order, item) rows of one order with item
+    i[left] < i[right], in the order of a pandas merge on the order (left rows in order, each with its
+    order's rows in order), by counting sort instead of a hash join. o: order codes in [0, n_orders)."""
+    counts = np.bincount(o, minlength=n_orders)
+    start = np.cumsum(counts) - counts  # first position of each order's rows in srt
     srt = np.argsort(o, kind="stable")  # rows grouped by order, each group in row order
-    uo, start, size = np.unique(o[srt], return_index=True, return_counts=True)
-    g = np.searchsorted(uo, o)  # each row's group
-    reps = size[g]
+    reps = counts[o]
+    first = np.cumsum(reps) - reps  # where each left row's block starts in the output
     left = np.repeat(np.arange(len(o)), reps)
-    within = np.arange(len(left)) - np.repeat(np.cumsum(reps) - reps, reps)
-    right = srt[np.repeat(start[g], reps) + within]
-    i = oi["i"].to_numpy()
+    right = srt[np.repeat(start[o] - first, reps) + np.arange(len(left))]
     keep = i[left] < i[right]
-    left, right = left[keep], right[keep]
-    cols = {"o": o[left], "ia": i[left]}
-    for c in oi.columns:
-        if c not in ("o", "i"):
-            cols[c if c == "b" else f"{c}a"] = oi[c].to_numpy()[left]
-    cols.update({"ib": i[right], "mb": oi["m"].to_numpy()[right], "yb": oi["y"].to_numpy()[right]})
-    return pd.DataFrame(cols)
+    return left[keep], right[keep]
 
 
 def _positions(values: pd.Series, uniques: np.ndarray) -> np.ndarray:
