@@ -393,7 +393,7 @@ def pair_table(
     if len(rets) and gate.any():
         # dominant reason among returned A/B items of the orders holding both (vectorised)
         g_rows = frame[gate[frame["p"].to_numpy()]]
-        r_o = _positions(rets["order_id"], ouniq)
+        r_o = _order_positions(rets["order_id"], lines["order_id"], li_all, ouniq)
         r_i = pd.Index(iuniq).get_indexer(rets[level].astype("string").fillna("").to_numpy())
         ok = ~np.isnan(r_o) & (r_i >= 0)
         rc = pd.DataFrame(
@@ -430,19 +430,28 @@ def _self_join(o: np.ndarray, i: np.ndarray, n_orders: int) -> tuple[np.ndarray,
     return left[keep], right[keep]
 
 
-def _positions(values: pd.Series, uniques: np.ndarray) -> np.ndarray:
-    """Position of each value in `uniques` (distinct strings), NaN where absent or missing: what
-    pd.Series(range, index=uniques).reindex(values) gives, hashed by Arrow instead of Python objects."""
+def _order_positions(
+    order_ids: pd.Series, line_order_ids: pd.Series, line_codes: np.ndarray, uniques: np.ndarray
+) -> np.ndarray:
+    """Position of each order id in `uniques` (the distinct order ids of the lines, line_codes being each
+    line's position), NaN where absent or missing: what pd.Series(range, index=uniques).reindex(order_ids)
+    gives. Hashes the (few) distinct ids asked for and looks the lines up in them with Arrow, instead of
+    hashing every order id of the lines as Python objects."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    codes, asked = pd.factorize(order_ids, sort=False, use_na_sentinel=True)
     try:
-        arr = pa.array(values, type=pa.large_string())
-        pool = pa.array(uniques, type=pa.large_string())
+        hit = pc.index_in(
+            pa.array(line_order_ids, type=pa.large_string()), value_set=pa.array(asked, type=pa.large_string())
+        )
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # not strings: the pandas route
-        return pd.Series(np.arange(len(uniques)), index=pd.Index(uniques)).reindex(values.to_numpy()).to_numpy()
-    pos = pc.index_in(arr, value_set=pool).to_numpy(zero_copy_only=False)
-    return np.asarray(pos, dtype="float64")
+        return pd.Series(np.arange(len(uniques)), index=pd.Index(uniques)).reindex(order_ids.to_numpy()).to_numpy()
+    h = np.asarray(hit.to_numpy(zero_copy_only=False), dtype="float64")
+    found = ~np.isnan(h)
+    pos = np.full(len(asked), np.nan)
+    pos[h[found].astype("int64")] = line_codes[found]  # every line of an order has the order's position
+    return np.where(codes >= 0, pos[np.maximum(codes, 0)], np.nan)
 
 
 def pair_order_ids(prepared: Prepared, level: str, a: str, b: str) -> np.ndarray:

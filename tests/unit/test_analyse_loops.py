@@ -55,10 +55,11 @@ def test_simpson_check_equals_the_reference(prepared, dimension):
     assert_same_frame(new, old)
 
 
-def test_simpson_check_finds_rows_on_the_planted_data():
-    # guard that the comparison above is not between two empty tables everywhere
-    p = prepare(MAKERS["frailty-planted"]())
-    assert len(simpson_check(p, "collection")) > 10
+def test_the_comparison_covers_rows_and_explanations():
+    # guard that the comparison above is not between two empty tables, and reaches the explanation text
+    assert len(simpson_check(prepare(MAKERS["frailty-planted"]()), "collection")) > 10
+    demo = simpson_check(prepare(MAKERS["demo"]()), "product")
+    assert demo["disagree"].sum() > 0 and demo.loc[demo["disagree"], "explanation"].str.len().min() > 50
 
 
 @pytest.mark.parametrize("level", ["collection", "category", "product"])
