@@ -168,51 +168,47 @@ def pair_table(
     l_ret = lines["returned_units"].to_numpy(dtype="float64")
     oik, oiu = pd.factorize(li_all[keep].astype("int64") * len(iuniq) + icode_line[keep], sort=False)
     oiu = np.asarray(oiu, dtype="int64")
-    oi = pd.DataFrame(
-        {
-            "o": oiu // max(len(iuniq), 1),
-            "i": oiu % max(len(iuniq), 1),
-            "m": np.bincount(oik, weights=qty[keep], minlength=len(oiu)),
-            "y": np.bincount(oik, weights=l_ret[keep], minlength=len(oiu)),
-        }
-    )
-    n_i_all = np.bincount(oi["i"], minlength=len(iuniq)).astype("float64")  # orders containing item (all sizes)
-    omap = pd.Series(np.arange(N_all), index=pd.Index(ouniq))
+    n_it = max(len(iuniq), 1)
+    oi_o, oi_i = oiu // n_it, oiu % n_it
+    oi_m = np.bincount(oik, weights=qty[keep], minlength=len(oiu))
+    oi_y = np.bincount(oik, weights=l_ret[keep], minlength=len(oiu))
+    n_i_all = np.bincount(oi_i, minlength=len(iuniq)).astype("float64")  # orders containing item (all sizes)
 
     band = _band(o_units)
     multi = band >= 0
-    oi = oi[multi[oi["o"].to_numpy()]]
-    if oi.empty:
+    in_multi = multi[oi_o]
+    if not in_multi.any():
         return empty
-    oi = oi.assign(b=band[oi["o"].to_numpy()])
+    oi_o, oi_i, oi_m, oi_y = oi_o[in_multi], oi_i[in_multi], oi_m[in_multi], oi_y[in_multi]
+    oi_b = band[oi_o]
     nb = len(BANDS)
     # band totals over multi-unit orders
     Nb = np.bincount(band[multi], minlength=nb).astype("float64")
     Xb = np.bincount(band[multi], weights=o_any[multi].astype("float64"), minlength=nb)
     # per (item, band)
-    ib = oi["i"].to_numpy() * nb + oi["b"].to_numpy()
+    ib = oi_i * nb + oi_b
     K = len(iuniq) * nb
-    o_idx = oi["o"].to_numpy()
+    o_idx = oi_o
     nI = np.bincount(ib, minlength=K).astype("float64")
     xI = np.bincount(ib, weights=o_any[o_idx].astype("float64"), minlength=K)
     uI = np.bincount(ib, weights=o_units[o_idx], minlength=K)
     rI = np.bincount(ib, weights=o_ret[o_idx], minlength=K)
-    # per (pair, band): self-merge of distinct (order, item)
     # per (item, band): units, returns and the sums behind a cluster-robust variance of the item's unit rate
-    mI = np.bincount(ib, weights=oi["m"].to_numpy(), minlength=K)
-    yI = np.bincount(ib, weights=oi["y"].to_numpy(), minlength=K)
-    syyI = np.bincount(ib, weights=oi["y"].to_numpy() ** 2, minlength=K)
-    symI = np.bincount(ib, weights=(oi["y"] * oi["m"]).to_numpy(), minlength=K)
-    smmI = np.bincount(ib, weights=oi["m"].to_numpy() ** 2, minlength=K)
-    pr = oi.merge(oi[["o", "i", "m", "y"]], on="o", suffixes=("a", "b"))
-    pr = pr[pr["ia"] < pr["ib"]]
-    if pr.empty:
+    mI = np.bincount(ib, weights=oi_m, minlength=K)
+    yI = np.bincount(ib, weights=oi_y, minlength=K)
+    syyI = np.bincount(ib, weights=oi_y**2, minlength=K)
+    symI = np.bincount(ib, weights=oi_y * oi_m, minlength=K)
+    smmI = np.bincount(ib, weights=oi_m**2, minlength=K)
+    # per (pair, band): self-join of the distinct (order, item) rows on the order, A < B
+    left, right = _self_join(oi_o, oi_i, N_all)
+    if not len(left):
         return empty
-    po = pr["o"].to_numpy()
-    pkey = pr["ia"].to_numpy().astype("int64") * len(iuniq) + pr["ib"].to_numpy()
+    po, pia, pib, pband = oi_o[left], oi_i[left], oi_i[right], oi_b[left]
+    ma, ya, mb, yb = oi_m[left], oi_y[left], oi_m[right], oi_y[right]
+    pkey = pia.astype("int64") * len(iuniq) + pib
     pcode, puniq = pd.factorize(pkey, sort=True)
     P = len(puniq)
-    pb = pcode * nb + pr["b"].to_numpy()
+    pb = pcode * nb + pband
     nAB = np.bincount(pb, minlength=P * nb).astype("float64").reshape(P, nb)
     xAB = np.bincount(pb, weights=o_any[po].astype("float64"), minlength=P * nb).reshape(P, nb)
     uAB = np.bincount(pb, weights=o_units[po], minlength=P * nb).reshape(P, nb)
@@ -222,7 +218,6 @@ def pair_table(
     # band WITHOUT B + B units x B's rate in orders without A. An item's own effect (a hot collection) is in
     # its expectation, so sub-pairs of one hot collection are not flagged (issue 11; METHOD 7.3).
     ia0, ib0 = puniq // len(iuniq), puniq % len(iuniq)
-    ma, ya, mb, yb = (pr[c].to_numpy(dtype="float64") for c in ("ma", "ya", "mb", "yb"))
 
     def pbsum(w: np.ndarray) -> np.ndarray:
         return np.bincount(pb, weights=w, minlength=P * nb).reshape(P, nb)
@@ -252,7 +247,7 @@ def pair_table(
     exp_u = (uA_ab * rA_out + uB_ab * rB_out).sum(axis=1)
     var_exp = (uA_ab**2 * vA + uB_ab**2 * vB).sum(axis=1)
     # observed: cluster-robust variance around the null expectation (cluster = order), floored at binomial
-    bcol = pr["b"].to_numpy()
+    bcol = pband
     resid = ya + yb - ma * rA_out[pcode, bcol] - mb * rB_out[pcode, bcol]
     g_ab = nAB.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -313,10 +308,10 @@ def pair_table(
 
     # the pair's (order, pair) rows, for the reasons below; design effect = robust / binomial variance of
     # the A and B units' returns (cluster = order), floored at 1
-    pair_idx = pd.Series(np.arange(P), index=keep_codes)
-    pr_rows = pr.assign(code=pcode)
-    pr_rows = pr_rows[sel[pr_rows["code"].to_numpy()]]
-    frame = pd.DataFrame({"p": pair_idx.reindex(pr_rows["code"].to_numpy()).to_numpy(), "o": pr_rows["o"].to_numpy()})
+    pair_pos = np.full(len(sel), -1, dtype="int64")
+    pair_pos[keep_codes] = np.arange(P)
+    in_sel = sel[pcode]
+    frame = pd.DataFrame({"p": pair_pos[pcode[in_sel]], "o": po[in_sel]})
     deff = deff_u
     xe, ne = returned / deff, units / deff
     ci_low, ci_high = stats.wilson_interval(xe, ne)
@@ -398,7 +393,7 @@ def pair_table(
     if len(rets) and gate.any():
         # dominant reason among returned A/B items of the orders holding both (vectorised)
         g_rows = frame[gate[frame["p"].to_numpy()]]
-        r_o = omap.reindex(rets["order_id"].to_numpy()).to_numpy()
+        r_o = _order_positions(rets["order_id"], lines["order_id"], li_all, ouniq)
         r_i = pd.Index(iuniq).get_indexer(rets[level].astype("string").fillna("").to_numpy())
         ok = ~np.isnan(r_o) & (r_i >= 0)
         rc = pd.DataFrame(
@@ -418,6 +413,45 @@ def pair_table(
             out["top_reason"] = out["top_reason"].where(out["top_reason"].notna(), None)
     out = out.sort_values(["priority_score", "excess_returns"], ascending=[False, False], kind="stable")
     return out[PAIR_COLUMNS].reset_index(drop=True)
+
+
+def _self_join(o: np.ndarray, i: np.ndarray, n_orders: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions (left, right) of the pairs of distinct (order, item) rows of one order with item
+    i[left] < i[right], in the order of a pandas merge on the order (left rows in order, each with its
+    order's rows in order), by counting sort instead of a hash join. o: order codes in [0, n_orders)."""
+    counts = np.bincount(o, minlength=n_orders)
+    start = np.cumsum(counts) - counts  # first position of each order's rows in srt
+    srt = np.argsort(o, kind="stable")  # rows grouped by order, each group in row order
+    reps = counts[o]
+    first = np.cumsum(reps) - reps  # where each left row's block starts in the output
+    left = np.repeat(np.arange(len(o)), reps)
+    right = srt[np.repeat(start[o] - first, reps) + np.arange(len(left))]
+    keep = i[left] < i[right]
+    return left[keep], right[keep]
+
+
+def _order_positions(
+    order_ids: pd.Series, line_order_ids: pd.Series, line_codes: np.ndarray, uniques: np.ndarray
+) -> np.ndarray:
+    """Position of each order id in `uniques` (the distinct order ids of the lines, line_codes being each
+    line's position), NaN where absent or missing: what pd.Series(range, index=uniques).reindex(order_ids)
+    gives. Hashes the (few) distinct ids asked for and looks the lines up in them with Arrow, instead of
+    hashing every order id of the lines as Python objects."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    codes, asked = pd.factorize(order_ids, sort=False, use_na_sentinel=True)
+    try:
+        hit = pc.index_in(
+            pa.array(line_order_ids, type=pa.large_string()), value_set=pa.array(asked, type=pa.large_string())
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not strings: the pandas route
+        return pd.Series(np.arange(len(uniques)), index=pd.Index(uniques)).reindex(order_ids.to_numpy()).to_numpy()
+    h = np.asarray(hit.to_numpy(zero_copy_only=False), dtype="float64")
+    found = ~np.isnan(h)
+    pos = np.full(len(asked), np.nan)
+    pos[h[found].astype("int64")] = line_codes[found]  # every line of an order has the order's position
+    return np.where(codes >= 0, pos[np.maximum(codes, 0)], np.nan)
 
 
 def pair_order_ids(prepared: Prepared, level: str, a: str, b: str) -> np.ndarray:

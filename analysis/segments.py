@@ -819,6 +819,15 @@ def simpson_check(
     xv = lines["returned_units"].to_numpy(dtype="float64")
     nv = lines["quantity"].to_numpy(dtype="float64")
     c = cluster_counts((codes, labels), ocodes, xv, nv)
+    # per-segment numbers as plain arrays (one lookup per segment, no per-segment pandas frames)
+    c_n, c_rest_n = c["n"].to_numpy(), c["rest_n"].to_numpy()
+    c_deff, c_rest_deff = c["deff"].to_numpy(dtype="float64"), c["rest_deff"].to_numpy(dtype="float64")
+    pos = {lab: i for i, lab in enumerate(labels)}
+    candidates = [
+        (j, seg, pos[seg])
+        for j, seg in enumerate(c.index)
+        if not (seg == NOT_SET or c_n[j] < min_units or c_rest_n[j] < min_units)
+    ]
     rows = []
     for strat in stratifiers:
         if strat == dimension or not prepared.has(strat):
@@ -830,49 +839,52 @@ def simpson_check(
         X = np.bincount(codes * S + sc, weights=xv, minlength=K * S).reshape(K, S)
         Nn = np.bincount(codes * S + sc, weights=nv, minlength=K * S).reshape(K, S)
         tx, tn = X.sum(axis=0), Nn.sum(axis=0)
-        pos = {lab: i for i, lab in enumerate(labels)}
-        for seg in c.index:
-            if seg == NOT_SET or c.loc[seg, "n"] < min_units or c.loc[seg, "rest_n"] < min_units:
-                continue
-            k = pos[seg]
-            sg = pd.DataFrame({"x": X[k], "n": Nn[k]}, index=sl)
-            rs = pd.DataFrame({"x": tx - X[k], "n": tn - Nn[k]}, index=sl)
-            d1, d2 = float(c.loc[seg, "deff"]), float(c.loc[seg, "rest_deff"])
+        for j, seg, k in candidates:
+            sx, sn = X[k], Nn[k]
+            rx, rn = tx - X[k], tn - Nn[k]
+            d1, d2 = float(c_deff[j]), float(c_rest_deff[j])
             t = np.stack(
                 [
-                    np.stack([sg["x"] / d1, (sg["n"] - sg["x"]) / d1], axis=1),
-                    np.stack([rs["x"] / d2, (rs["n"] - rs["x"]) / d2], axis=1),
+                    np.stack([sx / d1, (sn - sx) / d1], axis=1),
+                    np.stack([rx / d2, (rn - rx) / d2], axis=1),
                 ],
                 axis=1,
             )  # (K, 2, 2)
-            keep = (sg["n"].to_numpy() > 0) & (rs["n"].to_numpy() > 0)
+            keep = (sn > 0) & (rn > 0)
             if keep.sum() < 2:
                 continue
             try:
                 cm = stats.cmh_test(t[keep])
             except ValueError:
                 continue
-            x1, n1 = sg["x"].sum() / d1, sg["n"].sum() / d1
-            x2, n2 = rs["x"].sum() / d2, rs["n"].sum() / d2
+            sx_sum, sn_sum, rx_sum, rn_sum = sx.sum(), sn.sum(), rx.sum(), rn.sum()
+            x1, n1 = sx_sum / d1, sn_sum / d1
+            x2, n2 = rx_sum / d2, rn_sum / d2
             crude = stats.segment_vs_rest(x1, n1, x2, n2, alternative="two-sided")
             crude_p = float(np.asarray(crude["p_value"]))
-            cr_rate, base = float(sg["x"].sum() / sg["n"].sum()), float(rs["x"].sum() / rs["n"].sum())
+            cr_rate, base = float(sx_sum / sn_sum), float(rx_sum / rn_sum)
             crude_v = _verdict_word(crude_p, cr_rate > base, alpha)
             mh = float(cm["mh_odds_ratio"])
             adj_v = _verdict_word(float(cm["p_value"]), mh > 1, alpha)
-            share_s = sg["n"] / sg["n"].sum()
-            share_r = rs["n"] / rs["n"].sum()
-            rate_s = (sg["x"] + rs["x"]) / (sg["n"] + rs["n"])
+            share_s = sn / sn_sum
+            share_r = rn / rn_sum
             gap = share_s - share_r
-            top = gap.idxmax() if crude_v == "higher" or (crude_v != "lower" and adj_v == "lower") else gap.idxmin()
+            # first position of the largest (smallest) gap, NaN skipped: Series.idxmax / idxmin
+            ti = (
+                int(np.nanargmax(gap))
+                if crude_v == "higher" or (crude_v != "lower" and adj_v == "lower")
+                else int(np.nanargmin(gap))
+            )
+            top = sl[ti]
             slabel = segment_label(strat, top) if strat == "intent" else top
             explanation = ""
             if crude_v != adj_v:
+                rate_top = (sx[ti] + rx[ti]) / (sn[ti] + rn[ti])
                 explanation = (
                     f"{segment_label(dimension, seg)}: overall {cr_rate:.1%} vs {base:.1%} for the rest looks "
                     f"'{crude_v}', but within each {DIMENSION_LABELS.get(strat, strat).lower()} it is '{adj_v}' "
                     f"(Mantel-Haenszel odds ratio {mh:.2f}, CMH p = {float(cm['p_value']):.2g}). Its mix differs: "
-                    f"{share_s[top]:.0%} of its units are {slabel} (rate {rate_s[top]:.1%}) vs {share_r[top]:.0%} for the rest."
+                    f"{share_s[ti]:.0%} of its units are {slabel} (rate {rate_top:.1%}) vs {share_r[ti]:.0%} for the rest."
                 )
             lo, hi = cm["mh_or_ci"]
             rows.append(
