@@ -6,7 +6,7 @@
 Data: bench.calibration.frailty_dataset(1, n_lines / 1.9, customer_var=0.3), generated once. CPU seconds
 (resource.getrusage: user + system of the process and its threads, DuckDB's included), medians of 3: prepare()
 on the dataset, analyse(p, Settings(cost_per_return=40.0), briefs=False) on a fresh Prepared each time (nothing
-memoized), and the hand-written DuckDB GROUPING SETS query of bench/bench_engine.py (HAND_SQL) over the same mature
+memoized), and the hand-written DuckDB GROUPING SETS query of bench/bench_engine.py (GROUPING_SETS_SQL) over the same mature
 lines as the yardstick. Peak RSS (ru_maxrss) is read after the generator, after the prepare/analyse runs and
 before the hand query registers its own copy of the columns. Prints one JSON line. Not part of the test suite.
 """
@@ -33,7 +33,7 @@ def run(n_lines: int, repeat: int = 3, prepare_only: bool = False) -> dict:
     """The figures of one size (see the module doc); prepare_only: prepare() alone (less memory)."""
     from analysis.engine import Settings, analyse
     from analysis.prepare import prepare
-    from bench.bench_engine import HAND_SQL
+    from bench.bench_engine import GROUPING_SETS_SQL
     from bench.calibration import frailty_dataset
 
     ds = frailty_dataset(1, int(n_lines / 1.9), customer_var=0.3)
@@ -67,7 +67,7 @@ def run(n_lines: int, repeat: int = 3, prepare_only: bool = False) -> dict:
     hand = []
     for _ in range(repeat):
         t = _cpu()
-        con.execute(HAND_SQL).fetch_df()
+        con.execute(GROUPING_SETS_SQL).fetch_df()
         hand.append(_cpu() - t)
     out["duckdb_hand_cpu_s"] = round(statistics.median(hand), 2)
     out["analyse_vs_hand"] = round(out["analyse_cpu_s"] / out["duckdb_hand_cpu_s"], 2)
