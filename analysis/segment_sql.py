@@ -329,8 +329,19 @@ def _all_counts(
     once per Prepared and arguments (Prepared.memo)."""
     return prepared.memo(
         ("analysis.segment_sql._all_counts", dims, ref_dims, within),
-        lambda: _count_all(prepared, dims, ref_dims, within),
+        lambda: _count_all_shared(prepared, dims, ref_dims, within),
     )
+
+
+def _count_all_shared(
+    prepared: Prepared, dims: tuple[str, ...], ref_dims: tuple[str, ...], within: tuple[str, int] | None
+) -> dict[str, pd.DataFrame]:
+    """_count_all with its queries (reference groups, order and customer level) on one connection that loads
+    the lines table once."""
+    from data.engine_sql import shared_tables
+
+    with shared_tables():
+        return _count_all(prepared, dims, ref_dims, within)
 
 
 def _count_all(

@@ -171,3 +171,26 @@ def test_monthly_cohorts_sql_equals_cohort_series(demo):
     assert sql["returned"].round().tolist() == ref["returned"].astype(float).tolist()
     assert sql["orders"].tolist() == ref["orders"].tolist()
     assert sql["provisional"].tolist() == ref["provisional"].astype(bool).tolist()
+
+
+def test_shared_tables_give_the_same_counts_and_never_a_stale_frame():
+    """data.engine_sql.shared_tables: one connection, each frame loaded once. The counts equal a connection per
+    query, and a different frame under the same name is loaded again, not served from the first one."""
+    import pandas as pd
+
+    from data.engine_sql import _SHARED, run_sql, shared_tables
+
+    a = pd.DataFrame({"k": [1, 1, 2], "v": [1.0, 2.0, 5.0]})
+    b = pd.DataFrame({"k": [3], "v": [7.0]})
+    q = "SELECT k, sum(v) AS s, count(*) AS n FROM t GROUP BY k ORDER BY k"
+    alone = [run_sql(q, {"t": a}), run_sql(q, {"t": b})]
+    with shared_tables():
+        first = run_sql(q, {"t": a})
+        again = run_sql(q, {"t": a})  # read from the table already loaded
+        other = run_sql(q, {"t": b})  # a new frame under the same name
+        state = _SHARED.get()
+        assert state is not None and state.loaded["t"] is b
+    assert _SHARED.get() is None
+    pd.testing.assert_frame_equal(first, alone[0])
+    pd.testing.assert_frame_equal(again, alone[0])
+    pd.testing.assert_frame_equal(other, alone[1])
