@@ -63,30 +63,6 @@ def _expire_datasets(now: float) -> None:
         del _DATASETS[key]
 
 
-# glibc gives every thread that allocates under contention an arena of its own (up to 8 per core); Streamlit runs
-# each session's script in a thread of its own, so ten concurrent loads spread their column arrays over up to 16
-# arenas that fragment and are rarely returned whole. A small fixed number of arenas (RI_MALLOC_ARENAS, default 2;
-# 0 leaves glibc's default) keeps freed memory where malloc_trim can give it back. Set at import, before the
-# script threads have made arenas of their own.
-M_ARENA_MAX = -8  # glibc malloc.h
-
-
-def _limit_malloc_arenas() -> None:
-    try:
-        n = int(os.environ.get("RI_MALLOC_ARENAS", "2") or 0)
-    except ValueError:
-        n = 2
-    if n <= 0:
-        return
-    try:
-        ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, n)
-    except (OSError, AttributeError):
-        pass
-
-
-_limit_malloc_arenas()
-
-
 def _arrow_on_system_allocator() -> None:
     """Arrow buffers (pandas' Arrow-backed strings, Streamlit's tables) on glibc malloc instead of pyarrow's default
     mimalloc pool. mimalloc keeps the pages that script threads freed in its own 1 GiB reserved areas, which no
@@ -244,7 +220,7 @@ def session_uploads() -> dict:
     return contents
 
 
-UPLOADS, CONTEXT, STORE, STORE_QUERIES = "upload_bytes", "context", "store", "store_queries"
+UPLOADS, CONTEXT, STORE = "upload_bytes", "context", "store"
 NOT_HELD = object()
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property, partial
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
@@ -235,7 +235,7 @@ def load_context() -> Context | None:
     except RIError as e:
         show_error(e)
         return None
-    filters = sidebar(dataset, full, partial(store_query, (spec, window, left_out), store))
+    filters = sidebar(dataset, full, store)
     if left_out:
         st.sidebar.caption(
             f"Left out of every page at your request: order{'s' if len(left_out) > 1 else ''} "
@@ -295,20 +295,6 @@ def require_data() -> Context:
             icon=":material/warning:",
         )
     return ctx
-
-
-def store_query(key: tuple, store: Store, name: str, **params: str) -> pd.DataFrame:
-    """The named query on this session's store (data.store.Store.query), run once per store: its tables never
-    change (new data, another window or other orders left out make a new store, under a new key), so the
-    sidebar's summary and filter options are not queried again on every rerun. Callers do not modify the frame."""
-    memo = cache.held(cache.STORE_QUERIES)
-    if memo is None or memo[0] != key:
-        memo = (key, {})
-        cache.hold(cache.STORE_QUERIES, memo)
-    k = (name, tuple(sorted(params.items())))
-    if k not in memo[1]:
-        memo[1][k] = store.query(name, **params)
-    return memo[1][k]
 
 
 STORE_COLUMNS = ("order_id", "order_date", "quantity", "returned_units", "channel", "journey", "collection")

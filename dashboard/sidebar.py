@@ -8,7 +8,6 @@ Filter widgets keep their values in session_state (dashboard.session keys), so t
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -17,6 +16,7 @@ import streamlit as st
 from analysis.concentration import outlier_orders
 from analysis.prepare import Filters, Prepared
 from data.model import Dataset
+from data.store import Store
 from dashboard import session as S
 from dashboard.formatting import md, num
 
@@ -35,17 +35,17 @@ def money(x: float | None, symbol: str | None = None) -> str:
     return f"{symbol}{x:,.0f}"
 
 
-def _options(query: Callable[..., pd.DataFrame], full: Prepared, column: str) -> list[str]:
+def _options(store: Store, full: Prepared, column: str) -> list[str]:
     if not full.has(column):
         return []
-    return [str(v) for v in query("distinct_values", table="lines", column=column)["value"]]
+    return [str(v) for v in store.query("distinct_values", table="lines", column=column)["value"]]
 
 
-def sidebar(dataset: Dataset, full: Prepared, query: Callable[..., pd.DataFrame]) -> Filters:
-    """query: runs a named query of this session's store (dashboard.context.store_query, data.store.Store.query)."""
+def sidebar(dataset: Dataset, full: Prepared, store: Store) -> Filters:
+    """store: this session's store; its named queries run once per loaded data (data.store.Store.query)."""
     sb = st.sidebar
     lines = full.lines
-    summary = query("summary", table="lines").iloc[0]
+    summary = store.query("summary", table="lines").iloc[0]
     with sb.container(border=True):
         st.markdown(f"**{md(dataset.name)}**")
         if len(lines):
@@ -71,21 +71,21 @@ def sidebar(dataset: Dataset, full: Prepared, query: Callable[..., pd.DataFrame]
         date_to = None
     chans = sb.multiselect(
         "Channel",
-        _options(query, full, "channel"),
+        _options(store, full, "channel"),
         key=S.F_CHANNELS,
         placeholder="All channels",
         disabled=not full.has("channel"),
     )
     journeys = sb.multiselect(
         "Journey",
-        _options(query, full, "journey"),
+        _options(store, full, "journey"),
         key=S.F_JOURNEYS,
         placeholder="All journeys",
         disabled=not full.has("journey"),
     )
     colls = sb.multiselect(
         "Collection",
-        _options(query, full, "collection"),
+        _options(store, full, "collection"),
         key=S.F_COLLECTIONS,
         placeholder="All collections",
         disabled=not full.has("collection"),

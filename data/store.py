@@ -107,6 +107,9 @@ class Store:
             raise StoreError(
                 "Database could not start", f"DuckDB could not open an in-memory database ({exc})."
             ) from exc
+        # results of named queries, by (name, arguments): the tables change only through load / load_dataset,
+        # which empty it, so a page rerun (the sidebar's summary and filter options) does not query again
+        self._results: dict[tuple, pd.DataFrame] = {}
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         try:
@@ -116,6 +119,7 @@ class Store:
 
     def load(self, name: str, df: pd.DataFrame) -> None:
         """Create (or replace) table `name` from a DataFrame."""
+        self._results.clear()
         cur = self._cursor()
         try:
             cur.register("__incoming", df)
@@ -165,6 +169,7 @@ class Store:
             "orders": keyed(orders, o_codes[:n], s_codes[:n], True),
             "returns": keyed(returns, o_codes[n:], s_codes[n:], False),
         }
+        self._results.clear()
         cur = self._cursor()
         try:
             cur.execute("DROP TABLE IF EXISTS lines")
@@ -186,7 +191,7 @@ class Store:
         """
         if not isinstance(window_days, (int, np.integer)) or isinstance(window_days, bool) or window_days < 0:
             raise ValueError(f"window_days must be a whole number of days, not {window_days!r}.")
-        out = self.query("headline_by_month", window_days=int(window_days))
+        out = self.query("headline_by_month", window_days=int(window_days)).copy()  # the stored result stays as read
         out["month"] = pd.to_datetime(out["month"]).astype("datetime64[ns]")
         for c in ("orders", "order_lines", "units", "returned_units", "orders_with_return"):
             out[c] = out[c].astype("int64")
@@ -197,7 +202,14 @@ class Store:
 
     def query(self, name: str, **params: object) -> pd.DataFrame:
         """Run the named query. Keyword arguments naming {identifiers} in the SQL are quoted into it;
-        the rest are bound as $parameters."""
+        the rest are bound as $parameters. A query asked again before the tables change returns the frame it
+        returned the first time: callers do not modify it."""
+        key = (name, tuple(sorted((k, repr(v)) for k, v in params.items())))
+        if key not in self._results:
+            self._results[key] = self._run(name, params)
+        return self._results[key]
+
+    def _run(self, name: str, params: dict[str, object]) -> pd.DataFrame:
         if name not in QUERIES:
             raise ValueError(f"Unknown query '{name}'; known queries: {', '.join(sorted(QUERIES))}.")
         sql = QUERIES[name]

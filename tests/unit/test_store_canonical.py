@@ -193,3 +193,20 @@ def test_a_line_without_sku_is_kept():
     rows = s._conn.cursor().execute("SELECT order_id, sku, quantity FROM lines ORDER BY line_no").fetchall()
     assert rows == [("1", None, 2), ("2", "x", 1)]
     assert s.query("summary", table="lines")["units"].iloc[0] == 3
+
+
+def test_a_named_query_runs_once_until_the_tables_change():
+    """Store.query keeps a result until load / load_dataset write a table: asked again it is the same frame (the
+    sidebar's summary and filter options on every rerun), and after a new table the new values, never stale ones."""
+    import pandas as pd
+
+    from data.store import Store
+
+    store = Store()
+    store.load("lines", pd.DataFrame({"channel": ["web", "app", "web"]}))
+    first = store.query("distinct_values", table="lines", column="channel")
+    assert store.query("distinct_values", table="lines", column="channel") is first
+    assert sorted(first["value"]) == ["app", "web"]
+    store.load("lines", pd.DataFrame({"channel": ["store"]}))
+    assert list(store.query("distinct_values", table="lines", column="channel")["value"]) == ["store"]
+    store.close()
