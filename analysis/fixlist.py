@@ -36,6 +36,8 @@ from analysis.segments import (
     NOT_SET,
     ONE_ORDER_TEST,
     REFERENCE_DIMENSIONS,
+    REFERENCE_PREFIXES,
+    SIZE_SYSTEM,
     VERDICTS,
     codes_of,
     dominant_reason,
@@ -43,6 +45,7 @@ from analysis.segments import (
     mature_frames,
     reason_label,
     reason_mix,
+    reference_group,
     verdicts,
 )
 from data.reasons import CATEGORIES
@@ -226,8 +229,8 @@ def why_sentence(
     ref = str(row.get("reference") or "all")
     if row["dimension"] == "combination":
         versus = "expected from each item bought without the other"
-    elif ref.startswith("category: "):
-        versus = f"the rest of {ref.split(': ', 1)[1]}"
+    elif reference_group(ref) is not None:
+        versus = f"the rest of {reference_group(ref)}"
     elif ref.startswith("within "):
         versus = f"the rest of {ref[7:]}"
     else:
@@ -461,6 +464,9 @@ def build_fix_list(
         # structure, not a finding: categories, and segments alone in their category (compared with everything)
         gated &= cand["dimension"] != "category"
         gated &= ~(cand["dimension"].isin(REFERENCE_DIMENSIONS) & (ref == "all")).to_numpy()
+    elif ref.str.startswith(REFERENCE_PREFIXES[SIZE_SYSTEM]).any():
+        # no category: sizes are compared within their size system; one alone in its system is not judged
+        gated &= ~((cand["dimension"] == "size") & (ref == "all")).to_numpy()
     cand = cand[gated.to_numpy()].sort_values("priority_score", ascending=False, kind="stable")
 
     lines = mature_frames(prepared)[0]

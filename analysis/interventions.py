@@ -46,6 +46,7 @@ from scipy import stats as sps
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from analysis import stats
+from analysis.segments import reference_group
 from analysis.trends import DIMENSIONS, Z95
 from data.errors import AnalysisError
 
@@ -1778,7 +1779,7 @@ def judge_fix_list(
             continue
         h = hit.iloc[0]
         ref = str(h.get("reference") or "all")
-        versus = f"the rest of {ref.split(': ', 1)[1]}" if ref.startswith("category: ") else "the rest"
+        versus = f"the rest of {reference_group(ref)}" if reference_group(ref) is not None else "the rest"
         gated = bool(float(h["q_value"]) <= q and float(h["priority_score"]) > 0)
         if gated:
             for c in (

@@ -58,7 +58,7 @@ def lines_table(prepared: Prepared) -> pd.DataFrame:
 
 
 def _lines_table(prepared: Prepared) -> pd.DataFrame:
-    from analysis.segments import cluster_codes, line_codes, mature_frames
+    from analysis.segments import cluster_codes, line_codes, mature_frames, reference_column
 
     lines = mature_frames(prepared)[0]
     ocodes = line_codes(prepared, "order_id")[0]
@@ -73,7 +73,8 @@ def _lines_table(prepared: Prepared) -> pd.DataFrame:
         "x_o": lines[xo].to_numpy(dtype="float64"),
         "n_o": lines[no].to_numpy(dtype="float64"),
     }
-    for d in segment_dimensions(prepared) + (["category"] if prepared.has("category") else []):
+    ref = reference_column(prepared)
+    for d in segment_dimensions(prepared) + ([ref] if ref else []):
         cols[f"s_{d}"] = line_codes(prepared, d)[0]
     return pd.DataFrame(cols, copy=False)  # the codes are the memoized line_codes arrays: shared, not copied
 
@@ -85,15 +86,16 @@ def _scopes(prepared: Prepared, table: pd.DataFrame, dims: list[str]) -> tuple[p
     Returns the seg_scope table and, per dimension, (scope per segment code, shrinkage centre per code)."""
     from data.engine_sql import run_sql
 
-    from analysis.segments import MAX_GROUP_SHARE, line_codes
+    from analysis.segments import MAX_GROUP_SHARE, line_codes, reference_column
 
-    if not dims:
+    ref = reference_column(prepared)
+    if not dims or ref is None:
         return pd.DataFrame(
             {"dim": pd.Series(dtype="int64"), "seg": pd.Series(dtype="int64"), "scope": pd.Series(dtype="int64")}
         ), {}
-    sets = ", ".join(f"(s_{d}, s_category)" for d in dims)
-    w = run_sql(_expand("segment_reference", dims, sets=sets), {"seg_lines": table})
-    rl = line_codes(prepared, "category")[1]
+    sets = ", ".join(f"(s_{d}, s_{ref})" for d in dims)
+    w = run_sql(_expand("segment_reference", dims, sets=sets, ref=f"s_{ref}"), {"seg_lines": table})
+    rl = line_codes(prepared, ref)[1]
     frames, info = [], {}
     for i, d in enumerate(dims):
         labels = line_codes(prepared, d)[1]
@@ -347,7 +349,7 @@ def _count_all_shared(
 def _count_all(
     prepared: Prepared, dims: tuple[str, ...], ref_dims: tuple[str, ...], within: tuple[str, int] | None
 ) -> dict[str, pd.DataFrame]:
-    from analysis.segments import cluster_codes, line_codes
+    from analysis.segments import cluster_codes, line_codes, reference_column, reference_label
 
     dl = list(dims)
     scope_table, info = _scopes(prepared, lines_table(prepared), list(ref_dims))
@@ -383,8 +385,10 @@ def _count_all(
         if d in info:
             scope, centre, rl = info[d]
             seg = part["seg"].to_numpy("int64")
+            ref_col = reference_column(prepared)
+            assert ref_col is not None  # info holds only dimensions compared within reference groups
             c["reference"] = np.where(
-                c["scope"] >= 0, [f"category: {rl[g]}" if g >= 0 else "all" for g in c["scope"]], "all"
+                c["scope"] >= 0, [reference_label(ref_col, rl[g]) if g >= 0 else "all" for g in c["scope"]], "all"
             )
             c["shrink_centre"] = np.where(c["scope"] < 0, centre[seg], np.nan)
         else:
@@ -398,15 +402,15 @@ def sql_counts(
 ) -> pd.DataFrame | None:
     """analysis.segments._counts_with_reference's frame for one dimension, counted in SQL (None when the
     drill-down names no existing segment). All dimensions are counted together and cached per Prepared."""
-    from analysis.segments import REFERENCE_DIMENSIONS, line_codes
+    from analysis.segments import line_codes, reference_dimensions
 
     if within is None:
         dims = tuple(segment_dimensions(prepared))
         if dimension not in dims:
             dims = dims + (dimension,)
         # the reference groups do not depend on which dimension asks: one cached query serves them all
-        ref_dims = tuple(d for d in dims if d in REFERENCE_DIMENSIONS) if prepared.has("category") else ()
-        if not reference and dimension in REFERENCE_DIMENSIONS:
+        ref_dims = tuple(d for d in dims if d in reference_dimensions(prepared))
+        if not reference and dimension in reference_dimensions(prepared):
             dims, ref_dims = (dimension,), ()
         return _all_counts(prepared, dims, ref_dims, None)[dimension]
     wcodes, wlabels = line_codes(prepared, within[0])

@@ -47,6 +47,7 @@ from numpy.typing import ArrayLike
 from analysis import stats
 from analysis.prepare import DIMENSION_LABELS, INTENT_LABELS, LINE_DIMENSIONS, ORDER_DIMENSIONS, Prepared, isin_values
 from data.reasons import CATEGORIES
+from data.sizes import size_system
 
 NOT_SET = "(not set)"
 DIMENSIONS = LINE_DIMENSIONS + ORDER_DIMENSIONS
@@ -110,7 +111,46 @@ def _reference_column(prepared: Prepared, dimension: str, within: object, refere
         raise ValueError("reference must be 'auto' (compare with the rest of the category) or None.")
     if reference is None or within is not None or dimension not in REFERENCE_DIMENSIONS:
         return None
-    return "category" if prepared.has("category") else None
+    return reference_column(prepared) if dimension in reference_dimensions(prepared) else None
+
+
+def reference_column(prepared: Prepared) -> str | None:
+    """The line column whose groups segments are compared within: the category when one is known; without
+    one, the size system (data.sizes.size_system) for sizes: waists with waists, letters with letters (a
+    waist size 32 against every size incl. tees' S/M/L mostly measures "jeans return more than tees")."""
+    if prepared.has("category"):
+        return "category"
+    return SIZE_SYSTEM if prepared.has("size") else None
+
+
+def reference_dimensions(prepared: Prepared) -> tuple[str, ...]:
+    """The dimensions compared within reference groups (reference_column): REFERENCE_DIMENSIONS with a
+    category, only "size" without one."""
+    if prepared.has("category"):
+        return REFERENCE_DIMENSIONS
+    return ("size",) if prepared.has("size") else ()
+
+
+SIZE_SYSTEM = "size_system"  # line_codes key: the size system of each line's size (data.sizes.size_system)
+REFERENCE_PREFIXES = {"category": "category: ", SIZE_SYSTEM: "size system: "}
+
+
+def reference_label(ref_col: str, group: str) -> str:
+    """The `reference` text of a segment compared within `group` of `ref_col` (e.g. 'category: Tops')."""
+    return f"{REFERENCE_PREFIXES[ref_col]}{group}"
+
+
+def reference_group(reference: object) -> str | None:
+    """The comparison group a `reference` text names ('category: Tops' -> 'Tops'; 'all' -> None).
+
+    >>> reference_group("category: Tops"), reference_group("size system: letter sizes"), reference_group("all")
+    ('Tops', 'letter sizes', None)
+    """
+    r = "" if reference is None or (isinstance(reference, float) and np.isnan(reference)) else str(reference)
+    for prefix in REFERENCE_PREFIXES.values():
+        if r.startswith(prefix):
+            return r[len(prefix) :]
+    return None
 
 
 def _counts_with_reference(
@@ -134,7 +174,7 @@ def _counts_with_reference(
         c = cluster_counts((codes, labels), ocodes, x, n, clusters)
         return c.assign(p0=float(c["x"].sum() / c["n"].sum()), reference="all")
 
-    if ref is None:
+    if ref is None or ref_col is None:
         return whole()
     rc, rl = ref
     w = np.bincount(codes * len(rl) + rc, weights=n, minlength=len(labels) * len(rl)).reshape(len(labels), len(rl))
@@ -156,7 +196,7 @@ def _counts_with_reference(
         c = cluster_counts(
             (codes[msk], labels), ocodes[msk], x[msk], n[msk], None if clusters is None else clusters[msk]
         )
-        parts.append(c.assign(p0=float(c["x"].sum() / c["n"].sum()), reference=f"{ref_col}: {rl[g]}"))
+        parts.append(c.assign(p0=float(c["x"].sum() / c["n"].sum()), reference=reference_label(ref_col, rl[g])))
     if (~multi).any():
         c = whole()
         single = set(labels[np.unique(codes[~multi])])
@@ -238,6 +278,11 @@ def line_codes(prepared: Prepared, column: str) -> tuple[np.ndarray, np.ndarray]
         if column == "order_id":
             c, u = pd.factorize(lines["order_id"], sort=False)
             return c.astype("int64"), np.asarray(u, dtype=object)
+        if column == SIZE_SYSTEM:  # per distinct size, then spread to the lines by the size codes
+            sc, sl = line_codes(prepared, "size")
+            systems = pd.Series([None if v == NOT_SET else size_system(v) for v in sl], dtype=object)
+            lc, labels = codes_of(systems)
+            return lc[sc], labels
         return codes_of(lines[column])
 
     return prepared.memo(("analysis.segments.line_codes", column), compute)

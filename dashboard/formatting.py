@@ -12,7 +12,7 @@ import re
 import pandas as pd
 
 from analysis.prepare import Prepared
-from analysis.segments import segment_label
+from analysis.segments import reference_group, segment_label
 
 
 def md(text: object) -> str:
@@ -62,8 +62,8 @@ def segment_frame(seg: pd.DataFrame, dimension: str) -> pd.DataFrame:
 def compared_with(reference: object) -> str:
     """Plain words for a segment's comparison group (analysis.segments 'reference')."""
     r = "" if reference is None or (isinstance(reference, float) and math.isnan(reference)) else str(reference)
-    if r.startswith("category:"):
-        return f"rest of {r.split(':', 1)[1].strip()}"
+    if reference_group(r) is not None:
+        return f"rest of {reference_group(r)}"
     if r == "parts":
         return "its two parts bought apart"
     if r.startswith("within"):

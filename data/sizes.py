@@ -28,6 +28,16 @@ _KIDS = r"\d{1,2}(?:-\d{1,2})?\s?(?:Y|YR|YRS|YEARS|M|MO|MONTHS)"
 _WORDS = r"(?:X{1,3}-?)?(?:SMALL|LARGE)|MEDIUM|PETITE|PLUS"
 _ONE = r"ONE\s?SIZE|ONESIZE|OS|OSFA|OSFM|TU|TAILLE\s?UNIQUE|EINHEITSGR(?:Ö|OE)(?:SS|ß)E|TALLA\s?(?:ÚNICA|UNICA)|TAGLIA\s?UNICA"
 SIZE_RX = re.compile(rf"^(?:{_WAIST_LEN}|{_REGION}|{_KIDS}|{_ONE}|{_WORDS}|{_LETTER}|{_NUM})$", re.IGNORECASE)
+# Size systems: sizes of one system are worn on one kind of product (waists on trousers, letters on tops), so
+# a size is compared with the other sizes of its system when no category says what each product is.
+SIZE_SYSTEMS = (
+    ("waist x length", re.compile(rf"^(?:{_WAIST_LEN})$", re.IGNORECASE)),
+    ("regional sizes", re.compile(rf"^(?:{_REGION})$", re.IGNORECASE)),
+    ("kids' ages", re.compile(rf"^(?:{_KIDS})$", re.IGNORECASE)),
+    ("one size", re.compile(rf"^(?:{_ONE})$", re.IGNORECASE)),
+    ("letter sizes", re.compile(rf"^(?:{_WORDS}|{_LETTER})$", re.IGNORECASE)),
+    ("numeric sizes", re.compile(rf"^(?:{_NUM})$", re.IGNORECASE)),
+)
 # SKU: the size is the last part after a separator ('-', '_', '/', '.', space)
 _SKU_SPLIT = re.compile(r"^(?P<stem>.+?)[-_/. ]+(?P<size>[^-_/. ][^-_/.]*?)$")
 _SKU_WAIST = re.compile(rf"^(?P<stem>.+?)[-_/. ]+(?P<size>{_WAIST_LEN})$", re.IGNORECASE)
@@ -48,6 +58,21 @@ def is_size(text: str) -> bool:
     """
     t = str(text).strip()
     return 0 < len(t) <= 20 and bool(SIZE_RX.match(t))
+
+
+def size_system(text: object) -> str | None:
+    """The size system a size belongs to (None when it is no recognised size).
+
+    >>> [size_system(s) for s in ("M", "XL-T", "30W x 32L", "32", "10.5", "EU 42", "6-7Y", "One Size", "RED")]
+    ['letter sizes', 'letter sizes', 'waist x length', 'numeric sizes', 'numeric sizes', 'regional sizes', "kids' ages", 'one size', None]
+    """
+    t = str(text).strip()
+    if not 0 < len(t) <= 20:
+        return None
+    for name, rx in SIZE_SYSTEMS:
+        if rx.match(t):
+            return name
+    return None
 
 
 def split_sku(sku: str) -> tuple[str, str] | None:

@@ -3,7 +3,7 @@
 -- category (its reference group) from these small sums.
 -- Table seg_lines: one row per mature line; s_<dimension> integer segment codes, x_u / n_u the line's
 -- returned units / units. The braced placeholders (dimension CASE, COALESCE, sets) are expanded per dimension by segment_sql.
-SELECT {dim_case} AS dim, coalesce({seg_coalesce}) AS seg, s_category AS cat,
+SELECT {dim_case} AS dim, coalesce({seg_coalesce}) AS seg, {ref} AS cat,
        sum(x_u) AS x, sum(n_u) AS n
 FROM seg_lines
 GROUP BY GROUPING SETS ({sets})
