@@ -30,7 +30,8 @@ segment_table() compares every segment with the rest of the population (METHOD 1
   within-order correlation is not mistaken for between-segment variation.
 * comparable items: collections, products and sizes are compared with the rest of their category
   when categories are known (see segment_table's `reference`), so structural category differences
-  do not flood the fix list; other dimensions with the whole population.
+  do not flood the fix list; without categories, sizes with the other sizes of their size system
+  (reference_column); other dimensions with the whole population.
 * excess and priority (METHOD 6.4): expected = n * p0 with p0 the rate of the comparison group
   WITHOUT the segment (the rest of the population, of the segment's category, or of the parent
   segment in a drill-down) - the test's own comparison, so a large segment does not lower its excess

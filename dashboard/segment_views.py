@@ -50,8 +50,10 @@ def segment_table(seg: pd.DataFrame, dimension: str, key: str) -> None:
 def explain_significance() -> None:
     st.caption(
         "Verdicts: each segment is compared with its comparison group - the rest of its category for "
-        "collections, products and sizes when categories are known (the black tick on each bar), otherwise the "
-        "rest of the business - with a one-sided test for higher and a test for lower, clustered by order, "
+        "collections, products and sizes when categories are known (the black tick on each bar); without "
+        "categories, the other sizes of a size's system (waists with waists, letters with letters); otherwise the "
+        "rest of the business - with a one-sided test for higher and a test for lower, clustered by customer "
+        "where customers repeat (else by order), "
         "and false-discovery control at 10% per view. "
         "'Within noise' means the difference could well be chance at this volume; the table says why for each "
         "(e.g. the returns come from a few orders). A bar is only coloured when its 95% interval clears its "
