@@ -20,6 +20,7 @@ for the complement within the scope (totals Y_c, M_c; rest rate p_r)
 
 from __future__ import annotations
 
+import functools
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -139,12 +140,15 @@ def segment_sums_sql(
     row_scale: int = 1,
     scope_base: int = 1,
     first_rows: bool = True,
+    one_row_per_cluster: bool = False,
 ) -> str:
     """analysis/sql/segment_sums.sql expanded for `dims` (the `dim` column is the position in the list) with
     reference groups for `ref_dims` (line dimensions listed in seg_scope; scope_base: more than the largest
     scope code, so that dim * scope_base + scope names a group in one integer; first_rows=False: no first
-    line per cell, top_n is then meaningless, for a pass read only for its design effects): identifiers and
-    integers only.
+    line per cell, top_n is then meaningless, for a pass read only for its design effects;
+    one_row_per_cluster: the caller knows every order dimension is constant within each cluster, so the
+    pre-summed table o holds one row per cluster and each of its rows is already a cell of every order
+    dimension, read without grouping again): identifiers and integers only.
     The line dimensions' cells are one GROUPING SETS pass over the lines, the order dimensions' one over
     the lines pre-summed per (cluster, order-level segments) (table o: the same sums, about half the rows)."""
     ids = {d: i for i, d in enumerate(dims)}
@@ -166,7 +170,12 @@ def segment_sums_sql(
         )
     else:
         lcells = f"SELECT {cluster} AS dim, {cluster} AS seg, {cluster} AS clu, x_u AS y, n_u AS m, row_no AS first_row FROM base WHERE 1 = 0"
-    if odims:
+    if odims and one_row_per_cluster:
+        ocells = "\n    UNION ALL\n    ".join(
+            f"SELECT {ids[d]} AS dim, s_{d} AS seg, clu, yo AS y, mo AS m, first_row, yto AS yt, mto AS mt FROM ot"
+            for d in odims
+        )
+    elif odims:
         # the cluster totals are constant within a cell (a cell lies in one cluster): carried by max(), not joined
         cols = [f"s_{d}" for d in odims]
         ocells = (
@@ -205,6 +214,25 @@ def segment_sums_sql(
     )
 
 
+def order_dims_constant(prepared: Prepared, dims: list[str]) -> bool:
+    """Is each of the order dimensions `dims` constant within every order of the mature lines? (Then the
+    order-level pass reads its order dimensions' cells straight from the per-order sums.) O(lines) per
+    dimension, computed once per Prepared and dimension."""
+    from analysis.segments import line_codes
+
+    ocodes = line_codes(prepared, "order_id")[0]
+
+    def constant(d: str) -> bool:
+        codes = line_codes(prepared, d)[0]
+        rep = np.zeros(int(ocodes.max()) + 1 if len(ocodes) else 0, dtype=codes.dtype)
+        rep[ocodes] = codes  # one of each order's codes (whichever is written last): all equal it iff constant
+        return bool(np.array_equal(rep[ocodes], codes))
+
+    return all(
+        prepared.memo(("analysis.segment_sql.order_dims_constant", d), functools.partial(constant, d)) for d in dims
+    )
+
+
 def segment_sums(
     prepared: Prepared,
     dims: list[str],
@@ -235,6 +263,8 @@ def segment_sums(
         row_scale=len(table) + 1,
         scope_base=max(scope_base, 1),
         first_rows=first_rows,
+        one_row_per_cluster=cluster == "ord"
+        and order_dims_constant(prepared, [d for d in dims if d in ORDER_DIMENSIONS]),
     )
     r = run_sql(sql, {"seg_lines": table, "seg_scope": scope_table})
     kind = r["kind"].to_numpy()
