@@ -20,6 +20,7 @@ for the complement within the scope (totals Y_c, M_c; rest rate p_r)
 
 from __future__ import annotations
 
+import functools
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -64,10 +65,13 @@ def _lines_table(prepared: Prepared) -> pd.DataFrame:
     ocodes = line_codes(prepared, "order_id")[0]
     xu, nu = prepared.rate_columns("collection")
     xo, no = prepared.rate_columns("intent")
+    # codes as int32 (any code is below the number of lines): narrower hash keys make DuckDB's grouping
+    # sets and joins cheaper (issue 14: -5..10% CPU per query at 1M lines); BIGINT past 2^31 lines
+    code = np.int32 if len(lines) < 2**31 - 1 else np.int64
     cols: dict[str, np.ndarray] = {
-        "row_no": np.arange(len(lines), dtype="int64"),
-        "ord": ocodes,
-        "clu": cluster_codes(prepared),
+        "row_no": np.arange(len(lines), dtype=code),
+        "ord": ocodes.astype(code),
+        "clu": cluster_codes(prepared).astype(code),
         "x_u": lines[xu].to_numpy(dtype="float64"),
         "n_u": lines[nu].to_numpy(dtype="float64"),
         "x_o": lines[xo].to_numpy(dtype="float64"),
@@ -75,8 +79,8 @@ def _lines_table(prepared: Prepared) -> pd.DataFrame:
     }
     ref = reference_column(prepared)
     for d in segment_dimensions(prepared) + ([ref] if ref else []):
-        cols[f"s_{d}"] = line_codes(prepared, d)[0]
-    return pd.DataFrame(cols, copy=False)  # the codes are the memoized line_codes arrays: shared, not copied
+        cols[f"s_{d}"] = line_codes(prepared, d)[0].astype(code)
+    return pd.DataFrame(cols, copy=False)
 
 
 def _scopes(prepared: Prepared, table: pd.DataFrame, dims: list[str]) -> tuple[pd.DataFrame, dict]:
@@ -138,12 +142,15 @@ def segment_sums_sql(
     row_scale: int = 1,
     scope_base: int = 1,
     first_rows: bool = True,
+    one_row_per_cluster: bool = False,
 ) -> str:
     """analysis/sql/segment_sums.sql expanded for `dims` (the `dim` column is the position in the list) with
     reference groups for `ref_dims` (line dimensions listed in seg_scope; scope_base: more than the largest
     scope code, so that dim * scope_base + scope names a group in one integer; first_rows=False: no first
-    line per cell, top_n is then meaningless, for a pass read only for its design effects): identifiers and
-    integers only.
+    line per cell, top_n is then meaningless, for a pass read only for its design effects;
+    one_row_per_cluster: the caller knows every order dimension is constant within each cluster, so the
+    pre-summed table o holds one row per cluster and each of its rows is already a cell of every order
+    dimension, read without grouping again): identifiers and integers only.
     The line dimensions' cells are one GROUPING SETS pass over the lines, the order dimensions' one over
     the lines pre-summed per (cluster, order-level segments) (table o: the same sums, about half the rows)."""
     ids = {d: i for i, d in enumerate(dims)}
@@ -155,17 +162,32 @@ def segment_sums_sql(
     def case(cols: list[str], i: list[int]) -> str:
         return "CASE " + " ".join(f"WHEN {c} IS NOT NULL THEN {k}" for c, k in zip(cols, i)) + " END"
 
-    cells = []
-    for part, src, y, m, first in ((ldims, "base", "x_u", "n_u", "row_no"), (odims, "o", "yo", "mo", "first_row")):
-        if not part:
-            continue
-        cols = [f"s_{d}" for d in part]
-        key = cluster if src == "base" else "clu"
-        first = f"min({first}) AS first_row" if first_rows else "CAST(0 AS BIGINT) AS first_row"
-        cells.append(
-            f"SELECT {case(cols, [ids[d] for d in part])} AS dim, coalesce({', '.join(cols)}) AS seg, {key} AS clu, "
-            f"sum({y}) AS y, sum({m}) AS m, {first}\n    FROM {src} "
-            f"GROUP BY GROUPING SETS ({', '.join(f'({c}, {key})' for c in cols)})"
+    first = "min({}) AS first_row" if first_rows else "CAST(0 AS BIGINT) AS first_row"
+    if ldims:
+        cols = [f"s_{d}" for d in ldims]
+        lcells = (
+            f"SELECT {case(cols, [ids[d] for d in ldims])} AS dim, coalesce({', '.join(cols)}) AS seg, {cluster} AS clu, "
+            f"sum(x_u) AS y, sum(n_u) AS m, {first.format('row_no')}\n    FROM base "
+            f"GROUP BY GROUPING SETS ({', '.join(f'({c}, {cluster})' for c in cols)})"
+        )
+    else:
+        lcells = f"SELECT {cluster} AS dim, {cluster} AS seg, {cluster} AS clu, x_u AS y, n_u AS m, row_no AS first_row FROM base WHERE 1 = 0"
+    if odims and one_row_per_cluster:
+        ocells = "\n    UNION ALL\n    ".join(
+            f"SELECT {ids[d]} AS dim, s_{d} AS seg, clu, yo AS y, mo AS m, first_row, yto AS yt, mto AS mt FROM ot"
+            for d in odims
+        )
+    elif odims:
+        # the cluster totals are constant within a cell (a cell lies in one cluster): carried by max(), not joined
+        cols = [f"s_{d}" for d in odims]
+        ocells = (
+            f"SELECT {case(cols, [ids[d] for d in odims])} AS dim, coalesce({', '.join(cols)}) AS seg, clu, "
+            f"sum(yo) AS y, sum(mo) AS m, {first.format('first_row')}, max(yto) AS yt, max(mto) AS mt\n    FROM ot "
+            f"GROUP BY GROUPING SETS ({', '.join(f'({c}, clu)' for c in cols)})"
+        )
+    else:
+        ocells = (
+            "SELECT clu AS dim, clu AS seg, clu, yo AS y, mo AS m, first_row, yto AS yt, mto AS mt FROM ot WHERE 1 = 0"
         )
     if ref_dims:
         ks = [f"k_{ids[d]}" for d in ref_dims]
@@ -180,8 +202,8 @@ def segment_sums_sql(
         where=where,
         cluster=cluster,
         order_cols="".join(f", s_{d}" for d in odims),
-        cells="\n    UNION ALL\n    ".join(cells),
-        order_dims=", ".join(str(ids[d]) for d in odims) or "-1",
+        lcells=lcells,
+        ocells=ocells,
         scope_cols="".join(f", coalesce(k{ids[d]}.scope, -1) AS k_{ids[d]}" for d in ref_dims),
         scope_joins="".join(
             f"\n    LEFT JOIN seg_scope k{ids[d]} ON k{ids[d]}.dim = {ids[d]} AND k{ids[d]}.seg = b.s_{d}"
@@ -191,6 +213,25 @@ def segment_sums_sql(
         row_scale=int(row_scale),
         scope_base=int(scope_base),
         first_row="min(row_no)" if first_rows else "CAST(0 AS BIGINT)",
+    )
+
+
+def order_dims_constant(prepared: Prepared, dims: list[str]) -> bool:
+    """Is each of the order dimensions `dims` constant within every order of the mature lines? (Then the
+    order-level pass reads its order dimensions' cells straight from the per-order sums.) O(lines) per
+    dimension, computed once per Prepared and dimension."""
+    from analysis.segments import line_codes
+
+    ocodes = line_codes(prepared, "order_id")[0]
+
+    def constant(d: str) -> bool:
+        codes = line_codes(prepared, d)[0]
+        rep = np.zeros(int(ocodes.max()) + 1 if len(ocodes) else 0, dtype=codes.dtype)
+        rep[ocodes] = codes  # one of each order's codes (whichever is written last): all equal it iff constant
+        return bool(np.array_equal(rep[ocodes], codes))
+
+    return all(
+        prepared.memo(("analysis.segment_sql.order_dims_constant", d), functools.partial(constant, d)) for d in dims
     )
 
 
@@ -224,6 +265,8 @@ def segment_sums(
         row_scale=len(table) + 1,
         scope_base=max(scope_base, 1),
         first_rows=first_rows,
+        one_row_per_cluster=cluster == "ord"
+        and order_dims_constant(prepared, [d for d in dims if d in ORDER_DIMENSIONS]),
     )
     r = run_sql(sql, {"seg_lines": table, "seg_scope": scope_table})
     kind = r["kind"].to_numpy()

@@ -194,3 +194,31 @@ def test_shared_tables_give_the_same_counts_and_never_a_stale_frame():
     pd.testing.assert_frame_equal(first, alone[0])
     pd.testing.assert_frame_equal(again, alone[0])
     pd.testing.assert_frame_equal(other, alone[1])
+
+
+def test_order_level_cells_with_and_without_the_one_row_per_order_shortcut(demo, monkeypatch):
+    """The order-level pass reads the order dimensions' cells straight from the per-order sums when every
+    order dimension is constant within each order (analysis.segment_sql.order_dims_constant); an uploaded
+    intent may differ between the lines of one order, and then the cells are grouped. Both paths equal the
+    numpy oracle."""
+    import dataclasses
+
+    from analysis import segment_sql
+
+    order_dims = [d for d in DIMENSIONS if d in segment_sql.ORDER_DIMENSIONS and demo.has(d)]
+    assert order_dims and segment_sql.order_dims_constant(demo, order_dims)
+
+    ds = generate_dataset(seed=3, n_orders=4000)
+    orders = ds.orders.copy()
+    multi = orders["order_id"].duplicated(keep=False).to_numpy()
+    # per line: alternate two intents inside multi-line orders (an uploaded per-line intent column)
+    orders["intent"] = np.where(multi & (np.arange(len(orders)) % 2 == 0), "Gift", orders["intent"].astype(object))
+    mixed = prepare(dataclasses.replace(ds, orders=orders))
+    assert not segment_sql.order_dims_constant(mixed, ["intent"])
+    for d in ("intent", "channel", "collection"):
+        _same(segment_counts(mixed, d), segment_counts_numpy(mixed, d))
+
+    fresh = prepare(generate_dataset(seed=3, n_orders=4000))
+    monkeypatch.setattr(segment_sql, "order_dims_constant", lambda prepared, dims: False)
+    for d in order_dims:
+        _same(segment_counts(fresh, d), segment_counts_numpy(fresh, d))
