@@ -3,6 +3,8 @@ draws: after a new filter or setting the charts follow it, never a stale figure.
 
 from __future__ import annotations
 
+import gc
+
 import plotly.graph_objects as go
 import pytest
 
@@ -50,6 +52,8 @@ def test_a_warm_switch_builds_no_figure_and_draws_the_same(figures_built):
         assert_clean(at, page)
         assert _specs(at) == first[page], f"{page}: a warm switch drew something else"
     assert not figures_built, f"{len(figures_built)} figures rebuilt on warm page switches"
+    # and the modules' objects are out of Streamlit's full collection after each run (dashboard.heap)
+    assert gc.get_freeze_count() > 100_000
 
 
 @pytest.mark.parametrize(
