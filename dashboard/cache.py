@@ -34,6 +34,7 @@ from data.ingest import SourceFile, inspect_file, load_dataset
 from data.mapping import Mapping
 from data.model import Dataset
 from data.uploads import UploadStore, valid_key
+from dashboard import heap
 from dashboard import session as S
 from dashboard.session import DatasetSpec
 
@@ -92,8 +93,9 @@ def _trim_heap() -> None:
 
 def _release_pools() -> None:
     """Hand freed memory back to the system: Python's cycles collected, Arrow's pool (Streamlit's dataframes)
-    and glibc's heap trimmed."""
-    gc.collect()
+    and glibc's heap trimmed. The collection includes the objects frozen out of Streamlit's per-run collection
+    (dashboard.heap)."""
+    heap.collect_everything()
     try:
         import pyarrow
 

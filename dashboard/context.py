@@ -25,7 +25,7 @@ from data.reasons import CATEGORIES
 from data.model import Dataset
 from data.store import Store
 from data.uploads import UploadStore, new_key, valid_key
-from dashboard import cache
+from dashboard import cache, heap
 from dashboard import session as S
 from dashboard.errors import show_error
 from dashboard.formatting import md
@@ -256,6 +256,7 @@ def shell() -> None:
     The sidebar's filter widgets live in the entrypoint run, so their values survive page changes. The
     browser's key to its stored data is put back in the URL on every page (page changes drop it).
     """
+    heap.freeze_new_modules()  # Streamlit's collection after each run then skips the modules' objects
     pending = st.session_state.pop(S.LOAD_PENDING, None)
     if pending:
         st.warning(

@@ -14,6 +14,7 @@ from analysis.concentration import agree_with_interval
 from analysis.dimension_view import dimension_view as compute_view
 from analysis.prepare import DIMENSION_LABELS
 from dashboard.charts import funnel_chart, rate_chart
+from dashboard.memo import chart, result
 from dashboard.formatting import segment_frame
 
 if TYPE_CHECKING:
@@ -32,13 +33,18 @@ def _column_config(c: Column) -> object:
 SEGMENT_COLUMNS = {(c.page_key or c.key): _column_config(c) for c in page_columns()}
 
 
-def segment_table(seg: pd.DataFrame, dimension: str, key: str) -> None:
+def table_rows(seg: pd.DataFrame, dimension: str) -> pd.DataFrame:
+    """The rows and columns a segment table shows."""
     if "noise_reason" not in seg.columns and "verdict" in seg.columns:
         seg = agree_with_interval(seg)
     d = segment_frame(seg, dimension)
-    cols = [c for c in SEGMENT_COLUMNS if c in d.columns]
+    return d[[c for c in SEGMENT_COLUMNS if c in d.columns]]
+
+
+def segment_table(seg: pd.DataFrame, dimension: str, key: str) -> None:
+    d: pd.DataFrame = result(table_rows, seg, dimension)
     st.dataframe(
-        d[cols],
+        d,
         hide_index=True,
         column_config=SEGMENT_COLUMNS,
         key=key,
@@ -65,7 +71,9 @@ def explain_significance() -> None:
 def dimension_view(ctx: Context, dimension: str, *, key: str) -> pd.DataFrame | None:
     """Bar chart with intervals, funnel plot and table for one dimension. Returns the segments shown."""
     refunds = ctx.prepared.outcome == "order_refund"
-    view = compute_view(ctx.segment_analysis.segments, dimension, orders_basis=ctx.basis == "orders", refunds=refunds)
+    view = result(
+        compute_view, ctx.segment_analysis.segments, dimension, orders_basis=ctx.basis == "orders", refunds=refunds
+    )
     if view is None:
         return None
     d = view.segments
@@ -73,16 +81,15 @@ def dimension_view(ctx: Context, dimension: str, *, key: str) -> pd.DataFrame | 
     t1, t2, t3 = st.tabs(["Rates", "Funnel plot", "Table"])
     with t1:
         word = "Refund rate" if refunds else "Return rate"
-        st.plotly_chart(
-            rate_chart(
-                d,
-                dimension,
-                title=f"{word} by {label.lower()}, sorted by excess cost",
-                baseline=view.baseline,
-                basis_label=view.basis_label,
-                show_ticks=ctx.basis == "units" or refunds,
-            ),
-            key=f"{key}_bars",
+        chart(
+            f"{key}_bars",
+            rate_chart,
+            d,
+            dimension,
+            title=f"{word} by {label.lower()}, sorted by excess cost",
+            baseline=view.baseline,
+            basis_label=view.basis_label,
+            show_ticks=ctx.basis == "units" or refunds,
         )
         if refunds:
             st.caption(
@@ -92,15 +99,14 @@ def dimension_view(ctx: Context, dimension: str, *, key: str) -> pd.DataFrame | 
         elif ctx.basis == "orders":
             st.caption("Shown as orders with a return; the colours (verdicts) come from the unit-level test.")
     with t2:
-        st.plotly_chart(
-            funnel_chart(
-                d,
-                dimension,
-                baseline=view.baseline,
-                basis_label=view.funnel_basis,
-                title=f"{label}: rate vs volume with control limits",
-            ),
-            key=f"{key}_funnel",
+        chart(
+            f"{key}_funnel",
+            funnel_chart,
+            d,
+            dimension,
+            baseline=view.baseline,
+            basis_label=view.funnel_basis,
+            title=f"{label}: rate vs volume with control limits",
         )
         st.caption(
             "Here every point is compared with the whole business; points outside the dashed lines are "

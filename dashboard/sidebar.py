@@ -41,6 +41,12 @@ def _options(store: Store, full: Prepared, column: str) -> list[str]:
     return [str(v) for v in store.query("distinct_values", table="lines", column=column)["value"]]
 
 
+def _date_span(lines: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last order date of the unfiltered lines: asked on every run, computed once per prepared data
+    (Prepared.memo), not two scans of the date column per rerun."""
+    return lines["order_date"].min(), lines["order_date"].max()
+
+
 def sidebar(dataset: Dataset, full: Prepared, store: Store) -> Filters:
     """store: this session's store; its named queries run once per loaded data (data.store.Store.query)."""
     sb = st.sidebar
@@ -58,16 +64,18 @@ def sidebar(dataset: Dataset, full: Prepared, store: Store) -> Filters:
                 f"({num(full.immature_orders_excluded)} orders)."
             )
     sb.markdown("**Filters**")
+    first = last = None
     if len(lines):
-        d0, d1 = lines["order_date"].min().date(), lines["order_date"].max().date()
+        first, last = full.memo(("dashboard.sidebar.order_dates",), lambda: _date_span(lines))
+        d0, d1 = first.date(), last.date()
         dates = sb.date_input("Order date", value=(d0, d1), min_value=d0, max_value=d1, key=S.F_DATES)
     else:
         dates = ()
     date_from = pd.Timestamp(dates[0]) if isinstance(dates, (tuple, list)) and len(dates) >= 1 else None
     date_to = pd.Timestamp(dates[1]) if isinstance(dates, (tuple, list)) and len(dates) == 2 else None
-    if len(lines) and date_from is not None and date_from <= lines["order_date"].min():
+    if first is not None and date_from is not None and date_from <= first:
         date_from = None
-    if len(lines) and date_to is not None and date_to >= lines["order_date"].max():
+    if last is not None and date_to is not None and date_to >= last:
         date_to = None
     chans = sb.multiselect(
         "Channel",

@@ -11,6 +11,7 @@ from dashboard import reasons_ui as R
 from dashboard import context, errors
 from dashboard import formatting as fmt
 from dashboard import segment_views
+from dashboard.memo import chart
 
 
 def _drill(prepared, dimension, collection, cost):
@@ -97,8 +98,10 @@ if choice:
     if mix.message or mix.table.empty:
         st.info(mix.message or "No return reasons to show.", icon=":material/info:")
     else:
-        st.plotly_chart(
-            R.mix_chart(mix, title=f"Why {fmt.plot_text(choice)} is returned: share of returned units by reason"),
-            key="col_reasons",
+        chart(
+            "col_reasons",
+            R.mix_chart,
+            mix,
+            title=f"Why {fmt.plot_text(choice)} is returned: share of returned units by reason",
         )
         st.caption(f"Preventable by guidance: {fmt.pct(mix.preventable_share)} of its returned units.")

@@ -7,6 +7,7 @@ from analysis.pair_grid import pair_grid, pairs_at_level, pairs_returning_more, 
 from analysis.pairs import pair_table
 from dashboard import charts, context, errors
 from dashboard import formatting as fmt
+from dashboard.memo import chart, result
 
 ctx = context.require_data()
 st.title("Items bought together")
@@ -53,12 +54,9 @@ worse = pairs_returning_more(gated)
 c[2].metric("Return more than their parts", fmt.num(len(worse)))
 
 # ---- heatmap of collection pairs: order return rate of orders containing both (gated pairs bold)
-grid = pair_grid(pairs) if level == "collection" else None
+grid = result(pair_grid, pairs) if level == "collection" else None
 if grid is not None:
-    st.plotly_chart(
-        charts.pair_heatmap(grid, "refunded" if ctx.prepared.outcome == "order_refund" else "returned"),
-        key="cb_heatmap",
-    )
+    chart("cb_heatmap", charts.pair_heatmap, grid, "refunded" if ctx.prepared.outcome == "order_refund" else "returned")
 
 st.subheader("Pairs that return more than their parts")
 if worse.empty:

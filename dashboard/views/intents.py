@@ -7,6 +7,7 @@ from analysis.prepare import INTENT_LABELS
 from dashboard import charts, context, errors
 from dashboard import formatting as fmt
 from dashboard import segment_views
+from dashboard.memo import chart
 
 ctx = context.require_data()
 st.title("Customer intents")
@@ -31,7 +32,7 @@ mix = ctx.cached("intent_mix", intent_mix)
 if mix.empty:
     errors.missing("Intent mix by collection", "a collection column")
 else:
-    st.plotly_chart(charts.intent_mix_chart(mix, INTENT_LABELS), key="int_mix")
+    chart("int_mix", charts.intent_mix_chart, mix, INTENT_LABELS)
 
 st.subheader("The bracketing story")
 bs = ctx.cached("bracketing", bracketing_story)

@@ -22,6 +22,7 @@ from analysis.interventions import (
 from data.errors import AnalysisError, RIError
 from dashboard import charts, context, errors
 from dashboard import formatting as fmt
+from dashboard.memo import chart, on_data
 from analysis.prepare import DIMENSION_LABELS
 from dashboard.presets import import_interventions_csv, intervention_rows, interventions_frame, preset_store
 
@@ -237,7 +238,7 @@ if pd.isna(start) or dim not in ctx.prepared.lines.columns:
     )
     st.stop()
 
-comp_opts, auto = comparison_options(ctx.prepared, dim, seg, r["comparison_segments"])
+comp_opts, auto = on_data(ctx, comparison_options, dim, seg, r["comparison_segments"])
 c1, c2 = st.columns([3, 2])
 comp = c1.multiselect(
     f"Comparison {plural(dim)}",
@@ -306,15 +307,14 @@ m[3].metric(
 # chart: the segment's monthly rate, the comparison, the launch and the counterfactual
 # the month holding the maturity cutoff has only a few days of matured orders: shown apart, not joined to the line
 partial = partial_month(res.chart, ctx.prepared.cutoff_date)
-st.plotly_chart(
-    charts.intervention_chart(
-        res,
-        partial,
-        segment_name=fmt.seg_label(dim, seg),
-        comparison_plural=plural(dim),
-        axis=fmt.rate_words(ctx.prepared, dim)["axis"],
-    ),
-    key="iv_chart",
+chart(
+    "iv_chart",
+    charts.intervention_chart,
+    res,
+    partial,
+    segment_name=fmt.seg_label(dim, seg),
+    comparison_plural=plural(dim),
+    axis=fmt.rate_words(ctx.prepared, dim)["axis"],
 )
 st.caption(
     "Orders count by order date: an order placed before the launch and returned after it counts as 'before'. "

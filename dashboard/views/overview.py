@@ -19,6 +19,7 @@ from analysis.summary import leadership_summary
 from dashboard import charts, context
 from dashboard import formatting as fmt
 from dashboard import sidebar
+from dashboard.memo import chart, on_data
 from dashboard.presets import intervention_rows
 
 ctx = context.require_data()
@@ -30,7 +31,7 @@ t = an.totals
 
 p = ctx.prepared
 recent = ", 90 days" if h.unit_rate_prev is not None else ""
-short = window_warning(p)
+short = on_data(ctx, window_warning)
 if short:
     st.warning(short, icon=":material/schedule:")
 c = st.columns(5)
@@ -135,7 +136,7 @@ if p.outcome == "order_refund":
             )
 
 st.subheader("What to say in the meeting")
-for s in plain_summary(ctx.prepared, t, an.fix_list, an.segments):
+for s in on_data(ctx, plain_summary, t, an.fix_list, an.segments):
     st.markdown(f"- {fmt.md(s)}")
 
 left, right = st.columns([3, 2])
@@ -153,12 +154,13 @@ with left:
                 f"{headline_rate:.1%} covers every matured order, including the part-matured last month "
                 "(hollow points) — where a few large orders sit there, the two differ."
             )
-    fig = charts.monthly_trend_chart(
+    chart(
+        "ov_trend",
+        charts.monthly_trend_chart,
         m,
         rate_name=rate_name,
         yaxis_title="Refunded orders / orders" if p.outcome == "order_refund" else "Returned units / units sold",
     )
-    st.plotly_chart(fig, key="ov_trend")
     if chart_note:  # set only when the drawn months hold units (drawn_average is not None)
         st.caption(chart_note)
 with right:

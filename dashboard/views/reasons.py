@@ -28,6 +28,7 @@ from data.reasons import GROUP_LABELS, category_label
 from dashboard import charts, context, errors, sidebar
 from dashboard import formatting as fmt
 from dashboard import reasons_ui as R
+from dashboard.memo import chart, figure, result
 
 
 def _pairs(prepared, dimension, segment, by):
@@ -117,7 +118,8 @@ else:
             vs = ctx.cached("rs_vs_rest", reasons_vs_rest, dimension)
             seg_rows = segment_vs_rest(vs, segment)
             if not seg_rows.empty:
-                fig = charts.vs_rest_chart(
+                fig = figure(
+                    charts.vs_rest_chart,
                     seg_rows,
                     segment_name=fmt.plot_text(scope),
                     rest_name=f"Rest (other {dim_lower} segments)",
@@ -125,7 +127,8 @@ else:
                     f"share of returned units by reason",
                 )
             else:
-                fig = charts.mix_chart(
+                fig = figure(
+                    charts.mix_chart,
                     mix,
                     title=f"Why returns come back ({fmt.plot_text(scope)}): share of "
                     f"{fmt.num(mix.units)} returned units by reason",
@@ -205,11 +208,12 @@ else:
                 help="Value of returned units resolved as an exchange or store credit: the sale stayed "
                 f"with the shop. Refunded value: {sidebar.money(shares['refunded_value'])}.",
             )
-            st.plotly_chart(
-                charts.resolution_chart(
-                    res, dimension, title=f"How returns were resolved, by {dim_lower} (largest 20 by returned units)"
-                ),
-                key="rs_resolution_chart",
+            chart(
+                "rs_resolution_chart",
+                charts.resolution_chart,
+                res,
+                dimension,
+                title=f"How returns were resolved, by {dim_lower} (largest 20 by returned units)",
             )
             st.markdown("**Refunds dominate although an exchange was plausible**")
             if reason_msg:
@@ -242,13 +246,12 @@ else:
             if targets.empty:
                 st.info(f"No returns of {fmt.md(scope)} were exchanged.", icon=":material/info:")
             else:
-                st.plotly_chart(
-                    charts.exchange_kind_chart(
-                        kind_summary(targets),
-                        title=f"Exchanges of {fmt.plot_text(scope)}, by kind "
-                        f"({fmt.num(exchanged_units(targets))} exchanged units)",
-                    ),
-                    key="rs_ex_kinds",
+                chart(
+                    "rs_ex_kinds",
+                    charts.exchange_kind_chart,
+                    result(kind_summary, targets),
+                    title=f"Exchanges of {fmt.plot_text(scope)}, by kind "
+                    f"({fmt.num(exchanged_units(targets))} exchanged units)",
                 )
                 product = st.selectbox(
                     "Product",
@@ -311,13 +314,12 @@ else:
                     f"No {fmt.md(R.dim_label(by).lower())} bought with {fmt.md(scope)} goes with clearly fewer "
                     "returns of its items (q ≤ 0.10)."
                 )
-            st.plotly_chart(
-                charts.pairs_chart(
-                    pairs,
-                    title=f"Return rate of {fmt.plot_text(scope)} items with vs without "
-                    f"each {R.dim_label(by).lower()} in the same order",
-                ),
-                key="rs_pairs_chart",
+            chart(
+                "rs_pairs_chart",
+                charts.pairs_chart,
+                pairs,
+                title=f"Return rate of {fmt.plot_text(scope)} items with vs without "
+                f"each {R.dim_label(by).lower()} in the same order",
             )
             st.caption(
                 "Matured orders only. Candidates need at least 30 orders together and 5 expected returns; "

@@ -25,6 +25,7 @@ from analysis.trends_view import (
 )
 from dashboard import charts, context
 from dashboard import formatting as fmt
+from dashboard.memo import chart, on_data, result
 
 ALL = "__all__"
 WC_DEFAULT_DIMS = ("collection", "category", "channel", "intent")
@@ -32,7 +33,7 @@ WC_DEFAULT_DIMS = ("collection", "category", "channel", "intent")
 
 ctx = context.require_data()
 st.title("Trends")
-dims = trend_dimensions(ctx.prepared)
+dims = on_data(ctx, trend_dimensions)
 
 c1, c2, c3 = st.columns([2, 3, 1])
 dim = c1.selectbox(
@@ -45,7 +46,7 @@ seg = None
 if dim != ALL:
     seg = c2.selectbox(
         "Segment",
-        segments_by_volume(ctx.prepared, dim),
+        on_data(ctx, segments_by_volume, dim),
         key=f"tr_seg_{dim}",
         format_func=lambda s: fmt.seg_label(dim, s),
     )
@@ -67,16 +68,15 @@ overall = matured_rate(series)
 words = fmt.rate_words(ctx.prepared, None if dim == ALL else dim)
 # ---------------------------------------------------------------- rate over time
 st.subheader(f"{words['name']} by order {unit_word}: {fmt.md(who_title)}")
-st.plotly_chart(
-    charts.cohort_rate_chart(
-        mat,
-        prov,
-        overall,
-        title=f"{words['name']} by order {unit_word}, {who_title}",
-        axis=words["axis"],
-        unit_word=unit_word,
-    ),
-    key="tr_rate_chart",
+chart(
+    "tr_rate_chart",
+    charts.cohort_rate_chart,
+    mat,
+    prov,
+    overall,
+    title=f"{words['name']} by order {unit_word}, {who_title}",
+    axis=words["axis"],
+    unit_word=unit_word,
 )
 st.caption(
     f"Cohorts by order date. The band is the 95% Wilson interval. {fmt.num(len(prov))} recent "
@@ -88,7 +88,7 @@ st.caption(
 
 # ---------------------------------------------------------------- trend verdict
 if len(mat) >= 3:
-    tt = series_trend(series)
+    tt = result(series_trend, series)
     pfmt = "%b %Y" if freq == "M" else "%d %b %Y"
     span = f"{mat['period'].iloc[0]:{pfmt}} to {mat['period'].iloc[-1]:{pfmt}}"
     if tt.p_value < 0.05 and tt.slope_sign != 0:
@@ -112,7 +112,7 @@ else:
 # ---------------------------------------------------------------- control chart
 st.subheader("Unusual periods (control chart)")
 try:
-    cc = control_chart(series)
+    cc = result(control_chart, series)
 except ValueError:
     cc = None
     st.info(f"A control chart needs at least 2 matured {unit_word}s with sales; there are {len(mat)}.")
@@ -120,11 +120,13 @@ if cc is not None:
     t = cc.table
     name = "Laney p′ chart" if cc.chart == "laney" else "p-chart"
     flagged = unusual_periods(t)
-    st.plotly_chart(
-        charts.control_limits_chart(
-            t, title=f"{name} of the matured {unit_word}s, {who_title}", axis=words["axis"], unit_word=unit_word
-        ),
-        key="tr_control_chart",
+    chart(
+        "tr_control_chart",
+        charts.control_limits_chart,
+        t,
+        title=f"{name} of the matured {unit_word}s, {who_title}",
+        axis=words["axis"],
+        unit_word=unit_word,
     )
     st.caption(f"Chart used: {fmt.md(cc.reason)} Provisional {unit_word}s are left out.")
     if len(flagged):
@@ -141,7 +143,7 @@ if cc is not None:
 
 # ---------------------------------------------------------------- seasonal comparison
 st.subheader("Same period last year")
-yoy = same_period_rows(series)
+yoy = result(same_period_rows, series)
 lag_word = "month 12 months earlier" if freq == "M" else "week 52 weeks earlier"
 if yoy.empty:
     st.info(
@@ -150,16 +152,15 @@ if yoy.empty:
     )
 else:
     period_fmt = "%b %Y" if freq == "M" else "%d %b %Y"
-    st.plotly_chart(
-        charts.same_period_chart(
-            yoy,
-            overall,
-            period_format=period_fmt,
-            title=f"{words['name']} vs the same {lag_word}, {who_title}",
-            axis=words["axis"],
-            unit_word=unit_word,
-        ),
-        key="tr_yoy_chart",
+    chart(
+        "tr_yoy_chart",
+        charts.same_period_chart,
+        yoy,
+        overall,
+        period_format=period_fmt,
+        title=f"{words['name']} vs the same {lag_word}, {who_title}",
+        axis=words["axis"],
+        unit_word=unit_word,
     )
     counts = year_on_year(yoy)
     if counts is not None:
