@@ -104,7 +104,7 @@ def sidebar(dataset: Dataset, full: Prepared, store: Store) -> Filters:
         key=S.F_BASIS,
         horizontal=True,
         help="Units: returned units / units sold. Orders: orders with a return of the segment's items / "
-        "orders containing them. Significance always comes from the unit-level test, clustered by order.",
+        "orders containing them. Significance always comes from the unit-level test, clustered by customer where customers repeat (else by order).",
     )
     with sb.expander("Settings"):
         st.number_input(
