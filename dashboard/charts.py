@@ -29,8 +29,26 @@ VERDICT_COLORS = {
 }
 
 
+LEGEND_ROOM = 36  # px below the x-axis title for a one-row legend
+
+
+def legend_below(fig: go.Figure) -> go.Figure:
+    """A horizontal legend at the foot of the figure, below the x-axis title (positions relative to the plot
+    area, such as y=-0.12, land on the axis title at some heights): the bottom margin and the height grow by
+    LEGEND_ROOM."""
+    m = fig.layout.margin
+    bottom = (m.b if m is not None and m.b is not None else 40) + LEGEND_ROOM
+    height = fig.layout.height
+    fig.update_layout(
+        legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0, xanchor="left"),
+        margin=dict(b=bottom),
+        height=None if height is None else height + LEGEND_ROOM,
+    )
+    return fig
+
+
 def _rate_axes(
-    fig: go.Figure, title: str, axis: str, x_title: str, *, height: int, legend_y: float, top: int = 60, **layout: Any
+    fig: go.Figure, title: str, axis: str, x_title: str, *, height: int, top: int = 60, **layout: Any
 ) -> None:
     """The layout every rate-over-order-periods chart shares: percent y axis named by the outcome, legend below."""
     fig.update_layout(
@@ -39,10 +57,10 @@ def _rate_axes(
         yaxis_title=axis,
         xaxis_title=x_title,
         height=height,
-        legend=dict(orientation="h", y=legend_y),
         margin=dict(l=10, r=10, t=top, b=40),
         **layout,
     )
+    legend_below(fig)
 
 
 def pct_tickformat(*values) -> str:
@@ -113,7 +131,6 @@ def rate_chart(
                 hovertemplate="%{customdata[0]}: %{x:.1%}<extra></extra>",
             )
         )
-        fig.update_layout(legend=dict(orientation="h", y=-0.12))
     fig.add_vline(
         x=baseline,
         line_dash="dash",
@@ -130,6 +147,8 @@ def rate_chart(
         height=max(320, 28 * len(d) + 120),
         margin=dict(l=10, r=20, t=60, b=40),
     )
+    if show_ticks and "baseline_rate" in d and "Compared with" in d:
+        legend_below(fig)
     return fig
 
 
@@ -227,9 +246,8 @@ def funnel_chart(seg: pd.DataFrame, dimension: str, *, baseline: float, basis_la
         yaxis_tickformat=pct_tickformat(d["return_rate"], [baseline]),
         height=460,
         margin=dict(l=10, r=20, t=60, b=40),
-        legend=dict(orientation="h", y=-0.2),
     )
-    return fig
+    return legend_below(fig)
 
 
 # ---------------------------------------------------------------- reasons & outcomes
@@ -255,8 +273,8 @@ def _layout(fig: go.Figure, *, title: str, xaxis_title: str, n_rows: int, pct_ax
         yaxis_title=None,
         height=max(320, 30 * n_rows + 150),
         margin=dict(l=10, r=30, t=60, b=40),
-        legend=dict(orientation="h", y=-0.12, yanchor="top", x=0),
     )
+    legend_below(fig)
     if pct_axis:
         fig.update_xaxes(tickformat=".0%", rangemode="tozero")
     return fig
@@ -485,7 +503,6 @@ def monthly_trend_chart(m: pd.DataFrame, *, rate_name: str, yaxis_title: str) ->
         yaxis_title,
         "Order month",
         height=380,
-        legend_y=-0.25,
         top=50,
     )
     return fig
@@ -600,7 +617,7 @@ def cohort_rate_chart(
             annotation_text=f"Average {overall:.1%}",
             annotation_position="top right",
         )
-    _rate_axes(fig, title, axis, f"Order {unit_word}", height=420, legend_y=-0.22, top=60)
+    _rate_axes(fig, title, axis, f"Order {unit_word}", height=420, top=60)
     return fig
 
 
@@ -655,7 +672,7 @@ def control_limits_chart(t: pd.DataFrame, *, title: str, axis: str, unit_word: s
         annotation_text=f"Centre {float(t['centre'].iloc[0]):.1%}",
         annotation_position="top left",
     )
-    _rate_axes(cfig, title, axis, f"Order {unit_word}", height=380, legend_y=-0.25, top=60)
+    _rate_axes(cfig, title, axis, f"Order {unit_word}", height=380, top=60)
     return cfig
 
 
@@ -705,9 +722,7 @@ def same_period_chart(
         )
     if overall is not None:
         sfig.add_hline(y=overall, line_dash="dash", line_color=COLORS["base"], annotation_text=f"Average {overall:.1%}")
-    _rate_axes(
-        sfig, title, axis, f"Order {unit_word}", height=360, legend_y=-0.3, top=60, barmode="group", scattermode="group"
-    )
+    _rate_axes(sfig, title, axis, f"Order {unit_word}", height=360, top=60, barmode="group", scattermode="group")
     return sfig
 
 
@@ -798,7 +813,6 @@ def intervention_chart(
         axis,
         "Order month (matured orders)",
         height=420,
-        legend_y=-0.22,
         top=70,
     )
     return fig
