@@ -431,6 +431,12 @@ def test_cells_to_text_edge_cases_identical():
         [None, None],
         [True, 1.0, 1, -5, 2**70, False, None, dt.datetime(1999, 12, 31, 23, 59, 59, 999)],
         [],
+        # columns of numbers only or dates only take the Arrow route (load-path round 3)
+        [3.0, -1.0, 3.0, 0.5, float("nan"), 3.0],
+        [dt.datetime(2010, 12, 1, 8, 26), dt.date(2011, 1, 2), dt.datetime(2010, 12, 1, 8, 26)],
+        [dt.datetime(1, 1, 1), dt.datetime(2010, 12, 1, 8, 26)],  # out of datetime64[ns] range
+        [dt.datetime(9999, 12, 31, 23, 59, 59)],
+        [1.0],
     ]
     for col in cols:
         assert_series_equal(R._cells_to_text(np.asarray(col, dtype=object)), old_cells_to_text(col))
