@@ -156,7 +156,12 @@ def _canonical(table: str, df: pd.DataFrame) -> pd.DataFrame:
     """Columns of `table` in schema order with canonical dtypes; dates normalised to midnight."""
     out = {}
     for c in TABLES[table].columns:
-        s = df[c.name] if c.name in df else pd.Series(np.nan if c.dtype != "str" else pd.NA, index=df.index)
+        if c.name in df:
+            s = df[c.name]
+        elif c.dtype == "str":  # an absent text column: all missing, built as such (not 500k NA objects converted)
+            s = pd.Series(pd.NA, index=df.index, dtype="string")
+        else:
+            s = pd.Series(np.nan, index=df.index)
         if c.dtype == "date":
             s = pd.to_datetime(s).astype("datetime64[ns]").dt.normalize()
         elif c.dtype == "int":

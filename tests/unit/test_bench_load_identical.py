@@ -610,3 +610,17 @@ def test_load_dataset_one_transactions_file_equals_the_concatenated_path(real_sl
         assert_frame_equal(getattr(new, f), getattr(old, f))
     assert new.files == old.files and new.notes == old.notes and new.counts == old.counts
     assert new.files[0].rows_rejected > 0
+
+
+def test_canonical_absent_columns_identical():
+    """An absent text column is built as all-missing "string" directly; the same as the NA objects converted."""
+    from data import ingest
+
+    df = pd.DataFrame({"order_id": pd.Series(["1", "2"], dtype="string"), "quantity": [1, 2]}, index=[5, 9])
+    new = ingest._canonical("orders", df)
+    for c in ingest.TABLES["orders"].columns:
+        if c.name in df:
+            continue
+        old = pd.Series(np.nan if c.dtype != "str" else pd.NA, index=df.index)
+        if c.dtype == "str":
+            assert_series_equal(new[c.name], old.astype("string").reset_index(drop=True), check_names=False)
