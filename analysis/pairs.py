@@ -35,7 +35,6 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from scipy import stats as sps
 
 from analysis import stats
 from analysis.prepare import Prepared
@@ -303,7 +302,7 @@ def pair_table(
     Lc = np.where(ok_crude, Lc, np.nan)
 
     gate = (orders_ab >= min_orders) & (orders_ab * p0 >= MIN_EXPECTED_RETURNS) & np.isfinite(z_u)
-    p_value = np.where(gate, sps.norm.sf(z_u), np.nan)
+    p_value = np.where(gate, stats.norm_sf(z_u), np.nan)
     q_value = stats.bh_adjust(p_value)
 
     # the pair's (order, pair) rows, for the reasons below; design effect = robust / binomial variance of

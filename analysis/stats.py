@@ -49,6 +49,102 @@ class _LazyModule:
 sps = _LazyModule("scipy.stats")
 optimize = _LazyModule("scipy.optimize")
 
+
+# The distribution functions the CLI's analysis needs, computed with the scipy.special functions that
+# scipy.stats calls underneath, so the values are the same to the bit (tests/unit/test_stats_special.py
+# compares them with scipy.stats) without importing scipy.stats (0.5 s CPU of the CLI's start; see the
+# README "Benchmarks"). Each follows scipy.stats' own handling of the support edges and nan.
+def norm_sf(x: Any) -> Any:
+    """Upper tail of the standard normal: scipy.stats.norm.sf(x) (= ndtr(-x), as scipy computes it)."""
+    from scipy.special import ndtr
+
+    return ndtr(-np.asarray(x, dtype="float64"))
+
+
+def norm_cdf(x: Any) -> Any:
+    """scipy.stats.norm.cdf(x) (= ndtr(x))."""
+    from scipy.special import ndtr
+
+    return ndtr(np.asarray(x, dtype="float64"))
+
+
+def norm_ppf(q: Any) -> Any:
+    """scipy.stats.norm.ppf(q) (= ndtri(q); -inf at 0, inf at 1, nan outside [0, 1], as scipy)."""
+    from scipy.special import ndtri
+
+    return ndtri(np.asarray(q, dtype="float64"))
+
+
+def chi2_sf(x: Any, df: Any) -> Any:
+    """scipy.stats.chi2.sf(x, df) for df > 0 (= chdtrc(df, x); 1 for x <= 0, as scipy)."""
+    from scipy.special import chdtrc
+
+    xa = np.asarray(x, dtype="float64")
+    dfa = np.asarray(df, dtype="float64")
+    out = chdtrc(dfa, np.maximum(xa, 0.0))
+    out = np.where(np.isnan(xa) | ~(dfa > 0), np.nan, out)
+    return out[()] if out.ndim == 0 else out
+
+
+def _hypergeom_ufuncs() -> tuple[Any, Any, Any] | None:
+    # Boost's hypergeometric pmf/cdf/sf, the ufuncs scipy.stats.hypergeom itself calls (scipy >= 1.11);
+    # private names, so a scipy without them falls back to scipy.stats
+    try:
+        from scipy.special import _ufuncs as scu
+
+        return scu._hypergeom_pmf, scu._hypergeom_cdf, scu._hypergeom_sf
+    except (ImportError, AttributeError):  # pragma: no cover - depends on the scipy build
+        return None
+
+
+def _hypergeom(kind: str, k: Any, M: Any, n: Any, N: Any) -> Any:
+    """scipy.stats.hypergeom.<kind>(k, M, n, N) for kind pmf/cdf/sf, with scipy's own edge rules
+    (rv_discrete.pmf/cdf/sf: nan for invalid shapes or nan k, 0/1 outside the support, clipped to [0, 1])."""
+    fns = _hypergeom_ufuncs()
+    if fns is None:  # pragma: no cover
+        return getattr(sps.hypergeom, kind)(k, M, n, N)
+    k, M, n, N = np.broadcast_arrays(*(np.asarray(v, dtype="float64") for v in (k, M, n, N)))
+    lo, hi = np.maximum(N - (M - n), 0), np.minimum(n, N)
+    valid = (M > 0) & (n >= 0) & (N >= 0) & (n <= M) & (N <= M)
+    valid &= (M == np.round(M)) & (n == np.round(n)) & (N == np.round(N))
+    out = np.zeros(k.shape, dtype="float64")
+    if kind == "pmf":
+        cond = valid & (k >= lo) & (k <= hi) & (np.floor(k) == k)
+        fn = fns[0]
+    elif kind == "cdf":
+        cond = valid & (k >= lo) & (k < hi) & np.isfinite(k)
+        out[k >= hi] = 1.0
+        out[np.isneginf(k)] = 0.0
+        fn = fns[1]
+    elif kind == "sf":
+        cond = valid & (k >= lo) & (k < hi) & np.isfinite(k)
+        fn = fns[2]
+    else:
+        raise ValueError(f"kind must be pmf, cdf or sf (got {kind!r}).")
+    out[~valid | np.isnan(k)] = np.nan
+    if kind == "sf":
+        out[((k < lo) | np.isneginf(k)) & valid] = 1.0
+    if np.any(cond):
+        # scipy's ufunc argument order is (k, successes, draws, total)
+        out[cond] = np.clip(fn(k[cond], n[cond], N[cond], M[cond]), 0, 1)
+    return out[()] if out.ndim == 0 else out
+
+
+def hypergeom_pmf(k: Any, M: Any, n: Any, N: Any) -> Any:
+    """scipy.stats.hypergeom.pmf(k, M, n, N) without importing scipy.stats (same Boost ufunc)."""
+    return _hypergeom("pmf", k, M, n, N)
+
+
+def hypergeom_cdf(k: Any, M: Any, n: Any, N: Any) -> Any:
+    """scipy.stats.hypergeom.cdf(k, M, n, N) without importing scipy.stats (same Boost ufunc)."""
+    return _hypergeom("cdf", k, M, n, N)
+
+
+def hypergeom_sf(k: Any, M: Any, n: Any, N: Any) -> Any:
+    """scipy.stats.hypergeom.sf(k, M, n, N) without importing scipy.stats (same Boost ufunc)."""
+    return _hypergeom("sf", k, M, n, N)
+
+
 __all__ = [
     "wilson_interval",
     "wilson_lower_one_sided",
@@ -157,7 +253,7 @@ def wilson_interval(x: Any, n: Any, alpha: float = 0.05) -> tuple[np.ndarray, np
     """
     alpha = _check_alpha(alpha)
     xa, na = _counts(x, n)
-    return _wilson(xa, na, float(sps.norm.ppf(1.0 - alpha / 2.0)))
+    return _wilson(xa, na, float(norm_ppf(1.0 - alpha / 2.0)))
 
 
 def wilson_lower_one_sided(x: Any, n: Any, alpha: float = 0.05) -> np.ndarray:
@@ -170,7 +266,7 @@ def wilson_lower_one_sided(x: Any, n: Any, alpha: float = 0.05) -> np.ndarray:
     """
     alpha = _check_alpha(alpha)
     xa, na = _counts(x, n)
-    return _wilson(xa, na, float(sps.norm.ppf(1.0 - alpha)))[0]
+    return _wilson(xa, na, float(norm_ppf(1.0 - alpha)))[0]
 
 
 def newcombe_diff_interval(x1: Any, n1: Any, x2: Any, n2: Any, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
@@ -187,7 +283,7 @@ def newcombe_diff_interval(x1: Any, n1: Any, x2: Any, n2: Any, alpha: float = 0.
     alpha = _check_alpha(alpha)
     x1a, n1a = _counts(x1, n1, "x1", "n1")
     x2a, n2a = _counts(x2, n2, "x2", "n2")
-    z = float(sps.norm.ppf(1.0 - alpha / 2.0))
+    z = float(norm_ppf(1.0 - alpha / 2.0))
     p1, p2 = _rate(x1a, n1a), _rate(x2a, n2a)
     l1, u1 = _wilson(x1a, n1a, z)
     l2, u2 = _wilson(x2a, n2a, z)
@@ -210,7 +306,7 @@ def risk_ratio(x1: Any, n1: Any, x2: Any, n2: Any, alpha: float = 0.05) -> tuple
     alpha = _check_alpha(alpha)
     x1a, n1a = _counts(x1, n1, "x1", "n1")
     x2a, n2a = _counts(x2, n2, "x2", "n2")
-    z = float(sps.norm.ppf(1.0 - alpha / 2.0))
+    z = float(norm_ppf(1.0 - alpha / 2.0))
     with np.errstate(invalid="ignore", divide="ignore"):
         rr = _rate(x1a, n1a) / _rate(x2a, n2a)
         ok = (x1a > 0) & (x2a > 0) & (n1a > 0) & (n2a > 0)
@@ -234,7 +330,7 @@ def _fisher_two_sided(a: np.ndarray, r1: np.ndarray, c1: np.ndarray, N: np.ndarr
     lo_k = np.maximum(0.0, c1 - (N - r1))
     hi_k = np.minimum(r1, c1)
     mode = np.floor((c1 + 1) * (r1 + 1) / (N + 2))
-    p_obs = sps.hypergeom.pmf(a, N, r1, c1)
+    p_obs = hypergeom_pmf(a, N, r1, c1)
     thresh = p_obs * gamma
     out = np.ones(a.shape)
     below = a < mode
@@ -245,23 +341,23 @@ def _fisher_two_sided(a: np.ndarray, r1: np.ndarray, c1: np.ndarray, N: np.ndarr
         left, right = mode[below], hi_k[below] + 1  # answer in [left, right]; right = none found
         while np.any(left < right):
             mid = np.floor((left + right) / 2)
-            ok = sps.hypergeom.pmf(mid, nn, rr, cc) <= th
+            ok = hypergeom_pmf(mid, nn, rr, cc) <= th
             active = left < right
             right = np.where(active & ok, mid, right)
             left = np.where(active & ~ok, mid + 1, left)
-        out[below] = sps.hypergeom.cdf(aa, nn, rr, cc) + sps.hypergeom.sf(left - 1, nn, rr, cc)
+        out[below] = hypergeom_cdf(aa, nn, rr, cc) + hypergeom_sf(left - 1, nn, rr, cc)
     if np.any(above):
         # far side [lo_k, mode], pmf increasing: largest k with pmf(k) <= thresh
         aa, rr, cc, nn, th = a[above], r1[above], c1[above], N[above], thresh[above]
         left, right = lo_k[above] - 1, mode[above]  # answer in [left, right]; left = none found
         while np.any(left < right):
             mid = np.ceil((left + right) / 2)
-            ok = sps.hypergeom.pmf(mid, nn, rr, cc) <= th
+            ok = hypergeom_pmf(mid, nn, rr, cc) <= th
             active = left < right
             left = np.where(active & ok, mid, left)
             right = np.where(active & ~ok, mid - 1, right)
-        far = np.where(left >= lo_k[above], sps.hypergeom.cdf(left, nn, rr, cc), 0.0)
-        out[above] = sps.hypergeom.sf(aa - 1, nn, rr, cc) + far
+        far = np.where(left >= lo_k[above], hypergeom_cdf(left, nn, rr, cc), 0.0)
+        out[above] = hypergeom_sf(aa - 1, nn, rr, cc) + far
     return np.minimum(out, 1.0)
 
 
@@ -289,9 +385,9 @@ def fisher_exact_p(x1: Any, n1: Any, x2: Any, n2: Any, alternative: str = "two-s
     out[degenerate] = 1.0
     live = valid & ~degenerate
     if alt == "larger":
-        out[live] = sps.hypergeom.sf(a[live] - 1, N[live], r1[live], c1[live])
+        out[live] = hypergeom_sf(a[live] - 1, N[live], r1[live], c1[live])
     elif alt == "smaller":
-        out[live] = sps.hypergeom.cdf(a[live], N[live], r1[live], c1[live])
+        out[live] = hypergeom_cdf(a[live], N[live], r1[live], c1[live])
     else:
         out[live] = _fisher_two_sided(a[live], r1[live], c1[live], N[live])
     return np.minimum(out, 1.0)
@@ -319,7 +415,7 @@ def fisher_midp(x1: Any, n1: Any, x2: Any, n2: Any, alternative: str = "larger")
     a, r1, b, r2 = (np.rint(v).reshape(p.shape) for v in (x1a, n1a, x2a, n2a))
     N, c1 = r1 + r2, a + b
     live = np.isfinite(p) & (r1 > 0) & (r2 > 0) & (c1 > 0) & (c1 < N)  # degenerate tables stay at p = 1
-    p[live] -= 0.5 * sps.hypergeom.pmf(a[live], N[live], r1[live], c1[live])
+    p[live] -= 0.5 * hypergeom_pmf(a[live], N[live], r1[live], c1[live])
     return p.reshape(np.shape(x1a))
 
 
@@ -365,11 +461,11 @@ def segment_vs_rest(
         z = np.where(se > 0, (p1 - p2) / np.where(se > 0, se, 1.0), np.nan)
         min_exp = np.minimum(n1a, n2a) * np.minimum(c1, N - c1) / N
     if alt == "larger":
-        p_z = sps.norm.sf(z)
+        p_z = norm_sf(z)
     elif alt == "smaller":
-        p_z = sps.norm.cdf(z)
+        p_z = norm_cdf(z)
     else:
-        p_z = 2.0 * sps.norm.sf(np.abs(z))
+        p_z = 2.0 * norm_sf(np.abs(z))
     defined = (n1a > 0) & (n2a > 0)
     use_fisher = defined & ~(min_exp >= min_expected_for_z)  # nan min_exp (no returns at all) -> Fisher
     p_fisher = np.full(p1.shape, np.nan)
@@ -877,7 +973,7 @@ def funnel_limits(
                 raw = (r - a) / safe_n
                 out[f"r_{side}_{label}"] = np.where(ok, r, np.nan)
             else:
-                z = sps.norm.ppf(1.0 - tail)
+                z = norm_ppf(1.0 - tail)
                 half = z * np.sqrt(phi * theta0 * (1 - theta0) / safe_n + tau2)
                 raw = theta0 - half if side == "lower" else theta0 + half
             bounds[side] = np.where(ok, raw, np.nan)
@@ -891,6 +987,63 @@ def funnel_limits(
 # ---------------------------------------------------------------------------------------------
 # 8. stratification (METHOD 10)
 # ---------------------------------------------------------------------------------------------
+def _mantel_haenszel(table: np.ndarray, alpha: float) -> dict[str, Any]:
+    """statsmodels ``StratifiedTable(table)`` (table of shape (2, 2, K)): oddsratio_pooled,
+    logodds_pooled_se (Robins, Breslow & Greenland 1986), oddsratio_pooled_confint and
+    test_equal_odds (Breslow-Day, plain and Tarone-adjusted), the same operations in the same order."""
+    from scipy.special import chdtr
+
+    a11, a12, a21, a22 = table[0, 0, :], table[0, 1, :], table[1, 0, :], table[1, 1, :]
+    apb, apc = a11 + a12, a11 + a21
+    ad, bc = a11 * a22, a12 * a21
+    apd, dma = a11 + a22, a22 - a11
+    n = table.sum(0).sum(0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        odds_ratio = np.sum(ad / n) / np.sum(bc / n)
+        adns, bcns = np.sum(ad / n), np.sum(bc / n)
+        lor_va = np.sum(apd * ad / n**2) / adns**2
+        mid = apd * bc / n**2
+        mid += (1 - apd / n) * ad / n
+        mid = np.sum(mid)
+        mid /= adns * bcns
+        lor_va += mid
+        lor_va += np.sum((1 - apd / n) * bc / n) / bcns**2
+        lor_va /= 2
+        lor_se = np.sqrt(lor_va)
+        lor = np.log(odds_ratio)
+        f = -norm_ppf(alpha / 2)
+        lcb, ucb = np.exp(lor - f * lor_se), np.exp(lor + f * lor_se)
+        r = odds_ratio
+        qa = 1 - r
+        qb = r * (apb + apc) + dma
+        qc = -r * apb * apc
+        dr = np.sqrt(qb**2 - 4 * qa * qc)
+        e11 = (-qb + dr) / (2 * qa)
+        v11 = 1 / e11 + 1 / (apc - e11) + 1 / (apb - e11) + 1 / (dma + e11)
+        v11 = 1 / v11
+        bd = np.sum((a11 - e11) ** 2 / v11)
+        adj = a11.sum() - e11.sum()
+        adj = adj**2
+        adj /= np.sum(v11)
+        bdt = bd - adj
+
+    def chi2_cdf(x: float, df: int) -> float:  # scipy.stats.chi2.cdf's edge rules around chdtr(df, x)
+        if np.isnan(x) or df <= 0:
+            return float("nan")
+        return 1.0 if x == np.inf else 0.0 if x <= 0 else float(chdtr(df, x))
+
+    df = table.shape[2] - 1
+    return {
+        "mh_odds_ratio": float(odds_ratio),
+        "mh_log_or_se": float(lor_se),
+        "mh_or_ci": (float(lcb), float(ucb)),
+        "breslow_day_statistic": float(bd),
+        "breslow_day_p": float(1 - chi2_cdf(bd, df)),
+        "breslow_day_tarone_statistic": float(bdt),
+        "breslow_day_tarone_p": float(1 - chi2_cdf(bdt, df)),
+    }
+
+
 def cmh_test(tables: Any, correction: bool = True, alpha: float = 0.05) -> dict[str, Any]:
     """Cochran-Mantel-Haenszel test and Mantel-Haenszel common odds ratio for K 2x2 tables.
 
@@ -906,10 +1059,10 @@ def cmh_test(tables: Any, correction: bool = True, alpha: float = 0.05) -> dict[
     Returns statistic, p_value, df (1), mh_odds_ratio, mh_log_or_se, mh_or_ci, crude_table,
     crude_odds_ratio, stratum_odds_ratios, sum_a_minus_e, sum_var, breslow_day_statistic,
     breslow_day_p, breslow_day_tarone_statistic, breslow_day_tarone_p, woolf_statistic, woolf_p,
-    strata_used.
+    strata_used. The statsmodels parts are computed here in numpy with statsmodels' own formulas, in
+    the same order (the same floats; tests/unit/test_stats_special.py): statsmodels imports scipy.stats,
+    half a second of the CLI's start.
     """
-    from statsmodels.stats.contingency_tables import StratifiedTable
-
     alpha = _check_alpha(alpha)
     t = _arr(tables, "tables")
     if t.ndim != 3 or t.shape[1:] != (2, 2):
@@ -940,7 +1093,7 @@ def cmh_test(tables: Any, correction: bool = True, alpha: float = 0.05) -> dict[
     k_used = int(used.sum())
     out: dict[str, Any] = {
         "statistic": float(statistic),
-        "p_value": float(sps.chi2.sf(statistic, 1)),
+        "p_value": float(chi2_sf(statistic, 1)),
         "df": 1,
         "crude_table": crude,
         "crude_odds_ratio": crude_or,
@@ -948,25 +1101,10 @@ def cmh_test(tables: Any, correction: bool = True, alpha: float = 0.05) -> dict[
         "sum_a_minus_e": delta,
         "sum_var": sum_var,
         "woolf_statistic": woolf,
-        "woolf_p": float(sps.chi2.sf(woolf, k_used - 1)) if k_used > 1 else float("nan"),
+        "woolf_p": float(chi2_sf(woolf, k_used - 1)) if k_used > 1 else float("nan"),
         "strata_used": used,
     }
-    st_table = StratifiedTable(np.moveaxis(t[used], 0, -1))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        lo, hi = st_table.oddsratio_pooled_confint(alpha=alpha)
-        bd = st_table.test_equal_odds(adjust=False)
-        bdt = st_table.test_equal_odds(adjust=True)
-        out.update(
-            {
-                "mh_odds_ratio": float(st_table.oddsratio_pooled),
-                "mh_log_or_se": float(st_table.logodds_pooled_se),
-                "mh_or_ci": (float(lo), float(hi)),
-                "breslow_day_statistic": float(bd.statistic),
-                "breslow_day_p": float(bd.pvalue),
-                "breslow_day_tarone_statistic": float(bdt.statistic),
-                "breslow_day_tarone_p": float(bdt.pvalue),
-            }
-        )
+    out.update(_mantel_haenszel(np.moveaxis(t[used], 0, -1), alpha))
     return out
 
 
@@ -1028,8 +1166,8 @@ def pair_interaction(
         "interaction_or": np.exp(inter),
         "interaction_se": se,
         "z": z,
-        "p_two_sided": 2 * sps.norm.sf(np.abs(z)),
-        "p_greater": sps.norm.sf(z),
+        "p_two_sided": 2 * norm_sf(np.abs(z)),
+        "p_greater": norm_sf(z),
         "expected_p11_additive": exp_add,
         "expected_p11_multiplicative": exp_mult,
         "reri": reri,

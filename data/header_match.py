@@ -1015,22 +1015,39 @@ def _name_score(cols: frozenset[str], syns: tuple[tuple[frozenset[str], str], ..
     return best, why
 
 
+def _sample_text(text: pd.Series) -> tuple[str, ...]:
+    """The non-empty sample values as stripped text: the key the value checks below are memoised on
+    (detection scores each column against several canonical columns, and guess_role and detect_layout
+    each score the same sample: a column's values are parsed once, not once per candidate)."""
+    t = text.dropna().astype("string").str.strip()
+    return tuple(t[t != ""].tolist())
+
+
 def _looks_like_dates(text: pd.Series) -> float:
     """Share of non-empty values that are dates written with separators (an Excel serial alone is a number)."""
-    t = text.dropna().astype("string").str.strip()
-    t = t[t != ""]
-    if t.empty:
+    return _dates_share(_sample_text(text))
+
+
+@functools.lru_cache(maxsize=256)
+def _dates_share(values: tuple[str, ...]) -> float:
+    if not values:
         return float("nan")
+    t = pd.Series(values, dtype="string")
     written = t.str.contains(r"\d[-/.]\d|\d{4}-\d|[A-Za-z]{3}", regex=True).fillna(False).astype(bool)
     vals, bad, _ = parse_dates(t)
     return float((written & vals.notna() & ~bad).mean())
 
 
-def _numbers(text: pd.Series) -> pd.Series:
-    t = text.dropna().astype("string").str.strip()
-    t = t[t != ""]
-    vals, bad, _ = parse_numbers(t)
-    return vals.where(~bad)
+@functools.lru_cache(maxsize=256)
+def _number_checks(values: tuple[str, ...]) -> tuple[float, float, bool] | None:
+    """(share of values that are numbers, share of those that are whole, any negative); None when empty."""
+    if not values:
+        return None
+    vals, bad, _ = parse_numbers(pd.Series(values, dtype="string"))
+    vals = vals.where(~bad)
+    v = vals.dropna()
+    whole = float((v == np.round(v)).mean()) if len(v) else 1.0
+    return float(vals.notna().mean()), whole, bool((v < 0).any())
 
 
 def _value_factor(canon: str, text: pd.Series | None, role: str) -> tuple[float, str]:
@@ -1045,18 +1062,16 @@ def _value_factor(canon: str, text: pd.Series | None, role: str) -> tuple[float,
             return 0.3, f"but only {share:.0%} of its values are dates"
         return min(1.0, 0.9 + 0.1 * share), "values are dates"
     if canon in NUMBER_COLS:
-        vals = _numbers(text)
-        if vals.empty:
+        checks = _number_checks(_sample_text(text))
+        if checks is None:
             return 1.0, ""
-        share = float(vals.notna().mean())
+        share, whole, negative = checks
         if share < 0.8:
             return 0.3, f"but only {share:.0%} of its values are numbers"
-        v = vals.dropna()
         if canon == "quantity":
-            whole = float((v == np.round(v)).mean()) if len(v) else 1.0
             if whole < 0.9:
                 return 0.4, "but its values are not whole numbers"
-            if role == "transactions" and (v < 0).any():
+            if role == "transactions" and negative:
                 return 1.0, "whole numbers, negative on returns"
             return 1.0, "values are whole numbers"
         return 1.0, "values are amounts"

@@ -714,6 +714,8 @@ def _cells_to_text(values: np.ndarray) -> pd.Series:
     is_str = np.fromiter(map(type, vals), dtype=object, count=len(vals)) == str  # noqa: E721 - elementwise numpy comparison of types
     if is_str.all():
         return pd.Series(vals, dtype="string")
+    if not is_str.any():  # a column of numbers or dates: its text is built without Python strings per cell
+        return _other_cells_to_text(vals)
     out = vals.copy()
     rest = ~is_str
     out[rest] = _other_cells_to_text(vals[rest]).to_numpy(dtype=object)
@@ -743,11 +745,15 @@ def _other_cells_to_text(values: np.ndarray) -> pd.Series:
         u = np.asarray(uniq, dtype="float64")
         integral = (np.isfinite(u) & (u == np.round(u)) & (np.abs(u) < 1e15)).tolist()
         txt = np.array([str(int(x)) if ok else repr(x) for x, ok in zip(u.tolist(), integral)], dtype=object)
+        if is_float.all():
+            return _spread_text(txt, codes)
         out[is_float] = txt[codes]
     if is_dt.any():  # exports repeat timestamps (~5k distinct in 100k lines): formatted once each
         codes, uniq = pd.factorize(vals[is_dt], use_na_sentinel=False)
-        txt = pd.to_datetime(pd.Series(np.asarray(uniq, dtype=object))).dt.strftime("%Y-%m-%d %H:%M:%S")
-        out[is_dt] = txt.to_numpy(dtype=object)[codes]
+        dtxt = pd.to_datetime(pd.Series(np.asarray(uniq, dtype=object))).dt.strftime("%Y-%m-%d %H:%M:%S")
+        if is_dt.all() and dtxt.notna().all():
+            return _spread_text(dtxt.to_numpy(dtype=object), codes)
+        out[is_dt] = dtxt.to_numpy(dtype=object)[codes]
     out[is_none] = ""
     if is_bool.any():
         out[is_bool] = np.where(vals[is_bool].astype(bool), "TRUE", "FALSE")
@@ -755,6 +761,15 @@ def _other_cells_to_text(values: np.ndarray) -> pd.Series:
     if rest.any():
         out[rest] = [str(v) for v in vals[rest]]
     return pd.Series(out, dtype="string")
+
+
+def _spread_text(texts: np.ndarray, codes: np.ndarray) -> pd.Series:
+    """The "string" Series texts[codes], taken in Arrow (the distinct texts are converted once, not
+    one Python string per cell); the same values and dtype as pd.Series(texts[codes], dtype="string")."""
+    import pyarrow as pa
+
+    arr = pa.array(texts, type=pa.large_string()).take(pa.array(codes, type=pa.int64()))
+    return pd.Series(pd.arrays.ArrowStringArray(arr), dtype="string")
 
 
 def list_sheets(content: bytes) -> tuple[str, ...]:

@@ -83,17 +83,29 @@ def _pair_codes(c1: pd.Series, s1: pd.Series, c2: pd.Series, s2: pd.Series) -> t
     return key[:n1], key[n1:]
 
 
-def split_transactions(t: pd.DataFrame, *, credit_prefix: str = "C", extra_non_merch: Iterable[object] = ()) -> Split:
+def split_transactions(
+    t: pd.DataFrame,
+    *,
+    credit_prefix: str = "C",
+    extra_non_merch: Iterable[object] = (),
+    skip: np.ndarray | None = None,
+) -> Split:
     """Classify each line and build order lines and matched returns (see module docstring).
 
     t: canonical transactions columns (order_id, order_date with time, sku, quantity int, unit_price,
-    product_name, customer_id, ...). Rows already rejected upstream must not be passed in.
+    product_name, customer_id, ...). Rows already rejected upstream are either left out of t, or marked
+    in ``skip`` (bool per row): such rows are neither order lines nor returns and get no kind or reason
+    here (the same result as leaving them out, without copying the other rows first).
     """
     if not credit_prefix:
         raise ValueError("credit_prefix must be a non-empty prefix such as 'C'.")
     idx = t.index
     doc = t["order_id"].astype("string").str.strip()
-    qty = t["quantity"].astype("int64")
+    q = t["quantity"]
+    if skip is not None:
+        skip = np.asarray(skip, dtype=bool)
+        q = q.where(~skip, 0)  # a rejected row's quantity may be missing
+    qty = q.astype("int64")
     price = t["unit_price"].astype("float64") if "unit_price" in t else pd.Series(np.nan, index=idx)
     cust = (
         t["customer_id"].astype("string").str.strip().replace("", pd.NA)
@@ -106,6 +118,8 @@ def split_transactions(t: pd.DataFrame, *, credit_prefix: str = "C", extra_non_m
     # string Series copies the whole column each time) and become string Series once at the end
     kind_a = np.full(len(idx), None, dtype=object)
     reason_a = np.full(len(idx), None, dtype=object)
+    if skip is not None:
+        kind_a[skip] = "skip"  # taken: no rule below assigns it, and it is neither a sale nor a return
 
     def assign(mask: pd.Series | np.ndarray, k: str, why: str) -> None:
         m = np.asarray(mask, dtype=bool) & _is_none(kind_a)
@@ -195,6 +209,8 @@ def split_transactions(t: pd.DataFrame, *, credit_prefix: str = "C", extra_non_m
     pos = np.flatnonzero(ret)[um]  # r holds the credit lines in source order
     kind_a[pos] = "unmatched_return"
     reason_a[pos] = unmatched_reason[um]
+    if skip is not None:
+        kind_a[skip] = None
     kind = pd.Series(kind_a, index=idx, dtype="string")
     reason = pd.Series(reason_a, index=idx, dtype="string")
 

@@ -8,6 +8,7 @@ synthetic edge cases. Their speed is measured in bench/bench_load.py, never here
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gzip
 import io
@@ -431,6 +432,12 @@ def test_cells_to_text_edge_cases_identical():
         [None, None],
         [True, 1.0, 1, -5, 2**70, False, None, dt.datetime(1999, 12, 31, 23, 59, 59, 999)],
         [],
+        # columns of numbers only or dates only take the Arrow route (load-path round 3)
+        [3.0, -1.0, 3.0, 0.5, float("nan"), 3.0],
+        [dt.datetime(2010, 12, 1, 8, 26), dt.date(2011, 1, 2), dt.datetime(2010, 12, 1, 8, 26)],
+        [dt.datetime(1, 1, 1), dt.datetime(2010, 12, 1, 8, 26)],  # out of datetime64[ns] range
+        [dt.datetime(9999, 12, 31, 23, 59, 59)],
+        [1.0],
     ]
     for col in cols:
         assert_series_equal(R._cells_to_text(np.asarray(col, dtype=object)), old_cells_to_text(col))
@@ -530,3 +537,90 @@ def test_guess_role_negative_share_identical():
             Quantity=pd.array(qty, dtype="string"), InvoiceDate="2024-01-01", Price="1"
         )
         assert guess_role(cols, f) == role
+
+
+# ---------------------------------------------------------------- third round (load-path: skip instead of a copy)
+def _same_split_on_subset(with_skip: T.Split, subset: T.Split, t: pd.DataFrame, skip: np.ndarray) -> None:
+    """split_transactions(t, skip=m) equals split_transactions(t[~m]): the same frames and values (index labels
+    are t's own either way), and rows in skip get no kind or reason."""
+    for f in ("orders", "returns", "partial"):
+        assert_frame_equal(getattr(with_skip, f), getattr(subset, f))
+    assert with_skip.kind[skip].isna().all() and with_skip.reason[skip].isna().all()
+    assert_series_equal(with_skip.kind[~skip], subset.kind)
+    assert_series_equal(with_skip.reason[~skip], subset.reason)
+    assert with_skip.notes == subset.notes
+
+
+@pytest.mark.parametrize("pattern", ["every_third", "first_and_last", "none", "all_returns"])
+def test_split_transactions_skip_equals_leaving_rows_out(pattern):
+    t = _tx(EDGE_TX, [i * 3 + 1 for i in range(len(EDGE_TX))])
+    n = len(t)
+    skip = np.zeros(n, dtype=bool)
+    if pattern == "every_third":
+        skip[::3] = True
+    elif pattern == "first_and_last":
+        skip[[0, n - 1]] = True
+    elif pattern == "all_returns":
+        skip = t["order_id"].str.startswith("C").to_numpy(dtype=bool)
+    # a rejected row's values may be missing (a quantity that did not parse)
+    t["quantity"] = t["quantity"].astype("float64")
+    t.loc[t.index[skip], "quantity"] = np.nan
+    t.loc[t.index[skip & (np.arange(n) % 2 == 0)], "order_date"] = pd.NaT
+    kept = t[~skip]
+    _same_split_on_subset(T.split_transactions(t, skip=skip), T.split_transactions(kept), t, skip)
+
+
+def test_real_slice_split_with_skip_identical(real_slice):
+    from data.layouts import detect_layout
+    from data.mapping import Mapping
+    from data.validate import convert
+
+    raw = R.read_text(real_slice, "real.csv")
+    layout = detect_layout(list(raw.frame.columns), raw.frame[~raw.footer], "transactions")
+    conv = convert(
+        "real.csv", "transactions", raw.frame, dict(layout.suggested), raw.footer, Mapping().settings, raw.decimal_hint
+    )
+    skip = conv.kind.notna().to_numpy()
+    assert skip.any()  # duplicates in the slice
+    t = conv.frame.reset_index(drop=True)
+    _same_split_on_subset(T.split_transactions(t, skip=skip), T.split_transactions(t[~skip]), t, skip)
+
+
+def test_load_dataset_one_transactions_file_equals_the_concatenated_path(real_slice, monkeypatch):
+    """load_dataset on one transactions file (split reads the frame with skip) equals the path that copies the
+    loaded rows first (taken when there are several files): every frame and FileReport of the Dataset."""
+    from data import ingest
+
+    data = real_slice + b"C999999,22423,REGENCY CAKESTAND 3 TIER,-1,2009-12-01 07:45:00,12.75,13085,United Kingdom\n"
+    data += b",,,,,,,\nTotal,,,99,,,,\n"
+    new = ingest.load_dataset([ingest.SourceFile("real.csv", data)])
+    real_split = ingest.split_transactions
+
+    def without_skip(t, *, skip=None, **kw):  # the several-files path: rows left out of t beforehand
+        if skip is None:
+            return real_split(t, **kw)
+        s = real_split(t[~skip], **kw)
+        return dataclasses.replace(
+            s, kind=s.kind.reindex(t.index).astype("string"), reason=s.reason.reindex(t.index).astype("string")
+        )
+
+    monkeypatch.setattr(ingest, "split_transactions", without_skip)
+    old = ingest.load_dataset([ingest.SourceFile("real.csv", data)])
+    for f in ("orders", "returns", "catalog", "rejected", "unmatched_returns", "excluded"):
+        assert_frame_equal(getattr(new, f), getattr(old, f))
+    assert new.files == old.files and new.notes == old.notes and new.counts == old.counts
+    assert new.files[0].rows_rejected > 0
+
+
+def test_canonical_absent_columns_identical():
+    """An absent text column is built as all-missing "string" directly; the same as the NA objects converted."""
+    from data import ingest
+
+    df = pd.DataFrame({"order_id": pd.Series(["1", "2"], dtype="string"), "quantity": [1, 2]}, index=[5, 9])
+    new = ingest._canonical("orders", df)
+    for c in ingest.TABLES["orders"].columns:
+        if c.name in df:
+            continue
+        old = pd.Series(np.nan if c.dtype != "str" else pd.NA, index=df.index)
+        if c.dtype == "str":
+            assert_series_equal(new[c.name], old.astype("string").reset_index(drop=True), check_names=False)
