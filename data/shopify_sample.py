@@ -14,6 +14,10 @@ Planted effects (the truth tests look for), on the per-line refund probability:
 - the Nordstrom marketplace source refunds 3x as often as the web store;
 - the SKINNY fit refunds 2.2x as often as other jeans;
 - discount code NA40 doubles the chance; buyers of the return-insurance add-on 1.6x.
+With `effects=False` none of these is planted (every multiplier 1, the extra sizes of bracketing orders come
+back at their product's base probability) but the product types keep their base rates (jeans 0.085, tees 0.05,
+carpenter pants 0.09, belts 0.03: structure, not a finding). The two modes share a seed's random stream only up
+to the first refund that differs (later draws depend on refunds), so they are different exports, not a pair.
 
 >>> files, truth = generate_shopify_export(seed=1, n_orders=400)
 >>> sorted(files)
@@ -25,7 +29,7 @@ True
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -122,6 +126,10 @@ class ShopifyTruth:
     lines: pd.DataFrame
     addon_lines: int
     gift_card_lines: int
+    # the multipliers actually applied ({} when nothing was planted) and the return chance of a bracketing
+    # order's extra sizes (None: they return at their base probability)
+    multipliers: dict[str, float] = field(default_factory=dict)
+    bracket_p: float | None = None
 
 
 def _ts(t: pd.Timestamp) -> str:
@@ -147,9 +155,14 @@ def generate_shopify_export(
     start: date = date(2024, 1, 1),
     end: date = date(2025, 12, 31),
     overlap: int = 25,
+    effects: bool = True,
 ) -> tuple[dict[str, bytes], ShopifyTruth]:
-    """Two overlapping Shopify orders-export CSV files (name -> bytes) and the truth behind them."""
+    """Two overlapping Shopify orders-export CSV files (name -> bytes) and the truth behind them;
+    `effects=False` plants nothing but keeps the product types' base rates (module docstring)."""
     rng = np.random.default_rng(seed)
+    source_mult = SOURCE_MULT if effects else {}
+    skinny_mult, na40_mult, insurance_mult = (SKINNY_MULT, NA40_MULT, INSURANCE_MULT) if effects else (1.0, 1.0, 1.0)
+    bracket_p = BRACKET_P if effects else None
     span = (pd.Timestamp(end) - pd.Timestamp(start)).days
     days = np.sort(rng.integers(0, span + 1, n_orders))
     secs = rng.integers(6 * 3600, 23 * 3600, n_orders)
@@ -212,18 +225,20 @@ def generate_shopify_export(
                 )
         # ---- refunds (per merchandise line)
         mult = (
-            SOURCE_MULT.get(src, 1.0)
-            * (NA40_MULT if discount == "NA40" else 1.0)
-            * (INSURANCE_MULT if insurance else 1.0)
+            source_mult.get(src, 1.0)
+            * (na40_mult if discount == "NA40" else 1.0)
+            * (insurance_mult if insurance else 1.0)
         )
         refunded: list[bool] = []
+        p_refund: list[float] = []  # each merchandise line's refund probability before cancellation
         seen_products: dict[str, int] = {}
         for it in items:
-            p = BASE_P[it[5]] * mult * (SKINNY_MULT if it[1] == "SKINNY" else 1.0)
-            if intent == "bracketing" and it[0] in seen_products:
-                p = max(p, BRACKET_P)
+            p = BASE_P[it[5]] * mult * (skinny_mult if it[1] == "SKINNY" else 1.0)
+            if bracket_p is not None and intent == "bracketing" and it[0] in seen_products:
+                p = max(p, bracket_p)
             seen_products[it[0]] = seen_products.get(it[0], 0) + 1
-            refunded.append(bool(rng.random() < min(p, 0.95)))
+            p_refund.append(min(p, 0.95))
+            refunded.append(bool(rng.random() < p_refund[-1]))
         disc_rate = 0.4 if discount == "NA40" else (0.1 if discount == "WELCOME10" else 0.0)
         nets = [it[3] * it[4] * (1 - disc_rate) for it in items]
         addons: list[tuple[str, str | None, float, str]] = []
@@ -373,6 +388,7 @@ def generate_shopify_export(
                         "size": size,
                         "quantity": qty,
                         "refunded": bool(refd),
+                        "p_refund": p_refund[k],
                         "cancelled": cancelled,
                         "voided": voided and not cancelled,
                         "source": src,
@@ -393,7 +409,19 @@ def generate_shopify_export(
         part.to_csv(buf, index=False)
         files[fname] = buf.getvalue().encode("utf-8")
     return files, ShopifyTruth(
-        orders=odf, lines=pd.DataFrame(lines_truth), addon_lines=addon_lines, gift_card_lines=gift_lines
+        orders=odf,
+        lines=pd.DataFrame(lines_truth),
+        addon_lines=addon_lines,
+        gift_card_lines=gift_lines,
+        multipliers=(
+            {f"source={s}": m for s, m in source_mult.items()}
+            | (
+                {"vendor=SKINNY": skinny_mult, "discount=NA40": na40_mult, "insurance": insurance_mult}
+                if effects
+                else {}
+            )
+        ),
+        bracket_p=bracket_p,
     )
 
 
