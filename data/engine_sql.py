@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
+import itertools
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -104,18 +105,26 @@ def shared_tables() -> Iterator[None]:
 DEFAULT_MEMORY_LIMIT = "1GB"
 
 
+_CONNECTIONS = itertools.count()  # numbers each connection's temp_directory
+
+
 def duckdb_settings() -> dict[str, str]:
     """The settings every counting connection gets: memory_limit (RI_DUCKDB_MEMORY_LIMIT, default
-    DEFAULT_MEMORY_LIMIT; DuckDB syntax such as '2GB', '500MB'), temp_directory for what spills
-    (RI_DUCKDB_TEMP_DIR, default <system temp>/ri-duckdb: not DuckDB's default '.tmp' in the working
-    directory), preserve_insertion_order off (no query reads rows in load order: row_no carries it), and
-    threads when RI_DUCKDB_THREADS is set."""
+    DEFAULT_MEMORY_LIMIT; DuckDB syntax such as '2GB', '500MB'), temp_directory for what spills (a folder
+    of its own per connection under RI_DUCKDB_TEMP_DIR, default <system temp>/ri-duckdb, not DuckDB's
+    default '.tmp' in the working directory: DuckDB creates it on the first spill and removes it when the
+    connection closes, which a folder shared by the sessions' connections would not survive),
+    preserve_insertion_order off (no query reads rows in load order: row_no carries it), and threads when
+    RI_DUCKDB_THREADS is set."""
     import tempfile
 
     out = {
         "enable_progress_bar": "false",  # a long count would draw a bar into the server's output
         "memory_limit": os.environ.get("RI_DUCKDB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT,
-        "temp_directory": os.environ.get("RI_DUCKDB_TEMP_DIR") or os.path.join(tempfile.gettempdir(), "ri-duckdb"),
+        "temp_directory": os.path.join(
+            os.environ.get("RI_DUCKDB_TEMP_DIR") or os.path.join(tempfile.gettempdir(), "ri-duckdb"),
+            f"{os.getpid()}-{next(_CONNECTIONS)}",
+        ),
         "preserve_insertion_order": "false",
     }
     if os.environ.get("RI_DUCKDB_THREADS"):
@@ -126,8 +135,10 @@ def duckdb_settings() -> dict[str, str]:
 def _connect() -> Any:
     import duckdb
 
+    settings = duckdb_settings()
+    os.makedirs(os.path.dirname(settings["temp_directory"]), exist_ok=True)  # DuckDB makes only the last folder
     con = duckdb.connect(":memory:")
-    for name, value in duckdb_settings().items():  # names and values from the code and int() only: no user text
+    for name, value in settings.items():  # names and values from the code and int() only: no user text
         con.execute(f"SET {name} = '{value}'")
     return con
 

@@ -32,6 +32,7 @@ def test_the_counting_connection_is_capped_and_spills_outside_the_working_direct
     s = duckdb_settings()
     assert s["memory_limit"] == DEFAULT_MEMORY_LIMIT
     assert s["temp_directory"].startswith(tempfile.gettempdir())  # not DuckDB's default '.tmp' in the cwd
+    assert duckdb_settings()["temp_directory"] != s["temp_directory"]  # one folder per connection
     assert _setting("preserve_insertion_order").lower() == "false"
     # DuckDB reports the cap in MiB: 1GB = 953.6 MiB, far below its default of 80% of the machine's RAM
     assert _setting("memory_limit") == "953.6 MiB"
@@ -51,12 +52,14 @@ def test_a_count_larger_than_the_cap_spills_and_gives_the_same_rows(monkeypatch,
     t = pd.DataFrame({"k": key, "v": val})
     with shared_tables():
         got = run_sql("SELECT k, sum(v) AS s, count(*) AS c FROM t GROUP BY k", {"t": t})
+        assert len(list((tmp_path / "spill").iterdir())) == 1  # it spilled, into this connection's own folder
     got = got.sort_values("k").reset_index(drop=True)
     ks = np.flatnonzero(np.bincount(key))
     assert got["k"].tolist() == ks.tolist()
     assert got["k"].dtype == np.dtype("int64")  # stored as INTEGER, read back at the width it was given
     assert got["s"].to_numpy().tolist() == np.bincount(key, weights=val)[ks].tolist()
     assert got["c"].to_numpy().tolist() == np.bincount(key)[ks].tolist()
+    assert list((tmp_path / "spill").iterdir()) == []  # the connection's spill folder went with it
 
 
 def test_int64_columns_are_stored_narrow_only_where_every_value_fits():
