@@ -135,15 +135,26 @@ class Prepared:
     @property
     def mature_lines(self) -> pd.DataFrame:
         """Lines of orders whose return window has closed (computed once per Prepared; never mutate)."""
-        return self.memo("analysis.prepare.Prepared.mature_lines", lambda: self.lines[self.lines["mature"]])
+        return self.memo("analysis.prepare.Prepared.mature_lines", lambda: _mature_rows(self.lines))
 
     @property
     def mature_orders(self) -> pd.DataFrame:
         """Orders whose return window has closed (computed once per Prepared; never mutate)."""
-        return self.memo("analysis.prepare.Prepared.mature_orders", lambda: self.orders[self.orders["mature"]])
+        return self.memo("analysis.prepare.Prepared.mature_orders", lambda: _mature_rows(self.orders))
 
     def has(self, column: str) -> bool:
         return column in self.available
+
+
+def _mature_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """frame[frame["mature"]]. Where the mature rows come first (data in date order, as exports usually are),
+    the same rows as a slice, which shares the frame's memory (copy-on-write) instead of copying every
+    column: at 5M lines the mature lines' copy is 1.7 GB."""
+    mature = frame["mature"].to_numpy(dtype=bool)
+    k = int(np.count_nonzero(mature))
+    if not mature[:k].all():
+        return frame[mature]
+    return frame.iloc[:k]
 
 
 def _has_data(s: pd.Series) -> bool:

@@ -16,10 +16,13 @@ Per size, each step in its own child process, so that every peak RSS is that ste
 CPU time, not wall time, is compared (resource.getrusage: user + system of the process and all its threads,
 DuckDB's included), because the machine is shared; each figure is the median of 3 runs. Both sides start
 from canonical tables in memory (pandas frames / DuckDB tables); reading Parquet is reported apart. Peak RSS
-= ru_maxrss of the child after its first run (read + one prepare + analyse; load + one hand query). The
-children run under an address-space limit (RLIMIT_AS, min(16 GB, 90% of MemAvailable)) so that a size too
-large fails with MemoryError in the child, not by exhausting the shared machine; the last stage reached
-and its RSS are reported. The parent compares the two sides' segment and pair counts (differences must be 0).
+= ru_maxrss of the child after its first run (read + one prepare + analyse; load + one hand query), with
+its peak virtual size (VmPeak) beside it. The parent polls each child's resident memory and stops it above
+min(16 GB, 90% of MemAvailable) (RssWatch), so that a size too large fails in the child, not by exhausting
+the shared machine; the last stage reached and its RSS are reported. (Until issue 14's memory work the limit
+was RLIMIT_AS on address space, which failed children for virtual areas never touched: see RssWatch.)
+The counting connections' DuckDB memory_limit is data.engine_sql's default unless RI_DUCKDB_MEMORY_LIMIT
+is set (recorded as duckdb_memory_limit). The parent compares the two sides' segment and pair counts (differences must be 0).
 
 Run: python -m bench engine   (not part of the test suite); README table: python -m bench.readme_table.
 """
@@ -31,10 +34,12 @@ import json
 import os
 import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -74,9 +79,28 @@ def _rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / GB  # KiB on Linux
 
 
+def _vm(pid: int | str = "self") -> dict[str, float]:
+    """VmRSS (resident now), VmHWM (peak resident) and VmPeak (peak virtual: what RLIMIT_AS limits) in GB."""
+    out = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            k, _, v = line.partition(":")
+            if k in ("VmRSS", "VmHWM", "VmPeak"):
+                out[k] = int(v.split()[0]) * 1024 / GB
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return out
+
+
 def _stage(name: str) -> None:
     """A progress line on stderr: the parent reports the last one reached when a child fails."""
-    print(f"STAGE {name} peak_rss_gb={_rss_gb():.2f}", file=sys.stderr, flush=True)
+    vm = _vm()
+    print(
+        f"STAGE {name} peak_rss_gb={_rss_gb():.2f} rss_gb={vm.get('VmRSS', 0):.2f} "
+        f"peak_virtual_gb={vm.get('VmPeak', 0):.2f}",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def _mem_available() -> int:
@@ -86,13 +110,40 @@ def _mem_available() -> int:
     return 16 * GB
 
 
-def address_space_limit() -> int:
+def rss_limit() -> int:
+    """The resident memory a child may reach before the parent stops it: min(16 GB, 90% of MemAvailable)."""
     return int(min(16 * GB, 0.9 * _mem_available()))
 
 
 def _limit(as_bytes: int) -> None:
     if as_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (as_bytes, as_bytes))
+
+
+class RssWatch(threading.Thread):
+    """Polls a child's VmRSS every `every` s; kills it (SIGKILL) above `limit` bytes. Limiting resident memory,
+    not address space: pyarrow's mimalloc pool and DuckDB reserve virtual areas they never touch (at 5M lines
+    VmPeak 14.8 GB against VmHWM 10.2 GB), so an RLIMIT_AS of 16 GB failed the 20M pipeline with
+    "MemoryError: cannot allocate memory for array" at 7.1 GB resident."""
+
+    def __init__(self, pid: int, limit: int, every: float = 0.1) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.limit, self.every = pid, limit, every
+        self.max_rss = 0.0
+        self.killed_at: float | None = None
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(self.every):
+            rss = _vm(self.pid).get("VmRSS", 0.0)
+            self.max_rss = max(self.max_rss, rss)
+            if rss * GB > self.limit:
+                self.killed_at = rss
+                try:
+                    os.kill(self.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                return
 
 
 # ---- child steps ------------------------------------------------------------------------------------------
@@ -164,7 +215,7 @@ def run_pipeline(d: Path, repeat: int = REPEAT) -> dict:
     read = _cpu() - t
     _stage("read parquet")
     prep, anal, both = [], [], []
-    peak = 0.0
+    peak = peak_virtual = 0.0
     p = a = None
     for i in range(repeat):
         p = a = None
@@ -181,6 +232,7 @@ def run_pipeline(d: Path, repeat: int = REPEAT) -> dict:
         both.append(t2 - t0)
         if i == 0:
             peak = _rss_gb()
+            peak_virtual = _vm().get("VmPeak", 0.0)
     assert p is not None and a is not None
     segs = a.segments[a.segments["dimension"] != "combination"]
     (d / "pipeline_segments.csv").write_text(segs[SEG_KEYS].to_csv(index=False))
@@ -197,6 +249,7 @@ def run_pipeline(d: Path, repeat: int = REPEAT) -> dict:
         "prepare_analyse_runs_cpu_s": [round(v, 2) for v in both],
         "peak_rss_gb": round(peak, 2),
         "peak_rss_all_runs_gb": round(_rss_gb(), 2),
+        "peak_virtual_gb": round(peak_virtual, 2),
         "segments": int(len(segs)),
         "pairs": int(len(a.pairs)),
         "fix_list_rows": int(len(a.fix_list)),
@@ -232,7 +285,7 @@ def run_hand(d: Path, repeat: int = REPEAT, memory_limit_gb: float | None = None
     _stage("load parquet into duckdb")
     runs = []
     steps: list[dict[str, float]] = []
-    peak = 0.0
+    peak = peak_virtual = 0.0
     r = None
     for i in range(repeat):
         t = _cpu()
@@ -242,6 +295,7 @@ def run_hand(d: Path, repeat: int = REPEAT, memory_limit_gb: float | None = None
         _stage(f"hand query {i + 1}")
         if i == 0:
             peak = _rss_gb()
+            peak_virtual = _vm().get("VmPeak", 0.0)
     assert r is not None
     (d / "hand_segments.csv").write_text(r.segments[SEG_KEYS].to_csv(index=False))
     (d / "hand_pairs.csv").write_text(r.pairs[PAIR_KEYS].to_csv(index=False))
@@ -253,30 +307,47 @@ def run_hand(d: Path, repeat: int = REPEAT, memory_limit_gb: float | None = None
         "hand_steps_cpu_s": {k: round(statistics.median(s[k] for s in steps), 2) for k in steps[0]},
         "peak_rss_gb": round(peak, 2),
         "peak_rss_all_runs_gb": round(_rss_gb(), 2),
+        "peak_virtual_gb": round(peak_virtual, 2),
         "threads": int(con.execute("SELECT current_setting('threads')").fetchone()[0]),
     }
 
 
 # ---- the parent --------------------------------------------------------------------------------------------
-def _child(args: list[str], as_limit: int) -> tuple[dict | None, dict]:
-    """Run `python -m bench.bench_engine <args>` under the address-space limit: (its JSON or None, info)."""
+def _child(args: list[str], limit: int) -> tuple[dict | None, dict]:
+    """Run `python -m bench.bench_engine <args>`, stopped by RssWatch above `limit` bytes resident:
+    (its JSON or None, info)."""
     t = time.perf_counter()
-    r = subprocess.run(
-        [sys.executable, "-m", "bench.bench_engine", *args, "--as-limit", str(as_limit)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": os.getcwd()},
-    )
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.bench_engine", *args],
+            stdout=out,
+            stderr=err,
+            text=True,
+            env={**os.environ, "PYTHONPATH": os.getcwd()},
+        )
+        watch = RssWatch(proc.pid, limit)
+        watch.start()
+        returncode = proc.wait()
+        watch.done.set()
+        watch.join()
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
     info: dict[str, Any] = {"wall_s": round(time.perf_counter() - t, 1)}
-    stages = [ln for ln in r.stderr.splitlines() if ln.startswith("STAGE ")]
-    if r.returncode != 0:
+    stages = [ln for ln in stderr.splitlines() if ln.startswith("STAGE ")]
+    if stages:  # the child's last stage line: its peak virtual size next to its peak RSS
+        info["last_stage"] = stages[-1][6:]
+    if returncode != 0:
+        error = (stderr.strip().splitlines() or ["(no output)"])[-1][-500:]
+        if watch.killed_at is not None:
+            error = f"stopped at {watch.killed_at:.2f} GB resident (limit {limit / GB:.1f} GB)"
         info["failed"] = {
-            "returncode": r.returncode,
+            "returncode": returncode,
             "last_stage": stages[-1][6:] if stages else None,
-            "error": (r.stderr.strip().splitlines() or ["(no output)"])[-1][-500:],
+            "error": error,
         }
         return None, info
-    return json.loads(r.stdout.strip().splitlines()[-1]), info
+    return json.loads(stdout.strip().splitlines()[-1]), info
 
 
 def _differences(d: Path) -> dict:
@@ -300,14 +371,15 @@ def _differences(d: Path) -> dict:
 
 def run_size(n_lines: int, workdir: Path | None = None) -> dict:
     base = Path(workdir or tempfile.mkdtemp(prefix=f"ri-bench-engine-{n_lines}-"))
-    as_limit = address_space_limit()
+    limit = rss_limit()
     res: dict[str, Any] = {
         "requested_lines": n_lines,
-        "address_space_limit_gb": round(as_limit / GB, 1),
+        "rss_limit_gb": round(limit / GB, 1),
+        "duckdb_memory_limit": os.environ.get("RI_DUCKDB_MEMORY_LIMIT") or "default",
         "load_average_start": [round(v, 1) for v in os.getloadavg()],
     }
     try:
-        gen, info = _child(["--generate", str(n_lines), str(base)], as_limit)
+        gen, info = _child(["--generate", str(n_lines), str(base)], limit)
         res["generate"] = gen or info
         if gen is None:
             return res
@@ -315,9 +387,9 @@ def run_size(n_lines: int, workdir: Path | None = None) -> dict:
             args = [f"--{name}", str(base)]
             if n_lines > 5_000_000:
                 args += ["--repeat", "1"]
-            if name == "hand":  # leave DuckDB room below the address-space limit to spill instead
-                args += ["--memory-limit-gb", f"{max(1.0, as_limit / GB * 0.5):.1f}"]
-            out, info = _child(args, as_limit)
+            if name == "hand":  # leave DuckDB room below the RSS limit to spill instead
+                args += ["--memory-limit-gb", f"{max(1.0, limit / GB * 0.5):.1f}"]
+            out, info = _child(args, limit)
             res[name] = {**(out or {}), **info}
         pipe, hand = res["pipeline"], res["hand"]
         if "prepare_analyse_cpu_s" in pipe and "hand_full_cpu_s" in hand:

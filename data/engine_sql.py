@@ -19,10 +19,12 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
+import itertools
 import os
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 ENGINES = ("duckdb", "spark")
@@ -73,6 +75,7 @@ class _Shared:
     def __init__(self) -> None:
         self.con: Any = None
         self.loaded: dict[str, pd.DataFrame] = {}
+        self.narrowed: set[str] = set()  # int64 columns stored as INTEGER (_narrow_columns)
 
 
 _SHARED: contextvars.ContextVar[_Shared | None] = contextvars.ContextVar("ri_sql_shared", default=None)
@@ -94,15 +97,68 @@ def shared_tables() -> Iterator[None]:
             state.con.close()
 
 
+# The counting connection's working memory (issue 14, target 2). DuckDB's default is 80% of the machine's RAM
+# per connection, and the segment-sums query's hash tables took all they could get: at 5M lines 5.5 GB on
+# top of the frames (peak RSS 10.2 GB, bench/memory_profile.py). Capped, the hash aggregates and joins spill
+# to temp_directory instead; README "Memory" has the figures. Per connection: each dashboard session and
+# each CLI run has its own.
+DEFAULT_MEMORY_LIMIT = "1GB"
+
+
+_CONNECTIONS = itertools.count()  # numbers each connection's temp_directory
+
+
+def duckdb_settings() -> dict[str, str]:
+    """The settings every counting connection gets: memory_limit (RI_DUCKDB_MEMORY_LIMIT, default
+    DEFAULT_MEMORY_LIMIT; DuckDB syntax such as '2GB', '500MB'), temp_directory for what spills (a folder
+    of its own per connection under RI_DUCKDB_TEMP_DIR, default <system temp>/ri-duckdb, not DuckDB's
+    default '.tmp' in the working directory: DuckDB creates it on the first spill and removes it when the
+    connection closes, which a folder shared by the sessions' connections would not survive),
+    preserve_insertion_order off (no query reads rows in load order: row_no carries it), and threads when
+    RI_DUCKDB_THREADS is set."""
+    import tempfile
+
+    out = {
+        "enable_progress_bar": "false",  # a long count would draw a bar into the server's output
+        "memory_limit": os.environ.get("RI_DUCKDB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT,
+        "temp_directory": os.path.join(
+            os.environ.get("RI_DUCKDB_TEMP_DIR") or os.path.join(tempfile.gettempdir(), "ri-duckdb"),
+            f"{os.getpid()}-{next(_CONNECTIONS)}",
+        ),
+        "preserve_insertion_order": "false",
+    }
+    if os.environ.get("RI_DUCKDB_THREADS"):
+        out["threads"] = str(int(os.environ["RI_DUCKDB_THREADS"]))
+    return out
+
+
 def _connect() -> Any:
     import duckdb
 
+    settings = duckdb_settings()
+    os.makedirs(os.path.dirname(settings["temp_directory"]), exist_ok=True)  # DuckDB makes only the last folder
     con = duckdb.connect(":memory:")
-    con.execute("SET enable_progress_bar = false")  # a long count would draw a bar into the server's output
-    threads = os.environ.get("RI_DUCKDB_THREADS")
-    if threads:
-        con.execute(f"SET threads = {int(threads)}")
+    for name, value in settings.items():  # names and values from the code and int() only: no user text
+        con.execute(f"SET {name} = '{value}'")
     return con
+
+
+def _narrow_columns(frame: pd.DataFrame) -> tuple[str, set[str]]:
+    """The select list that loads `frame` as a table with its int64 columns stored as INTEGER where every
+    value fits (codes, row numbers, counts): the hash tables of the queries over them are keyed on these
+    columns, and narrower keys are smaller ones (the segment-sums query over 4.8M lines: 4.4 -> 3.6 GB
+    unlimited, 18.1 -> 14.9 s CPU when capped at 1 GB and spilling; the same result rows)."""
+    lo, hi = np.iinfo(np.int32).min, np.iinfo(np.int32).max
+    out, narrowed = [], set()
+    for col in frame.columns:
+        q = '"' + str(col).replace('"', '""') + '"'
+        s = frame[col]
+        if s.dtype == np.dtype("int64") and (not len(s) or (lo <= int(s.min()) and int(s.max()) <= hi)):
+            out.append(f"CAST({q} AS INTEGER) AS {q}")
+            narrowed.add(str(col))
+        else:
+            out.append(q)
+    return ", ".join(out) or "*", narrowed
 
 
 def _run_duckdb(sql: str, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -112,11 +168,16 @@ def _run_duckdb(sql: str, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
             shared.con = _connect()
         for name, frame in tables.items():
             if shared.loaded.get(name) is not frame:  # a new frame under this name: load it (again)
+                select, narrowed = _narrow_columns(frame)
                 shared.con.register("ri_frame", frame)
-                shared.con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM ri_frame')
+                shared.con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT {select} FROM ri_frame')
                 shared.con.unregister("ri_frame")
                 shared.loaded[name] = frame
-        return shared.con.execute(sql).df()
+                shared.narrowed |= narrowed
+        out = shared.con.execute(sql).df()
+        # a narrowed column read back as it is comes back at the width it was given (as run without sharing)
+        wide = {c: "int64" for c in out.columns if c in shared.narrowed and out[c].dtype == np.dtype("int32")}
+        return out.astype(wide) if wide else out
     con = _connect()
     try:
         for name, frame in tables.items():
