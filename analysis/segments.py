@@ -281,7 +281,9 @@ def line_codes(prepared: Prepared, column: str) -> tuple[np.ndarray, np.ndarray]
             return c.astype("int64"), np.asarray(u, dtype=object)
         if column == SIZE_SYSTEM:  # per distinct size, then spread to the lines by the size codes
             sc, sl = line_codes(prepared, "size")
-            systems = pd.Series([None if v == NOT_SET else size_system(v) for v in sl], dtype=object)
+            # a size no system recognises ("S/M") is compared with the other unrecognised ones, not pooled
+            # with the lines that have no size
+            systems = pd.Series([None if v == NOT_SET else (size_system(v) or "other sizes") for v in sl], dtype=object)
             lc, labels = codes_of(systems)
             return lc[sc], labels
         return codes_of(lines[column])

@@ -463,13 +463,25 @@ def _referrer_chain(obj, depth: int = 12) -> list[str]:
     return chain
 
 
+def _collect_if_used(seen_use: float) -> float:
+    """When scripts ran since `seen_use` (the last use the sweeper saw), collect everything, frozen objects
+    included (dashboard.heap): a page's namespace frozen with a session's old frames may be a garbage cycle
+    that Streamlit's collection after each run no longer walks. Returns the use now seen."""
+    now = _LAST_USE[0]
+    if now != seen_use:
+        heap.collect_everything()
+    return now
+
+
 def _sweeper() -> None:
     """Streamlit expires cache entries only when they are next looked up; a server nobody uses would keep
     them. When no session has asked for data for CACHE_TTL seconds, every cache is emptied. Sessions whose
     browser has gone are released (release_closed_sessions)."""
+    seen_use = _LAST_USE[0]
     while True:
         time.sleep(min(30.0, CACHE_TTL / 2))
         try:
+            seen_use = _collect_if_used(seen_use)
             freed = bool(release_closed_sessions(connected_sessions()))
             if time.monotonic() - _LAST_USE[0] > CACHE_TTL:
                 with _DATASETS_LOCK:

@@ -10,9 +10,10 @@ warm rerun of a page (0.02-0.04 s), on every page switch. A bare Streamlit app i
 permanent generation (``gc.freeze``) whenever modules were imported since it last did, i.e. a few times per
 server (the first visits of the pages), so the collection after each run only walks what was made since.
 Objects that became garbage are still freed by reference counting; only garbage *cycles* among frozen objects
-wait, for ``collect_everything``, which the cache sweeper runs whenever it releases a closed session or empties
-the caches (dashboard.cache._release_pools): unfreeze, collect all generations, freeze again, so memory still
-returns once sessions close.
+wait, for ``collect_everything``, which the cache sweeper runs on every tick (at most 30 s apart) after scripts
+ran, and whenever it releases a closed session or empties the caches (dashboard.cache._release_pools):
+unfreeze, collect all generations, freeze again. So a garbage cycle frozen with a page's namespace (holding a
+session's old frames) waits at most one tick, and memory still returns once sessions close.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import pickle
 import threading
+import types
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -55,7 +56,9 @@ def fingerprint(build: Callable[..., go.Figure], args: tuple, kwargs: dict) -> s
     ones): that only costs a rebuild. Pickling the pages' small frames costs about 0.2 ms a chart, a tenth of
     hashing them column by column."""
     name = f"{getattr(build, '__module__', '?')}.{getattr(build, '__qualname__', '?')}"
-    if "<" in name:  # a lambda or nested function may read what is not passed to it
+    # a lambda or nested function may read what is not passed to it; a partial, bound method or callable
+    # object carries state (bound arguments, self) that its name does not say
+    if not isinstance(build, types.FunctionType) or "<" in name:
         raise Unhashable(f"builder {name} is not a module-level function")
     h = hashlib.blake2b(name.encode(), digest_size=20)
     try:

@@ -136,11 +136,41 @@ def _connect() -> Any:
     import duckdb
 
     settings = duckdb_settings()
-    os.makedirs(os.path.dirname(settings["temp_directory"]), exist_ok=True)  # DuckDB makes only the last folder
+    parent = os.path.dirname(settings["temp_directory"])
+    os.makedirs(parent, exist_ok=True)  # DuckDB makes only the last folder
+    _remove_orphan_spills(parent)
     con = duckdb.connect(":memory:")
-    for name, value in settings.items():  # names and values from the code and int() only: no user text
-        con.execute(f"SET {name} = '{value}'")
+    for name, value in settings.items():  # names and values from the code, env and int(); quotes doubled
+        con.execute(f"SET {name} = '{str(value).replace(chr(39), chr(39) * 2)}'")
     return con
+
+
+_SWEPT: set[str] = set()
+
+
+def _remove_orphan_spills(parent: str) -> None:
+    """Remove spill folders (<pid>-<n>) of processes that no longer run (a killed process never closed its
+    connection, so DuckDB could not remove them); once per parent folder and process."""
+    import shutil
+
+    if parent in _SWEPT:
+        return
+    _SWEPT.add(parent)
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return
+    for name in names:
+        pid = name.split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue  # still running (or not ours to signal): leave it
+        except ProcessLookupError:
+            shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
+        except OSError:
+            continue
 
 
 def _narrow_columns(frame: pd.DataFrame) -> tuple[str, set[str]]:

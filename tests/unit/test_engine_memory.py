@@ -62,6 +62,28 @@ def test_a_count_larger_than_the_cap_spills_and_gives_the_same_rows(monkeypatch,
     assert list((tmp_path / "spill").iterdir()) == []  # the connection's spill folder went with it
 
 
+def test_a_killed_process_spill_folder_is_removed_and_a_quote_in_the_path_works(monkeypatch, tmp_path):
+    """Review findings: a process killed while spilling (the bench's RSS guard sends SIGKILL) never closed its
+    connection, so its folder stayed; and a quote in the temp path broke every counting connection."""
+    import subprocess
+    import sys
+
+    import data.engine_sql as E
+
+    parent = tmp_path / "it's here"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    orphan = parent / f"{int(dead.stdout)}-0"  # a pid that has exited
+    orphan.mkdir(parents=True)
+    (orphan / "spill.tmp").write_bytes(b"x" * 10)
+    mine = parent / f"{__import__('os').getpid()}-99"
+    mine.mkdir()
+    monkeypatch.setenv("RI_DUCKDB_TEMP_DIR", str(parent))
+    monkeypatch.setattr(E, "_SWEPT", set())
+    assert _setting("temp_directory").startswith(str(parent))
+    assert not orphan.exists()  # the dead process's folder is gone
+    assert mine.exists()  # a running process's folder is left alone
+
+
 def test_int64_columns_are_stored_narrow_only_where_every_value_fits():
     big = 2**31  # one past INTEGER's range: the column stays BIGINT, values intact
     t = pd.DataFrame({"small": [1, 2, -3], "big": [1, big, -big - 5], "f": [0.5, 1.5, 2.5]})

@@ -11,6 +11,8 @@ sizes of the same system), not read from the code under test.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -83,3 +85,21 @@ def test_sql_and_numpy_counts_agree_on_size_systems(shopify):
     np.testing.assert_allclose(a["shrink_centre"].to_numpy(float), b["shrink_centre"].to_numpy(float), rtol=1e-10)
     # other dimensions keep the whole population as their comparison group
     assert set(segment_counts(shopify, "collection")["reference"]) == {"all"}
+
+
+def test_unrecognised_sizes_are_not_pooled_with_missing_ones():
+    # review finding: "S/M" and "M/L" (no system recognised) were compared within "(not set)", i.e. with the
+    # lines that have no size at all
+    from analysis.segments import SIZE_SYSTEM, line_codes
+    from data.demo import generate_dataset
+
+    ds = generate_dataset(seed=2, n_orders=1500)
+    sizes = ["S/M", "M/L", None, "M", "L"]
+    orders = ds.orders.assign(size=pd.array([sizes[i % len(sizes)] for i in range(len(ds.orders))], dtype="string"))
+    p = prepare(dataclasses.replace(ds, orders=orders, catalog=ds.catalog.assign(size=pd.NA)))
+    codes, labels = line_codes(p, SIZE_SYSTEM)
+    size = p.mature_lines["size"].astype(object)
+    got = {str(s): labels[c] for s, c in zip(size, codes)}
+    assert got["S/M"] == got["M/L"] == "other sizes"
+    assert got["M"] == got["L"] == "letter sizes"
+    assert got["<NA>"] == "(not set)"
