@@ -53,7 +53,10 @@ else:
                 "product": "Product",
                 "orders": st.column_config.NumberColumn("Bracketing orders"),
                 "units": "Units",
-                "returned": "Returned",
+                # order refunds attributed to items are fractions of units: one decimal, not four
+                "returned": st.column_config.NumberColumn(
+                    "Returned", format="%.1f" if ctx.prepared.outcome == "order_refund" else "%d"
+                ),
                 "kept_share": st.column_config.NumberColumn("Kept", format="percent"),
             },
         )
