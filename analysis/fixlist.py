@@ -35,9 +35,7 @@ from analysis.segments import (
     MIN_RETURNING_ORDERS,
     NOT_SET,
     ONE_ORDER_TEST,
-    REFERENCE_DIMENSIONS,
     REFERENCE_PREFIXES,
-    SIZE_SYSTEM,
     VERDICTS,
     codes_of,
     dominant_reason,
@@ -45,6 +43,8 @@ from analysis.segments import (
     mature_frames,
     reason_label,
     reason_mix,
+    reference_column,
+    reference_dimensions,
     reference_group,
     verdicts,
 )
@@ -460,13 +460,11 @@ def build_fix_list(
         if "reference" in cand.columns
         else pd.Series("", index=cand.index)
     )
-    if ref.str.startswith("category:").any():
-        # structure, not a finding: categories, and segments alone in their category (compared with everything)
-        gated &= cand["dimension"] != "category"
-        gated &= ~(cand["dimension"].isin(REFERENCE_DIMENSIONS) & (ref == "all")).to_numpy()
-    elif ref.str.startswith(REFERENCE_PREFIXES[SIZE_SYSTEM]).any():
-        # no category: sizes are compared within their size system; one alone in its system is not judged
-        gated &= ~((cand["dimension"] == "size") & (ref == "all")).to_numpy()
+    if ref.str.startswith(tuple(REFERENCE_PREFIXES.values())).any():
+        # structure, not a finding: the reference column's own segments (categories), and segments of the
+        # dimensions compared within reference groups that are alone in theirs (compared with everything)
+        gated &= cand["dimension"] != reference_column(prepared)
+        gated &= ~(cand["dimension"].isin(reference_dimensions(prepared)) & (ref == "all")).to_numpy()
     cand = cand[gated.to_numpy()].sort_values("priority_score", ascending=False, kind="stable")
 
     lines = mature_frames(prepared)[0]

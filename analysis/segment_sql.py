@@ -395,6 +395,7 @@ def _count_all(
     from analysis.segments import cluster_codes, line_codes, reference_column, reference_label
 
     dl = list(dims)
+    ref_col = reference_column(prepared)
     scope_table, info = _scopes(prepared, lines_table(prepared), list(ref_dims))
     if len(scope_table):  # dim ids of the reference query are positions in ref_dims: map to positions in dims
         scope_table = scope_table.assign(dim=np.asarray(ref_dims, dtype=object)[scope_table["dim"].to_numpy()])
@@ -428,7 +429,6 @@ def _count_all(
         if d in info:
             scope, centre, rl = info[d]
             seg = part["seg"].to_numpy("int64")
-            ref_col = reference_column(prepared)
             assert ref_col is not None  # info holds only dimensions compared within reference groups
             c["reference"] = np.where(
                 c["scope"] >= 0, [reference_label(ref_col, rl[g]) if g >= 0 else "all" for g in c["scope"]], "all"
