@@ -482,6 +482,9 @@ def compare_segments(c: pd.DataFrame) -> pd.DataFrame:
     Adds x_eff/n_eff, ci, diff, Newcombe interval, p_value (higher), p_lower, test.
     """
     out = c.copy()
+    # the rest is the total minus the segment: with fractional numerators (refunds attributed to lines) a
+    # rest without returns can come out as float dust below zero (-1.8e-15)
+    out["rest_x"] = out["rest_x"].clip(lower=0.0).where(out["rest_x"] <= out["rest_n"], out["rest_n"])
     x1 = out["x"] / out["deff"]
     n1 = out["n"] / out["deff"]
     x2 = out["rest_x"] / out["rest_deff"]
@@ -764,7 +767,9 @@ def segment_table(
     out = out.reset_index().rename(columns={"x": "returned", "rest_x": "rest_returned", "p0": "reference_rate"})
     out["dimension"] = dimension
     out["label"] = [segment_label(dimension, s) for s in out["segment"]]
-    out["basis"] = "units" if dimension in LINE_DIMENSIONS else "orders"
+    # "orders": an order-level dimension of line returns, tested with orders as clusters; under order-level
+    # refunds every dimension is a rate of (attributed) units (Prepared.rate_columns)
+    out["basis"] = "orders" if dimension in ORDER_DIMENSIONS and prepared.outcome != "order_refund" else "units"
     with np.errstate(divide="ignore", invalid="ignore"):
         out["return_rate"] = out["returned"] / out["n"]
         # no rest (a collection holding one product): no comparison rate, not -inf from float dust / 0

@@ -15,8 +15,9 @@ promotion=NA40 (2x) and the return-insurance add-on (1.6x; addon="Return insuran
 Each fix-list row that is not a planted effect is classified against the generator's truth (each line's
 refund probability, ShopifyTruth.lines.p_refund, and its product type's base rate): the expected rate of the
 segment and of its comparison group (the row's `reference`: everything, or the other sizes of its size
-system) are computed from those probabilities with the pipeline's own rate definition (units for collection,
-product and size; orders weighing 1 for intent, channel, promotion, country, customer type and add-on, an
+system) are computed from those probabilities with the pipeline's own rate definition for the dimension
+(Prepared.rate_columns: units, expected refunded units = sum of p; or, on code from before every dimension was
+compared on units, orders weighing 1 for intent, channel, promotion, country, customer type and add-on, an
 order refunded with probability 1 - prod(1 - p) over its lines). A row is
 - "structure" when the base rates alone make the segment >= 5% higher than its comparison (e.g. a jeans
   collection against everything, or multi-item orders on the order refund rate: more lines, more chances);
@@ -94,8 +95,10 @@ def _combination_mask(df: pd.DataFrame, segment: str) -> pd.Series:
     return both & coll.isin(parts)
 
 
-def _ratio(df: pd.DataFrame, dimension: str, segment: str, reference: str, key: str) -> float:
-    """Expected segment rate / expected comparison rate under probabilities `key` (p_refund or p_base)."""
+def _ratio(df: pd.DataFrame, dimension: str, segment: str, reference: str, key: str, basis: str = "") -> float:
+    """Expected segment rate / expected comparison rate under probabilities `key` (p_refund or p_base), on
+    the pipeline's basis for the dimension ("order" or "unit"; by default orders for order-level dimensions,
+    as before the order-refund outcome compared every dimension on units)."""
     if dimension == "combination":
         seg = _combination_mask(df, segment)
     elif segment == "(not set)":
@@ -109,7 +112,7 @@ def _ratio(df: pd.DataFrame, dimension: str, segment: str, reference: str, key: 
         system = df["size"].astype(object).map(lambda v: None if pd.isna(v) else size_system(v))
         group = system == reference.removeprefix("size system: ")
     rest = group & ~seg
-    basis = "order" if dimension in ORDER_DIMENSIONS else "unit"
+    basis = basis or ("order" if dimension in ORDER_DIMENSIONS else "unit")
     num, den = f"ex_{basis}_{key}", ("order_n" if basis == "order" else "quantity")
     s_rate = df.loc[seg, num].sum() / df.loc[seg, den].astype(float).sum()
     r_rate = df.loc[rest, num].sum() / df.loc[rest, den].astype(float).sum()
@@ -134,7 +137,10 @@ def replicate(seed: int, effects: bool, n_orders: int) -> dict:
             rows.append({"dimension": dim, "segment": seg, "reference": ref, "class": "planted"})
             continue
         assert df is not None
-        rb, rt = _ratio(df, dim, seg, ref, "p_base"), _ratio(df, dim, seg, ref, "p_refund")
+        # the rate the pipeline compares for this dimension (Prepared.rate_columns): refunded orders / orders
+        # or refunded units / units
+        basis = "order" if getattr(prepared, "rate_columns", lambda d: ("", ""))(dim)[1] == "order_n" else "unit"
+        rb, rt = _ratio(df, dim, seg, ref, "p_base", basis), _ratio(df, dim, seg, ref, "p_refund", basis)
         cls = "structure" if rb >= MARGIN else ("implied" if rt >= MARGIN else "false")
         rows.append(
             {"dimension": dim, "segment": seg, "reference": ref, "class": cls, "base_ratio": rb, "true_ratio": rt}

@@ -114,7 +114,10 @@ if p.outcome == "order_refund":
         with st.expander("Order refund rates by channel, promotion, add-on and intent", expanded=False):
             st.caption(
                 "Orders with any customer refund / orders, with 95% intervals (orders are independent units). "
-                "The Intents, Journeys and Fix list pages test these differences."
+                "An order with more items has more chances to hold a refund, so multi-item and full-refresh "
+                "orders show higher rates here by arithmetic alone. The Intents, Journeys and Fix list pages "
+                "therefore compare refunded units / units sold (refunds attributed to items), which does not "
+                "grow with basket size."
             )
             seg = refund_segments(refunds).copy()
             seg["Dimension"] = seg["dimension"].map(lambda d: DIMENSION_LABELS.get(d, d))

@@ -171,7 +171,8 @@ def test_order_refunds_are_named_refunds():
     p = prepare(load_dataset([SourceFile(n, c) for n, c in files.items()]))
     assert p.outcome == "order_refund"
     r = evaluate(p, Intervention("channel", "Online Store", "2025-01-01"))
-    assert r.rate_name == "order refund rate" and r.verdict.startswith("The order refund rate of Online Store")
+    # a channel is compared on refunded (attributed) units like every dimension (Prepared.rate_columns)
+    assert r.rate_name == "refund rate" and r.verdict.startswith("The refund rate of Online Store")
     assert "return" not in r.verdict.lower()
     assert all("return rate" not in d.sentence for d in r.diagnostics)
     r2 = evaluate(p, Intervention("collection", "SLIM", "2025-01-01"))

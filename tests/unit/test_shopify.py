@@ -112,7 +112,8 @@ def test_planted_effects_reach_the_fix_list(sample):
     ):
         assert planted in fl, planted
     seg = a.segments.set_index(["dimension", "segment"])
-    assert seg.loc[("intent", "bracketing"), "basis"] == "orders"
+    # every dimension is a rate of (attributed) units, intents too (Prepared.rate_columns)
+    assert seg.loc[("intent", "bracketing"), "basis"] == "units"
     assert seg.loc[("intent", "bracketing"), "return_rate"] > 2 * seg.loc[("intent", "bracketing"), "baseline_rate"]
 
 
@@ -229,7 +230,7 @@ def test_cli_report_on_two_overlapping_exports(sample, tmp_path):
     assert d["totals"]["unit_return_rate"] is None and d["totals"]["orders_cancelled"] == a.totals["orders_cancelled"]
     fl = {(r["dimension"], r["segment"]) for r in d["fix_list"]}
     assert ("intent", "bracketing") in fl and ("channel", "Nordstrom") in fl
-    assert all(s["basis"] == "orders" for s in d["segments"] if s["dimension"] in ("intent", "channel"))
+    assert all(s["basis"] == "units" for s in d["segments"] if s["dimension"] in ("intent", "channel"))
     from openpyxl import load_workbook
 
     wb = load_workbook(tmp_path / "fix.xlsx", read_only=True)

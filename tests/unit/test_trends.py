@@ -276,7 +276,7 @@ def test_what_changed_finds_planted_change(prepared):
         what_changed(prepared, ("2023-01-01", "2022-01-01"), ("2023-01-01", "2023-02-01"))
 
 
-def test_what_changed_counts_refunded_orders_where_refunds_are_per_order():
+def test_what_changed_counts_refunded_units_where_refunds_are_per_order():
     from data.ingest import SourceFile, load_dataset
     from data.shopify_sample import generate_shopify_export
 
@@ -284,13 +284,16 @@ def test_what_changed_counts_refunded_orders_where_refunds_are_per_order():
     p = prepare(load_dataset([SourceFile(n, c) for n, c in files.items()]))
     assert p.outcome == "order_refund"
     wc = what_changed(p, ("2024-01-01", "2024-12-31"), ("2025-01-01", "2025-10-31"), dimensions=("channel",))
-    # independent count: distinct matured orders of the channel in period A, and those the export marks refunded
+    # a channel is compared on refunded units / units like every dimension (refunds attributed to lines, see
+    # prepare): period A's matured lines of the channel, summed here independently of the trend code
     L = p.mature_lines
     a = L[(L["order_date"] <= "2024-12-31") & L["channel"].notna()]
-    per_order = a.groupby("order_id").agg(channel=("channel", "first"), refunded=("order_refunded", "max"))
-    expected = (per_order["refunded"] > 0).groupby(per_order["channel"]).mean()  # a refund amount above 0
+    sums = a.groupby("channel", observed=True)[["returned_units", "quantity"]].sum()
+    expected = sums["returned_units"] / sums["quantity"]
+    # lines of orders without a refund carry no refunded unit
+    assert (a.loc[a["order_refunded"].fillna(0) <= 0, "returned_units"] == 0).all()
     got = wc.set_index("segment")
-    assert got["unit"].eq("orders").all()
+    assert got["unit"].eq("units").all()
     for seg, rate in expected.items():
         assert got.loc[seg, "rate_a"] == pytest.approx(float(rate)), seg
 
