@@ -169,7 +169,8 @@ def _summary_text(analysis: Analysis, dataset_name: str, prepared: Prepared | No
     if t.get("outcome") == "order_refund":
         out += [
             "Outcome: orders with a customer refund (the export records refunds per order only; add a returns file "
-            "for unit return rates)",
+            "for unit return rates); segments and the fix list compare refunded units / units sold, refunds "
+            "attributed to items",
             f"Orders {t['orders']:,} | refunded {t['orders_refunded']:,} | order refund rate {_pct(t['order_refund_rate'])} "
             f"| refunded value {t['refunded_value']:,.2f}",
             f"Unit return rate: not in the data | cancelled or voided orders set apart {t['orders_cancelled']:,} | "
@@ -184,7 +185,7 @@ def _summary_text(analysis: Analysis, dataset_name: str, prepared: Prepared | No
         ]
     out += [
         f"Rows not used {t['rejected_rows']:,} (of which unmatched returns {t['unmatched_returns']:,}); "
-        f"cost per {'refund' if t.get('outcome') == 'order_refund' else 'returned unit'} {analysis.cost_per_return:,.2f}",
+        f"cost per {'refunded unit' if t.get('outcome') == 'order_refund' else 'returned unit'} {analysis.cost_per_return:,.2f}",
         "",
     ]
     fl = analysis.fix_list
@@ -200,7 +201,7 @@ def _summary_text(analysis: Analysis, dataset_name: str, prepared: Prepared | No
         for _, r in fl.head(5).iterrows():
             out.append(f" {int(r['rank'])}. [{r['dimension']}] {r['label']}: {r['why']}")
             out.append(
-                f"    excess {'refunds' if t.get('outcome') == 'order_refund' else 'returns'} {r['excess_returns']:,.0f}, excess cost {r['excess_cost']:,.0f} "
+                f"    excess {'refunded units' if t.get('outcome') == 'order_refund' else 'returns'} {r['excess_returns']:,.0f}, excess cost {r['excess_cost']:,.0f} "
                 f"(at least {r['conservative_excess_cost']:,.0f}); action: {r['suggested_action']}"
             )
     addressed = getattr(analysis, "addressed", None)

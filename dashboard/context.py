@@ -285,9 +285,11 @@ def require_data() -> Context:
         st.stop()
     if ctx.prepared.outcome == "order_refund":
         st.caption(
-            "Outcome on every page: **orders with a customer refund** (the orders export records refunds per "
-            "order; cancelled and voided orders left out). Add a returns file on Upload & map for line-level "
-            "return rates, reasons and exchanges."
+            "Outcome: **customer refunds** (the orders export records refunds per order; cancelled and voided "
+            "orders left out). The headline is orders with a refund / orders; collections, intents, journeys and "
+            "the fix list compare **refunded units / units sold**, each refund attributed to the order's items, "
+            "because an order with more items has more chances to hold a refund. Add a returns file on Upload & "
+            "map for line-level return rates, reasons and exchanges."
         )
     elif ctx.full.returns.empty and not any(f.role == "transactions" for f in ctx.dataset.files):
         st.warning(

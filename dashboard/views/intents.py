@@ -16,7 +16,9 @@ st.caption(
     "bracketing (the same product in two or more sizes), full refresh (items from three or more collections), "
     "multi-item (the rest). "
     + (
-        "Rates are the share of orders with a customer refund."
+        "Rates are the share of units refunded (each order's refund attributed to its items), not the share of "
+        "orders refunded: an order with more items has more chances to hold a refund, so larger baskets would "
+        "look worse by arithmetic alone."
         if ctx.prepared.outcome == "order_refund"
         else "Rates are the share of units returned."
     )

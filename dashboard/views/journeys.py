@@ -10,7 +10,8 @@ st.caption(
     "Journey, channel, promotion, add-ons and country belong to the whole order, so orders are the unit of "
     "analysis"
     + (
-        "; rates are the share of orders with a customer refund."
+        "; rates are the share of units refunded (each order's refund attributed to its items), which does not "
+        "grow with basket size as the share of orders refunded does."
         if ctx.prepared.outcome == "order_refund"
         else "; rates are the share of units returned."
     )
