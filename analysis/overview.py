@@ -142,11 +142,15 @@ def plain_summary(prepared: Prepared, totals: dict, fix_list: pd.DataFrame, segm
         reason_txt = (
             f", mostly {first_txt}" if first and not any(w in first_txt for w in ("unknown", "no reason")) else ""
         )
-        verb, noun = ("is refunded", "refunds") if totals.get("outcome") == "order_refund" else ("returns", "returns")
+        if totals.get("outcome") == "order_refund":
+            # segments compare refunded (attributed) units / units (Prepared.rate_columns), not orders
+            rate_txt = f"{top['return_rate']:.0%} of its units are refunded against {top['baseline_rate']:.0%}"
+            noun = "refunded units"
+        else:
+            rate_txt, noun = f"it returns {top['return_rate']:.0%} against {top['baseline_rate']:.0%}", "returns"
         out.append(
-            f"The biggest avoidable cost is the {dim} '{name}': it {verb} {top['return_rate']:.0%} against "
-            f"{top['baseline_rate']:.0%} for the rest (significant){reason_txt}, about "
-            f"{top['excess_returns']:,.0f} more {noun} than expected."
+            f"The biggest avoidable cost is the {dim} '{name}': {rate_txt} for the rest (significant){reason_txt}, "
+            f"about {top['excess_returns']:,.0f} more {noun} than expected."
         )
         if len(fix_list) > 1:
             others = ", ".join(

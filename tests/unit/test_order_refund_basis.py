@@ -89,3 +89,15 @@ def test_null_exports_list_no_intent_by_basket_size():
     listed = {(r["dimension"], r["segment"]) for r in rows}
     assert not listed & {("intent", "full_refresh"), ("intent", "bracketing"), ("intent", "multi_item")}
     assert [r for r in rows if r["class"] == "false"] == []
+
+
+def test_meeting_sentence_names_refunded_units():
+    from analysis.overview import plain_summary
+
+    files, _ = generate_shopify_export(seed=5, n_orders=3000)
+    p = prepare(load_dataset([SourceFile(n, c) for n, c in files.items()]))
+    a = analyse(p, briefs=False)
+    top = a.fix_list.iloc[0]
+    text = " ".join(plain_summary(p, a.totals, a.fix_list, a.segments))
+    assert f"{top['return_rate']:.0%} of its units are refunded against {top['baseline_rate']:.0%}" in text
+    assert f"about {top['excess_returns']:,.0f} more refunded units than expected" in text
