@@ -353,7 +353,7 @@ def _report(args: argparse.Namespace, dataset: Dataset, mapping: Any, settings: 
     import pandas as pd
 
     from analysis.engine import _jsonable, analyse
-    from analysis.export import fixlist_csv, fixlist_xlsx, to_json
+    from analysis.export import fixlist_csv, fixlist_xlsx
     from analysis.prepare import prepare
 
     prepared = prepare(
@@ -391,11 +391,12 @@ def _report(args: argparse.Namespace, dataset: Dataset, mapping: Any, settings: 
         out.write_bytes(data)
         print(f"\nFix list written to {out}")
     if args.json:
-        payload = json.loads(to_json(analysis))
+        # one encoding pass, on json's C encoder (no indent: see analysis.export.to_json)
+        payload = analysis.to_json_dict()
         payload["reasons"] = _reason_records(prepared)
         payload["interventions"] = _jsonable(results)
         Path(args.json).write_text(
-            json.dumps(payload, allow_nan=False, ensure_ascii=False, indent=1, default=str), encoding="utf-8"
+            json.dumps(payload, allow_nan=False, ensure_ascii=False, default=str), encoding="utf-8"
         )
         print(f"JSON summary written to {args.json}")
     return 0

@@ -313,5 +313,7 @@ def fixlist_csv(analysis: Analysis) -> bytes:
 
 
 def to_json(analysis: Analysis) -> str:
-    """Analysis.to_json_dict() as JSON text (NaN -> null; strict JSON, no NaN literals)."""
-    return json.dumps(analysis.to_json_dict(), allow_nan=False, ensure_ascii=False, indent=1, default=str)
+    """Analysis.to_json_dict() as JSON text (NaN -> null; strict JSON, no NaN literals). One line: with an
+    indent Python's json falls back from its C encoder to the pure-Python one (1.3 s CPU for the real file's
+    3.5 MB of segments, against about 0.1 s); `python -m json.tool` pretty-prints it."""
+    return json.dumps(analysis.to_json_dict(), allow_nan=False, ensure_ascii=False, default=str)
