@@ -491,7 +491,7 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis: Analysis |
         good = cs[cs["pairs_well"].astype(bool)] if len(cs) else cs
         if len(good):
             parts = [
-                f"{md_escape(i)} (returns {_pct(a, 0)} vs {_pct(b, 0)} without)"
+                f"{md_escape(i)} (returns {_pct(a)} vs {_pct(b)} without)"
                 for i, a, b in zip(good["item"].head(3), good["rate_with"], good["rate_without"])
             ]
             out.append(f"- Pairs well with: {'; '.join(parts)}. Suggest these as 'complete the set'.")

@@ -237,9 +237,10 @@ def why_sentence(
         versus = "the rest"
     if outcome == "order_refund":
         what = "orders refunded" if row.get("basis") == "orders" else "units refunded (refunds attributed to items)"
-        parts = [f"{row['return_rate']:.0%} of {what} vs {row['baseline_rate']:.0%} for {versus}"]
+        parts = [f"{row['return_rate']:.1%} of {what} vs {row['baseline_rate']:.1%} for {versus}"]
     else:
-        parts = [f"returns {row['return_rate']:.0%} vs {row['baseline_rate']:.0%} for {versus}"]
+        # rates with one decimal, as on every card and brief (5.6% vs 1.7%, not 6% vs 2%)
+        parts = [f"returns {row['return_rate']:.1%} vs {row['baseline_rate']:.1%} for {versus}"]
     top = dominant_reason(mix)
     if top is not None and top not in ("unknown",):
         parts.append(f"mostly {reason_label(top).lower()} ({mix[top]:.0%})")

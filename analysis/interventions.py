@@ -1799,8 +1799,8 @@ def judge_fix_list(
                 if c in fl.columns and c in h.index:
                     fl.at[idx, c] = h[c]
             fl.at[idx, "why"] = (
-                f"Since {what}: still returns {float(h['return_rate']):.0%} vs "
-                f"{float(h['baseline_rate']):.0%} for {versus}. " + str(row["why"]).split("; ", 1)[-1]
+                f"Since {what}: still returns {float(h['return_rate']):.1%} vs "
+                f"{float(h['baseline_rate']):.1%} for {versus}. " + str(row["why"]).split("; ", 1)[-1]
             )
             if action_theme(row["suggested_action"]) in change_themes(desc):
                 fl.at[idx, "suggested_action"] = IN_PLACE_ACTION.format(

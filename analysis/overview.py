@@ -144,10 +144,10 @@ def plain_summary(prepared: Prepared, totals: dict, fix_list: pd.DataFrame, segm
         )
         if totals.get("outcome") == "order_refund":
             # segments compare refunded (attributed) units / units (Prepared.rate_columns), not orders
-            rate_txt = f"{top['return_rate']:.0%} of its units are refunded against {top['baseline_rate']:.0%}"
+            rate_txt = f"{top['return_rate']:.1%} of its units are refunded against {top['baseline_rate']:.1%}"
             noun = "refunded units"
         else:
-            rate_txt, noun = f"it returns {top['return_rate']:.0%} against {top['baseline_rate']:.0%}", "returns"
+            rate_txt, noun = f"it returns {top['return_rate']:.1%} against {top['baseline_rate']:.1%}", "returns"
         out.append(
             f"The biggest avoidable cost is the {dim} '{name}': {rate_txt} for the rest (significant){reason_txt}, "
             f"about {top['excess_returns']:,.0f} more {noun} than expected."

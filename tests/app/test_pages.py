@@ -311,7 +311,9 @@ def test_orders_without_returns_say_so(demo_files):
     at = run_page("views/overview.py", spec, contents)
     assert not at.exception
     text = " ".join(c.value for c in at.caption)
-    assert "orders with a customer refund" in text and "orders export records refunds per order" in text
+    assert "customer refunds" in text and "orders export records refunds per order" in text
+    # the headline counts refunded orders; segments compare refunded units (Prepared.rate_columns)
+    assert "orders with a refund / orders" in text and "refunded units / units sold" in text
     # the order-level refunds are the outcome, and what cannot be known says so instead of 0%
     labels = {m.label.split(",")[0]: m.value for m in at.metric}
     assert labels["Order refund rate"].endswith("%") and labels["Order refund rate"] != "0.0%"

@@ -57,7 +57,7 @@ def test_products_of_a_listed_collection_are_not_double_counted(analysis):
 
 def test_fix_row_content(analysis):
     row = analysis.fix_list.iloc[0]
-    assert row["why"].startswith(f"returns {row['return_rate']:.0%} vs {row['baseline_rate']:.0%} for the rest of Cat")
+    assert row["why"].startswith(f"returns {row['return_rate']:.1%} vs {row['baseline_rate']:.1%} for the rest of Cat")
     assert "mostly size too small (100%)" in row["why"] and "refunds 100%" in row["why"]
     assert row["reason_mix"] == {"size_too_small": pytest.approx(1.0)}
     assert row["refund_share"] == pytest.approx(1.0) and row["exchange_share"] == pytest.approx(0.0)
@@ -75,7 +75,7 @@ def test_why_sentence_matches_the_documented_form():
         {"dimension": "collection", "segment": "X", "return_rate": 0.24, "baseline_rate": 0.14, "reference": "all"}
     )
     text = why_sentence(row, {"size_too_small": 0.62, "changed_mind": 0.38}, 0.8, ["runs small"])
-    assert text == "returns 24% vs 14% for the rest; mostly size too small (62%); refunds 80%; e.g. 'runs small'"
+    assert text == "returns 24.0% vs 14.0% for the rest; mostly size too small (62%); refunds 80%; e.g. 'runs small'"
 
 
 @pytest.mark.parametrize(

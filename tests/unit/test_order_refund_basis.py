@@ -99,5 +99,5 @@ def test_meeting_sentence_names_refunded_units():
     a = analyse(p, briefs=False)
     top = a.fix_list.iloc[0]
     text = " ".join(plain_summary(p, a.totals, a.fix_list, a.segments))
-    assert f"{top['return_rate']:.0%} of its units are refunded against {top['baseline_rate']:.0%}" in text
+    assert f"{top['return_rate']:.1%} of its units are refunded against {top['baseline_rate']:.1%}" in text
     assert f"about {top['excess_returns']:,.0f} more refunded units than expected" in text

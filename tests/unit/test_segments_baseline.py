@@ -55,7 +55,7 @@ def test_why_sentence_and_excess_agree_on_the_baseline():
     a = analyse(prepare(make_dataset(o, r), window_days=30), Settings(cost_per_return=10.0), briefs=False)
     row = a.fix_list.iloc[0]
     assert row["segment"] == "Big"
-    assert row["why"].startswith("returns 30% vs 10% for the rest of Cat")
+    assert row["why"].startswith("returns 30.0% vs 10.0% for the rest of Cat")
     assert row["excess_returns"] == pytest.approx(600.0)
 
 
