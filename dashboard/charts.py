@@ -491,11 +491,18 @@ def monthly_trend_chart(m: pd.DataFrame, *, rate_name: str, yaxis_title: str) ->
         )
     avg = drawn_average(mat)
     if avg is not None:
-        fig.add_hline(
-            y=avg,
-            line_dash="dash",
-            line_color=COLORS["base"],
-            annotation_text=f"Average of the {len(mat)} complete months {avg:.1%}",
+        # the average is named in the legend, not on the line: a label on the line sat on the trend where the
+        # months cross it
+        fig.add_hline(y=avg, line_dash="dash", line_color=COLORS["base"])
+        fig.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="lines",
+                line=dict(color=COLORS["base"], dash="dash"),
+                name=f"Average of the {len(mat)} complete months {avg:.1%}",
+                hoverinfo="skip",
+            )
         )
     _rate_axes(
         fig,

@@ -28,8 +28,14 @@ def test_monthly_trend_draws_the_pooled_average_of_the_matured_months_only():
     # (10 + 30) / (100 + 100) by hand: the provisional month is drawn apart and not averaged
     assert charts.drawn_average(m[~m["provisional"]]) == 0.2
     assert fig.layout.shapes[0].y0 == 0.2
-    assert "Average of the 2 complete months 20.0%" in fig.layout.annotations[0].text
-    assert [t.name for t in fig.data] == ["95% interval", "Unit return rate", "Provisional (window open)"]
+    # named in the legend (a label on the line sat on the trend), not as an annotation
+    assert not fig.layout.annotations
+    assert [t.name for t in fig.data] == [
+        "95% interval",
+        "Unit return rate",
+        "Provisional (window open)",
+        "Average of the 2 complete months 20.0%",
+    ]
     assert list(fig.data[2].y) == [0.10]
 
 
