@@ -98,13 +98,23 @@ def sidebar(dataset: Dataset, full: Prepared, store: Store) -> Filters:
         placeholder="All collections",
         disabled=not full.has("collection"),
     )
+    refunds_only = full.outcome == "order_refund"
     sb.radio(
         "Rate basis",
         BASIS_OPTIONS,
         key=S.F_BASIS,
         horizontal=True,
-        help="Units: returned units / units sold. Orders: orders with a return of the segment's items / "
-        "orders containing them. Significance always comes from the unit-level test, clustered by customer where customers repeat (else by order).",
+        # with order-level refunds only, which items came back is attributed, not known: the pages compare
+        # refunded units / units (Prepared.rate_columns) and an orders basis would only re-count refunded orders
+        disabled=refunds_only,
+        help=(
+            "This export records refunds per order only: segments compare refunded units / units sold (each "
+            "refund attributed to the order's items). Add a returns file for an orders basis."
+            if refunds_only
+            else "Units: returned units / units sold. Orders: orders with a return of the segment's items / "
+            "orders containing them. Significance always comes from the unit-level test, clustered by customer "
+            "where customers repeat (else by order)."
+        ),
     )
     with sb.expander("Settings"):
         st.number_input(

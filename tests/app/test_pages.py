@@ -314,6 +314,8 @@ def test_orders_without_returns_say_so(demo_files):
     assert "customer refunds" in text and "orders export records refunds per order" in text
     # the headline counts refunded orders; segments compare refunded units (Prepared.rate_columns)
     assert "orders with a refund / orders" in text and "refunded units / units sold" in text
+    # no orders basis to choose: which items came back is attributed, not known
+    assert at.radio(key=S.F_BASIS).disabled
     # the order-level refunds are the outcome, and what cannot be known says so instead of 0%
     labels = {m.label.split(",")[0]: m.value for m in at.metric}
     assert labels["Order refund rate"].endswith("%") and labels["Order refund rate"] != "0.0%"
