@@ -29,7 +29,7 @@ import pandas as pd
 
 from analysis import stats
 from analysis.pairs import pair_returns
-from analysis.prepare import Prepared
+from analysis.prepare import DIMENSION_LABELS, ORDER_DIMENSIONS, Prepared
 from analysis.segments import (
     BORDERLINE_P,
     MIN_RETURNING_ORDERS,
@@ -46,6 +46,7 @@ from analysis.segments import (
     reference_column,
     reference_dimensions,
     reference_group,
+    segment_label,
     verdicts,
 )
 from data.reasons import CATEGORIES
@@ -301,6 +302,73 @@ def _explained_by(
     return (first, float(share)) if share < EXPLAINED_SHARE else None
 
 
+def dropped_sentences(dropped: pd.DataFrame) -> list[str]:
+    """One plain sentence per candidate build_fix_list left out (nothing leaves the list unsaid)."""
+    out = []
+    for _, d in dropped.iterrows():
+        dim = str(d["dimension"])
+        label = segment_label(dim, str(d["segment"]))
+        why = str(d["explained_by"])
+        if why.startswith("product mix"):
+            out.append(
+                f"{label} ({DIMENSION_LABELS.get(dim, dim).lower()}): returns more than the rest, but about as much "
+                f"as its products do outside it ({why.split(': ', 1)[-1]}) - product mix, not the segment."
+            )
+        else:
+            out.append(
+                f"{label} ({DIMENSION_LABELS.get(dim, dim).lower()}): mostly a slice of {why}, listed above "
+                f"({max(float(d['residual_share']), 0.0):.0%} of its extra returns left once that is allowed for)."
+            )
+    return out
+
+
+MIX_ALPHA = 0.05  # one-sided level of "returns more than the same products outside the segment"
+
+
+def product_mix(
+    mask: np.ndarray,
+    products: np.ndarray,
+    units: np.ndarray,
+    returned: np.ndarray,
+    deff: float = 1.0,
+    rest_deff: float = 1.0,
+) -> tuple[float, float]:
+    """(rate the segment's units would have at the same products' rate outside it, one-sided p-value that
+    the segment returns more than that) - indirect standardisation by product.
+
+    Expected returns E = sum over products p of n_sp * r_p, with r_p the returned / sold units of p outside
+    the segment (a product sold only inside the segment takes the rest's overall rate). z = (O - E) /
+    sqrt(deff * V_O + rest_deff * V_E), with V_O = sum n_sp r_p (1 - r_p) (the segment's units at the
+    standardised rates, the segment's Rao-Scott design effect for its clustering) and V_E = sum n_sp^2
+    r_p (1 - r_p) / n_rest,p (the estimated rates' own noise). A segment of an order-level dimension
+    (a channel, an intent) that sells more of a high-return product returns more without being the reason:
+    this is the check that says so. Products with codes < 0 (none) count at the rest's overall rate.
+    """
+    n_s = float(units[mask].sum())
+    if n_s <= 0:
+        return float("nan"), float("nan")
+    k = int(products.max()) + 2 if len(products) else 1
+    code = np.where(products >= 0, products, k - 1)  # no product: one pseudo-product at the rest's rate
+    N = np.bincount(code, weights=units, minlength=k)
+    X = np.bincount(code, weights=returned, minlength=k)
+    ns = np.bincount(code[mask], weights=units[mask], minlength=k)
+    xs = np.bincount(code[mask], weights=returned[mask], minlength=k)
+    nr, xr = N - ns, X - xs
+    rest_rate = float(xr.sum() / nr.sum()) if nr.sum() > 0 else float("nan")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(nr > 0, xr / nr, rest_rate)
+    r[k - 1] = rest_rate
+    r = np.clip(np.nan_to_num(r, nan=rest_rate), 0.0, 1.0)
+    O, E = float(xs.sum()), float((ns * r).sum())
+    v_o = float((ns * r * (1 - r)).sum())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v_e = float(np.where(nr > 0, ns * ns * r * (1 - r) / nr, 0.0).sum())
+    var = max(deff, 1.0) * v_o + max(rest_deff, 1.0) * v_e
+    if not (var > 0):
+        return E / n_s, float("nan")
+    return E / n_s, float(stats.norm_sf((O - E) / np.sqrt(var)))
+
+
 def family_weights(dimensions: np.ndarray, tested: np.ndarray) -> np.ndarray:
     """Weights of the fix list's weighted BH family (list_wide_fdr), from the dimensions alone.
 
@@ -471,6 +539,7 @@ def build_fix_list(
     lines = mature_frames(prepared)[0]
     units = lines["quantity"].to_numpy(dtype="float64")
     returned = lines["returned_units"].to_numpy(dtype="float64")
+    products = line_codes(prepared, "product")[0] if prepared.has("product") else None
     codes: dict[str, tuple[np.ndarray, pd.Index]] = {}
     kept: list = []
     dropped: list = []
@@ -487,6 +556,13 @@ def build_fix_list(
             hit = np.flatnonzero(labels == row["segment"])
             mask = c == (hit[0] if len(hit) else -1)
             explained = _explained_by(row, mask, kept, masks, units, returned)
+            if explained is None and products is not None and dim in ORDER_DIMENSIONS:
+                mix_rate, p_mix = product_mix(
+                    mask, products, units, returned, float(row.get("deff", 1.0)), float(row.get("rest_deff", 1.0))
+                )
+                if not (p_mix <= MIX_ALPHA):
+                    # the segment returns about what its products return outside it: product mix, not the segment
+                    explained = (f"product mix: the same products outside it return {mix_rate:.1%}", 0.0)
             if explained is not None:
                 dropped.append(
                     {

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis.export import fixlist_csv, fixlist_xlsx
+from analysis.fixlist import dropped_sentences
 from analysis.prepare import DIMENSION_LABELS
 from dashboard import session as S
 from dashboard import context
@@ -102,6 +103,12 @@ if addressed is not None and len(addressed):
             text += f"  \n  Interventions: {fmt.md(a['intervention_verdict'])}"
         st.markdown(text)
 
+dropped = getattr(an, "dropped", None)
+if dropped is not None and len(dropped):
+    with st.expander(f"Not listed although higher than the rest ({len(dropped)})"):
+        for sentence in dropped_sentences(dropped):
+            st.markdown(f"- {fmt.md(sentence)}")
+
 if not fl.empty:
     st.subheader("Guidance brief")
     pick = st.selectbox(
@@ -143,7 +150,9 @@ if not fl.empty:
             "is listed when the chance of a false alarm, allowing for every comparison made, is below 10% "
             "(false-discovery rate, shown as q) and at least 5 orders returned its items. Excess cost uses a rate "
             'pulled toward comparable items for small segments; "at least" uses the lower end of the 95% '
-            "interval. A segment that is only a slice of one ranked above it is not listed twice, and a segment "
+            "interval. A segment that is only a slice of one ranked above it is not listed twice; a channel, "
+            "intent, journey or other order attribute that returns about what its products return outside it "
+            "(product mix, one-sided 5% test) is not listed; and a segment "
             "with a logged change is judged on the orders placed since the change."
         )
         num = view[

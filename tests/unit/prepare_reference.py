@@ -310,8 +310,9 @@ def _order_refund_outcome(lines: pd.DataFrame) -> tuple[pd.DataFrame, str, dict]
     pct = attributed / refunded_orders if refunded_orders else float("nan")
     note = (
         (
-            f"Only order-level refunds are known (no returns file): rates are orders with a customer refund / orders. "
-            f"For products, sizes and collections the refund is attributed to lines where the export says which "
+            f"Only order-level refunds are known (no returns file): the headline rate is orders with a customer refund "
+            f"/ orders; segments (collections, sizes, intents, channels ...) compare refunded units / units sold. "
+            f"The refund is attributed to lines where the export says which "
             f"({attributed:,} of {refunded_orders:,} refunded orders, {pct:.0%}: single-line orders, restocked lines, "
             "line amounts that add up to the refund); in the other refunded orders it is spread over the lines in "
             "proportion to the share refunded. Add a returns file for line-level return rates."
