@@ -177,7 +177,7 @@ with t_import:
     )
     up = st.file_uploader("Interventions CSV", type=["csv", "txt"], key="iv_import_file")
     clicked = st.button("Import interventions", key="iv_import_btn", disabled=up is None, icon=":material/upload:")
-    if clicked and up is not None:  # disabled without a file, so a click always has one
+    if clicked and up is not None:  # Streamlit drops clicks on a disabled button: a click always has a file
         try:
             added = import_interventions_csv(ws, up.name, up.getvalue())
         except RIError as e:
