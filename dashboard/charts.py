@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from numpy.typing import ArrayLike
 
 from analysis.overview import drawn_average
 from analysis.reasons import Q_LEVEL, ReasonMix
@@ -18,7 +17,9 @@ from analysis.stats import funnel_limits
 from data.reasons import GROUP_LABELS
 from dashboard.formatting import num, pct, plot_text, seg_label, segment_frame
 
-if TYPE_CHECKING:  # annotations only: charts need no import of the interventions module at run time
+if TYPE_CHECKING:  # annotations only: charts import nothing more at run time
+    from numpy.typing import ArrayLike
+
     from analysis.interventions import InterventionResult
     from analysis.pair_grid import PairGrid
 

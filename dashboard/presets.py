@@ -11,7 +11,7 @@ import streamlit as st
 from analysis.interventions import evaluate_all
 from data.state import StateStore, read_interventions_file
 
-if TYPE_CHECKING:  # dashboard.context reads the log through this module
+if TYPE_CHECKING:  # annotations only: dashboard.context imports this module (for the log)
     from dashboard.context import Context
 
 LOG_COLUMNS = ["dimension", "segment", "start_date", "description"]

@@ -1,6 +1,6 @@
 """Interventions: log guidance changes (form, CSV import, edit, delete) and see whether each one reduced returns."""
 
-from typing import Protocol
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -60,21 +60,13 @@ def _label(dim: str) -> str:
     return DIMENSION_LABELS.get(dim, dim)
 
 
-class _LogRow(Protocol):
-    """A row of analysis.interventions.log_table (or saved_entries), as DataFrame.itertuples yields it."""
-
-    dimension: str
-    segment: str
-    start_date: pd.Timestamp
-    description: str
-
-
 def _day(ts: pd.Timestamp) -> str:
     return "an unreadable date" if pd.isna(ts) else f"{ts:%d %b %Y}"
 
 
-def _describe(r: _LogRow) -> str:
-    """One line naming an intervention (a row of analysis.interventions.log_table)."""
+def _describe(r: Any) -> str:
+    """One line naming an intervention: `r` is a row of analysis.interventions.log_table (or saved_entries) as
+    DataFrame.itertuples yields it, a namedtuple of the log's columns (pages define no classes, so no Protocol)."""
     return f"{fmt.seg_label(r.dimension, r.segment)} ({_label(r.dimension).lower()}) from {_day(r.start_date)}" + (
         f" – {r.description}" if r.description else ""
     )
