@@ -5,7 +5,7 @@ to st.plotly_chart. User text in labels and titles is escaped with `plot_text` (
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -16,6 +16,12 @@ from analysis.reasons import Q_LEVEL, ReasonMix
 from analysis.stats import funnel_limits
 from data.reasons import GROUP_LABELS
 from dashboard.formatting import num, pct, plot_text, seg_label, segment_frame
+
+if TYPE_CHECKING:  # annotations only: charts import nothing more at run time
+    from numpy.typing import ArrayLike
+
+    from analysis.interventions import InterventionResult
+    from analysis.pair_grid import PairGrid
 
 
 COLORS = {"primary": "#2F6F8F", "bad": "#C0504D", "good": "#4F8F5F", "neutral": "#8A99A6", "base": "#1F2A33"}
@@ -63,7 +69,7 @@ def _rate_axes(
     legend_below(fig)
 
 
-def pct_tickformat(*values) -> str:
+def pct_tickformat(*values: ArrayLike) -> str:
     """A percent tick format that never repeats a label: whole percents when the values span 5 points or more,
     one decimal below that (so 0.5%-1.5% is not labelled "1%, 1%, 1%")."""
     v = np.concatenate([np.asarray(x, dtype="float64").ravel() for x in values]) if values else np.array([])
@@ -538,7 +544,7 @@ def intent_mix_chart(mix: pd.DataFrame, labels: dict[str, str]) -> go.Figure:
     return fig
 
 
-def pair_heatmap(grid, verb: str = "returned") -> go.Figure:
+def pair_heatmap(grid: PairGrid, verb: str = "returned") -> go.Figure:
     """Heatmap of collection pairs (analysis.pair_grid): share of units returned (or, where refunds are known per
     order only, refunded: verb="refunded") in orders containing both."""
     shown = [plot_text(i) for i in grid.items]
@@ -735,7 +741,12 @@ def same_period_chart(
 
 # ---------------------------------------------------------------- interventions
 def intervention_chart(
-    res, partial: pd.Series, *, segment_name: str, comparison_plural: str, axis: str = "Returned units / units sold (%)"
+    res: InterventionResult,
+    partial: pd.Series,
+    *,
+    segment_name: str,
+    comparison_plural: str,
+    axis: str = "Returned units / units sold (%)",
 ) -> go.Figure:
     """The segment's monthly rate, the comparison, the launch and the counterfactuals (analysis.interventions
     result); `partial` marks the month holding the maturity cutoff, shown apart and not joined to the line.

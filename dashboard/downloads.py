@@ -1,10 +1,13 @@
 """Bytes for download buttons. Every text cell is escaped against spreadsheet formula injection."""
 
+from __future__ import annotations
+
 import io
 import logging
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
@@ -15,6 +18,9 @@ from analysis.reasons import export_frames
 from data.demo import write_demo_files
 from data.shopify_sample import generate_shopify_export
 from dashboard.presets import intervention_rows
+
+if TYPE_CHECKING:  # annotations only: the helpers stay importable without the data context and its sidebar
+    from dashboard.context import Context
 
 log = logging.getLogger("returns_intelligence")
 
@@ -49,7 +55,7 @@ def sample_exports_zip() -> bytes:
     return buf.getvalue()
 
 
-def export_extra_sheets(ctx) -> dict[str, pd.DataFrame]:
+def export_extra_sheets(ctx: Context) -> dict[str, pd.DataFrame]:
     """Optional sheets of the fix-list workbook: the reason tables and the evaluated interventions."""
     sheets: dict[str, pd.DataFrame] = {}
     try:
@@ -65,7 +71,7 @@ def export_extra_sheets(ctx) -> dict[str, pd.DataFrame]:
     return sheets
 
 
-def brief_for(ctx, row: pd.Series) -> tuple[str, str]:
+def brief_for(ctx: Context, row: pd.Series) -> tuple[str, str]:
     """A fix-list row's guidance brief as (markdown, printable HTML); ("", "") when it cannot be written."""
     try:
         md_text = ctx.cached(

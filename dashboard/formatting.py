@@ -35,7 +35,7 @@ def pp(x: float | None, digits: int = 1) -> str:
     return f"{100 * x:+.{digits}f} pp"
 
 
-def num(x) -> str:
+def num(x: float | None) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
     return f"{x:,.0f}"

@@ -1,11 +1,18 @@
 """Access to the persistent store of user-entered state (mapping presets, interventions), and the
 dataset's intervention log (saved entries plus the dataset's interventions file) with its evaluation."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import pandas as pd
 import streamlit as st
 
 from analysis.interventions import evaluate_all
 from data.state import StateStore, read_interventions_file
+
+if TYPE_CHECKING:  # annotations only: dashboard.context imports this module (for the log)
+    from dashboard.context import Context
 
 LOG_COLUMNS = ["dimension", "segment", "start_date", "description"]
 
@@ -16,7 +23,7 @@ def preset_store() -> StateStore:
     return StateStore()
 
 
-def interventions_frame(ctx) -> pd.DataFrame:
+def interventions_frame(ctx: Context) -> pd.DataFrame:
     """The intervention log of this dataset: the user's saved entries plus any loaded from files."""
     saved = preset_store().list_interventions(ctx.spec.workspace)
     loaded = ctx.dataset.interventions
@@ -27,7 +34,7 @@ def interventions_frame(ctx) -> pd.DataFrame:
     return out.drop_duplicates(subset=LOG_COLUMNS)
 
 
-def intervention_rows(ctx) -> list[dict]:
+def intervention_rows(ctx: Context) -> list[dict]:
     """analysis.interventions.evaluate_all over the log, cached with the filtered data."""
     df = interventions_frame(ctx)
     if df.empty:

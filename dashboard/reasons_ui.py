@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from types import TracebackType
 
 import pandas as pd
 import streamlit as st
@@ -136,7 +137,7 @@ def valid_overrides(overrides: Mapping[str, str]) -> tuple[dict[str, str], list[
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def mapping_table(
-    spec_key: str, window: int | None, overrides: tuple[tuple[str, str], ...], _returns: pd.DataFrame
+    spec_key: S.DatasetSpec, window: int | None, overrides: tuple[tuple[str, str], ...], _returns: pd.DataFrame
 ) -> pd.DataFrame:
     """reason_mapping_table of the unfiltered returns, cached on the dataset and the overrides."""
     return reason_mapping_table(_returns, dict(overrides) or None)
@@ -189,7 +190,7 @@ EDITOR_COLUMNS = {
         "Category",
         options=list(CATEGORIES),
         required=True,
-        format_func=category_label,
+        format_func=lambda v: category_label(str(v)),  # the options are CATEGORIES' keys (str)
         help="Pick a category to correct the automatic mapping",
     ),
     "group": st.column_config.TextColumn("Who can act", disabled=True),
@@ -218,7 +219,9 @@ class guarded:
     def __enter__(self) -> "guarded":
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool:
         if exc is not None and isinstance(exc, Exception):
             errors.show_unexpected(exc, self.what)
             return True

@@ -18,12 +18,14 @@ from dashboard.memo import chart, result
 from dashboard.formatting import segment_frame
 
 if TYPE_CHECKING:
+    from streamlit.elements.lib.column_types import ColumnConfig  # what st.column_config.* return
+
     from dashboard.context import Context
 
 _NUMBER_FORMATS = {"int": "localized", "num": "%.0f", "pct": "percent", "money": "localized", "p": "%.3f"}
 
 
-def _column_config(c: Column) -> object:
+def _column_config(c: Column) -> ColumnConfig:
     if c.kind == "text":
         return st.column_config.TextColumn(c.header, help=c.help or None, width="large" if c.wide else None)
     return st.column_config.NumberColumn(c.header, format=_NUMBER_FORMATS[c.kind], help=c.help or None)

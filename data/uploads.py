@@ -21,6 +21,7 @@ import secrets
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeGuard
 
 from data.state import atomic_write, default_root
 
@@ -33,7 +34,8 @@ def new_key() -> str:
     return secrets.token_urlsafe(16)
 
 
-def valid_key(key: object) -> bool:
+def valid_key(key: object) -> TypeGuard[str]:
+    """A browser key as new_key makes it (so, a str: callers pass it on as one once this is true)."""
     return isinstance(key, str) and bool(_KEY.match(key))
 
 

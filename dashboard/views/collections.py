@@ -2,9 +2,11 @@
 
 import re
 
+import pandas as pd
 import streamlit as st
 
 from analysis.dimension_view import simpson_flips
+from analysis.prepare import Prepared
 from analysis.reasons import reason_mix
 from analysis.segments import segment_table
 from dashboard import reasons_ui as R
@@ -14,7 +16,7 @@ from dashboard import segment_views
 from dashboard.memo import chart
 
 
-def _drill(prepared, dimension, collection, cost):
+def _drill(prepared: Prepared, dimension: str, collection: str, cost: float) -> pd.DataFrame:
     return segment_table(prepared, dimension, within=("collection", collection), cost_per_return=cost)
 
 

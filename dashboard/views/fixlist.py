@@ -58,7 +58,7 @@ st.caption(
 )
 
 
-def _when(v) -> str:
+def _when(v: object) -> str:
     ts = pd.to_datetime(v, errors="coerce")
     return "" if pd.isna(ts) else f"{ts:%d %b %Y}"
 

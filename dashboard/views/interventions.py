@@ -1,11 +1,14 @@
 """Interventions: log guidance changes (form, CSV import, edit, delete) and see whether each one reduced returns."""
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
 from analysis.interventions import (
     METHOD_WORDS,
     Intervention,
+    InterventionResult,
     avoided_shown,
     comparison_options,
     default_start,
@@ -23,14 +26,22 @@ from data.errors import AnalysisError, RIError
 from dashboard import charts, context, errors
 from dashboard import formatting as fmt
 from dashboard.memo import chart, on_data
-from analysis.prepare import DIMENSION_LABELS
+from analysis.prepare import DIMENSION_LABELS, Prepared
 from dashboard.presets import import_interventions_csv, intervention_rows, interventions_frame, preset_store
 
 FLASH = "iv_flash"
 STATUS_ICON = {"ok": ":material/check_circle:", "warning": ":material/warning:", "not run": ":material/remove:"}
 
 
-def _evaluate(prepared, dimension, segment, start, description, comparison, reduction):
+def _evaluate(
+    prepared: Prepared,
+    dimension: str,
+    segment: str,
+    start: str,
+    description: str,
+    comparison: tuple[str, ...],
+    reduction: float,
+) -> InterventionResult:
     return evaluate(
         prepared,
         Intervention(dimension, segment, start, description),
@@ -49,12 +60,13 @@ def _label(dim: str) -> str:
     return DIMENSION_LABELS.get(dim, dim)
 
 
-def _day(ts) -> str:
+def _day(ts: pd.Timestamp) -> str:
     return "an unreadable date" if pd.isna(ts) else f"{ts:%d %b %Y}"
 
 
-def _describe(r) -> str:
-    """One line naming an intervention (a row of analysis.interventions.log_table)."""
+def _describe(r: Any) -> str:
+    """One line naming an intervention: `r` is a row of analysis.interventions.log_table (or saved_entries) as
+    DataFrame.itertuples yields it, a namedtuple of the log's columns (pages define no classes, so no Protocol)."""
     return f"{fmt.seg_label(r.dimension, r.segment)} ({_label(r.dimension).lower()}) from {_day(r.start_date)}" + (
         f" – {r.description}" if r.description else ""
     )
@@ -156,7 +168,8 @@ with t_import:
         "and every problem is listed."
     )
     up = st.file_uploader("Interventions CSV", type=["csv", "txt"], key="iv_import_file")
-    if st.button("Import interventions", key="iv_import_btn", disabled=up is None, icon=":material/upload:"):
+    clicked = st.button("Import interventions", key="iv_import_btn", disabled=up is None, icon=":material/upload:")
+    if clicked and up is not None:  # Streamlit drops clicks on a disabled button: a click always has a file
         try:
             added = import_interventions_csv(ws, up.name, up.getvalue())
         except RIError as e:

@@ -1,8 +1,10 @@
 """Reasons & outcomes: why customers return, which returns were saved, what they exchange into, what pairs
 well, customers' own words, and the editor that corrects how raw reasons were classified."""
 
+import pandas as pd
 import streamlit as st
 
+from analysis.prepare import Prepared
 from analysis.reasons import (
     complete_the_set,
     example_comments,
@@ -31,15 +33,15 @@ from dashboard import reasons_ui as R
 from dashboard.memo import chart, figure, result
 
 
-def _pairs(prepared, dimension, segment, by):
+def _pairs(prepared: Prepared, dimension: str, segment: str, by: str) -> pd.DataFrame:
     return complete_the_set(prepared, dimension, segment, by=by)
 
 
-def _all_targets(prepared):
+def _all_targets(prepared: Prepared) -> pd.DataFrame:
     return exchange_targets(prepared, None, top=None)
 
 
-def _clear_overrides():
+def _clear_overrides() -> None:
     st.session_state[R.OVERRIDES_KEY] = {}
     st.session_state.pop("rs_map_editor", None)
 
@@ -194,15 +196,15 @@ else:
             st.info(fmt.md(res.attrs.get("message", "No returns to break down.")), icon=":material/info:")
         else:
             shares = outcome_shares(res, segment)
-            m = st.columns(4)
-            m[0].metric(
+            outcome_cols = st.columns(4)
+            outcome_cols[0].metric(
                 "Refunded",
                 fmt.pct(shares["refund"]),
                 help=f"Share of returned units of {scope} with a known outcome that were refunded.",
             )
-            m[1].metric("Exchanged", fmt.pct(shares["exchange"]))
-            m[2].metric("Store credit", fmt.pct(shares["store_credit"]))
-            m[3].metric(
+            outcome_cols[1].metric("Exchanged", fmt.pct(shares["exchange"]))
+            outcome_cols[2].metric("Store credit", fmt.pct(shares["store_credit"]))
+            outcome_cols[3].metric(
                 "Saved revenue",
                 sidebar.money(shares["saved_revenue"]),
                 help="Value of returned units resolved as an exchange or store credit: the sale stayed "

@@ -53,13 +53,14 @@ files = st.file_uploader(
 store = preset_store()
 with st.expander("Mapping presets (reuse next week's export in one click)", expanded=False):
     presets = store.list_presets()
+    last = store.get_last_preset()
     pc1, pc2 = st.columns(2)
     with pc1:
         chosen = st.selectbox(
             "Saved presets",
             [""] + presets,
             key=S.U_PRESET,
-            index=(presets.index(store.get_last_preset()) + 1) if store.get_last_preset() in presets else 0,
+            index=(presets.index(last) + 1) if last is not None and last in presets else 0,
         )
         up = st.file_uploader("…or upload a mapping JSON", type=["json"], key=S.U_PRESET_FILE)
     preset_json = ""
@@ -146,7 +147,7 @@ for i, f in enumerate(files):
             "Use as",
             ROLES,
             index=ROLES.index(info.role) if info.role in ROLES else 0,
-            format_func=ROLE_LABELS.get,
+            format_func=lambda r: ROLE_LABELS.get(r, r),
             key=f"up_role_{key}",
         )
         for note in info.notes:

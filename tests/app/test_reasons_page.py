@@ -50,6 +50,15 @@ def test_demo_page_renders_every_section(demo_page):
     assert len(at.text) >= 1  # example comments, shown as plain text
 
 
+def test_demo_outcome_metrics_are_shares_of_known_outcomes(demo_page):
+    # the section's four metrics (the page once reused one 3-column row's name for them, which strict mypy flags)
+    at = demo_page
+    metrics = {m.label: m.value for m in at.metric}
+    assert [m.label for m in at.metric][3:7] == ["Refunded", "Exchanged", "Store credit", "Saved revenue"]
+    shares = [float(metrics[k].rstrip("%")) for k in ("Refunded", "Exchanged", "Store credit")]
+    assert sum(shares) == pytest.approx(100, abs=0.15)  # three outcomes, each rounded to 0.1%
+
+
 def test_demo_segment_names_planted_reason_and_keeps_state(demo_page):
     at = demo_page
     # data.demo plants "Smart Lighting confuses at setup": the segment view must name that reason as

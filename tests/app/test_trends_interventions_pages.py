@@ -166,6 +166,19 @@ def test_importing_a_good_csv_adds_its_rows():
     assert "Linen Shirts" in list(_log_table(at)["Segment"])
 
 
+def test_a_click_that_arrives_with_the_file_removed_imports_nothing():
+    # a click sent before the page redrew the button disabled (the file removed in the same rerun): Streamlit
+    # discards values of widgets registered disabled, and the page narrows `up` to a file, so nothing happens
+    at = run_page(IVS)
+    csv = b"dimension,segment,start_date,description\ncollection,Linen Shirts,2026-03-01,size chart\n"
+    at.file_uploader(key="iv_import_file").set_value(("log.csv", csv, "text/csv")).run()
+    at.file_uploader(key="iv_import_file").set_value(None)
+    at.button(key="iv_import_btn").click().run()
+    assert_clean(at, IVS)
+    assert not any("Imported" in s.value or "Nothing new" in s.value for s in at.success)
+    assert StateStore().list_interventions("demo").empty
+
+
 def test_edit_and_a_too_recent_change_is_explained_not_an_error():
     store = StateStore()
     new_id = store.add_intervention("demo", "collection", "Linen Shirts", "2026-11-20", "new size chart")

@@ -59,3 +59,31 @@ def test_carrier_returns_setting_reaches_the_load():
     assert '"count_carrier_returns": true' in at.session_state[S.DATASET_SPEC].mapping_json
     # by hand: 7 order lines (2 cancelled) + 3 FBA returns, the 2 carrier returns now counted
     assert any("Loaded 8 of 10 rows" in s.value for s in at.success)
+
+
+def test_last_used_preset_is_preselected_and_roles_show_their_labels():
+    from data.mapping import Mapping
+    from data.state import StateStore
+
+    at = run_page("views/upload.py")  # no preset used yet: nothing chosen
+    assert at.selectbox(key=S.U_PRESET).value == ""
+    store = StateStore()  # RI_STATE_DIR is this test's folder (tests/app/conftest.py)
+    for name in ("Shopify weekly", "ERP monthly"):
+        store.save_preset(name, Mapping(tables={}).to_json())
+    store.set_last_preset("Shopify weekly")
+    at = run_page("views/upload.py")
+    presets = at.selectbox(key=S.U_PRESET)
+    assert presets.options == ["", "ERP monthly", "Shopify weekly"] and presets.value == "Shopify weekly"
+    store.set_last_preset("Deleted since")  # a last preset that is no longer saved: nothing chosen
+    assert run_page("views/upload.py").selectbox(key=S.U_PRESET).value == ""
+
+    at.file_uploader(key=S.U_FILES).set_value([("orders.csv", ORDERS, "text/csv")]).run()
+    assert_clean(at, "upload (mapped)")
+    role = next(b for b in at.selectbox if b.label == "Use as")
+    assert role.value == "orders" and role.options == [
+        "Order lines",
+        "Returns",
+        "Signed transactions (sales + credit notes)",
+        "Catalog",
+        "Interventions log",
+    ]

@@ -9,6 +9,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
 
 
@@ -65,5 +67,17 @@ def test_mypy_passes_on_analysis_and_data():
     r = _run("-m", "mypy", "--config-file", "mypy.ini", "--cache-dir", os.devnull)
     assert r.returncode == 0, (
         f"mypy (or mypy missing: pip install -r requirements-dev.txt):\n{r.stdout[-4000:]}\n{r.stderr}"
+    )
+    assert "Success: no issues found" in r.stdout, r.stdout[-2000:]
+
+
+@pytest.mark.skip(reason="enable once dashboard/cache.py, context.py, sidebar.py are clean")
+def test_mypy_passes_on_dashboard():
+    # the same strict mypy.ini on dashboard/ (pages, helpers, the router); analysis/ and data/ are checked with
+    # it as its imports. To enable: delete the skip mark (or add dashboard to `files` in mypy.ini and to the set
+    # test_mypy_config_is_strict_everywhere expects, and drop this test for test_mypy_passes_on_analysis_and_data)
+    r = _run("-m", "mypy", "--config-file", "mypy.ini", "--cache-dir", os.devnull, "dashboard")
+    assert r.returncode == 0, (
+        f"mypy on dashboard/ (or mypy missing: pip install -r requirements-dev.txt):\n{r.stdout[-4000:]}\n{r.stderr}"
     )
     assert "Success: no issues found" in r.stdout, r.stdout[-2000:]
