@@ -629,7 +629,7 @@ def filter_prepared(prepared: Prepared, filters: Filters) -> Prepared:
     rkeep = picked[rcodes]
     if filters.collections:
         rkeep &= rets["collection"].isin(list(filters.collections)).fillna(False).to_numpy(dtype=bool)
-    return Prepared(
+    out = Prepared(
         lines=new_lines,
         orders=orders,
         returns=rets[rkeep],
@@ -644,3 +644,26 @@ def filter_prepared(prepared: Prepared, filters: Filters) -> Prepared:
         counts=prepared.counts,
         arrival=prepared.arrival,
     )
+    # the filtered lines are rows of the unfiltered ones: per-line codes (analysis.segments.line_codes) are then
+    # the parent's, picked and renumbered, instead of a new factorize of every text column (issue 14: codes
+    # computed once on the full data)
+    out.memo(FILTERED_FROM, lambda: (prepared, kept))
+    return out
+
+
+FILTERED_FROM = "analysis.prepare.filter_prepared.parent"
+
+
+def filtered_from(prepared: Prepared) -> tuple[Prepared, np.ndarray] | None:
+    """(the Prepared it was filtered from, mask of the parent's mature lines that are its mature lines) when
+    `prepared` is a filter_prepared result, else None. The mask keeps the parent's order: the filtered mature
+    lines are the parent's mature lines where the mask is True."""
+    link = prepared.memo(FILTERED_FROM, lambda: None)
+    if link is None:
+        return None
+    parent, kept = link
+
+    def mask() -> np.ndarray:
+        return np.asarray(kept, dtype=bool)[parent.lines["mature"].to_numpy(dtype=bool)]
+
+    return parent, prepared.memo("analysis.prepare.filtered_from.mask", mask)

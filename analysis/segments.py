@@ -46,7 +46,15 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from analysis import stats
-from analysis.prepare import DIMENSION_LABELS, INTENT_LABELS, LINE_DIMENSIONS, ORDER_DIMENSIONS, Prepared, isin_values
+from analysis.prepare import (
+    DIMENSION_LABELS,
+    INTENT_LABELS,
+    LINE_DIMENSIONS,
+    ORDER_DIMENSIONS,
+    Prepared,
+    filtered_from,
+    isin_values,
+)
 from data.reasons import CATEGORIES
 from data.sizes import size_system
 
@@ -261,6 +269,12 @@ def mature_frames(prepared: Prepared) -> tuple[pd.DataFrame, pd.DataFrame, pd.Da
 
 def codes_of(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(integer codes, labels) of a column; missing values get the label NOT_SET. Fast on Arrow strings."""
+    codes, labels, _ = _codes_of(values)
+    return codes, labels
+
+
+def _codes_of(values: pd.Series) -> tuple[np.ndarray, np.ndarray, bool]:
+    """codes_of and whether a literal NOT_SET value took in the missing ones (then NOT_SET is not last)."""
     codes, uniq = pd.factorize(values, sort=False, use_na_sentinel=True)
     labels = np.asarray([str(u) for u in uniq] + [NOT_SET], dtype=object)
     codes = np.where(codes < 0, len(uniq), codes).astype("int64")
@@ -268,13 +282,22 @@ def codes_of(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         first = int(np.flatnonzero(labels == NOT_SET)[0])
         codes = np.where(codes == len(uniq), first, codes)
         labels = labels[:-1]
-    return codes, labels
+        return codes, labels, True
+    return codes, labels, False
 
 
 def line_codes(prepared: Prepared, column: str) -> tuple[np.ndarray, np.ndarray]:
     """codes_of(mature lines[column]), computed once per Prepared ("order_id": the order codes)."""
 
     def compute() -> tuple[np.ndarray, np.ndarray]:
+        link = filtered_from(prepared) if column != SIZE_SYSTEM else None
+        if link is not None:
+            parent, rows = link
+            pc, pl = line_codes(parent, column)
+            literal = parent.memo((LITERAL_NOT_SET, column), lambda: False)
+            picked = None if literal else _picked_codes(pc, pl, rows, column == "order_id")
+            if picked is not None:
+                return picked
         lines = mature_frames(prepared)[0]
         if column == "order_id":
             c, u = pd.factorize(lines["order_id"], sort=False)
@@ -286,9 +309,63 @@ def line_codes(prepared: Prepared, column: str) -> tuple[np.ndarray, np.ndarray]
             systems = pd.Series([None if v == NOT_SET else (size_system(v) or "other sizes") for v in sl], dtype=object)
             lc, labels = codes_of(systems)
             return lc[sc], labels
-        return codes_of(lines[column])
+        codes, labels, literal = _codes_of(lines[column])
+        if literal:  # a subset is then encoded afresh (_picked_codes cannot tell where NOT_SET belongs)
+            prepared.memo((LITERAL_NOT_SET, column), lambda: True)
+        return codes, labels
 
     return prepared.memo(("analysis.segments.line_codes", column), compute)
+
+
+LITERAL_NOT_SET = "analysis.segments.line_codes.literal_not_set"
+
+
+def _picked_codes(
+    codes: np.ndarray, labels: np.ndarray, rows: np.ndarray, ids: bool
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """codes_of (ids: pd.factorize) of a subset of lines from the parent's (codes, labels) and the mask of the
+    parent's lines kept: the same codes and labels as encoding the subset's text afresh (numbered in order of
+    first appearance, a missing value last), from one factorize of integers. None for a missing id (then the
+    caller encodes the text). The caller makes sure no literal NOT_SET value was merged with the missing ones
+    in the parent (line_codes remembers it): the missing ones would then not be numbered last."""
+    sub = codes[rows]
+    if ids:
+        if len(sub) and int(sub.min()) < 0:
+            return None
+        k, u = pd.factorize(sub, sort=False)
+        return k.astype("int64"), labels[u]
+    if not len(labels) or labels[-1] != NOT_SET:
+        return None
+    k, u = pd.factorize(sub, sort=False)
+    k = k.astype("int64")
+    missing = np.flatnonzero(u == len(labels) - 1)
+    if len(missing):  # the missing value is numbered last, after every value, as codes_of numbers it
+        j = int(missing[0])
+        renumber = np.arange(len(u), dtype="int64")
+        renumber[j + 1 :] -= 1
+        renumber[j] = len(u) - 1
+        k = renumber[k]
+        u = np.delete(u, j)
+    return k, np.append(labels[u], np.asarray([NOT_SET], dtype=object))
+
+
+def customer_codes(prepared: Prepared) -> np.ndarray:
+    """pd.factorize codes of the mature lines' customer ids (-1 = unknown), computed once per Prepared (picked
+    from the parent's for filtered data)."""
+
+    def compute() -> np.ndarray:
+        link = filtered_from(prepared)
+        if link is not None:
+            parent, rows = link
+            sub = customer_codes(parent)[rows]
+            known = sub >= 0
+            out = np.full(len(sub), -1, dtype="int64")
+            out[known] = pd.factorize(sub[known], sort=False)[0]
+            return out
+        cust = mature_frames(prepared)[0]["customer_id"]
+        return pd.factorize(cust, sort=False, use_na_sentinel=True)[0].astype("int64")
+
+    return prepared.memo("analysis.segments.customer_codes", compute)
 
 
 def cluster_codes(prepared: Prepared) -> np.ndarray:
@@ -301,8 +378,7 @@ def cluster_codes(prepared: Prepared) -> np.ndarray:
     def compute() -> np.ndarray:
         ocodes, _ = line_codes(prepared, "order_id")
         if prepared.has("customer_id"):
-            cust = mature_frames(prepared)[0]["customer_id"]
-            ccodes, _ = pd.factorize(cust, sort=False, use_na_sentinel=True)
+            ccodes = customer_codes(prepared)
             known = ccodes >= 0
             # a customer repeats when known customers hold more orders than there are customers (O(n) counts)
             if known.any() and np.count_nonzero(np.bincount(ocodes[known])) > np.count_nonzero(
