@@ -1773,7 +1773,10 @@ def judge_fix_list(
         what = f"{start:%d %b %Y}" + (f" ({desc})" if desc else "")
         after = filter_prepared(prepared, Filters(date_from=start))
         seg = (
-            segment_table(after, key[0], cost_per_return=cost_per_return, q=q) if after.has(key[0]) else pd.DataFrame()
+            # one dimension of this data is asked about: count it alone, not every dimension
+            segment_table(after, key[0], cost_per_return=cost_per_return, q=q, alone=True)
+            if after.has(key[0])
+            else pd.DataFrame()
         )
         hit = seg[seg["segment"].astype(str) == key[1]] if len(seg) else seg
         if not len(hit) or float(hit["n"].iloc[0]) <= 0:

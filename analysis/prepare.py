@@ -648,6 +648,9 @@ def filter_prepared(prepared: Prepared, filters: Filters) -> Prepared:
     # the parent's, picked and renumbered, instead of a new factorize of every text column (issue 14: codes
     # computed once on the full data)
     out.memo(FILTERED_FROM, lambda: (prepared, kept))
+    # and its order codes are the parent's (one code space still; filter_prepared only compares them), for a
+    # filter of the filtered data (judging the fix list on logged changes filters it again by date)
+    out.memo("analysis.prepare.order_codes", lambda: (lcodes[kept], ocodes[picked[ocodes]], rcodes[rkeep]))
     return out
 
 

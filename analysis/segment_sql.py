@@ -441,12 +441,22 @@ def _count_all(
 
 
 def sql_counts(
-    prepared: Prepared, dimension: str, *, reference: bool, within: tuple[str, str] | None = None
+    prepared: Prepared,
+    dimension: str,
+    *,
+    reference: bool,
+    within: tuple[str, str] | None = None,
+    alone: bool = False,
 ) -> pd.DataFrame | None:
     """analysis.segments._counts_with_reference's frame for one dimension, counted in SQL (None when the
-    drill-down names no existing segment). All dimensions are counted together and cached per Prepared."""
+    drill-down names no existing segment). All dimensions are counted together and cached per Prepared;
+    alone=True counts only this one (the same numbers: each dimension's rows and reference groups come from
+    its own grouping set), for data asked about one dimension only."""
     from analysis.segments import line_codes, reference_dimensions
 
+    if within is None and alone:
+        ref_dims = (dimension,) if reference and dimension in reference_dimensions(prepared) else ()
+        return _all_counts(prepared, (dimension,), ref_dims, None)[dimension]
     if within is None:
         dims = tuple(segment_dimensions(prepared))
         if dimension not in dims:

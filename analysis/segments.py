@@ -759,7 +759,12 @@ def segment_counts_numpy(
 
 
 def segment_counts(
-    prepared: Prepared, dimension: str, *, within: tuple[str, str] | None = None, reference: str | None = "auto"
+    prepared: Prepared,
+    dimension: str,
+    *,
+    within: tuple[str, str] | None = None,
+    reference: str | None = "auto",
+    alone: bool = False,
 ) -> pd.DataFrame | None:
     """Per-segment counts, design effects and reference groups of one dimension (the frame
     compare_segments reads; None when there is nothing to compare), counted in SQL on the current
@@ -772,7 +777,7 @@ def segment_counts(
     if within is not None:
         dimension_column(within[0])
     ref_col = _reference_column(prepared, dimension, within, reference)
-    c = sql_counts(prepared, dimension, reference=ref_col is not None, within=within)
+    c = sql_counts(prepared, dimension, reference=ref_col is not None, within=within, alone=alone)
     if c is None or not len(c) or not (float(c["n"].sum()) > 0):
         return None
     return c
@@ -788,6 +793,7 @@ def segment_table(
     within: tuple[str, str] | None = None,
     returns: pd.DataFrame | None = None,
     reference: str | None = "auto",
+    alone: bool = False,
 ) -> pd.DataFrame:
     """Every segment of `dimension` against the rest (see module docstring for the method).
 
@@ -802,7 +808,8 @@ def segment_table(
     category, METHOD 6.2/6.4: "apparel returns more than home goods" is structure, not a finding);
     None compares with the whole population (also used for a group with a single segment, and for
     order-level dimensions and drill-downs). The `reference` column says which was used and
-    expected_returns uses the reference group's rate.
+    expected_returns uses the reference group's rate. alone - count this dimension only (the same
+    rows; by default every dimension is counted at once and kept for the next call on the same data).
 
     Returns one row per segment, columns SEGMENT_COLUMNS, sorted by priority then excess; empty
     frame when the dimension has no data (prepared.has).
@@ -823,7 +830,7 @@ def segment_table(
     empty = pd.DataFrame({c: pd.Series(dtype=object) for c in SEGMENT_COLUMNS})
     if not prepared.has(col):
         return empty
-    c = segment_counts(prepared, dimension, within=within, reference=reference)
+    c = segment_counts(prepared, dimension, within=within, reference=reference, alone=alone)
     if c is None:
         return empty
     p0_all = float(c["x"].sum() / c["n"].sum())

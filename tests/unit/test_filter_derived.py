@@ -131,3 +131,33 @@ def test_picked_codes_number_missing_values_last_as_codes_of_does():
     want = codes_of(lines["collection"].iloc[[0, 2, 3]])
     np.testing.assert_array_equal(codes, want[0])
     assert list(labels) == list(want[1]) == ["b", "a", NOT_SET]
+
+
+def test_one_dimension_counted_alone_equals_it_counted_with_every_dimension(prepared):
+    """judge_fix_list asks the data after a logged change about one dimension: segment_table(alone=True) counts
+    only that one; its rows must equal those counted with every dimension at once."""
+    from analysis.segments import segment_table
+
+    dates = prepared.lines["order_date"]
+    after = filter_prepared(prepared, Filters(date_from=dates.min() + (dates.max() - dates.min()) / 3))
+    for p in (prepared, after):
+        for d in [d for d in DIMENSIONS if p.has(d)]:
+            alone = segment_table(dataclasses.replace(p), d, cost_per_return=20.0, alone=True)
+            together = segment_table(p, d, cost_per_return=20.0)
+            pd.testing.assert_frame_equal(alone, together, check_exact=False, rtol=1e-9, obj=d)
+
+
+def test_a_filter_of_filtered_data_equals_it_filtered_afresh(prepared):
+    """The filtered data keeps the parent's order codes (analysis.prepare.order_codes) for the next filter: the
+    frames of a second filter must equal those of the same filter on the same data encoded afresh."""
+    dates = prepared.lines["order_date"]
+    second = [Filters(date_from=dates.min() + (dates.max() - dates.min()) / 2)]
+    second += [Filters(collections=tuple(str(v) for v in prepared.lines["collection"].dropna().unique()[:2]))]
+    for chain in _cases(prepared):
+        first = _filtered(prepared, chain)
+        for f in second:
+            if not f.active:
+                continue
+            new, old = filter_prepared(first, f), filter_prepared(dataclasses.replace(first), f)
+            for frame in ("lines", "orders", "returns"):
+                pd.testing.assert_frame_equal(getattr(new, frame), getattr(old, frame), check_exact=True)
