@@ -455,7 +455,7 @@ def sql_counts(
     from analysis.segments import line_codes, reference_dimensions
 
     if within is None and alone:
-        ref_dims = (dimension,) if reference and dimension in reference_dimensions(prepared) else ()
+        ref_dims: tuple[str, ...] = (dimension,) if reference and dimension in reference_dimensions(prepared) else ()
         return _all_counts(prepared, (dimension,), ref_dims, None)[dimension]
     if within is None:
         dims = tuple(segment_dimensions(prepared))
