@@ -10,6 +10,7 @@ logged changes does)."""
 from __future__ import annotations
 
 import dataclasses
+import weakref
 
 import numpy as np
 import pandas as pd
@@ -53,9 +54,13 @@ def _cases(p: Prepared) -> list[tuple[Filters, ...]]:
     return [c for c in out if all(f.active for f in c)]
 
 
+_ALIVE: list[Prepared] = []  # the intermediate data of a chain (a filtered Prepared refers to its parent weakly)
+
+
 def _filtered(p: Prepared, chain: tuple[Filters, ...]) -> Prepared:
     for f in chain:
         p = filter_prepared(p, f)
+        _ALIVE.append(p)
     return p
 
 
@@ -125,7 +130,7 @@ def test_picked_codes_number_missing_values_last_as_codes_of_does():
     parent.memo("analysis.segments.mature_frames", lambda: (lines, pd.DataFrame(), pd.DataFrame()))
     assert list(line_codes(parent, "collection")[1]) == ["b", NOT_SET, "a"]
     child = Prepared(lines.iloc[[0, 2, 3]], pd.DataFrame(), pd.DataFrame(), 30, "default", None, 0, 0)
-    child.memo(FILTERED_FROM, lambda: (parent, np.asarray([True, False, True, True])))
+    child.memo(FILTERED_FROM, lambda: (weakref.ref(parent), np.asarray([True, False, True, True])))
     child.memo("analysis.segments.mature_frames", lambda: (lines.iloc[[0, 2, 3]], pd.DataFrame(), pd.DataFrame()))
     codes, labels = line_codes(child, "collection")
     want = codes_of(lines["collection"].iloc[[0, 2, 3]])
@@ -161,3 +166,19 @@ def test_a_filter_of_filtered_data_equals_it_filtered_afresh(prepared):
             new, old = filter_prepared(first, f), filter_prepared(dataclasses.replace(first), f)
             for frame in ("lines", "orders", "returns"):
                 pd.testing.assert_frame_equal(getattr(new, frame), getattr(old, frame), check_exact=True)
+
+
+def test_a_released_parent_is_not_kept_alive(prepared):
+    """The filtered data refers to its parent weakly: once the parent is gone, its codes are encoded afresh."""
+    import gc
+
+    parent = filter_prepared(prepared, _cases(prepared)[0][0])
+    child = filter_prepared(parent, Filters(date_from=parent.lines["order_date"].min()))
+    want = [line_codes(dataclasses.replace(child), c) for c in _columns(child)]
+    del parent
+    gc.collect()
+    assert filtered_from(child) is None
+    for c, (codes, labels) in zip(_columns(child), want):
+        got = line_codes(child, c)
+        np.testing.assert_array_equal(got[0], codes)
+        assert list(got[1]) == list(labels)
