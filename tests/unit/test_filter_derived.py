@@ -182,3 +182,21 @@ def test_a_released_parent_is_not_kept_alive(prepared):
         got = line_codes(child, c)
         np.testing.assert_array_equal(got[0], codes)
         assert list(got[1]) == list(labels)
+
+
+def test_a_drill_down_counts_its_parent_rows_as_the_where_clause_did(prepared):
+    """A drill-down hands the engine its parent segment's rows of the lines table instead of every line and a
+    WHERE clause (analysis.segment_sql._count_all): the same sums, for both cluster levels."""
+    from analysis.segment_sql import segment_sums
+
+    p = filter_prepared(prepared, _cases(prepared)[0][0])
+    if not p.has("collection"):
+        pytest.skip("no collections")
+    codes, labels = line_codes(p, "collection")
+    table = lines_table(p)
+    for code in np.unique(codes)[:3]:
+        for cluster in ("ord", "clu"):
+            rows = segment_sums(p, ["product", "size"], cluster=cluster, rows=table[codes == code])
+            where = segment_sums(p, ["product", "size"], cluster=cluster, where=f"WHERE s_collection = {int(code)}")
+            assert len(rows) > 0
+            pd.testing.assert_frame_equal(rows, where, check_exact=False, rtol=1e-12, obj=f"{labels[code]} {cluster}")
