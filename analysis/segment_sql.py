@@ -479,7 +479,11 @@ def sql_counts(
     hit = np.flatnonzero(wlabels == str(within[1]))
     if not len(hit):
         return None
-    return _all_counts(prepared, (dimension,), (), (within[0], int(hit[0])))[dimension]
+    # a drill-down page asks for several line dimensions of one parent segment (products, then sizes): they are
+    # counted together, once per parent (each dimension's rows come from its own grouping set)
+    dims = tuple(d for d in segment_dimensions(prepared) if d not in ORDER_DIMENSIONS and d != within[0])
+    dims = dims if dimension in dims else (dimension,)
+    return _all_counts(prepared, dims, (), (within[0], int(hit[0])))[dimension]
 
 
 def pair_counts(prepared: Prepared, item_codes: np.ndarray) -> pd.DataFrame:

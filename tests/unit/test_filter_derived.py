@@ -200,3 +200,20 @@ def test_a_drill_down_counts_its_parent_rows_as_the_where_clause_did(prepared):
             where = segment_sums(p, ["product", "size"], cluster=cluster, where=f"WHERE s_collection = {int(code)}")
             assert len(rows) > 0
             pd.testing.assert_frame_equal(rows, where, check_exact=False, rtol=1e-12, obj=f"{labels[code]} {cluster}")
+
+
+def test_drill_down_dimensions_counted_together_equal_each_counted_alone(prepared):
+    """sql_counts counts a parent segment's line dimensions together (products, sizes, categories of one
+    collection): each must equal the same dimension counted alone."""
+    from analysis.segment_sql import _all_counts, sql_counts
+
+    p = filter_prepared(prepared, _cases(prepared)[0][0])
+    if not p.has("collection"):
+        pytest.skip("no collections")
+    codes, labels = line_codes(p, "collection")
+    for code in np.unique(codes)[:3]:
+        for d in [d for d in ("product", "size", "category") if p.has(d)]:
+            together = sql_counts(p, d, reference=False, within=("collection", str(labels[code])))
+            alone = _all_counts(dataclasses.replace(p), (d,), (), ("collection", int(code)))[d]
+            assert together is not None
+            pd.testing.assert_frame_equal(together, alone, check_exact=False, rtol=1e-12, obj=f"{d} {labels[code]}")
