@@ -17,7 +17,6 @@ unless the caller sets it.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
@@ -103,6 +102,10 @@ class Prepared:
             return cast(T, self._memo[key])
         except KeyError:
             return cast(T, self._memo.setdefault(key, compute()))
+
+    def memoized(self, key: Hashable) -> Any:
+        """The value memo stored under `key`, None when none was computed (computes nothing)."""
+        return self._memo.get(key)
 
     def forget(self, name: str) -> None:
         """Drop the memoized values of the function `name` (every argument), so the next call computes
@@ -645,33 +648,13 @@ def filter_prepared(prepared: Prepared, filters: Filters) -> Prepared:
         counts=prepared.counts,
         arrival=prepared.arrival,
     )
-    # the filtered lines are rows of the unfiltered ones: per-line codes (analysis.segments.line_codes) are then
-    # the parent's, picked and renumbered, instead of a new factorize of every text column (issue 14: codes
-    # computed once on the full data)
-    # (a weak reference: the filtered data does not keep its parent's frames alive once the cache let it go)
-    out.memo(FILTERED_FROM, lambda: (weakref.ref(prepared), kept))
+    # the filtered lines are rows of the unfiltered ones: the per-line codes the parent has computed
+    # (analysis.segments.line_codes) are picked and renumbered for them now, instead of a new factorize of every
+    # text column later (issue 14: codes computed once on the full data); nothing refers back to the parent
+    from analysis.segments import pick_codes  # (analysis.segments imports this module)
+
+    pick_codes(out, prepared, kept)
     # and its order codes are the parent's (one code space still; filter_prepared only compares them), for a
     # filter of the filtered data (judging the fix list on logged changes filters it again by date)
     out.memo("analysis.prepare.order_codes", lambda: (lcodes[kept], ocodes[picked[ocodes]], rcodes[rkeep]))
     return out
-
-
-FILTERED_FROM = "analysis.prepare.filter_prepared.parent"
-
-
-def filtered_from(prepared: Prepared) -> tuple[Prepared, np.ndarray] | None:
-    """(the Prepared it was filtered from, mask of the parent's mature lines that are its mature lines) when
-    `prepared` is a filter_prepared result whose parent is still alive, else None. The mask keeps the parent's order: the filtered mature
-    lines are the parent's mature lines where the mask is True."""
-    link = prepared.memo(FILTERED_FROM, lambda: None)
-    if link is None:
-        return None
-    ref, kept = link
-    parent = ref()
-    if parent is None:  # released: the caller encodes the filtered data itself
-        return None
-
-    def mask() -> np.ndarray:
-        return np.asarray(kept, dtype=bool)[parent.lines["mature"].to_numpy(dtype=bool)]
-
-    return parent, prepared.memo("analysis.prepare.filtered_from.mask", mask)

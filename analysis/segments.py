@@ -41,6 +41,8 @@ segment_table() compares every segment with the rest of the population (METHOD 1
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
@@ -52,7 +54,6 @@ from analysis.prepare import (
     LINE_DIMENSIONS,
     ORDER_DIMENSIONS,
     Prepared,
-    filtered_from,
     isin_values,
 )
 from data.reasons import CATEGORIES
@@ -290,14 +291,6 @@ def line_codes(prepared: Prepared, column: str) -> tuple[np.ndarray, np.ndarray]
     """codes_of(mature lines[column]), computed once per Prepared ("order_id": the order codes)."""
 
     def compute() -> tuple[np.ndarray, np.ndarray]:
-        link = filtered_from(prepared) if column != SIZE_SYSTEM else None
-        if link is not None:
-            parent, rows = link
-            pc, pl = line_codes(parent, column)
-            literal = parent.memo((LITERAL_NOT_SET, column), lambda: False)
-            picked = None if literal else _picked_codes(pc, pl, rows, column == "order_id")
-            if picked is not None:
-                return picked
         lines = mature_frames(prepared)[0]
         if column == "order_id":
             c, u = pd.factorize(lines["order_id"], sort=False)
@@ -349,19 +342,40 @@ def _picked_codes(
     return k, np.append(labels[u], np.asarray([NOT_SET], dtype=object))
 
 
+def pick_codes(child: Prepared, parent: Prepared, kept: np.ndarray) -> None:
+    """Seed the memo of `child` (analysis.prepare.filter_prepared of `parent`; `kept`: which of the parent's lines
+    it holds) with the per-line codes `parent` has already computed, picked for the child's mature lines and
+    renumbered in order of first appearance (_picked_codes): the order, segment and customer codes line_codes
+    and customer_codes would compute from the child's own text, from one factorize of integers each. What the
+    parent has not computed (or holds a literal NOT_SET value in) the child encodes itself when asked. The child
+    keeps no reference to the parent."""
+    rows = np.asarray(kept, dtype=bool)[parent.lines["mature"].to_numpy(dtype=bool)]
+    for column in ("order_id", *DIMENSIONS):
+        key = ("analysis.segments.line_codes", column)
+        have = parent.memoized(key)
+        if have is None or parent.memoized((LITERAL_NOT_SET, column)):
+            continue
+        picked = _picked_codes(have[0], have[1], rows, column == "order_id")
+        if picked is not None:
+            child.memo(key, _constant(picked))
+    cc = parent.memoized("analysis.segments.customer_codes")
+    if cc is not None:
+        sub = cc[rows]
+        known = sub >= 0
+        out = np.full(len(sub), -1, dtype="int64")
+        out[known] = pd.factorize(sub[known], sort=False)[0]
+        child.memo("analysis.segments.customer_codes", lambda: out)
+
+
+def _constant(value: tuple[np.ndarray, np.ndarray]) -> Callable[[], tuple[np.ndarray, np.ndarray]]:
+    return lambda: value
+
+
 def customer_codes(prepared: Prepared) -> np.ndarray:
     """pd.factorize codes of the mature lines' customer ids (-1 = unknown), computed once per Prepared (picked
-    from the parent's for filtered data)."""
+    from the parent's for filtered data, pick_codes)."""
 
     def compute() -> np.ndarray:
-        link = filtered_from(prepared)
-        if link is not None:
-            parent, rows = link
-            sub = customer_codes(parent)[rows]
-            known = sub >= 0
-            out = np.full(len(sub), -1, dtype="int64")
-            out[known] = pd.factorize(sub[known], sort=False)[0]
-            return out
         cust = mature_frames(prepared)[0]["customer_id"]
         return pd.factorize(cust, sort=False, use_na_sentinel=True)[0].astype("int64")
 

@@ -1,5 +1,5 @@
 """A filtered Prepared (analysis.prepare.filter_prepared) takes its per-line codes from the data it was filtered
-from (analysis.prepare.filtered_from: segment, order and customer codes picked by the kept lines and renumbered
+from (analysis.segments.pick_codes: segment, order and customer codes picked by the kept lines and renumbered
 in order of first appearance) instead of encoding its text columns again. The oracle is the same filtered frames
 in a Prepared that does not know its parent (dataclasses.replace starts with an empty memo), i.e. the codes and
 the analysis computed from the filtered data alone: codes, labels, clusters, the SQL lines table and the whole
@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from analysis.engine import Settings, analyse
-from analysis.prepare import FILTERED_FROM, Filters, Prepared, filter_prepared, filtered_from, prepare
+from analysis.prepare import Filters, Prepared, filter_prepared, prepare
 from analysis.segment_sql import lines_table
 from analysis.segments import (
     DIMENSIONS,
@@ -27,6 +27,7 @@ from analysis.segments import (
     codes_of,
     customer_codes,
     line_codes,
+    pick_codes,
     reference_column,
 )
 from tests.unit.test_filter_codes import MAKERS, _filters, assert_same
@@ -54,13 +55,9 @@ def _cases(p: Prepared) -> list[tuple[Filters, ...]]:
     return [c for c in out if all(f.active for f in c)]
 
 
-_ALIVE: list[Prepared] = []  # the intermediate data of a chain (a filtered Prepared refers to its parent weakly)
-
-
 def _filtered(p: Prepared, chain: tuple[Filters, ...]) -> Prepared:
     for f in chain:
         p = filter_prepared(p, f)
-        _ALIVE.append(p)
     return p
 
 
@@ -70,22 +67,28 @@ def _columns(p: Prepared) -> list[str]:
     return cols + ([ref] if ref and ref not in cols else [])
 
 
-def test_filtered_data_knows_its_parent(prepared):
+def test_filtered_data_gets_the_parents_codes_and_keeps_no_reference_to_it(prepared):
+    import gc
+
     for chain in _cases(prepared):
         f = _filtered(prepared, chain)
-        link = filtered_from(f)
-        assert link is not None
-        parent, rows = link
-        assert len(rows) == len(parent.mature_lines) and rows.sum() == len(f.mature_lines)
-        pd.testing.assert_frame_equal(parent.mature_lines[rows], f.mature_lines)
-    assert filtered_from(prepared) is None
+        assert f.memoized(("analysis.segments.line_codes", "order_id")) is not None  # picked, not computed
+        if prepared.has("customer_id"):
+            assert f.memoized("analysis.segments.customer_codes") is not None
+    parent = filter_prepared(prepared, _cases(prepared)[0][0])
+    line_codes(parent, "order_id")
+    child = filter_prepared(parent, Filters(date_from=parent.lines["order_date"].min()))
+    ref = weakref.ref(parent)
+    del parent
+    gc.collect()
+    assert ref() is None and child.memoized(("analysis.segments.line_codes", "order_id")) is not None
 
 
 def test_codes_picked_from_the_parent_equal_codes_of_the_filtered_data(prepared):
     for chain in _cases(prepared):
         new = _filtered(prepared, chain)
         old = dataclasses.replace(new)  # the same frames, no parent: encodes its own text
-        assert filtered_from(old) is None
+        assert old.memoized(("analysis.segments.line_codes", "order_id")) is None
         for col in _columns(new):
             (nc, nl), (oc, ol) = line_codes(new, col), line_codes(old, col)
             np.testing.assert_array_equal(nc, oc, err_msg=f"{col} {chain}")
@@ -130,7 +133,8 @@ def test_picked_codes_number_missing_values_last_as_codes_of_does():
     parent.memo("analysis.segments.mature_frames", lambda: (lines, pd.DataFrame(), pd.DataFrame()))
     assert list(line_codes(parent, "collection")[1]) == ["b", NOT_SET, "a"]
     child = Prepared(lines.iloc[[0, 2, 3]], pd.DataFrame(), pd.DataFrame(), 30, "default", None, 0, 0)
-    child.memo(FILTERED_FROM, lambda: (weakref.ref(parent), np.asarray([True, False, True, True])))
+    pick_codes(child, parent, np.asarray([True, False, True, True]))
+    assert child.memoized(("analysis.segments.line_codes", "collection")) is None  # left to the child
     child.memo("analysis.segments.mature_frames", lambda: (lines.iloc[[0, 2, 3]], pd.DataFrame(), pd.DataFrame()))
     codes, labels = line_codes(child, "collection")
     want = codes_of(lines["collection"].iloc[[0, 2, 3]])
@@ -166,22 +170,6 @@ def test_a_filter_of_filtered_data_equals_it_filtered_afresh(prepared):
             new, old = filter_prepared(first, f), filter_prepared(dataclasses.replace(first), f)
             for frame in ("lines", "orders", "returns"):
                 pd.testing.assert_frame_equal(getattr(new, frame), getattr(old, frame), check_exact=True)
-
-
-def test_a_released_parent_is_not_kept_alive(prepared):
-    """The filtered data refers to its parent weakly: once the parent is gone, its codes are encoded afresh."""
-    import gc
-
-    parent = filter_prepared(prepared, _cases(prepared)[0][0])
-    child = filter_prepared(parent, Filters(date_from=parent.lines["order_date"].min()))
-    want = [line_codes(dataclasses.replace(child), c) for c in _columns(child)]
-    del parent
-    gc.collect()
-    assert filtered_from(child) is None
-    for c, (codes, labels) in zip(_columns(child), want):
-        got = line_codes(child, c)
-        np.testing.assert_array_equal(got[0], codes)
-        assert list(got[1]) == list(labels)
 
 
 def test_a_drill_down_counts_its_parent_rows_as_the_where_clause_did(prepared):
