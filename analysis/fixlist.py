@@ -275,28 +275,32 @@ def _explained_by(
     """(listed segment, residual share) when `row` is mostly a slice of (or a container of) listed
     segments; None otherwise. Only NESTED overlaps count (>= 90% of the smaller side's units inside the
     other), so cross-cutting segments (a journey and a collection) never explain each other away."""
-    n_s = units[mask].sum()
+    # the segment's lines by position: each overlap below reads only them, in the same order (the same sums as
+    # the full-length masks gave, at a fraction of the cost: 24 rows x every listed segment at 1M lines)
+    idx = np.flatnonzero(mask)
+    u = units[idx]
+    n_s = u.sum()
     if n_s <= 0:
         return None
     p0 = float(row.get("baseline_rate", np.nan))  # the rest without the segment: the excess's own baseline
     if not np.isfinite(p0):
         p0 = float(row["expected_returns"]) / float(row["n"]) if row["n"] else 0.0
-    rate = np.full(int(mask.sum()), np.nan)
+    rate = np.full(len(idx), np.nan)
     first = None
     for k, m in zip(kept, masks):
         if m is None:
             continue
-        inter = units[mask & m].sum()
+        sub = m[idx]
+        inter = u[sub].sum()
         if inter <= 0 or inter < NESTED * min(n_s, units[m].sum()):
             continue
-        sub = m[mask]
         fill = sub & np.isnan(rate)
         rate[fill] = float(k["return_rate"])
         first = first or f"{k['dimension']}: {k['segment']}"
     if first is None:
         return None
     r = np.where(np.isnan(rate), p0, rate)
-    residual = returned[mask].sum() - (units[mask] * r).sum()
+    residual = returned[idx].sum() - (u * r).sum()
     excess = float(row["excess_returns"])
     share = residual / excess if excess > 0 else 0.0
     return (first, float(share)) if share < EXPLAINED_SHARE else None

@@ -103,6 +103,10 @@ class Prepared:
         except KeyError:
             return cast(T, self._memo.setdefault(key, compute()))
 
+    def memoized(self, key: Hashable) -> Any:
+        """The value memo stored under `key`, None when none was computed (computes nothing)."""
+        return self._memo.get(key)
+
     def forget(self, name: str) -> None:
         """Drop the memoized values of the function `name` (every argument), so the next call computes
         afresh: for benchmarks that time one step on an otherwise warm Prepared."""
@@ -633,7 +637,7 @@ def filter_prepared(prepared: Prepared, filters: Filters) -> Prepared:
     rkeep = picked[rcodes]
     if filters.collections:
         rkeep &= rets["collection"].isin(list(filters.collections)).fillna(False).to_numpy(dtype=bool)
-    return Prepared(
+    out = Prepared(
         lines=new_lines,
         orders=orders,
         returns=rets[rkeep],
@@ -648,3 +652,13 @@ def filter_prepared(prepared: Prepared, filters: Filters) -> Prepared:
         counts=prepared.counts,
         arrival=prepared.arrival,
     )
+    # the filtered lines are rows of the unfiltered ones: the per-line codes the parent has computed
+    # (analysis.segments.line_codes) are picked and renumbered for them now, instead of a new factorize of every
+    # text column later (issue 14: codes computed once on the full data); nothing refers back to the parent
+    from analysis.segments import pick_codes  # (analysis.segments imports this module)
+
+    pick_codes(out, prepared, kept)
+    # and its order codes are the parent's (one code space still; filter_prepared only compares them), for a
+    # filter of the filtered data (judging the fix list on logged changes filters it again by date)
+    out.memo("analysis.prepare.order_codes", lambda: (lcodes[kept], ocodes[picked[ocodes]], rcodes[rkeep]))
+    return out

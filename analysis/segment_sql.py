@@ -243,14 +243,18 @@ def segment_sums(
     where: str = "",
     scope_table: pd.DataFrame | None = None,
     first_rows: bool = True,
+    rows: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Run analysis/sql/segment_sums.sql for `dims` (their index in the list is the `dim` column):
     one row per (dim, scope, seg), with its scope's totals (g_all, x_all, n_all, a_all, b_all, c_all,
     ret_all) attached from the query's total rows, ordered as the numpy implementation orders segments
-    (reference groups by code, then the segments compared with the whole population, by code)."""
+    (reference groups by code, then the segments compared with the whole population, by code). rows: the
+    rows of lines_table(prepared) to count (default all; a drill-down passes its parent segment's rows, so the
+    engine loads those instead of every line and a WHERE clause)."""
     from data.engine_sql import run_sql
 
-    table = lines_table(prepared)
+    full = lines_table(prepared)
+    table = full if rows is None else rows
     if scope_table is None:
         scope_table = pd.DataFrame(
             {"dim": pd.Series(dtype="int64"), "seg": pd.Series(dtype="int64"), "scope": pd.Series(dtype="int64")}
@@ -262,7 +266,7 @@ def segment_sums(
         [dims[i] for i in ref_ids],
         cluster=cluster,
         where=where,
-        row_scale=len(table) + 1,
+        row_scale=len(full) + 1,
         scope_base=max(scope_base, 1),
         first_rows=first_rows,
         one_row_per_cluster=cluster == "ord"
@@ -401,13 +405,18 @@ def _count_all(
         scope_table = scope_table.assign(dim=np.asarray(ref_dims, dtype=object)[scope_table["dim"].to_numpy()])
         scope_table["dim"] = [dl.index(d) for d in scope_table["dim"]]
         scope_table["dim"] = scope_table["dim"].astype("int64")
-    where = "" if within is None else f"WHERE s_{within[0]} = {int(within[1])}"
-    sums = segment_sums(prepared, dl, where=where, scope_table=scope_table)
+    # a drill-down counts the lines of its parent segment: those rows are handed to the engine (the same rows
+    # as a WHERE clause on every line selects; loading 5% of a 477k-line table instead of all of it, twice)
+    rows = None
+    if within is not None:
+        table = lines_table(prepared)
+        rows = table[line_codes(prepared, within[0])[0] == int(within[1])]
+    sums = segment_sums(prepared, dl, scope_table=scope_table, rows=rows)
     ocodes = line_codes(prepared, "order_id")[0]
     by_customer = cluster_codes(prepared) is not ocodes
     # the customer level only gives the design effects (deff, rest_deff): no first line, no largest cluster
     csums = (
-        segment_sums(prepared, dl, cluster="clu", where=where, scope_table=scope_table, first_rows=False)
+        segment_sums(prepared, dl, cluster="clu", scope_table=scope_table, first_rows=False, rows=rows)
         if by_customer
         else None
     )
@@ -441,12 +450,22 @@ def _count_all(
 
 
 def sql_counts(
-    prepared: Prepared, dimension: str, *, reference: bool, within: tuple[str, str] | None = None
+    prepared: Prepared,
+    dimension: str,
+    *,
+    reference: bool,
+    within: tuple[str, str] | None = None,
+    alone: bool = False,
 ) -> pd.DataFrame | None:
     """analysis.segments._counts_with_reference's frame for one dimension, counted in SQL (None when the
-    drill-down names no existing segment). All dimensions are counted together and cached per Prepared."""
+    drill-down names no existing segment). All dimensions are counted together and cached per Prepared;
+    alone=True counts only this one (the same numbers: each dimension's rows and reference groups come from
+    its own grouping set), for data asked about one dimension only."""
     from analysis.segments import line_codes, reference_dimensions
 
+    if within is None and alone:
+        ref_dims: tuple[str, ...] = (dimension,) if reference and dimension in reference_dimensions(prepared) else ()
+        return _all_counts(prepared, (dimension,), ref_dims, None)[dimension]
     if within is None:
         dims = tuple(segment_dimensions(prepared))
         if dimension not in dims:
@@ -460,7 +479,11 @@ def sql_counts(
     hit = np.flatnonzero(wlabels == str(within[1]))
     if not len(hit):
         return None
-    return _all_counts(prepared, (dimension,), (), (within[0], int(hit[0])))[dimension]
+    # a drill-down page asks for several line dimensions of one parent segment (products, then sizes): they are
+    # counted together, once per parent (each dimension's rows come from its own grouping set)
+    dims = tuple(d for d in segment_dimensions(prepared) if d not in ORDER_DIMENSIONS and d != within[0])
+    dims = dims if dimension in dims else (dimension,)
+    return _all_counts(prepared, dims, (), (within[0], int(hit[0])))[dimension]
 
 
 def pair_counts(prepared: Prepared, item_codes: np.ndarray) -> pd.DataFrame:

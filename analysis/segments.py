@@ -41,12 +41,21 @@ segment_table() compares every segment with the rest of the population (METHOD 1
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
 from analysis import stats
-from analysis.prepare import DIMENSION_LABELS, INTENT_LABELS, LINE_DIMENSIONS, ORDER_DIMENSIONS, Prepared, isin_values
+from analysis.prepare import (
+    DIMENSION_LABELS,
+    INTENT_LABELS,
+    LINE_DIMENSIONS,
+    ORDER_DIMENSIONS,
+    Prepared,
+    isin_values,
+)
 from data.reasons import CATEGORIES
 from data.sizes import size_system
 
@@ -261,6 +270,12 @@ def mature_frames(prepared: Prepared) -> tuple[pd.DataFrame, pd.DataFrame, pd.Da
 
 def codes_of(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(integer codes, labels) of a column; missing values get the label NOT_SET. Fast on Arrow strings."""
+    codes, labels, _ = _codes_of(values)
+    return codes, labels
+
+
+def _codes_of(values: pd.Series) -> tuple[np.ndarray, np.ndarray, bool]:
+    """codes_of and whether a literal NOT_SET value took in the missing ones (then NOT_SET is not last)."""
     codes, uniq = pd.factorize(values, sort=False, use_na_sentinel=True)
     labels = np.asarray([str(u) for u in uniq] + [NOT_SET], dtype=object)
     codes = np.where(codes < 0, len(uniq), codes).astype("int64")
@@ -268,7 +283,8 @@ def codes_of(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         first = int(np.flatnonzero(labels == NOT_SET)[0])
         codes = np.where(codes == len(uniq), first, codes)
         labels = labels[:-1]
-    return codes, labels
+        return codes, labels, True
+    return codes, labels, False
 
 
 def line_codes(prepared: Prepared, column: str) -> tuple[np.ndarray, np.ndarray]:
@@ -286,9 +302,84 @@ def line_codes(prepared: Prepared, column: str) -> tuple[np.ndarray, np.ndarray]
             systems = pd.Series([None if v == NOT_SET else (size_system(v) or "other sizes") for v in sl], dtype=object)
             lc, labels = codes_of(systems)
             return lc[sc], labels
-        return codes_of(lines[column])
+        codes, labels, literal = _codes_of(lines[column])
+        if literal:  # a subset is then encoded afresh (_picked_codes cannot tell where NOT_SET belongs)
+            prepared.memo((LITERAL_NOT_SET, column), lambda: True)
+        return codes, labels
 
     return prepared.memo(("analysis.segments.line_codes", column), compute)
+
+
+LITERAL_NOT_SET = "analysis.segments.line_codes.literal_not_set"
+
+
+def _picked_codes(
+    codes: np.ndarray, labels: np.ndarray, rows: np.ndarray, ids: bool
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """codes_of (ids: pd.factorize) of a subset of lines from the parent's (codes, labels) and the mask of the
+    parent's lines kept: the same codes and labels as encoding the subset's text afresh (numbered in order of
+    first appearance, a missing value last), from one factorize of integers. None for a missing id (then the
+    caller encodes the text). The caller makes sure no literal NOT_SET value was merged with the missing ones
+    in the parent (line_codes remembers it): the missing ones would then not be numbered last."""
+    sub = codes[rows]
+    if ids:
+        if len(sub) and int(sub.min()) < 0:
+            return None
+        k, u = pd.factorize(sub, sort=False)
+        return k.astype("int64"), labels[u]
+    if not len(labels) or labels[-1] != NOT_SET:
+        return None
+    k, u = pd.factorize(sub, sort=False)
+    k = k.astype("int64")
+    missing = np.flatnonzero(u == len(labels) - 1)
+    if len(missing):  # the missing value is numbered last, after every value, as codes_of numbers it
+        j = int(missing[0])
+        renumber = np.arange(len(u), dtype="int64")
+        renumber[j + 1 :] -= 1
+        renumber[j] = len(u) - 1
+        k = renumber[k]
+        u = np.delete(u, j)
+    return k, np.append(labels[u], np.asarray([NOT_SET], dtype=object))
+
+
+def pick_codes(child: Prepared, parent: Prepared, kept: np.ndarray) -> None:
+    """Seed the memo of `child` (analysis.prepare.filter_prepared of `parent`; `kept`: which of the parent's lines
+    it holds) with the per-line codes `parent` has already computed, picked for the child's mature lines and
+    renumbered in order of first appearance (_picked_codes): the order, segment and customer codes line_codes
+    and customer_codes would compute from the child's own text, from one factorize of integers each. What the
+    parent has not computed (or holds a literal NOT_SET value in) the child encodes itself when asked. The child
+    keeps no reference to the parent."""
+    rows = np.asarray(kept, dtype=bool)[parent.lines["mature"].to_numpy(dtype=bool)]
+    for column in ("order_id", *DIMENSIONS):
+        key = ("analysis.segments.line_codes", column)
+        have = parent.memoized(key)
+        if have is None or parent.memoized((LITERAL_NOT_SET, column)):
+            continue
+        picked = _picked_codes(have[0], have[1], rows, column == "order_id")
+        if picked is not None:
+            child.memo(key, _constant(picked))
+    cc = parent.memoized("analysis.segments.customer_codes")
+    if cc is not None:
+        sub = cc[rows]
+        known = sub >= 0
+        out = np.full(len(sub), -1, dtype="int64")
+        out[known] = pd.factorize(sub[known], sort=False)[0]
+        child.memo("analysis.segments.customer_codes", lambda: out)
+
+
+def _constant(value: tuple[np.ndarray, np.ndarray]) -> Callable[[], tuple[np.ndarray, np.ndarray]]:
+    return lambda: value
+
+
+def customer_codes(prepared: Prepared) -> np.ndarray:
+    """pd.factorize codes of the mature lines' customer ids (-1 = unknown), computed once per Prepared (picked
+    from the parent's for filtered data, pick_codes)."""
+
+    def compute() -> np.ndarray:
+        cust = mature_frames(prepared)[0]["customer_id"]
+        return pd.factorize(cust, sort=False, use_na_sentinel=True)[0].astype("int64")
+
+    return prepared.memo("analysis.segments.customer_codes", compute)
 
 
 def cluster_codes(prepared: Prepared) -> np.ndarray:
@@ -301,8 +392,7 @@ def cluster_codes(prepared: Prepared) -> np.ndarray:
     def compute() -> np.ndarray:
         ocodes, _ = line_codes(prepared, "order_id")
         if prepared.has("customer_id"):
-            cust = mature_frames(prepared)[0]["customer_id"]
-            ccodes, _ = pd.factorize(cust, sort=False, use_na_sentinel=True)
+            ccodes = customer_codes(prepared)
             known = ccodes >= 0
             # a customer repeats when known customers hold more orders than there are customers (O(n) counts)
             if known.any() and np.count_nonzero(np.bincount(ocodes[known])) > np.count_nonzero(
@@ -686,7 +776,12 @@ def segment_counts_numpy(
 
 
 def segment_counts(
-    prepared: Prepared, dimension: str, *, within: tuple[str, str] | None = None, reference: str | None = "auto"
+    prepared: Prepared,
+    dimension: str,
+    *,
+    within: tuple[str, str] | None = None,
+    reference: str | None = "auto",
+    alone: bool = False,
 ) -> pd.DataFrame | None:
     """Per-segment counts, design effects and reference groups of one dimension (the frame
     compare_segments reads; None when there is nothing to compare), counted in SQL on the current
@@ -699,7 +794,7 @@ def segment_counts(
     if within is not None:
         dimension_column(within[0])
     ref_col = _reference_column(prepared, dimension, within, reference)
-    c = sql_counts(prepared, dimension, reference=ref_col is not None, within=within)
+    c = sql_counts(prepared, dimension, reference=ref_col is not None, within=within, alone=alone)
     if c is None or not len(c) or not (float(c["n"].sum()) > 0):
         return None
     return c
@@ -715,6 +810,7 @@ def segment_table(
     within: tuple[str, str] | None = None,
     returns: pd.DataFrame | None = None,
     reference: str | None = "auto",
+    alone: bool = False,
 ) -> pd.DataFrame:
     """Every segment of `dimension` against the rest (see module docstring for the method).
 
@@ -729,7 +825,8 @@ def segment_table(
     category, METHOD 6.2/6.4: "apparel returns more than home goods" is structure, not a finding);
     None compares with the whole population (also used for a group with a single segment, and for
     order-level dimensions and drill-downs). The `reference` column says which was used and
-    expected_returns uses the reference group's rate.
+    expected_returns uses the reference group's rate. alone - count this dimension only (the same
+    rows; by default every dimension is counted at once and kept for the next call on the same data).
 
     Returns one row per segment, columns SEGMENT_COLUMNS, sorted by priority then excess; empty
     frame when the dimension has no data (prepared.has).
@@ -750,7 +847,7 @@ def segment_table(
     empty = pd.DataFrame({c: pd.Series(dtype=object) for c in SEGMENT_COLUMNS})
     if not prepared.has(col):
         return empty
-    c = segment_counts(prepared, dimension, within=within, reference=reference)
+    c = segment_counts(prepared, dimension, within=within, reference=reference, alone=alone)
     if c is None:
         return empty
     p0_all = float(c["x"].sum() / c["n"].sum())
