@@ -22,6 +22,8 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 
@@ -30,7 +32,7 @@ from analysis.engine import Analysis, Settings, analyse
 from analysis.interventions import with_changes_judged
 from analysis.prepare import Filters, Prepared, filter_prepared, prepare
 from data.demo import generate_dataset
-from data.ingest import SourceFile, inspect_file, load_dataset
+from data.ingest import FileInfo, SourceFile, inspect_file, load_dataset
 from data.mapping import Mapping
 from data.model import Dataset
 from data.uploads import UploadStore, valid_key
@@ -166,7 +168,7 @@ def _remember_state(sid: str) -> None:
             _STATES[sid] = ctx.session_state
 
 
-def _wipe_state(safe) -> None:
+def _wipe_state(safe: Any) -> None:
     """Empty a released session's state. Its widgets' metadata holds their callbacks and format functions,
     whose globals are the page scripts' namespaces, and with them every DataFrame a page assigned at top level
     (the whole prepared data through `ctx`); Streamlit keeps a closed session's state until its AppSession object
@@ -182,14 +184,14 @@ def _wipe_state(safe) -> None:
         state.clear()
 
 
-def held(name: str, default=None):
+def held(name: str, default: Any = None) -> Any:
     """This session's object `name` (see hold), or default."""
     entry = _entry()
     with _HELD_LOCK:
         return entry.get(name, default)
 
 
-def hold(name: str, value) -> None:
+def hold(name: str, value: Any) -> None:
     """Keep `value` for this session on the server until the session closes (replacing, and closing, the
     object held under `name` before, unless it is the same object)."""
     entry = _entry()
@@ -237,7 +239,7 @@ def held_sessions() -> set[str]:
         return set(_HELD)
 
 
-def _close(obj) -> None:
+def _close(obj: Any) -> None:
     """Close what holds memory outside Python's reach (a data.store.Store's DuckDB connection; also inside a
     (key, store) pair)."""
     for o in obj if isinstance(obj, tuple) else (obj,):
@@ -444,7 +446,7 @@ def _allocator_report() -> dict:
     return out
 
 
-def _referrer_chain(obj, depth: int = 12) -> list[str]:
+def _referrer_chain(obj: Any, depth: int = 12) -> list[str]:
     """Who keeps `obj` alive: one referrer per level (debug reports only)."""
     import inspect
 
@@ -513,7 +515,7 @@ class UploadGone(KeyError):
     """The bytes of an uploaded file are not in this session any more (e.g. a new browser session)."""
 
 
-def dataset_for(spec: DatasetSpec, contents: dict | None = None, progress=None) -> Dataset:
+def dataset_for(spec: DatasetSpec, contents: dict | None = None, progress: Any = None) -> Dataset:
     """Load the dataset named by `spec` (bounded LRU keyed on the content spec).
 
     `contents` maps sha256 -> bytes for uploads. Not an st.cache_* function because loading reports
@@ -531,7 +533,8 @@ def dataset_for(spec: DatasetSpec, contents: dict | None = None, progress=None) 
     if spec.kind == "demo":
         ds = generate_dataset(seed=spec.seed, **({"n_orders": DEMO_ORDERS} if DEMO_ORDERS else {}))
     else:
-        if any(f.sha256 not in (contents or {}) for f in spec.files):
+        contents = contents or {}
+        if any(f.sha256 not in contents for f in spec.files):
             raise UploadGone(spec.name)
         files = [SourceFile(name=f.name, content=contents[f.sha256], role=f.role, sheet=f.sheet) for f in spec.files]
         mapping = Mapping.from_json(spec.mapping_json) if spec.mapping_json else None
@@ -585,8 +588,8 @@ def analysis_for(
     changes: tuple,
     _prepared: Prepared,
     _dataset: Dataset,
-    _interventions=None,
-    _evaluations=None,
+    _interventions: Any = None,
+    _evaluations: Any = None,
 ) -> Analysis:
     """changes: the logged interventions as tuples of text (part of the key): each fix-list segment with a
     logged change is judged on the orders placed since it (analysis.interventions.with_changes_judged).
@@ -600,11 +603,11 @@ def analysis_for(
 
 
 @st.cache_data(max_entries=32, ttl=CACHE_TTL, show_spinner=False)
-def inspect_for(name: str, digest: str, sheet: str | None, _content: bytes):
+def inspect_for(name: str, digest: str, sheet: str | None, _content: bytes) -> FileInfo:
     return inspect_file(name, _content, sheet=sheet)
 
 
 @st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
-def computed(name: str, key: tuple, filters: Filters, args: tuple, _fn, _prepared):
+def computed(name: str, key: tuple, filters: Filters, args: tuple, _fn: Callable[..., Any], _prepared: Prepared) -> Any:
     """Cache any pure analysis call on (name, data key, filters, args); args must identify the result."""
     return _fn(_prepared, *args)

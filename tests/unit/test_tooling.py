@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 
-import pytest
 
 from tests.conftest import ROOT
 
@@ -56,28 +55,17 @@ def test_mypy_config_is_strict_everywhere():
     main = cfg["mypy"]
     for option in ("disallow_untyped_defs", "disallow_incomplete_defs", "check_untyped_defs"):
         assert main.getboolean(option), option
-    assert set(main["files"].replace(" ", "").split(",")) == {"analysis", "data"}
+    assert set(main["files"].replace(" ", "").split(",")) == {"analysis", "data", "dashboard"}
     relaxed = [f"[{name}] {opt}" for name in cfg.sections() if name != "mypy" for opt in cfg[name]]
     relaxed += [f"[mypy] {opt}" for opt in ("ignore_errors", "disable_error_code", "allow_untyped_defs") if opt in main]
     assert not relaxed, f"mypy.ini relaxes checking: {relaxed}"
 
 
-def test_mypy_passes_on_analysis_and_data():
-    # mypy.ini: analysis/ and data/, strict on every function; a new type error in either package fails here
+def test_mypy_passes_on_analysis_data_and_dashboard():
+    # mypy.ini: analysis/, data/ and dashboard/ (pages, helpers, the router), strict on every function; a new type
+    # error in any of them fails here
     r = _run("-m", "mypy", "--config-file", "mypy.ini", "--cache-dir", os.devnull)
     assert r.returncode == 0, (
         f"mypy (or mypy missing: pip install -r requirements-dev.txt):\n{r.stdout[-4000:]}\n{r.stderr}"
-    )
-    assert "Success: no issues found" in r.stdout, r.stdout[-2000:]
-
-
-@pytest.mark.skip(reason="enable once dashboard/cache.py, context.py, sidebar.py are clean")
-def test_mypy_passes_on_dashboard():
-    # the same strict mypy.ini on dashboard/ (pages, helpers, the router); analysis/ and data/ are checked with
-    # it as its imports. To enable: delete the skip mark (or add dashboard to `files` in mypy.ini and to the set
-    # test_mypy_config_is_strict_everywhere expects, and drop this test for test_mypy_passes_on_analysis_and_data)
-    r = _run("-m", "mypy", "--config-file", "mypy.ini", "--cache-dir", os.devnull, "dashboard")
-    assert r.returncode == 0, (
-        f"mypy on dashboard/ (or mypy missing: pip install -r requirements-dev.txt):\n{r.stdout[-4000:]}\n{r.stderr}"
     )
     assert "Success: no issues found" in r.stdout, r.stdout[-2000:]
