@@ -253,7 +253,10 @@ def mature_frames(prepared: Prepared) -> tuple[pd.DataFrame, pd.DataFrame, pd.Da
         lines, orders = prepared.mature_lines, prepared.mature_orders
         rets = prepared.returns
         if len(rets):
-            rets = rets[isin_values(rets["order_id"], orders["order_id"])]
+            # prepare() puts the returns of mature orders first: then they are a slice, not a copy
+            keep = isin_values(rets["order_id"], orders["order_id"])
+            k = int(np.count_nonzero(keep))
+            rets = rets.iloc[:k] if keep[:k].all() else rets[keep]
         return lines, orders, rets
 
     return prepared.memo("analysis.segments.mature_frames", compute)
