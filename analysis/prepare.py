@@ -190,13 +190,34 @@ def _mature_first(
 
 def _take_rows(frame: pd.DataFrame, at: np.ndarray) -> pd.DataFrame:
     """frame.take(at), one column at a time, each column of `frame` released as soon as it is moved (the frame
-    is emptied), so the rows are never held twice in full; index labels move with their rows."""
+    is emptied), so the rows are never held twice in full; index labels move with their rows. Columns that
+    shared one buffer (units and quantity, product and product_name when no name is missing) still share
+    one after the take (as pandas Series: copy-on-write keeps a write to one from reaching the other)."""
     out = pd.DataFrame(index=frame.index.take(at))
+    moved: dict[tuple, pd.Series] = {}
     for c in list(frame.columns):
         s = frame.pop(c)
-        values = s.to_numpy() if isinstance(s.dtype, np.dtype) else s.array
-        out[c] = values.take(at)
+        key = _buffer_key(s)
+        t = moved.get(key) if key is not None else None
+        if t is None:
+            values = s.to_numpy() if isinstance(s.dtype, np.dtype) else s.array
+            t = pd.Series(values.take(at), index=out.index, copy=False)
+            if key is not None:
+                moved[key] = t
+        out[c] = t
     return out
+
+
+def _buffer_key(s: pd.Series) -> tuple | None:
+    """What identifies the memory behind a column (dtype, length and buffer addresses); None when unknown."""
+    if isinstance(s.dtype, np.dtype):
+        a = s.to_numpy()
+        return (str(a.dtype), a.shape, a.strides, a.__array_interface__["data"][0])
+    chunked = getattr(s.array, "_pa_array", None)  # Arrow-backed arrays (pandas' string dtype)
+    if chunked is None:
+        return None
+    addresses = tuple(b.address if b is not None else 0 for ch in chunked.chunks for b in ch.buffers())
+    return (str(s.dtype), len(s), tuple(ch.offset for ch in chunked.chunks), addresses)
 
 
 def _has_data(s: pd.Series) -> bool:

@@ -92,3 +92,12 @@ def test_pages_reading_every_line_are_the_same(pair):
     assert overview.headline(new) == overview.headline(old)
     assert trends_view.trend_dimensions(new) == trends_view.trend_dimensions(old)
     assert trends_view.order_date_span(new) == trends_view.order_date_span(old)
+
+
+def test_columns_sharing_memory_still_share_after_the_move_and_stay_apart_on_write(pair):
+    new, old = pair
+    lines = new.lines
+    assert np.shares_memory(lines["units"].to_numpy(), lines["quantity"].to_numpy())  # units is quantity
+    edited = lines.copy(deep=False)
+    edited.loc[edited.index[0], "units"] = 10**6  # copy-on-write: the write does not reach quantity
+    assert edited["quantity"].iloc[0] != 10**6 and lines["units"].iloc[0] != 10**6
