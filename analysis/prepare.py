@@ -209,13 +209,19 @@ def _take_rows(frame: pd.DataFrame, at: np.ndarray) -> pd.DataFrame:
 
 
 def _buffer_key(s: pd.Series) -> tuple | None:
-    """What identifies the memory behind a column (dtype, length and buffer addresses); None when unknown."""
+    """What identifies the memory behind a column (dtype, length and buffer addresses; for a column with no
+    value at all, its dtype: moved columns of one dtype that are entirely missing, such as the optional
+    columns no file provided, share one array); None when unknown."""
     if isinstance(s.dtype, np.dtype):
         a = s.to_numpy()
+        if a.dtype.kind == "f" and len(a) and np.isnan(a).all():
+            return (str(a.dtype), a.shape, "missing")
         return (str(a.dtype), a.shape, a.strides, a.__array_interface__["data"][0])
     chunked = getattr(s.array, "_pa_array", None)  # Arrow-backed arrays (pandas' string dtype)
     if chunked is None:
         return None
+    if len(s) and chunked.null_count == len(s):
+        return (str(s.dtype), len(s), "missing")
     addresses = tuple(b.address if b is not None else 0 for ch in chunked.chunks for b in ch.buffers())
     return (str(s.dtype), len(s), tuple(ch.offset for ch in chunked.chunks), addresses)
 

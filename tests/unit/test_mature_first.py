@@ -101,3 +101,11 @@ def test_columns_sharing_memory_still_share_after_the_move_and_stay_apart_on_wri
     edited = lines.copy(deep=False)
     edited.loc[edited.index[0], "units"] = 10**6  # copy-on-write: the write does not reach quantity
     assert edited["quantity"].iloc[0] != 10**6 and lines["units"].iloc[0] != 10**6
+
+
+def test_entirely_missing_columns_moved_share_one_array_and_stay_missing(pair):
+    new, old = pair
+    for a, b in (("promotion", "country"), ("promotion", "addon")):
+        if new.lines[a].isna().all() and new.lines[b].isna().all():
+            assert new.lines[a].array._pa_array is new.lines[b].array._pa_array  # one array, not two
+            pd.testing.assert_series_equal(new.lines[a].sort_index(), old.lines[a], check_exact=True)
