@@ -390,6 +390,7 @@ def prepare(
         dom_at[dom.index.to_numpy(dtype="int64")] = np.arange(len(dom))
         lines["reason_category"] = dom.astype("string").array.take(dom_at[l_pair], allow_fill=True)
         lines["returned_value"] = np.where(np.isnan(refund_amount), price_value, refund_amount * share)
+        del r, by_pair, all_units, share, dom, refund_amount, price_value, dom_at  # line-sized: not held to the end
     else:
         for c in ("refund_units", "exchange_units", "store_credit_units"):
             lines[c] = 0.0
@@ -421,6 +422,7 @@ def prepare(
             lines["customer_id"].isna(), "unknown", np.where(lines["order_date"] <= first, "first", "repeat")
         )
         lines["customer_type"] = pd.Series(ctype, index=lines.index, dtype="string")
+        del customer, first, ctype
         if any(f.role == "transactions" for f in dataset.files):
             # credit notes are matched to a customer's earlier purchase, so guests' lines cannot have returns by
             # construction: a first-vs-repeat difference would be made by the matching rule, not by customers
@@ -483,10 +485,13 @@ def prepare(
             cutoff = lines["order_date"].max()
     lines["month"] = lines["order_date"].dt.to_period("M").dt.start_time
 
+    # line-sized intermediates go before the orders' grouping and the move of the rows (they held ~0.5 GB at 5M)
+    ret_order = r_order[line_at >= 0]
+    del l_sku, r_sku, l_pair, r_pair, pairs, ret_q, before, returned, derived, intent_derived, line_at, r_order
     o = _orders_frame(lines, l_order, n_orders)
     immature_orders = int((~o["mature"]).sum())
     immature_lines = int((~lines["mature"]).sum())
-    lines, o, rets_m = _mature_first(lines, o, rets_m, l_order, r_order[line_at >= 0])
+    lines, o, rets_m = _mature_first(lines, o, rets_m, l_order, ret_order)
 
     return Prepared(
         lines=lines,
