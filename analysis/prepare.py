@@ -7,6 +7,8 @@ prepare(dataset) -> Prepared with
 - orders: one row per order;
 - returns: the matched returns with reason category, resolution category, days to return and the
   attributes of the line they came from.
+Rows of mature orders come first in all three (each row keeps its index label; otherwise in file order), so
+the mature frames are slices of them, not copies (see _mature_first).
 
 Return-window maturity: an order placed less than `window_days` before the last order date in the
 data may still be returned, so it is excluded from rates. The window is the day by which 98% of the
