@@ -79,7 +79,7 @@ def _lines_table(prepared: Prepared) -> pd.DataFrame:
     }
     ref = reference_column(prepared)
     for d in segment_dimensions(prepared) + ([ref] if ref else []):
-        cols[f"s_{d}"] = line_codes(prepared, d)[0].astype(code)
+        cols[f"s_{d}"] = line_codes(prepared, d)[0].astype(code, copy=False)  # the memoized int32 codes themselves
     return pd.DataFrame(cols, copy=False)
 
 

@@ -26,6 +26,19 @@ def assert_same_prepared(new, old) -> None:
     for name in ("lines", "orders", "returns"):
         a, b = getattr(new, name), getattr(old, name)
         assert list(a.columns) == list(b.columns), name
+        if name == "returns":
+            a = a.sort_index()  # the returns of mature orders first, each under its old label
+        else:
+            # lines and orders hold the mature orders' rows first (prepare._mature_first), each row under its
+            # old index label: in label order they are the old frames, and the mature frames are exactly the
+            # old frame[mature], row order and labels included
+            pd.testing.assert_frame_equal(
+                getattr(new, f"mature_{name}"), b[b["mature"].to_numpy(dtype=bool)], check_exact=True, obj=name
+            )
+            mature = a["mature"].to_numpy(dtype=bool)
+            if name == "orders" or b["mature"].groupby(b["order_id"]).nunique().le(1).all():
+                assert mature[: int(mature.sum())].all(), f"{name}: mature rows first"
+            a = a.sort_index()
         pd.testing.assert_frame_equal(a, b, check_exact=True, obj=name)
     for f in (
         "window_days",
