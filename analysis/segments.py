@@ -345,7 +345,8 @@ def _picked_codes(
         renumber[j] = len(u) - 1
         k = renumber[k]
         u = np.delete(u, j)
-    return k, np.append(labels[u], np.asarray([NOT_SET], dtype=object))
+    # the dtype line_codes gives a dimension (int32)
+    return k.astype(codes.dtype, copy=False), np.append(labels[u], np.asarray([NOT_SET], dtype=object))
 
 
 def pick_codes(child: Prepared, parent: Prepared, kept: np.ndarray) -> None:
