@@ -457,6 +457,17 @@ def pairs_chart(t: pd.DataFrame, *, title: str, max_rows: int = 15) -> go.Figure
     return fig
 
 
+def named_line(fig: go.Figure, y: float, name: str, *, dash: str = "dash") -> None:
+    """A horizontal reference line (an average, a centre line) named in the legend rather than labelled on the
+    line, where the plotted series crossing it covered the label."""
+    fig.add_hline(y=y, line_dash=dash, line_color=COLORS["base"])
+    fig.add_trace(
+        go.Scatter(
+            x=[None], y=[None], mode="lines", line=dict(color=COLORS["base"], dash=dash), name=name, hoverinfo="skip"
+        )
+    )
+
+
 # ---------------------------------------------------------------- overview
 def monthly_trend_chart(m: pd.DataFrame, *, rate_name: str, yaxis_title: str) -> go.Figure:
     """Monthly rate of matured months with its 95% band, provisional months apart, and the drawn average."""
@@ -497,19 +508,7 @@ def monthly_trend_chart(m: pd.DataFrame, *, rate_name: str, yaxis_title: str) ->
         )
     avg = drawn_average(mat)
     if avg is not None:
-        # the average is named in the legend, not on the line: a label on the line sat on the trend where the
-        # months cross it
-        fig.add_hline(y=avg, line_dash="dash", line_color=COLORS["base"])
-        fig.add_trace(
-            go.Scatter(
-                x=[None],
-                y=[None],
-                mode="lines",
-                line=dict(color=COLORS["base"], dash="dash"),
-                name=f"Average of the {len(mat)} complete months {avg:.1%}",
-                hoverinfo="skip",
-            )
-        )
+        named_line(fig, avg, f"Average of the {len(mat)} complete months {avg:.1%}")
     _rate_axes(
         fig,
         f"Monthly {rate_name.lower()} by order month",
@@ -571,7 +570,14 @@ def pair_heatmap(grid: PairGrid, verb: str = "returned") -> go.Figure:
 
 # ---------------------------------------------------------------- trends
 def cohort_rate_chart(
-    mat: pd.DataFrame, prov: pd.DataFrame, overall: float | None, *, title: str, axis: str, unit_word: str
+    mat: pd.DataFrame,
+    prov: pd.DataFrame,
+    overall: float | None,
+    *,
+    title: str,
+    axis: str,
+    unit_word: str,
+    rate_name: str = "Return rate",
 ) -> go.Figure:
     """Rate by order cohort: matured cohorts with their Wilson band, provisional ones (so far and expected final)."""
     fig = go.Figure()
@@ -591,7 +597,7 @@ def cohort_rate_chart(
             x=mat["period"],
             y=mat["rate"],
             mode="lines+markers",
-            name="Return rate (matured)",
+            name=f"{rate_name} (matured)",
             line=dict(color=COLORS["primary"]),
             customdata=mat[["ci_low", "ci_high", "returned", "units"]].to_numpy(),
             hovertemplate="%{x|%d %b %Y}: %{y:.1%} (95% CI %{customdata[0]:.1%}–%{customdata[1]:.1%})<br>"
@@ -623,18 +629,14 @@ def cohort_rate_chart(
                 )
             )
     if overall is not None:
-        fig.add_hline(
-            y=overall,
-            line_dash="dash",
-            line_color=COLORS["base"],
-            annotation_text=f"Average {overall:.1%}",
-            annotation_position="top right",
-        )
+        named_line(fig, overall, f"Average {overall:.1%}")
     _rate_axes(fig, title, axis, f"Order {unit_word}", height=420, top=60)
     return fig
 
 
-def control_limits_chart(t: pd.DataFrame, *, title: str, axis: str, unit_word: str) -> go.Figure:
+def control_limits_chart(
+    t: pd.DataFrame, *, title: str, axis: str, unit_word: str, rate_name: str = "Return rate"
+) -> go.Figure:
     """A p / Laney p' chart (analysis.trends.control_chart table): rate, 3-sigma limits, centre, flagged periods."""
     cfig = go.Figure()
     cfig.add_trace(
@@ -661,7 +663,7 @@ def control_limits_chart(t: pd.DataFrame, *, title: str, axis: str, unit_word: s
             x=t["period"],
             y=t["p"],
             mode="lines+markers",
-            name="Return rate",
+            name=rate_name,
             line=dict(color=COLORS["primary"]),
             hovertemplate="%{x|%d %b %Y}: %{y:.1%}<extra></extra>",
         )
@@ -678,13 +680,7 @@ def control_limits_chart(t: pd.DataFrame, *, title: str, axis: str, unit_word: s
                 hovertemplate="%{x|%d %b %Y}: %{y:.1%} outside the limits<extra></extra>",
             )
         )
-    cfig.add_hline(
-        y=float(t["centre"].iloc[0]),
-        line_color=COLORS["base"],
-        line_dash="dot",
-        annotation_text=f"Centre {float(t['centre'].iloc[0]):.1%}",
-        annotation_position="top left",
-    )
+    named_line(cfig, float(t["centre"].iloc[0]), f"Centre line {float(t['centre'].iloc[0]):.1%}", dash="dot")
     _rate_axes(cfig, title, axis, f"Order {unit_word}", height=380, top=60)
     return cfig
 
@@ -734,7 +730,7 @@ def same_period_chart(
             )
         )
     if overall is not None:
-        sfig.add_hline(y=overall, line_dash="dash", line_color=COLORS["base"], annotation_text=f"Average {overall:.1%}")
+        named_line(sfig, overall, f"Average {overall:.1%}")
     _rate_axes(sfig, title, axis, f"Order {unit_word}", height=360, top=60, barmode="group", scattermode="group")
     return sfig
 

@@ -77,6 +77,7 @@ chart(
     title=f"{words['name']} by order {unit_word}, {who_title}",
     axis=words["axis"],
     unit_word=unit_word,
+    rate_name=words["name"],
 )
 st.caption(
     f"Cohorts by order date. The band is the 95% Wilson interval. {fmt.num(len(prov))} recent "
@@ -127,6 +128,7 @@ if cc is not None:
         title=f"{name} of the matured {unit_word}s, {who_title}",
         axis=words["axis"],
         unit_word=unit_word,
+        rate_name=words["name"],
     )
     st.caption(f"Chart used: {fmt.md(cc.reason)} Provisional {unit_word}s are left out.")
     if len(flagged):

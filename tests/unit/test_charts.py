@@ -90,3 +90,20 @@ def test_order_basis_reexpresses_segments_as_orders_with_wilson_intervals():
     assert abs(out["ci_low"].iloc[0] - lo) < 1e-9 and abs(out["ci_high"].iloc[0] - hi) < 1e-9
     assert out["verdict"].iloc[0] == "clearly higher"  # the unit-level verdict is kept
     assert d["n"].iloc[0] == 40.0  # the input is not changed
+
+
+def test_trend_charts_name_their_reference_lines_in_the_legend_and_the_rate_as_told():
+    t = pd.DataFrame(
+        {
+            "period": pd.to_datetime(["2025-01-01", "2025-02-01", "2025-03-01"]),
+            "p": [0.2, 0.25, 0.22],
+            "ucl": [0.3] * 3,
+            "lcl": [0.1] * 3,
+            "centre": [0.22] * 3,
+            "flagged": [False] * 3,
+        }
+    )
+    fig = charts.control_limits_chart(t, title="x", axis="y", unit_word="month", rate_name="Order refund rate")
+    names = [tr.name for tr in fig.data]
+    assert "Order refund rate" in names and "Centre line 22.0%" in names and not fig.layout.annotations
+    assert [sh.y0 for sh in fig.layout.shapes] == [0.22]
