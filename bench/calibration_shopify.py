@@ -14,8 +14,8 @@ promotion=NA40 (2x) and the return-insurance add-on (1.6x; addon="Return insuran
 
 Each fix-list row that is not a planted effect is classified against the generator's truth (each line's
 refund probability, ShopifyTruth.lines.p_refund, and its product type's base rate): the expected rate of the
-segment and of its comparison group (the row's `reference`: everything, or the other sizes of its size
-system) are computed from those probabilities with the pipeline's own rate definition for the dimension
+segment and of its comparison group (the row's `reference`: everything, the rest of its category - the
+product type read from the names - or the other sizes of its size system) are computed from those probabilities with the pipeline's own rate definition for the dimension
 (Prepared.rate_columns: units, expected refunded units = sum of p; or, on code from before every dimension was
 compared on units, orders weighing 1 for intent, channel, promotion, country, customer type and add-on, an
 order refunded with probability 1 - prod(1 - p) over its lines). A row is
@@ -68,7 +68,9 @@ def _truth_lines(prepared, truth) -> pd.DataFrame:
     # (order, sku, product): the generator's SKU codes collide ("SJ" is Skinny Jean and Slim Jean)
     t = truth.lines[["name", "sku", "product", "p_refund"]].rename(columns={"name": "order_id", "product": "pn"})
     t = t.assign(p_base=t["pn"].map(_base_rates()).astype(float))
-    keep = [c for c in ("order_id", "sku", "quantity", "order_n", "collection", "product", "size") if c in lines]
+    keep = [
+        c for c in ("order_id", "sku", "quantity", "order_n", "collection", "category", "product", "size") if c in lines
+    ]
     keep += [c for c in ORDER_DIMENSIONS if c in lines and c not in keep]
     key = {"order_id": object, "sku": object, "pn": object}
     df = (
@@ -111,6 +113,8 @@ def _ratio(df: pd.DataFrame, dimension: str, segment: str, reference: str, key: 
 
         system = df["size"].astype(object).map(lambda v: None if pd.isna(v) else size_system(v))
         group = system == reference.removeprefix("size system: ")
+    elif isinstance(reference, str) and reference.startswith("category: "):
+        group = df["category"].astype(object) == reference.removeprefix("category: ")
     rest = group & ~seg
     basis = basis or ("order" if dimension in ORDER_DIMENSIONS else "unit")
     num, den = f"ex_{basis}_{key}", ("order_n" if basis == "order" else "quantity")

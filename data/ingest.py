@@ -26,6 +26,7 @@ from data.layouts import (
     Layout,
     detect_layout,
     family_from_description,
+    product_type_from_name,
     layout_rejects,
     prepare_frame_with_kinds,
 )
@@ -420,6 +421,21 @@ def load_dataset(
                 "The transactions file has no collection column: collection is derived from the product "
                 "description with a keyword table of product families (bags, candles, mugs, Christmas, ...; "
                 "else Other). Upload a catalog file to use your own collections."
+            )
+
+    if len(orders_all) and ("category" not in orders_all or orders_all["category"].isna().all()):
+        # no category: an apparel product type read from the product names, when they carry one (sizes and
+        # collections are then compared within their type: jeans with jeans, not with every tee and belt)
+        names = orders_all["product_name"] if "product_name" in orders_all else None
+        typ = product_type_from_name(names, orders_all.get("quantity")) if names is not None else None
+        if typ is not None:
+            orders_all["category"] = typ
+            counts = typ.value_counts()
+            notes.append(
+                "The orders have no category column: category is the product type read from the product names ("
+                + ", ".join(f"{k} {v:,}" for k, v in counts.items())
+                + " lines; keywords such as jean, tee, dress, jacket). Upload a catalog (or map a product type "
+                "column) to use your own categories."
             )
 
     # ---- returns files: match to order lines

@@ -386,7 +386,60 @@ def family_from_description(descriptions: pd.Series) -> pd.Series:
     return pd.Series(spread, index=descriptions.index, dtype="string", name=descriptions.name).fillna("Other")
 
 
+# Apparel product types read from product names, for orders exports without a category (a Shopify orders
+# export names "Skinny Jean - Indigo / 32" but has no product type column). Order matters: the first match wins.
+PRODUCT_TYPE_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Jeans", ("JEAN", "DENIM")),
+    ("T-shirts", ("TEE", "T-SHIRT", "TSHIRT", "T SHIRT")),
+    ("Dresses", ("DRESS",)),
+    ("Skirts", ("SKIRT",)),
+    ("Shorts", ("SHORT",)),
+    ("Trousers", ("PANT", "TROUSER", "CHINO", "JOGGER", "LEGGING")),
+    ("Knitwear", ("SWEATER", "JUMPER", "CARDIGAN", "HOODIE", "SWEATSHIRT", "PULLOVER")),
+    ("Shirts & tops", ("SHIRT", "BLOUSE", "TOP", "TANK", "POLO", "BODYSUIT")),
+    ("Outerwear", ("JACKET", "COAT", "PARKA", "BLAZER", "VEST", "GILET")),
+    ("Footwear", ("SHOE", "SNEAKER", "TRAINER", "BOOT", "SANDAL", "LOAFER", "HEEL")),
+    ("Swimwear", ("SWIMSUIT", "BIKINI", "SWIM")),
+    ("Underwear & socks", ("SOCK", "BRA", "BRIEF", "BOXER", "UNDERWEAR", "LINGERIE")),
+    ("Accessories", ("BELT", "HAT", "CAP", "SCARF", "GLOVE", "BAG", "WALLET", "BEANIE")),
+)
+PRODUCT_TYPE_MIN_SHARE = 0.6  # of units: below it the names do not say the type (homeware, electronics ...)
+
+
+def product_type_from_name(names: pd.Series, units: pd.Series | None = None) -> pd.Series | None:
+    """Apparel product type per line from its product name (PRODUCT_TYPE_KEYWORDS; unrecognised names "Other"),
+    or None when the names do not carry one: fewer than PRODUCT_TYPE_MIN_SHARE of the units recognised, or a
+    single type (nothing to compare within). Computed on the distinct names, then mapped back.
+
+    >>> product_type_from_name(pd.Series(["Skinny Jean - Blue / 32", "Pocket Tee - Black / M", "Pocket Tee"])).tolist()
+    ['Jeans', 'T-shirts', 'T-shirts']
+    >>> product_type_from_name(pd.Series(["WHITE HANGING HEART T-LIGHT HOLDER", "JUMBO BAG RED RETROSPOT"])) is None
+    True
+    """
+    codes, values = pd.factorize(names)
+    uniq = pd.Series(values, dtype="string").str.split(" - ").str[0].str.upper()  # the title before the variant
+    typ = pd.Series(pd.NA, index=uniq.index, dtype="string")
+    for kind, words in PRODUCT_TYPE_KEYWORDS:
+        pattern = "|".join(rf"\b{w}(?:S|ES)?\b" for w in words)
+        hit = typ.isna() & uniq.str.contains(pattern, regex=True).fillna(False)
+        typ = typ.mask(hit, kind)
+    known = np.asarray(typ.notna().to_numpy(dtype=bool), dtype=bool)
+    if not len(codes) or not known.any():
+        return None
+    w = np.ones(len(codes)) if units is None else pd.to_numeric(units, errors="coerce").fillna(0).to_numpy(float)
+    line_known = np.where(codes >= 0, known[np.maximum(codes, 0)], False)
+    if w.sum() <= 0 or w[line_known].sum() / w.sum() < PRODUCT_TYPE_MIN_SHARE:
+        return None
+    if typ.dropna().nunique() < 2:
+        return None
+    out = pd.array(typ.fillna("Other").to_numpy(dtype=object), dtype="string")
+    spread = out.take(codes, allow_fill=True)  # code -1 (no name) -> <NA>
+    return pd.Series(spread, index=names.index, dtype="string", name="category")
+
+
 __all__ = [
+    "PRODUCT_TYPE_KEYWORDS",
+    "product_type_from_name",
     "Layout",
     "LAYOUT_LABELS",
     "detect_layout",
