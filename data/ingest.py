@@ -426,8 +426,11 @@ def load_dataset(
     if len(orders_all) and ("category" not in orders_all or orders_all["category"].isna().all()):
         # no category: an apparel product type read from the product names, when they carry one (sizes and
         # collections are then compared within their type: jeans with jeans, not with every tee and belt)
-        names = orders_all["product_name"] if "product_name" in orders_all else None
-        typ = product_type_from_name(names, orders_all.get("quantity")) if names is not None else None
+        typ = (
+            product_type_from_name(orders_all["product_name"], orders_all.get("quantity"))
+            if "product_name" in orders_all
+            else None
+        )
         if typ is not None:
             orders_all["category"] = typ
             counts = typ.value_counts()
