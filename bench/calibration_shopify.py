@@ -156,6 +156,8 @@ def summarise(reps: list[dict]) -> dict:
     """Shares of replicates and mean rows per class; counts of each non-planted row."""
     r = len(reps)
     out: dict = {"replicates": r}
+    if not r:  # an arm not run (--planted 0)
+        return out
     out["any_row"] = sum(1 for x in reps if x["rows"]) / r
     out["rows_per_list"] = sum(len(x["rows"]) for x in reps) / r
     for cls in ("planted", "structure", "implied", "false"):
