@@ -207,6 +207,15 @@ def _summary_text(analysis: Analysis, dataset_name: str, prepared: Prepared | No
     addressed = getattr(analysis, "addressed", None)
     for sentence in addressed["sentence"] if addressed is not None and len(addressed) else []:
         out.append(f"Taken off the fix list by a logged change: {sentence}")
+    dropped = getattr(analysis, "dropped", None)
+    if dropped is not None and len(dropped):
+        from analysis.fixlist import dropped_sentences
+
+        said = dropped_sentences(dropped)
+        out.append(
+            f"Not listed although higher than the rest ({len(said)}" + (", first 5):" if len(said) > 5 else "):")
+        )
+        out += [f" - {s}" for s in said[:5]]
     return "\n".join(out)
 
 

@@ -38,7 +38,7 @@ def dimension_view(
 
     orders_basis: the user chose orders with a return / orders (Wilson intervals on orders, verdicts still from
     the unit-level test, drawn against the overall line); refunds: the outcome is order-level refunds, whose
-    basis is fixed by the data (orders for order attributes, attributed units for items).
+    basis is fixed by the data (refunded units / units sold, refunds attributed to items, for every dimension).
 
     >>> seg = pd.DataFrame({"dimension": ["channel"] * 2, "segment": ["Web", "Store"], "n": [300.0, 100.0],
     ...                     "returned": [30.0, 20.0], "excess_returns": [0.0, 7.5], "basis": ["units"] * 2})

@@ -346,7 +346,9 @@ def product_mix(
     standardised rates, the segment's Rao-Scott design effect for its clustering) and V_E = sum n_sp^2
     r_p (1 - r_p) / n_rest,p (the estimated rates' own noise). A segment of an order-level dimension
     (a channel, an intent) that sells more of a high-return product returns more without being the reason:
-    this is the check that says so. Products with codes < 0 (none) count at the rest's overall rate.
+    this is the check that says so. A product sold only inside the segment counts at the rest's overall rate
+    (lines without a product are one product of their own, "(not set)", see line_codes). With no variance left
+    (every product's rate outside is 0 or 1) p is 0 when O > E, else 1; NaN only for a segment without units.
     """
     n_s = float(units[mask].sum())
     if n_s <= 0:
@@ -367,9 +369,9 @@ def product_mix(
     v_o = float((ns * r * (1 - r)).sum())
     with np.errstate(divide="ignore", invalid="ignore"):
         v_e = float(np.where(nr > 0, ns * ns * r * (1 - r) / nr, 0.0).sum())
-    var = max(deff, 1.0) * v_o + max(rest_deff, 1.0) * v_e
+    var = float(np.fmax(deff, 1.0)) * v_o + float(np.fmax(rest_deff, 1.0)) * v_e  # fmax: a NaN deff counts as 1
     if not (var > 0):
-        return E / n_s, float("nan")
+        return E / n_s, (0.0 if O > E + 1e-9 else 1.0)
     return E / n_s, float(stats.norm_sf((O - E) / np.sqrt(var)))
 
 
@@ -564,7 +566,7 @@ def build_fix_list(
                 mix_rate, p_mix = product_mix(
                     mask, products, units, returned, float(row.get("deff", 1.0)), float(row.get("rest_deff", 1.0))
                 )
-                if not (p_mix <= MIX_ALPHA):
+                if np.isfinite(p_mix) and p_mix > MIX_ALPHA:
                     # the segment returns about what its products return outside it: product mix, not the segment
                     explained = (f"product mix: the same products outside it return {mix_rate:.1%}", 0.0)
             if explained is not None:

@@ -98,7 +98,8 @@ METRICS: dict[str, Metric] = {
             "outcome",
             "Outcome analysed",
             "line_return: returned units from a returns file or credit notes; order_refund: orders with a customer "
-            "refund, when the data records refunds per order only.",
+            "refund (the headline), when the data records refunds per order only; segments then compare refunded "
+            "units / units sold, each refund attributed to the order's items.",
             "text",
             "orders",
         ),

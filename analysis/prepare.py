@@ -37,7 +37,8 @@ LINE_DIMENSIONS = ("collection", "category", "product", "size")
 ORDER_DIMENSIONS = ("intent", "journey", "channel", "customer_type", "promotion", "country", "addon")
 OUTCOMES = {
     "line_return": "returned units / units sold (line-level returns)",
-    "order_refund": "orders with a customer refund / orders (order-level refunds; no returns file loaded)",
+    "order_refund": "orders with a customer refund / orders for the headline, refunded units / units sold (refunds "
+    "attributed to items) for segments (order-level refunds; no returns file loaded)",
 }
 DIMENSION_LABELS = {
     "collection": "Collection",

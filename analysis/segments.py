@@ -581,7 +581,7 @@ def compare_segments(c: pd.DataFrame) -> pd.DataFrame:
     out = c.copy()
     # the rest is the total minus the segment: with fractional numerators (refunds attributed to lines) a
     # rest without returns can come out as float dust below zero (-1.8e-15)
-    out["rest_x"] = out["rest_x"].clip(lower=0.0).where(out["rest_x"] <= out["rest_n"], out["rest_n"])
+    out["rest_x"] = out["rest_x"].clip(lower=0.0, upper=out["rest_n"])
     x1 = out["x"] / out["deff"]
     n1 = out["n"] / out["deff"]
     x2 = out["rest_x"] / out["rest_deff"]

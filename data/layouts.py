@@ -23,6 +23,7 @@ including a layout's, still names source columns the user can see and change.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -397,7 +398,7 @@ PRODUCT_TYPE_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Trousers", ("PANT", "TROUSER", "CHINO", "JOGGER", "LEGGING")),
     ("Knitwear", ("SWEATER", "JUMPER", "CARDIGAN", "HOODIE", "SWEATSHIRT", "PULLOVER")),
     ("Shirts & tops", ("SHIRT", "BLOUSE", "TOP", "TANK", "POLO", "BODYSUIT")),
-    ("Outerwear", ("JACKET", "COAT", "PARKA", "BLAZER", "VEST", "GILET")),
+    ("Outerwear", ("JACKET", "COAT", "RAINCOAT", "OVERCOAT", "TRENCH", "PARKA", "BLAZER", "VEST", "GILET", "ANORAK")),
     ("Footwear", ("SHOE", "SNEAKER", "TRAINER", "BOOT", "SANDAL", "LOAFER", "HEEL")),
     ("Swimwear", ("SWIMSUIT", "BIKINI", "SWIM")),
     ("Underwear & socks", ("SOCK", "BRA", "BRIEF", "BOXER", "UNDERWEAR", "LINGERIE")),
@@ -413,16 +414,25 @@ def product_type_from_name(names: pd.Series, units: pd.Series | None = None) -> 
 
     >>> product_type_from_name(pd.Series(["Skinny Jean - Blue / 32", "Pocket Tee - Black / M", "Pocket Tee"])).tolist()
     ['Jeans', 'T-shirts', 'T-shirts']
+    >>> product_type_from_name(pd.Series(["Denim Jacket", "Short Sleeve Shirt", "T-Shirt Dress", "Raincoat"])).tolist()
+    ['Outerwear', 'Shirts & tops', 'Dresses', 'Outerwear']
     >>> product_type_from_name(pd.Series(["WHITE HANGING HEART T-LIGHT HOLDER", "JUMBO BAG RED RETROSPOT"])) is None
     True
     """
     codes, values = pd.factorize(names)
-    uniq = pd.Series(values, dtype="string").str.split(" - ").str[0].str.upper()  # the title before the variant
-    typ = pd.Series(pd.NA, index=uniq.index, dtype="string")
-    for kind, words in PRODUCT_TYPE_KEYWORDS:
-        pattern = "|".join(rf"\b{w}(?:S|ES)?\b" for w in words)
-        hit = typ.isna() & uniq.str.contains(pattern, regex=True).fillna(False)
-        typ = typ.mask(hit, kind)
+    titles = pd.Series(values, dtype="string").str.split(" - ").str[0].str.upper()  # the title before the variant
+    # English names the type with the last noun ("Denim Jacket", "Short Sleeve Shirt", "T-Shirt Dress"): the
+    # right-most keyword of the title wins (ties: the table's order)
+    rx = [(kind, re.compile("|".join(rf"\b{w}(?:S|ES)?\b" for w in words))) for kind, words in PRODUCT_TYPE_KEYWORDS]
+    found: list[str | None] = []
+    for t in titles.fillna("").tolist():
+        best, where = None, -1
+        for kind, pat in rx:
+            for m in pat.finditer(t):
+                if m.start() > where:
+                    best, where = kind, m.start()
+        found.append(best)
+    typ = pd.Series(found, dtype="string")
     known = np.asarray(typ.notna().to_numpy(dtype=bool), dtype=bool)
     if not len(codes) or not known.any():
         return None

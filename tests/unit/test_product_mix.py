@@ -83,3 +83,22 @@ def test_a_channel_explained_by_its_products_is_left_out_and_said():
     assert len(d) == 1 and d.iloc[0]["explained_by"].startswith("product mix")
     sentence = next(s for s in dropped_sentences(a.dropped) if s.startswith("Market"))
     assert "product mix, not the segment" in sentence
+    # the CLI's printed report says it too (nothing leaves the list unsaid)
+    from analysis.cli import _summary_text
+
+    assert sentence in _summary_text(a, "test", p)
+
+
+def test_no_variance_left_is_decided_by_the_counts_not_dropped():
+    # review finding: product 0 never comes back outside the segment, so V = 0; the segment's 20 returns of 100
+    # are all excess and must not be taken for product mix (p was NaN, and NaN read as "explained")
+    prod = np.array([0] * 100 + [0] * 300 + [1] * 300)
+    mask = np.zeros(len(prod), dtype=bool)
+    mask[:100] = True
+    ret = np.zeros(len(prod))
+    ret[:20] = 1
+    ret[400:430] = 1
+    rate, p = product_mix(mask, prod, np.ones(len(prod)), ret, deff=float("nan"), rest_deff=1.0)
+    assert rate == 0.0 and p == 0.0
+    ret[:20] = 0  # nothing returned anywhere for product 0: O = E = 0, nothing to list
+    assert product_mix(mask, prod, np.ones(len(prod)), ret)[1] == 1.0
