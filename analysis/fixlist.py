@@ -236,9 +236,11 @@ def why_sentence(
         versus = f"the rest of {ref[7:]}"
     else:
         versus = "the rest"
-    if outcome == "order_refund":
-        what = "orders refunded" if row.get("basis") == "orders" else "units refunded (refunds attributed to items)"
-        parts = [f"{row['return_rate']:.1%} of {what} vs {row['baseline_rate']:.1%} for {versus}"]
+    if outcome == "order_refund":  # every segment's rate is refunded units / units (Prepared.rate_columns)
+        parts = [
+            f"{row['return_rate']:.1%} of units refunded (refunds attributed to items) vs {row['baseline_rate']:.1%} "
+            f"for {versus}"
+        ]
     else:
         # rates with one decimal, as on every card and brief (5.6% vs 1.7%, not 6% vs 2%)
         parts = [f"returns {row['return_rate']:.1%} vs {row['baseline_rate']:.1%} for {versus}"]
@@ -313,10 +315,11 @@ def dropped_sentences(dropped: pd.DataFrame) -> list[str]:
         dim = str(d["dimension"])
         label = segment_label(dim, str(d["segment"]))
         why = str(d["explained_by"])
-        if why.startswith("product mix"):
+        if why == PRODUCT_MIX:
             out.append(
                 f"{label} ({DIMENSION_LABELS.get(dim, dim).lower()}): returns more than the rest, but about as much "
-                f"as its products do outside it ({why.split(': ', 1)[-1]}) - product mix, not the segment."
+                f"as its products do outside it (the same products outside it return {float(d['mix_rate']):.1%}) "
+                "- product mix, not the segment."
             )
         else:
             out.append(
@@ -327,6 +330,7 @@ def dropped_sentences(dropped: pd.DataFrame) -> list[str]:
 
 
 MIX_ALPHA = 0.05  # one-sided level of "returns more than the same products outside the segment"
+PRODUCT_MIX = "product mix"  # dropped["explained_by"] of a segment the product-mix gate left out
 
 
 def product_mix(
@@ -353,18 +357,15 @@ def product_mix(
     n_s = float(units[mask].sum())
     if n_s <= 0:
         return float("nan"), float("nan")
-    k = int(products.max()) + 2 if len(products) else 1
-    code = np.where(products >= 0, products, k - 1)  # no product: one pseudo-product at the rest's rate
-    N = np.bincount(code, weights=units, minlength=k)
-    X = np.bincount(code, weights=returned, minlength=k)
-    ns = np.bincount(code[mask], weights=units[mask], minlength=k)
-    xs = np.bincount(code[mask], weights=returned[mask], minlength=k)
+    k = int(products.max()) + 1
+    N = np.bincount(products, weights=units, minlength=k)
+    X = np.bincount(products, weights=returned, minlength=k)
+    ns = np.bincount(products[mask], weights=units[mask], minlength=k)
+    xs = np.bincount(products[mask], weights=returned[mask], minlength=k)
     nr, xr = N - ns, X - xs
     rest_rate = float(xr.sum() / nr.sum()) if nr.sum() > 0 else float("nan")
     with np.errstate(divide="ignore", invalid="ignore"):
-        r = np.where(nr > 0, xr / nr, rest_rate)
-    r[k - 1] = rest_rate
-    r = np.clip(np.nan_to_num(r, nan=rest_rate), 0.0, 1.0)
+        r = np.clip(np.where(nr > 0, xr / nr, rest_rate), 0.0, 1.0)
     O, E = float(xs.sum()), float((ns * r).sum())
     v_o = float((ns * r * (1 - r)).sum())
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -508,8 +509,9 @@ def build_fix_list(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rank gated segments and pairs into the fix list (see module docstring).
 
-    Returns (fix_list, dropped): fix_list with FIX_COLUMNS; dropped = candidates left out as slices of a
-    listed segment, with columns dimension, segment, explained_by, residual_share.
+    Returns (fix_list, dropped): fix_list with FIX_COLUMNS; dropped = candidates left out, with columns
+    dimension, segment, explained_by (the listed segment it is a slice of, or PRODUCT_MIX), residual_share (of
+    its excess left by the slice) and mix_rate (PRODUCT_MIX: the rate its products have outside it).
     """
     if max_rows < 1:
         raise ValueError("max_rows must be at least 1.")
@@ -520,7 +522,7 @@ def build_fix_list(
         pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else segments.copy()
     )
     empty = pd.DataFrame({c: pd.Series(dtype=object) for c in FIX_COLUMNS})
-    dropped_cols = ["dimension", "segment", "explained_by", "residual_share"]
+    dropped_cols = ["dimension", "segment", "explained_by", "residual_share", "mix_rate"]
     if cand.empty:
         return empty, pd.DataFrame(columns=dropped_cols)
     gated = (cand["q_value"].astype("float64") <= q) & (cand["priority_score"].astype("float64") > 0)
@@ -562,13 +564,14 @@ def build_fix_list(
             hit = np.flatnonzero(labels == row["segment"])
             mask = c == (hit[0] if len(hit) else -1)
             explained = _explained_by(row, mask, kept, masks, units, returned)
+            mix_rate = np.nan
             if explained is None and products is not None and dim in ORDER_DIMENSIONS:
                 mix_rate, p_mix = product_mix(
                     mask, products, units, returned, float(row.get("deff", 1.0)), float(row.get("rest_deff", 1.0))
                 )
                 if np.isfinite(p_mix) and p_mix > MIX_ALPHA:
                     # the segment returns about what its products return outside it: product mix, not the segment
-                    explained = (f"product mix: the same products outside it return {mix_rate:.1%}", 0.0)
+                    explained = (PRODUCT_MIX, np.nan)
             if explained is not None:
                 dropped.append(
                     {
@@ -576,6 +579,7 @@ def build_fix_list(
                         "segment": row["segment"],
                         "explained_by": explained[0],
                         "residual_share": explained[1],
+                        "mix_rate": mix_rate,
                     }
                 )
                 continue

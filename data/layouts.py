@@ -388,7 +388,8 @@ def family_from_description(descriptions: pd.Series) -> pd.Series:
 
 
 # Apparel product types read from product names, for orders exports without a category (a Shopify orders
-# export names "Skinny Jean - Indigo / 32" but has no product type column). Order matters: the first match wins.
+# export names "Skinny Jean - Indigo / 32" but has no product type column). The right-most keyword of a title
+# names its type; the table's order only breaks ties.
 PRODUCT_TYPE_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Jeans", ("JEAN", "DENIM")),
     ("T-shirts", ("TEE", "T-SHIRT", "TSHIRT", "T SHIRT")),
@@ -433,7 +434,7 @@ def product_type_from_name(names: pd.Series, units: pd.Series | None = None) -> 
                     best, where = kind, m.start()
         found.append(best)
     typ = pd.Series(found, dtype="string")
-    known = np.asarray(typ.notna().to_numpy(dtype=bool), dtype=bool)
+    known = typ.notna().to_numpy(dtype=bool)
     if not len(codes) or not known.any():
         return None
     w = np.ones(len(codes)) if units is None else pd.to_numeric(units, errors="coerce").fillna(0).to_numpy(float)

@@ -80,7 +80,14 @@ def test_a_channel_explained_by_its_products_is_left_out_and_said():
     assert ("channel", "Outlet") in listed  # its jeans return 45% against 20% elsewhere
     assert ("channel", "Market") not in listed
     d = a.dropped[(a.dropped["dimension"] == "channel") & (a.dropped["segment"] == "Market")]
-    assert len(d) == 1 and d.iloc[0]["explained_by"].startswith("product mix")
+    assert len(d) == 1 and d.iloc[0]["explained_by"] == "product mix"
+    # its products' rate outside it, recomputed from the lines: each product's returned / sold units outside
+    # Market, weighted by Market's units of it
+    L = p.mature_lines
+    inside = L["channel"] == "Market"
+    out_rate = L[~inside].groupby("sku")["returned_units"].sum() / L[~inside].groupby("sku")["quantity"].sum()
+    mix = L[inside].groupby("sku")["quantity"].sum()
+    assert d.iloc[0]["mix_rate"] == pytest.approx(float((mix * out_rate).sum() / mix.sum()))
     sentence = next(s for s in dropped_sentences(a.dropped) if s.startswith("Market"))
     assert "product mix, not the segment" in sentence
     # the CLI's printed report says it too (nothing leaves the list unsaid)
