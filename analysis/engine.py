@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.briefs import brief_markdown
-from analysis.fixlist import build_fix_list, list_wide_fdr
+from analysis.fixlist import build_fix_list, list_wide_fdr, structural
 from analysis.metrics import totals as compute_totals
 from analysis.pairs import pair_table
 from analysis.prepare import Prepared
@@ -200,7 +200,9 @@ def analyse(
     level = "collection" if prepared.has("collection") else "product"
     pairs = pair_table(prepared, level, q=settings.q, cost_per_return=cost, returns=rets)
     # one false-discovery family for everything that can reach the fix list (METHOD 5)
-    segs, fdr_pairs = list_wide_fdr(segs, pairs, q=settings.q, cost_per_return=float(cost))
+    segs, fdr_pairs = list_wide_fdr(
+        segs, pairs, q=settings.q, cost_per_return=float(cost), structural_rows=structural(prepared, segs)
+    )
     pairs = pairs if fdr_pairs is None else fdr_pairs  # given a table, list_wide_fdr returns it (None only for None)
     simpson = simpson_check(prepared, "collection" if prepared.has("collection") else "category")
     pair_rows = pairs[pairs["gate_support"].astype(bool)] if len(pairs) else pairs

@@ -36,7 +36,7 @@ if pairs is None:
     pairs = ctx.cached(
         "pairs_level",
         lambda p, lv, cost, q: pairs_in_list_family(
-            an.segments, pair_table(p, lv, cost_per_return=cost), q=q, cost_per_return=cost
+            an.segments, pair_table(p, lv, cost_per_return=cost), q=q, cost_per_return=cost, prepared=p
         ),
         level,
         an.cost_per_return,
