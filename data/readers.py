@@ -718,14 +718,15 @@ def _cells_to_text(values: np.ndarray) -> pd.Series:
     text = _all_text(vals)
     if text is not None:
         return text
-    is_str = np.fromiter(map(type, vals), dtype=object, count=len(vals)) == str  # noqa: E721 - elementwise numpy comparison of types
+    kinds = np.fromiter(map(type, vals), dtype=object, count=len(vals))  # the cells' types, found once
+    is_str = kinds == str  # noqa: E721 - elementwise numpy comparison of types
     if is_str.all():
         return pd.Series(vals, dtype="string")
     if not is_str.any():  # a column of numbers or dates: its text is built without Python strings per cell
-        return _other_cells_to_text(vals)
+        return _other_cells_to_text(vals, kinds)
     out = vals.copy()
     rest = ~is_str
-    out[rest] = _other_cells_to_text(vals[rest]).to_numpy(dtype=object)
+    out[rest] = _other_cells_to_text(vals[rest], kinds[rest]).to_numpy(dtype=object)
     return pd.Series(out, dtype="string")
 
 
@@ -747,7 +748,7 @@ def _all_text(vals: np.ndarray) -> pd.Series | None:
     return pd.Series(pd.arrays.ArrowStringArray(arr), dtype="string")
 
 
-def _other_cells_to_text(values: np.ndarray) -> pd.Series:
+def _other_cells_to_text(values: np.ndarray, kinds: np.ndarray | None = None) -> pd.Series:
     """Non-text calamine cells -> text (numbers, dates, booleans, empty cells).
 
     Floats: integral ones below 1e15 as integers ("12", not "12.0"), others as repr, worked out once per
@@ -759,7 +760,8 @@ def _other_cells_to_text(values: np.ndarray) -> pd.Series:
     vals = np.asarray(values, dtype=object) if not isinstance(values, np.ndarray) else values
     if not len(vals):
         return pd.Series(vals, dtype="string")
-    kinds = np.fromiter(map(type, vals), dtype=object, count=len(vals))
+    if kinds is None:
+        kinds = np.fromiter(map(type, vals), dtype=object, count=len(vals))
     out = np.empty(len(vals), dtype=object)
     is_float = kinds == float  # noqa: E721 - elementwise numpy comparison of types
     is_dt = (kinds == _dt.datetime) | (kinds == _dt.date)  # noqa: E721 - elementwise numpy comparison of types
