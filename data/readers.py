@@ -812,7 +812,10 @@ def _gc_paused() -> Iterator[None]:
     calamine's to_python allocates one list per row (tracked by the collector) and a value per cell, so
     a 100k-line sheet triggers full collections that walk every live object of the process and find
     nothing to free (rows of scalars hold no cycles): 0.10-0.13 s CPU of a 0.7 s read. Reference
-    counting still frees everything; the collector is switched back on as it was found.
+    counting still frees everything; the collector is switched back on as it was found. The switch is
+    process-wide: in the dashboard other sessions' threads run without cyclic collection for the length of
+    a read (cycles wait for the next collection), and two reads at once leave it on when the first that
+    found it on finishes.
     """
     was = gc.isenabled()
     gc.disable()
