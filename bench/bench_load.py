@@ -6,7 +6,8 @@ Timed (median of REPEAT runs, wall and CPU seconds; CPU counts every thread of t
   DuckDB ``read_csv`` of the same .gz file (all columns as text), and ``read_csv`` + a GROUP BY of
   units per invoice month (the cheapest query that touches every line);
 - real XLSX: ``read_table`` + ``load_dataset`` of the first XLSX_LINES lines of the same export written
-  as a workbook, against reading the sheet into Python values with python-calamine (``to_python``);
+  as a workbook, against reading the sheet into Python values with python-calamine (``to_python``), and
+  against the same bare read with the garbage collector paused (as ``read_excel`` pauses it);
 - start-up: ``python -m analysis --help`` against a bare ``python -c pass``;
 - the whole CLI (``python -m analysis report --transactions REAL``: load, prepare, analyse, print), CPU
   (user + system) of the child process, against the DuckDB ``read_csv`` + GROUP BY above twice: as a
@@ -24,6 +25,7 @@ To measure an older checkout with the same harness: ``cd OLD && PYTHONPATH=OLD p
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import os
@@ -128,16 +130,28 @@ def bench_xlsx(content: bytes) -> dict:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
         return wb.get_sheet_by_index(0).to_python(skip_empty_area=True)
 
+    def calamine_gc_paused():
+        # read_excel pauses the cyclic garbage collector while the sheet becomes Python values; the bare read
+        # with the collector paused too shows how much of the gap to the plain read above that pause closes
+        gc.disable()
+        try:
+            return calamine()
+        finally:
+            gc.enable()
+
     read = timed(lambda: read_table("real.xlsx", data))
     load = timed(lambda: load_dataset([SourceFile("real.xlsx", data)]))
     bare = timed(calamine)
+    bare_paused = timed(calamine_gc_paused)
     return {
         "lines": XLSX_LINES,
         "read_table": read,
         "load_dataset": load,
         "calamine_to_python": bare,
+        "calamine_to_python_gc_paused": bare_paused,
         "read_table_vs_calamine": _ratio(read, bare),
         "load_vs_calamine": _ratio(load, bare),
+        "load_vs_calamine_gc_paused": _ratio(load, bare_paused),
     }
 
 

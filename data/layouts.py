@@ -369,20 +369,29 @@ FAMILY_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
+_FAMILY_RX = tuple(
+    (family, re.compile("|".join(rf"\b{w.strip()}S?\b" if w.endswith(" ") else rf"\b{w}(?:S|ES)?\b" for w in words)))
+    for family, words in FAMILY_KEYWORDS
+)
+_FAMILY_ANY = re.compile("|".join(rx.pattern for _, rx in _FAMILY_RX))  # matches where any family's words do
+
+
 def family_from_description(descriptions: pd.Series) -> pd.Series:
     """Product family from a free-text description (FAMILY_KEYWORDS; else "Other").
 
     Computed on the distinct descriptions only, then mapped back, so 500k lines cost ~5k regex checks.
     """
     codes, values = pd.factorize(descriptions)
-    uniq = pd.Series(values, dtype="string")
-    up = uniq.str.upper()
-    fam = pd.Series(pd.NA, index=uniq.index, dtype="string")
-    for family, words in FAMILY_KEYWORDS:
-        pattern = "|".join(rf"\b{w.strip()}S?\b" if w.endswith(" ") else rf"\b{w}(?:S|ES)?\b" for w in words)
-        hit = fam.isna() & up.str.contains(pattern, regex=True).fillna(False)
-        fam = fam.mask(hit, family)
-    out = pd.array(fam.fillna("Other").to_numpy(dtype=object), dtype="string")
+    up = pd.Series(values, dtype="string").str.upper().tolist()
+    # the first family in the table's order whose words a description holds; one search with every family's
+    # words first, so a description that names none of them (most of a gift shop's) costs one search, not 13
+    found: list[str] = []
+    for u in up:
+        fam = "Other"
+        if _FAMILY_ANY.search(u) is not None:
+            fam = next(family for family, rx in _FAMILY_RX if rx.search(u) is not None)
+        found.append(fam)
+    out = pd.array(found, dtype="string")
     spread = out.take(codes, allow_fill=True) if len(codes) else out[:0]  # code -1 (missing) -> <NA>
     return pd.Series(spread, index=descriptions.index, dtype="string", name=descriptions.name).fillna("Other")
 
@@ -408,6 +417,12 @@ PRODUCT_TYPE_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 PRODUCT_TYPE_MIN_SHARE = 0.6  # of units: below it the names do not say the type (homeware, electronics ...)
 
 
+_PRODUCT_TYPE_RX = tuple(
+    (kind, re.compile("|".join(rf"\b{w}(?:S|ES)?\b" for w in words))) for kind, words in PRODUCT_TYPE_KEYWORDS
+)
+_PRODUCT_TYPE_ANY = re.compile("|".join(rx.pattern for _, rx in _PRODUCT_TYPE_RX))
+
+
 def product_type_from_name(names: pd.Series, units: pd.Series | None = None) -> pd.Series | None:
     """Apparel product type per line from its product name (PRODUCT_TYPE_KEYWORDS; unrecognised names "Other"),
     or None when the names do not carry one: fewer than PRODUCT_TYPE_MIN_SHARE of the units recognised, or a
@@ -424,11 +439,13 @@ def product_type_from_name(names: pd.Series, units: pd.Series | None = None) -> 
     titles = pd.Series(values, dtype="string").str.split(" - ").str[0].str.upper()  # the title before the variant
     # English names the type with the last noun ("Denim Jacket", "Short Sleeve Shirt", "T-Shirt Dress"): the
     # right-most keyword of the title wins (ties: the table's order)
-    rx = [(kind, re.compile("|".join(rf"\b{w}(?:S|ES)?\b" for w in words))) for kind, words in PRODUCT_TYPE_KEYWORDS]
     found: list[str | None] = []
     for t in titles.fillna("").tolist():
         best, where = None, -1
-        for kind, pat in rx:
+        if _PRODUCT_TYPE_ANY.search(t) is None:  # no keyword at all (a gift shop's names): one search, not 13
+            found.append(None)
+            continue
+        for kind, pat in _PRODUCT_TYPE_RX:
             for m in pat.finditer(t):
                 if m.start() > where:
                     best, where = kind, m.start()

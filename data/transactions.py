@@ -70,10 +70,6 @@ def non_merchandise_mask(
     return pd.Series(mask.astype(bool), index=sku.index)
 
 
-def _is_none(a: np.ndarray) -> np.ndarray:
-    return np.asarray(np.equal(a, np.array(None)), dtype=bool)
-
-
 def _pair_codes(c1: pd.Series, s1: pd.Series, c2: pd.Series, s2: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes of (customer, sku) pairs on two frames, equal codes exactly for equal text pairs."""
     n1 = len(c1)
@@ -118,13 +114,16 @@ def split_transactions(
     # string Series copies the whole column each time) and become string Series once at the end
     kind_a = np.full(len(idx), None, dtype=object)
     reason_a = np.full(len(idx), None, dtype=object)
+    taken = np.zeros(len(idx), dtype=bool)  # rows a rule (or skip) has classified: kind_a is not None there
     if skip is not None:
         kind_a[skip] = "skip"  # taken: no rule below assigns it, and it is neither a sale nor a return
+        taken |= skip
 
     def assign(mask: pd.Series | np.ndarray, k: str, why: str) -> None:
-        m = np.asarray(mask, dtype=bool) & _is_none(kind_a)
+        m = np.asarray(mask, dtype=bool) & ~taken  # a bool mask, not an elementwise None test of objects
         kind_a[m] = k
         reason_a[m] = why
+        taken[m] = True
 
     nm = non_merchandise_mask(t["sku"], desc, extra_non_merch)
     assign(nm, "non_merchandise", "Service, fee, postage or adjustment code, not merchandise.")
@@ -145,7 +144,7 @@ def split_transactions(
         "Zero-price line with no customer (stock adjustment, not a sale).",
     )
 
-    free = _is_none(kind_a)
+    free = ~taken
     sale = free & (~credit & (qty > 0)).to_numpy()
     ret = free & (credit & (qty < 0)).to_numpy()
 
