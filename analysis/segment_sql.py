@@ -154,6 +154,10 @@ def segment_sums_sql(
     The line dimensions' cells are one GROUPING SETS pass over the lines, the order dimensions' one over
     the lines pre-summed per (cluster, order-level segments) (table o: the same sums, about half the rows)."""
     ids = {d: i for i, d in enumerate(dims)}
+    # the lines: seg_lines itself, or a CTE `base` holding the rows the WHERE clause selects
+    base, base_cte = (
+        ("base", f"base AS (\n    SELECT * FROM seg_lines\n    {where}\n), ") if where else ("seg_lines", "")
+    )
     odims = [d for d in dims if d in ORDER_DIMENSIONS]
     ldims = [d for d in dims if d not in ORDER_DIMENSIONS]
     if any(d in ORDER_DIMENSIONS for d in ref_dims):
@@ -167,11 +171,11 @@ def segment_sums_sql(
         cols = [f"s_{d}" for d in ldims]
         lcells = (
             f"SELECT {case(cols, [ids[d] for d in ldims])} AS dim, coalesce({', '.join(cols)}) AS seg, {cluster} AS clu, "
-            f"sum(x_u) AS y, sum(n_u) AS m, {first.format('row_no')}\n    FROM base "
+            f"sum(x_u) AS y, sum(n_u) AS m, {first.format('row_no')}\n    FROM {base} "
             f"GROUP BY GROUPING SETS ({', '.join(f'({c}, {cluster})' for c in cols)})"
         )
     else:
-        lcells = f"SELECT {cluster} AS dim, {cluster} AS seg, {cluster} AS clu, x_u AS y, n_u AS m, row_no AS first_row FROM base WHERE 1 = 0"
+        lcells = f"SELECT {cluster} AS dim, {cluster} AS seg, {cluster} AS clu, x_u AS y, n_u AS m, row_no AS first_row FROM {base} WHERE 1 = 0"
     if odims and one_row_per_cluster:
         ocells = "\n    UNION ALL\n    ".join(
             f"SELECT {ids[d]} AS dim, s_{d} AS seg, clu, yo AS y, mo AS m, first_row, yto AS yt, mto AS mt FROM ot"
@@ -199,7 +203,8 @@ def segment_sums_sql(
     else:
         gtot = "SELECT clu AS dim, clu AS scope, clu, x_u AS yg, n_u AS mg FROM kl WHERE 1 = 0"
     return sql_text("segment_sums").format(
-        where=where,
+        base=base,
+        base_cte=base_cte,
         cluster=cluster,
         order_cols="".join(f", s_{d}" for d in odims),
         lcells=lcells,

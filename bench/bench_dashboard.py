@@ -50,7 +50,7 @@ def main() -> dict:
     ds = generate_dataset(seed=7, n_orders=N_ORDERS)
     gen_s = time.perf_counter() - t
     with cache._DATASETS_LOCK:
-        cache._DATASETS[spec] = ds
+        cache._DATASETS[spec] = (ds, time.monotonic())  # (dataset, last use), as dataset_for keeps them
     lines = len(ds.orders)
 
     def session(page: str, collections: tuple = ()) -> AppTest:

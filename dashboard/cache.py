@@ -28,7 +28,7 @@ from typing import Any
 import streamlit as st
 
 from analysis.concentration import concentration, drop_orders
-from analysis.engine import Analysis, Settings, analyse
+from analysis.engine import Analysis, Segmented, Settings, segment_stage, with_fix_list
 from analysis.interventions import with_changes_judged
 from analysis.prepare import Filters, Prepared, filter_prepared, prepare
 from data.demo import generate_dataset
@@ -571,12 +571,22 @@ def filtered_for(key: tuple, filters: Filters, _prepared: Prepared) -> Prepared:
 
 
 @st.cache_resource(max_entries=32, ttl=CACHE_TTL, show_spinner=False)
-def analysed_for(key: tuple, filters: Filters, settings: Settings, _prepared: Prepared, _dataset: Dataset) -> Analysis:
-    """analysis.engine.analyse of the filtered data, its fix list not yet judged on the logged changes: what the
-    pages that show no fix list read (segments, pairs, Simpson checks, cost per return are the same either way)."""
+def segmented_for(
+    key: tuple, filters: Filters, settings: Settings, _prepared: Prepared, _dataset: Dataset
+) -> Segmented:
+    """analysis.engine.segment_stage of the filtered data: segments, pairs, Simpson checks and cost per return with
+    the list-wide q-values, before the fix list is ranked. What the pages that show no fix list read."""
     unmatched = int(len(_dataset.unmatched_returns))
-    return analyse(
-        _prepared, settings, unmatched_returns=unmatched, rejected_rows=int(_dataset.rows_rejected), briefs=False
+    return segment_stage(_prepared, settings, unmatched_returns=unmatched, rejected_rows=int(_dataset.rows_rejected))
+
+
+@st.cache_resource(max_entries=32, ttl=CACHE_TTL, show_spinner=False)
+def analysed_for(key: tuple, filters: Filters, settings: Settings, _prepared: Prepared, _dataset: Dataset) -> Analysis:
+    """analysis.engine.analyse of the filtered data, its fix list not yet judged on the logged changes: the fix list
+    ranked from segmented_for's stage (computed once per filters, whichever page asks first)."""
+    stage = segmented_for(key, filters, settings, _prepared, _dataset)
+    return with_fix_list(
+        stage, _prepared, briefs=False
     )  # briefs are built on demand, one at a time, on the Fix list page
 
 

@@ -222,3 +222,18 @@ def test_order_level_cells_with_and_without_the_one_row_per_order_shortcut(demo,
     monkeypatch.setattr(segment_sql, "order_dims_constant", lambda prepared, dims: False)
     for d in order_dims:
         _same(segment_counts(fresh, d), segment_counts_numpy(fresh, d))
+
+
+def test_sums_read_the_lines_table_directly_or_through_the_where_cte_alike(demo):
+    """Without a WHERE clause segment_sums.sql reads seg_lines itself (DuckDB materializes a CTE read five times);
+    with one, a CTE `base` holds the selected rows. A WHERE that keeps every line must give the same rows."""
+    from analysis.segment_sql import segment_dimensions, segment_sums, segment_sums_sql
+
+    plain = segment_sums_sql(["collection", "intent"], ["collection"], cluster="ord", row_scale=1001)
+    assert "base" not in plain and "FROM seg_lines" in plain
+    assert "base AS (" in segment_sums_sql(["collection"], [], where="WHERE 1 = 1")
+    dims = segment_dimensions(demo)
+    for cluster in ("ord", "clu"):
+        a = segment_sums(demo, dims, cluster=cluster)
+        b = segment_sums(demo, dims, cluster=cluster, where="WHERE 1 = 1")
+        pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12)
