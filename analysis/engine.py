@@ -192,8 +192,9 @@ def segment_stage(
     rejected_rows: int = 0,
 ) -> Segmented:
     """Everything analyse() computes before the fix list: per-dimension segments (analysis.segments), pairs
-    (analysis.pairs), ONE list-wide false-discovery family over both (analysis.fixlist.list_wide_fdr, so every
-    view's verdict agrees with the fix list's), the Simpson check, totals and the cost per return.
+    (analysis.pairs), ONE list-wide false-discovery family over the rows of both that can be listed
+    (analysis.fixlist.list_wide_fdr; structural rows take q from the family of every test, fixlist.structural),
+    so every view's verdict agrees with the fix list's, the Simpson check, totals and the cost per return.
     with_fix_list(segment_stage(p, s), p) is analyse(p, s)."""
     if not isinstance(settings, Settings):
         raise ValueError("settings must be an analysis.engine.Settings.")
@@ -271,7 +272,7 @@ def analyse(
 
     Segments: every dimension with data (analysis.segments); pairs: collections bought together, or
     the top products when there are no collections (analysis.pairs); the "higher" tests of all of
-    them form ONE weighted Benjamini-Hochberg family (analysis.fixlist.list_wide_fdr), so the fix list's
+    them that can be listed form ONE weighted Benjamini-Hochberg family (analysis.fixlist.list_wide_fdr), so the fix list's
     false-discovery rate holds for the list as a whole and every view's verdict agrees with it;
     Simpson check of collections within intent and channel; fix list (analysis.fixlist).
     settings.window_days is applied by prepare(); it is recorded here only. briefs=False skips the

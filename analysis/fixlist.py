@@ -381,8 +381,9 @@ def structural(prepared: Prepared, segments: pd.DataFrame) -> np.ndarray:
 
     When segments are compared within reference groups (a category; the size system without one), the
     reference column's own segments (Jeans against everything: jeans return more than tees) and segments of
-    the dimensions compared within groups that are alone in theirs (compared with everything) describe the
-    catalogue. The rule reads the data's structure only, never a test, so it can decide the list's
+    the dimensions compared within groups that are compared with everything instead (alone in their group,
+    or in a group one segment dominates: analysis.segments) describe the catalogue. When no segment has a
+    reference group, nothing is structural. The rule reads the data's structure only, never a test, so it can decide the list's
     false-discovery family before any test (list_wide_fdr) as well as gate the list (build_fix_list).
     """
     out = np.zeros(len(segments), dtype=bool)
@@ -447,7 +448,7 @@ def list_wide_fdr(
     or below q whatever the weights; they only move power toward the headline segments.
 
     Rows that can never be listed (structural_rows, see `structural`: the categories themselves, segments
-    alone in their reference group) are not in the list's family: their q-values come from the family of
+    compared with everything instead of a reference group) are not in the list's family: their q-values come from the family of
     every test (as wide as before, so their views' verdicts are no more liberal), the list's rows' from the
     family without them. In the list's family their true rejections would raise BH's step-up threshold for every
     other row while never reaching the list: on generated null Shopify exports "Jeans" (jeans return more

@@ -1736,8 +1736,9 @@ def judge_fix_list(
     """Judge every fix-list segment that has a logged change on the matured orders placed since the change.
 
     For a row (dimension, segment) with a logged change (the latest one when several), the segment is
-    compared again with its comparison group (analysis.segments.segment_table, same method and FDR
-    family) on the orders placed on or after the start date. Still gated (q <= q, positive excess):
+    compared again with its comparison group (analysis.segments.segment_table, same method; the FDR
+    family is that dimension's segments since the change, not the list-wide one, so the q shown for a
+    judged row is the after-change one) on the orders placed on or after the start date. Still gated (q <= q, positive excess):
     the row stays with the after-change numbers, "why" saying so. Not gated: the row moves to
     ``addressed`` with a sentence (e.g. "Since 01 Apr 2026 (fit guide video ...) Hiking Jackets returns
     15.3% vs 15.8% for the rest of Outerwear: no longer clearly more."). ``evaluations`` (rows of

@@ -15,7 +15,7 @@ st.caption(
     "A pair is judged on the orders that contain both: does the pair return more than its two parts would on "
     "their own (interaction on the order level, adjusted for basket size)? Pairs need at least 30 orders "
     "together and 5 expected returns before they are tested; their q-values are the fix list's: one "
-    "false-discovery family over every segment and pair (10%)."
+    "false-discovery family over every segment and pair that can be listed (10%)."
 )
 
 levels = [lv for lv in ("collection", "product") if ctx.prepared.has(lv)]
@@ -29,7 +29,7 @@ level = st.segmented_control(
 if not level:
     errors.missing("Pairs", "a collection column (or a catalog file)")
     st.stop()
-an = ctx.segment_analysis  # no fix list here: the analysis before it is judged on logged changes
+an = ctx.segment_analysis  # no fix list here: the analysis before the list is ranked
 pairs = pairs_at_level(an.pairs, level)
 if pairs is None:
     # the same list-wide q as the fix list's pairs (one q per segment, every page)
