@@ -76,7 +76,6 @@ class _Shared:
         self.con: Any = None
         self.loaded: dict[str, pd.DataFrame] = {}
         self.narrowed: set[str] = set()  # int64 columns stored as INTEGER (_narrow_columns)
-        self.views: set[str] = set()  # names registered where the frame lies (_scans_in_place), not copied
 
 
 _SHARED: contextvars.ContextVar[_Shared | None] = contextvars.ContextVar("ri_sql_shared", default=None)
@@ -192,17 +191,6 @@ def _narrow_columns(frame: pd.DataFrame) -> tuple[str, set[str]]:
     return ", ".join(out) or "*", narrowed
 
 
-def _scans_in_place(frame: pd.DataFrame) -> bool:
-    """Whether the shared connection reads `frame` where it lies (registered: DuckDB scans the numpy buffers
-    of numeric and bool columns without converting them) instead of copying it into a table: a frame of such
-    columns that needs no narrowing, as the segment counts' lines table (int32 codes, float64 sums). At 5M
-    lines that table is 0.4 GB, which a copy held a second time inside DuckDB's memory_limit for every
-    query of the block. RI_DUCKDB_COPY_TABLES=1 copies every frame (the measurement's baseline)."""
-    if os.environ.get("RI_DUCKDB_COPY_TABLES", "") not in ("", "0"):
-        return False
-    return all(isinstance(t, np.dtype) and t.kind in "biuf" for t in frame.dtypes)
-
-
 def _run_duckdb(sql: str, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     shared = _SHARED.get()
     if shared is not None:
@@ -211,18 +199,9 @@ def _run_duckdb(sql: str, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         for name, frame in tables.items():
             if shared.loaded.get(name) is not frame:  # a new frame under this name: load it (again)
                 select, narrowed = _narrow_columns(frame)
-                if name in shared.views:  # what was loaded under this name goes first
-                    shared.con.unregister(name)
-                    shared.views.discard(name)
-                elif name in shared.loaded:
-                    shared.con.execute(f'DROP TABLE "{name}"')
-                if not narrowed and _scans_in_place(frame):
-                    shared.con.register(name, frame)  # read where it lies, not copied (_scans_in_place)
-                    shared.views.add(name)
-                else:
-                    shared.con.register("ri_frame", frame)
-                    shared.con.execute(f'CREATE TABLE "{name}" AS SELECT {select} FROM ri_frame')
-                    shared.con.unregister("ri_frame")
+                shared.con.register("ri_frame", frame)
+                shared.con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT {select} FROM ri_frame')
+                shared.con.unregister("ri_frame")
                 shared.loaded[name] = frame
                 shared.narrowed |= narrowed
         out = shared.con.execute(sql).df()

@@ -117,30 +117,3 @@ def test_mature_rows_out_of_order_are_the_mask_copy(prepared):
     got = _mature_rows(shuffled)
     pd.testing.assert_frame_equal(got, shuffled[shuffled["mature"]])
     assert not np.shares_memory(got["quantity"].to_numpy(), shuffled["quantity"].to_numpy())
-
-
-def test_a_numeric_frame_is_read_in_place_and_a_name_can_change_kind(monkeypatch):
-    """The shared connection reads a frame of numeric columns needing no narrowing where it lies (a registered
-    view, no copy inside DuckDB's memory_limit), copies the others into a table, and a name loaded once one way
-    and then the other gives the new frame's rows; RI_DUCKDB_COPY_TABLES=1 copies every frame and counts the
-    same. Expected sums from numpy."""
-    monkeypatch.delenv("RI_DUCKDB_COPY_TABLES", raising=False)
-    rng = np.random.default_rng(3)
-    codes = rng.integers(0, 50, 10_000).astype("int32")
-    x = rng.random(10_000)
-    numeric = pd.DataFrame({"k": codes, "x": x})
-    wide = pd.DataFrame({"k": codes.astype("int64"), "x": x})  # int64 that fits: narrowed, so copied
-    sql = "SELECT k, sum(x) AS s FROM t GROUP BY k ORDER BY k"
-    want = np.bincount(codes, weights=x)
-    for env in ("", "1"):
-        monkeypatch.setenv("RI_DUCKDB_COPY_TABLES", env)
-        with shared_tables():
-            state = _SHARED.get()
-            got = run_sql(sql, {"t": numeric})
-            assert (state.views == {"t"}) == (env == "")
-            np.testing.assert_allclose(got["s"].to_numpy(), want, rtol=1e-12)
-            got = run_sql(sql, {"t": wide})  # the same name, now a table
-            assert state.views == set()
-            np.testing.assert_allclose(got["s"].to_numpy(), want, rtol=1e-12)
-            got = run_sql(sql, {"t": numeric.assign(x=2 * x)})  # and a view again
-            np.testing.assert_allclose(got["s"].to_numpy(), 2 * want, rtol=1e-12)
