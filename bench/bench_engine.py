@@ -272,7 +272,13 @@ def run_pipeline(d: Path, repeat: int = REPEAT) -> dict:
     ds = None
     gc.collect()
     cols = ["order_id", "returned_units", "quantity", "mature"] + res["dimensions"]
+    from data.engine_sql import duckdb_settings
+
     con = duckdb.connect(":memory:")
+    # the counting connections' memory_limit (and spill folder), so that this comparison query does not take
+    # DuckDB's default 80% of the machine: at 20M lines it did, and the guard stopped the child after its analyse
+    for name in ("memory_limit", "temp_directory"):
+        con.execute(f"SET {name} = '{duckdb_settings()[name]}'")
     con.register("lines", p.lines[cols])
     gs = []
     for _ in range(repeat):
