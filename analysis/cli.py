@@ -302,10 +302,36 @@ def cmd_report(args: argparse.Namespace) -> int:
     else:
         files = _read_sources(args)
         dataset = load_dataset(files, mapping, name=", ".join(sf.name for sf in files))
+        del files  # the bytes as read: parsed
     from data.engine_sql import use_engine
 
     with use_engine(args.engine):
-        return _report(args, dataset, mapping, settings)
+        prepared = _prepare(args, dataset, mapping)
+        # the rows as read are not needed once prepared (the report reads the prepared frames, the Dataset's
+        # account and interventions): released before analyse, they are not held beside its frames (at 5M
+        # lines in no date order 1 GB of the peak, README "Memory")
+        dataset = _without_rows(dataset)
+        return _report(args, dataset, prepared, settings)
+
+
+def _prepare(args: argparse.Namespace, dataset: Dataset, mapping: Any) -> Prepared:
+    from analysis.prepare import prepare
+
+    overrides = (mapping.reason_overrides or None) if mapping else None
+    return prepare(dataset, window_days=args.window_days, reason_overrides=overrides)
+
+
+def _without_rows(dataset: Dataset) -> Dataset:
+    """The Dataset with empty orders and returns (same columns and dtypes; new frames: an empty slice or copy
+    of an Arrow column would still hold the full buffers), the rest kept."""
+    import dataclasses
+
+    import pandas as pd
+
+    def empty(df: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in df.dtypes.items()}, columns=df.columns)
+
+    return dataclasses.replace(dataset, orders=empty(dataset.orders), returns=empty(dataset.returns))
 
 
 def _table_dataset(args: argparse.Namespace) -> Dataset:
@@ -358,16 +384,12 @@ def _table_dataset(args: argparse.Namespace) -> Dataset:
     )
 
 
-def _report(args: argparse.Namespace, dataset: Dataset, mapping: Any, settings: Any) -> int:
+def _report(args: argparse.Namespace, dataset: Dataset, prepared: Prepared, settings: Any) -> int:
     import pandas as pd
 
     from analysis.engine import _jsonable, analyse
     from analysis.export import fixlist_csv, fixlist_xlsx
-    from analysis.prepare import prepare
 
-    prepared = prepare(
-        dataset, window_days=args.window_days, reason_overrides=(mapping.reason_overrides or None) if mapping else None
-    )
     unmatched = len(dataset.unmatched_returns) if dataset.unmatched_returns is not None else 0
     analysis = analyse(
         prepared, settings, unmatched_returns=unmatched, rejected_rows=dataset.rows_rejected, briefs=args.briefs
