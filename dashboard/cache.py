@@ -72,23 +72,8 @@ def _expire_datasets(now: float) -> None:
         del _DATASETS[key]
 
 
-def _arrow_on_system_allocator() -> None:
-    """Arrow buffers (pandas' Arrow-backed strings, Streamlit's tables) on glibc malloc instead of pyarrow's default
-    mimalloc pool. mimalloc keeps the pages that script threads freed in its own 1 GiB reserved areas, which no
-    release call from the sweeper thread reaches: after ten 500k-line sessions closed, 590 MB stayed resident there
-    (bench/load_test.py, /proc smaps). On glibc, malloc_trim hands them back. ARROW_DEFAULT_MEMORY_POOL, when set,
-    is the user's choice and left alone."""
-    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
-        return
-    try:
-        import pyarrow
-
-        pyarrow.set_memory_pool(pyarrow.system_memory_pool())
-    except Exception:  # pragma: no cover - pyarrow missing or without a system pool
-        pass
-
-
-_arrow_on_system_allocator()
+# Arrow's buffers live on glibc malloc, chosen for the whole process when `data` is imported (data/__init__.py):
+# mimalloc kept a closed session's pages in its own reserved areas, which the sweeper's malloc_trim never reaches.
 
 
 def _trim_heap() -> None:
