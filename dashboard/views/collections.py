@@ -85,6 +85,11 @@ if choice:
         if prods is None or prods.empty:
             st.info("No products to compare.")
         else:
+            if len(prods) == 1:  # its comparison rate is empty: there is no rest of the collection
+                st.caption(
+                    f"{fmt.md(choice)} has one product: there is nothing in the collection to compare it with "
+                    "(no comparison rate); the fix list compares it with the rest of its category."
+                )
             segment_views.segment_table(prods, "product", key="col_prod_table")
     with c2:
         if ctx.prepared.has("size"):

@@ -239,3 +239,26 @@ def test_real_file_overview_says_the_wholesale_order_first():
     first = at.warning[0].value.replace("\\", "")
     # independent count in the test of analysis.concentration; the "one order ... is 60% of returns"
     assert first.startswith("One order (#518505, 87,167 units sold) is 60% of all returned units: 86,795 of")
+
+
+def test_collection_with_one_product_says_it_has_nothing_to_compare_with():
+    # a generated Shopify export: collection SKINNY holds one product (Skinny Jean), whose comparison rate within the
+    # collection is empty; the drill-down says why instead of leaving a bare empty cell
+    from data.shopify_sample import generate_shopify_export
+
+    files, _ = generate_shopify_export(seed=5, n_orders=1500)
+    spec, contents = upload_spec({name: (data, "orders") for name, data in files.items()}, name="shopify")
+    at = run_page("views/collections.py", spec, contents)
+    assert_clean(at, "collections")
+    at.selectbox(key="col_drill").set_value("SKINNY").run()
+    assert_clean(at, "collections, SKINNY")
+    assert any("SKINNY has one product" in c.value for c in at.caption), [c.value for c in at.caption]
+    from analysis.prepare import prepare
+    from data.ingest import SourceFile, load_dataset
+
+    lines = prepare(load_dataset([SourceFile(n, c) for n, c in files.items()])).lines
+    products = lines.groupby("collection")["product_name"].nunique()
+    assert products["SKINNY"] == 1
+    several = str(products[products > 1].index[0])
+    at.selectbox(key="col_drill").set_value(several).run()
+    assert not any("has one product" in c.value for c in at.caption)
