@@ -473,23 +473,29 @@ def _keep_freed_memory() -> None:
 # object of pandas, pyarrow and duckdb), 0.06-0.09 s CPU that freed nothing a one-shot command needs back.
 # The report collects every 20,000 instead, and the older generations 5x and 10x less often than
 # Python's (10, 10), so a full collection rarely runs during a report; reference counting frees everything
-# as before. The setting stays for the rest of the process (a one-shot command; tests call main() in-process).
+# as before. main() puts the previous thresholds back when the command returns (tests call it in-process).
 _CLI_GC_THRESHOLD = (20_000, 50, 100)
 
 
-def _fewer_collections() -> None:
+def _fewer_collections() -> tuple[int, int, int]:
+    """Set the report's collection thresholds; returns the ones before (for gc.set_threshold)."""
     import gc
     import os
 
+    before = gc.get_threshold()
     if os.environ.get("RI_CLI_GC", "") != "default":
         gc.set_threshold(*_CLI_GC_THRESHOLD)
+    return before
 
 
 def main(argv: list[str] | None = None) -> int:
+    import gc
+
     args = _parser().parse_args(argv)
+    gc_before = gc.get_threshold()
     if args.command == "report":
         _keep_freed_memory()
-        _fewer_collections()
+        gc_before = _fewer_collections()
     if not getattr(args, "debug", False):  # a failure the readers log and report must not print its traceback
         import logging
 
@@ -506,3 +512,5 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"Unexpected error ({type(exc).__name__}): {exc}. Run again with --debug for details.", file=sys.stderr)
         return 1
+    finally:
+        gc.set_threshold(*gc_before)

@@ -383,8 +383,9 @@ def structural(prepared: Prepared, segments: pd.DataFrame) -> np.ndarray:
     reference column's own segments (Jeans against everything: jeans return more than tees) and segments of
     the dimensions compared within groups that are compared with everything instead (alone in their group,
     or in a group one segment dominates: analysis.segments) describe the catalogue. When no segment has a
-    reference group, nothing is structural. The rule reads the data's structure only, never a test, so it can decide the list's
-    false-discovery family before any test (list_wide_fdr) as well as gate the list (build_fix_list).
+    reference group, nothing is structural. The rule reads the data's structure only, never a test, so it can
+    decide the list's false-discovery family before any test (list_wide_fdr) as well as gate the list
+    (build_fix_list).
     """
     out = np.zeros(len(segments), dtype=bool)
     if not len(segments) or "reference" not in segments.columns:
@@ -448,9 +449,9 @@ def list_wide_fdr(
     or below q whatever the weights; they only move power toward the headline segments.
 
     Rows that can never be listed (structural_rows, see `structural`: the categories themselves, segments
-    compared with everything instead of a reference group) are not in the list's family: their q-values come from the family of
-    every test (as wide as before, so their views' verdicts are no more liberal), the list's rows' from the
-    family without them. In the list's family their true rejections would raise BH's step-up threshold for every
+    compared with everything instead of a reference group) are not in the list's family: their q-values come
+    from the family of every test (as wide as before, so their views' verdicts are no more liberal), the list's
+    rows' from the family without them. In the list's family their true rejections would raise BH's step-up threshold for every
     other row while never reaching the list: on generated null Shopify exports "Jeans" (jeans return more
     than tees) was rejected in nearly every dataset, which let a false row in at twice the level (lists
     with a false row: 13 of 80 against q = 0.10; bench/calibration_shopify.py, README "Calibration").
@@ -494,12 +495,16 @@ def list_wide_fdr(
     )
     in_list = np.concatenate([~struct, np.ones(len(pp), dtype=bool)])
     fam_all = np.concatenate([np.where(seg_in, ps, np.nan), np.where(pair_in, pp, np.nan)])
-    q_hi = np.full(len(fam_all), np.nan)
-    for part in (np.ones(len(fam_all), dtype=bool), in_list):  # every test (as before), then the list's family
+
+    def weighted_q(part: np.ndarray) -> np.ndarray:
         fam = np.where(part, fam_all, np.nan)
-        if np.isfinite(fam).any():
-            q_part = stats.weighted_bh_adjust(fam, family_weights(dims, np.isfinite(fam)))
-            q_hi[part] = q_part[part]
+        if not np.isfinite(fam).any():
+            return np.full(len(fam), np.nan)
+        return stats.weighted_bh_adjust(fam, family_weights(dims, np.isfinite(fam)))
+
+    q_hi = weighted_q(in_list)
+    if struct.any():  # the structural rows: q from the family of every test, as before
+        q_hi[~in_list] = weighted_q(np.ones(len(fam_all), dtype=bool))[~in_list]
     # the "lower" verdicts use their own one-sided family over the same segment tests
     q_lo = stats.bh_adjust(np.where(seg_in, pl, np.nan)) if len(segs) else np.array([])
     if len(segs):

@@ -18,7 +18,7 @@ import sys as _sys
 
 
 def _use_system_arrow_pool() -> None:
-    if _os.environ.get("RI_ARROW_MEMORY_POOL", "system") != "system" or "ARROW_DEFAULT_MEMORY_POOL" in _os.environ:
+    if _os.environ.get("RI_ARROW_MEMORY_POOL", "system") != "system" or _os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
         return
     if "pyarrow" in _sys.modules:  # imported first by the host (Streamlit): switch the default pool now
         import pyarrow as pa

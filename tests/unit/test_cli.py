@@ -209,3 +209,17 @@ def test_the_report_releases_the_rows_as_read_once_prepared():
                 assert not np.shares_memory(after[c].to_numpy(), before[c].to_numpy())
     assert (out.name, out.files, out.rows_rejected) == (ds.name, ds.files, ds.rows_rejected)
     assert out.interventions is ds.interventions and out.unmatched_returns is ds.unmatched_returns
+
+
+def test_report_in_process_puts_the_collection_thresholds_back(demo, capsys):
+    # the report collects garbage less often (analysis.cli._CLI_GC_THRESHOLD); a caller in the same process keeps
+    # its own thresholds, whether the report succeeds or fails
+    import gc
+
+    from analysis import cli
+
+    before = gc.get_threshold()
+    assert cli.main(["report", "--orders", str(demo / "orders.xlsx"), "--returns", str(demo / "returns.csv")]) == 0
+    assert gc.get_threshold() == before
+    assert cli.main(["report", "--orders", str(demo / "no such file.csv")]) == 2
+    assert gc.get_threshold() == before
