@@ -33,6 +33,9 @@ MIN_SHARE = 0.25  # a few orders holding a quarter of the units is worth saying 
 MAX_ORDERS = 3  # "a few": beyond three orders it is a segment, not an outlier
 MIN_RETURNING_ORDERS = 5  # the same threshold as analysis.segments: below it everything is "a few orders"
 NUMBER_WORDS = {1: "One order", 2: "Two orders", 3: "Three orders"}
+# a period (month, week) is small: three orders of 2-3 returned units can be a quarter of it by chance. Its few
+# orders are named only when each returns at least this many times what the period's median returning order does
+LARGE_ORDER = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,3 +304,107 @@ def agree_with_interval(seg: pd.DataFrame, comparison: pd.Series | float | None 
     if rest.any():
         out.loc[rest, "noise_reason"] = [noise_reason(r) for r in out.loc[rest].to_dict("records")]
     return out
+
+
+PERIOD_CONCENTRATION_COLUMNS = [
+    "period",
+    "provisional",
+    "orders",
+    "n_orders",
+    "units_sold",
+    "returned",
+    "period_returned",
+    "share",
+    "rate",
+    "rate_without",
+]
+
+
+def period_concentration(
+    prepared: Prepared,
+    freq: str = "M",
+    dimension: str | None = None,
+    segment: object = None,
+    *,
+    min_share: float = MIN_SHARE,
+    max_orders: int = MAX_ORDERS,
+) -> pd.DataFrame:
+    """Per order-date cohort of analysis.trends.cohort_series, the few orders that carry its returned units.
+
+    The same rule as :func:`concentration`, applied to each period's orders (matured and provisional, as
+    the trend chart draws them): the smallest group of at most ``max_orders`` orders, largest first, whose
+    share of the period's returned units (the rate's numerator, ``Prepared.rate_columns``) reaches
+    ``min_share``; periods with fewer than MIN_RETURNING_ORDERS orders with a return are not checked (every
+    rate there rests on a handful of orders). A period is small, so each order named must also be large: at
+    least LARGE_ORDER times the returned units of the period's median order with a return (in a demo month,
+    three orders of 2-3 returned units can be a quarter of its 28 by chance; that is noise, not an outlier). On wholesale data one order can make a month: in the Online
+    Retail II export, order 518505 is 95% of August 2010's returned units (19.4% returned so far; 1.2%
+    without it), an order too recent for the matured figures, so only the trend shows it.
+
+    Columns (PERIOD_CONCENTRATION_COLUMNS), one row per period with a finding, in period order: period,
+    provisional, orders (their ids, largest first, as a tuple), n_orders, units_sold and returned (of those
+    orders), period_returned, share (of the period's returned units), rate (the period's) and rate_without
+    (the period's rate without those orders; nan when they are all its units).
+
+    >>> from data.demo import generate_dataset
+    >>> from analysis.prepare import prepare
+    >>> len(period_concentration(prepare(generate_dataset(seed=1, n_orders=2000))))  # small orders: nothing
+    0
+    """
+    from analysis.trends import period_start  # trends imports scipy.stats; only the trend views need this
+
+    if freq not in ("M", "W"):
+        raise ValueError(f"freq must be 'M' (months) or 'W' (weeks), not {freq!r}.")
+    if not 0 < min_share <= 1:
+        raise ValueError("min_share is a share of units between 0 and 1, e.g. 0.25.")
+    if max_orders < 1:
+        raise ValueError("max_orders must be at least 1.")
+    lines = prepared.lines
+    if dimension is not None:
+        lines = lines[lines[dimension] == segment]
+    if lines.empty:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in PERIOD_CONCENTRATION_COLUMNS})
+    xcol, ncol = prepared.rate_columns(dimension)
+    per = (
+        pd.DataFrame(
+            {
+                "period": period_start(lines["order_date"], freq),
+                "order_id": lines["order_id"].astype(str),
+                "x": lines[xcol].to_numpy(dtype="float64"),
+                "n": lines[ncol].to_numpy(dtype="float64"),
+                "immature": ~lines["mature"].to_numpy(dtype=bool),
+            }
+        )
+        .groupby(["period", "order_id"], sort=True)
+        .agg(x=("x", "sum"), n=("n", "sum"), immature=("immature", "any"))
+        .reset_index()
+    )
+    rows = []
+    for period, g in per.groupby("period", sort=True):
+        x_all, n_all = float(g["x"].sum()), float(g["n"].sum())
+        if int((g["x"] > 0).sum()) < MIN_RETURNING_ORDERS or x_all <= 0 or n_all <= 0:
+            continue
+        ids = _smallest_group(g.set_index("order_id")["x"], min_share, max_orders)
+        if not ids:
+            continue
+        top = g.set_index("order_id").loc[ids]
+        if float(top["x"].min()) < LARGE_ORDER * float(g["x"][g["x"] > 0].median()):
+            continue
+        x_top, n_top = float(top["x"].sum()), float(top["n"].sum())
+        rows.append(
+            {
+                "period": period,
+                "provisional": bool(g["immature"].any()),
+                "orders": tuple(ids),
+                "n_orders": len(ids),
+                "units_sold": int(round(n_top)),
+                "returned": int(round(x_top)),
+                "period_returned": int(round(x_all)),
+                "share": x_top / x_all,
+                "rate": x_all / n_all,
+                "rate_without": (x_all - x_top) / (n_all - n_top) if n_all > n_top else float("nan"),
+            }
+        )
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in PERIOD_CONCENTRATION_COLUMNS})
+    return pd.DataFrame(rows, columns=PERIOD_CONCENTRATION_COLUMNS)

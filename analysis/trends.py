@@ -88,7 +88,8 @@ def segments_by_volume(prepared: Prepared, dimension: str) -> list[str]:
     return [str(s) for s in units.index]
 
 
-def _period_start(dates: pd.Series, freq: str) -> pd.Series:
+def period_start(dates: pd.Series, freq: str) -> pd.Series:
+    """The start of each date's cohort period: its month (freq "M") or its ISO week, Monday ("W")."""
     if freq == "M":
         return dates.dt.to_period("M").dt.start_time
     return dates.dt.to_period("W").dt.start_time  # ISO weeks, Monday start
@@ -152,7 +153,7 @@ def cohort_series(
     share = prepared.arrival.at(age)
     work = pd.DataFrame(
         {
-            "period": _period_start(lines["order_date"], freq),
+            "period": period_start(lines["order_date"], freq),
             "order_id": lines["order_id"],
             "units": lines[ncol].astype("float64"),
             "returned": lines[xcol].astype("float64"),

@@ -89,3 +89,48 @@ def changes_in_points(changes: pd.DataFrame, top: int = 40) -> pd.DataFrame:
     for c in ("change", "ci_low", "ci_high"):
         view[c] = 100 * view[c]
     return view
+
+
+def _period_label(period: pd.Timestamp, unit_word: str) -> str:
+    return f"{period:%b %Y}" if unit_word == "month" else f"the week of {period:%d %b %Y}"
+
+
+def _orders_words(row: pd.Series) -> str:
+    ids = ", ".join(f"#{o}" for o in row["orders"])
+    k = int(row["n_orders"])
+    who = {1: "one order", 2: "two orders", 3: "three orders"}.get(k, f"{k} orders")
+    return f"{who} ({ids}; {int(row['units_sold']):,} units sold)"
+
+
+def concentration_note(
+    conc: pd.DataFrame, n_periods: int, unit_word: str = "month", listed: str = "the table below lists them"
+) -> str | None:
+    """The sentence under a trend chart when a few orders carry some periods' returned units
+    (analysis.concentration.period_concentration), naming the period they carry most; None when none do.
+    ``listed`` says where the other periods are listed (when there are several).
+
+    >>> c = pd.DataFrame({"period": [pd.Timestamp("2010-08-01")], "provisional": [True], "orders": [("518505",)],
+    ...     "n_orders": [1], "units_sold": [87167], "returned": [86795], "period_returned": [91505],
+    ...     "share": [0.9485], "rate": [0.1939], "rate_without": [0.0122]})
+    >>> print(concentration_note(c, 12))
+    Aug 2010 (provisional): one order (#518505; 87,167 units sold) holds 95% of its returned units (86,795 of 91,505); without it the month's rate is 1.2%, not 19.4%. That point describes the order more than the business.
+    """
+    if conc is None or conc.empty:
+        return None
+    top = conc.loc[conc["share"].idxmax()]
+    when = _period_label(top["period"], unit_word) + (" (provisional)" if bool(top["provisional"]) else "")
+    k = int(top["n_orders"])
+    verb, pron = ("holds", "it") if k == 1 else ("hold", "them")
+    worst = (
+        f"{when}: {_orders_words(top)} {verb} {top['share']:.0%} of its returned units "
+        f"({int(top['returned']):,} of {int(top['period_returned']):,})"
+    )
+    if pd.notna(top["rate_without"]):
+        worst += f"; without {pron} the {unit_word}'s rate is {top['rate_without']:.1%}, not {top['rate']:.1%}"
+    if len(conc) == 1:
+        return worst + f". That point describes {'the order' if k == 1 else 'those orders'} more than the business."
+    return (
+        f"In {len(conc)} of {n_periods} {unit_word}s, three orders or fewer hold a quarter or more of the "
+        f"{unit_word}'s returned units, so {unit_word}-to-{unit_word} moves here describe a few orders more "
+        f"than the business ({listed}). The most: {worst}."
+    )

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from analysis.concentration import period_concentration
 from analysis.metrics import unknown_reason
 from analysis.overview import (
     averages_differ,
@@ -16,6 +17,7 @@ from analysis.overview import (
 )
 from analysis.prepare import DIMENSION_LABELS
 from analysis.summary import leadership_summary
+from analysis.trends_view import concentration_note
 from dashboard import charts, context
 from dashboard import formatting as fmt
 from dashboard import sidebar
@@ -166,6 +168,10 @@ with left:
     )
     if chart_note:  # set only when the drawn months hold units (drawn_average is not None)
         st.caption(chart_note)
+    conc = ctx.cached("tr_concentration", period_concentration, "M", None, None)  # the Trends page's entry
+    month_note = concentration_note(conc, len(m), listed="the Trends page lists them")
+    if month_note:
+        st.caption(fmt.md(month_note))
 with right:
     st.markdown("**Top of the fix list**")
     fl = an.fix_list.head(5)

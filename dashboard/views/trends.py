@@ -3,6 +3,7 @@ the trend test in words, and what changed between two periods."""
 
 import streamlit as st
 
+from analysis.concentration import period_concentration
 from analysis.prepare import DIMENSION_LABELS
 from analysis.trends import (
     cohort_series,
@@ -15,6 +16,7 @@ from analysis.trends import (
 )
 from analysis.trends_view import (
     changes_in_points,
+    concentration_note,
     matured_and_provisional,
     order_date_span,
     same_period_rows,
@@ -86,6 +88,30 @@ st.caption(
     "the rate so far divided by the share of returns expected to have arrived at the orders' age "
     "(Kaplan-Meier estimate of days-to-return, which allows for recent orders' late returns not yet seen)."
 )
+conc = ctx.cached("tr_concentration", period_concentration, freq, None if dim == ALL else dim, seg)
+note = concentration_note(conc, len(series), unit_word)
+if note:  # a few large orders carrying a point are said under the chart that draws it
+    st.warning(fmt.md(note), icon=":material/priority_high:")
+    if len(conc) > 1:
+        with st.expander(f"Table: the {unit_word}s a few orders carry"):
+            shown = conc.assign(orders=conc["orders"].map(lambda ids: ", ".join(f"#{o}" for o in ids)))
+            st.dataframe(
+                shown.drop(columns="n_orders"),
+                hide_index=True,
+                column_config={
+                    "period": st.column_config.DateColumn(
+                        unit_word.title(), format="MMM YYYY" if freq == "M" else "D MMM YYYY"
+                    ),
+                    "provisional": st.column_config.CheckboxColumn("Provisional"),
+                    "orders": st.column_config.TextColumn("Orders (largest first)"),
+                    "units_sold": st.column_config.NumberColumn("Their units sold", format="%d"),
+                    "returned": st.column_config.NumberColumn("Their returned units", format="%d"),
+                    "period_returned": st.column_config.NumberColumn(f"The {unit_word}'s returned units", format="%d"),
+                    "share": st.column_config.NumberColumn("Their share", format="percent"),
+                    "rate": st.column_config.NumberColumn("Rate", format="percent"),
+                    "rate_without": st.column_config.NumberColumn("Rate without them", format="percent"),
+                },
+            )
 
 # ---------------------------------------------------------------- trend verdict
 if len(mat) >= 3:
