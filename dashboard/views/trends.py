@@ -17,6 +17,7 @@ from analysis.trends import (
 from analysis.trends_view import (
     changes_in_points,
     concentration_note,
+    trend_without_carriers,
     matured_and_provisional,
     order_date_span,
     same_period_rows,
@@ -131,6 +132,17 @@ if len(mat) >= 3:
             f"{words['name'].lower()} of {fmt.md(who)} shows no steady rise or fall beyond chance and ordinary "
             f"{unit_word}-to-{unit_word} swings (quasi-binomial trend test, p = {tt.p_value:.2f}); the ups and "
             f"downs look like noise around {fmt.pct(overall)}."
+        )
+    without = ctx.cached("tr_trend_without", trend_without_carriers, freq, None if dim == ALL else dim, seg)
+    if without is not None:  # does the verdict rest on the few orders that carry some months (said above)?
+        k, tw = without
+        found = tw.p_value < 0.05 and tw.slope_sign != 0
+        verdict = ("rising" if tw.slope_sign > 0 else "falling") if found else "none detected"
+        same = found == (tt.p_value < 0.05 and tt.slope_sign != 0) and (not found or tw.slope_sign == tt.slope_sign)
+        text += (
+            f" Without the {k} order{'s' if k != 1 else ''} that carry matured {unit_word}s (above): {verdict} "
+            f"(p = {tw.p_value:.3g}), "
+            + ("so the verdict does not rest on them." if same else "so **the verdict rests on those orders**.")
         )
     st.markdown(text)
 else:

@@ -57,3 +57,24 @@ def test_overview_says_it_under_its_monthly_chart():
     captions = [c.value.replace("\\", "") for c in at.caption if "hold a quarter or more" in c.value]
     assert len(captions) == 1 and "(the Trends page lists them)" in captions[0]
     assert "Mar 2025: one order (#BIG3; 600 units sold)" in captions[0]
+
+
+def test_the_trend_verdict_says_whether_it_rests_on_those_orders():
+    from analysis.concentration import drop_orders
+    from analysis.prepare import prepare
+    from analysis.trends import cohort_series, series_trend
+    from data.ingest import SourceFile, load_dataset
+
+    spec, contents = two_big_months()
+    at = run_page("views/trends.py", spec, contents)
+    assert_clean(at, "trends")
+    verdict = next(m.value for m in at.markdown if m.value.startswith("**Trend:"))
+    # without BIG3 and BIG5 every matured month is 10 of 200 (5.0%): flat, no trend
+    files = [SourceFile(f.name, contents[f.sha256], f.role) for f in spec.files]
+    p = prepare(load_dataset(files, name="t"))
+    tw = series_trend(cohort_series(drop_orders(p, ["BIG3", "BIG5"])))
+    assert f"Without the 2 orders that carry matured months (above): none detected (p = {tw.p_value:.3g})" in verdict
+    with_them = series_trend(cohort_series(p))
+    rests = with_them.p_value < 0.05
+    assert ("the verdict rests on those orders" in verdict) == rests
+    assert ("the verdict does not rest on them" in verdict) == (not rests)
