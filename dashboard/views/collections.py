@@ -75,7 +75,10 @@ names = list(d["segment"]) if d is not None else []
 choice = st.selectbox("Collection", names, key="col_drill")
 if choice:
     cost = ctx.segment_analysis.cost_per_return
-    c1, c2 = st.columns(2)
+    has_size = ctx.prepared.has("size")
+    if not has_size:  # the products take the page's width (a half-width table cut its rate columns off)
+        errors.missing("A view by size", "a size or variant column")
+    c1, c2 = st.columns(2) if has_size else (st.container(), st.container())
     with c1:
         prods = ctx.cached("seg_products_in", _drill, "product", choice, cost)
         st.markdown(
@@ -91,16 +94,14 @@ if choice:
                     "(no comparison rate); the fix list compares it with the rest of its category."
                 )
             segment_views.segment_table(prods, "product", key="col_prod_table")
-    with c2:
-        if ctx.prepared.has("size"):
+    if has_size:
+        with c2:
             sizes = ctx.cached("seg_sizes_in", _drill, "size", choice, cost)
             st.markdown(f"**Sizes in {fmt.md(choice)}**")
             if sizes is None or sizes.empty:
                 st.info("No sizes to compare.")
             else:
                 segment_views.segment_table(sizes, "size", key="col_size_table")
-        else:
-            errors.missing("A view by size", "a size or variant column")
     mix = ctx.cached("reason_mix_coll", lambda p, c: reason_mix(p, "collection", c), choice)
     if mix.message or mix.table.empty:
         st.info(mix.message or "No return reasons to show.", icon=":material/info:")
