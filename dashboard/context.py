@@ -100,7 +100,15 @@ def reason_overrides() -> tuple:
     return tuple(sorted((str(k), str(v)) for k, v in raw.items() if str(v) in CATEGORIES))
 
 
-FILTER_KEYS = (S.F_DATES, S.F_CHANNELS, S.F_JOURNEYS, S.F_COLLECTIONS, S.F_BASIS, S.LEAVE_OUT_OUTLIERS)
+FILTER_KEYS = (
+    S.F_DATES,
+    S.F_CHANNELS,
+    S.F_JOURNEYS,
+    S.F_COUNTRIES,
+    S.F_COLLECTIONS,
+    S.F_BASIS,
+    S.LEAVE_OUT_OUTLIERS,
+)
 
 
 def _restore_from_url() -> bool:

@@ -25,6 +25,7 @@ LEAVE_OUT_OUTLIERS = "ri_leave_out_outliers"  # bool: leave the few orders that 
 F_DATES = "flt_dates"
 F_CHANNELS = "flt_channels"
 F_JOURNEYS = "flt_journeys"
+F_COUNTRIES = "flt_countries"
 F_COLLECTIONS = "flt_collections"
 F_BASIS = "flt_basis"
 

@@ -91,6 +91,13 @@ def sidebar(dataset: Dataset, full: Prepared, store: Store) -> Filters:
         placeholder="All journeys",
         disabled=not full.has("journey"),
     )
+    countries = sb.multiselect(
+        "Country",
+        _options(store, full, "country"),
+        key=S.F_COUNTRIES,
+        placeholder="All countries",
+        disabled=not full.has("country"),
+    )
     colls = sb.multiselect(
         "Collection",
         _options(store, full, "collection"),
@@ -126,7 +133,12 @@ def sidebar(dataset: Dataset, full: Prepared, store: Store) -> Filters:
         )
         st.text_input("Currency symbol", value="", max_chars=3, key=S.S_CURRENCY, placeholder="e.g. £, €, $")
     return Filters(
-        date_from=date_from, date_to=date_to, channels=tuple(chans), journeys=tuple(journeys), collections=tuple(colls)
+        date_from=date_from,
+        date_to=date_to,
+        channels=tuple(chans),
+        journeys=tuple(journeys),
+        collections=tuple(colls),
+        countries=tuple(countries),
     )
 
 

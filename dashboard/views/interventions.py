@@ -360,6 +360,7 @@ if any(
         ctx.filters.channels,
         ctx.filters.journeys,
         ctx.filters.collections,
+        ctx.filters.countries,
         ctx.filters.date_from,
         ctx.filters.date_to,
     )

@@ -65,7 +65,7 @@ HEADER_STYLES = {
             "order_date": "InvoiceDate",
             "unit_price": "UnitPrice",
             "customer_id": "CustomerID",
-            "channel": "Country",
+            "country": "Country",
         },
     ),
     "camel": (
@@ -153,7 +153,7 @@ HEADER_STYLES = {
             "quantity": "Qté",
             "unit_price": "Prix unitaire (€)",
             "size": "Taille",
-            "channel": "Pays",
+            "country": "Pays",
         },
     ),
     "spanish_returns": (

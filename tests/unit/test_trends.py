@@ -331,5 +331,5 @@ def test_real_export_trends():
     cc = control_chart(s)
     # ~400k units a month with rates moving 1% -> 19%: far more than binomial noise -> Laney
     assert cc.chart == "laney" and cc.sigma_z > 1
-    wc = what_changed(p, ("2009-12-01", "2010-05-31"), ("2010-06-01", "2010-09-30"), dimensions=("channel",))
+    wc = what_changed(p, ("2009-12-01", "2010-05-31"), ("2010-06-01", "2010-09-30"), dimensions=("country",))
     assert len(wc) > 5 and wc["q_value"].between(0, 1).all()
