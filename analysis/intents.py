@@ -46,7 +46,8 @@ def bracketing_story(prepared: Prepared) -> BracketingStory:
     n_b = int(b["order_id"].nunique())
     units = int(b["quantity"].sum())
     kept = 1 - b["returned_units"].sum() / units if units else float("nan")
-    variant = b["size"].fillna(b["sku"]) if prepared.has("size") else b["sku"]
+    # size is a categorical (analysis.prepare.CATEGORICAL_COLUMNS): filled with skus as text
+    variant = b["size"].astype("string").fillna(b["sku"]) if prepared.has("size") else b["sku"]
     per = b.assign(variant=variant).groupby(["order_id", "product"], observed=True)["variant"].nunique()
     per = per[per >= 2]
     avg_var = float(per.mean()) if len(per) else float("nan")
@@ -58,6 +59,7 @@ def bracketing_story(prepared: Prepared) -> BracketingStory:
             .agg(orders=("order_id", "nunique"), units=("quantity", "sum"), returned=("returned_units", "sum"))
             .reset_index()
         )
+        top["product"] = top["product"].astype("string")  # a table to show: text, not the lines' categorical
         top["kept_share"] = 1 - top["returned"] / top["units"]
         top = top.sort_values("orders", ascending=False).head(10)
     else:

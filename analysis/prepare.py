@@ -63,6 +63,102 @@ INTENT_LABELS = {
     "full_refresh": "Full refresh (3+ collections)",
 }
 
+# The low-cardinality text attributes of the Prepared frames, held as pandas Categorical (one integer code per row,
+# the distinct values once; categories sorted lexically, a missing value stays missing: code -1) instead of Arrow
+# strings: at 5M lines an Arrow string column is ~60-100 MB, its codes 5 MB. Ids (order_id, customer_id, sku,
+# return_id, exchange_sku) and free text (returns' raw reason, comment and resolution) stay strings. Consumers:
+# a categorical keeps every category after a filter (filter_prepared), so value_counts and groupby(observed=False)
+# would list absent values with 0; groupby's default (observed=True since pandas 3) lists only those present.
+CATEGORICAL_COLUMNS = {
+    "lines": (
+        "product_name",
+        "collection",
+        "category",
+        "product",
+        "size",
+        "channel",
+        "journey",
+        "intent",
+        "customer_type",
+        "promotion",
+        "country",
+        "addon",
+        "reason_category",
+    ),
+    "orders": ("channel", "journey", "intent", "customer_type", "promotion", "country", "addon"),
+    "returns": (
+        "reason_category",
+        "reason_group",
+        "reason_rule",
+        "resolution_category",
+        "collection",
+        "category",
+        "product",
+        "size",
+        "channel",
+        "journey",
+        "intent",
+        "customer_type",
+        "promotion",
+        "country",
+        "addon",
+    ),
+}
+# the Dataset's own columns among them (the rest are derived in prepare)
+_DATASET_CATEGORICALS = (
+    "product_name",
+    "collection",
+    "category",
+    "size",
+    "channel",
+    "journey",
+    "intent",
+    "promotion",
+    "country",
+    "addon",
+)
+
+
+def categorical(s: pd.Series) -> pd.Series:
+    """s as a pandas Categorical with string categories sorted lexically (only the values present); missing stays
+    missing. A categorical s is returned as it is.
+
+    >>> c = categorical(pd.Series(["b", None, "a", "b"], dtype="string"))
+    >>> c.cat.categories.tolist(), c.cat.codes.tolist(), c.isna().tolist()
+    (['a', 'b'], [1, -1, 0, 1], [False, True, False, False])
+    """
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return s
+    return s.astype("string").astype("category")
+
+
+def _coalesce(first: pd.Series, other: pd.Series) -> pd.Series:
+    """first.fillna(other) as a categorical (categorical(first) where it has a value, else other's value; missing
+    where both are): fillna on a categorical cannot take values outside its categories.
+
+    >>> a = categorical(pd.Series(["x", None, None], dtype="string"))
+    >>> c = _coalesce(a, pd.Series(["q", "b", None], dtype="string"))
+    >>> c.astype("string").tolist(), c.cat.categories.tolist()
+    (['x', 'b', <NA>], ['b', 'x'])
+    """
+    first = categorical(first)
+    miss = first.isna().to_numpy()
+    if not miss.any():
+        return first
+    fill = other[miss]
+    fcodes, funiq = pd.factorize(fill, sort=False)
+    funiq_index = pd.Index(np.asarray(funiq, dtype=object), dtype="string")
+    old = first.cat.categories
+    cats = old.union(funiq_index) if len(funiq_index) else old
+    codes = np.full(len(first), -1, dtype="int64")
+    codes[~miss] = cats.get_indexer(old)[first.cat.codes.to_numpy()[~miss]]
+    fc = np.full(len(fcodes), -1, dtype="int64")
+    known = fcodes >= 0
+    fc[known] = cats.get_indexer(funiq_index)[fcodes[known]]
+    codes[miss] = fc
+    out = pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(cats))
+    return pd.Series(out, index=first.index, name=first.name).cat.remove_unused_categories()
+
 
 @dataclass(frozen=True)
 class Prepared:
@@ -227,6 +323,12 @@ def _buffer_key(s: pd.Series) -> tuple | None:
         if a.dtype.kind == "f" and len(a) and np.isnan(a).all():
             return (str(a.dtype), a.shape, "missing")
         return (str(a.dtype), a.shape, a.strides, a.__array_interface__["data"][0])
+    if isinstance(s.dtype, pd.CategoricalDtype):  # its integer codes, and its categories (a few values)
+        codes = s.array.codes
+        cats = (str(s.cat.categories.dtype), tuple(s.cat.categories))
+        if len(codes) and (codes < 0).all():
+            return ("category", cats, len(s), "missing")
+        return ("category", cats, codes.shape, codes.strides, codes.__array_interface__["data"][0])
     chunked = getattr(s.array, "_pa_array", None)  # Arrow-backed arrays (pandas' string dtype)
     if chunked is None:
         return None
@@ -282,7 +384,13 @@ def _first_rows(codes: np.ndarray, n_codes: int) -> np.ndarray:
 
 
 def _derive_intent(
-    lines: pd.DataFrame, order: np.ndarray, n_orders: int, has_size: bool, has_collection: bool, has_category: bool
+    lines: pd.DataFrame,
+    product: pd.Series,
+    order: np.ndarray,
+    n_orders: int,
+    has_size: bool,
+    has_collection: bool,
+    has_category: bool,
 ) -> np.ndarray:
     """Per-order intent (order codes 0..n_orders-1): bracketing > single_item > full_refresh > multi_item
     (see module doc)."""
@@ -299,9 +407,9 @@ def _derive_intent(
     if has_size:
         # bracketing = one product in several sizes: without a size (or variant) column it cannot be told apart
         # from buying two different items that share a description, so it is not claimed
-        product_key = lines["product_name"].fillna(lines["sku"]) if _has_data(lines["product_name"]) else lines["sku"]
+        product_key = product if _has_data(lines["product_name"]) else lines["sku"]  # product: name, else sku
         p = pd.factorize(product_key, sort=False)[0]
-        v = pd.factorize(lines["size"].fillna(lines["sku"]), sort=False, use_na_sentinel=False)[0]
+        v = pd.factorize(_coalesce(lines["size"], lines["sku"]), sort=False, use_na_sentinel=False)[0]
         known = p >= 0
         op = pd.factorize(order[known] * (int(p.max()) + 1) + p[known], sort=False)[0]
         variants = pd.unique(op.astype("int64") * (int(v.max()) + 1) + v[known])
@@ -336,6 +444,9 @@ def prepare(
     # written, and prepare only adds columns), not as a copy of them: one copy fewer of the widest frame
     lines = (orders_in if sold.all() else orders_in[sold]).reset_index(drop=True)
     rets = dataset.returns.copy(deep=False)  # columns are added, never changed in place (copy-on-write)
+    for c in _DATASET_CATEGORICALS:  # low-cardinality text attributes as categoricals, once (CATEGORICAL_COLUMNS)
+        if c in lines:
+            lines[c] = categorical(lines[c])
     lines["line_no"] = np.arange(len(lines))
     lines["line_value"] = lines["quantity"] * lines["unit_price"]
 
@@ -398,40 +509,48 @@ def prepare(
         price_value = (lines["returned_units"] * lines["unit_price"]).to_numpy(dtype="float64")
         dom_at = np.full(n_pairs, -1, dtype="int64")
         dom_at[dom.index.to_numpy(dtype="int64")] = np.arange(len(dom))
-        lines["reason_category"] = dom.astype("string").array.take(dom_at[l_pair], allow_fill=True)
+        dom_cat = categorical(dom.astype("string")).array
+        lines["reason_category"] = pd.Series(dom_cat.take(dom_at[l_pair], allow_fill=True), index=lines.index)
         lines["returned_value"] = np.where(np.isnan(refund_amount), price_value, refund_amount * share)
-        del r, by_pair, all_units, share, dom, refund_amount, price_value, dom_at  # line-sized: not held to the end
+        del r, by_pair, all_units, share, dom, dom_cat, refund_amount, price_value, dom_at  # line-sized: not held
     else:
         for c in ("refund_units", "exchange_units", "store_credit_units"):
             lines[c] = 0.0
         lines["returned_value"] = np.where(lines["unit_price"].notna(), 0.0, np.nan)
-        lines["reason_category"] = pd.Series(pd.NA, index=lines.index, dtype="string")
-    lines["reason_category"] = lines["reason_category"].astype("string")
+        lines["reason_category"] = categorical(pd.Series(pd.NA, index=lines.index, dtype="string"))
+    # only the categories present (a dominant reason of a pair with no line is no category of the lines)
+    lines["reason_category"] = categorical(lines["reason_category"]).cat.remove_unused_categories()
 
     # ---- order-level attributes
     has_size = "size" in available
-    derived = (
-        _derive_intent(lines, l_order, n_orders, has_size, "collection" in available, "category" in available)[l_order]
-        if n_lines
-        else np.array([], dtype=object)
-    )
-    intent_derived = pd.Series(derived, index=lines.index, dtype="string")
+    # the product: its name, else its sku (a categorical; shared with product_name when no name is missing)
+    product = _coalesce(lines["product_name"], lines["sku"])
+    per_order = categorical(
+        pd.Series(
+            _derive_intent(
+                lines, product, l_order, n_orders, has_size, "collection" in available, "category" in available
+            )
+            if n_lines
+            else np.array([], dtype=object),
+            dtype="string",
+        )
+    ).array
+    intent_derived = pd.Series(per_order.take(l_order), index=lines.index)
     if "intent" in available:
-        lines["intent"] = lines["intent"].fillna(intent_derived)
+        lines["intent"] = _coalesce(lines["intent"], intent_derived)
     else:
         lines["intent"] = intent_derived
     order_units = np.bincount(l_order, weights=lines["quantity"].to_numpy(dtype="float64"), minlength=n_orders)
     lines["basket_units"] = order_units[l_order].astype("int64")
     lines["basket_lines"] = np.bincount(l_order, minlength=n_orders)[l_order].astype("int64")
-    lines["product"] = lines["product_name"].fillna(lines["sku"]).astype("string")
+    lines["product"] = product
 
     if "customer_id" in available:
         (customer,) = shared_codes(lines["customer_id"])
         first = lines["order_date"].groupby(customer, sort=False).transform("min")
-        ctype = np.where(
-            lines["customer_id"].isna(), "unknown", np.where(lines["order_date"] <= first, "first", "repeat")
-        )
-        lines["customer_type"] = pd.Series(ctype, index=lines.index, dtype="string")
+        ctype = np.where(lines["customer_id"].isna(), 2, np.where(lines["order_date"] <= first, 0, 1)).astype("int8")
+        types = pd.Categorical.from_codes(ctype, categories=pd.Index(["first", "repeat", "unknown"], dtype="string"))
+        lines["customer_type"] = pd.Series(types, index=lines.index).cat.remove_unused_categories()
         del customer, first, ctype
         if any(f.role == "transactions" for f in dataset.files):
             # credit notes are matched to a customer's earlier purchase, so guests' lines cannot have returns by
@@ -444,7 +563,7 @@ def prepare(
         else:
             available.add("customer_type")
     else:
-        lines["customer_type"] = pd.Series(pd.NA, index=lines.index, dtype="string")
+        lines["customer_type"] = categorical(pd.Series(pd.NA, index=lines.index, dtype="string"))
     median_units = float(pd.Series(order_units).median()) if n_lines else 0.0
     if "intent" in available or median_units <= WHOLESALE_MEDIAN_UNITS:
         available.add("intent")
@@ -471,6 +590,8 @@ def prepare(
     # ---- maturity
     line_at = _first_rows(l_pair, n_pairs)[r_pair]
     rets_m = _matched_returns(rets, lines, line_at)
+    for c in ("reason_category", "reason_group", "reason_rule", "resolution_category"):  # of the matched returns
+        rets_m[c] = categorical(rets_m[c])
     rets_m["days_to_return"] = (rets_m["return_date"] - rets_m["order_date"]).dt.days
     pairs = (l_pair, r_pair[line_at >= 0])  # the codes of rets_m's rows (the matched returns, in their order)
     arrival = prepared_arrival_curve(lines, rets_m, pairs) if not lines.empty else EMPTY_CURVE
@@ -497,7 +618,8 @@ def prepare(
 
     # line-sized intermediates go before the orders' grouping and the move of the rows (they held ~0.5 GB at 5M)
     ret_order = r_order[line_at >= 0]
-    del l_sku, r_sku, l_pair, r_pair, pairs, ret_q, before, returned, derived, intent_derived, line_at, r_order
+    del l_sku, r_sku, l_pair, r_pair, pairs, ret_q, before, returned, per_order, intent_derived, line_at, r_order
+    del product
     o = _orders_frame(lines, l_order, n_orders)
     immature_orders = int((~o["mature"]).sum())
     immature_lines = int((~lines["mature"]).sum())

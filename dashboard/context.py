@@ -327,6 +327,8 @@ def session_store(key: tuple, full: Prepared, dataset: Dataset | None = None) ->
     if dataset is not None:
         store.load_dataset(dataset)
     else:
-        store.load("lines", full.lines[list(STORE_COLUMNS)])
+        # the text columns as text (prepare holds them as categoricals, which DuckDB would read as ENUMs)
+        lines = full.lines[list(STORE_COLUMNS)]
+        store.load("lines", lines.astype({c: "string" for c in STORE_COLUMNS if lines[c].dtype == "category"}))
     cache.hold(cache.STORE, (key, store))
     return store

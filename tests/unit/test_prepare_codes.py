@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.prepare import prepare
+from analysis.prepare import CATEGORICAL_COLUMNS, RETURN_LINE_COLUMNS, prepare
 from bench.calibration import frailty_dataset
 from data.demo import generate_dataset
 from data.ingest import SourceFile, load_dataset
@@ -22,10 +22,28 @@ from tests.builders import make_dataset
 from tests.unit.prepare_reference import prepare_reference
 
 
+def _as_strings(frame: pd.DataFrame, name: str, lines: pd.DataFrame) -> pd.DataFrame:
+    """frame with the low-cardinality text columns prepare holds as categoricals (CATEGORICAL_COLUMNS[name], and
+    only those) back as the strings the reference holds, after checking what they hold: string categories, sorted;
+    in the lines and orders none unused (a Prepared fresh from prepare has no category without a row); the
+    returns' line attributes have the lines' very categories (they are taken from the lines)."""
+    cats = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
+    assert cats == [c for c in frame.columns if c in CATEGORICAL_COLUMNS[name]], name
+    for c in cats:
+        categories = frame[c].cat.categories
+        assert categories.dtype == "string" and categories.is_monotonic_increasing, (name, c)
+        if name == "returns" and c in RETURN_LINE_COLUMNS:
+            assert frame[c].dtype == lines[c].dtype, (name, c)
+        else:
+            assert set(frame[c].cat.codes[frame[c].cat.codes >= 0]) == set(range(len(categories))), (name, c)
+    return frame.astype({c: "string" for c in cats})
+
+
 def assert_same_prepared(new, old) -> None:
     for name in ("lines", "orders", "returns"):
         a, b = getattr(new, name), getattr(old, name)
         assert list(a.columns) == list(b.columns), name
+        a = _as_strings(a, name, new.lines)
         if name == "returns":
             a = a.sort_index()  # the returns of mature orders first, each under its old label
         else:
@@ -33,7 +51,10 @@ def assert_same_prepared(new, old) -> None:
             # old index label: in label order they are the old frames, and the mature frames are exactly the
             # old frame[mature], row order and labels included
             pd.testing.assert_frame_equal(
-                getattr(new, f"mature_{name}"), b[b["mature"].to_numpy(dtype=bool)], check_exact=True, obj=name
+                _as_strings(getattr(new, f"mature_{name}"), name, new.lines),
+                b[b["mature"].to_numpy(dtype=bool)],
+                check_exact=True,
+                obj=name,
             )
             mature = a["mature"].to_numpy(dtype=bool)
             if name == "orders" or b["mature"].groupby(b["order_id"]).nunique().le(1).all():
