@@ -23,7 +23,6 @@ from __future__ import annotations
 import functools
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,13 +36,6 @@ SQL_DIR = Path(__file__).with_name("sql")
 def sql_text(name: str) -> str:
     """The text of analysis/sql/<name>.sql."""
     return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
-
-
-def _expand(name: str, dims: list[str], **extra: Any) -> str:
-    ids = {d: i for i, d in enumerate(dims)}
-    dim_case = "CASE " + " ".join(f"WHEN s_{d} IS NOT NULL THEN {ids[d]}" for d in dims) + " END"
-    seg_coalesce = ", ".join(f"s_{d}" for d in dims)
-    return sql_text(name).format(dim_case=dim_case, seg_coalesce=seg_coalesce, **extra)
 
 
 def segment_dimensions(prepared: Prepared) -> list[str]:
@@ -97,8 +89,12 @@ def _scopes(prepared: Prepared, table: pd.DataFrame, dims: list[str]) -> tuple[p
         return pd.DataFrame(
             {"dim": pd.Series(dtype="int64"), "seg": pd.Series(dtype="int64"), "scope": pd.Series(dtype="int64")}
         ), {}
-    sets = ", ".join(f"(s_{d}, s_{ref})" for d in dims)
-    w = run_sql(_expand("segment_reference", dims, sets=sets, ref=f"s_{ref}"), {"seg_lines": table})
+    text = sql_text("segment_reference")
+    body = "\n".join(line for line in text.splitlines() if not line.startswith("--"))  # the comment once
+    sql = "\nUNION ALL\n".join(
+        (text if i == 0 else body).format(dim=i, seg=f"s_{d}", ref=f"s_{ref}") for i, d in enumerate(dims)
+    )
+    w = run_sql(sql, {"seg_lines": table})
     rl = line_codes(prepared, ref)[1]
     frames, info = [], {}
     for i, d in enumerate(dims):
@@ -151,7 +147,7 @@ def segment_sums_sql(
     one_row_per_cluster: the caller knows every order dimension is constant within each cluster, so the
     pre-summed table o holds one row per cluster and each of its rows is already a cell of every order
     dimension, read without grouping again): identifiers and integers only.
-    The line dimensions' cells are one GROUPING SETS pass over the lines, the order dimensions' one over
+    The line dimensions' cells are one GROUP BY per dimension over the lines, the order dimensions' one over
     the lines pre-summed per (cluster, order-level segments) (table o: the same sums, about half the rows)."""
     ids = {d: i for i, d in enumerate(dims)}
     # the lines: seg_lines itself, or a CTE `base` holding the rows the WHERE clause selects
@@ -163,16 +159,15 @@ def segment_sums_sql(
     if any(d in ORDER_DIMENSIONS for d in ref_dims):
         raise ValueError("Reference groups are defined for line dimensions only.")
 
-    def case(cols: list[str], i: list[int]) -> str:
-        return "CASE " + " ".join(f"WHEN {c} IS NOT NULL THEN {k}" for c, k in zip(cols, i)) + " END"
-
     first = "min({}) AS first_row" if first_rows else "CAST(0 AS BIGINT) AS first_row"
+    # one plain GROUP BY per dimension, joined by UNION ALL, rather than GROUPING SETS: DuckDB copies the input of a
+    # GROUPING SETS aggregate into a CTE first (every line's columns once more), which was about a third of the
+    # query's operator time (bench/stage_profile.py; README "The counting engine")
     if ldims:
-        cols = [f"s_{d}" for d in ldims]
-        lcells = (
-            f"SELECT {case(cols, [ids[d] for d in ldims])} AS dim, coalesce({', '.join(cols)}) AS seg, {cluster} AS clu, "
-            f"sum(x_u) AS y, sum(n_u) AS m, {first.format('row_no')}\n    FROM {base} "
-            f"GROUP BY GROUPING SETS ({', '.join(f'({c}, {cluster})' for c in cols)})"
+        lcells = "\n    UNION ALL\n    ".join(
+            f"SELECT {ids[d]} AS dim, s_{d} AS seg, {cluster} AS clu, sum(x_u) AS y, sum(n_u) AS m, "
+            f"{first.format('row_no')}\n    FROM {base} GROUP BY s_{d}, {cluster}"
+            for d in ldims
         )
     else:
         lcells = f"SELECT {cluster} AS dim, {cluster} AS seg, {cluster} AS clu, x_u AS y, n_u AS m, row_no AS first_row FROM {base} WHERE 1 = 0"
@@ -183,25 +178,25 @@ def segment_sums_sql(
         )
     elif odims:
         # the cluster totals are constant within a cell (a cell lies in one cluster): carried by max(), not joined
-        cols = [f"s_{d}" for d in odims]
-        ocells = (
-            f"SELECT {case(cols, [ids[d] for d in odims])} AS dim, coalesce({', '.join(cols)}) AS seg, clu, "
-            f"sum(yo) AS y, sum(mo) AS m, {first.format('first_row')}, max(yto) AS yt, max(mto) AS mt\n    FROM ot "
-            f"GROUP BY GROUPING SETS ({', '.join(f'({c}, clu)' for c in cols)})"
+        ocells = "\n    UNION ALL\n    ".join(
+            f"SELECT {ids[d]} AS dim, s_{d} AS seg, clu, sum(yo) AS y, sum(mo) AS m, {first.format('first_row')}, "
+            f"max(yto) AS yt, max(mto) AS mt\n    FROM ot GROUP BY s_{d}, clu"
+            for d in odims
         )
     else:
         ocells = (
             "SELECT clu AS dim, clu AS seg, clu, yo AS y, mo AS m, first_row, yto AS yt, mto AS mt FROM ot WHERE 1 = 0"
         )
     if ref_dims:
-        ks = [f"k_{ids[d]}" for d in ref_dims]
-        gtot = (
-            f"SELECT dim, scope, clu, yg, mg FROM (\n        SELECT {case(ks, [ids[d] for d in ref_dims])} AS dim, "
-            f"coalesce({', '.join(ks)}) AS scope, clu, sum(x_u) AS yg, sum(n_u) AS mg\n        FROM kl "
-            f"GROUP BY GROUPING SETS ({', '.join(f'({k}, clu)' for k in ks)})) AS g WHERE scope >= 0"
+        # per reference dimension, the lines of its segments compared within a group (seg_scope: scope >= 0)
+        gtot = "\n    UNION ALL\n    ".join(
+            f"SELECT {ids[d]} AS dim, k.scope, b.{cluster} AS clu, sum(b.x_u) AS yg, sum(b.n_u) AS mg\n    "
+            f"FROM {base} b JOIN seg_scope k ON k.dim = {ids[d]} AND k.seg = b.s_{d} AND k.scope >= 0 "
+            f"GROUP BY k.scope, b.{cluster}"
+            for d in ref_dims
         )
     else:
-        gtot = "SELECT clu AS dim, clu AS scope, clu, x_u AS yg, n_u AS mg FROM kl WHERE 1 = 0"
+        gtot = f"SELECT {cluster} AS dim, {cluster} AS scope, {cluster} AS clu, x_u AS yg, n_u AS mg FROM {base} WHERE 1 = 0"
     return sql_text("segment_sums").format(
         base=base,
         base_cte=base_cte,
@@ -209,11 +204,6 @@ def segment_sums_sql(
         order_cols="".join(f", s_{d}" for d in odims),
         lcells=lcells,
         ocells=ocells,
-        scope_cols="".join(f", coalesce(k{ids[d]}.scope, -1) AS k_{ids[d]}" for d in ref_dims),
-        scope_joins="".join(
-            f"\n    LEFT JOIN seg_scope k{ids[d]} ON k{ids[d]}.dim = {ids[d]} AND k{ids[d]}.seg = b.s_{d}"
-            for d in ref_dims
-        ),
         gtot=gtot,
         row_scale=int(row_scale),
         scope_base=int(scope_base),

@@ -1,4 +1,4 @@
--- Per-segment sums behind every segment test, for every dimension in one GROUPING SETS pass.
+-- Per-segment sums behind every segment test, for every dimension in one query per cluster level.
 --
 -- Table seg_lines: one row per mature line (row_no = its position), integer codes ord (order) and
 -- clu (the cluster of the design effect: customer or order), s_<dimension> (segment codes), and the
@@ -49,9 +49,6 @@ WITH {base_cte}o AS (  -- lines summed per cluster and order-level segment: the 
 ), c AS (
     SELECT lcells.dim, lcells.seg, lcells.clu, lcells.first_row, coalesce(sc.scope, -1) AS scope, lcells.y, lcells.m
     FROM lcells LEFT JOIN seg_scope sc ON sc.dim = lcells.dim AND sc.seg = lcells.seg
-), kl AS (  -- each line with its segment's reference group (scope) per reference dimension
-    SELECT b.{cluster} AS clu, b.x_u, b.n_u{scope_cols}
-    FROM {base} b{scope_joins}
 ), gtot AS (  -- per reference dimension, group and cluster: the group's units within the cluster
     {gtot}
 ), tot AS (  -- every cluster total a line dimension's cell is compared within, keyed by tk: a reference
