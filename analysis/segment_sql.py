@@ -66,9 +66,10 @@ def _lines_table(prepared: Prepared) -> pd.DataFrame:
         "clu": cluster_codes(prepared).astype(code),
         "x_u": lines[xu].to_numpy(dtype="float64"),
         "n_u": lines[nu].to_numpy(dtype="float64"),
-        "x_o": lines[xo].to_numpy(dtype="float64"),
-        "n_o": lines[no].to_numpy(dtype="float64"),
     }
+    if (xo, no) != (xu, nu):  # the same columns (every rate today): not carried twice (2 x 38 MB at 5M lines)
+        cols["x_o"] = lines[xo].to_numpy(dtype="float64")
+        cols["n_o"] = lines[no].to_numpy(dtype="float64")
     ref = reference_column(prepared)
     for d in segment_dimensions(prepared) + ([ref] if ref else []):
         cols[f"s_{d}"] = line_codes(prepared, d)[0].astype(code, copy=False)  # the memoized int32 codes themselves
@@ -139,6 +140,7 @@ def segment_sums_sql(
     scope_base: int = 1,
     first_rows: bool = True,
     one_row_per_cluster: bool = False,
+    order_rate: tuple[str, str] = ("x_o", "n_o"),
 ) -> str:
     """analysis/sql/segment_sums.sql expanded for `dims` (the `dim` column is the position in the list) with
     reference groups for `ref_dims` (line dimensions listed in seg_scope; scope_base: more than the largest
@@ -146,7 +148,8 @@ def segment_sums_sql(
     line per cell, top_n is then meaningless, for a pass read only for its design effects;
     one_row_per_cluster: the caller knows every order dimension is constant within each cluster, so the
     pre-summed table o holds one row per cluster and each of its rows is already a cell of every order
-    dimension, read without grouping again): identifiers and integers only.
+    dimension, read without grouping again; order_rate: the columns of the order dimensions' rate, x_u / n_u
+    when seg_lines holds no x_o / n_o): identifiers and integers only.
     The line dimensions' cells are one GROUP BY per dimension over the lines, the order dimensions' one over
     the lines pre-summed per (cluster, order-level segments) (table o: the same sums, about half the rows)."""
     ids = {d: i for i, d in enumerate(dims)}
@@ -197,7 +200,19 @@ def segment_sums_sql(
         )
     else:
         gtot = f"SELECT {cluster} AS dim, {cluster} AS scope, {cluster} AS clu, x_u AS yg, n_u AS mg FROM {base} WHERE 1 = 0"
+    # o holds one row per cluster when every order dimension is constant within a cluster (or there is none):
+    # each o row is then its cluster's total, and neither an aggregate nor a join is needed to find it
+    if one_row_per_cluster or not odims:
+        ctot = "SELECT clu, yu, mu, yo, mo FROM o"
+        ot = "SELECT o.*, o.yo AS yto, o.mo AS mto FROM o"
+    else:
+        ctot = "SELECT clu, sum(yu) AS yu, sum(mu) AS mu, sum(yo) AS yo, sum(mo) AS mo FROM o GROUP BY clu"
+        ot = "SELECT o.*, ctot.yo AS yto, ctot.mo AS mto FROM o JOIN ctot ON ctot.clu = o.clu"
     return sql_text("segment_sums").format(
+        ctot=ctot,
+        ot=ot,
+        x_o=order_rate[0],
+        n_o=order_rate[1],
         base=base,
         base_cte=base_cte,
         cluster=cluster,
@@ -266,6 +281,7 @@ def segment_sums(
         first_rows=first_rows,
         one_row_per_cluster=cluster == "ord"
         and order_dims_constant(prepared, [d for d in dims if d in ORDER_DIMENSIONS]),
+        order_rate=("x_o", "n_o") if "x_o" in table.columns else ("x_u", "n_u"),
     )
     r = run_sql(sql, {"seg_lines": table, "seg_scope": scope_table})
     kind = r["kind"].to_numpy()

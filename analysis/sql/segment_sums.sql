@@ -3,7 +3,7 @@
 -- Table seg_lines: one row per mature line (row_no = its position), integer codes ord (order) and
 -- clu (the cluster of the design effect: customer or order), s_<dimension> (segment codes), and the
 -- rate's numerator / denominator per line: x_u / n_u (returned units / units) and x_o / n_o (the
--- order-level outcome where the rate is per order). Table seg_scope (dim, seg, scope): the reference
+-- order-level outcome where the rate is per order; absent when it is x_u / n_u, which the query then reads). Table seg_scope (dim, seg, scope): the reference
 -- group a segment is compared within (scope -1 = the whole population, the default).
 --
 -- For a cell = (segment s, cluster c) with sums y (returned) and m (units), and the cluster's totals
@@ -35,13 +35,13 @@
 -- Placeholders in braces are expanded by analysis.segment_sql (identifiers and integers only); DuckDB
 -- dialect, transpiled by SQLGlot for Spark.
 WITH {base_cte}o AS (  -- lines summed per cluster and order-level segment: the order dimensions' cells read this
-    SELECT {cluster} AS clu{order_cols}, sum(x_u) AS yu, sum(n_u) AS mu, sum(x_o) AS yo, sum(n_o) AS mo,
+    SELECT {cluster} AS clu{order_cols}, sum(x_u) AS yu, sum(n_u) AS mu, sum({x_o}) AS yo, sum({n_o}) AS mo,
            {first_row} AS first_row
     FROM {base} GROUP BY {cluster}{order_cols}
-), ctot AS (
-    SELECT clu, sum(yu) AS yu, sum(mu) AS mu, sum(yo) AS yo, sum(mo) AS mo FROM o GROUP BY clu
+), ctot AS (  -- the cluster totals (o itself when o holds one row per cluster)
+    {ctot}
 ), ot AS (  -- o with its cluster's order-basis totals: the order dimensions' cells carry them (no join per cell)
-    SELECT o.*, ctot.yo AS yto, ctot.mo AS mto FROM o JOIN ctot ON ctot.clu = o.clu
+    {ot}
 ), lcells AS (  -- the line dimensions' cells (segment, cluster)
     {lcells}
 ), ocells AS (  -- the order dimensions' cells, with the cluster totals they are compared with

@@ -238,3 +238,40 @@ def test_sums_read_the_lines_table_directly_or_through_the_where_cte_alike(demo)
         a = segment_sums(demo, dims, cluster=cluster)
         b = segment_sums(demo, dims, cluster=cluster, where="WHERE 1 = 1")
         pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12)
+
+
+def test_sums_without_order_dimensions_read_the_cluster_totals_from_o(frailty):
+    """With no order dimension the per-cluster sums o hold one row per cluster, which is then the cluster's
+    total (no aggregate, no join): the line dimensions' rows equal those of the query over every dimension,
+    at both cluster levels (orders; customers, which repeat in the frailty data)."""
+    from analysis.segment_sql import ORDER_DIMENSIONS, segment_dimensions, segment_sums, segment_sums_sql
+
+    assert "FROM o GROUP BY clu" not in segment_sums_sql(["collection"], ["collection"], cluster="clu")
+    assert "FROM o GROUP BY clu" in segment_sums_sql(["collection", "intent"], ["collection"], cluster="clu")
+    dims = segment_dimensions(frailty)
+    ldims = [d for d in dims if d not in ORDER_DIMENSIONS]
+    assert ldims and len(ldims) < len(dims)
+    for cluster in ("ord", "clu"):
+        every = segment_sums(frailty, dims, cluster=cluster)
+        every = every[every["dim"] < len(ldims)].reset_index(drop=True) if dims[: len(ldims)] == ldims else None
+        alone = segment_sums(frailty, ldims, cluster=cluster)
+        assert every is not None and len(alone) == len(every)
+        cols = [c for c in alone.columns if c != "top_n" or cluster == "ord"]
+        pd.testing.assert_frame_equal(alone[cols], every[cols], check_exact=False, rtol=1e-12)
+
+
+def test_sums_read_order_rate_columns_when_the_lines_table_holds_them(demo):
+    """lines_table carries x_o / n_o only when the order dimensions' rate differs from x_u / n_u (today it never
+    does); a table that holds them (here copies) is read through them, with the same rows."""
+    from analysis.segment_sql import lines_table, segment_dimensions, segment_sums, segment_sums_sql
+
+    table = lines_table(demo)
+    assert "x_o" not in table.columns
+    assert "sum(x_o) AS yo" in segment_sums_sql(["intent"], [])
+    assert "sum(x_u) AS yo" in segment_sums_sql(["intent"], [], order_rate=("x_u", "n_u"))
+    dims = segment_dimensions(demo)
+    with_o = table.assign(x_o=table["x_u"], n_o=table["n_u"])
+    for cluster in ("ord", "clu"):
+        a = segment_sums(demo, dims, cluster=cluster)
+        b = segment_sums(demo, dims, cluster=cluster, rows=with_o)
+        pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12)
