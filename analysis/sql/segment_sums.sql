@@ -17,7 +17,8 @@
 -- as extra rows in the same columns (cells, x, n, syy, sym, smm, ret_cells): kind 1 = a reference group
 -- (dim, scope), kind 2 / 3 = the whole population on the unit / order basis. Cluster totals are hash
 -- aggregates joined back (no window sorts); top_n is the m of the cell with the largest (y, first_row)
--- (row_scale, the number of lines + 1, makes that one exact number).
+-- (row_scale, the number of lines + 1, makes that one exact number: top_key, with which
+-- analysis.segment_sql combines the passes over disjoint ranges of clusters).
 -- Cost (issue 14, bench/bench_engine.py): the order dimensions' cells are summed from the lines
 -- pre-summed per (cluster, order-level segments), about half the rows; the reference groups' cluster
 -- totals (gtot) are summed from the lines (each carrying its segment's scope), not from the cells,
@@ -71,23 +72,24 @@ SELECT 0 AS kind, dim, scope, seg,
        sum(CASE WHEN m > 0 THEN 1 ELSE 0 END) AS seg_cells,
        sum(CASE WHEN y > 0 THEN 1 ELSE 0 END) AS ret_cells,
        sum(CASE WHEN yt - y <= 0 AND yt > 0 THEN 1 ELSE 0 END) AS rest_left,
-       max(y) AS top_x, arg_max(m, y * {row_scale} + first_row) AS top_n
+       max(y) AS top_x, arg_max(m, y * {row_scale} + first_row) AS top_n,
+       max(y * {row_scale} + first_row) AS top_key
 FROM t GROUP BY dim, scope, seg
 UNION ALL
 SELECT 1 AS kind, dim, scope, NULL AS seg, sum(yg) AS x, sum(mg) AS n, count(*) AS cells,
        sum(yg * yg) AS syy, sum(yg * mg) AS sym, sum(mg * mg) AS smm, NULL AS yt_y, NULL AS yt_m, NULL AS mt_y,
        NULL AS mt_m, NULL AS full_cells, NULL AS seg_cells, sum(CASE WHEN yg > 0 THEN 1 ELSE 0 END) AS ret_cells,
-       NULL AS rest_left, NULL AS top_x, NULL AS top_n
+       NULL AS rest_left, NULL AS top_x, NULL AS top_n, NULL AS top_key
 FROM gtot GROUP BY dim, scope
 UNION ALL
 SELECT 2 AS kind, NULL AS dim, NULL AS scope, NULL AS seg, sum(yu) AS x, sum(mu) AS n, count(*) AS cells,
        sum(yu * yu) AS syy, sum(yu * mu) AS sym, sum(mu * mu) AS smm, NULL AS yt_y, NULL AS yt_m, NULL AS mt_y,
        NULL AS mt_m, NULL AS full_cells, NULL AS seg_cells, sum(CASE WHEN yu > 0 THEN 1 ELSE 0 END) AS ret_cells,
-       NULL AS rest_left, NULL AS top_x, NULL AS top_n
+       NULL AS rest_left, NULL AS top_x, NULL AS top_n, NULL AS top_key
 FROM ctot
 UNION ALL
 SELECT 3 AS kind, NULL AS dim, NULL AS scope, NULL AS seg, sum(yo) AS x, sum(mo) AS n, count(*) AS cells,
        sum(yo * yo) AS syy, sum(yo * mo) AS sym, sum(mo * mo) AS smm, NULL AS yt_y, NULL AS yt_m, NULL AS mt_y,
        NULL AS mt_m, NULL AS full_cells, NULL AS seg_cells, sum(CASE WHEN yo > 0 THEN 1 ELSE 0 END) AS ret_cells,
-       NULL AS rest_left, NULL AS top_x, NULL AS top_n
+       NULL AS rest_left, NULL AS top_x, NULL AS top_n, NULL AS top_key
 FROM ctot

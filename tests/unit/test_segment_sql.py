@@ -275,3 +275,46 @@ def test_sums_read_order_rate_columns_when_the_lines_table_holds_them(demo):
         a = segment_sums(demo, dims, cluster=cluster)
         b = segment_sums(demo, dims, cluster=cluster, rows=with_o)
         pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12)
+
+
+def test_cluster_bounds_split_the_lines_into_ranges_of_clusters():
+    from analysis.segment_sql import cluster_bounds
+    from data.engine_sql import use_engine
+
+    codes = np.repeat(np.arange(1000), np.r_[np.full(500, 1), np.full(500, 9)])  # most lines in the upper codes
+    b = cluster_bounds(codes, len(codes), part_lines=1000)
+    assert b[0] == 0 and b[-1] == 1000 and (np.diff(b) > 0).all() and len(b) == 6
+    per_part = np.histogram(codes, bins=b)[0]
+    assert per_part.sum() == len(codes) and per_part.max() <= 1000 + 9  # a range ends at a cluster's edge
+    assert list(cluster_bounds(codes, len(codes), part_lines=10_000)) == [0, 1000]  # small: one pass
+    with use_engine("spark"):
+        assert list(cluster_bounds(codes, len(codes), part_lines=1000)) == [0, 1000]  # Spark partitions itself
+
+
+@pytest.mark.parametrize("part_lines", ["997", "5000"])
+def test_sums_in_passes_over_ranges_of_clusters_equal_one_pass(frailty, monkeypatch, part_lines):
+    """Past PART_LINES lines the segment sums are counted per range of clusters and added up: the same rows as
+    one pass (the largest cluster's top_n included at the order level), with reference groups and at both
+    cluster levels, and the same segment counts as the numpy oracle."""
+    from analysis import segment_sql
+    from analysis.segment_sql import ORDER_DIMENSIONS, segment_dimensions, segment_sums
+    from analysis.segments import segment_counts, segment_counts_numpy
+
+    dims = segment_dimensions(frailty)
+    table = segment_sql.lines_table(frailty)
+    ldims = [d for d in dims if d not in ORDER_DIMENSIONS]
+    scopes = segment_sql._scopes(frailty, table, ldims)[0]
+    scopes = scopes.assign(dim=[dims.index(ldims[i]) for i in scopes["dim"]])
+    one = {c: segment_sums(frailty, dims, cluster=c, scope_table=scopes) for c in ("ord", "clu")}
+    calls = []
+    real = segment_sql.combine_parts
+    monkeypatch.setattr(segment_sql, "combine_parts", lambda parts: calls.append(len(parts)) or real(parts))
+    monkeypatch.setenv("RI_SEGMENT_PART_LINES", part_lines)
+    for c in ("ord", "clu"):
+        many = segment_sums(frailty, dims, cluster=c, scope_table=scopes)
+        cols = [k for k in many.columns if k != "top_n" or c == "ord"]
+        pd.testing.assert_frame_equal(many[cols], one[c][cols], check_exact=False, rtol=1e-12, check_dtype=False)
+    assert calls and min(calls) >= len(table) // int(part_lines)
+    fresh = prepare(frailty_dataset(2, 6000, customer_var=0.4, plant=Plant(collection="Tops B", collection_mult=1.5)))
+    for d in ("collection", "product", "intent"):
+        _same(segment_counts(fresh, d), segment_counts_numpy(fresh, d))
