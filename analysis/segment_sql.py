@@ -6,9 +6,10 @@ The canonical lines table (`seg_lines`) is built once per Prepared from the matu
 id encoded once as an integer (analysis.segments.line_codes): the queries group integers, never text,
 and labels are attached here. The queries run on the engine data.engine_sql.current_engine() names:
 DuckDB by default, Spark with `python -m analysis report --engine spark` (the same SQL, transpiled
-by SQLGlot). Every dimension is counted in one GROUPING SETS pass per cluster level (orders; and
-customers where they repeat, METHOD 4.3) and cached per Prepared; a drill-down (`within`) is the same
-query with a WHERE clause.
+by SQLGlot). Every dimension is counted in one query per cluster level (orders; and customers where they
+repeat, METHOD 4.3; one GROUP BY per dimension) and cached per Prepared; on DuckDB, past PART_LINES lines,
+that query runs once per range of clusters and the sums are added up (cluster_bounds, combine_parts). A
+drill-down (`within`) counts its parent segment's rows.
 
 Formulas (the same as analysis.segments.cluster_counts and stats.design_effect, expanded into sums
 so that the engine only adds): for a segment with per-cluster sums y_c, m_c (p = x/n, g clusters)

@@ -27,7 +27,13 @@
 -- instead of a join per cell: they are never in a reference group, so only the line dimensions' cells
 -- (table c) join the cluster totals (tot): 5.45M -> 3.4M probe rows at 1M lines (-8% CPU per query).
 -- When every order dimension is constant within each order (analysis.segment_sql.order_dims_constant),
--- the order-level pass reads each o row as a cell of every order dimension without grouping (-18%).
+-- the order-level pass reads each o row as a cell of every order dimension without grouping (-18%), and
+-- each o row is then its cluster's total as well (ctot = o, no aggregate and no join: -11% at 1M).
+-- Each dimension is one plain GROUP BY, the dimensions joined by UNION ALL: DuckDB copies the input of a
+-- GROUPING SETS aggregate into a CTE before grouping (about a third of the operator time at 1M and 5M).
+-- On DuckDB, past 250k lines, analysis.segment_sql runs this query once per range of clusters (the WHERE
+-- clause below) and adds the passes up: at 4.8M lines one pass spilled its hash tables past the 1 GB cap
+-- and cost 7-9x its 1M figure; in passes it costs 5x (bench/stage_profile.py).
 -- The customer-level pass only feeds design effects: it skips the first line ({first_row} = 0; its
 -- top_x / top_n are not read).
 -- Without a WHERE clause the lines are read from seg_lines itself, not through a CTE: DuckDB materializes a CTE
