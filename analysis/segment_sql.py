@@ -6,9 +6,10 @@ The canonical lines table (`seg_lines`) is built once per Prepared from the matu
 id encoded once as an integer (analysis.segments.line_codes): the queries group integers, never text,
 and labels are attached here. The queries run on the engine data.engine_sql.current_engine() names:
 DuckDB by default, Spark with `python -m analysis report --engine spark` (the same SQL, transpiled
-by SQLGlot). Every dimension is counted in one GROUPING SETS pass per cluster level (orders; and
-customers where they repeat, METHOD 4.3) and cached per Prepared; a drill-down (`within`) is the same
-query with a WHERE clause.
+by SQLGlot). Every dimension is counted in one query per cluster level (orders; and customers where they
+repeat, METHOD 4.3; one GROUP BY per dimension) and cached per Prepared; on DuckDB, past PART_LINES lines,
+that query runs once per range of clusters and the sums are added up (cluster_bounds, combine_parts). A
+drill-down (`within`) counts its parent segment's rows.
 
 Formulas (the same as analysis.segments.cluster_counts and stats.design_effect, expanded into sums
 so that the engine only adds): for a segment with per-cluster sums y_c, m_c (p = x/n, g clusters)
@@ -23,7 +24,6 @@ from __future__ import annotations
 import functools
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,13 +37,6 @@ SQL_DIR = Path(__file__).with_name("sql")
 def sql_text(name: str) -> str:
     """The text of analysis/sql/<name>.sql."""
     return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
-
-
-def _expand(name: str, dims: list[str], **extra: Any) -> str:
-    ids = {d: i for i, d in enumerate(dims)}
-    dim_case = "CASE " + " ".join(f"WHEN s_{d} IS NOT NULL THEN {ids[d]}" for d in dims) + " END"
-    seg_coalesce = ", ".join(f"s_{d}" for d in dims)
-    return sql_text(name).format(dim_case=dim_case, seg_coalesce=seg_coalesce, **extra)
 
 
 def segment_dimensions(prepared: Prepared) -> list[str]:
@@ -74,9 +67,10 @@ def _lines_table(prepared: Prepared) -> pd.DataFrame:
         "clu": cluster_codes(prepared).astype(code),
         "x_u": lines[xu].to_numpy(dtype="float64"),
         "n_u": lines[nu].to_numpy(dtype="float64"),
-        "x_o": lines[xo].to_numpy(dtype="float64"),
-        "n_o": lines[no].to_numpy(dtype="float64"),
     }
+    if (xo, no) != (xu, nu):  # the same columns (every rate today): not carried twice (2 x 38 MB at 5M lines)
+        cols["x_o"] = lines[xo].to_numpy(dtype="float64")
+        cols["n_o"] = lines[no].to_numpy(dtype="float64")
     ref = reference_column(prepared)
     for d in segment_dimensions(prepared) + ([ref] if ref else []):
         cols[f"s_{d}"] = line_codes(prepared, d)[0].astype(code, copy=False)  # the memoized int32 codes themselves
@@ -97,8 +91,12 @@ def _scopes(prepared: Prepared, table: pd.DataFrame, dims: list[str]) -> tuple[p
         return pd.DataFrame(
             {"dim": pd.Series(dtype="int64"), "seg": pd.Series(dtype="int64"), "scope": pd.Series(dtype="int64")}
         ), {}
-    sets = ", ".join(f"(s_{d}, s_{ref})" for d in dims)
-    w = run_sql(_expand("segment_reference", dims, sets=sets, ref=f"s_{ref}"), {"seg_lines": table})
+    text = sql_text("segment_reference")
+    body = "\n".join(line for line in text.splitlines() if not line.startswith("--"))  # the comment once
+    sql = "\nUNION ALL\n".join(
+        (text if i == 0 else body).format(dim=i, seg=f"s_{d}", ref=f"s_{ref}") for i, d in enumerate(dims)
+    )
+    w = run_sql(sql, {"seg_lines": table})
     rl = line_codes(prepared, ref)[1]
     frames, info = [], {}
     for i, d in enumerate(dims):
@@ -143,6 +141,7 @@ def segment_sums_sql(
     scope_base: int = 1,
     first_rows: bool = True,
     one_row_per_cluster: bool = False,
+    order_rate: tuple[str, str] = ("x_o", "n_o"),
 ) -> str:
     """analysis/sql/segment_sums.sql expanded for `dims` (the `dim` column is the position in the list) with
     reference groups for `ref_dims` (line dimensions listed in seg_scope; scope_base: more than the largest
@@ -150,8 +149,9 @@ def segment_sums_sql(
     line per cell, top_n is then meaningless, for a pass read only for its design effects;
     one_row_per_cluster: the caller knows every order dimension is constant within each cluster, so the
     pre-summed table o holds one row per cluster and each of its rows is already a cell of every order
-    dimension, read without grouping again): identifiers and integers only.
-    The line dimensions' cells are one GROUPING SETS pass over the lines, the order dimensions' one over
+    dimension, read without grouping again; order_rate: the columns of the order dimensions' rate, x_u / n_u
+    when seg_lines holds no x_o / n_o): identifiers and integers only.
+    The line dimensions' cells are one GROUP BY per dimension over the lines, the order dimensions' one over
     the lines pre-summed per (cluster, order-level segments) (table o: the same sums, about half the rows)."""
     ids = {d: i for i, d in enumerate(dims)}
     # the lines: seg_lines itself, or a CTE `base` holding the rows the WHERE clause selects
@@ -163,16 +163,15 @@ def segment_sums_sql(
     if any(d in ORDER_DIMENSIONS for d in ref_dims):
         raise ValueError("Reference groups are defined for line dimensions only.")
 
-    def case(cols: list[str], i: list[int]) -> str:
-        return "CASE " + " ".join(f"WHEN {c} IS NOT NULL THEN {k}" for c, k in zip(cols, i)) + " END"
-
     first = "min({}) AS first_row" if first_rows else "CAST(0 AS BIGINT) AS first_row"
+    # one plain GROUP BY per dimension, joined by UNION ALL, rather than GROUPING SETS: DuckDB copies the input of a
+    # GROUPING SETS aggregate into a CTE first (every line's columns once more), which was about a third of the
+    # query's operator time (bench/stage_profile.py; README "The counting engine")
     if ldims:
-        cols = [f"s_{d}" for d in ldims]
-        lcells = (
-            f"SELECT {case(cols, [ids[d] for d in ldims])} AS dim, coalesce({', '.join(cols)}) AS seg, {cluster} AS clu, "
-            f"sum(x_u) AS y, sum(n_u) AS m, {first.format('row_no')}\n    FROM {base} "
-            f"GROUP BY GROUPING SETS ({', '.join(f'({c}, {cluster})' for c in cols)})"
+        lcells = "\n    UNION ALL\n    ".join(
+            f"SELECT {ids[d]} AS dim, s_{d} AS seg, {cluster} AS clu, sum(x_u) AS y, sum(n_u) AS m, "
+            f"{first.format('row_no')}\n    FROM {base} GROUP BY s_{d}, {cluster}"
+            for d in ldims
         )
     else:
         lcells = f"SELECT {cluster} AS dim, {cluster} AS seg, {cluster} AS clu, x_u AS y, n_u AS m, row_no AS first_row FROM {base} WHERE 1 = 0"
@@ -183,37 +182,44 @@ def segment_sums_sql(
         )
     elif odims:
         # the cluster totals are constant within a cell (a cell lies in one cluster): carried by max(), not joined
-        cols = [f"s_{d}" for d in odims]
-        ocells = (
-            f"SELECT {case(cols, [ids[d] for d in odims])} AS dim, coalesce({', '.join(cols)}) AS seg, clu, "
-            f"sum(yo) AS y, sum(mo) AS m, {first.format('first_row')}, max(yto) AS yt, max(mto) AS mt\n    FROM ot "
-            f"GROUP BY GROUPING SETS ({', '.join(f'({c}, clu)' for c in cols)})"
+        ocells = "\n    UNION ALL\n    ".join(
+            f"SELECT {ids[d]} AS dim, s_{d} AS seg, clu, sum(yo) AS y, sum(mo) AS m, {first.format('first_row')}, "
+            f"max(yto) AS yt, max(mto) AS mt\n    FROM ot GROUP BY s_{d}, clu"
+            for d in odims
         )
     else:
         ocells = (
             "SELECT clu AS dim, clu AS seg, clu, yo AS y, mo AS m, first_row, yto AS yt, mto AS mt FROM ot WHERE 1 = 0"
         )
     if ref_dims:
-        ks = [f"k_{ids[d]}" for d in ref_dims]
-        gtot = (
-            f"SELECT dim, scope, clu, yg, mg FROM (\n        SELECT {case(ks, [ids[d] for d in ref_dims])} AS dim, "
-            f"coalesce({', '.join(ks)}) AS scope, clu, sum(x_u) AS yg, sum(n_u) AS mg\n        FROM kl "
-            f"GROUP BY GROUPING SETS ({', '.join(f'({k}, clu)' for k in ks)})) AS g WHERE scope >= 0"
+        # per reference dimension, the lines of its segments compared within a group (seg_scope: scope >= 0)
+        gtot = "\n    UNION ALL\n    ".join(
+            f"SELECT {ids[d]} AS dim, k.scope, b.{cluster} AS clu, sum(b.x_u) AS yg, sum(b.n_u) AS mg\n    "
+            f"FROM {base} b JOIN seg_scope k ON k.dim = {ids[d]} AND k.seg = b.s_{d} AND k.scope >= 0 "
+            f"GROUP BY k.scope, b.{cluster}"
+            for d in ref_dims
         )
     else:
-        gtot = "SELECT clu AS dim, clu AS scope, clu, x_u AS yg, n_u AS mg FROM kl WHERE 1 = 0"
+        gtot = f"SELECT {cluster} AS dim, {cluster} AS scope, {cluster} AS clu, x_u AS yg, n_u AS mg FROM {base} WHERE 1 = 0"
+    # o holds one row per cluster when every order dimension is constant within a cluster (or there is none):
+    # each o row is then its cluster's total, and neither an aggregate nor a join is needed to find it
+    if one_row_per_cluster or not odims:
+        ctot = "SELECT clu, yu, mu, yo, mo FROM o"
+        ot = "SELECT o.*, o.yo AS yto, o.mo AS mto FROM o"
+    else:
+        ctot = "SELECT clu, sum(yu) AS yu, sum(mu) AS mu, sum(yo) AS yo, sum(mo) AS mo FROM o GROUP BY clu"
+        ot = "SELECT o.*, ctot.yo AS yto, ctot.mo AS mto FROM o JOIN ctot ON ctot.clu = o.clu"
     return sql_text("segment_sums").format(
+        ctot=ctot,
+        ot=ot,
+        x_o=order_rate[0],
+        n_o=order_rate[1],
         base=base,
         base_cte=base_cte,
         cluster=cluster,
         order_cols="".join(f", s_{d}" for d in odims),
         lcells=lcells,
         ocells=ocells,
-        scope_cols="".join(f", coalesce(k{ids[d]}.scope, -1) AS k_{ids[d]}" for d in ref_dims),
-        scope_joins="".join(
-            f"\n    LEFT JOIN seg_scope k{ids[d]} ON k{ids[d]}.dim = {ids[d]} AND k{ids[d]}.seg = b.s_{d}"
-            for d in ref_dims
-        ),
         gtot=gtot,
         row_scale=int(row_scale),
         scope_base=int(scope_base),
@@ -238,6 +244,75 @@ def order_dims_constant(prepared: Prepared, dims: list[str]) -> bool:
     return all(
         prepared.memo(("analysis.segment_sql.order_dims_constant", d), functools.partial(constant, d)) for d in dims
     )
+
+
+# The lines one segment-sums pass counts at most (DuckDB): past it the lines are counted in passes over disjoint
+# ranges of clusters and the passes' sums added up. Every sum is over cells or clusters, and a cluster lies in one
+# range, so the sums are the same; but each pass's hash tables (cells, cluster totals, the join between them) are
+# a fraction of the size. One pass over 4.8M lines held them in 1 GB only by spilling, and every table was too
+# large for the processor's caches: the order-level query cost 7-9x its 1M-line figure. In passes of 250k lines,
+# 5.2 s against 9.6-11.2 s CPU, and 0.96-1.0 against 1.07-1.21 s at 1M (README "The counting engine").
+PART_LINES = 250_000
+
+
+def cluster_bounds(clusters: np.ndarray, n_lines: int, part_lines: int | None = None) -> np.ndarray:
+    """Bounds b_0 < b_1 < ... of the cluster-code ranges [b_k, b_k+1) that split the lines into passes of about
+    `part_lines` lines (PART_LINES; RI_SEGMENT_PART_LINES): at lines' quantiles of the cluster codes, so a range
+    holds about as many lines whatever the codes' spread. Two bounds (one pass) on Spark, which partitions the
+    work itself and pays a job per query, and for small tables."""
+    import os
+
+    from data.engine_sql import current_engine
+
+    part = part_lines or int(os.environ.get("RI_SEGMENT_PART_LINES") or PART_LINES)
+    k = -(-n_lines // max(part, 1)) if n_lines else 1
+    if not len(clusters):
+        return np.array([0, 1], dtype="int64")
+    lo, hi = int(clusters.min()), int(clusters.max()) + 1
+    if k <= 1 or current_engine() != "duckdb":
+        return np.array([lo, hi], dtype="int64")
+    inner = np.quantile(clusters, np.linspace(0, 1, k + 1)[1:-1], method="lower").astype("int64")
+    return np.unique(np.concatenate([[lo], inner, [hi]]))
+
+
+def _condition(where: str) -> str:
+    """The condition of a WHERE clause ("WHERE x" -> "x")."""
+    w = where.strip()
+    if w[:5].upper() != "WHERE" or len(w) < 6 or not w[5].isspace():
+        raise ValueError("where must be a WHERE clause.")
+    return w[6:].strip()
+
+
+SUM_COLUMNS = (
+    "x",
+    "n",
+    "cells",
+    "syy",
+    "sym",
+    "smm",
+    "yt_y",
+    "yt_m",
+    "mt_y",
+    "mt_m",
+    "full_cells",
+    "seg_cells",
+    "ret_cells",
+    "rest_left",
+)
+
+
+def combine_parts(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The rows of segment_sums.sql over every line from its rows per range of clusters: the sums added up (a sum
+    of nothing but NULLs stays NULL), top_x the largest, top_n that of the pass with the largest top_key (the
+    cell's returned units and first line, unique across passes: a line lies in one pass)."""
+    r = pd.concat(parts, ignore_index=True)
+    keys = ["kind", "dim", "scope", "seg"]
+    r = r.sort_values("top_key", kind="stable", na_position="first")
+    g = r.groupby(keys, dropna=False, sort=False)
+    out = g[list(SUM_COLUMNS)].sum(min_count=1)
+    out["top_x"] = g["top_x"].max()
+    out["top_n"] = g["top_n"].last()  # the last non-null: the largest top_key's
+    return out.reset_index()[list(parts[0].columns.drop("top_key"))]
 
 
 def segment_sums(
@@ -266,18 +341,39 @@ def segment_sums(
         )
     ref_ids = sorted({int(i) for i in scope_table["dim"]})
     scope_base = int(scope_table["scope"].max()) + 1 if len(scope_table) else 1
-    sql = segment_sums_sql(
-        dims,
-        [dims[i] for i in ref_ids],
-        cluster=cluster,
-        where=where,
-        row_scale=len(full) + 1,
-        scope_base=max(scope_base, 1),
-        first_rows=first_rows,
-        one_row_per_cluster=cluster == "ord"
-        and order_dims_constant(prepared, [d for d in dims if d in ORDER_DIMENSIONS]),
-    )
-    r = run_sql(sql, {"seg_lines": table, "seg_scope": scope_table})
+
+    def sql_for(clusters: str) -> str:
+        """The query, its WHERE clause (if any) and-ed with `clusters` when given."""
+        if not clusters:
+            w = where
+        elif where:
+            w = f"WHERE ({_condition(where)}) AND {clusters}"
+        else:
+            w = f"WHERE {clusters}"
+        return segment_sums_sql(
+            dims,
+            [dims[i] for i in ref_ids],
+            cluster=cluster,
+            where=w,
+            row_scale=len(full) + 1,
+            scope_base=max(scope_base, 1),
+            first_rows=first_rows,
+            one_row_per_cluster=cluster == "ord"
+            and order_dims_constant(prepared, [d for d in dims if d in ORDER_DIMENSIONS]),
+            order_rate=("x_o", "n_o") if "x_o" in table.columns else ("x_u", "n_u"),
+        )
+
+    tables = {"seg_lines": table, "seg_scope": scope_table}
+    bounds = cluster_bounds(table[cluster].to_numpy(), len(table))
+    if len(bounds) <= 2:
+        r = run_sql(sql_for(""), tables).drop(columns="top_key")
+    else:  # one pass per range of clusters, each the size of a small table (cluster_bounds), then added up
+        r = combine_parts(
+            [
+                run_sql(sql_for(f"{cluster} >= {lo} AND {cluster} < {hi}"), tables)
+                for lo, hi in zip(bounds[:-1], bounds[1:])
+            ]
+        )
     kind = r["kind"].to_numpy()
     seg_rows = r[kind == 0].copy()
     groups = r[kind == 1]

@@ -2,8 +2,8 @@
 -- comparable items (collection, product, size): analysis.segment_sql picks each segment's dominant
 -- category (its reference group) from these small sums.
 -- Table seg_lines: one row per mature line; s_<dimension> integer segment codes, x_u / n_u the line's
--- returned units / units. The braced placeholders (dimension CASE, COALESCE, sets) are expanded per dimension by segment_sql.
-SELECT {dim_case} AS dim, coalesce({seg_coalesce}) AS seg, {ref} AS cat,
-       sum(x_u) AS x, sum(n_u) AS n
+-- returned units / units. One GROUP BY per dimension (the braced placeholders: its position, its column, the category's),
+-- joined by UNION ALL in analysis.segment_sql (not GROUPING SETS, whose input DuckDB copies first).
+SELECT {dim} AS dim, {seg} AS seg, {ref} AS cat, sum(x_u) AS x, sum(n_u) AS n
 FROM seg_lines
-GROUP BY GROUPING SETS ({sets})
+GROUP BY {seg}, {ref}

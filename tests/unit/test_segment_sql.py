@@ -91,7 +91,8 @@ def test_queries_transpile_to_spark():
 
     sql = segment_sums_sql(["collection", "intent"], ["collection"], cluster="ord", row_scale=1001)
     spark = to_spark_sql(sql)
-    assert "GROUPING SETS" in spark and "MAX_BY(" in spark.upper()  # DuckDB's arg_max in Spark's words
+    # one GROUP BY per dimension joined by UNION ALL (no GROUPING SETS: DuckDB copies their input first)
+    assert "GROUP BY GROUPING SETS" not in spark and spark.count("UNION ALL") >= 4 and "MAX_BY(" in spark.upper()
     from analysis.segment_sql import sql_text
 
     assert "DATE_TRUNC('MONTH'" in to_spark_sql(sql_text("monthly_cohorts")).upper()
@@ -237,3 +238,83 @@ def test_sums_read_the_lines_table_directly_or_through_the_where_cte_alike(demo)
         a = segment_sums(demo, dims, cluster=cluster)
         b = segment_sums(demo, dims, cluster=cluster, where="WHERE 1 = 1")
         pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12)
+
+
+def test_sums_without_order_dimensions_read_the_cluster_totals_from_o(frailty):
+    """With no order dimension the per-cluster sums o hold one row per cluster, which is then the cluster's
+    total (no aggregate, no join): the line dimensions' rows equal those of the query over every dimension,
+    at both cluster levels (orders; customers, which repeat in the frailty data)."""
+    from analysis.segment_sql import ORDER_DIMENSIONS, segment_dimensions, segment_sums, segment_sums_sql
+
+    assert "FROM o GROUP BY clu" not in segment_sums_sql(["collection"], ["collection"], cluster="clu")
+    assert "FROM o GROUP BY clu" in segment_sums_sql(["collection", "intent"], ["collection"], cluster="clu")
+    dims = segment_dimensions(frailty)
+    ldims = [d for d in dims if d not in ORDER_DIMENSIONS]
+    assert ldims and len(ldims) < len(dims)
+    for cluster in ("ord", "clu"):
+        every = segment_sums(frailty, dims, cluster=cluster)
+        every = every[every["dim"] < len(ldims)].reset_index(drop=True) if dims[: len(ldims)] == ldims else None
+        alone = segment_sums(frailty, ldims, cluster=cluster)
+        assert every is not None and len(alone) == len(every)
+        cols = [c for c in alone.columns if c != "top_n" or cluster == "ord"]
+        pd.testing.assert_frame_equal(alone[cols], every[cols], check_exact=False, rtol=1e-12)
+
+
+def test_sums_read_order_rate_columns_when_the_lines_table_holds_them(demo):
+    """lines_table carries x_o / n_o only when the order dimensions' rate differs from x_u / n_u (today it never
+    does); a table that holds them (here copies) is read through them, with the same rows."""
+    from analysis.segment_sql import lines_table, segment_dimensions, segment_sums, segment_sums_sql
+
+    table = lines_table(demo)
+    assert "x_o" not in table.columns
+    assert "sum(x_o) AS yo" in segment_sums_sql(["intent"], [])
+    assert "sum(x_u) AS yo" in segment_sums_sql(["intent"], [], order_rate=("x_u", "n_u"))
+    dims = segment_dimensions(demo)
+    with_o = table.assign(x_o=table["x_u"], n_o=table["n_u"])
+    for cluster in ("ord", "clu"):
+        a = segment_sums(demo, dims, cluster=cluster)
+        b = segment_sums(demo, dims, cluster=cluster, rows=with_o)
+        pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12)
+
+
+def test_cluster_bounds_split_the_lines_into_ranges_of_clusters():
+    from analysis.segment_sql import cluster_bounds
+    from data.engine_sql import use_engine
+
+    codes = np.repeat(np.arange(1000), np.r_[np.full(500, 1), np.full(500, 9)])  # most lines in the upper codes
+    b = cluster_bounds(codes, len(codes), part_lines=1000)
+    assert b[0] == 0 and b[-1] == 1000 and (np.diff(b) > 0).all() and len(b) == 6
+    per_part = np.histogram(codes, bins=b)[0]
+    assert per_part.sum() == len(codes) and per_part.max() <= 1000 + 9  # a range ends at a cluster's edge
+    assert list(cluster_bounds(codes, len(codes), part_lines=10_000)) == [0, 1000]  # small: one pass
+    with use_engine("spark"):
+        assert list(cluster_bounds(codes, len(codes), part_lines=1000)) == [0, 1000]  # Spark partitions itself
+
+
+@pytest.mark.parametrize("part_lines", ["997", "5000"])
+def test_sums_in_passes_over_ranges_of_clusters_equal_one_pass(frailty, monkeypatch, part_lines):
+    """Past PART_LINES lines the segment sums are counted per range of clusters and added up: the same rows as
+    one pass (the largest cluster's top_n included at the order level), with reference groups and at both
+    cluster levels, and the same segment counts as the numpy oracle."""
+    from analysis import segment_sql
+    from analysis.segment_sql import ORDER_DIMENSIONS, segment_dimensions, segment_sums
+    from analysis.segments import segment_counts, segment_counts_numpy
+
+    dims = segment_dimensions(frailty)
+    table = segment_sql.lines_table(frailty)
+    ldims = [d for d in dims if d not in ORDER_DIMENSIONS]
+    scopes = segment_sql._scopes(frailty, table, ldims)[0]
+    scopes = scopes.assign(dim=[dims.index(ldims[i]) for i in scopes["dim"]])
+    one = {c: segment_sums(frailty, dims, cluster=c, scope_table=scopes) for c in ("ord", "clu")}
+    calls = []
+    real = segment_sql.combine_parts
+    monkeypatch.setattr(segment_sql, "combine_parts", lambda parts: calls.append(len(parts)) or real(parts))
+    monkeypatch.setenv("RI_SEGMENT_PART_LINES", part_lines)
+    for c in ("ord", "clu"):
+        many = segment_sums(frailty, dims, cluster=c, scope_table=scopes)
+        cols = [k for k in many.columns if k != "top_n" or c == "ord"]
+        pd.testing.assert_frame_equal(many[cols], one[c][cols], check_exact=False, rtol=1e-12, check_dtype=False)
+    assert calls and min(calls) >= len(table) // int(part_lines)
+    fresh = prepare(frailty_dataset(2, 6000, customer_var=0.4, plant=Plant(collection="Tops B", collection_mult=1.5)))
+    for d in ("collection", "product", "intent"):
+        _same(segment_counts(fresh, d), segment_counts_numpy(fresh, d))
