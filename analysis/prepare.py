@@ -796,7 +796,7 @@ def order_codes(prepared: Prepared) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 def filter_prepared(prepared: Prepared, filters: Filters) -> Prepared:
     """Restrict every frame to the orders (and, for collections, the lines) that pass the filters.
 
-    Date, channel and journey filters select whole orders; a collection filter selects the lines of
+    Date, channel, journey and country filters select whole orders; a collection filter selects the lines of
     those collections (and the orders that contain them, whose units and returns are then those of the
     selected lines), so unit and order rates both describe those collections.
     Maturity flags and the window are kept from the unfiltered data.

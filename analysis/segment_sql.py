@@ -561,7 +561,7 @@ def sql_counts(
     """analysis.segments._counts_with_reference's frame for one dimension, counted in SQL (None when the
     drill-down names no existing segment). All dimensions are counted together and cached per Prepared;
     alone=True counts only this one (the same numbers: each dimension's rows and reference groups come from
-    its own grouping set), for data asked about one dimension only."""
+    its own GROUP BY), for data asked about one dimension only."""
     from analysis.segments import line_codes, reference_dimensions
 
     if within is None and alone:
@@ -581,7 +581,7 @@ def sql_counts(
     if not len(hit):
         return None
     # a drill-down page asks for several line dimensions of one parent segment (products, then sizes): they are
-    # counted together, once per parent (each dimension's rows come from its own grouping set)
+    # counted together, once per parent (each dimension's rows come from its own GROUP BY)
     dims = tuple(d for d in segment_dimensions(prepared) if d not in ORDER_DIMENSIONS and d != within[0])
     dims = dims if dimension in dims else (dimension,)
     return _all_counts(prepared, dims, (), (within[0], int(hit[0])))[dimension]

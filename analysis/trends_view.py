@@ -120,6 +120,8 @@ def concentration_note(
         return None
     top = conc.loc[conc["share"].idxmax()]
     when = _period_label(top["period"], unit_word) + (" (provisional)" if bool(top["provisional"]) else "")
+    if len(conc) == 1:  # the sentence opens with it
+        when = when[0].upper() + when[1:]
     k = int(top["n_orders"])
     verb, pron = ("holds", "it") if k == 1 else ("hold", "them")
     worst = (

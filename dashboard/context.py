@@ -309,7 +309,16 @@ def require_data() -> Context:
     return ctx
 
 
-STORE_COLUMNS = ("order_id", "order_date", "quantity", "returned_units", "channel", "journey", "collection")
+STORE_COLUMNS = (
+    "order_id",
+    "order_date",
+    "quantity",
+    "returned_units",
+    "channel",
+    "journey",
+    "country",
+    "collection",
+)
 
 
 def session_store(key: tuple, full: Prepared, dataset: Dataset | None = None) -> Store:

@@ -840,6 +840,8 @@ ROLE_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
 # Concept tokens that rule a canonical column out even when its synonym is contained in the header
 # ("Order Date" holds 'date' but is no return date; "Quantity returned" is not the quantity bought).
 FORBIDDEN: dict[str, frozenset[str]] = {
+    # where a product was made is not where the order went (and is not constant within an order)
+    "country": frozenset({"origin", "origine", "origen", "herkunft", "manufacturing", "manufacturer", "made"}),
     "return_date": frozenset({"order", "purchase", "ship", "shipped", "delivery", "invoice", "paid"}),
     "order_date": frozenset(
         {

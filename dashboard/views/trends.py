@@ -31,7 +31,7 @@ from dashboard import formatting as fmt
 from dashboard.memo import chart, on_data, result
 
 ALL = "__all__"
-WC_DEFAULT_DIMS = ("collection", "category", "channel", "intent")
+WC_DEFAULT_DIMS = ("collection", "category", "channel", "country", "intent")
 
 
 ctx = context.require_data()
@@ -137,12 +137,19 @@ if len(mat) >= 3:
     if without is not None:  # does the verdict rest on the few orders that carry some months (said above)?
         k, tw = without
         found = tw.p_value < 0.05 and tw.slope_sign != 0
+        found_with = tt.p_value < 0.05 and tt.slope_sign != 0
         verdict = ("rising" if tw.slope_sign > 0 else "falling") if found else "none detected"
-        same = found == (tt.p_value < 0.05 and tt.slope_sign != 0) and (not found or tw.slope_sign == tt.slope_sign)
+        if found == found_with and (not found or tw.slope_sign == tt.slope_sign):
+            so = "so the verdict does not rest on them."
+        elif found_with and not found:
+            so = "so **the verdict rests on those orders**."
+        elif found and not found_with:
+            so = "so **those orders hide a trend**."
+        else:
+            so = "so **those orders reverse its direction**."
         text += (
             f" Without the {k} order{'s' if k != 1 else ''} that carry matured {unit_word}s (above): {verdict} "
-            f"(p = {tw.p_value:.3g}), "
-            + ("so the verdict does not rest on them." if same else "so **the verdict rests on those orders**.")
+            f"(p = {tw.p_value:.3g}), {so}"
         )
     st.markdown(text)
 else:

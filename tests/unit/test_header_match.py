@@ -554,3 +554,16 @@ def test_odd_headers_never_break_matching():
     ]
     for role in ("orders", "returns", "transactions", "catalog", "interventions"):
         assert suggest_mapping(odd, role) == {}
+
+
+def test_a_country_column_is_where_the_order_went_not_where_the_product_was_made():
+    from data.mapping import suggest_mapping
+
+    base = ["Order ID", "Date", "SKU", "Qty"]
+    assert suggest_mapping(base + ["Country"], "orders").get("country") == "Country"
+    assert suggest_mapping(base + ["Pays"], "orders").get("country") == "Pays"
+    for origin in ("Country of Origin", "Origin Country", "Manufacturing country", "Made in"):
+        m = suggest_mapping(base + [origin], "orders")
+        assert "country" not in m and "channel" not in m, origin
+    both = suggest_mapping(base + ["Billing Country", "Shipping Country"], "orders")
+    assert both.get("country") == "Shipping Country"

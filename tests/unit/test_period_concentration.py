@@ -104,6 +104,7 @@ def test_the_note_names_the_period_they_carry_most():
         "month's rate is 5.0%, not 38.8%. That point describes the order more than the business."
     )
     assert concentration_note(period_concentration(p).iloc[:0], 6) is None
+    assert concentration_note(period_concentration(p), 26, "week").startswith("The week of 01 Mar 2025: one order")
     two = pd.concat([period_concentration(p)] * 2, ignore_index=True)
     text = concentration_note(two, 6, listed="the Trends page lists them")
     assert text.startswith("In 2 of 6 months, three orders or fewer hold a quarter or more")
