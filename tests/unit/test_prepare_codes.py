@@ -206,3 +206,16 @@ def test_intents_hashed_range_by_range_equal_the_reference(monkeypatch, shuffle)
     new = prepare(ds)
     assert set(new.lines["intent"].dropna()) >= {"bracketing", "single_item", "multi_item"}
     assert_same_prepared(new, prepare_reference(ds))
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3])
+def test_edge_cases_range_by_range_equal_the_reference(monkeypatch, chunk):
+    # the (order, sku) codes, intents and collections per order computed over ranges of one to three lines of
+    # whole orders: returns of a sku the order did not hold and of an order that does not exist are numbered as
+    # over the whole data
+    import analysis.prepare as prep
+
+    monkeypatch.setattr(prep, "INTENT_CHUNK_LINES", chunk)
+    ds = _edge_dataset()
+    assert len(prep._order_ranges(prep.shared_codes(ds.orders["order_id"])[0])) > 3
+    assert_same_prepared(prepare(ds), prepare_reference(ds))
