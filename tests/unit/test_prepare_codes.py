@@ -187,3 +187,35 @@ def test_shopify_order_level_refunds_equal_the_reference():
     new, old = prepare(ds), prepare_reference(ds)
     assert new.outcome == "order_refund"
     assert_same_prepared(new, old)
+
+
+@pytest.mark.parametrize("shuffle", [False, True], ids=["orders-contiguous", "orders-interleaved"])
+def test_intents_hashed_range_by_range_equal_the_reference(monkeypatch, shuffle):
+    # _derive_intent hashes its keys over ranges of whole orders (analysis.prepare._order_ranges): with ranges of
+    # a few dozen lines (hundreds of passes) the intents, and every frame, are the reference's; lines whose
+    # orders interleave (shuffled) cut into fewer ranges and still give the same
+    import analysis.prepare as prep
+
+    monkeypatch.setattr(prep, "INTENT_CHUNK_LINES", 37)
+    ds = generate_dataset(seed=6, n_orders=2500)
+    if shuffle:
+        rows = np.random.default_rng(0).permutation(len(ds.orders))
+        object.__setattr__(ds, "orders", ds.orders.iloc[rows].reset_index(drop=True))
+    ranges = prep._order_ranges(prep.shared_codes(ds.orders["order_id"])[0])
+    assert len(ranges) >= (1 if shuffle else 50)
+    new = prepare(ds)
+    assert set(new.lines["intent"].dropna()) >= {"bracketing", "single_item", "multi_item"}
+    assert_same_prepared(new, prepare_reference(ds))
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3])
+def test_edge_cases_range_by_range_equal_the_reference(monkeypatch, chunk):
+    # the (order, sku) codes, intents and collections per order computed over ranges of one to three lines of
+    # whole orders: returns of a sku the order did not hold and of an order that does not exist are numbered as
+    # over the whole data
+    import analysis.prepare as prep
+
+    monkeypatch.setattr(prep, "INTENT_CHUNK_LINES", chunk)
+    ds = _edge_dataset()
+    assert len(prep._order_ranges(prep.shared_codes(ds.orders["order_id"])[0])) > 3
+    assert_same_prepared(prepare(ds), prepare_reference(ds))
