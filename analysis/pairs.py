@@ -414,19 +414,30 @@ def pair_table(
     return out[PAIR_COLUMNS].reset_index(drop=True)
 
 
-def _self_join(o: np.ndarray, i: np.ndarray, n_orders: int) -> tuple[np.ndarray, np.ndarray]:
+def _self_join(o: np.ndarray, i: np.ndarray, n_orders: int, block: int = 1 << 19) -> tuple[np.ndarray, np.ndarray]:
     """Row positions (left, right) of the pairs of distinct (order, item) rows of one order with item
     i[left] < i[right], in the order of a pandas merge on the order (left rows in order, each with its
-    order's rows in order), by counting sort instead of a hash join. o: order codes in [0, n_orders)."""
+    order's rows in order), by counting sort instead of a hash join. o: order codes in [0, n_orders).
+
+    The left rows go in blocks of ``block``: every (left, right) candidate of a block is built, filtered and
+    kept, so the transient arrays (several int64 arrays as long as all candidates, about 0.4 GB at 5M lines)
+    are a block's, not the whole join's. The blocks are contiguous, so the output order is the same."""
     counts = np.bincount(o, minlength=n_orders)
     start = np.cumsum(counts) - counts  # first position of each order's rows in srt
     srt = np.argsort(o, kind="stable")  # rows grouped by order, each group in row order
-    reps = counts[o]
-    first = np.cumsum(reps) - reps  # where each left row's block starts in the output
-    left = np.repeat(np.arange(len(o)), reps)
-    right = srt[np.repeat(start[o] - first, reps) + np.arange(len(left))]
-    keep = i[left] < i[right]
-    return left[keep], right[keep]
+    lefts, rights = [], []
+    for a in range(0, len(o), max(int(block), 1)):
+        ob = o[a : a + block]
+        reps = counts[ob]
+        first = np.cumsum(reps) - reps  # where each left row's candidates start in this block's output
+        left = np.repeat(np.arange(a, a + len(ob)), reps)
+        right = srt[np.repeat(start[ob] - first, reps) + np.arange(len(left))]
+        keep = i[left] < i[right]
+        lefts.append(left[keep])
+        rights.append(right[keep])
+    if not lefts:
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+    return np.concatenate(lefts), np.concatenate(rights)
 
 
 def _order_positions(
