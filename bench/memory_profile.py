@@ -6,7 +6,8 @@ VmHWM (peak resident) and VmPeak (peak virtual, what RLIMIT_AS limits) at its en
 rose most, and what each big frame costs (DataFrame.memory_usage(deep=True)).
 
 Run (after `python -m bench.bench_engine --generate N DIR`):
-    python -m bench.memory_profile DIR [--top 25]
+    python -m bench.memory_profile DIR [--top 25] [--release]
+(--release drops the Dataset once prepared, as the CLI and bench_engine do)
 Not part of the test suite.
 """
 
@@ -81,7 +82,7 @@ def frame_gb(df: Any) -> str:
     return f"{m.sum() / GB:.2f} GB, {len(df):,} rows x {df.shape[1]} cols; biggest: {cols}"
 
 
-def main(d: Path, top: int = 25) -> None:
+def main(d: Path, top: int = 25, release: bool = False) -> None:
     import gc
 
     from analysis.engine import Settings, analyse
@@ -97,6 +98,8 @@ def main(d: Path, top: int = 25) -> None:
     print("  dataset.orders:", frame_gb(ds.orders))
     print("  dataset.returns:", frame_gb(ds.returns))
     p = prepare(ds)
+    if release:  # as the CLI and bench_engine do: the rows as read are not read again once prepared
+        ds = None
     gc.collect()
     print("after prepare", {k: round(v, 2) for k, v in status().items()})
     for name in ("lines", "orders", "returns"):
@@ -121,4 +124,4 @@ def main(d: Path, top: int = 25) -> None:
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    main(Path(args[0]), int(args[args.index("--top") + 1]) if "--top" in args else 25)
+    main(Path(args[0]), int(args[args.index("--top") + 1]) if "--top" in args else 25, "--release" in args)
