@@ -42,6 +42,7 @@ segment_table() compares every segment with the rest of the population (METHOD 1
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -298,7 +299,10 @@ def line_codes(prepared: Prepared, column: str) -> tuple[np.ndarray, np.ndarray]
         lines = mature_frames(prepared)[0]
         if column == "order_id":
             c, u = pd.factorize(lines["order_id"], sort=False)
-            return c.astype("int64"), np.asarray(u, dtype=object)
+            # the labels stay in the column's own array type (Arrow strings): as Python strings, the ids of 2.5M
+            # orders at 5M lines held about 0.15 GB for as long as the Prepared lives
+            labels: Any = u.array if isinstance(u, pd.Index) else u
+            return c.astype("int64"), labels
         if column == SIZE_SYSTEM:  # per distinct size, then spread to the lines by the size codes
             sc, sl = line_codes(prepared, "size")
             # a size no system recognises ("S/M") is compared with the other unrecognised ones, not pooled
