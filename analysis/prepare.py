@@ -69,53 +69,15 @@ INTENT_LABELS = {
 # return_id, exchange_sku) and free text (returns' raw reason, comment and resolution) stay strings. Consumers:
 # a categorical keeps every category after a filter (filter_prepared), so value_counts and groupby(observed=False)
 # would list absent values with 0; groupby's default (observed=True since pandas 3) lists only those present.
+_REASON_CATEGORICALS = ("reason_category", "reason_group", "reason_rule", "resolution_category")
 CATEGORICAL_COLUMNS = {
-    "lines": (
-        "product_name",
-        "collection",
-        "category",
-        "product",
-        "size",
-        "channel",
-        "journey",
-        "intent",
-        "customer_type",
-        "promotion",
-        "country",
-        "addon",
-        "reason_category",
-    ),
-    "orders": ("channel", "journey", "intent", "customer_type", "promotion", "country", "addon"),
-    "returns": (
-        "reason_category",
-        "reason_group",
-        "reason_rule",
-        "resolution_category",
-        "collection",
-        "category",
-        "product",
-        "size",
-        "channel",
-        "journey",
-        "intent",
-        "customer_type",
-        "promotion",
-        "country",
-        "addon",
-    ),
+    "lines": ("product_name", *LINE_DIMENSIONS, *ORDER_DIMENSIONS, "reason_category"),
+    "orders": ORDER_DIMENSIONS,
+    "returns": (*_REASON_CATEGORICALS, *LINE_DIMENSIONS, *ORDER_DIMENSIONS),
 }
-# the Dataset's own columns among them (the rest are derived in prepare)
-_DATASET_CATEGORICALS = (
-    "product_name",
-    "collection",
-    "category",
-    "size",
-    "channel",
-    "journey",
-    "intent",
-    "promotion",
-    "country",
-    "addon",
+# the Dataset's own columns among them (product, customer_type and reason_category are derived in prepare)
+_DATASET_CATEGORICALS = tuple(
+    c for c in CATEGORICAL_COLUMNS["lines"] if c not in ("product", "customer_type", "reason_category")
 )
 
 
@@ -891,7 +853,7 @@ def _order_refund_outcome(lines: pd.DataFrame, order: np.ndarray) -> tuple[pd.Da
 
 @dataclass(frozen=True, slots=True)
 class Filters:
-    """Global dashboard filters; empty tuples mean 'all'."""
+    """Global dashboard filters; empty tuples mean 'all'. The value filters are FILTER_COLUMNS (column -> field)."""
 
     date_from: pd.Timestamp | None = None
     date_to: pd.Timestamp | None = None
@@ -900,16 +862,17 @@ class Filters:
     collections: tuple[str, ...] = ()
     countries: tuple[str, ...] = ()
 
+    def chosen(self) -> dict[str, tuple[str, ...]]:
+        """{line column: the values kept} for every value filter with a choice."""
+        return {col: getattr(self, field) for col, field in FILTER_COLUMNS.items() if getattr(self, field)}
+
     @property
     def active(self) -> bool:
-        return bool(
-            self.date_from is not None
-            or self.date_to is not None
-            or self.channels
-            or self.journeys
-            or self.collections
-            or self.countries
-        )
+        return bool(self.date_from is not None or self.date_to is not None or self.chosen())
+
+
+# the sidebar's value filters: the line column each keeps values of -> its Filters field, in the sidebar's order
+FILTER_COLUMNS = {"channel": "channels", "journey": "journeys", "country": "countries", "collection": "collections"}
 
 
 def order_codes(prepared: Prepared) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -939,14 +902,8 @@ def filter_prepared(prepared: Prepared, filters: Filters) -> Prepared:
         keep &= lines["order_date"] >= pd.Timestamp(filters.date_from)
     if filters.date_to is not None:
         keep &= lines["order_date"] <= pd.Timestamp(filters.date_to)
-    if filters.channels:
-        keep &= lines["channel"].isin(list(filters.channels)).fillna(False).astype(bool)
-    if filters.journeys:
-        keep &= lines["journey"].isin(list(filters.journeys)).fillna(False).astype(bool)
-    if filters.collections:
-        keep &= lines["collection"].isin(list(filters.collections)).fillna(False).astype(bool)
-    if filters.countries:
-        keep &= lines["country"].isin(list(filters.countries)).fillna(False).astype(bool)
+    for column, values in filters.chosen().items():
+        keep &= lines[column].isin(list(values)).fillna(False).astype(bool)
     new_lines = lines[keep]
     # orders and returns are picked through integer order codes shared by the three frames (encoded once per
     # Prepared): pandas' isin on Arrow strings builds a Python string per order id (2.7 s of CPU for the 490k

@@ -408,20 +408,7 @@ def counts_from_sums(s: pd.DataFrame) -> pd.DataFrame:
     f = {
         k: s[k].to_numpy(dtype="float64")
         for k in (
-            "x",
-            "n",
-            "cells",
-            "syy",
-            "sym",
-            "smm",
-            "yt_y",
-            "yt_m",
-            "mt_y",
-            "mt_m",
-            "full_cells",
-            "seg_cells",
-            "ret_cells",
-            "rest_left",
+            *SUM_COLUMNS,
             "top_x",
             "top_n",
             "g_all",

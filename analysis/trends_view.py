@@ -10,7 +10,7 @@ from datetime import date
 import pandas as pd
 
 from analysis.prepare import Prepared
-from analysis.concentration import drop_orders, period_concentration
+from analysis.concentration import drop_orders
 from analysis.trends import DIMENSIONS, TrendTest, cohort_series, series_trend, year_on_year_counts
 
 
@@ -139,22 +139,29 @@ def concentration_note(
     )
 
 
+def carrier_orders(conc: pd.DataFrame) -> tuple[str, ...]:
+    """The orders that carry a matured period (analysis.concentration.period_concentration's rows that are not
+    provisional), each once, in the order named."""
+    if conc is None or conc.empty:
+        return ()
+    return tuple(dict.fromkeys(o for t in conc.loc[~conc["provisional"].astype(bool), "orders"] for o in t))
+
+
 def trend_without_carriers(
-    prepared: Prepared, freq: str = "M", dimension: str | None = None, segment: object = None
-) -> tuple[int, TrendTest] | None:
-    """The Trends page's trend test again without the orders that carry a matured period
-    (analysis.concentration.period_concentration), so the verdict can say whether it rests on them: (how many
-    orders were left out, the test without them); None when no matured period is carried by a few orders or
-    fewer than 3 matured periods remain. On the real Online Retail II export the rising trend (p = 0.021) holds
-    without the 13 orders that carry seven matured months (p = 0.025)."""
-    conc = period_concentration(prepared, freq, dimension, segment)
-    if conc.empty:
+    prepared: Prepared,
+    orders: tuple[str, ...],
+    freq: str = "M",
+    dimension: str | None = None,
+    segment: object = None,
+) -> TrendTest | None:
+    """The Trends page's trend test again without ``orders`` (carrier_orders: those that carry a matured period),
+    so the verdict can say whether it rests on them; None without orders or when fewer than 3 matured periods
+    remain. On the real Online Retail II export the rising trend (p = 0.021) holds without the 13 orders that
+    carry seven matured months (p = 0.025)."""
+    if not orders:
         return None
-    ids = list(dict.fromkeys(o for t in conc.loc[~conc["provisional"].astype(bool), "orders"] for o in t))
-    if not ids:
-        return None
-    series = cohort_series(drop_orders(prepared, ids), freq, dimension, segment)
+    series = cohort_series(drop_orders(prepared, orders), freq, dimension, segment)
     matured = series[~series["provisional"].astype(bool) & (series["units"] > 0)] if len(series) else series
     if len(matured) < 3:
         return None
-    return len(ids), series_trend(series)
+    return series_trend(series)

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis.concentration import outlier_orders
-from analysis.prepare import Filters, Prepared
+from analysis.prepare import FILTER_COLUMNS, Filters, Prepared
 from data.model import Dataset
 from data.store import Store
 from dashboard import session as S
@@ -47,6 +47,15 @@ def _date_span(lines: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp]:
     return lines["order_date"].min(), lines["order_date"].max()
 
 
+# the value filters (analysis.prepare.FILTER_COLUMNS): column, label, session key, plural for "All ..."
+VALUE_FILTERS = (
+    ("channel", "Channel", S.F_CHANNELS, "channels"),
+    ("journey", "Journey", S.F_JOURNEYS, "journeys"),
+    ("country", "Country", S.F_COUNTRIES, "countries"),
+    ("collection", "Collection", S.F_COLLECTIONS, "collections"),
+)
+
+
 def sidebar(dataset: Dataset, full: Prepared, store: Store) -> Filters:
     """store: this session's store; its named queries run once per loaded data (data.store.Store.query)."""
     sb = st.sidebar
@@ -77,34 +86,16 @@ def sidebar(dataset: Dataset, full: Prepared, store: Store) -> Filters:
         date_from = None
     if last is not None and date_to is not None and date_to >= last:
         date_to = None
-    chans = sb.multiselect(
-        "Channel",
-        _options(store, full, "channel"),
-        key=S.F_CHANNELS,
-        placeholder="All channels",
-        disabled=not full.has("channel"),
-    )
-    journeys = sb.multiselect(
-        "Journey",
-        _options(store, full, "journey"),
-        key=S.F_JOURNEYS,
-        placeholder="All journeys",
-        disabled=not full.has("journey"),
-    )
-    countries = sb.multiselect(
-        "Country",
-        _options(store, full, "country"),
-        key=S.F_COUNTRIES,
-        placeholder="All countries",
-        disabled=not full.has("country"),
-    )
-    colls = sb.multiselect(
-        "Collection",
-        _options(store, full, "collection"),
-        key=S.F_COLLECTIONS,
-        placeholder="All collections",
-        disabled=not full.has("collection"),
-    )
+    chosen = {
+        column: sb.multiselect(
+            label,
+            _options(store, full, column),
+            key=key,
+            placeholder=f"All {plural}",
+            disabled=not full.has(column),
+        )
+        for column, label, key, plural in VALUE_FILTERS
+    }
     refunds_only = full.outcome == "order_refund"
     sb.radio(
         "Rate basis",
@@ -135,10 +126,7 @@ def sidebar(dataset: Dataset, full: Prepared, store: Store) -> Filters:
     return Filters(
         date_from=date_from,
         date_to=date_to,
-        channels=tuple(chans),
-        journeys=tuple(journeys),
-        collections=tuple(colls),
-        countries=tuple(countries),
+        **{FILTER_COLUMNS[column]: tuple(values) for column, values in chosen.items()},
     )
 
 

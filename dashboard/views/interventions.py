@@ -354,17 +354,7 @@ st.markdown("**Planning: how many orders are needed**")
 st.markdown(text["planning"])
 if res.power is not None:
     st.progress(res.power.share_collected, text=f"{round(100 * res.power.share_collected)}% of the orders needed")
-if any(
-    v
-    for v in (
-        ctx.filters.channels,
-        ctx.filters.journeys,
-        ctx.filters.collections,
-        ctx.filters.countries,
-        ctx.filters.date_from,
-        ctx.filters.date_to,
-    )
-):
+if ctx.filters.active:
     st.caption(
         "The evaluation uses the sidebar filters; filtering out the comparison segments removes the "
         "difference-in-differences."

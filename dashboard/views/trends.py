@@ -16,6 +16,7 @@ from analysis.trends import (
 )
 from analysis.trends_view import (
     changes_in_points,
+    carrier_orders,
     concentration_note,
     trend_without_carriers,
     matured_and_provisional,
@@ -133,9 +134,10 @@ if len(mat) >= 3:
             f"{unit_word}-to-{unit_word} swings (quasi-binomial trend test, p = {tt.p_value:.2f}); the ups and "
             f"downs look like noise around {fmt.pct(overall)}."
         )
-    without = ctx.cached("tr_trend_without", trend_without_carriers, freq, None if dim == ALL else dim, seg)
-    if without is not None:  # does the verdict rest on the few orders that carry some months (said above)?
-        k, tw = without
+    carriers = carrier_orders(conc)  # from the note's own finding (above), not found again
+    tw = ctx.cached("tr_trend_without", trend_without_carriers, carriers, freq, None if dim == ALL else dim, seg)
+    if tw is not None:  # does the verdict rest on the few orders that carry some months (said above)?
+        k = len(carriers)
         found = tw.p_value < 0.05 and tw.slope_sign != 0
         found_with = tt.p_value < 0.05 and tt.slope_sign != 0
         verdict = ("rising" if tw.slope_sign > 0 else "falling") if found else "none detected"

@@ -126,9 +126,10 @@ def test_the_real_export_names_order_518505_in_august_2010():
     assert aug["share"] > 0.9
     # the rising trend of the matured months does not rest on the orders that carry some of them
     from analysis.trends import series_trend
-    from analysis.trends_view import trend_without_carriers
+    from analysis.trends_view import carrier_orders, trend_without_carriers
 
-    k, tw = trend_without_carriers(p)
+    carriers = carrier_orders(period_concentration(p))
+    k, tw = len(carriers), trend_without_carriers(p, carriers)
     assert series_trend(cohort_series(p)).p_value < 0.05 and tw.p_value < 0.05 and tw.slope_sign == 1
     assert k == sum(len(t) for t in period_concentration(p).query("~provisional")["orders"])
 
@@ -136,14 +137,17 @@ def test_the_real_export_names_order_518505_in_august_2010():
 def test_the_trend_is_tested_again_without_the_orders_that_carry_matured_months():
     from analysis.concentration import drop_orders
     from analysis.trends import series_trend
-    from analysis.trends_view import trend_without_carriers
+    from analysis.trends_view import carrier_orders, trend_without_carriers
 
     p = _prepared(small_pair_month=None)
-    k, tw = trend_without_carriers(p)
+    carriers = carrier_orders(period_concentration(p))
+    k, tw = len(carriers), trend_without_carriers(p, carriers)
     assert k == 1  # BIG
     # by hand: without BIG every month is 10 returned of 200 units, a flat series (slope 0)
     flat = cohort_series(drop_orders(p, ["BIG"]))
     assert flat.loc[~flat["provisional"], "rate"].tolist() == [0.05] * 6
     assert tw == series_trend(flat) and tw.slope == pytest.approx(0.0, abs=1e-9)
     # only provisional months carried: nothing to test again
-    assert trend_without_carriers(_prepared(big_month=6, small_pair_month=None, late="2025-06-30")) is None
+    late = _prepared(big_month=6, small_pair_month=None, late="2025-06-30")
+    assert carrier_orders(period_concentration(late)) == ()
+    assert trend_without_carriers(late, ()) is None
