@@ -485,6 +485,7 @@ def _count_all(
     prepared: Prepared, dims: tuple[str, ...], ref_dims: tuple[str, ...], within: tuple[str, int] | None
 ) -> dict[str, pd.DataFrame]:
     from analysis.segments import cluster_codes, line_codes, reference_column, reference_label
+    from data.engine_sql import side_by_side
 
     dl = list(dims)
     ref_col = reference_column(prepared)
@@ -499,15 +500,22 @@ def _count_all(
     if within is not None:
         table = lines_table(prepared)
         rows = table[line_codes(prepared, within[0])[0] == int(within[1])]
-    sums = segment_sums(prepared, dl, scope_table=scope_table, rows=rows)
     ocodes = line_codes(prepared, "order_id")[0]
     by_customer = cluster_codes(prepared) is not ocodes
-    # the customer level only gives the design effects (deff, rest_deff): no first line, no largest cluster
-    csums = (
-        segment_sums(prepared, dl, cluster="clu", scope_table=scope_table, first_rows=False, rows=rows)
-        if by_customer
-        else None
-    )
+    order_dims_constant(prepared, [d for d in dl if d in ORDER_DIMENSIONS])  # memoised before the levels split
+
+    def order_level() -> pd.DataFrame:
+        return segment_sums(prepared, dl, scope_table=scope_table, rows=rows)
+
+    def customer_level() -> pd.DataFrame | None:
+        # the customer level only gives the design effects (deff, rest_deff): no first line, no largest cluster
+        if not by_customer:
+            return None
+        return segment_sums(prepared, dl, cluster="clu", scope_table=scope_table, first_rows=False, rows=rows)
+
+    # the two levels are independent queries over the same loaded lines: side by side on the dashboard's
+    # one-thread-per-query DuckDB (a new filter at 1M lines: README "Benchmarks")
+    sums, csums = side_by_side(order_level, customer_level) if by_customer else (order_level(), None)
     out = {}
     for i, d in enumerate(dl):
         part = sums[sums["dim"] == i].reset_index(drop=True)

@@ -21,11 +21,15 @@ import contextvars
 import functools
 import itertools
 import os
-from collections.abc import Iterator
-from typing import Any
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
+
+T = TypeVar("T")
+U = TypeVar("U")
 
 ENGINES = ("duckdb", "spark")
 _ENGINE: contextvars.ContextVar[str] = contextvars.ContextVar("ri_sql_engine", default="duckdb")
@@ -76,6 +80,9 @@ class _Shared:
         self.con: Any = None
         self.loaded: dict[str, pd.DataFrame] = {}
         self.narrowed: set[str] = set()  # int64 columns stored as INTEGER (_narrow_columns)
+        # loading tables is one thread's at a time; the queries then run on a cursor each, side by side
+        # (side_by_side)
+        self.lock = threading.Lock()
 
 
 _SHARED: contextvars.ContextVar[_Shared | None] = contextvars.ContextVar("ri_sql_shared", default=None)
@@ -95,6 +102,32 @@ def shared_tables() -> Iterator[None]:
         _SHARED.reset(token)
         if state.con is not None:
             state.con.close()
+
+
+def side_by_side(first: Callable[[], T], second: Callable[[], U]) -> tuple[T, U]:
+    """first() and second(), the second on a thread of its own when each DuckDB query runs on one thread
+    (RI_DUCKDB_THREADS=1, as the dashboard sets it): two independent queries then use the machine's two cores
+    where one query at a time would use one (DuckDB releases the GIL while it counts). Inside a shared_tables()
+    block both read the same loaded tables, each on its own cursor. Otherwise one after the other."""
+    if os.environ.get("RI_DUCKDB_THREADS") != "1" or current_engine() != "duckdb":
+        return first(), second()
+    result: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            result["value"] = second()
+        except BaseException as exc:  # re-raised in the caller's thread
+            result["error"] = exc
+
+    worker = threading.Thread(target=contextvars.copy_context().run, args=(run,), name="ri-sql-side")
+    worker.start()
+    try:
+        a = first()
+    finally:
+        worker.join()
+    if "error" in result:
+        raise result["error"]
+    return a, result["value"]
 
 
 # The counting connection's working memory (issue 14, target 2). DuckDB's default is 80% of the machine's RAM
@@ -194,17 +227,22 @@ def _narrow_columns(frame: pd.DataFrame) -> tuple[str, set[str]]:
 def _run_duckdb(sql: str, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     shared = _SHARED.get()
     if shared is not None:
-        if shared.con is None:
-            shared.con = _connect()
-        for name, frame in tables.items():
-            if shared.loaded.get(name) is not frame:  # a new frame under this name: load it (again)
-                select, narrowed = _narrow_columns(frame)
-                shared.con.register("ri_frame", frame)
-                shared.con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT {select} FROM ri_frame')
-                shared.con.unregister("ri_frame")
-                shared.loaded[name] = frame
-                shared.narrowed |= narrowed
-        out = shared.con.execute(sql).df()
+        with shared.lock:
+            if shared.con is None:
+                shared.con = _connect()
+            for name, frame in tables.items():
+                if shared.loaded.get(name) is not frame:  # a new frame under this name: load it (again)
+                    select, narrowed = _narrow_columns(frame)
+                    shared.con.register("ri_frame", frame)
+                    shared.con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT {select} FROM ri_frame')
+                    shared.con.unregister("ri_frame")
+                    shared.loaded[name] = frame
+                    shared.narrowed |= narrowed
+            cursor = shared.con.cursor()  # the same database and tables; one query at a time per cursor
+        try:
+            out = cursor.execute(sql).df()
+        finally:
+            cursor.close()
         # a narrowed column read back as it is comes back at the width it was given (as run without sharing)
         wide = {c: "int64" for c in out.columns if c in shared.narrowed and out[c].dtype == np.dtype("int32")}
         return out.astype(wide) if wide else out
