@@ -24,13 +24,46 @@ def _cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
+# the steps of bench/hand_query.sql that a new filter cannot reuse from the unfiltered data: both cluster
+# levels' segment sums and the pair self-join (allocation, intents and the return window are the prepared data's)
+FILTER_STEPS = ("segments_orders", "segments_customers", "pairs")
+
+
+def _hand_counting(dataset, f, window_days: int) -> dict:
+    """The floor for a new filter: bench/hand_query.sql (issue 14's hand-written query) over the canonical
+    tables of the filtered orders, on DuckDB's default threads (both cores), with the unfiltered data's return
+    window. CPU and wall seconds of FILTER_STEPS, medians of 3."""
+    import duckdb
+
+    from bench.hand_query import load_tables, run_hand_query
+
+    o = dataset.orders
+    keep = o["channel"].isin(f.channels) if f.channels else True
+    if f.journeys:
+        keep = keep & o["journey"].isin(f.journeys)
+    orders = o[keep]
+    returns = dataset.returns[dataset.returns["order_id"].isin(orders["order_id"])]
+    cpus, walls = [], []
+    for _ in range(3):
+        con = duckdb.connect()
+        load_tables(con, orders, returns)
+        cpu: dict[str, float] = {}
+        wall: dict[str, float] = {}
+        run_hand_query(con, window_days=window_days, cpu=cpu, wall=wall)
+        con.close()
+        cpus.append(sum(cpu[k] for k in FILTER_STEPS))
+        walls.append(sum(wall[k] for k in FILTER_STEPS))
+    return {"cpu_s": round(statistics.median(cpus), 3), "wall_s": round(statistics.median(walls), 3)}
+
+
 def main() -> dict:
     import analysis.engine as engine
     from analysis.prepare import Filters, filter_prepared, prepare
     from data.demo import generate_dataset
 
     n_orders = int(os.environ.get("RI_DEMO_ORDERS", "510000"))
-    full = prepare(generate_dataset(seed=7, n_orders=n_orders))
+    dataset = generate_dataset(seed=7, n_orders=n_orders)
+    full = prepare(dataset)
     t = _cpu()
     engine.analyse(full, engine.Settings(), briefs=False)
     result: dict = {"lines": len(full.lines), "full_analyse_cpu_s": round(_cpu() - t, 2), "steps": []}
@@ -67,10 +100,14 @@ def main() -> dict:
             "lines_kept": kept,
             "cpu_s": round(statistics.median(total), 3),
             "filter_prepared_cpu_s": round(statistics.median(filt), 3),
+            "hand_counting": _hand_counting(dataset, f, full.window_days),
         }
         result["steps"].append(step)
         print(json.dumps(step), flush=True)
     result["median_cpu_s"] = round(statistics.median(s["cpu_s"] for s in result["steps"]), 3)
+    result["hand_counting_median_wall_s"] = round(
+        statistics.median(s["hand_counting"]["wall_s"] for s in result["steps"]), 3
+    )
     print(json.dumps(result, indent=2))
     return result
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import resource
+import time
 
 import pandas as pd
 
@@ -72,21 +73,29 @@ def _cpu() -> float:
 
 
 def run_hand_query(
-    con: Any, *, window_days: int | None = None, customer_type: bool = True, cpu: dict[str, float] | None = None
+    con: Any,
+    *,
+    window_days: int | None = None,
+    customer_type: bool = True,
+    cpu: dict[str, float] | None = None,
+    wall: dict[str, float] | None = None,
 ) -> HandResult:
     """Every statement of hand_query.sql on the tables load_tables made. window_days: the caller's window
     (None = the Kaplan-Meier window, computed in SQL); customer_type=False: a dataset of signed transactions
     (prepare does not analyse first vs repeat customers there); cpu: a dict that receives the CPU seconds of
-    each step (lines, window, segments_orders, segments_customers, pairs)."""
+    each step (lines, window, segments_orders, segments_customers, pairs); wall: one that receives their wall
+    seconds."""
     sql = statements()
     cpu = {} if cpu is None else cpu
-    t = _cpu()
+    wall = {} if wall is None else wall
+    t, w0 = _cpu(), time.perf_counter()
 
     def lap(name: str) -> None:
-        nonlocal t
-        now = _cpu()
+        nonlocal t, w0
+        now, w_now = _cpu(), time.perf_counter()
         cpu[name] = cpu.get(name, 0.0) + now - t
-        t = now
+        wall[name] = wall.get(name, 0.0) + w_now - w0
+        t, w0 = now, w_now
 
     av = con.execute(sql["availability"]).fetch_df().iloc[0]
     has = {k for k in av.index if k != "n_lines" and int(av[k]) > 0}
