@@ -81,8 +81,9 @@ class _Shared:
         self.loaded: dict[str, pd.DataFrame] = {}
         self.narrowed: set[str] = set()  # int64 columns stored as INTEGER (_narrow_columns)
         # loading tables is one thread's at a time; the queries then run on a cursor each, side by side
-        # (side_by_side)
+        # (side_by_side), and a table is never replaced while a query of another thread reads it
         self.lock = threading.Lock()
+        self.reading: dict[str, int] = {}  # table name -> queries running on it
 
 
 _SHARED: contextvars.ContextVar[_Shared | None] = contextvars.ContextVar("ri_sql_shared", default=None)
@@ -232,6 +233,11 @@ def _run_duckdb(sql: str, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
                 shared.con = _connect()
             for name, frame in tables.items():
                 if shared.loaded.get(name) is not frame:  # a new frame under this name: load it (again)
+                    if shared.reading.get(name):
+                        raise RuntimeError(
+                            f"Table '{name}' would be replaced while another thread's query reads it: queries run "
+                            "side by side must read the same frames."
+                        )
                     select, narrowed = _narrow_columns(frame)
                     shared.con.register("ri_frame", frame)
                     shared.con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT {select} FROM ri_frame')
@@ -239,10 +245,15 @@ def _run_duckdb(sql: str, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
                     shared.loaded[name] = frame
                     shared.narrowed |= narrowed
             cursor = shared.con.cursor()  # the same database and tables; one query at a time per cursor
+            for name in tables:
+                shared.reading[name] = shared.reading.get(name, 0) + 1
         try:
             out = cursor.execute(sql).df()
         finally:
             cursor.close()
+            with shared.lock:
+                for name in tables:
+                    shared.reading[name] -= 1
         # a narrowed column read back as it is comes back at the width it was given (as run without sharing)
         wide = {c: "int64" for c in out.columns if c in shared.narrowed and out[c].dtype == np.dtype("int32")}
         return out.astype(wide) if wide else out

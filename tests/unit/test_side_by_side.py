@@ -65,3 +65,32 @@ def test_an_error_on_the_second_thread_reaches_the_caller(monkeypatch):
         )
     assert int(a["n"].iloc[0]) == 3
     assert b["n"].tolist() == [1, 2]
+
+
+def test_a_table_is_never_replaced_under_a_running_query(monkeypatch):
+    """Two queries side by side must read the same frames: a second thread loading another frame under a name
+    the first thread's query is reading is refused, instead of changing the table under it."""
+    monkeypatch.setenv("RI_DUCKDB_THREADS", "1")
+    a = pd.DataFrame({"k": range(200_000)})
+    b = pd.DataFrame({"k": [1]})
+
+    def slow() -> pd.DataFrame:
+        # a self-join long enough (about 0.3 s) for the other thread to try to load its frame meanwhile
+        return run_sql("SELECT count(*) AS n FROM t x, t y WHERE x.k % 500 = y.k % 500", {"t": a})
+
+    def other() -> pd.DataFrame:
+        import time
+
+        from data.engine_sql import _SHARED
+
+        state = _SHARED.get()
+        assert state is not None
+        deadline = time.monotonic() + 30
+        while not state.reading.get("t"):  # until the first thread's query runs
+            assert time.monotonic() < deadline, "the first thread's query was never seen running"
+            time.sleep(0.001)
+        return run_sql("SELECT count(*) AS n FROM t", {"t": b})
+
+    with shared_tables():
+        with pytest.raises(RuntimeError, match="would be replaced"):
+            side_by_side(slow, other)
