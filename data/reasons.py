@@ -194,7 +194,8 @@ _KEYWORDS: list[tuple[str, str]] = [
         r"\bwrong item\b|incorrect item|not what i ordered|not the item i ordered|"
         r"falsche[rn]? (artikel|ware|produkt)|falsch geliefert|falsche grosse geliefert|"
         r"mauvais (article|produit)|article (errone|incorrect)|pas le bon article|"
-        r"articulo (equivocado|incorrecto|erroneo)|producto (equivocado|incorrecto)|no es lo que pedi",
+        r"articulo (equivocado|incorrecto|erroneo)|producto (equivocado|incorrecto)|no es lo que pedi|"
+        r"articolo (sbagliato|errato)|prodotto sbagliato|verkeerde? (artikel|product|item)|verkeerd geleverd",
     ),
     (
         "size_too_small",
@@ -204,7 +205,8 @@ _KEYWORDS: list[tuple[str, str]] = [
         r"zu (klein|eng|kurz)|fallt (zu )?(klein|eng)|kleiner als|"
         r"trop (petit|serre|court|etroit)|taille (petit|trop petit)|"
         r"(demasiado|muy) (pequen|chic|ajustad|estrech|cort)|me queda (pequen|chic|ajustad|estrech|cort)|"
-        r"talla pequen",
+        r"talla pequen|"
+        r"troppo (piccol|strett|cort)|veste piccol|te (klein|krap|kort)|valt (te )?klein",
     ),
     (
         "size_too_large",
@@ -213,7 +215,8 @@ _KEYWORDS: list[tuple[str, str]] = [
         r"oversized|\bbaggy\b|"
         r"zu (gross|gros|weit|lang)\b|fallt (zu )?(gross|weit)|grosser als|"
         r"trop (grand|large|long)|taille grand|"
-        r"(demasiado|muy) (grande|holgad|anch|larg)|me queda (grande|holgad|anch|larg)|talla grande",
+        r"(demasiado|muy) (grande|holgad|anch|larg)|me queda (grande|holgad|anch|larg)|talla grande|"
+        r"troppo (grand|larg|lung)|veste grand|te (groot|wijd|lang)\b|valt (te )?groot",
     ),
     (
         "damaged_in_transit",
@@ -228,7 +231,9 @@ _KEYWORDS: list[tuple[str, str]] = [
         r"arrive (casse|endommage|abime|brise)|(abime|endommage|casse) (pendant|lors de) (le |la )?"
         r"(transport|livraison)|colis (abime|endommage)|"
         r"llego (roto|danado|rota|danada|golpeado)|danado (en|durante) el (envio|transporte)|"
-        r"(paquete|caja) (llego )?(danad|rot|aplastad)",
+        r"(paquete|caja) (llego )?(danad|rot|aplastad)|"
+        r"arrivat[oa] (rott|danneggiat|rovinat)|danneggiat[oa] (durante|nel) (il )?(trasporto|spedizione)|"
+        r"(kapot|beschadigd) (aangekomen|geleverd|ontvangen)",
     ),
     (
         "setup_confusion",
@@ -249,7 +254,8 @@ _KEYWORDS: list[tuple[str, str]] = [
         r"seams? (coming apart|split|came apart|undone)|fell apart|falling apart|"
         r"kaputt|defekt|funktioniert nicht|beschadigt|"
         r"casse|defectueux|ne fonctionne pas|en panne|abime|endommage|"
-        r"\broto\b|\brota\b|defectuos|no funciona|danad|averiad",
+        r"\broto\b|\brota\b|defectuos|no funciona|danad|averiad|"
+        r"difettos|rott[oa]\b|non funziona|danneggiat|kapot|werkt niet|beschadigd",
     ),
     (
         "not_as_described",
@@ -268,20 +274,27 @@ _KEYWORDS: list[tuple[str, str]] = [
         "colour_style",
         r"colou?r|\bstyle\b|didn'?t like the (look|design)|don'?t like the (look|design)|shade|"
         r"didn'?t (go|match) with|doesn'?t (go|match) with|"
-        r"farbe|\bstil\b|couleur|\bcolor\b",
+        r"farbe|\bstil\b|couleur|\bcolor\b|\bcolore\b|\bkleur\b",
     ),
     (
         "quality",
         r"quality|\bcheap(ly)?\b|\bthin\b|thinner|flimsy|see-?through|\bpill(ed|ing|s)?\b|poorly made|badly made|"
         r"qualitat|\bbillig\b|\bdunn\b|"
         r"qualite|bas de gamme|\bfin\b|"
-        r"calidad|(parece|se ve|muy) barat|endeble",
+        r"calidad|(parece|se ve|muy) barat|endeble|\bqualita\b|kwaliteit",
     ),
     (
         "fit_other",
         r"\bfit\b|\bfits\b|fitting|doesn'?t suit|\blength\b|sit right|sits (wrong|strangely|oddly)|"
         r"\bcut is\b|passt nicht|passform|sitzt nicht|"
-        r"ne (me )?va pas|\bcoupe\b|no me queda|\btalla\b|\bhorma\b",
+        r"ne (me )?va pas|\bcoupe\b|no me queda|\btalla\b|\bhorma\b|non (mi )?(sta|calza|veste) bene|\bvestibilita\b|"
+        r"past niet|pasvorm|"
+        # bracketing: the customer ordered the item in several sizes to keep the one that fits (a size
+        # question the guidance can answer; a reason that names the size, "too small", matched above)
+        r"(ordered|bought|purchased|got) (it )?(in )?(multiple|several|two|2|three|3|both|different|more than one) sizes|"
+        r"(kept|keeping) (the |a |one )?(other|another|different|better) size|"
+        r"(mehrere|zwei|verschiedene) grossen|in (mehreren|zwei|verschiedenen) grossen|"
+        r"plusieurs tailles|deux tailles|varias tallas|dos tallas|piu taglie|due taglie|meerdere maten",
     ),
     (
         "late_or_not_delivered",
@@ -305,7 +318,10 @@ _KEYWORDS: list[tuple[str, str]] = [
         r"better price|cheaper|\bbilliger\b|found (it )?(elsewhere|cheaper)|not needed|"
         r"nicht mehr (benotigt|gebraucht|gewollt)|brauche .*nicht mehr|anders entschieden|gefallt mir nicht|"
         r"change d'?avis|plus besoin|moins cher|ne me plait pas|"
-        r"cambie de opinion|ya no (lo |la )?(necesito|quiero)|mas barato|no me gusta",
+        r"cambie de opinion|ya no (lo |la )?(necesito|quiero)|mas barato|no me gusta|"
+        r"(don'?t|didn'?t|do not|did not) (really )?like (it|them|this|the item|the product)\b|gefallt (uns )?nicht|"
+        r"non mi piace|ho cambiato idea|non (mi )?serve piu|bevalt niet|vind (het|ze) niet mooi|"
+        r"niet meer nodig|van gedachten veranderd",
     ),
 ]
 _COMPILED = [(cat, re.compile(rx)) for cat, rx in _KEYWORDS]

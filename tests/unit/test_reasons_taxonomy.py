@@ -157,6 +157,36 @@ KEYWORDS = [
     ("No pude instalarlo", "setup_confusion", "instal"),
     ("Lo pedí por error", "ordered_by_mistake", "por error"),
     ("Mala calidad", "quality", "calidad"),
+    # Italian
+    ("Troppo piccolo", "size_too_small", "troppo piccol"),
+    ("Troppo grande sui fianchi", "size_too_large", "troppo grand"),
+    ("Articolo sbagliato", "wrong_item", "articolo sbagliato"),
+    ("Arrivato rotto", "damaged_in_transit", "arrivato rott"),
+    ("Difettoso", "defective", "difettos"),
+    ("Qualità scadente", "quality", "qualita"),
+    ("Non veste bene", "fit_other", "non veste bene"),
+    ("Non mi piace", "changed_mind", "non mi piace"),
+    # Dutch
+    ("Te klein", "size_too_small", "te klein"),
+    ("Valt groot", "size_too_large", "valt groot"),
+    ("Kapot aangekomen", "damaged_in_transit", "kapot aangekomen"),
+    ("Werkt niet", "defective", "werkt niet"),
+    ("Verkeerde artikel ontvangen", "wrong_item", "verkeerde artikel"),
+    ("Past niet", "fit_other", "past niet"),
+    ("Bevalt niet", "changed_mind", "bevalt niet"),
+    # liking it or not, with nothing more specific said (a named colour or fit wins: rules above)
+    ("Don't like it", "changed_mind", "don't like it"),
+    ("I did not like them", "changed_mind", "did not like them"),
+    ("Gefällt nicht", "changed_mind", "gefallt nicht"),
+    ("Don't like the fit", "fit_other", "fit"),
+    # bracketing (several sizes ordered to keep one): a size question, unless the reason names the size
+    ("Ordered multiple sizes", "fit_other", "ordered multiple sizes"),
+    ("Bought 2 sizes, kept the other", "fit_other", "bought 2 sizes"),
+    ("Kept a different size", "fit_other", "kept a different size"),
+    ("In mehreren Größen bestellt", "fit_other", "in mehreren grossen"),
+    ("Commandé en plusieurs tailles", "fit_other", "plusieurs tailles"),
+    ("Pedí dos tallas", "fit_other", "dos tallas"),
+    ("Ordered two sizes, this one too small", "size_too_small", "too small"),
 ]
 
 
@@ -167,7 +197,9 @@ def test_keyword_classification(text, expected, fragment):
     assert rule.startswith("keyword '") and fragment in rule
 
 
-@pytest.mark.parametrize("text", ["chocolate brown", "template", "nothing to add", "ok"])
+@pytest.mark.parametrize(
+    "text", ["chocolate brown", "template", "nothing to add", "ok", "the latest model", "a lovely item, kept it"]
+)
 def test_unrecognised_text_is_other_not_a_real_category(text):
     # 'late' inside 'chocolate'/'template' and 'thin' inside 'nothing' must not match
     assert classify_text(text) == ("other", "no rule matched")
