@@ -138,6 +138,55 @@ class _Work:
     loaded: pd.Series | None = None  # bool per row, set at the end
 
 
+# kinds of order rows whose return is "set aside", not "unknown": the rows are in the orders file but not counted
+_NOT_SET_ASIDE = ("overlap", "duplicate")
+
+
+def _set_aside_lines(works: list[_Work]) -> pd.Series:
+    """The reason each order line of the orders files was set aside while loading, indexed by (order_id, sku),
+    plus (order_id, "") for orders none of whose lines was loaded (cancelled, voided, exchange orders). Overlapping
+    and duplicate rows are left out: their order is loaded from its other copy."""
+    parts = []
+    for w in works:
+        if w.role != "orders" or "order_id" not in w.frame or "sku" not in w.frame:
+            continue
+        kind = w.kind.astype("string")
+        m = (kind.notna() & ~kind.isin(_NOT_SET_ASIDE)).fillna(False).to_numpy() & w.frame[
+            "order_id"
+        ].notna().to_numpy()
+        if not m.any():
+            continue
+        parts.append(
+            pd.DataFrame(
+                {
+                    "order_id": w.frame["order_id"].astype("string")[m].to_numpy(),
+                    "sku": w.frame["sku"].astype("string")[m].fillna("").to_numpy(),
+                    "loaded": False,
+                    "reason": w.reason.astype("string")[m].to_numpy(),
+                }
+            )
+        )
+        loaded = w.kind.isna().to_numpy() & w.frame["order_id"].notna().to_numpy()
+        parts.append(
+            pd.DataFrame(
+                {"order_id": w.frame["order_id"].astype("string")[loaded].unique(), "sku": "", "loaded": True}
+            ).assign(reason=pd.NA)
+        )
+    if not parts:
+        return pd.Series(dtype="string", index=pd.MultiIndex.from_arrays([[], []]))
+    a = pd.concat(parts, ignore_index=True)
+    lines = a[~a["loaded"]].drop_duplicates(["order_id", "sku"])
+    # whole orders: every line set aside and none loaded (the first line's reason speaks for the order)
+    whole = lines.drop_duplicates("order_id")
+    whole = whole[~whole["order_id"].isin(a.loc[a["loaded"], "order_id"])].assign(sku="")
+    out = pd.concat([lines, whole], ignore_index=True).drop_duplicates(["order_id", "sku"])
+    return pd.Series(
+        out["reason"].to_numpy(),
+        index=pd.MultiIndex.from_arrays([out["order_id"].to_numpy(), out["sku"].to_numpy()]),
+        dtype="string",
+    )
+
+
 def _empty(table: str) -> pd.DataFrame:
     cols = {}
     for c in TABLES[table].columns:
@@ -452,20 +501,53 @@ def load_dataset(
         else pd.Series(dtype="int64")
     )
     known_orders = set(orders_all["order_id"].dropna().unique()) if len(orders_all) and has_returns_files else set()
+    set_aside = _set_aside_lines(works) if has_returns_files else pd.Series(dtype="string")
     for w in works:
         if w.role != "returns":
             continue
         ok = w.kind.isna().to_numpy()
         f = w.frame
-        key = pd.MultiIndex.from_arrays([f["order_id"].astype("string"), f["sku"].astype("string")])
+        oid, sku = f["order_id"].astype("string"), f["sku"].astype("string")
+        key = pd.MultiIndex.from_arrays([oid, sku])
         has_line = key.isin(sold.index)
         has_order = f["order_id"].isin(known_orders).to_numpy()
-        um_order = ok & ~has_order
-        um_sku = ok & has_order & ~has_line
+        # an order (or line) the orders file holds but that was set aside while loading (cancelled, voided, an
+        # exchange order, an add-on line): its return is not counted, and it is not an unknown order either
+        why_set_aside = pd.Series(
+            set_aside.reindex(pd.MultiIndex.from_arrays([oid, sku.where(has_order, "")])).to_numpy(),
+            index=f.index,
+            dtype="string",
+        )
+        aside = ok & why_set_aside.notna().to_numpy() & ~has_line
+        um_order = ok & ~has_order & ~aside
+        um_sku = ok & has_order & ~has_line & ~aside
+        w.kind[aside] = "set_aside_return"
+        w.reason[aside] = (
+            ("Its " + np.where(has_order[aside], "order line", "order"))
+            + " was set aside while loading ("
+            + why_set_aside[aside].str.rstrip(".").to_numpy()
+            + "): a return of it is not counted."
+        )
         w.kind[um_order] = "unmatched_return"
         w.reason[um_order] = "Order not found in the orders data."
         w.kind[um_sku] = "unmatched_return"
         w.reason[um_sku] = "The order exists but has no line with this SKU."
+        if aside.any():
+            idx = np.flatnonzero(aside)
+            w.problems.append(
+                Problem(
+                    w.name,
+                    "Returns of orders set aside",
+                    f"{len(idx)} return line(s) belong to orders or lines the orders file holds but that were set "
+                    "aside while loading (cancelled or voided orders, exchange orders, add-on lines): they are not "
+                    "counted as returns. Each is listed with its order's reason.",
+                    "Nothing to fix if those orders were indeed cancelled or replaced; otherwise check the "
+                    "orders file's cancellation and tag columns.",
+                    column="order_id",
+                    examples=examples(idx, oid),
+                    severity="warning",
+                )
+            )
         for m, title, why in (
             (um_order, "Returns for unknown orders", "their order number is not in the orders data"),
             (um_sku, "Returned SKU not in its order", "the order exists but never had this SKU"),
@@ -480,7 +562,7 @@ def load_dataset(
                         "Check that the orders file covers the same period and that order numbers "
                         "are written the same way in both files.",
                         column="order_id",
-                        examples=examples(idx, f["order_id"].astype("string")),
+                        examples=examples(idx, oid),
                         severity="warning",
                     )
                 )
