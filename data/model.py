@@ -16,8 +16,7 @@ REJECT_KINDS = {
     "non_merchandise": "Not merchandise (shipping, fees, discounts, adjustments, bad debt)",
     "write_off": "Stock write-off (negative line with no customer and zero price)",
     "unmatched_return": "Return that matches no purchase in the data",
-    "set_aside_return": "Return of an order or line the orders file holds but that was set aside (cancelled, "
-    "voided, an exchange order, an add-on line): not counted",
+    "set_aside_return": "Return of a cancelled, voided or exchange order, or of an add-on line (not counted)",
     "future_date": "Dated in the future",
     "cancelled": "Cancelled or voided order (not a customer return; left out of every rate)",
     "exchange_order": "Exchange order created by a returns app (a replacement, not a new sale)",
