@@ -35,7 +35,15 @@ from data.model import Dataset, FileReport
 from data.readers import DELIMITER_NAMES, RawTable, read_table
 from data.schema import TABLES
 from data.transactions import split_transactions
-from data.validate import convert, examples, mark_future, missing_columns, negative_price_problem
+from data.validate import (
+    convert,
+    currency_counts,
+    examples,
+    mark_future,
+    missing_columns,
+    mixed_currency_problem,
+    negative_price_problem,
+)
 
 PREVIEW_ROWS = 20
 
@@ -595,7 +603,12 @@ def load_dataset(
     interventions = _canonical("interventions", pd.concat(iv, ignore_index=True)) if iv else _empty("interventions")
 
     # ---- warnings on loaded order lines
+    currencies: dict[str, tuple[str, pd.Series]] = {}
     for w in works:
+        if w.role in ("orders", "transactions", "returns"):
+            cur_col, per = currency_counts(w.raw, w.kind.isna().to_numpy())
+            if cur_col is not None and len(per):
+                currencies[w.name] = (cur_col, per)
         if w.role == "orders":
             w.problems += negative_price_problem(w.name, w.frame, w.kind.isna().to_numpy())
         if w.layout.key == "shopify_orders" and not any(x.role == "returns" for x in works):
@@ -603,6 +616,12 @@ def load_dataset(
                 notes.append(next(n for n in w.notes if "Refunded Amount" in n))
         elif w.layout.key == "shopify_orders":
             w.notes = [n for n in w.notes if "Refunded Amount" not in n]
+
+    mixed, currency_note = mixed_currency_problem(currencies)
+    for prob in mixed:
+        next(w for w in works if w.name == prob.file).problems.append(prob)
+    if currency_note:
+        notes.append(currency_note)
 
     counts = {"orders_cancelled": 0, "non_merchandise_lines": 0, "orders_overlapping": 0}
     cancelled_ids: set = set()

@@ -7,6 +7,8 @@ value) and the fix. data.ingest raises one InputError when any Problem has sever
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -274,3 +276,65 @@ def negative_price_problem(file: str, frame: pd.DataFrame, usable: np.ndarray) -
             severity="warning",
         )
     ]
+
+
+# a column naming the currency of each line's amounts (Shopify "Currency", Amazon "currency", ERP exports)
+_CURRENCY_HEADER = re.compile(
+    r"^\s*(currency|currency[ _-]?code|curr|w(ae|ä)hrung|devise|moneda|divisa|valuta|munt)\s*$", re.IGNORECASE
+)
+MIXED_CURRENCIES = "Several currencies"  # the first words of the note pages and the CLI read
+
+
+def currency_counts(raw: pd.DataFrame, usable: np.ndarray) -> tuple[str | None, pd.Series]:
+    """(the currency column's name, lines per currency code among the usable rows) of a file; (None, empty)
+    when it has no currency column. Blank cells (Shopify gives the currency on an order's first line only) and
+    values that are not an ISO code or a currency symbol are not counted."""
+    col = next((c for c in raw.columns if _CURRENCY_HEADER.match(str(c))), None)
+    if col is None:
+        return None, pd.Series(dtype="int64")
+    v = raw[col].astype("string").str.strip().str.upper()[usable]
+    # ISO codes (or a lone symbol): anything else in the column is not taken for a currency, and nothing else
+    # of the uploaded text reaches the note pages show
+    v = v[v.str.fullmatch(r"[A-Z]{3}|[$€£¥₹]").fillna(False)]
+    return str(col), v.value_counts()
+
+
+def mixed_currency_problem(per_file: dict[str, tuple[str, pd.Series]]) -> tuple[list[Problem], str | None]:
+    """A warning per file whose lines are in more than one currency, and one note when the files together are
+    (several currencies in one file, or one file in USD and another in EUR): the money figures then add unlike
+    amounts. per_file: file -> (currency column, lines per currency)."""
+    problems = []
+    total = pd.Series(dtype="int64")
+    for file, (col, counts) in per_file.items():
+        total = total.add(counts, fill_value=0)
+        if len(counts) > 1:
+            n = int(counts.sum())
+            problems.append(
+                Problem(
+                    file,
+                    "Several currencies in one file",
+                    f"Column '{col}' holds {len(counts)} currencies: "
+                    + ", ".join(f"{k} {v / n:.0%}" for k, v in counts.items())
+                    + " of the lines that name one. Money figures (returned value, value return rate, cost per "
+                    "return, the fix list's excess cost) add them as if they were one currency; unit and order "
+                    "return rates are not affected.",
+                    "Upload one currency at a time (for Amazon, one marketplace's report), or convert the amounts "
+                    "to one currency before uploading.",
+                    column=col,
+                    examples=tuple(f'"{k}": {int(v):,} lines' for k, v in counts.head(5).items()),
+                    severity="warning",
+                )
+            )
+    if len(total) <= 1:
+        return problems, None
+    total = total.sort_values(ascending=False)
+    lines = float(total.sum())
+    note = (
+        f"{MIXED_CURRENCIES} in the data ("
+        + ", ".join(f"{k} {v / lines:.0%}" for k, v in total.items())
+        + " of the lines that name a currency): money figures (returned value, cost per return, excess cost) add "
+        "them as if they were "
+        "one currency. Return rates by unit and by order are not affected. Upload one currency at a time, or "
+        "convert the amounts first."
+    )
+    return problems, note
