@@ -102,8 +102,22 @@ def _input_error(title: str, message: str, problems: Iterable[dict[str, Any] | P
     return InputError(title, message, [Problem(**p) if isinstance(p, dict) else p for p in problems])
 
 
+def _source_for_role(name: str, content: bytes, role: str) -> SourceFile:
+    """The file as `role`; for a workbook whose sheets hold tables of several roles (orders and returns on
+    sheets of their own), the first sheet detected as that role, so `--orders book.xlsx --returns book.xlsx`
+    reads each from its sheet."""
+    from data.ingest import SourceFile, table_sheets
+    from data.readers import is_excel
+
+    if is_excel(name, content):
+        sheets = table_sheets(name, content)
+        match = next((i for i in sheets if i.role == role), None)
+        if match is not None and len(sheets) > 1:
+            return SourceFile(name, content, role, match.sheet)
+    return SourceFile(name, content, role)
+
+
 def _read_sources(args: argparse.Namespace) -> list[SourceFile]:
-    from data.ingest import SourceFile
 
     files: list[SourceFile] = []
     missing: list[dict[str, Any]] = []
@@ -121,7 +135,7 @@ def _read_sources(args: argparse.Namespace) -> list[SourceFile]:
                     }
                 )
                 continue
-            files.append(SourceFile(f.name, f.read_bytes(), role))
+            files.append(_source_for_role(f.name, f.read_bytes(), role))
     if missing:
         raise _input_error("File not found", "Some files given on the command line do not exist.", missing)
     if not any(sf.role in ("orders", "transactions") for sf in files):
@@ -304,7 +318,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         dataset = _table_dataset(args)
     else:
         files = _read_sources(args)
-        dataset = load_dataset(files, mapping, name=", ".join(sf.name for sf in files))
+        dataset = load_dataset(
+            files, mapping, name=", ".join(sf.name if sf.sheet is None else f"{sf.name} [{sf.sheet}]" for sf in files)
+        )
         del files  # the bytes as read: parsed
     from data.engine_sql import use_engine
 

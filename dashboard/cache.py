@@ -32,7 +32,7 @@ from analysis.engine import Analysis, Segmented, Settings, segment_stage, with_f
 from analysis.interventions import with_changes_judged
 from analysis.prepare import Filters, Prepared, filter_prepared, prepare
 from data.demo import generate_dataset
-from data.ingest import FileInfo, SourceFile, inspect_file, load_dataset
+from data.ingest import FileInfo, SourceFile, inspect_file, load_dataset, table_sheets
 from data.mapping import Mapping
 from data.model import Dataset
 from data.uploads import UploadStore, valid_key
@@ -600,6 +600,12 @@ def analysis_for(
 @st.cache_data(max_entries=32, ttl=CACHE_TTL, show_spinner=False)
 def inspect_for(name: str, digest: str, sheet: str | None, _content: bytes) -> FileInfo:
     return inspect_file(name, _content, sheet=sheet)
+
+
+@st.cache_data(max_entries=32, ttl=CACHE_TTL, show_spinner=False)
+def table_sheets_for(name: str, digest: str, _content: bytes) -> tuple[str | None, ...]:
+    """The sheets of an upload that hold a table of a known role (data.ingest.table_sheets)."""
+    return tuple(i.sheet for i in table_sheets(name, _content))
 
 
 @st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)

@@ -119,6 +119,34 @@ def inspect_file(name: str, content: bytes, sheet: str | None = None) -> FileInf
     )
 
 
+MAX_SHEETS_INSPECTED = 20  # a workbook with more sheets is not searched for tables (its default sheet is read)
+
+
+def holds_table(info: FileInfo) -> bool:
+    """Whether the inspected file or sheet is a table of its detected role: every required column of that role
+    was matched (a cover sheet, a notes sheet or a pivot summary is not)."""
+    return all(c in info.suggested for c in TABLES[info.role].required)
+
+
+def table_sheets(name: str, content: bytes) -> tuple[FileInfo, ...]:
+    """The sheets of a workbook that hold a table of a known role (holds_table), in workbook order: ERP and
+    returns-app workbooks carry orders and returns on sheets of their own, often after a cover sheet. One
+    FileInfo for a CSV or a one-sheet workbook; the default sheet's alone when none holds a table or the
+    workbook has more than MAX_SHEETS_INSPECTED sheets."""
+    first = inspect_file(name, content)
+    if len(first.sheets) <= 1 or len(first.sheets) > MAX_SHEETS_INSPECTED:
+        return (first,)
+    found = []
+    for sheet in first.sheets:
+        try:
+            info = first if sheet == first.sheet else inspect_file(name, content, sheet)
+        except InputError:  # an empty or unreadable sheet is not a table
+            continue
+        if holds_table(info):
+            found.append(info)
+    return tuple(found) or (first,)
+
+
 def _check_role(role: str | None) -> InputError | None:
     if role is None or role in ROLES:
         return None

@@ -1,5 +1,8 @@
 """Upload & map: drop exports, check the detected layout and mapping, load, and see what was rejected."""
 
+import zlib
+from typing import Any
+
 import streamlit as st
 
 from data.errors import RIError
@@ -117,86 +120,113 @@ if not files:
 contents = cache.session_uploads()
 refs: list[S.UploadedRef] = []
 tables: dict[str, dict[str, str]] = {}
+
+
+def _sheets_to_load(f: Any, digest: str, data: bytes) -> list[str | None] | None:
+    """The sheets of an upload to load, each becoming a file of its own below: a workbook's sheets that hold a
+    table (orders, returns, ...) by default, any of its sheets by choice; [None] for a CSV or a one-sheet
+    workbook. None (said on the page) when the file cannot be read."""
+    try:
+        info = cache.inspect_for(f.name, digest, None, data)
+        if len(info.sheets) <= 1:
+            return [None]
+        found = [s for s in cache.table_sheets_for(f.name, digest, data) if s is not None]
+        chosen = st.multiselect(
+            f"Sheets of {f.name} to load",
+            list(info.sheets),
+            default=found or [str(info.sheet or info.sheets[0])],
+            key=f"up_sheets_{digest[:10]}",
+            help="Sheets that hold a table of orders, returns, transactions or a catalog are chosen for you; "
+            "each chosen sheet is read as a file of its own.",
+        )
+        if not chosen:
+            st.warning(f"Choose at least one sheet of {f.name}, or remove the file.")
+        return list(chosen)
+    except RIError as e:
+        errors.show_error(e)
+    except Exception as e:  # noqa: BLE001 - never a stack trace in the page
+        errors.show_unexpected(e, f"reading {f.name}")
+    return None
+
+
 for i, f in enumerate(files):
     data = f.getvalue()
     digest = cache.sha256(data)
     contents[digest] = data
-    key = digest[:10]
-    with st.container(border=True):
-        sheet = None
-        try:
-            info = cache.inspect_for(f.name, digest, None, data)
-            if len(info.sheets) > 1:
-                sheet = st.selectbox(
-                    f"Sheet of {f.name}",
-                    list(info.sheets),
-                    index=list(info.sheets).index(info.sheet) if info.sheet in info.sheets else 0,
-                    key=f"up_sheet_{key}",
-                )
-                if sheet != info.sheet:
-                    info = cache.inspect_for(f.name, digest, sheet, data)
-        except RIError as e:
-            errors.show_error(e)
-            continue
-        except Exception as e:  # noqa: BLE001 - never a stack trace in the page
-            errors.show_unexpected(e, f"reading {f.name}")
-            continue
-        h1, h2 = st.columns([2, 1])
-        h1.markdown(f"**{fmt.md(f.name)}** · detected layout: **{fmt.md(info.layout_label)}**")
-        role = h2.selectbox(
-            "Use as",
-            ROLES,
-            index=ROLES.index(info.role) if info.role in ROLES else 0,
-            format_func=lambda r: ROLE_LABELS.get(r, r),
-            key=f"up_role_{key}",
-        )
-        for note in info.notes:
-            st.caption(note)
-        with st.expander("Preview (first rows as read)", expanded=False):
-            st.dataframe(info.preview, hide_index=True, key=f"up_prev_{key}")
-        table = TABLES[role]
-        suggested = dict(info.suggested) if role == info.role else suggest_mapping(info.columns, role, info.preview)
-        why = explain_mapping(
-            info.columns,
-            role,
-            info.preview,
-            suggested,
-            info.layout_label if info.layout not in ("generic", "signed_transactions") else None,
-        )
-        if preset and role in preset.tables:
-            suggested.update({k: v for k, v in preset.tables[role].items() if v in info.columns})
-            why = {
-                k: w for k, w in why.items() if suggested.get(k) == w.column or (not w.applied and k not in suggested)
-            }
-        unsure = [c for c, w in why.items() if c in suggested and w.level != "high"]
-        st.markdown("Column mapping (suggested; correct anything that is wrong). * = required")
-        if unsure:
-            st.warning(f"Check {len(unsure)} column(s) matched with less confidence: {', '.join(unsure)}.")
-        cols = st.columns(3)
-        options = [""] + list(info.columns)
-        mapping: dict[str, str] = {}
-        for j, col in enumerate(table.columns):
-            default = suggested.get(col.name, "")
-            sel = cols[j % 3].selectbox(
-                f"{col.name}{' *' if col.required else ''}",
-                options,
-                index=options.index(default) if default in options else 0,
-                key=f"up_map_{key}_{role}_{col.name}",
-                help=col.description,
+    sheets = _sheets_to_load(f, digest, data)
+    for sheet in sheets or []:
+        # a sheet's widgets keep their key whichever other sheets are chosen
+        key = digest[:10] if sheet is None else f"{digest[:10]}_{zlib.crc32(sheet.encode()):08x}"
+        with st.container(border=True):
+            try:
+                info = cache.inspect_for(f.name, digest, sheet, data)
+            except RIError as e:
+                errors.show_error(e)
+                continue
+            except Exception as e:  # noqa: BLE001 - never a stack trace in the page
+                errors.show_unexpected(e, f"reading {f.name}")
+                continue
+            h1, h2 = st.columns([2, 1])
+            shown = f.name if sheet is None else f"{f.name} [{sheet}]"
+            h1.markdown(f"**{fmt.md(shown)}** · detected layout: **{fmt.md(info.layout_label)}**")
+            role = h2.selectbox(
+                "Use as",
+                ROLES,
+                index=ROLES.index(info.role) if info.role in ROLES else 0,
+                format_func=lambda r: ROLE_LABELS.get(r, r),
+                key=f"up_role_{key}",
             )
-            if sel:
-                mapping[col.name] = sel
-            w = why.get(col.name)
-            if w is not None and w.applied and sel == w.column:
-                mark = "Sure" if w.level == "high" else "Check"
-                cols[j % 3].caption(f"{mark} ({w.confidence:.0%}): {fmt.md(w.reason)}")
-            elif w is not None and not w.applied and not sel:
-                cols[j % 3].caption(f"Did you mean **{fmt.md(w.column)}**? ({w.confidence:.0%}: {fmt.md(w.reason)})")
-        missing = [c for c in table.required if c not in mapping]
-        if missing:
-            st.warning(f"Map the required column(s) {', '.join(missing)} for this file.")
-        tables.setdefault(role, {}).update(mapping)
-        refs.append(S.UploadedRef(name=f.name, sha256=digest, role=role, sheet=sheet or info.sheet))
+            for note in info.notes:
+                st.caption(note)
+            with st.expander("Preview (first rows as read)", expanded=False):
+                st.dataframe(info.preview, hide_index=True, key=f"up_prev_{key}")
+            table = TABLES[role]
+            suggested = dict(info.suggested) if role == info.role else suggest_mapping(info.columns, role, info.preview)
+            why = explain_mapping(
+                info.columns,
+                role,
+                info.preview,
+                suggested,
+                info.layout_label if info.layout not in ("generic", "signed_transactions") else None,
+            )
+            if preset and role in preset.tables:
+                suggested.update({k: v for k, v in preset.tables[role].items() if v in info.columns})
+                why = {
+                    k: w
+                    for k, w in why.items()
+                    if suggested.get(k) == w.column or (not w.applied and k not in suggested)
+                }
+            unsure = [c for c, w in why.items() if c in suggested and w.level != "high"]
+            st.markdown("Column mapping (suggested; correct anything that is wrong). * = required")
+            if unsure:
+                st.warning(f"Check {len(unsure)} column(s) matched with less confidence: {', '.join(unsure)}.")
+            cols = st.columns(3)
+            options = [""] + list(info.columns)
+            mapping: dict[str, str] = {}
+            for j, col in enumerate(table.columns):
+                default = suggested.get(col.name, "")
+                sel = cols[j % 3].selectbox(
+                    f"{col.name}{' *' if col.required else ''}",
+                    options,
+                    index=options.index(default) if default in options else 0,
+                    key=f"up_map_{key}_{role}_{col.name}",
+                    help=col.description,
+                )
+                if sel:
+                    mapping[col.name] = sel
+                w = why.get(col.name)
+                if w is not None and w.applied and sel == w.column:
+                    mark = "Sure" if w.level == "high" else "Check"
+                    cols[j % 3].caption(f"{mark} ({w.confidence:.0%}): {fmt.md(w.reason)}")
+                elif w is not None and not w.applied and not sel:
+                    cols[j % 3].caption(
+                        f"Did you mean **{fmt.md(w.column)}**? ({w.confidence:.0%}: {fmt.md(w.reason)})"
+                    )
+            missing = [c for c in table.required if c not in mapping]
+            if missing:
+                st.warning(f"Map the required column(s) {', '.join(missing)} for this file.")
+            tables.setdefault(role, {}).update(mapping)
+            refs.append(S.UploadedRef(name=f.name, sha256=digest, role=role, sheet=sheet or info.sheet))
 
 settings = dict(preset.settings) if preset else {}
 with st.expander("Reading settings (credit notes, dates, carrier returns)", expanded=False):

@@ -87,3 +87,41 @@ def test_last_used_preset_is_preselected_and_roles_show_their_labels():
         "Catalog",
         "Interventions log",
     ]
+
+
+def test_a_workbook_with_orders_and_returns_on_their_own_sheets_loads_both():
+    """A cover sheet first, then orders and returns sheets: both table sheets are chosen, each mapped as a file
+    of its own, and loading them gives the numbers of the same tables uploaded as two CSV files."""
+    import io
+
+    import pandas as pd
+
+    from tests.unit.test_workbook_sheets import ORDERS as O
+    from tests.unit.test_workbook_sheets import RETURNS as R
+
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf) as w:
+        pd.DataFrame({"Report": ["Export 2025"]}).to_excel(w, sheet_name="Info", index=False)
+        O.to_excel(w, sheet_name="Bestellungen", index=False)
+        R.to_excel(w, sheet_name="Retouren", index=False)
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    at = run_page("views/upload.py")
+    at.file_uploader(key=S.U_FILES).set_value([("export.xlsx", buf.getvalue(), xlsx)]).run()
+    assert_clean(at, "upload (workbook)")
+    chosen = at.multiselect[0]
+    assert chosen.label == "Sheets of export.xlsx to load" and chosen.value == ["Bestellungen", "Retouren"]
+    roles = [b.value for b in at.selectbox if b.label == "Use as"]
+    assert roles == ["orders", "returns"]
+    assert not [w.value for w in at.warning if "Map the required" in w.value]
+    at.button(key="up_load").click().run()
+    assert_clean(at, "upload (workbook loaded)")
+    spec = at.session_state[S.DATASET_SPEC]
+    assert [(f.sheet, f.role) for f in spec.files] == [("Bestellungen", "orders"), ("Retouren", "returns")]
+
+    csv = [("o.csv", O.to_csv(index=False).encode(), "text/csv"), ("r.csv", R.to_csv(index=False).encode(), "text/csv")]
+    at2 = run_page("views/upload.py")
+    at2.file_uploader(key=S.U_FILES).set_value(csv).run()
+    at2.button(key="up_load").click().run()
+    loaded = [s.value for s in at.success if "Loaded" in s.value]
+    loaded2 = [s.value for s in at2.success if "Loaded" in s.value]
+    assert loaded and [t.split(" (")[0] for t in loaded] == [t.split(" (")[0] for t in loaded2]
