@@ -107,18 +107,23 @@ def _source_for_role(name: str, content: bytes, role: str) -> SourceFile:
     sheets of their own), the first sheet detected as that role, so `--orders book.xlsx --returns book.xlsx`
     reads each from its sheet."""
     from data.ingest import SourceFile, table_sheets
-    from data.readers import is_excel
+    from data.readers import is_excel, list_sheets
 
-    if is_excel(name, content):
+    if not is_excel(name, content):
+        return SourceFile(name, content, role)
+    try:
+        several = len(list_sheets(content)) > 1  # a one-sheet workbook is not read twice
+    except Exception:  # noqa: BLE001 - unreadable (protected, damaged): loading says why, with its fix
+        several = False
+    if several:
         sheets = table_sheets(name, content)
         match = next((i for i in sheets if i.role == role), None)
-        if match is not None and len(sheets) > 1:
+        if match is not None:  # also past a cover sheet before the only table
             return SourceFile(name, content, role, match.sheet)
     return SourceFile(name, content, role)
 
 
 def _read_sources(args: argparse.Namespace) -> list[SourceFile]:
-
     files: list[SourceFile] = []
     missing: list[dict[str, Any]] = []
     for role in ROLES:

@@ -71,3 +71,12 @@ def test_a_one_sheet_workbook_and_a_csv_are_one_table():
     ORDERS.to_excel(buf, index=False)
     assert len(table_sheets("o.xlsx", buf.getvalue())) == 1
     assert len(table_sheets("o.csv", ORDERS.to_csv(index=False).encode())) == 1
+
+
+def test_cli_reads_the_orders_past_a_cover_sheet(tmp_path, capsys):
+    path = tmp_path / "orders.xlsx"
+    with pd.ExcelWriter(path) as w:
+        pd.DataFrame({"Report": ["Export 2025"]}).to_excel(w, sheet_name="Cover", index=False)
+        ORDERS.to_excel(w, sheet_name="Orders", index=False)
+    assert main(["report", "--orders", str(path)]) == 0
+    assert "orders.xlsx [Orders]" in capsys.readouterr().out
