@@ -178,12 +178,12 @@ def _summary_text(analysis: Analysis, dataset_name: str, prepared: Prepared | No
     if prepared is not None:
         from analysis.overview import window_warning
 
-        from data.validate import MIXED_CURRENCIES
+        from data.validate import HEADLINE_NOTES
 
         warn = window_warning(prepared)
         if warn:
             out.append("WARNING: " + warn)
-        out += ["WARNING: " + n for n in prepared.notes if n.startswith(MIXED_CURRENCIES)]
+        out += ["WARNING: " + n for n in prepared.notes if n.startswith(HEADLINE_NOTES)]
     out.append(
         f"Period {t.get('date_from')} to {t.get('date_to')} (mature orders; return window {t['window_days']} days; "
         f"{t['immature_orders_excluded']:,} recent orders excluded)"

@@ -119,9 +119,10 @@ def plain_summary(prepared: Prepared, totals: dict, fix_list: pd.DataFrame, segm
     from analysis.concentration import concentration_sentences  # a few orders carrying the rate are said first
 
     out.extend(concentration_sentences(prepared)[:1])
-    from data.validate import MIXED_CURRENCIES
+    from data.validate import HEADLINE_NOTES
 
-    out.extend(n for n in prepared.notes if n.startswith(MIXED_CURRENCIES))  # money figures add unlike amounts
+    # money in several currencies, returns that matched no order: what the figures below rest on
+    out.extend(n for n in prepared.notes if n.startswith(HEADLINE_NOTES))
     if totals.get("outcome") == "order_refund" and totals.get("order_refund_rate") is not None:
         out.append(
             f"{totals['order_refund_rate']:.1%} of orders had a customer refund ({totals.get('orders_refunded', 0):,} "

@@ -40,6 +40,7 @@ from data.validate import (
     currency_counts,
     examples,
     mark_future,
+    MOST_UNMATCHED,
     missing_columns,
     mixed_currency_problem,
     negative_price_problem,
@@ -176,6 +177,40 @@ class _Work:
 
 # kinds of order rows whose return is "set aside", not "unknown": the rows are in the orders file but not counted
 _NOT_SET_ASIDE = ("overlap", "duplicate")
+
+
+def _order_key(ids: pd.Series) -> pd.Series:
+    """An order number as written without decoration: no '#' in front, no surrounding spaces, one case
+    ('#1001', ' 1001', '1001' are one order). Shopify writes '#1001'; returns apps and ERPs often '1001'."""
+    return ids.astype("string").str.strip().str.lstrip("#").str.strip().str.upper()
+
+
+def _order_key_lookup(order_ids: set) -> dict[str, str]:
+    """{_order_key: the order id as the orders file writes it}, for keys that name one order only."""
+    ids = pd.Series(sorted(str(i) for i in order_ids), dtype="string")
+    keys = _order_key(ids)
+    unique = ~keys.duplicated(keep=False)
+    return dict(zip(keys[unique], ids[unique]))
+
+
+def _order_numbers_as_written(f: pd.DataFrame, usable: np.ndarray, lookup: dict[str, str]) -> int:
+    """Return lines whose order number is not written as in the orders file but names one of its orders once
+    decoration is dropped ('1001' for '#1001'): their order_id becomes the orders file's. How many changed."""
+    if not lookup or "order_id" not in f:
+        return 0
+    ids = f["order_id"].astype("string")
+    exact = ids.isin(list(lookup.values())).fillna(False).to_numpy()
+    todo = usable & ~exact & ids.notna().to_numpy()
+    if not todo.any():
+        return 0
+    mapped = _order_key(ids[todo]).map(lookup)
+    hit = mapped.notna().to_numpy()
+    if not hit.any():
+        return 0
+    rows = np.flatnonzero(todo)[hit]
+    f["order_id"] = f["order_id"].astype("string")
+    f.iloc[rows, f.columns.get_loc("order_id")] = mapped[hit].to_numpy()
+    return int(hit.sum())
 
 
 def _set_aside_lines(works: list[_Work]) -> pd.Series:
@@ -538,11 +573,20 @@ def load_dataset(
     )
     known_orders = set(orders_all["order_id"].dropna().unique()) if len(orders_all) and has_returns_files else set()
     set_aside = _set_aside_lines(works) if has_returns_files else pd.Series(dtype="string")
+    order_lookup = (
+        _order_key_lookup(known_orders | set(set_aside.index.get_level_values(0))) if has_returns_files else {}
+    )
     for w in works:
         if w.role != "returns":
             continue
         ok = w.kind.isna().to_numpy()
         f = w.frame
+        renamed = _order_numbers_as_written(f, ok, order_lookup)
+        if renamed:
+            w.notes.append(
+                f"{renamed:,} return line(s) write their order number differently from the orders file (such as "
+                "'1001' for '#1001', or other case or spacing): matched on the number."
+            )
         oid, sku = f["order_id"].astype("string"), f["sku"].astype("string")
         key = pd.MultiIndex.from_arrays([oid, sku])
         has_line = key.isin(sold.index)
@@ -557,6 +601,14 @@ def load_dataset(
         aside = ok & why_set_aside.notna().to_numpy() & ~has_line
         um_order = ok & ~has_order & ~aside
         um_sku = ok & has_order & ~has_line & ~aside
+        unmatched_n, usable_n = int((um_order | um_sku).sum()), int((ok & ~aside).sum())
+        if unmatched_n >= 5 and unmatched_n * 2 >= usable_n:
+            notes.append(
+                f"{MOST_UNMATCHED} in {w.name}: {unmatched_n:,} of {usable_n:,} could not be matched to an order "
+                "line, so the return rates count only the rest and understate returns. Check that the orders file "
+                "covers the same period and that both files write order numbers and SKUs the same way (Upload & "
+                "map lists them)."
+            )
         w.kind[aside] = "set_aside_return"
         w.reason[aside] = (
             ("Its " + np.where(has_order[aside], "order line", "order"))

@@ -283,6 +283,9 @@ _CURRENCY_HEADER = re.compile(
     r"^\s*(currency|currency[ _-]?code|curr|w(ae|ä)hrung|devise|moneda|divisa|valuta|munt)\s*$", re.IGNORECASE
 )
 MIXED_CURRENCIES = "Several currencies"  # the first words of the note pages and the CLI read
+MOST_UNMATCHED = "Most return lines matched no order"
+# dataset notes that change what the headline figures mean: the Overview's summary and the CLI say them first
+HEADLINE_NOTES = (MIXED_CURRENCIES, MOST_UNMATCHED)
 
 
 def currency_counts(raw: pd.DataFrame, usable: np.ndarray) -> tuple[str | None, pd.Series]:

@@ -1,0 +1,104 @@
+"""Order numbers written differently in the orders and returns files: Shopify writes '#1760', returns apps and
+ERPs often '1760'. A real-looking pair of exports gave "units returned 0, unit return rate 0.0%" with all 300
+returns unmatched. Returns now match on the number once the decoration is dropped, and when most return lines
+still match nothing, the headline says so first instead of a bare 0.0%.
+
+Expected figures come from the same returns written as the orders file writes the numbers (the path that
+always matched), not from the matcher."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import pytest
+
+from analysis.engine import analyse
+from analysis.overview import plain_summary
+from analysis.prepare import prepare
+from data.ingest import SourceFile, load_dataset
+from data.shopify_sample import generate_shopify_export
+from data.validate import MOST_UNMATCHED
+
+
+@pytest.fixture(scope="module")
+def export():
+    files, _ = generate_shopify_export(seed=11, n_orders=1200)
+    name, content = next(iter(files.items()))
+    raw = pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False)
+    first = raw.groupby("Name")[["Cancelled at", "Financial Status", "Tags"]].transform("first")
+    live = (first["Cancelled at"] == "") & (first["Financial Status"] != "voided") & ~first["Tags"].str.contains("exch")
+    goods = raw[live & (raw["Lineitem requires shipping"] == "true") & (raw["Lineitem sku"] != "")]
+    picked = goods.iloc[::9]
+    returns = pd.DataFrame({"Order Name": picked["Name"].to_numpy(), "Product SKU": picked["Lineitem sku"].to_numpy()})
+    returns["Quantity"] = 1
+    return name, content, returns
+
+
+def _load(name, content, returns: pd.DataFrame):
+    return load_dataset(
+        [
+            SourceFile(name, content, "orders"),
+            SourceFile("returns.csv", returns.to_csv(index=False).encode(), "returns"),
+        ]
+    )
+
+
+@pytest.mark.parametrize("spelling", [lambda s: s.str.lstrip("#"), lambda s: " " + s.str.lstrip("#") + " "])
+def test_returns_match_on_the_number_whatever_the_hash_and_spaces(export, spelling):
+    name, content, returns = export
+    same = _load(name, content, returns)
+    other = _load(name, content, returns.assign(**{"Order Name": spelling(returns["Order Name"])}))
+    assert len(same.returns) == len(returns) and len(same.unmatched_returns) == 0
+    assert len(other.returns) == len(same.returns) and len(other.unmatched_returns) == 0
+    pd.testing.assert_series_equal(
+        other.returns["order_id"].reset_index(drop=True), same.returns["order_id"].reset_index(drop=True)
+    )
+    note = next(n for f in other.files for n in f.notes if "write their order number differently" in n)
+    assert note.startswith(f"{len(returns):,} return line(s)")
+    assert not [n for n in other.notes if n.startswith(MOST_UNMATCHED)]
+
+
+def test_a_number_two_orders_share_once_undecorated_is_not_guessed():
+    orders = pd.DataFrame(
+        {
+            "Order ID": ["#1001", "1001", "#1002"],
+            "Order Date": ["2024-01-02", "2024-01-03", "2024-01-04"],
+            "SKU": ["A", "B", "C"],
+            "Quantity": [1, 1, 1],
+        }
+    )
+    returns = pd.DataFrame({"Order ID": [" 1001", "1002"], "SKU": ["A", "C"], "Quantity": [1, 1]})
+    ds = load_dataset(
+        [
+            SourceFile("o.csv", orders.to_csv(index=False).encode(), "orders"),
+            SourceFile("r.csv", returns.to_csv(index=False).encode(), "returns"),
+        ]
+    )
+    # ' 1001' could be '#1001' or '1001': left unmatched, said; '1002' can only be '#1002'
+    assert ds.returns["order_id"].tolist() == ["#1002"]
+    assert len(ds.unmatched_returns) == 1
+
+
+def test_most_returns_unmatched_is_said_before_the_rates(export):
+    name, content, returns = export
+    bad = returns.assign(**{"Order Name": "X" + returns["Order Name"].str.lstrip("#")})
+    ds = _load(name, content, bad)
+    assert len(ds.returns) == 0 and len(ds.unmatched_returns) == len(returns)
+    note = next(n for n in ds.notes if n.startswith(MOST_UNMATCHED))
+    assert f"{len(returns):,} of {len(returns):,} could not be matched" in note
+    p = prepare(ds)
+    a = analyse(p, briefs=False)
+    summary = plain_summary(p, a.totals, a.fix_list, a.segments)
+    assert note in summary and summary.index(note) < next(
+        i for i, s in enumerate(summary) if s.startswith("Returns are")
+    )
+
+
+def test_a_few_unmatched_returns_are_not_a_headline(export):
+    name, content, returns = export
+    some = returns.copy()
+    some.loc[some.index[:3], "Order Name"] = "#999999"
+    ds = _load(name, content, some)
+    assert len(ds.unmatched_returns) == 3
+    assert not [n for n in ds.notes if n.startswith(MOST_UNMATCHED)]
