@@ -213,6 +213,35 @@ def _order_numbers_as_written(f: pd.DataFrame, usable: np.ndarray, lookup: dict[
     return int(hit.sum())
 
 
+def _sku_key(skus: pd.Series) -> pd.Series:
+    """A SKU without case or spaces: 'tee-blk-m', ' TEE-BLK-M', 'TEE BLK M'... are compared as 'TEE-BLK-M'."""
+    return skus.astype("string").str.upper().str.replace(r"\s+", "", regex=True)
+
+
+def _skus_as_written(f: pd.DataFrame, usable: np.ndarray, sold: pd.Series) -> int:
+    """Return lines whose (order, SKU) is not an order line as written but is one of that order's lines once case
+    and spaces are dropped, and only one: their sku becomes the order line's. How many changed."""
+    if not len(sold) or "sku" not in f or "order_id" not in f:
+        return 0
+    oid, sku = f["order_id"].astype("string"), f["sku"].astype("string")
+    todo = usable & ~pd.MultiIndex.from_arrays([oid, sku]).isin(sold.index) & sku.notna().to_numpy()
+    if not todo.any():
+        return 0
+    lines = sold.index.to_frame(index=False).astype("string")
+    lines["key"] = _sku_key(lines["sku"])
+    lines = lines[~lines.duplicated(["order_id", "key"], keep=False)]
+    lookup = pd.Series(lines["sku"].to_numpy(), index=pd.MultiIndex.from_frame(lines[["order_id", "key"]]))
+    want = pd.MultiIndex.from_arrays([oid[todo].to_numpy(), _sku_key(sku[todo]).to_numpy()])
+    mapped = lookup.reindex(want)
+    hit = mapped.notna().to_numpy()
+    if not hit.any():
+        return 0
+    rows = np.flatnonzero(todo)[hit]
+    f["sku"] = f["sku"].astype("string")
+    f.iloc[rows, f.columns.get_loc("sku")] = mapped.to_numpy()[hit]
+    return int(hit.sum())
+
+
 def _set_aside_lines(works: list[_Work]) -> pd.Series:
     """The reason each order line of the orders files was set aside while loading, indexed by (order_id, sku),
     plus (order_id, "") for orders none of whose lines was loaded (cancelled, voided, exchange orders). Overlapping
@@ -586,6 +615,12 @@ def load_dataset(
             w.notes.append(
                 f"{renamed:,} return line(s) write their order number differently from the orders file (such as "
                 "'1001' for '#1001', or other case or spacing): matched on the number."
+            )
+        resku = _skus_as_written(f, ok, sold)
+        if resku:
+            w.notes.append(
+                f"{resku:,} return line(s) write the SKU differently from their order's line (other case or "
+                "spacing, such as 'tee-blk-m' for 'TEE-BLK-M'): matched to that line."
             )
         oid, sku = f["order_id"].astype("string"), f["sku"].astype("string")
         key = pd.MultiIndex.from_arrays([oid, sku])

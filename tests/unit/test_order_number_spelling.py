@@ -102,3 +102,34 @@ def test_a_few_unmatched_returns_are_not_a_headline(export):
     ds = _load(name, content, some)
     assert len(ds.unmatched_returns) == 3
     assert not [n for n in ds.notes if n.startswith(MOST_UNMATCHED)]
+
+
+def test_skus_written_in_another_case_or_spacing_match_their_order_line(export):
+    name, content, returns = export
+    same = _load(name, content, returns)
+    lower = _load(name, content, returns.assign(**{"Product SKU": " " + returns["Product SKU"].str.lower()}))
+    assert len(lower.returns) == len(same.returns) == len(returns) and len(lower.unmatched_returns) == 0
+    pd.testing.assert_series_equal(
+        lower.returns["sku"].reset_index(drop=True), same.returns["sku"].reset_index(drop=True)
+    )
+    assert any("write the SKU differently" in n for f in lower.files for n in f.notes)
+
+
+def test_a_sku_two_lines_of_the_order_share_once_undecorated_is_not_guessed():
+    orders = pd.DataFrame(
+        {
+            "Order ID": ["1", "1", "2"],
+            "Order Date": ["2024-01-02"] * 3,
+            "SKU": ["TEE-M", "tee-m", "CAP-1"],
+            "Quantity": [1, 1, 1],
+        }
+    )
+    returns = pd.DataFrame({"Order ID": ["1", "2"], "SKU": ["Tee-M", "cap-1"], "Quantity": [1, 1]})
+    ds = load_dataset(
+        [
+            SourceFile("o.csv", orders.to_csv(index=False).encode(), "orders"),
+            SourceFile("r.csv", returns.to_csv(index=False).encode(), "returns"),
+        ]
+    )
+    assert ds.returns["sku"].tolist() == ["CAP-1"]
+    assert len(ds.unmatched_returns) == 1
