@@ -193,17 +193,19 @@ def _order_key_lookup(order_ids: set) -> dict[str, str]:
     return dict(zip(keys[unique], ids[unique]))
 
 
-def _order_numbers_as_written(f: pd.DataFrame, usable: np.ndarray, lookup: dict[str, str]) -> int:
-    """Return lines whose order number is not written as in the orders file but names one of its orders once
-    decoration is dropped ('1001' for '#1001'): their order_id becomes the orders file's. How many changed."""
-    if not lookup or "order_id" not in f:
+def _order_numbers_as_written(
+    f: pd.DataFrame, usable: np.ndarray, known: set, lookup: Callable[[], dict[str, str]]
+) -> int:
+    """Return lines whose order number is not written as in the orders file (`known`: its order ids, loaded or
+    set aside) but names one of its orders once decoration is dropped ('1001' for '#1001'): their order_id
+    becomes the orders file's. How many changed."""
+    if "order_id" not in f:
         return 0
     ids = f["order_id"].astype("string")
-    exact = ids.isin(list(lookup.values())).fillna(False).to_numpy()
-    todo = usable & ~exact & ids.notna().to_numpy()
-    if not todo.any():
+    todo = usable & ~ids.isin(known).fillna(False).to_numpy() & ids.notna().to_numpy()
+    if not todo.any() or not lookup():
         return 0
-    mapped = _order_key(ids[todo]).map(lookup)
+    mapped = _order_key(ids[todo]).map(lookup())
     hit = mapped.notna().to_numpy()
     if not hit.any():
         return 0
@@ -602,15 +604,21 @@ def load_dataset(
     )
     known_orders = set(orders_all["order_id"].dropna().unique()) if len(orders_all) and has_returns_files else set()
     set_aside = _set_aside_lines(works) if has_returns_files else pd.Series(dtype="string")
-    order_lookup = (
-        _order_key_lookup(known_orders | set(set_aside.index.get_level_values(0))) if has_returns_files else {}
-    )
+    lookup_cache: list[dict[str, str]] = []
+
+    def order_lookup() -> dict[str, str]:  # built once, and only when some return's order is not as written
+        if not lookup_cache:
+            lookup_cache.append(_order_key_lookup(known_orders | set(set_aside.index.get_level_values(0))))
+        return lookup_cache[0]
+
     for w in works:
         if w.role != "returns":
             continue
         ok = w.kind.isna().to_numpy()
         f = w.frame
-        renamed = _order_numbers_as_written(f, ok, order_lookup)
+        renamed = _order_numbers_as_written(
+            f, ok, known_orders | set(set_aside.index.get_level_values(0)), order_lookup
+        )
         if renamed:
             w.notes.append(
                 f"{renamed:,} return line(s) write their order number differently from the orders file (such as "
