@@ -31,6 +31,7 @@ of distinct (order, item) rows; fast on 1M lines).
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -171,6 +172,9 @@ def pair_table(
     oi_o, oi_i = oiu // n_it, oiu % n_it
     oi_m = np.bincount(oik, weights=qty[keep], minlength=len(oiu))
     oi_y = np.bincount(oik, weights=l_ret[keep], minlength=len(oiu))
+    # the line-sized arrays go once their sums are taken, and each row-sized one below after its last use: the
+    # pair rows of 5M lines (millions of (order, A, B) rows, a dozen arrays of them) peaked the analysis here
+    del qty, l_ret, icode_line, keep, oik, oiu
     n_i_all = np.bincount(oi_i, minlength=len(iuniq)).astype("float64")  # orders containing item (all sizes)
 
     band = _band(o_units)
@@ -198,14 +202,18 @@ def pair_table(
     syyI = np.bincount(ib, weights=oi_y**2, minlength=K)
     symI = np.bincount(ib, weights=oi_y * oi_m, minlength=K)
     smmI = np.bincount(ib, weights=oi_m**2, minlength=K)
+    del ib, o_idx, in_multi
     # per (pair, band): self-join of the distinct (order, item) rows on the order, A < B
     left, right = _self_join(oi_o, oi_i, N_all)
     if not len(left):
         return empty
     po, pia, pib, pband = oi_o[left], oi_i[left], oi_i[right], oi_b[left]
     ma, ya, mb, yb = oi_m[left], oi_y[left], oi_m[right], oi_y[right]
+    del left, right, oi_o, oi_i, oi_m, oi_y, oi_b
     pkey = pia.astype("int64") * len(iuniq) + pib
+    del pia, pib
     pcode, puniq = pd.factorize(pkey, sort=True)
+    del pkey
     P = len(puniq)
     pb = pcode * nb + pband
     nAB = np.bincount(pb, minlength=P * nb).astype("float64").reshape(P, nb)
@@ -218,7 +226,7 @@ def pair_table(
     # its expectation, so sub-pairs of one hot collection are not flagged (issue 11; METHOD 7.3).
     ia0, ib0 = puniq // len(iuniq), puniq % len(iuniq)
 
-    def pbsum(w: np.ndarray) -> np.ndarray:
+    def pbsum(w: np.ndarray, pb: np.ndarray = pb) -> np.ndarray:
         return np.bincount(pb, weights=w, minlength=P * nb).reshape(P, nb)
 
     def own(arr: np.ndarray, codes: np.ndarray) -> np.ndarray:
@@ -241,16 +249,18 @@ def pair_table(
             v_rob = np.where((g_out > 1) & (m_out > 0), g_out / (g_out - 1) * np.clip(ss, 0, None) / m_out**2, v_bin)
         side[key] = (u_ab, y_ab, r, np.maximum(v_rob, v_bin))
     (uA_ab, yA_ab, rA_out, vA), (uB_ab, yB_ab, rB_out, vB) = side["A"], side["B"]
+    del pb, pbsum, m_, y_  # (pbsum holds pb as its default)
     obs_u = (yA_ab + yB_ab).sum(axis=1)
     units_u = (uA_ab + uB_ab).sum(axis=1)
     exp_u = (uA_ab * rA_out + uB_ab * rB_out).sum(axis=1)
     var_exp = (uA_ab**2 * vA + uB_ab**2 * vB).sum(axis=1)
     # observed: cluster-robust variance around the null expectation (cluster = order), floored at binomial
-    bcol = pband
-    resid = ya + yb - ma * rA_out[pcode, bcol] - mb * rB_out[pcode, bcol]
+    resid = ya + yb - ma * rA_out[pcode, pband] - mb * rB_out[pcode, pband]
+    del ya, yb, ma, mb, pband
     g_ab = nAB.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         v_obs_rob = np.where(g_ab > 1, g_ab / (g_ab - 1) * np.bincount(pcode, weights=resid**2, minlength=P), np.nan)
+        del resid
         v_obs_bin = (uA_ab * rA_out * (1 - rA_out) + uB_ab * rB_out * (1 - rB_out)).sum(axis=1)
         v_obs = np.fmax(v_obs_rob, v_obs_bin)
         z_u = np.where(v_obs + var_exp > 0, (obs_u - exp_u) / np.sqrt(v_obs + var_exp), np.nan)
@@ -311,6 +321,7 @@ def pair_table(
     pair_pos[keep_codes] = np.arange(P)
     in_sel = sel[pcode]
     frame = pd.DataFrame({"p": pair_pos[pcode[in_sel]], "o": po[in_sel]})
+    del pcode, po, in_sel
     deff = deff_u
     xe, ne = returned / deff, units / deff
     ci_low, ci_high = stats.wilson_interval(xe, ne)
@@ -392,7 +403,7 @@ def pair_table(
     if len(rets) and gate.any():
         # dominant reason among returned A/B items of the orders holding both (vectorised)
         g_rows = frame[gate[frame["p"].to_numpy()]]
-        r_o = _order_positions(rets["order_id"], lines["order_id"], li_all, ouniq)
+        r_o = _order_positions(rets["order_id"], ouniq)
         r_i = pd.Index(iuniq).get_indexer(rets[level].astype("string").fillna("").to_numpy())
         ok = ~np.isnan(r_o) & (r_i >= 0)
         rc = pd.DataFrame(
@@ -440,27 +451,29 @@ def _self_join(o: np.ndarray, i: np.ndarray, n_orders: int, block: int = 1 << 19
     return np.concatenate(lefts), np.concatenate(rights)
 
 
-def _order_positions(
-    order_ids: pd.Series, line_order_ids: pd.Series, line_codes: np.ndarray, uniques: np.ndarray
-) -> np.ndarray:
-    """Position of each order id in `uniques` (the distinct order ids of the lines, line_codes being each
-    line's position), NaN where absent or missing: what pd.Series(range, index=uniques).reindex(order_ids)
-    gives. Hashes the (few) distinct ids asked for and looks the lines up in them with Arrow, instead of
-    hashing every order id of the lines as Python objects."""
+def _order_positions(order_ids: pd.Series, uniques: Any) -> np.ndarray:
+    """Position of each order id in `uniques` (the distinct order ids of the lines, as line_codes numbers them),
+    NaN where absent or missing: what pd.Series(range, index=uniques).reindex(order_ids) gives. Hashes the (few)
+    distinct ids asked for and looks the distinct ids of the lines up in them with Arrow, instead of hashing
+    every order id as a Python object (or converting every line's id: 0.15 GB at 5M lines, at the analysis'
+    peak).
+
+    >>> u = pd.array(["a", "b", "c"], dtype="string[pyarrow]")
+    >>> _order_positions(pd.Series(["c", None, "x", "a", "c"], dtype="string"), u).tolist()
+    [2.0, nan, nan, 0.0, 2.0]
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
     codes, asked = pd.factorize(order_ids, sort=False, use_na_sentinel=True)
     try:
-        hit = pc.index_in(
-            pa.array(line_order_ids, type=pa.large_string()), value_set=pa.array(asked, type=pa.large_string())
-        )
+        hit = pc.index_in(pa.array(uniques, type=pa.large_string()), value_set=pa.array(asked, type=pa.large_string()))
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # not strings: the pandas route
         return pd.Series(np.arange(len(uniques)), index=pd.Index(uniques)).reindex(order_ids.to_numpy()).to_numpy()
-    h = np.asarray(hit.to_numpy(zero_copy_only=False), dtype="float64")
+    h = np.asarray(hit.to_numpy(zero_copy_only=False), dtype="float64")  # per distinct line id: its asked position
     found = ~np.isnan(h)
     pos = np.full(len(asked), np.nan)
-    pos[h[found].astype("int64")] = line_codes[found]  # every line of an order has the order's position
+    pos[h[found].astype("int64")] = np.flatnonzero(found)
     return np.where(codes >= 0, pos[np.maximum(codes, 0)], np.nan)
 
 

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.maturity import EMPTY_CURVE, ArrivalCurve, prepared_arrival_curve, return_window
+from data.memory import trim_heap
 from data.model import Dataset
 from data.reasons import classify, normalize_resolution
 
@@ -705,10 +706,13 @@ def prepare(
     ret_order = r_order[line_at >= 0]
     del l_sku, r_sku, l_pair, r_pair, pairs, ret_q, before, returned, per_order, intent_derived, line_at, r_order
     del product
+    trim_heap()
     o = _orders_frame(lines, l_order, n_orders, ranges)
     immature_orders = int((~o["mature"]).sum())
     immature_lines = int((~lines["mature"]).sum())
+    trim_heap()
     lines, o, rets_m = _mature_first(lines, o, rets_m, l_order, ret_order)
+    trim_heap()
 
     return Prepared(
         lines=lines,
