@@ -138,7 +138,9 @@ def test_analysis_of_the_filtered_data_equals_the_reference(prepared, which):
 
 def assert_same(new, old, path: str = "") -> None:
     """Equal structure, texts, flags and counts; floats to 1e-9 relative (analyse itself differs in the last bit
-    between two runs on the same frames: DuckDB adds floats in parallel, in no fixed order)."""
+    between two runs on the same frames: DuckDB adds floats in parallel, in no fixed order) or 1e-9 absolute: a
+    difference of two sums of thousands (an excess cost of zero) comes out as -1e-11 in one run and -2e-11 in
+    the next (it failed 3 of 8 runs on a Shopify export with abs=1e-12)."""
     assert type(new) is type(old), path
     if isinstance(new, dict):
         assert list(new) == list(old), path
@@ -149,6 +151,6 @@ def assert_same(new, old, path: str = "") -> None:
         for i, (a, b) in enumerate(zip(new, old)):
             assert_same(a, b, f"{path}[{i}]")
     elif isinstance(new, float):
-        assert new == pytest.approx(old, rel=1e-9, abs=1e-12), path
+        assert new == pytest.approx(old, rel=1e-9, abs=1e-9), path
     else:
         assert new == old, path
