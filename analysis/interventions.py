@@ -1042,6 +1042,30 @@ def _choose_comparisons(
     return [s for _, s in scores[:max_n]]
 
 
+def _as_country(prepared: Prepared, iv: Intervention) -> Intervention | None:
+    """The intervention on dimension country when it was logged on channel for a value that is no channel of the
+    data but one of its countries: until a Country column had a role of its own, header matching read it as the
+    channel, so a change logged then for "Germany" said channel. None otherwise."""
+    lines = prepared.lines
+    if iv.dimension != "channel" or "country" not in lines.columns:
+        return None
+    if "channel" in lines.columns and (lines["channel"].astype("string") == iv.segment).any():
+        return None
+    if not (lines["country"].astype("string") == iv.segment).any():
+        return None
+    return Intervention("country", iv.segment, iv.start_date, iv.description, iv.id)
+
+
+def effective_dimension(prepared: Prepared, dimension: str, segment: str) -> str:
+    """The dimension a logged change is evaluated on: "country" for a change logged on channel for a value that
+    is one of the data's countries and none of its channels (_as_country), else the dimension as logged."""
+    try:
+        moved = _as_country(prepared, Intervention(dimension, segment, pd.Timestamp("2000-01-01")))
+    except ValueError:
+        return dimension
+    return dimension if moved is None else moved.dimension
+
+
 def evaluate(
     prepared: Prepared,
     intervention: Intervention,
@@ -1067,6 +1091,9 @@ def evaluate(
     Raises AnalysisError when the segment is unknown or has no matured orders before or after.
     """
     iv = intervention
+    moved = _as_country(prepared, iv)
+    if moved is not None:
+        iv = moved
     if iv.dimension not in DIMENSIONS or iv.dimension not in prepared.lines.columns:
         raise AnalysisError(
             "Unknown dimension", f"'{iv.dimension}' is not a dimension; use one of {', '.join(DIMENSIONS)}."
@@ -1121,6 +1148,11 @@ def evaluate(
         raise AnalysisError("No matured orders after the change", msg + ".")
 
     caveats: list[str] = []
+    if moved is not None:
+        caveats.append(
+            f"Logged under channel; '{seg}' is a country in this data (a Country column used to be read as the "
+            "channel), so it is evaluated by country."
+        )
     xt0, nt0, ot0, dt0 = _cell(t_pre)
     xt1, nt1, ot1, dt1 = _cell(t_post)
     deff_t = max(dt0, dt1)

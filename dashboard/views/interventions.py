@@ -13,6 +13,7 @@ from analysis.interventions import (
     comparison_options,
     default_start,
     detail_sentences,
+    effective_dimension,
     evaluate,
     log_entry,
     log_table,
@@ -245,6 +246,12 @@ ident = st.selectbox(
 )
 r = log_entry(log_df, "key", ident)
 dim, seg, desc, start = r["dimension"], r["segment"], r["description"], r["start_date"]
+if effective_dimension(ctx.prepared, dim, seg) != dim:
+    st.caption(
+        f"Logged under {_label(dim).lower()}; {fmt.md(seg)} is a country in this data (a Country column used to be "
+        "read as the channel), so it is evaluated by country."
+    )
+    dim = effective_dimension(ctx.prepared, dim, seg)
 if pd.isna(start) or dim not in ctx.prepared.lines.columns:
     st.warning(
         f"This intervention cannot be evaluated: {fmt.md(r['verdict'] or 'its start date or dimension is not usable.')}"

@@ -79,3 +79,18 @@ def test_country_is_its_own_view_and_filter_not_a_channel():
     assert_clean(at, "collections, Germany")
     shown = next(d.value for d in at.dataframe if "returned" in d.value.columns)
     assert int(shown["returned"].sum()) == 15  # Germany's credit notes only
+
+
+def test_a_change_logged_on_channel_for_a_country_is_evaluated_by_country():
+    """Before Country had a role of its own, a UCI-style file's countries were its channels, so a change logged
+    then for Germany says dimension channel. The Interventions page evaluates it by country and says so, instead
+    of "cannot be evaluated"."""
+    from data.state import StateStore
+
+    spec, contents = uci_transactions()
+    StateStore().add_intervention(spec.workspace, "channel", "Germany", "2024-03-01", "Size advice")
+    at = run_page("views/interventions.py", spec, contents)
+    assert_clean(at, "interventions")
+    assert any("is a country in this data" in c.value and "evaluated by country" in c.value for c in at.caption)
+    assert not [w.value for w in at.warning if "cannot be evaluated" in w.value]
+    assert any(m.label == "Before (descriptive)" for m in at.metric)
