@@ -22,6 +22,10 @@ import pandas as pd
 from data.errors import InputError, Problem
 from data.amazon import STYLE_COL
 from data.layouts import (
+    PARTLY_REFUNDED_STATUS,
+    REFUNDED_STATUS,
+    order_status_column,
+    order_statuses,
     LAYOUT_LABELS,
     Layout,
     detect_layout,
@@ -244,6 +248,43 @@ def _skus_as_written(f: pd.DataFrame, usable: np.ndarray, sold: pd.Series) -> in
     return int(hit.sum())
 
 
+def _refunds_from_status(w: _Work, text: pd.DataFrame) -> None:
+    """Order-level refunds read off an order-status column (WooCommerce "refunded", "partially refunded"; other
+    platforms' words, data.layouts.REFUNDED_STATUS): w.frame gets order_refunded = the order's value sold for a
+    refunded order, 0 for the others (known not refunded), so that without a returns file the outcome is orders
+    with a refund, as for a Shopify export. A partial refund's amount is not in the status: its order counts as
+    refunded and its lines as wholly refunded, an upper bound, and the note says how many."""
+    col = order_status_column(list(text.columns))
+    if col is None or "order_id" not in w.frame:
+        return
+    status = order_statuses(text, col).reset_index(drop=True)
+    full = status.str.fullmatch(REFUNDED_STATUS).fillna(False)
+    part = status.str.fullmatch(PARTLY_REFUNDED_STATUS).fillna(False)
+    if not (full | part).any():
+        return
+    f = w.frame
+    oid = f["order_id"].astype("string")
+    units = f["quantity"].astype("float64") if "quantity" in f else pd.Series(1.0, index=f.index)
+    price = f["unit_price"].astype("float64").fillna(1.0) if "unit_price" in f else pd.Series(1.0, index=f.index)
+    value = (units * price).groupby(oid, sort=False).transform("sum")
+    refunded = (full | part).groupby(oid, sort=False).transform("any").to_numpy()  # a status on any line of it
+    partly = part.groupby(oid, sort=False).transform("any").to_numpy()
+    f["order_refunded"] = np.where(refunded, value.clip(lower=0.01), 0.0)
+    n_full = int(oid[refunded & ~partly].nunique())
+    n_part = int(oid[partly].nunique())
+    w.mapping = {**w.mapping, "order_refunded": f"{col} (refunded)"}
+    w.notes.append(
+        f"{col} records refunds per order: {n_full:,} refunded order(s)"
+        + (
+            f" and {n_part:,} partly refunded, counted as refunded with all their units (the status does not say "
+            "which units or how much: an upper bound)"
+            if n_part
+            else ""
+        )
+        + ". Without a returns file the outcome is orders with a refund; add a returns file for unit return rates."
+    )
+
+
 def _set_aside_lines(works: list[_Work]) -> pd.Series:
     """The reason each order line of the orders files was set aside while loading, indexed by (order_id, sku),
     plus (order_id, "") for orders none of whose lines was loaded (cancelled, voided, exchange orders). Overlapping
@@ -434,6 +475,12 @@ def load_dataset(
         for col in ("order_date", "return_date"):
             if col in w.frame and role in ("orders", "returns", "transactions"):
                 w.problems += mark_future(label, w.frame, col, w.kind, w.reason, today_ts)
+        if (
+            role == "orders"
+            and layout.key not in ("shopify_orders", "amazon_all_orders")
+            and "order_refunded" not in eff
+        ):
+            _refunds_from_status(w, frame)
         works.append(w)
 
     if not any(w.role in ("orders", "transactions") for w in works) and not any(

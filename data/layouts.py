@@ -271,6 +271,48 @@ def _prepare_returns_app(frame: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, 
 _PREPARERS = {"amazon_all_orders": prepare_all_orders, "returns_app": _prepare_returns_app}
 
 
+# An orders export's order status (WooCommerce, Magento, ERPs): the headers it goes by, and the statuses that say
+# the order was never sold or was refunded as a whole (case-folded, accents kept; a "wc-" prefix dropped).
+STATUS_HEADERS = frozenset(
+    {
+        "order status",
+        "status",
+        "orderstatus",
+        "bestellstatus",
+        "status der bestellung",
+        "statut",
+        "statut de la commande",
+        "estado",
+        "estado del pedido",
+        "stato",
+        "stato ordine",
+        "stato dell ordine",
+        "bestelstatus",
+    }
+)
+NOT_SOLD_STATUS = re.compile(
+    r"^(cancell?ed|failed|void(ed)?|declined|trash(ed)?|abandoned|storniert|abgebrochen|fehlgeschlagen|"
+    r"annul[ée]e?|[ée]chou[ée]e?|cancelad[oa]|fallid[oa]|annullat[oa]|geannuleerd|mislukt)$"
+)
+REFUNDED_STATUS = re.compile(
+    r"^(fully )?(refunded|erstattet|r[üu]ckerstattet|rembours[ée]e?|reembolsad[oa]|rimborsat[oa]|terugbetaald)$"
+)
+PARTLY_REFUNDED_STATUS = re.compile(
+    r"^(partially|partly)[ _-]?refunded$|^teilweise (r[üu]ck)?erstattet$|^partiellement rembours[ée]e?$|"
+    r"^parcialmente reembolsad[oa]$|^parzialmente rimborsat[oa]$|^gedeeltelijk terugbetaald$"
+)
+
+
+def order_status_column(columns: Sequence[str]) -> str | None:
+    """The order-status column of an orders export (STATUS_HEADERS), or None."""
+    return next((c for c in columns if normalize_header(c) in STATUS_HEADERS), None)
+
+
+def order_statuses(frame: pd.DataFrame, column: str) -> pd.Series:
+    """The order status of each row, case-folded, spaces trimmed and WooCommerce's "wc-" prefix dropped."""
+    return frame[column].astype("string").str.strip().str.lower().str.replace(r"^wc-", "", regex=True)
+
+
 def layout_rejects(
     layout: Layout, frame: pd.DataFrame, mapping: dict[str, str], settings: dict
 ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
@@ -290,6 +332,20 @@ def layout_rejects(
         if m.any():
             notes.append(
                 f"{int(m.sum())} line(s) of cancelled orders are left out of every rate (listed as cancelled)."
+            )
+    status_col = order_status_column(list(frame.columns))
+    if layout.role == "orders" and layout.key not in ("shopify_orders", "amazon_all_orders") and status_col:
+        status = order_statuses(frame, status_col)
+        m = status.str.fullmatch(NOT_SOLD_STATUS).fillna(False).to_numpy()
+        if m.any():
+            kind[m] = "cancelled"
+            reason[m] = (
+                f"{status_col} '" + frame[status_col].astype("string").str.strip()[m].to_numpy() + "': the order was "
+                "never sold (cancelled or failed), so it is neither a sale nor a return."
+            )
+            notes.append(
+                f"{int(m.sum()):,} line(s) of cancelled or failed orders ({status_col}) are left out of every rate "
+                "(listed as cancelled)."
             )
     if layout.role == "returns" and not settings.get("count_carrier_returns", False):
         cols = [

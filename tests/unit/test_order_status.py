@@ -1,0 +1,91 @@
+"""An orders export with an order-status column (WooCommerce, Magento, ERPs): "cancelled" and "failed" orders
+were counted as sales and "refunded" ones said nothing, so a WooCommerce export with 12% of its orders refunded
+read "units returned 0, unit return rate 0.0%". Orders that were never sold are now set apart as cancelled, and
+refunded orders give the order-refund outcome, as a Shopify export's Refunded Amount does.
+
+Expected counts are taken from the generated frame with pandas, not from the loader."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.engine import analyse
+from analysis.prepare import prepare
+from data.ingest import SourceFile, load_dataset
+
+STATUSES = ["completed", "refunded", "cancelled", "failed", "processing", "wc-refunded", "Partially Refunded"]
+
+
+@pytest.fixture(scope="module")
+def woo():
+    rng = np.random.default_rng(5)
+    rows = []
+    for i in range(1200):
+        status = STATUSES[rng.choice(len(STATUSES), p=[0.62, 0.10, 0.08, 0.05, 0.05, 0.05, 0.05])]
+        day = pd.Timestamp("2024-01-01") + pd.Timedelta(days=int(rng.integers(0, 200)))
+        for _ in range(int(rng.integers(1, 4))):
+            sku = ["TEE-S", "TEE-M", "JEAN-30", "JEAN-32", "CAP"][int(rng.integers(0, 5))]
+            rows.append(
+                {
+                    "Order Number": 5000 + i,
+                    "Order Date": day.strftime("%Y-%m-%d"),
+                    "Order Status": status,
+                    "SKU": sku,
+                    "Quantity": 1,
+                    "Item Cost": 20.0,
+                    "Customer User ID": int(rng.integers(1, 500)),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _load(frame: pd.DataFrame, extra=()):
+    return load_dataset([SourceFile("woo.csv", frame.to_csv(index=False).encode(), "orders"), *extra])
+
+
+def test_orders_never_sold_are_set_apart_with_their_status(woo):
+    ds = _load(woo)
+    gone = woo["Order Status"].isin(["cancelled", "failed"])
+    rej = ds.rejected[ds.rejected["kind"] == "cancelled"]
+    assert len(rej) == int(gone.sum()) > 0
+    assert rej["reason"].str.startswith("Order Status 'cancelled'").sum() == int(
+        (woo["Order Status"] == "cancelled").sum()
+    )
+    assert not set(ds.orders["order_id"].astype(int)) & set(woo.loc[gone, "Order Number"])
+    (f,) = ds.files
+    assert f.reconciles and f.rows_loaded == int((~gone).sum())
+
+
+def test_refunded_orders_give_the_order_refund_outcome(woo):
+    ds = _load(woo)
+    # a window that closes before the last order, so the cutoff is known: orders up to it are counted
+    p = prepare(ds, window_days=30)
+    a = analyse(p, briefs=False)
+    t = a.totals
+    assert t["outcome"] == "order_refund"
+    kept = woo[~woo["Order Status"].isin(["cancelled", "failed"])].drop_duplicates("Order Number")
+    kept = kept[pd.to_datetime(kept["Order Date"]) <= p.cutoff_date]
+    refunded = kept["Order Status"].isin(["refunded", "wc-refunded", "Partially Refunded"])
+    assert t["orders"] == len(kept)
+    assert t["orders_refunded"] == int(refunded.sum())
+    assert t["order_refund_rate"] == pytest.approx(refunded.mean(), rel=1e-12)
+    note = next(n for f in ds.files for n in f.notes if n.startswith("Order Status records refunds per order"))
+    partly = woo.loc[woo["Order Status"] == "Partially Refunded", "Order Number"].nunique()
+    assert f"{partly:,} partly refunded" in note and "upper bound" in note
+
+
+def test_a_returns_file_keeps_line_returns_as_the_outcome(woo):
+    kept = woo[woo["Order Status"] == "completed"].head(40)
+    returns = pd.DataFrame({"Order Number": kept["Order Number"], "SKU": kept["SKU"], "Quantity": 1})
+    ds = _load(woo, [SourceFile("returns.csv", returns.to_csv(index=False).encode(), "returns")])
+    p = prepare(ds, window_days=30)
+    assert analyse(p, briefs=False).totals["outcome"] == "line_return"
+
+
+def test_a_status_of_shipping_words_changes_nothing(woo):
+    shipped = woo.assign(**{"Order Status": "shipped"})
+    ds = _load(shipped)
+    assert ds.rejected.empty
+    assert "order_refunded" not in ds.orders or ds.orders["order_refunded"].isna().all()
