@@ -295,7 +295,9 @@ NOT_SOLD_STATUS = re.compile(
     r"annul[ée]e?|[ée]chou[ée]e?|cancelad[oa]|fallid[oa]|annullat[oa]|geannuleerd|mislukt)$"
 )
 REFUNDED_STATUS = re.compile(
-    r"^(fully )?(refunded|erstattet|r[üu]ckerstattet|rembours[ée]e?|reembolsad[oa]|rimborsat[oa]|terugbetaald)$"
+    r"^(fully )?(refunded|erstattet|r[üu]ckerstattet|rembours[ée]e?|reembolsad[oa]|rimborsat[oa]|terugbetaald)$|"
+    # the goods came back (marketplaces, ERPs): a return of the order, counted as its refund
+    r"^(returned|retourniert|zur[üu]ckgesendet|retourn[ée]e?|devuelt[oa]|res[oa]|geretourneerd)$"
 )
 PARTLY_REFUNDED_STATUS = re.compile(
     r"^(partially|partly)[ _-]?refunded$|^teilweise (r[üu]ck)?erstattet$|^partiellement rembours[ée]e?$|"

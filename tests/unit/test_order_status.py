@@ -89,3 +89,11 @@ def test_a_status_of_shipping_words_changes_nothing(woo):
     ds = _load(shipped)
     assert ds.rejected.empty
     assert "order_refunded" not in ds.orders or ds.orders["order_refunded"].isna().all()
+
+
+@pytest.mark.parametrize("word", ["Refunded", "wc-refunded", "Returned", "Erstattet", "remboursée", "Devuelto"])
+def test_refund_and_return_words_are_read_in_their_languages(woo, word):
+    frame = woo.assign(**{"Order Status": np.where(woo["Order Number"] % 5 == 0, word, "completed")})
+    ds = _load(frame)
+    refunded = ds.orders.loc[ds.orders["order_refunded"] > 0, "order_id"].astype(int).unique()
+    assert set(refunded) == set(frame.loc[frame["Order Number"] % 5 == 0, "Order Number"])
