@@ -229,7 +229,12 @@ def _skus_as_written(f: pd.DataFrame, usable: np.ndarray, sold: pd.Series) -> in
     todo = usable & ~pd.MultiIndex.from_arrays([oid, sku]).isin(sold.index) & sku.notna().to_numpy()
     if not todo.any():
         return 0
-    lines = sold.index.to_frame(index=False).astype("string")
+    # only the lines of the orders concerned are keyed (all of them cost 0.9 s CPU at 1M order lines, paid by
+    # every load with a single unknown return)
+    near = sold.index.get_level_values(0).isin(oid[todo].dropna().unique())
+    if not near.any():
+        return 0
+    lines = sold.index[near].to_frame(index=False).astype("string")
     lines["key"] = _sku_key(lines["sku"])
     lines = lines[~lines.duplicated(["order_id", "key"], keep=False)]
     lookup = pd.Series(lines["sku"].to_numpy(), index=pd.MultiIndex.from_frame(lines[["order_id", "key"]]))
