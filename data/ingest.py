@@ -744,12 +744,12 @@ def load_dataset(
     interventions = _canonical("interventions", pd.concat(iv, ignore_index=True)) if iv else _empty("interventions")
 
     # ---- warnings on loaded order lines
-    currencies: dict[str, tuple[str, pd.Series]] = {}
+    currencies: list[tuple[_Work, str, pd.Series]] = []  # a list: exports often share a name (orders_export_1.csv)
     for w in works:
         if w.role in ("orders", "transactions", "returns"):
             cur_col, per = currency_counts(w.raw, w.kind.isna().to_numpy())
             if cur_col is not None and len(per):
-                currencies[w.name] = (cur_col, per)
+                currencies.append((w, cur_col, per))
         if w.role == "orders":
             w.problems += negative_price_problem(w.name, w.frame, w.kind.isna().to_numpy())
         if w.layout.key == "shopify_orders" and not any(x.role == "returns" for x in works):
@@ -758,9 +758,9 @@ def load_dataset(
         elif w.layout.key == "shopify_orders":
             w.notes = [n for n in w.notes if "Refunded Amount" not in n]
 
-    mixed, currency_note = mixed_currency_problem(currencies)
-    for prob in mixed:
-        next(w for w in works if w.name == prob.file).problems.append(prob)
+    mixed, currency_note = mixed_currency_problem([(w.name, col, per) for w, col, per in currencies])
+    for w, prob in zip([w for w, _, per in currencies if len(per) > 1], mixed):  # one per file of several
+        w.problems.append(prob)
     if currency_note:
         notes.append(currency_note)
 
