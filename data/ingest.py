@@ -125,8 +125,12 @@ MAX_SHEETS_INSPECTED = 20  # a workbook with more sheets is not searched for tab
 
 def holds_table(info: FileInfo) -> bool:
     """Whether the inspected file or sheet is a table of its detected role: every required column of that role
-    was matched (a cover sheet, a notes sheet or a pivot summary is not)."""
-    return all(c in info.suggested for c in TABLES[info.role].required)
+    was matched (a cover sheet, a notes sheet or a pivot summary is not), and for a catalog, whose one required
+    column is the SKU, some attribute of it too (a pivot of SKUs and sums is not a catalog)."""
+    table = TABLES[info.role]
+    if not all(c in info.suggested for c in table.required):
+        return False
+    return info.role != "catalog" or any(c in info.suggested for c in table.names if c not in table.required)
 
 
 def table_sheets(name: str, content: bytes) -> tuple[FileInfo, ...]:

@@ -112,3 +112,19 @@ def test_cli_reads_every_sheet_of_a_role_and_searches_the_workbook_once(tmp_path
     assert searched == ["export.xlsx"]
     for k in ("units_sold", "units_returned", "orders", "unit_return_rate"):
         assert out["book"]["totals"][k] == out["csv"]["totals"][k], k
+
+
+def test_a_pivot_of_skus_and_sums_is_not_taken_for_a_catalog():
+    # 'Artikelnummer, Summe Menge' matched the catalog's one required column (sku): the sheet was chosen and
+    # loaded as a catalog that gives no product attribute ("Catalog filled product attributes for 40 lines")
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf) as w:
+        ORDERS.to_excel(w, sheet_name="Bestellungen", index=False)
+        pd.DataFrame({"Artikelnummer": ["JEANS-32", "SHIRT-M"], "Summe Menge": [40, 80]}).to_excel(
+            w, sheet_name="Pivot", index=False
+        )
+        pd.DataFrame(
+            {"SKU": ["JEANS-32", "SHIRT-M"], "Product name": ["Jeans", "Shirt"], "Category": ["Denim", "Tops"]}
+        ).to_excel(w, sheet_name="Katalog", index=False)
+    found = table_sheets("export.xlsx", buf.getvalue())
+    assert [(i.sheet, i.role) for i in found] == [("Bestellungen", "orders"), ("Katalog", "catalog")]
