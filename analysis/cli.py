@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # for annotations only (see below: the commands import lazily
 
     from analysis.engine import Analysis
     from analysis.prepare import Prepared
-    from data.ingest import SourceFile
+    from data.ingest import FileInfo, SourceFile
     from data.model import Dataset
 
 # pandas, the engine and the statistics are imported inside the commands that use them, so
@@ -102,30 +102,35 @@ def _input_error(title: str, message: str, problems: Iterable[dict[str, Any] | P
     return InputError(title, message, [Problem(**p) if isinstance(p, dict) else p for p in problems])
 
 
-def _source_for_role(name: str, content: bytes, role: str) -> SourceFile:
+def _sources_for_role(
+    name: str, content: bytes, role: str, searched: dict[bytes, tuple[FileInfo, ...]]
+) -> list[SourceFile]:
     """The file as `role`; for a workbook whose sheets hold tables of several roles (orders and returns on
-    sheets of their own), the first sheet detected as that role, so `--orders book.xlsx --returns book.xlsx`
-    reads each from its sheet."""
+    sheets of their own), every sheet detected as that role (orders split over a sheet per year are all read, as
+    the dashboard chooses them all), so `--orders book.xlsx --returns book.xlsx` reads each from its sheets.
+    searched: the workbooks' tables found so far (a search reads every sheet: once per workbook, not per role)."""
     from data.ingest import SourceFile, table_sheets
     from data.readers import is_excel, list_sheets
 
     if not is_excel(name, content):
-        return SourceFile(name, content, role)
+        return [SourceFile(name, content, role)]
     try:
         several = len(list_sheets(content)) > 1  # a one-sheet workbook is not read twice
     except Exception:  # noqa: BLE001 - unreadable (protected, damaged): loading says why, with its fix
         several = False
     if several:
-        sheets = table_sheets(name, content)
-        match = next((i for i in sheets if i.role == role), None)
-        if match is not None:  # also past a cover sheet before the only table
-            return SourceFile(name, content, role, match.sheet)
-    return SourceFile(name, content, role)
+        if content not in searched:
+            searched[content] = table_sheets(name, content)
+        match = [i.sheet for i in searched[content] if i.role == role]
+        if match:  # also past a cover sheet before the only table
+            return [SourceFile(name, content, role, sheet) for sheet in match]
+    return [SourceFile(name, content, role)]
 
 
 def _read_sources(args: argparse.Namespace) -> list[SourceFile]:
     files: list[SourceFile] = []
     missing: list[dict[str, Any]] = []
+    searched: dict[bytes, tuple[FileInfo, ...]] = {}
     for role in ROLES:
         values = getattr(args, role)
         for path in [values] if isinstance(values, str) else values or []:
@@ -140,7 +145,7 @@ def _read_sources(args: argparse.Namespace) -> list[SourceFile]:
                     }
                 )
                 continue
-            files.append(_source_for_role(f.name, f.read_bytes(), role))
+            files += _sources_for_role(f.name, f.read_bytes(), role, searched)
     if missing:
         raise _input_error("File not found", "Some files given on the command line do not exist.", missing)
     if not any(sf.role in ("orders", "transactions") for sf in files):

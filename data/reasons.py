@@ -206,7 +206,7 @@ _KEYWORDS: list[tuple[str, str]] = [
         r"trop (petit|serre|court|etroit)|taille (petit|trop petit)|"
         r"(demasiado|muy) (pequen|chic|ajustad|estrech|cort)|me queda (pequen|chic|ajustad|estrech|cort)|"
         r"talla pequen|"
-        r"troppo (piccol|strett|cort)|veste piccol|te (klein|krap|kort)|valt (te )?klein",
+        r"troppo (piccol|strett|cort)|veste piccol|\bte (klein|krap|kort)|valt (te )?klein",
     ),
     (
         "size_too_large",
@@ -216,7 +216,7 @@ _KEYWORDS: list[tuple[str, str]] = [
         r"zu (gross|gros|weit|lang)\b|fallt (zu )?(gross|weit)|grosser als|"
         r"trop (grand|large|long)|taille grand|"
         r"(demasiado|muy) (grande|holgad|anch|larg)|me queda (grande|holgad|anch|larg)|talla grande|"
-        r"troppo (grand|larg|lung)|veste grand|te (groot|wijd|lang)\b|valt (te )?groot",
+        r"troppo (grand|larg|lung)|veste grand|\bte (groot|wijd|lang)\b|valt (te )?groot",
     ),
     (
         "damaged_in_transit",
@@ -255,7 +255,7 @@ _KEYWORDS: list[tuple[str, str]] = [
         r"kaputt|defekt|funktioniert nicht|beschadigt|"
         r"casse|defectueux|ne fonctionne pas|en panne|abime|endommage|"
         r"\broto\b|\brota\b|defectuos|no funciona|danad|averiad|"
-        r"difettos|rott[oa]\b|non funziona|danneggiat|kapot|werkt niet|beschadigd",
+        r"difettos|\brott[oa]\b|non funziona|danneggiat|kapot|werkt niet|beschadigd",
     ),
     (
         "not_as_described",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -302,13 +303,14 @@ def currency_counts(raw: pd.DataFrame, usable: np.ndarray) -> tuple[str | None, 
     return str(col), v.value_counts()
 
 
-def mixed_currency_problem(per_file: dict[str, tuple[str, pd.Series]]) -> tuple[list[Problem], str | None]:
+def mixed_currency_problem(per_file: Sequence[tuple[str, str, pd.Series]]) -> tuple[list[Problem], str | None]:
     """A warning per file whose lines are in more than one currency, and one note when the files together are
     (several currencies in one file, or one file in USD and another in EUR): the money figures then add unlike
-    amounts. per_file: file -> (currency column, lines per currency)."""
+    amounts. per_file: (file, currency column, lines per currency) per file, in order (two files may share a
+    name); the problems follow that order."""
     problems = []
     total = pd.Series(dtype="int64")
-    for file, (col, counts) in per_file.items():
+    for file, col, counts in per_file:
         total = total.add(counts, fill_value=0)
         if len(counts) > 1:
             n = int(counts.sum())

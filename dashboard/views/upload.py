@@ -132,7 +132,7 @@ def _sheets_to_load(f: Any, digest: str, data: bytes) -> list[str | None] | None
             return [None]
         found = [s for s in cache.table_sheets_for(f.name, digest, data) if s is not None]
         chosen = st.multiselect(
-            f"Sheets of {f.name} to load",
+            f"Sheets of {fmt.md(f.name)} to load",
             list(info.sheets),
             default=found or [str(info.sheet or info.sheets[0])],
             key=f"up_sheets_{digest[:10]}",
@@ -140,7 +140,7 @@ def _sheets_to_load(f: Any, digest: str, data: bytes) -> list[str | None] | None
             "each chosen sheet is read as a file of its own.",
         )
         if not chosen:
-            st.warning(f"Choose at least one sheet of {f.name}, or remove the file.")
+            st.warning(f"Choose at least one sheet of {fmt.md(f.name)}, or remove the file.")
         return list(chosen)
     except RIError as e:
         errors.show_error(e)

@@ -109,7 +109,7 @@ def test_a_workbook_with_orders_and_returns_on_their_own_sheets_loads_both():
     at.file_uploader(key=S.U_FILES).set_value([("export.xlsx", buf.getvalue(), xlsx)]).run()
     assert_clean(at, "upload (workbook)")
     chosen = at.multiselect[0]
-    assert chosen.label == "Sheets of export.xlsx to load" and chosen.value == ["Bestellungen", "Retouren"]
+    assert chosen.label == "Sheets of export\\.xlsx to load" and chosen.value == ["Bestellungen", "Retouren"]
     roles = [b.value for b in at.selectbox if b.label == "Use as"]
     assert roles == ["orders", "returns"]
     assert not [w.value for w in at.warning if "Map the required" in w.value]
@@ -125,3 +125,29 @@ def test_a_workbook_with_orders_and_returns_on_their_own_sheets_loads_both():
     loaded = [s.value for s in at.success if "Loaded" in s.value]
     loaded2 = [s.value for s in at2.success if "Loaded" in s.value]
     assert loaded and [t.split(" (")[0] for t in loaded] == [t.split(" (")[0] for t in loaded2]
+
+
+def test_a_workbook_name_is_shown_literally_not_as_markdown():
+    """An uploaded file's name is the user's text: a name holding markdown ('[..](..)', '*..*') shows as written
+    in the sheet chooser and its warning, never as a link or emphasis."""
+    import io
+
+    import pandas as pd
+
+    from dashboard.formatting import md
+    from tests.unit.test_workbook_sheets import ORDERS as O
+    from tests.unit.test_workbook_sheets import RETURNS as R
+
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf) as w:
+        O.to_excel(w, sheet_name="Bestellungen", index=False)
+        R.to_excel(w, sheet_name="Retouren", index=False)
+    name = "[Q1](https://example.com) *sales*.xlsx"
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    at = run_page("views/upload.py")
+    at.file_uploader(key=S.U_FILES).set_value([(name, buf.getvalue(), xlsx)]).run()
+    chosen = at.multiselect[0]
+    assert chosen.label == f"Sheets of {md(name)} to load"
+    chosen.set_value([]).run()
+    warned = [w.value for w in at.warning if "Choose at least one sheet" in w.value]
+    assert warned == [f"Choose at least one sheet of {md(name)}, or remove the file."]

@@ -92,3 +92,15 @@ def test_an_amazon_style_lowercase_currency_column_is_read():
     ds = load_dataset([SourceFile("all_orders.txt", tsv, "orders")])
     prob = next(p for p in ds.problems if p.title == "Several currencies in one file")
     assert prob.column == "currency" and "3 currencies" in prob.message
+
+
+def test_two_stores_exports_under_the_same_file_name_are_both_counted(export):
+    # Shopify names every orders export orders_export_1.csv: two stores' exports (USD and GBP) arrive under one
+    # name, and the second must not replace the first in the count of currencies
+    name, raw = export
+    half = raw["Name"].isin(raw["Name"].drop_duplicates().iloc[::2])
+    a, b = raw[half].copy(), raw[~half].copy()
+    b.loc[b["Currency"] != "", "Currency"] = "GBP"
+    ds = load_dataset([SourceFile(name, _csv(a), "orders"), SourceFile(name, _csv(b), "orders")])
+    notes = [n for n in ds.notes if n.startswith(MIXED_CURRENCIES)]
+    assert len(notes) == 1 and "USD" in notes[0] and "GBP" in notes[0]

@@ -295,3 +295,23 @@ def test_normalize_resolution():
     out = normalize_resolution(raw)
     assert out.tolist() == [e for _, e in RESOLUTIONS]
     assert list(out.index) == list(raw.index)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # English words ending in 'te' before a name: Dutch 'te klein' / 'te lang' (too small / too long) must be
+        # whole words, and Italian 'rotto' (broken) must not be found inside 'grotto'
+        ("Gift from Charlotte Klein, not needed", "changed_mind"),
+        ("Bought the white Lang blazer elsewhere cheaper", "changed_mind"),
+        ("Grotto print mug, not needed", "changed_mind"),
+        # the Dutch and Italian keywords still match as words
+        ("Te klein", "size_too_small"),
+        ("veel te lang", "size_too_large"),
+        ("arrivato rotto", "damaged_in_transit"),
+        ("rotto", "defective"),
+    ],
+)
+def test_dutch_and_italian_keywords_match_whole_words_only(text, expected):
+    cat, rule = classify_text(text)
+    assert cat == expected, (text, rule)
