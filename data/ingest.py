@@ -149,7 +149,7 @@ def table_sheets(name: str, content: bytes) -> tuple[FileInfo, ...]:
     for sheet in first.sheets:
         try:
             info = first if sheet == first.sheet else inspect_file(name, content, sheet)
-        except InputError:  # an empty or unreadable sheet is not a table
+        except Exception:  # noqa: BLE001 - an empty or unreadable sheet is not a table; the others still are
             continue
         if holds_table(info):
             found.append(info)
@@ -718,8 +718,8 @@ def load_dataset(
             notes.append(
                 f"{MOST_UNMATCHED} in {w.name}: {unmatched_n:,} of {usable_n:,} could not be matched to an order "
                 "line, so the return rates count only the rest and understate returns. Check that the orders file "
-                "covers the same period and that both files write order numbers and SKUs the same way (Upload & "
-                "map lists them)."
+                "covers the same period and that both files write order numbers and SKUs the same way (the load "
+                "report lists the unmatched lines)."
             )
         w.kind[aside] = "set_aside_return"
         w.reason[aside] = (

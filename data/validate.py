@@ -283,6 +283,12 @@ def negative_price_problem(file: str, frame: pd.DataFrame, usable: np.ndarray) -
 _CURRENCY_HEADER = re.compile(
     r"^\s*(currency|currency[ _-]?code|curr|w(ae|ä)hrung|devise|moneda|divisa|valuta|munt)\s*$", re.IGNORECASE
 )
+# ISO 4217 codes of the currencies online retail sells in, and their symbols: a three-letter word such as "TBD"
+# or "N/A" in the column is not a currency
+CURRENCY_CODES = frozenset(
+    "USD EUR GBP CHF SEK NOK DKK PLN CZK HUF RON BGN ISK TRY JPY CNY HKD TWD KRW SGD MYR THB IDR PHP VND INR PKR "
+    "AUD NZD CAD MXN BRL ARS CLP COP PEN ZAR AED SAR QAR KWD ILS EGP NGN KES MAD UAH RUB".split()
+) | frozenset("$€£¥₹")
 MIXED_CURRENCIES = "Several currencies"  # the first words of the note pages and the CLI read
 MOST_UNMATCHED = "Most return lines matched no order"
 # dataset notes that change what the headline figures mean: the Overview's summary and the CLI say them first
@@ -292,14 +298,14 @@ HEADLINE_NOTES = (MIXED_CURRENCIES, MOST_UNMATCHED)
 def currency_counts(raw: pd.DataFrame, usable: np.ndarray) -> tuple[str | None, pd.Series]:
     """(the currency column's name, lines per currency code among the usable rows) of a file; (None, empty)
     when it has no currency column. Blank cells (Shopify gives the currency on an order's first line only) and
-    values that are not an ISO code or a currency symbol are not counted."""
+    values that are not a currency code of CURRENCY_CODES or a symbol are not counted."""
     col = next((c for c in raw.columns if _CURRENCY_HEADER.match(str(c))), None)
     if col is None:
         return None, pd.Series(dtype="int64")
     v = raw[col].astype("string").str.strip().str.upper()[usable]
     # ISO codes (or a lone symbol): anything else in the column is not taken for a currency, and nothing else
     # of the uploaded text reaches the note pages show
-    v = v[v.str.fullmatch(r"[A-Z]{3}|[$€£¥₹]").fillna(False)]
+    v = v[v.isin(CURRENCY_CODES).fillna(False)]
     return str(col), v.value_counts()
 
 

@@ -104,3 +104,12 @@ def test_two_stores_exports_under_the_same_file_name_are_both_counted(export):
     ds = load_dataset([SourceFile(name, _csv(a), "orders"), SourceFile(name, _csv(b), "orders")])
     notes = [n for n in ds.notes if n.startswith(MIXED_CURRENCIES)]
     assert len(notes) == 1 and "USD" in notes[0] and "GBP" in notes[0]
+
+
+def test_words_that_are_no_currency_are_not_counted(export):
+    name, raw = export
+    raw = raw.copy()
+    named = raw.index[raw["Currency"] != ""]
+    raw.loc[named[::5], "Currency"] = "TBD"  # a placeholder, not a currency
+    ds = load_dataset([SourceFile(name, _csv(raw), "orders")])
+    assert not [n for n in ds.notes if n.startswith(MIXED_CURRENCIES)]
