@@ -204,6 +204,13 @@ def _summary_text(analysis: Analysis, dataset_name: str, prepared: Prepared | No
             f"add-on lines set apart {t['non_merchandise_lines']:,}",
         ]
     else:
+        if t.get("unit_return_rate") is None:
+            from analysis.metrics import unknown_reason
+
+            out.append(
+                f"WARNING: Return rates are {str(unknown_reason('unit_return_rate', t))[0].lower()}"
+                f"{str(unknown_reason('unit_return_rate', t))[1:]}"
+            )
         units_ret = "n/a" if t.get("units_returned") is None else f"{t['units_returned']:,}"
         out += [
             f"Orders {t['orders']:,} | units sold {t['units_sold']:,} | units returned {units_ret}",
@@ -216,7 +223,9 @@ def _summary_text(analysis: Analysis, dataset_name: str, prepared: Prepared | No
         "",
     ]
     fl = analysis.fix_list
-    if fl.empty:
+    if fl.empty and t.get("outcome") == "line_return" and t.get("unit_return_rate") is None:
+        out.append("Fix list: none, since no returns are loaded.")
+    elif fl.empty:
         out.append(
             "Fix list: no segment "
             + ("is refunded" if t.get("outcome") == "order_refund" else "returns")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.prepare import Prepared
+from analysis.prepare import RETURNS_LOADED, Prepared
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +251,17 @@ def totals(
                 "saved_revenue": None,
             }
         )
+    if prepared.outcome == "line_return" and not prepared.has(RETURNS_LOADED):
+        # no returns file, no credit notes, no refunds: how often things come back is not known, never "0.0%"
+        out.update(
+            {
+                "units_returned": None,
+                "unit_return_rate": None,
+                "order_return_rate": None,
+                "returned_value": None,
+                "value_return_rate": None,
+            }
+        )
     if cost_per_return is not None:
         out["cost_per_return"] = float(cost_per_return)
     return out
@@ -283,6 +294,15 @@ def unknown_reason(name: str, totals: dict) -> str | None:
                 "Not in your data: refunds vs exchanges vs store credit need a returns file with a "
                 "resolution column (refund / exchange / store credit)."
             )
+    if (
+        totals.get("outcome") == "line_return"
+        and totals.get("unit_return_rate") is None
+        and name in ("unit_return_rate", "order_return_rate", "units_returned", "returned_value", "value_return_rate")
+    ):
+        return (
+            "Not known: no returns are loaded. Add the returns export (a returns file, an Amazon FBA returns "
+            "report, or a transactions export with credit notes) on Upload & map."
+        )
     if name in ("exchange_share", "store_credit_share", "refund_share", "saved_revenue"):
         return "Not in your data: map a resolution column (refund / exchange / store credit) in the returns file."
     if name in ("value_return_rate", "returned_value"):

@@ -129,6 +129,13 @@ def plain_summary(prepared: Prepared, totals: dict, fix_list: pd.DataFrame, segm
             f"of {totals.get('orders', 0):,} orders up to {prepared.cutoff_date:%d %b %Y}; "
             f"{totals.get('orders_cancelled', 0):,} cancelled or voided orders are not counted as refunds)."
         )
+    elif totals.get("outcome") == "line_return" and ur is None:
+        # no returns loaded: nothing can be said about returns, and no segment "returns more" than another
+        out.append(
+            "Return rates are not known: no returns are loaded, only orders. Add the returns export (a returns "
+            "file, an Amazon FBA returns report, or a transactions export with credit notes) on Upload & map."
+        )
+        return out[:6]
     elif ur is not None and not np.isnan(ur):
         s = (
             f"Returns are {ur:.1%} of units sold and {orr:.1%} of orders have at least one return "

@@ -215,6 +215,9 @@ class Prepared:
         return column in self.available
 
 
+RETURNS_LOADED = "returns.loaded"  # in Prepared.available when returns were loaded (else rates are not known)
+
+
 def _mature_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """frame[frame["mature"]]. Where the mature rows come first (data in date order, as exports usually are),
     the same rows as a slice, which shares the frame's memory (copy-on-write) instead of copying every
@@ -663,6 +666,8 @@ def prepare(
     # ---- the outcome: line-level returns, or order-level refunds when that is all the data holds
     lines["units"] = lines["quantity"]
     returns_known = len(rets) > 0 or any(f.role in ("returns", "transactions") for f in dataset.files)
+    if returns_known:  # a returns file or credit notes were loaded: a return rate of 0 would mean none came back
+        available.add(RETURNS_LOADED)
     outcome = "order_refund" if (not returns_known and "order_refunded" in available) else "line_return"
     counts = dict(getattr(dataset, "counts", {}) or {})
     if outcome == "order_refund":

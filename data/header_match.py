@@ -592,6 +592,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "sku",
         "lineitem sku",
         "variant sku",
+        "custom label",  # eBay's name for the seller's SKU (its "Item Number" is the listing, for every size)
         "stock code",
         "item code",
         "product code",
@@ -639,6 +640,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "net price",
         "unit net price",
         "item cost",
+        "sold for",  # eBay orders report
         "unit cost",
         "net amount",
         "line amount",
@@ -651,6 +653,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "item name",
         "title",
         "product title",
+        "item title",
         "description",
         "item description",
         "article description",

@@ -63,6 +63,14 @@ if p.outcome == "order_refund":
         f"Refund rate: {h.period_label}. Refunded value: all matured orders in the selection. Recent orders "
         f"whose refund window is still open are excluded ({fmt.num(p.immature_orders_excluded)} orders)."
     )
+elif t.get("unit_return_rate") is None:  # no returns loaded: the rates are not known (the page says why above)
+    why = unknown_reason("unit_return_rate", t)
+    c[0].metric("Unit return rate", "Unknown", help=why)
+    c[1].metric("Order return rate", "Unknown", help=why)
+    c[2].metric("Returned value", "Unknown", help=why)
+    c[3].metric("Orders", fmt.num(t.get("orders")), help="Matured orders in the selection.")
+    c[4].metric("Units sold", fmt.num(t.get("units_sold")), help="Units of the matured orders in the selection.")
+    st.caption(why)
 else:
     c[0].metric(
         "Unit return rate" + recent,
