@@ -152,38 +152,44 @@ st.subheader("What to say in the meeting")
 for s in on_data(ctx, plain_summary, t, an.fix_list, an.segments):
     st.markdown(f"- {fmt.md(s)}")
 
+no_returns = p.outcome == "line_return" and t.get("unit_return_rate") is None  # no returns loaded at all
 left, right = st.columns([3, 2])
 with left:
-    m = ctx.cached("monthly", monthly)
-    mat = matured_months(m)
-    rate_name = "Order refund rate" if p.outcome == "order_refund" else "Unit return rate"
-    avg = drawn_average(mat)
-    chart_note = None
-    if avg is not None:
-        headline_rate = t.get("order_refund_rate") if p.outcome == "order_refund" else t.get("unit_return_rate")
-        if averages_differ(headline_rate, avg):
-            chart_note = (
-                f"The dashed line averages the {len(mat)} complete months drawn ({avg:.1%}); the meeting text's "
-                f"{headline_rate:.1%} covers every matured order, including the part-matured last month "
-                "(hollow points) — where a few large orders sit there, the two differ."
-            )
-    chart(
-        "ov_trend",
-        charts.monthly_trend_chart,
-        m,
-        rate_name=rate_name,
-        yaxis_title="Refunded orders / orders" if p.outcome == "order_refund" else "Returned units / units sold",
-    )
-    if chart_note:  # set only when the drawn months hold units (drawn_average is not None)
-        st.caption(chart_note)
-    conc = ctx.cached("tr_concentration", period_concentration, "M", None, None)  # the Trends page's entry
-    month_note = concentration_note(conc, len(m), listed="the Trends page lists them")
-    if month_note:
-        st.caption(fmt.md(month_note))
+    if no_returns:
+        st.info("No monthly return rate to draw: no returns are loaded.")
+    else:
+        m = ctx.cached("monthly", monthly)
+        mat = matured_months(m)
+        rate_name = "Order refund rate" if p.outcome == "order_refund" else "Unit return rate"
+        avg = drawn_average(mat)
+        chart_note = None
+        if avg is not None:
+            headline_rate = t.get("order_refund_rate") if p.outcome == "order_refund" else t.get("unit_return_rate")
+            if averages_differ(headline_rate, avg):
+                chart_note = (
+                    f"The dashed line averages the {len(mat)} complete months drawn ({avg:.1%}); the meeting text's "
+                    f"{headline_rate:.1%} covers every matured order, including the part-matured last month "
+                    "(hollow points) — where a few large orders sit there, the two differ."
+                )
+        chart(
+            "ov_trend",
+            charts.monthly_trend_chart,
+            m,
+            rate_name=rate_name,
+            yaxis_title="Refunded orders / orders" if p.outcome == "order_refund" else "Returned units / units sold",
+        )
+        if chart_note:  # set only when the drawn months hold units (drawn_average is not None)
+            st.caption(chart_note)
+        conc = ctx.cached("tr_concentration", period_concentration, "M", None, None)  # the Trends page's entry
+        month_note = concentration_note(conc, len(m), listed="the Trends page lists them")
+        if month_note:
+            st.caption(fmt.md(month_note))
 with right:
     st.markdown("**Top of the fix list**")
     fl = an.fix_list.head(5)
-    if fl.empty:
+    if fl.empty and no_returns:
+        st.info("Nothing to rank: no returns are loaded.")
+    elif fl.empty:
         st.info("No segment returns significantly more than the rest.")
     for _, r in fl.iterrows():
         with st.container(border=True):

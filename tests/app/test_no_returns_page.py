@@ -1,0 +1,21 @@
+"""The Overview of orders without any returns: the rates are Unknown with what to add, no 0% monthly line is
+drawn and the fix list does not say "no segment returns more" (tests/unit/test_no_returns_loaded.py holds the
+numbers)."""
+
+from __future__ import annotations
+
+from tests.app.conftest import assert_clean, run_page, upload_spec
+from tests.unit.test_no_returns_loaded import ORDERS
+
+
+def test_overview_says_unknown_without_returns():
+    spec, contents = upload_spec({"ebay.csv": (ORDERS.to_csv(index=False).encode(), "orders")})
+    at = run_page("views/overview.py", spec, contents)
+    assert_clean(at, "overview without returns")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Unit return rate"] == "Unknown" and metrics["Order return rate"] == "Unknown"
+    assert metrics["Units sold"] != "Unknown"
+    infos = [i.value for i in at.info]
+    assert "No monthly return rate to draw: no returns are loaded." in infos
+    assert "Nothing to rank: no returns are loaded." in infos
+    assert not any("0.0%" in m.value for m in at.markdown)
