@@ -178,6 +178,8 @@ def _pct(v: float | None) -> str:
 
 
 def _summary_text(analysis: Analysis, dataset_name: str, prepared: Prepared | None = None) -> str:
+    from analysis.metrics import returns_not_loaded, unknown_reason
+
     t = analysis.totals
     out = [f"Returns Intelligence report - {dataset_name}"]
     if prepared is not None:
@@ -204,13 +206,9 @@ def _summary_text(analysis: Analysis, dataset_name: str, prepared: Prepared | No
             f"add-on lines set apart {t['non_merchandise_lines']:,}",
         ]
     else:
-        if t.get("unit_return_rate") is None:
-            from analysis.metrics import unknown_reason
-
-            out.append(
-                f"WARNING: Return rates are {str(unknown_reason('unit_return_rate', t))[0].lower()}"
-                f"{str(unknown_reason('unit_return_rate', t))[1:]}"
-            )
+        if returns_not_loaded(t):
+            why = str(unknown_reason("unit_return_rate", t))  # "Not known: no returns are loaded. ..."
+            out.append(f"WARNING: Return rates are {why[0].lower()}{why[1:]}")
         units_ret = "n/a" if t.get("units_returned") is None else f"{t['units_returned']:,}"
         out += [
             f"Orders {t['orders']:,} | units sold {t['units_sold']:,} | units returned {units_ret}",
@@ -223,7 +221,7 @@ def _summary_text(analysis: Analysis, dataset_name: str, prepared: Prepared | No
         "",
     ]
     fl = analysis.fix_list
-    if fl.empty and t.get("outcome") == "line_return" and t.get("unit_return_rate") is None:
+    if fl.empty and returns_not_loaded(t):
         out.append("Fix list: none, since no returns are loaded.")
     elif fl.empty:
         out.append(

@@ -279,6 +279,12 @@ def resolution_shares(lines: pd.DataFrame) -> dict[str, float]:
     }
 
 
+def returns_not_loaded(totals: dict) -> bool:
+    """Whether the totals are of orders with no returns loaded at all (no returns file, no credit notes, no
+    refunds): the return rates are then None, not 0 (totals), and nothing can be ranked or drawn."""
+    return totals.get("outcome") == "line_return" and totals.get("unit_return_rate") is None
+
+
 def unknown_reason(name: str, totals: dict) -> str | None:
     """Why a headline metric is not known (None when it is): what the data lacks and what to add."""
     if totals.get(name) is not None and not (isinstance(totals.get(name), float) and np.isnan(totals[name])):
@@ -294,10 +300,12 @@ def unknown_reason(name: str, totals: dict) -> str | None:
                 "Not in your data: refunds vs exchanges vs store credit need a returns file with a "
                 "resolution column (refund / exchange / store credit)."
             )
-    if (
-        totals.get("outcome") == "line_return"
-        and totals.get("unit_return_rate") is None
-        and name in ("unit_return_rate", "order_return_rate", "units_returned", "returned_value", "value_return_rate")
+    if returns_not_loaded(totals) and name in (
+        "unit_return_rate",
+        "order_return_rate",
+        "units_returned",
+        "returned_value",
+        "value_return_rate",
     ):
         return (
             "Not known: no returns are loaded. Add the returns export (a returns file, an Amazon FBA returns "

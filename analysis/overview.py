@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analysis.metrics import returns_not_loaded
 from analysis.prepare import DIMENSION_LABELS, Prepared
 from analysis.segments import segment_label
 from analysis.stats import wilson_interval
@@ -129,7 +130,7 @@ def plain_summary(prepared: Prepared, totals: dict, fix_list: pd.DataFrame, segm
             f"of {totals.get('orders', 0):,} orders up to {prepared.cutoff_date:%d %b %Y}; "
             f"{totals.get('orders_cancelled', 0):,} cancelled or voided orders are not counted as refunds)."
         )
-    elif totals.get("outcome") == "line_return" and ur is None:
+    elif returns_not_loaded(totals):
         # no returns loaded: nothing can be said about returns, and no segment "returns more" than another
         out.append(
             "Return rates are not known: no returns are loaded, only orders. Add the returns export (a returns "

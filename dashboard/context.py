@@ -19,7 +19,7 @@ import streamlit as st
 
 from analysis.concentration import outlier_orders
 from analysis.engine import Analysis, Segmented, Settings
-from analysis.prepare import Filters, Prepared
+from analysis.prepare import RETURNS_LOADED, Filters, Prepared
 from data.errors import RIError
 from data.reasons import CATEGORIES
 from data.model import Dataset
@@ -300,7 +300,7 @@ def require_data() -> Context:
             "because an order with more items has more chances to hold a refund. Add a returns file on Upload & "
             "map for line-level return rates, reasons and exchanges."
         )
-    elif ctx.full.returns.empty and not any(f.role == "transactions" for f in ctx.dataset.files):
+    elif not ctx.full.has(RETURNS_LOADED):  # set by prepare: no returns file, no credit notes, no refunds
         st.warning(
             "**No returns are loaded, so return rates are not known.** Add the returns export (a returns "
             "file, an Amazon FBA returns report, or a transactions export with credit notes) on Upload & map.",

@@ -225,13 +225,16 @@ def _order_numbers_as_written(
     found = lookup(want)
     if not found:
         return 0
-    mapped = want.map(found)
-    hit = mapped.notna().to_numpy()
+    return _write_found(f, "order_id", todo, want.map(found).to_numpy())
+
+
+def _write_found(f: pd.DataFrame, column: str, todo: np.ndarray, found: np.ndarray) -> int:
+    """f[column] of the `todo` rows set to `found` (one value per todo row) where a value was found; how many."""
+    hit = pd.notna(found)
     if not hit.any():
         return 0
-    rows = np.flatnonzero(todo)[hit]
-    f["order_id"] = f["order_id"].astype("string")
-    f.iloc[rows, f.columns.get_loc("order_id")] = mapped[hit].to_numpy()
+    f[column] = f[column].astype("string")
+    f.iloc[np.flatnonzero(todo)[hit], f.columns.get_loc(column)] = found[hit]
     return int(hit.sum())
 
 
@@ -259,14 +262,7 @@ def _skus_as_written(f: pd.DataFrame, usable: np.ndarray, sold: pd.Series) -> in
     lines = lines[~lines.duplicated(["order_id", "key"], keep=False)]
     lookup = pd.Series(lines["sku"].to_numpy(), index=pd.MultiIndex.from_frame(lines[["order_id", "key"]]))
     want = pd.MultiIndex.from_arrays([oid[todo].to_numpy(), _sku_key(sku[todo]).to_numpy()])
-    mapped = lookup.reindex(want)
-    hit = mapped.notna().to_numpy()
-    if not hit.any():
-        return 0
-    rows = np.flatnonzero(todo)[hit]
-    f["sku"] = f["sku"].astype("string")
-    f.iloc[rows, f.columns.get_loc("sku")] = mapped.to_numpy()[hit]
-    return int(hit.sum())
+    return _write_found(f, "sku", todo, lookup.reindex(want).to_numpy())
 
 
 def _refunds_from_status(w: _Work, text: pd.DataFrame) -> None:

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from analysis.concentration import period_concentration
-from analysis.metrics import unknown_reason
+from analysis.metrics import returns_not_loaded, unknown_reason
 from analysis.overview import (
     averages_differ,
     drawn_average,
@@ -37,6 +37,7 @@ short = on_data(ctx, window_warning)
 if short:
     st.warning(short, icon=":material/schedule:")
 c = st.columns(5)
+no_returns = returns_not_loaded(t)  # no returns loaded at all: nothing to draw or rank
 if p.outcome == "order_refund":
     c[0].metric(
         "Order refund rate" + recent,
@@ -63,7 +64,7 @@ if p.outcome == "order_refund":
         f"Refund rate: {h.period_label}. Refunded value: all matured orders in the selection. Recent orders "
         f"whose refund window is still open are excluded ({fmt.num(p.immature_orders_excluded)} orders)."
     )
-elif t.get("unit_return_rate") is None:  # no returns loaded: the rates are not known (the page says why above)
+elif no_returns:  # the rates are not known (the page says why above)
     why = unknown_reason("unit_return_rate", t)
     c[0].metric("Unit return rate", "Unknown", help=why)
     c[1].metric("Order return rate", "Unknown", help=why)
@@ -152,7 +153,6 @@ st.subheader("What to say in the meeting")
 for s in on_data(ctx, plain_summary, t, an.fix_list, an.segments):
     st.markdown(f"- {fmt.md(s)}")
 
-no_returns = p.outcome == "line_return" and t.get("unit_return_rate") is None  # no returns loaded at all
 left, right = st.columns([3, 2])
 with left:
     if no_returns:

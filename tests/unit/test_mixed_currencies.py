@@ -6,7 +6,6 @@ Expected shares are counted here from the written file with pandas, not by the l
 
 from __future__ import annotations
 
-import io
 
 import pandas as pd
 import pytest
@@ -15,15 +14,14 @@ from analysis.overview import plain_summary
 from analysis.engine import analyse
 from analysis.prepare import prepare
 from data.ingest import SourceFile, load_dataset
-from data.shopify_sample import generate_shopify_export
+from tests.unit.shopify_raw import order_kinds, raw_export
 from data.validate import MIXED_CURRENCIES
 
 
 @pytest.fixture(scope="module")
 def export():
-    files, _ = generate_shopify_export(seed=11, n_orders=800)
-    name, content = next(iter(files.items()))
-    return name, pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False)
+    name, _, raw = raw_export(seed=11, n_orders=800)
+    return name, raw
 
 
 def _csv(frame: pd.DataFrame) -> bytes:
@@ -36,14 +34,8 @@ def test_one_file_in_two_currencies_is_said_with_its_shares(export):
     named = raw.index[raw["Currency"] != ""]  # Shopify names the currency on an order's first line only
     raw.loc[named[::4], "Currency"] = "EUR"
     ds = load_dataset([SourceFile(name, _csv(raw), "orders")])
-    first = raw.groupby("Name")[["Cancelled at", "Financial Status", "Tags"]].transform("first")
-    set_aside = (
-        (first["Cancelled at"] != "")
-        | (first["Financial Status"] == "voided")
-        | first["Tags"].str.contains("exchange", case=False)  # exchange orders made by a returns app
-    )
     # the lines the loader keeps are those of live orders; among them, the ones naming a currency
-    live = raw[~set_aside & (raw["Currency"] != "")]
+    live = raw[order_kinds(raw)["live"] & (raw["Currency"] != "")]
     eur = (live["Currency"] == "EUR").mean()
     probs = [p for p in ds.problems if p.title == "Several currencies in one file"]
     assert len(probs) == 1 and probs[0].file == name and probs[0].column == "Currency"

@@ -8,7 +8,6 @@ always matched), not from the matcher."""
 
 from __future__ import annotations
 
-import io
 
 import pandas as pd
 import pytest
@@ -17,17 +16,14 @@ from analysis.engine import analyse
 from analysis.overview import plain_summary
 from analysis.prepare import prepare
 from data.ingest import SourceFile, load_dataset
-from data.shopify_sample import generate_shopify_export
+from tests.unit.shopify_raw import order_kinds, raw_export
 from data.validate import MOST_UNMATCHED
 
 
 @pytest.fixture(scope="module")
 def export():
-    files, _ = generate_shopify_export(seed=11, n_orders=1200)
-    name, content = next(iter(files.items()))
-    raw = pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False)
-    first = raw.groupby("Name")[["Cancelled at", "Financial Status", "Tags"]].transform("first")
-    live = (first["Cancelled at"] == "") & (first["Financial Status"] != "voided") & ~first["Tags"].str.contains("exch")
+    name, content, raw = raw_export(seed=11, n_orders=1200)
+    live = order_kinds(raw)["live"]
     goods = raw[live & (raw["Lineitem requires shipping"] == "true") & (raw["Lineitem sku"] != "")]
     picked = goods.iloc[::9]
     returns = pd.DataFrame({"Order Name": picked["Name"].to_numpy(), "Product SKU": picked["Lineitem sku"].to_numpy()})

@@ -8,25 +8,20 @@ columns), read here with pandas, not from the loader."""
 
 from __future__ import annotations
 
-import io
 
 import pandas as pd
 import pytest
 
 from data.ingest import SourceFile, load_dataset
-from data.shopify_sample import generate_shopify_export
+from tests.unit.shopify_raw import order_kinds, raw_export
 
 
 @pytest.fixture(scope="module")
 def case():
-    files, _ = generate_shopify_export(seed=11, n_orders=1500)
-    name, content = next(iter(files.items()))
-    raw = pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False)
-    first = raw.groupby("Name")[["Cancelled at", "Financial Status", "Tags"]].transform("first")
-    cancelled = (first["Cancelled at"] != "") | (first["Financial Status"] == "voided")
-    exchange = first["Tags"].str.contains("exchange", case=False)
+    name, content, raw = raw_export(seed=11, n_orders=1500)
+    kinds = order_kinds(raw)
+    cancelled, exchange, live = kinds["cancelled"], kinds["exchange"], kinds["live"]
     addon = raw["Lineitem requires shipping"] == "false"
-    live = ~cancelled & ~exchange
     goods = raw[live & ~addon & (raw["Lineitem sku"] != "")]
     picks = {
         "cancelled": raw[cancelled & (raw["Lineitem sku"] != "")].iloc[0],
