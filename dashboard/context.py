@@ -282,8 +282,10 @@ def shell() -> None:
     _save_filters()
 
 
-def require_data() -> Context:
-    """Page guard: returns the context, or explains what to do and stops the page."""
+def require_data(*, rates: bool = True) -> Context:
+    """Page guard: returns the context, or explains what to do and stops the page. rates: the page shows return
+    rates, and stops after saying they are not known when no returns are loaded (the Overview, rates=False, still
+    shows the orders and units it holds, with its rates as Unknown)."""
     ctx = cache.held(cache.CONTEXT, cache.NOT_HELD)
     ctx = load_context() if ctx is cache.NOT_HELD else ctx
     if ctx is None:
@@ -306,6 +308,9 @@ def require_data() -> Context:
             "file, an Amazon FBA returns report, or a transactions export with credit notes) on Upload & map.",
             icon=":material/warning:",
         )
+        if rates:  # every figure of the page would be a rate of 0 for returns that were never loaded
+            st.page_link(UPLOAD_PAGE, label="Go to Upload & map", icon=":material/upload:")
+            st.stop()
     return ctx
 
 

@@ -24,7 +24,7 @@ from dashboard import sidebar
 from dashboard.memo import chart, on_data
 from dashboard.presets import intervention_rows
 
-ctx = context.require_data()
+ctx = context.require_data(rates=False)
 st.title("Overview")
 sidebar.concentration_note(ctx)  # a few orders carrying most units is said before any number
 an = ctx.analysis

@@ -4,7 +4,9 @@ numbers)."""
 
 from __future__ import annotations
 
-from tests.app.conftest import assert_clean, run_page, upload_spec
+import pytest
+
+from tests.app.conftest import PAGES, assert_clean, run_page, upload_spec
 from tests.unit.test_no_returns_loaded import ORDERS
 
 
@@ -19,3 +21,13 @@ def test_overview_says_unknown_without_returns():
     assert "No monthly return rate to draw: no returns are loaded." in infos
     assert "Nothing to rank: no returns are loaded." in infos
     assert not any("0.0%" in m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p not in ("views/overview.py", "views/upload.py")])
+def test_rate_pages_say_not_known_and_show_no_rates(page):
+    spec, contents = upload_spec({"ebay.csv": (ORDERS.to_csv(index=False).encode(), "orders")})
+    at = run_page(page, spec, contents)
+    assert_clean(at, page)
+    assert any("No returns are loaded, so return rates are not known" in w.value for w in at.warning)
+    assert not at.dataframe and not at.metric  # no table or figure of rates that were never loaded
+    assert not any("%" in m.value for m in at.markdown)
