@@ -28,6 +28,9 @@ def render_load_report(ds: Dataset) -> None:
     st.caption(f"{total_read:,} rows read = {total_read - total_rej:,} loaded + {total_rej:,} rejected or excluded.")
     for note in ds.notes:
         st.info(fmt.md(note), icon=":material/info:")
+    for f in ds.files:  # what loading did to one file (matched spellings, statuses read, sizes split off SKUs)
+        for note in f.notes:
+            st.caption(f"{fmt.md(f.file + (f' [{f.sheet}]' if f.sheet else ''))}: {fmt.md(note)}")
     problems = list(ds.problems) + [p for f in ds.files for p in f.problems if p not in ds.problems]
     if problems:
         with st.expander(f"{len(problems)} issue(s) found while reading", expanded=True):

@@ -151,3 +151,32 @@ def test_a_workbook_name_is_shown_literally_not_as_markdown():
     chosen.set_value([]).run()
     warned = [w.value for w in at.warning if "Choose at least one sheet" in w.value]
     assert warned == [f"Choose at least one sheet of {md(name)}, or remove the file."]
+
+
+def test_the_load_report_shows_what_loading_did_to_each_file():
+    """Per-file load notes (an order status read as refunds, cancelled lines set apart) were kept on the file's
+    report but shown nowhere; the load report now lists them under the file's name."""
+    from tests.unit.test_order_status import STATUSES
+
+    rows = [
+        {
+            "Order Number": 100 + i,
+            "Order Date": "2024-03-01",
+            "Order Status": STATUSES[i % 4],
+            "SKU": "TEE-M",
+            "Quantity": 1,
+            "Item Cost": 20.0,
+        }
+        for i in range(40)
+    ]
+    import pandas as pd
+
+    at = run_page("views/upload.py")
+    at.file_uploader(key=S.U_FILES).set_value(
+        [("woo.csv", pd.DataFrame(rows).to_csv(index=False).encode(), "text/csv")]
+    ).run()
+    at.button(key="up_load").click().run()
+    assert_clean(at, "upload (loaded)")
+    captions = [c.value.replace("\\", "") for c in at.caption]  # shown as escaped markdown
+    assert any(c.startswith("woo.csv: Order Status records refunds per order: 10 refunded order(s)") for c in captions)
+    assert any(c.startswith("woo.csv: 20 line(s) of cancelled or failed orders") for c in captions)
