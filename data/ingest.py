@@ -22,10 +22,12 @@ import pandas as pd
 from data.errors import InputError, Problem
 from data.amazon import STYLE_COL
 from data.layouts import (
-    PARTLY_REFUNDED_STATUS,
-    REFUNDED_STATUS,
+    MAGENTO_REFUNDED,
+    SOLD_STATUS,
+    is_magento,
     order_status_column,
     order_statuses,
+    status_kinds,
     LAYOUT_LABELS,
     Layout,
     detect_layout,
@@ -265,33 +267,37 @@ def _skus_as_written(f: pd.DataFrame, usable: np.ndarray, sold: pd.Series) -> in
     return _write_found(f, "sku", todo, lookup.reindex(want).to_numpy())
 
 
-def _refunds_from_status(w: _Work, text: pd.DataFrame) -> None:
+def _read_order_status(w: _Work, text: pd.DataFrame, settings: dict) -> None:
     """Order-level refunds read off an order-status column (WooCommerce "refunded", "partially refunded"; other
-    platforms' words, data.layouts.REFUNDED_STATUS): w.frame gets order_refunded = the order's value sold for a
+    platforms' words, data.layouts.status_kinds): w.frame gets order_refunded = the order's value sold for a
     refunded order, 0 for the others (known not refunded), so that without a returns file the outcome is orders
     with a refund, as for a Shopify export. A partial refund's amount is not in the status: its order counts as
-    refunded and its lines as wholly refunded, an upper bound, and the note says how many."""
+    refunded and its lines as wholly refunded, an upper bound, and the note says how many. Status values that say
+    neither sold, refunded nor cancelled (data.layouts.SOLD_STATUS) are counted as sold and named in a note with
+    their orders: in some systems they mean a refund (Magento's "closed") or an order never paid."""
     col = order_status_column(list(text.columns))
     if col is None or "order_id" not in w.frame:
         return
     status = order_statuses(text, col).reset_index(drop=True)
-    full = status.str.fullmatch(REFUNDED_STATUS).fillna(False)
-    part = status.str.fullmatch(PARTLY_REFUNDED_STATUS).fillna(False)
-    if not (full | part).any():
-        return
+    never, full, part = status_kinds(status, list(text.columns), settings)
     f = w.frame
     oid = f["order_id"].astype("string")
+    _note_unread_statuses(w, col, text[col].reset_index(drop=True), status, oid, never | full | part)
+    if not (full | part).any():
+        return
     units = f["quantity"].astype("float64") if "quantity" in f else pd.Series(1.0, index=f.index)
     price = f["unit_price"].astype("float64").fillna(1.0) if "unit_price" in f else pd.Series(1.0, index=f.index)
     value = (units * price).groupby(oid, sort=False).transform("sum")
-    refunded = (full | part).groupby(oid, sort=False).transform("any").to_numpy()  # a status on any line of it
-    partly = part.groupby(oid, sort=False).transform("any").to_numpy()
+    refunded = pd.Series(full | part).groupby(oid, sort=False).transform("any").to_numpy()  # a status on any line
+    partly = pd.Series(part).groupby(oid, sort=False).transform("any").to_numpy()
     f["order_refunded"] = np.where(refunded, value.clip(lower=0.01), 0.0)
     n_full = int(oid[refunded & ~partly].nunique())
     n_part = int(oid[partly].nunique())
     w.mapping = {**w.mapping, "order_refunded": f"{col} (refunded)"}
+    magento = is_magento(list(text.columns)) and bool((status[full] == MAGENTO_REFUNDED).any())
     w.notes.append(
         f"{col} records refunds per order: {n_full:,} refunded order(s)"
+        + (" (Magento's 'closed' status is an order refunded in full)" if magento else "")
         + (
             f" and {n_part:,} partly refunded, counted as refunded with all their units (the status does not say "
             "which units or how much: an upper bound)"
@@ -299,6 +305,28 @@ def _refunds_from_status(w: _Work, text: pd.DataFrame) -> None:
             else ""
         )
         + ". Without a returns file the outcome is orders with a refund; add a returns file for unit return rates."
+    )
+
+
+def _note_unread_statuses(
+    w: _Work, col: str, raw: pd.Series, status: pd.Series, oid: pd.Series, read: np.ndarray
+) -> None:
+    """A note naming the status values counted as sold without saying so (not SOLD_STATUS, not read as a refund or
+    a cancellation), each with its orders, most first, and how to have them read otherwise."""
+    other = ~read & ~status.str.fullmatch(SOLD_STATUS).fillna(False).to_numpy(dtype=bool) & status.notna().to_numpy()
+    other &= (status.str.len() > 0).fillna(False).to_numpy(dtype=bool)
+    if not other.any():
+        return
+    shown = raw.astype("string").str.strip().str.slice(0, 40)[other]
+    orders = pd.DataFrame({"status": shown.to_numpy(), "order": oid[other].to_numpy()}).drop_duplicates()
+    counts = orders.groupby("status", sort=False).size().sort_values(ascending=False, kind="stable")
+    listed = ", ".join(f"'{k}' ({v:,} order{'s' if v != 1 else ''})" for k, v in counts.head(5).items())
+    more = f" and {len(counts) - 5} other value(s)" if len(counts) > 5 else ""
+    w.notes.append(
+        f"{col} values counted as sold, as they name no refund or cancellation this tool knows: {listed}{more}. "
+        "If one of them means refunded or cancelled in your system, add it to the reading settings "
+        "(refunded statuses, cancelled statuses) or to refunded_statuses / cancelled_statuses in the mapping "
+        "JSON's settings."
     )
 
 
@@ -497,7 +525,7 @@ def load_dataset(
             and layout.key not in ("shopify_orders", "amazon_all_orders")
             and "order_refunded" not in eff
         ):
-            _refunds_from_status(w, frame)
+            _read_order_status(w, frame, settings)
         works.append(w)
 
     if not any(w.role in ("orders", "transactions") for w in works) and not any(

@@ -45,6 +45,7 @@ LAYOUT_LABELS = {
     "shopify_products": "Shopify products export (catalog)",
     "amazon_fba_returns": "Amazon FBA customer returns report",
     "amazon_all_orders": "Amazon All Orders report",
+    "magento_orders": "Magento orders export",
     "returns_app": "Returns-app export (several products per return request)",
     "signed_transactions": "Signed transactions (sales and credit notes)",
     "generic": "Generic table",
@@ -120,6 +121,15 @@ def detect_layout(columns: Sequence[str], frame: pd.DataFrame | None = None, rol
         return Layout("amazon_all_orders", LAYOUT_LABELS["amazon_all_orders"], "orders", all_orders_mapping(cols))
     guessed = role or guess_role(cols, frame)
     sug = suggest_mapping(cols, guessed, frame)
+    if is_magento(cols) and role in (None, "orders"):
+        # Magento's "ID" is the order number customers see (its increment id); its "closed" status is a refund
+        # (status_kinds)
+        sug = suggest_mapping(cols, "orders", frame)
+        if "order_id" not in sug and (oid := _col(cols, "ID")):
+            sug["order_id"] = oid
+        if _styles_in_skus(sug, frame, "orders"):
+            sug = {**sug, "size": STYLE_SIZE_COL, "product_name": STYLE_COL}
+        return Layout("magento_orders", LAYOUT_LABELS["magento_orders"], "orders", sug)
     if guessed == "returns" and is_multi_product(frame, sug.get("sku")):
         app = {**sug, "sku": RA_SKU_COL}
         if find_product_cell(frame) is not None:
@@ -251,7 +261,10 @@ def prepare_frame_with_kinds(
     if layout.key in _PREPARERS:
         f, notes = _PREPARERS[layout.key](frame)
         return f, notes, None
-    if layout.key in ("generic", "signed_transactions") and layout.suggested.get("size") == STYLE_SIZE_COL:
+    if (
+        layout.key in ("generic", "signed_transactions", "magento_orders")
+        and layout.suggested.get("size") == STYLE_SIZE_COL
+    ):
         f, notes = _prepare_styles(layout, frame)
         return f, notes, None
     return frame, (), None
@@ -305,6 +318,50 @@ PARTLY_REFUNDED_STATUS = re.compile(
 )
 
 
+# statuses that say the order was sold and is (being) fulfilled: counted as sales without a word. Any other value
+# (Magento's "closed", "pending", "on-hold", a store's own statuses) is counted as sold too, but the load report
+# names it with its orders, since it may mean a refund or a cancellation in that system (settings
+# refunded_statuses / cancelled_statuses say so).
+SOLD_STATUS = re.compile(
+    r"^(completed?|processing|shipped|partially shipped|delivered|fulfill?ed|paid|invoiced|dispatched|in transit|"
+    r"ready to ship|abgeschlossen|versendet|verschickt|in bearbeitung|bezahlt|geliefert|zugestellt|"
+    r"termin[ée]e?|exp[ée]di[ée]e?|en cours|livr[ée]e?|pay[ée]e?|completad[oa]|enviad[oa]|procesando|"
+    r"entregad[oa]|pagad[oa]|completat[oa]|spedit[oa]|in lavorazione|consegnat[oa]|pagat[oa]|voltooid|"
+    r"verzonden|in behandeling|afgeleverd|betaald)$"
+)
+# Magento's order grid export (headers of its own): "closed" is an order refunded in full by a credit memo there
+MAGENTO_HEADERS = frozenset({"purchase point", "grand total purchased", "grand total base", "bill to name"})
+MAGENTO_REFUNDED = "closed"
+
+
+def is_magento(columns: Sequence[str]) -> bool:
+    """True for Magento's order grid export: two or more of its own headers (MAGENTO_HEADERS)."""
+    return len({normalize_header(c) for c in columns} & MAGENTO_HEADERS) >= 2
+
+
+def status_kinds(
+    status: pd.Series, columns: Sequence[str], settings: dict
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(never sold, refunded in full, partly refunded) per row of an order-status column read by order_statuses:
+    the words of NOT_SOLD_STATUS / REFUNDED_STATUS / PARTLY_REFUNDED_STATUS, Magento's "closed" as refunded
+    (is_magento), and the user's own words (settings cancelled_statuses / refunded_statuses, any case)."""
+    own_cancel = {str(v).strip().lower() for v in settings.get("cancelled_statuses") or ()}
+    own_refund = {str(v).strip().lower() for v in settings.get("refunded_statuses") or ()}
+    if is_magento(columns):
+        own_refund.add(MAGENTO_REFUNDED)
+    own_refund -= own_cancel
+    not_sold = (status.str.fullmatch(NOT_SOLD_STATUS).fillna(False) | status.isin(list(own_cancel))).fillna(False)
+    refunded = (status.str.fullmatch(REFUNDED_STATUS).fillna(False) | status.isin(list(own_refund))).fillna(
+        False
+    ) & ~not_sold
+    partly = status.str.fullmatch(PARTLY_REFUNDED_STATUS).fillna(False) & ~not_sold & ~refunded
+    return (
+        not_sold.to_numpy(dtype=bool),
+        refunded.to_numpy(dtype=bool),
+        partly.to_numpy(dtype=bool),
+    )
+
+
 def order_status_column(columns: Sequence[str]) -> str | None:
     """The order-status column of an orders export (STATUS_HEADERS), or None."""
     return next((c for c in columns if normalize_header(c) in STATUS_HEADERS), None)
@@ -338,7 +395,7 @@ def layout_rejects(
     status_col = order_status_column(list(frame.columns))
     if layout.role == "orders" and layout.key not in ("shopify_orders", "amazon_all_orders") and status_col:
         status = order_statuses(frame, status_col)
-        m = status.str.fullmatch(NOT_SOLD_STATUS).fillna(False).to_numpy()
+        m = status_kinds(status, list(frame.columns), settings)[0]
         if m.any():
             kind[m] = "cancelled"
             reason[m] = (

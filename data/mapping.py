@@ -31,7 +31,9 @@ def default_settings() -> dict:
 
 # Settings written only when set (older mapping files stay as they were):
 # count_carrier_returns - count undeliverable / lost-in-transit returns as customer returns (default: set apart).
-OPTIONAL_SETTINGS = {"count_carrier_returns": False}
+# refunded_statuses / cancelled_statuses - an orders export's own order-status values (any case) that mean the order
+#   was refunded in full / never sold, besides the words data.layouts knows (e.g. ["closed"] for Magento).
+OPTIONAL_SETTINGS = {"count_carrier_returns": False, "refunded_statuses": [], "cancelled_statuses": []}
 
 
 @dataclass
@@ -202,6 +204,17 @@ class Mapping:
                         "count_carrier_returns must be true or false",
                         f"count_carrier_returns is {v!r}.",
                         "Write true or false.",
+                    )
+                )
+            elif k in ("refunded_statuses", "cancelled_statuses") and not (
+                isinstance(v, list) and all(isinstance(x, str) for x in v)
+            ):
+                problems.append(
+                    Problem(
+                        "mapping JSON",
+                        f"{k} must be a list of order-status values",
+                        f"{k} is {v!r}.",
+                        'Write e.g. ["closed", "returned to stock"].',
                     )
                 )
             elif k == "non_merchandise_skus" and not (isinstance(v, list) and all(isinstance(x, str) for x in v)):

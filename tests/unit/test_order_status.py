@@ -97,3 +97,70 @@ def test_refund_and_return_words_are_read_in_their_languages(woo, word):
     ds = _load(frame)
     refunded = ds.orders.loc[ds.orders["order_refunded"] > 0, "order_id"].astype(int).unique()
     assert set(refunded) == set(frame.loc[frame["Order Number"] % 5 == 0, "Order Number"])
+
+
+def _statuses(frame: pd.DataFrame, words: list[str]) -> pd.DataFrame:
+    """frame with each order's status drawn from `words` by its order number (every line of an order alike)."""
+    return frame.assign(**{"Order Status": np.asarray(words, dtype=object)[frame["Order Number"] % len(words)]})
+
+
+def test_status_values_it_cannot_read_are_named_with_their_orders(woo):
+    # "closed", "pending" and "on-hold" say neither sold nor refunded nor cancelled in general: counted as sold,
+    # and the load report names each with its orders so a store whose "closed" means refunded can say so
+    frame = _statuses(woo, ["completed", "closed", "pending", "completed", "on-hold", "processing"])
+    ds = _load(frame)
+    assert ds.rejected.empty
+    assert "order_refunded" not in ds.orders or ds.orders["order_refunded"].isna().all()
+    (f,) = ds.files
+    note = next(n for n in f.notes if n.startswith("Order Status values counted as sold"))
+    orders = frame.drop_duplicates("Order Number")["Order Status"].value_counts()  # independent count by pandas
+    for word in ("closed", "pending", "on-hold"):
+        assert f"'{word}' ({orders[word]:,} orders)" in note
+    assert "'completed'" not in note and "'processing'" not in note
+    assert "refunded_statuses" in note
+
+
+def test_your_own_status_words_are_read_as_refunds_or_cancellations(woo):
+    from data.mapping import Mapping
+
+    frame = _statuses(woo, ["completed", "Retour ontvangen", "Abgelehnt", "completed"])
+    m = Mapping.from_json(
+        '{"orders": {}, "settings": {"refunded_statuses": ["retour ontvangen"], "cancelled_statuses": ["ABGELEHNT"]}}'
+    )
+    ds = load_dataset([SourceFile("woo.csv", frame.to_csv(index=False).encode(), "orders")], m)
+    refunded = set(ds.orders.loc[ds.orders["order_refunded"] > 0, "order_id"].astype(int))
+    assert refunded == set(frame.loc[frame["Order Status"] == "Retour ontvangen", "Order Number"])
+    gone = frame["Order Status"] == "Abgelehnt"
+    assert (ds.rejected["kind"] == "cancelled").sum() == int(gone.sum()) > 0
+    assert not any(n.startswith("Order Status values counted as sold") for n in ds.files[0].notes)
+
+
+def test_a_bad_status_setting_is_refused_with_its_fix():
+    from data.errors import InputError
+    from data.mapping import Mapping
+
+    with pytest.raises(InputError) as e:
+        Mapping.from_json('{"settings": {"refunded_statuses": "closed"}}')
+    assert "refunded_statuses must be a list" in e.value.problems[0].title
+
+
+def test_magento_closed_orders_are_refunded_orders(woo):
+    # Magento's order grid: "closed" is an order refunded in full by a credit memo (Magento docs, order status
+    # workflow); elsewhere "closed" may be a completed order, so only Magento's own headers turn it into a refund
+    frame = _statuses(woo, ["complete", "closed", "processing", "canceled"]).rename(
+        columns={"Order Number": "ID", "Order Date": "Purchase Date", "Order Status": "Status"}
+    )
+    frame["Purchase Point"] = "Main Website"
+    frame["Bill-to Name"] = "A. Customer"
+    frame["Grand Total (Purchased)"] = 20.0
+    ds = _load(frame)
+    refunded = set(ds.orders.loc[ds.orders["order_refunded"] > 0, "order_id"].astype(int))
+    assert refunded == set(frame.loc[frame["Status"] == "closed", "ID"])
+    assert (ds.rejected["kind"] == "cancelled").sum() == int((frame["Status"] == "canceled").sum())
+    assert any("Magento's 'closed' status" in n for n in ds.files[0].notes)
+    plain = _load(
+        frame.drop(columns=["Purchase Point", "Bill-to Name", "Grand Total (Purchased)"]).rename(
+            columns={"ID": "Order Number"}
+        )
+    )
+    assert "order_refunded" not in plain.orders or plain.orders["order_refunded"].isna().all()
