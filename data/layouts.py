@@ -119,17 +119,17 @@ def detect_layout(columns: Sequence[str], frame: pd.DataFrame | None = None, rol
         return Layout("amazon_fba_returns", LAYOUT_LABELS["amazon_fba_returns"], "returns", sug)
     if is_all_orders(cols) and role in (None, "orders"):
         return Layout("amazon_all_orders", LAYOUT_LABELS["amazon_all_orders"], "orders", all_orders_mapping(cols))
-    guessed = role or guess_role(cols, frame)
-    sug = suggest_mapping(cols, guessed, frame)
     if is_magento(cols) and role in (None, "orders"):
         # Magento's "ID" is the order number customers see (its increment id); its "closed" status is a refund
         # (status_kinds)
         sug = suggest_mapping(cols, "orders", frame)
-        if "order_id" not in sug and (oid := _col(cols, "ID")):
-            sug["order_id"] = oid
+        if "order_id" not in sug and (increment_id := _col(cols, "ID")):
+            sug["order_id"] = increment_id
         if _styles_in_skus(sug, frame, "orders"):
             sug = {**sug, "size": STYLE_SIZE_COL, "product_name": STYLE_COL}
         return Layout("magento_orders", LAYOUT_LABELS["magento_orders"], "orders", sug)
+    guessed = role or guess_role(cols, frame)
+    sug = suggest_mapping(cols, guessed, frame)
     if guessed == "returns" and is_multi_product(frame, sug.get("sku")):
         app = {**sug, "sku": RA_SKU_COL}
         if find_product_cell(frame) is not None:
