@@ -46,7 +46,7 @@ from scipy import stats as sps
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from analysis import stats
-from analysis.segments import reference_group
+from analysis.segments import line_codes, reference_group
 from analysis.trends import DIMENSIONS, Z95
 from data.errors import AnalysisError
 
@@ -725,6 +725,15 @@ def _monthly(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _monthly_by(frame: pd.DataFrame, dimension: str) -> dict[Any, pd.DataFrame]:
+    """_monthly of each value of `dimension` in frame, from one grouping."""
+    g = frame.groupby([frame[dimension], frame["month"]], sort=True, observed=True)
+    m = pd.DataFrame(
+        {"units": g["quantity"].sum().astype("float64"), "returned": g["returned_units"].sum().astype("float64")}
+    )
+    return {k: part.droplevel(0) for k, part in m.groupby(level=0, sort=False, observed=True)}
+
+
 def _wls_slope(m: pd.DataFrame, origin: pd.Timestamp) -> float:
     """Unit-weighted least-squares slope of the monthly rate per month (pre-trend)."""
     if len(m) < 2:
@@ -790,7 +799,12 @@ def _group_cells(
     the model fits are not counted again as clustering (on the raw counts they were, and the interval
     covered a placebo's true ratio 98.5% of the time instead of 95%)."""
     post = (frame["order_date"] >= post_start).astype("int64").rename("post")
-    keys = [frame["month"], post] + ([frame[dimension].astype(str)] if dimension else [])
+    # the segment as integer codes (missing values their own code, as their text was): the same groups as the
+    # segments' text, without a Python string per line
+    seg_codes = (
+        [pd.Series(pd.factorize(frame[dimension], use_na_sentinel=False)[0], index=frame.index)] if dimension else []
+    )
+    keys = [frame["month"], post] + seg_codes
     if len(frame):
         tot = frame.groupby(keys, sort=False)[["returned_units", "quantity"]].transform("sum")
         cell_rate = (tot["returned_units"] / tot["quantity"]).where(tot["quantity"] > 0, 0.0)
@@ -1023,8 +1037,10 @@ def _choose_comparisons(
     s_t = _wls_slope(tm, origin)
     span = max(1, len(tm))
     scores = []
+    # every candidate's months from one grouping (the same sums _monthly gives each: rows in the same order)
+    by_month = _monthly_by(lines_pre[lines_pre[dimension].isin(cands).to_numpy(dtype=bool)], dimension)
     for s in cands:
-        cm = _monthly(lines_pre[lines_pre[dimension] == s])
+        cm = by_month[s]
         r_c = cm["returned"].sum() / cm["units"].sum()
         scores.append((abs(r_c - r_t) + abs(_wls_slope(cm, origin) - s_t) * span, str(s)))
     scores.sort()
@@ -1077,6 +1093,7 @@ def evaluate(
     alpha: float = 0.05,
     power: float = 0.8,
     seasonal: bool = True,
+    _exclude: Collection[str] | None = None,
 ) -> InterventionResult:
     """Evaluate one intervention on matured orders: before/after, DiD vs comparable segments, ITS.
 
@@ -1084,7 +1101,8 @@ def evaluate(
     similar by pre-period rate and trend); ``washout_days`` = days after launch left out of "after";
     ``min_orders`` = matured orders after launch below which the verdict says "too early";
     ``target_reduction`` = relative reduction the planning aid sizes for (0.2 = a fifth fewer returns);
-    ``seasonal`` = add a January term to the ITS when the series holds >= 2 Januaries.
+    ``seasonal`` = add a January term to the ITS when the series holds >= 2 Januaries; ``_exclude`` = values of
+    the dimension whose lines are left out (other treated segments, evaluate_all).
 
     The verdict rests on the strongest design available: DiD (>= 2 comparison segments), else ITS
     (>= 6 matured months each side), else the before/after comparison, labelled descriptive.
@@ -1109,6 +1127,13 @@ def evaluate(
     used = (dim, "order_date", "month", "order_id", "quantity", "returned_units", "mature", "category", xcol, ncol)
     cols = [c for c in dict.fromkeys(used) if c in prepared.lines.columns]
     all_lines = prepared.lines[cols]
+    # the mature lines with integer order codes (computed once per Prepared, analysis.segments.line_codes): the
+    # per-order sums of the design effects group on them instead of hashing every order id's text
+    lines = prepared.mature_lines[cols].assign(order_id=line_codes(prepared, "order_id")[0])
+    if _exclude:
+        drop = [str(v) for v in _exclude]
+        all_lines = all_lines[~all_lines[dim].isin(drop).to_numpy(dtype=bool)]
+        lines = lines[~lines[dim].isin(drop).to_numpy(dtype=bool)]
     seg_all = all_lines[all_lines[dim] == seg]
     if seg_all.empty:
         known = all_lines[dim].dropna().astype(str).value_counts().index[:8].tolist()
@@ -1119,7 +1144,6 @@ def evaluate(
         )
     start = iv.start_date
     post_start = start + pd.Timedelta(days=washout_days)
-    lines = prepared.mature_lines[cols]
     lines = lines[lines[dim].notna()]
     if (xcol, ncol) != ("returned_units", "quantity"):
         # order refunds on an order attribute: each order weighs 1 and counts as refunded or not (one rate
@@ -1503,17 +1527,9 @@ def evaluate_all(prepared: Prepared, interventions_df: pd.DataFrame, **options: 
 def _evaluate_excluding(
     prepared: Prepared, iv: Intervention, _exclude: Collection[str] | None = None, **opts: Any
 ) -> InterventionResult:
-    """evaluate() with some segments of the dimension removed from the automatic comparison pool."""
-    if not _exclude or iv.dimension not in prepared.lines.columns:
-        return evaluate(prepared, iv, **opts)
-    lines = prepared.lines
-    keep = ~lines[iv.dimension].astype("string").isin(list(_exclude)).fillna(False)
-    if keep.all():
-        return evaluate(prepared, iv, **opts)
-    import dataclasses
-
-    trimmed = dataclasses.replace(prepared, lines=lines[keep])
-    return evaluate(trimmed, iv, **opts)
+    """evaluate() with some segments of the dimension removed from the automatic comparison pool (their lines
+    left out of the evaluation's own frames; the Prepared, and the codes it holds, are not copied)."""
+    return evaluate(prepared, iv, _exclude=_exclude, **opts)
 
 
 # ----------------------------------------------------------------------------------------------

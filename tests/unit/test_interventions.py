@@ -166,3 +166,45 @@ def test_washout_and_short_series(prepared):
     # only 4 matured months after launch: no ITS, and the caveat says so
     late = evaluate(prepared, Intervention("collection", "Hiking Jackets", "2023-08-01"))
     assert late.its is None and any("Too few months" in c for c in late.caveats)
+
+
+def test_other_treated_segments_left_out_as_a_copy_of_the_data_without_them_would():
+    """evaluate_all leaves the other logged segments of a dimension out of a row's evaluation inside evaluate()
+    (its own frames, with the Prepared's order codes); the reference is the definition it replaced: the same
+    evaluate() on a Prepared whose lines lack those segments (a copy, its codes computed afresh)."""
+    import dataclasses
+
+    from analysis.prepare import Filters, filter_prepared
+    from data.demo import generate_dataset
+
+    p = filter_prepared(prepare(generate_dataset(seed=7, n_orders=30000)), Filters(channels=("Web", "App")))
+    iv = Intervention("collection", "Summer Dresses", pd.Timestamp("2026-02-01"), "size advice")
+    others = {"Hiking Jackets", "Linen Shirts"}
+    got = evaluate(p, iv, _exclude=others)
+    copy = dataclasses.replace(p, lines=p.lines[~p.lines["collection"].isin(list(others))])
+    want = evaluate(copy, iv)
+    assert got.method == want.method == "did"
+    assert not others & set(got.comparison_segments)
+    _assert_same(dataclasses.asdict(got), dataclasses.asdict(want), "result")
+
+
+def _assert_same(a, b, where: str) -> None:
+    """Equal values, recursively (dicts, sequences, frames, arrays; NaN equals NaN)."""
+    if isinstance(b, pd.DataFrame):
+        pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True), obj=where)
+    elif isinstance(b, pd.Series):
+        pd.testing.assert_series_equal(a.reset_index(drop=True), b.reset_index(drop=True), obj=where)
+    elif isinstance(b, np.ndarray):
+        np.testing.assert_array_equal(a, b, err_msg=where)
+    elif isinstance(b, dict):
+        assert a.keys() == b.keys(), where
+        for k in b:
+            _assert_same(a[k], b[k], f"{where}.{k}")
+    elif isinstance(b, (list, tuple)):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            _assert_same(x, y, f"{where}[{i}]")
+    elif isinstance(b, float) and np.isnan(b):
+        assert isinstance(a, float) and np.isnan(a), where
+    else:
+        assert a == b, where
