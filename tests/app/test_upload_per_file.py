@@ -118,3 +118,9 @@ def test_each_workbook_sheet_is_read_once_on_upload(monkeypatch):
     reads.clear()
     at.run()  # a rerun reads nothing again
     assert reads == []
+    at.button(key="up_load").click().run()
+    assert_clean(at, "upload (workbook loaded)")
+    shown = next(d.value for d in at.dataframe if "Rows read" in d.value.columns)
+    # each sheet named once (was 'export.xlsx [Bestellungen] [Bestellungen]'), with its rows: 80 and 14 by hand
+    assert list(shown["File"]) == ["export.xlsx [Bestellungen]", "export.xlsx [Retouren]"]
+    assert list(shown["Rows read"]) == [80, 14]

@@ -48,9 +48,9 @@ def _as_the_page_builds_it(files: list[tuple[str, bytes]]) -> tuple[list[SourceF
     return sources, chosen
 
 
-def _solo(name: str, content: bytes):
+def _solo(name: str, content: bytes, today=TODAY):
     """The file loaded alone with no mapping: its detected layout only."""
-    ds = load_dataset([SourceFile(name, content, "orders")], today=TODAY)
+    ds = load_dataset([SourceFile(name, content, "orders")], today=today)
     (report,) = ds.files
     return report
 
@@ -193,3 +193,61 @@ def test_a_bad_files_section_is_refused_with_its_fix(files, title):
         Mapping.from_json(json.dumps({"orders": {}, "files": files}))
     assert [p.title for p in err.value.problems] == [title]
     assert err.value.problems[0].fix
+
+
+def test_cli_reads_two_orders_files_of_different_layouts_each_with_its_own_columns(shopify, tmp_path, capsys):
+    """`--orders shop.csv --orders erp.csv`: each by its detected layout, with its own columns from --mapping
+    (a mapping downloaded from the Upload page: its files section names them)."""
+    from analysis.cli import main
+
+    name, content, _ = shopify
+    (tmp_path / name).write_bytes(content)
+    (tmp_path / "erp.csv").write_bytes(ERP)
+    args = ["report", "--orders", str(tmp_path / name), "--orders", str(tmp_path / "erp.csv")]
+    rejected = _solo(name, content, None).rows_rejected + _solo("erp.csv", ERP, None).rows_rejected  # today
+    assert main(args) == 0
+    assert f"Rows not used {rejected:,} " in capsys.readouterr().out
+    _, chosen = _as_the_page_builds_it([(name, content), ("erp.csv", ERP)])
+    page = mapping_of_files(chosen)
+    for label, mapping, code in (
+        ("the page's mapping", page, 0),
+        # the role tables alone (a mapping saved before files had their own): the Shopify columns for both files
+        ("role tables only", Mapping(tables=page.tables), 2),
+    ):
+        path = tmp_path / "m.json"
+        path.write_text(mapping.to_json())
+        assert main([*args, "--mapping", str(path)]) == code, label
+        out = capsys.readouterr()
+        if code == 0:
+            assert f"Rows not used {rejected:,} " in out.out
+        else:
+            assert "Mapped column 'Created at' not found" in out.err + out.out
+
+
+def test_two_sheets_of_one_role_with_different_headers_each_keep_their_columns():
+    """A workbook with the web shop's orders (German headers) and the ERP's (English, "Name" = customer) on
+    sheets of their own: each sheet's entry names its sheet."""
+    import io
+
+    import pandas as pd
+
+    from data.ingest import table_sheets
+    from tests.unit.test_workbook_sheets import ORDERS as WEB
+
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf) as w:
+        WEB.to_excel(w, sheet_name="Web", index=False)
+        pd.read_csv(io.BytesIO(ERP), dtype=str).to_excel(w, sheet_name="ERP", index=False)
+    book = buf.getvalue()
+    found = table_sheets("book.xlsx", book)
+    assert [(i.sheet, i.role) for i in found] == [("Web", "orders"), ("ERP", "orders")]
+    chosen = [FileColumns("book.xlsx", i.sheet, i.role, dict(i.suggested)) for i in found]
+    files = [SourceFile("book.xlsx", book, "orders", i.sheet) for i in found]
+    tables: dict[str, dict[str, str]] = {}
+    for c in chosen:
+        tables.setdefault(c.role, {}).update(c.columns)  # as the page did: refused
+    with pytest.raises(InputError):
+        load_dataset(files, Mapping(tables=tables), today=TODAY)
+    ds = load_dataset(files, mapping_of_files(chosen))  # today: the web orders are of 2025
+    assert [(r.sheet, r.rows_read, r.rows_loaded) for r in ds.files] == [("Web", 80, 80), ("ERP", 3, 3)]  # by hand
+    assert [r.mapping["order_id"] for r in ds.files] == ["Bestellnummer", "Order No"]
