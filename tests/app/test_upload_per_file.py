@@ -94,8 +94,8 @@ def test_a_preset_fills_each_file_where_its_columns_exist():
 
 
 def test_each_workbook_sheet_is_read_once_on_upload(monkeypatch):
-    """A cover sheet, orders and returns: the sheet search's reading is the preview's (was 6 reads: the default
-    sheet three times, each table sheet twice)."""
+    """A cover sheet, orders and returns: the sheet search's reading is the preview's (was 6 reads: every sheet
+    twice: the page inspected each chosen sheet again after the search had)."""
     import data.ingest
     from tests.unit.test_workbook_sheets import ORDERS as O
     from tests.unit.test_workbook_sheets import RETURNS as R
