@@ -52,7 +52,12 @@ def _parser() -> argparse.ArgumentParser:
         help="Signed transactions export (sales and returns in one table, e.g. ERP/POS).",
     )
     r.add_argument("--catalog", action="append", default=[], metavar="F", help="Product catalog (optional).")
-    r.add_argument("--mapping", metavar="F.json", help="Column mapping saved from the dashboard (optional).")
+    r.add_argument(
+        "--mapping",
+        metavar="F.json",
+        help="Column mapping saved from the dashboard (optional): each file named in its files section is read with "
+        "its own columns, any other with its role's.",
+    )
     r.add_argument("--interventions", metavar="F", help="Log of guidance changes to evaluate (optional).")
     r.add_argument(
         "--cost-per-return",

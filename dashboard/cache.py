@@ -603,9 +603,11 @@ def inspect_for(name: str, digest: str, sheet: str | None, _content: bytes) -> F
 
 
 @st.cache_data(max_entries=32, ttl=CACHE_TTL, show_spinner=False)
-def table_sheets_for(name: str, digest: str, _content: bytes) -> tuple[str | None, ...]:
-    """The sheets of an upload that hold a table of a known role (data.ingest.table_sheets)."""
-    return tuple(i.sheet for i in table_sheets(name, _content))
+def table_sheets_for(name: str, digest: str, _content: bytes) -> tuple[FileInfo, ...]:
+    """The sheets of an upload that hold a table of a known role, each inspected (data.ingest.table_sheets; the
+    default sheet's alone for a CSV, a one-sheet workbook or one with no table): the Upload page reads each
+    sheet once, here, and inspect_for only a sheet chosen beyond these."""
+    return table_sheets(name, _content)
 
 
 @st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)

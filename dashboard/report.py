@@ -3,9 +3,15 @@
 import pandas as pd
 import streamlit as st
 
-from data.model import REJECT_KINDS, Dataset
+from data.model import REJECT_KINDS, Dataset, FileReport
 from dashboard import formatting as fmt
 from dashboard.downloads import csv_bytes
+
+
+def _shown(f: FileReport) -> str:
+    """The file as the page names it: a sheet of a workbook of several is in its name already ('book.xlsx [2024]'),
+    the one sheet of a workbook is added."""
+    return f.file if not f.sheet or f.file.endswith(f"[{f.sheet}]") else f"{f.file} [{f.sheet}]"
 
 
 def render_load_report(ds: Dataset) -> None:
@@ -13,7 +19,7 @@ def render_load_report(ds: Dataset) -> None:
     for f in ds.files:
         rows.append(
             {
-                "File": f.file + (f" [{f.sheet}]" if f.sheet else ""),
+                "File": _shown(f),
                 "Layout": f.layout_label,
                 "Used as": f.role,
                 "Rows read": f.rows_read,
@@ -30,7 +36,7 @@ def render_load_report(ds: Dataset) -> None:
         st.info(fmt.md(note), icon=":material/info:")
     for f in ds.files:  # what loading did to one file (matched spellings, statuses read, sizes split off SKUs)
         for note in f.notes:
-            st.caption(f"{fmt.md(f.file + (f' [{f.sheet}]' if f.sheet else ''))}: {fmt.md(note)}")
+            st.caption(f"{fmt.md(_shown(f))}: {fmt.md(note)}")
     problems = list(ds.problems) + [p for f in ds.files for p in f.problems if p not in ds.problems]
     if problems:
         with st.expander(f"{len(problems)} issue(s) found while reading", expanded=True):

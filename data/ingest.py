@@ -447,13 +447,8 @@ def load_dataset(
 
     for i, sf in enumerate(files):
         report(0.6 * i / max(len(files), 1), f"Reading {sf.name}")
-        digest.update(
-            sf.name.encode()
-            + b"\0"
-            + hashlib.sha256(sf.content).digest()
-            + str(sf.role).encode()
-            + str(sf.sheet).encode()
-        )
+        content_hash = hashlib.sha256(sf.content)
+        digest.update(sf.name.encode() + b"\0" + content_hash.digest() + str(sf.role).encode() + str(sf.sheet).encode())
         if err := _check_role(sf.role):
             problems.extend(Problem(sf.name, p.title, p.message, p.fix) for p in err.problems)
             continue
@@ -478,12 +473,16 @@ def load_dataset(
             continue
         label = sf.name if raw.sheet is None or len(raw.sheets) <= 1 else f"{sf.name} [{raw.sheet}]"
         role = layout.role
-        eff = dict(layout.suggested)
-        for canon, src in mapping.tables.get(role, {}).items():
-            if src:
-                eff[canon] = src
-            else:
-                eff.pop(canon, None)
+        own = mapping.columns_for(sf.name, raw.sheet, role, content_hash.hexdigest()) if mapping.files else None
+        if own is not None:  # the file's own columns, as chosen for it: the whole of its mapping
+            eff = own
+        else:  # the role's columns over the file's detected layout
+            eff = dict(layout.suggested)
+            for canon, src in mapping.tables.get(role, {}).items():
+                if src:
+                    eff[canon] = src
+                else:
+                    eff.pop(canon, None)
         if frame.empty and not len(frame.columns):
             problems.append(
                 Problem(label, "Empty file", "The file has no header and no rows.", "Upload the export again.")

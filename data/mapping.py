@@ -1,4 +1,8 @@
-"""Column mapping: which source column feeds which canonical column, per role, plus reading settings.
+"""Column mapping: which source column feeds which canonical column, per role and per file, plus reading settings.
+
+Each uploaded file (or workbook sheet) keeps its own column choices (Mapping.files): a Shopify export and an
+Amazon report loaded together as orders do not share one set of headers. The per-role tables are what a preset
+carries to next week's files (whose names differ) and what a file without its own entry is read with.
 
 The mapping step is the only place raw headers become canonical names (convention 3, docs/METHOD-REFERENCES.md).
 suggest_mapping() proposes a mapping from headers in English, German, French, Spanish, Dutch and
@@ -7,6 +11,7 @@ Italian, however they are spelled (see data.header_match); a user-edited Mapping
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Sequence
@@ -36,22 +41,73 @@ def default_settings() -> dict:
 OPTIONAL_SETTINGS = {"count_carrier_returns": False, "refunded_statuses": [], "cancelled_statuses": []}
 
 
+@dataclass(frozen=True, slots=True)
+class FileColumns:
+    """One file's (or workbook sheet's) own column mapping, as chosen for it on the Upload page.
+
+    file: the file's name as uploaded (or given to the CLI, without its folder); sheet: the workbook sheet read
+    (None: a CSV, or any sheet of the file); role: the role the columns are for (a file loaded as another role
+    is read with that role's mapping instead); columns: its whole mapping {canonical: source column} - a
+    canonical column left out is not read from this file, whatever its detected layout suggests; sha256: the
+    content's digest, set only to tell apart two uploads of one name (orders_export_1.csv from two shops).
+    """
+
+    file: str
+    sheet: str | None
+    role: str
+    columns: dict[str, str]
+    sha256: str | None = None
+
+    def to_doc(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"file": self.file, "sheet": self.sheet, "role": self.role, "columns": dict(self.columns)}
+        if self.sha256:
+            doc["sha256"] = self.sha256
+        return doc
+
+
 @dataclass
 class Mapping:
-    """tables: role -> {canonical column: source column}; settings: reading options; reason_overrides:
-    raw reason -> taxonomy category (carried for data.reasons)."""
+    """tables: role -> {canonical column: source column}; files: each file's own columns (FileColumns), which
+    win over its role's; settings: reading options; reason_overrides: raw reason -> taxonomy category (carried
+    for data.reasons)."""
 
     tables: dict[str, dict[str, str]] = field(default_factory=dict)
     settings: dict = field(default_factory=default_settings)
     reason_overrides: dict[str, str] = field(default_factory=dict)
+    files: tuple[FileColumns, ...] = ()
 
     def setting(self, key: str) -> Any:
         return self.settings.get(key, {**default_settings(), **OPTIONAL_SETTINGS}[key])
 
+    def columns_for(self, name: str, sheet: str | None, role: str, sha256: str | None = None) -> dict[str, str] | None:
+        """The file's own columns for `role`, or None (then its role's mapping applies).
+
+        An entry names the file and its sheet (an entry without a sheet fits every sheet of the file); one with
+        a digest fits only that content, and is preferred to one without.
+
+        >>> m = Mapping(files=(FileColumns("a.csv", None, "orders", {"order_id": "Name"}),))
+        >>> m.columns_for("a.csv", None, "orders"), m.columns_for("a.csv", None, "returns"), m.columns_for("b.csv", None, "orders")
+        ({'order_id': 'Name'}, None, None)
+        """
+        fits = [
+            f
+            for f in self.files
+            if f.file == name
+            and f.role == role
+            and (f.sheet is None or f.sheet == sheet)
+            and (f.sha256 is None or f.sha256 == sha256)
+        ]
+        if not fits:
+            return None
+        best = max(fits, key=lambda f: (f.sha256 is not None, f.sheet is not None))
+        return dict(best.columns)
+
     def to_json(self) -> str:
-        doc = {role: dict(self.tables.get(role, {})) for role in ROLES}
+        doc: dict[str, Any] = {role: dict(self.tables.get(role, {})) for role in ROLES}
         doc["settings"] = {**default_settings(), **self.settings}
         doc["reason_overrides"] = dict(self.reason_overrides)
+        if self.files:  # written only when set: mapping files without per-file columns stay as they were
+            doc["files"] = [f.to_doc() for f in self.files]
         return json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=False)
 
     @classmethod
@@ -112,7 +168,7 @@ class Mapping:
         problems: list[Problem] = []
         tables: dict[str, dict[str, str]] = {}
         for key, value in doc.items():
-            if key in ("settings", "reason_overrides"):
+            if key in ("settings", "reason_overrides", "files"):
                 continue
             if key not in ROLES:
                 problems.append(
@@ -239,9 +295,119 @@ class Mapping:
                 )
             )
             overrides = {}
+        files = _files_from_doc(doc.get("files", []), problems)
         if problems:
             raise InputError("Mapping file has problems", f"{len(problems)} problem(s) in the mapping file.", problems)
-        return cls(tables=tables, settings=settings, reason_overrides={str(k): str(v) for k, v in overrides.items()})
+        return cls(
+            tables=tables,
+            settings=settings,
+            reason_overrides={str(k): str(v) for k, v in overrides.items()},
+            files=files,
+        )
+
+
+def _files_from_doc(entries: Any, problems: list[Problem]) -> tuple[FileColumns, ...]:
+    """The `files` section of a mapping JSON: each entry checked, every problem added to `problems`."""
+    shape = 'Write it as [{"file": "orders.csv", "sheet": null, "role": "orders", "columns": {"order_id": "Name"}}].'
+    if entries is None:
+        return ()
+    if not isinstance(entries, list):
+        problems.append(Problem("mapping JSON", "files must be a list", "files is not a list.", shape))
+        return ()
+    out = []
+    for i, e in enumerate(entries, start=1):
+        where = f"files entry {i}"
+        if not isinstance(e, dict) or not isinstance(e.get("file"), str) or not isinstance(e.get("columns"), dict):
+            problems.append(
+                Problem("mapping JSON", "File entry must name a file and its columns", f"{where} is {e!r}"[:200], shape)
+            )
+            continue
+        role, sheet, sha = e.get("role"), e.get("sheet"), e.get("sha256")
+        unknown = [k for k in e if k not in ("file", "sheet", "role", "columns", "sha256")]
+        if unknown:
+            problems.append(
+                Problem(
+                    "mapping JSON",
+                    "Unknown key in file entry",
+                    f"{where} ({e['file']}) has {', '.join(map(repr, unknown))}.",
+                    "Use file, sheet, role, columns (and sha256).",
+                )
+            )
+        if role not in ROLES:
+            problems.append(
+                Problem(
+                    "mapping JSON",
+                    "Unknown file role",
+                    f"{where} ({e['file']}) has role {role!r}.",
+                    f"Use one of: {', '.join(ROLES)}.",
+                )
+            )
+            continue
+        if not (sheet is None or isinstance(sheet, str)) or not (sha is None or isinstance(sha, str)):
+            problems.append(
+                Problem(
+                    "mapping JSON",
+                    "sheet and sha256 must be text or null",
+                    f"{where} ({e['file']}) has sheet {sheet!r}, sha256 {sha!r}.",
+                    "Write the sheet's name, or null for a CSV.",
+                )
+            )
+            continue
+        names = TABLES[role].names
+        for canon, source in e["columns"].items():
+            if canon not in names:
+                problems.append(
+                    Problem(
+                        "mapping JSON",
+                        "Unknown canonical column",
+                        f"'{canon}' is not a column of {role} ({where}, {e['file']}).",
+                        f"Use one of: {', '.join(names)}.",
+                        column=canon,
+                    )
+                )
+            elif source is not None and not isinstance(source, str):
+                problems.append(
+                    Problem(
+                        "mapping JSON",
+                        "Source column must be text",
+                        f"{e['file']}: {role}.{canon} is {source!r}.",
+                        "Write the header text of the source column.",
+                        column=canon,
+                    )
+                )
+        columns = {c: s for c, s in e["columns"].items() if c in names and isinstance(s, str) and s}
+        out.append(FileColumns(e["file"], sheet, role, columns, sha or None))
+    return tuple(out)
+
+
+def mapping_of_files(
+    chosen: Sequence[FileColumns], settings: dict | None = None, reason_overrides: dict[str, str] | None = None
+) -> Mapping:
+    """The Mapping the Upload page writes from each file's chosen columns: every file keeps its own (a digest is
+    added to the entries of uploads that share a name and sheet), and each role's table gathers its files'
+    columns, the first file's choice where two differ - what a preset pre-fills next week's files with, where
+    their columns exist.
+
+    >>> m = mapping_of_files([FileColumns("shop.csv", None, "orders", {"order_id": "Name", "sku": "Lineitem sku"}),
+    ...                       FileColumns("erp.csv", None, "orders", {"order_id": "Order No", "size": "Size"})])
+    >>> m.tables["orders"], m.columns_for("erp.csv", None, "orders")
+    ({'order_id': 'Name', 'sku': 'Lineitem sku', 'size': 'Size'}, {'order_id': 'Order No', 'size': 'Size'})
+    """
+    tables: dict[str, dict[str, str]] = {}
+    for f in chosen:
+        role = tables.setdefault(f.role, {})
+        for canon, src in f.columns.items():
+            role.setdefault(canon, src)
+    seen: dict[tuple[str, str | None], int] = {}
+    for f in chosen:
+        seen[(f.file, f.sheet)] = seen.get((f.file, f.sheet), 0) + 1
+    files = tuple(f if seen[(f.file, f.sheet)] > 1 else dataclasses.replace(f, sha256=None) for f in chosen)
+    return Mapping(
+        tables=tables,
+        settings={**default_settings(), **(settings or {})},
+        reason_overrides=dict(reason_overrides or {}),
+        files=files,
+    )
 
 
 def normalize_header(h: str) -> str:

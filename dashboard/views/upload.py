@@ -6,7 +6,8 @@ from typing import Any
 import streamlit as st
 
 from data.errors import RIError
-from data.mapping import Mapping, explain_mapping, suggest_mapping
+from data.ingest import FileInfo
+from data.mapping import FileColumns, Mapping, explain_mapping, mapping_of_files, suggest_mapping
 from data.schema import TABLES
 from dashboard import cache, context, errors
 from dashboard import formatting as fmt
@@ -119,29 +120,31 @@ if not files:
 # ------------------------------------------------------------------ per-file detection and mapping
 contents = cache.session_uploads()
 refs: list[S.UploadedRef] = []
-tables: dict[str, dict[str, str]] = {}
+chosen_columns: list[FileColumns] = []  # each file's (or sheet's) own mapping: files of one role differ
 
 
-def _sheets_to_load(f: Any, digest: str, data: bytes) -> list[str | None] | None:
-    """The sheets of an upload to load, each becoming a file of its own below: a workbook's sheets that hold a
-    table (orders, returns, ...) by default, any of its sheets by choice; [None] for a CSV or a one-sheet
-    workbook. None (said on the page) when the file cannot be read."""
+def _sheets_to_load(f: Any, digest: str, data: bytes) -> list[tuple[str | None, FileInfo | None]] | None:
+    """The sheets of an upload to load, each becoming a file of its own below, with its FileInfo when the sheet
+    search read it already (each sheet is read once): a workbook's sheets that hold a table (orders, returns,
+    ...) by default, any of its sheets by choice; [(None, info)] for a CSV or a one-sheet workbook. None (said
+    on the page) when the file cannot be read."""
     try:
-        info = cache.inspect_for(f.name, digest, None, data)
+        found = cache.table_sheets_for(f.name, digest, data)
+        info = found[0]
         if len(info.sheets) <= 1:
-            return [None]
-        found = [s for s in cache.table_sheets_for(f.name, digest, data) if s is not None]
+            return [(None, info)]
+        read = {i.sheet: i for i in found}
         chosen = st.multiselect(
             f"Sheets of {fmt.md(f.name)} to load",
             list(info.sheets),
-            default=found or [str(info.sheet or info.sheets[0])],
+            default=[str(i.sheet) for i in found if i.sheet is not None] or [str(info.sheets[0])],
             key=f"up_sheets_{digest[:10]}",
             help="Sheets that hold a table of orders, returns, transactions or a catalog are chosen for you; "
             "each chosen sheet is read as a file of its own.",
         )
         if not chosen:
             st.warning(f"Choose at least one sheet of {fmt.md(f.name)}, or remove the file.")
-        return list(chosen)
+        return [(sheet, read.get(sheet)) for sheet in chosen]
     except RIError as e:
         errors.show_error(e)
     except Exception as e:  # noqa: BLE001 - never a stack trace in the page
@@ -154,12 +157,12 @@ for i, f in enumerate(files):
     digest = cache.sha256(data)
     contents[digest] = data
     sheets = _sheets_to_load(f, digest, data)
-    for sheet in sheets or []:
+    for sheet, known in sheets or []:
         # a sheet's widgets keep their key whichever other sheets are chosen
         key = digest[:10] if sheet is None else f"{digest[:10]}_{zlib.crc32(sheet.encode()):08x}"
         with st.container(border=True):
             try:
-                info = cache.inspect_for(f.name, digest, sheet, data)
+                info = known if known is not None else cache.inspect_for(f.name, digest, sheet, data)
             except RIError as e:
                 errors.show_error(e)
                 continue
@@ -189,8 +192,11 @@ for i, f in enumerate(files):
                 suggested,
                 info.layout_label if info.layout not in ("generic", "signed_transactions") else None,
             )
-            if preset and role in preset.tables:
-                suggested.update({k: v for k, v in preset.tables[role].items() if v in info.columns})
+            own = preset.columns_for(f.name, sheet or info.sheet, role, digest) if preset else None
+            if preset and (role in preset.tables or own):
+                # the role's columns where this file has them, then the file's own (a preset saved with it)
+                for cols_ in (preset.tables.get(role, {}), own or {}):
+                    suggested.update({k: v for k, v in cols_.items() if v in info.columns})
                 why = {
                     k: w
                     for k, w in why.items()
@@ -225,7 +231,7 @@ for i, f in enumerate(files):
             missing = [c for c in table.required if c not in mapping]
             if missing:
                 st.warning(f"Map the required column(s) {', '.join(missing)} for this file.")
-            tables.setdefault(role, {}).update(mapping)
+            chosen_columns.append(FileColumns(f.name, sheet or info.sheet, role, mapping, digest))
             refs.append(S.UploadedRef(name=f.name, sha256=digest, role=role, sheet=sheet or info.sheet))
 
 settings = dict(preset.settings) if preset else {}
@@ -258,9 +264,7 @@ with st.expander("Reading settings (credit notes, dates, carrier returns)", expa
     else:
         settings.pop("count_carrier_returns", None)
 
-mapping_obj = Mapping(
-    tables=tables, settings=settings, reason_overrides=dict(st.session_state.get(S.REASON_OVERRIDES) or {})
-)
+mapping_obj = mapping_of_files(chosen_columns, settings, dict(st.session_state.get(S.REASON_OVERRIDES) or {}))
 mapping_json = mapping_obj.to_json()
 
 b1, b2, b3 = st.columns([1, 1, 2])

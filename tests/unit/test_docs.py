@@ -32,6 +32,12 @@ def test_mapping_example_in_readme_is_a_valid_mapping():
     m = Mapping.from_json(block)
     assert m.tables["orders"]["order_id"] == "Order Number"
     assert json.loads(m.to_json())["settings"]["credit_note_prefix"] == "C"
+    assert m.columns_for("erp_orders.csv", None, "orders") == {
+        "order_id": "Beleg",
+        "order_date": "Datum",
+        "sku": "Artikel",
+        "quantity": "Menge",
+    }
 
 
 def test_readme_screenshots_exist():
