@@ -245,6 +245,26 @@ with st.expander("Reading settings (credit notes, dates, carrier returns)", expa
         key="up_nonmerch",
     )
     settings["non_merchandise_skus"] = [s.strip() for s in extra.split(",") if s.strip()]
+    for key, label, help_text in (
+        (
+            "refunded_statuses",
+            "Order statuses that mean refunded (comma separated)",
+            "An orders export's own status values for an order refunded in full, besides the ones read already "
+            "(refunded, returned, erstattet ...; Magento's closed). The load report lists the status values it "
+            "counted as sold.",
+        ),
+        (
+            "cancelled_statuses",
+            "Order statuses that mean never sold (comma separated)",
+            "Status values of orders cancelled or never paid, besides cancelled, failed, voided ... in six "
+            "languages: their lines are listed as cancelled and left out of every rate.",
+        ),
+    ):
+        words = st.text_input(label, value=", ".join(settings.get(key, [])), key=f"up_{key}", help=help_text)
+        if chosen := [w.strip() for w in words.split(",") if w.strip()]:
+            settings[key] = chosen
+        else:
+            settings.pop(key, None)
     date_formats = ["auto", "dmy", "mdy", "ymd"]
     settings["date_format"] = st.selectbox(
         "Date format",

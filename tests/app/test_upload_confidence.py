@@ -180,3 +180,25 @@ def test_the_load_report_shows_what_loading_did_to_each_file():
     captions = [c.value.replace("\\", "") for c in at.caption]  # shown as escaped markdown
     assert any(c.startswith("woo.csv: Order Status records refunds per order: 10 refunded order(s)") for c in captions)
     assert any(c.startswith("woo.csv: 20 line(s) of cancelled or failed orders") for c in captions)
+
+
+def test_order_status_words_reach_the_load_and_the_report_names_the_others():
+    # a store whose "Retour" status means refunded and "Abgelehnt" never sold; "closed" stays unread and is named
+    rows = ["Order Number,Order Date,Order Status,SKU,Quantity,Item Cost"]
+    statuses = ["completed", "Retour", "Abgelehnt", "closed"]
+    for i in range(8):
+        rows.append(f"{100 + i},2024-03-0{1 + i % 5},{statuses[i % 4]},{['TEE', 'CAP', 'MUG'][i % 3]},1,10")
+    data = ("\n".join(rows) + "\n").encode()
+    at = run_page("views/upload.py")
+    at.file_uploader(key=S.U_FILES).set_value([("woo.csv", data, "text/csv")]).run()
+    at.text_input(key="up_refunded_statuses").set_value("retour").run()
+    at.text_input(key="up_cancelled_statuses").set_value("Abgelehnt").run()
+    at.button(key="up_load").click().run()
+    assert_clean(at, "upload (loaded)")
+    spec = at.session_state[S.DATASET_SPEC].mapping_json
+    assert '"refunded_statuses": [\n      "retour"\n    ]' in spec and '"cancelled_statuses"' in spec
+    # by hand: 8 lines, the 2 "Abgelehnt" ones set apart as never sold
+    assert any("Loaded 6 of 8 rows" in s.value for s in at.success)
+    captions = " ".join(c.value for c in at.caption).replace("\\", "")  # the report escapes markdown
+    assert "2 refunded order(s)" in captions
+    assert "'closed' (2 orders)" in captions

@@ -20,15 +20,15 @@ from tests.builders import make_dataset
 from tests.conftest import REAL_DATA
 
 
-def wholesale():
+def wholesale(big: str = "W"):
     """20 small orders of 10 units (1 returned each, 20 returned) + one order W of 1,000 units with 600 returned
     on one credit note: returned units 620, W is 600/620 = 96.8% of them; sold 1,200, W is 1000/1200 = 83%."""
     orders, returns = [], []
     for i in range(20):
         orders.append(dict(order_id=f"O{i}", order_date="2025-01-02", sku="a", quantity=10, unit_price=2.0))
         returns.append(dict(order_id=f"O{i}", sku="a", quantity=1, return_date="2025-01-10", return_id=f"R{i}"))
-    orders.append(dict(order_id="W", order_date="2025-01-03", sku="b", quantity=1000, unit_price=1.0))
-    returns.append(dict(order_id="W", sku="b", quantity=600, return_date="2025-01-12", return_id="C9"))
+    orders.append(dict(order_id=big, order_date="2025-01-03", sku="b", quantity=1000, unit_price=1.0))
+    returns.append(dict(order_id=big, sku="b", quantity=600, return_date="2025-01-12", return_id="C9"))
     orders.append(dict(order_id="late", order_date="2025-04-01", sku="a", quantity=1, unit_price=2.0))
     return prepare(make_dataset(orders, returns), window_days=14)
 
@@ -47,6 +47,12 @@ def test_one_order_is_said_first_with_the_rate_without_it():
     s = c.sentence
     assert s.startswith("One order (#W, 1,000 units sold) is 97% of all returned units: 600 of 620")
     assert "booked on one credit note (C9)" in s and "10.0%, not 51.7%" in s
+
+
+def test_shopify_order_numbers_keep_their_one_hash():
+    # Shopify writes its order numbers "#1037": the sentence names "#1037", not "##1037"
+    (c,) = concentration(wholesale("#1037"))
+    assert c.sentence.startswith("One order (#1037, 1,000 units sold)")
 
 
 def test_many_small_orders_say_nothing():
