@@ -245,7 +245,7 @@ with st.expander("Reading settings (credit notes, dates, carrier returns)", expa
         key="up_nonmerch",
     )
     settings["non_merchandise_skus"] = [s.strip() for s in extra.split(",") if s.strip()]
-    for key, label, help_text in (
+    for setting, label, help_text in (
         (
             "refunded_statuses",
             "Order statuses that mean refunded (comma separated)",
@@ -260,11 +260,11 @@ with st.expander("Reading settings (credit notes, dates, carrier returns)", expa
             "languages: their lines are listed as cancelled and left out of every rate.",
         ),
     ):
-        words = st.text_input(label, value=", ".join(settings.get(key, [])), key=f"up_{key}", help=help_text)
+        words = st.text_input(label, value=", ".join(settings.get(setting, [])), key=f"up_{setting}", help=help_text)
         if chosen := [w.strip() for w in words.split(",") if w.strip()]:
-            settings[key] = chosen
+            settings[setting] = chosen
         else:
-            settings.pop(key, None)
+            settings.pop(setting, None)
     date_formats = ["auto", "dmy", "mdy", "ymd"]
     settings["date_format"] = st.selectbox(
         "Date format",
