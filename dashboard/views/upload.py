@@ -261,8 +261,8 @@ with st.expander("Reading settings (credit notes, dates, carrier returns)", expa
         ),
     ):
         words = st.text_input(label, value=", ".join(settings.get(setting, [])), key=f"up_{setting}", help=help_text)
-        if chosen := [w.strip() for w in words.split(",") if w.strip()]:
-            settings[setting] = chosen
+        if status_words := [w.strip() for w in words.split(",") if w.strip()]:
+            settings[setting] = status_words
         else:
             settings.pop(setting, None)
     date_formats = ["auto", "dmy", "mdy", "ymd"]
