@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.prepare import Prepared
+from analysis.segments import line_codes
 
 MIN_SHARE = 0.25  # a few orders holding a quarter of the units is worth saying first
 MAX_ORDERS = 3  # "a few": beyond three orders it is a segment, not an outlier
@@ -105,14 +106,18 @@ class Concentration:
         return text
 
 
-def _per_order(prepared: Prepared) -> pd.DataFrame:
+def _per_order(prepared: Prepared) -> tuple[pd.DataFrame, Any]:
+    """(units sold and returned per mature order, indexed by order code in order of first appearance; the order
+    ids as text by code). Grouped on integer codes: the text of only the orders a finding names is made."""
     L = prepared.mature_lines
     if L.empty:
-        return pd.DataFrame(columns=["sold", "returned"])
-    g = L.groupby(L["order_id"].astype(str), sort=False)
-    return pd.DataFrame(
+        return pd.DataFrame(columns=["sold", "returned"]), np.array([], dtype=object)
+    codes, ids = line_codes(prepared, "order_id")  # the mature lines' order codes, computed once per Prepared
+    g = L.groupby(codes, sort=False)
+    per = pd.DataFrame(
         {"sold": g["quantity"].sum().astype("float64"), "returned": g["returned_units"].sum().astype("float64")}
     )
+    return per, ids
 
 
 def _smallest_group(values: pd.Series, min_share: float, max_orders: int) -> list[str]:
@@ -122,7 +127,7 @@ def _smallest_group(values: pd.Series, min_share: float, max_orders: int) -> lis
     top = values.sort_values(ascending=False, kind="stable").head(max_orders)
     cum = top.cumsum() / total
     hit = np.flatnonzero(cum.to_numpy() >= min_share)
-    return [] if not len(hit) else [str(o) for o in top.index[: hit[0] + 1]]
+    return [] if not len(hit) else list(top.index[: hit[0] + 1])
 
 
 def concentration(
@@ -145,7 +150,7 @@ def concentration(
         raise ValueError("min_share is a share of units between 0 and 1, e.g. 0.25.")
     if max_orders < 1:
         raise ValueError("max_orders must be at least 1.")
-    po = _per_order(prepared)
+    po, labels = _per_order(prepared)
     if po.empty:
         return []
     sold_all, ret_all = float(po["sold"].sum()), float(po["returned"].sum())
@@ -157,11 +162,12 @@ def concentration(
             continue
         if col == "sold" and len(po) < MIN_RETURNING_ORDERS:
             continue
-        ids = _smallest_group(po[col], min_share, max_orders)
+        codes = _smallest_group(po[col], min_share, max_orders)
+        ids = [str(labels[c]) for c in codes]
         if not ids or tuple(ids) in seen:
             continue
         seen.add(tuple(ids))
-        sub = po.loc[ids]
+        sub = po.loc[codes]
         part = float(sub[col].sum())
         s_wo, r_wo = sold_all - float(sub["sold"].sum()), ret_all - float(sub["returned"].sum())
         notes: tuple[str, ...] = ()
@@ -377,11 +383,14 @@ def period_concentration(
     if lines.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in PERIOD_CONCENTRATION_COLUMNS})
     xcol, ncol = prepared.rate_columns(dimension)
+    codes, labels = pd.factorize(lines["order_id"].astype("string"), sort=True)
     per = (
         pd.DataFrame(
             {
                 "period": period_start(lines["order_date"], freq),
-                "order_id": lines["order_id"].astype(str),
+                # order codes sorted as the ids' text sorts: the groups (and so the ties among equal orders)
+                # come in the order of the text's sort, without a Python string per line
+                "order_id": codes,
                 "x": lines[xcol].to_numpy(dtype="float64"),
                 "n": lines[ncol].to_numpy(dtype="float64"),
                 "immature": ~lines["mature"].to_numpy(dtype=bool),
@@ -396,10 +405,11 @@ def period_concentration(
         x_all, n_all = float(g["x"].sum()), float(g["n"].sum())
         if int((g["x"] > 0).sum()) < MIN_RETURNING_ORDERS or x_all <= 0 or n_all <= 0:
             continue
-        ids = _smallest_group(g.set_index("order_id")["x"], min_share, max_orders)
-        if not ids:
+        picked = _smallest_group(g.set_index("order_id")["x"], min_share, max_orders)
+        if not picked:
             continue
-        top = g.set_index("order_id").loc[ids]
+        top = g.set_index("order_id").loc[picked]
+        ids = [str(labels[c]) for c in picked]
         if float(top["x"].min()) < LARGE_ORDER * float(g["x"][g["x"] > 0].median()):
             continue
         x_top, n_top = float(top["x"].sum()), float(top["n"].sum())
