@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # for annotations only (see below: the commands import lazily
     from analysis.engine import Analysis
     from analysis.prepare import Prepared
     from data.ingest import FileInfo, SourceFile
-    from data.model import Dataset
+    from data.model import Dataset, FileReport
 
 # pandas, the engine and the statistics are imported inside the commands that use them, so
 # `python -m analysis --help` and argument errors answer without loading them.
@@ -425,6 +425,38 @@ def _table_dataset(args: argparse.Namespace) -> Dataset:
     )
 
 
+def _file_label(f: FileReport) -> str:
+    return f.file + (f" [{f.sheet}]" if f.sheet and f"[{f.sheet}]" not in f.file else "")
+
+
+def _file_record(f: FileReport) -> dict:
+    """What the JSON says of one file read: as the dashboard's load report shows it."""
+    return {
+        "file": f.file,
+        "sheet": f.sheet,
+        "role": f.role,
+        "layout": f.layout_label,
+        "rows_read": f.rows_read,
+        "rows_loaded": f.rows_loaded,
+        "rows_rejected": f.rows_rejected,
+        "rejected_by_kind": dict(f.rejected_by_kind),
+        "notes": list(f.notes),
+    }
+
+
+def _loading_text(dataset: Dataset) -> str:
+    """How each file was read and what loading did to it (statuses read, spellings matched, rows set apart): the
+    notes the dashboard's load report lists under each file's name."""
+    out = []
+    for f in dataset.files:
+        out.append(
+            f"Read {_file_label(f)} ({f.layout_label}, {f.role}): {f.rows_read:,} rows = {f.rows_loaded:,} loaded "
+            f"+ {f.rows_rejected:,} set apart or rejected"
+        )
+        out += [f"  - {n}" for n in f.notes]
+    return "\n".join(out)
+
+
 def _report(args: argparse.Namespace, dataset: Dataset, prepared: Prepared, settings: Any) -> int:
     import pandas as pd
 
@@ -444,6 +476,10 @@ def _report(args: argparse.Namespace, dataset: Dataset, prepared: Prepared, sett
     for sentence in concentration_sentences(prepared):  # said first: a few orders can carry every rate
         print(f"Note: {sentence}")
     print(_summary_text(analysis, dataset.name, prepared))
+    loading = _loading_text(dataset)
+    if loading:
+        print()
+        print(loading)
     extra = {}
     text, results = _interventions(prepared, dataset, args)
     if text:
@@ -467,6 +503,7 @@ def _report(args: argparse.Namespace, dataset: Dataset, prepared: Prepared, sett
         payload = analysis.to_json_dict()
         payload["reasons"] = _reason_records(prepared)
         payload["interventions"] = _jsonable(results)
+        payload["files"] = _jsonable([_file_record(f) for f in dataset.files])
         Path(args.json).write_text(
             json.dumps(payload, allow_nan=False, ensure_ascii=False, default=str), encoding="utf-8"
         )

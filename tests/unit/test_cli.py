@@ -223,3 +223,25 @@ def test_report_in_process_puts_the_collection_thresholds_back(demo, capsys):
     assert gc.get_threshold() == before
     assert cli.main(["report", "--orders", str(demo / "no such file.csv")]) == 2
     assert gc.get_threshold() == before
+
+
+def test_report_says_how_each_file_was_read(tmp_path):
+    # an orders export with a status column: the CLI lists what loading did (as the dashboard's load report) and
+    # the JSON carries each file's counts and notes; expected counts written out by hand below
+    rows = ["Order Number,Order Date,Order Status,SKU,Quantity,Item Cost"]
+    statuses = ["completed", "refunded", "cancelled", "on-hold"]
+    for i in range(40):
+        rows.append(f"{100 + i},2024-03-{1 + i % 28:02d},{statuses[i % 4]},{['TEE', 'CAP', 'MUG'][i % 3]},1,10")
+    f = tmp_path / "woo.csv"
+    f.write_text("\n".join(rows) + "\n")
+    js = tmp_path / "r.json"
+    res = run("report", "--orders", f, "--json", js)
+    assert res.returncode == 0, res.stderr
+    # 40 lines, one order each: 10 cancelled set apart; 10 refunded; 10 on-hold counted as sold and named
+    assert "Read woo.csv (Generic table, orders): 40 rows = 30 loaded + 10 set apart or rejected" in res.stdout
+    assert "10 refunded order(s)" in res.stdout
+    assert "'on-hold' (10 orders)" in res.stdout
+    (rec,) = json.loads(js.read_text())["files"]
+    assert (rec["rows_read"], rec["rows_loaded"], rec["rows_rejected"]) == (40, 30, 10)
+    assert rec["rejected_by_kind"] == {"cancelled": 10}
+    assert any("'on-hold' (10 orders)" in n for n in rec["notes"])
