@@ -595,6 +595,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "custom label",  # eBay's name for the seller's SKU (its "Item Number" is the listing, for every size)
         "stock code",
         "item code",
+        "item",  # alone, the item's identifier (a code, or its name: either tells items apart)
         "product code",
         "article",
         "article number",

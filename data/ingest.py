@@ -36,7 +36,7 @@ from data.layouts import (
     layout_rejects,
     prepare_frame_with_kinds,
 )
-from data.mapping import ROLES, Mapping
+from data.mapping import ROLES, Mapping, suggest_mapping
 from data.model import Dataset, FileReport
 from data.readers import DELIMITER_NAMES, RawTable, read_table
 from data.schema import TABLES
@@ -267,6 +267,56 @@ def _skus_as_written(f: pd.DataFrame, usable: np.ndarray, sold: pd.Series) -> in
     return _write_found(f, "sku", todo, lookup.reindex(want).to_numpy())
 
 
+def name_for_sku(role: str, mapping: dict[str, str], columns: list[str]) -> str | None:
+    """The column whose product names tell items apart in a file of order or return lines without a SKU column
+    (many simple exports and returns forms), as Shopify's line name does for a line without a SKU; None when the
+    file has a SKU column or no name. A returns table has no name column of its own: its product or item title is
+    found as an orders file's would be."""
+    if role not in ("orders", "returns", "transactions") or mapping.get("sku") in columns:
+        return None
+    name = mapping.get("product_name") or suggest_mapping(columns, "orders").get("product_name")
+    return name if name in columns else None
+
+
+def _names_as_skus(role: str, eff: dict[str, str], columns: list[str]) -> str | None:
+    """eff gets sku = name_for_sku's column; the note says so (None when it has none)."""
+    name = name_for_sku(role, eff, columns)
+    if name is None:
+        return None
+    eff["sku"] = name
+    return (
+        f"No SKU column: items are told apart by their names ('{name}'), so sizes or colours count as one item "
+        "unless the name says them. Map a SKU column if the file has one under another header."
+    )
+
+
+def _names_as_written(f: pd.DataFrame, usable: np.ndarray, sold: pd.Series, orders: pd.DataFrame) -> int:
+    """Return lines that name the product instead of its SKU (a returns form's product title beside an orders file
+    with SKUs): when the order has exactly one line of that name (case and spaces dropped), the return is that
+    line's; its sku becomes the line's. How many changed."""
+    if not len(sold) or "product_name" not in orders or "sku" not in f or "order_id" not in f:
+        return 0
+    oid, sku = f["order_id"].astype("string"), f["sku"].astype("string")
+    todo = usable & ~pd.MultiIndex.from_arrays([oid, sku]).isin(sold.index) & sku.notna().to_numpy()
+    if not todo.any():
+        return 0
+    near = orders[orders["order_id"].astype("string").isin(oid[todo].dropna().unique()).to_numpy(dtype=bool)]
+    if not len(near):
+        return 0
+    lines = pd.DataFrame(
+        {
+            "order_id": near["order_id"].astype("string").to_numpy(),
+            "key": _sku_key(near["product_name"]).to_numpy(),
+            "sku": near["sku"].astype("string").to_numpy(),
+        }
+    ).dropna()
+    lines = lines.drop_duplicates(["order_id", "key", "sku"])
+    lines = lines[~lines.duplicated(["order_id", "key"], keep=False)]  # a name on two lines (two sizes): unknown
+    lookup = pd.Series(lines["sku"].to_numpy(), index=pd.MultiIndex.from_frame(lines[["order_id", "key"]]))
+    want = pd.MultiIndex.from_arrays([oid[todo].to_numpy(), _sku_key(sku[todo]).to_numpy()])
+    return _write_found(f, "sku", todo, lookup.reindex(want).to_numpy())
+
+
 def _read_order_status(w: _Work, text: pd.DataFrame, settings: dict) -> None:
     """Order-level refunds read off an order-status column (WooCommerce "refunded", "partially refunded"; other
     platforms' words, data.layouts.status_kinds): w.frame gets order_refunded = the order's value sold for a
@@ -488,6 +538,7 @@ def load_dataset(
                 Problem(label, "Empty file", "The file has no header and no rows.", "Upload the export again.")
             )
             continue
+        name_note = _names_as_skus(role, eff, list(frame.columns))
         missing = missing_columns(label, role, eff, list(frame.columns))
         if missing:
             problems.extend(missing)
@@ -502,7 +553,7 @@ def load_dataset(
         hit = pd.notna(lk) & ~raw.footer
         conv = convert(label, role, frame, eff, raw.footer | hit, settings, raw.decimal_hint)
         conv.kind[hit], conv.reason[hit] = lk[hit], lr[hit]
-        lnotes = tuple(lnotes) + lnotes2
+        lnotes = tuple(lnotes) + lnotes2 + ((name_note,) if name_note else ())
         w = _Work(
             label,
             raw.sheet,
@@ -721,6 +772,12 @@ def load_dataset(
             w.notes.append(
                 f"{resku:,} return line(s) write the SKU differently from their order's line (other case or "
                 "spacing, such as 'tee-blk-m' for 'TEE-BLK-M'): matched to that line."
+            )
+        byname = _names_as_written(f, ok, sold, orders_all)
+        if byname:
+            w.notes.append(
+                f"{byname:,} return line(s) name the product instead of the SKU the orders file gives (such as "
+                "'Classic Tee' for 'TEE-BLK-M'): matched to their order's only line of that name."
             )
         oid, sku = f["order_id"].astype("string"), f["sku"].astype("string")
         key = pd.MultiIndex.from_arrays([oid, sku])

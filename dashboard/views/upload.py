@@ -6,7 +6,7 @@ from typing import Any
 import streamlit as st
 
 from data.errors import RIError
-from data.ingest import FileInfo
+from data.ingest import FileInfo, name_for_sku
 from data.mapping import FileColumns, Mapping, explain_mapping, mapping_of_files, suggest_mapping
 from data.schema import TABLES
 from dashboard import cache, context, errors
@@ -229,6 +229,12 @@ for i, f in enumerate(files):
                         f"Did you mean **{fmt.md(w.column)}**? ({w.confidence:.0%}: {fmt.md(w.reason)})"
                     )
             missing = [c for c in table.required if c not in mapping]
+            if "sku" in missing and (name := name_for_sku(role, mapping, list(info.columns))):
+                missing.remove("sku")
+                st.caption(
+                    f"No SKU column: items are told apart by their names ({fmt.md(name)}); map a SKU column if "
+                    "the file has one under another header."
+                )
             if missing:
                 st.warning(f"Map the required column(s) {', '.join(missing)} for this file.")
             chosen_columns.append(FileColumns(f.name, sheet or info.sheet, role, mapping, digest))

@@ -202,3 +202,16 @@ def test_order_status_words_reach_the_load_and_the_report_names_the_others():
     captions = " ".join(c.value for c in at.caption).replace("\\", "")  # the report escapes markdown
     assert "2 refunded order(s)" in captions
     assert "'closed' (2 orders)" in captions
+
+
+def test_a_file_without_skus_loads_on_its_product_names():
+    from tests.unit.test_names_as_skus import NAMES
+
+    at = run_page("views/upload.py")
+    at.file_uploader(key=S.U_FILES).set_value([("orders.csv", NAMES, "text/csv")]).run()
+    assert_clean(at, "upload (mapped)")
+    assert not [w.value for w in at.warning if "Map the required" in w.value]
+    assert any(c.value.startswith("No SKU column: items are told apart by their names") for c in at.caption)
+    at.button(key="up_load").click().run()
+    assert_clean(at, "upload (loaded)")
+    assert any("Loaded 4 of 4 rows" in s.value for s in at.success)
