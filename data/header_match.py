@@ -820,6 +820,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "created",
         "return requested",
         "request date",
+        "return started",  # Happy Returns
+        "return initiated",
     ),
 }
 # Synonyms that are only a guess: an amount may be the line total rather than the price of one unit.

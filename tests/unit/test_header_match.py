@@ -567,3 +567,63 @@ def test_a_country_column_is_where_the_order_went_not_where_the_product_was_made
         assert "country" not in m and "channel" not in m, origin
     both = suggest_mapping(base + ["Billing Country", "Shipping Country"], "orders")
     assert both.get("country") == "Shipping Country"
+
+
+@pytest.mark.parametrize(
+    "headers, want",
+    [
+        # Happy Returns: the return's date is "Return Started"
+        (
+            [
+                "Order Number",
+                "RMA",
+                "Return Started",
+                "SKU",
+                "Product Name",
+                "Quantity",
+                "Return Reason",
+                "Refund Type",
+            ],
+            {"order_id": "Order Number", "return_id": "RMA", "return_date": "Return Started", "sku": "SKU"},
+        ),
+        # AfterShip Returns
+        (
+            ["Order number", "Return ID", "Created at", "Item SKU", "Item title", "Quantity", "Return reason"],
+            {"order_id": "Order number", "return_id": "Return ID", "return_date": "Created at", "sku": "Item SKU"},
+        ),
+        # Amazon's seller-fulfilled returns report
+        (
+            [
+                "Order ID",
+                "Order date",
+                "Return request date",
+                "Amazon RMA ID",
+                "ASIN",
+                "Merchant SKU",
+                "Item Name",
+                "Return quantity",
+                "Return reason",
+                "Resolution",
+                "Refunded Amount",
+            ],
+            {
+                "order_id": "Order ID",
+                "return_date": "Return request date",
+                "sku": "Merchant SKU",
+                "quantity": "Return quantity",
+                "refund_amount": "Refunded Amount",
+            },
+        ),
+        # bol.com (Dutch)
+        (
+            ["Bestelnummer", "EAN", "Retourdatum", "Aantal", "Retourreden", "Afhandeling"],
+            {"order_id": "Bestelnummer", "sku": "EAN", "return_date": "Retourdatum", "quantity": "Aantal"},
+        ),
+    ],
+)
+def test_returns_app_headers(headers, want):
+    from data.layouts import detect_layout
+
+    got = detect_layout(headers, None, None)
+    assert got.role == "returns"
+    assert {k: got.suggested.get(k) for k in want} == want
