@@ -905,6 +905,8 @@ def segment_table(
         out["baseline_rate"] = (out["rest_returned"] / out["rest_n"]).where(out["rest_n"] > 0)
         out["order_return_rate"] = out["orders_returned"] / out["orders"]
     out["population_rate"] = p0_all
+    if within is not None:  # a drill-down compares with the rest of its parent segment, not of the business
+        out["reference"] = out["reference"].where(out["reference"].astype(str) != "all", f"within {within[1]}")
     rets = mature_returns(prepared) if returns is None else returns
     if within is not None and len(rets):
         rets = rets[_keys(rets[within[0]]) == str(within[1])]

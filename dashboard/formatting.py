@@ -60,14 +60,18 @@ def segment_frame(seg: pd.DataFrame, dimension: str) -> pd.DataFrame:
 
 
 def compared_with(reference: object) -> str:
-    """Plain words for a segment's comparison group (analysis.segments 'reference')."""
+    """Plain words for a segment's comparison group (analysis.segments 'reference').
+
+    >>> compared_with("all"), compared_with("within Lights")
+    ('rest of the business', 'rest of Lights')
+    """
     r = "" if reference is None or (isinstance(reference, float) and math.isnan(reference)) else str(reference)
     if reference_group(r) is not None:
         return f"rest of {reference_group(r)}"
     if r == "parts":
         return "its two parts bought apart"
-    if r.startswith("within"):
-        return r
+    if r.startswith("within "):  # a drill-down's parent segment
+        return f"rest of {r[7:]}"
     return "rest of the business"
 
 
