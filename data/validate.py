@@ -168,7 +168,14 @@ def convert(
         out[col.name] = values
     frame = pd.DataFrame(out, index=raw.index)
     if "quantity" in frame and not table.column("quantity").required:
-        frame["quantity"] = frame["quantity"].fillna(table.column("quantity").default or 1)
+        one = table.column("quantity").default or 1
+        src = mapping.get("quantity")
+        blank = int((frame["quantity"].isna().to_numpy() & live & kind.isna().to_numpy()).sum())
+        if blank and (not src or src not in raw.columns):
+            notes.append(f"No quantity column: each row counts as {one} unit. Map a quantity column if there is one.")
+        elif blank:
+            notes.append(f"{blank:,} row(s) with no '{src}' count as {one} unit each.")
+        frame["quantity"] = frame["quantity"].fillna(one)
     if "quantity" in frame and role in ("orders", "returns"):
         q = frame["quantity"]
         if role == "returns":

@@ -167,3 +167,14 @@ def test_rows_reconcile_for_every_fixture(name):
         second = [f for f in ds.files if f.file == OK][1]
         assert second.rejected_by_kind == {"overlap": second.rows_read}
     assert len(ds.orders) == sum(f.rows_loaded for f in ds.files if f.role == "orders")
+
+
+def test_rows_without_a_quantity_count_as_one_unit_and_say_so():
+    orders = b"Order,Date,SKU,Qty\nA1,2024-03-01,TEE,2\nA2,2024-03-02,CAP,\nA3,2024-03-03,CAP,1\n"
+    returns = b"Order,Date,SKU\nA1,2024-03-10,TEE\nA3,2024-03-11,CAP\n"
+    ds = load_dataset([SourceFile("o.csv", orders, "orders"), SourceFile("r.csv", returns, "returns")])
+    o, r = ds.files
+    # by hand: A2's blank quantity counts 1 (4 units sold); the returns file has no quantity column: 2 units
+    assert int(ds.orders["quantity"].sum()) == 4 and int(ds.returns["quantity"].sum()) == 2
+    assert "1 row(s) with no 'Qty' count as 1 unit each." in o.notes
+    assert "No quantity column: each row counts as 1 unit. Map a quantity column if there is one." in r.notes
