@@ -65,6 +65,35 @@ class FileColumns:
         return doc
 
 
+def _column_problems(role: str, columns: dict, where: str, prefix: str) -> list[Problem]:
+    """The problems of one table's {canonical: source header} in a mapping JSON: canonical columns the role does
+    not have, sources that are not text. where / prefix name the place in the messages (a file entry's)."""
+    names = TABLES[role].names
+    out = []
+    for canon, source in columns.items():
+        if canon not in names:
+            out.append(
+                Problem(
+                    "mapping JSON",
+                    "Unknown canonical column",
+                    f"'{canon}' is not a column of {role}{where}.",
+                    f"Use one of: {', '.join(names)}.",
+                    column=canon,
+                )
+            )
+        elif source is not None and not isinstance(source, str):
+            out.append(
+                Problem(
+                    "mapping JSON",
+                    "Source column must be text",
+                    f"{prefix}{role}.{canon} is {source!r}.",
+                    "Write the header text of the source column.",
+                    column=canon,
+                )
+            )
+    return out
+
+
 @dataclass
 class Mapping:
     """tables: role -> {canonical column: source column}; files: each file's own columns (FileColumns), which
@@ -191,27 +220,7 @@ class Mapping:
                 )
                 continue
             names = TABLES[key].names
-            for canon, source in value.items():
-                if canon not in names:
-                    problems.append(
-                        Problem(
-                            "mapping JSON",
-                            "Unknown canonical column",
-                            f"'{canon}' is not a column of {key}.",
-                            f"Use one of: {', '.join(names)}.",
-                            column=canon,
-                        )
-                    )
-                elif source is not None and not isinstance(source, str):
-                    problems.append(
-                        Problem(
-                            "mapping JSON",
-                            "Source column must be text",
-                            f"{key}.{canon} is {source!r}.",
-                            "Write the header text of the source column.",
-                            column=canon,
-                        )
-                    )
+            problems += _column_problems(key, value, "", "")
             tables[key] = {c: s for c, s in value.items() if c in names and isinstance(s, str)}  # null: unmapped
         settings = default_settings()
         raw_settings = doc.get("settings", {}) or {}
@@ -354,27 +363,7 @@ def _files_from_doc(entries: Any, problems: list[Problem]) -> tuple[FileColumns,
             )
             continue
         names = TABLES[role].names
-        for canon, source in e["columns"].items():
-            if canon not in names:
-                problems.append(
-                    Problem(
-                        "mapping JSON",
-                        "Unknown canonical column",
-                        f"'{canon}' is not a column of {role} ({where}, {e['file']}).",
-                        f"Use one of: {', '.join(names)}.",
-                        column=canon,
-                    )
-                )
-            elif source is not None and not isinstance(source, str):
-                problems.append(
-                    Problem(
-                        "mapping JSON",
-                        "Source column must be text",
-                        f"{e['file']}: {role}.{canon} is {source!r}.",
-                        "Write the header text of the source column.",
-                        column=canon,
-                    )
-                )
+        problems += _column_problems(role, e["columns"], f" ({where}, {e['file']})", f"{e['file']}: ")
         columns = {c: s for c, s in e["columns"].items() if c in names and isinstance(s, str) and s}
         out.append(FileColumns(e["file"], sheet, role, columns, sha or None))
     return tuple(out)
