@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -47,6 +48,7 @@ from data.validate import (
     examples,
     mark_future,
     MOST_UNMATCHED,
+    RETURNS_START_LATER,
     missing_columns,
     mixed_currency_problem,
     negative_price_problem,
@@ -315,6 +317,78 @@ def _names_as_written(f: pd.DataFrame, usable: np.ndarray, sold: pd.Series, orde
     lookup = pd.Series(lines["sku"].to_numpy(), index=pd.MultiIndex.from_frame(lines[["order_id", "key"]]))
     want = pd.MultiIndex.from_arrays([oid[todo].to_numpy(), _sku_key(sku[todo]).to_numpy()])
     return _write_found(f, "sku", todo, lookup.reindex(want).to_numpy())
+
+
+RETURNS_START_GRACE_DAYS = 30  # returns of an order placed this long before the returns file starts are mostly in
+# (before the file's first return); such orders that hold none at all say the file starts later than the orders
+RETURNS_START_MIN_EXPECTED = 5.0  # returns those orders should hold at the later orders' rate before it counts
+RETURNS_START_P = 0.01  # Poisson probability of holding so few by chance below which the file starts later
+
+
+def _returns_start(works: list[_Work], orders: pd.DataFrame) -> tuple[pd.Timestamp, str] | None:
+    """(first day the returns files cover, note) when they start clearly after the orders; else None.
+
+    A returns export often covers less time than the orders export (a returns app's last 90 days beside an
+    all-time orders export): the orders placed before it are not "never returned", their returns are not in it.
+    The returns files start at their first return S. Orders placed more than RETURNS_START_GRACE_DAYS before S
+    would have returned most of what they return before S; at the rate of the orders placed from S (orders with a
+    return / orders, those whose month has passed by the last return), they should hold E orders with a return.
+    When E >= RETURNS_START_MIN_EXPECTED and they hold so few that Poisson(E) gives it less than RETURNS_START_P,
+    the files start at S: the orders placed before S are set apart (a complete returns file has its first return
+    soon after the first orders, and orders without any return for a while are judged by how many returns they
+    should hold)."""
+    dates, returned = [], []
+    for w in works:
+        if w.role == "returns" and "return_date" in w.frame and "order_id" in w.frame:
+            ok = w.kind.isna().to_numpy()
+            dates.append(w.frame.loc[ok, "return_date"])
+            returned.append(w.frame.loc[ok, "order_id"].astype("string"))
+    if not dates or not len(orders) or "order_date" not in orders:
+        return None
+    d = pd.concat(dates).dropna()
+    if not len(d):
+        return None
+    first, last = d.min(), d.max()
+    per_order = orders.groupby(orders["order_id"].astype("string"), sort=False)["order_date"].min()
+    has_return = per_order.index.isin(pd.concat(returned).dropna().unique())
+    placed = per_order.to_numpy()
+    early = placed < first - pd.Timedelta(days=RETURNS_START_GRACE_DAYS)
+    later = (placed >= first) & (placed <= last - pd.Timedelta(days=RETURNS_START_GRACE_DAYS))
+    if not early.any():
+        return None
+    if not later.any():  # a short returns file: every order placed from its start
+        later = placed >= first
+    if not later.any():
+        return None
+    rate = float(has_return[later].mean())
+    expected = float(early.sum()) * rate
+    held = int(has_return[early].sum())
+    if expected < RETURNS_START_MIN_EXPECTED or _poisson_cdf(held, expected) >= RETURNS_START_P:
+        return None
+    before = int((placed < first).sum())
+    note = (
+        f"{RETURNS_START_LATER}: the returns file's first return is on {first:%d %b %Y}, but the orders go back to "
+        f"{per_order.min():%d %b %Y}. The {int(early.sum()):,} orders placed more than "
+        f"{RETURNS_START_GRACE_DAYS} days before it would hold about {expected:,.0f} orders with a return at the "
+        f"rate of later orders ({rate:.1%}), and the file holds {held:,}: their returns are not in it. The "
+        f"{before:,} orders placed before {first:%d %b %Y} are set apart (listed as placed before the returns "
+        "file), so every rate describes the orders placed since. Export the returns of the whole period to count "
+        "the earlier orders."
+    )
+    return first, note
+
+
+def _poisson_cdf(k: int, mean: float) -> float:
+    """P(X <= k) for X ~ Poisson(mean), summed in log space (k is small where it matters).
+
+    >>> round(_poisson_cdf(0, 5.0), 6), round(_poisson_cdf(3, 2.0), 6)  # e^-5; e^-2 (1 + 2 + 2 + 4/3)
+    (0.006738, 0.857123)
+    """
+    if mean <= 0:
+        return 1.0
+    terms = [-mean + i * math.log(mean) - math.lgamma(i + 1) for i in range(int(k) + 1)]
+    top = max(terms)
+    return min(1.0, math.exp(top) * sum(math.exp(t - top) for t in terms))
 
 
 def _read_order_status(w: _Work, text: pd.DataFrame, settings: dict) -> None:
@@ -848,6 +922,28 @@ def load_dataset(
                 )
         ok = w.kind.isna().to_numpy()
         return_parts.append(f[ok].assign(_row=np.flatnonzero(ok)))
+    start = _returns_start(works, orders_all) if has_returns_files else None
+    if start is not None:  # orders placed before the returns files start: their returns are not in them
+        first, note = start
+        notes.append(note)
+        early = orders_all["order_date"] < first
+        gone = set(orders_all.loc[early, "order_id"].astype(str))
+        orders_all = orders_all[~early.to_numpy(dtype=bool)].reset_index(drop=True)
+        return_parts = []
+        for w in works:
+            ok = w.kind.isna().to_numpy()
+            if w.role == "orders" and "order_date" in w.frame:
+                m = ok & (w.frame["order_date"] < first).fillna(False).to_numpy(dtype=bool)
+                w.kind[m] = "before_returns"
+                w.reason[m] = f"Placed before the returns file starts ({first:%d %b %Y}): its returns are not in it."
+            elif w.role == "returns":
+                m = ok & w.frame["order_id"].astype("string").isin(gone).fillna(False).to_numpy(dtype=bool)
+                w.kind[m] = "set_aside_return"
+                w.reason[m] = (
+                    f"Its order was placed before the returns file starts ({first:%d %b %Y}) and is set apart."
+                )
+                ok = w.kind.isna().to_numpy()
+                return_parts.append(w.frame[ok].assign(_row=np.flatnonzero(ok)))
     returns_all = pd.concat(return_parts, ignore_index=True) if return_parts else _empty("returns")
     if len(returns_all) and len(sold):
         ret_q = returns_all.groupby(["order_id", "sku"], sort=False)["quantity"].sum()

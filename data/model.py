@@ -21,6 +21,7 @@ REJECT_KINDS = {
     "cancelled": "Cancelled or voided order (not a customer return; left out of every rate)",
     "exchange_order": "Exchange order created by a returns app (a replacement, not a new sale)",
     "overlap": "Order already loaded from an earlier file (exports that overlap)",
+    "before_returns": "Order placed before the returns file starts (its returns are not in the file)",
     "carrier_return": "Carrier return: undeliverable, refused or lost in transit (not a customer return; "
     "left out of the return rate unless count_carrier_returns is set)",
 }

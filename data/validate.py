@@ -298,8 +298,9 @@ CURRENCY_CODES = frozenset(
 ) | frozenset("$€£¥₹")
 MIXED_CURRENCIES = "Several currencies"  # the first words of the note pages and the CLI read
 MOST_UNMATCHED = "Most return lines matched no order"
+RETURNS_START_LATER = "The returns start later than the orders"
 # dataset notes that change what the headline figures mean: the Overview's summary and the CLI say them first
-HEADLINE_NOTES = (MIXED_CURRENCIES, MOST_UNMATCHED)
+HEADLINE_NOTES = (MIXED_CURRENCIES, MOST_UNMATCHED, RETURNS_START_LATER)
 
 
 def currency_counts(raw: pd.DataFrame, usable: np.ndarray) -> tuple[str | None, pd.Series]:
