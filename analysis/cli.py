@@ -454,6 +454,8 @@ def _loading_text(dataset: Dataset) -> str:
             f"+ {f.rows_rejected:,} set apart or rejected"
         )
         out += [f"  - {n}" for n in f.notes]
+        said = list(f.problems) + [p for p in dataset.problems if p.file == _file_label(f) and p not in f.problems]
+        out += [f"  ! {p.title}: {p.message}" + (f" Fix: {p.fix}" if p.fix else "") for p in said]
     return "\n".join(out)
 
 

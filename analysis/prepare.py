@@ -665,7 +665,10 @@ def prepare(
 
     # ---- the outcome: line-level returns, or order-level refunds when that is all the data holds
     lines["units"] = lines["quantity"]
-    returns_known = len(rets) > 0 or any(f.role in ("returns", "transactions") for f in dataset.files)
+    # a returns file without a single row (an export of the wrong period) says nothing of returns: not a 0% rate
+    returns_known = len(rets) > 0 or any(
+        f.role == "transactions" or (f.role == "returns" and f.rows_read > 0) for f in dataset.files
+    )
     if returns_known:  # a returns file or credit notes were loaded: a return rate of 0 would mean none came back
         available.add(RETURNS_LOADED)
     outcome = "order_refund" if (not returns_known and "order_refunded" in available) else "line_return"

@@ -612,6 +612,18 @@ def load_dataset(
                 Problem(label, "Empty file", "The file has no header and no rows.", "Upload the export again.")
             )
             continue
+        if frame.empty and role == "returns":
+            problems.append(
+                Problem(
+                    label,
+                    "No return lines",
+                    "The returns file has its header but no rows, so it says nothing of what came back: it is not "
+                    "read as no returns (a 0% return rate).",
+                    "Export the returns again for the same period as the orders (returns apps often export the "
+                    "last 30 or 90 days, or only the returns of a status you filtered on).",
+                    severity="warning",
+                )
+            )
         name_note = _names_as_skus(role, eff, list(frame.columns))
         missing = missing_columns(label, role, eff, list(frame.columns))
         if missing:

@@ -66,6 +66,21 @@ def test_a_returns_file_that_matches_nothing_is_a_known_zero_with_its_warning():
     assert any(n.startswith("Most return lines matched no order") for n in p.notes)
 
 
+def test_a_returns_file_with_no_rows_is_not_a_zero():
+    # a returns export of the wrong period (header only) says nothing of returns: the rates stay unknown, and the
+    # file's warning says why and what to export
+    header = b"Order Number,Custom Label,Quantity,Return Date\n"
+    ds = load_dataset(
+        [
+            SourceFile("ebay.csv", ORDERS.to_csv(index=False).encode(), "orders"),
+            SourceFile("returns.csv", header, "returns"),
+        ]
+    )
+    t = analyse(prepare(ds, window_days=30), briefs=False).totals
+    assert t["unit_return_rate"] is None and t["units_returned"] is None
+    assert any(p.title == "No return lines" and p.file == "returns.csv" for p in ds.problems)
+
+
 @pytest.mark.parametrize("seed", [1])
 def test_the_demo_keeps_its_rates(seed):
     from data.demo import generate_dataset
