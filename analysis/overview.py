@@ -98,6 +98,17 @@ def window_warning(prepared: Prepared, share: float = 1 / 3) -> str | None:
     export), naming the setting that changes it; None otherwise."""
     total = int(prepared.orders["order_id"].nunique()) if len(prepared.orders) else 0
     out = int(prepared.immature_orders_excluded)
+    end = prepared.returns_end
+    if total and end is not None and prepared.cutoff_date is not None:
+        # the returns file stops before the orders: said whatever the share, it is what every rate rests on
+        last = prepared.orders["order_date"].max()
+        return (
+            f"The returns file ends on {end:%d %b %Y} but the orders run to {last:%d %b %Y}: returns of later "
+            f"orders are not in it, so they are not counted as kept. {out:,} of {total:,} orders ({out / total:.0%}),"
+            f" those placed after {prepared.cutoff_date:%d %b %Y} (the returns' end less the {prepared.window_days}"
+            f"-day return window), are left out of rates like recent orders; rates describe the other "
+            f"{total - out:,}. Export the returns for the same dates as the orders."
+        )
     if not total or out / total <= share:
         return None
     what = "refunded" if prepared.outcome == "order_refund" else "returned"

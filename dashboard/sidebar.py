@@ -65,11 +65,16 @@ def sidebar(dataset: Dataset, full: Prepared, store: Store) -> Filters:
         st.markdown(f"**{md(dataset.name)}**")
         if len(lines):
             d0, d1 = pd.Timestamp(summary["first_date"]).date(), pd.Timestamp(summary["last_date"]).date()
+            why = (
+                f"the returns file ends on {full.returns_end:%d %b %Y}, so orders after "
+                f"{full.cutoff_date:%d %b %Y} are excluded from rates"
+                if full.returns_end is not None
+                else f"orders after {full.cutoff_date:%d %b %Y} are too recent and excluded from rates"
+            )
             st.caption(
                 f"{num(int(summary['rows']))} order lines · {num(int(summary['orders']))} orders  \n"
                 f"{d0:%d %b %Y} – {d1:%d %b %Y}  \n"
-                f"Return window {full.window_days} days ({full.window_source}); orders after "
-                f"{full.cutoff_date:%d %b %Y} are too recent and excluded from rates "
+                f"Return window {full.window_days} days ({full.window_source}); {why} "
                 f"({num(full.immature_orders_excluded)} orders)."
             )
     sb.markdown("**Filters**")
