@@ -81,14 +81,22 @@ def headline(prepared: Prepared, period_days: int = 90) -> Headline:
 
 def monthly(prepared: Prepared) -> pd.DataFrame:
     """Monthly unit return rate by order month: units, returned, rate with its 95% Wilson interval
-    (units treated as independent: a display band, not a test), and whether the month is provisional."""
+    (units treated as independent: a display band, not a test), and whether the month is provisional. A month
+    ordered after a returns file's end (Prepared.returns_end) has no rate: its returns are not in the file."""
     lines = prepared.lines
     if lines.empty:
         return pd.DataFrame(columns=["month", "units", "returned", "rate", "ci_low", "ci_high", "provisional"])
     xcol, ncol = prepared.rate_columns()
-    g = lines.groupby("month").agg(units=(ncol, "sum"), returned=(xcol, "sum"), mature=("mature", "all")).reset_index()
+    g = (
+        lines.groupby("month")
+        .agg(units=(ncol, "sum"), returned=(xcol, "sum"), mature=("mature", "all"), first=("order_date", "min"))
+        .reset_index()
+    )
     g["rate"] = g["returned"] / g["units"]
     g["ci_low"], g["ci_high"] = wilson_interval(g["returned"].to_numpy(float), g["units"].to_numpy(float))
+    if prepared.returns_end is not None:  # ordered after the returns file ends: not 0%, not in the file
+        g.loc[g["first"] > prepared.returns_end, ["rate", "ci_low", "ci_high"]] = np.nan
+    g = g.drop(columns="first")
     g["provisional"] = ~g["mature"]
     return g.drop(columns="mature")
 

@@ -89,6 +89,12 @@ st.caption(
     "window, so their rate so far (hollow circle) will still rise; the diamond is the expected final rate: "
     "the rate so far divided by the share of returns expected to have arrived at the orders' age "
     "(Kaplan-Meier estimate of days-to-return, which allows for recent orders' late returns not yet seen)."
+    + (
+        f" The returns file ends on {ctx.prepared.returns_end:%d %b %Y}: {unit_word}s ordered after it have no "
+        "rate, since their returns are not in the file."
+        if ctx.prepared.returns_end is not None
+        else ""
+    )
 )
 conc = ctx.cached("tr_concentration", period_concentration, freq, None if dim == ALL else dim, seg)
 note = concentration_note(conc, len(series), unit_word)

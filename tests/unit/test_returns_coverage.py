@@ -93,3 +93,29 @@ def test_a_small_shop_s_quiet_last_weeks_are_not_an_end():
     assert 20 * pace < 5  # the premise, by hand
     p = prepare(make_dataset(orders, rets), window_days=30)
     assert p.cutoff_date == end - pd.Timedelta(days=30)
+
+
+def test_months_after_the_returns_file_ends_have_no_rate_on_trends():
+    from analysis.trends import cohort_series
+
+    orders, rets = _data("2024-06-30")
+    p = prepare(make_dataset(orders, rets), window_days=30)
+    s = cohort_series(p).set_index("period")
+    end = rets["return_date"].max()
+    after = s.index > end  # months whose every order was placed after the file's last return
+    assert after.sum() == 6  # July - December 2024
+    assert s.loc[after, "rate"].isna().all() and s.loc[after, "expected_final_rate"].isna().all()
+    # a month the file covers keeps its rate: January, by hand from the rows built above
+    jan = orders[orders["order_date"] < "2024-02-01"]
+    jan_rate = rets["order_id"].isin(jan["order_id"]).sum() / len(jan)
+    assert s.loc[pd.Timestamp("2024-01-01"), "rate"] == pytest.approx(jan_rate)
+
+
+def test_the_overview_s_monthly_line_has_no_rate_after_the_returns_file_ends():
+    from analysis.overview import monthly
+
+    orders, rets = _data("2024-06-30")
+    m = monthly(prepare(make_dataset(orders, rets), window_days=30)).set_index("month")
+    after = m.index > rets["return_date"].max()
+    assert after.sum() == 6 and m.loc[after, "rate"].isna().all()
+    assert m.loc[~after, "rate"].notna().all()
