@@ -227,6 +227,8 @@ def _summary_text(
     fl = analysis.fix_list
     if fl.empty and returns_not_loaded(t):
         out.append("Fix list: none, since no returns are loaded.")
+    elif fl.empty and getattr(analysis, "dropped", None) is not None and len(analysis.dropped):
+        out.append("Fix list: empty; the segments that return clearly more are not listed, for the reasons below.")
     elif fl.empty:
         out.append(
             "Fix list: no segment "

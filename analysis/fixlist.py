@@ -421,6 +421,38 @@ def _without_carrier(row: pd.Series, c: Carrier, outcome: str) -> tuple[pd.Serie
     return row, None
 
 
+def _structure_row(prepared: Prepared, lines: pd.DataFrame, row: pd.Series, kind: str) -> dict:
+    """The dropped row of a clearly higher candidate that is never listed (kind STRUCTURE or NOT_SET); carrier
+    holds, for STRUCTURE, the words for its group: 'the only collection of its category (Accessories)'."""
+    dim, seg = str(row["dimension"]), row["segment"]
+    words = ""
+    ref_col = reference_column(prepared)
+    if kind == STRUCTURE and ref_col is not None and dim != ref_col and dim in reference_dimensions(prepared):
+        rc, rl = line_codes(prepared, ref_col)
+        dc, dl = line_codes(prepared, dim)
+        hit = np.flatnonzero(np.asarray(dl) == seg)
+        mask = dc == (hit[0] if len(hit) else -1)
+        if mask.any():
+            g = int(np.bincount(rc[mask]).argmax())
+            inside = np.unique(dc[rc == g])
+            what = "category" if ref_col == "category" else "size system"
+            words = (
+                f"the only {dim} of its {what} ({rl[g]})"
+                if len(inside) == 1
+                else f"most of its {what}'s ({rl[g]}) units"
+            )
+    return {
+        "dimension": dim,
+        "segment": seg,
+        "explained_by": kind,
+        "residual_share": np.nan,
+        "mix_rate": np.nan,
+        "carrier": words,
+        "rate": float(row["return_rate"]),
+        "baseline": float(row["baseline_rate"]),
+    }
+
+
 def dropped_sentences(dropped: pd.DataFrame) -> list[str]:
     """One plain sentence per candidate build_fix_list left out (nothing leaves the list unsaid)."""
     out = []
@@ -428,7 +460,24 @@ def dropped_sentences(dropped: pd.DataFrame) -> list[str]:
         dim = str(d["dimension"])
         label = segment_label(dim, str(d["segment"]))
         why = str(d["explained_by"])
-        if why == ONE_ORDER:
+        rates = f"{float(d.get('rate', np.nan)):.1%} vs {float(d.get('baseline', np.nan)):.1%} for the rest"
+        if why == STRUCTURE and d.get("carrier"):
+            out.append(
+                f"{label} ({DIMENSION_LABELS.get(dim, dim).lower()}): {rates}, but it is {d['carrier']}, so it can "
+                "only be compared with other groups: a difference of what is sold, not something guidance fixes. "
+                "Its trend over time is on Trends."
+            )
+        elif why == STRUCTURE:
+            out.append(
+                f"{label} ({DIMENSION_LABELS.get(dim, dim).lower()}): {rates}; a {dim}'s rate reflects what it "
+                f"sells, not something guidance fixes: its collections, products and sizes are compared within it."
+            )
+        elif why == NOT_SET:
+            out.append(
+                f"{label} ({DIMENSION_LABELS.get(dim, dim).lower()}): the lines with no {dim} - {rates}; they are "
+                f"not one {dim} (items without one, or the {dim} is missing), so they are not listed."
+            )
+        elif why == ONE_ORDER:
             out.append(
                 f"{label} ({DIMENSION_LABELS.get(dim, dim).lower()}): {d.get('carrier') or 'one order'} holds most "
                 f"of its returned units; without that, it returns {float(d['mix_rate']):.1%}, not clearly more than "
@@ -451,6 +500,7 @@ def dropped_sentences(dropped: pd.DataFrame) -> list[str]:
 MIX_ALPHA = 0.05  # one-sided level of "returns more than the same products outside the segment"
 PRODUCT_MIX = "product mix"  # dropped["explained_by"] of a segment the product-mix gate left out
 ONE_ORDER = "one order"  # dropped["explained_by"] of a segment one order or customer carries (carried_by)
+STRUCTURE = "structure"  # dropped["explained_by"] of a clearly higher segment structural() keeps off
 
 
 def product_mix(
@@ -689,26 +739,35 @@ def build_fix_list(
         pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else segments.copy()
     )
     empty = pd.DataFrame({c: pd.Series(dtype=object) for c in FIX_COLUMNS})
-    dropped_cols = ["dimension", "segment", "explained_by", "residual_share", "mix_rate", "carrier"]
+    dropped_cols = ["dimension", "segment", "explained_by", "residual_share", "mix_rate", "carrier", "rate", "baseline"]
     if cand.empty:
         return empty, pd.DataFrame(columns=dropped_cols)
     gated = (cand["q_value"].astype("float64") <= q) & (cand["priority_score"].astype("float64") > 0)
-    gated &= cand["segment"] != NOT_SET
     if "orders_returned" in cand.columns:
         gated &= cand["orders_returned"].astype("float64").fillna(MIN_RETURNING_ORDERS) >= MIN_RETURNING_ORDERS
     # the verdict agrees with the interval drawn: a listed segment's 95% interval lies above its comparison rate
     lo, base = cand["ci_low"].astype("float64"), cand["baseline_rate"].astype("float64")
     gated &= ~(lo.notna() & base.notna() & (lo <= base)).to_numpy()
-    gated &= ~structural(prepared, cand)
+    lines = mature_frames(prepared)[0]
+    # clearly higher, yet never listed: structure (a category; a collection alone in its category) or the lines
+    # without a value. Said in `dropped` like every other candidate left off, since the pages call them higher
+    off_kind = np.where(
+        (cand["segment"] == NOT_SET).to_numpy(), NOT_SET, np.where(structural(prepared, cand), STRUCTURE, "")
+    )
+    said_off = [
+        _structure_row(prepared, lines, row, str(kind))
+        for (_, row), kind, g in zip(cand.iterrows(), off_kind, gated.to_numpy())
+        if g and kind
+    ]
+    gated &= off_kind == ""
     cand = cand[gated.to_numpy()].sort_values("priority_score", ascending=False, kind="stable")
 
-    lines = mature_frames(prepared)[0]
     units = lines["quantity"].to_numpy(dtype="float64")
     returned = lines["returned_units"].to_numpy(dtype="float64")
     products = line_codes(prepared, "product")[0] if prepared.has("product") else None
     codes: dict[str, tuple[np.ndarray, pd.Index]] = {}
     kept: list = []
-    dropped: list = []
+    dropped: list = list(said_off)
     masks: list = []
     for _, row in cand.iterrows():
         if len(kept) >= max_rows:

@@ -189,6 +189,17 @@ def plain_summary(prepared: Prepared, totals: dict, fix_list: pd.DataFrame, segm
                 for d, s in zip(fix_list["dimension"].iloc[1:4], fix_list["segment"].iloc[1:4])
             )
             out.append(f"Next on the fix list: {others}.")
+    elif (
+        segments is not None and len(segments) and "direction" in segments and (segments["direction"] == "higher").any()
+    ):
+        # clearly higher segments that are all left off (structure, slices, one order): the list is empty, but
+        # "no segment returns more" would contradict the pages that colour them
+        out.append(
+            "Nothing is on the fix list: the segments that "
+            + ("are refunded" if totals.get("outcome") == "order_refund" else "return")
+            + " clearly more are left off for reasons the Fix list gives (a category's own rate, a slice of "
+            "another segment, one large order)."
+        )
     else:
         out.append(
             "No segment "
