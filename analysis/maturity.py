@@ -168,21 +168,23 @@ def returns_cover_end(
     file. Let t_r be the order date of the last line with a return, and q the share of lines up to t_r that have
     one. Lines ordered after t_r that even the longest return window (MAX_WINDOW days) has closed on should hold
     about q x their number of returned lines; when that is at least GAP_RETURNS and they hold none (Poisson
-    P(0) = e^-5 < 1%), the file ended: at its last return date (or t_r when that is later, or the returns are
-    undated). The caller counts an order as mature only when its return window closed by then
-    (analysis.prepare). With fewer than MIN_RETURNS_FOR_WINDOW returned lines nothing is moved.
+    P(0) = e^-5 < 1%), the file ended: at its last return date (or t_r when that is later: a return dated
+    before its order). The caller counts an order as mature only when its return window closed by then
+    (analysis.prepare). With fewer than MIN_RETURNS_FOR_WINDOW returned lines or dated returns nothing is moved
+    (undated returns name no end).
 
     line_dates: order date per sold line; line_returned: whether the line has a matched return; return_dates:
     the matched returns' dates (may be missing).
 
     >>> d = pd.Series(pd.date_range("2024-01-01", "2024-12-31", freq="D"))
     >>> r = (d <= "2024-06-30") & (d.dt.day % 5 == 0)   # every 5th day's line returned, up to June only
-    >>> returns_cover_end(d, r), returns_cover_end(d, d.dt.day % 5 == 0)
+    >>> returns_cover_end(d, r, d[r]), returns_cover_end(d, d.dt.day % 5 == 0, d[d.dt.day % 5 == 0])
     (Timestamp('2024-06-30 00:00:00'), None)
     """
     returned = np.asarray(line_returned, dtype=bool)
-    if int(returned.sum()) < MIN_RETURNS_FOR_WINDOW:
-        return None  # too few returns to know what to expect
+    rd = pd.to_datetime(return_dates, errors="coerce").dropna() if return_dates is not None else pd.Series([])
+    if int(returned.sum()) < MIN_RETURNS_FOR_WINDOW or len(rd) < MIN_RETURNS_FOR_WINDOW:
+        return None  # too few returns to know what to expect, or undated returns: no end to name
     dates = pd.to_datetime(pd.Series(np.asarray(line_dates)))
     t_r = dates[returned].max()
     before = (dates <= t_r).to_numpy()
@@ -190,9 +192,8 @@ def returns_cover_end(
     closed = ((dates > t_r) & (dates <= dates.max() - pd.Timedelta(days=MAX_WINDOW))).to_numpy()
     if float(closed.sum()) * q < GAP_RETURNS:
         return None
-    rd = pd.to_datetime(return_dates, errors="coerce").dropna() if return_dates is not None else pd.Series([])
-    last = rd.max() if len(rd) else pd.NaT
-    return last if pd.notna(last) and last > t_r else t_r
+    last = rd.max()
+    return last if last > t_r else t_r
 
 
 def data_end(lines: pd.DataFrame, returns: pd.DataFrame, cover_end: pd.Timestamp | None = None) -> pd.Timestamp:

@@ -119,3 +119,11 @@ def test_the_overview_s_monthly_line_has_no_rate_after_the_returns_file_ends():
     after = m.index > rets["return_date"].max()
     assert after.sum() == 6 and m.loc[after, "rate"].isna().all()
     assert m.loc[~after, "rate"].notna().all()
+
+
+def test_undated_returns_name_no_end():
+    # without return dates the file's end cannot be named: the window is not moved (tests/app/test_issue12_pages'
+    # wholesale upload returns only January orders, undated)
+    orders, rets = _data("2024-06-30")
+    p = prepare(make_dataset(orders, rets.drop(columns="return_date")), window_days=30)
+    assert p.returns_end is None and p.cutoff_date == orders["order_date"].max() - pd.Timedelta(days=30)
