@@ -38,6 +38,16 @@ NUMBER_WORDS = {1: "One order", 2: "Two orders", 3: "Three orders"}
 LARGE_ORDER = 10
 
 
+def order_ref(order_id: object) -> str:
+    """An order number as written in a sentence: with one '#' (Shopify's names already start with it).
+
+    >>> order_ref("#1012"), order_ref(518505)
+    ('#1012', '#518505')
+    """
+    text = str(order_id).strip()
+    return text if text.startswith("#") else f"#{text}"
+
+
 @dataclass(frozen=True, slots=True)
 class Concentration:
     """A few orders that carry ``share`` of the data's ``basis`` ("returned units" or "units sold").
@@ -65,10 +75,10 @@ class Concentration:
         booked on one credit note (C524235). Without it the unit return rate is 1.7%, not 4.2%; ..." """
         k = len(self.orders)
         if k == 1:
-            who = f"One order (#{self.orders[0]}, {self.units_sold[0]:,} units sold)"
+            who = f"One order ({order_ref(self.orders[0])}, {self.units_sold[0]:,} units sold)"
             verb, pron = "is", "it"
         else:
-            ids = ", ".join(f"#{o}" for o in self.orders)
+            ids = ", ".join(order_ref(o) for o in self.orders)
             who = f"{NUMBER_WORDS.get(k, f'{k} orders')} ({ids}; {int(sum(self.units_sold)):,} units sold)"
             verb, pron = "are", "them"
         note = ""

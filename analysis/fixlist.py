@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import stats
+from analysis.concentration import order_ref
 from analysis.pairs import pair_returns
 from analysis.prepare import DIMENSION_LABELS, ORDER_DIMENSIONS, Prepared
 from analysis.segments import (
@@ -371,7 +372,7 @@ def carried_by(lines: pd.DataFrame, mask: np.ndarray, units: np.ndarray, returne
         out = top_lines
     else:  # one returning order: the customer's other orders of the segment stay in the rest
         order = its_orders[0] if len(its_orders) else ident
-        who = f"one order (#{order})"
+        who = f"one order ({order_ref(order)})"
         out = top_lines & (orders == order)
     keep = ~out
     yr = np.bincount(code[keep], weights=y_line[keep], minlength=len(uniq))

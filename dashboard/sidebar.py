@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import streamlit as st
 
-from analysis.concentration import outlier_orders
+from analysis.concentration import order_ref, outlier_orders
 from analysis.prepare import FILTER_COLUMNS, Filters, Prepared
 from data.model import Dataset
 from data.store import Store
@@ -149,7 +149,7 @@ def concentration_note(ctx: Context) -> None:
     for c in ctx.findings:
         st.warning(md(c.sentence), icon=":material/priority_high:")
     ids = outlier_orders(list(ctx.findings))
-    what = f"order #{ids[0]}" if len(ids) == 1 else f"these {len(ids)} orders"
+    what = f"order {order_ref(ids[0])}" if len(ids) == 1 else f"these {len(ids)} orders"
     st.toggle(
         f"Leave {what} out of every page",
         value=bool(st.session_state.get(S.LEAVE_OUT_OUTLIERS)),

@@ -3,7 +3,7 @@ the trend test in words, and what changed between two periods."""
 
 import streamlit as st
 
-from analysis.concentration import period_concentration
+from analysis.concentration import order_ref, period_concentration
 from analysis.prepare import DIMENSION_LABELS
 from analysis.trends import (
     cohort_series,
@@ -102,7 +102,7 @@ if note:  # a few large orders carrying a point are said under the chart that dr
     st.warning(fmt.md(note), icon=":material/priority_high:")
     if len(conc) > 1:
         with st.expander(f"Table: the {unit_word}s a few orders carry"):
-            shown = conc.assign(orders=conc["orders"].map(lambda ids: ", ".join(f"#{o}" for o in ids)))
+            shown = conc.assign(orders=conc["orders"].map(lambda ids: ", ".join(order_ref(o) for o in ids)))
             st.dataframe(
                 shown.drop(columns="n_orders"),
                 hide_index=True,
