@@ -80,10 +80,11 @@ else:
     for _, r in view.iterrows():
         with st.container(border=True):
             at_least = float(r["conservative_excess_cost"])
-            cost = (
-                f"at least **{sidebar.money(at_least)}** in extra returns"
+            extra = "extra refunds" if an.totals.get("outcome") == "order_refund" else "extra returns"
+            cost = (  # a cost, said so: "at least 11,621 in extra returns" read as 11,621 returns
+                f"{extra} cost at least **{sidebar.money(at_least)}**"
                 if at_least > 0
-                else f"about {sidebar.money(float(r['excess_cost']))} in extra returns, though it could be less"
+                else f"{extra} cost about {sidebar.money(float(r['excess_cost']))}, though it could be less"
             )
             st.markdown(
                 f"**{int(r['rank'])}. {fmt.md(r['Segment'])}** · "
