@@ -211,7 +211,7 @@ def plain_summary(prepared: Prepared, totals: dict, fix_list: pd.DataFrame, segm
         n_noise = int(((segments["direction"].isna()) & (segments["dimension"] != "combination")).sum())
         out.append(
             f"{n_sig:,} segments are clearly above their comparison group; {n_noise:,} differences are within "
-            "noise and need no action."
+            "noise: too small to tell from chance at this volume."
         )
     es = totals.get("exchange_share")
     if es is not None and not np.isnan(es):
