@@ -182,10 +182,14 @@ def _pct(v: float | None) -> str:
     return "n/a" if v is None or pd.isna(v) else f"{float(v):.1%}"
 
 
-def _summary_text(analysis: Analysis, dataset_name: str, prepared: Prepared | None = None) -> str:
+def _summary_text(
+    analysis: Analysis, dataset_name: str, prepared: Prepared | None = None, rejected_by_kind: dict | None = None
+) -> str:
     from analysis.metrics import returns_not_loaded, unknown_reason
+    from data.model import rejected_sentence
 
     t = analysis.totals
+    rejected = rejected_sentence(rejected_by_kind or {})
     out = [f"Returns Intelligence report - {dataset_name}"]
     if prepared is not None:
         from analysis.overview import window_warning
@@ -221,13 +225,15 @@ def _summary_text(analysis: Analysis, dataset_name: str, prepared: Prepared | No
             f"refunded {_pct(t['refund_share'])} | exchanged {_pct(t['exchange_share'])}",
         ]
     out += [
-        f"Rows not used {t['rejected_rows']:,} (of which unmatched returns {t['unmatched_returns']:,}); "
+        f"Rows not used {t['rejected_rows']:,}{': ' + rejected if rejected else ''}; "
         f"cost per {'refunded unit' if t.get('outcome') == 'order_refund' else 'returned unit'} {analysis.cost_per_return:,.2f}",
         "",
     ]
     fl = analysis.fix_list
     if fl.empty and returns_not_loaded(t):
         out.append("Fix list: none, since no returns are loaded.")
+    elif fl.empty and getattr(analysis, "dropped", None) is not None and len(analysis.dropped):
+        out.append("Fix list: empty; the segments that return clearly more are not listed, for the reasons below.")
     elif fl.empty:
         out.append(
             "Fix list: no segment "
@@ -465,7 +471,7 @@ def _report(args: argparse.Namespace, dataset: Dataset, prepared: Prepared, sett
     from analysis.engine import _jsonable, analyse
     from analysis.export import fixlist_csv, fixlist_xlsx
 
-    unmatched = len(dataset.unmatched_returns) if dataset.unmatched_returns is not None else 0
+    unmatched = dataset.returns_matching_nothing
     analysis = analyse(
         prepared, settings, unmatched_returns=unmatched, rejected_rows=dataset.rows_rejected, briefs=args.briefs
     )
@@ -477,7 +483,7 @@ def _report(args: argparse.Namespace, dataset: Dataset, prepared: Prepared, sett
 
     for sentence in concentration_sentences(prepared):  # said first: a few orders can carry every rate
         print(f"Note: {sentence}")
-    print(_summary_text(analysis, dataset.name, prepared))
+    print(_summary_text(analysis, dataset.name, prepared, dataset.rejected_by_kind))
     loading = _loading_text(dataset)
     if loading:
         print()

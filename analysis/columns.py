@@ -51,7 +51,12 @@ SEGMENT_COLUMNS: tuple[Column, ...] = (
     ),
     Column("p_lower", "p (lower)", "p", page=False),
     Column("q_lower", "q (lower)", "p", page=False),
-    Column("shrunk_rate", "Shrunk rate", "pct", "Empirical-Bayes estimate: small segments pulled toward the average"),
+    Column(
+        "shrunk_rate",
+        "Shrunk rate",
+        "pct",
+        "Empirical-Bayes estimate: small segments pulled toward their comparison rate",
+    ),
     Column("expected_returns", "Expected returns", "num", page=False),
     Column("excess_returns", "Excess returns", "num"),
     Column("excess_cost", "Excess cost", "money"),

@@ -36,19 +36,19 @@ MIN_RETURNING_ORDERS = 5  # the same threshold as analysis.segments: below it ev
 NUMBER_WORDS = {1: "One order", 2: "Two orders", 3: "Three orders"}
 
 
-def order_label(order_id: object) -> str:
-    """An order number as sentences show it: "#518505", and Shopify's "#1037" as written (not "##1037").
-
-    >>> order_label("518505"), order_label("#1037")
-    ('#518505', '#1037')
-    """
-    text = str(order_id)
-    return text if text.startswith("#") else f"#{text}"
-
-
 # a period (month, week) is small: three orders of 2-3 returned units can be a quarter of it by chance. Its few
 # orders are named only when each returns at least this many times what the period's median returning order does
 LARGE_ORDER = 10
+
+
+def order_ref(order_id: object) -> str:
+    """An order number as written in a sentence: with one '#' (Shopify's names already start with it).
+
+    >>> order_ref("#1012"), order_ref(518505)
+    ('#1012', '#518505')
+    """
+    text = str(order_id).strip()
+    return text if text.startswith("#") else f"#{text}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +78,10 @@ class Concentration:
         booked on one credit note (C524235). Without it the unit return rate is 1.7%, not 4.2%; ..." """
         k = len(self.orders)
         if k == 1:
-            who = f"One order ({order_label(self.orders[0])}, {self.units_sold[0]:,} units sold)"
+            who = f"One order ({order_ref(self.orders[0])}, {self.units_sold[0]:,} units sold)"
             verb, pron = "is", "it"
         else:
-            ids = ", ".join(order_label(o) for o in self.orders)
+            ids = ", ".join(order_ref(o) for o in self.orders)
             who = f"{NUMBER_WORDS.get(k, f'{k} orders')} ({ids}; {int(sum(self.units_sold)):,} units sold)"
             verb, pron = "are", "them"
         note = ""

@@ -50,25 +50,36 @@ FIX_SHEET_COLUMNS = [
     ("brief", "Guidance brief", "text"),
 ]
 SEGMENT_SHEET_COLUMNS = sheet_columns()  # one spec with the pages: analysis.columns
+RATE_ROWS = {
+    "line_return": "Returned units / units sold, counting only orders whose return window has closed (mature orders).",
+    "order_refund": "Refunded units / units sold: the export records refunds per order, so each refunded order's "
+    "refund is attributed to its items; counting only orders whose return window has closed (mature orders). The "
+    "headline order refund rate is refunded orders / orders.",
+}
 METHOD_ROWS = [
-    (
-        "Return rate",
-        "Returned units / units sold, counting only orders whose return window has closed (mature orders).",
-    ),
+    ("Return rate", RATE_ROWS["line_return"]),
     (
         "Compared with",
         "The rest of the population (all other units), or for collections/products/sizes the rest of "
-        "their category, or for item pairs what the two items return when bought without each other.",
+        "their category (without categories, a size with the other sizes of its size system: waists with waists, "
+        "letters with letters), or for item pairs what the two items return when bought without each other.",
     ),
     (
         "Design effect",
-        "Units of one order tend to be returned together, so counts are divided by the Rao-Scott "
-        "design effect (from per-order sums) before testing: the evidence is worth fewer independent units.",
+        "Units of one order, and orders of one repeat customer, tend to be returned together, so counts are divided "
+        "by the Rao-Scott design effect (clustered by customer where customers repeat, else by order) before "
+        "testing: the evidence is worth fewer independent units.",
     ),
     (
         "p (higher) / test",
-        "One-sided test that the segment returns more than the rest: pooled two-proportion z-test on the "
-        "effective counts; for small segments (an expected cell below 5) Fisher's exact test on orders.",
+        "One-sided test that the segment returns more than its comparison group, on the effective counts. The "
+        "Test column: 'exact mid-p' - Fisher's conditional mid-p (Lancaster 1961) where every expected cell is at "
+        "least 5 (the z-test is too optimistic at the small p-values the list-wide q needs); 'fisher' - Fisher's "
+        "exact test where an expected cell is below 5, with the larger of the segment's and the rest's design "
+        "effects; 'fewer than 5 returning orders' - not claimed higher (p = 1): a handful of incidents shows no "
+        "pattern; 'one order carries most returns' - not claimed higher (p = 1): one order holds more than half "
+        "of the returned units and the rest alone is not clearly higher; 'interaction (basket-size stratified)' - "
+        "item pairs (below).",
     ),
     (
         "q-value",
@@ -88,8 +99,8 @@ METHOD_ROWS = [
     ("Diff. CI", "95% Newcombe hybrid-score interval of the difference segment minus rest."),
     (
         "Shrunk rate",
-        "Empirical-Bayes estimate: the rate pulled towards the typical rate of the dimension, more so for "
-        "small segments (beta-binomial prior fitted by weighted moments).",
+        "Empirical-Bayes estimate: the rate pulled toward the segment's comparison rate, more so for small "
+        "segments (beta-binomial prior, its strength fitted by weighted moments across the dimension).",
     ),
     (
         "Expected / excess returns",
@@ -107,7 +118,14 @@ METHOD_ROWS = [
     (
         "Fix list de-duplication",
         "A segment that sits inside a listed one (a product of a listed collection) and whose "
-        "extra returns are mostly explained by it is left out.",
+        "extra returns are mostly explained by it is left out; so is an order attribute (channel, intent, "
+        "promotion ...) that returns no more than its own products do outside it (product mix).",
+    ),
+    (
+        "One order or customer",
+        "A segment of which one order (or one customer) holds more than half of the returned units is listed "
+        "only when the rest of it is still clearly higher; its excess and cost are then counted without that "
+        "order, which its Why names. A segment whose returns come from fewer than 5 orders is never listed.",
     ),
     (
         "Item pairs",
@@ -277,7 +295,9 @@ def fixlist_xlsx(analysis: Analysis, extra_sheets: dict[str, pd.DataFrame] | Non
     ws = wb.add_worksheet("Method")
     ws.write_string(0, 0, "Column / test", formats["header"])
     ws.write_string(0, 1, "What it means", formats["header"])
-    for i, (k, v) in enumerate(METHOD_ROWS, start=1):
+    outcome = str(analysis.totals.get("outcome") or "line_return")
+    rows = [(k, RATE_ROWS.get(outcome, v) if k == "Return rate" else v) for k, v in METHOD_ROWS]
+    for i, (k, v) in enumerate(rows, start=1):
         _write_text(ws, i, 0, k, formats, "text")
         _write_text(ws, i, 1, v, formats, "wrap")
     ws.set_column(0, 0, 28)

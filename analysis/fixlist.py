@@ -18,22 +18,31 @@ category (segment_table's reference): category differences (apparel returns more
 are structure, not something a guidance change fixes; they stay in the Segments table. For the same
 reason a collection/product/size that is alone in its category (so it could only be compared with
 everything else) is left out of the fix list then; the pair and order-level rows still cover it.
+
+One order or one customer holding more than half of a candidate's returned units (carried_by: a wholesale
+credit note) is one decision, not a pattern guidance prevents: the candidate is listed only when the rest of it
+is still clearly higher (the one-sided 95% bound of the "at least" figure above its comparison rate), and then
+its excess, cost and priority are counted without that order, which its why sentence names (on the real Online
+Retail II export one order of 160 cushion covers came back whole: 160 of the product's 162 extra returns).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from analysis import stats
+from analysis.concentration import order_ref
 from analysis.pairs import pair_returns
 from analysis.prepare import DIMENSION_LABELS, ORDER_DIMENSIONS, Prepared
 from analysis.segments import (
     BORDERLINE_P,
     MIN_RETURNING_ORDERS,
     NOT_SET,
+    ONE_ORDER_SHARE,
     ONE_ORDER_TEST,
     REFERENCE_PREFIXES,
     VERDICTS,
@@ -251,6 +260,9 @@ def why_sentence(
         parts.append("no return reason recorded for most returns")
     if np.isfinite(refund):
         parts.append(f"refunds {refund:.0%}")
+    carried = row.get("carried")
+    if isinstance(carried, str) and carried:
+        parts.insert(1, carried)
     if comments:
         parts.append(f"e.g. '{comments[0]}'")
     return "; ".join(parts)
@@ -308,6 +320,140 @@ def _explained_by(
     return (first, float(share)) if share < EXPLAINED_SHARE else None
 
 
+@dataclass(frozen=True, slots=True)
+class Carrier:
+    """The one order (or one customer) holding most of a segment's returned units, and the segment without it.
+
+    who: "one order (#503955)" or "one customer (13694, 3 orders)"; x / n: the segment's returned units and units;
+    top_x: the carrier's returned units in the segment; rest_x / rest_n: the segment's returned units and units
+    without it; rest_deff: the Rao-Scott design effect of the rest (its other orders or customers).
+    """
+
+    who: str
+    x: float
+    n: float
+    top_x: float
+    rest_x: float
+    rest_n: float
+    rest_deff: float
+
+
+def carried_by(lines: pd.DataFrame, mask: np.ndarray, units: np.ndarray, returned: np.ndarray) -> Carrier | None:
+    """The order or customer holding more than ONE_ORDER_SHARE of the segment's returned units, else None.
+
+    Clusters are customers where the customer is known, else orders (as the design effects cluster, METHOD 4.3):
+    a wholesaler returning in five orders of 960 units is one decision as much as one order of 4,800 is. The
+    segment screen (analysis.segments, ONE_ORDER_TEST) keeps such a segment off the list unless the rest alone
+    is clearly higher; a listed one is then counted without it (build_fix_list).
+    """
+    idx = np.flatnonzero(mask)
+    y_line = returned[idx]
+    total = float(y_line.sum())
+    if total <= 0:
+        return None
+    sub = lines.iloc[idx]
+    order_s = sub["order_id"].astype("string").fillna("")
+    orders = order_s.to_numpy(dtype=object)
+    keys = "o\x00" + order_s
+    if "customer_id" in sub.columns:
+        cust = sub["customer_id"].astype("string").fillna("")
+        keys = keys.where(cust == "", "c\x00" + cust)
+    code, uniq = pd.factorize(keys.to_numpy(dtype=object), sort=False)
+    y = np.bincount(code, weights=y_line, minlength=len(uniq))
+    m = np.bincount(code, weights=units[idx], minlength=len(uniq))
+    top = int(np.argmax(y))
+    if not y[top] / total > ONE_ORDER_SHARE:
+        return None
+    top_lines = code == top
+    its_orders = pd.unique(orders[top_lines & (y_line > 0)])
+    kind, ident = str(uniq[top]).split("\x00", 1)
+    if kind == "c" and len(its_orders) > 1:
+        who = f"one customer ({ident}, {len(its_orders):,} orders)"
+        out = top_lines
+    else:  # one returning order: the customer's other orders of the segment stay in the rest
+        order = its_orders[0] if len(its_orders) else ident
+        who = f"one order ({order_ref(order)})"
+        out = top_lines & (orders == order)
+    keep = ~out
+    yr = np.bincount(code[keep], weights=y_line[keep], minlength=len(uniq))
+    mr = np.bincount(code[keep], weights=units[idx][keep], minlength=len(uniq))
+    rest = mr > 0
+    rest_x, rest_n = float(yr[rest].sum()), float(mr[rest].sum())
+    deff = 1.0
+    if rest_n > 0 and rest.sum() > 1:
+        d = stats.design_effect(yr[rest], mr[rest], np.zeros(int(rest.sum()), dtype="int64"))["deff"]
+        deff = float(d.iloc[0]) if len(d) and np.isfinite(d.iloc[0]) else 1.0
+    return Carrier(who, total, float(m.sum()), total - rest_x, rest_x, rest_n, max(deff, 1.0))
+
+
+def _without_carrier(row: pd.Series, c: Carrier, outcome: str) -> tuple[pd.Series, tuple[str, float] | None]:
+    """The fix-list row counted without its carrier, or (row, (ONE_ORDER, rest rate)) when the rest is not
+    clearly higher (its one-sided 95% Wilson bound on effective counts - the "at least" bound - is not above the
+    comparison rate).
+
+    The rate stays the segment's (as on every page); excess returns and cost are the rest's (returned - units x
+    comparison rate), "at least" uses the rest's bound, and the priority is the row's shrunk excess cost scaled
+    by the share of its excess the rest carries. The why sentence names the carrier.
+    """
+    p0 = float(row["baseline_rate"])
+    rate = c.rest_x / c.rest_n if c.rest_n > 0 else float("nan")
+    low = (
+        float(stats.wilson_lower_one_sided(c.rest_x / c.rest_deff, c.rest_n / c.rest_deff))
+        if c.rest_n > 0
+        else float("nan")
+    )
+    if not (np.isfinite(low) and low > p0):
+        return row, (ONE_ORDER, rate)
+    excess = float(row["excess_returns"])
+    cost = float(row["excess_cost"]) / excess if excess > 0 else 0.0
+    rest_excess = c.rest_x - c.rest_n * p0
+    row = row.copy()
+    row["excess_returns"] = rest_excess
+    row["excess_cost"] = rest_excess * cost
+    row["conservative_excess_cost"] = c.rest_n * (low - p0) * cost
+    row["priority_score"] = float(row["priority_score"]) * min(1.0, rest_excess / excess) if excess > 0 else 0.0
+    noun = "refunded units" if outcome == "order_refund" else "returned units"
+    pron = "them" if c.who.startswith("one customer") else "it"
+    extra = "refunds" if outcome == "order_refund" else "returns"
+    row["carried"] = (
+        f"{c.who} holds {c.top_x:,.0f} of the {c.x:,.0f} {noun}; without {pron} {rate:.1%} "
+        f"({c.rest_x:,.0f} of {c.rest_n:,.0f} units), and the extra {extra} are counted without {pron}"
+    )
+    return row, None
+
+
+def _structure_row(prepared: Prepared, lines: pd.DataFrame, row: pd.Series, kind: str) -> dict:
+    """The dropped row of a clearly higher candidate that is never listed (kind STRUCTURE or NOT_SET); carrier
+    holds, for STRUCTURE, the words for its group: 'the only collection of its category (Accessories)'."""
+    dim, seg = str(row["dimension"]), row["segment"]
+    words = ""
+    ref_col = reference_column(prepared)
+    if kind == STRUCTURE and ref_col is not None and dim != ref_col and dim in reference_dimensions(prepared):
+        rc, rl = line_codes(prepared, ref_col)
+        dc, dl = line_codes(prepared, dim)
+        hit = np.flatnonzero(np.asarray(dl) == seg)
+        mask = dc == (hit[0] if len(hit) else -1)
+        if mask.any():
+            g = int(np.bincount(rc[mask]).argmax())
+            inside = np.unique(dc[rc == g])
+            what = "category" if ref_col == "category" else "size system"
+            words = (
+                f"the only {dim} of its {what} ({rl[g]})"
+                if len(inside) == 1
+                else f"most of its {what}'s ({rl[g]}) units"
+            )
+    return {
+        "dimension": dim,
+        "segment": seg,
+        "explained_by": kind,
+        "residual_share": np.nan,
+        "mix_rate": np.nan,
+        "carrier": words,
+        "rate": float(row["return_rate"]),
+        "baseline": float(row["baseline_rate"]),
+    }
+
+
 def dropped_sentences(dropped: pd.DataFrame) -> list[str]:
     """One plain sentence per candidate build_fix_list left out (nothing leaves the list unsaid)."""
     out = []
@@ -315,7 +461,30 @@ def dropped_sentences(dropped: pd.DataFrame) -> list[str]:
         dim = str(d["dimension"])
         label = segment_label(dim, str(d["segment"]))
         why = str(d["explained_by"])
-        if why == PRODUCT_MIX:
+        rates = f"{float(d.get('rate', np.nan)):.1%} vs {float(d.get('baseline', np.nan)):.1%} for the rest"
+        if why == STRUCTURE and d.get("carrier"):
+            out.append(
+                f"{label} ({DIMENSION_LABELS.get(dim, dim).lower()}): {rates}, but it is {d['carrier']}, so it can "
+                "only be compared with other groups: a difference of what is sold, not something guidance fixes. "
+                "Its trend over time is on Trends."
+            )
+        elif why == STRUCTURE:
+            out.append(
+                f"{label} ({DIMENSION_LABELS.get(dim, dim).lower()}): {rates}; a {dim}'s rate reflects what it "
+                f"sells, not something guidance fixes: its collections, products and sizes are compared within it."
+            )
+        elif why == NOT_SET:
+            out.append(
+                f"{label} ({DIMENSION_LABELS.get(dim, dim).lower()}): the lines with no {dim} - {rates}; they are "
+                f"not one {dim} (items without one, or the {dim} is missing), so they are not listed."
+            )
+        elif why == ONE_ORDER:
+            out.append(
+                f"{label} ({DIMENSION_LABELS.get(dim, dim).lower()}): {d.get('carrier') or 'one order'} holds most "
+                f"of its returned units; without that, it returns {float(d['mix_rate']):.1%}, not clearly more than "
+                "its comparison group."
+            )
+        elif why == PRODUCT_MIX:
             out.append(
                 f"{label} ({DIMENSION_LABELS.get(dim, dim).lower()}): returns more than the rest, but about as much "
                 f"as its products do outside it (the same products outside it return {float(d['mix_rate']):.1%}) "
@@ -331,6 +500,8 @@ def dropped_sentences(dropped: pd.DataFrame) -> list[str]:
 
 MIX_ALPHA = 0.05  # one-sided level of "returns more than the same products outside the segment"
 PRODUCT_MIX = "product mix"  # dropped["explained_by"] of a segment the product-mix gate left out
+ONE_ORDER = "one order"  # dropped["explained_by"] of a segment one order or customer carries (carried_by)
+STRUCTURE = "structure"  # dropped["explained_by"] of a clearly higher segment structural() keeps off
 
 
 def product_mix(
@@ -557,7 +728,8 @@ def build_fix_list(
 
     Returns (fix_list, dropped): fix_list with FIX_COLUMNS; dropped = candidates left out, with columns
     dimension, segment, explained_by (the listed segment it is a slice of, or PRODUCT_MIX), residual_share (of
-    its excess left by the slice) and mix_rate (PRODUCT_MIX: the rate its products have outside it).
+    its excess left by the slice), mix_rate (PRODUCT_MIX: the rate its products have outside it; ONE_ORDER: its rate
+    without the carrier) and carrier (ONE_ORDER: who carries it, see carried_by).
     """
     if max_rows < 1:
         raise ValueError("max_rows must be at least 1.")
@@ -568,26 +740,35 @@ def build_fix_list(
         pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else segments.copy()
     )
     empty = pd.DataFrame({c: pd.Series(dtype=object) for c in FIX_COLUMNS})
-    dropped_cols = ["dimension", "segment", "explained_by", "residual_share", "mix_rate"]
+    dropped_cols = ["dimension", "segment", "explained_by", "residual_share", "mix_rate", "carrier", "rate", "baseline"]
     if cand.empty:
         return empty, pd.DataFrame(columns=dropped_cols)
     gated = (cand["q_value"].astype("float64") <= q) & (cand["priority_score"].astype("float64") > 0)
-    gated &= cand["segment"] != NOT_SET
     if "orders_returned" in cand.columns:
         gated &= cand["orders_returned"].astype("float64").fillna(MIN_RETURNING_ORDERS) >= MIN_RETURNING_ORDERS
     # the verdict agrees with the interval drawn: a listed segment's 95% interval lies above its comparison rate
     lo, base = cand["ci_low"].astype("float64"), cand["baseline_rate"].astype("float64")
     gated &= ~(lo.notna() & base.notna() & (lo <= base)).to_numpy()
-    gated &= ~structural(prepared, cand)
+    lines = mature_frames(prepared)[0]
+    # clearly higher, yet never listed: structure (a category; a collection alone in its category) or the lines
+    # without a value. Said in `dropped` like every other candidate left off, since the pages call them higher
+    off_kind = np.where(
+        (cand["segment"] == NOT_SET).to_numpy(), NOT_SET, np.where(structural(prepared, cand), STRUCTURE, "")
+    )
+    said_off = [
+        _structure_row(prepared, lines, row, str(kind))
+        for (_, row), kind, g in zip(cand.iterrows(), off_kind, gated.to_numpy())
+        if g and kind
+    ]
+    gated &= off_kind == ""
     cand = cand[gated.to_numpy()].sort_values("priority_score", ascending=False, kind="stable")
 
-    lines = mature_frames(prepared)[0]
     units = lines["quantity"].to_numpy(dtype="float64")
     returned = lines["returned_units"].to_numpy(dtype="float64")
     products = line_codes(prepared, "product")[0] if prepared.has("product") else None
     codes: dict[str, tuple[np.ndarray, pd.Index]] = {}
     kept: list = []
-    dropped: list = []
+    dropped: list = list(said_off)
     masks: list = []
     for _, row in cand.iterrows():
         if len(kept) >= max_rows:
@@ -609,6 +790,13 @@ def build_fix_list(
                 if np.isfinite(p_mix) and p_mix > MIX_ALPHA:
                     # the segment returns about what its products return outside it: product mix, not the segment
                     explained = (PRODUCT_MIX, np.nan)
+            carry = carried_by(lines, mask, units, returned) if explained is None else None
+            carrier = ""
+            if carry is not None:
+                row, explained = _without_carrier(row, carry, prepared.outcome)
+                if explained is not None:  # (ONE_ORDER, the rate without the carrier)
+                    carrier, mix_rate = carry.who, explained[1]
+                    explained = (ONE_ORDER, np.nan)
             if explained is not None:
                 dropped.append(
                     {
@@ -617,6 +805,7 @@ def build_fix_list(
                         "explained_by": explained[0],
                         "residual_share": explained[1],
                         "mix_rate": mix_rate,
+                        "carrier": carrier,
                     }
                 )
                 continue

@@ -155,16 +155,62 @@ def arrival_curve(follow_up_days: ArrayLike, delay_days: ArrayLike) -> ArrivalCu
     return ArrivalCurve(days, F / eventual, eventual, float(follow.max()))
 
 
-def data_end(lines: pd.DataFrame, returns: pd.DataFrame) -> pd.Timestamp:
+GAP_RETURNS = 5.0  # returns the file's own pace expects over a silent stretch before it counts as the file's end
+
+
+def returns_cover_end(
+    line_dates: pd.Series, line_returned: ArrayLike, return_dates: pd.Series | None = None
+) -> pd.Timestamp | None:
+    """The last day a separate returns file covers, when it ends clearly before the orders do; else None.
+
+    A returns export often covers less time than the orders export (a returns app's last 30 or 90 days beside
+    an all-time orders export). Orders placed after it are not "never returned": their returns are not in the
+    file. Let t_r be the order date of the last line with a return, and q the share of lines up to t_r that have
+    one. Lines ordered after t_r that even the longest return window (MAX_WINDOW days) has closed on should hold
+    about q x their number of returned lines; when that is at least GAP_RETURNS and they hold none (Poisson
+    P(0) = e^-5 < 1%), the file ended: at its last return date (or t_r when that is later: a return dated
+    before its order). The caller counts an order as mature only when its return window closed by then
+    (analysis.prepare). With fewer than MIN_RETURNS_FOR_WINDOW returned lines or dated returns nothing is moved
+    (undated returns name no end).
+
+    line_dates: order date per sold line; line_returned: whether the line has a matched return; return_dates:
+    the matched returns' dates (may be missing).
+
+    >>> d = pd.Series(pd.date_range("2024-01-01", "2024-12-31", freq="D"))
+    >>> r = (d <= "2024-06-30") & (d.dt.day % 5 == 0)   # every 5th day's line returned, up to June only
+    >>> returns_cover_end(d, r, d[r]), returns_cover_end(d, d.dt.day % 5 == 0, d[d.dt.day % 5 == 0])
+    (Timestamp('2024-06-30 00:00:00'), None)
+    """
+    returned = np.asarray(line_returned, dtype=bool)
+    rd = pd.to_datetime(return_dates, errors="coerce").dropna() if return_dates is not None else pd.Series([])
+    if int(returned.sum()) < MIN_RETURNS_FOR_WINDOW or len(rd) < MIN_RETURNS_FOR_WINDOW:
+        return None  # too few returns to know what to expect, or undated returns: no end to name
+    dates = pd.to_datetime(pd.Series(np.asarray(line_dates)))
+    t_r = dates[returned].max()
+    before = (dates <= t_r).to_numpy()
+    q = float(returned[before].sum()) / max(int(before.sum()), 1)
+    closed = ((dates > t_r) & (dates <= dates.max() - pd.Timedelta(days=MAX_WINDOW))).to_numpy()
+    if float(closed.sum()) * q < GAP_RETURNS:
+        return None
+    last = rd.max()
+    return last if last > t_r else t_r
+
+
+def data_end(lines: pd.DataFrame, returns: pd.DataFrame, cover_end: pd.Timestamp | None = None) -> pd.Timestamp:
     """The end of the data: the later of the last order and the last return (the last day a return could
-    have been seen)."""
+    have been seen), or cover_end, the end of a returns file that stops before the orders (returns_cover_end)."""
+    if cover_end is not None:
+        return cover_end
     as_of = lines["order_date"].max()
     rmax = returns["return_date"].max() if len(returns) else pd.NaT
     return rmax if pd.notna(rmax) and rmax > as_of else as_of
 
 
 def line_delays(
-    lines: pd.DataFrame, returns: pd.DataFrame, pairs: tuple[np.ndarray, np.ndarray] | None = None
+    lines: pd.DataFrame,
+    returns: pd.DataFrame,
+    pairs: tuple[np.ndarray, np.ndarray] | None = None,
+    cover_end: pd.Timestamp | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(follow-up days, delay to the first dated return or NaN) per line of a prepared dataset.
 
@@ -174,7 +220,7 @@ def line_delays(
     pairs: (per line, per return) integer codes of (order_id, sku) in one code space, when the caller has
     them (analysis.prepare): the same result without matching the string keys again.
     """
-    follow = (data_end(lines, returns) - lines["order_date"]).dt.days.to_numpy(dtype="float64")
+    follow = (data_end(lines, returns, cover_end) - lines["order_date"]).dt.days.to_numpy(dtype="float64")
     days = (returns["return_date"] - returns["order_date"]).dt.days
     if pairs is not None:
         l_pair, r_pair = pairs
@@ -197,16 +243,20 @@ def line_delays(
 
 
 def prepared_arrival_curve(
-    lines: pd.DataFrame, returns: pd.DataFrame, pairs: tuple[np.ndarray, np.ndarray] | None = None
+    lines: pd.DataFrame,
+    returns: pd.DataFrame,
+    pairs: tuple[np.ndarray, np.ndarray] | None = None,
+    cover_end: pd.Timestamp | None = None,
 ) -> ArrivalCurve:
-    """The arrival curve of a prepared dataset's lines and matched returns (see line_delays)."""
+    """The arrival curve of a prepared dataset's lines and matched returns (see line_delays); cover_end: the end
+    of a returns file that stops before the orders (lines are followed up to it, not to the last order)."""
     if lines.empty or returns is None or returns.empty or "return_date" not in returns.columns:
         return EMPTY_CURVE
-    c = arrival_curve(*line_delays(lines, returns, pairs))
+    c = arrival_curve(*line_delays(lines, returns, pairs, cover_end))
     return (
         c
         if not len(c.days)
-        else ArrivalCurve(c.days, c.share, c.eventual_rate, c.follow_up_days, data_end(lines, returns))
+        else ArrivalCurve(c.days, c.share, c.eventual_rate, c.follow_up_days, data_end(lines, returns, cover_end))
     )
 
 

@@ -137,7 +137,9 @@ METRICS: dict[str, Metric] = {
         Metric(
             "unmatched_returns",
             "Returns matching no purchase",
-            "Return rows whose order and product were not found among the purchases (not in any rate).",
+            "Return rows whose order and product were not found among the purchases (not in any rate). A return "
+            "matched in part (more units than the purchase sold) is loaded and not counted here; its units beyond "
+            "the purchase are listed with the unmatched returns on the load report.",
             "count",
             "rows",
         ),

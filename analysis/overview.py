@@ -81,14 +81,22 @@ def headline(prepared: Prepared, period_days: int = 90) -> Headline:
 
 def monthly(prepared: Prepared) -> pd.DataFrame:
     """Monthly unit return rate by order month: units, returned, rate with its 95% Wilson interval
-    (units treated as independent: a display band, not a test), and whether the month is provisional."""
+    (units treated as independent: a display band, not a test), and whether the month is provisional. A month
+    ordered after a returns file's end (Prepared.returns_end) has no rate: its returns are not in the file."""
     lines = prepared.lines
     if lines.empty:
         return pd.DataFrame(columns=["month", "units", "returned", "rate", "ci_low", "ci_high", "provisional"])
     xcol, ncol = prepared.rate_columns()
-    g = lines.groupby("month").agg(units=(ncol, "sum"), returned=(xcol, "sum"), mature=("mature", "all")).reset_index()
+    g = (
+        lines.groupby("month")
+        .agg(units=(ncol, "sum"), returned=(xcol, "sum"), mature=("mature", "all"), first=("order_date", "min"))
+        .reset_index()
+    )
     g["rate"] = g["returned"] / g["units"]
     g["ci_low"], g["ci_high"] = wilson_interval(g["returned"].to_numpy(float), g["units"].to_numpy(float))
+    if prepared.returns_end is not None:  # ordered after the returns file ends: not 0%, not in the file
+        g.loc[g["first"] > prepared.returns_end, ["rate", "ci_low", "ci_high"]] = np.nan
+    g = g.drop(columns="first")
     g["provisional"] = ~g["mature"]
     return g.drop(columns="mature")
 
@@ -98,6 +106,17 @@ def window_warning(prepared: Prepared, share: float = 1 / 3) -> str | None:
     export), naming the setting that changes it; None otherwise."""
     total = int(prepared.orders["order_id"].nunique()) if len(prepared.orders) else 0
     out = int(prepared.immature_orders_excluded)
+    end = prepared.returns_end
+    if total and end is not None and prepared.cutoff_date is not None:
+        # the returns file stops before the orders: said whatever the share, it is what every rate rests on
+        last = prepared.orders["order_date"].max()
+        return (
+            f"The returns file ends on {end:%d %b %Y} but the orders run to {last:%d %b %Y}: returns of later "
+            f"orders are not in it, so they are not counted as kept. {out:,} of {total:,} orders ({out / total:.0%}),"
+            f" those placed after {prepared.cutoff_date:%d %b %Y} (the returns' end less the {prepared.window_days}"
+            f"-day return window), are left out of rates like recent orders; rates describe the other "
+            f"{total - out:,}. Export the returns for the same dates as the orders."
+        )
     if not total or out / total <= share:
         return None
     what = "refunded" if prepared.outcome == "order_refund" else "returned"
@@ -170,6 +189,17 @@ def plain_summary(prepared: Prepared, totals: dict, fix_list: pd.DataFrame, segm
                 for d, s in zip(fix_list["dimension"].iloc[1:4], fix_list["segment"].iloc[1:4])
             )
             out.append(f"Next on the fix list: {others}.")
+    elif (
+        segments is not None and len(segments) and "direction" in segments and (segments["direction"] == "higher").any()
+    ):
+        # clearly higher segments that are all left off (structure, slices, one order): the list is empty, but
+        # "no segment returns more" would contradict the pages that colour them
+        out.append(
+            "Nothing is on the fix list: the segments that "
+            + ("are refunded" if totals.get("outcome") == "order_refund" else "return")
+            + " clearly more are left off for reasons the Fix list gives (a category's own rate, a slice of "
+            "another segment, one large order)."
+        )
     else:
         out.append(
             "No segment "
@@ -181,7 +211,7 @@ def plain_summary(prepared: Prepared, totals: dict, fix_list: pd.DataFrame, segm
         n_noise = int(((segments["direction"].isna()) & (segments["dimension"] != "combination")).sum())
         out.append(
             f"{n_sig:,} segments are clearly above their comparison group; {n_noise:,} differences are within "
-            "noise and need no action."
+            "noise: too small to tell from chance at this volume."
         )
     es = totals.get("exchange_share")
     if es is not None and not np.isnan(es):

@@ -26,7 +26,7 @@ from typing import Any, TypeVar, cast
 import numpy as np
 import pandas as pd
 
-from analysis.maturity import EMPTY_CURVE, ArrivalCurve, prepared_arrival_curve, return_window
+from analysis.maturity import EMPTY_CURVE, ArrivalCurve, prepared_arrival_curve, return_window, returns_cover_end
 from data.memory import trim_heap
 from data.model import Dataset
 from data.reasons import classify, normalize_resolution
@@ -142,6 +142,9 @@ class Prepared:
     # Kaplan-Meier arrival curve of returns (analysis.maturity), from the unfiltered data: the window and
     # the completion factor of recent cohorts both come from it
     arrival: ArrivalCurve = EMPTY_CURVE
+    # the last day a separate returns file covers when it ends clearly before the orders (analysis.maturity.
+    # returns_cover_end): maturity and the arrival curve's follow-up end there; None when the files end together
+    returns_end: pd.Timestamp | None = None
     # derived values computed once per object (see memo); not an argument, not compared, not hashed, not
     # pickled, and not carried over by dataclasses.replace (a replaced or filtered copy starts empty)
     _memo: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -688,7 +691,14 @@ def prepare(
         rets_m[c] = categorical(rets_m[c])
     rets_m["days_to_return"] = (rets_m["return_date"] - rets_m["order_date"]).dt.days
     pairs = (l_pair, r_pair[line_at >= 0])  # the codes of rets_m's rows (the matched returns, in their order)
-    arrival = prepared_arrival_curve(lines, rets_m, pairs) if not lines.empty else EMPTY_CURVE
+    # a returns file that ends before the orders: orders are followed, and mature, only up to its end
+    separate = not any(f.role == "transactions" for f in dataset.files)  # credit notes share the sales' dates
+    cover_end = (
+        returns_cover_end(lines["order_date"], lines["returned_units"].to_numpy() > 0, rets_m["return_date"])
+        if separate and len(rets_m) and not lines.empty
+        else None
+    )
+    arrival = prepared_arrival_curve(lines, rets_m, pairs, cover_end) if not lines.empty else EMPTY_CURVE
     if window_days is not None:
         window, source = int(window_days), "user"
     else:
@@ -698,7 +708,8 @@ def prepare(
         cutoff = None
         lines["mature"] = pd.Series(dtype=bool)
     else:
-        cutoff = lines["order_date"].max() - pd.Timedelta(days=window)
+        end = cover_end if cover_end is not None else lines["order_date"].max()
+        cutoff = end - pd.Timedelta(days=window)
         lines["mature"] = lines["order_date"] <= cutoff
         if not lines["mature"].any():
             # too short a history to wait for the window: keep everything, and say so
@@ -736,6 +747,7 @@ def prepare(
         outcome=outcome,
         counts=counts,
         arrival=arrival,
+        returns_end=cover_end,
     )
 
 
@@ -958,6 +970,7 @@ def filter_prepared(prepared: Prepared, filters: Filters) -> Prepared:
         outcome=prepared.outcome,
         counts=prepared.counts,
         arrival=prepared.arrival,
+        returns_end=prepared.returns_end,
     )
     # the filtered lines are rows of the unfiltered ones: the per-line codes the parent has computed
     # (analysis.segments.line_codes) are picked and renumbered for them now, instead of a new factorize of every

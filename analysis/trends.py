@@ -120,7 +120,9 @@ def cohort_series(
     rate_same_period_last_year (the same month 12 months earlier, or week 52 weeks earlier, where
     the data covers it) and change_vs_last_year.
 
-    Every cohort is listed (matured or not); rates for provisional cohorts are lower bounds.
+    Every cohort is listed (matured or not); rates for provisional cohorts are lower bounds. A cohort whose
+    orders were all placed after a returns file's end (``prepared.returns_end``) has no rate (NaN): its returns
+    are not in the file.
     """
     if freq not in ("M", "W"):
         raise ValueError(f"freq must be 'M' (months) or 'W' (weeks), not {freq!r}.")
@@ -176,6 +178,11 @@ def cohort_series(
     out["coverage"] = (out["units_arrived"] / out["units"]).clip(upper=1.0)
     est = out["returned"] / out["units_arrived"]
     out["expected_final_rate"] = est.where(out["provisional"] & (out["coverage"] >= 0.05)).clip(upper=1.0)
+    if prepared.returns_end is not None:
+        # placed after the returns file ends: their returns are not in it, so their rate is unknown, not 0%
+        first_order = work.assign(d=lines["order_date"].to_numpy()).groupby("period", sort=True)["d"].min()
+        unseen = (first_order > prepared.returns_end).to_numpy()
+        out.loc[unseen, ["rate", "ci_low", "ci_high", "expected_final_rate"]] = np.nan
     lag = pd.DateOffset(months=12) if freq == "M" else pd.Timedelta(weeks=52)
     by_period = out.set_index("period")["rate"]
     prev = by_period.reindex(out["period"] - lag)

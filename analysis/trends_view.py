@@ -10,7 +10,7 @@ from datetime import date
 import pandas as pd
 
 from analysis.prepare import Prepared
-from analysis.concentration import drop_orders, order_label
+from analysis.concentration import drop_orders, order_ref
 from analysis.trends import DIMENSIONS, TrendTest, cohort_series, series_trend, year_on_year_counts
 
 
@@ -97,7 +97,7 @@ def _period_label(period: pd.Timestamp, unit_word: str) -> str:
 
 
 def _orders_words(row: pd.Series) -> str:
-    ids = ", ".join(order_label(o) for o in row["orders"])
+    ids = ", ".join(order_ref(o) for o in row["orders"])
     k = int(row["n_orders"])
     who = {1: "one order", 2: "two orders", 3: "three orders"}.get(k, f"{k} orders")
     return f"{who} ({ids}; {int(row['units_sold']):,} units sold)"

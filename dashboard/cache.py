@@ -561,7 +561,7 @@ def segmented_for(
 ) -> Segmented:
     """analysis.engine.segment_stage of the filtered data: segments, pairs, Simpson checks and cost per return with
     the list-wide q-values, before the fix list is ranked. What the pages that show no fix list read."""
-    unmatched = int(len(_dataset.unmatched_returns))
+    unmatched = _dataset.returns_matching_nothing  # rows matched in part are loaded and counted
     return segment_stage(_prepared, settings, unmatched_returns=unmatched, rejected_rows=int(_dataset.rows_rejected))
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from analysis.concentration import order_label, outlier_orders
+from analysis.concentration import order_ref, outlier_orders
 from analysis.engine import Analysis, Segmented, Settings
 from analysis.prepare import RETURNS_LOADED, Filters, Prepared
 from data.errors import RIError
@@ -248,7 +248,7 @@ def load_context() -> Context | None:
     if left_out:
         st.sidebar.caption(
             f"Left out of every page at your request: order{'s' if len(left_out) > 1 else ''} "
-            f"{', '.join(md(order_label(o)) for o in left_out)} (see Overview)."
+            f"{', '.join(md(order_ref(o)) for o in left_out)} (see Overview)."
         )
     cost = st.session_state.get(S.S_COST) or None
     handling = float(st.session_state.get(S.S_HANDLING, 8.0) or 0.0)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import streamlit as st
 
-from analysis.concentration import order_label, outlier_orders
+from analysis.concentration import order_ref, outlier_orders
 from analysis.prepare import FILTER_COLUMNS, Filters, Prepared
 from data.model import Dataset
 from data.store import Store
@@ -65,11 +65,16 @@ def sidebar(dataset: Dataset, full: Prepared, store: Store) -> Filters:
         st.markdown(f"**{md(dataset.name)}**")
         if len(lines):
             d0, d1 = pd.Timestamp(summary["first_date"]).date(), pd.Timestamp(summary["last_date"]).date()
+            why = (
+                f"the returns file ends on {full.returns_end:%d %b %Y}, so orders after "
+                f"{full.cutoff_date:%d %b %Y} are excluded from rates"
+                if full.returns_end is not None
+                else f"orders after {full.cutoff_date:%d %b %Y} are too recent and excluded from rates"
+            )
             st.caption(
                 f"{num(int(summary['rows']))} order lines · {num(int(summary['orders']))} orders  \n"
                 f"{d0:%d %b %Y} – {d1:%d %b %Y}  \n"
-                f"Return window {full.window_days} days ({full.window_source}); orders after "
-                f"{full.cutoff_date:%d %b %Y} are too recent and excluded from rates "
+                f"Return window {full.window_days} days ({full.window_source}); {why} "
                 f"({num(full.immature_orders_excluded)} orders)."
             )
     sb.markdown("**Filters**")
@@ -144,7 +149,7 @@ def concentration_note(ctx: Context) -> None:
     for c in ctx.findings:
         st.warning(md(c.sentence), icon=":material/priority_high:")
     ids = outlier_orders(list(ctx.findings))
-    what = f"order {order_label(ids[0])}" if len(ids) == 1 else f"these {len(ids)} orders"
+    what = f"order {order_ref(ids[0])}" if len(ids) == 1 else f"these {len(ids)} orders"
     st.toggle(
         f"Leave {what} out of every page",
         value=bool(st.session_state.get(S.LEAVE_OUT_OUTLIERS)),
@@ -153,4 +158,4 @@ def concentration_note(ctx: Context) -> None:
         help="Every rate, chart, segment and the fix list are then computed without it. Switch off to put it back.",
     )
     if ctx.left_out:
-        st.caption(f"Left out of every page: {', '.join(md(order_label(o)) for o in ctx.left_out)}.")
+        st.caption(f"Left out of every page: {', '.join(md(order_ref(o)) for o in ctx.left_out)}.")

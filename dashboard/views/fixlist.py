@@ -64,7 +64,11 @@ def _when(v: object) -> str:
 
 
 addressed = getattr(an, "addressed", None)
-if fl.empty:
+dropped = getattr(an, "dropped", None)
+if fl.empty and dropped is not None and len(dropped):
+    # the pages colour these segments 'clearly higher': the list says why none is on it
+    st.info("Nothing is on the fix list: the segments that return clearly more are left off, for the reasons below.")
+elif fl.empty:
     st.success("No segment returns clearly more than comparable items once chance is allowed for. Nothing to fix yet.")
 else:
     dims = sorted(fl["dimension"].unique())
@@ -76,10 +80,11 @@ else:
     for _, r in view.iterrows():
         with st.container(border=True):
             at_least = float(r["conservative_excess_cost"])
-            cost = (
-                f"at least **{sidebar.money(at_least)}** in extra returns"
+            extra = "extra refunds" if an.totals.get("outcome") == "order_refund" else "extra returns"
+            cost = (  # a cost, said so: "at least 11,621 in extra returns" read as 11,621 returns
+                f"{extra} cost at least **{sidebar.money(at_least)}**"
                 if at_least > 0
-                else f"about {sidebar.money(float(r['excess_cost']))} in extra returns, though it could be less"
+                else f"{extra} cost about {sidebar.money(float(r['excess_cost']))}, though it could be less"
             )
             st.markdown(
                 f"**{int(r['rank'])}. {fmt.md(r['Segment'])}** · "
@@ -103,9 +108,8 @@ if addressed is not None and len(addressed):
             text += f"  \n  Interventions: {fmt.md(a['intervention_verdict'])}"
         st.markdown(text)
 
-dropped = getattr(an, "dropped", None)
 if dropped is not None and len(dropped):
-    with st.expander(f"Not listed although higher than the rest ({len(dropped)})"):
+    with st.expander(f"Not listed although higher than the rest ({len(dropped)})", expanded=fl.empty):
         for sentence in dropped_sentences(dropped):
             st.markdown(f"- {fmt.md(sentence)}")
 

@@ -3,7 +3,7 @@ the trend test in words, and what changed between two periods."""
 
 import streamlit as st
 
-from analysis.concentration import order_label, period_concentration
+from analysis.concentration import order_ref, period_concentration
 from analysis.prepare import DIMENSION_LABELS
 from analysis.trends import (
     cohort_series,
@@ -89,6 +89,12 @@ st.caption(
     "window, so their rate so far (hollow circle) will still rise; the diamond is the expected final rate: "
     "the rate so far divided by the share of returns expected to have arrived at the orders' age "
     "(Kaplan-Meier estimate of days-to-return, which allows for recent orders' late returns not yet seen)."
+    + (
+        f" The returns file ends on {ctx.prepared.returns_end:%d %b %Y}: {unit_word}s ordered after it have no "
+        "rate, since their returns are not in the file."
+        if ctx.prepared.returns_end is not None
+        else ""
+    )
 )
 conc = ctx.cached("tr_concentration", period_concentration, freq, None if dim == ALL else dim, seg)
 note = concentration_note(conc, len(series), unit_word)
@@ -96,7 +102,7 @@ if note:  # a few large orders carrying a point are said under the chart that dr
     st.warning(fmt.md(note), icon=":material/priority_high:")
     if len(conc) > 1:
         with st.expander(f"Table: the {unit_word}s a few orders carry"):
-            shown = conc.assign(orders=conc["orders"].map(lambda ids: ", ".join(order_label(o) for o in ids)))
+            shown = conc.assign(orders=conc["orders"].map(lambda ids: ", ".join(order_ref(o) for o in ids)))
             st.dataframe(
                 shown.drop(columns="n_orders"),
                 hide_index=True,
