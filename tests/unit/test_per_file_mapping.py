@@ -206,7 +206,7 @@ def test_cli_reads_two_orders_files_of_different_layouts_each_with_its_own_colum
     args = ["report", "--orders", str(tmp_path / name), "--orders", str(tmp_path / "erp.csv")]
     rejected = _solo(name, content, None).rows_rejected + _solo("erp.csv", ERP, None).rows_rejected  # today
     assert main(args) == 0
-    assert f"Rows not used {rejected:,} " in capsys.readouterr().out
+    assert f"Rows not used {rejected:,}: " in capsys.readouterr().out
     _, chosen = _as_the_page_builds_it([(name, content), ("erp.csv", ERP)])
     page = mapping_of_files(chosen)
     for label, mapping, code in (
