@@ -219,7 +219,7 @@ def test_cli_reads_two_orders_files_of_different_layouts_each_with_its_own_colum
         assert main([*args, "--mapping", str(path)]) == code, label
         out = capsys.readouterr()
         if code == 0:
-            assert f"Rows not used {rejected:,} " in out.out
+            assert f"Rows not used {rejected:,}: " in out.out
         else:
             assert "Mapped column 'Created at' not found" in out.err + out.out
 
