@@ -224,9 +224,11 @@ def _summary_text(
             f"Unit return rate {_pct(t['unit_return_rate'])} | order return rate {_pct(t['order_return_rate'])} | "
             f"refunded {_pct(t['refund_share'])} | exchanged {_pct(t['exchange_share'])}",
         ]
+    # without returns the default cost per return is the handling cost alone: not a cost of returns this data shows
+    cost = "n/a (no returns loaded)" if returns_not_loaded(t) else f"{analysis.cost_per_return:,.2f}"
     out += [
         f"Rows not used {t['rejected_rows']:,}{': ' + rejected if rejected else ''}; "
-        f"cost per {'refunded unit' if t.get('outcome') == 'order_refund' else 'returned unit'} {analysis.cost_per_return:,.2f}",
+        f"cost per {'refunded unit' if t.get('outcome') == 'order_refund' else 'returned unit'} {cost}",
         "",
     ]
     fl = analysis.fix_list

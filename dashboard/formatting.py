@@ -35,6 +35,23 @@ def pp(x: float | None, digits: int = 1) -> str:
     return f"{100 * x:+.{digits}f} pp"
 
 
+def rate_change(now: float | None, before: float | None) -> dict:
+    """st.metric's delta arguments for a rate's change in points: higher is worse (red), and a change that rounds
+    to 0.0 pp is shown grey with no arrow (it read "+0.0 pp" in red with an up arrow).
+
+    >>> rate_change(0.05, 0.05)["delta_arrow"], rate_change(0.06, 0.05)["delta_color"], rate_change(0.05, None)
+    ('off', 'inverse', {})
+    """
+    if now is None or before is None or (isinstance(now, float) and math.isnan(now)):
+        return {}
+    change = now - before
+    if isinstance(change, float) and math.isnan(change):
+        return {}
+    if round(100 * change, 1) == 0:
+        return {"delta": "0.0 pp", "delta_color": "off", "delta_arrow": "off"}
+    return {"delta": pp(change), "delta_color": "inverse"}
+
+
 def num(x: float | None) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"

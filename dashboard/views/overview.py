@@ -42,8 +42,7 @@ if p.outcome == "order_refund":
     c[0].metric(
         "Order refund rate" + recent,
         fmt.pct(h.unit_rate),
-        delta=fmt.pp(h.unit_rate - h.unit_rate_prev) if h.unit_rate_prev is not None else None,
-        delta_color="inverse",
+        **fmt.rate_change(h.unit_rate, h.unit_rate_prev),
         help=f"Orders with a customer refund / orders, {h.period_label}. Orders too "
         "recent to be refunded, cancellations and voids are excluded.",
     )
@@ -76,15 +75,13 @@ else:
     c[0].metric(
         "Unit return rate" + recent,
         fmt.pct(h.unit_rate),
-        delta=fmt.pp(h.unit_rate - h.unit_rate_prev) if h.unit_rate_prev is not None else None,
-        delta_color="inverse",
+        **fmt.rate_change(h.unit_rate, h.unit_rate_prev),
         help=f"Returned units / units sold, {h.period_label}. Orders too recent to be returned are excluded.",
     )
     c[1].metric(
         "Order return rate" + recent,
         fmt.pct(h.order_rate),
-        delta=fmt.pp(h.order_rate - h.order_rate_prev) if h.order_rate_prev is not None else None,
-        delta_color="inverse",
+        **fmt.rate_change(h.order_rate, h.order_rate_prev),
         help=f"Orders with at least one return / orders, {h.period_label}.",
     )
     c[2].metric(

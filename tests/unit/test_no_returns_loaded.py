@@ -50,6 +50,8 @@ def test_cli_says_not_known_instead_of_zero(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "WARNING: Return rates are not known: no returns are loaded" in out
     assert "Unit return rate n/a | order return rate n/a" in out and "0.0%" not in out
+    # the handling cost alone is not a cost of returns this data shows
+    assert "cost per returned unit n/a (no returns loaded)" in out
 
 
 def test_a_returns_file_that_matches_nothing_is_a_known_zero_with_its_warning():
