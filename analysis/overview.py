@@ -189,23 +189,8 @@ def plain_summary(prepared: Prepared, totals: dict, fix_list: pd.DataFrame, segm
                 for d, s in zip(fix_list["dimension"].iloc[1:4], fix_list["segment"].iloc[1:4])
             )
             out.append(f"Next on the fix list: {others}.")
-    elif (
-        segments is not None and len(segments) and "direction" in segments and (segments["direction"] == "higher").any()
-    ):
-        # clearly higher segments that are all left off (structure, slices, one order): the list is empty, but
-        # "no segment returns more" would contradict the pages that colour them
-        out.append(
-            "Nothing is on the fix list: the segments that "
-            + ("are refunded" if totals.get("outcome") == "order_refund" else "return")
-            + " clearly more are left off for reasons the Fix list gives (a category's own rate, a slice of "
-            "another segment, one large order)."
-        )
     else:
-        out.append(
-            "No segment "
-            + ("is refunded" if totals.get("outcome") == "order_refund" else "returns")
-            + " significantly more than the rest once chance is allowed for."
-        )
+        out.append(empty_list_sentence(totals, segments))
     if segments is not None and len(segments) and "direction" in segments:
         n_sig = int((segments["direction"] == "higher").sum())
         n_noise = int(((segments["direction"].isna()) & (segments["dimension"] != "combination")).sum())
@@ -294,3 +279,22 @@ def averages_differ(headline_rate: float | None, drawn: float | None, tolerance:
     (False, True, False)
     """
     return headline_rate is not None and drawn is not None and abs(headline_rate - drawn) >= tolerance
+
+
+def empty_list_sentence(totals: dict, segments: pd.DataFrame | None) -> str:
+    """What an empty fix list means, in one sentence (the summary and the Overview's fix-list panel say it alike):
+    segments coloured clearly higher on the pages that are all left off (a category's own rate, a slice of another
+    segment, one large order) are said to be left off, not "no segment returns more"."""
+    refunds = totals.get("outcome") == "order_refund"
+    if segments is not None and len(segments) and "direction" in segments and (segments["direction"] == "higher").any():
+        return (
+            "Nothing is on the fix list: the segments that "
+            + ("are refunded" if refunds else "return")
+            + " clearly more are left off for reasons the Fix list gives (a category's own rate, a slice of "
+            "another segment, one large order)."
+        )
+    return (
+        "No segment "
+        + ("is refunded" if refunds else "returns")
+        + " significantly more than the rest once chance is allowed for."
+    )

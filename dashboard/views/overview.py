@@ -6,6 +6,7 @@ from analysis.concentration import period_concentration
 from analysis.metrics import returns_not_loaded, unknown_reason
 from analysis.overview import (
     averages_differ,
+    empty_list_sentence,
     drawn_average,
     headline,
     matured_months,
@@ -187,7 +188,7 @@ with right:
     if fl.empty and no_returns:
         st.info("Nothing to rank: no returns are loaded.")
     elif fl.empty:
-        st.info("No segment returns significantly more than the rest.")
+        st.info(empty_list_sentence(t, an.segments))
     for _, r in fl.iterrows():
         with st.container(border=True):
             st.markdown(

@@ -78,3 +78,15 @@ def test_within_noise_is_not_called_no_action():
     summary = " ".join(plain_summary(p, a.totals, a.fix_list, a.segments))
     assert "need no action" not in summary
     assert "differences are within noise: too small to tell from chance at this volume" in summary, summary
+
+
+def test_the_overview_panel_and_the_summary_say_the_same_of_an_empty_list():
+    # the Overview's "Top of the fix list" panel read "No segment returns significantly more than the rest" beside a
+    # summary saying the clearly higher segments are left off: both now read analysis.overview.empty_list_sentence
+    from analysis.overview import empty_list_sentence
+
+    p = prepare(_data(), window_days=30)
+    a = analyse(p, briefs=False)
+    assert a.fix_list.empty
+    said = empty_list_sentence(a.totals, a.segments)
+    assert said.startswith("Nothing is on the fix list") and said in plain_summary(p, a.totals, a.fix_list, a.segments)
