@@ -319,6 +319,44 @@ def _names_as_written(f: pd.DataFrame, usable: np.ndarray, sold: pd.Series, orde
     return _write_found(f, "sku", todo, lookup.reindex(want).to_numpy())
 
 
+REFUNDS_UNRETURNED_SHARE = 0.2  # refunded orders without a return line, above which the orders file's note says so
+REFUNDS_UNRETURNED_MIN = 20  # refunded orders needed before the share is said
+
+
+def _refunds_without_returns(works: list[_Work], orders: pd.DataFrame, returns: pd.DataFrame) -> None:
+    """An orders export that records refunds per order (Shopify's Refunded Amount, an order status) beside a returns
+    file: the rates count the returns file, and the refunds it does not hold are said on the orders file. Counted over
+    the orders placed between the first and the last order the returns file returns, so a shorter returns file is not
+    read as unreturned refunds: refunded orders with no line in the returns file are refunds without a return (goodwill, a
+    cancellation after payment) or returns the file does not hold."""
+    if not len(returns) or "order_refunded" not in orders or "order_date" not in orders:
+        return
+    ids = orders["order_id"].astype("string")
+    returned = ids.isin(returns["order_id"].astype("string").dropna().unique()).fillna(False).to_numpy(dtype=bool)
+    placed = orders["order_date"]
+    when = placed[returned].dropna()
+    if not len(when):
+        return
+    refunded = pd.to_numeric(orders["order_refunded"], errors="coerce").fillna(0) > 0
+    inside = ((placed >= when.min()) & (placed <= when.max())).fillna(False).to_numpy(dtype=bool)
+    ref = pd.Index(ids[refunded.to_numpy(dtype=bool) & inside].dropna().unique())
+    if len(ref) < REFUNDS_UNRETURNED_MIN:
+        return
+    missing = int((~ref.isin(ids[returned].dropna().unique())).sum())
+    if missing < REFUNDS_UNRETURNED_SHARE * len(ref):
+        return
+    target = next((w for w in works if w.role == "orders" and "order_refunded" in w.mapping), None)
+    if target is None:
+        return
+    target.notes.append(
+        f"{target.mapping['order_refunded']} records a refund on {len(ref):,} orders placed in the period the returns "
+        f"file covers (orders of {when.min():%d %b %Y} to {when.max():%d %b %Y}); {missing:,} of them "
+        f"({missing / len(ref):.0%}) have "
+        "no line in the returns file: refunds without a return (goodwill, a cancellation after payment) or returns "
+        "the file does not hold. Return rates count the returns file only."
+    )
+
+
 RETURNS_START_GRACE_DAYS = 30  # returns of an order placed this long before the returns file starts are mostly in
 # (before the file's first return); such orders that hold none at all say the file starts later than the orders
 RETURNS_START_MIN_EXPECTED = 5.0  # returns those orders should hold at the later orders' rate before it counts
@@ -1017,6 +1055,8 @@ def load_dataset(
             )
     counts["orders_cancelled"] = len(cancelled_ids)
 
+    # (after the Shopify refund notes above are dropped for a load with a returns file)
+    _refunds_without_returns(works, orders_all, returns_all)
     report(0.9, "Building the report")
     reports, rejected_parts, excluded_parts, unmatched_parts = [], [], [], []
     for w in works:

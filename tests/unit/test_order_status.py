@@ -164,3 +164,19 @@ def test_magento_closed_orders_are_refunded_orders(woo):
         )
     )
     assert "order_refunded" not in plain.orders or plain.orders["order_refunded"].isna().all()
+
+
+def test_refunds_the_returns_file_does_not_hold_are_said(woo):
+    # refunded orders (status) beside a returns file holding returns of only some of them: the rates count the returns
+    # file, and the orders file says how many refunded orders have no return line (counts by pandas below)
+    frame = _statuses(woo, ["completed", "refunded"])
+    refunded_ids = frame.loc[frame["Order Status"] == "refunded", "Order Number"].drop_duplicates()
+    some = frame[frame["Order Number"].isin(refunded_ids.iloc[::3])].drop_duplicates("Order Number")
+    returns = pd.DataFrame({"Order Number": some["Order Number"], "SKU": some["SKU"], "Quantity": 1})
+    ds = _load(frame, [SourceFile("returns.csv", returns.to_csv(index=False).encode(), "returns")])
+    placed = pd.to_datetime(frame.drop_duplicates("Order Number").set_index("Order Number")["Order Date"])
+    lo, hi = placed[some["Order Number"]].min(), placed[some["Order Number"]].max()
+    inside = refunded_ids[placed[refunded_ids].between(lo, hi).to_numpy()]
+    missing = int((~inside.isin(some["Order Number"])).sum())
+    note = next(n for n in ds.files[0].notes if "records a refund on" in n)
+    assert f"records a refund on {len(inside):,} orders" in note and f"{missing:,} of them" in note
