@@ -904,6 +904,9 @@ def load_dataset(
                 "'Classic Tee' for 'TEE-BLK-M'): matched to their order's only line of that name."
             )
         oid, sku = f["order_id"].astype("string"), f["sku"].astype("string")
+        # examples name the order as the returns file writes it ('1760'), not as it was matched ('#1760')
+        src = w.mapping.get("order_id")
+        written_ids = w.raw[src].astype("string") if src in w.raw.columns and len(w.raw) == len(f) else oid
         key = pd.MultiIndex.from_arrays([oid, sku])
         has_line = key.isin(sold.index)
         has_order = _isin(f["order_id"], known_index)
@@ -948,7 +951,7 @@ def load_dataset(
                     "Nothing to fix if those orders were indeed cancelled or replaced; otherwise check the "
                     "orders file's cancellation and tag columns.",
                     column="order_id",
-                    examples=examples(idx, oid),
+                    examples=examples(idx, written_ids),
                     severity="warning",
                 )
             )
@@ -966,7 +969,7 @@ def load_dataset(
                         "Check that the orders file covers the same period and that order numbers "
                         "are written the same way in both files.",
                         column="order_id",
-                        examples=examples(idx, oid),
+                        examples=examples(idx, written_ids),
                         severity="warning",
                     )
                 )

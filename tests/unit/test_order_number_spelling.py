@@ -146,3 +146,14 @@ def test_a_sku_matches_only_a_line_of_its_own_order_and_only_when_one():
     changed = _skus_as_written(f, np.ones(4, dtype=bool), sold)
     assert changed == 1
     assert f["sku"].tolist() == ["A-1 ", "b-2", "B-2", "c-3"]
+
+
+def test_examples_name_the_order_as_the_returns_file_writes_it(export):
+    # a return matched on '1760' whose line is unknown: the example shows '1760' (findable in the returns file), not
+    # the orders file's '#1760'
+    name, content, returns = export
+    bad = returns.head(3).assign(**{"Order Name": returns["Order Name"].head(3).str.lstrip("#"), "Product SKU": "NOPE"})
+    ds = _load(name, content, bad)
+    (p,) = [p for p in ds.problems if p.title == "Returned SKU not in its order"]
+    written = bad["Order Name"].tolist()
+    assert list(p.examples) == [f'row {i + 1}: "{o}"' for i, o in enumerate(written)]
