@@ -905,8 +905,8 @@ def load_dataset(
             )
         oid, sku = f["order_id"].astype("string"), f["sku"].astype("string")
         # examples name the order as the returns file writes it ('1760'), not as it was matched ('#1760')
-        src = w.mapping.get("order_id")
-        written_ids = w.raw[src].astype("string") if src in w.raw.columns and len(w.raw) == len(f) else oid
+        id_col = w.mapping.get("order_id")
+        written_ids = w.raw[id_col].astype("string") if id_col in w.raw.columns and len(w.raw) == len(f) else oid
         key = pd.MultiIndex.from_arrays([oid, sku])
         has_line = key.isin(sold.index)
         has_order = _isin(f["order_id"], known_index)
