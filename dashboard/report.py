@@ -49,16 +49,8 @@ def render_load_report(ds: Dataset) -> None:
         by_kind = rej.groupby("kind").size().rename("rows").reset_index()
         by_kind["what"] = by_kind["kind"].map(REJECT_KINDS).fillna(by_kind["kind"])
         st.markdown("**Rows not used in return rates**")
-        st.dataframe(
-            by_kind[["what", "rows"]],
-            hide_index=True,
-            key="rep_kinds",
-            # the reasons are sentences: their column takes the width, the counts a narrow one
-            column_config={
-                "what": st.column_config.TextColumn("what", width="large"),
-                "rows": st.column_config.NumberColumn("rows", width="small"),
-            },
-        )
+        # the reasons are sentences: a static table wraps them (a data grid cut one off at "count_carrier_ret")
+        st.table(by_kind[["what", "rows"]].set_index("what"))
         st.download_button(
             "Download rejected rows (CSV)",
             csv_bytes(rej),
