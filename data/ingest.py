@@ -892,6 +892,14 @@ def load_dataset(
                 "'1001' for '#1001', or other case or spacing): matched on the number."
             )
         resku = _skus_as_written(f, ok, sold)
+        # and lines set aside while loading (an add-on line, a gift card) written in another case: that line's
+        if len(set_aside):
+            aside_lines = set_aside[set_aside.index.get_level_values(1) != ""]
+            aside_lines.index = aside_lines.index.set_names(["order_id", "sku"])
+            in_sold = pd.MultiIndex.from_arrays([f["order_id"].astype("string"), f["sku"].astype("string")]).isin(
+                sold.index
+            )
+            resku += _skus_as_written(f, ok & ~in_sold, aside_lines)
         if resku:
             w.notes.append(
                 f"{resku:,} return line(s) write the SKU differently from their order's line (other case or "

@@ -87,3 +87,24 @@ def test_only_unknown_returns_are_counted_unmatched_and_every_row_reconciles(cas
     titles = [p.title for p in ds.problems]
     assert "Returns of orders set aside" in titles
     assert "Returns for unknown orders" in titles and "Returned SKU not in its order" in titles
+
+
+def test_a_set_aside_line_written_in_another_case_is_still_set_aside():
+    # a gift card's return whose SKU is written 'giftcard-50' for the orders file's 'GIFTCARD-50': the line was set
+    # aside while loading, so its return is a set-aside return, not "the order has no line with this SKU"
+    name, content, raw = raw_export(seed=11, n_orders=300)
+    live = order_kinds(raw)["live"]
+    goods = raw[live & (raw["Lineitem requires shipping"] == "true") & (raw["Lineitem sku"] != "")]
+    card = goods.iloc[[0]].copy()
+    card["Lineitem sku"], card["Lineitem name"], card["Lineitem price"] = "GIFTCARD-50", "Gift card - $50", "50.00"
+    card["Lineitem requires shipping"] = "false"
+    raw = pd.concat([raw.iloc[: card.index[0] + 1], card, raw.iloc[card.index[0] + 1 :]], ignore_index=True)
+    returns = pd.DataFrame({"Order Name": [card.iloc[0]["Name"]], "Product SKU": ["giftcard-50"], "Quantity": [1]})
+    ds = load_dataset(
+        [
+            SourceFile(name, raw.to_csv(index=False).encode(), "orders"),
+            SourceFile("returns.csv", returns.to_csv(index=False).encode(), "returns"),
+        ]
+    )
+    (kind,) = ds.rejected.loc[ds.rejected["file"] == "returns.csv", "kind"]
+    assert kind == "set_aside_return" and len(ds.unmatched_returns) == 0
