@@ -334,7 +334,12 @@ def _order_codes_with_returns(orders: pd.DataFrame, returns: pd.DataFrame) -> tu
     return codes, has_return
 
 
-def _refunds_without_returns(works: list[_Work], orders: pd.DataFrame, returns: pd.DataFrame) -> None:
+def _refunds_without_returns(
+    works: list[_Work],
+    orders: pd.DataFrame,
+    returns: pd.DataFrame,
+    coded: tuple[np.ndarray, np.ndarray] | None = None,
+) -> None:
     """An orders export that records refunds per order (Shopify's Refunded Amount, an order status) beside a returns
     file: the rates count the returns file, and the refunds it does not hold are said on the orders file. Counted over
     the orders placed between the first and the last order the returns file returns, so a shorter returns file is not
@@ -342,7 +347,7 @@ def _refunds_without_returns(works: list[_Work], orders: pd.DataFrame, returns: 
     cancellation after payment) or returns the file does not hold."""
     if not len(returns) or "order_refunded" not in orders or "order_date" not in orders:
         return
-    codes, has_return = _order_codes_with_returns(orders, returns)
+    codes, has_return = coded if coded is not None else _order_codes_with_returns(orders, returns)
     returned = has_return[codes] & (codes >= 0)
     placed = orders["order_date"]
     when = placed[returned].dropna()
@@ -374,7 +379,9 @@ RETURNS_START_MIN_EXPECTED = 5.0  # returns those orders should hold at the late
 RETURNS_START_P = 0.01  # Poisson probability of holding so few by chance below which the file starts later
 
 
-def _returns_start(works: list[_Work], orders: pd.DataFrame) -> tuple[pd.Timestamp, str] | None:
+def _returns_start(
+    works: list[_Work], orders: pd.DataFrame, coded: tuple[np.ndarray, np.ndarray]
+) -> tuple[pd.Timestamp, str] | None:
     """(first day the returns files cover, note) when they start clearly after the orders; else None.
 
     A returns export often covers less time than the orders export (a returns app's last 90 days beside an
@@ -385,20 +392,18 @@ def _returns_start(works: list[_Work], orders: pd.DataFrame) -> tuple[pd.Timesta
     When E >= RETURNS_START_MIN_EXPECTED and they hold so few that Poisson(E) gives it less than RETURNS_START_P,
     the files start at S: the orders placed before S are set apart (a complete returns file has its first return
     soon after the first orders, and orders without any return for a while are judged by how many returns they
-    should hold)."""
-    dates, returned = [], []
+    should hold). coded: _order_codes_with_returns of the orders and every return line loaded."""
+    dates = []
     for w in works:
         if w.role == "returns" and "return_date" in w.frame and "order_id" in w.frame:
-            ok = w.kind.isna().to_numpy()
-            dates.append(w.frame.loc[ok, "return_date"])
-            returned.append(w.frame.loc[ok, "order_id"].astype("string"))
+            dates.append(w.frame.loc[w.kind.isna().to_numpy(), "return_date"])
     if not dates or not len(orders) or "order_date" not in orders:
         return None
     d = pd.concat(dates).dropna()
     if not len(d):
         return None
     first, last = d.min(), d.max()
-    codes, with_return = _order_codes_with_returns(orders, pd.DataFrame({"order_id": pd.concat(returned)}))
+    codes, with_return = coded
     known = codes >= 0
     per_order = orders["order_date"][known].groupby(codes[known], sort=False).min()
     has_return = with_return[per_order.index.to_numpy()]
@@ -905,20 +910,21 @@ def load_dataset(
                 "'1001' for '#1001', or other case or spacing): matched on the number."
             )
         resku = _skus_as_written(f, ok, sold)
-        # and lines set aside while loading (an add-on line, a gift card) written in another case: that line's
-        if len(set_aside):
+        # the lines still on no order line: where the two matches below look (none, most often: then not at all)
+        left = ok & ~pd.MultiIndex.from_arrays([f["order_id"].astype("string"), f["sku"].astype("string")]).isin(
+            sold.index
+        )
+        if left.any() and len(set_aside):
+            # a line set aside while loading (an add-on line, a gift card) written in another case: that line's
             aside_lines = set_aside[set_aside.index.get_level_values(1) != ""]
             aside_lines.index = aside_lines.index.set_names(["order_id", "sku"])
-            in_sold = pd.MultiIndex.from_arrays([f["order_id"].astype("string"), f["sku"].astype("string")]).isin(
-                sold.index
-            )
-            resku += _skus_as_written(f, ok & ~in_sold, aside_lines)
+            resku += _skus_as_written(f, left, aside_lines)
         if resku:
             w.notes.append(
                 f"{resku:,} return line(s) write the SKU differently from their order's line (other case or "
                 "spacing, such as 'tee-blk-m' for 'TEE-BLK-M'): matched to that line."
             )
-        byname = _names_as_written(f, ok, sold, orders_all)
+        byname = _names_as_written(f, left, sold, orders_all) if left.any() else 0
         if byname:
             w.notes.append(
                 f"{byname:,} return line(s) name the product instead of the SKU the orders file gives (such as "
@@ -996,7 +1002,16 @@ def load_dataset(
                 )
         ok = w.kind.isna().to_numpy()
         return_parts.append(f[ok].assign(_row=np.flatnonzero(ok)))
-    start = _returns_start(works, orders_all) if has_returns_files else None
+    # the orders' codes and which of them a return line names: for both coverage checks (again after the first
+    # sets orders apart)
+    coded = (
+        _order_codes_with_returns(
+            orders_all, pd.DataFrame({"order_id": pd.concat([p["order_id"] for p in return_parts], ignore_index=True)})
+        )
+        if has_returns_files and return_parts and len(orders_all)
+        else None
+    )
+    start = _returns_start(works, orders_all, coded) if coded is not None else None
     if start is not None:  # orders placed before the returns files start: their returns are not in them
         first, note = start
         notes.append(note)
@@ -1080,7 +1095,8 @@ def load_dataset(
     counts["orders_cancelled"] = len(cancelled_ids)
 
     # (after the Shopify refund notes above are dropped for a load with a returns file)
-    _refunds_without_returns(works, orders_all, returns_all)
+    if has_returns_files and len(returns_all) and "order_refunded" in orders_all:
+        _refunds_without_returns(works, orders_all, returns_all, coded if start is None else None)
     report(0.9, "Building the report")
     reports, rejected_parts, excluded_parts, unmatched_parts = [], [], [], []
     for w in works:
