@@ -43,3 +43,17 @@ def make_dataset(
         unmatched_returns=_frame(RETURNS, []),
         excluded=_frame(ORDERS, []),
     )
+
+
+# one wholesale order at a fair: 5,000 units of S1, 4,800 sent back on one credit note (the real Online Retail II
+# export holds such orders); the fix-list and method-sheet tests plant it among ordinary orders
+WHOLESALE_ORDER = {
+    "order_id": "BIG",
+    "order_date": "2024-01-05",
+    "sku": "S1",
+    "quantity": 5000,
+    "unit_price": 10.0,
+    "channel": "Fair",
+    "customer_id": "wholesaler",
+}
+WHOLESALE_RETURN = {"order_id": "BIG", "sku": "S1", "quantity": 4800}

@@ -17,7 +17,7 @@ import pytest
 from analysis.engine import analyse
 from analysis.fixlist import dropped_sentences
 from analysis.prepare import prepare
-from tests.builders import make_dataset
+from tests.builders import make_dataset, WHOLESALE_ORDER, WHOLESALE_RETURN
 
 Z95 = 1.6448536269514722  # scipy.stats.norm.ppf(0.95)
 
@@ -47,18 +47,8 @@ def _rows(web_every: int, fair_every: int, fair_orders: int = 400):
             if i % every == 0:
                 rets.append({"order_id": oid, "sku": f"S{i % 7}", "quantity": 1})
     # one wholesale order at the fair, 5,000 units, 4,800 sent back on one credit note
-    rows.append(
-        {
-            "order_id": "BIG",
-            "order_date": "2024-01-05",
-            "sku": "S1",
-            "quantity": 5000,
-            "unit_price": 10.0,
-            "channel": "Fair",
-            "customer_id": "wholesaler",
-        }
-    )
-    rets.append({"order_id": "BIG", "sku": "S1", "quantity": 4800})
+    rows.append(dict(WHOLESALE_ORDER))
+    rets.append(dict(WHOLESALE_RETURN))
     rows += [  # recent orders, so that the window closes before the data ends
         {"order_id": f"Late{i}", "order_date": "2024-06-30", "sku": "S1", "quantity": 1, "unit_price": 10.0}
         for i in range(5)

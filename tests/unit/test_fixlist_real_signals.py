@@ -18,7 +18,7 @@ from analysis.engine import analyse
 from analysis.prepare import prepare
 from analysis.segments import eb_shrink
 from analysis import stats
-from tests.builders import make_dataset
+from tests.builders import make_dataset, WHOLESALE_ORDER, WHOLESALE_RETURN
 from tests.conftest import REAL_DATA
 
 
@@ -51,20 +51,10 @@ def _orders(n, channel, start, qty=1):
 
 def test_a_segment_one_order_explains_is_not_listed():
     rows = _orders(2000, "Web", 0) + _orders(400, "Fair", 0)
-    rows.append(
-        {
-            "order_id": "BIG",
-            "order_date": "2024-01-05",
-            "sku": "S1",
-            "quantity": 5000,
-            "unit_price": 10.0,
-            "channel": "Fair",
-            "customer_id": "wholesaler",
-        }
-    )
+    rows.append(dict(WHOLESALE_ORDER))
     rng = np.random.default_rng(1)
     rets = [{"order_id": r["order_id"], "sku": r["sku"], "quantity": 1} for r in rows[:-1] if rng.random() < 0.08]
-    rets.append({"order_id": "BIG", "sku": "S1", "quantity": 4800})
+    rets.append(dict(WHOLESALE_RETURN))
     # Fair's 400 ordinary orders return like Web's (8%, about 32 returning orders: past the 5-order rule)
     rows += [
         {

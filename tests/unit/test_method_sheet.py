@@ -49,35 +49,9 @@ def test_every_test_of_the_segments_sheet_is_explained_and_no_test_that_is_not_r
 def test_the_gates_are_explained_where_they_fire():
     # the test_fixlist_real_signals case: one order of 5,000 units, 4,800 sent back, at a fair whose own 400
     # orders return like the web's; and a product bought in four orders, returned in two of them
-    rows, rets = [], []
-    for ch, n in (("Web", 2000), ("Fair", 400)):
-        for i in range(n):
-            oid = f"{ch}{i}"
-            rows.append(
-                {
-                    "order_id": oid,
-                    "order_date": "2024-01-05",
-                    "sku": f"S{i % 7}",
-                    "quantity": 1,
-                    "unit_price": 10.0,
-                    "channel": ch,
-                    "customer_id": f"c{oid}",
-                }
-            )
-            if i % 12 == 0:
-                rets.append({"order_id": oid, "sku": f"S{i % 7}", "quantity": 1})
-    rows.append(
-        {
-            "order_id": "BIG",
-            "order_date": "2024-01-05",
-            "sku": "S1",
-            "quantity": 5000,
-            "unit_price": 10.0,
-            "channel": "Fair",
-            "customer_id": "wholesaler",
-        }
-    )
-    rets.append({"order_id": "BIG", "sku": "S1", "quantity": 4800})
+    from tests.unit.test_fixlist_carried import _rows
+
+    rows, rets = _rows(web_every=12, fair_every=12)  # its 5 late orders now come before the RARE ones: same rows
     for i in range(4):
         rows.append(
             {
@@ -91,10 +65,6 @@ def test_the_gates_are_explained_where_they_fire():
             }
         )
     rets += [{"order_id": "R0", "sku": "RARE", "quantity": 3}, {"order_id": "R1", "sku": "RARE", "quantity": 3}]
-    rows += [
-        {"order_id": f"Late{i}", "order_date": "2024-06-30", "sku": "S1", "quantity": 1, "unit_price": 10.0}
-        for i in range(5)
-    ]
     a = analyse(prepare(make_dataset(rows, pd.DataFrame(rets)), window_days=30), briefs=False)
     method, tests = _sheets(a)
     assert {"one order carries most returns", "fewer than 5 returning orders"} <= tests, tests
