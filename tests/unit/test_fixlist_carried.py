@@ -134,3 +134,14 @@ def test_the_real_export_blue_cushion_cover_row():
     # 15555: 1)
     assert "one order (#503955)" in str(row["why"]) and "without it 10.2% (6 of 59 units)" in str(row["why"])
     assert float(row["excess_returns"]) == pytest.approx(6 - 59 * float(row["baseline_rate"]))
+
+
+def test_a_carried_rows_why_names_the_order_first_and_its_rate_with_it():
+    # the card read "returns 75.8% vs 1.7% ..." beside "extra returns cost at least 2": the carrier now comes first
+    # and the full rate is named as the rate with that order
+    rows, rets = _rows(web_every=12, fair_every=4)
+    a = analyse(prepare(make_dataset(rows, pd.DataFrame(rets)), window_days=30), briefs=False)
+    row = a.fix_list.set_index(["dimension", "segment"]).loc[("channel", "Fair")]
+    why = str(row["why"])
+    assert why.startswith("one order (#BIG) holds 4,800 of the 4,900"), why
+    assert f"returns {float(row['return_rate']):.1%} with it vs" in why, why
