@@ -26,6 +26,7 @@ import pandas as pd
 
 from analysis import reasons as R
 from analysis import stats
+from analysis.fixlist import carrier_words
 from analysis.pairs import with_pair_scope
 from analysis.prepare import DIMENSION_LABELS, LINE_DIMENSIONS, Prepared
 from data.reasons import category_label
@@ -308,6 +309,11 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis: Analysis |
     out.append(
         f"- {rate_name} **{_pct(rate)}** (95% interval {_pct(lo)} to {_pct(hi)}) against **{_pct(base)}** for the rest."
     )
+    # the fix list's "why" repeats that rate and the reasons and refunds below; what it adds is the order or customer
+    # that carries the row (analysis.fixlist.carried_by), whose figures the excess below leaves out
+    carried = carrier_words(fix_row.get("why"))
+    if carried:
+        out.append(f"- {md_escape(carried[0].upper() + carried[1:])}.")
     exc, cost = _num(fix_row.get("excess_returns")), _num(fix_row.get("excess_cost"))
     if math.isfinite(exc):
         least = _num(fix_row.get("conservative_excess_cost"))
@@ -330,9 +336,6 @@ def brief_markdown(fix_row: Mapping, prepared: Prepared, *, analysis: Analysis |
             if q < 0.01
             else f"- Unlikely to be chance once every segment compared is allowed for ({q_text})."
         )
-    why = fix_row.get("why")
-    if isinstance(why, str) and why.strip() and not refunds:  # with order refunds the why only repeats the rates
-        out.append(f"- {md_escape(why)}")
 
     mix = R.reason_mix(prepared, dim, seg)
     dominant_prev = mix.dominant_preventable

@@ -277,6 +277,15 @@ def why_sentence(
     return "; ".join(parts)
 
 
+def carrier_words(why: object) -> str | None:
+    """The sentence of a fix-list row's "why" that names the order or customer carrying the row (why_sentence puts
+    it first), or None for a row no single order or customer carries."""
+    text = str(why) if isinstance(why, str) else ""
+    if not text.startswith(("one order (", "one customer (")):
+        return None
+    return "; ".join(text.split("; ")[:2])  # "... holds 160 of the 166 returned units; without it 10.2% (...) ..."
+
+
 def _returns_for(prepared: Prepared, rets: pd.DataFrame, row: pd.Series, cache: dict) -> pd.DataFrame:
     if not len(rets):
         return rets

@@ -145,3 +145,15 @@ def test_a_carried_rows_why_names_the_order_first_and_its_rate_with_it():
     why = str(row["why"])
     assert why.startswith("one order (#BIG) holds 4,800 of the 4,900"), why
     assert f"returns {float(row['return_rate']):.1%} with it vs" in why, why
+
+
+def test_a_carried_rows_brief_names_the_order_beside_its_rate():
+    # the brief's rate is the segment's with the order; the next line says which order and the rate without it,
+    # since the excess below counts the row without it
+    rows, rets = _rows(web_every=12, fair_every=4)
+    a = analyse(prepare(make_dataset(rows, pd.DataFrame(rets)), window_days=30))
+    brief = str(a.fix_list.set_index(["dimension", "segment"]).loc[("channel", "Fair"), "brief"])
+    lines = brief.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("- Return rate"))
+    assert lines[at + 1].startswith("- One order \\(\\#BIG\\) holds 4,800 of the 4,900 returned units"), lines[at + 1]
+    assert "without it 25\\.0%" in lines[at + 1]
