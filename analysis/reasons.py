@@ -51,23 +51,25 @@ RETURN_DIMENSIONS = (
 _NEEDS = {
     "reason": (
         ("returns.reason", "returns.comment"),
-        "No return reasons were loaded. Map the 'reason' column of your returns file (or 'comment') "
-        "on the upload page to see why customers return.",
+        "No return reasons are in the returns data (no reason column is mapped, or it is empty). Map the "
+        "'reason' column of your returns file (or 'comment') on the upload page to see why customers return.",
     ),
     "resolution": (
         ("returns.resolution",),
-        "No return outcomes were loaded. Map the 'resolution' column of your returns file "
-        "(refund / exchange / store credit) to see which sales were saved.",
+        "No return outcomes are in the returns data (no resolution column is mapped, or it is empty). Map the "
+        "'resolution' column of your returns file (refund / exchange / store credit) to see which sales were "
+        "saved.",
     ),
     "exchange": (
         ("returns.exchange_sku",),
-        "No exchange SKUs were loaded. Map the 'exchange_sku' column of your returns file to see "
+        "No exchange SKUs are in the returns data (no exchange column is mapped, or it is empty, as in "
+        "returns-app exports that leave it blank). Map the 'exchange_sku' column of your returns file to see "
         "what customers exchange into.",
     ),
     "comment": (
         ("returns.comment",),
-        "No customer comments were loaded. Map the 'comment' column of your returns file to see "
-        "examples in customers' own words.",
+        "No customer comments are in the returns data (no comment column is mapped, or it is empty). Map the "
+        "'comment' column of your returns file to see examples in customers' own words.",
     ),
 }
 
