@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -247,26 +246,36 @@ def _sku_key(skus: pd.Series) -> pd.Series:
     return skus.astype("string").str.upper().str.replace(r"\s+", "", regex=True)
 
 
-def _skus_as_written(f: pd.DataFrame, usable: np.ndarray, sold: pd.Series) -> int:
-    """Return lines whose (order, SKU) is not an order line as written but is one of that order's lines once case
-    and spaces are dropped, and only one: their sku becomes the order line's. How many changed."""
-    if not len(sold) or "sku" not in f or "order_id" not in f:
-        return 0
+def _unmatched(f: pd.DataFrame, usable: np.ndarray, lines: pd.Index) -> np.ndarray:
+    """The usable return lines with a SKU whose (order_id, sku) is not one of `lines` as written."""
     oid, sku = f["order_id"].astype("string"), f["sku"].astype("string")
-    todo = usable & ~pd.MultiIndex.from_arrays([oid, sku]).isin(sold.index) & sku.notna().to_numpy()
-    if not todo.any():
+    return usable & ~pd.MultiIndex.from_arrays([oid, sku]).isin(lines) & sku.notna().to_numpy()
+
+
+def _match_in_order(f: pd.DataFrame, todo: np.ndarray, lines: pd.DataFrame) -> int:
+    """The `todo` return lines whose order has exactly one line of their key (`lines`: order_id, key, sku as text;
+    the key of a return line is _sku_key of its sku): their sku becomes that line's. How many changed."""
+    lines = lines.dropna().drop_duplicates(["order_id", "key", "sku"])
+    lines = lines[~lines.duplicated(["order_id", "key"], keep=False)]  # a key on two lines (two sizes): unknown
+    lookup = pd.Series(lines["sku"].to_numpy(), index=pd.MultiIndex.from_frame(lines[["order_id", "key"]]))
+    oid, sku = f["order_id"].astype("string"), f["sku"].astype("string")
+    want = pd.MultiIndex.from_arrays([oid[todo].to_numpy(), _sku_key(sku[todo]).to_numpy()])
+    return _write_found(f, "sku", todo, lookup.reindex(want).to_numpy())
+
+
+def _skus_as_written(f: pd.DataFrame, todo: np.ndarray, lines: pd.Index) -> int:
+    """Return lines (`todo`, on none of `lines` as written: _unmatched) that are one of their order's `lines`
+    (order_id, sku) once case and spaces are dropped, and only one: their sku becomes that line's. How many."""
+    if not todo.any() or not len(lines):
         return 0
     # only the lines of the orders concerned are keyed (all of them cost 0.9 s CPU at 1M order lines, paid by
     # every load with a single unknown return)
-    near = sold.index.get_level_values(0).isin(oid[todo].dropna().unique())
+    near = lines.get_level_values(0).isin(f["order_id"].astype("string")[todo].dropna().unique())
     if not near.any():
         return 0
-    lines = sold.index[near].to_frame(index=False).astype("string")
-    lines["key"] = _sku_key(lines["sku"])
-    lines = lines[~lines.duplicated(["order_id", "key"], keep=False)]
-    lookup = pd.Series(lines["sku"].to_numpy(), index=pd.MultiIndex.from_frame(lines[["order_id", "key"]]))
-    want = pd.MultiIndex.from_arrays([oid[todo].to_numpy(), _sku_key(sku[todo]).to_numpy()])
-    return _write_found(f, "sku", todo, lookup.reindex(want).to_numpy())
+    found = lines[near].to_frame(index=False).astype("string")
+    found.columns = ["order_id", "sku"]
+    return _match_in_order(f, todo, found.assign(key=_sku_key(found["sku"])))
 
 
 def name_for_sku(role: str, mapping: dict[str, str], columns: list[str]) -> str | None:
@@ -292,17 +301,14 @@ def _names_as_skus(role: str, eff: dict[str, str], columns: list[str]) -> str | 
     )
 
 
-def _names_as_written(f: pd.DataFrame, usable: np.ndarray, sold: pd.Series, orders: pd.DataFrame) -> int:
-    """Return lines that name the product instead of its SKU (a returns form's product title beside an orders file
-    with SKUs): when the order has exactly one line of that name (case and spaces dropped), the return is that
-    line's; its sku becomes the line's. How many changed."""
-    if not len(sold) or "product_name" not in orders or "sku" not in f or "order_id" not in f:
+def _names_as_written(f: pd.DataFrame, todo: np.ndarray, orders: pd.DataFrame) -> int:
+    """Return lines (`todo`) that name the product instead of its SKU (a returns form's product title beside an
+    orders file with SKUs): when the order has exactly one line of that name (case and spaces dropped), the return
+    is that line's; its sku becomes the line's. How many changed."""
+    if not todo.any() or "product_name" not in orders:
         return 0
-    oid, sku = f["order_id"].astype("string"), f["sku"].astype("string")
-    todo = usable & ~pd.MultiIndex.from_arrays([oid, sku]).isin(sold.index) & sku.notna().to_numpy()
-    if not todo.any():
-        return 0
-    near = orders[orders["order_id"].astype("string").isin(oid[todo].dropna().unique()).to_numpy(dtype=bool)]
+    ids = f["order_id"].astype("string")[todo].dropna().unique()
+    near = orders[orders["order_id"].astype("string").isin(ids).to_numpy(dtype=bool)]
     if not len(near):
         return 0
     lines = pd.DataFrame(
@@ -311,12 +317,8 @@ def _names_as_written(f: pd.DataFrame, usable: np.ndarray, sold: pd.Series, orde
             "key": _sku_key(near["product_name"]).to_numpy(),
             "sku": near["sku"].astype("string").to_numpy(),
         }
-    ).dropna()
-    lines = lines.drop_duplicates(["order_id", "key", "sku"])
-    lines = lines[~lines.duplicated(["order_id", "key"], keep=False)]  # a name on two lines (two sizes): unknown
-    lookup = pd.Series(lines["sku"].to_numpy(), index=pd.MultiIndex.from_frame(lines[["order_id", "key"]]))
-    want = pd.MultiIndex.from_arrays([oid[todo].to_numpy(), _sku_key(sku[todo]).to_numpy()])
-    return _write_found(f, "sku", todo, lookup.reindex(want).to_numpy())
+    )
+    return _match_in_order(f, todo, lines)
 
 
 REFUNDS_UNRETURNED_SHARE = 0.2  # refunded orders without a return line, above which the orders file's note says so
@@ -419,7 +421,9 @@ def _returns_start(
     rate = float(has_return[later].mean())
     expected = float(early.sum()) * rate
     held = int(has_return[early].sum())
-    if expected < RETURNS_START_MIN_EXPECTED or _poisson_cdf(held, expected) >= RETURNS_START_P:
+    from scipy.special import pdtr  # P(X <= held), X ~ Poisson(expected); scipy is loaded by the analysis anyway
+
+    if expected < RETURNS_START_MIN_EXPECTED or float(pdtr(held, expected)) >= RETURNS_START_P:
         return None
     before = int((placed < first).sum())
     note = (
@@ -432,19 +436,6 @@ def _returns_start(
         "the earlier orders."
     )
     return first, note
-
-
-def _poisson_cdf(k: int, mean: float) -> float:
-    """P(X <= k) for X ~ Poisson(mean), summed in log space (k is small where it matters).
-
-    >>> round(_poisson_cdf(0, 5.0), 6), round(_poisson_cdf(3, 2.0), 6)  # e^-5; e^-2 (1 + 2 + 2 + 4/3)
-    (0.006738, 0.857123)
-    """
-    if mean <= 0:
-        return 1.0
-    terms = [-mean + i * math.log(mean) - math.lgamma(i + 1) for i in range(int(k) + 1)]
-    top = max(terms)
-    return min(1.0, math.exp(top) * sum(math.exp(t - top) for t in terms))
 
 
 def _read_order_status(w: _Work, text: pd.DataFrame, settings: dict) -> None:
@@ -909,22 +900,21 @@ def load_dataset(
                 f"{renamed:,} return line(s) write their order number differently from the orders file (such as "
                 "'1001' for '#1001', or other case or spacing): matched on the number."
             )
-        resku = _skus_as_written(f, ok, sold)
+        has_sku = "sku" in f and "order_id" in f
+        resku = _skus_as_written(f, _unmatched(f, ok, sold.index), sold.index) if has_sku else 0
         # the lines still on no order line: where the two matches below look (none, most often: then not at all)
-        left = ok & ~pd.MultiIndex.from_arrays([f["order_id"].astype("string"), f["sku"].astype("string")]).isin(
-            sold.index
-        )
-        if left.any() and len(set_aside):
+        left = _unmatched(f, ok, sold.index) if has_sku else np.zeros(len(f), dtype=bool)
+        aside_lines = set_aside.index[set_aside.index.get_level_values(1) != ""]
+        if left.any():
             # a line set aside while loading (an add-on line, a gift card) written in another case: that line's
-            aside_lines = set_aside[set_aside.index.get_level_values(1) != ""]
-            aside_lines.index = aside_lines.index.set_names(["order_id", "sku"])
-            resku += _skus_as_written(f, left, aside_lines)
+            resku += _skus_as_written(f, _unmatched(f, left, aside_lines), aside_lines)
+            left = _unmatched(f, left, aside_lines)
         if resku:
             w.notes.append(
                 f"{resku:,} return line(s) write the SKU differently from their order's line (other case or "
                 "spacing, such as 'tee-blk-m' for 'TEE-BLK-M'): matched to that line."
             )
-        byname = _names_as_written(f, left, sold, orders_all) if left.any() else 0
+        byname = _names_as_written(f, left, orders_all)
         if byname:
             w.notes.append(
                 f"{byname:,} return line(s) name the product instead of the SKU the orders file gives (such as "
@@ -1068,11 +1058,6 @@ def load_dataset(
                 currencies.append((w, cur_col, per))
         if w.role == "orders":
             w.problems += negative_price_problem(w.name, w.frame, w.kind.isna().to_numpy())
-        if w.layout.key == "shopify_orders" and not any(x.role == "returns" for x in works):
-            if any("Refunded Amount" in n for n in w.notes):
-                notes.append(next(n for n in w.notes if "Refunded Amount" in n))
-        elif w.layout.key == "shopify_orders":
-            w.notes = [n for n in w.notes if "Refunded Amount" not in n]
 
     mixed, currency_note = mixed_currency_problem([(w.name, col, per) for w, col, per in currencies])
     for w, prob in zip([w for w, _, per in currencies if len(per) > 1], mixed):  # one per file of several
@@ -1094,7 +1079,6 @@ def load_dataset(
             )
     counts["orders_cancelled"] = len(cancelled_ids)
 
-    # (after the Shopify refund notes above are dropped for a load with a returns file)
     if has_returns_files and len(returns_all) and "order_refunded" in orders_all:
         _refunds_without_returns(works, orders_all, returns_all, coded if start is None else None)
     report(0.9, "Building the report")

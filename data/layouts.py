@@ -437,10 +437,6 @@ def layout_rejects(
     return kind, reason, tuple(notes)
 
 
-def shopify_refund_note_needed(notes: Sequence[str]) -> bool:
-    return any("Refunded Amount" in n for n in notes)
-
-
 # Product families for files without a collection (e.g. Online Retail II). Order matters: the first
 # keyword found in the description wins, so specific families come before generic words.
 FAMILY_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (

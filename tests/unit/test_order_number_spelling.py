@@ -134,7 +134,7 @@ def test_a_sku_two_lines_of_the_order_share_once_undecorated_is_not_guessed():
 def test_a_sku_matches_only_a_line_of_its_own_order_and_only_when_one():
     import numpy as np
 
-    from data.ingest import _skus_as_written
+    from data.ingest import _skus_as_written, _unmatched
 
     sold = (
         pd.DataFrame({"order_id": ["1", "1", "2", "3"], "sku": ["A-1", "a-1", "B-2", "C-3"], "quantity": [1, 1, 1, 1]})
@@ -143,7 +143,7 @@ def test_a_sku_matches_only_a_line_of_its_own_order_and_only_when_one():
     )
     # order 1 has two lines that differ only by case: ambiguous; 'b-2' is order 2's line, not order 3's
     f = pd.DataFrame({"order_id": ["1", "3", "2", "9"], "sku": ["A-1 ", "b-2", " b-2", "c-3"]})
-    changed = _skus_as_written(f, np.ones(4, dtype=bool), sold)
+    changed = _skus_as_written(f, _unmatched(f, np.ones(4, dtype=bool), sold.index), sold.index)
     assert changed == 1
     assert f["sku"].tolist() == ["A-1 ", "b-2", "B-2", "c-3"]
 
