@@ -350,16 +350,21 @@ def status_kinds(
     if is_magento(columns):
         own_refund.add(MAGENTO_REFUNDED)
     own_refund -= own_cancel
-    not_sold = (status.str.fullmatch(NOT_SOLD_STATUS).fillna(False) | status.isin(list(own_cancel))).fillna(False)
-    refunded = (status.str.fullmatch(REFUNDED_STATUS).fillna(False) | status.isin(list(own_refund))).fillna(
-        False
-    ) & ~not_sold
-    partly = status.str.fullmatch(PARTLY_REFUNDED_STATUS).fillna(False) & ~not_sold & ~refunded
-    return (
-        not_sold.to_numpy(dtype=bool),
-        refunded.to_numpy(dtype=bool),
-        partly.to_numpy(dtype=bool),
-    )
+    # read per distinct status (an export holds a handful), then spread to the rows: a missing status is none
+    codes, uniq = pd.factorize(status)
+    words = pd.Series(uniq, dtype="string")
+    not_sold = (words.str.fullmatch(NOT_SOLD_STATUS) | words.isin(list(own_cancel))).fillna(False).to_numpy(bool)
+    refunded = (words.str.fullmatch(REFUNDED_STATUS) | words.isin(list(own_refund))).fillna(False).to_numpy(bool)
+    refunded &= ~not_sold
+    partly = words.str.fullmatch(PARTLY_REFUNDED_STATUS).fillna(False).to_numpy(bool) & ~not_sold & ~refunded
+    known = codes >= 0
+
+    def per_row(per_word: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(codes), dtype=bool)
+        out[known] = per_word[codes[known]]
+        return out
+
+    return per_row(not_sold), per_row(refunded), per_row(partly)
 
 
 def order_status_column(columns: Sequence[str]) -> str | None:
@@ -368,8 +373,11 @@ def order_status_column(columns: Sequence[str]) -> str | None:
 
 
 def order_statuses(frame: pd.DataFrame, column: str) -> pd.Series:
-    """The order status of each row, case-folded, spaces trimmed and WooCommerce's "wc-" prefix dropped."""
-    return frame[column].astype("string").str.strip().str.lower().str.replace(r"^wc-", "", regex=True)
+    """The order status of each row, case-folded, spaces trimmed and WooCommerce's "wc-" prefix dropped (cleaned
+    per distinct value: an export holds a handful)."""
+    codes, uniq = pd.factorize(frame[column].astype("string"))
+    clean = pd.Series(uniq, dtype="string").str.strip().str.lower().str.replace(r"^wc-", "", regex=True)
+    return clean.reindex(codes).set_axis(frame.index)  # code -1 (no status): missing
 
 
 def layout_rejects(
