@@ -433,10 +433,6 @@ def _table_dataset(args: argparse.Namespace) -> Dataset:
     )
 
 
-def _file_label(f: FileReport) -> str:
-    return f.file + (f" [{f.sheet}]" if f.sheet and f"[{f.sheet}]" not in f.file else "")
-
-
 def _file_record(f: FileReport) -> dict:
     """What the JSON says of one file read: as the dashboard's load report shows it."""
     return {
@@ -458,11 +454,11 @@ def _loading_text(dataset: Dataset) -> str:
     out = []
     for f in dataset.files:
         out.append(
-            f"Read {_file_label(f)} ({f.layout_label}, {f.role}): {f.rows_read:,} rows = {f.rows_loaded:,} loaded "
+            f"Read {f.label} ({f.layout_label}, {f.role}): {f.rows_read:,} rows = {f.rows_loaded:,} loaded "
             f"+ {f.rows_rejected:,} set apart or rejected"
         )
         out += [f"  - {n}" for n in f.notes]
-        said = list(f.problems) + [p for p in dataset.problems if p.file == _file_label(f) and p not in f.problems]
+        said = list(f.problems) + [p for p in dataset.problems if p.file in (f.file, f.label) and p not in f.problems]
         out += [f"  ! {p.title}: {p.message}" + (f" Fix: {p.fix}" if p.fix else "") for p in said]
     return "\n".join(out)
 

@@ -3,15 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from data.model import REJECT_KINDS, Dataset, FileReport
+from data.model import REJECT_KINDS, Dataset
 from dashboard import formatting as fmt
 from dashboard.downloads import csv_bytes
-
-
-def _shown(f: FileReport) -> str:
-    """The file as the page names it: a sheet of a workbook of several is in its name already ('book.xlsx [2024]'),
-    the one sheet of a workbook is added."""
-    return f.file if not f.sheet or f.file.endswith(f"[{f.sheet}]") else f"{f.file} [{f.sheet}]"
 
 
 def render_load_report(ds: Dataset) -> None:
@@ -19,7 +13,7 @@ def render_load_report(ds: Dataset) -> None:
     for f in ds.files:
         rows.append(
             {
-                "File": _shown(f),
+                "File": f.label,
                 "Layout": f.layout_label,
                 "Used as": f.role,
                 "Rows read": f.rows_read,
@@ -36,7 +30,7 @@ def render_load_report(ds: Dataset) -> None:
         st.info(fmt.md(note), icon=":material/info:")
     for f in ds.files:  # what loading did to one file (matched spellings, statuses read, sizes split off SKUs)
         for note in f.notes:
-            st.caption(f"{fmt.md(_shown(f))}: {fmt.md(note)}")
+            st.caption(f"{fmt.md(f.label)}: {fmt.md(note)}")
     problems = list(ds.problems) + [p for f in ds.files for p in f.problems if p not in ds.problems]
     if problems:
         with st.expander(f"{len(problems)} issue(s) found while reading", expanded=True):

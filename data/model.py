@@ -79,6 +79,12 @@ class FileReport:
     def reconciles(self) -> bool:
         return self.rows_read == self.rows_loaded + self.rows_rejected
 
+    @property
+    def label(self) -> str:
+        """The file as the load report and the CLI name it: a sheet of a workbook of several is in its name
+        already ('book.xlsx [2024]'), the one sheet of a workbook is added."""
+        return self.file if not self.sheet or self.file.endswith(f"[{self.sheet}]") else f"{self.file} [{self.sheet}]"
+
 
 @dataclass(frozen=True)
 class Dataset:
