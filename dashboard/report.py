@@ -43,8 +43,8 @@ def render_load_report(ds: Dataset) -> None:
         by_kind = rej.groupby("kind").size().rename("rows").reset_index()
         by_kind["what"] = by_kind["kind"].map(REJECT_KINDS).fillna(by_kind["kind"])
         st.markdown("**Rows not used in return rates**")
-        # the reasons are sentences: a static table wraps them (a data grid cut one off at "count_carrier_ret")
-        st.table(by_kind[["what", "rows"]].set_index("what"))
+        # the reasons are sentences: a list shows them whole (a data grid cut one off at "count_carrier_ret")
+        st.markdown("\n".join(f"- **{n:,}** {fmt.md(str(w))}" for w, n in zip(by_kind["what"], by_kind["rows"])))
         st.download_button(
             "Download rejected rows (CSV)",
             csv_bytes(rej),

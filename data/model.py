@@ -16,7 +16,8 @@ REJECT_KINDS = {
     "non_merchandise": "Not merchandise (shipping, fees, discounts, adjustments, bad debt)",
     "write_off": "Stock write-off (negative line with no customer and zero price)",
     "unmatched_return": "Return that matches no purchase in the data",
-    "set_aside_return": "Return of a cancelled, voided or exchange order, or of an add-on line (not counted)",
+    "set_aside_return": "Return of a cancelled, voided or exchange order, of an add-on line, or of an order placed "
+    "before the returns file starts (not counted)",
     "future_date": "Dated in the future",
     "cancelled": "Cancelled or voided order (not a customer return; left out of every rate)",
     "exchange_order": "Exchange order created by a returns app (a replacement, not a new sale)",

@@ -197,8 +197,9 @@ def test_order_status_words_reach_the_load_and_the_report_names_the_others():
     assert_clean(at, "upload (loaded)")
     spec = at.session_state[S.DATASET_SPEC].mapping_json
     assert '"refunded_statuses": [\n      "retour"\n    ]' in spec and '"cancelled_statuses"' in spec
-    # by hand: 8 lines, the 2 "Abgelehnt" ones set apart as never sold
+    # by hand: 8 lines, the 2 "Abgelehnt" ones set apart as never sold, listed whole under "Rows not used"
     assert any("Loaded 6 of 8 rows" in s.value for s in at.success)
+    assert any(m.value.startswith("- **2** Cancelled or voided order") for m in at.markdown)
     captions = " ".join(c.value for c in at.caption).replace("\\", "")  # the report escapes markdown
     assert "2 refunded order(s)" in captions
     assert "'closed' (2 orders)" in captions
