@@ -3,9 +3,10 @@
 Methods (see METHOD.md sections 1, 3, 5, 8):
 
 * cohorts by ORDER date (not return date); a cohort whose orders are younger than the return window
-  (orders after ``prepared.cutoff_date``) is marked provisional, and its expected final rate is
-  observed / G(age), G the Kaplan-Meier arrival curve of returns (analysis.maturity: days-to-return
-  with censoring at each order's follow-up, so late returns of recent orders are allowed for);
+  (orders after ``prepared.cutoff_date``) is marked provisional, and its expected final rate is its returns so
+  far plus a gamma-Poisson credibility estimate of those to come (``expected_final``), the exposure from G(age),
+  G the Kaplan-Meier arrival curve of returns (analysis.maturity: days-to-return with censoring at each order's
+  follow-up, so late returns of recent orders are allowed for), with a 95% interval;
 * Wilson intervals for each period's rate (Wilson 1927; Brown, Cai & DasGupta 2001);
 * Shewhart p-chart with variable n (Montgomery, ch. 7) and the Laney p' chart for large n
   (Laney 2002, Quality Engineering 14:531); ``control_chart`` picks one and says why;
@@ -106,6 +107,68 @@ def _check_dimension(prepared: Prepared, dimension: str | None, segment: object)
         raise ValueError(f"dimension='{dimension}' needs a segment= to select.")
 
 
+# a provisional cohort's expected final rate is shown once this share of its returns should have arrived
+MIN_COVERAGE = 0.05
+# the prior of a provisional cohort's rate: the matured cohorts' pooled rate, over at most this many of the latest
+PRIOR_COHORTS = 12
+# the prior's spread between cohorts is at least this share of its rate, and this share when fewer than 3 cohorts
+# have matured: a history that looks steady must not outvote a month's own returns after a guidance change
+# (bench/calibration_trends.py: with 0.30, a 30% fall in the last 90 days' rate is still held by the 95% interval
+# in 87-97% of the months by how much has arrived, against 75% with 0.10; README "Calibration (simulation)", Return window)
+MIN_SPREAD, FEW_SPREAD = 0.30, 0.50
+
+
+def expected_final(
+    returned: np.ndarray, units: np.ndarray, arrived: np.ndarray, matured: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(expected final rate, 95% low, 95% high) per cohort: the returns so far plus those still to come.
+
+    returned: returns so far; units: units sold; arrived: units x G(age) summed over the cohort's lines (G the
+    Kaplan-Meier arrival curve: the exposure its returns so far come from); matured: the cohorts whose rate is
+    final, which give the prior.
+
+    The chain ladder (returned / arrived) alone swings widely when little has arrived: a cohort with 5% of its
+    returns in hand and 2 returns more than expected reads twice its rate. So the cohort's rate theta gets a
+    gamma prior from the matured cohorts (mean: their pooled rate over the latest PRIOR_COHORTS; variance: the
+    between-cohort variance by Buhlmann-Straub's moment estimator, at least (MIN_SPREAD x rate)^2), updated by
+    the returns so far, a Poisson count with mean theta x arrived (gamma-Poisson credibility; Buhlmann & Gisler
+    2005, ch. 4). The final count is the returns so far plus R, the returns still to come: R ~ Poisson(theta x
+    (units - arrived)), negative binomial under the posterior, whose 2.5% and 97.5% quantiles give the interval.
+    With little in hand the estimate stays near the matured rate with a wide interval; with most returns in hand
+    it is the chain ladder's. Without a matured cohort the prior is flat (Jeffreys: shape 1/2, rate 0).
+    Calibration by simulation: README "Calibration (simulation)", Return window.
+    """
+    returned = np.asarray(returned, dtype="float64")
+    units = np.asarray(units, dtype="float64")
+    arrived = np.asarray(arrived, dtype="float64")
+    m = np.flatnonzero(np.asarray(matured, dtype=bool) & (units > 0) & np.isfinite(returned))[-PRIOR_COHORTS:]
+    alpha0, beta0 = 0.5, 0.0
+    if len(m) and units[m].sum() > 0 and returned[m].sum() > 0:
+        n_i, p_i = units[m], returned[m] / units[m]
+        n = n_i.sum()
+        r0 = float(returned[m].sum() / n)
+        if len(m) >= 3:
+            # Buhlmann-Straub: between-cohort variance from the weighted spread less the binomial part
+            within = r0 * (1 - r0)
+            between = (np.sum(n_i * (p_i - r0) ** 2) - (len(m) - 1) * within) / (n - np.sum(n_i**2) / n)
+            tau2 = max(float(between), (MIN_SPREAD * r0) ** 2)
+        else:
+            tau2 = (FEW_SPREAD * r0) ** 2
+        alpha0, beta0 = r0 * r0 / tau2, r0 / tau2
+    alpha, beta = alpha0 + returned, beta0 + arrived
+    remaining = np.clip(units - arrived, 0.0, None)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        theta = alpha / beta
+        est = (returned + theta * remaining) / units
+        p = beta / (beta + remaining)
+        low_r = np.where(remaining > 0, sps.nbinom.ppf(0.025, alpha, p), 0.0)
+        high_r = np.where(remaining > 0, sps.nbinom.ppf(0.975, alpha, p), 0.0)
+        low = (returned + low_r) / units
+        high = (returned + high_r) / units
+    bad = ~(units > 0) | ~(beta > 0)
+    return tuple(np.where(bad, np.nan, np.clip(v, 0.0, 1.0)) for v in (est, low, high))  # type: ignore[return-value]
+
+
 def cohort_series(
     prepared: Prepared, freq: str = "M", dimension: str | None = None, segment: object = None
 ) -> pd.DataFrame:
@@ -115,8 +178,9 @@ def cohort_series(
     (the cohort holds orders placed after ``prepared.cutoff_date``, so returns may still arrive),
     coverage (share of the cohort's eventual returns expected to have arrived already: G(age) of the
     Kaplan-Meier arrival curve ``prepared.arrival`` (analysis.maturity), unit-weighted over the cohort's
-    lines by their age at the data's end), expected_final_rate (returned / sum(units x G(age_line)), a
-    chain-ladder style completion; only for provisional cohorts with coverage >= 5 %, else NaN),
+    lines by their age at the data's end), expected_final_rate with its 95% interval expected_final_low /
+    expected_final_high (``expected_final``: the returns so far plus the credibility estimate of those still to
+    come; only for provisional cohorts with coverage >= 5 %, else NaN),
     rate_same_period_last_year (the same month 12 months earlier, or week 52 weeks earlier, where
     the data covers it) and change_vs_last_year.
 
@@ -141,6 +205,8 @@ def cohort_series(
         "provisional",
         "coverage",
         "expected_final_rate",
+        "expected_final_low",
+        "expected_final_high",
         "rate_same_period_last_year",
         "change_vs_last_year",
     ]
@@ -176,13 +242,22 @@ def cohort_series(
     out["rate"] = out["returned"] / out["units"]
     out["ci_low"], out["ci_high"] = stats.wilson_interval(out["returned"], out["units"])
     out["coverage"] = (out["units_arrived"] / out["units"]).clip(upper=1.0)
-    est = out["returned"] / out["units_arrived"]
-    out["expected_final_rate"] = est.where(out["provisional"] & (out["coverage"] >= 0.05)).clip(upper=1.0)
+    unseen = np.zeros(len(out), dtype=bool)
     if prepared.returns_end is not None:
         # placed after the returns file ends: their returns are not in it, so their rate is unknown, not 0%
         first_order = work.assign(d=lines["order_date"].to_numpy()).groupby("period", sort=True)["d"].min()
         unseen = (first_order > prepared.returns_end).to_numpy()
-        out.loc[unseen, ["rate", "ci_low", "ci_high", "expected_final_rate"]] = np.nan
+        out.loc[unseen, ["rate", "ci_low", "ci_high"]] = np.nan
+    shown = (out["provisional"] & (out["coverage"] >= MIN_COVERAGE)).to_numpy() & ~unseen
+    est, low, high = expected_final(
+        out["returned"].to_numpy(dtype="float64"),
+        out["units"].to_numpy(dtype="float64"),
+        out["units_arrived"].to_numpy(dtype="float64"),
+        matured=(~out["provisional"]).to_numpy() & ~unseen,
+    )
+    out["expected_final_rate"] = np.where(shown, est, np.nan)
+    out["expected_final_low"] = np.where(shown, low, np.nan)
+    out["expected_final_high"] = np.where(shown, high, np.nan)
     lag = pd.DateOffset(months=12) if freq == "M" else pd.Timedelta(weeks=52)
     by_period = out.set_index("period")["rate"]
     prev = by_period.reindex(out["period"] - lag)

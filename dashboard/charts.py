@@ -623,9 +623,20 @@ def cohort_rate_chart(
                     x=exp["period"],
                     y=exp["expected_final_rate"],
                     mode="markers",
-                    name="Provisional: expected final rate",
+                    name="Provisional: expected final rate (95% interval)",
                     marker=dict(color=COLORS["primary"], symbol="diamond-open", size=10),
-                    hovertemplate="%{x|%d %b %Y}: expected to end near %{y:.1%}<extra></extra>",
+                    error_y=dict(
+                        type="data",
+                        symmetric=False,
+                        array=(exp["expected_final_high"] - exp["expected_final_rate"]).to_numpy(),
+                        arrayminus=(exp["expected_final_rate"] - exp["expected_final_low"]).to_numpy(),
+                        color=COLORS["primary"],
+                        thickness=1.2,
+                        width=4,
+                    ),
+                    customdata=exp[["expected_final_low", "expected_final_high"]].to_numpy(),
+                    hovertemplate="%{x|%d %b %Y}: expected to end near %{y:.1%} "
+                    "(95% interval %{customdata[0]:.1%}–%{customdata[1]:.1%})<extra></extra>",
                 )
             )
     if overall is not None:
@@ -726,7 +737,18 @@ def same_period_chart(
                 name="This period: expected final rate (provisional)",
                 offsetgroup="this",
                 marker=dict(color=COLORS["primary"], symbol="diamond-open", size=12),
-                hovertemplate="%{x}: expected to end near %{y:.1%}<extra></extra>",
+                error_y=dict(
+                    type="data",
+                    symmetric=False,
+                    array=(yoy.loc[yp, "expected_final_high"] - yoy.loc[yp, "expected_final_rate"]).to_numpy(),
+                    arrayminus=(yoy.loc[yp, "expected_final_rate"] - yoy.loc[yp, "expected_final_low"]).to_numpy(),
+                    color=COLORS["primary"],
+                    thickness=1.2,
+                    width=4,
+                ),
+                customdata=yoy.loc[yp, ["expected_final_low", "expected_final_high"]].to_numpy(),
+                hovertemplate="%{x}: expected to end near %{y:.1%} "
+                "(95% interval %{customdata[0]:.1%}–%{customdata[1]:.1%})<extra></extra>",
             )
         )
     if overall is not None:

@@ -86,9 +86,10 @@ chart(
 st.caption(
     f"Cohorts by order date. The band is the 95% Wilson interval. {fmt.num(len(prov))} recent "
     f"{unit_word}(s) are provisional: they hold orders younger than the {ctx.prepared.window_days}-day return "
-    "window, so their rate so far (hollow circle) will still rise; the diamond is the expected final rate: "
-    "the rate so far divided by the share of returns expected to have arrived at the orders' age "
-    "(Kaplan-Meier estimate of days-to-return, which allows for recent orders' late returns not yet seen)."
+    "window, so their rate so far (hollow circle) will still rise; the diamond is the expected final rate with "
+    "its 95% interval: the returns so far plus those still to come, estimated from the share expected to have "
+    "arrived at the orders' age (Kaplan-Meier estimate of days-to-return) and, while little has arrived, from "
+    "the matured months' rate. A month with few returns in hand gets a wide interval, not a confident number."
     + (
         f" The returns file ends on {ctx.prepared.returns_end:%d %b %Y}: {unit_word}s ordered after it have no "
         "rate, since their returns are not in the file."
@@ -242,6 +243,8 @@ with st.expander(f"Table: every {unit_word}"):
             "provisional": st.column_config.CheckboxColumn("Provisional"),
             "coverage": st.column_config.NumberColumn("Returns arrived", format="percent"),
             "expected_final_rate": st.column_config.NumberColumn("Expected final rate", format="percent"),
+            "expected_final_low": st.column_config.NumberColumn("Expected final: 95% low", format="percent"),
+            "expected_final_high": st.column_config.NumberColumn("Expected final: 95% high", format="percent"),
             "rate_same_period_last_year": st.column_config.NumberColumn("A year earlier", format="percent"),
             "change_vs_last_year": st.column_config.NumberColumn("Change vs a year earlier", format="percent"),
         },

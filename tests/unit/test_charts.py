@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from dashboard import charts
@@ -60,12 +61,17 @@ def test_same_period_chart_marks_provisional_periods():
             "rate": [0.1, 0.05],
             "rate_same_period_last_year": [0.12, 0.11],
             "expected_final_rate": [float("nan"), 0.09],
+            "expected_final_low": [float("nan"), 0.07],
+            "expected_final_high": [float("nan"), 0.12],
         }
     )
     fig = charts.same_period_chart(yoy, 0.1, period_format="%b %Y", title="t", axis="a", unit_word="month")
     assert list(fig.data[1].x) == ["Jan 2024", "Feb 2024 (provisional)"]
     assert list(fig.data[1].marker.opacity) == [1.0, 0.35]
     assert list(fig.data[2].x) == ["Feb 2024 (provisional)"] and list(fig.data[2].y) == [0.09]
+    # the expected final rate carries its 95% interval: 0.09 - 0.02 to 0.09 + 0.03
+    np.testing.assert_allclose(fig.data[2].error_y.arrayminus, [0.02])
+    np.testing.assert_allclose(fig.data[2].error_y.array, [0.03])
 
 
 def test_order_basis_reexpresses_segments_as_orders_with_wilson_intervals():
