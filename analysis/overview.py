@@ -129,8 +129,37 @@ def window_warning(prepared: Prepared, share: float = 1 / 3) -> str | None:
     )
 
 
-def plain_summary(prepared: Prepared, totals: dict, fix_list: pd.DataFrame, segments: pd.DataFrame) -> list[str]:
-    """Three to five sentences a leader could read aloud."""
+def recent_words(recent: Headline | None, order_refund: bool = False) -> str:
+    """The headline tiles' latest-90-days rates as a sentence ("" when the tiles show the whole period): the
+    summary's rates are over every matured order, the tiles' over the latest 90 matured days, and a reader who
+    sees both numbers is told which is which."""
+    if recent is None or recent.unit_rate_prev is None or not np.isfinite(recent.unit_rate):
+        return ""
+    if order_refund:
+        return (
+            f" In the latest 90 matured days {recent.unit_rate:.1%} of orders had a customer refund "
+            f"({recent.unit_rate_prev:.1%} in the 90 days before)."
+        )
+    prev = (
+        f"{recent.unit_rate_prev:.1%} and {recent.order_rate_prev:.1%}"
+        if recent.order_rate_prev is not None
+        else f"{recent.unit_rate_prev:.1%}"
+    )
+    return (
+        f" In the latest 90 matured days: {recent.unit_rate:.1%} of units and {recent.order_rate:.1%} of orders "
+        f"({prev} in the 90 days before)."
+    )
+
+
+def plain_summary(
+    prepared: Prepared,
+    totals: dict,
+    fix_list: pd.DataFrame,
+    segments: pd.DataFrame,
+    recent: Headline | None = None,
+) -> list[str]:
+    """Three to five sentences a leader could read aloud. recent: the headline tiles' figures (headline()),
+    said beside the whole period's rates when they are the latest 90 days'."""
     out: list[str] = []
     ur, orr = totals.get("unit_return_rate"), totals.get("order_return_rate")
     warn = window_warning(prepared)
@@ -148,6 +177,7 @@ def plain_summary(prepared: Prepared, totals: dict, fix_list: pd.DataFrame, segm
             f"{totals['order_refund_rate']:.1%} of orders had a customer refund ({totals.get('orders_refunded', 0):,} "
             f"of {totals.get('orders', 0):,} orders up to {prepared.cutoff_date:%d %b %Y}; "
             f"{totals.get('orders_cancelled', 0):,} cancelled or voided orders are not counted as refunds)."
+            + recent_words(recent, order_refund=True)
         )
     elif returns_not_loaded(totals):
         # no returns loaded: nothing can be said about returns, and no segment "returns more" than another
@@ -162,7 +192,7 @@ def plain_summary(prepared: Prepared, totals: dict, fix_list: pd.DataFrame, segm
             f"({totals.get('units_returned', 0):,.0f} of {totals.get('units_sold', 0):,.0f} units, orders up to "
             f"{prepared.cutoff_date:%d %b %Y} whose return window has closed)."
         )
-        out.append(s)
+        out.append(s + recent_words(recent))
     if fix_list is not None and len(fix_list):
         top = fix_list.iloc[0]
         name = segment_label(str(top["dimension"]), str(top["segment"]))

@@ -60,8 +60,9 @@ if p.outcome == "order_refund":
         help="Orders cancelled or voided: not customer returns, left out of every rate (listed on the load report).",
     )
     st.caption(unknown_reason("unit_return_rate", t))
+    whole = f" (all matured orders: {fmt.pct(t.get('order_refund_rate'))})" if recent else ""
     st.caption(
-        f"Refund rate: {h.period_label}. Refunded value: all matured orders in the selection. Recent orders "
+        f"Refund rate: {h.period_label}{whole}. Refunded value: all matured orders in the selection. Recent orders "
         f"whose refund window is still open are excluded ({fmt.num(p.immature_orders_excluded)} orders)."
     )
 elif no_returns:  # the rates are not known (the page says why above)
@@ -111,8 +112,14 @@ else:
     ]
     if unknown:
         st.caption(f"{' and '.join(unknown).capitalize()}: {unknown_reason('exchange_share', t)}")
+    whole = (
+        f" (all matured orders: {fmt.pct(t.get('unit_return_rate'))} of units, "
+        f"{fmt.pct(t.get('order_return_rate'))} of orders)"
+        if recent
+        else ""
+    )
     st.caption(
-        f"Return rates: {h.period_label}. Returned value, exchange share and saved revenue: all matured "
+        f"Return rates: {h.period_label}{whole}. Returned value, exchange share and saved revenue: all matured "
         f"orders in the selection. Recent orders whose return window is still open are excluded "
         f"({fmt.num(p.immature_orders_excluded)} orders)."
     )
@@ -148,7 +155,7 @@ if p.outcome == "order_refund":
             )
 
 st.subheader("What to say in the meeting")
-for s in on_data(ctx, plain_summary, t, an.fix_list, an.segments):
+for s in on_data(ctx, plain_summary, t, an.fix_list, an.segments, h):
     st.markdown(f"- {fmt.md(s)}")
 
 left, right = st.columns([3, 2])
