@@ -46,6 +46,7 @@ from analysis.segments import (
     ONE_ORDER_TEST,
     REFERENCE_PREFIXES,
     VERDICTS,
+    cluster_codes,
     codes_of,
     dominant_reason,
     line_codes,
@@ -356,8 +357,18 @@ class Carrier:
     rest_deff: float
 
 
-def carried_by(lines: pd.DataFrame, mask: np.ndarray, units: np.ndarray, returned: np.ndarray) -> Carrier | None:
+def carried_by(
+    lines: pd.DataFrame,
+    mask: np.ndarray,
+    units: np.ndarray,
+    returned: np.ndarray,
+    clusters: np.ndarray | None = None,
+) -> Carrier | None:
     """The order or customer holding more than ONE_ORDER_SHARE of the segment's returned units, else None.
+
+    clusters: analysis.segments.cluster_codes per line, when the caller has them: a segment whose largest
+    cluster holds no more than that share returns None without reading the ids as text (those clusters are the
+    same customers, or orders, which hold at least as much as any customer key of theirs below).
 
     Clusters are customers where the customer is known, else orders (as the design effects cluster, METHOD 4.3):
     a wholesaler returning in five orders of 960 units is one decision as much as one order of 4,800 is. The
@@ -369,6 +380,9 @@ def carried_by(lines: pd.DataFrame, mask: np.ndarray, units: np.ndarray, returne
     total = float(y_line.sum())
     if total <= 0:
         return None
+    if clusters is not None:
+        if not np.bincount(clusters[idx], weights=y_line).max() / total > ONE_ORDER_SHARE:
+            return None
     sub = lines.iloc[idx]
     order_s = sub["order_id"].astype("string").fillna("")
     orders = order_s.to_numpy(dtype=object)
@@ -784,6 +798,7 @@ def build_fix_list(
     units = lines["quantity"].to_numpy(dtype="float64")
     returned = lines["returned_units"].to_numpy(dtype="float64")
     products = line_codes(prepared, "product")[0] if prepared.has("product") else None
+    clusters = cluster_codes(prepared)
     codes: dict[str, tuple[np.ndarray, pd.Index]] = {}
     kept: list = []
     dropped: list = list(said_off)
@@ -808,7 +823,7 @@ def build_fix_list(
                 if np.isfinite(p_mix) and p_mix > MIX_ALPHA:
                     # the segment returns about what its products return outside it: product mix, not the segment
                     explained = (PRODUCT_MIX, np.nan)
-            carry = carried_by(lines, mask, units, returned) if explained is None else None
+            carry = carried_by(lines, mask, units, returned, clusters) if explained is None else None
             carrier = ""
             if carry is not None:
                 row, explained = _without_carrier(row, carry, prepared.outcome)
