@@ -80,9 +80,13 @@ def headline(prepared: Prepared, period_days: int = 90) -> Headline:
 
 
 def monthly(prepared: Prepared) -> pd.DataFrame:
-    """Monthly unit return rate by order month: units, returned, rate with its 95% Wilson interval
-    (units treated as independent: a display band, not a test), and whether the month is provisional. A month
-    ordered after a returns file's end (Prepared.returns_end) has no rate: its returns are not in the file."""
+    """Monthly unit return rate by order month: units, returned, rate with its 95% Wilson interval on Rao-Scott
+    effective counts (each month's design effect over its orders, as the Trends page's cohort_series: a display
+    band, not a test), and whether the month is provisional. A month ordered after a returns file's end
+    (Prepared.returns_end) has no rate: its returns are not in the file."""
+    from analysis.prepare import order_codes
+    from analysis.stats import group_design_effects
+
     lines = prepared.lines
     if lines.empty:
         return pd.DataFrame(columns=["month", "units", "returned", "rate", "ci_low", "ci_high", "provisional"])
@@ -93,7 +97,9 @@ def monthly(prepared: Prepared) -> pd.DataFrame:
         .reset_index()
     )
     g["rate"] = g["returned"] / g["units"]
-    g["ci_low"], g["ci_high"] = wilson_interval(g["returned"].to_numpy(float), g["units"].to_numpy(float))
+    month = np.searchsorted(g["month"].to_numpy(), lines["month"].to_numpy())
+    d = group_design_effects(month, order_codes(prepared)[0], lines[xcol], lines[ncol], len(g))
+    g["ci_low"], g["ci_high"] = wilson_interval(g["returned"].to_numpy(float) / d, g["units"].to_numpy(float) / d)
     if prepared.returns_end is not None:  # ordered after the returns file ends: not 0%, not in the file
         g.loc[g["first"] > prepared.returns_end, ["rate", "ci_low", "ci_high"]] = np.nan
     g = g.drop(columns="first")

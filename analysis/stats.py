@@ -609,6 +609,27 @@ def _rao_scott_core(
     }
 
 
+def group_design_effects(group: np.ndarray, order: np.ndarray, returned: Any, units: Any, groups: int) -> np.ndarray:
+    """Per group code 0..groups-1, the Rao-Scott design effect (design_effect, single_cluster="one", at least 1;
+    1 where it is undefined) of the group's rate over its orders, from per-line integer codes: group (e.g. the
+    order month) and order. The display intervals of monthly rates use it: units of one order come back
+    together, so a month of a few large orders is less certain than its units say."""
+    g = np.asarray(group, dtype="int64")
+    o = np.asarray(order, dtype="int64")
+    out = np.ones(groups)
+    if not len(g):
+        return out
+    width = int(o.max()) + 1
+    cell, keys = pd.factorize(g * width + o, sort=False)
+    y = np.bincount(cell, weights=np.asarray(returned, dtype="float64"), minlength=len(keys))
+    m = np.bincount(cell, weights=np.asarray(units, dtype="float64"), minlength=len(keys))
+    d = design_effect(y, m, np.asarray(keys) // width, single_cluster="one")["deff"]
+    got = d.to_numpy(dtype="float64")
+    idx = d.index.to_numpy(dtype="int64")
+    out[idx] = np.where(np.isfinite(got), np.maximum(got, 1.0), 1.0)
+    return out
+
+
 def design_effect(
     order_returned: Any,
     order_units: Any,

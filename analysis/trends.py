@@ -114,12 +114,16 @@ PRIOR_COHORTS = 12
 # the prior's spread between cohorts is at least this share of its rate, and this share when fewer than 3 cohorts
 # have matured: a history that looks steady must not outvote a month's own returns after a guidance change
 # (bench/calibration_trends.py: with 0.30, a 30% fall in the last 90 days' rate is still held by the 95% interval
-# in 87-97% of the months by how much has arrived, against 75% with 0.10; README "Calibration (simulation)", Return window)
+# in 93-97% of the months by how much has arrived, against 75% with 0.10; README "Calibration (simulation)", Return window)
 MIN_SPREAD, FEW_SPREAD = 0.30, 0.50
 
 
 def expected_final(
-    returned: np.ndarray, units: np.ndarray, arrived: np.ndarray, matured: np.ndarray
+    returned: np.ndarray,
+    units: np.ndarray,
+    arrived: np.ndarray,
+    matured: np.ndarray,
+    deff: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(expected final rate, 95% low, 95% high) per cohort: the returns so far plus those still to come.
 
@@ -136,12 +140,20 @@ def expected_final(
     (units - arrived)), negative binomial under the posterior, whose 2.5% and 97.5% quantiles give the interval.
     With little in hand the estimate stays near the matured rate with a wide interval; with most returns in hand
     it is the chain ladder's. Without a matured cohort the prior is flat (Jeffreys: shape 1/2, rate 0).
+
+    deff: each cohort's Rao-Scott design effect over its orders (units of one order come back together: one
+    wholesale order can hold most of a month's returns). Counts enter as effective counts (returned / d, arrived
+    / d, the units still to come / d, and R back at d times its effective count), d the larger of the cohort's own
+    and the matured cohorts' median, which also scales the binomial part of the between-cohort variance.
     Calibration by simulation: README "Calibration (simulation)", Return window.
     """
     returned = np.asarray(returned, dtype="float64")
     units = np.asarray(units, dtype="float64")
     arrived = np.asarray(arrived, dtype="float64")
+    d = np.ones(len(units)) if deff is None else np.where(np.isfinite(deff), np.maximum(deff, 1.0), 1.0)
     m = np.flatnonzero(np.asarray(matured, dtype=bool) & (units > 0) & np.isfinite(returned))[-PRIOR_COHORTS:]
+    d_prior = float(np.median(d[m])) if len(m) else 1.0
+    d = np.maximum(d, d_prior)
     alpha0, beta0 = 0.5, 0.0
     if len(m) and units[m].sum() > 0 and returned[m].sum() > 0:
         n_i, p_i = units[m], returned[m] / units[m]
@@ -149,20 +161,20 @@ def expected_final(
         r0 = float(returned[m].sum() / n)
         if len(m) >= 3:
             # Buhlmann-Straub: between-cohort variance from the weighted spread less the binomial part
-            within = r0 * (1 - r0)
+            within = r0 * (1 - r0) * d_prior
             between = (np.sum(n_i * (p_i - r0) ** 2) - (len(m) - 1) * within) / (n - np.sum(n_i**2) / n)
             tau2 = max(float(between), (MIN_SPREAD * r0) ** 2)
         else:
             tau2 = (FEW_SPREAD * r0) ** 2
         alpha0, beta0 = r0 * r0 / tau2, r0 / tau2
-    alpha, beta = alpha0 + returned, beta0 + arrived
+    alpha, beta = alpha0 + returned / d, beta0 + arrived / d
     remaining = np.clip(units - arrived, 0.0, None)
     with np.errstate(divide="ignore", invalid="ignore"):
         theta = alpha / beta
         est = (returned + theta * remaining) / units
-        p = beta / (beta + remaining)
-        low_r = np.where(remaining > 0, sps.nbinom.ppf(0.025, alpha, p), 0.0)
-        high_r = np.where(remaining > 0, sps.nbinom.ppf(0.975, alpha, p), 0.0)
+        p = beta / (beta + remaining / d)
+        low_r = np.where(remaining > 0, d * sps.nbinom.ppf(0.025, alpha, p), 0.0)
+        high_r = np.where(remaining > 0, d * sps.nbinom.ppf(0.975, alpha, p), 0.0)
         low = (returned + low_r) / units
         high = (returned + high_r) / units
     bad = ~(units > 0) | ~(beta > 0)
@@ -174,7 +186,8 @@ def cohort_series(
 ) -> pd.DataFrame:
     """Unit return rate per order-date cohort (month "M" or week "W"), optionally for one segment.
 
-    Columns: period, units, returned, rate, ci_low, ci_high (95 % Wilson), orders, provisional
+    Columns: period, units, returned, rate, ci_low, ci_high (95 % Wilson on Rao-Scott effective counts: each
+    period's design effect over its orders, floored at 1), orders, provisional
     (the cohort holds orders placed after ``prepared.cutoff_date``, so returns may still arrive),
     coverage (share of the cohort's eventual returns expected to have arrived already: G(age) of the
     Kaplan-Meier arrival curve ``prepared.arrival`` (analysis.maturity), unit-weighted over the cohort's
@@ -192,8 +205,10 @@ def cohort_series(
         raise ValueError(f"freq must be 'M' (months) or 'W' (weeks), not {freq!r}.")
     _check_dimension(prepared, dimension, segment)
     lines = prepared.lines
+    picked = None
     if dimension is not None:
-        lines = lines[lines[dimension] == segment]
+        picked = (lines[dimension] == segment).to_numpy(dtype=bool, na_value=False)
+        lines = lines[picked]
     cols = [
         "period",
         "units",
@@ -240,8 +255,17 @@ def cohort_series(
         }
     ).reset_index()
     out["rate"] = out["returned"] / out["units"]
-    out["ci_low"], out["ci_high"] = stats.wilson_interval(out["returned"], out["units"])
     out["coverage"] = (out["units_arrived"] / out["units"]).clip(upper=1.0)
+    # each period's design effect over its orders (an order's lines share its order date, so its period)
+    from analysis.prepare import order_codes
+
+    ocode = order_codes(prepared)[0]
+    if picked is not None:
+        ocode = ocode[picked]
+    pcode = np.searchsorted(out["period"].to_numpy(), work["period"].to_numpy())
+    d = stats.group_design_effects(pcode, ocode, work["returned"], work["units"], len(out))
+    # Wilson on Rao-Scott effective counts: units of one order come back together
+    out["ci_low"], out["ci_high"] = stats.wilson_interval(out["returned"] / d, out["units"] / d)
     unseen = np.zeros(len(out), dtype=bool)
     if prepared.returns_end is not None:
         # placed after the returns file ends: their returns are not in it, so their rate is unknown, not 0%
@@ -254,6 +278,7 @@ def cohort_series(
         out["units"].to_numpy(dtype="float64"),
         out["units_arrived"].to_numpy(dtype="float64"),
         matured=(~out["provisional"]).to_numpy() & ~unseen,
+        deff=d,
     )
     out["expected_final_rate"] = np.where(shown, est, np.nan)
     out["expected_final_low"] = np.where(shown, low, np.nan)

@@ -1,6 +1,6 @@
 """Calibration of the Trends page's expected final rate of provisional cohorts, through the whole pipeline.
 
-`python -m bench.calibration_trends [N] [--shift F]` simulates N datasets (default 200) and prints, for the provisional
+`python -m bench.calibration_trends [N] [--shift F] [--bulk F]` simulates N datasets (default 200) and prints, for the provisional
 months whose expected final rate is shown, the error of the estimate against each month's realised final rate
 and the share of months whose 95% interval holds it, by how much of the month's returns had arrived. README
 "Calibration (simulation)" (Return window) holds the figures; tests/unit/test_expected_final.py runs a smaller version.
@@ -12,7 +12,8 @@ variation (each month's rate times a gamma factor of s.d. 10%); days to return a
 maturity simulation of tests/unit/test_maturity.py (85% 2 + Gamma(2, 6), 15% 30 + Gamma(2, 25) days). The data
 ends on that day: later returns are not in the file. Each month's realised final rate counts all its returns, seen or
 not. With --shift F the rate of the last 90 days' orders is F times the earlier one (a guidance change the
-matured months do not know of yet). The old estimate (the chain ladder: returns so far / units x G(age)) is computed beside the new one.
+matured months do not know of yet); with --bulk F a share F of the orders are trade orders of 20-300 units
+returned whole or not at all. The old estimate (the chain ladder: returns so far / units x G(age)) is computed beside the new one.
 """
 
 from __future__ import annotations
@@ -29,10 +30,13 @@ ORDERS_PER_DAY = 12
 RATE = 0.12
 
 
-def simulate_dataset(seed: int, shift: float = 1.0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def simulate_dataset(
+    seed: int, shift: float = 1.0, bulk: float = 0.0
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(orders, returns seen by END, truth per order month: units and all returned units). shift: the rate of
     orders placed in the last 90 days is multiplied by it (a guidance change that the provisional months
-    alone can show)."""
+    alone can show). bulk: the share of orders that are trade orders of 20-300 units, returned whole or not at
+    all (at the same 12%), as on the Online Retail II file where one order can hold most of a month's returns."""
     rng = np.random.default_rng(seed)
     end = END + pd.Timedelta(days=int(rng.integers(0, 31)))
     days = (end - START).days + 1
@@ -47,6 +51,9 @@ def simulate_dataset(seed: int, shift: float = 1.0) -> tuple[pd.DataFrame, pd.Da
     recent = np.where(day >= days - 90, shift, 1.0)
     p = np.clip(RATE * frailty * recent * np.array([month_factor[m] for m in month]), 0, 0.95)
     returned = rng.binomial(units, p)
+    trade = rng.random(n) < bulk
+    units = np.where(trade, rng.integers(20, 301, n), units)
+    returned = np.where(trade, units * (rng.random(n) < p), returned)
     orders = pd.DataFrame(
         {
             "order_id": [f"O{i}" for i in range(n)],
@@ -74,14 +81,14 @@ def simulate_dataset(seed: int, shift: float = 1.0) -> tuple[pd.DataFrame, pd.Da
     return orders, rets, truth
 
 
-def cohort_rows(seed: int, shift: float = 1.0) -> pd.DataFrame:
+def cohort_rows(seed: int, shift: float = 1.0, bulk: float = 0.0) -> pd.DataFrame:
     """The provisional months with an expected final rate shown, of one simulated dataset: coverage, the new
     estimate and its interval, the chain ladder's, and the realised final rate."""
     from analysis.prepare import prepare
     from analysis.trends import cohort_series
     from tests.builders import make_dataset
 
-    orders, rets, truth = simulate_dataset(seed, shift)
+    orders, rets, truth = simulate_dataset(seed, shift, bulk)
     p = prepare(make_dataset(orders, rets))
     s = cohort_series(p).set_index("period")
     s = s[s["expected_final_rate"].notna()]
@@ -124,11 +131,17 @@ def summarise(rows: pd.DataFrame) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> list[dict]:
     argv = list(sys.argv[1:] if argv is None else argv)
-    shift = float(argv[argv.index("--shift") + 1]) if "--shift" in argv else 1.0
-    if "--shift" in argv:
-        del argv[argv.index("--shift") : argv.index("--shift") + 2]
+    opts = {}
+    for name in ("--shift", "--bulk"):
+        if name in argv:
+            i = argv.index(name)
+            opts[name] = float(argv[i + 1])
+            del argv[i : i + 2]
     n = int(argv[0]) if argv else 200
-    rows = pd.concat([cohort_rows(seed, shift) for seed in range(n)], ignore_index=True)
+    rows = pd.concat(
+        [cohort_rows(seed, opts.get("--shift", 1.0), opts.get("--bulk", 0.0)) for seed in range(n)],
+        ignore_index=True,
+    )
     out = summarise(rows)
     for r in out:
         print(json.dumps(r))

@@ -84,7 +84,8 @@ chart(
     rate_name=words["name"],
 )
 st.caption(
-    f"Cohorts by order date. The band is the 95% Wilson interval. {fmt.num(len(prov))} recent "
+    f"Cohorts by order date. The band is the 95% Wilson interval, widened where units of one order come back "
+    f"together (Rao-Scott design effect over the month's orders). {fmt.num(len(prov))} recent "
     f"{unit_word}(s) are provisional: they hold orders younger than the {ctx.prepared.window_days}-day return "
     "window, so their rate so far (hollow circle) will still rise; the diamond is the expected final rate with "
     "its 95% interval: the returns so far plus those still to come, estimated from the share expected to have "

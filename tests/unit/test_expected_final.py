@@ -30,7 +30,7 @@ def test_little_follow_up_no_longer_swings_the_estimate(null_rows):
     assert len(low) >= 30
     err = np.sqrt(((low["estimate"] - low["final"]) ** 2).mean())
     chain = np.sqrt(((low["chain_ladder"] - low["final"]) ** 2).mean())
-    assert err < 0.7 * chain, (err, chain)  # 200 datasets: 1.9 vs 5.5 points below 25% arrived (README)
+    assert err < 0.7 * chain, (err, chain)  # 200 datasets: 2.7 vs 5.3 points below 25% arrived (README)
     # the chain ladder's largest miss is the finding (a month read twice its rate); the new estimate's is far less
     assert (low["estimate"] - low["final"]).abs().max() < 0.6 * (low["chain_ladder"] - low["final"]).abs().max()
 
@@ -47,11 +47,11 @@ def test_a_fall_in_the_recent_rate_is_still_held_by_the_interval():
     rows = pd.concat([cohort_rows(seed, shift=0.7) for seed in range(40)], ignore_index=True)
     low = rows[rows["coverage"] < 0.5]
     held = (low["low"] <= low["final"]) & (low["final"] <= low["high"])
-    assert held.mean() >= 0.8, held.mean()  # 200 datasets: 90-95% (README); the prior lags a change
+    assert held.mean() >= 0.8, held.mean()  # 200 datasets: 93-97% (README); the prior lags a change
     # the prior pulls toward the earlier rate, but the error stays no larger than the chain ladder's swings
     err = np.sqrt(((low["estimate"] - low["final"]) ** 2).mean())
     chain = np.sqrt(((low["chain_ladder"] - low["final"]) ** 2).mean())
-    assert err < 1.1 * chain, (err, chain)  # 200 datasets: 3.0 vs 4.7 points below 25% arrived, 1.8 vs 1.9 25-50%
+    assert err < 1.1 * chain, (err, chain)  # 200 datasets: 3.0 vs 5.3 points below 25% arrived, 1.6 vs 1.7 at 25-50%
     assert (low["estimate"] - low["final"]).abs().max() < (low["chain_ladder"] - low["final"]).abs().max()
 
 
@@ -94,3 +94,25 @@ def test_only_the_latest_matured_cohorts_set_the_prior():
     est, _, _ = expected_final(returned, units, np.concatenate([old, [50.0]]), matured)
     # the prior is the latest 12 months' 10%, not the earlier 30%: 5 returns on 50 expected-arrived units say 10%
     assert est[-1] == pytest.approx(0.10, abs=0.01)
+
+
+def test_orders_that_return_together_widen_the_interval():
+    # 1% trade orders of 20-300 units returned whole or not at all (the real file: one order can hold most of a
+    # month's returns); counted as independent units the 95% interval held the final rate in 57-77% of the months
+    # by band (200 datasets), with each month's Rao-Scott design effect in 87-95% (README)
+    rows = pd.concat([cohort_rows(seed, bulk=0.01) for seed in range(40)], ignore_index=True)
+    held = (rows["low"] <= rows["final"]) & (rows["final"] <= rows["high"])
+    assert held.mean() >= 0.85, held.mean()
+    low = rows[rows["coverage"] < 0.75]
+    assert ((low["low"] <= low["final"]) & (low["final"] <= low["high"])).mean() >= 0.8
+
+
+def test_a_design_effect_counts_returns_as_fewer_independent_ones():
+    units, returned, arrived = np.array([1000.0] * 4 + [800.0]), np.array([100.0] * 4 + [12.0]), None
+    arrived = np.array([1000.0] * 4 + [160.0])
+    matured = np.array([True] * 4 + [False])
+    _, lo1, hi1 = expected_final(returned, units, arrived, matured)
+    e4, lo4, hi4 = expected_final(returned, units, arrived, matured, deff=np.full(5, 4.0))
+    # the same counts divided by 4 (effective counts), the still-to-come count scaled back by 4: wider interval
+    assert hi4[4] - lo4[4] > 1.5 * (hi1[4] - lo1[4])
+    assert lo4[4] <= e4[4] <= hi4[4]

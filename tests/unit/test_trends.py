@@ -144,7 +144,22 @@ def test_cohort_series_matches_plain_pandas(prepared):
     assert s["units"].tolist() == g["quantity"].sum().tolist()
     assert s["returned"].tolist() == g["returned_units"].sum().tolist()
     assert s["orders"].tolist() == g["order_id"].nunique().tolist()
-    lo, hi = proportion_confint(s["returned"], s["units"], method="wilson")  # statsmodels Wilson
+    # the design effect of each month by hand from the per-order sums (Rao & Scott 1992, ratio estimator:
+    # v = g/(g-1) sum (y_o - p m_o)^2 / M^2, deff = v / (p(1-p)/M), at least 1), then statsmodels' Wilson on the
+    # effective counts
+    per_order = L.groupby([L["order_date"].dt.to_period("M").dt.start_time, "order_id"])[
+        ["returned_units", "quantity"]
+    ].sum()
+    deffs = []
+    for _, o in per_order.groupby(level=0):
+        y, m = o["returned_units"].to_numpy(float), o["quantity"].to_numpy(float)
+        M, g = m.sum(), len(m)
+        p = y.sum() / M
+        v = g / (g - 1) * ((y - p * m) ** 2).sum() / M**2
+        deffs.append(max(v / (p * (1 - p) / M), 1.0) if 0 < p < 1 else 1.0)
+    d = np.array(deffs)
+    assert (d > 1.05).any()  # the synthetic orders hold several units returned together
+    lo, hi = proportion_confint(s["returned"] / d, s["units"] / d, method="wilson")  # statsmodels Wilson
     np.testing.assert_allclose(s["ci_low"], lo, rtol=1e-10)
     np.testing.assert_allclose(s["ci_high"], hi, rtol=1e-10)
     assert s["units"].sum() == L["quantity"].sum()
@@ -333,3 +348,14 @@ def test_real_export_trends():
     assert cc.chart == "laney" and cc.sigma_z > 1
     wc = what_changed(p, ("2009-12-01", "2010-05-31"), ("2010-06-01", "2010-09-30"), dimensions=("country",))
     assert len(wc) > 5 and wc["q_value"].between(0, 1).all()
+
+
+def test_overview_monthly_band_is_the_trends_band(prepared):
+    # one definition: the Overview's monthly chart and the Trends page draw the same interval for a month
+    from analysis.overview import monthly
+
+    m = monthly(prepared)
+    s = cohort_series(prepared)
+    assert m["month"].tolist() == s["period"].tolist()
+    np.testing.assert_allclose(m["ci_low"], s["ci_low"], rtol=1e-12)
+    np.testing.assert_allclose(m["ci_high"], s["ci_high"], rtol=1e-12)
