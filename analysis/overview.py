@@ -23,6 +23,10 @@ class Headline:
     units: int
     returned: int
     orders: int
+    # two-sided p-values of the change against the period before (None without one): the unit rate on Rao-Scott
+    # effective counts (units of one order come back together), the order rate on orders
+    unit_p: float | None = None
+    order_p: float | None = None
 
 
 def _rates(
@@ -34,6 +38,42 @@ def _rates(
     o = len(orders)
     ro = int(orders["any_return"].sum()) if o else 0
     return (float(r / u) if u else float("nan"), float(ro / o) if o else float("nan"))
+
+
+def _change_p(
+    prepared: Prepared,
+    start: pd.Timestamp,
+    pstart: pd.Timestamp,
+    cur_o: pd.DataFrame,
+    prev_o: pd.DataFrame,
+    cols: tuple[str, str],
+) -> tuple[float | None, float | None]:
+    """Two-sided p-values (stats.segment_vs_rest: pooled z, or Fisher on small counts) of the latest period's
+    rates against the period before: the headline rate on Rao-Scott effective counts (each period's design effect
+    over its orders), the order rate on orders (orders with a return / orders)."""
+    from analysis.segments import line_codes
+    from analysis.stats import group_design_effects, segment_vs_rest
+
+    lines = prepared.mature_lines
+    d = lines["order_date"]
+    period = np.where((d > start).to_numpy(), 0, np.where((d > pstart).to_numpy(), 1, 2))
+    x = lines[cols[0]].to_numpy(dtype="float64")
+    n = lines[cols[1]].to_numpy(dtype="float64")
+    deff = group_design_effects(period, line_codes(prepared, "order_id")[0], x, n, 3)
+    xs = np.bincount(period, weights=x, minlength=3)[:2] / deff[:2]
+    ns = np.bincount(period, weights=n, minlength=3)[:2] / deff[:2]
+    unit_p = None
+    if ns.min() > 0:
+        unit_p = float(segment_vs_rest([xs[0]], [ns[0]], [xs[1]], [ns[1]], alternative="two-sided")["p_value"][0])
+    order_p = None
+    if len(cur_o) and len(prev_o):
+        ret = [int(o["any_return"].sum()) for o in (cur_o, prev_o)]  # as _rates counts them
+        r = segment_vs_rest([ret[0]], [len(cur_o)], [ret[1]], [len(prev_o)], alternative="two-sided")
+        order_p = float(r["p_value"][0])
+    return (
+        unit_p if unit_p is not None and np.isfinite(unit_p) else None,
+        order_p if order_p is not None and np.isfinite(order_p) else None,
+    )
 
 
 def headline(prepared: Prepared, period_days: int = 90) -> Headline:
@@ -56,6 +96,7 @@ def headline(prepared: Prepared, period_days: int = 90) -> Headline:
             prev_orders = orders[(orders["order_date"] > pstart) & (orders["order_date"] <= start)]
             unit_now, order_now = _rates(cur_l, cur_o, cols)
             unit_prev, order_prev = _rates(prev_l, prev_orders, cols)
+            unit_p, order_p = _change_p(prepared, start, pstart, cur_o, prev_orders, cols)
             return Headline(
                 unit_now,
                 unit_prev,
@@ -65,6 +106,8 @@ def headline(prepared: Prepared, period_days: int = 90) -> Headline:
                 int(cur_l["quantity"].sum()),
                 int(cur_l["returned_units"].sum()),
                 len(cur_o),
+                unit_p,
+                order_p,
             )
     unit_rate, order_rate = _rates(lines, orders, cols)
     return Headline(
@@ -141,10 +184,17 @@ def recent_words(recent: Headline | None, order_refund: bool = False) -> str:
     sees both numbers is told which is which."""
     if recent is None or recent.unit_rate_prev is None or not np.isfinite(recent.unit_rate):
         return ""
+    what = "the change" if order_refund else "the unit rate's change"
+    if recent.unit_p is None:
+        verdict = ""
+    elif recent.unit_p < 0.05:
+        verdict = f"; {what} is beyond chance, p = {recent.unit_p:.2g}"
+    else:
+        verdict = f"; {what} is within chance"
     if order_refund:
         return (
             f" In the latest 90 matured days {recent.unit_rate:.1%} of orders had a customer refund "
-            f"({recent.unit_rate_prev:.1%} in the 90 days before)."
+            f"({recent.unit_rate_prev:.1%} in the 90 days before{verdict})."
         )
     prev = (
         f"{recent.unit_rate_prev:.1%} and {recent.order_rate_prev:.1%}"
@@ -153,7 +203,7 @@ def recent_words(recent: Headline | None, order_refund: bool = False) -> str:
     )
     return (
         f" In the latest 90 matured days: {recent.unit_rate:.1%} of units and {recent.order_rate:.1%} of orders "
-        f"({prev} in the 90 days before)."
+        f"({prev} in the 90 days before{verdict})."
     )
 
 

@@ -35,12 +35,16 @@ def pp(x: float | None, digits: int = 1) -> str:
     return f"{100 * x:+.{digits}f} pp"
 
 
-def rate_change(now: float | None, before: float | None) -> dict:
+def rate_change(now: float | None, before: float | None, p: float | None = None) -> dict:
     """st.metric's delta arguments for a rate's change in points: higher is worse (red), and a change that rounds
-    to 0.0 pp is shown grey with no arrow (it read "+0.0 pp" in red with an up arrow).
+    to 0.0 pp is shown grey with no arrow (it read "+0.0 pp" in red with an up arrow). p: the change's two-sided
+    p-value (analysis.overview.Headline); a change within chance (p >= 0.05) keeps its arrow but is grey, not
+    the red or green of a real move.
 
     >>> rate_change(0.05, 0.05)["delta_arrow"], rate_change(0.06, 0.05)["delta_color"], rate_change(0.05, None)
     ('off', 'inverse', {})
+    >>> rate_change(0.06, 0.05, p=0.4)["delta_color"], rate_change(0.06, 0.05, p=0.001)["delta_color"]
+    ('off', 'inverse')
     """
     if now is None or before is None or (isinstance(now, float) and math.isnan(now)):
         return {}
@@ -49,7 +53,18 @@ def rate_change(now: float | None, before: float | None) -> dict:
         return {}
     if round(100 * change, 1) == 0:
         return {"delta": "0.0 pp", "delta_color": "off", "delta_arrow": "off"}
+    if p is not None and not p < 0.05:
+        return {"delta": pp(change), "delta_color": "off"}
     return {"delta": pp(change), "delta_color": "inverse"}
+
+
+def change_words(p: float | None) -> str:
+    """The tile's help sentence on its change: whether it is beyond chance ("" without a test)."""
+    if p is None:
+        return ""
+    if p < 0.05:
+        return f" The change is beyond chance (two-sided p = {p:.2g}): red is up, green down."
+    return f" The change is within chance (two-sided p = {p:.2g}), so it is grey: no real move is shown."
 
 
 def num(x: float | None) -> str:

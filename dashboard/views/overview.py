@@ -43,9 +43,9 @@ if p.outcome == "order_refund":
     c[0].metric(
         "Order refund rate" + recent,
         fmt.pct(h.unit_rate),
-        **fmt.rate_change(h.unit_rate, h.unit_rate_prev),
+        **fmt.rate_change(h.unit_rate, h.unit_rate_prev, h.unit_p),
         help=f"Orders with a customer refund / orders, {h.period_label}. Orders too "
-        "recent to be refunded, cancellations and voids are excluded.",
+        "recent to be refunded, cancellations and voids are excluded." + fmt.change_words(h.unit_p),
     )
     c[1].metric(
         "Orders refunded",
@@ -77,14 +77,15 @@ else:
     c[0].metric(
         "Unit return rate" + recent,
         fmt.pct(h.unit_rate),
-        **fmt.rate_change(h.unit_rate, h.unit_rate_prev),
-        help=f"Returned units / units sold, {h.period_label}. Orders too recent to be returned are excluded.",
+        **fmt.rate_change(h.unit_rate, h.unit_rate_prev, h.unit_p),
+        help=f"Returned units / units sold, {h.period_label}. Orders too recent to be returned are excluded."
+        + fmt.change_words(h.unit_p),
     )
     c[1].metric(
         "Order return rate" + recent,
         fmt.pct(h.order_rate),
-        **fmt.rate_change(h.order_rate, h.order_rate_prev),
-        help=f"Orders with at least one return / orders, {h.period_label}.",
+        **fmt.rate_change(h.order_rate, h.order_rate_prev, h.order_p),
+        help=f"Orders with at least one return / orders, {h.period_label}." + fmt.change_words(h.order_p),
     )
     c[2].metric(
         "Returned value",

@@ -24,8 +24,14 @@ def test_tiles_and_summary_each_name_the_other_period():
     assert first.startswith(f"Returns are {t['unit_return_rate']:.1%} of units sold")  # the whole period
     assert (
         f"In the latest 90 matured days: {h.unit_rate:.1%} of units and {h.order_rate:.1%} of orders "
-        f"({h.unit_rate_prev:.1%} and {h.order_rate_prev:.1%} in the 90 days before)." in first
+        f"({h.unit_rate_prev:.1%} and {h.order_rate_prev:.1%} in the 90 days before; the unit rate's change is "
+        "within chance)." in first
     )
+    # 16.0% against 16.0% (+0.1 pp unrounded) is no real move: the tile's change is grey, and its help says why
+    assert h.unit_p is not None and h.unit_p > 0.05
+    from streamlit.proto.Metric_pb2 import Metric
+
+    assert tile.proto.color == Metric.MetricColor.GRAY and "within chance" in tile.proto.help
     caption = " ".join(c.value for c in at.caption)
     assert (
         f"(all matured orders: {t['unit_return_rate']:.1%} of units, {t['order_return_rate']:.1%} of orders)" in caption
