@@ -178,6 +178,13 @@ def window_warning(prepared: Prepared, share: float = 1 / 3) -> str | None:
     )
 
 
+# what every summary says instead of rates when only orders are loaded (the Overview, the leadership summary)
+NO_RETURNS_SENTENCE = (
+    "Return rates are not known: no returns are loaded, only orders. Add the returns export (a returns "
+    "file, an Amazon FBA returns report, or a transactions export with credit notes) on Upload & map."
+)
+
+
 def recent_words(recent: Headline | None, order_refund: bool = False) -> str:
     """The headline tiles' latest-90-days rates as a sentence ("" when the tiles show the whole period): the
     summary's rates are over every matured order, the tiles' over the latest 90 matured days, and a reader who
@@ -237,10 +244,7 @@ def plain_summary(
         )
     elif returns_not_loaded(totals):
         # no returns loaded: nothing can be said about returns, and no segment "returns more" than another
-        out.append(
-            "Return rates are not known: no returns are loaded, only orders. Add the returns export (a returns "
-            "file, an Amazon FBA returns report, or a transactions export with credit notes) on Upload & map."
-        )
+        out.append(NO_RETURNS_SENTENCE)
         return out[:6]
     elif ur is not None and not np.isnan(ur):
         s = (

@@ -207,8 +207,13 @@ def leadership_summary_html(
                 f"{_e(one_line(row, prepared))}{_e(cost_txt)}{act}</li>"
             )
         parts.append("</ol>")
-    else:
-        parts.append("<p>No segment returns significantly more than the rest.</p>")
+    else:  # what an empty list means, as the Overview says it
+        from analysis.metrics import returns_not_loaded
+        from analysis.overview import NO_RETURNS_SENTENCE, empty_list_sentence
+
+        t = analysis.totals
+        empty = NO_RETURNS_SENTENCE if returns_not_loaded(t) else empty_list_sentence(t, analysis.segments)
+        parts.append(f"<p>{_e(empty)}</p>")
 
     # interventions
     parts.append("<h2>Did our changes work?</h2>")

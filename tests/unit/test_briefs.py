@@ -147,7 +147,9 @@ def test_leadership_summary_escapes_and_reports_pdf(shop):
 
 
 def test_summary_without_reasons(bare):
-    page = S.leadership_summary_html(SimpleNamespace(fix_list=None), bare)
+    from analysis.metrics import totals
+
+    page = S.leadership_summary_html(SimpleNamespace(fix_list=None, totals=totals(bare), segments=None), bare)
     assert "&#x27;reason&#x27;" in page  # the 'map the reason column' message, escaped
     assert "No segment returns significantly more" in page
 
