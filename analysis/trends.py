@@ -272,6 +272,10 @@ def cohort_series(
         first_order = work.assign(d=lines["order_date"].to_numpy()).groupby("period", sort=True)["d"].min()
         unseen = (first_order > prepared.returns_end).to_numpy()
         out.loc[unseen, ["rate", "ci_low", "ci_high"]] = np.nan
+    if not len(prepared.arrival.days):
+        # no dated returns (an orders export's refunds, a returns file without dates): how much of a recent
+        # cohort's returns are in is not known, so its coverage is unknown (not 100%) and no final rate is guessed
+        out.loc[out["provisional"].to_numpy(dtype=bool), "coverage"] = np.nan
     shown = (out["provisional"] & (out["coverage"] >= MIN_COVERAGE)).to_numpy() & ~unseen
     est, low, high = expected_final(
         out["returned"].to_numpy(dtype="float64"),

@@ -612,8 +612,11 @@ def cohort_rate_chart(
                 mode="markers",
                 name="Provisional: returned so far",
                 marker=dict(color=COLORS["neutral"], symbol="circle-open", size=9),
-                customdata=prov[["coverage"]].to_numpy(),
-                hovertemplate="%{x|%d %b %Y}: %{y:.1%} so far (about %{customdata[0]:.0%} of returns have arrived)<extra></extra>",
+                customdata=[
+                    [f"about {c:.0%} of returns have arrived" if pd.notna(c) else "how many have arrived is not known"]
+                    for c in prov["coverage"]
+                ],
+                hovertemplate="%{x|%d %b %Y}: %{y:.1%} so far (%{customdata[0]})<extra></extra>",
             )
         )
         exp = prov[prov["expected_final_rate"].notna()]

@@ -87,10 +87,16 @@ st.caption(
     f"Cohorts by order date. The band is the 95% Wilson interval, widened where units of one order come back "
     f"together (Rao-Scott design effect over the month's orders). {fmt.num(len(prov))} recent "
     f"{unit_word}(s) are provisional: they hold orders younger than the {ctx.prepared.window_days}-day return "
-    "window, so their rate so far (hollow circle) will still rise; the diamond is the expected final rate with "
-    "its 95% interval: the returns so far plus those still to come, estimated from the share expected to have "
-    "arrived at the orders' age (Kaplan-Meier estimate of days-to-return) and, while little has arrived, from "
-    "the matured months' rate. A month with few returns in hand gets a wide interval, not a confident number."
+    "window, so their rate so far (hollow circle) will still rise"
+    + (
+        "; the diamond is the expected final rate with its 95% interval: the returns so far plus those still to "
+        "come, estimated from the share expected to have arrived at the orders' age (Kaplan-Meier estimate of "
+        "days-to-return) and, while little has arrived, from the matured months' rate. A month with few returns in "
+        "hand gets a wide interval, not a confident number."
+        if len(ctx.prepared.arrival.days)
+        else ". No return has a date in this data, so how much of a recent month's returns are in cannot be "
+        "estimated: provisional months show their rate so far only, with no expected final rate."
+    )
     + (
         f" The returns file ends on {ctx.prepared.returns_end:%d %b %Y}: {unit_word}s ordered after it have no "
         "rate, since their returns are not in the file."

@@ -116,3 +116,25 @@ def test_a_design_effect_counts_returns_as_fewer_independent_ones():
     # the same counts divided by 4 (effective counts), the still-to-come count scaled back by 4: wider interval
     assert hi4[4] - lo4[4] > 1.5 * (hi1[4] - lo1[4])
     assert lo4[4] <= e4[4] <= hi4[4]
+
+
+def test_without_return_dates_a_provisional_month_has_no_expected_final_rate():
+    # Shopify's orders export holds refunds per order and no refund dates; a returns file without dates is the
+    # same: nothing says how much of a recent month's returns are in yet. Its coverage read 100% and its
+    # 'expected final rate' was its rate so far with an interval of width 0 (seen on the demo Shopify export:
+    # Oct 2026, 13.1% [13.1%, 13.1%], against 20-29% for the months before).
+    from analysis.prepare import prepare
+    from analysis.trends import cohort_series
+    from tests.builders import make_dataset
+
+    rows, rets = [], []
+    for i in range(1200):
+        day = pd.Timestamp("2024-01-01") + pd.Timedelta(days=i * 180 // 1200)
+        rows.append({"order_id": f"O{i}", "order_date": day, "sku": "S1", "quantity": 1, "unit_price": 10.0})
+        if i % 6 == 0:
+            rets.append({"order_id": f"O{i}", "sku": "S1", "quantity": 1})  # no return date
+    s = cohort_series(prepare(make_dataset(rows, rets)))
+    prov = s[s["provisional"]]
+    assert len(prov) and prov["coverage"].isna().all()  # unknown, not 100%
+    assert prov[["expected_final_rate", "expected_final_low", "expected_final_high"]].isna().all().all()
+    assert (s.loc[~s["provisional"], "coverage"] == 1.0).all()  # matured months are complete by definition
