@@ -479,6 +479,7 @@ def monthly_trend_chart(m: pd.DataFrame, *, rate_name: str, yaxis_title: str) ->
             x=list(mat["month"]) + list(mat["month"][::-1]),
             y=list(mat["ci_high"]) + list(mat["ci_low"][::-1]),
             fill="toself",
+            mode="lines",  # a band, not points (plotly draws markers on fewer than 20 points)
             fillcolor="rgba(47,111,143,0.15)",
             line=dict(width=0),
             name="95% interval",
@@ -586,6 +587,7 @@ def cohort_rate_chart(
             x=list(mat["period"]) + list(mat["period"])[::-1],
             y=list(mat["ci_high"]) + list(mat["ci_low"])[::-1],
             fill="toself",
+            mode="lines",
             fillcolor="rgba(47,111,143,0.18)",
             line=dict(width=0),
             hoverinfo="skip",

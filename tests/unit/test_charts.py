@@ -113,3 +113,22 @@ def test_trend_charts_name_their_reference_lines_in_the_legend_and_the_rate_as_t
     names = [tr.name for tr in fig.data]
     assert "Order refund rate" in names and "Centre line 22.0%" in names and not fig.layout.annotations
     assert [sh.y0 for sh in fig.layout.shapes] == [0.22]
+
+
+def test_interval_bands_draw_no_markers():
+    # plotly draws markers on a scatter of fewer than 20 points unless told: the bands' edges read as data points
+    import analysis.trends as T
+    from analysis.prepare import prepare
+    from tests.unit.test_trends import synthetic_dataset
+
+    p = prepare(synthetic_dataset(seed=3, n_orders=3000))
+    s = T.cohort_series(p)
+    mat, prov = s[~s["provisional"]], s[s["provisional"]]
+    fig = charts.cohort_rate_chart(mat, prov, 0.1, title="t", axis="a", unit_word="month")
+    band = [t for t in fig.data if t.fill == "toself"]
+    assert band and all(t.mode == "lines" for t in band)
+    from analysis.overview import monthly
+
+    fig = charts.monthly_trend_chart(monthly(p), rate_name="Return rate", yaxis_title="y")
+    band = [t for t in fig.data if t.fill == "toself"]
+    assert band and all(t.mode == "lines" for t in band)
