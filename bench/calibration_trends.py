@@ -1,6 +1,6 @@
 """Calibration of the Trends page's expected final rate of provisional cohorts, through the whole pipeline.
 
-`python -m bench.calibration_trends [N] [--shift F] [--bulk F]` simulates N datasets (default 200) and prints, for the provisional
+`python -m bench.calibration_trends [N] [--shift F] [--bulk F] [--bands]` simulates N datasets (default 200) and prints, for the provisional
 months whose expected final rate is shown, the error of the estimate against each month's realised final rate
 and the share of months whose 95% interval holds it, by how much of the month's returns had arrived. README
 "Calibration (simulation)" (Return window) holds the figures; tests/unit/test_expected_final.py runs a smaller version.
@@ -13,7 +13,8 @@ maturity simulation of tests/unit/test_maturity.py (85% 2 + Gamma(2, 6), 15% 30 
 ends on that day: later returns are not in the file. Each month's realised final rate counts all its returns, seen or
 not. With --shift F the rate of the last 90 days' orders is F times the earlier one (a guidance change the
 matured months do not know of yet); with --bulk F a share F of the orders are trade orders of 20-300 units
-returned whole or not at all. The old estimate (the chain ladder: returns so far / units x G(age)) is computed beside the new one.
+returned whole or not at all. With --bands it prints instead how often the matured months' 95% band holds the
+month's underlying rate (its units' rate before each order's frailty). The old estimate (the chain ladder: returns so far / units x G(age)) is computed beside the new one.
 """
 
 from __future__ import annotations
@@ -77,7 +78,14 @@ def simulate_dataset(
             "return_date": rdate[seen],
         }
     )
-    truth = pd.DataFrame({"period": month, "units": units, "returned": returned}).groupby("period").sum()
+    # expected units returned: each unit's rate without its order's frailty (mean 1), the month's underlying rate
+    expected = units * RATE * recent * np.array([month_factor[m] for m in month])
+    truth = (
+        pd.DataFrame({"period": month, "units": units, "returned": returned, "expected": expected})
+        .groupby("period")
+        .sum()
+    )
+    truth["theta"] = truth["expected"] / truth["units"]
     return orders, rets, truth
 
 
@@ -104,6 +112,19 @@ def cohort_rows(seed: int, shift: float = 1.0, bulk: float = 0.0) -> pd.DataFram
             "final": final.reindex(s.index),
         }
     ).reset_index()
+
+
+def band_rows(seed: int, bulk: float = 0.0) -> pd.DataFrame:
+    """The matured months of one simulated dataset: the Trends band (ci_low, ci_high) and the month's underlying
+    rate theta (its units' rate before each order's frailty), to see how often the 95% band holds it."""
+    from analysis.prepare import prepare
+    from analysis.trends import cohort_series
+    from tests.builders import make_dataset
+
+    orders, rets, truth = simulate_dataset(seed, 1.0, bulk)
+    s = cohort_series(prepare(make_dataset(orders, rets))).set_index("period")
+    s = s[~s["provisional"]]
+    return pd.DataFrame({"low": s["ci_low"], "high": s["ci_high"], "theta": truth["theta"].reindex(s.index)})
 
 
 def summarise(rows: pd.DataFrame) -> list[dict]:
@@ -137,7 +158,16 @@ def main(argv: list[str] | None = None) -> list[dict]:
             i = argv.index(name)
             opts[name] = float(argv[i + 1])
             del argv[i : i + 2]
+    bands = "--bands" in argv
+    if bands:
+        argv.remove("--bands")
     n = int(argv[0]) if argv else 200
+    if bands:
+        b = pd.concat([band_rows(seed, opts.get("--bulk", 0.0)) for seed in range(n)], ignore_index=True)
+        held = float(((b["low"] <= b["theta"]) & (b["theta"] <= b["high"])).mean())
+        out = [{"matured_months": len(b), "band_holds_the_months_rate": round(held, 3)}]
+        print(json.dumps(out[0]))
+        return out
     rows = pd.concat(
         [cohort_rows(seed, opts.get("--shift", 1.0), opts.get("--bulk", 0.0)) for seed in range(n)],
         ignore_index=True,
