@@ -16,8 +16,8 @@ up to a year).
 
 * ``return_window``: the day by which a share ``WINDOW_QUANTILE`` (98%) of the eventual returns have
   arrived, G^-1(0.98), bounded to [MIN_WINDOW, MAX_WINDOW];
-* ``ArrivalCurve.at``: G(age), the completion factor of a cohort's lines, so a recent cohort's expected
-  final rate is observed returns / sum(units x G(age)) (chain-ladder style; analysis.trends.cohort_series).
+* ``ArrivalCurve.at``: G(age), the completion factor of a cohort's lines: sum(units x G(age)) is the exposure a
+  recent cohort's returns so far come from (analysis.trends.expected_final completes the cohort with it).
 """
 
 from __future__ import annotations
