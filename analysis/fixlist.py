@@ -227,7 +227,9 @@ def _resolution_shares(rets: pd.DataFrame) -> tuple[float, float]:
         return float("nan"), float("nan")
     q = rets["quantity"].astype("float64")
     res = rets["resolution_category"].astype("string").fillna("unknown")
-    tot = float(q[res != "unknown"].sum())  # shares of the returns whose resolution is known; none known = unknown
+    # shares of the returns resolved as a refund, exchange or store credit, as the headline (metrics.resolution_shares)
+    # and the Reasons page: unrecognised text ('other') is no outcome; none known = unknown, never "refunds 0%"
+    tot = float(q[res.isin(["refund", "exchange", "store_credit"])].sum())
     if tot <= 0:
         return float("nan"), float("nan")
     return float(q[res == "refund"].sum()) / tot, float(q[res == "exchange"].sum()) / tot
