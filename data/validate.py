@@ -299,8 +299,9 @@ CURRENCY_CODES = frozenset(
 MIXED_CURRENCIES = "Several currencies"  # the first words of the note pages and the CLI read
 MOST_UNMATCHED = "Most return lines matched no order"
 RETURNS_START_LATER = "The returns start later than the orders"
+RETURNS_CHANNELS = "The returns cover only some sales channels"
 # dataset notes that change what the headline figures mean: the Overview's summary and the CLI say them first
-HEADLINE_NOTES = (MIXED_CURRENCIES, MOST_UNMATCHED, RETURNS_START_LATER)
+HEADLINE_NOTES = (MIXED_CURRENCIES, MOST_UNMATCHED, RETURNS_START_LATER, RETURNS_CHANNELS)
 
 
 def currency_counts(raw: pd.DataFrame, usable: np.ndarray) -> tuple[str | None, pd.Series]:
