@@ -220,8 +220,11 @@ def convert(
                     file,
                     "Duplicate lines",
                     f"{len(idx)} line(s) repeat an earlier line exactly; only the first copy is used.",
-                    "Remove the repeated lines if they are real "
-                    "separate sales (then they must differ, e.g. by line number).",
+                    # said per role: 'Remove the repeated lines if they are real separate sales' told a returns
+                    # file's owner to delete real returns
+                    "Nothing to do if they are copies. If they are real separate "
+                    + {"returns": "returns", "catalog": "products"}.get(role, "sales")
+                    + ", give each line something that tells them apart (a line or return number) and upload again.",
                     examples=examples(idx),
                     severity="warning",
                 )
