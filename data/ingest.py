@@ -941,6 +941,22 @@ def load_dataset(
             continue
         ok = w.kind.isna().to_numpy()
         f = w.frame
+        if ok.any() and ("return_date" not in f or f.loc[ok, "return_date"].isna().all()):
+            # without a return date the return window cannot be estimated: the default is used, silently before
+            # (a 'Returned On' header not recognised moved the demo's window from 42 days to 30)
+            w.problems.append(
+                Problem(
+                    w.name,
+                    "No return date",
+                    "No return line has a return date (no column is mapped as return_date, or it is empty), so "
+                    "the return window - how long after an order its returns come in - cannot be estimated from "
+                    "the data: the default window is used, and how long returns take is not known.",
+                    "Map the column that holds the date of each return (such as 'Returned On') as return_date on "
+                    "Upload & map, or set your return window in the sidebar (CLI: --window-days).",
+                    column="return_date",
+                    severity="warning",
+                )
+            )
         renamed = _order_numbers_as_written(f, ok, written, order_lookup)
         if renamed:
             w.notes.append(
