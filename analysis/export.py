@@ -326,9 +326,14 @@ def fixlist_csv(analysis: Analysis) -> bytes:
     """The fix list as UTF-8 CSV (with BOM so spreadsheet apps detect the encoding); text escaped."""
     fl = analysis.fix_list
     cols = [(c, h, k) for c, h, k in FIX_SHEET_COLUMNS if c in fl.columns]
-    out = pd.DataFrame(
-        {h: ([escape_cell(_text(v)) for v in fl[c]] if k == "text" else [_num(v) for v in fl[c]]) for c, h, k in cols}
-    )
+
+    def cell(v: object, kind: str) -> object:
+        if kind == "text":
+            return escape_cell(_text(v))
+        x = _num(v)  # type: ignore[arg-type]
+        return int(x) if kind == "int" and x is not None else x  # a rank is 1, not 1.0
+
+    out = pd.DataFrame({h: [cell(v, k) for v in fl[c]] for c, h, k in cols})
     return out.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 

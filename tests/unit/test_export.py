@@ -102,6 +102,8 @@ def test_csv_escaped_and_complete(analysis):
         for v in r.values():
             assert not v.startswith(("=", "+", "@")), v
     assert float(rows[0]["Return rate"]) == pytest.approx(analysis.fix_list["return_rate"].iloc[0])
+    # the rank is a whole number, as in the workbook (review: the CLI's --out fixlist.csv wrote 1.0, 2.0, ...)
+    assert [r["Rank"] for r in rows] == [str(i) for i in range(1, len(rows) + 1)]
 
 
 def test_json_matches_spec(analysis):
