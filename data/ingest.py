@@ -471,16 +471,18 @@ def _returns_channels(orders: pd.DataFrame, coded: tuple[np.ndarray, np.ndarray]
         return None
     gone = [str(c) for c in out.index]
     n_gone = int(out["size"].sum())
+
+    def words(names: list[str]) -> str:  # "App, Instagram Shop and Web"
+        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+    kept = words([str(c) for c in covered.index])
     note = (
-        f"{RETURNS_CHANNELS}: no return in the returns files is of an order of "
-        + ", ".join(f"{c} ({int(out.loc[c, 'size']):,} orders)" for c in gone)
-        + f", while {rate:.1%} of the orders of "
-        + ", ".join(str(c) for c in covered.index)
-        + f" have one; at that rate they would hold about {float(expected[out.index].sum()):,.0f}. Their returns "
-        f"are not in the files (e.g. an Amazon returns report beside web orders), so their {n_gone:,} orders are set "
-        "apart (listed as of a channel the returns do not cover) and every rate describes "
-        + ", ".join(str(c) for c in covered.index)
-        + ". Add the returns export of the other channels to count them."
+        f"{RETURNS_CHANNELS}: none of the returns is of an order of "
+        + words([f"{c} ({int(out.loc[c, 'size']):,} orders)" for c in gone])
+        + f", while {rate:.1%} of the orders of {kept} have one; at that rate {words(gone)} would hold about "
+        f"{float(expected[out.index].sum()):,.0f} orders with a return. Their returns are not in the files (e.g. an Amazon returns "
+        f"report beside web orders): their {n_gone:,} orders are set apart (listed as of a channel the returns do "
+        f"not cover) and every rate describes {kept}. Add the returns export of {words(gone)} to count them."
     )
     return gone, note
 
