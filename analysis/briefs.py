@@ -707,7 +707,16 @@ def one_line(fix_row: Mapping, prepared: Prepared) -> str:
     reason = ""
     if mix is not None and not mix.message and mix.dominant:
         share = float(mix.table.loc[mix.table["reason_category"] == mix.dominant, "share"].iloc[0])
-        reason = f"mostly '{category_label(mix.dominant).lower()}' ({_pct(share, 0)})"
+        blank = float(mix.table.loc[mix.table["reason_category"] == "unknown", "share"].sum())
+        label = category_label(mix.dominant).lower()
+        # as the fix list's 'why' (fixlist.why_sentence): with most returns unexplained, the top reason is said of
+        # those with one ("mostly 'size too small' (2%)" read as the cause)
+        reason = (
+            f"no return reason recorded for {_pct(blank, 0)} of returns; of those with one, mostly '{label}' "
+            f"({_pct(share / (1.0 - blank), 0)})"
+            if blank > 0.5
+            else f"mostly '{label}' ({_pct(share, 0)})"
+        )
         g = GUIDANCE.get(mix.dominant)
         if g:
             reason += f"; lever: {g[0].lower()}"

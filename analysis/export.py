@@ -50,6 +50,10 @@ FIX_SHEET_COLUMNS = [
     ("brief", "Guidance brief", "text"),
 ]
 SEGMENT_SHEET_COLUMNS = sheet_columns()  # one spec with the pages: analysis.columns
+SUMMARY_DATES = {
+    "date_from": ("First order date (mature orders)", "The earliest order date among the orders counted in the rates."),
+    "date_to": ("Last order date (mature orders)", "The latest order date among the orders counted in the rates."),
+}
 RATE_ROWS = {
     "line_return": "Returned units / units sold, counting only orders whose return window has closed (mature orders).",
     "order_refund": "Refunded units / units sold: the export records refunds per order, so each refunded order's "
@@ -269,6 +273,12 @@ def fixlist_xlsx(analysis: Analysis, extra_sheets: dict[str, pd.DataFrame] | Non
     r = 1
     for key, value in analysis.totals.items():
         m = METRICS.get(key)
+        if m is None and key in SUMMARY_DATES:  # the period: words, not the raw keys 'date_from' / 'date_to'
+            _write_text(ws, r, 0, SUMMARY_DATES[key][0], formats, "text")
+            _write_text(ws, r, 1, _text(value), formats, "text")
+            _write_text(ws, r, 2, SUMMARY_DATES[key][1], formats, "wrap")
+            r += 1
+            continue
         _write_text(ws, r, 0, m.label if m else key, formats, "text")
         f = _num(value) if not isinstance(value, str) else None
         kind = {"percent": "pct", "currency": "money", "count": "int"}.get(m.format if m else "", "num")
@@ -279,12 +289,14 @@ def fixlist_xlsx(analysis: Analysis, extra_sheets: dict[str, pd.DataFrame] | Non
             _write_text(ws, r, 1, "not in your data" if why else _text(value), formats, "text")
         _write_text(ws, r, 2, why or (m.definition if m else ""), formats, "wrap")
         r += 1
-    ws.write_string(r, 0, "Cost per returned unit", formats["text"])
-    ws.write_number(r, 1, float(analysis.cost_per_return), formats["money"])
-    for note in analysis.notes:
+    if "cost_per_return" not in analysis.totals:  # else its row, with its definition, is written above
+        ws.write_string(r, 0, "Cost per returned unit", formats["text"])
+        ws.write_number(r, 1, float(analysis.cost_per_return), formats["money"])
         r += 1
+    for note in analysis.notes:
         ws.write_string(r, 0, "Note", formats["text"])
         _write_text(ws, r, 2, _text(note), formats, "wrap")
+        r += 1
     ws.set_column(0, 0, 38)
     ws.set_column(1, 1, 16)
     ws.set_column(2, 2, 90)
@@ -326,9 +338,14 @@ def fixlist_csv(analysis: Analysis) -> bytes:
     """The fix list as UTF-8 CSV (with BOM so spreadsheet apps detect the encoding); text escaped."""
     fl = analysis.fix_list
     cols = [(c, h, k) for c, h, k in FIX_SHEET_COLUMNS if c in fl.columns]
-    out = pd.DataFrame(
-        {h: ([escape_cell(_text(v)) for v in fl[c]] if k == "text" else [_num(v) for v in fl[c]]) for c, h, k in cols}
-    )
+
+    def cell(v: object, kind: str) -> object:
+        if kind == "text":
+            return escape_cell(_text(v))
+        x = _num(v)  # type: ignore[arg-type]
+        return int(x) if kind == "int" and x is not None else x  # a rank is 1, not 1.0
+
+    out = pd.DataFrame({h: [cell(v, k) for v in fl[c]] for c, h, k in cols})
     return out.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 

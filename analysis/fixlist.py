@@ -227,7 +227,9 @@ def _resolution_shares(rets: pd.DataFrame) -> tuple[float, float]:
         return float("nan"), float("nan")
     q = rets["quantity"].astype("float64")
     res = rets["resolution_category"].astype("string").fillna("unknown")
-    tot = float(q[res != "unknown"].sum())  # shares of the returns whose resolution is known; none known = unknown
+    # shares of the returns resolved as a refund, exchange or store credit, as the headline (metrics.resolution_shares)
+    # and the Reasons page: unrecognised text ('other') is no outcome; none known = unknown, never "refunds 0%"
+    tot = float(q[res.isin(["refund", "exchange", "store_credit"])].sum())
     if tot <= 0:
         return float("nan"), float("nan")
     return float(q[res == "refund"].sum()) / tot, float(q[res == "exchange"].sum()) / tot
@@ -255,7 +257,15 @@ def why_sentence(
         # rates with one decimal, as on every card and brief (5.6% vs 1.7%, not 6% vs 2%)
         parts = [f"returns {row['return_rate']:.1%} vs {row['baseline_rate']:.1%} for {versus}"]
     top = dominant_reason(mix)
-    if top is not None and top not in ("unknown",):
+    blank = mix.get("unknown", 0.0)
+    if top is not None and top not in ("unknown",) and blank > 0.5:
+        # most returns have no reason: the top reason is said of those with one ("mostly size too small (2%)"
+        # read as the row's cause when 94% of its returned units had no reason)
+        parts.append(
+            f"no return reason recorded for {blank:.0%} of returns; of those with one, mostly "
+            f"{reason_label(top).lower()} ({mix[top] / (1.0 - blank):.0%})"
+        )
+    elif top is not None and top not in ("unknown",):
         parts.append(f"mostly {reason_label(top).lower()} ({mix[top]:.0%})")
     elif mix:
         parts.append("no return reason recorded for most returns")

@@ -349,7 +349,8 @@ RESOLUTION_COLUMNS = [
 def outcome_shares(resolution: pd.DataFrame, segment: object | None = None) -> dict[str, float]:
     """Refunded / exchanged / store-credit shares for one segment of resolution_by_segment (all when None).
 
-    Shares are of returned units with a known resolution (NaN when none is known); saved_revenue and
+    Shares are of returned units resolved as a refund, exchange or store credit (NaN when none is: unrecognised
+    outcome text, 'other', is left out, as in the headline's metrics.resolution_shares); saved_revenue and
     refunded_value are summed over the rows.
 
     >>> res = pd.DataFrame({"segment": ["a", "b"], "units": [10.0, 6.0], "unknown": [2.0, 0.0],
@@ -361,7 +362,9 @@ def outcome_shares(resolution: pd.DataFrame, segment: object | None = None) -> d
     0.7142857142857143
     """
     rows = resolution if segment is None else resolution[resolution["segment"] == str(segment)]
-    known = float((rows["units"] - rows["unknown"]).sum())
+    # known = refund + exchange + store credit, as the headline (metrics.resolution_shares): text no rule
+    # recognises ('other') says nothing about whether money went back
+    known = float(rows[["refund", "exchange", "store_credit"]].to_numpy().sum())
     share = {c: (float(rows[c].sum()) / known if known else math.nan) for c in ("refund", "exchange", "store_credit")}
     return {
         **share,
@@ -421,7 +424,7 @@ def resolution_by_segment(
     (too small / too large / fit) that were refunded; ``refund_though_exchange_plausible`` flags a
     segment where at least ``min_size_returns`` size-reason units came back and at least
     ``plausible_share`` of them were refunded: a size exchange would plausibly have saved the sale.
-    Shares are of units with a known resolution.
+    Shares are of units resolved as a refund, exchange or store credit (outcome_shares).
     """
     msg = missing_message(prepared, "resolution")
     if msg:
@@ -449,7 +452,7 @@ def resolution_by_segment(
             piv[c] = 0.0
     out = piv[["refund", "exchange", "store_credit", "other", "unknown"]].copy()
     out["units"] = out.sum(axis=1)
-    known = out["units"] - out["unknown"]
+    known = out["refund"] + out["exchange"] + out["store_credit"]  # as outcome_shares and the headline
     safe = known.where(known > 0, np.nan)
     out["refund_share"] = out["refund"] / safe
     out["exchange_share"] = out["exchange"] / safe

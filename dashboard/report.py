@@ -18,14 +18,14 @@ def render_load_report(ds: Dataset) -> None:
                 "Used as": f.role,
                 "Rows read": f.rows_read,
                 "Loaded": f.rows_loaded,
-                "Rejected": f.rows_rejected,
+                "Set apart or rejected": f.rows_rejected,  # as the CLI says: set apart is not an error
                 "Reconciles": "yes" if f.reconciles else "NO",
             }
         )
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="rep_files")
     total_read = ds.rows_read
     total_rej = ds.rows_rejected
-    st.caption(f"{total_read:,} rows read = {total_read - total_rej:,} loaded + {total_rej:,} rejected or excluded.")
+    st.caption(f"{total_read:,} rows read = {total_read - total_rej:,} loaded + {total_rej:,} set apart or rejected.")
     for note in ds.notes:
         st.info(fmt.md(note), icon=":material/info:")
     for f in ds.files:  # what loading did to one file (matched spellings, statuses read, sizes split off SKUs)

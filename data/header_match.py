@@ -810,6 +810,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "return_date": (
         "return date",
         "returned at",
+        "returned on",
         "return created",
         "date returned",
         "received date",

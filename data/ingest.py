@@ -47,6 +47,7 @@ from data.validate import (
     examples,
     mark_future,
     MOST_UNMATCHED,
+    RETURNS_CHANNELS,
     RETURNS_START_LATER,
     missing_columns,
     mixed_currency_problem,
@@ -436,6 +437,54 @@ def _returns_start(
         "the earlier orders."
     )
     return first, note
+
+
+def _returns_channels(orders: pd.DataFrame, coded: tuple[np.ndarray, np.ndarray]) -> tuple[list[str], str] | None:
+    """(the channels the returns files do not cover, note) when some channel holds no order with a return although
+    it should; else None.
+
+    A returns export often covers one channel only (Amazon's FBA customer-returns report beside an orders export
+    of web, app and marketplace orders): the other channels' orders are not "never returned", their returns are
+    not in it. At the rate of the channels that have returns (orders with a return / orders), a channel with none
+    should hold E orders with a return; when E >= RETURNS_START_MIN_EXPECTED and Poisson(E) gives 0 less than
+    RETURNS_START_P (the test of _returns_start), its orders are set apart. Lines without a channel are kept.
+    coded: _order_codes_with_returns of the orders and every return line loaded."""
+    if "channel" not in orders or not len(orders):
+        return None
+    codes, with_return = coded
+    ch = orders["channel"].astype("string")
+    known = (codes >= 0) & ch.notna().to_numpy()
+    if not known.any():
+        return None
+    per = pd.DataFrame({"code": codes[known], "channel": ch[known].to_numpy()}).drop_duplicates()
+    per["held"] = with_return[per["code"].to_numpy()]
+    by = per.groupby("channel", sort=True)["held"].agg(["size", "sum"])
+    covered, empty = by[by["sum"] > 0], by[by["sum"] == 0]
+    if covered.empty or empty.empty:
+        return None
+    rate = float(covered["sum"].sum()) / float(covered["size"].sum())
+    expected = empty["size"].astype("float64") * rate
+    from scipy.special import pdtr  # P(X <= 0), X ~ Poisson(expected); scipy is loaded by the analysis anyway
+
+    out = empty[(expected >= RETURNS_START_MIN_EXPECTED) & (pdtr(0, expected) < RETURNS_START_P)]
+    if out.empty:
+        return None
+    gone = [str(c) for c in out.index]
+    n_gone = int(out["size"].sum())
+
+    def words(names: list[str]) -> str:  # "App, Instagram Shop and Web"
+        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+    kept = words([str(c) for c in covered.index])
+    note = (
+        f"{RETURNS_CHANNELS}: none of the returns is of an order of "
+        + words([f"{c} ({int(out.loc[c, 'size']):,} orders)" for c in gone])
+        + f", while {rate:.1%} of the orders of {kept} have one; at that rate {words(gone)} would hold about "
+        f"{float(expected[out.index].sum()):,.0f} orders with a return. Their returns are not in the files (e.g. an Amazon returns "
+        f"report beside web orders): their {n_gone:,} orders are set apart (listed as of a channel the returns do "
+        f"not cover) and every rate describes {kept}. Add the returns export of {words(gone)} to count them."
+    )
+    return gone, note
 
 
 def _read_order_status(w: _Work, text: pd.DataFrame, settings: dict) -> None:
@@ -894,6 +943,22 @@ def load_dataset(
             continue
         ok = w.kind.isna().to_numpy()
         f = w.frame
+        if ok.any() and ("return_date" not in f or f.loc[ok, "return_date"].isna().all()):
+            # without a return date the return window cannot be estimated: the default is used, silently before
+            # (a 'Returned On' header not recognised moved the demo's window from 42 days to 30)
+            w.problems.append(
+                Problem(
+                    w.name,
+                    "No return date",
+                    "No return line has a return date (no column is mapped as return_date, or it is empty), so "
+                    "the return window - how long after an order its returns come in - cannot be estimated from "
+                    "the data: the default window is used, and how long returns take is not known.",
+                    "Map the column that holds the date of each return (such as 'Returned On') as return_date on "
+                    "Upload & map, or set your return window in the sidebar (CLI: --window-days).",
+                    column="return_date",
+                    severity="warning",
+                )
+            )
         renamed = _order_numbers_as_written(f, ok, written, order_lookup)
         if renamed:
             w.notes.append(
@@ -1023,6 +1088,28 @@ def load_dataset(
                 )
                 ok = w.kind.isna().to_numpy()
                 return_parts.append(w.frame[ok].assign(_row=np.flatnonzero(ok)))
+    if start is not None:  # orders were set apart: the codes no longer describe orders_all
+        coded = None
+    sales_only = not any(w.role == "transactions" for w in works)  # a signed export's credit notes are its returns
+    if has_returns_files and sales_only and return_parts and len(orders_all) and "channel" in orders_all:
+        coded = coded or _order_codes_with_returns(
+            orders_all, pd.DataFrame({"order_id": pd.concat([p["order_id"] for p in return_parts], ignore_index=True)})
+        )
+        uncovered = _returns_channels(orders_all, coded)
+        if uncovered is not None:  # channels the returns files do not cover: their returns are not in them
+            channels, note = uncovered
+            notes.append(note)
+            orders_all = orders_all[
+                ~orders_all["channel"].astype("string").isin(channels).fillna(False).to_numpy(dtype=bool)
+            ].reset_index(drop=True)
+            for w in works:
+                if w.role == "orders" and "channel" in w.frame:
+                    m = w.kind.isna().to_numpy() & w.frame["channel"].astype("string").isin(channels).fillna(
+                        False
+                    ).to_numpy(dtype=bool)
+                    w.kind[m] = "channel_not_in_returns"
+                    w.reason[m] = "Its sales channel has no return in the returns files: its returns are not in them."
+            coded = None
     returns_all = pd.concat(return_parts, ignore_index=True) if return_parts else _empty("returns")
     if len(returns_all) and len(sold):
         ret_q = returns_all.groupby(["order_id", "sku"], sort=False)["quantity"].sum()
@@ -1080,7 +1167,7 @@ def load_dataset(
     counts["orders_cancelled"] = len(cancelled_ids)
 
     if has_returns_files and len(returns_all) and "order_refunded" in orders_all:
-        _refunds_without_returns(works, orders_all, returns_all, coded if start is None else None)
+        _refunds_without_returns(works, orders_all, returns_all, coded)
     report(0.9, "Building the report")
     reports, rejected_parts, excluded_parts, unmatched_parts = [], [], [], []
     for w in works:

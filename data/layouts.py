@@ -113,6 +113,9 @@ def detect_layout(columns: Sequence[str], frame: pd.DataFrame | None = None, rol
         }
         sug = {**suggest_mapping(cols, "returns"), "order_id": oid, **{k: v for k, v in found.items() if v}}
         # detailed-disposition (SELLABLE, CUSTOMER_DAMAGED ...) is the unit's condition, not refund/exchange: unmapped
+        # (the header matcher's "disposition" synonym picked it, and every return then read as resolved 'other')
+        if normalize_header(sug.get("resolution") or "") in ("detailed disposition", "disposition"):
+            del sug["resolution"]
         for canon, src in (("return_id", "license-plate-number"), ("comment", "customer-comments")):
             if col := _col(cols, src):
                 sug[canon] = col

@@ -23,6 +23,8 @@ REJECT_KINDS = {
     "exchange_order": "Exchange order created by a returns app (a replacement, not a new sale)",
     "overlap": "Order already loaded from an earlier file (exports that overlap)",
     "before_returns": "Order placed before the returns file starts (its returns are not in the file)",
+    "channel_not_in_returns": "Order of a sales channel the returns files do not cover (no return of the channel "
+    "is in them; e.g. an Amazon returns report beside web orders)",
     "carrier_return": "Carrier return: undeliverable, refused or lost in transit (not a customer return; "
     "left out of the return rate unless count_carrier_returns is set)",
 }
@@ -41,6 +43,11 @@ REJECT_SHORT = {
     "exchange_order": ("line of an exchange order", "lines of exchange orders"),
     "overlap": ("line of an order already loaded", "lines of orders already loaded"),
     "carrier_return": ("carrier return", "carrier returns"),
+    "before_returns": ("order line placed before the returns file", "order lines placed before the returns file"),
+    "channel_not_in_returns": (
+        "order line of a channel the returns do not cover",
+        "order lines of channels the returns do not cover",
+    ),
 }
 
 

@@ -220,8 +220,11 @@ def convert(
                     file,
                     "Duplicate lines",
                     f"{len(idx)} line(s) repeat an earlier line exactly; only the first copy is used.",
-                    "Remove the repeated lines if they are real "
-                    "separate sales (then they must differ, e.g. by line number).",
+                    # said per role: 'Remove the repeated lines if they are real separate sales' told a returns
+                    # file's owner to delete real returns
+                    "Nothing to do if they are copies. If they are real separate "
+                    + {"returns": "returns", "catalog": "products"}.get(role, "sales")
+                    + ", give each line something that tells them apart (a line or return number) and upload again.",
                     examples=examples(idx),
                     severity="warning",
                 )
@@ -299,8 +302,9 @@ CURRENCY_CODES = frozenset(
 MIXED_CURRENCIES = "Several currencies"  # the first words of the note pages and the CLI read
 MOST_UNMATCHED = "Most return lines matched no order"
 RETURNS_START_LATER = "The returns start later than the orders"
+RETURNS_CHANNELS = "The returns cover only some sales channels"
 # dataset notes that change what the headline figures mean: the Overview's summary and the CLI say them first
-HEADLINE_NOTES = (MIXED_CURRENCIES, MOST_UNMATCHED, RETURNS_START_LATER)
+HEADLINE_NOTES = (MIXED_CURRENCIES, MOST_UNMATCHED, RETURNS_START_LATER, RETURNS_CHANNELS)
 
 
 def currency_counts(raw: pd.DataFrame, usable: np.ndarray) -> tuple[str | None, pd.Series]:

@@ -200,7 +200,8 @@ else:
             outcome_cols[0].metric(
                 "Refunded",
                 fmt.pct(shares["refund"]),
-                help=f"Share of returned units of {scope} with a known outcome that were refunded.",
+                help=f"Share of returned units of {scope} resolved as a refund, exchange or store credit that were "
+                "refunded (outcome text no rule recognises is left out, as in the headline).",
             )
             outcome_cols[1].metric("Exchanged", fmt.pct(shares["exchange"]))
             outcome_cols[2].metric("Store credit", fmt.pct(shares["store_credit"]))

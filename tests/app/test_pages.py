@@ -186,7 +186,7 @@ def test_upload_signed_transactions_xlsx(tmp_path):
     frames = [d.value for d in at.dataframe]
     files_table = next(f for f in frames if "Rows read" in f.columns)
     assert int(files_table["Rows read"].iloc[0]) == 5
-    assert int(files_table["Loaded"].iloc[0]) + int(files_table["Rejected"].iloc[0]) == 5
+    assert int(files_table["Loaded"].iloc[0]) + int(files_table["Set apart or rejected"].iloc[0]) == 5
 
 
 def test_leadership_summary_download():

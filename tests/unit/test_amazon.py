@@ -189,3 +189,17 @@ def test_a_few_numbered_series_in_a_gift_shop_are_not_sizes():
     content = ("Order ID,Order Date,SKU,Description,Qty,Price\n" + "\n".join(rows) + "\n").encode()
     info = inspect_file("gifts.csv", content)
     assert "size" not in info.suggested and info.suggested["product_name"] == "Description"
+
+
+def test_fba_disposition_is_not_read_as_a_refund_or_exchange():
+    """Review on the demo's orders.xlsx + fba_customer_returns.tsv: detailed-disposition (SELLABLE,
+    CUSTOMER_DAMAGED: the unit's condition) was suggested as the resolution, so every return read 'other' and the
+    Reasons page said Refunded 0.0% / Exchanged 0.0% and each fix-list row 'refunds 0%' while the headline said n/a.
+    An FBA report does not say how the customer was resolved: unknown everywhere."""
+    info = inspect_file("fba.tsv", FBA)
+    assert info.layout == "amazon_fba_returns"
+    assert "resolution" not in info.suggested
+    ds = load_dataset([SourceFile("All Orders.txt", ALL_ORDERS), SourceFile("fba.tsv", FBA)], today=TODAY)
+    p = prepare(ds)
+    assert not p.has("returns.resolution")
+    assert (p.returns["resolution_category"].astype("string").fillna("unknown") == "unknown").all()

@@ -238,3 +238,32 @@ def test_bracketing_brief_gives_no_one_way_size_advice():
     assert "### One size per order" in text  # customers who bracket keep the size that fits (issue 12)
     assert "recommend one size up" not in text and "recommend one size down" not in text
     assert "unit return rate of these orders" in text
+
+
+def test_one_line_does_not_call_a_reason_of_few_returns_mostly():
+    # review: a returns file with mostly blank reasons (a 300-unit wholesale return among them) - the leadership
+    # summary's line read "mostly 'size too small' (2%)" as the fix list's 'why' did
+    from analysis.briefs import one_line
+    from analysis.prepare import prepare
+    from tests.builders import make_dataset
+
+    orders = [
+        {
+            "order_id": f"O{i}",
+            "order_date": "2024-01-10",
+            "sku": "S",
+            "quantity": 1,
+            "unit_price": 10.0,
+            "collection": "A",
+        }
+        for i in range(40)
+    ]
+    rets = [
+        {"order_id": f"O{i}", "sku": "S", "quantity": 1, "return_date": "2024-01-20", "reason": ""} for i in range(9)
+    ]
+    rets.append({"order_id": "O9", "sku": "S", "quantity": 1, "return_date": "2024-01-20", "reason": "Too small"})
+    p = prepare(make_dataset(orders, rets), window_days=30)
+    text = one_line({"dimension": "collection", "segment": "A", "return_rate": 0.25, "baseline_rate": 0.1}, p)
+    assert "(10%)" not in text
+    # 1 of 10 returned units has a reason: that one is 'size too small', 100% of those with one
+    assert "no return reason recorded for 90% of returns; of those with one, mostly 'size too small' (100%)" in text

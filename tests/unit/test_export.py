@@ -89,6 +89,12 @@ def test_xlsx_round_trip_and_escaping(analysis):
     seg_sheet = wb["Segments"]
     assert seg_sheet.max_row == len(analysis.segments) + 1
     summary = {r[0].value: r[1].value for r in wb["Summary"].iter_rows(min_row=2)}
+    # review (demo orders.xlsx + FBA returns, CLI --out): the Summary sheet showed the raw keys 'date_from' and
+    # 'date_to' with no definition, and 'Cost per returned unit' twice
+    labels = [r[0].value for r in wb["Summary"].iter_rows(min_row=2)]
+    assert "date_from" not in labels and "date_to" not in labels
+    assert summary["First order date (mature orders)"] == analysis.totals["date_from"]
+    assert labels.count("Cost per returned unit") == 1
     assert summary["Units sold (mature orders)"] == analysis.totals["units_sold"]
 
 
@@ -102,6 +108,8 @@ def test_csv_escaped_and_complete(analysis):
         for v in r.values():
             assert not v.startswith(("=", "+", "@")), v
     assert float(rows[0]["Return rate"]) == pytest.approx(analysis.fix_list["return_rate"].iloc[0])
+    # the rank is a whole number, as in the workbook (review: the CLI's --out fixlist.csv wrote 1.0, 2.0, ...)
+    assert [r["Rank"] for r in rows] == [str(i) for i in range(1, len(rows) + 1)]
 
 
 def test_json_matches_spec(analysis):

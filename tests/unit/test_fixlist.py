@@ -78,6 +78,21 @@ def test_why_sentence_matches_the_documented_form():
     assert text == "returns 24.0% vs 14.0% for the rest; mostly size too small (62%); refunds 80%; e.g. 'runs small'"
 
 
+def test_why_sentence_does_not_call_a_reason_of_few_returns_mostly():
+    # seen in review: demo Shopify export + a returns file with 30% blank reasons and a 300-unit wholesale return
+    # with none: the XS row read 'mostly size too small (2%)' while 94% of its returned units had no reason
+    row = pd.Series(
+        {"dimension": "size", "segment": "XS", "return_rate": 0.53, "baseline_rate": 0.134, "reference": "all"}
+    )
+    mix = {"unknown": 0.942, "size_too_small": 0.022, "size_too_large": 0.017, "fit_other": 0.006}
+    text = why_sentence(row, mix, 0.96, [])
+    assert "mostly size too small (2%)" not in text
+    # 2.2 of the 5.8% with a reason: 38%
+    assert "no return reason recorded for 94% of returns; of those with one, mostly size too small (38%)" in text
+    # with most reasons recorded, the sentence keeps its documented form
+    assert "; mostly size too small (62%);" in why_sentence(row, {"size_too_small": 0.62, "unknown": 0.38}, 0.8, [])
+
+
 @pytest.mark.parametrize(
     "mix,refund,word",
     [

@@ -41,7 +41,9 @@ def test_orders_before_a_later_returns_file_are_set_apart(exports):
     assert not any(n.startswith(RETURNS_START_LATER) for n in full.notes)
     # every order placed before the first return is listed as such; nothing else of the orders is lost
     (of,) = [f for f in short.files if f.role == "orders"]
-    before = full.orders["order_date"] < first
+    # counted on the orders file alone: the demo's returns.csv holds no Marketplace return (those are in the FBA
+    # report), so both loads also set the Marketplace orders placed since apart (test_returns_channels)
+    before = load_dataset([SourceFile("orders.xlsx", orders, "orders")]).orders["order_date"] < first
     assert of.reconciles and of.rejected_by_kind.get("before_returns") == int(before.sum())
     assert short.orders["order_date"].min() >= first
     # the rates are the complete file's over the same orders (same window)

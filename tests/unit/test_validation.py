@@ -178,3 +178,35 @@ def test_rows_without_a_quantity_count_as_one_unit_and_say_so():
     assert int(ds.orders["quantity"].sum()) == 4 and int(ds.returns["quantity"].sum()) == 2
     assert "1 row(s) with no 'Qty' count as 1 unit each." in o.notes
     assert "No quantity column: each row counts as 1 unit. Map a quantity column if there is one." in r.notes
+
+
+def test_duplicate_returns_fix_speaks_of_returns_and_keeps_them():
+    # review: a returns file with 40 repeated lines was told 'Remove the repeated lines if they are real separate
+    # sales' - of a returns file, and the opposite of the fix for real repeats
+    from data.ingest import SourceFile, load_dataset
+
+    orders = b"Order,Date,SKU,Qty,Price\n" + b"".join(
+        f"O{i},2024-01-0{1 + i % 9},TEE,2,10\n".encode() for i in range(9)
+    )
+    returns = b"Order,Return Date,SKU,Qty\nO1,2024-02-01,TEE,1\nO1,2024-02-01,TEE,1\nO2,2024-02-02,TEE,1\n"
+    ds = load_dataset([SourceFile("o.csv", orders, "orders"), SourceFile("r.csv", returns, "returns")])
+    (p,) = [p for p in ds.problems if p.file == "r.csv" and p.title == "Duplicate lines"]
+    assert "separate returns" in p.fix and "sales" not in p.fix and not p.fix.startswith("Remove")
+
+
+def test_a_returns_file_without_return_dates_says_so_and_what_to_map():
+    # review: the demo's returns.csv with 'Return Date' renamed 'Returned On' (dates 14/05/2025): the header was not
+    # recognised, nothing said so, and the return window silently fell from 42 days (estimated) to the 30-day
+    # default, which moved 58 orders into the rates
+    from data.ingest import SourceFile, inspect_file, load_dataset
+
+    assert inspect_file("r.csv", b"Order,SKU,Qty,Returned On\nO1,TEE,1,14/05/2025\n").suggested.get("return_date") == (
+        "Returned On"
+    )
+    orders = b"Order,Date,SKU,Qty,Price\n" + b"".join(
+        f"O{i},2024-01-0{1 + i % 9},TEE,2,10\n".encode() for i in range(9)
+    )
+    returns = b"Order,When,SKU,Qty\nO1,whenever,TEE,1\nO2,,TEE,1\n"
+    ds = load_dataset([SourceFile("o.csv", orders, "orders"), SourceFile("r.csv", returns, "returns")])
+    (p,) = [p for p in ds.problems if p.file == "r.csv" and p.title == "No return date"]
+    assert "return_date" in p.fix and "default" in p.message
