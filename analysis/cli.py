@@ -233,7 +233,11 @@ def _summary_text(
     ]
     fl = analysis.fix_list
     if fl.empty and returns_not_loaded(t):
-        out.append("Fix list: none, since no returns are loaded.")
+        out.append(
+            "Fix list: none, since no returns are loaded."
+            if not t.get("returns_matching_nothing")
+            else "Fix list: none, since no loaded return matches an order."
+        )
     elif fl.empty and getattr(analysis, "dropped", None) is not None and len(analysis.dropped):
         out.append("Fix list: empty; the segments that return clearly more are not listed, for the reasons below.")
     elif fl.empty:

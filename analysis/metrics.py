@@ -257,6 +257,8 @@ def totals(
         # no returns file, no credit notes, no refunds: how often things come back is not known, never "0.0%"
         out.update(
             {
+                # return lines were loaded but none matches an order: said, instead of "no returns are loaded"
+                "returns_matching_nothing": int(prepared.counts.get("returns_matching_nothing", 0) or 0),
                 "units_returned": None,
                 "unit_return_rate": None,
                 "order_return_rate": None,
@@ -287,6 +289,22 @@ def returns_not_loaded(totals: dict) -> bool:
     return totals.get("outcome") == "line_return" and totals.get("unit_return_rate") is None
 
 
+def no_returns_words(totals: dict, lead: str = "Return rates are not known: ") -> str:
+    """Why the return rates of totals without returns are not known, and what to do: no returns loaded, or
+    return lines loaded of which none matches an order (one sentence for the pages, the summary and the CLI)."""
+    n = int(totals.get("returns_matching_nothing") or 0)
+    if n:
+        return (
+            f"{lead}none of the {n:,} return line{'s' if n != 1 else ''} loaded matches an order, so they say "
+            "nothing of these orders' returns. Check that the returns and the orders come from the same store and "
+            "period and write the order number alike (the load report lists the lines)."
+        )
+    return (
+        f"{lead}no returns are loaded. Add the returns export (a returns file, an Amazon FBA returns "
+        "report, or a transactions export with credit notes) on Upload & map."
+    )
+
+
 def unknown_reason(name: str, totals: dict) -> str | None:
     """Why a headline metric is not known (None when it is): what the data lacks and what to add."""
     if totals.get(name) is not None and not (isinstance(totals.get(name), float) and np.isnan(totals[name])):
@@ -309,10 +327,7 @@ def unknown_reason(name: str, totals: dict) -> str | None:
         "returned_value",
         "value_return_rate",
     ):
-        return (
-            "Not known: no returns are loaded. Add the returns export (a returns file, an Amazon FBA returns "
-            "report, or a transactions export with credit notes) on Upload & map."
-        )
+        return no_returns_words(totals, "Not known: ")
     if name in ("exchange_share", "store_credit_share", "refund_share", "saved_revenue"):
         return "Not in your data: map a resolution column (refund / exchange / store credit) in the returns file."
     if name in ("value_return_rate", "returned_value"):

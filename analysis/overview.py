@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.metrics import returns_not_loaded
+from analysis.metrics import no_returns_words, returns_not_loaded
 from analysis.prepare import DIMENSION_LABELS, Prepared
 from analysis.segments import segment_label
 from analysis.stats import wilson_interval
@@ -178,13 +178,6 @@ def window_warning(prepared: Prepared, share: float = 1 / 3) -> str | None:
     )
 
 
-# what every summary says instead of rates when only orders are loaded (the Overview, the leadership summary)
-NO_RETURNS_SENTENCE = (
-    "Return rates are not known: no returns are loaded, only orders. Add the returns export (a returns "
-    "file, an Amazon FBA returns report, or a transactions export with credit notes) on Upload & map."
-)
-
-
 def recent_words(recent: Headline | None, order_refund: bool = False) -> str:
     """The headline tiles' latest-90-days rates as a sentence ("" when the tiles show the whole period): the
     summary's rates are over every matured order, the tiles' over the latest 90 matured days, and a reader who
@@ -244,7 +237,7 @@ def plain_summary(
         )
     elif returns_not_loaded(totals):
         # no returns loaded: nothing can be said about returns, and no segment "returns more" than another
-        out.append(NO_RETURNS_SENTENCE)
+        out.append(no_returns_words(totals))
         return out[:6]
     elif ur is not None and not np.isnan(ur):
         s = (

@@ -668,14 +668,19 @@ def prepare(
 
     # ---- the outcome: line-level returns, or order-level refunds when that is all the data holds
     lines["units"] = lines["quantity"]
+    counts = dict(getattr(dataset, "counts", {}) or {})
     # a returns file without a single row (an export of the wrong period) says nothing of returns: not a 0% rate
+    # nor does one none of whose lines matches an order (another store's or period's, Amazon order ids beside a
+    # Shopify export): those returns say nothing of these orders
+    unmatched = int(dataset.returns_matching_nothing) if not len(rets) else 0
     returns_known = len(rets) > 0 or any(
-        f.role == "transactions" or (f.role == "returns" and f.rows_read > 0) for f in dataset.files
+        f.role == "transactions" or (f.role == "returns" and f.rows_read > 0 and not unmatched) for f in dataset.files
     )
     if returns_known:  # a returns file or credit notes were loaded: a return rate of 0 would mean none came back
         available.add(RETURNS_LOADED)
+    elif unmatched:
+        counts["returns_matching_nothing"] = unmatched
     outcome = "order_refund" if (not returns_known and "order_refunded" in available) else "line_return"
-    counts = dict(getattr(dataset, "counts", {}) or {})
     if outcome == "order_refund":
         lines, attrib_note, attrib = _order_refund_outcome(lines, l_order)
         counts.update(attrib)

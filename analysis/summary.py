@@ -208,11 +208,11 @@ def leadership_summary_html(
             )
         parts.append("</ol>")
     else:  # what an empty list means, as the Overview says it
-        from analysis.metrics import returns_not_loaded
-        from analysis.overview import NO_RETURNS_SENTENCE, empty_list_sentence
+        from analysis.metrics import no_returns_words, returns_not_loaded
+        from analysis.overview import empty_list_sentence
 
         t = analysis.totals
-        empty = NO_RETURNS_SENTENCE if returns_not_loaded(t) else empty_list_sentence(t, analysis.segments)
+        empty = no_returns_words(t) if returns_not_loaded(t) else empty_list_sentence(t, analysis.segments)
         parts.append(f"<p>{_e(empty)}</p>")
 
     # interventions

@@ -19,6 +19,7 @@ import streamlit as st
 
 from analysis.concentration import order_ref, outlier_orders
 from analysis.engine import Analysis, Segmented, Settings
+from analysis.metrics import no_returns_words
 from analysis.prepare import RETURNS_LOADED, Filters, Prepared
 from data.errors import RIError
 from data.reasons import CATEGORIES
@@ -303,9 +304,12 @@ def require_data(*, rates: bool = True) -> Context:
             "map for line-level return rates, reasons and exchanges."
         )
     elif not ctx.full.has(RETURNS_LOADED):  # set by prepare: no returns file, no credit notes, no refunds
+        unmatched = int(ctx.full.counts.get("returns_matching_nothing", 0) or 0)
         st.warning(
             "**No returns are loaded, so return rates are not known.** Add the returns export (a returns "
-            "file, an Amazon FBA returns report, or a transactions export with credit notes) on Upload & map.",
+            "file, an Amazon FBA returns report, or a transactions export with credit notes) on Upload & map."
+            if not unmatched
+            else "**Return rates are not known:** " + no_returns_words({"returns_matching_nothing": unmatched}, ""),
             icon=":material/warning:",
         )
         if rates:  # every figure of the page would be a rate of 0 for returns that were never loaded

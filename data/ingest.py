@@ -1006,7 +1006,12 @@ def load_dataset(
         if unmatched_n >= 5 and unmatched_n * 2 >= usable_n:
             notes.append(
                 f"{MOST_UNMATCHED} in {w.name}: {unmatched_n:,} of {usable_n:,} could not be matched to an order "
-                "line, so the return rates count only the rest and understate returns. Check that the orders file "
+                + (
+                    "line, so none of this file's returns is counted in any rate. "
+                    if unmatched_n == usable_n
+                    else "line, so the return rates count only the rest and understate returns. "
+                )
+                + "Check that the orders file "
                 "covers the same period and that both files write order numbers and SKUs the same way (the load "
                 "report lists the unmatched lines)."
             )

@@ -162,7 +162,7 @@ for s in on_data(ctx, plain_summary, t, an.fix_list, an.segments, h):
 left, right = st.columns([3, 2])
 with left:
     if no_returns:
-        st.info("No monthly return rate to draw: no returns are loaded.")
+        st.info("No monthly return rate to draw: return rates are not known (said above).")
     else:
         m = ctx.cached("monthly", monthly)
         mat = matured_months(m)
@@ -194,7 +194,7 @@ with right:
     st.markdown("**Top of the fix list**")
     fl = an.fix_list.head(5)
     if fl.empty and no_returns:
-        st.info("Nothing to rank: no returns are loaded.")
+        st.info("Nothing to rank: return rates are not known (said above).")
     elif fl.empty:
         st.info(empty_list_sentence(t, an.segments))
     for _, r in fl.iterrows():

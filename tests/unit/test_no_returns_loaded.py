@@ -54,7 +54,10 @@ def test_cli_says_not_known_instead_of_zero(tmp_path, capsys):
     assert "cost per returned unit n/a (no returns loaded)" in out
 
 
-def test_a_returns_file_that_matches_nothing_is_a_known_zero_with_its_warning():
+def test_a_returns_file_that_matches_nothing_is_not_a_zero():
+    # returns whose order numbers match no order (another store's, Amazon's order ids beside a Shopify export, a
+    # different period) say nothing of these orders' returns: the CLI and the Overview read "Unit return rate
+    # 0.0%" under a warning; the rates are unknown, with the reason
     returns = pd.DataFrame({"Order Number": ["X1", "X2", "X3", "X4", "X5"], "SKU": ["A"] * 5, "Quantity": [1] * 5})
     ds = load_dataset(
         [
@@ -64,8 +67,33 @@ def test_a_returns_file_that_matches_nothing_is_a_known_zero_with_its_warning():
     )
     p = prepare(ds, window_days=30)
     t = analyse(p, briefs=False).totals
-    assert t["unit_return_rate"] == 0.0 and t["units_returned"] == 0
+    assert t["unit_return_rate"] is None and t["units_returned"] is None
     assert any(n.startswith("Most return lines matched no order") for n in p.notes)
+    why = str(unknown_reason("unit_return_rate", t))
+    assert why.startswith("Not known: none of the 5 return lines loaded matches an order"), why
+
+
+def test_shopify_refunds_are_read_when_the_returns_file_matches_nothing():
+    # a Shopify orders export beside an Amazon FBA returns report: every FBA order id is Amazon's, so no return
+    # matches; Shopify's own refunds (Refunded Amount) are then the outcome, not a 0% return rate
+    from data.shopify_sample import generate_shopify_export
+
+    files, _ = generate_shopify_export(seed=1, n_orders=400)
+    fba = pd.DataFrame(
+        {
+            "return-date": ["2024-03-01T10:00:00+00:00"] * 6,
+            "order-id": [f"111-000000{i}-000000{i}" for i in range(6)],
+            "sku": ["X"] * 6,
+            "quantity": [1] * 6,
+            "reason": ["UNWANTED_ITEM"] * 6,
+        }
+    )
+    sources = [SourceFile(name, content, "orders") for name, content in files.items()]
+    sources.append(SourceFile("fba_returns.tsv", fba.to_csv(index=False, sep="\t").encode(), "returns"))
+    p = prepare(load_dataset(sources))
+    assert p.outcome == "order_refund"
+    t = analyse(p, briefs=False).totals
+    assert t["order_refund_rate"] is not None and t["order_refund_rate"] > 0
 
 
 def test_a_returns_file_with_no_rows_is_not_a_zero():
