@@ -21,7 +21,7 @@ import pandas as pd
 
 from analysis.columns import sheet_columns
 from analysis.engine import Analysis
-from analysis.metrics import METRICS, unknown_reason
+from analysis.metrics import METRICS, format_value, unknown_reason
 
 if TYPE_CHECKING:
     from xlsxwriter.workbook import Workbook
@@ -286,7 +286,8 @@ def fixlist_xlsx(analysis: Analysis, extra_sheets: dict[str, pd.DataFrame] | Non
         if f is not None:
             ws.write_number(r, 1, f, formats[kind])
         else:
-            _write_text(ws, r, 1, "not in your data" if why else _text(value), formats, "text")
+            shown = format_value(key, value) if key == "outcome" else _text(value)  # words, not the code's key
+            _write_text(ws, r, 1, "not in your data" if why else shown, formats, "text")
         _write_text(ws, r, 2, why or (m.definition if m else ""), formats, "wrap")
         r += 1
     if "cost_per_return" not in analysis.totals:  # else its row, with its definition, is written above

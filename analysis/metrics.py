@@ -30,6 +30,14 @@ METRICS: dict[str, Metric] = {
     for m in (
         Metric("orders", "Orders (mature)", "Orders whose return window has closed.", "count", "orders"),
         Metric("order_lines", "Order lines (mature)", "Order lines of mature orders.", "count", "rows"),
+        Metric(
+            "returns_matching_nothing",
+            "Return lines matching no order",
+            "Return lines loaded whose order number matches no order (present only when none matches): they say "
+            "nothing of these orders' returns, so the return rates are not known.",
+            "count",
+            "rows",
+        ),
         Metric("units_sold", "Units sold (mature orders)", "Units bought in mature orders.", "count", "units"),
         Metric(
             "units_returned",
@@ -348,4 +356,12 @@ def format_value(name: str, value: float | str | None, currency: str = "") -> st
         return f"{int(value):,}"
     if isinstance(value, float):
         return f"{value:,.2f}"
+    if name == "outcome":  # words, not the code's key
+        return OUTCOME_WORDS.get(str(value), str(value))
     return str(value)
+
+
+OUTCOME_WORDS = {
+    "line_return": "returned units (a returns file or credit notes)",
+    "order_refund": "orders with a customer refund (refunds recorded per order)",
+}

@@ -281,6 +281,7 @@ CONCEPTS: dict[str, str] = {
     "retourzending": "return",
     "retourneren": "return",
     "reason": "reason",
+    "why": "reason",
     "rsn": "reason",
     "grund": "reason",
     "motif": "reason",
