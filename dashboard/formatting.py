@@ -35,6 +35,11 @@ def pp(x: float | None, digits: int = 1) -> str:
     return f"{100 * x:+.{digits}f} pp"
 
 
+# st.column_config.NumberColumn(format="percent") shows up to 2 decimals, trimmed ("11.32%" beside "4.5%"); its
+# step sets the decimals: 0.001 = one decimal place of a percentage, as every other rate in the app reads
+PCT_STEP = 0.001
+
+
 def rate_change(now: float | None, before: float | None, p: float | None = None) -> dict:
     """st.metric's delta arguments for a rate's change in points: higher is worse (red), and a change that rounds
     to 0.0 pp is shown grey with no arrow (it read "+0.0 pp" in red with an up arrow). p: the change's two-sided

@@ -14,6 +14,7 @@ from analysis.concentration import agree_with_interval
 from analysis.dimension_view import dimension_view as compute_view
 from analysis.prepare import DIMENSION_LABELS
 from dashboard.charts import funnel_chart, rate_chart
+from dashboard.formatting import PCT_STEP
 from dashboard.memo import chart, result
 from dashboard.formatting import segment_frame
 
@@ -28,7 +29,8 @@ _NUMBER_FORMATS = {"int": "localized", "num": "%.0f", "pct": "percent", "money":
 def _column_config(c: Column) -> ColumnConfig:
     if c.kind == "text":
         return st.column_config.TextColumn(c.header, help=c.help or None, width="large" if c.wide else None)
-    return st.column_config.NumberColumn(c.header, format=_NUMBER_FORMATS[c.kind], help=c.help or None)
+    step = PCT_STEP if c.kind == "pct" else None  # one decimal place, as every rate reads
+    return st.column_config.NumberColumn(c.header, format=_NUMBER_FORMATS[c.kind], help=c.help or None, step=step)
 
 
 # page column -> Streamlit config, from the one spec the workbook uses too (analysis.columns)

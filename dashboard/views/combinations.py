@@ -92,15 +92,20 @@ else:
         column_config={
             "segment": "Pair",
             "orders": st.column_config.NumberColumn("Orders together", format="localized"),
-            "support": st.column_config.NumberColumn("Support", format="percent", help="Share of all orders with both"),
+            "support": st.column_config.NumberColumn(
+                "Support", format="percent", step=fmt.PCT_STEP, help="Share of all orders with both"
+            ),
             "lift": st.column_config.NumberColumn(
                 "Co-purchase lift", format="%.2f", help=">1: bought together more often than chance"
             ),
-            "return_rate": st.column_config.NumberColumn("Units returned", format="percent"),
-            "order_return_rate": st.column_config.NumberColumn("Orders with a return", format="percent"),
+            "return_rate": st.column_config.NumberColumn("Units returned", format="percent", step=fmt.PCT_STEP),
+            "order_return_rate": st.column_config.NumberColumn(
+                "Orders with a return", format="percent", step=fmt.PCT_STEP
+            ),
             "expected_order_rate": st.column_config.NumberColumn(
                 "Expected from parts",
                 format="percent",
+                step=fmt.PCT_STEP,
                 help="Orders with a return expected if the two items returned as they do when bought apart (same basket sizes)",
             ),
             "interaction_log_or": st.column_config.NumberColumn("Interaction (log OR)", format="%.2f"),

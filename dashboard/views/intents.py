@@ -59,7 +59,7 @@ else:
                 "returned": st.column_config.NumberColumn(
                     "Returned", format="%.1f" if ctx.prepared.outcome == "order_refund" else "%d"
                 ),
-                "kept_share": st.column_config.NumberColumn("Kept", format="percent"),
+                "kept_share": st.column_config.NumberColumn("Kept", format="percent", step=fmt.PCT_STEP),
             },
         )
         st.caption(

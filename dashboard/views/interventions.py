@@ -115,9 +115,11 @@ else:
         column_config={
             "Start date": st.column_config.DateColumn("Start date", format="YYYY-MM-DD"),
             "Before": st.column_config.NumberColumn(
-                "Before", format="percent", help=f"{rate_name} before (descriptive)"
+                "Before", format="percent", step=fmt.PCT_STEP, help=f"{rate_name} before (descriptive)"
             ),
-            "After": st.column_config.NumberColumn("After", format="percent", help=f"{rate_name} after (descriptive)"),
+            "After": st.column_config.NumberColumn(
+                "After", format="percent", step=fmt.PCT_STEP, help=f"{rate_name} after (descriptive)"
+            ),
             "Verdict": st.column_config.TextColumn("Verdict", width="large"),
         },
     )

@@ -148,9 +148,9 @@ if p.outcome == "order_refund":
                 column_config={
                     "orders": st.column_config.NumberColumn("Orders", format="localized"),
                     "refunded_orders": st.column_config.NumberColumn("Refunded", format="localized"),
-                    "rate": st.column_config.NumberColumn("Refund rate", format="percent"),
-                    "ci_low": st.column_config.NumberColumn("95% CI low", format="percent"),
-                    "ci_high": st.column_config.NumberColumn("95% CI high", format="percent"),
+                    "rate": st.column_config.NumberColumn("Refund rate", format="percent", step=fmt.PCT_STEP),
+                    "ci_low": st.column_config.NumberColumn("95% CI low", format="percent", step=fmt.PCT_STEP),
+                    "ci_high": st.column_config.NumberColumn("95% CI high", format="percent", step=fmt.PCT_STEP),
                     "refunded_value": st.column_config.NumberColumn("Refunded value", format="localized"),
                 },
             )

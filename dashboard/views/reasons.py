@@ -178,8 +178,12 @@ else:
                             "segment_returned": st.column_config.NumberColumn(
                                 "Segment's returned units", format="localized"
                             ),
-                            "share": st.column_config.NumberColumn("Share in segment", format="percent"),
-                            "rest_share": st.column_config.NumberColumn("Share in rest", format="percent"),
+                            "share": st.column_config.NumberColumn(
+                                "Share in segment", format="percent", step=fmt.PCT_STEP
+                            ),
+                            "rest_share": st.column_config.NumberColumn(
+                                "Share in rest", format="percent", step=fmt.PCT_STEP
+                            ),
                             "q_value": st.column_config.NumberColumn("q (FDR)", format="%.4f"),
                         },
                     )
@@ -281,7 +285,9 @@ else:
                         "target_size": st.column_config.TextColumn("Target size"),
                         "kind_label": st.column_config.TextColumn("Kind"),
                         "exchanges": st.column_config.NumberColumn("Units", format="localized"),
-                        "share": st.column_config.NumberColumn("Share of product's exchanges", format="percent"),
+                        "share": st.column_config.NumberColumn(
+                            "Share of product's exchanges", format="percent", step=fmt.PCT_STEP
+                        ),
                     },
                 )
                 st.caption(

@@ -123,9 +123,11 @@ if note:  # a few large orders carrying a point are said under the chart that dr
                     "units_sold": st.column_config.NumberColumn("Their units sold", format="%d"),
                     "returned": st.column_config.NumberColumn("Their returned units", format="%d"),
                     "period_returned": st.column_config.NumberColumn(f"The {unit_word}'s returned units", format="%d"),
-                    "share": st.column_config.NumberColumn("Their share", format="percent"),
-                    "rate": st.column_config.NumberColumn("Rate", format="percent"),
-                    "rate_without": st.column_config.NumberColumn("Rate without them", format="percent"),
+                    "share": st.column_config.NumberColumn("Their share", format="percent", step=fmt.PCT_STEP),
+                    "rate": st.column_config.NumberColumn("Rate", format="percent", step=fmt.PCT_STEP),
+                    "rate_without": st.column_config.NumberColumn(
+                        "Rate without them", format="percent", step=fmt.PCT_STEP
+                    ),
                 },
             )
 
@@ -243,17 +245,27 @@ with st.expander(f"Table: every {unit_word}"):
             "period": st.column_config.DateColumn(f"Order {unit_word}", format="YYYY-MM-DD"),
             "units": st.column_config.NumberColumn("Units", format="localized"),
             "returned": st.column_config.NumberColumn("Returned", format="localized"),
-            "rate": st.column_config.NumberColumn("Return rate", format="percent"),
-            "ci_low": st.column_config.NumberColumn("95% CI low", format="percent"),
-            "ci_high": st.column_config.NumberColumn("95% CI high", format="percent"),
+            "rate": st.column_config.NumberColumn("Return rate", format="percent", step=fmt.PCT_STEP),
+            "ci_low": st.column_config.NumberColumn("95% CI low", format="percent", step=fmt.PCT_STEP),
+            "ci_high": st.column_config.NumberColumn("95% CI high", format="percent", step=fmt.PCT_STEP),
             "orders": st.column_config.NumberColumn("Orders", format="localized"),
             "provisional": st.column_config.CheckboxColumn("Provisional"),
-            "coverage": st.column_config.NumberColumn("Returns arrived", format="percent"),
-            "expected_final_rate": st.column_config.NumberColumn("Expected final rate", format="percent"),
-            "expected_final_low": st.column_config.NumberColumn("Expected final: 95% low", format="percent"),
-            "expected_final_high": st.column_config.NumberColumn("Expected final: 95% high", format="percent"),
-            "rate_same_period_last_year": st.column_config.NumberColumn("A year earlier", format="percent"),
-            "change_vs_last_year": st.column_config.NumberColumn("Change vs a year earlier", format="percent"),
+            "coverage": st.column_config.NumberColumn("Returns arrived", format="percent", step=fmt.PCT_STEP),
+            "expected_final_rate": st.column_config.NumberColumn(
+                "Expected final rate", format="percent", step=fmt.PCT_STEP
+            ),
+            "expected_final_low": st.column_config.NumberColumn(
+                "Expected final: 95% low", format="percent", step=fmt.PCT_STEP
+            ),
+            "expected_final_high": st.column_config.NumberColumn(
+                "Expected final: 95% high", format="percent", step=fmt.PCT_STEP
+            ),
+            "rate_same_period_last_year": st.column_config.NumberColumn(
+                "A year earlier", format="percent", step=fmt.PCT_STEP
+            ),
+            "change_vs_last_year": st.column_config.NumberColumn(
+                "Change vs a year earlier", format="percent", step=fmt.PCT_STEP
+            ),
         },
     )
 
@@ -335,9 +347,9 @@ else:
             column_config={
                 "unit": st.column_config.TextColumn("Counted in"),
                 "n_a": st.column_config.NumberColumn("Volume A", format="localized"),
-                "rate_a": st.column_config.NumberColumn("Rate A", format="percent"),
+                "rate_a": st.column_config.NumberColumn("Rate A", format="percent", step=fmt.PCT_STEP),
                 "n_b": st.column_config.NumberColumn("Volume B", format="localized"),
-                "rate_b": st.column_config.NumberColumn("Rate B", format="percent"),
+                "rate_b": st.column_config.NumberColumn("Rate B", format="percent", step=fmt.PCT_STEP),
                 "change": st.column_config.NumberColumn("Change", format="%+.1f pp"),
                 "ci_low": st.column_config.NumberColumn("95% CI low", format="%+.1f pp"),
                 "ci_high": st.column_config.NumberColumn("95% CI high", format="%+.1f pp"),
