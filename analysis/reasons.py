@@ -732,6 +732,24 @@ SET_COLUMNS = [
 ]
 
 
+def _order_deff(y: np.ndarray, m: np.ndarray) -> float:
+    """The Rao-Scott design effect (analysis.stats.design_effect, at least 1) of the rate sum(y) / sum(m) over
+    clusters with per-cluster sums y, m (clusters with m = 0 are not in it), in numpy: complete_the_set asks it
+    twice per candidate item."""
+    keep = m > 0
+    y, m = y[keep], m[keep]
+    k, M = len(m), float(m.sum())
+    if M <= 0:
+        return 1.0
+    p = float(y.sum()) / M
+    if not 0 < p < 1:
+        return 1.0
+    if k == 1:
+        return max(M, 1.0)  # one order: its units (design_effect's single_cluster="units")
+    v = k / (k - 1) * float(((y - p * m) ** 2).sum()) / (M * M)
+    return max(v / (p * (1 - p) / M), 1.0)
+
+
 def complete_the_set(
     prepared: Prepared,
     dimension: str,
@@ -750,9 +768,9 @@ def complete_the_set(
     contain X (rate_with) with the rate in focal orders without X (rate_without). Support gate
     (METHOD 7): at least ``min_orders`` orders with X and ``min_expected`` returns expected at
     rate_without. Test: one-sided "smaller" two-proportion (analysis.stats.segment_vs_rest, z or Fisher),
-    Wilson CI of rate_with, Newcombe CI of the difference, BH q across the gated candidates.
-    pairs_well = q <= q_threshold and rate_with < rate_without. Units of one order are treated as
-    independent, so the intervals are somewhat narrow for large baskets.
+    Wilson CI of rate_with, Newcombe CI of the difference, BH q across the gated candidates, all on Rao-Scott
+    effective counts (each side's design effect over its orders, _order_deff: the focal units of one order come
+    back together). pairs_well = q <= q_threshold and rate_with < rate_without.
     """
     lines = prepared.mature_lines
     _check_dimension(dimension, lines)
@@ -799,7 +817,14 @@ def complete_the_set(
         expected = n1 * x2 / n2
         if expected < min_expected:
             continue
-        rows.append((str(item), orders_with, n1, x1, n2, x2, expected))
+        d1, d2 = (
+            _order_deff(
+                np.bincount(f_code, weights=f_r * part, minlength=len(f_uniq)),
+                np.bincount(f_code, weights=f_q * part, minlength=len(f_uniq)),
+            )
+            for part in (with_x, without)
+        )
+        rows.append((str(item), orders_with, n1, x1, n2, x2, expected, d1, d2))
     if not rows:
         return _empty(
             SET_COLUMNS,
@@ -816,13 +841,17 @@ def complete_the_set(
             "units_without",
             "returned_without",
             "expected_returns_with",
+            "deff_with",
+            "deff_without",
         ],
     )
+    # Rao-Scott effective counts: the focal units of one order come back together
+    d1, d2 = t["deff_with"].to_numpy(float), t["deff_without"].to_numpy(float)
     res = stats.segment_vs_rest(
-        t["returned_with"].to_numpy(float),
-        t["units_with"].to_numpy(float),
-        t["returned_without"].to_numpy(float),
-        t["units_without"].to_numpy(float),
+        t["returned_with"].to_numpy(float) / d1,
+        t["units_with"].to_numpy(float) / d1,
+        t["returned_without"].to_numpy(float) / d2,
+        t["units_without"].to_numpy(float) / d2,
         alternative="smaller",
     )
     t["rate_with"], t["rate_without"] = res["p1"], res["p2"]

@@ -2,7 +2,8 @@
 
 `python -m bench.calibration_reasons [N]` simulates N null datasets and N planted ones through prepare() and
 reasons_vs_rest(), and prints the share of datasets with a (collection, reason) at q < 0.10: on null data a false
-"stands out", on planted data whether the planted one is found. README "Calibration (simulation)" holds the
+"stands out", on planted data whether the planted one is found; then the same for complete_the_set's "pairs well
+with" (pairing_dataset: companions drawn independently of an order's correlated returns, or Belts planted at 0.6x). README "Calibration (simulation)" holds the
 figures; tests/unit/test_reasons_clustered.py runs a smaller version.
 
 Each dataset: 1,500 orders of 1-4 lines over 150 days, one of 6 collections per order, 30% of orders returning
@@ -75,15 +76,75 @@ def stands_out(seed: int, planted: float = 0.0) -> tuple[bool, bool]:
     return bool(len(hit)), found
 
 
+def pairing_dataset(seed: int, effect: float = 1.0):
+    """Orders of 1-4 focal "Shirts" units returned together more often than chance (an order frailty: gamma,
+    variance 1), each order also holding 0-2 companion collections drawn independently of its returns; with
+    effect < 1 the Shirts units of orders holding "Belts" return at `effect` times the rate."""
+    from tests.builders import make_dataset
+
+    rng = np.random.default_rng(seed)
+    companions = ["Belts", "Socks", "Hats", "Bags", "Scarves", "Ties"]
+    rows, rets = [], []
+    for o in range(3000):
+        day = pd.Timestamp("2024-01-01") + pd.Timedelta(days=int(rng.integers(0, 150)))
+        with_ = list(rng.choice(companions, size=int(rng.integers(0, 3)), replace=False))
+        rate = 0.15 * rng.gamma(1.0, 1.0) * (effect if "Belts" in with_ else 1.0)
+        for j in range(int(rng.integers(1, 5))):
+            sku = f"S{o}-{j}"
+            rows.append(
+                {
+                    "order_id": f"O{o}",
+                    "order_date": day,
+                    "sku": sku,
+                    "quantity": 1,
+                    "unit_price": 20.0,
+                    "collection": "Shirts",
+                }
+            )
+            if rng.random() < min(rate, 0.95):
+                rets.append(
+                    {"order_id": f"O{o}", "sku": sku, "quantity": 1, "return_date": day + pd.Timedelta(days=10)}
+                )
+        for c in with_:
+            rows.append(
+                {
+                    "order_id": f"O{o}",
+                    "order_date": day,
+                    "sku": f"{c}-{o}",
+                    "quantity": 1,
+                    "unit_price": 9.0,
+                    "collection": c,
+                }
+            )
+    rows.append(
+        {"order_id": "late", "order_date": pd.Timestamp("2024-09-30"), "sku": "x", "quantity": 1, "unit_price": 1.0}
+    )
+    return make_dataset(rows, rets)
+
+
+def pairs_well(seed: int, effect: float = 1.0) -> tuple[bool, bool]:
+    """(any companion said to pair well with Shirts, Belts among them), by analysis.reasons.complete_the_set."""
+    from analysis import reasons as R
+    from analysis.prepare import prepare
+
+    t = R.complete_the_set(prepare(pairing_dataset(seed, effect), window_days=30), "collection", "Shirts")
+    good = t[t["pairs_well"]] if len(t) else t
+    return bool(len(good)), bool(len(good) and (good["item"] == "Belts").any())
+
+
 def main(argv: list[str] | None = None) -> dict:
     argv = list(sys.argv[1:] if argv is None else argv)
     n = int(argv[0]) if argv else 100
     null = [stands_out(seed)[0] for seed in range(n)]
     planted = [stands_out(10_000 + seed, planted=0.3)[1] for seed in range(n)]
+    pair_null = [pairs_well(seed)[0] for seed in range(n)]
+    pair_planted = [pairs_well(20_000 + seed, effect=0.6)[1] for seed in range(n)]
     out = {
         "datasets": n,
         "null_share_with_a_reason_standing_out": round(float(np.mean(null)), 3),
         "planted_found": round(float(np.mean(planted)), 3),
+        "null_share_with_a_pairs_well_item": round(float(np.mean(pair_null)), 3),
+        "planted_pairing_found": round(float(np.mean(pair_planted)), 3),
     }
     print(json.dumps(out))
     return out

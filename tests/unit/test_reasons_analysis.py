@@ -242,13 +242,23 @@ def test_complete_the_set_finds_planted_belt(shop):
     assert belt["orders_with"] == w["order_id"].nunique()
     assert belt["rate_with"] == pytest.approx(w["returned_units"].sum() / w["quantity"].sum())
     assert belt["rate_without"] == pytest.approx(wo["returned_units"].sum() / wo["quantity"].sum())
-    lo, hi = proportion_confint(w["returned_units"].sum(), w["quantity"].sum(), method="wilson")
+
+    # on Rao-Scott effective counts: each side's design effect over its orders, by hand (Rao & Scott 1992)
+    def deff(part):
+        t = part.groupby("order_id")[["returned_units", "quantity"]].sum()
+        y, m = t["returned_units"].to_numpy(float), t["quantity"].to_numpy(float)
+        M, k = m.sum(), len(m)
+        q = y.sum() / M
+        v = k / (k - 1) * ((y - q * m) ** 2).sum() / M**2
+        return max(v / (q * (1 - q) / M), 1.0)
+
+    d1, d2 = deff(w), deff(wo)
+    assert max(d1, d2) > 1.0  # orders of several shirts: the correction is real here
+    x1, n1 = w["returned_units"].sum() / d1, w["quantity"].sum() / d1
+    x2, n2 = wo["returned_units"].sum() / d2, wo["quantity"].sum() / d2
+    lo, hi = proportion_confint(x1, n1, method="wilson")
     assert (belt["ci_low"], belt["ci_high"]) == pytest.approx((lo, hi))
-    _, pv = proportions_ztest(
-        [w["returned_units"].sum(), wo["returned_units"].sum()],
-        [w["quantity"].sum(), wo["quantity"].sum()],
-        alternative="smaller",
-    )
+    _, pv = proportions_ztest([x1, x2], [n1, n2], alternative="smaller")
     assert belt["p_value"] == pytest.approx(pv, rel=1e-9)
     # the lamp is bought with shirts too but does not change their return rate -> not a pairing
     lamp = out[out["item"] == "Smart Lighting"]
