@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import openpyxl
 
+from analysis.cli import main
 from analysis.concentration import concentration_sentences
 from analysis.prepare import prepare
 from data.ingest import SourceFile, load_dataset
@@ -24,3 +26,38 @@ def test_orders_only_concentration_does_not_state_a_zero_return_rate():
     sentences = concentration_sentences(prepare(ds))
     assert sentences, "the units-sold finding itself is still said"
     assert all("return rate" not in s for s in sentences), sentences
+
+
+def _book(sheets: dict[str, list[list[object]]]) -> bytes:
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for title, rows in sheets.items():
+        ws = wb.create_sheet(title)
+        for r in rows:
+            ws.append(r)
+    b = io.BytesIO()
+    wb.save(b)
+    return b.getvalue()
+
+
+ORDERS_ROWS: list[list[object]] = [["Order ID", "Order Date", "SKU", "Qty", "Price"]] + [
+    [1001 + i, dt.date(2024, 1, 2 + i), "ABC", 1, 10.0] for i in range(6)
+]
+RETURNS_ROWS: list[list[object]] = [
+    ["Order ID", "Return Date", "SKU", "Qty", "Reason"],
+    [1001, dt.date(2024, 1, 20), "ABC", 1, "Too small"],
+    [1003, dt.date(2024, 1, 21), "ABC", 1, "Damaged"],
+]
+
+
+def test_cli_says_a_workbook_sheet_of_another_role_was_not_read(tmp_path, capsys):
+    """One workbook with an Orders and a Returns sheet, given as --orders only. Seen: the Returns sheet (2 return
+    lines) was passed over in silence and the report said 'no returns are loaded. Add the returns export'."""
+    book = tmp_path / "export.xlsx"
+    book.write_bytes(_book({"Orders": ORDERS_ROWS, "Returns": RETURNS_ROWS}))
+    assert main(["report", "--orders", str(book)]) == 0
+    out = capsys.readouterr().out
+    assert "sheet 'Returns'" in out and "--returns" in out, out
+    # given both ways, nothing is said: every sheet is read
+    assert main(["report", "--orders", str(book), "--returns", str(book)]) == 0
+    assert "not read" not in capsys.readouterr().out
