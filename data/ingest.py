@@ -193,8 +193,10 @@ _NOT_SET_ASIDE = ("overlap", "duplicate")
 
 def _order_key(ids: pd.Series) -> pd.Series:
     """An order number as written without decoration: no '#' in front, no surrounding spaces, one case
-    ('#1001', ' 1001', '1001' are one order). Shopify writes '#1001'; returns apps and ERPs often '1001'."""
-    return ids.astype("string").str.strip().str.lstrip("#").str.strip().str.upper()
+    ('#1001', ' 1001', '1001' are one order). Shopify writes '#1001'; returns apps and ERPs often '1001'; a number
+    column Excel saved as CSV '1001.0' (no trailing '.0' on a whole number)."""
+    key = ids.astype("string").str.strip().str.lstrip("#").str.strip().str.upper()
+    return key.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
 
 
 def _order_key_lookup(ids: pd.Series, keys: pd.Series, wanted: pd.Series) -> dict[str, str]:
@@ -243,8 +245,10 @@ def _write_found(f: pd.DataFrame, column: str, todo: np.ndarray, found: np.ndarr
 
 
 def _sku_key(skus: pd.Series) -> pd.Series:
-    """A SKU without case or spaces: 'tee-blk-m', ' TEE-BLK-M', 'TEE BLK M'... are compared as 'TEE-BLK-M'."""
-    return skus.astype("string").str.upper().str.replace(r"\s+", "", regex=True)
+    """A SKU without case or spaces: 'tee-blk-m', ' TEE-BLK-M', 'TEE BLK M'... are compared as 'TEE-BLK-M'; a SKU of
+    digits without its leading zeros ('00123' and '123': Excel drops them) or a whole number's '.0' ('123.0')."""
+    key = skus.astype("string").str.upper().str.replace(r"\s+", "", regex=True)
+    return key.str.replace(r"^0*(\d+?)(?:\.0+)?$", r"\1", regex=True)
 
 
 def _unmatched(f: pd.DataFrame, usable: np.ndarray, lines: pd.Index) -> np.ndarray:
@@ -963,7 +967,7 @@ def load_dataset(
         if renamed:
             w.notes.append(
                 f"{renamed:,} return line(s) write their order number differently from the orders file (such as "
-                "'1001' for '#1001', or other case or spacing): matched on the number."
+                "'1001' or '1001.0' for '#1001', or other case or spacing): matched on the number."
             )
         has_sku = "sku" in f and "order_id" in f
         resku = _skus_as_written(f, _unmatched(f, ok, sold.index), sold.index) if has_sku else 0
@@ -976,8 +980,9 @@ def load_dataset(
             left = _unmatched(f, left, aside_lines)
         if resku:
             w.notes.append(
-                f"{resku:,} return line(s) write the SKU differently from their order's line (other case or "
-                "spacing, such as 'tee-blk-m' for 'TEE-BLK-M'): matched to that line."
+                f"{resku:,} return line(s) write the SKU differently from their order's line (other case, "
+                "spacing or leading zeros, such as 'tee-blk-m' for 'TEE-BLK-M' or '123' for '00123'): matched to "
+                "that line."
             )
         byname = _names_as_written(f, left, orders_all)
         if byname:

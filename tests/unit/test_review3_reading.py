@@ -61,3 +61,33 @@ def test_cli_says_a_workbook_sheet_of_another_role_was_not_read(tmp_path, capsys
     # given both ways, nothing is said: every sheet is read
     assert main(["report", "--orders", str(book), "--returns", str(book)]) == 0
     assert "not read" not in capsys.readouterr().out
+
+
+def _load(orders: str, returns: str):
+    return load_dataset(
+        [SourceFile("orders.csv", orders.encode(), "orders"), SourceFile("returns.csv", returns.encode(), "returns")]
+    )
+
+
+def test_order_numbers_excel_made_decimal_match_the_orders():
+    """Orders '#1001' (Shopify), returns '1001.0' (an id column Excel turned into a number, saved as CSV). Seen: both
+    return lines rejected as 'Returns for unknown orders' (loaded 0 of 2); they are orders #1001 and #1002."""
+    ds = _load(
+        "Order ID,Order Date,SKU,Qty,Price\n#1001,2024-01-02,A,1,10\n#1002,2024-01-03,B,1,10\n",
+        "Order ID,Return Date,SKU,Qty\n1001.0,2024-01-10,A,1\n1002.0,2024-01-11,B,1\n",
+    )
+    rets = next(f for f in ds.files if f.role == "returns")
+    assert (rets.rows_read, rets.rows_loaded, rets.rows_rejected) == (2, 2, 0)
+    assert sorted(ds.returns["order_id"].astype(str)) == ["#1001", "#1002"]
+
+
+def test_skus_whose_leading_zeros_were_lost_match_their_order_line():
+    """Orders SKU '00123' (an ERP's text), returns SKU '123' (the same column opened in Excel). Seen: the return
+    rejected as 'Returned SKU not in its order' (loaded 0 of 1)."""
+    ds = _load(
+        "Order ID,Order Date,SKU,Qty,Price\n1001,2024-01-02,00123,1,10\n1001,2024-01-02,00456,1,10\n",
+        "Order ID,Return Date,SKU,Qty\n1001,2024-01-10,123,1\n",
+    )
+    rets = next(f for f in ds.files if f.role == "returns")
+    assert (rets.rows_read, rets.rows_loaded, rets.rows_rejected) == (1, 1, 0)
+    assert list(ds.returns["sku"].astype(str)) == ["00123"]
