@@ -47,7 +47,11 @@ EXCEL_EXTENSIONS = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _SAMPLE_BYTES = 256 * 1024
-_FOOTER_RX = r"(?i)^\s*(?:grand\s+)?(?:sub)?totals?\b|^\s*(?:summe|gesamt|total g[ée]n[ée]ral|totaal|totale)\b"
+_FOOTER_RX = (
+    r"(?i)^\s*(?:grand\s+)?(?:sub)?totals?\b|^\s*(?:summe|gesamt|total g[ée]n[ée]ral|totaal|totale)\b"
+    # a page line of a report printed to a file: 'Page 1 of 3', 'Page 2/3', 'Seite 1 von 3', 'Page 1 sur 3'
+    r"|^\s*(?:page|seite|pagina|página)\s+\d+\s*(?:of|/|von|sur|de|di)\s*\d+\s*$"
+)
 _FOOTER_PATTERN = re.compile(_FOOTER_RX)
 
 
@@ -594,7 +598,8 @@ def sniff_layout(lines: list[str]) -> tuple[str, int]:
 
 
 def footer_mask(frame: pd.DataFrame) -> np.ndarray:
-    """Rows that are blank, or whose first non-empty cell starts with Total / Grand total / Summe ...
+    """Rows that are blank, whose first non-empty cell starts with Total / Grand total / Summe ... or is a page
+    line ('Page 1 of 3'), or that repeat the header line (two exports pasted one after the other).
 
     Blank rows count wherever they are; a 'Total' row counts wherever it is too (exports put subtotals
     between groups).
@@ -616,6 +621,20 @@ def footer_mask(frame: pd.DataFrame) -> np.ndarray:
         out[todo] = _footer_hits(cell)  # a row's first non-empty cell decides
         todo = todo[cell == ""]
     out[todo] = True  # blank rows
+    # the header line again (exports pasted one after another): the first cell is its column's name, and so is
+    # every other non-empty cell
+    head = str(frame.columns[0]).strip().casefold()
+    again = (
+        np.flatnonzero(first.str.casefold().eq(head).to_numpy(dtype=bool) & ~out)
+        if head
+        else np.zeros(0, dtype=np.intp)
+    )
+    for i in again:
+        cells = [("" if pd.isna(v) else str(v).strip()) for v in frame.iloc[i]]
+        names = [str(c).strip() for c in frame.columns]
+        out[i] = sum(1 for c in cells if c) >= 2 and all(
+            not c or c.casefold() == n.casefold() for c, n in zip(cells, names, strict=True)
+        )
     return out
 
 

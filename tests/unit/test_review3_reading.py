@@ -91,3 +91,20 @@ def test_skus_whose_leading_zeros_were_lost_match_their_order_line():
     rets = next(f for f in ds.files if f.role == "returns")
     assert (rets.rows_read, rets.rows_loaded, rets.rows_rejected) == (1, 1, 0)
     assert list(ds.returns["sku"].astype(str)) == ["00123"]
+
+
+def test_concatenated_export_repeated_header_and_page_footer_are_not_data_errors():
+    """Two exports pasted together (the header line again in the middle) ending in a 'Page 1 of 3' line. Seen: the
+    header line rejected as 'Unreadable date in 'Order Date'' (with 'Unreadable number in Qty/Price' beside it) and
+    the page line as 'Missing values in Order Date / SKU': five data-error problems for two lines that are not data.
+    Both are now set apart as the footer rows are (rows read 5 = 3 loaded + 2 set apart), with no problem raised."""
+    text = (
+        '\ufeffOrder ID,Order Date,SKU,Qty,Price,,\n1001,2024-01-02,A,1,10,,\n1002,2024-01-03,B,2,"1,234.50",,\n'
+        "Order ID,Order Date,SKU,Qty,Price,,\n1003,2024-01-04,A,1,10,,\nPage 1 of 3,,,,,,\n"
+    )
+    ds = load_dataset([SourceFile("orders.csv", text.encode(), "orders")])
+    (f,) = ds.files
+    assert (f.rows_read, f.rows_loaded, f.rows_rejected) == (5, 3, 2)
+    assert not f.problems, [p.title for p in f.problems]
+    assert sorted(ds.orders["unit_price"].tolist()) == [10.0, 10.0, 1234.5]
+    assert ds.rejected["row"].tolist() == [3, 5]
