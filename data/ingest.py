@@ -38,10 +38,11 @@ from data.layouts import (
 )
 from data.mapping import ROLES, Mapping, suggest_mapping
 from data.model import Dataset, FileReport
-from data.readers import DELIMITER_NAMES, RawTable, read_table
+from data.readers import DELIMITER_NAMES, RawTable, date_order_shown, parse_dates, read_table
 from data.schema import TABLES
 from data.transactions import split_transactions
 from data.validate import (
+    FOOTER_REASON,
     convert,
     currency_counts,
     examples,
@@ -185,6 +186,7 @@ class _Work:
     problems: list = field(default_factory=list)
     notes: list = field(default_factory=list)
     loaded: pd.Series | None = None  # bool per row, set at the end
+    date_orders: dict = field(default_factory=dict)  # canonical date column -> "dmy" | "mdy" read (auto only)
 
 
 # kinds of order rows whose return is "set aside", not "unknown": the rows are in the orders file but not counted
@@ -491,6 +493,46 @@ def _returns_channels(orders: pd.DataFrame, coded: tuple[np.ndarray, np.ndarray]
     return gone, note
 
 
+def _one_day_order(works: list[_Work], settings: dict) -> None:
+    """Dates of one upload in one day order: a file whose day/month/year-like dates could all be read either way
+    (every day 12 or less) takes the order another file's dates prove ('25/01/2024': day first), not the guess
+    its separator suggests ('/' month first). Done only when the files were read in different orders."""
+    used = {o for w in works for o in w.date_orders.values()}
+    if len(used) < 2:
+        return
+    proven: dict[str, tuple[str, str]] = {}  # order -> (file, column) that shows it
+    unsure: list[tuple[_Work, str, str]] = []
+    for w in works:
+        for col, order in w.date_orders.items():
+            src = w.mapping.get(col)
+            if src not in w.raw.columns:
+                continue
+            shown = date_order_shown(w.raw[src])
+            if shown is None:
+                unsure.append((w, col, order))
+            else:
+                proven.setdefault(shown, (w.name, str(src)))
+    if len(proven) != 1:  # none, or files that prove both orders: each keeps its own
+        return
+    ((order, (file, src)),) = proven.items()
+    words = {"dmy": "day/month/year", "mdy": "month/day/year"}
+    for w, col, was in unsure:
+        if was == order:
+            continue
+        mine = str(w.mapping[col])
+        text = w.raw[mine].astype("string").str.strip()
+        live = w.reason.ne(FOOTER_REASON).fillna(True)  # as convert: footer rows are not read
+        values, _, _ = parse_dates(text.where(text != "").where(live), order)
+        w.frame[col] = values.astype(w.frame[col].dtype)
+        w.date_orders[col] = order
+        old = f"'{mine}' read as {words[was]} dates."
+        new = (
+            f"'{mine}' read as {words[order]} dates, as '{src}' of {file} shows (its dates cannot be "
+            f"{words[was]}); every date here could be read either way."
+        )
+        w.notes = [new if n == old else n for n in w.notes]
+
+
 def _read_order_status(w: _Work, text: pd.DataFrame, settings: dict) -> None:
     """Order-level refunds read off an order-status column (WooCommerce "refunded", "partially refunded"; other
     platforms' words, data.layouts.status_kinds): w.frame gets order_refunded = the order's value sold for a
@@ -753,9 +795,7 @@ def load_dataset(
             list(conv.problems),
             list(raw.notes) + list(lnotes) + list(conv.notes),
         )
-        for col in ("order_date", "return_date"):
-            if col in w.frame and role in ("orders", "returns", "transactions"):
-                w.problems += mark_future(label, w.frame, col, w.kind, w.reason, today_ts)
+        w.date_orders = dict(conv.date_orders)
         if (
             role == "orders"
             and layout.key not in ("shopify_orders", "amazon_all_orders")
@@ -763,6 +803,13 @@ def load_dataset(
         ):
             _read_order_status(w, frame, settings)
         works.append(w)
+
+    if settings.get("date_format", "auto") == "auto":
+        _one_day_order(works, settings)
+    for w in works:  # after the day order is settled across files
+        for col in ("order_date", "return_date"):
+            if col in w.frame and w.role in ("orders", "returns", "transactions"):
+                w.problems += mark_future(w.name, w.frame, col, w.kind, w.reason, today_ts)
 
     if not any(w.role in ("orders", "transactions") for w in works) and not any(
         p.severity == "error" for p in problems

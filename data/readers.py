@@ -1069,6 +1069,25 @@ def parse_dates(text: pd.Series, date_format: str = "auto") -> tuple[pd.Series, 
     return _on_uniques(_parse_dates, text, date_format)
 
 
+def date_order_shown(text: pd.Series) -> str | None:
+    """The day order that day/month/year-like values prove by themselves: "dmy" when a first part is above 12,
+    "mdy" when a second part is; None when every value could be read either way (or none is of that form).
+
+    >>> date_order_shown(pd.Series(["02/01/2024", "25/01/2024"])), date_order_shown(pd.Series(["10/01/2024"]))
+    ('dmy', None)
+    """
+    s = pd.Series(text.dropna().astype("string").str.strip().unique(), dtype="string")
+    ex = s.str.extract(_DMY_RX)
+    hit = ex["a"].notna().to_numpy(dtype=bool)
+    if not hit.any():
+        return None
+    if (_num(ex["a"])[hit] > 12).any():
+        return "dmy"
+    if (_num(ex["b"])[hit] > 12).any():
+        return "mdy"
+    return None
+
+
 def _ns_or_nat(value: Any) -> pd.Timestamp:
     try:
         return pd.Timestamp(value).as_unit("ns")

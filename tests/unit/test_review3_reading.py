@@ -108,3 +108,26 @@ def test_concatenated_export_repeated_header_and_page_footer_are_not_data_errors
     assert not f.problems, [p.title for p in f.problems]
     assert sorted(ds.orders["unit_price"].tolist()) == [10.0, 10.0, 1234.5]
     assert ds.rejected["row"].tolist() == [3, 5]
+
+
+def test_a_file_whose_dates_could_be_either_way_follows_the_day_order_another_file_shows():
+    """Orders in day/month/year ('25/01/2024' shows it), returns whose days are all 12 or less ('10/01/2024').
+    Seen: the returns read month/day/year on their own - returned 2024-10-01 and 2024-11-02, nine months after
+    orders of January and February; now 2024-01-10 and 2024-02-11, and the note says why."""
+    ds = _load(
+        "Order ID,Order Date,SKU,Qty,Price\n1001,02/01/2024,A,1,10\n1002,25/01/2024,B,1,10\n1003,03/02/2024,A,1,10\n",
+        "Order ID,Return Date,SKU,Qty\n1001,10/01/2024,A,1\n1003,11/02/2024,A,1\n",
+    )
+    assert [str(d.date()) for d in ds.returns.sort_values("order_id")["return_date"]] == ["2024-01-10", "2024-02-11"]
+    rets = next(f for f in ds.files if f.role == "returns")
+    assert any("day/month/year" in n and "Order Date" in n for n in rets.notes), rets.notes
+    assert not any(n.startswith("'Return Date' read as month/day/year") for n in rets.notes), rets.notes
+
+
+def test_dates_shown_month_first_elsewhere_are_not_changed():
+    """US orders ('01/25/2024' shows month/day/year) beside returns that could be either: both month/day/year."""
+    ds = _load(
+        "Order ID,Order Date,SKU,Qty,Price\n1001,01/02/2024,A,1,10\n1002,01/25/2024,B,1,10\n",
+        "Order ID,Return Date,SKU,Qty\n1001,01/10/2024,A,1\n",
+    )
+    assert str(ds.returns["return_date"].iloc[0].date()) == "2024-01-10"
