@@ -926,10 +926,15 @@ def _read_excel(content: bytes, sheet: str | None, name: str, limits: ReadLimits
         if len(filled) >= max(1, width // 2) and sum(isinstance(v, str) for v in filled) > len(filled) // 2:
             header_row = i
             break
+    groups = _group_row(rows, header_row, width)
+    if groups is not None:
+        header_row += 1
     if not rows:
         frame = pd.DataFrame()
     else:
         header = list(rows[header_row]) + [""] * (width - len(rows[header_row]))
+        if groups is not None:
+            header = [_under_group(g, h) for g, h in zip(groups, header, strict=True)]
         check_header(name, ["" if h is None else str(h) for h in header], limits)
         body = rows[header_row + 1 :]
         if body and lengths == {width}:  # calamine's used range: every row has the full width
@@ -946,8 +951,57 @@ def _read_excel(content: bytes, sheet: str | None, name: str, limits: ReadLimits
         )
         frame.columns = [("" if h is None else str(h)) for h in header]
         frame = _clean_columns(frame)
-    notes = (f"Skipped {header_row} row(s) above the header row.",) if header_row else ()
+    notes: tuple[str, ...] = ()
+    if groups is not None:
+        named = ", ".join(f"'{g}'" for g in dict.fromkeys(g for g in groups if g))
+        notes = (
+            f"The header is on two rows: row {header_row} groups the columns ({named}) and row {header_row + 1} "
+            "names them; each column is named by both (such as 'Order ID').",
+        )
+        if header_row > 1:
+            notes += (f"Skipped {header_row - 1} row(s) above the header rows.",)
+    elif header_row:
+        notes = (f"Skipped {header_row} row(s) above the header row.",)
     return RawTable(frame, footer_mask(frame), sheets=sheets, sheet=chosen, header_row=header_row, notes=notes)
+
+
+def _is_label(v: object) -> bool:
+    """A cell that reads as a column name: text with a letter, not a date or number written as text."""
+    return isinstance(v, str) and re.search(r"[^\W\d_]", v) is not None and not re.match(r"^\s*[\d#]", v)
+
+
+def _group_row(rows: list[list], i: int, width: int) -> list[str] | None:
+    """When row i is a row of group names over merged cells ('Order' over A:B, 'Product' over C:E) and row i+1
+    the header proper, the group over each column (carried right across the merged, empty cells); else None.
+    Row i+1 must name more columns than row i, each with a label, and the row after it hold data (a number or
+    date, not only labels), so that a header with a blank cell over text data stays the header."""
+    if i + 2 >= len(rows):
+        return None
+    top = list(rows[i]) + [""] * (width - len(rows[i]))
+    sub = [v for v in rows[i + 1] if v not in ("", None)]
+    filled = [j for j, v in enumerate(top) if v not in ("", None)]
+    if not filled or len(sub) <= len(filled) or not all(_is_label(v) for v in sub):
+        return None
+    if not any(j + 1 < width and top[j + 1] in ("", None) for j in filled):  # no merged (empty) cell after a group
+        return None
+    if all(_is_label(v) for v in rows[i + 2] if v not in ("", None)):
+        return None
+    groups, current = [], ""
+    for v in top:
+        current = str(v).strip() if v not in ("", None) else current
+        groups.append(current)
+    return groups
+
+
+def _under_group(group: str, name: object) -> str:
+    """A column's name under its group: 'Order' + 'ID' -> 'Order ID'; a name that already says its group, or none,
+    is kept ('Product' + 'Product name' -> 'Product name'); a column without a name below takes the group's."""
+    text = "" if name is None else str(name).strip()
+    if not text:
+        return group
+    if not group or text.casefold().startswith(group.casefold()):
+        return text
+    return f"{group} {text}"
 
 
 def read_table(name: str, content: bytes, sheet: str | None = None, limits: ReadLimits | None = None) -> RawTable:

@@ -131,3 +131,37 @@ def test_dates_shown_month_first_elsewhere_are_not_changed():
         "Order ID,Return Date,SKU,Qty\n1001,01/10/2024,A,1\n",
     )
     assert str(ds.returns["return_date"].iloc[0].date()) == "2024-01-10"
+
+
+def test_workbook_header_on_two_rows_under_merged_group_cells():
+    """A report workbook: merged group cells 'Order' (A1:B1) and 'Product' (C1:E1) above the header 'ID, Date, SKU,
+    Qty, Price'. Seen: the group row taken as the header, 'Missing required column order_date', nothing loaded; now
+    the header is the two rows together ('Order ID', 'Order Date', 'Product SKU' ...) and all 4 orders load."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Order", None, "Product", None, None])
+    ws.merge_cells("A1:B1")
+    ws.merge_cells("C1:E1")
+    ws.append(["ID", "Date", "SKU", "Qty", "Price"])
+    for i in range(4):
+        ws.append([1001 + i, dt.date(2024, 1, 2 + i), "A", 1, 10.0])
+    b = io.BytesIO()
+    wb.save(b)
+    ds = load_dataset([SourceFile("report.xlsx", b.getvalue(), "orders")])
+    (f,) = ds.files
+    assert (f.rows_read, f.rows_loaded) == (4, 4)
+    assert f.mapping["order_id"] == "Order ID" and f.mapping["order_date"] == "Order Date"
+    assert sorted(ds.orders["order_id"].astype(str)) == ["1001", "1002", "1003", "1004"]
+
+
+def test_a_header_with_a_blank_cell_above_text_data_stays_the_header():
+    """Numbers stored as text under a header with one blank cell: the first data row is not taken as a header."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Order ID", "Order Date", None, "SKU", "Qty"])
+    ws.append(["A1001", "2024-01-02", "x", "SKU-A", "1"])
+    ws.append(["A1002", "2024-01-03", "y", "SKU-B", "2"])
+    b = io.BytesIO()
+    wb.save(b)
+    ds = load_dataset([SourceFile("o.xlsx", b.getvalue(), "orders")])
+    assert ds.files[0].rows_loaded == 2
