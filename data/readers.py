@@ -29,6 +29,7 @@ import csv
 import gc
 import gzip
 import io
+import warnings
 import lzma
 import os
 import re
@@ -648,8 +649,15 @@ def _read_csv_bytes(data: bytes, delim: str, header_row: int, name: str = "the f
         return pd.read_csv(io.BytesIO(data), engine="pyarrow", **opts)
     except Exception:  # ragged rows, odd quoting: the C engine copes with short rows
         pass
+    # index_col=False: lines with one cell more than the header (a delimiter at the end of each data line) keep
+    # their first cell as data, not as an index that shifts every column left; a line whose extra cells hold
+    # text (an unquoted comma in '£1,234.50') cannot be read right, and is said
+    opts["index_col"] = False
+    _refuse_overflow(data, delim, header_row, name)
     try:
-        return pd.read_csv(io.BytesIO(data), engine="c", skip_blank_lines=True, **opts)
+        with warnings.catch_warnings():  # only empty cells past the header's width are left out (_refuse_overflow)
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            return pd.read_csv(io.BytesIO(data), engine="c", skip_blank_lines=True, **opts)
     except Exception:
         pass
     width: list[int] = []
@@ -660,9 +668,46 @@ def _read_csv_bytes(data: bytes, delim: str, header_row: int, name: str = "the f
     try:
         head = pd.read_csv(io.BytesIO(data), engine="python", nrows=0, **opts)
         width.append(len(head.columns))
-        return pd.read_csv(io.BytesIO(data), engine="python", on_bad_lines=truncate, **opts)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            return pd.read_csv(io.BytesIO(data), engine="python", on_bad_lines=truncate, **opts)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError) as exc:
         raise _unparsable(name, delim, exc) from exc
+
+
+def _refuse_overflow(data: bytes, delim: str, header_row: int, name: str) -> None:
+    """InputError when data lines have more non-empty cells than the header line: their cells cannot be told apart
+    (an unquoted delimiter inside a cell), and a reader would cut or shift them without a word."""
+    try:
+        records = csv.reader(io.StringIO(data.decode("utf-8", errors="replace")), delimiter=delim, strict=True)
+        rows = iter(records)
+        for _ in range(header_row):
+            next(rows, None)
+        width = len(next(rows, []))
+        over: list[tuple[int, list[str]]] = []
+        n = 0
+        for i, rec in enumerate(rows, start=1):
+            if len(rec) > width and any(c.strip() for c in rec[width:]):
+                n += 1
+                if len(over) < 3:
+                    over.append((i, rec))
+    except csv.Error:  # odd quoting: the readers below say what they can
+        return
+    if not n:
+        return
+    shown = DELIMITER_NAMES.get(delim, repr(delim))
+    msg = (
+        f"{n:,} line(s) have more cells than the header's {width} (such as row {over[0][0]}, with "
+        f"{len(over[0][1])}): a cell holds a {shown} without quotes around it (such as a price written '1,234.50'), "
+        "so the cells of these lines cannot be told apart; none of the file is loaded rather than read wrong."
+    )
+    fix = (
+        f'Put quotes around cells that hold a {shown} ("1,234.50"), or export the file again from its system '
+        "(CSV with quoted cells) or as XLSX."
+    )
+    examples = tuple(f'row {i}: "{delim.join(rec)}"'[:120] for i, rec in over)
+    title = "Lines with more cells than the header"
+    raise InputError(title, msg, [Problem(name, title, msg, fix, examples=examples)])
 
 
 def _unparsable(name: str, delim: str, exc: Exception) -> InputError:

@@ -6,10 +6,12 @@ import datetime as dt
 import io
 
 import openpyxl
+import pytest
 
 from analysis.cli import main
 from analysis.concentration import concentration_sentences
 from analysis.prepare import prepare
+from data.errors import InputError
 from data.ingest import SourceFile, load_dataset
 
 CSV_ORDERS_ONLY = (
@@ -165,3 +167,31 @@ def test_a_header_with_a_blank_cell_above_text_data_stays_the_header():
     wb.save(b)
     ds = load_dataset([SourceFile("o.xlsx", b.getvalue(), "orders")])
     assert ds.files[0].rows_loaded == 2
+
+
+def test_a_trailing_delimiter_on_every_data_line_loads():
+    """Data lines ending in a delimiter the header line has not ('1001,2024-01-02,A,1,10,'). Seen: the first column
+    taken as an index, every column shifted one to the left, 'Unreadable date in Order Date: row 1: "A"', nothing
+    loaded (0 of 2); now 2 of 2 with their own values."""
+    text = "Order ID,Order Date,SKU,Qty,Price\n1001,2024-01-02,A,1,10,\n1002,2024-01-03,B,2,15,\n"
+    ds = load_dataset([SourceFile("o.csv", text.encode(), "orders")])
+    assert ds.files[0].rows_loaded == 2
+    assert ds.orders["order_id"].astype(str).tolist() == ["1001", "1002"]
+    assert ds.orders["unit_price"].tolist() == [10.0, 15.0]
+
+
+def test_an_unquoted_comma_in_a_cell_is_said_not_read_wrong():
+    """'£1,234.50' without quotes gives its line one cell more than the header. Seen: with it on the first line,
+    every line shifted ('Unreadable date: row 2: "B"', 0 of 3 loaded); on a later line, the cell cut to '£1' (a
+    price of 1, said nowhere). Now loading stops with the line and the fix."""
+    for lines in (
+        ["1001,2024-01-02,A,1,£1,234.50", "1002,2024-01-03,B,2,£15.00"],
+        ["1002,2024-01-03,B,2,£15.00", "1001,2024-01-02,A,1,£1,234.50"],
+    ):
+        text = "Order ID,Order Date,SKU,Qty,Price\n" + "\n".join(lines + ["1003,2024-01-04,B,2,£15.00"]) + "\n"
+        with pytest.raises(InputError) as err:
+            load_dataset([SourceFile("o.csv", text.encode(), "orders")])
+        (p,) = err.value.problems
+        assert p.file == "o.csv" and "more cells than the header" in p.title
+        assert any("£1,234.50" in e for e in p.examples), p.examples
+        assert "quote" in p.fix.lower()
