@@ -132,7 +132,27 @@ def _sources_for_role(
     return [SourceFile(name, content, role)]
 
 
-def _read_sources(args: argparse.Namespace) -> list[SourceFile]:
+def _unread_sheets(files: list[SourceFile], searched: dict[bytes, tuple[FileInfo, ...]]) -> list[str]:
+    """A sentence per workbook sheet that holds a table of a role the workbook was not given as (an Orders and a
+    Returns sheet in one book given as --orders only): not read, and said, with the option that reads it."""
+    out: list[str] = []
+    for content, infos in searched.items():
+        given = [sf for sf in files if sf.content is content or sf.content == content]
+        if not given:
+            continue
+        name, roles = given[0].name, {sf.role for sf in given}
+        for info in infos:
+            if info.role not in roles and info.role in ROLES and info.sheet not in {sf.sheet for sf in given}:
+                out.append(
+                    f"{name} also holds a table of {info.role} on sheet '{info.sheet}', not read: "
+                    f"add --{info.role} {name} to read it."
+                )
+    return out
+
+
+def _read_sources(args: argparse.Namespace, notes: list[str] | None = None) -> list[SourceFile]:
+    """The files given on the command line, as SourceFiles; notes (when given) gets a sentence per workbook sheet
+    of another role that is not read (see _unread_sheets)."""
     files: list[SourceFile] = []
     missing: list[dict[str, Any]] = []
     searched: dict[bytes, tuple[FileInfo, ...]] = {}
@@ -166,6 +186,8 @@ def _read_sources(args: argparse.Namespace) -> list[SourceFile]:
                 }
             ],
         )
+    if notes is not None:
+        notes.extend(_unread_sheets(files, searched))
     return files
 
 
@@ -351,7 +373,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     if any(getattr(args, f"{role}_table", None) for role in TABLE_ROLES):
         dataset = _table_dataset(args)
     else:
-        files = _read_sources(args)
+        unread: list[str] = []
+        files = _read_sources(args, unread)
+        for sentence in unread:  # said first: a sheet of the workbook is not in the report
+            print(f"Note: {sentence}")
         dataset = load_dataset(
             files, mapping, name=", ".join(sf.name if sf.sheet is None else f"{sf.name} [{sf.sheet}]" for sf in files)
         )

@@ -27,7 +27,7 @@ from typing import Any, SupportsFloat
 import numpy as np
 import pandas as pd
 
-from analysis.prepare import Prepared
+from analysis.prepare import RETURNS_LOADED, Prepared
 from analysis.segments import line_codes
 
 MIN_SHARE = 0.25  # a few orders holding a quarter of the units is worth saying first
@@ -154,7 +154,9 @@ def concentration(
     if po.empty:
         return []
     sold_all, ret_all = float(po["sold"].sum()), float(po["returned"].sum())
-    rate_all = ret_all / sold_all if sold_all > 0 else float("nan")
+    # no returns loaded: the rate is not known, not 0 (the units-sold finding is still said, without rates)
+    unknown = prepared.outcome == "line_return" and not prepared.has(RETURNS_LOADED)
+    rate_all = ret_all / sold_all if sold_all > 0 and not unknown else float("nan")
     out: list[Concentration] = []
     seen: set[tuple[str, ...]] = set()
     for basis, col, total in (("returned units", "returned", ret_all), ("units sold", "sold", sold_all)):
@@ -185,7 +187,7 @@ def concentration(
                 part=part,
                 total=total,
                 rate_with=rate_all,
-                rate_without=r_wo / s_wo if s_wo > 0 else float("nan"),
+                rate_without=r_wo / s_wo if s_wo > 0 and not unknown else float("nan"),
                 credit_notes=notes,
             )
         )

@@ -38,10 +38,11 @@ from data.layouts import (
 )
 from data.mapping import ROLES, Mapping, suggest_mapping
 from data.model import Dataset, FileReport
-from data.readers import DELIMITER_NAMES, RawTable, read_table
+from data.readers import DELIMITER_NAMES, RawTable, date_order_shown, parse_dates, read_table
 from data.schema import TABLES
 from data.transactions import split_transactions
 from data.validate import (
+    FOOTER_REASON,
     convert,
     currency_counts,
     examples,
@@ -185,6 +186,7 @@ class _Work:
     problems: list = field(default_factory=list)
     notes: list = field(default_factory=list)
     loaded: pd.Series | None = None  # bool per row, set at the end
+    date_orders: dict = field(default_factory=dict)  # canonical date column -> "dmy" | "mdy" read (auto only)
 
 
 # kinds of order rows whose return is "set aside", not "unknown": the rows are in the orders file but not counted
@@ -193,8 +195,10 @@ _NOT_SET_ASIDE = ("overlap", "duplicate")
 
 def _order_key(ids: pd.Series) -> pd.Series:
     """An order number as written without decoration: no '#' in front, no surrounding spaces, one case
-    ('#1001', ' 1001', '1001' are one order). Shopify writes '#1001'; returns apps and ERPs often '1001'."""
-    return ids.astype("string").str.strip().str.lstrip("#").str.strip().str.upper()
+    ('#1001', ' 1001', '1001' are one order). Shopify writes '#1001'; returns apps and ERPs often '1001'; a number
+    column Excel saved as CSV '1001.0' (no trailing '.0' on a whole number)."""
+    key = ids.astype("string").str.strip().str.lstrip("#").str.strip().str.upper()
+    return key.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
 
 
 def _order_key_lookup(ids: pd.Series, keys: pd.Series, wanted: pd.Series) -> dict[str, str]:
@@ -243,8 +247,10 @@ def _write_found(f: pd.DataFrame, column: str, todo: np.ndarray, found: np.ndarr
 
 
 def _sku_key(skus: pd.Series) -> pd.Series:
-    """A SKU without case or spaces: 'tee-blk-m', ' TEE-BLK-M', 'TEE BLK M'... are compared as 'TEE-BLK-M'."""
-    return skus.astype("string").str.upper().str.replace(r"\s+", "", regex=True)
+    """A SKU without case or spaces: 'tee-blk-m', ' TEE-BLK-M', 'TEE BLK M'... are compared as 'TEE-BLK-M'; a SKU of
+    digits without its leading zeros ('00123' and '123': Excel drops them) or a whole number's '.0' ('123.0')."""
+    key = skus.astype("string").str.upper().str.replace(r"\s+", "", regex=True)
+    return key.str.replace(r"^0*(\d+?)(?:\.0+)?$", r"\1", regex=True)
 
 
 def _unmatched(f: pd.DataFrame, usable: np.ndarray, lines: pd.Index) -> np.ndarray:
@@ -485,6 +491,46 @@ def _returns_channels(orders: pd.DataFrame, coded: tuple[np.ndarray, np.ndarray]
         f"not cover) and every rate describes {kept}. Add the returns export of {words(gone)} to count them."
     )
     return gone, note
+
+
+def _one_day_order(works: list[_Work], settings: dict) -> None:
+    """Dates of one upload in one day order: a file whose day/month/year-like dates could all be read either way
+    (every day 12 or less) takes the order another file's dates prove ('25/01/2024': day first), not the guess
+    its separator suggests ('/' month first). Done only when the files were read in different orders."""
+    used = {o for w in works for o in w.date_orders.values()}
+    if len(used) < 2:
+        return
+    proven: dict[str, tuple[str, str]] = {}  # order -> (file, column) that shows it
+    unsure: list[tuple[_Work, str, str]] = []
+    for w in works:
+        for col, order in w.date_orders.items():
+            src = w.mapping.get(col)
+            if src not in w.raw.columns:
+                continue
+            shown = date_order_shown(w.raw[src])
+            if shown is None:
+                unsure.append((w, col, order))
+            else:
+                proven.setdefault(shown, (w.name, str(src)))
+    if len(proven) != 1:  # none, or files that prove both orders: each keeps its own
+        return
+    ((order, (file, src)),) = proven.items()
+    words = {"dmy": "day/month/year", "mdy": "month/day/year"}
+    for w, col, was in unsure:
+        if was == order:
+            continue
+        mine = str(w.mapping[col])
+        text = w.raw[mine].astype("string").str.strip()
+        live = w.reason.ne(FOOTER_REASON).fillna(True)  # as convert: footer rows are not read
+        values, _, _ = parse_dates(text.where(text != "").where(live), order)
+        w.frame[col] = values.astype(w.frame[col].dtype)
+        w.date_orders[col] = order
+        old = f"'{mine}' read as {words[was]} dates."
+        new = (
+            f"'{mine}' read as {words[order]} dates, as '{src}' of {file} shows (its dates cannot be "
+            f"{words[was]}); every date here could be read either way."
+        )
+        w.notes = [new if n == old else n for n in w.notes]
 
 
 def _read_order_status(w: _Work, text: pd.DataFrame, settings: dict) -> None:
@@ -749,9 +795,7 @@ def load_dataset(
             list(conv.problems),
             list(raw.notes) + list(lnotes) + list(conv.notes),
         )
-        for col in ("order_date", "return_date"):
-            if col in w.frame and role in ("orders", "returns", "transactions"):
-                w.problems += mark_future(label, w.frame, col, w.kind, w.reason, today_ts)
+        w.date_orders = dict(conv.date_orders)
         if (
             role == "orders"
             and layout.key not in ("shopify_orders", "amazon_all_orders")
@@ -759,6 +803,13 @@ def load_dataset(
         ):
             _read_order_status(w, frame, settings)
         works.append(w)
+
+    if settings.get("date_format", "auto") == "auto":
+        _one_day_order(works, settings)
+    for w in works:  # after the day order is settled across files
+        for col in ("order_date", "return_date"):
+            if col in w.frame and w.role in ("orders", "returns", "transactions"):
+                w.problems += mark_future(w.name, w.frame, col, w.kind, w.reason, today_ts)
 
     if not any(w.role in ("orders", "transactions") for w in works) and not any(
         p.severity == "error" for p in problems
@@ -963,7 +1014,7 @@ def load_dataset(
         if renamed:
             w.notes.append(
                 f"{renamed:,} return line(s) write their order number differently from the orders file (such as "
-                "'1001' for '#1001', or other case or spacing): matched on the number."
+                "'1001' or '1001.0' for '#1001', or other case or spacing): matched on the number."
             )
         has_sku = "sku" in f and "order_id" in f
         resku = _skus_as_written(f, _unmatched(f, ok, sold.index), sold.index) if has_sku else 0
@@ -976,8 +1027,9 @@ def load_dataset(
             left = _unmatched(f, left, aside_lines)
         if resku:
             w.notes.append(
-                f"{resku:,} return line(s) write the SKU differently from their order's line (other case or "
-                "spacing, such as 'tee-blk-m' for 'TEE-BLK-M'): matched to that line."
+                f"{resku:,} return line(s) write the SKU differently from their order's line (other case, "
+                "spacing or leading zeros, such as 'tee-blk-m' for 'TEE-BLK-M' or '123' for '00123'): matched to "
+                "that line."
             )
         byname = _names_as_written(f, left, orders_all)
         if byname:

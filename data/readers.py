@@ -29,6 +29,7 @@ import csv
 import gc
 import gzip
 import io
+import warnings
 import lzma
 import os
 import re
@@ -47,7 +48,11 @@ EXCEL_EXTENSIONS = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _SAMPLE_BYTES = 256 * 1024
-_FOOTER_RX = r"(?i)^\s*(?:grand\s+)?(?:sub)?totals?\b|^\s*(?:summe|gesamt|total g[ée]n[ée]ral|totaal|totale)\b"
+_FOOTER_RX = (
+    r"(?i)^\s*(?:grand\s+)?(?:sub)?totals?\b|^\s*(?:summe|gesamt|total g[ée]n[ée]ral|totaal|totale)\b"
+    # a page line of a report printed to a file: 'Page 1 of 3', 'Page 2/3', 'Seite 1 von 3', 'Page 1 sur 3'
+    r"|^\s*(?:page|seite|pagina|página)\s+\d+\s*(?:of|/|von|sur|de|di)\s*\d+\s*$"
+)
 _FOOTER_PATTERN = re.compile(_FOOTER_RX)
 
 
@@ -594,7 +599,8 @@ def sniff_layout(lines: list[str]) -> tuple[str, int]:
 
 
 def footer_mask(frame: pd.DataFrame) -> np.ndarray:
-    """Rows that are blank, or whose first non-empty cell starts with Total / Grand total / Summe ...
+    """Rows that are blank, whose first non-empty cell starts with Total / Grand total / Summe ... or is a page
+    line ('Page 1 of 3'), or that repeat the header line (two exports pasted one after the other).
 
     Blank rows count wherever they are; a 'Total' row counts wherever it is too (exports put subtotals
     between groups).
@@ -616,6 +622,20 @@ def footer_mask(frame: pd.DataFrame) -> np.ndarray:
         out[todo] = _footer_hits(cell)  # a row's first non-empty cell decides
         todo = todo[cell == ""]
     out[todo] = True  # blank rows
+    # the header line again (exports pasted one after another): the first cell is its column's name, and so is
+    # every other non-empty cell
+    head = str(frame.columns[0]).strip().casefold()
+    again = (
+        np.flatnonzero(first.str.casefold().eq(head).to_numpy(dtype=bool) & ~out)
+        if head
+        else np.zeros(0, dtype=np.intp)
+    )
+    for i in again:
+        cells = [("" if pd.isna(v) else str(v).strip()) for v in frame.iloc[i]]
+        names = [str(c).strip() for c in frame.columns]
+        out[i] = sum(1 for c in cells if c) >= 2 and all(
+            not c or c.casefold() == n.casefold() for c, n in zip(cells, names, strict=True)
+        )
     return out
 
 
@@ -629,8 +649,15 @@ def _read_csv_bytes(data: bytes, delim: str, header_row: int, name: str = "the f
         return pd.read_csv(io.BytesIO(data), engine="pyarrow", **opts)
     except Exception:  # ragged rows, odd quoting: the C engine copes with short rows
         pass
+    # index_col=False: lines with one cell more than the header (a delimiter at the end of each data line) keep
+    # their first cell as data, not as an index that shifts every column left; a line whose extra cells hold
+    # text (an unquoted comma in '£1,234.50') cannot be read right, and is said
+    opts["index_col"] = False
+    _refuse_overflow(data, delim, header_row, name)
     try:
-        return pd.read_csv(io.BytesIO(data), engine="c", skip_blank_lines=True, **opts)
+        with warnings.catch_warnings():  # only empty cells past the header's width are left out (_refuse_overflow)
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            return pd.read_csv(io.BytesIO(data), engine="c", skip_blank_lines=True, **opts)
     except Exception:
         pass
     width: list[int] = []
@@ -641,9 +668,46 @@ def _read_csv_bytes(data: bytes, delim: str, header_row: int, name: str = "the f
     try:
         head = pd.read_csv(io.BytesIO(data), engine="python", nrows=0, **opts)
         width.append(len(head.columns))
-        return pd.read_csv(io.BytesIO(data), engine="python", on_bad_lines=truncate, **opts)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            return pd.read_csv(io.BytesIO(data), engine="python", on_bad_lines=truncate, **opts)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError) as exc:
         raise _unparsable(name, delim, exc) from exc
+
+
+def _refuse_overflow(data: bytes, delim: str, header_row: int, name: str) -> None:
+    """InputError when data lines have more non-empty cells than the header line: their cells cannot be told apart
+    (an unquoted delimiter inside a cell), and a reader would cut or shift them without a word."""
+    try:
+        records = csv.reader(io.StringIO(data.decode("utf-8", errors="replace")), delimiter=delim, strict=True)
+        rows = iter(records)
+        for _ in range(header_row):
+            next(rows, None)
+        width = len(next(rows, []))
+        over: list[tuple[int, list[str]]] = []
+        n = 0
+        for i, rec in enumerate(rows, start=1):
+            if len(rec) > width and any(c.strip() for c in rec[width:]):
+                n += 1
+                if len(over) < 3:
+                    over.append((i, rec))
+    except csv.Error:  # odd quoting: the readers below say what they can
+        return
+    if not n:
+        return
+    shown = DELIMITER_NAMES.get(delim, repr(delim))
+    msg = (
+        f"{n:,} line(s) have more cells than the header's {width} (such as row {over[0][0]}, with "
+        f"{len(over[0][1])}): a cell holds a {shown} without quotes around it (such as a price written '1,234.50'), "
+        "so the cells of these lines cannot be told apart; none of the file is loaded rather than read wrong."
+    )
+    fix = (
+        f'Put quotes around cells that hold a {shown} ("1,234.50"), or export the file again from its system '
+        "(CSV with quoted cells) or as XLSX."
+    )
+    examples = tuple(f'row {i}: "{delim.join(rec)}"'[:120] for i, rec in over)
+    title = "Lines with more cells than the header"
+    raise InputError(title, msg, [Problem(name, title, msg, fix, examples=examples)])
 
 
 def _unparsable(name: str, delim: str, exc: Exception) -> InputError:
@@ -907,10 +971,15 @@ def _read_excel(content: bytes, sheet: str | None, name: str, limits: ReadLimits
         if len(filled) >= max(1, width // 2) and sum(isinstance(v, str) for v in filled) > len(filled) // 2:
             header_row = i
             break
+    groups = _group_row(rows, header_row, width)
+    if groups is not None:
+        header_row += 1
     if not rows:
         frame = pd.DataFrame()
     else:
         header = list(rows[header_row]) + [""] * (width - len(rows[header_row]))
+        if groups is not None:
+            header = [_under_group(g, h) for g, h in zip(groups, header, strict=True)]
         check_header(name, ["" if h is None else str(h) for h in header], limits)
         body = rows[header_row + 1 :]
         if body and lengths == {width}:  # calamine's used range: every row has the full width
@@ -927,8 +996,57 @@ def _read_excel(content: bytes, sheet: str | None, name: str, limits: ReadLimits
         )
         frame.columns = [("" if h is None else str(h)) for h in header]
         frame = _clean_columns(frame)
-    notes = (f"Skipped {header_row} row(s) above the header row.",) if header_row else ()
+    notes: tuple[str, ...] = ()
+    if groups is not None:
+        named = ", ".join(f"'{g}'" for g in dict.fromkeys(g for g in groups if g))
+        notes = (
+            f"The header is on two rows: row {header_row} groups the columns ({named}) and row {header_row + 1} "
+            "names them; each column is named by both (such as 'Order ID').",
+        )
+        if header_row > 1:
+            notes += (f"Skipped {header_row - 1} row(s) above the header rows.",)
+    elif header_row:
+        notes = (f"Skipped {header_row} row(s) above the header row.",)
     return RawTable(frame, footer_mask(frame), sheets=sheets, sheet=chosen, header_row=header_row, notes=notes)
+
+
+def _is_label(v: object) -> bool:
+    """A cell that reads as a column name: text with a letter, not a date or number written as text."""
+    return isinstance(v, str) and re.search(r"[^\W\d_]", v) is not None and not re.match(r"^\s*[\d#]", v)
+
+
+def _group_row(rows: list[list], i: int, width: int) -> list[str] | None:
+    """When row i is a row of group names over merged cells ('Order' over A:B, 'Product' over C:E) and row i+1
+    the header proper, the group over each column (carried right across the merged, empty cells); else None.
+    Row i+1 must name more columns than row i, each with a label, and the row after it hold data (a number or
+    date, not only labels), so that a header with a blank cell over text data stays the header."""
+    if i + 2 >= len(rows):
+        return None
+    top = list(rows[i]) + [""] * (width - len(rows[i]))
+    sub = [v for v in rows[i + 1] if v not in ("", None)]
+    filled = [j for j, v in enumerate(top) if v not in ("", None)]
+    if not filled or len(sub) <= len(filled) or not all(_is_label(v) for v in sub):
+        return None
+    if not any(j + 1 < width and top[j + 1] in ("", None) for j in filled):  # no merged (empty) cell after a group
+        return None
+    if all(_is_label(v) for v in rows[i + 2] if v not in ("", None)):
+        return None
+    groups, current = [], ""
+    for v in top:
+        current = str(v).strip() if v not in ("", None) else current
+        groups.append(current)
+    return groups
+
+
+def _under_group(group: str, name: object) -> str:
+    """A column's name under its group: 'Order' + 'ID' -> 'Order ID'; a name that already says its group, or none,
+    is kept ('Product' + 'Product name' -> 'Product name'); a column without a name below takes the group's."""
+    text = "" if name is None else str(name).strip()
+    if not text:
+        return group
+    if not group or text.casefold().startswith(group.casefold()):
+        return text
+    return f"{group} {text}"
 
 
 def read_table(name: str, content: bytes, sheet: str | None = None, limits: ReadLimits | None = None) -> RawTable:
@@ -1048,6 +1166,25 @@ def _from_parts(
 
 def parse_dates(text: pd.Series, date_format: str = "auto") -> tuple[pd.Series, pd.Series, str]:
     return _on_uniques(_parse_dates, text, date_format)
+
+
+def date_order_shown(text: pd.Series) -> str | None:
+    """The day order that day/month/year-like values prove by themselves: "dmy" when a first part is above 12,
+    "mdy" when a second part is; None when every value could be read either way (or none is of that form).
+
+    >>> date_order_shown(pd.Series(["02/01/2024", "25/01/2024"])), date_order_shown(pd.Series(["10/01/2024"]))
+    ('dmy', None)
+    """
+    s = pd.Series(text.dropna().astype("string").str.strip().unique(), dtype="string")
+    ex = s.str.extract(_DMY_RX)
+    hit = ex["a"].notna().to_numpy(dtype=bool)
+    if not hit.any():
+        return None
+    if (_num(ex["a"])[hit] > 12).any():
+        return "dmy"
+    if (_num(ex["b"])[hit] > 12).any():
+        return "mdy"
+    return None
 
 
 def _ns_or_nat(value: Any) -> pd.Timestamp:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -35,6 +35,7 @@ class Converted:
     reason: pd.Series
     problems: tuple[Problem, ...]
     notes: tuple[str, ...]
+    date_orders: dict = field(default_factory=dict)  # canonical date column -> "dmy" | "mdy" chosen for it (auto)
 
 
 def examples(rows: np.ndarray, values: pd.Series | None = None, limit: int = MAX_EXAMPLES) -> tuple[str, ...]:
@@ -97,6 +98,7 @@ def convert(
     problems: list[Problem] = []
     notes: list[str] = []
     out: dict[str, pd.Series] = {}
+    date_orders: dict[str, str] = {}
     date_format = settings.get("date_format", "auto")
     decimal = settings.get("decimal", "auto")
     live = ~footer
@@ -110,6 +112,7 @@ def convert(
         if col.dtype == "date":
             values, bad, order = parse_dates(text.where(live), date_format)
             if order in ("dmy", "mdy") and date_format == "auto":
+                date_orders[col.name] = order
                 notes.append(f"'{src}' read as {'day/month/year' if order == 'dmy' else 'month/day/year'} dates.")
             what, fix = (
                 "date",
@@ -229,7 +232,7 @@ def convert(
                     severity="warning",
                 )
             )
-    return Converted(frame, kind, reason, tuple(problems), tuple(dict.fromkeys(notes)))
+    return Converted(frame, kind, reason, tuple(problems), tuple(dict.fromkeys(notes)), date_orders)
 
 
 def _missing(dtype: str, index: pd.Index) -> pd.Series:
