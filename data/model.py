@@ -12,6 +12,7 @@ from data.errors import Problem
 # in Dataset.rejected so that rows_read == rows_loaded + rows_rejected for every file.
 REJECT_KINDS = {
     "invalid": "Could not be read (bad date, number or missing required value)",
+    "not_data": "Not a data line: a total, a page footer or a header repeated in the file",
     "duplicate": "Exact duplicate of an earlier line",
     "non_merchandise": "Not merchandise (shipping, fees, discounts, adjustments, bad debt)",
     "write_off": "Stock write-off (negative line with no customer and zero price)",
@@ -33,6 +34,7 @@ REJECT_KINDS = {
 # duplicate, 3 stock write-offs")
 REJECT_SHORT = {
     "invalid": ("unreadable row", "unreadable rows"),
+    "not_data": ("total or footer line", "total or footer lines"),
     "duplicate": ("exact duplicate", "exact duplicates"),
     "non_merchandise": ("not merchandise", "not merchandise"),
     "write_off": ("stock write-off", "stock write-offs"),

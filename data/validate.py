@@ -93,7 +93,7 @@ def convert(
     n = len(raw)
     kind = pd.Series(pd.NA, index=raw.index, dtype="string")
     reason = pd.Series(pd.NA, index=raw.index, dtype="string")
-    kind[footer] = "invalid"
+    kind[footer] = "not_data"  # a total or page line is not an unreadable row (the CLI said "1 unreadable row")
     reason[footer] = FOOTER_REASON
     problems: list[Problem] = []
     notes: list[str] = []

@@ -90,7 +90,7 @@ def test_parcelwill_like_export_split_into_lines_and_reconciled():
     # 5 rows -> 7 lines (R001 and R003 hold two products each); by hand: 3 loaded (R001 x2, R002),
     # R003's two lines are for an unknown order, R004 is a carrier return, the Total row is a footer
     assert (f.rows_read, f.rows_loaded, f.rows_rejected) == (7, 3, 4) and f.reconciles
-    assert f.rejected_by_kind == {"unmatched_return": 2, "carrier_return": 1, "invalid": 1}
+    assert f.rejected_by_kind == {"unmatched_return": 2, "carrier_return": 1, "not_data": 1}  # the Total row
     r = ds.returns.sort_values("sku")
     assert r[["order_id", "sku", "quantity", "reason"]].values.tolist() == [
         ["1001", "NUKE-VEST-M", 1, "Too small"],

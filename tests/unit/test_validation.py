@@ -136,6 +136,11 @@ def test_footer_rows_are_rejected_with_reason():
     assert (f.rows_read, f.rows_loaded, f.rows_rejected) == (4, 2, 2)
     assert ds.rejected["reason"].tolist() == ["footer/total row"] * 2
     assert ds.rejected["row"].tolist() == [3, 4]
+    # said as what they are, not as unreadable rows (the CLI read "Rows not used 2: 2 unreadable rows")
+    assert ds.rejected["kind"].tolist() == ["not_data"] * 2
+    from data.model import rejected_sentence
+
+    assert rejected_sentence(f.rejected_by_kind) == "2 total or footer lines"
 
 
 LOADABLE = [
