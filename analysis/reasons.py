@@ -732,22 +732,19 @@ SET_COLUMNS = [
 ]
 
 
-def _order_deff(y: np.ndarray, m: np.ndarray) -> float:
-    """The Rao-Scott design effect (analysis.stats.design_effect, at least 1) of the rate sum(y) / sum(m) over
-    clusters with per-cluster sums y, m (clusters with m = 0 are not in it), in numpy: complete_the_set asks it
-    twice per candidate item."""
-    keep = m > 0
-    y, m = y[keep], m[keep]
-    k, M = len(m), float(m.sum())
-    if M <= 0:
-        return 1.0
-    p = float(y.sum()) / M
-    if not 0 < p < 1:
-        return 1.0
-    if k == 1:
-        return max(M, 1.0)  # one order: its units (design_effect's single_cluster="units")
-    v = k / (k - 1) * float(((y - p * m) ** 2).sum()) / (M * M)
-    return max(v / (p * (1 - p) / M), 1.0)
+def _with_without_deffs(
+    code: np.ndarray, n_orders: int, y: np.ndarray, m: np.ndarray, with_x: np.ndarray, without: np.ndarray
+) -> tuple[float, float]:
+    """The Rao-Scott design effects (analysis.stats.design_effect) of the focal rate in orders with the companion
+    and in those without it, from the focal lines' order codes, returned units y and units m."""
+    sums = []
+    for part in (with_x, without):
+        ys = np.bincount(code, weights=y * part, minlength=n_orders)
+        ms = np.bincount(code, weights=m * part, minlength=n_orders)
+        sums.append((ys[ms > 0], ms[ms > 0]))
+    (y1, m1), (y2, m2) = sums
+    d = stats.design_effect(np.r_[y1, y2], np.r_[m1, m2], np.r_[np.zeros(len(m1)), np.ones(len(m2))])["deff"]
+    return tuple(float(d.get(g, 1.0)) if np.isfinite(d.get(g, 1.0)) else 1.0 for g in (0.0, 1.0))  # type: ignore[return-value]
 
 
 def complete_the_set(
@@ -769,7 +766,7 @@ def complete_the_set(
     (METHOD 7): at least ``min_orders`` orders with X and ``min_expected`` returns expected at
     rate_without. Test: one-sided "smaller" two-proportion (analysis.stats.segment_vs_rest, z or Fisher),
     Wilson CI of rate_with, Newcombe CI of the difference, BH q across the gated candidates, all on Rao-Scott
-    effective counts (each side's design effect over its orders, _order_deff: the focal units of one order come
+    effective counts (each side's design effect over its orders, _with_without_deffs: the focal units of one order come
     back together). pairs_well = q <= q_threshold and rate_with < rate_without.
     """
     lines = prepared.mature_lines
@@ -817,13 +814,7 @@ def complete_the_set(
         expected = n1 * x2 / n2
         if expected < min_expected:
             continue
-        d1, d2 = (
-            _order_deff(
-                np.bincount(f_code, weights=f_r * part, minlength=len(f_uniq)),
-                np.bincount(f_code, weights=f_q * part, minlength=len(f_uniq)),
-            )
-            for part in (with_x, without)
-        )
+        d1, d2 = _with_without_deffs(f_code, len(f_uniq), f_r, f_q, with_x, without)
         rows.append((str(item), orders_with, n1, x1, n2, x2, expected, d1, d2))
     if not rows:
         return _empty(

@@ -21,6 +21,24 @@ import numpy as np
 import pandas as pd
 
 REASONS = ["Too small", "Too big", "Changed my mind", "Not as described", "Arrived damaged"]
+START = pd.Timestamp("2024-01-01")
+# a late order, so that the 30-day window closes before the data ends
+LATE = {"order_id": "late", "order_date": pd.Timestamp("2024-09-30"), "sku": "x", "quantity": 1, "unit_price": 1.0}
+
+
+def _line(o: int, day: pd.Timestamp, sku: str, collection: str, price: float = 20.0) -> dict:
+    return {
+        "order_id": f"O{o}",
+        "order_date": day,
+        "sku": sku,
+        "quantity": 1,
+        "unit_price": price,
+        "collection": collection,
+    }
+
+
+def _return(o: int, sku: str, day: pd.Timestamp, **extra: str) -> dict:
+    return {"order_id": f"O{o}", "sku": sku, "quantity": 1, "return_date": day + pd.Timedelta(days=10), **extra}
 
 
 def dataset(seed: int, planted: float = 0.0):
@@ -29,7 +47,7 @@ def dataset(seed: int, planted: float = 0.0):
     rng = np.random.default_rng(seed)
     rows, rets = [], []
     for o in range(1500):
-        day = pd.Timestamp("2024-01-01") + pd.Timedelta(days=int(rng.integers(0, 150)))
+        day = START + pd.Timedelta(days=int(rng.integers(0, 150)))
         coll = f"C{int(rng.integers(0, 6))}"
         reason = REASONS[int(rng.integers(0, len(REASONS)))]
         if coll == "C0" and rng.random() < planted:
@@ -37,31 +55,11 @@ def dataset(seed: int, planted: float = 0.0):
         returning = rng.random() < 0.3
         for j in range(int(rng.integers(1, 5))):
             sku = f"S{o}-{j}"
-            rows.append(
-                {
-                    "order_id": f"O{o}",
-                    "order_date": day,
-                    "sku": sku,
-                    "quantity": 1,
-                    "unit_price": 20.0,
-                    "collection": coll,
-                }
-            )
+            rows.append(_line(o, day, sku, coll))
             if returning and rng.random() < 0.8:
                 why = reason if rng.random() < 0.9 else REASONS[int(rng.integers(0, len(REASONS)))]
-                rets.append(
-                    {
-                        "order_id": f"O{o}",
-                        "sku": sku,
-                        "quantity": 1,
-                        "reason": why,
-                        "return_date": day + pd.Timedelta(days=10),
-                    }
-                )
-    # a late order, so that the 30-day window closes before the data ends
-    rows.append(
-        {"order_id": "late", "order_date": pd.Timestamp("2024-09-30"), "sku": "x", "quantity": 1, "unit_price": 1.0}
-    )
+                rets.append(_return(o, sku, day, reason=why))
+    rows.append(dict(LATE))
     return make_dataset(rows, rets)
 
 
@@ -86,39 +84,17 @@ def pairing_dataset(seed: int, effect: float = 1.0):
     companions = ["Belts", "Socks", "Hats", "Bags", "Scarves", "Ties"]
     rows, rets = [], []
     for o in range(3000):
-        day = pd.Timestamp("2024-01-01") + pd.Timedelta(days=int(rng.integers(0, 150)))
+        day = START + pd.Timedelta(days=int(rng.integers(0, 150)))
         with_ = list(rng.choice(companions, size=int(rng.integers(0, 3)), replace=False))
         rate = 0.15 * rng.gamma(1.0, 1.0) * (effect if "Belts" in with_ else 1.0)
         for j in range(int(rng.integers(1, 5))):
             sku = f"S{o}-{j}"
-            rows.append(
-                {
-                    "order_id": f"O{o}",
-                    "order_date": day,
-                    "sku": sku,
-                    "quantity": 1,
-                    "unit_price": 20.0,
-                    "collection": "Shirts",
-                }
-            )
+            rows.append(_line(o, day, sku, "Shirts"))
             if rng.random() < min(rate, 0.95):
-                rets.append(
-                    {"order_id": f"O{o}", "sku": sku, "quantity": 1, "return_date": day + pd.Timedelta(days=10)}
-                )
+                rets.append(_return(o, sku, day))
         for c in with_:
-            rows.append(
-                {
-                    "order_id": f"O{o}",
-                    "order_date": day,
-                    "sku": f"{c}-{o}",
-                    "quantity": 1,
-                    "unit_price": 9.0,
-                    "collection": c,
-                }
-            )
-    rows.append(
-        {"order_id": "late", "order_date": pd.Timestamp("2024-09-30"), "sku": "x", "quantity": 1, "unit_price": 1.0}
-    )
+            rows.append(_line(o, day, f"{c}-{o}", c, price=9.0))
+    rows.append(dict(LATE))
     return make_dataset(rows, rets)
 
 
